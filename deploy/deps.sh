@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian packages listed in deploy/deps.txt that are not yet
+# installed. A no-op (and silent but for one line) when everything is present.
+# Uses sudo when not root. Set STATECAST_NO_APT=1 to only report what is missing.
+set -eu
+here=$(dirname "$0")
+missing=""
+for p in $(grep -v '^#' "$here/deps.txt" | tr -s ' \n' ' '); do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+if [ -z "$missing" ]; then
+	echo "deps: all $(grep -vc '^#' "$here/deps.txt") packages present"
+	exit 0
+fi
+echo "deps: missing:$missing"
+if [ "${STATECAST_NO_APT:-0}" = 1 ]; then
+	echo "deps: STATECAST_NO_APT=1, not installing" >&2
+	exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+echo "deps: running: $SUDO apt-get update && $SUDO apt-get install -y$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
