@@ -1,30 +1,54 @@
 /*
- * tools/main.c: the statecast CLI entry point.
- *
- * Subcommands arrive with the issues that build them; until then the CLI
- * answers --help and --version and rejects anything else with a reason.
+ * tools/main.c: the statecast CLI entry point: finds the subcommand in the
+ * table below and runs it. Each group of entries is owned by the module that
+ * implements it; keep one entry per line.
  */
 #include <stdio.h>
 #include <string.h>
 
-#define STATECAST_VERSION "0.1.0"
+#include "tools/cmd.h"
+
+/* Declarations of the cmd_NAME functions, one per line. */
+
+static const cmd_entry commands[] = {
+    /* queries and ingest (daemon) */
+
+    /* training and evaluation (model, accuracy) */
+
+    /* operations (ops) */
+
+    {NULL, NULL, NULL},
+};
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: statecast COMMAND [ARGS]\n"
-		   "commands are not built yet in this tree\n");
+	const cmd_entry *c;
+
+	fprintf(f, "usage: statecast COMMAND [ARGS]\n\ncommands:\n");
+	for (c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nstatecast COMMAND --help describes each command.\n");
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	const cmd_entry *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("statecast %s\n", STATECAST_VERSION);
 		return 0;
 	}
+	for (c = commands; c->name; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->fn(argc - 1, argv + 1);
 	fprintf(stderr, "statecast: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
