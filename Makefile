@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz
+.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -121,12 +121,10 @@ format:
 check-format:
 	clang-format --dry-run --Werror $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
-compile_commands.json: 
-	$(MAKE) clean-objs
+# bear records only what is compiled, so this rebuilds from scratch.
+compile_commands.json:
+	rm -rf $(BUILD)
 	bear -- $(MAKE) all $(UNIT_TESTS)
-
-clean-objs:
-	rm -rf build/obj build/san/obj
 
 clean:
 	rm -rf build
