@@ -14,10 +14,10 @@
 #include "ssm/discretize.h"
 #include "ssm/hippo.h"
 #include "ssm/model.h"
+#include "ssm/rmsnorm_impl.h"
 
 #define L_	SSM_S4D_NAME()
 #define FN	SSM_S4D_NAME
-#define RMS_EPS 1e-5
 
 void FN(_carve)(const ssm_s4d_cfg *cfg, real *base, FN(_tensors) * t)
 {
@@ -193,20 +193,6 @@ static void add_bias(int H, const real *u, const real *b, real *y)
 
 	for (h = 0; h < H; h++)
 		y[h] = u[h] + b[h];
-}
-
-/* xn = RMSNorm(u) * w; returns 1/rms. */
-static real rmsnorm(int H, const real *u, const real *w, real *xn)
-{
-	real ss = 0, rinv;
-	int h;
-
-	for (h = 0; h < H; h++)
-		ss += u[h] * u[h];
-	rinv = (real)(1.0 / sqrt((double)(ss / (real)H) + RMS_EPS));
-	for (h = 0; h < H; h++)
-		xn[h] = u[h] * rinv * w[h];
-	return rinv;
 }
 
 /*
@@ -450,21 +436,12 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 			chain_mode(l, &g, n, h, 1.0, gAr[i] + I * gAi[i],
 				   gBr[i] + I * gBi[i]);
 		}
-	/* RMSNorm: xn = u r w, r = (mean u^2 + eps)^-1/2. */
 	for (t = 0; t < T; t++) {
 		size_t o = (size_t)t * H;
-		real r = rinv[t], dot = 0;
-		for (h = 0; h < H; h++) {
-			g.norm_w[h] += dxn[o + h] * u[o + h] * r;
-			dot += dxn[o + h] * p->norm_w[h] * u[o + h];
-		}
-		for (h = 0; h < H; h++)
-			du[o + h] =
-			    dy[o + h] + r * (dxn[o + h] * p->norm_w[h] -
-					     u[o + h] * r * r * dot / (real)H);
+		rmsnorm_backward(H, u + o, p->norm_w, rinv[t], dxn + o, dy + o,
+				 du + o, g.norm_w);
 	}
 }
 
 #undef L_
 #undef FN
-#undef RMS_EPS
