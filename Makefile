@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz
+.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz config-files
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -96,6 +96,15 @@ DAEMON_LIB_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(HARNESS_OBJ) $(DAEMON_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Files generated from the settings table (config/table.c), checked in;
+# tests/config/test_generated fails when they are stale.
+$(BUILD)/cfggen: $(BUILD)/obj/config/gen/cfggen.o $(BUILD)/libscio.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+config-files: $(BUILD)/cfggen
+	$(BUILD)/cfggen conf > config/statecast.conf
+	$(BUILD)/cfggen doc > docs/CONFIG.md
 
 deps:
 	@sh deploy/deps.sh

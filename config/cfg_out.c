@@ -117,10 +117,10 @@ static void conf_entry(FILE *f, const cfg_entry *e, const char *key)
 	char b[160];
 
 	bounds(e, b, sizeof(b));
-	fprintf(f, "\n# %s\n# %s%s%s; %s.\n#%s = %s\n", e->doc,
+	fprintf(f, "\n# %s\n# %s%s%s; %s.\n#%s =%s%s\n", e->doc,
 		type_name(e->type), *b ? ", " : "", b,
 		e->reloadable ? "reloaded on SIGHUP" : "needs a restart", key,
-		e->def);
+		*e->def ? " " : "", e->def);
 }
 
 void cfg_write_conf(FILE *f)
@@ -149,20 +149,31 @@ void cfg_write_conf(FILE *f)
 		   "# (fnmatch, over the canonical name `path;k=v;...`) "
 		   "applies to that series.\n"
 		   "# Keys a block does not give take the global setting.\n"
-		   "#\n#[series \"PATTERN\"]\n");
+		   "#\n# [series \"PATTERN\"]\n");
 	e = cfg_series_entries(&n);
 	for (i = 0; i < n; i++)
-		fprintf(f, "#%s = ...   # %s (default: %s)\n", e[i].name,
+		fprintf(f, "# %s = ...   # %s (default: %s)\n", e[i].name,
 			e[i].doc, e[i].def);
+}
+
+/* Bounds for a markdown cell: '|' would end the cell. */
+static void doc_bounds(const cfg_entry *e, char *b, size_t cap)
+{
+	char *p;
+
+	bounds(e, b, cap);
+	for (p = b; *p; p++)
+		if (*p == '|')
+			*p = '/';
 }
 
 static void doc_row(FILE *f, const cfg_entry *e)
 {
 	char b[160];
 
-	bounds(e, b, sizeof(b));
+	doc_bounds(e, b, sizeof(b));
 	fprintf(f, "| `%s` | %s | `%s` | %s | %s | %s |\n", e->name,
-		type_name(e->type), e->def, *b ? b : "",
+		type_name(e->type), *e->def ? e->def : "\"\"", *b ? b : "",
 		e->reloadable ? "yes" : "no", e->doc);
 }
 
