@@ -12,6 +12,7 @@
  * the statistical front end on its own).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,8 +221,11 @@ static int parse_opt(ssm_smooth_opts *o, const char *kv)
 		return (o->softmin_temp = strtof(v, NULL)) > 0 ? 0 : -1;
 	if (kl == 8 && strncmp(kv, "aci_rate", 8) == 0)
 		return (o->aci_rate = strtof(v, NULL)) >= 0 ? 0 : -1;
-	if (kl == 3 && strncmp(kv, "off", 3) == 0) {
+	if ((kl == 3 && strncmp(kv, "off", 3) == 0) ||
+	    (kl == 4 && strncmp(kv, "only", 4) == 0)) {
 		/* comma-separated member names */
+		uint32_t set = 0;
+		int only = kl == 4;
 		char name[64];
 		const char *p = v;
 
@@ -233,7 +237,7 @@ static int parse_opt(ssm_smooth_opts *o, const char *kv)
 			for (k = 0; k < ssm_smooth_members(); k++)
 				if (strcmp(ssm_smooth_member_name(k), name) ==
 				    0) {
-					o->member_off |= 1u << k;
+					set |= 1u << k;
 					found = 1;
 				}
 			if (!found)
@@ -242,6 +246,7 @@ static int parse_opt(ssm_smooth_opts *o, const char *kv)
 			if (*p == ',')
 				p++;
 		}
+		o->member_off = only ? ~set : o->member_off | set;
 		return 0;
 	}
 	return -1;
@@ -259,7 +264,7 @@ static void usage(FILE *f)
 	    "--baselines is given. smooth-opt keys: comb=inverse|best|equal|"
 	    "softmin,\n"
 	    "top_n=N, err_window=W, softmin_temp=T, aci_rate=R, "
-	    "off=MEMBER,...\n");
+	    "off|only=MEMBER,...\n");
 }
 
 static const char *method_name(int m)
