@@ -9,11 +9,13 @@
 #include "tools/cmd.h"
 
 /* Declarations of the cmd_NAME functions, one per line. */
+int cmd_eval(int argc, char **argv);
 
 static const cmd_entry commands[] = {
     /* queries and ingest (daemon) */
 
     /* training and evaluation (model, accuracy) */
+    {"eval", cmd_eval, "score forecasts by EVAL.md's rolling-origin protocol"},
 
     /* operations (ops) */
 
