@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz
+.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz bench-ssm
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -100,6 +100,14 @@ DAEMON_LIB_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(HARNESS_OBJ) $(DAEMON_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Layer speed vs sgemm: writes bench/results/ssm.md.
+bench-ssm: $(BUILD)/bench/ssm_bench
+	./$(BUILD)/bench/ssm_bench bench/results/ssm.md
+
+$(BUILD)/bench/ssm_bench: $(BUILD)/obj/bench/ssm_bench.o $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
 
 deps:
 	@sh deploy/deps.sh
