@@ -62,7 +62,7 @@ void ssm_expf_vec(const float *x, float *y, int n);
 void ssm_silu_vec(const float *x, float *y, int n);
 
 /* y[i] = softplus(x[i]) = log(1 + exp(x)), = x for x > 20 (the Mamba
- * reference's threshold); within 2 ulp of log1pf(expf(x)); vectorizable.
+ * reference's threshold); within 3 ulp of log1p(exp(x)); vectorizable.
  * NaN stays NaN. x, y may alias exactly. */
 void ssm_softplus_vec(const float *x, float *y, int n);
 
