@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ssm/model.h"
+#include "ssm/model_internal.h" /* ssm__norm_ppf */
 #include "ssm/smooth_internal.h"
 
 #define NBANK	     ssm__smooth_nbank
@@ -477,45 +478,6 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 	return SSM_OK;
 }
 
-/* Acklam's rational approximation of the standard normal quantile. */
-static double norm_quantile(double p)
-{
-	static const double a[] = {
-	    -3.969683028665376e+01, 2.209460984245205e+02,
-	    -2.759285104469687e+02, 1.383577518672690e+02,
-	    -3.066479806614716e+01, 2.506628277459239e+00};
-	static const double b[] = {
-	    -5.447609879822406e+01, 1.615858368580409e+02,
-	    -1.556989798598866e+02, 6.680131188771972e+01,
-	    -1.328068155288572e+01};
-	static const double c[] = {
-	    -7.784894002430293e-03, -3.223964580411365e-01,
-	    -2.400758277161838e+00, -2.549732539343734e+00,
-	    4.374664141464968e+00,  2.938163982698783e+00};
-	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-				   2.445134137142996e+00,
-				   3.754408661907416e+00};
-	double q, r;
-
-	if (p < 0.02425) {
-		q = sqrt(-2 * log(p));
-		return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q +
-			 c[4]) *
-			    q +
-			c[5]) /
-		       ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-	}
-	if (p > 1 - 0.02425)
-		return -norm_quantile(1 - p);
-	q = p - 0.5;
-	r = q * q;
-	return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r +
-		a[5]) *
-	       q /
-	       (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r +
-		1);
-}
-
 /* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
 static void bounds_at(const hdr *h, int hz, double *lo, double *hi)
 {
@@ -621,9 +583,9 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	sc = series_scale(&h);
 	if (scale)
 		*scale = sc;
-	zc = norm_quantile(0.5 + 0.5 * h.opts.coverage);
+	zc = ssm__norm_ppf(0.5 + 0.5 * h.opts.coverage);
 	for (i = 0; i < Q; i++)
-		z[i] = norm_quantile(levels[i]) / zc;
+		z[i] = ssm__norm_ppf(levels[i]) / zc;
 	for (hz = 1; hz <= h.H && Q > 0; hz++) {
 		double lo, hi, p = point[hz - 1];
 
