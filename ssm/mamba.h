@@ -44,11 +44,11 @@
 #include "ssm/rng.h"
 
 typedef struct ssm_mamba_cfg {
-	int d_model; /* D, 1..4096 */
-	int expand;  /* Di = expand * D, 1..16 (reference 2) */
-	int d_state; /* Ns, 1..1024 (reference 16) */
-	int d_conv;  /* K, 1..16 (reference 4) */
-	int dt_rank; /* R, 1..4096; 0 = ceil(D / 16) */
+	int d_model;	       /* D, 1..4096 */
+	int expand;	       /* Di = expand * D, 1..16 (reference 2) */
+	int d_state;	       /* Ns, 1..1024 (reference 16) */
+	int d_conv;	       /* K, 1..16 (reference 4) */
+	int dt_rank;	       /* R, 1..4096; 0 = ceil(D / 16) */
 	double dt_min, dt_max; /* 0, 0 = 1e-3, 1e-1 */
 } ssm_mamba_cfg;
 
@@ -61,13 +61,13 @@ int ssm_mamba_tensors_info(const ssm_mamba_cfg *cfg, ssm_tensor_info *info);
 size_t ssm_mamba_nparams(const ssm_mamba_cfg *cfg);
 size_t ssm_mamba_state_size(const ssm_mamba_cfg *cfg);
 
-#define SSM_MAMBA_REAL float
+#define SSM_MAMBA_REAL	  float
 #define SSM_MAMBA_NAME(x) ssm_mamba##x
 #include "ssm/mamba_decl.h"
 #undef SSM_MAMBA_REAL
 #undef SSM_MAMBA_NAME
 
-#define SSM_MAMBA_REAL double
+#define SSM_MAMBA_REAL	  double
 #define SSM_MAMBA_NAME(x) ssm_mamba64##x
 #include "ssm/mamba_decl.h"
 #undef SSM_MAMBA_REAL

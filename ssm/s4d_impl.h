@@ -16,8 +16,8 @@
 #include "ssm/model.h"
 #include "ssm/rmsnorm_impl.h"
 
-#define L_	SSM_S4D_NAME()
-#define FN	SSM_S4D_NAME
+#define L_ SSM_S4D_NAME()
+#define FN SSM_S4D_NAME
 
 void FN(_carve)(const ssm_s4d_cfg *cfg, real *base, FN(_tensors) * t)
 {
