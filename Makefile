@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files
+.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files bench-ssm
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -115,6 +115,14 @@ $(BUILD)/cfggen: $(BUILD)/obj/config/gen/cfggen.o $(BUILD)/libscio.a
 config-files: $(BUILD)/cfggen
 	$(BUILD)/cfggen conf > config/statecast.conf
 	$(BUILD)/cfggen doc > docs/CONFIG.md
+
+# Layer speed vs sgemm: writes bench/results/ssm.md.
+bench-ssm: $(BUILD)/bench/ssm_bench
+	./$(BUILD)/bench/ssm_bench bench/results/ssm.md
+
+$(BUILD)/bench/ssm_bench: $(BUILD)/obj/bench/ssm_bench.o $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
 
 deps:
 	@sh deploy/deps.sh
