@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files fuzz-build
+.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files fuzz-build bench-ssm
 # Declare further phony targets beside their rule, on a line of their own.
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
