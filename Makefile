@@ -73,6 +73,10 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
+# ssm/ is the numerics core: its loops need an alias check before GCC -O2
+# vectorizes them, which the default very-cheap cost model refuses.
+$(BUILD)/obj/ssm/%.o: ALL_CFLAGS += -fvect-cost-model=dynamic
+
 $(BUILD)/libssm.a: $(SSM_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

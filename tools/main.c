@@ -10,6 +10,7 @@
 
 /* Declarations of the cmd_NAME functions, one per line. */
 #include "tools/cmd_query.h" /* queries and ingest (daemon) */
+int cmd_eval(int argc, char **argv);
 
 static const cmd_entry commands[] = {
     /* queries and ingest (daemon) */
@@ -23,6 +24,7 @@ static const cmd_entry commands[] = {
     {"replay", cmd_replay, "step a CSV through the model offline"},
 
     /* training and evaluation (model, accuracy) */
+    {"eval", cmd_eval, "score forecasts by EVAL.md's rolling-origin protocol"},
 
     /* operations (ops) */
 
