@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz fuzz-build config-files
+.PHONY: all clean deps run test unit-test integration-test san-tests format check-format install bench compile_commands.json fuzz fuzz-build config-files bench-ssm
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -94,6 +94,12 @@ $(BUILD)/statecast: $(TOOLS_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
 $(BUILD)/tests/ssm/%: $(BUILD)/obj/tests/ssm/%.o $(HARNESS_OBJ) $(BUILD)/libssm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
+
+# Tests of tools/ link the CLI's objects (all but main.o).
+TOOLS_LIB_OBJ := $(filter-out $(BUILD)/obj/tools/main.o,$(TOOLS_OBJ))
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(HARNESS_OBJ) $(TOOLS_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Other unit tests may use the daemon's objects too (all but main.o).
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
@@ -140,6 +146,14 @@ fuzz: fuzz-build
 		    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
+# Layer speed vs sgemm: writes bench/results/ssm.md.
+bench-ssm: $(BUILD)/bench/ssm_bench
+	./$(BUILD)/bench/ssm_bench bench/results/ssm.md
+
+$(BUILD)/bench/ssm_bench: $(BUILD)/obj/bench/ssm_bench.o $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
+
 deps:
 	@sh deploy/deps.sh
 
@@ -164,12 +178,10 @@ format:
 check-format:
 	clang-format --dry-run --Werror $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
-compile_commands.json: 
-	$(MAKE) clean-objs
+# bear records only what is compiled, so this rebuilds from scratch.
+compile_commands.json:
+	rm -rf $(BUILD)
 	bear -- $(MAKE) all $(UNIT_TESTS)
-
-clean-objs:
-	rm -rf build/obj build/san/obj
 
 clean:
 	rm -rf build

@@ -24,7 +24,8 @@
  * State per series (ssm_mamba_state_size() reals, zeros = fresh):
  *   conv window [K-1][Di]: the previous K-1 x columns, oldest first (shifted
  *   each step; at K = 4 moving 3 columns costs less than ring indexing and
- *   needs no integer head in the float block), then h [Di][Ns].
+ *   needs no integer head in the float block), then h [Ns][Di] (mode-major so
+ *   the scan vectorizes over channels).
  *
  * Initialisation as the reference (mamba_simple.py): dt log-uniform in
  * [dt_min, dt_max] (floor 1e-4) stored as the inverse softplus in b_dt,
@@ -44,30 +45,31 @@
 #include "ssm/rng.h"
 
 typedef struct ssm_mamba_cfg {
-	int d_model; /* D, 1..4096 */
-	int expand;  /* Di = expand * D, 1..16 (reference 2) */
-	int d_state; /* Ns, 1..1024 (reference 16) */
-	int d_conv;  /* K, 1..16 (reference 4) */
-	int dt_rank; /* R, 1..4096; 0 = ceil(D / 16) */
+	int d_model;	       /* D, 1..4096 */
+	int expand;	       /* Di = expand * D, 1..16 (reference 2) */
+	int d_state;	       /* Ns, 1..1024 (reference 16) */
+	int d_conv;	       /* K, 1..16 (reference 4) */
+	int dt_rank;	       /* R, 1..4096; 0 = ceil(D / 16) */
 	double dt_min, dt_max; /* 0, 0 = 1e-3, 1e-1 */
 } ssm_mamba_cfg;
 
 #define SSM_MAMBA_NTENSORS 10
 
 /* Fill defaults (dt_rank, dt range) in place and check ranges: 0 or
- * SSM_EINVAL. The other functions expect a filled, checked cfg. */
+ * SSM_EINVAL. The size and layout functions fill a copy themselves, so an
+ * unfilled cfg gives the same answers as the filled one. */
 int ssm_mamba_cfg_fill(ssm_mamba_cfg *cfg);
 int ssm_mamba_tensors_info(const ssm_mamba_cfg *cfg, ssm_tensor_info *info);
 size_t ssm_mamba_nparams(const ssm_mamba_cfg *cfg);
 size_t ssm_mamba_state_size(const ssm_mamba_cfg *cfg);
 
-#define SSM_MAMBA_REAL float
+#define SSM_MAMBA_REAL	  float
 #define SSM_MAMBA_NAME(x) ssm_mamba##x
 #include "ssm/mamba_decl.h"
 #undef SSM_MAMBA_REAL
 #undef SSM_MAMBA_NAME
 
-#define SSM_MAMBA_REAL double
+#define SSM_MAMBA_REAL	  double
 #define SSM_MAMBA_NAME(x) ssm_mamba64##x
 #include "ssm/mamba_decl.h"
 #undef SSM_MAMBA_REAL

@@ -38,7 +38,8 @@
 #define SSM_SMOOTH_MAX_PERIOD  4096
 #define SSM_SMOOTH_MAX_H       1024
 #define SSM_SMOOTH_MAX_MEMBERS 32
-#define SSM_SMOOTH_MAX_CHECK   6 /* horizons at which errors are tracked */
+#define SSM_SMOOTH_MAX_CHECK   6  /* horizons at which errors are tracked */
+#define SSM_SMOOTH_MAX_Q       64 /* quantile levels per forecast */
 
 /*
  * Tuning knobs. Zero-initialise and call ssm_smooth_opts_default(); the
@@ -91,7 +92,8 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing);
  * q[h * Q + k] at levels[k] in (0, 1), monotone in k when levels are
  * increasing. *scale (optional) receives a positive typical one-step change
  * of the series (value units), the normalizer for a downstream network.
- * Returns SSM_EINVAL (outputs NaN) before the first observed value.
+ * Q <= SSM_SMOOTH_MAX_Q. Returns SSM_EINVAL (outputs NaN) before the
+ * first observed value.
  */
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			int Q, double *q, double *scale);
