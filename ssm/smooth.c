@@ -36,6 +36,7 @@ void ssm_smooth_opts_default(ssm_smooth_opts *o)
 	o->aci_rate = 0.05f;
 	o->coverage = 0.8f;
 	o->member_off = 0;
+	o->pool = 1;
 }
 
 /*
@@ -171,6 +172,25 @@ static void load_members(const float *st, const hdr *h, mstate *ms)
 		ssm__ms_get(st, h, k, &ms[k]);
 }
 
+/*
+ * Member m's error for the weights at checkpoint g. Pooled (the default):
+ * the geometric mean of its discounted mean |scaled error| at checkpoints
+ * 1..g, i.e. how well it has forecast up to that horizon; long horizons
+ * have few effectively independent errors, and pooling steadies them.
+ */
+static double member_err(const hdr *h, const mstate *m, int g)
+{
+	double lg = 0;
+	int i, n = 0;
+
+	for (i = h->opts.pool ? 0 : g; i <= g; i++)
+		if (m->ew[i] >= MIN_SCORED) {
+			lg += log(m->es[i] / m->ew[i] + 1e-12);
+			n++;
+		}
+	return exp(lg / n);
+}
+
 /* Weights w[NBANK] of the members at checkpoint g (sum 1 over active). */
 static void weights_at(const hdr *h, const mstate *ms, int g, double *w)
 {
@@ -184,7 +204,7 @@ static void weights_at(const hdr *h, const mstate *ms, int g, double *w)
 			continue;
 		na++;
 		if (ms[k].ew[g] >= MIN_SCORED) {
-			e[k] = ms[k].es[g] / ms[k].ew[g] + 1e-12;
+			e[k] = member_err(h, &ms[k], g);
 			elig[k] = 1;
 			ne++;
 			if (e[k] < emin)

@@ -39,6 +39,7 @@ const member_def ssm__smooth_bank[] = {
     {"ar.diff", K_AR, 0, 0, 0, AR_DIFF, 0, 0, 0, 1},
     {"logar.level", K_AR, 1, 0, 0, AR_LEVEL, 0, 0, 0, 1},
     {"ar.sdiff", K_AR, 0, 1, 0, AR_SDIFF, 0, 0, 0, 1},
+    {"hw.stable", K_ETS, 0, 1, 0, 0, 0.1f, 0, 0.02f, 1},
     {"hw.level", K_ETS, 0, 1, 0, 0, 0.2f, 0, 0.1f, 1},
     {"hw.damped", K_ETS, 0, 1, 1, 0, 0.3f, 0.03f, 0.1f, 0.95f},
     {"hw.linear", K_ETS, 0, 1, 1, 0, 0.3f, 0.02f, 0.1f, 1},
@@ -360,13 +361,30 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 	s = d->seasonal ? seas[j] : 0;
 	lp = d->kind == K_ETS && d->trend ? m->l + d->phi * m->b : m->l;
 	ln = d->alpha * (x - s) + (1 - d->alpha) * lp;
-	if (d->kind == K_ETS && d->trend)
-		m->b = d->beta * (ln - m->l) + (1 - d->beta) * d->phi * m->b;
+	if (d->kind == K_ETS && d->trend) {
+		/* The same warm start for the slope: a running mean of the
+		 * level's increments (the seed counts as warm/2 of them)
+		 * until there are 1/beta of them. */
+		double inc = 0.5 * h->warm + (double)(h->step - h->warm + 1);
+		double bt = d->beta > 1.0 / inc ? d->beta : 1.0 / inc;
+
+		m->b = bt * (ln - m->l) + (1 - bt) * d->phi * m->b;
+	}
 	if (d->kind == K_THETA)
 		theta_regress(m, (double)h->step, x - s);
 	m->l = ln;
-	if (d->seasonal)
-		seas[j] = (float)(d->gamma * (x - ln) + (1 - d->gamma) * s);
+	if (d->seasonal) {
+		/*
+		 * The indices start from two cycles; until 1/gamma cycles
+		 * have been seen, each one is the running mean of its
+		 * deviations (gamma = 1/cycles), then the EW average: a slow
+		 * gamma never has to correct a noisy two-cycle start.
+		 */
+		double cyc = 2.0 + (double)(h->step - h->warm + 1) / h->period;
+		double g = d->gamma > 1.0 / cyc ? d->gamma : 1.0 / cyc;
+
+		seas[j] = (float)(g * (x - ln) + (1 - g) * s);
+	}
 }
 
 void ssm__smooth_member_skip(const hdr *h, int k, mstate *m)

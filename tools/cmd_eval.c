@@ -319,6 +319,8 @@ static int parse_opt(ssm_smooth_opts *o, const char *kv)
 			}
 		return -1;
 	}
+	if (kl == 4 && strncmp(kv, "pool", 4) == 0)
+		return (o->pool = atoi(v)) == 0 || o->pool == 1 ? 0 : -1;
 	if (kl == 5 && strncmp(kv, "top_n", 5) == 0)
 		return (o->top_n = atoi(v)) >= 1 ? 0 : -1;
 	if (kl == 10 && strncmp(kv, "err_window", 10) == 0)
@@ -371,7 +373,7 @@ static void usage(FILE *f)
 	    "MSIS, 80%% coverage; aggregates, and relMASE against ets when\n"
 	    "--baselines is given. smooth-opt keys: comb=inverse|best|equal|"
 	    "softmin,\n"
-	    "top_n=N, err_window=W, softmin_temp=T, aci_rate=R, "
+	    "pool=0|1, top_n=N, err_window=W, softmin_temp=T, aci_rate=R, "
 	    "off|only=MEMBER,...\n");
 }
 
