@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files fuzz-build bench-ssm
+.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files fuzz-build bench-ssm integration-test install bench
 # Declare further phony targets beside their rule, on a line of their own.
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
@@ -155,6 +155,7 @@ fuzz: fuzz-build
 		    -artifact_prefix=build/fuzz/$$n-crash- \
 		    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
+
 
 deps:
 	@sh deploy/deps.sh
