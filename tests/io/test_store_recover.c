@@ -165,10 +165,7 @@ static void test_recover_modes(void)
 static int abort_series(void *ud, const store_series_info *si, int mode,
 			const io_snap *snap, int snap_err)
 {
-	(void)ud;
-	(void)mode;
-	(void)snap;
-	(void)snap_err;
+	on_series(ud, si, mode, snap, snap_err);
 	return si->id == 2;
 }
 
