@@ -61,7 +61,8 @@ void store_opts_default(store_opts *o)
 
 static int opts_valid(const store_opts *o)
 {
-	return (o->synchronous == STORE_SYNC_NORMAL ||
+	return (o->synchronous == STORE_SYNC_OFF ||
+		o->synchronous == STORE_SYNC_NORMAL ||
 		o->synchronous == STORE_SYNC_FULL) &&
 	       o->commit_ms >= 1 && o->commit_ms <= 60000 &&
 	       o->commit_rows >= 1 && o->checkpoint_ms >= 1 &&

@@ -74,11 +74,13 @@ enum {
 
 const char *store_strerror(int err);
 
-enum { STORE_SYNC_NORMAL = 1, STORE_SYNC_FULL = 2 };
+/* PRAGMA synchronous; same values as config's CFG_SYNC_*. OFF leaves syncing
+ * to the OS entirely: a process crash is survived, power loss may corrupt. */
+enum { STORE_SYNC_OFF = 0, STORE_SYNC_NORMAL = 1, STORE_SYNC_FULL = 2 };
 
 /* Options; store_opts_default() fills the defaults given in brackets. */
 typedef struct store_opts {
-	int synchronous;     /* STORE_SYNC_NORMAL | _FULL [NORMAL] */
+	int synchronous;     /* STORE_SYNC_OFF, _NORMAL, _FULL [NORMAL] */
 	int commit_ms;	     /* group-commit window, 1..60000 [100] */
 	int commit_rows;     /* rows per transaction, >= 1 [10000] */
 	int checkpoint_ms;   /* wal_checkpoint(TRUNCATE) period [30000] */

@@ -88,8 +88,11 @@ static int prepare(rec *r)
 	    sqlite3_prepare_v2(r->db,
 			       "SELECT seq,t,value FROM samples WHERE "
 			       "series_id=?1 AND t>=?2 ORDER BY seq",
-			       -1, &r->since, NULL) != SQLITE_OK)
-		return store__map_rc(sqlite3_errcode(r->db));
+			       -1, &r->since, NULL) != SQLITE_OK) {
+		/* A generic error here is a missing table: no schema yet. */
+		int rc = store__map_rc(sqlite3_errcode(r->db));
+		return rc == STORE_ESQL ? STORE_ESCHEMA : rc;
+	}
 	return 0;
 }
 

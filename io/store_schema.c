@@ -141,7 +141,9 @@ int store__open_db(const char *path, int writer, const store_opts *o,
 			 "PRAGMA journal_size_limit=%lld;"
 			 "PRAGMA secure_delete=OFF;"
 			 "PRAGMA cache_size=-65536;",
-			 o->synchronous == STORE_SYNC_FULL ? "FULL" : "NORMAL",
+			 o->synchronous == STORE_SYNC_FULL  ? "FULL"
+			 : o->synchronous == STORE_SYNC_OFF ? "OFF"
+							    : "NORMAL",
 			 (long long)o->journal_size_limit);
 	} else {
 		snprintf(sql, sizeof(sql), "PRAGMA query_only=1;");
