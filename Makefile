@@ -157,6 +157,14 @@ fuzz: fuzz-build
 	done
 
 
+# Benchmarks: bench/*.c, one program each, linked like the tools.
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libscio.a $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: $(BENCH_BINS)
+
 deps:
 	@sh deploy/deps.sh
 
