@@ -28,6 +28,9 @@ ifeq ($(findstring msgpack,$(PKG_LIBS)),)
 PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas 2>/dev/null)
 endif
+# libsystemd: notify, watchdog and socket activation (daemon/sdnotify.c).
+PKG_CFLAGS += $(shell pkg-config --cflags libsystemd 2>/dev/null)
+PKG_LIBS   += $(shell pkg-config --libs libsystemd 2>/dev/null)
 BLAS_CFLAGS := $(shell pkg-config --cflags lapacke openblas 2>/dev/null)
 BLAS_LIBS   := $(shell pkg-config --libs lapacke openblas 2>/dev/null)
 
