@@ -10,6 +10,8 @@
 
 CC      ?= cc
 PREFIX  ?= /usr/local
+# /etc for a system prefix, PREFIX/etc otherwise.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 WERROR  ?= 1
 SANITIZE ?=
@@ -69,7 +71,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz
+.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz deb
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -117,6 +119,13 @@ test: deps
 	@sh tests/run.sh all
 
 san-tests: $(UNIT_TESTS)
+
+# Install and package (deploy/install.sh, deploy/deb.sh say what goes where).
+install: all
+	@sh deploy/install.sh "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(BUILD)"
+
+deb: all
+	@sh deploy/deb.sh "$(BUILD)" "$(BUILD)/deb"
 
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

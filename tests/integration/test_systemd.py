@@ -29,7 +29,7 @@ def unit_copy(tmp, binary):
             shutil.copy(os.path.join(UNITS, name), tmp)
     svc = os.path.join(tmp, "statecastd.service")
     text = open(svc).read()
-    text, n = re.subn(r"^ExecStart=/usr/bin/statecastd",
+    text, n = re.subn(r"^ExecStart=/usr/sbin/statecastd",
                       "ExecStart=" + binary, text, flags=re.M)
     open(svc, "w").write(text)
     return n
