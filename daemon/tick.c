@@ -280,7 +280,6 @@ static void step_batch(srv *s, int B, int with_fc)
 		}
 		se->has_forecast = 1;
 		se->f_t = k->in[b].t;
-		se->anomaly = 0;
 		se->since_forecast = 0;
 		se->n_forecasts++;
 		s->st.forecasts++;

@@ -10,8 +10,8 @@
 #include "tools/cmd.h"
 
 /* Declarations of the cmd_NAME functions, one per line. */
-int cmd_eval(int argc, char **argv);
 #include "tools/cmd_query.h" /* queries and ingest (daemon) */
+int cmd_eval(int argc, char **argv);
 int cmd_shard(int argc, char **argv);
 
 static const cmd_entry commands[] = {
