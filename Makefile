@@ -10,6 +10,8 @@
 
 CC      ?= cc
 PREFIX  ?= /usr/local
+# /etc for a system prefix, PREFIX/etc otherwise.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 WERROR  ?= 1
 SANITIZE ?=
@@ -28,6 +30,9 @@ ifeq ($(findstring msgpack,$(PKG_LIBS)),)
 PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas inih 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas inih 2>/dev/null)
 endif
+# libsystemd: notify, watchdog and socket activation (daemon/sdnotify.c).
+PKG_CFLAGS += $(shell pkg-config --cflags libsystemd 2>/dev/null)
+PKG_LIBS   += $(shell pkg-config --libs libsystemd 2>/dev/null)
 BLAS_CFLAGS := $(shell pkg-config --cflags lapacke openblas 2>/dev/null)
 BLAS_LIBS   := $(shell pkg-config --libs lapacke openblas 2>/dev/null)
 
@@ -66,7 +71,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files fuzz-build bench-ssm integration-test install bench
+.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files fuzz-build bench-ssm integration-test install bench deb
 # Declare further phony targets beside their rule, on a line of their own.
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
@@ -182,6 +187,13 @@ test: deps
 	@sh tests/run.sh all
 
 san-tests: $(UNIT_TESTS)
+
+# Install and package (deploy/install.sh, deploy/deb.sh say what goes where).
+install: all
+	@sh deploy/install.sh "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(BUILD)"
+
+deb: all
+	@sh deploy/deb.sh "$(BUILD)" "$(BUILD)/deb"
 
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
