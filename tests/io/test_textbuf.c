@@ -1,0 +1,91 @@
+/* tests/io/test_textbuf.c: appends, shortest doubles, detach. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/textbuf.h"
+#include "tests/harness.h"
+
+static void test_appends_grow(void)
+{
+	io_tb b;
+	int i;
+
+	io_tb_init(&b);
+	for (i = 0; i < 1000; i++)
+		io_tb_printf(&b, "%d,", i);
+	io_tb_putc(&b, '!');
+	CHECK(io_tb_ok(&b));
+	CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+	CHECK(b.data[b.len - 1] == '!' && b.data[b.len] == '\0');
+	CHECK_EQ_INT(strlen(b.data), b.len);
+	io_tb_reset(&b);
+	CHECK_EQ_INT(b.len, 0);
+	io_tb_release(&b);
+}
+
+static void test_shortest_double(void)
+{
+	static const struct {
+		double v;
+		const char *s;
+	} cases[] = {
+	    {0.1, "0.1"},
+	    {1, "1"},
+	    {-2.5, "-2.5"},
+	    {1e-9, "1e-09"},
+	    {1.0 / 3, "0.3333333333333333"},
+	    {123456789, "123456789"},
+	    {0.1f, "0.10000000149011612"},
+	};
+	io_tb b;
+	size_t i;
+
+	io_tb_init(&b);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		io_tb_reset(&b);
+		io_tb_double(&b, cases[i].v);
+		if (strcmp(b.data, cases[i].s) != 0)
+			th_fail(__FILE__, __LINE__, "%s != %s", b.data,
+				cases[i].s);
+		CHECK(strtod(b.data, NULL) == cases[i].v);
+	}
+	io_tb_reset(&b);
+	io_tb_double(&b, NAN);
+	io_tb_putc(&b, ' ');
+	io_tb_double(&b, INFINITY);
+	io_tb_putc(&b, ' ');
+	io_tb_double(&b, -INFINITY);
+	CHECK(strcmp(b.data, "NaN +Inf -Inf") == 0);
+	io_tb_reset(&b);
+	io_tb_float(&b, 0.1f);
+	io_tb_putc(&b, ' ');
+	io_tb_float(&b, 0.9f);
+	CHECK(strcmp(b.data, "0.1 0.9") == 0);
+	io_tb_release(&b);
+}
+
+static void test_detach(void)
+{
+	io_tb b;
+	size_t n;
+	char *s;
+
+	io_tb_init(&b);
+	s = io_tb_detach(&b, &n);
+	CHECK(s && n == 0 && s[0] == '\0');
+	free(s);
+	io_tb_puts(&b, "hello");
+	s = io_tb_detach(&b, &n);
+	CHECK(s && n == 5 && strcmp(s, "hello") == 0);
+	CHECK(b.data == NULL && b.len == 0);
+	free(s);
+}
+
+int main(void)
+{
+	TH_RUN(test_appends_grow);
+	TH_RUN(test_shortest_double);
+	TH_RUN(test_detach);
+	return th_summary();
+}
