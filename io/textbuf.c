@@ -100,43 +100,92 @@ void io_tb_printf(io_tb *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void io_tb_double(io_tb *b, double v)
+void io_fmt_double(char out[IO_FMT_MAX], double v)
 {
-	char s[40];
 	int prec;
 
 	if (isnan(v)) {
-		io_tb_puts(b, "NaN");
+		snprintf(out, IO_FMT_MAX, "NaN");
 		return;
 	}
 	if (isinf(v)) {
-		io_tb_puts(b, v > 0 ? "+Inf" : "-Inf");
+		snprintf(out, IO_FMT_MAX, "%s", v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
 	/* The shortest %.Ng that round-trips: 17 digits always do. */
 	for (prec = 1; prec <= 17; prec++) {
-		snprintf(s, sizeof s, "%.*g", prec, v);
-		if (strtod(s, NULL) == v)
+		snprintf(out, IO_FMT_MAX, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
 			break;
 	}
+}
+
+void io_fmt_float(char out[IO_FMT_MAX], float v)
+{
+	int prec;
+
+	if (isnan(v) || isinf(v)) {
+		io_fmt_double(out, (double)v);
+		return;
+	}
+	for (prec = 1; prec <= 9; prec++) {
+		snprintf(out, IO_FMT_MAX, "%.*g", prec, (double)v);
+		if (strtof(out, NULL) == v)
+			break;
+	}
+}
+
+void io_tb_double(io_tb *b, double v)
+{
+	char s[IO_FMT_MAX];
+
+	io_fmt_double(s, v);
 	io_tb_puts(b, s);
 }
 
 void io_tb_float(io_tb *b, float v)
 {
-	char s[40];
-	int prec;
+	char s[IO_FMT_MAX];
 
-	if (isnan(v) || isinf(v)) {
-		io_tb_double(b, (double)v);
-		return;
-	}
-	for (prec = 1; prec <= 9; prec++) {
-		snprintf(s, sizeof s, "%.*g", prec, (double)v);
-		if (strtof(s, NULL) == v)
-			break;
-	}
+	io_fmt_float(s, v);
 	io_tb_puts(b, s);
+}
+
+size_t io_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned c = s[0], lo = 0x80, hi = 0xbf;
+
+	if (n == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0; /* continuation byte, overlong lead, or above 4 */
+	if (len > n)
+		return 0;
+	/* The second byte's range rules out overlongs, surrogates and code
+	 * points above U+10FFFF (RFC 3629 section 4). */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
 }
 
 int io_tb_ok(const io_tb *b)

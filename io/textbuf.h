@@ -42,10 +42,23 @@ void io_tb_printf(io_tb *b, const char *fmt, ...)
  * three non-finite ones themselves).
  */
 void io_tb_double(io_tb *b, double v);
+/* The same into a caller's buffer of IO_FMT_MAX bytes. */
+#define IO_FMT_MAX 32
+void io_fmt_double(char out[IO_FMT_MAX], double v);
+void io_fmt_float(char out[IO_FMT_MAX], float v);
 
 /* The same for a float: the shortest text that reads back to the same
  * float, so the quantile level 0.1f prints as "0.1". */
 void io_tb_float(io_tb *b, float v);
+
+/*
+ * The length (1..4) of the valid UTF-8 sequence starting at s[0], or 0 when
+ * s[0] does not start one (stray continuation, overlong form, surrogate,
+ * above U+10FFFF, or cut short by n). Renderers copy valid sequences and
+ * replace each bad byte by U+FFFD, so any series name renders as valid text.
+ */
+size_t io_utf8_len(const unsigned char *s, size_t n);
+#define IO_UTF8_REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 
 /* 1 when nothing was lost to an allocation failure. */
 int io_tb_ok(const io_tb *b);

@@ -82,8 +82,38 @@ static void test_detach(void)
 	free(s);
 }
 
+static void test_utf8_len(void)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+	} cases[] = {
+	    {"a", 1},
+	    {"\xc3\xa9", 2},	     /* e acute */
+	    {"\xe2\x82\xac", 3},     /* euro sign */
+	    {"\xf0\x9f\x98\x80", 4}, /* emoji */
+	    {"\x80", 0},	     /* stray continuation */
+	    {"\xc0\xaf", 0},	     /* overlong '/' */
+	    {"\xe0\x80\xaf", 0},     /* overlong '/' */
+	    {"\xed\xa0\x80", 0},     /* surrogate D800 */
+	    {"\xf4\x90\x80\x80", 0}, /* above U+10FFFF */
+	    {"\xe2\x82", 0},	     /* cut short */
+	    {"\xff", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *s = cases[i].s;
+		size_t n = io_utf8_len((const unsigned char *)s, strlen(s));
+		if (n != cases[i].len)
+			th_fail(__FILE__, __LINE__, "case %zu: %zu != %zu", i,
+				n, cases[i].len);
+	}
+}
+
 int main(void)
 {
+	TH_RUN(test_utf8_len);
 	TH_RUN(test_appends_grow);
 	TH_RUN(test_shortest_double);
 	TH_RUN(test_detach);
