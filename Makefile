@@ -20,13 +20,13 @@ else
 BUILD   ?= build/san
 endif
 
-PKGS    := libuv msgpack sqlite3 lapacke openblas
+PKGS    := libuv msgpack sqlite3 lapacke openblas libmicrohttpd cairo
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # msgpack-c ships as "msgpack" on Debian 12 and as "msgpack-c" upstream since 6.0.
 ifeq ($(findstring msgpack,$(PKG_LIBS)),)
-PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas libmicrohttpd cairo 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas libmicrohttpd cairo 2>/dev/null)
 endif
 BLAS_CFLAGS := $(shell pkg-config --cflags lapacke openblas 2>/dev/null)
 BLAS_LIBS   := $(shell pkg-config --libs lapacke openblas 2>/dev/null)
