@@ -83,29 +83,17 @@ void srv_prom_family(io_tb *b, const char *name, const char *type,
 	io_tb_printf(b, "\n# TYPE %s %s\n", name, type);
 }
 
+static const char *label_esc(unsigned char c)
+{
+	return c == '\\'   ? "\\\\"
+	       : c == '"'  ? "\\\""
+	       : c == '\n' ? "\\n"
+			   : NULL;
+}
+
 void srv_prom_label_value(io_tb *b, const char *v)
 {
-	const unsigned char *s = (const unsigned char *)v;
-	size_t n = strlen(v);
-
-	while (n > 0) {
-		size_t k = io_utf8_len(s, n);
-
-		if (k == 0) {
-			io_tb_puts(b, IO_UTF8_REPLACEMENT);
-			k = 1;
-		} else if (*s == '\\') {
-			io_tb_puts(b, "\\\\");
-		} else if (*s == '"') {
-			io_tb_puts(b, "\\\"");
-		} else if (*s == '\n') {
-			io_tb_puts(b, "\\n");
-		} else {
-			io_tb_putn(b, (const char *)s, k);
-		}
-		s += k;
-		n -= k;
-	}
+	io_tb_escape(b, v, label_esc);
 }
 
 void srv_prom_sample(io_tb *b, const char *name, const char *const *kv, int nl,

@@ -188,6 +188,28 @@ size_t io_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+void io_tb_escape(io_tb *b, const char *s, const char *(*esc)(unsigned char))
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	while (n > 0) {
+		size_t k = io_utf8_len(p, n);
+		const char *e = k == 1 ? esc(*p) : NULL;
+
+		if (k == 0) {
+			io_tb_puts(b, IO_UTF8_REPLACEMENT);
+			k = 1;
+		} else if (e) {
+			io_tb_puts(b, e);
+		} else {
+			io_tb_putn(b, (const char *)p, k);
+		}
+		p += k;
+		n -= k;
+	}
+}
+
 int io_tb_ok(const io_tb *b)
 {
 	return !b->failed;

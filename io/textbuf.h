@@ -60,6 +60,13 @@ void io_tb_float(io_tb *b, float v);
 size_t io_utf8_len(const unsigned char *s, size_t n);
 #define IO_UTF8_REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 
+/*
+ * Appends s with each ASCII byte c for which esc(c) is not NULL replaced by
+ * that string, and each byte that does not start valid UTF-8 replaced by
+ * U+FFFD: the common core of HTML and Prometheus label escaping.
+ */
+void io_tb_escape(io_tb *b, const char *s, const char *(*esc)(unsigned char));
+
 /* 1 when nothing was lost to an allocation failure. */
 int io_tb_ok(const io_tb *b);
 
