@@ -213,6 +213,14 @@ static void forecasts(io_tb *b, const srv_metrics *m)
 		srv_prom_sample(b, "statecast_anomaly_score", kv, 1,
 				(double)m->fc[i].anomaly);
 	}
+	srv_prom_family(b, "statecast_series_value", "gauge",
+			"The latest sample of a series, to compare with the "
+			"forecast issued before it (PromQL offset).");
+	for (i = 0; i < m->nfc; i++) {
+		kv[1] = m->fc[i].series;
+		srv_prom_sample(b, "statecast_series_value", kv, 1,
+				m->fc[i].last_value);
+	}
 	srv_prom_family(b, "statecast_forecast_origin_timestamp_seconds",
 			"gauge",
 			"Unix time of the last sample the forecast saw.");

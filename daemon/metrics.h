@@ -62,6 +62,7 @@ typedef struct srv_metrics_forecast {
 	double origin_t;     /* Unix seconds of the last stepped sample */
 	double step_s;	     /* nominal step in seconds */
 	float anomaly;	     /* score of the last sample, 0 = inside */
+	double last_value;   /* the last sample's value (NaN: none) */
 } srv_metrics_forecast;
 
 typedef struct srv_metrics {

@@ -230,8 +230,8 @@ static void render_example(io_tb *b, srv_hist *step, srv_hist *commit)
 	static const srv_metrics_count drop[2] = {{"out_of_order", 3},
 						  {"parse_error", 1}};
 	srv_metrics_forecast fc[2] = {
-	    {"cpu.load;host=a\"b", 2, 3, levels, q1, m1, 1.7e9, 60, 0},
-	    {"disk\\free", 2, 3, levels, q2, NULL, 1.7e9 + 30, 10, 2.5f},
+	    {"cpu.load;host=a\"b", 2, 3, levels, q1, m1, 1.7e9, 60, 0, 2.25},
+	    {"disk\\free", 2, 3, levels, q2, NULL, 1.7e9 + 30, 10, 2.5f, NAN},
 	};
 	srv_metrics m;
 
@@ -283,6 +283,11 @@ static void test_full_exposition(void)
 	CHECK(find(b.data, "statecast_anomaly_score", "disk\\free", &s) &&
 	      s.value == 2.5);
 	CHECK(find(b.data, "statecast_wal_bytes", NULL, &s) && s.value == 4096);
+	CHECK(
+	    find(b.data, "statecast_series_value", "cpu.load;host=a\"b", &s) &&
+	    s.value == 2.25);
+	CHECK(find(b.data, "statecast_series_value", "disk\\free", &s) &&
+	      isnan(s.value));
 	CHECK(find(b.data, "statecast_forecast_series_omitted", NULL, &s) &&
 	      s.value == 5);
 	/* No timestamps: every sample line has exactly one space. */
