@@ -20,13 +20,13 @@ else
 BUILD   ?= build/san
 endif
 
-PKGS    := libuv msgpack sqlite3 lapacke openblas libmicrohttpd cairo fontconfig
+PKGS    := libuv msgpack sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # msgpack-c ships as "msgpack" on Debian 12 and as "msgpack-c" upstream since 6.0.
 ifeq ($(findstring msgpack,$(PKG_LIBS)),)
-PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas libmicrohttpd cairo fontconfig 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas libmicrohttpd cairo fontconfig 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig 2>/dev/null)
 endif
 BLAS_CFLAGS := $(shell pkg-config --cflags lapacke openblas 2>/dev/null)
 BLAS_LIBS   := $(shell pkg-config --libs lapacke openblas 2>/dev/null)
@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json
+.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz config-files san-tests compile_commands.json
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -102,6 +102,15 @@ TOOLS_LIB_OBJ := $(filter-out $(BUILD)/obj/tools/main.o,$(TOOLS_OBJ))
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(HARNESS_OBJ) $(TOOLS_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Files generated from the settings table (config/table.c), checked in;
+# tests/config/test_generated fails when they are stale.
+$(BUILD)/cfggen: $(BUILD)/obj/config/gen/cfggen.o $(BUILD)/libscio.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+config-files: $(BUILD)/cfggen
+	$(BUILD)/cfggen conf > config/statecast.conf
+	$(BUILD)/cfggen doc > docs/CONFIG.md
 
 deps:
 	@sh deploy/deps.sh
