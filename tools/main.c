@@ -9,9 +9,18 @@
 #include "tools/cmd.h"
 
 /* Declarations of the cmd_NAME functions, one per line. */
+#include "tools/cmd_query.h" /* queries and ingest (daemon) */
 
 static const cmd_entry commands[] = {
     /* queries and ingest (daemon) */
+    {"forecast", cmd_forecast, "the latest forecast of a series"},
+    {"list", cmd_list, "series matching a glob, with counts and last t"},
+    {"info", cmd_info, "one series: step, period, counters, forecast"},
+    {"watch", cmd_watch, "print pushed forecasts and anomalies"},
+    {"push", cmd_push, "push one sample: NAME VALUE [T]"},
+    {"send", cmd_send, "stream a CSV (t,value) into a series"},
+    {"stats", cmd_stats, "the daemon's counters"},
+    {"replay", cmd_replay, "step a CSV through the model offline"},
 
     /* training and evaluation (model, accuracy) */
 

@@ -1,0 +1,113 @@
+/*
+ * ssm/model_internal.h: the model struct and the helpers shared by the
+ * model's own files (model.c, model_step.c, model_front.c) and training
+ * (train.c). Not for the daemon or io/: they use ssm/model.h.
+ *
+ * Shapes: B = rows of a block (always SSM__ROWS, padded), F =
+ * SSM_MODEL_NFEAT, d = d_model, HQ = horizon * nquantiles.
+ *
+ * Why fixed blocks of SSM__ROWS rows: OpenBLAS picks different kernels (and
+ * so different rounding) for different M, but within one M its result for a
+ * row does not depend on the other rows. Stepping every block with the same
+ * M makes a series' forecast bit-for-bit independent of how many series were
+ * stepped with it, so the daemon (batched) serves exactly what `statecast
+ * eval` (one series at a time) measures. tests/ssm/test_model.c proves it.
+ */
+#ifndef STATECAST_SSM_MODEL_INTERNAL_H
+#define STATECAST_SSM_MODEL_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ssm/model.h"
+
+enum { SSM__ROWS = 8, SSM__MAX_TENSORS = 64 };
+
+/* State block header (floats); doubles are stored bit-cast in float pairs. */
+enum {
+	SSM__H_COUNT = 0,  /* double: samples stepped since init */
+	SSM__H_LAST_T = 2, /* double: Unix seconds of the last sample */
+	SSM__H_STEP_S = 4, /* double: nominal step in seconds */
+	SSM__H_PHASE = 6,  /* double: nominal steps since the first sample */
+	SSM__H_PERIOD = 8, /* float: seasonal period in steps */
+	SSM__H_FLOATS = 10,
+};
+
+struct ssm_model {
+	ssm_model_arch arch;
+	int F, d, HQ;
+	float *params; /* one allocation carved into the tensors */
+	size_t nparams;
+	ssm_tensor tensors[SSM__MAX_TENSORS];
+	int ntensors;
+	/* Views into params. */
+	float *w_in;   /* [d][F] */
+	float *b_in;   /* [d] */
+	float *g_out;  /* [d] RMSNorm gain before the head */
+	float *w_head; /* [HQ][d] */
+	float *b_head; /* [HQ] */
+	/* State layout, offsets in floats. */
+	size_t off_prev;  /* [Q] previous one-step quantiles (anomaly score) */
+	size_t off_front; /* smoothing front */
+	size_t front_floats;
+	size_t state_floats;
+	/* Normalised gaps between neighbouring Gaussian quantiles, [Q-1]. */
+	float zgap[SSM_MAX_Q];
+	uint64_t hash;
+};
+
+static inline double ssm__get_d(const float *p)
+{
+	double v;
+
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void ssm__put_d(float *p, double v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+/* The head's log-gap outputs are clamped so exp() stays finite. */
+static inline float ssm__clampf(float x)
+{
+	return x < -8.0f ? -8.0f : (x > 8.0f ? 8.0f : x);
+}
+
+/*
+ * Block kernels shared by the step and training, on SSM__ROWS rows.
+ * enc: x[ROWS][d] = feat[ROWS][F] w_in^T + b_in.
+ * head: hn = RMSNorm(x) * g_out, rms[r] = 1/sqrt(mean(x^2)+eps) (rms may be
+ * NULL), o[ROWS][HQ] = hn w_head^T + b_head.
+ * compose: one row's normalised quantiles qn[H][Q] from o[H][Q] and the
+ * front's gaps gap[H][Q-1] (see ssm/model.h).
+ */
+void ssm__enc_forward(const ssm_model *m, const float *feat, float *x);
+void ssm__head_forward(const ssm_model *m, const float *x, float *hn,
+		       float *rms, float *o);
+void ssm__compose(const ssm_model *m, const float *o, const float *gap,
+		  float *qn);
+
+/* Inverse standard normal CDF (Acklam, relative error < 1.2e-9). */
+double ssm__norm_ppf(double p);
+
+/*
+ * The smoothing front: per-series normalisation and base forecast.
+ * front_observe() takes the sample (NaN = missing) after a gap of `gap`
+ * nominal steps, writes the two value features (value and one-step
+ * innovation, both in running-scale units, computed BEFORE the update) and
+ * updates the state. front_forecast() writes point[H] (value units),
+ * *scale (> 0, value units) and gap[H][Q-1]: the front's own gaps between
+ * neighbouring quantiles in scale units (> 0).
+ */
+size_t ssm__front_floats(const ssm_model *m);
+void ssm__front_init(const ssm_model *m, float *fs, int period);
+void ssm__front_observe(const ssm_model *m, float *fs, double y, int gap,
+			float feat[2]);
+/* 1 when every number in the front's block is finite. */
+int ssm__front_finite(const ssm_model *m, const float *fs);
+void ssm__front_forecast(const ssm_model *m, const float *fs, double *point,
+			 double *scale, float *gap);
+
+#endif
