@@ -29,18 +29,15 @@ int srv_hist_init(srv_hist *h, const double *bounds, int nb)
 
 void srv_hist_init_latency(srv_hist *h)
 {
-	static const double m[3] = {1, 2.5, 5};
-	double b[SRV_HIST_MAX], p = 1e-6;
-	int nb = 0, i;
+	/* Literals, so the le labels print as written (2.5e-06, not the
+	 * product 2.4999999999999998e-06). */
+	static const double b[] = {
+	    1e-6, 2.5e-6, 5e-6,	  1e-5, 2.5e-5, 5e-5,	1e-4, 2.5e-4,
+	    5e-4, 1e-3,	  2.5e-3, 5e-3, 1e-2,	2.5e-2, 5e-2, 0.1,
+	    0.25, 0.5,	  1,	  2.5,	5,	10,
+	};
 
-	/* 1e-6 .. 5 then 10: 7 decades x 3 + 1 = 22 bounds. */
-	while (p < 9) {
-		for (i = 0; i < 3; i++)
-			b[nb++] = m[i] * p;
-		p *= 10;
-	}
-	b[nb++] = 10;
-	srv_hist_init(h, b, nb);
+	srv_hist_init(h, b, (int)(sizeof b / sizeof b[0]));
 }
 
 void srv_hist_observe(srv_hist *h, double v)
@@ -151,7 +148,8 @@ static void counts(io_tb *b, const char *name, const char *help,
 	srv_prom_family(b, name, "counter", help);
 	for (i = 0; i < n; i++) {
 		kv[1] = c[i].label;
-		srv_prom_sample(b, name, kv, 1, (double)c[i].n);
+		srv_prom_sample(b, name, kv, c[i].label ? 1 : 0,
+				(double)c[i].n);
 	}
 }
 
@@ -249,9 +247,8 @@ void srv_metrics_render(io_tb *b, const srv_metrics *m)
 	srv_prom_sample(b, "statecast_build_info", kv, 1, 1);
 	gauge(b, "statecast_start_time_seconds",
 	      "Unix time the daemon started.", m->start_time_s);
-	counts(b, "statecast_samples_ingested_total",
-	       "Samples accepted, by protocol.", "protocol", m->ingested,
-	       m->ningested);
+	counts(b, "statecast_samples_ingested_total", "Samples accepted.",
+	       "protocol", m->ingested, m->ningested);
 	counts(b, "statecast_samples_dropped_total",
 	       "Samples dropped, by reason.", "reason", m->dropped,
 	       m->ndropped);

@@ -48,7 +48,8 @@ void srv_hist_observe(srv_hist *h, double v);
 
 /* One labelled counter, e.g. {"reason", "out_of_order", 12}. */
 typedef struct srv_metrics_count {
-	const char *label; /* label value; the label name is per family */
+	const char *label; /* label value (the name is per family); NULL:
+			      the sample has no label */
 	uint64_t n;
 } srv_metrics_count;
 

@@ -112,6 +112,11 @@ void io_fmt_double(char out[IO_FMT_MAX], double v)
 		snprintf(out, IO_FMT_MAX, "%s", v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
+	/* Whole numbers (counters) in plain digits: 1200, not 1.2e+03. */
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		snprintf(out, IO_FMT_MAX, "%.0f", v);
+		return;
+	}
 	/* The shortest %.Ng that round-trips: 17 digits always do. */
 	for (prec = 1; prec <= 17; prec++) {
 		snprintf(out, IO_FMT_MAX, "%.*g", prec, v);

@@ -1,0 +1,277 @@
+"""The real Prometheus (Debian package) scrapes statecastd's /metrics.
+
+Starts statecastd on ephemeral loopback ports with listen.http on, feeds it
+series over Graphite (one with quotes and a backslash in its name), checks
+the exposition with `promtool check metrics`, runs Prometheus with a 1 s
+scrape interval and a temporary storage directory, waits for two scrapes,
+and reads the forecasts back through Prometheus' HTTP API: same values as
+/metrics, same (unescaped) series names. Then every PromQL query of
+docs/GRAFANA.md runs against that Prometheus. Also checks the status page.
+Everything runs on 127.0.0.1 and is killed at the end.
+"""
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import xml.dom.minidom
+
+sys.path.insert(0, os.path.dirname(__file__))
+import grafana_queries  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, os.environ.get("STATECAST_BUILD", "build"))
+passed = failed = 0
+procs = []
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   " + what)
+    else:
+        failed += 1
+        print("FAIL " + what)
+    sys.stdout.flush()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, dict(r.headers), r.read()
+
+
+def wait_for(fn, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def start_daemon(tmp):
+    log = open(os.path.join(tmp, "statecastd.log"), "wb")
+    args = [os.path.join(BUILD, "statecastd"),
+            "-o", "listen.graphite=127.0.0.1:0", "-o", "listen.influx=",
+            "-o", "listen.rpc=127.0.0.1:0", "-o", "listen.socket=",
+            "-o", "listen.http=127.0.0.1:0",
+            "-o", "store.path=" + os.path.join(tmp, "db"),
+            "-o", "model.path=" + os.path.join(ROOT, "models",
+                                               "default.model"),
+            "-o", "metrics.forecasts=web.*",
+            "-o", "metrics.max_forecast_series=2"]
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log,
+                         cwd=tmp)
+    procs.append(p)
+
+    def ports():
+        text = open(log.name, "rb").read().decode("utf-8", "replace")
+        if p.poll() is not None:
+            raise RuntimeError("statecastd exited:\n" + text)
+        if " ready: " not in text:
+            return None
+        return {k: int(v) for k, v in
+                re.findall(r"listening (\w+) on 127\.0\.0\.1:(\d+)", text)}
+    return p, wait_for(ports, 20, "statecastd")
+
+
+NAMES = ["web.a", "web.b", 'web.q"uo\\te', "db.x"]
+
+
+def feed(port, t0, n):
+    lines = []
+    for i in range(n):
+        t = t0 + 10 * i
+        for k, name in enumerate(NAMES):
+            v = 50 + 10 * k + 5 * math.sin(i * 2 * math.pi / 24)
+            lines.append("%s %.6f %d\n" % (name, v, t))
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall("".join(lines).encode())
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)
+    s.close()
+
+
+def parse_exposition(text):
+    """{(name, frozenset(labels)): value} of the sample lines."""
+    out = {}
+    lab = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r"^(\w+)(\{.*\})? (\S+)$", line)
+        if not m:
+            continue
+        labels = {}
+        for k, v in lab.findall(m.group(2) or ""):
+            labels[k] = re.sub(r'\\(.)', lambda x: {"n": "\n"}.get(
+                x.group(1), x.group(1)), v)
+        out[(m.group(1), frozenset(labels.items()))] = m.group(3)
+    return out
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="statecast-prom-")
+    try:
+        run(tmp)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(tmp):
+    daemon, ports = start_daemon(tmp)
+    check("http" in ports and "graphite" in ports, "daemon logs its http port")
+    http = "http://127.0.0.1:%d" % ports["http"]
+    feed(ports["graphite"], int(time.time()) - 3600, 300)
+
+    # /metrics: what statecastd says, checked by promtool.
+    status, headers, body = get(http + "/metrics")
+    text = body.decode()
+    check(status == 200 and headers.get("Content-Type", "").startswith(
+        "text/plain; version=0.0.4"), "/metrics answers in text format")
+    pc = subprocess.run(["promtool", "check", "metrics"], input=body,
+                        capture_output=True, timeout=60)
+    check(pc.returncode == 0 and not pc.stdout.strip(),
+          "promtool check metrics: " + (pc.stdout + pc.stderr).decode())
+    samples = parse_exposition(text)
+    fc_series = {dict(k[1])["series"] for k in samples
+                 if k[0] == "statecast_forecast"}
+    check(len(fc_series) == 2 and "db.x" not in fc_series,
+          "forecasts of at most 2 series matching web.* exported: %r"
+          % sorted(fc_series))
+    check(samples.get(("statecast_forecast_series_omitted", frozenset()))
+          == "1", "the third web.* series is counted as omitted")
+    got = samples.get(("statecast_samples_ingested_total", frozenset()))
+    check(got == str(300 * len(NAMES)), "ingested counter: %s" % got)
+    check(not re.search(r"^statecast_forecast\{.*\} \S+ \S+$", text, re.M),
+          "forecast samples carry no timestamps")
+
+    # The status page: well-formed, lists the series, no script.
+    status, headers, body = get(http + "/")
+    page = body.decode()
+    check(status == 200 and "text/html" in headers.get("Content-Type", ""),
+          "/ answers HTML")
+    try:
+        xml.dom.minidom.parseString(body)
+        wf = True
+    except Exception as e:  # noqa: BLE001
+        print("  " + str(e))
+        wf = False
+    check(wf, "status page is well-formed")
+    check(all(n.replace("&", "&amp;").replace('"', "&quot;") in page
+              for n in NAMES) and "<script" not in page
+          and page.count("<svg") == len(NAMES),
+          "status page lists every series with a sparkline, no script")
+
+    # The real Prometheus scrapes it.
+    pport = free_port()
+    cfgpath = os.path.join(tmp, "prometheus.yml")
+    with open(cfgpath, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                "scrape_configs:\n  - job_name: statecast\n"
+                "    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+                % ports["http"])
+    plog = open(os.path.join(tmp, "prometheus.log"), "wb")
+    prom = subprocess.Popen(
+        ["prometheus", "--config.file=" + cfgpath,
+         "--storage.tsdb.path=" + os.path.join(tmp, "tsdb"),
+         "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"],
+        stdout=plog, stderr=subprocess.STDOUT, cwd=tmp)
+    procs.append(prom)
+    api = "http://127.0.0.1:%d/api/v1/" % pport
+
+    def query(q):
+        url = api + "query?" + urllib.parse.urlencode({"query": q})
+        try:
+            return json.loads(get(url)[2])
+        except (OSError, ValueError):
+            if prom.poll() is not None:
+                raise RuntimeError("prometheus exited:\n" + open(
+                    plog.name).read())
+            return None
+
+    def two_scrapes():
+        r = query('count_over_time(up{job="statecast"}[1m])')
+        if r and r["status"] == "success" and r["data"]["result"]:
+            return float(r["data"]["result"][0]["value"][1]) >= 2
+        return False
+    wait_for(two_scrapes, 60, "two scrapes")
+    check(True, "Prometheus scraped statecastd twice")
+    r = query('up{job="statecast"}')
+    check(r["data"]["result"][0]["value"][1] == "1", "target is up")
+
+    # Forecasts read back through Prometheus equal /metrics (no new
+    # samples since, so the forecast has not changed).
+    ok = True
+    for name in fc_series:
+        for q in ("0.1", "0.5", "0.9"):
+            sel = 'statecast_forecast{series=%s,horizon="3",quantile="%s"}' \
+                % (json.dumps(name), q)
+            r = query(sel)
+            res = r["data"]["result"] if r else []
+            want = samples.get(("statecast_forecast", frozenset(
+                {"series": name, "horizon": "3", "quantile": q}.items())))
+            if len(res) != 1 or want is None or \
+                    float(res[0]["value"][1]) != float(want) or \
+                    res[0]["metric"]["series"] != name:
+                print("  %s: %r vs %r" % (sel, res, want))
+                ok = False
+    check(ok, "forecast quantiles read back through the API: %d series"
+          % len(fc_series))
+    r = query('statecast_anomaly_score')
+    check(r and len(r["data"]["result"]) == 2, "anomaly scores scraped")
+
+    # Every query of docs/GRAFANA.md runs.
+    bad = []
+    for where, q in grafana_queries.queries("web.a"):
+        r = query(q)
+        if not r or r.get("status") != "success":
+            bad.append((where, q, r))
+    for b in bad:
+        print("  %s: %s -> %r" % b)
+    check(not bad, "all %d GRAFANA.md queries run"
+          % len(grafana_queries.queries("web.a")))
+    d = grafana_queries.dashboard()
+    check(d["panels"] and all(p["targets"] for p in d["panels"]),
+          "dashboard JSON has panels with targets")
+
+    prom.send_signal(signal.SIGTERM)
+    prom.wait(30)
+    daemon.send_signal(signal.SIGTERM)
+    check(daemon.wait(30) == 0, "statecastd exits cleanly with HTTP on")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001
+        failed += 1
+        print("FAIL " + repr(e))
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
