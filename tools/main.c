@@ -9,7 +9,8 @@
 #include "tools/cmd.h"
 
 /* Declarations of the cmd_NAME functions, one per line. */
-#include "tools/cmd_query.h" /* queries and ingest (daemon) */
+#include "tools/cmd_query.h"	     /* queries and ingest (daemon) */
+int cmd_plot(int argc, char **argv); /* visual */
 
 static const cmd_entry commands[] = {
     /* queries and ingest (daemon) */
@@ -21,6 +22,9 @@ static const cmd_entry commands[] = {
     {"send", cmd_send, "stream a CSV (t,value) into a series"},
     {"stats", cmd_stats, "the daemon's counters"},
     {"replay", cmd_replay, "step a CSV through the model offline"},
+
+    /* visual */
+    {"plot", cmd_plot, "draw history and forecast band to FILE.svg|png"},
 
     /* training and evaluation (model, accuracy) */
 

@@ -10,104 +10,19 @@ docs/GRAFANA.md runs against that Prometheus. Also checks the status page.
 Everything runs on 127.0.0.1 and is killed at the end.
 """
 import json
-import math
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
-import urllib.request
 import xml.dom.minidom
 
 sys.path.insert(0, os.path.dirname(__file__))
 import grafana_queries  # noqa: E402
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.path.join(ROOT, os.environ.get("STATECAST_BUILD", "build"))
-passed = failed = 0
-procs = []
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL " + what)
-    sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, dict(r.headers), r.read()
-
-
-def wait_for(fn, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise RuntimeError("timed out waiting for " + what)
-
-
-def start_daemon(tmp):
-    log = open(os.path.join(tmp, "statecastd.log"), "wb")
-    args = [os.path.join(BUILD, "statecastd"),
-            "-o", "listen.graphite=127.0.0.1:0", "-o", "listen.influx=",
-            "-o", "listen.rpc=127.0.0.1:0", "-o", "listen.socket=",
-            "-o", "listen.http=127.0.0.1:0",
-            "-o", "store.path=" + os.path.join(tmp, "db"),
-            "-o", "model.path=" + os.path.join(ROOT, "models",
-                                               "default.model"),
-            "-o", "metrics.forecasts=web.*",
-            "-o", "metrics.max_forecast_series=2"]
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log,
-                         cwd=tmp)
-    procs.append(p)
-
-    def ports():
-        text = open(log.name, "rb").read().decode("utf-8", "replace")
-        if p.poll() is not None:
-            raise RuntimeError("statecastd exited:\n" + text)
-        if " ready: " not in text:
-            return None
-        return {k: int(v) for k, v in
-                re.findall(r"listening (\w+) on 127\.0\.0\.1:(\d+)", text)}
-    return p, wait_for(ports, 20, "statecastd")
-
-
-NAMES = ["web.a", "web.b", 'web.q"uo\\te', "db.x"]
-
-
-def feed(port, t0, n):
-    lines = []
-    for i in range(n):
-        t = t0 + 10 * i
-        for k, name in enumerate(NAMES):
-            v = 50 + 10 * k + 5 * math.sin(i * 2 * math.pi / 24)
-            lines.append("%s %.6f %d\n" % (name, v, t))
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall("".join(lines).encode())
-    s.shutdown(socket.SHUT_WR)
-    s.recv(1)
-    s.close()
+from visual_helpers import (NAMES, check, feed, free_port, get,  # noqa: E402
+                            procs, start_daemon, summary, wait_for)
 
 
 def parse_exposition(text):
@@ -128,24 +43,9 @@ def parse_exposition(text):
     return out
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="statecast-prom-")
-    try:
-        run(tmp)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def run(tmp):
-    daemon, ports = start_daemon(tmp)
+def main(tmp):
+    daemon, ports = start_daemon(tmp, "metrics.forecasts=web.*",
+                                 "metrics.max_forecast_series=2")
     check("http" in ports and "graphite" in ports, "daemon logs its http port")
     http = "http://127.0.0.1:%d" % ports["http"]
     feed(ports["graphite"], int(time.time()) - 3600, 300)
@@ -268,10 +168,4 @@ def run(tmp):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # noqa: BLE001
-        failed += 1
-        print("FAIL " + repr(e))
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    summary(main)
