@@ -281,9 +281,6 @@ static void step_batch(srv *s, int B, int with_fc)
 		}
 		se->has_forecast = 1;
 		se->f_t = k->in[b].t;
-		/* se->anomaly keeps before_step()'s score of this sample
-		 * against the previous forecast: the refresh does not
-		 * make the sample less anomalous. */
 		se->since_forecast = 0;
 		se->n_forecasts++;
 		s->st.forecasts++;

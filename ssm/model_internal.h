@@ -83,11 +83,36 @@ static inline float ssm__clampf(float x)
  * compose: one row's normalised quantiles qn[H][Q] from o[H][Q] and the
  * front's gaps gap[H][Q-1] (see ssm/model.h).
  */
+/*
+ * Advances a state's header and front with one sample and writes its
+ * feat[F]. Returns the gap in nominal steps (>= 1).
+ */
+int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
+		 float *feat);
 void ssm__enc_forward(const ssm_model *m, const float *feat, float *x);
 void ssm__head_forward(const ssm_model *m, const float *x, float *hn,
 		       float *rms, float *o);
 void ssm__compose(const ssm_model *m, const float *o, const float *gap,
 		  float *qn);
+
+/*
+ * Backward pairs (model_grad.c); gradients accumulate into g_*.
+ * pinball: one row's loss sum over valid horizons (valid[H]) and quantiles
+ * of the normalised quantiles qn[H][Q] against u[H]; writes dqn[H][Q].
+ * compose_backward: dout[H][Q] (the head outputs' gradient) from dqn.
+ * head_backward: from dO[ROWS][HQ] to dx[ROWS][d], given the head's input
+ * x and its rms; hn_ws is [ROWS][d] scratch.
+ * enc_backward: from dx[ROWS][d] to the encoder's weights.
+ */
+double ssm__pinball(const ssm_model *m, const float *qn, const double *u,
+		    const unsigned char *valid, float *dqn);
+void ssm__compose_backward(const ssm_model *m, const float *o, const float *gap,
+			   const float *dqn, float *dout);
+void ssm__head_backward(const ssm_model *m, const float *x, const float *rms,
+			const float *dO, float *dx, float *hn_ws,
+			float *g_whead, float *g_bhead, float *g_gout);
+void ssm__enc_backward(const ssm_model *m, const float *feat, const float *dx,
+		       float *g_win, float *g_bin);
 
 /* Inverse standard normal CDF (Acklam, relative error < 1.2e-9). */
 double ssm__norm_ppf(double p);

@@ -83,8 +83,8 @@ static void phase_feat(float *f, double t, double period_s)
  * Advances the header and the front with one sample and writes the row's
  * features. Returns the gap in nominal steps.
  */
-static int observe(const ssm_model *m, float *st, const ssm_sample *in,
-		   float *feat)
+int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
+		 float *feat)
 {
 	double count = ssm__get_d(st + SSM__H_COUNT);
 	double last = ssm__get_d(st + SSM__H_LAST_T);
@@ -235,7 +235,7 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			continue;
 		}
 		anom[r] = anomaly(m, states[r], in[r].value);
-		observe(m, states[r], &in[r], f);
+		ssm__observe(m, states[r], &in[r], f);
 		ssm__front_forecast(m, states[r] + m->off_front,
 				    k->point + (size_t)r * H, &k->scale[r],
 				    k->gap + (size_t)r * H * (Q - 1));

@@ -9,7 +9,8 @@
 #include "tools/cmd.h"
 
 /* Declarations of the cmd_NAME functions, one per line. */
-#include "tools/cmd_query.h"	     /* queries and ingest (daemon) */
+#include "tools/cmd_query.h" /* queries and ingest (daemon) */
+int cmd_eval(int argc, char **argv);
 int cmd_plot(int argc, char **argv); /* visual */
 
 static const cmd_entry commands[] = {
@@ -27,6 +28,7 @@ static const cmd_entry commands[] = {
     {"plot", cmd_plot, "draw history and forecast band to FILE.svg|png"},
 
     /* training and evaluation (model, accuracy) */
+    {"eval", cmd_eval, "score forecasts by EVAL.md's rolling-origin protocol"},
 
     /* operations (ops) */
 

@@ -217,12 +217,13 @@ static void test_print_round_trip(void)
 			    "log.level=debug",
 			    "series \"a*\".horizon=12",
 			    "series \"a*\".retention=2h",
-			    "ingest.max_skew_s=0.1"};
+			    "ingest.max_skew_s=0.1",
+			    "rpc.token=;tok"};
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	CHECK_EQ_INT(cfg_load(&a, NULL, ov, 8, rep, NULL), CFG_OK);
+	CHECK_EQ_INT(cfg_load(&a, NULL, ov, 9, rep, NULL), CFG_OK);
 	f = open_memstream(&text, &len);
 	cfg_print(&a, f);
 	fclose(f);
@@ -235,6 +236,7 @@ static void test_print_round_trip(void)
 	CHECK(strstr(text, "retention_s = 1.25\n"));
 	CHECK(strstr(text, "max_skew_s = 0.1\n"));
 	CHECK_NEAR(b.ingest.max_skew_s, 0.1, 0);
+	CHECK(strcmp(b.rpc.token, ";tok") == 0); /* not an inline comment */
 	cfg_release(&a);
 	cfg_release(&b);
 	free(text);

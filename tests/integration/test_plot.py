@@ -1,16 +1,16 @@
 """`statecast plot` against a real statecastd: PNG and SVG files of the
 asked size, the PNG's signature and IHDR, the SVG parsed as XML, the
 drawing's colours present (history blue, band orange), and the errors."""
+import math
 import os
 import struct
-import subprocess
-import sys
 import time
 import xml.dom.minidom
 import zlib
 
-sys.path.insert(0, os.path.dirname(__file__))
-from visual_helpers import CLI, check, feed, start_daemon, summary  # noqa
+from statecast_test import Checks, Daemon
+
+NAMES = ["web.a", 'web.q"uo\\te']
 
 
 def png_rgb(path):
@@ -55,21 +55,28 @@ def png_rgb(path):
     return w, h, bpp, rows
 
 
-def main(tmp):
-    _, ports = start_daemon(tmp)
-    feed(ports["graphite"], int(time.time()) - 20000, 400, step=30)
-    rpc = ["--rpc", "127.0.0.1:%d" % ports["rpc"]]
+def plots(c):
+    with Daemon() as d:
+        lines = []
+        t0 = int(time.time()) - 20000
+        for i in range(400):
+            for k, name in enumerate(NAMES):
+                v = 50 + 10 * k + 5 * math.sin(i * 2 * math.pi / 24)
+                lines.append("%s %.6f %d\n" % (name, v, t0 + 30 * i))
+        d.send_lines("graphite", "".join(lines).encode())
+        draw(c, d)
 
+
+def draw(c, d):
+    tmp = d.dir
     png = os.path.join(tmp, "web.a.png")
-    r = subprocess.run([CLI, "plot", "web.a", "-o", png, "--size",
-                        "640x300"] + rpc, capture_output=True, timeout=60)
-    check(r.returncode == 0 and b"forecast band" in r.stdout,
-          "plot to PNG: %r" % (r.stdout + r.stderr))
+    p = d.cli("plot", "web.a", "-o", png, "--size", "640x300")
+    c.check("plot to PNG", p.returncode == 0 and "forecast band" in p.stdout,
+            p.stdout + p.stderr)
     head = open(png, "rb").read(33)
-    check(head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR",
-          "PNG signature and IHDR")
-    check(struct.unpack(">II", head[16:24]) == (640, 300),
-          "PNG is 640x300")
+    c.check("PNG signature and IHDR", head[:8] == b"\x89PNG\r\n\x1a\n"
+            and head[12:16] == b"IHDR")
+    c.check("PNG is 640x300", struct.unpack(">II", head[16:24]) == (640, 300))
     w, h, bpp, rows = png_rgb(png)
     blue = band = 0
     for row in rows:
@@ -77,36 +84,28 @@ def main(tmp):
             r_, g, b = row[x * bpp:x * bpp + 3]
             blue += b > 150 and r_ < 90 and 90 < g < 150
             band += r_ > 240 and 200 < g < 235 and 170 < b < 215
-    check(blue > 300 and band > 300,
-          "history and band are drawn (%d blue, %d band pixels)"
-          % (blue, band))
+    c.check("history and band are drawn", blue > 300 and band > 300,
+            "%d blue, %d band pixels" % (blue, band))
 
     svg = os.path.join(tmp, "web.a.svg")
-    r = subprocess.run([CLI, "plot", 'web.q"uo\\te', "-o", svg] + rpc,
-                       capture_output=True, timeout=60)
-    check(r.returncode == 0, "plot to SVG")
-    try:
-        root = xml.dom.minidom.parse(svg).documentElement
-        ok = root.tagName == "svg" and root.getAttribute("width") == "960pt"
-        ok = ok and len(root.getElementsByTagName("path")) > 5
-    except Exception as e:  # noqa: BLE001
-        print("  " + repr(e))
-        ok = False
-    check(ok, "SVG parses as XML, svg root 960pt wide with paths")
+    p = d.cli("plot", NAMES[1], "-o", svg)
+    c.check("plot to SVG", p.returncode == 0, p.stdout + p.stderr)
+    root = xml.dom.minidom.parse(svg).documentElement
+    c.check("SVG parses as XML, svg root 960pt wide with paths",
+            root.tagName == "svg" and root.getAttribute("width") == "960pt"
+            and len(root.getElementsByTagName("path")) > 5)
 
-    r = subprocess.run([CLI, "plot", "no.such", "-o", png] + rpc,
-                       capture_output=True, timeout=60)
-    check(r.returncode == 1 and b"no series" in r.stderr,
-          "unknown series: exit 1 with the daemon's message")
-    r = subprocess.run([CLI, "plot", "web.a", "-o",
-                        os.path.join(tmp, "x.jpg")] + rpc,
-                       capture_output=True, timeout=60)
-    check(r.returncode == 1 and b".svg or .png" in r.stderr,
-          "unknown format refused")
-    r = subprocess.run([CLI, "plot", "web.a"] + rpc, capture_output=True,
-                       timeout=60)
-    check(r.returncode == 2, "missing -o is a usage error")
+    p = d.cli("plot", "no.such", "-o", png)
+    c.check("unknown series: exit 1 with the daemon's message",
+            p.returncode == 1 and "no series" in p.stderr, p.stderr)
+    p = d.cli("plot", "web.a", "-o", os.path.join(tmp, "x.jpg"))
+    c.check("unknown format refused",
+            p.returncode == 1 and ".svg or .png" in p.stderr, p.stderr)
+    p = d.cli("plot", "web.a")
+    c.check("missing -o is a usage error", p.returncode == 2, p.stderr)
 
 
 if __name__ == "__main__":
-    summary(main)
+    checks = Checks()
+    checks.run(plots)
+    checks.summary()

@@ -10,19 +10,55 @@ docs/GRAFANA.md runs against that Prometheus. Also checks the status page.
 Everything runs on 127.0.0.1 and is killed at the end.
 """
 import json
+import math
 import os
 import re
 import signal
+import socket
 import subprocess
-import sys
 import time
 import urllib.parse
+import urllib.request
 import xml.dom.minidom
 
-sys.path.insert(0, os.path.dirname(__file__))
-import grafana_queries  # noqa: E402
-from visual_helpers import (NAMES, check, feed, free_port, get,  # noqa: E402
-                            procs, start_daemon, summary, wait_for)
+import grafana_queries
+from statecast_test import Checks, Daemon
+
+NAMES = ["web.a", "web.b", 'web.q"uo\\te', "db.x"]
+HTTP_ON = "listen.http=127.0.0.1:0"
+
+
+def feed(d, t0, n, step=10):
+    """n samples of every name in NAMES over Graphite, step s apart."""
+    lines = []
+    for i in range(n):
+        for k, name in enumerate(NAMES):
+            v = 50 + 10 * k + 5 * math.sin(i * 2 * math.pi / 24)
+            lines.append("%s %.6f %d\n" % (name, v, t0 + step * i))
+    d.send_lines("graphite", "".join(lines).encode())
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, dict(r.headers), r.read()
+
+
+def wait_until(fn, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise RuntimeError("timed out waiting for " + what)
 
 
 def parse_exposition(text):
@@ -43,12 +79,19 @@ def parse_exposition(text):
     return out
 
 
-def main(tmp):
-    daemon, ports = start_daemon(tmp, "metrics.forecasts=web.*",
-                                 "metrics.max_forecast_series=2")
-    check("http" in ports and "graphite" in ports, "daemon logs its http port")
-    http = "http://127.0.0.1:%d" % ports["http"]
-    feed(ports["graphite"], int(time.time()) - 3600, 300)
+def scrape(c):
+    with Daemon(HTTP_ON, "metrics.forecasts=web.*",
+                "metrics.max_forecast_series=2") as d:
+        run(c, d)
+        c.check("statecastd exits cleanly with HTTP on", d.stop() == 0)
+
+
+def run(c, d):
+    check = lambda cond, what: c.check(what, cond)  # noqa: E731
+    check("http" in d.ports, "daemon logs its http port")
+    http = "http://127.0.0.1:%d" % d.ports["http"][1]
+    tmp = d.dir
+    feed(d, int(time.time()) - 3600, 300)
 
     # /metrics: what statecastd says, checked by promtool.
     status, headers, body = get(http + "/metrics")
@@ -96,14 +139,26 @@ def main(tmp):
         f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                 "scrape_configs:\n  - job_name: statecast\n"
                 "    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
-                % ports["http"])
+                % d.ports["http"][1])
     plog = open(os.path.join(tmp, "prometheus.log"), "wb")
     prom = subprocess.Popen(
         ["prometheus", "--config.file=" + cfgpath,
          "--storage.tsdb.path=" + os.path.join(tmp, "tsdb"),
          "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"],
         stdout=plog, stderr=subprocess.STDOUT, cwd=tmp)
-    procs.append(prom)
+    try:
+        against_prometheus(check, prom, plog.name, pport, samples, fc_series)
+    finally:
+        prom.send_signal(signal.SIGTERM)
+        try:
+            prom.wait(30)
+        except subprocess.TimeoutExpired:
+            prom.kill()
+            prom.wait()
+        plog.close()
+
+
+def against_prometheus(check, prom, logpath, pport, samples, fc_series):
     api = "http://127.0.0.1:%d/api/v1/" % pport
 
     def query(q):
@@ -113,7 +168,7 @@ def main(tmp):
         except (OSError, ValueError):
             if prom.poll() is not None:
                 raise RuntimeError("prometheus exited:\n" + open(
-                    plog.name).read())
+                    logpath).read())
             return None
 
     def two_scrapes():
@@ -121,7 +176,7 @@ def main(tmp):
         if r and r["status"] == "success" and r["data"]["result"]:
             return float(r["data"]["result"][0]["value"][1]) >= 2
         return False
-    wait_for(two_scrapes, 60, "two scrapes")
+    wait_until(two_scrapes, 60, "two scrapes")
     check(True, "Prometheus scraped statecastd twice")
     r = query('up{job="statecast"}')
     check(r["data"]["result"][0]["value"][1] == "1", "target is up")
@@ -157,15 +212,13 @@ def main(tmp):
         print("  %s: %s -> %r" % b)
     check(not bad, "all %d GRAFANA.md queries run"
           % len(grafana_queries.queries("web.a")))
-    d = grafana_queries.dashboard()
-    check(d["panels"] and all(p["targets"] for p in d["panels"]),
+    dash = grafana_queries.dashboard()
+    check(dash["panels"] and all(p["targets"] for p in dash["panels"]),
           "dashboard JSON has panels with targets")
 
-    prom.send_signal(signal.SIGTERM)
-    prom.wait(30)
-    daemon.send_signal(signal.SIGTERM)
-    check(daemon.wait(30) == 0, "statecastd exits cleanly with HTTP on")
 
 
 if __name__ == "__main__":
-    summary(main)
+    checks = Checks()
+    checks.run(scrape)
+    checks.summary()

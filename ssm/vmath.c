@@ -1,0 +1,95 @@
+/*
+ * ssm/vmath.c: vectorizable exp and SiLU (see layer.h).
+ *
+ * Why not libm: expf is a function call per element that the compiler cannot
+ * vectorize without -ffast-math, which we refuse (NaN checks must hold). The
+ * loop below is branch-free (selects only), so GCC turns it into SIMD at -O2.
+ *
+ * Method: x = k ln2 + r with k = rint(x / ln2) and |r| <= ln2/2, ln2 split in
+ * a high part exact in float and a low correction (Cody-Waite); exp(r) by its
+ * degree-7 Taylor polynomial (truncation < 6e-9 relative, below half an ulp);
+ * 2^k built in the exponent bits.
+ */
+#include "ssm/layer.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define EXP_HI	88.7228f    /* above: +Inf (expf overflows at 88.72283) */
+#define EXP_LO	(-87.3365f) /* below: 0 (2^-126 = exp(-87.3365)) */
+#define SHIFTER 12582912.0f /* 1.5 * 2^23: adding it rounds to integer */
+#define LOG2E	1.44269504f
+#define LN2_HI	0.693145752f /* 0x3f317200: 8 trailing zero bits */
+#define LN2_LO	1.42860677e-6f
+
+static inline uint32_t fbits(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+static inline float bitsf(uint32_t u)
+{
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+/* m ? a : b with m all ones or all zeros. Selects are done on bits because
+ * GCC will not if-convert float code that may trap (we keep trapping math),
+ * and a branch in the loop stops vectorization. */
+static inline float sel(uint32_t m, float a, float b)
+{
+	return bitsf((fbits(a) & m) | (fbits(b) & ~m));
+}
+
+static inline float exp_core(float x)
+{
+	uint32_t m_lo = 0u - (uint32_t)(x < EXP_LO);
+	uint32_t m_hi = 0u - (uint32_t)(x > EXP_HI);
+	uint32_t m_nan = 0u - (uint32_t)(x != x);
+	/* NaN and out-of-range inputs compute on a harmless 0; the special
+	 * results are selected at the end. */
+	float xc = sel(m_lo | m_hi | m_nan, 0.0f, x);
+	float kf = (xc * LOG2E + SHIFTER) - SHIFTER;
+	float r = (xc - kf * LN2_HI) - kf * LN2_LO;
+	float p = 1.0f / 5040.0f;
+	int32_t k = (int32_t)kf;
+
+	p = p * r + 1.0f / 720.0f;
+	p = p * r + 1.0f / 120.0f;
+	p = p * r + 1.0f / 24.0f;
+	p = p * r + 1.0f / 6.0f;
+	p = p * r + 0.5f;
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	/* k is in [-126, 128]: 2^k as two factors so that k = 128 (x close to
+	 * EXP_HI) does not overflow the exponent field. */
+	p *= bitsf((uint32_t)((k >> 1) + 127) << 23);
+	p *= bitsf((uint32_t)(k - (k >> 1) + 127) << 23);
+	p = sel(m_hi, INFINITY, p);
+	p = sel(m_lo, 0.0f, p);
+	return sel(m_nan, x, p);
+}
+
+void ssm_expf_vec(const float *x, float *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] = exp_core(x[i]);
+}
+
+void ssm_silu_vec(const float *x, float *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		float v = x[i];
+		y[i] = v / (1.0f + exp_core(-v));
+	}
+}
