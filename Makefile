@@ -22,13 +22,13 @@ else
 BUILD   ?= build/san
 endif
 
-PKGS    := libuv msgpack sqlite3 lapacke openblas inih
+PKGS    := libuv msgpack sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # msgpack-c ships as "msgpack" on Debian 12 and as "msgpack-c" upstream since 6.0.
 ifeq ($(findstring msgpack,$(PKG_LIBS)),)
-PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas inih 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas inih 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig 2>/dev/null)
 endif
 # libsystemd: notify, watchdog and socket activation (daemon/sdnotify.c).
 PKG_CFLAGS += $(shell pkg-config --cflags libsystemd 2>/dev/null)
@@ -110,6 +110,12 @@ $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(HARNESS_OBJ) $(TOOLS_LIB_
 # Other unit tests may use the daemon's objects too (all but main.o).
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(HARNESS_OBJ) $(DAEMON_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Tests of tools/ link the CLI's objects too (all but main.o).
+TOOLS_LIB_OBJ := $(filter-out $(BUILD)/obj/tools/main.o,$(TOOLS_OBJ))
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(HARNESS_OBJ) $(TOOLS_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
