@@ -113,12 +113,6 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(HARNESS_OBJ) $(DAEMON_LIB_OBJ) $(BUIL
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Tests of tools/ link the CLI's objects too (all but main.o).
-TOOLS_LIB_OBJ := $(filter-out $(BUILD)/obj/tools/main.o,$(TOOLS_OBJ))
-$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(HARNESS_OBJ) $(TOOLS_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
 # Files generated from the settings table (config/table.c), checked in;
 # tests/config/test_generated fails when they are stale.
 $(BUILD)/cfggen: $(BUILD)/obj/config/gen/cfggen.o $(BUILD)/libscio.a
