@@ -232,6 +232,51 @@ SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
 		v[h] = 2 * v[h] + l->p.D[h] * xn[h];
 }
 
+/*
+ * ZOH at an integer gap g without transcendentals: g steps of the gap-1
+ * system with the input held are dA_g = dA^g and dB_g = (sum_{k<g} dA^k) dB
+ * (exactly ZOH at g dt). Binary powering of the pair (P, S) = (dA^m,
+ * sum_{k<m} dA^k), composed as (P1 P2, S1 + P1 S2), in double; O(log g)
+ * complex products per mode instead of an exp, a cos and a sin.
+ */
+static void disc_pow(const L_ *l, long g, real *dAr, real *dAi, real *dBr,
+		     real *dBi)
+{
+	size_t HN = (size_t)l->cfg.H * l->cfg.N, i;
+
+	for (i = 0; i < HN; i++) {
+		double br = l->dA_re[i], bi = l->dA_im[i], bsr = 1, bsi = 0;
+		double pr = 1, pi = 0, sr = 0, si = 0, t;
+		long e = g;
+
+		while (e) {
+			if (e & 1) {
+				/* (P, S) <- (P Pb, S + P Sb) */
+				t = sr + pr * bsr - pi * bsi;
+				si = si + pr * bsi + pi * bsr;
+				sr = t;
+				t = pr * br - pi * bi;
+				pi = pr * bi + pi * br;
+				pr = t;
+			}
+			e >>= 1;
+			if (e) {
+				/* (Pb, Sb) <- (Pb^2, Sb + Pb Sb) */
+				t = bsr + br * bsr - bi * bsi;
+				bsi = bsi + br * bsi + bi * bsr;
+				bsr = t;
+				t = br * br - bi * bi;
+				bi = 2 * br * bi;
+				br = t;
+			}
+		}
+		dAr[i] = (real)pr;
+		dAi[i] = (real)pi;
+		dBr[i] = (real)(sr * l->dB_re[i] - si * l->dB_im[i]);
+		dBi[i] = (real)(sr * l->dB_im[i] + si * l->dB_re[i]);
+	}
+}
+
 /* Scan one series' sample at its gap (cached discretization for gap 1). */
 static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 		     real *dws)
@@ -242,7 +287,12 @@ static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 		scan1(l, l->dA_re, l->dA_im, l->dB_re, l->dB_im, s, xn, v);
 		return;
 	}
-	disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
+	if (l->cfg.disc == SSM_DISC_ZOH && gap == floor(gap) && gap >= 2 &&
+	    gap <= 65536)
+		disc_pow(l, (long)gap, dws, dws + HN, dws + 2 * HN,
+			 dws + 3 * HN);
+	else
+		disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
 	scan1(l, dws, dws + HN, dws + 2 * HN, dws + 3 * HN, s, xn, v);
 }
 
