@@ -74,6 +74,9 @@ int FN(_prepare)(L_ *l)
 		if (!isfinite(l->params[i]))
 			return SSM_ENONFINITE;
 	disc_at(l, 1.0, l->dA_re, l->dA_im, l->dB_re, l->dB_im);
+	for (i = 0; i < (size_t)l->cfg.H * l->cfg.H; i++)
+		l->W_outT[(i % l->cfg.H) * l->cfg.H + i / l->cfg.H] =
+		    l->p.W_out[i];
 	for (i = 0; i < HN; i++)
 		if (!isfinite(l->dA_re[i]) || !isfinite(l->dA_im[i]) ||
 		    !isfinite(l->dB_re[i]) || !isfinite(l->dB_im[i]))
@@ -100,7 +103,7 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	N = l->cfg.N;
 	HN = (size_t)H * N;
 	np = ssm_s4d_nparams(&l->cfg);
-	l->params = calloc(np + 4 * HN, sizeof(real));
+	l->params = calloc(np + 4 * HN + (size_t)H * H, sizeof(real));
 	are = calloc(4 * (size_t)N, sizeof(double));
 	if (!l->params || !are) {
 		rc = SSM_ENOMEM;
@@ -114,6 +117,7 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	l->dA_im = l->dA_re + HN;
 	l->dB_re = l->dA_im + HN;
 	l->dB_im = l->dB_re + HN;
+	l->W_outT = l->dB_im + HN;
 
 	for (n = 0; n < N; n++) {
 		bre[n] = 1.0;
@@ -319,8 +323,12 @@ void FN(_step)(const L_ *l, real *state, double gap, const real *u, real *y,
 	scan_gap(l, gap, state, xn, v, dws);
 	SILU_VEC(v, v, H);
 	add_bias(H, u, l->p.b_out, y);
+#ifdef SMALL_GEMV
+	SMALL_GEMV(H, H, l->W_outT, v, y);
+#else
 	GEMV(CblasRowMajor, CblasNoTrans, H, H, 1, l->p.W_out, H, v, 1, 1, y,
 	     1);
+#endif
 }
 
 void FN(_step_batch)(const L_ *l, int B, real *const *states,
