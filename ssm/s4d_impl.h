@@ -187,8 +187,9 @@ size_t FN(_workspace_bytes)(const ssm_s4d_cfg *cfg, int B)
 {
 	size_t HN = (size_t)cfg->H * cfg->N;
 
-	/* xn and v/a [B][H], one on-the-fly discretization [4][N][H]. */
-	return (2 * (size_t)B * cfg->H + 4 * HN) * sizeof(real);
+	/* xn and v/a [B][H], one on-the-fly discretization [4][N][H] and its
+	 * scratch [4][N][H]. */
+	return (2 * (size_t)B * cfg->H + 8 * HN) * sizeof(real);
 }
 
 /* y = u + b (the residual and the bias, before the projection adds in). */
@@ -240,44 +241,67 @@ SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
  * ZOH at an integer gap g without transcendentals: g steps of the gap-1
  * system with the input held are dA_g = dA^g and dB_g = (sum_{k<g} dA^k) dB
  * (exactly ZOH at g dt). Binary powering of the pair (P, S) = (dA^m,
- * sum_{k<m} dA^k), composed as (P1 P2, S1 + P1 S2), in double; O(log g)
- * complex products per mode instead of an exp, a cos and a sin.
+ * sum_{k<m} dA^k), composed as (P1 P2, S1 + P1 S2): O(log g) complex
+ * products per mode, each pass an elementwise loop over all modes so it
+ * vectorizes. Outputs dAr..dBi [N][H]; t scratch [4][N][H].
  */
-static void disc_pow(const L_ *l, long g, real *dAr, real *dAi, real *dBr,
-		     real *dBi)
+SSM__HOT static void disc_pow(const L_ *l, long g, real *restrict pr,
+			      real *restrict pi, real *restrict sr,
+			      real *restrict si, real *restrict t)
 {
 	size_t HN = (size_t)l->cfg.H * l->cfg.N, i;
+	real *restrict br = t, *restrict bi = t + HN, *restrict cr = t + 2 * HN,
+		       *restrict ci = t + 3 * HN;
+	long e = g;
 
+	/* (P, S) = (1, 0); base (B, C) = (dA, 1). */
 	for (i = 0; i < HN; i++) {
-		double br = l->dA_re[i], bi = l->dA_im[i], bsr = 1, bsi = 0;
-		double pr = 1, pi = 0, sr = 0, si = 0, t;
-		long e = g;
-
-		while (e) {
-			if (e & 1) {
-				/* (P, S) <- (P Pb, S + P Sb) */
-				t = sr + pr * bsr - pi * bsi;
-				si = si + pr * bsi + pi * bsr;
-				sr = t;
-				t = pr * br - pi * bi;
-				pi = pr * bi + pi * br;
-				pr = t;
+		pr[i] = 1;
+		pi[i] = 0;
+		sr[i] = 0;
+		si[i] = 0;
+		br[i] = l->dA_re[i];
+		bi[i] = l->dA_im[i];
+		cr[i] = 1;
+		ci[i] = 0;
+	}
+	while (e) {
+		if (e & 1)
+			for (i = 0; i < HN; i++) {
+				/* (P, S) <- (P B, S + P C) */
+				real nsr =
+				    sr[i] + pr[i] * cr[i] - pi[i] * ci[i];
+				real nsi =
+				    si[i] + pr[i] * ci[i] + pi[i] * cr[i];
+				real npr = pr[i] * br[i] - pi[i] * bi[i];
+				real npi = pr[i] * bi[i] + pi[i] * br[i];
+				sr[i] = nsr;
+				si[i] = nsi;
+				pr[i] = npr;
+				pi[i] = npi;
 			}
-			e >>= 1;
-			if (e) {
-				/* (Pb, Sb) <- (Pb^2, Sb + Pb Sb) */
-				t = bsr + br * bsr - bi * bsi;
-				bsi = bsi + br * bsi + bi * bsr;
-				bsr = t;
-				t = br * br - bi * bi;
-				bi = 2 * br * bi;
-				br = t;
+		e >>= 1;
+		if (e)
+			for (i = 0; i < HN; i++) {
+				/* (B, C) <- (B^2, C + B C) */
+				real ncr =
+				    cr[i] + br[i] * cr[i] - bi[i] * ci[i];
+				real nci =
+				    ci[i] + br[i] * ci[i] + bi[i] * cr[i];
+				real nbr = br[i] * br[i] - bi[i] * bi[i];
+				real nbi = 2 * br[i] * bi[i];
+				cr[i] = ncr;
+				ci[i] = nci;
+				br[i] = nbr;
+				bi[i] = nbi;
 			}
-		}
-		dAr[i] = (real)pr;
-		dAi[i] = (real)pi;
-		dBr[i] = (real)(sr * l->dB_re[i] - si * l->dB_im[i]);
-		dBi[i] = (real)(sr * l->dB_im[i] + si * l->dB_re[i]);
+	}
+	/* dB_g = S dB_1. */
+	for (i = 0; i < HN; i++) {
+		real r = sr[i] * l->dB_re[i] - si[i] * l->dB_im[i];
+		real m = sr[i] * l->dB_im[i] + si[i] * l->dB_re[i];
+		sr[i] = r;
+		si[i] = m;
 	}
 }
 
@@ -294,7 +318,7 @@ static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 	if (l->cfg.disc == SSM_DISC_ZOH && gap == floor(gap) && gap >= 2 &&
 	    gap <= 65536)
 		disc_pow(l, (long)gap, dws, dws + HN, dws + 2 * HN,
-			 dws + 3 * HN);
+			 dws + 3 * HN, dws + 4 * HN);
 	else
 		disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
 	scan1(l, dws, dws + HN, dws + 2 * HN, dws + 3 * HN, s, xn, v);
@@ -359,9 +383,10 @@ size_t FN(_seq_workspace_bytes)(const ssm_s4d_cfg *cfg, int T)
 {
 	size_t HN = (size_t)cfg->H * cfg->N, H = (size_t)cfg->H;
 
-	/* forward: one discretization [4][N][H]; backward: da, dv, dxn
-	 * [T][H] and the mode gradients gdA, gdB (complex) [N][H]. */
-	return (3 * (size_t)T * H + 4 * HN) * sizeof(real);
+	/* forward: one discretization and its scratch [8][N][H]; backward:
+	 * da, dv, dxn [T][H] and the mode gradients gdA, gdB (complex)
+	 * [N][H]. */
+	return (3 * (size_t)T * H + 8 * HN) * sizeof(real);
 }
 
 void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,
