@@ -316,7 +316,7 @@ static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 		return;
 	}
 	if (l->cfg.disc == SSM_DISC_ZOH && gap == floor(gap) && gap >= 2 &&
-	    gap <= 65536)
+	    gap <= 1048576)
 		disc_pow(l, (long)gap, dws, dws + HN, dws + 2 * HN,
 			 dws + 3 * HN, dws + 4 * HN);
 	else
