@@ -132,6 +132,19 @@ void ssm__softplus_vec64(const double *x, double *y, int n)
 		y[i] = x[i] > 20 ? x[i] : log1p(exp(x[i]));
 }
 
+SSM__HOT void ssm__gemv_t(int In, int Out, const float *restrict WT,
+			  const float *restrict x, float *restrict y)
+{
+	int i, o;
+
+	for (i = 0; i < In; i++) {
+		float xi = x[i];
+		const float *restrict w = WT + (size_t)i * Out;
+		for (o = 0; o < Out; o++)
+			y[o] += xi * w[o];
+	}
+}
+
 void ssm__exp_vec64(const double *x, double *y, int n)
 {
 	int i;
