@@ -37,6 +37,15 @@ static void section_header(FILE *f, const cfg_entry *prev, const cfg_entry *e,
 	fprintf(f, "\n%s[%.*s]\n", prefix, (int)n, e->name);
 }
 
+/*
+ * "key = value", but "key =;..." when the value starts with ';': libinih
+ * takes " ;" for an inline comment, "=;" not (found by fuzz_config).
+ */
+static const char *sep(const char *value)
+{
+	return value[0] == ';' ? " =" : " = ";
+}
+
 static void print_series(const cfg_series *s, FILE *f)
 {
 	size_t i, n;
@@ -48,7 +57,7 @@ static void print_series(const cfg_series *s, FILE *f)
 		if (!(s->set & (1u << i)))
 			continue;
 		cfg__format_field(s, &e[i], buf, sizeof(buf));
-		fprintf(f, "%s = %s\n", e[i].name, buf);
+		fprintf(f, "%s%s%s\n", e[i].name, sep(buf), buf);
 	}
 }
 
@@ -64,7 +73,7 @@ void cfg_print(const cfg *c, FILE *f)
 		section_header(f, i ? &e[i - 1] : NULL, &e[i], "");
 		section_of(e[i].name, &key);
 		cfg_format(c, &e[i], buf, sizeof(buf));
-		fprintf(f, "%s = %s\n", key, buf);
+		fprintf(f, "%s%s%s\n", key, sep(buf), buf);
 	}
 	for (i = 0; i < c->nseries; i++)
 		print_series(&c->series[i], f);

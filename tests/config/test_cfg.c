@@ -62,7 +62,10 @@ static void test_file_values(void)
 			   "subscriber_queue = 2MiB\n"
 			   "idle_timeout_s = 1500ms\n"
 			   "[metrics]\n"
-			   "forecasts = yes\n"
+			   "forecasts = web.*\n"
+			   "max_forecast_series = 7\n"
+			   "[http]\n"
+			   "status_series = 3\n"
 			   "[ingest]\n"
 			   "influx_precision = ms\n";
 
@@ -82,7 +85,9 @@ static void test_file_values(void)
 	CHECK_EQ_INT(c.limits.max_line, 8192);
 	CHECK_EQ_INT(c.limits.subscriber_queue, 2 << 20);
 	CHECK_NEAR(c.limits.idle_timeout_s, 1.5, 1e-12);
-	CHECK_EQ_INT(c.metrics.forecasts, 1);
+	CHECK(strcmp(c.metrics.forecasts, "web.*") == 0);
+	CHECK_EQ_INT(c.metrics.max_forecast_series, 7);
+	CHECK_EQ_INT(c.http.status_series, 3);
 	CHECK_EQ_INT(c.ingest.influx_precision, 2);
 	cfg_release(&c);
 }
@@ -212,12 +217,13 @@ static void test_print_round_trip(void)
 			    "log.level=debug",
 			    "series \"a*\".horizon=12",
 			    "series \"a*\".retention=2h",
-			    "ingest.max_skew_s=0.1"};
+			    "ingest.max_skew_s=0.1",
+			    "rpc.token=;tok"};
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	CHECK_EQ_INT(cfg_load(&a, NULL, ov, 8, rep, NULL), CFG_OK);
+	CHECK_EQ_INT(cfg_load(&a, NULL, ov, 9, rep, NULL), CFG_OK);
 	f = open_memstream(&text, &len);
 	cfg_print(&a, f);
 	fclose(f);
@@ -230,6 +236,7 @@ static void test_print_round_trip(void)
 	CHECK(strstr(text, "retention_s = 1.25\n"));
 	CHECK(strstr(text, "max_skew_s = 0.1\n"));
 	CHECK_NEAR(b.ingest.max_skew_s, 0.1, 0);
+	CHECK(strcmp(b.rpc.token, ";tok") == 0); /* not an inline comment */
 	cfg_release(&a);
 	cfg_release(&b);
 	free(text);
