@@ -10,12 +10,14 @@
 
 /* Declarations of the cmd_NAME functions, one per line. */
 int cmd_eval(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 static const cmd_entry commands[] = {
     /* queries and ingest (daemon) */
 
     /* training and evaluation (model, accuracy) */
     {"eval", cmd_eval, "score forecasts by EVAL.md's rolling-origin protocol"},
+    {"train", cmd_train, "train a model (synthetic series, EVAL.md data)"},
 
     /* operations (ops) */
 
