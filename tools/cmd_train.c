@@ -43,7 +43,9 @@ static void usage(FILE *f)
 		"  --d-model D, --layers L, --n-state N, --horizon H,\n"
 		"  --max-period P     architecture of a new model\n"
 		"  --init FILE        start from this model instead\n"
-		"  --init-only        write the untrained model and stop\n"
+		"  --init-only        write the model untrained (or the\n"
+		"                     --init model as it is) and stop\n"
+		"  --gate 0|1         per-series gate of network vs front (1)\n"
 		"  --checkpoint FILE  write a checkpoint every --ckpt-every\n"
 		"                     steps (200) and at the end\n"
 		"  --resume FILE      continue from a checkpoint (give the\n"
@@ -116,7 +118,7 @@ typedef struct opts {
 	int init_only, log_every, ckpt_every;
 	ssm_model_arch arch;
 	ssm_train_cfg cfg;
-	int p_data_set;
+	int p_data_set, gate;
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
@@ -128,6 +130,7 @@ static int parse(int argc, char **argv, opts *o)
 	ssm_train_default_cfg(&o->cfg);
 	o->log_every = 50;
 	o->ckpt_every = 200;
+	o->gate = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int used = 1;
@@ -190,6 +193,8 @@ static int parse(int argc, char **argv, opts *o)
 			o->arch.horizon = atoi(v);
 		else if (!strcmp(a, "--max-period"))
 			o->arch.max_period = atoi(v);
+		else if (!strcmp(a, "--gate"))
+			o->gate = atoi(v);
 		else {
 			fprintf(stderr, "train: unknown option %s\n", a);
 			return -1;
@@ -228,6 +233,8 @@ static int make_model(opts *o, ssm_model **m, void **blob, size_t *bloblen)
 		if (err)
 			snprintf(msg, sizeof msg, "%s", ssm_strerror(err));
 	}
+	if (!err && o->gate >= 0 && (err = ssm_model_set_gate(*m, o->gate)))
+		snprintf(msg, sizeof msg, "--gate: %s", ssm_strerror(err));
 	if (err)
 		fprintf(stderr, "train: %s\n", msg);
 	return err;
