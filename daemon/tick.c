@@ -29,6 +29,8 @@ const char *srv_reject_reason(int code)
 		return "out of memory";
 	case SRV_REJ_SHAPE:
 		return "not a [series, t, value] triple";
+	case SRV_REJ_FUTURE:
+		return "timestamp too far in the future (ingest.max_skew_s)";
 	}
 	return "unknown";
 }
