@@ -154,7 +154,7 @@ void srv_put_forecast(rpc_buf *b, const srv *s, const srv_series *se,
 		      uint64_t sub)
 {
 	rpc_put_forecast(b, s->model, se->name, se->f_t, se->step_s, se->fq,
-			 se->fmean, sub);
+			 se->fmean, se->horizon, sub);
 }
 
 void srv_put_anomaly(rpc_buf *b, const srv *s, const srv_series *se, double t,
@@ -213,12 +213,15 @@ static int m_info(req *r)
 	if (rc)
 		return rc;
 	snprintf(hash, sizeof hash, "%016" PRIx64, ssm_model_hash(r->s->model));
-	rpc_put_map(r->b, 17);
+	rpc_put_map(r->b, 18);
 	put_kv_str(r->b, "series", se->name);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_str(r->b, "model_hash", hash);
 	put_kv_u64(r->b, "period", (uint64_t)se->period);
 	put_kv_f64(r->b, "step", se->step_s);
+	put_kv_u64(r->b, "horizon",
+		   (uint64_t)(se->horizon ? se->horizon
+					  : ssm_model_horizon(r->s->model)));
 	rpc_put_cstr(r->b, "learning");
 	rpc_put_bool(r->b, se->state == NULL);
 	put_kv_u64(r->b, "samples", se->n_samples);

@@ -27,13 +27,16 @@ double srv_now(void)
 }
 
 void srv_series_params(const srv *s, const char *name, int *period,
-		       double *step_s)
+		       double *step_s, int *horizon)
 {
 	const cfg_series *r =
 	    s->set.cfg ? cfg_series_match(s->set.cfg, name) : NULL;
 
 	*period = s->set.default_period;
 	*step_s = s->set.default_step;
+	*horizon = 0;
+	if (r && (r->set & CFG_SER_HORIZON))
+		*horizon = r->horizon;
 	if (r && (r->set & CFG_SER_PERIOD))
 		*period = r->period;
 	if (r && (r->set & CFG_SER_STEP))

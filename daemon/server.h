@@ -110,8 +110,9 @@ void srv_release(srv *s);
 /* Wall clock in Unix seconds, for timestamps given as -1 or 0 ("now"). */
 double srv_now(void);
 
-/* The rule for a new series' name: period and step (either 0 = default). */
+/* What the config says for a new series' name: period (>= 1), step (0 =
+ * learn) and horizons served (0 = the model's). */
 void srv_series_params(const srv *s, const char *name, int *period,
-		       double *step_s);
+		       double *step_s, int *horizon);
 
 #endif
