@@ -18,6 +18,7 @@
 
 #include "config/cfg.h"
 #include "daemon/conn.h"
+#include "daemon/metrics.h"
 #include "daemon/registry.h"
 #include "daemon/subscribe.h"
 #include "daemon/tick.h"
@@ -91,8 +92,10 @@ typedef struct srv {
 	uint64_t next_conn_id;
 	uv_signal_t sig[2]; /* SIGTERM, SIGINT */
 	srv_stats st;
-	double started; /* Unix seconds */
-	double now;	/* Unix seconds at the current read callback */
+	srv_hist step_latency;	 /* seconds per srv_tick_run that stepped */
+	struct srv_pages *pages; /* HTTP endpoint (daemon/pages.h), or NULL */
+	double started;		 /* Unix seconds */
+	double now;		 /* Unix seconds at the current read callback */
 	int stopping;
 } srv;
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -375,9 +376,18 @@ static srv_step *by_round(srv_tick *k, size_t **start)
 	return k->sorted;
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 void srv_tick_run(srv *s)
 {
 	srv_tick *k = &s->tick;
+	double t0 = 0;
 	srv_tick_out o;
 	uint32_t r;
 	size_t i;
@@ -385,8 +395,10 @@ void srv_tick_run(srv *s)
 	if (!k->nacc && !k->nsteps && !k->npush)
 		return;
 	k->serial++;
-	if (k->nsteps)
+	if (k->nsteps) {
 		s->st.ticks++;
+		t0 = mono_s();
+	}
 	if (k->rounds == 1) {
 		step_round(s, k->steps, 0, k->nsteps);
 	} else if (k->rounds > 1) {
@@ -400,6 +412,8 @@ void srv_tick_run(srv *s)
 				step_round(s, sorted, start[r], start[r + 1]);
 		}
 	}
+	if (k->nsteps)
+		srv_hist_observe(&s->step_latency, mono_s() - t0);
 	for (i = 0; i < k->nsteps; i++)
 		k->steps[i].s->tick_round = 0;
 	o.samples = k->acc;
