@@ -24,6 +24,7 @@
 #include "io/influx.h"
 #include "io/lines.h"
 #include "io/rpc.h"
+#include "io/store.h"
 #include "ssm/model.h"
 
 typedef struct srv_settings {
@@ -46,6 +47,13 @@ typedef struct srv_settings {
 	/* Its [series "GLOB"] blocks give period and step per series
 	 * (cfg_series_match); NULL = none. */
 	const struct cfg *cfg;
+	/* Persistence (daemon/persist.h): store_path "" = none, samples
+	 * live in the history ring and nothing survives a restart. */
+	const char *store_path;
+	store_opts store;	 /* writer, group commit, retention */
+	double snapshot_s;	 /* snapshot a moved series this often */
+	double forecast_every_s; /* store a forecast at most this often */
+	double rebuild_window_s; /* history replayed on a model change */
 } srv_settings;
 
 /* Counters served by `stats`; monotonic since start. */
@@ -89,7 +97,8 @@ typedef struct srv {
 	srv_listener listeners[4];
 	srv_conn *conns; /* every open connection */
 	uint64_t next_conn_id;
-	uv_signal_t sig[2]; /* SIGTERM, SIGINT */
+	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
+	struct srv_persist *persist; /* NULL without a store */
 	srv_stats st;
 	double started; /* Unix seconds */
 	double now;	/* Unix seconds at the current read callback */
