@@ -221,21 +221,25 @@ static void test_order_history_and_nan(void)
 	fx_release(&f);
 }
 
-static int64_t user_version(const char *path)
+static int64_t scalar(const char *path, const char *sql)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int64_t v = -1;
 
 	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
-		SQLITE_OK) {
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			v = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
 	sqlite3_close(db);
 	return v;
+}
+
+static int64_t user_version(const char *path)
+{
+	return scalar(path, "PRAGMA user_version");
 }
 
 static void test_migrations(void)
@@ -401,22 +405,6 @@ static void test_snapshot_upsert(void)
 	CHECK_EQ_INT(seen, 12);
 	/* Older snapshot 7 after 10 was ignored: prove with a fresh run. */
 	fx_release(&f);
-}
-
-static int64_t scalar(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
 }
 
 static void test_series_update_drop_redeclare(void)
