@@ -37,6 +37,15 @@ static void section_header(FILE *f, const cfg_entry *prev, const cfg_entry *e,
 	fprintf(f, "\n%s[%.*s]\n", prefix, (int)n, e->name);
 }
 
+/*
+ * "key = value", but "key =;..." when the value starts with ';': libinih
+ * takes " ;" for an inline comment, "=;" not (found by fuzz_config).
+ */
+static const char *sep(const char *value)
+{
+	return value[0] == ';' ? " =" : " = ";
+}
+
 static void print_series(const cfg_series *s, FILE *f)
 {
 	size_t i, n;
@@ -48,7 +57,7 @@ static void print_series(const cfg_series *s, FILE *f)
 		if (!(s->set & (1u << i)))
 			continue;
 		cfg__format_field(s, &e[i], buf, sizeof(buf));
-		fprintf(f, "%s = %s\n", e[i].name, buf);
+		fprintf(f, "%s%s%s\n", e[i].name, sep(buf), buf);
 	}
 }
 
@@ -64,7 +73,7 @@ void cfg_print(const cfg *c, FILE *f)
 		section_header(f, i ? &e[i - 1] : NULL, &e[i], "");
 		section_of(e[i].name, &key);
 		cfg_format(c, &e[i], buf, sizeof(buf));
-		fprintf(f, "%s = %s\n", key, buf);
+		fprintf(f, "%s%s%s\n", key, sep(buf), buf);
 	}
 	for (i = 0; i < c->nseries; i++)
 		print_series(&c->series[i], f);
@@ -117,10 +126,10 @@ static void conf_entry(FILE *f, const cfg_entry *e, const char *key)
 	char b[160];
 
 	bounds(e, b, sizeof(b));
-	fprintf(f, "\n# %s\n# %s%s%s; %s.\n#%s = %s\n", e->doc,
+	fprintf(f, "\n# %s\n# %s%s%s; %s.\n#%s =%s%s\n", e->doc,
 		type_name(e->type), *b ? ", " : "", b,
 		e->reloadable ? "reloaded on SIGHUP" : "needs a restart", key,
-		e->def);
+		*e->def ? " " : "", e->def);
 }
 
 void cfg_write_conf(FILE *f)
@@ -149,20 +158,31 @@ void cfg_write_conf(FILE *f)
 		   "# (fnmatch, over the canonical name `path;k=v;...`) "
 		   "applies to that series.\n"
 		   "# Keys a block does not give take the global setting.\n"
-		   "#\n#[series \"PATTERN\"]\n");
+		   "#\n# [series \"PATTERN\"]\n");
 	e = cfg_series_entries(&n);
 	for (i = 0; i < n; i++)
-		fprintf(f, "#%s = ...   # %s (default: %s)\n", e[i].name,
+		fprintf(f, "# %s = ...   # %s (default: %s)\n", e[i].name,
 			e[i].doc, e[i].def);
+}
+
+/* Bounds for a markdown cell: '|' would end the cell. */
+static void doc_bounds(const cfg_entry *e, char *b, size_t cap)
+{
+	char *p;
+
+	bounds(e, b, cap);
+	for (p = b; *p; p++)
+		if (*p == '|')
+			*p = '/';
 }
 
 static void doc_row(FILE *f, const cfg_entry *e)
 {
 	char b[160];
 
-	bounds(e, b, sizeof(b));
+	doc_bounds(e, b, sizeof(b));
 	fprintf(f, "| `%s` | %s | `%s` | %s | %s | %s |\n", e->name,
-		type_name(e->type), e->def, *b ? b : "",
+		type_name(e->type), *e->def ? e->def : "\"\"", *b ? b : "",
 		e->reloadable ? "yes" : "no", e->doc);
 }
 

@@ -200,8 +200,7 @@ int main(int argc, char **argv)
 	rc = cfg_load(&c, path, ov, nov, report, NULL);
 	free(ov);
 	if (rc) {
-		srv_log(LOG_ERR, "invalid configuration (%s): not starting",
-			cfg_strerror(rc));
+		srv_log(LOG_ERR, "not starting: %s", cfg_strerror(rc));
 		return 1;
 	}
 	if (print) {

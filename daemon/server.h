@@ -18,6 +18,7 @@
 
 #include "config/cfg.h"
 #include "daemon/conn.h"
+#include "daemon/metrics.h"
 #include "daemon/registry.h"
 #include "daemon/subscribe.h"
 #include "daemon/tick.h"
@@ -100,8 +101,10 @@ typedef struct srv {
 	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
 	struct srv_persist *persist; /* NULL without a store */
 	srv_stats st;
-	double started; /* Unix seconds */
-	double now;	/* Unix seconds at the current read callback */
+	srv_hist step_latency;	 /* seconds per srv_tick_run that stepped */
+	struct srv_pages *pages; /* HTTP endpoint (daemon/pages.h), or NULL */
+	double started;		 /* Unix seconds */
+	double now;		 /* Unix seconds at the current read callback */
 	int stopping;
 } srv;
 

@@ -88,7 +88,7 @@ int rpc_err_code(int err);
 typedef struct rpc_limits {
 	size_t max_frame;   /* bytes per frame, >= 16 */
 	int max_depth;	    /* containers nested, 1..RPC_DEPTH_CAP */
-	uint32_t max_elems; /* sum of declared element counts per frame */
+	uint32_t max_elems; /* objects declared per frame (map: 2 per entry) */
 } rpc_limits;
 
 /* Defaults as in the config table: 1 MiB, 16, 262144. */
@@ -213,7 +213,8 @@ int rpc_triple(const rpc_val *arr, size_t i, rpc_str *series, double *t,
 /*
  * Output buffer, grown with realloc up to max bytes. The first failure
  * (RPC_ENOMEM, also when max would be exceeded) is kept in err and makes
- * every later put a no-op, so callers check err once after a whole message.
+ * every later put a no-op, so callers check err once after a whole message
+ * (the bytes already in p are then a void partial message: rpc_buf_reset).
  */
 typedef struct rpc_buf {
 	char *p;

@@ -1,0 +1,45 @@
+/*
+ * ssm/rmsnorm_impl.h: RMSNorm over `real` (forward and backward of one row),
+ * shared by the layer templates (s4d_impl.h, mamba_impl.h). Static functions
+ * over the `real` of the including translation unit (one type per unit).
+ *
+ * xn = u * r * w with r = (mean(u^2) + 1e-5)^-1/2 (as the Mamba reference).
+ */
+#ifndef SSM_RMSNORM_IMPL_INCLUDED
+#define SSM_RMSNORM_IMPL_INCLUDED
+
+#include <math.h>
+
+/* One row of n: writes xn, returns r. */
+static real rmsnorm(int n, const real *u, const real *w, real *xn)
+{
+	real ss = 0, r;
+	int i;
+
+	for (i = 0; i < n; i++)
+		ss += u[i] * u[i];
+	r = (real)(1.0 / sqrt((double)(ss / (real)n) + 1e-5));
+	for (i = 0; i < n; i++)
+		xn[i] = u[i] * r * w[i];
+	return r;
+}
+
+/* Backward of one row given dxn and the saved r: dw += dxn u r, and
+ * du = dres + r (dxn w - u r^2 mean(dxn w u)) (dres: the residual path). */
+static void rmsnorm_backward(int n, const real *u, const real *w, real r,
+			     const real *dxn, const real *dres, real *du,
+			     real *dw)
+{
+	real dot = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		dw[i] += dxn[i] * u[i] * r;
+		dot += dxn[i] * w[i] * u[i];
+	}
+	for (i = 0; i < n; i++)
+		du[i] = dres[i] +
+			r * (dxn[i] * w[i] - u[i] * r * r * dot / (real)n);
+}
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * ssm/s4d.h: the S4D block (diagonal structured state space, Gu et al. 2022).
+ *
+ * Per sample u (H channels) of one series:
+ *   xn   = RMSNorm(u) * norm_w                      (eps 1e-5)
+ *   x_n  = dA_n x_n + dB_n xn_h      for each channel h and mode n (complex)
+ *   v_h  = 2 Re(sum_n C_n x_n) + D_h xn_h          (the conjugate pair
+ * implicit) y    = u + W_out SiLU(v) + b_out               (residual) with, per
+ * channel h and mode n, the continuous A = -exp(log_A_re) + i A_im, dt =
+ * exp(log_dt_h) * gap, and dA, dB = ZOH or bilinear of (A, B, dt) (cfg.disc).
+ * Everything but the discretization is LTI: the step does no transcendental
+ * function besides SiLU's exp (vectorized).
+ *
+ * Shapes (B = series in a batch, T = time, H = channels, N = modes):
+ *   parameters, in this order in the one allocation (ssm_s4d_tensors_info):
+ *     norm_w [H], log_dt [H], log_A_re [N][H], A_im [N][H], B_re [N][H],
+ *     B_im [N][H], C_re [N][H], C_im [N][H], D [H], W_out [H][H] (out, in),
+ *     b_out [H].  Mode-major [N][H] so the step vectorizes over channels.
+ *   state per series: ssm_s4d_state_size() reals = x_re [N][H], x_im [N][H].
+ *   u, y: [H] (step), [B][H] (batch), [T][H] (sequence).
+ *
+ * Gaps: gap 1 uses the discretization cached by ssm_s4d_prepare(); any other
+ * gap is discretized into the caller's workspace for that call (slower: one
+ * complex exp per mode for ZOH, a complex division for bilinear).
+ *
+ * Thread safety: a prepared layer is read-only in step/forward/backward, so
+ * any number of threads may use it with their own states and workspaces.
+ */
+#ifndef STATECAST_SSM_S4D_H
+#define STATECAST_SSM_S4D_H
+
+#include <stddef.h>
+
+#include "ssm/layer.h"
+#include "ssm/rng.h"
+
+typedef struct ssm_s4d_cfg {
+	int H;		       /* channels, 1..4096 */
+	int N;		       /* complex modes per channel, 1..4096 */
+	int init;	       /* enum ssm_s4d_init_kind */
+	int disc;	       /* enum ssm_disc_kind */
+	double dt_min, dt_max; /* log-uniform init of dt, nominal steps
+				  (0 < dt_min <= dt_max); 0, 0 = 1e-3, 1e-1 */
+} ssm_s4d_cfg;
+
+#define SSM_S4D_NTENSORS 11
+
+/* Fills info[SSM_S4D_NTENSORS] (offsets in reals); returns the count. */
+int ssm_s4d_tensors_info(const ssm_s4d_cfg *cfg, ssm_tensor_info *info);
+/* Reals in the parameter array. */
+size_t ssm_s4d_nparams(const ssm_s4d_cfg *cfg);
+/* Reals of per-series state (2 N H); all zeros is a fresh series. */
+size_t ssm_s4d_state_size(const ssm_s4d_cfg *cfg);
+/* 0 if cfg is in range (with dt_min = dt_max = 0 meaning the defaults). */
+int ssm_s4d_cfg_check(const ssm_s4d_cfg *cfg);
+
+/* The float layer (what the daemon steps) ... */
+#define SSM_S4D_REAL	float
+#define SSM_S4D_NAME(x) ssm_s4d##x
+#include "ssm/s4d_decl.h"
+#undef SSM_S4D_REAL
+#undef SSM_S4D_NAME
+
+/* ... and its double twin (same code; used by gradient checks). */
+#define SSM_S4D_REAL	double
+#define SSM_S4D_NAME(x) ssm_s4d64##x
+#include "ssm/s4d_decl.h"
+#undef SSM_S4D_REAL
+#undef SSM_S4D_NAME
+
+#endif

@@ -1,0 +1,451 @@
+/*
+ * ssm/s4d_impl.h: the S4D block written once over `real` (see ssm/s4d.h).
+ * Included by ssm/s4d.c (float) and ssm/s4d64.c (double), each defining:
+ *   real, SSM_S4D_NAME(x), GEMM (cblas_?gemm), GEMV (cblas_?gemv),
+ *   SILU_VEC(x, y, n), EXP(x).
+ * No include guard on purpose.
+ */
+#include <cblas.h>
+#include <complex.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssm/discretize.h"
+#include "ssm/hippo.h"
+#include "ssm/model.h"
+#include "ssm/rmsnorm_impl.h"
+#include "ssm/simd.h"
+
+#define L_ SSM_S4D_NAME()
+#define FN SSM_S4D_NAME
+
+void FN(_carve)(const ssm_s4d_cfg *cfg, real *base, FN(_tensors) * t)
+{
+	ssm_tensor_info info[SSM_S4D_NTENSORS];
+	real **slot[SSM_S4D_NTENSORS] = {
+	    &t->norm_w, &t->log_dt, &t->log_A_re, &t->A_im,  &t->B_re, &t->B_im,
+	    &t->C_re,	&t->C_im,   &t->D,	  &t->W_out, &t->b_out};
+	int i;
+
+	ssm_s4d_tensors_info(cfg, info);
+	for (i = 0; i < SSM_S4D_NTENSORS; i++)
+		*slot[i] = base + info[i].offset;
+}
+
+/* Discretize every mode at dt = exp(log_dt) * gap, in double, rounding the
+ * results to real. prepare() (gap 1) and unusual gaps share this path, so the
+ * cached and the on-the-fly discretizations are the same numbers. */
+static void disc_one(const L_ *l, size_t i, int h, double gap, real *dAr,
+		     real *dAi, real *dBr, real *dBi)
+{
+	const FN(_tensors) *p = &l->p;
+	double complex a =
+	    -exp((double)p->log_A_re[i]) + I * (double)p->A_im[i];
+	double dt = exp((double)p->log_dt[h]) * gap;
+	double complex dA, E, dB;
+
+	ssm_disc_mode(l->cfg.disc, a, dt, &dA, &E, NULL);
+	dB = E * ((double)p->B_re[i] + I * (double)p->B_im[i]);
+	*dAr = (real)creal(dA);
+	*dAi = (real)cimag(dA);
+	*dBr = (real)creal(dB);
+	*dBi = (real)cimag(dB);
+}
+
+static void disc_at(const L_ *l, double gap, real *dAr, real *dAi, real *dBr,
+		    real *dBi)
+{
+	int H = l->cfg.H, N = l->cfg.N, n, h;
+
+	for (n = 0; n < N; n++)
+		for (h = 0; h < H; h++) {
+			size_t i = (size_t)n * H + h;
+			disc_one(l, i, h, gap, dAr + i, dAi + i, dBr + i,
+				 dBi + i);
+		}
+}
+
+int FN(_prepare)(L_ *l)
+{
+	size_t i, HN = (size_t)l->cfg.H * l->cfg.N;
+
+	for (i = 0; i < ssm_s4d_nparams(&l->cfg); i++)
+		if (!isfinite(l->params[i]))
+			return SSM_ENONFINITE;
+	disc_at(l, 1.0, l->dA_re, l->dA_im, l->dB_re, l->dB_im);
+	for (i = 0; i < HN; i++)
+		if (!isfinite(l->dA_re[i]) || !isfinite(l->dA_im[i]) ||
+		    !isfinite(l->dB_re[i]) || !isfinite(l->dB_im[i]))
+			return SSM_ENONFINITE;
+	return 0;
+}
+
+int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
+{
+	size_t np, HN;
+	double *are = NULL, *aim = NULL, *bre = NULL, *bim = NULL;
+	double lo, hi, bound;
+	int H, N, n, h, rc;
+
+	memset(l, 0, sizeof(*l));
+	if (ssm_s4d_cfg_check(cfg))
+		return SSM_EINVAL;
+	l->cfg = *cfg;
+	if (l->cfg.dt_min == 0.0 && l->cfg.dt_max == 0.0) {
+		l->cfg.dt_min = 1e-3;
+		l->cfg.dt_max = 1e-1;
+	}
+	H = l->cfg.H;
+	N = l->cfg.N;
+	HN = (size_t)H * N;
+	np = ssm_s4d_nparams(&l->cfg);
+	l->params = calloc(np + 4 * HN, sizeof(real));
+	are = calloc(4 * (size_t)N, sizeof(double));
+	if (!l->params || !are) {
+		rc = SSM_ENOMEM;
+		goto fail;
+	}
+	aim = are + N;
+	bre = aim + N;
+	bim = bre + N;
+	FN(_carve)(&l->cfg, l->params, &l->p);
+	l->dA_re = l->params + np;
+	l->dA_im = l->dA_re + HN;
+	l->dB_re = l->dA_im + HN;
+	l->dB_im = l->dB_re + HN;
+
+	for (n = 0; n < N; n++) {
+		bre[n] = 1.0;
+		bim[n] = 0.0;
+		switch (l->cfg.init) {
+		case SSM_S4D_LIN:
+			are[n] = -0.5;
+			aim[n] = M_PI * n;
+			break;
+		case SSM_S4D_INV:
+			are[n] = -0.5;
+			aim[n] = N / M_PI * ((double)N / (2 * n + 1) - 1.0);
+			break;
+		case SSM_S4D_REAL:
+			are[n] = -(n + 1.0);
+			aim[n] = 0.0;
+			break;
+		default:
+			break;
+		}
+	}
+	if (l->cfg.init == SSM_S4D_LEGS) {
+		rc = ssm_hippo_legs_diag(N, are, aim, bre, bim);
+		if (rc)
+			goto fail;
+	}
+	lo = log(l->cfg.dt_min);
+	hi = log(l->cfg.dt_max);
+	bound = 1.0 / sqrt((double)H);
+	for (h = 0; h < H; h++) {
+		l->p.norm_w[h] = 1;
+		l->p.log_dt[h] = (real)(lo + (hi - lo) * ssm_rng_uniform(rng));
+	}
+	for (n = 0; n < N; n++)
+		for (h = 0; h < H; h++) {
+			size_t i = (size_t)n * H + h;
+			l->p.log_A_re[i] = (real)log(-are[n]);
+			l->p.A_im[i] = (real)aim[n];
+			l->p.B_re[i] = (real)bre[n];
+			l->p.B_im[i] = (real)bim[n];
+			l->p.C_re[i] = (real)(ssm_rng_normal(rng) * M_SQRT1_2);
+			l->p.C_im[i] = (real)(ssm_rng_normal(rng) * M_SQRT1_2);
+		}
+	for (h = 0; h < H; h++)
+		l->p.D[h] = (real)ssm_rng_normal(rng);
+	for (h = 0; h < H * H; h++)
+		l->p.W_out[h] =
+		    (real)(bound * (2.0 * ssm_rng_uniform(rng) - 1.0));
+	free(are);
+	rc = FN(_prepare)(l);
+	if (rc)
+		FN(_release)(l);
+	return rc;
+fail:
+	free(are);
+	FN(_release)(l);
+	return rc;
+}
+
+void FN(_release)(L_ *l)
+{
+	free(l->params);
+	memset(l, 0, sizeof(*l));
+}
+
+size_t FN(_workspace_bytes)(const ssm_s4d_cfg *cfg, int B)
+{
+	size_t HN = (size_t)cfg->H * cfg->N;
+
+	/* xn and v/a [B][H], one on-the-fly discretization [4][N][H]. */
+	return (2 * (size_t)B * cfg->H + 4 * HN) * sizeof(real);
+}
+
+/* y = u + b (the residual and the bias, before the projection adds in). */
+static void add_bias(int H, const real *u, const real *b, real *y)
+{
+	int h;
+
+	for (h = 0; h < H; h++)
+		y[h] = u[h] + b[h];
+}
+
+/*
+ * The recurrence for one sample: s (x_re [N][H], x_im [N][H]) advances in
+ * place; v[h] = 2 Re(sum_n C x) + D xn. Loops run over h innermost so they
+ * vectorize and the sum over n keeps one fixed order.
+ */
+SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
+			   const real *restrict dAi, const real *restrict dBr,
+			   const real *restrict dBi, real *restrict s,
+			   const real *restrict xn, real *restrict v)
+{
+	int H = l->cfg.H, N = l->cfg.N, n, h;
+	size_t HN = (size_t)H * N;
+	/* restrict: state, scratch and weights never overlap, which lets the
+	 * compiler keep the loop vectorized without runtime alias checks. */
+	real *restrict sr = s, *restrict si = s + HN;
+	const real *restrict Cr = l->p.C_re, *restrict Ci = l->p.C_im;
+
+	for (h = 0; h < H; h++)
+		v[h] = 0;
+	for (n = 0; n < N; n++) {
+		size_t o = (size_t)n * H;
+		for (h = 0; h < H; h++) {
+			size_t i = o + h;
+			real xr =
+			    dAr[i] * sr[i] - dAi[i] * si[i] + dBr[i] * xn[h];
+			real xi =
+			    dAr[i] * si[i] + dAi[i] * sr[i] + dBi[i] * xn[h];
+			sr[i] = xr;
+			si[i] = xi;
+			v[h] += Cr[i] * xr - Ci[i] * xi;
+		}
+	}
+	for (h = 0; h < H; h++)
+		v[h] = 2 * v[h] + l->p.D[h] * xn[h];
+}
+
+/* Scan one series' sample at its gap (cached discretization for gap 1). */
+static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
+		     real *dws)
+{
+	size_t HN = (size_t)l->cfg.H * l->cfg.N;
+
+	if (gap == 1.0) {
+		scan1(l, l->dA_re, l->dA_im, l->dB_re, l->dB_im, s, xn, v);
+		return;
+	}
+	disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
+	scan1(l, dws, dws + HN, dws + 2 * HN, dws + 3 * HN, s, xn, v);
+}
+
+/* M rows (series or time): a = SiLU(v) in place, then y = u + b + a W^T as
+ * one GEMM, the only matrix product of the block. */
+static void out_proj(const L_ *l, int M, const real *u, real *a, real *y)
+{
+	int H = l->cfg.H, m;
+
+	SILU_VEC(a, a, M * H);
+	for (m = 0; m < M; m++)
+		add_bias(H, u + (size_t)m * H, l->p.b_out, y + (size_t)m * H);
+	GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, M, H, H, 1, a, H,
+	     l->p.W_out, H, 1, y, H);
+}
+
+void FN(_step)(const L_ *l, real *state, double gap, const real *u, real *y,
+	       void *ws)
+{
+	int H = l->cfg.H;
+	real *xn = ws, *v = xn + H, *dws = v + H;
+
+	rmsnorm(H, u, l->p.norm_w, xn);
+	scan_gap(l, gap, state, xn, v, dws);
+	SILU_VEC(v, v, H);
+	add_bias(H, u, l->p.b_out, y);
+	GEMV(CblasRowMajor, CblasNoTrans, H, H, 1, l->p.W_out, H, v, 1, 1, y,
+	     1);
+}
+
+void FN(_step_batch)(const L_ *l, int B, real *const *states,
+		     const double *gaps, const real *u, real *y, void *ws)
+{
+	int H = l->cfg.H, b;
+	real *xn = ws, *a = xn + (size_t)B * H, *dws = a + (size_t)B * H;
+
+	for (b = 0; b < B; b++) {
+		size_t o = (size_t)b * H;
+		rmsnorm(H, u + o, l->p.norm_w, xn + o);
+		scan_gap(l, gaps ? gaps[b] : 1.0, states[b], xn + o, a + o,
+			 dws);
+	}
+	out_proj(l, B, u, a, y);
+}
+
+/* Saved activations, in order: state0 [S], rinv [T], xn [T][H],
+ * xs [T][S] (state after each sample), v [T][H], a [T][H]; S = 2 N H. */
+size_t FN(_acts_size)(const ssm_s4d_cfg *cfg, int T)
+{
+	size_t S = ssm_s4d_state_size(cfg), H = (size_t)cfg->H;
+
+	return S + (size_t)T * (1 + 3 * H + S);
+}
+
+size_t FN(_seq_workspace_bytes)(const ssm_s4d_cfg *cfg, int T)
+{
+	size_t HN = (size_t)cfg->H * cfg->N, H = (size_t)cfg->H;
+
+	/* forward: one discretization [4][N][H]; backward: da, dv, dxn
+	 * [T][H] and the mode gradients gdA, gdB (complex) [N][H]. */
+	return (3 * (size_t)T * H + 4 * HN) * sizeof(real);
+}
+
+void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,
+		  const real *u, real *y, real *acts, void *ws)
+{
+	int H = l->cfg.H, t;
+	size_t S = ssm_s4d_state_size(&l->cfg);
+	real *state0 = acts, *rinv = state0 + S, *xn = rinv + T,
+	     *xs = xn + (size_t)T * H, *v = xs + (size_t)T * S,
+	     *a = v + (size_t)T * H;
+
+	memcpy(state0, state, S * sizeof(real));
+	for (t = 0; t < T; t++) {
+		size_t o = (size_t)t * H;
+		rinv[t] = rmsnorm(H, u + o, l->p.norm_w, xn + o);
+		scan_gap(l, gaps ? gaps[t] : 1.0, state, xn + o, v + o, ws);
+		memcpy(xs + (size_t)t * S, state, S * sizeof(real));
+	}
+	memcpy(a, v, (size_t)T * H * sizeof(real));
+	out_proj(l, T, u, a, y);
+}
+
+/* Chain the gradient of one mode's (dA, dB) at step dt into the continuous
+ * parameters (holomorphic derivatives from ssm_disc_mode). */
+static void chain_mode(const L_ *l, FN(_tensors) * g, int n, int h, double gap,
+		       double complex gdA, double complex gdB)
+{
+	const FN(_tensors) *p = &l->p;
+	size_t i = (size_t)n * l->cfg.H + h;
+	double are = -exp((double)p->log_A_re[i]);
+	double complex a = are + I * (double)p->A_im[i];
+	double complex B = (double)p->B_re[i] + I * (double)p->B_im[i];
+	double dt = exp((double)p->log_dt[h]) * gap;
+	double complex dA, E, d[4], gE, gB, ga;
+	double gdt;
+
+	ssm_disc_mode(l->cfg.disc, a, dt, &dA, &E, d);
+	/* dB = E B; for real L and holomorphic f, g_w = g_f conj(f'(w)). */
+	gB = gdB * conj(E);
+	gE = gdB * conj(B);
+	ga = gdA * conj(d[0]) + gE * conj(d[2]);
+	gdt = creal(gdA * conj(d[1])) + creal(gE * conj(d[3]));
+	g->B_re[i] += (real)creal(gB);
+	g->B_im[i] += (real)cimag(gB);
+	g->log_A_re[i] += (real)(creal(ga) * are);
+	g->A_im[i] += (real)cimag(ga);
+	g->log_dt[h] += (real)(gdt * dt);
+}
+
+void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
+		   const real *acts, const real *dy, real *du, real *grads,
+		   void *ws)
+{
+	int H = l->cfg.H, N = l->cfg.N, t, n, h;
+	size_t S = ssm_s4d_state_size(&l->cfg), HN = (size_t)H * N;
+	const real *state0 = acts, *rinv = state0 + S, *xn = rinv + T,
+		   *xs = xn + (size_t)T * H, *v = xs + (size_t)T * S;
+	const real *a = v + (size_t)T * H;
+	real *da = ws, *dv = da + (size_t)T * H, *dxn = dv + (size_t)T * H;
+	real *gAr = dxn + (size_t)T * H, *gAi = gAr + HN, *gBr = gAi + HN,
+	     *gBi = gBr + HN;
+	FN(_tensors) g;
+	const FN(_tensors) *p = &l->p;
+
+	FN(_carve)(&l->cfg, grads, &g);
+	/* y = u + a W^T + b: dW += dy^T a, db += sum dy, da = dy W. */
+	GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, H, H, T, 1, dy, H, a, H,
+	     1, g.W_out, H);
+	GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, H, H, 1, dy, H,
+	     p->W_out, H, 0, da, H);
+	for (t = 0; t < T; t++)
+		for (h = 0; h < H; h++) {
+			size_t i = (size_t)t * H + h;
+			real vv = v[i], sg = 1 / (1 + EXP(-vv));
+			g.b_out[h] += dy[i];
+			dv[i] = da[i] * sg * (1 + vv * (1 - sg));
+			g.D[h] += dv[i] * xn[i];
+			dxn[i] = dv[i] * p->D[h];
+		}
+	memset(gAr, 0, 4 * HN * sizeof(real));
+	/* Reverse scan, one mode at a time; gx is dL/dx_t (re + i im). */
+	for (n = 0; n < N; n++)
+		for (h = 0; h < H; h++) {
+			size_t i = (size_t)n * H + h;
+			real gxr = 0, gxi = 0;
+			for (t = T - 1; t >= 0; t--) {
+				double gap = gaps ? gaps[t] : 1.0;
+				const real *xt = xs + (size_t)t * S;
+				const real *xp = t ? xt - S : state0;
+				real dAr, dAi, dBr, dBi,
+				    x = xn[(size_t)t * H + h];
+				real g_ar, g_ai, g_br, g_bi,
+				    d = dv[(size_t)t * H + h];
+				if (gap == 1.0) {
+					dAr = l->dA_re[i];
+					dAi = l->dA_im[i];
+					dBr = l->dB_re[i];
+					dBi = l->dB_im[i];
+				} else {
+					/* Rare: one mode at this gap. */
+					disc_one(l, i, h, gap, &dAr, &dAi, &dBr,
+						 &dBi);
+				}
+				/* v = 2 Re(C x): dC += 2 d conj(x), dx +=
+				 * 2 d conj(C). */
+				g.C_re[i] += 2 * d * xt[i];
+				g.C_im[i] -= 2 * d * xt[HN + i];
+				gxr += 2 * d * p->C_re[i];
+				gxi -= 2 * d * p->C_im[i];
+				/* x = dA xp + dB xn. */
+				dxn[(size_t)t * H + h] += gxr * dBr + gxi * dBi;
+				g_br = gxr * x;
+				g_bi = gxi * x;
+				g_ar = gxr * xp[i] + gxi * xp[HN + i];
+				g_ai = gxi * xp[i] - gxr * xp[HN + i];
+				if (gap == 1.0) {
+					gAr[i] += g_ar;
+					gAi[i] += g_ai;
+					gBr[i] += g_br;
+					gBi[i] += g_bi;
+				} else {
+					chain_mode(l, &g, n, h, gap,
+						   g_ar + I * g_ai,
+						   g_br + I * g_bi);
+				}
+				/* Into x_{t-1}: gx conj(dA). */
+				{
+					real r = gxr * dAr + gxi * dAi;
+					real im = gxi * dAr - gxr * dAi;
+					gxr = r;
+					gxi = im;
+				}
+			}
+			chain_mode(l, &g, n, h, 1.0, gAr[i] + I * gAi[i],
+				   gBr[i] + I * gBi[i]);
+		}
+	for (t = 0; t < T; t++) {
+		size_t o = (size_t)t * H;
+		rmsnorm_backward(H, u + o, p->norm_w, rinv[t], dxn + o, dy + o,
+				 du + o, g.norm_w);
+	}
+}
+
+#undef L_
+#undef FN

@@ -1,0 +1,149 @@
+/*
+ * ssm/vmath.c: vectorizable exp and SiLU (see layer.h).
+ *
+ * Why not libm: expf is a function call per element that the compiler cannot
+ * vectorize without -ffast-math, which we refuse (NaN checks must hold). The
+ * loop below is branch-free (selects only), so GCC turns it into SIMD at -O2.
+ *
+ * Method: x = k ln2 + r with k = rint(x / ln2) and |r| <= ln2/2, ln2 split in
+ * a high part exact in float and a low correction (Cody-Waite); exp(r) by its
+ * degree-7 Taylor polynomial (truncation < 6e-9 relative, below half an ulp);
+ * 2^k built in the exponent bits.
+ */
+#include "ssm/layer.h"
+#include "ssm/simd.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define EXP_HI	88.7228f    /* above: +Inf (expf overflows at 88.72283) */
+#define EXP_LO	(-87.3365f) /* below: 0 (2^-126 = exp(-87.3365)) */
+#define SHIFTER 12582912.0f /* 1.5 * 2^23: adding it rounds to integer */
+#define LOG2E	1.44269504f
+#define LN2_HI	0.693145752f /* 0x3f317200: 8 trailing zero bits */
+#define LN2_LO	1.42860677e-6f
+
+static inline uint32_t fbits(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+static inline float bitsf(uint32_t u)
+{
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+/* m ? a : b with m all ones or all zeros. Selects are done on bits because
+ * GCC will not if-convert float code that may trap (we keep trapping math),
+ * and a branch in the loop stops vectorization. */
+static inline float sel(uint32_t m, float a, float b)
+{
+	return bitsf((fbits(a) & m) | (fbits(b) & ~m));
+}
+
+static inline float exp_core(float x)
+{
+	uint32_t m_lo = 0u - (uint32_t)(x < EXP_LO);
+	uint32_t m_hi = 0u - (uint32_t)(x > EXP_HI);
+	uint32_t m_nan = 0u - (uint32_t)(x != x);
+	/* NaN and out-of-range inputs compute on a harmless 0; the special
+	 * results are selected at the end. */
+	float xc = sel(m_lo | m_hi | m_nan, 0.0f, x);
+	float kf = (xc * LOG2E + SHIFTER) - SHIFTER;
+	float r = (xc - kf * LN2_HI) - kf * LN2_LO;
+	float p = 1.0f / 5040.0f;
+	int32_t k = (int32_t)kf;
+
+	p = p * r + 1.0f / 720.0f;
+	p = p * r + 1.0f / 120.0f;
+	p = p * r + 1.0f / 24.0f;
+	p = p * r + 1.0f / 6.0f;
+	p = p * r + 0.5f;
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	/* k is in [-126, 128]: 2^k as two factors so that k = 128 (x close to
+	 * EXP_HI) does not overflow the exponent field. */
+	p *= bitsf((uint32_t)((k >> 1) + 127) << 23);
+	p *= bitsf((uint32_t)(k - (k >> 1) + 127) << 23);
+	p = sel(m_hi, INFINITY, p);
+	p = sel(m_lo, 0.0f, p);
+	return sel(m_nan, x, p);
+}
+
+SSM__HOT void ssm_expf_vec(const float *x, float *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] = exp_core(x[i]);
+}
+
+SSM__HOT void ssm_silu_vec(const float *x, float *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		float v = x[i];
+		y[i] = v / (1.0f + exp_core(-v));
+	}
+}
+
+/*
+ * softplus(x) = max(x, 0) + log1p(exp(-|x|)), x itself above 20 (the Mamba
+ * reference's threshold). log1p(e) for e in [0, 1] as 2 atanh(s) with
+ * s = e / (2 + e) in [0, 1/3]: the odd series to s^15 leaves < 2e-9
+ * relative, and it is all multiply-add and one division, so it vectorizes.
+ */
+SSM__HOT void ssm_softplus_vec(const float *x, float *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		float v = x[i], a = fabsf(v);
+		float e = exp_core(-a), s = e / (2.0f + e), s2 = s * s;
+		float p = 1.0f / 15.0f;
+		uint32_t big = 0u - (uint32_t)(v > 20.0f);
+		uint32_t pos = 0u - (uint32_t)(v > 0.0f);
+
+		p = p * s2 + 1.0f / 13.0f;
+		p = p * s2 + 1.0f / 11.0f;
+		p = p * s2 + 1.0f / 9.0f;
+		p = p * s2 + 1.0f / 7.0f;
+		p = p * s2 + 1.0f / 5.0f;
+		p = p * s2 + 1.0f / 3.0f;
+		p = p * s2 + 1.0f;
+		p = 2.0f * s * p + sel(pos, v, 0.0f);
+		y[i] = sel(big, v, p);
+	}
+}
+
+void ssm__softplus_vec64(const double *x, double *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] = x[i] > 20 ? x[i] : log1p(exp(x[i]));
+}
+
+void ssm__exp_vec64(const double *x, double *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] = exp(x[i]);
+}
+
+void ssm__silu_vec64(const double *x, double *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] = x[i] / (1.0 + exp(-x[i]));
+}
