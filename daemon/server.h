@@ -19,6 +19,7 @@
 #include "config/cfg.h"
 #include "daemon/conn.h"
 #include "daemon/registry.h"
+#include "daemon/sdnotify.h"
 #include "daemon/subscribe.h"
 #include "daemon/tick.h"
 #include "io/influx.h"
@@ -90,6 +91,8 @@ typedef struct srv {
 	srv_conn *conns; /* every open connection */
 	uint64_t next_conn_id;
 	uv_signal_t sig[2]; /* SIGTERM, SIGINT */
+	srv_sd_listen *sd;  /* sockets passed by systemd, or NULL */
+	srv_sd_watchdog wd; /* WATCHDOG=1 from this loop, when asked */
 	srv_stats st;
 	double started; /* Unix seconds */
 	double now;	/* Unix seconds at the current read callback */
