@@ -22,13 +22,13 @@ else
 BUILD   ?= build/san
 endif
 
-PKGS    := libuv msgpack sqlite3 lapacke openblas inih
+PKGS    := libuv msgpack sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # msgpack-c ships as "msgpack" on Debian 12 and as "msgpack-c" upstream since 6.0.
 ifeq ($(findstring msgpack,$(PKG_LIBS)),)
-PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas inih 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas inih 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig 2>/dev/null)
 endif
 # libsystemd: notify, watchdog and socket activation (daemon/sdnotify.c).
 PKG_CFLAGS += $(shell pkg-config --cflags libsystemd 2>/dev/null)
@@ -71,7 +71,8 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test integration-test san-tests format check-format compile_commands.json install bench fuzz fuzz-build config-files deb
+.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files fuzz-build bench-ssm integration-test install bench deb
+# Declare further phony targets beside their rule, on a line of their own.
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -100,6 +101,12 @@ $(BUILD)/tests/ssm/%: $(BUILD)/obj/tests/ssm/%.o $(HARNESS_OBJ) $(BUILD)/libssm.
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
 
+# Tests of tools/ link the CLI's objects (all but main.o).
+TOOLS_LIB_OBJ := $(filter-out $(BUILD)/obj/tools/main.o,$(TOOLS_OBJ))
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(HARNESS_OBJ) $(TOOLS_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Other unit tests may use the daemon's objects too (all but main.o).
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(HARNESS_OBJ) $(DAEMON_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
@@ -114,6 +121,15 @@ $(BUILD)/cfggen: $(BUILD)/obj/config/gen/cfggen.o $(BUILD)/libscio.a
 config-files: $(BUILD)/cfggen
 	$(BUILD)/cfggen conf > config/statecast.conf
 	$(BUILD)/cfggen doc > docs/CONFIG.md
+
+.PHONY: bench-ssm
+# Layer speed vs sgemm: writes bench/results/ssm.md.
+bench-ssm: $(BUILD)/bench/ssm_bench
+	./$(BUILD)/bench/ssm_bench bench/results/ssm.md
+
+$(BUILD)/bench/ssm_bench: $(BUILD)/obj/bench/ssm_bench.o $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
 
 # Fuzzing: libFuzzer targets tests/fuzz/fuzz_NAME.c built with clang and
 # ASan+UBSan into build/fuzz/. `make fuzz FUZZ_SECONDS=N` runs each for N
@@ -144,6 +160,15 @@ fuzz: fuzz-build
 		    -artifact_prefix=build/fuzz/$$n-crash- \
 		    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
+
+
+# Benchmarks: bench/*.c, one program each, linked like the tools.
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libscio.a $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: $(BENCH_BINS)
 
 deps:
 	@sh deploy/deps.sh

@@ -129,8 +129,13 @@ typedef struct cfg {
 		char *token; /* "" = no authentication */
 	} rpc;
 	struct {
-		int forecasts; /* export per-series forecasts on listen.http */
+		char *forecasts; /* glob of series whose forecasts /metrics
+				    exports; "" = none */
+		int max_forecast_series; /* cap on the series exported */
 	} metrics;
+	struct {
+		int status_series; /* series shown on the / status page */
+	} http;
 	struct {
 		int level; /* CFG_LOG_* */
 	} log;

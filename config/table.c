@@ -99,9 +99,16 @@ static const cfg_entry entries[] = {
      "shared secret clients send in an `auth` call first (\"\" = none)",
      F(rpc.token)},
 
-    {"metrics.forecasts", CFG_BOOL, "false", NOB, NULL, 1,
-     "also export every series' latest forecast on listen.http",
+    {"metrics.forecasts", CFG_STR, "", NOB, NULL, 0,
+     "glob of series whose latest forecast /metrics exports (\"\" = none)",
      F(metrics.forecasts)},
+    {"metrics.max_forecast_series", CFG_INT, "100", 0, 100000, NULL, 0,
+     "at most this many series' forecasts on /metrics (cardinality bound)",
+     F(metrics.max_forecast_series)},
+
+    {"http.status_series", CFG_INT, "50", 0, 1000, NULL, 0,
+     "series shown with sparklines on the / status page, anomalous first",
+     F(http.status_series)},
 
     {"log.level", CFG_ENUM, "info", NOB, "err|warning|notice|info|debug", 1,
      "least severe syslog priority written to stderr", F(log.level)},

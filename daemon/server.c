@@ -11,6 +11,7 @@
 
 #include "config/cfg.h"
 #include "daemon/log.h"
+#include "daemon/pages.h"
 #include "io/influx.h"
 
 /* Responses above this are refused with a "limit" error (a `list` of
@@ -57,6 +58,7 @@ int srv_init(srv *s, uv_loop_t *loop, const srv_settings *set,
 	s->model = m;
 	s->model_desc = model_desc;
 	s->started = srv_now();
+	srv_hist_init_latency(&s->step_latency);
 	srv_subs_init(&s->subs);
 	rpc_buf_init(&s->reply, REPLY_MAX);
 	s->name_buf = malloc(s->set.lines.max_name + 1);
@@ -100,6 +102,8 @@ int srv_start(srv *s)
 	if (t->listen_socket && t->listen_socket[0] &&
 	    srv_listen(s, &s->listeners[3], SRV_RPC, t->listen_socket, -1))
 		return -1;
+	if (srv_pages_start(s))
+		return -1;
 	for (i = 0; i < 2; i++) {
 		uv_signal_init(s->loop, &s->sig[i]);
 		s->sig[i].data = s;
@@ -120,6 +124,7 @@ void srv_stop(srv *s)
 	srv_sd_watchdog_close(&s->wd, NULL);
 	for (i = 0; i < 4; i++)
 		srv_listener_close(&s->listeners[i]);
+	srv_pages_stop(s);
 	/* What was read is stepped and handed to the sink before the
 	 * connections go, so every accepted push gets its reply queued. */
 	srv_tick_run(s);
@@ -133,6 +138,7 @@ void srv_stop(srv *s)
 
 void srv_release(srv *s)
 {
+	srv_pages_release(s);
 	srv_tick_release(s);
 	srv_registry_release(&s->reg);
 	srv_subs_release(&s->subs);

@@ -18,6 +18,7 @@
 
 #include "config/cfg.h"
 #include "daemon/conn.h"
+#include "daemon/metrics.h"
 #include "daemon/registry.h"
 #include "daemon/sdnotify.h"
 #include "daemon/subscribe.h"
@@ -94,8 +95,10 @@ typedef struct srv {
 	srv_sd_listen *sd;  /* sockets passed by systemd, or NULL */
 	srv_sd_watchdog wd; /* WATCHDOG=1 from this loop, when asked */
 	srv_stats st;
-	double started; /* Unix seconds */
-	double now;	/* Unix seconds at the current read callback */
+	srv_hist step_latency;	 /* seconds per srv_tick_run that stepped */
+	struct srv_pages *pages; /* HTTP endpoint (daemon/pages.h), or NULL */
+	double started;		 /* Unix seconds */
+	double now;		 /* Unix seconds at the current read callback */
 	int stopping;
 } srv;
 

@@ -48,6 +48,7 @@ typedef struct srv_step {
 	struct srv_series *s;
 	ssm_sample in;
 	uint32_t round;
+	int due; /* its forecast is refreshed by this step */
 } srv_step;
 
 typedef struct srv_tick {

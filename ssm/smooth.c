@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ssm/model.h"
+#include "ssm/model_internal.h" /* ssm__norm_ppf */
 #include "ssm/smooth_internal.h"
 
 #define NBANK	     ssm__smooth_nbank
@@ -35,6 +36,7 @@ void ssm_smooth_opts_default(ssm_smooth_opts *o)
 	o->aci_rate = 0.05f;
 	o->coverage = 0.8f;
 	o->member_off = 0;
+	o->pool = 1;
 }
 
 /*
@@ -102,8 +104,9 @@ static size_t layout(int period, int H, hdr *h)
 	h->R = ring_len(period, H);
 	h->off_yring = off;
 	h->off_comb = off + 2 * h->R;
+	h->off_w = h->off_comb + h->npend;
 	h->warm = warm_len(period);
-	return (size_t)h->off_comb + (size_t)h->npend;
+	return (size_t)h->off_w + (size_t)(h->G * NBANK);
 }
 
 size_t ssm_smooth_state_floats(int period, int H)
@@ -160,25 +163,48 @@ static double err_lambda(const hdr *h)
 	return w > 1 ? 1.0 - 1.0 / w : 0;
 }
 
+/* Every member's fixed part, loaded once per update or forecast. */
+static void load_members(const float *st, const hdr *h, mstate *ms)
+{
+	int k;
+
+	for (k = 0; k < NBANK; k++)
+		ssm__ms_get(st, h, k, &ms[k]);
+}
+
+/*
+ * Member m's error for the weights at checkpoint g. Pooled (the default):
+ * the geometric mean of its discounted mean |scaled error| at checkpoints
+ * 1..g, i.e. how well it has forecast up to that horizon; long horizons
+ * have few effectively independent errors, and pooling steadies them.
+ */
+static double member_err(const hdr *h, const mstate *m, int g)
+{
+	double lg = 0;
+	int i, n = 0;
+
+	for (i = h->opts.pool ? 0 : g; i <= g; i++)
+		if (m->ew[i] >= MIN_SCORED) {
+			lg += log(m->es[i] / m->ew[i] + 1e-12);
+			n++;
+		}
+	return exp(lg / n);
+}
+
 /* Weights w[NBANK] of the members at checkpoint g (sum 1 over active). */
-static void weights_at(const float *st, const hdr *h, int g, double *w)
+static void weights_at(const hdr *h, const mstate *ms, int g, double *w)
 {
 	double e[SSM_SMOOTH_MAX_MEMBERS], emin = INFINITY, tot = 0;
 	int elig[SSM_SMOOTH_MAX_MEMBERS], ne = 0, na = 0, k;
-	int act[SSM_SMOOTH_MAX_MEMBERS];
 
 	for (k = 0; k < NBANK; k++) {
-		mstate m;
-
 		w[k] = 0;
 		elig[k] = 0;
-		ssm__ms_get(st, h, k, &m);
-		act[k] = m.active;
-		if (!m.active)
+		if (!ms[k].active)
 			continue;
 		na++;
-		if (m.ew[g] >= MIN_SCORED) {
-			e[k] = m.es[g] / m.ew[g] + 1e-12;
+		if (ms[k].ew[g] >= MIN_SCORED) {
+			e[k] = member_err(h, &ms[k], g);
 			elig[k] = 1;
 			ne++;
 			if (e[k] < emin)
@@ -188,7 +214,7 @@ static void weights_at(const float *st, const hdr *h, int g, double *w)
 	if (ne == 0) {
 		/* No scored forecast yet: the plain mean of what is active. */
 		for (k = 0; k < NBANK; k++)
-			w[k] = act[k] ? 1.0 / na : 0;
+			w[k] = ms[k].active ? 1.0 / na : 0;
 		return;
 	}
 	switch (h->opts.comb) {
@@ -277,32 +303,38 @@ static void score(float *st, hdr *h, double y)
 {
 	double lam = err_lambda(h), sc = series_scale(h);
 	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
+	double e;
 	int g, k;
 
+	for (k = 0; k < NBANK; k++) {
+		float *pend = ssm__member_pending(st, h, k);
+		mstate m;
+		int any = 0;
+
+		ssm__ms_get(st, h, k, &m);
+		for (g = 0; g < h->G && m.active; g++) {
+			int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
+			int64_t org = h->step - h->hg[g];
+
+			if (org < 0 || isnan(pend[slot]))
+				continue;
+			e = fabs(y - (ssm__yring(st, h, org) + pend[slot])) /
+			    sc;
+			m.es[g] = lam * m.es[g] + e;
+			m.ew[g] = lam * m.ew[g] + 1;
+			any = 1;
+		}
+		if (any)
+			ssm__ms_put(st, h, k, &m);
+	}
 	for (g = 0; g < h->G; g++) {
 		int64_t org = h->step - h->hg[g];
 		int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
-		double anchor, f, e;
+		double f = st[h->off_comb + slot];
 
-		if (org < 0)
+		if (org < 0 || isnan(f))
 			continue;
-		anchor = ssm__yring(st, h, org);
-		for (k = 0; k < NBANK; k++) {
-			float *pend = ssm__member_pending(st, h, k);
-			mstate m;
-
-			if (isnan(pend[slot]))
-				continue;
-			ssm__ms_get(st, h, k, &m);
-			e = fabs(y - (anchor + pend[slot])) / sc;
-			m.es[g] = lam * m.es[g] + e;
-			m.ew[g] = lam * m.ew[g] + 1;
-			ssm__ms_put(st, h, k, &m);
-		}
-		f = st[h->off_comb + slot];
-		if (isnan(f))
-			continue;
-		e = (y - (anchor + f)) / sc;
+		e = (y - (ssm__yring(st, h, org) + f)) / sc;
 		if (h->cw[g] >= MIN_CALIB) {
 			double mae = h->cs[g] / h->cw[g];
 
@@ -328,29 +360,25 @@ static void score(float *st, hdr *h, double y)
  */
 static void record(float *st, hdr *h, int observed)
 {
-	double w[MAXG][SSM_SMOOTH_MAX_MEMBERS], comb[MAXG] = {0};
-	double path[SSM_SMOOTH_MAX_H];
+	double w[MAXG][SSM_SMOOTH_MAX_MEMBERS], comb[MAXG] = {0}, f[MAXG];
+	mstate ms[SSM_SMOOTH_MAX_MEMBERS];
 	int g, k;
 
+	load_members(st, h, ms);
 	for (g = 0; g < h->G && observed; g++)
-		weights_at(st, h, g, w[g]);
+		weights_at(h, ms, g, w[g]);
 	for (k = 0; k < NBANK; k++) {
 		float *pend = ssm__member_pending(st, h, k);
-		mstate m;
+		int live = observed && ms[k].active;
 
-		ssm__ms_get(st, h, k, &m);
-		if (observed && m.active)
-			ssm__smooth_member_path(st, h, k, &m, h->H, path);
+		if (live)
+			ssm__smooth_member_at(st, h, k, &ms[k], h->G, h->hg, f);
 		for (g = 0; g < h->G; g++) {
 			int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
-			double f = path[h->hg[g] - 1];
 
-			if (!observed || !m.active) {
-				pend[slot] = NAN;
-				continue;
-			}
-			pend[slot] = (float)(f - h->last);
-			comb[g] += w[g][k] * f;
+			pend[slot] = live ? (float)(f[g] - h->last) : NAN;
+			if (live)
+				comb[g] += w[g][k] * f[g];
 		}
 	}
 	for (g = 0; g < h->G; g++) {
@@ -358,6 +386,9 @@ static void record(float *st, hdr *h, int observed)
 
 		st[h->off_comb + slot] =
 		    observed ? (float)(comb[g] - h->last) : NAN;
+		/* The forecast reuses these until the next observation. */
+		for (k = 0; k < NBANK && observed; k++)
+			st[h->off_w + g * NBANK + k] = (float)w[g][k];
 	}
 }
 
@@ -467,45 +498,6 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 	return SSM_OK;
 }
 
-/* Acklam's rational approximation of the standard normal quantile. */
-static double norm_quantile(double p)
-{
-	static const double a[] = {
-	    -3.969683028665376e+01, 2.209460984245205e+02,
-	    -2.759285104469687e+02, 1.383577518672690e+02,
-	    -3.066479806614716e+01, 2.506628277459239e+00};
-	static const double b[] = {
-	    -5.447609879822406e+01, 1.615858368580409e+02,
-	    -1.556989798598866e+02, 6.680131188771972e+01,
-	    -1.328068155288572e+01};
-	static const double c[] = {
-	    -7.784894002430293e-03, -3.223964580411365e-01,
-	    -2.400758277161838e+00, -2.549732539343734e+00,
-	    4.374664141464968e+00,  2.938163982698783e+00};
-	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-				   2.445134137142996e+00,
-				   3.754408661907416e+00};
-	double q, r;
-
-	if (p < 0.02425) {
-		q = sqrt(-2 * log(p));
-		return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q +
-			 c[4]) *
-			    q +
-			c[5]) /
-		       ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-	}
-	if (p > 1 - 0.02425)
-		return -norm_quantile(1 - p);
-	q = p - 0.5;
-	r = q * q;
-	return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r +
-		a[5]) *
-	       q /
-	       (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r +
-		1);
-}
-
 /* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
 static void bounds_at(const hdr *h, int hz, double *lo, double *hi)
 {
@@ -552,13 +544,18 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			int Q, double *q, double *scale)
 {
 	hdr h;
-	double wg[MAXG][SSM_SMOOTH_MAX_MEMBERS], path[SSM_SMOOTH_MAX_H], sc, zc;
+	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
+	double z[SSM_SMOOTH_MAX_Q], sc, zc;
+	const float *wg;
+	mstate m;
 	int hz, g, k, i;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
 	hdr_get(state, &h);
 	if (h.magic != SMOOTH_MAGIC)
+		return SSM_EINVAL;
+	if (Q > SSM_SMOOTH_MAX_Q)
 		return SSM_EINVAL;
 	for (i = 0; i < Q; i++)
 		if (!(levels[i] > 0 && levels[i] < 1))
@@ -573,16 +570,14 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			*scale = NAN;
 		return SSM_EINVAL;
 	}
-	for (g = 0; g < h.G; g++)
-		weights_at(state, &h, g, wg[g]);
+	wg = state + h.off_w; /* wg[g * NBANK + k] */
 	for (hz = 0; hz < h.H; hz++)
-		point[hz] = 0;
+		point[hz] = wsum[hz] = 0;
 	for (k = 0; k < NBANK; k++) {
 		int a = 0, used = 0;
-		mstate m;
 
 		for (g = 0; g < h.G; g++)
-			used |= wg[g][k] != 0;
+			used |= wg[g * NBANK + k] != 0;
 		if (!used)
 			continue;
 		ssm__ms_get(state, &h, k, &m);
@@ -596,23 +591,28 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			if (a + 1 < h.G && hz > h.hg[a])
 				u = (double)(hz - h.hg[a]) /
 				    (h.hg[a + 1] - h.hg[a]);
-			w = wg[a][k] * (1 - u) + (u > 0 ? wg[a + 1][k] * u : 0);
+			w = wg[a * NBANK + k] * (1 - u) +
+			    (u > 0 ? wg[(a + 1) * NBANK + k] * u : 0);
 			point[hz - 1] += w * path[hz - 1];
+			wsum[hz - 1] += w;
 		}
 	}
+	/* The stored weights are floats: renormalize so that they sum to 1. */
+	for (hz = 0; hz < h.H; hz++)
+		point[hz] = wsum[hz] > 0 ? point[hz] / wsum[hz] : h.last;
 	sc = series_scale(&h);
 	if (scale)
 		*scale = sc;
-	zc = norm_quantile(0.5 + 0.5 * h.opts.coverage);
+	zc = ssm__norm_ppf(0.5 + 0.5 * h.opts.coverage);
+	for (i = 0; i < Q; i++)
+		z[i] = ssm__norm_ppf(levels[i]) / zc;
 	for (hz = 1; hz <= h.H && Q > 0; hz++) {
 		double lo, hi, p = point[hz - 1];
 
 		bounds_at(&h, hz, &lo, &hi);
-		for (i = 0; i < Q; i++) {
-			double z = norm_quantile(levels[i]) / zc;
-
-			q[(hz - 1) * Q + i] = p + sc * z * (z > 0 ? hi : -lo);
-		}
+		for (i = 0; i < Q; i++)
+			q[(hz - 1) * Q + i] =
+			    p + sc * z[i] * (z[i] > 0 ? hi : -lo);
 	}
 	return SSM_OK;
 }

@@ -7,7 +7,7 @@
  * The caller's float block holds
  *
  *   [hdr][member 0 block] ... [member K-1 block][y ring: R doubles]
- *   [combined forecast pending: P floats]
+ *   [combined forecast pending: P floats][weights: G x K floats]
  *
  * and a member block is [mstate][seasonal m, seasonal members only]
  * [AR state, AR members only][pending P]. P = sum of the checkpoint horizons
@@ -60,8 +60,8 @@ typedef struct hdr {
 	int32_t period, H, G, R, K;
 	int32_t hg[MAXG], ring_off[MAXG];
 	int32_t moff[SSM_SMOOTH_MAX_MEMBERS]; /* member block offsets */
-	int32_t npend, off_yring, off_comb, warm;
-	int32_t positive, prev_obs, seeded, pad;
+	int32_t npend, off_yring, off_comb, off_w, warm;
+	int32_t positive, prev_obs, seeded;
 	int64_t step; /* index of the latest step, first sample = 0 */
 	int64_t nobs;
 	double last;		     /* last observed value */
@@ -136,6 +136,11 @@ void ssm__smooth_member_skip(const hdr *h, int k, mstate *m);
 
 /* A jump of n > 0 missing steps at once (long outages). */
 void ssm__smooth_member_jump(const hdr *h, int k, mstate *m, int64_t n);
+
+/* Forecasts for steps h->step + hz[i], hz increasing, into out[i]. */
+void ssm__smooth_member_at(const float *st, const hdr *h, int k,
+			   const mstate *m, int n, const int32_t *hz,
+			   double *out);
 
 /* Forecasts for steps h->step + 1 .. h->step + H into out[0 .. H-1]. */
 void ssm__smooth_member_path(const float *st, const hdr *h, int k,

@@ -39,6 +39,7 @@ const member_def ssm__smooth_bank[] = {
     {"ar.diff", K_AR, 0, 0, 0, AR_DIFF, 0, 0, 0, 1},
     {"logar.level", K_AR, 1, 0, 0, AR_LEVEL, 0, 0, 0, 1},
     {"ar.sdiff", K_AR, 0, 1, 0, AR_SDIFF, 0, 0, 0, 1},
+    {"hw.stable", K_ETS, 0, 1, 0, 0, 0.1f, 0, 0.02f, 1},
     {"hw.level", K_ETS, 0, 1, 0, 0, 0.2f, 0, 0.1f, 1},
     {"hw.damped", K_ETS, 0, 1, 1, 0, 0.3f, 0.03f, 0.1f, 0.95f},
     {"hw.linear", K_ETS, 0, 1, 1, 0, 0.3f, 0.02f, 0.1f, 1},
@@ -59,7 +60,14 @@ _Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] <=
 #define THETA_WINDOW 2000.0 /* R's refit window: thetaf sees <= 2000 */
 #define AR_LAMBDA    0.998  /* RLS forgetting: a window of ~500 samples */
 #define AR_P0	     10.0   /* RLS prior covariance, normalized units */
-#define AR_CLAMP     20.0   /* |normalized prediction| bound */
+#define AR_CLAMP     20.0
+/*
+ * No member may forecast further from the last value than this many typical
+ * one-step changes per step ahead: a member that has just started (an AR
+ * fitted on a handful of points, an exp() of a wild log forecast) must not
+ * wreck the combination or the error statistics before its weight drops.
+ */
+#define SANE_STEPS 30.0
 
 int ssm__smooth_member_floats(int k, int period, int npend)
 {
@@ -353,13 +361,30 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 	s = d->seasonal ? seas[j] : 0;
 	lp = d->kind == K_ETS && d->trend ? m->l + d->phi * m->b : m->l;
 	ln = d->alpha * (x - s) + (1 - d->alpha) * lp;
-	if (d->kind == K_ETS && d->trend)
-		m->b = d->beta * (ln - m->l) + (1 - d->beta) * d->phi * m->b;
+	if (d->kind == K_ETS && d->trend) {
+		/* The same warm start for the slope: a running mean of the
+		 * level's increments (the seed counts as warm/2 of them)
+		 * until there are 1/beta of them. */
+		double inc = 0.5 * h->warm + (double)(h->step - h->warm + 1);
+		double bt = d->beta > 1.0 / inc ? d->beta : 1.0 / inc;
+
+		m->b = bt * (ln - m->l) + (1 - bt) * d->phi * m->b;
+	}
 	if (d->kind == K_THETA)
 		theta_regress(m, (double)h->step, x - s);
 	m->l = ln;
-	if (d->seasonal)
-		seas[j] = (float)(d->gamma * (x - ln) + (1 - d->gamma) * s);
+	if (d->seasonal) {
+		/*
+		 * The indices start from two cycles; until 1/gamma cycles
+		 * have been seen, each one is the running mean of its
+		 * deviations (gamma = 1/cycles), then the EW average: a slow
+		 * gamma never has to correct a noisy two-cycle start.
+		 */
+		double cyc = 2.0 + (double)(h->step - h->warm + 1) / h->period;
+		double g = d->gamma > 1.0 / cyc ? d->gamma : 1.0 / cyc;
+
+		seas[j] = (float)(g * (x - ln) + (1 - g) * s);
+	}
 }
 
 void ssm__smooth_member_skip(const hdr *h, int k, mstate *m)
@@ -387,43 +412,66 @@ void ssm__smooth_member_jump(const hdr *h, int k, mstate *m, int64_t n)
 	m->b *= p;
 }
 
-void ssm__smooth_member_path(const float *st, const hdr *h, int k,
-			     const mstate *m, int H, double *out)
+static void member_at(const float *st, const hdr *h, int k, const mstate *m,
+		      int n, const int32_t *hz, double *out);
+
+void ssm__smooth_member_at(const float *st, const hdr *h, int k,
+			   const mstate *m, int n, const int32_t *hz,
+			   double *out)
+{
+	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
+	int i;
+
+	member_at(st, h, k, m, n, hz, out);
+	if (!(sc > 0))
+		return;
+	for (i = 0; i < n; i++) {
+		double b = SANE_STEPS * sc * hz[i];
+
+		if (!(out[i] <= h->last + b)) /* NaN lands here too */
+			out[i] = h->last + b;
+		if (out[i] < h->last - b)
+			out[i] = h->last - b;
+	}
+}
+
+static void member_at(const float *st, const hdr *h, int k, const mstate *m,
+		      int n, const int32_t *hz, double *out)
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	const float *seas = ssm__member_seasonal(st, h, k);
 	double damp = 0, phik = 1;
-	int i;
+	int i, at_h = 0;
 
-	if (d->kind == K_NAIVE) {
-		for (i = 0; i < H; i++)
-			out[i] = h->last;
-		return;
-	}
-	if (d->kind == K_SNAIVE) {
-		for (i = 0; i < H; i++) {
-			int64_t hz = i + 1;
-			int64_t back =
-			    ((hz + h->period - 1) / h->period) * h->period;
-
-			out[i] = ssm__yring(st, h, h->step + hz - back);
-		}
-		return;
-	}
 	if (d->kind == K_AR) {
-		ar_path(st, h, k, m, H, out);
-		for (i = 0; i < H; i++)
-			out[i] = from_space(d, out[i]);
+		double path[SSM_SMOOTH_MAX_H];
+
+		ar_path(st, h, k, m, hz[n - 1], path);
+		for (i = 0; i < n; i++)
+			out[i] = from_space(d, path[hz[i] - 1]);
 		return;
 	}
-	for (i = 0; i < H; i++) {
-		int64_t at = h->step + i + 1;
-		double x, s = d->seasonal ? seas[at % h->period] : 0;
+	for (i = 0; i < n; i++) {
+		int64_t at = h->step + hz[i], back;
+		double x, s;
 
+		if (d->kind == K_NAIVE) {
+			out[i] = h->last;
+			continue;
+		}
+		if (d->kind == K_SNAIVE) {
+			back =
+			    ((hz[i] + h->period - 1) / h->period) * h->period;
+			out[i] = ssm__yring(st, h, at - back);
+			continue;
+		}
+		s = d->seasonal ? seas[at % h->period] : 0;
 		if (d->kind == K_THETA) {
-			x = m->l + theta_drift(m) * (i + 1.0 / d->alpha);
+			x = m->l +
+			    theta_drift(m) * (hz[i] - 1 + 1.0 / d->alpha);
 		} else {
-			if (d->trend) {
+			/* damp = phi + phi^2 + ... + phi^hz, hz increasing */
+			for (; d->trend && at_h < hz[i]; at_h++) {
 				phik *= d->phi;
 				damp += phik;
 			}
@@ -431,4 +479,15 @@ void ssm__smooth_member_path(const float *st, const hdr *h, int k,
 		}
 		out[i] = from_space(d, x + s);
 	}
+}
+
+void ssm__smooth_member_path(const float *st, const hdr *h, int k,
+			     const mstate *m, int H, double *out)
+{
+	int32_t hz[SSM_SMOOTH_MAX_H];
+	int i;
+
+	for (i = 0; i < H; i++)
+		hz[i] = i + 1;
+	ssm__smooth_member_at(st, h, k, m, H, hz, out);
 }

@@ -12,6 +12,7 @@
 /* Declarations of the cmd_NAME functions, one per line. */
 #include "tools/cmd_query.h" /* queries and ingest (daemon) */
 int cmd_eval(int argc, char **argv);
+int cmd_plot(int argc, char **argv); /* visual */
 int cmd_shard(int argc, char **argv);
 
 static const cmd_entry commands[] = {
@@ -24,6 +25,9 @@ static const cmd_entry commands[] = {
     {"send", cmd_send, "stream a CSV (t,value) into a series"},
     {"stats", cmd_stats, "the daemon's counters"},
     {"replay", cmd_replay, "step a CSV through the model offline"},
+
+    /* visual */
+    {"plot", cmd_plot, "draw history and forecast band to FILE.svg|png"},
 
     /* training and evaluation (model, accuracy) */
     {"eval", cmd_eval, "score forecasts by EVAL.md's rolling-origin protocol"},

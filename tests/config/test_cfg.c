@@ -62,7 +62,10 @@ static void test_file_values(void)
 			   "subscriber_queue = 2MiB\n"
 			   "idle_timeout_s = 1500ms\n"
 			   "[metrics]\n"
-			   "forecasts = yes\n"
+			   "forecasts = web.*\n"
+			   "max_forecast_series = 7\n"
+			   "[http]\n"
+			   "status_series = 3\n"
 			   "[ingest]\n"
 			   "influx_precision = ms\n";
 
@@ -82,7 +85,9 @@ static void test_file_values(void)
 	CHECK_EQ_INT(c.limits.max_line, 8192);
 	CHECK_EQ_INT(c.limits.subscriber_queue, 2 << 20);
 	CHECK_NEAR(c.limits.idle_timeout_s, 1.5, 1e-12);
-	CHECK_EQ_INT(c.metrics.forecasts, 1);
+	CHECK(strcmp(c.metrics.forecasts, "web.*") == 0);
+	CHECK_EQ_INT(c.metrics.max_forecast_series, 7);
+	CHECK_EQ_INT(c.http.status_series, 3);
 	CHECK_EQ_INT(c.ingest.influx_precision, 2);
 	cfg_release(&c);
 }
