@@ -95,6 +95,12 @@ $(BUILD)/tests/ssm/%: $(BUILD)/obj/tests/ssm/%.o $(HARNESS_OBJ) $(BUILD)/libssm.
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
 
+# Tests of tools/ link the CLI's objects (all but main.o).
+TOOLS_LIB_OBJ := $(filter-out $(BUILD)/obj/tools/main.o,$(TOOLS_OBJ))
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(HARNESS_OBJ) $(TOOLS_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Other unit tests may use the daemon's objects too (all but main.o).
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(HARNESS_OBJ) $(DAEMON_LIB_OBJ) $(BUILD)/libscio.a $(BUILD)/libssm.a

@@ -61,4 +61,14 @@ void ssm_expf_vec(const float *x, float *y, int n);
 /* y[i] = x[i] * sigmoid(x[i]) (SiLU) via ssm_expf_vec; x, y may alias. */
 void ssm_silu_vec(const float *x, float *y, int n);
 
+/* Internal: reals spanned by n tensors laid out by a *_tensors_info. */
+static inline size_t ssm__tensors_end(const ssm_tensor_info *info, int n)
+{
+	return info[n - 1].offset + info[n - 1].count;
+}
+
+/* Internal: the double twins' elementwise exp and SiLU (plain libm loops). */
+void ssm__exp_vec64(const double *x, double *y, int n);
+void ssm__silu_vec64(const double *x, double *y, int n);
+
 #endif

@@ -24,7 +24,8 @@
  * State per series (ssm_mamba_state_size() reals, zeros = fresh):
  *   conv window [K-1][Di]: the previous K-1 x columns, oldest first (shifted
  *   each step; at K = 4 moving 3 columns costs less than ring indexing and
- *   needs no integer head in the float block), then h [Di][Ns].
+ *   needs no integer head in the float block), then h [Ns][Di] (mode-major so
+ *   the scan vectorizes over channels).
  *
  * Initialisation as the reference (mamba_simple.py): dt log-uniform in
  * [dt_min, dt_max] (floor 1e-4) stored as the inverse softplus in b_dt,
@@ -55,7 +56,8 @@ typedef struct ssm_mamba_cfg {
 #define SSM_MAMBA_NTENSORS 10
 
 /* Fill defaults (dt_rank, dt range) in place and check ranges: 0 or
- * SSM_EINVAL. The other functions expect a filled, checked cfg. */
+ * SSM_EINVAL. The size and layout functions fill a copy themselves, so an
+ * unfilled cfg gives the same answers as the filled one. */
 int ssm_mamba_cfg_fill(ssm_mamba_cfg *cfg);
 int ssm_mamba_tensors_info(const ssm_mamba_cfg *cfg, ssm_tensor_info *info);
 size_t ssm_mamba_nparams(const ssm_mamba_cfg *cfg);

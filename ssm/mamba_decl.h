@@ -24,7 +24,9 @@ typedef struct N_() {
 	ssm_mamba_cfg cfg; /* filled */
 	R_ *params;	   /* owned, nparams reals */
 	N_(_tensors) p;
-	R_ *A; /* owned cache: -exp(A_log) [Di][Ns], refreshed by _prepare */
+	/* Owned caches refreshed by _prepare: A^T = -exp(A_log)^T [Ns][Di]
+	 * and conv_w^T [K][Di], laid out so the step loops run over Di. */
+	R_ *AT, *conv_wT;
 } N_();
 
 void N_(_carve)(const ssm_mamba_cfg *cfg, R_ *base, N_(_tensors) * t);

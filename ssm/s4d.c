@@ -57,8 +57,7 @@ size_t ssm_s4d_nparams(const ssm_s4d_cfg *cfg)
 	ssm_tensor_info info[SSM_S4D_NTENSORS];
 
 	ssm_s4d_tensors_info(cfg, info);
-	return info[SSM_S4D_NTENSORS - 1].offset +
-	       info[SSM_S4D_NTENSORS - 1].count;
+	return ssm__tensors_end(info, SSM_S4D_NTENSORS);
 }
 
 size_t ssm_s4d_state_size(const ssm_s4d_cfg *cfg)

@@ -6,18 +6,10 @@
 
 #include "ssm/s4d.h"
 
-static void silu_vec64(const double *x, double *y, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		y[i] = x[i] / (1.0 + exp(-x[i]));
-}
-
 #define real		double
 #define SSM_S4D_NAME(x) ssm_s4d64##x
 #define GEMM		cblas_dgemm
 #define GEMV		cblas_dgemv
-#define SILU_VEC	silu_vec64
+#define SILU_VEC	ssm__silu_vec64
 #define EXP		exp
 #include "ssm/s4d_impl.h"

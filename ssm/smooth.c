@@ -1,21 +1,15 @@
 /*
- * ssm/smooth.c: the streaming forecaster bank behind ssm/smooth.h.
+ * ssm/smooth.c: the streaming forecaster bank behind ssm/smooth.h: state
+ * layout, per-horizon scoring of every member, the combination and the
+ * interval trackers. What each member is lives in ssm/smooth_members.c; the
+ * layout is described in ssm/smooth_internal.h.
  *
  * Workload: one ssm_smooth_update() per sample of every series, one
- * ssm_smooth_forecast() per sample the daemon publishes; both O(K * (m + H))
- * with K members, m the period. Nothing is allocated; the whole state is the
- * caller's float block, laid out as
- *
- *   [hdr][member 0: mstate | seasonal m | pending P] ... [member K-1 ...]
- *   [y ring: R doubles][combined forecast pending: P]
- *
- * where P = sum of the checkpoint horizons hg[g]: for each checkpoint g and
- * each member, a ring of the hg[g] most recent forecasts made for hg[g]
- * steps ahead, stored relative to the value last seen at their origin (so
- * floats keep their precision on large counters). When a sample arrives, the
- * forecast made hg[g] steps before it is scored, which is what the weights and
- * the interval trackers learn from. Fixed structs holding doubles are copied
- * in and out with memcpy, so the block needs only float alignment.
+ * ssm_smooth_forecast() per sample the daemon publishes; both
+ * O(K * (H + AR order * H)) with K members. When a sample arrives, each
+ * member's forecast made hg[g] steps before it is scored (g over at most
+ * SSM_SMOOTH_MAX_CHECK checkpoint horizons), which is what the weights and
+ * the interval trackers learn from. Nothing is allocated.
  */
 #include "ssm/smooth.h"
 
@@ -23,80 +17,14 @@
 #include <string.h>
 
 #include "ssm/model.h"
+#include "ssm/model_internal.h" /* ssm__norm_ppf */
+#include "ssm/smooth_internal.h"
 
-#define SMOOTH_MAGIC 0x534d5448u /* "SMTH" */
-#define MAXG	     SSM_SMOOTH_MAX_CHECK
-
-enum { K_NAIVE, K_SNAIVE, K_ETS, K_THETA };
-
-/*
- * The bank. Parameters are fixed, not fitted: every member is cheap and the
- * combination picks among them per horizon and per series, which is what
- * refit-per-origin ETS achieves by optimisation. The settings span the usual
- * optimum ranges (alpha from slow to fast, damped and linear trends, slow
- * and faster seasonals) rather than values tuned on any data set.
- */
-typedef struct member_def {
-	const char *name;
-	unsigned char kind;
-	unsigned char logscale; /* on log(y): only while every y > 0 */
-	unsigned char seasonal; /* additive indices in the model's space */
-	unsigned char trend;	/* ETS only: 0 none, 1 trend with phi */
-	float alpha, beta, gamma, phi;
-} member_def;
-
-static const member_def bank[] = {
-    {"naive", K_NAIVE, 0, 0, 0, 1, 0, 0, 1},
-    {"snaive", K_SNAIVE, 0, 1, 0, 0, 0, 0, 1},
-    {"ses.1", K_ETS, 0, 0, 0, 0.1f, 0, 0, 1},
-    {"ses.3", K_ETS, 0, 0, 0, 0.3f, 0, 0, 1},
-    {"ses.6", K_ETS, 0, 0, 0, 0.6f, 0, 0, 1},
-    {"holt.damped.3", K_ETS, 0, 0, 1, 0.3f, 0.05f, 0, 0.9f},
-    {"holt.damped.7", K_ETS, 0, 0, 1, 0.7f, 0.1f, 0, 0.95f},
-    {"holt.3", K_ETS, 0, 0, 1, 0.3f, 0.05f, 0, 1},
-    {"theta.2", K_THETA, 0, 0, 0, 0.2f, 0, 0, 1},
-    {"theta.5", K_THETA, 0, 0, 0, 0.5f, 0, 0, 1},
-    {"hw.level", K_ETS, 0, 1, 0, 0.2f, 0, 0.1f, 1},
-    {"hw.damped", K_ETS, 0, 1, 1, 0.3f, 0.03f, 0.1f, 0.95f},
-    {"hw.linear", K_ETS, 0, 1, 1, 0.3f, 0.02f, 0.1f, 1},
-    {"hw.fast", K_ETS, 0, 1, 1, 0.6f, 0.05f, 0.2f, 0.9f},
-    {"loghw.level", K_ETS, 1, 1, 0, 0.2f, 0, 0.1f, 1},
-    {"loghw.damped", K_ETS, 1, 1, 1, 0.3f, 0.03f, 0.1f, 0.95f},
-    {"loghw.linear", K_ETS, 1, 1, 1, 0.3f, 0.02f, 0.1f, 1},
-    {"theta.seas", K_THETA, 0, 1, 0, 0.3f, 0, 0.05f, 1},
-    {"logtheta.seas", K_THETA, 1, 1, 0, 0.3f, 0, 0.05f, 1},
-};
-#define NBANK ((int)(sizeof bank / sizeof bank[0]))
-_Static_assert(NBANK <= SSM_SMOOTH_MAX_MEMBERS, "bank too large");
-
-/* Per-member fixed part. */
-typedef struct mstate {
-	double l, b;		     /* level, trend (model space) */
-	double rw, rt, ry, rtt, rty; /* theta: EW regression of level */
-	double es[MAXG], ew[MAXG];   /* discounted |scaled error|, weight */
-	int32_t active, pad;
-} mstate;
-
-typedef struct hdr {
-	uint32_t magic;
-	int32_t period, H, G, R, K;
-	int32_t hg[MAXG], ring_off[MAXG];
-	int32_t npend, mstride, off_members, off_yring, off_comb, warm;
-	int32_t positive, prev_obs, seeded;
-	int64_t step; /* index of the latest step, first sample = 0 */
-	int64_t nobs;
-	double last;		 /* last observed value */
-	double scale_s, scale_w; /* EW mean |one-step change| */
-	double cs[MAXG], cw[MAXG], qlo[MAXG], qhi[MAXG];
-	int32_t qinit[MAXG];
-	ssm_smooth_opts opts;
-} hdr;
-
-#define FLOATS_OF(T) ((sizeof(T) + sizeof(float) - 1) / sizeof(float))
-#define HDR_F	     ((int)FLOATS_OF(hdr))
-#define MS_F	     ((int)FLOATS_OF(mstate))
+#define NBANK	     ssm__smooth_nbank
 #define SCALE_WINDOW 100.0
-#define THETA_WINDOW 2000.0
+#define MIN_SCORED   3.0 /* discounted errors before a member is weighed */
+#define MIN_CALIB    5.0 /* ... before an interval tracker starts */
+#define INIT_MULT    1.6 /* 0.9 normal quantile / mean |error| = 1.28/0.80 */
 
 void ssm_smooth_opts_default(ssm_smooth_opts *o)
 {
@@ -108,6 +36,7 @@ void ssm_smooth_opts_default(ssm_smooth_opts *o)
 	o->aci_rate = 0.05f;
 	o->coverage = 0.8f;
 	o->member_off = 0;
+	o->pool = 1;
 }
 
 /*
@@ -135,31 +64,60 @@ static int checkpoints(int H, int period, int32_t *hg)
 	return n;
 }
 
+/* Two cycles for seasonal seeding, the AR lags, and H for the anchors. */
 static int ring_len(int period, int H)
 {
-	int r = 2 * period;
+	int r = 2 * period + AR_P + 2;
 
 	if (r < H + 1)
 		r = H + 1;
 	return r < 8 ? 8 : r;
 }
 
+static int warm_len(int period)
+{
+	if (period > 1)
+		return 2 * period > period + AR_P + 2 ? 2 * period
+						      : period + AR_P + 2;
+	return AR_P + 3;
+}
+
+/* Lays the block out in *h (everything but the dynamic fields). */
+static size_t layout(int period, int H, hdr *h)
+{
+	int g, k, off;
+
+	memset(h, 0, sizeof *h);
+	h->period = period;
+	h->H = H;
+	h->K = NBANK;
+	h->G = checkpoints(H, period, h->hg);
+	for (g = 0; g < h->G; g++) {
+		h->ring_off[g] = h->npend;
+		h->npend += h->hg[g];
+	}
+	off = HDR_F;
+	for (k = 0; k < NBANK; k++) {
+		h->moff[k] = off;
+		off += ssm__smooth_member_floats(k, period, h->npend);
+	}
+	h->R = ring_len(period, H);
+	h->off_yring = off;
+	h->off_comb = off + 2 * h->R;
+	h->off_w = h->off_comb + h->npend;
+	h->warm = warm_len(period);
+	return (size_t)h->off_w + (size_t)(h->G * NBANK);
+}
+
 size_t ssm_smooth_state_floats(int period, int H)
 {
-	int32_t hg[MAXG];
-	int G, g, P = 0;
+	hdr h;
 
 	if (period < 1 || H < 1 || period > SSM_SMOOTH_MAX_PERIOD ||
 	    H > SSM_SMOOTH_MAX_H)
 		return 0;
-	G = checkpoints(H, period, hg);
-	for (g = 0; g < G; g++)
-		P += hg[g];
-	return (size_t)HDR_F + (size_t)NBANK * (size_t)(MS_F + period + P) +
-	       2 * (size_t)ring_len(period, H) + (size_t)P;
+	return layout(period, H, &h);
 }
-
-/* ---- state access ---- */
 
 static void hdr_get(const float *st, hdr *h)
 {
@@ -171,32 +129,6 @@ static void hdr_put(float *st, const hdr *h)
 	memcpy(st, h, sizeof *h);
 }
 
-static float *mem_block(float *st, const hdr *h, int k)
-{
-	return st + h->off_members + (size_t)k * h->mstride;
-}
-
-static void ms_get(const float *blk, mstate *m)
-{
-	memcpy(m, blk, sizeof *m);
-}
-
-static void ms_put(float *blk, const mstate *m)
-{
-	memcpy(blk, m, sizeof *m);
-}
-
-static double yring_get(const float *st, const hdr *h, int64_t step)
-{
-	double v;
-	int64_t i = step % h->R;
-
-	if (i < 0)
-		i += h->R;
-	memcpy(&v, st + h->off_yring + 2 * i, sizeof v);
-	return v;
-}
-
 static void yring_put(float *st, const hdr *h, int64_t step, double v)
 {
 	memcpy(st + h->off_yring + 2 * (step % h->R), &v, sizeof v);
@@ -204,7 +136,7 @@ static void yring_put(float *st, const hdr *h, int64_t step, double v)
 
 static int member_enabled(const hdr *h, int k)
 {
-	const member_def *d = &bank[k];
+	const member_def *d = &ssm__smooth_bank[k];
 
 	if (h->opts.member_off & (1u << k))
 		return 0;
@@ -215,162 +147,11 @@ static int member_enabled(const hdr *h, int k)
 	return 1;
 }
 
-/* ---- one member ---- */
-
-static double to_space(const member_def *d, double y)
+static double series_scale(const hdr *h)
 {
-	return d->logscale ? log(y) : y;
-}
+	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
 
-static double from_space(const member_def *d, double x)
-{
-	if (!d->logscale)
-		return x;
-	return exp(x > 700 ? 700 : x);
-}
-
-/* Slope of the discounted regression of the (deseasonalized) series on time. */
-static double theta_drift(const mstate *m)
-{
-	return m->rtt > 0 ? 0.5 * m->rty / m->rtt : 0;
-}
-
-static void theta_regress(mstate *m, double t, double z)
-{
-	double lam = 1.0 - 1.0 / THETA_WINDOW;
-	double w0 = lam * m->rw, w1 = w0 + 1, dt = t - m->rt, dy = z - m->ry;
-
-	m->rtt = lam * m->rtt + w0 / w1 * dt * dt;
-	m->rty = lam * m->rty + w0 / w1 * dt * dy;
-	m->rt += dt / w1;
-	m->ry += dy / w1;
-	m->rw = w1;
-}
-
-/* Forecast of member k for step `at` (> h->step), in value units. */
-static double member_fc(const float *st, const hdr *h, int k, const mstate *m,
-			int64_t at)
-{
-	const member_def *d = &bank[k];
-	const float *seas = mem_block((float *)st, h, k) + MS_F;
-	int64_t hz = at - h->step;
-	double x, s = 0;
-
-	if (d->kind == K_NAIVE)
-		return h->last;
-	if (d->kind == K_SNAIVE) {
-		int64_t back = ((hz + h->period - 1) / h->period) * h->period;
-		return yring_get(st, h, at - back);
-	}
-	if (d->seasonal)
-		s = seas[at % h->period];
-	if (d->kind == K_THETA) {
-		x = m->l + theta_drift(m) * ((double)hz - 1 + 1.0 / d->alpha);
-	} else if (d->trend) {
-		double phi = d->phi, damp;
-
-		damp = phi < 1 ? phi * (1 - pow(phi, (double)hz)) / (1 - phi)
-			       : (double)hz;
-		x = m->l + damp * m->b;
-	} else {
-		x = m->l;
-	}
-	return from_space(d, x + s);
-}
-
-static void member_observe(float *blk, const hdr *h, int k, mstate *m, double y)
-{
-	const member_def *d = &bank[k];
-	float *seas = blk + MS_F;
-	int j = (int)(h->step % h->period);
-	double x, s, lp, ln;
-
-	if (d->kind == K_NAIVE || d->kind == K_SNAIVE)
-		return;
-	x = to_space(d, y);
-	s = d->seasonal ? seas[j] : 0;
-	lp = d->kind == K_ETS && d->trend ? m->l + d->phi * m->b : m->l;
-	ln = d->alpha * (x - s) + (1 - d->alpha) * lp;
-	if (d->kind == K_ETS && d->trend)
-		m->b = d->beta * (ln - m->l) + (1 - d->beta) * d->phi * m->b;
-	if (d->kind == K_THETA)
-		theta_regress(m, (double)h->step, x - s);
-	m->l = ln;
-	if (d->seasonal)
-		seas[j] = (float)(d->gamma * (x - ln) + (1 - d->gamma) * s);
-}
-
-static void member_skip(mstate *m, const member_def *d)
-{
-	if (d->kind == K_ETS && d->trend) {
-		m->l += d->phi * m->b;
-		m->b *= d->phi;
-	}
-}
-
-/*
- * Seed member k from the warm-up window (steps 0..warm-1 in the y ring):
- * level and trend from the means of the last two cycles (or a least-squares
- * line when there is no season), seasonal indices as the average deviation
- * from each cycle's mean. Robust enough for two cycles and O(warm).
- */
-static void member_seed(float *st, const hdr *h, int k, mstate *m)
-{
-	const member_def *d = &bank[k];
-	float *seas = mem_block(st, h, k) + MS_F;
-	int p = h->period, W = h->warm, i, j;
-	double c1 = 0, c2 = 0, l, b;
-
-	memset(m, 0, sizeof *m);
-	m->active = 1;
-	if (d->kind == K_NAIVE || d->kind == K_SNAIVE)
-		return;
-	if (p > 1) {
-		for (i = 0; i < p; i++) {
-			c1 +=
-			    to_space(d, yring_get(st, h, h->step - W + 1 + i));
-			c2 += to_space(
-			    d, yring_get(st, h, h->step - W + 1 + p + i));
-		}
-		c1 /= p;
-		c2 /= p;
-		b = (c2 - c1) / p;
-		l = c2 + b * (p - 1) / 2.0;
-		for (j = 0; j < p; j++)
-			seas[j] = 0;
-		for (i = 0; i < W; i++) {
-			int64_t s = h->step - W + 1 + i;
-			double x = to_space(d, yring_get(st, h, s));
-			double c = c1 + b * (i - (p - 1) / 2.0);
-
-			seas[s % p] += (float)((x - c) / 2.0);
-		}
-	} else {
-		double st_ = 0, sy = 0, stt = 0, sty = 0;
-
-		for (i = 0; i < W; i++) {
-			double x =
-			    to_space(d, yring_get(st, h, h->step - W + 1 + i));
-
-			st_ += i;
-			sy += x;
-			stt += (double)i * i;
-			sty += i * x;
-		}
-		b = (W * sty - st_ * sy) / (W * stt - st_ * st_);
-		l = sy / W + b * (W - 1 - st_ / W);
-	}
-	m->l = l;
-	m->b = d->kind == K_ETS && d->trend ? b : 0;
-	if (d->kind == K_THETA) {
-		for (i = 0; i < W; i++) {
-			int64_t s = h->step - W + 1 + i;
-			double x = to_space(d, yring_get(st, h, s));
-
-			theta_regress(m, (double)s,
-				      x - (d->seasonal ? seas[s % p] : 0));
-		}
-	}
+	return sc > 0 ? sc : 1e-12 + 1e-9 * fabs(h->last);
 }
 
 /* ---- combination ---- */
@@ -382,23 +163,48 @@ static double err_lambda(const hdr *h)
 	return w > 1 ? 1.0 - 1.0 / w : 0;
 }
 
-/* Weights w[NBANK] of the members at checkpoint g (sum 1 over active). */
-static void weights_at(const float *st, const hdr *h, int g, double *w)
+/* Every member's fixed part, loaded once per update or forecast. */
+static void load_members(const float *st, const hdr *h, mstate *ms)
 {
-	double e[NBANK], emin = INFINITY, tot = 0;
-	int elig[NBANK], ne = 0, na = 0, k;
+	int k;
+
+	for (k = 0; k < NBANK; k++)
+		ssm__ms_get(st, h, k, &ms[k]);
+}
+
+/*
+ * Member m's error for the weights at checkpoint g. Pooled (the default):
+ * the geometric mean of its discounted mean |scaled error| at checkpoints
+ * 1..g, i.e. how well it has forecast up to that horizon; long horizons
+ * have few effectively independent errors, and pooling steadies them.
+ */
+static double member_err(const hdr *h, const mstate *m, int g)
+{
+	double lg = 0;
+	int i, n = 0;
+
+	for (i = h->opts.pool ? 0 : g; i <= g; i++)
+		if (m->ew[i] >= MIN_SCORED) {
+			lg += log(m->es[i] / m->ew[i] + 1e-12);
+			n++;
+		}
+	return exp(lg / n);
+}
+
+/* Weights w[NBANK] of the members at checkpoint g (sum 1 over active). */
+static void weights_at(const hdr *h, const mstate *ms, int g, double *w)
+{
+	double e[SSM_SMOOTH_MAX_MEMBERS], emin = INFINITY, tot = 0;
+	int elig[SSM_SMOOTH_MAX_MEMBERS], ne = 0, na = 0, k;
 
 	for (k = 0; k < NBANK; k++) {
-		mstate m;
-
 		w[k] = 0;
 		elig[k] = 0;
-		ms_get(mem_block((float *)st, h, k), &m);
-		if (!m.active)
+		if (!ms[k].active)
 			continue;
 		na++;
-		if (m.ew[g] >= 3.0) {
-			e[k] = m.es[g] / m.ew[g] + 1e-12;
+		if (ms[k].ew[g] >= MIN_SCORED) {
+			e[k] = member_err(h, &ms[k], g);
 			elig[k] = 1;
 			ne++;
 			if (e[k] < emin)
@@ -407,12 +213,8 @@ static void weights_at(const float *st, const hdr *h, int g, double *w)
 	}
 	if (ne == 0) {
 		/* No scored forecast yet: the plain mean of what is active. */
-		for (k = 0; k < NBANK; k++) {
-			mstate m;
-
-			ms_get(mem_block((float *)st, h, k), &m);
-			w[k] = m.active && na ? 1.0 / na : 0;
-		}
+		for (k = 0; k < NBANK; k++)
+			w[k] = ms[k].active ? 1.0 / na : 0;
 		return;
 	}
 	switch (h->opts.comb) {
@@ -463,29 +265,14 @@ int ssm_smooth_init(float *state, int period, int H,
 		    const ssm_smooth_opts *opts)
 {
 	hdr h;
-	int g, k, P = 0;
+	int g, k;
 	size_t n = ssm_smooth_state_floats(period, H);
 
 	if (!state || n == 0)
 		return SSM_EINVAL;
-	memset(&h, 0, sizeof h);
 	memset(state, 0, n * sizeof *state);
+	layout(period, H, &h);
 	h.magic = SMOOTH_MAGIC;
-	h.period = period;
-	h.H = H;
-	h.K = NBANK;
-	h.G = checkpoints(H, period, h.hg);
-	for (g = 0; g < h.G; g++) {
-		h.ring_off[g] = P;
-		P += h.hg[g];
-	}
-	h.npend = P;
-	h.R = ring_len(period, H);
-	h.mstride = MS_F + period + P;
-	h.off_members = HDR_F;
-	h.off_yring = HDR_F + NBANK * h.mstride;
-	h.off_comb = h.off_yring + 2 * h.R;
-	h.warm = period > 1 ? 2 * period : 6;
 	h.positive = 1;
 	h.step = -1;
 	h.last = NAN;
@@ -494,99 +281,129 @@ int ssm_smooth_init(float *state, int period, int H,
 	else
 		ssm_smooth_opts_default(&h.opts);
 	for (k = 0; k < NBANK; k++) {
-		float *pend = mem_block(state, &h, k) + MS_F + period;
+		float *pend = ssm__member_pending(state, &h, k);
 
-		for (g = 0; g < P; g++)
+		for (g = 0; g < h.npend; g++)
 			pend[g] = NAN;
 	}
-	for (g = 0; g < P; g++)
+	for (g = 0; g < h.npend; g++)
 		state[h.off_comb + g] = NAN;
 	hdr_put(state, &h);
 	return SSM_OK;
 }
 
-/* Score the forecasts that targeted this step, then forget them. */
+/*
+ * Score the forecasts that targeted this step. The interval trackers hold
+ * each bound as a multiple of the running mean |error| at that horizon and
+ * move it by the miss indicator (quantile tracking, the O(1) form of
+ * adaptive conformal inference): up by rate * (1 - a) on a miss, down by
+ * rate * a otherwise, a = (1 - coverage) / 2, so misses settle at a.
+ */
 static void score(float *st, hdr *h, double y)
 {
-	double lam = err_lambda(h), sc = h->scale_s / h->scale_w;
-	double half = 0.5 * (1.0 - h->opts.coverage);
+	double lam = err_lambda(h), sc = series_scale(h);
+	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
+	double e;
 	int g, k;
 
-	if (!(sc > 0))
-		sc = 1e-12 + 1e-9 * fabs(y);
+	for (k = 0; k < NBANK; k++) {
+		float *pend = ssm__member_pending(st, h, k);
+		mstate m;
+		int any = 0;
+
+		ssm__ms_get(st, h, k, &m);
+		for (g = 0; g < h->G && m.active; g++) {
+			int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
+			int64_t org = h->step - h->hg[g];
+
+			if (org < 0 || isnan(pend[slot]))
+				continue;
+			e = fabs(y - (ssm__yring(st, h, org) + pend[slot])) /
+			    sc;
+			m.es[g] = lam * m.es[g] + e;
+			m.ew[g] = lam * m.ew[g] + 1;
+			any = 1;
+		}
+		if (any)
+			ssm__ms_put(st, h, k, &m);
+	}
 	for (g = 0; g < h->G; g++) {
 		int64_t org = h->step - h->hg[g];
 		int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
-		double anchor, f, e;
+		double f = st[h->off_comb + slot];
 
-		if (org < 0)
+		if (org < 0 || isnan(f))
 			continue;
-		anchor = yring_get(st, h, org);
-		for (k = 0; k < NBANK; k++) {
-			float *blk = mem_block(st, h, k);
-			float *pend = blk + MS_F + h->period;
-			mstate m;
+		e = (y - (ssm__yring(st, h, org) + f)) / sc;
+		if (h->cw[g] >= MIN_CALIB) {
+			double mae = h->cs[g] / h->cw[g];
 
-			if (isnan(pend[slot]))
-				continue;
-			ms_get(blk, &m);
-			e = fabs(y - (anchor + pend[slot])) / sc;
-			m.es[g] = lam * m.es[g] + e;
-			m.ew[g] = lam * m.ew[g] + 1;
-			ms_put(blk, &m);
+			if (!h->qinit[g]) {
+				h->qhi[g] = INIT_MULT;
+				h->qlo[g] = -INIT_MULT;
+				h->qinit[g] = 1;
+			} else {
+				h->qhi[g] +=
+				    rate * ((e > h->qhi[g] * mae) - half);
+				h->qlo[g] -=
+				    rate * ((e < h->qlo[g] * mae) - half);
+			}
 		}
-		f = st[h->off_comb + slot];
-		if (isnan(f))
-			continue;
-		e = (y - (anchor + f)) / sc;
 		h->cs[g] = lam * h->cs[g] + fabs(e);
 		h->cw[g] = lam * h->cw[g] + 1;
-		if (!h->qinit[g]) {
-			if (h->cw[g] >= 5) {
-				double mae = h->cs[g] / h->cw[g];
-
-				h->qhi[g] = 1.6 * mae;
-				h->qlo[g] = -1.6 * mae;
-				h->qinit[g] = 1;
-			}
-		} else {
-			double eta = h->opts.aci_rate * h->cs[g] / h->cw[g];
-
-			h->qhi[g] += eta * ((e > h->qhi[g]) - half);
-			h->qlo[g] -= eta * ((e < h->qlo[g]) - half);
-		}
 	}
 }
 
-/* Record every active member's and the combination's checkpoint forecasts. */
+/*
+ * Record every active member's and the combination's forecasts at the
+ * checkpoints (their pending rings), relative to the value seen now.
+ */
 static void record(float *st, hdr *h, int observed)
 {
-	double w[NBANK];
+	double w[MAXG][SSM_SMOOTH_MAX_MEMBERS], comb[MAXG] = {0}, f[MAXG];
+	mstate ms[SSM_SMOOTH_MAX_MEMBERS];
 	int g, k;
 
+	load_members(st, h, ms);
+	for (g = 0; g < h->G && observed; g++)
+		weights_at(h, ms, g, w[g]);
+	for (k = 0; k < NBANK; k++) {
+		float *pend = ssm__member_pending(st, h, k);
+		int live = observed && ms[k].active;
+
+		if (live)
+			ssm__smooth_member_at(st, h, k, &ms[k], h->G, h->hg, f);
+		for (g = 0; g < h->G; g++) {
+			int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
+
+			pend[slot] = live ? (float)(f[g] - h->last) : NAN;
+			if (live)
+				comb[g] += w[g][k] * f[g];
+		}
+	}
 	for (g = 0; g < h->G; g++) {
 		int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
-		double comb = 0;
 
-		if (observed)
-			weights_at(st, h, g, w);
-		for (k = 0; k < NBANK; k++) {
-			float *blk = mem_block(st, h, k);
-			float *pend = blk + MS_F + h->period;
-			mstate m;
-			double f;
-
-			ms_get(blk, &m);
-			if (!observed || !m.active) {
-				pend[slot] = NAN;
-				continue;
-			}
-			f = member_fc(st, h, k, &m, h->step + h->hg[g]);
-			pend[slot] = (float)(f - h->last);
-			comb += w[k] * f;
-		}
 		st[h->off_comb + slot] =
-		    observed ? (float)(comb - h->last) : NAN;
+		    observed ? (float)(comb[g] - h->last) : NAN;
+		/* The forecast reuses these until the next observation. */
+		for (k = 0; k < NBANK && observed; k++)
+			st[h->off_w + g * NBANK + k] = (float)w[g][k];
+	}
+}
+
+static void seed_members(float *st, hdr *h, int naive_only)
+{
+	int k;
+
+	for (k = 0; k < NBANK; k++) {
+		mstate m;
+
+		if ((ssm__smooth_bank[k].kind == K_NAIVE) != naive_only ||
+		    !member_enabled(h, k))
+			continue;
+		ssm__smooth_member_seed(st, h, k, &m);
+		ssm__ms_put(st, h, k, &m);
 	}
 }
 
@@ -602,25 +419,24 @@ static void advance(float *st, hdr *h, double y, int observed)
 			h->scale_s = lam * h->scale_s + fabs(y - h->last);
 			h->scale_w = lam * h->scale_w + 1;
 		}
-		if (h->scale_w > 0)
+		if (h->nobs > 0)
 			score(st, h, y);
 		if (!(y > 0))
 			h->positive = 0;
 	}
 	for (k = 0; k < NBANK; k++) {
-		float *blk = mem_block(st, h, k);
 		mstate m;
 
-		ms_get(blk, &m);
+		ssm__ms_get(st, h, k, &m);
 		if (m.active && !member_enabled(h, k))
 			m.active = 0;
 		if (m.active) {
 			if (observed)
-				member_observe(blk, h, k, &m, y);
+				ssm__smooth_member_observe(st, h, k, &m, y);
 			else
-				member_skip(&m, &bank[k]);
+				ssm__smooth_member_skip(h, k, &m);
 		}
-		ms_put(blk, &m);
+		ssm__ms_put(st, h, k, &m);
 	}
 	if (observed) {
 		h->last = y;
@@ -628,27 +444,11 @@ static void advance(float *st, hdr *h, double y, int observed)
 	}
 	h->prev_obs = observed;
 	yring_put(st, h, h->step, h->last);
-	if (h->nobs == 1 && observed) {
-		/* The first value: the naive members can forecast now. */
-		for (k = 0; k < NBANK; k++) {
-			mstate m;
-
-			if (bank[k].kind != K_NAIVE || !member_enabled(h, k))
-				continue;
-			member_seed(st, h, k, &m);
-			ms_put(mem_block(st, h, k), &m);
-		}
-	}
-	if (!h->seeded && h->step + 1 >= h->warm && h->nobs > 0) {
+	if (h->nobs == 1 && observed)
+		seed_members(st, h, 1); /* naive forecasts from one value */
+	if (!h->seeded && h->step + 1 >= h->warm) {
 		h->seeded = 1;
-		for (k = 0; k < NBANK; k++) {
-			mstate m;
-
-			if (bank[k].kind == K_NAIVE || !member_enabled(h, k))
-				continue;
-			member_seed(st, h, k, &m);
-			ms_put(mem_block(st, h, k), &m);
-		}
+		seed_members(st, h, 0);
 	}
 	record(st, h, observed);
 }
@@ -656,7 +456,7 @@ static void advance(float *st, hdr *h, double y, int observed)
 int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 {
 	hdr h;
-	int observed = !(missing || isnan(value));
+	int observed = !(missing || isnan(value)), k;
 	int64_t skip, i;
 
 	if (!state)
@@ -680,23 +480,13 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 		advance(state, &h, NAN, 0);
 	if (skip > h.R) {
 		int64_t rest = skip - h.R;
-		int k;
 
 		for (k = 0; k < NBANK; k++) {
-			float *blk = mem_block(state, &h, k);
-			const member_def *d = &bank[k];
 			mstate m;
 
-			ms_get(blk, &m);
-			if (d->kind == K_ETS && d->trend) {
-				double p = pow(d->phi, (double)rest);
-
-				m.l += d->phi < 1 ? d->phi * (1 - p) /
-							(1 - d->phi) * m.b
-						  : (double)rest * m.b;
-				m.b *= p;
-			}
-			ms_put(blk, &m);
+			ssm__ms_get(state, &h, k, &m);
+			ssm__smooth_member_jump(&h, k, &m, rest);
+			ssm__ms_put(state, &h, k, &m);
 		}
 		h.step += rest;
 		h.prev_obs = 0;
@@ -708,51 +498,17 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 	return SSM_OK;
 }
 
-/* Acklam's rational approximation of the standard normal quantile. */
-static double norm_quantile(double p)
-{
-	static const double a[] = {
-	    -3.969683028665376e+01, 2.209460984245205e+02,
-	    -2.759285104469687e+02, 1.383577518672690e+02,
-	    -3.066479806614716e+01, 2.506628277459239e+00};
-	static const double b[] = {
-	    -5.447609879822406e+01, 1.615858368580409e+02,
-	    -1.556989798598866e+02, 6.680131188771972e+01,
-	    -1.328068155288572e+01};
-	static const double c[] = {
-	    -7.784894002430293e-03, -3.223964580411365e-01,
-	    -2.400758277161838e+00, -2.549732539343734e+00,
-	    4.374664141464968e+00,  2.938163982698783e+00};
-	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-				   2.445134137142996e+00,
-				   3.754408661907416e+00};
-	double q, r;
-
-	if (p < 0.02425) {
-		q = sqrt(-2 * log(p));
-		return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q +
-			 c[4]) *
-			    q +
-			c[5]) /
-		       ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-	}
-	if (p > 1 - 0.02425)
-		return -norm_quantile(1 - p);
-	q = p - 0.5;
-	r = q * q;
-	return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r +
-		a[5]) *
-	       q /
-	       (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r +
-		1);
-}
-
 /* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
 static void bounds_at(const hdr *h, int hz, double *lo, double *hi)
 {
+	double bl[MAXG], bh[MAXG];
 	int g, a = -1, b = -1;
 
 	for (g = 0; g < h->G; g++) {
+		double mae = h->cw[g] > 0 ? h->cs[g] / h->cw[g] : 0;
+
+		bl[g] = h->qlo[g] * mae;
+		bh[g] = h->qhi[g] * mae;
 		if (!h->qinit[g])
 			continue;
 		if (h->hg[g] <= hz)
@@ -762,21 +518,21 @@ static void bounds_at(const hdr *h, int hz, double *lo, double *hi)
 	}
 	if (a < 0 && b < 0) {
 		/* Nothing calibrated yet: a random walk's spread. */
-		*hi = 1.6 * sqrt((double)hz);
+		*hi = INIT_MULT * sqrt((double)hz);
 		*lo = -*hi;
 	} else if (b < 0 || a == b) {
 		double f = a == b ? 1 : sqrt((double)hz / h->hg[a]);
 
-		*lo = h->qlo[a] * f;
-		*hi = h->qhi[a] * f;
+		*lo = bl[a] * f;
+		*hi = bh[a] * f;
 	} else if (a < 0) {
-		*lo = h->qlo[b];
-		*hi = h->qhi[b];
+		*lo = bl[b];
+		*hi = bh[b];
 	} else {
 		double u = (double)(hz - h->hg[a]) / (h->hg[b] - h->hg[a]);
 
-		*lo = (1 - u) * h->qlo[a] + u * h->qlo[b];
-		*hi = (1 - u) * h->qhi[a] + u * h->qhi[b];
+		*lo = (1 - u) * bl[a] + u * bl[b];
+		*hi = (1 - u) * bh[a] + u * bh[b];
 	}
 	if (*lo > 0)
 		*lo = 0;
@@ -788,14 +544,22 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			int Q, double *q, double *scale)
 {
 	hdr h;
-	double wg[MAXG][NBANK], sc, zc;
+	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
+	double z[SSM_SMOOTH_MAX_Q], sc, zc;
+	const float *wg;
+	mstate m;
 	int hz, g, k, i;
 
-	if (!state || !point || (Q > 0 && (!levels || !q)))
+	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
 	hdr_get(state, &h);
 	if (h.magic != SMOOTH_MAGIC)
 		return SSM_EINVAL;
+	if (Q > SSM_SMOOTH_MAX_Q)
+		return SSM_EINVAL;
+	for (i = 0; i < Q; i++)
+		if (!(levels[i] > 0 && levels[i] < 1))
+			return SSM_EINVAL;
 	if (h.nobs == 0) {
 		for (hz = 0; hz < h.H; hz++) {
 			point[hz] = NAN;
@@ -806,43 +570,49 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			*scale = NAN;
 		return SSM_EINVAL;
 	}
-	for (g = 0; g < h.G; g++)
-		weights_at(state, &h, g, wg[g]);
-	sc = h.scale_w > 0 ? h.scale_s / h.scale_w : 0;
-	if (!(sc > 0))
-		sc = 1e-12 + 1e-9 * fabs(h.last);
+	wg = state + h.off_w; /* wg[g * NBANK + k] */
+	for (hz = 0; hz < h.H; hz++)
+		point[hz] = wsum[hz] = 0;
+	for (k = 0; k < NBANK; k++) {
+		int a = 0, used = 0;
+
+		for (g = 0; g < h.G; g++)
+			used |= wg[g * NBANK + k] != 0;
+		if (!used)
+			continue;
+		ssm__ms_get(state, &h, k, &m);
+		ssm__smooth_member_path(state, &h, k, &m, h.H, path);
+		/* Weights per horizon: linear between the checkpoints. */
+		for (hz = 1; hz <= h.H; hz++) {
+			double u = 0, w;
+
+			while (a + 1 < h.G && h.hg[a + 1] <= hz)
+				a++;
+			if (a + 1 < h.G && hz > h.hg[a])
+				u = (double)(hz - h.hg[a]) /
+				    (h.hg[a + 1] - h.hg[a]);
+			w = wg[a * NBANK + k] * (1 - u) +
+			    (u > 0 ? wg[(a + 1) * NBANK + k] * u : 0);
+			point[hz - 1] += w * path[hz - 1];
+			wsum[hz - 1] += w;
+		}
+	}
+	/* The stored weights are floats: renormalize so that they sum to 1. */
+	for (hz = 0; hz < h.H; hz++)
+		point[hz] = wsum[hz] > 0 ? point[hz] / wsum[hz] : h.last;
+	sc = series_scale(&h);
 	if (scale)
 		*scale = sc;
-	zc = norm_quantile(0.5 + 0.5 * h.opts.coverage);
-	for (hz = 1; hz <= h.H; hz++) {
-		double u = 0, p = 0, lo, hi;
-		int a = 0;
+	zc = ssm__norm_ppf(0.5 + 0.5 * h.opts.coverage);
+	for (i = 0; i < Q; i++)
+		z[i] = ssm__norm_ppf(levels[i]) / zc;
+	for (hz = 1; hz <= h.H && Q > 0; hz++) {
+		double lo, hi, p = point[hz - 1];
 
-		while (a + 1 < h.G && h.hg[a + 1] <= hz)
-			a++;
-		if (a + 1 < h.G)
-			u = (double)(hz - h.hg[a]) / (h.hg[a + 1] - h.hg[a]);
-		for (k = 0; k < NBANK; k++) {
-			double w = wg[a][k] * (1 - u);
-			mstate m;
-
-			if (u > 0)
-				w += wg[a + 1][k] * u;
-			if (w == 0)
-				continue;
-			ms_get(mem_block((float *)state, &h, k), &m);
-			p += w * member_fc(state, &h, k, &m, h.step + hz);
-		}
-		point[hz - 1] = p;
 		bounds_at(&h, hz, &lo, &hi);
-		for (i = 0; i < Q; i++) {
-			double lv = levels[i], z;
-
-			if (!(lv > 0 && lv < 1))
-				return SSM_EINVAL;
-			z = norm_quantile(lv) / zc;
-			q[(hz - 1) * Q + i] = p + sc * z * (z > 0 ? hi : -lo);
-		}
+		for (i = 0; i < Q; i++)
+			q[(hz - 1) * Q + i] =
+			    p + sc * z[i] * (z[i] > 0 ? hi : -lo);
 	}
 	return SSM_OK;
 }
@@ -862,5 +632,5 @@ int ssm_smooth_members(void)
 
 const char *ssm_smooth_member_name(int k)
 {
-	return k >= 0 && k < NBANK ? bank[k].name : NULL;
+	return k >= 0 && k < NBANK ? ssm__smooth_bank[k].name : NULL;
 }

@@ -8,7 +8,7 @@
  * Holt-Winters, the theta method's drifted SES, and the seasonal ones again on
  * the log scale while the series stays positive), every member updated on
  * every sample, combined per horizon with weights from each member's
- * exponentially discounted scaled absolute errors at that horizon. The 80%
+ * exponentially discounted scaled absolute errors up to that horizon. The 80%
  * interval comes from per-horizon online quantile tracking of the combined
  * forecast's own scaled errors (adaptive conformal inference in its
  * quantile-tracking form, Gibbs and Candes 2021; Angelopoulos et al. 2023):
@@ -38,7 +38,8 @@
 #define SSM_SMOOTH_MAX_PERIOD  4096
 #define SSM_SMOOTH_MAX_H       1024
 #define SSM_SMOOTH_MAX_MEMBERS 32
-#define SSM_SMOOTH_MAX_CHECK   6 /* horizons at which errors are tracked */
+#define SSM_SMOOTH_MAX_CHECK   6  /* horizons at which errors are tracked */
+#define SSM_SMOOTH_MAX_Q       64 /* quantile levels per forecast */
 
 /*
  * Tuning knobs. Zero-initialise and call ssm_smooth_opts_default(); the
@@ -60,6 +61,7 @@ typedef struct ssm_smooth_opts {
 	float aci_rate;	     /* quantile-tracking step, x the running MAE */
 	float coverage;	     /* central interval mass tracked, 0.8 */
 	uint32_t member_off; /* bit k disables bank member k (ablations) */
+	int pool; /* 1: weigh by errors up to the horizon, 0: at it */
 } ssm_smooth_opts;
 
 void ssm_smooth_opts_default(ssm_smooth_opts *o);
@@ -91,7 +93,8 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing);
  * q[h * Q + k] at levels[k] in (0, 1), monotone in k when levels are
  * increasing. *scale (optional) receives a positive typical one-step change
  * of the series (value units), the normalizer for a downstream network.
- * Returns SSM_EINVAL (outputs NaN) before the first observed value.
+ * Q <= SSM_SMOOTH_MAX_Q. Returns SSM_EINVAL (outputs NaN) before the
+ * first observed value.
  */
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			int Q, double *q, double *scale);

@@ -93,3 +93,19 @@ void ssm_silu_vec(const float *x, float *y, int n)
 		y[i] = v / (1.0f + exp_core(-v));
 	}
 }
+
+void ssm__exp_vec64(const double *x, double *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] = exp(x[i]);
+}
+
+void ssm__silu_vec64(const double *x, double *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] = x[i] / (1.0 + exp(-x[i]));
+}

@@ -19,7 +19,7 @@ ok() { pass=$((pass + 1)); printf 'ok   %s\n' "$1"; }
 bad() { fail=$((fail + 1)); printf 'FAIL %s\n' "$1"; }
 
 for m in naive snaive; do
-	if ! "$BIN" eval --data "$DATA" --method $m --out "$tmp/$m.tsv" \
+	if ! "$BIN" eval --data "$DATA" --no-timing --method $m --out "$tmp/$m.tsv" \
 		--baselines "$BASE" >"$tmp/$m.log" 2>&1; then
 		bad "eval --method $m runs"
 		cat "$tmp/$m.log"
@@ -45,7 +45,7 @@ for m in naive snaive; do
 	fi
 done
 
-if "$BIN" eval --data "$DATA" --method smooth --out "$tmp/s.tsv" \
+if "$BIN" eval --data "$DATA" --no-timing --method smooth --out "$tmp/s.tsv" \
 	--baselines "$BASE" >"$tmp/s.log" 2>&1; then
 	ok "eval --method smooth runs"
 else

@@ -78,6 +78,25 @@ static inline double max_abs_d(const double *a, size_t n)
 	return m;
 }
 
+/* Largest over rows of max|a - b| / max|b| (inf-norm relative per row of
+ * n): batched and single paths sum projections in different orders. */
+static inline double row_rel_err(const float *a, const float *b, int rows,
+				 int n)
+{
+	double worst = 0;
+	int r, i;
+
+	for (r = 0; r < rows; r++) {
+		double e = max_abs_diff_f(a + r * n, b + r * n, (size_t)n);
+		double m = 0;
+		for (i = 0; i < n; i++)
+			m = fmax(m, fabs(b[r * n + i]));
+		if (!(e / m <= worst))
+			worst = e / m;
+	}
+	return worst;
+}
+
 /* A gap sequence with irregular samples: mostly 1, some 2, 3 and 0.5. */
 static inline void fill_gaps(ssm_rng *r, double *g, int T)
 {
