@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz fuzz-build config-files san-tests compile_commands.json
+.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz fuzz-build config-files san-tests compile_commands.json bench-ssm
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -151,6 +151,14 @@ fuzz: fuzz-build
 		    -artifact_prefix=build/fuzz/$$n-crash- \
 		    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
+
+# Layer speed vs sgemm: writes bench/results/ssm.md.
+bench-ssm: $(BUILD)/bench/ssm_bench
+	./$(BUILD)/bench/ssm_bench bench/results/ssm.md
+
+$(BUILD)/bench/ssm_bench: $(BUILD)/obj/bench/ssm_bench.o $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
 
 deps:
 	@sh deploy/deps.sh

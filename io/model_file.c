@@ -94,8 +94,9 @@ static void pack_body(msgpack_packer *pk, const ssm_model *m,
 
 	msgpack_pack_map(pk, 2);
 	pack_cstr(pk, "arch");
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 5);
 	pack_kv_int(pk, "horizon", a->horizon);
+	pack_kv_int(pk, "max_period", a->max_period);
 	pack_cstr(pk, "quantiles");
 	msgpack_pack_array(pk, (size_t)a->nquantiles);
 	for (i = 0; i < a->nquantiles; i++)
@@ -274,11 +275,13 @@ static int decode_arch(dctx *c, const msgpack_object *ao, ssm_model_arch *a)
 	ly = map_get(ao, "layers");
 	a->horizon = as_int(map_get(ao, "horizon"));
 	a->d_model = as_int(map_get(ao, "d_model"));
-	if (a->horizon < 0 || a->d_model < 0 || !q ||
+	a->max_period = as_int(map_get(ao, "max_period"));
+	if (a->horizon < 0 || a->d_model < 0 || a->max_period < 0 || !q ||
 	    q->type != MSGPACK_OBJECT_ARRAY || !ly ||
 	    ly->type != MSGPACK_OBJECT_ARRAY)
 		return fail(c, IO_MF_EFORMAT,
-			    "arch needs horizon, d_model, quantiles, layers");
+			    "arch needs horizon, max_period, d_model, "
+			    "quantiles, layers");
 	if (q->via.array.size > SSM_MAX_Q ||
 	    ly->via.array.size > SSM_MAX_LAYERS)
 		return fail(c, IO_MF_EARCH,

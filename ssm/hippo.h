@@ -6,8 +6,8 @@
  *   LegT (translated Legendre, the LMU form of Voelker et al. 2019), window
  *        theta: theta c' = A c + B f with
  *        A_nk = (2n+1) * (-1 if n < k else (-1)^(n-k+1)), B_n = (2n+1)(-1)^n;
- *        then f(t - r theta) ~= sum_n c_n(t) P_n(2r - 1)... see
- *        ssm_hippo_legt_eval() for the exact reconstruction used.
+ *        then f(t - r theta) ~= sum_n c_n(t) P_n(2r - 1) for r in [0, 1]
+ *        (P_n Legendre; tests/ssm/test_discretize.c checks it on a sine).
  *   LegS (scaled Legendre, measure uniform on [0, t]): the time-invariant
  *        form c' = A c + B f with
  *        A_nk = -sqrt((2n+1)(2k+1)) (n > k), -(n+1) (n = k), 0 (n < k);

@@ -10,6 +10,7 @@
 
 #include "ssm/model_internal.h"
 #include "ssm/rng.h"
+#include "ssm/smooth.h"
 
 const char *ssm_strerror(int err)
 {
@@ -39,7 +40,20 @@ void ssm_model_default_arch(ssm_model_arch *a)
 	a->quantiles[1] = 0.5f;
 	a->quantiles[2] = 0.9f;
 	a->d_model = 16;
-	a->nlayers = 0;
+	a->nlayers = 2;
+	a->layer[0].kind = SSM_LAYER_S4D;
+	a->layer[0].n_state = 8;
+	a->layer[1] = a->layer[0];
+	a->max_period = 48;
+}
+
+static void s4d_cfg_of(const ssm_model_arch *a, int l, ssm_s4d_cfg *c)
+{
+	memset(c, 0, sizeof *c);
+	c->H = a->d_model;
+	c->N = a->layer[l].n_state;
+	c->init = SSM_S4D_LIN;
+	c->disc = SSM_DISC_ZOH;
 }
 
 int ssm_model_arch_check(const ssm_model_arch *a)
@@ -62,15 +76,25 @@ int ssm_model_arch_check(const ssm_model_arch *a)
 	}
 	if (a->quantiles[Q / 2] != 0.5f)
 		return SSM_EINVAL;
-	/* Layers come with the layer library; none is known yet. */
-	if (a->nlayers != 0)
+	if (a->max_period < 1 || a->max_period > SSM_SMOOTH_MAX_PERIOD ||
+	    a->horizon > SSM_SMOOTH_MAX_H)
 		return SSM_ESHAPE;
+	for (k = 0; k < a->nlayers; k++) {
+		ssm_s4d_cfg c;
+
+		/* S4D is the one layer kind the model stacks so far. */
+		if (a->layer[k].kind != SSM_LAYER_S4D)
+			return SSM_ESHAPE;
+		s4d_cfg_of(a, k, &c);
+		if (ssm_s4d_cfg_check(&c) != 0 || a->layer[k].n_state > 256)
+			return SSM_ESHAPE;
+	}
 	return SSM_OK;
 }
 
 /* Appends a tensor descriptor; its data is assigned once params exist. */
-static void add_tensor(ssm_model *m, const char *name, int group, int ndim,
-		       int s0, int s1)
+static ssm_tensor *add_tensor(ssm_model *m, const char *name, int group,
+			      int ndim, int s0, int s1)
 {
 	ssm_tensor *t = &m->tensors[m->ntensors++];
 
@@ -80,6 +104,47 @@ static void add_tensor(ssm_model *m, const char *name, int group, int ndim,
 	t->shape[0] = s0;
 	t->shape[1] = ndim > 1 ? s1 : 0;
 	t->n = (size_t)s0 * (size_t)(ndim > 1 ? s1 : 1);
+	return t;
+}
+
+/* Builds layer l (random init from seed; the loader overwrites it). */
+static int add_layer(ssm_model *m, int l, uint64_t seed)
+{
+	ssm_tensor_info info[SSM_S4D_NTENSORS];
+	ssm_s4d_cfg c;
+	ssm_rng r;
+	int i, n, err;
+
+	s4d_cfg_of(&m->arch, l, &c);
+	ssm_rng_init(&r, seed);
+	if ((err = ssm_s4d_init(&m->s4d[l], &c, &r)) != 0)
+		return err;
+	n = ssm_s4d_tensors_info(&m->s4d[l].cfg, info);
+	if (m->ntensors + n > SSM__MAX_TENSORS)
+		return SSM_ESHAPE;
+	m->first_tensor[l] = m->ntensors;
+	for (i = 0; i < n; i++) {
+		char name[SSM_TENSOR_NAME_MAX];
+		int mat = info[i].rows > 1 && info[i].cols > 1;
+		ssm_tensor *t;
+
+		snprintf(name, sizeof name, "l%d.%s", l, info[i].name);
+		t = add_tensor(m, name,
+			       info[i].dynamics ? SSM_TG_DYNAMICS
+			       : mat		? SSM_TG_WEIGHT
+						: SSM_TG_BIAS,
+			       info[i].cols > 1 ? 2 : 1, info[i].rows,
+			       info[i].cols);
+		t->data = m->s4d[l].params + info[i].offset;
+		m->nparams += t->n;
+	}
+	m->layer_state[l] = ssm_s4d_state_size(&m->s4d[l].cfg);
+	if (m->layer_state[l] > m->max_layer_state)
+		m->max_layer_state = m->layer_state[l];
+	if (ssm_s4d_workspace_bytes(&m->s4d[l].cfg, SSM__ROWS) > m->layer_ws)
+		m->layer_ws =
+		    ssm_s4d_workspace_bytes(&m->s4d[l].cfg, SSM__ROWS);
+	return SSM_OK;
 }
 
 int ssm_model_new(ssm_model **out, const ssm_model_arch *a)
@@ -109,7 +174,7 @@ int ssm_model_new(ssm_model **out, const ssm_model_arch *a)
 	add_tensor(m, "head.b", SSM_TG_BIAS, 1, m->HQ, 0);
 	for (i = 0; i < m->ntensors; i++)
 		m->nparams += m->tensors[i].n;
-	m->params = calloc(m->nparams ? m->nparams : 1, sizeof(float));
+	m->params = calloc(m->nparams, sizeof(float));
 	if (!m->params) {
 		free(m);
 		return SSM_ENOMEM;
@@ -125,6 +190,11 @@ int ssm_model_new(ssm_model **out, const ssm_model_arch *a)
 	m->b_head = m->tensors[4].data;
 	for (i = 0; i < m->d; i++)
 		m->g_out[i] = 1.0f;
+	for (i = 0; i < a->nlayers; i++)
+		if ((err = add_layer(m, i, 1000 + (uint64_t)i)) != 0) {
+			ssm_model_free(m);
+			return err;
+		}
 
 	for (i = 0; i + 1 < Q; i++)
 		m->zgap[i] = (float)(ssm__norm_ppf(a->quantiles[i + 1]) -
@@ -133,6 +203,10 @@ int ssm_model_new(ssm_model **out, const ssm_model_arch *a)
 	m->off_front = m->off_prev + (size_t)Q;
 	m->front_floats = ssm__front_floats(m);
 	m->state_floats = m->off_front + m->front_floats;
+	for (i = 0; i < a->nlayers; i++) {
+		m->off_layer[i] = m->state_floats;
+		m->state_floats += m->layer_state[i];
+	}
 	/* Keep blocks a multiple of 4 floats so arrays of them stay aligned. */
 	m->state_floats = (m->state_floats + 3) & ~(size_t)3;
 	ssm_model_refresh(m);
@@ -145,10 +219,23 @@ int ssm_model_init_weights(ssm_model *m, uint64_t seed)
 	ssm_rng r;
 	size_t i;
 	double sd;
+	int l, err;
 
 	if (!m)
 		return SSM_EINVAL;
 	ssm_rng_init(&r, seed);
+	for (l = 0; l < m->arch.nlayers; l++) {
+		ssm_s4d fresh;
+		ssm_s4d_cfg c = m->s4d[l].cfg;
+		ssm_rng lr;
+
+		ssm_rng_init(&lr, ssm_rng_u64(&r));
+		if ((err = ssm_s4d_init(&fresh, &c, &lr)) != 0)
+			return err;
+		memcpy(m->s4d[l].params, fresh.params,
+		       sizeof(float) * ssm_s4d_nparams(&c));
+		ssm_s4d_release(&fresh);
+	}
 	/* Encoder: variance-preserving for unit-scale features. */
 	sd = 1.0 / sqrt((double)m->F);
 	for (i = 0; i < (size_t)m->d * (size_t)m->F; i++)
@@ -199,8 +286,12 @@ int ssm_model_refresh(ssm_model *m)
 
 	if (!m)
 		return SSM_EINVAL;
-	for (i = 0; i < m->nparams; i++)
-		if (!isfinite(m->params[i]))
+	for (l = 0; l < m->ntensors; l++)
+		for (i = 0; i < m->tensors[l].n; i++)
+			if (!isfinite(m->tensors[l].data[i]))
+				return SSM_ENONFINITE;
+	for (l = 0; l < m->arch.nlayers; l++)
+		if (ssm_s4d_prepare(&m->s4d[l]) != 0)
 			return SSM_ENONFINITE;
 	/* Hash field by field: struct padding must not enter it. */
 	a = &m->arch;
@@ -209,6 +300,7 @@ int ssm_model_refresh(ssm_model *m)
 	ints[2] = a->d_model;
 	ints[3] = a->nlayers;
 	h = fnv1a(h, ints, sizeof ints);
+	h = fnv1a(h, &a->max_period, sizeof a->max_period);
 	h = fnv1a(h, a->quantiles, sizeof(float) * (size_t)a->nquantiles);
 	for (l = 0; l < a->nlayers; l++) {
 		ints[0] = a->layer[l].kind;
@@ -217,15 +309,21 @@ int ssm_model_refresh(ssm_model *m)
 		ints[3] = a->layer[l].d_conv;
 		h = fnv1a(h, ints, sizeof ints);
 	}
-	h = fnv1a(h, m->params, sizeof(float) * m->nparams);
+	for (l = 0; l < m->ntensors; l++)
+		h = fnv1a(h, m->tensors[l].data,
+			  sizeof(float) * m->tensors[l].n);
 	m->hash = h;
 	return SSM_OK;
 }
 
 void ssm_model_free(ssm_model *m)
 {
+	int l;
+
 	if (!m)
 		return;
+	for (l = 0; l < m->arch.nlayers; l++)
+		ssm_s4d_release(&m->s4d[l]);
 	free(m->params);
 	free(m);
 }

@@ -96,10 +96,12 @@ int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
  * Used by io/model_file (load/save), tools/ (train, eval) and tests. The
  * daemon needs only the calls above plus a loaded model.
  *
- * A model is: an input encoder (SSM_MODEL_NFEAT features per sample -> d_model,
- * linear), a stack of nlayers residual blocks, an RMSNorm and a linear head
- * to H x Q outputs. The head's outputs are corrections, in units of the
- * series' running scale, to the smoothing front's own forecast: the median
+ * A model is: a per-series smoothing front (ssm/smooth.h: a bank of
+ * exponential-smoothing forecasters with calibrated intervals and a running
+ * scale), an input encoder (SSM_MODEL_NFEAT features per sample -> d_model,
+ * linear), a stack of nlayers residual S4D blocks (ssm/s4d.h), an RMSNorm
+ * and a linear head to H x Q outputs. The head's outputs are corrections,
+ * in units of the front's scale, to the front's own forecast: the median
  * moves by o[h, mid], each gap between neighbouring quantiles is the front's
  * gap times exp(o[h, k]). The head is zero-initialised, so an untrained
  * model forecasts exactly what the smoothing front does, and every quantile
@@ -110,7 +112,7 @@ enum {
 	SSM_MAX_LAYERS = 8,
 	SSM_MAX_H = 512,
 	SSM_TENSOR_NAME_MAX = 32,
-	SSM_MODEL_NFEAT = 12, /* encoder inputs, see model_step.c */
+	SSM_MODEL_NFEAT = 16, /* encoder inputs, see model_step.c */
 };
 
 enum ssm_layer_kind {
@@ -134,6 +136,9 @@ typedef struct ssm_model_arch {
 	int d_model;		    /* width of the residual stream, 1..1024 */
 	int nlayers;		    /* 0..SSM_MAX_LAYERS */
 	ssm_layer_spec layer[SSM_MAX_LAYERS];
+	int max_period; /* longest seasonal period the smoothing front keeps
+			   (1..SSM_SMOOTH_MAX_PERIOD); a series with a longer
+			   one is smoothed without season. Sizes the state. */
 } ssm_model_arch;
 
 /* How the optimizer treats a tensor. */

@@ -1,103 +1,71 @@
 /*
  * ssm/model_front.c: the model's smoothing front, the per-series part that
- * normalises the input and gives the base forecast the network corrects.
+ * normalises the input and gives the base forecast the network corrects
+ * (ES-RNN style: per-series exponential smoothing, global network).
  *
- * This version is a running normalisation only: an exponentially weighted
- * level (the point forecast for every horizon) and an exponentially
- * weighted mean absolute one-step error (the scale, with Gaussian quantile
- * gaps widening as sqrt(h)). The exponential-smoothing bank of
- * ssm/smooth.h replaces it when that module lands; the interface in
- * model_internal.h stays.
- *
- * Layout (floats): [0..1] level (double), [2] scale, [3] samples seen.
+ * It is ssm/smooth.h's bank, sized for the model's max_period and horizon;
+ * its combined point forecast is the base median, its calibrated quantiles
+ * at the model's levels give the base gaps, its running scale normalises.
+ * A series whose period exceeds max_period is smoothed without season.
  */
 #include <math.h>
 
 #include "ssm/model_internal.h"
-
-enum { F_LEVEL = 0, F_SCALE = 2, F_N = 3, F_FLOATS = 4 };
+#include "ssm/smooth.h"
 
 size_t ssm__front_floats(const ssm_model *m)
 {
-	(void)m;
-	return F_FLOATS;
+	return ssm_smooth_state_floats(m->arch.max_period, m->arch.horizon);
 }
 
 void ssm__front_init(const ssm_model *m, float *fs, int period)
 {
-	(void)m;
-	(void)period;
-	ssm__put_d(fs + F_LEVEL, 0.0);
-	fs[F_SCALE] = 0.0f;
-	fs[F_N] = 0.0f;
+	if (period > m->arch.max_period)
+		period = 1;
+	ssm_smooth_init(fs, period, m->arch.horizon, NULL);
 }
 
-static double clampd(double x, double lo, double hi)
-{
-	return x < lo ? lo : (x > hi ? hi : x);
-}
-
-/* The scale never reaches zero: a constant series still normalises. */
-static double floor_scale(double scale, double level)
-{
-	double fl = 1e-3 * fabs(level) + 1e-9;
-
-	return scale > fl ? scale : fl;
-}
-
-void ssm__front_observe(const ssm_model *m, float *fs, double y, int gap,
-			float feat[2])
-{
-	double level = ssm__get_d(fs + F_LEVEL);
-	double n = fs[F_N], scale, err, a_l, a_s;
-
-	(void)m;
-	(void)gap;
-	feat[0] = feat[1] = 0.0f;
-	if (isnan(y))
-		return;
-	if (n < 1.0) {
-		ssm__put_d(fs + F_LEVEL, y);
-		fs[F_SCALE] = (float)floor_scale(0.0, y);
-		fs[F_N] = 1.0f;
-		return;
-	}
-	scale = floor_scale(fs[F_SCALE], level);
-	err = y - level;
-	feat[0] = (float)clampd(err / scale, -10.0, 10.0);
-	feat[1] = feat[0];
-	/* Early samples weigh more, so the statistics settle quickly. */
-	a_l = 1.0 / (n + 1.0) > 0.3 ? 1.0 / (n + 1.0) : 0.3;
-	a_s = 1.0 / n > 0.05 ? 1.0 / n : 0.05;
-	level += a_l * err;
-	scale =
-	    (n < 1.5 ? fabs(err) : (1.0 - a_s) * fs[F_SCALE] + a_s * fabs(err));
-	ssm__put_d(fs + F_LEVEL, level);
-	fs[F_SCALE] = (float)floor_scale(scale, level);
-	if (n < 1e6)
-		fs[F_N] = (float)(n + 1.0);
-}
-
-int ssm__front_finite(const ssm_model *m, const float *fs)
+void ssm__front_update(const ssm_model *m, float *fs, double y, double gap)
 {
 	(void)m;
-	return isfinite(ssm__get_d(fs + F_LEVEL)) && isfinite(fs[F_SCALE]) &&
-	       isfinite(fs[F_N]);
+	/* Non-finite values arrive here as NaN: a missing sample. */
+	ssm_smooth_update(fs, isfinite(y) ? y : 0.0, (int64_t)gap,
+			  !isfinite(y));
 }
 
-void ssm__front_forecast(const ssm_model *m, const float *fs, double *point,
-			 double *scale, float *gap)
+int ssm__front_forecast(const ssm_model *m, const float *fs, double last,
+			double *point, double *scale, float *gap)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
-	double level = ssm__get_d(fs + F_LEVEL);
-	int h, k;
+	double q[SSM_MAX_H * SSM_MAX_Q], sc = 1.0;
+	int h, k, ok;
 
-	*scale = floor_scale(fs[F_SCALE], level);
-	for (h = 0; h < H; h++) {
-		/* Mean absolute error to Gaussian sigma: sqrt(pi / 2). */
-		double w = 1.2533141 * sqrt((double)(h + 1));
-		point[h] = level;
-		for (k = 0; k + 1 < Q; k++)
-			gap[h * (Q - 1) + k] = (float)(w * m->zgap[k]);
+	ok = ssm_smooth_forecast(fs, point, m->arch.quantiles, Q, q, &sc) == 0;
+	for (h = 0; ok && h < H; h++)
+		ok = isfinite(point[h]);
+	if (!ok || !(sc > 0.0) || !isfinite(sc)) {
+		if (ssm_smooth_count(fs) > 0)
+			return -1; /* poisoned: the caller resets */
+		/* Nothing observed yet: a flat, unit-scale placeholder. */
+		for (h = 0; h < H; h++)
+			point[h] = isfinite(last) ? last : 0.0;
+		*scale = isfinite(last) && last != 0.0 ? fabs(last) * 0.1 : 1.0;
+		for (h = 0; h < H; h++)
+			for (k = 0; k + 1 < Q; k++)
+				gap[h * (Q - 1) + k] = m->zgap[k];
+		return 1;
 	}
+	/* Right after the first value the bank's scale is ~0: a floor at a
+	 * thousandth of the level keeps normalised values meaningful. */
+	if (sc < 1e-3 * fabs(point[0]) + 1e-9)
+		sc = 1e-3 * fabs(point[0]) + 1e-9;
+	*scale = sc;
+	for (h = 0; h < H; h++)
+		for (k = 0; k + 1 < Q; k++) {
+			double g = (q[h * Q + k + 1] - q[h * Q + k]) / sc;
+			/* A zero-width base gap could never be widened. */
+			gap[h * (Q - 1) + k] =
+			    (float)(isfinite(g) && g > 1e-3 ? g : 1e-3);
+		}
+	return 0;
 }

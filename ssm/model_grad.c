@@ -63,26 +63,27 @@ void ssm__compose_backward(const ssm_model *m, const float *o, const float *gap,
 	}
 }
 
-void ssm__head_backward(const ssm_model *m, const float *x, const float *rms,
-			const float *dO, float *dx, float *hn_ws,
-			float *g_whead, float *g_bhead, float *g_gout)
+void ssm__head_backward(const ssm_model *m, int M, const float *x,
+			const float *rms, const float *dO, float *dx,
+			float *hn_ws, float *g_whead, float *g_bhead,
+			float *g_gout)
 {
 	const int d = m->d, HQ = m->HQ;
 	int r, i;
 
-	for (r = 0; r < SSM__ROWS; r++)
+	for (r = 0; r < M; r++)
 		for (i = 0; i < d; i++)
 			hn_ws[r * d + i] = x[r * d + i] * rms[r] * m->g_out[i];
 	/* dW_head[HQ][d] += dO^T hn; db += colsum(dO). */
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, HQ, d, SSM__ROWS,
-		    1.0f, dO, HQ, hn_ws, d, 1.0f, g_whead, d);
-	for (r = 0; r < SSM__ROWS; r++)
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, HQ, d, M, 1.0f, dO,
+		    HQ, hn_ws, d, 1.0f, g_whead, d);
+	for (r = 0; r < M; r++)
 		for (i = 0; i < HQ; i++)
 			g_bhead[i] += dO[r * HQ + i];
 	/* dhn[ROWS][d] = dO W_head, kept in hn_ws. */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, SSM__ROWS, d, HQ,
-		    1.0f, dO, HQ, m->w_head, d, 0.0f, hn_ws, d);
-	for (r = 0; r < SSM__ROWS; r++) {
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, d, HQ, 1.0f,
+		    dO, HQ, m->w_head, d, 0.0f, hn_ws, d);
+	for (r = 0; r < M; r++) {
 		const float *xr = x + r * d, *dh = hn_ws + r * d;
 		float inv = rms[r];
 		double dot = 0.0;
@@ -99,14 +100,14 @@ void ssm__head_backward(const ssm_model *m, const float *x, const float *rms,
 	}
 }
 
-void ssm__enc_backward(const ssm_model *m, const float *feat, const float *dx,
-		       float *g_win, float *g_bin)
+void ssm__enc_backward(const ssm_model *m, int M, const float *feat,
+		       const float *dx, float *g_win, float *g_bin)
 {
 	int r, i;
 
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d, m->F,
-		    SSM__ROWS, 1.0f, dx, m->d, feat, m->F, 1.0f, g_win, m->F);
-	for (r = 0; r < SSM__ROWS; r++)
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d, m->F, M,
+		    1.0f, dx, m->d, feat, m->F, 1.0f, g_win, m->F);
+	for (r = 0; r < M; r++)
 		for (i = 0; i < m->d; i++)
 			g_bin[i] += dx[r * m->d + i];
 }

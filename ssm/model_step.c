@@ -25,11 +25,14 @@
 typedef struct blk {
 	double *point; /* [ROWS][H] */
 	double *scale; /* [ROWS] */
+	double *gaps;  /* [ROWS] in nominal steps */
 	float *gap;    /* [ROWS][H][Q-1] */
 	float *feat;   /* [ROWS][F] */
-	float *x;      /* [ROWS][d] residual stream */
+	float *x, *y;  /* [ROWS][d] residual stream, ping-pong */
 	float *hn;     /* [ROWS][d] normalised head input */
 	float *o;      /* [ROWS][HQ] head outputs */
+	float *dummy;  /* [ROWS][max layer state] padding rows' states */
+	void *lws;     /* the layers' step workspace */
 } blk;
 
 static size_t al8(size_t n)
@@ -43,11 +46,12 @@ size_t ssm_model_workspace_bytes(const ssm_model *m, int B)
 		     Q = (size_t)m->arch.nquantiles;
 
 	(void)B; /* blocks are stepped one after the other */
-	return al8(sizeof(double) * R * H) + al8(sizeof(double) * R) +
+	return al8(sizeof(double) * R * H) + 2 * al8(sizeof(double) * R) +
 	       al8(sizeof(float) * R * H * (Q - 1)) +
 	       al8(sizeof(float) * R * (size_t)m->F) +
-	       2 * al8(sizeof(float) * R * (size_t)m->d) +
-	       al8(sizeof(float) * R * (size_t)m->HQ);
+	       3 * al8(sizeof(float) * R * (size_t)m->d) +
+	       al8(sizeof(float) * R * (size_t)m->HQ) +
+	       al8(sizeof(float) * R * m->max_layer_state) + al8(m->layer_ws);
 }
 
 static void carve(const ssm_model *m, void *ws, blk *k)
@@ -60,15 +64,23 @@ static void carve(const ssm_model *m, void *ws, blk *k)
 	p += al8(sizeof(double) * R * H);
 	k->scale = (double *)(void *)p;
 	p += al8(sizeof(double) * R);
+	k->gaps = (double *)(void *)p;
+	p += al8(sizeof(double) * R);
 	k->gap = (float *)(void *)p;
 	p += al8(sizeof(float) * R * H * (Q - 1));
 	k->feat = (float *)(void *)p;
 	p += al8(sizeof(float) * R * (size_t)m->F);
 	k->x = (float *)(void *)p;
 	p += al8(sizeof(float) * R * (size_t)m->d);
+	k->y = (float *)(void *)p;
+	p += al8(sizeof(float) * R * (size_t)m->d);
 	k->hn = (float *)(void *)p;
 	p += al8(sizeof(float) * R * (size_t)m->d);
 	k->o = (float *)(void *)p;
+	p += al8(sizeof(float) * R * (size_t)m->HQ);
+	k->dummy = (float *)(void *)p;
+	p += al8(sizeof(float) * R * m->max_layer_state);
+	k->lws = p;
 }
 
 static void phase_feat(float *f, double t, double period_s)
@@ -79,35 +91,58 @@ static void phase_feat(float *f, double t, double period_s)
 	f[1] = (float)cos(ph);
 }
 
+static float clampf10(double x)
+{
+	if (!(x > -10.0))
+		return isnan(x) ? 0.0f : -10.0f;
+	return x < 10.0 ? (float)x : 10.0f;
+}
+
 /*
- * Advances the header and the front with one sample and writes the row's
- * features. Returns the gap in nominal steps.
+ * Features (SSM_MODEL_NFEAT = 16), each O(1) and scale-free:
+ *   0 innovation: value - the front's previous one-step forecast, in the
+ *     front's previous scale (0 when missing)
+ *   1 value - the previous observed value, same units
+ *   2 missing flag
+ *   3 log of the gap since the previous sample, in nominal steps
+ *   4..9 sin/cos of the phase in the day, week and year, when timestamps
+ *        are real (after 1973) and the step resolves that cycle
+ *   10..11 sin/cos of the seasonal phase (steps since start mod period)
+ *   12 front's one-step forecast - last observed value, in scale units
+ *   13, 14 front's forecast at H/2 and H - its one-step one, same units
+ *   15 log(scale / (|one-step forecast| + scale)): relative noise level
  */
 int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
-		 float *feat)
+		 float *feat, double *point, double *scale, float *gap,
+		 double *gap_steps)
 {
+	const int H = m->arch.horizon;
 	double count = ssm__get_d(st + SSM__H_COUNT);
-	double last = ssm__get_d(st + SSM__H_LAST_T);
+	double last_t = ssm__get_d(st + SSM__H_LAST_T);
 	double step_s = ssm__get_d(st + SSM__H_STEP_S);
 	double phase = ssm__get_d(st + SSM__H_PHASE);
+	double last_y = ssm__get_d(st + SSM__H_LAST_Y);
+	double prev_p = ssm__get_d(st + SSM__H_PREV_P);
+	double prev_s = st[SSM__H_PREV_S];
 	int period = (int)st[SSM__H_PERIOD];
 	double y = isfinite(in->value) ? in->value : NAN;
-	double g = 1.0;
-	float vf[2];
-	int i, gap;
+	double g = 1.0, sc;
+	int i, rc;
 
 	if (count > 0.0) {
 		/* Out-of-order or duplicate timestamps count as one step. */
-		g = nearbyint((in->t - last) / step_s);
+		g = nearbyint((in->t - last_t) / step_s);
 		g = g < 1.0 ? 1.0 : (g > 1e6 ? 1e6 : g);
 		phase += g;
 	}
-	gap = (int)g;
-	ssm__front_observe(m, st + m->off_front, y, gap, vf);
+	*gap_steps = g;
 	for (i = 0; i < m->F; i++)
 		feat[i] = 0.0f;
-	feat[0] = vf[0];
-	feat[1] = vf[1];
+	if (!isnan(y) && prev_s > 0.0) {
+		feat[0] = clampf10((y - prev_p) / prev_s);
+		if (!isnan(last_y))
+			feat[1] = clampf10((y - last_y) / prev_s);
+	}
 	feat[2] = isnan(y) ? 1.0f : 0.0f;
 	feat[3] = (float)log(g);
 	if (in->t > 1e8) {
@@ -121,30 +156,44 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	if (period > 1)
 		phase_feat(feat + 10, fmod(phase, (double)period),
 			   (double)period);
+	ssm__front_update(m, st + m->off_front, y, g);
+	if (!isnan(y))
+		last_y = y;
+	rc = ssm__front_forecast(m, st + m->off_front, last_y, point, scale,
+				 gap);
+	sc = *scale;
+	if (!isnan(last_y))
+		feat[12] = clampf10((point[0] - last_y) / sc);
+	feat[13] = clampf10((point[(H - 1) / 2] - point[0]) / sc);
+	feat[14] = clampf10((point[H - 1] - point[0]) / sc);
+	feat[15] = clampf10(log(sc / (fabs(point[0]) + sc)));
 	ssm__put_d(st + SSM__H_COUNT, count + 1.0);
 	ssm__put_d(st + SSM__H_LAST_T, in->t);
 	ssm__put_d(st + SSM__H_PHASE, phase);
-	return gap;
+	ssm__put_d(st + SSM__H_LAST_Y, last_y);
+	ssm__put_d(st + SSM__H_PREV_P, point[0]);
+	st[SSM__H_PREV_S] = (float)sc;
+	return rc;
 }
 
-void ssm__enc_forward(const ssm_model *m, const float *feat, float *x)
+void ssm__enc_forward(const ssm_model *m, int M, const float *feat, float *x)
 {
 	int r, i;
 
-	for (r = 0; r < SSM__ROWS; r++)
+	for (r = 0; r < M; r++)
 		for (i = 0; i < m->d; i++)
 			x[r * m->d + i] = m->b_in[i];
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, SSM__ROWS, m->d,
-		    m->F, 1.0f, feat, m->F, m->w_in, m->F, 1.0f, x, m->d);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, m->d, m->F,
+		    1.0f, feat, m->F, m->w_in, m->F, 1.0f, x, m->d);
 }
 
-void ssm__head_forward(const ssm_model *m, const float *x, float *hn,
+void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
 		       float *rms, float *o)
 {
 	const int d = m->d;
 	int r, i;
 
-	for (r = 0; r < SSM__ROWS; r++) {
+	for (r = 0; r < M; r++) {
 		double ss = 0.0;
 		float inv;
 
@@ -158,8 +207,8 @@ void ssm__head_forward(const ssm_model *m, const float *x, float *hn,
 		for (i = 0; i < m->HQ; i++)
 			o[r * m->HQ + i] = m->b_head[i];
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, SSM__ROWS, m->HQ,
-		    d, 1.0f, hn, d, m->w_head, d, 1.0f, o, m->HQ);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, m->HQ, d, 1.0f,
+		    hn, d, m->w_head, d, 1.0f, o, m->HQ);
 }
 
 void ssm__compose(const ssm_model *m, const float *o, const float *gap,
@@ -180,18 +229,20 @@ void ssm__compose(const ssm_model *m, const float *o, const float *gap,
 	}
 }
 
+/*
+ * The front's block mixes integers and bit-cast doubles, so it is checked
+ * through its forecast (ssm__observe's status), not float by float.
+ */
 static int state_finite(const ssm_model *m, const float *st)
 {
 	size_t i;
 
-	for (i = 0; i < SSM__H_FLOATS - 2; i += 2)
-		if (!isfinite(ssm__get_d(st + i)))
+	for (i = 0; i + 1 < SSM__H_PREV_S; i += 2)
+		if (i != SSM__H_LAST_Y && !isfinite(ssm__get_d(st + i)))
 			return 0;
-	for (i = SSM__H_PERIOD; i < m->off_front; i++)
+	for (i = SSM__H_PREV_S; i < m->off_front; i++)
 		if (!isfinite(st[i]))
 			return 0;
-	if (!ssm__front_finite(m, st + m->off_front))
-		return 0;
 	for (i = m->off_front + m->front_floats; i < m->state_floats; i++)
 		if (!isfinite(st[i]))
 			return 0;
@@ -222,26 +273,45 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
 	float qn[SSM_MAX_H * SSM_MAX_Q];
-	float anom[SSM__ROWS];
-	int nreset = 0, r, h, j;
+	float anom[SSM__ROWS], *x = k->x, *y = k->y, *tmp;
+	float *lst[SSM__ROWS];
+	int nreset = 0, r, h, j, l, bad[SSM__ROWS];
 
 	for (r = 0; r < SSM__ROWS; r++) {
 		float *f = k->feat + r * m->F;
 
 		anom[r] = 0.0f;
+		bad[r] = 0;
+		k->gaps[r] = 1.0;
 		if (r >= R || !isfinite(in[r].t)) {
 			for (j = 0; j < m->F; j++)
 				f[j] = 0.0f;
 			continue;
 		}
 		anom[r] = anomaly(m, states[r], in[r].value);
-		ssm__observe(m, states[r], &in[r], f);
-		ssm__front_forecast(m, states[r] + m->off_front,
-				    k->point + (size_t)r * H, &k->scale[r],
-				    k->gap + (size_t)r * H * (Q - 1));
+		bad[r] = ssm__observe(m, states[r], &in[r], f,
+				      k->point + (size_t)r * H, &k->scale[r],
+				      k->gap + (size_t)r * H * (Q - 1),
+				      &k->gaps[r]) < 0;
 	}
-	ssm__enc_forward(m, k->feat, k->x);
-	ssm__head_forward(m, k->x, k->hn, NULL, k->o);
+	ssm__enc_forward(m, SSM__ROWS, k->feat, x);
+	for (l = 0; l < m->arch.nlayers; l++) {
+		/* Padding rows step throw-away states of their own. */
+		for (r = 0; r < SSM__ROWS; r++) {
+			if (r < R && isfinite(in[r].t)) {
+				lst[r] = states[r] + m->off_layer[l];
+				continue;
+			}
+			lst[r] = k->dummy + (size_t)r * m->max_layer_state;
+			memset(lst[r], 0, sizeof(float) * m->layer_state[l]);
+		}
+		ssm_s4d_step_batch(&m->s4d[l], SSM__ROWS, lst, k->gaps, x, y,
+				   k->lws);
+		tmp = x;
+		x = y;
+		y = tmp;
+	}
+	ssm__head_forward(m, SSM__ROWS, x, k->hn, NULL, k->o);
 	for (r = 0; r < R; r++) {
 		float *st = states[r];
 		const double *pt = k->point + (size_t)r * H;
@@ -259,7 +329,7 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			     k->gap + (size_t)r * H * (Q - 1), qn);
 		for (j = 0; j < Q; j++)
 			st[m->off_prev + j] = (float)(pt[0] + sc * qn[j]);
-		ok = state_finite(m, st);
+		ok = !bad[r] && state_finite(m, st);
 		for (j = 0; ok && j < H * Q; j++)
 			ok = isfinite(pt[j / Q] + sc * qn[j]);
 		if (!ok) {

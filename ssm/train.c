@@ -26,8 +26,9 @@ struct ssm_trainer {
 	ssm_train_cfg cfg;
 	const ssm_series *data;
 	int ndata;
-	int B, T, H, Q, F, d, HQ;
+	int B, T, H, Q, F, d, HQ, L;
 	size_t S, P;
+	size_t goff[SSM__MAX_TENSORS]; /* tensor i's offset in grad/adam */
 	/* Mutable state (the blobs). */
 	int64_t step;
 	ssm_rng rng;
@@ -36,15 +37,21 @@ struct ssm_trainer {
 	int32_t *mi;		/* [B][MI_NINT] */
 	double *md;		/* [B][MD_ND] */
 	float *states;		/* [B][S] */
-	/* Work. */
-	float *grad;		    /* [P] */
-	float *feat, *x, *rms, *dO; /* activations, see above */
-	float *dx, *hn, *o;	    /* [ROWS][d], [ROWS][d], [ROWS][HQ] */
-	double *point, *u;	    /* [H] */
-	float *gap, *qn, *dqn;	    /* [H][Q-1], [H][Q], [H][Q] */
-	unsigned char *valid;	    /* [H] */
-	float *save_states;	    /* [B][S] for loss_grad */
-	int32_t *save_mi;	    /* [B][MI_NINT] */
+	/* Work, for one row's chunk. */
+	float *grad;		      /* [P] */
+	float *feat;		      /* [T][F] */
+	double *point, *scale, *gaps; /* [T][H], [T], [T] */
+	float *gap;		      /* [T][H][Q-1] */
+	float *X[SSM_MAX_LAYERS + 1]; /* [T][d] stream before each layer */
+	float *acts[SSM_MAX_LAYERS];
+	float *rms, *hn, *o, *dO; /* [T], [T][d], [T][HQ], [T][HQ] */
+	float *dxa, *dxb;	  /* [T][d] */
+	void *seq_ws;
+	double *u;	      /* [H] */
+	float *qn, *dqn;      /* [H][Q] */
+	unsigned char *valid; /* [H] */
+	float *save_states;   /* [B][S] for loss_grad */
+	int32_t *save_mi;     /* [B][MI_NINT] */
 	ssm_synth *gen;
 };
 
@@ -69,6 +76,8 @@ void ssm_train_default_cfg(ssm_train_cfg *c)
 
 void ssm_trainer_free(ssm_trainer *tr)
 {
+	int l;
+
 	if (!tr)
 		return;
 	free(tr->adam_m);
@@ -79,15 +88,22 @@ void ssm_trainer_free(ssm_trainer *tr)
 	free(tr->states);
 	free(tr->grad);
 	free(tr->feat);
-	free(tr->x);
+	free(tr->point);
+	free(tr->scale);
+	free(tr->gaps);
+	free(tr->gap);
+	for (l = 0; l <= SSM_MAX_LAYERS; l++)
+		free(tr->X[l]);
+	for (l = 0; l < SSM_MAX_LAYERS; l++)
+		free(tr->acts[l]);
 	free(tr->rms);
-	free(tr->dO);
-	free(tr->dx);
 	free(tr->hn);
 	free(tr->o);
-	free(tr->point);
+	free(tr->dO);
+	free(tr->dxa);
+	free(tr->dxb);
+	free(tr->seq_ws);
 	free(tr->u);
-	free(tr->gap);
 	free(tr->qn);
 	free(tr->dqn);
 	free(tr->valid);
@@ -110,8 +126,8 @@ int ssm_trainer_new(ssm_trainer **out, ssm_model *m, const ssm_train_cfg *cfg,
 		    const ssm_series *data, int ndata)
 {
 	ssm_trainer *tr;
-	size_t BT;
-	int fail = 0, i;
+	size_t T, off = 0, wsz = 1;
+	int fail = 0, i, l;
 
 	if (!out || !m || !cfg || cfg->batch < SSM__ROWS ||
 	    cfg->batch % SSM__ROWS || cfg->chunk < 1 || cfg->steps < 1 ||
@@ -139,7 +155,24 @@ int ssm_trainer_new(ssm_trainer **out, ssm_model *m, const ssm_train_cfg *cfg,
 	tr->HQ = m->HQ;
 	tr->S = m->state_floats;
 	tr->P = m->nparams;
-	BT = (size_t)tr->B * (size_t)tr->T;
+	T = (size_t)tr->T;
+	tr->L = m->arch.nlayers;
+	for (i = 0; i < m->ntensors; i++) {
+		tr->goff[i] = off;
+		off += m->tensors[i].n;
+	}
+	/* A layer's gradient buffer is its tensors' slots, in its order. */
+	for (l = 0; l < tr->L; l++) {
+		const ssm_tensor *t0 = &m->tensors[m->first_tensor[l]];
+		int k;
+		for (k = 0; k < SSM_S4D_NTENSORS; k++)
+			if (t0[k].data - t0[0].data !=
+			    (ptrdiff_t)(tr->goff[m->first_tensor[l] + k] -
+					tr->goff[m->first_tensor[l]])) {
+				free(tr);
+				return SSM_ESHAPE;
+			}
+	}
 	ssm_rng_init(&tr->rng, cfg->seed);
 	tr->adam_m = zalloc(tr->P, sizeof(float), &fail);
 	tr->adam_v = zalloc(tr->P, sizeof(float), &fail);
@@ -149,17 +182,29 @@ int ssm_trainer_new(ssm_trainer **out, ssm_model *m, const ssm_train_cfg *cfg,
 	tr->md = zalloc((size_t)tr->B * MD_ND, sizeof(double), &fail);
 	tr->states = zalloc((size_t)tr->B * tr->S, sizeof(float), &fail);
 	tr->grad = zalloc(tr->P, sizeof(float), &fail);
-	tr->feat = zalloc(BT * (size_t)tr->F, sizeof(float), &fail);
-	tr->x = zalloc(BT * (size_t)tr->d, sizeof(float), &fail);
-	tr->rms = zalloc(BT, sizeof(float), &fail);
-	tr->dO = zalloc(BT * (size_t)tr->HQ, sizeof(float), &fail);
-	tr->dx = zalloc(SSM__ROWS * (size_t)tr->d, sizeof(float), &fail);
-	tr->hn = zalloc(SSM__ROWS * (size_t)tr->d, sizeof(float), &fail);
-	tr->o = zalloc(SSM__ROWS * (size_t)tr->HQ, sizeof(float), &fail);
-	tr->point = zalloc((size_t)tr->H, sizeof(double), &fail);
+	tr->feat = zalloc(T * (size_t)tr->F, sizeof(float), &fail);
+	tr->point = zalloc(T * (size_t)tr->H, sizeof(double), &fail);
+	tr->scale = zalloc(T, sizeof(double), &fail);
+	tr->gaps = zalloc(T, sizeof(double), &fail);
+	tr->gap = zalloc(T * (size_t)tr->H * (size_t)(tr->Q - 1), sizeof(float),
+			 &fail);
+	for (l = 0; l <= tr->L; l++)
+		tr->X[l] = zalloc(T * (size_t)tr->d, sizeof(float), &fail);
+	for (l = 0; l < tr->L; l++) {
+		size_t w = ssm_s4d_seq_workspace_bytes(&m->s4d[l].cfg, tr->T);
+		tr->acts[l] = zalloc(ssm_s4d_acts_size(&m->s4d[l].cfg, tr->T),
+				     sizeof(float), &fail);
+		if (w > wsz)
+			wsz = w;
+	}
+	tr->seq_ws = zalloc(wsz, 1, &fail);
+	tr->rms = zalloc(T, sizeof(float), &fail);
+	tr->hn = zalloc(T * (size_t)tr->d, sizeof(float), &fail);
+	tr->o = zalloc(T * (size_t)tr->HQ, sizeof(float), &fail);
+	tr->dO = zalloc(T * (size_t)tr->HQ, sizeof(float), &fail);
+	tr->dxa = zalloc(T * (size_t)tr->d, sizeof(float), &fail);
+	tr->dxb = zalloc(T * (size_t)tr->d, sizeof(float), &fail);
 	tr->u = zalloc((size_t)tr->H, sizeof(double), &fail);
-	tr->gap =
-	    zalloc((size_t)tr->H * (size_t)(tr->Q - 1), sizeof(float), &fail);
 	tr->qn = zalloc((size_t)tr->HQ, sizeof(float), &fail);
 	tr->dqn = zalloc((size_t)tr->HQ, sizeof(float), &fail);
 	tr->valid = zalloc((size_t)tr->H, 1, &fail);
@@ -215,116 +260,118 @@ static void new_series(ssm_trainer *tr, int b)
 }
 
 /*
- * Loss of one active row at one step: fills dO_row, returns the loss sum
- * and adds the number of (horizon) terms to *nterms.
+ * Loss of row b at chunk step t (its series at position pos): fills
+ * dO_row, returns the loss sum and adds the number of horizon terms to
+ * *nterms.
  */
-static double row_loss(ssm_trainer *tr, int b, const float *o, double scale,
-		       float *st, float *dO_row, double *nterms)
+static double step_loss(ssm_trainer *tr, int b, int t, int pos, double *nterms)
 {
 	const ssm_model *m = tr->m;
 	const double *y = tr->y + (size_t)b * (size_t)tr->cfg.max_len;
-	const int32_t *mi = tr->mi + (size_t)b * MI_NINT;
-	int pos = mi[MI_POS], n = mi[MI_N], h, k, any = 0;
-	double loss;
+	const double *point = tr->point + (size_t)t * tr->H;
+	const float *o = tr->o + (size_t)t * tr->HQ,
+		    *gap = tr->gap + (size_t)t * tr->H * (tr->Q - 1);
+	float *dO = tr->dO + (size_t)t * tr->HQ,
+	      *st = tr->states + (size_t)b * tr->S;
+	double scale = tr->scale[t], loss;
+	int n = tr->mi[(size_t)b * MI_NINT + MI_N], h, k, any = 0;
 
-	ssm__compose(m, o, tr->gap, tr->qn);
+	ssm__compose(m, o, gap, tr->qn);
 	/* Keep the serving state's previous-forecast slot identical. */
 	for (k = 0; k < tr->Q; k++)
-		st[m->off_prev + k] = (float)(tr->point[0] + scale * tr->qn[k]);
+		st[m->off_prev + k] = (float)(point[0] + scale * tr->qn[k]);
 	for (h = 0; h < tr->H; h++) {
 		int j = pos + h + 1;
 		tr->valid[h] = pos >= tr->cfg.burn_in && j < n && !isnan(y[j]);
-		tr->u[h] = tr->valid[h] ? (y[j] - tr->point[h]) / scale : 0.0;
+		tr->u[h] = tr->valid[h] ? (y[j] - point[h]) / scale : 0.0;
+		/* A spike or a level shift must not dominate the chunk. */
+		tr->u[h] = tr->u[h] > 50.0
+			       ? 50.0
+			       : (tr->u[h] < -50.0 ? -50.0 : tr->u[h]);
 		any += tr->valid[h];
 	}
 	if (!any) {
-		memset(dO_row, 0, sizeof(float) * (size_t)tr->HQ);
+		memset(dO, 0, sizeof(float) * (size_t)tr->HQ);
 		return 0.0;
 	}
 	*nterms += any;
 	loss = ssm__pinball(m, tr->qn, tr->u, tr->valid, tr->dqn);
-	ssm__compose_backward(m, o, tr->gap, tr->dqn, dO_row);
+	ssm__compose_backward(m, o, gap, tr->dqn, dO);
+	return loss;
+}
+
+/*
+ * One row's chunk: its next Tb samples through the model in sequence
+ * mode (the same recurrence the step runs), the loss, and the backward
+ * pass into tr->grad.
+ */
+static double row_chunk(ssm_trainer *tr, int b, double *nterms)
+{
+	ssm_model *m = tr->m;
+	const int F = tr->F;
+	int32_t *mi = tr->mi + (size_t)b * MI_NINT;
+	const double *md = tr->md + (size_t)b * MD_ND;
+	const double *y = tr->y + (size_t)b * (size_t)tr->cfg.max_len;
+	float *st = tr->states + (size_t)b * tr->S, *dx = tr->dxa,
+	      *du = tr->dxb, *tmp;
+	int Tb = mi[MI_N] - mi[MI_POS], t, l, pos0 = mi[MI_POS];
+	double loss = 0.0;
+
+	if (Tb > tr->T)
+		Tb = tr->T;
+	if (Tb <= 0)
+		return 0.0;
+	for (t = 0; t < Tb; t++) {
+		ssm_sample s;
+
+		s.t = md[MD_T0] + (pos0 + t) * md[MD_STEP_S];
+		s.value = y[pos0 + t];
+		ssm__observe(m, st, &s, tr->feat + (size_t)t * F,
+			     tr->point + (size_t)t * tr->H, &tr->scale[t],
+			     tr->gap + (size_t)t * tr->H * (tr->Q - 1),
+			     &tr->gaps[t]);
+	}
+	ssm__enc_forward(m, Tb, tr->feat, tr->X[0]);
+	for (l = 0; l < tr->L; l++)
+		ssm_s4d_forward(&m->s4d[l], Tb, st + m->off_layer[l], tr->gaps,
+				tr->X[l], tr->X[l + 1], tr->acts[l],
+				tr->seq_ws);
+	ssm__head_forward(m, Tb, tr->X[tr->L], tr->hn, tr->rms, tr->o);
+	for (t = 0; t < Tb; t++)
+		loss += step_loss(tr, b, t, pos0 + t, nterms);
+	mi[MI_POS] += Tb;
+	/* Backward: head, layers in reverse, encoder. */
+	ssm__head_backward(m, Tb, tr->X[tr->L], tr->rms, tr->dO, dx, tr->hn,
+			   tr->grad + tr->goff[3], tr->grad + tr->goff[4],
+			   tr->grad + tr->goff[2]);
+	for (l = tr->L - 1; l >= 0; l--) {
+		ssm_s4d_backward(
+		    &m->s4d[l], Tb, tr->gaps, tr->X[l], tr->acts[l], dx, du,
+		    tr->grad + tr->goff[m->first_tensor[l]], tr->seq_ws);
+		tmp = dx;
+		dx = du;
+		du = tmp;
+	}
+	ssm__enc_backward(m, Tb, tr->feat, dx, tr->grad + tr->goff[0],
+			  tr->grad + tr->goff[1]);
 	return loss;
 }
 
 /* Forward and backward over one chunk; grads into tr->grad (mean loss). */
 static int chunk(ssm_trainer *tr, double *loss_out)
 {
-	ssm_model *m = tr->m;
-	const int B = tr->B, T = tr->T, F = tr->F, d = tr->d, HQ = tr->HQ;
-	float *g_win = tr->grad + (m->w_in - m->params),
-	      *g_bin = tr->grad + (m->b_in - m->params),
-	      *g_gout = tr->grad + (m->g_out - m->params),
-	      *g_wh = tr->grad + (m->w_head - m->params),
-	      *g_bh = tr->grad + (m->b_head - m->params);
-	double loss = 0.0, nterms = 0.0, scale;
-	int b, t, bk, r;
+	double loss = 0.0, nterms = 0.0;
+	int b;
 	size_t i;
 
-	for (b = 0; b < B; b++) {
+	for (b = 0; b < tr->B; b++) {
 		int32_t *mi = tr->mi + (size_t)b * MI_NINT;
 		if (mi[MI_POS] >= mi[MI_N] - 1)
 			new_series(tr, b);
 	}
 	memset(tr->grad, 0, sizeof(float) * tr->P);
-	for (t = 0; t < T; t++)
-		for (bk = 0; bk < B; bk += SSM__ROWS) {
-			size_t at = (size_t)t * B + (size_t)bk;
-			float *feat = tr->feat + at * F, *x = tr->x + at * d;
-			int act[SSM__ROWS];
-
-			for (r = 0; r < SSM__ROWS; r++) {
-				int32_t *mi =
-				    tr->mi + (size_t)(bk + r) * MI_NINT;
-				const double *md =
-				    tr->md + (size_t)(bk + r) * MD_ND;
-				ssm_sample s;
-
-				act[r] = mi[MI_POS] < mi[MI_N];
-				if (!act[r]) {
-					memset(feat + r * F, 0,
-					       sizeof(float) * (size_t)F);
-					continue;
-				}
-				s.t = md[MD_T0] + mi[MI_POS] * md[MD_STEP_S];
-				s.value = tr->y[(size_t)(bk + r) *
-						    (size_t)tr->cfg.max_len +
-						(size_t)mi[MI_POS]];
-				ssm__observe(
-				    m, tr->states + (size_t)(bk + r) * tr->S,
-				    &s, feat + r * F);
-			}
-			ssm__enc_forward(m, feat, x);
-			ssm__head_forward(m, x, tr->hn, tr->rms + at, tr->o);
-			for (r = 0; r < SSM__ROWS; r++) {
-				int32_t *mi =
-				    tr->mi + (size_t)(bk + r) * MI_NINT;
-				float *st =
-				    tr->states + (size_t)(bk + r) * tr->S;
-				float *dO = tr->dO + (at + (size_t)r) * HQ;
-
-				if (!act[r]) {
-					memset(dO, 0,
-					       sizeof(float) * (size_t)HQ);
-					continue;
-				}
-				ssm__front_forecast(m, st + m->off_front,
-						    tr->point, &scale, tr->gap);
-				loss += row_loss(tr, bk + r, tr->o + r * HQ,
-						 scale, st, dO, &nterms);
-				mi[MI_POS]++;
-			}
-		}
-	for (t = T - 1; t >= 0; t--)
-		for (bk = 0; bk < B; bk += SSM__ROWS) {
-			size_t at = (size_t)t * B + (size_t)bk;
-
-			ssm__head_backward(m, tr->x + at * d, tr->rms + at,
-					   tr->dO + at * HQ, tr->dx, tr->hn,
-					   g_wh, g_bh, g_gout);
-			ssm__enc_backward(m, tr->feat + at * F, tr->dx, g_win,
-					  g_bin);
-		}
+	for (b = 0; b < tr->B; b++)
+		loss += row_chunk(tr, b, &nterms);
 	if (nterms > 0.0) {
 		float inv = (float)(1.0 / (nterms * tr->Q));
 		for (i = 0; i < tr->P; i++)
@@ -362,7 +409,7 @@ static void adamw(ssm_trainer *tr, double lr)
 
 	for (i = 0; i < tr->m->ntensors; i++) {
 		const ssm_tensor *t = &tr->m->tensors[i];
-		size_t off = (size_t)(t->data - tr->m->params), j;
+		size_t off = tr->goff[i], j;
 		double tlr = t->group == SSM_TG_DYNAMICS ? lr * tr->cfg.lr_dyn
 							 : lr,
 		       wd = t->group == SSM_TG_WEIGHT ? tr->cfg.wd : 0.0;
@@ -374,9 +421,9 @@ static void adamw(ssm_trainer *tr, double lr)
 			vv = b2 * tr->adam_v[j] + (1.0 - b2) * g * g;
 			tr->adam_m[j] = (float)mm;
 			tr->adam_v[j] = (float)vv;
-			tr->m->params[j] -=
+			t->data[j - off] -=
 			    (float)(tlr * ((mm / c1) / (sqrt(vv / c2) + eps) +
-					   wd * tr->m->params[j]));
+					   wd * t->data[j - off]));
 		}
 	}
 }
@@ -401,6 +448,13 @@ int ssm_trainer_step(ssm_trainer *tr, double *loss, double *gnorm)
 		}
 		adamw(tr, ssm_trainer_lr(tr, (int)tr->step));
 		err = ssm_model_refresh(tr->m);
+	} else {
+		/* A poisoned row must not poison the next chunk: restart all.
+		 */
+		int b;
+		for (b = 0; b < tr->B; b++)
+			tr->mi[(size_t)b * MI_NINT + MI_POS] =
+			    tr->mi[(size_t)b * MI_NINT + MI_N];
 	}
 	if (gnorm)
 		*gnorm = norm;

@@ -11,6 +11,7 @@
 /* Declarations of the cmd_NAME functions, one per line. */
 #include "tools/cmd_query.h" /* queries and ingest (daemon) */
 int cmd_eval(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_plot(int argc, char **argv); /* visual */
 
 static const cmd_entry commands[] = {
@@ -29,6 +30,7 @@ static const cmd_entry commands[] = {
 
     /* training and evaluation (model, accuracy) */
     {"eval", cmd_eval, "score forecasts by EVAL.md's rolling-origin protocol"},
+    {"train", cmd_train, "train a model (synthetic series, EVAL.md data)"},
 
     /* operations (ops) */
 

@@ -226,10 +226,10 @@ static void test_nonfinite_state_resets(void)
 {
 	ssm_model *m = random_head_model(9);
 	size_t S = ssm_model_state_floats(m), j;
-	float *st = calloc(S, sizeof(float));
+	float *st = calloc(S, sizeof(float)), *fresh = calloc(S, sizeof(float));
 	void *ws = malloc(ssm_model_workspace_bytes(m, 1));
 	ssm_sample s = sample_of(1, 0);
-	int i, finite = 1, rc;
+	int i, rc;
 	fc x;
 
 	fc_alloc(m, &x);
@@ -244,9 +244,9 @@ static void test_nonfinite_state_resets(void)
 			st[j] = NAN;
 	rc = ssm_model_step(m, st, &s, &x.f, ws);
 	CHECK_EQ_INT(rc, SSM_ERESET);
-	for (j = 10; j < S; j++)
-		finite &= isfinite(st[j]) != 0;
-	CHECK(finite);
+	/* Reset = exactly a fresh state of the same period and step. */
+	ssm_state_init(m, fresh, 1, 3600.0);
+	CHECK(!memcmp(st, fresh, S * sizeof(float)));
 	CHECK(isnan(x.mean[0]));
 	/* The reset series works again. */
 	s = sample_of(1, 21);
@@ -254,6 +254,7 @@ static void test_nonfinite_state_resets(void)
 	CHECK(isfinite(x.mean[0]));
 	free(x.q);
 	free(x.mean);
+	free(fresh);
 	free(st);
 	free(ws);
 	ssm_model_free(m);
@@ -280,7 +281,8 @@ static void test_arguments_and_hash(void)
 	ssm_model_default_arch(&arch);
 	arch.quantiles[0] = 0.6f;
 	CHECK(ssm_model_arch_check(&arch) != 0);
-	CHECK(ssm_model_state_floats(a) * sizeof(float) <= 4096);
+	/* The smoothing front dominates; see ssm/smooth.h. */
+	CHECK(ssm_model_state_floats(a) * sizeof(float) <= 20480);
 	CHECK(ssm_model_quantiles(a)[1] == 0.5f);
 	ssm_model_free(a);
 	ssm_model_free(b);

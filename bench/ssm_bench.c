@@ -1,0 +1,235 @@
+/*
+ * bench/ssm_bench.c: speed of the ssm/ layers, against OpenBLAS sgemm in the
+ * same run. Writes a markdown report (default bench/results/ssm.md).
+ *
+ *   make bench-ssm          (= build/bench/ssm_bench bench/results/ssm.md)
+ *
+ * For Mamba (d_model 32, expand 2, d_state 16, d_conv 4) and S4D (H 32,
+ * N 32): ns per sample per layer stepping one series and batches of 64 and
+ * 1024, the FLOPs of one step, and the achieved GFLOP/s as a fraction of a
+ * single-threaded 512^3 sgemm. Each figure is the median of 7 runs (the
+ * machine is shared and noisy).
+ */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ssm/mamba.h"
+#include "ssm/s4d.h"
+
+void openblas_set_num_threads(int num_threads);
+
+#define REPS 7
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	/* Thread CPU time: on a shared machine, wall time would charge us
+	 * for other processes' slices. */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static double sgemm_gflops(void)
+{
+	enum { n = 512 };
+	float *a = malloc(sizeof(float) * n * n), *b = malloc(4 * n * n);
+	float *c = malloc(sizeof(float) * n * n);
+	double t[REPS];
+	int i, r;
+
+	for (i = 0; i < n * n; i++) {
+		a[i] = (float)(i % 7) * 0.1f;
+		b[i] = (float)(i % 5) * 0.1f;
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n,
+		    b, n, 0, c, n);
+	for (r = 0; r < REPS; r++) {
+		double t0 = now_ns();
+		for (i = 0; i < 4; i++)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+				    n, n, n, 1, a, n, b, n, 0, c, n);
+		t[r] = 2.0 * n * n * n * 4 / (now_ns() - t0);
+	}
+	free(a);
+	free(b);
+	free(c);
+	return median(t, REPS);
+}
+
+typedef void (*step_fn)(const void *l, int B, float *const *states,
+			const float *u, float *y, void *ws);
+
+static void s4d_batch(const void *l, int B, float *const *s, const float *u,
+		      float *y, void *ws)
+{
+	if (B == 1)
+		ssm_s4d_step(l, s[0], 1.0, u, y, ws);
+	else
+		ssm_s4d_step_batch(l, B, s, NULL, u, y, ws);
+}
+
+static void mamba_batch(const void *l, int B, float *const *s, const float *u,
+			float *y, void *ws)
+{
+	if (B == 1)
+		ssm_mamba_step(l, s[0], 1.0, u, y, ws);
+	else
+		ssm_mamba_step_batch(l, B, s, NULL, u, y, ws);
+}
+
+/* Median ns per sample (per series step) for batches of B. */
+static double time_steps(step_fn f, const void *l, int B, int d, size_t S,
+			 size_t wsb)
+{
+	float *states = calloc(S * B, sizeof(float)),
+	      **sp = malloc(sizeof(*sp) * B);
+	float *u = malloc(sizeof(float) * B * d), *y = malloc(4 * B * d);
+	void *ws = malloc(wsb);
+	long iters = 50000 / B + 20, k;
+	double t[REPS];
+	int b, r;
+
+	for (b = 0; b < B; b++)
+		sp[b] = states + S * b;
+	for (b = 0; b < B * d; b++)
+		u[b] = (float)((b * 37) % 11) * 0.1f - 0.5f;
+	for (k = 0; k < 10; k++)
+		f(l, B, sp, u, y, ws);
+	for (r = 0; r < REPS; r++) {
+		double t0 = now_ns();
+		for (k = 0; k < iters; k++) {
+			f(l, B, sp, u, y, ws);
+			u[k % (B * d)] += 1e-3f; /* keep the input moving */
+		}
+		t[r] = (now_ns() - t0) / ((double)iters * B);
+	}
+	free(states);
+	free(sp);
+	free(u);
+	free(y);
+	free(ws);
+	return median(t, REPS);
+}
+
+int main(int argc, char **argv)
+{
+	const char *out = argc > 1 ? argv[1] : "bench/results/ssm.md";
+	static const int batches[3] = {1, 64, 1024};
+	ssm_s4d_cfg sc = {32, 32, SSM_S4D_LIN, SSM_DISC_ZOH, 0, 0};
+	ssm_mamba_cfg mc = {32, 2, 16, 4, 0, 0, 0};
+	ssm_s4d s4d;
+	ssm_mamba mamba;
+	ssm_rng rng;
+	double gf, s4d_flops, mamba_flops, ns[2][3];
+	char cpu[512] = "unknown";
+	FILE *f;
+	int i;
+
+	openblas_set_num_threads(1);
+	ssm_rng_init(&rng, 1);
+	if (ssm_s4d_init(&s4d, &sc, &rng) || ssm_mamba_init(&mamba, &mc, &rng))
+		return 1;
+	{
+		/* FLOPs of one step (multiply-add = 2, exp or division = 1):
+		 * S4D: RMSNorm 4H, 14 per complex mode (dA x + dB u and the
+		 * C x real part), SiLU 4H, W_out 2H^2 + 2H. */
+		double H = 32, N = 32;
+		double D = 32, Di = 64, Ns = 16, K = 4, R = mamba.cfg.dt_rank;
+		double P = R + 2 * Ns;
+		s4d_flops = 4 * H + 14 * H * N + 4 * H + 2 * H * H + 2 * H;
+		/* Mamba: RMSNorm 4D, in_proj 2(2Di)D, conv 2K Di, SiLU 4Di,
+		 * x_proj 2 P Di, dt_proj 2 R Di + softplus 3Di, scan per
+		 * (c, n): dt A, exp, E h + (B dt) x, C h: 7, Dskip 2Di,
+		 * gate 5Di, out_proj 2 D Di + D. */
+		mamba_flops = 4 * D + 4 * Di * D + 2 * K * Di + 4 * Di +
+			      2 * P * Di + 2 * R * Di + 3 * Di + 7 * Di * Ns +
+			      2 * Di + 5 * Di + 2 * D * Di + D;
+	}
+	gf = sgemm_gflops();
+	for (i = 0; i < 3; i++) {
+		int B = batches[i];
+		ns[0][i] = time_steps(mamba_batch, &mamba, B, 32,
+				      ssm_mamba_state_size(&mc),
+				      ssm_mamba_workspace_bytes(&mc, B));
+		ns[1][i] =
+		    time_steps(s4d_batch, &s4d, B, 32, ssm_s4d_state_size(&sc),
+			       ssm_s4d_workspace_bytes(&sc, B));
+	}
+	{
+		FILE *c = fopen("/proc/cpuinfo", "r");
+		char line[400];
+		while (c && fgets(line, sizeof(line), c))
+			if (!strncmp(line, "model name", 10)) {
+				char *p = strchr(line, ':');
+				snprintf(cpu, sizeof(cpu), "%s",
+					 p ? p + 2 : line);
+				cpu[strcspn(cpu, "\n")] = 0;
+				break;
+			}
+		if (c)
+			fclose(c);
+	}
+	f = fopen(out, "w");
+	if (!f) {
+		perror(out);
+		return 1;
+	}
+	fprintf(f, "# ssm/ layer step speed\n\n");
+	fprintf(
+	    f,
+	    "Written by `make bench-ssm` (`build/bench/ssm_bench %s`).\n"
+	    "Machine: %s, one core (OpenBLAS %s, "
+	    "openblas_set_num_threads(1)); shared with other work, "
+	    "so each figure is the median of %d runs of thread CPU time.\n\n",
+	    out, cpu, OPENBLAS_VERSION, REPS);
+	fprintf(f,
+		"Peer measured in the same run: single-threaded sgemm "
+		"512x512x512 = **%.1f GFLOP/s**.\n\n",
+		gf);
+	fprintf(f, "| layer | FLOPs/step | B | ns/sample | GFLOP/s | "
+		   "fraction of sgemm |\n|---|---|---|---|---|---|\n");
+	for (i = 0; i < 3; i++)
+		fprintf(f,
+			"| Mamba d32 e2 s16 c4 | %.0f | %d | %.0f | %.2f | "
+			"%.1f%% |\n",
+			mamba_flops, batches[i], ns[0][i],
+			mamba_flops / ns[0][i],
+			100 * mamba_flops / ns[0][i] / gf);
+	for (i = 0; i < 3; i++)
+		fprintf(f,
+			"| S4D H32 N32 | %.0f | %d | %.0f | %.2f | %.1f%% |\n",
+			s4d_flops, batches[i], ns[1][i], s4d_flops / ns[1][i],
+			100 * s4d_flops / ns[1][i] / gf);
+	fprintf(f,
+		"\nTargets: single-series Mamba step < 2000 ns (%s: %.0f), "
+		"S4D < 500 ns (%s: %.0f); batched >= 25%% of sgemm "
+		"(best batched: Mamba %.1f%%, S4D %.1f%%).\n",
+		ns[0][0] < 2000 ? "met" : "MISSED", ns[0][0],
+		ns[1][0] < 500 ? "met" : "MISSED", ns[1][0],
+		100 * mamba_flops /
+		    (ns[0][1] < ns[0][2] ? ns[0][1] : ns[0][2]) / gf,
+		100 * s4d_flops / (ns[1][1] < ns[1][2] ? ns[1][1] : ns[1][2]) /
+		    gf);
+	fclose(f);
+	ssm_s4d_release(&s4d);
+	ssm_mamba_release(&mamba);
+	printf("wrote %s\n", out);
+	return 0;
+}
