@@ -66,7 +66,7 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test integration-test format check-format install bench fuzz fuzz-build config-files san-tests compile_commands.json bench-ssm
+.PHONY: all clean deps run test unit-test integration-test san-tests format check-format install bench compile_commands.json fuzz fuzz-build config-files bench-ssm
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c

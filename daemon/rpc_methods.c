@@ -434,6 +434,9 @@ static int m_push(req *r)
 {
 	const rpc_val *arr = push_samples(r->m);
 	size_t i, n = rpc_val_len(arr);
+	double skew = r->s->set.lines.max_skew_s;
+	/* The same bound the line parsers apply to Graphite and Influx. */
+	double latest = skew > 0 ? srv_now() + skew : INFINITY;
 	srv_push *p;
 
 	if (rpc_val_type(arr) != RPC_T_ARRAY)
@@ -446,10 +449,14 @@ static int m_push(req *r)
 	for (i = 0; i < n; i++) {
 		rpc_str name;
 		double t, v;
-		int code = rpc_triple(arr, i, &name, &t, &v)
-			       ? SRV_REJ_SHAPE
-			       : srv_ingest(r->s, name.p, name.n, t, v);
-		if (code == SRV_REJ_SHAPE)
+		int code;
+		if (rpc_triple(arr, i, &name, &t, &v))
+			code = SRV_REJ_SHAPE;
+		else if (t > latest)
+			code = SRV_REJ_FUTURE;
+		else
+			code = srv_ingest(r->s, name.p, name.n, t, v);
+		if (code == SRV_REJ_SHAPE || code == SRV_REJ_FUTURE)
 			r->s->st.rejected++;
 		if (code == SRV_ACCEPTED) {
 			p->accepted++;

@@ -30,6 +30,8 @@ const char *srv_reject_reason(int code)
 		return "out of memory";
 	case SRV_REJ_SHAPE:
 		return "not a [series, t, value] triple";
+	case SRV_REJ_FUTURE:
+		return "timestamp too far in the future (ingest.max_skew_s)";
 	}
 	return "unknown";
 }
@@ -314,20 +316,23 @@ static void before_step(srv *s, srv_series *se, const ssm_sample *in)
 }
 
 /* Steps steps[a, b): one round, where every series occurs at most once, as
- * ssm_model_step_batch requires. Due forecasts go first, in one pass. */
-static void step_round(srv *s, const srv_step *steps, size_t a, size_t b)
+ * ssm_model_step_batch requires. Series whose forecast is due go in one
+ * pass, the others in a second; which pass is decided before either runs,
+ * since stepping changes since_forecast. */
+static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 {
 	srv_tick *k = &s->tick;
+	size_t i;
 	int pass;
 
+	for (i = a; i < b; i++)
+		steps[i].due =
+		    steps[i].s->since_forecast + 1 >= s->set.forecast_every;
 	for (pass = 1; pass >= 0; pass--) {
-		size_t i;
 		int B = 0;
 		for (i = a; i < b; i++) {
 			srv_series *se = steps[i].s;
-			int due =
-			    se->since_forecast + 1 >= s->set.forecast_every;
-			if (se->dropped || due != pass)
+			if (se->dropped || steps[i].due != pass)
 				continue;
 			before_step(s, se, &steps[i].in);
 			k->bs[B] = se;
@@ -344,7 +349,7 @@ static void step_round(srv *s, const srv_step *steps, size_t a, size_t b)
 
 /* Orders the queue by round, stably (counting sort), so each round is one
  * slice; a series sending many samples in one read makes many rounds. */
-static const srv_step *by_round(srv_tick *k, size_t **start)
+static srv_step *by_round(srv_tick *k, size_t **start)
 {
 	size_t i, sum = 0;
 
@@ -396,7 +401,7 @@ void srv_tick_run(srv *s)
 		step_round(s, k->steps, 0, k->nsteps);
 	} else if (k->rounds > 1) {
 		size_t *start = NULL;
-		const srv_step *sorted = by_round(k, &start);
+		srv_step *sorted = by_round(k, &start);
 		if (!sorted) {
 			srv_log(LOG_ERR, "out of memory ordering %zu samples",
 				k->nsteps);

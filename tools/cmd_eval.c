@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "io/model_file.h"
+#include "io/model_open.h"
 #include "io/progress.h"
 #include "ssm/model.h"
 #include "ssm/smooth.h"
@@ -54,6 +54,7 @@ typedef struct eval_cfg {
 	int method;
 	ssm_smooth_opts opts;	/* smooth */
 	const ssm_model *model; /* model */
+	FILE *forecasts; /* --forecasts: each origin's forecast, or NULL */
 } eval_cfg;
 
 static const float interval_levels[2] = {0.1f, 0.9f};
@@ -256,6 +257,21 @@ typedef struct last_origin {
 	int origin; /* C index of the last sample seen, -1 = none */
 	double *point, *lo, *hi;
 } last_origin;
+/*
+ * --forecasts: one row per origin and horizon, the values printed exactly
+ * (%.17g round-trips doubles, and floats widened to double), so that other
+ * programs can be compared with eval bit for bit (the daemon's integration
+ * tests do). i is the C index of the origin's last sample.
+ */
+static void dump_origin(FILE *f, const eval_series *s, long i,
+			const double *point, const double *lo, const double *hi)
+{
+	int h;
+
+	for (h = 0; h < s->horizon; h++)
+		fprintf(f, "%s\t%ld\t%.17g\t%d\t%.17g\t%.17g\t%.17g\n", s->name,
+			i + 1, s->t[i], h + 1, point[h], lo[h], hi[h]);
+}
 
 static int eval_one(const eval_series *s, const eval_cfg *cfg, int timing,
 		    series_result *r, last_origin *last)
@@ -290,6 +306,9 @@ static int eval_one(const eval_series *s, const eval_cfg *cfg, int timing,
 		/* Seen y[1..i+1] (1-based): an origin when i + 1 == next. */
 		if (rc == 0 && i + 1 == next && r->origins < o.count) {
 			rc = fc_forecast(&f, point, lo, hi);
+			if (rc == 0 && cfg->forecasts)
+				dump_origin(cfg->forecasts, s, i, point, lo,
+					    hi);
 			eval_score_add(&sc, s->y + i + 1, point, lo, hi,
 				       s->horizon);
 			if (last) {
@@ -384,6 +403,7 @@ static void usage(FILE *f)
 	    "naive|snaive|smooth]\n"
 	    "                      [--out FILE.tsv] [--baselines FILE.tsv]\n"
 	    "                      [--smooth-opt KEY=VALUE]... [--no-timing]\n"
+	    "                      [--forecasts FILE.tsv]\n"
 	    "                      [--report DIR]\n"
 	    "Scores rolling-origin forecasts by EVAL.md: per-series MASE,\n"
 	    "MSIS, 80%% coverage; aggregates, and relMASE against ets when\n"
@@ -469,7 +489,7 @@ static void totals_print(totals *t, int method, int timing)
 }
 
 typedef struct eval_args {
-	const char *data, *out, *base, *model, *report;
+	const char *data, *out, *base, *model, *forecasts, *report;
 	int timing;
 	eval_cfg cfg;
 } eval_args;
@@ -502,6 +522,8 @@ static int parse_args(int argc, char **argv, eval_args *a)
 			a->out = v;
 		else if (strcmp(o, "--report") == 0)
 			a->report = v;
+		else if (strcmp(o, "--forecasts") == 0)
+			a->forecasts = v;
 		else if (strcmp(o, "--baselines") == 0)
 			a->base = v;
 		else if (strcmp(o, "--model") == 0) {
@@ -592,7 +614,9 @@ int cmd_eval(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	}
 	if (a.model) {
-		rc = io_model_load(a.model, &model, err, sizeof err);
+		int is_default; /* the file is absent: io/model_open.h */
+		rc = io_model_open(a.model, &model, &is_default, err,
+				   sizeof err);
 		if (rc < 0) {
 			fprintf(stderr, "eval: %s: %s\n", a.model, err);
 			return 1;
@@ -612,6 +636,8 @@ int cmd_eval(int argc, char **argv)
 		fprintf(stderr, "eval: %s\n", err);
 	else if (!t.ratio || (a.out && !(fo = fopen(a.out, "w"))))
 		fprintf(stderr, "eval: cannot write %s\n", a.out ? a.out : "");
+	else if (a.forecasts && !(a.cfg.forecasts = fopen(a.forecasts, "w")))
+		fprintf(stderr, "eval: cannot write %s\n", a.forecasts);
 	else
 		rc = 0;
 	if (rc == 0 && a.report) {
@@ -627,6 +653,9 @@ int cmd_eval(int argc, char **argv)
 		last.lo = lbuf ? lbuf + hmax : NULL;
 		last.hi = lbuf ? lbuf + 2 * hmax : NULL;
 	}
+	if (a.cfg.forecasts)
+		fprintf(a.cfg.forecasts,
+			"series\torigin\tt\th\tpoint\tlo\thi\n");
 	if (fo)
 		fprintf(fo, "series\tmethod\torigins\tmase\tmsis\tcoverage\t"
 			    "us_per_sample\n");
@@ -657,6 +686,8 @@ int cmd_eval(int argc, char **argv)
 	free(lbuf);
 	if (fo)
 		fclose(fo);
+	if (a.cfg.forecasts)
+		fclose(a.cfg.forecasts);
 	if (rc == 0) {
 		totals_print(&t, a.cfg.method, a.timing);
 		rc = t.n == d.count ? 0 : 1;

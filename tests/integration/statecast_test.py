@@ -121,8 +121,10 @@ class Daemon:
         try:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.kill()
+            self.proc.kill()
+            self.proc.wait(timeout=10)
             rc = None
+        self.last_log = self.tail()
         self._cleanup()
         return rc
 
@@ -146,8 +148,20 @@ class Daemon:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, etype, *exc):
+        rc = self.stop()
+        if rc != 0 and etype is None:
+            # A crash, a sanitizer report or a leak at exit fails the test
+            # that ran the daemon, with the daemon's own words.
+            raise AssertionError("statecastd exited with %s:\n%s" %
+                                 (rc, self.last_log[-3000:]))
+
+    def tail(self):
+        """The log, or "" once the directory is gone."""
+        try:
+            return self.log()
+        except OSError:
+            return ""
 
 
 def run_cli(args, timeout=30, input=None):
