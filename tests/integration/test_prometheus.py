@@ -91,7 +91,10 @@ def run(c, d):
     check("http" in d.ports, "daemon logs its http port")
     http = "http://127.0.0.1:%d" % d.ports["http"][1]
     tmp = d.dir
-    feed(d, int(time.time()) - 3600, 300)
+    t0 = int(time.time()) - 3600
+    feed(d, t0, 300)
+    # One spike far outside db.x's band: the anomaly of the moment.
+    d.send_lines("graphite", b"db.x 100000 %d\n" % (t0 + 3000))
 
     # /metrics: what statecastd says, checked by promtool.
     status, headers, body = get(http + "/metrics")
@@ -111,7 +114,7 @@ def run(c, d):
     check(samples.get(("statecast_forecast_series_omitted", frozenset()))
           == "1", "the third web.* series is counted as omitted")
     got = samples.get(("statecast_samples_ingested_total", frozenset()))
-    check(got == str(300 * len(NAMES)), "ingested counter: %s" % got)
+    check(got == str(300 * len(NAMES) + 1), "ingested counter: %s" % got)
     check(not re.search(r"^statecast_forecast\{.*\} \S+ \S+$", text, re.M),
           "forecast samples carry no timestamps")
 
@@ -131,6 +134,17 @@ def run(c, d):
               for n in NAMES) and "<script" not in page
           and page.count("<svg") == len(NAMES),
           "status page lists every series with a sparkline, no script")
+    series_table = page[page.find("<h2>Series"):]
+    first_row = re.search(r'<td class="name">([^<]*)</td>', series_table)
+    check("Anomalies now (1)" in page and first_row and
+          first_row.group(1) == "db.x",
+          "the anomalous series is listed first and in the anomaly table")
+
+    # WAL size: present exactly when SQLite's WAL file exists.
+    wal = os.path.join(tmp, "db-wal")
+    got = samples.get(("statecast_wal_bytes", frozenset()))
+    check(got == str(os.path.getsize(wal)) if os.path.exists(wal)
+          else got is None, "statecast_wal_bytes follows the WAL file")
 
     # The real Prometheus scrapes it.
     pport = free_port()
