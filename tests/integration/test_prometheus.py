@@ -13,9 +13,11 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -232,7 +234,39 @@ def against_prometheus(check, prom, logpath, pport, samples, fc_series):
 
 
 
+def valgrind_http(c):
+    """The HTTP threads, snapshots and async handle are all released:
+    statecastd under valgrind, pages served, SIGTERM, nothing left."""
+    if "san" in os.environ.get("STATECAST_BUILD", ""):
+        return  # valgrind and ASan do not run together
+    vg = shutil.which("valgrind")
+    if not c.check("valgrind installed (deploy/deps.txt)", vg is not None):
+        return
+    logdir = tempfile.mkdtemp()
+    vlog = os.path.join(logdir, "vg.log")
+    try:
+        d = Daemon(HTTP_ON, "metrics.forecasts=*",
+                   valgrind=[vg, "--leak-check=full",
+                             "--show-leak-kinds=definite,indirect,possible",
+                             "--errors-for-leak-kinds=definite,indirect,"
+                             "possible", "--error-exitcode=3",
+                             "--log-file=" + vlog], wait=120)
+        feed(d, int(time.time()) - 3600, 40)
+        base = "http://127.0.0.1:%d" % d.ports["http"][1]
+        sizes = [len(get(base + p, timeout=60)[2])
+                 for p in ("/metrics", "/", "/metrics")]
+        rc = d.stop(timeout=120)
+        text = open(vlog).read()
+        c.check("under valgrind with HTTP on: pages served, exit 0, no "
+                "error, nothing leaked", all(sizes) and rc == 0 and
+                "ERROR SUMMARY: 0 errors" in text and
+                "All heap blocks were freed" in text, text[-1500:])
+    finally:
+        shutil.rmtree(logdir)
+
+
 if __name__ == "__main__":
     checks = Checks()
     checks.run(scrape)
+    checks.run(valgrind_http)
     checks.summary()
