@@ -90,6 +90,114 @@ int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
 			 const ssm_sample *in, ssm_forecast *out, int *status,
 			 void *ws);
 
+/*
+ * ---- Architecture and weights ----
+ *
+ * Used by io/model_file (load/save), tools/ (train, eval) and tests. The
+ * daemon needs only the calls above plus a loaded model.
+ *
+ * A model is: a per-series smoothing front (ssm/smooth.h: a bank of
+ * exponential-smoothing forecasters with calibrated intervals and a running
+ * scale), an input encoder (SSM_MODEL_NFEAT features per sample -> d_model,
+ * linear), a stack of nlayers residual S4D blocks (ssm/s4d.h), an RMSNorm
+ * and a linear head to H x Q outputs. The head's outputs are corrections,
+ * in units of the front's scale, to the front's own forecast: the median
+ * moves by o[h, mid], each gap between neighbouring quantiles is the front's
+ * gap times exp(o[h, k]). The head is zero-initialised, so an untrained
+ * model forecasts exactly what the smoothing front does, and every quantile
+ * set is monotone by construction.
+ */
+enum {
+	SSM_MAX_Q = 9,
+	SSM_MAX_LAYERS = 8,
+	SSM_MAX_H = 512,
+	SSM_TENSOR_NAME_MAX = 32,
+	SSM_MODEL_NFEAT = 16, /* encoder inputs, see model_step.c */
+};
+
+enum ssm_layer_kind {
+	SSM_LAYER_S4D = 1,
+	SSM_LAYER_MAMBA = 2,
+	SSM_LAYER_HIPPO = 3,
+};
+
+typedef struct ssm_layer_spec {
+	int kind;    /* enum ssm_layer_kind */
+	int n_state; /* S4D modes per channel, Mamba d_state, HiPPO order */
+	int expand;  /* Mamba: d_inner = expand * d_model; else 0 */
+	int d_conv;  /* Mamba: causal conv width; else 0 */
+} ssm_layer_spec;
+
+typedef struct ssm_model_arch {
+	int horizon;		    /* H, 1..SSM_MAX_H */
+	int nquantiles;		    /* Q, odd, 3..SSM_MAX_Q */
+	float quantiles[SSM_MAX_Q]; /* strictly increasing in (0, 1), the
+				       middle one 0.5 */
+	int d_model;		    /* width of the residual stream, 1..1024 */
+	int nlayers;		    /* 0..SSM_MAX_LAYERS */
+	ssm_layer_spec layer[SSM_MAX_LAYERS];
+	int max_period; /* longest seasonal period the smoothing front keeps
+			   (1..SSM_SMOOTH_MAX_PERIOD); a series with a longer
+			   one is smoothed without season. Sizes the state. */
+	int gate;	/* 1: per series, blend the network's quantiles
+			   with the front's by their recent one-step errors
+			   (inverse squared error weights); 0: network only */
+} ssm_model_arch;
+
+/* How the optimizer treats a tensor. */
+enum ssm_tensor_group {
+	SSM_TG_WEIGHT = 0,   /* matrices: weight decay applies */
+	SSM_TG_BIAS = 1,     /* biases, norm gains: no decay */
+	SSM_TG_DYNAMICS = 2, /* SSM dynamics (A, dt): no decay, own lr */
+};
+
+/* A named parameter tensor; data points into the model's weights. */
+typedef struct ssm_tensor {
+	char name[SSM_TENSOR_NAME_MAX];
+	int ndim;     /* 1..4 */
+	int shape[4]; /* row-major */
+	size_t n;     /* product of shape */
+	int group;    /* enum ssm_tensor_group */
+	float *data;
+} ssm_tensor;
+
+/* The default architecture (what ssm_model_new_default builds). */
+void ssm_model_default_arch(ssm_model_arch *a);
+/* Checks an architecture: 0 or SSM_ESHAPE / SSM_EINVAL. */
+int ssm_model_arch_check(const ssm_model_arch *a);
+/*
+ * Build a model of architecture a with every weight zero (a loader then
+ * fills the tensors and calls ssm_model_refresh). *out owned by the caller,
+ * released with ssm_model_free.
+ */
+int ssm_model_new(ssm_model **out, const ssm_model_arch *a);
+/* Random initialisation from seed; the head stays zero (see above). */
+int ssm_model_init_weights(ssm_model *m, uint64_t seed);
+/* ssm_model_new(default arch) + ssm_model_init_weights(seed). */
+int ssm_model_new_default(ssm_model **out, uint64_t seed);
+
+const ssm_model_arch *ssm_model_get_arch(const ssm_model *m);
+int ssm_model_ntensors(const ssm_model *m);
+/* Tensor i (0 <= i < ntensors); NULL when out of range. */
+const ssm_tensor *ssm_model_tensor(const ssm_model *m, int i);
+/* The tensor called name, or NULL. */
+const ssm_tensor *ssm_model_tensor_by_name(const ssm_model *m,
+					   const char *name);
+/*
+ * After writing weights through ssm_tensor.data: checks every weight is
+ * finite (SSM_ENONFINITE otherwise), recomputes derived quantities
+ * (discretizations) and the hash. Not thread-safe against concurrent steps.
+ */
+int ssm_model_refresh(ssm_model *m);
+
+/* Switch the per-series gate (ssm_model_arch.gate) of a loaded model, for
+ * ablations; changes the hash. 0 or SSM_EINVAL. */
+int ssm_model_set_gate(ssm_model *m, int on);
+
+/* One series, one sample: ssm_model_step_batch with B = 1. */
+int ssm_model_step(const ssm_model *m, float *state, const ssm_sample *in,
+		   ssm_forecast *out, void *ws);
+
 void ssm_model_free(ssm_model *m);
 
 #endif

@@ -1,0 +1,138 @@
+/*
+ * io/graphite.c: one Graphite plaintext line -> one sample.
+ *
+ * The fields are located first (three whitespace-separated spans), then the
+ * name is validated and normalized (tags sorted into name_buf), then value
+ * and time. No allocation: tags are indexed in a stack array of IO_MAX_TAGS.
+ */
+#include "io/graphite.h"
+
+#include <string.h>
+
+#include "io/lex.h"
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Split [p, p+n) into at most 4 whitespace-separated fields. */
+static int split_fields(const char *p, size_t n, const char **f, size_t *fl)
+{
+	size_t i = 0;
+	int k = 0;
+
+	while (i < n) {
+		size_t s;
+		while (i < n && is_ws(p[i]))
+			i++;
+		if (i == n)
+			break;
+		if (k == 3)
+			return 4;
+		s = i;
+		while (i < n && !is_ws(p[i]))
+			i++;
+		f[k] = p + s;
+		fl[k] = i - s;
+		k++;
+	}
+	return k;
+}
+
+static int bad_key_char(char c)
+{
+	return c == ';' || c == '=' || c == '!' || c == '^' || c == '~' ||
+	       (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+/* Name `path;k=v;...` -> canonical form in buf; returns length or IO_E*. */
+static long normalize(const char *p, size_t n, const io_limits *lim, char *buf)
+{
+	io__tag tags[IO_MAX_TAGS];
+	const char *semi = memchr(p, ';', n);
+	size_t plen = semi ? (size_t)(semi - p) : n;
+	size_t i;
+	int nt = 0;
+	long sl;
+
+	if (plen == 0)
+		return IO_ENAME;
+	for (i = 0; i < plen; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return IO_ENAME;
+	if (plen > lim->max_name)
+		return IO_ENAMELEN;
+	memcpy(buf, p, plen);
+	if (!semi)
+		return (long)plen;
+	i = plen;
+	while (i < n) {
+		const char *t = p + i + 1, *eq;
+		const char *e = memchr(t, ';', n - i - 1);
+		size_t tl = e ? (size_t)(e - t) : n - i - 1;
+		size_t j;
+
+		if (nt == lim->max_tags)
+			return IO_ETAGS;
+		eq = memchr(t, '=', tl);
+		if (!eq || eq == t || eq == t + tl - 1 || eq[1] == '~')
+			return IO_ETAG;
+		tags[nt].k = t;
+		tags[nt].kn = (size_t)(eq - t);
+		tags[nt].v = eq + 1;
+		tags[nt].vn = tl - tags[nt].kn - 1;
+		for (j = 0; j < tags[nt].kn; j++)
+			if (bad_key_char(t[j]))
+				return IO_ETAG;
+		for (j = 0; j < tags[nt].vn; j++)
+			if ((unsigned char)tags[nt].v[j] < 0x20)
+				return IO_ETAG;
+		nt++;
+		i += tl + 1;
+	}
+	sl = io__tags_suffix(tags, nt, buf + plen, lim->max_name - plen);
+	if (sl < 0)
+		return sl;
+	return (long)plen + sl;
+}
+
+int io_graphite_parse(const char *line, size_t len, double now,
+		      const io_limits *lim, char *name_buf, size_t name_cap,
+		      io_sample *out)
+{
+	const char *f[3];
+	size_t fl[3];
+	long nl;
+	int r;
+	double t;
+
+	if (!line || !lim || !name_buf || !out || lim->max_tags < 0 ||
+	    lim->max_tags > IO_MAX_TAGS)
+		return IO_EINVAL;
+	if (name_cap < lim->max_name + 1)
+		return IO_ESPACE;
+	if (len > lim->max_line)
+		return IO_ELINE;
+	if (split_fields(line, len, f, fl) != 3)
+		return IO_ESYNTAX;
+	nl = normalize(f[0], fl[0], lim, name_buf);
+	if (nl < 0)
+		return (int)nl;
+	name_buf[nl] = '\0';
+	r = io__parse_number(f[1], fl[1], &out->value);
+	if (r)
+		return r;
+	if (io__parse_number(f[2], fl[2], &t) != IO_OK)
+		return IO_ETIME;
+	if (t == -1 || t == 0)
+		t = now;
+	else if (t < 0)
+		return IO_ETIME;
+	if (lim->max_skew_s > 0 && t > now + lim->max_skew_s)
+		return IO_EFUTURE;
+	out->name = name_buf;
+	out->name_len = (size_t)nl;
+	out->t = t;
+	return IO_OK;
+}

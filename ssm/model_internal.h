@@ -1,0 +1,165 @@
+/*
+ * ssm/model_internal.h: the model struct and the helpers shared by the
+ * model's own files (model.c, model_step.c, model_front.c, model_grad.c)
+ * and training (train.c). Not for the daemon or io/: they use ssm/model.h.
+ *
+ * Shapes: M = rows of a block, F = SSM_MODEL_NFEAT, d = d_model,
+ * HQ = horizon * nquantiles. The step always uses M = SSM__ROWS (padded);
+ * training uses M = the chunk length of one series.
+ *
+ * Why fixed blocks of SSM__ROWS rows in the step: OpenBLAS picks different
+ * kernels (and so different rounding) for different M, but within one M its
+ * result for a row does not depend on the other rows. Stepping every block
+ * with the same M makes a series' forecast bit-for-bit independent of how
+ * many series were stepped with it, so the daemon (batched) serves exactly
+ * what `statecast eval` (one series at a time) measures.
+ * tests/ssm/test_model.c proves it.
+ */
+#ifndef STATECAST_SSM_MODEL_INTERNAL_H
+#define STATECAST_SSM_MODEL_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ssm/model.h"
+#include "ssm/s4d.h"
+
+enum { SSM__ROWS = 8, SSM__MAX_TENSORS = 128 };
+
+/* State block header (floats); doubles are stored bit-cast in float pairs. */
+enum {
+	SSM__H_COUNT = 0,   /* double: samples stepped since init */
+	SSM__H_LAST_T = 2,  /* double: Unix seconds of the last sample */
+	SSM__H_STEP_S = 4,  /* double: nominal step in seconds */
+	SSM__H_PHASE = 6,   /* double: nominal steps since the first sample */
+	SSM__H_LAST_Y = 8,  /* double: last observed value (NaN: none yet) */
+	SSM__H_PREV_P = 10, /* double: front's previous one-step forecast */
+	SSM__H_PREV_S = 12, /* float: front's previous scale */
+	SSM__H_PERIOD = 13, /* float: seasonal period in steps */
+	SSM__H_PREV_M = 14, /* double: network's previous one-step median */
+	SSM__H_ERR_F = 16,  /* float: EW |one-step error| / scale, front */
+	SSM__H_ERR_M = 17,  /* float: the same for the network's median */
+	SSM__H_FLOATS = 18,
+};
+
+struct ssm_model {
+	ssm_model_arch arch;
+	int F, d, HQ;
+	float *params;	/* the encoder's and head's tensors, one allocation */
+	size_t nparams; /* over every tensor, layers' included */
+	ssm_tensor tensors[SSM__MAX_TENSORS];
+	int ntensors;
+	/* Views into params. */
+	float *w_in;   /* [d][F] */
+	float *b_in;   /* [d] */
+	float *g_out;  /* [d] RMSNorm gain before the head */
+	float *w_head; /* [HQ][d] */
+	float *b_head; /* [HQ] */
+	/* The layer stack: each owns its parameters (ssm/s4d.h). */
+	ssm_s4d s4d[SSM_MAX_LAYERS];
+	int first_tensor[SSM_MAX_LAYERS]; /* index of layer l's first tensor */
+	size_t off_layer[SSM_MAX_LAYERS]; /* state offsets */
+	size_t layer_state[SSM_MAX_LAYERS];
+	size_t max_layer_state, layer_ws; /* for one block of SSM__ROWS */
+	/* State layout, offsets in floats. */
+	size_t off_prev;  /* [Q] previous one-step quantiles (anomaly score) */
+	size_t off_front; /* smoothing front */
+	size_t front_floats;
+	size_t state_floats;
+	/* Normalised gaps between neighbouring Gaussian quantiles, [Q-1]. */
+	float zgap[SSM_MAX_Q];
+	uint64_t hash;
+};
+
+static inline double ssm__get_d(const float *p)
+{
+	double v;
+
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void ssm__put_d(float *p, double v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+/* The head's log-gap outputs are clamped so exp() stays finite. */
+static inline float ssm__clampf(float x)
+{
+	return x < -8.0f ? -8.0f : (x > 8.0f ? 8.0f : x);
+}
+
+/*
+ * The per-sample front of the model, shared by the step and training:
+ * advances the state's header and smoothing front with one sample, then
+ * writes the front's forecast (point[H] in value units, *scale > 0,
+ * gap[H][Q-1] the front's gaps between neighbouring quantiles in scale
+ * units) and the sample's features feat[F]. *gap_steps gets the gap since
+ * the previous sample in nominal steps (>= 1). Returns the front's status
+ * (ssm__front_forecast): -1 means the state must be reset.
+ */
+int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
+		 float *feat, double *point, double *scale, float *gap,
+		 double *gap_steps);
+
+/*
+ * After the head: qn (one row's network quantiles, normalised) becomes the
+ * served quantiles (the per-series gate of ssm_model_arch.gate), and the
+ * state records this step's one-step forecasts for the next observe.
+ */
+void ssm__finish(const ssm_model *m, float *st, const double *point,
+		 double scale, const float *gap, float *qn);
+
+/*
+ * Block kernels on M rows.
+ * enc: x[M][d] = feat[M][F] w_in^T + b_in.
+ * head: hn = RMSNorm(x) * g_out, rms[r] = 1/sqrt(mean(x^2)+eps) (rms may be
+ * NULL), o[M][HQ] = hn w_head^T + b_head.
+ * compose: one row's normalised quantiles qn[H][Q] from o[H][Q] and the
+ * front's gaps gap[H][Q-1] (see ssm/model.h).
+ */
+void ssm__enc_forward(const ssm_model *m, int M, const float *feat, float *x);
+void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
+		       float *rms, float *o);
+void ssm__compose(const ssm_model *m, const float *o, const float *gap,
+		  float *qn);
+
+/*
+ * Backward pairs (model_grad.c); gradients accumulate into g_*.
+ * pinball: one row's loss sum over valid horizons (valid[H]) and quantiles
+ * of the normalised quantiles qn[H][Q] against u[H]; writes dqn[H][Q].
+ * compose_backward: dout[H][Q] (the head outputs' gradient) from dqn.
+ * head_backward: from dO[M][HQ] to dx[M][d], given the head's input x and
+ * its rms; hn_ws is [M][d] scratch.
+ * enc_backward: from dx[M][d] to the encoder's weights.
+ */
+double ssm__pinball(const ssm_model *m, const float *qn, const double *u,
+		    const unsigned char *valid, float *dqn);
+void ssm__compose_backward(const ssm_model *m, const float *o, const float *gap,
+			   const float *dqn, float *dout);
+void ssm__head_backward(const ssm_model *m, int M, const float *x,
+			const float *rms, const float *dO, float *dx,
+			float *hn_ws, float *g_whead, float *g_bhead,
+			float *g_gout);
+void ssm__enc_backward(const ssm_model *m, int M, const float *feat,
+		       const float *dx, float *g_win, float *g_bin);
+
+/* Inverse standard normal CDF (Acklam, relative error < 1.2e-9). */
+double ssm__norm_ppf(double p);
+
+/* The smoothing front (model_front.c), over ssm/smooth.h. */
+size_t ssm__front_floats(const ssm_model *m);
+void ssm__front_init(const ssm_model *m, float *fs, int period);
+/* Feeds y (NaN = missing) after gap nominal steps. */
+void ssm__front_update(const ssm_model *m, float *fs, double y, double gap);
+/*
+ * point[H], *scale, gap[H][Q-1] as ssm__observe; last = the last observed
+ * value (NaN: none), the fallback before the front has seen a value.
+ * Returns 0, 1 when that placeholder was used, -1 when the front has
+ * observations yet gives non-finite numbers (its state is poisoned).
+ */
+int ssm__front_forecast(const ssm_model *m, const float *fs, double last,
+			double *point, double *scale, float *gap);
+
+#endif

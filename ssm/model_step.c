@@ -1,0 +1,440 @@
+/*
+ * ssm/model_step.c: the step path, what the daemon runs for every sample.
+ *
+ * Series are stepped in blocks of SSM__ROWS rows (the last block padded
+ * with dummy rows) so that every BLAS call has the same shape whatever B
+ * is: see model_internal.h for why that makes results independent of the
+ * batch. Nothing here allocates; the caller's workspace holds one block.
+ *
+ * Encoder features (SSM_MODEL_NFEAT = 12), all O(1) in size:
+ *   0 value - front level, in running-scale units (clamped to +-10)
+ *   1 one-step innovation against the front's forecast, same units
+ *   2 missing flag
+ *   3 log of the gap since the previous sample, in nominal steps
+ *   4..9 sin/cos of the phase in the day, week and year, when timestamps
+ *        are real (after 1973) and the step resolves that cycle
+ *   10..11 sin/cos of the seasonal phase (step index mod period)
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+
+#include "ssm/model_internal.h"
+
+/* Workspace for one block, carved in this order (all 8-byte aligned). */
+typedef struct blk {
+	double *point; /* [ROWS][H] */
+	double *scale; /* [ROWS] */
+	double *gaps;  /* [ROWS] in nominal steps */
+	float *gap;    /* [ROWS][H][Q-1] */
+	float *feat;   /* [ROWS][F] */
+	float *x, *y;  /* [ROWS][d] residual stream, ping-pong */
+	float *hn;     /* [ROWS][d] normalised head input */
+	float *o;      /* [ROWS][HQ] head outputs */
+	float *dummy;  /* [ROWS][max layer state] padding rows' states */
+	void *lws;     /* the layers' step workspace */
+} blk;
+
+static size_t al8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+size_t ssm_model_workspace_bytes(const ssm_model *m, int B)
+{
+	const size_t R = SSM__ROWS, H = (size_t)m->arch.horizon,
+		     Q = (size_t)m->arch.nquantiles;
+
+	(void)B; /* blocks are stepped one after the other */
+	return al8(sizeof(double) * R * H) + 2 * al8(sizeof(double) * R) +
+	       al8(sizeof(float) * R * H * (Q - 1)) +
+	       al8(sizeof(float) * R * (size_t)m->F) +
+	       3 * al8(sizeof(float) * R * (size_t)m->d) +
+	       al8(sizeof(float) * R * (size_t)m->HQ) +
+	       al8(sizeof(float) * R * m->max_layer_state) + al8(m->layer_ws);
+}
+
+static void carve(const ssm_model *m, void *ws, blk *k)
+{
+	const size_t R = SSM__ROWS, H = (size_t)m->arch.horizon,
+		     Q = (size_t)m->arch.nquantiles;
+	char *p = ws;
+
+	k->point = (double *)(void *)p;
+	p += al8(sizeof(double) * R * H);
+	k->scale = (double *)(void *)p;
+	p += al8(sizeof(double) * R);
+	k->gaps = (double *)(void *)p;
+	p += al8(sizeof(double) * R);
+	k->gap = (float *)(void *)p;
+	p += al8(sizeof(float) * R * H * (Q - 1));
+	k->feat = (float *)(void *)p;
+	p += al8(sizeof(float) * R * (size_t)m->F);
+	k->x = (float *)(void *)p;
+	p += al8(sizeof(float) * R * (size_t)m->d);
+	k->y = (float *)(void *)p;
+	p += al8(sizeof(float) * R * (size_t)m->d);
+	k->hn = (float *)(void *)p;
+	p += al8(sizeof(float) * R * (size_t)m->d);
+	k->o = (float *)(void *)p;
+	p += al8(sizeof(float) * R * (size_t)m->HQ);
+	k->dummy = (float *)(void *)p;
+	p += al8(sizeof(float) * R * m->max_layer_state);
+	k->lws = p;
+}
+
+static void phase_feat(float *f, double t, double period_s)
+{
+	double ph = fmod(t, period_s) / period_s * 2.0 * M_PI;
+
+	f[0] = (float)sin(ph);
+	f[1] = (float)cos(ph);
+}
+
+static float clampf10(double x)
+{
+	if (!(x > -10.0))
+		return isnan(x) ? 0.0f : -10.0f;
+	return x < 10.0 ? (float)x : 10.0f;
+}
+
+/*
+ * Features (SSM_MODEL_NFEAT = 16), each O(1) and scale-free:
+ *   0 innovation: value - the front's previous one-step forecast, in the
+ *     front's previous scale (0 when missing)
+ *   1 value - the previous observed value, same units
+ *   2 missing flag
+ *   3 log of the gap since the previous sample, in nominal steps
+ *   4..9 sin/cos of the phase in the day, week and year, when timestamps
+ *        are real (after 1973) and the step resolves that cycle
+ *   10..11 sin/cos of the seasonal phase (steps since start mod period)
+ *   12 front's one-step forecast - last observed value, in scale units
+ *   13, 14 front's forecast at H/2 and H - its one-step one, same units
+ *   15 log(scale / (|one-step forecast| + scale)): relative noise level
+ */
+int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
+		 float *feat, double *point, double *scale, float *gap,
+		 double *gap_steps)
+{
+	const int H = m->arch.horizon;
+	double count = ssm__get_d(st + SSM__H_COUNT);
+	double last_t = ssm__get_d(st + SSM__H_LAST_T);
+	double step_s = ssm__get_d(st + SSM__H_STEP_S);
+	double phase = ssm__get_d(st + SSM__H_PHASE);
+	double last_y = ssm__get_d(st + SSM__H_LAST_Y);
+	double prev_p = ssm__get_d(st + SSM__H_PREV_P);
+	double prev_s = st[SSM__H_PREV_S];
+	int period = (int)st[SSM__H_PERIOD];
+	double y = isfinite(in->value) ? in->value : NAN;
+	double g = 1.0, sc;
+	int i, rc;
+
+	if (count > 0.0) {
+		/* Out-of-order or duplicate timestamps count as one step. */
+		g = nearbyint((in->t - last_t) / step_s);
+		g = g < 1.0 ? 1.0 : (g > 1e6 ? 1e6 : g);
+		phase += g;
+	}
+	*gap_steps = g;
+	for (i = 0; i < m->F; i++)
+		feat[i] = 0.0f;
+	if (!isnan(y) && prev_s > 0.0) {
+		double prev_m = ssm__get_d(st + SSM__H_PREV_M);
+
+		feat[0] = clampf10((y - prev_p) / prev_s);
+		if (!isnan(last_y))
+			feat[1] = clampf10((y - last_y) / prev_s);
+		/* The gate's evidence: whose one-step median was closer. */
+		st[SSM__H_ERR_F] =
+		    (float)(0.95 * st[SSM__H_ERR_F] +
+			    0.05 * fmin(fabs(y - prev_p) / prev_s, 50.0));
+		st[SSM__H_ERR_M] =
+		    (float)(0.95 * st[SSM__H_ERR_M] +
+			    0.05 * fmin(fabs(y - prev_m) / prev_s, 50.0));
+	}
+	feat[2] = isnan(y) ? 1.0f : 0.0f;
+	feat[3] = (float)log(g);
+	if (in->t > 1e8) {
+		if (step_s <= 43200.0)
+			phase_feat(feat + 4, in->t, 86400.0);
+		if (step_s <= 3.5 * 86400.0)
+			phase_feat(feat + 6, in->t, 7.0 * 86400.0);
+		if (step_s <= 183.0 * 86400.0)
+			phase_feat(feat + 8, in->t, 365.2425 * 86400.0);
+	}
+	if (period > 1)
+		phase_feat(feat + 10, fmod(phase, (double)period),
+			   (double)period);
+	ssm__front_update(m, st + m->off_front, y, g);
+	if (!isnan(y))
+		last_y = y;
+	rc = ssm__front_forecast(m, st + m->off_front, last_y, point, scale,
+				 gap);
+	sc = *scale;
+	if (!isnan(last_y))
+		feat[12] = clampf10((point[0] - last_y) / sc);
+	feat[13] = clampf10((point[(H - 1) / 2] - point[0]) / sc);
+	feat[14] = clampf10((point[H - 1] - point[0]) / sc);
+	feat[15] = clampf10(log(sc / (fabs(point[0]) + sc)));
+	ssm__put_d(st + SSM__H_COUNT, count + 1.0);
+	ssm__put_d(st + SSM__H_LAST_T, in->t);
+	ssm__put_d(st + SSM__H_PHASE, phase);
+	ssm__put_d(st + SSM__H_LAST_Y, last_y);
+	ssm__put_d(st + SSM__H_PREV_P, point[0]);
+	st[SSM__H_PREV_S] = (float)sc;
+	return rc;
+}
+
+void ssm__enc_forward(const ssm_model *m, int M, const float *feat, float *x)
+{
+	int r, i;
+
+	for (r = 0; r < M; r++)
+		for (i = 0; i < m->d; i++)
+			x[r * m->d + i] = m->b_in[i];
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, m->d, m->F,
+		    1.0f, feat, m->F, m->w_in, m->F, 1.0f, x, m->d);
+}
+
+void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
+		       float *rms, float *o)
+{
+	const int d = m->d;
+	int r, i;
+
+	for (r = 0; r < M; r++) {
+		double ss = 0.0;
+		float inv;
+
+		for (i = 0; i < d; i++)
+			ss += (double)x[r * d + i] * x[r * d + i];
+		inv = (float)(1.0 / sqrt(ss / d + 1e-6));
+		if (rms)
+			rms[r] = inv;
+		for (i = 0; i < d; i++)
+			hn[r * d + i] = x[r * d + i] * inv * m->g_out[i];
+		for (i = 0; i < m->HQ; i++)
+			o[r * m->HQ + i] = m->b_head[i];
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, m->HQ, d, 1.0f,
+		    hn, d, m->w_head, d, 1.0f, o, m->HQ);
+}
+
+void ssm__compose(const ssm_model *m, const float *o, const float *gap,
+		  float *qn)
+{
+	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	int h, k;
+
+	for (h = 0; h < H; h++) {
+		const float *oh = o + h * Q, *gh = gap + h * (Q - 1);
+		float *q = qn + h * Q;
+
+		q[mid] = oh[mid];
+		for (k = mid - 1; k >= 0; k--)
+			q[k] = q[k + 1] - gh[k] * expf(ssm__clampf(oh[k]));
+		for (k = mid + 1; k < Q; k++)
+			q[k] = q[k - 1] + gh[k - 1] * expf(ssm__clampf(oh[k]));
+	}
+}
+
+/*
+ * The front's block mixes integers and bit-cast doubles, so it is checked
+ * through its forecast (ssm__observe's status), not float by float.
+ */
+void ssm__finish(const ssm_model *m, float *st, const double *point,
+		 double scale, const float *gap, float *qn)
+{
+	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0;
+	int h, k;
+
+	ssm__put_d(st + SSM__H_PREV_M, point[0] + scale * qn[mid]);
+	if (m->arch.gate) {
+		/* Equal evidence (or none yet) gives half the correction. */
+		w = ef * ef + em * em > 0.0 ? ef * ef / (ef * ef + em * em)
+					    : 0.5;
+		for (h = 0; h < H; h++) {
+			const float *gh = gap + h * (Q - 1);
+			float *q = qn + h * Q;
+			double f = 0.0;
+
+			/* The front's own quantiles: median 0, its gaps. */
+			q[mid] = (float)(w * q[mid]);
+			for (k = mid - 1, f = 0.0; k >= 0; k--) {
+				f -= gh[k];
+				q[k] = (float)(w * q[k] + (1.0 - w) * f);
+			}
+			for (k = mid + 1, f = 0.0; k < Q; k++) {
+				f += gh[k - 1];
+				q[k] = (float)(w * q[k] + (1.0 - w) * f);
+			}
+		}
+	}
+	for (k = 0; k < Q; k++)
+		st[m->off_prev + k] = (float)(point[0] + scale * qn[k]);
+}
+
+static int state_finite(const ssm_model *m, const float *st)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < SSM__H_PREV_S; i += 2)
+		if (i != SSM__H_LAST_Y && !isfinite(ssm__get_d(st + i)))
+			return 0;
+	if (!isfinite(ssm__get_d(st + SSM__H_PREV_M)) ||
+	    !isfinite(st[SSM__H_PREV_S]) || !isfinite(st[SSM__H_PERIOD]))
+		return 0;
+	for (i = SSM__H_ERR_F; i < m->off_front; i++)
+		if (!isfinite(st[i]))
+			return 0;
+	for (i = m->off_front + m->front_floats; i < m->state_floats; i++)
+		if (!isfinite(st[i]))
+			return 0;
+	return 1;
+}
+
+static float anomaly(const ssm_model *m, const float *st, double y)
+{
+	const int Q = m->arch.nquantiles;
+	const float *prev = st + m->off_prev;
+	double lo = prev[0], hi = prev[Q - 1], w = hi - lo;
+
+	if (ssm__get_d(st + SSM__H_COUNT) < 2.0 || isnan(y))
+		return 0.0f;
+	if (!(w > 0.0))
+		w = fabs(lo) * 1e-6 + 1e-12;
+	if (y < lo)
+		return (float)((lo - y) / w);
+	if (y > hi)
+		return (float)((y - hi) / w);
+	return 0.0f;
+}
+
+/* Steps rows [0, R) of one block; R <= SSM__ROWS. */
+static int step_block(const ssm_model *m, int R, float *const *states,
+		      const ssm_sample *in, ssm_forecast *out, int *status,
+		      const blk *k)
+{
+	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	float qn[SSM_MAX_H * SSM_MAX_Q];
+	float anom[SSM__ROWS], *x = k->x, *y = k->y, *tmp;
+	float *lst[SSM__ROWS];
+	int nreset = 0, r, h, j, l, bad[SSM__ROWS];
+
+	for (r = 0; r < SSM__ROWS; r++) {
+		float *f = k->feat + r * m->F;
+
+		anom[r] = 0.0f;
+		bad[r] = 0;
+		k->gaps[r] = 1.0;
+		if (r >= R || !isfinite(in[r].t)) {
+			for (j = 0; j < m->F; j++)
+				f[j] = 0.0f;
+			continue;
+		}
+		anom[r] = anomaly(m, states[r], in[r].value);
+		bad[r] = ssm__observe(m, states[r], &in[r], f,
+				      k->point + (size_t)r * H, &k->scale[r],
+				      k->gap + (size_t)r * H * (Q - 1),
+				      &k->gaps[r]) < 0;
+	}
+	ssm__enc_forward(m, SSM__ROWS, k->feat, x);
+	for (l = 0; l < m->arch.nlayers; l++) {
+		/* Padding rows step throw-away states of their own. */
+		for (r = 0; r < SSM__ROWS; r++) {
+			if (r < R && isfinite(in[r].t)) {
+				lst[r] = states[r] + m->off_layer[l];
+				continue;
+			}
+			lst[r] = k->dummy + (size_t)r * m->max_layer_state;
+			memset(lst[r], 0, sizeof(float) * m->layer_state[l]);
+		}
+		ssm_s4d_step_batch(&m->s4d[l], SSM__ROWS, lst, k->gaps, x, y,
+				   k->lws);
+		tmp = x;
+		x = y;
+		y = tmp;
+	}
+	ssm__head_forward(m, SSM__ROWS, x, k->hn, NULL, k->o);
+	for (r = 0; r < R; r++) {
+		float *st = states[r];
+		const double *pt = k->point + (size_t)r * H;
+		double sc = k->scale[r];
+		int ok;
+
+		if (status)
+			status[r] = SSM_OK;
+		if (!isfinite(in[r].t)) {
+			if (status)
+				status[r] = SSM_EINVAL;
+			continue;
+		}
+		ssm__compose(m, k->o + (size_t)r * m->HQ,
+			     k->gap + (size_t)r * H * (Q - 1), qn);
+		ssm__finish(m, st, pt, sc, k->gap + (size_t)r * H * (Q - 1),
+			    qn);
+		ok = !bad[r] && state_finite(m, st);
+		for (j = 0; ok && j < H * Q; j++)
+			ok = isfinite(pt[j / Q] + sc * qn[j]);
+		if (!ok) {
+			double step_s = ssm__get_d(st + SSM__H_STEP_S);
+			int period = (int)st[SSM__H_PERIOD];
+
+			if (!(step_s > 0.0) || !isfinite(step_s))
+				step_s = 1.0;
+			if (period < 1 || period > 100000)
+				period = 1;
+			ssm_state_init(m, st, period, step_s);
+			nreset++;
+			if (status)
+				status[r] = SSM_ERESET;
+		}
+		if (!out)
+			continue;
+		out[r].t = in[r].t;
+		out[r].anomaly = ok ? anom[r] : 0.0f;
+		for (h = 0; h < H; h++) {
+			for (j = 0; j < Q; j++)
+				out[r].q[h * Q + j] =
+				    ok ? (float)(pt[h] + sc * qn[h * Q + j])
+				       : NAN;
+			out[r].mean[h] =
+			    ok ? (float)(pt[h] + sc * qn[h * Q + mid]) : NAN;
+		}
+	}
+	return nreset;
+}
+
+int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
+			 const ssm_sample *in, ssm_forecast *out, int *status,
+			 void *ws)
+{
+	blk k;
+	int b, n, nreset = 0;
+
+	if (!m || B < 0 || (B > 0 && (!states || !in || !ws)))
+		return SSM_EINVAL;
+	for (b = 0; b < B; b++)
+		if (!states[b] || (out && (!out[b].q || !out[b].mean)))
+			return SSM_EINVAL;
+	carve(m, ws, &k);
+	for (b = 0; b < B; b += SSM__ROWS) {
+		n = B - b < SSM__ROWS ? B - b : SSM__ROWS;
+		nreset +=
+		    step_block(m, n, states + b, in + b, out ? out + b : NULL,
+			       status ? status + b : NULL, &k);
+	}
+	return nreset;
+}
+
+int ssm_model_step(const ssm_model *m, float *state, const ssm_sample *in,
+		   ssm_forecast *out, void *ws)
+{
+	int st = SSM_OK, n;
+
+	n = ssm_model_step_batch(m, 1, &state, in, out, &st, ws);
+	if (n < 0)
+		return n;
+	return st;
+}

@@ -1,0 +1,636 @@
+/*
+ * ssm/smooth.c: the streaming forecaster bank behind ssm/smooth.h: state
+ * layout, per-horizon scoring of every member, the combination and the
+ * interval trackers. What each member is lives in ssm/smooth_members.c; the
+ * layout is described in ssm/smooth_internal.h.
+ *
+ * Workload: one ssm_smooth_update() per sample of every series, one
+ * ssm_smooth_forecast() per sample the daemon publishes; both
+ * O(K * (H + AR order * H)) with K members. When a sample arrives, each
+ * member's forecast made hg[g] steps before it is scored (g over at most
+ * SSM_SMOOTH_MAX_CHECK checkpoint horizons), which is what the weights and
+ * the interval trackers learn from. Nothing is allocated.
+ */
+#include "ssm/smooth.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ssm/model.h"
+#include "ssm/model_internal.h" /* ssm__norm_ppf */
+#include "ssm/smooth_internal.h"
+
+#define NBANK	     ssm__smooth_nbank
+#define SCALE_WINDOW 100.0
+#define MIN_SCORED   3.0 /* discounted errors before a member is weighed */
+#define MIN_CALIB    5.0 /* ... before an interval tracker starts */
+#define INIT_MULT    1.6 /* 0.9 normal quantile / mean |error| = 1.28/0.80 */
+
+void ssm_smooth_opts_default(ssm_smooth_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->comb = SSM_SMOOTH_COMB_INVERSE;
+	o->top_n = 3;
+	o->err_window = 50;
+	o->softmin_temp = 5;
+	o->aci_rate = 0.05f;
+	o->coverage = 0.8f;
+	o->member_off = 0;
+	o->pool = 1;
+}
+
+/*
+ * Checkpoint horizons: about geometric from 1 to H, at most 5. A multiple of
+ * the period is moved one step in: there naive and seasonal naive forecast
+ * the same value, so its errors cannot tell a seasonal member from a
+ * non-seasonal one, and its weights would leak into the horizons around it.
+ */
+static int checkpoints(int H, int period, int32_t *hg)
+{
+	int G = H < 5 ? H : 5, g, n = 0;
+
+	for (g = 0; g < G; g++) {
+		double v = G == 1 ? 1 : pow((double)H, (double)g / (G - 1));
+		int h = g == G - 1 ? H : (int)lround(v);
+
+		if (period > 1 && h > 1 && h % period == 0)
+			h--;
+		if (n > 0 && h <= hg[n - 1])
+			h = hg[n - 1] + 1;
+		if (h > H || (n > 0 && h <= hg[n - 1]))
+			continue;
+		hg[n++] = h;
+	}
+	return n;
+}
+
+/* Two cycles for seasonal seeding, the AR lags, and H for the anchors. */
+static int ring_len(int period, int H)
+{
+	int r = 2 * period + AR_P + 2;
+
+	if (r < H + 1)
+		r = H + 1;
+	return r < 8 ? 8 : r;
+}
+
+static int warm_len(int period)
+{
+	if (period > 1)
+		return 2 * period > period + AR_P + 2 ? 2 * period
+						      : period + AR_P + 2;
+	return AR_P + 3;
+}
+
+/* Lays the block out in *h (everything but the dynamic fields). */
+static size_t layout(int period, int H, hdr *h)
+{
+	int g, k, off;
+
+	memset(h, 0, sizeof *h);
+	h->period = period;
+	h->H = H;
+	h->K = NBANK;
+	h->G = checkpoints(H, period, h->hg);
+	for (g = 0; g < h->G; g++) {
+		h->ring_off[g] = h->npend;
+		h->npend += h->hg[g];
+	}
+	off = HDR_F;
+	for (k = 0; k < NBANK; k++) {
+		h->moff[k] = off;
+		off += ssm__smooth_member_floats(k, period, h->npend);
+	}
+	h->R = ring_len(period, H);
+	h->off_yring = off;
+	h->off_comb = off + 2 * h->R;
+	h->off_w = h->off_comb + h->npend;
+	h->warm = warm_len(period);
+	return (size_t)h->off_w + (size_t)(h->G * NBANK);
+}
+
+size_t ssm_smooth_state_floats(int period, int H)
+{
+	hdr h;
+
+	if (period < 1 || H < 1 || period > SSM_SMOOTH_MAX_PERIOD ||
+	    H > SSM_SMOOTH_MAX_H)
+		return 0;
+	return layout(period, H, &h);
+}
+
+static void hdr_get(const float *st, hdr *h)
+{
+	memcpy(h, st, sizeof *h);
+}
+
+static void hdr_put(float *st, const hdr *h)
+{
+	memcpy(st, h, sizeof *h);
+}
+
+static void yring_put(float *st, const hdr *h, int64_t step, double v)
+{
+	memcpy(st + h->off_yring + 2 * (step % h->R), &v, sizeof v);
+}
+
+static int member_enabled(const hdr *h, int k)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+
+	if (h->opts.member_off & (1u << k))
+		return 0;
+	if (d->seasonal && h->period < 2)
+		return 0;
+	if (d->logscale && !h->positive)
+		return 0;
+	return 1;
+}
+
+static double series_scale(const hdr *h)
+{
+	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
+
+	return sc > 0 ? sc : 1e-12 + 1e-9 * fabs(h->last);
+}
+
+/* ---- combination ---- */
+
+static double err_lambda(const hdr *h)
+{
+	double w = h->opts.err_window;
+
+	return w > 1 ? 1.0 - 1.0 / w : 0;
+}
+
+/* Every member's fixed part, loaded once per update or forecast. */
+static void load_members(const float *st, const hdr *h, mstate *ms)
+{
+	int k;
+
+	for (k = 0; k < NBANK; k++)
+		ssm__ms_get(st, h, k, &ms[k]);
+}
+
+/*
+ * Member m's error for the weights at checkpoint g. Pooled (the default):
+ * the geometric mean of its discounted mean |scaled error| at checkpoints
+ * 1..g, i.e. how well it has forecast up to that horizon; long horizons
+ * have few effectively independent errors, and pooling steadies them.
+ */
+static double member_err(const hdr *h, const mstate *m, int g)
+{
+	double lg = 0;
+	int i, n = 0;
+
+	for (i = h->opts.pool ? 0 : g; i <= g; i++)
+		if (m->ew[i] >= MIN_SCORED) {
+			lg += log(m->es[i] / m->ew[i] + 1e-12);
+			n++;
+		}
+	return exp(lg / n);
+}
+
+/* Weights w[NBANK] of the members at checkpoint g (sum 1 over active). */
+static void weights_at(const hdr *h, const mstate *ms, int g, double *w)
+{
+	double e[SSM_SMOOTH_MAX_MEMBERS], emin = INFINITY, tot = 0;
+	int elig[SSM_SMOOTH_MAX_MEMBERS], ne = 0, na = 0, k;
+
+	for (k = 0; k < NBANK; k++) {
+		w[k] = 0;
+		elig[k] = 0;
+		if (!ms[k].active)
+			continue;
+		na++;
+		if (ms[k].ew[g] >= MIN_SCORED) {
+			e[k] = member_err(h, &ms[k], g);
+			elig[k] = 1;
+			ne++;
+			if (e[k] < emin)
+				emin = e[k];
+		}
+	}
+	if (ne == 0) {
+		/* No scored forecast yet: the plain mean of what is active. */
+		for (k = 0; k < NBANK; k++)
+			w[k] = ms[k].active ? 1.0 / na : 0;
+		return;
+	}
+	switch (h->opts.comb) {
+	case SSM_SMOOTH_COMB_BEST:
+		for (k = 0; k < NBANK; k++)
+			if (elig[k] && e[k] == emin) {
+				w[k] = 1;
+				return;
+			}
+		break;
+	case SSM_SMOOTH_COMB_EQUAL:
+		for (k = 0; k < NBANK; k++)
+			w[k] = elig[k];
+		break;
+	case SSM_SMOOTH_COMB_SOFTMIN:
+		for (k = 0; k < NBANK; k++)
+			if (elig[k])
+				w[k] = exp(-h->opts.softmin_temp *
+					   (e[k] / emin - 1));
+		break;
+	default: {
+		int n = h->opts.top_n < 1 ? 1 : h->opts.top_n, kept = 0;
+
+		/* Repeated selection of the smallest: K is small. */
+		while (kept < n && kept < ne) {
+			int best = -1;
+
+			for (k = 0; k < NBANK; k++)
+				if (elig[k] == 1 &&
+				    (best < 0 || e[k] < e[best]))
+					best = k;
+			elig[best] = 2;
+			w[best] = 1.0 / (e[best] * e[best]);
+			kept++;
+		}
+		break;
+	}
+	}
+	for (k = 0; k < NBANK; k++)
+		tot += w[k];
+	for (k = 0; k < NBANK; k++)
+		w[k] /= tot;
+}
+
+/* ---- public ---- */
+
+int ssm_smooth_init(float *state, int period, int H,
+		    const ssm_smooth_opts *opts)
+{
+	hdr h;
+	int g, k;
+	size_t n = ssm_smooth_state_floats(period, H);
+
+	if (!state || n == 0)
+		return SSM_EINVAL;
+	memset(state, 0, n * sizeof *state);
+	layout(period, H, &h);
+	h.magic = SMOOTH_MAGIC;
+	h.positive = 1;
+	h.step = -1;
+	h.last = NAN;
+	if (opts)
+		h.opts = *opts;
+	else
+		ssm_smooth_opts_default(&h.opts);
+	for (k = 0; k < NBANK; k++) {
+		float *pend = ssm__member_pending(state, &h, k);
+
+		for (g = 0; g < h.npend; g++)
+			pend[g] = NAN;
+	}
+	for (g = 0; g < h.npend; g++)
+		state[h.off_comb + g] = NAN;
+	hdr_put(state, &h);
+	return SSM_OK;
+}
+
+/*
+ * Score the forecasts that targeted this step. The interval trackers hold
+ * each bound as a multiple of the running mean |error| at that horizon and
+ * move it by the miss indicator (quantile tracking, the O(1) form of
+ * adaptive conformal inference): up by rate * (1 - a) on a miss, down by
+ * rate * a otherwise, a = (1 - coverage) / 2, so misses settle at a.
+ */
+static void score(float *st, hdr *h, double y)
+{
+	double lam = err_lambda(h), sc = series_scale(h);
+	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
+	double e;
+	int g, k;
+
+	for (k = 0; k < NBANK; k++) {
+		float *pend = ssm__member_pending(st, h, k);
+		mstate m;
+		int any = 0;
+
+		ssm__ms_get(st, h, k, &m);
+		for (g = 0; g < h->G && m.active; g++) {
+			int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
+			int64_t org = h->step - h->hg[g];
+
+			if (org < 0 || isnan(pend[slot]))
+				continue;
+			e = fabs(y - (ssm__yring(st, h, org) + pend[slot])) /
+			    sc;
+			m.es[g] = lam * m.es[g] + e;
+			m.ew[g] = lam * m.ew[g] + 1;
+			any = 1;
+		}
+		if (any)
+			ssm__ms_put(st, h, k, &m);
+	}
+	for (g = 0; g < h->G; g++) {
+		int64_t org = h->step - h->hg[g];
+		int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
+		double f = st[h->off_comb + slot];
+
+		if (org < 0 || isnan(f))
+			continue;
+		e = (y - (ssm__yring(st, h, org) + f)) / sc;
+		if (h->cw[g] >= MIN_CALIB) {
+			double mae = h->cs[g] / h->cw[g];
+
+			if (!h->qinit[g]) {
+				h->qhi[g] = INIT_MULT;
+				h->qlo[g] = -INIT_MULT;
+				h->qinit[g] = 1;
+			} else {
+				h->qhi[g] +=
+				    rate * ((e > h->qhi[g] * mae) - half);
+				h->qlo[g] -=
+				    rate * ((e < h->qlo[g] * mae) - half);
+			}
+		}
+		h->cs[g] = lam * h->cs[g] + fabs(e);
+		h->cw[g] = lam * h->cw[g] + 1;
+	}
+}
+
+/*
+ * Record every active member's and the combination's forecasts at the
+ * checkpoints (their pending rings), relative to the value seen now.
+ */
+static void record(float *st, hdr *h, int observed)
+{
+	double w[MAXG][SSM_SMOOTH_MAX_MEMBERS], comb[MAXG] = {0}, f[MAXG];
+	mstate ms[SSM_SMOOTH_MAX_MEMBERS];
+	int g, k;
+
+	load_members(st, h, ms);
+	for (g = 0; g < h->G && observed; g++)
+		weights_at(h, ms, g, w[g]);
+	for (k = 0; k < NBANK; k++) {
+		float *pend = ssm__member_pending(st, h, k);
+		int live = observed && ms[k].active;
+
+		if (live)
+			ssm__smooth_member_at(st, h, k, &ms[k], h->G, h->hg, f);
+		for (g = 0; g < h->G; g++) {
+			int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
+
+			pend[slot] = live ? (float)(f[g] - h->last) : NAN;
+			if (live)
+				comb[g] += w[g][k] * f[g];
+		}
+	}
+	for (g = 0; g < h->G; g++) {
+		int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
+
+		st[h->off_comb + slot] =
+		    observed ? (float)(comb[g] - h->last) : NAN;
+		/* The forecast reuses these until the next observation. */
+		for (k = 0; k < NBANK && observed; k++)
+			st[h->off_w + g * NBANK + k] = (float)w[g][k];
+	}
+}
+
+static void seed_members(float *st, hdr *h, int naive_only)
+{
+	int k;
+
+	for (k = 0; k < NBANK; k++) {
+		mstate m;
+
+		if ((ssm__smooth_bank[k].kind == K_NAIVE) != naive_only ||
+		    !member_enabled(h, k))
+			continue;
+		ssm__smooth_member_seed(st, h, k, &m);
+		ssm__ms_put(st, h, k, &m);
+	}
+}
+
+static void advance(float *st, hdr *h, double y, int observed)
+{
+	int k;
+
+	h->step++;
+	if (observed) {
+		if (h->nobs > 0 && h->prev_obs) {
+			double lam = 1.0 - 1.0 / SCALE_WINDOW;
+
+			h->scale_s = lam * h->scale_s + fabs(y - h->last);
+			h->scale_w = lam * h->scale_w + 1;
+		}
+		if (h->nobs > 0)
+			score(st, h, y);
+		if (!(y > 0))
+			h->positive = 0;
+	}
+	for (k = 0; k < NBANK; k++) {
+		mstate m;
+
+		ssm__ms_get(st, h, k, &m);
+		if (m.active && !member_enabled(h, k))
+			m.active = 0;
+		if (m.active) {
+			if (observed)
+				ssm__smooth_member_observe(st, h, k, &m, y);
+			else
+				ssm__smooth_member_skip(h, k, &m);
+		}
+		ssm__ms_put(st, h, k, &m);
+	}
+	if (observed) {
+		h->last = y;
+		h->nobs++;
+	}
+	h->prev_obs = observed;
+	yring_put(st, h, h->step, h->last);
+	if (h->nobs == 1 && observed)
+		seed_members(st, h, 1); /* naive forecasts from one value */
+	if (!h->seeded && h->step + 1 >= h->warm) {
+		h->seeded = 1;
+		seed_members(st, h, 0);
+	}
+	record(st, h, observed);
+}
+
+int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
+{
+	hdr h;
+	int observed = !(missing || isnan(value)), k;
+	int64_t skip, i;
+
+	if (!state)
+		return SSM_EINVAL;
+	if (observed && !isfinite(value))
+		return SSM_ENONFINITE;
+	hdr_get(state, &h);
+	if (h.magic != SMOOTH_MAGIC)
+		return SSM_EINVAL;
+	if (h.step < 0 && !observed)
+		return SSM_OK; /* nothing to forecast from yet */
+	if (h.step >= 0 && gap < 1)
+		return SSM_EINVAL;
+	skip = h.step < 0 ? 0 : gap - 1;
+	/*
+	 * Missing steps advance the clock one by one up to the ring length
+	 * (after that every pending forecast is stale anyway); a longer outage
+	 * jumps the clock and extrapolates the trends once.
+	 */
+	for (i = 0; i < skip && i < h.R; i++)
+		advance(state, &h, NAN, 0);
+	if (skip > h.R) {
+		int64_t rest = skip - h.R;
+
+		for (k = 0; k < NBANK; k++) {
+			mstate m;
+
+			ssm__ms_get(state, &h, k, &m);
+			ssm__smooth_member_jump(&h, k, &m, rest);
+			ssm__ms_put(state, &h, k, &m);
+		}
+		h.step += rest;
+		h.prev_obs = 0;
+		for (i = 0; i < h.R; i++)
+			yring_put(state, &h, h.step - i, h.last);
+	}
+	advance(state, &h, value, observed);
+	hdr_put(state, &h);
+	return SSM_OK;
+}
+
+/* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
+static void bounds_at(const hdr *h, int hz, double *lo, double *hi)
+{
+	double bl[MAXG], bh[MAXG];
+	int g, a = -1, b = -1;
+
+	for (g = 0; g < h->G; g++) {
+		double mae = h->cw[g] > 0 ? h->cs[g] / h->cw[g] : 0;
+
+		bl[g] = h->qlo[g] * mae;
+		bh[g] = h->qhi[g] * mae;
+		if (!h->qinit[g])
+			continue;
+		if (h->hg[g] <= hz)
+			a = g;
+		if (h->hg[g] >= hz && b < 0)
+			b = g;
+	}
+	if (a < 0 && b < 0) {
+		/* Nothing calibrated yet: a random walk's spread. */
+		*hi = INIT_MULT * sqrt((double)hz);
+		*lo = -*hi;
+	} else if (b < 0 || a == b) {
+		double f = a == b ? 1 : sqrt((double)hz / h->hg[a]);
+
+		*lo = bl[a] * f;
+		*hi = bh[a] * f;
+	} else if (a < 0) {
+		*lo = bl[b];
+		*hi = bh[b];
+	} else {
+		double u = (double)(hz - h->hg[a]) / (h->hg[b] - h->hg[a]);
+
+		*lo = (1 - u) * bl[a] + u * bl[b];
+		*hi = (1 - u) * bh[a] + u * bh[b];
+	}
+	if (*lo > 0)
+		*lo = 0;
+	if (*hi < 0)
+		*hi = 0;
+}
+
+int ssm_smooth_forecast(const float *state, double *point, const float *levels,
+			int Q, double *q, double *scale)
+{
+	hdr h;
+	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
+	double z[SSM_SMOOTH_MAX_Q], sc, zc;
+	const float *wg;
+	mstate m;
+	int hz, g, k, i;
+
+	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
+		return SSM_EINVAL;
+	hdr_get(state, &h);
+	if (h.magic != SMOOTH_MAGIC)
+		return SSM_EINVAL;
+	if (Q > SSM_SMOOTH_MAX_Q)
+		return SSM_EINVAL;
+	for (i = 0; i < Q; i++)
+		if (!(levels[i] > 0 && levels[i] < 1))
+			return SSM_EINVAL;
+	if (h.nobs == 0) {
+		for (hz = 0; hz < h.H; hz++) {
+			point[hz] = NAN;
+			for (i = 0; i < Q; i++)
+				q[hz * Q + i] = NAN;
+		}
+		if (scale)
+			*scale = NAN;
+		return SSM_EINVAL;
+	}
+	wg = state + h.off_w; /* wg[g * NBANK + k] */
+	for (hz = 0; hz < h.H; hz++)
+		point[hz] = wsum[hz] = 0;
+	for (k = 0; k < NBANK; k++) {
+		int a = 0, used = 0;
+
+		for (g = 0; g < h.G; g++)
+			used |= wg[g * NBANK + k] != 0;
+		if (!used)
+			continue;
+		ssm__ms_get(state, &h, k, &m);
+		ssm__smooth_member_path(state, &h, k, &m, h.H, path);
+		/* Weights per horizon: linear between the checkpoints. */
+		for (hz = 1; hz <= h.H; hz++) {
+			double u = 0, w;
+
+			while (a + 1 < h.G && h.hg[a + 1] <= hz)
+				a++;
+			if (a + 1 < h.G && hz > h.hg[a])
+				u = (double)(hz - h.hg[a]) /
+				    (h.hg[a + 1] - h.hg[a]);
+			w = wg[a * NBANK + k] * (1 - u) +
+			    (u > 0 ? wg[(a + 1) * NBANK + k] * u : 0);
+			point[hz - 1] += w * path[hz - 1];
+			wsum[hz - 1] += w;
+		}
+	}
+	/* The stored weights are floats: renormalize so that they sum to 1. */
+	for (hz = 0; hz < h.H; hz++)
+		point[hz] = wsum[hz] > 0 ? point[hz] / wsum[hz] : h.last;
+	sc = series_scale(&h);
+	if (scale)
+		*scale = sc;
+	zc = ssm__norm_ppf(0.5 + 0.5 * h.opts.coverage);
+	for (i = 0; i < Q; i++)
+		z[i] = ssm__norm_ppf(levels[i]) / zc;
+	for (hz = 1; hz <= h.H && Q > 0; hz++) {
+		double lo, hi, p = point[hz - 1];
+
+		bounds_at(&h, hz, &lo, &hi);
+		for (i = 0; i < Q; i++)
+			q[(hz - 1) * Q + i] =
+			    p + sc * z[i] * (z[i] > 0 ? hi : -lo);
+	}
+	return SSM_OK;
+}
+
+int64_t ssm_smooth_count(const float *state)
+{
+	hdr h;
+
+	hdr_get(state, &h);
+	return h.magic == SMOOTH_MAGIC ? h.nobs : 0;
+}
+
+int ssm_smooth_members(void)
+{
+	return NBANK;
+}
+
+const char *ssm_smooth_member_name(int k)
+{
+	return k >= 0 && k < NBANK ? ssm__smooth_bank[k].name : NULL;
+}

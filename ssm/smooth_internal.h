@@ -1,0 +1,149 @@
+/*
+ * ssm/smooth_internal.h: the state layout and the member kinds of the
+ * forecaster bank (ssm/smooth.h), shared by ssm/smooth.c (layout, scoring,
+ * combination, intervals) and ssm/smooth_members.c (what each member is).
+ * Not a public header: nothing outside ssm/smooth*.c includes it.
+ *
+ * The caller's float block holds
+ *
+ *   [hdr][member 0 block] ... [member K-1 block][y ring: R doubles]
+ *   [combined forecast pending: P floats][weights: G x K floats]
+ *
+ * and a member block is [mstate][seasonal m, seasonal members only]
+ * [AR state, AR members only][pending P]. P = sum of the checkpoint horizons
+ * hg[g]: for each checkpoint g a ring of the hg[g] most recent forecasts made
+ * for hg[g] steps ahead, stored relative to the value last seen at their
+ * origin (floats keep their precision on large counters). Structs holding
+ * doubles are copied in and out with memcpy, so the block needs only float
+ * alignment.
+ */
+#ifndef STATECAST_SSM_SMOOTH_INTERNAL_H
+#define STATECAST_SSM_SMOOTH_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ssm/smooth.h"
+
+#define SMOOTH_MAGIC 0x534d5448u /* "SMTH" */
+#define MAXG	     SSM_SMOOTH_MAX_CHECK
+#define AR_P	     3 /* AR order of the AR members */
+#define AR_N	     (AR_P + 1)
+
+enum { K_NAIVE, K_SNAIVE, K_ETS, K_THETA, K_AR };
+enum { AR_LEVEL, AR_DIFF, AR_SDIFF }; /* what the AR members model */
+
+typedef struct member_def {
+	const char *name;
+	unsigned char kind;
+	unsigned char logscale; /* on log(y): only while every y > 0 */
+	unsigned char seasonal; /* needs period > 1 */
+	unsigned char trend;	/* ETS: 0 none, 1 trend damped by phi */
+	unsigned char ar_mode;	/* AR: AR_LEVEL, AR_DIFF, AR_SDIFF */
+	float alpha, beta, gamma, phi;
+} member_def;
+
+extern const member_def ssm__smooth_bank[];
+extern const int ssm__smooth_nbank;
+
+/* Per-member fixed part. */
+typedef struct mstate {
+	double l, b;		     /* ETS/theta level and trend */
+	double rw, rt, ry, rtt, rty; /* theta: EW regression on time */
+	double zc, zs;		     /* AR: centre and scale of its input */
+	double es[MAXG], ew[MAXG];   /* discounted |scaled error|, weight */
+	int32_t active, pad;
+} mstate;
+
+typedef struct hdr {
+	uint32_t magic;
+	int32_t period, H, G, R, K;
+	int32_t hg[MAXG], ring_off[MAXG];
+	int32_t moff[SSM_SMOOTH_MAX_MEMBERS]; /* member block offsets */
+	int32_t npend, off_yring, off_comb, off_w, warm;
+	int32_t positive, prev_obs, seeded;
+	int64_t step; /* index of the latest step, first sample = 0 */
+	int64_t nobs;
+	double last;		     /* last observed value */
+	double scale_s, scale_w;     /* EW mean |one-step change| */
+	double cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
+	double qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
+	int32_t qinit[MAXG];
+	ssm_smooth_opts opts;
+} hdr;
+
+#define FLOATS_OF(T) ((int)((sizeof(T) + sizeof(float) - 1) / sizeof(float)))
+#define HDR_F	     FLOATS_OF(hdr)
+#define MS_F	     FLOATS_OF(mstate)
+#define AR_F	     ((int)(2 * (AR_N * AR_N + AR_N))) /* P and theta */
+
+static inline float *ssm__member_block(const float *st, const hdr *h, int k)
+{
+	return (float *)st + h->moff[k];
+}
+
+static inline float *ssm__member_seasonal(const float *st, const hdr *h, int k)
+{
+	return ssm__member_block(st, h, k) + MS_F;
+}
+
+static inline float *ssm__member_ar(const float *st, const hdr *h, int k)
+{
+	return ssm__member_seasonal(st, h, k) +
+	       (ssm__smooth_bank[k].seasonal ? h->period : 0);
+}
+
+static inline float *ssm__member_pending(const float *st, const hdr *h, int k)
+{
+	return ssm__member_ar(st, h, k) +
+	       (ssm__smooth_bank[k].kind == K_AR ? AR_F : 0);
+}
+
+static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
+{
+	memcpy(m, ssm__member_block(st, h, k), sizeof *m);
+}
+
+static inline void ssm__ms_put(float *st, const hdr *h, int k, const mstate *m)
+{
+	memcpy(ssm__member_block(st, h, k), m, sizeof *m);
+}
+
+/* The y ring: the last R values (missing ones filled with the last seen). */
+static inline double ssm__yring(const float *st, const hdr *h, int64_t step)
+{
+	double v;
+	int64_t i = step % h->R;
+
+	if (i < 0)
+		i += h->R;
+	memcpy(&v, st + h->off_yring + 2 * i, sizeof v);
+	return v;
+}
+
+/* Floats of member k's block for this period and pending length. */
+int ssm__smooth_member_floats(int k, int period, int npend);
+
+/* Start member k from the warm-up window ending at h->step. */
+void ssm__smooth_member_seed(float *st, const hdr *h, int k, mstate *m);
+
+/* Observed value y at step h->step (the ring holds steps before it). */
+void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
+				double y);
+
+/* A missing step: the state moves in time only. */
+void ssm__smooth_member_skip(const hdr *h, int k, mstate *m);
+
+/* A jump of n > 0 missing steps at once (long outages). */
+void ssm__smooth_member_jump(const hdr *h, int k, mstate *m, int64_t n);
+
+/* Forecasts for steps h->step + hz[i], hz increasing, into out[i]. */
+void ssm__smooth_member_at(const float *st, const hdr *h, int k,
+			   const mstate *m, int n, const int32_t *hz,
+			   double *out);
+
+/* Forecasts for steps h->step + 1 .. h->step + H into out[0 .. H-1]. */
+void ssm__smooth_member_path(const float *st, const hdr *h, int k,
+			     const mstate *m, int H, double *out);
+
+#endif

@@ -1,0 +1,493 @@
+/*
+ * ssm/smooth_members.c: what each member of the forecaster bank is: its
+ * parameters, how it starts from the warm-up window, how one observation or
+ * one missing step moves it, and its forecast path over the horizons.
+ *
+ * Kinds: naive and seasonal naive (no state beyond the y ring); ETS (level,
+ * trend damped by phi, additive seasonal indices, optionally on the log scale,
+ * which makes the seasonality multiplicative); theta (SES plus half the slope
+ * of a discounted least-squares line, the theta method's form); AR (an AR(3)
+ * on levels, differences or seasonal differences, fitted by recursive least
+ * squares with forgetting, i.e. the streaming analogue of the ARIMA anchor).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ssm/smooth_internal.h"
+
+/*
+ * The bank. Parameters are fixed, not fitted: each member is cheap and the
+ * per-horizon combination picks among them per series, which is what
+ * refit-per-origin model selection achieves by optimisation. The settings
+ * are a coarse grid over the usual ranges (slow to fast level, damped and
+ * linear trends, slow and fast seasonals), not values tuned on any data set.
+ */
+const member_def ssm__smooth_bank[] = {
+    /* name, kind, log, seasonal, trend, ar_mode, alpha, beta, gamma, phi */
+    {"naive", K_NAIVE, 0, 0, 0, 0, 1, 0, 0, 1},
+    {"snaive", K_SNAIVE, 0, 1, 0, 0, 0, 0, 0, 1},
+    {"ses.1", K_ETS, 0, 0, 0, 0, 0.1f, 0, 0, 1},
+    {"ses.3", K_ETS, 0, 0, 0, 0, 0.3f, 0, 0, 1},
+    {"ses.6", K_ETS, 0, 0, 0, 0, 0.6f, 0, 0, 1},
+    {"holt.damped.3", K_ETS, 0, 0, 1, 0, 0.3f, 0.05f, 0, 0.9f},
+    {"holt.damped.9", K_ETS, 0, 0, 1, 0, 0.9f, 0.5f, 0, 0.8f},
+    {"holt.3", K_ETS, 0, 0, 1, 0, 0.3f, 0.05f, 0, 1},
+    {"holt.7", K_ETS, 0, 0, 1, 0, 0.7f, 0.2f, 0, 1},
+    {"theta.2", K_THETA, 0, 0, 0, 0, 0.2f, 0, 0, 1},
+    {"theta.5", K_THETA, 0, 0, 0, 0, 0.5f, 0, 0, 1},
+    {"ar.level", K_AR, 0, 0, 0, AR_LEVEL, 0, 0, 0, 1},
+    {"ar.diff", K_AR, 0, 0, 0, AR_DIFF, 0, 0, 0, 1},
+    {"logar.level", K_AR, 1, 0, 0, AR_LEVEL, 0, 0, 0, 1},
+    {"ar.sdiff", K_AR, 0, 1, 0, AR_SDIFF, 0, 0, 0, 1},
+    {"hw.stable", K_ETS, 0, 1, 0, 0, 0.1f, 0, 0.02f, 1},
+    {"hw.level", K_ETS, 0, 1, 0, 0, 0.2f, 0, 0.1f, 1},
+    {"hw.damped", K_ETS, 0, 1, 1, 0, 0.3f, 0.03f, 0.1f, 0.95f},
+    {"hw.linear", K_ETS, 0, 1, 1, 0, 0.3f, 0.02f, 0.1f, 1},
+    {"hw.fast", K_ETS, 0, 1, 1, 0, 0.6f, 0.1f, 0.3f, 0.9f},
+    {"loghw.level", K_ETS, 1, 1, 0, 0, 0.2f, 0, 0.1f, 1},
+    {"loghw.damped", K_ETS, 1, 1, 1, 0, 0.3f, 0.03f, 0.1f, 0.95f},
+    {"loghw.linear", K_ETS, 1, 1, 1, 0, 0.3f, 0.02f, 0.1f, 1},
+    {"loghw.fast", K_ETS, 1, 1, 1, 0, 0.6f, 0.1f, 0.3f, 0.9f},
+    {"theta.seas", K_THETA, 0, 1, 0, 0, 0.3f, 0, 0.05f, 1},
+    {"logtheta.seas", K_THETA, 1, 1, 0, 0, 0.3f, 0, 0.05f, 1},
+};
+const int ssm__smooth_nbank =
+    (int)(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0]);
+_Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] <=
+		   SSM_SMOOTH_MAX_MEMBERS,
+	       "bank too large");
+
+#define THETA_WINDOW 2000.0 /* R's refit window: thetaf sees <= 2000 */
+#define AR_LAMBDA    0.998  /* RLS forgetting: a window of ~500 samples */
+#define AR_P0	     10.0   /* RLS prior covariance, normalized units */
+#define AR_CLAMP     20.0
+/*
+ * No member may forecast further from the last value than this many typical
+ * one-step changes per step ahead: a member that has just started (an AR
+ * fitted on a handful of points, an exp() of a wild log forecast) must not
+ * wreck the combination or the error statistics before its weight drops.
+ */
+#define SANE_STEPS 30.0
+
+int ssm__smooth_member_floats(int k, int period, int npend)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+
+	return MS_F + (d->seasonal ? period : 0) +
+	       (d->kind == K_AR ? AR_F : 0) + npend;
+}
+
+static double to_space(const member_def *d, double y)
+{
+	return d->logscale ? log(y) : y;
+}
+
+static double from_space(const member_def *d, double x)
+{
+	if (!d->logscale)
+		return x;
+	return exp(x > 700 ? 700 : x);
+}
+
+static double xring(const float *st, const hdr *h, const member_def *d,
+		    int64_t s)
+{
+	return to_space(d, ssm__yring(st, h, s));
+}
+
+/* ---- theta ---- */
+
+static double theta_drift(const mstate *m)
+{
+	return m->rtt > 0 ? 0.5 * m->rty / m->rtt : 0;
+}
+
+/* Discounted least squares of z on t: Welford's update with forgetting. */
+static void theta_regress(mstate *m, double t, double z)
+{
+	double lam = 1.0 - 1.0 / THETA_WINDOW;
+	double w0 = lam * m->rw, w1 = w0 + 1, dt = t - m->rt, dy = z - m->ry;
+
+	m->rtt = lam * m->rtt + w0 / w1 * dt * dt;
+	m->rty = lam * m->rty + w0 / w1 * dt * dy;
+	m->rt += dt / w1;
+	m->ry += dy / w1;
+	m->rw = w1;
+}
+
+/* ---- AR by recursive least squares ---- */
+
+static int ar_lag(const hdr *h, const member_def *d)
+{
+	return d->ar_mode == AR_DIFF	? 1
+	       : d->ar_mode == AR_SDIFF ? h->period
+					: 0;
+}
+
+/* The AR input at step s whose own value x_s is given. */
+static double ar_z(const float *st, const hdr *h, const member_def *d,
+		   int64_t s, double xs)
+{
+	int lag = ar_lag(h, d);
+
+	return lag ? xs - xring(st, h, d, s - lag) : xs;
+}
+
+/* Regressors [1, z'(s-1), ..., z'(s-p)] in normalized units. */
+static void ar_regressors(const float *st, const hdr *h, const member_def *d,
+			  const mstate *m, int64_t s, double *phi)
+{
+	int j;
+
+	phi[0] = 1;
+	for (j = 1; j <= AR_P; j++) {
+		double z = ar_z(st, h, d, s - j, xring(st, h, d, s - j));
+
+		phi[j] = (z - m->zc) / m->zs;
+	}
+}
+
+static void ar_load(const float *st, const hdr *h, int k, double *P, double *th)
+{
+	const float *a = ssm__member_ar(st, h, k);
+
+	memcpy(P, a, sizeof(double) * AR_N * AR_N);
+	memcpy(th, a + 2 * AR_N * AR_N, sizeof(double) * AR_N);
+}
+
+static void ar_store(float *st, const hdr *h, int k, const double *P,
+		     const double *th)
+{
+	float *a = ssm__member_ar(st, h, k);
+
+	memcpy(a, P, sizeof(double) * AR_N * AR_N);
+	memcpy(a + 2 * AR_N * AR_N, th, sizeof(double) * AR_N);
+}
+
+static void ar_reset(double *P, double *th)
+{
+	int i;
+
+	memset(th, 0, sizeof(double) * AR_N);
+	memset(P, 0, sizeof(double) * AR_N * AR_N);
+	for (i = 0; i < AR_N; i++)
+		P[i * AR_N + i] = AR_P0;
+}
+
+/* One RLS step on target z' with regressors phi. */
+static void ar_rls(double *P, double *th, const double *phi, double zn)
+{
+	double Pphi[AR_N], den = AR_LAMBDA, err = zn, tr = 0;
+	int i, j;
+
+	for (i = 0; i < AR_N; i++) {
+		Pphi[i] = 0;
+		for (j = 0; j < AR_N; j++)
+			Pphi[i] += P[i * AR_N + j] * phi[j];
+		den += phi[i] * Pphi[i];
+		err -= th[i] * phi[i];
+	}
+	if (!(den > 0) || !isfinite(den) || !isfinite(err)) {
+		ar_reset(P, th);
+		return;
+	}
+	for (i = 0; i < AR_N; i++)
+		th[i] += Pphi[i] / den * err;
+	for (i = 0; i < AR_N; i++)
+		for (j = 0; j < AR_N; j++)
+			P[i * AR_N + j] =
+			    (P[i * AR_N + j] - Pphi[i] * Pphi[j] / den) /
+			    AR_LAMBDA;
+	/* Forgetting without excitation winds P up: keep it bounded. */
+	for (i = 0; i < AR_N; i++)
+		tr += P[i * AR_N + i];
+	if (!(tr < 1e6))
+		ar_reset(P, th);
+}
+
+static void ar_observe(float *st, const hdr *h, int k, const mstate *m,
+		       int64_t s, double xs)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+	double P[AR_N * AR_N], th[AR_N], phi[AR_N];
+
+	ar_load(st, h, k, P, th);
+	ar_regressors(st, h, d, m, s, phi);
+	ar_rls(P, th, phi, (ar_z(st, h, d, s, xs) - m->zc) / m->zs);
+	ar_store(st, h, k, P, th);
+}
+
+static void ar_seed(float *st, const hdr *h, int k, mstate *m)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+	int lag = ar_lag(h, d), W = h->warm, i, n = 0;
+	int64_t s0 = h->step - W + 1 + lag, s;
+	double P[AR_N * AR_N], th[AR_N], sum = 0, dev = 0;
+
+	for (s = s0; s <= h->step; s++, n++)
+		sum += ar_z(st, h, d, s, xring(st, h, d, s));
+	m->zc = n ? sum / n : 0;
+	for (s = s0; s <= h->step; s++)
+		dev += fabs(ar_z(st, h, d, s, xring(st, h, d, s)) - m->zc);
+	m->zs = n ? dev / n : 0;
+	if (!(m->zs > 1e-12 * (fabs(m->zc) + 1)))
+		m->zs = 1e-12 * (fabs(m->zc) + 1) + 1e-300;
+	ar_reset(P, th);
+	ar_store(st, h, k, P, th);
+	for (s = s0 + AR_P, i = 0; s <= h->step; s++, i++)
+		ar_observe(st, h, k, m, s, xring(st, h, d, s));
+}
+
+static void ar_path(const float *st, const hdr *h, int k, const mstate *m,
+		    int H, double *x)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+	double P[AR_N * AR_N], th[AR_N], zr[AR_P];
+	int lag = ar_lag(h, d), j, i;
+
+	ar_load(st, h, k, P, th);
+	for (j = 0; j < AR_P; j++) /* zr[0] = z'(t), zr[1] = z'(t-1) ... */
+		zr[j] =
+		    (ar_z(st, h, d, h->step - j, xring(st, h, d, h->step - j)) -
+		     m->zc) /
+		    m->zs;
+	for (i = 0; i < H; i++) {
+		double zn = th[0], z, base;
+
+		for (j = 0; j < AR_P; j++)
+			zn += th[j + 1] * zr[j];
+		if (zn > AR_CLAMP)
+			zn = AR_CLAMP;
+		if (zn < -AR_CLAMP)
+			zn = -AR_CLAMP;
+		memmove(zr + 1, zr, sizeof(double) * (AR_P - 1));
+		zr[0] = zn;
+		z = m->zc + m->zs * zn;
+		if (!lag)
+			base = 0;
+		else if (i + 1 - lag >= 1)
+			base = x[i - lag];
+		else
+			base = xring(st, h, d, h->step + i + 1 - lag);
+		x[i] = base + z;
+	}
+}
+
+/* ---- the member interface ---- */
+
+/*
+ * Seed member k from the warm-up window (the last h->warm steps in the y
+ * ring): level and trend from the means of the last two cycles (or a
+ * least-squares line when there is no season), seasonal indices as the
+ * average deviation from the trend line. O(warm), once per series.
+ */
+void ssm__smooth_member_seed(float *st, const hdr *h, int k, mstate *m)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+	float *seas = ssm__member_seasonal(st, h, k);
+	int p = h->period, W = h->warm, i, j;
+	int64_t s0 = h->step - W + 1;
+	double c1 = 0, c2 = 0, l, b;
+
+	memset(m, 0, sizeof *m);
+	m->active = 1;
+	if (d->kind == K_NAIVE || d->kind == K_SNAIVE)
+		return;
+	if (d->kind == K_AR) {
+		ar_seed(st, h, k, m);
+		return;
+	}
+	if (d->seasonal) {
+		/* The last two full cycles of the window. */
+		int64_t c0 = h->step - 2 * p + 1;
+
+		for (i = 0; i < p; i++) {
+			c1 += xring(st, h, d, c0 + i);
+			c2 += xring(st, h, d, c0 + p + i);
+		}
+		c1 /= p;
+		c2 /= p;
+		b = (c2 - c1) / p;
+		l = c2 + b * (p - 1) / 2.0;
+		for (j = 0; j < p; j++)
+			seas[j] = 0;
+		for (i = 0; i < 2 * p; i++) {
+			int64_t s = c0 + i;
+			double c = c1 + b * (i - (p - 1) / 2.0);
+
+			seas[s % p] += (float)((xring(st, h, d, s) - c) / 2.0);
+		}
+	} else {
+		double st_ = 0, sy = 0, stt = 0, sty = 0;
+
+		for (i = 0; i < W; i++) {
+			double x = xring(st, h, d, s0 + i);
+
+			st_ += i;
+			sy += x;
+			stt += (double)i * i;
+			sty += i * x;
+		}
+		b = (W * sty - st_ * sy) / (W * stt - st_ * st_);
+		l = sy / W + b * (W - 1 - st_ / W);
+	}
+	m->l = l;
+	m->b = d->kind == K_ETS && d->trend ? b : 0;
+	if (d->kind == K_THETA)
+		for (i = 0; i < W; i++) {
+			int64_t s = s0 + i;
+
+			theta_regress(m, (double)s,
+				      xring(st, h, d, s) -
+					  (d->seasonal ? seas[s % p] : 0));
+		}
+}
+
+void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
+				double y)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+	float *seas = ssm__member_seasonal(st, h, k);
+	int j = (int)(h->step % h->period);
+	double x, s, lp, ln;
+
+	if (d->kind == K_NAIVE || d->kind == K_SNAIVE)
+		return;
+	x = to_space(d, y);
+	if (d->kind == K_AR) {
+		ar_observe(st, h, k, m, h->step, x);
+		return;
+	}
+	s = d->seasonal ? seas[j] : 0;
+	lp = d->kind == K_ETS && d->trend ? m->l + d->phi * m->b : m->l;
+	ln = d->alpha * (x - s) + (1 - d->alpha) * lp;
+	if (d->kind == K_ETS && d->trend) {
+		/* The same warm start for the slope: a running mean of the
+		 * level's increments (the seed counts as warm/2 of them)
+		 * until there are 1/beta of them. */
+		double inc = 0.5 * h->warm + (double)(h->step - h->warm + 1);
+		double bt = d->beta > 1.0 / inc ? d->beta : 1.0 / inc;
+
+		m->b = bt * (ln - m->l) + (1 - bt) * d->phi * m->b;
+	}
+	if (d->kind == K_THETA)
+		theta_regress(m, (double)h->step, x - s);
+	m->l = ln;
+	if (d->seasonal) {
+		/*
+		 * The indices start from two cycles; until 1/gamma cycles
+		 * have been seen, each one is the running mean of its
+		 * deviations (gamma = 1/cycles), then the EW average: a slow
+		 * gamma never has to correct a noisy two-cycle start.
+		 */
+		double cyc = 2.0 + (double)(h->step - h->warm + 1) / h->period;
+		double g = d->gamma > 1.0 / cyc ? d->gamma : 1.0 / cyc;
+
+		seas[j] = (float)(g * (x - ln) + (1 - g) * s);
+	}
+}
+
+void ssm__smooth_member_skip(const hdr *h, int k, mstate *m)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+
+	(void)h;
+	if (d->kind == K_ETS && d->trend) {
+		m->l += d->phi * m->b;
+		m->b *= d->phi;
+	}
+}
+
+void ssm__smooth_member_jump(const hdr *h, int k, mstate *m, int64_t n)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+	double p;
+
+	(void)h;
+	if (d->kind != K_ETS || !d->trend)
+		return;
+	p = pow(d->phi, (double)n);
+	m->l += d->phi < 1 ? d->phi * (1 - p) / (1 - d->phi) * m->b
+			   : (double)n * m->b;
+	m->b *= p;
+}
+
+static void member_at(const float *st, const hdr *h, int k, const mstate *m,
+		      int n, const int32_t *hz, double *out);
+
+void ssm__smooth_member_at(const float *st, const hdr *h, int k,
+			   const mstate *m, int n, const int32_t *hz,
+			   double *out)
+{
+	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
+	int i;
+
+	member_at(st, h, k, m, n, hz, out);
+	if (!(sc > 0))
+		return;
+	for (i = 0; i < n; i++) {
+		double b = SANE_STEPS * sc * hz[i];
+
+		if (!(out[i] <= h->last + b)) /* NaN lands here too */
+			out[i] = h->last + b;
+		if (out[i] < h->last - b)
+			out[i] = h->last - b;
+	}
+}
+
+static void member_at(const float *st, const hdr *h, int k, const mstate *m,
+		      int n, const int32_t *hz, double *out)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+	const float *seas = ssm__member_seasonal(st, h, k);
+	double damp = 0, phik = 1;
+	int i, at_h = 0;
+
+	if (d->kind == K_AR) {
+		double path[SSM_SMOOTH_MAX_H];
+
+		ar_path(st, h, k, m, hz[n - 1], path);
+		for (i = 0; i < n; i++)
+			out[i] = from_space(d, path[hz[i] - 1]);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		int64_t at = h->step + hz[i], back;
+		double x, s;
+
+		if (d->kind == K_NAIVE) {
+			out[i] = h->last;
+			continue;
+		}
+		if (d->kind == K_SNAIVE) {
+			back =
+			    ((hz[i] + h->period - 1) / h->period) * h->period;
+			out[i] = ssm__yring(st, h, at - back);
+			continue;
+		}
+		s = d->seasonal ? seas[at % h->period] : 0;
+		if (d->kind == K_THETA) {
+			x = m->l +
+			    theta_drift(m) * (hz[i] - 1 + 1.0 / d->alpha);
+		} else {
+			/* damp = phi + phi^2 + ... + phi^hz, hz increasing */
+			for (; d->trend && at_h < hz[i]; at_h++) {
+				phik *= d->phi;
+				damp += phik;
+			}
+			x = m->l + damp * m->b;
+		}
+		out[i] = from_space(d, x + s);
+	}
+}
+
+void ssm__smooth_member_path(const float *st, const hdr *h, int k,
+			     const mstate *m, int H, double *out)
+{
+	int32_t hz[SSM_SMOOTH_MAX_H];
+	int i;
+
+	for (i = 0; i < H; i++)
+		hz[i] = i + 1;
+	ssm__smooth_member_at(st, h, k, m, H, hz, out);
+}

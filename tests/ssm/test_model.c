@@ -1,0 +1,301 @@
+/*
+ * tests/ssm/test_model.c: the model contract of ssm/model.h: forecasts
+ * monotone and finite, batched == single bit for bit whatever the batch,
+ * snapshot = memcpy, poisoned states reset, untrained model = front.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssm/model.h"
+#include "ssm/rng.h"
+#include "tests/harness.h"
+
+/* A model whose head is random, so the network contributes. */
+static ssm_model *random_head_model(uint64_t seed)
+{
+	ssm_model *m = NULL;
+	const ssm_tensor *t;
+	ssm_rng r;
+	size_t i;
+
+	CHECK_EQ_INT(ssm_model_new_default(&m, seed), 0);
+	ssm_rng_init(&r, seed + 1);
+	t = ssm_model_tensor_by_name(m, "head.w");
+	CHECK(t != NULL);
+	for (i = 0; t && i < t->n; i++)
+		t->data[i] = (float)(0.3 * ssm_rng_normal(&r));
+	t = ssm_model_tensor_by_name(m, "head.b");
+	for (i = 0; t && i < t->n; i++)
+		t->data[i] = (float)(0.3 * ssm_rng_normal(&r));
+	CHECK_EQ_INT(ssm_model_refresh(m), 0);
+	return m;
+}
+
+/* Series b's sample i: seasonal, trending, scaled, with gaps and misses. */
+static ssm_sample sample_of(int b, int i)
+{
+	ssm_sample s;
+	double sc = pow(10.0, (b % 7) - 2);
+
+	s.t = 1.6e9 + 3600.0 * i + (b % 3 == 0 && i % 17 == 5 ? 7200.0 : 0);
+	s.value = sc * (10.0 + 0.01 * i + 3.0 * sin(2 * M_PI * i / 24.0) +
+			sin(1.7 * i + b));
+	if (b % 4 == 1 && i % 13 == 0)
+		s.value = NAN;
+	return s;
+}
+
+typedef struct fc {
+	float *q, *mean;
+	ssm_forecast f;
+} fc;
+
+static void fc_alloc(const ssm_model *m, fc *x)
+{
+	int H = ssm_model_horizon(m), Q = ssm_model_nquantiles(m);
+
+	x->q = calloc((size_t)(H * Q), sizeof(float));
+	x->mean = calloc((size_t)H, sizeof(float));
+	x->f.q = x->q;
+	x->f.mean = x->mean;
+}
+
+static void test_forecasts_monotone_finite(void)
+{
+	ssm_model *m = random_head_model(3);
+	size_t S = ssm_model_state_floats(m);
+	float *st = calloc(S, sizeof(float));
+	void *ws = malloc(ssm_model_workspace_bytes(m, 1));
+	int H = ssm_model_horizon(m), Q = ssm_model_nquantiles(m);
+	int i, h, k, bad = 0;
+	fc x;
+
+	fc_alloc(m, &x);
+	CHECK_EQ_INT(ssm_state_init(m, st, 24, 3600.0), 0);
+	for (i = 0; i < 500; i++) {
+		ssm_sample s = sample_of(5, i);
+		CHECK_EQ_INT(ssm_model_step(m, st, &s, &x.f, ws), 0);
+		for (h = 0; h < H; h++)
+			for (k = 0; k < Q; k++) {
+				float v = x.q[h * Q + k];
+				if (!isfinite(v) ||
+				    (k > 0 && !(v >= x.q[h * Q + k - 1])))
+					bad++;
+			}
+	}
+	CHECK_EQ_INT(bad, 0);
+	free(x.q);
+	free(x.mean);
+	free(st);
+	free(ws);
+	ssm_model_free(m);
+}
+
+/* A constant series: the untrained model forecasts the constant. */
+static void test_untrained_is_front(void)
+{
+	ssm_model *m = NULL;
+	size_t S;
+	float *st;
+	void *ws;
+	int i, h, H;
+	fc x;
+
+	CHECK_EQ_INT(ssm_model_new_default(&m, 1), 0);
+	S = ssm_model_state_floats(m);
+	H = ssm_model_horizon(m);
+	st = calloc(S, sizeof(float));
+	ws = malloc(ssm_model_workspace_bytes(m, 1));
+	fc_alloc(m, &x);
+	ssm_state_init(m, st, 1, 60.0);
+	for (i = 0; i < 50; i++) {
+		ssm_sample s = {1e9 + 60.0 * i, 42.5};
+		CHECK_EQ_INT(ssm_model_step(m, st, &s, &x.f, ws), 0);
+	}
+	for (h = 0; h < H; h++)
+		CHECK_NEAR(x.mean[h], 42.5, 1e-4);
+	CHECK(x.f.t == 1e9 + 60.0 * 49);
+	free(x.q);
+	free(x.mean);
+	free(st);
+	free(ws);
+	ssm_model_free(m);
+}
+
+/*
+ * Every series' states and forecasts are the same bits whether it is
+ * stepped alone, in a batch of all, or in batches of another size and
+ * order: what the daemon serves is what eval measures.
+ */
+static void test_batch_bit_exact(void)
+{
+	enum { NS = 37, T = 120 };
+	ssm_model *m = random_head_model(11);
+	size_t S = ssm_model_state_floats(m);
+	int H = ssm_model_horizon(m), Q = ssm_model_nquantiles(m);
+	int sizes[3] = {1, NS, 5}, v, b, i, same = 1;
+	float *st[3][NS];
+	fc out[3][NS];
+	void *ws = malloc(ssm_model_workspace_bytes(m, NS));
+
+	for (v = 0; v < 3; v++)
+		for (b = 0; b < NS; b++) {
+			st[v][b] = calloc(S, sizeof(float));
+			ssm_state_init(m, st[v][b], 1 + b % 24, 3600.0);
+			fc_alloc(m, &out[v][b]);
+		}
+	for (i = 0; i < T; i++) {
+		for (v = 0; v < 3; v++) {
+			/* Variant 2 runs the series in reverse order. */
+			float *sp[NS];
+			ssm_sample in[NS];
+			ssm_forecast fo[NS];
+			int stat[NS], j, n;
+
+			for (j = 0; j < NS; j++) {
+				int s = v == 2 ? NS - 1 - j : j;
+				sp[j] = st[v][s];
+				in[j] = sample_of(s, i);
+				fo[j] = out[v][s].f;
+			}
+			for (j = 0; j < NS; j += sizes[v]) {
+				n = NS - j < sizes[v] ? NS - j : sizes[v];
+				CHECK_EQ_INT(
+				    ssm_model_step_batch(m, n, sp + j, in + j,
+							 fo + j, stat + j, ws),
+				    0);
+			}
+			for (j = 0; j < NS; j++)
+				out[v][v == 2 ? NS - 1 - j : j].f.anomaly =
+				    fo[j].anomaly;
+		}
+		for (b = 0; b < NS; b++)
+			for (v = 1; v < 3; v++) {
+				same &= !memcmp(st[0][b], st[v][b],
+						S * sizeof(float));
+				same &=
+				    !memcmp(out[0][b].q, out[v][b].q,
+					    sizeof(float) * (size_t)(H * Q));
+				same &= !memcmp(out[0][b].mean, out[v][b].mean,
+						sizeof(float) * (size_t)H);
+				same &=
+				    out[0][b].f.anomaly == out[v][b].f.anomaly;
+			}
+	}
+	CHECK(same);
+	for (v = 0; v < 3; v++)
+		for (b = 0; b < NS; b++) {
+			free(st[v][b]);
+			free(out[v][b].q);
+			free(out[v][b].mean);
+		}
+	free(ws);
+	ssm_model_free(m);
+}
+
+/* A snapshot is a copy of the block: both copies continue identically. */
+static void test_snapshot_is_memcpy(void)
+{
+	ssm_model *m = random_head_model(5);
+	size_t S = ssm_model_state_floats(m);
+	float *a = calloc(S, sizeof(float)), *b = calloc(S, sizeof(float));
+	void *ws = malloc(ssm_model_workspace_bytes(m, 1));
+	int i;
+
+	ssm_state_init(m, a, 12, 60.0);
+	for (i = 0; i < 100; i++) {
+		ssm_sample s = sample_of(2, i);
+		ssm_model_step(m, a, &s, NULL, ws);
+	}
+	memcpy(b, a, S * sizeof(float));
+	for (; i < 200; i++) {
+		ssm_sample s = sample_of(2, i);
+		ssm_model_step(m, a, &s, NULL, ws);
+		ssm_model_step(m, b, &s, NULL, ws);
+	}
+	CHECK(!memcmp(a, b, S * sizeof(float)));
+	free(a);
+	free(b);
+	free(ws);
+	ssm_model_free(m);
+}
+
+/* A poisoned state is detected, reset and reported, never kept. */
+static void test_nonfinite_state_resets(void)
+{
+	ssm_model *m = random_head_model(9);
+	size_t S = ssm_model_state_floats(m), j;
+	float *st = calloc(S, sizeof(float)), *fresh = calloc(S, sizeof(float));
+	void *ws = malloc(ssm_model_workspace_bytes(m, 1));
+	ssm_sample s = sample_of(1, 0);
+	int i, rc;
+	fc x;
+
+	fc_alloc(m, &x);
+	ssm_state_init(m, st, 1, 3600.0);
+	for (i = 0; i < 20; i++) {
+		s = sample_of(1, i);
+		ssm_model_step(m, st, &s, &x.f, ws);
+	}
+	st[S - 1] = NAN; /* the last float: deepest in the block */
+	for (j = 0; j < S; j++)
+		if (j >= 10)
+			st[j] = NAN;
+	rc = ssm_model_step(m, st, &s, &x.f, ws);
+	CHECK_EQ_INT(rc, SSM_ERESET);
+	/* Reset = exactly a fresh state of the same period and step. */
+	ssm_state_init(m, fresh, 1, 3600.0);
+	CHECK(!memcmp(st, fresh, S * sizeof(float)));
+	CHECK(isnan(x.mean[0]));
+	/* The reset series works again. */
+	s = sample_of(1, 21);
+	CHECK_EQ_INT(ssm_model_step(m, st, &s, &x.f, ws), 0);
+	CHECK(isfinite(x.mean[0]));
+	free(x.q);
+	free(x.mean);
+	free(fresh);
+	free(st);
+	free(ws);
+	ssm_model_free(m);
+}
+
+static void test_arguments_and_hash(void)
+{
+	ssm_model *a = NULL, *b = NULL, *c = NULL;
+	ssm_model_arch arch;
+	float st[4];
+
+	CHECK_EQ_INT(ssm_model_new_default(&a, 1), 0);
+	CHECK_EQ_INT(ssm_model_new_default(&b, 1), 0);
+	CHECK_EQ_INT(ssm_model_new_default(&c, 2), 0);
+	CHECK(ssm_model_hash(a) == ssm_model_hash(b));
+	CHECK(ssm_model_hash(a) != ssm_model_hash(c));
+	CHECK_EQ_INT(ssm_state_init(a, st, 0, 60.0), SSM_EINVAL);
+	CHECK_EQ_INT(ssm_state_init(a, st, 1, 0.0), SSM_EINVAL);
+	CHECK_EQ_INT(ssm_model_step_batch(a, -1, NULL, NULL, NULL, NULL, NULL),
+		     SSM_EINVAL);
+	ssm_model_default_arch(&arch);
+	arch.nquantiles = 4;
+	CHECK(ssm_model_arch_check(&arch) != 0);
+	ssm_model_default_arch(&arch);
+	arch.quantiles[0] = 0.6f;
+	CHECK(ssm_model_arch_check(&arch) != 0);
+	/* The smoothing front dominates; see ssm/smooth.h. */
+	CHECK(ssm_model_state_floats(a) * sizeof(float) <= 20480);
+	CHECK(ssm_model_quantiles(a)[1] == 0.5f);
+	ssm_model_free(a);
+	ssm_model_free(b);
+	ssm_model_free(c);
+}
+
+int main(void)
+{
+	TH_RUN(test_forecasts_monotone_finite);
+	TH_RUN(test_untrained_is_front);
+	TH_RUN(test_batch_bit_exact);
+	TH_RUN(test_snapshot_is_memcpy);
+	TH_RUN(test_nonfinite_state_resets);
+	TH_RUN(test_arguments_and_hash);
+	return th_summary();
+}

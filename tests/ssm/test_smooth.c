@@ -1,0 +1,234 @@
+/*
+ * tests/ssm/test_smooth.c: the streaming forecaster bank (ssm/smooth.h) on
+ * series whose right answer is known: constants, lines, pure seasonals,
+ * large counters, white noise (for interval coverage), gaps and snapshots.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssm/model.h"
+#include "ssm/rng.h"
+#include "ssm/smooth.h"
+#include "tests/harness.h"
+
+static float *new_state(int period, int H)
+{
+	size_t n = ssm_smooth_state_floats(period, H);
+	float *st = malloc(n * sizeof *st);
+
+	if (st && ssm_smooth_init(st, period, H, NULL) != SSM_OK) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void test_sizes_and_args(void)
+{
+	float st[8];
+
+	CHECK(ssm_smooth_state_floats(1, 1) > 0);
+	CHECK(ssm_smooth_state_floats(12, 18) <=
+	      ssm_smooth_state_floats(24, 18));
+	CHECK(ssm_smooth_state_floats(12, 18) <=
+	      ssm_smooth_state_floats(12, 48));
+	CHECK_EQ_INT(ssm_smooth_state_floats(0, 5), 0);
+	CHECK_EQ_INT(ssm_smooth_state_floats(5, 0), 0);
+	CHECK_EQ_INT(ssm_smooth_init(st, 0, 5, NULL), SSM_EINVAL);
+	CHECK_EQ_INT(ssm_smooth_init(st, 1, SSM_SMOOTH_MAX_H + 1, NULL),
+		     SSM_EINVAL);
+	CHECK(ssm_smooth_members() >= 10);
+	CHECK(strcmp(ssm_smooth_member_name(0), "naive") == 0);
+	CHECK(ssm_smooth_member_name(-1) == NULL);
+}
+
+static void test_no_data_yet(void)
+{
+	float *st = new_state(4, 3);
+	double p[3];
+
+	CHECK(st != NULL);
+	CHECK_EQ_INT(ssm_smooth_forecast(st, p, NULL, 0, NULL, NULL),
+		     SSM_EINVAL);
+	CHECK(isnan(p[0]));
+	CHECK_EQ_INT(ssm_smooth_update(st, NAN, 1, 0), SSM_OK);
+	CHECK_EQ_INT(ssm_smooth_count(st), 0);
+	CHECK_EQ_INT(ssm_smooth_update(st, 5.0, 1, 0), SSM_OK);
+	CHECK_EQ_INT(ssm_smooth_forecast(st, p, NULL, 0, NULL, NULL), SSM_OK);
+	CHECK_NEAR(p[2], 5.0, 1e-9);
+	free(st);
+}
+
+static void test_constant(void)
+{
+	float *st = new_state(12, 6);
+	const float lv[3] = {0.1f, 0.5f, 0.9f};
+	double p[6], q[18], sc;
+	int i, h;
+
+	for (i = 0; i < 200; i++)
+		CHECK_EQ_INT(ssm_smooth_update(st, 42.0, 1, 0), SSM_OK);
+	CHECK_EQ_INT(ssm_smooth_forecast(st, p, lv, 3, q, &sc), SSM_OK);
+	CHECK(sc > 0);
+	for (h = 0; h < 6; h++) {
+		CHECK_NEAR(p[h], 42.0, 1e-6);
+		CHECK(q[h * 3] <= q[h * 3 + 1] && q[h * 3 + 1] <= q[h * 3 + 2]);
+		CHECK_NEAR(q[h * 3 + 2] - q[h * 3], 0.0, 1e-3);
+	}
+	free(st);
+}
+
+static void test_line(void)
+{
+	float *st = new_state(1, 10);
+	double p[10];
+	int i, h;
+
+	for (i = 0; i < 300; i++)
+		ssm_smooth_update(st, 3.0 * i + 7.0, 1, 0);
+	ssm_smooth_forecast(st, p, NULL, 0, NULL, NULL);
+	for (h = 1; h <= 10; h++)
+		CHECK_NEAR(p[h - 1], 3.0 * (299 + h) + 7.0, 0.05 * 3.0 * h);
+	free(st);
+}
+
+static void test_seasonal(void)
+{
+	float *st = new_state(12, 24);
+	double p[24];
+	int i, h;
+
+	for (i = 0; i < 240; i++)
+		ssm_smooth_update(st, 100 + 10 * sin(2 * M_PI * i / 12.0), 1,
+				  0);
+	ssm_smooth_forecast(st, p, NULL, 0, NULL, NULL);
+	for (h = 1; h <= 24; h++)
+		CHECK_NEAR(p[h - 1],
+			   100 + 10 * sin(2 * M_PI * (239 + h) / 12.0), 0.5);
+	free(st);
+}
+
+/* A 1e9 counter rising by 10 per step: float state would lose the units. */
+static void test_large_counter(void)
+{
+	float *st = new_state(1, 5);
+	double p[5];
+	int i;
+
+	for (i = 0; i < 500; i++)
+		ssm_smooth_update(st, 1e9 + 10.0 * i, 1, 0);
+	ssm_smooth_forecast(st, p, NULL, 0, NULL, NULL);
+	CHECK_NEAR(p[0], 1e9 + 10.0 * 500, 2.0);
+	CHECK_NEAR(p[4], 1e9 + 10.0 * 504, 5.0);
+	free(st);
+}
+
+/* 80% intervals on white noise hold 80% (the trackers' job). */
+static void test_coverage_white_noise(void)
+{
+	float *st = new_state(1, 4);
+	const float lv[2] = {0.1f, 0.9f};
+	double p[4], q[8], prev_lo = 0, prev_hi = 0;
+	int i, inside = 0, scored = 0;
+	ssm_rng r;
+
+	ssm_rng_init(&r, 7);
+	for (i = 0; i < 6000; i++) {
+		double y = 50 + 3 * ssm_rng_normal(&r);
+
+		if (i >= 1000) {
+			inside += y >= prev_lo && y <= prev_hi;
+			scored++;
+		}
+		ssm_smooth_update(st, y, 1, 0);
+		ssm_smooth_forecast(st, p, lv, 2, q, NULL);
+		prev_lo = q[0];
+		prev_hi = q[1];
+	}
+	CHECK(inside > 0.75 * scored && inside < 0.85 * scored);
+	free(st);
+}
+
+static void test_gaps_missing_and_bad_input(void)
+{
+	float *st = new_state(4, 4);
+	size_t n = ssm_smooth_state_floats(4, 4);
+	float *copy = malloc(n * sizeof *copy);
+	double p[4];
+	int i;
+
+	for (i = 0; i < 40; i++)
+		ssm_smooth_update(st, 10 + (i % 4), 1, 0);
+	memcpy(copy, st, n * sizeof *st);
+	CHECK_EQ_INT(ssm_smooth_update(st, INFINITY, 1, 0), SSM_ENONFINITE);
+	CHECK(memcmp(copy, st, n * sizeof *st) == 0);
+	CHECK_EQ_INT(ssm_smooth_update(st, 11.0, 0, 0), SSM_EINVAL);
+	CHECK_EQ_INT(ssm_smooth_update(st, NAN, 1, 0), SSM_OK);
+	CHECK_EQ_INT(ssm_smooth_update(st, 1.0, 1, 1), SSM_OK); /* missing */
+	CHECK_EQ_INT(ssm_smooth_count(st), 40);
+	/* step 42 has phase 2: value 12; then a gap of 5 lands on phase 3 */
+	CHECK_EQ_INT(ssm_smooth_update(st, 12.0, 1, 0), SSM_OK);
+	CHECK_EQ_INT(ssm_smooth_update(st, 13.0, 5, 0), SSM_OK);
+	CHECK_EQ_INT(ssm_smooth_update(st, 10.0, 1000000, 0), SSM_OK);
+	CHECK_EQ_INT(ssm_smooth_forecast(st, p, NULL, 0, NULL, NULL), SSM_OK);
+	for (i = 0; i < 4; i++)
+		CHECK(isfinite(p[i]));
+	free(copy);
+	free(st);
+}
+
+/* Snapshot = memcpy: a restored copy continues bit for bit. */
+static void test_snapshot(void)
+{
+	float *a = new_state(7, 5);
+	size_t n = ssm_smooth_state_floats(7, 5);
+	float *b = malloc(n * sizeof *b);
+	double pa[5], pb[5];
+	int i;
+
+	for (i = 0; i < 100; i++)
+		ssm_smooth_update(a, sin(i * 0.9) + 0.01 * i, 1, 0);
+	memcpy(b, a, n * sizeof *a);
+	for (i = 100; i < 150; i++) {
+		ssm_smooth_update(a, sin(i * 0.9) + 0.01 * i, 1, 0);
+		ssm_smooth_update(b, sin(i * 0.9) + 0.01 * i, 1, 0);
+	}
+	ssm_smooth_forecast(a, pa, NULL, 0, NULL, NULL);
+	ssm_smooth_forecast(b, pb, NULL, 0, NULL, NULL);
+	CHECK(memcmp(pa, pb, sizeof pa) == 0);
+	CHECK(memcmp(a, b, n * sizeof *a) == 0);
+	free(a);
+	free(b);
+}
+
+/* A block sized for a larger period holds a smaller one, unaligned too. */
+static void test_unaligned_block(void)
+{
+	size_t n = ssm_smooth_state_floats(24, 6);
+	float *raw = malloc((n + 1) * sizeof *raw), *st = raw + 1;
+	double p[6];
+	int i;
+
+	CHECK_EQ_INT(ssm_smooth_init(st, 12, 6, NULL), SSM_OK);
+	for (i = 0; i < 100; i++)
+		ssm_smooth_update(st, 5 + (i % 12), 1, 0);
+	CHECK_EQ_INT(ssm_smooth_forecast(st, p, NULL, 0, NULL, NULL), SSM_OK);
+	CHECK_NEAR(p[0], 5 + (100 % 12), 0.5);
+	free(raw);
+}
+
+int main(void)
+{
+	TH_RUN(test_sizes_and_args);
+	TH_RUN(test_no_data_yet);
+	TH_RUN(test_constant);
+	TH_RUN(test_line);
+	TH_RUN(test_seasonal);
+	TH_RUN(test_large_counter);
+	TH_RUN(test_coverage_white_noise);
+	TH_RUN(test_gaps_missing_and_bad_input);
+	TH_RUN(test_snapshot);
+	TH_RUN(test_unaligned_block);
+	return th_summary();
+}
