@@ -140,11 +140,18 @@ int main(int argc, char **argv)
 	ssm_mamba mamba;
 	ssm_rng rng;
 	double gf, s4d_flops, mamba_flops, ns[2][3], ns_gap[2];
-	char cpu[512] = "unknown";
+	char cpu[512] = "unknown", load[64] = "unknown";
 	FILE *f;
 	int i;
 
 	openblas_set_num_threads(1);
+	{
+		FILE *la = fopen("/proc/loadavg", "r");
+		if (la && fgets(load, sizeof(load), la))
+			load[strcspn(load, " ")] = 0;
+		if (la)
+			fclose(la);
+	}
 	ssm_rng_init(&rng, 1);
 	if (ssm_s4d_init(&s4d, &sc, &rng) || ssm_mamba_init(&mamba, &mc, &rng))
 		return 1;
@@ -203,13 +210,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(f, "# ssm/ layer step speed\n\n");
-	fprintf(
-	    f,
-	    "Written by `make bench-ssm` (`build/bench/ssm_bench %s`).\n"
-	    "Machine: %s, one core (OpenBLAS %s, "
-	    "openblas_set_num_threads(1)); shared with other work, "
-	    "so each figure is the median of %d runs of thread CPU time.\n\n",
-	    out, cpu, OPENBLAS_VERSION, REPS);
+	fprintf(f,
+		"Written by `make bench-ssm` (`build/bench/ssm_bench %s`).\n"
+		"Machine: %s, one core (%s, openblas_set_num_threads(1)); "
+		"1-minute load average %s when the run started (shared with "
+		"other work), so each figure is the median of %d runs of "
+		"thread CPU time.\n\n",
+		out, cpu, OPENBLAS_VERSION, load, REPS);
 	fprintf(f,
 		"Peer measured in the same run: single-threaded sgemm "
 		"512x512x512 = **%.1f GFLOP/s**.\n\n",
