@@ -130,66 +130,65 @@ static double time_steps(step_fn f, const void *l, int B, int d, size_t S,
 	return median(t, REPS);
 }
 
-/* Training cost: median ns per sample of forward + backward over chunks of
- * T = 64 samples (sequence mode, saved activations), for one layer. */
-static double time_train_s4d(const ssm_s4d *l)
-{
-	enum { T = 64, H = 32 };
-	size_t S = ssm_s4d_state_size(&l->cfg);
-	float *u = malloc(sizeof(float) * T * H), *y = malloc(4 * T * H);
-	float *dy = malloc(sizeof(float) * T * H), *du = malloc(4 * T * H);
-	float *acts = malloc(sizeof(float) * ssm_s4d_acts_size(&l->cfg, T));
-	float *g = calloc(ssm_s4d_nparams(&l->cfg), sizeof(float));
-	float *st = calloc(S, sizeof(float));
-	void *ws = malloc(ssm_s4d_seq_workspace_bytes(&l->cfg, T));
-	double t[REPS];
-	int i, r, k;
+/* One layer's sequence-mode pair, behind void pointers for time_train. */
+typedef struct train_ops {
+	const void *l;
+	int d; /* channels of u and y */
+	size_t S, acts, np,
+	    ws; /* sizes at T = 64: reals, reals, reals, bytes */
+	void (*fwd)(const void *l, int T, float *st, const float *u, float *y,
+		    float *acts, void *ws);
+	void (*bwd)(const void *l, int T, const float *u, const float *acts,
+		    const float *dy, float *du, float *g, void *ws);
+} train_ops;
 
-	for (i = 0; i < T * H; i++) {
-		u[i] = (float)((i * 37) % 11) * 0.1f - 0.5f;
-		dy[i] = 1e-3f * (float)(i % 5);
-	}
-	for (r = 0; r < REPS; r++) {
-		double t0 = now_ns();
-		for (k = 0; k < 40; k++) {
-			ssm_s4d_forward(l, T, st, NULL, u, y, acts, ws);
-			ssm_s4d_backward(l, T, NULL, u, acts, dy, du, g, ws);
-		}
-		t[r] = (now_ns() - t0) / (40.0 * T);
-	}
-	free(u);
-	free(y);
-	free(dy);
-	free(du);
-	free(acts);
-	free(g);
-	free(st);
-	free(ws);
-	return median(t, REPS);
+static void s4d_fwd(const void *l, int T, float *st, const float *u, float *y,
+		    float *acts, void *ws)
+{
+	ssm_s4d_forward(l, T, st, NULL, u, y, acts, ws);
 }
 
-static double time_train_mamba(const ssm_mamba *l)
+static void s4d_bwd(const void *l, int T, const float *u, const float *acts,
+		    const float *dy, float *du, float *g, void *ws)
 {
-	enum { T = 64, D = 32 };
-	size_t S = ssm_mamba_state_size(&l->cfg);
-	float *u = malloc(sizeof(float) * T * D), *y = malloc(4 * T * D);
-	float *dy = malloc(sizeof(float) * T * D), *du = malloc(4 * T * D);
-	float *acts = malloc(sizeof(float) * ssm_mamba_acts_size(&l->cfg, T));
-	float *g = calloc(ssm_mamba_nparams(&l->cfg), sizeof(float));
-	float *st = calloc(S, sizeof(float));
-	void *ws = malloc(ssm_mamba_seq_workspace_bytes(&l->cfg, T));
-	double t[REPS];
-	int i, r, k;
+	ssm_s4d_backward(l, T, NULL, u, acts, dy, du, g, ws);
+}
 
-	for (i = 0; i < T * D; i++) {
+static void mamba_fwd(const void *l, int T, float *st, const float *u, float *y,
+		      float *acts, void *ws)
+{
+	ssm_mamba_forward(l, T, st, NULL, u, y, acts, ws);
+}
+
+static void mamba_bwd(const void *l, int T, const float *u, const float *acts,
+		      const float *dy, float *du, float *g, void *ws)
+{
+	ssm_mamba_backward(l, T, NULL, u, acts, dy, du, g, ws);
+}
+
+/* Training cost: median ns per sample of forward + backward over chunks of
+ * T = 64 samples (sequence mode, saved activations), for one layer. */
+static double time_train(const train_ops *o)
+{
+	enum { T = 64 };
+	int n = T * o->d, i, r, k;
+	float *u = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+	float *dy = malloc(sizeof(float) * n), *du = malloc(sizeof(float) * n);
+	float *acts = malloc(sizeof(float) * o->acts);
+	float *g = calloc(o->np, sizeof(float));
+	float *st = calloc(o->S, sizeof(float));
+	void *ws = malloc(o->ws);
+	double t[REPS];
+
+	for (i = 0; i < n; i++) {
 		u[i] = (float)((i * 37) % 11) * 0.1f - 0.5f;
 		dy[i] = 1e-3f * (float)(i % 5);
 	}
 	for (r = 0; r < REPS; r++) {
 		double t0 = now_ns();
 		for (k = 0; k < 40; k++) {
-			ssm_mamba_forward(l, T, st, NULL, u, y, acts, ws);
-			ssm_mamba_backward(l, T, NULL, u, acts, dy, du, g, ws);
+			o->fwd(o->l, T, st, u, y, acts, ws);
+			o->bwd(o->l, T, u, acts, dy, du, g, ws);
 		}
 		t[r] = (now_ns() - t0) / (40.0 * T);
 	}
@@ -255,8 +254,26 @@ int main(int argc, char **argv)
 		    time_steps(s4d_batch, &s4d, B, 32, ssm_s4d_state_size(&sc),
 			       ssm_s4d_workspace_bytes(&sc, B));
 	}
-	ns_train[0] = time_train_mamba(&mamba);
-	ns_train[1] = time_train_s4d(&s4d);
+	{
+		train_ops mo = {&mamba,
+				32,
+				ssm_mamba_state_size(&mc),
+				ssm_mamba_acts_size(&mc, 64),
+				ssm_mamba_nparams(&mc),
+				ssm_mamba_seq_workspace_bytes(&mc, 64),
+				mamba_fwd,
+				mamba_bwd};
+		train_ops so = {&s4d,
+				32,
+				ssm_s4d_state_size(&sc),
+				ssm_s4d_acts_size(&sc, 64),
+				ssm_s4d_nparams(&sc),
+				ssm_s4d_seq_workspace_bytes(&sc, 64),
+				s4d_fwd,
+				s4d_bwd};
+		ns_train[0] = time_train(&mo);
+		ns_train[1] = time_train(&so);
+	}
 	/* Irregular samples: an integer gap (ZOH powering) and a fractional
 	 * one (closed form with complex exp per mode). */
 	for (i = 0; i < 2; i++) {
