@@ -139,7 +139,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
-                -fsanitize=fuzzer-no-link $(WARN) $(PKG_CFLAGS)
+                -fsanitize=fuzzer-no-link $(WARN) $(PKG_CFLAGS) -MMD -MP
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(IO_SRC) $(SSM_SRC))
 
@@ -210,3 +210,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find build/fuzz/obj -name '*.d' 2>/dev/null)
