@@ -214,7 +214,7 @@ static int m_info(req *r)
 	if (rc)
 		return rc;
 	snprintf(hash, sizeof hash, "%016" PRIx64, ssm_model_hash(r->s->model));
-	rpc_put_map(r->b, 18);
+	rpc_put_map(r->b, 19);
 	put_kv_str(r->b, "series", se->name);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_str(r->b, "model_hash", hash);
