@@ -63,6 +63,7 @@ int srv_init(srv *s, uv_loop_t *loop, const srv_settings *set,
 	s->model_desc = model_desc;
 	s->started = srv_now();
 	srv_hist_init_latency(&s->step_latency);
+	srv_hist_init_latency(&s->commit_latency);
 	srv_subs_init(&s->subs);
 	rpc_buf_init(&s->reply, REPLY_MAX);
 	s->name_buf = malloc(s->set.lines.max_name + 1);
@@ -124,6 +125,8 @@ void srv_stop(srv *s)
 	if (s->stopping)
 		return;
 	s->stopping = 1;
+	srv_sd_stopping();
+	srv_sd_watchdog_close(&s->wd, NULL);
 	for (i = 0; i < 4; i++)
 		srv_listener_close(&s->listeners[i]);
 	srv_pages_stop(s);
