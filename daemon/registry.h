@@ -36,6 +36,7 @@ typedef struct srv_series {
 	float *state; /* ssm_model_state_floats() floats, NULL while learning */
 	int period;   /* seasonal period in nominal steps, 1 = none */
 	double step_s; /* nominal step in seconds, 0 while learning */
+	int horizon;   /* horizons served, 0 = all the model has */
 
 	/* Timestamp of the last accepted sample (accepted = passed the order
 	 * check; it may still be waiting in this tick). -INFINITY if none. */

@@ -155,7 +155,7 @@ void srv_put_forecast(rpc_buf *b, const srv *s, const srv_series *se,
 		      uint64_t sub)
 {
 	rpc_put_forecast(b, s->model, se->name, se->f_t, se->step_s, se->fq,
-			 se->fmean, sub);
+			 se->fmean, se->horizon, sub);
 }
 
 void srv_put_anomaly(rpc_buf *b, const srv *s, const srv_series *se, double t,
@@ -214,12 +214,15 @@ static int m_info(req *r)
 	if (rc)
 		return rc;
 	snprintf(hash, sizeof hash, "%016" PRIx64, ssm_model_hash(r->s->model));
-	rpc_put_map(r->b, 18);
+	rpc_put_map(r->b, 19);
 	put_kv_str(r->b, "series", se->name);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_str(r->b, "model_hash", hash);
 	put_kv_u64(r->b, "period", (uint64_t)se->period);
 	put_kv_f64(r->b, "step", se->step_s);
+	put_kv_u64(r->b, "horizon",
+		   (uint64_t)(se->horizon ? se->horizon
+					  : ssm_model_horizon(r->s->model)));
 	rpc_put_cstr(r->b, "learning");
 	rpc_put_bool(r->b, se->state == NULL);
 	put_kv_u64(r->b, "samples", se->n_samples);
@@ -453,6 +456,9 @@ static int m_push(req *r)
 {
 	const rpc_val *arr = push_samples(r->m);
 	size_t i, n = rpc_val_len(arr);
+	double skew = r->s->set.lines.max_skew_s;
+	/* The same bound the line parsers apply to Graphite and Influx. */
+	double latest = skew > 0 ? srv_now() + skew : INFINITY;
 	srv_push *p;
 
 	if (rpc_val_type(arr) != RPC_T_ARRAY)
@@ -465,10 +471,14 @@ static int m_push(req *r)
 	for (i = 0; i < n; i++) {
 		rpc_str name;
 		double t, v;
-		int code = rpc_triple(arr, i, &name, &t, &v)
-			       ? SRV_REJ_SHAPE
-			       : srv_ingest(r->s, name.p, name.n, t, v);
-		if (code == SRV_REJ_SHAPE)
+		int code;
+		if (rpc_triple(arr, i, &name, &t, &v))
+			code = SRV_REJ_SHAPE;
+		else if (t > latest)
+			code = SRV_REJ_FUTURE;
+		else
+			code = srv_ingest(r->s, name.p, name.n, t, v);
+		if (code == SRV_REJ_SHAPE || code == SRV_REJ_FUTURE)
 			r->s->st.rejected++;
 		if (code == SRV_ACCEPTED) {
 			p->accepted++;

@@ -29,13 +29,16 @@ double srv_now(void)
 }
 
 void srv_series_params(const srv *s, const char *name, int *period,
-		       double *step_s)
+		       double *step_s, int *horizon)
 {
 	const cfg_series *r =
 	    s->set.cfg ? cfg_series_match(s->set.cfg, name) : NULL;
 
 	*period = s->set.default_period;
 	*step_s = s->set.default_step;
+	*horizon = 0;
+	if (r && (r->set & CFG_SER_HORIZON))
+		*horizon = r->horizon;
 	if (r && (r->set & CFG_SER_PERIOD))
 		*period = r->period;
 	if (r && (r->set & CFG_SER_STEP))
@@ -60,6 +63,7 @@ int srv_init(srv *s, uv_loop_t *loop, const srv_settings *set,
 	s->model_desc = model_desc;
 	s->started = srv_now();
 	srv_hist_init_latency(&s->step_latency);
+	srv_hist_init_latency(&s->commit_latency);
 	srv_subs_init(&s->subs);
 	rpc_buf_init(&s->reply, REPLY_MAX);
 	s->name_buf = malloc(s->set.lines.max_name + 1);
@@ -121,6 +125,8 @@ void srv_stop(srv *s)
 	if (s->stopping)
 		return;
 	s->stopping = 1;
+	srv_sd_stopping();
+	srv_sd_watchdog_close(&s->wd, NULL);
 	for (i = 0; i < 4; i++)
 		srv_listener_close(&s->listeners[i]);
 	srv_pages_stop(s);

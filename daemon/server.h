@@ -20,6 +20,7 @@
 #include "daemon/conn.h"
 #include "daemon/metrics.h"
 #include "daemon/registry.h"
+#include "daemon/sdnotify.h"
 #include "daemon/subscribe.h"
 #include "daemon/tick.h"
 #include "io/influx.h"
@@ -100,8 +101,14 @@ typedef struct srv {
 	uint64_t next_conn_id;
 	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
 	struct srv_persist *persist; /* NULL without a store */
+	srv_sd_listen *sd;	     /* sockets passed by systemd, or NULL */
+	srv_sd_watchdog wd;	     /* WATCHDOG=1 from this loop, when asked */
 	srv_stats st;
-	srv_hist step_latency;	 /* seconds per srv_tick_run that stepped */
+	srv_hist step_latency; /* seconds per srv_tick_run that stepped */
+	/* Seconds from submit to COMMIT per store batch: the store's
+	 * completion callback observes store_result.total_ns * 1e-9 here.
+	 * /metrics shows it once it has an observation. */
+	srv_hist commit_latency;
 	struct srv_pages *pages; /* HTTP endpoint (daemon/pages.h), or NULL */
 	double started;		 /* Unix seconds */
 	double now;		 /* Unix seconds at the current read callback */
@@ -122,8 +129,9 @@ void srv_release(srv *s);
 /* Wall clock in Unix seconds, for timestamps given as -1 or 0 ("now"). */
 double srv_now(void);
 
-/* The rule for a new series' name: period and step (either 0 = default). */
+/* What the config says for a new series' name: period (>= 1), step (0 =
+ * learn) and horizons served (0 = the model's). */
 void srv_series_params(const srv *s, const char *name, int *period,
-		       double *step_s);
+		       double *step_s, int *horizon);
 
 #endif
