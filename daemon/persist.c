@@ -67,6 +67,10 @@ static void on_done(void *ud, const store_result *r)
 	srv_persist *p = s->persist;
 	size_t i;
 
+	/* /metrics: submit -> COMMIT of every committed batch. */
+	if (r->status == 0)
+		srv_hist_observe(&s->commit_latency,
+				 (double)r->total_ns * 1e-9);
 	for (i = 0; i < c->npush; i++)
 		srv_push_complete(s, c->push[i], r->status);
 	if (r->status != 0 && p) {

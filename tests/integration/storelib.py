@@ -26,12 +26,25 @@ class Daemon:
         self.log = open(os.path.join(tmp, name + ".log"), "ab")
         self.opts = list(opts)
         self.proc = None
+        self.graphite = False
+
+    def graphite_port(self):
+        """The port this run's Graphite listener got (from its log)."""
+        with open(self.log.name) as f:
+            f.seek(self.log_start)
+            for line in f:
+                if "listening graphite on " in line:
+                    return int(line.rsplit(":", 1)[1])
+        raise RuntimeError("no graphite listener in the log")
 
     def spawn(self, extra=()):
         if os.path.exists(self.sock):
             os.unlink(self.sock)
+        self.log.flush()
+        self.log_start = os.path.getsize(self.log.name)
         args = [DAEMON,
-                "-o", "listen.graphite=", "-o", "listen.influx=",
+                "-o", "listen.graphite=" + ("127.0.0.1:0" if self.graphite else ""),
+                "-o", "listen.influx=",
                 "-o", "listen.rpc=", "-o", "listen.http=",
                 "-o", "listen.socket=" + self.sock,
                 "-o", "model.path=/nonexistent/default.model",
