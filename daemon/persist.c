@@ -355,6 +355,11 @@ static void rec_progress(void *ud, uint64_t done, uint64_t total)
 	if (done == total || t - last >= 2.0) {
 		srv_log(LOG_INFO, "restore: %llu of %llu series",
 			(unsigned long long)done, (unsigned long long)total);
+		/* The unit's status shows it; while it progresses, the start
+		 * timeout (TimeoutStartSec=) moves 10 s past each report. */
+		srv_sd_status(10000000, "restoring: %llu of %llu series",
+			      (unsigned long long)done,
+			      (unsigned long long)total);
 		last = t;
 	}
 }
