@@ -17,6 +17,7 @@
 
 #include "config/cfg.h"
 #include "daemon/log.h"
+#include "daemon/persist.h"
 #include "daemon/server.h"
 #include "io/model_open.h"
 #include "ssm/nominal.h"
@@ -98,6 +99,19 @@ static void settings_from(const cfg *c, srv_settings *t)
 	t->history_ring = HISTORY_RING;
 	t->max_series = (size_t)c->limits.max_series;
 	t->cfg = c;
+	t->store_path = c->store.path;
+	store_opts_default(&t->store);
+	t->store.synchronous = c->store.synchronous;
+	t->store.commit_ms = c->store.commit_ms;
+	t->store.commit_rows = c->store.commit_rows;
+	t->store.sample_retention_s = c->store.retention_s;
+	t->store.forecast_retention_s = c->store.forecast_retention_s;
+	t->store.retry_rows = (size_t)c->store.retry_rows;
+	/* A byte bound on the file, as SQLite pages (4 KiB by default). */
+	t->store.max_page_count = (int64_t)(c->store.max_size / 4096);
+	t->snapshot_s = c->store.snapshot_s;
+	t->forecast_every_s = c->store.forecast_every_s;
+	t->rebuild_window_s = c->store.rebuild_window_s;
 }
 
 static int run(const cfg *c)
@@ -119,7 +133,9 @@ static int run(const cfg *c)
 		ssm_model_free(m);
 		return 1;
 	}
-	if (srv_init(s, &loop, &set, m, desc) == 0 && srv_start(s) == 0) {
+	if (srv_init(s, &loop, &set, m, desc) == 0 &&
+	    (!set.store_path[0] || srv_persist_open(s) == 0) &&
+	    srv_start(s) == 0) {
 		srv_log(LOG_INFO,
 			"statecastd %s ready: model %s (horizon %d, %d "
 			"quantiles)",

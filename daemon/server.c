@@ -12,6 +12,7 @@
 #include "config/cfg.h"
 #include "daemon/log.h"
 #include "daemon/pages.h"
+#include "daemon/persist.h"
 #include "io/influx.h"
 
 /* Responses above this are refused with a "limit" error (a `list` of
@@ -28,13 +29,16 @@ double srv_now(void)
 }
 
 void srv_series_params(const srv *s, const char *name, int *period,
-		       double *step_s)
+		       double *step_s, int *horizon)
 {
 	const cfg_series *r =
 	    s->set.cfg ? cfg_series_match(s->set.cfg, name) : NULL;
 
 	*period = s->set.default_period;
 	*step_s = s->set.default_step;
+	*horizon = 0;
+	if (r && (r->set & CFG_SER_HORIZON))
+		*horizon = r->horizon;
 	if (r && (r->set & CFG_SER_PERIOD))
 		*period = r->period;
 	if (r && (r->set & CFG_SER_STEP))
@@ -127,6 +131,8 @@ void srv_stop(srv *s)
 	/* What was read is stepped and handed to the sink before the
 	 * connections go, so every accepted push gets its reply queued. */
 	srv_tick_run(s);
+	/* Final snapshots and COMMIT; waiting pushes are answered. */
+	srv_persist_close(s);
 	for (c = s->conns; c; c = c->next)
 		srv_conn_close(c, NULL);
 	for (i = 0; i < 2; i++)
@@ -137,6 +143,7 @@ void srv_stop(srv *s)
 
 void srv_release(srv *s)
 {
+	srv_persist_free(s);
 	srv_pages_release(s);
 	srv_tick_release(s);
 	srv_registry_release(&s->reg);

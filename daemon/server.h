@@ -25,6 +25,7 @@
 #include "io/influx.h"
 #include "io/lines.h"
 #include "io/rpc.h"
+#include "io/store.h"
 #include "ssm/model.h"
 
 typedef struct srv_settings {
@@ -47,6 +48,13 @@ typedef struct srv_settings {
 	/* Its [series "GLOB"] blocks give period and step per series
 	 * (cfg_series_match); NULL = none. */
 	const struct cfg *cfg;
+	/* Persistence (daemon/persist.h): store_path "" = none, samples
+	 * live in the history ring and nothing survives a restart. */
+	const char *store_path;
+	store_opts store;	 /* writer, group commit, retention */
+	double snapshot_s;	 /* snapshot a moved series this often */
+	double forecast_every_s; /* store a forecast at most this often */
+	double rebuild_window_s; /* history replayed on a model change */
 } srv_settings;
 
 /* Counters served by `stats`; monotonic since start. */
@@ -90,7 +98,8 @@ typedef struct srv {
 	srv_listener listeners[4];
 	srv_conn *conns; /* every open connection */
 	uint64_t next_conn_id;
-	uv_signal_t sig[2]; /* SIGTERM, SIGINT */
+	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
+	struct srv_persist *persist; /* NULL without a store */
 	srv_stats st;
 	srv_hist step_latency; /* seconds per srv_tick_run that stepped */
 	/* Seconds from submit to COMMIT per store batch: the store's
@@ -117,8 +126,9 @@ void srv_release(srv *s);
 /* Wall clock in Unix seconds, for timestamps given as -1 or 0 ("now"). */
 double srv_now(void);
 
-/* The rule for a new series' name: period and step (either 0 = default). */
+/* What the config says for a new series' name: period (>= 1), step (0 =
+ * learn) and horizons served (0 = the model's). */
 void srv_series_params(const srv *s, const char *name, int *period,
-		       double *step_s);
+		       double *step_s, int *horizon);
 
 #endif

@@ -61,6 +61,11 @@ void ssm_expf_vec(const float *x, float *y, int n);
 /* y[i] = x[i] * sigmoid(x[i]) (SiLU) via ssm_expf_vec; x, y may alias. */
 void ssm_silu_vec(const float *x, float *y, int n);
 
+/* y[i] = softplus(x[i]) = log(1 + exp(x)), = x for x > 20 (the Mamba
+ * reference's threshold); within 3 ulp of log1p(exp(x)); vectorizable.
+ * NaN stays NaN. x, y may alias exactly. */
+void ssm_softplus_vec(const float *x, float *y, int n);
+
 /* Internal: reals spanned by n tensors laid out by a *_tensors_info. */
 static inline size_t ssm__tensors_end(const ssm_tensor_info *info, int n)
 {
@@ -70,5 +75,6 @@ static inline size_t ssm__tensors_end(const ssm_tensor_info *info, int n)
 /* Internal: the double twins' elementwise exp and SiLU (plain libm loops). */
 void ssm__exp_vec64(const double *x, double *y, int n);
 void ssm__silu_vec64(const double *x, double *y, int n);
+void ssm__softplus_vec64(const double *x, double *y, int n);
 
 #endif

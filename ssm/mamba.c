@@ -88,5 +88,5 @@ size_t ssm_mamba_state_size(const ssm_mamba_cfg *c)
 #define EXP_VEC		  ssm_expf_vec
 #define SILU_VEC	  ssm_silu_vec
 #define EXP		  expf
-#define LOG1P		  log1pf
+#define SOFTPLUS_VEC	  ssm_softplus_vec
 #include "ssm/mamba_impl.h"

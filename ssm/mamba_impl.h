@@ -2,7 +2,8 @@
  * ssm/mamba_impl.h: the Mamba block written once over `real` (see
  * ssm/mamba.h). Included by ssm/mamba.c (float) and ssm/mamba64.c (double),
  * each defining real, SSM_MAMBA_NAME(x), GEMM, GEMV, EXP_VEC(x, y, n),
- * SILU_VEC(x, y, n), EXP(x), LOG1P(x). No include guard on purpose.
+ * SILU_VEC(x, y, n), SOFTPLUS_VEC(x, y, n), EXP(x). No include guard on
+ * purpose.
  */
 #include <cblas.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 
 #include "ssm/model.h"
 #include "ssm/rmsnorm_impl.h"
+#include "ssm/simd.h"
 
 #define L_ SSM_MAMBA_NAME()
 #define FN SSM_MAMBA_NAME
@@ -126,12 +128,7 @@ void FN(_release)(L_ *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* softplus, thresholded as the reference (p > 20: p), and its slope. */
-static real softplus(real p)
-{
-	return p > 20 ? p : LOG1P(EXP(p));
-}
-
+/* The slope of softplus, thresholded as the reference (p > 20: 1). */
 static real softplus_grad(real p)
 {
 	return p > 20 ? 1 : 1 / (1 + EXP(-p));
@@ -156,8 +153,8 @@ static void proj(int M, int O, int In, const real *in, int ldi, const real *W,
 
 /* Causal depthwise conv of one sample: xc = conv_b + sum_k w_k x_{t-K+1+k}
  * (k ascending), then the window (state head) shifts in x. */
-static void conv_step(const L_ *l, const dims *d, real *restrict win,
-		      const real *restrict x, real *restrict xc)
+SSM__HOT static void conv_step(const L_ *l, const dims *d, real *restrict win,
+			       const real *restrict x, real *restrict xc)
 {
 	int Di = d->Di, K = d->K, k, c;
 	const real *restrict w = l->conv_wT;
@@ -179,10 +176,10 @@ static void conv_step(const L_ *l, const dims *d, real *restrict win,
 
 /* The selective scan for one sample: h [Ns][Di] in place; E scratch
  * [Ns][Di]; yc = h^T C + Dskip xs. */
-static void scan_step(const L_ *l, const dims *d, real *restrict h,
-		      const real *restrict dt, const real *restrict Bv,
-		      const real *restrict Cv, const real *restrict xs,
-		      real *restrict E, real *restrict yc)
+SSM__HOT static void scan_step(const L_ *l, const dims *d, real *restrict h,
+			       const real *restrict dt, const real *restrict Bv,
+			       const real *restrict Cv, const real *restrict xs,
+			       real *restrict E, real *restrict yc)
 {
 	/* restrict: state, scratch and activations never overlap, so the
 	 * loops vectorize without runtime alias checks. */
@@ -218,12 +215,12 @@ static void dt_rows(const L_ *l, const dims *d, int M, const real *dbc,
 		memcpy(pre + (size_t)m * d->Di, l->p.b_dt,
 		       (size_t)d->Di * sizeof(real));
 	proj(M, d->Di, d->R, dbc, d->P, l->p.W_dt, 1, pre, d->Di);
+	SOFTPLUS_VEC(pre, dt, M * d->Di);
 	for (m = 0; m < M; m++) {
 		real gap = (real)(gaps ? gaps[m] : 1.0);
-		for (c = 0; c < d->Di; c++) {
-			size_t i = (size_t)m * d->Di + c;
-			dt[i] = softplus(pre[i]) * gap;
-		}
+		if (gap != 1)
+			for (c = 0; c < d->Di; c++)
+				dt[(size_t)m * d->Di + c] *= gap;
 	}
 }
 

@@ -15,6 +15,7 @@
 #include "ssm/hippo.h"
 #include "ssm/model.h"
 #include "ssm/rmsnorm_impl.h"
+#include "ssm/simd.h"
 
 #define L_ SSM_S4D_NAME()
 #define FN SSM_S4D_NAME
@@ -200,10 +201,10 @@ static void add_bias(int H, const real *u, const real *b, real *y)
  * place; v[h] = 2 Re(sum_n C x) + D xn. Loops run over h innermost so they
  * vectorize and the sum over n keeps one fixed order.
  */
-static void scan1(const L_ *l, const real *restrict dAr,
-		  const real *restrict dAi, const real *restrict dBr,
-		  const real *restrict dBi, real *restrict s,
-		  const real *restrict xn, real *restrict v)
+SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
+			   const real *restrict dAi, const real *restrict dBr,
+			   const real *restrict dBi, real *restrict s,
+			   const real *restrict xn, real *restrict v)
 {
 	int H = l->cfg.H, N = l->cfg.N, n, h;
 	size_t HN = (size_t)H * N;

@@ -11,6 +11,7 @@
  * 2^k built in the exponent bits.
  */
 #include "ssm/layer.h"
+#include "ssm/simd.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -76,7 +77,7 @@ static inline float exp_core(float x)
 	return sel(m_nan, x, p);
 }
 
-void ssm_expf_vec(const float *x, float *y, int n)
+SSM__HOT void ssm_expf_vec(const float *x, float *y, int n)
 {
 	int i;
 
@@ -84,7 +85,7 @@ void ssm_expf_vec(const float *x, float *y, int n)
 		y[i] = exp_core(x[i]);
 }
 
-void ssm_silu_vec(const float *x, float *y, int n)
+SSM__HOT void ssm_silu_vec(const float *x, float *y, int n)
 {
 	int i;
 
@@ -92,6 +93,43 @@ void ssm_silu_vec(const float *x, float *y, int n)
 		float v = x[i];
 		y[i] = v / (1.0f + exp_core(-v));
 	}
+}
+
+/*
+ * softplus(x) = max(x, 0) + log1p(exp(-|x|)), x itself above 20 (the Mamba
+ * reference's threshold). log1p(e) for e in [0, 1] as 2 atanh(s) with
+ * s = e / (2 + e) in [0, 1/3]: the odd series to s^15 leaves < 2e-9
+ * relative, and it is all multiply-add and one division, so it vectorizes.
+ */
+SSM__HOT void ssm_softplus_vec(const float *x, float *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		float v = x[i], a = fabsf(v);
+		float e = exp_core(-a), s = e / (2.0f + e), s2 = s * s;
+		float p = 1.0f / 15.0f;
+		uint32_t big = 0u - (uint32_t)(v > 20.0f);
+		uint32_t pos = 0u - (uint32_t)(v > 0.0f);
+
+		p = p * s2 + 1.0f / 13.0f;
+		p = p * s2 + 1.0f / 11.0f;
+		p = p * s2 + 1.0f / 9.0f;
+		p = p * s2 + 1.0f / 7.0f;
+		p = p * s2 + 1.0f / 5.0f;
+		p = p * s2 + 1.0f / 3.0f;
+		p = p * s2 + 1.0f;
+		p = 2.0f * s * p + sel(pos, v, 0.0f);
+		y[i] = sel(big, v, p);
+	}
+}
+
+void ssm__softplus_vec64(const double *x, double *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] = x[i] > 20 ? x[i] : log1p(exp(x[i]));
 }
 
 void ssm__exp_vec64(const double *x, double *y, int n)

@@ -4,6 +4,7 @@
  * implements it; keep one entry per line.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/cmd.h"
@@ -13,6 +14,7 @@
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_plot(int argc, char **argv); /* visual */
+int cmd_shard(int argc, char **argv);
 
 static const cmd_entry commands[] = {
     /* queries and ingest (daemon) */
@@ -33,6 +35,7 @@ static const cmd_entry commands[] = {
     {"train", cmd_train, "train a model (synthetic series, EVAL.md data)"},
 
     /* operations (ops) */
+    {"shard", cmd_shard, "which shard owns each series (--shards FILE)"},
 
     {NULL, NULL, NULL},
 };
@@ -41,7 +44,8 @@ static void usage(FILE *f)
 {
 	const cmd_entry *c;
 
-	fprintf(f, "usage: statecast COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: statecast [--shards FILE] COMMAND [ARGS]\n\n"
+		   "commands:\n");
 	for (c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\nstatecast COMMAND --help describes each command.\n");
@@ -51,6 +55,12 @@ int main(int argc, char **argv)
 {
 	const cmd_entry *c;
 
+	/* Global options, before the command. */
+	while (argc > 2 && strcmp(argv[1], "--shards") == 0) {
+		setenv(CMD_SHARDS_ENV, argv[2], 1);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

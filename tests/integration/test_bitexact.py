@@ -97,7 +97,8 @@ def configured(c):
     with Daemon() as d0:
         cfgpath = os.path.join(d0.dir, "statecast.conf")
         with open(cfgpath, "w") as f:
-            f.write('[series "cfg.*"]\nperiod = 24\nstep = 1h\n')
+            f.write('[series "cfg.*"]\nperiod = 24\nstep = 1h\n'
+                    'horizon = 6\n')
         with Daemon(config=cfgpath) as d:
             rows = rows_for(5, 300)
             csv = os.path.join(d.dir, "c.csv")
@@ -105,10 +106,15 @@ def configured(c):
             d.cli("send", csv, "cfg.a")
             r = d.rpc()
             info = r.call("info", {"series": "cfg.a"})
-            c.check("[series] block: period and step applied",
-                    info["period"] == 24 and info["step"] == 3600.0, info)
+            c.check("[series] block: period, step, horizon applied",
+                    info["period"] == 24 and info["step"] == 3600.0 and
+                    info["horizon"] == 6, info)
             fc = r.call("forecast", {"series": "cfg.a"})
-            ref = replay(csv, "--step", "3600", "--period", "24")
+            c.check("[series] horizon: 6 horizons served",
+                    len(fc["mean"]) == 6 and
+                    all(len(v) == 6 for v in fc["values"]), fc["mean"])
+            ref = replay(csv, "--step", "3600", "--period", "24",
+                         "--horizon", "6")
             c.check("configured step and period: daemon == replay",
                     same_bits(fc, ref))
             r.close()
