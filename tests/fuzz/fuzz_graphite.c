@@ -47,8 +47,8 @@ static void on_line(void *ctx, const char *line, size_t len)
 	n = snprintf(buf, sizeof(buf), "%s 1 -1", name);
 	check(n > 0 && (size_t)n < sizeof(buf));
 	relim.max_line = sizeof(buf); /* the name plus " 1 -1" may not fit */
-	check(io_graphite_parse(buf, (size_t)n, NOW, &relim, again, sizeof(again),
-				&s) == IO_OK);
+	check(io_graphite_parse(buf, (size_t)n, NOW, &relim, again,
+				sizeof(again), &s) == IO_OK);
 	check(strcmp(again, name) == 0);
 }
 
