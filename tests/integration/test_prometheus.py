@@ -134,8 +134,10 @@ def run(c, d):
     check(wf, "status page is well-formed")
     check(all(n.replace("&", "&amp;").replace('"', "&quot;") in page
               for n in NAMES) and "<script" not in page
-          and page.count("<svg") == len(NAMES),
-          "status page lists every series with a sparkline, no script")
+          and page.count("<svg") == len(NAMES)
+          and page.count('class="hist" d="M') == len(NAMES),
+          "status page lists every series with a sparkline of its stored "
+          "history, no script")
     series_table = page[page.find("<h2>Series"):]
     first_row = re.search(r'<td class="name">([^<]*)</td>', series_table)
     check("Anomalies now (1)" in page and first_row and
