@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "daemon/log.h"
 #include "daemon/sdnotify.h"
@@ -16,6 +17,8 @@
 /* Samples replayed between two tick runs at start-up: large enough for
  * wide batches across series, small enough to bound the pending arrays. */
 #define REPLAY_CHUNK 8192
+/* Longest a `history` request waits for queued samples to commit. */
+#define HISTORY_FLUSH_MS 2000
 
 typedef struct srv_persist {
 	store *st;
@@ -361,6 +364,25 @@ static void rec_progress(void *ud, uint64_t done, uint64_t total)
 	io_progress_update(&s->persist->prog, done);
 }
 
+/* The data directory of a fresh install (./var by default): one level. */
+static int make_parent(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	if (strlen(path) >= sizeof dir)
+		return -1;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return -1;
+	*slash = '\0';
+	if (mkdir(dir, 0750) != 0)
+		return -1;
+	srv_log(LOG_NOTICE, "created %s for the store", dir);
+	return 0;
+}
+
 static void store_log(void *ud, const char *msg)
 {
 	(void)ud;
@@ -383,6 +405,8 @@ int srv_persist_open(srv *s)
 	p->nfloats = ssm_model_state_floats(s->model);
 	o.log = store_log;
 	rc = store_open(&p->st, s->loop, s->set.store_path, &o);
+	if (rc == STORE_EOPEN && make_parent(s->set.store_path) == 0)
+		rc = store_open(&p->st, s->loop, s->set.store_path, &o);
 	if (rc) {
 		srv_log(LOG_ERR, "cannot open store %s: %s", s->set.store_path,
 			store_strerror(rc));
@@ -453,6 +477,10 @@ size_t srv_persist_history(srv *s, const srv_series *se, double from, double to,
 
 	if (!se->store_id || !p->rd || max == 0)
 		return 0;
+	/* Read-your-writes: what was accepted before this request is
+	 * committed first (a short wait; none while writes fail). */
+	if (p->st)
+		store_flush(p->st, HISTORY_FLUSH_MS);
 	/* The store's range is [from, to); history's is [from, to]. */
 	store_history(p->rd, se->store_id, from, nextafter(to, INFINITY), max,
 		      hist_cb, &h);

@@ -125,6 +125,8 @@ void srv_stop(srv *s)
 	if (s->stopping)
 		return;
 	s->stopping = 1;
+	srv_sd_stopping();
+	srv_sd_watchdog_close(&s->wd, NULL);
 	for (i = 0; i < 4; i++)
 		srv_listener_close(&s->listeners[i]);
 	srv_pages_stop(s);

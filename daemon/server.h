@@ -20,6 +20,7 @@
 #include "daemon/conn.h"
 #include "daemon/metrics.h"
 #include "daemon/registry.h"
+#include "daemon/sdnotify.h"
 #include "daemon/subscribe.h"
 #include "daemon/tick.h"
 #include "io/influx.h"
@@ -100,6 +101,8 @@ typedef struct srv {
 	uint64_t next_conn_id;
 	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
 	struct srv_persist *persist; /* NULL without a store */
+	srv_sd_listen *sd;	     /* sockets passed by systemd, or NULL */
+	srv_sd_watchdog wd;	     /* WATCHDOG=1 from this loop, when asked */
 	srv_stats st;
 	srv_hist step_latency; /* seconds per srv_tick_run that stepped */
 	/* Seconds from submit to COMMIT per store batch: the store's

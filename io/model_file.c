@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "io/model_file.h"
+#include "io/rpc.h"
 
 const char *io_model_strerror(int err)
 {
@@ -94,8 +95,9 @@ static void pack_body(msgpack_packer *pk, const ssm_model *m,
 
 	msgpack_pack_map(pk, 2);
 	pack_cstr(pk, "arch");
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 6);
 	pack_kv_int(pk, "horizon", a->horizon);
+	pack_kv_int(pk, "gate", a->gate);
 	pack_kv_int(pk, "max_period", a->max_period);
 	pack_cstr(pk, "quantiles");
 	msgpack_pack_array(pk, (size_t)a->nquantiles);
@@ -276,11 +278,12 @@ static int decode_arch(dctx *c, const msgpack_object *ao, ssm_model_arch *a)
 	a->horizon = as_int(map_get(ao, "horizon"));
 	a->d_model = as_int(map_get(ao, "d_model"));
 	a->max_period = as_int(map_get(ao, "max_period"));
-	if (a->horizon < 0 || a->d_model < 0 || a->max_period < 0 || !q ||
-	    q->type != MSGPACK_OBJECT_ARRAY || !ly ||
+	a->gate = as_int(map_get(ao, "gate"));
+	if (a->horizon < 0 || a->d_model < 0 || a->max_period < 0 ||
+	    a->gate < 0 || !q || q->type != MSGPACK_OBJECT_ARRAY || !ly ||
 	    ly->type != MSGPACK_OBJECT_ARRAY)
 		return fail(c, IO_MF_EFORMAT,
-			    "arch needs horizon, max_period, d_model, "
+			    "arch needs horizon, max_period, gate, d_model, "
 			    "quantiles, layers");
 	if (q->via.array.size > SSM_MAX_Q ||
 	    ly->via.array.size > SSM_MAX_LAYERS)
@@ -430,6 +433,33 @@ static int decode_tensors(dctx *c, const msgpack_object *to, ssm_model *m)
 	return 0;
 }
 
+/*
+ * msgpack-c preallocates every container from its declared count, so a few
+ * bytes declaring 2^32 elements make it ask for ~100 GB (fuzz_model found
+ * this in the header). The pre-scan of io/rpc.h refuses, before msgpack-c
+ * runs, a file whose containers declare more objects in total than
+ * max(file size, 1M): a real model file has a few hundred (tensors are
+ * bins). Payload lengths are not capped here: a truncated file must still
+ * reach msgpack-c and be reported as truncated.
+ */
+static int bounded(dctx *c, const void *p, size_t n)
+{
+	size_t cap = n > ((size_t)1 << 20) ? n : ((size_t)1 << 20);
+	rpc_limits lim = {SIZE_MAX, 16,
+			  cap < UINT32_MAX ? (uint32_t)cap : UINT32_MAX};
+	rpc_scan s;
+	size_t fl;
+	int r;
+
+	rpc_scan_init(&s);
+	r = rpc_scan_frame(&s, p, n, &lim, &fl);
+	if (r == RPC_ECOUNT || r == RPC_EDEPTH)
+		return fail(c, IO_MF_EFORMAT,
+			    "msgpack containers declare too much (%s)",
+			    rpc_strerror(r));
+	return 0;
+}
+
 static int decode_body(dctx *c, const char *p, size_t n, ssm_model **out)
 {
 	msgpack_unpacked u;
@@ -440,6 +470,8 @@ static int decode_body(dctx *c, const char *p, size_t n, ssm_model **out)
 	int err;
 
 	msgpack_unpacked_init(&u);
+	if ((err = bounded(c, p, n)) != 0)
+		goto out;
 	if (msgpack_unpack_next(&u, p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    off != n) {
 		err = fail(c, IO_MF_EFORMAT, "body is not one msgpack map");
@@ -496,6 +528,8 @@ int io_model_load_mem(const void *buf, size_t len, ssm_model **out, char *msg,
 		return fail(&c, IO_MF_EMAGIC, "no \"%s\" header",
 			    IO_MODEL_MAGIC);
 	msgpack_unpacked_init(&u);
+	if ((err = bounded(&c, buf, len)) != 0)
+		goto out;
 	r = msgpack_unpack_next(&u, buf, len, &off);
 	if (r == MSGPACK_UNPACK_CONTINUE) {
 		err = fail(&c, IO_MF_ETRUNC, "file ends after %zu bytes", len);

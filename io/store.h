@@ -185,6 +185,15 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 		 void *ud);
 
 /*
+ * Read-your-writes for the loop thread: commit what is queued now (no
+ * group-commit wait) and block until every batch submitted so far has
+ * finished, for at most timeout_ms. Returns 0, STORE_EBUSY on timeout, or
+ * the store's error while writes are failing (then it does not wait).
+ * Completions still arrive through the loop as usual.
+ */
+int store_flush(store *s, int timeout_ms);
+
+/*
  * Change max_page_count of the write connection at run time (0 = no limit
  * beyond SQLite's own). Applied by the writer before its next transaction.
  */

@@ -91,6 +91,11 @@ struct store {
 	/* Under mu. */
 	store_batch *in_head, *in_tail;
 	size_t in_rows, in_acks;
+	/* Batches submitted / finished (committed, failed or dropped), and
+	 * store_flush() callers waiting on done_cv. */
+	uint64_t nsubmitted, nfinished;
+	int flushers;
+	pthread_cond_t done_cv;
 	store_batch *done_head, *done_tail;
 	int stopping;
 	int64_t want_pages;

@@ -238,6 +238,7 @@ static void push_done(store *s, store_batch *b, int status, uint64_t end)
 {
 	b->status = status;
 	b->end_ns = end;
+	s->nfinished++;
 	b->next = NULL;
 	if (s->done_tail)
 		s->done_tail->next = b;
@@ -464,7 +465,8 @@ void *store__writer_main(void *arg)
 		oldest = s->retry_head ? s->retry_head->submit_ns
 				       : s->in_head->submit_ns;
 		deadline = oldest + (uint64_t)s->o.commit_ms * 1000000u;
-		while (!s->stopping && !s->in_acks && !s->stats.in_error &&
+		while (!s->stopping && !s->in_acks && !s->flushers &&
+		       !s->stats.in_error &&
 		       s->in_rows + s->retry_rows < (size_t)s->o.commit_rows &&
 		       store__now_ns() < deadline)
 			wait_until(s, deadline);
@@ -474,6 +476,8 @@ void *store__writer_main(void *arg)
 		pthread_mutex_lock(&s->mu);
 		finish_group(s, g, rc, rows);
 		signal = s->done_head != NULL;
+		if (s->flushers)
+			pthread_cond_broadcast(&s->done_cv);
 		pthread_mutex_unlock(&s->mu);
 		if (signal)
 			uv_async_send(&s->async);

@@ -45,6 +45,7 @@ void ssm_model_default_arch(ssm_model_arch *a)
 	a->layer[0].n_state = 8;
 	a->layer[1] = a->layer[0];
 	a->max_period = 48;
+	a->gate = 1;
 }
 
 static void s4d_cfg_of(const ssm_model_arch *a, int l, ssm_s4d_cfg *c)
@@ -75,6 +76,8 @@ int ssm_model_arch_check(const ssm_model_arch *a)
 			return SSM_EINVAL;
 	}
 	if (a->quantiles[Q / 2] != 0.5f)
+		return SSM_EINVAL;
+	if (a->gate != 0 && a->gate != 1)
 		return SSM_EINVAL;
 	if (a->max_period < 1 || a->max_period > SSM_SMOOTH_MAX_PERIOD ||
 	    a->horizon > SSM_SMOOTH_MAX_H)
@@ -301,6 +304,7 @@ int ssm_model_refresh(ssm_model *m)
 	ints[3] = a->nlayers;
 	h = fnv1a(h, ints, sizeof ints);
 	h = fnv1a(h, &a->max_period, sizeof a->max_period);
+	h = fnv1a(h, &a->gate, sizeof a->gate);
 	h = fnv1a(h, a->quantiles, sizeof(float) * (size_t)a->nquantiles);
 	for (l = 0; l < a->nlayers; l++) {
 		ints[0] = a->layer[l].kind;
@@ -314,6 +318,14 @@ int ssm_model_refresh(ssm_model *m)
 			  sizeof(float) * m->tensors[l].n);
 	m->hash = h;
 	return SSM_OK;
+}
+
+int ssm_model_set_gate(ssm_model *m, int on)
+{
+	if (!m || (on != 0 && on != 1))
+		return SSM_EINVAL;
+	m->arch.gate = on;
+	return ssm_model_refresh(m);
 }
 
 void ssm_model_free(ssm_model *m)

@@ -139,6 +139,9 @@ typedef struct ssm_model_arch {
 	int max_period; /* longest seasonal period the smoothing front keeps
 			   (1..SSM_SMOOTH_MAX_PERIOD); a series with a longer
 			   one is smoothed without season. Sizes the state. */
+	int gate;	/* 1: per series, blend the network's quantiles
+			   with the front's by their recent one-step errors
+			   (inverse squared error weights); 0: network only */
 } ssm_model_arch;
 
 /* How the optimizer treats a tensor. */
@@ -186,6 +189,10 @@ const ssm_tensor *ssm_model_tensor_by_name(const ssm_model *m,
  * (discretizations) and the hash. Not thread-safe against concurrent steps.
  */
 int ssm_model_refresh(ssm_model *m);
+
+/* Switch the per-series gate (ssm_model_arch.gate) of a loaded model, for
+ * ablations; changes the hash. 0 or SSM_EINVAL. */
+int ssm_model_set_gate(ssm_model *m, int on);
 
 /* One series, one sample: ssm_model_step_batch with B = 1. */
 int ssm_model_step(const ssm_model *m, float *state, const ssm_sample *in,

@@ -36,7 +36,10 @@ enum {
 	SSM__H_PREV_P = 10, /* double: front's previous one-step forecast */
 	SSM__H_PREV_S = 12, /* float: front's previous scale */
 	SSM__H_PERIOD = 13, /* float: seasonal period in steps */
-	SSM__H_FLOATS = 14,
+	SSM__H_PREV_M = 14, /* double: network's previous one-step median */
+	SSM__H_ERR_F = 16,  /* float: EW |one-step error| / scale, front */
+	SSM__H_ERR_M = 17,  /* float: the same for the network's median */
+	SSM__H_FLOATS = 18,
 };
 
 struct ssm_model {
@@ -99,6 +102,14 @@ static inline float ssm__clampf(float x)
 int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 		 float *feat, double *point, double *scale, float *gap,
 		 double *gap_steps);
+
+/*
+ * After the head: qn (one row's network quantiles, normalised) becomes the
+ * served quantiles (the per-series gate of ssm_model_arch.gate), and the
+ * state records this step's one-step forecasts for the next observe.
+ */
+void ssm__finish(const ssm_model *m, float *st, const double *point,
+		 double scale, const float *gap, float *qn);
 
 /*
  * Block kernels on M rows.

@@ -274,12 +274,9 @@ static double step_loss(ssm_trainer *tr, int b, int t, int pos, double *nterms)
 	float *dO = tr->dO + (size_t)t * tr->HQ,
 	      *st = tr->states + (size_t)b * tr->S;
 	double scale = tr->scale[t], loss;
-	int n = tr->mi[(size_t)b * MI_NINT + MI_N], h, k, any = 0;
+	int n = tr->mi[(size_t)b * MI_NINT + MI_N], h, any = 0;
 
 	ssm__compose(m, o, gap, tr->qn);
-	/* Keep the serving state's previous-forecast slot identical. */
-	for (k = 0; k < tr->Q; k++)
-		st[m->off_prev + k] = (float)(point[0] + scale * tr->qn[k]);
 	for (h = 0; h < tr->H; h++) {
 		int j = pos + h + 1;
 		tr->valid[h] = pos >= tr->cfg.burn_in && j < n && !isnan(y[j]);
@@ -292,11 +289,15 @@ static double step_loss(ssm_trainer *tr, int b, int t, int pos, double *nterms)
 	}
 	if (!any) {
 		memset(dO, 0, sizeof(float) * (size_t)tr->HQ);
-		return 0.0;
+		loss = 0.0;
+	} else {
+		/* The network is trained ungated: the gate only blends. */
+		*nterms += any;
+		loss = ssm__pinball(m, tr->qn, tr->u, tr->valid, tr->dqn);
+		ssm__compose_backward(m, o, gap, tr->dqn, dO);
 	}
-	*nterms += any;
-	loss = ssm__pinball(m, tr->qn, tr->u, tr->valid, tr->dqn);
-	ssm__compose_backward(m, o, gap, tr->dqn, dO);
+	/* The state then advances exactly as the step's does. */
+	ssm__finish(m, st, point, scale, gap, tr->qn);
 	return loss;
 }
 

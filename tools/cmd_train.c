@@ -21,35 +21,41 @@
 #include "ssm/train.h"
 #include "tools/cmd.h"
 #include "tools/eval.h"
+#include "tools/train_db.h"
 
 int cmd_train(int argc, char **argv); /* the table in tools/main.c */
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: statecast train --out FILE.model [options]\n"
-		"  --steps N          optimizer steps (2000)\n"
-		"  --batch B          series per step, multiple of 8 (32)\n"
-		"  --chunk T          samples per series per step (64)\n"
-		"  --lr X             peak learning rate (2e-3)\n"
-		"  --warmup N         warm-up steps (100)\n"
-		"  --wd X             weight decay on matrices (0.01)\n"
-		"  --clip X           gradient-norm clip (1.0)\n"
-		"  --seed N           seed of data and initialisation (1)\n"
-		"  --data DIR         also train on DIR's series (EVAL.md\n"
-		"                     layout), each up to its first origin\n"
-		"  --p-data X         share of series drawn from --data (0.5)\n"
-		"  --max-len N        longest series or window (1024)\n"
-		"  --d-model D, --layers L, --n-state N, --horizon H,\n"
-		"  --max-period P     architecture of a new model\n"
-		"  --init FILE        start from this model instead\n"
-		"  --init-only        write the untrained model and stop\n"
-		"  --checkpoint FILE  write a checkpoint every --ckpt-every\n"
-		"                     steps (200) and at the end\n"
-		"  --resume FILE      continue from a checkpoint (give the\n"
-		"                     same --data)\n"
-		"  --log-every N      log line period when not on a terminal "
-		"(50)\n");
+	fprintf(
+	    f,
+	    "usage: statecast train --out FILE.model [options]\n"
+	    "  --steps N          optimizer steps (2000)\n"
+	    "  --batch B          series per step, multiple of 8 (32)\n"
+	    "  --chunk T          samples per series per step (64)\n"
+	    "  --lr X             peak learning rate (2e-3)\n"
+	    "  --warmup N         warm-up steps (100)\n"
+	    "  --wd X             weight decay on matrices (0.01)\n"
+	    "  --clip X           gradient-norm clip (1.0)\n"
+	    "  --seed N           seed of data and initialisation (1)\n"
+	    "  --data DIR         also train on DIR's series (EVAL.md\n"
+	    "                     layout), each up to its first origin\n"
+	    "  --from-db PATH     also train on the daemon's stored history\n"
+	    "  --p-data X         share of series drawn from data (0.5)\n"
+	    "  --max-len N        longest series or window (1024)\n"
+	    "  --d-model D, --layers L, --n-state N, --horizon H,\n"
+	    "  --max-period P     architecture of a new model\n"
+	    "  --init FILE        start from this model instead\n"
+	    "  --init-only        write the model untrained (or the\n"
+	    "                     --init model as it is) and stop\n"
+	    "  --gate 0|1         per-series gate of network vs front (1)\n"
+	    "  --checkpoint FILE  write a checkpoint every --ckpt-every\n"
+	    "                     steps (200) and at the end\n"
+	    "  --resume FILE      continue from a checkpoint with its own\n"
+	    "                     settings (give the same --data)\n"
+	    "  --stop-after N     stop after step N (checkpoint, model)\n"
+	    "  --log-every N      log line period when not on a terminal "
+	    "(50)\n");
 }
 
 static double now_s(void)
@@ -112,11 +118,11 @@ static int load_data(const char *dir, eval_data *d, ssm_series **out, int *n)
 }
 
 typedef struct opts {
-	const char *out, *data, *init, *ckpt, *resume;
-	int init_only, log_every, ckpt_every;
+	const char *out, *data, *db, *init, *ckpt, *resume;
+	int init_only, log_every, ckpt_every, stop_after;
 	ssm_model_arch arch;
 	ssm_train_cfg cfg;
-	int p_data_set;
+	int p_data_set, gate;
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
@@ -128,6 +134,7 @@ static int parse(int argc, char **argv, opts *o)
 	ssm_train_default_cfg(&o->cfg);
 	o->log_every = 50;
 	o->ckpt_every = 200;
+	o->gate = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int used = 1;
@@ -145,6 +152,8 @@ static int parse(int argc, char **argv, opts *o)
 			o->out = v;
 		else if (!strcmp(a, "--data"))
 			o->data = v;
+		else if (!strcmp(a, "--from-db"))
+			o->db = v;
 		else if (!strcmp(a, "--init"))
 			o->init = v;
 		else if (!strcmp(a, "--checkpoint"))
@@ -176,6 +185,8 @@ static int parse(int argc, char **argv, opts *o)
 			o->log_every = atoi(v);
 		else if (!strcmp(a, "--ckpt-every"))
 			o->ckpt_every = atoi(v);
+		else if (!strcmp(a, "--stop-after"))
+			o->stop_after = atoi(v);
 		else if (!strcmp(a, "--d-model"))
 			o->arch.d_model = atoi(v);
 		else if (!strcmp(a, "--layers"))
@@ -190,6 +201,8 @@ static int parse(int argc, char **argv, opts *o)
 			o->arch.horizon = atoi(v);
 		else if (!strcmp(a, "--max-period"))
 			o->arch.max_period = atoi(v);
+		else if (!strcmp(a, "--gate"))
+			o->gate = atoi(v);
 		else {
 			fprintf(stderr, "train: unknown option %s\n", a);
 			return -1;
@@ -228,6 +241,8 @@ static int make_model(opts *o, ssm_model **m, void **blob, size_t *bloblen)
 		if (err)
 			snprintf(msg, sizeof msg, "%s", ssm_strerror(err));
 	}
+	if (!err && o->gate >= 0 && (err = ssm_model_set_gate(*m, o->gate)))
+		snprintf(msg, sizeof msg, "--gate: %s", ssm_strerror(err));
 	if (err)
 		fprintf(stderr, "train: %s\n", msg);
 	return err;
@@ -240,6 +255,7 @@ int cmd_train(int argc, char **argv)
 	ssm_trainer *tr = NULL;
 	ssm_series *series = NULL;
 	eval_data data = {0};
+	train_db db = {0};
 	void *blob = NULL;
 	size_t bloblen = 0;
 	double t0, loss = 0.0, tail = 0.0, gn, first = -1.0;
@@ -261,6 +277,24 @@ int cmd_train(int argc, char **argv)
 	}
 	if (o.data && load_data(o.data, &data, &series, &nser) != 0)
 		goto out;
+	if (o.db) {
+		char msg[256];
+		ssm_series *all;
+
+		if (train_db_load(o.db, o.cfg.max_len, &db, msg, sizeof msg)) {
+			fprintf(stderr, "train: %s\n", msg);
+			goto out;
+		}
+		all = realloc(series, sizeof(ssm_series) *
+					  (size_t)(nser + db.count + 1));
+		if (!all)
+			goto out;
+		series = all;
+		memcpy(series + nser, db.series,
+		       sizeof(ssm_series) * (size_t)db.count);
+		nser += db.count;
+		fprintf(stderr, "train: %d series from %s\n", db.count, o.db);
+	}
 	if (nser > 0 && !o.p_data_set && !o.resume)
 		o.cfg.p_data = 0.5;
 	if (nser == 0)
@@ -280,6 +314,8 @@ int cmd_train(int argc, char **argv)
 	t0 = now_s();
 	s0 = ssm_trainer_steps_done(tr);
 	for (s = s0; s < o.cfg.steps; s++) {
+		if (o.stop_after > 0 && s >= o.stop_after)
+			break;
 		double el, rate;
 		int done = s + 1 - s0;
 
@@ -315,10 +351,10 @@ int cmd_train(int argc, char **argv)
 			io_model_strerror(err));
 		goto out;
 	}
-	printf("train: %d steps, batch %d, chunk %d, seed %llu, %d data "
+	printf("train: %d of %d steps, batch %d, chunk %d, seed %llu, %d data "
 	       "series, %.1f s\n",
-	       o.cfg.steps, o.cfg.batch, o.cfg.chunk,
-	       (unsigned long long)o.cfg.seed, nser, now_s() - t0);
+	       ssm_trainer_steps_done(tr), o.cfg.steps, o.cfg.batch,
+	       o.cfg.chunk, (unsigned long long)o.cfg.seed, nser, now_s() - t0);
 	printf("train: first loss %.5f, mean of the last %d %.5f\n", first,
 	       ntail, ntail ? tail / ntail : 0.0);
 	printf("train: wrote %s (hash %016llx, %zu state floats per series)\n",
@@ -332,5 +368,6 @@ out:
 	free(blob);
 	if (o.data)
 		eval_data_free(&data);
+	train_db_free(&db);
 	return rc;
 }

@@ -12,9 +12,9 @@
 /* Declarations of the cmd_NAME functions, one per line. */
 #include "tools/cmd_query.h" /* queries and ingest (daemon) */
 int cmd_eval(int argc, char **argv);
-int cmd_train(int argc, char **argv);
 int cmd_plot(int argc, char **argv); /* visual */
 int cmd_shard(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 static const cmd_entry commands[] = {
     /* queries and ingest (daemon) */

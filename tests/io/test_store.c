@@ -154,6 +154,25 @@ static void test_ack_after_commit(void)
 	fx_release(&f);
 }
 
+static void test_flush_read_your_writes(void)
+{
+	fx f;
+	store *s;
+	store_opts o;
+
+	fx_init(&f);
+	store_opts_default(&o);
+	o.commit_ms = 60000; /* without the flush this would wait a minute */
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	store_submit(s, samples_batch(2, 1, 30, 0), 0, NULL, NULL);
+	store_submit(s, samples_batch(2, 31, 30, 30), 0, NULL, NULL);
+	CHECK_EQ_INT(store_flush(s, 30000), 0);
+	CHECK_EQ_INT(count(f.path, "samples"), 60);
+	CHECK_EQ_INT(store_flush(s, 30000), 0); /* nothing queued: at once */
+	fx_close_store(&f, s);
+	fx_release(&f);
+}
+
 typedef struct hist_acc {
 	int64_t seq[64];
 	double v[64];
@@ -472,6 +491,7 @@ int main(void)
 	TH_RUN(test_group_commit_by_rows);
 	TH_RUN(test_row_bound_splits_and_close_flushes);
 	TH_RUN(test_ack_after_commit);
+	TH_RUN(test_flush_read_your_writes);
 	TH_RUN(test_order_history_and_nan);
 	TH_RUN(test_migrations);
 	TH_RUN(test_forecast_layout);
