@@ -24,7 +24,7 @@ import urllib.request
 import xml.dom.minidom
 
 import grafana_queries
-from statecast_test import Checks, Daemon
+from statecast_test import Checks, Daemon, wait_for
 
 NAMES = ["web.a", "web.b", 'web.q"uo\\te', "db.x"]
 HTTP_ON = "listen.http=127.0.0.1:0"
@@ -142,11 +142,17 @@ def run(c, d):
           first_row.group(1) == "db.x",
           "the anomalous series is listed first and in the anomaly table")
 
-    # WAL size: present exactly when SQLite's WAL file exists.
+        # WAL size: present exactly when SQLite's WAL file exists. Lines are
+    # committed within the group-commit window, so the file may still grow
+    # after a scrape: scrape again until the store has settled.
     wal = os.path.join(tmp, "db-wal")
-    got = samples.get(("statecast_wal_bytes", frozenset()))
-    check(got == str(os.path.getsize(wal)) if os.path.exists(wal)
-          else got is None, "statecast_wal_bytes follows the WAL file")
+
+    def wal_agrees():
+        got = parse_exposition(get(http + "/metrics")[2].decode()).get(
+            ("statecast_wal_bytes", frozenset()))
+        return (got == str(os.path.getsize(wal)) if os.path.exists(wal)
+                else got is None)
+    check(wait_for(wal_agrees), "statecast_wal_bytes follows the WAL file")
 
     # The real Prometheus scrapes it.
     pport = free_port()
