@@ -44,7 +44,7 @@ field() { # field NAME LINE
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 wait_port() { # wait_port PORT: until something listens
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -84,15 +84,15 @@ for S in $SERIES; do
 	SINK=$(free_port); RP=$(free_port)
 	printf 'cluster sink forward 127.0.0.1:%s;\nmatch * send to sink stop;\n' "$SINK" >"$W/relay.conf"
 	# A queue big enough that the relay never drops (it would under load).
-	carbon-c-relay -f "$W/relay.conf" -p "$RP" -w 2 -q 5000000 >"$W/relay.log" 2>&1 &
-	RPID=$!; PIDS="$PIDS $RPID"; wait_port "$RP"
+	carbon-c-relay -f "$W/relay.conf" -p "$RP" -w 2 -q 2000000 >"$W/relay.log" 2>&1 &
+	RPID=$!; PIDS="$PIDS $RPID"; wait_port "$RP" || true
 	relay=$($B/bench/loadgen --graphite 127.0.0.1:$RP --series "$S" --count "$N" --until-sink "$SINK" || true)
 	kill "$RPID" 2>/dev/null || true
 	# VictoriaMetrics: parse + persist.
 	VG=$(free_port); VH=$(free_port)
 	victoria-metrics -graphiteListenAddr=127.0.0.1:$VG -httpListenAddr=127.0.0.1:$VH \
 		-storageDataPath="$W/vm" -loggerLevel=ERROR >"$W/vm.log" 2>&1 &
-	VPID=$!; PIDS="$PIDS $VPID"; wait_port "$VH"; wait_port "$VG"
+	VPID=$!; PIDS="$PIDS $VPID"; wait_port "$VH" || true; wait_port "$VG" || true
 	vm=$($B/bench/loadgen --graphite 127.0.0.1:$VG --series "$S" --count "$N" \
 		--until-metric "127.0.0.1:$VH/metrics" --metric vm_rows_inserted_total || true)
 	stop "$VPID"; rm -rf "$W/vm"
@@ -145,7 +145,7 @@ done
 	echo
 	echo "Written by \`bench/perf.sh $*\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: read ratios, not absolutes)."
-	echo "Peers: carbon-c-relay $(carbon-c-relay -v 2>&1 | head -n1 | grep -o 'v[0-9.]*'), victoria-metrics $(victoria-metrics -version 2>&1 | head -n1)."
+	echo "Peers (Debian packages): $(dpkg-query -W -f='${Package} ${Version}, ' carbon-c-relay victoria-metrics | sed 's/, $//')."
 	echo
 	echo "Input: bench/loadgen.c, Graphite plaintext over 4 connections, S series,"
 	echo "one sample per series per round, flat out. A rate is samples the receiver"
@@ -163,6 +163,9 @@ done
 	echo "| series | share of sustained | rate (samples/s) | n | p50 (us) | p99 (us) | p99.9 (us) |"
 	echo "|---|---|---|---|---|---|---|"
 	printf '%s' "$lat_rows"
+	echo
+	echo "A relay figure of 0 or n/a means carbon-c-relay crashed or dropped lines in that run"
+	echo "(it segfaults now and then on this machine); rerun to fill it."
 	echo
 	echo "## Memory and restore (default model)"
 	echo
