@@ -11,6 +11,7 @@
 # (bench/loadgen.c waits for the receiver's own counter), not bytes sent.
 set -eu
 cd "$(dirname "$0")/.."
+ARGS="$*"
 OUT=bench/results/perf.md
 SERIES="1000 100000 1000000"
 ROUNDS=6
@@ -143,7 +144,7 @@ done
 {
 	echo "# Performance: statecastd beside carbon-c-relay and VictoriaMetrics"
 	echo
-	echo "Written by \`bench/perf.sh $*\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "Written by \`bench/perf.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: read ratios, not absolutes)."
 	echo "Peers (Debian packages): $(dpkg-query -W -f='${Package} ${Version}, ' carbon-c-relay victoria-metrics | sed 's/, $//')."
 	echo
