@@ -169,6 +169,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libscio.a $(BUILD)/libssm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: $(BENCH_BINS)
+	bash bench/perf.sh --quick
 
 deps:
 	@sh deploy/deps.sh

@@ -1,0 +1,673 @@
+/*
+ * bench/loadgen.c: Graphite plaintext load for statecastd and its peers.
+ *
+ * Streams S distinct series over K TCP connections, one sample per series per
+ * round (series i always on connection i % K, so each series' samples stay
+ * in order), at a fixed total rate or flat out, for a sample count or a
+ * duration, then stops by itself. Loopback use only.
+ *
+ * What "sustained" means: the receiver has processed every sample, not that
+ * the kernel took the bytes. So the run ends when one of the --until probes
+ * says everything arrived:
+ *   --until-rpc HOST:PORT     statecastd's `stats` RPC counter `samples`
+ *                             (accepted) plus `rejected` reaches the count
+ *   --until-sink PORT         loadgen listens on PORT as the relay's
+ *                             destination and counts the lines it receives
+ *   --until-metric HOST:PORT/PATH NAME   an HTTP /metrics text counter
+ *                             (VictoriaMetrics' rows inserted) reaches it
+ * The reported rate is samples / (time from the first byte sent to the
+ * probe's success), probed every 5 ms.
+ *
+ * Latency (--latency-rpc HOST:PORT, statecastd only): the first M series are
+ * named PREFIX.lat<j> (also without --latency-rpc when --latency-series M is
+ * given, so a first run can prime those series: a new series forecasts only
+ * once it has learnt its step); loadgen subscribes to PREFIX.lat* and measures,
+ * for every forecast notification, the time from the moment the sample that
+ * produced it was written to the socket until the notification arrived.
+ *
+ * Output: one line of key=value pairs (tests and bench/perf.sh parse it).
+ */
+#include <errno.h>
+#include <math.h>
+#include <msgpack.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OUTBUF (64 * 1024)
+
+typedef struct opts {
+	const char *graphite, *until_rpc, *until_metric, *metric_name;
+	const char *latency_rpc, *prefix;
+	int conns, until_sink, lat_series;
+	long series;
+	long long count;
+	double rate, duration, step, t0;
+} opts;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* Connects to "host:port" (numeric or resolvable). */
+static int dial(const char *addr)
+{
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = {0}, *res;
+	int fd, one = 1;
+
+	if (!colon || (size_t)(colon - addr) >= sizeof host) {
+		fprintf(stderr, "loadgen: bad address '%s' (HOST:PORT)\n",
+			addr);
+		exit(2);
+	}
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0) {
+		fprintf(stderr, "loadgen: cannot resolve '%s'\n", addr);
+		exit(1);
+	}
+	fd = socket(res->ai_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) < 0)
+		die(addr);
+	freeaddrinfo(res);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			die("write");
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Decimal of a non-negative integer; returns its length. */
+static int utoa(char *out, unsigned long long v)
+{
+	char tmp[24];
+	int n = 0, i;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* ---- msgpack-RPC: one blocking client connection ---- */
+
+typedef struct rpcc {
+	int fd;
+	msgpack_unpacker up;
+	uint32_t next_id;
+} rpcc;
+
+static void rpcc_open(rpcc *c, const char *addr)
+{
+	c->fd = dial(addr);
+	if (!msgpack_unpacker_init(&c->up, 1 << 16))
+		die("msgpack_unpacker_init");
+	c->next_id = 1;
+}
+
+static void rpcc_send(rpcc *c, const char *method, const char *pattern)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_int(&pk, 0);
+	msgpack_pack_uint32(&pk, c->next_id++);
+	msgpack_pack_str_with_body(&pk, method, strlen(method));
+	if (pattern) {
+		msgpack_pack_map(&pk, 1);
+		msgpack_pack_str_with_body(&pk, "pattern", 7);
+		msgpack_pack_str_with_body(&pk, pattern, strlen(pattern));
+	} else {
+		msgpack_pack_map(&pk, 0);
+	}
+	write_all(c->fd, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Next message into *res (caller destroys it); 0 on EOF. */
+static int rpcc_next(rpcc *c, msgpack_unpacked *res)
+{
+	for (;;) {
+		ssize_t n;
+		msgpack_unpack_return r = msgpack_unpacker_next(&c->up, res);
+
+		if (r == MSGPACK_UNPACK_SUCCESS)
+			return 1;
+		if (r != MSGPACK_UNPACK_CONTINUE) {
+			fprintf(stderr, "loadgen: bad msgpack from daemon\n");
+			exit(1);
+		}
+		if (!msgpack_unpacker_reserve_buffer(&c->up, 1 << 16))
+			die("msgpack reserve");
+		n = read(c->fd, msgpack_unpacker_buffer(&c->up), 1 << 16);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		msgpack_unpacker_buffer_consumed(&c->up, (size_t)n);
+	}
+}
+
+static const msgpack_object *map_get(const msgpack_object *m, const char *k)
+{
+	uint32_t i;
+	size_t kl = strlen(k);
+
+	if (m->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (i = 0; i < m->via.map.size; i++) {
+		const msgpack_object *key = &m->via.map.ptr[i].key;
+		if (key->type == MSGPACK_OBJECT_STR &&
+		    key->via.str.size == kl &&
+		    memcmp(key->via.str.ptr, k, kl) == 0)
+			return &m->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+static double num(const msgpack_object *o)
+{
+	if (!o)
+		return NAN;
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return (double)o->via.u64;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return (double)o->via.i64;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return o->via.f64;
+	default:
+		return NAN;
+	}
+}
+
+/* Waits for the response to the last request; returns its result field. */
+static double rpcc_stats_processed(rpcc *c)
+{
+	msgpack_unpacked res;
+	double v = NAN;
+
+	rpcc_send(c, "stats", NULL);
+	msgpack_unpacked_init(&res);
+	while (rpcc_next(c, &res)) {
+		const msgpack_object *o = &res.data;
+		if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 4 &&
+		    o->via.array.ptr[0].via.u64 == 1) {
+			const msgpack_object *r = &o->via.array.ptr[3];
+			v = num(map_get(r, "samples")) +
+			    num(map_get(r, "rejected")) +
+			    num(map_get(r, "out_of_order"));
+			break;
+		}
+	}
+	msgpack_unpacked_destroy(&res);
+	return v;
+}
+
+/* ---- the sink: counts newlines from every connection ---- */
+
+typedef struct sink {
+	int lfd;
+	volatile long long lines;
+	pthread_mutex_t mu;
+} sink;
+
+static void *sink_conn(void *arg)
+{
+	void **a = arg;
+	sink *s = a[0];
+	int fd = (int)(intptr_t)a[1];
+	char buf[1 << 16];
+	ssize_t n;
+
+	free(a);
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		long long k = 0;
+		ssize_t i;
+		for (i = 0; i < n; i++)
+			k += buf[i] == '\n';
+		pthread_mutex_lock(&s->mu);
+		s->lines += k;
+		pthread_mutex_unlock(&s->mu);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *sink_accept(void *arg)
+{
+	sink *s = arg;
+
+	for (;;) {
+		int fd = accept(s->lfd, NULL, NULL);
+		pthread_t th;
+		void **a;
+		if (fd < 0)
+			return NULL;
+		a = malloc(2 * sizeof *a);
+		a[0] = s;
+		a[1] = (void *)(intptr_t)fd;
+		pthread_create(&th, NULL, sink_conn, a);
+		pthread_detach(th);
+	}
+}
+
+static void sink_start(sink *s, int port)
+{
+	struct sockaddr_in sa = {0};
+	int one = 1;
+	pthread_t th;
+
+	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    listen(s->lfd, 64) < 0)
+		die("sink bind");
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_create(&th, NULL, sink_accept, s);
+	pthread_detach(th);
+}
+
+/* ---- an HTTP /metrics counter (VictoriaMetrics) ---- */
+
+static double metric_value(const char *spec, const char *name)
+{
+	char addr[256], req[512], *buf;
+	const char *slash = strchr(spec, '/');
+	size_t cap = 1 << 22, len = 0;
+	double sum = 0;
+	int fd, found = 0;
+	ssize_t n;
+	char *line;
+
+	if (!slash || (size_t)(slash - spec) >= sizeof addr)
+		return NAN;
+	memcpy(addr, spec, (size_t)(slash - spec));
+	addr[slash - spec] = '\0';
+	fd = dial(addr);
+	snprintf(req, sizeof req,
+		 "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n",
+		 slash, addr);
+	write_all(fd, req, strlen(req));
+	buf = malloc(cap + 1);
+	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	/* Sum every sample of the family: NAME or NAME{labels}. */
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		size_t nl = strlen(name);
+		if (strncmp(line, name, nl) == 0 &&
+		    (line[nl] == ' ' || line[nl] == '{')) {
+			char *sp = strrchr(line, ' ');
+			if (sp) {
+				sum += strtod(sp + 1, NULL);
+				found = 1;
+			}
+		}
+	}
+	free(buf);
+	return found ? sum : 0;
+}
+
+/* ---- latency ---- */
+
+typedef struct lat {
+	rpcc c;
+	const opts *o;
+	double *sent; /* [lat_series * rounds]: when sample (j, r) left */
+	long long rounds;
+	double *got; /* latencies, seconds */
+	long long ngot, cap;
+	pthread_mutex_t mu;
+} lat;
+
+static void *lat_reader(void *arg)
+{
+	lat *L = arg;
+	msgpack_unpacked res;
+	size_t plen = strlen(L->o->prefix);
+
+	msgpack_unpacked_init(&res);
+	while (rpcc_next(&L->c, &res)) {
+		const msgpack_object *o = &res.data, *p, *sr;
+		double t, when, arrive = now_s();
+		long j;
+		long long r;
+
+		if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3 ||
+		    o->via.array.ptr[0].via.u64 != 2)
+			continue;
+		p = &o->via.array.ptr[2];
+		sr = map_get(p, "series");
+		t = num(map_get(p, "t"));
+		if (!sr || sr->type != MSGPACK_OBJECT_STR || isnan(t) ||
+		    sr->via.str.size <= plen + 4)
+			continue;
+		if (o->via.array.ptr[1].via.str.size != 8) /* "forecast" */
+			continue;
+		j = strtol(sr->via.str.ptr + plen + 4, NULL, 10);
+		r = llround((t - L->o->t0) / L->o->step);
+		if (j < 0 || j >= L->o->lat_series || r < 0 || r >= L->rounds)
+			continue;
+		pthread_mutex_lock(&L->mu);
+		when = L->sent[j * L->rounds + r];
+		if (when > 0 && L->ngot < L->cap)
+			L->got[L->ngot++] = arrive - when;
+		pthread_mutex_unlock(&L->mu);
+	}
+	msgpack_unpacked_destroy(&res);
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double pct(const double *v, long long n, double p)
+{
+	long long k;
+
+	if (n == 0)
+		return NAN;
+	k = (long long)ceil(p * (double)n) - 1;
+	if (k < 0)
+		k = 0;
+	return v[k < n ? k : n - 1];
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: loadgen --graphite HOST:PORT [--conns K] [--series S]\n"
+		"         [--count N | --duration SEC] [--rate SAMPLES_PER_S]\n"
+		"         [--prefix P] [--t0 T] [--step SEC]\n"
+		"         [--until-rpc HOST:PORT | --until-sink PORT |\n"
+		"          --until-metric HOST:PORT/PATH --metric NAME]\n"
+		"         [--latency-rpc HOST:PORT --latency-series M]\n");
+	exit(2);
+}
+
+static void parse(opts *o, int argc, char **argv)
+{
+	int i;
+
+	memset(o, 0, sizeof *o);
+	o->conns = 4;
+	o->series = 1000;
+	o->prefix = "bench";
+	o->step = 60;
+	o->t0 = 1.7e9;
+	o->metric_name = "vm_rows_inserted_total";
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			usage();
+		i++;
+		if (!strcmp(a, "--graphite"))
+			o->graphite = v;
+		else if (!strcmp(a, "--conns"))
+			o->conns = atoi(v);
+		else if (!strcmp(a, "--series"))
+			o->series = atol(v);
+		else if (!strcmp(a, "--count"))
+			o->count = atoll(v);
+		else if (!strcmp(a, "--duration"))
+			o->duration = atof(v);
+		else if (!strcmp(a, "--rate"))
+			o->rate = atof(v);
+		else if (!strcmp(a, "--prefix"))
+			o->prefix = v;
+		else if (!strcmp(a, "--t0"))
+			o->t0 = atof(v);
+		else if (!strcmp(a, "--step"))
+			o->step = atof(v);
+		else if (!strcmp(a, "--until-rpc"))
+			o->until_rpc = v;
+		else if (!strcmp(a, "--until-sink"))
+			o->until_sink = atoi(v);
+		else if (!strcmp(a, "--until-metric"))
+			o->until_metric = v;
+		else if (!strcmp(a, "--metric"))
+			o->metric_name = v;
+		else if (!strcmp(a, "--latency-rpc"))
+			o->latency_rpc = v;
+		else if (!strcmp(a, "--latency-series"))
+			o->lat_series = atoi(v);
+		else
+			usage();
+	}
+	if (!o->graphite || o->conns < 1 || o->series < 1 ||
+	    (o->count <= 0 && o->duration <= 0) || o->lat_series < 0 ||
+	    o->lat_series > o->series)
+		usage();
+	if (o->count <= 0) /* a duration needs a rate to bound the count */
+		o->count = o->rate > 0 ? (long long)(o->rate * o->duration)
+				       : (long long)4e9;
+	if (o->latency_rpc && o->lat_series == 0)
+		o->lat_series = o->series < 16 ? (int)o->series : 16;
+	if (o->latency_rpc && o->rate <= 0) {
+		fprintf(stderr, "loadgen: --latency-rpc needs --rate (flat "
+				"out, the send time of a line is not known)\n");
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	opts o;
+	int *fd;
+	char **buf, (*names)[64] = NULL;
+	size_t *fill;
+	int *namelen;
+	long long sent = 0, rounds, base = 0;
+	double start, sent_s, done_s = NAN, processed = NAN, deadline;
+	double last_processed = -1, last_progress;
+	sink sk = {0};
+	rpcc probe;
+	lat L = {0};
+	pthread_t lat_th;
+	long i, *pend, npend = 0;
+	int c;
+
+	parse(&o, argc, argv);
+	pend = malloc(((size_t)o.lat_series + 1) * sizeof *pend);
+	rounds = (o.count + o.series - 1) / o.series;
+	names = malloc((size_t)o.series * sizeof *names);
+	namelen = malloc((size_t)o.series * sizeof *namelen);
+	for (i = 0; i < o.series; i++)
+		namelen[i] = snprintf(
+		    names[i], sizeof names[i],
+		    i < o.lat_series ? "%s.lat%ld " : "%s.s%ld ", o.prefix, i);
+	if (o.until_sink)
+		sink_start(&sk, o.until_sink);
+	if (o.until_rpc) {
+		rpcc_open(&probe, o.until_rpc);
+		base = (long long)rpcc_stats_processed(&probe);
+	} else if (o.until_metric) {
+		base = (long long)metric_value(o.until_metric, o.metric_name);
+	}
+	if (o.latency_rpc) {
+		char pat[128];
+		L.o = &o;
+		L.rounds = rounds;
+		L.sent =
+		    calloc((size_t)(o.lat_series * rounds), sizeof(double));
+		L.cap = o.lat_series * rounds;
+		L.got = malloc((size_t)L.cap * sizeof(double));
+		pthread_mutex_init(&L.mu, NULL);
+		rpcc_open(&L.c, o.latency_rpc);
+		snprintf(pat, sizeof pat, "%s.lat*", o.prefix);
+		rpcc_send(&L.c, "subscribe", pat);
+		pthread_create(&lat_th, NULL, lat_reader, &L);
+		usleep(100000); /* the subscription is registered */
+	}
+	fd = malloc((size_t)o.conns * sizeof *fd);
+	buf = malloc((size_t)o.conns * sizeof *buf);
+	fill = calloc((size_t)o.conns, sizeof *fill);
+	for (c = 0; c < o.conns; c++) {
+		fd[c] = dial(o.graphite);
+		buf[c] = malloc(OUTBUF);
+	}
+
+	start = now_s();
+	deadline = o.duration > 0 ? start + o.duration : INFINITY;
+	for (long long r = 0; r < rounds && sent < o.count; r++) {
+		unsigned long long ts = (unsigned long long)(o.t0 + r * o.step);
+		for (i = 0; i < o.series && sent < o.count; i++) {
+			int k = (int)(i % o.conns);
+			char *p;
+			/* A bounded, slowly varying value per series. */
+			unsigned long long v =
+			    (unsigned long long)((i * 7 + r) % 97);
+
+			if (fill[k] + 96 > OUTBUF) {
+				write_all(fd[k], buf[k], fill[k]);
+				fill[k] = 0;
+			}
+			p = buf[k] + fill[k];
+			memcpy(p, names[i], (size_t)namelen[i]);
+			p += namelen[i];
+			p += utoa(p, v);
+			*p++ = ' ';
+			p += utoa(p, ts);
+			*p++ = '\n';
+			fill[k] = (size_t)(p - buf[k]);
+			sent++;
+			if (i < o.lat_series)
+				pend[npend++] = i;
+			/* Rate limit in slices of 1 ms worth of samples. */
+			if (o.rate > 0 && sent % 256 == 0) {
+				double due = start + (double)sent / o.rate;
+				double t;
+				for (c = 0; c < o.conns; c++)
+					if (fill[c]) {
+						write_all(fd[c], buf[c],
+							  fill[c]);
+						fill[c] = 0;
+					}
+				/* The latency series' lines of this slice
+				 * left just now. */
+				if (npend) {
+					double w = now_s();
+					pthread_mutex_lock(&L.mu);
+					while (npend)
+						L.sent[pend[--npend] * rounds +
+						       r] = w;
+					pthread_mutex_unlock(&L.mu);
+				}
+				while ((t = now_s()) < due)
+					usleep(
+					    (useconds_t)((due - t) * 1e6 > 1000
+							     ? 1000
+							     : (due - t) * 1e6 +
+								   1));
+			}
+		}
+		if (now_s() > deadline)
+			break;
+	}
+	for (c = 0; c < o.conns; c++)
+		if (fill[c])
+			write_all(fd[c], buf[c], fill[c]);
+	sent_s = now_s() - start;
+
+	/* Wait until the receiver has processed everything. */
+	last_progress = now_s();
+	for (;;) {
+		double t = now_s();
+		if (o.until_sink) {
+			pthread_mutex_lock(&sk.mu);
+			processed = (double)sk.lines;
+			pthread_mutex_unlock(&sk.mu);
+		} else if (o.until_rpc) {
+			processed = rpcc_stats_processed(&probe) - (double)base;
+		} else if (o.until_metric) {
+			processed =
+			    metric_value(o.until_metric, o.metric_name) -
+			    (double)base;
+		} else {
+			break;
+		}
+		if (processed >= (double)sent) {
+			done_s = t - start;
+			break;
+		}
+		/* Give up after 10 s without progress: the receiver dropped
+		 * samples (a relay's full queue) or is stuck. */
+		if (processed > last_processed) {
+			last_processed = processed;
+			last_progress = t;
+		} else if (t - last_progress > 10) {
+			break;
+		}
+		usleep(5000);
+	}
+	for (c = 0; c < o.conns; c++) {
+		close(fd[c]);
+		free(buf[c]);
+	}
+	printf("sent=%lld series=%ld conns=%d send_s=%.3f send_rate=%.0f", sent,
+	       o.series, o.conns, sent_s, sent / sent_s);
+	if (!isnan(processed))
+		printf(" processed=%.0f done_s=%.3f rate=%.0f", processed,
+		       done_s, isnan(done_s) ? 0.0 : sent / done_s);
+	if (o.latency_rpc) {
+		usleep(200000); /* the last notifications */
+		pthread_mutex_lock(&L.mu);
+		qsort(L.got, (size_t)L.ngot, sizeof(double), cmp_double);
+		printf(" lat_n=%lld lat_p50_us=%.0f lat_p99_us=%.0f "
+		       "lat_p999_us=%.0f",
+		       L.ngot, pct(L.got, L.ngot, 0.5) * 1e6,
+		       pct(L.got, L.ngot, 0.99) * 1e6,
+		       pct(L.got, L.ngot, 0.999) * 1e6);
+		pthread_mutex_unlock(&L.mu);
+	}
+	printf("\n");
+	fflush(stdout);
+	/* Threads blocked in read() end with the process. */
+	return isnan(processed) || !isnan(done_s) ? 0 : 1;
+}
