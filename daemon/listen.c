@@ -4,6 +4,7 @@
  */
 #include "daemon/conn.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "daemon/log.h"
 #include "daemon/methods.h"
+#include "daemon/privdrop.h"
 #include "daemon/server.h"
 #include "io/graphite.h"
 #include "io/influx.h"
@@ -105,6 +107,7 @@ static void on_close(uv_handle_t *h)
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	s->nconns--;
 	srv_subs_drop_conn(s, c);
 	srv_conn_unref(c);
 }
@@ -275,6 +278,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	(void)buf;
 
 	if (nread > 0) {
+		c->last_read = uv_now(c->srv->loop);
 		if (c->proto == SRV_RPC)
 			read_frames(c, (size_t)nread);
 		else
@@ -324,6 +328,77 @@ static void peer_name(srv_conn *c, int is_pipe)
 	format_addr(&ss, c->peer, sizeof c->peer);
 }
 
+/* SO_PEERCRED: root, our own user and the socket group's members only
+ * (daemon/privdrop.h); the file mode says the same for a path in the
+ * filesystem, this also holds when the mode was loosened. */
+static int peer_allowed(srv_conn *c, const srv_listener *l)
+{
+	uv_os_fd_t fd;
+	srv_peer peer;
+	int r;
+
+	if (uv_fileno((uv_handle_t *)&c->h.stream, &fd) != 0)
+		return 0;
+	r = srv_peer_allowed(fd, l->sock_gid, &peer);
+	if (r != 1)
+		srv_log(LOG_WARNING,
+			"unix socket %s: refused peer pid %ld uid %ld gid %ld",
+			l->addr, (long)peer.pid, (long)peer.uid,
+			(long)peer.gid);
+	return r == 1;
+}
+
+/* limits.max_connections: the newest connection (already counted) is
+ * refused. Accepting and closing it, rather than not accepting, keeps the
+ * listen backlog from filling with clients that would wait forever. */
+static int over_limit(srv *s)
+{
+	size_t max = (size_t)s->set.max_connections;
+
+	if (max == 0 || s->nconns <= max) {
+		s->conn_limit_hit = 0;
+		return 0;
+	}
+	s->st.refused++;
+	if (!s->conn_limit_hit)
+		srv_log(LOG_WARNING,
+			"connection limit reached (limits.max_connections = "
+			"%zu): refusing new clients until some leave",
+			max);
+	s->conn_limit_hit = 1;
+	return 1;
+}
+
+static void on_idle_timer(uv_timer_t *t)
+{
+	srv *s = t->data;
+	uint64_t now = uv_now(s->loop);
+	uint64_t limit = (uint64_t)(s->set.idle_timeout_s * 1000);
+	srv_conn *c;
+
+	/* A subscriber only listens: waiting for notifications is not idle. */
+	for (c = s->conns; c; c = c->next)
+		if (!c->closing && c->nsubs == 0 &&
+		    now - c->last_read > limit) {
+			s->st.idle_closed++;
+			srv_conn_close(c, "idle past limits.idle_timeout_s");
+		}
+}
+
+void srv_idle_start(srv *s)
+{
+	double period = s->set.idle_timeout_s / 4;
+
+	uv_timer_init(s->loop, &s->idle);
+	s->idle.data = s;
+	if (s->set.idle_timeout_s <= 0)
+		return;
+	if (period > 5)
+		period = 5;
+	uv_timer_start(&s->idle, on_idle_timer, (uint64_t)(period * 1000) + 1,
+		       (uint64_t)(period * 1000) + 1);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	srv_listener *l = server->data;
@@ -356,8 +431,18 @@ static void on_connection(uv_stream_t *server, int status)
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
+	s->nconns++;
+	c->last_read = uv_now(s->loop);
 	if (uv_accept(server, &c->h.stream) || conn_setup(c)) {
 		srv_conn_close(c, "accept failed");
+		return;
+	}
+	if (over_limit(s)) {
+		srv_conn_close(c, NULL);
+		return;
+	}
+	if (l->is_pipe && !peer_allowed(c, l)) {
+		srv_conn_close(c, "peer not allowed on the unix socket");
 		return;
 	}
 	s->st.connections++;
@@ -381,7 +466,14 @@ static int listen_tcp(srv *s, srv_listener *l, const char *host, int port)
 	if (rc)
 		return rc;
 	l->open = 1;
-	rc = uv_tcp_bind(&l->h.tcp, (const struct sockaddr *)&ss, 0);
+	/* A socket passed by systemd under this protocol's name wins over
+	 * the configured address (daemon/sdnotify.h). */
+	rc = s->sd
+		 ? srv_sd_adopt_tcp(s->sd, srv_proto_name(l->proto), &l->h.tcp)
+		 : -ENOENT;
+	l->adopted = rc == 0;
+	if (rc == -ENOENT)
+		rc = uv_tcp_bind(&l->h.tcp, (const struct sockaddr *)&ss, 0);
 	if (!rc)
 		rc = uv_listen((uv_stream_t *)&l->h.tcp, 511, on_connection);
 	if (!rc)
@@ -395,23 +487,42 @@ static int listen_tcp(srv *s, srv_listener *l, const char *host, int port)
 static int listen_pipe(srv *s, srv_listener *l, const char *path)
 {
 	struct stat sb;
+	size_t len = sizeof l->addr;
 	int rc;
 
-	/* A socket file left by a daemon that died is stale: nothing can
-	 * listen on it once its owner is gone, so it is replaced. */
-	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
-		unlink(path);
 	rc = uv_pipe_init(s->loop, &l->h.pipe, 0);
 	if (rc)
 		return rc;
 	l->open = 1;
-	rc = uv_pipe_bind(&l->h.pipe, path);
-	if (rc)
+	l->sock_gid = (gid_t)-1;
+	rc = s->sd ? srv_sd_adopt_pipe(s->sd, SRV_SD_FD_SOCKET, &l->h.pipe)
+		   : -ENOENT;
+	if (rc == 0) {
+		/* systemd owns the path (and its mode, SocketMode=). */
+		l->adopted = 1;
+		rc = uv_pipe_getsockname(&l->h.pipe, l->addr, &len);
+		if (rc)
+			return rc;
+	} else if (rc != -ENOENT) {
 		return rc;
-	/* Bound: the path is ours now, and unlinked when closing. */
-	snprintf(l->addr, sizeof l->addr, "%s", path);
-	if (chmod(path, 0660) != 0)
-		srv_log(LOG_WARNING, "cannot chmod 0660 %s", path);
+	} else {
+		/* A socket file left by a daemon that died is stale: nothing
+		 * can listen on it once its owner is gone, so it is replaced.
+		 */
+		if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+			unlink(path);
+		rc = uv_pipe_bind(&l->h.pipe, path);
+		if (rc)
+			return rc;
+		/* Bound: the path is ours now, and unlinked when closing. */
+		snprintf(l->addr, sizeof l->addr, "%s", path);
+		rc = srv_unix_protect(path, (gid_t)-1);
+		if (rc)
+			srv_log(LOG_WARNING, "cannot chmod 0660 %s: %s", path,
+				uv_strerror(rc));
+	}
+	if (stat(l->addr, &sb) == 0)
+		l->sock_gid = sb.st_gid;
 	return uv_listen((uv_stream_t *)&l->h.pipe, 511, on_connection);
 }
 
@@ -434,7 +545,8 @@ int srv_listen(srv *s, srv_listener *l, srv_proto proto, const char *host,
 		return rc;
 	}
 	l->h.tcp.data = l;
-	srv_log(LOG_INFO, "listening %s on %s", srv_proto_name(proto), l->addr);
+	srv_log(LOG_INFO, "listening %s on %s%s", srv_proto_name(proto),
+		l->addr, l->adopted ? " (socket-activated)" : "");
 	return 0;
 }
 
@@ -444,6 +556,6 @@ void srv_listener_close(srv_listener *l)
 		return;
 	l->open = 0;
 	uv_close((uv_handle_t *)&l->h.tcp, NULL);
-	if (l->is_pipe && l->addr[0])
+	if (l->is_pipe && !l->adopted && l->addr[0])
 		unlink(l->addr);
 }

@@ -20,11 +20,13 @@
 #include "daemon/conn.h"
 #include "daemon/metrics.h"
 #include "daemon/registry.h"
+#include "daemon/sdnotify.h"
 #include "daemon/subscribe.h"
 #include "daemon/tick.h"
 #include "io/influx.h"
 #include "io/lines.h"
 #include "io/rpc.h"
+#include "io/store.h"
 #include "ssm/model.h"
 
 typedef struct srv_settings {
@@ -36,17 +38,26 @@ typedef struct srv_settings {
 	size_t subscriber_queue; /* output bytes queued per client, max */
 	io_limits lines;	 /* Graphite/Influx line and name limits */
 	io_precision influx_precision;
-	rpc_limits rpc;	     /* frame size, depth, element counts */
-	int forecast_every;  /* refresh the forecast every k samples */
-	int default_period;  /* seasonal period in steps, 1 = none */
-	double default_step; /* seconds; 0 = learn per series */
-	int learn_samples;   /* samples that fix a learned step, 2..16 */
-	int batch_max;	     /* series per ssm_model_step_batch call */
-	size_t history_ring; /* samples kept per series for `history` */
-	size_t max_series;   /* new series beyond this are refused */
+	rpc_limits rpc;	       /* frame size, depth, element counts */
+	int forecast_every;    /* refresh the forecast every k samples */
+	int default_period;    /* seasonal period in steps, 1 = none */
+	double default_step;   /* seconds; 0 = learn per series */
+	int learn_samples;     /* samples that fix a learned step, 2..16 */
+	int batch_max;	       /* series per ssm_model_step_batch call */
+	size_t history_ring;   /* samples kept per series for `history` */
+	size_t max_series;     /* new series beyond this are refused */
+	int max_connections;   /* open client connections, 0 = no limit */
+	double idle_timeout_s; /* close silent clients, 0 = never */
 	/* Its [series "GLOB"] blocks give period and step per series
 	 * (cfg_series_match); NULL = none. */
 	const struct cfg *cfg;
+	/* Persistence (daemon/persist.h): store_path "" = none, samples
+	 * live in the history ring and nothing survives a restart. */
+	const char *store_path;
+	store_opts store;	 /* writer, group commit, retention */
+	double snapshot_s;	 /* snapshot a moved series this often */
+	double forecast_every_s; /* store a forecast at most this often */
+	double rebuild_window_s; /* history replayed on a model change */
 } srv_settings;
 
 /* Counters served by `stats`; monotonic since start. */
@@ -70,6 +81,8 @@ typedef struct srv_stats {
 	uint64_t connections;	/* accepted */
 	uint64_t slow_clients;	/* closed for exceeding their output bound */
 	uint64_t bad_frames;	/* RPC connections closed for a bad frame */
+	uint64_t refused;	/* over limits.max_connections */
+	uint64_t idle_closed;	/* silent past limits.idle_timeout_s */
 } srv_stats;
 
 #define SRV_VERSION "0.1.0"
@@ -88,11 +101,21 @@ typedef struct srv {
 	size_t scratch_cap;
 	char *rbuf; /* read buffer shared by the line protocols */
 	srv_listener listeners[4];
-	srv_conn *conns; /* every open connection */
+	srv_conn *conns;    /* every open connection */
+	size_t nconns;	    /* how many */
+	int conn_limit_hit; /* logged once per episode at the limit */
+	uv_timer_t idle;    /* closes silent connections */
 	uint64_t next_conn_id;
-	uv_signal_t sig[2]; /* SIGTERM, SIGINT */
+	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
+	struct srv_persist *persist; /* NULL without a store */
+	srv_sd_listen *sd;	     /* sockets passed by systemd, or NULL */
+	srv_sd_watchdog wd;	     /* WATCHDOG=1 from this loop, when asked */
 	srv_stats st;
-	srv_hist step_latency;	 /* seconds per srv_tick_run that stepped */
+	srv_hist step_latency; /* seconds per srv_tick_run that stepped */
+	/* Seconds from submit to COMMIT per store batch: the store's
+	 * completion callback observes store_result.total_ns * 1e-9 here.
+	 * /metrics shows it once it has an observation. */
+	srv_hist commit_latency;
 	struct srv_pages *pages; /* HTTP endpoint (daemon/pages.h), or NULL */
 	double started;		 /* Unix seconds */
 	double now;		 /* Unix seconds at the current read callback */
@@ -113,8 +136,9 @@ void srv_release(srv *s);
 /* Wall clock in Unix seconds, for timestamps given as -1 or 0 ("now"). */
 double srv_now(void);
 
-/* The rule for a new series' name: period and step (either 0 = default). */
+/* What the config says for a new series' name: period (>= 1), step (0 =
+ * learn) and horizons served (0 = the model's). */
 void srv_series_params(const srv *s, const char *name, int *period,
-		       double *step_s);
+		       double *step_s, int *horizon);
 
 #endif

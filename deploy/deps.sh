@@ -4,11 +4,16 @@
 # Uses sudo when not root. Set STATECAST_NO_APT=1 to only report what is missing.
 set -eu
 here=$(dirname "$0")
+wanted=$(grep -v '^#' "$here/deps.txt" | tr -s ' \n' ' ')
+# One dpkg-query for all: a query per package costs seconds on a busy machine.
+have=$(dpkg-query -W -f='${Package} ${Status}\n' $wanted 2>/dev/null |
+	awk '$NF == "installed" && $(NF-1) == "ok" { print $1 }')
 missing=""
-for p in $(grep -v '^#' "$here/deps.txt" | tr -s ' \n' ' '); do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-		missing="$missing $p"
-	fi
+for p in $wanted; do
+	case " $(echo $have) " in
+	*" $p "*) ;;
+	*) missing="$missing $p" ;;
+	esac
 done
 if [ -z "$missing" ]; then
 	echo "deps: all $(grep -vc '^#' "$here/deps.txt") packages present"

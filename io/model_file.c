@@ -95,8 +95,9 @@ static void pack_body(msgpack_packer *pk, const ssm_model *m,
 
 	msgpack_pack_map(pk, 2);
 	pack_cstr(pk, "arch");
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 6);
 	pack_kv_int(pk, "horizon", a->horizon);
+	pack_kv_int(pk, "gate", a->gate);
 	pack_kv_int(pk, "max_period", a->max_period);
 	pack_cstr(pk, "quantiles");
 	msgpack_pack_array(pk, (size_t)a->nquantiles);
@@ -277,11 +278,12 @@ static int decode_arch(dctx *c, const msgpack_object *ao, ssm_model_arch *a)
 	a->horizon = as_int(map_get(ao, "horizon"));
 	a->d_model = as_int(map_get(ao, "d_model"));
 	a->max_period = as_int(map_get(ao, "max_period"));
-	if (a->horizon < 0 || a->d_model < 0 || a->max_period < 0 || !q ||
-	    q->type != MSGPACK_OBJECT_ARRAY || !ly ||
+	a->gate = as_int(map_get(ao, "gate"));
+	if (a->horizon < 0 || a->d_model < 0 || a->max_period < 0 ||
+	    a->gate < 0 || !q || q->type != MSGPACK_OBJECT_ARRAY || !ly ||
 	    ly->type != MSGPACK_OBJECT_ARRAY)
 		return fail(c, IO_MF_EFORMAT,
-			    "arch needs horizon, max_period, d_model, "
+			    "arch needs horizon, max_period, gate, d_model, "
 			    "quantiles, layers");
 	if (q->via.array.size > SSM_MAX_Q ||
 	    ly->via.array.size > SSM_MAX_LAYERS)

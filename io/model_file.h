@@ -5,7 +5,8 @@
  *   [ "statecast-model", version, checksum, body ]
  * version is an unsigned integer (IO_MODEL_VERSION), checksum an unsigned
  * 64-bit FNV-1a hash of body's bytes, body a bin holding one msgpack map:
- *   { "arch": { "horizon": H, "max_period": p, "quantiles": [f, ...],
+ *   { "arch": { "horizon": H, "max_period": p, "gate": 0|1,
+ *               "quantiles": [f, ...],
  *               "d_model": d,
  *               "layers": [ { "kind": "s4d"|"mamba"|"hippo",
  *                             "n_state": n, "expand": e, "d_conv": c }, ...] },

@@ -82,9 +82,13 @@ size_t ssm_model_workspace_bytes(const ssm_model *m, int B);
  * when no forecast is wanted this step: the state still advances). ws holds
  * ssm_model_workspace_bytes(m, B) bytes. Allocates nothing.
  * Returns the number of series whose state went non-finite and was reset
- * (their status[b] = SSM_ERESET; others SSM_OK; status may be NULL), or a
- * negative error for bad arguments.
- * Stepping B series together equals B single steps within 1e-6 relative.
+ * (their status[b] = SSM_ERESET, their forecast NaN; others SSM_OK; status
+ * may be NULL), or a negative error for bad arguments. A sample with a
+ * non-finite t is not stepped (status SSM_EINVAL, out[b] untouched); a
+ * non-finite value is a missing sample. A t not after the previous one
+ * counts as one nominal step.
+ * Stepping B series together gives bit-for-bit the results of B single
+ * steps, whatever B and the order (the daemon serves what eval measures).
  */
 int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
 			 const ssm_sample *in, ssm_forecast *out, int *status,
@@ -139,6 +143,9 @@ typedef struct ssm_model_arch {
 	int max_period; /* longest seasonal period the smoothing front keeps
 			   (1..SSM_SMOOTH_MAX_PERIOD); a series with a longer
 			   one is smoothed without season. Sizes the state. */
+	int gate;	/* 1: per series, blend the network's quantiles
+			   with the front's by their recent one-step errors
+			   (inverse squared error weights); 0: network only */
 } ssm_model_arch;
 
 /* How the optimizer treats a tensor. */
@@ -186,6 +193,10 @@ const ssm_tensor *ssm_model_tensor_by_name(const ssm_model *m,
  * (discretizations) and the hash. Not thread-safe against concurrent steps.
  */
 int ssm_model_refresh(ssm_model *m);
+
+/* Switch the per-series gate (ssm_model_arch.gate) of a loaded model, for
+ * ablations; changes the hash. 0 or SSM_EINVAL. */
+int ssm_model_set_gate(ssm_model *m, int on);
 
 /* One series, one sample: ssm_model_step_batch with B = 1. */
 int ssm_model_step(const ssm_model *m, float *state, const ssm_sample *in,

@@ -139,9 +139,18 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	for (i = 0; i < m->F; i++)
 		feat[i] = 0.0f;
 	if (!isnan(y) && prev_s > 0.0) {
+		double prev_m = ssm__get_d(st + SSM__H_PREV_M);
+
 		feat[0] = clampf10((y - prev_p) / prev_s);
 		if (!isnan(last_y))
 			feat[1] = clampf10((y - last_y) / prev_s);
+		/* The gate's evidence: whose one-step median was closer. */
+		st[SSM__H_ERR_F] =
+		    (float)(0.95 * st[SSM__H_ERR_F] +
+			    0.05 * fmin(fabs(y - prev_p) / prev_s, 50.0));
+		st[SSM__H_ERR_M] =
+		    (float)(0.95 * st[SSM__H_ERR_M] +
+			    0.05 * fmin(fabs(y - prev_m) / prev_s, 50.0));
 	}
 	feat[2] = isnan(y) ? 1.0f : 0.0f;
 	feat[3] = (float)log(g);
@@ -233,6 +242,39 @@ void ssm__compose(const ssm_model *m, const float *o, const float *gap,
  * The front's block mixes integers and bit-cast doubles, so it is checked
  * through its forecast (ssm__observe's status), not float by float.
  */
+void ssm__finish(const ssm_model *m, float *st, const double *point,
+		 double scale, const float *gap, float *qn)
+{
+	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0;
+	int h, k;
+
+	ssm__put_d(st + SSM__H_PREV_M, point[0] + scale * qn[mid]);
+	if (m->arch.gate) {
+		/* Equal evidence (or none yet) gives half the correction. */
+		w = ef * ef + em * em > 0.0 ? ef * ef / (ef * ef + em * em)
+					    : 0.5;
+		for (h = 0; h < H; h++) {
+			const float *gh = gap + h * (Q - 1);
+			float *q = qn + h * Q;
+			double f = 0.0;
+
+			/* The front's own quantiles: median 0, its gaps. */
+			q[mid] = (float)(w * q[mid]);
+			for (k = mid - 1, f = 0.0; k >= 0; k--) {
+				f -= gh[k];
+				q[k] = (float)(w * q[k] + (1.0 - w) * f);
+			}
+			for (k = mid + 1, f = 0.0; k < Q; k++) {
+				f += gh[k - 1];
+				q[k] = (float)(w * q[k] + (1.0 - w) * f);
+			}
+		}
+	}
+	for (k = 0; k < Q; k++)
+		st[m->off_prev + k] = (float)(point[0] + scale * qn[k]);
+}
+
 static int state_finite(const ssm_model *m, const float *st)
 {
 	size_t i;
@@ -240,7 +282,10 @@ static int state_finite(const ssm_model *m, const float *st)
 	for (i = 0; i + 1 < SSM__H_PREV_S; i += 2)
 		if (i != SSM__H_LAST_Y && !isfinite(ssm__get_d(st + i)))
 			return 0;
-	for (i = SSM__H_PREV_S; i < m->off_front; i++)
+	if (!isfinite(ssm__get_d(st + SSM__H_PREV_M)) ||
+	    !isfinite(st[SSM__H_PREV_S]) || !isfinite(st[SSM__H_PERIOD]))
+		return 0;
+	for (i = SSM__H_ERR_F; i < m->off_front; i++)
 		if (!isfinite(st[i]))
 			return 0;
 	for (i = m->off_front + m->front_floats; i < m->state_floats; i++)
@@ -305,8 +350,8 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			lst[r] = k->dummy + (size_t)r * m->max_layer_state;
 			memset(lst[r], 0, sizeof(float) * m->layer_state[l]);
 		}
-		ssm_s4d_step_batch(&m->s4d[l], SSM__ROWS, lst, k->gaps, x, y,
-				   k->lws);
+		ssm__layer_step_batch(m, l, SSM__ROWS, lst, k->gaps, x, y,
+				      k->lws);
 		tmp = x;
 		x = y;
 		y = tmp;
@@ -327,8 +372,8 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 		}
 		ssm__compose(m, k->o + (size_t)r * m->HQ,
 			     k->gap + (size_t)r * H * (Q - 1), qn);
-		for (j = 0; j < Q; j++)
-			st[m->off_prev + j] = (float)(pt[0] + sc * qn[j]);
+		ssm__finish(m, st, pt, sc, k->gap + (size_t)r * H * (Q - 1),
+			    qn);
 		ok = !bad[r] && state_finite(m, st);
 		for (j = 0; ok && j < H * Q; j++)
 			ok = isfinite(pt[j / Q] + sc * qn[j]);

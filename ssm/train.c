@@ -165,7 +165,7 @@ int ssm_trainer_new(ssm_trainer **out, ssm_model *m, const ssm_train_cfg *cfg,
 	for (l = 0; l < tr->L; l++) {
 		const ssm_tensor *t0 = &m->tensors[m->first_tensor[l]];
 		int k;
-		for (k = 0; k < SSM_S4D_NTENSORS; k++)
+		for (k = 0; k < m->layer_nt[l]; k++)
 			if (t0[k].data - t0[0].data !=
 			    (ptrdiff_t)(tr->goff[m->first_tensor[l] + k] -
 					tr->goff[m->first_tensor[l]])) {
@@ -191,9 +191,9 @@ int ssm_trainer_new(ssm_trainer **out, ssm_model *m, const ssm_train_cfg *cfg,
 	for (l = 0; l <= tr->L; l++)
 		tr->X[l] = zalloc(T * (size_t)tr->d, sizeof(float), &fail);
 	for (l = 0; l < tr->L; l++) {
-		size_t w = ssm_s4d_seq_workspace_bytes(&m->s4d[l].cfg, tr->T);
-		tr->acts[l] = zalloc(ssm_s4d_acts_size(&m->s4d[l].cfg, tr->T),
-				     sizeof(float), &fail);
+		size_t w = ssm__layer_seq_ws(m, l, tr->T);
+		tr->acts[l] =
+		    zalloc(ssm__layer_acts(m, l, tr->T), sizeof(float), &fail);
 		if (w > wsz)
 			wsz = w;
 	}
@@ -274,12 +274,9 @@ static double step_loss(ssm_trainer *tr, int b, int t, int pos, double *nterms)
 	float *dO = tr->dO + (size_t)t * tr->HQ,
 	      *st = tr->states + (size_t)b * tr->S;
 	double scale = tr->scale[t], loss;
-	int n = tr->mi[(size_t)b * MI_NINT + MI_N], h, k, any = 0;
+	int n = tr->mi[(size_t)b * MI_NINT + MI_N], h, any = 0;
 
 	ssm__compose(m, o, gap, tr->qn);
-	/* Keep the serving state's previous-forecast slot identical. */
-	for (k = 0; k < tr->Q; k++)
-		st[m->off_prev + k] = (float)(point[0] + scale * tr->qn[k]);
 	for (h = 0; h < tr->H; h++) {
 		int j = pos + h + 1;
 		tr->valid[h] = pos >= tr->cfg.burn_in && j < n && !isnan(y[j]);
@@ -292,11 +289,15 @@ static double step_loss(ssm_trainer *tr, int b, int t, int pos, double *nterms)
 	}
 	if (!any) {
 		memset(dO, 0, sizeof(float) * (size_t)tr->HQ);
-		return 0.0;
+		loss = 0.0;
+	} else {
+		/* The network is trained ungated: the gate only blends. */
+		*nterms += any;
+		loss = ssm__pinball(m, tr->qn, tr->u, tr->valid, tr->dqn);
+		ssm__compose_backward(m, o, gap, tr->dqn, dO);
 	}
-	*nterms += any;
-	loss = ssm__pinball(m, tr->qn, tr->u, tr->valid, tr->dqn);
-	ssm__compose_backward(m, o, gap, tr->dqn, dO);
+	/* The state then advances exactly as the step's does. */
+	ssm__finish(m, st, point, scale, gap, tr->qn);
 	return loss;
 }
 
@@ -333,9 +334,9 @@ static double row_chunk(ssm_trainer *tr, int b, double *nterms)
 	}
 	ssm__enc_forward(m, Tb, tr->feat, tr->X[0]);
 	for (l = 0; l < tr->L; l++)
-		ssm_s4d_forward(&m->s4d[l], Tb, st + m->off_layer[l], tr->gaps,
-				tr->X[l], tr->X[l + 1], tr->acts[l],
-				tr->seq_ws);
+		ssm__layer_forward(m, l, Tb, st + m->off_layer[l], tr->gaps,
+				   tr->X[l], tr->X[l + 1], tr->acts[l],
+				   tr->seq_ws);
 	ssm__head_forward(m, Tb, tr->X[tr->L], tr->hn, tr->rms, tr->o);
 	for (t = 0; t < Tb; t++)
 		loss += step_loss(tr, b, t, pos0 + t, nterms);
@@ -345,8 +346,8 @@ static double row_chunk(ssm_trainer *tr, int b, double *nterms)
 			   tr->grad + tr->goff[3], tr->grad + tr->goff[4],
 			   tr->grad + tr->goff[2]);
 	for (l = tr->L - 1; l >= 0; l--) {
-		ssm_s4d_backward(
-		    &m->s4d[l], Tb, tr->gaps, tr->X[l], tr->acts[l], dx, du,
+		ssm__layer_backward(
+		    m, l, Tb, tr->gaps, tr->X[l], tr->acts[l], dx, du,
 		    tr->grad + tr->goff[m->first_tensor[l]], tr->seq_ws);
 		tmp = dx;
 		dx = du;

@@ -14,6 +14,7 @@
 int cmd_eval(int argc, char **argv);
 int cmd_plot(int argc, char **argv); /* visual */
 int cmd_shard(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 static const cmd_entry commands[] = {
     /* queries and ingest (daemon) */
@@ -31,6 +32,7 @@ static const cmd_entry commands[] = {
 
     /* training and evaluation (model, accuracy) */
     {"eval", cmd_eval, "score forecasts by EVAL.md's rolling-origin protocol"},
+    {"train", cmd_train, "train a model (synthetic series, EVAL.md data)"},
 
     /* operations (ops) */
     {"shard", cmd_shard, "which shard owns each series (--shards FILE)"},

@@ -244,6 +244,15 @@ def wait_for(fn, timeout=10.0, step=0.02):
     return v
 
 
+def history(r, series, n, **params):
+    """`history` once it holds n points: samples that came as lines (no
+    acknowledgement in those protocols) are stored within the store's
+    group-commit window, not at once."""
+    params["series"] = series
+    return wait_for(lambda: (lambda h: len(h["points"]) >= n and h)(
+        r.call("history", params))) or r.call("history", params)
+
+
 class Checks:
     """check() records one named expectation; summary() prints each failure
     and "N passed, N failed", and exits with the right status."""

@@ -5,7 +5,7 @@ import socket
 import threading
 import time
 
-from statecast_test import Checks, Daemon
+from statecast_test import Checks, Daemon, history
 
 T0 = int(time.time()) - 3600
 
@@ -33,7 +33,7 @@ def graphite(c):
                 names == ["split.name;host=a;zone=b"], lst)
         c.check("graphite: both lines reached one series",
                 lst["series"] and lst["series"][0]["samples"] == 2, lst)
-        hist = r.call("history", {"series": "split.name;host=a;zone=b"})
+        hist = history(r, "split.name;host=a;zone=b", 2)
         c.check("graphite: values and times kept exactly",
                 hist["points"] == [[float(T0), 1.5], [T0 + 10.0, 2.5]],
                 hist)
@@ -102,12 +102,12 @@ def influx(c):
                 names == ["cpu.idle;host=a;region=eu",
                           "cpu.usage;host=a;region=eu",
                           "mem,x.used;host=b"], names)
-        hist = r.call("history", {"series": "cpu.usage;host=a;region=eu"})
+        hist = history(r, "cpu.usage;host=a;region=eu", 21)
         c.check("influx: ns timestamps, float values, string field skipped",
                 len(hist["points"]) == 21 and
                 hist["points"][0] == [float(T0), 0.5] and
                 hist["points"][-1] == [T0 + 200.0, 99.5], hist)
-        hist = r.call("history", {"series": "cpu.idle;host=a;region=eu"})
+        hist = history(r, "cpu.idle;host=a;region=eu", 20)
         c.check("influx: integer fields", hist["points"][1] == [
             T0 + 10.0, 99.0], hist["points"][:2])
         st = r.call("stats")
@@ -116,7 +116,7 @@ def influx(c):
     with Daemon("ingest.influx_precision=s") as d:
         r = d.rpc()
         d.send_lines("influx", b"m v=1 %d\nm v=2 %d\n" % (T0, T0 + 5))
-        hist = r.call("history", {"series": "m.v"})
+        hist = history(r, "m.v", 2)
         c.check("influx: precision=s",
                 hist["points"] == [[float(T0), 1.0], [T0 + 5.0, 2.0]], hist)
         r.close()

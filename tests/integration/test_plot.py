@@ -8,7 +8,7 @@ import time
 import xml.dom.minidom
 import zlib
 
-from statecast_test import Checks, Daemon
+from statecast_test import Checks, Daemon, history
 
 NAMES = ["web.a", 'web.q"uo\\te']
 
@@ -64,6 +64,12 @@ def plots(c):
                 v = 50 + 10 * k + 5 * math.sin(i * 2 * math.pi / 24)
                 lines.append("%s %.6f %d\n" % (name, v, t0 + 30 * i))
         d.send_lines("graphite", "".join(lines).encode())
+        # Lines are stored within the group-commit window; plot reads the
+        # stored history.
+        r = d.rpc()
+        for name in NAMES:
+            history(r, name, 400)
+        r.close()
         draw(c, d)
 
 
