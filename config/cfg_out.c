@@ -50,7 +50,7 @@ static void print_series(const cfg_series *s, FILE *f)
 {
 	size_t i, n;
 	const cfg_entry *e = cfg_series_entries(&n);
-	char buf[512];
+	char buf[CFG__VALUE_BUF];
 
 	fprintf(f, "\n[series \"%s\"]\n", s->pattern);
 	for (i = 0; i < n; i++) {
@@ -65,7 +65,7 @@ void cfg_print(const cfg *c, FILE *f)
 {
 	size_t i, n;
 	const cfg_entry *e = cfg_entries(&n);
-	char buf[512];
+	char buf[CFG__VALUE_BUF];
 	const char *key;
 
 	fprintf(f, "# statecastd effective configuration\n");
@@ -243,7 +243,7 @@ int cfg_diff(const cfg *old_c, const cfg *new_c, cfg_diff_fn fn, void *ctx)
 {
 	size_t i, n;
 	const cfg_entry *e = cfg_entries(&n);
-	char a[512], b[512];
+	char a[CFG__VALUE_BUF], b[CFG__VALUE_BUF];
 	int restart = 0;
 
 	for (i = 0; i < n; i++) {

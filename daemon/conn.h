@@ -70,6 +70,7 @@ typedef struct srv_conn {
 	int refs;    /* 1 while open + deferred replies in flight */
 	int nsubs;   /* live subscriptions owned by this connection */
 	uint64_t id; /* for log lines */
+	uint64_t last_read; /* uv_now() of the last bytes received */
 	char peer[64];
 } srv_conn;
 
@@ -82,6 +83,11 @@ int srv_listen(struct srv *s, srv_listener *l, srv_proto proto,
 /* Stops accepting: closes the listening handle (a unix socket's path is
  * unlinked). Safe to call twice. */
 void srv_listener_close(srv_listener *l);
+
+/* Starts the timer that closes connections silent (no bytes received, no
+ * subscription) for settings.idle_timeout_s; initialised even when off, so
+ * that srv_stop can close it. */
+void srv_idle_start(struct srv *s);
 
 /* Queues len bytes (copied) for the client. Returns 0, or -1 when the
  * connection is closing or was just closed for exceeding its output bound. */

@@ -107,6 +107,7 @@ static void on_close(uv_handle_t *h)
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	s->nconns--;
 	srv_subs_drop_conn(s, c);
 	srv_conn_unref(c);
 }
@@ -277,6 +278,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	(void)buf;
 
 	if (nread > 0) {
+		c->last_read = uv_now(c->srv->loop);
 		if (c->proto == SRV_RPC)
 			read_frames(c, (size_t)nread);
 		else
@@ -346,6 +348,57 @@ static int peer_allowed(srv_conn *c, const srv_listener *l)
 	return r == 1;
 }
 
+/* limits.max_connections: the newest connection (already counted) is
+ * refused. Accepting and closing it, rather than not accepting, keeps the
+ * listen backlog from filling with clients that would wait forever. */
+static int over_limit(srv *s)
+{
+	size_t max = (size_t)s->set.max_connections;
+
+	if (max == 0 || s->nconns <= max) {
+		s->conn_limit_hit = 0;
+		return 0;
+	}
+	s->st.refused++;
+	if (!s->conn_limit_hit)
+		srv_log(LOG_WARNING,
+			"connection limit reached (limits.max_connections = "
+			"%zu): refusing new clients until some leave",
+			max);
+	s->conn_limit_hit = 1;
+	return 1;
+}
+
+static void on_idle_timer(uv_timer_t *t)
+{
+	srv *s = t->data;
+	uint64_t now = uv_now(s->loop);
+	uint64_t limit = (uint64_t)(s->set.idle_timeout_s * 1000);
+	srv_conn *c;
+
+	/* A subscriber only listens: waiting for notifications is not idle. */
+	for (c = s->conns; c; c = c->next)
+		if (!c->closing && c->nsubs == 0 &&
+		    now - c->last_read > limit) {
+			s->st.idle_closed++;
+			srv_conn_close(c, "idle past limits.idle_timeout_s");
+		}
+}
+
+void srv_idle_start(srv *s)
+{
+	double period = s->set.idle_timeout_s / 4;
+
+	uv_timer_init(s->loop, &s->idle);
+	s->idle.data = s;
+	if (s->set.idle_timeout_s <= 0)
+		return;
+	if (period > 5)
+		period = 5;
+	uv_timer_start(&s->idle, on_idle_timer, (uint64_t)(period * 1000) + 1,
+		       (uint64_t)(period * 1000) + 1);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	srv_listener *l = server->data;
@@ -378,8 +431,14 @@ static void on_connection(uv_stream_t *server, int status)
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
+	s->nconns++;
+	c->last_read = uv_now(s->loop);
 	if (uv_accept(server, &c->h.stream) || conn_setup(c)) {
 		srv_conn_close(c, "accept failed");
+		return;
+	}
+	if (over_limit(s)) {
+		srv_conn_close(c, NULL);
 		return;
 	}
 	if (l->is_pipe && !peer_allowed(c, l)) {

@@ -100,6 +100,8 @@ static void settings_from(const cfg *c, srv_settings *t)
 	t->batch_max = BATCH_MAX;
 	t->history_ring = HISTORY_RING;
 	t->max_series = (size_t)c->limits.max_series;
+	t->max_connections = c->limits.max_connections;
+	t->idle_timeout_s = c->limits.idle_timeout_s;
 	t->cfg = c;
 	t->store_path = c->store.path;
 	store_opts_default(&t->store);

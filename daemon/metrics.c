@@ -298,9 +298,10 @@ void srv_metrics_render(io_tb *b, const srv_metrics *m)
 				   "Time to step one tick's samples.",
 				   m->step_latency);
 	if (m->commit_latency)
-		srv_prom_histogram(b, "statecast_commit_latency_seconds",
-				   "Time of one store transaction COMMIT.",
-				   m->commit_latency);
+		srv_prom_histogram(
+		    b, "statecast_commit_latency_seconds",
+		    "Seconds from a batch's submit to its COMMIT.",
+		    m->commit_latency);
 	if (m->wal_bytes >= 0)
 		gauge(b, "statecast_wal_bytes", "Size of the SQLite WAL file.",
 		      (double)m->wal_bytes);

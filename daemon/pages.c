@@ -12,6 +12,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/server.h"
+#include "daemon/sink.h"
 #include "daemon/status_page.h"
 
 struct srv_pages {
@@ -224,18 +225,34 @@ static size_t pick_shown(const srv *s, const srv_series **top, size_t k)
 	return n;
 }
 
-/* The last SRV_PAGES_SPARK samples of a series' history ring. */
-static size_t recent(const srv_series *se, double *t, double *v)
-{
-	const srv_history *h = &se->hist;
-	size_t n = h->n < SRV_PAGES_SPARK ? h->n : SRV_PAGES_SPARK, i;
+typedef struct spark_acc {
+	double *t, *v;
+	size_t n;
+} spark_acc;
 
-	for (i = 0; i < n; i++) {
-		size_t k = (h->head + h->n - n + i) % h->cap;
-		t[i] = h->tv[2 * k];
-		v[i] = h->tv[2 * k + 1];
+static void spark_add(void *arg, double t, double v)
+{
+	spark_acc *a = arg;
+
+	if (a->n < SRV_PAGES_SPARK) {
+		a->t[a->n] = t;
+		a->v[a->n] = v;
+		a->n++;
 	}
-	return n;
+}
+
+/* About the last SRV_PAGES_SPARK samples of a series, through the sink
+ * (the in-memory ring, or the store's reader when store.path is set):
+ * from SRV_PAGES_SPARK nominal steps before the last sample. */
+static size_t recent(srv *s, const srv_series *se, double *t, double *v)
+{
+	spark_acc a = {t, v, 0};
+	double from = -INFINITY;
+
+	if (se->step_s > 0 && isfinite(se->last_t))
+		from = se->last_t - (SRV_PAGES_SPARK - 1) * se->step_s;
+	srv_sink_history(s, se, from, INFINITY, SRV_PAGES_SPARK, spark_add, &a);
+	return a.n;
 }
 
 static void render_status(srv *s, io_tb *b)
@@ -270,7 +287,7 @@ static void render_status(srv *s, io_tb *b)
 		ss[i].anomalies = se->n_anomalies;
 		ch->t = t;
 		ch->v = v;
-		ch->n = recent(se, t, v);
+		ch->n = recent(s, se, t, v);
 		if (se->has_forecast && se->step_s > 0) {
 			ch->H = ssm_model_horizon(s->model);
 			ch->Q = ssm_model_nquantiles(s->model);

@@ -14,8 +14,9 @@
  *
  * Cost of one render: /metrics walks every series once (a fnmatch each,
  * only when metrics.forecasts is set); / walks every series once to pick
- * the shown ones (anomalous first, then by name) and copies at most
- * SRV_PAGES_SPARK samples of each shown series.
+ * the shown ones (anomalous first, then by name) and reads at most
+ * SRV_PAGES_SPARK recent samples of each shown series through the sink
+ * (memory, or one indexed range query each on the store's reader).
  */
 #ifndef STATECAST_DAEMON_PAGES_H
 #define STATECAST_DAEMON_PAGES_H

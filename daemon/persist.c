@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 
 #include "daemon/log.h"
+#include "daemon/sdnotify.h"
 #include "daemon/server.h"
+#include "io/progress.h"
 
 /* Samples replayed between two tick runs at start-up: large enough for
  * wide batches across series, small enough to bound the pending arrays. */
@@ -36,6 +38,7 @@ typedef struct srv_persist {
 	srv_series *cur;
 	int rebuild_first;
 	size_t pending;
+	io_progress prog; /* restore progress: log lines and STATUS= */
 } srv_persist;
 
 /* One submitted batch, for its completion. */
@@ -345,16 +348,30 @@ static int rec_samples(void *ud, int64_t sid, const store_sample *sm, size_t n)
 	return 0;
 }
 
+/* Restore progress (io/progress.h) as log lines and systemd STATUS=,
+ * extending the start timeout while series are still being restored. */
+static void rec_status(void *ud, const char *text)
+{
+	(void)ud;
+	srv_log(LOG_INFO, "%s", text);
+	srv_sd_status(30 * 1000000ull, "%s", text);
+}
+
 static void rec_progress(void *ud, uint64_t done, uint64_t total)
 {
 	srv *s = ud;
+
 	static double last;
 	double t = now_s();
 
-	(void)s;
+	s->persist->prog.total = total;
+	io_progress_update(&s->persist->prog, done);
 	if (done == total || t - last >= 2.0) {
-		srv_log(LOG_INFO, "restore: %llu of %llu series",
-			(unsigned long long)done, (unsigned long long)total);
+		/* The unit's status shows it; while it progresses, the start
+		 * timeout (TimeoutStartSec=) moves 10 s past each report. */
+		srv_sd_status(10000000, "restoring: %llu of %llu series",
+			      (unsigned long long)done,
+			      (unsigned long long)total);
 		last = t;
 	}
 }
@@ -410,8 +427,13 @@ int srv_persist_open(srv *s)
 		return -1;
 	}
 	p->replaying = 1;
+	io_progress_init(&p->prog, NULL, "restore (series)", 0);
+	p->prog.interval_s = 2.0;
+	p->prog.sink = rec_status;
 	rc = store_recover(s->set.store_path, p->hash, s->set.rebuild_window_s,
 			   &cb, &rs);
+	if (p->prog.done > 0)
+		io_progress_done(&p->prog);
 	srv_tick_run(s);
 	p->replaying = 0;
 	p->pending = 0;

@@ -109,6 +109,7 @@ int srv_start(srv *s)
 		return -1;
 	if (srv_pages_start(s))
 		return -1;
+	srv_idle_start(s);
 	for (i = 0; i < 2; i++) {
 		uv_signal_init(s->loop, &s->sig[i]);
 		s->sig[i].data = s;
@@ -141,6 +142,8 @@ void srv_stop(srv *s)
 		if (s->sig[i].loop)
 			uv_close((uv_handle_t *)&s->sig[i], NULL);
 	uv_close((uv_handle_t *)&s->tick.check, NULL);
+	if (s->idle.loop)
+		uv_close((uv_handle_t *)&s->idle, NULL);
 }
 
 void srv_release(srv *s)

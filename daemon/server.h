@@ -38,14 +38,16 @@ typedef struct srv_settings {
 	size_t subscriber_queue; /* output bytes queued per client, max */
 	io_limits lines;	 /* Graphite/Influx line and name limits */
 	io_precision influx_precision;
-	rpc_limits rpc;	     /* frame size, depth, element counts */
-	int forecast_every;  /* refresh the forecast every k samples */
-	int default_period;  /* seasonal period in steps, 1 = none */
-	double default_step; /* seconds; 0 = learn per series */
-	int learn_samples;   /* samples that fix a learned step, 2..16 */
-	int batch_max;	     /* series per ssm_model_step_batch call */
-	size_t history_ring; /* samples kept per series for `history` */
-	size_t max_series;   /* new series beyond this are refused */
+	rpc_limits rpc;	       /* frame size, depth, element counts */
+	int forecast_every;    /* refresh the forecast every k samples */
+	int default_period;    /* seasonal period in steps, 1 = none */
+	double default_step;   /* seconds; 0 = learn per series */
+	int learn_samples;     /* samples that fix a learned step, 2..16 */
+	int batch_max;	       /* series per ssm_model_step_batch call */
+	size_t history_ring;   /* samples kept per series for `history` */
+	size_t max_series;     /* new series beyond this are refused */
+	int max_connections;   /* open client connections, 0 = no limit */
+	double idle_timeout_s; /* close silent clients, 0 = never */
 	/* Its [series "GLOB"] blocks give period and step per series
 	 * (cfg_series_match); NULL = none. */
 	const struct cfg *cfg;
@@ -79,6 +81,8 @@ typedef struct srv_stats {
 	uint64_t connections;	/* accepted */
 	uint64_t slow_clients;	/* closed for exceeding their output bound */
 	uint64_t bad_frames;	/* RPC connections closed for a bad frame */
+	uint64_t refused;	/* over limits.max_connections */
+	uint64_t idle_closed;	/* silent past limits.idle_timeout_s */
 } srv_stats;
 
 #define SRV_VERSION "0.1.0"
@@ -97,7 +101,10 @@ typedef struct srv {
 	size_t scratch_cap;
 	char *rbuf; /* read buffer shared by the line protocols */
 	srv_listener listeners[4];
-	srv_conn *conns; /* every open connection */
+	srv_conn *conns;    /* every open connection */
+	size_t nconns;	    /* how many */
+	int conn_limit_hit; /* logged once per episode at the limit */
+	uv_timer_t idle;    /* closes silent connections */
 	uint64_t next_conn_id;
 	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
 	struct srv_persist *persist; /* NULL without a store */

@@ -66,6 +66,15 @@ static void fmt_secs(char *buf, size_t size, double s)
 		snprintf(buf, size, "%lds", t);
 }
 
+/* A rate in 3 significant digits, without an exponent above 1000. */
+static void fmt_rate(char *buf, size_t size, double r)
+{
+	if (r >= 1000)
+		snprintf(buf, size, "%.0f", r);
+	else
+		snprintf(buf, size, "%.3g", r);
+}
+
 void io_progress_format(const io_progress *p, char *buf, size_t size)
 {
 	double el = p->now() - p->t0;
@@ -82,8 +91,11 @@ void io_progress_format(const io_progress *p, char *buf, size_t size)
 		n = (size_t)snprintf(buf, size, "%s: %llu", p->what,
 				     (unsigned long long)p->done);
 	}
-	if (n < size && el > 0 && p->done > 0)
-		n += (size_t)snprintf(buf + n, size - n, ", %.3g/s", rate);
+	if (n < size && el > 0 && p->done > 0) {
+		char r[32];
+		fmt_rate(r, sizeof r, rate);
+		n += (size_t)snprintf(buf + n, size - n, ", %s/s", r);
+	}
 	if (n < size && p->total && rate > 0 && p->done < p->total) {
 		fmt_secs(eta, sizeof eta, (double)(p->total - p->done) / rate);
 		n += (size_t)snprintf(buf + n, size - n, ", eta %s", eta);
@@ -159,9 +171,11 @@ void io_progress_done(io_progress *p)
 	else
 		n = (size_t)snprintf(text, sizeof text, "%s: done %llu in %s",
 				     p->what, (unsigned long long)p->done, el);
-	if (n < sizeof text && secs > 0 && p->done > 0)
-		n += (size_t)snprintf(text + n, sizeof text - n, " (%.3g/s)",
-				      (double)p->done / secs);
+	if (n < sizeof text && secs > 0 && p->done > 0) {
+		char r[32];
+		fmt_rate(r, sizeof r, (double)p->done / secs);
+		n += (size_t)snprintf(text + n, sizeof text - n, " (%s/s)", r);
+	}
 	if (n < sizeof text && p->detail[0])
 		snprintf(text + n, sizeof text - n, ", %s", p->detail);
 	if (p->out && p->mode != IO_PROGRESS_QUIET) {

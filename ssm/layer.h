@@ -16,8 +16,9 @@
  *    allocates after construction.
  *
  * Each layer is written once over a `real` type and compiled twice: float
- * (ssm_s4d_*, ssm_mamba_*: what runs) and double (ssm_s4d64_*,
- * ssm_mamba64_*: what the finite-difference gradient checks use).
+ * (ssm_s4d_*, ssm_mamba_*, ssm_hippo_*: what runs) and double (ssm_s4d64_*,
+ * ssm_mamba64_*, ssm_hippo64_*: what the finite-difference gradient checks
+ * use).
  *
  * Irregular sampling: every step and sequence call takes the gap since the
  * previous sample in nominal steps (1 = regular, NULL array = all regular);

@@ -364,10 +364,11 @@ size_t FN(_seq_workspace_bytes)(const ssm_mamba_cfg *cfg, int T)
 	size_t t = (size_t)T, Di = (size_t)d.Di;
 
 	/* backward: dg, dxs, dxc, dpre [T][Di], dxz [T][2Di], ddbc [T][P],
-	 * dxn [T][D], window gradient [T+K-1][Di], gh [Ns][Di], ddt [Di];
+	 * dxn [T][D], window gradient [T+K-1][Di], gh and E [Ns][Di],
+	 * ddt [Di];
 	 * forward needs only E [Ns][Di]. */
 	return (t * (6 * Di + d.P + d.D) + (t + d.K - 1) * Di +
-		(size_t)d.Ns * Di + Di) *
+		2 * (size_t)d.Ns * Di + Di) *
 	       sizeof(real);
 }
 
@@ -446,7 +447,7 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 	real *dpre = dxc + t_ * Di, *dxz = dpre + t_ * Di;
 	real *ddbc = dxz + 2 * t_ * Di, *dxn = ddbc + t_ * d.P;
 	real *dX = dxn + t_ * d.D, *gh = dX + (t_ + d.K - 1) * Di;
-	real *ddt = gh + NDi;
+	real *ddt = gh + NDi, *Et = ddt + Di;
 	FN(_tensors) g;
 	int t, c, n, k;
 
@@ -475,6 +476,12 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 		real *dB = ddbc + (size_t)t * d.P + d.R, *dC = dB + d.Ns;
 		real gap = (real)(gaps ? gaps[t] : 1.0);
 
+		/* E = exp(dt A) for this sample, vectorized as the forward. */
+		for (n = 0; n < d.Ns; n++)
+			for (c = 0; c < d.Di; c++)
+				Et[(size_t)n * Di + c] =
+				    dt[c] * l->AT[(size_t)n * Di + c];
+		EXP_VEC(Et, Et, (int)NDi);
 		for (c = 0; c < d.Di; c++) {
 			g.Dskip[c] += dyc[c] * xs[c];
 			dxs[t * Di + c] = dyc[c] * p->Dskip[c];
@@ -483,7 +490,7 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 		for (n = 0; n < d.Ns; n++)
 			for (c = 0; c < d.Di; c++) {
 				size_t i = (size_t)n * Di + c;
-				real A = l->AT[i], E = EXP(dt[c] * A);
+				real A = l->AT[i], E = Et[i];
 				real gdA, gdB;
 				gh[i] += dyc[c] * Cv[n];
 				dC[n] += dyc[c] * ht[i];

@@ -48,15 +48,6 @@ void ssm_model_default_arch(ssm_model_arch *a)
 	a->gate = 1;
 }
 
-static void s4d_cfg_of(const ssm_model_arch *a, int l, ssm_s4d_cfg *c)
-{
-	memset(c, 0, sizeof *c);
-	c->H = a->d_model;
-	c->N = a->layer[l].n_state;
-	c->init = SSM_S4D_LIN;
-	c->disc = SSM_DISC_ZOH;
-}
-
 int ssm_model_arch_check(const ssm_model_arch *a)
 {
 	int k, Q;
@@ -84,12 +75,9 @@ int ssm_model_arch_check(const ssm_model_arch *a)
 		return SSM_ESHAPE;
 	for (k = 0; k < a->nlayers; k++) {
 		ssm_s4d_cfg c;
+		ssm_mamba_cfg mc;
 
-		/* S4D is the one layer kind the model stacks so far. */
-		if (a->layer[k].kind != SSM_LAYER_S4D)
-			return SSM_ESHAPE;
-		s4d_cfg_of(a, k, &c);
-		if (ssm_s4d_cfg_check(&c) != 0 || a->layer[k].n_state > 256)
+		if (ssm__layer_cfg(a, k, &c, &mc) != 0)
 			return SSM_ESHAPE;
 	}
 	return SSM_OK;
@@ -113,19 +101,21 @@ static ssm_tensor *add_tensor(ssm_model *m, const char *name, int group,
 /* Builds layer l (random init from seed; the loader overwrites it). */
 static int add_layer(ssm_model *m, int l, uint64_t seed)
 {
-	ssm_tensor_info info[SSM_S4D_NTENSORS];
-	ssm_s4d_cfg c;
+	ssm_tensor_info info[SSM_S4D_NTENSORS + SSM_MAMBA_NTENSORS];
+	float *params;
+	size_t np;
 	ssm_rng r;
 	int i, n, err;
 
-	s4d_cfg_of(&m->arch, l, &c);
 	ssm_rng_init(&r, seed);
-	if ((err = ssm_s4d_init(&m->s4d[l], &c, &r)) != 0)
+	if ((err = ssm__layer_init(m, l, &r)) != 0)
 		return err;
-	n = ssm_s4d_tensors_info(&m->s4d[l].cfg, info);
+	params = ssm__layer_params(m, l, &np);
+	n = ssm__layer_tensors(m, l, info);
 	if (m->ntensors + n > SSM__MAX_TENSORS)
 		return SSM_ESHAPE;
 	m->first_tensor[l] = m->ntensors;
+	m->layer_nt[l] = n;
 	for (i = 0; i < n; i++) {
 		char name[SSM_TENSOR_NAME_MAX];
 		int mat = info[i].rows > 1 && info[i].cols > 1;
@@ -138,15 +128,14 @@ static int add_layer(ssm_model *m, int l, uint64_t seed)
 						: SSM_TG_BIAS,
 			       info[i].cols > 1 ? 2 : 1, info[i].rows,
 			       info[i].cols);
-		t->data = m->s4d[l].params + info[i].offset;
+		t->data = params + info[i].offset;
 		m->nparams += t->n;
 	}
-	m->layer_state[l] = ssm_s4d_state_size(&m->s4d[l].cfg);
+	m->layer_state[l] = ssm__layer_state(m, l);
 	if (m->layer_state[l] > m->max_layer_state)
 		m->max_layer_state = m->layer_state[l];
-	if (ssm_s4d_workspace_bytes(&m->s4d[l].cfg, SSM__ROWS) > m->layer_ws)
-		m->layer_ws =
-		    ssm_s4d_workspace_bytes(&m->s4d[l].cfg, SSM__ROWS);
+	if (ssm__layer_ws(m, l, SSM__ROWS) > m->layer_ws)
+		m->layer_ws = ssm__layer_ws(m, l, SSM__ROWS);
 	return SSM_OK;
 }
 
@@ -228,16 +217,25 @@ int ssm_model_init_weights(ssm_model *m, uint64_t seed)
 		return SSM_EINVAL;
 	ssm_rng_init(&r, seed);
 	for (l = 0; l < m->arch.nlayers; l++) {
-		ssm_s4d fresh;
-		ssm_s4d_cfg c = m->s4d[l].cfg;
+		/* Re-initialise in place: release, init from this seed. The
+		 * tensors' data pointers move with the new allocation. */
 		ssm_rng lr;
+		float *params;
+		size_t np;
+		int k;
 
 		ssm_rng_init(&lr, ssm_rng_u64(&r));
-		if ((err = ssm_s4d_init(&fresh, &c, &lr)) != 0)
+		ssm__layer_release(m, l);
+		if ((err = ssm__layer_init(m, l, &lr)) != 0)
 			return err;
-		memcpy(m->s4d[l].params, fresh.params,
-		       sizeof(float) * ssm_s4d_nparams(&c));
-		ssm_s4d_release(&fresh);
+		params = ssm__layer_params(m, l, &np);
+		for (k = 0; k < m->layer_nt[l]; k++) {
+			ssm_tensor_info
+			    info[SSM_S4D_NTENSORS + SSM_MAMBA_NTENSORS];
+			ssm__layer_tensors(m, l, info);
+			m->tensors[m->first_tensor[l] + k].data =
+			    params + info[k].offset;
+		}
 	}
 	/* Encoder: variance-preserving for unit-scale features. */
 	sd = 1.0 / sqrt((double)m->F);
@@ -294,7 +292,7 @@ int ssm_model_refresh(ssm_model *m)
 			if (!isfinite(m->tensors[l].data[i]))
 				return SSM_ENONFINITE;
 	for (l = 0; l < m->arch.nlayers; l++)
-		if (ssm_s4d_prepare(&m->s4d[l]) != 0)
+		if (ssm__layer_prepare(m, l) != 0)
 			return SSM_ENONFINITE;
 	/* Hash field by field: struct padding must not enter it. */
 	a = &m->arch;
@@ -335,7 +333,7 @@ void ssm_model_free(ssm_model *m)
 	if (!m)
 		return;
 	for (l = 0; l < m->arch.nlayers; l++)
-		ssm_s4d_release(&m->s4d[l]);
+		ssm__layer_release(m, l);
 	free(m->params);
 	free(m);
 }

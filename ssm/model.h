@@ -82,9 +82,13 @@ size_t ssm_model_workspace_bytes(const ssm_model *m, int B);
  * when no forecast is wanted this step: the state still advances). ws holds
  * ssm_model_workspace_bytes(m, B) bytes. Allocates nothing.
  * Returns the number of series whose state went non-finite and was reset
- * (their status[b] = SSM_ERESET; others SSM_OK; status may be NULL), or a
- * negative error for bad arguments.
- * Stepping B series together equals B single steps within 1e-6 relative.
+ * (their status[b] = SSM_ERESET, their forecast NaN; others SSM_OK; status
+ * may be NULL), or a negative error for bad arguments. A sample with a
+ * non-finite t is not stepped (status SSM_EINVAL, out[b] untouched); a
+ * non-finite value is a missing sample. A t not after the previous one
+ * counts as one nominal step.
+ * Stepping B series together gives bit-for-bit the results of B single
+ * steps, whatever B and the order (the daemon serves what eval measures).
  */
 int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
 			 const ssm_sample *in, ssm_forecast *out, int *status,

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ssm/mamba.h"
 #include "ssm/model.h"
 #include "ssm/s4d.h"
 
@@ -55,9 +56,12 @@ struct ssm_model {
 	float *g_out;  /* [d] RMSNorm gain before the head */
 	float *w_head; /* [HQ][d] */
 	float *b_head; /* [HQ] */
-	/* The layer stack: each owns its parameters (ssm/s4d.h). */
+	/* The layer stack: each owns its parameters (layer.h); layer l is
+	 * s4d[l] or mamba[l] by arch.layer[l].kind (model_layers.c). */
 	ssm_s4d s4d[SSM_MAX_LAYERS];
+	ssm_mamba mamba[SSM_MAX_LAYERS];
 	int first_tensor[SSM_MAX_LAYERS]; /* index of layer l's first tensor */
+	int layer_nt[SSM_MAX_LAYERS];	  /* its number of tensors */
 	size_t off_layer[SSM_MAX_LAYERS]; /* state offsets */
 	size_t layer_state[SSM_MAX_LAYERS];
 	size_t max_layer_state, layer_ws; /* for one block of SSM__ROWS */
@@ -144,6 +148,28 @@ void ssm__head_backward(const ssm_model *m, int M, const float *x,
 			float *g_gout);
 void ssm__enc_backward(const ssm_model *m, int M, const float *feat,
 		       const float *dx, float *g_win, float *g_bin);
+
+/* The layer dispatch (model_layers.c); l indexes arch.layer. */
+int ssm__layer_cfg(const ssm_model_arch *a, int l, ssm_s4d_cfg *s,
+		   ssm_mamba_cfg *mc);
+int ssm__layer_init(ssm_model *m, int l, ssm_rng *r);
+void ssm__layer_release(ssm_model *m, int l);
+int ssm__layer_prepare(ssm_model *m, int l);
+float *ssm__layer_params(const ssm_model *m, int l, size_t *n);
+int ssm__layer_tensors(const ssm_model *m, int l, ssm_tensor_info *info);
+size_t ssm__layer_state(const ssm_model *m, int l);
+size_t ssm__layer_ws(const ssm_model *m, int l, int B);
+void ssm__layer_step_batch(const ssm_model *m, int l, int B,
+			   float *const *states, const double *gaps,
+			   const float *u, float *y, void *ws);
+size_t ssm__layer_acts(const ssm_model *m, int l, int T);
+size_t ssm__layer_seq_ws(const ssm_model *m, int l, int T);
+void ssm__layer_forward(const ssm_model *m, int l, int T, float *state,
+			const double *gaps, const float *u, float *y,
+			float *acts, void *ws);
+void ssm__layer_backward(const ssm_model *m, int l, int T, const double *gaps,
+			 const float *u, const float *acts, const float *dy,
+			 float *du, float *grads, void *ws);
 
 /* Inverse standard normal CDF (Acklam, relative error < 1.2e-9). */
 double ssm__norm_ppf(double p);

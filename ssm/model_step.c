@@ -350,8 +350,8 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			lst[r] = k->dummy + (size_t)r * m->max_layer_state;
 			memset(lst[r], 0, sizeof(float) * m->layer_state[l]);
 		}
-		ssm_s4d_step_batch(&m->s4d[l], SSM__ROWS, lst, k->gaps, x, y,
-				   k->lws);
+		ssm__layer_step_batch(m, l, SSM__ROWS, lst, k->gaps, x, y,
+				      k->lws);
 		tmp = x;
 		x = y;
 		y = tmp;

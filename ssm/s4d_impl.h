@@ -384,9 +384,10 @@ size_t FN(_seq_workspace_bytes)(const ssm_s4d_cfg *cfg, int T)
 	size_t HN = (size_t)cfg->H * cfg->N, H = (size_t)cfg->H;
 
 	/* forward: one discretization and its scratch [8][N][H]; backward:
-	 * da, dv, dxn [T][H] and the mode gradients gdA, gdB (complex)
-	 * [N][H]. */
-	return (3 * (size_t)T * H + 8 * HN) * sizeof(real);
+	 * da, dv, dxn [T][H], the carry gx and the accumulated dA, dB
+	 * gradients (complex) [6][N][H], one step's own [4][N][H] and one
+	 * discretization [4][N][H]. */
+	return (3 * (size_t)T * H + 14 * HN) * sizeof(real);
 }
 
 void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,
@@ -436,6 +437,44 @@ static void chain_mode(const L_ *l, FN(_tensors) * g, int n, int h, double gap,
 	g->log_dt[h] += (real)(gdt * dt);
 }
 
+/*
+ * One reverse step over all modes at time t. On entry gx = dL/dx_t from
+ * the later samples; the direct term of v_t = 2 Re(C x_t) + ... is added,
+ * then the step's gradients go to C, dxn_t and (gA, gB) (the gradients of
+ * this step's dA, dB, accumulated), and gx becomes dL/dx_{t-1} = gx
+ * conj(dA). Complex gradients are g = dL/dRe + i dL/dIm.
+ */
+SSM__HOT static void
+back_step(const L_ *l, const real *restrict dAr, const real *restrict dAi,
+	  const real *restrict dBr, const real *restrict dBi,
+	  const real *restrict xt, const real *restrict xp,
+	  const real *restrict xn, const real *restrict dv, real *restrict dxn,
+	  real *restrict gCr, real *restrict gCi, real *restrict gxr,
+	  real *restrict gxi, real *restrict gAr, real *restrict gAi,
+	  real *restrict gBr, real *restrict gBi)
+{
+	int H = l->cfg.H, N = l->cfg.N, n, h;
+	size_t HN = (size_t)H * N;
+	const real *restrict Cr = l->p.C_re, *restrict Ci = l->p.C_im;
+
+	for (n = 0; n < N; n++)
+		for (h = 0; h < H; h++) {
+			size_t i = (size_t)n * H + h;
+			real d2 = 2 * dv[h], x = xn[h];
+			real gr = gxr[i] + d2 * Cr[i], gi = gxi[i] - d2 * Ci[i];
+			gCr[i] += d2 * xt[i];
+			gCi[i] -= d2 * xt[HN + i];
+			/* x_t = dA x_{t-1} + dB xn_t. */
+			dxn[h] += gr * dBr[i] + gi * dBi[i];
+			gAr[i] += gr * xp[i] + gi * xp[HN + i];
+			gAi[i] += gi * xp[i] - gr * xp[HN + i];
+			gBr[i] += gr * x;
+			gBi[i] += gi * x;
+			gxr[i] = gr * dAr[i] + gi * dAi[i];
+			gxi[i] = gi * dAr[i] - gr * dAi[i];
+		}
+}
+
 void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 		   const real *acts, const real *dy, real *du, real *grads,
 		   void *ws)
@@ -446,8 +485,9 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 		   *xs = xn + (size_t)T * H, *v = xs + (size_t)T * S;
 	const real *a = v + (size_t)T * H;
 	real *da = ws, *dv = da + (size_t)T * H, *dxn = dv + (size_t)T * H;
-	real *gAr = dxn + (size_t)T * H, *gAi = gAr + HN, *gBr = gAi + HN,
-	     *gBi = gBr + HN;
+	real *gxr = dxn + (size_t)T * H, *gxi = gxr + HN, *gAr = gxi + HN,
+	     *gAi = gAr + HN, *gBr = gAi + HN, *gBi = gBr + HN;
+	real *tg = gBi + HN, *tdA = tg + 4 * HN;
 	FN(_tensors) g;
 	const FN(_tensors) *p = &l->p;
 
@@ -466,60 +506,35 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 			g.D[h] += dv[i] * xn[i];
 			dxn[i] = dv[i] * p->D[h];
 		}
-	memset(gAr, 0, 4 * HN * sizeof(real));
-	/* Reverse scan, one mode at a time; gx is dL/dx_t (re + i im). */
+	memset(gxr, 0, 6 * HN * sizeof(real));
+	/* Reverse scan, time outermost so every pass is a contiguous,
+	 * vectorizable loop over all modes. */
+	for (t = T - 1; t >= 0; t--) {
+		double gap = gaps ? gaps[t] : 1.0;
+		const real *xt = xs + (size_t)t * S, *xp = t ? xt - S : state0;
+		size_t o = (size_t)t * H, i;
+
+		if (gap == 1.0) {
+			back_step(l, l->dA_re, l->dA_im, l->dB_re, l->dB_im, xt,
+				  xp, xn + o, dv + o, dxn + o, g.C_re, g.C_im,
+				  gxr, gxi, gAr, gAi, gBr, gBi);
+			continue;
+		}
+		/* Rare: this sample's own discretization; its (dA, dB)
+		 * gradients are chained at its gap right away. */
+		disc_at(l, gap, tdA, tdA + HN, tdA + 2 * HN, tdA + 3 * HN);
+		memset(tg, 0, 4 * HN * sizeof(real));
+		back_step(l, tdA, tdA + HN, tdA + 2 * HN, tdA + 3 * HN, xt, xp,
+			  xn + o, dv + o, dxn + o, g.C_re, g.C_im, gxr, gxi, tg,
+			  tg + HN, tg + 2 * HN, tg + 3 * HN);
+		for (i = 0; i < HN; i++)
+			chain_mode(l, &g, (int)(i / H), (int)(i % H), gap,
+				   tg[i] + I * tg[HN + i],
+				   tg[2 * HN + i] + I * tg[3 * HN + i]);
+	}
 	for (n = 0; n < N; n++)
 		for (h = 0; h < H; h++) {
 			size_t i = (size_t)n * H + h;
-			real gxr = 0, gxi = 0;
-			for (t = T - 1; t >= 0; t--) {
-				double gap = gaps ? gaps[t] : 1.0;
-				const real *xt = xs + (size_t)t * S;
-				const real *xp = t ? xt - S : state0;
-				real dAr, dAi, dBr, dBi,
-				    x = xn[(size_t)t * H + h];
-				real g_ar, g_ai, g_br, g_bi,
-				    d = dv[(size_t)t * H + h];
-				if (gap == 1.0) {
-					dAr = l->dA_re[i];
-					dAi = l->dA_im[i];
-					dBr = l->dB_re[i];
-					dBi = l->dB_im[i];
-				} else {
-					/* Rare: one mode at this gap. */
-					disc_one(l, i, h, gap, &dAr, &dAi, &dBr,
-						 &dBi);
-				}
-				/* v = 2 Re(C x): dC += 2 d conj(x), dx +=
-				 * 2 d conj(C). */
-				g.C_re[i] += 2 * d * xt[i];
-				g.C_im[i] -= 2 * d * xt[HN + i];
-				gxr += 2 * d * p->C_re[i];
-				gxi -= 2 * d * p->C_im[i];
-				/* x = dA xp + dB xn. */
-				dxn[(size_t)t * H + h] += gxr * dBr + gxi * dBi;
-				g_br = gxr * x;
-				g_bi = gxi * x;
-				g_ar = gxr * xp[i] + gxi * xp[HN + i];
-				g_ai = gxi * xp[i] - gxr * xp[HN + i];
-				if (gap == 1.0) {
-					gAr[i] += g_ar;
-					gAi[i] += g_ai;
-					gBr[i] += g_br;
-					gBi[i] += g_bi;
-				} else {
-					chain_mode(l, &g, n, h, gap,
-						   g_ar + I * g_ai,
-						   g_br + I * g_bi);
-				}
-				/* Into x_{t-1}: gx conj(dA). */
-				{
-					real r = gxr * dAr + gxi * dAi;
-					real im = gxi * dAr - gxr * dAi;
-					gxr = r;
-					gxi = im;
-				}
-			}
 			chain_mode(l, &g, n, h, 1.0, gAr[i] + I * gAi[i],
 				   gBr[i] + I * gBi[i]);
 		}

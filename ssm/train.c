@@ -165,7 +165,7 @@ int ssm_trainer_new(ssm_trainer **out, ssm_model *m, const ssm_train_cfg *cfg,
 	for (l = 0; l < tr->L; l++) {
 		const ssm_tensor *t0 = &m->tensors[m->first_tensor[l]];
 		int k;
-		for (k = 0; k < SSM_S4D_NTENSORS; k++)
+		for (k = 0; k < m->layer_nt[l]; k++)
 			if (t0[k].data - t0[0].data !=
 			    (ptrdiff_t)(tr->goff[m->first_tensor[l] + k] -
 					tr->goff[m->first_tensor[l]])) {
@@ -191,9 +191,9 @@ int ssm_trainer_new(ssm_trainer **out, ssm_model *m, const ssm_train_cfg *cfg,
 	for (l = 0; l <= tr->L; l++)
 		tr->X[l] = zalloc(T * (size_t)tr->d, sizeof(float), &fail);
 	for (l = 0; l < tr->L; l++) {
-		size_t w = ssm_s4d_seq_workspace_bytes(&m->s4d[l].cfg, tr->T);
-		tr->acts[l] = zalloc(ssm_s4d_acts_size(&m->s4d[l].cfg, tr->T),
-				     sizeof(float), &fail);
+		size_t w = ssm__layer_seq_ws(m, l, tr->T);
+		tr->acts[l] =
+		    zalloc(ssm__layer_acts(m, l, tr->T), sizeof(float), &fail);
 		if (w > wsz)
 			wsz = w;
 	}
@@ -334,9 +334,9 @@ static double row_chunk(ssm_trainer *tr, int b, double *nterms)
 	}
 	ssm__enc_forward(m, Tb, tr->feat, tr->X[0]);
 	for (l = 0; l < tr->L; l++)
-		ssm_s4d_forward(&m->s4d[l], Tb, st + m->off_layer[l], tr->gaps,
-				tr->X[l], tr->X[l + 1], tr->acts[l],
-				tr->seq_ws);
+		ssm__layer_forward(m, l, Tb, st + m->off_layer[l], tr->gaps,
+				   tr->X[l], tr->X[l + 1], tr->acts[l],
+				   tr->seq_ws);
 	ssm__head_forward(m, Tb, tr->X[tr->L], tr->hn, tr->rms, tr->o);
 	for (t = 0; t < Tb; t++)
 		loss += step_loss(tr, b, t, pos0 + t, nterms);
@@ -346,8 +346,8 @@ static double row_chunk(ssm_trainer *tr, int b, double *nterms)
 			   tr->grad + tr->goff[3], tr->grad + tr->goff[4],
 			   tr->grad + tr->goff[2]);
 	for (l = tr->L - 1; l >= 0; l--) {
-		ssm_s4d_backward(
-		    &m->s4d[l], Tb, tr->gaps, tr->X[l], tr->acts[l], dx, du,
+		ssm__layer_backward(
+		    m, l, Tb, tr->gaps, tr->X[l], tr->acts[l], dx, du,
 		    tr->grad + tr->goff[m->first_tensor[l]], tr->seq_ws);
 		tmp = dx;
 		dx = du;

@@ -193,17 +193,33 @@ static int parse(int argc, char **argv, opts *o)
 			o->arch.nlayers = atoi(v);
 		else if (!strcmp(a, "--n-state")) {
 			int l;
-			for (l = 0; l < SSM_MAX_LAYERS; l++) {
-				o->arch.layer[l].kind = SSM_LAYER_S4D;
+			for (l = 0; l < SSM_MAX_LAYERS; l++)
 				o->arch.layer[l].n_state = atoi(v);
-			}
 		} else if (!strcmp(a, "--horizon"))
 			o->arch.horizon = atoi(v);
 		else if (!strcmp(a, "--max-period"))
 			o->arch.max_period = atoi(v);
 		else if (!strcmp(a, "--gate"))
 			o->gate = atoi(v);
-		else {
+		else if (!strcmp(a, "--kind")) {
+			int l, k = !strcmp(v, "mamba")	 ? 1
+				   : !strcmp(v, "mixed") ? 2
+				   : !strcmp(v, "s4d")	 ? 0
+							 : -1;
+			if (k < 0) {
+				fprintf(stderr, "train: unknown kind %s\n", v);
+				return -1;
+			}
+			for (l = 0; l < SSM_MAX_LAYERS; l++) {
+				int mb = k == 1 || (k == 2 && l % 2 == 1);
+				o->arch.layer[l].kind =
+				    mb ? SSM_LAYER_MAMBA : SSM_LAYER_S4D;
+				o->arch.layer[l].expand = mb ? 2 : 0;
+				o->arch.layer[l].d_conv = mb ? 4 : 0;
+				if (!o->arch.layer[l].n_state)
+					o->arch.layer[l].n_state = 8;
+			}
+		} else {
 			fprintf(stderr, "train: unknown option %s\n", a);
 			return -1;
 		}

@@ -152,6 +152,33 @@ static void test_long_line(void)
 	free(text);
 }
 
+/* Strings are capped so that every printer holds them whole. */
+static void test_long_string(void)
+{
+	cfg a, b;
+	char v[1100], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	memset(v, 'p', sizeof(v) - 1);
+	v[sizeof(v) - 1] = '\0';
+	cfg_init(&a);
+	reports[0] = '\0';
+	CHECK_EQ_INT(cfg_set(&a, "model.path", v, rep, NULL), CFG_EINVAL);
+	CHECK(strstr(reports, "a string of at most 1023 bytes"));
+	v[1023] = '\0';
+	CHECK_EQ_INT(cfg_set(&a, "model.path", v, rep, NULL), CFG_OK);
+	f = open_memstream(&text, &len);
+	cfg_print(&a, f);
+	fclose(f);
+	cfg_init(&b);
+	CHECK_EQ_INT(cfg_load_string(&b, text, "printed", rep, NULL), CFG_OK);
+	CHECK(strcmp(b.model.path, v) == 0);
+	cfg_release(&a);
+	cfg_release(&b);
+	free(text);
+}
+
 static void test_overrides_and_series(void)
 {
 	cfg c;
@@ -310,6 +337,7 @@ int main(void)
 	TH_RUN(test_file_values);
 	TH_RUN(test_errors_with_lines);
 	TH_RUN(test_long_line);
+	TH_RUN(test_long_string);
 	TH_RUN(test_overrides_and_series);
 	TH_RUN(test_validate_rpc_token);
 	TH_RUN(test_print_round_trip);

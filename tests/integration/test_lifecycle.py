@@ -69,7 +69,8 @@ def busy_port(c):
         p = subprocess.run(
             [DAEMON, "-o", "listen.graphite=127.0.0.1:%d" % port,
              "-o", "listen.influx=127.0.0.1:0", "-o", "listen.rpc=127.0.0.1:0",
-             "-o", "listen.socket=", "-o", "listen.http="],
+             "-o", "listen.socket=", "-o", "listen.http=",
+             "-o", "store.path="],
             capture_output=True, text=True, timeout=30)
         c.check("a busy port: exit 1, address named",
                 p.returncode == 1 and "cannot listen for graphite on "

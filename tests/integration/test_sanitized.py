@@ -9,7 +9,8 @@ import sys
 from statecast_test import ROOT, Checks
 
 TESTS = ["test_ingest.py", "test_rpc.py", "test_subscribe.py",
-         "test_cli.py", "test_bitexact.py", "test_lifecycle.py"]
+         "test_cli.py", "test_bitexact.py", "test_lifecycle.py",
+         "test_limits.py"]
 
 
 def sanitized(c):

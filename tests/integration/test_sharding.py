@@ -8,7 +8,6 @@ Prints "N passed, N failed".
 """
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -232,8 +231,11 @@ def test_relay_three_daemons_cli_finds_each():
                                timeout=30)
             if r.returncode != 0 or nm not in r.stdout:
                 missing.append((nm, r.stderr.strip()[:200]))
-        T.check(not missing, "CLI did not find %d series, e.g. %r" %
-                (len(missing), missing[:3]))
+        if not T.check(not missing, "CLI did not find %d series, e.g. %r" %
+                       (len(missing), missing[:3])):
+            for d in daemons:  # what became of them
+                print("  daemon exit status %s, log tail:\n%s" %
+                      (d.proc.poll(), d.log()[-1500:]), file=sys.stderr)
         # And through the global option, for one series.
         r = subprocess.run([opslib.CLI, "--shards", shards, "info",
                             names[7]], capture_output=True, text=True,
@@ -241,12 +243,10 @@ def test_relay_three_daemons_cli_finds_each():
         T.check(r.returncode == 0, "--shards FILE info: %s" % r.stderr)
     finally:
         if relay and relay.poll() is None:
-            relay.send_signal(signal.SIGTERM)
-            try:
-                relay.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                relay.kill()
-                relay.wait(timeout=10)
+            # SIGKILL: carbon-c-relay 3.7.3 sometimes segfaults while
+            # shutting down on SIGTERM (seen in dmesg), which is noise.
+            relay.kill()
+            relay.wait(timeout=10)
         for d in daemons:
             d.stop()
         if not os.environ.get("STATECAST_KEEP"):

@@ -161,6 +161,42 @@ def test_notify_ready_watchdog_stopping():
         ns.close()
 
 
+def test_status_during_restore():
+    """A restart with a store to recover reports its progress (STATUS=,
+    with EXTEND_TIMEOUT_USEC) before READY=1."""
+    tmp = tempfile.mkdtemp(prefix="sc-restore-")
+    db = "store.path=" + os.path.join(tmp, "db")
+    try:
+        d = st.Daemon(db)
+        d.send_lines("graphite", b"".join(
+            b"restore.s%d %d %d\n" % (i % 5, i, 1700000000 + 60 * (i // 5))
+            for i in range(50)))
+        r = d.rpc()
+        st.wait_for(lambda: r.call("list")["total"] == 5, timeout=20)
+        r.close()
+        T.check(d.stop() == 0, "first daemon stopped cleanly")
+        ns = opslib.NotifySocket()
+        try:
+            d = with_env({"NOTIFY_SOCKET": ns.path},
+                         lambda: st.Daemon(db))
+            T.check(ns.wait_for("READY", "1") is not None, "READY=1")
+            status = [m for m in ns.log if "STATUS" in m]
+            first = next((i for i, m in enumerate(ns.log) if "READY" in m),
+                         -1)
+            prog = [i for i, m in enumerate(ns.log)
+                    if m.get("STATUS", "").startswith("restoring: 5 of 5")]
+            T.check(prog and prog[0] < first,
+                    "STATUS=restoring: 5 of 5 series before READY: %s" %
+                    status)
+            T.check(any("EXTEND_TIMEOUT_USEC" in ns.log[i] for i in prog),
+                    "the start timeout is extended while restoring")
+            d.stop()
+        finally:
+            ns.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def wait_log(path, needle, proc, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -263,5 +299,6 @@ if __name__ == "__main__":
     T.run(test_security_score)
     T.run(test_service_settings)
     T.run(test_notify_ready_watchdog_stopping)
+    T.run(test_status_during_restore)
     T.run(test_socket_activation)
     sys.exit(T.summary())

@@ -11,15 +11,26 @@
 #include "ssm/rng.h"
 #include "tests/harness.h"
 
-/* A model whose head is random, so the network contributes. */
-static ssm_model *random_head_model(uint64_t seed)
+/* A model whose head is random, so the network contributes; mixed = an
+ * S4D then a Mamba layer instead of the default stack. */
+static ssm_model *random_head_model_of(uint64_t seed, int mixed)
 {
 	ssm_model *m = NULL;
 	const ssm_tensor *t;
+	ssm_model_arch a;
 	ssm_rng r;
 	size_t i;
 
-	CHECK_EQ_INT(ssm_model_new_default(&m, seed), 0);
+	ssm_model_default_arch(&a);
+	if (mixed) {
+		a.d_model = 8;
+		a.layer[1].kind = SSM_LAYER_MAMBA;
+		a.layer[1].n_state = 4;
+		a.layer[1].expand = 2;
+		a.layer[1].d_conv = 4;
+	}
+	CHECK_EQ_INT(ssm_model_new(&m, &a), 0);
+	CHECK_EQ_INT(ssm_model_init_weights(m, seed), 0);
 	ssm_rng_init(&r, seed + 1);
 	t = ssm_model_tensor_by_name(m, "head.w");
 	CHECK(t != NULL);
@@ -30,6 +41,11 @@ static ssm_model *random_head_model(uint64_t seed)
 		t->data[i] = (float)(0.3 * ssm_rng_normal(&r));
 	CHECK_EQ_INT(ssm_model_refresh(m), 0);
 	return m;
+}
+
+static ssm_model *random_head_model(uint64_t seed)
+{
+	return random_head_model_of(seed, 0);
 }
 
 /* Series b's sample i: seasonal, trending, scaled, with gaps and misses. */
@@ -128,10 +144,10 @@ static void test_untrained_is_front(void)
  * stepped alone, in a batch of all, or in batches of another size and
  * order: what the daemon serves is what eval measures.
  */
-static void test_batch_bit_exact(void)
+static void batch_bit_exact(int mixed)
 {
 	enum { NS = 37, T = 120 };
-	ssm_model *m = random_head_model(11);
+	ssm_model *m = random_head_model_of(11, mixed);
 	size_t S = ssm_model_state_floats(m);
 	int H = ssm_model_horizon(m), Q = ssm_model_nquantiles(m);
 	int sizes[3] = {1, NS, 5}, v, b, i, same = 1;
@@ -192,6 +208,16 @@ static void test_batch_bit_exact(void)
 		}
 	free(ws);
 	ssm_model_free(m);
+}
+
+static void test_batch_bit_exact(void)
+{
+	batch_bit_exact(0);
+}
+
+static void test_batch_bit_exact_mamba(void)
+{
+	batch_bit_exact(1);
 }
 
 /* A snapshot is a copy of the block: both copies continue identically. */
@@ -294,6 +320,7 @@ int main(void)
 	TH_RUN(test_forecasts_monotone_finite);
 	TH_RUN(test_untrained_is_front);
 	TH_RUN(test_batch_bit_exact);
+	TH_RUN(test_batch_bit_exact_mamba);
 	TH_RUN(test_snapshot_is_memcpy);
 	TH_RUN(test_nonfinite_state_resets);
 	TH_RUN(test_arguments_and_hash);
