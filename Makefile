@@ -10,6 +10,8 @@
 
 CC      ?= cc
 PREFIX  ?= /usr/local
+# /etc for a system prefix, PREFIX/etc otherwise.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 WERROR  ?= 1
 SANITIZE ?=
@@ -20,14 +22,17 @@ else
 BUILD   ?= build/san
 endif
 
-PKGS    := libuv msgpack sqlite3 lapacke openblas inih
+PKGS    := libuv msgpack sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # msgpack-c ships as "msgpack" on Debian 12 and as "msgpack-c" upstream since 6.0.
 ifeq ($(findstring msgpack,$(PKG_LIBS)),)
-PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas inih 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas inih 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libuv msgpack-c sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libuv msgpack-c sqlite3 lapacke openblas inih libmicrohttpd cairo fontconfig 2>/dev/null)
 endif
+# libsystemd: notify, watchdog and socket activation (daemon/sdnotify.c).
+PKG_CFLAGS += $(shell pkg-config --cflags libsystemd 2>/dev/null)
+PKG_LIBS   += $(shell pkg-config --libs libsystemd 2>/dev/null)
 BLAS_CFLAGS := $(shell pkg-config --cflags lapacke openblas 2>/dev/null)
 BLAS_LIBS   := $(shell pkg-config --libs lapacke openblas 2>/dev/null)
 
@@ -66,7 +71,8 @@ IO_TESTS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/io/test_*.c 
 UNIT_TESTS := $(SSM_TESTS) $(IO_TESTS)
 
 .SECONDARY:
-.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files bench-ssm
+.PHONY: all clean deps run test unit-test san-tests format check-format compile_commands.json fuzz config-files fuzz-build bench-ssm integration-test install bench deb
+# Declare further phony targets beside their rule, on a line of their own.
 all: $(BUILD)/statecastd $(BUILD)/statecast $(BUILD)/libssm.a
 
 $(BUILD)/obj/%.o: %.c
@@ -116,6 +122,7 @@ config-files: $(BUILD)/cfggen
 	$(BUILD)/cfggen conf > config/statecast.conf
 	$(BUILD)/cfggen doc > docs/CONFIG.md
 
+.PHONY: bench-ssm
 # Layer speed vs sgemm: writes bench/results/ssm.md.
 bench-ssm: $(BUILD)/bench/ssm_bench
 	./$(BUILD)/bench/ssm_bench bench/results/ssm.md
@@ -123,6 +130,45 @@ bench-ssm: $(BUILD)/bench/ssm_bench
 $(BUILD)/bench/ssm_bench: $(BUILD)/obj/bench/ssm_bench.o $(BUILD)/libssm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
+
+# Fuzzing: libFuzzer targets tests/fuzz/fuzz_NAME.c built with clang and
+# ASan+UBSan into build/fuzz/. `make fuzz FUZZ_SECONDS=N` runs each for N
+# seconds, growing build/fuzz/corpus/NAME from tests/fuzz/corpus/NAME;
+# crashes land in build/fuzz/NAME-crash-* (copy them into the corpus).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -MMD -MP \
+                -fsanitize=fuzzer-no-link $(WARN) $(PKG_CFLAGS)
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(IO_SRC) $(SSM_SRC))
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do n=$${t##*/fuzz_}; \
+		mkdir -p build/fuzz/corpus/$$n tests/fuzz/corpus/$$n; \
+		echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		    -artifact_prefix=build/fuzz/$$n-crash- \
+		    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+
+# Benchmarks: bench/*.c, one program each, linked like the tools.
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libscio.a $(BUILD)/libssm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: $(BENCH_BINS)
 
 deps:
 	@sh deploy/deps.sh
@@ -142,6 +188,13 @@ test: deps
 
 san-tests: $(UNIT_TESTS)
 
+# Install and package (deploy/install.sh, deploy/deb.sh say what goes where).
+install: all
+	@sh deploy/install.sh "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(BUILD)"
+
+deb: all
+	@sh deploy/deb.sh "$(BUILD)" "$(BUILD)/deb"
+
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
@@ -156,4 +209,4 @@ compile_commands.json:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)

@@ -73,6 +73,8 @@ static double sgemm_gflops(void)
 	return median(t, REPS);
 }
 
+static double bench_gap = 1.0;
+
 typedef void (*step_fn)(const void *l, int B, float *const *states,
 			const float *u, float *y, void *ws);
 
@@ -80,7 +82,7 @@ static void s4d_batch(const void *l, int B, float *const *s, const float *u,
 		      float *y, void *ws)
 {
 	if (B == 1)
-		ssm_s4d_step(l, s[0], 1.0, u, y, ws);
+		ssm_s4d_step(l, s[0], bench_gap, u, y, ws);
 	else
 		ssm_s4d_step_batch(l, B, s, NULL, u, y, ws);
 }
@@ -128,6 +130,79 @@ static double time_steps(step_fn f, const void *l, int B, int d, size_t S,
 	return median(t, REPS);
 }
 
+/* One layer's sequence-mode pair, behind void pointers for time_train. */
+typedef struct train_ops {
+	const void *l;
+	int d; /* channels of u and y */
+	size_t S, acts, np,
+	    ws; /* sizes at T = 64: reals, reals, reals, bytes */
+	void (*fwd)(const void *l, int T, float *st, const float *u, float *y,
+		    float *acts, void *ws);
+	void (*bwd)(const void *l, int T, const float *u, const float *acts,
+		    const float *dy, float *du, float *g, void *ws);
+} train_ops;
+
+static void s4d_fwd(const void *l, int T, float *st, const float *u, float *y,
+		    float *acts, void *ws)
+{
+	ssm_s4d_forward(l, T, st, NULL, u, y, acts, ws);
+}
+
+static void s4d_bwd(const void *l, int T, const float *u, const float *acts,
+		    const float *dy, float *du, float *g, void *ws)
+{
+	ssm_s4d_backward(l, T, NULL, u, acts, dy, du, g, ws);
+}
+
+static void mamba_fwd(const void *l, int T, float *st, const float *u, float *y,
+		      float *acts, void *ws)
+{
+	ssm_mamba_forward(l, T, st, NULL, u, y, acts, ws);
+}
+
+static void mamba_bwd(const void *l, int T, const float *u, const float *acts,
+		      const float *dy, float *du, float *g, void *ws)
+{
+	ssm_mamba_backward(l, T, NULL, u, acts, dy, du, g, ws);
+}
+
+/* Training cost: median ns per sample of forward + backward over chunks of
+ * T = 64 samples (sequence mode, saved activations), for one layer. */
+static double time_train(const train_ops *o)
+{
+	enum { T = 64 };
+	int n = T * o->d, i, r, k;
+	float *u = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+	float *dy = malloc(sizeof(float) * n), *du = malloc(sizeof(float) * n);
+	float *acts = malloc(sizeof(float) * o->acts);
+	float *g = calloc(o->np, sizeof(float));
+	float *st = calloc(o->S, sizeof(float));
+	void *ws = malloc(o->ws);
+	double t[REPS];
+
+	for (i = 0; i < n; i++) {
+		u[i] = (float)((i * 37) % 11) * 0.1f - 0.5f;
+		dy[i] = 1e-3f * (float)(i % 5);
+	}
+	for (r = 0; r < REPS; r++) {
+		double t0 = now_ns();
+		for (k = 0; k < 40; k++) {
+			o->fwd(o->l, T, st, u, y, acts, ws);
+			o->bwd(o->l, T, u, acts, dy, du, g, ws);
+		}
+		t[r] = (now_ns() - t0) / (40.0 * T);
+	}
+	free(u);
+	free(y);
+	free(dy);
+	free(du);
+	free(acts);
+	free(g);
+	free(st);
+	free(ws);
+	return median(t, REPS);
+}
+
 int main(int argc, char **argv)
 {
 	const char *out = argc > 1 ? argv[1] : "bench/results/ssm.md";
@@ -137,12 +212,19 @@ int main(int argc, char **argv)
 	ssm_s4d s4d;
 	ssm_mamba mamba;
 	ssm_rng rng;
-	double gf, s4d_flops, mamba_flops, ns[2][3];
-	char cpu[512] = "unknown";
+	double gf, s4d_flops, mamba_flops, ns[2][3], ns_gap[2], ns_train[2];
+	char cpu[512] = "unknown", load[64] = "unknown";
 	FILE *f;
 	int i;
 
 	openblas_set_num_threads(1);
+	{
+		FILE *la = fopen("/proc/loadavg", "r");
+		if (la && fgets(load, sizeof(load), la))
+			load[strcspn(load, " ")] = 0;
+		if (la)
+			fclose(la);
+	}
 	ssm_rng_init(&rng, 1);
 	if (ssm_s4d_init(&s4d, &sc, &rng) || ssm_mamba_init(&mamba, &mc, &rng))
 		return 1;
@@ -173,6 +255,35 @@ int main(int argc, char **argv)
 			       ssm_s4d_workspace_bytes(&sc, B));
 	}
 	{
+		train_ops mo = {&mamba,
+				32,
+				ssm_mamba_state_size(&mc),
+				ssm_mamba_acts_size(&mc, 64),
+				ssm_mamba_nparams(&mc),
+				ssm_mamba_seq_workspace_bytes(&mc, 64),
+				mamba_fwd,
+				mamba_bwd};
+		train_ops so = {&s4d,
+				32,
+				ssm_s4d_state_size(&sc),
+				ssm_s4d_acts_size(&sc, 64),
+				ssm_s4d_nparams(&sc),
+				ssm_s4d_seq_workspace_bytes(&sc, 64),
+				s4d_fwd,
+				s4d_bwd};
+		ns_train[0] = time_train(&mo);
+		ns_train[1] = time_train(&so);
+	}
+	/* Irregular samples: an integer gap (ZOH powering) and a fractional
+	 * one (closed form with complex exp per mode). */
+	for (i = 0; i < 2; i++) {
+		bench_gap = i ? 2.5 : 2.0;
+		ns_gap[i] =
+		    time_steps(s4d_batch, &s4d, 1, 32, ssm_s4d_state_size(&sc),
+			       ssm_s4d_workspace_bytes(&sc, 1));
+	}
+	bench_gap = 1.0;
+	{
 		FILE *c = fopen("/proc/cpuinfo", "r");
 		char line[400];
 		while (c && fgets(line, sizeof(line), c))
@@ -192,13 +303,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(f, "# ssm/ layer step speed\n\n");
-	fprintf(
-	    f,
-	    "Written by `make bench-ssm` (`build/bench/ssm_bench %s`).\n"
-	    "Machine: %s, one core (OpenBLAS %s, "
-	    "openblas_set_num_threads(1)); shared with other work, "
-	    "so each figure is the median of %d runs of thread CPU time.\n\n",
-	    out, cpu, OPENBLAS_VERSION, REPS);
+	fprintf(f,
+		"Written by `make bench-ssm` (`build/bench/ssm_bench %s`).\n"
+		"Machine: %s, one core (%s, openblas_set_num_threads(1)); "
+		"1-minute load average %s when the run started (shared with "
+		"other work), so each figure is the median of %d runs of "
+		"thread CPU time.\n\n",
+		out, cpu, OPENBLAS_VERSION, load, REPS);
 	fprintf(f,
 		"Peer measured in the same run: single-threaded sgemm "
 		"512x512x512 = **%.1f GFLOP/s**.\n\n",
@@ -217,6 +328,16 @@ int main(int argc, char **argv)
 			"| S4D H32 N32 | %.0f | %d | %.0f | %.2f | %.1f%% |\n",
 			s4d_flops, batches[i], ns[1][i], s4d_flops / ns[1][i],
 			100 * s4d_flops / ns[1][i] / gf);
+	fprintf(f,
+		"\nS4D single series at irregular gaps (discretized per "
+		"call): gap 2 (ZOH by powering) %.0f ns, gap 2.5 (complex "
+		"exp per mode) %.0f ns.\n",
+		ns_gap[0], ns_gap[1]);
+	fprintf(f,
+		"\nTraining (sequence forward + backward, chunks of 64 "
+		"samples, one series): Mamba %.0f ns/sample, S4D %.0f "
+		"ns/sample.\n",
+		ns_train[0], ns_train[1]);
 	fprintf(f,
 		"\nTargets: single-series Mamba step < 2000 ns (%s: %.0f), "
 		"S4D < 500 ns (%s: %.0f); batched >= 25%% of sgemm "

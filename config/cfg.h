@@ -101,6 +101,12 @@ typedef struct cfg {
 		int commit_ms;
 		int commit_rows;
 		double retention_s; /* 0 = keep forever */
+		double snapshot_s;  /* snapshot period of a changed series */
+		double forecast_every_s;     /* forecast persistence, 0 = off */
+		double forecast_retention_s; /* 0 = keep forever */
+		double rebuild_window_s; /* history replayed on model change */
+		int retry_rows;		 /* line rows held while writes fail */
+		size_t max_size;	 /* database size bound, 0 = none */
 	} store;
 	struct {
 		char *path;
@@ -129,8 +135,13 @@ typedef struct cfg {
 		char *token; /* "" = no authentication */
 	} rpc;
 	struct {
-		int forecasts; /* export per-series forecasts on listen.http */
+		char *forecasts; /* glob of series whose forecasts /metrics
+				    exports; "" = none */
+		int max_forecast_series; /* cap on the series exported */
 	} metrics;
+	struct {
+		int status_series; /* series shown on the / status page */
+	} http;
 	struct {
 		int level; /* CFG_LOG_* */
 	} log;

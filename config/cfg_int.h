@@ -6,6 +6,15 @@
 
 #include "config/cfg.h"
 
+/*
+ * Longest string value, in bytes without the NUL: bounded so that the
+ * printers' buffers always hold a value whole (a truncated value would not
+ * load back; fuzz_config found it). Sockets and paths fit easily.
+ */
+#define CFG__STR_MAX 1023
+/* A buffer that holds any formatted value. */
+#define CFG__VALUE_BUF (CFG__STR_MAX + 1)
+
 /* Report through report (or stderr when NULL), printf-style. */
 void cfg__report(cfg_report_fn report, void *ctx, const char *file, int line,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));

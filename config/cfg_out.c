@@ -37,18 +37,27 @@ static void section_header(FILE *f, const cfg_entry *prev, const cfg_entry *e,
 	fprintf(f, "\n%s[%.*s]\n", prefix, (int)n, e->name);
 }
 
+/*
+ * "key = value", but "key =;..." when the value starts with ';': libinih
+ * takes " ;" for an inline comment, "=;" not (found by fuzz_config).
+ */
+static const char *sep(const char *value)
+{
+	return value[0] == ';' ? " =" : " = ";
+}
+
 static void print_series(const cfg_series *s, FILE *f)
 {
 	size_t i, n;
 	const cfg_entry *e = cfg_series_entries(&n);
-	char buf[512];
+	char buf[CFG__VALUE_BUF];
 
 	fprintf(f, "\n[series \"%s\"]\n", s->pattern);
 	for (i = 0; i < n; i++) {
 		if (!(s->set & (1u << i)))
 			continue;
 		cfg__format_field(s, &e[i], buf, sizeof(buf));
-		fprintf(f, "%s = %s\n", e[i].name, buf);
+		fprintf(f, "%s%s%s\n", e[i].name, sep(buf), buf);
 	}
 }
 
@@ -56,7 +65,7 @@ void cfg_print(const cfg *c, FILE *f)
 {
 	size_t i, n;
 	const cfg_entry *e = cfg_entries(&n);
-	char buf[512];
+	char buf[CFG__VALUE_BUF];
 	const char *key;
 
 	fprintf(f, "# statecastd effective configuration\n");
@@ -64,7 +73,7 @@ void cfg_print(const cfg *c, FILE *f)
 		section_header(f, i ? &e[i - 1] : NULL, &e[i], "");
 		section_of(e[i].name, &key);
 		cfg_format(c, &e[i], buf, sizeof(buf));
-		fprintf(f, "%s = %s\n", key, buf);
+		fprintf(f, "%s%s%s\n", key, sep(buf), buf);
 	}
 	for (i = 0; i < c->nseries; i++)
 		print_series(&c->series[i], f);
@@ -234,7 +243,7 @@ int cfg_diff(const cfg *old_c, const cfg *new_c, cfg_diff_fn fn, void *ctx)
 {
 	size_t i, n;
 	const cfg_entry *e = cfg_entries(&n);
-	char a[512], b[512];
+	char a[CFG__VALUE_BUF], b[CFG__VALUE_BUF];
 	int restart = 0;
 
 	for (i = 0; i < n; i++) {

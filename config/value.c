@@ -139,7 +139,9 @@ static const char *expected(const cfg_entry *e, char *buf, size_t cap)
 {
 	switch (e->type) {
 	case CFG_STR:
-		return "a string";
+		snprintf(buf, cap, "a string of at most %d bytes",
+			 CFG__STR_MAX);
+		return buf;
 	case CFG_ADDR:
 		return "an address host:port or [v6addr]:port, port 0-65535, "
 		       "or \"\" for off";
@@ -185,6 +187,10 @@ int cfg__set_field(void *base, const cfg_entry *e, const char *value,
 
 	switch (e->type) {
 	case CFG_STR:
+		if (strlen(value) > CFG__STR_MAX) {
+			bad = 1;
+			break;
+		}
 		s = strdup(value);
 		if (!s)
 			return CFG_ENOMEM;

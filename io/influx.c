@@ -186,7 +186,11 @@ static int next_field(const char **pp, const char *end, field *f)
 	return IO_OK;
 }
 
-/* End of the fields section: the first space outside a string. */
+/*
+ * End of the fields section: the first unescaped space outside a string
+ * value. A quote opens a string only right after a field's '=' (as in
+ * InfluxDB's parser); elsewhere it is an ordinary character.
+ */
 static size_t fields_end(const char *p, size_t n)
 {
 	size_t i;
@@ -195,10 +199,14 @@ static size_t fields_end(const char *p, size_t n)
 	for (i = 0; i < n; i++) {
 		if (p[i] == '\\' && i + 1 < n)
 			i++;
-		else if (p[i] == '"')
-			inq = !inq;
-		else if (p[i] == ' ' && !inq)
+		else if (inq)
+			inq = p[i] != '"';
+		else if (p[i] == '=' && i + 1 < n && p[i + 1] == '"') {
+			inq = 1;
+			i++; /* past the opening quote */
+		} else if (p[i] == ' ') {
 			return i;
+		}
 	}
 	return n;
 }

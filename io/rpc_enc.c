@@ -84,6 +84,8 @@ static int write_cb(void *data, const char *buf, size_t len)
 
 	if (b->err)
 		return -1;
+	if (len == 0)
+		return 0; /* an empty str body comes with buf NULL */
 	if (len > b->max - b->len) {
 		b->err = RPC_ENOMEM;
 		return -1;

@@ -19,6 +19,9 @@
 
 #include <stddef.h>
 
+#include "ssm/layer.h"
+#include "ssm/rng.h"
+
 /* A (N x N) and B (N) of LegT with window theta > 0 (A, B already / theta). */
 void ssm_hippo_legt(int N, double theta, double *A, double *B);
 /* A (N x N) and B (N) of LegS. */
@@ -35,5 +38,49 @@ void ssm_hippo_legs(int N, double *A, double *B);
  */
 int ssm_hippo_legs_diag(int N, double *a_re, double *a_im, double *b_re,
 			double *b_im);
+
+/*
+ * The HiPPO memory layer: each of H channels drives its own order-N
+ * Legendre memory c_h (fixed, not learned), and a learned readout mixes all
+ * memories back into the channels:
+ *   c_h = dA c_h + dB u_h            (dA, dB: cfg.disc of A/theta, B/theta
+ *                                     at dt = gap; LegT or LegS)
+ *   y   = u + W_out vec(c) + b_out   (residual)
+ * theta is the memory's time scale in nominal steps (LegT: the window
+ * length). Parameters, in order: W_out [H][H N], b_out [H]. State per
+ * series: c [H][N]. The recurrence is one GEMM per series ([H][N] x dA^T)
+ * and the readout one GEMM across a batch.
+ */
+enum ssm_hippo_kind {
+	SSM_HIPPO_LEGT = 0,
+	SSM_HIPPO_LEGS = 1,
+};
+
+typedef struct ssm_hippo_cfg {
+	int H;	      /* channels, 1..4096 */
+	int N;	      /* memory order, 1..256 */
+	int kind;     /* enum ssm_hippo_kind */
+	int disc;     /* enum ssm_disc_kind */
+	double theta; /* time scale in nominal steps, >= 1 */
+} ssm_hippo_cfg;
+
+#define SSM_HIPPO_NTENSORS 2
+
+int ssm_hippo_cfg_check(const ssm_hippo_cfg *cfg);
+int ssm_hippo_tensors_info(const ssm_hippo_cfg *cfg, ssm_tensor_info *info);
+size_t ssm_hippo_nparams(const ssm_hippo_cfg *cfg);
+size_t ssm_hippo_state_size(const ssm_hippo_cfg *cfg);
+
+#define SSM_HIPPO_REAL	  float
+#define SSM_HIPPO_NAME(x) ssm_hippo##x
+#include "ssm/hippo_decl.h"
+#undef SSM_HIPPO_REAL
+#undef SSM_HIPPO_NAME
+
+#define SSM_HIPPO_REAL	  double
+#define SSM_HIPPO_NAME(x) ssm_hippo64##x
+#include "ssm/hippo_decl.h"
+#undef SSM_HIPPO_REAL
+#undef SSM_HIPPO_NAME
 
 #endif

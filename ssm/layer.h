@@ -16,8 +16,9 @@
  *    allocates after construction.
  *
  * Each layer is written once over a `real` type and compiled twice: float
- * (ssm_s4d_*, ssm_mamba_*: what runs) and double (ssm_s4d64_*,
- * ssm_mamba64_*: what the finite-difference gradient checks use).
+ * (ssm_s4d_*, ssm_mamba_*, ssm_hippo_*: what runs) and double (ssm_s4d64_*,
+ * ssm_mamba64_*, ssm_hippo64_*: what the finite-difference gradient checks
+ * use).
  *
  * Irregular sampling: every step and sequence call takes the gap since the
  * previous sample in nominal steps (1 = regular, NULL array = all regular);
@@ -61,14 +62,25 @@ void ssm_expf_vec(const float *x, float *y, int n);
 /* y[i] = x[i] * sigmoid(x[i]) (SiLU) via ssm_expf_vec; x, y may alias. */
 void ssm_silu_vec(const float *x, float *y, int n);
 
+/* y[i] = softplus(x[i]) = log(1 + exp(x)), = x for x > 20 (the Mamba
+ * reference's threshold); within 3 ulp of log1p(exp(x)); vectorizable.
+ * NaN stays NaN. x, y may alias exactly. */
+void ssm_softplus_vec(const float *x, float *y, int n);
+
 /* Internal: reals spanned by n tensors laid out by a *_tensors_info. */
 static inline size_t ssm__tensors_end(const ssm_tensor_info *info, int n)
 {
 	return info[n - 1].offset + info[n - 1].count;
 }
 
+/* Internal: y[Out] += x[In] W^T given WT = W^T stored [In][Out]: the
+ * single-series projection of small layers, where a BLAS call's overhead
+ * exceeds the work. Sums over In in index order (deterministic). */
+void ssm__gemv_t(int In, int Out, const float *WT, const float *x, float *y);
+
 /* Internal: the double twins' elementwise exp and SiLU (plain libm loops). */
 void ssm__exp_vec64(const double *x, double *y, int n);
 void ssm__silu_vec64(const double *x, double *y, int n);
+void ssm__softplus_vec64(const double *x, double *y, int n);
 
 #endif

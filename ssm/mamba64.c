@@ -13,5 +13,5 @@
 #define EXP_VEC		  ssm__exp_vec64
 #define SILU_VEC	  ssm__silu_vec64
 #define EXP		  exp
-#define LOG1P		  log1p
+#define SOFTPLUS_VEC	  ssm__softplus_vec64
 #include "ssm/mamba_impl.h"

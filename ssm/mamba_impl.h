@@ -2,7 +2,8 @@
  * ssm/mamba_impl.h: the Mamba block written once over `real` (see
  * ssm/mamba.h). Included by ssm/mamba.c (float) and ssm/mamba64.c (double),
  * each defining real, SSM_MAMBA_NAME(x), GEMM, GEMV, EXP_VEC(x, y, n),
- * SILU_VEC(x, y, n), EXP(x), LOG1P(x). No include guard on purpose.
+ * SILU_VEC(x, y, n), SOFTPLUS_VEC(x, y, n), EXP(x). No include guard on
+ * purpose.
  */
 #include <cblas.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 
 #include "ssm/model.h"
 #include "ssm/rmsnorm_impl.h"
+#include "ssm/simd.h"
 
 #define L_ SSM_MAMBA_NAME()
 #define FN SSM_MAMBA_NAME
@@ -49,11 +51,21 @@ void FN(_carve)(const ssm_mamba_cfg *cfg, real *base, FN(_tensors) * t)
 		*slot[i] = base + info[i].offset;
 }
 
+/* WT [cols][rows] = W [rows][cols]^T. */
+static void transpose(int rows, int cols, const real *W, real *WT)
+{
+	int r, c;
+
+	for (r = 0; r < rows; r++)
+		for (c = 0; c < cols; c++)
+			WT[(size_t)c * rows + r] = W[(size_t)r * cols + c];
+}
+
 int FN(_prepare)(L_ *l)
 {
 	dims d = dims_of(&l->cfg);
 	size_t i, np = ssm_mamba_nparams(&l->cfg);
-	int n, c, k;
+	int n, c;
 
 	for (i = 0; i < np; i++)
 		if (!isfinite(l->params[i]))
@@ -62,10 +74,11 @@ int FN(_prepare)(L_ *l)
 		for (c = 0; c < d.Di; c++)
 			l->AT[(size_t)n * d.Di + c] =
 			    -EXP(l->p.A_log[(size_t)c * d.Ns + n]);
-	for (k = 0; k < d.K; k++)
-		for (c = 0; c < d.Di; c++)
-			l->conv_wT[(size_t)k * d.Di + c] =
-			    l->p.conv_w[(size_t)c * d.K + k];
+	transpose(d.Di, d.K, l->p.conv_w, l->conv_wT);
+	transpose(2 * d.Di, d.D, l->p.W_in, l->W_inT);
+	transpose(d.P, d.Di, l->p.W_x, l->W_xT);
+	transpose(d.Di, d.R, l->p.W_dt, l->W_dtT);
+	transpose(d.D, d.Di, l->p.W_out, l->W_outT);
 	return 0;
 }
 
@@ -90,12 +103,18 @@ int FN(_init)(L_ *l, const ssm_mamba_cfg *cfg, ssm_rng *rng)
 	l->cfg = c;
 	d = dims_of(&c);
 	np = ssm_mamba_nparams(&c);
-	l->params = calloc(np + (size_t)(d.Ns + d.K) * d.Di, sizeof(real));
+	l->params = calloc(np + (size_t)(d.Ns + d.K) * d.Di +
+			       (size_t)(2 * d.D + d.P + d.R + d.D) * d.Di,
+			   sizeof(real));
 	if (!l->params)
 		return SSM_ENOMEM;
 	FN(_carve)(&c, l->params, &l->p);
 	l->AT = l->params + np;
 	l->conv_wT = l->AT + (size_t)d.Ns * d.Di;
+	l->W_inT = l->conv_wT + (size_t)d.K * d.Di;
+	l->W_xT = l->W_inT + (size_t)2 * d.D * d.Di;
+	l->W_dtT = l->W_xT + (size_t)d.P * d.Di;
+	l->W_outT = l->W_dtT + (size_t)d.R * d.Di;
 	for (i = 0; i < d.D; i++)
 		l->p.norm_w[i] = 1;
 	fill_uniform(rng, l->p.W_in, (size_t)2 * d.Di * d.D, 1 / sqrt(d.D));
@@ -126,28 +145,31 @@ void FN(_release)(L_ *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* softplus, thresholded as the reference (p > 20: p), and its slope. */
-static real softplus(real p)
-{
-	return p > 20 ? p : LOG1P(EXP(p));
-}
-
+/* The slope of softplus, thresholded as the reference (p > 20: 1). */
 static real softplus_grad(real p)
 {
 	return p > 20 ? 1 : 1 / (1 + EXP(-p));
 }
 
 /* out[M][O] (row stride ldo) = beta out + in[M][In] (stride ldi) W^T, W
- * [O][In]. One series uses GEMV; a batch or a sequence one GEMM. */
+ * [O][In], WT its transpose [In][Out]. One series: the float build's small
+ * loop over WT (a BLAS call costs more than the work here) or GEMV; a batch
+ * or a sequence: one GEMM. */
 static void proj(int M, int O, int In, const real *in, int ldi, const real *W,
-		 real beta, real *out, int ldo)
+		 const real *WT, real beta, real *out, int ldo)
 {
 	if (M == 1) {
 		/* Do not trust BLAS to ignore garbage (NaN) when beta = 0. */
 		if (beta == 0)
 			memset(out, 0, (size_t)O * sizeof(real));
+#ifdef SMALL_GEMV
+		(void)W;
+		SMALL_GEMV(In, O, WT, in, out);
+#else
+		(void)WT;
 		GEMV(CblasRowMajor, CblasNoTrans, O, In, 1, W, In, in, 1, 1,
 		     out, 1);
+#endif
 	} else {
 		GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, M, O, In, 1, in,
 		     ldi, W, In, beta, out, ldo);
@@ -156,8 +178,8 @@ static void proj(int M, int O, int In, const real *in, int ldi, const real *W,
 
 /* Causal depthwise conv of one sample: xc = conv_b + sum_k w_k x_{t-K+1+k}
  * (k ascending), then the window (state head) shifts in x. */
-static void conv_step(const L_ *l, const dims *d, real *restrict win,
-		      const real *restrict x, real *restrict xc)
+SSM__HOT static void conv_step(const L_ *l, const dims *d, real *restrict win,
+			       const real *restrict x, real *restrict xc)
 {
 	int Di = d->Di, K = d->K, k, c;
 	const real *restrict w = l->conv_wT;
@@ -179,10 +201,10 @@ static void conv_step(const L_ *l, const dims *d, real *restrict win,
 
 /* The selective scan for one sample: h [Ns][Di] in place; E scratch
  * [Ns][Di]; yc = h^T C + Dskip xs. */
-static void scan_step(const L_ *l, const dims *d, real *restrict h,
-		      const real *restrict dt, const real *restrict Bv,
-		      const real *restrict Cv, const real *restrict xs,
-		      real *restrict E, real *restrict yc)
+SSM__HOT static void scan_step(const L_ *l, const dims *d, real *restrict h,
+			       const real *restrict dt, const real *restrict Bv,
+			       const real *restrict Cv, const real *restrict xs,
+			       real *restrict E, real *restrict yc)
 {
 	/* restrict: state, scratch and activations never overlap, so the
 	 * loops vectorize without runtime alias checks. */
@@ -217,13 +239,13 @@ static void dt_rows(const L_ *l, const dims *d, int M, const real *dbc,
 	for (m = 0; m < M; m++)
 		memcpy(pre + (size_t)m * d->Di, l->p.b_dt,
 		       (size_t)d->Di * sizeof(real));
-	proj(M, d->Di, d->R, dbc, d->P, l->p.W_dt, 1, pre, d->Di);
+	proj(M, d->Di, d->R, dbc, d->P, l->p.W_dt, l->W_dtT, 1, pre, d->Di);
+	SOFTPLUS_VEC(pre, dt, M * d->Di);
 	for (m = 0; m < M; m++) {
 		real gap = (real)(gaps ? gaps[m] : 1.0);
-		for (c = 0; c < d->Di; c++) {
-			size_t i = (size_t)m * d->Di + c;
-			dt[i] = softplus(pre[i]) * gap;
-		}
+		if (gap != 1)
+			for (c = 0; c < d->Di; c++)
+				dt[(size_t)m * d->Di + c] *= gap;
 	}
 }
 
@@ -246,7 +268,7 @@ static void out_rows(const L_ *l, const dims *d, int M, const real *u,
 		     const real *g, real *y)
 {
 	memcpy(y, u, (size_t)M * d->D * sizeof(real));
-	proj(M, d->D, d->Di, g, d->Di, l->p.W_out, 1, y, d->D);
+	proj(M, d->D, d->Di, g, d->Di, l->p.W_out, l->W_outT, 1, y, d->D);
 }
 
 size_t FN(_workspace_bytes)(const ssm_mamba_cfg *cfg, int B)
@@ -273,11 +295,11 @@ static void step_rows(const L_ *l, int M, real *const *states,
 	for (m = 0; m < M; m++)
 		rmsnorm(d.D, u + (size_t)m * d.D, l->p.norm_w,
 			xn + (size_t)m * d.D);
-	proj(M, 2 * d.Di, d.D, xn, d.D, l->p.W_in, 0, xz, 2 * d.Di);
+	proj(M, 2 * d.Di, d.D, xn, d.D, l->p.W_in, l->W_inT, 0, xz, 2 * d.Di);
 	for (m = 0; m < M; m++)
 		conv_step(l, &d, states[m], xz + 2 * m * Di, xs + m * Di);
 	SILU_VEC(xs, xs, M * d.Di);
-	proj(M, d.P, d.Di, xs, d.Di, l->p.W_x, 0, dbc, d.P);
+	proj(M, d.P, d.Di, xs, d.Di, l->p.W_x, l->W_xT, 0, dbc, d.P);
 	dt_rows(l, &d, M, dbc, gaps, pre, dt);
 	for (m = 0; m < M; m++) {
 		const real *r = dbc + (size_t)m * d.P;
@@ -342,10 +364,11 @@ size_t FN(_seq_workspace_bytes)(const ssm_mamba_cfg *cfg, int T)
 	size_t t = (size_t)T, Di = (size_t)d.Di;
 
 	/* backward: dg, dxs, dxc, dpre [T][Di], dxz [T][2Di], ddbc [T][P],
-	 * dxn [T][D], window gradient [T+K-1][Di], gh [Ns][Di], ddt [Di];
+	 * dxn [T][D], window gradient [T+K-1][Di], gh and E [Ns][Di],
+	 * ddt [Di];
 	 * forward needs only E [Ns][Di]. */
 	return (t * (6 * Di + d.P + d.D) + (t + d.K - 1) * Di +
-		(size_t)d.Ns * Di + Di) *
+		2 * (size_t)d.Ns * Di + Di) *
 	       sizeof(real);
 }
 
@@ -362,11 +385,12 @@ void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,
 	for (t = 0; t < T; t++)
 		a.rinv[t] = rmsnorm(d.D, u + (size_t)t * d.D, l->p.norm_w,
 				    a.xn + (size_t)t * d.D);
-	proj(T, 2 * d.Di, d.D, a.xn, d.D, l->p.W_in, 0, a.xz, 2 * d.Di);
+	proj(T, 2 * d.Di, d.D, a.xn, d.D, l->p.W_in, l->W_inT, 0, a.xz,
+	     2 * d.Di);
 	for (t = 0; t < T; t++)
 		conv_step(l, &d, state, a.xz + 2 * t * Di, a.xs + t * Di);
 	SILU_VEC(a.xs, a.xs, T * d.Di);
-	proj(T, d.P, d.Di, a.xs, d.Di, l->p.W_x, 0, a.dbc, d.P);
+	proj(T, d.P, d.Di, a.xs, d.Di, l->p.W_x, l->W_xT, 0, a.dbc, d.P);
 	dt_rows(l, &d, T, a.dbc, gaps, a.pre, a.dt);
 	for (t = 0; t < T; t++) {
 		const real *r = a.dbc + (size_t)t * d.P;
@@ -423,7 +447,7 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 	real *dpre = dxc + t_ * Di, *dxz = dpre + t_ * Di;
 	real *ddbc = dxz + 2 * t_ * Di, *dxn = ddbc + t_ * d.P;
 	real *dX = dxn + t_ * d.D, *gh = dX + (t_ + d.K - 1) * Di;
-	real *ddt = gh + NDi;
+	real *ddt = gh + NDi, *Et = ddt + Di;
 	FN(_tensors) g;
 	int t, c, n, k;
 
@@ -452,6 +476,12 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 		real *dB = ddbc + (size_t)t * d.P + d.R, *dC = dB + d.Ns;
 		real gap = (real)(gaps ? gaps[t] : 1.0);
 
+		/* E = exp(dt A) for this sample, vectorized as the forward. */
+		for (n = 0; n < d.Ns; n++)
+			for (c = 0; c < d.Di; c++)
+				Et[(size_t)n * Di + c] =
+				    dt[c] * l->AT[(size_t)n * Di + c];
+		EXP_VEC(Et, Et, (int)NDi);
 		for (c = 0; c < d.Di; c++) {
 			g.Dskip[c] += dyc[c] * xs[c];
 			dxs[t * Di + c] = dyc[c] * p->Dskip[c];
@@ -460,7 +490,7 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 		for (n = 0; n < d.Ns; n++)
 			for (c = 0; c < d.Di; c++) {
 				size_t i = (size_t)n * Di + c;
-				real A = l->AT[i], E = EXP(dt[c] * A);
+				real A = l->AT[i], E = Et[i];
 				real gdA, gdB;
 				gh[i] += dyc[c] * Cv[n];
 				dC[n] += dyc[c] * ht[i];

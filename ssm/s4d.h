@@ -2,14 +2,14 @@
  * ssm/s4d.h: the S4D block (diagonal structured state space, Gu et al. 2022).
  *
  * Per sample u (H channels) of one series:
- *   xn   = RMSNorm(u) * norm_w                      (eps 1e-5)
- *   x_n  = dA_n x_n + dB_n xn_h      for each channel h and mode n (complex)
- *   v_h  = 2 Re(sum_n C_n x_n) + D_h xn_h          (the conjugate pair
- * implicit) y    = u + W_out SiLU(v) + b_out               (residual) with, per
- * channel h and mode n, the continuous A = -exp(log_A_re) + i A_im, dt =
- * exp(log_dt_h) * gap, and dA, dB = ZOH or bilinear of (A, B, dt) (cfg.disc).
- * Everything but the discretization is LTI: the step does no transcendental
- * function besides SiLU's exp (vectorized).
+ *   xn  = RMSNorm(u) * norm_w                  (eps 1e-5)
+ *   x_n = dA_n x_n + dB_n xn_h                 each channel h, mode n
+ *   v_h = 2 Re(sum_n C_n x_n) + D_h xn_h       (conjugate pairs implicit)
+ *   y   = u + W_out SiLU(v) + b_out            (residual)
+ * with, per channel h and mode n, the continuous A = -exp(log_A_re) +
+ * i A_im, dt = exp(log_dt_h) * gap, and dA, dB = ZOH or bilinear of
+ * (A, B, dt) (cfg.disc). Everything but the discretization is LTI: the
+ * step does no transcendental function besides SiLU's exp (vectorized).
  *
  * Shapes (B = series in a batch, T = time, H = channels, N = modes):
  *   parameters, in this order in the one allocation (ssm_s4d_tensors_info):
@@ -20,8 +20,10 @@
  *   u, y: [H] (step), [B][H] (batch), [T][H] (sequence).
  *
  * Gaps: gap 1 uses the discretization cached by ssm_s4d_prepare(); any other
- * gap is discretized into the caller's workspace for that call (slower: one
- * complex exp per mode for ZOH, a complex division for bilinear).
+ * gap is discretized into the caller's workspace for that call: integer
+ * gaps under ZOH by binary powering of the cached dA (O(log gap) complex
+ * products per mode, no transcendentals), other gaps (and bilinear) from
+ * the closed forms (one complex exp per mode for ZOH).
  *
  * Thread safety: a prepared layer is read-only in step/forward/backward, so
  * any number of threads may use it with their own states and workspaces.

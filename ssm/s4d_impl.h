@@ -15,6 +15,7 @@
 #include "ssm/hippo.h"
 #include "ssm/model.h"
 #include "ssm/rmsnorm_impl.h"
+#include "ssm/simd.h"
 
 #define L_ SSM_S4D_NAME()
 #define FN SSM_S4D_NAME
@@ -73,6 +74,9 @@ int FN(_prepare)(L_ *l)
 		if (!isfinite(l->params[i]))
 			return SSM_ENONFINITE;
 	disc_at(l, 1.0, l->dA_re, l->dA_im, l->dB_re, l->dB_im);
+	for (i = 0; i < (size_t)l->cfg.H * l->cfg.H; i++)
+		l->W_outT[(i % l->cfg.H) * l->cfg.H + i / l->cfg.H] =
+		    l->p.W_out[i];
 	for (i = 0; i < HN; i++)
 		if (!isfinite(l->dA_re[i]) || !isfinite(l->dA_im[i]) ||
 		    !isfinite(l->dB_re[i]) || !isfinite(l->dB_im[i]))
@@ -99,7 +103,7 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	N = l->cfg.N;
 	HN = (size_t)H * N;
 	np = ssm_s4d_nparams(&l->cfg);
-	l->params = calloc(np + 4 * HN, sizeof(real));
+	l->params = calloc(np + 4 * HN + (size_t)H * H, sizeof(real));
 	are = calloc(4 * (size_t)N, sizeof(double));
 	if (!l->params || !are) {
 		rc = SSM_ENOMEM;
@@ -113,6 +117,7 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	l->dA_im = l->dA_re + HN;
 	l->dB_re = l->dA_im + HN;
 	l->dB_im = l->dB_re + HN;
+	l->W_outT = l->dB_im + HN;
 
 	for (n = 0; n < N; n++) {
 		bre[n] = 1.0;
@@ -182,8 +187,9 @@ size_t FN(_workspace_bytes)(const ssm_s4d_cfg *cfg, int B)
 {
 	size_t HN = (size_t)cfg->H * cfg->N;
 
-	/* xn and v/a [B][H], one on-the-fly discretization [4][N][H]. */
-	return (2 * (size_t)B * cfg->H + 4 * HN) * sizeof(real);
+	/* xn and v/a [B][H], one on-the-fly discretization [4][N][H] and its
+	 * scratch [4][N][H]. */
+	return (2 * (size_t)B * cfg->H + 8 * HN) * sizeof(real);
 }
 
 /* y = u + b (the residual and the bias, before the projection adds in). */
@@ -200,10 +206,10 @@ static void add_bias(int H, const real *u, const real *b, real *y)
  * place; v[h] = 2 Re(sum_n C x) + D xn. Loops run over h innermost so they
  * vectorize and the sum over n keeps one fixed order.
  */
-static void scan1(const L_ *l, const real *restrict dAr,
-		  const real *restrict dAi, const real *restrict dBr,
-		  const real *restrict dBi, real *restrict s,
-		  const real *restrict xn, real *restrict v)
+SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
+			   const real *restrict dAi, const real *restrict dBr,
+			   const real *restrict dBi, real *restrict s,
+			   const real *restrict xn, real *restrict v)
 {
 	int H = l->cfg.H, N = l->cfg.N, n, h;
 	size_t HN = (size_t)H * N;
@@ -231,6 +237,74 @@ static void scan1(const L_ *l, const real *restrict dAr,
 		v[h] = 2 * v[h] + l->p.D[h] * xn[h];
 }
 
+/*
+ * ZOH at an integer gap g without transcendentals: g steps of the gap-1
+ * system with the input held are dA_g = dA^g and dB_g = (sum_{k<g} dA^k) dB
+ * (exactly ZOH at g dt). Binary powering of the pair (P, S) = (dA^m,
+ * sum_{k<m} dA^k), composed as (P1 P2, S1 + P1 S2): O(log g) complex
+ * products per mode, each pass an elementwise loop over all modes so it
+ * vectorizes. Outputs dAr..dBi [N][H]; t scratch [4][N][H].
+ */
+SSM__HOT static void disc_pow(const L_ *l, long g, real *restrict pr,
+			      real *restrict pi, real *restrict sr,
+			      real *restrict si, real *restrict t)
+{
+	size_t HN = (size_t)l->cfg.H * l->cfg.N, i;
+	real *restrict br = t, *restrict bi = t + HN, *restrict cr = t + 2 * HN,
+		       *restrict ci = t + 3 * HN;
+	long e = g;
+
+	/* (P, S) = (1, 0); base (B, C) = (dA, 1). */
+	for (i = 0; i < HN; i++) {
+		pr[i] = 1;
+		pi[i] = 0;
+		sr[i] = 0;
+		si[i] = 0;
+		br[i] = l->dA_re[i];
+		bi[i] = l->dA_im[i];
+		cr[i] = 1;
+		ci[i] = 0;
+	}
+	while (e) {
+		if (e & 1)
+			for (i = 0; i < HN; i++) {
+				/* (P, S) <- (P B, S + P C) */
+				real nsr =
+				    sr[i] + pr[i] * cr[i] - pi[i] * ci[i];
+				real nsi =
+				    si[i] + pr[i] * ci[i] + pi[i] * cr[i];
+				real npr = pr[i] * br[i] - pi[i] * bi[i];
+				real npi = pr[i] * bi[i] + pi[i] * br[i];
+				sr[i] = nsr;
+				si[i] = nsi;
+				pr[i] = npr;
+				pi[i] = npi;
+			}
+		e >>= 1;
+		if (e)
+			for (i = 0; i < HN; i++) {
+				/* (B, C) <- (B^2, C + B C) */
+				real ncr =
+				    cr[i] + br[i] * cr[i] - bi[i] * ci[i];
+				real nci =
+				    ci[i] + br[i] * ci[i] + bi[i] * cr[i];
+				real nbr = br[i] * br[i] - bi[i] * bi[i];
+				real nbi = 2 * br[i] * bi[i];
+				cr[i] = ncr;
+				ci[i] = nci;
+				br[i] = nbr;
+				bi[i] = nbi;
+			}
+	}
+	/* dB_g = S dB_1. */
+	for (i = 0; i < HN; i++) {
+		real r = sr[i] * l->dB_re[i] - si[i] * l->dB_im[i];
+		real m = sr[i] * l->dB_im[i] + si[i] * l->dB_re[i];
+		sr[i] = r;
+		si[i] = m;
+	}
+}
+
 /* Scan one series' sample at its gap (cached discretization for gap 1). */
 static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 		     real *dws)
@@ -241,7 +315,12 @@ static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 		scan1(l, l->dA_re, l->dA_im, l->dB_re, l->dB_im, s, xn, v);
 		return;
 	}
-	disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
+	if (l->cfg.disc == SSM_DISC_ZOH && gap == floor(gap) && gap >= 2 &&
+	    gap <= 1048576)
+		disc_pow(l, (long)gap, dws, dws + HN, dws + 2 * HN,
+			 dws + 3 * HN, dws + 4 * HN);
+	else
+		disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
 	scan1(l, dws, dws + HN, dws + 2 * HN, dws + 3 * HN, s, xn, v);
 }
 
@@ -268,8 +347,12 @@ void FN(_step)(const L_ *l, real *state, double gap, const real *u, real *y,
 	scan_gap(l, gap, state, xn, v, dws);
 	SILU_VEC(v, v, H);
 	add_bias(H, u, l->p.b_out, y);
+#ifdef SMALL_GEMV
+	SMALL_GEMV(H, H, l->W_outT, v, y);
+#else
 	GEMV(CblasRowMajor, CblasNoTrans, H, H, 1, l->p.W_out, H, v, 1, 1, y,
 	     1);
+#endif
 }
 
 void FN(_step_batch)(const L_ *l, int B, real *const *states,
@@ -300,9 +383,11 @@ size_t FN(_seq_workspace_bytes)(const ssm_s4d_cfg *cfg, int T)
 {
 	size_t HN = (size_t)cfg->H * cfg->N, H = (size_t)cfg->H;
 
-	/* forward: one discretization [4][N][H]; backward: da, dv, dxn
-	 * [T][H] and the mode gradients gdA, gdB (complex) [N][H]. */
-	return (3 * (size_t)T * H + 4 * HN) * sizeof(real);
+	/* forward: one discretization and its scratch [8][N][H]; backward:
+	 * da, dv, dxn [T][H], the carry gx and the accumulated dA, dB
+	 * gradients (complex) [6][N][H], one step's own [4][N][H] and one
+	 * discretization [4][N][H]. */
+	return (3 * (size_t)T * H + 14 * HN) * sizeof(real);
 }
 
 void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,
@@ -352,6 +437,44 @@ static void chain_mode(const L_ *l, FN(_tensors) * g, int n, int h, double gap,
 	g->log_dt[h] += (real)(gdt * dt);
 }
 
+/*
+ * One reverse step over all modes at time t. On entry gx = dL/dx_t from
+ * the later samples; the direct term of v_t = 2 Re(C x_t) + ... is added,
+ * then the step's gradients go to C, dxn_t and (gA, gB) (the gradients of
+ * this step's dA, dB, accumulated), and gx becomes dL/dx_{t-1} = gx
+ * conj(dA). Complex gradients are g = dL/dRe + i dL/dIm.
+ */
+SSM__HOT static void
+back_step(const L_ *l, const real *restrict dAr, const real *restrict dAi,
+	  const real *restrict dBr, const real *restrict dBi,
+	  const real *restrict xt, const real *restrict xp,
+	  const real *restrict xn, const real *restrict dv, real *restrict dxn,
+	  real *restrict gCr, real *restrict gCi, real *restrict gxr,
+	  real *restrict gxi, real *restrict gAr, real *restrict gAi,
+	  real *restrict gBr, real *restrict gBi)
+{
+	int H = l->cfg.H, N = l->cfg.N, n, h;
+	size_t HN = (size_t)H * N;
+	const real *restrict Cr = l->p.C_re, *restrict Ci = l->p.C_im;
+
+	for (n = 0; n < N; n++)
+		for (h = 0; h < H; h++) {
+			size_t i = (size_t)n * H + h;
+			real d2 = 2 * dv[h], x = xn[h];
+			real gr = gxr[i] + d2 * Cr[i], gi = gxi[i] - d2 * Ci[i];
+			gCr[i] += d2 * xt[i];
+			gCi[i] -= d2 * xt[HN + i];
+			/* x_t = dA x_{t-1} + dB xn_t. */
+			dxn[h] += gr * dBr[i] + gi * dBi[i];
+			gAr[i] += gr * xp[i] + gi * xp[HN + i];
+			gAi[i] += gi * xp[i] - gr * xp[HN + i];
+			gBr[i] += gr * x;
+			gBi[i] += gi * x;
+			gxr[i] = gr * dAr[i] + gi * dAi[i];
+			gxi[i] = gi * dAr[i] - gr * dAi[i];
+		}
+}
+
 void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 		   const real *acts, const real *dy, real *du, real *grads,
 		   void *ws)
@@ -362,8 +485,9 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 		   *xs = xn + (size_t)T * H, *v = xs + (size_t)T * S;
 	const real *a = v + (size_t)T * H;
 	real *da = ws, *dv = da + (size_t)T * H, *dxn = dv + (size_t)T * H;
-	real *gAr = dxn + (size_t)T * H, *gAi = gAr + HN, *gBr = gAi + HN,
-	     *gBi = gBr + HN;
+	real *gxr = dxn + (size_t)T * H, *gxi = gxr + HN, *gAr = gxi + HN,
+	     *gAi = gAr + HN, *gBr = gAi + HN, *gBi = gBr + HN;
+	real *tg = gBi + HN, *tdA = tg + 4 * HN;
 	FN(_tensors) g;
 	const FN(_tensors) *p = &l->p;
 
@@ -382,60 +506,35 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 			g.D[h] += dv[i] * xn[i];
 			dxn[i] = dv[i] * p->D[h];
 		}
-	memset(gAr, 0, 4 * HN * sizeof(real));
-	/* Reverse scan, one mode at a time; gx is dL/dx_t (re + i im). */
+	memset(gxr, 0, 6 * HN * sizeof(real));
+	/* Reverse scan, time outermost so every pass is a contiguous,
+	 * vectorizable loop over all modes. */
+	for (t = T - 1; t >= 0; t--) {
+		double gap = gaps ? gaps[t] : 1.0;
+		const real *xt = xs + (size_t)t * S, *xp = t ? xt - S : state0;
+		size_t o = (size_t)t * H, i;
+
+		if (gap == 1.0) {
+			back_step(l, l->dA_re, l->dA_im, l->dB_re, l->dB_im, xt,
+				  xp, xn + o, dv + o, dxn + o, g.C_re, g.C_im,
+				  gxr, gxi, gAr, gAi, gBr, gBi);
+			continue;
+		}
+		/* Rare: this sample's own discretization; its (dA, dB)
+		 * gradients are chained at its gap right away. */
+		disc_at(l, gap, tdA, tdA + HN, tdA + 2 * HN, tdA + 3 * HN);
+		memset(tg, 0, 4 * HN * sizeof(real));
+		back_step(l, tdA, tdA + HN, tdA + 2 * HN, tdA + 3 * HN, xt, xp,
+			  xn + o, dv + o, dxn + o, g.C_re, g.C_im, gxr, gxi, tg,
+			  tg + HN, tg + 2 * HN, tg + 3 * HN);
+		for (i = 0; i < HN; i++)
+			chain_mode(l, &g, (int)(i / H), (int)(i % H), gap,
+				   tg[i] + I * tg[HN + i],
+				   tg[2 * HN + i] + I * tg[3 * HN + i]);
+	}
 	for (n = 0; n < N; n++)
 		for (h = 0; h < H; h++) {
 			size_t i = (size_t)n * H + h;
-			real gxr = 0, gxi = 0;
-			for (t = T - 1; t >= 0; t--) {
-				double gap = gaps ? gaps[t] : 1.0;
-				const real *xt = xs + (size_t)t * S;
-				const real *xp = t ? xt - S : state0;
-				real dAr, dAi, dBr, dBi,
-				    x = xn[(size_t)t * H + h];
-				real g_ar, g_ai, g_br, g_bi,
-				    d = dv[(size_t)t * H + h];
-				if (gap == 1.0) {
-					dAr = l->dA_re[i];
-					dAi = l->dA_im[i];
-					dBr = l->dB_re[i];
-					dBi = l->dB_im[i];
-				} else {
-					/* Rare: one mode at this gap. */
-					disc_one(l, i, h, gap, &dAr, &dAi, &dBr,
-						 &dBi);
-				}
-				/* v = 2 Re(C x): dC += 2 d conj(x), dx +=
-				 * 2 d conj(C). */
-				g.C_re[i] += 2 * d * xt[i];
-				g.C_im[i] -= 2 * d * xt[HN + i];
-				gxr += 2 * d * p->C_re[i];
-				gxi -= 2 * d * p->C_im[i];
-				/* x = dA xp + dB xn. */
-				dxn[(size_t)t * H + h] += gxr * dBr + gxi * dBi;
-				g_br = gxr * x;
-				g_bi = gxi * x;
-				g_ar = gxr * xp[i] + gxi * xp[HN + i];
-				g_ai = gxi * xp[i] - gxr * xp[HN + i];
-				if (gap == 1.0) {
-					gAr[i] += g_ar;
-					gAi[i] += g_ai;
-					gBr[i] += g_br;
-					gBi[i] += g_bi;
-				} else {
-					chain_mode(l, &g, n, h, gap,
-						   g_ar + I * g_ai,
-						   g_br + I * g_bi);
-				}
-				/* Into x_{t-1}: gx conj(dA). */
-				{
-					real r = gxr * dAr + gxi * dAi;
-					real im = gxi * dAr - gxr * dAi;
-					gxr = r;
-					gxi = im;
-				}
-			}
 			chain_mode(l, &g, n, h, 1.0, gAr[i] + I * gAi[i],
 				   gBr[i] + I * gBi[i]);
 		}

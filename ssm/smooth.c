@@ -36,6 +36,7 @@ void ssm_smooth_opts_default(ssm_smooth_opts *o)
 	o->aci_rate = 0.05f;
 	o->coverage = 0.8f;
 	o->member_off = 0;
+	o->pool = 1;
 }
 
 /*
@@ -171,72 +172,99 @@ static void load_members(const float *st, const hdr *h, mstate *ms)
 		ssm__ms_get(st, h, k, &ms[k]);
 }
 
-/* Weights w[NBANK] of the members at checkpoint g (sum 1 over active). */
-static void weights_at(const hdr *h, const mstate *ms, int g, double *w)
+/*
+ * The weights w[g][k] of every member at every checkpoint (each row sums
+ * to 1 over the active members). A member's error at checkpoint g is its
+ * discounted mean |scaled error| there; pooled (the default), the
+ * geometric mean of those at checkpoints 1..g, i.e. how well it has
+ * forecast up to that horizon: long horizons have few effectively
+ * independent errors, and pooling steadies them. The work is in log space
+ * (G logs per member, a few exps per checkpoint): the ranking is the same.
+ */
+static void weights_all(const hdr *h, const mstate *ms,
+			double w[][SSM_SMOOTH_MAX_MEMBERS])
 {
-	double e[SSM_SMOOTH_MAX_MEMBERS], emin = INFINITY, tot = 0;
-	int elig[SSM_SMOOTH_MAX_MEMBERS], ne = 0, na = 0, k;
+	double ml[MAXG][SSM_SMOOTH_MAX_MEMBERS];
+	int ok[MAXG][SSM_SMOOTH_MAX_MEMBERS], na = 0, g, k;
 
 	for (k = 0; k < NBANK; k++) {
-		w[k] = 0;
-		elig[k] = 0;
-		if (!ms[k].active)
-			continue;
-		na++;
-		if (ms[k].ew[g] >= MIN_SCORED) {
-			e[k] = ms[k].es[g] / ms[k].ew[g] + 1e-12;
-			elig[k] = 1;
-			ne++;
-			if (e[k] < emin)
-				emin = e[k];
+		double sum = 0;
+		int n = 0;
+
+		na += ms[k].active;
+		for (g = 0; g < h->G; g++) {
+			double lg;
+
+			ok[g][k] = ms[k].active && ms[k].ew[g] >= MIN_SCORED;
+			if (!ok[g][k])
+				continue;
+			lg = log(ms[k].es[g] / ms[k].ew[g] + 1e-12);
+			if (!h->opts.pool)
+				sum = n = 0;
+			sum += lg;
+			n++;
+			ml[g][k] = sum / n;
 		}
 	}
-	if (ne == 0) {
-		/* No scored forecast yet: the plain mean of what is active. */
-		for (k = 0; k < NBANK; k++)
-			w[k] = ms[k].active ? 1.0 / na : 0;
-		return;
-	}
-	switch (h->opts.comb) {
-	case SSM_SMOOTH_COMB_BEST:
-		for (k = 0; k < NBANK; k++)
-			if (elig[k] && e[k] == emin) {
-				w[k] = 1;
-				return;
+	for (g = 0; g < h->G; g++) {
+		double lmin = INFINITY, tot = 0;
+		int ne = 0;
+
+		for (k = 0; k < NBANK; k++) {
+			w[g][k] = 0;
+			if (ok[g][k]) {
+				ne++;
+				if (ml[g][k] < lmin)
+					lmin = ml[g][k];
 			}
-		break;
-	case SSM_SMOOTH_COMB_EQUAL:
-		for (k = 0; k < NBANK; k++)
-			w[k] = elig[k];
-		break;
-	case SSM_SMOOTH_COMB_SOFTMIN:
-		for (k = 0; k < NBANK; k++)
-			if (elig[k])
-				w[k] = exp(-h->opts.softmin_temp *
-					   (e[k] / emin - 1));
-		break;
-	default: {
-		int n = h->opts.top_n < 1 ? 1 : h->opts.top_n, kept = 0;
-
-		/* Repeated selection of the smallest: K is small. */
-		while (kept < n && kept < ne) {
-			int best = -1;
-
-			for (k = 0; k < NBANK; k++)
-				if (elig[k] == 1 &&
-				    (best < 0 || e[k] < e[best]))
-					best = k;
-			elig[best] = 2;
-			w[best] = 1.0 / (e[best] * e[best]);
-			kept++;
 		}
-		break;
+		if (ne == 0) {
+			/* Nothing scored yet: the plain mean of the active. */
+			for (k = 0; k < NBANK; k++)
+				w[g][k] = ms[k].active ? 1.0 / na : 0;
+			continue;
+		}
+		switch (h->opts.comb) {
+		case SSM_SMOOTH_COMB_BEST:
+			for (k = 0; k < NBANK && tot == 0; k++)
+				if (ok[g][k] && ml[g][k] == lmin)
+					tot = w[g][k] = 1;
+			break;
+		case SSM_SMOOTH_COMB_EQUAL:
+			for (k = 0; k < NBANK; k++)
+				w[g][k] = ok[g][k];
+			break;
+		case SSM_SMOOTH_COMB_SOFTMIN:
+			for (k = 0; k < NBANK; k++)
+				if (ok[g][k])
+					w[g][k] =
+					    exp(-h->opts.softmin_temp *
+						(exp(ml[g][k] - lmin) - 1));
+			break;
+		default: {
+			int n = h->opts.top_n < 1 ? 1 : h->opts.top_n, kept;
+
+			/* Repeated selection of the smallest: K is small.
+			 * 1/err^2 relative to the best = exp(-2 dlog). */
+			for (kept = 0; kept < n && kept < ne; kept++) {
+				int best = -1;
+
+				for (k = 0; k < NBANK; k++)
+					if (ok[g][k] == 1 &&
+					    (best < 0 ||
+					     ml[g][k] < ml[g][best]))
+						best = k;
+				ok[g][best] = 2;
+				w[g][best] = exp(-2 * (ml[g][best] - lmin));
+			}
+			break;
+		}
+		}
+		for (k = 0, tot = 0; k < NBANK; k++)
+			tot += w[g][k];
+		for (k = 0; k < NBANK; k++)
+			w[g][k] /= tot;
 	}
-	}
-	for (k = 0; k < NBANK; k++)
-		tot += w[k];
-	for (k = 0; k < NBANK; k++)
-		w[k] /= tot;
 }
 
 /* ---- public ---- */
@@ -345,8 +373,8 @@ static void record(float *st, hdr *h, int observed)
 	int g, k;
 
 	load_members(st, h, ms);
-	for (g = 0; g < h->G && observed; g++)
-		weights_at(h, ms, g, w[g]);
+	if (observed)
+		weights_all(h, ms, w);
 	for (k = 0; k < NBANK; k++) {
 		float *pend = ssm__member_pending(st, h, k);
 		int live = observed && ms[k].active;
@@ -414,7 +442,7 @@ static void advance(float *st, hdr *h, double y, int observed)
 			if (observed)
 				ssm__smooth_member_observe(st, h, k, &m, y);
 			else
-				ssm__smooth_member_skip(h, k, &m);
+				ssm__smooth_member_skip(st, h, k, &m);
 		}
 		ssm__ms_put(st, h, k, &m);
 	}
@@ -461,17 +489,18 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 	if (skip > h.R) {
 		int64_t rest = skip - h.R;
 
-		for (k = 0; k < NBANK; k++) {
-			mstate m;
-
-			ssm__ms_get(state, &h, k, &m);
-			ssm__smooth_member_jump(&h, k, &m, rest);
-			ssm__ms_put(state, &h, k, &m);
-		}
 		h.step += rest;
 		h.prev_obs = 0;
 		for (i = 0; i < h.R; i++)
 			yring_put(state, &h, h.step - i, h.last);
+		for (k = 0; k < NBANK; k++) {
+			mstate m;
+
+			ssm__ms_get(state, &h, k, &m);
+			if (m.active)
+				ssm__smooth_member_jump(state, &h, k, &m, rest);
+			ssm__ms_put(state, &h, k, &m);
+		}
 	}
 	advance(state, &h, value, observed);
 	hdr_put(state, &h);

@@ -8,7 +8,7 @@
  * Holt-Winters, the theta method's drifted SES, and the seasonal ones again on
  * the log scale while the series stays positive), every member updated on
  * every sample, combined per horizon with weights from each member's
- * exponentially discounted scaled absolute errors at that horizon. The 80%
+ * exponentially discounted scaled absolute errors up to that horizon. The 80%
  * interval comes from per-horizon online quantile tracking of the combined
  * forecast's own scaled errors (adaptive conformal inference in its
  * quantile-tracking form, Gibbs and Candes 2021; Angelopoulos et al. 2023):
@@ -61,6 +61,7 @@ typedef struct ssm_smooth_opts {
 	float aci_rate;	     /* quantile-tracking step, x the running MAE */
 	float coverage;	     /* central interval mass tracked, 0.8 */
 	uint32_t member_off; /* bit k disables bank member k (ablations) */
+	int pool; /* 1: weigh by errors up to the horizon, 0: at it */
 } ssm_smooth_opts;
 
 void ssm_smooth_opts_default(ssm_smooth_opts *o);

@@ -75,7 +75,7 @@ typedef struct hdr {
 #define FLOATS_OF(T) ((int)((sizeof(T) + sizeof(float) - 1) / sizeof(float)))
 #define HDR_F	     FLOATS_OF(hdr)
 #define MS_F	     FLOATS_OF(mstate)
-#define AR_F	     ((int)(2 * (AR_N * AR_N + AR_N))) /* P and theta */
+#define AR_F	     ((int)(2 * (AR_N * AR_N + AR_N + AR_P))) /* P, theta, z */
 
 static inline float *ssm__member_block(const float *st, const hdr *h, int k)
 {
@@ -132,10 +132,12 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 				double y);
 
 /* A missing step: the state moves in time only. */
-void ssm__smooth_member_skip(const hdr *h, int k, mstate *m);
+void ssm__smooth_member_skip(float *st, const hdr *h, int k, mstate *m);
 
-/* A jump of n > 0 missing steps at once (long outages). */
-void ssm__smooth_member_jump(const hdr *h, int k, mstate *m, int64_t n);
+/* A jump of n > 0 missing steps at once (long outages), after the ring was
+ * refilled with the last value. */
+void ssm__smooth_member_jump(float *st, const hdr *h, int k, mstate *m,
+			     int64_t n);
 
 /* Forecasts for steps h->step + hz[i], hz increasing, into out[i]. */
 void ssm__smooth_member_at(const float *st, const hdr *h, int k,

@@ -39,6 +39,7 @@ const member_def ssm__smooth_bank[] = {
     {"ar.diff", K_AR, 0, 0, 0, AR_DIFF, 0, 0, 0, 1},
     {"logar.level", K_AR, 1, 0, 0, AR_LEVEL, 0, 0, 0, 1},
     {"ar.sdiff", K_AR, 0, 1, 0, AR_SDIFF, 0, 0, 0, 1},
+    {"hw.stable", K_ETS, 0, 1, 0, 0, 0.1f, 0, 0.02f, 1},
     {"hw.level", K_ETS, 0, 1, 0, 0, 0.2f, 0, 0.1f, 1},
     {"hw.damped", K_ETS, 0, 1, 1, 0, 0.3f, 0.03f, 0.1f, 0.95f},
     {"hw.linear", K_ETS, 0, 1, 1, 0, 0.3f, 0.02f, 0.1f, 1},
@@ -132,35 +133,30 @@ static double ar_z(const float *st, const hdr *h, const member_def *d,
 	return lag ? xs - xring(st, h, d, s - lag) : xs;
 }
 
-/* Regressors [1, z'(s-1), ..., z'(s-p)] in normalized units. */
-static void ar_regressors(const float *st, const hdr *h, const member_def *d,
-			  const mstate *m, int64_t s, double *phi)
+/*
+ * The AR block: P (AR_N x AR_N), theta (AR_N), then the history
+ * zh[0..AR_P-1] = z(t), z(t-1), ... of raw inputs, kept so that the
+ * regressors cost no log() of ring values.
+ */
+typedef struct ar_state {
+	double P[AR_N * AR_N], th[AR_N], zh[AR_P];
+} ar_state;
+_Static_assert(sizeof(ar_state) <= AR_F * sizeof(float), "AR_F too small");
+
+static void ar_load(const float *st, const hdr *h, int k, ar_state *a)
 {
-	int j;
-
-	phi[0] = 1;
-	for (j = 1; j <= AR_P; j++) {
-		double z = ar_z(st, h, d, s - j, xring(st, h, d, s - j));
-
-		phi[j] = (z - m->zc) / m->zs;
-	}
+	memcpy(a, ssm__member_ar(st, h, k), sizeof *a);
 }
 
-static void ar_load(const float *st, const hdr *h, int k, double *P, double *th)
+static void ar_store(float *st, const hdr *h, int k, const ar_state *a)
 {
-	const float *a = ssm__member_ar(st, h, k);
-
-	memcpy(P, a, sizeof(double) * AR_N * AR_N);
-	memcpy(th, a + 2 * AR_N * AR_N, sizeof(double) * AR_N);
+	memcpy(ssm__member_ar(st, h, k), a, sizeof *a);
 }
 
-static void ar_store(float *st, const hdr *h, int k, const double *P,
-		     const double *th)
+static void ar_push(ar_state *a, double z)
 {
-	float *a = ssm__member_ar(st, h, k);
-
-	memcpy(a, P, sizeof(double) * AR_N * AR_N);
-	memcpy(a + 2 * AR_N * AR_N, th, sizeof(double) * AR_N);
+	memmove(a->zh + 1, a->zh, sizeof(double) * (AR_P - 1));
+	a->zh[0] = z;
 }
 
 static void ar_reset(double *P, double *th)
@@ -208,20 +204,26 @@ static void ar_observe(float *st, const hdr *h, int k, const mstate *m,
 		       int64_t s, double xs)
 {
 	const member_def *d = &ssm__smooth_bank[k];
-	double P[AR_N * AR_N], th[AR_N], phi[AR_N];
+	double phi[AR_N], z = ar_z(st, h, d, s, xs);
+	ar_state a;
+	int j;
 
-	ar_load(st, h, k, P, th);
-	ar_regressors(st, h, d, m, s, phi);
-	ar_rls(P, th, phi, (ar_z(st, h, d, s, xs) - m->zc) / m->zs);
-	ar_store(st, h, k, P, th);
+	ar_load(st, h, k, &a);
+	phi[0] = 1;
+	for (j = 0; j < AR_P; j++)
+		phi[j + 1] = (a.zh[j] - m->zc) / m->zs;
+	ar_rls(a.P, a.th, phi, (z - m->zc) / m->zs);
+	ar_push(&a, z);
+	ar_store(st, h, k, &a);
 }
 
 static void ar_seed(float *st, const hdr *h, int k, mstate *m)
 {
 	const member_def *d = &ssm__smooth_bank[k];
-	int lag = ar_lag(h, d), W = h->warm, i, n = 0;
+	int lag = ar_lag(h, d), W = h->warm, j, n = 0;
 	int64_t s0 = h->step - W + 1 + lag, s;
-	double P[AR_N * AR_N], th[AR_N], sum = 0, dev = 0;
+	double sum = 0, dev = 0;
+	ar_state a;
 
 	for (s = s0; s <= h->step; s++, n++)
 		sum += ar_z(st, h, d, s, xring(st, h, d, s));
@@ -231,9 +233,13 @@ static void ar_seed(float *st, const hdr *h, int k, mstate *m)
 	m->zs = n ? dev / n : 0;
 	if (!(m->zs > 1e-12 * (fabs(m->zc) + 1)))
 		m->zs = 1e-12 * (fabs(m->zc) + 1) + 1e-300;
-	ar_reset(P, th);
-	ar_store(st, h, k, P, th);
-	for (s = s0 + AR_P, i = 0; s <= h->step; s++, i++)
+	memset(&a, 0, sizeof a);
+	ar_reset(a.P, a.th);
+	for (j = 0; j < AR_P; j++) /* z(s0 + AR_P - 1), ..., z(s0) */
+		a.zh[j] = ar_z(st, h, d, s0 + AR_P - 1 - j,
+			       xring(st, h, d, s0 + AR_P - 1 - j));
+	ar_store(st, h, k, &a);
+	for (s = s0 + AR_P; s <= h->step; s++)
 		ar_observe(st, h, k, m, s, xring(st, h, d, s));
 }
 
@@ -241,20 +247,18 @@ static void ar_path(const float *st, const hdr *h, int k, const mstate *m,
 		    int H, double *x)
 {
 	const member_def *d = &ssm__smooth_bank[k];
-	double P[AR_N * AR_N], th[AR_N], zr[AR_P];
+	double zr[AR_P];
 	int lag = ar_lag(h, d), j, i;
+	ar_state a;
 
-	ar_load(st, h, k, P, th);
+	ar_load(st, h, k, &a);
 	for (j = 0; j < AR_P; j++) /* zr[0] = z'(t), zr[1] = z'(t-1) ... */
-		zr[j] =
-		    (ar_z(st, h, d, h->step - j, xring(st, h, d, h->step - j)) -
-		     m->zc) /
-		    m->zs;
+		zr[j] = (a.zh[j] - m->zc) / m->zs;
 	for (i = 0; i < H; i++) {
-		double zn = th[0], z, base;
+		double zn = a.th[0], z, base;
 
 		for (j = 0; j < AR_P; j++)
-			zn += th[j + 1] * zr[j];
+			zn += a.th[j + 1] * zr[j];
 		if (zn > AR_CLAMP)
 			zn = AR_CLAMP;
 		if (zn < -AR_CLAMP)
@@ -270,6 +274,17 @@ static void ar_path(const float *st, const hdr *h, int k, const mstate *m,
 			base = xring(st, h, d, h->step + i + 1 - lag);
 		x[i] = base + z;
 	}
+}
+
+/* A step without a value: the ring gets the last value; so does z. */
+static void ar_skip(float *st, const hdr *h, int k)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+	ar_state a;
+
+	ar_load(st, h, k, &a);
+	ar_push(&a, ar_z(st, h, d, h->step, to_space(d, h->last)));
+	ar_store(st, h, k, &a);
 }
 
 /* ---- the member interface ---- */
@@ -360,32 +375,54 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 	s = d->seasonal ? seas[j] : 0;
 	lp = d->kind == K_ETS && d->trend ? m->l + d->phi * m->b : m->l;
 	ln = d->alpha * (x - s) + (1 - d->alpha) * lp;
-	if (d->kind == K_ETS && d->trend)
-		m->b = d->beta * (ln - m->l) + (1 - d->beta) * d->phi * m->b;
+	if (d->kind == K_ETS && d->trend) {
+		/* The same warm start for the slope: a running mean of the
+		 * level's increments (the seed counts as warm/2 of them)
+		 * until there are 1/beta of them. */
+		double inc = 0.5 * h->warm + (double)(h->step - h->warm + 1);
+		double bt = d->beta > 1.0 / inc ? d->beta : 1.0 / inc;
+
+		m->b = bt * (ln - m->l) + (1 - bt) * d->phi * m->b;
+	}
 	if (d->kind == K_THETA)
 		theta_regress(m, (double)h->step, x - s);
 	m->l = ln;
-	if (d->seasonal)
-		seas[j] = (float)(d->gamma * (x - ln) + (1 - d->gamma) * s);
+	if (d->seasonal) {
+		/*
+		 * The indices start from two cycles; until 1/gamma cycles
+		 * have been seen, each one is the running mean of its
+		 * deviations (gamma = 1/cycles), then the EW average: a slow
+		 * gamma never has to correct a noisy two-cycle start.
+		 */
+		double cyc = 2.0 + (double)(h->step - h->warm + 1) / h->period;
+		double g = d->gamma > 1.0 / cyc ? d->gamma : 1.0 / cyc;
+
+		seas[j] = (float)(g * (x - ln) + (1 - g) * s);
+	}
 }
 
-void ssm__smooth_member_skip(const hdr *h, int k, mstate *m)
+void ssm__smooth_member_skip(float *st, const hdr *h, int k, mstate *m)
 {
 	const member_def *d = &ssm__smooth_bank[k];
 
-	(void)h;
+	if (d->kind == K_AR)
+		ar_skip(st, h, k);
 	if (d->kind == K_ETS && d->trend) {
 		m->l += d->phi * m->b;
 		m->b *= d->phi;
 	}
 }
 
-void ssm__smooth_member_jump(const hdr *h, int k, mstate *m, int64_t n)
+void ssm__smooth_member_jump(float *st, const hdr *h, int k, mstate *m,
+			     int64_t n)
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	double p;
+	int j;
 
-	(void)h;
+	/* After an outage the ring holds the last value throughout. */
+	for (j = 0; d->kind == K_AR && j < AR_P; j++)
+		ar_skip(st, h, k);
 	if (d->kind != K_ETS || !d->trend)
 		return;
 	p = pow(d->phi, (double)n);

@@ -17,4 +17,12 @@ typedef struct cmd_entry {
 	const char *summary; /* one line for `statecast --help` */
 } cmd_entry;
 
+/*
+ * `statecast --shards FILE COMMAND ...` (or STATECAST_SHARDS=FILE in the
+ * environment): main() puts FILE into this environment variable, and every
+ * command that addresses one series connects to the shard owning it
+ * (io/shard.h) instead of the single default daemon.
+ */
+#define CMD_SHARDS_ENV "STATECAST_SHARDS"
+
 #endif

@@ -20,11 +20,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "io/model_file.h"
+#include "io/model_open.h"
+#include "io/progress.h"
 #include "ssm/model.h"
 #include "ssm/smooth.h"
 #include "tools/cmd.h"
 #include "tools/eval.h"
+#include "tools/eval_report.h"
 
 int cmd_eval(int argc, char **argv); /* the table in tools/main.c */
 
@@ -52,6 +54,7 @@ typedef struct eval_cfg {
 	int method;
 	ssm_smooth_opts opts;	/* smooth */
 	const ssm_model *model; /* model */
+	FILE *forecasts; /* --forecasts: each origin's forecast, or NULL */
 } eval_cfg;
 
 static const float interval_levels[2] = {0.1f, 0.9f};
@@ -205,20 +208,22 @@ static double now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef struct series_result {
 	int origins;
 	double mase, msis, coverage;
-	double us_per_sample; /* one update + one forecast, best of 3 */
+	double us_per_sample; /* update + forecast, CPU time, best of 3 */
+	size_t state_floats;  /* the series' state block */
 } series_result;
 
 /*
  * The per-sample cost as the daemon pays it: a fresh stream with an update
  * and a full forecast at every sample, timed as one block (no clock call
- * per sample), best of 3 passes against the noise of a shared machine.
+ * per sample) in this thread's CPU time, so that other processes on a
+ * shared machine do not count; best of 3 passes.
  */
 static int time_stream(const eval_series *s, const eval_cfg *cfg, double *buf,
 		       double *us)
@@ -249,8 +254,29 @@ static int time_stream(const eval_series *s, const eval_cfg *cfg, double *buf,
 	return 0;
 }
 
+/* The forecasts at the last rolling origin (--report); arrays of H. */
+typedef struct last_origin {
+	int origin; /* C index of the last sample seen, -1 = none */
+	double *point, *lo, *hi;
+} last_origin;
+/*
+ * --forecasts: one row per origin and horizon, the values printed exactly
+ * (%.17g round-trips doubles, and floats widened to double), so that other
+ * programs can be compared with eval bit for bit (the daemon's integration
+ * tests do). i is the C index of the origin's last sample.
+ */
+static void dump_origin(FILE *f, const eval_series *s, long i,
+			const double *point, const double *lo, const double *hi)
+{
+	int h;
+
+	for (h = 0; h < s->horizon; h++)
+		fprintf(f, "%s\t%ld\t%.17g\t%d\t%.17g\t%.17g\t%.17g\n", s->name,
+			i + 1, s->t[i], h + 1, point[h], lo[h], hi[h]);
+}
+
 static int eval_one(const eval_series *s, const eval_cfg *cfg, int timing,
-		    series_result *r)
+		    series_result *r, last_origin *last)
 {
 	eval_origins o;
 	eval_score sc;
@@ -268,6 +294,11 @@ static int eval_one(const eval_series *s, const eval_cfg *cfg, int timing,
 		return -1;
 	if (fc_init(&f, cfg, s) < 0)
 		return -1;
+	r->state_floats = f.method == M_MODEL
+			      ? ssm_model_state_floats(cfg->model)
+			  : f.method == M_SMOOTH
+			      ? ssm_smooth_state_floats(s->period, s->horizon)
+			      : 0;
 	buf = malloc(sizeof(double) * 3 * (size_t)s->horizon);
 	if (!buf) {
 		fc_release(&f);
@@ -282,8 +313,18 @@ static int eval_one(const eval_series *s, const eval_cfg *cfg, int timing,
 		/* Seen y[1..i+1] (1-based): an origin when i + 1 == next. */
 		if (rc == 0 && i + 1 == next && r->origins < o.count) {
 			rc = fc_forecast(&f, point, lo, hi);
+			if (rc == 0 && cfg->forecasts)
+				dump_origin(cfg->forecasts, s, i, point, lo,
+					    hi);
 			eval_score_add(&sc, s->y + i + 1, point, lo, hi,
 				       s->horizon);
+			if (last) {
+				size_t nb = sizeof(double) * (size_t)s->horizon;
+				last->origin = (int)i;
+				memcpy(last->point, point, nb);
+				memcpy(last->lo, lo, nb);
+				memcpy(last->hi, hi, nb);
+			}
 			r->origins++;
 			next += o.step;
 		}
@@ -319,6 +360,8 @@ static int parse_opt(ssm_smooth_opts *o, const char *kv)
 			}
 		return -1;
 	}
+	if (kl == 4 && strncmp(kv, "pool", 4) == 0)
+		return (o->pool = atoi(v)) == 0 || o->pool == 1 ? 0 : -1;
 	if (kl == 5 && strncmp(kv, "top_n", 5) == 0)
 		return (o->top_n = atoi(v)) >= 1 ? 0 : -1;
 	if (kl == 10 && strncmp(kv, "err_window", 10) == 0)
@@ -367,12 +410,16 @@ static void usage(FILE *f)
 	    "naive|snaive|smooth]\n"
 	    "                      [--out FILE.tsv] [--baselines FILE.tsv]\n"
 	    "                      [--smooth-opt KEY=VALUE]... [--no-timing]\n"
+	    "                      [--forecasts FILE.tsv]\n"
+	    "                      [--report DIR]\n"
 	    "Scores rolling-origin forecasts by EVAL.md: per-series MASE,\n"
 	    "MSIS, 80%% coverage; aggregates, and relMASE against ets when\n"
 	    "--baselines is given. smooth-opt keys: comb=inverse|best|equal|"
 	    "softmin,\n"
-	    "top_n=N, err_window=W, softmin_temp=T, aci_rate=R, "
-	    "off|only=MEMBER,...\n");
+	    "pool=0|1, top_n=N, err_window=W, softmin_temp=T, aci_rate=R, "
+	    "off|only=MEMBER,...\n"
+	    "--report DIR writes DIR/report.md and one chart per series\n"
+	    "against its better anchor (naive or snaive).\n");
 }
 
 static const char *method_name(int m)
@@ -386,6 +433,8 @@ static const char *method_name(int m)
 typedef struct totals {
 	int n, nrel, nsn, nbetter, nratio;
 	double mase, msis, cov, log_rel, us;
+	double r_fit, r_origins; /* R's ets fit seconds and origins, summed */
+	size_t max_state;
 	double *ratio; /* per series: R's ets fit per origin / our sample */
 } totals;
 
@@ -402,9 +451,15 @@ static void totals_add(totals *t, const eval_series *s, const series_result *r,
 	t->msis += r->msis;
 	t->cov += r->coverage;
 	t->us += r->us_per_sample;
+	if (r->state_floats > t->max_state)
+		t->max_state = r->state_floats;
 	if (be && be->mase > 0) {
 		t->log_rel += log(r->mase / be->mase);
 		t->nrel++;
+		if (be->fit_s > 0 && be->origins > 0) {
+			t->r_fit += be->fit_s;
+			t->r_origins += be->origins;
+		}
 		if (be->fit_s > 0 && be->origins > 0 && r->us_per_sample > 0)
 			t->ratio[t->nratio++] =
 			    be->fit_s / be->origins / (1e-6 * r->us_per_sample);
@@ -436,6 +491,9 @@ static void totals_print(totals *t, int method, int timing)
 	if (t->nsn)
 		printf("better than snaive on %d of %d series (%.2f)\n",
 		       t->nbetter, t->nsn, (double)t->nbetter / t->nsn);
+	if (t->max_state)
+		printf("state          %zu floats per series (largest)\n",
+		       t->max_state);
 	if (timing)
 		printf("cost           %.3f us per sample (update + forecast, "
 		       "mean over series)\n",
@@ -443,13 +501,16 @@ static void totals_print(totals *t, int method, int timing)
 	if (timing && t->nratio) {
 		qsort(t->ratio, (size_t)t->nratio, sizeof *t->ratio,
 		      cmp_double);
-		printf("R ets refit    / our sample: median %.0fx, min %.0fx\n",
-		       t->ratio[t->nratio / 2], t->ratio[0]);
+		printf("R ets refit    / our sample: median %.0fx, min %.0fx, "
+		       "pooled %.0fx (R %.0f us per origin)\n",
+		       t->ratio[t->nratio / 2], t->ratio[0],
+		       1e6 * t->r_fit / t->r_origins / (t->us / t->n),
+		       1e6 * t->r_fit / t->r_origins);
 	}
 }
 
 typedef struct eval_args {
-	const char *data, *out, *base, *model;
+	const char *data, *out, *base, *model, *forecasts, *report;
 	int timing;
 	eval_cfg cfg;
 } eval_args;
@@ -480,6 +541,10 @@ static int parse_args(int argc, char **argv, eval_args *a)
 			a->data = v;
 		else if (strcmp(o, "--out") == 0)
 			a->out = v;
+		else if (strcmp(o, "--report") == 0)
+			a->report = v;
+		else if (strcmp(o, "--forecasts") == 0)
+			a->forecasts = v;
 		else if (strcmp(o, "--baselines") == 0)
 			a->base = v;
 		else if (strcmp(o, "--model") == 0) {
@@ -506,6 +571,50 @@ static int parse_args(int argc, char **argv, eval_args *a)
 	return a->data ? 0 : 2;
 }
 
+/* The report's row of one series: the method's last-origin forecast
+ * (in `m`) against the better of naive and snaive by MASE. */
+static int report_series(eval_report *rep, const eval_series *s,
+			 const series_result *r, const last_origin *m)
+{
+	static const int anchors[2] = {M_NAIVE, M_SNAIVE};
+	double *buf = malloc(sizeof(double) * 6 * (size_t)s->horizon);
+	last_origin la[2];
+	series_result ra[2];
+	eval_report_row row;
+	eval_cfg ac;
+	int k, best = -1, rc = -1;
+
+	if (!buf)
+		return -1;
+	memset(&ac, 0, sizeof ac);
+	for (k = 0; k < 2; k++) {
+		la[k].origin = -1;
+		la[k].point = buf + (size_t)(3 * k) * (size_t)s->horizon;
+		la[k].lo = la[k].point + s->horizon;
+		la[k].hi = la[k].lo + s->horizon;
+		ac.method = anchors[k];
+		if (eval_one(s, &ac, 0, &ra[k], &la[k]) == 0 &&
+		    la[k].origin == m->origin &&
+		    (best < 0 || ra[k].mase < ra[best].mase))
+			best = k;
+	}
+	if (best >= 0 && m->origin >= 0) {
+		row.mase = r->mase;
+		row.msis = r->msis;
+		row.coverage = r->coverage;
+		row.anchor = method_name(anchors[best]);
+		row.anchor_mase = ra[best].mase;
+		row.origin = m->origin;
+		row.point = m->point;
+		row.lo = m->lo;
+		row.hi = m->hi;
+		row.anchor_point = la[best].point;
+		rc = eval_report_series(rep, s, &row);
+	}
+	free(buf);
+	return rc;
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	eval_args a;
@@ -515,6 +624,10 @@ int cmd_eval(int argc, char **argv)
 	char err[512];
 	FILE *fo = NULL;
 	totals t;
+	eval_report *rep = NULL;
+	last_origin last = {-1, NULL, NULL, NULL};
+	double *lbuf = NULL;
+	io_progress prog;
 	int i, nrows = 0, rc = parse_args(argc, argv, &a);
 
 	if (rc != 0) {
@@ -522,7 +635,9 @@ int cmd_eval(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	}
 	if (a.model) {
-		rc = io_model_load(a.model, &model, err, sizeof err);
+		int is_default; /* the file is absent: io/model_open.h */
+		rc = io_model_open(a.model, &model, &is_default, err,
+				   sizeof err);
 		if (rc < 0) {
 			fprintf(stderr, "eval: %s: %s\n", a.model, err);
 			return 1;
@@ -542,16 +657,37 @@ int cmd_eval(int argc, char **argv)
 		fprintf(stderr, "eval: %s\n", err);
 	else if (!t.ratio || (a.out && !(fo = fopen(a.out, "w"))))
 		fprintf(stderr, "eval: cannot write %s\n", a.out ? a.out : "");
+	else if (a.forecasts && !(a.cfg.forecasts = fopen(a.forecasts, "w")))
+		fprintf(stderr, "eval: cannot write %s\n", a.forecasts);
 	else
 		rc = 0;
+	if (rc == 0 && a.report) {
+		int hmax = 1;
+		for (i = 0; i < d.count; i++)
+			if (d.s[i].horizon > hmax)
+				hmax = d.s[i].horizon;
+		lbuf = malloc(sizeof(double) * 3 * (size_t)hmax);
+		if (!lbuf || eval_report_open(&rep, a.report,
+					      method_name(a.cfg.method)) < 0)
+			rc = 1;
+		last.point = lbuf;
+		last.lo = lbuf ? lbuf + hmax : NULL;
+		last.hi = lbuf ? lbuf + 2 * hmax : NULL;
+	}
+	if (a.cfg.forecasts)
+		fprintf(a.cfg.forecasts,
+			"series\torigin\tt\th\tpoint\tlo\thi\n");
 	if (fo)
 		fprintf(fo, "series\tmethod\torigins\tmase\tmsis\tcoverage\t"
 			    "us_per_sample\n");
+	io_progress_init(&prog, stderr, "eval", (uint64_t)d.count);
 	for (i = 0; i < d.count && rc == 0; i++) {
 		const eval_series *s = &d.s[i];
 		series_result r;
 
-		if (eval_one(s, &a.cfg, a.timing, &r) < 0) {
+		io_progress_update(&prog, (uint64_t)i);
+		last.origin = -1;
+		if (eval_one(s, &a.cfg, a.timing, &r, rep ? &last : NULL) < 0) {
 			fprintf(stderr, "eval: %s: cannot be evaluated\n",
 				s->name);
 			continue;
@@ -561,9 +697,18 @@ int cmd_eval(int argc, char **argv)
 			fprintf(fo, "%s\t%s\t%d\t%.15g\t%.15g\t%.15g\t%.4g\n",
 				s->name, method_name(a.cfg.method), r.origins,
 				r.mase, r.msis, r.coverage, r.us_per_sample);
+		if (rep && report_series(rep, s, &r, &last) < 0)
+			fprintf(stderr, "eval: %s: no chart\n", s->name);
 	}
+	io_progress_update(&prog, (uint64_t)i);
+	io_progress_done(&prog);
+	if (rep && eval_report_close(rep) < 0)
+		rc = 1;
+	free(lbuf);
 	if (fo)
 		fclose(fo);
+	if (a.cfg.forecasts)
+		fclose(a.cfg.forecasts);
 	if (rc == 0) {
 		totals_print(&t, a.cfg.method, a.timing);
 		rc = t.n == d.count ? 0 : 1;

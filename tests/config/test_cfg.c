@@ -62,7 +62,10 @@ static void test_file_values(void)
 			   "subscriber_queue = 2MiB\n"
 			   "idle_timeout_s = 1500ms\n"
 			   "[metrics]\n"
-			   "forecasts = yes\n"
+			   "forecasts = web.*\n"
+			   "max_forecast_series = 7\n"
+			   "[http]\n"
+			   "status_series = 3\n"
 			   "[ingest]\n"
 			   "influx_precision = ms\n";
 
@@ -82,7 +85,9 @@ static void test_file_values(void)
 	CHECK_EQ_INT(c.limits.max_line, 8192);
 	CHECK_EQ_INT(c.limits.subscriber_queue, 2 << 20);
 	CHECK_NEAR(c.limits.idle_timeout_s, 1.5, 1e-12);
-	CHECK_EQ_INT(c.metrics.forecasts, 1);
+	CHECK(strcmp(c.metrics.forecasts, "web.*") == 0);
+	CHECK_EQ_INT(c.metrics.max_forecast_series, 7);
+	CHECK_EQ_INT(c.http.status_series, 3);
 	CHECK_EQ_INT(c.ingest.influx_precision, 2);
 	cfg_release(&c);
 }
@@ -144,6 +149,33 @@ static void test_long_line(void)
 	CHECK(strcmp(c.model.path, "models/default.model") == 0);
 	CHECK_EQ_INT(c.store.commit_ms, 5); /* lines after it still parse */
 	cfg_release(&c);
+	free(text);
+}
+
+/* Strings are capped so that every printer holds them whole. */
+static void test_long_string(void)
+{
+	cfg a, b;
+	char v[1100], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	memset(v, 'p', sizeof(v) - 1);
+	v[sizeof(v) - 1] = '\0';
+	cfg_init(&a);
+	reports[0] = '\0';
+	CHECK_EQ_INT(cfg_set(&a, "model.path", v, rep, NULL), CFG_EINVAL);
+	CHECK(strstr(reports, "a string of at most 1023 bytes"));
+	v[1023] = '\0';
+	CHECK_EQ_INT(cfg_set(&a, "model.path", v, rep, NULL), CFG_OK);
+	f = open_memstream(&text, &len);
+	cfg_print(&a, f);
+	fclose(f);
+	cfg_init(&b);
+	CHECK_EQ_INT(cfg_load_string(&b, text, "printed", rep, NULL), CFG_OK);
+	CHECK(strcmp(b.model.path, v) == 0);
+	cfg_release(&a);
+	cfg_release(&b);
 	free(text);
 }
 
@@ -212,12 +244,13 @@ static void test_print_round_trip(void)
 			    "log.level=debug",
 			    "series \"a*\".horizon=12",
 			    "series \"a*\".retention=2h",
-			    "ingest.max_skew_s=0.1"};
+			    "ingest.max_skew_s=0.1",
+			    "rpc.token=;tok"};
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	CHECK_EQ_INT(cfg_load(&a, NULL, ov, 8, rep, NULL), CFG_OK);
+	CHECK_EQ_INT(cfg_load(&a, NULL, ov, 9, rep, NULL), CFG_OK);
 	f = open_memstream(&text, &len);
 	cfg_print(&a, f);
 	fclose(f);
@@ -230,6 +263,7 @@ static void test_print_round_trip(void)
 	CHECK(strstr(text, "retention_s = 1.25\n"));
 	CHECK(strstr(text, "max_skew_s = 0.1\n"));
 	CHECK_NEAR(b.ingest.max_skew_s, 0.1, 0);
+	CHECK(strcmp(b.rpc.token, ";tok") == 0); /* not an inline comment */
 	cfg_release(&a);
 	cfg_release(&b);
 	free(text);
@@ -303,6 +337,7 @@ int main(void)
 	TH_RUN(test_file_values);
 	TH_RUN(test_errors_with_lines);
 	TH_RUN(test_long_line);
+	TH_RUN(test_long_string);
 	TH_RUN(test_overrides_and_series);
 	TH_RUN(test_validate_rpc_token);
 	TH_RUN(test_print_round_trip);

@@ -84,6 +84,10 @@ static void test_escapes(void)
 	CHECK_NEAR(ts[0], 5, 0);
 	CHECK_EQ_INT(parse("s up=true,down=F,x=t,v=1"), 1);
 	CHECK_EQ_INT(skipped, 3);
+	/* a quote inside a key is a plain character, not a string */
+	CHECK_EQ_INT(parse("q a\"b=1 7000000000"), 1);
+	CHECK(strcmp(names[0], "q.a\"b") == 0);
+	CHECK_NEAR(ts[0], 7, 0);
 }
 
 static void test_precision(void)

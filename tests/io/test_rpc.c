@@ -241,6 +241,13 @@ static void test_responses(void)
 	CHECK_EQ_INT(rpc_val_i64(rpc_val_get(m.result, "accepted"), &x),
 		     RPC_OK);
 	CHECK_EQ_INT(x, 3);
+	/* empty strings (msgpack-c passes a NULL body for them) */
+	rpc_buf_reset(&b);
+	rpc_put_notify(&b, "");
+	rpc_put_str(&b, NULL, 0);
+	CHECK_EQ_INT(b.err, RPC_OK);
+	CHECK_EQ_INT(rpc_decode(d, b.p, b.len, &m), RPC_OK);
+	CHECK_EQ_INT(m.method.n, 0);
 	/* buffer maximum: sticky error */
 	rpc_buf_release(&b);
 	rpc_buf_init(&b, 8);

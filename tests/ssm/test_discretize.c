@@ -311,6 +311,35 @@ static void test_expf_vec(void)
 	free(y);
 }
 
+/* ssm_softplus_vec within 3 ulp of log1p(exp(x)) (measured: 3 where the
+ * result is tiny, exp's ulp plus the series' division), threshold at 20. */
+static void test_softplus_vec(void)
+{
+	enum { n = 100001 };
+	float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+	float sp[3] = {NAN, 25.0f, -200.0f};
+	double worst = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		x[i] = -30.0f + 60.0f * (float)i / (n - 1);
+	ssm_softplus_vec(x, y, n);
+	for (i = 0; i < n; i++) {
+		float ref = x[i] > 20 ? x[i] : (float)log1p(exp((double)x[i]));
+		double ulp = nextafterf(ref, INFINITY) - ref;
+		double e = fabs((double)y[i] - ref) / ulp;
+		if (!(e <= worst))
+			worst = e;
+	}
+	CHECK(worst <= 3.0);
+	ssm_softplus_vec(sp, sp, 3);
+	CHECK(isnan(sp[0]));
+	CHECK(sp[1] == 25.0f);
+	CHECK(sp[2] >= 0.0f && sp[2] < 1e-30f);
+	free(x);
+	free(y);
+}
+
 int main(void)
 {
 	TH_RUN(test_diag_closed_forms);
@@ -319,5 +348,6 @@ int main(void)
 	TH_RUN(test_legs_spectrum);
 	TH_RUN(test_legt_reconstructs_sine);
 	TH_RUN(test_expf_vec);
+	TH_RUN(test_softplus_vec);
 	return th_summary();
 }

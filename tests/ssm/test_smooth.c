@@ -178,6 +178,32 @@ static void test_gaps_missing_and_bad_input(void)
 	free(st);
 }
 
+/*
+ * A multiplicative seasonal series that later crosses zero: the log-scale
+ * members must bow out without a NaN reaching the forecast.
+ */
+static void test_sign_change(void)
+{
+	float *st = new_state(4, 8);
+	const float lv[3] = {0.1f, 0.5f, 0.9f};
+	double p[8], q[24];
+	int i, h;
+
+	for (i = 0; i < 200; i++) {
+		double y = (10 + i) * (1 + 0.3 * ((i % 4) - 1.5));
+
+		if (i >= 150)
+			y -= 400;
+		CHECK_EQ_INT(ssm_smooth_update(st, y, 1, 0), SSM_OK);
+		CHECK_EQ_INT(ssm_smooth_forecast(st, p, lv, 3, q, NULL),
+			     SSM_OK);
+		for (h = 0; h < 8; h++)
+			CHECK(isfinite(p[h]) && isfinite(q[h * 3]) &&
+			      q[h * 3] <= q[h * 3 + 2]);
+	}
+	free(st);
+}
+
 /* Snapshot = memcpy: a restored copy continues bit for bit. */
 static void test_snapshot(void)
 {
@@ -228,6 +254,7 @@ int main(void)
 	TH_RUN(test_large_counter);
 	TH_RUN(test_coverage_white_noise);
 	TH_RUN(test_gaps_missing_and_bad_input);
+	TH_RUN(test_sign_change);
 	TH_RUN(test_snapshot);
 	TH_RUN(test_unaligned_block);
 	return th_summary();

@@ -1,0 +1,102 @@
+/*
+ * daemon/conn.h: listeners and client connections on the loop thread.
+ *
+ * Three protocols share one connection type: Graphite and Influx lines (no
+ * replies) and msgpack-RPC (requests, responses, notifications). A
+ * connection owns a read buffer that holds at most one incomplete line or
+ * frame; complete units are handed to the protocol's handler as they arrive.
+ *
+ * Output is bounded: the bytes libuv has queued but not yet written to the
+ * kernel may not exceed settings.subscriber_queue. A write past that closes
+ * the connection (counted in stats as a slow client) instead of letting one
+ * reader that stopped reading hold the daemon's memory hostage; other
+ * clients are unaffected because nothing ever waits for a write.
+ *
+ * Lifetime: a connection is freed after its close callback and once no
+ * deferred reply holds a reference (srv_conn_ref/unref), so a `push`
+ * acknowledgement delayed until a commit can never touch freed memory.
+ */
+#ifndef STATECAST_DAEMON_CONN_H
+#define STATECAST_DAEMON_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "io/lines.h"
+#include "io/rpc.h"
+
+struct srv;
+
+typedef enum srv_proto {
+	SRV_GRAPHITE,
+	SRV_INFLUX,
+	SRV_RPC,
+} srv_proto;
+
+typedef struct srv_listener {
+	union {
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} h;
+	struct srv *srv;
+	srv_proto proto;
+	int is_pipe;
+	int open;
+	int adopted;	/* passed by systemd: never unlink its path */
+	gid_t sock_gid; /* unix socket's group, its members may connect */
+	char addr[128]; /* the bound address as logged */
+} srv_listener;
+
+typedef struct srv_conn {
+	union {
+		uv_stream_t stream;
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} h;
+	struct srv *srv;
+	srv_proto proto;
+	struct srv_conn *prev, *next; /* srv.conns */
+	/* Line protocols: the splitter keeps one partial line. */
+	io_lines lines;
+	char *lbuf;
+	/* RPC: received bytes holding at most one partial frame. */
+	char *rbuf;
+	size_t rlen, rcap;
+	rpc_scan scan;
+	rpc_dec *dec;
+	int closing;
+	int warned;  /* a bad line was logged; later ones are only counted */
+	int refs;    /* 1 while open + deferred replies in flight */
+	int nsubs;   /* live subscriptions owned by this connection */
+	uint64_t id; /* for log lines */
+	uint64_t last_read; /* uv_now() of the last bytes received */
+	char peer[64];
+} srv_conn;
+
+/* Binds and listens on host:port over TCP, or on the unix socket path
+ * `host` when port < 0. Port 0 picks a free port; the bound address is
+ * logged as "listening PROTO on ADDR". 0 or a negative libuv error
+ * (logged). */
+int srv_listen(struct srv *s, srv_listener *l, srv_proto proto,
+	       const char *host, int port);
+/* Stops accepting: closes the listening handle (a unix socket's path is
+ * unlinked). Safe to call twice. */
+void srv_listener_close(srv_listener *l);
+
+/* Starts the timer that closes connections silent (no bytes received, no
+ * subscription) for settings.idle_timeout_s; initialised even when off, so
+ * that srv_stop can close it. */
+void srv_idle_start(struct srv *s);
+
+/* Queues len bytes (copied) for the client. Returns 0, or -1 when the
+ * connection is closing or was just closed for exceeding its output bound. */
+int srv_conn_write(srv_conn *c, const void *data, size_t len);
+/* Starts closing the connection (idempotent); why is logged if not NULL. */
+void srv_conn_close(srv_conn *c, const char *why);
+void srv_conn_ref(srv_conn *c);
+void srv_conn_unref(srv_conn *c);
+
+const char *srv_proto_name(srv_proto p);
+
+#endif

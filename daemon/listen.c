@@ -1,0 +1,561 @@
+/*
+ * daemon/listen.c: listeners, connections, reads and bounded writes
+ * (see conn.h).
+ */
+#include "daemon/conn.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/methods.h"
+#include "daemon/privdrop.h"
+#include "daemon/server.h"
+#include "io/graphite.h"
+#include "io/influx.h"
+
+/* Bytes offered to each read: big enough for thousands of lines. */
+#define READ_CHUNK (64u * 1024)
+
+const char *srv_proto_name(srv_proto p)
+{
+	switch (p) {
+	case SRV_GRAPHITE:
+		return "graphite";
+	case SRV_INFLUX:
+		return "influx";
+	case SRV_RPC:
+		return "rpc";
+	}
+	return "?";
+}
+
+/* host (IPv4, IPv6 or a name such as localhost) and port -> sockaddr.
+ * Resolving may block: it runs only at start. */
+static int resolve(const char *host, int port, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints, *res;
+	char svc[16];
+
+	if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0 ||
+	    uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss) == 0)
+		return 0;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(svc, sizeof svc, "%d", port);
+	if (getaddrinfo(host, svc, &hints, &res) != 0)
+		return UV_EINVAL;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void format_addr(const struct sockaddr_storage *ss, char *out,
+			size_t cap)
+{
+	char ip[64] = "?";
+	int port = 0;
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		uv_ip6_name(a, ip, sizeof ip);
+		port = ntohs(a->sin6_port);
+		snprintf(out, cap, "[%s]:%d", ip, port);
+		return;
+	}
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+		uv_ip4_name(a, ip, sizeof ip);
+		port = ntohs(a->sin_port);
+	}
+	snprintf(out, cap, "%s:%d", ip, port);
+}
+
+/* ---- connections ----------------------------------------------------- */
+
+void srv_conn_ref(srv_conn *c)
+{
+	c->refs++;
+}
+
+void srv_conn_unref(srv_conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	free(c->lbuf);
+	free(c->rbuf);
+	if (c->dec)
+		rpc_dec_free(c->dec);
+	free(c);
+}
+
+static void on_close(uv_handle_t *h)
+{
+	srv_conn *c = h->data;
+	srv *s = c->srv;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	srv_subs_drop_conn(s, c);
+	srv_conn_unref(c);
+}
+
+void srv_conn_close(srv_conn *c, const char *why)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	if (why)
+		srv_log(LOG_NOTICE, "%s client %" PRIu64 " (%s) closed: %s",
+			srv_proto_name(c->proto), c->id, c->peer, why);
+	uv_read_stop(&c->h.stream);
+	uv_close((uv_handle_t *)&c->h.stream, on_close);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+	(void)status; /* a failed write shows up as a read error too */
+	free(w);
+}
+
+int srv_conn_write(srv_conn *c, const void *data, size_t len)
+{
+	size_t queued;
+	uv_write_t *w;
+	uv_buf_t buf;
+	int rc;
+
+	if (c->closing)
+		return -1;
+	/* One message larger than the bound still goes to an idle reader;
+	 * a backlog past the bound means the reader stopped reading. */
+	queued = uv_stream_get_write_queue_size(&c->h.stream);
+	if (queued > 0 && queued + len > c->srv->set.subscriber_queue) {
+		c->srv->st.slow_clients++;
+		srv_conn_close(c, "not reading: output over "
+				  "limits.subscriber_queue");
+		return -1;
+	}
+	w = malloc(sizeof *w + len);
+	if (!w) {
+		srv_conn_close(c, "out of memory");
+		return -1;
+	}
+	memcpy(w + 1, data, len);
+	buf = uv_buf_init((char *)(w + 1), (unsigned)len);
+	rc = uv_write(w, &c->h.stream, &buf, 1, on_write);
+	if (rc) {
+		free(w);
+		srv_conn_close(c, uv_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	srv_conn *c = h->data;
+	(void)hint;
+
+	if (c->proto != SRV_RPC) {
+		/* Lines are consumed within the read callback, so every
+		 * line connection can share one buffer. */
+		*buf = uv_buf_init(c->srv->rbuf, READ_CHUNK);
+		return;
+	}
+	if (c->rcap - c->rlen < READ_CHUNK) {
+		size_t cap = c->rlen + READ_CHUNK;
+		char *p = realloc(c->rbuf, cap);
+		if (!p) {
+			*buf = uv_buf_init(NULL, 0);
+			return;
+		}
+		c->rbuf = p;
+		c->rcap = cap;
+	}
+	*buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+}
+
+static void bad_line(srv_conn *c, int err, const char *line, size_t len)
+{
+	c->srv->st.lines_bad++;
+	if (c->warned)
+		return;
+	c->warned = 1;
+	srv_log(LOG_NOTICE,
+		"%s client %" PRIu64 " (%s): bad line (%s): %.*s; "
+		"further bad lines from it are only counted",
+		srv_proto_name(c->proto), c->id, c->peer, io_strerror(err),
+		(int)(len > 80 ? 80 : len), line);
+}
+
+static void on_influx_sample(void *ctx, const io_sample *x)
+{
+	srv_conn *c = ctx;
+
+	srv_ingest(c->srv, x->name, x->name_len, x->t, x->value);
+}
+
+static void on_line(void *ctx, const char *line, size_t len)
+{
+	srv_conn *c = ctx;
+	srv *s = c->srv;
+	int rc;
+
+	s->st.lines++;
+	if (c->proto == SRV_GRAPHITE) {
+		io_sample x;
+		rc = io_graphite_parse(line, len, s->now, &s->set.lines,
+				       s->name_buf, s->set.lines.max_name + 1,
+				       &x);
+		if (rc == 0)
+			srv_ingest(s, x.name, x.name_len, x.t, x.value);
+	} else {
+		rc = io_influx_parse(line, len, s->now, s->set.influx_precision,
+				     &s->set.lines, s->scratch, s->scratch_cap,
+				     on_influx_sample, c, NULL);
+	}
+	if (rc < 0)
+		bad_line(c, rc, line, len);
+}
+
+static void read_lines(srv_conn *c, const char *data, size_t n, int eof)
+{
+	uint64_t before = c->lines.overlong;
+
+	c->srv->now = srv_now();
+	if (n)
+		io_lines_feed(&c->lines, data, n, on_line, c);
+	if (eof)
+		io_lines_finish(&c->lines, on_line, c);
+	c->srv->st.lines_long += c->lines.overlong - before;
+}
+
+static void read_frames(srv_conn *c, size_t n)
+{
+	srv *s = c->srv;
+	size_t off = 0, flen;
+	int rc = 0;
+
+	c->rlen += n;
+	while (!c->closing) {
+		rc = rpc_scan_frame(&c->scan, c->rbuf + off, c->rlen - off,
+				    &s->set.rpc, &flen);
+		if (rc != 1)
+			break;
+		if (srv_rpc_frame(s, c, c->rbuf + off, flen)) {
+			rc = RPC_EFORMAT;
+			break;
+		}
+		off += flen;
+	}
+	if (rc < 0) {
+		s->st.bad_frames++;
+		srv_conn_close(c, rpc_strerror(rc));
+		return;
+	}
+	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+	c->rlen -= off;
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	srv_conn *c = st->data;
+	(void)buf;
+
+	if (nread > 0) {
+		c->last_read = uv_now(c->srv->loop);
+		if (c->proto == SRV_RPC)
+			read_frames(c, (size_t)nread);
+		else
+			read_lines(c, buf->base, (size_t)nread, 0);
+		return;
+	}
+	if (nread == 0)
+		return;
+	if (c->proto != SRV_RPC && nread == UV_EOF)
+		read_lines(c, NULL, 0, 1);
+	if (nread == UV_ENOBUFS)
+		srv_conn_close(c, "out of memory");
+	else if (nread == UV_EOF)
+		srv_conn_close(c, NULL);
+	else
+		srv_conn_close(c, uv_strerror((int)nread));
+}
+
+/* ---- accepting ------------------------------------------------------- */
+
+static int conn_setup(srv_conn *c)
+{
+	const io_limits *lim = &c->srv->set.lines;
+
+	if (c->proto == SRV_RPC) {
+		rpc_scan_init(&c->scan);
+		c->dec = rpc_dec_new();
+		return c->dec ? 0 : -1;
+	}
+	c->lbuf = malloc(lim->max_line);
+	if (!c->lbuf)
+		return -1;
+	io_lines_init(&c->lines, c->lbuf, lim->max_line);
+	return 0;
+}
+
+static void peer_name(srv_conn *c, int is_pipe)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+
+	if (is_pipe ||
+	    uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len)) {
+		snprintf(c->peer, sizeof c->peer, "unix");
+		return;
+	}
+	format_addr(&ss, c->peer, sizeof c->peer);
+}
+
+/* SO_PEERCRED: root, our own user and the socket group's members only
+ * (daemon/privdrop.h); the file mode says the same for a path in the
+ * filesystem, this also holds when the mode was loosened. */
+static int peer_allowed(srv_conn *c, const srv_listener *l)
+{
+	uv_os_fd_t fd;
+	srv_peer peer;
+	int r;
+
+	if (uv_fileno((uv_handle_t *)&c->h.stream, &fd) != 0)
+		return 0;
+	r = srv_peer_allowed(fd, l->sock_gid, &peer);
+	if (r != 1)
+		srv_log(LOG_WARNING,
+			"unix socket %s: refused peer pid %ld uid %ld gid %ld",
+			l->addr, (long)peer.pid, (long)peer.uid,
+			(long)peer.gid);
+	return r == 1;
+}
+
+/* limits.max_connections: the newest connection (already counted) is
+ * refused. Accepting and closing it, rather than not accepting, keeps the
+ * listen backlog from filling with clients that would wait forever. */
+static int over_limit(srv *s)
+{
+	size_t max = (size_t)s->set.max_connections;
+
+	if (max == 0 || s->nconns <= max) {
+		s->conn_limit_hit = 0;
+		return 0;
+	}
+	s->st.refused++;
+	if (!s->conn_limit_hit)
+		srv_log(LOG_WARNING,
+			"connection limit reached (limits.max_connections = "
+			"%zu): refusing new clients until some leave",
+			max);
+	s->conn_limit_hit = 1;
+	return 1;
+}
+
+static void on_idle_timer(uv_timer_t *t)
+{
+	srv *s = t->data;
+	uint64_t now = uv_now(s->loop);
+	uint64_t limit = (uint64_t)(s->set.idle_timeout_s * 1000);
+	srv_conn *c;
+
+	/* A subscriber only listens: waiting for notifications is not idle. */
+	for (c = s->conns; c; c = c->next)
+		if (!c->closing && c->nsubs == 0 &&
+		    now - c->last_read > limit) {
+			s->st.idle_closed++;
+			srv_conn_close(c, "idle past limits.idle_timeout_s");
+		}
+}
+
+void srv_idle_start(srv *s)
+{
+	double period = s->set.idle_timeout_s / 4;
+
+	uv_timer_init(s->loop, &s->idle);
+	s->idle.data = s;
+	if (s->set.idle_timeout_s <= 0)
+		return;
+	if (period > 5)
+		period = 5;
+	uv_timer_start(&s->idle, on_idle_timer, (uint64_t)(period * 1000) + 1,
+		       (uint64_t)(period * 1000) + 1);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	srv_listener *l = server->data;
+	srv *s = l->srv;
+	srv_conn *c;
+	int rc;
+
+	if (status < 0) {
+		srv_log(LOG_WARNING, "%s listener %s: accept failed: %s",
+			srv_proto_name(l->proto), l->addr, uv_strerror(status));
+		return;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return;
+	c->srv = s;
+	c->proto = l->proto;
+	c->refs = 1;
+	c->id = ++s->next_conn_id;
+	if (l->is_pipe)
+		rc = uv_pipe_init(s->loop, &c->h.pipe, 0);
+	else
+		rc = uv_tcp_init(s->loop, &c->h.tcp);
+	if (rc) {
+		free(c);
+		return;
+	}
+	c->h.stream.data = c;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	c->last_read = uv_now(s->loop);
+	if (uv_accept(server, &c->h.stream) || conn_setup(c)) {
+		srv_conn_close(c, "accept failed");
+		return;
+	}
+	if (over_limit(s)) {
+		srv_conn_close(c, NULL);
+		return;
+	}
+	if (l->is_pipe && !peer_allowed(c, l)) {
+		srv_conn_close(c, "peer not allowed on the unix socket");
+		return;
+	}
+	s->st.connections++;
+	peer_name(c, l->is_pipe);
+	if (!l->is_pipe && c->proto == SRV_RPC)
+		uv_tcp_nodelay(&c->h.tcp, 1);
+	uv_read_start(&c->h.stream, on_alloc, on_read);
+}
+
+/* ---- listeners ------------------------------------------------------- */
+
+static int listen_tcp(srv *s, srv_listener *l, const char *host, int port)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	int rc = resolve(host, port, &ss);
+
+	if (rc)
+		return rc;
+	rc = uv_tcp_init(s->loop, &l->h.tcp);
+	if (rc)
+		return rc;
+	l->open = 1;
+	/* A socket passed by systemd under this protocol's name wins over
+	 * the configured address (daemon/sdnotify.h). */
+	rc = s->sd
+		 ? srv_sd_adopt_tcp(s->sd, srv_proto_name(l->proto), &l->h.tcp)
+		 : -ENOENT;
+	l->adopted = rc == 0;
+	if (rc == -ENOENT)
+		rc = uv_tcp_bind(&l->h.tcp, (const struct sockaddr *)&ss, 0);
+	if (!rc)
+		rc = uv_listen((uv_stream_t *)&l->h.tcp, 511, on_connection);
+	if (!rc)
+		rc =
+		    uv_tcp_getsockname(&l->h.tcp, (struct sockaddr *)&ss, &len);
+	if (!rc)
+		format_addr(&ss, l->addr, sizeof l->addr);
+	return rc;
+}
+
+static int listen_pipe(srv *s, srv_listener *l, const char *path)
+{
+	struct stat sb;
+	size_t len = sizeof l->addr;
+	int rc;
+
+	rc = uv_pipe_init(s->loop, &l->h.pipe, 0);
+	if (rc)
+		return rc;
+	l->open = 1;
+	l->sock_gid = (gid_t)-1;
+	rc = s->sd ? srv_sd_adopt_pipe(s->sd, SRV_SD_FD_SOCKET, &l->h.pipe)
+		   : -ENOENT;
+	if (rc == 0) {
+		/* systemd owns the path (and its mode, SocketMode=). */
+		l->adopted = 1;
+		rc = uv_pipe_getsockname(&l->h.pipe, l->addr, &len);
+		if (rc)
+			return rc;
+	} else if (rc != -ENOENT) {
+		return rc;
+	} else {
+		/* A socket file left by a daemon that died is stale: nothing
+		 * can listen on it once its owner is gone, so it is replaced.
+		 */
+		if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+			unlink(path);
+		rc = uv_pipe_bind(&l->h.pipe, path);
+		if (rc)
+			return rc;
+		/* Bound: the path is ours now, and unlinked when closing. */
+		snprintf(l->addr, sizeof l->addr, "%s", path);
+		rc = srv_unix_protect(path, (gid_t)-1);
+		if (rc)
+			srv_log(LOG_WARNING, "cannot chmod 0660 %s: %s", path,
+				uv_strerror(rc));
+	}
+	if (stat(l->addr, &sb) == 0)
+		l->sock_gid = sb.st_gid;
+	return uv_listen((uv_stream_t *)&l->h.pipe, 511, on_connection);
+}
+
+int srv_listen(srv *s, srv_listener *l, srv_proto proto, const char *host,
+	       int port)
+{
+	int is_pipe = port < 0;
+	int rc;
+
+	memset(l, 0, sizeof *l);
+	l->srv = s;
+	l->proto = proto;
+	l->is_pipe = is_pipe;
+	rc = is_pipe ? listen_pipe(s, l, host) : listen_tcp(s, l, host, port);
+	if (rc) {
+		srv_log(LOG_ERR, "cannot listen for %s on %s%s%d: %s",
+			srv_proto_name(proto), host, is_pipe ? "" : ":",
+			is_pipe ? 0 : port, uv_strerror(rc));
+		srv_listener_close(l);
+		return rc;
+	}
+	l->h.tcp.data = l;
+	srv_log(LOG_INFO, "listening %s on %s%s", srv_proto_name(proto),
+		l->addr, l->adopted ? " (socket-activated)" : "");
+	return 0;
+}
+
+void srv_listener_close(srv_listener *l)
+{
+	if (!l->open)
+		return;
+	l->open = 0;
+	uv_close((uv_handle_t *)&l->h.tcp, NULL);
+	if (l->is_pipe && !l->adopted && l->addr[0])
+		unlink(l->addr);
+}

@@ -1,0 +1,327 @@
+/* daemon/pages.c: see pages.h. */
+#include "daemon/pages.h"
+
+#include <fnmatch.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/cfg.h"
+#include "daemon/http.h"
+#include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/server.h"
+#include "daemon/sink.h"
+#include "daemon/status_page.h"
+
+struct srv_pages {
+	srv_http *http;
+	uv_async_t async;
+	int async_open;
+	io_tb tb;
+};
+
+static void on_want(void *arg)
+{
+	uv_async_send(arg); /* thread-safe; coalesces */
+}
+
+static void on_async(uv_async_t *h)
+{
+	srv *s = h->data;
+	unsigned w = srv_http_wanted(s->pages->http);
+	int p;
+
+	for (p = 0; p < SRV_HTTP_NPAGES; p++) {
+		size_t len;
+		char *body;
+
+		if (!(w & (1u << p)))
+			continue;
+		body = srv_pages_render(s, p, &len);
+		if (!body) {
+			srv_log(LOG_WARNING, "out of memory rendering %s",
+				p == SRV_HTTP_METRICS ? "/metrics" : "/");
+			continue;
+		}
+		srv_http_publish(s->pages->http, p, body, len);
+	}
+}
+
+int srv_pages_start(srv *s)
+{
+	const cfg *c = s->set.cfg;
+	srv_http_config hc;
+	struct srv_pages *p;
+	int rc;
+
+	if (!c || !c->listen.http.enabled)
+		return 0;
+	p = calloc(1, sizeof *p);
+	if (!p) {
+		srv_log(LOG_ERR, "out of memory starting HTTP");
+		return -1;
+	}
+	s->pages = p;
+	io_tb_init(&p->tb);
+	uv_async_init(s->loop, &p->async, on_async);
+	p->async.data = s;
+	p->async_open = 1;
+	memset(&hc, 0, sizeof hc);
+	hc.host = c->listen.http.host;
+	hc.port = c->listen.http.port;
+	hc.want = on_want;
+	hc.want_arg = &p->async;
+	rc = srv_http_start(&p->http, &hc);
+	if (rc < 0) {
+		srv_log(LOG_ERR, "cannot listen http on %s:%d: %s",
+			c->listen.http.host, c->listen.http.port,
+			strerror(-rc));
+		return -1;
+	}
+	srv_log(LOG_INFO, "listening http on %s%s%s:%d",
+		strchr(hc.host, ':') ? "[" : "", hc.host,
+		strchr(hc.host, ':') ? "]" : "", srv_http_port(p->http));
+	return 0;
+}
+
+void srv_pages_stop(srv *s)
+{
+	struct srv_pages *p = s->pages;
+
+	if (!p)
+		return;
+	/* No want() can run after this: then the handle may close. */
+	srv_http_stop(p->http);
+	p->http = NULL;
+	if (p->async_open) {
+		uv_close((uv_handle_t *)&p->async, NULL);
+		p->async_open = 0;
+	}
+}
+
+void srv_pages_release(srv *s)
+{
+	if (!s->pages)
+		return;
+	io_tb_release(&s->pages->tb);
+	free(s->pages);
+	s->pages = NULL;
+}
+
+static uint64_t open_connections(const srv *s)
+{
+	const srv_conn *c;
+	uint64_t n = 0;
+
+	for (c = s->conns; c; c = c->next)
+		n++;
+	return n;
+}
+
+/* Size of SQLite's WAL beside store.path, -1 when there is none (no
+ * store configured, or nothing written yet). */
+static int64_t wal_bytes(const cfg *c)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!c || !c->store.path || !c->store.path[0])
+		return -1;
+	if ((size_t)snprintf(path, sizeof path, "%s-wal", c->store.path) >=
+	    sizeof path)
+		return -1;
+	return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+static void render_metrics(srv *s, io_tb *b)
+{
+	const cfg *c = s->set.cfg;
+	const char *glob =
+	    c && c->metrics.forecasts ? c->metrics.forecasts : "";
+	size_t cap = c ? (size_t)c->metrics.max_forecast_series : 0, i;
+	srv_metrics_forecast *fc = NULL;
+	srv_metrics_count ingested, dropped[4];
+	srv_metrics m;
+
+	memset(&m, 0, sizeof m);
+	m.version = SRV_VERSION;
+	m.start_time_s = s->started;
+	ingested.label = NULL;
+	ingested.n = s->st.samples;
+	m.ingested = &ingested;
+	m.ningested = 1;
+	dropped[0] = (srv_metrics_count){"parse_error", s->st.lines_bad};
+	dropped[1] = (srv_metrics_count){"line_too_long", s->st.lines_long};
+	dropped[2] = (srv_metrics_count){"out_of_order", s->st.out_of_order};
+	dropped[3] =
+	    (srv_metrics_count){"refused", s->st.rejected - s->st.out_of_order};
+	m.dropped = dropped;
+	m.ndropped = 4;
+	m.series = s->reg.n;
+	m.connections = open_connections(s);
+	m.subscribers = s->subs.n;
+	m.step_latency = &s->step_latency;
+	m.commit_latency = s->commit_latency.count ? &s->commit_latency : NULL;
+	m.wal_bytes = wal_bytes(c);
+	if (glob[0] && cap > 0) {
+		fc = malloc(cap * sizeof *fc);
+		if (!fc)
+			b->failed = 1;
+	}
+	for (i = 0; fc && i < s->reg.n; i++) {
+		const srv_series *se = s->reg.all[i];
+		srv_metrics_forecast *f;
+
+		if (!se->has_forecast || fnmatch(glob, se->name, 0) != 0)
+			continue;
+		if (m.nfc == cap) {
+			m.fc_omitted++;
+			continue;
+		}
+		f = &fc[m.nfc++];
+		f->series = se->name;
+		f->H = ssm_model_horizon(s->model);
+		f->Q = ssm_model_nquantiles(s->model);
+		f->levels = ssm_model_quantiles(s->model);
+		f->q = se->fq;
+		f->mean = se->fmean;
+		f->origin_t = se->f_t;
+		f->step_s = se->step_s;
+		f->anomaly = se->anomaly;
+		f->last_value = se->last_value;
+	}
+	m.fc = fc;
+	srv_metrics_render(b, &m);
+	free(fc);
+}
+
+/* Shown first: higher anomaly score, then name order. */
+static int before(const srv_series *a, const srv_series *b)
+{
+	if (a->anomaly != b->anomaly)
+		return a->anomaly > b->anomaly;
+	return strcmp(a->name, b->name) < 0;
+}
+
+/* The k series shown, best first, by insertion into a sorted prefix. */
+static size_t pick_shown(const srv *s, const srv_series **top, size_t k)
+{
+	size_t n = 0, i, j;
+
+	for (i = 0; i < s->reg.n && k > 0; i++) {
+		const srv_series *se = s->reg.all[i];
+
+		if (n == k && !before(se, top[n - 1]))
+			continue;
+		j = n < k ? n++ : n - 1;
+		while (j > 0 && before(se, top[j - 1])) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = se;
+	}
+	return n;
+}
+
+typedef struct spark_acc {
+	double *t, *v;
+	size_t n;
+} spark_acc;
+
+static void spark_add(void *arg, double t, double v)
+{
+	spark_acc *a = arg;
+
+	if (a->n < SRV_PAGES_SPARK) {
+		a->t[a->n] = t;
+		a->v[a->n] = v;
+		a->n++;
+	}
+}
+
+/* About the last SRV_PAGES_SPARK samples of a series, through the sink
+ * (the in-memory ring, or the store's reader when store.path is set):
+ * from SRV_PAGES_SPARK nominal steps before the last sample. */
+static size_t recent(srv *s, const srv_series *se, double *t, double *v)
+{
+	spark_acc a = {t, v, 0};
+	double from = -INFINITY;
+
+	if (se->step_s > 0 && isfinite(se->last_t))
+		from = se->last_t - (SRV_PAGES_SPARK - 1) * se->step_s;
+	srv_sink_history(s, se, from, INFINITY, SRV_PAGES_SPARK, spark_add, &a);
+	return a.n;
+}
+
+static void render_status(srv *s, io_tb *b)
+{
+	const cfg *c = s->set.cfg;
+	size_t k = c ? (size_t)c->http.status_series : 0, n, i;
+	const srv_series **top = NULL;
+	srv_status_series *ss = NULL;
+	double *tv = NULL;
+	srv_status st;
+
+	memset(&st, 0, sizeof st);
+	if (k > 0) {
+		top = malloc(k * sizeof *top);
+		ss = calloc(k, sizeof *ss);
+		tv = malloc(k * 2 * SRV_PAGES_SPARK * sizeof *tv);
+		if (!top || !ss || !tv) {
+			b->failed = 1;
+			k = 0;
+		}
+	}
+	n = pick_shown(s, top, k);
+	for (i = 0; i < n; i++) {
+		const srv_series *se = top[i];
+		double *t = tv + i * 2 * SRV_PAGES_SPARK;
+		double *v = t + SRV_PAGES_SPARK;
+		io_chart *ch = &ss[i].chart;
+
+		ss[i].name = se->name;
+		ss[i].anomaly = se->anomaly;
+		ss[i].samples = se->n_samples;
+		ss[i].anomalies = se->n_anomalies;
+		ch->t = t;
+		ch->v = v;
+		ch->n = recent(s, se, t, v);
+		if (se->has_forecast && se->step_s > 0) {
+			ch->H = ssm_model_horizon(s->model);
+			ch->Q = ssm_model_nquantiles(s->model);
+			ch->levels = ssm_model_quantiles(s->model);
+			ch->q = se->fq;
+			ch->mean = se->fmean;
+			ch->origin_t = se->f_t;
+			ch->step_s = se->step_s;
+		}
+	}
+	st.version = SRV_VERSION;
+	st.model = s->model_desc;
+	st.now = srv_now();
+	st.start_time_s = s->started;
+	st.series = s->reg.n;
+	st.samples = s->st.samples;
+	st.dropped = s->st.rejected + s->st.lines_bad + s->st.lines_long;
+	st.s = ss;
+	st.n = n;
+	st.refresh_s = 15;
+	srv_status_render(b, &st);
+	free(top);
+	free(ss);
+	free(tv);
+}
+
+char *srv_pages_render(srv *s, int page, size_t *len)
+{
+	io_tb b;
+
+	io_tb_init(&b);
+	if (page == SRV_HTTP_METRICS)
+		render_metrics(s, &b);
+	else
+		render_status(s, &b);
+	return io_tb_detach(&b, len);
+}

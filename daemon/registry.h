@@ -1,0 +1,106 @@
+/*
+ * daemon/registry.h: the series registry, a hash map name -> series.
+ *
+ * Workload: every ingested sample looks its series up by name (millions per
+ * second at most), new series are rare after warm-up, drops are rarer still.
+ * So lookups are one FNV-1a hash and a short bucket chain; the table doubles
+ * when the load passes 1. A dense array of every live series serves `list`,
+ * `stats` and shutdown; a drop swaps the last series into the hole.
+ *
+ * Ownership: the registry owns every srv_series and its blocks (name, state,
+ * forecast, history). A dropped series leaves the map at once but is freed
+ * only by srv_registry_reap(), which the tick calls when no pending sample
+ * can point at it any more.
+ *
+ * A series' SSM state exists only once its nominal step is known: configured
+ * by a [series "PATTERN"] rule or the default, else learned from its first
+ * learn_samples timestamps (ssm_nominal_step). Samples seen while learning wait
+ * in `learn` and are stepped, in order, the moment the state is created.
+ */
+#ifndef STATECAST_DAEMON_REGISTRY_H
+#define STATECAST_DAEMON_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/history.h"
+#include "ssm/model.h"
+#include "ssm/nominal.h"
+
+typedef struct srv_series {
+	char *name; /* NUL-terminated identity (tags already normalized) */
+	uint64_t hash;
+	struct srv_series *next; /* bucket chain */
+	size_t index;		 /* position in srv_registry.all */
+
+	float *state; /* ssm_model_state_floats() floats, NULL while learning */
+	int period;   /* seasonal period in nominal steps, 1 = none */
+	double step_s; /* nominal step in seconds, 0 while learning */
+	int horizon;   /* horizons served, 0 = all the model has */
+
+	/* Timestamp of the last accepted sample (accepted = passed the order
+	 * check; it may still be waiting in this tick). -INFINITY if none. */
+	double last_t;
+	double last_value;
+	double stepped_t;     /* t of the last sample the model stepped */
+	uint64_t n_samples;   /* accepted samples */
+	uint64_t n_dropped;   /* out of order or duplicate */
+	uint64_t n_irregular; /* stepped with a gap over 1.5 nominal steps */
+	uint64_t n_resets;    /* state went non-finite and was reset */
+	uint64_t n_anomalies; /* samples outside the last forecast interval */
+	uint64_t n_forecasts; /* forecast refreshes */
+
+	ssm_sample learn[SSM_LEARN_MAX];
+	int n_learn;
+
+	/* The last forecast: H * Q quantiles and H means, valid when
+	 * has_forecast. Written in place by the step. */
+	float *fq;
+	float *fmean;
+	double f_t; /* origin */
+	int has_forecast;
+	int since_forecast; /* samples stepped since the last refresh */
+	float anomaly;	    /* score of the last stepped sample, 0 = inside */
+
+	srv_history hist; /* recent samples (when no store serves history) */
+
+	/* Persistence (daemon/persist.h); all 0 without a store. */
+	int64_t store_id;   /* series id in the store, 0 = not declared */
+	uint64_t store_seq; /* samples handed to the store = last seq */
+	uint64_t snap_seq;  /* store_seq of the last snapshot written */
+	double store_fc_t;  /* origin of the last forecast stored */
+
+	uint32_t tick_round; /* samples of this series queued in this tick */
+	uint64_t tick_mark;  /* serial of the last tick that refreshed it */
+	int dropped;	     /* dropped while samples were pending */
+} srv_series;
+
+typedef struct srv_registry {
+	const ssm_model *model;
+	srv_series **buckets;
+	size_t nbuckets; /* power of two */
+	srv_series **all;
+	size_t n, cap;
+	srv_series *grave; /* dropped, freed by srv_registry_reap() */
+	size_t history_cap;
+} srv_registry;
+
+/* history_cap: samples kept per series in memory (0 = none). */
+int srv_registry_init(srv_registry *r, const ssm_model *m, size_t history_cap);
+void srv_registry_release(srv_registry *r);
+
+srv_series *srv_registry_find(const srv_registry *r, const char *name,
+			      size_t len);
+/* Creates the series (state not yet allocated); NULL on allocation failure.
+ * The caller has checked that the name is not present. */
+srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
+			     int period, double step_s);
+/* Removes the series from the map now; frees it at the next reap. */
+void srv_registry_drop(srv_registry *r, srv_series *s);
+void srv_registry_reap(srv_registry *r);
+
+/* Allocates the state and forecast blocks and initialises the state for
+ * the series' period and step_s (> 0). 0 or a negative SSM_E* code. */
+int srv_series_start(const srv_registry *r, srv_series *s);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * daemon/server.h: the daemon's state, owned by the loop thread.
+ *
+ * One srv per process. Everything in it is touched only from the libuv loop
+ * thread: sockets, timers, signals, the registry, the tick's pending
+ * samples, subscriptions. The model is read-only and shared.
+ *
+ * srv_settings is the daemon's view of the configuration: main.c fills it
+ * from config/ once at start, so no other daemon file depends on how the
+ * config table is spelled, and tests can build one by hand.
+ */
+#ifndef STATECAST_DAEMON_SERVER_H
+#define STATECAST_DAEMON_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config/cfg.h"
+#include "daemon/conn.h"
+#include "daemon/metrics.h"
+#include "daemon/registry.h"
+#include "daemon/sdnotify.h"
+#include "daemon/subscribe.h"
+#include "daemon/tick.h"
+#include "io/influx.h"
+#include "io/lines.h"
+#include "io/rpc.h"
+#include "io/store.h"
+#include "ssm/model.h"
+
+typedef struct srv_settings {
+	/* TCP listeners (enabled = 0: off) and the unix socket ("" = off). */
+	const cfg_addr *listen_graphite;
+	const cfg_addr *listen_influx;
+	const cfg_addr *listen_rpc;
+	const char *listen_socket;
+	size_t subscriber_queue; /* output bytes queued per client, max */
+	io_limits lines;	 /* Graphite/Influx line and name limits */
+	io_precision influx_precision;
+	rpc_limits rpc;	       /* frame size, depth, element counts */
+	int forecast_every;    /* refresh the forecast every k samples */
+	int default_period;    /* seasonal period in steps, 1 = none */
+	double default_step;   /* seconds; 0 = learn per series */
+	int learn_samples;     /* samples that fix a learned step, 2..16 */
+	int batch_max;	       /* series per ssm_model_step_batch call */
+	size_t history_ring;   /* samples kept per series for `history` */
+	size_t max_series;     /* new series beyond this are refused */
+	int max_connections;   /* open client connections, 0 = no limit */
+	double idle_timeout_s; /* close silent clients, 0 = never */
+	/* Its [series "GLOB"] blocks give period and step per series
+	 * (cfg_series_match); NULL = none. */
+	const struct cfg *cfg;
+	/* Persistence (daemon/persist.h): store_path "" = none, samples
+	 * live in the history ring and nothing survives a restart. */
+	const char *store_path;
+	store_opts store;	 /* writer, group commit, retention */
+	double snapshot_s;	 /* snapshot a moved series this often */
+	double forecast_every_s; /* store a forecast at most this often */
+	double rebuild_window_s; /* history replayed on a model change */
+} srv_settings;
+
+/* Counters served by `stats`; monotonic since start. */
+typedef struct srv_stats {
+	uint64_t lines;		/* Graphite + Influx lines read */
+	uint64_t lines_bad;	/* lines that did not parse */
+	uint64_t lines_long;	/* lines over max_line, discarded */
+	uint64_t samples;	/* samples accepted */
+	uint64_t rejected;	/* samples refused (order, value, limit) */
+	uint64_t out_of_order;	/* of which out of order or duplicate */
+	uint64_t irregular;	/* stepped with a gap */
+	uint64_t resets;	/* non-finite state resets */
+	uint64_t anomalies;	/* samples outside their interval */
+	uint64_t forecasts;	/* forecast refreshes */
+	uint64_t ticks;		/* ticks that stepped something */
+	uint64_t batches;	/* ssm_model_step_batch calls */
+	uint64_t batch_max;	/* largest batch seen */
+	uint64_t rpc_requests;	/* requests answered */
+	uint64_t rpc_errors;	/* of which errors */
+	uint64_t notifications; /* notifications queued */
+	uint64_t connections;	/* accepted */
+	uint64_t slow_clients;	/* closed for exceeding their output bound */
+	uint64_t bad_frames;	/* RPC connections closed for a bad frame */
+	uint64_t refused;	/* over limits.max_connections */
+	uint64_t idle_closed;	/* silent past limits.idle_timeout_s */
+} srv_stats;
+
+#define SRV_VERSION "0.1.0"
+
+typedef struct srv {
+	uv_loop_t *loop;
+	srv_settings set;
+	const ssm_model *model;
+	const char *model_desc; /* path, or "untrained default" */
+	srv_registry reg;
+	srv_tick tick;
+	srv_subs subs;
+	rpc_buf reply;	/* the response being encoded */
+	char *name_buf; /* parser output, lines.max_name + 1 bytes */
+	char *scratch;	/* Influx parser scratch */
+	size_t scratch_cap;
+	char *rbuf; /* read buffer shared by the line protocols */
+	srv_listener listeners[4];
+	srv_conn *conns;    /* every open connection */
+	size_t nconns;	    /* how many */
+	int conn_limit_hit; /* logged once per episode at the limit */
+	uv_timer_t idle;    /* closes silent connections */
+	uint64_t next_conn_id;
+	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
+	struct srv_persist *persist; /* NULL without a store */
+	srv_sd_listen *sd;	     /* sockets passed by systemd, or NULL */
+	srv_sd_watchdog wd;	     /* WATCHDOG=1 from this loop, when asked */
+	srv_stats st;
+	srv_hist step_latency; /* seconds per srv_tick_run that stepped */
+	/* Seconds from submit to COMMIT per store batch: the store's
+	 * completion callback observes store_result.total_ns * 1e-9 here.
+	 * /metrics shows it once it has an observation. */
+	srv_hist commit_latency;
+	struct srv_pages *pages; /* HTTP endpoint (daemon/pages.h), or NULL */
+	double started;		 /* Unix seconds */
+	double now;		 /* Unix seconds at the current read callback */
+	int stopping;
+} srv;
+
+/* Builds everything but the listeners. 0 or -1 (logged). */
+int srv_init(srv *s, uv_loop_t *loop, const srv_settings *set,
+	     const ssm_model *m, const char *model_desc);
+/* Binds every configured listener and installs the signal handlers. */
+int srv_start(srv *s);
+/* Stops accepting, steps what is pending, closes every connection and
+ * handle; the loop then ends by itself. Idempotent. */
+void srv_stop(srv *s);
+/* After uv_run returned: frees what srv_init allocated. */
+void srv_release(srv *s);
+
+/* Wall clock in Unix seconds, for timestamps given as -1 or 0 ("now"). */
+double srv_now(void);
+
+/* What the config says for a new series' name: period (>= 1), step (0 =
+ * learn) and horizons served (0 = the model's). */
+void srv_series_params(const srv *s, const char *name, int *period,
+		       double *step_s, int *horizon);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * daemon/subscribe.c: subscriptions and notifications (see subscribe.h).
+ */
+#include "daemon/subscribe.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/methods.h"
+#include "daemon/server.h"
+
+/* Notifications larger than this are a bug (H x Q floats are bounded). */
+#define NOTIFY_MAX (8u << 20)
+
+void srv_subs_init(srv_subs *u)
+{
+	memset(u, 0, sizeof *u);
+	u->next_id = 1;
+	rpc_buf_init(&u->buf, NOTIFY_MAX);
+}
+
+static void sub_free(srv_sub *x)
+{
+	free(x->pattern);
+	free(x);
+}
+
+void srv_subs_release(srv_subs *u)
+{
+	while (u->head) {
+		srv_sub *x = u->head;
+		u->head = x->next;
+		sub_free(x);
+	}
+	rpc_buf_release(&u->buf);
+	u->n = 0;
+}
+
+uint64_t srv_subscribe(srv *s, srv_conn *c, const char *pattern, size_t len,
+		       int forecasts, int anomalies)
+{
+	srv_sub *x = calloc(1, sizeof *x);
+
+	if (!x)
+		return 0;
+	x->pattern = malloc(len + 1);
+	if (!x->pattern) {
+		free(x);
+		return 0;
+	}
+	memcpy(x->pattern, pattern, len);
+	x->pattern[len] = '\0';
+	x->id = s->subs.next_id++;
+	x->c = c;
+	x->forecasts = forecasts;
+	x->anomalies = anomalies;
+	x->next = s->subs.head;
+	s->subs.head = x;
+	s->subs.n++;
+	c->nsubs++;
+	return x->id;
+}
+
+/* Removes the subscriptions selected by (c, id); id 0 = all of c's. */
+static int remove_subs(srv *s, srv_conn *c, uint64_t id)
+{
+	srv_sub **pp = &s->subs.head;
+	int removed = 0;
+
+	while (*pp) {
+		srv_sub *x = *pp;
+		if (x->c == c && (id == 0 || x->id == id)) {
+			*pp = x->next;
+			sub_free(x);
+			s->subs.n--;
+			c->nsubs--;
+			removed++;
+		} else {
+			pp = &x->next;
+		}
+	}
+	return removed;
+}
+
+int srv_unsubscribe(srv *s, srv_conn *c, uint64_t id)
+{
+	if (id == 0)
+		return -1;
+	return remove_subs(s, c, id) ? 0 : -1;
+}
+
+void srv_subs_drop_conn(srv *s, srv_conn *c)
+{
+	if (c->nsubs)
+		remove_subs(s, c, 0);
+}
+
+/*
+ * Sends the notification encoded by put() to every live subscription that
+ * matches the series and wants this kind. The map is encoded per
+ * subscription because it names the subscription id; the forecast itself
+ * is the bulk and costs one pass over H x Q floats.
+ */
+static void notify(srv *s, const srv_series *se, int forecast, double t,
+		   double value, float score)
+{
+	rpc_buf *b = &s->subs.buf;
+	srv_sub *x;
+
+	for (x = s->subs.head; x; x = x->next) {
+		if (x->c->closing || !(forecast ? x->forecasts : x->anomalies))
+			continue;
+		if (fnmatch(x->pattern, se->name, 0) != 0)
+			continue;
+		rpc_buf_reset(b);
+		if (forecast) {
+			rpc_put_notify(b, "forecast");
+			srv_put_forecast(b, s, se, x->id);
+		} else {
+			rpc_put_notify(b, "anomaly");
+			srv_put_anomaly(b, s, se, t, value, score, x->id);
+		}
+		if (b->err)
+			continue;
+		s->st.notifications++;
+		srv_conn_write(x->c, b->p, b->len);
+	}
+}
+
+void srv_subs_forecast(srv *s, const srv_series *se)
+{
+	if (s->subs.head)
+		notify(s, se, 1, 0, 0, 0);
+}
+
+void srv_subs_anomaly(srv *s, const srv_series *se, double t, double value,
+		      float score)
+{
+	if (s->subs.head)
+		notify(s, se, 0, t, value, score);
+}

@@ -1,0 +1,64 @@
+/*
+ * daemon/subscribe.h: subscriptions and the notifications they receive.
+ *
+ * A subscription is a glob (fnmatch(3), no flags: `*` crosses dots) owned
+ * by one RPC connection. On every forecast refresh of a matching series the
+ * connection receives [2, "forecast", MAP], MAP being the `forecast` result
+ * plus "subscription": id; when a sample falls outside the interval of the
+ * forecast that predicted it, [2, "anomaly", MAP] (see docs/RPC.md).
+ *
+ * Workload: notifications are encoded once per event and copied to every
+ * matching connection; matching is a scan of all subscriptions per refresh,
+ * which is cheap for the tens of watchers a daemon has, and nothing at all
+ * when there are none. A connection over its output bound is closed by
+ * srv_conn_write(); its subscriptions are skipped from then on and removed
+ * by srv_subs_drop_conn() from its close callback.
+ */
+#ifndef STATECAST_DAEMON_SUBSCRIBE_H
+#define STATECAST_DAEMON_SUBSCRIBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/rpc.h"
+
+struct srv;
+struct srv_conn;
+struct srv_series;
+
+typedef struct srv_sub {
+	uint64_t id;
+	struct srv_conn *c;
+	char *pattern;
+	int forecasts; /* send forecast notifications */
+	int anomalies; /* send anomaly notifications */
+	struct srv_sub *next;
+} srv_sub;
+
+typedef struct srv_subs {
+	srv_sub *head;
+	size_t n;
+	uint64_t next_id;
+	rpc_buf buf; /* one notification being encoded */
+} srv_subs;
+
+void srv_subs_init(srv_subs *u);
+void srv_subs_release(srv_subs *u);
+
+/* A new subscription for connection c; its id (> 0), or 0 when out of
+ * memory. */
+uint64_t srv_subscribe(struct srv *s, struct srv_conn *c, const char *pattern,
+		       size_t len, int forecasts, int anomalies);
+/* Removes c's subscription id: 0, or -1 when c has no such id. */
+int srv_unsubscribe(struct srv *s, struct srv_conn *c, uint64_t id);
+/* Removes every subscription of c (c is closing). */
+void srv_subs_drop_conn(struct srv *s, struct srv_conn *c);
+
+/* The series' forecast was just refreshed. */
+void srv_subs_forecast(struct srv *s, const struct srv_series *se);
+/* The sample (t, value) scored `score` against the series' current
+ * forecast, which is still the one that predicted it. */
+void srv_subs_anomaly(struct srv *s, const struct srv_series *se, double t,
+		      double value, float score);
+
+#endif

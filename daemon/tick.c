@@ -1,0 +1,429 @@
+/*
+ * daemon/tick.c: queue samples as they are read, step them once per loop
+ * iteration in batches (see tick.h).
+ */
+#include "daemon/tick.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/sink.h"
+
+const char *srv_reject_reason(int code)
+{
+	switch (code) {
+	case SRV_ACCEPTED:
+		return "accepted";
+	case SRV_REJ_ORDER:
+		return "out of order or duplicate timestamp";
+	case SRV_REJ_VALUE:
+		return "value or timestamp not finite";
+	case SRV_REJ_LIMIT:
+		return "too many series (limits.max_series)";
+	case SRV_REJ_NAME:
+		return "empty series name";
+	case SRV_REJ_NOMEM:
+		return "out of memory";
+	case SRV_REJ_SHAPE:
+		return "not a [series, t, value] triple";
+	case SRV_REJ_FUTURE:
+		return "timestamp too far in the future (ingest.max_skew_s)";
+	}
+	return "unknown";
+}
+
+/* Grows *p (elements of size sz) to hold at least need; 0 or -1. */
+static int reserve(void *pp, size_t *cap, size_t need, size_t sz)
+{
+	void **p = pp;
+	size_t c = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	q = realloc(*p, c * sz);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static void on_check(uv_check_t *h)
+{
+	srv_tick_run(h->data);
+}
+
+int srv_tick_init(srv *s)
+{
+	srv_tick *k = &s->tick;
+	int B = s->set.batch_max > 0 ? s->set.batch_max : 256;
+
+	memset(k, 0, sizeof *k);
+	k->bmax = B;
+	k->states = calloc((size_t)B, sizeof *k->states);
+	k->in = calloc((size_t)B, sizeof *k->in);
+	k->out = calloc((size_t)B, sizeof *k->out);
+	k->status = calloc((size_t)B, sizeof *k->status);
+	k->bs = calloc((size_t)B, sizeof *k->bs);
+	k->ws = malloc(ssm_model_workspace_bytes(s->model, B) + 1);
+	if (!k->states || !k->in || !k->out || !k->status || !k->bs || !k->ws)
+		return -1;
+	uv_check_init(s->loop, &k->check);
+	k->check.data = s;
+	uv_check_start(&k->check, on_check);
+	/* The check handle alone must not keep the loop alive at shutdown. */
+	uv_unref((uv_handle_t *)&k->check);
+	return 0;
+}
+
+void srv_tick_release(srv *s)
+{
+	srv_tick *k = &s->tick;
+
+	free(k->acc);
+	free(k->steps);
+	free(k->sorted);
+	free(k->start);
+	free(k->push);
+	free(k->refreshed);
+	free(k->states);
+	free(k->in);
+	free(k->out);
+	free(k->status);
+	free(k->bs);
+	free(k->ws);
+}
+
+static int queue_step(srv_tick *k, srv_series *se, double t, double v)
+{
+	srv_step *st;
+
+	if (reserve(&k->steps, &k->capsteps, k->nsteps + 1, sizeof *k->steps))
+		return -1;
+	st = &k->steps[k->nsteps++];
+	st->s = se;
+	st->in.t = t;
+	st->in.value = v;
+	st->round = se->tick_round++;
+	if (st->round + 1 > k->rounds)
+		k->rounds = st->round + 1;
+	return 0;
+}
+
+/* The series has just learned its step: create its state and step what it
+ * buffered meanwhile, in order. */
+static void start_learned(srv *s, srv_series *se)
+{
+	double t[SSM_LEARN_MAX];
+	int i, err;
+
+	for (i = 0; i < se->n_learn; i++)
+		t[i] = se->learn[i].t;
+	se->step_s = ssm_nominal_step(t, se->n_learn);
+	err = srv_series_start(&s->reg, se);
+	if (err) {
+		srv_log(LOG_ERR, "series %s: cannot start its state: %s",
+			se->name, ssm_strerror(err));
+		se->step_s = 0;
+		se->n_learn = 0;
+		return;
+	}
+	for (i = 0; i < se->n_learn; i++)
+		queue_step(&s->tick, se, se->learn[i].t, se->learn[i].value);
+	se->n_learn = 0;
+}
+
+static int reject(srv *s, int code)
+{
+	s->st.rejected++;
+	return code;
+}
+
+int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
+{
+	srv_tick *k = &s->tick;
+	srv_series *se;
+
+	if (len == 0)
+		return reject(s, SRV_REJ_NAME);
+	if (t <= 0)
+		t = srv_now();
+	if (!isfinite(t) || !isfinite(value))
+		return reject(s, SRV_REJ_VALUE);
+	se = srv_registry_find(&s->reg, name, len);
+	if (!se) {
+		int period;
+		double step;
+		if (s->set.max_series && s->reg.n >= s->set.max_series)
+			return reject(s, SRV_REJ_LIMIT);
+		se = srv_registry_add(&s->reg, name, len, 0, 0);
+		if (!se)
+			return reject(s, SRV_REJ_NOMEM);
+		srv_series_params(s, se->name, &period, &step, &se->horizon);
+		se->period = period;
+		se->step_s = step;
+		if (step > 0 && srv_series_start(&s->reg, se)) {
+			srv_registry_drop(&s->reg, se);
+			return reject(s, SRV_REJ_NOMEM);
+		}
+	}
+	if (t <= se->last_t) {
+		se->n_dropped++;
+		s->st.out_of_order++;
+		return reject(s, SRV_REJ_ORDER);
+	}
+	if (reserve(&k->acc, &k->capacc, k->nacc + 1, sizeof *k->acc))
+		return reject(s, SRV_REJ_NOMEM);
+	if (se->state) {
+		if (queue_step(k, se, t, value))
+			return reject(s, SRV_REJ_NOMEM);
+	} else {
+		se->learn[se->n_learn].t = t;
+		se->learn[se->n_learn].value = value;
+		if (++se->n_learn >= s->set.learn_samples)
+			start_learned(s, se);
+	}
+	k->acc[k->nacc].s = se;
+	k->acc[k->nacc].t = t;
+	k->acc[k->nacc].value = value;
+	k->nacc++;
+	se->last_t = t;
+	se->last_value = value;
+	se->n_samples++;
+	s->st.samples++;
+	return SRV_ACCEPTED;
+}
+
+int srv_tick_hold_push(srv *s, struct srv_push *p)
+{
+	srv_tick *k = &s->tick;
+
+	if (reserve(&k->push, &k->cappush, k->npush + 1, sizeof *k->push))
+		return -1;
+	k->push[k->npush++] = p;
+	return 0;
+}
+
+int srv_forecast_interval(const ssm_model *m, const srv_series *se, double t,
+			  double *lo, double *hi)
+{
+	int H = ssm_model_horizon(m), Q = ssm_model_nquantiles(m);
+	double h;
+
+	if (!se->has_forecast || se->step_s <= 0)
+		return 0;
+	if (se->horizon > 0 && se->horizon < H)
+		H = se->horizon; /* only what is served is checked */
+	h = nearbyint((t - se->f_t) / se->step_s);
+	if (!(h >= 1 && h <= H))
+		return 0;
+	*lo = se->fq[((int)h - 1) * Q];
+	*hi = se->fq[((int)h - 1) * Q + Q - 1];
+	return (int)h;
+}
+
+float srv_anomaly_score(const ssm_model *m, const srv_series *se, double t,
+			double value)
+{
+	double lo, hi, width;
+
+	if (!srv_forecast_interval(m, se, t, &lo, &hi))
+		return 0;
+	/* A degenerate interval still gives a finite, comparable score. */
+	width = fmax(hi - lo, 1e-9 * fmax(1.0, fabs(lo)));
+	if (value < lo)
+		return (float)((lo - value) / width);
+	if (value > hi)
+		return (float)((value - hi) / width);
+	return 0;
+}
+
+/* Steps one batch of series; with_fc: they all want their forecast. */
+static void step_batch(srv *s, int B, int with_fc)
+{
+	srv_tick *k = &s->tick;
+	int b, rc;
+
+	for (b = 0; b < B; b++) {
+		srv_series *se = k->bs[b];
+		k->states[b] = se->state;
+		k->out[b].q = se->fq;
+		k->out[b].mean = se->fmean;
+		k->status[b] = 0;
+	}
+	rc = ssm_model_step_batch(s->model, B, k->states, k->in,
+				  with_fc ? k->out : NULL, k->status, k->ws);
+	s->st.batches++;
+	if ((uint64_t)B > s->st.batch_max)
+		s->st.batch_max = (uint64_t)B;
+	if (rc < 0) {
+		srv_log(LOG_ERR, "model step failed for %d series: %s", B,
+			ssm_strerror(rc));
+		return;
+	}
+	for (b = 0; b < B; b++) {
+		srv_series *se = k->bs[b];
+		if (k->status[b] == SSM_ERESET) {
+			se->n_resets++;
+			s->st.resets++;
+			srv_log(LOG_WARNING,
+				"series %s: state went non-finite at t=%.3f "
+				"and was reset",
+				se->name, k->in[b].t);
+		}
+		se->stepped_t = k->in[b].t;
+		if (!with_fc) {
+			se->since_forecast++;
+			continue;
+		}
+		se->has_forecast = 1;
+		se->f_t = k->in[b].t;
+		se->since_forecast = 0;
+		se->n_forecasts++;
+		s->st.forecasts++;
+		if (se->tick_mark != k->serial &&
+		    !reserve(&k->refreshed, &k->capref, k->nref + 1,
+			     sizeof *k->refreshed)) {
+			se->tick_mark = k->serial;
+			k->refreshed[k->nref++] = se;
+		}
+		srv_subs_forecast(s, se);
+	}
+}
+
+/* Everything before the model sees the sample: order bookkeeping and the
+ * check against the forecast this sample was predicted by. */
+static void before_step(srv *s, srv_series *se, const ssm_sample *in)
+{
+	float score = srv_anomaly_score(s->model, se, in->t, in->value);
+
+	if (se->stepped_t > -INFINITY &&
+	    in->t - se->stepped_t > 1.5 * se->step_s) {
+		se->n_irregular++;
+		s->st.irregular++;
+	}
+	se->anomaly = score;
+	if (score > 0) {
+		se->n_anomalies++;
+		s->st.anomalies++;
+		srv_subs_anomaly(s, se, in->t, in->value, score);
+	}
+}
+
+/* Steps steps[a, b): one round, where every series occurs at most once, as
+ * ssm_model_step_batch requires. Series whose forecast is due go in one
+ * pass, the others in a second; which pass is decided before either runs,
+ * since stepping changes since_forecast. */
+static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
+{
+	srv_tick *k = &s->tick;
+	size_t i;
+	int pass;
+
+	for (i = a; i < b; i++)
+		steps[i].due =
+		    steps[i].s->since_forecast + 1 >= s->set.forecast_every;
+	for (pass = 1; pass >= 0; pass--) {
+		int B = 0;
+		for (i = a; i < b; i++) {
+			srv_series *se = steps[i].s;
+			if (se->dropped || steps[i].due != pass)
+				continue;
+			before_step(s, se, &steps[i].in);
+			k->bs[B] = se;
+			k->in[B] = steps[i].in;
+			if (++B == k->bmax) {
+				step_batch(s, B, pass);
+				B = 0;
+			}
+		}
+		if (B)
+			step_batch(s, B, pass);
+	}
+}
+
+/* Orders the queue by round, stably (counting sort), so each round is one
+ * slice; a series sending many samples in one read makes many rounds. */
+static srv_step *by_round(srv_tick *k, size_t **start)
+{
+	size_t i, sum = 0;
+
+	if (k->rounds <= 1)
+		return k->steps;
+	if (reserve(&k->sorted, &k->capsorted, k->nsteps, sizeof *k->sorted) ||
+	    reserve(&k->start, &k->capstart, k->rounds + 1, sizeof *k->start))
+		return NULL;
+	memset(k->start, 0, (k->rounds + 1) * sizeof *k->start);
+	for (i = 0; i < k->nsteps; i++)
+		k->start[k->steps[i].round + 1]++;
+	for (i = 0; i <= k->rounds; i++) {
+		sum += k->start[i];
+		k->start[i] = sum;
+	}
+	for (i = 0; i < k->nsteps; i++)
+		k->sorted[k->start[k->steps[i].round]++] = k->steps[i];
+	/* start[r] now holds the end of round r; shift back to starts. */
+	memmove(k->start + 1, k->start, k->rounds * sizeof *k->start);
+	k->start[0] = 0;
+	*start = k->start;
+	return k->sorted;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void srv_tick_run(srv *s)
+{
+	srv_tick *k = &s->tick;
+	double t0 = 0;
+	srv_tick_out o;
+	uint32_t r;
+	size_t i;
+
+	if (!k->nacc && !k->nsteps && !k->npush)
+		return;
+	k->serial++;
+	if (k->nsteps) {
+		s->st.ticks++;
+		t0 = mono_s();
+	}
+	if (k->rounds == 1) {
+		step_round(s, k->steps, 0, k->nsteps);
+	} else if (k->rounds > 1) {
+		size_t *start = NULL;
+		srv_step *sorted = by_round(k, &start);
+		if (!sorted) {
+			srv_log(LOG_ERR, "out of memory ordering %zu samples",
+				k->nsteps);
+		} else {
+			for (r = 0; r < k->rounds; r++)
+				step_round(s, sorted, start[r], start[r + 1]);
+		}
+	}
+	if (k->nsteps)
+		srv_hist_observe(&s->step_latency, mono_s() - t0);
+	for (i = 0; i < k->nsteps; i++)
+		k->steps[i].s->tick_round = 0;
+	o.samples = k->acc;
+	o.nsamples = k->nacc;
+	o.refreshed = k->refreshed;
+	o.nrefreshed = k->nref;
+	o.pushes = k->push;
+	o.npushes = k->npush;
+	srv_sink_tick(s, &o);
+	k->nacc = k->nsteps = k->npush = k->nref = 0;
+	k->rounds = 0;
+	srv_registry_reap(&s->reg);
+}

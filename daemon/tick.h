@@ -1,0 +1,111 @@
+/*
+ * daemon/tick.h: samples of one loop iteration, stepped as one batch.
+ *
+ * Read callbacks only validate and queue (srv_ingest); a uv_check handle,
+ * which libuv runs right after each poll phase, steps everything queued in
+ * that iteration: round r holds every series' r-th sample of the tick, and
+ * each round is cut into ssm_model_step_batch calls of at most batch_max
+ * series (one call for series whose forecast is due, one for the rest).
+ * Then the tick's accepted samples, the refreshed forecasts and the push
+ * requests waiting on them go to the sink (daemon/sink.h) in one call.
+ *
+ * Ownership: pending entries point at registry series; a series dropped
+ * during the tick is marked and skipped, and freed after the sink has run.
+ */
+#ifndef STATECAST_DAEMON_TICK_H
+#define STATECAST_DAEMON_TICK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "ssm/model.h"
+
+struct srv;
+struct srv_series;
+struct srv_push;
+
+/* Why a sample was refused; stable, used in `push` replies. */
+enum srv_reject {
+	SRV_ACCEPTED = 0,
+	SRV_REJ_ORDER = 1,  /* t not after the series' last accepted t */
+	SRV_REJ_VALUE = 2,  /* value NaN or infinite, or t not finite */
+	SRV_REJ_LIMIT = 3,  /* a new series past limits.max_series */
+	SRV_REJ_NAME = 4,   /* empty series name */
+	SRV_REJ_NOMEM = 5,  /* out of memory */
+	SRV_REJ_SHAPE = 6,  /* push: not a [series, t, value] triple */
+	SRV_REJ_FUTURE = 7, /* push: t beyond now + ingest.max_skew_s */
+};
+const char *srv_reject_reason(int code);
+
+/* One accepted sample of the tick. */
+typedef struct srv_sample {
+	struct srv_series *s;
+	double t, value;
+} srv_sample;
+
+/* One sample waiting for its model step, in its series' round. */
+typedef struct srv_step {
+	struct srv_series *s;
+	ssm_sample in;
+	uint32_t round;
+	int due; /* its forecast is refreshed by this step */
+} srv_step;
+
+typedef struct srv_tick {
+	uv_check_t check;
+	srv_sample *acc; /* accepted this tick, arrival order */
+	size_t nacc, capacc;
+	srv_step *steps; /* to step this tick */
+	size_t nsteps, capsteps;
+	uint32_t rounds;  /* 1 + the highest round queued */
+	srv_step *sorted; /* steps ordered by round, when rounds > 1 */
+	size_t capsorted;
+	size_t *start; /* rounds + 1 slice bounds into sorted */
+	size_t capstart;
+	struct srv_push **push; /* replies waiting on this tick */
+	size_t npush, cappush;
+	struct srv_series **refreshed; /* distinct series, this tick */
+	size_t nref, capref;
+	uint64_t serial; /* tick counter, marks refreshed series */
+	/* Scratch for one ssm_model_step_batch call of up to bmax series. */
+	int bmax;
+	float **states;
+	ssm_sample *in;
+	ssm_forecast *out;
+	int *status;
+	struct srv_series **bs;
+	void *ws;
+} srv_tick;
+
+int srv_tick_init(struct srv *s);
+void srv_tick_release(struct srv *s);
+
+/*
+ * Validates one sample and queues it: finds or creates the series (tags
+ * are expected normalized by the parser), refuses a t not after the last
+ * accepted one. t <= 0 means now. Returns SRV_ACCEPTED or a SRV_REJ_*;
+ * the counters in srv.st and the series are updated either way.
+ */
+int srv_ingest(struct srv *s, const char *name, size_t len, double t,
+	       double value);
+
+/* Holds a push request until this tick's samples reached the sink. */
+int srv_tick_hold_push(struct srv *s, struct srv_push *p);
+
+/* Steps and sinks everything queued (the check callback; also shutdown). */
+void srv_tick_run(struct srv *s);
+
+/* The horizon h (1..H) of the series' last forecast that t falls on (the
+ * nearest nominal step after the origin) and its interval there: the
+ * lowest and highest quantile levels. 0 when no forecast covers t. */
+int srv_forecast_interval(const ssm_model *m, const struct srv_series *se,
+			  double t, double *lo, double *hi);
+
+/* How far value at t falls outside the series' last forecast interval
+ * (lowest to highest quantile level at the horizon t lands on), in
+ * interval widths; 0 inside or when no forecast covers t. */
+float srv_anomaly_score(const ssm_model *m, const struct srv_series *se,
+			double t, double value);
+
+#endif

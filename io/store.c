@@ -1,0 +1,363 @@
+/*
+ * io/store.c: the store's life cycle and its loop-thread side: open (schema,
+ * writer thread), submit (append to the FIFO), completions (one uv_async_t
+ * drains every finished batch per wake-up: uv_async_send coalesces), close.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "io/store_int.h"
+
+const char *store_strerror(int err)
+{
+	switch (err) {
+	case STORE_OK:
+		return "ok";
+	case STORE_EINVAL:
+		return "invalid argument";
+	case STORE_ENOMEM:
+		return "out of memory";
+	case STORE_EFULL:
+		return "database or disk is full";
+	case STORE_EIO:
+		return "disk I/O error";
+	case STORE_EBUSY:
+		return "database is locked by another process";
+	case STORE_ECORRUPT:
+		return "database file is malformed";
+	case STORE_ESCHEMA:
+		return "database schema is newer than this program";
+	case STORE_EDROPPED:
+		return "write retry queue overflowed: rows dropped";
+	case STORE_ECLOSED:
+		return "store is closing";
+	case STORE_ESQL:
+		return "SQLite error";
+	case STORE_EOPEN:
+		return "cannot open database file";
+	case STORE_EABORT:
+		return "stopped by callback";
+	}
+	return "unknown store error";
+}
+
+void store_opts_default(store_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->synchronous = STORE_SYNC_NORMAL;
+	o->commit_ms = 100;
+	o->commit_rows = 10000;
+	o->checkpoint_ms = 30000;
+	o->busy_timeout_ms = 5000;
+	o->journal_size_limit = 64 << 20;
+	o->retry_rows = 1000000;
+	o->retry_ms = 250;
+	o->episode_quiet_ms = 5000;
+	o->retention_batch = 2000;
+	o->retention_ms = 1000;
+}
+
+static int opts_valid(const store_opts *o)
+{
+	return (o->synchronous == STORE_SYNC_OFF ||
+		o->synchronous == STORE_SYNC_NORMAL ||
+		o->synchronous == STORE_SYNC_FULL) &&
+	       o->commit_ms >= 1 && o->commit_ms <= 60000 &&
+	       o->commit_rows >= 1 && o->checkpoint_ms >= 1 &&
+	       o->busy_timeout_ms >= 0 && o->journal_size_limit >= -1 &&
+	       o->retry_ms >= 1 && o->episode_quiet_ms >= 0 &&
+	       o->sample_retention_s >= 0 && o->forecast_retention_s >= 0 &&
+	       o->retention_batch >= 1 && o->retention_ms >= 1 &&
+	       o->max_page_count >= 0;
+}
+
+uint64_t store__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double store__wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int store__map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+		return 0;
+	case SQLITE_FULL:
+		return STORE_EFULL;
+	case SQLITE_IOERR:
+		return STORE_EIO;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_EBUSY;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return STORE_ECORRUPT;
+	case SQLITE_NOMEM:
+		return STORE_ENOMEM;
+	case SQLITE_CANTOPEN:
+		return STORE_EOPEN;
+	}
+	return STORE_ESQL;
+}
+
+void store__log(store *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s->o.log)
+		s->o.log(s->o.log_ud, msg);
+	else
+		fprintf(stderr, "statecast store: %s\n", msg);
+}
+
+/* Loop thread: deliver every finished batch. */
+static void on_async(uv_async_t *h)
+{
+	store *s = h->data;
+	store_batch *b, *n;
+	store_result r;
+
+	pthread_mutex_lock(&s->mu);
+	b = s->done_head;
+	s->done_head = s->done_tail = NULL;
+	pthread_mutex_unlock(&s->mu);
+	for (; b; b = n) {
+		n = b->next;
+		if (b->cb) {
+			r.status = b->status;
+			r.rows = store_batch_rows(b);
+			r.queued_ns = b->begin_ns > b->submit_ns
+					  ? b->begin_ns - b->submit_ns
+					  : 0;
+			r.total_ns = b->end_ns > b->submit_ns
+					 ? b->end_ns - b->submit_ns
+					 : 0;
+			r.commit_rows = b->tx_rows;
+			b->cb(b->ud, &r);
+		}
+		store_batch_free(b);
+	}
+}
+
+static int64_t max_series_id(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT max(id) FROM series", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
+static void store_free(store *s)
+{
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->done_cv);
+	free(s->path);
+	free(s->enc);
+	free(s->tmp);
+	free(s);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	store *s = h->data;
+	void (*cb)(void *) = s->closed;
+	void *ud = s->closed_ud;
+
+	store_free(s);
+	if (cb)
+		cb(ud);
+}
+
+int store_open(store **out, uv_loop_t *loop, const char *path,
+	       const store_opts *o)
+{
+	store *s;
+	pthread_condattr_t ca;
+	int rc;
+	int64_t maxid;
+
+	*out = NULL;
+	if (!loop || !path)
+		return STORE_EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return STORE_ENOMEM;
+	if (o)
+		s->o = *o;
+	else
+		store_opts_default(&s->o);
+	if (!opts_valid(&s->o)) {
+		free(s);
+		return STORE_EINVAL;
+	}
+	s->path = strdup(path);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_cond_init(&s->done_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (!s->path) {
+		store_free(s);
+		return STORE_ENOMEM;
+	}
+	if ((rc = store__open_db(path, 1, &s->o, &s->db)) < 0)
+		goto fail;
+	if ((rc = store__migrate(s->db, store__schema_version())) < 0)
+		goto fail;
+	if ((maxid = max_series_id(s->db)) < 0) {
+		rc = STORE_ESQL;
+		goto fail;
+	}
+	s->next_id = maxid + 1;
+	s->want_pages = s->o.max_page_count;
+	s->pages_dirty = s->o.max_page_count > 0;
+	if ((rc = store__prepare(s)) < 0)
+		goto fail;
+	s->loop = loop;
+	if (uv_async_init(loop, &s->async, on_async) != 0) {
+		rc = STORE_ENOMEM;
+		goto fail;
+	}
+	s->async.data = s;
+	if (pthread_create(&s->th, NULL, store__writer_main, s) != 0) {
+		store__finalize(s);
+		sqlite3_close(s->db);
+		s->db = NULL;
+		/* The loop frees s once the handle is closed. */
+		uv_close((uv_handle_t *)&s->async, on_closed);
+		return STORE_ENOMEM;
+	}
+	*out = s;
+	return 0;
+fail:
+	store__finalize(s);
+	if (s->db)
+		sqlite3_close(s->db);
+	store_free(s);
+	return rc;
+}
+
+int64_t store_next_series_id(const store *s)
+{
+	return s->next_id;
+}
+
+int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
+		 void *ud)
+{
+	size_t rows;
+
+	if (!s || !b)
+		return STORE_EINVAL;
+	rows = store_batch_rows(b);
+	b->flags = flags;
+	b->cb = cb;
+	b->ud = ud;
+	b->submit_ns = store__now_ns();
+	b->next = NULL;
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		store_batch_free(b);
+		return STORE_ECLOSED;
+	}
+	if (s->in_tail)
+		s->in_tail->next = b;
+	else
+		s->in_head = b;
+	s->in_tail = b;
+	s->in_rows += rows;
+	if (flags & STORE_ACK)
+		s->in_acks++;
+	s->stats.queued_rows += rows;
+	s->nsubmitted++;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+int store_flush(store *s, int timeout_ms)
+{
+	struct timespec ts;
+	uint64_t target, end;
+	int rc = 0;
+
+	end = store__now_ns() + (uint64_t)timeout_ms * 1000000u;
+	ts.tv_sec = (time_t)(end / 1000000000u);
+	ts.tv_nsec = (long)(end % 1000000000u);
+	pthread_mutex_lock(&s->mu);
+	target = s->nsubmitted;
+	s->flushers++;
+	pthread_cond_signal(&s->cv);
+	while (s->nfinished < target) {
+		if (s->stats.in_error) {
+			rc = s->stats.last_error;
+			break;
+		}
+		if (pthread_cond_timedwait(&s->done_cv, &s->mu, &ts) ==
+		    ETIMEDOUT) {
+			rc = s->nfinished < target ? STORE_EBUSY : 0;
+			break;
+		}
+	}
+	s->flushers--;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+void store_set_max_page_count(store *s, int64_t pages)
+{
+	pthread_mutex_lock(&s->mu);
+	s->want_pages = pages < 0 ? 0 : pages;
+	s->pages_dirty = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_get_stats(store *s, store_stats *st)
+{
+	pthread_mutex_lock(&s->mu);
+	*st = s->stats;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_close(store *s, void (*closed)(void *ud), void *ud)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->th, NULL);
+	on_async(&s->async); /* what the writer finished last */
+	s->closed = closed;
+	s->closed_ud = ud;
+	uv_close((uv_handle_t *)&s->async, on_closed);
+}

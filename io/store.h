@@ -1,0 +1,319 @@
+/*
+ * io/store.h: SQLite persistence of series, samples, forecasts and state
+ * snapshots, and crash recovery from them.
+ *
+ * Threads. One writer thread owns the write connection. The loop thread
+ * builds a store_batch, hands it over with store_submit() (ownership passes
+ * to the store) and is told the outcome by the batch's completion callback,
+ * which always runs on the loop thread (through one uv_async_t that drains
+ * every finished batch per wake-up). Readers (store_reader, store_recover)
+ * open their own connections and may run on any one thread each.
+ *
+ * Group commit. The writer applies batches in submission order inside one
+ * BEGIN IMMEDIATE transaction and COMMITs when (a) the transaction holds
+ * commit_rows rows, or (b) commit_ms have passed since the oldest batch in it
+ * was submitted, or (c) a batch flagged STORE_ACK is in it and no further
+ * batch is waiting (an acknowledged push does not wait for the window; under
+ * concurrent load the queue refills while a COMMIT runs, so acks share
+ * transactions anyway).
+ *
+ * Durability. A batch's callback reports status 0 only after the COMMIT that
+ * holds all its rows returned SQLITE_OK. With synchronous=NORMAL (default) a
+ * committed transaction survives a crash of the process (WAL content is in
+ * the OS page cache); with synchronous=FULL it also survives power loss (the
+ * WAL is fsynced at each COMMIT). A failed COMMIT is rolled back and every
+ * batch in it reports failure (STORE_EFULL, STORE_EIO, ...), never 0.
+ * Batches flagged STORE_RETRY (line ingest, which the sender cannot be told
+ * about) are instead kept, in order, in a retry queue bounded by retry_rows
+ * and tried again every retry_ms; when the bound is exceeded the oldest are
+ * dropped and reported with STORE_EDROPPED (and counted). The writer logs
+ * once when an error episode starts and once when writes succeed again.
+ *
+ * Data model and invariants.
+ *  - Rows of one batch are applied in this order: series drops, series
+ *    declarations, samples, forecasts, snapshots.
+ *  - Series ids are assigned by the caller (store_next_series_id() after open
+ *    gives the first free one); (name, tags) is unique.
+ *  - A sample's seq is the series' 1-based sample counter, assigned by the
+ *    caller in the order the samples were stepped. A snapshot's `seen` is the
+ *    seq of the last sample folded into its state; recovery replays samples
+ *    with seq > seen in seq order, which is what makes the restored state
+ *    bit-for-bit equal to the uninterrupted one.
+ *  - Snapshots are UPSERTed, one row per series, and never go backwards (a
+ *    snapshot with a smaller seen than the stored one is ignored).
+ *  - Retention deletes samples older than sample_retention_s (wall clock)
+ *    but never one with seq > its series' snapshot seen (those are needed
+ *    for replay), and forecasts older than forecast_retention_s; it runs in
+ *    transactions of at most retention_batch rows between ingest commits.
+ *  - NaN values are stored as NULL and read back as NaN.
+ *
+ * Errors: 0 or a negative STORE_E* code; store_strerror() names each.
+ */
+#ifndef STATECAST_IO_STORE_H
+#define STATECAST_IO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "io/snapshot.h"
+
+enum {
+	STORE_OK = 0,
+	STORE_EINVAL = -1,   /* bad argument or option out of bounds */
+	STORE_ENOMEM = -2,   /* allocation failed */
+	STORE_EFULL = -3,    /* disk or database size limit full */
+	STORE_EIO = -4,	     /* I/O error from the OS */
+	STORE_EBUSY = -5,    /* database locked by another process */
+	STORE_ECORRUPT = -6, /* database file malformed */
+	STORE_ESCHEMA = -7,  /* schema newer than this program, or bad */
+	STORE_EDROPPED = -8, /* retry queue overflowed: rows discarded */
+	STORE_ECLOSED = -9,  /* store is closing */
+	STORE_ESQL = -10,    /* any other SQLite error */
+	STORE_EOPEN = -11,   /* database file could not be opened */
+	STORE_EABORT = -12,  /* a callback asked to stop */
+};
+
+const char *store_strerror(int err);
+
+/* PRAGMA synchronous; same values as config's CFG_SYNC_*. OFF leaves syncing
+ * to the OS entirely: a process crash is survived, power loss may corrupt. */
+enum { STORE_SYNC_OFF = 0, STORE_SYNC_NORMAL = 1, STORE_SYNC_FULL = 2 };
+
+/* Options; store_opts_default() fills the defaults given in brackets. */
+typedef struct store_opts {
+	int synchronous;     /* STORE_SYNC_OFF, _NORMAL, _FULL [NORMAL] */
+	int commit_ms;	     /* group-commit window, 1..60000 [100] */
+	int commit_rows;     /* rows per transaction, >= 1 [10000] */
+	int checkpoint_ms;   /* wal_checkpoint(TRUNCATE) period [30000] */
+	int busy_timeout_ms; /* [5000] */
+	int64_t journal_size_limit; /* bytes kept of the WAL [64 MiB] */
+	size_t retry_rows;	    /* bound of the retry queue [1000000] */
+	int episode_quiet_ms; /* failure-free time that ends an error episode
+				 (what the log reports) [5000] */
+	int retry_ms;	      /* pause between failing attempts [250] */
+	double sample_retention_s;   /* 0 = keep forever [0] */
+	double forecast_retention_s; /* 0 = keep forever [0] */
+	int retention_batch;	     /* rows deleted per transaction [2000] */
+	int retention_ms;	     /* pause between retention steps [1000] */
+	int64_t max_page_count;	     /* 0 = unlimited; a disk-full test knob */
+	/* Log sink, called from the writer thread; NULL = stderr. */
+	void (*log)(void *ud, const char *msg);
+	void *log_ud;
+} store_opts;
+
+void store_opts_default(store_opts *o);
+
+/* ---- batches (built on the loop thread) ---- */
+
+typedef struct store_batch store_batch;
+
+store_batch *store_batch_new(void);
+/* Frees a batch that was never submitted. */
+void store_batch_free(store_batch *b);
+/* Rows (samples + forecasts + snapshots + series) in the batch. */
+size_t store_batch_rows(const store_batch *b);
+
+/*
+ * Declare a series, or update the step and period of a declared one (same
+ * id). step_s 0 = not known yet (a series still learning its step). A second
+ * id for a (name, tags) already stored is ignored: drop the old one first.
+ * Strings are copied.
+ */
+int store_batch_series(store_batch *b, int64_t id, const char *name,
+		       const char *tags, double step_s, int period,
+		       double created);
+/*
+ * Delete a series with every sample, forecast and snapshot of it. Applied
+ * before the batch's other rows, so one batch may drop a series and declare
+ * its name again under a new id.
+ */
+int store_batch_drop_series(store_batch *b, int64_t id);
+/* One sample; value NaN = missing. */
+int store_batch_sample(store_batch *b, int64_t series_id, int64_t seq, double t,
+		       double value);
+/*
+ * One forecast with origin t: q is [H * Q] horizon-major as ssm_forecast
+ * writes it (stored quantile-major: Q arrays of H float32), mean [H],
+ * levels [Q]. Replaces a stored forecast with the same (series, t).
+ */
+int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
+			 int Q, const float *levels, const float *q,
+			 const float *mean);
+/* The state block (copied now, encoded by the writer). */
+int store_batch_snapshot(store_batch *b, int64_t series_id,
+			 const char *model_id, uint64_t model_hash, double t,
+			 uint64_t seen, const float *state, uint32_t nfloats);
+
+/* ---- the store (writer thread + completions) ---- */
+
+typedef struct store store;
+
+/* What a completion callback is told about its batch. */
+typedef struct store_result {
+	int status;	      /* 0 = committed, else STORE_E* */
+	size_t rows;	      /* rows in the batch */
+	uint64_t queued_ns;   /* submit -> BEGIN of its transaction */
+	uint64_t total_ns;    /* submit -> COMMIT returned */
+	uint64_t commit_rows; /* rows in the transaction that held it */
+} store_result;
+
+typedef void (*store_done_cb)(void *ud, const store_result *r);
+
+enum {
+	STORE_ACK = 1,	 /* a client waits: commit without waiting for more */
+	STORE_RETRY = 2, /* keep and retry on failure (line ingest) */
+};
+
+/*
+ * Open (creating and migrating as needed) the database at path and start the
+ * writer. loop is the loop whose thread gets the completions. o may be NULL
+ * (defaults). On error *out is NULL and the return says why.
+ */
+int store_open(store **out, uv_loop_t *loop, const char *path,
+	       const store_opts *o);
+
+/* First series id not used in the database (valid right after open). */
+int64_t store_next_series_id(const store *s);
+
+/*
+ * Hand a batch to the writer (loop thread). The store owns b from now on,
+ * also on error (then cb is not called). cb may be NULL. flags: STORE_ACK,
+ * STORE_RETRY.
+ */
+int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
+		 void *ud);
+
+/*
+ * Read-your-writes for the loop thread: commit what is queued now (no
+ * group-commit wait) and block until every batch submitted so far has
+ * finished, for at most timeout_ms. Returns 0, STORE_EBUSY on timeout, or
+ * the store's error while writes are failing (then it does not wait).
+ * Completions still arrive through the loop as usual.
+ */
+int store_flush(store *s, int timeout_ms);
+
+/*
+ * Change max_page_count of the write connection at run time (0 = no limit
+ * beyond SQLite's own). Applied by the writer before its next transaction.
+ */
+void store_set_max_page_count(store *s, int64_t pages);
+
+typedef struct store_stats {
+	uint64_t commits, commit_failures;
+	uint64_t rows_committed, batches_committed, batches_failed;
+	uint64_t rows_dropped; /* discarded from the retry queue */
+	uint64_t retry_rows;   /* rows waiting in the retry queue now */
+	uint64_t queued_rows;  /* rows submitted, not yet committed */
+	uint64_t retention_deleted;
+	uint64_t checkpoints;
+	int in_error;	/* 1 while writes are failing */
+	int last_error; /* STORE_E* of the last failure */
+} store_stats;
+
+void store_get_stats(store *s, store_stats *st);
+
+/*
+ * Stop: commit everything queued (retrying failing writes no longer than
+ * one retry_ms pause, the rest is reported STORE_EDROPPED / the error),
+ * checkpoint, join the writer, deliver every completion, then close the
+ * async handle. closed(ud) runs from the loop once the handle is closed,
+ * after which s is freed; the caller must run the loop until then.
+ */
+void store_close(store *s, void (*closed)(void *ud), void *ud);
+
+/* ---- reading (own connection) ---- */
+
+typedef struct store_series_info {
+	int64_t id;
+	const char *name;
+	const char *tags;
+	double step_s;
+	int period;
+	double created;
+} store_series_info;
+
+typedef struct store_sample {
+	int64_t seq;
+	double t;
+	double value; /* NaN = missing */
+} store_sample;
+
+typedef struct store_reader store_reader;
+
+int store_reader_open(store_reader **out, const char *path);
+void store_reader_free(store_reader *r);
+/* Every series in id order; cb returns non-zero to stop (-> STORE_EABORT). */
+int store_list(store_reader *r,
+	       int (*cb)(void *ud, const store_series_info *si), void *ud);
+/* Find a series by name and tags; STORE_OK and *id, or 1 when absent. */
+int store_find_series(store_reader *r, const char *name, const char *tags,
+		      int64_t *id);
+/*
+ * Samples of one series with t0 <= t < t1 in seq order, at most limit (0 =
+ * no limit), delivered in chunks. cb returns non-zero to stop.
+ */
+int store_history(store_reader *r, int64_t series_id, double t0, double t1,
+		  size_t limit,
+		  int (*cb)(void *ud, const store_sample *s, size_t n),
+		  void *ud);
+/* Count of rows in a table ("samples", "forecasts", ...); for tests/tools. */
+int store_count(store_reader *r, const char *table, int64_t *n);
+/* PRAGMA integrity_check: 0 when "ok", STORE_ECORRUPT otherwise. */
+int store_integrity_check(store_reader *r);
+
+/* One stored forecast, quantile-major as stored. */
+typedef struct store_forecast_row {
+	double t;
+	int H, Q;
+	const float *levels; /* [Q] */
+	const float *q;	     /* [Q * H]: q[k * H + h] */
+	const float *mean;   /* [H] */
+} store_forecast_row;
+int store_forecasts(store_reader *r, int64_t series_id, double t0, double t1,
+		    int (*cb)(void *ud, const store_forecast_row *f), void *ud);
+
+/* ---- recovery (own connection) ---- */
+
+enum {
+	STORE_RESTORE_SNAPSHOT = 0, /* state from snapshot, then replay after */
+	STORE_RESTORE_FULL = 1,	    /* no snapshot: replay every sample */
+	STORE_RESTORE_REBUILD = 2,  /* snapshot unusable (model changed or
+				       corrupt): replay the window only */
+};
+
+typedef struct store_recover_cb {
+	/*
+	 * One series, in id order. snap is the decoded snapshot when mode is
+	 * STORE_RESTORE_SNAPSHOT (payload valid during the call only), else
+	 * NULL; snap_err is the decode error of a corrupt one (0 otherwise).
+	 * Non-zero return aborts recovery.
+	 */
+	int (*series)(void *ud, const store_series_info *si, int mode,
+		      const io_snap *snap, int snap_err);
+	/* Samples to replay for the series just announced, seq ascending. */
+	int (*samples)(void *ud, int64_t series_id, const store_sample *s,
+		       size_t n);
+	/* Called about every 1% and at the end; may be NULL. */
+	void (*progress)(void *ud, uint64_t done, uint64_t total);
+	void *ud;
+} store_recover_cb;
+
+typedef struct store_recover_stats {
+	uint64_t series, from_snapshot, full_replay, rebuilt, corrupt;
+	uint64_t samples_replayed;
+	int64_t max_series_id;
+} store_recover_stats;
+
+/*
+ * Walk every series: its latest snapshot (used when its model_hash equals
+ * model_hash) and the samples after it. When the snapshot is missing the
+ * whole stored history is replayed (mode FULL; exact, because retention
+ * keeps every sample of a series without snapshot). When it is unusable the
+ * samples with t >= (last t - rebuild_window_s) are replayed (mode REBUILD).
+ */
+int store_recover(const char *path, uint64_t model_hash,
+		  double rebuild_window_s, const store_recover_cb *cb,
+		  store_recover_stats *st);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * io/store_retention.c: deleting old samples and forecasts in small steps.
+ *
+ * Each step is one short transaction of at most retention_batch deleted rows,
+ * run by the writer between ingest transactions, so ingest waits at most one
+ * step. A cursor walks the series by id and wraps, so every series is
+ * visited in turn however many there are.
+ *
+ * Samples: the oldest rows of a series are its lowest seqs. A step reads a
+ * series' first rows in seq order and deletes the prefix with t < cutoff, as
+ * one key-range DELETE; it stops at the first younger row (a late sample with
+ * an old timestamp waits until the samples before it have aged too) and
+ * never goes beyond the series' snapshot `seen`: samples after the snapshot
+ * are what recovery replays.
+ */
+#include "io/store_int.h"
+
+#define RET_SERIES_PER_STEP 256
+
+static int step_samples(store *s, int64_t sid, int64_t seen, double cutoff,
+			int room, int *deleted, int *full)
+{
+	store_stmts *t = &s->st;
+	int64_t last = 0;
+	int n = 0, rc;
+
+	sqlite3_bind_int64(t->ret_smp_scan, 1, sid);
+	sqlite3_bind_int64(t->ret_smp_scan, 2, seen);
+	sqlite3_bind_int(t->ret_smp_scan, 3, room);
+	while ((rc = sqlite3_step(t->ret_smp_scan)) == SQLITE_ROW) {
+		if (sqlite3_column_double(t->ret_smp_scan, 1) >= cutoff)
+			break;
+		last = sqlite3_column_int64(t->ret_smp_scan, 0);
+		n++;
+	}
+	sqlite3_reset(t->ret_smp_scan);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__map_rc(rc);
+	*full = n == room;
+	if (!n)
+		return 0;
+	sqlite3_bind_int64(t->ret_smp_del, 1, sid);
+	sqlite3_bind_int64(t->ret_smp_del, 2, last);
+	rc = sqlite3_step(t->ret_smp_del);
+	sqlite3_reset(t->ret_smp_del);
+	if (rc != SQLITE_DONE)
+		return store__map_rc(rc);
+	*deleted += sqlite3_changes(s->db);
+	return 0;
+}
+
+static int step_forecasts(store *s, int64_t sid, double cutoff, int room,
+			  int *deleted, int *full)
+{
+	store_stmts *t = &s->st;
+	double last = 0;
+	int n = 0, rc;
+
+	sqlite3_bind_int64(t->ret_fc_scan, 1, sid);
+	sqlite3_bind_double(t->ret_fc_scan, 2, cutoff);
+	sqlite3_bind_int(t->ret_fc_scan, 3, room);
+	while ((rc = sqlite3_step(t->ret_fc_scan)) == SQLITE_ROW) {
+		last = sqlite3_column_double(t->ret_fc_scan, 0);
+		n++;
+	}
+	sqlite3_reset(t->ret_fc_scan);
+	if (rc != SQLITE_DONE)
+		return store__map_rc(rc);
+	*full = n == room;
+	if (!n)
+		return 0;
+	sqlite3_bind_int64(t->ret_fc_del, 1, sid);
+	sqlite3_bind_double(t->ret_fc_del, 2, last);
+	rc = sqlite3_step(t->ret_fc_del);
+	sqlite3_reset(t->ret_fc_del);
+	if (rc != SQLITE_DONE)
+		return store__map_rc(rc);
+	*deleted += sqlite3_changes(s->db);
+	return 0;
+}
+
+/*
+ * One step. Returns rows deleted (>= 0) or STORE_E*; *more = 1 when the
+ * step stopped because it was full (a backlog remains).
+ */
+int store__retention_step(store *s, int *more)
+{
+	store_stmts *t = &s->st;
+	int64_t ids[RET_SERIES_PER_STEP], seen[RET_SERIES_PER_STEP];
+	double now = store__wall_s();
+	double cs = now - s->o.sample_retention_s;
+	double cf = now - s->o.forecast_retention_s;
+	int batch = s->o.retention_batch, deleted = 0, n = 0, i, rc, full;
+
+	*more = 0;
+	sqlite3_bind_int64(t->ret_list, 1, s->ret_cursor);
+	sqlite3_bind_int(t->ret_list, 2, RET_SERIES_PER_STEP);
+	while ((rc = sqlite3_step(t->ret_list)) == SQLITE_ROW) {
+		ids[n] = sqlite3_column_int64(t->ret_list, 0);
+		seen[n] = sqlite3_column_int64(t->ret_list, 1);
+		n++;
+	}
+	sqlite3_reset(t->ret_list);
+	if (rc != SQLITE_DONE)
+		return store__map_rc(rc);
+	if (n == 0) {
+		s->ret_cursor = 0;
+		return 0;
+	}
+	rc = sqlite3_step(t->begin);
+	sqlite3_reset(t->begin);
+	if (rc != SQLITE_DONE)
+		return store__map_rc(rc);
+	rc = 0;
+	for (i = 0; i < n && deleted < batch; i++) {
+		full = 0;
+		if (s->o.sample_retention_s > 0 && seen[i] > 0)
+			rc = step_samples(s, ids[i], seen[i], cs,
+					  batch - deleted, &deleted, &full);
+		if (rc == 0 && !full && s->o.forecast_retention_s > 0 &&
+		    deleted < batch)
+			rc = step_forecasts(s, ids[i], cf, batch - deleted,
+					    &deleted, &full);
+		if (rc < 0)
+			break;
+		if (full) {
+			*more = 1; /* revisit this series next step */
+			break;
+		}
+		s->ret_cursor = ids[i];
+	}
+	if (rc == 0 && i == n && n < RET_SERIES_PER_STEP)
+		s->ret_cursor = 0; /* pass complete: wrap */
+	if (rc == 0 && !*more && deleted >= batch)
+		*more = 1;
+	if (rc == 0) {
+		rc = sqlite3_step(t->commit);
+		sqlite3_reset(t->commit);
+		rc = rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+	}
+	if (rc < 0) {
+		if (!sqlite3_get_autocommit(s->db)) {
+			sqlite3_step(t->rollback);
+			sqlite3_reset(t->rollback);
+		}
+		return rc;
+	}
+	return deleted;
+}

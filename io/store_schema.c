@@ -1,0 +1,157 @@
+/*
+ * io/store_schema.c: connections and numbered schema migrations.
+ *
+ * The schema version is PRAGMA user_version. Migration k (1-based) takes a
+ * database from version k-1 to k inside one transaction that also sets
+ * user_version, so a crash mid-migration leaves the previous version intact.
+ * A database newer than this program is refused (STORE_ESCHEMA) rather than
+ * written with assumptions it does not meet.
+ *
+ * Key order of samples (measured by bench/store_bench, see
+ * bench/results/store.md): WITHOUT ROWID keyed (series_id, seq). Ingest
+ * interleaves series, so every layout pays a random B-tree insert somewhere;
+ * this one pays it once (a rowid table + index pays the append and the
+ * random index insert), and it makes both recovery ("seq > seen of one
+ * series") and retention ("lowest seqs of one series") key range scans.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "io/store_int.h"
+
+static const char *const migrations[] = {
+    /* 1: series, samples, snapshots */
+    "CREATE TABLE series("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " tags TEXT NOT NULL DEFAULT '',"
+    " step_s REAL NOT NULL,"
+    " period INTEGER NOT NULL,"
+    " created REAL NOT NULL,"
+    " UNIQUE(name, tags));"
+    "CREATE TABLE samples("
+    " series_id INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " t REAL NOT NULL,"
+    " value REAL,"
+    " PRIMARY KEY(series_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE snapshots("
+    " series_id INTEGER PRIMARY KEY,"
+    " model_id TEXT NOT NULL,"
+    " model_hash INTEGER NOT NULL,"
+    " t REAL NOT NULL,"
+    " seen INTEGER NOT NULL,"
+    " state BLOB NOT NULL,"
+    " checksum INTEGER NOT NULL);",
+    /* 2: forecasts (origin t; float32 blobs, quantile-major) */
+    "CREATE TABLE forecasts("
+    " series_id INTEGER NOT NULL,"
+    " t REAL NOT NULL,"
+    " horizon INTEGER NOT NULL,"
+    " nq INTEGER NOT NULL,"
+    " levels BLOB NOT NULL,"
+    " q BLOB NOT NULL,"
+    " mean BLOB NOT NULL,"
+    " PRIMARY KEY(series_id, t)) WITHOUT ROWID;",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store__schema_version(void)
+{
+	return NMIGRATIONS;
+}
+
+int store__exec(sqlite3 *db, const char *sql)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : store__map_rc(rc);
+}
+
+static int user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return store__map_rc(rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : store__map_rc(rc);
+}
+
+int store__migrate(sqlite3 *db, int target)
+{
+	int v = 0, rc, k;
+	char sql[64];
+
+	if (target < 0 || target > NMIGRATIONS)
+		return STORE_EINVAL;
+	if ((rc = user_version(db, &v)) < 0)
+		return rc;
+	if (v > NMIGRATIONS)
+		return STORE_ESCHEMA;
+	for (k = v; k < target; k++) {
+		if ((rc = store__exec(db, "BEGIN IMMEDIATE")) < 0)
+			return rc;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", k + 1);
+		if ((rc = store__exec(db, migrations[k])) < 0 ||
+		    (rc = store__exec(db, sql)) < 0 ||
+		    (rc = store__exec(db, "COMMIT")) < 0) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int store__open_db(const char *path, int writer, const store_opts *o,
+		   sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	char sql[256];
+	int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	store_opts def;
+
+	if (!o) {
+		store_opts_default(&def);
+		o = &def;
+	}
+	*out = NULL;
+	if (writer)
+		flags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		return rc == SQLITE_CANTOPEN ? STORE_EOPEN : store__map_rc(rc);
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, o->busy_timeout_ms);
+	if (writer) {
+		/* secure_delete is compiled ON in Debian's SQLite: zeroing
+		 * every freed page doubles the cost of retention. Ingest
+		 * interleaves series, so inserts land all over the samples
+		 * B-tree: a 64 MiB page cache keeps its interior in memory. */
+		snprintf(sql, sizeof(sql),
+			 "PRAGMA journal_mode=WAL;"
+			 "PRAGMA synchronous=%s;"
+			 "PRAGMA journal_size_limit=%lld;"
+			 "PRAGMA secure_delete=OFF;"
+			 "PRAGMA cache_size=-65536;",
+			 o->synchronous == STORE_SYNC_FULL  ? "FULL"
+			 : o->synchronous == STORE_SYNC_OFF ? "OFF"
+							    : "NORMAL",
+			 (long long)o->journal_size_limit);
+	} else {
+		snprintf(sql, sizeof(sql), "PRAGMA query_only=1;");
+	}
+	if ((rc = store__exec(db, sql)) < 0) {
+		sqlite3_close(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}

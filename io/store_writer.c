@@ -1,0 +1,506 @@
+/*
+ * io/store_writer.c: the writer thread, sole user of the write connection.
+ *
+ * Workload: a steady stream of small batches (one loop tick's samples, a few
+ * forecasts and snapshots), tens of thousands of rows per second. Each
+ * transaction is BEGIN IMMEDIATE (the write lock up front: no deadlock
+ * upgrade), the batches' rows through prepared statements, COMMIT. The loop
+ * thread is never blocked by SQLite: it only takes the queue mutex.
+ *
+ * Failure: a failed statement or COMMIT rolls the whole transaction back,
+ * so all-or-nothing holds per transaction and therefore per batch. Batches
+ * flagged STORE_RETRY go back to the head of the retry queue (order kept);
+ * the others complete with the error. While writes fail the writer pauses
+ * retry_ms between attempts and logs only the start and end of the episode.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "io/store_int.h"
+
+static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+				    NULL);
+
+	return rc == SQLITE_OK ? 0 : store__map_rc(rc);
+}
+
+int store__prepare(store *s)
+{
+	store_stmts *t = &s->st;
+	sqlite3 *db = s->db;
+
+	if (prep(db, "BEGIN IMMEDIATE", &t->begin) ||
+	    prep(db, "COMMIT", &t->commit) ||
+	    prep(db, "ROLLBACK", &t->rollback) ||
+	    prep(db,
+		 "INSERT INTO series(id,name,tags,step_s,period,created) "
+		 "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(id) DO UPDATE SET "
+		 "step_s=excluded.step_s, period=excluded.period "
+		 "ON CONFLICT DO NOTHING",
+		 &t->ins_series) ||
+	    prep(db,
+		 "INSERT OR IGNORE INTO samples(series_id,seq,t,value) "
+		 "VALUES(?1,?2,?3,?4)",
+		 &t->ins_sample) ||
+	    prep(db,
+		 "INSERT OR REPLACE INTO forecasts"
+		 "(series_id,t,horizon,nq,levels,q,mean) "
+		 "VALUES(?1,?2,?3,?4,?5,?6,?7)",
+		 &t->ins_fc) ||
+	    prep(db,
+		 "INSERT INTO snapshots(series_id,model_id,model_hash,t,seen,"
+		 "state,checksum) VALUES(?1,?2,?3,?4,?5,?6,?7) "
+		 "ON CONFLICT(series_id) DO UPDATE SET "
+		 "model_id=excluded.model_id,model_hash=excluded.model_hash,"
+		 "t=excluded.t,seen=excluded.seen,state=excluded.state,"
+		 "checksum=excluded.checksum "
+		 "WHERE excluded.seen >= snapshots.seen",
+		 &t->ups_snap) ||
+	    prep(db, "DELETE FROM samples WHERE series_id=?1", &t->drop[0]) ||
+	    prep(db, "DELETE FROM forecasts WHERE series_id=?1", &t->drop[1]) ||
+	    prep(db, "DELETE FROM snapshots WHERE series_id=?1", &t->drop[2]) ||
+	    prep(db, "DELETE FROM series WHERE id=?1", &t->drop[3]) ||
+	    prep(db,
+		 "SELECT s.id, coalesce(n.seen, 0) FROM series s "
+		 "LEFT JOIN snapshots n ON n.series_id = s.id "
+		 "WHERE s.id > ?1 ORDER BY s.id LIMIT ?2",
+		 &t->ret_list) ||
+	    prep(db,
+		 "SELECT seq, t FROM samples WHERE series_id=?1 AND seq<=?2 "
+		 "ORDER BY seq LIMIT ?3",
+		 &t->ret_smp_scan) ||
+	    prep(db, "DELETE FROM samples WHERE series_id=?1 AND seq<=?2",
+		 &t->ret_smp_del) ||
+	    prep(db,
+		 "SELECT t FROM forecasts WHERE series_id=?1 AND t<?2 "
+		 "ORDER BY t LIMIT ?3",
+		 &t->ret_fc_scan) ||
+	    prep(db, "DELETE FROM forecasts WHERE series_id=?1 AND t<=?2",
+		 &t->ret_fc_del))
+		return store__map_rc(sqlite3_errcode(db));
+	return 0;
+}
+
+void store__finalize(store *s)
+{
+	sqlite3_stmt **p = (sqlite3_stmt **)&s->st;
+	size_t i, n = sizeof(s->st) / sizeof(sqlite3_stmt *);
+
+	for (i = 0; i < n; i++) {
+		sqlite3_finalize(p[i]);
+		p[i] = NULL;
+	}
+}
+
+/* Run a statement that returns no row; 0 or STORE_E*. */
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+}
+
+static int bind_double_or_null(sqlite3_stmt *st, int i, double v)
+{
+	return isnan(v) ? sqlite3_bind_null(st, i)
+			: sqlite3_bind_double(st, i, v);
+}
+
+static int apply_batch(store *s, store_batch *b)
+{
+	store_stmts *t = &s->st;
+	size_t i, need;
+	int rc;
+
+	for (i = 0; i < b->ndrop; i++) {
+		int k;
+		for (k = 0; k < 4; k++) {
+			sqlite3_bind_int64(t->drop[k], 1, b->drop[i]);
+			if ((rc = run(t->drop[k])) < 0)
+				return rc;
+		}
+	}
+	for (i = 0; i < b->nser; i++) {
+		sb_series *r = &b->ser[i];
+		sqlite3_bind_int64(t->ins_series, 1, r->id);
+		sqlite3_bind_text(t->ins_series, 2, b->cpool + r->name_off, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(t->ins_series, 3, b->cpool + r->tags_off, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_double(t->ins_series, 4, r->step_s);
+		sqlite3_bind_int(t->ins_series, 5, r->period);
+		sqlite3_bind_double(t->ins_series, 6, r->created);
+		if ((rc = run(t->ins_series)) < 0)
+			return rc;
+	}
+	for (i = 0; i < b->nsmp; i++) {
+		sb_sample *r = &b->smp[i];
+		sqlite3_bind_int64(t->ins_sample, 1, r->sid);
+		sqlite3_bind_int64(t->ins_sample, 2, r->seq);
+		sqlite3_bind_double(t->ins_sample, 3, r->t);
+		bind_double_or_null(t->ins_sample, 4, r->v);
+		if ((rc = run(t->ins_sample)) < 0)
+			return rc;
+	}
+	for (i = 0; i < b->nfc; i++) {
+		sb_forecast *r = &b->fc[i];
+		const float *f = b->fpool + r->off;
+		size_t Q = (size_t)r->Q, H = (size_t)r->H;
+		sqlite3_bind_int64(t->ins_fc, 1, r->sid);
+		sqlite3_bind_double(t->ins_fc, 2, r->t);
+		sqlite3_bind_int(t->ins_fc, 3, r->H);
+		sqlite3_bind_int(t->ins_fc, 4, r->Q);
+		sqlite3_bind_blob(t->ins_fc, 5, f, (int)(Q * 4), SQLITE_STATIC);
+		sqlite3_bind_blob(t->ins_fc, 6, f + Q, (int)(Q * H * 4),
+				  SQLITE_STATIC);
+		sqlite3_bind_blob(t->ins_fc, 7, f + Q + Q * H, (int)(H * 4),
+				  SQLITE_STATIC);
+		if ((rc = run(t->ins_fc)) < 0)
+			return rc;
+	}
+	for (i = 0; i < b->nsnap; i++) {
+		sb_snapshot *r = &b->snap[i];
+		uint32_t crc;
+		long n;
+
+		need = io_snap_size(r->n);
+		if (need > s->enc_cap) {
+			unsigned char *e = realloc(s->enc, need);
+			if (!e)
+				return STORE_ENOMEM;
+			s->enc = e;
+			s->enc_cap = need;
+		}
+		n = io_snap_encode(s->enc, s->enc_cap, r->hash, r->seen, r->t,
+				   b->fpool + r->off, r->n, &crc);
+		if (n < 0)
+			return STORE_EINVAL;
+		sqlite3_bind_int64(t->ups_snap, 1, r->sid);
+		sqlite3_bind_text(t->ups_snap, 2, b->cpool + r->mid_off, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(t->ups_snap, 3, (int64_t)r->hash);
+		sqlite3_bind_double(t->ups_snap, 4, r->t);
+		sqlite3_bind_int64(t->ups_snap, 5, (int64_t)r->seen);
+		sqlite3_bind_blob(t->ups_snap, 6, s->enc, (int)n,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(t->ups_snap, 7, crc);
+		if ((rc = run(t->ups_snap)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* One transaction holding every batch of the list. */
+static int run_tx(store *s, store_batch *g, uint64_t rows)
+{
+	store_batch *b;
+	uint64_t now;
+	int rc;
+
+	if ((rc = run(s->st.begin)) < 0)
+		return rc;
+	now = store__now_ns();
+	for (b = g; b; b = b->next) {
+		b->begin_ns = now;
+		b->tx_rows = rows;
+		if ((rc = apply_batch(s, b)) < 0)
+			break;
+	}
+	if (rc == 0)
+		rc = run(s->st.commit);
+	if (rc < 0 && !sqlite3_get_autocommit(s->db))
+		run(s->st.rollback);
+	return rc;
+}
+
+static void deadline_ts(struct timespec *ts, uint64_t ns)
+{
+	ts->tv_sec = (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+/* Wait on cv until ns (monotonic) or a signal; mu held. */
+static void wait_until(store *s, uint64_t ns)
+{
+	struct timespec ts;
+
+	deadline_ts(&ts, ns);
+	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
+static void push_done(store *s, store_batch *b, int status, uint64_t end)
+{
+	b->status = status;
+	b->end_ns = end;
+	s->nfinished++;
+	b->next = NULL;
+	if (s->done_tail)
+		s->done_tail->next = b;
+	else
+		s->done_head = b;
+	s->done_tail = b;
+	if (status == 0) {
+		s->stats.batches_committed++;
+		s->stats.rows_committed += store_batch_rows(b);
+	} else {
+		s->stats.batches_failed++;
+	}
+}
+
+/*
+ * Take the next group (mu held): the retry queue first (older), then the
+ * input FIFO, up to commit_rows rows and at least one batch.
+ */
+static store_batch *take_group(store *s, uint64_t *rows_out)
+{
+	store_batch *head = NULL, *tail = NULL, *b;
+	uint64_t rows = 0, lim = (uint64_t)s->o.commit_rows;
+
+	while ((b = s->retry_head) && (rows == 0 || rows < lim)) {
+		s->retry_head = b->next;
+		if (!s->retry_head)
+			s->retry_tail = NULL;
+		s->retry_rows -= store_batch_rows(b);
+		b->next = NULL;
+		if (tail)
+			tail->next = b;
+		else
+			head = b;
+		tail = b;
+		rows += store_batch_rows(b);
+	}
+	while ((b = s->in_head) && (rows == 0 || rows < lim)) {
+		size_t r = store_batch_rows(b);
+		s->in_head = b->next;
+		if (!s->in_head)
+			s->in_tail = NULL;
+		s->in_rows -= r;
+		if (b->flags & STORE_ACK)
+			s->in_acks--;
+		b->next = NULL;
+		if (tail)
+			tail->next = b;
+		else
+			head = b;
+		tail = b;
+		rows += r;
+	}
+	s->stats.retry_rows = s->retry_rows;
+	*rows_out = rows;
+	return head;
+}
+
+static void end_episode(store *s, const char *how)
+{
+	store__log(s, "%s after %llu failed attempts (%llu rows dropped)", how,
+		   (unsigned long long)s->fail_count,
+		   (unsigned long long)s->episode_dropped);
+	s->episode_open = 0;
+}
+
+static void finish_group(store *s, store_batch *g, int rc, uint64_t rows)
+{
+	store_batch *b, *n, *rh = NULL, *rt = NULL;
+	uint64_t end = store__now_ns();
+	size_t lim = s->o.retry_rows;
+
+	if (rc == 0) {
+		s->stats.commits++;
+		s->stats.queued_rows -= rows;
+		s->stats.in_error = 0;
+		/* Near a full disk small transactions may pass between
+		 * failing ones: the episode ends only after a quiet spell,
+		 * so it is logged once, not once per flap. */
+		if (s->episode_open &&
+		    end - s->last_fail_ns >=
+			(uint64_t)s->o.episode_quiet_ms * 1000000u)
+			end_episode(s, "writes resumed");
+		for (b = g; b; b = n) {
+			n = b->next;
+			push_done(s, b, 0, end);
+		}
+		return;
+	}
+	s->stats.commit_failures++;
+	s->stats.last_error = rc;
+	if (!s->episode_open) {
+		store__log(s,
+			   "write failed: %s; line ingest is queued (up to "
+			   "%zu rows) and retried every %d ms",
+			   store_strerror(rc), lim, s->o.retry_ms);
+		s->episode_open = 1;
+		s->fail_count = 0;
+		s->episode_dropped = 0;
+	}
+	s->stats.in_error = 1;
+	s->last_fail_ns = end;
+	s->fail_count++;
+	for (b = g; b; b = n) {
+		n = b->next;
+		if ((b->flags & STORE_RETRY) && !s->stopping) {
+			b->next = NULL;
+			if (rt)
+				rt->next = b;
+			else
+				rh = b;
+			rt = b;
+			s->retry_rows += store_batch_rows(b);
+		} else {
+			s->stats.queued_rows -= store_batch_rows(b);
+			push_done(s, b, rc, end);
+		}
+	}
+	if (rh) {
+		rt->next = s->retry_head;
+		s->retry_head = rh;
+		if (!s->retry_tail)
+			s->retry_tail = rt;
+	}
+	/* Bound the retry queue: the oldest go first. */
+	while (s->retry_head && s->retry_rows > lim) {
+		size_t r;
+		b = s->retry_head;
+		s->retry_head = b->next;
+		if (!s->retry_head)
+			s->retry_tail = NULL;
+		r = store_batch_rows(b);
+		s->retry_rows -= r;
+		s->stats.queued_rows -= r;
+		s->stats.rows_dropped += r;
+		s->episode_dropped += r;
+		push_done(s, b, STORE_EDROPPED, end);
+	}
+	s->stats.retry_rows = s->retry_rows;
+}
+
+static void apply_pages(store *s)
+{
+	char sql[64];
+	int64_t pages = s->want_pages;
+
+	/* 0 restores SQLite's compiled-in maximum. */
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%lld",
+		 (long long)(pages > 0 ? pages : 1073741823));
+	store__exec(s->db, sql);
+}
+
+/* Housekeeping between transactions (mu not held). */
+static void maintenance(store *s, uint64_t now)
+{
+	int more = 0, n = 0, rc;
+
+	if (now - s->last_ckpt_ns >= (uint64_t)s->o.checkpoint_ms * 1000000u) {
+		/* TRUNCATE waits for readers through the busy handler;
+		 * a stalled writer would stall ingest, so do not wait. */
+		sqlite3_busy_timeout(s->db, 0);
+		rc = sqlite3_wal_checkpoint_v2(
+		    s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		sqlite3_busy_timeout(s->db, s->o.busy_timeout_ms);
+		s->last_ckpt_ns = now;
+		if (rc == SQLITE_OK) {
+			pthread_mutex_lock(&s->mu);
+			s->stats.checkpoints++;
+			pthread_mutex_unlock(&s->mu);
+		}
+	}
+	if ((s->o.sample_retention_s > 0 || s->o.forecast_retention_s > 0) &&
+	    now >= s->next_ret_ns) {
+		n = store__retention_step(s, &more);
+		/* A full step means a backlog: the next step comes after
+		 * the next ingest commit rather than after the pause. */
+		s->next_ret_ns =
+		    more ? now : now + (uint64_t)s->o.retention_ms * 1000000u;
+		if (n > 0) {
+			pthread_mutex_lock(&s->mu);
+			s->stats.retention_deleted += (uint64_t)n;
+			pthread_mutex_unlock(&s->mu);
+		}
+	}
+}
+
+static uint64_t next_maintenance(store *s)
+{
+	uint64_t a = s->last_ckpt_ns + (uint64_t)s->o.checkpoint_ms * 1000000u;
+
+	if ((s->o.sample_retention_s > 0 || s->o.forecast_retention_s > 0) &&
+	    s->next_ret_ns < a)
+		a = s->next_ret_ns;
+	return a;
+}
+
+void *store__writer_main(void *arg)
+{
+	store *s = arg;
+	store_batch *g;
+	uint64_t rows, now, deadline, oldest;
+	int rc, signal;
+
+	s->last_ckpt_ns = store__now_ns();
+	s->next_ret_ns = s->last_ckpt_ns;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		if (s->pages_dirty) {
+			s->pages_dirty = 0;
+			pthread_mutex_unlock(&s->mu);
+			apply_pages(s);
+			pthread_mutex_lock(&s->mu);
+		}
+		if (!s->in_head && !s->retry_head) {
+			if (s->stopping)
+				break;
+			pthread_mutex_unlock(&s->mu);
+			maintenance(s, store__now_ns());
+			pthread_mutex_lock(&s->mu);
+			if (!s->in_head && !s->stopping && !s->pages_dirty)
+				wait_until(s, next_maintenance(s));
+			continue;
+		}
+		/* Group-commit window, measured from the oldest batch. */
+		oldest = s->retry_head ? s->retry_head->submit_ns
+				       : s->in_head->submit_ns;
+		deadline = oldest + (uint64_t)s->o.commit_ms * 1000000u;
+		while (!s->stopping && !s->in_acks && !s->flushers &&
+		       !s->stats.in_error &&
+		       s->in_rows + s->retry_rows < (size_t)s->o.commit_rows &&
+		       store__now_ns() < deadline)
+			wait_until(s, deadline);
+		g = take_group(s, &rows);
+		pthread_mutex_unlock(&s->mu);
+		rc = run_tx(s, g, rows);
+		pthread_mutex_lock(&s->mu);
+		finish_group(s, g, rc, rows);
+		signal = s->done_head != NULL;
+		if (s->flushers)
+			pthread_cond_broadcast(&s->done_cv);
+		pthread_mutex_unlock(&s->mu);
+		if (signal)
+			uv_async_send(&s->async);
+		now = store__now_ns();
+		if (rc == 0)
+			maintenance(s, now);
+		pthread_mutex_lock(&s->mu);
+		/* While failing, line ingest waits retry_ms between
+		 * attempts; an acknowledged batch or a stop cuts it short. */
+		deadline = now + (uint64_t)s->o.retry_ms * 1000000u;
+		while (rc < 0 && !s->stopping && !s->in_acks &&
+		       !s->pages_dirty && store__now_ns() < deadline)
+			wait_until(s, deadline);
+	}
+	if (s->episode_open)
+		end_episode(s, s->stats.in_error ? "closing with writes failing"
+						 : "writes resumed");
+	pthread_mutex_unlock(&s->mu);
+	/* Leave a short WAL behind for the next start. */
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+				  NULL);
+	store__finalize(s);
+	sqlite3_close(s->db);
+	s->db = NULL;
+	return NULL;
+}

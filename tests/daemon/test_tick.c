@@ -1,0 +1,272 @@
+/*
+ * tests/daemon/test_tick.c: the tick steps what the read callbacks queued
+ * exactly as stepping each series alone would: several series per batch,
+ * several samples per series per tick (rounds), batches cut at batch_max,
+ * forecasts refreshed every k samples, series learning their step, and a
+ * series dropped while its samples wait. The reference is each series
+ * stepped alone, one sample at a time, through ssm_model_step_batch
+ * (B = 1); states and forecasts must be equal bit for bit.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/server.h"
+#include "ssm/model.h"
+#include "ssm/nominal.h"
+#include "tests/harness.h"
+
+#define NS 7  /* series */
+#define NT 40 /* samples per series */
+
+static ssm_model *model;
+
+/* Series k's sample i. Series 3 has gaps (irregular samples). */
+static double t_of(int k, int i)
+{
+	return 1.7e9 + 60.0 * i + (k == 3 && i > 20 ? 180.0 : 0.0);
+}
+
+static double v_of(int k, int i)
+{
+	return 10.0 * k + sin(0.3 * i + k) + 0.1 * ((i * 7 + k) % 5);
+}
+
+typedef struct ref {
+	float *state, *q, *mean;
+} ref;
+
+/* Steps series k alone through samples 0..n-1, as statecast replay does. */
+static void reference(ref *r, int k, int n, double step)
+{
+	size_t H = (size_t)ssm_model_horizon(model);
+	size_t Q = (size_t)ssm_model_nquantiles(model);
+	void *ws = malloc(ssm_model_workspace_bytes(model, 1) + 1);
+	int i;
+
+	r->state = malloc(ssm_model_state_floats(model) * sizeof(float));
+	r->q = malloc(H * Q * sizeof(float));
+	r->mean = malloc(H * sizeof(float));
+	ssm_state_init(model, r->state, 1, step);
+	for (i = 0; i < n; i++) {
+		ssm_sample in = {t_of(k, i), v_of(k, i)};
+		ssm_forecast out = {0, r->q, r->mean, 0};
+		float *st = r->state;
+		ssm_model_step_batch(model, 1, &st, &in, &out, NULL, ws);
+	}
+	free(ws);
+}
+
+static void ref_free(ref *r)
+{
+	free(r->state);
+	free(r->q);
+	free(r->mean);
+}
+
+static void setup(srv *s, uv_loop_t *loop, int batch_max, int every,
+		  double step)
+{
+	srv_settings set;
+
+	memset(&set, 0, sizeof set);
+	set.subscriber_queue = 1 << 20;
+	io_limits_default(&set.lines);
+	rpc_limits_default(&set.rpc);
+	set.forecast_every = every;
+	set.default_period = 1;
+	set.default_step = step;
+	set.learn_samples = SSM_LEARN_SAMPLES;
+	set.batch_max = batch_max;
+	set.history_ring = 8;
+	uv_loop_init(loop);
+	CHECK_EQ_INT(srv_init(s, loop, &set, model, "test"), 0);
+}
+
+static void teardown(srv *s, uv_loop_t *loop)
+{
+	srv_stop(s);
+	uv_run(loop, UV_RUN_DEFAULT);
+	srv_release(s);
+	CHECK_EQ_INT(uv_loop_close(loop), 0);
+}
+
+static srv_series *find(srv *s, int k)
+{
+	char name[16];
+
+	snprintf(name, sizeof name, "s%d", k);
+	return srv_registry_find(&s->reg, name, strlen(name));
+}
+
+/* Feeds every series' samples, `per_tick` samples of each series per tick,
+ * interleaved across series as reads from many connections would be. */
+static void feed(srv *s, int per_tick)
+{
+	char name[16];
+	int i, j, k;
+
+	for (i = 0; i < NT; i += per_tick) {
+		for (j = i; j < i + per_tick && j < NT; j++)
+			for (k = 0; k < NS; k++) {
+				snprintf(name, sizeof name, "s%d", k);
+				CHECK_EQ_INT(srv_ingest(s, name, strlen(name),
+							t_of(k, j), v_of(k, j)),
+					     SRV_ACCEPTED);
+			}
+		srv_tick_run(s);
+	}
+}
+
+static void check_equal(srv *s, double step, int check_forecast)
+{
+	size_t H = (size_t)ssm_model_horizon(model);
+	size_t Q = (size_t)ssm_model_nquantiles(model);
+	size_t nst = ssm_model_state_floats(model);
+	int k;
+
+	for (k = 0; k < NS; k++) {
+		srv_series *se = find(s, k);
+		ref r;
+		CHECK(se && se->state);
+		if (!se || !se->state)
+			continue;
+		reference(&r, k, NT, step);
+		CHECK(memcmp(se->state, r.state, nst * sizeof(float)) == 0);
+		if (check_forecast) {
+			CHECK(memcmp(se->fq, r.q, H * Q * sizeof(float)) == 0);
+			CHECK(memcmp(se->fmean, r.mean, H * sizeof(float)) ==
+			      0);
+			CHECK(se->f_t == t_of(k, NT - 1));
+		}
+		ref_free(&r);
+	}
+}
+
+static void test_batched_rounds_equal_alone(void)
+{
+	static const int per_tick[] = {1, 3, 40};
+	static const int bmax[] = {256, 2, 1};
+	int a;
+
+	for (a = 0; a < 3; a++) {
+		srv s;
+		uv_loop_t loop;
+		setup(&s, &loop, bmax[a], 1, 60);
+		feed(&s, per_tick[a]);
+		check_equal(&s, 60, 1);
+		CHECK(s.st.batch_max ==
+		      (uint64_t)(bmax[a] < NS ? bmax[a] : NS));
+		CHECK_EQ_INT(s.st.samples, NS * NT);
+		CHECK_EQ_INT(s.st.forecasts, NS * NT);
+		CHECK_EQ_INT(find(&s, 3)->n_irregular, 1);
+		teardown(&s, &loop);
+	}
+}
+
+static void test_forecast_every_k(void)
+{
+	srv s;
+	uv_loop_t loop;
+
+	setup(&s, &loop, 4, 3, 60);
+	feed(&s, 5);
+	/* The state advances on every sample whether or not a forecast is
+	 * computed; forecasts come every third sample. */
+	check_equal(&s, 60, 0);
+	CHECK_EQ_INT(s.st.forecasts, NS * (NT / 3));
+	CHECK(find(&s, 0)->f_t == t_of(0, NT / 3 * 3 - 1));
+	teardown(&s, &loop);
+}
+
+static void test_learning_then_stepping(void)
+{
+	srv s;
+	uv_loop_t loop;
+	int k;
+
+	setup(&s, &loop, 256, 1, 0);
+	CHECK_EQ_INT(srv_ingest(&s, "s0", 2, t_of(0, 0), 1), SRV_ACCEPTED);
+	srv_tick_run(&s);
+	CHECK(find(&s, 0)->state == NULL && find(&s, 0)->n_learn == 1);
+	srv_registry_drop(&s.reg, find(&s, 0));
+	srv_tick_run(&s);
+	feed(&s, 2);
+	/* Learned step 60 (series 3's gap comes after its first samples). */
+	for (k = 0; k < NS; k++)
+		CHECK(find(&s, k)->step_s == 60.0);
+	check_equal(&s, 60, 1);
+	teardown(&s, &loop);
+}
+
+static void test_rejections_and_drop_in_tick(void)
+{
+	srv s;
+	uv_loop_t loop;
+	srv_series *se;
+
+	setup(&s, &loop, 256, 1, 60);
+	CHECK_EQ_INT(srv_ingest(&s, "a", 1, 100, 1), SRV_ACCEPTED);
+	CHECK_EQ_INT(srv_ingest(&s, "a", 1, 100, 2), SRV_REJ_ORDER);
+	CHECK_EQ_INT(srv_ingest(&s, "a", 1, 50, 2), SRV_REJ_ORDER);
+	CHECK_EQ_INT(srv_ingest(&s, "a", 1, 160, NAN), SRV_REJ_VALUE);
+	CHECK_EQ_INT(srv_ingest(&s, "a", 1, INFINITY, 1), SRV_REJ_VALUE);
+	CHECK_EQ_INT(srv_ingest(&s, "", 0, 160, 1), SRV_REJ_NAME);
+	CHECK_EQ_INT(srv_ingest(&s, "a", 1, 160, 3), SRV_ACCEPTED);
+	se = srv_registry_find(&s.reg, "a", 1);
+	CHECK_EQ_INT(se->n_dropped, 2);
+	CHECK_EQ_INT(s.st.rejected, 5);
+	/* Dropped with two samples waiting: skipped, then freed (ASan). */
+	srv_registry_drop(&s.reg, se);
+	CHECK_EQ_INT(srv_ingest(&s, "a", 1, 10, 1), SRV_ACCEPTED);
+	srv_tick_run(&s);
+	CHECK_EQ_INT(s.reg.n, 1);
+	CHECK_EQ_INT(srv_registry_find(&s.reg, "a", 1)->n_samples, 1);
+	s.set.max_series = 1;
+	CHECK_EQ_INT(srv_ingest(&s, "b", 1, 10, 1), SRV_REJ_LIMIT);
+	teardown(&s, &loop);
+}
+
+static void test_anomaly_score(void)
+{
+	srv s;
+	uv_loop_t loop;
+	srv_series *se;
+	int Q = ssm_model_nquantiles(model), H = ssm_model_horizon(model);
+	int h;
+	double lo, hi;
+
+	setup(&s, &loop, 256, 1, 60);
+	srv_ingest(&s, "a", 1, 1000, 1);
+	srv_tick_run(&s);
+	se = srv_registry_find(&s.reg, "a", 1);
+	/* A hand-made forecast: interval [h, h + 2] at horizon h. */
+	for (h = 0; h < H; h++) {
+		se->fq[h * Q] = (float)(h + 1);
+		se->fq[h * Q + Q - 1] = (float)(h + 3);
+	}
+	CHECK_EQ_INT(srv_forecast_interval(model, se, 1060, &lo, &hi), 1);
+	CHECK(lo == 1 && hi == 3);
+	CHECK_EQ_INT(
+	    srv_forecast_interval(model, se, 1000 + 60 * 3 + 20, &lo, &hi), 3);
+	CHECK(srv_anomaly_score(model, se, 1060, 2) == 0);
+	CHECK(srv_anomaly_score(model, se, 1060, 7) == 2.0f);
+	CHECK(srv_anomaly_score(model, se, 1120, 0) == 1.0f);
+	/* Before the origin or beyond the horizon nothing is predicted. */
+	CHECK(srv_anomaly_score(model, se, 990, 1e9) == 0);
+	CHECK(srv_anomaly_score(model, se, 1000 + 60.0 * (H + 1), 1e9) == 0);
+	teardown(&s, &loop);
+}
+
+int main(void)
+{
+	if (ssm_model_new_default(&model, 1))
+		return 1;
+	TH_RUN(test_batched_rounds_equal_alone);
+	TH_RUN(test_forecast_every_k);
+	TH_RUN(test_learning_then_stepping);
+	TH_RUN(test_rejections_and_drop_in_tick);
+	TH_RUN(test_anomaly_score);
+	ssm_model_free(model);
+	return th_summary();
+}

@@ -1,0 +1,205 @@
+/*
+ * tests/io/test_store_recover.c: recovery iteration over real files: the
+ * snapshot is used when its model hash matches and the samples after it are
+ * replayed in seq order; no snapshot replays everything; a changed model or
+ * a corrupt snapshot rebuilds from the window; progress is reported.
+ */
+#include <math.h>
+
+#include "io/store_int.h"
+#include "tests/harness.h"
+#include "tests/io/store_fixture.h"
+
+#define HASH 0x5eed5eedULL
+
+typedef struct seen_series {
+	int64_t id;
+	int mode, snap_err;
+	uint64_t snap_seen;
+	float state0;
+	int64_t first_seq, last_seq;
+	int nsamples, in_order;
+} seen_series;
+
+typedef struct rec_acc {
+	seen_series s[8];
+	int n;
+	uint64_t last_done, last_total;
+	int progress_calls;
+} rec_acc;
+
+static int on_series(void *ud, const store_series_info *si, int mode,
+		     const io_snap *snap, int snap_err)
+{
+	rec_acc *a = ud;
+	seen_series *x = &a->s[a->n++];
+
+	memset(x, 0, sizeof(*x));
+	x->id = si->id;
+	x->mode = mode;
+	x->snap_err = snap_err;
+	x->in_order = 1;
+	if (snap) {
+		float st[4];
+		x->snap_seen = snap->seen;
+		io_snap_copy_state(snap, st);
+		x->state0 = st[0];
+	}
+	return 0;
+}
+
+static int on_samples(void *ud, int64_t sid, const store_sample *sm, size_t n)
+{
+	rec_acc *a = ud;
+	seen_series *x = &a->s[a->n - 1];
+	size_t i;
+
+	if (x->id != sid)
+		x->in_order = 0;
+	for (i = 0; i < n; i++) {
+		if (x->nsamples == 0)
+			x->first_seq = sm[i].seq;
+		else if (sm[i].seq != x->last_seq + 1)
+			x->in_order = 0;
+		x->last_seq = sm[i].seq;
+		x->nsamples++;
+	}
+	return 0;
+}
+
+static void on_progress(void *ud, uint64_t done, uint64_t total)
+{
+	rec_acc *a = ud;
+
+	a->progress_calls++;
+	a->last_done = done;
+	a->last_total = total;
+}
+
+static void add_series(store_batch *b, int64_t id, int nsamples)
+{
+	char name[32];
+	int i;
+
+	snprintf(name, sizeof(name), "s%lld", (long long)id);
+	store_batch_series(b, id, name, "", 1.0, 1, 0);
+	/* t = 1000 + seq: the last t is 1000 + nsamples. */
+	for (i = 1; i <= nsamples; i++)
+		store_batch_sample(b, id, i, 1000.0 + i, i);
+}
+
+static void test_recover_modes(void)
+{
+	fx f;
+	store *s;
+	store_batch *b;
+	sqlite3 *db;
+	rec_acc a;
+	store_recover_cb cb = {on_series, on_samples, on_progress, &a};
+	store_recover_stats st;
+	float state[4] = {42, 1, 2, 3};
+
+	fx_init(&f);
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	b = store_batch_new();
+	add_series(b, 1, 600); /* snapshot at 550, matching hash */
+	add_series(b, 2, 40);  /* no snapshot */
+	add_series(b, 3, 100); /* snapshot of another model */
+	add_series(b, 4, 100); /* corrupt snapshot */
+	add_series(b, 5, 0);   /* nothing at all */
+	store_batch_snapshot(b, 1, "m", HASH, 1550, 550, state, 4);
+	store_batch_snapshot(b, 3, "m0", HASH + 1, 1090, 90, state, 4);
+	store_batch_snapshot(b, 4, "m", HASH, 1090, 90, state, 4);
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	/* Flip one payload byte of series 4's blob. */
+	CHECK_EQ_INT(sqlite3_open(f.path, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db,
+				  "UPDATE snapshots SET state = "
+				  "substr(state,1,44) || x'ff' || "
+				  "substr(state,46) WHERE series_id=4",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+
+	memset(&a, 0, sizeof(a));
+	CHECK_EQ_INT(store_recover(f.path, HASH, 25.0, &cb, &st), 0);
+	CHECK_EQ_INT(a.n, 5);
+	CHECK_EQ_INT(st.series, 5);
+	CHECK_EQ_INT(st.from_snapshot, 1);
+	CHECK_EQ_INT(st.full_replay, 2);
+	CHECK_EQ_INT(st.rebuilt, 2);
+	CHECK_EQ_INT(st.corrupt, 1);
+	CHECK_EQ_INT(st.max_series_id, 5);
+	/* 1: snapshot, then 551..600 (crossing a chunk boundary: 50 rows). */
+	CHECK_EQ_INT(a.s[0].mode, STORE_RESTORE_SNAPSHOT);
+	CHECK_EQ_INT(a.s[0].snap_seen, 550);
+	CHECK(a.s[0].state0 == 42.0f);
+	CHECK_EQ_INT(a.s[0].first_seq, 551);
+	CHECK_EQ_INT(a.s[0].last_seq, 600);
+	CHECK_EQ_INT(a.s[0].nsamples, 50);
+	CHECK(a.s[0].in_order);
+	/* 2: full replay 1..40. */
+	CHECK_EQ_INT(a.s[1].mode, STORE_RESTORE_FULL);
+	CHECK_EQ_INT(a.s[1].first_seq, 1);
+	CHECK_EQ_INT(a.s[1].nsamples, 40);
+	CHECK(a.s[1].in_order);
+	/* 3: other model: t >= 1100 - 25 -> seq 75..100. */
+	CHECK_EQ_INT(a.s[2].mode, STORE_RESTORE_REBUILD);
+	CHECK_EQ_INT(a.s[2].snap_err, 0);
+	CHECK_EQ_INT(a.s[2].first_seq, 75);
+	CHECK_EQ_INT(a.s[2].nsamples, 26);
+	/* 4: corrupt: rebuilt the same way, with the decode error. */
+	CHECK_EQ_INT(a.s[3].mode, STORE_RESTORE_REBUILD);
+	CHECK_EQ_INT(a.s[3].snap_err, IO_SNAP_ECHECKSUM);
+	CHECK_EQ_INT(a.s[3].nsamples, 26);
+	CHECK_EQ_INT(a.s[4].mode, STORE_RESTORE_FULL);
+	CHECK_EQ_INT(a.s[4].nsamples, 0);
+	CHECK(a.progress_calls >= 1);
+	CHECK_EQ_INT(a.last_done, 5);
+	CHECK_EQ_INT(a.last_total, 5);
+	CHECK_EQ_INT(st.samples_replayed, 50 + 40 + 26 + 26);
+	fx_release(&f);
+}
+
+static int abort_series(void *ud, const store_series_info *si, int mode,
+			const io_snap *snap, int snap_err)
+{
+	on_series(ud, si, mode, snap, snap_err);
+	return si->id == 2;
+}
+
+static void test_recover_abort_and_empty(void)
+{
+	fx f;
+	store *s;
+	store_batch *b;
+	rec_acc a;
+	store_recover_cb cb = {on_series, on_samples, NULL, &a};
+	store_recover_cb ab = {abort_series, on_samples, NULL, &a};
+	store_recover_stats st;
+
+	fx_init(&f);
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	memset(&a, 0, sizeof(a));
+	CHECK_EQ_INT(store_recover(f.path, HASH, 0, &cb, &st), 0);
+	CHECK_EQ_INT(st.series, 0);
+	b = store_batch_new();
+	add_series(b, 1, 3);
+	add_series(b, 2, 3);
+	add_series(b, 3, 3);
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	memset(&a, 0, sizeof(a));
+	CHECK_EQ_INT(store_recover(f.path, HASH, 0, &ab, &st), STORE_EABORT);
+	CHECK_EQ_INT(st.series, 2);
+	CHECK_EQ_INT(store_recover(f.path, HASH, -1, &cb, &st), STORE_EINVAL);
+	fx_release(&f);
+}
+
+int main(void)
+{
+	TH_RUN(test_recover_modes);
+	TH_RUN(test_recover_abort_and_empty);
+	return th_summary();
+}
