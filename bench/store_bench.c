@@ -2,7 +2,7 @@
  * bench/store_bench.c: what the SQLite store sustains, against peers
  * measured in the same run, written to bench/results/store.md.
  *
- *   build/bench/store_bench [--quick] [--out FILE] [--dir DIR]
+ *   build/bench/store_bench [--quick] [--out FILE] [--dir DIR] [--daemon P]
  *
  * Sections:
  *  1. ingest through the store (writer thread, group commit) at 1k and 100k
@@ -15,7 +15,9 @@
  *     ROWID (series_id, seq) [ours], rowid table + index (series_id, seq),
  *     WITHOUT ROWID (seq, series_id) (time-major: no per-series access);
  *  4. restore (store_recover: snapshot decode + copy of every state block +
- *     replay of the samples after it) at 100k and 1M series.
+ *     replay of the samples after it) at 100k and 1M series;
+ *  5. statecastd itself starting on such a database (its default model),
+ *     from exec to its "ready" line.
  * Timings are wall clock on a shared machine: compare within one run.
  */
 #include <math.h>
@@ -28,8 +30,12 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "io/model_open.h"
 #include "io/store.h"
+#include "ssm/model.h"
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 
 static char g_dir[256];
 static FILE *g_out;
@@ -485,6 +491,108 @@ static rs_res restore_bench(const char *path, uint64_t nseries)
 	return res;
 }
 
+/* ---- 5. the daemon's own restore ---- */
+
+typedef struct dr_res {
+	double ready_s, logged_s;
+	size_t nfloats;
+	int ok;
+} dr_res;
+
+/*
+ * A database the daemon's default model fits: every series has a snapshot
+ * of that model's state and two samples after it. Then statecastd starts on
+ * it; the time is from exec to its "ready" line (restore included), and the
+ * restore time it logs itself.
+ */
+static dr_res daemon_restore(const char *path, const char *daemon,
+			     uint64_t nseries)
+{
+	uv_loop_t loop;
+	store *s;
+	store_batch *b = NULL;
+	ssm_model *m = NULL;
+	char msg[256], line[1024], opt[600];
+	int isdef, pfd[2];
+	uint64_t i;
+	float *st;
+	double t0;
+	dr_res res = {0, 0, 0, 0};
+	pid_t pid;
+	FILE *f;
+	store_opts o;
+
+	if (io_model_open("/nonexistent/bench.model", &m, &isdef, msg,
+			  sizeof msg))
+		return res;
+	res.nfloats = ssm_model_state_floats(m);
+	st = calloc(res.nfloats, sizeof(float));
+	ssm_state_init(m, st, 1, 10.0);
+	rm_db(path);
+	uv_loop_init(&loop);
+	store_opts_default(&o);
+	if (store_open(&s, &loop, path, &o) != 0)
+		exit(1);
+	for (i = 1; i <= nseries; i++) {
+		char name[48];
+		if (!b)
+			b = store_batch_new();
+		snprintf(name, sizeof(name), "bench.series.%llu",
+			 (unsigned long long)i);
+		store_batch_series(b, (int64_t)i, name, "", 10, 1, 1.7e9);
+		store_batch_snapshot(b, (int64_t)i, "untrained default",
+				     ssm_model_hash(m), 1.7e9 + 100, 10, st,
+				     (uint32_t)res.nfloats);
+		store_batch_sample(b, (int64_t)i, 11, 1.7e9 + 110, 1.0);
+		store_batch_sample(b, (int64_t)i, 12, 1.7e9 + 120, 2.0);
+		if (store_batch_rows(b) >= 9000 || i == nseries) {
+			store_submit(s, b, 0, NULL, NULL);
+			b = NULL;
+			uv_run(&loop, UV_RUN_NOWAIT);
+		}
+	}
+	close_store(&loop, s);
+	uv_loop_close(&loop);
+	free(st);
+	ssm_model_free(m);
+	if (pipe(pfd))
+		return res;
+	t0 = now_s();
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		snprintf(opt, sizeof(opt), "store.path=%s", path);
+		execl(daemon, daemon, "-o", opt, "-o", "listen.graphite=", "-o",
+		      "listen.influx=", "-o", "listen.rpc=", "-o",
+		      "listen.http=", "-o", "listen.socket=", "-o",
+		      "model.path=/nonexistent/bench.model", "-o",
+		      "store.retention_s=0", "-o", "limits.max_series=2000000",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	f = fdopen(pfd[0], "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, " series from ");
+		if (p && strstr(line, "restored ")) {
+			p = strstr(p, " in ");
+			if (p)
+				res.logged_s = atof(p + 4);
+		}
+		if (strstr(line, " ready")) {
+			res.ready_s = now_s() - t0;
+			res.ok = 1;
+			break;
+		}
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (f)
+		fclose(f);
+	return res;
+}
+
 /* ---- report ---- */
 
 static void machine(void)
@@ -514,6 +622,7 @@ int main(int argc, char **argv)
 {
 	const char *out = "bench/results/store.md";
 	const char *base = "/tmp";
+	const char *daemon = "build/statecastd";
 	char path[512], cmdline[1024] = "", impcmd[1536];
 	int quick = 0, i;
 	uint64_t n1k, n100k, nnaive, nlayout, rs_small, rs_big;
@@ -528,10 +637,12 @@ int main(int argc, char **argv)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
 			base = argv[++i];
+		else if (strcmp(argv[i], "--daemon") == 0 && i + 1 < argc)
+			daemon = argv[++i];
 		else {
 			fprintf(stderr,
 				"usage: %s [--quick] [--out FILE] "
-				"[--dir DIR]\n",
+				"[--dir DIR] [--daemon PATH]\n",
 				argv[0]);
 			return 2;
 		}
@@ -655,6 +766,36 @@ int main(int argc, char **argv)
 				(double)rr.bytes / 1e6, rr.restore_s,
 				(unsigned long long)rr.from_snapshot,
 				(unsigned long long)rr.replayed);
+			rm_db(path);
+			fflush(g_out);
+		}
+	}
+	fprintf(g_out,
+		"\n## 4. statecastd's restore\n\n"
+		"The same shape with the daemon's default model (its state "
+		"size, its hash): `%s` starts on the database; ready = exec "
+		"to its `ready` log line (model, store open, every series "
+		"registered, state copied, 2 samples each replayed through "
+		"the batched tick); restore = what the daemon logs for the "
+		"restore alone.\n\n"
+		"| series | state floats | ready (s) | restore (s) |\n"
+		"|---:|---:|---:|---:|\n",
+		daemon);
+	{
+		uint64_t sizes[2] = {rs_small, rs_big};
+		for (i = 0; i < 2; i++) {
+			dr_res dr;
+			fprintf(stderr, "daemon restore %llu...\n",
+				(unsigned long long)sizes[i]);
+			snprintf(path, sizeof(path), "%s/daemon.db", g_dir);
+			dr = daemon_restore(path, daemon, sizes[i]);
+			if (dr.ok)
+				fprintf(g_out, "| %llu | %zu | %.2f | %.2f |\n",
+					(unsigned long long)sizes[i],
+					dr.nfloats, dr.ready_s, dr.logged_s);
+			else
+				fprintf(g_out, "| %llu | - | failed | - |\n",
+					(unsigned long long)sizes[i]);
 			rm_db(path);
 			fflush(g_out);
 		}

@@ -101,6 +101,12 @@ typedef struct cfg {
 		int commit_ms;
 		int commit_rows;
 		double retention_s; /* 0 = keep forever */
+		double snapshot_s;  /* snapshot period of a changed series */
+		double forecast_every_s;     /* forecast persistence, 0 = off */
+		double forecast_retention_s; /* 0 = keep forever */
+		double rebuild_window_s; /* history replayed on model change */
+		int retry_rows;		 /* line rows held while writes fail */
+		size_t max_size;	 /* database size bound, 0 = none */
 	} store;
 	struct {
 		char *path;

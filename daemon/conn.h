@@ -43,6 +43,8 @@ typedef struct srv_listener {
 	srv_proto proto;
 	int is_pipe;
 	int open;
+	int adopted;	/* passed by systemd: never unlink its path */
+	gid_t sock_gid; /* unix socket's group, its members may connect */
 	char addr[128]; /* the bound address as logged */
 } srv_listener;
 

@@ -4,6 +4,7 @@
  */
 #include "daemon/conn.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "daemon/log.h"
 #include "daemon/methods.h"
+#include "daemon/privdrop.h"
 #include "daemon/server.h"
 #include "io/graphite.h"
 #include "io/influx.h"
@@ -324,6 +326,26 @@ static void peer_name(srv_conn *c, int is_pipe)
 	format_addr(&ss, c->peer, sizeof c->peer);
 }
 
+/* SO_PEERCRED: root, our own user and the socket group's members only
+ * (daemon/privdrop.h); the file mode says the same for a path in the
+ * filesystem, this also holds when the mode was loosened. */
+static int peer_allowed(srv_conn *c, const srv_listener *l)
+{
+	uv_os_fd_t fd;
+	srv_peer peer;
+	int r;
+
+	if (uv_fileno((uv_handle_t *)&c->h.stream, &fd) != 0)
+		return 0;
+	r = srv_peer_allowed(fd, l->sock_gid, &peer);
+	if (r != 1)
+		srv_log(LOG_WARNING,
+			"unix socket %s: refused peer pid %ld uid %ld gid %ld",
+			l->addr, (long)peer.pid, (long)peer.uid,
+			(long)peer.gid);
+	return r == 1;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	srv_listener *l = server->data;
@@ -360,6 +382,10 @@ static void on_connection(uv_stream_t *server, int status)
 		srv_conn_close(c, "accept failed");
 		return;
 	}
+	if (l->is_pipe && !peer_allowed(c, l)) {
+		srv_conn_close(c, "peer not allowed on the unix socket");
+		return;
+	}
 	s->st.connections++;
 	peer_name(c, l->is_pipe);
 	if (!l->is_pipe && c->proto == SRV_RPC)
@@ -381,7 +407,14 @@ static int listen_tcp(srv *s, srv_listener *l, const char *host, int port)
 	if (rc)
 		return rc;
 	l->open = 1;
-	rc = uv_tcp_bind(&l->h.tcp, (const struct sockaddr *)&ss, 0);
+	/* A socket passed by systemd under this protocol's name wins over
+	 * the configured address (daemon/sdnotify.h). */
+	rc = s->sd
+		 ? srv_sd_adopt_tcp(s->sd, srv_proto_name(l->proto), &l->h.tcp)
+		 : -ENOENT;
+	l->adopted = rc == 0;
+	if (rc == -ENOENT)
+		rc = uv_tcp_bind(&l->h.tcp, (const struct sockaddr *)&ss, 0);
 	if (!rc)
 		rc = uv_listen((uv_stream_t *)&l->h.tcp, 511, on_connection);
 	if (!rc)
@@ -395,23 +428,42 @@ static int listen_tcp(srv *s, srv_listener *l, const char *host, int port)
 static int listen_pipe(srv *s, srv_listener *l, const char *path)
 {
 	struct stat sb;
+	size_t len = sizeof l->addr;
 	int rc;
 
-	/* A socket file left by a daemon that died is stale: nothing can
-	 * listen on it once its owner is gone, so it is replaced. */
-	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
-		unlink(path);
 	rc = uv_pipe_init(s->loop, &l->h.pipe, 0);
 	if (rc)
 		return rc;
 	l->open = 1;
-	rc = uv_pipe_bind(&l->h.pipe, path);
-	if (rc)
+	l->sock_gid = (gid_t)-1;
+	rc = s->sd ? srv_sd_adopt_pipe(s->sd, SRV_SD_FD_SOCKET, &l->h.pipe)
+		   : -ENOENT;
+	if (rc == 0) {
+		/* systemd owns the path (and its mode, SocketMode=). */
+		l->adopted = 1;
+		rc = uv_pipe_getsockname(&l->h.pipe, l->addr, &len);
+		if (rc)
+			return rc;
+	} else if (rc != -ENOENT) {
 		return rc;
-	/* Bound: the path is ours now, and unlinked when closing. */
-	snprintf(l->addr, sizeof l->addr, "%s", path);
-	if (chmod(path, 0660) != 0)
-		srv_log(LOG_WARNING, "cannot chmod 0660 %s", path);
+	} else {
+		/* A socket file left by a daemon that died is stale: nothing
+		 * can listen on it once its owner is gone, so it is replaced.
+		 */
+		if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+			unlink(path);
+		rc = uv_pipe_bind(&l->h.pipe, path);
+		if (rc)
+			return rc;
+		/* Bound: the path is ours now, and unlinked when closing. */
+		snprintf(l->addr, sizeof l->addr, "%s", path);
+		rc = srv_unix_protect(path, (gid_t)-1);
+		if (rc)
+			srv_log(LOG_WARNING, "cannot chmod 0660 %s: %s", path,
+				uv_strerror(rc));
+	}
+	if (stat(l->addr, &sb) == 0)
+		l->sock_gid = sb.st_gid;
 	return uv_listen((uv_stream_t *)&l->h.pipe, 511, on_connection);
 }
 
@@ -434,7 +486,8 @@ int srv_listen(srv *s, srv_listener *l, srv_proto proto, const char *host,
 		return rc;
 	}
 	l->h.tcp.data = l;
-	srv_log(LOG_INFO, "listening %s on %s", srv_proto_name(proto), l->addr);
+	srv_log(LOG_INFO, "listening %s on %s%s", srv_proto_name(proto),
+		l->addr, l->adopted ? " (socket-activated)" : "");
 	return 0;
 }
 
@@ -444,6 +497,6 @@ void srv_listener_close(srv_listener *l)
 		return;
 	l->open = 0;
 	uv_close((uv_handle_t *)&l->h.tcp, NULL);
-	if (l->is_pipe && l->addr[0])
+	if (l->is_pipe && !l->adopted && l->addr[0])
 		unlink(l->addr);
 }

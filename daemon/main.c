@@ -14,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/cfg.h"
 #include "daemon/log.h"
+#include "daemon/persist.h"
+#include "daemon/privdrop.h"
 #include "daemon/server.h"
 #include "io/model_open.h"
 #include "ssm/nominal.h"
@@ -98,6 +101,60 @@ static void settings_from(const cfg *c, srv_settings *t)
 	t->history_ring = HISTORY_RING;
 	t->max_series = (size_t)c->limits.max_series;
 	t->cfg = c;
+	t->store_path = c->store.path;
+	store_opts_default(&t->store);
+	t->store.synchronous = c->store.synchronous;
+	t->store.commit_ms = c->store.commit_ms;
+	t->store.commit_rows = c->store.commit_rows;
+	t->store.sample_retention_s = c->store.retention_s;
+	t->store.forecast_retention_s = c->store.forecast_retention_s;
+	t->store.retry_rows = (size_t)c->store.retry_rows;
+	/* A byte bound on the file, as SQLite pages (4 KiB by default). */
+	t->store.max_page_count = (int64_t)(c->store.max_size / 4096);
+	t->snapshot_s = c->store.snapshot_s;
+	t->forecast_every_s = c->store.forecast_every_s;
+	t->rebuild_window_s = c->store.rebuild_window_s;
+}
+
+/*
+ * Binds (or adopts from systemd) every listener, then drops root, then
+ * starts the watchdog: the order systemd and a root start both need.
+ */
+static int adopt_start(srv *s, const cfg *c)
+{
+	srv_sd_listen sdl;
+	char err[256];
+	int rc, left;
+
+	rc = srv_sd_listen_init(&sdl);
+	if (rc < 0)
+		srv_log(LOG_WARNING, "ignoring passed sockets: %s",
+			srv_sd_strerror(rc));
+	else if (sdl.n > 0)
+		s->sd = &sdl;
+	rc = srv_start(s);
+	s->sd = NULL;
+	left = srv_sd_listen_release(&sdl);
+	if (left > 0)
+		srv_log(LOG_WARNING,
+			"%d passed socket(s) match no enabled listener "
+			"(FileDescriptorName= graphite, influx, rpc, socket)",
+			left);
+	if (rc)
+		return rc;
+	if (geteuid() == 0 && !(c->user && c->user[0]))
+		srv_log(LOG_WARNING, "running as root: set `user` to drop "
+				     "privileges after binding");
+	if (c->user && c->user[0] &&
+	    srv_priv_drop(c->user, err, sizeof err) != 0) {
+		srv_log(LOG_ERR, "not starting: %s", err);
+		return -1;
+	}
+	rc = srv_sd_watchdog_start(&s->wd, s->loop);
+	if (rc < 0)
+		srv_log(LOG_WARNING, "watchdog not started: %s",
+			srv_sd_strerror(rc));
+	return 0;
 }
 
 static int run(const cfg *c)
@@ -119,12 +176,15 @@ static int run(const cfg *c)
 		ssm_model_free(m);
 		return 1;
 	}
-	if (srv_init(s, &loop, &set, m, desc) == 0 && srv_start(s) == 0) {
+	if (srv_init(s, &loop, &set, m, desc) == 0 &&
+	    (!set.store_path[0] || srv_persist_open(s) == 0) &&
+	    adopt_start(s, c) == 0) {
 		srv_log(LOG_INFO,
 			"statecastd %s ready: model %s (horizon %d, %d "
 			"quantiles)",
 			SRV_VERSION, desc, ssm_model_horizon(m),
 			ssm_model_nquantiles(m));
+		srv_sd_ready("serving");
 		rc = 0;
 	}
 	if (rc)

@@ -93,8 +93,8 @@ void srv_prom_label_value(io_tb *b, const char *v)
 	io_tb_escape(b, v, label_esc);
 }
 
-void srv_prom_sample(io_tb *b, const char *name, const char *const *kv, int nl,
-		     double value)
+void srv_prom_sample_text(io_tb *b, const char *name, const char *const *kv,
+			  int nl, const char *value)
 {
 	int i;
 
@@ -112,8 +112,17 @@ void srv_prom_sample(io_tb *b, const char *name, const char *const *kv, int nl,
 		io_tb_putc(b, '}');
 	}
 	io_tb_putc(b, ' ');
-	io_tb_double(b, value);
+	io_tb_puts(b, value);
 	io_tb_putc(b, '\n');
+}
+
+void srv_prom_sample(io_tb *b, const char *name, const char *const *kv, int nl,
+		     double value)
+{
+	char v[IO_FMT_MAX];
+
+	io_fmt_double(v, value);
+	srv_prom_sample_text(b, name, kv, nl, v);
 }
 
 void srv_prom_histogram(io_tb *b, const char *name, const char *help,
@@ -159,10 +168,13 @@ static void gauge(io_tb *b, const char *name, const char *help, double v)
 	srv_prom_sample(b, name, NULL, 0, v);
 }
 
+#define LEVELS_CACHED 16 /* quantile level labels formatted once per series */
+
 static void forecasts(io_tb *b, const srv_metrics *m)
 {
 	const char *kv[6];
-	char hz[24], ql[IO_FMT_MAX];
+	char hz[24], lv[LEVELS_CACHED + 1][IO_FMT_MAX], val[IO_FMT_MAX];
+	io_tb pre;
 	size_t i;
 	int h, k;
 
@@ -171,25 +183,48 @@ static void forecasts(io_tb *b, const srv_metrics *m)
 	kv[0] = "series";
 	kv[2] = "horizon";
 	kv[3] = hz;
-	kv[4] = "quantile";
-	kv[5] = ql;
 	/* Gauge values, declared "untyped": Prometheus stores both alike, and
 	 * promtool's linter reserves the "quantile" label for summaries. */
 	srv_prom_family(b, "statecast_forecast", "untyped",
 			"Latest forecast quantile of a series, horizon in "
 			"nominal steps after the forecast origin.");
+	io_tb_init(&pre);
 	for (i = 0; i < m->nfc; i++) {
 		const srv_metrics_forecast *f = &m->fc[i];
-		kv[1] = f->series;
+		/* H x Q lines share the series label: escape it once. This
+		 * loop is most of a scrape's cost, and it runs on the loop
+		 * thread. */
+		io_tb_reset(&pre);
+		io_tb_puts(&pre, "statecast_forecast{series=\"");
+		srv_prom_label_value(&pre, f->series);
+		io_tb_puts(&pre, "\",horizon=\"");
+		if (!io_tb_ok(&pre)) {
+			b->failed = 1;
+			break;
+		}
+		for (k = 0; k < f->Q && k < LEVELS_CACHED; k++)
+			io_fmt_float(lv[k], f->levels[k]);
 		for (h = 0; h < f->H; h++) {
 			snprintf(hz, sizeof hz, "%d", h + 1);
 			for (k = 0; k < f->Q; k++) {
-				io_fmt_float(ql, f->levels[k]);
-				srv_prom_sample(b, "statecast_forecast", kv, 3,
-						(double)f->q[h * f->Q + k]);
+				const char *ql = lv[k];
+				if (k >= LEVELS_CACHED) {
+					io_fmt_float(lv[LEVELS_CACHED],
+						     f->levels[k]);
+					ql = lv[LEVELS_CACHED];
+				}
+				io_fmt_float(val, f->q[h * f->Q + k]);
+				io_tb_putn(b, pre.data, pre.len);
+				io_tb_puts(b, hz);
+				io_tb_puts(b, "\",quantile=\"");
+				io_tb_puts(b, ql);
+				io_tb_puts(b, "\"} ");
+				io_tb_puts(b, val);
+				io_tb_putc(b, '\n');
 			}
 		}
 	}
+	io_tb_release(&pre);
 	srv_prom_family(b, "statecast_forecast_mean", "gauge",
 			"Latest point forecast (mean) of a series.");
 	for (i = 0; i < m->nfc; i++) {
@@ -199,8 +234,9 @@ static void forecasts(io_tb *b, const srv_metrics *m)
 		kv[1] = f->series;
 		for (h = 0; h < f->H; h++) {
 			snprintf(hz, sizeof hz, "%d", h + 1);
-			srv_prom_sample(b, "statecast_forecast_mean", kv, 2,
-					(double)f->mean[h]);
+			io_fmt_float(val, f->mean[h]);
+			srv_prom_sample_text(b, "statecast_forecast_mean", kv,
+					     2, val);
 		}
 	}
 	srv_prom_family(b, "statecast_anomaly_score", "gauge",
@@ -208,8 +244,8 @@ static void forecasts(io_tb *b, const srv_metrics *m)
 			"issued before it; 0 = inside the interval.");
 	for (i = 0; i < m->nfc; i++) {
 		kv[1] = m->fc[i].series;
-		srv_prom_sample(b, "statecast_anomaly_score", kv, 1,
-				(double)m->fc[i].anomaly);
+		io_fmt_float(val, m->fc[i].anomaly);
+		srv_prom_sample_text(b, "statecast_anomaly_score", kv, 1, val);
 	}
 	srv_prom_family(b, "statecast_series_value", "gauge",
 			"The latest sample of a series, to compare with the "

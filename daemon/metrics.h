@@ -104,6 +104,10 @@ void srv_prom_label_value(io_tb *b, const char *v);
  * nl = 0 writes no braces. */
 void srv_prom_sample(io_tb *b, const char *name, const char *const *kv, int nl,
 		     double value);
+/* The same with the value already formatted (io_fmt_float for float32
+ * values: "0.1" rather than the double "0.10000000149011612"). */
+void srv_prom_sample_text(io_tb *b, const char *name, const char *const *kv,
+			  int nl, const char *value);
 /* The _bucket/_sum/_count lines of h (family header included). */
 void srv_prom_histogram(io_tb *b, const char *name, const char *help,
 			const srv_hist *h);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/cfg.h"
 #include "daemon/http.h"
@@ -118,6 +119,21 @@ static uint64_t open_connections(const srv *s)
 	return n;
 }
 
+/* Size of SQLite's WAL beside store.path, -1 when there is none (no
+ * store configured, or nothing written yet). */
+static int64_t wal_bytes(const cfg *c)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!c || !c->store.path || !c->store.path[0])
+		return -1;
+	if ((size_t)snprintf(path, sizeof path, "%s-wal", c->store.path) >=
+	    sizeof path)
+		return -1;
+	return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
 static void render_metrics(srv *s, io_tb *b)
 {
 	const cfg *c = s->set.cfg;
@@ -146,8 +162,8 @@ static void render_metrics(srv *s, io_tb *b)
 	m.connections = open_connections(s);
 	m.subscribers = s->subs.n;
 	m.step_latency = &s->step_latency;
-	m.commit_latency = NULL; /* the store is not wired in yet */
-	m.wal_bytes = -1;
+	m.commit_latency = s->commit_latency.count ? &s->commit_latency : NULL;
+	m.wal_bytes = wal_bytes(c);
 	if (glob[0] && cap > 0) {
 		fc = malloc(cap * sizeof *fc);
 		if (!fc)

@@ -36,6 +36,7 @@ typedef struct srv_series {
 	float *state; /* ssm_model_state_floats() floats, NULL while learning */
 	int period;   /* seasonal period in nominal steps, 1 = none */
 	double step_s; /* nominal step in seconds, 0 while learning */
+	int horizon;   /* horizons served, 0 = all the model has */
 
 	/* Timestamp of the last accepted sample (accepted = passed the order
 	 * check; it may still be waiting in this tick). -INFINITY if none. */
@@ -61,7 +62,13 @@ typedef struct srv_series {
 	int since_forecast; /* samples stepped since the last refresh */
 	float anomaly;	    /* score of the last stepped sample, 0 = inside */
 
-	srv_history hist; /* recent samples (until the store serves history) */
+	srv_history hist; /* recent samples (when no store serves history) */
+
+	/* Persistence (daemon/persist.h); all 0 without a store. */
+	int64_t store_id;   /* series id in the store, 0 = not declared */
+	uint64_t store_seq; /* samples handed to the store = last seq */
+	uint64_t snap_seq;  /* store_seq of the last snapshot written */
+	double store_fc_t;  /* origin of the last forecast stored */
 
 	uint32_t tick_round; /* samples of this series queued in this tick */
 	uint64_t tick_mark;  /* serial of the last tick that refreshed it */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/persist.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
 #include "io/rpc_forecast.h"
@@ -154,7 +155,7 @@ void srv_put_forecast(rpc_buf *b, const srv *s, const srv_series *se,
 		      uint64_t sub)
 {
 	rpc_put_forecast(b, s->model, se->name, se->f_t, se->step_s, se->fq,
-			 se->fmean, sub);
+			 se->fmean, se->horizon, sub);
 }
 
 void srv_put_anomaly(rpc_buf *b, const srv *s, const srv_series *se, double t,
@@ -213,12 +214,15 @@ static int m_info(req *r)
 	if (rc)
 		return rc;
 	snprintf(hash, sizeof hash, "%016" PRIx64, ssm_model_hash(r->s->model));
-	rpc_put_map(r->b, 17);
+	rpc_put_map(r->b, 19);
 	put_kv_str(r->b, "series", se->name);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_str(r->b, "model_hash", hash);
 	put_kv_u64(r->b, "period", (uint64_t)se->period);
 	put_kv_f64(r->b, "step", se->step_s);
+	put_kv_u64(r->b, "horizon",
+		   (uint64_t)(se->horizon ? se->horizon
+					  : ssm_model_horizon(r->s->model)));
 	rpc_put_cstr(r->b, "learning");
 	rpc_put_bool(r->b, se->state == NULL);
 	put_kv_u64(r->b, "samples", se->n_samples);
@@ -232,6 +236,13 @@ static int m_info(req *r)
 	rpc_put_cstr(r->b, "anomaly");
 	rpc_put_f32(r->b, se->anomaly);
 	put_kv_u64(r->b, "history", se->hist.n);
+	/* CRC-32C of the state block: equal states, equal CRCs (recovery
+	 * tests compare a restarted daemon with one that never stopped). */
+	put_kv_u64(r->b, "state_crc",
+		   se->state ? io_crc32c(0, se->state,
+					 ssm_model_state_floats(r->s->model) *
+					     sizeof(float))
+			     : 0);
 	rpc_put_cstr(r->b, "forecast");
 	if (se->has_forecast)
 		srv_put_forecast(r->b, r->s, se, 0);
@@ -376,6 +387,7 @@ static int m_drop(req *r)
 	put_kv_str(r->b, "series", se->name);
 	rpc_put_cstr(r->b, "dropped");
 	rpc_put_bool(r->b, 1);
+	srv_persist_drop(r->s, se);
 	srv_registry_drop(&r->s->reg, se);
 	return 0;
 }
@@ -388,7 +400,10 @@ static int m_stats(req *r)
 
 	for (c = r->s->conns; c; c = c->next)
 		nconn++;
-	rpc_put_map(r->b, 25);
+	store_stats ss;
+	int has_store = srv_persist_stats(r->s, &ss) == 0;
+
+	rpc_put_map(r->b, 25 + (has_store ? 5 : 0));
 	put_kv_str(r->b, "version", SRV_VERSION);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_f64(r->b, "uptime", srv_now() - r->s->started);
@@ -414,6 +429,13 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "connections", t->connections);
 	put_kv_u64(r->b, "slow_clients", t->slow_clients);
 	put_kv_u64(r->b, "bad_frames", t->bad_frames);
+	if (has_store) {
+		put_kv_u64(r->b, "store_commits", ss.commits);
+		put_kv_u64(r->b, "store_commit_failures", ss.commit_failures);
+		put_kv_u64(r->b, "store_rows_committed", ss.rows_committed);
+		put_kv_u64(r->b, "store_rows_dropped", ss.rows_dropped);
+		put_kv_u64(r->b, "store_queued_rows", ss.queued_rows);
+	}
 	return 0;
 }
 
@@ -434,6 +456,9 @@ static int m_push(req *r)
 {
 	const rpc_val *arr = push_samples(r->m);
 	size_t i, n = rpc_val_len(arr);
+	double skew = r->s->set.lines.max_skew_s;
+	/* The same bound the line parsers apply to Graphite and Influx. */
+	double latest = skew > 0 ? srv_now() + skew : INFINITY;
 	srv_push *p;
 
 	if (rpc_val_type(arr) != RPC_T_ARRAY)
@@ -446,10 +471,14 @@ static int m_push(req *r)
 	for (i = 0; i < n; i++) {
 		rpc_str name;
 		double t, v;
-		int code = rpc_triple(arr, i, &name, &t, &v)
-			       ? SRV_REJ_SHAPE
-			       : srv_ingest(r->s, name.p, name.n, t, v);
-		if (code == SRV_REJ_SHAPE)
+		int code;
+		if (rpc_triple(arr, i, &name, &t, &v))
+			code = SRV_REJ_SHAPE;
+		else if (t > latest)
+			code = SRV_REJ_FUTURE;
+		else
+			code = srv_ingest(r->s, name.p, name.n, t, v);
+		if (code == SRV_REJ_SHAPE || code == SRV_REJ_FUTURE)
 			r->s->st.rejected++;
 		if (code == SRV_ACCEPTED) {
 			p->accepted++;
@@ -483,8 +512,11 @@ void srv_push_complete(srv *s, srv_push *p, int err)
 
 	rpc_buf_reset(b);
 	if (err < 0) {
-		rpc_put_error(b, p->id, RPC_CODE_UNAVAILABLE,
-			      "samples were not stored");
+		char msg[128];
+		/* err is a STORE_E* code from the store, or -1. */
+		snprintf(msg, sizeof msg, "samples were not stored: %s",
+			 err == -1 ? "internal error" : store_strerror(err));
+		rpc_put_error(b, p->id, RPC_CODE_UNAVAILABLE, msg);
 		s->st.rpc_errors++;
 	} else {
 		rpc_put_result(b, p->id);

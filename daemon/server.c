@@ -12,6 +12,7 @@
 #include "config/cfg.h"
 #include "daemon/log.h"
 #include "daemon/pages.h"
+#include "daemon/persist.h"
 #include "io/influx.h"
 
 /* Responses above this are refused with a "limit" error (a `list` of
@@ -28,13 +29,16 @@ double srv_now(void)
 }
 
 void srv_series_params(const srv *s, const char *name, int *period,
-		       double *step_s)
+		       double *step_s, int *horizon)
 {
 	const cfg_series *r =
 	    s->set.cfg ? cfg_series_match(s->set.cfg, name) : NULL;
 
 	*period = s->set.default_period;
 	*step_s = s->set.default_step;
+	*horizon = 0;
+	if (r && (r->set & CFG_SER_HORIZON))
+		*horizon = r->horizon;
 	if (r && (r->set & CFG_SER_PERIOD))
 		*period = r->period;
 	if (r && (r->set & CFG_SER_STEP))
@@ -59,6 +63,7 @@ int srv_init(srv *s, uv_loop_t *loop, const srv_settings *set,
 	s->model_desc = model_desc;
 	s->started = srv_now();
 	srv_hist_init_latency(&s->step_latency);
+	srv_hist_init_latency(&s->commit_latency);
 	srv_subs_init(&s->subs);
 	rpc_buf_init(&s->reply, REPLY_MAX);
 	s->name_buf = malloc(s->set.lines.max_name + 1);
@@ -120,12 +125,16 @@ void srv_stop(srv *s)
 	if (s->stopping)
 		return;
 	s->stopping = 1;
+	srv_sd_stopping();
+	srv_sd_watchdog_close(&s->wd, NULL);
 	for (i = 0; i < 4; i++)
 		srv_listener_close(&s->listeners[i]);
 	srv_pages_stop(s);
 	/* What was read is stepped and handed to the sink before the
 	 * connections go, so every accepted push gets its reply queued. */
 	srv_tick_run(s);
+	/* Final snapshots and COMMIT; waiting pushes are answered. */
+	srv_persist_close(s);
 	for (c = s->conns; c; c = c->next)
 		srv_conn_close(c, NULL);
 	for (i = 0; i < 2; i++)
@@ -136,6 +145,7 @@ void srv_stop(srv *s)
 
 void srv_release(srv *s)
 {
+	srv_persist_free(s);
 	srv_pages_release(s);
 	srv_tick_release(s);
 	srv_registry_release(&s->reg);

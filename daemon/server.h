@@ -20,11 +20,13 @@
 #include "daemon/conn.h"
 #include "daemon/metrics.h"
 #include "daemon/registry.h"
+#include "daemon/sdnotify.h"
 #include "daemon/subscribe.h"
 #include "daemon/tick.h"
 #include "io/influx.h"
 #include "io/lines.h"
 #include "io/rpc.h"
+#include "io/store.h"
 #include "ssm/model.h"
 
 typedef struct srv_settings {
@@ -47,6 +49,13 @@ typedef struct srv_settings {
 	/* Its [series "GLOB"] blocks give period and step per series
 	 * (cfg_series_match); NULL = none. */
 	const struct cfg *cfg;
+	/* Persistence (daemon/persist.h): store_path "" = none, samples
+	 * live in the history ring and nothing survives a restart. */
+	const char *store_path;
+	store_opts store;	 /* writer, group commit, retention */
+	double snapshot_s;	 /* snapshot a moved series this often */
+	double forecast_every_s; /* store a forecast at most this often */
+	double rebuild_window_s; /* history replayed on a model change */
 } srv_settings;
 
 /* Counters served by `stats`; monotonic since start. */
@@ -90,9 +99,16 @@ typedef struct srv {
 	srv_listener listeners[4];
 	srv_conn *conns; /* every open connection */
 	uint64_t next_conn_id;
-	uv_signal_t sig[2]; /* SIGTERM, SIGINT */
+	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
+	struct srv_persist *persist; /* NULL without a store */
+	srv_sd_listen *sd;	     /* sockets passed by systemd, or NULL */
+	srv_sd_watchdog wd;	     /* WATCHDOG=1 from this loop, when asked */
 	srv_stats st;
-	srv_hist step_latency;	 /* seconds per srv_tick_run that stepped */
+	srv_hist step_latency; /* seconds per srv_tick_run that stepped */
+	/* Seconds from submit to COMMIT per store batch: the store's
+	 * completion callback observes store_result.total_ns * 1e-9 here.
+	 * /metrics shows it once it has an observation. */
+	srv_hist commit_latency;
 	struct srv_pages *pages; /* HTTP endpoint (daemon/pages.h), or NULL */
 	double started;		 /* Unix seconds */
 	double now;		 /* Unix seconds at the current read callback */
@@ -113,8 +129,9 @@ void srv_release(srv *s);
 /* Wall clock in Unix seconds, for timestamps given as -1 or 0 ("now"). */
 double srv_now(void);
 
-/* The rule for a new series' name: period and step (either 0 = default). */
+/* What the config says for a new series' name: period (>= 1), step (0 =
+ * learn) and horizons served (0 = the model's). */
 void srv_series_params(const srv *s, const char *name, int *period,
-		       double *step_s);
+		       double *step_s, int *horizon);
 
 #endif

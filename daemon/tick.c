@@ -30,6 +30,8 @@ const char *srv_reject_reason(int code)
 		return "out of memory";
 	case SRV_REJ_SHAPE:
 		return "not a [series, t, value] triple";
+	case SRV_REJ_FUTURE:
+		return "timestamp too far in the future (ingest.max_skew_s)";
 	}
 	return "unknown";
 }
@@ -164,7 +166,7 @@ int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
 		se = srv_registry_add(&s->reg, name, len, 0, 0);
 		if (!se)
 			return reject(s, SRV_REJ_NOMEM);
-		srv_series_params(s, se->name, &period, &step);
+		srv_series_params(s, se->name, &period, &step, &se->horizon);
 		se->period = period;
 		se->step_s = step;
 		if (step > 0 && srv_series_start(&s->reg, se)) {
@@ -217,6 +219,8 @@ int srv_forecast_interval(const ssm_model *m, const srv_series *se, double t,
 
 	if (!se->has_forecast || se->step_s <= 0)
 		return 0;
+	if (se->horizon > 0 && se->horizon < H)
+		H = se->horizon; /* only what is served is checked */
 	h = nearbyint((t - se->f_t) / se->step_s);
 	if (!(h >= 1 && h <= H))
 		return 0;

@@ -29,8 +29,7 @@ need() {
 	done
 }
 need "$BUILD/statecastd" "$BUILD/statecast" config/statecast.conf \
-	models/default.model deploy/man/man8/statecastd.8 \
-	deploy/man/man1/statecast.1
+	deploy/man/man8/statecastd.8 deploy/man/man1/statecast.1
 
 d() { install -d -m 0755 "$DESTDIR$1"; }
 d "$PREFIX/sbin"
@@ -52,13 +51,34 @@ for u in systemd/*.service systemd/*.socket; do
 	chmod 0644 "$DESTDIR$PREFIX/lib/systemd/system/$(basename "$u")"
 done
 
+# The shipped config with the installed paths set: the store under the
+# service's StateDirectory, the unix socket under its RuntimeDirectory, the
+# model under PREFIX/share. Each line must be found: a config that changed
+# shape fails the install instead of shipping relative paths.
+set_line() { # file old new
+	grep -qxF "$2" "$1" || {
+		echo "install: '$2' not in config/statecast.conf" >&2
+		exit 1
+	}
+	sed -i "s|^$(printf '%s' "$2" | sed 's/[.[*^$]/\\&/g')\$|$3|" "$1"
+}
+conf=$(mktemp)
+trap 'rm -f "$conf"' EXIT
+cp config/statecast.conf "$conf"
+set_line "$conf" "#path = ./var/statecast.db" "path = /var/lib/statecast/statecast.db"
+set_line "$conf" "#socket = ./var/statecast.sock" "socket = /run/statecast/statecastd.sock"
+set_line "$conf" "#path = models/default.model" "path = $PREFIX/share/statecast/models/default.model"
 # An operator's edited config survives a reinstall.
 if [ ! -e "$DESTDIR$SYSCONFDIR/statecast/statecast.conf" ]; then
-	install -m 0644 config/statecast.conf \
-		"$DESTDIR$SYSCONFDIR/statecast/statecast.conf"
+	install -m 0644 "$conf" "$DESTDIR$SYSCONFDIR/statecast/statecast.conf"
 fi
-install -m 0644 models/default.model \
-	"$DESTDIR$PREFIX/share/statecast/models/default.model"
+if [ -f models/default.model ]; then
+	install -m 0644 models/default.model \
+		"$DESTDIR$PREFIX/share/statecast/models/default.model"
+else
+	echo "install: no models/default.model in the tree: statecastd will" \
+		"use its untrained default model" >&2
+fi
 
 # Debian policy: man pages compressed with gzip -9n (no name, no timestamp).
 gzip -9n -c deploy/man/man8/statecastd.8 \

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "io/model_file.h"
+#include "io/rpc.h"
 
 const char *io_model_strerror(int err)
 {
@@ -432,6 +433,33 @@ static int decode_tensors(dctx *c, const msgpack_object *to, ssm_model *m)
 	return 0;
 }
 
+/*
+ * msgpack-c preallocates every container from its declared count, so a few
+ * bytes declaring 2^32 elements make it ask for ~100 GB (fuzz_model found
+ * this in the header). The pre-scan of io/rpc.h refuses, before msgpack-c
+ * runs, a file whose containers declare more objects in total than
+ * max(file size, 1M): a real model file has a few hundred (tensors are
+ * bins). Payload lengths are not capped here: a truncated file must still
+ * reach msgpack-c and be reported as truncated.
+ */
+static int bounded(dctx *c, const void *p, size_t n)
+{
+	size_t cap = n > ((size_t)1 << 20) ? n : ((size_t)1 << 20);
+	rpc_limits lim = {SIZE_MAX, 16,
+			  cap < UINT32_MAX ? (uint32_t)cap : UINT32_MAX};
+	rpc_scan s;
+	size_t fl;
+	int r;
+
+	rpc_scan_init(&s);
+	r = rpc_scan_frame(&s, p, n, &lim, &fl);
+	if (r == RPC_ECOUNT || r == RPC_EDEPTH)
+		return fail(c, IO_MF_EFORMAT,
+			    "msgpack containers declare too much (%s)",
+			    rpc_strerror(r));
+	return 0;
+}
+
 static int decode_body(dctx *c, const char *p, size_t n, ssm_model **out)
 {
 	msgpack_unpacked u;
@@ -442,6 +470,8 @@ static int decode_body(dctx *c, const char *p, size_t n, ssm_model **out)
 	int err;
 
 	msgpack_unpacked_init(&u);
+	if ((err = bounded(c, p, n)) != 0)
+		goto out;
 	if (msgpack_unpack_next(&u, p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    off != n) {
 		err = fail(c, IO_MF_EFORMAT, "body is not one msgpack map");
@@ -498,6 +528,8 @@ int io_model_load_mem(const void *buf, size_t len, ssm_model **out, char *msg,
 		return fail(&c, IO_MF_EMAGIC, "no \"%s\" header",
 			    IO_MODEL_MAGIC);
 	msgpack_unpacked_init(&u);
+	if ((err = bounded(&c, buf, len)) != 0)
+		goto out;
 	r = msgpack_unpack_next(&u, buf, len, &off);
 	if (r == MSGPACK_UNPACK_CONTINUE) {
 		err = fail(&c, IO_MF_ETRUNC, "file ends after %zu bytes", len);

@@ -7,12 +7,14 @@
 
 void rpc_put_forecast(rpc_buf *b, const ssm_model *m, const char *series,
 		      double t, double step, const float *q, const float *mean,
-		      uint64_t sub)
+		      int horizon, uint64_t sub)
 {
 	int H = ssm_model_horizon(m), Q = ssm_model_nquantiles(m);
 	const float *lv = ssm_model_quantiles(m);
 	int h, k;
 
+	if (horizon > 0 && horizon < H)
+		H = horizon;
 	rpc_put_map(b, sub ? 7 : 6);
 	rpc_put_cstr(b, "series");
 	rpc_put_cstr(b, series);

@@ -21,10 +21,11 @@
 #include "io/rpc.h"
 #include "ssm/model.h"
 
-/* q: H * Q floats, mean: H floats, as ssm_forecast holds them; sub 0 =
- * no "subscription" key. */
+/* q: H * Q floats, mean: H floats, as ssm_forecast holds them; only the
+ * first `horizon` horizons are sent (0 or more than H: all H); sub 0 = no
+ * "subscription" key. */
 void rpc_put_forecast(rpc_buf *b, const ssm_model *m, const char *series,
 		      double t, double step, const float *q, const float *mean,
-		      uint64_t sub);
+		      int horizon, uint64_t sub);
 
 #endif

@@ -48,6 +48,11 @@ uint32_t io_shard_jump(uint64_t hash, uint32_t buckets)
 
 int io_shard_owner(const io_shard_map *m, const char *key, size_t len)
 {
+	const char *semi = memchr(key, ';', len);
+
+	/* Tags are not part of the relay's routing key (see shard.h). */
+	if (semi)
+		len = (size_t)(semi - key);
 	return (int)io_shard_jump(io_shard_fnv1a64(key, len), (uint32_t)m->n);
 }
 
@@ -293,6 +298,12 @@ void io_shard_map_release(io_shard_map *m)
 	free(m->shards);
 	m->shards = NULL;
 	m->n = 0;
+}
+
+void io_shard_rpc_addr(const io_shard *s, char *out, size_t cap)
+{
+	snprintf(out, cap, strchr(s->rpc_host, ':') ? "[%s]:%u" : "%s:%u",
+		 s->rpc_host, (unsigned)s->rpc_port);
 }
 
 const char *io_shard_strerror(int err)

@@ -2,18 +2,26 @@
  * io/shard.h: which statecastd instance owns a series, computed exactly as
  * carbon-c-relay's `jump_fnv1a_ch` cluster places a metric.
  *
- * The rule (carbon-c-relay 3.x, consistent-hash.c and fnv1a.h):
- * - key: the metric name as the relay sees it, up to the first space of the
- *   line, so Graphite tags (`name;k=v`) are part of it, as they are part of
- *   statecast's series identity.
+ * The rule (carbon-c-relay 3.x, consistent-hash.c and fnv1a.h, and the
+ * Debian 12 relay 3.7.3 observed routing real traffic):
+ * - key: the metric name as the relay forwards it, without its Graphite
+ *   tags: the relay first rewrites the name (characters outside
+ *   [A-Za-z0-9] and its -c set, by default "-_:#", become '_'; repeated
+ *   dots collapse), then hashes it up to the first ';' or space. So every
+ *   tagged variant of a name lives on one shard, and the daemon receives
+ *   exactly the rewritten name: the name a user queries is the name to
+ *   hash. (The relay's test mode, -t, hashes the name with its tags and
+ *   before the rewrite; it is not what the relay does with traffic.)
  * - hash: 64-bit FNV-1a (offset 14695981039346656037, prime 1099511628211),
  *   with one quirk kept on purpose: the relay walks the name with a plain
  *   `char *`, and where char is signed (x86-64, the Debian amd64 package) a
  *   byte >= 0x80 is XORed sign-extended to 64 bits (0xffffffffffffff00 | b).
  *   This was checked against carbon-c-relay 3.7.3 (Debian 12) in test mode
  *   (-t): the 32-bit extension its fnv1a.h suggests places UTF-8 names
- *   elsewhere. io_shard_fnv1a64() does the same on every platform, so names
- *   in UTF-8 land where the amd64 relay puts them.
+ *   elsewhere. It matters only when such bytes reach the hash (test mode,
+ *   or a -c set that lets them through); by default the rewrite above
+ *   turns them into '_' first. io_shard_fnv1a64() does the same on every
+ *   platform.
  * - bucket: jump consistent hash (Lamping and Veach 2014) of that hash over
  *   the number of servers, computed in double precision as the relay does.
  * - bucket order: servers with an instance name (`host:port=NAME`) sorted
@@ -86,8 +94,12 @@ int io_shard_map_load(io_shard_map *m, const char *path, char *err,
 		      size_t errlen);
 void io_shard_map_release(io_shard_map *m);
 
-/* Index of the shard owning key[0..len), in [0, m->n); m->n >= 1. */
+/* Index of the shard owning series key[0..len) (tags, from the first ';',
+ * ignored), in [0, m->n); m->n >= 1. */
 int io_shard_owner(const io_shard_map *m, const char *key, size_t len);
+
+/* "host:port" or "[v6]:port" of the shard's RPC listener into out. */
+void io_shard_rpc_addr(const io_shard *s, char *out, size_t cap);
 
 const char *io_shard_strerror(int err);
 

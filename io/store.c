@@ -3,6 +3,7 @@
  * writer thread), submit (append to the FIFO), completions (one uv_async_t
  * drains every finished batch per wake-up: uv_async_send coalesces), close.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ void store_opts_default(store_opts *o)
 	o->journal_size_limit = 64 << 20;
 	o->retry_rows = 1000000;
 	o->retry_ms = 250;
+	o->episode_quiet_ms = 5000;
 	o->retention_batch = 2000;
 	o->retention_ms = 1000;
 }
@@ -67,9 +69,10 @@ static int opts_valid(const store_opts *o)
 	       o->commit_ms >= 1 && o->commit_ms <= 60000 &&
 	       o->commit_rows >= 1 && o->checkpoint_ms >= 1 &&
 	       o->busy_timeout_ms >= 0 && o->journal_size_limit >= -1 &&
-	       o->retry_ms >= 1 && o->sample_retention_s >= 0 &&
-	       o->forecast_retention_s >= 0 && o->retention_batch >= 1 &&
-	       o->retention_ms >= 1 && o->max_page_count >= 0;
+	       o->retry_ms >= 1 && o->episode_quiet_ms >= 0 &&
+	       o->sample_retention_s >= 0 && o->forecast_retention_s >= 0 &&
+	       o->retention_batch >= 1 && o->retention_ms >= 1 &&
+	       o->max_page_count >= 0;
 }
 
 uint64_t store__now_ns(void)
@@ -172,6 +175,7 @@ static void store_free(store *s)
 {
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->done_cv);
 	free(s->path);
 	free(s->enc);
 	free(s->tmp);
@@ -216,6 +220,7 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cv, &ca);
+	pthread_cond_init(&s->done_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (!s->path) {
 		store_free(s);
@@ -291,9 +296,39 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 	if (flags & STORE_ACK)
 		s->in_acks++;
 	s->stats.queued_rows += rows;
+	s->nsubmitted++;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
+}
+
+int store_flush(store *s, int timeout_ms)
+{
+	struct timespec ts;
+	uint64_t target, end;
+	int rc = 0;
+
+	end = store__now_ns() + (uint64_t)timeout_ms * 1000000u;
+	ts.tv_sec = (time_t)(end / 1000000000u);
+	ts.tv_nsec = (long)(end % 1000000000u);
+	pthread_mutex_lock(&s->mu);
+	target = s->nsubmitted;
+	s->flushers++;
+	pthread_cond_signal(&s->cv);
+	while (s->nfinished < target) {
+		if (s->stats.in_error) {
+			rc = s->stats.last_error;
+			break;
+		}
+		if (pthread_cond_timedwait(&s->done_cv, &s->mu, &ts) ==
+		    ETIMEDOUT) {
+			rc = s->nfinished < target ? STORE_EBUSY : 0;
+			break;
+		}
+	}
+	s->flushers--;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
 void store_set_max_page_count(store *s, int64_t pages)

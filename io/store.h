@@ -30,6 +30,8 @@
  * once when an error episode starts and once when writes succeed again.
  *
  * Data model and invariants.
+ *  - Rows of one batch are applied in this order: series drops, series
+ *    declarations, samples, forecasts, snapshots.
  *  - Series ids are assigned by the caller (store_next_series_id() after open
  *    gives the first free one); (name, tags) is unique.
  *  - A sample's seq is the series' 1-based sample counter, assigned by the
@@ -85,9 +87,11 @@ typedef struct store_opts {
 	int commit_rows;     /* rows per transaction, >= 1 [10000] */
 	int checkpoint_ms;   /* wal_checkpoint(TRUNCATE) period [30000] */
 	int busy_timeout_ms; /* [5000] */
-	int64_t journal_size_limit;  /* bytes kept of the WAL [64 MiB] */
-	size_t retry_rows;	     /* bound of the retry queue [1000000] */
-	int retry_ms;		     /* pause between failing attempts [250] */
+	int64_t journal_size_limit; /* bytes kept of the WAL [64 MiB] */
+	size_t retry_rows;	    /* bound of the retry queue [1000000] */
+	int episode_quiet_ms; /* failure-free time that ends an error episode
+				 (what the log reports) [5000] */
+	int retry_ms;	      /* pause between failing attempts [250] */
 	double sample_retention_s;   /* 0 = keep forever [0] */
 	double forecast_retention_s; /* 0 = keep forever [0] */
 	int retention_batch;	     /* rows deleted per transaction [2000] */
@@ -110,10 +114,21 @@ void store_batch_free(store_batch *b);
 /* Rows (samples + forecasts + snapshots + series) in the batch. */
 size_t store_batch_rows(const store_batch *b);
 
-/* Declare a series (INSERT, ignored when the id exists). Strings copied. */
+/*
+ * Declare a series, or update the step and period of a declared one (same
+ * id). step_s 0 = not known yet (a series still learning its step). A second
+ * id for a (name, tags) already stored is ignored: drop the old one first.
+ * Strings are copied.
+ */
 int store_batch_series(store_batch *b, int64_t id, const char *name,
 		       const char *tags, double step_s, int period,
 		       double created);
+/*
+ * Delete a series with every sample, forecast and snapshot of it. Applied
+ * before the batch's other rows, so one batch may drop a series and declare
+ * its name again under a new id.
+ */
+int store_batch_drop_series(store_batch *b, int64_t id);
 /* One sample; value NaN = missing. */
 int store_batch_sample(store_batch *b, int64_t series_id, int64_t seq, double t,
 		       double value);
@@ -168,6 +183,15 @@ int64_t store_next_series_id(const store *s);
  */
 int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 		 void *ud);
+
+/*
+ * Read-your-writes for the loop thread: commit what is queued now (no
+ * group-commit wait) and block until every batch submitted so far has
+ * finished, for at most timeout_ms. Returns 0, STORE_EBUSY on timeout, or
+ * the store's error while writes are failing (then it does not wait).
+ * Completions still arrive through the loop as usual.
+ */
+int store_flush(store *s, int timeout_ms);
 
 /*
  * Change max_page_count of the write connection at run time (0 = no limit

@@ -43,6 +43,7 @@ void store_batch_free(store_batch *b)
 	free(b->smp);
 	free(b->fc);
 	free(b->snap);
+	free(b->drop);
 	free(b->fpool);
 	free(b->cpool);
 	free(b);
@@ -60,7 +61,7 @@ void store__batch_release_all(store_batch *b)
 
 size_t store_batch_rows(const store_batch *b)
 {
-	return b->nser + b->nsmp + b->nfc + b->nsnap;
+	return b->ndrop + b->nser + b->nsmp + b->nfc + b->nsnap;
 }
 
 static int put_str(store_batch *b, const char *str, size_t *off)
@@ -90,7 +91,8 @@ int store_batch_series(store_batch *b, int64_t id, const char *name,
 {
 	sb_series *r;
 
-	if (!b || !name || id <= 0 || !(step_s > 0) || period < 1)
+	if (!b || !name || id <= 0 || !(step_s >= 0) || !isfinite(step_s) ||
+	    period < 1)
 		return STORE_EINVAL;
 	if (grow((void **)&b->ser, &b->cser, b->nser + 1, sizeof(*r)))
 		return STORE_ENOMEM;
@@ -103,6 +105,16 @@ int store_batch_series(store_batch *b, int64_t id, const char *name,
 	    put_str(b, tags ? tags : "", &r->tags_off))
 		return STORE_ENOMEM;
 	b->nser++;
+	return 0;
+}
+
+int store_batch_drop_series(store_batch *b, int64_t id)
+{
+	if (!b || id <= 0)
+		return STORE_EINVAL;
+	if (grow((void **)&b->drop, &b->cdrop, b->ndrop + 1, sizeof(int64_t)))
+		return STORE_ENOMEM;
+	b->drop[b->ndrop++] = id;
 	return 0;
 }
 

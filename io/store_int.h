@@ -51,6 +51,8 @@ struct store_batch {
 	size_t nfc, cfc;
 	sb_snapshot *snap;
 	size_t nsnap, csnap;
+	int64_t *drop;
+	size_t ndrop, cdrop;
 	float *fpool;
 	size_t nf, cf;
 	char *cpool;
@@ -69,6 +71,7 @@ struct store_batch {
 typedef struct store_stmts {
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *ins_series, *ins_sample, *ins_fc, *ups_snap;
+	sqlite3_stmt *drop[4]; /* samples, forecasts, snapshots, series */
 	sqlite3_stmt *ret_list, *ret_smp_scan, *ret_smp_del, *ret_fc_scan,
 	    *ret_fc_del;
 } store_stmts;
@@ -88,6 +91,11 @@ struct store {
 	/* Under mu. */
 	store_batch *in_head, *in_tail;
 	size_t in_rows, in_acks;
+	/* Batches submitted / finished (committed, failed or dropped), and
+	 * store_flush() callers waiting on done_cv. */
+	uint64_t nsubmitted, nfinished;
+	int flushers;
+	pthread_cond_t done_cv;
 	store_batch *done_head, *done_tail;
 	int stopping;
 	int64_t want_pages;
@@ -103,7 +111,8 @@ struct store {
 	size_t tmp_cap;
 	uint64_t last_ckpt_ns, next_ret_ns;
 	int64_t ret_cursor;
-	uint64_t fail_count, episode_dropped;
+	uint64_t fail_count, episode_dropped, last_fail_ns;
+	int episode_open;
 
 	void (*closed)(void *ud);
 	void *closed_ud;

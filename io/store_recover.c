@@ -171,8 +171,8 @@ static int walk(rec *r, uint64_t model_hash, double window)
 	}
 	if (rc != SQLITE_DONE)
 		return store__map_rc(rc);
-	if (cb->progress)
-		cb->progress(cb->ud, st->series, total);
+	if (cb->progress && st->series + step != next)
+		cb->progress(cb->ud, st->series, total); /* not yet told */
 	return 0;
 }
 

@@ -39,7 +39,9 @@ int store__prepare(store *s)
 	    prep(db, "ROLLBACK", &t->rollback) ||
 	    prep(db,
 		 "INSERT INTO series(id,name,tags,step_s,period,created) "
-		 "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT DO NOTHING",
+		 "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(id) DO UPDATE SET "
+		 "step_s=excluded.step_s, period=excluded.period "
+		 "ON CONFLICT DO NOTHING",
 		 &t->ins_series) ||
 	    prep(db,
 		 "INSERT OR IGNORE INTO samples(series_id,seq,t,value) "
@@ -59,6 +61,10 @@ int store__prepare(store *s)
 		 "checksum=excluded.checksum "
 		 "WHERE excluded.seen >= snapshots.seen",
 		 &t->ups_snap) ||
+	    prep(db, "DELETE FROM samples WHERE series_id=?1", &t->drop[0]) ||
+	    prep(db, "DELETE FROM forecasts WHERE series_id=?1", &t->drop[1]) ||
+	    prep(db, "DELETE FROM snapshots WHERE series_id=?1", &t->drop[2]) ||
+	    prep(db, "DELETE FROM series WHERE id=?1", &t->drop[3]) ||
 	    prep(db,
 		 "SELECT s.id, coalesce(n.seen, 0) FROM series s "
 		 "LEFT JOIN snapshots n ON n.series_id = s.id "
@@ -112,6 +118,14 @@ static int apply_batch(store *s, store_batch *b)
 	size_t i, need;
 	int rc;
 
+	for (i = 0; i < b->ndrop; i++) {
+		int k;
+		for (k = 0; k < 4; k++) {
+			sqlite3_bind_int64(t->drop[k], 1, b->drop[i]);
+			if ((rc = run(t->drop[k])) < 0)
+				return rc;
+		}
+	}
 	for (i = 0; i < b->nser; i++) {
 		sb_series *r = &b->ser[i];
 		sqlite3_bind_int64(t->ins_series, 1, r->id);
@@ -224,6 +238,7 @@ static void push_done(store *s, store_batch *b, int status, uint64_t end)
 {
 	b->status = status;
 	b->end_ns = end;
+	s->nfinished++;
 	b->next = NULL;
 	if (s->done_tail)
 		s->done_tail->next = b;
@@ -281,6 +296,14 @@ static store_batch *take_group(store *s, uint64_t *rows_out)
 	return head;
 }
 
+static void end_episode(store *s, const char *how)
+{
+	store__log(s, "%s after %llu failed attempts (%llu rows dropped)", how,
+		   (unsigned long long)s->fail_count,
+		   (unsigned long long)s->episode_dropped);
+	s->episode_open = 0;
+}
+
 static void finish_group(store *s, store_batch *g, int rc, uint64_t rows)
 {
 	store_batch *b, *n, *rh = NULL, *rt = NULL;
@@ -290,14 +313,14 @@ static void finish_group(store *s, store_batch *g, int rc, uint64_t rows)
 	if (rc == 0) {
 		s->stats.commits++;
 		s->stats.queued_rows -= rows;
-		if (s->stats.in_error) {
-			store__log(s,
-				   "writes resumed after %llu failed attempts"
-				   " (%llu rows dropped in the episode)",
-				   (unsigned long long)s->fail_count,
-				   (unsigned long long)s->episode_dropped);
-			s->stats.in_error = 0;
-		}
+		s->stats.in_error = 0;
+		/* Near a full disk small transactions may pass between
+		 * failing ones: the episode ends only after a quiet spell,
+		 * so it is logged once, not once per flap. */
+		if (s->episode_open &&
+		    end - s->last_fail_ns >=
+			(uint64_t)s->o.episode_quiet_ms * 1000000u)
+			end_episode(s, "writes resumed");
 		for (b = g; b; b = n) {
 			n = b->next;
 			push_done(s, b, 0, end);
@@ -306,15 +329,17 @@ static void finish_group(store *s, store_batch *g, int rc, uint64_t rows)
 	}
 	s->stats.commit_failures++;
 	s->stats.last_error = rc;
-	if (!s->stats.in_error) {
+	if (!s->episode_open) {
 		store__log(s,
 			   "write failed: %s; line ingest is queued (up to "
 			   "%zu rows) and retried every %d ms",
 			   store_strerror(rc), lim, s->o.retry_ms);
-		s->stats.in_error = 1;
+		s->episode_open = 1;
 		s->fail_count = 0;
 		s->episode_dropped = 0;
 	}
+	s->stats.in_error = 1;
+	s->last_fail_ns = end;
 	s->fail_count++;
 	for (b = g; b; b = n) {
 		n = b->next;
@@ -440,7 +465,8 @@ void *store__writer_main(void *arg)
 		oldest = s->retry_head ? s->retry_head->submit_ns
 				       : s->in_head->submit_ns;
 		deadline = oldest + (uint64_t)s->o.commit_ms * 1000000u;
-		while (!s->stopping && !s->in_acks && !s->stats.in_error &&
+		while (!s->stopping && !s->in_acks && !s->flushers &&
+		       !s->stats.in_error &&
 		       s->in_rows + s->retry_rows < (size_t)s->o.commit_rows &&
 		       store__now_ns() < deadline)
 			wait_until(s, deadline);
@@ -450,6 +476,8 @@ void *store__writer_main(void *arg)
 		pthread_mutex_lock(&s->mu);
 		finish_group(s, g, rc, rows);
 		signal = s->done_head != NULL;
+		if (s->flushers)
+			pthread_cond_broadcast(&s->done_cv);
 		pthread_mutex_unlock(&s->mu);
 		if (signal)
 			uv_async_send(&s->async);
@@ -464,6 +492,9 @@ void *store__writer_main(void *arg)
 		       !s->pages_dirty && store__now_ns() < deadline)
 			wait_until(s, deadline);
 	}
+	if (s->episode_open)
+		end_episode(s, s->stats.in_error ? "closing with writes failing"
+						 : "writes resumed");
 	pthread_mutex_unlock(&s->mu);
 	/* Leave a short WAL behind for the next start. */
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,

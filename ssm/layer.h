@@ -72,6 +72,11 @@ static inline size_t ssm__tensors_end(const ssm_tensor_info *info, int n)
 	return info[n - 1].offset + info[n - 1].count;
 }
 
+/* Internal: y[Out] += x[In] W^T given WT = W^T stored [In][Out]: the
+ * single-series projection of small layers, where a BLAS call's overhead
+ * exceeds the work. Sums over In in index order (deterministic). */
+void ssm__gemv_t(int In, int Out, const float *WT, const float *x, float *y);
+
 /* Internal: the double twins' elementwise exp and SiLU (plain libm loops). */
 void ssm__exp_vec64(const double *x, double *y, int n);
 void ssm__silu_vec64(const double *x, double *y, int n);

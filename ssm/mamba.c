@@ -85,6 +85,7 @@ size_t ssm_mamba_state_size(const ssm_mamba_cfg *c)
 #define SSM_MAMBA_NAME(x) ssm_mamba##x
 #define GEMM		  cblas_sgemm
 #define GEMV		  cblas_sgemv
+#define SMALL_GEMV	  ssm__gemv_t
 #define EXP_VEC		  ssm_expf_vec
 #define SILU_VEC	  ssm_silu_vec
 #define EXP		  expf

@@ -27,6 +27,9 @@ typedef struct N_() {
 	/* Owned caches refreshed by _prepare: A^T = -exp(A_log)^T [Ns][Di]
 	 * and conv_w^T [K][Di], laid out so the step loops run over Di. */
 	R_ *AT, *conv_wT;
+	/* Owned caches: the projections transposed, [in][out], for the
+	 * single-series step (W_in, W_x, W_dt, W_out). */
+	R_ *W_inT, *W_xT, *W_dtT, *W_outT;
 } N_();
 
 void N_(_carve)(const ssm_mamba_cfg *cfg, R_ *base, N_(_tensors) * t);

@@ -51,11 +51,21 @@ void FN(_carve)(const ssm_mamba_cfg *cfg, real *base, FN(_tensors) * t)
 		*slot[i] = base + info[i].offset;
 }
 
+/* WT [cols][rows] = W [rows][cols]^T. */
+static void transpose(int rows, int cols, const real *W, real *WT)
+{
+	int r, c;
+
+	for (r = 0; r < rows; r++)
+		for (c = 0; c < cols; c++)
+			WT[(size_t)c * rows + r] = W[(size_t)r * cols + c];
+}
+
 int FN(_prepare)(L_ *l)
 {
 	dims d = dims_of(&l->cfg);
 	size_t i, np = ssm_mamba_nparams(&l->cfg);
-	int n, c, k;
+	int n, c;
 
 	for (i = 0; i < np; i++)
 		if (!isfinite(l->params[i]))
@@ -64,10 +74,11 @@ int FN(_prepare)(L_ *l)
 		for (c = 0; c < d.Di; c++)
 			l->AT[(size_t)n * d.Di + c] =
 			    -EXP(l->p.A_log[(size_t)c * d.Ns + n]);
-	for (k = 0; k < d.K; k++)
-		for (c = 0; c < d.Di; c++)
-			l->conv_wT[(size_t)k * d.Di + c] =
-			    l->p.conv_w[(size_t)c * d.K + k];
+	transpose(d.Di, d.K, l->p.conv_w, l->conv_wT);
+	transpose(2 * d.Di, d.D, l->p.W_in, l->W_inT);
+	transpose(d.P, d.Di, l->p.W_x, l->W_xT);
+	transpose(d.Di, d.R, l->p.W_dt, l->W_dtT);
+	transpose(d.D, d.Di, l->p.W_out, l->W_outT);
 	return 0;
 }
 
@@ -92,12 +103,18 @@ int FN(_init)(L_ *l, const ssm_mamba_cfg *cfg, ssm_rng *rng)
 	l->cfg = c;
 	d = dims_of(&c);
 	np = ssm_mamba_nparams(&c);
-	l->params = calloc(np + (size_t)(d.Ns + d.K) * d.Di, sizeof(real));
+	l->params = calloc(np + (size_t)(d.Ns + d.K) * d.Di +
+			       (size_t)(2 * d.D + d.P + d.R + d.D) * d.Di,
+			   sizeof(real));
 	if (!l->params)
 		return SSM_ENOMEM;
 	FN(_carve)(&c, l->params, &l->p);
 	l->AT = l->params + np;
 	l->conv_wT = l->AT + (size_t)d.Ns * d.Di;
+	l->W_inT = l->conv_wT + (size_t)d.K * d.Di;
+	l->W_xT = l->W_inT + (size_t)2 * d.D * d.Di;
+	l->W_dtT = l->W_xT + (size_t)d.P * d.Di;
+	l->W_outT = l->W_dtT + (size_t)d.R * d.Di;
 	for (i = 0; i < d.D; i++)
 		l->p.norm_w[i] = 1;
 	fill_uniform(rng, l->p.W_in, (size_t)2 * d.Di * d.D, 1 / sqrt(d.D));
@@ -135,16 +152,24 @@ static real softplus_grad(real p)
 }
 
 /* out[M][O] (row stride ldo) = beta out + in[M][In] (stride ldi) W^T, W
- * [O][In]. One series uses GEMV; a batch or a sequence one GEMM. */
+ * [O][In], WT its transpose [In][Out]. One series: the float build's small
+ * loop over WT (a BLAS call costs more than the work here) or GEMV; a batch
+ * or a sequence: one GEMM. */
 static void proj(int M, int O, int In, const real *in, int ldi, const real *W,
-		 real beta, real *out, int ldo)
+		 const real *WT, real beta, real *out, int ldo)
 {
 	if (M == 1) {
 		/* Do not trust BLAS to ignore garbage (NaN) when beta = 0. */
 		if (beta == 0)
 			memset(out, 0, (size_t)O * sizeof(real));
+#ifdef SMALL_GEMV
+		(void)W;
+		SMALL_GEMV(In, O, WT, in, out);
+#else
+		(void)WT;
 		GEMV(CblasRowMajor, CblasNoTrans, O, In, 1, W, In, in, 1, 1,
 		     out, 1);
+#endif
 	} else {
 		GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, M, O, In, 1, in,
 		     ldi, W, In, beta, out, ldo);
@@ -214,7 +239,7 @@ static void dt_rows(const L_ *l, const dims *d, int M, const real *dbc,
 	for (m = 0; m < M; m++)
 		memcpy(pre + (size_t)m * d->Di, l->p.b_dt,
 		       (size_t)d->Di * sizeof(real));
-	proj(M, d->Di, d->R, dbc, d->P, l->p.W_dt, 1, pre, d->Di);
+	proj(M, d->Di, d->R, dbc, d->P, l->p.W_dt, l->W_dtT, 1, pre, d->Di);
 	SOFTPLUS_VEC(pre, dt, M * d->Di);
 	for (m = 0; m < M; m++) {
 		real gap = (real)(gaps ? gaps[m] : 1.0);
@@ -243,7 +268,7 @@ static void out_rows(const L_ *l, const dims *d, int M, const real *u,
 		     const real *g, real *y)
 {
 	memcpy(y, u, (size_t)M * d->D * sizeof(real));
-	proj(M, d->D, d->Di, g, d->Di, l->p.W_out, 1, y, d->D);
+	proj(M, d->D, d->Di, g, d->Di, l->p.W_out, l->W_outT, 1, y, d->D);
 }
 
 size_t FN(_workspace_bytes)(const ssm_mamba_cfg *cfg, int B)
@@ -270,11 +295,11 @@ static void step_rows(const L_ *l, int M, real *const *states,
 	for (m = 0; m < M; m++)
 		rmsnorm(d.D, u + (size_t)m * d.D, l->p.norm_w,
 			xn + (size_t)m * d.D);
-	proj(M, 2 * d.Di, d.D, xn, d.D, l->p.W_in, 0, xz, 2 * d.Di);
+	proj(M, 2 * d.Di, d.D, xn, d.D, l->p.W_in, l->W_inT, 0, xz, 2 * d.Di);
 	for (m = 0; m < M; m++)
 		conv_step(l, &d, states[m], xz + 2 * m * Di, xs + m * Di);
 	SILU_VEC(xs, xs, M * d.Di);
-	proj(M, d.P, d.Di, xs, d.Di, l->p.W_x, 0, dbc, d.P);
+	proj(M, d.P, d.Di, xs, d.Di, l->p.W_x, l->W_xT, 0, dbc, d.P);
 	dt_rows(l, &d, M, dbc, gaps, pre, dt);
 	for (m = 0; m < M; m++) {
 		const real *r = dbc + (size_t)m * d.P;
@@ -359,11 +384,12 @@ void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,
 	for (t = 0; t < T; t++)
 		a.rinv[t] = rmsnorm(d.D, u + (size_t)t * d.D, l->p.norm_w,
 				    a.xn + (size_t)t * d.D);
-	proj(T, 2 * d.Di, d.D, a.xn, d.D, l->p.W_in, 0, a.xz, 2 * d.Di);
+	proj(T, 2 * d.Di, d.D, a.xn, d.D, l->p.W_in, l->W_inT, 0, a.xz,
+	     2 * d.Di);
 	for (t = 0; t < T; t++)
 		conv_step(l, &d, state, a.xz + 2 * t * Di, a.xs + t * Di);
 	SILU_VEC(a.xs, a.xs, T * d.Di);
-	proj(T, d.P, d.Di, a.xs, d.Di, l->p.W_x, 0, a.dbc, d.P);
+	proj(T, d.P, d.Di, a.xs, d.Di, l->p.W_x, l->W_xT, 0, a.dbc, d.P);
 	dt_rows(l, &d, T, a.dbc, gaps, a.pre, a.dt);
 	for (t = 0; t < T; t++) {
 		const real *r = a.dbc + (size_t)t * d.P;

@@ -69,6 +69,7 @@ size_t ssm_s4d_state_size(const ssm_s4d_cfg *cfg)
 #define SSM_S4D_NAME(x) ssm_s4d##x
 #define GEMM		cblas_sgemm
 #define GEMV		cblas_sgemv
+#define SMALL_GEMV	ssm__gemv_t
 #define SILU_VEC	ssm_silu_vec
 #define EXP		expf
 #include "ssm/s4d_impl.h"

@@ -20,8 +20,10 @@
  *   u, y: [H] (step), [B][H] (batch), [T][H] (sequence).
  *
  * Gaps: gap 1 uses the discretization cached by ssm_s4d_prepare(); any other
- * gap is discretized into the caller's workspace for that call (slower: one
- * complex exp per mode for ZOH, a complex division for bilinear).
+ * gap is discretized into the caller's workspace for that call: integer
+ * gaps under ZOH by binary powering of the cached dA (O(log gap) complex
+ * products per mode, no transcendentals), other gaps (and bilinear) from
+ * the closed forms (one complex exp per mode for ZOH).
  *
  * Thread safety: a prepared layer is read-only in step/forward/backward, so
  * any number of threads may use it with their own states and workspaces.

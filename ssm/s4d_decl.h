@@ -27,6 +27,7 @@ typedef struct N_() {
 	N_(_tensors) p;	 /* views into params */
 	/* Gap-1 discretization, [N][H] each, owned (refreshed by _prepare). */
 	R_ *dA_re, *dA_im, *dB_re, *dB_im;
+	R_ *W_outT; /* owned: W_out transposed [in][out], for _step */
 } N_();
 
 /* Carve base (nparams reals) into tensors. */

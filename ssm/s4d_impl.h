@@ -74,6 +74,9 @@ int FN(_prepare)(L_ *l)
 		if (!isfinite(l->params[i]))
 			return SSM_ENONFINITE;
 	disc_at(l, 1.0, l->dA_re, l->dA_im, l->dB_re, l->dB_im);
+	for (i = 0; i < (size_t)l->cfg.H * l->cfg.H; i++)
+		l->W_outT[(i % l->cfg.H) * l->cfg.H + i / l->cfg.H] =
+		    l->p.W_out[i];
 	for (i = 0; i < HN; i++)
 		if (!isfinite(l->dA_re[i]) || !isfinite(l->dA_im[i]) ||
 		    !isfinite(l->dB_re[i]) || !isfinite(l->dB_im[i]))
@@ -100,7 +103,7 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	N = l->cfg.N;
 	HN = (size_t)H * N;
 	np = ssm_s4d_nparams(&l->cfg);
-	l->params = calloc(np + 4 * HN, sizeof(real));
+	l->params = calloc(np + 4 * HN + (size_t)H * H, sizeof(real));
 	are = calloc(4 * (size_t)N, sizeof(double));
 	if (!l->params || !are) {
 		rc = SSM_ENOMEM;
@@ -114,6 +117,7 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	l->dA_im = l->dA_re + HN;
 	l->dB_re = l->dA_im + HN;
 	l->dB_im = l->dB_re + HN;
+	l->W_outT = l->dB_im + HN;
 
 	for (n = 0; n < N; n++) {
 		bre[n] = 1.0;
@@ -183,8 +187,9 @@ size_t FN(_workspace_bytes)(const ssm_s4d_cfg *cfg, int B)
 {
 	size_t HN = (size_t)cfg->H * cfg->N;
 
-	/* xn and v/a [B][H], one on-the-fly discretization [4][N][H]. */
-	return (2 * (size_t)B * cfg->H + 4 * HN) * sizeof(real);
+	/* xn and v/a [B][H], one on-the-fly discretization [4][N][H] and its
+	 * scratch [4][N][H]. */
+	return (2 * (size_t)B * cfg->H + 8 * HN) * sizeof(real);
 }
 
 /* y = u + b (the residual and the bias, before the projection adds in). */
@@ -232,6 +237,74 @@ SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
 		v[h] = 2 * v[h] + l->p.D[h] * xn[h];
 }
 
+/*
+ * ZOH at an integer gap g without transcendentals: g steps of the gap-1
+ * system with the input held are dA_g = dA^g and dB_g = (sum_{k<g} dA^k) dB
+ * (exactly ZOH at g dt). Binary powering of the pair (P, S) = (dA^m,
+ * sum_{k<m} dA^k), composed as (P1 P2, S1 + P1 S2): O(log g) complex
+ * products per mode, each pass an elementwise loop over all modes so it
+ * vectorizes. Outputs dAr..dBi [N][H]; t scratch [4][N][H].
+ */
+SSM__HOT static void disc_pow(const L_ *l, long g, real *restrict pr,
+			      real *restrict pi, real *restrict sr,
+			      real *restrict si, real *restrict t)
+{
+	size_t HN = (size_t)l->cfg.H * l->cfg.N, i;
+	real *restrict br = t, *restrict bi = t + HN, *restrict cr = t + 2 * HN,
+		       *restrict ci = t + 3 * HN;
+	long e = g;
+
+	/* (P, S) = (1, 0); base (B, C) = (dA, 1). */
+	for (i = 0; i < HN; i++) {
+		pr[i] = 1;
+		pi[i] = 0;
+		sr[i] = 0;
+		si[i] = 0;
+		br[i] = l->dA_re[i];
+		bi[i] = l->dA_im[i];
+		cr[i] = 1;
+		ci[i] = 0;
+	}
+	while (e) {
+		if (e & 1)
+			for (i = 0; i < HN; i++) {
+				/* (P, S) <- (P B, S + P C) */
+				real nsr =
+				    sr[i] + pr[i] * cr[i] - pi[i] * ci[i];
+				real nsi =
+				    si[i] + pr[i] * ci[i] + pi[i] * cr[i];
+				real npr = pr[i] * br[i] - pi[i] * bi[i];
+				real npi = pr[i] * bi[i] + pi[i] * br[i];
+				sr[i] = nsr;
+				si[i] = nsi;
+				pr[i] = npr;
+				pi[i] = npi;
+			}
+		e >>= 1;
+		if (e)
+			for (i = 0; i < HN; i++) {
+				/* (B, C) <- (B^2, C + B C) */
+				real ncr =
+				    cr[i] + br[i] * cr[i] - bi[i] * ci[i];
+				real nci =
+				    ci[i] + br[i] * ci[i] + bi[i] * cr[i];
+				real nbr = br[i] * br[i] - bi[i] * bi[i];
+				real nbi = 2 * br[i] * bi[i];
+				cr[i] = ncr;
+				ci[i] = nci;
+				br[i] = nbr;
+				bi[i] = nbi;
+			}
+	}
+	/* dB_g = S dB_1. */
+	for (i = 0; i < HN; i++) {
+		real r = sr[i] * l->dB_re[i] - si[i] * l->dB_im[i];
+		real m = sr[i] * l->dB_im[i] + si[i] * l->dB_re[i];
+		sr[i] = r;
+		si[i] = m;
+	}
+}
+
 /* Scan one series' sample at its gap (cached discretization for gap 1). */
 static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 		     real *dws)
@@ -242,7 +315,12 @@ static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 		scan1(l, l->dA_re, l->dA_im, l->dB_re, l->dB_im, s, xn, v);
 		return;
 	}
-	disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
+	if (l->cfg.disc == SSM_DISC_ZOH && gap == floor(gap) && gap >= 2 &&
+	    gap <= 1048576)
+		disc_pow(l, (long)gap, dws, dws + HN, dws + 2 * HN,
+			 dws + 3 * HN, dws + 4 * HN);
+	else
+		disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
 	scan1(l, dws, dws + HN, dws + 2 * HN, dws + 3 * HN, s, xn, v);
 }
 
@@ -269,8 +347,12 @@ void FN(_step)(const L_ *l, real *state, double gap, const real *u, real *y,
 	scan_gap(l, gap, state, xn, v, dws);
 	SILU_VEC(v, v, H);
 	add_bias(H, u, l->p.b_out, y);
+#ifdef SMALL_GEMV
+	SMALL_GEMV(H, H, l->W_outT, v, y);
+#else
 	GEMV(CblasRowMajor, CblasNoTrans, H, H, 1, l->p.W_out, H, v, 1, 1, y,
 	     1);
+#endif
 }
 
 void FN(_step_batch)(const L_ *l, int B, real *const *states,
@@ -301,9 +383,10 @@ size_t FN(_seq_workspace_bytes)(const ssm_s4d_cfg *cfg, int T)
 {
 	size_t HN = (size_t)cfg->H * cfg->N, H = (size_t)cfg->H;
 
-	/* forward: one discretization [4][N][H]; backward: da, dv, dxn
-	 * [T][H] and the mode gradients gdA, gdB (complex) [N][H]. */
-	return (3 * (size_t)T * H + 4 * HN) * sizeof(real);
+	/* forward: one discretization and its scratch [8][N][H]; backward:
+	 * da, dv, dxn [T][H] and the mode gradients gdA, gdB (complex)
+	 * [N][H]. */
+	return (3 * (size_t)T * H + 8 * HN) * sizeof(real);
 }
 
 void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,

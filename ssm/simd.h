@@ -6,13 +6,14 @@
  *
  * Results are the same bits either way: -std=c11 keeps -ffp-contract=off,
  * so no FMA is formed, and each lane does the same IEEE operations in the
- * same order; only the number of lanes changes.
+ * same order; only the number of lanes changes. tests/ssm/test_simd.c
+ * checks it by building the kernels again with SSM_NO_CLONES.
  */
 #ifndef STATECAST_SSM_SIMD_H
 #define STATECAST_SSM_SIMD_H
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(SSM_NO_CLONES)
 #define SSM__HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define SSM__HOT

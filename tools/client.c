@@ -2,6 +2,7 @@
  * tools/client.c: the CLI's blocking msgpack-RPC client (see client.h).
  */
 #include "tools/client.h"
+#include "tools/shard_route.h"
 
 #include <errno.h>
 #include <math.h>
@@ -65,7 +66,7 @@ int client_options(int argc, char **argv, const char *usage, client_opts *o,
 		}
 		o->pos[o->npos++] = a;
 	}
-	return 0;
+	return client_shard_route(o, argc, argv, usage);
 }
 
 static int connect_tcp(const char *hostport)

@@ -20,11 +20,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "io/model_file.h"
+#include "io/model_open.h"
+#include "io/progress.h"
 #include "ssm/model.h"
 #include "ssm/smooth.h"
 #include "tools/cmd.h"
 #include "tools/eval.h"
+#include "tools/eval_report.h"
 
 int cmd_eval(int argc, char **argv); /* the table in tools/main.c */
 
@@ -52,6 +54,7 @@ typedef struct eval_cfg {
 	int method;
 	ssm_smooth_opts opts;	/* smooth */
 	const ssm_model *model; /* model */
+	FILE *forecasts; /* --forecasts: each origin's forecast, or NULL */
 } eval_cfg;
 
 static const float interval_levels[2] = {0.1f, 0.9f};
@@ -251,8 +254,29 @@ static int time_stream(const eval_series *s, const eval_cfg *cfg, double *buf,
 	return 0;
 }
 
+/* The forecasts at the last rolling origin (--report); arrays of H. */
+typedef struct last_origin {
+	int origin; /* C index of the last sample seen, -1 = none */
+	double *point, *lo, *hi;
+} last_origin;
+/*
+ * --forecasts: one row per origin and horizon, the values printed exactly
+ * (%.17g round-trips doubles, and floats widened to double), so that other
+ * programs can be compared with eval bit for bit (the daemon's integration
+ * tests do). i is the C index of the origin's last sample.
+ */
+static void dump_origin(FILE *f, const eval_series *s, long i,
+			const double *point, const double *lo, const double *hi)
+{
+	int h;
+
+	for (h = 0; h < s->horizon; h++)
+		fprintf(f, "%s\t%ld\t%.17g\t%d\t%.17g\t%.17g\t%.17g\n", s->name,
+			i + 1, s->t[i], h + 1, point[h], lo[h], hi[h]);
+}
+
 static int eval_one(const eval_series *s, const eval_cfg *cfg, int timing,
-		    series_result *r)
+		    series_result *r, last_origin *last)
 {
 	eval_origins o;
 	eval_score sc;
@@ -289,8 +313,18 @@ static int eval_one(const eval_series *s, const eval_cfg *cfg, int timing,
 		/* Seen y[1..i+1] (1-based): an origin when i + 1 == next. */
 		if (rc == 0 && i + 1 == next && r->origins < o.count) {
 			rc = fc_forecast(&f, point, lo, hi);
+			if (rc == 0 && cfg->forecasts)
+				dump_origin(cfg->forecasts, s, i, point, lo,
+					    hi);
 			eval_score_add(&sc, s->y + i + 1, point, lo, hi,
 				       s->horizon);
+			if (last) {
+				size_t nb = sizeof(double) * (size_t)s->horizon;
+				last->origin = (int)i;
+				memcpy(last->point, point, nb);
+				memcpy(last->lo, lo, nb);
+				memcpy(last->hi, hi, nb);
+			}
 			r->origins++;
 			next += o.step;
 		}
@@ -376,12 +410,16 @@ static void usage(FILE *f)
 	    "naive|snaive|smooth]\n"
 	    "                      [--out FILE.tsv] [--baselines FILE.tsv]\n"
 	    "                      [--smooth-opt KEY=VALUE]... [--no-timing]\n"
+	    "                      [--forecasts FILE.tsv]\n"
+	    "                      [--report DIR]\n"
 	    "Scores rolling-origin forecasts by EVAL.md: per-series MASE,\n"
 	    "MSIS, 80%% coverage; aggregates, and relMASE against ets when\n"
 	    "--baselines is given. smooth-opt keys: comb=inverse|best|equal|"
 	    "softmin,\n"
 	    "pool=0|1, top_n=N, err_window=W, softmin_temp=T, aci_rate=R, "
-	    "off|only=MEMBER,...\n");
+	    "off|only=MEMBER,...\n"
+	    "--report DIR writes DIR/report.md and one chart per series\n"
+	    "against its better anchor (naive or snaive).\n");
 }
 
 static const char *method_name(int m)
@@ -472,7 +510,7 @@ static void totals_print(totals *t, int method, int timing)
 }
 
 typedef struct eval_args {
-	const char *data, *out, *base, *model;
+	const char *data, *out, *base, *model, *forecasts, *report;
 	int timing;
 	eval_cfg cfg;
 } eval_args;
@@ -503,6 +541,10 @@ static int parse_args(int argc, char **argv, eval_args *a)
 			a->data = v;
 		else if (strcmp(o, "--out") == 0)
 			a->out = v;
+		else if (strcmp(o, "--report") == 0)
+			a->report = v;
+		else if (strcmp(o, "--forecasts") == 0)
+			a->forecasts = v;
 		else if (strcmp(o, "--baselines") == 0)
 			a->base = v;
 		else if (strcmp(o, "--model") == 0) {
@@ -529,6 +571,50 @@ static int parse_args(int argc, char **argv, eval_args *a)
 	return a->data ? 0 : 2;
 }
 
+/* The report's row of one series: the method's last-origin forecast
+ * (in `m`) against the better of naive and snaive by MASE. */
+static int report_series(eval_report *rep, const eval_series *s,
+			 const series_result *r, const last_origin *m)
+{
+	static const int anchors[2] = {M_NAIVE, M_SNAIVE};
+	double *buf = malloc(sizeof(double) * 6 * (size_t)s->horizon);
+	last_origin la[2];
+	series_result ra[2];
+	eval_report_row row;
+	eval_cfg ac;
+	int k, best = -1, rc = -1;
+
+	if (!buf)
+		return -1;
+	memset(&ac, 0, sizeof ac);
+	for (k = 0; k < 2; k++) {
+		la[k].origin = -1;
+		la[k].point = buf + (size_t)(3 * k) * (size_t)s->horizon;
+		la[k].lo = la[k].point + s->horizon;
+		la[k].hi = la[k].lo + s->horizon;
+		ac.method = anchors[k];
+		if (eval_one(s, &ac, 0, &ra[k], &la[k]) == 0 &&
+		    la[k].origin == m->origin &&
+		    (best < 0 || ra[k].mase < ra[best].mase))
+			best = k;
+	}
+	if (best >= 0 && m->origin >= 0) {
+		row.mase = r->mase;
+		row.msis = r->msis;
+		row.coverage = r->coverage;
+		row.anchor = method_name(anchors[best]);
+		row.anchor_mase = ra[best].mase;
+		row.origin = m->origin;
+		row.point = m->point;
+		row.lo = m->lo;
+		row.hi = m->hi;
+		row.anchor_point = la[best].point;
+		rc = eval_report_series(rep, s, &row);
+	}
+	free(buf);
+	return rc;
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	eval_args a;
@@ -538,6 +624,10 @@ int cmd_eval(int argc, char **argv)
 	char err[512];
 	FILE *fo = NULL;
 	totals t;
+	eval_report *rep = NULL;
+	last_origin last = {-1, NULL, NULL, NULL};
+	double *lbuf = NULL;
+	io_progress prog;
 	int i, nrows = 0, rc = parse_args(argc, argv, &a);
 
 	if (rc != 0) {
@@ -545,7 +635,9 @@ int cmd_eval(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	}
 	if (a.model) {
-		rc = io_model_load(a.model, &model, err, sizeof err);
+		int is_default; /* the file is absent: io/model_open.h */
+		rc = io_model_open(a.model, &model, &is_default, err,
+				   sizeof err);
 		if (rc < 0) {
 			fprintf(stderr, "eval: %s: %s\n", a.model, err);
 			return 1;
@@ -565,16 +657,37 @@ int cmd_eval(int argc, char **argv)
 		fprintf(stderr, "eval: %s\n", err);
 	else if (!t.ratio || (a.out && !(fo = fopen(a.out, "w"))))
 		fprintf(stderr, "eval: cannot write %s\n", a.out ? a.out : "");
+	else if (a.forecasts && !(a.cfg.forecasts = fopen(a.forecasts, "w")))
+		fprintf(stderr, "eval: cannot write %s\n", a.forecasts);
 	else
 		rc = 0;
+	if (rc == 0 && a.report) {
+		int hmax = 1;
+		for (i = 0; i < d.count; i++)
+			if (d.s[i].horizon > hmax)
+				hmax = d.s[i].horizon;
+		lbuf = malloc(sizeof(double) * 3 * (size_t)hmax);
+		if (!lbuf || eval_report_open(&rep, a.report,
+					      method_name(a.cfg.method)) < 0)
+			rc = 1;
+		last.point = lbuf;
+		last.lo = lbuf ? lbuf + hmax : NULL;
+		last.hi = lbuf ? lbuf + 2 * hmax : NULL;
+	}
+	if (a.cfg.forecasts)
+		fprintf(a.cfg.forecasts,
+			"series\torigin\tt\th\tpoint\tlo\thi\n");
 	if (fo)
 		fprintf(fo, "series\tmethod\torigins\tmase\tmsis\tcoverage\t"
 			    "us_per_sample\n");
+	io_progress_init(&prog, stderr, "eval", (uint64_t)d.count);
 	for (i = 0; i < d.count && rc == 0; i++) {
 		const eval_series *s = &d.s[i];
 		series_result r;
 
-		if (eval_one(s, &a.cfg, a.timing, &r) < 0) {
+		io_progress_update(&prog, (uint64_t)i);
+		last.origin = -1;
+		if (eval_one(s, &a.cfg, a.timing, &r, rep ? &last : NULL) < 0) {
 			fprintf(stderr, "eval: %s: cannot be evaluated\n",
 				s->name);
 			continue;
@@ -584,9 +697,18 @@ int cmd_eval(int argc, char **argv)
 			fprintf(fo, "%s\t%s\t%d\t%.15g\t%.15g\t%.15g\t%.4g\n",
 				s->name, method_name(a.cfg.method), r.origins,
 				r.mase, r.msis, r.coverage, r.us_per_sample);
+		if (rep && report_series(rep, s, &r, &last) < 0)
+			fprintf(stderr, "eval: %s: no chart\n", s->name);
 	}
+	io_progress_update(&prog, (uint64_t)i);
+	io_progress_done(&prog);
+	if (rep && eval_report_close(rep) < 0)
+		rc = 1;
+	free(lbuf);
 	if (fo)
 		fclose(fo);
+	if (a.cfg.forecasts)
+		fclose(a.cfg.forecasts);
 	if (rc == 0) {
 		totals_print(&t, a.cfg.method, a.timing);
 		rc = t.n == d.count ? 0 : 1;

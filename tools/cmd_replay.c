@@ -26,6 +26,7 @@ typedef struct replay {
 	void *ws;
 	double step;
 	int period;
+	int horizon; /* horizons printed, 0 = all */
 	ssm_sample learn[SSM_LEARN_MAX];
 	int nlearn;
 	long stepped;
@@ -82,7 +83,8 @@ static int output(const replay *r, const char *name, int json)
 	 * the same bytes' worth of floats as `statecast forecast` shows. */
 	rpc_buf_init(&b, 64u << 20);
 	rpc_put_result(&b, 0);
-	rpc_put_forecast(&b, r->m, name, r->origin, r->step, r->q, r->mean, 0);
+	rpc_put_forecast(&b, r->m, name, r->origin, r->step, r->q, r->mean,
+			 r->horizon, 0);
 	rc = d && !b.err ? rpc_decode(d, b.p, b.len, &m) : RPC_ENOMEM;
 	if (rc == 0) {
 		if (json) {
@@ -102,15 +104,15 @@ int cmd_replay(int argc, char **argv)
 {
 	const char *usage =
 	    "replay FILE.csv [--model PATH] [--step S] [--period P] "
-	    "[--name NAME] [--json]\n"
+	    "[--horizon H] [--name NAME] [--json]\n"
 	    "  steps the model through the CSV (header t,value) one sample "
 	    "at a time\n  and prints the last forecast; the step is learned "
 	    "as statecastd learns it\n  unless given; the model is PATH "
 	    "(default models/default.model), or the\n  untrained default "
 	    "when that file is absent";
-	static const char *const extra[] = {"--model", "--step", "--period",
-					    "--name", NULL};
-	const char *ev[4] = {NULL, NULL, NULL, NULL};
+	static const char *const extra[] = {"--model", "--step",    "--period",
+					    "--name",  "--horizon", NULL};
+	const char *ev[5] = {NULL, NULL, NULL, NULL, NULL};
 	const char *model_path;
 	client_opts o;
 	csv_reader in;
@@ -135,6 +137,7 @@ int cmd_replay(int argc, char **argv)
 	r.m = m;
 	r.step = ev[1] ? atof(ev[1]) : 0;
 	r.period = ev[2] ? atoi(ev[2]) : 1;
+	r.horizon = ev[4] ? atoi(ev[4]) : 0;
 	r.state = malloc(ssm_model_state_floats(m) * sizeof *r.state);
 	r.q = malloc((size_t)(ssm_model_horizon(m) * ssm_model_nquantiles(m)) *
 		     sizeof *r.q);

@@ -15,10 +15,10 @@
 static void print_owner(const io_shard_map *m, const char *name, size_t len)
 {
 	const io_shard *s = &m->shards[io_shard_owner(m, name, len)];
-	int v6 = strchr(s->rpc_host, ':') != NULL;
+	char where[300];
 
-	printf("%.*s\t%s\t%s%s%s:%u\n", (int)len, name, s->name, v6 ? "[" : "",
-	       s->rpc_host, v6 ? "]" : "", (unsigned)s->rpc_port);
+	io_shard_rpc_addr(s, where, sizeof where);
+	printf("%.*s\t%s\t%s\n", (int)len, name, s->name, where);
 }
 
 int cmd_shard(int argc, char **argv); /* listed in tools/main.c */

@@ -67,25 +67,37 @@ class NotifySocket:
         """Reads datagrams until one assigns `key` (= value if given);
         returns that datagram's dict, or None at the deadline."""
         deadline = time.monotonic() + timeout
-        for m in self.log:
-            if key in m and (value is None or m[key] == value):
-                return m
+        seen = 0
         while True:
+            for m in self.log[seen:]:
+                if key in m and (value is None or m[key] == value):
+                    return m
+            seen = len(self.log)
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or not self._read_one(left):
                 return None
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
-                return None
-            data = self.sock.recv(4096).decode("utf-8", "replace")
-            m = dict(line.split("=", 1) for line in data.split("\n")
-                     if "=" in line)
-            self.log.append(m)
-            if key in m and (value is None or m[key] == value):
-                return m
 
     def count(self, key):
         return sum(1 for m in self.log if key in m)
+
+    def wait_count(self, key, n, timeout=30.0):
+        """Reads datagrams until n of them assign `key` or the deadline
+        passes; returns how many did."""
+        deadline = time.monotonic() + timeout
+        while self.count(key) < n:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._read_one(left):
+                break
+        return self.count(key)
+
+    def _read_one(self, timeout):
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if not r:
+            return False
+        data = self.sock.recv(4096).decode("utf-8", "replace")
+        self.log.append(dict(line.split("=", 1) for line in data.split("\n")
+                             if "=" in line))
+        return True
 
     def close(self):
         self.sock.close()

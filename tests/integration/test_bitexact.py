@@ -1,9 +1,11 @@
 """The proof that serving and offline stepping agree: a forecast served by
 statecastd for a CSV streamed into it equals, bit for bit, the forecast
-`statecast replay` computes by stepping the same model one sample at a time
-through ssm_model_step_batch (same model, same learned or configured step,
-same origin). The daemon steps the series inside batches of other series
-(B > 1, several rounds per tick); the replay steps it alone (B = 1)."""
+`statecast eval` computes for the same series at the same origin (EVAL.md's
+rolling origins, --forecasts dumps them), and the one `statecast replay`
+computes by stepping the same model one sample at a time through
+ssm_model_step_batch (same model, same learned or configured step, same
+origin). The daemon steps the series inside batches of other series
+(B > 1, several rounds per tick); eval and replay step it alone (B = 1)."""
 import json
 import math
 import os
@@ -95,7 +97,8 @@ def configured(c):
     with Daemon() as d0:
         cfgpath = os.path.join(d0.dir, "statecast.conf")
         with open(cfgpath, "w") as f:
-            f.write('[series "cfg.*"]\nperiod = 24\nstep = 1h\n')
+            f.write('[series "cfg.*"]\nperiod = 24\nstep = 1h\n'
+                    'horizon = 6\n')
         with Daemon(config=cfgpath) as d:
             rows = rows_for(5, 300)
             csv = os.path.join(d.dir, "c.csv")
@@ -103,12 +106,76 @@ def configured(c):
             d.cli("send", csv, "cfg.a")
             r = d.rpc()
             info = r.call("info", {"series": "cfg.a"})
-            c.check("[series] block: period and step applied",
-                    info["period"] == 24 and info["step"] == 3600.0, info)
+            c.check("[series] block: period, step, horizon applied",
+                    info["period"] == 24 and info["step"] == 3600.0 and
+                    info["horizon"] == 6, info)
             fc = r.call("forecast", {"series": "cfg.a"})
-            ref = replay(csv, "--step", "3600", "--period", "24")
+            c.check("[series] horizon: 6 horizons served",
+                    len(fc["mean"]) == 6 and
+                    all(len(v) == 6 for v in fc["values"]), fc["mean"])
+            ref = replay(csv, "--step", "3600", "--period", "24",
+                         "--horizon", "6")
             c.check("configured step and period: daemon == replay",
                     same_bits(fc, ref))
+            r.close()
+
+
+def against_eval(c):
+    """Two series in EVAL.md's data layout; the daemon gets the samples up
+    to each of three of eval's origins, and its forecast then must equal
+    eval's at that origin: mean, 0.1 and 0.9 quantiles, every horizon."""
+    series = {"ev.hourly": (24, 12, 3600.0, 3), "ev.minutely": (1, 8, 60.0,
+                                                                 4)}
+    with Daemon() as d0:
+        data = os.path.join(d0.dir, "data")
+        os.mkdir(data)
+        conf = os.path.join(d0.dir, "statecast.conf")
+        rows = {}
+        with open(os.path.join(data, "manifest.tsv"), "w") as man, \
+                open(conf, "w") as cf:
+            man.write("name\tperiod\thorizon\tstep_s\tn\tsource\n")
+            for name, (period, horizon, step, seed) in series.items():
+                rs = [(float(T0 + step * i), v) for i, (_, v) in
+                      enumerate(rows_for(seed, 160))]
+                rows[name] = rs
+                write_csv(os.path.join(data, name + ".csv"), rs)
+                man.write("%s\t%d\t%d\t%r\t%d\ttest\n" %
+                          (name, period, horizon, step, len(rs)))
+                cf.write('[series "%s"]\nperiod = %d\nstep = %r\n' %
+                         (name, period, step))
+        dump = os.path.join(d0.dir, "forecasts.tsv")
+        p = run_cli(["eval", "--data", data, "--model", MODEL,
+                     "--forecasts", dump, "--no-timing"])
+        c.check("statecast eval --model --forecasts ran", p.returncode == 0,
+                p.stdout + p.stderr)
+        ev = {}
+        with open(dump) as f:
+            next(f)
+            for line in f:
+                name, origin, t, h, point, lo, hi = line.split("\t")
+                ev.setdefault((name, int(origin)), []).append(
+                    (float(point), float(lo), float(hi)))
+        with Daemon(config=conf) as d:
+            r = d.rpc()
+            for name in series:
+                origins = sorted(o for (n, o) in ev if n == name)
+                pick = [origins[0], origins[len(origins) // 2], origins[-1]]
+                sent, same = 0, []
+                for o in pick:
+                    r.call("push", {"samples": [
+                        [name, t, v] for t, v in rows[name][sent:o]]})
+                    sent = o
+                    fc = r.call("forecast", {"series": name})
+                    lv = fc["quantiles"]
+                    klo, khi = lv.index(0.1), lv.index(0.9)
+                    got = [(fc["mean"][h], fc["values"][klo][h],
+                            fc["values"][khi][h])
+                           for h in range(len(ev[(name, o)]))]
+                    same.append(fc["t"] == rows[name][o - 1][0] and
+                                [tuple(map(f32, x)) for x in got] ==
+                                [tuple(map(f32, x)) for x in ev[(name, o)]])
+                c.check("%s: daemon == statecast eval at origins %s, bit "
+                        "for bit" % (name, pick), all(same), same)
             r.close()
 
 
@@ -116,4 +183,5 @@ if __name__ == "__main__":
     c = Checks()
     c.run(streamed)
     c.run(configured)
+    c.run(against_eval)
     c.summary()

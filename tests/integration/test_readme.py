@@ -75,7 +75,8 @@ def readme(c):
                 w.terminate()
                 w.communicate(timeout=10)
                 c.check("querying: " + cmd, line.startswith(
-                    "forecast servers.web2.load"), line)
+                    ("forecast servers.web2.load",
+                     "anomaly  servers.web2.load")), line)
                 continue
             p = sh(cmd, d)
             c.check("querying: " + cmd, p.returncode == 0 and p.stdout,

@@ -9,12 +9,16 @@ Runs from the top of the tree after `make`; prints "N passed, N failed".
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import opslib  # noqa: E402
+import statecast_test as st  # noqa: E402
 
 TOP = opslib.TOP
 UNITS = os.path.join(TOP, "systemd")
@@ -115,9 +119,149 @@ def test_service_settings():
             "descriptor names: %s" % sorted(names))
 
 
+def with_env(env, fn):
+    """Runs fn() with extra environment variables (inherited by the daemon
+    statecast_test.Daemon starts), restoring the environment after."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return fn()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def test_notify_ready_watchdog_stopping():
+    ns = opslib.NotifySocket()
+    try:
+        # 200 ms watchdog: pings every 100 ms from the daemon's loop.
+        d = with_env({"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": "200000"},
+                     st.Daemon)
+        ready = ns.wait_for("READY", "1")
+        T.check(ready is not None, "READY=1 received")
+        # READY comes once every listener is bound: the log has them all.
+        T.check(all(p in d.ports for p in ("graphite", "influx", "rpc")),
+                "listeners bound before READY: %s" % d.ports)
+        n = ns.wait_count("WATCHDOG", 3, timeout=30)
+        T.check(n >= 3, "at least 3 WATCHDOG=1 pings, got %d" % n)
+        r = d.rpc()
+        T.check(r.call("ping") is not None, "daemon answers while pinging")
+        r.close()
+        rc = d.stop()
+        T.check(ns.wait_for("STOPPING", "1", timeout=10) is not None,
+                "STOPPING=1 received on SIGTERM")
+        T.check(rc == 0, "clean exit after SIGTERM: %s" % rc)
+        order = [k for m in ns.log for k in m if k in ("READY", "STOPPING")]
+        T.check(order[:1] == ["READY"] and order[-1:] == ["STOPPING"],
+                "READY before STOPPING: %s" % order)
+    finally:
+        ns.close()
+
+
+def wait_log(path, needle, proc, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = open(path, "rb").read().decode("utf-8", "replace")
+        if needle in text:
+            return text
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    return open(path, "rb").read().decode("utf-8", "replace")
+
+
+def test_socket_activation():
+    """systemd-socket-activate binds graphite, rpc and the unix socket and
+    passes them named; the daemon adopts those three, binds influx itself,
+    and serves on all of them."""
+    tmp = tempfile.mkdtemp(prefix="sc-activate-")
+    gport, rport = opslib.free_port(), opslib.free_port()
+    upath = os.path.join(tmp, "act.sock")
+    logpath = os.path.join(tmp, "log")
+    ns = opslib.NotifySocket()
+    args = ["systemd-socket-activate",
+            "-l", "127.0.0.1:%d" % gport, "-l", "127.0.0.1:%d" % rport,
+            "-l", upath, "--fdname=graphite:rpc:socket",
+            "-E", "NOTIFY_SOCKET=" + ns.path, "--",
+            opslib.DAEMON,
+            # Configured addresses that must lose to the passed sockets:
+            "-o", "listen.graphite=127.0.0.1:0",
+            "-o", "listen.rpc=127.0.0.1:0",
+            "-o", "listen.socket=" + os.path.join(tmp, "own.sock"),
+            "-o", "listen.influx=127.0.0.1:0", "-o", "listen.http=",
+            "-o", "store.path=" + os.path.join(tmp, "db"),
+            "-o", "model.path=" + st.MODEL]
+    log = open(logpath, "wb")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log,
+                            cwd=tmp)
+    try:
+        wait_log(logpath, "as 5.", proc)
+        # The first connection makes systemd-socket-activate exec the
+        # daemon with the three listening sockets.
+        c = socket.create_connection(("127.0.0.1", gport), timeout=10)
+        c.sendall(b"act.first 1.5 1700000000\n")
+        c.close()
+        text = wait_log(logpath, " ready: ", proc)
+        T.check(ns.wait_for("READY", "1") is not None, "READY=1 received")
+        for proto, where in (("graphite", "127.0.0.1:%d" % gport),
+                             ("rpc", "127.0.0.1:%d" % rport),
+                             ("rpc", upath)):
+            T.check("listening %s on %s (socket-activated)" % (proto, where)
+                    in text, "%s adopted on %s" % (proto, where))
+        T.check(re.search(r"listening influx on 127\.0\.0\.1:\d+\n", text)
+                is not None, "influx bound by the daemon itself")
+        T.check(not os.path.exists(os.path.join(tmp, "own.sock")),
+                "configured unix path unused")
+        T.check("match no enabled listener" not in text,
+                "every passed socket claimed")
+        # Served on the adopted sockets: the sample sent before the daemon
+        # existed (queued in the backlog) and one more, over TCP RPC and
+        # the unix socket.
+        c = socket.create_connection(("127.0.0.1", gport), timeout=10)
+        c.sendall(b"act.second 2.5 1700000000\n")
+        c.close()
+        tcp = st.Rpc(addr=("127.0.0.1", rport))
+
+        def listed():
+            return sorted(x["series"] for x in
+                          tcp.call("list", {"pattern": "act.*"})["series"])
+        st.wait_for(lambda: len(listed()) == 2, timeout=10)
+        names = listed()
+        T.check(names == ["act.first", "act.second"],
+                "both samples ingested through the adopted graphite "
+                "socket: %s" % names)
+        tcp.close()
+        unix = st.Rpc(path=upath)
+        T.check(unix.call("ping") is not None, "RPC over adopted unix "
+                "socket")
+        unix.close()
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=30)
+        T.check(rc == 0, "clean exit: %s" % rc)
+        T.check(ns.wait_for("STOPPING", "1", timeout=10) is not None,
+                "STOPPING=1")
+        T.check(os.path.exists(upath),
+                "adopted unix socket path left to its owner")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+        ns.close()
+        if T.cur_failed:
+            sys.stderr.write(open(logpath, "rb").read().decode(
+                "utf-8", "replace")[-3000:])
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     T.run(test_verify)
     T.run(test_verify_catches_a_broken_unit)
     T.run(test_security_score)
     T.run(test_service_settings)
+    T.run(test_notify_ready_watchdog_stopping)
+    T.run(test_socket_activation)
     sys.exit(T.summary())

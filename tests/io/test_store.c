@@ -154,6 +154,25 @@ static void test_ack_after_commit(void)
 	fx_release(&f);
 }
 
+static void test_flush_read_your_writes(void)
+{
+	fx f;
+	store *s;
+	store_opts o;
+
+	fx_init(&f);
+	store_opts_default(&o);
+	o.commit_ms = 60000; /* without the flush this would wait a minute */
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	store_submit(s, samples_batch(2, 1, 30, 0), 0, NULL, NULL);
+	store_submit(s, samples_batch(2, 31, 30, 30), 0, NULL, NULL);
+	CHECK_EQ_INT(store_flush(s, 30000), 0);
+	CHECK_EQ_INT(count(f.path, "samples"), 60);
+	CHECK_EQ_INT(store_flush(s, 30000), 0); /* nothing queued: at once */
+	fx_close_store(&f, s);
+	fx_release(&f);
+}
+
 typedef struct hist_acc {
 	int64_t seq[64];
 	double v[64];
@@ -221,21 +240,25 @@ static void test_order_history_and_nan(void)
 	fx_release(&f);
 }
 
-static int64_t user_version(const char *path)
+static int64_t scalar(const char *path, const char *sql)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int64_t v = -1;
 
 	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
-		SQLITE_OK) {
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			v = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
 	sqlite3_close(db);
 	return v;
+}
+
+static int64_t user_version(const char *path)
+{
+	return scalar(path, "PRAGMA user_version");
 }
 
 static void test_migrations(void)
@@ -403,6 +426,42 @@ static void test_snapshot_upsert(void)
 	fx_release(&f);
 }
 
+static void test_series_update_drop_redeclare(void)
+{
+	fx f;
+	store *s;
+	store_batch *b;
+	float st[2] = {1, 2};
+
+	fx_init(&f);
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	b = store_batch_new();
+	/* Declared while learning (step 0), then its step becomes known. */
+	CHECK_EQ_INT(store_batch_series(b, 1, "cpu", "", 0, 1, 5), 0);
+	store_batch_sample(b, 1, 1, 10, 1);
+	store_batch_snapshot(b, 1, "m", 1, 10, 1, st, 2);
+	CHECK_EQ_INT(store_batch_series(b, 1, "cpu", "", 15, 4, 5), 0);
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(scalar(f.path, "SELECT step_s*10+period FROM series"),
+		     154);
+	/* Dropped and declared again under a new id in one batch. */
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	b = store_batch_new();
+	CHECK_EQ_INT(store_batch_drop_series(b, 1), 0);
+	CHECK_EQ_INT(store_batch_series(b, 2, "cpu", "", 15, 1, 6), 0);
+	store_batch_sample(b, 2, 1, 20, 1);
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(scalar(f.path, "SELECT group_concat(id) FROM series"), 2);
+	CHECK_EQ_INT(scalar(f.path, "SELECT count(*) FROM samples WHERE "
+				    "series_id=1"),
+		     0);
+	CHECK_EQ_INT(scalar(f.path, "SELECT count(*) FROM snapshots"), 0);
+	CHECK_EQ_INT(scalar(f.path, "SELECT count(*) FROM samples"), 1);
+	fx_release(&f);
+}
+
 static void test_bad_args(void)
 {
 	fx f;
@@ -413,7 +472,7 @@ static void test_bad_args(void)
 	CHECK_EQ_INT(store_batch_sample(b, 0, 1, 1, 1), STORE_EINVAL);
 	CHECK_EQ_INT(store_batch_sample(b, 1, 0, 1, 1), STORE_EINVAL);
 	CHECK_EQ_INT(store_batch_sample(b, 1, 1, NAN, 1), STORE_EINVAL);
-	CHECK_EQ_INT(store_batch_series(b, 1, "x", NULL, 0, 1, 0),
+	CHECK_EQ_INT(store_batch_series(b, 1, "x", NULL, -1, 1, 0),
 		     STORE_EINVAL);
 	CHECK_EQ_INT(store_batch_rows(b), 0);
 	store_batch_free(b);
@@ -432,10 +491,12 @@ int main(void)
 	TH_RUN(test_group_commit_by_rows);
 	TH_RUN(test_row_bound_splits_and_close_flushes);
 	TH_RUN(test_ack_after_commit);
+	TH_RUN(test_flush_read_your_writes);
 	TH_RUN(test_order_history_and_nan);
 	TH_RUN(test_migrations);
 	TH_RUN(test_forecast_layout);
 	TH_RUN(test_snapshot_upsert);
+	TH_RUN(test_series_update_drop_redeclare);
 	TH_RUN(test_bad_args);
 	return th_summary();
 }

@@ -1,0 +1,535 @@
+/*
+ * daemon/persist.c: the store-backed sink, recovery and snapshots (see
+ * persist.h).
+ */
+#include "daemon/persist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon/log.h"
+#include "daemon/server.h"
+
+/* Samples replayed between two tick runs at start-up: large enough for
+ * wide batches across series, small enough to bound the pending arrays. */
+#define REPLAY_CHUNK 8192
+/* Longest a `history` request waits for queued samples to commit. */
+#define HISTORY_FLUSH_MS 2000
+
+typedef struct srv_persist {
+	store *st;
+	store_reader *rd;
+	int64_t next_id;
+	uint64_t hash;
+	size_t nfloats;
+	int replaying;
+	int closed;
+	uv_timer_t timer;
+	size_t cursor;
+	/* Ids whose declaration was in a failed batch: declared again. */
+	int64_t *redecl;
+	size_t nredecl, capredecl;
+	uint64_t lines_dropped, pushes_failed;
+	/* Recovery: the series being restored. */
+	srv_series *cur;
+	int rebuild_first;
+	size_t pending;
+} srv_persist;
+
+/* One submitted batch, for its completion. */
+typedef struct pbatch {
+	srv *s;
+	srv_push **push;
+	size_t npush;
+	int64_t *decl;
+	size_t ndecl;
+	size_t nsamples;
+} pbatch;
+
+static double now_s(void)
+{
+	return srv_now();
+}
+
+static void pbatch_free(pbatch *c)
+{
+	free(c->push);
+	free(c->decl);
+	free(c);
+}
+
+static void on_done(void *ud, const store_result *r)
+{
+	pbatch *c = ud;
+	srv *s = c->s;
+	srv_persist *p = s->persist;
+	size_t i;
+
+	for (i = 0; i < c->npush; i++)
+		srv_push_complete(s, c->push[i], r->status);
+	if (r->status != 0 && p) {
+		if (c->npush)
+			p->pushes_failed += c->npush;
+		else
+			p->lines_dropped += c->nsamples;
+		for (i = 0; i < c->ndecl; i++) {
+			int64_t *q = p->redecl;
+			if (p->nredecl == p->capredecl) {
+				size_t cap =
+				    p->capredecl ? 2 * p->capredecl : 64;
+				q = realloc(p->redecl, cap * sizeof *q);
+				if (!q)
+					break;
+				p->redecl = q;
+				p->capredecl = cap;
+			}
+			p->redecl[p->nredecl++] = c->decl[i];
+		}
+	}
+	pbatch_free(c);
+}
+
+static int declare(store_batch *b, pbatch *c, srv_series *se)
+{
+	if (store_batch_series(b, se->store_id, se->name, "", se->step_s,
+			       se->period, now_s()))
+		return -1;
+	if (c) {
+		int64_t *q = realloc(c->decl, (c->ndecl + 1) * sizeof *q);
+		if (!q)
+			return -1;
+		c->decl = q;
+		c->decl[c->ndecl++] = se->store_id;
+	}
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A failed batch lost series declarations: declare them again. */
+static void redeclare(srv *s, store_batch *b, pbatch *c)
+{
+	srv_persist *p = s->persist;
+	size_t i;
+
+	qsort(p->redecl, p->nredecl, sizeof *p->redecl, cmp_i64);
+	for (i = 0; i < s->reg.n; i++) {
+		srv_series *se = s->reg.all[i];
+		if (se->store_id &&
+		    bsearch(&se->store_id, p->redecl, p->nredecl,
+			    sizeof *p->redecl, cmp_i64))
+			declare(b, c, se);
+	}
+	p->nredecl = 0;
+}
+
+static void submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
+{
+	size_t i;
+	int rc = store_submit(s->persist->st, b, flags, on_done, c);
+
+	if (rc) { /* closing: the batch is gone, answer what waits on it */
+		for (i = 0; i < c->npush; i++)
+			srv_push_complete(s, c->push[i], rc);
+		pbatch_free(c);
+	}
+}
+
+void srv_persist_tick(srv *s, const srv_tick_out *o)
+{
+	srv_persist *p = s->persist;
+	int H = ssm_model_horizon(s->model), Q = ssm_model_nquantiles(s->model);
+	store_batch *b;
+	pbatch *c;
+	size_t i;
+
+	if (p->replaying) {
+		/* Already stored: only the counter moves. */
+		for (i = 0; i < o->nsamples; i++)
+			o->samples[i].s->store_seq++;
+		for (i = 0; i < o->npushes; i++)
+			srv_push_complete(s, o->pushes[i], 0);
+		return;
+	}
+	b = store_batch_new();
+	c = calloc(1, sizeof *c);
+	if (c && o->npushes) {
+		c->push = malloc(o->npushes * sizeof *c->push);
+		if (c->push) {
+			memcpy(c->push, o->pushes,
+			       o->npushes * sizeof *c->push);
+			c->npush = o->npushes;
+		}
+	}
+	if (!b || !c || c->npush != o->npushes) {
+		srv_log(LOG_ERR, "out of memory: %zu samples not stored",
+			o->nsamples);
+		for (i = 0; i < o->npushes; i++)
+			srv_push_complete(s, o->pushes[i], STORE_ENOMEM);
+		store_batch_free(b);
+		if (c)
+			pbatch_free(c);
+		return;
+	}
+	c->s = s;
+	if (p->nredecl)
+		redeclare(s, b, c);
+	for (i = 0; i < o->nsamples; i++) {
+		srv_series *se = o->samples[i].s;
+		if (se->dropped)
+			continue;
+		if (!se->store_id) {
+			se->store_id = p->next_id++;
+			declare(b, c, se);
+		}
+		se->store_seq++;
+		store_batch_sample(b, se->store_id, (int64_t)se->store_seq,
+				   o->samples[i].t, o->samples[i].value);
+		c->nsamples++;
+	}
+	for (i = 0; i < o->nrefreshed && s->set.forecast_every_s > 0; i++) {
+		srv_series *se = o->refreshed[i];
+		if (se->dropped || !se->store_id || !se->has_forecast ||
+		    se->f_t - se->store_fc_t < s->set.forecast_every_s)
+			continue;
+		store_batch_forecast(b, se->store_id, se->f_t, H, Q,
+				     ssm_model_quantiles(s->model), se->fq,
+				     se->fmean);
+		se->store_fc_t = se->f_t;
+	}
+	if (store_batch_rows(b) == 0 && c->npush == 0) {
+		store_batch_free(b);
+		pbatch_free(c);
+		return;
+	}
+	/* A client waits on a push: it must hear of a failure, so such a
+	 * batch is not retried; line ingest is. */
+	submit(s, b, c, c->npush ? STORE_ACK : STORE_RETRY);
+}
+
+/* Snapshot up to count series from the cursor (those that moved). */
+static void snapshot_some(srv *s, size_t count)
+{
+	srv_persist *p = s->persist;
+	store_batch *b;
+	pbatch *c;
+	size_t k, n = s->reg.n;
+
+	if (!n || p->closed)
+		return;
+	b = store_batch_new();
+	c = calloc(1, sizeof *c);
+	if (!b || !c) {
+		store_batch_free(b);
+		free(c);
+		return;
+	}
+	c->s = s;
+	for (k = 0; k < count && k < n; k++) {
+		srv_series *se = s->reg.all[p->cursor++ % n];
+		if (!se->state || !se->store_id ||
+		    se->snap_seq == se->store_seq)
+			continue;
+		/* The row's step and period, known now, go with it. */
+		declare(b, c, se);
+		store_batch_snapshot(b, se->store_id, s->model_desc, p->hash,
+				     se->stepped_t, se->store_seq, se->state,
+				     (uint32_t)p->nfloats);
+		se->snap_seq = se->store_seq;
+	}
+	if (store_batch_rows(b) == 0) {
+		store_batch_free(b);
+		pbatch_free(c);
+		return;
+	}
+	submit(s, b, c, STORE_RETRY);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	srv *s = t->data;
+	double per = s->set.snapshot_s > 1 ? s->set.snapshot_s : 1;
+	size_t n = (size_t)ceil((double)s->reg.n / per);
+
+	snapshot_some(s, n);
+}
+
+/* ---- recovery ---- */
+
+static int rec_series(void *ud, const store_series_info *si, int mode,
+		      const io_snap *snap, int snap_err)
+{
+	srv *s = ud;
+	srv_persist *p = s->persist;
+	size_t len = strlen(si->name);
+	srv_series *se = srv_registry_find(&s->reg, si->name, len);
+
+	if (se) {
+		srv_log(LOG_ERR, "store: series %s stored twice", si->name);
+		p->cur = NULL;
+		return 0;
+	}
+	se = srv_registry_add(&s->reg, si->name, len, si->period, si->step_s);
+	if (!se)
+		return -1;
+	se->store_id = si->id;
+	p->cur = se;
+	p->rebuild_first = mode == STORE_RESTORE_REBUILD;
+	if (snap_err)
+		srv_log(LOG_WARNING,
+			"store: series %s: snapshot unusable (%s), rebuilding "
+			"from history",
+			si->name, io_snap_strerror(snap_err));
+	if (si->step_s > 0 && srv_series_start(&s->reg, se))
+		return -1;
+	if (mode != STORE_RESTORE_SNAPSHOT)
+		return 0;
+	/* The sequence continues from the snapshot in any case: the
+	 * samples up to it are not replayed. */
+	se->n_samples = se->store_seq = se->snap_seq = snap->seen;
+	se->last_t = snap->t;
+	if (!se->state || snap->nfloats != p->nfloats) {
+		srv_log(LOG_ERR,
+			"store: series %s: snapshot does not fit the model, "
+			"state starts afresh",
+			si->name);
+		return 0;
+	}
+	io_snap_copy_state(snap, se->state);
+	se->stepped_t = snap->t;
+	return 0;
+}
+
+static int rec_samples(void *ud, int64_t sid, const store_sample *sm, size_t n)
+{
+	srv *s = ud;
+	srv_persist *p = s->persist;
+	srv_series *se = p->cur;
+	size_t i;
+
+	if (!se || se->store_id != sid)
+		return 0;
+	if (p->rebuild_first && n) {
+		se->n_samples = se->store_seq = (uint64_t)(sm[0].seq - 1);
+		p->rebuild_first = 0;
+	}
+	for (i = 0; i < n; i++) {
+		int rc = srv_ingest(s, se->name, strlen(se->name), sm[i].t,
+				    sm[i].value);
+		if (rc != SRV_ACCEPTED) {
+			srv_log(LOG_ERR,
+				"store: series %s: stored sample "
+				"seq %lld refused on replay: %s",
+				se->name, (long long)sm[i].seq,
+				srv_reject_reason(rc));
+			/* keep the sequence aligned with the store */
+			se->store_seq++;
+			continue;
+		}
+		if (++p->pending >= REPLAY_CHUNK) {
+			srv_tick_run(s);
+			p->pending = 0;
+		}
+	}
+	return 0;
+}
+
+static void rec_progress(void *ud, uint64_t done, uint64_t total)
+{
+	srv *s = ud;
+	static double last;
+	double t = now_s();
+
+	(void)s;
+	if (done == total || t - last >= 2.0) {
+		srv_log(LOG_INFO, "restore: %llu of %llu series",
+			(unsigned long long)done, (unsigned long long)total);
+		last = t;
+	}
+}
+
+/* The data directory of a fresh install (./var by default): one level. */
+static int make_parent(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	if (strlen(path) >= sizeof dir)
+		return -1;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return -1;
+	*slash = '\0';
+	if (mkdir(dir, 0750) != 0)
+		return -1;
+	srv_log(LOG_NOTICE, "created %s for the store", dir);
+	return 0;
+}
+
+static void store_log(void *ud, const char *msg)
+{
+	(void)ud;
+	srv_log(LOG_WARNING, "store: %s", msg);
+}
+
+int srv_persist_open(srv *s)
+{
+	srv_persist *p = calloc(1, sizeof *p);
+	store_recover_cb cb = {rec_series, rec_samples, rec_progress, s};
+	store_recover_stats rs;
+	store_opts o = s->set.store;
+	double t0 = now_s();
+	int rc;
+
+	if (!p)
+		return -1;
+	s->persist = p;
+	p->hash = ssm_model_hash(s->model);
+	p->nfloats = ssm_model_state_floats(s->model);
+	o.log = store_log;
+	rc = store_open(&p->st, s->loop, s->set.store_path, &o);
+	if (rc == STORE_EOPEN && make_parent(s->set.store_path) == 0)
+		rc = store_open(&p->st, s->loop, s->set.store_path, &o);
+	if (rc) {
+		srv_log(LOG_ERR, "cannot open store %s: %s", s->set.store_path,
+			store_strerror(rc));
+		free(p);
+		s->persist = NULL;
+		return -1;
+	}
+	p->replaying = 1;
+	rc = store_recover(s->set.store_path, p->hash, s->set.rebuild_window_s,
+			   &cb, &rs);
+	srv_tick_run(s);
+	p->replaying = 0;
+	p->pending = 0;
+	if (rc == 0)
+		rc = store_reader_open(&p->rd, s->set.store_path);
+	if (rc) {
+		srv_log(LOG_ERR, "cannot restore from %s: %s",
+			s->set.store_path, store_strerror(rc));
+		return -1;
+	}
+	p->next_id = store_next_series_id(p->st);
+	if (rs.max_series_id >= p->next_id)
+		p->next_id = rs.max_series_id + 1;
+	srv_log(LOG_INFO,
+		"restored %llu series from %s in %.2f s: %llu from snapshots, "
+		"%llu replayed in full, %llu rebuilt (model changed or "
+		"snapshot unusable), %llu samples replayed",
+		(unsigned long long)rs.series, s->set.store_path, now_s() - t0,
+		(unsigned long long)rs.from_snapshot,
+		(unsigned long long)rs.full_replay,
+		(unsigned long long)rs.rebuilt,
+		(unsigned long long)rs.samples_replayed);
+	uv_timer_init(s->loop, &p->timer);
+	p->timer.data = s;
+	uv_timer_start(&p->timer, on_timer, 1000, 1000);
+	uv_unref((uv_handle_t *)&p->timer);
+	return 0;
+}
+
+typedef struct hist_arg {
+	void (*fn)(void *arg, double t, double v);
+	void *arg;
+	size_t n;
+} hist_arg;
+
+static int hist_cb(void *ud, const store_sample *sm, size_t n)
+{
+	hist_arg *h = ud;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h->fn(h->arg, sm[i].t, sm[i].value);
+	h->n += n;
+	return 0;
+}
+
+size_t srv_persist_history(srv *s, const srv_series *se, double from, double to,
+			   size_t max,
+			   void (*fn)(void *arg, double t, double v), void *arg)
+{
+	srv_persist *p = s->persist;
+	hist_arg h = {fn, arg, 0};
+
+	if (!se->store_id || !p->rd || max == 0)
+		return 0;
+	/* Read-your-writes: what was accepted before this request is
+	 * committed first (a short wait; none while writes fail). */
+	if (p->st)
+		store_flush(p->st, HISTORY_FLUSH_MS);
+	/* The store's range is [from, to); history's is [from, to]. */
+	store_history(p->rd, se->store_id, from, nextafter(to, INFINITY), max,
+		      hist_cb, &h);
+	return h.n;
+}
+
+void srv_persist_drop(srv *s, srv_series *se)
+{
+	srv_persist *p = s->persist;
+	store_batch *b;
+
+	if (!p || !se->store_id || p->closed)
+		return;
+	b = store_batch_new();
+	if (b && store_batch_drop_series(b, se->store_id) == 0)
+		store_submit(p->st, b, STORE_RETRY, NULL, NULL);
+	else
+		store_batch_free(b);
+	se->store_id = 0;
+}
+
+void srv_persist_close(srv *s)
+{
+	srv_persist *p = s->persist;
+	store_stats st;
+
+	if (!p || p->closed || !p->st)
+		return;
+	snapshot_some(s, s->reg.n);
+	p->closed = 1;
+	uv_close((uv_handle_t *)&p->timer, NULL);
+	store_get_stats(p->st, &st);
+	/* Blocks until everything queued is committed (or failed), and
+	 * answers the pushes waiting on it before the connections close. */
+	store_close(p->st, NULL, NULL);
+	p->st = NULL;
+	if (st.commit_failures)
+		srv_log(LOG_WARNING,
+			"store: %llu failed commits, %llu line samples "
+			"dropped, %llu pushes refused",
+			(unsigned long long)st.commit_failures,
+			(unsigned long long)p->lines_dropped,
+			(unsigned long long)p->pushes_failed);
+}
+
+void srv_persist_free(srv *s)
+{
+	srv_persist *p = s->persist;
+
+	if (!p)
+		return;
+	store_reader_free(p->rd);
+	free(p->redecl);
+	free(p);
+	s->persist = NULL;
+}
+
+int srv_persist_stats(srv *s, store_stats *st)
+{
+	srv_persist *p = s->persist;
+
+	if (!p || !p->st)
+		return -1;
+	store_get_stats(p->st, st);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * daemon/persist.h: the daemon's side of the SQLite store (io/store.h).
+ *
+ * When store.path is set, srv_sink_tick() hands each tick's accepted samples
+ * (and due forecasts) to the store's writer thread as one batch and answers
+ * the tick's `push` requests from the batch's completion, i.e. after the
+ * COMMIT that holds their samples, or with the store's error when it failed.
+ * A tick without pushes (line ingest only) is flagged for retry, so the
+ * store keeps it in its bounded queue while writes fail.
+ *
+ * Sequence numbers: srv_series.store_seq counts the series' samples handed
+ * to the store, so the k-th accepted sample of a series is stored with seq
+ * k; a snapshot written between ticks holds the state after exactly
+ * store_seq samples (every accepted sample has been stepped by then), and is
+ * stored with seen = store_seq.
+ *
+ * Start-up (srv_persist_open, before the listeners): every stored series is
+ * registered under its store id; its latest snapshot is copied into its
+ * state, and the samples stored after it are replayed through srv_ingest and
+ * the tick, the same path live samples take, with persistence switched off
+ * for them. A series without snapshot replays all its samples (learning its
+ * step again from the same timestamps); when the model hash changed, the
+ * samples of the last store.rebuild_window_s are replayed instead.
+ *
+ * Snapshots: a 1 s timer snapshots a slice of the registry so that every
+ * series whose store_seq moved is snapshotted about once per
+ * store.snapshot_s; srv_persist_close() snapshots all of them, commits what
+ * is queued and stops the writer before the connections close.
+ *
+ * Everything here runs on the loop thread.
+ */
+#ifndef STATECAST_DAEMON_PERSIST_H
+#define STATECAST_DAEMON_PERSIST_H
+
+#include <stddef.h>
+
+#include "daemon/sink.h"
+#include "io/store.h"
+
+struct srv;
+struct srv_series;
+
+/* Opens s->set.store_path and restores every series. 0 or -1 (logged). */
+int srv_persist_open(struct srv *s);
+void srv_persist_tick(struct srv *s, const srv_tick_out *o);
+size_t srv_persist_history(struct srv *s, const struct srv_series *se,
+			   double from, double to, size_t max,
+			   void (*fn)(void *arg, double t, double v),
+			   void *arg);
+/* The series is being dropped: delete it from the store too. */
+void srv_persist_drop(struct srv *s, struct srv_series *se);
+/* Final snapshots, commit, writer stopped; completions delivered. */
+void srv_persist_close(struct srv *s);
+/* After the loop ended: frees what is left. */
+void srv_persist_free(struct srv *s);
+/* 0 and *st filled when the store is on, else -1. */
+int srv_persist_stats(struct srv *s, store_stats *st);
+
+#endif

@@ -1,0 +1,163 @@
+"""Helpers for the store's integration tests (not a test itself).
+
+Starts a real statecastd on a unix socket in a temp dir (TCP listeners
+off, untrained default model, its own SQLite file) and talks msgpack-RPC
+to it. Every wait is bounded, so a broken daemon fails the test instead of
+hanging it.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sqlite3
+import time
+
+import msgpack
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DAEMON = os.path.join(ROOT, "build", "statecastd")
+
+
+class Daemon:
+    def __init__(self, tmp, name, store=True, opts=()):
+        self.sock = os.path.join(tmp, name + ".sock")
+        self.db = os.path.join(tmp, name + ".db") if store else ""
+        self.log = open(os.path.join(tmp, name + ".log"), "ab")
+        self.opts = list(opts)
+        self.proc = None
+
+    def spawn(self, extra=()):
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        args = [DAEMON,
+                "-o", "listen.graphite=", "-o", "listen.influx=",
+                "-o", "listen.rpc=", "-o", "listen.http=",
+                "-o", "listen.socket=" + self.sock,
+                "-o", "model.path=/nonexistent/default.model",
+                "-o", "store.path=" + self.db]
+        for o in self.opts + list(extra):
+            args += ["-o", o]
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+
+    def spawn_and_kill(self, after):
+        """Killed `after` seconds into its start (maybe mid-restore)."""
+        self.spawn()
+        time.sleep(after)
+        self.kill9()
+
+    def start(self, extra=()):
+        """Starts and waits until it answers ping; returns a Client."""
+        self.spawn(extra)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("statecastd exited with %d" % self.proc.returncode)
+            try:
+                c = Client(self.sock)
+                c.call("ping")
+                return c
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("statecastd did not come up")
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def term(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=60)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.term()
+
+
+class Client:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(30)
+        self.s.connect(path)
+        self.u = msgpack.Unpacker(raw=False)
+        self.next_id = 0
+        self.replies = {}
+
+    def send(self, method, *params):
+        self.next_id += 1
+        self.s.sendall(msgpack.packb([0, self.next_id, method, list(params)]))
+        return self.next_id
+
+    def recv(self):
+        """One reply (id, error, result); notifications are skipped."""
+        while True:
+            for m in self.u:
+                if m[0] == 1:
+                    return m[1], m[2], m[3]
+            data = self.s.recv(1 << 16)
+            if not data:
+                raise EOFError("connection closed")
+            self.u.feed(data)
+
+    def call(self, method, *params):
+        i = self.send(method, *params)
+        while True:
+            rid, err, res = self.recv()
+            if rid == i:
+                if err is not None:
+                    raise RuntimeError("%s: %r" % (method, err))
+                return res
+
+    def close(self):
+        self.s.close()
+
+
+def snapshot_copy(db, dst):
+    """Copies the database and its WAL (not the -shm index, which SQLite
+    rebuilds) so that checks never touch the files the daemon reopens:
+    its restart must face exactly what the kill left."""
+    for suf in ("", "-wal", "-shm"):
+        if os.path.exists(dst + suf):
+            os.unlink(dst + suf)
+    shutil.copyfile(db, dst)
+    if os.path.exists(db + "-wal"):
+        shutil.copyfile(db + "-wal", dst + "-wal")
+    return dst
+
+
+def integrity_ok(db):
+    c = sqlite3.connect(db)
+    try:
+        return c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        c.close()
+
+
+def seq_ranges(db):
+    """{series name: (count, min seq, max seq)}."""
+    c = sqlite3.connect(db)
+    try:
+        return {n: (k, lo, hi) for n, k, lo, hi in c.execute(
+            "SELECT s.name, count(*), min(m.seq), max(m.seq) FROM samples m "
+            "JOIN series s ON s.id = m.series_id GROUP BY s.name")}
+    finally:
+        c.close()
+
+
+def stored_after(db, after):
+    """{series name: [(seq, t, value)...]} with seq > after[name]."""
+    c = sqlite3.connect(db)
+    try:
+        out = {}
+        for name, sid in c.execute("SELECT name, id FROM series"):
+            out[name] = list(c.execute(
+                "SELECT seq, t, value FROM samples WHERE series_id=? "
+                "AND seq>? ORDER BY seq", (sid, after.get(name, 0))))
+        return out
+    finally:
+        c.close()
+
+
+def summary(passed, failed):
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
