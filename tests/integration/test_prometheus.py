@@ -143,10 +143,20 @@ def run(c, d):
           "the anomalous series is listed first and in the anomaly table")
 
     # WAL size: present exactly when SQLite's WAL file exists.
+    # The writer thread may commit between a scrape and the stat, so the
+    # two are compared at a quiet moment: scrape, stat, scrape again.
     wal = os.path.join(tmp, "db-wal")
-    got = samples.get(("statecast_wal_bytes", frozenset()))
-    check(got == str(os.path.getsize(wal)) if os.path.exists(wal)
-          else got is None, "statecast_wal_bytes follows the WAL file")
+    for _ in range(50):
+        got = parse_exposition(get(http + "/metrics")[2].decode()).get(
+            ("statecast_wal_bytes", frozenset()))
+        size = str(os.path.getsize(wal)) if os.path.exists(wal) else None
+        again = parse_exposition(get(http + "/metrics")[2].decode()).get(
+            ("statecast_wal_bytes", frozenset()))
+        if got == again:
+            break
+        time.sleep(0.1)
+    check(got == size, "statecast_wal_bytes follows the WAL file: %s vs %s"
+          % (got, size))
 
     # The real Prometheus scrapes it.
     pport = free_port()
