@@ -357,23 +357,13 @@ static void rec_status(void *ud, const char *text)
 	srv_sd_status(30 * 1000000ull, "%s", text);
 }
 
+/* io/progress paces the reports; rec_status() logs and notifies them. */
 static void rec_progress(void *ud, uint64_t done, uint64_t total)
 {
 	srv *s = ud;
 
-	static double last;
-	double t = now_s();
-
 	s->persist->prog.total = total;
 	io_progress_update(&s->persist->prog, done);
-	if (done == total || t - last >= 2.0) {
-		/* The unit's status shows it; while it progresses, the start
-		 * timeout (TimeoutStartSec=) moves 10 s past each report. */
-		srv_sd_status(10000000, "restoring: %llu of %llu series",
-			      (unsigned long long)done,
-			      (unsigned long long)total);
-		last = t;
-	}
 }
 
 /* The data directory of a fresh install (./var by default): one level. */

@@ -123,7 +123,7 @@ def test_man_pages():
         T.check(name in whatis, "%s whatis: %r" % (rel, whatis))
     text = man_check(os.path.join(opslib.MANDIR, "man8/statecastd.8"))[2]
     for word in ("--check-config", "READY=1", "WATCHDOG=1", "STOPPING=1",
-                 "FileDescriptorName=", "SIGHUP"):
+                 "FileDescriptorName=", "SIGTERM"):
         T.check(word in text, "statecastd(8) documents %s" % word)
     text = man_check(os.path.join(opslib.MANDIR, "man1/statecast.1"))[2]
     T.check("--shards" in text and "jump" in text,

@@ -27,8 +27,8 @@ try:
     s.connect(sys.argv[1])
 except OSError as e:
     print(errno.errorcode[e.errno]); sys.exit(0)
-s.sendall(msgpack.packb([0, 1, "ping", {}]))
-try:
+try:  # the daemon may close before, during or after the request
+    s.sendall(msgpack.packb([0, 1, "ping", {}]))
     print("connected", "reply" if s.recv(4096) else "closed")
 except OSError:
     print("connected closed")

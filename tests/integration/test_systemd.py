@@ -184,9 +184,10 @@ def test_status_during_restore():
             first = next((i for i, m in enumerate(ns.log) if "READY" in m),
                          -1)
             prog = [i for i, m in enumerate(ns.log)
-                    if m.get("STATUS", "").startswith("restoring: 5 of 5")]
+                    if m.get("STATUS", "").startswith(
+                        "restore (series): done 5")]
             T.check(prog and prog[0] < first,
-                    "STATUS=restoring: 5 of 5 series before READY: %s" %
+                    "STATUS=restore (series): done 5 .. before READY: %s" %
                     status)
             T.check(any("EXTEND_TIMEOUT_USEC" in ns.log[i] for i in prog),
                     "the start timeout is extended while restoring")
