@@ -307,13 +307,25 @@ static void test_kill9_cycles(void)
 		 * during its start or recovery; then read acks while it runs
 		 * and kill it after the random delay. */
 		if (cycle % 10 != 3) {
-			struct pollfd pf = {pfd[0], POLLIN, 0};
-			ack_msg msg;
-			if (poll(&pf, 1, 60000) > 0 &&
-			    read(pfd[0], &msg, sizeof(msg)) ==
-				(ssize_t)sizeof(msg) &&
-			    msg.seq > acked)
-				acked = msg.seq;
+			/* The ready message, then the first acknowledgement:
+			 * the countdown starts once the child has acknowledged
+			 * something, so every such cycle kills it with acked
+			 * samples behind it however slow the machine is (a
+			 * fixed wall-clock delay alone let loaded sanitizer
+			 * runs end cycles before any ack). */
+			int got;
+			for (got = 0; got < 2; got++) {
+				struct pollfd pf = {pfd[0], POLLIN, 0};
+				ack_msg msg;
+				if (poll(&pf, 1, 60000) <= 0 ||
+				    read(pfd[0], &msg, sizeof(msg)) !=
+					(ssize_t)sizeof(msg))
+					break;
+				if (got == 1)
+					total_acks++;
+				if (msg.seq > acked)
+					acked = msg.seq;
+			}
 		}
 		t_end = uv_hrtime() + delay_ms * 1000000u;
 		for (;;) {
@@ -407,7 +419,9 @@ static void test_kill9_cycles(void)
 	CHECK_EQ_INT(fails_lost, 0);
 	CHECK_EQ_INT(fails_recover, 0);
 	CHECK_EQ_INT(fails_state, 0);
-	CHECK(acked > CYCLES); /* the test did push and acknowledge */
+	/* The test did push and acknowledge: at least one new ack in each
+	 * cycle that was not killed during start-up. */
+	CHECK(acked >= CYCLES - CYCLES / 10);
 	for (i = 1; i <= NS; i++)
 		free(ref[i]);
 	free(ws);
