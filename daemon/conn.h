@@ -69,6 +69,7 @@ typedef struct srv_conn {
 	int warned;  /* a bad line was logged; later ones are only counted */
 	int refs;    /* 1 while open + deferred replies in flight */
 	int nsubs;   /* live subscriptions owned by this connection */
+	int authed;  /* may call methods other than `auth` (rpc.token) */
 	uint64_t id; /* for log lines */
 	uint64_t last_read; /* uv_now() of the last bytes received */
 	char peer[64];

@@ -446,6 +446,7 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	s->st.connections++;
+	c->authed = l->is_pipe || !s->set.rpc_token || !s->set.rpc_token[0];
 	peer_name(c, l->is_pipe);
 	if (!l->is_pipe && c->proto == SRV_RPC)
 		uv_tcp_nodelay(&c->h.tcp, 1);

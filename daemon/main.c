@@ -103,6 +103,7 @@ static void settings_from(const cfg *c, srv_settings *t)
 	t->max_connections = c->limits.max_connections;
 	t->idle_timeout_s = c->limits.idle_timeout_s;
 	t->cfg = c;
+	t->rpc_token = c->rpc.token;
 	t->store_path = c->store.path;
 	store_opts_default(&t->store);
 	t->store.synchronous = c->store.synchronous;

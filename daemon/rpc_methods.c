@@ -573,6 +573,55 @@ static void reply_error(srv *s, srv_conn *c, uint32_t id, int code,
 		srv_conn_write(c, b->p, b->len);
 }
 
+/* Equal strings, in time that depends on the lengths only. */
+static int token_eq(const rpc_str *given, const char *token)
+{
+	size_t n = strlen(token), i;
+	unsigned char diff = given->n != n;
+
+	for (i = 0; i < given->n; i++)
+		diff |= (unsigned char)given->p[i] ^
+			(unsigned char)token[i < n ? i : 0];
+	return diff == 0;
+}
+
+/*
+ * `auth {"token": str}` and every request before it on a connection that
+ * must authenticate (rpc.token set, TCP). A wrong token, or any other
+ * method first, is answered with error 7 and the connection is closed: a
+ * client does not get to guess twice on one connection.
+ */
+static int auth(srv *s, srv_conn *c, const rpc_msg *m)
+{
+	const char *token = s->set.rpc_token;
+	const rpc_val *v = rpc_param(m, "token");
+	rpc_str given;
+	rpc_buf *b = &s->reply;
+
+	if (!rpc_str_eq(m->method, "auth")) {
+		reply_error(s, c, m->id, RPC_CODE_AUTH,
+			    "authenticate first: call auth {\"token\": ...}");
+		srv_conn_close(c, "request before auth");
+		return 0;
+	}
+	if (token && token[0] &&
+	    (!v || rpc_val_str(v, &given) != 0 || !token_eq(&given, token))) {
+		reply_error(s, c, m->id, RPC_CODE_AUTH, "wrong token");
+		srv_conn_close(c, "wrong rpc.token");
+		return 0;
+	}
+	c->authed = 1;
+	rpc_buf_reset(b);
+	rpc_put_result(b, m->id);
+	rpc_put_map(b, 1);
+	rpc_put_cstr(b, "auth");
+	rpc_put_bool(b, 1);
+	s->st.rpc_requests++;
+	if (!b->err)
+		srv_conn_write(c, b->p, b->len);
+	return 0;
+}
+
 int srv_rpc_frame(srv *s, srv_conn *c, const char *frame, size_t len)
 {
 	rpc_msg m;
@@ -590,6 +639,8 @@ int srv_rpc_frame(srv *s, srv_conn *c, const char *frame, size_t len)
 	/* Notifications and responses from a client need no answer. */
 	if (m.kind != RPC_REQUEST)
 		return 0;
+	if (rpc_str_eq(m.method, "auth") || !c->authed)
+		return auth(s, c, &m);
 	for (i = 0; i < sizeof methods / sizeof methods[0]; i++)
 		if (rpc_str_eq(m.method, methods[i].name))
 			break;

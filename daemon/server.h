@@ -48,6 +48,9 @@ typedef struct srv_settings {
 	size_t max_series;     /* new series beyond this are refused */
 	int max_connections;   /* open client connections, 0 = no limit */
 	double idle_timeout_s; /* close silent clients, 0 = never */
+	/* rpc.token: TCP RPC clients must `auth` with it first ("" = none;
+	 * the unix socket is guarded by its mode and SO_PEERCRED instead). */
+	const char *rpc_token;
 	/* Its [series "GLOB"] blocks give period and step per series
 	 * (cfg_series_match); NULL = none. */
 	const struct cfg *cfg;

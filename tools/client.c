@@ -23,6 +23,7 @@ int client_options(int argc, char **argv, const char *usage, client_opts *o,
 
 	memset(o, 0, sizeof *o);
 	o->rpc = getenv("STATECAST_RPC");
+	o->token = getenv("STATECAST_TOKEN");
 	if (!o->rpc || !o->rpc[0])
 		o->rpc = DEFAULT_RPC;
 	for (i = 1; i < argc; i++) {
@@ -164,6 +165,18 @@ int client_connect(client *c, const client_opts *o)
 	if (!c->dec) {
 		close(c->fd);
 		return -1;
+	}
+	/* A daemon with rpc.token wants `auth` first on TCP connections. */
+	if (!o->socket && o->token && o->token[0]) {
+		rpc_buf *b = client_begin(c, "auth");
+		rpc_msg resp;
+		rpc_put_map(b, 1);
+		rpc_put_cstr(b, "token");
+		rpc_put_cstr(b, o->token);
+		if (client_call(c, &resp, NULL, NULL) != 0) {
+			client_close(c);
+			return -1;
+		}
 	}
 	return 0;
 }

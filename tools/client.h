@@ -9,6 +9,7 @@
  * Every query command shares the options parsed by client_options():
  *   --rpc HOST:PORT   (default 127.0.0.1:7411)
  *   --socket PATH     the daemon's unix socket instead
+ *   $STATECAST_TOKEN  sent in an `auth` call first over TCP (rpc.token)
  *   --json            machine-readable output
  */
 #ifndef STATECAST_TOOLS_CLIENT_H
@@ -23,6 +24,7 @@
 typedef struct client_opts {
 	const char *rpc;    /* host:port */
 	const char *socket; /* path, or NULL */
+	const char *token;  /* $STATECAST_TOKEN: sent in `auth` over TCP */
 	int json;
 	const char *pos[8]; /* positional arguments */
 	int npos;
