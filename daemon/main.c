@@ -20,15 +20,10 @@
 #include "daemon/log.h"
 #include "daemon/persist.h"
 #include "daemon/privdrop.h"
+#include "daemon/reload.h"
 #include "daemon/server.h"
 #include "io/model_open.h"
 #include "ssm/nominal.h"
-
-/* Settings the config table does not (yet) carry. */
-enum {
-	BATCH_MAX = 256,     /* series per batched model step */
-	HISTORY_RING = 4096, /* samples per series kept for `history` */
-};
 
 static void usage(FILE *f)
 {
@@ -75,50 +70,6 @@ static ssm_model *load_model(const char *path, const char **desc)
 	return m;
 }
 
-static void settings_from(const cfg *c, srv_settings *t)
-{
-	memset(t, 0, sizeof *t);
-	t->listen_graphite = &c->listen.graphite;
-	t->listen_influx = &c->listen.influx;
-	t->listen_rpc = &c->listen.rpc;
-	t->listen_socket = c->listen.socket;
-	t->subscriber_queue = c->limits.subscriber_queue;
-	io_limits_default(&t->lines);
-	t->lines.max_line = c->limits.max_line;
-	t->lines.max_name = c->limits.max_name;
-	t->lines.max_tags = c->limits.max_tags;
-	t->lines.max_skew_s = c->ingest.max_skew_s;
-	t->influx_precision = (io_precision)c->ingest.influx_precision;
-	rpc_limits_default(&t->rpc);
-	t->rpc.max_frame = c->limits.rpc_max_frame;
-	t->rpc.max_depth = c->limits.rpc_max_depth;
-	t->rpc.max_elems = (uint32_t)c->limits.rpc_max_elems;
-	t->forecast_every = c->model.forecast_every;
-	t->default_period = c->model.period;
-	t->default_step = c->model.step_s;
-	t->learn_samples = SSM_LEARN_SAMPLES;
-	t->batch_max = BATCH_MAX;
-	t->history_ring = HISTORY_RING;
-	t->max_series = (size_t)c->limits.max_series;
-	t->max_connections = c->limits.max_connections;
-	t->idle_timeout_s = c->limits.idle_timeout_s;
-	t->cfg = c;
-	t->rpc_token = c->rpc.token;
-	t->store_path = c->store.path;
-	store_opts_default(&t->store);
-	t->store.synchronous = c->store.synchronous;
-	t->store.commit_ms = c->store.commit_ms;
-	t->store.commit_rows = c->store.commit_rows;
-	t->store.sample_retention_s = c->store.retention_s;
-	t->store.forecast_retention_s = c->store.forecast_retention_s;
-	t->store.retry_rows = (size_t)c->store.retry_rows;
-	/* A byte bound on the file, as SQLite pages (4 KiB by default). */
-	t->store.max_page_count = (int64_t)(c->store.max_size / 4096);
-	t->snapshot_s = c->store.snapshot_s;
-	t->forecast_every_s = c->store.forecast_every_s;
-	t->rebuild_window_s = c->store.rebuild_window_s;
-}
-
 /*
  * Binds (or adopts from systemd) every listener, then drops root, then
  * starts the watchdog: the order systemd and a root start both need.
@@ -160,8 +111,9 @@ static int adopt_start(srv *s, const cfg *c)
 	return 0;
 }
 
-static int run(const cfg *c)
+static int run(const cfg *c, const char *path, const char *const *ov, int nov)
 {
+	srv_reload rl;
 	srv_settings set;
 	const char *desc = NULL;
 	ssm_model *m;
@@ -172,13 +124,16 @@ static int run(const cfg *c)
 	m = load_model(c->model.path, &desc);
 	if (!m)
 		return 1;
-	settings_from(c, &set);
+	srv_settings_from(c, &set);
 	s = malloc(sizeof *s);
 	if (!s || uv_loop_init(&loop)) {
 		free(s);
 		ssm_model_free(m);
 		return 1;
 	}
+	/* SIGHUP from here on reloads; its default action would end us. */
+	if (srv_reload_start(&rl, s, &loop, c, path, ov, nov) != 0)
+		srv_log(LOG_WARNING, "SIGHUP reload not available");
 	if (srv_init(s, &loop, &set, m, desc) == 0 &&
 	    (!set.store_path[0] || srv_persist_open(s) == 0) &&
 	    adopt_start(s, c) == 0) {
@@ -192,6 +147,8 @@ static int run(const cfg *c)
 	}
 	if (rc)
 		srv_stop(s);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	srv_reload_close(&rl);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	srv_release(s);
 	if (uv_loop_close(&loop) != 0) {
@@ -245,14 +202,15 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	rc = cfg_load(&c, path, ov, nov, report, NULL);
-	free(ov);
 	if (rc) {
 		srv_log(LOG_ERR, "not starting: %s", cfg_strerror(rc));
+		free(ov);
 		return 1;
 	}
 	if (print) {
 		cfg_print(&c, stdout);
 		cfg_release(&c);
+		free(ov);
 		return 0;
 	}
 	srv_log_set_level(LOG_ERR + c.log.level);
@@ -260,7 +218,8 @@ int main(int argc, char **argv)
 	 * would only contend with it for the same cores. */
 	openblas_set_num_threads(1);
 	signal(SIGPIPE, SIG_IGN);
-	rc = run(&c);
+	rc = run(&c, path, ov, nov);
 	cfg_release(&c);
+	free(ov);
 	return rc;
 }
