@@ -403,7 +403,7 @@ static int m_stats(req *r)
 	store_stats ss;
 	int has_store = srv_persist_stats(r->s, &ss) == 0;
 
-	rpc_put_map(r->b, 27 + (has_store ? 5 : 0));
+	rpc_put_map(r->b, 31 + (has_store ? 5 : 0));
 	put_kv_str(r->b, "version", SRV_VERSION);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_f64(r->b, "uptime", srv_now() - r->s->started);
@@ -431,6 +431,10 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "bad_frames", t->bad_frames);
 	put_kv_u64(r->b, "refused", t->refused);
 	put_kv_u64(r->b, "idle_closed", t->idle_closed);
+	put_kv_u64(r->b, "slow_senders", t->slow_senders);
+	put_kv_u64(r->b, "over_buffer", t->over_buffer);
+	put_kv_u64(r->b, "accept_errors", t->accept_errors);
+	put_kv_u64(r->b, "series_refused", t->series_refused);
 	if (has_store) {
 		put_kv_u64(r->b, "store_commits", ss.commits);
 		put_kv_u64(r->b, "store_commit_failures", ss.commit_failures);

@@ -233,6 +233,26 @@ class Rpc:
         self.s.close()
 
 
+def until_closed(s, timeout=15.0):
+    """Reads s until the daemon closes it (EOF or reset), decoding what
+    arrives as msgpack. Returns (messages received, closed?): closed? is
+    False when nothing ended the connection within timeout seconds."""
+    s.settimeout(timeout)
+    u = msgpack.Unpacker(raw=False, strict_map_key=False)
+    got = []
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return got, True
+            u.feed(d)
+            got.extend(u)
+    except (ConnectionResetError, BrokenPipeError):
+        return got, True
+    except socket.timeout:
+        return got, False
+
+
 def wait_for(fn, timeout=10.0, step=0.02):
     """Polls fn() until it returns a true value; returns it (or the last
     false one after the timeout)."""
