@@ -114,10 +114,12 @@ void srv_rate_done(srv_conn *c);
 /* Bytes of the partial line or frame c holds (a line being discarded for
  * its length counts 1: it is in progress but holds nothing). */
 size_t srv_conn_pending(const srv_conn *c);
-/* Raises the soft RLIMIT_NOFILE to fit max_connections clients plus the
- * daemon's own descriptors, up to the hard limit. 0, 1 when the hard limit
- * is too low (logged), or a negative errno. Call before dropping root. */
-int srv_fd_budget(int max_connections);
+/* Raises the soft RLIMIT_NOFILE to fit settings.max_connections clients
+ * plus the daemon's own descriptors, up to the hard limit. When the hard
+ * limit is lower, sets srv.fd_clients to the clients it leaves room for
+ * (logged); connections past it are refused as past max_connections.
+ * Call at start, before dropping root. */
+void srv_fd_budget(struct srv *s);
 
 /* Queues len bytes (copied) for the client. Returns 0, or -1 when the
  * connection is closing or was just closed for exceeding its output bound. */

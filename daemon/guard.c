@@ -109,30 +109,32 @@ void srv_idle_start(srv *s)
 	arm(s);
 }
 
-int srv_fd_budget(int max_connections)
+void srv_fd_budget(srv *s)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)max_connections + FD_RESERVE;
+	rlim_t want = (rlim_t)s->set.max_connections + FD_RESERVE;
 
+	s->fd_clients = 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return -errno;
-	if (rl.rlim_cur >= want)
-		return 0;
-	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
-			  ? want
-			  : rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return -errno;
+		return;
 	if (rl.rlim_cur < want) {
-		srv_log(LOG_WARNING,
-			"limits.max_connections = %d but only %llu file "
-			"descriptors allowed (raise LimitNOFILE / ulimit -n): "
-			"past about %llu clients, new ones are turned away",
-			max_connections, (unsigned long long)rl.rlim_cur,
-			(unsigned long long)(rl.rlim_cur > FD_RESERVE
-						 ? rl.rlim_cur - FD_RESERVE
-						 : 0));
-		return 1;
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
+				  ? want
+				  : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	return 0;
+	if (rl.rlim_cur >= want || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	/* Short of descriptors: clients past the budget are refused like
+	 * those past limits.max_connections (counted, the limit logged) and
+	 * never reach EMFILE, which would also starve the store. */
+	s->fd_clients = rl.rlim_cur > FD_RESERVE + 1
+			    ? (size_t)(rl.rlim_cur - FD_RESERVE)
+			    : 1;
+	srv_log(LOG_WARNING,
+		"limits.max_connections = %d but only %llu file descriptors "
+		"allowed (raise LimitNOFILE or ulimit -n): at most %zu clients",
+		s->set.max_connections, (unsigned long long)rl.rlim_cur,
+		s->fd_clients);
 }

@@ -405,13 +405,17 @@ static int peer_allowed(srv_conn *c, const srv_listener *l)
 	return r == 1;
 }
 
-/* limits.max_connections: the newest connection (already counted) is
+/* limits.max_connections, or fewer when RLIMIT_NOFILE leaves room for
+ * fewer (srv_fd_budget): the newest connection (already counted) is
  * refused. Accepting and closing it, rather than not accepting, keeps the
  * listen backlog from filling with clients that would wait forever. */
 static int over_limit(srv *s)
 {
 	size_t max = (size_t)s->set.max_connections;
+	int by_fd = s->fd_clients && (max == 0 || s->fd_clients < max);
 
+	if (by_fd)
+		max = s->fd_clients;
 	if (max == 0 || s->nconns <= max) {
 		s->conn_limit_hit = 0;
 		return 0;
@@ -419,8 +423,10 @@ static int over_limit(srv *s)
 	s->st.refused++;
 	if (!s->conn_limit_hit)
 		srv_log(LOG_WARNING,
-			"connection limit reached (limits.max_connections = "
-			"%zu): refusing new clients until some leave",
+			"connection limit reached (%s = %zu): refusing new "
+			"clients until some leave",
+			by_fd ? "the file descriptor limit"
+			      : "limits.max_connections",
 			max);
 	s->conn_limit_hit = 1;
 	return 1;

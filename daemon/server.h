@@ -72,29 +72,29 @@ typedef struct srv_settings {
 
 /* Counters served by `stats`; monotonic since start. */
 typedef struct srv_stats {
-	uint64_t lines;		 /* Graphite + Influx lines read */
-	uint64_t lines_bad;	 /* lines that did not parse */
-	uint64_t lines_long;	 /* lines over max_line, discarded */
-	uint64_t samples;	 /* samples accepted */
-	uint64_t rejected;	 /* samples refused (order, value, limit) */
-	uint64_t out_of_order;	 /* of which out of order or duplicate */
-	uint64_t irregular;	 /* stepped with a gap */
-	uint64_t resets;	 /* non-finite state resets */
-	uint64_t anomalies;	 /* samples outside their interval */
-	uint64_t forecasts;	 /* forecast refreshes */
-	uint64_t ticks;		 /* ticks that stepped something */
-	uint64_t batches;	 /* ssm_model_step_batch calls */
-	uint64_t batch_max;	 /* largest batch seen */
-	uint64_t rpc_requests;	 /* requests answered */
-	uint64_t rpc_errors;	 /* of which errors */
-	uint64_t notifications;	 /* notifications queued */
-	uint64_t connections;	 /* accepted */
-	uint64_t slow_clients;	 /* closed for exceeding their output bound */
-	uint64_t bad_frames;	 /* RPC connections closed for a bad frame */
-	uint64_t refused;	 /* over limits.max_connections */
-	uint64_t idle_closed;	 /* silent past limits.idle_timeout_s */
-	uint64_t slow_senders;	 /* input slower than limits.min_rate */
-	uint64_t over_buffer;	 /* input held past limits.conn_buffer */
+	uint64_t lines;		/* Graphite + Influx lines read */
+	uint64_t lines_bad;	/* lines that did not parse */
+	uint64_t lines_long;	/* lines over max_line, discarded */
+	uint64_t samples;	/* samples accepted */
+	uint64_t rejected;	/* samples refused (order, value, limit) */
+	uint64_t out_of_order;	/* of which out of order or duplicate */
+	uint64_t irregular;	/* stepped with a gap */
+	uint64_t resets;	/* non-finite state resets */
+	uint64_t anomalies;	/* samples outside their interval */
+	uint64_t forecasts;	/* forecast refreshes */
+	uint64_t ticks;		/* ticks that stepped something */
+	uint64_t batches;	/* ssm_model_step_batch calls */
+	uint64_t batch_max;	/* largest batch seen */
+	uint64_t rpc_requests;	/* requests answered */
+	uint64_t rpc_errors;	/* of which errors */
+	uint64_t notifications; /* notifications queued */
+	uint64_t connections;	/* accepted */
+	uint64_t slow_clients;	/* closed for exceeding their output bound */
+	uint64_t bad_frames;	/* RPC connections closed for a bad frame */
+	uint64_t refused;      /* over limits.max_connections (or fd_clients) */
+	uint64_t idle_closed;  /* silent past limits.idle_timeout_s */
+	uint64_t slow_senders; /* input slower than limits.min_rate */
+	uint64_t over_buffer;  /* input held past limits.conn_buffer */
 	uint64_t accept_errors;	 /* accept() failed (EMFILE, ENFILE, ...) */
 	uint64_t series_refused; /* new series past limits.max_series */
 } srv_stats;
@@ -115,10 +115,11 @@ typedef struct srv {
 	size_t scratch_cap;
 	char *rbuf; /* read buffer shared by the line protocols */
 	srv_listener listeners[4];
-	srv_conn *conns;	 /* every open connection */
-	size_t nconns;		 /* how many */
-	int conn_limit_hit;	 /* logged once per episode at the limit */
-	int accept_failing;	 /* logged once per episode of accept errors */
+	srv_conn *conns;    /* every open connection */
+	size_t nconns;	    /* how many */
+	int conn_limit_hit; /* logged once per episode at the limit */
+	int accept_failing; /* logged once per episode of accept errors */
+	size_t fd_clients;  /* clients RLIMIT_NOFILE leaves room for, 0 = any */
 	uint64_t refused_logged; /* uv_now() of the last series refusal log */
 	uv_timer_t idle;	 /* closes silent and slow connections */
 	uint64_t next_conn_id;

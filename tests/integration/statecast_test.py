@@ -46,7 +46,7 @@ class Daemon:
     """A statecastd on ephemeral ports; use as a context manager."""
 
     def __init__(self, *overrides, model=MODEL, config=None, valgrind=None,
-                 wait=20.0):
+                 wait=20.0, nofile=None):
         self.dir = tempfile.mkdtemp(prefix="statecast-test-")
         self.sock = os.path.join(self.dir, "statecast.sock")
         self.logpath = os.path.join(self.dir, "statecastd.log")
@@ -64,8 +64,16 @@ class Daemon:
             args = valgrind + args
         self.args = args
         self.log_f = open(self.logpath, "wb")
+        pre = None
+        if nofile:
+            # The daemon's descriptor limit, soft and hard (it may raise
+            # its soft limit up to the hard one, no further).
+            import resource
+            pre = lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                             (nofile, nofile))
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=self.log_f, cwd=self.dir)
+                                     stderr=self.log_f, cwd=self.dir,
+                                     preexec_fn=pre)
         _live.append(self)
         self.ports = {}
         deadline = time.time() + wait

@@ -63,6 +63,61 @@ def idle_timeout(c):
         sub.close()
 
 
+def fd_budget(c):
+    # The daemon may hold 96 descriptors, fewer than max_connections asks
+    # for: it takes as many clients as they leave room for and refuses the
+    # rest like those past max_connections, before any accept fails.
+    with Daemon("limits.max_connections=1000", nofile=96) as d:
+        r = d.rpc()
+        c.check("the low limit is reported at start",
+                "but only 96 file descriptors allowed" in d.log(),
+                d.log()[-1500:])
+        held = [socket.create_connection(d.ports["graphite"], timeout=10)
+                for _ in range(60)]
+        st = wait_for(lambda: (lambda x: x["refused"] > 0 and x)(
+            r.call("stats")))
+        c.check("clients past the budget refused",
+                st and st["accept_errors"] == 0 and
+                st["clients"] + st["refused"] == 61, r.call("stats"))
+        c.check("the limit is logged once, named",
+                d.log().count("connection limit reached (the file "
+                              "descriptor limit = ") == 1,
+                d.log()[-1500:])
+        c.check("the RPC client is still served", r.call("ping")["pong"])
+        for s in held:
+            s.close()
+        c.check("a new client is served once some leave",
+                wait_for(lambda: _ping_new(d), timeout=30))
+        r.close()
+
+
+def emfile(c):
+    # The descriptor limit lowered under a running daemon (prlimit), so
+    # accept() itself fails with EMFILE: libuv accepts and closes the
+    # waiting clients with its reserve descriptor (no busy loop), the
+    # daemon serves its clients meanwhile and takes new ones as soon as
+    # descriptors free up.
+    import resource
+    with Daemon() as d:
+        r = d.rpc()
+        held = [socket.create_connection(d.ports["graphite"], timeout=10)
+                for _ in range(30)]
+        wait_for(lambda: r.call("stats")["clients"] == 31)
+        resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (40, 40))
+        late = [socket.create_connection(d.ports["graphite"], timeout=10)
+                for _ in range(30)]
+        turned = sum(until_closed(s, timeout=5)[1] for s in late)
+        c.check("past EMFILE, clients are turned away", turned > 0,
+                turned)
+        c.check("the clients held are served meanwhile",
+                r.call("ping")["pong"])
+        for s in held + late:
+            s.close()
+        c.check("a new client is served once descriptors free up",
+                wait_for(lambda: _ping_new(d), timeout=30))
+        r.close()
+
+
 def conn_buffer_input(c):
     # Frames may be 1 MiB and lines 64 KiB, but a connection may hold only
     # 4 KiB of either while it is incomplete.
@@ -191,6 +246,8 @@ if __name__ == "__main__":
     c = Checks()
     c.run(max_connections)
     c.run(idle_timeout)
+    c.run(fd_budget)
+    c.run(emfile)
     c.run(conn_buffer_input)
     c.run(conn_buffer_output)
     c.run(slow_sender)
