@@ -231,7 +231,7 @@ static int m_info(req *r)
 	if (rc)
 		return rc;
 	snprintf(hash, sizeof hash, "%016" PRIx64, ssm_model_hash(r->s->model));
-	rpc_put_map(r->b, 19);
+	size_t map = rpc_map_begin(r->b);
 	put_kv_str(r->b, "series", se->name);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_str(r->b, "model_hash", hash);
@@ -265,6 +265,7 @@ static int m_info(req *r)
 		srv_put_forecast(r->b, r->s, se, 0);
 	else
 		rpc_put_nil(r->b);
+	rpc_map_end(r->b, map);
 	return 0;
 }
 
@@ -420,7 +421,7 @@ static int m_stats(req *r)
 	store_stats ss;
 	int has_store = srv_persist_stats(r->s, &ss) == 0;
 
-	rpc_put_map(r->b, 27 + (has_store ? 5 : 0));
+	size_t map = rpc_map_begin(r->b);
 	put_kv_str(r->b, "version", SRV_VERSION);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_f64(r->b, "uptime", srv_now() - r->s->started);
@@ -455,6 +456,7 @@ static int m_stats(req *r)
 		put_kv_u64(r->b, "store_rows_dropped", ss.rows_dropped);
 		put_kv_u64(r->b, "store_queued_rows", ss.queued_rows);
 	}
+	rpc_map_end(r->b, map);
 	return 0;
 }
 
