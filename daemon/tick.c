@@ -25,7 +25,9 @@ const char *srv_reject_reason(int code)
 	case SRV_REJ_LIMIT:
 		return "too many series (limits.max_series)";
 	case SRV_REJ_NAME:
-		return "empty series name";
+		return "invalid series name (empty, longer than "
+		       "limits.max_name, "
+		       "a control character, or bad tags)";
 	case SRV_REJ_NOMEM:
 		return "out of memory";
 	case SRV_REJ_SHAPE:
