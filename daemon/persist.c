@@ -158,9 +158,8 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 	size_t i;
 
 	if (p->replaying) {
-		/* Already stored: only the counter moves. */
-		for (i = 0; i < o->nsamples; i++)
-			o->samples[i].s->store_seq++;
+		/* Already stored: rec_samples() set each series' store_seq
+		 * to the seq it read. */
 		for (i = 0; i < o->npushes; i++)
 			srv_push_complete(s, o->pushes[i], 0);
 		return;
@@ -330,14 +329,18 @@ static int rec_samples(void *ud, int64_t sid, const store_sample *sm, size_t n)
 	for (i = 0; i < n; i++) {
 		int rc = srv_ingest(s, se->name, strlen(se->name), sm[i].t,
 				    sm[i].value);
+		/* The sequence continues from the stored seq, not from a
+		 * count of replayed samples: a refused push (failed commit)
+		 * leaves a gap, and counting would hand out stored seqs
+		 * again, whose INSERT OR IGNORE would drop acknowledged
+		 * samples. */
+		se->store_seq = (uint64_t)sm[i].seq;
 		if (rc != SRV_ACCEPTED) {
 			srv_log(LOG_ERR,
 				"store: series %s: stored sample "
 				"seq %lld refused on replay: %s",
 				se->name, (long long)sm[i].seq,
 				srv_reject_reason(rc));
-			/* keep the sequence aligned with the store */
-			se->store_seq++;
 			continue;
 		}
 		if (++p->pending >= REPLAY_CHUNK) {

@@ -12,7 +12,10 @@
  * to the store, so the k-th accepted sample of a series is stored with seq
  * k; a snapshot written between ticks holds the state after exactly
  * store_seq samples (every accepted sample has been stepped by then), and is
- * stored with seen = store_seq.
+ * stored with seen = store_seq. Samples of a batch whose COMMIT failed were
+ * stepped but are not stored: their seqs stay unused, so the stored seqs
+ * may have gaps, and a restart continues after the highest seq it read (or
+ * the snapshot's seen), never reusing one.
  *
  * Start-up (srv_persist_open, before the listeners): every stored series is
  * registered under its store id; its latest snapshot is copied into its
