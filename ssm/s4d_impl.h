@@ -206,6 +206,17 @@ static void add_bias(int H, const real *u, const real *b, real *y)
  * place; v[h] = 2 Re(sum_n C x) + D xn. Loops run over h innermost so they
  * vectorize and the sum over n keeps one fixed order.
  */
+#ifdef SCAN_KERNEL
+/* The float build's kernel (ssm/kern.h): the same operations in the same
+ * order as the loop below, with the sums kept in registers. */
+static void scan1(const L_ *l, const real *dAr, const real *dAi,
+		  const real *dBr, const real *dBi, real *s, const real *xn,
+		  real *v)
+{
+	SCAN_KERNEL(l->cfg.H, l->cfg.N, dAr, dAi, dBr, dBi, l->p.C_re,
+		    l->p.C_im, l->p.D, s, xn, v);
+}
+#else
 SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
 			   const real *restrict dAi, const real *restrict dBr,
 			   const real *restrict dBi, real *restrict s,
@@ -236,6 +247,7 @@ SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
 	for (h = 0; h < H; h++)
 		v[h] = 2 * v[h] + l->p.D[h] * xn[h];
 }
+#endif
 
 /*
  * ZOH at an integer gap g without transcendentals: g steps of the gap-1
