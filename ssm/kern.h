@@ -15,15 +15,22 @@
 #include <stddef.h>
 
 /*
- * One S4D recurrence step over H channels and N complex modes, all [N][H]
- * (mode-major): s = (x_re [N][H], x_im [N][H]) advances in place,
- *   x = dA x + dB xn[h],  v[h] = 2 sum_n (C_re x_re - C_im x_im) + D[h] xn[h]
+ * One S4D recurrence step on the folded state (ssm/s4d.h) over H channels
+ * and N complex modes, all [N][H] (mode-major): s = (x_re [N][H],
+ * x_im [N][H]) advances in place,
+ *   x = dA x + G xn[h],  v[h] = 2 sum_n x_re + D[h] xn[h]
  * with the sum over n in ascending order. s may not alias anything else.
+ * pk: NULL, or the same dA and G packed by ssm__s4d_pack_f32, which the
+ * blocks of 16 channels then read instead of the four arrays; same
+ * results.
  */
-void ssm__s4d_scan_f32(int H, int N, const float *dAr, const float *dAi,
-		       const float *dBr, const float *dBi, const float *Cr,
-		       const float *Ci, const float *D, float *s,
-		       const float *xn, float *v);
+void ssm__s4d_scan_f32(int H, int N, const float *pk, const float *dAr,
+		       const float *dAi, const float *Gr, const float *Gi,
+		       const float *D, float *s, const float *xn, float *v);
+/* Floats of the packed copy: [H/16][N][4][16]. */
+size_t ssm__s4d_pack_size(int H, int N);
+void ssm__s4d_pack_f32(int H, int N, const float *dAr, const float *dAi,
+		       const float *Gr, const float *Gi, float *pk);
 
 /*
  * One Mamba selective-scan step over Di channels and Ns states, with the

@@ -19,6 +19,8 @@
 #define ssm__silu_vec64	    base_silu_vec64
 #define ssm__softplus_vec64 base_softplus_vec64
 #define ssm__s4d_scan_f32   base_s4d_scan_f32
+#define ssm__s4d_pack_f32   base_s4d_pack_f32
+#define ssm__s4d_pack_size  base_s4d_pack_size
 #define ssm__mamba_scan_f32 base_mamba_scan_f32
 #define ssm__expf_neg_vec   base_expf_neg_vec
 #include "ssm/kern_gemv.c"
@@ -30,6 +32,8 @@
 #undef ssm_softplus_vec
 #undef ssm__gemv_t
 #undef ssm__s4d_scan_f32
+#undef ssm__s4d_pack_f32
+#undef ssm__s4d_pack_size
 #undef ssm__mamba_scan_f32
 #undef ssm__expf_neg_vec
 
@@ -117,8 +121,8 @@ static void test_gemv_plain(void)
 	CHECK(same);
 }
 
-/* S4D step kernel vs the loop it replaced (channels innermost, the sum kept
- * in v), for H with blocks of 16, of 8 and a scalar tail. */
+/* S4D step kernel (folded state) vs the plain loop of s4d_impl.h, unpacked
+ * and packed, for H with blocks of 16, of 8 and a scalar tail. */
 static void test_s4d_scan(void)
 {
 	static const int Hs[] = {32, 24, 5, 19};
@@ -128,53 +132,52 @@ static void test_s4d_scan(void)
 
 	ssm_rng_init(&r, 6);
 	for (k = 0; k < sizeof(Hs) / sizeof(Hs[0]); k++) {
-		int H = Hs[k], N = 7, n, h, t;
-		size_t HN = (size_t)H * N, i;
-		float *p = malloc(sizeof(float) * (8 * HN + 4 * H));
-		float *dAr = p, *dAi = p + HN, *dBr = p + 2 * HN,
-		      *dBi = p + 3 * HN, *Cr = p + 4 * HN, *Ci = p + 5 * HN;
-		float *s1 = p + 6 * HN, *D = s1 + 2 * HN, *xn = D + H,
-		      *v1 = xn + H, *v2 = v1 + H;
-		float *s2 = malloc(sizeof(float) * 2 * HN),
-		      *s3 = malloc(sizeof(float) * 2 * HN), v3[32];
+		int H = Hs[k], N = 7, n, h, t, j;
+		size_t HN = (size_t)H * N, S = 2 * HN, i;
+		float *p = malloc(sizeof(float) * (4 * HN + 8 * S + 5 * 32));
+		float *dAr = p, *dAi = p + HN, *Gr = p + 2 * HN,
+		      *Gi = p + 3 * HN, *pk = p + 4 * HN, *st = pk + S * 2;
+		float *D = st + 4 * S, *xn = D + 32, *v[4];
 
-		fill(&r, p, 6 * HN, -0.9, 0.9);
+		for (j = 0; j < 4; j++)
+			v[j] = xn + 32 * (j + 1);
+		fill(&r, p, 4 * HN, -0.9, 0.9);
 		fill(&r, D, (size_t)H, -1, 1);
-		memset(s1, 0, sizeof(float) * 2 * HN);
-		memset(s2, 0, sizeof(float) * 2 * HN);
-		memset(s3, 0, sizeof(float) * 2 * HN);
+		memset(st, 0, sizeof(float) * 4 * S);
+		ssm__s4d_pack_f32(H, N, dAr, dAi, Gr, Gi, pk);
 		for (t = 0; t < 20; t++) {
-			float *sr = s2, *si = s2 + HN;
+			float *sr = st, *si = st + HN;
 
 			fill(&r, xn, (size_t)H, -2, 2);
-			ssm__s4d_scan_f32(H, N, dAr, dAi, dBr, dBi, Cr, Ci, D,
-					  s1, xn, v1);
-			base_s4d_scan_f32(H, N, dAr, dAi, dBr, dBi, Cr, Ci, D,
-					  s3, xn, v3);
+			ssm__s4d_scan_f32(H, N, NULL, dAr, dAi, Gr, Gi, D,
+					  st + S, xn, v[1]);
+			ssm__s4d_scan_f32(H, N, pk, dAr, dAi, Gr, Gi, D,
+					  st + 2 * S, xn, v[2]);
+			base_s4d_scan_f32(H, N, pk, dAr, dAi, Gr, Gi, D,
+					  st + 3 * S, xn, v[3]);
 			for (h = 0; h < H; h++)
-				v2[h] = 0;
+				v[0][h] = 0;
 			for (n = 0; n < N; n++)
 				for (h = 0; h < H; h++) {
 					float xr, xi;
 					i = (size_t)n * H + h;
 					xr = dAr[i] * sr[i] - dAi[i] * si[i] +
-					     dBr[i] * xn[h];
+					     Gr[i] * xn[h];
 					xi = dAr[i] * si[i] + dAi[i] * sr[i] +
-					     dBi[i] * xn[h];
+					     Gi[i] * xn[h];
 					sr[i] = xr;
 					si[i] = xi;
-					v2[h] += Cr[i] * xr - Ci[i] * xi;
+					v[0][h] += xr;
 				}
 			for (h = 0; h < H; h++)
-				v2[h] = 2 * v2[h] + D[h] * xn[h];
-			same &= !memcmp(v1, v2, sizeof(float) * H);
-			same &= !memcmp(v1, v3, sizeof(float) * H);
-			same &= !memcmp(s1, s2, sizeof(float) * 2 * HN);
-			same &= !memcmp(s1, s3, sizeof(float) * 2 * HN);
+				v[0][h] = 2 * v[0][h] + D[h] * xn[h];
+			for (j = 1; j < 4; j++) {
+				same &= !memcmp(v[0], v[j], sizeof(float) * H);
+				same &=
+				    !memcmp(st, st + j * S, sizeof(float) * S);
+			}
 		}
 		free(p);
-		free(s2);
-		free(s3);
 	}
 	CHECK(same);
 }
@@ -214,7 +217,7 @@ static void mamba_plain(int Di, int Ns, const float *AT, float *h,
 			const float *dt, const float *Bv, const float *Cv,
 			const float *xs, const float *Dskip, float *yc)
 {
-	float E[64 * 9];
+	float E[64 * 9] = {0};
 	int n, c;
 
 	for (n = 0; n < Ns; n++)
