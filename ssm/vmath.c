@@ -7,7 +7,8 @@
  *
  * Method: x = k ln2 + r with k = rint(x / ln2) and |r| <= ln2/2, ln2 split in
  * a high part exact in float and a low correction (Cody-Waite); exp(r) by its
- * degree-7 Taylor polynomial (truncation < 6e-9 relative, below half an ulp);
+ * degree-7 Taylor polynomial (truncation < 6e-9 relative, below half an ulp),
+ * evaluated by Estrin's scheme (ssm/vexp.h: a short dependency chain);
  * 2^k built in the exponent bits.
  */
 #include "ssm/layer.h"
