@@ -562,17 +562,26 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 	return SSM_OK;
 }
 
-/* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
-static void bounds_at(const hdr *h, int hz, double *lo, double *hi)
+/* Each checkpoint's interval bounds (scaled units), once per forecast. */
+static void bounds_prep(const hdr *h, double *bl, double *bh)
 {
-	double bl[MAXG], bh[MAXG];
-	int g, a = -1, b = -1;
+	int g;
 
 	for (g = 0; g < h->G; g++) {
 		double mae = h->cw[g] > 0 ? h->cs[g] / h->cw[g] : 0;
 
 		bl[g] = h->qlo[g] * mae;
 		bh[g] = h->qhi[g] * mae;
+	}
+}
+
+/* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
+static void bounds_at(const hdr *h, const double *bl, const double *bh, int hz,
+		      double *lo, double *hi)
+{
+	int g, a = -1, b = -1;
+
+	for (g = 0; g < h->G; g++) {
 		if (!h->qinit[g])
 			continue;
 		if (h->hg[g] <= hz)
@@ -608,15 +617,38 @@ static void bounds_at(const hdr *h, int hz, double *lo, double *hi)
 		*lo = -GAP_CAP * sqrt((double)hz);
 }
 
+/*
+ * The horizons [*h0, *h1] over which member k's interpolated weight can be
+ * nonzero (weights are linear between checkpoints), or 0 when it has no
+ * weight anywhere: only those are evaluated.
+ */
+static int weight_range(const hdr *h, const float *wg, int k, int *h0, int *h1)
+{
+	int g, gmin = -1, gmax = -1;
+
+	for (g = 0; g < h->G; g++)
+		if (wg[g * NBANK + k] != 0) {
+			if (gmin < 0)
+				gmin = g;
+			gmax = g;
+		}
+	if (gmin < 0)
+		return 0;
+	*h0 = gmin > 0 ? h->hg[gmin - 1] + 1 : 1;
+	*h1 = gmax < h->G - 1 ? h->hg[gmax + 1] - 1 : h->H;
+	return 1;
+}
+
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			int Q, double *q, double *scale)
 {
 	hdr h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
-	double z[SSM_SMOOTH_MAX_Q], sc, zc;
+	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
+	int32_t hzs[SSM_SMOOTH_MAX_H];
 	const float *wg;
 	mstate m;
-	int hz, g, k, i;
+	int hz, k, i;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
@@ -639,19 +671,20 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 		return SSM_EINVAL;
 	}
 	wg = state + h.off_w; /* wg[g * NBANK + k] */
-	for (hz = 0; hz < h.H; hz++)
+	for (hz = 0; hz < h.H; hz++) {
 		point[hz] = wsum[hz] = 0;
+		hzs[hz] = hz + 1;
+	}
 	for (k = 0; k < NBANK; k++) {
-		int a = 0, used = 0;
+		int a = 0, h0, h1;
 
-		for (g = 0; g < h.G; g++)
-			used |= wg[g * NBANK + k] != 0;
-		if (!used)
+		if (!weight_range(&h, wg, k, &h0, &h1))
 			continue;
 		ssm__ms_get(state, &h, k, &m);
-		ssm__smooth_member_path(state, &h, k, &m, h.H, path);
+		ssm__smooth_member_at(state, &h, k, &m, h1 - h0 + 1,
+				      hzs + h0 - 1, path);
 		/* Weights per horizon: linear between the checkpoints. */
-		for (hz = 1; hz <= h.H; hz++) {
+		for (hz = h0; hz <= h1; hz++) {
 			double u = 0, w;
 
 			while (a + 1 < h.G && h.hg[a + 1] <= hz)
@@ -661,7 +694,7 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 				    (h.hg[a + 1] - h.hg[a]);
 			w = wg[a * NBANK + k] * (1 - u) +
 			    (u > 0 ? wg[(a + 1) * NBANK + k] * u : 0);
-			point[hz - 1] += w * path[hz - 1];
+			point[hz - 1] += w * path[hz - h0];
 			wsum[hz - 1] += w;
 		}
 	}
@@ -671,13 +704,16 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	sc = series_scale(&h);
 	if (scale)
 		*scale = sc;
+	if (Q == 0)
+		return SSM_OK;
 	zc = ssm__norm_ppf(0.5 + 0.5 * h.opts.coverage);
 	for (i = 0; i < Q; i++)
 		z[i] = ssm__norm_ppf(levels[i]) / zc;
-	for (hz = 1; hz <= h.H && Q > 0; hz++) {
+	bounds_prep(&h, bl, bh);
+	for (hz = 1; hz <= h.H; hz++) {
 		double lo, hi, p = point[hz - 1];
 
-		bounds_at(&h, hz, &lo, &hi);
+		bounds_at(&h, bl, bh, hz, &lo, &hi);
 		for (i = 0; i < Q; i++)
 			q[(hz - 1) * Q + i] =
 			    p + sc * z[i] * (z[i] > 0 ? hi : -lo);

@@ -262,24 +262,30 @@ static void ar_seed(float *st, const hdr *h, int k)
 static void ar_path(const float *st, const hdr *h, int k, int H, double *x)
 {
 	const member_def *d = &ssm__smooth_bank[k];
-	double zr[AR_P];
-	int lag = ar_lag(h, d), j, i;
+	double z1, z2, z3; /* z'(t), z'(t-1), z'(t-2), normalized */
+	int lag = ar_lag(h, d), i;
 	ar_state a;
 
+	/* The recursion is the hot loop of a forecast: the lags stay in
+	 * registers (AR_P is 3), in the order of the general sum. */
+	_Static_assert(AR_P == 3, "ar_path is written for AR(3)");
 	ar_load(st, h, k, &a);
-	for (j = 0; j < AR_P; j++) /* zr[0] = z'(t), zr[1] = z'(t-1) ... */
-		zr[j] = (a.zh[j] - a.zc) / a.zs;
+	z1 = (a.zh[0] - a.zc) / a.zs;
+	z2 = (a.zh[1] - a.zc) / a.zs;
+	z3 = (a.zh[2] - a.zc) / a.zs;
 	for (i = 0; i < H; i++) {
 		double zn = a.th[0], z, base;
 
-		for (j = 0; j < AR_P; j++)
-			zn += a.th[j + 1] * zr[j];
+		zn += a.th[1] * z1;
+		zn += a.th[2] * z2;
+		zn += a.th[3] * z3;
 		if (zn > AR_CLAMP)
 			zn = AR_CLAMP;
 		if (zn < -AR_CLAMP)
 			zn = -AR_CLAMP;
-		memmove(zr + 1, zr, sizeof(double) * (AR_P - 1));
-		zr[0] = zn;
+		z3 = z2;
+		z2 = z1;
+		z1 = zn;
 		z = a.zc + a.zs * zn;
 		if (!lag)
 			base = 0;
@@ -485,6 +491,10 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 	const member_def *d = &ssm__smooth_bank[k];
 	const float *seas = ssm__member_seasonal(st, h, k);
 	double damp = 0, phik = 1, drift = 0;
+	/* Phases and ring positions as ints, once: no 64-bit division per
+	 * horizon (this loop runs for every horizon of every used member). */
+	int p = h->period, ph = (int)(h->step % p),
+	    rpos = (int)(h->step % h->R);
 	int i, at_h = 0;
 
 	if (d->kind == K_AR) {
@@ -502,7 +512,6 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		drift = theta_drift(&r);
 	}
 	for (i = 0; i < n; i++) {
-		int64_t at = h->step + hz[i], back;
 		double x, s;
 
 		if (d->kind == K_NAIVE) {
@@ -510,12 +519,18 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			continue;
 		}
 		if (d->kind == K_SNAIVE) {
-			back =
-			    ((hz[i] + h->period - 1) / h->period) * h->period;
-			out[i] = ssm__yring(st, h, at - back);
+			/* The last value in phase with step + hz: off steps
+			 * back from the latest, 0 <= off < p. */
+			int off = (p - hz[i] % p) % p, ix = rpos - off;
+			double v;
+
+			if (ix < 0)
+				ix += h->R;
+			memcpy(&v, st + h->off_yring + 2 * ix, sizeof v);
+			out[i] = v;
 			continue;
 		}
-		s = d->seasonal ? seas[at % h->period] : 0;
+		s = d->seasonal ? seas[(ph + hz[i]) % p] : 0;
 		if (d->kind == K_THETA) {
 			x = m->l + drift * (hz[i] - 1 + 1.0 / d->alpha);
 		} else {
