@@ -20,7 +20,7 @@
 #include "ssm/model_internal.h" /* ssm__norm_ppf */
 #include "ssm/smooth_internal.h"
 
-#define NBANK	     ssm__smooth_nbank
+#define NBANK	     SMOOTH_NBANK
 #define SCALE_WINDOW 100.0
 #define MIN_SCORED   3.0 /* discounted errors before a member is weighed */
 #define MIN_CALIB    5.0 /* ... before an interval tracker starts */
@@ -49,14 +49,14 @@ void ssm_smooth_opts_default(ssm_smooth_opts *o)
 }
 
 /*
- * Checkpoint horizons: about geometric from 1 to H, at most 5. A multiple of
- * the period is moved one step in: there naive and seasonal naive forecast
- * the same value, so its errors cannot tell a seasonal member from a
+ * Checkpoint horizons: about geometric from 1 to H, at most MAXG (5). A
+ * multiple of the period is moved one step in: there naive and seasonal naive
+ * forecast the same value, so its errors cannot tell a seasonal member from a
  * non-seasonal one, and its weights would leak into the horizons around it.
  */
 static int checkpoints(int H, int period, int32_t *hg)
 {
-	int G = H < 5 ? H : 5, g, n = 0;
+	int G = H < MAXG ? H : MAXG, g, n = 0;
 
 	for (g = 0; g < G; g++) {
 		double v = G == 1 ? 1 : pow((double)H, (double)g / (G - 1));
@@ -117,9 +117,8 @@ static size_t layout(int period, int H, hdr *h)
 	h->R = ring_len(period, H);
 	h->off_yring = off;
 	h->off_comb = off + 2 * h->R;
-	h->off_w = h->off_comb + h->ncpend;
 	h->warm = warm_len(period);
-	return (size_t)h->off_w + (size_t)(h->G * NBANK);
+	return (size_t)h->off_comb + (size_t)h->ncpend;
 }
 
 /* Member ring slot of checkpoint g for a forecast made at step org, or -1
@@ -206,45 +205,47 @@ static void load_members(const float *st, const hdr *h, mstate *ms)
  * discounted mean |scaled error| there; pooled (the default), the
  * geometric mean of those at checkpoints 1..g, i.e. how well it has
  * forecast up to that horizon: long horizons have few effectively
- * independent errors, and pooling steadies them. The work is in log space
- * (G logs per member, a few exps per checkpoint): the ranking is the same.
+ * independent errors, and pooling steadies them.
+ *
+ * The geometric mean of n ratios ranks like their product when the n are
+ * equal, which they are for every scored member once all have been scored
+ * a few times: then no logarithm is taken to rank, and a weight relative
+ * to the best, (best / err)^2 of the geometric means, costs one pow() per
+ * kept member. Rows where the counts differ (warm-up) rank in log space.
  */
-static void weights_all(const hdr *h, const mstate *ms,
-			double w[][SSM_SMOOTH_MAX_MEMBERS])
+static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 {
-	double ml[MAXG][SSM_SMOOTH_MAX_MEMBERS];
-	int ok[MAXG][SSM_SMOOTH_MAX_MEMBERS], na = 0, g, k;
+	double pr[MAXG][NBANK], key[NBANK];
+	int cnt[MAXG][NBANK], na = 0, g, k;
 
 	for (k = 0; k < NBANK; k++) {
-		double sum = 0;
+		double prod = 1;
 		int n = 0;
 
 		na += ms[k].active;
 		for (g = 0; g < h->G; g++) {
-			double lg;
-
-			ok[g][k] = ms[k].active && ms[k].ew[g] >= MIN_SCORED;
-			if (!ok[g][k])
+			cnt[g][k] = 0;
+			if (!ms[k].active || !(ms[k].ew[g] >= MIN_SCORED))
 				continue;
-			lg = log((double)ms[k].es[g] / ms[k].ew[g] + 1e-12);
 			if (!h->opts.pool)
-				sum = n = 0;
-			sum += lg;
+				prod = 1, n = 0;
+			prod *= (double)ms[k].es[g] / ms[k].ew[g] + 1e-12;
 			n++;
-			ml[g][k] = sum / n;
+			pr[g][k] = prod;
+			cnt[g][k] = n;
 		}
 	}
 	for (g = 0; g < h->G; g++) {
-		double lmin = INFINITY, tot = 0;
-		int ne = 0;
+		double kmin = INFINITY, tot = 0;
+		int ne = 0, n0 = 0, same = 1, best = -1;
 
 		for (k = 0; k < NBANK; k++) {
 			w[g][k] = 0;
-			if (ok[g][k]) {
-				ne++;
-				if (ml[g][k] < lmin)
-					lmin = ml[g][k];
-			}
+			if (!cnt[g][k])
+				continue;
+			if (ne++ == 0)
+				n0 = cnt[g][k];
+			same &= cnt[g][k] == n0;
 		}
 		if (ne == 0) {
 			/* Nothing scored yet: the plain mean of the active. */
@@ -252,47 +253,66 @@ static void weights_all(const hdr *h, const mstate *ms,
 				w[g][k] = ms[k].active ? 1.0 / na : 0;
 			continue;
 		}
+		/* key: ranks like the geometric mean; dlog() below turns a
+		 * key into log(gm / best gm). */
+		for (k = 0; k < NBANK; k++)
+			if (cnt[g][k]) {
+				key[k] =
+				    same ? pr[g][k] : log(pr[g][k]) / cnt[g][k];
+				if (key[k] < kmin) {
+					kmin = key[k];
+					best = k;
+				}
+			}
+#define DLOG(k) (same ? log(key[k] / kmin) / n0 : key[k] - kmin)
 		switch (h->opts.comb) {
 		case SSM_SMOOTH_COMB_BEST:
-			for (k = 0; k < NBANK && tot == 0; k++)
-				if (ok[g][k] && ml[g][k] == lmin)
-					tot = w[g][k] = 1;
+			w[g][best] = 1;
 			break;
 		case SSM_SMOOTH_COMB_EQUAL:
 			for (k = 0; k < NBANK; k++)
-				w[g][k] = ok[g][k];
+				w[g][k] = cnt[g][k] != 0;
 			break;
 		case SSM_SMOOTH_COMB_SOFTMIN:
 			for (k = 0; k < NBANK; k++)
-				if (ok[g][k])
-					w[g][k] =
-					    exp(-h->opts.softmin_temp *
-						(exp(ml[g][k] - lmin) - 1));
+				if (cnt[g][k])
+					w[g][k] = exp(-h->opts.softmin_temp *
+						      (exp(DLOG(k)) - 1));
 			break;
 		default: {
-			int n = h->opts.top_n < 1 ? 1 : h->opts.top_n, kept;
+			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n, kept;
+			int taken[NBANK] = {0};
 
 			/* Repeated selection of the smallest: K is small.
 			 * 1/err^2 relative to the best = exp(-2 dlog). */
-			for (kept = 0; kept < n && kept < ne; kept++) {
-				int best = -1;
+			for (kept = 0; kept < nt && kept < ne; kept++) {
+				int b = -1;
 
 				for (k = 0; k < NBANK; k++)
-					if (ok[g][k] == 1 &&
-					    (best < 0 ||
-					     ml[g][k] < ml[g][best]))
-						best = k;
-				ok[g][best] = 2;
-				w[g][best] = exp(-2 * (ml[g][best] - lmin));
+					if (cnt[g][k] && !taken[k] &&
+					    (b < 0 || key[k] < key[b]))
+						b = k;
+				taken[b] = 1;
+				w[g][b] = b == best ? 1 : exp(-2 * DLOG(b));
 			}
 			break;
 		}
 		}
+#undef DLOG
 		for (k = 0, tot = 0; k < NBANK; k++)
 			tot += w[g][k];
 		for (k = 0; k < NBANK; k++)
 			w[g][k] /= tot;
 	}
+}
+
+/* The current weights, from every member's error sums. */
+static void weights_now(const float *st, const hdr *h, double w[][NBANK])
+{
+	mstate ms[NBANK];
+
+	load_members(st, h, ms);
+	weights_all(h, ms, w);
 }
 
 /* ---- public ---- */
@@ -389,13 +409,15 @@ static void score(float *st, hdr *h, double y)
 				h->qinit[g] = 1;
 			} else {
 				h->qhi[g] +=
-				    rate * ((e > h->qhi[g] * mae) - half);
+				    (float)(rate *
+					    ((e > h->qhi[g] * mae) - half));
 				h->qlo[g] -=
-				    rate * ((e < h->qlo[g] * mae) - half);
+				    (float)(rate *
+					    ((e < h->qlo[g] * mae) - half));
 			}
 		}
-		h->cs[g] = lam * h->cs[g] + fabs(e);
-		h->cw[g] = lam * h->cw[g] + 1;
+		h->cs[g] = (float)(lam * h->cs[g] + fabs(e));
+		h->cw[g] = (float)(lam * h->cw[g] + 1);
 	}
 }
 
@@ -407,17 +429,13 @@ static void score(float *st, hdr *h, double y)
  */
 static void record(float *st, hdr *h, int observed)
 {
-	double w[MAXG][SSM_SMOOTH_MAX_MEMBERS], comb[MAXG] = {0}, f[MAXG];
+	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
 	int32_t hz[MAXG];
 	int slot[MAXG], gi[MAXG], g, k, n;
 	mstate m;
 
-	if (observed) {
-		mstate ms[SSM_SMOOTH_MAX_MEMBERS];
-
-		load_members(st, h, ms);
-		weights_all(h, ms, w);
-	}
+	if (observed)
+		weights_now(st, h, w);
 	for (g = 0; g < h->G; g++)
 		slot[g] = member_slot(h, g, h->step);
 	for (k = 0; k < NBANK; k++) {
@@ -443,13 +461,9 @@ static void record(float *st, hdr *h, int observed)
 			comb[g] += w[g][k] * f[i];
 		}
 	}
-	for (g = 0; g < h->G; g++) {
+	for (g = 0; g < h->G; g++)
 		st[h->off_comb + comb_slot(h, g, h->step)] =
 		    observed ? (float)(comb[g] - h->last) : NAN;
-		/* The forecast reuses these until the next observation. */
-		for (k = 0; k < NBANK && observed; k++)
-			st[h->off_w + g * NBANK + k] = (float)w[g][k];
-	}
 }
 
 static void seed_members(float *st, hdr *h, int naive_only)
@@ -622,12 +636,13 @@ static void bounds_at(const hdr *h, const double *bl, const double *bh, int hz,
  * nonzero (weights are linear between checkpoints), or 0 when it has no
  * weight anywhere: only those are evaluated.
  */
-static int weight_range(const hdr *h, const float *wg, int k, int *h0, int *h1)
+static int weight_range(const hdr *h, double w[][NBANK], int k, int *h0,
+			int *h1)
 {
 	int g, gmin = -1, gmax = -1;
 
 	for (g = 0; g < h->G; g++)
-		if (wg[g * NBANK + k] != 0) {
+		if (w[g][k] != 0) {
 			if (gmin < 0)
 				gmin = g;
 			gmax = g;
@@ -645,8 +660,8 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	hdr h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
 	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
+	double wg[MAXG][NBANK];
 	int32_t hzs[SSM_SMOOTH_MAX_H];
-	const float *wg;
 	mstate m;
 	int hz, k, i;
 
@@ -670,7 +685,9 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			*scale = NAN;
 		return SSM_EINVAL;
 	}
-	wg = state + h.off_w; /* wg[g * NBANK + k] */
+	/* The weights are not stored: between two observations the error
+	 * sums do not change, so they are what the last update used. */
+	weights_now(state, &h, wg);
 	for (hz = 0; hz < h.H; hz++) {
 		point[hz] = wsum[hz] = 0;
 		hzs[hz] = hz + 1;
@@ -692,13 +709,12 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			if (a + 1 < h.G && hz > h.hg[a])
 				u = (double)(hz - h.hg[a]) /
 				    (h.hg[a + 1] - h.hg[a]);
-			w = wg[a * NBANK + k] * (1 - u) +
-			    (u > 0 ? wg[(a + 1) * NBANK + k] * u : 0);
+			w = wg[a][k] * (1 - u) + (u > 0 ? wg[a + 1][k] * u : 0);
 			point[hz - 1] += w * path[hz - h0];
 			wsum[hz - 1] += w;
 		}
 	}
-	/* The stored weights are floats: renormalize so that they sum to 1. */
+	/* Interpolated weights sum to 1 up to rounding: renormalize. */
 	for (hz = 0; hz < h.H; hz++)
 		point[hz] = wsum[hz] > 0 ? point[hz] / wsum[hz] : h.last;
 	sc = series_scale(&h);

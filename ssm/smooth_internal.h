@@ -7,7 +7,10 @@
  * The caller's float block holds
  *
  *   [hdr][member 0 block] ... [member K-1 block][y ring: R doubles]
- *   [combined forecast pending: CP floats][weights: G x K floats]
+ *   [combined forecast pending: CP floats]
+ *
+ * The combination's weights are not stored: they follow from the members'
+ * error sums, which change only when a value arrives.
  *
  * and a member block is [mstate][seasonal m, seasonal ETS/theta only]
  * [kind block: theta regression or AR state][pending P]. Each block holds
@@ -56,8 +59,10 @@ typedef struct member_def {
 	float alpha, beta, gamma, phi;
 } member_def;
 
-extern const member_def ssm__smooth_bank[];
-extern const int ssm__smooth_nbank;
+#define SMOOTH_NBANK 18 /* members in the bank (smooth_members.c) */
+_Static_assert(SMOOTH_NBANK <= SSM_SMOOTH_MAX_MEMBERS, "bank too large");
+
+extern const member_def ssm__smooth_bank[SMOOTH_NBANK];
 
 /*
  * Per-member fixed part. The error sums are floats: they rank members and
@@ -76,15 +81,15 @@ typedef struct hdr {
 	int32_t sg[MAXG], ng[MAXG]; /* member ring: stride, slots */
 	int32_t ring_off[MAXG];	    /* member ring g within P */
 	int32_t cring_off[MAXG];    /* combination ring g within CP */
-	int32_t moff[SSM_SMOOTH_MAX_MEMBERS]; /* member block offsets */
-	int32_t npend, ncpend, off_yring, off_comb, off_w, warm;
+	int32_t moff[SMOOTH_NBANK]; /* member block offsets */
+	int32_t npend, ncpend, off_yring, off_comb, warm;
 	int32_t positive, prev_obs, seeded, pad;
 	int64_t step; /* index of the latest step, first sample = 0 */
 	int64_t nobs;
-	double last;		     /* last observed value */
-	double scale_s, scale_w;     /* EW mean |one-step change| */
-	double cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
-	double qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
+	double last;		    /* last observed value */
+	double scale_s, scale_w;    /* EW mean |one-step change| */
+	float cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
+	float qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
 	int32_t qinit[MAXG];
 	ssm_smooth_opts opts;
 } hdr;

@@ -22,7 +22,7 @@
  * are a coarse grid over the usual ranges (slow to fast level, damped and
  * linear trends, slow and fast seasonals), not values tuned on any data set.
  */
-const member_def ssm__smooth_bank[] = {
+const member_def ssm__smooth_bank[SMOOTH_NBANK] = {
     /* name, kind, log, seasonal, trend, ar_mode, alpha, beta, gamma, phi */
     {"naive", K_NAIVE, 0, 0, 0, 0, 1, 0, 0, 1},
     {"snaive", K_SNAIVE, 0, 1, 0, 0, 0, 0, 0, 1},
@@ -43,11 +43,9 @@ const member_def ssm__smooth_bank[] = {
     {"loghw.fast", K_ETS, 1, 1, 1, 0, 0.6f, 0.1f, 0.3f, 0.9f},
     {"logtheta.seas", K_THETA, 1, 1, 0, 0, 0.3f, 0, 0.05f, 1},
 };
-const int ssm__smooth_nbank =
-    (int)(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0]);
-_Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] <=
-		   SSM_SMOOTH_MAX_MEMBERS,
-	       "bank too large");
+_Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] ==
+		   SMOOTH_NBANK,
+	       "SMOOTH_NBANK differs from the bank");
 
 #define THETA_WINDOW 2000.0 /* R's refit window: thetaf sees <= 2000 */
 #define AR_LAMBDA    0.998  /* RLS forgetting: a window of ~500 samples */
