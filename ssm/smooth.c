@@ -280,21 +280,27 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 						      (exp(DLOG(k)) - 1));
 			break;
 		default: {
-			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n, kept;
-			int taken[NBANK] = {0};
+			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n;
+			int top[NBANK], nk = 0, j;
 
-			/* Repeated selection of the smallest: K is small.
-			 * 1/err^2 relative to the best = exp(-2 dlog). */
-			for (kept = 0; kept < nt && kept < ne; kept++) {
-				int b = -1;
-
-				for (k = 0; k < NBANK; k++)
-					if (cnt[g][k] && !taken[k] &&
-					    (b < 0 || key[k] < key[b]))
-						b = k;
-				taken[b] = 1;
-				w[g][b] = b == best ? 1 : exp(-2 * DLOG(b));
+			/* One pass keeps the nt smallest keys in order (ties:
+			 * the lower index first). 1/err^2 relative to the
+			 * best = exp(-2 dlog). */
+			for (k = 0; k < NBANK; k++) {
+				if (!cnt[g][k])
+					continue;
+				for (j = nk; j > 0 && key[k] < key[top[j - 1]];
+				     j--)
+					if (j < nt)
+						top[j] = top[j - 1];
+				if (j < nt) {
+					top[j] = k;
+					nk += nk < nt;
+				}
 			}
+			for (j = 0; j < nk; j++)
+				w[g][top[j]] =
+				    top[j] == best ? 1 : exp(-2 * DLOG(top[j]));
 			break;
 		}
 		}
@@ -464,6 +470,18 @@ static void record(float *st, hdr *h, int observed)
 	for (g = 0; g < h->G; g++)
 		st[h->off_comb + comb_slot(h, g, h->step)] =
 		    observed ? (float)(comb[g] - h->last) : NAN;
+	/* The forecast reuses the weights until the next observation. */
+	for (g = 0; g < h->G && observed; g++)
+		for (k = 0, h->tn[g] = 0; k < NBANK; k++) {
+			if (w[g][k] == 0)
+				continue;
+			if (h->tn[g] >= SMOOTH_TOPW) {
+				h->tn[g] = TOPW_ALL;
+				break;
+			}
+			h->tk[g][h->tn[g]] = (uint8_t)k;
+			h->tw[g][h->tn[g]++] = (float)w[g][k];
+		}
 }
 
 static void seed_members(float *st, hdr *h, int naive_only)
@@ -632,6 +650,26 @@ static void bounds_at(const hdr *h, const double *bl, const double *bh, int hz,
 }
 
 /*
+ * The weights the last observation left (the error sums have not changed
+ * since): the kept top members', or, when more members weigh (ablations),
+ * recomputed from the error sums.
+ */
+static void weights_kept(const float *st, const hdr *h, double w[][NBANK])
+{
+	int g, i;
+
+	for (g = 0; g < h->G; g++)
+		if (h->tn[g] == TOPW_ALL) {
+			weights_now(st, h, w);
+			return;
+		}
+	memset(w, 0, sizeof(double) * MAXG * NBANK);
+	for (g = 0; g < h->G; g++)
+		for (i = 0; i < h->tn[g]; i++)
+			w[g][h->tk[g][i]] = h->tw[g][i];
+}
+
+/*
  * The horizons [*h0, *h1] over which member k's interpolated weight can be
  * nonzero (weights are linear between checkpoints), or 0 when it has no
  * weight anywhere: only those are evaluated.
@@ -661,9 +699,10 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
 	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
 	double wg[MAXG][NBANK];
-	int32_t hzs[SSM_SMOOTH_MAX_H];
+	double gu[SSM_SMOOTH_MAX_H];
+	int32_t hzs[SSM_SMOOTH_MAX_H], ga[SSM_SMOOTH_MAX_H];
 	mstate m;
-	int hz, k, i;
+	int hz, k, i, g;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
@@ -685,36 +724,40 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			*scale = NAN;
 		return SSM_EINVAL;
 	}
-	/* The weights are not stored: between two observations the error
-	 * sums do not change, so they are what the last update used. */
-	weights_now(state, &h, wg);
+	weights_kept(state, &h, wg);
 	for (hz = 0; hz < h.H; hz++) {
 		point[hz] = wsum[hz] = 0;
 		hzs[hz] = hz + 1;
 	}
+	/* Weights per horizon are linear between the checkpoints: horizon
+	 * hz takes (1 - gu) of checkpoint ga's weight and gu of the next. */
+	for (hz = 1, g = 0; hz <= h.H; hz++) {
+		while (g + 1 < h.G && h.hg[g + 1] <= hz)
+			g++;
+		ga[hz - 1] = g;
+		gu[hz - 1] =
+		    g + 1 < h.G && hz > h.hg[g]
+			? (double)(hz - h.hg[g]) / (h.hg[g + 1] - h.hg[g])
+			: 0;
+	}
 	for (k = 0; k < NBANK; k++) {
-		int a = 0, h0, h1;
+		int h0, h1;
 
 		if (!weight_range(&h, wg, k, &h0, &h1))
 			continue;
 		ssm__ms_get(state, &h, k, &m);
 		ssm__smooth_member_at(state, &h, k, &m, h1 - h0 + 1,
 				      hzs + h0 - 1, path);
-		/* Weights per horizon: linear between the checkpoints. */
 		for (hz = h0; hz <= h1; hz++) {
-			double u = 0, w;
+			double u = gu[hz - 1], w;
+			int a = ga[hz - 1];
 
-			while (a + 1 < h.G && h.hg[a + 1] <= hz)
-				a++;
-			if (a + 1 < h.G && hz > h.hg[a])
-				u = (double)(hz - h.hg[a]) /
-				    (h.hg[a + 1] - h.hg[a]);
 			w = wg[a][k] * (1 - u) + (u > 0 ? wg[a + 1][k] * u : 0);
 			point[hz - 1] += w * path[hz - h0];
 			wsum[hz - 1] += w;
 		}
 	}
-	/* Interpolated weights sum to 1 up to rounding: renormalize. */
+	/* The kept weights are floats: renormalize so that they sum to 1. */
 	for (hz = 0; hz < h.H; hz++)
 		point[hz] = wsum[hz] > 0 ? point[hz] / wsum[hz] : h.last;
 	sc = series_scale(&h);

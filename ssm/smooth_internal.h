@@ -9,8 +9,8 @@
  *   [hdr][member 0 block] ... [member K-1 block][y ring: R doubles]
  *   [combined forecast pending: CP floats]
  *
- * The combination's weights are not stored: they follow from the members'
- * error sums, which change only when a value arrives.
+ * The combination's weights live in the header, sparse: only its top
+ * SMOOTH_TOPW members per checkpoint have weight.
  *
  * and a member block is [mstate][seasonal m, seasonal ETS/theta only]
  * [kind block: theta regression or AR state][pending P]. Each block holds
@@ -43,6 +43,7 @@
 #define SMOOTH_MAGIC 0x534d5449u /* "SMTI": v2 layout */
 #define MAXG	     SSM_SMOOTH_MAX_CHECK
 #define SMOOTH_SLOTS 8 /* member pending slots per checkpoint, at most */
+#define SMOOTH_TOPW  3 /* weights kept per checkpoint (the default top-n) */
 #define AR_P	     3 /* AR order of the AR members */
 #define AR_N	     (AR_P + 1)
 
@@ -91,8 +92,16 @@ typedef struct hdr {
 	float cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
 	float qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
 	int32_t qinit[MAXG];
+	/* The combination's nonzero weights per checkpoint as of the last
+	 * observation, for the forecast: member tk[g][i] has weight
+	 * tw[g][i], i < tn[g]; tn[g] = TOPW_ALL when more than SMOOTH_TOPW
+	 * members weigh (ablations), and the forecast recomputes them. */
+	float tw[MAXG][SMOOTH_TOPW];
+	uint8_t tk[MAXG][SMOOTH_TOPW], tn[MAXG];
 	ssm_smooth_opts opts;
 } hdr;
+
+#define TOPW_ALL 255
 
 #define FLOATS_OF(T) ((int)((sizeof(T) + sizeof(float) - 1) / sizeof(float)))
 #define HDR_F	     FLOATS_OF(hdr)
