@@ -45,18 +45,25 @@ for r in $(seq "$ROUNDS"); do
 	build/bench/front_bench 5 >>"$W/new.txt" 2>/dev/null
 done
 
-# eval BIN ARGS...: prints "mase relmase msis coverage floats"
+# ev SET BIN ARGS...: prints "mase relmase msis coverage snaive floats"
 ev() {
-	"$@" --data bench/data/public --baselines bench/data/baselines-public.tsv \
+	set=$1; shift
+	"$@" --data bench/data/$set --baselines bench/data/baselines-$set.tsv \
 		--no-timing 2>&1 | awk '/^mean MASE/{m=$3} /^mean MSIS/{s=$3}
 		/^mean coverage/{c=$3} /^relMASE/{r=$4}
 		/^better than snaive/{b=$5 "/" $7} /^state/{f=$2}
 		END{print m, r, s, c, b, f}'
 }
-E_BS=$(ev "$W/base/build/statecast" eval --method smooth)
-E_NS=$(ev build/statecast eval --method smooth)
-E_BM=$(ev "$W/base/build/statecast" eval --model "$W/base/models/default.model")
-E_NM=$(ev build/statecast eval --model models/default.model)
+OLD="$W/base/build/statecast"
+OLDM="$W/base/models/default.model"
+E_BS_public=$(ev public "$OLD" eval --method smooth)
+E_NS_public=$(ev public build/statecast eval --method smooth)
+E_BM_public=$(ev public "$OLD" eval --model "$OLDM")
+E_NM_public=$(ev public build/statecast eval --model models/default.model)
+E_BS_holdout=$(ev holdout "$OLD" eval --method smooth)
+E_NS_holdout=$(ev holdout build/statecast eval --method smooth)
+E_BM_holdout=$(ev holdout "$OLD" eval --model "$OLDM")
+E_NM_holdout=$(ev holdout build/statecast eval --model models/default.model)
 
 median() { # median PERIOD FILE: median us/sample over the rounds
 	awk -v p="$1" '$1 == p {print $4}' "$2" | sort -g |
@@ -75,7 +82,7 @@ row() { # row LABEL "m r s c b f" "m r s c b f"
 	echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo);"
 	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared: read ratios)."
 	echo "Base: \`$BASE\` ($(git log -1 --format=%s "$BASE" | cut -c1-70)...), built from \`git archive\` in the same run."
-	echo "This tree: \`$(git rev-parse --short HEAD)\`$(git diff --quiet HEAD -- ssm || echo ' with uncommitted ssm/ changes')."
+	echo "This tree: \`$(git rev-parse --short HEAD)\`$(git diff --quiet HEAD -- ssm models || echo " with uncommitted ssm/ or models/ changes")."
 	echo
 	echo "## Cost per sample and state size"
 	echo
@@ -92,15 +99,17 @@ row() { # row LABEL "m r s c b f" "m r s c b f"
 	echo
 	echo "The model's state is the front's at max_period 48 and H 48 plus the network's (see the eval rows)."
 	echo
-	echo "## Accuracy (statecast eval, public set, EVAL.md), base / now"
+	echo "## Accuracy (statecast eval, EVAL.md), base / now"
 	echo
-	echo "    statecast eval --data bench/data/public --baselines bench/data/baselines-public.tsv --no-timing \\"
+	echo "    statecast eval --data bench/data/SET --baselines bench/data/baselines-SET.tsv --no-timing \\"
 	echo "        --method smooth | --model models/default.model"
 	echo
 	echo "| what | mean MASE | relMASE vs ets | mean MSIS | coverage 80% | better than snaive | state floats (largest) |"
 	echo "|---|---|---|---|---|---|---|"
-	row "front alone (--method smooth)" "$E_BS" "$E_NS"
-	row "models/default.model of each tree" "$E_BM" "$E_NM"
+	row "public (22): front alone" "$E_BS_public" "$E_NS_public"
+	row "public (22): models/default.model of each tree" "$E_BM_public" "$E_NM_public"
+	row "holdout (12): front alone" "$E_BS_holdout" "$E_NS_holdout"
+	row "holdout (12): models/default.model of each tree" "$E_BM_holdout" "$E_NM_holdout"
 } >"$OUT"
 echo "front: wrote $OUT"
 cat "$OUT"
