@@ -403,7 +403,7 @@ static int m_stats(req *r)
 	store_stats ss;
 	int has_store = srv_persist_stats(r->s, &ss) == 0;
 
-	rpc_put_map(r->b, 27 + (has_store ? 5 : 0));
+	rpc_put_map(r->b, 29 + (has_store ? 5 : 0));
 	put_kv_str(r->b, "version", SRV_VERSION);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_f64(r->b, "uptime", srv_now() - r->s->started);
@@ -423,6 +423,8 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "ticks", t->ticks);
 	put_kv_u64(r->b, "batches", t->batches);
 	put_kv_u64(r->b, "batch_max", t->batch_max);
+	put_kv_u64(r->b, "threads", (uint64_t)r->s->tick.pool.nthreads);
+	put_kv_u64(r->b, "pool_rounds", t->pool_rounds);
 	put_kv_u64(r->b, "rpc_requests", t->rpc_requests);
 	put_kv_u64(r->b, "rpc_errors", t->rpc_errors);
 	put_kv_u64(r->b, "notifications", t->notifications);
