@@ -20,11 +20,20 @@
 #include "ssm/model_internal.h" /* ssm__norm_ppf */
 #include "ssm/smooth_internal.h"
 
-#define NBANK	     ssm__smooth_nbank
+#define NBANK	     SMOOTH_NBANK
 #define SCALE_WINDOW 100.0
 #define MIN_SCORED   3.0 /* discounted errors before a member is weighed */
 #define MIN_CALIB    5.0 /* ... before an interval tracker starts */
 #define INIT_MULT    1.6 /* 0.9 normal quantile / mean |error| = 1.28/0.80 */
+/*
+ * The interval's half-widths may not exceed GAP_CAP * sqrt(horizon) scales.
+ * A random walk's 80% bound is INIT_MULT * sqrt(h) scales; on the public,
+ * holdout and synthetic sets 99.9% of the bounds are under 10 sqrt(h).
+ * Beyond that lies a series whose scale (its recent one-step changes)
+ * collapsed while its errors, and so its bounds in scale units, blew up: a
+ * synthetic series reached 3e8, and a training chunk's loss 6e5.
+ */
+#define GAP_CAP 1e300
 
 void ssm_smooth_opts_default(ssm_smooth_opts *o)
 {
@@ -40,14 +49,14 @@ void ssm_smooth_opts_default(ssm_smooth_opts *o)
 }
 
 /*
- * Checkpoint horizons: about geometric from 1 to H, at most 5. A multiple of
- * the period is moved one step in: there naive and seasonal naive forecast
- * the same value, so its errors cannot tell a seasonal member from a
+ * Checkpoint horizons: about geometric from 1 to H, at most MAXG (5). A
+ * multiple of the period is moved one step in: there naive and seasonal naive
+ * forecast the same value, so its errors cannot tell a seasonal member from a
  * non-seasonal one, and its weights would leak into the horizons around it.
  */
 static int checkpoints(int H, int period, int32_t *hg)
 {
-	int G = H < 5 ? H : 5, g, n = 0;
+	int G = H < MAXG ? H : MAXG, g, n = 0;
 
 	for (g = 0; g < G; g++) {
 		double v = G == 1 ? 1 : pow((double)H, (double)g / (G - 1));
@@ -93,8 +102,12 @@ static size_t layout(int period, int H, hdr *h)
 	h->K = NBANK;
 	h->G = checkpoints(H, period, h->hg);
 	for (g = 0; g < h->G; g++) {
+		h->sg[g] = (h->hg[g] + SMOOTH_SLOTS - 1) / SMOOTH_SLOTS;
+		h->ng[g] = (h->hg[g] + h->sg[g] - 1) / h->sg[g];
 		h->ring_off[g] = h->npend;
-		h->npend += h->hg[g];
+		h->npend += h->ng[g];
+		h->cring_off[g] = h->ncpend;
+		h->ncpend += h->hg[g];
 	}
 	off = HDR_F;
 	for (k = 0; k < NBANK; k++) {
@@ -104,9 +117,23 @@ static size_t layout(int period, int H, hdr *h)
 	h->R = ring_len(period, H);
 	h->off_yring = off;
 	h->off_comb = off + 2 * h->R;
-	h->off_w = h->off_comb + h->npend;
 	h->warm = warm_len(period);
-	return (size_t)h->off_w + (size_t)(h->G * NBANK);
+	return (size_t)h->off_comb + (size_t)h->ncpend;
+}
+
+/* Member ring slot of checkpoint g for a forecast made at step org, or -1
+ * when that origin is not recorded. */
+static int member_slot(const hdr *h, int g, int64_t org)
+{
+	if (org < 0 || org % h->sg[g] != 0)
+		return -1;
+	return h->ring_off[g] + (int)((org / h->sg[g]) % h->ng[g]);
+}
+
+/* Combination ring slot of checkpoint g for a forecast made at step org. */
+static int comb_slot(const hdr *h, int g, int64_t org)
+{
+	return h->cring_off[g] + (int)(org % h->hg[g]);
 }
 
 size_t ssm_smooth_state_floats(int period, int H)
@@ -178,45 +205,47 @@ static void load_members(const float *st, const hdr *h, mstate *ms)
  * discounted mean |scaled error| there; pooled (the default), the
  * geometric mean of those at checkpoints 1..g, i.e. how well it has
  * forecast up to that horizon: long horizons have few effectively
- * independent errors, and pooling steadies them. The work is in log space
- * (G logs per member, a few exps per checkpoint): the ranking is the same.
+ * independent errors, and pooling steadies them.
+ *
+ * The geometric mean of n ratios ranks like their product when the n are
+ * equal, which they are for every scored member once all have been scored
+ * a few times: then no logarithm is taken to rank, and a weight relative
+ * to the best, (best / err)^2 of the geometric means, costs one pow() per
+ * kept member. Rows where the counts differ (warm-up) rank in log space.
  */
-static void weights_all(const hdr *h, const mstate *ms,
-			double w[][SSM_SMOOTH_MAX_MEMBERS])
+static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 {
-	double ml[MAXG][SSM_SMOOTH_MAX_MEMBERS];
-	int ok[MAXG][SSM_SMOOTH_MAX_MEMBERS], na = 0, g, k;
+	double pr[MAXG][NBANK], key[NBANK];
+	int cnt[MAXG][NBANK], na = 0, g, k;
 
 	for (k = 0; k < NBANK; k++) {
-		double sum = 0;
+		double prod = 1;
 		int n = 0;
 
 		na += ms[k].active;
 		for (g = 0; g < h->G; g++) {
-			double lg;
-
-			ok[g][k] = ms[k].active && ms[k].ew[g] >= MIN_SCORED;
-			if (!ok[g][k])
+			cnt[g][k] = 0;
+			if (!ms[k].active || !(ms[k].ew[g] >= MIN_SCORED))
 				continue;
-			lg = log(ms[k].es[g] / ms[k].ew[g] + 1e-12);
 			if (!h->opts.pool)
-				sum = n = 0;
-			sum += lg;
+				prod = 1, n = 0;
+			prod *= (double)ms[k].es[g] / ms[k].ew[g] + 1e-12;
 			n++;
-			ml[g][k] = sum / n;
+			pr[g][k] = prod;
+			cnt[g][k] = n;
 		}
 	}
 	for (g = 0; g < h->G; g++) {
-		double lmin = INFINITY, tot = 0;
-		int ne = 0;
+		double kmin = INFINITY, tot = 0;
+		int ne = 0, n0 = 0, same = 1, best = -1;
 
 		for (k = 0; k < NBANK; k++) {
 			w[g][k] = 0;
-			if (ok[g][k]) {
-				ne++;
-				if (ml[g][k] < lmin)
-					lmin = ml[g][k];
-			}
+			if (!cnt[g][k])
+				continue;
+			if (ne++ == 0)
+				n0 = cnt[g][k];
+			same &= cnt[g][k] == n0;
 		}
 		if (ne == 0) {
 			/* Nothing scored yet: the plain mean of the active. */
@@ -224,47 +253,72 @@ static void weights_all(const hdr *h, const mstate *ms,
 				w[g][k] = ms[k].active ? 1.0 / na : 0;
 			continue;
 		}
+		/* key: ranks like the geometric mean; dlog() below turns a
+		 * key into log(gm / best gm). */
+		for (k = 0; k < NBANK; k++)
+			if (cnt[g][k]) {
+				key[k] =
+				    same ? pr[g][k] : log(pr[g][k]) / cnt[g][k];
+				if (key[k] < kmin) {
+					kmin = key[k];
+					best = k;
+				}
+			}
+#define DLOG(k) (same ? log(key[k] / kmin) / n0 : key[k] - kmin)
 		switch (h->opts.comb) {
 		case SSM_SMOOTH_COMB_BEST:
-			for (k = 0; k < NBANK && tot == 0; k++)
-				if (ok[g][k] && ml[g][k] == lmin)
-					tot = w[g][k] = 1;
+			w[g][best] = 1;
 			break;
 		case SSM_SMOOTH_COMB_EQUAL:
 			for (k = 0; k < NBANK; k++)
-				w[g][k] = ok[g][k];
+				w[g][k] = cnt[g][k] != 0;
 			break;
 		case SSM_SMOOTH_COMB_SOFTMIN:
 			for (k = 0; k < NBANK; k++)
-				if (ok[g][k])
-					w[g][k] =
-					    exp(-h->opts.softmin_temp *
-						(exp(ml[g][k] - lmin) - 1));
+				if (cnt[g][k])
+					w[g][k] = exp(-h->opts.softmin_temp *
+						      (exp(DLOG(k)) - 1));
 			break;
 		default: {
-			int n = h->opts.top_n < 1 ? 1 : h->opts.top_n, kept;
+			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n;
+			int top[NBANK], nk = 0, j;
 
-			/* Repeated selection of the smallest: K is small.
-			 * 1/err^2 relative to the best = exp(-2 dlog). */
-			for (kept = 0; kept < n && kept < ne; kept++) {
-				int best = -1;
-
-				for (k = 0; k < NBANK; k++)
-					if (ok[g][k] == 1 &&
-					    (best < 0 ||
-					     ml[g][k] < ml[g][best]))
-						best = k;
-				ok[g][best] = 2;
-				w[g][best] = exp(-2 * (ml[g][best] - lmin));
+			/* One pass keeps the nt smallest keys in order (ties:
+			 * the lower index first). 1/err^2 relative to the
+			 * best = exp(-2 dlog). */
+			for (k = 0; k < NBANK; k++) {
+				if (!cnt[g][k])
+					continue;
+				for (j = nk; j > 0 && key[k] < key[top[j - 1]];
+				     j--)
+					if (j < nt)
+						top[j] = top[j - 1];
+				if (j < nt) {
+					top[j] = k;
+					nk += nk < nt;
+				}
 			}
+			for (j = 0; j < nk; j++)
+				w[g][top[j]] =
+				    top[j] == best ? 1 : exp(-2 * DLOG(top[j]));
 			break;
 		}
 		}
+#undef DLOG
 		for (k = 0, tot = 0; k < NBANK; k++)
 			tot += w[g][k];
 		for (k = 0; k < NBANK; k++)
 			w[g][k] /= tot;
 	}
+}
+
+/* The current weights, from every member's error sums. */
+static void weights_now(const float *st, const hdr *h, double w[][NBANK])
+{
+	mstate ms[NBANK];
+
+	load_members(st, h, ms);
+	weights_all(h, ms, w);
 }
 
 /* ---- public ---- */
@@ -294,7 +348,7 @@ int ssm_smooth_init(float *state, int period, int H,
 		for (g = 0; g < h.npend; g++)
 			pend[g] = NAN;
 	}
-	for (g = 0; g < h.npend; g++)
+	for (g = 0; g < h.ncpend; g++)
 		state[h.off_comb + g] = NAN;
 	hdr_put(state, &h);
 	return SSM_OK;
@@ -311,25 +365,32 @@ static void score(float *st, hdr *h, double y)
 {
 	double lam = err_lambda(h), sc = series_scale(h);
 	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
-	double e;
-	int g, k;
+	double e, lamg[MAXG];
+	int slot[MAXG], g, k, i, n = 0;
 
-	for (k = 0; k < NBANK; k++) {
+	/* The member rings scored at this step; a score every sg steps is
+	 * discounted by lam^sg. */
+	for (g = 0; g < h->G; g++) {
+		slot[g] = member_slot(h, g, h->step - h->hg[g]);
+		n += slot[g] >= 0;
+		for (i = 0, lamg[g] = 1; i < h->sg[g]; i++)
+			lamg[g] *= lam;
+	}
+	for (k = 0; k < NBANK && n > 0; k++) {
 		float *pend = ssm__member_pending(st, h, k);
 		mstate m;
 		int any = 0;
 
 		ssm__ms_get(st, h, k, &m);
 		for (g = 0; g < h->G && m.active; g++) {
-			int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
 			int64_t org = h->step - h->hg[g];
 
-			if (org < 0 || isnan(pend[slot]))
+			if (slot[g] < 0 || isnan(pend[slot[g]]))
 				continue;
-			e = fabs(y - (ssm__yring(st, h, org) + pend[slot])) /
+			e = fabs(y - (ssm__yring(st, h, org) + pend[slot[g]])) /
 			    sc;
-			m.es[g] = lam * m.es[g] + e;
-			m.ew[g] = lam * m.ew[g] + 1;
+			m.es[g] = (float)(lamg[g] * m.es[g] + e);
+			m.ew[g] = (float)(lamg[g] * m.ew[g] + 1);
 			any = 1;
 		}
 		if (any)
@@ -337,10 +398,12 @@ static void score(float *st, hdr *h, double y)
 	}
 	for (g = 0; g < h->G; g++) {
 		int64_t org = h->step - h->hg[g];
-		int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
-		double f = st[h->off_comb + slot];
+		double f;
 
-		if (org < 0 || isnan(f))
+		if (org < 0)
+			continue;
+		f = st[h->off_comb + comb_slot(h, g, org)];
+		if (isnan(f))
 			continue;
 		e = (y - (ssm__yring(st, h, org) + f)) / sc;
 		if (h->cw[g] >= MIN_CALIB) {
@@ -352,52 +415,73 @@ static void score(float *st, hdr *h, double y)
 				h->qinit[g] = 1;
 			} else {
 				h->qhi[g] +=
-				    rate * ((e > h->qhi[g] * mae) - half);
+				    (float)(rate *
+					    ((e > h->qhi[g] * mae) - half));
 				h->qlo[g] -=
-				    rate * ((e < h->qlo[g] * mae) - half);
+				    (float)(rate *
+					    ((e < h->qlo[g] * mae) - half));
 			}
 		}
-		h->cs[g] = lam * h->cs[g] + fabs(e);
-		h->cw[g] = lam * h->cw[g] + 1;
+		h->cs[g] = (float)(lam * h->cs[g] + fabs(e));
+		h->cw[g] = (float)(lam * h->cw[g] + 1);
 	}
 }
 
 /*
- * Record every active member's and the combination's forecasts at the
- * checkpoints (their pending rings), relative to the value seen now.
+ * Record the combination's forecasts at the checkpoints (every step) and
+ * each active member's at the checkpoints whose ring records this origin,
+ * relative to the value seen now. A member is evaluated only at the
+ * horizons that need it: where it is in the combination or records.
  */
 static void record(float *st, hdr *h, int observed)
 {
-	double w[MAXG][SSM_SMOOTH_MAX_MEMBERS], comb[MAXG] = {0}, f[MAXG];
-	mstate ms[SSM_SMOOTH_MAX_MEMBERS];
-	int g, k;
+	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
+	int32_t hz[MAXG];
+	int slot[MAXG], gi[MAXG], g, k, n;
+	mstate m;
 
-	load_members(st, h, ms);
 	if (observed)
-		weights_all(h, ms, w);
+		weights_now(st, h, w);
+	for (g = 0; g < h->G; g++)
+		slot[g] = member_slot(h, g, h->step);
 	for (k = 0; k < NBANK; k++) {
 		float *pend = ssm__member_pending(st, h, k);
-		int live = observed && ms[k].active;
+		int live;
 
-		if (live)
-			ssm__smooth_member_at(st, h, k, &ms[k], h->G, h->hg, f);
-		for (g = 0; g < h->G; g++) {
-			int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
-
-			pend[slot] = live ? (float)(f[g] - h->last) : NAN;
-			if (live)
-				comb[g] += w[g][k] * f[g];
+		ssm__ms_get(st, h, k, &m);
+		live = observed && m.active;
+		for (g = 0, n = 0; g < h->G && live; g++)
+			if (slot[g] >= 0 || w[g][k] != 0) {
+				gi[n] = g;
+				hz[n++] = h->hg[g];
+			}
+		if (live && n > 0)
+			ssm__smooth_member_at(st, h, k, &m, n, hz, f);
+		for (g = 0; g < h->G && !live; g++)
+			if (slot[g] >= 0)
+				pend[slot[g]] = NAN;
+		for (int i = 0; live && i < n; i++) {
+			g = gi[i];
+			if (slot[g] >= 0)
+				pend[slot[g]] = (float)(f[i] - h->last);
+			comb[g] += w[g][k] * f[i];
 		}
 	}
-	for (g = 0; g < h->G; g++) {
-		int slot = (int)(h->step % h->hg[g]) + h->ring_off[g];
-
-		st[h->off_comb + slot] =
+	for (g = 0; g < h->G; g++)
+		st[h->off_comb + comb_slot(h, g, h->step)] =
 		    observed ? (float)(comb[g] - h->last) : NAN;
-		/* The forecast reuses these until the next observation. */
-		for (k = 0; k < NBANK && observed; k++)
-			st[h->off_w + g * NBANK + k] = (float)w[g][k];
-	}
+	/* The forecast reuses the weights until the next observation. */
+	for (g = 0; g < h->G && observed; g++)
+		for (k = 0, h->tn[g] = 0; k < NBANK; k++) {
+			if (w[g][k] == 0)
+				continue;
+			if (h->tn[g] >= SMOOTH_TOPW) {
+				h->tn[g] = TOPW_ALL;
+				break;
+			}
+			h->tk[g][h->tn[g]] = (uint8_t)k;
+			h->tw[g][h->tn[g]++] = (float)w[g][k];
+		}
 }
 
 static void seed_members(float *st, hdr *h, int naive_only)
@@ -427,7 +511,10 @@ static void advance(float *st, hdr *h, double y, int observed)
 			h->scale_s = lam * h->scale_s + fabs(y - h->last);
 			h->scale_w = lam * h->scale_w + 1;
 		}
-		if (h->nobs > 0)
+		/* Errors in units of a scale that is not there yet (a gap
+		 * right after the first value) would be ~1e10 and swamp the
+		 * error sums for a thousand steps: wait for the scale. */
+		if (h->nobs > 0 && h->scale_w > 0)
 			score(st, h, y);
 		if (!(y > 0))
 			h->positive = 0;
@@ -507,17 +594,26 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 	return SSM_OK;
 }
 
-/* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
-static void bounds_at(const hdr *h, int hz, double *lo, double *hi)
+/* Each checkpoint's interval bounds (scaled units), once per forecast. */
+static void bounds_prep(const hdr *h, double *bl, double *bh)
 {
-	double bl[MAXG], bh[MAXG];
-	int g, a = -1, b = -1;
+	int g;
 
 	for (g = 0; g < h->G; g++) {
 		double mae = h->cw[g] > 0 ? h->cs[g] / h->cw[g] : 0;
 
 		bl[g] = h->qlo[g] * mae;
 		bh[g] = h->qhi[g] * mae;
+	}
+}
+
+/* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
+static void bounds_at(const hdr *h, const double *bl, const double *bh, int hz,
+		      double *lo, double *hi)
+{
+	int g, a = -1, b = -1;
+
+	for (g = 0; g < h->G; g++) {
 		if (!h->qinit[g])
 			continue;
 		if (h->hg[g] <= hz)
@@ -547,6 +643,53 @@ static void bounds_at(const hdr *h, int hz, double *lo, double *hi)
 		*lo = 0;
 	if (*hi < 0)
 		*hi = 0;
+	if (*hi > GAP_CAP * sqrt((double)hz))
+		*hi = GAP_CAP * sqrt((double)hz);
+	if (*lo < -GAP_CAP * sqrt((double)hz))
+		*lo = -GAP_CAP * sqrt((double)hz);
+}
+
+/*
+ * The weights the last observation left (the error sums have not changed
+ * since): the kept top members', or, when more members weigh (ablations),
+ * recomputed from the error sums.
+ */
+static void weights_kept(const float *st, const hdr *h, double w[][NBANK])
+{
+	int g, i;
+
+	for (g = 0; g < h->G; g++)
+		if (h->tn[g] == TOPW_ALL) {
+			weights_now(st, h, w);
+			return;
+		}
+	memset(w, 0, sizeof(double) * MAXG * NBANK);
+	for (g = 0; g < h->G; g++)
+		for (i = 0; i < h->tn[g]; i++)
+			w[g][h->tk[g][i]] = h->tw[g][i];
+}
+
+/*
+ * The horizons [*h0, *h1] over which member k's interpolated weight can be
+ * nonzero (weights are linear between checkpoints), or 0 when it has no
+ * weight anywhere: only those are evaluated.
+ */
+static int weight_range(const hdr *h, double w[][NBANK], int k, int *h0,
+			int *h1)
+{
+	int g, gmin = -1, gmax = -1;
+
+	for (g = 0; g < h->G; g++)
+		if (w[g][k] != 0) {
+			if (gmin < 0)
+				gmin = g;
+			gmax = g;
+		}
+	if (gmin < 0)
+		return 0;
+	*h0 = gmin > 0 ? h->hg[gmin - 1] + 1 : 1;
+	*h1 = gmax < h->G - 1 ? h->hg[gmax + 1] - 1 : h->H;
+	return 1;
 }
 
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
@@ -554,10 +697,12 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 {
 	hdr h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
-	double z[SSM_SMOOTH_MAX_Q], sc, zc;
-	const float *wg;
+	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
+	double wg[MAXG][NBANK];
+	double gu[SSM_SMOOTH_MAX_H];
+	int32_t hzs[SSM_SMOOTH_MAX_H], ga[SSM_SMOOTH_MAX_H];
 	mstate m;
-	int hz, g, k, i;
+	int hz, k, i, g;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
@@ -579,46 +724,55 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			*scale = NAN;
 		return SSM_EINVAL;
 	}
-	wg = state + h.off_w; /* wg[g * NBANK + k] */
-	for (hz = 0; hz < h.H; hz++)
+	weights_kept(state, &h, wg);
+	for (hz = 0; hz < h.H; hz++) {
 		point[hz] = wsum[hz] = 0;
+		hzs[hz] = hz + 1;
+	}
+	/* Weights per horizon are linear between the checkpoints: horizon
+	 * hz takes (1 - gu) of checkpoint ga's weight and gu of the next. */
+	for (hz = 1, g = 0; hz <= h.H; hz++) {
+		while (g + 1 < h.G && h.hg[g + 1] <= hz)
+			g++;
+		ga[hz - 1] = g;
+		gu[hz - 1] =
+		    g + 1 < h.G && hz > h.hg[g]
+			? (double)(hz - h.hg[g]) / (h.hg[g + 1] - h.hg[g])
+			: 0;
+	}
 	for (k = 0; k < NBANK; k++) {
-		int a = 0, used = 0;
+		int h0, h1;
 
-		for (g = 0; g < h.G; g++)
-			used |= wg[g * NBANK + k] != 0;
-		if (!used)
+		if (!weight_range(&h, wg, k, &h0, &h1))
 			continue;
 		ssm__ms_get(state, &h, k, &m);
-		ssm__smooth_member_path(state, &h, k, &m, h.H, path);
-		/* Weights per horizon: linear between the checkpoints. */
-		for (hz = 1; hz <= h.H; hz++) {
-			double u = 0, w;
+		ssm__smooth_member_at(state, &h, k, &m, h1 - h0 + 1,
+				      hzs + h0 - 1, path);
+		for (hz = h0; hz <= h1; hz++) {
+			double u = gu[hz - 1], w;
+			int a = ga[hz - 1];
 
-			while (a + 1 < h.G && h.hg[a + 1] <= hz)
-				a++;
-			if (a + 1 < h.G && hz > h.hg[a])
-				u = (double)(hz - h.hg[a]) /
-				    (h.hg[a + 1] - h.hg[a]);
-			w = wg[a * NBANK + k] * (1 - u) +
-			    (u > 0 ? wg[(a + 1) * NBANK + k] * u : 0);
-			point[hz - 1] += w * path[hz - 1];
+			w = wg[a][k] * (1 - u) + (u > 0 ? wg[a + 1][k] * u : 0);
+			point[hz - 1] += w * path[hz - h0];
 			wsum[hz - 1] += w;
 		}
 	}
-	/* The stored weights are floats: renormalize so that they sum to 1. */
+	/* The kept weights are floats: renormalize so that they sum to 1. */
 	for (hz = 0; hz < h.H; hz++)
 		point[hz] = wsum[hz] > 0 ? point[hz] / wsum[hz] : h.last;
 	sc = series_scale(&h);
 	if (scale)
 		*scale = sc;
+	if (Q == 0)
+		return SSM_OK;
 	zc = ssm__norm_ppf(0.5 + 0.5 * h.opts.coverage);
 	for (i = 0; i < Q; i++)
 		z[i] = ssm__norm_ppf(levels[i]) / zc;
-	for (hz = 1; hz <= h.H && Q > 0; hz++) {
+	bounds_prep(&h, bl, bh);
+	for (hz = 1; hz <= h.H; hz++) {
 		double lo, hi, p = point[hz - 1];
 
-		bounds_at(&h, hz, &lo, &hi);
+		bounds_at(&h, bl, bh, hz, &lo, &hi);
 		for (i = 0; i < Q; i++)
 			q[(hz - 1) * Q + i] =
 			    p + sc * z[i] * (z[i] > 0 ? hi : -lo);

@@ -38,7 +38,7 @@
 #define SSM_SMOOTH_MAX_PERIOD  4096
 #define SSM_SMOOTH_MAX_H       1024
 #define SSM_SMOOTH_MAX_MEMBERS 32
-#define SSM_SMOOTH_MAX_CHECK   6  /* horizons at which errors are tracked */
+#define SSM_SMOOTH_MAX_CHECK   5  /* horizons at which errors are tracked */
 #define SSM_SMOOTH_MAX_Q       64 /* quantile levels per forecast */
 
 /*

@@ -7,15 +7,30 @@
  * The caller's float block holds
  *
  *   [hdr][member 0 block] ... [member K-1 block][y ring: R doubles]
- *   [combined forecast pending: P floats][weights: G x K floats]
+ *   [combined forecast pending: CP floats]
  *
- * and a member block is [mstate][seasonal m, seasonal members only]
- * [AR state, AR members only][pending P]. P = sum of the checkpoint horizons
- * hg[g]: for each checkpoint g a ring of the hg[g] most recent forecasts made
- * for hg[g] steps ahead, stored relative to the value last seen at their
- * origin (floats keep their precision on large counters). Structs holding
- * doubles are copied in and out with memcpy, so the block needs only float
- * alignment.
+ * The combination's weights live in the header, sparse: only its top
+ * SMOOTH_TOPW members per checkpoint have weight.
+ *
+ * and a member block is [mstate][seasonal m, seasonal ETS/theta only]
+ * [kind block: theta regression or AR state][pending P]. Each block holds
+ * only what its member reads: naive and seasonal naive forecast from the
+ * y ring, so they keep no seasonal array.
+ *
+ * Pending forecasts: for each checkpoint horizon hg[g], a ring of the
+ * forecasts made for hg[g] steps ahead, stored relative to the value last
+ * seen at their origin (floats keep their precision on large counters).
+ * The combination's ring records every origin (CP = sum hg[g]): the
+ * interval trackers learn from every step. A member's ring records every
+ * sg[g]-th origin only, in ng[g] = ceil(hg[g] / sg[g]) <= SMOOTH_SLOTS
+ * slots (P = sum ng[g]): forecasts from neighbouring origins for the same
+ * far horizon overlap almost entirely, so their errors carry little news,
+ * and a member's ranking needs its typical error, not every one. The
+ * error discount per score is (1 - 1/window)^sg[g], the same memory in
+ * time at every checkpoint.
+ *
+ * Structs holding doubles are copied in and out with memcpy, so the block
+ * needs only float alignment.
  */
 #ifndef STATECAST_SSM_SMOOTH_INTERNAL_H
 #define STATECAST_SSM_SMOOTH_INTERNAL_H
@@ -25,8 +40,10 @@
 
 #include "ssm/smooth.h"
 
-#define SMOOTH_MAGIC 0x534d5448u /* "SMTH" */
+#define SMOOTH_MAGIC 0x534d5449u /* "SMTI": v2 layout */
 #define MAXG	     SSM_SMOOTH_MAX_CHECK
+#define SMOOTH_SLOTS 8 /* member pending slots per checkpoint, at most */
+#define SMOOTH_TOPW  3 /* weights kept per checkpoint (the default top-n) */
 #define AR_P	     3 /* AR order of the AR members */
 #define AR_N	     (AR_P + 1)
 
@@ -43,43 +60,66 @@ typedef struct member_def {
 	float alpha, beta, gamma, phi;
 } member_def;
 
-extern const member_def ssm__smooth_bank[];
-extern const int ssm__smooth_nbank;
+#define SMOOTH_NBANK 18 /* members in the bank (smooth_members.c) */
+_Static_assert(SMOOTH_NBANK <= SSM_SMOOTH_MAX_MEMBERS, "bank too large");
 
-/* Per-member fixed part. */
+extern const member_def ssm__smooth_bank[SMOOTH_NBANK];
+
+/*
+ * Per-member fixed part. The error sums are floats: they rank members and
+ * need no more than float's 7 digits; the level stays double (counters).
+ */
 typedef struct mstate {
-	double l, b;		     /* ETS/theta level and trend */
-	double rw, rt, ry, rtt, rty; /* theta: EW regression on time */
-	double zc, zs;		     /* AR: centre and scale of its input */
-	double es[MAXG], ew[MAXG];   /* discounted |scaled error|, weight */
+	double l, b;		  /* ETS/theta level, ETS trend */
+	float es[MAXG], ew[MAXG]; /* discounted |scaled error|, weight */
 	int32_t active, pad;
 } mstate;
 
 typedef struct hdr {
 	uint32_t magic;
 	int32_t period, H, G, R, K;
-	int32_t hg[MAXG], ring_off[MAXG];
-	int32_t moff[SSM_SMOOTH_MAX_MEMBERS]; /* member block offsets */
-	int32_t npend, off_yring, off_comb, off_w, warm;
-	int32_t positive, prev_obs, seeded;
+	int32_t hg[MAXG];	    /* checkpoint horizons, increasing */
+	int32_t sg[MAXG], ng[MAXG]; /* member ring: stride, slots */
+	int32_t ring_off[MAXG];	    /* member ring g within P */
+	int32_t cring_off[MAXG];    /* combination ring g within CP */
+	int32_t moff[SMOOTH_NBANK]; /* member block offsets */
+	int32_t npend, ncpend, off_yring, off_comb, warm;
+	int32_t positive, prev_obs, seeded, pad;
 	int64_t step; /* index of the latest step, first sample = 0 */
 	int64_t nobs;
-	double last;		     /* last observed value */
-	double scale_s, scale_w;     /* EW mean |one-step change| */
-	double cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
-	double qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
+	double last;		    /* last observed value */
+	double scale_s, scale_w;    /* EW mean |one-step change| */
+	float cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
+	float qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
 	int32_t qinit[MAXG];
+	/* The combination's nonzero weights per checkpoint as of the last
+	 * observation, for the forecast: member tk[g][i] has weight
+	 * tw[g][i], i < tn[g]; tn[g] = TOPW_ALL when more than SMOOTH_TOPW
+	 * members weigh (ablations), and the forecast recomputes them. */
+	float tw[MAXG][SMOOTH_TOPW];
+	uint8_t tk[MAXG][SMOOTH_TOPW], tn[MAXG];
 	ssm_smooth_opts opts;
 } hdr;
+
+#define TOPW_ALL 255
 
 #define FLOATS_OF(T) ((int)((sizeof(T) + sizeof(float) - 1) / sizeof(float)))
 #define HDR_F	     FLOATS_OF(hdr)
 #define MS_F	     FLOATS_OF(mstate)
-#define AR_F	     ((int)(2 * (AR_N * AR_N + AR_N + AR_P))) /* P, theta, z */
+
+/* Floats of member k's kind block (theta regression, AR state). */
+int ssm__smooth_kind_floats(int k);
 
 static inline float *ssm__member_block(const float *st, const hdr *h, int k)
 {
 	return (float *)st + h->moff[k];
+}
+
+static inline int ssm__member_has_seasonal(int k)
+{
+	const member_def *d = &ssm__smooth_bank[k];
+
+	return d->seasonal && (d->kind == K_ETS || d->kind == K_THETA);
 }
 
 static inline float *ssm__member_seasonal(const float *st, const hdr *h, int k)
@@ -87,16 +127,16 @@ static inline float *ssm__member_seasonal(const float *st, const hdr *h, int k)
 	return ssm__member_block(st, h, k) + MS_F;
 }
 
-static inline float *ssm__member_ar(const float *st, const hdr *h, int k)
+/* The kind block: theta's regression sums or the AR state. */
+static inline float *ssm__member_kind(const float *st, const hdr *h, int k)
 {
 	return ssm__member_seasonal(st, h, k) +
-	       (ssm__smooth_bank[k].seasonal ? h->period : 0);
+	       (ssm__member_has_seasonal(k) ? h->period : 0);
 }
 
 static inline float *ssm__member_pending(const float *st, const hdr *h, int k)
 {
-	return ssm__member_ar(st, h, k) +
-	       (ssm__smooth_bank[k].kind == K_AR ? AR_F : 0);
+	return ssm__member_kind(st, h, k) + ssm__smooth_kind_floats(k);
 }
 
 static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)

@@ -22,40 +22,30 @@
  * are a coarse grid over the usual ranges (slow to fast level, damped and
  * linear trends, slow and fast seasonals), not values tuned on any data set.
  */
-const member_def ssm__smooth_bank[] = {
+const member_def ssm__smooth_bank[SMOOTH_NBANK] = {
     /* name, kind, log, seasonal, trend, ar_mode, alpha, beta, gamma, phi */
     {"naive", K_NAIVE, 0, 0, 0, 0, 1, 0, 0, 1},
     {"snaive", K_SNAIVE, 0, 1, 0, 0, 0, 0, 0, 1},
     {"ses.1", K_ETS, 0, 0, 0, 0, 0.1f, 0, 0, 1},
     {"ses.3", K_ETS, 0, 0, 0, 0, 0.3f, 0, 0, 1},
     {"ses.6", K_ETS, 0, 0, 0, 0, 0.6f, 0, 0, 1},
-    {"holt.damped.3", K_ETS, 0, 0, 1, 0, 0.3f, 0.05f, 0, 0.9f},
     {"holt.damped.9", K_ETS, 0, 0, 1, 0, 0.9f, 0.5f, 0, 0.8f},
     {"holt.3", K_ETS, 0, 0, 1, 0, 0.3f, 0.05f, 0, 1},
     {"holt.7", K_ETS, 0, 0, 1, 0, 0.7f, 0.2f, 0, 1},
     {"theta.2", K_THETA, 0, 0, 0, 0, 0.2f, 0, 0, 1},
-    {"theta.5", K_THETA, 0, 0, 0, 0, 0.5f, 0, 0, 1},
     {"ar.level", K_AR, 0, 0, 0, AR_LEVEL, 0, 0, 0, 1},
     {"ar.diff", K_AR, 0, 0, 0, AR_DIFF, 0, 0, 0, 1},
     {"logar.level", K_AR, 1, 0, 0, AR_LEVEL, 0, 0, 0, 1},
     {"ar.sdiff", K_AR, 0, 1, 0, AR_SDIFF, 0, 0, 0, 1},
     {"hw.stable", K_ETS, 0, 1, 0, 0, 0.1f, 0, 0.02f, 1},
     {"hw.level", K_ETS, 0, 1, 0, 0, 0.2f, 0, 0.1f, 1},
-    {"hw.damped", K_ETS, 0, 1, 1, 0, 0.3f, 0.03f, 0.1f, 0.95f},
-    {"hw.linear", K_ETS, 0, 1, 1, 0, 0.3f, 0.02f, 0.1f, 1},
-    {"hw.fast", K_ETS, 0, 1, 1, 0, 0.6f, 0.1f, 0.3f, 0.9f},
-    {"loghw.level", K_ETS, 1, 1, 0, 0, 0.2f, 0, 0.1f, 1},
-    {"loghw.damped", K_ETS, 1, 1, 1, 0, 0.3f, 0.03f, 0.1f, 0.95f},
     {"loghw.linear", K_ETS, 1, 1, 1, 0, 0.3f, 0.02f, 0.1f, 1},
     {"loghw.fast", K_ETS, 1, 1, 1, 0, 0.6f, 0.1f, 0.3f, 0.9f},
-    {"theta.seas", K_THETA, 0, 1, 0, 0, 0.3f, 0, 0.05f, 1},
     {"logtheta.seas", K_THETA, 1, 1, 0, 0, 0.3f, 0, 0.05f, 1},
 };
-const int ssm__smooth_nbank =
-    (int)(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0]);
-_Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] <=
-		   SSM_SMOOTH_MAX_MEMBERS,
-	       "bank too large");
+_Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] ==
+		   SMOOTH_NBANK,
+	       "SMOOTH_NBANK differs from the bank");
 
 #define THETA_WINDOW 2000.0 /* R's refit window: thetaf sees <= 2000 */
 #define AR_LAMBDA    0.998  /* RLS forgetting: a window of ~500 samples */
@@ -71,10 +61,8 @@ _Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] <=
 
 int ssm__smooth_member_floats(int k, int period, int npend)
 {
-	const member_def *d = &ssm__smooth_bank[k];
-
-	return MS_F + (d->seasonal ? period : 0) +
-	       (d->kind == K_AR ? AR_F : 0) + npend;
+	return MS_F + (ssm__member_has_seasonal(k) ? period : 0) +
+	       ssm__smooth_kind_floats(k) + npend;
 }
 
 static double to_space(const member_def *d, double y)
@@ -97,13 +85,28 @@ static double xring(const float *st, const hdr *h, const member_def *d,
 
 /* ---- theta ---- */
 
-static double theta_drift(const mstate *m)
+/* Discounted least-squares line of x on time (theta's kind block). */
+typedef struct theta_reg {
+	double rw, rt, ry, rtt, rty;
+} theta_reg;
+
+static void theta_load(const float *st, const hdr *h, int k, theta_reg *r)
+{
+	memcpy(r, ssm__member_kind(st, h, k), sizeof *r);
+}
+
+static void theta_store(float *st, const hdr *h, int k, const theta_reg *r)
+{
+	memcpy(ssm__member_kind(st, h, k), r, sizeof *r);
+}
+
+static double theta_drift(const theta_reg *m)
 {
 	return m->rtt > 0 ? 0.5 * m->rty / m->rtt : 0;
 }
 
 /* Discounted least squares of z on t: Welford's update with forgetting. */
-static void theta_regress(mstate *m, double t, double z)
+static void theta_regress(theta_reg *m, double t, double z)
 {
 	double lam = 1.0 - 1.0 / THETA_WINDOW;
 	double w0 = lam * m->rw, w1 = w0 + 1, dt = t - m->rt, dy = z - m->ry;
@@ -134,23 +137,35 @@ static double ar_z(const float *st, const hdr *h, const member_def *d,
 }
 
 /*
- * The AR block: P (AR_N x AR_N), theta (AR_N), then the history
+ * The AR block: P (AR_N x AR_N), theta (AR_N), the history
  * zh[0..AR_P-1] = z(t), z(t-1), ... of raw inputs, kept so that the
- * regressors cost no log() of ring values.
+ * regressors cost no log() of ring values, and the centre and scale
+ * (zc, zs) of the input, fixed at seeding.
  */
 typedef struct ar_state {
-	double P[AR_N * AR_N], th[AR_N], zh[AR_P];
+	double P[AR_N * AR_N], th[AR_N], zh[AR_P], zc, zs;
 } ar_state;
-_Static_assert(sizeof(ar_state) <= AR_F * sizeof(float), "AR_F too small");
+
+int ssm__smooth_kind_floats(int k)
+{
+	switch (ssm__smooth_bank[k].kind) {
+	case K_THETA:
+		return FLOATS_OF(theta_reg);
+	case K_AR:
+		return FLOATS_OF(ar_state);
+	default:
+		return 0;
+	}
+}
 
 static void ar_load(const float *st, const hdr *h, int k, ar_state *a)
 {
-	memcpy(a, ssm__member_ar(st, h, k), sizeof *a);
+	memcpy(a, ssm__member_kind(st, h, k), sizeof *a);
 }
 
 static void ar_store(float *st, const hdr *h, int k, const ar_state *a)
 {
-	memcpy(ssm__member_ar(st, h, k), a, sizeof *a);
+	memcpy(ssm__member_kind(st, h, k), a, sizeof *a);
 }
 
 static void ar_push(ar_state *a, double z)
@@ -200,8 +215,7 @@ static void ar_rls(double *P, double *th, const double *phi, double zn)
 		ar_reset(P, th);
 }
 
-static void ar_observe(float *st, const hdr *h, int k, const mstate *m,
-		       int64_t s, double xs)
+static void ar_observe(float *st, const hdr *h, int k, int64_t s, double xs)
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	double phi[AR_N], z = ar_z(st, h, d, s, xs);
@@ -211,13 +225,13 @@ static void ar_observe(float *st, const hdr *h, int k, const mstate *m,
 	ar_load(st, h, k, &a);
 	phi[0] = 1;
 	for (j = 0; j < AR_P; j++)
-		phi[j + 1] = (a.zh[j] - m->zc) / m->zs;
-	ar_rls(a.P, a.th, phi, (z - m->zc) / m->zs);
+		phi[j + 1] = (a.zh[j] - a.zc) / a.zs;
+	ar_rls(a.P, a.th, phi, (z - a.zc) / a.zs);
 	ar_push(&a, z);
 	ar_store(st, h, k, &a);
 }
 
-static void ar_seed(float *st, const hdr *h, int k, mstate *m)
+static void ar_seed(float *st, const hdr *h, int k)
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	int lag = ar_lag(h, d), W = h->warm, j, n = 0;
@@ -225,47 +239,52 @@ static void ar_seed(float *st, const hdr *h, int k, mstate *m)
 	double sum = 0, dev = 0;
 	ar_state a;
 
+	memset(&a, 0, sizeof a);
 	for (s = s0; s <= h->step; s++, n++)
 		sum += ar_z(st, h, d, s, xring(st, h, d, s));
-	m->zc = n ? sum / n : 0;
+	a.zc = n ? sum / n : 0;
 	for (s = s0; s <= h->step; s++)
-		dev += fabs(ar_z(st, h, d, s, xring(st, h, d, s)) - m->zc);
-	m->zs = n ? dev / n : 0;
-	if (!(m->zs > 1e-12 * (fabs(m->zc) + 1)))
-		m->zs = 1e-12 * (fabs(m->zc) + 1) + 1e-300;
-	memset(&a, 0, sizeof a);
+		dev += fabs(ar_z(st, h, d, s, xring(st, h, d, s)) - a.zc);
+	a.zs = n ? dev / n : 0;
+	if (!(a.zs > 1e-12 * (fabs(a.zc) + 1)))
+		a.zs = 1e-12 * (fabs(a.zc) + 1) + 1e-300;
 	ar_reset(a.P, a.th);
 	for (j = 0; j < AR_P; j++) /* z(s0 + AR_P - 1), ..., z(s0) */
 		a.zh[j] = ar_z(st, h, d, s0 + AR_P - 1 - j,
 			       xring(st, h, d, s0 + AR_P - 1 - j));
 	ar_store(st, h, k, &a);
 	for (s = s0 + AR_P; s <= h->step; s++)
-		ar_observe(st, h, k, m, s, xring(st, h, d, s));
+		ar_observe(st, h, k, s, xring(st, h, d, s));
 }
 
-static void ar_path(const float *st, const hdr *h, int k, const mstate *m,
-		    int H, double *x)
+static void ar_path(const float *st, const hdr *h, int k, int H, double *x)
 {
 	const member_def *d = &ssm__smooth_bank[k];
-	double zr[AR_P];
-	int lag = ar_lag(h, d), j, i;
+	double z1, z2, z3; /* z'(t), z'(t-1), z'(t-2), normalized */
+	int lag = ar_lag(h, d), i;
 	ar_state a;
 
+	/* The recursion is the hot loop of a forecast: the lags stay in
+	 * registers (AR_P is 3), in the order of the general sum. */
+	_Static_assert(AR_P == 3, "ar_path is written for AR(3)");
 	ar_load(st, h, k, &a);
-	for (j = 0; j < AR_P; j++) /* zr[0] = z'(t), zr[1] = z'(t-1) ... */
-		zr[j] = (a.zh[j] - m->zc) / m->zs;
+	z1 = (a.zh[0] - a.zc) / a.zs;
+	z2 = (a.zh[1] - a.zc) / a.zs;
+	z3 = (a.zh[2] - a.zc) / a.zs;
 	for (i = 0; i < H; i++) {
 		double zn = a.th[0], z, base;
 
-		for (j = 0; j < AR_P; j++)
-			zn += a.th[j + 1] * zr[j];
+		zn += a.th[1] * z1;
+		zn += a.th[2] * z2;
+		zn += a.th[3] * z3;
 		if (zn > AR_CLAMP)
 			zn = AR_CLAMP;
 		if (zn < -AR_CLAMP)
 			zn = -AR_CLAMP;
-		memmove(zr + 1, zr, sizeof(double) * (AR_P - 1));
-		zr[0] = zn;
-		z = m->zc + m->zs * zn;
+		z3 = z2;
+		z2 = z1;
+		z1 = zn;
+		z = a.zc + a.zs * zn;
 		if (!lag)
 			base = 0;
 		else if (i + 1 - lag >= 1)
@@ -308,7 +327,7 @@ void ssm__smooth_member_seed(float *st, const hdr *h, int k, mstate *m)
 	if (d->kind == K_NAIVE || d->kind == K_SNAIVE)
 		return;
 	if (d->kind == K_AR) {
-		ar_seed(st, h, k, m);
+		ar_seed(st, h, k);
 		return;
 	}
 	if (d->seasonal) {
@@ -347,14 +366,19 @@ void ssm__smooth_member_seed(float *st, const hdr *h, int k, mstate *m)
 	}
 	m->l = l;
 	m->b = d->kind == K_ETS && d->trend ? b : 0;
-	if (d->kind == K_THETA)
+	if (d->kind == K_THETA) {
+		theta_reg r;
+
+		memset(&r, 0, sizeof r);
 		for (i = 0; i < W; i++) {
 			int64_t s = s0 + i;
 
-			theta_regress(m, (double)s,
+			theta_regress(&r, (double)s,
 				      xring(st, h, d, s) -
 					  (d->seasonal ? seas[s % p] : 0));
 		}
+		theta_store(st, h, k, &r);
+	}
 }
 
 void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
@@ -369,7 +393,7 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 		return;
 	x = to_space(d, y);
 	if (d->kind == K_AR) {
-		ar_observe(st, h, k, m, h->step, x);
+		ar_observe(st, h, k, h->step, x);
 		return;
 	}
 	s = d->seasonal ? seas[j] : 0;
@@ -384,8 +408,13 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 
 		m->b = bt * (ln - m->l) + (1 - bt) * d->phi * m->b;
 	}
-	if (d->kind == K_THETA)
-		theta_regress(m, (double)h->step, x - s);
+	if (d->kind == K_THETA) {
+		theta_reg r;
+
+		theta_load(st, h, k, &r);
+		theta_regress(&r, (double)h->step, x - s);
+		theta_store(st, h, k, &r);
+	}
 	m->l = ln;
 	if (d->seasonal) {
 		/*
@@ -459,19 +488,28 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	const float *seas = ssm__member_seasonal(st, h, k);
-	double damp = 0, phik = 1;
+	double damp = 0, phik = 1, drift = 0;
+	/* Phases and ring positions as ints, once: no 64-bit division per
+	 * horizon (this loop runs for every horizon of every used member). */
+	int p = h->period, ph = (int)(h->step % p),
+	    rpos = (int)(h->step % h->R);
 	int i, at_h = 0;
 
 	if (d->kind == K_AR) {
 		double path[SSM_SMOOTH_MAX_H];
 
-		ar_path(st, h, k, m, hz[n - 1], path);
+		ar_path(st, h, k, hz[n - 1], path);
 		for (i = 0; i < n; i++)
 			out[i] = from_space(d, path[hz[i] - 1]);
 		return;
 	}
+	if (d->kind == K_THETA) {
+		theta_reg r;
+
+		theta_load(st, h, k, &r);
+		drift = theta_drift(&r);
+	}
 	for (i = 0; i < n; i++) {
-		int64_t at = h->step + hz[i], back;
 		double x, s;
 
 		if (d->kind == K_NAIVE) {
@@ -479,15 +517,20 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			continue;
 		}
 		if (d->kind == K_SNAIVE) {
-			back =
-			    ((hz[i] + h->period - 1) / h->period) * h->period;
-			out[i] = ssm__yring(st, h, at - back);
+			/* The last value in phase with step + hz: off steps
+			 * back from the latest, 0 <= off < p. */
+			int off = (p - hz[i] % p) % p, ix = rpos - off;
+			double v;
+
+			if (ix < 0)
+				ix += h->R;
+			memcpy(&v, st + h->off_yring + 2 * ix, sizeof v);
+			out[i] = v;
 			continue;
 		}
-		s = d->seasonal ? seas[at % h->period] : 0;
+		s = d->seasonal ? seas[(ph + hz[i]) % p] : 0;
 		if (d->kind == K_THETA) {
-			x = m->l +
-			    theta_drift(m) * (hz[i] - 1 + 1.0 / d->alpha);
+			x = m->l + drift * (hz[i] - 1 + 1.0 / d->alpha);
 		} else {
 			/* damp = phi + phi^2 + ... + phi^hz, hz increasing */
 			for (; d->trend && at_h < hz[i]; at_h++) {

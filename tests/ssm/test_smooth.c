@@ -244,6 +244,41 @@ static void test_unaligned_block(void)
 	free(raw);
 }
 
+/*
+ * Missing values right after the first one: no one-step change yet, so no
+ * scale. Errors scored against the placeholder scale used to reach 1e10
+ * scales and the bounds 3e8 scales (a synthetic ARMA series did; so did a
+ * training chunk's loss). Now scoring waits for the scale, and the bounds
+ * are capped at 16 sqrt(h) scales (smooth.c).
+ */
+static void test_gap_cap(void)
+{
+	float *st = new_state(1, 8);
+	const float lv[3] = {0.1f, 0.5f, 0.9f};
+	double p[8], q[24], sc, worst = 0;
+	int i, h;
+	ssm_rng r;
+
+	ssm_rng_init(&r, 3);
+	for (i = 0; i < 400; i++) {
+		double y = 0.05 * ssm_rng_normal(&r);
+
+		CHECK_EQ_INT(ssm_smooth_update(st, y, 1, i == 1 || i == 2),
+			     SSM_OK);
+		CHECK_EQ_INT(ssm_smooth_forecast(st, p, lv, 3, q, &sc), SSM_OK);
+		for (h = 0; h < 8; h++) {
+			double g =
+			    (q[h * 3 + 2] - q[h * 3 + 1]) / sc / sqrt(h + 1.0);
+
+			if (g > worst)
+				worst = g;
+		}
+	}
+	CHECK(worst > 0.5);
+	CHECK(worst <= 16.0 * (1 + 1e-9));
+	free(st);
+}
+
 int main(void)
 {
 	TH_RUN(test_sizes_and_args);
@@ -257,5 +292,6 @@ int main(void)
 	TH_RUN(test_sign_change);
 	TH_RUN(test_snapshot);
 	TH_RUN(test_unaligned_block);
+	TH_RUN(test_gap_cap);
 	return th_summary();
 }
