@@ -13,6 +13,8 @@ A sample is one 1/FREQ s tick of some thread's CPU. It counts as
          splitting and parsing, the registry, queueing, notifications.
 Threads are told apart by what they run most: the loop thread is the
 process id, the writer runs SQLite, a pool helper runs ssm/.
+The step is split again into the smoothing front (symbols of ssm/smooth*.c
+and ssm/model_front.c) and the rest (network, OpenBLAS, libm).
 Prints one line of key=value pairs: microseconds of CPU per sample."""
 import collections
 import subprocess
@@ -20,16 +22,25 @@ import sys
 
 
 def defined_symbols(lib):
-    out = subprocess.run(["nm", "--defined-only", lib], capture_output=True,
-                         text=True).stdout
-    return {line.split()[-1] for line in out.splitlines()
-            if len(line.split()) == 3 and line.split()[1] in "tTwW"}
+    """All text symbols of lib, and those of its front objects."""
+    out = subprocess.run(["nm", "-A", "--defined-only", lib],
+                         capture_output=True, text=True).stdout
+    every, front = set(), set()
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) != 3 or f[1] not in "tTwW":
+            continue
+        every.add(f[2])
+        obj = f[0].split(":")[-2]  # LIB:OBJ:ADDRESS
+        if obj.startswith(("smooth", "model_front")):
+            front.add(f[2])
+    return every, front
 
 
 def main():
     data, freq, n, pid, build = sys.argv[1:6]
     freq, n = float(freq), float(n)
-    ssm = defined_symbols(build + "/libssm.a")
+    ssm, front = defined_symbols(build + "/libssm.a")
     out = subprocess.run(["perf", "script", "-i", data, "-G", "-F",
                           "tid,ip,sym,dso"], capture_output=True,
                          text=True).stdout
@@ -43,7 +54,9 @@ def main():
         dso = rest[rest.rfind("(") + 1:].rstrip(")") if "(" in rest else ""
         sym = rest[:rest.rfind("(")].strip() if "(" in rest else rest
         sym = sym.split("+")[0].split(".")[0]
-        if sym in ssm or "openblas" in dso or "libm." in dso or \
+        if sym in front:
+            k = "front"
+        elif sym in ssm or "openblas" in dso or "libm." in dso or \
                 "libblas" in dso or "lapack" in dso:
             k = "step"
         elif sym.startswith(("sqlite3", "store_", "store__", "srv_persist",
@@ -62,13 +75,14 @@ def main():
         else:
             role = "step"
         for k, v in c.items():
-            kinds[k if k in ("step", "store") else role] += v
+            kinds[k if k in ("front", "step", "store") else role] += v
     total = sum(kinds.values())
-    us = {k: kinds[k] / freq / n * 1e6 for k in ("parse", "step", "store")}
-    print("cpu_parse_us=%.2f cpu_step_us=%.2f cpu_store_us=%.2f "
-          "cpu_total_us=%.2f perf_samples=%d threads=%d" %
-          (us["parse"], us["step"], us["store"], total / freq / n * 1e6,
-           total, len(per_tid)))
+    us = {k: kinds[k] / freq / n * 1e6
+          for k in ("parse", "front", "step", "store")}
+    print("cpu_parse_us=%.2f cpu_step_us=%.2f cpu_front_us=%.2f "
+          "cpu_store_us=%.2f cpu_total_us=%.2f perf_samples=%d threads=%d" %
+          (us["parse"], us["step"] + us["front"], us["front"], us["store"],
+           total / freq / n * 1e6, total, len(per_tid)))
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ ARGS="$*"
 OUT=bench/results/perf.md
 SERIES="1000 100000 1000000"
 ROUNDS=6
+QUICK=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) SERIES="1000 100000" ;;
+	--quick) SERIES="1000 100000"; QUICK=1 ;;
 	--series) SERIES=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	*) echo "usage: bench/perf.sh [--quick] [--series LIST] [--out FILE]" >&2; exit 2 ;;
@@ -147,7 +148,9 @@ for S in $SERIES; do
 	# Latency at 10% and 50% of the sustained rate, and at the target's
 	# 50k/s (smallest series count); at 50k/s also on one thread.
 	if [ -z "$lat_rows" ] && [ -n "$r_sd" ] && [ "${r_sd%.*}" -gt 0 ]; then
-		for spec in 0.1:0 0.5:0 50000:0 50000:1; do
+		specs="0.1:0 0.5:0 50000:0 50000:1"
+		[ $QUICK = 1 ] && specs="0.1:0 0.5:0 50000:0"
+		for spec in $specs; do
 			frac=${spec%:*}; thr=${spec#*:}
 			if [ "${frac%.*}" -gt 1 ]; then
 				rate=$frac; share=$(awk -v r="$rate" -v s="$r_sd" 'BEGIN { printf "%.2f", r/s }')
@@ -173,6 +176,7 @@ done
 # CPU per sample, split (1k series, default model and settings): perf
 # samples every thread's CPU at PF Hz while loadgen streams flat out.
 PF=999; SC=1000; SN=200000
+[ $QUICK = 1 ] && SN=100000
 mkdir -p "$W/cpu"; rm -f "$W/cpu/"*
 start_statecastd models/default.model "$W/cpu"
 perf record -q -F $PF -e cpu-clock -p "$SD_PID" -o "$W/cpu/perf.data" >/dev/null 2>&1 &
@@ -251,9 +255,9 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 	echo "SQLite, io/store, daemon/persist and the writer thread; parse: the rest of the"
 	echo "loop thread: socket reads, parsing, registry, notifications)."
 	echo
-	echo "| parse (us) | step (us) | store (us) | total CPU (us/sample) |"
-	echo "|---|---|---|---|"
-	echo "| $(field cpu_parse_us "$split") | $(field cpu_step_us "$split") | $(field cpu_store_us "$split") | $(field cpu_total_us "$split") |"
+	echo "| parse (us) | step (us) | of which smoothing front (us) | store (us) | total CPU (us/sample) |"
+	echo "|---|---|---|---|---|"
+	echo "| $(field cpu_parse_us "$split") | $(field cpu_step_us "$split") | $(field cpu_front_us "$split") | $(field cpu_store_us "$split") | $(field cpu_total_us "$split") |"
 	echo
 	echo "Model arithmetic (\`build/bench/ssm_bench --model models/default.model\`, one"
 	echo "thread, 1024 series in batches of 64): the network (encoder, S4D layers, head)"
