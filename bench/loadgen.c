@@ -9,8 +9,8 @@
  * What "sustained" means: the receiver has processed every sample, not that
  * the kernel took the bytes. So the run ends when one of the --until probes
  * says everything arrived:
- *   --until-rpc HOST:PORT     statecastd's `stats` RPC counter `samples`
- *                             (accepted) plus `rejected` reaches the count
+ *   --until-rpc HOST:PORT     statecastd's `stats` RPC counters `stepped`
+ *                             (through the model) plus `rejected` reach it
  *   --until-sink PORT         loadgen listens on PORT as the relay's
  *                             destination and counts the lines it receives
  *   --until-metric HOST:PORT/PATH NAME   an HTTP /metrics text counter
@@ -136,7 +136,10 @@ static void rpcc_open(client *c, const char *addr)
 		exit(1);
 }
 
-/* The receiver's processed count: accepted + rejected + out of order. */
+/* The receiver's processed count: samples through the model, plus those
+ * it refused (out of order ones included). Not accepted samples: those
+ * are counted as they are parsed, and one poll phase may read a whole run
+ * before the tick that steps it. */
 static double rpcc_stats_processed(client *c)
 {
 	rpc_msg resp;
@@ -144,9 +147,8 @@ static double rpcc_stats_processed(client *c)
 	rpc_put_map(client_begin(c, "stats"), 0);
 	if (client_call(c, &resp, NULL, NULL))
 		exit(1);
-	return client_num(resp.result, "samples", NAN) +
-	       client_num(resp.result, "rejected", NAN) +
-	       client_num(resp.result, "out_of_order", NAN);
+	return client_num(resp.result, "stepped", NAN) +
+	       client_num(resp.result, "rejected", NAN);
 }
 
 /* ---- the sink: counts newlines from every connection ---- */

@@ -403,7 +403,7 @@ static int m_stats(req *r)
 	store_stats ss;
 	int has_store = srv_persist_stats(r->s, &ss) == 0;
 
-	rpc_put_map(r->b, 29 + (has_store ? 5 : 0));
+	rpc_put_map(r->b, 30 + (has_store ? 5 : 0));
 	put_kv_str(r->b, "version", SRV_VERSION);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_f64(r->b, "uptime", srv_now() - r->s->started);
@@ -414,6 +414,7 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "lines_bad", t->lines_bad);
 	put_kv_u64(r->b, "lines_long", t->lines_long);
 	put_kv_u64(r->b, "samples", t->samples);
+	put_kv_u64(r->b, "stepped", t->stepped);
 	put_kv_u64(r->b, "rejected", t->rejected);
 	put_kv_u64(r->b, "out_of_order", t->out_of_order);
 	put_kv_u64(r->b, "irregular", t->irregular);

@@ -70,6 +70,7 @@ typedef struct srv_stats {
 	uint64_t lines_bad;	/* lines that did not parse */
 	uint64_t lines_long;	/* lines over max_line, discarded */
 	uint64_t samples;	/* samples accepted */
+	uint64_t stepped;	/* samples the model has stepped */
 	uint64_t rejected;	/* samples refused (order, value, limit) */
 	uint64_t out_of_order;	/* of which out of order or duplicate */
 	uint64_t irregular;	/* stepped with a gap */

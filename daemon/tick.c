@@ -311,6 +311,7 @@ static void chunk_done(void *ctx, int j)
 			ssm_strerror(c->rc));
 		return;
 	}
+	s->st.stepped += (uint64_t)c->n;
 	for (b = c->a; b < c->a + c->n; b++) {
 		srv_series *se = k->bs[b];
 		if (k->status[b] == SSM_ERESET) {
