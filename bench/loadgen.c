@@ -423,13 +423,18 @@ int main(int argc, char **argv)
 	client probe;
 	lat L = {0};
 	pthread_t lat_th;
-	long i, *pend, npend = 0;
+	long i;
+	long long *pend, npend = 0;
 	int c;
 
 	parse(&o, argc, argv);
 	slice = o.rate > 1000 ? (long long)(o.rate / 1000) : 1;
-	pend = malloc(((size_t)o.lat_series + 1) * sizeof *pend);
 	rounds = (o.count + o.series - 1) / o.series;
+	/* Latency lines written in the current slice, as j * rounds + r: a
+	 * slice spans at most slice / series + 2 rounds. */
+	pend =
+	    malloc(((size_t)o.lat_series * (size_t)(slice / o.series + 2) + 1) *
+		   sizeof *pend);
 	names = malloc((size_t)o.series * sizeof *names);
 	namelen = malloc((size_t)o.series * sizeof *namelen);
 	for (i = 0; i < o.series; i++)
@@ -498,8 +503,10 @@ int main(int argc, char **argv)
 			*p++ = '\n';
 			fill[k] = (size_t)(p - buf[k]);
 			sent++;
-			if (i < o.lat_series)
-				pend[npend++] = i;
+			/* Only a timed run records send times (flat out,
+			 * the lines leave in 64 KiB buffers). */
+			if (o.latency_rpc && i < o.lat_series)
+				pend[npend++] = (long long)i * rounds + r;
 			/* Rate limit in slices of 1 ms worth of samples:
 			 * bigger slices would be bursts that a real
 			 * sender at this rate does not make, and their
@@ -519,8 +526,7 @@ int main(int argc, char **argv)
 					double w = now_s();
 					pthread_mutex_lock(&L.mu);
 					while (npend)
-						L.sent[pend[--npend] * rounds +
-						       r] = w;
+						L.sent[pend[--npend]] = w;
 					pthread_mutex_unlock(&L.mu);
 				}
 				while ((t = now_s()) < due)
