@@ -5,6 +5,7 @@
 #include "daemon/tick.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,11 +84,18 @@ static int round_reserve(srv_tick *k, size_t n, size_t nc)
 	return 0;
 }
 
-/* model.threads: 0 = one per online core. */
+/* model.threads: 0 = one per core this process may run on (its affinity
+ * mask: taskset, systemd CPUAffinity=, a container's cpuset). */
 static int pool_threads(int want)
 {
-	long n = want > 0 ? want : sysconf(_SC_NPROCESSORS_ONLN);
+	long n = want;
+	cpu_set_t set;
 
+	if (n <= 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (sched_getaffinity(0, sizeof set, &set) == 0)
+			n = CPU_COUNT(&set);
+	}
 	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
 }
 
