@@ -33,6 +33,10 @@ static void test_sizes_and_args(void)
 	      ssm_smooth_state_floats(24, 18));
 	CHECK(ssm_smooth_state_floats(12, 18) <=
 	      ssm_smooth_state_floats(12, 48));
+	/* The daemon keeps one block per series at the model's max period
+	 * (48) and horizon (48): 1598 floats today, 4466 before the front
+	 * was slimmed (bench/results/front.md). A guard against regrowth. */
+	CHECK(ssm_smooth_state_floats(48, 48) <= 1600);
 	CHECK_EQ_INT(ssm_smooth_state_floats(0, 5), 0);
 	CHECK_EQ_INT(ssm_smooth_state_floats(5, 0), 0);
 	CHECK_EQ_INT(ssm_smooth_init(st, 0, 5, NULL), SSM_EINVAL);
