@@ -195,20 +195,27 @@ flops=$($B/bench/ssm_bench --model models/default.model || true)
 # one core; two cores with the loop stepping alone (the store's writer
 # thread has the other core); two cores with the compute pool.
 REPS=3
-scale_run() { # PIN THREADS
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+scale_run() { # PIN THREADS: prints "RATE CORES_USED"
 	mkdir -p "$W/sc"; rm -f "$W/sc/"*
 	PIN=$1 start_statecastd models/default.model "$W/sc" -o model.threads=$2
+	c0=$(cpu_ticks "$SD_PID")
 	r=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $SC --count $SN --until-rpc 127.0.0.1:$SD_R || true)
+	c1=$(cpu_ticks "$SD_PID")
 	stop "$SD_PID"
-	field rate "$r"
+	# CPU the daemon got during the run, in cores: on a shared machine a
+	# second core only helps when it is actually had.
+	awk -v r="$(field rate "$r")" -v d="$(field done_s "$r")" -v c="$((c1 - c0))" \
+		-v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%s %.2f\n", r, (d > 0 ? c / hz / d : 0) }'
 }
-sc1=""; sc2=""; sc2p=""
+sc1=""; sc2=""; sc2p=""; cu1=""; cu2=""; cu2p=""
 for _ in $(seq $REPS); do
-	sc1="$sc1 $(scale_run "taskset -c 0" 1)"
-	sc2="$sc2 $(scale_run "taskset -c 0,1" 1)"
-	sc2p="$sc2p $(scale_run "taskset -c 0,1" 2)"
+	set -- $(scale_run "taskset -c 0" 1); sc1="$sc1 $1"; cu1="$cu1 $2"
+	set -- $(scale_run "taskset -c 0,1" 1); sc2="$sc2 $1"; cu2="$cu2 $2"
+	set -- $(scale_run "taskset -c 0,1" 2); sc2p="$sc2p $1"; cu2p="$cu2p $2"
 done
 m1=$(echo "$sc1" | median); m2=$(echo "$sc2" | median); m2p=$(echo "$sc2p" | median)
+u1=$(echo "$cu1" | median); u2=$(echo "$cu2" | median); u2p=$(echo "$cu2p" | median)
 # Targets (issue 9), from this run's figures.
 verdict() { # MEASURED TARGET higher|lower
 	awk -v m="$1" -v t="$2" -v d="$3" 'BEGIN {
@@ -252,7 +259,9 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 	printf '%s' "$lat_rows"
 	echo
 	echo "A relay figure of 0 or n/a means carbon-c-relay crashed or dropped lines in that run"
-	echo "(it segfaults now and then on this machine); rerun to fill it."
+	echo "(it segfaults now and then on this machine); rerun to fill it. VictoriaMetrics"
+	echo "adds rows to vm_rows_inserted_total about once a second, so a run that it"
+	echo "finishes in under a second or so reads as about (samples / 1 s): a lower bound."
 	echo
 	echo "## Memory and restore (default model)"
 	echo
@@ -286,11 +295,11 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 	echo "thread in every row; \`model.threads\` adds compute-pool helpers that step a"
 	echo "round's batches beside the loop thread (daemon/pool.h; bit-identical)."
 	echo
-	echo "| cores (taskset) | model.threads | samples/s (median) | runs | vs 1 core |"
-	echo "|---|---|---|---|---|"
-	echo "| 1 (-c 0) | 1 | $m1 | $sc1 | 1.000 |"
-	echo "| 2 (-c 0,1) | 1 | $m2 | $sc2 | $(ratio "$m2" "$m1") |"
-	echo "| 2 (-c 0,1) | 2 | $m2p | $sc2p | $(ratio "$m2p" "$m1") |"
+	echo "| cores (taskset) | model.threads | samples/s (median) | runs | vs 1 core | CPU had (cores, median) | runs |"
+	echo "|---|---|---|---|---|---|---|"
+	echo "| 1 (-c 0) | 1 | $m1 | $sc1 | 1.000 | $u1 | $cu1 |"
+	echo "| 2 (-c 0,1) | 1 | $m2 | $sc2 | $(ratio "$m2" "$m1") | $u2 | $cu2 |"
+	echo "| 2 (-c 0,1) | 2 | $m2p | $sc2p | $(ratio "$m2p" "$m1") | $u2p | $cu2p |"
 	echo
 	echo "## Targets (issue 9) in this run"
 	echo
