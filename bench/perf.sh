@@ -194,7 +194,8 @@ flops=$($B/bench/ssm_bench --model models/default.model || true)
 # Scaling, 1k series flat out, REPS runs per setting interleaved (medians):
 # one core; two cores with the loop stepping alone (the store's writer
 # thread has the other core); two cores with the compute pool.
-REPS=3
+REPS=5
+[ $QUICK = 1 ] && REPS=3
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 scale_run() { # PIN THREADS: prints "RATE CORES_USED"
 	mkdir -p "$W/sc"; rm -f "$W/sc/"*
