@@ -127,10 +127,6 @@ config-files: $(BUILD)/cfggen
 bench-ssm: $(BUILD)/bench/ssm_bench
 	./$(BUILD)/bench/ssm_bench bench/results/ssm.md
 
-$(BUILD)/bench/ssm_bench: $(BUILD)/obj/bench/ssm_bench.o $(BUILD)/libssm.a
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(BLAS_LIBS) -lm
-
 # Fuzzing: libFuzzer targets tests/fuzz/fuzz_NAME.c built with clang and
 # ASan+UBSan into build/fuzz/. `make fuzz FUZZ_SECONDS=N` runs each for N
 # seconds, growing build/fuzz/corpus/NAME from tests/fuzz/corpus/NAME;
@@ -171,7 +167,10 @@ fuzz: fuzz-build
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libscio.a $(BUILD)/libssm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
+# loadgen speaks msgpack-RPC through the CLI's client.
+$(BUILD)/bench/loadgen: $(BUILD)/obj/tools/client.o $(BUILD)/obj/tools/shard_route.o
 
 bench: $(BENCH_BINS)
 	bash bench/perf.sh --quick

@@ -9,8 +9,8 @@
  * What "sustained" means: the receiver has processed every sample, not that
  * the kernel took the bytes. So the run ends when one of the --until probes
  * says everything arrived:
- *   --until-rpc HOST:PORT     statecastd's `stats` RPC counter `samples`
- *                             (accepted) plus `rejected` reaches the count
+ *   --until-rpc HOST:PORT     statecastd's `stats` RPC counters `stepped`
+ *                             (through the model) plus `rejected` reach it
  *   --until-sink PORT         loadgen listens on PORT as the relay's
  *                             destination and counts the lines it receives
  *   --until-metric HOST:PORT/PATH NAME   an HTTP /metrics text counter
@@ -29,7 +29,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <msgpack.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,6 +40,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tools/client.h"
 
 #define OUTBUF (64 * 1024)
 
@@ -123,123 +124,31 @@ static int utoa(char *out, unsigned long long v)
 	return n;
 }
 
-/* ---- msgpack-RPC: one blocking client connection ---- */
+/* ---- msgpack-RPC: tools/client.h, the CLI's own client ---- */
 
-typedef struct rpcc {
-	int fd;
-	msgpack_unpacker up;
-	uint32_t next_id;
-} rpcc;
-
-static void rpcc_open(rpcc *c, const char *addr)
+static void rpcc_open(client *c, const char *addr)
 {
-	c->fd = dial(addr);
-	if (!msgpack_unpacker_init(&c->up, 1 << 16))
-		die("msgpack_unpacker_init");
-	c->next_id = 1;
+	client_opts o;
+
+	memset(&o, 0, sizeof o);
+	o.rpc = addr;
+	if (client_connect(c, &o))
+		exit(1);
 }
 
-static void rpcc_send(rpcc *c, const char *method, const char *pattern)
+/* The receiver's processed count: samples through the model, plus those
+ * it refused (out of order ones included). Not accepted samples: those
+ * are counted as they are parsed, and one poll phase may read a whole run
+ * before the tick that steps it. */
+static double rpcc_stats_processed(client *c)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	rpc_msg resp;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 4);
-	msgpack_pack_int(&pk, 0);
-	msgpack_pack_uint32(&pk, c->next_id++);
-	msgpack_pack_str_with_body(&pk, method, strlen(method));
-	if (pattern) {
-		msgpack_pack_map(&pk, 1);
-		msgpack_pack_str_with_body(&pk, "pattern", 7);
-		msgpack_pack_str_with_body(&pk, pattern, strlen(pattern));
-	} else {
-		msgpack_pack_map(&pk, 0);
-	}
-	write_all(c->fd, sb.data, sb.size);
-	msgpack_sbuffer_destroy(&sb);
-}
-
-/* Next message into *res (caller destroys it); 0 on EOF. */
-static int rpcc_next(rpcc *c, msgpack_unpacked *res)
-{
-	for (;;) {
-		ssize_t n;
-		msgpack_unpack_return r = msgpack_unpacker_next(&c->up, res);
-
-		if (r == MSGPACK_UNPACK_SUCCESS)
-			return 1;
-		if (r != MSGPACK_UNPACK_CONTINUE) {
-			fprintf(stderr, "loadgen: bad msgpack from daemon\n");
-			exit(1);
-		}
-		if (!msgpack_unpacker_reserve_buffer(&c->up, 1 << 16))
-			die("msgpack reserve");
-		n = read(c->fd, msgpack_unpacker_buffer(&c->up), 1 << 16);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;
-		msgpack_unpacker_buffer_consumed(&c->up, (size_t)n);
-	}
-}
-
-static const msgpack_object *map_get(const msgpack_object *m, const char *k)
-{
-	uint32_t i;
-	size_t kl = strlen(k);
-
-	if (m->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (i = 0; i < m->via.map.size; i++) {
-		const msgpack_object *key = &m->via.map.ptr[i].key;
-		if (key->type == MSGPACK_OBJECT_STR &&
-		    key->via.str.size == kl &&
-		    memcmp(key->via.str.ptr, k, kl) == 0)
-			return &m->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
-static double num(const msgpack_object *o)
-{
-	if (!o)
-		return NAN;
-	switch (o->type) {
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return (double)o->via.u64;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return (double)o->via.i64;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return o->via.f64;
-	default:
-		return NAN;
-	}
-}
-
-/* Waits for the response to the last request; returns its result field. */
-static double rpcc_stats_processed(rpcc *c)
-{
-	msgpack_unpacked res;
-	double v = NAN;
-
-	rpcc_send(c, "stats", NULL);
-	msgpack_unpacked_init(&res);
-	while (rpcc_next(c, &res)) {
-		const msgpack_object *o = &res.data;
-		if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 4 &&
-		    o->via.array.ptr[0].via.u64 == 1) {
-			const msgpack_object *r = &o->via.array.ptr[3];
-			v = num(map_get(r, "samples")) +
-			    num(map_get(r, "rejected")) +
-			    num(map_get(r, "out_of_order"));
-			break;
-		}
-	}
-	msgpack_unpacked_destroy(&res);
-	return v;
+	rpc_put_map(client_begin(c, "stats"), 0);
+	if (client_call(c, &resp, NULL, NULL))
+		exit(1);
+	return client_num(resp.result, "stepped", NAN) +
+	       client_num(resp.result, "rejected", NAN);
 }
 
 /* ---- the sink: counts newlines from every connection ---- */
@@ -354,7 +263,7 @@ static double metric_value(const char *spec, const char *name)
 /* ---- latency ---- */
 
 typedef struct lat {
-	rpcc c;
+	client c;
 	const opts *o;
 	double *sent; /* [lat_series * rounds]: when sample (j, r) left */
 	long long rounds;
@@ -366,28 +275,33 @@ typedef struct lat {
 static void *lat_reader(void *arg)
 {
 	lat *L = arg;
-	msgpack_unpacked res;
+	rpc_msg m;
 	size_t plen = strlen(L->o->prefix);
 
-	msgpack_unpacked_init(&res);
-	while (rpcc_next(&L->c, &res)) {
-		const msgpack_object *o = &res.data, *p, *sr;
-		double t, when, arrive = now_s();
+	while (client_next(&L->c, &m) == 0) {
+		double arrive = now_s(), when, t;
+		const rpc_val *p;
+		rpc_str sr;
 		long j;
 		long long r;
 
-		if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3 ||
-		    o->via.array.ptr[0].via.u64 != 2)
+		if (!rpc_str_eq(m.method, "forecast"))
 			continue;
-		p = &o->via.array.ptr[2];
-		sr = map_get(p, "series");
-		t = num(map_get(p, "t"));
-		if (!sr || sr->type != MSGPACK_OBJECT_STR || isnan(t) ||
-		    sr->via.str.size <= plen + 4)
+		p = rpc_val_at(m.params, 0);
+		if (!p)
+			p = m.params;
+		if (rpc_val_str(rpc_val_get(p, "series"), &sr) ||
+		    rpc_val_f64(rpc_val_get(p, "t"), &t) || sr.n <= plen + 4)
 			continue;
-		if (o->via.array.ptr[1].via.str.size != 8) /* "forecast" */
-			continue;
-		j = strtol(sr->via.str.ptr + plen + 4, NULL, 10);
+		{
+			char num[24];
+			size_t k = sr.n - plen - 4 < sizeof num - 1
+				       ? sr.n - plen - 4
+				       : sizeof num - 1;
+			memcpy(num, sr.p + plen + 4, k);
+			num[k] = '\0';
+			j = strtol(num, NULL, 10);
+		}
 		r = llround((t - L->o->t0) / L->o->step);
 		if (j < 0 || j >= L->o->lat_series || r < 0 || r >= L->rounds)
 			continue;
@@ -397,7 +311,6 @@ static void *lat_reader(void *arg)
 			L->got[L->ngot++] = arrive - when;
 		pthread_mutex_unlock(&L->mu);
 	}
-	msgpack_unpacked_destroy(&res);
 	return NULL;
 }
 
@@ -503,19 +416,25 @@ int main(int argc, char **argv)
 	char **buf, (*names)[64] = NULL;
 	size_t *fill;
 	int *namelen;
-	long long sent = 0, rounds, base = 0;
+	long long sent = 0, rounds, base = 0, slice;
 	double start, sent_s, done_s = NAN, processed = NAN, deadline;
 	double last_processed = -1, last_progress;
 	sink sk = {0};
-	rpcc probe;
+	client probe;
 	lat L = {0};
 	pthread_t lat_th;
-	long i, *pend, npend = 0;
+	long i;
+	long long *pend, npend = 0;
 	int c;
 
 	parse(&o, argc, argv);
-	pend = malloc(((size_t)o.lat_series + 1) * sizeof *pend);
+	slice = o.rate > 1000 ? (long long)(o.rate / 1000) : 1;
 	rounds = (o.count + o.series - 1) / o.series;
+	/* Latency lines written in the current slice, as j * rounds + r: a
+	 * slice spans at most slice / series + 2 rounds. */
+	pend =
+	    malloc(((size_t)o.lat_series * (size_t)(slice / o.series + 2) + 1) *
+		   sizeof *pend);
 	names = malloc((size_t)o.series * sizeof *names);
 	namelen = malloc((size_t)o.series * sizeof *namelen);
 	for (i = 0; i < o.series; i++)
@@ -539,11 +458,18 @@ int main(int argc, char **argv)
 		L.cap = o.lat_series * rounds;
 		L.got = malloc((size_t)L.cap * sizeof(double));
 		pthread_mutex_init(&L.mu, NULL);
+		rpc_msg resp;
+		rpc_buf *b;
 		rpcc_open(&L.c, o.latency_rpc);
 		snprintf(pat, sizeof pat, "%s.lat*", o.prefix);
-		rpcc_send(&L.c, "subscribe", pat);
+		b = client_begin(&L.c, "subscribe");
+		rpc_put_map(b, 1);
+		rpc_put_cstr(b, "pattern");
+		rpc_put_cstr(b, pat);
+		if (client_call(&L.c, &resp, NULL, NULL))
+			exit(1);
+		/* The response came: the subscription is registered. */
 		pthread_create(&lat_th, NULL, lat_reader, &L);
-		usleep(100000); /* the subscription is registered */
 	}
 	fd = malloc((size_t)o.conns * sizeof *fd);
 	buf = malloc((size_t)o.conns * sizeof *buf);
@@ -577,10 +503,15 @@ int main(int argc, char **argv)
 			*p++ = '\n';
 			fill[k] = (size_t)(p - buf[k]);
 			sent++;
-			if (i < o.lat_series)
-				pend[npend++] = i;
-			/* Rate limit in slices of 1 ms worth of samples. */
-			if (o.rate > 0 && sent % 256 == 0) {
+			/* Only a timed run records send times (flat out,
+			 * the lines leave in 64 KiB buffers). */
+			if (o.latency_rpc && i < o.lat_series)
+				pend[npend++] = (long long)i * rounds + r;
+			/* Rate limit in slices of 1 ms worth of samples:
+			 * bigger slices would be bursts that a real
+			 * sender at this rate does not make, and their
+			 * queueing would count as the receiver's latency. */
+			if (o.rate > 0 && sent % slice == 0) {
 				double due = start + (double)sent / o.rate;
 				double t;
 				for (c = 0; c < o.conns; c++)
@@ -595,8 +526,7 @@ int main(int argc, char **argv)
 					double w = now_s();
 					pthread_mutex_lock(&L.mu);
 					while (npend)
-						L.sent[pend[--npend] * rounds +
-						       r] = w;
+						L.sent[pend[--npend]] = w;
 					pthread_mutex_unlock(&L.mu);
 				}
 				while ((t = now_s()) < due)

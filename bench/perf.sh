@@ -9,29 +9,36 @@
 # adds 1M. Every process listens on loopback ports picked free at start and
 # is killed at the end. Rates are samples the receiver PROCESSED per second
 # (bench/loadgen.c waits for the receiver's own counter), not bytes sent.
+# Besides throughput, memory and restore per series count, it measures:
+# latency at 10% and 50% of the sustained rate and at the 50k/s target;
+# CPU per sample split into parse, step and store (perf record, see
+# bench/cpu_split.py); the model's GFLOP/s against sgemm (ssm_bench
+# --model); and scaling from 1 to 2 cores (taskset, model.threads).
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
 OUT=bench/results/perf.md
 SERIES="1000 100000 1000000"
 ROUNDS=6
+QUICK=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) SERIES="1000 100000" ;;
+	--quick) SERIES="1000 100000"; QUICK=1 ;;
 	--series) SERIES=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	*) echo "usage: bench/perf.sh [--quick] [--series LIST] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
-for p in carbon-c-relay victoria-metrics; do
+for p in carbon-c-relay victoria-metrics perf; do
 	if ! command -v "$p" >/dev/null; then
 		pkg=$p
+		[ "$p" = perf ] && pkg=linux-perf
 		echo "perf: installing $pkg (apt-get)"
 		apt-get install -y -qq "$pkg" >/dev/null
 	fi
 done
-make -s -j2 all build/bench/loadgen
+make -s -j2 all build/bench/loadgen build/bench/ssm_bench
 B=build
 W=$(mktemp -d /tmp/statecast-perf.XXXXXX)
 PIDS=""
@@ -44,6 +51,8 @@ field() { # field NAME LINE
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else print "n/a" }'; }
 wait_port() { # wait_port PORT: until something listens
 	for _ in $(seq 300); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
@@ -52,13 +61,16 @@ wait_port() { # wait_port PORT: until something listens
 	echo "perf: nothing listens on $1" >&2; return 1
 }
 
-# statecastd MODEL DIR: starts it; sets SD_PID SD_G SD_R
+# statecastd MODEL DIR [-o SETTING...]: starts it; sets SD_PID SD_G SD_R.
+# $PIN (e.g. "taskset -c 0") runs it on chosen cores.
 start_statecastd() {
+	local model=$1 dir=$2
+	shift 2
 	SD_G=$(free_port); SD_R=$(free_port)
-	$B/statecastd -o listen.graphite=127.0.0.1:$SD_G -o listen.influx= \
+	${PIN:-} $B/statecastd -o listen.graphite=127.0.0.1:$SD_G -o listen.influx= \
 		-o listen.rpc=127.0.0.1:$SD_R -o listen.socket= -o listen.http= \
-		-o model.path="$1" -o store.path="$2/db" -o limits.max_series=2000000 \
-		>>"$2/log" 2>&1 &
+		-o model.path="$model" -o store.path="$dir/db" -o limits.max_series=2000000 \
+		"$@" >>"$dir/log" 2>&1 &
 	SD_PID=$!
 	PIDS="$PIDS $SD_PID"
 	wait_port "$SD_R"
@@ -78,8 +90,19 @@ $B/statecast train --init-only --d-model 4 --layers 1 --n-state 4 \
 rows=""
 lat_rows=""
 mem_rows=""
+skipped=""
+per_last=30 # KiB per series, until measured
 for S in $SERIES; do
 	N=$(count_for "$S")
+	# The default model's states must fit: skip a series count whose
+	# estimated RSS (last measured KiB/series + 30%) exceeds what is free.
+	need=$(awk -v s="$S" -v p="$per_last" 'BEGIN { printf "%d", s * p * 1.3 }')
+	avail=$(awk '/^MemAvailable/ {print $2}' /proc/meminfo)
+	if [ "$need" -gt "$avail" ]; then
+		echo "perf: skipping $S series: needs ~$need KiB, $avail available"
+		skipped="$skipped $S (needs ~$((need / 1024)) MiB, $((avail / 1024)) MiB available);"
+		continue
+	fi
 	echo "perf: $S series, $N samples"
 	# carbon-c-relay: parse + route into a discarding sink (loadgen's).
 	SINK=$(free_port); RP=$(free_port)
@@ -116,18 +139,29 @@ for S in $SERIES; do
 
 	r_relay=$(field rate "$relay"); r_vm=$(field rate "$vm")
 	r_sd=$(field rate "$sd"); r_min=$(field rate "$sdmin")
-	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else print "n/a" }'; }
 	rows="$rows| $S | $N | ${r_relay:-n/a} | ${r_vm:-n/a} | ${r_sd:-n/a} | ${r_min:-n/a} | $(ratio "$r_sd" "$r_relay") | $(ratio "$r_sd" "$r_vm") | $(ratio "$r_min" "$r_relay") |
 "
 	per=$(awk -v a="$rss0" -v b="$rss1" -v s="$S" 'BEGIN { printf "%.2f", (b-a)/s }')
+	per_last=$per
+	last_S=$S; last_per=$per
+	last_restore_s=$(echo "$restore" | sed -n 's/.* in \([0-9.]*\) s$/\1/p')
+	[ "$S" = 100000 ] && { rate_100k=$r_sd; min_ratio_100k=$(ratio "$r_min" "$r_relay"); }
 	mem_rows="$mem_rows| $S | $rss0 | $rss1 | $per | ${restore:-not logged} |
 "
-	# Latency at 10% and 50% of the sustained rate (smallest series count).
+	# Latency at 10% and 50% of the sustained rate, and at the target's
+	# 50k/s (smallest series count); at 50k/s also on one thread.
 	if [ -z "$lat_rows" ] && [ -n "$r_sd" ] && [ "${r_sd%.*}" -gt 0 ]; then
-		for frac in 0.1 0.5; do
-			rate=$(awk -v r="$r_sd" -v f="$frac" 'BEGIN { printf "%d", r*f }')
+		specs="0.1:0 0.5:0 50000:0 50000:1"
+		[ $QUICK = 1 ] && specs="0.1:0 0.5:0 50000:0"
+		for spec in $specs; do
+			frac=${spec%:*}; thr=${spec#*:}
+			if [ "${frac%.*}" -gt 1 ]; then
+				rate=$frac; share=$(awk -v r="$rate" -v s="$r_sd" 'BEGIN { printf "%.2f", r/s }')
+			else
+				rate=$(awk -v r="$r_sd" -v f="$frac" 'BEGIN { printf "%d", r*f }'); share=$frac
+			fi
 			mkdir -p "$W/lat"; rm -f "$W/lat/"*
-			start_statecastd models/default.model "$W/lat"
+			start_statecastd models/default.model "$W/lat" -o model.threads=$thr
 			# Prime the series (step learning) before measuring.
 			$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count $((S * 5)) \
 				--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null || true
@@ -135,16 +169,71 @@ for S in $SERIES; do
 				--duration 5 --prefix lat --t0 $((1700000000 + 5 * 60)) \
 				--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R || true)
 			stop "$SD_PID"
-			lat_rows="$lat_rows| $S | $frac | $rate | $(field lat_n "$l") | $(field lat_p50_us "$l") | $(field lat_p99_us "$l") | $(field lat_p999_us "$l") |
+			thr_name=$thr; [ "$thr" = 0 ] && thr_name="$(nproc) (default)"
+			[ "$spec" = 50000:0 ] && lat50_p99=$(field lat_p99_us "$l")
+			lat_rows="$lat_rows| $S | $thr_name | $share | $rate | $(field rate "$l") | $(field lat_n "$l") | $(field lat_p50_us "$l") | $(field lat_p99_us "$l") | $(field lat_p999_us "$l") |
 "
 		done
 	fi
 done
 
+# CPU per sample, split (1k series, default model and settings): perf
+# samples every thread's CPU at PF Hz while loadgen streams flat out.
+PF=999; SC=1000; SN=200000
+[ $QUICK = 1 ] && SN=100000
+mkdir -p "$W/cpu"; rm -f "$W/cpu/"*
+start_statecastd models/default.model "$W/cpu"
+perf record -q -F $PF -e cpu-clock -p "$SD_PID" -o "$W/cpu/perf.data" >/dev/null 2>&1 &
+PERF_PID=$!; sleep 0.5
+cpu_run=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $SC --count $SN --until-rpc 127.0.0.1:$SD_R || true)
+kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" 2>/dev/null || true
+split=$(/usr/bin/python3 bench/cpu_split.py "$W/cpu/perf.data" $PF "$SN" "$SD_PID" "$B" || true)
+stop "$SD_PID"
+flops=$($B/bench/ssm_bench --model models/default.model || true)
+
+# Scaling, 1k series flat out, REPS runs per setting interleaved (medians):
+# one core; two cores with the loop stepping alone (the store's writer
+# thread has the other core); two cores with the compute pool.
+REPS=5
+[ $QUICK = 1 ] && REPS=3
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+scale_run() { # PIN THREADS: prints "RATE CORES_USED"
+	mkdir -p "$W/sc"; rm -f "$W/sc/"*
+	PIN=$1 start_statecastd models/default.model "$W/sc" -o model.threads=$2
+	c0=$(cpu_ticks "$SD_PID")
+	r=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $SC --count $SN --until-rpc 127.0.0.1:$SD_R || true)
+	c1=$(cpu_ticks "$SD_PID")
+	stop "$SD_PID"
+	# CPU the daemon got during the run, in cores: on a shared machine a
+	# second core only helps when it is actually had.
+	awk -v r="$(field rate "$r")" -v d="$(field done_s "$r")" -v c="$((c1 - c0))" \
+		-v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%s %.2f\n", r, (d > 0 ? c / hz / d : 0) }'
+}
+sc1=""; sc2=""; sc2p=""; cu1=""; cu2=""; cu2p=""
+for _ in $(seq $REPS); do
+	set -- $(scale_run "taskset -c 0" 1); sc1="$sc1 $1"; cu1="$cu1 $2"
+	set -- $(scale_run "taskset -c 0,1" 1); sc2="$sc2 $1"; cu2="$cu2 $2"
+	set -- $(scale_run "taskset -c 0,1" 2); sc2p="$sc2p $1"; cu2p="$cu2p $2"
+done
+m1=$(echo "$sc1" | median); m2=$(echo "$sc2" | median); m2p=$(echo "$sc2p" | median)
+u1=$(echo "$cu1" | median); u2=$(echo "$cu2" | median); u2p=$(echo "$cu2p" | median)
+# Targets (issue 9), from this run's figures.
+verdict() { # MEASURED TARGET higher|lower
+	awk -v m="$1" -v t="$2" -v d="$3" 'BEGIN {
+		if (m == "" || m == "n/a") { print "not measured"; exit }
+		ok = (d == "higher") ? (m + 0 >= t + 0) : (m + 0 <= t + 0)
+		f = (d == "higher") ? t / m : m / t
+		if (ok) print "met"; else printf "MISSED by %.1fx\n", f }'
+}
+tot_us=$(field cpu_total_us "$split")
+cap=$(awk -v u="$tot_us" 'BEGIN { if (u + 0 > 0) printf "%d", 2e6 / u; else print "n/a" }')
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+
 {
 	echo "# Performance: statecastd beside carbon-c-relay and VictoriaMetrics"
 	echo
-	echo "Written by \`bench/perf.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "Written by \`bench/perf.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit."
 	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: read ratios, not absolutes)."
 	echo "Peers (Debian packages): $(dpkg-query -W -f='${Package} ${Version}, ' carbon-c-relay victoria-metrics | sed 's/, $//')."
 	echo
@@ -161,17 +250,72 @@ done
 	echo
 	echo "## Latency, sample written -> forecast notification received"
 	echo
-	echo "| series | share of sustained | rate (samples/s) | n | p50 (us) | p99 (us) | p99.9 (us) |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "Loadgen writes in slices of 1 ms worth of samples at the given rate and"
+	echo "times the 16 latency series' lines from their write to the arrival of the"
+	echo "forecast notification they caused (statecastd default model and store;"
+	echo "notifications go out as each batch is stepped, before the store commits)."
+	echo
+	echo "| series | threads | share of sustained | rate asked | rate achieved | n | p50 (us) | p99 (us) | p99.9 (us) |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	printf '%s' "$lat_rows"
 	echo
 	echo "A relay figure of 0 or n/a means carbon-c-relay crashed or dropped lines in that run"
-	echo "(it segfaults now and then on this machine); rerun to fill it."
+	echo "(it segfaults now and then on this machine); rerun to fill it. VictoriaMetrics"
+	echo "adds rows to vm_rows_inserted_total about once a second, so a run that it"
+	echo "finishes in under a second or so reads as about (samples / 1 s): a lower bound."
 	echo
 	echo "## Memory and restore (default model)"
 	echo
 	echo "| series | RSS before (KiB) | RSS after (KiB) | KiB per series | restore (daemon's log) |"
 	echo "|---|---|---|---|---|"
 	printf '%s' "$mem_rows"
+	[ -n "$skipped" ] && echo && echo "Skipped for lack of memory:$skipped"
+	echo
+	echo "## CPU per sample: parse, step, store"
+	echo
+	echo "statecastd, default model and store, $SC series, $SN samples flat out ($(field rate "$cpu_run") samples/s"
+	echo "under perf); \`perf record -F $PF -e cpu-clock\` of every thread, classified by"
+	echo "bench/cpu_split.py (step: ssm/ code, OpenBLAS, libm and pool helpers; store:"
+	echo "SQLite, io/store, daemon/persist and the writer thread; parse: the rest of the"
+	echo "loop thread: socket reads, parsing, registry, notifications)."
+	echo
+	echo "| parse (us) | step (us) | of which smoothing front (us) | store (us) | total CPU (us/sample) |"
+	echo "|---|---|---|---|---|"
+	echo "| $(field cpu_parse_us "$split") | $(field cpu_step_us "$split") | $(field cpu_front_us "$split") | $(field cpu_store_us "$split") | $(field cpu_total_us "$split") |"
+	echo
+	echo "Model arithmetic (\`build/bench/ssm_bench --model models/default.model\`, one"
+	echo "thread, 1024 series in batches of 64): the network (encoder, S4D layers, head)"
+	echo "does $(field model_flops "$flops") FLOPs per step; a whole step, smoothing front"
+	echo "included, takes $(field step_ns "$flops") ns, i.e. $(field model_gflops "$flops") GFLOP/s against this machine's"
+	echo "single-threaded sgemm $(field sgemm_gflops "$flops") GFLOP/s (fraction $(field fraction "$flops")). State: $(field state_bytes "$flops") bytes per series."
+	echo
+	echo "## Scaling from 1 to 2 cores"
+	echo
+	echo "statecastd, default model and store, $SC series, $SN samples flat out, $REPS runs each"
+	echo "(interleaved; median, all runs in brackets). The store's writer is its own"
+	echo "thread in every row; \`model.threads\` adds compute-pool helpers that step a"
+	echo "round's batches beside the loop thread (daemon/pool.h; bit-identical)."
+	echo
+	echo "| cores (taskset) | model.threads | samples/s (median) | runs | vs 1 core | CPU had (cores, median) | runs |"
+	echo "|---|---|---|---|---|---|---|"
+	echo "| 1 (-c 0) | 1 | $m1 | $sc1 | 1.000 | $u1 | $cu1 |"
+	echo "| 2 (-c 0,1) | 1 | $m2 | $sc2 | $(ratio "$m2" "$m1") | $u2 | $cu2 |"
+	echo "| 2 (-c 0,1) | 2 | $m2p | $sc2p | $(ratio "$m2p" "$m1") | $u2p | $cu2p |"
+	echo
+	echo "## Targets (issue 9) in this run"
+	echo
+	echo "| target | measured | verdict |"
+	echo "|---|---|---|"
+	echo "| default model + store >= 250000 samples/s at 100k series | ${rate_100k:-n/a} | $(verdict "${rate_100k:-}" 250000 higher) |"
+	echo "| p99 sample -> forecast < 2 ms at 50000 samples/s (1k series) | ${lat50_p99:-n/a} us | $(verdict "${lat50_p99:-}" 2000 lower) |"
+	echo "| RSS <= 8 KiB per series (default model, $last_S series) | ${last_per:-n/a} KiB | $(verdict "${last_per:-}" 8 lower) |"
+	echo "| restore of 1M series < 10 s ($last_S series here) | ${last_restore_s:-n/a} s | $( [ "$last_S" = 1000000 ] && verdict "${last_restore_s:-}" 10 lower || echo "1M not measured in this run") |"
+	echo "| minimal model >= carbon-c-relay (ratio, 100k series) | ${min_ratio_100k:-n/a} | $(verdict "${min_ratio_100k:-}" 1 higher) |"
+	echo
+	echo "What bounds throughput: CPU. This run's $tot_us us of CPU per sample (parse +"
+	echo "step + store, all threads) caps 2 cores at about $cap samples/s even with every"
+	echo "core busy and perfect overlap; the step (smoothing front included) is the"
+	echo "largest part. Latency at a rate near that cap is queueing: a sample waits for"
+	echo "the tick in progress, and on a shared machine for the scheduler."
 } >"$OUT"
 echo "perf: wrote $OUT"

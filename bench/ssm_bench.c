@@ -9,14 +9,24 @@
  * 1024, the FLOPs of one step, and the achieved GFLOP/s as a fraction of a
  * single-threaded 512^3 sgemm. Each figure is the median of 7 runs (the
  * machine is shared and noisy).
+ *
+ *   build/bench/ssm_bench --model FILE   (bench/perf.sh)
+ * instead prints one line of key=value pairs for a whole model file: the
+ * network's FLOPs per step (encoder, layers, head: the smoothing front's
+ * scalar work is not counted), ns per sample of ssm_model_step_batch over
+ * 1024 series in batches of 64 (front included), the GFLOP/s that makes and
+ * the same run's sgemm figure.
  */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "io/model_open.h"
 #include "ssm/mamba.h"
+#include "ssm/model.h"
 #include "ssm/s4d.h"
 
 void openblas_set_num_threads(int num_threads);
@@ -71,6 +81,27 @@ static double sgemm_gflops(void)
 	free(b);
 	free(c);
 	return median(t, REPS);
+}
+
+/* FLOPs of one step (multiply-add = 2, exp or division = 1).
+ * S4D: RMSNorm 4H, 11 per complex mode (dA x + G u on the folded state,
+ * ssm/s4d.h, and the real part's sum), SiLU 4H, W_out 2H^2 + 2H. */
+static double s4d_step_flops(double H, double N)
+{
+	return 4 * H + 11 * H * N + 4 * H + 2 * H * H + 2 * H;
+}
+
+/* Mamba: RMSNorm 4D, in_proj 2(2Di)D, conv 2K Di, SiLU 4Di, x_proj 2 P Di,
+ * dt_proj 2 R Di + softplus 3Di, scan per (c, n): dt A, exp, E h + (B dt) x,
+ * C h: 7, Dskip 2Di, gate 5Di, out_proj 2 D Di + D. */
+static double mamba_step_flops(double D, double Di, double Ns, double K,
+			       double R)
+{
+	double P = R + 2 * Ns;
+
+	return 4 * D + 4 * Di * D + 2 * K * Di + 4 * Di + 2 * P * Di +
+	       2 * R * Di + 3 * Di + 7 * Di * Ns + 2 * Di + 5 * Di +
+	       2 * D * Di + D;
 }
 
 static double bench_gap = 1.0;
@@ -203,6 +234,94 @@ static double time_train(const train_ops *o)
 	return median(t, REPS);
 }
 
+/* The network's FLOPs per step of model m (see the header comment). */
+static double model_flops(const ssm_model *m)
+{
+	const ssm_model_arch *a = ssm_model_get_arch(m);
+	double d = a->d_model, f = 2.0 * SSM_MODEL_NFEAT * d + d;
+	int l;
+
+	for (l = 0; l < a->nlayers; l++) {
+		const ssm_layer_spec *L = &a->layer[l];
+		if (L->kind == SSM_LAYER_MAMBA)
+			f += mamba_step_flops(d, L->expand * d, L->n_state,
+					      L->d_conv,
+					      ceil(d / 16)); /* default R */
+		else
+			f += s4d_step_flops(d, L->n_state);
+	}
+	/* Final RMSNorm, head to H x Q. */
+	return f + 4 * d + 2.0 * d * a->horizon * a->nquantiles;
+}
+
+/* --model FILE: the whole model's step, as the daemon runs it. */
+static int model_mode(const char *path)
+{
+	enum { S = 1024, B = 64, ROUNDS = 10 };
+	ssm_model *m;
+	char msg[256];
+	int isdef, r, b, rep, H, Q;
+	size_t nf;
+	float *st, **sp;
+	ssm_sample *in;
+	ssm_forecast *out;
+	float *q, *mean;
+	void *ws;
+	double t[REPS], tt = 1.7e9, ns, fl, gf;
+
+	if (io_model_open(path, &m, &isdef, msg, sizeof msg)) {
+		fprintf(stderr, "ssm_bench: %s\n", msg);
+		return 1;
+	}
+	H = ssm_model_horizon(m);
+	Q = ssm_model_nquantiles(m);
+	nf = ssm_model_state_floats(m);
+	st = malloc(sizeof(float) * nf * S);
+	sp = malloc(sizeof(*sp) * S);
+	in = malloc(sizeof(*in) * S);
+	out = malloc(sizeof(*out) * S);
+	q = malloc(sizeof(float) * (size_t)(H * Q) * S);
+	mean = malloc(sizeof(float) * (size_t)H * S);
+	ws = malloc(ssm_model_workspace_bytes(m, B));
+	if (!st || !sp || !in || !out || !q || !mean || !ws)
+		return 1;
+	for (b = 0; b < S; b++) {
+		sp[b] = st + nf * (size_t)b;
+		ssm_state_init(m, sp[b], 1, 60);
+		out[b].q = q + (size_t)(H * Q) * b;
+		out[b].mean = mean + (size_t)H * b;
+	}
+	for (rep = -1; rep < REPS; rep++) { /* rep -1 warms the states */
+		double t0 = now_ns();
+		for (r = 0; r < ROUNDS; r++, tt += 60) {
+			for (b = 0; b < S; b++) {
+				in[b].t = tt;
+				in[b].value = 50 + (b * 7 + r) % 13;
+			}
+			for (b = 0; b < S; b += B)
+				ssm_model_step_batch(m, B, sp + b, in + b,
+						     out + b, NULL, ws);
+		}
+		if (rep >= 0)
+			t[rep] = (now_ns() - t0) / ((double)ROUNDS * S);
+	}
+	ns = median(t, REPS);
+	fl = model_flops(m);
+	gf = sgemm_gflops();
+	printf("model_flops=%.0f step_ns=%.0f model_gflops=%.3f "
+	       "sgemm_gflops=%.1f fraction=%.4f state_bytes=%zu\n",
+	       fl, ns, fl / ns, gf, fl / ns / gf, nf * sizeof(float));
+	free(st);
+	free(sp);
+	free(in);
+	free(out);
+	free(q);
+	free(mean);
+	free(ws);
+	ssm_model_free(m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *out = argc > 1 ? argv[1] : "bench/results/ssm.md";
@@ -218,6 +337,8 @@ int main(int argc, char **argv)
 	int i;
 
 	openblas_set_num_threads(1);
+	if (argc > 2 && !strcmp(argv[1], "--model"))
+		return model_mode(argv[2]);
 	{
 		FILE *la = fopen("/proc/loadavg", "r");
 		if (la && fgets(load, sizeof(load), la))
@@ -228,23 +349,8 @@ int main(int argc, char **argv)
 	ssm_rng_init(&rng, 1);
 	if (ssm_s4d_init(&s4d, &sc, &rng) || ssm_mamba_init(&mamba, &mc, &rng))
 		return 1;
-	{
-		/* FLOPs of one step (multiply-add = 2, exp or division = 1):
-		 * S4D: RMSNorm 4H, 11 per complex mode (dA x + G u on the
-		 * folded state, ssm/s4d.h, and the real part's sum), SiLU 4H,
-		 * W_out 2H^2 + 2H. */
-		double H = 32, N = 32;
-		double D = 32, Di = 64, Ns = 16, K = 4, R = mamba.cfg.dt_rank;
-		double P = R + 2 * Ns;
-		s4d_flops = 4 * H + 11 * H * N + 4 * H + 2 * H * H + 2 * H;
-		/* Mamba: RMSNorm 4D, in_proj 2(2Di)D, conv 2K Di, SiLU 4Di,
-		 * x_proj 2 P Di, dt_proj 2 R Di + softplus 3Di, scan per
-		 * (c, n): dt A, exp, E h + (B dt) x, C h: 7, Dskip 2Di,
-		 * gate 5Di, out_proj 2 D Di + D. */
-		mamba_flops = 4 * D + 4 * Di * D + 2 * K * Di + 4 * Di +
-			      2 * P * Di + 2 * R * Di + 3 * Di + 7 * Di * Ns +
-			      2 * Di + 5 * Di + 2 * D * Di + D;
-	}
+	s4d_flops = s4d_step_flops(32, 32);
+	mamba_flops = mamba_step_flops(32, 64, 16, 4, mamba.cfg.dt_rank);
 	gf = sgemm_gflops();
 	for (i = 0; i < 3; i++) {
 		int B = batches[i];

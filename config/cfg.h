@@ -111,6 +111,7 @@ typedef struct cfg {
 	struct {
 		char *path;
 		int forecast_every; /* refresh the forecast every k samples */
+		int threads;	    /* threads stepping series, 0 = per core */
 		int period;	    /* default seasonal period, steps */
 		double step_s;	    /* default nominal step, 0 = learn */
 	} model;

@@ -73,6 +73,10 @@ static const cfg_entry entries[] = {
      F(model.path)},
     {"model.forecast_every", CFG_INT, "1", 1, 1000000, NULL, 1,
      "refresh a series' forecast every k samples", F(model.forecast_every)},
+    {"model.threads", CFG_INT, "0", 0, 16, NULL, 0,
+     "threads stepping a tick's series, the loop's included (0 = one per "
+     "core the daemon may use)",
+     F(model.threads)},
     {"model.period", CFG_INT, "1", 1, 100000, NULL, 0,
      "default seasonal period in nominal steps (1 = none)", F(model.period)},
     {"model.step_s", CFG_SECS, "0", 0, 366 * DAY, NULL, 0,

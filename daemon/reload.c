@@ -36,6 +36,7 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	t->default_step = c->model.step_s;
 	t->learn_samples = SSM_LEARN_SAMPLES;
 	t->batch_max = BATCH_MAX;
+	t->threads = c->model.threads;
 	t->history_ring = HISTORY_RING;
 	t->max_series = (size_t)c->limits.max_series;
 	t->max_connections = c->limits.max_connections;

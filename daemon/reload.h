@@ -22,7 +22,7 @@
 
 /* Settings the config table does not (yet) carry. */
 enum {
-	BATCH_MAX = 256,     /* series per batched model step */
+	BATCH_MAX = 64,	     /* series per batched model step */
 	HISTORY_RING = 4096, /* samples per series kept for `history` */
 };
 

@@ -432,6 +432,7 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "lines_bad", t->lines_bad);
 	put_kv_u64(r->b, "lines_long", t->lines_long);
 	put_kv_u64(r->b, "samples", t->samples);
+	put_kv_u64(r->b, "stepped", t->stepped);
 	put_kv_u64(r->b, "rejected", t->rejected);
 	put_kv_u64(r->b, "out_of_order", t->out_of_order);
 	put_kv_u64(r->b, "irregular", t->irregular);
@@ -441,6 +442,8 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "ticks", t->ticks);
 	put_kv_u64(r->b, "batches", t->batches);
 	put_kv_u64(r->b, "batch_max", t->batch_max);
+	put_kv_u64(r->b, "threads", (uint64_t)r->s->tick.pool.nthreads);
+	put_kv_u64(r->b, "pool_rounds", t->pool_rounds);
 	put_kv_u64(r->b, "rpc_requests", t->rpc_requests);
 	put_kv_u64(r->b, "rpc_errors", t->rpc_errors);
 	put_kv_u64(r->b, "notifications", t->notifications);

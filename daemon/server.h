@@ -47,6 +47,7 @@ typedef struct srv_settings {
 	double default_step;   /* seconds; 0 = learn per series */
 	int learn_samples;     /* samples that fix a learned step, 2..16 */
 	int batch_max;	       /* series per ssm_model_step_batch call */
+	int threads;	       /* stepping threads incl. the loop, 0 = cores */
 	size_t history_ring;   /* samples kept per series for `history` */
 	size_t max_series;     /* new series beyond this are refused */
 	int max_connections;   /* open client connections, 0 = no limit */
@@ -76,6 +77,7 @@ typedef struct srv_stats {
 	uint64_t lines_bad;	/* lines that did not parse */
 	uint64_t lines_long;	/* lines over max_line, discarded */
 	uint64_t samples;	/* samples accepted */
+	uint64_t stepped;	/* samples the model has stepped */
 	uint64_t rejected;	/* samples refused (order, value, limit) */
 	uint64_t out_of_order;	/* of which out of order or duplicate */
 	uint64_t irregular;	/* stepped with a gap */
@@ -85,6 +87,7 @@ typedef struct srv_stats {
 	uint64_t ticks;		/* ticks that stepped something */
 	uint64_t batches;	/* ssm_model_step_batch calls */
 	uint64_t batch_max;	/* largest batch seen */
+	uint64_t pool_rounds;	/* rounds stepped by the compute pool */
 	uint64_t rpc_requests;	/* requests answered */
 	uint64_t rpc_errors;	/* of which errors */
 	uint64_t notifications; /* notifications queued */

@@ -5,9 +5,11 @@
 #include "daemon/tick.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -57,6 +59,48 @@ static int reserve(void *pp, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
+/* Grows the round arrays to n rows and the chunk list to nc; 0 or -1. */
+static int round_reserve(srv_tick *k, size_t n, size_t nc)
+{
+	size_t c = k->caprow;
+
+	if (reserve(&k->chunks, &k->capchunks, nc, sizeof *k->chunks))
+		return -1;
+	if (n <= k->caprow)
+		return 0;
+	if (reserve(&k->bs, &c, n, sizeof *k->bs))
+		return -1;
+	c = k->caprow;
+	if (reserve(&k->states, &c, n, sizeof *k->states))
+		return -1;
+	c = k->caprow;
+	if (reserve(&k->in, &c, n, sizeof *k->in))
+		return -1;
+	c = k->caprow;
+	if (reserve(&k->out, &c, n, sizeof *k->out))
+		return -1;
+	c = k->caprow;
+	if (reserve(&k->status, &c, n, sizeof *k->status))
+		return -1;
+	k->caprow = c;
+	return 0;
+}
+
+/* model.threads: 0 = one per core this process may run on (its affinity
+ * mask: taskset, systemd CPUAffinity=, a container's cpuset). */
+static int pool_threads(int want)
+{
+	long n = want;
+	cpu_set_t set;
+
+	if (n <= 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (sched_getaffinity(0, sizeof set, &set) == 0)
+			n = CPU_COUNT(&set);
+	}
+	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
+}
+
 static void on_check(uv_check_t *h)
 {
 	srv_tick_run(h->data);
@@ -69,14 +113,13 @@ int srv_tick_init(srv *s)
 
 	memset(k, 0, sizeof *k);
 	k->bmax = B;
-	k->states = calloc((size_t)B, sizeof *k->states);
-	k->in = calloc((size_t)B, sizeof *k->in);
-	k->out = calloc((size_t)B, sizeof *k->out);
-	k->status = calloc((size_t)B, sizeof *k->status);
-	k->bs = calloc((size_t)B, sizeof *k->bs);
 	k->ws = malloc(ssm_model_workspace_bytes(s->model, B) + 1);
-	if (!k->states || !k->in || !k->out || !k->status || !k->bs || !k->ws)
+	if (!k->ws || round_reserve(k, (size_t)B, 4) ||
+	    srv_pool_init(&k->pool, pool_threads(s->set.threads),
+			  ssm_model_workspace_bytes(s->model, B))) {
+		srv_pool_release(&k->pool);
 		return -1;
+	}
 	uv_check_init(s->loop, &k->check);
 	k->check.data = s;
 	uv_check_start(&k->check, on_check);
@@ -100,7 +143,9 @@ void srv_tick_release(srv *s)
 	free(k->out);
 	free(k->status);
 	free(k->bs);
+	free(k->chunks);
 	free(k->ws);
+	srv_pool_release(&k->pool);
 }
 
 static int queue_step(srv_tick *k, srv_series *se, double t, double v)
@@ -271,30 +316,37 @@ float srv_anomaly_score(const ssm_model *m, const srv_series *se, double t,
 	return 0;
 }
 
-/* Steps one batch of series; with_fc: they all want their forecast. */
-static void step_batch(srv *s, int B, int with_fc)
+/* A pool job: one chunk of the round's series, on any thread. Touches only
+ * the chunk's rows of the round arrays and the states they point at. */
+static void chunk_step(void *ctx, int j, void *ws)
 {
+	srv *s = ctx;
 	srv_tick *k = &s->tick;
-	int b, rc;
+	srv_chunk *c = &k->chunks[j];
 
-	for (b = 0; b < B; b++) {
-		srv_series *se = k->bs[b];
-		k->states[b] = se->state;
-		k->out[b].q = se->fq;
-		k->out[b].mean = se->fmean;
-		k->status[b] = 0;
-	}
-	rc = ssm_model_step_batch(s->model, B, k->states, k->in,
-				  with_fc ? k->out : NULL, k->status, k->ws);
+	c->rc = ssm_model_step_batch(s->model, c->n, k->states + c->a,
+				     k->in + c->a, c->fc ? k->out + c->a : NULL,
+				     k->status + c->a, ws);
+}
+
+/* A chunk was stepped: bookkeeping and notifications, on the loop thread. */
+static void chunk_done(void *ctx, int j)
+{
+	srv *s = ctx;
+	srv_tick *k = &s->tick;
+	const srv_chunk *c = &k->chunks[j];
+	int b;
+
 	s->st.batches++;
-	if ((uint64_t)B > s->st.batch_max)
-		s->st.batch_max = (uint64_t)B;
-	if (rc < 0) {
-		srv_log(LOG_ERR, "model step failed for %d series: %s", B,
-			ssm_strerror(rc));
+	if ((uint64_t)c->n > s->st.batch_max)
+		s->st.batch_max = (uint64_t)c->n;
+	if (c->rc < 0) {
+		srv_log(LOG_ERR, "model step failed for %d series: %s", c->n,
+			ssm_strerror(c->rc));
 		return;
 	}
-	for (b = 0; b < B; b++) {
+	s->st.stepped += (uint64_t)c->n;
+	for (b = c->a; b < c->a + c->n; b++) {
 		srv_series *se = k->bs[b];
 		if (k->status[b] == SSM_ERESET) {
 			se->n_resets++;
@@ -305,7 +357,7 @@ static void step_batch(srv *s, int B, int with_fc)
 				se->name, k->in[b].t);
 		}
 		se->stepped_t = k->in[b].t;
-		if (!with_fc) {
+		if (!c->fc) {
 			se->since_forecast++;
 			continue;
 		}
@@ -343,35 +395,77 @@ static void before_step(srv *s, srv_series *se, const ssm_sample *in)
 	}
 }
 
+/* Rows per chunk for a group of n series: at most bmax; with helper
+ * threads, the group is shared out among all threads as evenly as whole
+ * 8-row blocks allow (a lone block is not worth waking a helper for), so a
+ * small round is stepped in parallel too and its forecasts go out sooner. */
+static size_t chunk_rows(const srv_tick *k, size_t n)
+{
+	size_t T = (size_t)k->pool.nthreads, per;
+
+	if (T <= 1)
+		return (size_t)k->bmax;
+	per = (n + T - 1) / T;
+	per = (per + 7) / 8 * 8;
+	if (per < 16)
+		per = 16;
+	return per < (size_t)k->bmax ? per : (size_t)k->bmax;
+}
+
 /* Steps steps[a, b): one round, where every series occurs at most once, as
- * ssm_model_step_batch requires. Series whose forecast is due go in one
- * pass, the others in a second; which pass is decided before either runs,
- * since stepping changes since_forecast. */
+ * ssm_model_step_batch requires. Series whose forecast is due come first,
+ * the others after, each group cut into chunks of at most bmax series; which
+ * group a series is in is decided before any is stepped, since stepping
+ * changes since_forecast. The chunks are independent (distinct series), so
+ * the pool may step them on several threads; the loop thread reports each
+ * one (counters, notifications) as it learns it is done. */
 static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 {
 	srv_tick *k = &s->tick;
-	size_t i;
-	int pass;
+	size_t i, n = 0, nc = 0, maxc, cut;
+	int pass, j;
 
+	maxc = 2 + (b - a) / 8;
+	if (round_reserve(k, b - a, maxc)) {
+		srv_log(LOG_ERR, "out of memory stepping %zu samples", b - a);
+		return;
+	}
 	for (i = a; i < b; i++)
 		steps[i].due =
 		    steps[i].s->since_forecast + 1 >= s->set.forecast_every;
 	for (pass = 1; pass >= 0; pass--) {
-		int B = 0;
+		size_t first = n;
 		for (i = a; i < b; i++) {
 			srv_series *se = steps[i].s;
 			if (se->dropped || steps[i].due != pass)
 				continue;
 			before_step(s, se, &steps[i].in);
-			k->bs[B] = se;
-			k->in[B] = steps[i].in;
-			if (++B == k->bmax) {
-				step_batch(s, B, pass);
-				B = 0;
-			}
+			k->bs[n] = se;
+			k->in[n] = steps[i].in;
+			k->states[n] = se->state;
+			k->out[n].q = se->fq;
+			k->out[n].mean = se->fmean;
+			k->status[n] = 0;
+			n++;
 		}
-		if (B)
-			step_batch(s, B, pass);
+		cut = chunk_rows(k, n - first);
+		for (i = first; i < n; i += cut) {
+			srv_chunk *c = &k->chunks[nc++];
+			c->a = (int)i;
+			c->n = (int)(n - i < cut ? n - i : cut);
+			c->fc = pass;
+			c->rc = 0;
+		}
+	}
+	if (nc > 1 && k->pool.nthreads > 1 &&
+	    srv_pool_run(&k->pool, (int)nc, chunk_step, chunk_done, s, k->ws) ==
+		0) {
+		s->st.pool_rounds++;
+		return;
+	}
+	for (j = 0; j < (int)nc; j++) {
+		chunk_step(s, j, k->ws);
+		chunk_done(s, j);
 	}
 }
 

@@ -5,7 +5,8 @@
  * which libuv runs right after each poll phase, steps everything queued in
  * that iteration: round r holds every series' r-th sample of the tick, and
  * each round is cut into ssm_model_step_batch calls of at most batch_max
- * series (one call for series whose forecast is due, one for the rest).
+ * series (series whose forecast is due first, then the rest), which the
+ * compute pool (daemon/pool.h, model.threads) may run on several threads.
  * Then the tick's accepted samples, the refreshed forecasts and the push
  * requests waiting on them go to the sink (daemon/sink.h) in one call.
  *
@@ -19,6 +20,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "daemon/pool.h"
 #include "ssm/model.h"
 
 struct srv;
@@ -52,6 +54,12 @@ typedef struct srv_step {
 	int due; /* its forecast is refreshed by this step */
 } srv_step;
 
+/* Rows [a, a + n) of the round arrays; fc: their forecast is due. */
+typedef struct srv_chunk {
+	int a, n, fc;
+	int rc; /* ssm_model_step_batch's return */
+} srv_chunk;
+
 typedef struct srv_tick {
 	uv_check_t check;
 	srv_sample *acc; /* accepted this tick, arrival order */
@@ -68,14 +76,19 @@ typedef struct srv_tick {
 	struct srv_series **refreshed; /* distinct series, this tick */
 	size_t nref, capref;
 	uint64_t serial; /* tick counter, marks refreshed series */
-	/* Scratch for one ssm_model_step_batch call of up to bmax series. */
+	/* One round's series in stepping order (caprow rows), cut into
+	 * chunks of at most bmax: one ssm_model_step_batch call each. */
 	int bmax;
+	size_t caprow;
 	float **states;
 	ssm_sample *in;
 	ssm_forecast *out;
 	int *status;
 	struct srv_series **bs;
-	void *ws;
+	srv_chunk *chunks;
+	size_t capchunks;
+	void *ws;      /* the loop thread's workspace (bmax series) */
+	srv_pool pool; /* model.threads: helpers stepping chunks */
 } srv_tick;
 
 int srv_tick_init(struct srv *s);

@@ -2,8 +2,10 @@
  * io/snapshot.c: snapshot encoding (see snapshot.h) and CRC-32C.
  *
  * Workload: one encode per snapshot written (periodic, per series) and one
- * decode per series at start-up; a 1M-series restore decodes ~0.5 GB, so the
- * CRC is slice-by-8 (about 8 bytes per table round) rather than bytewise.
+ * decode per series at start-up; a 1M-series restore decodes several GB, so
+ * the CRC uses the CPU's crc32 instruction (SSE4.2: the same Castagnoli
+ * polynomial, 8 bytes per instruction; a quarter of a restore's CPU went to
+ * the table version), picked at first use, and slice-by-8 tables elsewhere.
  */
 #include "io/snapshot.h"
 
@@ -16,6 +18,31 @@
 
 static uint32_t crc_tab[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static int crc_hw_ok;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* crc is the running (inverted) register, as in the table version. */
+__attribute__((target("sse4.2"))) static uint32_t
+crc_hw(uint32_t crc, const unsigned char *p, size_t len)
+{
+	uint64_t c = crc, w;
+
+	while (len && ((uintptr_t)p & 7)) {
+		c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+		len--;
+	}
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		c = __builtin_ia32_crc32di(c, w);
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+	return (uint32_t)c;
+}
+#define CRC_HW_BUILT 1
+#endif
 
 static void crc_init(void)
 {
@@ -31,9 +58,22 @@ static void crc_init(void)
 		for (j = 1; j < 8; j++)
 			crc_tab[j][i] = (crc_tab[j - 1][i] >> 8) ^
 					crc_tab[0][crc_tab[j - 1][i] & 0xff];
+#ifdef CRC_HW_BUILT
+	crc_hw_ok = __builtin_cpu_supports("sse4.2");
+#endif
 }
 
 uint32_t io_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	pthread_once(&crc_once, crc_init);
+#ifdef CRC_HW_BUILT
+	if (crc_hw_ok)
+		return ~crc_hw(~crc, buf, len);
+#endif
+	return io__crc32c_table(crc, buf, len);
+}
+
+uint32_t io__crc32c_table(uint32_t crc, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	uint64_t w;

@@ -79,5 +79,8 @@ void io_snap_copy_state(const io_snap *s, float *dst);
 
 /* CRC-32C (Castagnoli) of buf, continuing from crc (start with 0). */
 uint32_t io_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The portable table version io_crc32c falls back to (internal: the tests
+ * check the instruction path against it). */
+uint32_t io__crc32c_table(uint32_t crc, const void *buf, size_t len);
 
 #endif

@@ -2,6 +2,7 @@
  * tests/daemon/test_tick.c: the tick steps what the read callbacks queued
  * exactly as stepping each series alone would: several series per batch,
  * several samples per series per tick (rounds), batches cut at batch_max,
+ * on one thread and on two (the compute pool, daemon/pool.h),
  * forecasts refreshed every k samples, series learning their step, and a
  * series dropped while its samples wait. The reference is each series
  * stepped alone, one sample at a time, through ssm_model_step_batch
@@ -16,7 +17,7 @@
 #include "ssm/nominal.h"
 #include "tests/harness.h"
 
-#define NS 7  /* series */
+#define NS 40 /* series: a round is several chunks on two threads */
 #define NT 40 /* samples per series */
 
 static ssm_model *model;
@@ -64,6 +65,9 @@ static void ref_free(ref *r)
 	free(r->mean);
 }
 
+/* Stepping threads for setup(): 1, or 2 (the compute pool). */
+static int threads = 1;
+
 static void setup(srv *s, uv_loop_t *loop, int batch_max, int every,
 		  double step)
 {
@@ -78,6 +82,7 @@ static void setup(srv *s, uv_loop_t *loop, int batch_max, int every,
 	set.default_step = step;
 	set.learn_samples = SSM_LEARN_SAMPLES;
 	set.batch_max = batch_max;
+	set.threads = threads;
 	set.history_ring = 8;
 	uv_loop_init(loop);
 	CHECK_EQ_INT(srv_init(s, loop, &set, model, "test"), 0);
@@ -147,21 +152,28 @@ static void test_batched_rounds_equal_alone(void)
 {
 	static const int per_tick[] = {1, 3, 40};
 	static const int bmax[] = {256, 2, 1};
-	int a;
+	int a, two;
 
-	for (a = 0; a < 3; a++) {
+	for (a = 0; a < 6; a++) {
 		srv s;
 		uv_loop_t loop;
-		setup(&s, &loop, bmax[a], 1, 60);
-		feed(&s, per_tick[a]);
+		/* Two threads share a round of 40 out in chunks of 24 and
+		 * 16 (whole 8-row blocks), or of bmax when that is less. */
+		int cut = (a >= 3 ? 24 : NS);
+		two = a >= 3;
+		threads = two ? 2 : 1;
+		setup(&s, &loop, bmax[a % 3], 1, 60);
+		feed(&s, per_tick[a % 3]);
 		check_equal(&s, 60, 1);
 		CHECK(s.st.batch_max ==
-		      (uint64_t)(bmax[a] < NS ? bmax[a] : NS));
+		      (uint64_t)(bmax[a % 3] < cut ? bmax[a % 3] : cut));
+		CHECK(two ? s.st.pool_rounds > 0 : s.st.pool_rounds == 0);
 		CHECK_EQ_INT(s.st.samples, NS * NT);
 		CHECK_EQ_INT(s.st.forecasts, NS * NT);
 		CHECK_EQ_INT(find(&s, 3)->n_irregular, 1);
 		teardown(&s, &loop);
 	}
+	threads = 1;
 }
 
 static void test_forecast_every_k(void)

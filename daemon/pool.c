@@ -1,0 +1,156 @@
+/*
+ * daemon/pool.c: the tick's compute pool (see pool.h). One mutex guards
+ * the run; a job is a few hundred microseconds of model stepping, so a
+ * lock per job costs nothing measurable.
+ */
+#include "daemon/pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct srv_pool_helper {
+	srv_pool *p;
+	void *ws;
+} srv_pool_helper;
+
+static void *helper_main(void *arg)
+{
+	srv_pool_helper *h = arg;
+	srv_pool *p = h->p;
+	unsigned long seen;
+
+	pthread_mutex_lock(&p->mu);
+	seen = p->gen;
+	for (;;) {
+		while (!p->stopping && p->gen == seen)
+			pthread_cond_wait(&p->work_cv, &p->mu);
+		if (p->stopping)
+			break;
+		seen = p->gen;
+		p->active++;
+		while (p->next < p->njobs) {
+			int j = p->next++;
+			srv_pool_job_fn fn = p->fn;
+			void *ctx = p->ctx;
+
+			pthread_mutex_unlock(&p->mu);
+			fn(ctx, j, h->ws);
+			pthread_mutex_lock(&p->mu);
+			p->fin[p->nfin++] = j;
+			pthread_cond_signal(&p->done_cv);
+		}
+		p->active--;
+		pthread_cond_signal(&p->done_cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+int srv_pool_init(srv_pool *p, int nthreads, size_t ws_bytes)
+{
+	srv_pool_helper *hs;
+	int i;
+
+	memset(p, 0, sizeof *p);
+	if (nthreads < 1)
+		nthreads = 1;
+	if (nthreads > 16)
+		nthreads = 16;
+	p->nthreads = 1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work_cv, NULL);
+	pthread_cond_init(&p->done_cv, NULL);
+	if (nthreads == 1)
+		return 0;
+	p->th = calloc((size_t)nthreads - 1, sizeof *p->th);
+	p->ws = calloc((size_t)nthreads - 1, sizeof *p->ws);
+	hs = calloc((size_t)nthreads - 1, sizeof *hs);
+	p->helpers = hs;
+	if (!p->th || !p->ws || !hs)
+		return -1;
+	p->nhelpers = nthreads - 1;
+	for (i = 0; i < nthreads - 1; i++) {
+		p->ws[i] = malloc(ws_bytes + 1);
+		if (!p->ws[i])
+			return -1;
+		hs[i].p = p;
+		hs[i].ws = p->ws[i];
+		if (pthread_create(&p->th[i], NULL, helper_main, &hs[i]))
+			return -1;
+		p->started++;
+		p->nthreads++;
+	}
+	return 0;
+}
+
+void srv_pool_release(srv_pool *p)
+{
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	p->stopping = 1;
+	pthread_cond_broadcast(&p->work_cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->started; i++)
+		pthread_join(p->th[i], NULL);
+	for (i = 0; p->ws && i < p->nhelpers; i++)
+		free(p->ws[i]);
+	free(p->ws);
+	free(p->th);
+	free(p->helpers);
+	free(p->fin);
+	pthread_cond_destroy(&p->work_cv);
+	pthread_cond_destroy(&p->done_cv);
+	pthread_mutex_destroy(&p->mu);
+	memset(p, 0, sizeof *p);
+}
+
+int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
+		 srv_pool_done_fn done, void *ctx, void *caller_ws)
+{
+	int reported = 0, own = 0;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->capfin < njobs) {
+		int *f = realloc(p->fin, (size_t)njobs * sizeof *f);
+		if (!f) {
+			pthread_mutex_unlock(&p->mu);
+			return -1;
+		}
+		p->fin = f;
+		p->capfin = njobs;
+	}
+	p->fn = fn;
+	p->ctx = ctx;
+	p->njobs = njobs;
+	p->next = 0;
+	p->nfin = 0;
+	p->gen++;
+	pthread_cond_broadcast(&p->work_cv);
+	for (;;) {
+		/* Report what the helpers finished, outside the lock. */
+		while (reported < p->nfin) {
+			int j = p->fin[reported++];
+			pthread_mutex_unlock(&p->mu);
+			done(ctx, j);
+			pthread_mutex_lock(&p->mu);
+		}
+		if (p->next < p->njobs) {
+			int j = p->next++;
+			pthread_mutex_unlock(&p->mu);
+			fn(ctx, j, caller_ws);
+			done(ctx, j);
+			own++;
+			pthread_mutex_lock(&p->mu);
+			continue;
+		}
+		if (own + reported == njobs && p->active == 0)
+			break;
+		pthread_cond_wait(&p->done_cv, &p->mu);
+	}
+	/* A helper that wakes after this sees no job left and goes back. */
+	p->njobs = 0;
+	p->next = 0;
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}

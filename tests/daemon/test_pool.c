@@ -1,0 +1,109 @@
+/*
+ * tests/daemon/test_pool.c: the compute pool runs every job exactly once,
+ * reports every job exactly once on the caller's thread, and holds nothing
+ * of a run after srv_pool_run returns (run after run, big and small, with
+ * and without helpers). Run under ASan/UBSan by make test.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/pool.h"
+#include "tests/harness.h"
+
+enum { MAXJ = 300 };
+
+typedef struct run_ctx {
+	atomic_int ran[MAXJ];
+	int reported[MAXJ];
+	pthread_t caller;
+	int wrong_thread, bad_ws;
+	long sum; /* per-job work, written into out[] */
+	long out[MAXJ];
+} run_ctx;
+
+static void job(void *ctx, int j, void *ws)
+{
+	run_ctx *c = ctx;
+	long s = 0;
+	int i;
+
+	if (!ws)
+		c->bad_ws = 1;
+	else
+		memset(ws, j & 0xff, 64); /* each thread owns its workspace */
+	for (i = 0; i < 2000 + 37 * j; i++)
+		s += (long)i * j;
+	c->out[j] = s;
+	atomic_fetch_add(&c->ran[j], 1);
+}
+
+static void done(void *ctx, int j)
+{
+	run_ctx *c = ctx;
+
+	if (!pthread_equal(pthread_self(), c->caller))
+		c->wrong_thread = 1;
+	c->reported[j]++;
+}
+
+static int check_run(srv_pool *p, int njobs)
+{
+	static run_ctx c;
+	static char ws[64];
+	int j, ok = 1;
+
+	memset(&c, 0, sizeof c);
+	c.caller = pthread_self();
+	if (srv_pool_run(p, njobs, job, done, &c, ws))
+		return 0;
+	for (j = 0; j < njobs; j++) {
+		long s = 0;
+		int i;
+		for (i = 0; i < 2000 + 37 * j; i++)
+			s += (long)i * j;
+		ok &= atomic_load(&c.ran[j]) == 1 && c.reported[j] == 1 &&
+		      c.out[j] == s;
+	}
+	for (; j < MAXJ; j++)
+		ok &= atomic_load(&c.ran[j]) == 0 && c.reported[j] == 0;
+	return ok && !c.wrong_thread && !c.bad_ws;
+}
+
+static void test_every_job_once(void)
+{
+	static const int sizes[] = {0, 1, 2, 3, 7, 64, 300, 5, 1};
+	int threads[] = {1, 2, 4}, t, r, k;
+
+	for (t = 0; t < 3; t++) {
+		srv_pool p;
+		CHECK(srv_pool_init(&p, threads[t], 64) == 0);
+		CHECK(p.nthreads == threads[t]);
+		for (r = 0; r < 40; r++)
+			for (k = 0; k < (int)(sizeof sizes / sizeof *sizes);
+			     k++)
+				CHECK(check_run(&p, sizes[k]));
+		srv_pool_release(&p);
+	}
+}
+
+static void test_bounds(void)
+{
+	srv_pool p;
+
+	CHECK(srv_pool_init(&p, 0, 64) == 0);
+	CHECK(p.nthreads == 1);
+	srv_pool_release(&p);
+	CHECK(srv_pool_init(&p, 99, 64) == 0);
+	CHECK(p.nthreads == 16);
+	CHECK(check_run(&p, 100));
+	srv_pool_release(&p);
+}
+
+int main(void)
+{
+	TH_RUN(test_every_job_once);
+	TH_RUN(test_bounds);
+	return th_summary();
+}
