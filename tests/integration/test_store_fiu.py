@@ -157,7 +157,7 @@ def start_or_exit(d, timeout=60):
             c = storelib.Client(d.sock)
             c.call("ping")
             return c
-        except OSError:
+        except (OSError, EOFError):  # not up yet, or going down
             time.sleep(0.02)
     raise RuntimeError("statecastd neither came up nor exited")
 
