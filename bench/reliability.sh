@@ -97,7 +97,8 @@ echo >>"$R"
 	echo
 	echo "\`/usr/bin/python3 bench/reliability_bombs.py 50\`: one daemon (plain build,"
 	echo "store on, default limits), each input sent on 50 connections at once,"
-	echo "peak RSS reset before each input (\`/proc/PID/clear_refs\`)."
+	echo "peak RSS reset before each input (\`/proc/PID/clear_refs\`), RSS read"
+	echo "again 1 s after the connections closed."
 	echo
 } >>"$R"
 if ! /usr/bin/python3 bench/reliability_bombs.py 50 >>"$R" 2>"$W/bombs.err"; then
