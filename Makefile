@@ -150,6 +150,11 @@ build/fuzz/obj/%.o: %.c
 build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
 
+# fuzz_dispatch drives the daemon's RPC path: it links the daemon's
+# objects too (all but main.o).
+FUZZ_DAEMON_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(filter-out daemon/main.c,$(DAEMON_SRC)))
+build/fuzz/fuzz_dispatch: $(FUZZ_DAEMON_OBJ)
+
 fuzz-build: $(FUZZ_TARGETS)
 
 fuzz: fuzz-build

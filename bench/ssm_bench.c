@@ -230,12 +230,13 @@ int main(int argc, char **argv)
 		return 1;
 	{
 		/* FLOPs of one step (multiply-add = 2, exp or division = 1):
-		 * S4D: RMSNorm 4H, 14 per complex mode (dA x + dB u and the
-		 * C x real part), SiLU 4H, W_out 2H^2 + 2H. */
+		 * S4D: RMSNorm 4H, 11 per complex mode (dA x + G u on the
+		 * folded state, ssm/s4d.h, and the real part's sum), SiLU 4H,
+		 * W_out 2H^2 + 2H. */
 		double H = 32, N = 32;
 		double D = 32, Di = 64, Ns = 16, K = 4, R = mamba.cfg.dt_rank;
 		double P = R + 2 * Ns;
-		s4d_flops = 4 * H + 14 * H * N + 4 * H + 2 * H * H + 2 * H;
+		s4d_flops = 4 * H + 11 * H * N + 4 * H + 2 * H * H + 2 * H;
 		/* Mamba: RMSNorm 4D, in_proj 2(2Di)D, conv 2K Di, SiLU 4Di,
 		 * x_proj 2 P Di, dt_proj 2 R Di + softplus 3Di, scan per
 		 * (c, n): dt A, exp, E h + (B dt) x, C h: 7, Dskip 2Di,

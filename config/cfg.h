@@ -125,6 +125,8 @@ typedef struct cfg {
 		size_t max_name;
 		int max_tags;
 		double idle_timeout_s;
+		size_t min_rate;	  /* bytes/s, 0 = no check */
+		double min_rate_window_s; /* seconds */
 		size_t conn_buffer;
 		size_t subscriber_queue;
 		size_t rpc_max_frame;

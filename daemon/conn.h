@@ -6,11 +6,19 @@
  * connection owns a read buffer that holds at most one incomplete line or
  * frame; complete units are handed to the protocol's handler as they arrive.
  *
- * Output is bounded: the bytes libuv has queued but not yet written to the
- * kernel may not exceed settings.subscriber_queue. A write past that closes
- * the connection (counted in stats as a slow client) instead of letting one
- * reader that stopped reading hold the daemon's memory hostage; other
- * clients are unaffected because nothing ever waits for a write.
+ * Memory per connection is bounded. Input: the partial line or frame held
+ * between reads may not exceed settings.conn_buffer (nor max_line /
+ * rpc.max_frame); past it the connection is closed (stats.over_buffer).
+ * Buffers are allocated with the first bytes and an RPC buffer is freed
+ * when no partial frame is left, so an idle client holds none. Output: the
+ * bytes libuv has queued but not yet written to the kernel may not exceed
+ * settings.conn_buffer, or settings.subscriber_queue once the connection
+ * holds a subscription. A write past that closes the connection (counted
+ * in stats as a slow client) instead of letting one reader that stopped
+ * reading hold the daemon's memory hostage; other clients are unaffected
+ * because nothing ever waits for a write. A producer faster than the
+ * daemon costs no memory here: the daemon parses what it reads at once,
+ * and TCP flow control holds the rest in the sender's buffers.
  *
  * Lifetime: a connection is freed after its close callback and once no
  * deferred reply holds a reference (srv_conn_ref/unref), so a `push`
@@ -72,6 +80,11 @@ typedef struct srv_conn {
 	int authed;  /* may call methods other than `auth` (rpc.token) */
 	uint64_t id; /* for log lines */
 	uint64_t last_read; /* uv_now() of the last bytes received */
+	/* limits.min_rate: set while a line or frame is in progress, with
+	 * the bytes received since rate_mark (uv_now()). */
+	int rate_on;
+	uint64_t rate_mark;
+	uint64_t rate_bytes;
 	char peer[64];
 } srv_conn;
 
@@ -85,10 +98,28 @@ int srv_listen(struct srv *s, srv_listener *l, srv_proto proto,
  * unlinked). Safe to call twice. */
 void srv_listener_close(srv_listener *l);
 
-/* Starts the timer that closes connections silent (no bytes received, no
- * subscription) for settings.idle_timeout_s; initialised even when off, so
- * that srv_stop can close it. */
+/*
+ * Guards (daemon/guard.c). srv_idle_start starts the timer that closes
+ * connections silent (no bytes received, no subscription) for
+ * settings.idle_timeout_s, and those whose line or frame in progress came
+ * slower than settings.min_rate over settings.min_rate_window_s (counted
+ * as stats.slow_senders). A client that connects and never sends has no
+ * line in progress: the idle timeout is what closes it.
+ */
 void srv_idle_start(struct srv *s);
+/* The read path's half of the rate check: n bytes arrived (before they
+ * are parsed), then the parse is done (a unit may still be in progress). */
+void srv_rate_read(srv_conn *c, size_t n);
+void srv_rate_done(srv_conn *c);
+/* Bytes of the partial line or frame c holds (a line being discarded for
+ * its length counts 1: it is in progress but holds nothing). */
+size_t srv_conn_pending(const srv_conn *c);
+/* Raises the soft RLIMIT_NOFILE to fit settings.max_connections clients
+ * plus the daemon's own descriptors, up to the hard limit. When the hard
+ * limit is lower, sets srv.fd_clients to the clients it leaves room for
+ * (logged); connections past it are refused as past max_connections.
+ * Call at start, before dropping root. */
+void srv_fd_budget(struct srv *s);
 
 /* Queues len bytes (copied) for the client. Returns 0, or -1 when the
  * connection is closing or was just closed for exceeding its output bound. */

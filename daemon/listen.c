@@ -132,7 +132,7 @@ static void on_write(uv_write_t *w, int status)
 
 int srv_conn_write(srv_conn *c, const void *data, size_t len)
 {
-	size_t queued;
+	size_t queued, bound;
 	uv_write_t *w;
 	uv_buf_t buf;
 	int rc;
@@ -140,12 +140,18 @@ int srv_conn_write(srv_conn *c, const void *data, size_t len)
 	if (c->closing)
 		return -1;
 	/* One message larger than the bound still goes to an idle reader;
-	 * a backlog past the bound means the reader stopped reading. */
+	 * a backlog past the bound means the reader stopped reading. A
+	 * subscriber's notifications come in bursts and have their own
+	 * bound; replies to requests share the connection's. */
 	queued = uv_stream_get_write_queue_size(&c->h.stream);
-	if (queued > 0 && queued + len > c->srv->set.subscriber_queue) {
+	bound =
+	    c->nsubs ? c->srv->set.subscriber_queue : c->srv->set.conn_buffer;
+	if (queued > 0 && queued + len > bound) {
 		c->srv->st.slow_clients++;
-		srv_conn_close(c, "not reading: output over "
-				  "limits.subscriber_queue");
+		srv_conn_close(c, c->nsubs ? "not reading: output over "
+					     "limits.subscriber_queue"
+					   : "not reading: output over "
+					     "limits.conn_buffer");
 		return -1;
 	}
 	w = malloc(sizeof *w + len);
@@ -237,6 +243,9 @@ static void read_lines(srv_conn *c, const char *data, size_t n, int eof)
 {
 	uint64_t before = c->lines.overlong;
 
+	if (!c->lbuf)
+		return; /* nothing was ever read: nothing is pending */
+
 	c->srv->now = srv_now();
 	if (n)
 		io_lines_feed(&c->lines, data, n, on_line, c);
@@ -252,6 +261,10 @@ static void read_frames(srv_conn *c, size_t n)
 	int rc = 0;
 
 	c->rlen += n;
+	if (!c->dec && !(c->dec = rpc_dec_new())) {
+		srv_conn_close(c, "out of memory");
+		return;
+	}
 	while (!c->closing) {
 		rc = rpc_scan_frame(&c->scan, c->rbuf + off, c->rlen - off,
 				    &s->set.rpc, &flen);
@@ -270,6 +283,51 @@ static void read_frames(srv_conn *c, size_t n)
 	}
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
+	if (c->rlen == 0) {
+		/* Most clients send whole frames: an idle connection then
+		 * holds no input buffer at all. */
+		free(c->rbuf);
+		c->rbuf = NULL;
+		c->rcap = 0;
+	}
+}
+
+/* Lines are split into a buffer of max_line bytes, allocated at the first
+ * read so that a connection that never sends costs no buffer. */
+static int lines_setup(srv_conn *c)
+{
+	const io_limits *lim = &c->srv->set.lines;
+
+	if (c->lbuf)
+		return 0;
+	c->lbuf = malloc(lim->max_line);
+	if (!c->lbuf)
+		return -1;
+	io_lines_init(&c->lines, c->lbuf, lim->max_line);
+	return 0;
+}
+
+size_t srv_conn_pending(const srv_conn *c)
+{
+	if (c->proto == SRV_RPC)
+		return c->rlen;
+	return c->lbuf ? c->lines.len + (size_t)(c->lines.discarding != 0) : 0;
+}
+
+/* limits.conn_buffer for input: the partial line or frame held after a
+ * read. A frame is also bounded by limits.rpc_max_frame and a line by
+ * limits.max_line; this bound holds whichever of them is set larger. */
+static int over_buffer(srv_conn *c)
+{
+	size_t held = c->proto == SRV_RPC ? c->rlen : c->lines.len;
+
+	if (held <= c->srv->set.conn_buffer)
+		return 0;
+	c->srv->st.over_buffer++;
+	srv_conn_close(c, c->proto == SRV_RPC
+			      ? "partial frame over limits.conn_buffer"
+			      : "partial line over limits.conn_buffer");
+	return 1;
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
@@ -279,10 +337,17 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 	if (nread > 0) {
 		c->last_read = uv_now(c->srv->loop);
-		if (c->proto == SRV_RPC)
+		srv_rate_read(c, (size_t)nread);
+		if (c->proto == SRV_RPC) {
 			read_frames(c, (size_t)nread);
-		else
+		} else if (lines_setup(c)) {
+			srv_conn_close(c, "out of memory");
+			return;
+		} else {
 			read_lines(c, buf->base, (size_t)nread, 0);
+		}
+		if (!c->closing && !over_buffer(c))
+			srv_rate_done(c);
 		return;
 	}
 	if (nread == 0)
@@ -299,20 +364,12 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- accepting ------------------------------------------------------- */
 
-static int conn_setup(srv_conn *c)
+/* Buffers and the decoder come with the first bytes (lines_setup,
+ * read_frames): an idle connection holds only its srv_conn and socket. */
+static void conn_setup(srv_conn *c)
 {
-	const io_limits *lim = &c->srv->set.lines;
-
-	if (c->proto == SRV_RPC) {
+	if (c->proto == SRV_RPC)
 		rpc_scan_init(&c->scan);
-		c->dec = rpc_dec_new();
-		return c->dec ? 0 : -1;
-	}
-	c->lbuf = malloc(lim->max_line);
-	if (!c->lbuf)
-		return -1;
-	io_lines_init(&c->lines, c->lbuf, lim->max_line);
-	return 0;
 }
 
 static void peer_name(srv_conn *c, int is_pipe)
@@ -348,13 +405,17 @@ static int peer_allowed(srv_conn *c, const srv_listener *l)
 	return r == 1;
 }
 
-/* limits.max_connections: the newest connection (already counted) is
+/* limits.max_connections, or fewer when RLIMIT_NOFILE leaves room for
+ * fewer (srv_fd_budget): the newest connection (already counted) is
  * refused. Accepting and closing it, rather than not accepting, keeps the
  * listen backlog from filling with clients that would wait forever. */
 static int over_limit(srv *s)
 {
 	size_t max = (size_t)s->set.max_connections;
+	int by_fd = s->fd_clients && (max == 0 || s->fd_clients < max);
 
+	if (by_fd)
+		max = s->fd_clients;
 	if (max == 0 || s->nconns <= max) {
 		s->conn_limit_hit = 0;
 		return 0;
@@ -362,41 +423,13 @@ static int over_limit(srv *s)
 	s->st.refused++;
 	if (!s->conn_limit_hit)
 		srv_log(LOG_WARNING,
-			"connection limit reached (limits.max_connections = "
-			"%zu): refusing new clients until some leave",
+			"connection limit reached (%s = %zu): refusing new "
+			"clients until some leave",
+			by_fd ? "the file descriptor limit"
+			      : "limits.max_connections",
 			max);
 	s->conn_limit_hit = 1;
 	return 1;
-}
-
-static void on_idle_timer(uv_timer_t *t)
-{
-	srv *s = t->data;
-	uint64_t now = uv_now(s->loop);
-	uint64_t limit = (uint64_t)(s->set.idle_timeout_s * 1000);
-	srv_conn *c;
-
-	/* A subscriber only listens: waiting for notifications is not idle. */
-	for (c = s->conns; c; c = c->next)
-		if (!c->closing && c->nsubs == 0 &&
-		    now - c->last_read > limit) {
-			s->st.idle_closed++;
-			srv_conn_close(c, "idle past limits.idle_timeout_s");
-		}
-}
-
-void srv_idle_start(srv *s)
-{
-	double period = s->set.idle_timeout_s / 4;
-
-	uv_timer_init(s->loop, &s->idle);
-	s->idle.data = s;
-	if (s->set.idle_timeout_s <= 0)
-		return;
-	if (period > 5)
-		period = 5;
-	uv_timer_start(&s->idle, on_idle_timer, (uint64_t)(period * 1000) + 1,
-		       (uint64_t)(period * 1000) + 1);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -407,10 +440,25 @@ static void on_connection(uv_stream_t *server, int status)
 	int rc;
 
 	if (status < 0) {
-		srv_log(LOG_WARNING, "%s listener %s: accept failed: %s",
-			srv_proto_name(l->proto), l->addr, uv_strerror(status));
+		/* EMFILE: libuv has already accepted and closed the waiting
+		 * clients with its reserve descriptor, so nothing spins; the
+		 * next accept after descriptors free up succeeds. Logged once
+		 * per episode: every refused client would log again. */
+		s->st.accept_errors++;
+		if (!s->accept_failing)
+			srv_log(LOG_WARNING,
+				"%s listener %s: accept failed: %s; clients "
+				"are turned away until descriptors free up "
+				"(see limits.max_connections)",
+				srv_proto_name(l->proto), l->addr,
+				uv_strerror(status));
+		s->accept_failing = 1;
 		return;
 	}
+	if (s->accept_failing)
+		srv_log(LOG_NOTICE, "%s listener %s: accepting again",
+			srv_proto_name(l->proto), l->addr);
+	s->accept_failing = 0;
 	c = calloc(1, sizeof *c);
 	if (!c)
 		return;
@@ -433,10 +481,11 @@ static void on_connection(uv_stream_t *server, int status)
 	s->conns = c;
 	s->nconns++;
 	c->last_read = uv_now(s->loop);
-	if (uv_accept(server, &c->h.stream) || conn_setup(c)) {
+	if (uv_accept(server, &c->h.stream)) {
 		srv_conn_close(c, "accept failed");
 		return;
 	}
+	conn_setup(c);
 	if (over_limit(s)) {
 		srv_conn_close(c, NULL);
 		return;

@@ -86,6 +86,9 @@ static int adopt_start(srv *s, const cfg *c)
 			srv_sd_strerror(rc));
 	else if (sdl.n > 0)
 		s->sd = &sdl;
+	/* Before srv_start and the drop from root: the limit a unit file or
+	 * ulimit gave is raised to what the connections need. */
+	srv_fd_budget(s);
 	rc = srv_start(s);
 	s->sd = NULL;
 	left = srv_sd_listen_release(&sdl);

@@ -20,6 +20,7 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	t->listen_rpc = &c->listen.rpc;
 	t->listen_socket = c->listen.socket;
 	t->subscriber_queue = c->limits.subscriber_queue;
+	t->conn_buffer = c->limits.conn_buffer;
 	io_limits_default(&t->lines);
 	t->lines.max_line = c->limits.max_line;
 	t->lines.max_name = c->limits.max_name;
@@ -39,6 +40,8 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	t->max_series = (size_t)c->limits.max_series;
 	t->max_connections = c->limits.max_connections;
 	t->idle_timeout_s = c->limits.idle_timeout_s;
+	t->min_rate = (double)c->limits.min_rate;
+	t->min_rate_window_s = c->limits.min_rate_window_s;
 	t->cfg = c;
 	t->rpc_token = c->rpc.token;
 	t->store_path = c->store.path;
@@ -104,6 +107,9 @@ static void apply(srv_reload *r, const cfg *nc)
 	t->max_series = ns.max_series;
 	t->max_connections = ns.max_connections;
 	t->idle_timeout_s = ns.idle_timeout_s;
+	t->min_rate = ns.min_rate;
+	t->min_rate_window_s = ns.min_rate_window_s;
+	t->conn_buffer = ns.conn_buffer;
 	/* ns points into nc, which is released after this: copy the token. */
 	snprintf(r->token, sizeof r->token, "%s",
 		 ns.rpc_token ? ns.rpc_token : "");

@@ -16,6 +16,7 @@
 #include "daemon/persist.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
+#include "io/graphite.h"
 #include "io/rpc_forecast.h"
 
 /* A push waiting for its samples to reach the sink. */
@@ -87,6 +88,22 @@ static const rpc_val *named_or_first(const rpc_msg *m, const char *name,
 	return v;
 }
 
+/*
+ * A series by the name a client gave: its canonical form first (tags in any
+ * order find the series), then the name as given (a name the Graphite rules
+ * refuse may still have come in over Influx).
+ */
+static srv_series *srv_find_named(srv *s, const char *p, size_t n)
+{
+	long nl = io_graphite_name(p, n, &s->set.lines, s->name_buf,
+				   s->set.lines.max_name + 1);
+	srv_series *se = NULL;
+
+	if (nl > 0)
+		se = srv_registry_find(&s->reg, s->name_buf, (size_t)nl);
+	return se ? se : srv_registry_find(&s->reg, p, n);
+}
+
 static int series_param(req *r, srv_series **out)
 {
 	rpc_str name;
@@ -95,7 +112,7 @@ static int series_param(req *r, srv_series **out)
 	if (rpc_val_str(v, &name))
 		return fail(r, RPC_CODE_PARAMS,
 			    "expected parameter 'series' (string)");
-	*out = srv_registry_find(&r->s->reg, name.p, name.n);
+	*out = srv_find_named(r->s, name.p, name.n);
 	if (!*out)
 		return fail(r, RPC_CODE_NOTFOUND, "no series '%.*s'",
 			    (int)(name.n > 200 ? 200 : name.n), name.p);
@@ -214,7 +231,7 @@ static int m_info(req *r)
 	if (rc)
 		return rc;
 	snprintf(hash, sizeof hash, "%016" PRIx64, ssm_model_hash(r->s->model));
-	rpc_put_map(r->b, 19);
+	size_t map = rpc_map_begin(r->b);
 	put_kv_str(r->b, "series", se->name);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_str(r->b, "model_hash", hash);
@@ -248,6 +265,7 @@ static int m_info(req *r)
 		srv_put_forecast(r->b, r->s, se, 0);
 	else
 		rpc_put_nil(r->b);
+	rpc_map_end(r->b, map);
 	return 0;
 }
 
@@ -403,7 +421,7 @@ static int m_stats(req *r)
 	store_stats ss;
 	int has_store = srv_persist_stats(r->s, &ss) == 0;
 
-	rpc_put_map(r->b, 27 + (has_store ? 5 : 0));
+	size_t map = rpc_map_begin(r->b);
 	put_kv_str(r->b, "version", SRV_VERSION);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_f64(r->b, "uptime", srv_now() - r->s->started);
@@ -431,6 +449,10 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "bad_frames", t->bad_frames);
 	put_kv_u64(r->b, "refused", t->refused);
 	put_kv_u64(r->b, "idle_closed", t->idle_closed);
+	put_kv_u64(r->b, "slow_senders", t->slow_senders);
+	put_kv_u64(r->b, "over_buffer", t->over_buffer);
+	put_kv_u64(r->b, "accept_errors", t->accept_errors);
+	put_kv_u64(r->b, "series_refused", t->series_refused);
 	if (has_store) {
 		put_kv_u64(r->b, "store_commits", ss.commits);
 		put_kv_u64(r->b, "store_commit_failures", ss.commit_failures);
@@ -438,6 +460,7 @@ static int m_stats(req *r)
 		put_kv_u64(r->b, "store_rows_dropped", ss.rows_dropped);
 		put_kv_u64(r->b, "store_queued_rows", ss.queued_rows);
 	}
+	rpc_map_end(r->b, map);
 	return 0;
 }
 
@@ -473,14 +496,23 @@ static int m_push(req *r)
 	for (i = 0; i < n; i++) {
 		rpc_str name;
 		double t, v;
+		long nl = 0;
 		int code;
 		if (rpc_triple(arr, i, &name, &t, &v))
 			code = SRV_REJ_SHAPE;
 		else if (t > latest)
 			code = SRV_REJ_FUTURE;
+		else if ((nl = io_graphite_name(
+			      name.p, name.n, &r->s->set.lines, r->s->name_buf,
+			      r->s->set.lines.max_name + 1)) < 0)
+			code = SRV_REJ_NAME;
 		else
-			code = srv_ingest(r->s, name.p, name.n, t, v);
-		if (code == SRV_REJ_SHAPE || code == SRV_REJ_FUTURE)
+			code =
+			    srv_ingest(r->s, r->s->name_buf, (size_t)nl, t, v);
+		/* srv_ingest counts its own rejections; these never got there.
+		 */
+		if (code == SRV_REJ_SHAPE || code == SRV_REJ_FUTURE ||
+		    (code == SRV_REJ_NAME && nl < 0))
 			r->s->st.rejected++;
 		if (code == SRV_ACCEPTED) {
 			p->accepted++;

@@ -35,8 +35,11 @@ typedef struct srv_settings {
 	const cfg_addr *listen_influx;
 	const cfg_addr *listen_rpc;
 	const char *listen_socket;
-	size_t subscriber_queue; /* output bytes queued per client, max */
-	io_limits lines;	 /* Graphite/Influx line and name limits */
+	size_t subscriber_queue; /* output queued per subscriber, max */
+	/* Bytes a connection may hold: its partial line or frame plus the
+	 * replies libuv has not handed to the kernel (daemon/conn.h). */
+	size_t conn_buffer;
+	io_limits lines; /* Graphite/Influx line and name limits */
 	io_precision influx_precision;
 	rpc_limits rpc;	       /* frame size, depth, element counts */
 	int forecast_every;    /* refresh the forecast every k samples */
@@ -48,6 +51,10 @@ typedef struct srv_settings {
 	size_t max_series;     /* new series beyond this are refused */
 	int max_connections;   /* open client connections, 0 = no limit */
 	double idle_timeout_s; /* close silent clients, 0 = never */
+	/* Slow senders: a line or frame in progress for min_rate_window_s
+	 * must have brought min_rate bytes/s (0 = no check). */
+	double min_rate;
+	double min_rate_window_s;
 	/* rpc.token: TCP RPC clients must `auth` with it first ("" = none;
 	 * the unix socket is guarded by its mode and SO_PEERCRED instead). */
 	const char *rpc_token;
@@ -84,8 +91,12 @@ typedef struct srv_stats {
 	uint64_t connections;	/* accepted */
 	uint64_t slow_clients;	/* closed for exceeding their output bound */
 	uint64_t bad_frames;	/* RPC connections closed for a bad frame */
-	uint64_t refused;	/* over limits.max_connections */
-	uint64_t idle_closed;	/* silent past limits.idle_timeout_s */
+	uint64_t refused;      /* over limits.max_connections (or fd_clients) */
+	uint64_t idle_closed;  /* silent past limits.idle_timeout_s */
+	uint64_t slow_senders; /* input slower than limits.min_rate */
+	uint64_t over_buffer;  /* input held past limits.conn_buffer */
+	uint64_t accept_errors;	 /* accept() failed (EMFILE, ENFILE, ...) */
+	uint64_t series_refused; /* new series past limits.max_series */
 } srv_stats;
 
 #define SRV_VERSION "0.1.0"
@@ -107,7 +118,10 @@ typedef struct srv {
 	srv_conn *conns;    /* every open connection */
 	size_t nconns;	    /* how many */
 	int conn_limit_hit; /* logged once per episode at the limit */
-	uv_timer_t idle;    /* closes silent connections */
+	int accept_failing; /* logged once per episode of accept errors */
+	size_t fd_clients;  /* clients RLIMIT_NOFILE leaves room for, 0 = any */
+	uint64_t refused_logged; /* uv_now() of the last series refusal log */
+	uv_timer_t idle;	 /* closes silent and slow connections */
 	uint64_t next_conn_id;
 	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
 	struct srv_persist *persist; /* NULL without a store */

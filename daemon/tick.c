@@ -25,7 +25,9 @@ const char *srv_reject_reason(int code)
 	case SRV_REJ_LIMIT:
 		return "too many series (limits.max_series)";
 	case SRV_REJ_NAME:
-		return "empty series name";
+		return "invalid series name (empty, longer than "
+		       "limits.max_name, "
+		       "a control character, or bad tags)";
 	case SRV_REJ_NOMEM:
 		return "out of memory";
 	case SRV_REJ_SHAPE:
@@ -146,6 +148,30 @@ static int reject(srv *s, int code)
 	return code;
 }
 
+/* limits.max_series: the refused series is named in the log, at most one
+ * line per 10 s (a burst of new series would flood it otherwise) with the
+ * count so far; stats.series_refused counts every refusal. */
+static int refuse_series(srv *s, const char *name, size_t len)
+{
+	uint64_t now = uv_now(s->loop);
+	char shown[128];
+	size_t i, n = len < sizeof shown - 1 ? len : sizeof shown - 1;
+
+	s->st.series_refused++;
+	if (s->refused_logged && now - s->refused_logged < 10000)
+		return reject(s, SRV_REJ_LIMIT);
+	s->refused_logged = now ? now : 1;
+	for (i = 0; i < n; i++) /* an RPC name may hold any byte */
+		shown[i] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
+	shown[n] = '\0';
+	srv_log(LOG_WARNING,
+		"new series '%s'%s refused: limits.max_series = %zu reached "
+		"(%llu refused since start; existing series continue)",
+		shown, len > n ? "..." : "", s->set.max_series,
+		(unsigned long long)s->st.series_refused);
+	return reject(s, SRV_REJ_LIMIT);
+}
+
 int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
 {
 	srv_tick *k = &s->tick;
@@ -162,7 +188,7 @@ int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
 		int period;
 		double step;
 		if (s->set.max_series && s->reg.n >= s->set.max_series)
-			return reject(s, SRV_REJ_LIMIT);
+			return refuse_series(s, name, len);
 		se = srv_registry_add(&s->reg, name, len, 0, 0);
 		if (!se)
 			return reject(s, SRV_REJ_NOMEM);

@@ -31,7 +31,7 @@ enum srv_reject {
 	SRV_REJ_ORDER = 1,  /* t not after the series' last accepted t */
 	SRV_REJ_VALUE = 2,  /* value NaN or infinite, or t not finite */
 	SRV_REJ_LIMIT = 3,  /* a new series past limits.max_series */
-	SRV_REJ_NAME = 4,   /* empty series name */
+	SRV_REJ_NAME = 4,   /* empty or invalid series name */
 	SRV_REJ_NOMEM = 5,  /* out of memory */
 	SRV_REJ_SHAPE = 6,  /* push: not a [series, t, value] triple */
 	SRV_REJ_FUTURE = 7, /* push: t beyond now + ingest.max_skew_s */

@@ -97,6 +97,24 @@ static long normalize(const char *p, size_t n, const io_limits *lim, char *buf)
 	return (long)plen + sl;
 }
 
+long io_graphite_name(const char *name, size_t n, const io_limits *lim,
+		      char *buf, size_t cap)
+{
+	long nl;
+
+	if (!name || !lim || !buf || lim->max_tags < 0 ||
+	    lim->max_tags > IO_MAX_TAGS)
+		return IO_EINVAL;
+	if (cap < lim->max_name + 1)
+		return IO_ESPACE;
+	if (n == 0)
+		return IO_ENAME;
+	nl = normalize(name, n, lim, buf);
+	if (nl >= 0)
+		buf[nl] = '\0';
+	return nl;
+}
+
 int io_graphite_parse(const char *line, size_t len, double now,
 		      const io_limits *lim, char *name_buf, size_t name_cap,
 		      io_sample *out)
@@ -116,10 +134,9 @@ int io_graphite_parse(const char *line, size_t len, double now,
 		return IO_ELINE;
 	if (split_fields(line, len, f, fl) != 3)
 		return IO_ESYNTAX;
-	nl = normalize(f[0], fl[0], lim, name_buf);
+	nl = io_graphite_name(f[0], fl[0], lim, name_buf, name_cap);
 	if (nl < 0)
 		return (int)nl;
-	name_buf[nl] = '\0';
 	r = io__parse_number(f[1], fl[1], &out->value);
 	if (r)
 		return r;

@@ -36,4 +36,15 @@ int io_graphite_parse(const char *line, size_t len, double now,
 		      const io_limits *lim, char *name_buf, size_t name_cap,
 		      io_sample *out);
 
+/*
+ * The canonical form of a series name `path` or `path;k=v;...` (tags sorted
+ * by key, the same checks as a line's name field) written NUL-terminated into
+ * buf, which holds at least lim->max_name + 1 bytes. For names that arrive
+ * outside a line (msgpack `push`, lookups by name), so `a;y=1;x=2` and
+ * `a;x=2;y=1` are one series whichever way they come in. Returns the length
+ * or a negative IO_E* code (IO_ENAME, IO_ENAMELEN, IO_ETAG, IO_ETAGS).
+ */
+long io_graphite_name(const char *name, size_t n, const io_limits *lim,
+		      char *buf, size_t cap);
+
 #endif

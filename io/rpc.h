@@ -237,6 +237,16 @@ void rpc_put_cstr(rpc_buf *b, const char *s);
 void rpc_put_bin(rpc_buf *b, const void *p, size_t n);
 void rpc_put_array(rpc_buf *b, uint32_t n); /* then n values */
 void rpc_put_map(rpc_buf *b, uint32_t n);   /* then n key, value pairs */
+/*
+ * A map whose entries are counted for the caller: rpc_map_begin() writes a
+ * map32 header with a zero count and returns its offset; the caller puts key,
+ * value pairs; rpc_map_end() counts the objects put since the header (our
+ * own scanner walks them) and writes the count. For long replies with
+ * conditional entries (info, stats), where a hand-kept count went stale once.
+ * An odd number of objects sets err to RPC_EINVAL.
+ */
+size_t rpc_map_begin(rpc_buf *b);
+void rpc_map_end(rpc_buf *b, size_t at);
 
 /* [0, id, method, then the caller puts one params value */
 void rpc_put_request(rpc_buf *b, uint32_t id, const char *method);

@@ -190,6 +190,51 @@ void rpc_put_map(rpc_buf *b, uint32_t n)
 	msgpack_pack_map(&pk, n);
 }
 
+size_t rpc_map_begin(rpc_buf *b)
+{
+	static const char hdr[5] = {(char)0xdf, 0, 0, 0, 0};
+	size_t at = b->len;
+
+	write_cb(b, hdr, sizeof hdr);
+	return at;
+}
+
+void rpc_map_end(rpc_buf *b, size_t at)
+{
+	rpc_limits lim;
+	rpc_scan sc;
+	size_t pos = at + 5, len;
+	uint32_t n = 0;
+
+	if (b->err)
+		return;
+	/* The bytes are ours and already bounded by b->max: lift the frame
+	 * limits, keep the scanner's structure checks. */
+	rpc_limits_default(&lim);
+	lim.max_frame = b->max;
+	lim.max_elems = UINT32_MAX;
+	lim.max_depth = RPC_DEPTH_CAP;
+	while (pos < b->len) {
+		rpc_scan_init(&sc);
+		if (rpc_scan_frame(&sc, b->p + pos, b->len - pos, &lim, &len) !=
+		    1) {
+			b->err = RPC_EINVAL;
+			return;
+		}
+		pos += len;
+		n++;
+	}
+	if (n % 2) {
+		b->err = RPC_EINVAL;
+		return;
+	}
+	n /= 2;
+	b->p[at + 1] = (char)(n >> 24);
+	b->p[at + 2] = (char)(n >> 16);
+	b->p[at + 3] = (char)(n >> 8);
+	b->p[at + 4] = (char)n;
+}
+
 void rpc_put_request(rpc_buf *b, uint32_t id, const char *method)
 {
 	rpc_put_array(b, 4);

@@ -4,6 +4,8 @@
  */
 #include "ssm/mamba.h"
 
+#include "ssm/kern.h"
+
 #include "ssm/model.h"
 
 int ssm_mamba_cfg_fill(ssm_mamba_cfg *c)
@@ -90,4 +92,5 @@ size_t ssm_mamba_state_size(const ssm_mamba_cfg *c)
 #define SILU_VEC	  ssm_silu_vec
 #define EXP		  expf
 #define SOFTPLUS_VEC	  ssm_softplus_vec
+#define SCAN_KERNEL	  ssm__mamba_scan_f32
 #include "ssm/mamba_impl.h"

@@ -30,6 +30,9 @@ typedef struct N_() {
 	/* Owned caches: the projections transposed, [in][out], for the
 	 * single-series step (W_in, W_x, W_dt, W_out). */
 	R_ *W_inT, *W_xT, *W_dtT, *W_outT;
+	/* Owned cache: max_n |A[c][n]| [Di], which bounds |dt A| per channel
+	 * (the float step's fused scan runs when dt A stays in [-87, 0]). */
+	R_ *Amax;
 } N_();
 
 void N_(_carve)(const ssm_mamba_cfg *cfg, R_ *base, N_(_tensors) * t);

@@ -70,10 +70,15 @@ int FN(_prepare)(L_ *l)
 	for (i = 0; i < np; i++)
 		if (!isfinite(l->params[i]))
 			return SSM_ENONFINITE;
+	for (c = 0; c < d.Di; c++)
+		l->Amax[c] = 0;
 	for (n = 0; n < d.Ns; n++)
-		for (c = 0; c < d.Di; c++)
-			l->AT[(size_t)n * d.Di + c] =
-			    -EXP(l->p.A_log[(size_t)c * d.Ns + n]);
+		for (c = 0; c < d.Di; c++) {
+			real a = -EXP(l->p.A_log[(size_t)c * d.Ns + n]);
+			l->AT[(size_t)n * d.Di + c] = a;
+			if (-a > l->Amax[c])
+				l->Amax[c] = -a;
+		}
 	transpose(d.Di, d.K, l->p.conv_w, l->conv_wT);
 	transpose(2 * d.Di, d.D, l->p.W_in, l->W_inT);
 	transpose(d.P, d.Di, l->p.W_x, l->W_xT);
@@ -103,7 +108,7 @@ int FN(_init)(L_ *l, const ssm_mamba_cfg *cfg, ssm_rng *rng)
 	l->cfg = c;
 	d = dims_of(&c);
 	np = ssm_mamba_nparams(&c);
-	l->params = calloc(np + (size_t)(d.Ns + d.K) * d.Di +
+	l->params = calloc(np + (size_t)(d.Ns + d.K + 1) * d.Di +
 			       (size_t)(2 * d.D + d.P + d.R + d.D) * d.Di,
 			   sizeof(real));
 	if (!l->params)
@@ -115,6 +120,7 @@ int FN(_init)(L_ *l, const ssm_mamba_cfg *cfg, ssm_rng *rng)
 	l->W_xT = l->W_inT + (size_t)2 * d.D * d.Di;
 	l->W_dtT = l->W_xT + (size_t)d.P * d.Di;
 	l->W_outT = l->W_dtT + (size_t)d.R * d.Di;
+	l->Amax = l->W_outT + (size_t)d.D * d.Di;
 	for (i = 0; i < d.D; i++)
 		l->p.norm_w[i] = 1;
 	fill_uniform(rng, l->p.W_in, (size_t)2 * d.Di * d.D, 1 / sqrt(d.D));
@@ -212,6 +218,13 @@ SSM__HOT static void scan_step(const L_ *l, const dims *d, real *restrict h,
 	int Di = d->Di, Ns = d->Ns, n, c;
 	size_t NDi = (size_t)Ns * Di, i;
 
+#ifdef SCAN_KERNEL
+	/* The float build's fused pass (ssm/kern.h): same bits; it declines
+	 * (-1) when some dt A could leave [-87, 0]. */
+	if (SCAN_KERNEL(Di, Ns, AT, l->Amax, h, dt, Bv, Cv, xs, l->p.Dskip,
+			yc) == 0)
+		return;
+#endif
 	for (n = 0; n < Ns; n++)
 		for (c = 0; c < Di; c++)
 			E[(size_t)n * Di + c] = dt[c] * AT[(size_t)n * Di + c];

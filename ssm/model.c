@@ -265,6 +265,10 @@ int ssm_model_new_default(ssm_model **out, uint64_t seed)
 	return err;
 }
 
+/* The meaning of the per-series state block, bumped when it changes.
+ * 2: S4D layers keep the folded state C x (ssm/s4d.h). */
+static const int32_t state_format = 2;
+
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *c = p;
@@ -294,8 +298,12 @@ int ssm_model_refresh(ssm_model *m)
 	for (l = 0; l < m->arch.nlayers; l++)
 		if (ssm__layer_prepare(m, l) != 0)
 			return SSM_ENONFINITE;
-	/* Hash field by field: struct padding must not enter it. */
+	/* Hash field by field: struct padding must not enter it. The
+	 * meaning of the state block enters it first, so a snapshot written
+	 * under another meaning is not restored as if it were this one
+	 * (recovery rebuilds it from samples instead). */
 	a = &m->arch;
+	h = fnv1a(h, &state_format, sizeof state_format);
 	ints[0] = a->horizon;
 	ints[1] = a->nquantiles;
 	ints[2] = a->d_model;

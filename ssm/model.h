@@ -64,7 +64,9 @@ int ssm_model_horizon(const ssm_model *m);
 int ssm_model_nquantiles(const ssm_model *m);
 const float *ssm_model_quantiles(const ssm_model *m);
 size_t ssm_model_state_floats(const ssm_model *m);
-/* A 64-bit hash of architecture and weights: snapshots record it. */
+/* A 64-bit hash of architecture and weights, and of the format of the state
+ * block (its meaning, changed when a layer's state changes meaning):
+ * snapshots record it. */
 uint64_t ssm_model_hash(const ssm_model *m);
 
 /*

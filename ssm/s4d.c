@@ -4,6 +4,7 @@
  */
 #include "ssm/s4d.h"
 
+#include "ssm/kern.h"
 #include "ssm/model.h"
 
 int ssm_s4d_cfg_check(const ssm_s4d_cfg *cfg)
@@ -70,6 +71,9 @@ size_t ssm_s4d_state_size(const ssm_s4d_cfg *cfg)
 #define GEMM		cblas_sgemm
 #define GEMV		cblas_sgemv
 #define SMALL_GEMV	ssm__gemv_t
+#define SCAN_KERNEL	ssm__s4d_scan_f32
+#define SCAN_PACK	ssm__s4d_pack_f32
+#define SCAN_PACK_SIZE	ssm__s4d_pack_size
 #define SILU_VEC	ssm_silu_vec
 #define EXP		expf
 #include "ssm/s4d_impl.h"

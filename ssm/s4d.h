@@ -11,19 +11,30 @@
  * (A, B, dt) (cfg.disc). Everything but the discretization is LTI: the
  * step does no transcendental function besides SiLU's exp (vectorized).
  *
+ * Folded state: what is stored and stepped is x~_n = C_n x_n, for which
+ *   x~_n = dA_n x~_n + G_n xn_h,  G_n = C_n dB_n,  v_h = 2 Re(sum_n x~_n) + ...
+ * gives the same v (dA is diagonal, so it commutes with C). The step then
+ * reads dA and G only, 16 bytes of parameters and 8 of state per mode
+ * (with C and dB apart it read 24 and 8, which at H = N = 32 no longer fit
+ * a 32 KB L1 cache). Sequence mode and backward work on the same folded
+ * state, so step == sequence holds; truncated BPTT treats the initial x~ as
+ * constant (no gradient into C through it).
+ *
  * Shapes (B = series in a batch, T = time, H = channels, N = modes):
  *   parameters, in this order in the one allocation (ssm_s4d_tensors_info):
  *     norm_w [H], log_dt [H], log_A_re [N][H], A_im [N][H], B_re [N][H],
  *     B_im [N][H], C_re [N][H], C_im [N][H], D [H], W_out [H][H] (out, in),
  *     b_out [H].  Mode-major [N][H] so the step vectorizes over channels.
- *   state per series: ssm_s4d_state_size() reals = x_re [N][H], x_im [N][H].
+ *   state per series: ssm_s4d_state_size() reals = x~_re [N][H],
+ *   x~_im [N][H] (folded, above).
  *   u, y: [H] (step), [B][H] (batch), [T][H] (sequence).
  *
  * Gaps: gap 1 uses the discretization cached by ssm_s4d_prepare(); any other
  * gap is discretized into the caller's workspace for that call: integer
  * gaps under ZOH by binary powering of the cached dA (O(log gap) complex
- * products per mode, no transcendentals), other gaps (and bilinear) from
- * the closed forms (one complex exp per mode for ZOH).
+ * products per mode, no transcendentals; G_g = (sum_{k<g} dA^k) G), other
+ * gaps (and bilinear) from the closed forms (one complex exp per mode for
+ * ZOH).
  *
  * Thread safety: a prepared layer is read-only in step/forward/backward, so
  * any number of threads may use it with their own states and workspaces.

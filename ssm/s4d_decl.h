@@ -25,9 +25,14 @@ typedef struct N_() {
 	ssm_s4d_cfg cfg; /* with defaults filled in */
 	R_ *params;	 /* owned, nparams reals */
 	N_(_tensors) p;	 /* views into params */
-	/* Gap-1 discretization, [N][H] each, owned (refreshed by _prepare). */
-	R_ *dA_re, *dA_im, *dB_re, *dB_im;
+	/* Gap-1 discretization, [N][H] each, owned (refreshed by _prepare):
+	 * dA and the folded input weight G = C dB (s4d.h). */
+	R_ *dA_re, *dA_im, *G_re, *G_im;
 	R_ *W_outT; /* owned: W_out transposed [in][out], for _step */
+	/* Owned, float build only (NULL in the double twin or when H < 16):
+	 * the gap-1 dA and G packed for the step kernel (ssm/kern.h),
+	 * refreshed by _prepare. */
+	R_ *pk;
 } N_();
 
 /* Carve base (nparams reals) into tensors. */

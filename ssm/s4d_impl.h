@@ -17,6 +17,10 @@
 #include "ssm/rmsnorm_impl.h"
 #include "ssm/simd.h"
 
+#ifndef SCAN_PACK_SIZE
+#define SCAN_PACK_SIZE(H, N) 0
+#endif
+
 #define L_ SSM_S4D_NAME()
 #define FN SSM_S4D_NAME
 
@@ -34,35 +38,37 @@ void FN(_carve)(const ssm_s4d_cfg *cfg, real *base, FN(_tensors) * t)
 }
 
 /* Discretize every mode at dt = exp(log_dt) * gap, in double, rounding the
- * results to real. prepare() (gap 1) and unusual gaps share this path, so the
- * cached and the on-the-fly discretizations are the same numbers. */
+ * results to real: dA and G = C dB (the folded input weight, see s4d.h).
+ * prepare() (gap 1) and unusual gaps share this path, so the cached and the
+ * on-the-fly discretizations are the same numbers. */
 static void disc_one(const L_ *l, size_t i, int h, double gap, real *dAr,
-		     real *dAi, real *dBr, real *dBi)
+		     real *dAi, real *Gr, real *Gi)
 {
 	const FN(_tensors) *p = &l->p;
 	double complex a =
 	    -exp((double)p->log_A_re[i]) + I * (double)p->A_im[i];
 	double dt = exp((double)p->log_dt[h]) * gap;
-	double complex dA, E, dB;
+	double complex dA, E, G;
 
 	ssm_disc_mode(l->cfg.disc, a, dt, &dA, &E, NULL);
-	dB = E * ((double)p->B_re[i] + I * (double)p->B_im[i]);
+	G = ((double)p->C_re[i] + I * (double)p->C_im[i]) *
+	    (E * ((double)p->B_re[i] + I * (double)p->B_im[i]));
 	*dAr = (real)creal(dA);
 	*dAi = (real)cimag(dA);
-	*dBr = (real)creal(dB);
-	*dBi = (real)cimag(dB);
+	*Gr = (real)creal(G);
+	*Gi = (real)cimag(G);
 }
 
-static void disc_at(const L_ *l, double gap, real *dAr, real *dAi, real *dBr,
-		    real *dBi)
+static void disc_at(const L_ *l, double gap, real *dAr, real *dAi, real *Gr,
+		    real *Gi)
 {
 	int H = l->cfg.H, N = l->cfg.N, n, h;
 
 	for (n = 0; n < N; n++)
 		for (h = 0; h < H; h++) {
 			size_t i = (size_t)n * H + h;
-			disc_one(l, i, h, gap, dAr + i, dAi + i, dBr + i,
-				 dBi + i);
+			disc_one(l, i, h, gap, dAr + i, dAi + i, Gr + i,
+				 Gi + i);
 		}
 }
 
@@ -73,13 +79,17 @@ int FN(_prepare)(L_ *l)
 	for (i = 0; i < ssm_s4d_nparams(&l->cfg); i++)
 		if (!isfinite(l->params[i]))
 			return SSM_ENONFINITE;
-	disc_at(l, 1.0, l->dA_re, l->dA_im, l->dB_re, l->dB_im);
+	disc_at(l, 1.0, l->dA_re, l->dA_im, l->G_re, l->G_im);
+#ifdef SCAN_PACK
+	SCAN_PACK(l->cfg.H, l->cfg.N, l->dA_re, l->dA_im, l->G_re, l->G_im,
+		  l->pk);
+#endif
 	for (i = 0; i < (size_t)l->cfg.H * l->cfg.H; i++)
 		l->W_outT[(i % l->cfg.H) * l->cfg.H + i / l->cfg.H] =
 		    l->p.W_out[i];
 	for (i = 0; i < HN; i++)
 		if (!isfinite(l->dA_re[i]) || !isfinite(l->dA_im[i]) ||
-		    !isfinite(l->dB_re[i]) || !isfinite(l->dB_im[i]))
+		    !isfinite(l->G_re[i]) || !isfinite(l->G_im[i]))
 			return SSM_ENONFINITE;
 	return 0;
 }
@@ -103,7 +113,8 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	N = l->cfg.N;
 	HN = (size_t)H * N;
 	np = ssm_s4d_nparams(&l->cfg);
-	l->params = calloc(np + 4 * HN + (size_t)H * H, sizeof(real));
+	l->params = calloc(np + 4 * HN + (size_t)H * H + SCAN_PACK_SIZE(H, N),
+			   sizeof(real));
 	are = calloc(4 * (size_t)N, sizeof(double));
 	if (!l->params || !are) {
 		rc = SSM_ENOMEM;
@@ -115,9 +126,10 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	FN(_carve)(&l->cfg, l->params, &l->p);
 	l->dA_re = l->params + np;
 	l->dA_im = l->dA_re + HN;
-	l->dB_re = l->dA_im + HN;
-	l->dB_im = l->dB_re + HN;
-	l->W_outT = l->dB_im + HN;
+	l->G_re = l->dA_im + HN;
+	l->G_im = l->G_re + HN;
+	l->W_outT = l->G_im + HN;
+	l->pk = SCAN_PACK_SIZE(H, N) ? l->W_outT + (size_t)H * H : NULL;
 
 	for (n = 0; n < N; n++) {
 		bre[n] = 1.0;
@@ -202,13 +214,25 @@ static void add_bias(int H, const real *u, const real *b, real *y)
 }
 
 /*
- * The recurrence for one sample: s (x_re [N][H], x_im [N][H]) advances in
- * place; v[h] = 2 Re(sum_n C x) + D xn. Loops run over h innermost so they
- * vectorize and the sum over n keeps one fixed order.
+ * The recurrence for one sample on the folded state (s4d.h): s (x_re [N][H],
+ * x_im [N][H]) advances in place, x = dA x + G xn; v[h] = 2 Re(sum_n x) +
+ * D xn. Loops run over h innermost so they vectorize and the sum over n
+ * keeps one fixed order.
  */
+#ifdef SCAN_KERNEL
+/* The float build's kernel (ssm/kern.h): the same operations in the same
+ * order as the loop below, with the sums kept in registers. */
+static void scan1(const L_ *l, const real *dAr, const real *dAi, const real *Gr,
+		  const real *Gi, real *s, const real *xn, real *v)
+{
+	/* The cached gap-1 discretization has a packed copy (l->pk). */
+	SCAN_KERNEL(l->cfg.H, l->cfg.N, dAr == l->dA_re ? l->pk : NULL, dAr,
+		    dAi, Gr, Gi, l->p.D, s, xn, v);
+}
+#else
 SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
-			   const real *restrict dAi, const real *restrict dBr,
-			   const real *restrict dBi, real *restrict s,
+			   const real *restrict dAi, const real *restrict Gr,
+			   const real *restrict Gi, real *restrict s,
 			   const real *restrict xn, real *restrict v)
 {
 	int H = l->cfg.H, N = l->cfg.N, n, h;
@@ -216,7 +240,6 @@ SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
 	/* restrict: state, scratch and weights never overlap, which lets the
 	 * compiler keep the loop vectorized without runtime alias checks. */
 	real *restrict sr = s, *restrict si = s + HN;
-	const real *restrict Cr = l->p.C_re, *restrict Ci = l->p.C_im;
 
 	for (h = 0; h < H; h++)
 		v[h] = 0;
@@ -225,25 +248,26 @@ SSM__HOT static void scan1(const L_ *l, const real *restrict dAr,
 		for (h = 0; h < H; h++) {
 			size_t i = o + h;
 			real xr =
-			    dAr[i] * sr[i] - dAi[i] * si[i] + dBr[i] * xn[h];
+			    dAr[i] * sr[i] - dAi[i] * si[i] + Gr[i] * xn[h];
 			real xi =
-			    dAr[i] * si[i] + dAi[i] * sr[i] + dBi[i] * xn[h];
+			    dAr[i] * si[i] + dAi[i] * sr[i] + Gi[i] * xn[h];
 			sr[i] = xr;
 			si[i] = xi;
-			v[h] += Cr[i] * xr - Ci[i] * xi;
+			v[h] += xr;
 		}
 	}
 	for (h = 0; h < H; h++)
 		v[h] = 2 * v[h] + l->p.D[h] * xn[h];
 }
+#endif
 
 /*
  * ZOH at an integer gap g without transcendentals: g steps of the gap-1
- * system with the input held are dA_g = dA^g and dB_g = (sum_{k<g} dA^k) dB
+ * system with the input held are dA_g = dA^g and G_g = (sum_{k<g} dA^k) G
  * (exactly ZOH at g dt). Binary powering of the pair (P, S) = (dA^m,
  * sum_{k<m} dA^k), composed as (P1 P2, S1 + P1 S2): O(log g) complex
  * products per mode, each pass an elementwise loop over all modes so it
- * vectorizes. Outputs dAr..dBi [N][H]; t scratch [4][N][H].
+ * vectorizes. Outputs dA, G [N][H] each; t scratch [4][N][H].
  */
 SSM__HOT static void disc_pow(const L_ *l, long g, real *restrict pr,
 			      real *restrict pi, real *restrict sr,
@@ -296,10 +320,10 @@ SSM__HOT static void disc_pow(const L_ *l, long g, real *restrict pr,
 				bi[i] = nbi;
 			}
 	}
-	/* dB_g = S dB_1. */
+	/* G_g = S G_1 (C dB_g = C S dB_1 = S G_1). */
 	for (i = 0; i < HN; i++) {
-		real r = sr[i] * l->dB_re[i] - si[i] * l->dB_im[i];
-		real m = sr[i] * l->dB_im[i] + si[i] * l->dB_re[i];
+		real r = sr[i] * l->G_re[i] - si[i] * l->G_im[i];
+		real m = sr[i] * l->G_im[i] + si[i] * l->G_re[i];
 		sr[i] = r;
 		si[i] = m;
 	}
@@ -312,7 +336,7 @@ static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 	size_t HN = (size_t)l->cfg.H * l->cfg.N;
 
 	if (gap == 1.0) {
-		scan1(l, l->dA_re, l->dA_im, l->dB_re, l->dB_im, s, xn, v);
+		scan1(l, l->dA_re, l->dA_im, l->G_re, l->G_im, s, xn, v);
 		return;
 	}
 	if (l->cfg.disc == SSM_DISC_ZOH && gap == floor(gap) && gap >= 2 &&
@@ -384,7 +408,7 @@ size_t FN(_seq_workspace_bytes)(const ssm_s4d_cfg *cfg, int T)
 	size_t HN = (size_t)cfg->H * cfg->N, H = (size_t)cfg->H;
 
 	/* forward: one discretization and its scratch [8][N][H]; backward:
-	 * da, dv, dxn [T][H], the carry gx and the accumulated dA, dB
+	 * da, dv, dxn [T][H], the carry gx and the accumulated dA, G
 	 * gradients (complex) [6][N][H], one step's own [4][N][H] and one
 	 * discretization [4][N][H]. */
 	return (3 * (size_t)T * H + 14 * HN) * sizeof(real);
@@ -410,26 +434,32 @@ void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,
 	out_proj(l, T, u, a, y);
 }
 
-/* Chain the gradient of one mode's (dA, dB) at step dt into the continuous
+/* Chain the gradient of one mode's (dA, G) at step dt into the continuous
  * parameters (holomorphic derivatives from ssm_disc_mode). */
 static void chain_mode(const L_ *l, FN(_tensors) * g, int n, int h, double gap,
-		       double complex gdA, double complex gdB)
+		       double complex gdA, double complex gG)
 {
 	const FN(_tensors) *p = &l->p;
 	size_t i = (size_t)n * l->cfg.H + h;
 	double are = -exp((double)p->log_A_re[i]);
 	double complex a = are + I * (double)p->A_im[i];
 	double complex B = (double)p->B_re[i] + I * (double)p->B_im[i];
+	double complex C = (double)p->C_re[i] + I * (double)p->C_im[i];
 	double dt = exp((double)p->log_dt[h]) * gap;
-	double complex dA, E, d[4], gE, gB, ga;
+	double complex dA, E, d[4], gE, gB, ga, gdB, gC;
 	double gdt;
 
 	ssm_disc_mode(l->cfg.disc, a, dt, &dA, &E, d);
-	/* dB = E B; for real L and holomorphic f, g_w = g_f conj(f'(w)). */
+	/* G = C dB, dB = E B; for real L and holomorphic f,
+	 * g_w = g_f conj(f'(w)). */
+	gC = gG * conj(E * B);
+	gdB = gG * conj(C);
 	gB = gdB * conj(E);
 	gE = gdB * conj(B);
 	ga = gdA * conj(d[0]) + gE * conj(d[2]);
 	gdt = creal(gdA * conj(d[1])) + creal(gE * conj(d[3]));
+	g->C_re[i] += (real)creal(gC);
+	g->C_im[i] += (real)cimag(gC);
 	g->B_re[i] += (real)creal(gB);
 	g->B_im[i] += (real)cimag(gB);
 	g->log_A_re[i] += (real)(creal(ga) * are);
@@ -438,38 +468,36 @@ static void chain_mode(const L_ *l, FN(_tensors) * g, int n, int h, double gap,
 }
 
 /*
- * One reverse step over all modes at time t. On entry gx = dL/dx_t from
- * the later samples; the direct term of v_t = 2 Re(C x_t) + ... is added,
- * then the step's gradients go to C, dxn_t and (gA, gB) (the gradients of
- * this step's dA, dB, accumulated), and gx becomes dL/dx_{t-1} = gx
- * conj(dA). Complex gradients are g = dL/dRe + i dL/dIm.
+ * One reverse step over all modes at time t (folded state, s4d.h). On
+ * entry gx = dL/dx_t from the later samples; the direct term of v_t =
+ * 2 Re(sum x_t) + ... is added, then the step's gradients go to dxn_t and
+ * (gA, gG) (the gradients of this step's dA, G, accumulated), and gx
+ * becomes dL/dx_{t-1} = gx conj(dA). Complex gradients are g = dL/dRe +
+ * i dL/dIm.
  */
-SSM__HOT static void
-back_step(const L_ *l, const real *restrict dAr, const real *restrict dAi,
-	  const real *restrict dBr, const real *restrict dBi,
-	  const real *restrict xt, const real *restrict xp,
-	  const real *restrict xn, const real *restrict dv, real *restrict dxn,
-	  real *restrict gCr, real *restrict gCi, real *restrict gxr,
-	  real *restrict gxi, real *restrict gAr, real *restrict gAi,
-	  real *restrict gBr, real *restrict gBi)
+SSM__HOT static void back_step(const L_ *l, const real *restrict dAr,
+			       const real *restrict dAi,
+			       const real *restrict Gr, const real *restrict Gi,
+			       const real *restrict xp, const real *restrict xn,
+			       const real *restrict dv, real *restrict dxn,
+			       real *restrict gxr, real *restrict gxi,
+			       real *restrict gAr, real *restrict gAi,
+			       real *restrict gGr, real *restrict gGi)
 {
 	int H = l->cfg.H, N = l->cfg.N, n, h;
 	size_t HN = (size_t)H * N;
-	const real *restrict Cr = l->p.C_re, *restrict Ci = l->p.C_im;
 
 	for (n = 0; n < N; n++)
 		for (h = 0; h < H; h++) {
 			size_t i = (size_t)n * H + h;
-			real d2 = 2 * dv[h], x = xn[h];
-			real gr = gxr[i] + d2 * Cr[i], gi = gxi[i] - d2 * Ci[i];
-			gCr[i] += d2 * xt[i];
-			gCi[i] -= d2 * xt[HN + i];
-			/* x_t = dA x_{t-1} + dB xn_t. */
-			dxn[h] += gr * dBr[i] + gi * dBi[i];
+			real x = xn[h];
+			real gr = gxr[i] + 2 * dv[h], gi = gxi[i];
+			/* x_t = dA x_{t-1} + G xn_t. */
+			dxn[h] += gr * Gr[i] + gi * Gi[i];
 			gAr[i] += gr * xp[i] + gi * xp[HN + i];
 			gAi[i] += gi * xp[i] - gr * xp[HN + i];
-			gBr[i] += gr * x;
-			gBi[i] += gi * x;
+			gGr[i] += gr * x;
+			gGi[i] += gi * x;
 			gxr[i] = gr * dAr[i] + gi * dAi[i];
 			gxi[i] = gi * dAr[i] - gr * dAi[i];
 		}
@@ -486,8 +514,8 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 	const real *a = v + (size_t)T * H;
 	real *da = ws, *dv = da + (size_t)T * H, *dxn = dv + (size_t)T * H;
 	real *gxr = dxn + (size_t)T * H, *gxi = gxr + HN, *gAr = gxi + HN,
-	     *gAi = gAr + HN, *gBr = gAi + HN, *gBi = gBr + HN;
-	real *tg = gBi + HN, *tdA = tg + 4 * HN;
+	     *gAi = gAr + HN, *gGr = gAi + HN, *gGi = gGr + HN;
+	real *tg = gGi + HN, *tdA = tg + 4 * HN;
 	FN(_tensors) g;
 	const FN(_tensors) *p = &l->p;
 
@@ -511,22 +539,22 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 	 * vectorizable loop over all modes. */
 	for (t = T - 1; t >= 0; t--) {
 		double gap = gaps ? gaps[t] : 1.0;
-		const real *xt = xs + (size_t)t * S, *xp = t ? xt - S : state0;
+		const real *xp = t ? xs + (size_t)(t - 1) * S : state0;
 		size_t o = (size_t)t * H, i;
 
 		if (gap == 1.0) {
-			back_step(l, l->dA_re, l->dA_im, l->dB_re, l->dB_im, xt,
-				  xp, xn + o, dv + o, dxn + o, g.C_re, g.C_im,
-				  gxr, gxi, gAr, gAi, gBr, gBi);
+			back_step(l, l->dA_re, l->dA_im, l->G_re, l->G_im, xp,
+				  xn + o, dv + o, dxn + o, gxr, gxi, gAr, gAi,
+				  gGr, gGi);
 			continue;
 		}
-		/* Rare: this sample's own discretization; its (dA, dB)
+		/* Rare: this sample's own discretization; its (dA, G)
 		 * gradients are chained at its gap right away. */
 		disc_at(l, gap, tdA, tdA + HN, tdA + 2 * HN, tdA + 3 * HN);
 		memset(tg, 0, 4 * HN * sizeof(real));
-		back_step(l, tdA, tdA + HN, tdA + 2 * HN, tdA + 3 * HN, xt, xp,
-			  xn + o, dv + o, dxn + o, g.C_re, g.C_im, gxr, gxi, tg,
-			  tg + HN, tg + 2 * HN, tg + 3 * HN);
+		back_step(l, tdA, tdA + HN, tdA + 2 * HN, tdA + 3 * HN, xp,
+			  xn + o, dv + o, dxn + o, gxr, gxi, tg, tg + HN,
+			  tg + 2 * HN, tg + 3 * HN);
 		for (i = 0; i < HN; i++)
 			chain_mode(l, &g, (int)(i / H), (int)(i % H), gap,
 				   tg[i] + I * tg[HN + i],
@@ -536,7 +564,7 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 		for (h = 0; h < H; h++) {
 			size_t i = (size_t)n * H + h;
 			chain_mode(l, &g, n, h, 1.0, gAr[i] + I * gAi[i],
-				   gBr[i] + I * gBi[i]);
+				   gGr[i] + I * gGi[i]);
 		}
 	for (t = 0; t < T; t++) {
 		size_t o = (size_t)t * H;

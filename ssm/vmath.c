@@ -7,22 +7,17 @@
  *
  * Method: x = k ln2 + r with k = rint(x / ln2) and |r| <= ln2/2, ln2 split in
  * a high part exact in float and a low correction (Cody-Waite); exp(r) by its
- * degree-7 Taylor polynomial (truncation < 6e-9 relative, below half an ulp);
+ * degree-7 Taylor polynomial (truncation < 6e-9 relative, below half an ulp),
+ * evaluated by Estrin's scheme (ssm/vexp.h: a short dependency chain);
  * 2^k built in the exponent bits.
  */
 #include "ssm/layer.h"
 #include "ssm/simd.h"
+#include "ssm/vexp.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-
-#define EXP_HI	88.7228f    /* above: +Inf (expf overflows at 88.72283) */
-#define EXP_LO	(-87.3365f) /* below: 0 (2^-126 = exp(-87.3365)) */
-#define SHIFTER 12582912.0f /* 1.5 * 2^23: adding it rounds to integer */
-#define LOG2E	1.44269504f
-#define LN2_HI	0.693145752f /* 0x3f317200: 8 trailing zero bits */
-#define LN2_LO	1.42860677e-6f
 
 static inline uint32_t fbits(float f)
 {
@@ -56,18 +51,12 @@ static inline float exp_core(float x)
 	/* NaN and out-of-range inputs compute on a harmless 0; the special
 	 * results are selected at the end. */
 	float xc = sel(m_lo | m_hi | m_nan, 0.0f, x);
-	float kf = (xc * LOG2E + SHIFTER) - SHIFTER;
-	float r = (xc - kf * LN2_HI) - kf * LN2_LO;
-	float p = 1.0f / 5040.0f;
-	int32_t k = (int32_t)kf;
+	float kf, r, p;
+	int32_t k;
 
-	p = p * r + 1.0f / 720.0f;
-	p = p * r + 1.0f / 120.0f;
-	p = p * r + 1.0f / 24.0f;
-	p = p * r + 1.0f / 6.0f;
-	p = p * r + 0.5f;
-	p = p * r + 1.0f;
-	p = p * r + 1.0f;
+	VEXP_REDUCE(xc, kf, r);
+	VEXP_POLY(r, p);
+	k = (int32_t)kf;
 	/* k is in [-126, 128]: 2^k as two factors so that k = 128 (x close to
 	 * EXP_HI) does not overflow the exponent field. */
 	p *= bitsf((uint32_t)((k >> 1) + 127) << 23);
@@ -130,31 +119,6 @@ void ssm__softplus_vec64(const double *x, double *y, int n)
 
 	for (i = 0; i < n; i++)
 		y[i] = x[i] > 20 ? x[i] : log1p(exp(x[i]));
-}
-
-SSM__HOT void ssm__gemv_t(int In, int Out, const float *restrict WT,
-			  const float *restrict x, float *restrict y)
-{
-	int i = 0, o;
-
-	/* Four rows of WT per pass: y is loaded and stored a quarter as
-	 * often, and C's left-to-right evaluation keeps the sum in index
-	 * order, so the result is the same bits as one row at a time. */
-	for (; i + 4 <= In; i += 4) {
-		float x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
-		const float *restrict w0 = WT + (size_t)i * Out;
-		const float *restrict w1 = w0 + Out, *restrict w2 = w1 + Out,
-				      *restrict w3 = w2 + Out;
-		for (o = 0; o < Out; o++)
-			y[o] = y[o] + x0 * w0[o] + x1 * w1[o] + x2 * w2[o] +
-			       x3 * w3[o];
-	}
-	for (; i < In; i++) {
-		float xi = x[i];
-		const float *restrict w = WT + (size_t)i * Out;
-		for (o = 0; o < Out; o++)
-			y[o] += xi * w[o];
-	}
 }
 
 void ssm__exp_vec64(const double *x, double *y, int n)

@@ -46,7 +46,7 @@ class Daemon:
     """A statecastd on ephemeral ports; use as a context manager."""
 
     def __init__(self, *overrides, model=MODEL, config=None, valgrind=None,
-                 wait=20.0):
+                 wait=20.0, nofile=None):
         self.dir = tempfile.mkdtemp(prefix="statecast-test-")
         self.sock = os.path.join(self.dir, "statecast.sock")
         self.logpath = os.path.join(self.dir, "statecastd.log")
@@ -64,8 +64,16 @@ class Daemon:
             args = valgrind + args
         self.args = args
         self.log_f = open(self.logpath, "wb")
+        pre = None
+        if nofile:
+            # The daemon's descriptor limit, soft and hard (it may raise
+            # its soft limit up to the hard one, no further).
+            import resource
+            pre = lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                             (nofile, nofile))
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=self.log_f, cwd=self.dir)
+                                     stderr=self.log_f, cwd=self.dir,
+                                     preexec_fn=pre)
         _live.append(self)
         self.ports = {}
         deadline = time.time() + wait
@@ -231,6 +239,26 @@ class Rpc:
 
     def close(self):
         self.s.close()
+
+
+def until_closed(s, timeout=15.0):
+    """Reads s until the daemon closes it (EOF or reset), decoding what
+    arrives as msgpack. Returns (messages received, closed?): closed? is
+    False when nothing ended the connection within timeout seconds."""
+    s.settimeout(timeout)
+    u = msgpack.Unpacker(raw=False, strict_map_key=False)
+    got = []
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return got, True
+            u.feed(d)
+            got.extend(u)
+    except (ConnectionResetError, BrokenPipeError):
+        return got, True
+    except socket.timeout:
+        return got, False
 
 
 def wait_for(fn, timeout=10.0, step=0.02):

@@ -9,27 +9,9 @@ import subprocess
 
 import msgpack
 
-from statecast_test import CLI, Checks, Daemon
+from statecast_test import CLI, Checks, Daemon, until_closed
 
 TOKEN = "s3cret-token"
-
-
-def closed(s, timeout=15):
-    """Reads until EOF; returns (messages received, closed?)."""
-    s.settimeout(timeout)
-    u = msgpack.Unpacker(raw=False)
-    got = []
-    try:
-        while True:
-            d = s.recv(4096)
-            if not d:
-                return got, True
-            u.feed(d)
-            got.extend(u)
-    except ConnectionResetError:
-        return got, True
-    except socket.timeout:
-        return got, False
 
 
 def raw(d, msg):
@@ -41,18 +23,18 @@ def raw(d, msg):
 def with_token(c):
     with Daemon("rpc.token=" + TOKEN) as d:
         s = raw(d, [0, 1, "ping", {}])
-        got, ended = closed(s)
+        got, ended = until_closed(s)
         c.check("a request before auth: error 7, then closed",
                 ended and (got == [] or (got[0][2] is not None and
                                          got[0][2][0] == 7)), got)
         s.close()
         s = raw(d, [0, 1, "auth", {"token": "wrong"}])
-        got, ended = closed(s)
+        got, ended = until_closed(s)
         c.check("a wrong token: error 7, then closed",
                 ended and (got == [] or got[0][2][0] == 7), got)
         s.close()
         s = raw(d, [0, 1, "auth", {"token": TOKEN[:-1]}])
-        got, ended = closed(s)
+        got, ended = until_closed(s)
         c.check("a prefix of the token is wrong too", ended, got)
         s.close()
         r = d.rpc()

@@ -9,7 +9,7 @@ import time
 
 import msgpack
 
-from statecast_test import Checks, Daemon, RpcError
+from statecast_test import Checks, Daemon, RpcError, wait_for
 
 T0 = float(int(time.time()) - 7200)
 H_CHECK = None
@@ -189,7 +189,41 @@ def methods(c):
         r.close()
 
 
+def canonical_names(c):
+    """A name's tags are sorted whichever way it arrives (push, lookup,
+    Graphite line), and push applies the line protocols' name rules."""
+    with Daemon() as d:
+        r = d.rpc()
+        res = r.call("push", {"samples": [
+            ["net.rx;z=1;a=2", T0 + 60 * i, float(i)] for i in range(10)]})
+        c.check("push with unsorted tags accepted", res["accepted"] == 10,
+                res)
+        names = [e["series"] for e in r.call("list")["series"]]
+        c.check("push stores the canonical name", names == ["net.rx;a=2;z=1"],
+                names)
+        info = r.call("info", {"series": "net.rx;z=1;a=2"})
+        c.check("info finds the series with tags in another order",
+                info["series"] == "net.rx;a=2;z=1", info)
+        with socket.create_connection(d.ports["graphite"], timeout=10) as g:
+            g.sendall(b"net.rx;a=2;z=1 10 %d\n" % int(T0 + 600))
+        got = lambda: r.call("info", {"series": "net.rx;a=2;z=1"})
+        c.check("a Graphite line with the same tags is the same series",
+                wait_for(lambda: got()["samples"] == 11), got())
+        long_name = "x" * 5000
+        res = r.call("push", {"samples": [
+            [long_name, T0, 1.0], ["a;k", T0, 1.0], ["a;k=1;k=2", T0, 1.0],
+            ["ok.name", T0, 1.0]]})
+        codes = [(e["index"], e["code"]) for e in res["rejected"]]
+        c.check("push refuses long names and bad tags with code 4",
+                res["accepted"] == 1 and codes == [(0, 4), (1, 4), (2, 4)],
+                res)
+        expect_error(c, "lookup of a missing series: not found", 4,
+                     lambda: r.call("info", {"series": "net.rx;a=3"}))
+        r.close()
+
+
 if __name__ == "__main__":
     c = Checks()
     c.run(methods)
+    c.run(canonical_names)
     c.summary()

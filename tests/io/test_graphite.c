@@ -53,6 +53,22 @@ static void test_tags_sorted(void)
 	CHECK(strcmp(s.name, "m;k=a=b") == 0);
 }
 
+/* io_graphite_name: the name rules alone, for names outside a line. */
+static void test_name_alone(void)
+{
+	char buf[2048];
+	const char *raw = "m;z=1;a=2";
+
+	CHECK_EQ_INT(io_graphite_name(raw, strlen(raw), &lim, buf, sizeof buf),
+		     9);
+	CHECK(strcmp(buf, "m;a=2;z=1") == 0);
+	CHECK_EQ_INT(io_graphite_name("", 0, &lim, buf, sizeof buf), IO_ENAME);
+	CHECK_EQ_INT(io_graphite_name("m;k", 3, &lim, buf, sizeof buf),
+		     IO_ETAG);
+	CHECK_EQ_INT(io_graphite_name("m", 1, &lim, buf, lim.max_name),
+		     IO_ESPACE);
+}
+
 static void test_errors(void)
 {
 	CHECK_EQ_INT(parse("a 1"), IO_ESYNTAX);
@@ -207,6 +223,7 @@ int main(void)
 	TH_RUN(test_basic);
 	TH_RUN(test_now);
 	TH_RUN(test_tags_sorted);
+	TH_RUN(test_name_alone);
 	TH_RUN(test_errors);
 	TH_RUN(test_limits);
 	TH_RUN(test_lines_many_per_read);

@@ -214,6 +214,45 @@ static void test_decode_shapes(void)
 	rpc_dec_free(d);
 }
 
+/* rpc_map_begin/end count the entries, nested containers as one value. */
+static void test_counted_map(void)
+{
+	rpc_buf b;
+	rpc_dec *d = rpc_dec_new();
+	rpc_msg m;
+	size_t at;
+	int64_t x;
+
+	rpc_buf_init(&b, 1 << 20);
+	rpc_put_result(&b, 4);
+	at = rpc_map_begin(&b);
+	rpc_put_cstr(&b, "a");
+	rpc_put_u64(&b, 1);
+	rpc_put_cstr(&b, "nested");
+	rpc_put_map(&b, 1);
+	rpc_put_cstr(&b, "k");
+	rpc_put_array(&b, 2);
+	rpc_put_nil(&b);
+	rpc_put_f64(&b, 2.5);
+	rpc_put_cstr(&b, "z");
+	rpc_put_cstr(&b, "last");
+	rpc_map_end(&b, at);
+	CHECK_EQ_INT(b.err, RPC_OK);
+	CHECK_EQ_INT(rpc_decode(d, b.p, b.len, &m), RPC_OK);
+	CHECK_EQ_INT(rpc_val_len(m.result), 3);
+	CHECK_EQ_INT(rpc_val_i64(rpc_val_get(m.result, "a"), &x), RPC_OK);
+	CHECK_EQ_INT(x, 1);
+	CHECK(rpc_val_get(m.result, "z") != NULL);
+	/* a key without its value is an error, not a silent bad frame */
+	rpc_buf_reset(&b);
+	at = rpc_map_begin(&b);
+	rpc_put_cstr(&b, "lonely");
+	rpc_map_end(&b, at);
+	CHECK_EQ_INT(b.err, RPC_EINVAL);
+	rpc_buf_release(&b);
+	rpc_dec_free(d);
+}
+
 static void test_responses(void)
 {
 	rpc_buf b;
@@ -309,6 +348,7 @@ int main(void)
 	TH_RUN(test_decode_request_params);
 	TH_RUN(test_decode_shapes);
 	TH_RUN(test_responses);
+	TH_RUN(test_counted_map);
 	TH_RUN(test_codes);
 	TH_RUN(test_memory_bounded);
 	return th_summary();

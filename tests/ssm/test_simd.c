@@ -1,10 +1,14 @@
 /*
- * tests/ssm/test_simd.c: the AVX2 clones of the elementwise kernels give the
- * same bits as the baseline build (ssm/simd.h's promise, which keeps
- * results reproducible across machines). This file compiles ssm/vmath.c a
- * second time without clones, under other names, and compares the two on
- * the same inputs. On a machine without AVX2 both are the baseline and the
- * test holds trivially.
+ * tests/ssm/test_simd.c: the AVX2 clones of the elementwise and step
+ * kernels give the same bits as the baseline build (ssm/simd.h's promise,
+ * which keeps results reproducible across machines). This file compiles
+ * ssm/vmath.c and ssm/kern_*.c a second time without clones, under other
+ * names, and compares the two on the same inputs. On a machine without AVX2
+ * both are the baseline and that part holds trivially.
+ *
+ * It also holds the step kernels (ssm/kern.h) to their other promise: the
+ * same bits as the plain loops they replace, written out here as the
+ * layers had them (ssm/s4d_impl.h, ssm/mamba_impl.h).
  */
 #define SSM_NO_CLONES
 #define ssm_expf_vec	    base_expf_vec
@@ -14,11 +18,24 @@
 #define ssm__exp_vec64	    base_exp_vec64
 #define ssm__silu_vec64	    base_silu_vec64
 #define ssm__softplus_vec64 base_softplus_vec64
+#define ssm__s4d_scan_f32   base_s4d_scan_f32
+#define ssm__s4d_pack_f32   base_s4d_pack_f32
+#define ssm__s4d_pack_size  base_s4d_pack_size
+#define ssm__mamba_scan_f32 base_mamba_scan_f32
+#define ssm__expf_neg_vec   base_expf_neg_vec
+#include "ssm/kern_gemv.c"
+#include "ssm/kern_mamba.c"
+#include "ssm/kern_s4d.c"
 #include "ssm/vmath.c"
 #undef ssm_expf_vec
 #undef ssm_silu_vec
 #undef ssm_softplus_vec
 #undef ssm__gemv_t
+#undef ssm__s4d_scan_f32
+#undef ssm__s4d_pack_f32
+#undef ssm__s4d_pack_size
+#undef ssm__mamba_scan_f32
+#undef ssm__expf_neg_vec
 
 #include <stdlib.h>
 
@@ -30,6 +47,9 @@ void ssm_expf_vec(const float *x, float *y, int n);
 void ssm_silu_vec(const float *x, float *y, int n);
 void ssm_softplus_vec(const float *x, float *y, int n);
 void ssm__gemv_t(int In, int Out, const float *WT, const float *x, float *y);
+/* ssm/kern.h once more, now declaring the real names. */
+#undef STATECAST_SSM_KERN_H
+#include "ssm/kern.h"
 
 static void test_same_bits(void)
 {
@@ -61,8 +81,225 @@ static void test_same_bits(void)
 	free(b);
 }
 
+static void fill(ssm_rng *r, float *x, size_t n, double lo, double hi)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		x[i] = (float)(lo + (hi - lo) * ssm_rng_uniform(r));
+}
+
+/* The projection: every shape class (blocks of 64, 32, 8, the tail read 8
+ * wide, the narrow tail) against the plain sum in index order. */
+static void test_gemv_plain(void)
+{
+	static const int outs[] = {1,  2,  3,  5,  7,	8,   9,	 13,
+				   32, 34, 36, 64, 100, 128, 131};
+	float WT[64 * 131], x[64], a[131], b[131], c[131];
+	ssm_rng r;
+	size_t k;
+	int In, o, i, same = 1;
+
+	ssm_rng_init(&r, 5);
+	for (k = 0; k < sizeof(outs) / sizeof(outs[0]); k++)
+		for (In = 1; In <= 64; In += 21) {
+			int Out = outs[k];
+
+			fill(&r, WT, (size_t)In * Out, -1, 1);
+			fill(&r, x, (size_t)In, -1, 1);
+			fill(&r, a, (size_t)Out, -1, 1);
+			memcpy(b, a, sizeof(float) * Out);
+			memcpy(c, a, sizeof(float) * Out);
+			ssm__gemv_t(In, Out, WT, x, a);
+			base_gemv_t(In, Out, WT, x, c);
+			for (o = 0; o < Out; o++)
+				for (i = 0; i < In; i++)
+					b[o] = b[o] + x[i] * WT[i * Out + o];
+			same &= !memcmp(a, b, sizeof(float) * Out);
+			same &= !memcmp(a, c, sizeof(float) * Out);
+		}
+	CHECK(same);
+}
+
+/* S4D step kernel (folded state) vs the plain loop of s4d_impl.h, unpacked
+ * and packed, for H with blocks of 16, of 8 and a scalar tail. */
+static void test_s4d_scan(void)
+{
+	static const int Hs[] = {32, 24, 5, 19};
+	ssm_rng r;
+	size_t k;
+	int same = 1;
+
+	ssm_rng_init(&r, 6);
+	for (k = 0; k < sizeof(Hs) / sizeof(Hs[0]); k++) {
+		int H = Hs[k], N = 7, n, h, t, j;
+		size_t HN = (size_t)H * N, S = 2 * HN, i;
+		float *p = malloc(sizeof(float) * (4 * HN + 8 * S + 5 * 32));
+		float *dAr = p, *dAi = p + HN, *Gr = p + 2 * HN,
+		      *Gi = p + 3 * HN, *pk = p + 4 * HN, *st = pk + S * 2;
+		float *D = st + 4 * S, *xn = D + 32, *v[4];
+
+		for (j = 0; j < 4; j++)
+			v[j] = xn + 32 * (j + 1);
+		fill(&r, p, 4 * HN, -0.9, 0.9);
+		fill(&r, D, (size_t)H, -1, 1);
+		memset(st, 0, sizeof(float) * 4 * S);
+		ssm__s4d_pack_f32(H, N, dAr, dAi, Gr, Gi, pk);
+		for (t = 0; t < 20; t++) {
+			float *sr = st, *si = st + HN;
+
+			fill(&r, xn, (size_t)H, -2, 2);
+			ssm__s4d_scan_f32(H, N, NULL, dAr, dAi, Gr, Gi, D,
+					  st + S, xn, v[1]);
+			ssm__s4d_scan_f32(H, N, pk, dAr, dAi, Gr, Gi, D,
+					  st + 2 * S, xn, v[2]);
+			base_s4d_scan_f32(H, N, pk, dAr, dAi, Gr, Gi, D,
+					  st + 3 * S, xn, v[3]);
+			for (h = 0; h < H; h++)
+				v[0][h] = 0;
+			for (n = 0; n < N; n++)
+				for (h = 0; h < H; h++) {
+					float xr, xi;
+					i = (size_t)n * H + h;
+					xr = dAr[i] * sr[i] - dAi[i] * si[i] +
+					     Gr[i] * xn[h];
+					xi = dAr[i] * si[i] + dAi[i] * sr[i] +
+					     Gi[i] * xn[h];
+					sr[i] = xr;
+					si[i] = xi;
+					v[0][h] += xr;
+				}
+			for (h = 0; h < H; h++)
+				v[0][h] = 2 * v[0][h] + D[h] * xn[h];
+			for (j = 1; j < 4; j++) {
+				same &= !memcmp(v[0], v[j], sizeof(float) * H);
+				same &=
+				    !memcmp(st, st + j * S, sizeof(float) * S);
+			}
+		}
+		free(p);
+	}
+	CHECK(same);
+}
+
+/* The fused scan's exponential is ssm_expf_vec's on [-87, 0]: checked on
+ * random arguments, the ends, and dense near 0 and -87. */
+static void test_exp_neg(void)
+{
+	enum { n = 1 << 20 };
+	float *x = malloc(sizeof(float) * n), *a = malloc(sizeof(float) * n);
+	float *b = malloc(sizeof(float) * n), *c = malloc(sizeof(float) * n);
+	ssm_rng r;
+	int i;
+
+	ssm_rng_init(&r, 7);
+	fill(&r, x, n, -87, 0);
+	for (i = 0; i < 4096; i++) {
+		x[i] = -(float)i * 1e-6f;
+		x[4096 + i] = -87.0f + (float)i * 1e-5f;
+	}
+	x[8192] = -0.0f;
+	x[8193] = -87.0f;
+	ssm__expf_neg_vec(x, a, n - 3);
+	ssm_expf_vec(x, b, n - 3);
+	base_expf_neg_vec(x, c, n - 3);
+	CHECK(memcmp(a, b, sizeof(float) * (n - 3)) == 0);
+	CHECK(memcmp(a, c, sizeof(float) * (n - 3)) == 0);
+	free(x);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* The Mamba scan as mamba_impl.h's plain path: exponentials into a buffer
+ * by ssm_expf_vec, then the update and the readout. */
+static void mamba_plain(int Di, int Ns, const float *AT, float *h,
+			const float *dt, const float *Bv, const float *Cv,
+			const float *xs, const float *Dskip, float *yc)
+{
+	float E[64 * 9] = {0};
+	int n, c;
+
+	for (n = 0; n < Ns; n++)
+		for (c = 0; c < Di; c++)
+			E[n * Di + c] = dt[c] * AT[n * Di + c];
+	ssm_expf_vec(E, E, Ns * Di);
+	for (c = 0; c < Di; c++)
+		yc[c] = 0;
+	for (n = 0; n < Ns; n++)
+		for (c = 0; c < Di; c++) {
+			int i = n * Di + c;
+			h[i] = E[i] * h[i] + Bv[n] * dt[c] * xs[c];
+			yc[c] += Cv[n] * h[i];
+		}
+	for (c = 0; c < Di; c++)
+		yc[c] += Dskip[c] * xs[c];
+}
+
+static void test_mamba_scan(void)
+{
+	static const int Dis[] = {64, 40, 3};
+	enum { Ns = 9 };
+	float AT[64 * Ns], Amax[64], h1[64 * Ns], h2[64 * Ns], h3[64 * Ns];
+	float dt[64], Bv[Ns], Cv[Ns], xs[64], Dk[64], y1[64], y2[64], y3[64];
+	ssm_rng r;
+	size_t k;
+	int same = 1, t, c, n;
+
+	ssm_rng_init(&r, 8);
+	for (k = 0; k < sizeof(Dis) / sizeof(Dis[0]); k++) {
+		int Di = Dis[k];
+
+		fill(&r, AT, (size_t)Di * Ns, -16, -0.5);
+		for (c = 0; c < Di; c++) {
+			Amax[c] = 0;
+			for (n = 0; n < Ns; n++)
+				if (-AT[n * Di + c] > Amax[c])
+					Amax[c] = -AT[n * Di + c];
+		}
+		fill(&r, Dk, (size_t)Di, -1, 1);
+		memset(h1, 0, sizeof(h1));
+		memset(h2, 0, sizeof(h2));
+		memset(h3, 0, sizeof(h3));
+		for (t = 0; t < 20; t++) {
+			/* dt up to 5.4 keeps dt Amax <= 87 (the kernel's
+			 * domain) for the first steps, not all. */
+			fill(&r, dt, (size_t)Di, 1e-4, t < 10 ? 5.4 : 6.0);
+			fill(&r, Bv, Ns, -1, 1);
+			fill(&r, Cv, Ns, -1, 1);
+			fill(&r, xs, (size_t)Di, -2, 2);
+			mamba_plain(Di, Ns, AT, h2, dt, Bv, Cv, xs, Dk, y2);
+			if (ssm__mamba_scan_f32(Di, Ns, AT, Amax, h1, dt, Bv,
+						Cv, xs, Dk, y1)) {
+				/* Declined: the state is untouched; the
+				 * caller's plain path takes the step. */
+				CHECK(t >= 10);
+				mamba_plain(Di, Ns, AT, h1, dt, Bv, Cv, xs, Dk,
+					    y1);
+			}
+			if (base_mamba_scan_f32(Di, Ns, AT, Amax, h3, dt, Bv,
+						Cv, xs, Dk, y3))
+				mamba_plain(Di, Ns, AT, h3, dt, Bv, Cv, xs, Dk,
+					    y3);
+			same &= !memcmp(y1, y2, sizeof(float) * Di);
+			same &= !memcmp(h1, h2, sizeof(float) * Di * Ns);
+			same &= !memcmp(y1, y3, sizeof(float) * Di);
+			same &= !memcmp(h1, h3, sizeof(float) * Di * Ns);
+		}
+		/* NaN dt: declined. */
+		dt[Di - 1] = NAN;
+		CHECK(ssm__mamba_scan_f32(Di, Ns, AT, Amax, h1, dt, Bv, Cv, xs,
+					  Dk, y1) == -1);
+	}
+	CHECK(same);
+}
+
 int main(void)
 {
 	TH_RUN(test_same_bits);
+	TH_RUN(test_gemv_plain);
+	TH_RUN(test_s4d_scan);
+	TH_RUN(test_exp_neg);
+	TH_RUN(test_mamba_scan);
 	return th_summary();
 }

@@ -1,0 +1,56 @@
+/*
+ * ssm/kern.h (internal): the float step kernels of the layers' hot loops,
+ * written with GCC generic vectors (16 floats per value: two AVX2 registers
+ * or four SSE ones) and compiled for AVX2 and the x86-64 baseline, picked at
+ * load (ssm/simd.h). Each computes exactly the IEEE operations, in the same
+ * order, as the scalar loop it replaces (ssm/s4d_impl.h, ssm/mamba_impl.h
+ * for the double twins): only the loop structure changes (accumulators in
+ * registers instead of a store and reload per mode, one pass over the data
+ * instead of several), so results are the same bits as before and on every
+ * machine. tests/ssm/test_simd.c holds the kernels to that.
+ */
+#ifndef STATECAST_SSM_KERN_H
+#define STATECAST_SSM_KERN_H
+
+#include <stddef.h>
+
+/*
+ * One S4D recurrence step on the folded state (ssm/s4d.h) over H channels
+ * and N complex modes, all [N][H] (mode-major): s = (x_re [N][H],
+ * x_im [N][H]) advances in place,
+ *   x = dA x + G xn[h],  v[h] = 2 sum_n x_re + D[h] xn[h]
+ * with the sum over n in ascending order. s may not alias anything else.
+ * pk: NULL, or the same dA and G packed by ssm__s4d_pack_f32, which the
+ * blocks of 16 channels then read instead of the four arrays; same
+ * results.
+ */
+void ssm__s4d_scan_f32(int H, int N, const float *pk, const float *dAr,
+		       const float *dAi, const float *Gr, const float *Gi,
+		       const float *D, float *s, const float *xn, float *v);
+/* Floats of the packed copy: [H/16][N][4][16]. */
+size_t ssm__s4d_pack_size(int H, int N);
+void ssm__s4d_pack_f32(int H, int N, const float *dAr, const float *dAi,
+		       const float *Gr, const float *Gi, float *pk);
+
+/*
+ * One Mamba selective-scan step over Di channels and Ns states, with the
+ * exponentials computed in the same pass (the plain path writes them all
+ * to a buffer first): h [Ns][Di] advances in place,
+ *   h = exp(dt[c] AT[n][c]) h + (Bv[n] dt[c]) xs[c],
+ *   yc[c] = sum_n Cv[n] h (ascending n) + Dskip[c] xs[c].
+ * The exponential is ssm_expf_vec's, specialised to arguments in
+ * [-87, 0]: it runs only when dt[c] * Amax[c] <= 87 for every channel
+ * (Amax[c] = max_n |AT[n][c]|), and returns 0; otherwise it touches
+ * nothing and returns -1 (the caller takes the plain path, whose range
+ * handling covers huge gaps, Inf and NaN).
+ */
+int ssm__mamba_scan_f32(int Di, int Ns, const float *AT, const float *Amax,
+			float *h, const float *dt, const float *Bv,
+			const float *Cv, const float *xs, const float *Dskip,
+			float *yc);
+
+/* The specialised exponential of ssm__mamba_scan_f32, exposed for
+ * tests/ssm/test_simd.c: y = exp(x) for x in [-87, 0] only. */
+void ssm__expf_neg_vec(const float *x, float *y, int n);
+
+#endif

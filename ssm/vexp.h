@@ -1,0 +1,38 @@
+/*
+ * ssm/vexp.h (internal): the constants of the vectorizable expf shared by
+ * ssm/vmath.c (every range) and ssm/kern_mamba.c (arguments in [-87, 0]),
+ * so both compute the same bits. Method in ssm/vmath.c.
+ */
+#ifndef STATECAST_SSM_VEXP_H
+#define STATECAST_SSM_VEXP_H
+
+#define EXP_HI	88.7228f    /* above: +Inf (expf overflows at 88.72283) */
+#define EXP_LO	(-87.3365f) /* below: 0 (2^-126 = exp(-87.3365)) */
+#define SHIFTER 12582912.0f /* 1.5 * 2^23: adding it rounds to integer */
+#define LOG2E	1.44269504f
+#define LN2_HI	0.693145752f /* 0x3f317200: 8 trailing zero bits */
+#define LN2_LO	1.42860677e-6f
+
+/* The shared steps, for a float or a GCC float vector (same operations,
+ * same order, so the same bits): x = kf ln2 + r with kf = rint(x / ln2)
+ * and |r| <= ln2/2 (ln2 in two parts, Cody-Waite); then exp(r) by its
+ * degree-7 Taylor polynomial, evaluated by Estrin's scheme: pairs
+ * c_k + c_k+1 r, joined with r^2 and r^4. Its longest chain of dependent
+ * operations is 6 deep where Horner's is 14, which is what bounds the
+ * Mamba scan (1,024 exponentials per step, each waiting on the last
+ * operation before it); the rounding is of the same order. */
+#define VEXP_REDUCE(x, kf, r)                            \
+	do {                                             \
+		(kf) = ((x)*LOG2E + SHIFTER) - SHIFTER;  \
+		(r) = ((x) - (kf)*LN2_HI) - (kf)*LN2_LO; \
+	} while (0)
+#define VEXP_POLY(r, p)                                                        \
+	do {                                                                   \
+		__typeof__(r) r2_ = (r) * (r), r4_ = r2_ * r2_;                \
+		__typeof__(r) q23_ = (r) * (1.0f / 6.0f) + 0.5f;               \
+		__typeof__(r) q45_ = (r) * (1.0f / 120.0f) + 1.0f / 24.0f;     \
+		__typeof__(r) q67_ = (r) * (1.0f / 5040.0f) + 1.0f / 720.0f;   \
+		(p) = (((r) + r2_ * q23_) + r4_ * (q45_ + r2_ * q67_)) + 1.0f; \
+	} while (0)
+
+#endif
