@@ -48,7 +48,7 @@ cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 {
 	echo "# Reliability figures"
 	echo
-	echo "Written by \`bench/reliability.sh $ARGS\` on $(date -u +%Y-%m-%dT%H:%MZ)," \
+	echo "Written by \`bench/reliability.sh $ARGS\`, started $(date -u +%Y-%m-%dT%H:%MZ)," \
 		"commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)')."
 	echo "Machine: $(nproc) CPUs ($cpu_model), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)," \
 		"$(uname -sr), shared with other work: CPU seconds are the measure, not wall time."
@@ -97,7 +97,8 @@ echo >>"$R"
 	echo
 	echo "\`/usr/bin/python3 bench/reliability_bombs.py 50\`: one daemon (plain build,"
 	echo "store on, default limits), each input sent on 50 connections at once,"
-	echo "peak RSS reset before each input (\`/proc/PID/clear_refs\`)."
+	echo "peak RSS reset before each input (\`/proc/PID/clear_refs\`), RSS read"
+	echo "again 1 s after the connections closed."
 	echo
 } >>"$R"
 if ! /usr/bin/python3 bench/reliability_bombs.py 50 >>"$R" 2>"$W/bombs.err"; then

@@ -4,9 +4,10 @@ Used by bench/reliability.sh; prints a Markdown table on stdout. One
 daemon (plain build, store on, loopback ephemeral ports); for each bomb,
 CONNS connections each send it at once, then every connection is read until
 the daemon answers or closes it. The daemon's peak RSS is reset before each
-bomb (writing 5 to /proc/PID/clear_refs) and read from VmHWM after it; the
-peer is the same daemon's RSS at idle and under the same number of
-well-formed `push` requests.
+bomb (writing 5 to /proc/PID/clear_refs) and read from VmHWM after it, and
+the RSS is read again 1 s after the connections closed; the peer is the
+same daemon's RSS at idle and under the same number of well-formed `push`
+requests.
 
     /usr/bin/python3 bench/reliability_bombs.py [CONNS]
 """
@@ -90,6 +91,13 @@ def volley(d, payload, conns):
     return answered, closed, what
 
 
+def after(pid):
+    """Peak since the reset, then RSS once the daemon saw the closes."""
+    peak = status(pid)["VmHWM"]
+    time.sleep(1.0)
+    return {"VmHWM": peak, "VmRSS": status(pid)["VmRSS"]}
+
+
 def describe(v):
     answered, closed, what = v
     text = "%d answered, %d closed" % (answered, closed)
@@ -111,18 +119,18 @@ def main():
             ["bomb.s%d" % i, 1.7e9, float(i)] for i in range(100)]}]])
         reset_peak(pid)
         rows.append(("peer: a well-formed `push` of 100 samples",
-                     describe(volley(d, push, conns)), status(pid)))
+                     describe(volley(d, push, conns)), after(pid)))
         for name, payload in BOMBS:
             reset_peak(pid)
             rows.append((name, describe(volley(d, payload, conns)),
-                         status(pid)))
+                         after(pid)))
         r = d.rpc()
         alive = r.call("ping") is not None
         r.close()
     finally:
         code = d.stop()
     print("| input (%d connections at once) | daemon's reply | peak RSS "
-          "(VmHWM) | RSS after |" % conns)
+          "(VmHWM) | RSS 1 s after the closes |" % conns)
     print("|---|---|---|---|")
     for name, what, s in rows:
         print("| %s | %s | %.1f MiB | %.1f MiB |" % (

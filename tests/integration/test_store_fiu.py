@@ -157,7 +157,7 @@ def start_or_exit(d, timeout=60):
             c = storelib.Client(d.sock)
             c.call("ping")
             return c
-        except OSError:
+        except (OSError, EOFError):  # not up yet, or going down
             time.sleep(0.02)
     raise RuntimeError("statecastd neither came up nor exited")
 
@@ -165,8 +165,9 @@ def start_or_exit(d, timeout=60):
 def faults_throughout(d, ld, fig, ok, bad):
     ctrl = os.path.join(os.path.dirname(d.db), "ctrl")
     exits, ups, stops = [], 0, []
-    for attempt in range(4):
-        p = P_PWRITE * (1 + 2 * attempt)
+    # Start-up itself fails at about 12% of starts at pwrite p=0.01 and
+    # 50% at 0.07: the first, gentlest, start almost always comes up.
+    for p in (P_PWRITE / 5, P_PWRITE, 3 * P_PWRITE, 7 * P_PWRITE):
         d.wrap = ["fiu-run", "-x", "-f", ctrl,
                   "-c", "enable_random name=%s,probability=%g" % (PWRITE, p),
                   "-c", "enable_random name=%s,probability=%g" % (FSYNC,
