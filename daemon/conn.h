@@ -118,7 +118,7 @@ size_t srv_conn_pending(const srv_conn *c);
  * plus the daemon's own descriptors, up to the hard limit. When the hard
  * limit is lower, sets srv.fd_clients to the clients it leaves room for
  * (logged); connections past it are refused as past max_connections.
- * Call at start, before dropping root. */
+ * Call at start, before dropping root, and again after a reload. */
 void srv_fd_budget(struct srv *s);
 
 /* Queues len bytes (copied) for the client. Returns 0, or -1 when the
