@@ -141,7 +141,8 @@ def burst(c, d, r):
     c.check("an existing series goes on, a new one is refused by name",
             ack["accepted"] == 1 and len(ack["rejected"]) == 1 and
             ack["rejected"][0]["index"] == 1 and "max_series" in
-            ack["rejected"][0]["reason"], ack)
+            ack["rejected"][0]["reason"] and
+            ack["rejected"][0]["series"] == "burst.new", ack)
     d.send_lines("graphite", b"burst.s000001 5 %d\n" % (1e9 + 60))
     info = wait_for(lambda: (lambda x: x["samples"] == 2 and x)(
         r.call("info", {"series": "burst.s000001"})))
