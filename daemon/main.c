@@ -102,6 +102,17 @@ static int adopt_start(srv *s, const cfg *c)
 	if (geteuid() == 0 && !(c->user && c->user[0]))
 		srv_log(LOG_WARNING, "running as root: set `user` to drop "
 				     "privileges after binding");
+	if (c->user && c->user[0] && geteuid() == 0 && s->persist) {
+		uid_t uid;
+		gid_t gid;
+		/* The store was opened as root, before binding. */
+		if (srv_priv_ids(c->user, &uid, &gid) == 0 &&
+		    srv_persist_give(s, uid, gid) != 0) {
+			srv_log(LOG_ERR, "not starting: the store's files "
+					 "could not be given to the user");
+			return -1;
+		}
+	}
 	if (c->user && c->user[0] &&
 	    srv_priv_drop(c->user, err, sizeof err) != 0) {
 		srv_log(LOG_ERR, "not starting: %s", err);

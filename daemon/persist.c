@@ -4,12 +4,14 @@
  */
 #include "daemon/persist.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "daemon/log.h"
+#include "daemon/privdrop.h"
 #include "daemon/sdnotify.h"
 #include "daemon/server.h"
 #include "io/progress.h"
@@ -37,6 +39,7 @@ typedef struct srv_persist {
 	/* Recovery: the series being restored. */
 	srv_series *cur;
 	int rebuild_first;
+	int made_dir; /* make_parent() created the store's directory */
 	size_t pending;
 	io_progress prog; /* restore progress: log lines and STATUS= */
 } srv_persist;
@@ -158,9 +161,8 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 	size_t i;
 
 	if (p->replaying) {
-		/* Already stored: only the counter moves. */
-		for (i = 0; i < o->nsamples; i++)
-			o->samples[i].s->store_seq++;
+		/* Already stored: rec_samples() set each series' store_seq
+		 * to the seq it read. */
 		for (i = 0; i < o->npushes; i++)
 			srv_push_complete(s, o->pushes[i], 0);
 		return;
@@ -330,14 +332,18 @@ static int rec_samples(void *ud, int64_t sid, const store_sample *sm, size_t n)
 	for (i = 0; i < n; i++) {
 		int rc = srv_ingest(s, se->name, strlen(se->name), sm[i].t,
 				    sm[i].value);
+		/* The sequence continues from the stored seq, not from a
+		 * count of replayed samples: a refused push (failed commit)
+		 * leaves a gap, and counting would hand out stored seqs
+		 * again, whose INSERT OR IGNORE would drop acknowledged
+		 * samples. */
+		se->store_seq = (uint64_t)sm[i].seq;
 		if (rc != SRV_ACCEPTED) {
 			srv_log(LOG_ERR,
 				"store: series %s: stored sample "
 				"seq %lld refused on replay: %s",
 				se->name, (long long)sm[i].seq,
 				srv_reject_reason(rc));
-			/* keep the sequence aligned with the store */
-			se->store_seq++;
 			continue;
 		}
 		if (++p->pending >= REPLAY_CHUNK) {
@@ -407,8 +413,10 @@ int srv_persist_open(srv *s)
 	p->nfloats = ssm_model_state_floats(s->model);
 	o.log = store_log;
 	rc = store_open(&p->st, s->loop, s->set.store_path, &o);
-	if (rc == STORE_EOPEN && make_parent(s->set.store_path) == 0)
+	if (rc == STORE_EOPEN && make_parent(s->set.store_path) == 0) {
+		p->made_dir = 1;
 		rc = store_open(&p->st, s->loop, s->set.store_path, &o);
+	}
 	if (rc) {
 		srv_log(LOG_ERR, "cannot open store %s: %s", s->set.store_path,
 			store_strerror(rc));
@@ -451,6 +459,39 @@ int srv_persist_open(srv *s)
 	uv_timer_start(&p->timer, on_timer, 1000, 1000);
 	uv_unref((uv_handle_t *)&p->timer);
 	return 0;
+}
+
+int srv_persist_give(srv *s, uid_t uid, gid_t gid)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	const char *db = s->set.store_path;
+	char path[4096 + 8];
+	size_t i;
+	int rc, ret = 0;
+
+	if (!s->persist)
+		return 0;
+	for (i = 0; i < sizeof suffix / sizeof *suffix + 1; i++) {
+		if (i < sizeof suffix / sizeof *suffix) {
+			snprintf(path, sizeof path, "%s%s", db, suffix[i]);
+		} else { /* the directory, only when we made it */
+			char *slash;
+			if (!s->persist->made_dir)
+				break;
+			snprintf(path, sizeof path, "%s", db);
+			slash = strrchr(path, '/');
+			if (!slash)
+				break;
+			*slash = '\0';
+		}
+		rc = srv_priv_give(path, uid, gid);
+		if (rc < 0) {
+			srv_log(LOG_ERR, "cannot give %s to uid %u: %s", path,
+				(unsigned)uid, strerror(-rc));
+			ret = rc;
+		}
+	}
+	return ret;
 }
 
 typedef struct hist_arg {

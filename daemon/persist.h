@@ -12,7 +12,10 @@
  * to the store, so the k-th accepted sample of a series is stored with seq
  * k; a snapshot written between ticks holds the state after exactly
  * store_seq samples (every accepted sample has been stepped by then), and is
- * stored with seen = store_seq.
+ * stored with seen = store_seq. Samples of a batch whose COMMIT failed were
+ * stepped but are not stored: their seqs stay unused, so the stored seqs
+ * may have gaps, and a restart continues after the highest seq it read (or
+ * the snapshot's seen), never reusing one.
  *
  * Start-up (srv_persist_open, before the listeners): every stored series is
  * registered under its store id; its latest snapshot is copied into its
@@ -33,6 +36,7 @@
 #define STATECAST_DAEMON_PERSIST_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "daemon/sink.h"
 #include "io/store.h"
@@ -49,6 +53,12 @@ size_t srv_persist_history(struct srv *s, const struct srv_series *se,
 			   void *arg);
 /* The series is being dropped: delete it from the store too. */
 void srv_persist_drop(struct srv *s, struct srv_series *se);
+/*
+ * Before dropping root: give the store's files (database, -wal, -shm, and
+ * its directory when this start created it) to uid:gid (daemon/privdrop.h,
+ * srv_priv_give). 0, or the last negative errno (each failure logged).
+ */
+int srv_persist_give(struct srv *s, uid_t uid, gid_t gid);
 /* Final snapshots, commit, writer stopped; completions delivered. */
 void srv_persist_close(struct srv *s);
 /* After the loop ended: frees what is left. */

@@ -7,6 +7,7 @@
 #include "daemon/privdrop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
@@ -123,6 +124,33 @@ int srv_priv_drop(const char *user, char *err, size_t errlen)
 		return -EPERM;
 	}
 	return 0;
+}
+
+int srv_priv_ids(const char *user, uid_t *uid, gid_t *gid)
+{
+	char name[256];
+
+	return lookup(user, uid, gid, name, sizeof(name));
+}
+
+int srv_priv_give(const char *path, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) != 0)
+		rc = -errno;
+	else if (!S_ISDIR(st.st_mode) &&
+		 !(S_ISREG(st.st_mode) && st.st_nlink == 1))
+		rc = -EPERM;
+	else if ((st.st_uid != uid || st.st_gid != gid) &&
+		 fchown(fd, uid, gid) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
 }
 
 int srv_unix_protect(const char *path, gid_t gid)

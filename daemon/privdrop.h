@@ -11,6 +11,13 @@
  *   Under systemd (DynamicUser=yes) the daemon never starts as root, so
  *   this is for the `statecastd` started by hand or by another supervisor.
  *
+ * - srv_priv_ids() and srv_priv_give(): files the daemon made as root
+ *   before the drop (the store's database, WAL and shared-memory index,
+ *   which are opened before binding so that the series are restored before
+ *   anyone connects) are given to `user` just before it, so that the daemon
+ *   after the drop, its next start as that user, and tools run as that user
+ *   can still write them.
+ *
  * - srv_unix_protect(): the RPC unix socket is mode 0660, optionally owned
  *   by a group whose members may use it.
  *
@@ -31,6 +38,17 @@
 
 /* Drops from root to `user` (a name or a numeric uid) permanently. */
 int srv_priv_drop(const char *user, char *err, size_t errlen);
+
+/* The uid and gid srv_priv_drop() would take for `user`; 0 or -ENOENT. */
+int srv_priv_ids(const char *user, uid_t *uid, gid_t *gid);
+
+/*
+ * chown path to uid:gid. Only a regular file with one link or a directory
+ * is given, and a symlink is never followed (the check and the chown are on
+ * the same open descriptor), so a path planted in a writable directory
+ * cannot make root hand over another file. A path that does not exist: 0.
+ */
+int srv_priv_give(const char *path, uid_t uid, gid_t gid);
 
 /*
  * chmod 0660 on the socket at `path`; if gid != (gid_t)-1, also chown its

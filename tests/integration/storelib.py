@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sqlite3
+import tempfile
 import time
 
 import msgpack
@@ -27,6 +28,8 @@ class Daemon:
         self.opts = list(opts)
         self.proc = None
         self.graphite = False
+        # Command prepended to the daemon's (e.g. fiu-run and its options).
+        self.wrap = []
 
     def graphite_port(self):
         """The port this run's Graphite listener got (from its log)."""
@@ -42,7 +45,7 @@ class Daemon:
             os.unlink(self.sock)
         self.log.flush()
         self.log_start = os.path.getsize(self.log.name)
-        args = [DAEMON,
+        args = self.wrap + [DAEMON,
                 "-o", "listen.graphite=" + ("127.0.0.1:0" if self.graphite else ""),
                 "-o", "listen.influx=",
                 "-o", "listen.rpc=", "-o", "listen.http=",
@@ -169,6 +172,31 @@ def stored_after(db, after):
         return out
     finally:
         c.close()
+
+
+class Results:
+    """The named checks of one test run and its temp dir, kept (logs,
+    databases) when a check failed."""
+
+    def __init__(self, prefix):
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        self.passed, self.failed = [], []
+
+    def ok(self, what):
+        print("ok   " + what)
+        self.passed.append(what)
+
+    def bad(self, what, detail):
+        print("FAIL %s: %s" % (what, detail))
+        self.failed.append(what)
+
+    def finish(self):
+        """Prints the summary line; returns the exit status."""
+        if self.failed:
+            print("logs and databases kept in %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return summary(len(self.passed), len(self.failed))
 
 
 def summary(passed, failed):

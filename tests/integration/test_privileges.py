@@ -62,8 +62,49 @@ def test_drop_to_user():
         res = r.call("push", {"samples": [["priv.a", 1700000000, 1.5]]})
         T.check(res.get("accepted") == 1, "push acknowledged: %s" % res)
         r.close()
+        # The store was opened as root before the drop: its files are
+        # given to the user, who must be able to write them next time.
+        owners = {suf: os.stat(os.path.join(d.dir, "db" + suf)).st_uid
+                  for suf in ("", "-wal", "-shm")
+                  if os.path.exists(os.path.join(d.dir, "db" + suf))}
+        T.check("" in owners and set(owners.values()) == {NOBODY},
+                "store files owned by nobody: %s" % owners)
     finally:
         T.check(d.stop() == 0, "clean exit as nobody")
+
+
+def test_store_dir_made_for_user():
+    """A store directory the daemon creates as root goes to the user too;
+    an existing directory and files outside the store are left alone, and
+    a symlink planted as the -shm file is not followed."""
+    if not T.check(os.geteuid() == 0, "needs root"):
+        return
+    victim = os.path.join(st.tempfile.mkdtemp(prefix="sc-victim-"), "f")
+    open(victim, "w").close()
+    base = st.tempfile.mkdtemp(prefix="sc-priv-")
+    sub = os.path.join(base, "var")
+    try:
+        os.mkdir(sub)
+        os.symlink(victim, os.path.join(sub, "db-shm"))
+        d = st.Daemon("user=nobody", "store.path=" + os.path.join(sub, "db"))
+        d.stop()
+        started = "started"
+    except RuntimeError:  # refusing to start is the expected outcome
+        started = "refused"
+    T.check(os.stat(victim).st_uid == 0,
+            "a planted -shm symlink is not followed (%s)" % started)
+    T.check(os.stat(base).st_uid == 0, "an existing directory stays root's")
+    fresh = os.path.join(base, "new")
+    d = st.Daemon("user=nobody", "store.path=" + os.path.join(fresh, "db"))
+    try:
+        T.check(os.stat(fresh).st_uid == NOBODY,
+                "a directory made for the store is given to the user")
+        T.check(os.stat(os.path.join(fresh, "db")).st_uid == NOBODY,
+                "its database too")
+    finally:
+        d.stop()
+    st.shutil.rmtree(base, ignore_errors=True)
+    st.shutil.rmtree(os.path.dirname(victim), ignore_errors=True)
 
 
 def refused(user, needle):
@@ -119,6 +160,7 @@ def test_unix_socket_mode_and_peer():
 
 if __name__ == "__main__":
     T.run(test_drop_to_user)
+    T.run(test_store_dir_made_for_user)
     T.run(test_refusals)
     T.run(test_unix_socket_mode_and_peer)
     sys.exit(T.summary())

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import storelib  # noqa: E402
 
 NS = 12
-CYCLES = 50
+CYCLES = int(os.environ.get("STATECAST_CRASH_CYCLES", "50"))
 T0 = 1.7e9
 NAMES = ["crash.s%02d" % i for i in range(NS)]
 

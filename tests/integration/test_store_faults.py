@@ -11,12 +11,10 @@ steps, with ingest going on), the recent ones stay, and a restart still
 restores from the snapshot.
 """
 import os
-import shutil
 import socket
 import sqlite3
 import struct
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -233,17 +231,8 @@ def line_ingest(tmp, ok, bad):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="sc_faults_")
-    passed, failed = [], []
-
-    def ok(what):
-        print("ok   " + what)
-        passed.append(what)
-
-    def bad(what, detail):
-        print("FAIL %s: %s" % (what, detail))
-        failed.append(what)
-
+    r = storelib.Results("sc_faults_")
+    tmp, ok, bad = r.tmp, r.ok, r.bad
     try:
         disk_full(tmp, ok, bad)
         retention(tmp, ok, bad)
@@ -251,11 +240,7 @@ def main():
         line_ingest(tmp, ok, bad)
     except Exception as e:  # a crash of the test is a failure, not a hang
         bad("test ran to the end", repr(e))
-    if failed:
-        print("logs and databases kept in %s" % tmp)
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return storelib.summary(len(passed), len(failed))
+    return r.finish()
 
 
 if __name__ == "__main__":
