@@ -91,6 +91,7 @@ void srv_conn_unref(srv_conn *c)
 		return;
 	free(c->lbuf);
 	free(c->rbuf);
+	free(c->scan);
 	if (c->dec)
 		rpc_dec_free(c->dec);
 	free(c);
@@ -261,12 +262,17 @@ static void read_frames(srv_conn *c, size_t n)
 	int rc = 0;
 
 	c->rlen += n;
-	if (!c->dec && !(c->dec = rpc_dec_new())) {
-		srv_conn_close(c, "out of memory");
-		return;
+	if (!c->dec) {
+		c->dec = rpc_dec_new();
+		c->scan = malloc(sizeof *c->scan);
+		if (!c->dec || !c->scan) {
+			srv_conn_close(c, "out of memory");
+			return;
+		}
+		rpc_scan_init(c->scan);
 	}
 	while (!c->closing) {
-		rc = rpc_scan_frame(&c->scan, c->rbuf + off, c->rlen - off,
+		rc = rpc_scan_frame(c->scan, c->rbuf + off, c->rlen - off,
 				    &s->set.rpc, &flen);
 		if (rc != 1)
 			break;
@@ -363,14 +369,6 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 }
 
 /* ---- accepting ------------------------------------------------------- */
-
-/* Buffers and the decoder come with the first bytes (lines_setup,
- * read_frames): an idle connection holds only its srv_conn and socket. */
-static void conn_setup(srv_conn *c)
-{
-	if (c->proto == SRV_RPC)
-		rpc_scan_init(&c->scan);
-}
 
 static void peer_name(srv_conn *c, int is_pipe)
 {
@@ -485,7 +483,6 @@ static void on_connection(uv_stream_t *server, int status)
 		srv_conn_close(c, "accept failed");
 		return;
 	}
-	conn_setup(c);
 	if (over_limit(s)) {
 		srv_conn_close(c, NULL);
 		return;

@@ -107,6 +107,7 @@ static void apply(srv_reload *r, const cfg *nc)
 	t->forecast_every = ns.forecast_every;
 	t->max_series = ns.max_series;
 	t->max_connections = ns.max_connections;
+	srv_fd_budget(r->s); /* a larger max_connections may want more fds */
 	t->idle_timeout_s = ns.idle_timeout_s;
 	t->min_rate = ns.min_rate;
 	t->min_rate_window_s = ns.min_rate_window_s;

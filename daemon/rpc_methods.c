@@ -28,6 +28,10 @@ struct srv_push {
 	struct {
 		uint32_t index;
 		int code;
+		/* A new series refused by limits.max_series is named in the
+		 * reply: a copy, as the frame is gone by then (or NULL). */
+		char *series;
+		size_t series_n;
 	} * rej;
 };
 
@@ -530,6 +534,11 @@ static int m_push(req *r)
 			}
 		}
 		p->rej[p->nrej].index = (uint32_t)i;
+		if (code == SRV_REJ_LIMIT &&
+		    (p->rej[p->nrej].series = malloc(name.n + 1)) != NULL) {
+			memcpy(p->rej[p->nrej].series, name.p, name.n);
+			p->rej[p->nrej].series_n = name.n;
+		}
 		p->rej[p->nrej++].code = code;
 	}
 	p->c = r->c;
@@ -562,17 +571,24 @@ void srv_push_complete(srv *s, srv_push *p, int err)
 		rpc_put_cstr(b, "rejected");
 		rpc_put_array(b, p->nrej);
 		for (i = 0; i < p->nrej; i++) {
-			rpc_put_map(b, 3);
+			rpc_put_map(b, p->rej[i].series ? 4 : 3);
 			put_kv_u64(b, "index", p->rej[i].index);
 			put_kv_u64(b, "code", (uint64_t)p->rej[i].code);
 			put_kv_str(b, "reason",
 				   srv_reject_reason(p->rej[i].code));
+			if (p->rej[i].series) {
+				rpc_put_cstr(b, "series");
+				rpc_put_str(b, p->rej[i].series,
+					    p->rej[i].series_n);
+			}
 		}
 	}
 	s->st.rpc_requests++;
 	if (!b->err)
 		srv_conn_write(p->c, b->p, b->len);
 	srv_conn_unref(p->c);
+	for (i = 0; i < p->nrej; i++)
+		free(p->rej[i].series);
 	free(p->rej);
 	free(p);
 }

@@ -118,6 +118,28 @@ def emfile(c):
         r.close()
 
 
+def series_limit(c):
+    # The cardinality limit at a small scale (test_load.py runs the 100k
+    # burst; this one also runs under the sanitizers).
+    with Daemon("limits.max_series=2") as d:
+        r = d.rpc()
+        ack = r.call("push", {"samples": [["a", 1e9, 1.0], ["b", 1e9, 1.0],
+                                          ["c", 1e9, 1.0], ["a", 1e9 + 60,
+                                                            2.0],
+                                          ["d;k=v", 1e9, 1.0]]})
+        c.check("new series past max_series refused by name",
+                ack["accepted"] == 3 and
+                [(x["index"], x["code"], x.get("series"))
+                 for x in ack["rejected"]] == [(2, 3, "c"), (4, 3, "d;k=v")],
+                ack)
+        st = r.call("stats")
+        c.check("counted", st["series_refused"] == 2 and st["series"] == 2,
+                st)
+        c.check("the log names the first", "new series 'c' refused: "
+                "limits.max_series = 2 reached" in d.log(), d.log()[-800:])
+        r.close()
+
+
 def conn_buffer_input(c):
     # Frames may be 1 MiB and lines 64 KiB, but a connection may hold only
     # 4 KiB of either while it is incomplete.
@@ -248,6 +270,7 @@ if __name__ == "__main__":
     c.run(idle_timeout)
     c.run(fd_budget)
     c.run(emfile)
+    c.run(series_limit)
     c.run(conn_buffer_input)
     c.run(conn_buffer_output)
     c.run(slow_sender)

@@ -2,7 +2,8 @@
 127.0.0.x source addresses while the daemon keeps serving ingest and RPC,
 then a burst of 100,000 new series against limits.max_series = 60,000: the
 first 60,000 are created, the rest refused (counted, named in the log and
-in `push` rejections), and series that existed go on. Runs in a few tens
+in `push` rejections), series that existed go on, and a subscriber to the
+burst that does not read is disconnected at its queue bound. Runs in a few tens
 of seconds on a loaded 2-core machine; nothing asserts on time.
 
 RLIMIT_NOFILE: this process raises its own limit (and, as root, the hard
@@ -11,6 +12,8 @@ raises its soft limit to fit limits.max_connections (daemon/guard.c)."""
 import resource
 import socket
 import time
+
+import msgpack
 
 from statecast_test import Checks, Daemon, wait_for
 
@@ -61,7 +64,13 @@ def open_idle(d, r, n):
 def idle_connections(c):
     raise_nofile()
     with Daemon("limits.max_connections=%d" % (IDLE + 100),
-                "limits.max_series=%d" % MAX_SERIES) as d:
+                "limits.max_series=%d" % MAX_SERIES,
+                # A fixed step: every new series forecasts (and notifies
+                # its subscribers) from its first sample.
+                "model.step_s=60",
+                # No store: the burst is about the loop, and 60,000 final
+                # snapshots at SIGTERM would dominate the run.
+                "store.path=") as d:
         r = d.rpc()
         before = rss_kib(d.proc.pid)
         held = open_idle(d, r, IDLE)
@@ -107,7 +116,14 @@ def idle_connections(c):
 
 
 def burst(c, d, r):
-    """BURST new series on four connections at once, past MAX_SERIES."""
+    """BURST new series on four connections at once, past MAX_SERIES,
+    with a subscriber to all of them that never reads."""
+    slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.settimeout(30)
+    slow.connect(d.ports["rpc"])
+    slow.sendall(msgpack.packb([0, 1, "subscribe", {"pattern": "burst.*"}]))
+    wait_for(lambda: r.call("stats")["subscriptions"] == 1)
     names = [b"burst.s%06d" % i for i in range(BURST)]
     socks = [socket.create_connection(d.ports["graphite"], timeout=60)
              for _ in range(4)]
@@ -141,11 +157,16 @@ def burst(c, d, r):
     c.check("an existing series goes on, a new one is refused by name",
             ack["accepted"] == 1 and len(ack["rejected"]) == 1 and
             ack["rejected"][0]["index"] == 1 and "max_series" in
-            ack["rejected"][0]["reason"], ack)
+            ack["rejected"][0]["reason"] and
+            ack["rejected"][0]["series"] == "burst.new", ack)
     d.send_lines("graphite", b"burst.s000001 5 %d\n" % (1e9 + 60))
     info = wait_for(lambda: (lambda x: x["samples"] == 2 and x)(
         r.call("info", {"series": "burst.s000001"})))
     c.check("a burst series that got in takes more samples", info)
+    st = r.call("stats")
+    c.check("the subscriber that did not read was disconnected",
+            st["slow_clients"] == 1 and st["subscriptions"] == 0, st)
+    slow.close()
 
 
 if __name__ == "__main__":
