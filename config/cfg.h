@@ -106,6 +106,8 @@ typedef struct cfg {
 		double forecast_retention_s; /* 0 = keep forever */
 		double rebuild_window_s; /* history replayed on model change */
 		int retry_rows;		 /* line rows held while writes fail */
+		size_t max_queue;	 /* bytes awaiting COMMIT before reads
+					    of line connections pause */
 		size_t max_size;	 /* database size bound, 0 = none */
 	} store;
 	struct {

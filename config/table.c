@@ -67,6 +67,10 @@ static const cfg_entry entries[] = {
     {"store.retry_rows", CFG_INT, "1000000", 0, 100000000, NULL, 0,
      "line-ingest rows held in memory while writes fail (more are dropped)",
      F(store.retry_rows)},
+    {"store.max_queue", CFG_SIZE, "256M", 1 * MIB, 64 * GIB, NULL, 0,
+     "rows waiting for their COMMIT, in bytes: past it Graphite and Influx "
+     "connections are not read until half of it is committed",
+     F(store.max_queue)},
 
     {"model.path", CFG_STR, "models/default.model", NOB, NULL, 0,
      "the model file every series uses unless a [series] block says",

@@ -108,6 +108,18 @@ void srv_listener_close(srv_listener *l);
  * line in progress: the idle timeout is what closes it.
  */
 void srv_idle_start(struct srv *s);
+
+/*
+ * Backpressure (daemon/listen.c). srv_hold(s, 1) stops reading every
+ * Graphite and Influx connection (and new ones start held); srv_hold(s, 0)
+ * reads them again. The kernel's socket buffers then fill and senders
+ * block, as they do in front of a slow carbon relay: nothing is dropped.
+ * RPC connections keep being read (queries, and pushes whose clients wait
+ * for their acknowledgement anyway). While held, the idle and min_rate
+ * guards leave those connections alone. Logged once per episode.
+ */
+void srv_hold(struct srv *s, int on);
+int srv_conn_held(const srv_conn *c);
 /* The read path's half of the rate check: n bytes arrived (before they
  * are parsed), then the parse is done (a unit may still be in progress). */
 void srv_rate_read(srv_conn *c, size_t n);

@@ -81,7 +81,7 @@ static void on_guard_timer(uv_timer_t *t)
 	srv_conn *c;
 
 	for (c = s->conns; c; c = c->next) {
-		if (c->closing)
+		if (c->closing || srv_conn_held(c))
 			continue;
 		/* A subscriber only listens: waiting for notifications is
 		 * not idle. */

@@ -496,7 +496,47 @@ static void on_connection(uv_stream_t *server, int status)
 	peer_name(c, l->is_pipe);
 	if (!l->is_pipe && c->proto == SRV_RPC)
 		uv_tcp_nodelay(&c->h.tcp, 1);
-	uv_read_start(&c->h.stream, on_alloc, on_read);
+	if (!srv_conn_held(c))
+		uv_read_start(&c->h.stream, on_alloc, on_read);
+}
+
+int srv_conn_held(const srv_conn *c)
+{
+	return c->srv->held && c->proto != SRV_RPC;
+}
+
+void srv_hold(srv *s, int on)
+{
+	uint64_t now = uv_now(s->loop);
+	srv_conn *c;
+
+	if (s->held == on)
+		return;
+	s->held = on;
+	if (on) {
+		s->st.holds++;
+		srv_log(LOG_WARNING,
+			"store queue past store.max_queue (%zu bytes): "
+			"Graphite and Influx connections are not read until "
+			"it drains",
+			s->set.store_max_queue);
+	} else {
+		srv_log(LOG_NOTICE, "store queue drained: reading Graphite "
+				    "and Influx connections again");
+	}
+	for (c = s->conns; c; c = c->next) {
+		if (c->closing || c->proto == SRV_RPC)
+			continue;
+		if (on) {
+			uv_read_stop(&c->h.stream);
+		} else {
+			/* The wait was ours, not the sender's. */
+			c->last_read = now;
+			c->rate_mark = now;
+			c->rate_bytes = 0;
+			uv_read_start(&c->h.stream, on_alloc, on_read);
+		}
+	}
 }
 
 /* ---- listeners ------------------------------------------------------- */

@@ -41,6 +41,7 @@ typedef struct srv_persist {
 	int rebuild_first;
 	int made_dir; /* make_parent() created the store's directory */
 	size_t pending;
+	size_t queued;	  /* bytes of submitted batches not yet completed */
 	io_progress prog; /* restore progress: log lines and STATUS= */
 } srv_persist;
 
@@ -52,6 +53,7 @@ typedef struct pbatch {
 	int64_t *decl;
 	size_t ndecl;
 	size_t nsamples;
+	size_t bytes; /* store_batch_bytes() at submit: counted in queued */
 } pbatch;
 
 static double now_s(void)
@@ -79,6 +81,13 @@ static void on_done(void *ud, const store_result *r)
 				 (double)r->total_ns * 1e-9);
 	for (i = 0; i < c->npush; i++)
 		srv_push_complete(s, c->push[i], r->status);
+	if (p) {
+		p->queued -= c->bytes;
+		/* Half the bound before reading again: no flapping per batch.
+		 */
+		if (s->held && p->queued <= s->set.store_max_queue / 2)
+			srv_hold(s, 0);
+	}
 	if (r->status != 0 && p) {
 		if (c->npush)
 			p->pushes_failed += c->npush;
@@ -143,9 +152,19 @@ static void redeclare(srv *s, store_batch *b, pbatch *c)
 static void submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
 {
 	size_t i;
-	int rc = store_submit(s->persist->st, b, flags, on_done, c);
+	srv_persist *p = s->persist;
+	int rc;
 
-	if (rc) { /* closing: the batch is gone, answer what waits on it */
+	c->bytes = store_batch_bytes(b);
+	p->queued += c->bytes;
+	rc = store_submit(p->st, b, flags, on_done, c);
+	if (rc == 0) {
+		if (s->set.store_max_queue &&
+		    p->queued > s->set.store_max_queue)
+			srv_hold(s, 1);
+	} else {
+		p->queued -= c->bytes; /* closing: the batch is gone, answer
+					  what waits on it */
 		for (i = 0; i < c->npush; i++)
 			srv_push_complete(s, c->push[i], rc);
 		pbatch_free(c);
@@ -579,6 +598,11 @@ void srv_persist_free(srv *s)
 	free(p->redecl);
 	free(p);
 	s->persist = NULL;
+}
+
+size_t srv_persist_queued(const srv *s)
+{
+	return s->persist ? s->persist->queued : 0;
 }
 
 int srv_persist_stats(srv *s, store_stats *st)

@@ -460,7 +460,12 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "over_buffer", t->over_buffer);
 	put_kv_u64(r->b, "accept_errors", t->accept_errors);
 	put_kv_u64(r->b, "series_refused", t->series_refused);
+	put_kv_u64(r->b, "holds", t->holds);
+	rpc_put_cstr(r->b, "held");
+	rpc_put_bool(r->b, r->s->held);
 	if (has_store) {
+		put_kv_u64(r->b, "store_queued_bytes",
+			   srv_persist_queued(r->s));
 		put_kv_u64(r->b, "store_commits", ss.commits);
 		put_kv_u64(r->b, "store_commit_failures", ss.commit_failures);
 		put_kv_u64(r->b, "store_rows_committed", ss.rows_committed);

@@ -66,6 +66,8 @@ typedef struct srv_settings {
 	 * live in the history ring and nothing survives a restart. */
 	const char *store_path;
 	store_opts store;	 /* writer, group commit, retention */
+	size_t store_max_queue;	 /* bytes awaiting COMMIT: past it, line
+				    connections are not read (srv_hold) */
 	double snapshot_s;	 /* snapshot a moved series this often */
 	double forecast_every_s; /* store a forecast at most this often */
 	double rebuild_window_s; /* history replayed on a model change */
@@ -100,6 +102,7 @@ typedef struct srv_stats {
 	uint64_t over_buffer;  /* input held past limits.conn_buffer */
 	uint64_t accept_errors;	 /* accept() failed (EMFILE, ENFILE, ...) */
 	uint64_t series_refused; /* new series past limits.max_series */
+	uint64_t holds;		 /* line reads paused for store.max_queue */
 } srv_stats;
 
 #define SRV_VERSION "0.1.0"
@@ -121,6 +124,7 @@ typedef struct srv {
 	srv_conn *conns;    /* every open connection */
 	size_t nconns;	    /* how many */
 	int conn_limit_hit; /* logged once per episode at the limit */
+	int held; /* line connections not read: the store's queue is full */
 	int accept_failing; /* logged once per episode of accept errors */
 	size_t fd_clients;  /* clients RLIMIT_NOFILE leaves room for, 0 = any */
 	uint64_t refused_logged; /* uv_now() of the last series refusal log */

@@ -113,6 +113,9 @@ store_batch *store_batch_new(void);
 void store_batch_free(store_batch *b);
 /* Rows (samples + forecasts + snapshots + series) in the batch. */
 size_t store_batch_rows(const store_batch *b);
+/* Heap bytes the batch holds (its arrays and pools): what waits in memory
+ * until the batch is committed. */
+size_t store_batch_bytes(const store_batch *b);
 
 /*
  * Declare a series, or update the step and period of a declared one (same

@@ -64,6 +64,13 @@ size_t store_batch_rows(const store_batch *b)
 	return b->ndrop + b->nser + b->nsmp + b->nfc + b->nsnap;
 }
 
+size_t store_batch_bytes(const store_batch *b)
+{
+	return sizeof *b + b->cser * sizeof *b->ser + b->csmp * sizeof *b->smp +
+	       b->cfc * sizeof *b->fc + b->csnap * sizeof *b->snap +
+	       b->cdrop * sizeof *b->drop + b->cf * sizeof *b->fpool + b->cc;
+}
+
 static int put_str(store_batch *b, const char *str, size_t *off)
 {
 	size_t n = strlen(str) + 1;
