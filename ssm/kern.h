@@ -2,12 +2,14 @@
  * ssm/kern.h (internal): the float step kernels of the layers' hot loops,
  * written with GCC generic vectors (16 floats per value: two AVX2 registers
  * or four SSE ones) and compiled for AVX2 and the x86-64 baseline, picked at
- * load (ssm/simd.h). Each computes exactly the IEEE operations, in the same
- * order, as the scalar loop it replaces (ssm/s4d_impl.h, ssm/mamba_impl.h
- * for the double twins): only the loop structure changes (accumulators in
- * registers instead of a store and reload per mode, one pass over the data
- * instead of several), so results are the same bits as before and on every
- * machine. tests/ssm/test_simd.c holds the kernels to that.
+ * load (ssm/simd.h). The S4D kernel computes exactly the IEEE operations, in
+ * the same order, as the scalar loop it replaces (ssm/s4d_impl.h): only the
+ * loop structure changes (accumulators in registers instead of a store and
+ * reload per mode, one pass over the data instead of several). The Mamba
+ * kernel also fuses its multiply-adds (fmaf: one rounding, the same bits on
+ * every machine). Results are the same bits on every machine;
+ * tests/ssm/test_simd.c holds the kernels to that and to their plain
+ * references.
  */
 #ifndef STATECAST_SSM_KERN_H
 #define STATECAST_SSM_KERN_H
@@ -38,10 +40,11 @@ void ssm__s4d_pack_f32(int H, int N, const float *dAr, const float *dAi,
  * to a buffer first): h [Ns][Di] advances in place,
  *   h = exp(dt[c] AT[n][c]) h + (Bv[n] dt[c]) xs[c],
  *   yc[c] = sum_n Cv[n] h (ascending n) + Dskip[c] xs[c].
- * The exponential is ssm_expf_vec's, specialised to arguments in
- * [-87, 0]: it runs only when dt[c] * Amax[c] <= 87 for every channel
- * (Amax[c] = max_n |AT[n][c]|), and returns 0; otherwise it touches
- * nothing and returns -1 (the caller takes the plain path, whose range
+ * h = fma(e, h, (Bv[n] dt[c]) xs[c]) and yc = fma(Cv[n], h, yc), e the
+ * exponential of ssm_expf_vec's method with fused multiply-adds,
+ * specialised to arguments in [-87, 0]: it runs only when dt[c] * Amax[c] <= 87
+ * for every channel (Amax[c] = max_n |AT[n][c]|), and returns 0; otherwise it
+ * touches nothing and returns -1 (the caller takes the plain path, whose range
  * handling covers huge gaps, Inf and NaN).
  */
 int ssm__mamba_scan_f32(int Di, int Ns, const float *AT, const float *Amax,
@@ -50,7 +53,8 @@ int ssm__mamba_scan_f32(int Di, int Ns, const float *AT, const float *Amax,
 			float *yc);
 
 /* The specialised exponential of ssm__mamba_scan_f32, exposed for
- * tests/ssm/test_simd.c: y = exp(x) for x in [-87, 0] only. */
+ * tests/ssm/test_simd.c: y = exp(x) for x in [-87, 0] only (within 2 ulp
+ * of the exact value, tested). */
 void ssm__expf_neg_vec(const float *x, float *y, int n);
 
 #endif

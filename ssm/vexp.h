@@ -13,26 +13,31 @@
 #define LN2_HI	0.693145752f /* 0x3f317200: 8 trailing zero bits */
 #define LN2_LO	1.42860677e-6f
 
-/* The shared steps, for a float or a GCC float vector (same operations,
- * same order, so the same bits): x = kf ln2 + r with kf = rint(x / ln2)
- * and |r| <= ln2/2 (ln2 in two parts, Cody-Waite); then exp(r) by its
- * degree-7 Taylor polynomial, evaluated by Estrin's scheme: pairs
- * c_k + c_k+1 r, joined with r^2 and r^4. Its longest chain of dependent
- * operations is 6 deep where Horner's is 14, which is what bounds the
- * Mamba scan (1,024 exponentials per step, each waiting on the last
- * operation before it); the rounding is of the same order. */
-#define VEXP_REDUCE(x, kf, r)                            \
-	do {                                             \
-		(kf) = ((x)*LOG2E + SHIFTER) - SHIFTER;  \
-		(r) = ((x) - (kf)*LN2_HI) - (kf)*LN2_LO; \
+/* The shared steps, for a float or a GCC float vector: x = kf ln2 + r with
+ * kf = rint(x / ln2) and |r| <= ln2/2 (ln2 in two parts, Cody-Waite); then
+ * exp(r) by its degree-7 Taylor polynomial, evaluated by Estrin's scheme:
+ * pairs c_k + c_k+1 r, joined with r^2 and r^4. Its longest chain of
+ * dependent operations is 6 deep where Horner's is 14, which is what bounds
+ * the Mamba scan (1,024 exponentials per step, each waiting on the last
+ * operation before it); the rounding is of the same order.
+ * MAD(a, b, c) is a b + c: VEXP_MAD (two roundings) in ssm/vmath.c, a fused
+ * multiply-add (one rounding, fmaf's bits on every machine) in
+ * ssm/kern_mamba.c. The operands are arranged so that VEXP_MAD gives the
+ * same operations as the plain expressions ((x - kf c) is x + (-kf) c). */
+#define VEXP_MAD(a, b, c) ((a) * (b) + (c))
+#define VEXP_REDUCE(x, kf, r, MAD)                                 \
+	do {                                                       \
+		(kf) = MAD((x), LOG2E, SHIFTER) - SHIFTER;         \
+		(r) = MAD(-(kf), LN2_LO, MAD(-(kf), LN2_HI, (x))); \
 	} while (0)
-#define VEXP_POLY(r, p)                                                        \
-	do {                                                                   \
-		__typeof__(r) r2_ = (r) * (r), r4_ = r2_ * r2_;                \
-		__typeof__(r) q23_ = (r) * (1.0f / 6.0f) + 0.5f;               \
-		__typeof__(r) q45_ = (r) * (1.0f / 120.0f) + 1.0f / 24.0f;     \
-		__typeof__(r) q67_ = (r) * (1.0f / 5040.0f) + 1.0f / 720.0f;   \
-		(p) = (((r) + r2_ * q23_) + r4_ * (q45_ + r2_ * q67_)) + 1.0f; \
+#define VEXP_POLY(r, p, MAD)                                                  \
+	do {                                                                  \
+		__typeof__(r) r2_ = (r) * (r), r4_ = r2_ * r2_;               \
+		__typeof__(r) q23_ = MAD((r), 1.0f / 6.0f, 0.5f);             \
+		__typeof__(r) q45_ = MAD((r), 1.0f / 120.0f, 1.0f / 24.0f);   \
+		__typeof__(r) q67_ = MAD((r), 1.0f / 5040.0f, 1.0f / 720.0f); \
+		(p) = MAD(r4_, MAD(r2_, q67_, q45_), MAD(r2_, q23_, (r))) +   \
+		      1.0f;                                                   \
 	} while (0)
 
 #endif

@@ -54,8 +54,8 @@ static inline float exp_core(float x)
 	float kf, r, p;
 	int32_t k;
 
-	VEXP_REDUCE(xc, kf, r);
-	VEXP_POLY(r, p);
+	VEXP_REDUCE(xc, kf, r, VEXP_MAD);
+	VEXP_POLY(r, p, VEXP_MAD);
 	k = (int32_t)kf;
 	/* k is in [-126, 128]: 2^k as two factors so that k = 128 (x close to
 	 * EXP_HI) does not overflow the exponent field. */
