@@ -1,11 +1,16 @@
 #!/bin/bash
 # bench/front.sh: the smoothing front (ssm/smooth.h) of this tree against a
 # base revision, in the same run: state floats, CPU per sample (update +
-# forecast, bench/front_bench.c), and accuracy (statecast eval on the public
-# set: the front alone and the shipped model of each tree). Writes
+# forecast, bench/front_bench.c), accuracy (statecast eval on the public
+# and holdout sets: the front alone and the shipped model of each tree), and
+# the daemon's CPU time and RSS per sample/series with each tree's default
+# model and store (bench/loadgen.c, 100k series). Writes
 # bench/results/front.md.
 #
-#   bench/front.sh [--base REV] [--rounds N] [--out FILE]
+#   bench/front.sh [--base REV] [--rounds N] [--series S] [--out FILE]
+#
+# CPU time, not wall time: the machine is shared, and the daemon's CPU per
+# sample is what bounds its throughput on a core of its own.
 #
 # REV defaults to 63a7570, the tree before the front was made smaller. The
 # base is exported with `git archive` into a temporary directory and built
@@ -14,28 +19,31 @@ set -eu
 cd "$(dirname "$0")/.."
 BASE=63a7570
 ROUNDS=3
+SERIES=100000
 OUT=bench/results/front.md
 ARGS="$*"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--base) BASE=$2; shift ;;
 	--rounds) ROUNDS=$2; shift ;;
+	--series) SERIES=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/front.sh [--base REV] [--rounds N] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/front.sh [--base REV] [--rounds N] [--series S] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
 W=$(mktemp -d /tmp/statecast-front.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+SD_PID=""
+trap '[ -n "$SD_PID" ] && kill "$SD_PID" 2>/dev/null; rm -rf "$W"' EXIT
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
 echo "front: building the base $BASE in $W/base"
 mkdir -p "$W/base"
 git archive "$BASE" | tar -x -C "$W/base"
-make -s -C "$W/base" -j2 build/libssm.a build/statecast >/dev/null
+make -s -C "$W/base" -j2 build/libssm.a build/statecast build/statecastd >/dev/null
 cc -O2 -I"$W/base" -o "$W/front_bench.base" bench/front_bench.c \
 	"$W/base/build/libssm.a" $BLAS
-make -s -j2 all build/bench/front_bench
+make -s -j2 all build/bench/front_bench build/bench/loadgen
 
 # Interleaved rounds, so that both sides see the same machine load.
 : >"$W/base.txt"; : >"$W/new.txt"
@@ -64,6 +72,39 @@ E_BS_holdout=$(ev holdout "$OLD" eval --method smooth)
 E_NS_holdout=$(ev holdout build/statecast eval --method smooth)
 E_BM_holdout=$(ev holdout "$OLD" eval --model "$OLDM")
 E_NM_holdout=$(ev holdout build/statecast eval --model models/default.model)
+
+# daemon BIN MODEL DIR: CPU us per sample and KiB of RSS per series of a
+# statecastd fed SERIES series x 6 rounds (store on), as "us kib".
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+daemon() {
+	local g r n=$((SERIES * 6)) c0 c1 m0 m1 i
+	g=$(free_port); r=$(free_port); mkdir -p "$3"
+	"$1" -o listen.graphite=127.0.0.1:$g -o listen.influx= \
+		-o listen.rpc=127.0.0.1:$r -o listen.socket= -o listen.http= \
+		-o model.path="$2" -o store.path="$3/db" \
+		-o limits.max_series=2000000 >>"$3/log" 2>&1 &
+	SD_PID=$!
+	for i in $(seq 600); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$r") 2>/dev/null && break
+		sleep 0.1
+	done
+	c0=$(cpu_ticks "$SD_PID"); m0=$(awk '/^VmRSS/{print $2}' "/proc/$SD_PID/status")
+	build/bench/loadgen --graphite 127.0.0.1:$g --series "$SERIES" \
+		--count "$n" --until-rpc 127.0.0.1:$r >/dev/null
+	c1=$(cpu_ticks "$SD_PID"); m1=$(awk '/^VmRSS/{print $2}' "/proc/$SD_PID/status")
+	kill -TERM "$SD_PID"; wait "$SD_PID" 2>/dev/null || true; SD_PID=""
+	awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v n="$n" \
+		-v m="$((m1 - m0))" -v s="$SERIES" \
+		'BEGIN{printf "%.2f %.2f\n", c / hz * 1e6 / n, m / s}'
+}
+echo "front: daemon runs, $SERIES series"
+D_B=$(daemon "$W/base/build/statecastd" "$W/base/models/default.model" "$W/db1")
+D_N=$(daemon build/statecastd models/default.model "$W/dn1")
+D_B2=$(daemon "$W/base/build/statecastd" "$W/base/models/default.model" "$W/db2")
+D_N2=$(daemon build/statecastd models/default.model "$W/dn2")
 
 median() { # median PERIOD FILE: median us/sample over the rounds
 	awk -v p="$1" '$1 == p {print $4}' "$2" | sort -g |
@@ -98,6 +139,20 @@ row() { # row LABEL "m r s c b f" "m r s c b f"
 	done
 	echo
 	echo "The model's state is the front's at max_period 48 and H 48 plus the network's (see the eval rows)."
+	echo
+	echo "## The daemon (default model of each tree, store on)"
+	echo
+	echo "statecastd fed by bench/loadgen.c: $SERIES series x 6 rounds, Graphite, flat out; the daemon's CPU time"
+	echo "(utime + stime, all threads) per sample processed and its RSS growth per series; base, now, base, now."
+	echo
+	echo "| run | base CPU us/sample | now CPU us/sample | ratio | base KiB/series | now KiB/series | ratio |"
+	echo "|---|---|---|---|---|---|---|"
+	for i in 1 2; do
+		if [ $i = 1 ]; then set -- $D_B $D_N; else set -- $D_B2 $D_N2; fi
+		echo "| $i | $1 | $3 | $(awk -v a="$3" -v b="$1" 'BEGIN{printf "%.2f", a/b}') | $2 | $4 | $(awk -v a="$4" -v b="$2" 'BEGIN{printf "%.2f", a/b}') |"
+	done
+	echo
+	echo "One core sustains at most 1e6 / (CPU us per sample) samples/s; bench/perf.sh measures the rates."
 	echo
 	echo "## Accuracy (statecast eval, EVAL.md), base / now"
 	echo

@@ -5,15 +5,23 @@
  *
  * What it is: a bank of exponential-smoothing-family forecasters (naive,
  * seasonal naive, SES, Holt with damped and linear trend, additive
- * Holt-Winters, the theta method's drifted SES, and the seasonal ones again on
- * the log scale while the series stays positive), every member updated on
- * every sample, combined per horizon with weights from each member's
+ * Holt-Winters, the theta method's drifted SES, AR(3) by recursive least
+ * squares on levels, differences and seasonal differences, and some of these
+ * again on the log scale while the series stays positive), every member updated
+ * on every sample, combined per horizon with weights from each member's
  * exponentially discounted scaled absolute errors up to that horizon. The 80%
  * interval comes from per-horizon online quantile tracking of the combined
  * forecast's own scaled errors (adaptive conformal inference in its
  * quantile-tracking form, Gibbs and Candes 2021; Angelopoulos et al. 2023):
  * each bound moves by its running miss rate, so each series' coverage is
- * held near 80% by construction.
+ * held near 80% by construction. A bound never exceeds 16 sqrt(h) times the
+ * series' scale (the typical one-step change), so a scale that collapses
+ * cannot turn into an unbounded interval in scale units.
+ *
+ * The bank has 18 members (ssm/smooth_members.c: the list, and which eight
+ * were dropped from 26 by measured ablation). Errors are tracked at <= 5
+ * checkpoint horizons; a member's far-horizon errors are sampled every few
+ * origins (ssm/smooth_internal.h says why), the combination's at every one.
  *
  * Invariants and ownership:
  * - The state is ssm_smooth_state_floats(period, H) floats owned by the
