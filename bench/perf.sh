@@ -312,6 +312,13 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 	echo "|---|---|---|---|---|---|"
 	printf '%s' "$mem_rows"
 	[ -n "$skipped" ] && echo && echo "Skipped for lack of memory:$skipped"
+	if [ -s "$W/guard" ]; then
+		echo
+		echo "A daemon killed by the memory guard grew while its rows waited for SQLite:"
+		echo "flat out, the loop produces sample and forecast rows faster than the writer"
+		echo "commits them into a database of that size, and the store's input queue has no"
+		echo "bound (peak minus after, above, is that queue at the smaller counts)."
+	fi
 	echo
 	echo "## CPU per sample: parse, step, store"
 	echo
