@@ -61,6 +61,32 @@ wait_port() { # wait_port PORT: until something listens
 	echo "perf: nothing listens on $1" >&2; return 1
 }
 
+# mem_guard PID: kills PID if the machine's available memory falls under
+# 1.5 GiB: the machine is shared, and nobody else's work may be OOM-killed
+# because a run here outgrew it. A killed PID is listed in $W/guard.
+mem_guard() {
+	while kill -0 "$1" 2>/dev/null; do
+		if [ "$(awk '/^MemAvailable/ {print $2}' /proc/meminfo)" -lt 1572864 ]; then
+			echo "perf: memory guard: killing $1 ($(rss_kb "$1") KiB RSS)" >&2
+			echo "$1 $(rss_kb "$1")" >>"$W/guard"
+			kill -9 "$1"
+			return
+		fi
+		sleep 0.2
+	done
+}
+guarded() { grep -q "^$1 " "$W/guard" 2>/dev/null; }
+# settle PORT: waits (up to 120 s) until the store's queue is empty, so an
+# RSS read afterwards is the series' and not rows waiting for SQLite.
+settle() {
+	for _ in $(seq 600); do
+		q=$($B/statecast stats --json --rpc 127.0.0.1:$1 2>/dev/null |
+			/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0)
+		[ "${q:-0}" = 0 ] && return 0
+		sleep 0.2
+	done
+}
+
 # statecastd MODEL DIR [-o SETTING...]: starts it; sets SD_PID SD_G SD_R.
 # $PIN (e.g. "taskset -c 0") runs it on chosen cores.
 start_statecastd() {
@@ -73,6 +99,7 @@ start_statecastd() {
 		"$@" >>"$dir/log" 2>&1 &
 	SD_PID=$!
 	PIDS="$PIDS $SD_PID"
+	mem_guard "$SD_PID" &
 	wait_port "$SD_R"
 }
 stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
@@ -125,7 +152,17 @@ for S in $SERIES; do
 	start_statecastd models/default.model "$W/sd"
 	rss0=$(rss_kb "$SD_PID")
 	sd=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count "$N" --until-rpc 127.0.0.1:$SD_R || true)
-	rss1=$(rss_kb "$SD_PID")
+	rss_peak=$(awk '/^VmHWM/ {print $2}' "/proc/$SD_PID/status" 2>/dev/null || echo n/a)
+	settle "$SD_R"
+	rss1=$(rss_kb "$SD_PID" 2>/dev/null || echo 0)
+	if guarded "$SD_PID"; then
+		echo "perf: $S series: statecastd stopped by the memory guard; no restore or minimal-model run"
+		mem_rows="$mem_rows| $S | $rss0 | killed by the memory guard at $(sed -n "s/^$SD_PID //p" "$W/guard") KiB RSS, before the run ended | n/a | n/a | n/a |
+"
+		rows="$rows| $S | $N | $(field rate "$relay") | $(field rate "$vm") | killed (memory) | not run | n/a | n/a | n/a |
+"
+		continue
+	fi
 	stop "$SD_PID"
 	# Restore: restart on the same database, read the daemon's own line.
 	start_statecastd models/default.model "$W/sd"
@@ -146,7 +183,7 @@ for S in $SERIES; do
 	last_S=$S; last_per=$per
 	last_restore_s=$(echo "$restore" | sed -n 's/.* in \([0-9.]*\) s$/\1/p')
 	[ "$S" = 100000 ] && { rate_100k=$r_sd; min_ratio_100k=$(ratio "$r_min" "$r_relay"); }
-	mem_rows="$mem_rows| $S | $rss0 | $rss1 | $per | ${restore:-not logged} |
+	mem_rows="$mem_rows| $S | $rss0 | $rss1 | $rss_peak | $per | ${restore:-not logged} |
 "
 	# Latency at 10% and 50% of the sustained rate, and at the target's
 	# 50k/s (smallest series count); at 50k/s also on one thread.
@@ -266,10 +303,22 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 	echo
 	echo "## Memory and restore (default model)"
 	echo
-	echo "| series | RSS before (KiB) | RSS after (KiB) | KiB per series | restore (daemon's log) |"
-	echo "|---|---|---|---|---|"
+	echo "RSS after = once the store's queue has drained (rows waiting for SQLite are"
+	echo "not the series' memory); peak = VmHWM during ingest, queue included. Each"
+	echo "daemon runs under a memory guard that kills it if the machine's available"
+	echo "memory falls under 1.5 GiB."
+	echo
+	echo "| series | RSS before (KiB) | RSS after (KiB) | peak RSS (KiB) | KiB per series (after - before) | restore (daemon's log) |"
+	echo "|---|---|---|---|---|---|"
 	printf '%s' "$mem_rows"
 	[ -n "$skipped" ] && echo && echo "Skipped for lack of memory:$skipped"
+	if [ -s "$W/guard" ]; then
+		echo
+		echo "A daemon killed by the memory guard grew while its rows waited for SQLite:"
+		echo "flat out, the loop produces sample and forecast rows faster than the writer"
+		echo "commits them into a database of that size, and the store's input queue has no"
+		echo "bound (peak minus after, above, is that queue at the smaller counts)."
+	fi
 	echo
 	echo "## CPU per sample: parse, step, store"
 	echo
