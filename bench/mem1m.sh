@@ -30,25 +30,14 @@ W=$(mktemp -d /tmp/statecast-mem1m.XXXXXX)
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
-free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-guard() {
-	while kill -0 "$1" 2>/dev/null; do
-		if [ "$(awk '/^MemAvailable/ {print $2}' /proc/meminfo)" -lt 1572864 ]; then
-			echo "$(rss_kb "$1")" >"$W/guard"; kill -9 "$1"; return
-		fi
-		sleep 0.2
-	done
-}
+. bench/lib.sh
 start() {
 	G=$(free_port); R=$(free_port)
 	$B/statecastd -o listen.graphite=127.0.0.1:$G -o listen.influx= \
 		-o listen.rpc=127.0.0.1:$R -o listen.socket= -o listen.http= \
 		-o store.path="$W/db" -o limits.max_series=2000000 >>"$W/log" 2>&1 &
 	PID=$!
-	guard "$PID" &
+	mem_guard "$PID" &
 	for _ in $(seq 3000); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$R") 2>/dev/null && return 0
 		kill -0 "$PID" 2>/dev/null || return 1
@@ -90,7 +79,7 @@ per2=$(awk -v a="$rss0" -v b="$rss2" -v s="$S" 'BEGIN { printf "%.2f", (b-a)/s }
 	echo "writer keeps up; RSS read once the store's queue drained ($q_end rows queued"
 	echo "when loadgen finished). Then SIGTERM (snapshots of every series, in slices)"
 	echo "and a restart on the same database."
-	[ -s "$W/guard" ] && echo && echo "**The memory guard killed the daemon at $(cat "$W/guard") KiB RSS.**"
+	[ -s "$W/guard" ] && echo && echo "**The memory guard killed the daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo
 	echo "| quantity | value |"
 	echo "|---|---|"
