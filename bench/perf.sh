@@ -41,16 +41,13 @@ done
 make -s -j2 all build/bench/loadgen build/bench/ssm_bench
 B=build
 W=$(mktemp -d /tmp/statecast-perf.XXXXXX)
+. bench/lib.sh
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
-free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 field() { # field NAME LINE
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else print "n/a" }'; }
 wait_port() { # wait_port PORT: until something listens
@@ -61,21 +58,6 @@ wait_port() { # wait_port PORT: until something listens
 	echo "perf: nothing listens on $1" >&2; return 1
 }
 
-# mem_guard PID: kills PID if the machine's available memory falls under
-# 1.5 GiB: the machine is shared, and nobody else's work may be OOM-killed
-# because a run here outgrew it. A killed PID is listed in $W/guard.
-mem_guard() {
-	while kill -0 "$1" 2>/dev/null; do
-		if [ "$(awk '/^MemAvailable/ {print $2}' /proc/meminfo)" -lt 1572864 ]; then
-			echo "perf: memory guard: killing $1 ($(rss_kb "$1") KiB RSS)" >&2
-			echo "$1 $(rss_kb "$1")" >>"$W/guard"
-			kill -9 "$1"
-			return
-		fi
-		sleep 0.2
-	done
-}
-guarded() { grep -q "^$1 " "$W/guard" 2>/dev/null; }
 # settle PORT: waits (up to 120 s) until the store's queue is empty, so an
 # RSS read afterwards is the series' and not rows waiting for SQLite.
 settle() {

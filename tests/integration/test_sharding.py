@@ -185,13 +185,16 @@ def test_relay_three_daemons_cli_finds_each():
         entries = [(d.ports["graphite"][1], "s%d" % (i + 1),
                     d.ports["rpc"][1]) for i, d in enumerate(daemons)]
         conf, shards = write_pair(tmp, entries)
-        rport = opslib.free_port()
-        rlog = os.path.join(tmp, "relay.log")
-        # -s: submission mode, no relay statistics in the stream.
-        # carbon-c-relay 3.7.3 sometimes segfaults while starting on this
-        # machine (dmesg: in libc, before "startup sequence complete"): a
-        # relay that died starting is started again, up to three times.
-        for attempt in range(3):
+        # A relay that dies while starting is started again on another
+        # port, up to five times: it binds 0.0.0.0:PORT (TCP and UDP) while
+        # free_port() could only try 127.0.0.1:PORT, so on a machine busy
+        # with loopback connections the wider bind can find the port taken
+        # (logged, exit 1); and carbon-c-relay 3.7.3 now and then segfaults
+        # in libc while starting here (dmesg).
+        for attempt in range(5):
+            rport = opslib.free_port()
+            rlog = os.path.join(tmp, "relay%d.log" % attempt)
+            # -s: submission mode, no relay statistics in the stream.
             relay = subprocess.Popen([RELAY, "-f", conf, "-p", str(rport),
                                       "-w", "1", "-s", "-l", rlog],
                                      stdin=subprocess.DEVNULL,
@@ -199,15 +202,13 @@ def test_relay_three_daemons_cli_finds_each():
                                      stderr=subprocess.DEVNULL)
             # Its sockets are bound before its workers run: wait for both.
             up = st.wait_for(lambda: relay.poll() is not None or (
-                os.path.exists(rlog) and
-                "startup sequence complete" in open(rlog).read()),
-                timeout=30) and relay.poll() is None and \
-                wait_port(rport, relay)
+                os.path.exists(rlog) and "startup sequence complete" in
+                open(rlog).read()), timeout=30) and \
+                relay.poll() is None and wait_port(rport, relay)
             if up or relay.poll() is None:
                 break
             print("relay exited with %s while starting; again" %
                   relay.poll(), flush=True)
-            rport = opslib.free_port()
         T.check(up, "relay started")
         c = socket.create_connection(("127.0.0.1", rport), timeout=30)
         t0 = 1700000000

@@ -1,0 +1,27 @@
+# bench/lib.sh: helpers shared by the benchmark scripts (sourced; they set
+# W to their work directory first).
+
+# A loopback TCP port free now.
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Resident set of a process, KiB.
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# mem_guard PID: kills PID if the machine's available memory falls under
+# 1.5 GiB: the machine is shared, and nobody else's work may be OOM-killed
+# because a run here outgrew it. A killed PID is listed in $W/guard as
+# "PID RSS_KIB".
+mem_guard() {
+	while kill -0 "$1" 2>/dev/null; do
+		if [ "$(awk '/^MemAvailable/ {print $2}' /proc/meminfo)" -lt 1572864 ]; then
+			echo "bench: memory guard: killing $1 ($(rss_kb "$1") KiB RSS)" >&2
+			echo "$1 $(rss_kb "$1")" >>"$W/guard"
+			kill -9 "$1"
+			return
+		fi
+		sleep 0.2
+	done
+}
+guarded() { grep -q "^$1 " "$W/guard" 2>/dev/null; }

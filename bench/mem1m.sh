@@ -1,0 +1,96 @@
+#!/bin/bash
+# bench/mem1m.sh: resident memory per series and restore time at a large
+# series count (default 1M) with the default model and the store, ingest
+# paced so that the store's writer keeps up (flat out, rows queued for SQLite
+# grow without bound: bench/results/perf.md). Writes bench/results/mem1m.md.
+#
+#   bench/mem1m.sh [--series S] [--rate SAMPLES_PER_S] [--out FILE]
+#
+# Each series gets 5 samples (4 to learn its step, then stepped), so every
+# series holds a state. A memory guard kills the daemon if the machine's
+# available memory falls under 1.5 GiB (the machine is shared).
+set -eu
+cd "$(dirname "$0")/.."
+ARGS="$*"
+S=1000000
+RATE=40000
+OUT=bench/results/mem1m.md
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--series) S=$2; shift ;;
+	--rate) RATE=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: bench/mem1m.sh [--series S] [--rate R] [--out FILE]" >&2; exit 2 ;;
+	esac
+	shift
+done
+make -s -j2 all build/bench/loadgen
+B=build
+W=$(mktemp -d /tmp/statecast-mem1m.XXXXXX)
+PID=""
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
+trap cleanup EXIT
+. bench/lib.sh
+start() {
+	G=$(free_port); R=$(free_port)
+	$B/statecastd -o listen.graphite=127.0.0.1:$G -o listen.influx= \
+		-o listen.rpc=127.0.0.1:$R -o listen.socket= -o listen.http= \
+		-o store.path="$W/db" -o limits.max_series=2000000 >>"$W/log" 2>&1 &
+	PID=$!
+	mem_guard "$PID" &
+	for _ in $(seq 3000); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$R") 2>/dev/null && return 0
+		kill -0 "$PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+queued() {
+	$B/statecast stats --json --rpc 127.0.0.1:$R 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0
+}
+start
+rss0=$(rss_kb "$PID")
+run=$($B/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count $((S * 5)) \
+	--rate "$RATE" --until-rpc 127.0.0.1:$R || true)
+peak=$(awk '/^VmHWM/ {print $2}' "/proc/$PID/status" 2>/dev/null || echo n/a)
+q_end=$(queued)
+for _ in $(seq 600); do [ "$(queued)" = 0 ] && break; sleep 0.2; done
+rss1=$(rss_kb "$PID" 2>/dev/null || echo 0)
+t0=$(date +%s.%N)
+kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
+stop_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+dbsize=$(du -k "$W/db" | cut -f1)
+start || true
+restore=$(grep -o 'restored [0-9]* series from [^ ]* in [0-9.]* s' "$W/log" | tail -n 1)
+rss2=$(rss_kb "$PID" 2>/dev/null || echo 0)
+kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+PID=""
+per=$(awk -v a="$rss0" -v b="$rss1" -v s="$S" 'BEGIN { printf "%.2f", (b-a)/s }')
+per2=$(awk -v a="$rss0" -v b="$rss2" -v s="$S" 'BEGIN { printf "%.2f", (b-a)/s }')
+{
+	echo "# Memory per series and restore time at $S series"
+	echo
+	echo "Written by \`bench/mem1m.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)."
+	echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared)."
+	echo
+	echo "statecastd with the default model and the store; loadgen sends $S series x 5"
+	echo "samples paced at $RATE samples/s ($(echo "$run" | tr ' ' '\n' | sed -n 's/^rate=//p') achieved), so that the store's"
+	echo "writer keeps up; RSS read once the store's queue drained ($q_end rows queued"
+	echo "when loadgen finished). Then SIGTERM (snapshots of every series, in slices)"
+	echo "and a restart on the same database."
+	[ -s "$W/guard" ] && echo && echo "**The memory guard killed the daemon: $(cat "$W/guard") (PID, KiB RSS).**"
+	echo
+	echo "| quantity | value |"
+	echo "|---|---|"
+	echo "| RSS before / after ingest (KiB) | $rss0 / $rss1 |"
+	echo "| peak RSS during ingest (KiB) | $peak |"
+	echo "| KiB per series after ingest | $per |"
+	echo "| KiB per series after restore | $per2 |"
+	echo "| database size (KiB) | $dbsize |"
+	echo "| shutdown (snapshots of every series) | $stop_s s |"
+	echo "| restore | ${restore:-not logged} |"
+	echo
+	echo "Targets: at most 8 KiB per series; $S series restored in under 10 s."
+} >"$OUT"
+echo "mem1m: wrote $OUT"
