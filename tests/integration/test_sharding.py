@@ -185,19 +185,27 @@ def test_relay_three_daemons_cli_finds_each():
         entries = [(d.ports["graphite"][1], "s%d" % (i + 1),
                     d.ports["rpc"][1]) for i, d in enumerate(daemons)]
         conf, shards = write_pair(tmp, entries)
-        rport = opslib.free_port()
-        rlog = os.path.join(tmp, "relay.log")
-        # -s: submission mode, no relay statistics in the stream.
-        relay = subprocess.Popen([RELAY, "-f", conf, "-p", str(rport),
-                                  "-w", "1", "-s", "-l", rlog],
-                                 stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        # Its sockets are bound before its workers run: wait for both.
-        T.check(st.wait_for(lambda: os.path.exists(rlog) and
-                            "startup sequence complete" in open(rlog).read(),
-                            timeout=30) and wait_port(rport, relay),
-                "relay started")
+        # The relay binds 0.0.0.0:PORT (TCP and UDP) while free_port()
+        # could only try 127.0.0.1:PORT; on a machine busy with loopback
+        # connections the wider bind can still find the port taken, which
+        # the relay logs and exits on: then another port is tried.
+        for attempt in range(5):
+            rport = opslib.free_port()
+            rlog = os.path.join(tmp, "relay%d.log" % attempt)
+            # -s: submission mode, no relay statistics in the stream.
+            relay = subprocess.Popen([RELAY, "-f", conf, "-p", str(rport),
+                                      "-w", "1", "-s", "-l", rlog],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            # Its sockets are bound before its workers run: wait for both.
+            up = st.wait_for(lambda: relay.poll() is not None or (
+                os.path.exists(rlog) and "startup sequence complete" in
+                open(rlog).read()), timeout=30) and wait_port(rport, relay)
+            if up or relay.poll() is None or "failed to bind" not in (
+                    open(rlog).read() if os.path.exists(rlog) else ""):
+                break
+        T.check(up, "relay started")
         c = socket.create_connection(("127.0.0.1", rport), timeout=30)
         t0 = 1700000000
         data = "".join("%s %d %d\n" % (nm, i % 17, t0 + k * 60)
