@@ -30,19 +30,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-from statecast_test import Daemon, until_closed, wait_for  # noqa: E402
+from statecast_test import Daemon, rss_kib, until_closed, wait_for  # noqa: E402
 
 IDLE = 10000
 SOURCES = ["127.0.0.%d" % i for i in range(2, 10)]
 ROUNDS = 5
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
 
 
 def cpu_s(pid):

@@ -261,6 +261,15 @@ def until_closed(s, timeout=15.0):
         return got, False
 
 
+def rss_kib(pid):
+    """A process's resident set size in KiB (-1 if unknown)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
 def wait_for(fn, timeout=10.0, step=0.02):
     """Polls fn() until it returns a true value; returns it (or the last
     false one after the timeout)."""

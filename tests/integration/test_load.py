@@ -15,7 +15,7 @@ import time
 
 import msgpack
 
-from statecast_test import Checks, Daemon, wait_for
+from statecast_test import Checks, Daemon, rss_kib, wait_for
 
 IDLE = 10000
 SOURCES = ["127.0.0.%d" % i for i in range(2, 10)]
@@ -31,14 +31,6 @@ def raise_nofile():
     if soft == resource.RLIM_INFINITY or soft < WANT_FD:
         soft = WANT_FD
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
 
 
 def open_idle(d, r, n):

@@ -9,7 +9,7 @@ import time
 
 import msgpack
 
-from statecast_test import Checks, Daemon, RpcError, wait_for
+from statecast_test import Checks, Daemon, RpcError, rss_kib, wait_for
 
 T0 = float(int(time.time()) - 7200)
 H_CHECK = None
@@ -222,8 +222,44 @@ def canonical_names(c):
         r.close()
 
 
+def big_frames_leave_no_memory(c):
+    """A large decoded frame does not stay with its connection: 20 clients
+    each send a 200,000-element push (admitted by the frame limits, refused
+    by the method) and stay connected; the daemon's RSS must not keep their
+    decoders (msgpack-c keeps a zone's largest chunk, ~4.6 MiB each)."""
+    n = 20
+    frame = msgpack.packb([0, 1, "push", [None] * 200000])
+    with Daemon() as d:
+        r = d.rpc()
+        r.call("ping")
+        before = rss_kib(d.proc.pid)
+        conns = []
+        for _ in range(n):
+            g = socket.create_connection(d.ports["rpc"], timeout=30)
+            g.sendall(frame)
+            up = msgpack.Unpacker(raw=False)
+            reply = None
+            while reply is None:
+                data = g.recv(65536)
+                if not data:
+                    break
+                up.feed(data)
+                reply = next(up, None)
+            conns.append((g, reply))
+        answered = sum(1 for _, rep in conns if rep and rep[2])
+        grown = rss_kib(d.proc.pid) - before
+        c.check("every big push answered with an error", answered == n,
+                answered)
+        c.check("connections that sent a big frame hold no decoder memory",
+                0 <= grown < 40 * 1024, "RSS grew %d KiB" % grown)
+        for g, _ in conns:
+            g.close()
+        r.close()
+
+
 if __name__ == "__main__":
     c = Checks()
     c.run(methods)
     c.run(canonical_names)
+    c.run(big_frames_leave_no_memory)
     c.summary()
