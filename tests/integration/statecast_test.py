@@ -26,6 +26,8 @@ import msgpack
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("STATECAST_BUILD", "build"))
 DAEMON = os.path.join(BUILD, "statecastd")
+# Run against the ASan/UBSan build (tests/integration/test_sanitized.py).
+SANITIZED = os.path.normpath(BUILD).endswith(os.path.join("build", "san"))
 CLI = os.path.join(BUILD, "statecast")
 # The shipped model when it exists, else statecastd and the CLI both fall
 # back to the untrained default (io/model_open.h): the same either way.

@@ -9,7 +9,8 @@ import time
 
 import msgpack
 
-from statecast_test import Checks, Daemon, RpcError, rss_kib, wait_for
+from statecast_test import (SANITIZED, Checks, Daemon, RpcError, rss_kib,
+                            wait_for)
 
 T0 = float(int(time.time()) - 7200)
 H_CHECK = None
@@ -250,8 +251,12 @@ def big_frames_leave_no_memory(c):
         grown = rss_kib(d.proc.pid) - before
         c.check("every big push answered with an error", answered == n,
                 answered)
-        c.check("connections that sent a big frame hold no decoder memory",
-                0 <= grown < 40 * 1024, "RSS grew %d KiB" % grown)
+        # ASan's quarantine keeps freed memory resident: RSS says
+        # nothing there, so only the plain build's run checks it.
+        if not SANITIZED:
+            c.check("connections that sent a big frame hold no decoder "
+                    "memory", 0 <= grown < 40 * 1024,
+                    "RSS grew %d KiB" % grown)
         for g, _ in conns:
             g.close()
         r.close()
