@@ -579,6 +579,14 @@ void srv_persist_close(srv *s)
 	 * more at 1M series). A slice that cannot commit in time is left to
 	 * store_close like the rest. */
 	for (k = 0; k < s->reg.n; k += CLOSE_SNAPSHOT_SLICE) {
+		size_t done = k + CLOSE_SNAPSHOT_SLICE < s->reg.n
+				  ? k + CLOSE_SNAPSHOT_SLICE
+				  : s->reg.n;
+		/* Stopping 1M series takes tens of seconds: each slice that
+		 * commits buys another 30 s from TimeoutStopSec. */
+		srv_sd_status(30 * 1000000ull,
+			      "stopping: snapshots of %zu of %zu series", done,
+			      s->reg.n);
 		snapshot_some(s, CLOSE_SNAPSHOT_SLICE);
 		if (store_flush(p->st, 60000) != 0)
 			break;

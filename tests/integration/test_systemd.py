@@ -149,10 +149,17 @@ def test_notify_ready_watchdog_stopping():
         T.check(n >= 3, "at least 3 WATCHDOG=1 pings, got %d" % n)
         r = d.rpc()
         T.check(r.call("ping") is not None, "daemon answers while pinging")
+        r.call("push", {"samples": [["stop.s", 1700000000 + 60 * i, 1.0]
+                                    for i in range(6)]})
         r.close()
         rc = d.stop()
         T.check(ns.wait_for("STOPPING", "1", timeout=10) is not None,
                 "STOPPING=1 received on SIGTERM")
+        snap = ns.wait_for("STATUS", "stopping: snapshots of 1 of 1 series",
+                           timeout=10)
+        T.check(snap is not None and "EXTEND_TIMEOUT_USEC" in snap,
+                "the stop timeout is extended while snapshotting: %s" %
+                [m for m in ns.log if "STATUS" in m])
         T.check(rc == 0, "clean exit after SIGTERM: %s" % rc)
         order = [k for m in ns.log for k in m if k in ("READY", "STOPPING")]
         T.check(order[:1] == ["READY"] and order[-1:] == ["STOPPING"],
