@@ -30,7 +30,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-from statecast_test import Daemon, rss_kib, until_closed, wait_for  # noqa: E402
+from statecast_test import (Daemon, ping_new, rss_kib,  # noqa: E402
+                            until_closed, wait_for)
 
 IDLE = 10000
 SOURCES = ["127.0.0.%d" % i for i in range(2, 10)]
@@ -54,16 +55,6 @@ def connect_many(addrs, n, settle):
         if len(held) % 400 == 0 or len(held) == n:
             settle(len(held))
     return held
-
-
-def ping_new(d):
-    try:
-        r = d.rpc()
-        ok = r.call("ping")["pong"]
-        r.close()
-        return ok
-    except (ConnectionError, OSError):
-        return False
 
 
 def idle_rss():

@@ -263,6 +263,18 @@ def until_closed(s, timeout=15.0):
         return got, False
 
 
+def ping_new(d):
+    """True if a new RPC client of daemon d gets its ping answered (False
+    when it is refused or closed: a connection limit, no descriptors)."""
+    try:
+        r = d.rpc()
+        ok = r.call("ping")["pong"]
+        r.close()
+        return ok
+    except (ConnectionError, OSError):
+        return False
+
+
 def rss_kib(pid):
     """A process's resident set size in KiB (-1 if unknown)."""
     with open("/proc/%d/status" % pid) as f:

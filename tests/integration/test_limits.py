@@ -10,7 +10,7 @@ import time
 
 import msgpack
 
-from statecast_test import Checks, Daemon, until_closed, wait_for
+from statecast_test import Checks, Daemon, ping_new, until_closed, wait_for
 
 
 def max_connections(c):
@@ -30,20 +30,10 @@ def max_connections(c):
         c.check("logged once for the episode", d.log().count(
             "connection limit reached") == 1, d.log())
         held.pop().close()
-        again = wait_for(lambda: _ping_new(d))
+        again = wait_for(lambda: ping_new(d))
         c.check("a client is taken again once one left", again)
         for r in held:
             r.close()
-
-
-def _ping_new(d):
-    try:
-        r = d.rpc()
-        ok = r.call("ping")["pong"]
-        r.close()
-        return ok
-    except (ConnectionError, OSError):
-        return False
 
 
 def idle_timeout(c):
@@ -87,7 +77,7 @@ def fd_budget(c):
         for s in held:
             s.close()
         c.check("a new client is served once some leave",
-                wait_for(lambda: _ping_new(d), timeout=30))
+                wait_for(lambda: ping_new(d), timeout=30))
         r.close()
 
 
@@ -114,7 +104,7 @@ def emfile(c):
         for s in held + late:
             s.close()
         c.check("a new client is served once descriptors free up",
-                wait_for(lambda: _ping_new(d), timeout=30))
+                wait_for(lambda: ping_new(d), timeout=30))
         r.close()
 
 
