@@ -97,7 +97,7 @@ static const rpc_val *named_or_first(const rpc_msg *m, const char *name,
  * order find the series), then the name as given (a name the Graphite rules
  * refuse may still have come in over Influx).
  */
-static srv_series *srv_find_named(srv *s, const char *p, size_t n)
+static srv_series *find_named(srv *s, const char *p, size_t n)
 {
 	long nl = io_graphite_name(p, n, &s->set.lines, s->name_buf,
 				   s->set.lines.max_name + 1);
@@ -116,7 +116,7 @@ static int series_param(req *r, srv_series **out)
 	if (rpc_val_str(v, &name))
 		return fail(r, RPC_CODE_PARAMS,
 			    "expected parameter 'series' (string)");
-	*out = srv_find_named(r->s, name.p, name.n);
+	*out = find_named(r->s, name.p, name.n);
 	if (!*out)
 		return fail(r, RPC_CODE_NOTFOUND, "no series '%.*s'",
 			    (int)(name.n > 200 ? 200 : name.n), name.p);
