@@ -85,8 +85,7 @@ static void on_done(void *ud, const store_result *r)
 		srv_push_complete(s, c->push[i], r->status);
 	if (p) {
 		p->queued -= c->bytes;
-		/* Half the bound before reading again: no flapping per batch.
-		 */
+		/* Read again at half the bound: no flapping per batch. */
 		if (s->held && p->queued <= s->set.store_max_queue / 2)
 			srv_hold(s, 0);
 	}
@@ -165,8 +164,8 @@ static void submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
 		    p->queued > s->set.store_max_queue)
 			srv_hold(s, 1);
 	} else {
-		p->queued -= c->bytes; /* closing: the batch is gone, answer
-					  what waits on it */
+		/* Closing: the batch is gone, answer what waits on it. */
+		p->queued -= c->bytes;
 		for (i = 0; i < c->npush; i++)
 			srv_push_complete(s, c->push[i], rc);
 		pbatch_free(c);
