@@ -7,7 +7,9 @@
  * loop structure changes (accumulators in registers instead of a store and
  * reload per mode, one pass over the data instead of several). The Mamba
  * kernel also fuses its multiply-adds (fmaf: one rounding, the same bits on
- * every machine). Results are the same bits on every machine;
+ * every machine) and has its own exponential, so it agrees with its plain
+ * path to rounding, not to the bit. Results are the same bits on every
+ * machine;
  * tests/ssm/test_simd.c holds the kernels to that and to their plain
  * references.
  */
@@ -38,23 +40,25 @@ void ssm__s4d_pack_f32(int H, int N, const float *dAr, const float *dAi,
  * One Mamba selective-scan step over Di channels and Ns states, with the
  * exponentials computed in the same pass (the plain path writes them all
  * to a buffer first): h [Ns][Di] advances in place,
- *   h = exp(dt[c] AT[n][c]) h + (Bv[n] dt[c]) xs[c],
- *   yc[c] = sum_n Cv[n] h (ascending n) + Dskip[c] xs[c].
- * h = fma(e, h, (Bv[n] dt[c]) xs[c]) and yc = fma(Cv[n], h, yc), e the
- * exponential of ssm_expf_vec's method with fused multiply-adds,
- * specialised to arguments in [-87, 0]: it runs only when dt[c] * Amax[c] <= 87
- * for every channel (Amax[c] = max_n |AT[n][c]|), and returns 0; otherwise it
- * touches nothing and returns -1 (the caller takes the plain path, whose range
- * handling covers huge gaps, Inf and NaN).
+ *   h = 2^(dt[c] AL[n][c]) h + Bv[n] (dt[c] xs[c]),
+ *   yc[c] = sum_n Cv[n] h (ascending n) + Dskip[c] xs[c],
+ * AL = A^T log2(e) [Ns][Di], so the power is exp(dt A). The update and the
+ * readout are fused multiply-adds (h = fma(e, h, Bv[n] (dt xs)),
+ * yc = fma(Cv[n], h, yc)), e = ssm__exp2f_neg_vec's value. It runs only
+ * when dt[c] Amax[c] <= SSM__SCAN_MAX for every channel (Amax[c] =
+ * max_n |A[c][n]|), and returns 0; otherwise it touches nothing and returns
+ * -1 (the caller takes the plain path, whose range handling covers huge
+ * gaps, Inf and NaN).
  */
-int ssm__mamba_scan_f32(int Di, int Ns, const float *AT, const float *Amax,
+#define SSM__SCAN_MAX 86.0f
+int ssm__mamba_scan_f32(int Di, int Ns, const float *AL, const float *Amax,
 			float *h, const float *dt, const float *Bv,
 			const float *Cv, const float *xs, const float *Dskip,
 			float *yc);
 
-/* The specialised exponential of ssm__mamba_scan_f32, exposed for
- * tests/ssm/test_simd.c: y = exp(x) for x in [-87, 0] only (within 2 ulp
- * of the exact value, tested). */
-void ssm__expf_neg_vec(const float *x, float *y, int n);
+/* The scan's exponential, exposed for tests/ssm/test_simd.c: y = 2^t for
+ * t in [-124, 0] only (the scan's t = dt A log2 e stays in
+ * [-86 log2 e (1 + 2^-22), 0]; within 1.5 ulp of exp2, tested). */
+void ssm__exp2f_neg_vec(const float *t, float *y, int n);
 
 #endif

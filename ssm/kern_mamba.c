@@ -5,18 +5,29 @@
  * ssm_expf_vec (whose every lane also pays for the Inf, NaN and underflow
  * selects), then reads it back in the scan. Here each block of 16 channels
  * runs down the Ns states once: exponential, state update and C readout in
- * registers. The exponential is ssm_expf_vec's method (ssm/vexp.h) for
- * arguments in [-87, 0], where its selects are no-ops and 2^k fits one
- * factor (k >= -126); the caller checks the range once per step and
- * otherwise takes the plain path.
+ * registers. These 1,024 exponentials per step bound the batched Mamba step,
+ * so the exponential is cut to what the scan's range needs.
  *
- * Fused multiply-adds (FMA8, fmaf) in the exponential and the state update:
- * these 1,024 exponentials per step were bound by the multiply and add
- * ports, and one fused operation does the work of two with one rounding.
- * fmaf is defined to the bit, so the x86-64-v3 clone and the baseline agree;
- * the results differ from the plain path's by rounding only (within an ulp
- * per operation), and each step takes one path for every series alike, so
- * batched == single and step == sequence still hold.
+ * The exponential: dA = exp(dt A) = 2^t with t = dt (A log2 e), the factor
+ * A log2 e cached by the layer (AL), so the reduction costs no multiply:
+ * k = rint(t) by the shifter (t + SHIFTER keeps k in its low mantissa bits),
+ * f = t - k exactly (|f| <= 1/2), 2^f = 1 + f q(f) with q of degree 5 fitted
+ * to (2^f - 1)/f on [-1/2, 1/2] (Chebyshev nodes: truncation < 5.1e-9
+ * relative, a twentieth of an ulp), and 2^k added into the exponent bits as
+ * an integer, which runs beside the floating-point units and equals the
+ * multiply by 2^k to the bit because the result is normal (t >= -124.2, see
+ * the range check). Accuracy (tests/ssm/test_simd.c): 2^t within 1.5 ulp
+ * of exp2 for t in [-124, 0] (worst seen 0.98 ulp over 1M arguments);
+ * against exp(dt A) in double, t's own two
+ * roundings (A log2 e, then dt times it) add at most |dt A| 2^-23 relative,
+ * the same order as the rounding of the product dt A that the plain path
+ * feeds expf.
+ *
+ * Fused multiply-adds (FMA8, fmaf) everywhere they fit: fmaf is defined to
+ * the bit, so the x86-64-v3 clone and the baseline agree. The results differ
+ * from the plain path's by rounding only, and each step takes one path for a
+ * series whatever the batch, so batched == single and step == sequence still
+ * hold.
  */
 #include "ssm/kern.h"
 #include "ssm/kern_vec.h"
@@ -27,55 +38,82 @@
 #include <stdint.h>
 #include <string.h>
 
-/* y = exp(x) for 8 lanes in [-87, 0] (a macro, not a function: GCC notes
- * an ABI change for every function taking a 32-byte vector). */
-#define EXP_NEG8(x, y)                                                       \
-	do {                                                                 \
-		v8 kf_, r_, p_;                                              \
-		VEXP_REDUCE((x), kf_, r_, FMA8);                             \
-		VEXP_POLY(r_, p_, FMA8);                                     \
-		(y) = p_ *                                                   \
-		      (v8)((__builtin_convertvector(kf_, v8i) + 127) << 23); \
+/* q(f) = sum Q_j f^j ~ (2^f - 1) / f on [-1/2, 1/2]: interpolation at the
+ * six Chebyshev nodes (computed in 50-digit arithmetic), rounded to float. */
+#define Q0 0.693147182f
+#define Q1 0.240226507f
+#define Q2 0.0555035695f
+#define Q3 0.00961808302f
+#define Q4 0.00133908633f
+#define Q5 0.000154531634f
+
+/* The one evaluation order, for a float or an 8-float vector, with MAD a
+ * fused multiply-add (fmaf or FMA8): Estrin-like pairs to keep the chain of
+ * dependent operations at five. */
+#define EXP2_NEG(t, y, V, MAD, BITS)                                       \
+	do {                                                               \
+		V t_ = (t), ts_ = t_ + SHIFTER, f_ = t_ - (ts_ - SHIFTER), \
+		  f2_, q_;                                                 \
+		f2_ = f_ * f_;                                             \
+		q_ = MAD(f2_, MAD(f2_, MAD(f_, Q5, Q4), MAD(f_, Q3, Q2)),  \
+			 MAD(f_, Q1, Q0));                                 \
+		q_ = MAD(f_, q_, 1.0f);                                    \
+		(y) = BITS(q_, ts_);                                       \
 	} while (0)
 
-static inline float exp_neg1(float x)
-{
-	float kf, r, p, s;
-	uint32_t e;
+/* bits(p) + bits(ts) << 23, as a float: p 2^k (SHIFTER's mantissa ends in
+ * 22 zero bits, so bits(ts) << 23 is k << 23 modulo 2^32). */
+#define BITS8(p, ts) ((v8)((v8w)(p) + ((v8w)(ts) << 23)))
 
-	VEXP_REDUCE(x, kf, r, __builtin_fmaf);
-	VEXP_POLY(r, p, __builtin_fmaf);
-	e = (uint32_t)((int32_t)kf + 127) << 23;
-	memcpy(&s, &e, sizeof(s));
-	return p * s;
+static inline float bits1(float p, float ts)
+{
+	uint32_t pb, tb;
+
+	memcpy(&pb, &p, sizeof(pb));
+	memcpy(&tb, &ts, sizeof(tb));
+	pb += tb << 23;
+	memcpy(&p, &pb, sizeof(p));
+	return p;
 }
 
-SSM__HOT void ssm__expf_neg_vec(const float *x, float *y, int n)
+static inline float exp2_neg1(float t)
+{
+	float y;
+
+	EXP2_NEG(t, y, float, __builtin_fmaf, bits1);
+	return y;
+}
+
+SSM__HOT void ssm__exp2f_neg_vec(const float *t, float *y, int n)
 {
 	int i = 0;
 
 	for (; i + 8 <= n; i += 8) {
 		v8 e;
 
-		EXP_NEG8(LD(x + i), e);
+		EXP2_NEG(LD(t + i), e, v8, FMA8, BITS8);
 		ST(y + i, e);
 	}
 	for (; i < n; i++)
-		y[i] = exp_neg1(x[i]);
+		y[i] = exp2_neg1(t[i]);
 }
 
-/* One state n for 8 channels at i (dt d, input x, sum acc). */
-#define SCAN_STATE(i, d, x, acc)                             \
-	do {                                                 \
-		v8 e_, h_;                                   \
-		EXP_NEG8((d)*LD(AT + (i)), e_);              \
-		h_ = FMA8(e_, LD(h + (i)), (b * (d)) * (x)); \
-		ST(h + (i), h_);                             \
-		(acc) = FMA8(cc, h_, (acc));                 \
+/* 8 copies of a float (one vbroadcastss; FMA8's V8 would build it lane by
+ * lane). */
+#define BCAST(f) ((v8){(f), (f), (f), (f), (f), (f), (f), (f)})
+
+/* One state n for 8 channels at i (dt d, dt x dx, sum acc). */
+#define SCAN_STATE(i, d, dx, acc)                                \
+	do {                                                     \
+		v8 e_, h_;                                       \
+		EXP2_NEG((d)*LD(AL + (i)), e_, v8, FMA8, BITS8); \
+		h_ = FMA8(e_, LD(h + (i)), b * (dx));            \
+		ST(h + (i), h_);                                 \
+		(acc) = FMA8(cc, h_, (acc));                     \
 	} while (0)
 
 SSM__HOT int
-ssm__mamba_scan_f32(int Di, int Ns, const float *restrict AT,
+ssm__mamba_scan_f32(int Di, int Ns, const float *restrict AL,
 		    const float *restrict Amax, float *restrict h,
 		    const float *restrict dt, const float *restrict Bv,
 		    const float *restrict Cv, const float *restrict xs,
@@ -86,39 +124,42 @@ ssm__mamba_scan_f32(int Di, int Ns, const float *restrict AT,
 
 	/* |dt A| <= dt Amax (rounding is monotone); false for NaN. */
 	for (c = 0; c < Di; c++)
-		ok &= dt[c] * Amax[c] <= 87.0f;
+		ok &= dt[c] * Amax[c] <= SSM__SCAN_MAX;
 	if (!ok)
 		return -1;
 	c = 0;
 	for (; c + 16 <= Di; c += 16) {
 		v8 d0 = LD(dt + c), d1 = LD(dt + c + 8);
 		v8 x0 = LD(xs + c), x1 = LD(xs + c + 8), a0 = {0}, a1 = {0};
+		v8 dx0 = d0 * x0, dx1 = d1 * x1;
 
 		for (n = 0, i = (size_t)c; n < Ns; n++, i += (size_t)Di) {
-			float b = Bv[n], cc = Cv[n];
+			float b = Bv[n];
+			v8 cc = BCAST(Cv[n]);
 
-			SCAN_STATE(i, d0, x0, a0);
-			SCAN_STATE(i + 8, d1, x1, a1);
+			SCAN_STATE(i, d0, dx0, a0);
+			SCAN_STATE(i + 8, d1, dx1, a1);
 		}
 		ST(yc + c, a0 + LD(Dskip + c) * x0);
 		ST(yc + c + 8, a1 + LD(Dskip + c + 8) * x1);
 	}
 	for (; c + 8 <= Di; c += 8) {
-		v8 d0 = LD(dt + c), x0 = LD(xs + c), a0 = {0};
+		v8 d0 = LD(dt + c), x0 = LD(xs + c), a0 = {0}, dx0 = d0 * x0;
 
 		for (n = 0, i = (size_t)c; n < Ns; n++, i += (size_t)Di) {
-			float b = Bv[n], cc = Cv[n];
+			float b = Bv[n];
+			v8 cc = BCAST(Cv[n]);
 
-			SCAN_STATE(i, d0, x0, a0);
+			SCAN_STATE(i, d0, dx0, a0);
 		}
 		ST(yc + c, a0 + LD(Dskip + c) * x0);
 	}
 	for (; c < Di; c++) {
-		float d = dt[c], x = xs[c], acc = 0;
+		float d = dt[c], x = xs[c], dx = d * x, acc = 0;
 
 		for (n = 0, i = (size_t)c; n < Ns; n++, i += (size_t)Di) {
-			float e = exp_neg1(d * AT[i]);
-			h[i] = __builtin_fmaf(e, h[i], Bv[n] * d * x);
+			float e = exp2_neg1(d * AL[i]);
+			h[i] = __builtin_fmaf(e, h[i], Bv[n] * dx);
 			acc = __builtin_fmaf(Cv[n], h[i], acc);
 		}
 		yc[c] = acc + Dskip[c] * x;

@@ -9,7 +9,8 @@
 #define STATECAST_SSM_KERN_VEC_H
 
 typedef float v8 __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
+/* Unsigned lanes for bit work (shifts wrap, never overflow). */
+typedef unsigned v8w __attribute__((vector_size(32)));
 /* The may_alias, aligned(4) twin loads and stores 8 floats at any float
  * address (vmovups). */
 typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));

@@ -33,6 +33,10 @@ typedef struct N_() {
 	/* Owned cache: max_n |A[c][n]| [Di], which bounds |dt A| per channel
 	 * (the float step's fused scan runs when dt A stays in [-87, 0]). */
 	R_ *Amax;
+	/* Owned cache: A^T log2(e) [Ns][Di] (each rounded once from the exact
+	 * product), the exponent factor of the float step's fused scan
+	 * (2^(dt A log2 e) = exp(dt A), ssm/kern.h). */
+	R_ *AL;
 } N_();
 
 void N_(_carve)(const ssm_mamba_cfg *cfg, R_ *base, N_(_tensors) * t);

@@ -76,6 +76,8 @@ int FN(_prepare)(L_ *l)
 		for (c = 0; c < d.Di; c++) {
 			real a = -EXP(l->p.A_log[(size_t)c * d.Ns + n]);
 			l->AT[(size_t)n * d.Di + c] = a;
+			l->AL[(size_t)n * d.Di + c] =
+			    (real)((double)a * 1.4426950408889634);
 			if (-a > l->Amax[c])
 				l->Amax[c] = -a;
 		}
@@ -108,7 +110,7 @@ int FN(_init)(L_ *l, const ssm_mamba_cfg *cfg, ssm_rng *rng)
 	l->cfg = c;
 	d = dims_of(&c);
 	np = ssm_mamba_nparams(&c);
-	l->params = calloc(np + (size_t)(d.Ns + d.K + 1) * d.Di +
+	l->params = calloc(np + (size_t)(2 * d.Ns + d.K + 1) * d.Di +
 			       (size_t)(2 * d.D + d.P + d.R + d.D) * d.Di,
 			   sizeof(real));
 	if (!l->params)
@@ -121,6 +123,7 @@ int FN(_init)(L_ *l, const ssm_mamba_cfg *cfg, ssm_rng *rng)
 	l->W_dtT = l->W_xT + (size_t)d.P * d.Di;
 	l->W_outT = l->W_dtT + (size_t)d.R * d.Di;
 	l->Amax = l->W_outT + (size_t)d.D * d.Di;
+	l->AL = l->Amax + d.Di;
 	for (i = 0; i < d.D; i++)
 		l->p.norm_w[i] = 1;
 	fill_uniform(rng, l->p.W_in, (size_t)2 * d.Di * d.D, 1 / sqrt(d.D));
@@ -219,9 +222,10 @@ SSM__HOT static void scan_step(const L_ *l, const dims *d, real *restrict h,
 	size_t NDi = (size_t)Ns * Di, i;
 
 #ifdef SCAN_KERNEL
-	/* The float build's fused pass (ssm/kern.h): same bits; it declines
-	 * (-1) when some dt A could leave [-87, 0]. */
-	if (SCAN_KERNEL(Di, Ns, AT, l->Amax, h, dt, Bv, Cv, xs, l->p.Dskip,
+	/* The float build's fused pass (ssm/kern.h: its own exponential,
+	 * rounding-level differences); it declines (-1) when some dt A could
+	 * leave [-86, 0]. */
+	if (SCAN_KERNEL(Di, Ns, l->AL, l->Amax, h, dt, Bv, Cv, xs, l->p.Dskip,
 			yc) == 0)
 		return;
 #endif

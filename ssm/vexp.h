@@ -1,7 +1,7 @@
 /*
- * ssm/vexp.h (internal): the constants of the vectorizable expf shared by
- * ssm/vmath.c (every range) and ssm/kern_mamba.c (arguments in [-87, 0]),
- * so both compute the same bits. Method in ssm/vmath.c.
+ * ssm/vexp.h (internal): the constants and steps of the vectorizable expf of
+ * ssm/vmath.c (every range; method there). ssm/kern_mamba.c takes SHIFTER
+ * for its own exponential (a base-2 one for the scan's narrow range).
  */
 #ifndef STATECAST_SSM_VEXP_H
 #define STATECAST_SSM_VEXP_H
