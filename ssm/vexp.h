@@ -13,21 +13,20 @@
 #define LN2_HI	0.693145752f /* 0x3f317200: 8 trailing zero bits */
 #define LN2_LO	1.42860677e-6f
 
-/* The shared steps, for a float or a GCC float vector: x = kf ln2 + r with
- * kf = rint(x / ln2) and |r| <= ln2/2 (ln2 in two parts, Cody-Waite); then
- * exp(r) by its degree-7 Taylor polynomial, evaluated by Estrin's scheme:
- * pairs c_k + c_k+1 r, joined with r^2 and r^4. Its longest chain of
- * dependent operations is 6 deep where Horner's is 14, which is what bounds
- * the Mamba scan (1,024 exponentials per step, each waiting on the last
- * operation before it); the rounding is of the same order.
- * MAD(a, b, c) is a b + c: VEXP_MAD (two roundings) in ssm/vmath.c, a fused
- * multiply-add (one rounding, fmaf's bits on every machine) in
- * ssm/kern_mamba.c. The operands are arranged so that VEXP_MAD gives the
- * same operations as the plain expressions ((x - kf c) is x + (-kf) c). */
+/* The steps, for a float or a GCC float vector: t = x log2e + SHIFTER (its
+ * low mantissa bits hold k), x = kf ln2 + r with kf = rint(x / ln2) and
+ * |r| <= ln2/2 (ln2 in two parts, Cody-Waite); then exp(r) by its degree-7
+ * Taylor polynomial, evaluated by Estrin's scheme: pairs c_k + c_k+1 r,
+ * joined with r^2 and r^4 (a chain of dependent operations 6 deep where
+ * Horner's is 14; the rounding is of the same order).
+ * MAD(a, b, c) is a b + c: VEXP_MAD (two roundings; the operands are
+ * arranged so that it gives the same operations as the plain expressions,
+ * (x - kf c) is x + (-kf) c). */
 #define VEXP_MAD(a, b, c) ((a) * (b) + (c))
-#define VEXP_REDUCE(x, kf, r, MAD)                                 \
+#define VEXP_REDUCE(x, t, kf, r, MAD)                              \
 	do {                                                       \
-		(kf) = MAD((x), LOG2E, SHIFTER) - SHIFTER;         \
+		(t) = MAD((x), LOG2E, SHIFTER);                    \
+		(kf) = (t)-SHIFTER;                                \
 		(r) = MAD(-(kf), LN2_LO, MAD(-(kf), LN2_HI, (x))); \
 	} while (0)
 #define VEXP_POLY(r, p, MAD)                                                  \

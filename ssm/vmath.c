@@ -9,7 +9,7 @@
  * a high part exact in float and a low correction (Cody-Waite); exp(r) by its
  * degree-7 Taylor polynomial (truncation < 6e-9 relative, below half an ulp),
  * evaluated by Estrin's scheme (ssm/vexp.h: a short dependency chain);
- * 2^k built in the exponent bits.
+ * 2^k added into the exponent field as an integer (exact: results are normal).
  */
 #include "ssm/layer.h"
 #include "ssm/simd.h"
@@ -51,16 +51,16 @@ static inline float exp_core(float x)
 	/* NaN and out-of-range inputs compute on a harmless 0; the special
 	 * results are selected at the end. */
 	float xc = sel(m_lo | m_hi | m_nan, 0.0f, x);
-	float kf, r, p;
-	int32_t k;
+	float t, kf, r, p;
 
-	VEXP_REDUCE(xc, kf, r, VEXP_MAD);
+	VEXP_REDUCE(xc, t, kf, r, VEXP_MAD);
 	VEXP_POLY(r, p, VEXP_MAD);
-	k = (int32_t)kf;
-	/* k is in [-126, 128]: 2^k as two factors so that k = 128 (x close to
-	 * EXP_HI) does not overflow the exponent field. */
-	p *= bitsf((uint32_t)((k >> 1) + 127) << 23);
-	p *= bitsf((uint32_t)(k - (k >> 1) + 127) << 23);
+	/* p 2^k by adding k to p's exponent field: t's low mantissa bits hold
+	 * k (SHIFTER's end in 22 zero bits), so bits(t) << 23 is k << 23
+	 * modulo 2^32. Exact, as a multiply by 2^k would be, because the
+	 * result is normal over [EXP_LO, EXP_HI]: for k = -126 (x near
+	 * EXP_LO) r >= 0 so p >= 1, and for k = 128 r < 0 so p < 1. */
+	p = bitsf(fbits(p) + (fbits(t) << 23));
 	p = sel(m_hi, INFINITY, p);
 	p = sel(m_lo, 0.0f, p);
 	return sel(m_nan, x, p);
