@@ -33,7 +33,9 @@
  * conv weights uniform +-fan_in^-1/2, norm_w = 1, conv_b uniform too.
  *
  * The step is selective (dt, B, C depend on the input), so it computes
- * Di * Ns exponentials per sample: through the vectorized ssm_expf_vec.
+ * Di * Ns exponentials per sample: in the float step, the fused scan's
+ * base-2 exponential (ssm/kern.h; ssm_expf_vec when a long gap takes dt A
+ * out of its range), elsewhere the vectorized ssm_expf_vec.
  * Thread safety as s4d.h: the layer is read-only while stepping.
  */
 #ifndef STATECAST_SSM_MAMBA_H

@@ -31,7 +31,7 @@ typedef struct N_() {
 	 * single-series step (W_in, W_x, W_dt, W_out). */
 	R_ *W_inT, *W_xT, *W_dtT, *W_outT;
 	/* Owned cache: max_n |A[c][n]| [Di], which bounds |dt A| per channel
-	 * (the float step's fused scan runs when dt A stays in [-87, 0]). */
+	 * (the float step's fused scan runs when dt A stays in [-86, 0]). */
 	R_ *Amax;
 	/* Owned cache: A^T log2(e) [Ns][Di] (each rounded once from the exact
 	 * product), the exponent factor of the float step's fused scan
