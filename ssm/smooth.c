@@ -91,16 +91,13 @@ static int warm_len(int period)
 	return AR_P + 3;
 }
 
-/* Lays the block out in *h (everything but the dynamic fields). */
-static size_t layout(int period, int H, hdr *h)
+/* The layout from h->period, h->H and the checkpoints h->hg[0..G-1]. */
+static size_t derive(hdr *h)
 {
 	int g, k, off;
 
-	memset(h, 0, sizeof *h);
-	h->period = period;
-	h->H = H;
 	h->K = NBANK;
-	h->G = checkpoints(H, period, h->hg);
+	h->npend = h->ncpend = 0;
 	for (g = 0; g < h->G; g++) {
 		h->sg[g] = (h->hg[g] + SMOOTH_SLOTS - 1) / SMOOTH_SLOTS;
 		h->ng[g] = (h->hg[g] + h->sg[g] - 1) / h->sg[g];
@@ -112,13 +109,23 @@ static size_t layout(int period, int H, hdr *h)
 	off = HDR_F;
 	for (k = 0; k < NBANK; k++) {
 		h->moff[k] = off;
-		off += ssm__smooth_member_floats(k, period, h->npend);
+		off += ssm__smooth_member_floats(k, h->period, h->npend);
 	}
-	h->R = ring_len(period, H);
+	h->R = ring_len(h->period, h->H);
 	h->off_yring = off;
-	h->off_comb = off + 2 * h->R;
-	h->warm = warm_len(period);
+	h->off_comb = off + h->R;
+	h->warm = warm_len(h->period);
 	return (size_t)h->off_comb + (size_t)h->ncpend;
+}
+
+/* Lays the block out in *h (everything but the dynamic fields). */
+static size_t layout(int period, int H, hdr *h)
+{
+	memset(h, 0, sizeof *h);
+	h->period = period;
+	h->H = H;
+	h->G = checkpoints(H, period, h->hg);
+	return derive(h);
 }
 
 /* Member ring slot of checkpoint g for a forecast made at step org, or -1
@@ -148,17 +155,125 @@ size_t ssm_smooth_state_floats(int period, int H)
 
 static void hdr_get(const float *st, hdr *h)
 {
-	memcpy(h, st, sizeof *h);
+	hdr_store s;
+	int g;
+
+	memcpy(&s, st, sizeof s);
+	memset(h, 0, sizeof *h);
+	h->magic = s.magic;
+	if (s.magic != SMOOTH_MAGIC)
+		return;
+	h->period = s.period;
+	h->H = s.H;
+	for (g = 0; g < MAXG && s.hg[g]; g++)
+		h->hg[g] = s.hg[g];
+	h->G = g;
+	derive(h);
+	h->positive = !!(s.flags & HF_POSITIVE);
+	h->prev_obs = !!(s.flags & HF_PREV_OBS);
+	h->seeded = !!(s.flags & HF_SEEDED);
+	h->active = s.active;
+	h->step = s.step;
+	h->nobs = s.nobs;
+	h->last = s.last;
+	h->scale_s = s.scale_s;
+	h->scale_w = s.scale_w;
+	h->anchor = s.anchor;
+	memcpy(h->cs, s.cs, sizeof h->cs);
+	memcpy(h->cw, s.cw, sizeof h->cw);
+	memcpy(h->qlo, s.qlo, sizeof h->qlo);
+	memcpy(h->qhi, s.qhi, sizeof h->qhi);
+	for (g = 0; g < MAXG; g++)
+		h->qinit[g] = (s.qinit >> g) & 1;
+	memcpy(h->tw, s.tw, sizeof h->tw);
+	memcpy(h->tk, s.tk, sizeof h->tk);
+	memcpy(h->tn, s.tn, sizeof h->tn);
+	h->opts.comb = s.comb;
+	h->opts.top_n = s.top_n;
+	h->opts.err_window = s.err_window;
+	h->opts.softmin_temp = s.softmin_temp;
+	h->opts.aci_rate = s.aci_rate;
+	h->opts.coverage = s.coverage;
+	h->opts.member_off = s.member_off;
+	h->opts.pool = !!(s.flags & HF_POOL);
 }
 
 static void hdr_put(float *st, const hdr *h)
 {
-	memcpy(st, h, sizeof *h);
+	hdr_store s;
+	int g;
+
+	memset(&s, 0, sizeof s);
+	s.magic = h->magic;
+	s.period = (uint16_t)h->period;
+	s.H = (uint16_t)h->H;
+	for (g = 0; g < h->G; g++)
+		s.hg[g] = (uint16_t)h->hg[g];
+	s.flags = (uint8_t)((h->positive ? HF_POSITIVE : 0) |
+			    (h->prev_obs ? HF_PREV_OBS : 0) |
+			    (h->seeded ? HF_SEEDED : 0) |
+			    (h->opts.pool ? HF_POOL : 0));
+	s.active = h->active;
+	s.step = h->step;
+	s.nobs = h->nobs;
+	s.last = h->last;
+	s.scale_s = h->scale_s;
+	s.scale_w = h->scale_w;
+	s.anchor = h->anchor;
+	memcpy(s.cs, h->cs, sizeof s.cs);
+	memcpy(s.cw, h->cw, sizeof s.cw);
+	memcpy(s.qlo, h->qlo, sizeof s.qlo);
+	memcpy(s.qhi, h->qhi, sizeof s.qhi);
+	for (g = 0; g < MAXG; g++)
+		s.qinit |= (uint8_t)((h->qinit[g] != 0) << g);
+	memcpy(s.tw, h->tw, sizeof s.tw);
+	memcpy(s.tk, h->tk, sizeof s.tk);
+	memcpy(s.tn, h->tn, sizeof s.tn);
+	/* The options in their stored ranges: an unknown rule is the default
+	 * one (as the combination treats it), top_n past the bank is all. */
+	s.comb = (uint8_t)(h->opts.comb >= 0 && h->opts.comb <= 3
+			       ? h->opts.comb
+			       : SSM_SMOOTH_COMB_INVERSE);
+	s.top_n = (uint8_t)(h->opts.top_n < 0	    ? 0
+			    : h->opts.top_n > NBANK ? NBANK
+						    : h->opts.top_n);
+	s.err_window = h->opts.err_window;
+	s.softmin_temp = h->opts.softmin_temp;
+	s.aci_rate = h->opts.aci_rate;
+	s.coverage = h->opts.coverage;
+	s.member_off = h->opts.member_off;
+	memcpy(st, &s, sizeof s);
 }
 
-static void yring_put(float *st, const hdr *h, int64_t step, double v)
+static double series_scale(const hdr *h)
 {
-	memcpy(st + h->off_yring + 2 * (step % h->R), &v, sizeof v);
+	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
+
+	return sc > 0 ? sc : 1e-12 + 1e-9 * fabs(h->last);
+}
+
+/*
+ * The ring holds y - anchor as floats: 24 bits of a value's distance from
+ * the anchor, not of the value, so a counter at 1e12 keeps its one-step
+ * changes. The anchor moves to the value being written when that value is
+ * more than RING_REANCHOR typical one-step changes away (a level shift, or
+ * every few hundred steps of a steady trend); the ring is then re-expressed
+ * against it, O(R), and stored values keep an error below
+ * RING_REANCHOR * 2^-24 scales (1.5e-5) around the anchor.
+ */
+#define RING_REANCHOR 256.0
+
+static void yring_put(float *st, hdr *h, int64_t step, double v)
+{
+	float *ring = st + h->off_yring;
+	int i;
+
+	if (!(fabs(v - h->anchor) <= RING_REANCHOR * series_scale(h))) {
+		for (i = 0; i < h->R; i++)
+			ring[i] = (float)(h->anchor + (double)ring[i] - v);
+		h->anchor = v;
+	}
+	ring[step % h->R] = (float)(v - h->anchor);
 }
 
 static int member_enabled(const hdr *h, int k)
@@ -172,13 +287,6 @@ static int member_enabled(const hdr *h, int k)
 	if (d->logscale && !h->positive)
 		return 0;
 	return 1;
-}
-
-static double series_scale(const hdr *h)
-{
-	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
-
-	return sc > 0 ? sc : 1e-12 + 1e-9 * fabs(h->last);
 }
 
 /* ---- combination ---- */
@@ -336,6 +444,7 @@ int ssm_smooth_init(float *state, int period, int H,
 	layout(period, H, &h);
 	h.magic = SMOOTH_MAGIC;
 	h.positive = 1;
+	h.anchor = 0;
 	h.step = -1;
 	h.last = NAN;
 	if (opts)

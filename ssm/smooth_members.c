@@ -61,7 +61,8 @@ _Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] ==
 
 int ssm__smooth_member_floats(int k, int period, int npend)
 {
-	return MS_F + (ssm__member_has_seasonal(k) ? period : 0) +
+	return ssm__member_fixed_floats(k) +
+	       (ssm__member_has_seasonal(k) ? period : 0) +
 	       ssm__smooth_kind_floats(k) + npend;
 }
 
@@ -137,14 +138,22 @@ static double ar_z(const float *st, const hdr *h, const member_def *d,
 }
 
 /*
- * The AR block: P (AR_N x AR_N), theta (AR_N), the history
+ * The AR state: P (AR_N x AR_N), theta (AR_N), the history
  * zh[0..AR_P-1] = z(t), z(t-1), ... of raw inputs, kept so that the
  * regressors cost no log() of ring values, and the centre and scale
- * (zc, zs) of the input, fixed at seeding.
+ * (zc, zs) of the input, fixed at seeding. P starts diagonal and every RLS
+ * step keeps it exactly symmetric (P_ij and P_ji see the same operations),
+ * so the block stores its upper triangle only (ar_packed).
  */
 typedef struct ar_state {
 	double P[AR_N * AR_N], th[AR_N], zh[AR_P], zc, zs;
 } ar_state;
+
+#define AR_TRI (AR_N * (AR_N + 1) / 2)
+
+typedef struct ar_packed {
+	double Pu[AR_TRI], th[AR_N], zh[AR_P], zc, zs;
+} ar_packed;
 
 int ssm__smooth_kind_floats(int k)
 {
@@ -152,7 +161,7 @@ int ssm__smooth_kind_floats(int k)
 	case K_THETA:
 		return FLOATS_OF(theta_reg);
 	case K_AR:
-		return FLOATS_OF(ar_state);
+		return FLOATS_OF(ar_packed);
 	default:
 		return 0;
 	}
@@ -160,12 +169,32 @@ int ssm__smooth_kind_floats(int k)
 
 static void ar_load(const float *st, const hdr *h, int k, ar_state *a)
 {
-	memcpy(a, ssm__member_kind(st, h, k), sizeof *a);
+	ar_packed p;
+	int i, j, n = 0;
+
+	memcpy(&p, ssm__member_kind(st, h, k), sizeof p);
+	for (i = 0; i < AR_N; i++)
+		for (j = i; j < AR_N; j++, n++)
+			a->P[i * AR_N + j] = a->P[j * AR_N + i] = p.Pu[n];
+	memcpy(a->th, p.th, sizeof a->th);
+	memcpy(a->zh, p.zh, sizeof a->zh);
+	a->zc = p.zc;
+	a->zs = p.zs;
 }
 
 static void ar_store(float *st, const hdr *h, int k, const ar_state *a)
 {
-	memcpy(ssm__member_kind(st, h, k), a, sizeof *a);
+	ar_packed p;
+	int i, j, n = 0;
+
+	for (i = 0; i < AR_N; i++)
+		for (j = i; j < AR_N; j++)
+			p.Pu[n++] = a->P[i * AR_N + j];
+	memcpy(p.th, a->th, sizeof p.th);
+	memcpy(p.zh, a->zh, sizeof p.zh);
+	p.zc = a->zc;
+	p.zs = a->zs;
+	memcpy(ssm__member_kind(st, h, k), &p, sizeof p);
 }
 
 static void ar_push(ar_state *a, double z)
@@ -520,12 +549,10 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			/* The last value in phase with step + hz: off steps
 			 * back from the latest, 0 <= off < p. */
 			int off = (p - hz[i] % p) % p, ix = rpos - off;
-			double v;
 
 			if (ix < 0)
 				ix += h->R;
-			memcpy(&v, st + h->off_yring + 2 * ix, sizeof v);
-			out[i] = v;
+			out[i] = h->anchor + (double)st[h->off_yring + ix];
 			continue;
 		}
 		s = d->seasonal ? seas[(ph + hz[i]) % p] : 0;
