@@ -115,7 +115,7 @@ static size_t derive(hdr *h)
 	h->off_yring = off;
 	h->off_comb = off + h->R;
 	h->warm = warm_len(h->period);
-	return (size_t)h->off_comb + (size_t)h->ncpend;
+	return (size_t)h->off_comb + (size_t)PEND_FLOATS(h->ncpend);
 }
 
 /* Lays the block out in *h (everything but the dynamic fields). */
@@ -183,6 +183,7 @@ static void hdr_get(const float *st, hdr *h)
 	memcpy(h->cw, s.cw, sizeof h->cw);
 	memcpy(h->qlo, s.qlo, sizeof h->qlo);
 	memcpy(h->qhi, s.qhi, sizeof h->qhi);
+	memcpy(h->ew, s.ew, sizeof h->ew);
 	for (g = 0; g < MAXG; g++)
 		h->qinit[g] = (s.qinit >> g) & 1;
 	memcpy(h->tw, s.tw, sizeof h->tw);
@@ -224,6 +225,7 @@ static void hdr_put(float *st, const hdr *h)
 	memcpy(s.cw, h->cw, sizeof s.cw);
 	memcpy(s.qlo, h->qlo, sizeof s.qlo);
 	memcpy(s.qhi, h->qhi, sizeof s.qhi);
+	memcpy(s.ew, h->ew, sizeof s.ew);
 	for (g = 0; g < MAXG; g++)
 		s.qinit |= (uint8_t)((h->qinit[g] != 0) << g);
 	memcpy(s.tw, h->tw, sizeof s.tw);
@@ -327,17 +329,18 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 	int cnt[MAXG][NBANK], na = 0, g, k;
 
 	for (k = 0; k < NBANK; k++) {
+		const float *ew = h->ew[ssm__member_cohort(k)];
 		double prod = 1;
 		int n = 0;
 
 		na += ms[k].active;
 		for (g = 0; g < h->G; g++) {
 			cnt[g][k] = 0;
-			if (!ms[k].active || !(ms[k].ew[g] >= MIN_SCORED))
+			if (!ms[k].active || !(ew[g] >= MIN_SCORED))
 				continue;
 			if (!h->opts.pool)
 				prod = 1, n = 0;
-			prod *= (double)ms[k].es[g] / ms[k].ew[g] + 1e-12;
+			prod *= (double)ms[k].es[g] / ew[g] + 1e-12;
 			n++;
 			pr[g][k] = prod;
 			cnt[g][k] = n;
@@ -416,7 +419,8 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 		for (k = 0, tot = 0; k < NBANK; k++)
 			tot += w[g][k];
 		for (k = 0; k < NBANK; k++)
-			w[g][k] /= tot;
+			if (w[g][k] != 0)
+				w[g][k] /= tot;
 	}
 }
 
@@ -455,10 +459,10 @@ int ssm_smooth_init(float *state, int period, int H,
 		float *pend = ssm__member_pending(state, &h, k);
 
 		for (g = 0; g < h.npend; g++)
-			pend[g] = NAN;
+			ssm__pend_put(pend, g, NAN);
 	}
 	for (g = 0; g < h.ncpend; g++)
-		state[h.off_comb + g] = NAN;
+		ssm__pend_put(state + h.off_comb, g, NAN);
 	hdr_put(state, &h);
 	return SSM_OK;
 }
@@ -470,48 +474,49 @@ int ssm_smooth_init(float *state, int period, int H,
  * adaptive conformal inference): up by rate * (1 - a) on a miss, down by
  * rate * a otherwise, a = (1 - coverage) / 2, so misses settle at a.
  */
-static void score(float *st, hdr *h, double y)
+static void score(float *st, hdr *h, mstate *ms, double y)
 {
 	double lam = err_lambda(h), sc = series_scale(h);
 	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
-	double e, lamg[MAXG];
-	int slot[MAXG], g, k, i, n = 0;
+	double e, f, lamg[MAXG], yorg[MAXG];
+	int slot[MAXG], hit[2][MAXG] = {{0}}, g, k, i, n = 0;
 
 	/* The member rings scored at this step; a score every sg steps is
 	 * discounted by lam^sg. */
 	for (g = 0; g < h->G; g++) {
 		slot[g] = member_slot(h, g, h->step - h->hg[g]);
 		n += slot[g] >= 0;
+		yorg[g] =
+		    slot[g] >= 0 ? ssm__yring(st, h, h->step - h->hg[g]) : 0;
 		for (i = 0, lamg[g] = 1; i < h->sg[g]; i++)
 			lamg[g] *= lam;
 	}
 	for (k = 0; k < NBANK && n > 0; k++) {
 		float *pend = ssm__member_pending(st, h, k);
-		mstate m;
-		int any = 0;
+		mstate *m = &ms[k];
 
-		ssm__ms_get(st, h, k, &m);
-		for (g = 0; g < h->G && m.active; g++) {
-			int64_t org = h->step - h->hg[g];
-
-			if (slot[g] < 0 || isnan(pend[slot[g]]))
+		for (g = 0; g < h->G && m->active; g++) {
+			if (slot[g] < 0)
 				continue;
-			e = fabs(y - (ssm__yring(st, h, org) + pend[slot[g]])) /
-			    sc;
-			m.es[g] = (float)(lamg[g] * m.es[g] + e);
-			m.ew[g] = (float)(lamg[g] * m.ew[g] + 1);
-			any = 1;
+			f = ssm__pend_get(pend, slot[g]);
+			if (isnan(f))
+				continue;
+			e = fabs(y - (yorg[g] + f)) / sc;
+			m->es[g] = (float)(lamg[g] * m->es[g] + e);
+			hit[ssm__member_cohort(k)][g] = 1;
 		}
-		if (any)
-			ssm__ms_put(st, h, k, &m);
 	}
+	for (i = 0; i < 2; i++)
+		for (g = 0; g < h->G; g++)
+			if (hit[i][g])
+				h->ew[i][g] =
+				    (float)(lamg[g] * h->ew[i][g] + 1);
 	for (g = 0; g < h->G; g++) {
 		int64_t org = h->step - h->hg[g];
-		double f;
 
 		if (org < 0)
 			continue;
-		f = st[h->off_comb + comb_slot(h, g, org)];
+		f = ssm__pend_get(st + h->off_comb, comb_slot(h, g, org));
 		if (isnan(f))
 			continue;
 		e = (y - (ssm__yring(st, h, org) + f)) / sc;
@@ -542,43 +547,41 @@ static void score(float *st, hdr *h, double y)
  * relative to the value seen now. A member is evaluated only at the
  * horizons that need it: where it is in the combination or records.
  */
-static void record(float *st, hdr *h, int observed)
+static void record(float *st, hdr *h, const mstate *ms, int observed)
 {
 	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
 	int32_t hz[MAXG];
 	int slot[MAXG], gi[MAXG], g, k, n;
-	mstate m;
 
 	if (observed)
-		weights_now(st, h, w);
+		weights_all(h, ms, w);
 	for (g = 0; g < h->G; g++)
 		slot[g] = member_slot(h, g, h->step);
 	for (k = 0; k < NBANK; k++) {
 		float *pend = ssm__member_pending(st, h, k);
-		int live;
+		int live = observed && ms[k].active;
 
-		ssm__ms_get(st, h, k, &m);
-		live = observed && m.active;
 		for (g = 0, n = 0; g < h->G && live; g++)
 			if (slot[g] >= 0 || w[g][k] != 0) {
 				gi[n] = g;
 				hz[n++] = h->hg[g];
 			}
 		if (live && n > 0)
-			ssm__smooth_member_at(st, h, k, &m, n, hz, f);
+			ssm__smooth_member_at(st, h, k, &ms[k], n, hz, f);
 		for (g = 0; g < h->G && !live; g++)
 			if (slot[g] >= 0)
-				pend[slot[g]] = NAN;
+				ssm__pend_put(pend, slot[g], NAN);
 		for (int i = 0; live && i < n; i++) {
 			g = gi[i];
 			if (slot[g] >= 0)
-				pend[slot[g]] = (float)(f[i] - h->last);
+				ssm__pend_put(pend, slot[g],
+					      (float)(f[i] - h->last));
 			comb[g] += w[g][k] * f[i];
 		}
 	}
 	for (g = 0; g < h->G; g++)
-		st[h->off_comb + comb_slot(h, g, h->step)] =
-		    observed ? (float)(comb[g] - h->last) : NAN;
+		ssm__pend_put(st + h->off_comb, comb_slot(h, g, h->step),
+			      observed ? (float)(comb[g] - h->last) : NAN);
 	/* The forecast reuses the weights until the next observation. */
 	for (g = 0; g < h->G && observed; g++)
 		for (k = 0, h->tn[g] = 0; k < NBANK; k++) {
@@ -593,25 +596,33 @@ static void record(float *st, hdr *h, int observed)
 		}
 }
 
-static void seed_members(float *st, hdr *h, int naive_only)
+static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 {
 	int k;
 
 	for (k = 0; k < NBANK; k++) {
-		mstate m;
-
 		if ((ssm__smooth_bank[k].kind == K_NAIVE) != naive_only ||
 		    !member_enabled(h, k))
 			continue;
-		ssm__smooth_member_seed(st, h, k, &m);
-		ssm__ms_put(st, h, k, &m);
+		ssm__smooth_member_seed(st, h, k, &ms[k]);
 	}
+}
+
+/* Every member's fixed part, stored back once per step. */
+static void store_members(float *st, hdr *h, const mstate *ms)
+{
+	int k;
+
+	for (k = 0; k < NBANK; k++)
+		ssm__ms_put(st, h, k, &ms[k]);
 }
 
 static void advance(float *st, hdr *h, double y, int observed)
 {
+	mstate ms[NBANK];
 	int k;
 
+	load_members(st, h, ms);
 	h->step++;
 	if (observed) {
 		if (h->nobs > 0 && h->prev_obs) {
@@ -624,23 +635,21 @@ static void advance(float *st, hdr *h, double y, int observed)
 		 * right after the first value) would be ~1e10 and swamp the
 		 * error sums for a thousand steps: wait for the scale. */
 		if (h->nobs > 0 && h->scale_w > 0)
-			score(st, h, y);
+			score(st, h, ms, y);
 		if (!(y > 0))
 			h->positive = 0;
 	}
 	for (k = 0; k < NBANK; k++) {
-		mstate m;
+		mstate *m = &ms[k];
 
-		ssm__ms_get(st, h, k, &m);
-		if (m.active && !member_enabled(h, k))
-			m.active = 0;
-		if (m.active) {
+		if (m->active && !member_enabled(h, k))
+			m->active = 0;
+		if (m->active) {
 			if (observed)
-				ssm__smooth_member_observe(st, h, k, &m, y);
+				ssm__smooth_member_observe(st, h, k, m, y);
 			else
-				ssm__smooth_member_skip(st, h, k, &m);
+				ssm__smooth_member_skip(st, h, k, m);
 		}
-		ssm__ms_put(st, h, k, &m);
 	}
 	if (observed) {
 		h->last = y;
@@ -649,12 +658,13 @@ static void advance(float *st, hdr *h, double y, int observed)
 	h->prev_obs = observed;
 	yring_put(st, h, h->step, h->last);
 	if (h->nobs == 1 && observed)
-		seed_members(st, h, 1); /* naive forecasts from one value */
+		seed_members(st, h, ms, 1); /* naive forecasts from one value */
 	if (!h->seeded && h->step + 1 >= h->warm) {
 		h->seeded = 1;
-		seed_members(st, h, 0);
+		seed_members(st, h, ms, 0);
 	}
-	record(st, h, observed);
+	record(st, h, ms, observed);
+	store_members(st, h, ms);
 }
 
 int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
@@ -716,46 +726,61 @@ static void bounds_prep(const hdr *h, double *bl, double *bh)
 	}
 }
 
-/* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
-static void bounds_at(const hdr *h, const double *bl, const double *bh, int hz,
-		      double *lo, double *hi)
+/*
+ * Interval bounds (scaled units) at horizons 1..H from the checkpoint
+ * trackers, into lo[], hi[]: between two started trackers linear, past the
+ * last one growing like sqrt(horizon), before the first one flat. The
+ * started checkpoints bracketing hz are stepped along with hz.
+ */
+static void bounds_all(const hdr *h, const double *bl, const double *bh,
+		       double *lo, double *hi)
 {
-	int g, a = -1, b = -1;
+	int cg[MAXG], nc = 0, g, hz, ia = -1;
 
-	for (g = 0; g < h->G; g++) {
-		if (!h->qinit[g])
-			continue;
-		if (h->hg[g] <= hz)
-			a = g;
-		if (h->hg[g] >= hz && b < 0)
-			b = g;
+	for (g = 0; g < h->G; g++)
+		if (h->qinit[g])
+			cg[nc++] = g;
+	for (hz = 1; hz <= h->H; hz++) {
+		double sq = sqrt((double)hz), l, u;
+		int a, b;
+
+		/* a: the last started checkpoint <= hz, b: the first >= hz */
+		while (ia + 1 < nc && h->hg[cg[ia + 1]] <= hz)
+			ia++;
+		a = ia >= 0 ? cg[ia] : -1;
+		b = a >= 0 && h->hg[a] == hz ? a
+		    : ia + 1 < nc	     ? cg[ia + 1]
+					     : -1;
+		if (a < 0 && b < 0) {
+			/* Nothing calibrated yet: a random walk's spread. */
+			u = INIT_MULT * sq;
+			l = -u;
+		} else if (b < 0 || a == b) {
+			double f = a == b ? 1 : sqrt((double)hz / h->hg[a]);
+
+			l = bl[a] * f;
+			u = bh[a] * f;
+		} else if (a < 0) {
+			l = bl[b];
+			u = bh[b];
+		} else {
+			double t =
+			    (double)(hz - h->hg[a]) / (h->hg[b] - h->hg[a]);
+
+			l = (1 - t) * bl[a] + t * bl[b];
+			u = (1 - t) * bh[a] + t * bh[b];
+		}
+		if (l > 0)
+			l = 0;
+		if (u < 0)
+			u = 0;
+		if (u > GAP_CAP * sq)
+			u = GAP_CAP * sq;
+		if (l < -GAP_CAP * sq)
+			l = -GAP_CAP * sq;
+		lo[hz - 1] = l;
+		hi[hz - 1] = u;
 	}
-	if (a < 0 && b < 0) {
-		/* Nothing calibrated yet: a random walk's spread. */
-		*hi = INIT_MULT * sqrt((double)hz);
-		*lo = -*hi;
-	} else if (b < 0 || a == b) {
-		double f = a == b ? 1 : sqrt((double)hz / h->hg[a]);
-
-		*lo = bl[a] * f;
-		*hi = bh[a] * f;
-	} else if (a < 0) {
-		*lo = bl[b];
-		*hi = bh[b];
-	} else {
-		double u = (double)(hz - h->hg[a]) / (h->hg[b] - h->hg[a]);
-
-		*lo = (1 - u) * bl[a] + u * bl[b];
-		*hi = (1 - u) * bh[a] + u * bh[b];
-	}
-	if (*lo > 0)
-		*lo = 0;
-	if (*hi < 0)
-		*hi = 0;
-	if (*hi > GAP_CAP * sqrt((double)hz))
-		*hi = GAP_CAP * sqrt((double)hz);
-	if (*lo < -GAP_CAP * sqrt((double)hz))
-		*lo = -GAP_CAP * sqrt((double)hz);
 }
 
 /*
@@ -878,10 +903,10 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	for (i = 0; i < Q; i++)
 		z[i] = ssm__norm_ppf(levels[i]) / zc;
 	bounds_prep(&h, bl, bh);
+	bounds_all(&h, bl, bh, path, wsum); /* the arrays are free by now */
 	for (hz = 1; hz <= h.H; hz++) {
-		double lo, hi, p = point[hz - 1];
+		double lo = path[hz - 1], hi = wsum[hz - 1], p = point[hz - 1];
 
-		bounds_at(&h, bl, bh, hz, &lo, &hi);
 		for (i = 0; i < Q; i++)
 			q[(hz - 1) * Q + i] =
 			    p + sc * z[i] * (z[i] > 0 ? hi : -lo);

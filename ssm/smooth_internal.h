@@ -6,21 +6,21 @@
  *
  * The caller's float block holds
  *
- *   [hdr][member 0 block] ... [member K-1 block][y ring: R floats]
- *   [combined forecast pending: CP floats]
+ *   [hdr_store][member 0 block] ... [member K-1 block][y ring: R floats]
+ *   [combined forecast pending: CP bfloat16s]
  *
- * The combination's weights live in the header, sparse: only its top
- * SMOOTH_TOPW members per checkpoint have weight.
- *
- * and a member block is [es, ew][level, trend: the kinds that have them]
- * [seasonal m, seasonal ETS/theta only]
- * [kind block: theta regression or AR state][pending P]. Each block holds
- * only what its member reads: naive and seasonal naive forecast from the
+ * and a member block is [es][level, trend: the kinds that have them]
+ * [seasonal m, seasonal ETS/theta only][kind block: theta regression or
+ * AR state][pending P bfloat16s]. The combination's weights live in the
+ * header, sparse: only its top SMOOTH_TOPW members per checkpoint have
+ * weight; so do the error weights ew, one set per member cohort. Each block
+ * holds only what its member reads: naive and seasonal naive forecast from the
  * y ring, so they keep no seasonal array.
  *
  * Pending forecasts: for each checkpoint horizon hg[g], a ring of the
  * forecasts made for hg[g] steps ahead, stored relative to the value last
- * seen at their origin (floats keep their precision on large counters).
+ * seen at their origin (so large counters keep their precision) as
+ * bfloat16, two to a float (ssm__pend_put says why that is enough).
  * The combination's ring records every origin (CP = sum hg[g]): the
  * interval trackers learn from every step. A member's ring records every
  * sg[g]-th origin only, in ng[g] = ceil(hg[g] / sg[g]) <= SMOOTH_SLOTS
@@ -68,14 +68,15 @@ extern const member_def ssm__smooth_bank[SMOOTH_NBANK];
 
 /*
  * A member's state as the code works on it (unpacked). In the block a member
- * keeps only what its kind reads: every member its error sums es, ew
- * (floats: they rank members and need no more than float's 7 digits), ETS
- * and theta members their level l (double: counters), trending ETS members
- * their trend b; whether it is active is a bit of the header.
+ * keeps only what its kind reads: every member its error sums es (ew is its
+ * cohort's, in the header; floats: they rank members and need no more than
+ * float's 7 digits), ETS and theta members their level l (double: counters),
+ * trending ETS members their trend b; whether it is active is a bit of the
+ * header.
  */
 typedef struct mstate {
-	double l, b;		  /* ETS/theta level, ETS trend */
-	float es[MAXG], ew[MAXG]; /* discounted |scaled error|, weight */
+	double l, b;	/* ETS/theta level, ETS trend */
+	float es[MAXG]; /* discounted |scaled error| (ew: the cohort's) */
 	int32_t active, pad;
 } mstate;
 
@@ -91,6 +92,7 @@ typedef struct hdr_store {
 	double last, scale_s, scale_w;
 	double anchor; /* the y ring holds floats relative to it */
 	float cs[MAXG], cw[MAXG], qlo[MAXG], qhi[MAXG];
+	float ew[2][MAXG]; /* members' error weights, per cohort */
 	float tw[MAXG][SMOOTH_TOPW];
 	float err_window, softmin_temp, aci_rate, coverage; /* opts */
 	uint32_t magic, member_off, active;
@@ -123,6 +125,9 @@ typedef struct hdr {
 	float cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
 	float qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
 	int32_t qinit[MAXG];
+	/* The members' discounted score counts: the same for every member of
+	 * a cohort (ssm__member_cohort), so kept once per cohort. */
+	float ew[2][MAXG];
 	/* The combination's nonzero weights per checkpoint as of the last
 	 * observation, for the forecast: member tk[g][i] has weight
 	 * tw[g][i], i < tn[g]; tn[g] = TOPW_ALL when more than SMOOTH_TOPW
@@ -152,8 +157,23 @@ static inline int ssm__member_has_seasonal(int k)
 	return d->seasonal && (d->kind == K_ETS || d->kind == K_THETA);
 }
 
-/* [es][ew], then the level (ETS, theta) and the trend (trending ETS). */
-#define MS_ERR_F (2 * MAXG)
+/* [es], then the level (ETS, theta) and the trend (trending ETS). */
+#define MS_ERR_F MAXG
+
+/*
+ * A member's cohort: naive starts at the first value, every other member
+ * at the end of the warm-up, and from then on every active member of a
+ * cohort is scored at the same steps (a member's forecasts are recorded
+ * whenever it is active and the step observed), so the discounted count of
+ * its scores, ew, is the cohort's. (A member whose forecast was NaN would
+ * miss a score that its cohort counts: only non-finite input can do that,
+ * and the sanity bound of ssm__smooth_member_at turns NaN into a bound once
+ * the series has a scale.)
+ */
+static inline int ssm__member_cohort(int k)
+{
+	return ssm__smooth_bank[k].kind != K_NAIVE;
+}
 
 static inline int ssm__member_has_level(int k)
 {
@@ -194,7 +214,6 @@ static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
 	const float *b = ssm__member_block(st, h, k);
 
 	memcpy(m->es, b, sizeof m->es);
-	memcpy(m->ew, b + MAXG, sizeof m->ew);
 	m->l = m->b = 0;
 	if (ssm__member_has_level(k))
 		memcpy(&m->l, b + MS_ERR_F, sizeof m->l);
@@ -209,7 +228,6 @@ static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
 	float *b = ssm__member_block(st, h, k);
 
 	memcpy(b, m->es, sizeof m->es);
-	memcpy(b + MAXG, m->ew, sizeof m->ew);
 	if (ssm__member_has_level(k))
 		memcpy(b + MS_ERR_F, &m->l, sizeof m->l);
 	if (ssm__member_has_trend(k))
@@ -218,6 +236,41 @@ static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
 		h->active |= 1u << k;
 	else
 		h->active &= ~(1u << k);
+}
+
+/*
+ * Pending forecasts are stored as bfloat16 (float's sign and exponent, 8
+ * significant bits), two to a float of the block: each one only enters an
+ * absolute error that ranks members or moves an interval tracker, where
+ * 2^-9 of the forecast's distance from its origin's value is noise far
+ * below the errors being compared. Rounded to nearest even; NaN stays NaN
+ * (it marks "no forecast recorded").
+ */
+#define PEND_FLOATS(n) (((n) + 1) / 2)
+
+static inline float ssm__pend_get(const float *base, int i)
+{
+	uint16_t b;
+	uint32_t u;
+	float f;
+
+	memcpy(&b, (const unsigned char *)base + 2 * (size_t)i, sizeof b);
+	u = (uint32_t)b << 16;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+static inline void ssm__pend_put(float *base, int i, float f)
+{
+	uint32_t u;
+	uint16_t b;
+
+	memcpy(&u, &f, sizeof u);
+	if (f != f)
+		b = 0x7fc0;
+	else
+		b = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+	memcpy((unsigned char *)base + 2 * (size_t)i, &b, sizeof b);
 }
 
 /* The y ring: the last R values (missing ones filled with the last seen),

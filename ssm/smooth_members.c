@@ -63,7 +63,7 @@ int ssm__smooth_member_floats(int k, int period, int npend)
 {
 	return ssm__member_fixed_floats(k) +
 	       (ssm__member_has_seasonal(k) ? period : 0) +
-	       ssm__smooth_kind_floats(k) + npend;
+	       ssm__smooth_kind_floats(k) + PEND_FLOATS(npend);
 }
 
 static double to_space(const member_def *d, double y)
@@ -143,17 +143,17 @@ static double ar_z(const float *st, const hdr *h, const member_def *d,
  * regressors cost no log() of ring values, and the centre and scale
  * (zc, zs) of the input, fixed at seeding. P starts diagonal and every RLS
  * step keeps it exactly symmetric (P_ij and P_ji see the same operations),
- * so the block stores its upper triangle only (ar_packed).
+ * so only its upper triangle is kept, row by row: P_ij = Pu[ar_ix[i][j]].
  */
-typedef struct ar_state {
-	double P[AR_N * AR_N], th[AR_N], zh[AR_P], zc, zs;
-} ar_state;
-
 #define AR_TRI (AR_N * (AR_N + 1) / 2)
 
-typedef struct ar_packed {
+typedef struct ar_state {
 	double Pu[AR_TRI], th[AR_N], zh[AR_P], zc, zs;
-} ar_packed;
+} ar_state;
+
+_Static_assert(AR_N == 4, "ar_ix is written for AR_N 4");
+static const unsigned char ar_ix[AR_N][AR_N] = {
+    {0, 1, 2, 3}, {1, 4, 5, 6}, {2, 5, 7, 8}, {3, 6, 8, 9}};
 
 int ssm__smooth_kind_floats(int k)
 {
@@ -161,7 +161,7 @@ int ssm__smooth_kind_floats(int k)
 	case K_THETA:
 		return FLOATS_OF(theta_reg);
 	case K_AR:
-		return FLOATS_OF(ar_packed);
+		return FLOATS_OF(ar_state);
 	default:
 		return 0;
 	}
@@ -169,32 +169,12 @@ int ssm__smooth_kind_floats(int k)
 
 static void ar_load(const float *st, const hdr *h, int k, ar_state *a)
 {
-	ar_packed p;
-	int i, j, n = 0;
-
-	memcpy(&p, ssm__member_kind(st, h, k), sizeof p);
-	for (i = 0; i < AR_N; i++)
-		for (j = i; j < AR_N; j++, n++)
-			a->P[i * AR_N + j] = a->P[j * AR_N + i] = p.Pu[n];
-	memcpy(a->th, p.th, sizeof a->th);
-	memcpy(a->zh, p.zh, sizeof a->zh);
-	a->zc = p.zc;
-	a->zs = p.zs;
+	memcpy(a, ssm__member_kind(st, h, k), sizeof *a);
 }
 
 static void ar_store(float *st, const hdr *h, int k, const ar_state *a)
 {
-	ar_packed p;
-	int i, j, n = 0;
-
-	for (i = 0; i < AR_N; i++)
-		for (j = i; j < AR_N; j++)
-			p.Pu[n++] = a->P[i * AR_N + j];
-	memcpy(p.th, a->th, sizeof p.th);
-	memcpy(p.zh, a->zh, sizeof p.zh);
-	p.zc = a->zc;
-	p.zs = a->zs;
-	memcpy(ssm__member_kind(st, h, k), &p, sizeof p);
+	memcpy(ssm__member_kind(st, h, k), a, sizeof *a);
 }
 
 static void ar_push(ar_state *a, double z)
@@ -203,18 +183,18 @@ static void ar_push(ar_state *a, double z)
 	a->zh[0] = z;
 }
 
-static void ar_reset(double *P, double *th)
+static void ar_reset(double *Pu, double *th)
 {
 	int i;
 
 	memset(th, 0, sizeof(double) * AR_N);
-	memset(P, 0, sizeof(double) * AR_N * AR_N);
+	memset(Pu, 0, sizeof(double) * AR_TRI);
 	for (i = 0; i < AR_N; i++)
-		P[i * AR_N + i] = AR_P0;
+		Pu[ar_ix[i][i]] = AR_P0;
 }
 
 /* One RLS step on target z' with regressors phi. */
-static void ar_rls(double *P, double *th, const double *phi, double zn)
+static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 {
 	double Pphi[AR_N], den = AR_LAMBDA, err = zn, tr = 0;
 	int i, j;
@@ -222,26 +202,26 @@ static void ar_rls(double *P, double *th, const double *phi, double zn)
 	for (i = 0; i < AR_N; i++) {
 		Pphi[i] = 0;
 		for (j = 0; j < AR_N; j++)
-			Pphi[i] += P[i * AR_N + j] * phi[j];
+			Pphi[i] += Pu[ar_ix[i][j]] * phi[j];
 		den += phi[i] * Pphi[i];
 		err -= th[i] * phi[i];
 	}
 	if (!(den > 0) || !isfinite(den) || !isfinite(err)) {
-		ar_reset(P, th);
+		ar_reset(Pu, th);
 		return;
 	}
 	for (i = 0; i < AR_N; i++)
 		th[i] += Pphi[i] / den * err;
 	for (i = 0; i < AR_N; i++)
-		for (j = 0; j < AR_N; j++)
-			P[i * AR_N + j] =
-			    (P[i * AR_N + j] - Pphi[i] * Pphi[j] / den) /
+		for (j = i; j < AR_N; j++)
+			Pu[ar_ix[i][j]] =
+			    (Pu[ar_ix[i][j]] - Pphi[i] * Pphi[j] / den) /
 			    AR_LAMBDA;
 	/* Forgetting without excitation winds P up: keep it bounded. */
 	for (i = 0; i < AR_N; i++)
-		tr += P[i * AR_N + i];
+		tr += Pu[ar_ix[i][i]];
 	if (!(tr < 1e6))
-		ar_reset(P, th);
+		ar_reset(Pu, th);
 }
 
 static void ar_observe(float *st, const hdr *h, int k, int64_t s, double xs)
@@ -255,7 +235,7 @@ static void ar_observe(float *st, const hdr *h, int k, int64_t s, double xs)
 	phi[0] = 1;
 	for (j = 0; j < AR_P; j++)
 		phi[j + 1] = (a.zh[j] - a.zc) / a.zs;
-	ar_rls(a.P, a.th, phi, (z - a.zc) / a.zs);
+	ar_rls(a.Pu, a.th, phi, (z - a.zc) / a.zs);
 	ar_push(&a, z);
 	ar_store(st, h, k, &a);
 }
@@ -277,7 +257,7 @@ static void ar_seed(float *st, const hdr *h, int k)
 	a.zs = n ? dev / n : 0;
 	if (!(a.zs > 1e-12 * (fabs(a.zc) + 1)))
 		a.zs = 1e-12 * (fabs(a.zc) + 1) + 1e-300;
-	ar_reset(a.P, a.th);
+	ar_reset(a.Pu, a.th);
 	for (j = 0; j < AR_P; j++) /* z(s0 + AR_P - 1), ..., z(s0) */
 		a.zh[j] = ar_z(st, h, d, s0 + AR_P - 1 - j,
 			       xring(st, h, d, s0 + AR_P - 1 - j));
@@ -517,12 +497,12 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	const float *seas = ssm__member_seasonal(st, h, k);
-	double damp = 0, phik = 1, drift = 0;
+	double damp = 0, phik = 1, drift = 0, ia = 0;
 	/* Phases and ring positions as ints, once: no 64-bit division per
 	 * horizon (this loop runs for every horizon of every used member). */
 	int p = h->period, ph = (int)(h->step % p),
 	    rpos = (int)(h->step % h->R);
-	int i, at_h = 0;
+	int i, j = 0, at_h = 0;
 
 	if (d->kind == K_AR) {
 		double path[SSM_SMOOTH_MAX_H];
@@ -532,32 +512,40 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			out[i] = from_space(d, path[hz[i] - 1]);
 		return;
 	}
+	if (d->kind == K_NAIVE) {
+		for (i = 0; i < n; i++)
+			out[i] = h->last;
+		return;
+	}
 	if (d->kind == K_THETA) {
 		theta_reg r;
 
 		theta_load(st, h, k, &r);
 		drift = theta_drift(&r);
+		ia = 1.0 / d->alpha;
 	}
 	for (i = 0; i < n; i++) {
 		double x, s;
 
-		if (d->kind == K_NAIVE) {
-			out[i] = h->last;
-			continue;
-		}
+		/* j = (ph + hz) % p, stepped along consecutive horizons. */
+		if (i > 0 && hz[i] == hz[i - 1] + 1)
+			j = j + 1 == p ? 0 : j + 1;
+		else
+			j = (ph + hz[i]) % p;
 		if (d->kind == K_SNAIVE) {
 			/* The last value in phase with step + hz: off steps
 			 * back from the latest, 0 <= off < p. */
-			int off = (p - hz[i] % p) % p, ix = rpos - off;
+			int off = j <= ph ? ph - j : ph - j + p,
+			    ix = rpos - off;
 
 			if (ix < 0)
 				ix += h->R;
 			out[i] = h->anchor + (double)st[h->off_yring + ix];
 			continue;
 		}
-		s = d->seasonal ? seas[(ph + hz[i]) % p] : 0;
+		s = d->seasonal ? seas[j] : 0;
 		if (d->kind == K_THETA) {
-			x = m->l + drift * (hz[i] - 1 + 1.0 / d->alpha);
+			x = m->l + drift * (hz[i] - 1 + ia);
 		} else {
 			/* damp = phi + phi^2 + ... + phi^hz, hz increasing */
 			for (; d->trend && at_h < hz[i]; at_h++) {
