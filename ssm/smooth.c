@@ -323,6 +323,26 @@ static void load_members(const float *st, const hdr *h, mstate *ms)
  * to the best, (best / err)^2 of the geometric means, costs one pow() per
  * kept member. Rows where the counts differ (warm-up) rank in log space.
  */
+/*
+ * r^(2/n): with r = (best product) / (product) of n error ratios, the
+ * weight 1/err^2 relative to the best's, err their geometric mean. The
+ * same value as exp(-2 log(1/r) / n) to rounding, with no exp() or log()
+ * for the usual n (one per checkpoint pooled).
+ */
+static double rel_inv_sq(double r, int n)
+{
+	switch (n) {
+	case 1:
+		return r * r;
+	case 2:
+		return r;
+	case 4:
+		return sqrt(r);
+	default:
+		return pow(r, 2.0 / n);
+	}
+}
+
 static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 {
 	double pr[MAXG][NBANK], key[NBANK];
@@ -395,23 +415,24 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 			int top[NBANK], nk = 0, j;
 
 			/* One pass keeps the nt smallest keys in order (ties:
-			 * the lower index first). 1/err^2 relative to the
-			 * best = exp(-2 dlog). */
+			 * the lower index first); once nt are kept, a key
+			 * not below the last kept one is passed over at one
+			 * comparison. 1/err^2 relative to the best =
+			 * exp(-2 dlog). */
 			for (k = 0; k < NBANK; k++) {
-				if (!cnt[g][k])
+				if (!cnt[g][k] ||
+				    (nk == nt && !(key[k] < key[top[nt - 1]])))
 					continue;
-				for (j = nk; j > 0 && key[k] < key[top[j - 1]];
-				     j--)
-					if (j < nt)
-						top[j] = top[j - 1];
-				if (j < nt) {
-					top[j] = k;
-					nk += nk < nt;
-				}
+				j = nk < nt ? nk++ : nt - 1;
+				for (; j > 0 && key[k] < key[top[j - 1]]; j--)
+					top[j] = top[j - 1];
+				top[j] = k;
 			}
 			for (j = 0; j < nk; j++)
 				w[g][top[j]] =
-				    top[j] == best ? 1 : exp(-2 * DLOG(top[j]));
+				    top[j] == best ? 1
+				    : same ? rel_inv_sq(kmin / key[top[j]], n0)
+					   : exp(-2 * DLOG(top[j]));
 			break;
 		}
 		}

@@ -142,8 +142,23 @@ typedef struct hdr {
 #define FLOATS_OF(T) ((int)((sizeof(T) + sizeof(float) - 1) / sizeof(float)))
 #define HDR_F	     FLOATS_OF(hdr_store)
 
-/* Floats of member k's kind block (theta regression, AR state). */
-int ssm__smooth_kind_floats(int k);
+/* Floats of member k's kind block (theta regression, AR state): the sizes
+ * of theta_reg and ar_state (ssm/smooth_members.c asserts them), here so
+ * that the layout is computed inline on every update. */
+#define THETA_F 10
+#define AR_F	38
+
+static inline int ssm__smooth_kind_floats(int k)
+{
+	switch (ssm__smooth_bank[k].kind) {
+	case K_THETA:
+		return THETA_F;
+	case K_AR:
+		return AR_F;
+	default:
+		return 0;
+	}
+}
 
 static inline float *ssm__member_block(const float *st, const hdr *h, int k)
 {
@@ -248,6 +263,14 @@ static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
  */
 #define PEND_FLOATS(n) (((n) + 1) / 2)
 
+/* Floats of member k's block for this period and pending length. */
+static inline int ssm__smooth_member_floats(int k, int period, int npend)
+{
+	return ssm__member_fixed_floats(k) +
+	       (ssm__member_has_seasonal(k) ? period : 0) +
+	       ssm__smooth_kind_floats(k) + PEND_FLOATS(npend);
+}
+
 static inline float ssm__pend_get(const float *base, int i)
 {
 	uint16_t b;
@@ -283,9 +306,6 @@ static inline double ssm__yring(const float *st, const hdr *h, int64_t step)
 		i += h->R;
 	return h->anchor + (double)st[h->off_yring + i];
 }
-
-/* Floats of member k's block for this period and pending length. */
-int ssm__smooth_member_floats(int k, int period, int npend);
 
 /* Start member k from the warm-up window ending at h->step. */
 void ssm__smooth_member_seed(float *st, const hdr *h, int k, mstate *m);

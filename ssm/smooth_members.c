@@ -59,13 +59,6 @@ _Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] ==
  */
 #define SANE_STEPS 30.0
 
-int ssm__smooth_member_floats(int k, int period, int npend)
-{
-	return ssm__member_fixed_floats(k) +
-	       (ssm__member_has_seasonal(k) ? period : 0) +
-	       ssm__smooth_kind_floats(k) + PEND_FLOATS(npend);
-}
-
 static double to_space(const member_def *d, double y)
 {
 	return d->logscale ? log(y) : y;
@@ -155,17 +148,8 @@ _Static_assert(AR_N == 4, "ar_ix is written for AR_N 4");
 static const unsigned char ar_ix[AR_N][AR_N] = {
     {0, 1, 2, 3}, {1, 4, 5, 6}, {2, 5, 7, 8}, {3, 6, 8, 9}};
 
-int ssm__smooth_kind_floats(int k)
-{
-	switch (ssm__smooth_bank[k].kind) {
-	case K_THETA:
-		return FLOATS_OF(theta_reg);
-	case K_AR:
-		return FLOATS_OF(ar_state);
-	default:
-		return 0;
-	}
-}
+_Static_assert(FLOATS_OF(theta_reg) == THETA_F, "THETA_F is theta_reg");
+_Static_assert(FLOATS_OF(ar_state) == AR_F, "AR_F is ar_state");
 
 static void ar_load(const float *st, const hdr *h, int k, ar_state *a)
 {
