@@ -461,34 +461,52 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   double *out)
 {
 	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
+	double last = h->last, c = SANE_STEPS * sc;
 	int i;
 
 	member_at(st, h, k, m, n, hz, out);
 	if (!(sc > 0))
 		return;
 	for (i = 0; i < n; i++) {
-		double b = SANE_STEPS * sc * hz[i];
+		double b = c * hz[i];
 
-		if (!(out[i] <= h->last + b)) /* NaN lands here too */
-			out[i] = h->last + b;
-		if (out[i] < h->last - b)
-			out[i] = h->last - b;
+		if (!(out[i] <= last + b)) /* NaN lands here too */
+			out[i] = last + b;
+		if (out[i] < last - b)
+			out[i] = last - b;
 	}
 }
 
+/* (ph + hz[i]) % p, stepped from j = the phase of hz[i - 1] when the
+ * horizons are consecutive (no integer division per horizon). */
+static inline int phase_at(const int32_t *hz, int i, int ph, int p, int j)
+{
+	if (i > 0 && hz[i] == hz[i - 1] + 1)
+		return j + 1 == p ? 0 : j + 1;
+	return (ph + hz[i]) % p;
+}
+
+/*
+ * The forecast paths. This runs for every horizon of every member in the
+ * combination, at every sample: the member's parameters are copied to
+ * locals (through the const bank pointer the compiler would reload them
+ * after every store to out[]), and each kind has a loop of its own.
+ */
 static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		      int n, const int32_t *hz, double *out)
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	const float *seas = ssm__member_seasonal(st, h, k);
-	double damp = 0, phik = 1, drift = 0, ia = 0;
+	const int kind = d->kind, seasonal = d->seasonal,
+		  logscale = d->logscale;
+	const double l = m->l;
 	/* Phases and ring positions as ints, once: no 64-bit division per
-	 * horizon (this loop runs for every horizon of every used member). */
-	int p = h->period, ph = (int)(h->step % p),
-	    rpos = (int)(h->step % h->R);
-	int i, j = 0, at_h = 0;
+	 * horizon. */
+	const int p = h->period, ph = (int)(h->step % p),
+		  rpos = (int)(h->step % h->R);
+	int i, j = 0;
 
-	if (d->kind == K_AR) {
+	if (kind == K_AR) {
 		double path[SSM_SMOOTH_MAX_H];
 
 		ar_path(st, h, k, hz[n - 1], path);
@@ -496,49 +514,67 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			out[i] = from_space(d, path[hz[i] - 1]);
 		return;
 	}
-	if (d->kind == K_NAIVE) {
+	if (kind == K_NAIVE) {
 		for (i = 0; i < n; i++)
 			out[i] = h->last;
 		return;
 	}
-	if (d->kind == K_THETA) {
+	if (kind == K_SNAIVE) {
+		const float *ring = st + h->off_yring;
+		const double anchor = h->anchor;
+
+		for (i = 0; i < n; i++) {
+			/* The last value in phase with step + hz: off steps
+			 * back from the latest, 0 <= off < p. */
+			int off, ix;
+
+			j = phase_at(hz, i, ph, p, j);
+			off = j <= ph ? ph - j : ph - j + p;
+			ix = rpos - off;
+			if (ix < 0)
+				ix += h->R;
+			out[i] = anchor + (double)ring[ix];
+		}
+		return;
+	}
+	if (kind == K_THETA) {
 		theta_reg r;
+		double drift, ia = 1.0 / d->alpha;
 
 		theta_load(st, h, k, &r);
 		drift = theta_drift(&r);
-		ia = 1.0 / d->alpha;
-	}
-	for (i = 0; i < n; i++) {
-		double x, s;
+		for (i = 0; i < n; i++) {
+			double x = l + drift * (hz[i] - 1 + ia), s = 0;
 
-		/* j = (ph + hz) % p, stepped along consecutive horizons. */
-		if (i > 0 && hz[i] == hz[i - 1] + 1)
-			j = j + 1 == p ? 0 : j + 1;
-		else
-			j = (ph + hz[i]) % p;
-		if (d->kind == K_SNAIVE) {
-			/* The last value in phase with step + hz: off steps
-			 * back from the latest, 0 <= off < p. */
-			int off = j <= ph ? ph - j : ph - j + p,
-			    ix = rpos - off;
-
-			if (ix < 0)
-				ix += h->R;
-			out[i] = h->anchor + (double)st[h->off_yring + ix];
-			continue;
+			if (seasonal) {
+				j = phase_at(hz, i, ph, p, j);
+				s = seas[j];
+			}
+			out[i] = logscale ? from_space(d, x + s) : x + s;
 		}
-		s = d->seasonal ? seas[j] : 0;
-		if (d->kind == K_THETA) {
-			x = m->l + drift * (hz[i] - 1 + ia);
-		} else {
-			/* damp = phi + phi^2 + ... + phi^hz, hz increasing */
-			for (; d->trend && at_h < hz[i]; at_h++) {
-				phik *= d->phi;
+		return;
+	}
+	{
+		/* ETS: damp = phi + phi^2 + ... + phi^hz, hz increasing. */
+		const double phi = d->phi, b = m->b;
+		const int trend = d->trend;
+		double damp = 0, phik = 1;
+		int at_h = 0;
+
+		for (i = 0; i < n; i++) {
+			double x, s = 0;
+
+			if (seasonal) {
+				j = phase_at(hz, i, ph, p, j);
+				s = seas[j];
+			}
+			for (; trend && at_h < hz[i]; at_h++) {
+				phik *= phi;
 				damp += phik;
 			}
-			x = m->l + damp * m->b;
+			x = l + damp * b;
+			out[i] = logscale ? from_space(d, x + s) : x + s;
 		}
-		out[i] = from_space(d, x + s);
 	}
 }
 
