@@ -153,6 +153,13 @@ size_t ssm_smooth_state_floats(int period, int H)
 	return layout(period, H, &h);
 }
 
+/*
+ * The layout of the last block this thread read: the series of a model
+ * share one (period, H) but for the non-seasonal ones, so hdr_get() mostly
+ * copies it instead of deriving it again (the derivation walks the bank).
+ */
+static _Thread_local hdr layout_cache;
+
 static void hdr_get(const float *st, hdr *h)
 {
 	hdr_store s;
@@ -168,7 +175,15 @@ static void hdr_get(const float *st, hdr *h)
 	for (g = 0; g < MAXG && s.hg[g]; g++)
 		h->hg[g] = s.hg[g];
 	h->G = g;
-	derive(h);
+	if (layout_cache.magic == SMOOTH_MAGIC &&
+	    layout_cache.period == h->period && layout_cache.H == h->H &&
+	    layout_cache.G == h->G &&
+	    memcmp(layout_cache.hg, h->hg, sizeof h->hg) == 0) {
+		*h = layout_cache;
+	} else {
+		derive(h);
+		layout_cache = *h;
+	}
 	h->positive = !!(s.flags & HF_POSITIVE);
 	h->prev_obs = !!(s.flags & HF_PREV_OBS);
 	h->seeded = !!(s.flags & HF_SEEDED);
@@ -380,8 +395,10 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 		}
 		if (ne == 0) {
 			/* Nothing scored yet: the plain mean of the active. */
+			double mean = 1.0 / na;
+
 			for (k = 0; k < NBANK; k++)
-				w[g][k] = ms[k].active ? 1.0 / na : 0;
+				w[g][k] = ms[k].active ? mean : 0;
 			continue;
 		}
 		/* key: ranks like the geometric mean; dlog() below turns a
