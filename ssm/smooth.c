@@ -91,16 +91,13 @@ static int warm_len(int period)
 	return AR_P + 3;
 }
 
-/* Lays the block out in *h (everything but the dynamic fields). */
-static size_t layout(int period, int H, hdr *h)
+/* The layout from h->period, h->H and the checkpoints h->hg[0..G-1]. */
+static size_t derive(hdr *h)
 {
 	int g, k, off;
 
-	memset(h, 0, sizeof *h);
-	h->period = period;
-	h->H = H;
 	h->K = NBANK;
-	h->G = checkpoints(H, period, h->hg);
+	h->npend = h->ncpend = 0;
 	for (g = 0; g < h->G; g++) {
 		h->sg[g] = (h->hg[g] + SMOOTH_SLOTS - 1) / SMOOTH_SLOTS;
 		h->ng[g] = (h->hg[g] + h->sg[g] - 1) / h->sg[g];
@@ -112,13 +109,23 @@ static size_t layout(int period, int H, hdr *h)
 	off = HDR_F;
 	for (k = 0; k < NBANK; k++) {
 		h->moff[k] = off;
-		off += ssm__smooth_member_floats(k, period, h->npend);
+		off += ssm__smooth_member_floats(k, h->period, h->npend);
 	}
-	h->R = ring_len(period, H);
+	h->R = ring_len(h->period, h->H);
 	h->off_yring = off;
-	h->off_comb = off + 2 * h->R;
-	h->warm = warm_len(period);
-	return (size_t)h->off_comb + (size_t)h->ncpend;
+	h->off_comb = off + h->R;
+	h->warm = warm_len(h->period);
+	return (size_t)h->off_comb + (size_t)PEND_FLOATS(h->ncpend);
+}
+
+/* Lays the block out in *h (everything but the dynamic fields). */
+static size_t layout(int period, int H, hdr *h)
+{
+	memset(h, 0, sizeof *h);
+	h->period = period;
+	h->H = H;
+	h->G = checkpoints(H, period, h->hg);
+	return derive(h);
 }
 
 /* Member ring slot of checkpoint g for a forecast made at step org, or -1
@@ -146,19 +153,144 @@ size_t ssm_smooth_state_floats(int period, int H)
 	return layout(period, H, &h);
 }
 
+/*
+ * The layout of the last block this thread read: the series of a model
+ * share one (period, H) but for the non-seasonal ones, so hdr_get() mostly
+ * copies it instead of deriving it again (the derivation walks the bank).
+ */
+static _Thread_local hdr layout_cache;
+
 static void hdr_get(const float *st, hdr *h)
 {
-	memcpy(h, st, sizeof *h);
+	hdr_store s;
+	int g;
+
+	memcpy(&s, st, sizeof s);
+	memset(h, 0, sizeof *h);
+	h->magic = s.magic;
+	if (s.magic != SMOOTH_MAGIC)
+		return;
+	h->period = s.period;
+	h->H = s.H;
+	for (g = 0; g < MAXG && s.hg[g]; g++)
+		h->hg[g] = s.hg[g];
+	h->G = g;
+	if (layout_cache.magic == SMOOTH_MAGIC &&
+	    layout_cache.period == h->period && layout_cache.H == h->H &&
+	    layout_cache.G == h->G &&
+	    memcmp(layout_cache.hg, h->hg, sizeof h->hg) == 0) {
+		*h = layout_cache;
+	} else {
+		derive(h);
+		layout_cache = *h;
+	}
+	h->positive = !!(s.flags & HF_POSITIVE);
+	h->prev_obs = !!(s.flags & HF_PREV_OBS);
+	h->seeded = !!(s.flags & HF_SEEDED);
+	h->active = s.active;
+	h->step = s.step;
+	h->nobs = s.nobs;
+	h->last = s.last;
+	h->scale_s = s.scale_s;
+	h->scale_w = s.scale_w;
+	h->anchor = s.anchor;
+	memcpy(h->cs, s.cs, sizeof h->cs);
+	memcpy(h->cw, s.cw, sizeof h->cw);
+	memcpy(h->qlo, s.qlo, sizeof h->qlo);
+	memcpy(h->qhi, s.qhi, sizeof h->qhi);
+	memcpy(h->ew, s.ew, sizeof h->ew);
+	for (g = 0; g < MAXG; g++)
+		h->qinit[g] = (s.qinit >> g) & 1;
+	memcpy(h->tw, s.tw, sizeof h->tw);
+	memcpy(h->tk, s.tk, sizeof h->tk);
+	memcpy(h->tn, s.tn, sizeof h->tn);
+	h->opts.comb = s.comb;
+	h->opts.top_n = s.top_n;
+	h->opts.err_window = s.err_window;
+	h->opts.softmin_temp = s.softmin_temp;
+	h->opts.aci_rate = s.aci_rate;
+	h->opts.coverage = s.coverage;
+	h->opts.member_off = s.member_off;
+	h->opts.pool = !!(s.flags & HF_POOL);
 }
 
 static void hdr_put(float *st, const hdr *h)
 {
-	memcpy(st, h, sizeof *h);
+	hdr_store s;
+	int g;
+
+	memset(&s, 0, sizeof s);
+	s.magic = h->magic;
+	s.period = (uint16_t)h->period;
+	s.H = (uint16_t)h->H;
+	for (g = 0; g < h->G; g++)
+		s.hg[g] = (uint16_t)h->hg[g];
+	s.flags = (uint8_t)((h->positive ? HF_POSITIVE : 0) |
+			    (h->prev_obs ? HF_PREV_OBS : 0) |
+			    (h->seeded ? HF_SEEDED : 0) |
+			    (h->opts.pool ? HF_POOL : 0));
+	s.active = h->active;
+	s.step = h->step;
+	s.nobs = h->nobs;
+	s.last = h->last;
+	s.scale_s = h->scale_s;
+	s.scale_w = h->scale_w;
+	s.anchor = h->anchor;
+	memcpy(s.cs, h->cs, sizeof s.cs);
+	memcpy(s.cw, h->cw, sizeof s.cw);
+	memcpy(s.qlo, h->qlo, sizeof s.qlo);
+	memcpy(s.qhi, h->qhi, sizeof s.qhi);
+	memcpy(s.ew, h->ew, sizeof s.ew);
+	for (g = 0; g < MAXG; g++)
+		s.qinit |= (uint8_t)((h->qinit[g] != 0) << g);
+	memcpy(s.tw, h->tw, sizeof s.tw);
+	memcpy(s.tk, h->tk, sizeof s.tk);
+	memcpy(s.tn, h->tn, sizeof s.tn);
+	/* The options in their stored ranges: an unknown rule is the default
+	 * one (as the combination treats it), top_n past the bank is all. */
+	s.comb = (uint8_t)(h->opts.comb >= 0 && h->opts.comb <= 3
+			       ? h->opts.comb
+			       : SSM_SMOOTH_COMB_INVERSE);
+	s.top_n = (uint8_t)(h->opts.top_n < 0	    ? 0
+			    : h->opts.top_n > NBANK ? NBANK
+						    : h->opts.top_n);
+	s.err_window = h->opts.err_window;
+	s.softmin_temp = h->opts.softmin_temp;
+	s.aci_rate = h->opts.aci_rate;
+	s.coverage = h->opts.coverage;
+	s.member_off = h->opts.member_off;
+	memcpy(st, &s, sizeof s);
 }
 
-static void yring_put(float *st, const hdr *h, int64_t step, double v)
+static double series_scale(const hdr *h)
 {
-	memcpy(st + h->off_yring + 2 * (step % h->R), &v, sizeof v);
+	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
+
+	return sc > 0 ? sc : 1e-12 + 1e-9 * fabs(h->last);
+}
+
+/*
+ * The ring holds y - anchor as floats: 24 bits of a value's distance from
+ * the anchor, not of the value, so a counter at 1e12 keeps its one-step
+ * changes. The anchor moves to the value being written when that value is
+ * more than RING_REANCHOR typical one-step changes away (a level shift, or
+ * every few hundred steps of a steady trend); the ring is then re-expressed
+ * against it, O(R), and stored values keep an error below
+ * RING_REANCHOR * 2^-24 scales (1.5e-5) around the anchor.
+ */
+#define RING_REANCHOR 256.0
+
+static void yring_put(float *st, hdr *h, int64_t step, double v)
+{
+	float *ring = st + h->off_yring;
+	int i;
+
+	if (!(fabs(v - h->anchor) <= RING_REANCHOR * series_scale(h))) {
+		for (i = 0; i < h->R; i++)
+			ring[i] = (float)(h->anchor + (double)ring[i] - v);
+		h->anchor = v;
+	}
+	ring[step % h->R] = (float)(v - h->anchor);
 }
 
 static int member_enabled(const hdr *h, int k)
@@ -172,13 +304,6 @@ static int member_enabled(const hdr *h, int k)
 	if (d->logscale && !h->positive)
 		return 0;
 	return 1;
-}
-
-static double series_scale(const hdr *h)
-{
-	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
-
-	return sc > 0 ? sc : 1e-12 + 1e-9 * fabs(h->last);
 }
 
 /* ---- combination ---- */
@@ -213,23 +338,44 @@ static void load_members(const float *st, const hdr *h, mstate *ms)
  * to the best, (best / err)^2 of the geometric means, costs one pow() per
  * kept member. Rows where the counts differ (warm-up) rank in log space.
  */
+/*
+ * r^(2/n): with r = (best product) / (product) of n error ratios, the
+ * weight 1/err^2 relative to the best's, err their geometric mean. The
+ * same value as exp(-2 log(1/r) / n) to rounding, with no exp() or log()
+ * for the usual n (one per checkpoint pooled).
+ */
+static double rel_inv_sq(double r, int n)
+{
+	switch (n) {
+	case 1:
+		return r * r;
+	case 2:
+		return r;
+	case 4:
+		return sqrt(r);
+	default:
+		return pow(r, 2.0 / n);
+	}
+}
+
 static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 {
 	double pr[MAXG][NBANK], key[NBANK];
 	int cnt[MAXG][NBANK], na = 0, g, k;
 
 	for (k = 0; k < NBANK; k++) {
+		const float *ew = h->ew[ssm__member_cohort(k)];
 		double prod = 1;
 		int n = 0;
 
 		na += ms[k].active;
 		for (g = 0; g < h->G; g++) {
 			cnt[g][k] = 0;
-			if (!ms[k].active || !(ms[k].ew[g] >= MIN_SCORED))
+			if (!ms[k].active || !(ew[g] >= MIN_SCORED))
 				continue;
 			if (!h->opts.pool)
 				prod = 1, n = 0;
-			prod *= (double)ms[k].es[g] / ms[k].ew[g] + 1e-12;
+			prod *= (double)ms[k].es[g] / ew[g] + 1e-12;
 			n++;
 			pr[g][k] = prod;
 			cnt[g][k] = n;
@@ -249,8 +395,10 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 		}
 		if (ne == 0) {
 			/* Nothing scored yet: the plain mean of the active. */
+			double mean = 1.0 / na;
+
 			for (k = 0; k < NBANK; k++)
-				w[g][k] = ms[k].active ? 1.0 / na : 0;
+				w[g][k] = ms[k].active ? mean : 0;
 			continue;
 		}
 		/* key: ranks like the geometric mean; dlog() below turns a
@@ -284,23 +432,24 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 			int top[NBANK], nk = 0, j;
 
 			/* One pass keeps the nt smallest keys in order (ties:
-			 * the lower index first). 1/err^2 relative to the
-			 * best = exp(-2 dlog). */
+			 * the lower index first); once nt are kept, a key
+			 * not below the last kept one is passed over at one
+			 * comparison. 1/err^2 relative to the best =
+			 * exp(-2 dlog). */
 			for (k = 0; k < NBANK; k++) {
-				if (!cnt[g][k])
+				if (!cnt[g][k] ||
+				    (nk == nt && !(key[k] < key[top[nt - 1]])))
 					continue;
-				for (j = nk; j > 0 && key[k] < key[top[j - 1]];
-				     j--)
-					if (j < nt)
-						top[j] = top[j - 1];
-				if (j < nt) {
-					top[j] = k;
-					nk += nk < nt;
-				}
+				j = nk < nt ? nk++ : nt - 1;
+				for (; j > 0 && key[k] < key[top[j - 1]]; j--)
+					top[j] = top[j - 1];
+				top[j] = k;
 			}
 			for (j = 0; j < nk; j++)
 				w[g][top[j]] =
-				    top[j] == best ? 1 : exp(-2 * DLOG(top[j]));
+				    top[j] == best ? 1
+				    : same ? rel_inv_sq(kmin / key[top[j]], n0)
+					   : exp(-2 * DLOG(top[j]));
 			break;
 		}
 		}
@@ -308,7 +457,8 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 		for (k = 0, tot = 0; k < NBANK; k++)
 			tot += w[g][k];
 		for (k = 0; k < NBANK; k++)
-			w[g][k] /= tot;
+			if (w[g][k] != 0)
+				w[g][k] /= tot;
 	}
 }
 
@@ -336,6 +486,7 @@ int ssm_smooth_init(float *state, int period, int H,
 	layout(period, H, &h);
 	h.magic = SMOOTH_MAGIC;
 	h.positive = 1;
+	h.anchor = 0;
 	h.step = -1;
 	h.last = NAN;
 	if (opts)
@@ -346,10 +497,10 @@ int ssm_smooth_init(float *state, int period, int H,
 		float *pend = ssm__member_pending(state, &h, k);
 
 		for (g = 0; g < h.npend; g++)
-			pend[g] = NAN;
+			ssm__pend_put(pend, g, NAN);
 	}
 	for (g = 0; g < h.ncpend; g++)
-		state[h.off_comb + g] = NAN;
+		ssm__pend_put(state + h.off_comb, g, NAN);
 	hdr_put(state, &h);
 	return SSM_OK;
 }
@@ -361,48 +512,49 @@ int ssm_smooth_init(float *state, int period, int H,
  * adaptive conformal inference): up by rate * (1 - a) on a miss, down by
  * rate * a otherwise, a = (1 - coverage) / 2, so misses settle at a.
  */
-static void score(float *st, hdr *h, double y)
+static void score(float *st, hdr *h, mstate *ms, double y)
 {
 	double lam = err_lambda(h), sc = series_scale(h);
 	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
-	double e, lamg[MAXG];
-	int slot[MAXG], g, k, i, n = 0;
+	double e, f, lamg[MAXG], yorg[MAXG];
+	int slot[MAXG], hit[2][MAXG] = {{0}}, g, k, i, n = 0;
 
 	/* The member rings scored at this step; a score every sg steps is
 	 * discounted by lam^sg. */
 	for (g = 0; g < h->G; g++) {
 		slot[g] = member_slot(h, g, h->step - h->hg[g]);
 		n += slot[g] >= 0;
+		yorg[g] =
+		    slot[g] >= 0 ? ssm__yring(st, h, h->step - h->hg[g]) : 0;
 		for (i = 0, lamg[g] = 1; i < h->sg[g]; i++)
 			lamg[g] *= lam;
 	}
 	for (k = 0; k < NBANK && n > 0; k++) {
 		float *pend = ssm__member_pending(st, h, k);
-		mstate m;
-		int any = 0;
+		mstate *m = &ms[k];
 
-		ssm__ms_get(st, h, k, &m);
-		for (g = 0; g < h->G && m.active; g++) {
-			int64_t org = h->step - h->hg[g];
-
-			if (slot[g] < 0 || isnan(pend[slot[g]]))
+		for (g = 0; g < h->G && m->active; g++) {
+			if (slot[g] < 0)
 				continue;
-			e = fabs(y - (ssm__yring(st, h, org) + pend[slot[g]])) /
-			    sc;
-			m.es[g] = (float)(lamg[g] * m.es[g] + e);
-			m.ew[g] = (float)(lamg[g] * m.ew[g] + 1);
-			any = 1;
+			f = ssm__pend_get(pend, slot[g]);
+			if (isnan(f))
+				continue;
+			e = fabs(y - (yorg[g] + f)) / sc;
+			m->es[g] = (float)(lamg[g] * m->es[g] + e);
+			hit[ssm__member_cohort(k)][g] = 1;
 		}
-		if (any)
-			ssm__ms_put(st, h, k, &m);
 	}
+	for (i = 0; i < 2; i++)
+		for (g = 0; g < h->G; g++)
+			if (hit[i][g])
+				h->ew[i][g] =
+				    (float)(lamg[g] * h->ew[i][g] + 1);
 	for (g = 0; g < h->G; g++) {
 		int64_t org = h->step - h->hg[g];
-		double f;
 
 		if (org < 0)
 			continue;
-		f = st[h->off_comb + comb_slot(h, g, org)];
+		f = ssm__pend_get(st + h->off_comb, comb_slot(h, g, org));
 		if (isnan(f))
 			continue;
 		e = (y - (ssm__yring(st, h, org) + f)) / sc;
@@ -433,43 +585,41 @@ static void score(float *st, hdr *h, double y)
  * relative to the value seen now. A member is evaluated only at the
  * horizons that need it: where it is in the combination or records.
  */
-static void record(float *st, hdr *h, int observed)
+static void record(float *st, hdr *h, const mstate *ms, int observed)
 {
 	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
 	int32_t hz[MAXG];
 	int slot[MAXG], gi[MAXG], g, k, n;
-	mstate m;
 
 	if (observed)
-		weights_now(st, h, w);
+		weights_all(h, ms, w);
 	for (g = 0; g < h->G; g++)
 		slot[g] = member_slot(h, g, h->step);
 	for (k = 0; k < NBANK; k++) {
 		float *pend = ssm__member_pending(st, h, k);
-		int live;
+		int live = observed && ms[k].active;
 
-		ssm__ms_get(st, h, k, &m);
-		live = observed && m.active;
 		for (g = 0, n = 0; g < h->G && live; g++)
 			if (slot[g] >= 0 || w[g][k] != 0) {
 				gi[n] = g;
 				hz[n++] = h->hg[g];
 			}
 		if (live && n > 0)
-			ssm__smooth_member_at(st, h, k, &m, n, hz, f);
+			ssm__smooth_member_at(st, h, k, &ms[k], n, hz, f);
 		for (g = 0; g < h->G && !live; g++)
 			if (slot[g] >= 0)
-				pend[slot[g]] = NAN;
+				ssm__pend_put(pend, slot[g], NAN);
 		for (int i = 0; live && i < n; i++) {
 			g = gi[i];
 			if (slot[g] >= 0)
-				pend[slot[g]] = (float)(f[i] - h->last);
+				ssm__pend_put(pend, slot[g],
+					      (float)(f[i] - h->last));
 			comb[g] += w[g][k] * f[i];
 		}
 	}
 	for (g = 0; g < h->G; g++)
-		st[h->off_comb + comb_slot(h, g, h->step)] =
-		    observed ? (float)(comb[g] - h->last) : NAN;
+		ssm__pend_put(st + h->off_comb, comb_slot(h, g, h->step),
+			      observed ? (float)(comb[g] - h->last) : NAN);
 	/* The forecast reuses the weights until the next observation. */
 	for (g = 0; g < h->G && observed; g++)
 		for (k = 0, h->tn[g] = 0; k < NBANK; k++) {
@@ -484,25 +634,33 @@ static void record(float *st, hdr *h, int observed)
 		}
 }
 
-static void seed_members(float *st, hdr *h, int naive_only)
+static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 {
 	int k;
 
 	for (k = 0; k < NBANK; k++) {
-		mstate m;
-
 		if ((ssm__smooth_bank[k].kind == K_NAIVE) != naive_only ||
 		    !member_enabled(h, k))
 			continue;
-		ssm__smooth_member_seed(st, h, k, &m);
-		ssm__ms_put(st, h, k, &m);
+		ssm__smooth_member_seed(st, h, k, &ms[k]);
 	}
+}
+
+/* Every member's fixed part, stored back once per step. */
+static void store_members(float *st, hdr *h, const mstate *ms)
+{
+	int k;
+
+	for (k = 0; k < NBANK; k++)
+		ssm__ms_put(st, h, k, &ms[k]);
 }
 
 static void advance(float *st, hdr *h, double y, int observed)
 {
+	mstate ms[NBANK];
 	int k;
 
+	load_members(st, h, ms);
 	h->step++;
 	if (observed) {
 		if (h->nobs > 0 && h->prev_obs) {
@@ -515,23 +673,21 @@ static void advance(float *st, hdr *h, double y, int observed)
 		 * right after the first value) would be ~1e10 and swamp the
 		 * error sums for a thousand steps: wait for the scale. */
 		if (h->nobs > 0 && h->scale_w > 0)
-			score(st, h, y);
+			score(st, h, ms, y);
 		if (!(y > 0))
 			h->positive = 0;
 	}
 	for (k = 0; k < NBANK; k++) {
-		mstate m;
+		mstate *m = &ms[k];
 
-		ssm__ms_get(st, h, k, &m);
-		if (m.active && !member_enabled(h, k))
-			m.active = 0;
-		if (m.active) {
+		if (m->active && !member_enabled(h, k))
+			m->active = 0;
+		if (m->active) {
 			if (observed)
-				ssm__smooth_member_observe(st, h, k, &m, y);
+				ssm__smooth_member_observe(st, h, k, m, y);
 			else
-				ssm__smooth_member_skip(st, h, k, &m);
+				ssm__smooth_member_skip(st, h, k, m);
 		}
-		ssm__ms_put(st, h, k, &m);
 	}
 	if (observed) {
 		h->last = y;
@@ -540,12 +696,13 @@ static void advance(float *st, hdr *h, double y, int observed)
 	h->prev_obs = observed;
 	yring_put(st, h, h->step, h->last);
 	if (h->nobs == 1 && observed)
-		seed_members(st, h, 1); /* naive forecasts from one value */
+		seed_members(st, h, ms, 1); /* naive forecasts from one value */
 	if (!h->seeded && h->step + 1 >= h->warm) {
 		h->seeded = 1;
-		seed_members(st, h, 0);
+		seed_members(st, h, ms, 0);
 	}
-	record(st, h, observed);
+	record(st, h, ms, observed);
+	store_members(st, h, ms);
 }
 
 int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
@@ -607,46 +764,61 @@ static void bounds_prep(const hdr *h, double *bl, double *bh)
 	}
 }
 
-/* Interval bounds (scaled units) at horizon hz from the checkpoint trackers. */
-static void bounds_at(const hdr *h, const double *bl, const double *bh, int hz,
-		      double *lo, double *hi)
+/*
+ * Interval bounds (scaled units) at horizons 1..H from the checkpoint
+ * trackers, into lo[], hi[]: between two started trackers linear, past the
+ * last one growing like sqrt(horizon), before the first one flat. The
+ * started checkpoints bracketing hz are stepped along with hz.
+ */
+static void bounds_all(const hdr *h, const double *bl, const double *bh,
+		       double *lo, double *hi)
 {
-	int g, a = -1, b = -1;
+	int cg[MAXG], nc = 0, g, hz, ia = -1;
 
-	for (g = 0; g < h->G; g++) {
-		if (!h->qinit[g])
-			continue;
-		if (h->hg[g] <= hz)
-			a = g;
-		if (h->hg[g] >= hz && b < 0)
-			b = g;
+	for (g = 0; g < h->G; g++)
+		if (h->qinit[g])
+			cg[nc++] = g;
+	for (hz = 1; hz <= h->H; hz++) {
+		double sq = sqrt((double)hz), l, u;
+		int a, b;
+
+		/* a: the last started checkpoint <= hz, b: the first >= hz */
+		while (ia + 1 < nc && h->hg[cg[ia + 1]] <= hz)
+			ia++;
+		a = ia >= 0 ? cg[ia] : -1;
+		b = a >= 0 && h->hg[a] == hz ? a
+		    : ia + 1 < nc	     ? cg[ia + 1]
+					     : -1;
+		if (a < 0 && b < 0) {
+			/* Nothing calibrated yet: a random walk's spread. */
+			u = INIT_MULT * sq;
+			l = -u;
+		} else if (b < 0 || a == b) {
+			double f = a == b ? 1 : sqrt((double)hz / h->hg[a]);
+
+			l = bl[a] * f;
+			u = bh[a] * f;
+		} else if (a < 0) {
+			l = bl[b];
+			u = bh[b];
+		} else {
+			double t =
+			    (double)(hz - h->hg[a]) / (h->hg[b] - h->hg[a]);
+
+			l = (1 - t) * bl[a] + t * bl[b];
+			u = (1 - t) * bh[a] + t * bh[b];
+		}
+		if (l > 0)
+			l = 0;
+		if (u < 0)
+			u = 0;
+		if (u > GAP_CAP * sq)
+			u = GAP_CAP * sq;
+		if (l < -GAP_CAP * sq)
+			l = -GAP_CAP * sq;
+		lo[hz - 1] = l;
+		hi[hz - 1] = u;
 	}
-	if (a < 0 && b < 0) {
-		/* Nothing calibrated yet: a random walk's spread. */
-		*hi = INIT_MULT * sqrt((double)hz);
-		*lo = -*hi;
-	} else if (b < 0 || a == b) {
-		double f = a == b ? 1 : sqrt((double)hz / h->hg[a]);
-
-		*lo = bl[a] * f;
-		*hi = bh[a] * f;
-	} else if (a < 0) {
-		*lo = bl[b];
-		*hi = bh[b];
-	} else {
-		double u = (double)(hz - h->hg[a]) / (h->hg[b] - h->hg[a]);
-
-		*lo = (1 - u) * bl[a] + u * bl[b];
-		*hi = (1 - u) * bh[a] + u * bh[b];
-	}
-	if (*lo > 0)
-		*lo = 0;
-	if (*hi < 0)
-		*hi = 0;
-	if (*hi > GAP_CAP * sqrt((double)hz))
-		*hi = GAP_CAP * sqrt((double)hz);
-	if (*lo < -GAP_CAP * sqrt((double)hz))
-		*lo = -GAP_CAP * sqrt((double)hz);
 }
 
 /*
@@ -769,10 +941,10 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	for (i = 0; i < Q; i++)
 		z[i] = ssm__norm_ppf(levels[i]) / zc;
 	bounds_prep(&h, bl, bh);
+	bounds_all(&h, bl, bh, path, wsum); /* the arrays are free by now */
 	for (hz = 1; hz <= h.H; hz++) {
-		double lo, hi, p = point[hz - 1];
+		double lo = path[hz - 1], hi = wsum[hz - 1], p = point[hz - 1];
 
-		bounds_at(&h, bl, bh, hz, &lo, &hi);
 		for (i = 0; i < Q; i++)
 			q[(hz - 1) * Q + i] =
 			    p + sc * z[i] * (z[i] > 0 ? hi : -lo);

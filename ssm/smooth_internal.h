@@ -6,20 +6,21 @@
  *
  * The caller's float block holds
  *
- *   [hdr][member 0 block] ... [member K-1 block][y ring: R doubles]
- *   [combined forecast pending: CP floats]
+ *   [hdr_store][member 0 block] ... [member K-1 block][y ring: R floats]
+ *   [combined forecast pending: CP bfloat16s]
  *
- * The combination's weights live in the header, sparse: only its top
- * SMOOTH_TOPW members per checkpoint have weight.
- *
- * and a member block is [mstate][seasonal m, seasonal ETS/theta only]
- * [kind block: theta regression or AR state][pending P]. Each block holds
- * only what its member reads: naive and seasonal naive forecast from the
+ * and a member block is [es][level, trend: the kinds that have them]
+ * [seasonal m, seasonal ETS/theta only][kind block: theta regression or
+ * AR state][pending P bfloat16s]. The combination's weights live in the
+ * header, sparse: only its top SMOOTH_TOPW members per checkpoint have
+ * weight; so do the error weights ew, one set per member cohort. Each block
+ * holds only what its member reads: naive and seasonal naive forecast from the
  * y ring, so they keep no seasonal array.
  *
  * Pending forecasts: for each checkpoint horizon hg[g], a ring of the
  * forecasts made for hg[g] steps ahead, stored relative to the value last
- * seen at their origin (floats keep their precision on large counters).
+ * seen at their origin (so large counters keep their precision) as
+ * bfloat16, two to a float (ssm__pend_put says why that is enough).
  * The combination's ring records every origin (CP = sum hg[g]): the
  * interval trackers learn from every step. A member's ring records every
  * sg[g]-th origin only, in ng[g] = ceil(hg[g] / sg[g]) <= SMOOTH_SLOTS
@@ -40,7 +41,7 @@
 
 #include "ssm/smooth.h"
 
-#define SMOOTH_MAGIC 0x534d5449u /* "SMTI": v2 layout */
+#define SMOOTH_MAGIC 0x534d5433u /* "SMT3": v3 layout (compact) */
 #define MAXG	     SSM_SMOOTH_MAX_CHECK
 #define SMOOTH_SLOTS 8 /* member pending slots per checkpoint, at most */
 #define SMOOTH_TOPW  3 /* weights kept per checkpoint (the default top-n) */
@@ -66,15 +67,45 @@ _Static_assert(SMOOTH_NBANK <= SSM_SMOOTH_MAX_MEMBERS, "bank too large");
 extern const member_def ssm__smooth_bank[SMOOTH_NBANK];
 
 /*
- * Per-member fixed part. The error sums are floats: they rank members and
- * need no more than float's 7 digits; the level stays double (counters).
+ * A member's state as the code works on it (unpacked). In the block a member
+ * keeps only what its kind reads: every member its error sums es (ew is its
+ * cohort's, in the header; floats: they rank members and need no more than
+ * float's 7 digits), ETS and theta members their level l (double: counters),
+ * trending ETS members their trend b; whether it is active is a bit of the
+ * header.
  */
 typedef struct mstate {
-	double l, b;		  /* ETS/theta level, ETS trend */
-	float es[MAXG], ew[MAXG]; /* discounted |scaled error|, weight */
+	double l, b;	/* ETS/theta level, ETS trend */
+	float es[MAXG]; /* discounted |scaled error| (ew: the cohort's) */
 	int32_t active, pad;
 } mstate;
 
+/*
+ * The header as stored at the start of the block: only what changes per
+ * series, in the narrowest type that holds it. Everything derived from
+ * (period, H, hg) - the member offsets, ring strides and lengths - is
+ * recomputed by hdr_get() (ssm/smooth.c), not stored: it is the same for
+ * every series of a model.
+ */
+typedef struct hdr_store {
+	int64_t step, nobs;
+	double last, scale_s, scale_w;
+	double anchor; /* the y ring holds floats relative to it */
+	float cs[MAXG], cw[MAXG], qlo[MAXG], qhi[MAXG];
+	float ew[2][MAXG]; /* members' error weights, per cohort */
+	float tw[MAXG][SMOOTH_TOPW];
+	float err_window, softmin_temp, aci_rate, coverage; /* opts */
+	uint32_t magic, member_off, active;
+	uint16_t period, H, hg[MAXG];
+	uint8_t tk[MAXG][SMOOTH_TOPW], tn[MAXG];
+	uint8_t flags; /* HF_* */
+	uint8_t qinit; /* bit g: checkpoint g's interval tracker started */
+	uint8_t comb, top_n;
+} hdr_store;
+
+enum { HF_POSITIVE = 1, HF_PREV_OBS = 2, HF_SEEDED = 4, HF_POOL = 8 };
+
+/* The header unpacked, with the layout derived from (period, H, hg). */
 typedef struct hdr {
 	uint32_t magic;
 	int32_t period, H, G, R, K;
@@ -84,14 +115,19 @@ typedef struct hdr {
 	int32_t cring_off[MAXG];    /* combination ring g within CP */
 	int32_t moff[SMOOTH_NBANK]; /* member block offsets */
 	int32_t npend, ncpend, off_yring, off_comb, warm;
-	int32_t positive, prev_obs, seeded, pad;
-	int64_t step; /* index of the latest step, first sample = 0 */
+	int32_t positive, prev_obs, seeded;
+	uint32_t active; /* bit k: member k is active */
+	int64_t step;	 /* index of the latest step, first sample = 0 */
 	int64_t nobs;
 	double last;		    /* last observed value */
 	double scale_s, scale_w;    /* EW mean |one-step change| */
+	double anchor;		    /* the y ring's values are relative to it */
 	float cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
 	float qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
 	int32_t qinit[MAXG];
+	/* The members' discounted score counts: the same for every member of
+	 * a cohort (ssm__member_cohort), so kept once per cohort. */
+	float ew[2][MAXG];
 	/* The combination's nonzero weights per checkpoint as of the last
 	 * observation, for the forecast: member tk[g][i] has weight
 	 * tw[g][i], i < tn[g]; tn[g] = TOPW_ALL when more than SMOOTH_TOPW
@@ -104,11 +140,25 @@ typedef struct hdr {
 #define TOPW_ALL 255
 
 #define FLOATS_OF(T) ((int)((sizeof(T) + sizeof(float) - 1) / sizeof(float)))
-#define HDR_F	     FLOATS_OF(hdr)
-#define MS_F	     FLOATS_OF(mstate)
+#define HDR_F	     FLOATS_OF(hdr_store)
 
-/* Floats of member k's kind block (theta regression, AR state). */
-int ssm__smooth_kind_floats(int k);
+/* Floats of member k's kind block (theta regression, AR state): the sizes
+ * of theta_reg and ar_state (ssm/smooth_members.c asserts them), here so
+ * that the layout is computed inline on every update. */
+#define THETA_F 10
+#define AR_F	38
+
+static inline int ssm__smooth_kind_floats(int k)
+{
+	switch (ssm__smooth_bank[k].kind) {
+	case K_THETA:
+		return THETA_F;
+	case K_AR:
+		return AR_F;
+	default:
+		return 0;
+	}
+}
 
 static inline float *ssm__member_block(const float *st, const hdr *h, int k)
 {
@@ -122,9 +172,44 @@ static inline int ssm__member_has_seasonal(int k)
 	return d->seasonal && (d->kind == K_ETS || d->kind == K_THETA);
 }
 
+/* [es], then the level (ETS, theta) and the trend (trending ETS). */
+#define MS_ERR_F MAXG
+
+/*
+ * A member's cohort: naive starts at the first value, every other member
+ * at the end of the warm-up, and from then on every active member of a
+ * cohort is scored at the same steps (a member's forecasts are recorded
+ * whenever it is active and the step observed), so the discounted count of
+ * its scores, ew, is the cohort's. (A member whose forecast was NaN would
+ * miss a score that its cohort counts: only non-finite input can do that,
+ * and the sanity bound of ssm__smooth_member_at turns NaN into a bound once
+ * the series has a scale.)
+ */
+static inline int ssm__member_cohort(int k)
+{
+	return ssm__smooth_bank[k].kind != K_NAIVE;
+}
+
+static inline int ssm__member_has_level(int k)
+{
+	return ssm__smooth_bank[k].kind == K_ETS ||
+	       ssm__smooth_bank[k].kind == K_THETA;
+}
+
+static inline int ssm__member_has_trend(int k)
+{
+	return ssm__smooth_bank[k].kind == K_ETS && ssm__smooth_bank[k].trend;
+}
+
+static inline int ssm__member_fixed_floats(int k)
+{
+	return MS_ERR_F + 2 * ssm__member_has_level(k) +
+	       2 * ssm__member_has_trend(k);
+}
+
 static inline float *ssm__member_seasonal(const float *st, const hdr *h, int k)
 {
-	return ssm__member_block(st, h, k) + MS_F;
+	return ssm__member_block(st, h, k) + ssm__member_fixed_floats(k);
 }
 
 /* The kind block: theta's regression sums or the AR state. */
@@ -141,28 +226,86 @@ static inline float *ssm__member_pending(const float *st, const hdr *h, int k)
 
 static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
 {
-	memcpy(m, ssm__member_block(st, h, k), sizeof *m);
+	const float *b = ssm__member_block(st, h, k);
+
+	memcpy(m->es, b, sizeof m->es);
+	m->l = m->b = 0;
+	if (ssm__member_has_level(k))
+		memcpy(&m->l, b + MS_ERR_F, sizeof m->l);
+	if (ssm__member_has_trend(k))
+		memcpy(&m->b, b + MS_ERR_F + 2, sizeof m->b);
+	m->active = (h->active >> k) & 1;
+	m->pad = 0;
 }
 
-static inline void ssm__ms_put(float *st, const hdr *h, int k, const mstate *m)
+static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
 {
-	memcpy(ssm__member_block(st, h, k), m, sizeof *m);
+	float *b = ssm__member_block(st, h, k);
+
+	memcpy(b, m->es, sizeof m->es);
+	if (ssm__member_has_level(k))
+		memcpy(b + MS_ERR_F, &m->l, sizeof m->l);
+	if (ssm__member_has_trend(k))
+		memcpy(b + MS_ERR_F + 2, &m->b, sizeof m->b);
+	if (m->active)
+		h->active |= 1u << k;
+	else
+		h->active &= ~(1u << k);
 }
 
-/* The y ring: the last R values (missing ones filled with the last seen). */
+/*
+ * Pending forecasts are stored as bfloat16 (float's sign and exponent, 8
+ * significant bits), two to a float of the block: each one only enters an
+ * absolute error that ranks members or moves an interval tracker, where
+ * 2^-9 of the forecast's distance from its origin's value is noise far
+ * below the errors being compared. Rounded to nearest even; NaN stays NaN
+ * (it marks "no forecast recorded").
+ */
+#define PEND_FLOATS(n) (((n) + 1) / 2)
+
+/* Floats of member k's block for this period and pending length. */
+static inline int ssm__smooth_member_floats(int k, int period, int npend)
+{
+	return ssm__member_fixed_floats(k) +
+	       (ssm__member_has_seasonal(k) ? period : 0) +
+	       ssm__smooth_kind_floats(k) + PEND_FLOATS(npend);
+}
+
+static inline float ssm__pend_get(const float *base, int i)
+{
+	uint16_t b;
+	uint32_t u;
+	float f;
+
+	memcpy(&b, (const unsigned char *)base + 2 * (size_t)i, sizeof b);
+	u = (uint32_t)b << 16;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+static inline void ssm__pend_put(float *base, int i, float f)
+{
+	uint32_t u;
+	uint16_t b;
+
+	memcpy(&u, &f, sizeof u);
+	if (f != f)
+		b = 0x7fc0;
+	else
+		b = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+	memcpy((unsigned char *)base + 2 * (size_t)i, &b, sizeof b);
+}
+
+/* The y ring: the last R values (missing ones filled with the last seen),
+ * as floats relative to h->anchor. */
 static inline double ssm__yring(const float *st, const hdr *h, int64_t step)
 {
-	double v;
 	int64_t i = step % h->R;
 
 	if (i < 0)
 		i += h->R;
-	memcpy(&v, st + h->off_yring + 2 * i, sizeof v);
-	return v;
+	return h->anchor + (double)st[h->off_yring + i];
 }
-
-/* Floats of member k's block for this period and pending length. */
-int ssm__smooth_member_floats(int k, int period, int npend);
 
 /* Start member k from the warm-up window ending at h->step. */
 void ssm__smooth_member_seed(float *st, const hdr *h, int k, mstate *m);

@@ -59,12 +59,6 @@ _Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] ==
  */
 #define SANE_STEPS 30.0
 
-int ssm__smooth_member_floats(int k, int period, int npend)
-{
-	return MS_F + (ssm__member_has_seasonal(k) ? period : 0) +
-	       ssm__smooth_kind_floats(k) + npend;
-}
-
 static double to_space(const member_def *d, double y)
 {
 	return d->logscale ? log(y) : y;
@@ -137,26 +131,25 @@ static double ar_z(const float *st, const hdr *h, const member_def *d,
 }
 
 /*
- * The AR block: P (AR_N x AR_N), theta (AR_N), the history
+ * The AR state: P (AR_N x AR_N), theta (AR_N), the history
  * zh[0..AR_P-1] = z(t), z(t-1), ... of raw inputs, kept so that the
  * regressors cost no log() of ring values, and the centre and scale
- * (zc, zs) of the input, fixed at seeding.
+ * (zc, zs) of the input, fixed at seeding. P starts diagonal and every RLS
+ * step keeps it exactly symmetric (P_ij and P_ji see the same operations),
+ * so only its upper triangle is kept, row by row: P_ij = Pu[ar_ix[i][j]].
  */
+#define AR_TRI (AR_N * (AR_N + 1) / 2)
+
 typedef struct ar_state {
-	double P[AR_N * AR_N], th[AR_N], zh[AR_P], zc, zs;
+	double Pu[AR_TRI], th[AR_N], zh[AR_P], zc, zs;
 } ar_state;
 
-int ssm__smooth_kind_floats(int k)
-{
-	switch (ssm__smooth_bank[k].kind) {
-	case K_THETA:
-		return FLOATS_OF(theta_reg);
-	case K_AR:
-		return FLOATS_OF(ar_state);
-	default:
-		return 0;
-	}
-}
+_Static_assert(AR_N == 4, "ar_ix is written for AR_N 4");
+static const unsigned char ar_ix[AR_N][AR_N] = {
+    {0, 1, 2, 3}, {1, 4, 5, 6}, {2, 5, 7, 8}, {3, 6, 8, 9}};
+
+_Static_assert(FLOATS_OF(theta_reg) == THETA_F, "THETA_F is theta_reg");
+_Static_assert(FLOATS_OF(ar_state) == AR_F, "AR_F is ar_state");
 
 static void ar_load(const float *st, const hdr *h, int k, ar_state *a)
 {
@@ -174,18 +167,18 @@ static void ar_push(ar_state *a, double z)
 	a->zh[0] = z;
 }
 
-static void ar_reset(double *P, double *th)
+static void ar_reset(double *Pu, double *th)
 {
 	int i;
 
 	memset(th, 0, sizeof(double) * AR_N);
-	memset(P, 0, sizeof(double) * AR_N * AR_N);
+	memset(Pu, 0, sizeof(double) * AR_TRI);
 	for (i = 0; i < AR_N; i++)
-		P[i * AR_N + i] = AR_P0;
+		Pu[ar_ix[i][i]] = AR_P0;
 }
 
 /* One RLS step on target z' with regressors phi. */
-static void ar_rls(double *P, double *th, const double *phi, double zn)
+static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 {
 	double Pphi[AR_N], den = AR_LAMBDA, err = zn, tr = 0;
 	int i, j;
@@ -193,26 +186,26 @@ static void ar_rls(double *P, double *th, const double *phi, double zn)
 	for (i = 0; i < AR_N; i++) {
 		Pphi[i] = 0;
 		for (j = 0; j < AR_N; j++)
-			Pphi[i] += P[i * AR_N + j] * phi[j];
+			Pphi[i] += Pu[ar_ix[i][j]] * phi[j];
 		den += phi[i] * Pphi[i];
 		err -= th[i] * phi[i];
 	}
 	if (!(den > 0) || !isfinite(den) || !isfinite(err)) {
-		ar_reset(P, th);
+		ar_reset(Pu, th);
 		return;
 	}
 	for (i = 0; i < AR_N; i++)
 		th[i] += Pphi[i] / den * err;
 	for (i = 0; i < AR_N; i++)
-		for (j = 0; j < AR_N; j++)
-			P[i * AR_N + j] =
-			    (P[i * AR_N + j] - Pphi[i] * Pphi[j] / den) /
+		for (j = i; j < AR_N; j++)
+			Pu[ar_ix[i][j]] =
+			    (Pu[ar_ix[i][j]] - Pphi[i] * Pphi[j] / den) /
 			    AR_LAMBDA;
 	/* Forgetting without excitation winds P up: keep it bounded. */
 	for (i = 0; i < AR_N; i++)
-		tr += P[i * AR_N + i];
+		tr += Pu[ar_ix[i][i]];
 	if (!(tr < 1e6))
-		ar_reset(P, th);
+		ar_reset(Pu, th);
 }
 
 static void ar_observe(float *st, const hdr *h, int k, int64_t s, double xs)
@@ -226,7 +219,7 @@ static void ar_observe(float *st, const hdr *h, int k, int64_t s, double xs)
 	phi[0] = 1;
 	for (j = 0; j < AR_P; j++)
 		phi[j + 1] = (a.zh[j] - a.zc) / a.zs;
-	ar_rls(a.P, a.th, phi, (z - a.zc) / a.zs);
+	ar_rls(a.Pu, a.th, phi, (z - a.zc) / a.zs);
 	ar_push(&a, z);
 	ar_store(st, h, k, &a);
 }
@@ -248,7 +241,7 @@ static void ar_seed(float *st, const hdr *h, int k)
 	a.zs = n ? dev / n : 0;
 	if (!(a.zs > 1e-12 * (fabs(a.zc) + 1)))
 		a.zs = 1e-12 * (fabs(a.zc) + 1) + 1e-300;
-	ar_reset(a.P, a.th);
+	ar_reset(a.Pu, a.th);
 	for (j = 0; j < AR_P; j++) /* z(s0 + AR_P - 1), ..., z(s0) */
 		a.zh[j] = ar_z(st, h, d, s0 + AR_P - 1 - j,
 			       xring(st, h, d, s0 + AR_P - 1 - j));
@@ -468,34 +461,52 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   double *out)
 {
 	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
+	double last = h->last, c = SANE_STEPS * sc;
 	int i;
 
 	member_at(st, h, k, m, n, hz, out);
 	if (!(sc > 0))
 		return;
 	for (i = 0; i < n; i++) {
-		double b = SANE_STEPS * sc * hz[i];
+		double b = c * hz[i];
 
-		if (!(out[i] <= h->last + b)) /* NaN lands here too */
-			out[i] = h->last + b;
-		if (out[i] < h->last - b)
-			out[i] = h->last - b;
+		if (!(out[i] <= last + b)) /* NaN lands here too */
+			out[i] = last + b;
+		if (out[i] < last - b)
+			out[i] = last - b;
 	}
 }
 
+/* (ph + hz[i]) % p, stepped from j = the phase of hz[i - 1] when the
+ * horizons are consecutive (no integer division per horizon). */
+static inline int phase_at(const int32_t *hz, int i, int ph, int p, int j)
+{
+	if (i > 0 && hz[i] == hz[i - 1] + 1)
+		return j + 1 == p ? 0 : j + 1;
+	return (ph + hz[i]) % p;
+}
+
+/*
+ * The forecast paths. This runs for every horizon of every member in the
+ * combination, at every sample: the member's parameters are copied to
+ * locals (through the const bank pointer the compiler would reload them
+ * after every store to out[]), and each kind has a loop of its own.
+ */
 static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		      int n, const int32_t *hz, double *out)
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	const float *seas = ssm__member_seasonal(st, h, k);
-	double damp = 0, phik = 1, drift = 0;
+	const int kind = d->kind, seasonal = d->seasonal,
+		  logscale = d->logscale;
+	const double l = m->l;
 	/* Phases and ring positions as ints, once: no 64-bit division per
-	 * horizon (this loop runs for every horizon of every used member). */
-	int p = h->period, ph = (int)(h->step % p),
-	    rpos = (int)(h->step % h->R);
-	int i, at_h = 0;
+	 * horizon. */
+	const int p = h->period, ph = (int)(h->step % p),
+		  rpos = (int)(h->step % h->R);
+	int i, j = 0;
 
-	if (d->kind == K_AR) {
+	if (kind == K_AR) {
 		double path[SSM_SMOOTH_MAX_H];
 
 		ar_path(st, h, k, hz[n - 1], path);
@@ -503,43 +514,67 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			out[i] = from_space(d, path[hz[i] - 1]);
 		return;
 	}
-	if (d->kind == K_THETA) {
+	if (kind == K_NAIVE) {
+		for (i = 0; i < n; i++)
+			out[i] = h->last;
+		return;
+	}
+	if (kind == K_SNAIVE) {
+		const float *ring = st + h->off_yring;
+		const double anchor = h->anchor;
+
+		for (i = 0; i < n; i++) {
+			/* The last value in phase with step + hz: off steps
+			 * back from the latest, 0 <= off < p. */
+			int off, ix;
+
+			j = phase_at(hz, i, ph, p, j);
+			off = j <= ph ? ph - j : ph - j + p;
+			ix = rpos - off;
+			if (ix < 0)
+				ix += h->R;
+			out[i] = anchor + (double)ring[ix];
+		}
+		return;
+	}
+	if (kind == K_THETA) {
 		theta_reg r;
+		double drift, ia = 1.0 / d->alpha;
 
 		theta_load(st, h, k, &r);
 		drift = theta_drift(&r);
+		for (i = 0; i < n; i++) {
+			double x = l + drift * (hz[i] - 1 + ia), s = 0;
+
+			if (seasonal) {
+				j = phase_at(hz, i, ph, p, j);
+				s = seas[j];
+			}
+			out[i] = logscale ? from_space(d, x + s) : x + s;
+		}
+		return;
 	}
-	for (i = 0; i < n; i++) {
-		double x, s;
+	{
+		/* ETS: damp = phi + phi^2 + ... + phi^hz, hz increasing. */
+		const double phi = d->phi, b = m->b;
+		const int trend = d->trend;
+		double damp = 0, phik = 1;
+		int at_h = 0;
 
-		if (d->kind == K_NAIVE) {
-			out[i] = h->last;
-			continue;
-		}
-		if (d->kind == K_SNAIVE) {
-			/* The last value in phase with step + hz: off steps
-			 * back from the latest, 0 <= off < p. */
-			int off = (p - hz[i] % p) % p, ix = rpos - off;
-			double v;
+		for (i = 0; i < n; i++) {
+			double x, s = 0;
 
-			if (ix < 0)
-				ix += h->R;
-			memcpy(&v, st + h->off_yring + 2 * ix, sizeof v);
-			out[i] = v;
-			continue;
-		}
-		s = d->seasonal ? seas[(ph + hz[i]) % p] : 0;
-		if (d->kind == K_THETA) {
-			x = m->l + drift * (hz[i] - 1 + 1.0 / d->alpha);
-		} else {
-			/* damp = phi + phi^2 + ... + phi^hz, hz increasing */
-			for (; d->trend && at_h < hz[i]; at_h++) {
-				phik *= d->phi;
+			if (seasonal) {
+				j = phase_at(hz, i, ph, p, j);
+				s = seas[j];
+			}
+			for (; trend && at_h < hz[i]; at_h++) {
+				phik *= phi;
 				damp += phik;
 			}
-			x = m->l + damp * m->b;
+			x = l + damp * b;
+			out[i] = logscale ? from_space(d, x + s) : x + s;
 		}
-		out[i] = from_space(d, x + s);
 	}
 }
 
