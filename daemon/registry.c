@@ -117,10 +117,12 @@ int srv_registry_init(srv_registry *r, const ssm_model *m, size_t history_cap)
 
 static void series_free(srv_registry *r, srv_series *s)
 {
-	free(s->name);
 	free(s->learn);
 	slab_put(&r->slab, s->state);
-	srv_history_release(&s->hist);
+	if (s->hist) {
+		srv_history_release(s->hist);
+		free(s->hist);
+	}
 	free(s);
 }
 
@@ -202,14 +204,10 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 
 	if (r->n == r->cap && reserve_all(r, r->cap ? 2 * r->cap : 256))
 		return NULL;
-	s = calloc(1, sizeof *s);
+	s = calloc(1, sizeof *s + len + 1);
 	if (!s)
 		return NULL;
-	s->name = malloc(len + 1);
-	if (!s->name) {
-		free(s);
-		return NULL;
-	}
+	s->name = s->name_buf;
 	memcpy(s->name, name, len);
 	s->name[len] = '\0';
 	s->hash = fnv1a(name, len);
@@ -218,7 +216,6 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 	s->last_t = -INFINITY;
 	s->last_value = NAN;
 	s->stepped_t = -INFINITY;
-	srv_history_init(&s->hist, r->history_cap);
 	s->index = r->n;
 	r->all[r->n++] = s;
 	slot = s->hash & (r->nbuckets - 1);
@@ -294,4 +291,14 @@ void srv_series_learn_done(srv_series *s)
 {
 	free(s->learn);
 	s->learn = NULL;
+}
+
+srv_history *srv_series_history(const srv_registry *r, srv_series *s)
+{
+	if (!s->hist && r->history_cap > 0) {
+		s->hist = malloc(sizeof *s->hist);
+		if (s->hist)
+			srv_history_init(s->hist, r->history_cap);
+	}
+	return s->hist;
 }

@@ -33,16 +33,17 @@
 #include "ssm/model.h"
 #include "ssm/nominal.h"
 
+/* Fields are grouped by size so that the struct has no padding holes:
+ * at 1M series every 8 bytes here is 8 MB. */
 typedef struct srv_series {
-	char *name; /* NUL-terminated identity (tags already normalized) */
+	char *name; /* NUL-terminated identity (tags already normalized);
+		       points at name_buf */
 	uint64_t hash;
 	struct srv_series *next; /* bucket chain */
 	size_t index;		 /* position in srv_registry.all */
 
 	float *state; /* ssm_model_state_floats() floats, NULL while learning */
-	int period;   /* seasonal period in nominal steps, 1 = none */
 	double step_s; /* nominal step in seconds, 0 while learning */
-	int horizon;   /* horizons served, 0 = all the model has */
 
 	/* Timestamp of the last accepted sample (accepted = passed the order
 	 * check; it may still be waiting in this tick). -INFINITY if none. */
@@ -58,7 +59,6 @@ typedef struct srv_series {
 
 	ssm_sample *learn; /* SSM_LEARN_MAX, only while learning (see
 			     srv_series_learn_buf) */
-	int n_learn;
 
 	/* The last forecast: H * Q quantiles and H means, valid when
 	 * has_forecast. Written in place by the step. They live in the state's
@@ -66,21 +66,27 @@ typedef struct srv_series {
 	float *fq;
 	float *fmean;
 	double f_t; /* origin */
-	int has_forecast;
-	int since_forecast; /* samples stepped since the last refresh */
-	float anomaly;	    /* score of the last stepped sample, 0 = inside */
 
-	srv_history hist; /* recent samples (when no store serves history) */
+	/* Recent samples when no store serves history; NULL until the first
+	 * (srv_series_history). */
+	srv_history *hist;
 
 	/* Persistence (daemon/persist.h); all 0 without a store. */
 	int64_t store_id;   /* series id in the store, 0 = not declared */
 	uint64_t store_seq; /* samples handed to the store = last seq */
 	uint64_t snap_seq;  /* store_seq of the last snapshot written */
 	double store_fc_t;  /* origin of the last forecast stored */
+	uint64_t tick_mark; /* serial of the last tick that refreshed it */
 
+	int period;  /* seasonal period in nominal steps, 1 = none */
+	int horizon; /* horizons served, 0 = all the model has */
+	int n_learn;
+	int has_forecast;
+	int since_forecast;  /* samples stepped since the last refresh */
+	float anomaly;	     /* score of the last stepped sample, 0 = inside */
 	uint32_t tick_round; /* samples of this series queued in this tick */
-	uint64_t tick_mark;  /* serial of the last tick that refreshed it */
 	int dropped;	     /* dropped while samples were pending */
+	char name_buf[];     /* the name, allocated with the struct */
 } srv_series;
 
 /*
@@ -141,5 +147,8 @@ int srv_series_alloc(srv_registry *r, srv_series *s);
  * caller has stepped what it held) or with the series. */
 int srv_series_learn_buf(srv_series *s);
 void srv_series_learn_done(srv_series *s);
+/* The series' in-memory history ring (registry's history_cap), allocated on
+ * first use; NULL when history_cap is 0 or the allocation fails. */
+srv_history *srv_series_history(const srv_registry *r, srv_series *s);
 
 #endif
