@@ -68,20 +68,21 @@ queued() {
 	build/statecast stats --json --rpc 127.0.0.1:$R 2>/dev/null |
 		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0
 }
-# stop: SIGTERM, prints the seconds until the process is gone.
+# stop: SIGTERM, waits for the exit; sets STOPPED to the seconds it took
+# (not a command substitution: a subshell cannot wait for our child).
 stop() {
 	local t0
 	t0=$(date +%s.%N)
 	kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
 	PID=""
-	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
+	STOPPED=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Empty daemon's RSS (the same for both builds within noise), once.
 daemon_start "$B" "$W/empty.db" "$W/empty.log"
 rss0=$(rss_kb "$PID")
-stop >/dev/null
+stop
 
 # 1. Ingest into a fresh database per build.
 declare -A RSS_ING STOP_S
@@ -98,7 +99,8 @@ for who in A B; do
 		kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 		STOP_S[$who]="n/a (kill -9)"
 	else
-		STOP_S[$who]="$(stop) s"
+		stop
+		STOP_S[$who]="$STOPPED s"
 	fi
 	echo "restore: $who ingested: RSS ${RSS_ING[$who]} KiB, stop ${STOP_S[$who]}"
 done
@@ -116,33 +118,39 @@ for i in $(seq "$RUNS"); do
 		log="$W/$who.restore.$i.log"
 		daemon_start "$bin" "$W/A.db" "$log"
 		rss=$(rss_kb "$PID")
-		st=$(stop)
+		# CPU seconds (user + system, every thread) until it listens: the
+		# machine is shared, wall time is inflated by the others' load.
+		cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$PID/stat")
+		stop
+		st=$STOPPED
 		line=$(grep -o 'restored [0-9]* series from [^ ]* in [0-9.]* s.*' "$log" | tail -n 1)
 		sec=$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
-		echo "$who $i ${sec:-nan} $rss $st" | tee -a "$W/times"
+		echo "$who $i ${sec:-nan} $rss $st $cpu" | tee -a "$W/times"
 	done
 done
 if [ $PERF = 1 ]; then
 	[ $CRASH = 1 ] && rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+	: >"$W/perf.log"
 	"$B" -o listen.graphite= -o listen.influx= -o listen.rpc=127.0.0.1:$(free_port) \
 		-o listen.socket= -o listen.http= -o store.path="$W/A.db" \
-		-o limits.max_series=2000000 >"$W/perf.log" 2>&1 &
+		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
 	PID=$!
 	mem_guard "$PID" &
 	perf record -q -F 499 -g -p "$PID" -o "$W/perf.data" >/dev/null 2>&1 &
 	PERF_PID=$!
 	for _ in $(seq 12000); do grep -q 'restored' "$W/perf.log" && break; sleep 0.05; done
 	kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
-	stop >/dev/null
+	stop
 	perf report -i "$W/perf.data" --no-children --sort sym --stdio 2>/dev/null |
 		grep -E '^ +[0-9]' | head -n 25 >"$W/perf.top"
-	[ -n "${PERF_DATA:-}" ] && cp "$W/perf.data" "$PERF_DATA"
+	if [ -n "${PERF_DATA:-}" ]; then cp "$W/perf.data" "$PERF_DATA"; fi
 fi
 
 col() { awk -v w="$1" -v c="$2" '$1 == w { print $c }' "$W/times" | median; }
 ra=$(col A 3); rb=$(col B 3)
 sa=$(col A 5); sb=$(col B 5)
 ma=$(col A 4); mb=$(col B 4)
+ca=$(col A 6); cb=$(col B 6)
 per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
 {
 	echo "# Restore, memory per series and shutdown at $S series: this build against main"
@@ -165,12 +173,13 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "| quantity | A: main | B: this build | B / A |"
 	echo "|---|---|---|---|"
 	echo "| restore, median of $RUNS (s, daemon's log) | $ra | $rb | $(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.2f", b / a }') |"
+	echo "| CPU of the restore, median (s, user + system, every thread) | $ca | $cb | $(awk -v a="$ca" -v b="$cb" 'BEGIN { printf "%.2f", b / a }') |"
 	echo "| KiB per series after ingest (RSS - empty daemon's $rss0 KiB) | $(per "${RSS_ING[A]}") | $(per "${RSS_ING[B]}") | $(awk -v a="${RSS_ING[A]}" -v b="${RSS_ING[B]}" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| KiB per series after restore, median | $(per "$ma") | $(per "$mb") | $(awk -v a="$ma" -v b="$mb" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| shutdown after ingest | ${STOP_S[A]} | ${STOP_S[B]} | |"
 	echo "| shutdown after restore, median (s) | $sa | $sb | |"
 	echo
-	echo "Every restart (build, run, restore s, RSS KiB, shutdown s):"
+	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening):"
 	echo
 	echo '```'
 	cat "$W/times"
