@@ -25,3 +25,24 @@ mem_guard() {
 	done
 }
 guarded() { grep -q "^$1 " "$W/guard" 2>/dev/null; }
+
+# daemon_start BIN DB LOG [-o ...]: statecastd with the store at DB on fresh
+# loopback ports (Graphite $G, RPC $R; no Influx, unix socket or HTTP) under
+# the memory guard, logging to LOG; sets PID. Returns once RPC answers, i.e.
+# after the restore (listeners open after it), or 1 if the daemon died.
+daemon_start() {
+	local bin=$1 db=$2 log=$3
+	shift 3
+	G=$(free_port); R=$(free_port)
+	"$bin" -o listen.graphite=127.0.0.1:$G -o listen.influx= \
+		-o listen.rpc=127.0.0.1:$R -o listen.socket= -o listen.http= \
+		-o store.path="$db" -o limits.max_series=2000000 "$@" >>"$log" 2>&1 &
+	PID=$!
+	mem_guard "$PID" &
+	for _ in $(seq 6000); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$R") 2>/dev/null && return 0
+		kill -0 "$PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}

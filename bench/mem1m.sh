@@ -31,20 +31,7 @@ PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
 . bench/lib.sh
-start() {
-	G=$(free_port); R=$(free_port)
-	$B/statecastd -o listen.graphite=127.0.0.1:$G -o listen.influx= \
-		-o listen.rpc=127.0.0.1:$R -o listen.socket= -o listen.http= \
-		-o store.path="$W/db" -o limits.max_series=2000000 >>"$W/log" 2>&1 &
-	PID=$!
-	mem_guard "$PID" &
-	for _ in $(seq 3000); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$R") 2>/dev/null && return 0
-		kill -0 "$PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
+start() { daemon_start build/statecastd "$W/db" "$W/log"; }
 queued() {
 	$B/statecast stats --json --rpc 127.0.0.1:$R 2>/dev/null |
 		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0

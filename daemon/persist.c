@@ -316,23 +316,28 @@ static int rec_series(void *ud, const store_series_info *si, int mode,
 			"store: series %s: snapshot unusable (%s), rebuilding "
 			"from history",
 			si->name, io_snap_strerror(snap_err));
-	if (si->step_s > 0 && srv_series_start(&s->reg, se))
+	if (mode == STORE_RESTORE_SNAPSHOT && si->step_s > 0 &&
+	    snap->nfloats == p->nfloats) {
+		/* The snapshot is the whole state: no initialisation to
+		 * overwrite. */
+		if (srv_series_alloc(&s->reg, se))
+			return -1;
+		io_snap_copy_state(snap, se->state);
+		se->stepped_t = snap->t;
+	} else if (si->step_s > 0 && srv_series_start(&s->reg, se)) {
 		return -1;
+	}
 	if (mode != STORE_RESTORE_SNAPSHOT)
 		return 0;
 	/* The sequence continues from the snapshot in any case: the
 	 * samples up to it are not replayed. */
 	se->n_samples = se->store_seq = se->snap_seq = snap->seen;
 	se->last_t = snap->t;
-	if (!se->state || snap->nfloats != p->nfloats) {
+	if (!se->state || snap->nfloats != p->nfloats)
 		srv_log(LOG_ERR,
 			"store: series %s: snapshot does not fit the model, "
 			"state starts afresh",
 			si->name);
-		return 0;
-	}
-	io_snap_copy_state(snap, se->state);
-	se->stepped_t = snap->t;
 	return 0;
 }
 
@@ -388,6 +393,9 @@ static void rec_progress(void *ud, uint64_t done, uint64_t total)
 {
 	srv *s = ud;
 
+	/* The first report (done 0) comes before the first series. */
+	if (done == 0)
+		srv_registry_reserve(&s->reg, s->reg.n + total);
 	s->persist->prog.total = total;
 	io_progress_update(&s->persist->prog, done);
 }

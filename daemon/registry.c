@@ -1,11 +1,17 @@
 /*
- * daemon/registry.c: the series hash map (see registry.h).
+ * daemon/registry.c: the series hash map and the slab of states (see
+ * registry.h).
  */
 #include "daemon/registry.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* Bytes of one slab chunk: large enough that chunks are few (~100 at 1M
+ * series), small enough that a daemon of a few series maps little. */
+#define SLAB_CHUNK_BYTES (32u << 20)
 
 static uint64_t fnv1a(const char *p, size_t len)
 {
@@ -19,6 +25,79 @@ static uint64_t fnv1a(const char *p, size_t len)
 	return h;
 }
 
+/* ---- the slab of state + forecast slots ---- */
+
+static void slab_init(srv_slab *b, size_t bytes)
+{
+	memset(b, 0, sizeof *b);
+	b->slot_bytes = (bytes + 31) / 32 * 32;
+	if (b->slot_bytes)
+		b->per_chunk = SLAB_CHUNK_BYTES / b->slot_bytes
+				   ? SLAB_CHUNK_BYTES / b->slot_bytes
+				   : 1;
+}
+
+static void slab_release(srv_slab *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nchunks; i++)
+		munmap(b->chunks[i], b->per_chunk * b->slot_bytes);
+	free(b->chunks);
+	memset(b, 0, sizeof *b);
+}
+
+static void *slab_get(srv_slab *b)
+{
+	unsigned char *c;
+
+	if (b->free) {
+		void *p = b->free;
+		memcpy(&b->free, p, sizeof b->free);
+		return p;
+	}
+	if (!b->slot_bytes)
+		return NULL;
+	if (b->nchunks == 0 || b->used == b->per_chunk) {
+		if (b->nchunks == b->capchunks) {
+			size_t cap = b->capchunks ? 2 * b->capchunks : 16;
+			unsigned char **cs =
+			    realloc(b->chunks, cap * sizeof *cs);
+			if (!cs)
+				return NULL;
+			b->chunks = cs;
+			b->capchunks = cap;
+		}
+		/* Anonymous and private: pages are zero and not resident
+		 * until written, so the unused tail costs nothing. */
+		c = mmap(NULL, b->per_chunk * b->slot_bytes,
+			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (c == MAP_FAILED)
+			return NULL;
+#ifdef MADV_HUGEPAGE
+		/* 2 MiB pages where the kernel has them: a 9 KB state spans
+		 * three 4 KiB pages, each a fault and a TLB entry. */
+		madvise(c, b->per_chunk * b->slot_bytes, MADV_HUGEPAGE);
+#endif
+		b->chunks[b->nchunks++] = c;
+		b->used = 0;
+	}
+	c = b->chunks[b->nchunks - 1] + b->used * b->slot_bytes;
+	b->used++;
+	return c;
+}
+
+static void slab_put(srv_slab *b, void *p)
+{
+	if (!p)
+		return;
+	memcpy(p, &b->free, sizeof b->free);
+	b->free = p;
+}
+
+/* ---- the map ---- */
+
 int srv_registry_init(srv_registry *r, const ssm_model *m, size_t history_cap)
 {
 	memset(r, 0, sizeof *r);
@@ -26,16 +105,24 @@ int srv_registry_init(srv_registry *r, const ssm_model *m, size_t history_cap)
 	r->history_cap = history_cap;
 	r->nbuckets = 1024;
 	r->buckets = calloc(r->nbuckets, sizeof *r->buckets);
+	if (m) {
+		size_t H = (size_t)ssm_model_horizon(m);
+		size_t Q = (size_t)ssm_model_nquantiles(m);
+		r->state_floats = ssm_model_state_floats(m);
+		slab_init(&r->slab,
+			  (r->state_floats + H * Q + H) * sizeof(float));
+	}
 	return r->buckets ? 0 : -1;
 }
 
-static void series_free(srv_series *s)
+static void series_free(srv_registry *r, srv_series *s)
 {
-	free(s->name);
-	free(s->state);
-	free(s->fq);
-	free(s->fmean);
-	srv_history_release(&s->hist);
+	free(s->learn);
+	slab_put(&r->slab, s->state);
+	if (s->hist) {
+		srv_history_release(s->hist);
+		free(s->hist);
+	}
 	free(s);
 }
 
@@ -45,9 +132,10 @@ void srv_registry_release(srv_registry *r)
 
 	srv_registry_reap(r);
 	for (i = 0; i < r->n; i++)
-		series_free(r->all[i]);
+		series_free(r, r->all[i]);
 	free(r->all);
 	free(r->buckets);
+	slab_release(&r->slab);
 	memset(r, 0, sizeof *r);
 }
 
@@ -64,11 +152,12 @@ srv_series *srv_registry_find(const srv_registry *r, const char *name,
 	return NULL;
 }
 
-/* Doubling keeps chains short; a failed allocation just leaves them longer. */
-static void grow_buckets(srv_registry *r)
+/* Rehash into nb buckets (a power of two); a failed allocation just leaves
+ * the chains longer. */
+static void rehash(srv_registry *r, size_t nb)
 {
-	size_t nb = r->nbuckets * 2, i;
 	srv_series **b = calloc(nb, sizeof *b);
+	size_t i;
 
 	if (!b)
 		return;
@@ -82,28 +171,43 @@ static void grow_buckets(srv_registry *r)
 	r->nbuckets = nb;
 }
 
+static int reserve_all(srv_registry *r, size_t n)
+{
+	srv_series **all;
+
+	if (n <= r->cap)
+		return 0;
+	all = realloc(r->all, n * sizeof *all);
+	if (!all)
+		return -1;
+	r->all = all;
+	r->cap = n;
+	return 0;
+}
+
+void srv_registry_reserve(srv_registry *r, size_t n)
+{
+	size_t nb = r->nbuckets;
+
+	reserve_all(r, n);
+	while (nb < n)
+		nb *= 2;
+	if (nb != r->nbuckets)
+		rehash(r, nb);
+}
+
 srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 			     int period, double step_s)
 {
 	srv_series *s;
 	size_t slot;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 256;
-		srv_series **all = realloc(r->all, cap * sizeof *all);
-		if (!all)
-			return NULL;
-		r->all = all;
-		r->cap = cap;
-	}
-	s = calloc(1, sizeof *s);
+	if (r->n == r->cap && reserve_all(r, r->cap ? 2 * r->cap : 256))
+		return NULL;
+	s = calloc(1, sizeof *s + len + 1);
 	if (!s)
 		return NULL;
-	s->name = malloc(len + 1);
-	if (!s->name) {
-		free(s);
-		return NULL;
-	}
+	s->name = s->name_buf;
 	memcpy(s->name, name, len);
 	s->name[len] = '\0';
 	s->hash = fnv1a(name, len);
@@ -112,14 +216,13 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 	s->last_t = -INFINITY;
 	s->last_value = NAN;
 	s->stepped_t = -INFINITY;
-	srv_history_init(&s->hist, r->history_cap);
 	s->index = r->n;
 	r->all[r->n++] = s;
 	slot = s->hash & (r->nbuckets - 1);
 	s->next = r->buckets[slot];
 	r->buckets[slot] = s;
 	if (r->n > r->nbuckets)
-		grow_buckets(r);
+		rehash(r, r->nbuckets * 2);
 	return s;
 }
 
@@ -143,29 +246,59 @@ void srv_registry_reap(srv_registry *r)
 	while (r->grave) {
 		srv_series *s = r->grave;
 		r->grave = s->next;
-		series_free(s);
+		series_free(r, s);
 	}
 }
 
-int srv_series_start(const srv_registry *r, srv_series *s)
+int srv_series_alloc(srv_registry *r, srv_series *s)
 {
 	const ssm_model *m = r->model;
-	size_t H = (size_t)ssm_model_horizon(m);
-	size_t Q = (size_t)ssm_model_nquantiles(m);
-	int err = SSM_ENOMEM;
+	float *slot = slab_get(&r->slab);
 
-	s->state = malloc(ssm_model_state_floats(m) * sizeof *s->state);
-	s->fq = malloc(H * Q * sizeof *s->fq);
-	s->fmean = malloc(H * sizeof *s->fmean);
-	if (s->state && s->fq && s->fmean) {
-		err = ssm_state_init(m, s->state, s->period, s->step_s);
-		if (err == 0)
-			return 0;
-	}
+	if (!slot)
+		return SSM_ENOMEM;
+	s->state = slot;
+	s->fq = slot + r->state_floats;
+	s->fmean = s->fq + (size_t)ssm_model_horizon(m) *
+			       (size_t)ssm_model_nquantiles(m);
+	s->has_forecast = 0;
+	return 0;
+}
+
+int srv_series_start(srv_registry *r, srv_series *s)
+{
+	int err = srv_series_alloc(r, s);
+
+	if (err)
+		return err;
+	err = ssm_state_init(r->model, s->state, s->period, s->step_s);
+	if (err == 0)
+		return 0;
 	/* Leave the series as it was: still learning, nothing allocated. */
-	free(s->state);
-	free(s->fq);
-	free(s->fmean);
+	slab_put(&r->slab, s->state);
 	s->state = s->fq = s->fmean = NULL;
 	return err;
+}
+
+int srv_series_learn_buf(srv_series *s)
+{
+	if (!s->learn)
+		s->learn = malloc(SSM_LEARN_MAX * sizeof *s->learn);
+	return s->learn ? 0 : -1;
+}
+
+void srv_series_learn_done(srv_series *s)
+{
+	free(s->learn);
+	s->learn = NULL;
+}
+
+srv_history *srv_series_history(const srv_registry *r, srv_series *s)
+{
+	if (!s->hist && r->history_cap > 0) {
+		s->hist = malloc(sizeof *s->hist);
+		if (s->hist)
+			srv_history_init(s->hist, r->history_cap);
+	}
+	return s->hist;
 }

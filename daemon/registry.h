@@ -12,6 +12,12 @@
  * only by srv_registry_reap(), which the tick calls when no pending sample
  * can point at it any more.
  *
+ * Memory (the daemon's size is the series' size: 1M series hold ~10 GB): a
+ * series' state and its last forecast share one fixed-size slot of a slab
+ * (srv_slab below), so a started series costs its state, its forecast, the
+ * srv_series and its name, and no allocator header per block; the buffer of
+ * samples seen while learning exists only while learning.
+ *
  * A series' SSM state exists only once its nominal step is known: configured
  * by a [series "PATTERN"] rule or the default, else learned from its first
  * learn_samples timestamps (ssm_nominal_step). Samples seen while learning wait
@@ -27,16 +33,17 @@
 #include "ssm/model.h"
 #include "ssm/nominal.h"
 
+/* Fields are grouped by size so that the struct has no padding holes:
+ * at 1M series every 8 bytes here is 8 MB. */
 typedef struct srv_series {
-	char *name; /* NUL-terminated identity (tags already normalized) */
+	char *name; /* NUL-terminated identity (tags already normalized);
+		       points at name_buf */
 	uint64_t hash;
 	struct srv_series *next; /* bucket chain */
 	size_t index;		 /* position in srv_registry.all */
 
 	float *state; /* ssm_model_state_floats() floats, NULL while learning */
-	int period;   /* seasonal period in nominal steps, 1 = none */
 	double step_s; /* nominal step in seconds, 0 while learning */
-	int horizon;   /* horizons served, 0 = all the model has */
 
 	/* Timestamp of the last accepted sample (accepted = passed the order
 	 * check; it may still be waiting in this tick). -INFINITY if none. */
@@ -50,30 +57,54 @@ typedef struct srv_series {
 	uint64_t n_anomalies; /* samples outside the last forecast interval */
 	uint64_t n_forecasts; /* forecast refreshes */
 
-	ssm_sample learn[SSM_LEARN_MAX];
-	int n_learn;
+	ssm_sample *learn; /* SSM_LEARN_MAX, only while learning (see
+			     srv_series_learn_buf) */
 
 	/* The last forecast: H * Q quantiles and H means, valid when
-	 * has_forecast. Written in place by the step. */
+	 * has_forecast. Written in place by the step. They live in the state's
+	 * slot, right after the state. */
 	float *fq;
 	float *fmean;
 	double f_t; /* origin */
-	int has_forecast;
-	int since_forecast; /* samples stepped since the last refresh */
-	float anomaly;	    /* score of the last stepped sample, 0 = inside */
 
-	srv_history hist; /* recent samples (when no store serves history) */
+	/* Recent samples when no store serves history; NULL until the first
+	 * (srv_series_history). */
+	srv_history *hist;
 
 	/* Persistence (daemon/persist.h); all 0 without a store. */
 	int64_t store_id;   /* series id in the store, 0 = not declared */
 	uint64_t store_seq; /* samples handed to the store = last seq */
 	uint64_t snap_seq;  /* store_seq of the last snapshot written */
 	double store_fc_t;  /* origin of the last forecast stored */
+	uint64_t tick_mark; /* serial of the last tick that refreshed it */
 
+	int period;  /* seasonal period in nominal steps, 1 = none */
+	int horizon; /* horizons served, 0 = all the model has */
+	int n_learn;
+	int has_forecast;
+	int since_forecast;  /* samples stepped since the last refresh */
+	float anomaly;	     /* score of the last stepped sample, 0 = inside */
 	uint32_t tick_round; /* samples of this series queued in this tick */
-	uint64_t tick_mark;  /* serial of the last tick that refreshed it */
 	int dropped;	     /* dropped while samples were pending */
+	char name_buf[];     /* the name, allocated with the struct */
 } srv_series;
+
+/*
+ * Fixed-size slots carved from large anonymous mappings (chunks), for the
+ * blocks every started series has: state + forecast. A released slot goes to
+ * a free list and is handed out again; chunks are unmapped only by
+ * srv_registry_release. Pages of a chunk become resident when first
+ * written, so a chunk costs what its used slots touch. Slots are 32-byte
+ * aligned (a vector of 8 floats).
+ */
+typedef struct srv_slab {
+	size_t slot_bytes; /* multiple of 32 */
+	size_t per_chunk;  /* slots per chunk */
+	unsigned char **chunks;
+	size_t nchunks, capchunks;
+	size_t used; /* slots handed out of the last chunk */
+	void *free;  /* released slots, linked through their first bytes */
+} srv_slab;
 
 typedef struct srv_registry {
 	const ssm_model *model;
@@ -83,11 +114,16 @@ typedef struct srv_registry {
 	size_t n, cap;
 	srv_series *grave; /* dropped, freed by srv_registry_reap() */
 	size_t history_cap;
+	srv_slab slab;
+	size_t state_floats; /* ssm_model_state_floats(), 0 without a model */
 } srv_registry;
 
 /* history_cap: samples kept per series in memory (0 = none). */
 int srv_registry_init(srv_registry *r, const ssm_model *m, size_t history_cap);
 void srv_registry_release(srv_registry *r);
+/* Sizes the map and the dense array for n series (restore knows the count
+ * up front: no rehash and no array copy on the way). Best effort. */
+void srv_registry_reserve(srv_registry *r, size_t n);
 
 srv_series *srv_registry_find(const srv_registry *r, const char *name,
 			      size_t len);
@@ -101,6 +137,18 @@ void srv_registry_reap(srv_registry *r);
 
 /* Allocates the state and forecast blocks and initialises the state for
  * the series' period and step_s (> 0). 0 or a negative SSM_E* code. */
-int srv_series_start(const srv_registry *r, srv_series *s);
+int srv_series_start(srv_registry *r, srv_series *s);
+/* Allocates the state and forecast blocks without initialising them, for a
+ * caller that overwrites the whole state (a restored snapshot); the
+ * forecast is not valid (has_forecast stays 0). 0 or SSM_ENOMEM. */
+int srv_series_alloc(srv_registry *r, srv_series *s);
+/* The buffer of samples seen while learning (SSM_LEARN_MAX), allocated on
+ * first use: 0 or -1 (no memory). Freed by srv_series_learn_done (once the
+ * caller has stepped what it held) or with the series. */
+int srv_series_learn_buf(srv_series *s);
+void srv_series_learn_done(srv_series *s);
+/* The series' in-memory history ring (registry's history_cap), allocated on
+ * first use; NULL when history_cap is 0 or the allocation fails. */
+srv_history *srv_series_history(const srv_registry *r, srv_series *s);
 
 #endif

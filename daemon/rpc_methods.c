@@ -256,7 +256,7 @@ static int m_info(req *r)
 	put_kv_f64(r->b, "last_value", se->last_value);
 	rpc_put_cstr(r->b, "anomaly");
 	rpc_put_f32(r->b, se->anomaly);
-	put_kv_u64(r->b, "history", se->hist.n);
+	put_kv_u64(r->b, "history", se->hist ? se->hist->n : 0);
 	/* CRC-32C of the state block: equal states, equal CRCs (recovery
 	 * tests compare a restarted daemon with one that never stopped). */
 	put_kv_u64(r->b, "state_crc",

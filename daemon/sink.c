@@ -18,8 +18,9 @@ void srv_sink_tick(struct srv *s, const srv_tick_out *o)
 	}
 	for (i = 0; i < o->nsamples; i++) {
 		srv_series *se = o->samples[i].s;
-		if (!se->dropped)
-			srv_history_append(&se->hist, o->samples[i].t,
+		srv_history *h;
+		if (!se->dropped && (h = srv_series_history(&s->reg, se)))
+			srv_history_append(h, o->samples[i].t,
 					   o->samples[i].value);
 	}
 	for (i = 0; i < o->npushes; i++)
@@ -32,5 +33,6 @@ size_t srv_sink_history(struct srv *s, const struct srv_series *se, double from,
 {
 	if (s->persist)
 		return srv_persist_history(s, se, from, to, max, fn, arg);
-	return srv_history_range(&se->hist, from, to, max, fn, arg);
+	return se->hist ? srv_history_range(se->hist, from, to, max, fn, arg)
+			: 0;
 }

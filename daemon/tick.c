@@ -185,6 +185,7 @@ static void start_learned(srv *s, srv_series *se)
 	for (i = 0; i < se->n_learn; i++)
 		queue_step(&s->tick, se, se->learn[i].t, se->learn[i].value);
 	se->n_learn = 0;
+	srv_series_learn_done(se);
 }
 
 static int reject(srv *s, int code)
@@ -256,6 +257,8 @@ int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
 		if (queue_step(k, se, t, value))
 			return reject(s, SRV_REJ_NOMEM);
 	} else {
+		if (srv_series_learn_buf(se))
+			return reject(s, SRV_REJ_NOMEM);
 		se->learn[se->n_learn].t = t;
 		se->learn[se->n_learn].value = value;
 		if (++se->n_learn >= s->set.learn_samples)

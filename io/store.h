@@ -297,7 +297,9 @@ typedef struct store_recover_cb {
 	/* Samples to replay for the series just announced, seq ascending. */
 	int (*samples)(void *ud, int64_t series_id, const store_sample *s,
 		       size_t n);
-	/* Called about every 1% and at the end; may be NULL. */
+	/* Called once with done = 0 before the first series (total = the
+	 * series stored, so the caller can size its tables), then about every
+	 * 1% and at the end; may be NULL. */
 	void (*progress)(void *ud, uint64_t done, uint64_t total);
 	void *ud;
 } store_recover_cb;

@@ -1,0 +1,204 @@
+#!/bin/bash
+# bench/restore.sh: restore time, RSS per series and shutdown time of this
+# build against a base build (main's, by default), same machine, same run,
+# same database. Writes bench/results/restore.md.
+#
+#   bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR]
+#                    [--crash] [--perf] [--out FILE]
+#
+# 1. For each build (base, then this one): a fresh database, S series x 5
+#    samples from loadgen paced at R samples/s, RSS once the store's queue
+#    has drained, then SIGTERM (snapshots of every series that moved since its
+#    last one) and the time it took to exit.
+# 2. N restarts of each build, interleaved (base, this, base, this...), on the
+#    database the base build wrote: the restore time the daemon logs, and the
+#    RSS once it listens. Medians and the ratio.
+# --crash: the database is instead left by kill -9 after the ingest, so the
+#    restore replays the samples after each series' last snapshot.
+# --perf: one more restart of this build under `perf record` (every thread);
+#    the top symbols go into the report.
+# --base DIR: a tree whose build/statecastd is the base; without it main is
+#    archived and built in a temporary directory.
+# A run of 1M series holds ~10 GB per daemon: run it as
+#    flock /tmp/statecast-1m.lock bench/restore.sh --series 1000000
+set -eu
+cd "$(dirname "$0")/.."
+ARGS="$*"
+S=200000
+RATE=40000
+RUNS=3
+BASE=""
+CRASH=0
+PERF=0
+OUT=bench/results/restore.md
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--series) S=$2; shift ;;
+	--rate) RATE=$2; shift ;;
+	--runs) RUNS=$2; shift ;;
+	--base) BASE=$2; shift ;;
+	--crash) CRASH=1 ;;
+	--perf) PERF=1 ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--out FILE]" >&2; exit 2 ;;
+	esac
+	shift
+done
+make -s -j2 all build/bench/loadgen
+W=$(mktemp -d /tmp/statecast-restore.XXXXXX)
+PID=""
+cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
+trap cleanup EXIT
+. bench/lib.sh
+if [ -z "$BASE" ]; then
+	BASE="$W/base"
+	mkdir -p "$BASE"
+	git archive main | tar -x -C "$BASE"
+	echo "restore: building main in $BASE"
+	make -s -C "$BASE" -j2 all >/dev/null
+	base_rev=$(git rev-parse --short main)
+else
+	base_rev=$(git -C "$BASE" rev-parse --short HEAD 2>/dev/null || echo "$BASE")
+fi
+A="$BASE/build/statecastd"
+B=build/statecastd
+this_rev=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo "+dirty")
+
+queued() {
+	build/statecast stats --json --rpc 127.0.0.1:$R 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0
+}
+# stop: SIGTERM, waits for the exit; sets STOPPED to the seconds it took
+# (not a command substitution: a subshell cannot wait for our child).
+stop() {
+	local t0
+	t0=$(date +%s.%N)
+	kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
+	PID=""
+	STOPPED=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Empty daemon's RSS (the same for both builds within noise), once.
+daemon_start "$B" "$W/empty.db" "$W/empty.log"
+rss0=$(rss_kb "$PID")
+stop
+
+# 1. Ingest into a fresh database per build.
+declare -A RSS_ING STOP_S
+for who in A B; do
+	bin=${!who}
+	db="$W/$who.db"
+	daemon_start "$bin" "$db" "$W/$who.ingest.log"
+	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
+		--count $((S * 5)) --rate "$RATE" --until-rpc 127.0.0.1:$R \
+		>"$W/$who.loadgen" || true
+	for _ in $(seq 1200); do [ "$(queued)" = 0 ] && break; sleep 0.2; done
+	RSS_ING[$who]=$(rss_kb "$PID")
+	if [ $CRASH = 1 ]; then
+		kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+		STOP_S[$who]="n/a (kill -9)"
+	else
+		stop
+		STOP_S[$who]="$STOPPED s"
+	fi
+	echo "restore: $who ingested: RSS ${RSS_ING[$who]} KiB, stop ${STOP_S[$who]}"
+done
+rm -f "$W/B.db" "$W/B.db-wal" "$W/B.db-shm"
+
+# 2. Interleaved restarts on the base build's database. In the crash case
+#    each restart starts from a copy of the crashed database, because the
+#    first restart's shutdown snapshots every replayed series.
+[ $CRASH = 1 ] && mkdir "$W/crashed" && cp "$W/A.db"* "$W/crashed/"
+: >"$W/times"
+for i in $(seq "$RUNS"); do
+	for who in A B; do
+		bin=${!who}
+		[ $CRASH = 1 ] && rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+		log="$W/$who.restore.$i.log"
+		daemon_start "$bin" "$W/A.db" "$log"
+		rss=$(rss_kb "$PID")
+		# CPU seconds (user + system, every thread) until it listens: the
+		# machine is shared, wall time is inflated by the others' load.
+		cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$PID/stat")
+		stop
+		st=$STOPPED
+		line=$(grep -o 'restored [0-9]* series from [^ ]* in [0-9.]* s.*' "$log" | tail -n 1)
+		sec=$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
+		echo "$who $i ${sec:-nan} $rss $st $cpu" | tee -a "$W/times"
+	done
+done
+if [ $PERF = 1 ]; then
+	[ $CRASH = 1 ] && rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+	: >"$W/perf.log"
+	"$B" -o listen.graphite= -o listen.influx= -o listen.rpc=127.0.0.1:$(free_port) \
+		-o listen.socket= -o listen.http= -o store.path="$W/A.db" \
+		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
+	PID=$!
+	mem_guard "$PID" &
+	perf record -q -F 499 -g -p "$PID" -o "$W/perf.data" >/dev/null 2>&1 &
+	PERF_PID=$!
+	for _ in $(seq 12000); do grep -q 'restored' "$W/perf.log" && break; sleep 0.05; done
+	kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
+	stop
+	perf report -i "$W/perf.data" --no-children --sort sym --stdio 2>/dev/null |
+		grep -E '^ +[0-9]' | head -n 25 >"$W/perf.top"
+	if [ -n "${PERF_DATA:-}" ]; then cp "$W/perf.data" "$PERF_DATA"; fi
+fi
+
+col() { awk -v w="$1" -v c="$2" '$1 == w { print $c }' "$W/times" | median; }
+ra=$(col A 3); rb=$(col B 3)
+sa=$(col A 5); sb=$(col B 5)
+ma=$(col A 4); mb=$(col B 4)
+ca=$(col A 6); cb=$(col B 6)
+per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
+{
+	echo "# Restore, memory per series and shutdown at $S series: this build against main"
+	echo
+	echo "Written by \`bench/restore.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "This build: $this_rev; base (A): $base_rev. Machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB,"
+	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared)."
+	echo
+	echo "Default model and store. Each build ingests $S series x 5 samples paced at"
+	echo "$RATE samples/s into its own fresh database, RSS read once the store's queue"
+	if [ $CRASH = 1 ]; then
+		echo "drained, then kill -9. Restarts ($RUNS of each build, interleaved) restore a"
+		echo "copy of the base build's crashed database: snapshots + replay of what followed."
+	else
+		echo "drained, then SIGTERM. Restarts ($RUNS of each build, interleaved) restore the"
+		echo "base build's database."
+	fi
+	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
+	echo
+	echo "| quantity | A: main | B: this build | B / A |"
+	echo "|---|---|---|---|"
+	echo "| restore, median of $RUNS (s, daemon's log) | $ra | $rb | $(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.2f", b / a }') |"
+	echo "| CPU of the restore, median (s, user + system, every thread) | $ca | $cb | $(awk -v a="$ca" -v b="$cb" 'BEGIN { printf "%.2f", b / a }') |"
+	echo "| KiB per series after ingest (RSS - empty daemon's $rss0 KiB) | $(per "${RSS_ING[A]}") | $(per "${RSS_ING[B]}") | $(awk -v a="${RSS_ING[A]}" -v b="${RSS_ING[B]}" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
+	echo "| KiB per series after restore, median | $(per "$ma") | $(per "$mb") | $(awk -v a="$ma" -v b="$mb" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
+	echo "| shutdown after ingest | ${STOP_S[A]} | ${STOP_S[B]} | |"
+	echo "| shutdown after restore, median (s) | $sa | $sb | |"
+	echo
+	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening):"
+	echo
+	echo '```'
+	cat "$W/times"
+	echo '```'
+	echo
+	echo "The last restore's log line of each build:"
+	echo
+	echo '```'
+	grep -ho 'restored [0-9]* series .*' "$W/A.restore.$RUNS.log" | sed 's#/tmp/[^ ]*#DB#'
+	grep -ho 'restored [0-9]* series .*' "$W/B.restore.$RUNS.log" | sed 's#/tmp/[^ ]*#DB#'
+	echo '```'
+	if [ -s "$W/perf.top" ]; then
+		echo
+		echo "Profile of one more restart of this build (\`perf record -F 499 -g\`, every"
+		echo "thread, self time by symbol, top 25; start-up until the restore is logged):"
+		echo
+		echo '```'
+		cat "$W/perf.top"
+		echo '```'
+	fi
+} >"$OUT"
+echo "restore: wrote $OUT"
