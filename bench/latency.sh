@@ -85,22 +85,25 @@ sustained() { # BIN: samples/s, 1k series flat out
 # switches (preemptions) so far.
 loop_ticks() { awk '{ print $14 + $15 }' "/proc/$1/task/$1/stat"; }
 loop_preempts() { awk '/^nonvoluntary_ctxt_switches/ { print $2 }' "/proc/$1/task/$1/status"; }
+# ... and its nanoseconds spent runnable but waiting for a core.
+loop_rqwait() { awk '{ print $2 }' "/proc/$1/task/$1/schedstat"; }
 
-latency() { # BIN RATE: "p50 p99 p999 achieved n loop_busy preempts_per_s"
+latency() { # BIN RATE: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait"
 	start "$1" "$W/lat"
 	$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count $((S * 5)) \
 		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null ||
 		echo "latency: priming failed" >&2
-	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); t0=$(date +%s.%N)
+	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); t0=$(date +%s.%N)
 	l=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --rate "$2" \
 		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
 		--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R) ||
 		echo "latency: loadgen failed: $l" >&2
-	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); t1=$(date +%s.%N)
+	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); q1=$(loop_rqwait "$SD_PID"); t1=$(date +%s.%N)
 	stop "$SD_PID"
 	busy=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
 	pre=$(awk -v v="$((v1 - v0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", v / (b - a) }')
-	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre"
+	rq=$(awk -v q="$((q1 - q0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", q * 1e-9 / (b - a) }')
+	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq"
 }
 
 # Sustained rate, interleaved.
@@ -117,19 +120,19 @@ r50=$(awk -v r="$ma" 'BEGIN { printf "%d", r * 0.5 }')
 rows=""
 for spec in "10%:$r10" "50%:$r50" "50k/s:50000"; do
 	name=${spec%:*}; rate=${spec#*:}
-	for who in peer this; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''"; done
+	for who in peer this; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''"; done
 	for i in $(seq "$REPS"); do
 		for who in peer this; do
 			bin=$B/statecastd; [ $who = peer ] && bin=$PEER/statecastd
 			set -- $(latency "$bin" "$rate")
-			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\""
-			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s"
+			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\""
+			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}"
 		done
 	done
 	for who in peer this; do
-		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre"
-		label=$peer_desc; [ $who = this ] && label="this tree"
-		rows="$rows| $name | $rate | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vpre" | median) | p50:$v50; p99:$v99; p99.9:$v999 |
+		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq"
+		label=$peer_desc; sus=$ma; [ $who = this ] && { label="this tree"; sus=$mb; }
+		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | p50:$v50; p99:$v99; p99.9:$v999 |
 "
 	done
 done
@@ -158,12 +161,14 @@ git diff --quiet HEAD || commit="$commit (with uncommitted changes)"
 	echo
 	echo "Rates: 10% and 50% of the peer's sustained median above, and the target's 50,000/s."
 	echo
-	echo "Loop busy: CPU time of the loop thread over the run's wall time (queueing"
-	echo "grows as it nears 1). Preempted/s: the loop thread's involuntary context"
-	echo "switches per second (another thread took its core while it had work)."
+	echo "Of sustained: the rate over that build's sustained median in this run (at"
+	echo "1 or more the daemon falls behind and latency is the backlog). Loop busy:"
+	echo "CPU time of the loop thread over the run's wall time. Waiting: the share of"
+	echo "wall time the loop thread was runnable but had no core (schedstat run-queue"
+	echo "wait). Preempted/s: its involuntary context switches per second."
 	echo
-	echo "| load | rate asked | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | preempted/s | runs |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| load | rate asked | of sustained | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | waiting | preempted/s | runs |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s' "$rows"
 } >"$OUT"
 echo "latency: wrote $OUT"
