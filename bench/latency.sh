@@ -4,8 +4,11 @@
 # same run, interleaved. Writes bench/results/latency.md.
 #
 #   bench/latency.sh [--peer BUILD_DIR] [--reps N] [--series S]
-#                    [--duration SEC] [--out FILE]
+#                    [--duration SEC] [--nice N] [--out FILE]
 #
+# --nice N runs both daemons under `nice -n N` (N < 0 needs root): on a
+# shared machine this keeps other tenants' load from taking the daemon's
+# cores, to see what bounds latency inside the daemon; the results say so.
 # --peer: a build directory holding statecastd (and bench/loadgen is taken
 # from this tree for both); by default main is exported with `git archive`
 # into a temporary directory and built there. The latency runs follow
@@ -23,14 +26,16 @@ PEER=""
 REPS=3
 S=1000
 DUR=5
+NICE=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--peer) PEER=$2; shift ;;
 	--reps) REPS=$2; shift ;;
 	--series) S=$2; shift ;;
 	--duration) DUR=$2; shift ;;
+	--nice) NICE=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -57,7 +62,7 @@ start() {
 	shift 2
 	mkdir -p "$dir"; rm -rf "${dir:?}/"*
 	SD_G=$(free_port); SD_R=$(free_port)
-	"$bin" -o listen.graphite=127.0.0.1:$SD_G -o listen.influx= \
+	${NICE:+nice -n "$NICE"} "$bin" -o listen.graphite=127.0.0.1:$SD_G -o listen.influx= \
 		-o listen.rpc=127.0.0.1:$SD_R -o listen.socket= -o listen.http= \
 		-o model.path=models/default.model -o store.path="$dir/db" \
 		"$@" >>"$dir/log" 2>&1 &
@@ -149,6 +154,7 @@ git diff --quiet HEAD || commit="$commit (with uncommitted changes)"
 	echo "statecastd with the default model and the store (store.path set), $S series,"
 	echo "Graphite over 4 connections from bench/loadgen.c. Each figure is the median of"
 	echo "$REPS runs, peer and this tree interleaved."
+	[ -n "$NICE" ] && echo "Both daemons ran under \`nice -n $NICE\` (loadgen did not), so that other tenants of the machine take less of their cores."
 	echo
 	echo "## Sustained samples/s ($S series, 200000 samples flat out)"
 	echo
