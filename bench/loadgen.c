@@ -16,7 +16,11 @@
  *   --until-metric HOST:PORT/PATH NAME   an HTTP /metrics text counter
  *                             (VictoriaMetrics' rows inserted) reaches it
  * The reported rate is samples / (time from the first byte sent to the
- * probe's success), probed every 5 ms.
+ * probe's success), probed every 5 ms. The wait gives up after 10 s
+ * without progress (statecastd: neither its processed count rose nor its
+ * store queue shrank, so a daemon holding reads while SQLite drains is
+ * still waited for); then complete=0, rate= is what was processed by the
+ * last progress over the time to it, and the exit status is 1.
  *
  * Latency (--latency-rpc HOST:PORT, statecastd only): the first M series are
  * named PREFIX.lat<j> (also without --latency-rpc when --latency-series M is
@@ -139,14 +143,17 @@ static void rpcc_open(client *c, const char *addr)
 /* The receiver's processed count: samples through the model, plus those
  * it refused (out of order ones included). Not accepted samples: those
  * are counted as they are parsed, and one poll phase may read a whole run
- * before the tick that steps it. */
-static double rpcc_stats_processed(client *c)
+ * before the tick that steps it. *queued (if not NULL): rows waiting for
+ * its store, 0 without one. */
+static double rpcc_stats_processed(client *c, double *queued)
 {
 	rpc_msg resp;
 
 	rpc_put_map(client_begin(c, "stats"), 0);
 	if (client_call(c, &resp, NULL, NULL))
 		exit(1);
+	if (queued)
+		*queued = client_num(resp.result, "store_queued_rows", 0);
 	return client_num(resp.result, "stepped", NAN) +
 	       client_num(resp.result, "rejected", NAN);
 }
@@ -418,7 +425,8 @@ int main(int argc, char **argv)
 	int *namelen;
 	long long sent = 0, rounds, base = 0, slice;
 	double start, sent_s, done_s = NAN, processed = NAN, deadline;
-	double last_processed = -1, last_progress;
+	double last_processed = -1, last_progress, last_done = 0;
+	double queued = 0, last_queued = INFINITY;
 	sink sk = {0};
 	client probe;
 	lat L = {0};
@@ -445,7 +453,7 @@ int main(int argc, char **argv)
 		sink_start(&sk, o.until_sink);
 	if (o.until_rpc) {
 		rpcc_open(&probe, o.until_rpc);
-		base = (long long)rpcc_stats_processed(&probe);
+		base = (long long)rpcc_stats_processed(&probe, NULL);
 	} else if (o.until_metric) {
 		base = (long long)metric_value(o.until_metric, o.metric_name);
 	}
@@ -554,7 +562,8 @@ int main(int argc, char **argv)
 			processed = (double)sk.lines;
 			pthread_mutex_unlock(&sk.mu);
 		} else if (o.until_rpc) {
-			processed = rpcc_stats_processed(&probe) - (double)base;
+			processed = rpcc_stats_processed(&probe, &queued) -
+				    (double)base;
 		} else if (o.until_metric) {
 			processed =
 			    metric_value(o.until_metric, o.metric_name) -
@@ -571,9 +580,13 @@ int main(int argc, char **argv)
 		if (processed > last_processed) {
 			last_processed = processed;
 			last_progress = t;
+			last_done = t - start;
+		} else if (queued < last_queued) {
+			last_progress = t; /* the store drains: it will read */
 		} else if (t - last_progress > 10) {
 			break;
 		}
+		last_queued = queued;
 		usleep(5000);
 	}
 	for (c = 0; c < o.conns; c++) {
@@ -582,9 +595,15 @@ int main(int argc, char **argv)
 	}
 	printf("sent=%lld series=%ld conns=%d send_s=%.3f send_rate=%.0f", sent,
 	       o.series, o.conns, sent_s, sent / sent_s);
-	if (!isnan(processed))
-		printf(" processed=%.0f done_s=%.3f rate=%.0f", processed,
-		       done_s, isnan(done_s) ? 0.0 : sent / done_s);
+	/* Incomplete (the receiver stopped progressing): the rate of what it
+	 * did process, up to its last progress, never a made-up 0. */
+	if (!isnan(processed) && !isnan(done_s))
+		printf(" processed=%.0f done_s=%.3f rate=%.0f complete=1",
+		       processed, done_s, sent / done_s);
+	else if (!isnan(processed))
+		printf(" processed=%.0f done_s=nan rate=%.0f complete=0",
+		       processed,
+		       last_done > 0 ? last_processed / last_done : 0.0);
 	if (o.latency_rpc) {
 		usleep(200000); /* the last notifications */
 		pthread_mutex_lock(&L.mu);

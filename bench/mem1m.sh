@@ -6,6 +6,8 @@
 #
 #   bench/mem1m.sh [--series S] [--rate SAMPLES_PER_S] [--out FILE]
 #
+# --rate 0 sends flat out. Exits 1 when loadgen did (an incomplete run; the
+# results file says so).
 # Each series gets 5 samples (4 to learn its step, then stepped), so every
 # series holds a state. A memory guard kills the daemon if the machine's
 # available memory falls under 1.5 GiB (the machine is shared).
@@ -38,8 +40,14 @@ queued() {
 }
 start
 rss0=$(rss_kb "$PID")
+# --rate 0: flat out (loadgen unpaced). A loadgen that exits non-zero (the
+# daemon stopped progressing, or died) makes the run incomplete: said in
+# the results, and this script then exits 1.
+pace="--rate $RATE"; [ "$RATE" = 0 ] && pace=""
+lg_rc=0
 run=$($B/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count $((S * 5)) \
-	--rate "$RATE" --until-rpc 127.0.0.1:$R || true)
+	$pace --until-rpc 127.0.0.1:$R) || lg_rc=$?
+[ $lg_rc = 0 ] || echo "mem1m: loadgen exited $lg_rc: $run" >&2
 peak=$(awk '/^VmHWM/ {print $2}' "/proc/$PID/status" 2>/dev/null || echo n/a)
 q_end=$(queued)
 for _ in $(seq 600); do [ "$(queued)" = 0 ] && break; sleep 0.2; done
@@ -61,12 +69,24 @@ per2=$(awk -v a="$rss0" -v b="$rss2" -v s="$S" 'BEGIN { printf "%.2f", (b-a)/s }
 	echo "Written by \`bench/mem1m.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)."
 	echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared)."
 	echo
-	echo "statecastd with the default model and the store; loadgen sends $S series x 5"
-	echo "samples paced at $RATE samples/s ($(echo "$run" | tr ' ' '\n' | sed -n 's/^rate=//p') achieved), so that the store's"
-	echo "writer keeps up; RSS read once the store's queue drained ($q_end rows queued"
+	achieved=$(echo "$run" | tr ' ' '\n' | sed -n 's/^rate=//p')
+	if [ "$RATE" = 0 ]; then
+		echo "statecastd with the default model and the store; loadgen sends $S series x 5"
+		echo "samples flat out (${achieved:-no rate} samples/s processed); RSS read once the store's"
+		echo "queue drained ($q_end rows queued"
+	else
+		echo "statecastd with the default model and the store; loadgen sends $S series x 5"
+		echo "samples paced at $RATE samples/s (${achieved:-no rate} processed), so that the store's"
+		echo "writer keeps up; RSS read once the store's queue drained ($q_end rows queued"
+	fi
 	echo "when loadgen finished). Then SIGTERM (snapshots of every series, in slices)"
 	echo "and a restart on the same database."
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed the daemon: $(cat "$W/guard") (PID, KiB RSS).**"
+	if [ $lg_rc != 0 ]; then
+		echo
+		echo "**Incomplete run: loadgen exited $lg_rc (the daemon stopped processing before"
+		echo "every sample was stepped, or went away); its line: \`$run\`.**"
+	fi
 	echo
 	echo "| quantity | value |"
 	echo "|---|---|"
@@ -81,3 +101,4 @@ per2=$(awk -v a="$rss0" -v b="$rss2" -v s="$S" 'BEGIN { printf "%.2f", (b-a)/s }
 	echo "Targets: at most 8 KiB per series; $S series restored in under 10 s."
 } >"$OUT"
 echo "mem1m: wrote $OUT"
+[ $lg_rc = 0 ] || { echo "mem1m: incomplete run (loadgen exited $lg_rc)" >&2; exit 1; }

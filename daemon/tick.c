@@ -398,15 +398,32 @@ static void before_step(srv *s, srv_series *se, const ssm_sample *in)
 	}
 }
 
-/* Rows per chunk for a group of n series: at most bmax; with helper
- * threads, the group is shared out among all threads as evenly as whole
- * 8-row blocks allow (a lone block is not worth waking a helper for), so a
- * small round is stepped in parallel too and its forecasts go out sooner. */
-static size_t chunk_rows(const srv_tick *k, size_t n)
+/* Rows a helper thread must get before a round is shared: about half a
+ * millisecond of stepping. Waking a helper costs little when a core is
+ * free, but on a busy machine the helper may wait milliseconds for a core,
+ * or be preempted holding its chunk, and the loop waits for it at the end
+ * of the round (3-4 ms stalls on rounds of a few dozen rows; see
+ * bench/results/latency.md), so a small round is stepped by the loop alone
+ * and only rounds big enough to gain from a second core are shared. */
+#define SHARE_MIN_ROWS 64
+
+/* Whether a round of n rows is shared with the pool's helpers: only when
+ * each thread gets at least SHARE_MIN_ROWS of it. */
+static int share_round(const srv_tick *k, size_t n)
+{
+	size_t T = (size_t)k->pool.nthreads;
+
+	return T > 1 && n >= T * SHARE_MIN_ROWS;
+}
+
+/* Rows per chunk for a group of n series: at most bmax; in a shared round,
+ * the group is shared out among all threads as evenly as whole 8-row
+ * blocks allow. */
+static size_t chunk_rows(const srv_tick *k, size_t n, int share)
 {
 	size_t T = (size_t)k->pool.nthreads, per;
 
-	if (T <= 1)
+	if (!share)
 		return (size_t)k->bmax;
 	per = (n + T - 1) / T;
 	per = (per + 7) / 8 * 8;
@@ -426,9 +443,10 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 {
 	srv_tick *k = &s->tick;
 	size_t i, n = 0, nc = 0, maxc, cut;
-	int pass, j;
+	int pass, j, share = share_round(k, b - a);
 
-	maxc = 2 + (b - a) / 8;
+	/* Chunks hold at least min(bmax, 8) rows but the last of a group. */
+	maxc = 2 + (b - a) / (k->bmax < 8 ? (size_t)k->bmax : 8);
 	if (round_reserve(k, b - a, maxc)) {
 		srv_log(LOG_ERR, "out of memory stepping %zu samples", b - a);
 		return;
@@ -451,7 +469,7 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			k->status[n] = 0;
 			n++;
 		}
-		cut = chunk_rows(k, n - first);
+		cut = chunk_rows(k, n - first, share);
 		for (i = first; i < n; i += cut) {
 			srv_chunk *c = &k->chunks[nc++];
 			c->a = (int)i;
@@ -460,7 +478,7 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			c->rc = 0;
 		}
 	}
-	if (nc > 1 && k->pool.nthreads > 1 &&
+	if (nc > 1 && share &&
 	    srv_pool_run(&k->pool, (int)nc, chunk_step, chunk_done, s, k->ws) ==
 		0) {
 		s->st.pool_rounds++;

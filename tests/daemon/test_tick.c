@@ -17,7 +17,9 @@
 #include "ssm/nominal.h"
 #include "tests/harness.h"
 
-#define NS 40 /* series: a round is several chunks on two threads */
+/* Series: a round is several chunks on two threads (it is shared only
+ * from 2 x 64 rows up, daemon/tick.c). */
+#define NS 128
 #define NT 40 /* samples per series */
 
 static ssm_model *model;
@@ -157,9 +159,9 @@ static void test_batched_rounds_equal_alone(void)
 	for (a = 0; a < 6; a++) {
 		srv s;
 		uv_loop_t loop;
-		/* Two threads share a round of 40 out in chunks of 24 and
-		 * 16 (whole 8-row blocks), or of bmax when that is less. */
-		int cut = (a >= 3 ? 24 : NS);
+		/* Two threads share a round of 128 out in chunks of 64
+		 * (whole 8-row blocks), or of bmax when that is less. */
+		int cut = (a >= 3 ? 64 : NS);
 		two = a >= 3;
 		threads = two ? 2 : 1;
 		setup(&s, &loop, bmax[a % 3], 1, 60);
@@ -174,6 +176,40 @@ static void test_batched_rounds_equal_alone(void)
 		teardown(&s, &loop);
 	}
 	threads = 1;
+}
+
+/* Rounds `rows` series wide, two ticks; returns the pool rounds run. */
+static uint64_t pool_rounds_for(int rows)
+{
+	srv s;
+	uv_loop_t loop;
+	char name[16];
+	uint64_t n;
+	int i, k;
+
+	threads = 2;
+	setup(&s, &loop, 256, 1, 60);
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < rows; k++) {
+			snprintf(name, sizeof name, "s%d", k);
+			srv_ingest(&s, name, strlen(name), t_of(k, i),
+				   v_of(k, i));
+		}
+		srv_tick_run(&s);
+	}
+	CHECK_EQ_INT(s.st.stepped, 2 * rows);
+	n = s.st.pool_rounds;
+	teardown(&s, &loop);
+	threads = 1;
+	return n;
+}
+
+/* A round is shared with the helpers only from 64 rows per thread up;
+ * a smaller one is stepped by the loop thread alone. */
+static void test_small_rounds_stay_on_loop(void)
+{
+	CHECK(pool_rounds_for(127) == 0);
+	CHECK(pool_rounds_for(128) == 2);
 }
 
 static void test_forecast_every_k(void)
@@ -275,6 +311,7 @@ int main(void)
 	if (ssm_model_new_default(&model, 1))
 		return 1;
 	TH_RUN(test_batched_rounds_equal_alone);
+	TH_RUN(test_small_rounds_stay_on_loop);
 	TH_RUN(test_forecast_every_k);
 	TH_RUN(test_learning_then_stepping);
 	TH_RUN(test_rejections_and_drop_in_tick);

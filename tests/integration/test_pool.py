@@ -2,7 +2,9 @@
 threads; every forecast must still equal, bit for bit, offline stepping of
 the series alone (`statecast replay`), since which thread steps a batch
 must not change a result. 300 series per round, so a round holds several
-chunks and the pool really runs (stats pool_rounds > 0)."""
+chunks and the pool really runs (stats pool_rounds > 0). A round of fewer
+than 2 x 64 rows is stepped by the loop thread alone: a helper that waits
+for a core would stall the whole round (daemon/tick.c, SHARE_MIN_ROWS)."""
 import json
 import math
 import os
@@ -32,15 +34,21 @@ def replay(csv):
     return json.loads(p.stdout)
 
 
+def send_rounds(d, prefix, n):
+    """Sends n series' rows round-major (every series' i-th sample before
+    any (i+1)-th) in one write, so ticks hold many series and several
+    rounds; returns the rows by series."""
+    data = {k: series_rows(k) for k in range(n)}
+    lines = "".join("%s.s%d %r %d\n" % (prefix, k, data[k][i][1],
+                                       int(data[k][i][0]))
+                    for i in range(NSAMPLES) for k in range(n))
+    d.send_lines("graphite", lines.encode())
+    return data
+
+
 def pooled(c):
     with Daemon("model.threads=2") as d:
-        data = {k: series_rows(k) for k in range(NSERIES)}
-        # Round-major: every series' i-th sample before any (i+1)-th, in
-        # one write, so ticks hold many series and several rounds.
-        lines = "".join("pool.s%d %r %d\n" % (k, data[k][i][1],
-                                             int(data[k][i][0]))
-                        for i in range(NSAMPLES) for k in range(NSERIES))
-        d.send_lines("graphite", lines.encode())
+        data = send_rounds(d, "pool", NSERIES)
         r = d.rpc()
         st = r.call("stats")
         c.check("two stepping threads", st["threads"] == 2, st)
@@ -69,8 +77,26 @@ def single(c):
         r.close()
 
 
+def small_rounds(c):
+    with Daemon("model.threads=2") as d:
+        n = 100  # rounds of 100 rows: under 2 x 64, not shared
+        data = send_rounds(d, "small", n)
+        r = d.rpc()
+        st = r.call("stats")
+        c.check("rounds under 2 x 64 rows: no pool round",
+                st["threads"] == 2 and st["pool_rounds"] == 0, st)
+        c.check("every sample stepped", st["stepped"] == n * NSAMPLES, st)
+        csv = os.path.join(d.dir, "s7.csv")
+        write_csv(csv, data[7])
+        c.check("forecast == replay, bit for bit",
+                same_bits(r.call("forecast", {"series": "small.s7"}),
+                          replay(csv)))
+        r.close()
+
+
 if __name__ == "__main__":
     c = Checks()
     c.run(pooled)
+    c.run(small_rounds)
     c.run(single)
     c.summary()

@@ -1,0 +1,180 @@
+#!/bin/bash
+# bench/latency.sh: sample -> pushed forecast latency and the sustained rate,
+# this tree's statecastd against a peer build (main's, by default), in the
+# same run, interleaved. Writes bench/results/latency.md.
+#
+#   bench/latency.sh [--peer BUILD_DIR] [--reps N] [--series S]
+#                    [--duration SEC] [--nice N] [--out FILE]
+#
+# --nice N runs both daemons under `nice -n N` (N < 0 needs root): on a
+# shared machine this keeps other tenants' load from taking the daemon's
+# cores, to see what bounds latency inside the daemon; the results say so.
+# --peer: a build directory holding statecastd (and bench/loadgen is taken
+# from this tree for both); by default main is exported with `git archive`
+# into a temporary directory and built there. The latency runs follow
+# bench/perf.sh's latency section: default model and store, S series
+# (1000) primed first, then loadgen paced at 10% and 50% of the peer's
+# sustained rate (measured first in this run, median) and at 50,000/s,
+# with a subscriber on 16 series timing each sample from its write to the
+# forecast notification it caused. Every figure is the median over REPS
+# runs; all runs are listed.
+set -eu
+cd "$(dirname "$0")/.."
+ARGS="$*"
+OUT=bench/results/latency.md
+PEER=""
+REPS=3
+S=1000
+DUR=5
+NICE=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--peer) PEER=$2; shift ;;
+	--reps) REPS=$2; shift ;;
+	--series) S=$2; shift ;;
+	--duration) DUR=$2; shift ;;
+	--nice) NICE=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--out FILE]" >&2; exit 2 ;;
+	esac
+	shift
+done
+make -s -j2 all build/bench/loadgen
+B=build
+W=$(mktemp -d /tmp/statecast-latency.XXXXXX)
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
+trap cleanup EXIT
+. bench/lib.sh
+peer_desc=$PEER
+if [ -z "$PEER" ]; then
+	mkdir -p "$W/main"
+	git archive main | tar -x -C "$W/main"
+	echo "latency: building main ($(git rev-parse --short main)) in $W/main"
+	make -s -C "$W/main" -j2 all >/dev/null
+	PEER=$W/main/build
+	peer_desc="main at $(git rev-parse --short main)"
+fi
+
+# start BIN DIR [-o SETTING...]: sets SD_PID SD_G SD_R.
+start() {
+	local bin=$1 dir=$2
+	shift 2
+	mkdir -p "$dir"; rm -rf "${dir:?}/"*
+	SD_G=$(free_port); SD_R=$(free_port)
+	${NICE:+nice -n "$NICE"} "$bin" -o listen.graphite=127.0.0.1:$SD_G -o listen.influx= \
+		-o listen.rpc=127.0.0.1:$SD_R -o listen.socket= -o listen.http= \
+		-o model.path=models/default.model -o store.path="$dir/db" \
+		"$@" >>"$dir/log" 2>&1 &
+	SD_PID=$!
+	PIDS="$PIDS $SD_PID"
+	mem_guard "$SD_PID" &
+	for _ in $(seq 300); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$SD_R") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "latency: $bin did not start" >&2
+	return 1
+}
+stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
+
+sustained() { # BIN: samples/s, 1k series flat out
+	start "$1" "$W/sd"
+	r=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count 200000 \
+		--until-rpc 127.0.0.1:$SD_R) || echo "latency: loadgen failed: $r" >&2
+	stop "$SD_PID"
+	field rate "$r"
+}
+
+# The loop thread (tid = pid): CPU ticks used and involuntary context
+# switches (preemptions) so far.
+loop_ticks() { awk '{ print $14 + $15 }' "/proc/$1/task/$1/stat"; }
+loop_preempts() { awk '/^nonvoluntary_ctxt_switches/ { print $2 }' "/proc/$1/task/$1/status"; }
+# ... and its nanoseconds spent runnable but waiting for a core.
+loop_rqwait() { awk '{ print $2 }' "/proc/$1/task/$1/schedstat"; }
+
+latency() { # BIN RATE: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait"
+	start "$1" "$W/lat"
+	$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count $((S * 5)) \
+		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null ||
+		echo "latency: priming failed" >&2
+	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); t0=$(date +%s.%N)
+	l=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --rate "$2" \
+		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
+		--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R) ||
+		echo "latency: loadgen failed: $l" >&2
+	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); q1=$(loop_rqwait "$SD_PID"); t1=$(date +%s.%N)
+	stop "$SD_PID"
+	busy=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
+	pre=$(awk -v v="$((v1 - v0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", v / (b - a) }')
+	rq=$(awk -v q="$((q1 - q0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", q * 1e-9 / (b - a) }')
+	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq"
+}
+
+# Sustained rate, interleaved.
+sa=""; sb=""
+for i in $(seq "$REPS"); do
+	sa="$sa $(sustained "$PEER/statecastd")"
+	sb="$sb $(sustained "$B/statecastd")"
+	echo "latency: sustained run $i: peer$sa / this$sb"
+done
+ma=$(echo "$sa" | median); mb=$(echo "$sb" | median)
+r10=$(awk -v r="$ma" 'BEGIN { printf "%d", r * 0.1 }')
+r50=$(awk -v r="$ma" 'BEGIN { printf "%d", r * 0.5 }')
+
+rows=""
+for spec in "10%:$r10" "50%:$r50" "50k/s:50000"; do
+	name=${spec%:*}; rate=${spec#*:}
+	for who in peer this; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''"; done
+	for i in $(seq "$REPS"); do
+		for who in peer this; do
+			bin=$B/statecastd; [ $who = peer ] && bin=$PEER/statecastd
+			set -- $(latency "$bin" "$rate")
+			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\""
+			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}"
+		done
+	done
+	for who in peer this; do
+		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq"
+		label=$peer_desc; sus=$ma; [ $who = this ] && { label="this tree"; sus=$mb; }
+		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | p50:$v50; p99:$v99; p99.9:$v999 |
+"
+	done
+done
+
+commit=$(git rev-parse --short HEAD)
+git diff --quiet HEAD || commit="$commit (with uncommitted changes)"
+{
+	echo "# Latency: sample written -> forecast notification received"
+	echo
+	echo "Written by \`bench/latency.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC'), this tree at commit $commit;"
+	echo "peer: $peer_desc, built in the same run."
+	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared: read ratios and medians)."
+	echo
+	echo "statecastd with the default model and the store (store.path set), $S series,"
+	echo "Graphite over 4 connections from bench/loadgen.c. Each figure is the median of"
+	echo "$REPS runs, peer and this tree interleaved."
+	[ -n "$NICE" ] && echo "Both daemons ran under \`nice -n $NICE\` (loadgen did not), so that other tenants of the machine take less of their cores."
+	echo
+	echo "## Sustained samples/s ($S series, 200000 samples flat out)"
+	echo
+	echo "| build | median | runs | vs peer |"
+	echo "|---|---|---|---|"
+	echo "| $peer_desc | $ma | $sa | 1.000 |"
+	echo "| this tree | $mb | $sb | $(ratio "$mb" "$ma") |"
+	echo
+	echo "## Latency ($DUR s paced in 1 ms slices, 16 subscribed series)"
+	echo
+	echo "Rates: 10% and 50% of the peer's sustained median above, and the target's 50,000/s."
+	echo
+	echo "Of sustained: the rate over that build's sustained median in this run (at"
+	echo "1 or more the daemon falls behind and latency is the backlog). Loop busy:"
+	echo "CPU time of the loop thread over the run's wall time. Waiting: the share of"
+	echo "wall time the loop thread was runnable but had no core (schedstat run-queue"
+	echo "wait). Preempted/s: its involuntary context switches per second."
+	echo
+	echo "| load | rate asked | of sustained | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | waiting | preempted/s | runs |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	printf '%s' "$rows"
+} >"$OUT"
+echo "latency: wrote $OUT"
