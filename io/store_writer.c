@@ -29,11 +29,57 @@ static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 	return rc == SQLITE_OK ? 0 : store__map_rc(rc);
 }
 
+/* "INSERT OR IGNORE INTO samples ... VALUES(?,?,?,?),(?,?,?,?),..." with
+ * STORE_SAMPLES_PER_INSERT rows. */
+static int prep_samples(sqlite3 *db, sqlite3_stmt **st)
+{
+	static const char head[] =
+	    "INSERT OR IGNORE INTO samples(series_id,seq,t,value) VALUES";
+	char sql[sizeof head + STORE_SAMPLES_PER_INSERT * 10];
+	size_t n = sizeof head - 1;
+	int i;
+
+	memcpy(sql, head, n);
+	for (i = 0; i < STORE_SAMPLES_PER_INSERT; i++) {
+		memcpy(sql + n, i ? ",(?,?,?,?)" : "(?,?,?,?)", i ? 10 : 9);
+		n += i ? 10 : 9;
+	}
+	sql[n] = '\0';
+	return prep(db, sql, st);
+}
+
+/* SQLite's wal_hook, after each COMMIT: how big the WAL is. Installing it
+ * also turns SQLite's auto-checkpoint off (it is a wal_hook itself); the
+ * writer checkpoints in maintenance() instead. */
+static int on_wal(void *ud, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	((store *)ud)->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+static int page_size(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int n = 4096;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return n;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 int store__prepare(store *s)
 {
 	store_stmts *t = &s->st;
 	sqlite3 *db = s->db;
 
+	s->page_size = page_size(db);
+	sqlite3_wal_hook(db, on_wal, s);
 	if (prep(db, "BEGIN IMMEDIATE", &t->begin) ||
 	    prep(db, "COMMIT", &t->commit) ||
 	    prep(db, "ROLLBACK", &t->rollback) ||
@@ -47,6 +93,7 @@ int store__prepare(store *s)
 		 "INSERT OR IGNORE INTO samples(series_id,seq,t,value) "
 		 "VALUES(?1,?2,?3,?4)",
 		 &t->ins_sample) ||
+	    prep_samples(db, &t->ins_samples) ||
 	    prep(db,
 		 "INSERT OR REPLACE INTO forecasts"
 		 "(series_id,t,horizon,nq,levels,q,mean) "
@@ -112,6 +159,15 @@ static int bind_double_or_null(sqlite3_stmt *st, int i, double v)
 			: sqlite3_bind_double(st, i, v);
 }
 
+/* A sample's four parameters, from parameter number p on. */
+static void bind_sample(sqlite3_stmt *st, int p, const sb_sample *r)
+{
+	sqlite3_bind_int64(st, p, r->sid);
+	sqlite3_bind_int64(st, p + 1, r->seq);
+	sqlite3_bind_double(st, p + 2, r->t);
+	bind_double_or_null(st, p + 3, r->v);
+}
+
 static int apply_batch(store *s, store_batch *b)
 {
 	store_stmts *t = &s->st;
@@ -139,12 +195,21 @@ static int apply_batch(store *s, store_batch *b)
 		if ((rc = run(t->ins_series)) < 0)
 			return rc;
 	}
-	for (i = 0; i < b->nsmp; i++) {
-		sb_sample *r = &b->smp[i];
-		sqlite3_bind_int64(t->ins_sample, 1, r->sid);
-		sqlite3_bind_int64(t->ins_sample, 2, r->seq);
-		sqlite3_bind_double(t->ins_sample, 3, r->t);
-		bind_double_or_null(t->ins_sample, 4, r->v);
+	/* Most samples go STORE_SAMPLES_PER_INSERT rows per statement: the
+	 * per-statement work (step, reset, VDBE setup) was as much as the
+	 * B-tree insert of a row. */
+	for (i = 0; i + STORE_SAMPLES_PER_INSERT <= b->nsmp;
+	     i += STORE_SAMPLES_PER_INSERT) {
+		int k;
+		for (k = 0; k < STORE_SAMPLES_PER_INSERT; k++) {
+			sb_sample *r = &b->smp[i + (size_t)k];
+			bind_sample(t->ins_samples, 4 * k + 1, r);
+		}
+		if ((rc = run(t->ins_samples)) < 0)
+			return rc;
+	}
+	for (; i < b->nsmp; i++) {
+		bind_sample(t->ins_sample, 1, &b->smp[i]);
 		if ((rc = run(t->ins_sample)) < 0)
 			return rc;
 	}
@@ -390,12 +455,23 @@ static void apply_pages(store *s)
 	store__exec(s->db, sql);
 }
 
+/* The WAL outgrew checkpoint_bytes. Not within a second of the last
+ * checkpoint: one that readers kept from finishing is not retried after
+ * every commit. */
+static int wal_full(store *s, uint64_t now)
+{
+	return s->o.checkpoint_bytes > 0 &&
+	       (int64_t)s->wal_frames * s->page_size >= s->o.checkpoint_bytes &&
+	       now - s->last_ckpt_ns >= 1000000000u;
+}
+
 /* Housekeeping between transactions (mu not held). */
 static void maintenance(store *s, uint64_t now)
 {
 	int more = 0, n = 0, rc;
 
-	if (now - s->last_ckpt_ns >= (uint64_t)s->o.checkpoint_ms * 1000000u) {
+	if (now - s->last_ckpt_ns >= (uint64_t)s->o.checkpoint_ms * 1000000u ||
+	    wal_full(s, now)) {
 		/* TRUNCATE waits for readers through the busy handler;
 		 * a stalled writer would stall ingest, so do not wait. */
 		sqlite3_busy_timeout(s->db, 0);
@@ -404,6 +480,7 @@ static void maintenance(store *s, uint64_t now)
 		sqlite3_busy_timeout(s->db, s->o.busy_timeout_ms);
 		s->last_ckpt_ns = now;
 		if (rc == SQLITE_OK) {
+			s->wal_frames = 0;
 			pthread_mutex_lock(&s->mu);
 			s->stats.checkpoints++;
 			pthread_mutex_unlock(&s->mu);
