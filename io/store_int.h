@@ -67,14 +67,16 @@ struct store_batch {
 	struct store_batch *next;
 };
 
-/* Samples per multi-row INSERT (store_stmts.ins_samples): one statement
- * step for this many rows instead of one per row. */
-#define STORE_SAMPLES_PER_INSERT 64
+/* Rows per multi-row INSERT (store_stmts.ins_samples, ins_fcs): one
+ * statement step for this many rows instead of one per row. */
+#define STORE_SAMPLES_PER_INSERT   64
+#define STORE_FORECASTS_PER_INSERT 16
 
 /* Prepared statements of the write connection. */
 typedef struct store_stmts {
 	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *ins_series, *ins_sample, *ins_samples, *ins_fc, *ups_snap;
+	sqlite3_stmt *ins_series, *ins_sample, *ins_samples, *ins_fc, *ins_fcs;
+	sqlite3_stmt *ups_snap;
 	sqlite3_stmt *drop[4]; /* samples, forecasts, snapshots, series */
 	sqlite3_stmt *ret_list, *ret_smp_scan, *ret_smp_del, *ret_fc_scan,
 	    *ret_fc_del;

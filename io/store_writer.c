@@ -29,23 +29,33 @@ static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 	return rc == SQLITE_OK ? 0 : store__map_rc(rc);
 }
 
-/* "INSERT OR IGNORE INTO samples ... VALUES(?,?,?,?),(?,?,?,?),..." with
- * STORE_SAMPLES_PER_INSERT rows. */
-static int prep_samples(sqlite3 *db, sqlite3_stmt **st)
+/* head, then rows copies of the tuple "(?,?,...)" of cols parameters,
+ * comma separated: one INSERT of that many rows. */
+static int prep_rows(sqlite3 *db, const char *head, int cols, int rows,
+		     sqlite3_stmt **st)
 {
-	static const char head[] =
-	    "INSERT OR IGNORE INTO samples(series_id,seq,t,value) VALUES";
-	char sql[sizeof head + STORE_SAMPLES_PER_INSERT * 10];
-	size_t n = sizeof head - 1;
-	int i;
+	size_t n = strlen(head), cap = n + (size_t)rows * (2 * cols + 2) + 1;
+	char *sql = malloc(cap);
+	int i, k, rc;
 
+	if (!sql)
+		return STORE_ENOMEM;
 	memcpy(sql, head, n);
-	for (i = 0; i < STORE_SAMPLES_PER_INSERT; i++) {
-		memcpy(sql + n, i ? ",(?,?,?,?)" : "(?,?,?,?)", i ? 10 : 9);
-		n += i ? 10 : 9;
+	for (i = 0; i < rows; i++) {
+		if (i)
+			sql[n++] = ',';
+		sql[n++] = '(';
+		for (k = 0; k < cols; k++) {
+			if (k)
+				sql[n++] = ',';
+			sql[n++] = '?';
+		}
+		sql[n++] = ')';
 	}
 	sql[n] = '\0';
-	return prep(db, sql, st);
+	rc = prep(db, sql, st);
+	free(sql);
+	return rc;
 }
 
 /* SQLite's wal_hook, after each COMMIT: how big the WAL is. Installing it
@@ -73,6 +83,12 @@ static int page_size(sqlite3 *db)
 	return n;
 }
 
+#define SQL_SAMPLES \
+	"INSERT OR IGNORE INTO samples(series_id,seq,t,value) VALUES"
+#define SQL_FORECASTS                                                       \
+	"INSERT OR REPLACE INTO forecasts(series_id,t,horizon,nq,levels,q," \
+	"mean) VALUES"
+
 int store__prepare(store *s)
 {
 	store_stmts *t = &s->st;
@@ -89,16 +105,12 @@ int store__prepare(store *s)
 		 "step_s=excluded.step_s, period=excluded.period "
 		 "ON CONFLICT DO NOTHING",
 		 &t->ins_series) ||
-	    prep(db,
-		 "INSERT OR IGNORE INTO samples(series_id,seq,t,value) "
-		 "VALUES(?1,?2,?3,?4)",
-		 &t->ins_sample) ||
-	    prep_samples(db, &t->ins_samples) ||
-	    prep(db,
-		 "INSERT OR REPLACE INTO forecasts"
-		 "(series_id,t,horizon,nq,levels,q,mean) "
-		 "VALUES(?1,?2,?3,?4,?5,?6,?7)",
-		 &t->ins_fc) ||
+	    prep_rows(db, SQL_SAMPLES, 4, 1, &t->ins_sample) ||
+	    prep_rows(db, SQL_SAMPLES, 4, STORE_SAMPLES_PER_INSERT,
+		      &t->ins_samples) ||
+	    prep_rows(db, SQL_FORECASTS, 7, 1, &t->ins_fc) ||
+	    prep_rows(db, SQL_FORECASTS, 7, STORE_FORECASTS_PER_INSERT,
+		      &t->ins_fcs) ||
 	    prep(db,
 		 "INSERT INTO snapshots(series_id,model_id,model_hash,t,seen,"
 		 "state,checksum) VALUES(?1,?2,?3,?4,?5,?6,?7) "
@@ -168,6 +180,23 @@ static void bind_sample(sqlite3_stmt *st, int p, const sb_sample *r)
 	bind_double_or_null(st, p + 3, r->v);
 }
 
+/* A forecast's seven parameters (blobs point into the batch's pool). */
+static void bind_forecast(sqlite3_stmt *st, int p, const store_batch *b,
+			  const sb_forecast *r)
+{
+	const float *f = b->fpool + r->off;
+	size_t Q = (size_t)r->Q, H = (size_t)r->H;
+
+	sqlite3_bind_int64(st, p, r->sid);
+	sqlite3_bind_double(st, p + 1, r->t);
+	sqlite3_bind_int(st, p + 2, r->H);
+	sqlite3_bind_int(st, p + 3, r->Q);
+	sqlite3_bind_blob(st, p + 4, f, (int)(Q * 4), SQLITE_STATIC);
+	sqlite3_bind_blob(st, p + 5, f + Q, (int)(Q * H * 4), SQLITE_STATIC);
+	sqlite3_bind_blob(st, p + 6, f + Q + Q * H, (int)(H * 4),
+			  SQLITE_STATIC);
+}
+
 static int apply_batch(store *s, store_batch *b)
 {
 	store_stmts *t = &s->st;
@@ -195,9 +224,9 @@ static int apply_batch(store *s, store_batch *b)
 		if ((rc = run(t->ins_series)) < 0)
 			return rc;
 	}
-	/* Most samples go STORE_SAMPLES_PER_INSERT rows per statement: the
-	 * per-statement work (step, reset, VDBE setup) was as much as the
-	 * B-tree insert of a row. */
+	/* Most samples (and forecasts) go STORE_*_PER_INSERT rows per
+	 * statement: the per-statement work (step, reset, VDBE setup) was as
+	 * much as the B-tree insert of a row. */
 	for (i = 0; i + STORE_SAMPLES_PER_INSERT <= b->nsmp;
 	     i += STORE_SAMPLES_PER_INSERT) {
 		int k;
@@ -213,19 +242,17 @@ static int apply_batch(store *s, store_batch *b)
 		if ((rc = run(t->ins_sample)) < 0)
 			return rc;
 	}
-	for (i = 0; i < b->nfc; i++) {
-		sb_forecast *r = &b->fc[i];
-		const float *f = b->fpool + r->off;
-		size_t Q = (size_t)r->Q, H = (size_t)r->H;
-		sqlite3_bind_int64(t->ins_fc, 1, r->sid);
-		sqlite3_bind_double(t->ins_fc, 2, r->t);
-		sqlite3_bind_int(t->ins_fc, 3, r->H);
-		sqlite3_bind_int(t->ins_fc, 4, r->Q);
-		sqlite3_bind_blob(t->ins_fc, 5, f, (int)(Q * 4), SQLITE_STATIC);
-		sqlite3_bind_blob(t->ins_fc, 6, f + Q, (int)(Q * H * 4),
-				  SQLITE_STATIC);
-		sqlite3_bind_blob(t->ins_fc, 7, f + Q + Q * H, (int)(H * 4),
-				  SQLITE_STATIC);
+	for (i = 0; i + STORE_FORECASTS_PER_INSERT <= b->nfc;
+	     i += STORE_FORECASTS_PER_INSERT) {
+		int k;
+		for (k = 0; k < STORE_FORECASTS_PER_INSERT; k++)
+			bind_forecast(t->ins_fcs, 7 * k + 1, b,
+				      &b->fc[i + (size_t)k]);
+		if ((rc = run(t->ins_fcs)) < 0)
+			return rc;
+	}
+	for (; i < b->nfc; i++) {
+		bind_forecast(t->ins_fc, 1, b, &b->fc[i]);
 		if ((rc = run(t->ins_fc)) < 0)
 			return rc;
 	}

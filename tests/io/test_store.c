@@ -418,6 +418,7 @@ static void test_forecast_layout(void)
 	store_reader *r;
 	store_batch *b;
 	fc_acc a = {0};
+	int i, ok = 1;
 	/* H=2, Q=3 horizon-major: h1 = {1,2,3}, h2 = {4,5,6}. */
 	float lv[3] = {0.1f, 0.5f, 0.9f}, q[6] = {1, 2, 3, 4, 5, 6},
 	      mean[2] = {2, 5};
@@ -439,6 +440,32 @@ static void test_forecast_layout(void)
 	CHECK(a.q01_h2 == 4.0f); /* quantile 0.1 at horizon 2 */
 	CHECK(a.mean_h1 == 2.0f);
 	CHECK(a.lv2 == 0.9f);
+	store_reader_free(r);
+
+	/* 40 forecasts in one batch: two multi-row statements of
+	 * STORE_FORECASTS_PER_INSERT and 8 single ones. Series 20 + i gets
+	 * mean[0] = i; series 25's origin comes twice in the first statement,
+	 * the later row (mean 100) replaces the earlier. */
+	fx_closed_flag = 0;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	b = store_batch_new();
+	for (i = 0; i < 40; i++) {
+		mean[0] = (float)(i == 7 ? 100 : i);
+		store_batch_forecast(b, 20 + (i == 7 ? 5 : i), 60, 2, 3, lv, q,
+				     mean);
+	}
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
+	for (i = 0; i < 40; i++) {
+		memset(&a, 0, sizeof a);
+		store_forecasts(r, 20 + i, 0, 100, fc_cb, &a);
+		if (i == 7 ? a.n != 0
+			   : a.n != 1 || a.mean_h1 != (i == 5 ? 100 : i) ||
+				 a.q01_h2 != 4.0f || a.lv2 != 0.9f)
+			ok = 0;
+	}
+	CHECK(ok);
 	store_reader_free(r);
 	fx_release(&f);
 }
