@@ -53,3 +53,12 @@ daemon_start() {
 	done
 	return 1
 }
+
+# wait_port PORT: until something listens on 127.0.0.1:PORT (30 s at most).
+wait_port() {
+	for _ in $(seq 300); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench: nothing listens on $1" >&2; return 1
+}

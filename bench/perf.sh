@@ -45,13 +45,6 @@ W=$(mktemp -d /tmp/statecast-perf.XXXXXX)
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
-wait_port() { # wait_port PORT: until something listens
-	for _ in $(seq 300); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "perf: nothing listens on $1" >&2; return 1
-}
 
 # settle PORT: waits (up to 120 s) until the store's queue is empty, so an
 # RSS read afterwards is the series' and not rows waiting for SQLite.

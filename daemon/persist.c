@@ -53,7 +53,7 @@ typedef struct pbatch {
 	srv_push **push;
 	size_t npush;
 	int64_t *decl;
-	size_t ndecl;
+	size_t ndecl, capdecl;
 	size_t nsamples;
 	size_t bytes; /* store_batch_bytes() at submit: counted in queued */
 } pbatch;
@@ -116,13 +116,19 @@ static int declare(store_batch *b, pbatch *c, srv_series *se)
 	if (store_batch_series(b, se->store_id, se->name, "", se->step_s,
 			       se->period, now_s()))
 		return -1;
-	if (c) {
-		int64_t *q = realloc(c->decl, (c->ndecl + 1) * sizeof *q);
+	se->store_step_s = se->step_s;
+	se->store_period = se->period;
+	if (c && c->ndecl == c->capdecl) {
+		/* Geometric: a tick may declare thousands of new series. */
+		size_t cap = c->capdecl ? 2 * c->capdecl : 16;
+		int64_t *q = realloc(c->decl, cap * sizeof *q);
 		if (!q)
 			return -1;
 		c->decl = q;
-		c->decl[c->ndecl++] = se->store_id;
+		c->capdecl = cap;
 	}
+	if (c)
+		c->decl[c->ndecl++] = se->store_id;
 	return 0;
 }
 
@@ -266,8 +272,11 @@ static void snapshot_some(srv *s, size_t count)
 		if (!se->state || !se->store_id ||
 		    se->snap_seq == se->store_seq)
 			continue;
-		/* The row's step and period, known now, go with it. */
-		declare(b, c, se);
+		/* The row's step and period, when they changed since its
+		 * declaration (the step is learnt after it), go with it. */
+		if (se->step_s != se->store_step_s ||
+		    se->period != se->store_period)
+			declare(b, c, se);
 		store_batch_snapshot(b, se->store_id, s->model_desc, p->hash,
 				     se->stepped_t, se->store_seq, se->state,
 				     (uint32_t)p->nfloats);
@@ -309,6 +318,8 @@ static int rec_series(void *ud, const store_series_info *si, int mode,
 	if (!se)
 		return -1;
 	se->store_id = si->id;
+	se->store_step_s = si->step_s;
+	se->store_period = si->period;
 	p->cur = se;
 	p->rebuild_first = mode == STORE_RESTORE_REBUILD;
 	if (snap_err)

@@ -8,6 +8,7 @@
 #include "io/lines.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +146,45 @@ static int ieq(const char *p, size_t n, const char *lit)
 	return 1;
 }
 
+/*
+ * The common case without strtod: `[+-]digits[.digits]` with at most 15
+ * digits in all. The digits as an integer m < 2^53 and 10^k (k <= 15) are
+ * both exact doubles, so m / 10^k is one correctly rounded IEEE division:
+ * the double strtod returns, bit for bit. Anything else (exponent, more
+ * digits) returns 0 and goes to strtod. p is already validated.
+ */
+static int exact_decimal(const char *p, size_t n, double *out)
+{
+	static const double pow10[16] = {1e0,  1e1,  1e2,  1e3, 1e4,  1e5,
+					 1e6,  1e7,  1e8,  1e9, 1e10, 1e11,
+					 1e12, 1e13, 1e14, 1e15};
+	uint64_t m = 0;
+	size_t i = 0;
+	int digits = 0, frac = -1, neg = 0;
+	double v;
+
+	if (p[0] == '+' || p[0] == '-') {
+		neg = p[0] == '-';
+		i = 1;
+	}
+	for (; i < n; i++) {
+		if (p[i] == '.') {
+			frac = 0;
+			continue;
+		}
+		if (!digit(p[i]) || ++digits > 15)
+			return 0;
+		m = m * 10 + (uint64_t)(p[i] - '0');
+		if (frac >= 0)
+			frac++;
+	}
+	v = (double)m;
+	if (frac > 0)
+		v /= pow10[frac];
+	*out = neg ? -v : v;
+	return 1;
+}
+
 int io__parse_number(const char *p, size_t n, double *out)
 {
 	char tmp[80];
@@ -188,6 +228,8 @@ int io__parse_number(const char *p, size_t n, double *out)
 	}
 	if (i != n || n >= sizeof(tmp))
 		return IO_EVALUE;
+	if (exact_decimal(p, n, out))
+		return IO_OK;
 	memcpy(tmp, p, n);
 	tmp[n] = '\0';
 	*out = strtod(tmp, NULL);

@@ -82,6 +82,7 @@ void store_opts_default(store_opts *o)
 	o->commit_ms = 100;
 	o->commit_rows = 10000;
 	o->checkpoint_ms = 30000;
+	o->checkpoint_bytes = (int64_t)256 << 20;
 	o->busy_timeout_ms = 5000;
 	o->journal_size_limit = 64 << 20;
 	o->retry_rows = 1000000;
@@ -98,11 +99,11 @@ static int opts_valid(const store_opts *o)
 		o->synchronous == STORE_SYNC_FULL) &&
 	       o->commit_ms >= 1 && o->commit_ms <= 60000 &&
 	       o->commit_rows >= 1 && o->checkpoint_ms >= 1 &&
-	       o->busy_timeout_ms >= 0 && o->journal_size_limit >= -1 &&
-	       o->retry_ms >= 1 && o->episode_quiet_ms >= 0 &&
-	       o->sample_retention_s >= 0 && o->forecast_retention_s >= 0 &&
-	       o->retention_batch >= 1 && o->retention_ms >= 1 &&
-	       o->max_page_count >= 0;
+	       o->checkpoint_bytes >= 0 && o->busy_timeout_ms >= 0 &&
+	       o->journal_size_limit >= -1 && o->retry_ms >= 1 &&
+	       o->episode_quiet_ms >= 0 && o->sample_retention_s >= 0 &&
+	       o->forecast_retention_s >= 0 && o->retention_batch >= 1 &&
+	       o->retention_ms >= 1 && o->max_page_count >= 0;
 }
 
 uint64_t store__now_ns(void)

@@ -82,11 +82,18 @@ enum { STORE_SYNC_OFF = 0, STORE_SYNC_NORMAL = 1, STORE_SYNC_FULL = 2 };
 
 /* Options; store_opts_default() fills the defaults given in brackets. */
 typedef struct store_opts {
-	int synchronous;     /* STORE_SYNC_OFF, _NORMAL, _FULL [NORMAL] */
-	int commit_ms;	     /* group-commit window, 1..60000 [100] */
-	int commit_rows;     /* rows per transaction, >= 1 [10000] */
-	int checkpoint_ms;   /* wal_checkpoint(TRUNCATE) period [30000] */
-	int busy_timeout_ms; /* [5000] */
+	int synchronous;   /* STORE_SYNC_OFF, _NORMAL, _FULL [NORMAL] */
+	int commit_ms;	   /* group-commit window, 1..60000 [100] */
+	int commit_rows;   /* rows per transaction, >= 1 [10000] */
+	int checkpoint_ms; /* wal_checkpoint(TRUNCATE) period [30000] */
+	/* ... or sooner once the WAL holds this many bytes (0 = by time
+	 * only) [256 MiB]. SQLite's own auto-checkpoint (every 4 MB of WAL,
+	 * run inside COMMIT) is off: each checkpoint copies every page that
+	 * changed since the last one, so spacing them out writes a page that
+	 * ingest dirties over and over once per checkpoint, not once per
+	 * commit. */
+	int64_t checkpoint_bytes;
+	int busy_timeout_ms;	    /* [5000] */
 	int64_t journal_size_limit; /* bytes kept of the WAL [64 MiB] */
 	size_t retry_rows;	    /* bound of the retry queue [1000000] */
 	int episode_quiet_ms; /* failure-free time that ends an error episode

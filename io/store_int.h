@@ -67,10 +67,16 @@ struct store_batch {
 	struct store_batch *next;
 };
 
+/* Rows per multi-row INSERT (store_stmts.ins_samples, ins_fcs): one
+ * statement step for this many rows instead of one per row. */
+#define STORE_SAMPLES_PER_INSERT   64
+#define STORE_FORECASTS_PER_INSERT 16
+
 /* Prepared statements of the write connection. */
 typedef struct store_stmts {
 	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *ins_series, *ins_sample, *ins_fc, *ups_snap;
+	sqlite3_stmt *ins_series, *ins_sample, *ins_samples, *ins_fc, *ins_fcs;
+	sqlite3_stmt *ups_snap;
 	sqlite3_stmt *drop[4]; /* samples, forecasts, snapshots, series */
 	sqlite3_stmt *ret_list, *ret_smp_scan, *ret_smp_del, *ret_fc_scan,
 	    *ret_fc_del;
@@ -110,6 +116,8 @@ struct store {
 	float *tmp;
 	size_t tmp_cap;
 	uint64_t last_ckpt_ns, next_ret_ns;
+	int wal_frames; /* frames in the WAL after the last commit */
+	int page_size;
 	int64_t ret_cursor;
 	uint64_t fail_count, episode_dropped, last_fail_ns;
 	int episode_open;

@@ -29,11 +29,73 @@ static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 	return rc == SQLITE_OK ? 0 : store__map_rc(rc);
 }
 
+/* head, then rows copies of the tuple "(?,?,...)" of cols parameters,
+ * comma separated: one INSERT of that many rows. */
+static int prep_rows(sqlite3 *db, const char *head, int cols, int rows,
+		     sqlite3_stmt **st)
+{
+	size_t n = strlen(head), cap = n + (size_t)rows * (2 * cols + 2) + 1;
+	char *sql = malloc(cap);
+	int i, k, rc;
+
+	if (!sql)
+		return STORE_ENOMEM;
+	memcpy(sql, head, n);
+	for (i = 0; i < rows; i++) {
+		if (i)
+			sql[n++] = ',';
+		sql[n++] = '(';
+		for (k = 0; k < cols; k++) {
+			if (k)
+				sql[n++] = ',';
+			sql[n++] = '?';
+		}
+		sql[n++] = ')';
+	}
+	sql[n] = '\0';
+	rc = prep(db, sql, st);
+	free(sql);
+	return rc;
+}
+
+/* SQLite's wal_hook, after each COMMIT: how big the WAL is. Installing it
+ * also turns SQLite's auto-checkpoint off (it is a wal_hook itself); the
+ * writer checkpoints in maintenance() instead. */
+static int on_wal(void *ud, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	((store *)ud)->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+static int page_size(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int n = 4096;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return n;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+#define SQL_SAMPLES \
+	"INSERT OR IGNORE INTO samples(series_id,seq,t,value) VALUES"
+#define SQL_FORECASTS                                                       \
+	"INSERT OR REPLACE INTO forecasts(series_id,t,horizon,nq,levels,q," \
+	"mean) VALUES"
+
 int store__prepare(store *s)
 {
 	store_stmts *t = &s->st;
 	sqlite3 *db = s->db;
 
+	s->page_size = page_size(db);
+	sqlite3_wal_hook(db, on_wal, s);
 	if (prep(db, "BEGIN IMMEDIATE", &t->begin) ||
 	    prep(db, "COMMIT", &t->commit) ||
 	    prep(db, "ROLLBACK", &t->rollback) ||
@@ -43,15 +105,12 @@ int store__prepare(store *s)
 		 "step_s=excluded.step_s, period=excluded.period "
 		 "ON CONFLICT DO NOTHING",
 		 &t->ins_series) ||
-	    prep(db,
-		 "INSERT OR IGNORE INTO samples(series_id,seq,t,value) "
-		 "VALUES(?1,?2,?3,?4)",
-		 &t->ins_sample) ||
-	    prep(db,
-		 "INSERT OR REPLACE INTO forecasts"
-		 "(series_id,t,horizon,nq,levels,q,mean) "
-		 "VALUES(?1,?2,?3,?4,?5,?6,?7)",
-		 &t->ins_fc) ||
+	    prep_rows(db, SQL_SAMPLES, 4, 1, &t->ins_sample) ||
+	    prep_rows(db, SQL_SAMPLES, 4, STORE_SAMPLES_PER_INSERT,
+		      &t->ins_samples) ||
+	    prep_rows(db, SQL_FORECASTS, 7, 1, &t->ins_fc) ||
+	    prep_rows(db, SQL_FORECASTS, 7, STORE_FORECASTS_PER_INSERT,
+		      &t->ins_fcs) ||
 	    prep(db,
 		 "INSERT INTO snapshots(series_id,model_id,model_hash,t,seen,"
 		 "state,checksum) VALUES(?1,?2,?3,?4,?5,?6,?7) "
@@ -112,6 +171,32 @@ static int bind_double_or_null(sqlite3_stmt *st, int i, double v)
 			: sqlite3_bind_double(st, i, v);
 }
 
+/* A sample's four parameters, from parameter number p on. */
+static void bind_sample(sqlite3_stmt *st, int p, const sb_sample *r)
+{
+	sqlite3_bind_int64(st, p, r->sid);
+	sqlite3_bind_int64(st, p + 1, r->seq);
+	sqlite3_bind_double(st, p + 2, r->t);
+	bind_double_or_null(st, p + 3, r->v);
+}
+
+/* A forecast's seven parameters (blobs point into the batch's pool). */
+static void bind_forecast(sqlite3_stmt *st, int p, const store_batch *b,
+			  const sb_forecast *r)
+{
+	const float *f = b->fpool + r->off;
+	size_t Q = (size_t)r->Q, H = (size_t)r->H;
+
+	sqlite3_bind_int64(st, p, r->sid);
+	sqlite3_bind_double(st, p + 1, r->t);
+	sqlite3_bind_int(st, p + 2, r->H);
+	sqlite3_bind_int(st, p + 3, r->Q);
+	sqlite3_bind_blob(st, p + 4, f, (int)(Q * 4), SQLITE_STATIC);
+	sqlite3_bind_blob(st, p + 5, f + Q, (int)(Q * H * 4), SQLITE_STATIC);
+	sqlite3_bind_blob(st, p + 6, f + Q + Q * H, (int)(H * 4),
+			  SQLITE_STATIC);
+}
+
 static int apply_batch(store *s, store_batch *b)
 {
 	store_stmts *t = &s->st;
@@ -139,28 +224,35 @@ static int apply_batch(store *s, store_batch *b)
 		if ((rc = run(t->ins_series)) < 0)
 			return rc;
 	}
-	for (i = 0; i < b->nsmp; i++) {
-		sb_sample *r = &b->smp[i];
-		sqlite3_bind_int64(t->ins_sample, 1, r->sid);
-		sqlite3_bind_int64(t->ins_sample, 2, r->seq);
-		sqlite3_bind_double(t->ins_sample, 3, r->t);
-		bind_double_or_null(t->ins_sample, 4, r->v);
+	/* Most samples (and forecasts) go STORE_*_PER_INSERT rows per
+	 * statement: the per-statement work (step, reset, VDBE setup) was as
+	 * much as the B-tree insert of a row. */
+	for (i = 0; i + STORE_SAMPLES_PER_INSERT <= b->nsmp;
+	     i += STORE_SAMPLES_PER_INSERT) {
+		int k;
+		for (k = 0; k < STORE_SAMPLES_PER_INSERT; k++) {
+			sb_sample *r = &b->smp[i + (size_t)k];
+			bind_sample(t->ins_samples, 4 * k + 1, r);
+		}
+		if ((rc = run(t->ins_samples)) < 0)
+			return rc;
+	}
+	for (; i < b->nsmp; i++) {
+		bind_sample(t->ins_sample, 1, &b->smp[i]);
 		if ((rc = run(t->ins_sample)) < 0)
 			return rc;
 	}
-	for (i = 0; i < b->nfc; i++) {
-		sb_forecast *r = &b->fc[i];
-		const float *f = b->fpool + r->off;
-		size_t Q = (size_t)r->Q, H = (size_t)r->H;
-		sqlite3_bind_int64(t->ins_fc, 1, r->sid);
-		sqlite3_bind_double(t->ins_fc, 2, r->t);
-		sqlite3_bind_int(t->ins_fc, 3, r->H);
-		sqlite3_bind_int(t->ins_fc, 4, r->Q);
-		sqlite3_bind_blob(t->ins_fc, 5, f, (int)(Q * 4), SQLITE_STATIC);
-		sqlite3_bind_blob(t->ins_fc, 6, f + Q, (int)(Q * H * 4),
-				  SQLITE_STATIC);
-		sqlite3_bind_blob(t->ins_fc, 7, f + Q + Q * H, (int)(H * 4),
-				  SQLITE_STATIC);
+	for (i = 0; i + STORE_FORECASTS_PER_INSERT <= b->nfc;
+	     i += STORE_FORECASTS_PER_INSERT) {
+		int k;
+		for (k = 0; k < STORE_FORECASTS_PER_INSERT; k++)
+			bind_forecast(t->ins_fcs, 7 * k + 1, b,
+				      &b->fc[i + (size_t)k]);
+		if ((rc = run(t->ins_fcs)) < 0)
+			return rc;
+	}
+	for (; i < b->nfc; i++) {
+		bind_forecast(t->ins_fc, 1, b, &b->fc[i]);
 		if ((rc = run(t->ins_fc)) < 0)
 			return rc;
 	}
@@ -390,12 +482,23 @@ static void apply_pages(store *s)
 	store__exec(s->db, sql);
 }
 
+/* The WAL outgrew checkpoint_bytes. Not within a second of the last
+ * checkpoint: one that readers kept from finishing is not retried after
+ * every commit. */
+static int wal_full(store *s, uint64_t now)
+{
+	return s->o.checkpoint_bytes > 0 &&
+	       (int64_t)s->wal_frames * s->page_size >= s->o.checkpoint_bytes &&
+	       now - s->last_ckpt_ns >= 1000000000u;
+}
+
 /* Housekeeping between transactions (mu not held). */
 static void maintenance(store *s, uint64_t now)
 {
 	int more = 0, n = 0, rc;
 
-	if (now - s->last_ckpt_ns >= (uint64_t)s->o.checkpoint_ms * 1000000u) {
+	if (now - s->last_ckpt_ns >= (uint64_t)s->o.checkpoint_ms * 1000000u ||
+	    wal_full(s, now)) {
 		/* TRUNCATE waits for readers through the busy handler;
 		 * a stalled writer would stall ingest, so do not wait. */
 		sqlite3_busy_timeout(s->db, 0);
@@ -404,6 +507,7 @@ static void maintenance(store *s, uint64_t now)
 		sqlite3_busy_timeout(s->db, s->o.busy_timeout_ms);
 		s->last_ckpt_ns = now;
 		if (rc == SQLITE_OK) {
+			s->wal_frames = 0;
 			pthread_mutex_lock(&s->mu);
 			s->stats.checkpoints++;
 			pthread_mutex_unlock(&s->mu);

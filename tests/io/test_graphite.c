@@ -1,6 +1,9 @@
 /*
  * tests/io/test_graphite.c: Graphite plaintext lines and the line splitter.
  */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "io/graphite.h"
@@ -30,6 +33,53 @@ static void test_basic(void)
 	CHECK_NEAR(s.t, 12.25, 0);
 	CHECK_EQ_INT(parse("a 7 123\r"), IO_OK);
 	CHECK_NEAR(s.t, 123, 0);
+}
+
+/* Values are bit for bit what strtod makes of them, on both sides of the
+ * short-decimal path (<= 15 digits, no exponent) and past it. */
+static void test_values_match_strtod(void)
+{
+	char line[128], num[64];
+	unsigned long long x = 88172645463325252ull;
+	int i, same = 1, bad = -1;
+
+	for (i = 0; i < 200000 && same; i++) {
+		int digits, point, k, len = 0;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		digits = 1 + (int)(x % 19); /* 1..19: some past 15 */
+		point = (int)((x >> 8) % (unsigned)(digits + 2)) - 1;
+		if ((x >> 16) & 1)
+			num[len++] = '-';
+		for (k = 0; k < digits; k++) {
+			if (k == point)
+				num[len++] = '.';
+			num[len++] =
+			    (char)('0' + (x >> (20 + 2 * k % 40)) % 10);
+		}
+		if (point == digits)
+			num[len++] = '.';
+		if (i % 7 == 0)
+			len += snprintf(num + len, sizeof num - (size_t)len,
+					"e%d", (int)((x >> 40) % 40) - 20);
+		num[len] = '\0';
+		snprintf(line, sizeof line, "a %s 1", num);
+		if (parse(line) != IO_OK ||
+		    memcmp(&s.value, &(double){strtod(num, NULL)},
+			   sizeof(double)) != 0)
+			same = 0, bad = i;
+	}
+	if (!same)
+		fprintf(stderr, "  value %d differs from strtod: %s\n", bad,
+			num);
+	CHECK(same);
+	CHECK_EQ_INT(parse("a -0 1"), IO_OK);
+	CHECK(s.value == 0 && signbit(s.value));
+	CHECK_EQ_INT(parse("a 5. 1"), IO_OK);
+	CHECK(s.value == 5);
+	CHECK_EQ_INT(parse("a .1 1"), IO_OK);
+	CHECK(s.value == 0.1);
 }
 
 static void test_now(void)
@@ -221,6 +271,7 @@ int main(void)
 {
 	io_limits_default(&lim);
 	TH_RUN(test_basic);
+	TH_RUN(test_values_match_strtod);
 	TH_RUN(test_now);
 	TH_RUN(test_tags_sorted);
 	TH_RUN(test_name_alone);

@@ -5,6 +5,7 @@
  * test_store_faults.c.)
  */
 #include <math.h>
+#include <sys/stat.h>
 
 #include "io/store_int.h"
 #include "tests/harness.h"
@@ -240,6 +241,82 @@ static void test_order_history_and_nan(void)
 	fx_release(&f);
 }
 
+/* Samples in multi-row INSERTs (STORE_SAMPLES_PER_INSERT per statement)
+ * and singly (the remainder) land alike: NaN as NULL, a duplicate (series,
+ * seq) ignored in favour of the first. The WAL is checkpointed by size
+ * (checkpoint_bytes), counted in the stats, and not by SQLite's own 4 MB
+ * auto-checkpoint when checkpoint_bytes is 0. */
+static void test_multi_row_samples_and_wal_checkpoints(void)
+{
+	fx f;
+	store *s;
+	store_opts o;
+	store_reader *r;
+	store_stats st;
+	store_batch *b;
+	hist_acc h = {{0}, {0}, 0};
+	int64_t n = 0;
+	char wal[200];
+	struct stat sb;
+	int i, k, ok = 1;
+	uint64_t end;
+
+	fx_init(&f);
+	store_opts_default(&o);
+	o.checkpoint_ms = 60000;
+	o.checkpoint_bytes = 0;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	/* 3 series interleaved, 3 * 50 rows: two full statements and a
+	 * remainder; series 2's seq 7 comes twice (second value ignored). */
+	b = store_batch_new();
+	for (i = 1; i <= 50; i++)
+		for (k = 1; k <= 3; k++)
+			store_batch_sample(
+			    b, k, i, 100.0 + i,
+			    k == 2 && i % 10 == 0 ? NAN : k * 1000 + i);
+	store_batch_sample(b, 2, 7, 107.0, -1.0);
+	store_submit(s, b, 0, NULL, NULL);
+	/* About 10 MB of WAL: past the 4 MB of SQLite's auto-checkpoint. */
+	for (i = 0; i < 50; i++)
+		store_submit(s, samples_batch(10 + i, 1, 10000, 0), 0, NULL,
+			     NULL);
+	CHECK_EQ_INT(store_flush(s, 30000), 0);
+	snprintf(wal, sizeof wal, "%s-wal", f.path);
+	CHECK(stat(wal, &sb) == 0 && sb.st_size > 6 << 20);
+	store_get_stats(s, &st);
+	CHECK_EQ_INT(st.checkpoints, 0);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
+	CHECK_EQ_INT(store_count(r, "samples", &n), 0);
+	CHECK_EQ_INT(n, 150 + 500000);
+	CHECK_EQ_INT(store_history(r, 2, 0, 1e12, 0, hist_cb, &h), 0);
+	CHECK_EQ_INT(h.n, 50);
+	for (i = 0; i < h.n; i++) {
+		double want = (i + 1) % 10 == 0 ? NAN : 2000 + i + 1;
+		if (h.seq[i] != i + 1 ||
+		    (isnan(want) ? !isnan(h.v[i]) : h.v[i] != want))
+			ok = 0;
+	}
+	CHECK(ok);
+	store_reader_free(r);
+
+	/* By size: a small bound and a steady trickle of commits. */
+	o.checkpoint_bytes = 256 << 10;
+	fx_closed_flag = 0;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	end = uv_hrtime() + 20000000000u;
+	st.checkpoints = 0;
+	for (i = 0; st.checkpoints == 0 && uv_hrtime() < end; i++) {
+		store_submit(s, samples_batch(100, 1 + i * 2000, 2000, i), 0,
+			     NULL, NULL);
+		store_flush(s, 30000);
+		store_get_stats(s, &st);
+	}
+	CHECK(st.checkpoints >= 1);
+	fx_close_store(&f, s);
+	fx_release(&f);
+}
+
 static int64_t scalar(const char *path, const char *sql)
 {
 	sqlite3 *db;
@@ -341,6 +418,7 @@ static void test_forecast_layout(void)
 	store_reader *r;
 	store_batch *b;
 	fc_acc a = {0};
+	int i, ok = 1;
 	/* H=2, Q=3 horizon-major: h1 = {1,2,3}, h2 = {4,5,6}. */
 	float lv[3] = {0.1f, 0.5f, 0.9f}, q[6] = {1, 2, 3, 4, 5, 6},
 	      mean[2] = {2, 5};
@@ -362,6 +440,32 @@ static void test_forecast_layout(void)
 	CHECK(a.q01_h2 == 4.0f); /* quantile 0.1 at horizon 2 */
 	CHECK(a.mean_h1 == 2.0f);
 	CHECK(a.lv2 == 0.9f);
+	store_reader_free(r);
+
+	/* 40 forecasts in one batch: two multi-row statements of
+	 * STORE_FORECASTS_PER_INSERT and 8 single ones. Series 20 + i gets
+	 * mean[0] = i; series 25's origin comes twice in the first statement,
+	 * the later row (mean 100) replaces the earlier. */
+	fx_closed_flag = 0;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	b = store_batch_new();
+	for (i = 0; i < 40; i++) {
+		mean[0] = (float)(i == 7 ? 100 : i);
+		store_batch_forecast(b, 20 + (i == 7 ? 5 : i), 60, 2, 3, lv, q,
+				     mean);
+	}
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
+	for (i = 0; i < 40; i++) {
+		memset(&a, 0, sizeof a);
+		store_forecasts(r, 20 + i, 0, 100, fc_cb, &a);
+		if (i == 7 ? a.n != 0
+			   : a.n != 1 || a.mean_h1 != (i == 5 ? 100 : i) ||
+				 a.q01_h2 != 4.0f || a.lv2 != 0.9f)
+			ok = 0;
+	}
+	CHECK(ok);
 	store_reader_free(r);
 	fx_release(&f);
 }
@@ -493,6 +597,7 @@ int main(void)
 	TH_RUN(test_ack_after_commit);
 	TH_RUN(test_flush_read_your_writes);
 	TH_RUN(test_order_history_and_nan);
+	TH_RUN(test_multi_row_samples_and_wal_checkpoints);
 	TH_RUN(test_migrations);
 	TH_RUN(test_forecast_layout);
 	TH_RUN(test_snapshot_upsert);

@@ -1,0 +1,194 @@
+#!/bin/bash
+# bench/ingest.sh: statecastd's ingest and store cost, this tree against a
+# base revision (main by default) in the same run, with carbon-c-relay on the
+# same input as the peer. Writes bench/results/ingest.md.
+#
+#   bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S]
+#                   [--out FILE]
+#
+# Per rep, interleaved (the order of base and this tree alternates): the
+# relay, then statecastd of each tree with the minimal model and with the
+# default model, persistence on, S series flat out (bench/loadgen.c, as
+# bench/perf.sh does). Reported: medians of samples/s and of the daemon's
+# CPU per sample (utime + stime of every thread over the run, /proc), and
+# every run. Then, once per tree, `perf record` of every thread during a
+# minimal-model run at S series and a default-model run at 1k series, split
+# into parse / step / store by bench/cpu_split.py.
+#
+# The base is exported with `git archive` and built in a temporary
+# directory (or --base-dir names a tree already built).
+set -eu
+cd "$(dirname "$0")/.."
+ARGS="$*"
+BASE=main
+BASE_DIR=""
+REPS=3
+S=100000
+OUT=bench/results/ingest.md
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--base) BASE=$2; shift ;;
+	--base-dir) BASE_DIR=$2; shift ;;
+	--reps) REPS=$2; shift ;;
+	--series) S=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--out FILE]" >&2; exit 2 ;;
+	esac
+	shift
+done
+for p in carbon-c-relay perf; do
+	if ! command -v "$p" >/dev/null; then
+		pkg=$p
+		[ "$p" = perf ] && pkg=linux-perf
+		apt-get install -y -qq "$pkg" >/dev/null
+	fi
+done
+W=$(mktemp -d /tmp/statecast-ingest.XXXXXX)
+. bench/lib.sh
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
+trap cleanup EXIT
+
+make -s -j2 all build/bench/loadgen
+if [ -z "$BASE_DIR" ]; then
+	BASE_DIR=$W/base
+	mkdir -p "$BASE_DIR"
+	git archive "$BASE" | tar -x -C "$BASE_DIR"
+	echo "ingest: building $BASE in $BASE_DIR"
+	make -s -j2 -C "$BASE_DIR" all >/dev/null
+fi
+BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
+HEAD_REV=$(git rev-parse --short HEAD)
+git diff --quiet HEAD || HEAD_REV="$HEAD_REV (with uncommitted changes)"
+LG=build/bench/loadgen
+N=$((S * 6))
+MIN_MODEL=$W/min.model
+build/statecast train --init-only --d-model 4 --layers 1 --n-state 4 \
+	--horizon 1 --out "$MIN_MODEL" >/dev/null 2>&1
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# sd BUILD MODEL SERIES COUNT [PERF_OUT]: one statecastd run on a fresh
+# store; prints "RATE CPU_US_PER_SAMPLE" (perf records it when PERF_OUT).
+sd() {
+	local b=$1 model=$2 series=$3 count=$4 perf_out=${5:-} g r pid pp c0 c1 out
+	rm -rf "$W/sd"; mkdir -p "$W/sd"
+	g=$(free_port); r=$(free_port)
+	"$b/statecastd" -o listen.graphite=127.0.0.1:$g -o listen.influx= \
+		-o listen.rpc=127.0.0.1:$r -o listen.socket= -o listen.http= \
+		-o model.path="$model" -o store.path="$W/sd/db" \
+		-o limits.max_series=2000000 >>"$W/sd/log" 2>&1 &
+	pid=$!; PIDS="$PIDS $pid"
+	mem_guard "$pid" >/dev/null &
+	wait_port "$r"
+	if [ -n "$perf_out" ]; then
+		perf record -q -F 999 -e cpu-clock -p "$pid" -o "$perf_out" >/dev/null 2>&1 &
+		pp=$!; sleep 0.5
+	fi
+	c0=$(cpu_ticks "$pid")
+	out=$($LG --graphite 127.0.0.1:$g --series "$series" --count "$count" --until-rpc 127.0.0.1:$r || true)
+	c1=$(cpu_ticks "$pid")
+	if [ -n "$perf_out" ]; then
+		kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true
+		SPLIT=$(/usr/bin/python3 bench/cpu_split.py "$perf_out" 999 "$count" "$pid" "$b" || true)
+	fi
+	kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	awk -v r="$(field rate "$out")" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
+		-v n="$count" 'BEGIN { printf "%s %.2f\n", (r == "" ? "n/a" : r), c / hz / n * 1e6 }'
+}
+
+relay_run() {
+	local sink rp rpid out
+	sink=$(free_port); rp=$(free_port)
+	printf 'cluster sink forward 127.0.0.1:%s;\nmatch * send to sink stop;\n' "$sink" >"$W/relay.conf"
+	carbon-c-relay -f "$W/relay.conf" -p "$rp" -w 2 -q 2000000 >"$W/relay.log" 2>&1 &
+	rpid=$!; PIDS="$PIDS $rpid"; wait_port "$rp" || true
+	out=$($LG --graphite 127.0.0.1:$rp --series "$S" --count "$N" --until-sink "$sink" || true)
+	kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true
+	r=$(field rate "$out"); echo "${r:-n/a}"
+}
+
+relay=""
+declare -A rate cpu
+for k in base:min head:min base:def head:def; do rate[$k]=""; cpu[$k]=""; done
+for rep in $(seq "$REPS"); do
+	echo "ingest: rep $rep of $REPS"
+	relay="$relay $(relay_run)"
+	order="base head"
+	[ $((rep % 2)) = 0 ] && order="head base"
+	for m in min def; do
+		model=$MIN_MODEL
+		[ $m = def ] && model=models/default.model
+		for t in $order; do
+			b=build
+			[ $t = base ] && b=$BASE_DIR/build
+			set -- $(sd "$b" "$model" "$S" "$N")
+			rate[$t:$m]="${rate[$t:$m]} $1"; cpu[$t:$m]="${cpu[$t:$m]} $2"
+		done
+	done
+done
+
+# CPU split, once per tree: minimal model at S series, default at 1k.
+declare -A split
+for t in base head; do
+	b=build
+	[ $t = base ] && b=$BASE_DIR/build
+	SPLIT=""
+	sd "$b" "$MIN_MODEL" "$S" "$N" "$W/perf.data" >/dev/null
+	split[$t:min]=$SPLIT
+	SPLIT=""
+	sd "$b" models/default.model 1000 200000 "$W/perf.data" >/dev/null
+	split[$t:def]=$SPLIT
+done
+
+mr=$(echo "$relay" | median)
+row() { # row TREE MODEL LABEL
+	local k=$1:$2 r c
+	r=$(echo "${rate[$k]}" | median); c=$(echo "${cpu[$k]}" | median)
+	echo "| $3 | $r | ${rate[$k]} | $(ratio "$r" "$mr") | $c | ${cpu[$k]} |"
+}
+srow() { # srow TREE MODEL LABEL
+	local x=${split[$1:$2]}
+	echo "| $3 | $(field cpu_parse_us "$x") | $(field cpu_step_us "$x") | $(field cpu_store_us "$x") | $(field cpu_total_us "$x") |"
+}
+{
+	echo "# Ingest and store cost: this tree against $BASE"
+	echo
+	echo "Written by \`bench/ingest.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "This tree: $HEAD_REV; base: $BASE ($BASE_REV), built from \`git archive\`."
+	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared: read ratios and medians)."
+	echo "Peer: carbon-c-relay $(dpkg-query -W -f='${Version}' carbon-c-relay) into loadgen's discarding sink, same input, same run."
+	echo
+	echo "## Samples/s and CPU per sample, $S series, $N samples flat out"
+	echo
+	echo "bench/loadgen.c, Graphite plaintext over 4 connections, one sample per"
+	echo "series per round; statecastd with persistence on (a fresh store each run),"
+	echo "default settings. $REPS reps, interleaved (the tree that goes first alternates)."
+	echo "CPU = utime + stime of the daemon's every thread during the run, per sample."
+	echo
+	echo "| run | samples/s (median) | runs | / relay | CPU us/sample (median) | runs |"
+	echo "|---|---|---|---|---|---|"
+	echo "| carbon-c-relay | $mr | $relay | 1.000 | | |"
+	row base min "statecastd $BASE, minimal model"
+	row head min "statecastd this tree, minimal model"
+	row base def "statecastd $BASE, default model"
+	row head def "statecastd this tree, default model"
+	echo
+	echo "Minimal model, this tree / $BASE: samples/s $(ratio "$(echo "${rate[head:min]}" | median)" "$(echo "${rate[base:min]}" | median)"), CPU per sample $(ratio "$(echo "${cpu[head:min]}" | median)" "$(echo "${cpu[base:min]}" | median)")."
+	echo "Default model, this tree / $BASE: samples/s $(ratio "$(echo "${rate[head:def]}" | median)" "$(echo "${rate[base:def]}" | median)"), CPU per sample $(ratio "$(echo "${cpu[head:def]}" | median)" "$(echo "${cpu[base:def]}" | median)")."
+	echo
+	echo "## CPU per sample split: parse, step, store (us)"
+	echo
+	echo "One run per tree and case, \`perf record -F 999 -e cpu-clock\` of every"
+	echo "thread, classified by bench/cpu_split.py (store = SQLite, io/store*,"
+	echo "daemon/persist and the writer thread). Minimal model: $S series, $N"
+	echo "samples; default model: 1000 series, 200000 samples (as bench/perf.sh)."
+	echo
+	echo "| run | parse | step | store | total |"
+	echo "|---|---|---|---|---|"
+	srow base min "$BASE, minimal model, $S series"
+	srow head min "this tree, minimal model, $S series"
+	srow base def "$BASE, default model, 1000 series"
+	srow head def "this tree, default model, 1000 series"
+} >"$OUT"
+echo "ingest: wrote $OUT"
