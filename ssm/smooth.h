@@ -32,7 +32,7 @@
  *   they hold, each where the rounding is far below what it feeds: the
  *   recent values as floats relative to an anchor that follows the level,
  *   and the pending forecasts (which only become errors) as bfloat16
- *   (ssm/smooth_internal.h). The layout's version is in its first word.
+ *   (ssm/smooth_internal.h). Every call checks the layout's version.
  * - Fixed size for the series' life; O(K * (period + H)) work per update,
  *   K the bank size (<= SSM_SMOOTH_MAX_MEMBERS); no allocation, no I/O.
  * - A step is one nominal sampling interval. ssm_smooth_update() takes the
