@@ -13,6 +13,7 @@
  */
 #include "ssm/smooth.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -194,6 +195,8 @@ static void hdr_get(const float *st, hdr *h)
 	h->scale_s = s.scale_s;
 	h->scale_w = s.scale_w;
 	h->anchor = s.anchor;
+	h->ring_exp = s.ring_exp;
+	h->ring_unit = ldexp(1.0, s.ring_exp);
 	memcpy(h->cs, s.cs, sizeof h->cs);
 	memcpy(h->cw, s.cw, sizeof h->cw);
 	memcpy(h->qlo, s.qlo, sizeof h->qlo);
@@ -236,6 +239,7 @@ static void hdr_put(float *st, const hdr *h)
 	s.scale_s = h->scale_s;
 	s.scale_w = h->scale_w;
 	s.anchor = h->anchor;
+	s.ring_exp = (int16_t)h->ring_exp;
 	memcpy(s.cs, h->cs, sizeof s.cs);
 	memcpy(s.cw, h->cw, sizeof s.cw);
 	memcpy(s.qlo, h->qlo, sizeof s.qlo);
@@ -270,27 +274,54 @@ static double series_scale(const hdr *h)
 }
 
 /*
- * The ring holds y - anchor as floats: 24 bits of a value's distance from
- * the anchor, not of the value, so a counter at 1e12 keeps its one-step
- * changes. The anchor moves to the value being written when that value is
- * more than RING_REANCHOR typical one-step changes away (a level shift, or
- * every few hundred steps of a steady trend); the ring is then re-expressed
- * against it, O(R), and stored values keep an error below
- * RING_REANCHOR * 2^-24 scales (1.5e-5) around the anchor.
+ * The ring holds (y - anchor) / unit as floats: 24 bits of a value's
+ * distance from the anchor, not of the value, so a counter at 1e12 keeps its
+ * one-step changes; the unit, a power of two in the scale's binade, keeps
+ * those distances inside float's range whatever the series' magnitude
+ * (1e300 or 1e-300), and scaling by it is exact. The anchor moves to the
+ * value being written when that value is more than RING_REANCHOR typical
+ * one-step changes away (a level shift, or every few hundred steps of a
+ * steady trend), and the unit with it when the scale has left its binade by
+ * 2^32; the ring is then re-expressed, O(R), and stored values keep an
+ * error below RING_REANCHOR * 2^-24 scales (1.5e-5) around the anchor.
  */
 #define RING_REANCHOR 256.0
+#define RING_DRIFT    0x1p32
+
+/* A ring entry: past float's range only for values ~1e38 scales away from
+ * the anchor, which are kept finite. */
+static float ring_float(double x)
+{
+	if (x > FLT_MAX)
+		return FLT_MAX;
+	if (x < -FLT_MAX)
+		return -FLT_MAX;
+	return (float)x;
+}
 
 static void yring_put(float *st, hdr *h, int64_t step, double v)
 {
 	float *ring = st + h->off_yring;
+	double sc = series_scale(h);
 	int i;
 
-	if (!(fabs(v - h->anchor) <= RING_REANCHOR * series_scale(h))) {
+	if (!(fabs(v - h->anchor) <= RING_REANCHOR * sc) ||
+	    !(h->ring_unit <= sc * RING_DRIFT) ||
+	    !(h->ring_unit >= sc / RING_DRIFT)) {
+		int e = isfinite(sc) ? ilogb(sc) : 1000;
+		double unit;
+
+		e = e < -1000 ? -1000 : e > 1000 ? 1000 : e;
+		unit = ldexp(1.0, e);
 		for (i = 0; i < h->R; i++)
-			ring[i] = (float)(h->anchor + (double)ring[i] - v);
+			ring[i] = ring_float(
+			    (h->anchor + (double)ring[i] * h->ring_unit - v) /
+			    unit);
 		h->anchor = v;
+		h->ring_unit = unit;
+		h->ring_exp = e;
 	}
-	ring[step % h->R] = (float)(v - h->anchor);
+	ring[step % h->R] = ring_float((v - h->anchor) / h->ring_unit);
 }
 
 static int member_enabled(const hdr *h, int k)
@@ -487,6 +518,7 @@ int ssm_smooth_init(float *state, int period, int H,
 	h.magic = SMOOTH_MAGIC;
 	h.positive = 1;
 	h.anchor = 0;
+	h.ring_unit = 1;
 	h.step = -1;
 	h.last = NAN;
 	if (opts)

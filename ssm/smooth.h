@@ -28,7 +28,11 @@
  *   caller; the size is monotone in both arguments, so a block sized for a
  *   max period holds any smaller one. Snapshot/restore = memcpy. Doubles
  *   (levels of large counters, sums) are stored bit-cast in float pairs, so
- *   the block needs only float alignment.
+ *   the block needs only float alignment. Two parts are narrower than what
+ *   they hold, each where the rounding is far below what it feeds: the
+ *   recent values as floats relative to an anchor that follows the level,
+ *   and the pending forecasts (which only become errors) as bfloat16
+ *   (ssm/smooth_internal.h). Every call checks the layout's version.
  * - Fixed size for the series' life; O(K * (period + H)) work per update,
  *   K the bank size (<= SSM_SMOOTH_MAX_MEMBERS); no allocation, no I/O.
  * - A step is one nominal sampling interval. ssm_smooth_update() takes the

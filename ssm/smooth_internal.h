@@ -101,6 +101,7 @@ typedef struct hdr_store {
 	uint8_t flags; /* HF_* */
 	uint8_t qinit; /* bit g: checkpoint g's interval tracker started */
 	uint8_t comb, top_n;
+	int16_t ring_exp; /* the y ring's unit is 2^ring_exp */
 } hdr_store;
 
 enum { HF_POSITIVE = 1, HF_PREV_OBS = 2, HF_SEEDED = 4, HF_POOL = 8 };
@@ -119,9 +120,11 @@ typedef struct hdr {
 	uint32_t active; /* bit k: member k is active */
 	int64_t step;	 /* index of the latest step, first sample = 0 */
 	int64_t nobs;
-	double last;		    /* last observed value */
-	double scale_s, scale_w;    /* EW mean |one-step change| */
-	double anchor;		    /* the y ring's values are relative to it */
+	double last;		 /* last observed value */
+	double scale_s, scale_w; /* EW mean |one-step change| */
+	double anchor;		 /* the y ring holds (y - anchor) / ring_unit */
+	double ring_unit;	 /* a power of two near the scale */
+	int32_t ring_exp;	 /* ring_unit = 2^ring_exp */
 	float cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
 	float qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
 	int32_t qinit[MAXG];
@@ -297,14 +300,14 @@ static inline void ssm__pend_put(float *base, int i, float f)
 }
 
 /* The y ring: the last R values (missing ones filled with the last seen),
- * as floats relative to h->anchor. */
+ * as floats (y - anchor) / ring_unit (ssm/smooth.c, yring_put). */
 static inline double ssm__yring(const float *st, const hdr *h, int64_t step)
 {
 	int64_t i = step % h->R;
 
 	if (i < 0)
 		i += h->R;
-	return h->anchor + (double)st[h->off_yring + i];
+	return h->anchor + (double)st[h->off_yring + i] * h->ring_unit;
 }
 
 /* Start member k from the warm-up window ending at h->step. */

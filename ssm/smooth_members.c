@@ -521,7 +521,7 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 	}
 	if (kind == K_SNAIVE) {
 		const float *ring = st + h->off_yring;
-		const double anchor = h->anchor;
+		const double anchor = h->anchor, unit = h->ring_unit;
 
 		for (i = 0; i < n; i++) {
 			/* The last value in phase with step + hz: off steps
@@ -533,7 +533,7 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			ix = rpos - off;
 			if (ix < 0)
 				ix += h->R;
-			out[i] = anchor + (double)ring[ix];
+			out[i] = anchor + (double)ring[ix] * unit;
 		}
 		return;
 	}

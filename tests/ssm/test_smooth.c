@@ -153,6 +153,37 @@ static void test_seasonal_counter_shift(void)
 	free(st);
 }
 
+/*
+ * Random walks in units of 1e300 and of 1e-300: the y ring's floats are in
+ * a unit near the scale, so neither overflows float's range nor loses the
+ * steps to underflow; the forecasts stay finite and near the last value.
+ */
+static void test_extreme_magnitudes(void)
+{
+	static const double mags[] = {1e300, 1e-300};
+	const float lv[2] = {0.1f, 0.9f};
+	int j, i, h;
+
+	for (j = 0; j < 2; j++) {
+		float *st = new_state(12, 6);
+		double p[6], q[12], sc, y = 0;
+		ssm_rng r;
+
+		ssm_rng_init(&r, 5);
+		for (i = 0; i < 300; i++) {
+			y += ssm_rng_normal(&r);
+			ssm_smooth_update(st, mags[j] * y, 1, 0);
+		}
+		CHECK_EQ_INT(ssm_smooth_forecast(st, p, lv, 2, q, &sc), SSM_OK);
+		for (h = 0; h < 6; h++) {
+			CHECK(isfinite(p[h]) && isfinite(q[2 * h]) &&
+			      isfinite(q[2 * h + 1]));
+			CHECK_NEAR(p[h] / mags[j], y, 10.0);
+		}
+		free(st);
+	}
+}
+
 /* 80% intervals on white noise hold 80% (the trackers' job). */
 static void test_coverage_white_noise(void)
 {
@@ -317,6 +348,7 @@ int main(void)
 	TH_RUN(test_seasonal);
 	TH_RUN(test_large_counter);
 	TH_RUN(test_seasonal_counter_shift);
+	TH_RUN(test_extreme_magnitudes);
 	TH_RUN(test_coverage_white_noise);
 	TH_RUN(test_gaps_missing_and_bad_input);
 	TH_RUN(test_sign_change);
