@@ -30,8 +30,9 @@ guarded() { grep -q "^$1 " "$W/guard" 2>/dev/null; }
 field() {
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
-# Median of the numbers on stdin (space or newline separated).
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }'; }
+# Median of the numbers on stdin (space or newline separated); what is not
+# a number (n/a: a run that failed) is left out.
+median() { tr ' ' '\n' | grep -E '^[0-9.eE+-]+$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else print "n/a" }'; }
 # wait_port PORT: until something listens on 127.0.0.1:PORT (30 s at most).
 wait_port() {
