@@ -80,7 +80,7 @@ sd() {
 		-o limits.max_series=2000000 >>"$W/sd/log" 2>&1 &
 	pid=$!; PIDS="$PIDS $pid"
 	mem_guard "$pid" >/dev/null &
-	wait_port "$r"
+	wait_port "$r"; wait_port "$g"
 	if [ -n "$perf_out" ]; then
 		perf record -q -F 999 -e cpu-clock -p "$pid" -o "$perf_out" >/dev/null 2>&1 &
 		pp=$!; sleep 0.5
