@@ -8,7 +8,8 @@ free_port() {
 
 # field NAME LINE: the value of NAME=... in a key=value line (loadgen's).
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-# Median of the numbers on stdin (spaces or newlines), "n/a" for none.
+# Median of the numbers on stdin (spaces or newlines); what is not a number
+# (n/a: a run that failed) is left out; "n/a" when nothing is left.
 median() { tr ' ' '\n' | grep -E '^[0-9.eE+-]+$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }'; }
 # ratio A B: A / B to 3 decimals, "n/a" unless both are positive.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else print "n/a" }'; }
