@@ -573,6 +573,35 @@ void srv_persist_drop(srv *s, srv_series *se)
 	se->store_id = 0;
 }
 
+/* Under load, up to store.max_queue of rows wait for the writer when the
+ * stop begins: tens of seconds of commits. They commit first (a snapshot
+ * must not be ordered before the samples it covers), waited for in steps
+ * that each extend systemd's stop timeout while rows still commit, rather
+ * than one wait that TimeoutStopSec may cut short. Gives up when a step
+ * commits nothing (writes failing or stuck): store_close has the rest. */
+static void drain_queue(srv_persist *p)
+{
+	store_stats st;
+	uint64_t before;
+	int rc;
+
+	for (;;) {
+		store_get_stats(p->st, &st);
+		if (st.queued_rows == 0)
+			return;
+		srv_sd_status(30 * 1000000ull,
+			      "stopping: committing %llu queued rows",
+			      (unsigned long long)st.queued_rows);
+		before = st.rows_committed;
+		rc = store_flush(p->st, 5000);
+		if (rc != STORE_EBUSY)
+			return;
+		store_get_stats(p->st, &st);
+		if (st.rows_committed == before)
+			return;
+	}
+}
+
 void srv_persist_close(srv *s)
 {
 	srv_persist *p = s->persist;
@@ -581,6 +610,9 @@ void srv_persist_close(srv *s)
 
 	if (!p || p->closed || !p->st)
 		return;
+	/* On failure the slices below stop at their first flush, as
+	 * before. */
+	drain_queue(p);
 	/* In slices, each committed before the next is built: one batch of
 	 * every state would double the daemon's memory while it stops (9 GB
 	 * more at 1M series). A slice that cannot commit in time is left to
