@@ -79,6 +79,18 @@ stop() {
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# The registry alone, per started series (bench/series_bytes.c), in each
+# tree: the same source compiled against the tree's daemon/registry.c.
+sb_build() {
+	${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$1" bench/series_bytes.c \
+		"$1/daemon/registry.c" "$1/daemon/history.c" "$1/build/libscio.a" \
+		"$1/build/libssm.a" $(pkg-config --libs libuv sqlite3 lapacke openblas inih msgpack 2>/dev/null) \
+		-lmsgpackc -lm -lpthread -o "$2"
+}
+SB_N=$((S < 200000 ? S : 200000))
+sb_build "$BASE" "$W/sb.A" && SB_A=$("$W/sb.A" models/default.model "$SB_N") || SB_A="n/a"
+sb_build . "$W/sb.B" && SB_B=$("$W/sb.B" models/default.model "$SB_N") || SB_B="n/a"
+
 # Empty daemon's RSS (the same for both builds within noise), once.
 daemon_start "$B" "$W/empty.db" "$W/empty.log"
 rss0=$(rss_kb "$PID")
@@ -178,6 +190,17 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "| KiB per series after restore, median | $(per "$ma") | $(per "$mb") | $(awk -v a="$ma" -v b="$mb" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| shutdown after ingest | ${STOP_S[A]} | ${STOP_S[B]} | |"
 	echo "| shutdown after restore, median (s) | $sa | $sb | |"
+	echo
+	echo "The registry alone (\`bench/series_bytes models/default.model $SB_N\`, compiled"
+	echo "in each tree: $SB_N series added and started, resident bytes per series):"
+	echo
+	echo "| build | state | forecast | sizeof(srv_series) | RSS per series | over the state |"
+	echo "|---|---|---|---|---|---|"
+	for who in A B; do
+		v=SB_$who
+		echo "${!v}" | awk -v w="$who" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); x[kv[1]] = kv[2] } }
+			END { printf "| %s | %s | %s | %s | %s | %s |\n", w, x["state"], x["forecast"], x["struct"], x["rss"], x["overhead"] }'
+	done
 	echo
 	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening):"
 	echo

@@ -75,11 +75,19 @@ static void *slab_get(srv_slab *b)
 			 -1, 0);
 		if (c == MAP_FAILED)
 			return NULL;
-#ifdef MADV_HUGEPAGE
-		/* 2 MiB pages where the kernel has them: a 9 KB state spans
-		 * three 4 KiB pages, each a fault and a TLB entry. */
-		madvise(c, b->per_chunk * b->slot_bytes, MADV_HUGEPAGE);
+		/* Slots the caller announced (a restore) are faulted in by one
+		 * call per chunk rather than a page fault per 4 KiB. Not huge
+		 * pages: with the usual defrag=madvise their faults compact
+		 * memory synchronously, seconds of it when the page cache is
+		 * full (a 1M-series restore). Best effort (Linux >= 5.14). */
+		if (b->expect) {
+			size_t k =
+			    b->expect < b->per_chunk ? b->expect : b->per_chunk;
+#ifdef MADV_POPULATE_WRITE
+			madvise(c, k * b->slot_bytes, MADV_POPULATE_WRITE);
 #endif
+			b->expect -= k;
+		}
 		b->chunks[b->nchunks++] = c;
 		b->used = 0;
 	}
@@ -189,6 +197,8 @@ void srv_registry_reserve(srv_registry *r, size_t n)
 {
 	size_t nb = r->nbuckets;
 
+	if (n > r->n)
+		r->slab.expect = n - r->n;
 	reserve_all(r, n);
 	while (nb < n)
 		nb *= 2;

@@ -96,7 +96,8 @@ typedef struct srv_series {
  * blocks every started series has: state + forecast. A released slot goes to
  * a free list and is handed out again; chunks are unmapped only by
  * srv_registry_release. Pages of a chunk become resident when first
- * written, so a chunk costs what its used slots touch. Slots are 32-byte
+ * written, so a chunk costs what its used slots touch (a restore, which
+ * knows its count, has them faulted in up front). Slots are 32-byte
  * aligned (a vector of 8 floats).
  */
 typedef struct srv_slab {
@@ -104,8 +105,10 @@ typedef struct srv_slab {
 	size_t per_chunk;  /* slots per chunk */
 	unsigned char **chunks;
 	size_t nchunks, capchunks;
-	size_t used; /* slots handed out of the last chunk */
-	void *free;  /* released slots, linked through their first bytes */
+	size_t used;   /* slots handed out of the last chunk */
+	size_t expect; /* slots announced by srv_registry_reserve, to
+			  prefault as chunks are mapped */
+	void *free;    /* released slots, linked through their first bytes */
 } srv_slab;
 
 typedef struct srv_registry {
@@ -123,8 +126,10 @@ typedef struct srv_registry {
 /* history_cap: samples kept per series in memory (0 = none). */
 int srv_registry_init(srv_registry *r, const ssm_model *m, size_t history_cap);
 void srv_registry_release(srv_registry *r);
-/* Sizes the map and the dense array for n series (restore knows the count
- * up front: no rehash and no array copy on the way). Best effort. */
+/* Sizes the map and the dense array for n series, and has the slab fault in
+ * the slots of the n - r->n series to come as it maps them (restore knows
+ * the count up front: no rehash, no array copy, no page fault per 4 KiB on
+ * the way). Best effort. */
 void srv_registry_reserve(srv_registry *r, size_t n);
 
 srv_series *srv_registry_find(const srv_registry *r, const char *name,

@@ -463,7 +463,11 @@ int store_recover(const char *path, uint64_t model_hash,
 	pthread_cond_init(&r->cv, NULL);
 	/* The connection passes between threads but is never used by two at
 	 * once: this one until the reader starts and after it is joined. */
+	/* 64 MiB of page cache: the interior pages of samples and snapshots
+	 * stay cached across a million per-series seeks (the default 2 MiB
+	 * reads them again, a pread each). Freed when recovery ends. */
 	if ((rc = store__open_db(path, 0, NULL, &r->db)) == 0 &&
+	    (rc = store__exec(r->db, "PRAGMA cache_size=-65536")) == 0 &&
 	    (rc = prepare(r)) == 0 && (rc = store__exec(r->db, "BEGIN")) == 0) {
 		rc = run(r, cb, st, (uint64_t)count_series(r->db));
 		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
