@@ -556,7 +556,7 @@ int main(int argc, char **argv)
 	/* Wait until the receiver has processed everything. */
 	last_progress = now_s();
 	for (;;) {
-		double t = now_s();
+		double t;
 		if (o.until_sink) {
 			pthread_mutex_lock(&sk.mu);
 			processed = (double)sk.lines;
@@ -571,6 +571,11 @@ int main(int argc, char **argv)
 		} else {
 			break;
 		}
+		/* The time the answer came, not the time the probe left: a
+		 * receiver busy with the backlog answers late, and the probe's
+		 * send time then made runs look up to 5x faster than they were
+		 * (CPU had > 2 cores on 2 in bench/perf.sh's scaling rows). */
+		t = now_s();
 		if (processed >= (double)sent) {
 			done_s = t - start;
 			break;
