@@ -56,25 +56,18 @@ if [ -z "$PEER" ]; then
 	peer_desc="main at $(git rev-parse --short main)"
 fi
 
-# start BIN DIR [-o SETTING...]: sets SD_PID SD_G SD_R.
+# start BIN DIR [-o SETTING...]: daemon_start (bench/lib.sh) on a fresh DIR,
+# under nice when --nice was given; sets SD_PID SD_G SD_R.
 start() {
-	local bin=$1 dir=$2
+	local bin=$1 dir=$2 rc=0
 	shift 2
 	mkdir -p "$dir"; rm -rf "${dir:?}/"*
-	SD_G=$(free_port); SD_R=$(free_port)
-	${NICE:+nice -n "$NICE"} "$bin" -o listen.graphite=127.0.0.1:$SD_G -o listen.influx= \
-		-o listen.rpc=127.0.0.1:$SD_R -o listen.socket= -o listen.http= \
-		-o model.path=models/default.model -o store.path="$dir/db" \
-		"$@" >>"$dir/log" 2>&1 &
-	SD_PID=$!
+	PIN=${NICE:+nice -n $NICE} daemon_start "$bin" "$dir/db" "$dir/log" \
+		-o model.path=models/default.model "$@" || rc=$?
+	SD_PID=$PID SD_G=$G SD_R=$R
 	PIDS="$PIDS $SD_PID"
-	mem_guard "$SD_PID" &
-	for _ in $(seq 300); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$SD_R") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "latency: $bin did not start" >&2
-	return 1
+	[ $rc = 0 ] || echo "latency: $bin did not start" >&2
+	return $rc
 }
 stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 

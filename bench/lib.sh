@@ -38,11 +38,13 @@ guarded() { grep -q "^$1 " "$W/guard" 2>/dev/null; }
 # loopback ports (Graphite $G, RPC $R; no Influx, unix socket or HTTP) under
 # the memory guard, logging to LOG; sets PID. Returns once RPC answers, i.e.
 # after the restore (listeners open after it), or 1 if the daemon died.
+# $PIN, if set, is a command that execs BIN on its terms ("taskset -c 0",
+# "nice -n 5"), so PID is still the daemon's.
 daemon_start() {
 	local bin=$1 db=$2 log=$3
 	shift 3
 	G=$(free_port); R=$(free_port)
-	"$bin" -o listen.graphite=127.0.0.1:$G -o listen.influx= \
+	${PIN:-} "$bin" -o listen.graphite=127.0.0.1:$G -o listen.influx= \
 		-o listen.rpc=127.0.0.1:$R -o listen.socket= -o listen.http= \
 		-o store.path="$db" -o limits.max_series=2000000 "$@" >>"$log" 2>&1 &
 	PID=$!

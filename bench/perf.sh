@@ -57,20 +57,17 @@ settle() {
 	done
 }
 
-# statecastd MODEL DIR [-o SETTING...]: starts it; sets SD_PID SD_G SD_R.
-# $PIN (e.g. "taskset -c 0") runs it on chosen cores.
+# statecastd MODEL DIR [-o SETTING...]: daemon_start (bench/lib.sh) with the
+# store and log in DIR; sets SD_PID SD_G SD_R. $PIN (e.g. "taskset -c 0")
+# runs it on chosen cores.
 start_statecastd() {
-	local model=$1 dir=$2
+	local model=$1 dir=$2 rc=0
 	shift 2
-	SD_G=$(free_port); SD_R=$(free_port)
-	${PIN:-} $B/statecastd -o listen.graphite=127.0.0.1:$SD_G -o listen.influx= \
-		-o listen.rpc=127.0.0.1:$SD_R -o listen.socket= -o listen.http= \
-		-o model.path="$model" -o store.path="$dir/db" -o limits.max_series=2000000 \
-		"$@" >>"$dir/log" 2>&1 &
-	SD_PID=$!
+	daemon_start $B/statecastd "$dir/db" "$dir/log" -o model.path="$model" "$@" || rc=$?
+	SD_PID=$PID SD_G=$G SD_R=$R
 	PIDS="$PIDS $SD_PID"
-	mem_guard "$SD_PID" &
-	wait_port "$SD_R"
+	[ $rc = 0 ] || echo "perf: statecastd did not start (log: $dir/log)" >&2
+	return $rc
 }
 stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 
