@@ -116,19 +116,24 @@ for who in A B; do
 	fi
 	echo "restore: $who ingested: RSS ${RSS_ING[$who]} KiB, stop ${STOP_S[$who]}"
 done
-rm -f "$W/B.db" "$W/B.db-wal" "$W/B.db-shm"
-
-# 2. Interleaved restarts on the base build's database. In the crash case
-#    each restart starts from a copy of the crashed database, because the
+# 2. Interleaved restarts, each build on the database (and, for a build
+#    that writes one, the state dump: docs/STATE_DUMP.md) its own clean stop
+#    left, as a deployed daemon restarts. In the crash case both builds
+#    restart from a copy of the base build's crashed database, because the
 #    first restart's shutdown snapshots every replayed series.
+[ $CRASH = 1 ] && rm -f "$W/B.db" "$W/B.db-wal" "$W/B.db-shm"
 [ $CRASH = 1 ] && mkdir "$W/crashed" && cp "$W/A.db"* "$W/crashed/"
 : >"$W/times"
 for i in $(seq "$RUNS"); do
 	for who in A B; do
 		bin=${!who}
-		[ $CRASH = 1 ] && rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+		db="$W/$who.db"
+		if [ $CRASH = 1 ]; then
+			rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+			db="$W/A.db"
+		fi
 		log="$W/$who.restore.$i.log"
-		daemon_start "$bin" "$W/A.db" "$log"
+		daemon_start "$bin" "$db" "$log"
 		rss=$(rss_kb "$PID")
 		# CPU seconds (user + system, every thread) until it listens: the
 		# machine is shared, wall time is inflated by the others' load.
@@ -144,7 +149,7 @@ if [ $PERF = 1 ]; then
 	[ $CRASH = 1 ] && rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
 	: >"$W/perf.log"
 	"$B" -o listen.graphite= -o listen.influx= -o listen.rpc=127.0.0.1:$(free_port) \
-		-o listen.socket= -o listen.http= -o store.path="$W/A.db" \
+		-o listen.socket= -o listen.http= -o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \
 		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
 	PID=$!
 	mem_guard "$PID" &
@@ -177,8 +182,8 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 		echo "drained, then kill -9. Restarts ($RUNS of each build, interleaved) restore a"
 		echo "copy of the base build's crashed database: snapshots + replay of what followed."
 	else
-		echo "drained, then SIGTERM. Restarts ($RUNS of each build, interleaved) restore the"
-		echo "base build's database."
+		echo "drained, then SIGTERM. Restarts ($RUNS of each build, interleaved) restore what"
+		echo "the build's own last clean stop left (database, and state dump if it writes one)."
 	fi
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo

@@ -71,6 +71,8 @@ typedef struct srv_settings {
 	double snapshot_s;	 /* snapshot a moved series this often */
 	double forecast_every_s; /* store a forecast at most this often */
 	double rebuild_window_s; /* history replayed on a model change */
+	int state_dump; /* clean stop: write <store_path>.dump (daemon/dump.h)
+			 */
 } srv_settings;
 
 /* Counters served by `stats`; monotonic since start. */
