@@ -458,12 +458,15 @@ static int restore_dump(srv *s, uint64_t *count)
 {
 	srv_persist *p = s->persist;
 	uint64_t gen = store_dump_generation(p->st);
-	char path[4096 + 8], why[256];
+	char path[4096 + 8], tmp[4096 + 16], why[256];
 	int64_t n = 0;
 	int dirty = 0, rc;
 	struct stat sb;
 
 	dump_path(s, path, sizeof path);
+	/* What a stop killed while dumping left behind. */
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	unlink(tmp);
 	if (gen == 0) {
 		if (stat(path, &sb) == 0) {
 			srv_log(LOG_NOTICE,
@@ -528,6 +531,11 @@ static int write_dump(srv *s, uint64_t *gen)
 		unfit = "the store has rows not committed";
 	if (!unfit && p->nredecl)
 		unfit = "series declarations to repeat";
+	/* A failed batch leaves states that hold samples the database does
+	 * not: the final snapshots keep what a crash after the next start
+	 * would restore equal to them, the dump would not. */
+	if (!unfit && p->batches_failed)
+		unfit = "commits failed during this run";
 	if (unfit) {
 		srv_log(LOG_NOTICE,
 			"state dump skipped (%s): final snapshots "
