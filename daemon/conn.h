@@ -106,8 +106,15 @@ void srv_listener_close(srv_listener *l);
  * slower than settings.min_rate over settings.min_rate_window_s (counted
  * as stats.slow_senders). A client that connects and never sends has no
  * line in progress: the idle timeout is what closes it.
+ *
+ * Both verdicts are taken at the time the last poll phase returned, not at
+ * the timer's own time: after one loop iteration longer than the timeout
+ * (a long tick), the timer runs before the poll that reads what clients
+ * sent meanwhile, and the loop's lateness must not count as their silence.
  */
 void srv_idle_start(struct srv *s);
+/* Closes the guard's handles (srv_stop); safe if never started. */
+void srv_idle_stop(struct srv *s);
 
 /*
  * Backpressure (daemon/listen.c). srv_hold(s, 1) stops reading every

@@ -129,6 +129,11 @@ typedef struct srv {
 	size_t fd_clients;  /* clients RLIMIT_NOFILE leaves room for, 0 = any */
 	uint64_t refused_logged; /* uv_now() of the last series refusal log */
 	uv_timer_t idle;	 /* closes silent and slow connections */
+	/* uv_now() when the last poll phase returned (recorded by a check
+	 * handle, daemon/guard.c): every byte that had arrived by then was
+	 * read, so silence is measured up to it, not up to a late timer. */
+	uv_check_t polled_check;
+	uint64_t polled;
 	uint64_t next_conn_id;
 	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
 	struct srv_persist *persist; /* NULL without a store */
