@@ -79,6 +79,7 @@ typedef struct srv_conn {
 	int refs;    /* 1 while open + deferred replies in flight */
 	int nsubs;   /* live subscriptions owned by this connection */
 	int authed;  /* may call methods other than `auth` (rpc.token) */
+	int paused;  /* reading stopped until the tick runs (srv_lines_pause) */
 	uint64_t id; /* for log lines */
 	uint64_t last_read; /* uv_now() of the last bytes received */
 	/* limits.min_rate: set while a line or frame is in progress, with
@@ -106,8 +107,15 @@ void srv_listener_close(srv_listener *l);
  * slower than settings.min_rate over settings.min_rate_window_s (counted
  * as stats.slow_senders). A client that connects and never sends has no
  * line in progress: the idle timeout is what closes it.
+ *
+ * Both verdicts are taken at the time the last poll phase returned, not at
+ * the timer's own time: after one loop iteration longer than the timeout
+ * (a long tick), the timer runs before the poll that reads what clients
+ * sent meanwhile, and the loop's lateness must not count as their silence.
  */
 void srv_idle_start(struct srv *s);
+/* Closes the guard's handles (srv_stop); safe if never started. */
+void srv_idle_stop(struct srv *s);
 
 /*
  * Backpressure (daemon/listen.c). srv_hold(s, 1) stops reading every
@@ -120,6 +128,17 @@ void srv_idle_start(struct srv *s);
  */
 void srv_hold(struct srv *s, int on);
 int srv_conn_held(const srv_conn *c);
+/*
+ * Tick bound (daemon/listen.c, SRV_TICK_SAMPLES in tick.h). When the tick
+ * is full, srv_lines_pause stops reading every Graphite and Influx
+ * connection, the one in its read callback included (libuv then ends that
+ * connection's reads for this poll); srv_tick_run calls srv_lines_resume
+ * once the tick has run, and the next poll reads on. A pause lasts one
+ * loop iteration and leaves the guards' clocks alone: the paused
+ * connections were just read.
+ */
+void srv_lines_pause(struct srv *s);
+void srv_lines_resume(struct srv *s);
 /* The read path's half of the rate check: n bytes arrived (before they
  * are parsed), then the parse is done (a unit may still be in progress). */
 void srv_rate_read(srv_conn *c, size_t n);

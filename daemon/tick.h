@@ -91,6 +91,19 @@ typedef struct srv_tick {
 	srv_pool pool; /* model.threads: helpers stepping chunks */
 } srv_tick;
 
+/*
+ * Samples one tick takes from the line protocols, about: once the tick
+ * holds this many, Graphite and Influx connections are not read again
+ * until it has run (srv_lines_pause / srv_lines_resume, daemon/listen.c),
+ * so after a stall the backlog is stepped in slices of about a millisecond
+ * of model work, each one's forecasts pushed before the next is read,
+ * instead of in one tick that reads (and parses, and stores) everything
+ * first. A read callback brings at most LINE_READ bytes (daemon/listen.c),
+ * a few hundred lines, which a tick may hold past the bound; RPC `push`
+ * is not counted (its frames are bounded by limits.rpc_max_frame).
+ */
+#define SRV_TICK_SAMPLES 256
+
 int srv_tick_init(struct srv *s);
 void srv_tick_release(struct srv *s);
 
