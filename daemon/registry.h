@@ -3,9 +3,14 @@
  *
  * Workload: every ingested sample looks its series up by name (millions per
  * second at most), new series are rare after warm-up, drops are rarer still.
- * So lookups are one FNV-1a hash and a short bucket chain; the table doubles
- * when the load passes 1. A dense array of every live series serves `list`,
- * `stats` and shutdown; a drop swaps the last series into the hole.
+ * So the map is open addressing with linear probing over slots that hold
+ * each series' 64-bit name hash beside its pointer: a lookup hashes the
+ * name 8 bytes at a time, walks a few adjacent slots (4 to a cache line)
+ * comparing hashes, and touches only the series whose hash matches (one
+ * name compare). The table doubles when the load passes 3/4; a removal
+ * shifts the cluster behind it back (no tombstones). A dense array of every
+ * live series serves `list`, `stats` and shutdown; a drop swaps the last
+ * series into the hole.
  *
  * Ownership: the registry owns every srv_series and its blocks (name, state,
  * forecast, history). A dropped series leaves the map at once but is freed
@@ -36,10 +41,10 @@
 /* Fields are grouped by size so that the struct has no padding holes:
  * at 1M series every 8 bytes here is 8 MB. */
 typedef struct srv_series {
-	char *name; /* NUL-terminated identity (tags already normalized);
-		       points at name_buf */
-	uint64_t hash;
-	struct srv_series *next; /* bucket chain */
+	char *name;    /* NUL-terminated identity (tags already normalized);
+			  points at name_buf */
+	uint64_t hash; /* srv_registry_hash() of the name */
+	struct srv_series *next; /* srv_registry.grave list, once dropped */
 	size_t index;		 /* position in srv_registry.all */
 
 	float *state; /* ssm_model_state_floats() floats, NULL while learning */
@@ -97,8 +102,10 @@ typedef struct srv_series {
  * a free list and is handed out again; chunks are unmapped only by
  * srv_registry_release. Pages of a chunk become resident when first
  * written, so a chunk costs what its used slots touch (a restore, which
- * knows its count, has them faulted in up front). Slots are 32-byte
- * aligned (a vector of 8 floats).
+ * knows its count, has them faulted in up front; ingest has them faulted
+ * in a window of about 1 MiB ahead of the slots handed out, one call per
+ * window rather than a page fault per 4 KiB). Slots are 32-byte aligned (a
+ * vector of 8 floats).
  */
 typedef struct srv_slab {
 	size_t slot_bytes; /* multiple of 32 */
@@ -106,15 +113,22 @@ typedef struct srv_slab {
 	unsigned char **chunks;
 	size_t nchunks, capchunks;
 	size_t used;   /* slots handed out of the last chunk */
+	size_t ready;  /* slots of the last chunk already faulted in */
 	size_t expect; /* slots announced by srv_registry_reserve, to
 			  prefault as chunks are mapped */
 	void *free;    /* released slots, linked through their first bytes */
 } srv_slab;
 
+/* One slot of the map: s == NULL is empty. */
+typedef struct srv_regslot {
+	uint64_t hash;
+	srv_series *s;
+} srv_regslot;
+
 typedef struct srv_registry {
 	const ssm_model *model;
-	srv_series **buckets;
-	size_t nbuckets; /* power of two */
+	srv_regslot *slots;
+	size_t nslots; /* power of two; more than n * 4/3 */
 	srv_series **all;
 	size_t n, cap;
 	srv_series *grave; /* dropped, freed by srv_registry_reap() */
@@ -132,6 +146,9 @@ void srv_registry_release(srv_registry *r);
  * the way). Best effort. */
 void srv_registry_reserve(srv_registry *r, size_t n);
 
+/* The map's hash of a name (len bytes, no NUL needed); in-memory only: it
+ * depends on the machine's byte order, so it is never stored. */
+uint64_t srv_registry_hash(const char *name, size_t len);
 srv_series *srv_registry_find(const srv_registry *r, const char *name,
 			      size_t len);
 /* Creates the series (state not yet allocated); NULL on allocation failure.

@@ -1,0 +1,161 @@
+/*
+ * tests/daemon/test_registry.c: the registry's open-addressing map against
+ * a naive twin (a flat array searched by strcmp), through random adds,
+ * drops and lookups, so that every backward shift of a removal is checked
+ * by the lookups after it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/registry.h"
+#include "tests/harness.h"
+
+#define NAMES 3000
+
+static unsigned rnd(unsigned *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return (*x >> 8) & 0xffffff;
+}
+
+static void name_of(char *buf, size_t n, int i)
+{
+	/* Lengths 1..40 cover the hash's tail and word loops. */
+	snprintf(buf, n, "%.*s%d", i % 33, "web.host.cpu.user.percent.xyzwvu",
+		 i);
+}
+
+/* Every name's lookup agrees with the twin (live[i] = present). */
+static int agrees(const srv_registry *r, const char *live)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; i < NAMES; i++) {
+		srv_series *s;
+		name_of(name, sizeof name, i);
+		s = srv_registry_find(r, name, strlen(name));
+		if ((s != NULL) != (live[i] != 0))
+			return 0;
+		if (s && (strcmp(s->name, name) != 0 || r->all[s->index] != s))
+			return 0;
+	}
+	return 1;
+}
+
+static void test_random_ops_match_twin(void)
+{
+	srv_registry r;
+	char live[NAMES] = {0}, name[64];
+	unsigned x = 12345;
+	size_t n = 0;
+	int op, bad = 0;
+
+	CHECK_EQ_INT(srv_registry_init(&r, NULL, 0), 0);
+	for (op = 0; op < 40000; op++) {
+		int i = (int)(rnd(&x) % NAMES);
+		srv_series *s;
+		name_of(name, sizeof name, i);
+		s = srv_registry_find(&r, name, strlen(name));
+		if ((s != NULL) != (live[i] != 0))
+			bad++;
+		/* Adds outnumber drops 3 to 1 until most names live. */
+		if (!s && rnd(&x) % 4 != 0) {
+			if (!srv_registry_add(&r, name, strlen(name), 0, 0))
+				bad++;
+			live[i] = 1;
+			n++;
+		} else if (s && rnd(&x) % 4 == 0) {
+			srv_registry_drop(&r, s);
+			live[i] = 0;
+			n--;
+		}
+		if (op % 97 == 0)
+			srv_registry_reap(&r);
+		if (op % 4999 == 0 && !agrees(&r, live))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(r.n, n);
+	CHECK(agrees(&r, live));
+	/* The load stays under 3/4. */
+	CHECK(r.n <= r.nslots / 4 * 3);
+	srv_registry_release(&r);
+}
+
+static void test_drop_all_leaves_empty_map(void)
+{
+	srv_registry r;
+	char live[NAMES] = {0}, name[64];
+	int i;
+	size_t k;
+
+	CHECK_EQ_INT(srv_registry_init(&r, NULL, 0), 0);
+	for (i = 0; i < NAMES; i++) {
+		name_of(name, sizeof name, i);
+		CHECK(srv_registry_add(&r, name, strlen(name), 0, 0) != NULL);
+	}
+	/* Drop in an order unrelated to insertion. */
+	for (i = 0; i < NAMES; i++) {
+		int j = (i * 1237) % NAMES;
+		name_of(name, sizeof name, j);
+		srv_registry_drop(&r,
+				  srv_registry_find(&r, name, strlen(name)));
+	}
+	srv_registry_reap(&r);
+	CHECK_EQ_INT(r.n, 0);
+	for (k = 0; k < r.nslots; k++)
+		CHECK(r.slots[k].s == NULL);
+	CHECK(agrees(&r, live));
+	srv_registry_release(&r);
+}
+
+static void test_reserve_keeps_entries(void)
+{
+	srv_registry r;
+	char live[NAMES], name[64];
+	int i;
+
+	CHECK_EQ_INT(srv_registry_init(&r, NULL, 0), 0);
+	for (i = 0; i < 100; i++) {
+		name_of(name, sizeof name, i);
+		CHECK(srv_registry_add(&r, name, strlen(name), 0, 0) != NULL);
+	}
+	srv_registry_reserve(&r, 100000);
+	CHECK(r.nslots / 4 * 3 >= 100000);
+	CHECK(r.cap >= 100000);
+	memset(live, 0, sizeof live);
+	memset(live, 1, 100);
+	CHECK(agrees(&r, live));
+	srv_registry_release(&r);
+}
+
+static void test_lengths_and_prefixes_differ(void)
+{
+	srv_registry r;
+	/* Same first 8 bytes, then a NUL inside the key: the bytes the hash
+	 * zero-pads must still tell these apart. */
+	const char a[] = "abcdefgh", b[] = "abcdefgh\0", c[] = "abcdefg";
+
+	CHECK_EQ_INT(srv_registry_init(&r, NULL, 0), 0);
+	CHECK(srv_registry_hash(a, 8) != srv_registry_hash(b, 9));
+	CHECK(srv_registry_hash(a, 7) == srv_registry_hash(c, 7));
+	CHECK(srv_registry_add(&r, a, 8, 0, 0) != NULL);
+	CHECK(srv_registry_find(&r, a, 8) != NULL);
+	CHECK(srv_registry_find(&r, b, 9) == NULL);
+	CHECK(srv_registry_find(&r, c, 7) == NULL);
+	CHECK(srv_registry_find(&r, "", 0) == NULL);
+	CHECK(srv_registry_add(&r, "", 0, 0, 0) != NULL);
+	CHECK(srv_registry_find(&r, "", 0) != NULL);
+	srv_registry_release(&r);
+}
+
+int main(void)
+{
+	TH_RUN(test_random_ops_match_twin);
+	TH_RUN(test_drop_all_leaves_empty_map);
+	TH_RUN(test_reserve_keeps_entries);
+	TH_RUN(test_lengths_and_prefixes_differ);
+	return th_summary();
+}
