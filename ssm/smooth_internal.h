@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "ssm/smooth.h"
+#include "ssm/smooth_kern.h"
 
 #define SMOOTH_MAGIC 0x534d5433u /* "SMT3": v3 layout (compact) */
 #define MAXG	     SSM_SMOOTH_MAX_CHECK
@@ -119,6 +120,9 @@ typedef struct hdr {
 	int32_t positive, prev_obs, seeded;
 	uint32_t active; /* bit k: member k is active */
 	int64_t step;	 /* index of the latest step, first sample = 0 */
+	/* step mod period and step mod R, kept with step by
+	 * ssm__hdr_clock(): no 64-bit division per member and horizon */
+	int32_t phase, rpos;
 	int64_t nobs;
 	double last;		 /* last observed value */
 	double scale_s, scale_w; /* EW mean |one-step change| */
@@ -299,15 +303,39 @@ static inline void ssm__pend_put(float *base, int i, float f)
 	memcpy((unsigned char *)base + 2 * (size_t)i, &b, sizeof b);
 }
 
+/* a mod b in [0, b), b > 0. */
+static inline int32_t ssm__mod(int64_t a, int32_t b)
+{
+	int64_t i = a % b;
+
+	return (int32_t)(i < 0 ? i + b : i);
+}
+
+/* Sets h->phase and h->rpos from h->step: after every change of step. */
+static inline void ssm__hdr_clock(hdr *h)
+{
+	h->phase = ssm__mod(h->step, h->period);
+	h->rpos = ssm__mod(h->step, h->R);
+}
+
+/* The ring index of a step: from h->rpos for the last R steps (all but
+ * the re-expression after an outage reads only those). */
+static inline int32_t ssm__yring_ix(const hdr *h, int64_t step)
+{
+	int64_t back = h->step - step;
+
+	if (back >= 0 && back < h->R)
+		return h->rpos >= back ? h->rpos - (int32_t)back
+				       : h->rpos - (int32_t)back + h->R;
+	return ssm__mod(step, h->R);
+}
+
 /* The y ring: the last R values (missing ones filled with the last seen),
  * as floats (y - anchor) / ring_unit (ssm/smooth.c, yring_put). */
 static inline double ssm__yring(const float *st, const hdr *h, int64_t step)
 {
-	int64_t i = step % h->R;
-
-	if (i < 0)
-		i += h->R;
-	return h->anchor + (double)st[h->off_yring + i] * h->ring_unit;
+	return h->anchor +
+	       (double)st[h->off_yring + ssm__yring_ix(h, step)] * h->ring_unit;
 }
 
 /* Start member k from the warm-up window ending at h->step. */
