@@ -110,6 +110,11 @@ static size_t derive(hdr *h)
 	off = HDR_F;
 	for (k = 0; k < NBANK; k++) {
 		h->moff[k] = off;
+		h->mseas[k] = off + ssm__member_seasonal_off(k);
+		h->mkind[k] = off + ssm__member_kind_off(k, h->period);
+		h->mpend[k] = off + ssm__member_pending_off(k, h->period);
+		h->mlevel[k] = (uint8_t)ssm__member_has_level(k);
+		h->mtrend[k] = (uint8_t)ssm__member_has_trend(k);
 		off += ssm__smooth_member_floats(k, h->period, h->npend);
 	}
 	h->R = ring_len(h->period, h->H);
@@ -391,7 +396,26 @@ static double rel_inv_sq(double r, int n)
 	}
 }
 
-static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
+/* The members with nonzero weight per checkpoint, in bank order. */
+typedef struct wnz {
+	int n[MAXG];
+	uint8_t k[MAXG][NBANK];
+} wnz;
+
+/* nz->k[g] = the members of cand[0..nc-1] (bank order) whose weight at g
+ * is nonzero. */
+static void nz_row(wnz *nz, int g, const double *wg, const int *cand, int nc)
+{
+	int i;
+
+	nz->n[g] = 0;
+	for (i = 0; i < nc; i++)
+		if (wg[cand[i]] != 0)
+			nz->k[g][nz->n[g]++] = (uint8_t)cand[i];
+}
+
+static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
+			wnz *nz)
 {
 	/*
 	 * Whether member k is scored at checkpoint g, and its count of scored
@@ -414,6 +438,7 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 	for (g = 0; g < h->G; g++) {
 		double kmin = INFINITY, tot = 0;
 		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
+		int top[NBANK], nk = 0, *cand = scored;
 		int c;
 
 		for (k = 0; k < NBANK; k++)
@@ -442,6 +467,8 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 
 			for (i = 0; i < na; i++)
 				w[g][act[i]] = mean;
+			if (nz)
+				nz_row(nz, g, w[g], act, na);
 			continue;
 		}
 		n0 = ccnt[ssm__member_cohort(scored[0])];
@@ -463,7 +490,12 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 #define DLOG(k) (same ? log(key[k] / kmin) / n0 : key[k] - kmin)
 		switch (h->opts.comb) {
 		case SSM_SMOOTH_COMB_BEST:
-			w[g][best] = 1;
+			/* (No best when every key is NaN: then none weighs.) */
+			if (best >= 0)
+				w[g][best] = 1;
+			top[0] = best;
+			cand = top;
+			ne = best >= 0;
 			break;
 		case SSM_SMOOTH_COMB_EQUAL:
 			for (i = 0; i < ne; i++)
@@ -477,8 +509,7 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 			}
 			break;
 		default: {
-			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n;
-			int top[NBANK], nk = 0, j;
+			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n, j;
 
 			/* One pass keeps the nt smallest keys in order (ties:
 			 * the lower index first); once nt are kept, a key
@@ -499,17 +530,29 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 				    top[j] == best ? 1
 				    : same ? rel_inv_sq(kmin / key[top[j]], n0)
 					   : exp(-2 * DLOG(top[j]));
+			/* Only the kept weigh: they, in bank order, are the
+			 * row's candidates. */
+			for (i = 1; i < nk; i++)
+				for (j = i; j > 0 && top[j] < top[j - 1]; j--) {
+					k = top[j];
+					top[j] = top[j - 1];
+					top[j - 1] = k;
+				}
+			cand = top;
+			ne = nk;
 			break;
 		}
 		}
 #undef DLOG
-		/* Only scored members weigh: the sum over them in bank order
+		/* Only the candidates weigh: the sum over them in bank order
 		 * is the sum over the row. */
 		for (i = 0; i < ne; i++)
-			tot += w[g][scored[i]];
+			tot += w[g][cand[i]];
 		for (i = 0; i < ne; i++)
-			if (w[g][scored[i]] != 0)
-				w[g][scored[i]] /= tot;
+			if (w[g][cand[i]] != 0)
+				w[g][cand[i]] /= tot;
+		if (nz)
+			nz_row(nz, g, w[g], cand, ne);
 	}
 }
 
@@ -519,7 +562,7 @@ static void weights_now(const float *st, const hdr *h, double w[][NBANK])
 	mstate ms[NBANK];
 
 	load_members(st, h, ms);
-	weights_all(h, ms, w);
+	weights_all(h, ms, w, NULL);
 }
 
 /* ---- public ---- */
@@ -642,10 +685,16 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 {
 	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
 	int32_t hz[MAXG];
-	int slot[MAXG], gi[MAXG], g, k, n;
+	int slot[MAXG], gi[MAXG], g, k, n, i;
+	unsigned inw[NBANK] = {0}; /* bit g: member k weighs at g */
+	wnz nz;
 
-	if (observed)
-		weights_all(h, ms, w);
+	if (observed) {
+		weights_all(h, ms, w, &nz);
+		for (g = 0; g < h->G; g++)
+			for (i = 0; i < nz.n[g]; i++)
+				inw[nz.k[g][i]] |= 1u << g;
+	}
 	for (g = 0; g < h->G; g++)
 		slot[g] = member_slot(h, g, h->step);
 	for (k = 0; k < NBANK; k++) {
@@ -653,7 +702,7 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 		int live = observed && ms[k].active;
 
 		for (g = 0, n = 0; g < h->G && live; g++)
-			if (slot[g] >= 0 || w[g][k] != 0) {
+			if (slot[g] >= 0 || ((inw[k] >> g) & 1)) {
 				gi[n] = g;
 				hz[n++] = h->hg[g];
 			}
@@ -662,7 +711,7 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 		for (g = 0; g < h->G && !live; g++)
 			if (slot[g] >= 0)
 				ssm__pend_put(pend, slot[g], NAN);
-		for (int i = 0; live && i < n; i++) {
+		for (i = 0; live && i < n; i++) {
 			g = gi[i];
 			if (slot[g] >= 0)
 				ssm__pend_put(pend, slot[g],
@@ -674,17 +723,13 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 		ssm__pend_put(st + h->off_comb, comb_slot(h, g, h->step),
 			      observed ? (float)(comb[g] - h->last) : NAN);
 	/* The forecast reuses the weights until the next observation. */
-	for (g = 0; g < h->G && observed; g++)
-		for (k = 0, h->tn[g] = 0; k < NBANK; k++) {
-			if (w[g][k] == 0)
-				continue;
-			if (h->tn[g] >= SMOOTH_TOPW) {
-				h->tn[g] = TOPW_ALL;
-				break;
-			}
-			h->tk[g][h->tn[g]] = (uint8_t)k;
-			h->tw[g][h->tn[g]++] = (float)w[g][k];
+	for (g = 0; g < h->G && observed; g++) {
+		h->tn[g] = nz.n[g] > SMOOTH_TOPW ? TOPW_ALL : (uint8_t)nz.n[g];
+		for (i = 0; i < nz.n[g] && i < SMOOTH_TOPW; i++) {
+			h->tk[g][i] = nz.k[g][i];
+			h->tw[g][i] = (float)w[g][nz.k[g][i]];
 		}
+	}
 }
 
 static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)

@@ -116,6 +116,11 @@ typedef struct hdr {
 	int32_t ring_off[MAXG];	    /* member ring g within P */
 	int32_t cring_off[MAXG];    /* combination ring g within CP */
 	int32_t moff[SMOOTH_NBANK]; /* member block offsets */
+	/* Offsets of each member's seasonal array, kind block and pending
+	 * ring, and whether it keeps a level and a trend: derived with the
+	 * layout, so the hot paths do not walk the bank's definitions. */
+	int32_t mseas[SMOOTH_NBANK], mkind[SMOOTH_NBANK], mpend[SMOOTH_NBANK];
+	uint8_t mlevel[SMOOTH_NBANK], mtrend[SMOOTH_NBANK];
 	int32_t npend, ncpend, off_yring, off_comb, warm;
 	int32_t positive, prev_obs, seeded;
 	uint32_t active; /* bit k: member k is active */
@@ -214,21 +219,38 @@ static inline int ssm__member_fixed_floats(int k)
 	       2 * ssm__member_has_trend(k);
 }
 
+/* The offsets within member k's block, as the layout derives them into
+ * h->mseas, h->mkind and h->mpend (ssm/smooth.c). */
+static inline int ssm__member_seasonal_off(int k)
+{
+	return ssm__member_fixed_floats(k);
+}
+
+static inline int ssm__member_kind_off(int k, int period)
+{
+	return ssm__member_seasonal_off(k) +
+	       (ssm__member_has_seasonal(k) ? period : 0);
+}
+
+static inline int ssm__member_pending_off(int k, int period)
+{
+	return ssm__member_kind_off(k, period) + ssm__smooth_kind_floats(k);
+}
+
 static inline float *ssm__member_seasonal(const float *st, const hdr *h, int k)
 {
-	return ssm__member_block(st, h, k) + ssm__member_fixed_floats(k);
+	return (float *)st + h->mseas[k];
 }
 
 /* The kind block: theta's regression sums or the AR state. */
 static inline float *ssm__member_kind(const float *st, const hdr *h, int k)
 {
-	return ssm__member_seasonal(st, h, k) +
-	       (ssm__member_has_seasonal(k) ? h->period : 0);
+	return (float *)st + h->mkind[k];
 }
 
 static inline float *ssm__member_pending(const float *st, const hdr *h, int k)
 {
-	return ssm__member_kind(st, h, k) + ssm__smooth_kind_floats(k);
+	return (float *)st + h->mpend[k];
 }
 
 static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
@@ -237,9 +259,9 @@ static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
 
 	memcpy(m->es, b, sizeof m->es);
 	m->l = m->b = 0;
-	if (ssm__member_has_level(k))
+	if (h->mlevel[k])
 		memcpy(&m->l, b + MS_ERR_F, sizeof m->l);
-	if (ssm__member_has_trend(k))
+	if (h->mtrend[k])
 		memcpy(&m->b, b + MS_ERR_F + 2, sizeof m->b);
 	m->active = (h->active >> k) & 1;
 	m->pad = 0;
@@ -250,9 +272,9 @@ static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
 	float *b = ssm__member_block(st, h, k);
 
 	memcpy(b, m->es, sizeof m->es);
-	if (ssm__member_has_level(k))
+	if (h->mlevel[k])
 		memcpy(b + MS_ERR_F, &m->l, sizeof m->l);
-	if (ssm__member_has_trend(k))
+	if (h->mtrend[k])
 		memcpy(b + MS_ERR_F + 2, &m->b, sizeof m->b);
 	if (m->active)
 		h->active |= 1u << k;
@@ -273,9 +295,7 @@ static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
 /* Floats of member k's block for this period and pending length. */
 static inline int ssm__smooth_member_floats(int k, int period, int npend)
 {
-	return ssm__member_fixed_floats(k) +
-	       (ssm__member_has_seasonal(k) ? period : 0) +
-	       ssm__smooth_kind_floats(k) + PEND_FLOATS(npend);
+	return ssm__member_pending_off(k, period) + PEND_FLOATS(npend);
 }
 
 static inline float ssm__pend_get(const float *base, int i)

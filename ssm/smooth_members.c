@@ -557,7 +557,10 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 				j = phase_at(hz, i, ph, p, j);
 				s = seas[j];
 			}
-			for (; trend && at_h < hz[i]; at_h++) {
+			/* With phi 1 every term is 1 and the sum exact: hz. */
+			if (trend && phi == 1)
+				damp = hz[i];
+			for (; trend && phi != 1 && at_h < hz[i]; at_h++) {
 				phik *= phi;
 				damp += phik;
 			}
