@@ -138,14 +138,27 @@ static size_t layout(int period, int H, hdr *h)
  * when that origin is not recorded. */
 static int member_slot(const hdr *h, int g, int64_t org)
 {
+	/* Steps past 2^32 (136 years at a second) take the 64-bit
+	 * divisions; the rest the 32-bit ones, several times faster. */
+	if (org >= 0 && org <= UINT32_MAX) {
+		uint32_t o = (uint32_t)org, sg = (uint32_t)h->sg[g];
+
+		if (o % sg != 0)
+			return -1;
+		return h->ring_off[g] + (int)((o / sg) % (uint32_t)h->ng[g]);
+	}
 	if (org < 0 || org % h->sg[g] != 0)
 		return -1;
 	return h->ring_off[g] + (int)((org / h->sg[g]) % h->ng[g]);
 }
 
-/* Combination ring slot of checkpoint g for a forecast made at step org. */
+/* Combination ring slot of checkpoint g for a forecast made at step org
+ * >= 0. */
 static int comb_slot(const hdr *h, int g, int64_t org)
 {
+	if (org <= UINT32_MAX)
+		return h->cring_off[g] +
+		       (int)((uint32_t)org % (uint32_t)h->hg[g]);
 	return h->cring_off[g] + (int)(org % h->hg[g]);
 }
 
@@ -166,27 +179,41 @@ size_t ssm_smooth_state_floats(int period, int H)
  */
 static _Thread_local hdr layout_cache;
 
+/* The layout's checkpoints (int32, zero past G) against a block's. */
+static int hg_same(const int32_t *hg, const uint16_t *shg, int G)
+{
+	int g;
+
+	for (g = 0; g < MAXG; g++)
+		if (hg[g] != (g < G ? shg[g] : 0))
+			return 0;
+	return 1;
+}
+
 static void hdr_get(const float *st, hdr *h)
 {
 	hdr_store s;
 	int g;
 
 	memcpy(&s, st, sizeof s);
-	memset(h, 0, sizeof *h);
-	h->magic = s.magic;
-	if (s.magic != SMOOTH_MAGIC)
-		return;
-	h->period = s.period;
-	h->H = s.H;
 	for (g = 0; g < MAXG && s.hg[g]; g++)
-		h->hg[g] = s.hg[g];
-	h->G = g;
-	if (layout_cache.magic == SMOOTH_MAGIC &&
-	    layout_cache.period == h->period && layout_cache.H == h->H &&
-	    layout_cache.G == h->G &&
-	    memcmp(layout_cache.hg, h->hg, sizeof h->hg) == 0) {
+		;
+	/* The cached layout when it is this block's: every field of *h is
+	 * then set by the copy and below, so no memset first. */
+	if (s.magic == SMOOTH_MAGIC && layout_cache.magic == SMOOTH_MAGIC &&
+	    layout_cache.period == s.period && layout_cache.H == s.H &&
+	    layout_cache.G == g && hg_same(layout_cache.hg, s.hg, g)) {
 		*h = layout_cache;
 	} else {
+		memset(h, 0, sizeof *h);
+		h->magic = s.magic;
+		if (s.magic != SMOOTH_MAGIC)
+			return;
+		h->period = s.period;
+		h->H = s.H;
+		for (g = 0; g < MAXG && s.hg[g]; g++)
+			h->hg[g] = s.hg[g];
+		h->G = g;
 		derive(h);
 		layout_cache = *h;
 	}
