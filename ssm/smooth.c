@@ -110,6 +110,11 @@ static size_t derive(hdr *h)
 	off = HDR_F;
 	for (k = 0; k < NBANK; k++) {
 		h->moff[k] = off;
+		h->mseas[k] = off + ssm__member_seasonal_off(k);
+		h->mkind[k] = off + ssm__member_kind_off(k, h->period);
+		h->mpend[k] = off + ssm__member_pending_off(k, h->period);
+		h->mlevel[k] = (uint8_t)ssm__member_has_level(k);
+		h->mtrend[k] = (uint8_t)ssm__member_has_trend(k);
 		off += ssm__smooth_member_floats(k, h->period, h->npend);
 	}
 	h->R = ring_len(h->period, h->H);
@@ -133,14 +138,27 @@ static size_t layout(int period, int H, hdr *h)
  * when that origin is not recorded. */
 static int member_slot(const hdr *h, int g, int64_t org)
 {
+	/* Steps past 2^32 (136 years at a second) take the 64-bit
+	 * divisions; the rest the 32-bit ones, several times faster. */
+	if (org >= 0 && org <= UINT32_MAX) {
+		uint32_t o = (uint32_t)org, sg = (uint32_t)h->sg[g];
+
+		if (o % sg != 0)
+			return -1;
+		return h->ring_off[g] + (int)((o / sg) % (uint32_t)h->ng[g]);
+	}
 	if (org < 0 || org % h->sg[g] != 0)
 		return -1;
 	return h->ring_off[g] + (int)((org / h->sg[g]) % h->ng[g]);
 }
 
-/* Combination ring slot of checkpoint g for a forecast made at step org. */
+/* Combination ring slot of checkpoint g for a forecast made at step org
+ * >= 0. */
 static int comb_slot(const hdr *h, int g, int64_t org)
 {
+	if (org <= UINT32_MAX)
+		return h->cring_off[g] +
+		       (int)((uint32_t)org % (uint32_t)h->hg[g]);
 	return h->cring_off[g] + (int)(org % h->hg[g]);
 }
 
@@ -161,27 +179,41 @@ size_t ssm_smooth_state_floats(int period, int H)
  */
 static _Thread_local hdr layout_cache;
 
+/* The layout's checkpoints (int32, zero past G) against a block's. */
+static int hg_same(const int32_t *hg, const uint16_t *shg, int G)
+{
+	int g;
+
+	for (g = 0; g < MAXG; g++)
+		if (hg[g] != (g < G ? shg[g] : 0))
+			return 0;
+	return 1;
+}
+
 static void hdr_get(const float *st, hdr *h)
 {
 	hdr_store s;
 	int g;
 
 	memcpy(&s, st, sizeof s);
-	memset(h, 0, sizeof *h);
-	h->magic = s.magic;
-	if (s.magic != SMOOTH_MAGIC)
-		return;
-	h->period = s.period;
-	h->H = s.H;
 	for (g = 0; g < MAXG && s.hg[g]; g++)
-		h->hg[g] = s.hg[g];
-	h->G = g;
-	if (layout_cache.magic == SMOOTH_MAGIC &&
-	    layout_cache.period == h->period && layout_cache.H == h->H &&
-	    layout_cache.G == h->G &&
-	    memcmp(layout_cache.hg, h->hg, sizeof h->hg) == 0) {
+		;
+	/* The cached layout when it is this block's: every field of *h is
+	 * then set by the copy and below, so no memset first. */
+	if (s.magic == SMOOTH_MAGIC && layout_cache.magic == SMOOTH_MAGIC &&
+	    layout_cache.period == s.period && layout_cache.H == s.H &&
+	    layout_cache.G == g && hg_same(layout_cache.hg, s.hg, g)) {
 		*h = layout_cache;
 	} else {
+		memset(h, 0, sizeof *h);
+		h->magic = s.magic;
+		if (s.magic != SMOOTH_MAGIC)
+			return;
+		h->period = s.period;
+		h->H = s.H;
+		for (g = 0; g < MAXG && s.hg[g]; g++)
+			h->hg[g] = s.hg[g];
+		h->G = g;
 		derive(h);
 		layout_cache = *h;
 	}
@@ -190,6 +222,7 @@ static void hdr_get(const float *st, hdr *h)
 	h->seeded = !!(s.flags & HF_SEEDED);
 	h->active = s.active;
 	h->step = s.step;
+	ssm__hdr_clock(h);
 	h->nobs = s.nobs;
 	h->last = s.last;
 	h->scale_s = s.scale_s;
@@ -321,7 +354,8 @@ static void yring_put(float *st, hdr *h, int64_t step, double v)
 		h->ring_unit = unit;
 		h->ring_exp = e;
 	}
-	ring[step % h->R] = ring_float((v - h->anchor) / h->ring_unit);
+	ring[ssm__yring_ix(h, step)] =
+	    ring_float((v - h->anchor) / h->ring_unit);
 }
 
 static int member_enabled(const hdr *h, int k)
@@ -389,87 +423,129 @@ static double rel_inv_sq(double r, int n)
 	}
 }
 
-static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
+/* The members with nonzero weight per checkpoint, in bank order. */
+typedef struct wnz {
+	int n[MAXG];
+	uint8_t k[MAXG][NBANK];
+} wnz;
+
+/* nz->k[g] = the members of cand[0..nc-1] (bank order) whose weight at g
+ * is nonzero. */
+static void nz_row(wnz *nz, int g, const double *wg, const int *cand, int nc)
 {
-	double pr[MAXG][NBANK], key[NBANK];
-	int cnt[MAXG][NBANK], na = 0, g, k;
+	int i;
 
-	for (k = 0; k < NBANK; k++) {
-		const float *ew = h->ew[ssm__member_cohort(k)];
-		double prod = 1;
-		int n = 0;
+	nz->n[g] = 0;
+	for (i = 0; i < nc; i++)
+		if (wg[cand[i]] != 0)
+			nz->k[g][nz->n[g]++] = (uint8_t)cand[i];
+}
 
-		na += ms[k].active;
-		for (g = 0; g < h->G; g++) {
-			cnt[g][k] = 0;
-			if (!ms[k].active || !(ew[g] >= MIN_SCORED))
-				continue;
-			if (!h->opts.pool)
-				prod = 1, n = 0;
-			prod *= (double)ms[k].es[g] / ew[g] + 1e-12;
-			n++;
-			pr[g][k] = prod;
-			cnt[g][k] = n;
+static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
+			wnz *nz)
+{
+	/*
+	 * Whether member k is scored at checkpoint g, and its count of scored
+	 * checkpoints, depend only on its cohort (ssm__member_cohort) once it
+	 * is active: so the counts are kept per cohort, the products per
+	 * member, and each row walks only the active members, in bank order
+	 * (ties and sums go in that order).
+	 */
+	double pr[NBANK], key[NBANK];
+	int act[NBANK], coh[NBANK], na = 0, ccnt[2] = {0, 0}, has[2] = {0, 0};
+	int g, k, i;
+
+	for (k = 0; k < NBANK; k++)
+		if (ms[k].active) {
+			coh[na] = ssm__member_cohort(k);
+			has[coh[na]] = 1;
+			pr[k] = 1;
+			act[na++] = k;
 		}
-	}
 	for (g = 0; g < h->G; g++) {
 		double kmin = INFINITY, tot = 0;
-		int ne = 0, n0 = 0, same = 1, best = -1;
+		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
+		int top[NBANK], nk = 0, *cand = scored;
+		int c;
 
-		for (k = 0; k < NBANK; k++) {
+		for (k = 0; k < NBANK; k++)
 			w[g][k] = 0;
-			if (!cnt[g][k])
+		for (c = 0; c < 2; c++) {
+			sc[c] = h->ew[c][g] >= MIN_SCORED;
+			if (sc[c])
+				ccnt[c] = h->opts.pool ? ccnt[c] + 1 : 1;
+		}
+		/* The scored members at g, their products and keys. */
+		for (i = 0; i < na; i++) {
+			const float *ew;
+
+			if (!sc[coh[i]])
 				continue;
-			if (ne++ == 0)
-				n0 = cnt[g][k];
-			same &= cnt[g][k] == n0;
+			k = act[i];
+			ew = h->ew[coh[i]];
+			if (!h->opts.pool)
+				pr[k] = 1;
+			pr[k] *= (double)ms[k].es[g] / ew[g] + 1e-12;
+			scored[ne++] = k;
 		}
 		if (ne == 0) {
 			/* Nothing scored yet: the plain mean of the active. */
 			double mean = 1.0 / na;
 
-			for (k = 0; k < NBANK; k++)
-				w[g][k] = ms[k].active ? mean : 0;
+			for (i = 0; i < na; i++)
+				w[g][act[i]] = mean;
+			if (nz)
+				nz_row(nz, g, w[g], act, na);
 			continue;
 		}
+		n0 = ccnt[ssm__member_cohort(scored[0])];
+		for (c = 0; c < 2; c++)
+			if (has[c] && sc[c] && ccnt[c] != n0)
+				same = 0;
 		/* key: ranks like the geometric mean; dlog() below turns a
 		 * key into log(gm / best gm). */
-		for (k = 0; k < NBANK; k++)
-			if (cnt[g][k]) {
-				key[k] =
-				    same ? pr[g][k] : log(pr[g][k]) / cnt[g][k];
-				if (key[k] < kmin) {
-					kmin = key[k];
-					best = k;
-				}
+		for (i = 0; i < ne; i++) {
+			k = scored[i];
+			key[k] = same
+				     ? pr[k]
+				     : log(pr[k]) / ccnt[ssm__member_cohort(k)];
+			if (key[k] < kmin) {
+				kmin = key[k];
+				best = k;
 			}
+		}
 #define DLOG(k) (same ? log(key[k] / kmin) / n0 : key[k] - kmin)
 		switch (h->opts.comb) {
 		case SSM_SMOOTH_COMB_BEST:
-			w[g][best] = 1;
+			/* (No best when every key is NaN: then none weighs.) */
+			if (best >= 0)
+				w[g][best] = 1;
+			top[0] = best;
+			cand = top;
+			ne = best >= 0;
 			break;
 		case SSM_SMOOTH_COMB_EQUAL:
-			for (k = 0; k < NBANK; k++)
-				w[g][k] = cnt[g][k] != 0;
+			for (i = 0; i < ne; i++)
+				w[g][scored[i]] = 1;
 			break;
 		case SSM_SMOOTH_COMB_SOFTMIN:
-			for (k = 0; k < NBANK; k++)
-				if (cnt[g][k])
-					w[g][k] = exp(-h->opts.softmin_temp *
-						      (exp(DLOG(k)) - 1));
+			for (i = 0; i < ne; i++) {
+				k = scored[i];
+				w[g][k] = exp(-h->opts.softmin_temp *
+					      (exp(DLOG(k)) - 1));
+			}
 			break;
 		default: {
-			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n;
-			int top[NBANK], nk = 0, j;
+			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n, j;
 
 			/* One pass keeps the nt smallest keys in order (ties:
 			 * the lower index first); once nt are kept, a key
 			 * not below the last kept one is passed over at one
 			 * comparison. 1/err^2 relative to the best =
 			 * exp(-2 dlog). */
-			for (k = 0; k < NBANK; k++) {
-				if (!cnt[g][k] ||
-				    (nk == nt && !(key[k] < key[top[nt - 1]])))
+			for (i = 0; i < ne; i++) {
+				k = scored[i];
+				if (nk == nt && !(key[k] < key[top[nt - 1]]))
 					continue;
 				j = nk < nt ? nk++ : nt - 1;
 				for (; j > 0 && key[k] < key[top[j - 1]]; j--)
@@ -481,15 +557,29 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK])
 				    top[j] == best ? 1
 				    : same ? rel_inv_sq(kmin / key[top[j]], n0)
 					   : exp(-2 * DLOG(top[j]));
+			/* Only the kept weigh: they, in bank order, are the
+			 * row's candidates. */
+			for (i = 1; i < nk; i++)
+				for (j = i; j > 0 && top[j] < top[j - 1]; j--) {
+					k = top[j];
+					top[j] = top[j - 1];
+					top[j - 1] = k;
+				}
+			cand = top;
+			ne = nk;
 			break;
 		}
 		}
 #undef DLOG
-		for (k = 0, tot = 0; k < NBANK; k++)
-			tot += w[g][k];
-		for (k = 0; k < NBANK; k++)
-			if (w[g][k] != 0)
-				w[g][k] /= tot;
+		/* Only the candidates weigh: the sum over them in bank order
+		 * is the sum over the row. */
+		for (i = 0; i < ne; i++)
+			tot += w[g][cand[i]];
+		for (i = 0; i < ne; i++)
+			if (w[g][cand[i]] != 0)
+				w[g][cand[i]] /= tot;
+		if (nz)
+			nz_row(nz, g, w[g], cand, ne);
 	}
 }
 
@@ -499,7 +589,7 @@ static void weights_now(const float *st, const hdr *h, double w[][NBANK])
 	mstate ms[NBANK];
 
 	load_members(st, h, ms);
-	weights_all(h, ms, w);
+	weights_all(h, ms, w, NULL);
 }
 
 /* ---- public ---- */
@@ -520,6 +610,7 @@ int ssm_smooth_init(float *state, int period, int H,
 	h.anchor = 0;
 	h.ring_unit = 1;
 	h.step = -1;
+	ssm__hdr_clock(&h);
 	h.last = NAN;
 	if (opts)
 		h.opts = *opts;
@@ -621,10 +712,16 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 {
 	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
 	int32_t hz[MAXG];
-	int slot[MAXG], gi[MAXG], g, k, n;
+	int slot[MAXG], gi[MAXG], g, k, n, i;
+	unsigned inw[NBANK] = {0}; /* bit g: member k weighs at g */
+	wnz nz;
 
-	if (observed)
-		weights_all(h, ms, w);
+	if (observed) {
+		weights_all(h, ms, w, &nz);
+		for (g = 0; g < h->G; g++)
+			for (i = 0; i < nz.n[g]; i++)
+				inw[nz.k[g][i]] |= 1u << g;
+	}
 	for (g = 0; g < h->G; g++)
 		slot[g] = member_slot(h, g, h->step);
 	for (k = 0; k < NBANK; k++) {
@@ -632,7 +729,7 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 		int live = observed && ms[k].active;
 
 		for (g = 0, n = 0; g < h->G && live; g++)
-			if (slot[g] >= 0 || w[g][k] != 0) {
+			if (slot[g] >= 0 || ((inw[k] >> g) & 1)) {
 				gi[n] = g;
 				hz[n++] = h->hg[g];
 			}
@@ -641,7 +738,7 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 		for (g = 0; g < h->G && !live; g++)
 			if (slot[g] >= 0)
 				ssm__pend_put(pend, slot[g], NAN);
-		for (int i = 0; live && i < n; i++) {
+		for (i = 0; live && i < n; i++) {
 			g = gi[i];
 			if (slot[g] >= 0)
 				ssm__pend_put(pend, slot[g],
@@ -653,17 +750,13 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 		ssm__pend_put(st + h->off_comb, comb_slot(h, g, h->step),
 			      observed ? (float)(comb[g] - h->last) : NAN);
 	/* The forecast reuses the weights until the next observation. */
-	for (g = 0; g < h->G && observed; g++)
-		for (k = 0, h->tn[g] = 0; k < NBANK; k++) {
-			if (w[g][k] == 0)
-				continue;
-			if (h->tn[g] >= SMOOTH_TOPW) {
-				h->tn[g] = TOPW_ALL;
-				break;
-			}
-			h->tk[g][h->tn[g]] = (uint8_t)k;
-			h->tw[g][h->tn[g]++] = (float)w[g][k];
+	for (g = 0; g < h->G && observed; g++) {
+		h->tn[g] = nz.n[g] > SMOOTH_TOPW ? TOPW_ALL : (uint8_t)nz.n[g];
+		for (i = 0; i < nz.n[g] && i < SMOOTH_TOPW; i++) {
+			h->tk[g][i] = nz.k[g][i];
+			h->tw[g][i] = (float)w[g][nz.k[g][i]];
 		}
+	}
 }
 
 static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)
@@ -694,6 +787,7 @@ static void advance(float *st, hdr *h, double y, int observed)
 
 	load_members(st, h, ms);
 	h->step++;
+	ssm__hdr_clock(h);
 	if (observed) {
 		if (h->nobs > 0 && h->prev_obs) {
 			double lam = 1.0 - 1.0 / SCALE_WINDOW;
@@ -766,6 +860,7 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 		int64_t rest = skip - h.R;
 
 		h.step += rest;
+		ssm__hdr_clock(&h);
 		h.prev_obs = 0;
 		for (i = 0; i < h.R; i++)
 			yring_put(state, &h, h.step - i, h.last);
@@ -805,49 +900,53 @@ static void bounds_prep(const hdr *h, double *bl, double *bh)
 static void bounds_all(const hdr *h, const double *bl, const double *bh,
 		       double *lo, double *hi)
 {
-	int cg[MAXG], nc = 0, g, hz, ia = -1;
+	int cg[MAXG], nc = 0, g, hz, i;
 
 	for (g = 0; g < h->G; g++)
 		if (h->qinit[g])
 			cg[nc++] = g;
-	for (hz = 1; hz <= h->H; hz++) {
-		double sq = sqrt((double)hz), l, u;
-		int a, b;
-
-		/* a: the last started checkpoint <= hz, b: the first >= hz */
-		while (ia + 1 < nc && h->hg[cg[ia + 1]] <= hz)
-			ia++;
-		a = ia >= 0 ? cg[ia] : -1;
-		b = a >= 0 && h->hg[a] == hz ? a
-		    : ia + 1 < nc	     ? cg[ia + 1]
-					     : -1;
-		if (a < 0 && b < 0) {
-			/* Nothing calibrated yet: a random walk's spread. */
-			u = INIT_MULT * sq;
-			l = -u;
-		} else if (b < 0 || a == b) {
-			double f = a == b ? 1 : sqrt((double)hz / h->hg[a]);
-
-			l = bl[a] * f;
-			u = bh[a] * f;
-		} else if (a < 0) {
-			l = bl[b];
-			u = bh[b];
-		} else {
-			double t =
-			    (double)(hz - h->hg[a]) / (h->hg[b] - h->hg[a]);
-
-			l = (1 - t) * bl[a] + t * bl[b];
-			u = (1 - t) * bh[a] + t * bh[b];
+	/* Segment by segment, each horizon's bounds as the case it falls
+	 * in: between two started checkpoints a and b, at one, before the
+	 * first, after the last, or before any started. */
+	if (nc == 0)
+		for (hz = 1; hz <= h->H; hz++) {
+			hi[hz - 1] = INIT_MULT * sqrt((double)hz);
+			lo[hz - 1] = -hi[hz - 1];
 		}
-		if (l > 0)
-			l = 0;
-		if (u < 0)
-			u = 0;
-		if (u > GAP_CAP * sq)
-			u = GAP_CAP * sq;
-		if (l < -GAP_CAP * sq)
-			l = -GAP_CAP * sq;
+	for (hz = 1; nc > 0 && hz < h->hg[cg[0]]; hz++) {
+		lo[hz - 1] = bl[cg[0]];
+		hi[hz - 1] = bh[cg[0]];
+	}
+	for (i = 0; i < nc; i++) {
+		int a = cg[i], ha = h->hg[a];
+
+		lo[ha - 1] = bl[a] * 1.0;
+		hi[ha - 1] = bh[a] * 1.0;
+		if (i + 1 < nc) {
+			int b = cg[i + 1], hb = h->hg[b];
+
+			for (hz = ha + 1; hz < hb; hz++) {
+				double t = (double)(hz - ha) / (hb - ha);
+
+				lo[hz - 1] = (1 - t) * bl[a] + t * bl[b];
+				hi[hz - 1] = (1 - t) * bh[a] + t * bh[b];
+			}
+		} else {
+			for (hz = ha + 1; hz <= h->H; hz++) {
+				double f = sqrt((double)hz / ha);
+
+				lo[hz - 1] = bl[a] * f;
+				hi[hz - 1] = bh[a] * f;
+			}
+		}
+	}
+	for (hz = 1; hz <= h->H; hz++) {
+		double sq = sqrt((double)hz), l = lo[hz - 1], u = hi[hz - 1];
+
+		l = l > 0 ? 0 : l;
+		u = u < 0 ? 0 : u;
+		u = u > GAP_CAP * sq ? GAP_CAP * sq : u;
+		l = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
 		lo[hz - 1] = l;
 		hi[hz - 1] = u;
 	}
@@ -904,7 +1003,7 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
 	double wg[MAXG][NBANK];
 	double gu[SSM_SMOOTH_MAX_H];
-	int32_t hzs[SSM_SMOOTH_MAX_H], ga[SSM_SMOOTH_MAX_H];
+	int32_t hzs[SSM_SMOOTH_MAX_H], sb[MAXG + 1];
 	mstate m;
 	int hz, k, i, g;
 
@@ -933,17 +1032,24 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 		point[hz] = wsum[hz] = 0;
 		hzs[hz] = hz + 1;
 	}
-	/* Weights per horizon are linear between the checkpoints: horizon
-	 * hz takes (1 - gu) of checkpoint ga's weight and gu of the next. */
-	for (hz = 1, g = 0; hz <= h.H; hz++) {
-		while (g + 1 < h.G && h.hg[g + 1] <= hz)
-			g++;
-		ga[hz - 1] = g;
-		gu[hz - 1] =
-		    g + 1 < h.G && hz > h.hg[g]
-			? (double)(hz - h.hg[g]) / (h.hg[g + 1] - h.hg[g])
-			: 0;
+	/*
+	 * Weights per horizon are linear between the checkpoints: segment g
+	 * holds the horizons [sb[g], sb[g + 1]) that take (1 - gu) of
+	 * checkpoint g's weight and gu of the next's (gu 0 up to the first
+	 * checkpoint and from the last one on).
+	 */
+	for (g = 0; g < h.G; g++) {
+		int lo = g ? h.hg[g] : 1,
+		    hi = g + 1 < h.G ? h.hg[g + 1] : h.H + 1;
+
+		sb[g] = lo;
+		for (hz = lo; hz < hi; hz++)
+			gu[hz - 1] = g + 1 < h.G && hz > h.hg[g]
+					 ? (double)(hz - h.hg[g]) /
+					       (h.hg[g + 1] - h.hg[g])
+					 : 0;
 	}
+	sb[h.G] = h.H + 1;
 	for (k = 0; k < NBANK; k++) {
 		int h0, h1;
 
@@ -952,18 +1058,19 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 		ssm__ms_get(state, &h, k, &m);
 		ssm__smooth_member_at(state, &h, k, &m, h1 - h0 + 1,
 				      hzs + h0 - 1, path);
-		for (hz = h0; hz <= h1; hz++) {
-			double u = gu[hz - 1], w;
-			int a = ga[hz - 1];
+		for (g = 0; g < h.G; g++) {
+			int lo = sb[g] > h0 ? sb[g] : h0;
+			int hi = sb[g + 1] - 1 < h1 ? sb[g + 1] - 1 : h1;
 
-			w = wg[a][k] * (1 - u) + (u > 0 ? wg[a + 1][k] * u : 0);
-			point[hz - 1] += w * path[hz - h0];
-			wsum[hz - 1] += w;
+			if (lo <= hi)
+				ssm__smooth_comb_add(
+				    point + lo - 1, wsum + lo - 1,
+				    path + lo - h0, gu + lo - 1, hi - lo + 1,
+				    wg[g][k], g + 1 < h.G ? wg[g + 1][k] : 0);
 		}
 	}
 	/* The kept weights are floats: renormalize so that they sum to 1. */
-	for (hz = 0; hz < h.H; hz++)
-		point[hz] = wsum[hz] > 0 ? point[hz] / wsum[hz] : h.last;
+	ssm__smooth_comb_norm(point, wsum, h.H, h.last);
 	sc = series_scale(&h);
 	if (scale)
 		*scale = sc;
@@ -974,12 +1081,16 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 		z[i] = ssm__norm_ppf(levels[i]) / zc;
 	bounds_prep(&h, bl, bh);
 	bounds_all(&h, bl, bh, path, wsum); /* the arrays are free by now */
-	for (hz = 1; hz <= h.H; hz++) {
-		double lo = path[hz - 1], hi = wsum[hz - 1], p = point[hz - 1];
+	/* q = p + sc z (hi or -lo), quantile by quantile. */
+	for (i = 0; i < Q; i++) {
+		double c = sc * z[i];
 
-		for (i = 0; i < Q; i++)
-			q[(hz - 1) * Q + i] =
-			    p + sc * z[i] * (z[i] > 0 ? hi : -lo);
+		if (z[i] > 0)
+			for (hz = 0; hz < h.H; hz++)
+				q[hz * Q + i] = point[hz] + c * wsum[hz];
+		else
+			for (hz = 0; hz < h.H; hz++)
+				q[hz * Q + i] = point[hz] + c * -path[hz];
 	}
 	return SSM_OK;
 }

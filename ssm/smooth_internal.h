@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "ssm/smooth.h"
+#include "ssm/smooth_kern.h"
 
 #define SMOOTH_MAGIC 0x534d5433u /* "SMT3": v3 layout (compact) */
 #define MAXG	     SSM_SMOOTH_MAX_CHECK
@@ -115,10 +116,18 @@ typedef struct hdr {
 	int32_t ring_off[MAXG];	    /* member ring g within P */
 	int32_t cring_off[MAXG];    /* combination ring g within CP */
 	int32_t moff[SMOOTH_NBANK]; /* member block offsets */
+	/* Offsets of each member's seasonal array, kind block and pending
+	 * ring, and whether it keeps a level and a trend: derived with the
+	 * layout, so the hot paths do not walk the bank's definitions. */
+	int32_t mseas[SMOOTH_NBANK], mkind[SMOOTH_NBANK], mpend[SMOOTH_NBANK];
+	uint8_t mlevel[SMOOTH_NBANK], mtrend[SMOOTH_NBANK];
 	int32_t npend, ncpend, off_yring, off_comb, warm;
 	int32_t positive, prev_obs, seeded;
 	uint32_t active; /* bit k: member k is active */
 	int64_t step;	 /* index of the latest step, first sample = 0 */
+	/* step mod period and step mod R, kept with step by
+	 * ssm__hdr_clock(): no 64-bit division per member and horizon */
+	int32_t phase, rpos;
 	int64_t nobs;
 	double last;		 /* last observed value */
 	double scale_s, scale_w; /* EW mean |one-step change| */
@@ -210,21 +219,38 @@ static inline int ssm__member_fixed_floats(int k)
 	       2 * ssm__member_has_trend(k);
 }
 
+/* The offsets within member k's block, as the layout derives them into
+ * h->mseas, h->mkind and h->mpend (ssm/smooth.c). */
+static inline int ssm__member_seasonal_off(int k)
+{
+	return ssm__member_fixed_floats(k);
+}
+
+static inline int ssm__member_kind_off(int k, int period)
+{
+	return ssm__member_seasonal_off(k) +
+	       (ssm__member_has_seasonal(k) ? period : 0);
+}
+
+static inline int ssm__member_pending_off(int k, int period)
+{
+	return ssm__member_kind_off(k, period) + ssm__smooth_kind_floats(k);
+}
+
 static inline float *ssm__member_seasonal(const float *st, const hdr *h, int k)
 {
-	return ssm__member_block(st, h, k) + ssm__member_fixed_floats(k);
+	return (float *)st + h->mseas[k];
 }
 
 /* The kind block: theta's regression sums or the AR state. */
 static inline float *ssm__member_kind(const float *st, const hdr *h, int k)
 {
-	return ssm__member_seasonal(st, h, k) +
-	       (ssm__member_has_seasonal(k) ? h->period : 0);
+	return (float *)st + h->mkind[k];
 }
 
 static inline float *ssm__member_pending(const float *st, const hdr *h, int k)
 {
-	return ssm__member_kind(st, h, k) + ssm__smooth_kind_floats(k);
+	return (float *)st + h->mpend[k];
 }
 
 static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
@@ -233,9 +259,9 @@ static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
 
 	memcpy(m->es, b, sizeof m->es);
 	m->l = m->b = 0;
-	if (ssm__member_has_level(k))
+	if (h->mlevel[k])
 		memcpy(&m->l, b + MS_ERR_F, sizeof m->l);
-	if (ssm__member_has_trend(k))
+	if (h->mtrend[k])
 		memcpy(&m->b, b + MS_ERR_F + 2, sizeof m->b);
 	m->active = (h->active >> k) & 1;
 	m->pad = 0;
@@ -246,9 +272,9 @@ static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
 	float *b = ssm__member_block(st, h, k);
 
 	memcpy(b, m->es, sizeof m->es);
-	if (ssm__member_has_level(k))
+	if (h->mlevel[k])
 		memcpy(b + MS_ERR_F, &m->l, sizeof m->l);
-	if (ssm__member_has_trend(k))
+	if (h->mtrend[k])
 		memcpy(b + MS_ERR_F + 2, &m->b, sizeof m->b);
 	if (m->active)
 		h->active |= 1u << k;
@@ -269,9 +295,7 @@ static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
 /* Floats of member k's block for this period and pending length. */
 static inline int ssm__smooth_member_floats(int k, int period, int npend)
 {
-	return ssm__member_fixed_floats(k) +
-	       (ssm__member_has_seasonal(k) ? period : 0) +
-	       ssm__smooth_kind_floats(k) + PEND_FLOATS(npend);
+	return ssm__member_pending_off(k, period) + PEND_FLOATS(npend);
 }
 
 static inline float ssm__pend_get(const float *base, int i)
@@ -299,15 +323,39 @@ static inline void ssm__pend_put(float *base, int i, float f)
 	memcpy((unsigned char *)base + 2 * (size_t)i, &b, sizeof b);
 }
 
+/* a mod b in [0, b), b > 0. */
+static inline int32_t ssm__mod(int64_t a, int32_t b)
+{
+	int64_t i = a % b;
+
+	return (int32_t)(i < 0 ? i + b : i);
+}
+
+/* Sets h->phase and h->rpos from h->step: after every change of step. */
+static inline void ssm__hdr_clock(hdr *h)
+{
+	h->phase = ssm__mod(h->step, h->period);
+	h->rpos = ssm__mod(h->step, h->R);
+}
+
+/* The ring index of a step: from h->rpos for the last R steps (all but
+ * the re-expression after an outage reads only those). */
+static inline int32_t ssm__yring_ix(const hdr *h, int64_t step)
+{
+	int64_t back = h->step - step;
+
+	if (back >= 0 && back < h->R)
+		return h->rpos >= back ? h->rpos - (int32_t)back
+				       : h->rpos - (int32_t)back + h->R;
+	return ssm__mod(step, h->R);
+}
+
 /* The y ring: the last R values (missing ones filled with the last seen),
  * as floats (y - anchor) / ring_unit (ssm/smooth.c, yring_put). */
 static inline double ssm__yring(const float *st, const hdr *h, int64_t step)
 {
-	int64_t i = step % h->R;
-
-	if (i < 0)
-		i += h->R;
-	return h->anchor + (double)st[h->off_yring + i] * h->ring_unit;
+	return h->anchor +
+	       (double)st[h->off_yring + ssm__yring_ix(h, step)] * h->ring_unit;
 }
 
 /* Start member k from the warm-up window ending at h->step. */

@@ -379,7 +379,7 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	float *seas = ssm__member_seasonal(st, h, k);
-	int j = (int)(h->step % h->period);
+	int j = h->phase;
 	double x, s, lp, ln;
 
 	if (d->kind == K_NAIVE || d->kind == K_SNAIVE)
@@ -461,20 +461,10 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   double *out)
 {
 	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
-	double last = h->last, c = SANE_STEPS * sc;
-	int i;
 
 	member_at(st, h, k, m, n, hz, out);
-	if (!(sc > 0))
-		return;
-	for (i = 0; i < n; i++) {
-		double b = c * hz[i];
-
-		if (!(out[i] <= last + b)) /* NaN lands here too */
-			out[i] = last + b;
-		if (out[i] < last - b)
-			out[i] = last - b;
-	}
+	if (sc > 0) /* NaN lands on the upper bound */
+		ssm__smooth_clamp(out, hz, n, h->last, SANE_STEPS * sc);
 }
 
 /* (ph + hz[i]) % p, stepped from j = the phase of hz[i - 1] when the
@@ -502,8 +492,7 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 	const double l = m->l;
 	/* Phases and ring positions as ints, once: no 64-bit division per
 	 * horizon. */
-	const int p = h->period, ph = (int)(h->step % p),
-		  rpos = (int)(h->step % h->R);
+	const int p = h->period, ph = h->phase, rpos = h->rpos;
 	int i, j = 0;
 
 	if (kind == K_AR) {
@@ -568,7 +557,10 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 				j = phase_at(hz, i, ph, p, j);
 				s = seas[j];
 			}
-			for (; trend && at_h < hz[i]; at_h++) {
+			/* With phi 1 every term is 1 and the sum exact: hz. */
+			if (trend && phi == 1)
+				damp = hz[i];
+			for (; trend && phi != 1 && at_h < hz[i]; at_h++) {
 				phik *= phi;
 				damp += phik;
 			}

@@ -1,0 +1,137 @@
+/*
+ * bench/front_digest.c: a digest of everything the smoothing front
+ * (ssm/smooth.h) computes, to show that a faster front computes the same
+ * bits: for every case (period x horizon x series kind x options), an FNV-1a
+ * hash over each step's return code, point forecasts, quantiles and scale,
+ * and over the state block every 50 steps and at the end. One line per
+ * case: "period H kind opts hash".
+ *
+ * Uses only the public ssm/smooth.h, so bench/front_speed.sh builds the
+ * same source against an older tree and compares the lines. Series kinds:
+ * seasonal with trend, random walk, a counter near 1e12, a constant, a
+ * seasonal one with missing values, gaps and an outage longer than the
+ * ring, and a positive one that turns negative now and then; options: the
+ * defaults and the ablation rules (best, softmin, top-6, unpooled equal).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ssm/rng.h"
+#include "ssm/smooth.h"
+
+static uint64_t fnv = 1469598103934665603ull;
+
+static void mix(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		fnv ^= c[i];
+		fnv *= 1099511628211ull;
+	}
+}
+
+static void opts_of(int o, ssm_smooth_opts *op)
+{
+	ssm_smooth_opts_default(op);
+	if (o == 1)
+		op->comb = SSM_SMOOTH_COMB_BEST;
+	if (o == 2)
+		op->comb = SSM_SMOOTH_COMB_SOFTMIN;
+	if (o == 3)
+		op->top_n = 6;
+	if (o == 4) {
+		op->pool = 0;
+		op->comb = SSM_SMOOTH_COMB_EQUAL;
+	}
+}
+
+/* Sample i of series kind ty (period P); *gap, *miss as the update takes. */
+static double sample(int ty, int i, int P, ssm_rng *r, double *lvl,
+		     int64_t *gap, int *miss)
+{
+	int cyc = P > 1 ? P : 24;
+	double y;
+
+	*gap = 1;
+	*miss = 0;
+	switch (ty) {
+	case 0:
+		return 100 + 10 * sin(2 * M_PI * i / cyc) + 0.01 * i +
+		       ssm_rng_normal(r);
+	case 1:
+		*lvl += ssm_rng_normal(r);
+		return *lvl;
+	case 2:
+		return 1e12 + 1000.0 * i + ssm_rng_normal(r);
+	case 3:
+		return 5;
+	case 4:
+		*miss = i % 17 == 3;
+		*gap = i == 400 ? 300 : i % 53 == 5 ? 3 : 1;
+		return 50 + 20 * sin(2 * M_PI * i / cyc) +
+		       3 * ssm_rng_normal(r);
+	default:
+		y = exp(2 + sin(2 * M_PI * i / cyc) + 0.3 * ssm_rng_normal(r));
+		return i % 29 == 0 ? -0.01 * y : y;
+	}
+}
+
+int main(void)
+{
+	static const int periods[] = {1, 7, 12, 24, 48}, Hs[] = {48, 5, 1, 100};
+	static const float lv[3] = {0.1f, 0.5f, 0.9f};
+	static double p[SSM_SMOOTH_MAX_H], q[3 * SSM_SMOOTH_MAX_H];
+	int ip, ih, ty, o, i;
+
+	for (ip = 0; ip < 5; ip++)
+		for (ih = 0; ih < 4; ih++)
+			for (ty = 0; ty < 6; ty++)
+				for (o = 0; o < 5; o++) {
+					int P = periods[ip], H = Hs[ih];
+					size_t nf =
+					    ssm_smooth_state_floats(P, H);
+					float *st = calloc(nf, sizeof *st);
+					ssm_smooth_opts op;
+					double lvl = 0, sc;
+					ssm_rng r;
+
+					if (!st)
+						return 1;
+					opts_of(o, &op);
+					ssm_smooth_init(st, P, H, &op);
+					ssm_rng_init(&r,
+						     (uint64_t)(ip * 100 +
+								ih * 10 + ty));
+					fnv = 1469598103934665603ull;
+					for (i = 0; i < 700; i++) {
+						int64_t gap;
+						int miss, Q = i % 5 ? 3 : 0, rc;
+						double y =
+						    sample(ty, i, P, &r, &lvl,
+							   &gap, &miss);
+
+						ssm_smooth_update(st, y, gap,
+								  miss);
+						rc = ssm_smooth_forecast(
+						    st, p, lv, Q, q, &sc);
+						mix(&rc, sizeof rc);
+						mix(p,
+						    sizeof(double) * (size_t)H);
+						mix(q, sizeof(double) *
+							   (size_t)(H * Q));
+						mix(&sc, sizeof sc);
+						if (i % 50 == 0)
+							mix(st,
+							    nf * sizeof *st);
+					}
+					mix(st, nf * sizeof *st);
+					printf("%d %d %d %d %016llx\n", P, H,
+					       ty, o, (unsigned long long)fnv);
+					free(st);
+				}
+	return 0;
+}

@@ -1,0 +1,119 @@
+#!/bin/bash
+# bench/front_speed.sh: the smoothing front's speed (ssm/smooth.h) in this
+# tree against a base revision, in the same run, and whether both compute
+# the same bits. Writes bench/results/front_speed.md.
+#
+#   bench/front_speed.sh [--base REV] [--rounds N] [--out FILE]
+#
+# - Same bits: bench/front_digest.c, built against both trees, hashes every
+#   forecast, quantile, scale and state of 600 cases (periods, horizons,
+#   series kinds with gaps and outages, combination rules); the lines must
+#   match. When they do, the accuracy (bench/front.sh's eval rows) is the
+#   base's by construction.
+# - Speed: bench/front_bench.c (update + forecast per sample, thread CPU
+#   time, median of 5 runs) and ssm_bench --model models/default.model (the
+#   whole model step, front included, 1024 series in batches of 64), base
+#   and this tree alternating for N rounds; medians over the rounds.
+#
+# REV defaults to main. The base is exported with `git archive` into a
+# temporary directory and built there.
+set -eu
+cd "$(dirname "$0")/.."
+BASE=main
+ROUNDS=5
+OUT=bench/results/front_speed.md
+ARGS="$*"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--base) BASE=$2; shift ;;
+	--rounds) ROUNDS=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: bench/front_speed.sh [--base REV] [--rounds N] [--out FILE]" >&2; exit 2 ;;
+	esac
+	shift
+done
+W=$(mktemp -d /tmp/statecast-fspeed.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
+
+echo "front_speed: building the base $BASE in $W/base"
+mkdir -p "$W/base"
+git archive "$BASE" | tar -x -C "$W/base"
+make -s -C "$W/base" -j2 build/libssm.a build/bench/front_bench \
+	build/bench/ssm_bench >/dev/null
+cc -O2 -I"$W/base" -o "$W/front_digest.base" bench/front_digest.c \
+	"$W/base/build/libssm.a" $BLAS
+make -s -j2 build/bench/front_bench build/bench/ssm_bench build/bench/front_digest
+
+"$W/front_digest.base" >"$W/digest.base"
+build/bench/front_digest >"$W/digest.new"
+NCASE=$(wc -l <"$W/digest.new")
+NSAME=$(paste -d' ' "$W/digest.base" "$W/digest.new" | awk '$5 == $10' | wc -l)
+
+# Interleaved rounds, so that both sides see the same machine load.
+: >"$W/fb.base"; : >"$W/fb.new"; : >"$W/sb.base"; : >"$W/sb.new"
+for r in $(seq "$ROUNDS"); do
+	echo "front_speed: round $r of $ROUNDS"
+	"$W/base/build/bench/front_bench" 5 >>"$W/fb.base" 2>/dev/null
+	build/bench/front_bench 5 >>"$W/fb.new" 2>/dev/null
+	"$W/base/build/bench/ssm_bench" --model "$W/base/models/default.model" \
+		| sed -n 's/.*step_ns=\([0-9.]*\).*/\1/p' >>"$W/sb.base"
+	build/bench/ssm_bench --model models/default.model \
+		| sed -n 's/.*step_ns=\([0-9.]*\).*/\1/p' >>"$W/sb.new"
+done
+
+med() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
+fbmed() { awk -v p="$1" '$1 == p {print $4}' "$2" | med; }
+spd() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
+
+{
+	echo "# The smoothing front's speed: this tree against $BASE"
+	echo
+	echo "Written by \`bench/front_speed.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo);"
+	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared: read ratios, not absolute figures)."
+	echo "Base: \`$BASE\` = \`$(git rev-parse --short "$BASE")\`, built from \`git archive\` in the same run."
+	echo "This tree: \`$(git rev-parse --short HEAD)\`$(git diff --quiet HEAD -- ssm bench || echo " with uncommitted ssm/ or bench/ changes")."
+	echo
+	echo "## Same bits"
+	echo
+	echo "bench/front_digest.c against both trees: $NSAME of $NCASE cases hash the same (every forecast,"
+	echo "quantile, scale and state block of 700 steps each)."
+	if [ "$NSAME" = "$NCASE" ]; then
+		echo "The front computes the same bits as the base: accuracy (relMASE, MSIS, coverage, holdout) is the"
+		echo "base's by construction, and the state layout is unchanged."
+	else
+		echo "**The outputs differ**: accuracy must be measured (bench/front.sh)."
+	fi
+	echo
+	echo "## The front alone"
+	echo
+	echo "    build/bench/front_bench 5     (base and this tree alternating, $ROUNDS rounds)"
+	echo
+	echo "ssm_smooth_update() + ssm_smooth_forecast() (H 48, 3 quantiles), what the daemon runs per sample;"
+	echo "32 seasonal series x 1000 samples; thread CPU time; median of 5 runs per round, then of $ROUNDS rounds."
+	echo
+	echo "| period | us/sample base | us/sample now | speed-up |"
+	echo "|---|---|---|---|"
+	for p in 1 12 48; do
+		b=$(fbmed $p "$W/fb.base"); n=$(fbmed $p "$W/fb.new")
+		echo "| $p | $b | $n | $(spd "$b" "$n") |"
+	done
+	echo
+	echo "## The whole model step"
+	echo
+	echo "    build/bench/ssm_bench --model models/default.model     (alternating, $ROUNDS rounds)"
+	echo
+	echo "ns per sample of ssm_model_step_batch (front, network, head), 1024 series (period 1) in batches of 64;"
+	echo "median of 7 runs per round, then of $ROUNDS rounds."
+	echo
+	b=$(med <"$W/sb.base"); n=$(med <"$W/sb.new")
+	echo "| | ns/sample base | ns/sample now | speed-up |"
+	echo "|---|---|---|---|"
+	echo "| model step | $b | $n | $(spd "$b" "$n") |"
+	echo
+	echo "Every round, base / now: front_bench period 48 $(awk '$1 == 48 {printf "%s ", $4}' "$W/fb.base")/"
+	echo "$(awk '$1 == 48 {printf "%s ", $4}' "$W/fb.new"); ssm_bench $(tr '\n' ' ' <"$W/sb.base")/ $(tr '\n' ' ' <"$W/sb.new")."
+} >"$OUT"
+echo "front_speed: wrote $OUT"
+cat "$OUT"

@@ -1,0 +1,154 @@
+/*
+ * tests/ssm/test_smooth_kern.c: the forecaster bank's loops over horizons
+ * (ssm/smooth_kern.c) give the same bits as the per-horizon scalar code they
+ * replaced (written out here as naive twins), in the library's build (AVX2
+ * where the CPU has it) and in a baseline build of the same file compiled
+ * here without clones, on lengths that cover the vector bodies and tails,
+ * with NaN, infinities and zeros among the inputs.
+ */
+#define SSM_NO_CLONES
+#define ssm__smooth_clamp     base_smooth_clamp
+#define ssm__smooth_comb_add  base_smooth_comb_add
+#define ssm__smooth_comb_norm base_smooth_comb_norm
+#include "ssm/smooth_kern.c"
+#undef ssm__smooth_clamp
+#undef ssm__smooth_comb_add
+#undef ssm__smooth_comb_norm
+
+#include <math.h>
+#include <string.h>
+
+#include "ssm/rng.h"
+#include "tests/harness.h"
+
+/* ssm/smooth_kern.h once more, now declaring the real names. */
+#undef STATECAST_SSM_SMOOTH_KERN_H
+#include "ssm/smooth_kern.h"
+
+#define N 67
+
+/* A value with the occasional special: NaN, +-Inf, +-0, huge. */
+static double val(ssm_rng *r, double scale)
+{
+	double v = ssm_rng_uniform(r);
+
+	if (v < 0.03)
+		return NAN;
+	if (v < 0.05)
+		return v < 0.04 ? INFINITY : -INFINITY;
+	if (v < 0.07)
+		return v < 0.06 ? 0.0 : -0.0;
+	if (v < 0.08)
+		return 1e300;
+	return scale * (2 * ssm_rng_uniform(r) - 1);
+}
+
+static int same(const double *a, const double *b, int n)
+{
+	return memcmp(a, b, sizeof(double) * (size_t)n) == 0;
+}
+
+/* The sanity clamp as ssm__smooth_member_at had it. */
+static void naive_clamp(double *out, const int32_t *hz, int n, double last,
+			double c)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		double b = c * hz[i];
+
+		if (!(out[i] <= last + b))
+			out[i] = last + b;
+		if (out[i] < last - b)
+			out[i] = last - b;
+	}
+}
+
+static void test_clamp(void)
+{
+	double x[N], a[N], b[N], c[N];
+	int32_t hz[N];
+	ssm_rng r;
+	int n, i, rep, ok = 1;
+
+	ssm_rng_init(&r, 11);
+	for (rep = 0; rep < 50; rep++)
+		for (n = 0; n <= N; n++) {
+			double last = rep % 7 ? 100 * ssm_rng_normal(&r) : 0;
+			double cc = rep % 5 ? 3 * ssm_rng_uniform(&r) : 0;
+
+			for (i = 0; i < n; i++) {
+				x[i] = last + val(&r, 400);
+				hz[i] = i % 3 ? i + 1 : 3 * i + 1;
+			}
+			memcpy(a, x, sizeof x);
+			memcpy(b, x, sizeof x);
+			memcpy(c, x, sizeof x);
+			naive_clamp(a, hz, n, last, cc);
+			ssm__smooth_clamp(b, hz, n, last, cc);
+			base_smooth_clamp(c, hz, n, last, cc);
+			ok &= same(a, b, n) && same(a, c, n);
+		}
+	CHECK(ok);
+}
+
+/* The combination as ssm_smooth_forecast had it, one member, one segment
+ * (its next checkpoint's weight wb, 0 past the last). */
+static void naive_comb(double *point, double *wsum, const double *path,
+		       const double *u, int n, double wa, double wb)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		double w = wa * (1 - u[i]) + (u[i] > 0 ? wb * u[i] : 0);
+
+		point[i] += w * path[i];
+		wsum[i] += w;
+	}
+}
+
+static void test_comb(void)
+{
+	double p0[N], w0[N], path[N], u[N];
+	double pa[N], wa_[N], pb[N], wb_[N], pc[N], wc[N];
+	ssm_rng r;
+	int n, i, rep, ok = 1;
+
+	ssm_rng_init(&r, 12);
+	for (rep = 0; rep < 50; rep++)
+		for (n = 0; n <= N; n++) {
+			double wa = rep % 9 ? ssm_rng_uniform(&r) : 0;
+			double wb = rep % 4 ? ssm_rng_uniform(&r) : 0;
+
+			for (i = 0; i < n; i++) {
+				p0[i] = 10 * ssm_rng_normal(&r);
+				w0[i] = ssm_rng_uniform(&r);
+				path[i] = val(&r, 1000);
+				u[i] = i % 4 == 0 ? 0 : (double)i / (n + 1);
+			}
+			memcpy(pa, p0, sizeof p0);
+			memcpy(pb, p0, sizeof p0);
+			memcpy(pc, p0, sizeof p0);
+			memcpy(wa_, w0, sizeof w0);
+			memcpy(wb_, w0, sizeof w0);
+			memcpy(wc, w0, sizeof w0);
+			naive_comb(pa, wa_, path, u, n, wa, wb);
+			ssm__smooth_comb_add(pb, wb_, path, u, n, wa, wb);
+			base_smooth_comb_add(pc, wc, path, u, n, wa, wb);
+			ok &= same(pa, pb, n) && same(pa, pc, n) &&
+			      same(wa_, wb_, n) && same(wa_, wc, n);
+			for (i = 0; i < n; i++)
+				pa[i] = wa_[i] > 0 ? pa[i] / wa_[i] : -1.5;
+			ssm__smooth_comb_norm(pb, wb_, n, -1.5);
+			base_smooth_comb_norm(pc, wc, n, -1.5);
+			ok &= same(pa, pb, n) && same(pa, pc, n);
+		}
+	CHECK(ok);
+}
+
+int main(void)
+{
+	TH_RUN(test_clamp);
+	TH_RUN(test_comb);
+	return th_summary();
+}
