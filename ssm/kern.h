@@ -37,6 +37,22 @@ void ssm__s4d_pack_f32(int H, int N, const float *dAr, const float *dAi,
 		       const float *Gr, const float *Gi, float *pk);
 
 /*
+ * The float S4D layer's discretization of its H N modes at a gap other
+ * than 1 (ssm/kern_s4d_disc.c), from the cache its _prepare fills:
+ * dt [H] = exp(log_dt) and are [N][H] = -exp(log_A_re) in double, aim
+ * [N][H] = A_im, W [N][H] = C B / A (ZOH, zoh = 1) or C B (bilinear,
+ * zoh = 0), zmax = max dt |A|. Writes dA and G [N][H] each, using scratch
+ * [4][N][H]; within 6 x 2^-24 of |dA| and |G| of the double closed forms
+ * (tested). Returns 0, or -1 without writing anything when gap is not in
+ * (0, SSM__S4D_DISC_MAX / zmax] (the caller then takes the double path).
+ */
+#define SSM__S4D_DISC_MAX 524288.0
+int ssm__s4d_disc_f32(int H, int N, int zoh, double gap, const double *dt,
+		      const double *are, const float *aim, const float *Wr,
+		      const float *Wi, double zmax, float *dAr, float *dAi,
+		      float *Gr, float *Gi, float *scratch);
+
+/*
  * One Mamba selective-scan step over Di channels and Ns states, with the
  * exponentials computed in the same pass (the plain path writes them all
  * to a buffer first): h [Ns][Di] advances in place,

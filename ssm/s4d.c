@@ -74,6 +74,7 @@ size_t ssm_s4d_state_size(const ssm_s4d_cfg *cfg)
 #define SCAN_KERNEL	ssm__s4d_scan_f32
 #define SCAN_PACK	ssm__s4d_pack_f32
 #define SCAN_PACK_SIZE	ssm__s4d_pack_size
+#define DISC_FAST	ssm__s4d_disc_f32
 #define SILU_VEC	ssm_silu_vec
 #define EXP		expf
 #include "ssm/s4d_impl.h"

@@ -33,8 +33,11 @@
  * gap is discretized into the caller's workspace for that call: integer
  * gaps under ZOH by binary powering of the cached dA (O(log gap) complex
  * products per mode, no transcendentals; G_g = (sum_{k<g} dA^k) G), other
- * gaps (and bilinear) from the closed forms (one complex exp per mode for
- * ZOH).
+ * gaps (and bilinear) from the closed forms: in the float layer by
+ * vectorized exp, sin and cos of its own (ssm/kern_s4d_disc.c, within
+ * 6 x 2^-24 of the double closed forms, same bits on every machine) from a
+ * cache _prepare fills, for gap dt |A| up to 524288; beyond that, and in
+ * the double twin, in double with libm (one complex exp per mode).
  *
  * Thread safety: a prepared layer is read-only in step/forward/backward, so
  * any number of threads may use it with their own states and workspaces.

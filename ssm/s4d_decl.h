@@ -31,8 +31,17 @@ typedef struct N_() {
 	R_ *W_outT; /* owned: W_out transposed [in][out], for _step */
 	/* Owned, float build only (NULL in the double twin or when H < 16):
 	 * the gap-1 dA and G packed for the step kernel (ssm/kern.h),
-	 * refreshed by _prepare. */
+	 * refreshed by _prepare; starts on a 64-byte line. */
 	R_ *pk;
+	/* Owned, float build only (NULL in the double twin): the cache of the
+	 * discretization at other gaps (ssm/kern.h, ssm__s4d_disc_f32),
+	 * refreshed by _prepare: dt [H] = exp(log_dt), A_re [N][H] =
+	 * -exp(log_A_re) in double (fdt, then fare in the same block), W
+	 * [2][N][H] (re, im: C B / A for ZOH, C B for bilinear), and
+	 * fzmax = max dt |A|. */
+	double *fdt, *fare;
+	R_ *fW;
+	double fzmax;
 } N_();
 
 /* Carve base (nparams reals) into tensors. */

@@ -8,6 +8,7 @@
 #include <cblas.h>
 #include <complex.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,37 @@ static void disc_at(const L_ *l, double gap, real *dAr, real *dAi, real *Gr,
 		}
 }
 
+#ifdef DISC_FAST
+/* The cache of DISC_FAST (s4d_decl.h): the discretization at other gaps
+ * then needs no transcendental per mode. */
+static void fast_cache(L_ *l)
+{
+	const FN(_tensors) *p = &l->p;
+	int H = l->cfg.H, N = l->cfg.N, h;
+	size_t HN = (size_t)H * N, i;
+
+	l->fzmax = 0;
+	for (h = 0; h < H; h++)
+		l->fdt[h] = exp((double)p->log_dt[h]);
+	for (i = 0; i < HN; i++) {
+		double complex a =
+		    -exp((double)p->log_A_re[i]) + I * (double)p->A_im[i];
+		double complex W =
+		    ((double)p->C_re[i] + I * (double)p->C_im[i]) *
+		    ((double)p->B_re[i] + I * (double)p->B_im[i]);
+		double z = l->fdt[i % H] * cabs(a);
+
+		if (l->cfg.disc == SSM_DISC_ZOH)
+			W /= a;
+		l->fare[i] = creal(a);
+		l->fW[i] = (real)creal(W);
+		l->fW[HN + i] = (real)cimag(W);
+		if (z > l->fzmax)
+			l->fzmax = z;
+	}
+}
+#endif
+
 int FN(_prepare)(L_ *l)
 {
 	size_t i, HN = (size_t)l->cfg.H * l->cfg.N;
@@ -83,6 +115,9 @@ int FN(_prepare)(L_ *l)
 #ifdef SCAN_PACK
 	SCAN_PACK(l->cfg.H, l->cfg.N, l->dA_re, l->dA_im, l->G_re, l->G_im,
 		  l->pk);
+#endif
+#ifdef DISC_FAST
+	fast_cache(l);
 #endif
 	for (i = 0; i < (size_t)l->cfg.H * l->cfg.H; i++)
 		l->W_outT[(i % l->cfg.H) * l->cfg.H + i / l->cfg.H] =
@@ -113,9 +148,22 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	N = l->cfg.N;
 	HN = (size_t)H * N;
 	np = ssm_s4d_nparams(&l->cfg);
-	l->params = calloc(np + 4 * HN + (size_t)H * H + SCAN_PACK_SIZE(H, N),
-			   sizeof(real));
+	/* + 16: room to start the packed copy on a 64-byte line (vector
+	 * loads that straddle lines cost the kernel about a third more). */
+	l->params =
+	    calloc(np + 4 * HN + (size_t)H * H + SCAN_PACK_SIZE(H, N) + 16,
+		   sizeof(real));
 	are = calloc(4 * (size_t)N, sizeof(double));
+#ifdef DISC_FAST
+	l->fdt = calloc(1, ((size_t)H + HN) * sizeof(double) +
+			       2 * HN * sizeof(real));
+	if (!l->fdt) {
+		rc = SSM_ENOMEM;
+		goto fail;
+	}
+	l->fare = l->fdt + H;
+	l->fW = (real *)(l->fare + HN);
+#endif
 	if (!l->params || !are) {
 		rc = SSM_ENOMEM;
 		goto fail;
@@ -129,7 +177,13 @@ int FN(_init)(L_ *l, const ssm_s4d_cfg *cfg, ssm_rng *rng)
 	l->G_re = l->dA_im + HN;
 	l->G_im = l->G_re + HN;
 	l->W_outT = l->G_im + HN;
-	l->pk = SCAN_PACK_SIZE(H, N) ? l->W_outT + (size_t)H * H : NULL;
+	l->pk = NULL;
+	if (SCAN_PACK_SIZE(H, N)) {
+		uintptr_t e = (uintptr_t)(l->W_outT + (size_t)H * H);
+
+		l->pk = l->W_outT + (size_t)H * H +
+			(((64 - e % 64) % 64) / sizeof(real));
+	}
 
 	for (n = 0; n < N; n++) {
 		bre[n] = 1.0;
@@ -192,6 +246,7 @@ fail:
 void FN(_release)(L_ *l)
 {
 	free(l->params);
+	free(l->fdt);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -329,6 +384,29 @@ SSM__HOT static void disc_pow(const L_ *l, long g, real *restrict pr,
 	}
 }
 
+/* The discretization at a gap other than 1 into dws (dA, G [4][N][H],
+ * then scratch [4][N][H]): integer gaps under ZOH by powering, others by
+ * DISC_FAST where the float build has it and the gap is in its range,
+ * else the closed forms in double. */
+static void disc_gap(const L_ *l, double gap, real *dws)
+{
+	size_t HN = (size_t)l->cfg.H * l->cfg.N;
+
+	if (l->cfg.disc == SSM_DISC_ZOH && gap == floor(gap) && gap >= 2 &&
+	    gap <= 1048576) {
+		disc_pow(l, (long)gap, dws, dws + HN, dws + 2 * HN,
+			 dws + 3 * HN, dws + 4 * HN);
+		return;
+	}
+#ifdef DISC_FAST
+	if (!DISC_FAST(l->cfg.H, l->cfg.N, l->cfg.disc == SSM_DISC_ZOH, gap,
+		       l->fdt, l->fare, l->p.A_im, l->fW, l->fW + HN, l->fzmax,
+		       dws, dws + HN, dws + 2 * HN, dws + 3 * HN, dws + 4 * HN))
+		return;
+#endif
+	disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
+}
+
 /* Scan one series' sample at its gap (cached discretization for gap 1). */
 static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 		     real *dws)
@@ -339,12 +417,7 @@ static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 		scan1(l, l->dA_re, l->dA_im, l->G_re, l->G_im, s, xn, v);
 		return;
 	}
-	if (l->cfg.disc == SSM_DISC_ZOH && gap == floor(gap) && gap >= 2 &&
-	    gap <= 1048576)
-		disc_pow(l, (long)gap, dws, dws + HN, dws + 2 * HN,
-			 dws + 3 * HN, dws + 4 * HN);
-	else
-		disc_at(l, gap, dws, dws + HN, dws + 2 * HN, dws + 3 * HN);
+	disc_gap(l, gap, dws);
 	scan1(l, dws, dws + HN, dws + 2 * HN, dws + 3 * HN, s, xn, v);
 }
 
@@ -409,8 +482,9 @@ size_t FN(_seq_workspace_bytes)(const ssm_s4d_cfg *cfg, int T)
 
 	/* forward: one discretization and its scratch [8][N][H]; backward:
 	 * da, dv, dxn [T][H], the carry gx and the accumulated dA, G
-	 * gradients (complex) [6][N][H], one step's own [4][N][H] and one
-	 * discretization [4][N][H]. */
+	 * gradients (complex) [6][N][H], one discretization [4][N][H] and
+	 * one step's own gradients [4][N][H] (also the discretization's
+	 * scratch). */
 	return (3 * (size_t)T * H + 14 * HN) * sizeof(real);
 }
 
@@ -515,7 +589,9 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 	real *da = ws, *dv = da + (size_t)T * H, *dxn = dv + (size_t)T * H;
 	real *gxr = dxn + (size_t)T * H, *gxi = gxr + HN, *gAr = gxi + HN,
 	     *gAi = gAr + HN, *gGr = gAi + HN, *gGi = gGr + HN;
-	real *tg = gGi + HN, *tdA = tg + 4 * HN;
+	/* tdA then tg: the discretization's scratch is tg's space, which
+	 * is cleared after it. */
+	real *tdA = gGi + HN, *tg = tdA + 4 * HN;
 	FN(_tensors) g;
 	const FN(_tensors) *p = &l->p;
 
@@ -548,9 +624,9 @@ void FN(_backward)(const L_ *l, int T, const double *gaps, const real *u,
 				  gGr, gGi);
 			continue;
 		}
-		/* Rare: this sample's own discretization; its (dA, G)
-		 * gradients are chained at its gap right away. */
-		disc_at(l, gap, tdA, tdA + HN, tdA + 2 * HN, tdA + 3 * HN);
+		/* Rare: this sample's own discretization (the forward's);
+		 * its (dA, G) gradients are chained at its gap right away. */
+		disc_gap(l, gap, tdA);
 		memset(tg, 0, 4 * HN * sizeof(real));
 		back_step(l, tdA, tdA + HN, tdA + 2 * HN, tdA + 3 * HN, xp,
 			  xn + o, dv + o, dxn + o, gxr, gxi, tg, tg + HN,

@@ -19,30 +19,6 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline uint32_t fbits(float f)
-{
-	uint32_t u;
-
-	memcpy(&u, &f, sizeof(u));
-	return u;
-}
-
-static inline float bitsf(uint32_t u)
-{
-	float f;
-
-	memcpy(&f, &u, sizeof(f));
-	return f;
-}
-
-/* m ? a : b with m all ones or all zeros. Selects are done on bits because
- * GCC will not if-convert float code that may trap (we keep trapping math),
- * and a branch in the loop stops vectorization. */
-static inline float sel(uint32_t m, float a, float b)
-{
-	return bitsf((fbits(a) & m) | (fbits(b) & ~m));
-}
-
 static inline float exp_core(float x)
 {
 	uint32_t m_lo = 0u - (uint32_t)(x < EXP_LO);
