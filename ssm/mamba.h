@@ -62,7 +62,7 @@ typedef struct ssm_mamba_cfg {
  * in L2 from one pass to the next (a batch of 1024 in one piece spilled them
  * to L3 on every pass); ssm_mamba_workspace_bytes(cfg, B) is the same for
  * every B from this on. */
-#define SSM_MAMBA_TILE 32
+#define SSM_MAMBA_TILE 64
 
 /* Fill defaults (dt_rank, dt range) in place and check ranges: 0 or
  * SSM_EINVAL. The size and layout functions fill a copy themselves, so an
