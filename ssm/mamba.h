@@ -57,6 +57,13 @@ typedef struct ssm_mamba_cfg {
 
 #define SSM_MAMBA_NTENSORS 10
 
+/* ssm_mamba_step_batch runs the whole block over tiles of at most this many
+ * series, one after another, so that a tile's activations and states stay
+ * in L2 from one pass to the next (a batch of 1024 in one piece spilled them
+ * to L3 on every pass); ssm_mamba_workspace_bytes(cfg, B) is the same for
+ * every B from this on. */
+#define SSM_MAMBA_TILE 64
+
 /* Fill defaults (dt_rank, dt range) in place and check ranges: 0 or
  * SSM_EINVAL. The size and layout functions fill a copy themselves, so an
  * unfilled cfg gives the same answers as the filled one. */

@@ -51,7 +51,8 @@ size_t N_(_workspace_bytes)(const ssm_mamba_cfg *cfg, int B);
 /* One sample; y [D] must not alias u. ws: _workspace_bytes(cfg, 1). */
 void N_(_step)(const N_() * l, R_ *state, double gap, const R_ *u, R_ *y,
 	       void *ws);
-/* B series; the four projections are GEMMs across the batch. */
+/* B series, in tiles of SSM_MAMBA_TILE; the four projections are GEMMs
+ * across a tile. ws: _workspace_bytes(cfg, B). */
 void N_(_step_batch)(const N_() * l, int B, R_ *const *states,
 		     const double *gaps, const R_ *u, R_ *y, void *ws);
 
