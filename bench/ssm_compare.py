@@ -43,7 +43,8 @@ def run(binary, tmp):
             if m:
                 fig["sgemm GFLOP/s (peer)"] = float(m.group(1))
             m = re.search(r"gap 2 \(ZOH by powering\) (\d+) ns, gap 2.5 "
-                          r"\(complex exp per mode\) (\d+) ns", line)
+                          r"\((?:complex exp|closed form, vectorized exp and "
+                          r"sincos) per mode\) (\d+) ns", line)
             if m:
                 fig["S4D gap 2: ns"] = float(m.group(1))
                 fig["S4D gap 2.5: ns"] = float(m.group(2))
