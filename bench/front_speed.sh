@@ -3,7 +3,7 @@
 # tree against a base revision, in the same run, and whether both compute
 # the same bits. Writes bench/results/front_speed.md.
 #
-#   bench/front_speed.sh [--base REV] [--rounds N] [--out FILE]
+#   bench/front_speed.sh [--base REV] [--rounds N] [--callgrind] [--out FILE]
 #
 # - Same bits: bench/front_digest.c, built against both trees, hashes every
 #   forecast, quantile, scale and state of 600 cases (periods, horizons,
@@ -14,6 +14,9 @@
 #   time, median of 5 runs) and ssm_bench --model models/default.model (the
 #   whole model step, front included, 1024 series in batches of 64), base
 #   and this tree alternating for N rounds; medians over the rounds.
+# - --callgrind: also the instructions front_bench executes per sample on
+#   each side (valgrind --tool=callgrind, one run of 3 x 32 x 1000
+#   samples): a count that the machine's load does not move.
 #
 # REV defaults to main. The base is exported with `git archive` into a
 # temporary directory and built there.
@@ -21,14 +24,16 @@ set -eu
 cd "$(dirname "$0")/.."
 BASE=main
 ROUNDS=5
+CG=0
 OUT=bench/results/front_speed.md
 ARGS="$*"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--base) BASE=$2; shift ;;
 	--rounds) ROUNDS=$2; shift ;;
+	--callgrind) CG=1 ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/front_speed.sh [--base REV] [--rounds N] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/front_speed.sh [--base REV] [--rounds N] [--callgrind] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -61,6 +66,18 @@ for r in $(seq "$ROUNDS"); do
 	build/bench/ssm_bench --model models/default.model \
 		| sed -n 's/.*step_ns=\([0-9.]*\).*/\1/p' >>"$W/sb.new"
 done
+
+# ir BIN: instructions per sample of one front_bench run under callgrind
+# (3 periods x 32 series x 1000 samples).
+ir() {
+	valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$1" 1 2>&1 >/dev/null |
+		awk '/refs:/ {gsub(",", "", $4); printf "%.0f", $4 / 96000}'
+}
+if [ "$CG" = 1 ]; then
+	echo "front_speed: callgrind"
+	IR_B=$(ir "$W/base/build/bench/front_bench")
+	IR_N=$(ir build/bench/front_bench)
+fi
 
 med() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 fbmed() { awk -v p="$1" '$1 == p {print $4}' "$2" | med; }
@@ -100,6 +117,16 @@ spd() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
 		echo "| $p | $b | $n | $(spd "$b" "$n") |"
 	done
 	echo
+	if [ "$CG" = 1 ]; then
+		echo "Instructions per sample (update + forecast, the three periods together), counted by callgrind:"
+		echo
+		echo "    valgrind --tool=callgrind build/bench/front_bench 1"
+		echo
+		echo "| | base | now | ratio |"
+		echo "|---|---|---|---|"
+		echo "| instructions / sample | $IR_B | $IR_N | $(awk -v a="$IR_N" -v b="$IR_B" 'BEGIN{printf "%.3f", a/b}') |"
+		echo
+	fi
 	echo "## The whole model step"
 	echo
 	echo "    build/bench/ssm_bench --model models/default.model     (alternating, $ROUNDS rounds)"

@@ -179,6 +179,34 @@ size_t ssm_smooth_state_floats(int period, int H)
  */
 static _Thread_local hdr layout_cache;
 
+/*
+ * With the cached layout, what every forecast of it needs per horizon: the
+ * checkpoint segments (segment g = horizons [sb[g], sb[g + 1])) and each
+ * horizon's share gu of the next checkpoint's weight (0 up to the first
+ * checkpoint and from the last one on); the combination and the interval
+ * bounds interpolate with them.
+ */
+static _Thread_local double layout_gu[SSM_SMOOTH_MAX_H];
+static _Thread_local int32_t layout_sb[MAXG + 1];
+
+static void segments(const hdr *h, int32_t *sb, double *gu)
+{
+	int g, hz;
+
+	for (g = 0; g < h->G; g++) {
+		int lo = g ? h->hg[g] : 1;
+		int hi = g + 1 < h->G ? h->hg[g + 1] : h->H + 1;
+
+		sb[g] = lo;
+		for (hz = lo; hz < hi; hz++)
+			gu[hz - 1] = g + 1 < h->G && hz > h->hg[g]
+					 ? (double)(hz - h->hg[g]) /
+					       (h->hg[g + 1] - h->hg[g])
+					 : 0;
+	}
+	sb[h->G] = h->H + 1;
+}
+
 /* The layout's checkpoints (int32, zero past G) against a block's. */
 static int hg_same(const int32_t *hg, const uint16_t *shg, int G)
 {
@@ -216,6 +244,7 @@ static void hdr_get(const float *st, hdr *h)
 		h->G = g;
 		derive(h);
 		layout_cache = *h;
+		segments(h, layout_sb, layout_gu);
 	}
 	h->positive = !!(s.flags & HF_POSITIVE);
 	h->prev_obs = !!(s.flags & HF_PREV_OBS);
@@ -925,8 +954,12 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 		if (i + 1 < nc) {
 			int b = cg[i + 1], hb = h->hg[b];
 
+			/* Between neighbouring checkpoints t is the
+			 * segment's gu, the same expression. */
 			for (hz = ha + 1; hz < hb; hz++) {
-				double t = (double)(hz - ha) / (hb - ha);
+				double t = b == a + 1
+					       ? layout_gu[hz - 1]
+					       : (double)(hz - ha) / (hb - ha);
 
 				lo[hz - 1] = (1 - t) * bl[a] + t * bl[b];
 				hi[hz - 1] = (1 - t) * bh[a] + t * bh[b];
@@ -941,12 +974,17 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 		}
 	}
 	for (hz = 1; hz <= h->H; hz++) {
-		double sq = sqrt((double)hz), l = lo[hz - 1], u = hi[hz - 1];
+		double l = lo[hz - 1], u = hi[hz - 1], sq;
 
 		l = l > 0 ? 0 : l;
 		u = u < 0 ? 0 : u;
-		u = u > GAP_CAP * sq ? GAP_CAP * sq : u;
-		l = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
+		/* The cap GAP_CAP sqrt(hz) >= GAP_CAP: only bounds past
+		 * GAP_CAP (or NaN) need the square root. */
+		if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
+			sq = sqrt((double)hz);
+			u = u > GAP_CAP * sq ? GAP_CAP * sq : u;
+			l = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
+		}
 		lo[hz - 1] = l;
 		hi[hz - 1] = u;
 	}
@@ -1002,8 +1040,9 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
 	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
 	double wg[MAXG][NBANK];
-	double gu[SSM_SMOOTH_MAX_H];
-	int32_t hzs[SSM_SMOOTH_MAX_H], sb[MAXG + 1];
+	const double *gu = layout_gu;
+	const int32_t *sb = layout_sb;
+	int32_t hzs[SSM_SMOOTH_MAX_H];
 	mstate m;
 	int hz, k, i, g;
 
@@ -1032,24 +1071,9 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 		point[hz] = wsum[hz] = 0;
 		hzs[hz] = hz + 1;
 	}
-	/*
-	 * Weights per horizon are linear between the checkpoints: segment g
-	 * holds the horizons [sb[g], sb[g + 1]) that take (1 - gu) of
-	 * checkpoint g's weight and gu of the next's (gu 0 up to the first
-	 * checkpoint and from the last one on).
-	 */
-	for (g = 0; g < h.G; g++) {
-		int lo = g ? h.hg[g] : 1,
-		    hi = g + 1 < h.G ? h.hg[g + 1] : h.H + 1;
-
-		sb[g] = lo;
-		for (hz = lo; hz < hi; hz++)
-			gu[hz - 1] = g + 1 < h.G && hz > h.hg[g]
-					 ? (double)(hz - h.hg[g]) /
-					       (h.hg[g + 1] - h.hg[g])
-					 : 0;
-	}
-	sb[h.G] = h.H + 1;
+	/* Weights per horizon are linear between the checkpoints: horizon
+	 * hz of segment g takes (1 - gu) of checkpoint g's weight and gu of
+	 * the next's (segments(): hdr_get() left this layout's). */
 	for (k = 0; k < NBANK; k++) {
 		int h0, h1;
 
