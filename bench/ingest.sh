@@ -73,14 +73,10 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 sd() {
 	local b=$1 model=$2 series=$3 count=$4 perf_out=${5:-} g r pid pp c0 c1 out
 	rm -rf "$W/sd"; mkdir -p "$W/sd"
-	g=$(free_port); r=$(free_port)
-	"$b/statecastd" -o listen.graphite=127.0.0.1:$g -o listen.influx= \
-		-o listen.rpc=127.0.0.1:$r -o listen.socket= -o listen.http= \
-		-o model.path="$model" -o store.path="$W/sd/db" \
-		-o limits.max_series=2000000 >>"$W/sd/log" 2>&1 &
-	pid=$!; PIDS="$PIDS $pid"
-	mem_guard "$pid" >/dev/null &
-	wait_port "$r"; wait_port "$g"
+	daemon_start "$b/statecastd" "$W/sd/db" "$W/sd/log" -o model.path="$model" ||
+		{ echo "ingest: statecastd did not start (see $W/sd/log)" >&2; return 1; }
+	pid=$PID; g=$G; r=$R; PIDS="$PIDS $pid"
+	wait_port "$g"
 	if [ -n "$perf_out" ]; then
 		perf record -q -F 999 -e cpu-clock -p "$pid" -o "$perf_out" >/dev/null 2>&1 &
 		pp=$!; sleep 0.5

@@ -4,7 +4,7 @@
 # same database. Writes bench/results/restore.md.
 #
 #   bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR]
-#                    [--crash] [--perf] [--out FILE]
+#                    [--crash] [--perf] [--first] [--out FILE]
 #
 # 1. For each build (base, then this one): a fresh database, S series x 5
 #    samples from loadgen paced at R samples/s, RSS once the store's queue
@@ -17,6 +17,9 @@
 #    restore replays the samples after each series' last snapshot.
 # --perf: one more restart of this build under `perf record` (every thread);
 #    the top symbols go into the report.
+# --first: after each restart, one more sample for every series, flat out,
+#    timed until all are stepped: what the first step of a restored series
+#    costs (a state dump's pages are copied on that first write).
 # --base DIR: a tree whose build/statecastd is the base; without it main is
 #    archived and built in a temporary directory.
 # A run of 1M series holds ~10 GB per daemon: run it as
@@ -30,6 +33,7 @@ RUNS=3
 BASE=""
 CRASH=0
 PERF=0
+FIRST=0
 OUT=bench/results/restore.md
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -39,8 +43,9 @@ while [ $# -gt 0 ]; do
 	--base) BASE=$2; shift ;;
 	--crash) CRASH=1 ;;
 	--perf) PERF=1 ;;
+	--first) FIRST=1 ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -116,35 +121,49 @@ for who in A B; do
 	fi
 	echo "restore: $who ingested: RSS ${RSS_ING[$who]} KiB, stop ${STOP_S[$who]}"
 done
-rm -f "$W/B.db" "$W/B.db-wal" "$W/B.db-shm"
-
-# 2. Interleaved restarts on the base build's database. In the crash case
-#    each restart starts from a copy of the crashed database, because the
+# 2. Interleaved restarts, each build on the database (and, for a build
+#    that writes one, the state dump: docs/STATE_DUMP.md) its own clean stop
+#    left, as a deployed daemon restarts. In the crash case both builds
+#    restart from a copy of the base build's crashed database, because the
 #    first restart's shutdown snapshots every replayed series.
+[ $CRASH = 1 ] && rm -f "$W/B.db" "$W/B.db-wal" "$W/B.db-shm"
 [ $CRASH = 1 ] && mkdir "$W/crashed" && cp "$W/A.db"* "$W/crashed/"
 : >"$W/times"
 for i in $(seq "$RUNS"); do
 	for who in A B; do
 		bin=${!who}
-		[ $CRASH = 1 ] && rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+		db="$W/$who.db"
+		if [ $CRASH = 1 ]; then
+			rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+			db="$W/A.db"
+		fi
 		log="$W/$who.restore.$i.log"
-		daemon_start "$bin" "$W/A.db" "$log"
+		daemon_start "$bin" "$db" "$log"
 		rss=$(rss_kb "$PID")
 		# CPU seconds (user + system, every thread) until it listens: the
 		# machine is shared, wall time is inflated by the others' load.
 		cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$PID/stat")
+		first=nan
+		if [ $FIRST = 1 ]; then
+			# Samples 0-4 were the ingest's (step 60 s); run i sends
+			# sample 4 + i of every series, the same for both builds.
+			build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
+				--count "$S" --t0 $((1700000000 + (4 + i) * 60)) \
+				--until-rpc 127.0.0.1:$R >"$W/$who.first.$i" || true
+			first=$(sed -n 's/.* done_s=\([0-9.na]*\).*/\1/p' "$W/$who.first.$i")
+		fi
 		stop
 		st=$STOPPED
 		line=$(grep -o 'restored [0-9]* series from [^ ]* in [0-9.]* s.*' "$log" | tail -n 1)
 		sec=$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
-		echo "$who $i ${sec:-nan} $rss $st $cpu" | tee -a "$W/times"
+		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan}" | tee -a "$W/times"
 	done
 done
 if [ $PERF = 1 ]; then
 	[ $CRASH = 1 ] && rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
 	: >"$W/perf.log"
 	"$B" -o listen.graphite= -o listen.influx= -o listen.rpc=127.0.0.1:$(free_port) \
-		-o listen.socket= -o listen.http= -o store.path="$W/A.db" \
+		-o listen.socket= -o listen.http= -o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \
 		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
 	PID=$!
 	mem_guard "$PID" &
@@ -163,6 +182,7 @@ ra=$(col A 3); rb=$(col B 3)
 sa=$(col A 5); sb=$(col B 5)
 ma=$(col A 4); mb=$(col B 4)
 ca=$(col A 6); cb=$(col B 6)
+fa=$(col A 7); fb=$(col B 7)
 per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
 {
 	echo "# Restore, memory per series and shutdown at $S series: this build against main"
@@ -177,8 +197,8 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 		echo "drained, then kill -9. Restarts ($RUNS of each build, interleaved) restore a"
 		echo "copy of the base build's crashed database: snapshots + replay of what followed."
 	else
-		echo "drained, then SIGTERM. Restarts ($RUNS of each build, interleaved) restore the"
-		echo "base build's database."
+		echo "drained, then SIGTERM. Restarts ($RUNS of each build, interleaved) restore what"
+		echo "the build's own last clean stop left (database, and state dump if it writes one)."
 	fi
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo
@@ -190,6 +210,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "| KiB per series after restore, median | $(per "$ma") | $(per "$mb") | $(awk -v a="$ma" -v b="$mb" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| shutdown after ingest | ${STOP_S[A]} | ${STOP_S[B]} | |"
 	echo "| shutdown after restore, median (s) | $sa | $sb | |"
+	[ $FIRST = 1 ] && echo "| first sample of every series after the restore, flat out until stepped, median (s) | $fa | $fb | $(awk -v a="$fa" -v b="$fb" 'BEGIN { printf "%.2f", b / a }') |"
 	echo
 	echo "The registry alone (\`bench/series_bytes models/default.model $SB_N\`, compiled"
 	echo "in each tree: $SB_N series added and started, resident bytes per series):"
@@ -202,7 +223,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 			END { printf "| %s | %s | %s | %s | %s | %s |\n", w, x["state"], x["forecast"], x["struct"], x["rss"], x["overhead"] }'
 	done
 	echo
-	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening):"
+	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s):"
 	echo
 	echo '```'
 	cat "$W/times"

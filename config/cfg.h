@@ -105,6 +105,7 @@ typedef struct cfg {
 		double forecast_every_s;     /* forecast persistence, 0 = off */
 		double forecast_retention_s; /* 0 = keep forever */
 		double rebuild_window_s; /* history replayed on model change */
+		int state_dump;		 /* write <path>.dump at a clean stop */
 		int retry_rows;		 /* line rows held while writes fail */
 		size_t max_queue;	 /* bytes awaiting COMMIT before reads
 					    of line connections pause */

@@ -61,6 +61,10 @@ static const cfg_entry entries[] = {
     {"store.rebuild_window_s", CFG_SECS, "7d", 0, 3650 * DAY, NULL, 0,
      "model changed: rebuild each state from this much stored history",
      F(store.rebuild_window_s)},
+    {"store.state_dump", CFG_BOOL, "true", NOB, NULL, 0,
+     "clean stop: write every state to <store.path>.dump for a fast restart "
+     "(docs/STATE_DUMP.md)",
+     F(store.state_dump)},
     {"store.max_size", CFG_SIZE, "0", 0, 1024 * GIB, NULL, 0,
      "refuse writes past this database size, as on a full disk (0 = none)",
      F(store.max_size)},

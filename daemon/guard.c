@@ -43,7 +43,7 @@ void srv_rate_done(srv_conn *c)
  * a window; a client that trickles bytes to keep a connection open does. */
 static int too_slow(srv *s, srv_conn *c, uint64_t now)
 {
-	uint64_t span = now - c->rate_mark;
+	uint64_t span = now > c->rate_mark ? now - c->rate_mark : 0;
 	double window = s->set.min_rate_window_s * 1000;
 
 	if (!c->rate_on || s->set.min_rate <= 0 || (double)span < window)
@@ -72,10 +72,29 @@ static void arm(srv *s)
 	uv_timer_start(&s->idle, on_guard_timer, (uint64_t)(p * 1000) + 1, 0);
 }
 
+/* libuv runs check handles right after the poll phase, before anything
+ * updates the loop time again: uv_now() here is when the poll returned. */
+static void on_polled(uv_check_t *h)
+{
+	srv *s = h->data;
+
+	s->polled = uv_now(s->loop);
+}
+
+/*
+ * Timers run at the top of a loop iteration, before its poll. When the
+ * previous iteration ran long (a tick stepping a large backlog, a stall
+ * of the machine), the timer is late and the requests clients sent in the
+ * meantime still sit unread in the kernel. Judged at uv_now(), such a
+ * client would look silent for the loop's own lateness; judged at the
+ * last poll's time, silence means no bytes were there to read for a whole
+ * timeout, which is the client's doing. The pass after the next poll
+ * catches up on what is really idle.
+ */
 static void on_guard_timer(uv_timer_t *t)
 {
 	srv *s = t->data;
-	uint64_t now = uv_now(s->loop);
+	uint64_t now = s->polled;
 	uint64_t idle = (uint64_t)(s->set.idle_timeout_s * 1000);
 	char why[128];
 	srv_conn *c;
@@ -84,8 +103,10 @@ static void on_guard_timer(uv_timer_t *t)
 		if (c->closing || srv_conn_held(c))
 			continue;
 		/* A subscriber only listens: waiting for notifications is
-		 * not idle. */
-		if (idle > 0 && c->nsubs == 0 && now - c->last_read > idle) {
+		 * not idle. (last_read may be later than the last poll: a
+		 * hold lifted by a timer sets it.) */
+		if (idle > 0 && c->nsubs == 0 && now > c->last_read &&
+		    now - c->last_read > idle) {
 			s->st.idle_closed++;
 			srv_conn_close(c, "idle past limits.idle_timeout_s");
 		} else if (too_slow(s, c, now)) {
@@ -104,9 +125,23 @@ static void on_guard_timer(uv_timer_t *t)
 
 void srv_idle_start(srv *s)
 {
+	s->polled = uv_now(s->loop);
+	uv_check_init(s->loop, &s->polled_check);
+	s->polled_check.data = s;
+	uv_check_start(&s->polled_check, on_polled);
+	/* It only observes: it must not keep the loop alive by itself. */
+	uv_unref((uv_handle_t *)&s->polled_check);
 	uv_timer_init(s->loop, &s->idle);
 	s->idle.data = s;
 	arm(s);
+}
+
+void srv_idle_stop(srv *s)
+{
+	if (s->idle.loop)
+		uv_close((uv_handle_t *)&s->idle, NULL);
+	if (s->polled_check.loop)
+		uv_close((uv_handle_t *)&s->polled_check, NULL);
 }
 
 void srv_fd_budget(srv *s)

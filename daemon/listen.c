@@ -22,6 +22,9 @@
 
 /* Bytes offered to each read: big enough for thousands of lines. */
 #define READ_CHUNK (64u * 1024)
+/* ... to a line connection's read: a few hundred lines, so that the tick
+ * bound (SRV_TICK_SAMPLES) is checked every few hundred samples. */
+#define LINE_READ (16u * 1024)
 
 const char *srv_proto_name(srv_proto p)
 {
@@ -181,7 +184,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	if (c->proto != SRV_RPC) {
 		/* Lines are consumed within the read callback, so every
 		 * line connection can share one buffer. */
-		*buf = uv_buf_init(c->srv->rbuf, READ_CHUNK);
+		*buf = uv_buf_init(c->srv->rbuf, LINE_READ);
 		return;
 	}
 	if (c->rcap - c->rlen < READ_CHUNK) {
@@ -367,6 +370,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 			return;
 		} else {
 			read_lines(c, buf->base, (size_t)nread, 0);
+			if (c->srv->tick.nacc >= SRV_TICK_SAMPLES)
+				srv_lines_pause(c);
 		}
 		if (!c->closing && !over_buffer(c))
 			srv_rate_done(c);
@@ -552,6 +557,32 @@ void srv_hold(srv *s, int on)
 			c->rate_bytes = 0;
 			uv_read_start(&c->h.stream, on_alloc, on_read);
 		}
+	}
+}
+
+void srv_lines_pause(srv_conn *c)
+{
+	srv *s = c->srv;
+
+	if (c->paused || c->closing || srv_conn_held(c))
+		return;
+	if (!s->paused)
+		s->st.tick_paused++;
+	uv_read_stop(&c->h.stream);
+	c->paused = 1;
+	c->pnext = s->paused;
+	s->paused = c;
+}
+
+void srv_lines_resume(srv *s)
+{
+	while (s->paused) {
+		srv_conn *c = s->paused;
+		s->paused = c->pnext;
+		c->pnext = NULL;
+		c->paused = 0;
+		if (!c->closing && !srv_conn_held(c))
+			uv_read_start(&c->h.stream, on_alloc, on_read);
 	}
 }
 

@@ -9,8 +9,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "daemon/dump.h"
 #include "daemon/log.h"
 #include "daemon/privdrop.h"
 #include "daemon/sdnotify.h"
@@ -42,6 +46,7 @@ typedef struct srv_persist {
 	int64_t *redecl;
 	size_t nredecl, capredecl;
 	uint64_t lines_dropped, pushes_failed;
+	uint64_t batches_failed; /* completions with an error, ever */
 	/* Recovery: the series being restored. */
 	srv_series *cur;
 	int rebuild_first;
@@ -104,6 +109,7 @@ static void on_done(void *ud, const store_result *r)
 		}
 	}
 	if (r->status != 0 && p) {
+		p->batches_failed++;
 		if (c->npush)
 			p->pushes_failed += c->npush;
 		else
@@ -437,6 +443,161 @@ static void rec_progress(void *ud, uint64_t done, uint64_t total)
 	io_progress_update(&s->persist->prog, done);
 }
 
+/* ---- the state dump (daemon/dump.h, docs/STATE_DUMP.md) ---- */
+
+static void dump_path(const srv *s, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s.dump", s->set.store_path);
+}
+
+static void dump_progress(void *ud, uint64_t done, uint64_t total)
+{
+	srv *s = ud;
+
+	s->persist->prog.total = total;
+	io_progress_update(&s->persist->prog, done);
+}
+
+/*
+ * Restores every series from the state dump when the database vouches for
+ * it (store_dump_generation, which store_open has already cleared: a
+ * crash from here on restarts from the database). 1 = restored, 0 = not
+ * (the registry is empty again). The file is removed either way: once its
+ * record is gone it can never be used again (the mapping keeps it alive
+ * until exit).
+ */
+static int restore_dump(srv *s, uint64_t *count)
+{
+	srv_persist *p = s->persist;
+	uint64_t gen = store_dump_generation(p->st);
+	char path[4096 + 8], tmp[4096 + 16], why[256];
+	int64_t n = 0;
+	int dirty = 0, rc;
+	struct stat sb;
+
+	dump_path(s, path, sizeof path);
+	/* What a stop killed while dumping left behind. */
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	unlink(tmp);
+	if (gen == 0) {
+		if (stat(path, &sb) == 0) {
+			srv_log(LOG_NOTICE,
+				"state dump %s is stale (not the last clean "
+				"stop's, or used already): ignored and removed",
+				path);
+			unlink(path);
+		}
+		return 0;
+	}
+	if (store_count(p->rd, "series", &n) != 0) {
+		srv_log(LOG_WARNING,
+			"state dump %s: cannot count the "
+			"database's series: restoring from the "
+			"database",
+			path);
+		unlink(path);
+		return 0;
+	}
+	rc = srv_dump_load(s, path, gen, p->hash, (uint64_t)n, &dirty, why,
+			   sizeof why, dump_progress, s);
+	unlink(path);
+	if (rc == 0) {
+		*count = (uint64_t)n;
+		return 1;
+	}
+	srv_log(LOG_WARNING,
+		"state dump %s rejected (%s): restoring from the database",
+		path, why);
+	if (dirty) {
+		srv_registry_release(&s->reg);
+		srv_registry_init(&s->reg, s->model, s->set.history_ring);
+	}
+	return 0;
+}
+
+static uint64_t new_generation(void)
+{
+	uint64_t g = 0;
+
+	while (g == 0)
+		if (getrandom(&g, sizeof g, 0) != (ssize_t)sizeof g)
+			g = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
+	return g;
+}
+
+/* At a clean stop, with every accepted sample committed: the dump instead
+ * of the final snapshots. 1 = written (to be recorded once the store has
+ * closed), 0 = not (the caller snapshots as before). */
+static int write_dump(srv *s, uint64_t *gen)
+{
+	srv_persist *p = s->persist;
+	const char *unfit = srv_dump_unfit(s);
+	char path[4096 + 8], why[512];
+	store_stats st;
+	double t0 = now_s();
+
+	if (!s->set.state_dump)
+		return 0;
+	store_get_stats(p->st, &st);
+	if (!unfit && (st.queued_rows || st.retry_rows || st.in_error))
+		unfit = "the store has rows not committed";
+	if (!unfit && p->nredecl)
+		unfit = "series declarations to repeat";
+	/* A failed batch leaves states that hold samples the database does
+	 * not: the final snapshots keep what a crash after the next start
+	 * would restore equal to them, the dump would not. */
+	if (!unfit && p->batches_failed)
+		unfit = "commits failed during this run";
+	if (unfit) {
+		srv_log(LOG_NOTICE,
+			"state dump skipped (%s): final snapshots "
+			"instead",
+			unfit);
+		return 0;
+	}
+	dump_path(s, path, sizeof path);
+	*gen = new_generation();
+	/* About a minute per million series on a slow disk. */
+	srv_sd_status(30 * 1000000ull + (uint64_t)s->reg.n * 60,
+		      "stopping: state dump of %zu series", s->reg.n);
+	if (srv_dump_write(s, path, *gen, p->hash, why, sizeof why)) {
+		srv_log(LOG_WARNING,
+			"state dump not written (%s): final snapshots instead",
+			why);
+		return 0;
+	}
+	srv_log(LOG_INFO, "state dump of %zu series written to %s in %.2f s",
+		s->reg.n, path, now_s() - t0);
+	return 1;
+}
+
+/* After store_close: the database's last transaction names the dump, unless
+ * a commit failed after it was written (then it is removed). */
+static void record_dump(srv *s, uint64_t gen, uint64_t failed_before)
+{
+	srv_persist *p = s->persist;
+	char path[4096 + 8];
+	int rc;
+
+	dump_path(s, path, sizeof path);
+	if (p->batches_failed != failed_before) {
+		srv_log(LOG_WARNING,
+			"state dump %s removed: a commit failed "
+			"while stopping",
+			path);
+		unlink(path);
+		return;
+	}
+	rc = store_mark_dump(s->set.store_path, gen);
+	if (rc) {
+		srv_log(LOG_WARNING,
+			"state dump %s removed: cannot record it in the "
+			"database: %s",
+			path, store_strerror(rc));
+		unlink(path);
+	}
+}
+
 /* The data directory of a fresh install (./var by default): one level. */
 static int make_parent(const char *path)
 {
@@ -467,6 +628,7 @@ int srv_persist_open(srv *s)
 	srv_persist *p = calloc(1, sizeof *p);
 	store_recover_cb cb = {rec_series, rec_samples, rec_progress, s};
 	store_recover_stats rs;
+	uint64_t from_dump = 0;
 	store_opts o = s->set.store;
 	double t0 = now_s();
 	int rc;
@@ -493,15 +655,19 @@ int srv_persist_open(srv *s)
 	io_progress_init(&p->prog, NULL, "restore (series)", 0);
 	p->prog.interval_s = 2.0;
 	p->prog.sink = rec_status;
-	rc = store_recover(s->set.store_path, p->hash, s->set.rebuild_window_s,
-			   &cb, &rs);
+	memset(&rs, 0, sizeof rs);
+	rc = store_reader_open(&p->rd, s->set.store_path);
+	if (rc == 0 && restore_dump(s, &from_dump)) {
+		rs.series = from_dump;
+	} else if (rc == 0) {
+		rc = store_recover(s->set.store_path, p->hash,
+				   s->set.rebuild_window_s, &cb, &rs);
+	}
 	if (p->prog.done > 0)
 		io_progress_done(&p->prog);
 	srv_tick_run(s);
 	p->replaying = 0;
 	p->pending = 0;
-	if (rc == 0)
-		rc = store_reader_open(&p->rd, s->set.store_path);
 	if (rc) {
 		srv_log(LOG_ERR, "cannot restore from %s: %s",
 			s->set.store_path, store_strerror(rc));
@@ -510,15 +676,16 @@ int srv_persist_open(srv *s)
 	p->next_id = store_next_series_id(p->st);
 	if (rs.max_series_id >= p->next_id)
 		p->next_id = rs.max_series_id + 1;
-	srv_log(LOG_INFO,
-		"restored %llu series from %s in %.2f s: %llu from snapshots, "
-		"%llu replayed in full, %llu rebuilt (model changed or "
-		"snapshot unusable), %llu samples replayed",
-		(unsigned long long)rs.series, s->set.store_path, now_s() - t0,
-		(unsigned long long)rs.from_snapshot,
-		(unsigned long long)rs.full_replay,
-		(unsigned long long)rs.rebuilt,
-		(unsigned long long)rs.samples_replayed);
+	srv_log(
+	    LOG_INFO,
+	    "restored %llu series from %s in %.2f s: %llu from the state "
+	    "dump, %llu from snapshots, %llu replayed in full, %llu "
+	    "rebuilt (model changed or snapshot unusable), %llu samples "
+	    "replayed",
+	    (unsigned long long)rs.series, s->set.store_path, now_s() - t0,
+	    (unsigned long long)from_dump, (unsigned long long)rs.from_snapshot,
+	    (unsigned long long)rs.full_replay, (unsigned long long)rs.rebuilt,
+	    (unsigned long long)rs.samples_replayed);
 	uv_timer_init(s->loop, &p->timer);
 	p->timer.data = s;
 	uv_timer_start(&p->timer, on_timer, 1000, 1000);
@@ -644,17 +811,23 @@ void srv_persist_close(srv *s)
 	srv_persist *p = s->persist;
 	store_stats st;
 	size_t k;
+	uint64_t gen = 0, failed_before;
+	int dumped;
 
 	if (!p || p->closed || !p->st)
 		return;
 	/* On failure the slices below stop at their first flush, as
 	 * before. */
 	drain_queue(p);
+	/* The dump replaces the final snapshots: the database keeps the
+	 * periodic ones, from which replay is exact, in case the dump is
+	 * never used (docs/STATE_DUMP.md). */
+	dumped = write_dump(s, &gen);
 	/* In slices, each committed before the next is built: one batch of
 	 * every state would double the daemon's memory while it stops (9 GB
 	 * more at 1M series). A slice that cannot commit in time is left to
 	 * store_close like the rest. */
-	for (k = 0; k < s->reg.n; k += CLOSE_SNAPSHOT_SLICE) {
+	for (k = 0; !dumped && k < s->reg.n; k += CLOSE_SNAPSHOT_SLICE) {
 		size_t done = k + CLOSE_SNAPSHOT_SLICE < s->reg.n
 				  ? k + CLOSE_SNAPSHOT_SLICE
 				  : s->reg.n;
@@ -670,10 +843,13 @@ void srv_persist_close(srv *s)
 	p->closed = 1;
 	uv_close((uv_handle_t *)&p->timer, NULL);
 	store_get_stats(p->st, &st);
+	failed_before = p->batches_failed;
 	/* Blocks until everything queued is committed (or failed), and
 	 * answers the pushes waiting on it before the connections close. */
 	store_close(p->st, NULL, NULL);
 	p->st = NULL;
+	if (dumped)
+		record_dump(s, gen, failed_before);
 	if (st.commit_failures)
 		srv_log(LOG_WARNING,
 			"store: %llu failed commits, %llu line samples "

@@ -147,6 +147,22 @@ static void *slab_get(srv_slab *b)
 	return c;
 }
 
+int srv_slab_adopt(srv_slab *b, unsigned char *chunk, size_t used)
+{
+	if (b->nchunks == b->capchunks) {
+		size_t cap = b->capchunks ? 2 * b->capchunks : 16;
+		unsigned char **cs = realloc(b->chunks, cap * sizeof *cs);
+		if (!cs)
+			return -1;
+		b->chunks = cs;
+		b->capchunks = cap;
+	}
+	b->chunks[b->nchunks++] = chunk;
+	b->used = used;
+	b->expect -= b->expect < used ? b->expect : used;
+	return 0;
+}
+
 static void slab_put(srv_slab *b, void *p)
 {
 	if (!p)
@@ -353,17 +369,23 @@ void srv_registry_reap(srv_registry *r)
 	}
 }
 
-int srv_series_alloc(srv_registry *r, srv_series *s)
+void srv_series_set_slot(srv_registry *r, srv_series *s, float *slot)
 {
 	const ssm_model *m = r->model;
-	float *slot = slab_get(&r->slab);
 
-	if (!slot)
-		return SSM_ENOMEM;
 	s->state = slot;
 	s->fq = slot + r->state_floats;
 	s->fmean = s->fq + (size_t)ssm_model_horizon(m) *
 			       (size_t)ssm_model_nquantiles(m);
+}
+
+int srv_series_alloc(srv_registry *r, srv_series *s)
+{
+	float *slot = slab_get(&r->slab);
+
+	if (!slot)
+		return SSM_ENOMEM;
+	srv_series_set_slot(r, s, slot);
 	s->has_forecast = 0;
 	return 0;
 }

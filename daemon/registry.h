@@ -162,6 +162,18 @@ void srv_registry_reap(srv_registry *r);
 /* Allocates the state and forecast blocks and initialises the state for
  * the series' period and step_s (> 0). 0 or a negative SSM_E* code. */
 int srv_series_start(srv_registry *r, srv_series *s);
+/*
+ * The state dump (daemon/dump.c) hands the slab chunks it mapped from its
+ * file: per_chunk * slot_bytes bytes each, unmapped by
+ * srv_registry_release like the slab's own. Chunks are adopted in order by
+ * a registry whose slab has none yet, each full but the last, whose first
+ * `used` slots the caller gives to its series (srv_series_set_slot); the
+ * slab hands out the rest. 0 or -1 (no memory).
+ */
+int srv_slab_adopt(srv_slab *b, unsigned char *chunk, size_t used);
+/* Points the series' state and forecast at slot, a slot of an adopted
+ * chunk (the forecast's validity is the caller's to set). */
+void srv_series_set_slot(srv_registry *r, srv_series *s, float *slot);
 /* Allocates the state and forecast blocks without initialising them, for a
  * caller that overwrites the whole state (a restored snapshot); the
  * forecast is not valid (has_forecast stays 0). 0 or SSM_ENOMEM. */

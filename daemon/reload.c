@@ -59,6 +59,7 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	t->snapshot_s = c->store.snapshot_s;
 	t->forecast_every_s = c->store.forecast_every_s;
 	t->rebuild_window_s = c->store.rebuild_window_s;
+	t->state_dump = c->store.state_dump;
 }
 
 static void report(void *ctx, const char *file, int line, const char *msg)

@@ -448,6 +448,8 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "batch_max", t->batch_max);
 	put_kv_u64(r->b, "threads", (uint64_t)r->s->tick.pool.nthreads);
 	put_kv_u64(r->b, "pool_rounds", t->pool_rounds);
+	put_kv_u64(r->b, "tick_max", t->tick_max);
+	put_kv_u64(r->b, "tick_paused", t->tick_paused);
 	put_kv_u64(r->b, "rpc_requests", t->rpc_requests);
 	put_kv_u64(r->b, "rpc_errors", t->rpc_errors);
 	put_kv_u64(r->b, "notifications", t->notifications);

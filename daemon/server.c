@@ -142,8 +142,7 @@ void srv_stop(srv *s)
 		if (s->sig[i].loop)
 			uv_close((uv_handle_t *)&s->sig[i], NULL);
 	uv_close((uv_handle_t *)&s->tick.check, NULL);
-	if (s->idle.loop)
-		uv_close((uv_handle_t *)&s->idle, NULL);
+	srv_idle_stop(s);
 }
 
 void srv_release(srv *s)

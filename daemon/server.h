@@ -71,6 +71,8 @@ typedef struct srv_settings {
 	double snapshot_s;	 /* snapshot a moved series this often */
 	double forecast_every_s; /* store a forecast at most this often */
 	double rebuild_window_s; /* history replayed on a model change */
+	int state_dump; /* clean stop: write <store_path>.dump (daemon/dump.h)
+			 */
 } srv_settings;
 
 /* Counters served by `stats`; monotonic since start. */
@@ -90,6 +92,8 @@ typedef struct srv_stats {
 	uint64_t batches;	/* ssm_model_step_batch calls */
 	uint64_t batch_max;	/* largest batch seen */
 	uint64_t pool_rounds;	/* rounds stepped by the compute pool */
+	uint64_t tick_max;	/* most samples stepped in one tick */
+	uint64_t tick_paused;	/* ticks that paused line reads when full */
 	uint64_t rpc_requests;	/* requests answered */
 	uint64_t rpc_errors;	/* of which errors */
 	uint64_t notifications; /* notifications queued */
@@ -125,10 +129,16 @@ typedef struct srv {
 	size_t nconns;	    /* how many */
 	int conn_limit_hit; /* logged once per episode at the limit */
 	int held; /* line connections not read: the store's queue is full */
+	srv_conn *paused;   /* ... or not until the tick has run (conn.h) */
 	int accept_failing; /* logged once per episode of accept errors */
 	size_t fd_clients;  /* clients RLIMIT_NOFILE leaves room for, 0 = any */
 	uint64_t refused_logged; /* uv_now() of the last series refusal log */
 	uv_timer_t idle;	 /* closes silent and slow connections */
+	/* uv_now() when the last poll phase returned (recorded by a check
+	 * handle, daemon/guard.c): every byte that had arrived by then was
+	 * read, so silence is measured up to it, not up to a late timer. */
+	uv_check_t polled_check;
+	uint64_t polled;
 	uint64_t next_conn_id;
 	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
 	struct srv_persist *persist; /* NULL without a store */

@@ -533,11 +533,15 @@ void srv_tick_run(srv *s)
 	uint32_t r;
 	size_t i;
 
-	if (!k->nacc && !k->nsteps && !k->npush)
+	if (!k->nacc && !k->nsteps && !k->npush) {
+		srv_lines_resume(s);
 		return;
+	}
 	k->serial++;
 	if (k->nsteps) {
 		s->st.ticks++;
+		if (k->nsteps > s->st.tick_max)
+			s->st.tick_max = k->nsteps;
 		t0 = mono_s();
 	}
 	if (k->rounds == 1) {
@@ -567,4 +571,5 @@ void srv_tick_run(srv *s)
 	k->nacc = k->nsteps = k->npush = k->nref = 0;
 	k->rounds = 0;
 	srv_registry_reap(&s->reg);
+	srv_lines_resume(s);
 }

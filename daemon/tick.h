@@ -91,6 +91,20 @@ typedef struct srv_tick {
 	srv_pool pool; /* model.threads: helpers stepping chunks */
 } srv_tick;
 
+/*
+ * Samples one tick takes from the line protocols, about: once the tick
+ * holds this many, a Graphite or Influx connection is not read again
+ * until the tick has run (srv_lines_pause / srv_lines_resume, conn.h), so
+ * after a stall the backlog is stepped in slices of about a millisecond
+ * of model work, each one's forecasts pushed before the next is read,
+ * instead of in one tick that reads (and parses, and stores) everything
+ * first. Past the bound, each connection readable in the same poll still
+ * brings one read of at most 16 KiB (a few hundred lines), so no sender
+ * loses its turn; RPC `push` is not counted (its frames are bounded by
+ * limits.rpc_max_frame).
+ */
+#define SRV_TICK_SAMPLES 256
+
 int srv_tick_init(struct srv *s);
 void srv_tick_release(struct srv *s);
 

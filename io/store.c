@@ -261,6 +261,9 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 		goto fail;
 	if ((rc = store__migrate(s->db, store__schema_version())) < 0)
 		goto fail;
+	if ((rc = store__take_dump_row(s->db, s->o.synchronous, &s->dump_gen)) <
+	    0)
+		goto fail;
 	if ((maxid = max_series_id(s->db)) < 0) {
 		rc = STORE_ESQL;
 		goto fail;

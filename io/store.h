@@ -183,6 +183,22 @@ enum {
 int store_open(store **out, uv_loop_t *loop, const char *path,
 	       const store_opts *o);
 
+/*
+ * The state dump (docs/STATE_DUMP.md). store_open takes the generation that
+ * the last clean stop recorded (store_mark_dump) and deletes its record in
+ * a durable transaction of its own before the writer starts, so that record
+ * exists only until the first start after that stop: a dump with this
+ * generation holds the states of exactly what the database holds; 0 = no
+ * usable dump.
+ */
+uint64_t store_dump_generation(const store *s);
+/*
+ * After store_close, once the dump with generation gen (!= 0) is fsynced:
+ * record it as the database's valid dump, in the database's last
+ * transaction (synchronous=FULL, own connection).
+ */
+int store_mark_dump(const char *path, uint64_t gen);
+
 /* First series id not used in the database (valid right after open). */
 int64_t store_next_series_id(const store *s);
 

@@ -90,6 +90,7 @@ struct store {
 	sqlite3 *db; /* writer thread only, after open */
 	store_stmts st;
 	int64_t next_id;
+	uint64_t dump_gen; /* meta row taken by store_open, 0 = none */
 
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -139,6 +140,9 @@ int store__schema_version(void);
 /* Migrate db up to version target (<= store__schema_version()). */
 int store__migrate(sqlite3 *db, int target);
 int store__exec(sqlite3 *db, const char *sql);
+/* Reads and deletes the state dump's meta row (store_dump.c); *gen 0 when
+ * there was none or it could not be deleted. */
+int store__take_dump_row(sqlite3 *db, int synchronous, uint64_t *gen);
 
 /* Writer thread (store_writer.c). */
 void *store__writer_main(void *arg);

@@ -53,6 +53,11 @@ static const char *const migrations[] = {
     " q BLOB NOT NULL,"
     " mean BLOB NOT NULL,"
     " PRIMARY KEY(series_id, t)) WITHOUT ROWID;",
+    /* 3: meta (key -> value): the generation of a valid state dump
+     * (docs/STATE_DUMP.md) under key 'state_dump' */
+    "CREATE TABLE meta("
+    " key TEXT PRIMARY KEY,"
+    " value INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -128,6 +128,16 @@ class Client:
         self.s.close()
 
 
+def crc32c(data):
+    """CRC-32C (Castagnoli), bit by bit: io_crc32c for small blobs."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
 def snapshot_copy(db, dst):
     """Copies the database and its WAL (not the -shm index, which SQLite
     rebuilds) so that checks never touch the files the daemon reopens:

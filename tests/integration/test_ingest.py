@@ -136,9 +136,33 @@ def long_lines(c):
         r.close()
 
 
+def tick_bound(c):
+    """A backlog is stepped in bounded ticks (SRV_TICK_SAMPLES = 256 in
+    daemon/tick.h): once a tick holds 256 samples the line connections are
+    not read until it has run, and a read brings at most 16 KiB. The bound
+    is on what one tick can hold, whatever the timing of the reads; a fixed
+    step (no learning) makes each tick's steps its accepted samples."""
+    nser, nrounds = 200, 30
+    with Daemon("model.step_s=60") as d:
+        lines = "".join("tb.s%d %d %d\n" % (k, (k + i) % 50, T0 + 60 * i)
+                        for i in range(nrounds) for k in range(nser))
+        d.send_lines("graphite", lines.encode())
+        r = d.rpc()
+        st = r.call("stats")
+        shortest = min(len(x) + 1 for x in lines.split("\n") if x)
+        bound = 255 + 16384 // shortest
+        c.check("every sample stepped", st["stepped"] == nser * nrounds, st)
+        c.check("no tick past 255 samples + one 16 KiB read (%d)" % bound,
+                0 < st["tick_max"] <= bound, st)
+        c.check("a tick that reached 256 samples paused reading",
+                st["tick_max"] < 256 or st["tick_paused"] > 0, st)
+        r.close()
+
+
 if __name__ == "__main__":
     c = Checks()
     c.run(graphite)
     c.run(influx)
     c.run(long_lines)
+    c.run(tick_bound)
     c.summary()

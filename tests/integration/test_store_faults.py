@@ -135,15 +135,6 @@ def retention(tmp, ok, bad):
     d.term()
 
 
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
 def rewrite_snapshot(db, name, how):
     """Damages (how="flip") or re-signs with another model hash
     (how="hash") the stored snapshot of one series."""
@@ -157,7 +148,7 @@ def rewrite_snapshot(db, name, how):
     else:  # io/snapshot.h: hash at 16, crc at 12 over the blob, crc zeroed
         b[16:24] = struct.pack("<Q", 0x0123456789ABCDEF)
         b[12:16] = b"\0\0\0\0"
-        b[12:16] = struct.pack("<I", crc32c(bytes(b)))
+        b[12:16] = struct.pack("<I", storelib.crc32c(bytes(b)))
     c.execute("UPDATE snapshots SET state=? WHERE series_id=?", (bytes(b), sid))
     c.commit()
     c.close()
@@ -167,8 +158,10 @@ def rebuild(tmp, ok, bad):
     """A corrupt snapshot, and one from another model, are rebuilt from
     the stored history; with the whole history inside the window the state
     is bit-for-bit the state of a daemon that stepped every sample."""
+    # No state dump: the restart must go through the snapshots.
     d = storelib.Daemon(tmp, "rb", opts=["store.retention_s=0",
-                                         "store.snapshot_s=1"])
+                                         "store.snapshot_s=1",
+                                         "store.state_dump=false"])
     ref = storelib.Daemon(tmp, "rbref", store=False)
     c, rc = d.start(), ref.start()
     for k in range(60):

@@ -1,0 +1,533 @@
+/*
+ * daemon/dump.c: writing the registry to a state dump and mapping it back
+ * (see dump.h).
+ *
+ * Workload: once per clean stop and once per start, every series (up to
+ * millions, ~7 GB of slots at 1M): the write is pwritev() straight from the
+ * slab slots (no staging copy), the load is mmap of each chunk (no fresh
+ * memory to zero, no copy: the pages are the page cache's until a series
+ * is next stepped, which copies that page alone) plus one CRC pass over
+ * every slot, split across two threads, before any record is trusted.
+ */
+#include "daemon/dump.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "io/snapshot.h"
+#include "io/statedump.h"
+
+/* iovecs per pwritev (IOV_MAX is 1024 on Linux). */
+#define WRITE_IOV 1024
+
+static size_t slot_floats(const srv *s)
+{
+	size_t H = (size_t)ssm_model_horizon(s->model);
+	size_t Q = (size_t)ssm_model_nquantiles(s->model);
+
+	return s->reg.state_floats + H * Q + H;
+}
+
+const char *srv_dump_unfit(const srv *s)
+{
+	size_t i;
+
+	if (!s->reg.slab.slot_bytes || !s->reg.n)
+		return "no series";
+	for (i = 0; i < s->reg.n; i++) {
+		const srv_series *se = s->reg.all[i];
+		if (!se->state || se->learn)
+			return "a series is still learning its step";
+		if (!se->store_id)
+			return "a series is not declared in the store";
+		if (se->tick_round)
+			return "a series has samples waiting";
+	}
+	return NULL;
+}
+
+static void rec_of(const srv_series *se, io_dump_rec *r)
+{
+	memset(r, 0, sizeof *r);
+	r->store_id = se->store_id;
+	r->seq = se->store_seq;
+	r->snap_seq = se->snap_seq;
+	r->last_t = se->last_t;
+	r->stepped_t = se->stepped_t;
+	r->last_value = se->last_value;
+	r->step_s = se->step_s;
+	r->f_t = se->f_t;
+	r->store_fc_t = se->store_fc_t;
+	r->period = se->period;
+	r->horizon = se->horizon;
+	r->since_forecast = se->since_forecast;
+	r->flags = se->has_forecast ? IO_DUMP_HAS_FORECAST : 0;
+	r->name = se->name;
+	r->name_len = (uint32_t)strlen(se->name);
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const unsigned char *p = buf;
+
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+/* The slots of series [i, end) at file offset off, one pwritev per
+ * WRITE_IOV slots. */
+static int write_slots(int fd, srv *s, size_t i, size_t end, off_t off)
+{
+	struct iovec iov[WRITE_IOV];
+	size_t sb = s->reg.slab.slot_bytes;
+
+	while (i < end) {
+		size_t k, n = end - i < WRITE_IOV ? end - i : WRITE_IOV;
+		size_t left = n * sb;
+		struct iovec *v = iov;
+		int cnt = (int)n;
+		for (k = 0; k < n; k++) {
+			iov[k].iov_base = s->reg.all[i + k]->state;
+			iov[k].iov_len = sb;
+		}
+		while (left) {
+			ssize_t w = pwritev(fd, v, cnt, off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return -1;
+			off += w;
+			left -= (size_t)w;
+			/* A short write: skip what went out. */
+			while (cnt && (size_t)w >= v->iov_len) {
+				w -= (ssize_t)v->iov_len;
+				v++;
+				cnt--;
+			}
+			if (cnt && w) {
+				v->iov_base = (char *)v->iov_base + w;
+				v->iov_len -= (size_t)w;
+			}
+		}
+		i += n;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof dir)
+		return -1;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int srv_dump_write(srv *s, const char *path, uint64_t gen, uint64_t hash,
+		   char *why, size_t whylen)
+{
+	srv_registry *r = &s->reg;
+	io_dump_hdr h;
+	unsigned char *meta = NULL, hdr[IO_DUMP_HDR_BYTES];
+	char tmp[4096 + 8];
+	size_t i, off, nf = slot_floats(s);
+	int fd = -1;
+	const char *step = "open";
+
+	memset(&h, 0, sizeof h);
+	h.version = IO_DUMP_VERSION;
+	h.generation = gen;
+	h.model_hash = hash;
+	h.count = r->n;
+	h.state_floats = (uint32_t)r->state_floats;
+	h.slot_floats = (uint32_t)nf;
+	h.slot_bytes = (uint32_t)r->slab.slot_bytes;
+	h.per_chunk = (uint32_t)r->slab.per_chunk;
+	for (i = 0; i < r->n; i++)
+		h.meta_bytes +=
+		    io_dump_rec_size((uint32_t)strlen(r->all[i]->name));
+	io_dump_layout(&h, (uint64_t)sysconf(_SC_PAGESIZE));
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	meta = malloc(h.meta_bytes ? h.meta_bytes : 1);
+	if (!meta) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	for (i = off = 0; i < r->n; i++) {
+		io_dump_rec rec;
+		rec_of(r->all[i], &rec);
+		rec.slot_crc =
+		    io_crc32c(0, r->all[i]->state, nf * sizeof(float));
+		io_dump_rec_encode(&rec, meta + off);
+		off += io_dump_rec_size(rec.name_len);
+	}
+	h.meta_crc = io_crc32c(0, meta, h.meta_bytes);
+	io_dump_hdr_encode(&h, hdr);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	step = "write";
+	for (i = 0; i < r->n; i += r->slab.per_chunk) {
+		size_t end =
+		    i + r->slab.per_chunk < r->n ? i + r->slab.per_chunk : r->n;
+		off_t at = (off_t)(h.slots_off +
+				   i / r->slab.per_chunk * h.chunk_bytes);
+		if (write_slots(fd, s, i, end, at))
+			goto fail;
+	}
+	/* The last chunk's unused tail stays a hole: mapped, it reads as
+	 * zeros like the slab's own fresh slots. */
+	if (pwrite_all(fd, meta, h.meta_bytes, (off_t)h.meta_off) ||
+	    ftruncate(fd, (off_t)h.file_bytes) ||
+	    pwrite_all(fd, hdr, sizeof hdr, 0))
+		goto fail;
+	step = "fsync";
+	if (fsync(fd))
+		goto fail;
+	close(fd);
+	fd = -1;
+	step = "rename";
+	if (rename(tmp, path) || fsync_dir(path))
+		goto fail;
+	free(meta);
+	return 0;
+fail:
+	snprintf(why, whylen, "%s %s: %s", step, tmp, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(meta);
+	return -1;
+}
+
+/* ---- loading ---- */
+
+typedef struct verify {
+	const io_dump_hdr *h;
+	unsigned char **chunks;
+	const uint32_t *crc; /* per slot */
+	size_t from, to;
+	size_t bad; /* first failing slot + 1, 0 = all good */
+} verify;
+
+static void *verify_range(void *arg)
+{
+	verify *v = arg;
+	const io_dump_hdr *h = v->h;
+	size_t i, c = (size_t)-1;
+
+	for (i = v->from; i < v->to; i++) {
+		const unsigned char *slot;
+		if (i / h->per_chunk != c) {
+			/* The chunk's pages in one call rather than a fault per
+			 * 16 pages (best effort, Linux >= 5.14). */
+			c = i / h->per_chunk;
+#ifdef MADV_POPULATE_READ
+			madvise(v->chunks[c],
+				(size_t)h->per_chunk * h->slot_bytes,
+				MADV_POPULATE_READ);
+#endif
+		}
+		slot = v->chunks[c] + (i % h->per_chunk) * h->slot_bytes;
+		if (io_crc32c(0, slot, (size_t)h->slot_floats * 4) !=
+		    v->crc[i]) {
+			v->bad = i + 1;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* Checks the header against what this daemon and database expect. */
+static int check_hdr(const srv *s, const io_dump_hdr *h, uint64_t gen,
+		     uint64_t hash, uint64_t count, uint64_t size, char *why,
+		     size_t whylen)
+{
+	const srv_registry *r = &s->reg;
+
+	if (h->generation != gen)
+		snprintf(why, whylen,
+			 "stale: generation %016llx, the database expects "
+			 "%016llx",
+			 (unsigned long long)h->generation,
+			 (unsigned long long)gen);
+	else if (h->model_hash != hash)
+		snprintf(why, whylen,
+			 "written by another model (hash %016llx, "
+			 "this model %016llx)",
+			 (unsigned long long)h->model_hash,
+			 (unsigned long long)hash);
+	else if (h->state_floats != r->state_floats ||
+		 h->slot_floats != slot_floats(s) ||
+		 h->slot_bytes != r->slab.slot_bytes ||
+		 h->per_chunk != r->slab.per_chunk)
+		snprintf(why, whylen, "slot layout differs from this build's");
+	else if (h->count != count)
+		snprintf(why, whylen, "holds %llu series, the database %llu",
+			 (unsigned long long)h->count,
+			 (unsigned long long)count);
+	else if (size != h->file_bytes)
+		snprintf(why, whylen,
+			 "truncated or extended: %llu bytes, "
+			 "header says %llu",
+			 (unsigned long long)size,
+			 (unsigned long long)h->file_bytes);
+	else
+		return 0;
+	return -1;
+}
+
+/* Decodes every record; offsets[i] = record i's offset in meta. */
+static int decode_recs(const io_dump_hdr *h, const unsigned char *meta,
+		       size_t *offsets, uint32_t *crc, char *why, size_t whylen)
+{
+	size_t i, off = 0, used;
+	io_dump_rec rec;
+
+	for (i = 0; i < h->count; i++) {
+		int rc = io_dump_rec_decode(meta + off, h->meta_bytes - off,
+					    &rec, &used);
+		if (rc) {
+			snprintf(why, whylen, "record %zu: %s", i,
+				 io_dump_strerror(rc));
+			return -1;
+		}
+		offsets[i] = off;
+		crc[i] = rec.slot_crc;
+		off += used;
+	}
+	if (off != h->meta_bytes) {
+		snprintf(why, whylen, "records end before the section");
+		return -1;
+	}
+	return 0;
+}
+
+static int map_chunks(int fd, const io_dump_hdr *h, unsigned char **chunks)
+{
+	size_t c, n = (size_t)io_dump_nchunks(h);
+	size_t len = (size_t)h->per_chunk * h->slot_bytes;
+
+	for (c = 0; c < n; c++) {
+		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+			       fd, (off_t)(h->slots_off + c * h->chunk_bytes));
+		if (p == MAP_FAILED) {
+			while (c--)
+				munmap(chunks[c], len);
+			return -1;
+		}
+		/* Reads ahead what the page cache no longer holds, for
+		 * every chunk at once: the disk sees one deep queue. */
+		madvise(p, len, MADV_WILLNEED);
+		chunks[c] = p;
+	}
+	return 0;
+}
+
+/* The registry from the checked records; the slab adopts the chunks. */
+static int build(srv *s, const io_dump_hdr *h, unsigned char **chunks,
+		 const unsigned char *meta, const size_t *offsets,
+		 void (*progress)(void *, uint64_t, uint64_t), void *ud,
+		 char *why, size_t whylen)
+{
+	srv_registry *r = &s->reg;
+	size_t i, c, n = (size_t)io_dump_nchunks(h);
+	uint64_t step = h->count / 100 ? h->count / 100 : 1;
+	io_dump_rec rec;
+	size_t used;
+
+	srv_registry_reserve(r, (size_t)h->count);
+	for (c = 0; c < n; c++) {
+		size_t k = c + 1 < n ? h->per_chunk
+				     : (size_t)(h->count - c * h->per_chunk);
+		if (srv_slab_adopt(&r->slab, chunks[c], k)) {
+			/* The ones not adopted are still ours to unmap. */
+			for (; c < n; c++)
+				munmap(chunks[c],
+				       (size_t)h->per_chunk * h->slot_bytes);
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+	}
+	for (i = 0; i < h->count; i++) {
+		srv_series *se;
+		io_dump_rec_decode(meta + offsets[i],
+				   h->meta_bytes - offsets[i], &rec, &used);
+		if (srv_registry_find(r, rec.name, rec.name_len)) {
+			snprintf(why, whylen, "series %.*s twice",
+				 (int)rec.name_len, rec.name);
+			return -1;
+		}
+		se = srv_registry_add(r, rec.name, rec.name_len, rec.period,
+				      rec.step_s);
+		if (!se) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		srv_series_set_slot(
+		    r, se,
+		    (float *)(void *)(chunks[i / h->per_chunk] +
+				      (i % h->per_chunk) * h->slot_bytes));
+		se->store_id = rec.store_id;
+		se->n_samples = se->store_seq = rec.seq;
+		se->snap_seq = rec.snap_seq;
+		se->last_t = rec.last_t;
+		se->stepped_t = rec.stepped_t;
+		se->last_value = rec.last_value;
+		se->f_t = rec.f_t;
+		se->store_fc_t = rec.store_fc_t;
+		se->horizon = rec.horizon;
+		se->since_forecast = rec.since_forecast;
+		se->has_forecast = (rec.flags & IO_DUMP_HAS_FORECAST) != 0;
+		se->store_step_s = rec.step_s;
+		se->store_period = rec.period;
+		if (progress && (i + 1) % step == 0)
+			progress(ud, i + 1, h->count);
+	}
+	return 0;
+}
+
+int srv_dump_load(srv *s, const char *path, uint64_t gen, uint64_t hash,
+		  uint64_t count, int *dirty, char *why, size_t whylen,
+		  void (*progress)(void *ud, uint64_t done, uint64_t total),
+		  void *ud)
+{
+	unsigned char hdr[IO_DUMP_HDR_BYTES], *meta = NULL, **chunks = NULL;
+	size_t *offsets = NULL, nchunks = 0;
+	uint32_t *crc = NULL;
+	io_dump_hdr h;
+	struct stat sb;
+	int fd, rc = -1, err;
+	pthread_t th;
+	verify v[2];
+
+	*dirty = 0;
+	if (s->reg.n || s->reg.slab.nchunks) {
+		snprintf(why, whylen, "the registry is not empty");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb)) {
+		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((uint64_t)sb.st_size < IO_DUMP_HDR_BYTES ||
+	    pread_all(fd, hdr, sizeof hdr, 0)) {
+		snprintf(why, whylen, "truncated: %llu bytes",
+			 (unsigned long long)sb.st_size);
+		goto out;
+	}
+	if ((err = io_dump_hdr_decode(hdr, sizeof hdr, &h)) != 0) {
+		snprintf(why, whylen, "header: %s", io_dump_strerror(err));
+		goto out;
+	}
+	if (check_hdr(s, &h, gen, hash, count, (uint64_t)sb.st_size, why,
+		      whylen))
+		goto out;
+	nchunks = (size_t)io_dump_nchunks(&h);
+	meta = malloc(h.meta_bytes ? h.meta_bytes : 1);
+	offsets = malloc((h.count ? h.count : 1) * sizeof *offsets);
+	crc = malloc((h.count ? h.count : 1) * sizeof *crc);
+	chunks = calloc(nchunks ? nchunks : 1, sizeof *chunks);
+	if (!meta || !offsets || !crc || !chunks) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	if (pread_all(fd, meta, h.meta_bytes, (off_t)h.meta_off)) {
+		snprintf(why, whylen, "cannot read the records: %s",
+			 strerror(errno));
+		goto out;
+	}
+	if (io_crc32c(0, meta, h.meta_bytes) != h.meta_crc) {
+		snprintf(why, whylen, "records: checksum mismatch");
+		goto out;
+	}
+	if (decode_recs(&h, meta, offsets, crc, why, whylen))
+		goto out;
+	if (map_chunks(fd, &h, chunks)) {
+		snprintf(why, whylen, "cannot map: %s", strerror(errno));
+		goto out;
+	}
+	/* Every slot's checksum, half on a helper thread, before anything
+	 * is trusted. */
+	v[0] = (verify){&h, chunks, crc, 0, (size_t)h.count / 2, 0};
+	v[1] =
+	    (verify){&h, chunks, crc, (size_t)h.count / 2, (size_t)h.count, 0};
+	if (pthread_create(&th, NULL, verify_range, &v[1]) == 0) {
+		verify_range(&v[0]);
+		pthread_join(th, NULL);
+	} else {
+		verify_range(&v[0]);
+		verify_range(&v[1]);
+	}
+	if (v[0].bad || v[1].bad) {
+		size_t k = v[0].bad ? v[0].bad - 1 : v[1].bad - 1;
+		snprintf(why, whylen, "slot %zu: checksum mismatch", k);
+		goto unmap;
+	}
+	*dirty = 1;
+	rc = build(s, &h, chunks, meta, offsets, progress, ud, why, whylen);
+	goto out; /* the registry owns the chunks now */
+unmap:
+	while (nchunks--)
+		munmap(chunks[nchunks], (size_t)h.per_chunk * h.slot_bytes);
+out:
+	close(fd); /* the mappings keep the file */
+	free(meta);
+	free(offsets);
+	free(crc);
+	free(chunks);
+	return rc;
+}
