@@ -5,7 +5,7 @@
 # Writes bench/results/hotpath.md.
 #
 #   bench/hotpath.sh [--base REV] [--base-dir DIR] [--reps N] [--series S]
-#                    [--big S2] [--out FILE]
+#                    [--opt-reps N2] [--big S2] [--out FILE]
 #
 # Part 1, per rep, interleaved (which tree goes first alternates): each
 # tree's statecastd with the default model and the minimal model, the store
@@ -15,7 +15,8 @@
 # thread, the store writer, the compute-pool helper), and the bytes the
 # daemon wrote per sample (/proc/PID/io wchar: SQLite's WAL and
 # checkpoints). Medians over the reps.
-# Part 2, this tree only, default model, interleaved: the store's knobs
+# Part 2 (--opt-reps reps, --reps by default), this tree only, default
+# model, interleaved: the store's knobs
 # that decide how many B-tree pages a sample dirties (store.commit_ms,
 # store.forecast_every_s), against the defaults.
 # Part 3 (--big S2, e.g. 1000000): each tree once, default model, S2 series
@@ -29,6 +30,7 @@ ARGS="$*"
 BASE=main
 BASE_DIR=""
 REPS=3
+OPT_REPS=""
 S=100000
 BIG=0
 OUT=bench/results/hotpath.md
@@ -37,13 +39,15 @@ while [ $# -gt 0 ]; do
 	--base) BASE=$2; shift ;;
 	--base-dir) BASE_DIR=$2; shift ;;
 	--reps) REPS=$2; shift ;;
+	--opt-reps) OPT_REPS=$2; shift ;;
 	--series) S=$2; shift ;;
 	--big) BIG=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/hotpath.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--big S2] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/hotpath.sh [--base REV] [--base-dir DIR] [--reps N] [--opt-reps N2] [--series S] [--big S2] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
+OPT_REPS=${OPT_REPS:-$REPS}
 W=$(mktemp -d /tmp/statecast-hotpath.XXXXXX)
 . bench/lib.sh
 PID=""
@@ -122,8 +126,8 @@ done
 OPTS=("" "-o store.commit_ms=1000" "-o store.forecast_every_s=0")
 declare -A opt
 for i in "${!OPTS[@]}"; do opt[$i]=""; done
-for rep in $(seq "$REPS"); do
-	echo "hotpath: part 2, rep $rep of $REPS"
+for rep in $(seq "$OPT_REPS"); do
+	echo "hotpath: part 2, rep $rep of $OPT_REPS"
 	for i in "${!OPTS[@]}"; do
 		# shellcheck disable=SC2086
 		opt[$i]="${opt[$i]}$(run build models/default.model ${OPTS[$i]});"
@@ -207,6 +211,8 @@ row() { # row RUNS LABEL
 	echo "Minimal model, this tree / $BASE: samples/s $(ratio "$(col "${res[head:min]}" 1)" "$(col "${res[base:min]}" 1)"), CPU per sample $(ratio "$(col "${res[head:min]}" 2)" "$(col "${res[base:min]}" 2)")."
 	echo
 	echo "## 2. The store's settings (this tree, default model)"
+	echo
+	echo "$OPT_REPS reps, interleaved."
 	echo
 	echo "| settings | samples/s | CPU us/sample | busiest thread | 2nd | 3rd | written B/sample | samples/s, every run |"
 	echo "|---|---|---|---|---|---|---|---|"
