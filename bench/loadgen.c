@@ -145,6 +145,11 @@ static void rpcc_open(client *c, const char *addr)
  * are counted as they are parsed, and one poll phase may read a whole run
  * before the tick that steps it. *queued (if not NULL): rows waiting for
  * its store, 0 without one. */
+/* statecastd's ticks (loop iterations that stepped) and the most samples
+ * one tick stepped (NAN from a daemon that does not count it), from the
+ * last `stats` answer: how the run was cut into ticks. */
+static double stat_ticks, stat_tick_max = NAN;
+
 static double rpcc_stats_processed(client *c, double *queued)
 {
 	rpc_msg resp;
@@ -154,6 +159,8 @@ static double rpcc_stats_processed(client *c, double *queued)
 		exit(1);
 	if (queued)
 		*queued = client_num(resp.result, "store_queued_rows", 0);
+	stat_ticks = client_num(resp.result, "ticks", NAN);
+	stat_tick_max = client_num(resp.result, "tick_max", NAN);
 	return client_num(resp.result, "stepped", NAN) +
 	       client_num(resp.result, "rejected", NAN);
 }
@@ -426,7 +433,7 @@ int main(int argc, char **argv)
 	long long sent = 0, rounds, base = 0, slice;
 	double start, sent_s, done_s = NAN, processed = NAN, deadline;
 	double last_processed = -1, last_progress, last_done = 0;
-	double queued = 0, last_queued = INFINITY;
+	double queued = 0, last_queued = INFINITY, ticks0 = NAN;
 	sink sk = {0};
 	client probe;
 	lat L = {0};
@@ -454,6 +461,7 @@ int main(int argc, char **argv)
 	if (o.until_rpc) {
 		rpcc_open(&probe, o.until_rpc);
 		base = (long long)rpcc_stats_processed(&probe, NULL);
+		ticks0 = stat_ticks;
 	} else if (o.until_metric) {
 		base = (long long)metric_value(o.until_metric, o.metric_name);
 	}
@@ -609,6 +617,11 @@ int main(int argc, char **argv)
 		printf(" processed=%.0f done_s=nan rate=%.0f complete=0",
 		       processed,
 		       last_done > 0 ? last_processed / last_done : 0.0);
+	/* statecastd: the run's ticks, and the largest tick since start
+	 * (priming included). */
+	if (o.until_rpc && !isnan(ticks0))
+		printf(" ticks=%.0f tick_max=%.0f", stat_ticks - ticks0,
+		       stat_tick_max);
 	if (o.latency_rpc) {
 		usleep(200000); /* the last notifications */
 		pthread_mutex_lock(&L.mu);

@@ -75,13 +75,14 @@ typedef struct srv_conn {
 			   on a client that never sends) */
 	rpc_dec *dec;
 	int closing;
-	int warned;  /* a bad line was logged; later ones are only counted */
-	int refs;    /* 1 while open + deferred replies in flight */
-	int nsubs;   /* live subscriptions owned by this connection */
-	int authed;  /* may call methods other than `auth` (rpc.token) */
-	int paused;  /* reading stopped until the tick runs (srv_lines_pause) */
-	uint64_t id; /* for log lines */
-	uint64_t last_read; /* uv_now() of the last bytes received */
+	int warned; /* a bad line was logged; later ones are only counted */
+	int refs;   /* 1 while open + deferred replies in flight */
+	int nsubs;  /* live subscriptions owned by this connection */
+	int authed; /* may call methods other than `auth` (rpc.token) */
+	int paused; /* reading stopped until the tick runs (srv_lines_pause) */
+	struct srv_conn *pnext; /* srv.paused */
+	uint64_t id;		/* for log lines */
+	uint64_t last_read;	/* uv_now() of the last bytes received */
 	/* limits.min_rate: set while a line or frame is in progress, with
 	 * the bytes received since rate_mark (uv_now()). */
 	int rate_on;
@@ -129,15 +130,17 @@ void srv_idle_stop(struct srv *s);
 void srv_hold(struct srv *s, int on);
 int srv_conn_held(const srv_conn *c);
 /*
- * Tick bound (daemon/listen.c, SRV_TICK_SAMPLES in tick.h). When the tick
- * is full, srv_lines_pause stops reading every Graphite and Influx
- * connection, the one in its read callback included (libuv then ends that
- * connection's reads for this poll); srv_tick_run calls srv_lines_resume
- * once the tick has run, and the next poll reads on. A pause lasts one
- * loop iteration and leaves the guards' clocks alone: the paused
- * connections were just read.
+ * Tick bound (daemon/listen.c, SRV_TICK_SAMPLES in tick.h). A Graphite or
+ * Influx connection whose read leaves the tick full stops reading
+ * (srv_lines_pause, from its read callback: libuv then ends its reads for
+ * this poll); every other connection readable in the same poll still gets
+ * its one read and is paused after it, so all senders keep their turn.
+ * srv_tick_run calls srv_lines_resume once the tick has run, and the next
+ * poll reads on. Only connections that were read are touched (none of
+ * thousands of idle ones), a pause lasts one loop iteration, and it leaves
+ * the guards' clocks alone: the paused connections were just read.
  */
-void srv_lines_pause(struct srv *s);
+void srv_lines_pause(srv_conn *c);
 void srv_lines_resume(struct srv *s);
 /* The read path's half of the rate check: n bytes arrived (before they
  * are parsed), then the parse is done (a unit may still be in progress). */

@@ -129,6 +129,8 @@ void srv_idle_start(srv *s)
 	uv_check_init(s->loop, &s->polled_check);
 	s->polled_check.data = s;
 	uv_check_start(&s->polled_check, on_polled);
+	/* It only observes: it must not keep the loop alive by itself. */
+	uv_unref((uv_handle_t *)&s->polled_check);
 	uv_timer_init(s->loop, &s->idle);
 	s->idle.data = s;
 	arm(s);

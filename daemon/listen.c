@@ -371,7 +371,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		} else {
 			read_lines(c, buf->base, (size_t)nread, 0);
 			if (c->srv->tick.nacc >= SRV_TICK_SAMPLES)
-				srv_lines_pause(c->srv);
+				srv_lines_pause(c);
 		}
 		if (!c->closing && !over_buffer(c))
 			srv_rate_done(c);
@@ -560,32 +560,26 @@ void srv_hold(srv *s, int on)
 	}
 }
 
-void srv_lines_pause(srv *s)
+void srv_lines_pause(srv_conn *c)
 {
-	srv_conn *c;
+	srv *s = c->srv;
 
-	if (s->lines_paused || s->held)
+	if (c->paused || c->closing || srv_conn_held(c))
 		return;
-	s->lines_paused = 1;
-	s->st.tick_paused++;
-	for (c = s->conns; c; c = c->next) {
-		if (c->closing || c->proto == SRV_RPC)
-			continue;
-		uv_read_stop(&c->h.stream);
-		c->paused = 1;
-	}
+	if (!s->paused)
+		s->st.tick_paused++;
+	uv_read_stop(&c->h.stream);
+	c->paused = 1;
+	c->pnext = s->paused;
+	s->paused = c;
 }
 
 void srv_lines_resume(srv *s)
 {
-	srv_conn *c;
-
-	if (!s->lines_paused)
-		return;
-	s->lines_paused = 0;
-	for (c = s->conns; c; c = c->next) {
-		if (!c->paused)
-			continue;
+	while (s->paused) {
+		srv_conn *c = s->paused;
+		s->paused = c->pnext;
+		c->pnext = NULL;
 		c->paused = 0;
 		if (!c->closing && !srv_conn_held(c))
 			uv_read_start(&c->h.stream, on_alloc, on_read);

@@ -129,7 +129,7 @@ typedef struct srv {
 	size_t nconns;	    /* how many */
 	int conn_limit_hit; /* logged once per episode at the limit */
 	int held; /* line connections not read: the store's queue is full */
-	int lines_paused;   /* ... or not until the tick has run: it is full */
+	srv_conn *paused;   /* ... or not until the tick has run (conn.h) */
 	int accept_failing; /* logged once per episode of accept errors */
 	size_t fd_clients;  /* clients RLIMIT_NOFILE leaves room for, 0 = any */
 	uint64_t refused_logged; /* uv_now() of the last series refusal log */

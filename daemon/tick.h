@@ -93,14 +93,15 @@ typedef struct srv_tick {
 
 /*
  * Samples one tick takes from the line protocols, about: once the tick
- * holds this many, Graphite and Influx connections are not read again
- * until it has run (srv_lines_pause / srv_lines_resume, daemon/listen.c),
- * so after a stall the backlog is stepped in slices of about a millisecond
+ * holds this many, a Graphite or Influx connection is not read again
+ * until the tick has run (srv_lines_pause / srv_lines_resume, conn.h), so
+ * after a stall the backlog is stepped in slices of about a millisecond
  * of model work, each one's forecasts pushed before the next is read,
  * instead of in one tick that reads (and parses, and stores) everything
- * first. A read callback brings at most LINE_READ bytes (daemon/listen.c),
- * a few hundred lines, which a tick may hold past the bound; RPC `push`
- * is not counted (its frames are bounded by limits.rpc_max_frame).
+ * first. Past the bound, each connection readable in the same poll still
+ * brings one read of at most 16 KiB (a few hundred lines), so no sender
+ * loses its turn; RPC `push` is not counted (its frames are bounded by
+ * limits.rpc_max_frame).
  */
 #define SRV_TICK_SAMPLES 256
 
