@@ -4,7 +4,7 @@
 # same database. Writes bench/results/restore.md.
 #
 #   bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR]
-#                    [--crash] [--perf] [--first] [--out FILE]
+#                    [--crash] [--perf] [--first] [--db FILE] [--out FILE]
 #
 # 1. For each build (base, then this one): a fresh database, S series x 5
 #    samples from loadgen paced at R samples/s, RSS once the store's queue
@@ -20,6 +20,10 @@
 # --first: after each restart, one more sample for every series, flat out,
 #    timed until all are stepped: what the first step of a restored series
 #    costs (a state dump's pages are copied on that first write).
+# --db FILE: no ingest; both builds start from copies of FILE (a database
+#    that a clean stop of the base build left, with S series). A build that
+#    writes a state dump restores its first restart from the database, the
+#    next ones from the dump its previous stop wrote (see each restart's line).
 # --base DIR: a tree whose build/statecastd is the base; without it main is
 #    archived and built in a temporary directory.
 # A run of 1M series holds ~10 GB per daemon: run it as
@@ -34,6 +38,7 @@ BASE=""
 CRASH=0
 PERF=0
 FIRST=0
+DB=""
 OUT=bench/results/restore.md
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -44,8 +49,9 @@ while [ $# -gt 0 ]; do
 	--crash) CRASH=1 ;;
 	--perf) PERF=1 ;;
 	--first) FIRST=1 ;;
+	--db) DB=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -106,6 +112,12 @@ declare -A RSS_ING STOP_S
 for who in A B; do
 	bin=${!who}
 	db="$W/$who.db"
+	if [ -n "$DB" ]; then
+		for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$db$suf"; done
+		RSS_ING[$who]=$rss0
+		STOP_S[$who]="n/a (--db)"
+		continue
+	fi
 	daemon_start "$bin" "$db" "$W/$who.ingest.log"
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
 		--count $((S * 5)) --rate "$RATE" --until-rpc 127.0.0.1:$R \
@@ -200,6 +212,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 		echo "drained, then SIGTERM. Restarts ($RUNS of each build, interleaved) restore what"
 		echo "the build's own last clean stop left (database, and state dump if it writes one)."
 	fi
+	[ -n "$DB" ] && echo && echo "**--db: no ingest here (its rows below are empty): both builds started from copies of a database that a clean stop of the base build left with $S series; B's first restart has no state dump yet.**"
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo
 	echo "| quantity | A: main | B: this build | B / A |"
