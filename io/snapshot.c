@@ -8,6 +8,7 @@
  * the table version), picked at first use, and slice-by-8 tables elsewhere.
  */
 #include "io/snapshot.h"
+#include "io/le.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -127,62 +128,29 @@ size_t io_snap_size(uint32_t nfloats)
 	return IO_SNAP_HDR_SIZE + (size_t)nfloats * sizeof(float);
 }
 
-static void put16(unsigned char *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void put32(unsigned char *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static void put64(unsigned char *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-static uint16_t get16(const unsigned char *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 long io_snap_encode(void *out, size_t cap, uint64_t model_hash, uint64_t seen,
 		    double t, const float *state, uint32_t nfloats,
 		    uint32_t *crcp)
 {
 	unsigned char *p = out;
 	size_t n = io_snap_size(nfloats);
-	uint64_t tb;
 	uint32_t crc;
 
 	if (!out || nfloats > IO_SNAP_MAX_FLOATS || cap < n ||
 	    (nfloats && !state))
 		return IO_SNAP_EINVAL;
 	memcpy(p, IO_SNAP_MAGIC, 4);
-	put16(p + 4, IO_SNAP_VERSION);
-	put16(p + 6, IO_SNAP_HDR_SIZE);
-	put32(p + 8, nfloats);
-	put32(p + 12, 0);
-	put64(p + 16, model_hash);
-	put64(p + 24, seen);
-	memcpy(&tb, &t, 8);
-	put64(p + 32, tb);
+	io__put16(p + 4, IO_SNAP_VERSION);
+	io__put16(p + 6, IO_SNAP_HDR_SIZE);
+	io__put32(p + 8, nfloats);
+	io__put32(p + 12, 0);
+	io__put64(p + 16, model_hash);
+	io__put64(p + 24, seen);
+	io__putd(p + 32, t);
 	if (nfloats)
 		memcpy(p + IO_SNAP_HDR_SIZE, state, (size_t)nfloats * 4);
 	crc = io_crc32c(0, p, n);
-	put32(p + 12, crc);
+	io__put32(p + 12, crc);
 	if (crcp)
 		*crcp = crc;
 	return (long)n;
@@ -194,31 +162,29 @@ int io_snap_decode(const void *buf, size_t len, io_snap *out)
 	unsigned char hdr[IO_SNAP_HDR_SIZE];
 	uint32_t crc, want, nfloats;
 	uint16_t hsize;
-	uint64_t tb;
 
 	if (!p || len < IO_SNAP_HDR_SIZE)
 		return IO_SNAP_ESHORT;
 	if (memcmp(p, IO_SNAP_MAGIC, 4) != 0)
 		return IO_SNAP_EMAGIC;
-	if (get16(p + 4) != IO_SNAP_VERSION)
+	if (io__get16(p + 4) != IO_SNAP_VERSION)
 		return IO_SNAP_EVERSION;
-	hsize = get16(p + 6);
-	nfloats = get32(p + 8);
+	hsize = io__get16(p + 6);
+	nfloats = io__get32(p + 8);
 	if (hsize < IO_SNAP_HDR_SIZE || nfloats > IO_SNAP_MAX_FLOATS ||
 	    len != (size_t)hsize + (size_t)nfloats * 4)
 		return IO_SNAP_ESIZE;
-	want = get32(p + 12);
+	want = io__get32(p + 12);
 	/* The crc covers the blob with its own field zeroed. */
 	memcpy(hdr, p, IO_SNAP_HDR_SIZE);
-	put32(hdr + 12, 0);
+	io__put32(hdr + 12, 0);
 	crc = io_crc32c(0, hdr, IO_SNAP_HDR_SIZE);
 	crc = io_crc32c(crc, p + IO_SNAP_HDR_SIZE, len - IO_SNAP_HDR_SIZE);
 	if (crc != want)
 		return IO_SNAP_ECHECKSUM;
-	out->model_hash = get64(p + 16);
-	out->seen = get64(p + 24);
-	tb = get64(p + 32);
-	memcpy(&out->t, &tb, 8);
+	out->model_hash = io__get64(p + 16);
+	out->seen = io__get64(p + 24);
+	out->t = io__getd(p + 32);
 	out->nfloats = nfloats;
 	out->crc = want;
 	out->payload = p + hsize;

@@ -4,6 +4,7 @@
  * maps them; this file only says where they are.
  */
 #include "io/statedump.h"
+#include "io/le.h"
 
 #include <string.h>
 
@@ -48,59 +49,6 @@ const char *io_dump_strerror(int err)
 	return "unknown state dump error";
 }
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	int i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v = 0;
-	int i;
-
-	for (i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void putd(unsigned char *p, double d)
-{
-	uint64_t v;
-
-	memcpy(&v, &d, 8);
-	put64(p, v);
-}
-
-static double getd(const unsigned char *p)
-{
-	uint64_t v = get64(p);
-	double d;
-
-	memcpy(&d, &v, 8);
-	return d;
-}
-
 uint64_t io_dump_nchunks(const io_dump_hdr *h)
 {
 	return h->per_chunk ? (h->count + h->per_chunk - 1) / h->per_chunk : 0;
@@ -120,21 +68,21 @@ void io_dump_hdr_encode(const io_dump_hdr *h, unsigned char *out)
 {
 	memset(out, 0, IO_DUMP_HDR_BYTES);
 	memcpy(out + H_MAGIC, IO_DUMP_MAGIC, 8);
-	put32(out + H_VERSION, h->version);
-	put64(out + H_GEN, h->generation);
-	put64(out + H_HASH, h->model_hash);
-	put64(out + H_COUNT, h->count);
-	put32(out + H_STATE, h->state_floats);
-	put32(out + H_SLOTF, h->slot_floats);
-	put32(out + H_SLOTB, h->slot_bytes);
-	put32(out + H_PERCHUNK, h->per_chunk);
-	put64(out + H_CHUNKB, h->chunk_bytes);
-	put64(out + H_SLOTS, h->slots_off);
-	put64(out + H_META, h->meta_off);
-	put64(out + H_METAB, h->meta_bytes);
-	put32(out + H_METACRC, h->meta_crc);
-	put64(out + H_FILEB, h->file_bytes);
-	put32(out + HDR_CRC, io_crc32c(0, out, HDR_CRC));
+	io__put32(out + H_VERSION, h->version);
+	io__put64(out + H_GEN, h->generation);
+	io__put64(out + H_HASH, h->model_hash);
+	io__put64(out + H_COUNT, h->count);
+	io__put32(out + H_STATE, h->state_floats);
+	io__put32(out + H_SLOTF, h->slot_floats);
+	io__put32(out + H_SLOTB, h->slot_bytes);
+	io__put32(out + H_PERCHUNK, h->per_chunk);
+	io__put64(out + H_CHUNKB, h->chunk_bytes);
+	io__put64(out + H_SLOTS, h->slots_off);
+	io__put64(out + H_META, h->meta_off);
+	io__put64(out + H_METAB, h->meta_bytes);
+	io__put32(out + H_METACRC, h->meta_crc);
+	io__put64(out + H_FILEB, h->file_bytes);
+	io__put32(out + HDR_CRC, io_crc32c(0, out, HDR_CRC));
 }
 
 int io_dump_hdr_decode(const unsigned char *buf, size_t len, io_dump_hdr *h)
@@ -146,25 +94,25 @@ int io_dump_hdr_decode(const unsigned char *buf, size_t len, io_dump_hdr *h)
 		return IO_DUMP_ESHORT;
 	if (memcmp(buf + H_MAGIC, IO_DUMP_MAGIC, 8) != 0)
 		return IO_DUMP_EMAGIC;
-	if (get32(buf + HDR_CRC) != io_crc32c(0, buf, HDR_CRC))
+	if (io__get32(buf + HDR_CRC) != io_crc32c(0, buf, HDR_CRC))
 		return IO_DUMP_ECRC;
 	memset(h, 0, sizeof *h);
-	h->version = get32(buf + H_VERSION);
+	h->version = io__get32(buf + H_VERSION);
 	if (h->version != IO_DUMP_VERSION)
 		return IO_DUMP_EVERSION;
-	h->generation = get64(buf + H_GEN);
-	h->model_hash = get64(buf + H_HASH);
-	h->count = get64(buf + H_COUNT);
-	h->state_floats = get32(buf + H_STATE);
-	h->slot_floats = get32(buf + H_SLOTF);
-	h->slot_bytes = get32(buf + H_SLOTB);
-	h->per_chunk = get32(buf + H_PERCHUNK);
-	h->chunk_bytes = get64(buf + H_CHUNKB);
-	h->slots_off = get64(buf + H_SLOTS);
-	h->meta_off = get64(buf + H_META);
-	h->meta_bytes = get64(buf + H_METAB);
-	h->meta_crc = get32(buf + H_METACRC);
-	h->file_bytes = get64(buf + H_FILEB);
+	h->generation = io__get64(buf + H_GEN);
+	h->model_hash = io__get64(buf + H_HASH);
+	h->count = io__get64(buf + H_COUNT);
+	h->state_floats = io__get32(buf + H_STATE);
+	h->slot_floats = io__get32(buf + H_SLOTF);
+	h->slot_bytes = io__get32(buf + H_SLOTB);
+	h->per_chunk = io__get32(buf + H_PERCHUNK);
+	h->chunk_bytes = io__get64(buf + H_CHUNKB);
+	h->slots_off = io__get64(buf + H_SLOTS);
+	h->meta_off = io__get64(buf + H_META);
+	h->meta_bytes = io__get64(buf + H_METAB);
+	h->meta_crc = io__get32(buf + H_METACRC);
+	h->file_bytes = io__get64(buf + H_FILEB);
 	/* The layout must be the one io_dump_layout computes: no overlap, no
 	 * slot beyond its chunk, nothing past the file's end. */
 	if (!h->generation || !h->per_chunk || !h->slot_bytes ||
@@ -195,21 +143,21 @@ void io_dump_rec_encode(const io_dump_rec *r, unsigned char *out)
 	size_t size = io_dump_rec_size(r->name_len);
 
 	memset(out, 0, size);
-	put64(out, (uint64_t)r->store_id);
-	put64(out + 8, r->seq);
-	put64(out + 16, r->snap_seq);
-	putd(out + 24, r->last_t);
-	putd(out + 32, r->stepped_t);
-	putd(out + 40, r->last_value);
-	putd(out + 48, r->step_s);
-	putd(out + 56, r->f_t);
-	putd(out + 64, r->store_fc_t);
-	put32(out + 72, (uint32_t)r->period);
-	put32(out + 76, (uint32_t)r->horizon);
-	put32(out + 80, (uint32_t)r->since_forecast);
-	put32(out + 84, r->flags);
-	put32(out + 88, r->slot_crc);
-	put32(out + 92, r->name_len);
+	io__put64(out, (uint64_t)r->store_id);
+	io__put64(out + 8, r->seq);
+	io__put64(out + 16, r->snap_seq);
+	io__putd(out + 24, r->last_t);
+	io__putd(out + 32, r->stepped_t);
+	io__putd(out + 40, r->last_value);
+	io__putd(out + 48, r->step_s);
+	io__putd(out + 56, r->f_t);
+	io__putd(out + 64, r->store_fc_t);
+	io__put32(out + 72, (uint32_t)r->period);
+	io__put32(out + 76, (uint32_t)r->horizon);
+	io__put32(out + 80, (uint32_t)r->since_forecast);
+	io__put32(out + 84, r->flags);
+	io__put32(out + 88, r->slot_crc);
+	io__put32(out + 92, r->name_len);
 	memcpy(out + IO_DUMP_REC_BYTES, r->name, r->name_len);
 }
 
@@ -220,24 +168,24 @@ int io_dump_rec_decode(const unsigned char *p, size_t avail, io_dump_rec *r,
 
 	if (avail < IO_DUMP_REC_BYTES)
 		return IO_DUMP_ESHORT;
-	r->name_len = get32(p + 92);
+	r->name_len = io__get32(p + 92);
 	size = io_dump_rec_size(r->name_len);
 	if (size > avail)
 		return IO_DUMP_ESHORT;
-	r->store_id = (int64_t)get64(p);
-	r->seq = get64(p + 8);
-	r->snap_seq = get64(p + 16);
-	r->last_t = getd(p + 24);
-	r->stepped_t = getd(p + 32);
-	r->last_value = getd(p + 40);
-	r->step_s = getd(p + 48);
-	r->f_t = getd(p + 56);
-	r->store_fc_t = getd(p + 64);
-	r->period = (int32_t)get32(p + 72);
-	r->horizon = (int32_t)get32(p + 76);
-	r->since_forecast = (int32_t)get32(p + 80);
-	r->flags = get32(p + 84);
-	r->slot_crc = get32(p + 88);
+	r->store_id = (int64_t)io__get64(p);
+	r->seq = io__get64(p + 8);
+	r->snap_seq = io__get64(p + 16);
+	r->last_t = io__getd(p + 24);
+	r->stepped_t = io__getd(p + 32);
+	r->last_value = io__getd(p + 40);
+	r->step_s = io__getd(p + 48);
+	r->f_t = io__getd(p + 56);
+	r->store_fc_t = io__getd(p + 64);
+	r->period = (int32_t)io__get32(p + 72);
+	r->horizon = (int32_t)io__get32(p + 76);
+	r->since_forecast = (int32_t)io__get32(p + 80);
+	r->flags = io__get32(p + 84);
+	r->slot_crc = io__get32(p + 88);
 	r->name = (const char *)p + IO_DUMP_REC_BYTES;
 	if (r->store_id <= 0 || r->period < 1 || r->horizon < 0 ||
 	    !(r->step_s > 0) || r->name_len == 0 ||
