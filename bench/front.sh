@@ -37,10 +37,10 @@ SD_PID=""
 trap '[ -n "$SD_PID" ] && kill "$SD_PID" 2>/dev/null; rm -rf "$W"' EXIT
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
+. bench/lib.sh
+
 echo "front: building the base $BASE in $W/base"
-mkdir -p "$W/base"
-git archive "$BASE" | tar -x -C "$W/base"
-make -s -C "$W/base" -j2 build/libssm.a build/statecast build/statecastd >/dev/null
+build_tree "$BASE" "$W/base" build/libssm.a build/statecast build/statecastd
 cc -O2 -I"$W/base" -o "$W/front_bench.base" bench/front_bench.c \
 	"$W/base/build/libssm.a" $BLAS
 make -s -j2 all build/bench/front_bench build/bench/loadgen
@@ -75,9 +75,6 @@ E_NM_holdout=$(ev holdout build/statecast eval --model models/default.model)
 
 # daemon BIN MODEL DIR: CPU us per sample and KiB of RSS per series of a
 # statecastd fed SERIES series x 6 rounds (store on), as "us kib".
-free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 daemon() {
 	local g r n=$((SERIES * 6)) c0 c1 m0 m1 i

@@ -41,11 +41,11 @@ W=$(mktemp -d /tmp/statecast-fspeed.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
+. bench/lib.sh
+
 echo "front_speed: building the base $BASE in $W/base"
-mkdir -p "$W/base"
-git archive "$BASE" | tar -x -C "$W/base"
-make -s -C "$W/base" -j2 build/libssm.a build/bench/front_bench \
-	build/bench/ssm_bench >/dev/null
+build_tree "$BASE" "$W/base" build/libssm.a build/bench/front_bench \
+	build/bench/ssm_bench
 cc -O2 -I"$W/base" -o "$W/front_digest.base" bench/front_digest.c \
 	"$W/base/build/libssm.a" $BLAS
 make -s -j2 build/bench/front_bench build/bench/ssm_bench build/bench/front_digest
@@ -79,8 +79,7 @@ if [ "$CG" = 1 ]; then
 	IR_N=$(ir build/bench/front_bench)
 fi
 
-med() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
-fbmed() { awk -v p="$1" '$1 == p {print $4}' "$2" | med; }
+fbmed() { awk -v p="$1" '$1 == p {print $4}' "$2" | median; }
 spd() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
 
 {
@@ -134,7 +133,7 @@ spd() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
 	echo "ns per sample of ssm_model_step_batch (front, network, head), 1024 series (period 1) in batches of 64;"
 	echo "median of 7 runs per round, then of $ROUNDS rounds."
 	echo
-	b=$(med <"$W/sb.base"); n=$(med <"$W/sb.new")
+	b=$(median <"$W/sb.base"); n=$(median <"$W/sb.new")
 	echo "| | ns/sample base | ns/sample now | speed-up |"
 	echo "|---|---|---|---|"
 	echo "| model step | $b | $n | $(spd "$b" "$n") |"

@@ -57,18 +57,15 @@ trap cleanup EXIT
 make -s -j2 all build/bench/loadgen
 if [ -z "$BASE_DIR" ]; then
 	BASE_DIR=$W/base
-	mkdir -p "$BASE_DIR"
-	git archive "$BASE" | tar -x -C "$BASE_DIR"
 	echo "hotpath: building $BASE in $BASE_DIR"
-	make -s -j2 -C "$BASE_DIR" all >/dev/null
+	build_tree "$BASE" "$BASE_DIR"
 fi
 BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
 HEAD_REV=$(git rev-parse --short HEAD)
 git diff --quiet HEAD || HEAD_REV="$HEAD_REV (with uncommitted changes)"
 N=$((S * 6))
 MIN_MODEL=$W/min.model
-build/statecast train --init-only --d-model 4 --layers 1 --n-state 4 \
-	--horizon 1 --out "$MIN_MODEL" >/dev/null 2>&1
+min_model build "$MIN_MODEL"
 
 ticks() { awk '{ print $14 + $15 }' "$1"; }
 # Per-thread CPU ticks: "TID TICKS" lines.

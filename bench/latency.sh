@@ -64,10 +64,8 @@ trap cleanup EXIT
 . bench/lib.sh
 peer_desc=$PEER
 if [ -z "$PEER" ]; then
-	mkdir -p "$W/main"
-	git archive main | tar -x -C "$W/main"
 	echo "latency: building main ($(git rev-parse --short main)) in $W/main"
-	make -s -C "$W/main" -j2 all >/dev/null
+	build_tree main "$W/main"
 	PEER=$W/main/build
 	peer_desc="main at $(git rev-parse --short main)"
 fi

@@ -14,6 +14,25 @@ median() { tr ' ' '\n' | grep -E '^[0-9.eE+-]+$' | sort -g | awk '{ v[NR] = $1 }
 # ratio A B: A / B to 3 decimals, "n/a" unless both are positive.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else print "n/a" }'; }
 
+# build_tree REV DIR [TARGET...]: REV exported with `git archive` into DIR
+# and built there (`make all` unless targets are named): the base a script
+# measures this tree against, in the same run.
+build_tree() {
+	local rev=$1 dir=$2
+	shift 2
+	mkdir -p "$dir"
+	git archive "$rev" | tar -x -C "$dir"
+	make -s -C "$dir" -j2 "${@:-all}" >/dev/null
+}
+
+# min_model BUILD OUT: the minimal model (one tiny layer, horizon 1) that
+# separates statecastd's ingest cost from its model's, written by BUILD's
+# statecast to OUT.
+min_model() {
+	"$1/statecast" train --init-only --d-model 4 --layers 1 --n-state 4 \
+		--horizon 1 --out "$2" >/dev/null 2>&1
+}
+
 # Resident set of a process, KiB.
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 

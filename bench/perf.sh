@@ -78,8 +78,7 @@ count_for() { # samples for S series: ROUNDS rounds, at least 200k
 }
 
 MIN_MODEL=$W/min.model
-$B/statecast train --init-only --d-model 4 --layers 1 --n-state 4 \
-	--horizon 1 --out "$MIN_MODEL" >/dev/null 2>&1
+min_model "$B" "$MIN_MODEL"
 
 rows=""
 lat_rows=""

@@ -63,10 +63,8 @@ trap cleanup EXIT
 . bench/lib.sh
 if [ -z "$BASE" ]; then
 	BASE="$W/base"
-	mkdir -p "$BASE"
-	git archive main | tar -x -C "$BASE"
 	echo "restore: building main in $BASE"
-	make -s -C "$BASE" -j2 all >/dev/null
+	build_tree main "$BASE"
 	base_rev=$(git rev-parse --short main)
 else
 	base_rev=$(git -C "$BASE" rev-parse --short HEAD 2>/dev/null || echo "$BASE")
