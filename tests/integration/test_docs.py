@@ -177,6 +177,34 @@ def config(c):
             and "first %s samples" % learn in read("docs/RPC.md"), learn)
 
 
+# ---- what the README's commands need -----------------------------------------
+
+# Tools the README's commands run -> the Debian package deploy/deps.txt must
+# list for them to work on a fresh Debian 12 (make deps installs it).
+TOOLS = [("nc -q0", "netcat-openbsd"), ("import socket, msgpack",
+                                        "python3-msgpack"),
+         ("make compile_commands.json", "bear"),
+         ("make check-format", "clang-format"), ("make fuzz", "clang"),
+         ("make fuzz", "libfuzzer-14-dev"), ("systemctl", "systemd")]
+
+
+def readme_needs(c):
+    readme = read("README.md")
+    deps = set(x.strip() for x in read("deploy/deps.txt").splitlines()
+               if x.strip() and not x.startswith("#"))
+    for needle, pkg in TOOLS:
+        c.check("README's `%s` has %s in deploy/deps.txt" % (needle, pkg),
+                needle in readme and pkg in deps,
+                "not in the README" if needle not in readme else deps)
+    # Every results file and bench/ script the README cites exists.
+    cited = set(re.findall(r"bench/(?:results/)?[\w.-]+\.(?:md|sh|py|png)",
+                           readme))
+    missing = sorted(x for x in cited if not os.path.exists(
+        os.path.join(ROOT, x)))
+    c.check("every bench/ file the README cites exists (%d)" % len(cited),
+            cited and not missing, missing)
+
+
 # ---- RPC: the lists ---------------------------------------------------------
 
 def methods_in_source():
@@ -398,6 +426,7 @@ def rpc_examples(c):
 if __name__ == "__main__":
     c = Checks()
     c.run(config)
+    c.run(readme_needs)
     c.run(rpc_lists)
     c.run(rpc_examples)
     c.summary()
