@@ -340,6 +340,9 @@ static int rec_series(void *ud, const store_series_info *si, int mode,
 	if (!se)
 		return -1;
 	se->store_id = si->id;
+	/* The spacing of stored forecasts goes on from the last one stored;
+	 * the replay below stores none (already stored or never made). */
+	se->store_fc_t = si->forecast_t;
 	se->store_step_s = si->step_s;
 	se->store_period = si->period;
 	p->cur = se;

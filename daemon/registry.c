@@ -310,6 +310,7 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 	s->last_t = -INFINITY;
 	s->last_value = NAN;
 	s->stepped_t = -INFINITY;
+	s->store_fc_t = -INFINITY; /* none stored: the first one is */
 	s->index = r->n;
 	r->all[r->n++] = s;
 	slot_put(r->slots, r->nslots, s);
