@@ -72,9 +72,8 @@ N=$((S * PER))
 MIN_MODEL=$W/min.model
 min_model build "$MIN_MODEL"
 
-ticks() { awk '{ print $14 + $15 }' "$1"; }
 # Per-thread CPU ticks: "TID TICKS" lines.
-threads() { for t in /proc/$1/task/*; do echo "${t##*/} $(ticks "$t/stat")"; done; }
+threads() { for t in /proc/$1/task/*; do echo "${t##*/} $(stat_ticks "$t/stat")"; done; }
 
 # run BUILD MODEL [-o ...]: one statecastd run on a fresh store; prints
 # "RATE CPU_US T1_US T2_US T3_US WBYTES DRAINED_RATE" (threads by CPU,
@@ -85,12 +84,12 @@ run() {
 	rm -rf "$W/sd"; mkdir -p "$W/sd"
 	daemon_start "$b/statecastd" "$W/sd/db" "$W/sd/log" -o model.path="$model" "$@" ||
 		{ echo "n/a n/a n/a n/a n/a n/a n/a"; return; }
-	c0=$(ticks "/proc/$PID/stat"); w0=$(awk '/^wchar/ { print $2 }' "/proc/$PID/io")
+	c0=$(cpu_ticks "$PID"); w0=$(awk '/^wchar/ { print $2 }' "/proc/$PID/io")
 	threads "$PID" | sort >"$W/t0"
 	# loadgen returns once the store has committed every row (--drain):
 	# the CPU and bytes include the store's backlog.
 	out=$(build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count "$N" --until-rpc 127.0.0.1:$R --drain || true)
-	c1=$(ticks "/proc/$PID/stat"); w1=$(awk '/^wchar/ { print $2 }' "/proc/$PID/io")
+	c1=$(cpu_ticks "$PID"); w1=$(awk '/^wchar/ { print $2 }' "/proc/$PID/io")
 	threads "$PID" | sort >"$W/t1"
 	th=$(join "$W/t0" "$W/t1" | awk -v n="$N" -v hz="$(getconf CLK_TCK)" \
 		'{ printf "%.2f\n", ($3 - $2) / hz / n * 1e6 }' | sort -gr | head -3 | tr '\n' ' ')
@@ -144,7 +143,7 @@ big() {
 		--until-rpc 127.0.0.1:$R >/dev/null 2>&1 &
 	lg=$!
 	sleep 60
-	a=$(stats_of); ta=$(date +%s.%N); ca=$(ticks "/proc/$PID/stat")
+	a=$(stats_of); ta=$(date +%s.%N); ca=$(cpu_ticks "$PID")
 	# Each second, every thread's scheduler state: R (running or
 	# waiting for a core), D (waiting on the disk), S (sleeping).
 	: >"$W/states"
@@ -152,7 +151,7 @@ big() {
 		cat /proc/$PID/task/*/stat 2>/dev/null | awk '{ print $3 }' >>"$W/states"
 		sleep 1
 	done
-	z=$(stats_of); tz=$(date +%s.%N); cz=$(ticks "/proc/$PID/stat")
+	z=$(stats_of); tz=$(date +%s.%N); cz=$(cpu_ticks "$PID")
 	awk -v a="$a" -v z="$z" -v ta="$ta" -v tz="$tz" -v c="$((cz - ca))" -v hz="$(getconf CLK_TCK)" \
 		-v h="$(grep -c 'past store.max_queue' "$W/sd/log" || true)" -v rss="$(rss_kb "$PID")" \
 		-v st="$(sort "$W/states" | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $2, $1 }')" \

@@ -64,8 +64,6 @@ N=$((S * 6))
 MIN_MODEL=$W/min.model
 min_model build "$MIN_MODEL"
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
 # sd BUILD MODEL SERIES COUNT [PERF_OUT]: one statecastd run on a fresh
 # store; prints "RATE DRAINED_RATE CPU_US_PER_SAMPLE" (perf records it when
 # PERF_OUT); the CPU and the profile run until the store has drained.

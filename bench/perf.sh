@@ -200,7 +200,6 @@ flops=$($B/bench/ssm_bench --model models/default.model || true)
 # thread has the other core); two cores with the compute pool.
 REPS=5
 [ $QUICK = 1 ] && REPS=3
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 scale_run() { # PIN THREADS: prints "RATE CORES_USED"
 	mkdir -p "$W/sc"; rm -f "$W/sc/"*
 	PIN=$1 start_statecastd models/default.model "$W/sc" -o model.threads=$2
