@@ -12,9 +12,10 @@
 # bench/perf.sh does). Reported: medians of samples/s (stepped, and until
 # the store has committed every row: loadgen --drain) and of the daemon's
 # CPU per sample (utime + stime of every thread from the first sample until
-# the store drained, /proc), and every run. Then, once per tree, `perf record` of every thread during a
-# minimal-model run at S series and a default-model run at 1k series, split
-# into parse / step / store by bench/cpu_split.py.
+# the store drained, /proc), and every run. Then, once per tree, `perf
+# record` of every thread during a minimal-model run at S series and a
+# default-model run at 1k series, until the store drained, split into
+# parse / step / store by bench/cpu_split.py.
 #
 # The base is exported with `git archive` and built in a temporary
 # directory (or --base-dir names a tree already built).
