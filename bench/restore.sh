@@ -13,8 +13,13 @@
 # 2. N restarts of each build, interleaved (base, this, base, this...), on the
 #    database the base build wrote: the restore time the daemon logs, and the
 #    RSS once it listens. Medians and the ratio.
-# --crash: the database is instead left by kill -9 after the ingest, so the
-#    restore replays the samples after each series' last snapshot.
+# --crash: the database is instead left by kill -9 after the ingest (no
+#    state dump, no final snapshots), so every restart goes through SQLite:
+#    each series' last snapshot, if it has one yet, and the replay of the
+#    samples after it. Each restart also ends by kill -9 (a clean stop would
+#    write a dump or final snapshots that the next restart does not use) and
+#    starts from a fresh copy of the crashed database. With --db FILE, FILE
+#    is that crashed database (no ingest).
 # --perf: one more restart of this build under `perf record` (every thread);
 #    the top symbols go into the report.
 # --first: after each restart, one more sample for every series, flat out,
@@ -116,6 +121,7 @@ for who in A B; do
 		STOP_S[$who]="n/a (--db)"
 		continue
 	fi
+	[ $CRASH = 1 ] && [ $who = B ] && { RSS_ING[B]=$rss0; STOP_S[B]="n/a (restarts use A's)"; continue; }
 	daemon_start "$bin" "$db" "$W/$who.ingest.log"
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
 		--count $((S * 5)) --rate "$RATE" --until-rpc 127.0.0.1:$R \
@@ -162,7 +168,13 @@ for i in $(seq "$RUNS"); do
 				--until-rpc 127.0.0.1:$R >"$W/$who.first.$i" || true
 			first=$(sed -n 's/.* done_s=\([0-9.na]*\).*/\1/p' "$W/$who.first.$i")
 		fi
-		stop
+		if [ $CRASH = 1 ]; then
+			kill -9 "$PID"; wait "$PID" 2>/dev/null || true
+			PID=""
+			STOPPED="n/a"
+		else
+			stop
+		fi
 		st=$STOPPED
 		line=$(grep -o 'restored [0-9]* series from [^ ]* in [0-9.]* s.*' "$log" | tail -n 1)
 		sec=$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
@@ -181,7 +193,7 @@ if [ $PERF = 1 ]; then
 	PERF_PID=$!
 	for _ in $(seq 12000); do grep -q 'restored' "$W/perf.log" && break; sleep 0.05; done
 	kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
-	stop
+	if [ $CRASH = 1 ]; then kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""; else stop; fi
 	perf report -i "$W/perf.data" --no-children --sort sym --stdio 2>/dev/null |
 		grep -E '^ +[0-9]' | head -n 25 >"$W/perf.top"
 	if [ -n "${PERF_DATA:-}" ]; then cp "$W/perf.data" "$PERF_DATA"; fi
@@ -210,7 +222,11 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 		echo "drained, then SIGTERM. Restarts ($RUNS of each build, interleaved) restore what"
 		echo "the build's own last clean stop left (database, and state dump if it writes one)."
 	fi
-	[ -n "$DB" ] && echo && echo "**--db: no ingest here (its rows below are empty): both builds started from copies of a database that a clean stop of the base build left with $S series; B's first restart has no state dump yet.**"
+	if [ -n "$DB" ] && [ $CRASH = 1 ]; then
+		echo && echo "**--crash --db: no ingest here (its rows below are empty): every restart started from a fresh copy of a database that kill -9 left with $S series, and ended by kill -9.**"
+	elif [ -n "$DB" ]; then
+		echo && echo "**--db: no ingest here (its rows below are empty): both builds started from copies of a database that a clean stop of the base build left with $S series; B's first restart has no state dump yet.**"
+	fi
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo
 	echo "| quantity | A: main | B: this build | B / A |"

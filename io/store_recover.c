@@ -25,7 +25,14 @@
 
 #include "io/store_int.h"
 
-#define REC_CHUNK   512
+#define REC_CHUNK 512
+/* The recovery connection reads the database file through a mapping
+ * (SQLite caps it, 2 GiB in Debian's build): a snapshot's pages are then
+ * read where they lie in the page cache instead of one pread copy per
+ * 4 KiB page, which was a third of the reader thread's time. Pages still
+ * in the WAL (after a crash) are read as before. Unmapped when recovery
+ * ends. */
+#define MMAP_BYTES  "2147418112"
 #define NBLOCKS	    4
 #define BLOCK_BYTES (1u << 20)
 
@@ -468,6 +475,7 @@ int store_recover(const char *path, uint64_t model_hash,
 	 * reads them again, a pread each). Freed when recovery ends. */
 	if ((rc = store__open_db(path, 0, NULL, &r->db)) == 0 &&
 	    (rc = store__exec(r->db, "PRAGMA cache_size=-65536")) == 0 &&
+	    (rc = store__exec(r->db, "PRAGMA mmap_size=" MMAP_BYTES)) == 0 &&
 	    (rc = prepare(r)) == 0 && (rc = store__exec(r->db, "BEGIN")) == 0) {
 		rc = run(r, cb, st, (uint64_t)count_series(r->db));
 		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
