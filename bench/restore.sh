@@ -116,7 +116,8 @@ for who in A B; do
 	bin=${!who}
 	db="$W/$who.db"
 	if [ -n "$DB" ]; then
-		for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$db$suf"; done
+		# --crash --db: each restart copies FILE itself (below).
+		[ $CRASH = 0 ] && for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$db$suf"; done
 		RSS_ING[$who]=$rss0
 		STOP_S[$who]="n/a (--db)"
 		continue
@@ -143,14 +144,25 @@ done
 #    restart from a copy of the base build's crashed database, because the
 #    first restart's shutdown snapshots every replayed series.
 [ $CRASH = 1 ] && rm -f "$W/B.db" "$W/B.db-wal" "$W/B.db-shm"
-[ $CRASH = 1 ] && mkdir "$W/crashed" && cp "$W/A.db"* "$W/crashed/"
+# The crashed database every restart starts from a fresh copy of.
+crashed() {
+	local suf
+	rm -f "$W/A.db" "$W/A.db-wal" "$W/A.db-shm"
+	if [ -n "$DB" ]; then
+		for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$W/A.db$suf"; done
+	else
+		cp "$W/crashed/"* "$W/"
+	fi
+	return 0
+}
+[ $CRASH = 1 ] && [ -z "$DB" ] && mkdir "$W/crashed" && cp "$W/A.db"* "$W/crashed/"
 : >"$W/times"
 for i in $(seq "$RUNS"); do
 	for who in A B; do
 		bin=${!who}
 		db="$W/$who.db"
 		if [ $CRASH = 1 ]; then
-			rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+			crashed
 			db="$W/A.db"
 		fi
 		log="$W/$who.restore.$i.log"
@@ -182,7 +194,7 @@ for i in $(seq "$RUNS"); do
 	done
 done
 if [ $PERF = 1 ]; then
-	[ $CRASH = 1 ] && rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+	[ $CRASH = 1 ] && crashed
 	: >"$W/perf.log"
 	"$B" -o listen.graphite= -o listen.influx= -o listen.rpc=127.0.0.1:$(free_port) \
 		-o listen.socket= -o listen.http= -o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \

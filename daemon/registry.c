@@ -76,7 +76,8 @@ static void slab_init(srv_slab *b, size_t bytes)
 typedef struct srv_slab_ahead {
 	unsigned char **pre;
 	size_t npre;
-	size_t next; /* first chunk of pre[] not yet handed to the slab */
+	size_t last_bytes; /* of pre[npre - 1] to fault in: its slots to come */
+	size_t next;	   /* first chunk of pre[] not yet handed to the slab */
 	atomic_size_t taken;
 	atomic_int stop;
 	pthread_t th;
@@ -96,7 +97,9 @@ static void *ahead_main(void *arg)
 		if (t > 1 && i < t - 1)
 			continue;
 #ifdef MADV_POPULATE_WRITE
-		madvise(a->pre[i], b->per_chunk * b->slot_bytes,
+		madvise(a->pre[i],
+			i == a->npre - 1 ? a->last_bytes
+					 : b->per_chunk * b->slot_bytes,
 			MADV_POPULATE_WRITE);
 #endif
 	}
@@ -147,7 +150,7 @@ static unsigned char *ahead_take(srv_slab *b)
 static void slab_prefault(srv_slab *b)
 {
 	srv_slab_ahead *a;
-	size_t k, bytes = b->per_chunk * b->slot_bytes;
+	size_t k, last, bytes = b->per_chunk * b->slot_bytes;
 
 	/* Without MADV_POPULATE_WRITE there is no way to fault in from
 	 * another thread without racing the writes: chunk by chunk as
@@ -162,6 +165,7 @@ static void slab_prefault(srv_slab *b)
 	a = calloc(1, sizeof *a);
 	if (!a)
 		return;
+	last = (b->expect - k) % b->per_chunk;
 	k = (b->expect - k + b->per_chunk - 1) / b->per_chunk;
 	a->pre = calloc(k, sizeof *a->pre);
 	if (!a->pre) {
@@ -176,6 +180,10 @@ static void slab_prefault(srv_slab *b)
 			break;
 		a->pre[a->npre] = c;
 	}
+	/* Of the last chunk, only the slots to come (a whole chunk when
+	 * mapping stopped short). */
+	a->last_bytes =
+	    (a->npre == k && last ? last : b->per_chunk) * b->slot_bytes;
 	if (a->npre == 0 || pthread_create(&a->th, NULL, ahead_main, b) != 0)
 		return; /* the chunks mapped are still handed out */
 	a->running = 1;
