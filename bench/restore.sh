@@ -167,6 +167,12 @@ for i in $(seq "$RUNS"); do
 		fi
 		log="$W/$who.restore.$i.log"
 		daemon_start "$bin" "$db" "$log"
+		# Listening means restored, unless the port was taken by
+		# another process meanwhile (a shared machine): the log says.
+		for _ in $(seq $((${DAEMON_WAIT_S:-300} * 20))); do
+			grep -q 'restored [0-9]* series' "$log" && break
+			sleep 0.05
+		done
 		rss=$(rss_kb "$PID")
 		# CPU seconds (user + system, every thread) until it listens: the
 		# machine is shared, wall time is inflated by the others' load.
@@ -196,18 +202,25 @@ done
 if [ $PERF = 1 ]; then
 	[ $CRASH = 1 ] && crashed
 	: >"$W/perf.log"
-	"$B" -o listen.graphite= -o listen.influx= -o listen.rpc=127.0.0.1:$(free_port) \
-		-o listen.socket= -o listen.http= -o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \
+	# Started under perf, which then samples every thread the daemon
+	# creates (perf record -p misses the threads created after it attached:
+	# the restore's readers and helpers).
+	perf record -q -F 499 -g -o "$W/perf.data" -- "$B" -o listen.graphite= -o listen.influx= \
+		-o listen.rpc=127.0.0.1:$(free_port) -o listen.socket= -o listen.http= \
+		-o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \
 		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
-	PID=$!
-	mem_guard "$PID" &
-	perf record -q -F 499 -g -p "$PID" -o "$W/perf.data" >/dev/null 2>&1 &
 	PERF_PID=$!
+	PID=""
+	for _ in $(seq 200); do PID=$(pgrep -P "$PERF_PID" | head -n 1); [ -n "$PID" ] && break; sleep 0.05; done
+	mem_guard "$PID" &
 	for _ in $(seq 12000); do grep -q 'restored' "$W/perf.log" && break; sleep 0.05; done
-	kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
-	if [ $CRASH = 1 ]; then kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""; else stop; fi
+	kill "-$([ $CRASH = 1 ] && echo KILL || echo TERM)" "$PID"
+	wait "$PERF_PID" 2>/dev/null || true
+	PID=""
 	perf report -i "$W/perf.data" --no-children --sort sym --stdio 2>/dev/null |
 		grep -E '^ +[0-9]' | head -n 25 >"$W/perf.top"
+	perf report -i "$W/perf.data" -n --no-children --sort pid --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+%.*:statecastd' | head -n 8 >"$W/perf.threads"
 	if [ -n "${PERF_DATA:-}" ]; then cp "$W/perf.data" "$PERF_DATA"; fi
 fi
 
@@ -281,6 +294,13 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 		echo
 		echo '```'
 		cat "$W/perf.top"
+		echo '```'
+		echo
+		echo "The same profile by thread (share, samples at 499 Hz, thread id; the lowest id"
+		echo "is the loop thread; up to the restore it runs the callbacks):"
+		echo
+		echo '```'
+		cat "$W/perf.threads"
 		echo '```'
 	fi
 } >"$OUT"

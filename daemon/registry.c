@@ -6,7 +6,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -78,11 +77,23 @@ typedef struct srv_slab_ahead {
 	size_t npre;
 	size_t last_bytes; /* of pre[npre - 1] to fault in: its slots to come */
 	size_t next;	   /* first chunk of pre[] not yet handed to the slab */
-	atomic_size_t taken;
-	atomic_int stop;
+	/* Under mu: next as the helper sees it, and the stop request. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t taken;
+	int stop;
 	pthread_t th;
 	int running;
 } srv_slab_ahead;
+
+/* Chunks the helper faults in ahead of the one being filled, at most:
+ * enough that the filling never waits for it (a chunk is faulted in many
+ * times faster than it is filled), and little enough that the memory is
+ * not taken long before it is used. Faulting in every chunk at once made a
+ * 1M-series restore slower (bench/results/restore3.md): it evicted ~7 GB
+ * of page cache up front, the database pages the readers were about to
+ * read among them, which then came from disk again. */
+#define AHEAD_CHUNKS 4
 
 static void *ahead_main(void *arg)
 {
@@ -90,10 +101,19 @@ static void *ahead_main(void *arg)
 	srv_slab_ahead *a = b->ahead;
 	size_t i;
 
-	for (i = 0; i < a->npre && !atomic_load(&a->stop); i++) {
+	for (i = 0; i < a->npre; i++) {
+		size_t t;
+		int stop;
+		pthread_mutex_lock(&a->mu);
+		while (!a->stop && i >= a->taken + AHEAD_CHUNKS)
+			pthread_cond_wait(&a->cv, &a->mu);
+		t = a->taken;
+		stop = a->stop;
+		pthread_mutex_unlock(&a->mu);
+		if (stop)
+			break;
 		/* The slab's current chunk is still worth faulting (its
 		 * writer is at its start); those before it are done. */
-		size_t t = atomic_load(&a->taken);
 		if (t > 1 && i < t - 1)
 			continue;
 #ifdef MADV_POPULATE_WRITE
@@ -123,8 +143,13 @@ static void ahead_free(srv_slab *b)
 
 	if (!a)
 		return;
-	atomic_store(&a->stop, 1);
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
 	ahead_join(b);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
 	for (; a->next < a->npre; a->next++)
 		munmap(a->pre[a->next], b->per_chunk * b->slot_bytes);
 	free(a->pre);
@@ -141,7 +166,10 @@ static unsigned char *ahead_take(srv_slab *b)
 	if (!a || a->next == a->npre)
 		return NULL;
 	c = a->pre[a->next++];
-	atomic_store(&a->taken, a->next);
+	pthread_mutex_lock(&a->mu);
+	a->taken = a->next;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
 	if (a->next == a->npre)
 		ahead_free(b); /* joins: the helper is on its last chunk */
 	return c;
@@ -172,6 +200,8 @@ static void slab_prefault(srv_slab *b)
 		free(a);
 		return;
 	}
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
 	b->ahead = a;
 	for (; a->npre < k; a->npre++) {
 		unsigned char *c = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
