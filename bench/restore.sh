@@ -210,11 +210,12 @@ if [ $PERF = 1 ]; then
 		-o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \
 		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
 	PERF_PID=$!
+	# The daemon is perf's child once it has exec'd (named statecastd).
 	PID=""
-	for _ in $(seq 200); do PID=$(pgrep -P "$PERF_PID" | head -n 1); [ -n "$PID" ] && break; sleep 0.05; done
-	mem_guard "$PID" &
+	for _ in $(seq 600); do PID=$(pgrep -P "$PERF_PID" -x statecastd | head -n 1); [ -n "$PID" ] && break; sleep 0.05; done
+	[ -n "$PID" ] && mem_guard "$PID" &
 	for _ in $(seq 12000); do grep -q 'restored' "$W/perf.log" && break; sleep 0.05; done
-	kill "-$([ $CRASH = 1 ] && echo KILL || echo TERM)" "$PID"
+	[ -n "$PID" ] && { kill "-$([ $CRASH = 1 ] && echo KILL || echo TERM)" "$PID" 2>/dev/null || true; }
 	wait "$PERF_PID" 2>/dev/null || true
 	PID=""
 	perf report -i "$W/perf.data" --no-children --sort sym --stdio 2>/dev/null |
