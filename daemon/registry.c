@@ -126,11 +126,17 @@ static void *ahead_main(void *arg)
 	return NULL;
 }
 
+/* Stops the helper (where it is: the chunks it has not faulted in fault
+ * on first touch as usual) and joins it. */
 static void ahead_join(srv_slab *b)
 {
 	srv_slab_ahead *a = b->ahead;
 
 	if (a && a->running) {
+		pthread_mutex_lock(&a->mu);
+		a->stop = 1;
+		pthread_cond_signal(&a->cv);
+		pthread_mutex_unlock(&a->mu);
 		pthread_join(a->th, NULL);
 		a->running = 0;
 	}
@@ -143,10 +149,6 @@ static void ahead_free(srv_slab *b)
 
 	if (!a)
 		return;
-	pthread_mutex_lock(&a->mu);
-	a->stop = 1;
-	pthread_cond_signal(&a->cv);
-	pthread_mutex_unlock(&a->mu);
 	ahead_join(b);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);

@@ -152,7 +152,9 @@ void srv_registry_reserve(srv_registry *r, size_t n);
  * A restore's slab, faulted in on another thread: maps the chunks for the
  * slots announced by srv_registry_reserve (not yet handed out) and starts
  * a thread that faults them in, chunk by chunk, in the order slots are
- * handed out, so the thread that fills the slots (the restore's consumer)
+ * handed out and at most a few chunks ahead of the one being filled (the
+ * memory is not taken long before it is used), so the thread that fills
+ * the slots (the restore's consumer)
  * writes into resident memory instead of zeroing ~7 GB of fresh pages
  * itself at 1M series. Only MADV_POPULATE_WRITE touches the chunks from
  * that thread (never a store), so a slot the caller writes meanwhile is

@@ -222,6 +222,44 @@ static void test_prefault_slots(void)
 	ssm_model_free(m);
 }
 
+/* A restore that fills fewer slots than it announced (series without a
+ * step have none) ends the helper where it waits, more than its lead
+ * ahead of the last slot filled: the end returns (a hang here is this
+ * test's timeout), and the chunks left are still handed out after it. */
+static void test_prefault_end_early(void)
+{
+	ssm_model *m = NULL;
+	srv_registry r;
+	char name[64];
+	size_t per;
+	int i, bad = 0;
+
+	CHECK_EQ_INT(ssm_model_new_default(&m, 1), 0);
+	if (!m)
+		return;
+	CHECK_EQ_INT(srv_registry_init(&r, m, 0), 0);
+	per = r.slab.per_chunk;
+	srv_registry_reserve(&r, 8 * per);
+	srv_registry_prefault(&r);
+	for (i = 0; i < (int)(3 * per); i++) {
+		srv_series *s;
+		name_of(name, sizeof name, i);
+		s = srv_registry_add(&r, name, strlen(name), 1, 60);
+		bad += !s || srv_series_alloc(&r, s) != 0;
+		if (i == (int)per + 1)
+			srv_registry_prefault_end(&r); /* must return */
+		if (s && s->state)
+			s->state[0] = (float)i;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK(r.slab.ahead != NULL && r.slab.nchunks == 3);
+	for (i = 0; i < (int)r.n; i++)
+		bad += r.all[i]->state[0] != (float)i;
+	CHECK_EQ_INT(bad, 0);
+	srv_registry_release(&r);
+	ssm_model_free(m);
+}
+
 int main(void)
 {
 	TH_RUN(test_random_ops_match_twin);
@@ -229,5 +267,6 @@ int main(void)
 	TH_RUN(test_reserve_keeps_entries);
 	TH_RUN(test_lengths_and_prefixes_differ);
 	TH_RUN(test_prefault_slots);
+	TH_RUN(test_prefault_end_early);
 	return th_summary();
 }
