@@ -74,7 +74,8 @@ daemon_start() {
 		-o store.path="$db" -o limits.max_series=2000000 "$@" >>"$log" 2>&1 &
 	PID=$!
 	mem_guard "$PID" &
-	for _ in $(seq 6000); do
+	# 5 minutes, or DAEMON_WAIT_S (a 1M-series restore on a loaded machine).
+	for _ in $(seq $((${DAEMON_WAIT_S:-300} * 20))); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$R") 2>/dev/null && return 0
 		kill -0 "$PID" 2>/dev/null || return 1
 		sleep 0.05

@@ -13,8 +13,13 @@
 # 2. N restarts of each build, interleaved (base, this, base, this...), on the
 #    database the base build wrote: the restore time the daemon logs, and the
 #    RSS once it listens. Medians and the ratio.
-# --crash: the database is instead left by kill -9 after the ingest, so the
-#    restore replays the samples after each series' last snapshot.
+# --crash: the database is instead left by kill -9 after the ingest (no
+#    state dump, no final snapshots), so every restart goes through SQLite:
+#    each series' last snapshot, if it has one yet, and the replay of the
+#    samples after it. Each restart also ends by kill -9 (a clean stop would
+#    write a dump or final snapshots that the next restart does not use) and
+#    starts from a fresh copy of the crashed database. With --db FILE, FILE
+#    is that crashed database (no ingest).
 # --perf: one more restart of this build under `perf record` (every thread);
 #    the top symbols go into the report.
 # --first: after each restart, one more sample for every series, flat out,
@@ -111,11 +116,13 @@ for who in A B; do
 	bin=${!who}
 	db="$W/$who.db"
 	if [ -n "$DB" ]; then
-		for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$db$suf"; done
+		# --crash --db: each restart copies FILE itself (below).
+		[ $CRASH = 0 ] && for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$db$suf"; done
 		RSS_ING[$who]=$rss0
 		STOP_S[$who]="n/a (--db)"
 		continue
 	fi
+	[ $CRASH = 1 ] && [ $who = B ] && { RSS_ING[B]=$rss0; STOP_S[B]="n/a (restarts use A's)"; continue; }
 	daemon_start "$bin" "$db" "$W/$who.ingest.log"
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
 		--count $((S * 5)) --rate "$RATE" --until-rpc 127.0.0.1:$R \
@@ -137,18 +144,35 @@ done
 #    restart from a copy of the base build's crashed database, because the
 #    first restart's shutdown snapshots every replayed series.
 [ $CRASH = 1 ] && rm -f "$W/B.db" "$W/B.db-wal" "$W/B.db-shm"
-[ $CRASH = 1 ] && mkdir "$W/crashed" && cp "$W/A.db"* "$W/crashed/"
+# The crashed database every restart starts from a fresh copy of.
+crashed() {
+	local suf
+	rm -f "$W/A.db" "$W/A.db-wal" "$W/A.db-shm"
+	if [ -n "$DB" ]; then
+		for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$W/A.db$suf"; done
+	else
+		cp "$W/crashed/"* "$W/"
+	fi
+	return 0
+}
+[ $CRASH = 1 ] && [ -z "$DB" ] && mkdir "$W/crashed" && cp "$W/A.db"* "$W/crashed/"
 : >"$W/times"
 for i in $(seq "$RUNS"); do
 	for who in A B; do
 		bin=${!who}
 		db="$W/$who.db"
 		if [ $CRASH = 1 ]; then
-			rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+			crashed
 			db="$W/A.db"
 		fi
 		log="$W/$who.restore.$i.log"
 		daemon_start "$bin" "$db" "$log"
+		# Listening means restored, unless the port was taken by
+		# another process meanwhile (a shared machine): the log says.
+		for _ in $(seq $((${DAEMON_WAIT_S:-300} * 20))); do
+			grep -q 'restored [0-9]* series' "$log" && break
+			sleep 0.05
+		done
 		rss=$(rss_kb "$PID")
 		# CPU seconds (user + system, every thread) until it listens: the
 		# machine is shared, wall time is inflated by the others' load.
@@ -162,7 +186,13 @@ for i in $(seq "$RUNS"); do
 				--until-rpc 127.0.0.1:$R >"$W/$who.first.$i" || true
 			first=$(sed -n 's/.* done_s=\([0-9.na]*\).*/\1/p' "$W/$who.first.$i")
 		fi
-		stop
+		if [ $CRASH = 1 ]; then
+			kill -9 "$PID"; wait "$PID" 2>/dev/null || true
+			PID=""
+			STOPPED="n/a"
+		else
+			stop
+		fi
 		st=$STOPPED
 		line=$(grep -o 'restored [0-9]* series from [^ ]* in [0-9.]* s.*' "$log" | tail -n 1)
 		sec=$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
@@ -170,20 +200,28 @@ for i in $(seq "$RUNS"); do
 	done
 done
 if [ $PERF = 1 ]; then
-	[ $CRASH = 1 ] && rm -f "$W/A.db"* && cp "$W/crashed/"* "$W/"
+	[ $CRASH = 1 ] && crashed
 	: >"$W/perf.log"
-	"$B" -o listen.graphite= -o listen.influx= -o listen.rpc=127.0.0.1:$(free_port) \
-		-o listen.socket= -o listen.http= -o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \
+	# Started under perf, which then samples every thread the daemon
+	# creates (perf record -p misses the threads created after it attached:
+	# the restore's readers and helpers).
+	perf record -q -F 499 -g -o "$W/perf.data" -- "$B" -o listen.graphite= -o listen.influx= \
+		-o listen.rpc=127.0.0.1:$(free_port) -o listen.socket= -o listen.http= \
+		-o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \
 		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
-	PID=$!
-	mem_guard "$PID" &
-	perf record -q -F 499 -g -p "$PID" -o "$W/perf.data" >/dev/null 2>&1 &
 	PERF_PID=$!
+	# The daemon is perf's child once it has exec'd (named statecastd).
+	PID=""
+	for _ in $(seq 600); do PID=$(pgrep -P "$PERF_PID" -x statecastd | head -n 1); [ -n "$PID" ] && break; sleep 0.05; done
+	[ -n "$PID" ] && mem_guard "$PID" &
 	for _ in $(seq 12000); do grep -q 'restored' "$W/perf.log" && break; sleep 0.05; done
-	kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
-	stop
+	[ -n "$PID" ] && { kill "-$([ $CRASH = 1 ] && echo KILL || echo TERM)" "$PID" 2>/dev/null || true; }
+	wait "$PERF_PID" 2>/dev/null || true
+	PID=""
 	perf report -i "$W/perf.data" --no-children --sort sym --stdio 2>/dev/null |
 		grep -E '^ +[0-9]' | head -n 25 >"$W/perf.top"
+	perf report -i "$W/perf.data" -n --no-children --sort pid --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+%.*:statecastd' | head -n 8 >"$W/perf.threads"
 	if [ -n "${PERF_DATA:-}" ]; then cp "$W/perf.data" "$PERF_DATA"; fi
 fi
 
@@ -210,7 +248,11 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 		echo "drained, then SIGTERM. Restarts ($RUNS of each build, interleaved) restore what"
 		echo "the build's own last clean stop left (database, and state dump if it writes one)."
 	fi
-	[ -n "$DB" ] && echo && echo "**--db: no ingest here (its rows below are empty): both builds started from copies of a database that a clean stop of the base build left with $S series; B's first restart has no state dump yet.**"
+	if [ -n "$DB" ] && [ $CRASH = 1 ]; then
+		echo && echo "**--crash --db: no ingest here (its rows below are empty): every restart started from a fresh copy of a database that kill -9 left with $S series, and ended by kill -9.**"
+	elif [ -n "$DB" ]; then
+		echo && echo "**--db: no ingest here (its rows below are empty): both builds started from copies of a database that a clean stop of the base build left with $S series; B's first restart has no state dump yet.**"
+	fi
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo
 	echo "| quantity | A: main | B: this build | B / A |"
@@ -253,6 +295,13 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 		echo
 		echo '```'
 		cat "$W/perf.top"
+		echo '```'
+		echo
+		echo "The same profile by thread (share, samples at 499 Hz, thread id; the lowest id"
+		echo "is the loop thread; up to the restore it runs the callbacks):"
+		echo
+		echo '```'
+		cat "$W/perf.threads"
 		echo '```'
 	fi
 } >"$OUT"

@@ -328,15 +328,15 @@ static int rec_series(void *ud, const store_series_info *si, int mode,
 {
 	srv *s = ud;
 	srv_persist *p = s->persist;
-	size_t len = strlen(si->name);
-	srv_series *se = srv_registry_find(&s->reg, si->name, len);
+	int dup;
+	srv_series *se = srv_registry_add_new(
+	    &s->reg, si->name, strlen(si->name), si->period, si->step_s, &dup);
 
-	if (se) {
+	if (dup) {
 		srv_log(LOG_ERR, "store: series %s stored twice", si->name);
 		p->cur = NULL;
 		return 0;
 	}
-	se = srv_registry_add(&s->reg, si->name, len, si->period, si->step_s);
 	if (!se)
 		return -1;
 	se->store_id = si->id;
@@ -430,8 +430,12 @@ static void rec_progress(void *ud, uint64_t done, uint64_t total)
 	srv *s = ud;
 
 	/* The first report (done 0) comes before the first series. */
-	if (done == 0)
+	if (done == 0) {
 		srv_registry_reserve(&s->reg, s->reg.n + total);
+		/* The slots' pages are faulted in on another thread while
+		 * this one fills them (the restore's largest cost). */
+		srv_registry_prefault(&s->reg);
+	}
 	s->persist->prog.total = total;
 	io_progress_update(&s->persist->prog, done);
 }
@@ -655,6 +659,7 @@ int srv_persist_open(srv *s)
 	} else if (rc == 0) {
 		rc = store_recover(s->set.store_path, p->hash,
 				   s->set.rebuild_window_s, &cb, &rs);
+		srv_registry_prefault_end(&s->reg);
 	}
 	if (p->prog.done > 0)
 		io_progress_done(&p->prog);

@@ -5,6 +5,7 @@
 #include "daemon/registry.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -64,10 +65,179 @@ static void slab_init(srv_slab *b, size_t bytes)
 				   : 1;
 }
 
+#ifdef MADV_POPULATE_WRITE
+#define HAVE_POPULATE 1
+#else
+#define HAVE_POPULATE 0
+#endif
+
+/* Chunks mapped ahead of slab_get, faulted in by a helper thread
+ * (srv_registry_prefault). pre[] and npre are fixed before the thread
+ * starts; next is the loop thread's, taken its published copy. */
+typedef struct srv_slab_ahead {
+	unsigned char **pre;
+	size_t npre;
+	size_t last_bytes; /* of pre[npre - 1] to fault in: its slots to come */
+	size_t next;	   /* first chunk of pre[] not yet handed to the slab */
+	/* Under mu: next as the helper sees it, and the stop request. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t taken;
+	int stop;
+	pthread_t th;
+	int running;
+} srv_slab_ahead;
+
+/* Chunks the helper faults in ahead of the one being filled, at most:
+ * enough that the filling never waits for it (a chunk is faulted in many
+ * times faster than it is filled), and little enough that the memory is
+ * not taken long before it is used. Faulting in every chunk at once made a
+ * 1M-series restore slower (bench/results/restore3.md): it evicted ~7 GB
+ * of page cache up front, the database pages the readers were about to
+ * read among them, which then came from disk again. */
+#define AHEAD_CHUNKS 4
+
+static void *ahead_main(void *arg)
+{
+	srv_slab *b = arg;
+	srv_slab_ahead *a = b->ahead;
+	size_t i;
+
+	for (i = 0; i < a->npre; i++) {
+		size_t t;
+		int stop;
+		pthread_mutex_lock(&a->mu);
+		while (!a->stop && i >= a->taken + AHEAD_CHUNKS)
+			pthread_cond_wait(&a->cv, &a->mu);
+		t = a->taken;
+		stop = a->stop;
+		pthread_mutex_unlock(&a->mu);
+		if (stop)
+			break;
+		/* The slab's current chunk is still worth faulting (its
+		 * writer is at its start); those before it are done. */
+		if (t > 1 && i < t - 1)
+			continue;
+#ifdef MADV_POPULATE_WRITE
+		madvise(a->pre[i],
+			i == a->npre - 1 ? a->last_bytes
+					 : b->per_chunk * b->slot_bytes,
+			MADV_POPULATE_WRITE);
+#endif
+	}
+	return NULL;
+}
+
+/* Stops the helper (where it is: the chunks it has not faulted in fault
+ * on first touch as usual) and joins it. */
+static void ahead_join(srv_slab *b)
+{
+	srv_slab_ahead *a = b->ahead;
+
+	if (a && a->running) {
+		pthread_mutex_lock(&a->mu);
+		a->stop = 1;
+		pthread_cond_signal(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->th, NULL);
+		a->running = 0;
+	}
+}
+
+/* Unmaps the chunks not handed out and frees the bookkeeping. */
+static void ahead_free(srv_slab *b)
+{
+	srv_slab_ahead *a = b->ahead;
+
+	if (!a)
+		return;
+	ahead_join(b);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	for (; a->next < a->npre; a->next++)
+		munmap(a->pre[a->next], b->per_chunk * b->slot_bytes);
+	free(a->pre);
+	free(a);
+	b->ahead = NULL;
+}
+
+/* The next chunk mapped ahead, or NULL when there is none left. */
+static unsigned char *ahead_take(srv_slab *b)
+{
+	srv_slab_ahead *a = b->ahead;
+	unsigned char *c;
+
+	if (!a || a->next == a->npre)
+		return NULL;
+	c = a->pre[a->next++];
+	pthread_mutex_lock(&a->mu);
+	a->taken = a->next;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	if (a->next == a->npre)
+		ahead_free(b); /* joins: the helper is on its last chunk */
+	return c;
+}
+
+static void slab_prefault(srv_slab *b)
+{
+	srv_slab_ahead *a;
+	size_t k, last, bytes = b->per_chunk * b->slot_bytes;
+
+	/* Without MADV_POPULATE_WRITE there is no way to fault in from
+	 * another thread without racing the writes: chunk by chunk as
+	 * before. */
+	if (!HAVE_POPULATE || b->ahead || !b->slot_bytes || !b->expect)
+		return;
+	/* Slots left in the current chunk come first, as slab_get hands
+	 * them out. */
+	k = b->nchunks ? b->per_chunk - b->used : 0;
+	if (b->expect <= k)
+		return;
+	a = calloc(1, sizeof *a);
+	if (!a)
+		return;
+	last = (b->expect - k) % b->per_chunk;
+	k = (b->expect - k + b->per_chunk - 1) / b->per_chunk;
+	a->pre = calloc(k, sizeof *a->pre);
+	if (!a->pre) {
+		free(a);
+		return;
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	b->ahead = a;
+	for (; a->npre < k; a->npre++) {
+		unsigned char *c = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (c == MAP_FAILED)
+			break;
+		a->pre[a->npre] = c;
+	}
+	/* Of the last chunk, only the slots to come (a whole chunk when
+	 * mapping stopped short). */
+	a->last_bytes =
+	    (a->npre == k && last ? last : b->per_chunk) * b->slot_bytes;
+	if (a->npre == 0 || pthread_create(&a->th, NULL, ahead_main, b) != 0)
+		return; /* the chunks mapped are still handed out */
+	a->running = 1;
+}
+
+void srv_registry_prefault(srv_registry *r)
+{
+	slab_prefault(&r->slab);
+}
+
+void srv_registry_prefault_end(srv_registry *r)
+{
+	ahead_join(&r->slab);
+}
+
 static void slab_release(srv_slab *b)
 {
 	size_t i;
 
+	ahead_free(b);
 	for (i = 0; i < b->nchunks; i++)
 		munmap(b->chunks[i], b->per_chunk * b->slot_bytes);
 	free(b->chunks);
@@ -95,28 +265,36 @@ static void slab_ahead(srv_slab *b)
 	b->ready += k;
 }
 
-static void *slab_get(srv_slab *b)
+/* Room in the chunk array for one more: 0 or -1 (no memory). */
+static int chunks_room(srv_slab *b)
+{
+	return io_grow(&b->chunks, &b->capchunks, b->nchunks + 1,
+		       sizeof *b->chunks, 16);
+}
+
+/* Maps the slab's next chunk (mapped ahead if it was) and readies its
+ * first slots; 0 or -1 (no memory). */
+static int slab_grow(srv_slab *b)
 {
 	unsigned char *c;
 
-	if (b->free) {
-		void *p = b->free;
-		memcpy(&b->free, p, sizeof b->free);
-		return p;
-	}
-	if (!b->slot_bytes)
-		return NULL;
-	if (b->nchunks == 0 || b->used == b->per_chunk) {
-		if (io_grow(&b->chunks, &b->capchunks, b->nchunks + 1,
-			    sizeof *b->chunks, 16))
-			return NULL;
+	if (chunks_room(b))
+		return -1;
+	c = ahead_take(b);
+	if (c) {
+		/* Faulted in by the helper (or being: where it is behind,
+		 * the writes fault as usual). */
+		b->expect -=
+		    b->expect < b->per_chunk ? b->expect : b->per_chunk;
+		b->ready = b->per_chunk;
+	} else {
 		/* Anonymous and private: pages are zero and not resident
 		 * until written, so the unused tail costs nothing. */
 		c = mmap(NULL, b->per_chunk * b->slot_bytes,
 			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
 		if (c == MAP_FAILED)
-			return NULL;
+			return -1;
 		/* Slots the caller announced (a restore) are faulted in by one
 		 * call per chunk rather than a page fault per 4 KiB. Not huge
 		 * pages: with the usual defrag=madvise their faults compact
@@ -133,9 +311,25 @@ static void *slab_get(srv_slab *b)
 		} else {
 			b->ready = 0;
 		}
-		b->chunks[b->nchunks++] = c;
-		b->used = 0;
 	}
+	b->chunks[b->nchunks++] = c;
+	b->used = 0;
+	return 0;
+}
+
+static void *slab_get(srv_slab *b)
+{
+	unsigned char *c;
+
+	if (b->free) {
+		void *p = b->free;
+		memcpy(&b->free, p, sizeof b->free);
+		return p;
+	}
+	if (!b->slot_bytes)
+		return NULL;
+	if ((b->nchunks == 0 || b->used == b->per_chunk) && slab_grow(b))
+		return NULL;
 	if (b->used == b->ready)
 		slab_ahead(b);
 	c = b->chunks[b->nchunks - 1] + b->used * b->slot_bytes;
@@ -145,8 +339,7 @@ static void *slab_get(srv_slab *b)
 
 int srv_slab_adopt(srv_slab *b, unsigned char *chunk, size_t used)
 {
-	if (io_grow(&b->chunks, &b->capchunks, b->nchunks + 1,
-		    sizeof *b->chunks, 16))
+	if (chunks_room(b))
 		return -1;
 	b->chunks[b->nchunks++] = chunk;
 	b->used = used;
@@ -287,6 +480,29 @@ void srv_registry_reserve(srv_registry *r, size_t n)
 		rehash(r, ns);
 }
 
+/* A new series, in the dense array (the caller puts it in the map). */
+static srv_series *series_new(srv_registry *r, const char *name, size_t len,
+			      int period, double step_s, uint64_t hash)
+{
+	srv_series *s = calloc(1, sizeof *s + len + 1);
+
+	if (!s)
+		return NULL;
+	s->name = s->name_buf;
+	memcpy(s->name, name, len);
+	s->name[len] = '\0';
+	s->hash = hash;
+	s->period = period > 0 ? period : 1;
+	s->step_s = step_s;
+	s->last_t = -INFINITY;
+	s->last_value = NAN;
+	s->store_fc_t = -INFINITY; /* none stored: the first one is */
+	s->stepped_t = -INFINITY;
+	s->index = r->n;
+	r->all[r->n++] = s;
+	return s;
+}
+
 srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 			     int period, double step_s)
 {
@@ -298,22 +514,37 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 	 * 3/4, and fail the add (not the map) if that cannot be had. */
 	if (r->n + 1 > r->nslots / 4 * 3 && rehash(r, r->nslots * 2))
 		return NULL;
-	s = calloc(1, sizeof *s + len + 1);
-	if (!s)
+	s = series_new(r, name, len, period, step_s,
+		       srv_registry_hash(name, len));
+	if (s)
+		slot_put(r->slots, r->nslots, s);
+	return s;
+}
+
+srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
+				 int period, double step_s, int *dup)
+{
+	uint64_t h = srv_registry_hash(name, len);
+	size_t m, i;
+	srv_series *s;
+
+	*dup = 0;
+	if (r->n == r->cap && reserve_all(r, r->cap ? 2 * r->cap : 256))
 		return NULL;
-	s->name = s->name_buf;
-	memcpy(s->name, name, len);
-	s->name[len] = '\0';
-	s->hash = srv_registry_hash(name, len);
-	s->period = period > 0 ? period : 1;
-	s->step_s = step_s;
-	s->last_t = -INFINITY;
-	s->last_value = NAN;
-	s->stepped_t = -INFINITY;
-	s->store_fc_t = -INFINITY; /* none stored: the first one is */
-	s->index = r->n;
-	r->all[r->n++] = s;
-	slot_put(r->slots, r->nslots, s);
+	if (r->n + 1 > r->nslots / 4 * 3 && rehash(r, r->nslots * 2))
+		return NULL;
+	m = r->nslots - 1;
+	for (i = h & m; r->slots[i].s; i = (i + 1) & m) {
+		const srv_series *e = r->slots[i].s;
+		if (r->slots[i].hash == h && strnlen(e->name, len + 1) == len &&
+		    memcmp(e->name, name, len) == 0) {
+			*dup = 1;
+			return NULL;
+		}
+	}
+	s = series_new(r, name, len, period, step_s, h);
+	if (s) /* slot i: the end of the probe, free */
+		r->slots[i] = (srv_regslot){h, s};
 	return s;
 }
 

@@ -118,6 +118,8 @@ typedef struct srv_slab {
 	size_t expect; /* slots announced by srv_registry_reserve, to
 			  prefault as chunks are mapped */
 	void *free;    /* released slots, linked through their first bytes */
+	struct srv_slab_ahead *ahead; /* chunks mapped ahead and faulted in
+					 by a helper thread (restore) */
 } srv_slab;
 
 /* One slot of the map: s == NULL is empty. */
@@ -147,6 +149,25 @@ void srv_registry_release(srv_registry *r);
  * the way). Best effort. */
 void srv_registry_reserve(srv_registry *r, size_t n);
 
+/*
+ * A restore's slab, faulted in on another thread: maps the chunks for the
+ * slots announced by srv_registry_reserve (not yet handed out) and starts
+ * a thread that faults them in, chunk by chunk, in the order slots are
+ * handed out and at most a few chunks ahead of the one being filled (the
+ * memory is not taken long before it is used), so the thread that fills
+ * the slots (the restore's consumer)
+ * writes into resident memory instead of zeroing ~7 GB of fresh pages
+ * itself at 1M series. Only MADV_POPULATE_WRITE touches the chunks from
+ * that thread (never a store), so a slot the caller writes meanwhile is
+ * safe: where the helper is behind, the caller's writes fault as usual.
+ * Best effort (no thread without MADV_POPULATE_WRITE or on failure).
+ * srv_registry_prefault_end joins the thread (the chunks mapped ahead stay
+ * the slab's next ones); srv_registry_release ends it too. Not for a
+ * registry that will adopt chunks (srv_slab_adopt).
+ */
+void srv_registry_prefault(srv_registry *r);
+void srv_registry_prefault_end(srv_registry *r);
+
 /* The map's hash of a name (len bytes, no NUL needed); in-memory only: it
  * depends on the machine's byte order, so it is never stored. */
 uint64_t srv_registry_hash(const char *name, size_t len);
@@ -156,6 +177,12 @@ srv_series *srv_registry_find(const srv_registry *r, const char *name,
  * The caller has checked that the name is not present. */
 srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 			     int period, double step_s);
+/* The same in one probe of the map for a caller that has not looked the
+ * name up (a restore, a million names): NULL with *dup = 1 when the name is
+ * present already (nothing added), NULL with *dup = 0 on allocation
+ * failure. */
+srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
+				 int period, double step_s, int *dup);
 /* Removes the series from the map now; frees it at the next reap. */
 void srv_registry_drop(srv_registry *r, srv_series *s);
 void srv_registry_reap(srv_registry *r);

@@ -2,22 +2,27 @@
  * io/store_recover.c: walking the database at start-up to rebuild every
  * series' state (see store_recover() in store.h).
  *
- * Workload: once per start, every series (up to millions): one sequential
- * scan of series LEFT JOIN snapshots in id order, plus one key-range seek
- * into samples per series for the rows after its snapshot and one into
- * forecasts for the latest one's origin (store.forecast_every_s spacing). All
- * of it runs in one read transaction, so the view is consistent and the pages
- * of a series' samples are read once.
+ * Workload: once per start, every series (up to millions): a scan of
+ * series LEFT JOIN snapshots in id order, plus one key-range seek into
+ * samples per series for the rows after its snapshot, and one into
+ * forecasts for the latest one's origin (store.forecast_every_s spacing).
  *
- * Two threads, a pipeline: a reader thread owns the connection for the walk
- * (SQLite's page reads, a pread per 4 KiB page, and each snapshot's CRC-32C)
- * and writes decoded records into a few blocks; the calling thread takes the
- * blocks in order and runs the callbacks (the caller's registry, its copy of
- * each state, the replay). At 1M series the two halves cost about the same,
- * so a restore takes about half the time it took on one thread. Order and
- * content are exactly those of a single-threaded walk; only the reader's
- * lead over the callbacks is bounded, by the blocks (NBLOCKS x BLOCK_BYTES,
- * plus any one record larger than a block).
+ * Threads, a pipeline: READERS reader threads, each with its own
+ * connection and read transaction, walk the series in segments of ids
+ * (segment k goes to reader k % READERS): SQLite's page reads, each
+ * snapshot's CRC-32C, and the copy into a few blocks of decoded records,
+ * with a record that closes each segment. The calling thread takes the
+ * segments in order, switching reader at each close, and runs the
+ * callbacks (the caller's registry, its copy of each state, the replay).
+ * One reader was the bottleneck of a restore from snapshots once the
+ * caller's memory was faulted in on another thread (srv_registry_prefault):
+ * two share the machine's second core. Order and content are exactly those
+ * of a single-threaded walk: a series is read whole by one reader, in one
+ * transaction; the readers' transactions may begin at slightly different
+ * commits, which only a commit during recovery could tell apart, and each
+ * series' view is consistent on its own (nothing the recovery reads spans
+ * two series). Each reader's lead over the callbacks is bounded by its
+ * blocks (NBLOCKS x BLOCK_BYTES, plus any one record larger than a block).
  */
 #include <math.h>
 #include <pthread.h>
@@ -29,8 +34,20 @@
 #define REC_CHUNK   512
 #define NBLOCKS	    4
 #define BLOCK_BYTES (1u << 20)
+#define READERS	    2
+/* Series per segment: a few hundred snapshots (~2 MB) so that both readers
+ * are busy while the callbacks run on one segment, and few enough
+ * segments that their seeks do not count. */
+#define SEG_SERIES 256
+/* The recovery connections read the database file through a mapping
+ * (SQLite caps it, 2 GiB in Debian's build): a snapshot's pages are then
+ * read where they lie in the page cache instead of one pread copy per
+ * 4 KiB page, which was a third of the reader thread's time. Pages still
+ * in the WAL (after a crash) and past the cap are read as before. Unmapped
+ * when recovery ends. */
+#define MMAP_BYTES "2147418112"
 
-enum { R_SERIES = 1, R_SAMPLES = 2 };
+enum { R_SERIES = 1, R_SAMPLES = 2, R_SEGEND = 3 };
 
 /* Records in a block are 8-byte aligned; size covers the whole record. */
 typedef struct rhdr {
@@ -61,24 +78,40 @@ typedef struct block {
 	size_t len, cap;
 } block;
 
-typedef struct rec {
+struct rec;
+
+/* One reader thread: its connection, and its blocks. */
+typedef struct reader {
+	struct rec *r;
+	int k;
 	sqlite3 *db;
 	sqlite3_stmt *walk, *after, *last_t, *since, *last_fc;
-	uint64_t model_hash;
-	double window;
 	store_sample buf[REC_CHUNK];
 
-	/* The pipeline, under mu. Ready blocks are a FIFO of indices; a block
-	 * is either free, the reader's current one, ready, or the
+	/* Under r->mu. Ready blocks are a FIFO of indices; a block is
+	 * either free, the reader's current one, ready, or the
 	 * consumer's. */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	block blk[NBLOCKS];
 	int ready[NBLOCKS], nready, ready_head;
 	int freel[NBLOCKS], nfree;
 	int cur; /* reader's block, -1 = none */
-	int done, abort;
+	int done;
 	int rc; /* reader's result, valid when done */
+	pthread_t th;
+	int started;
+} reader;
+
+typedef struct rec {
+	uint64_t model_hash;
+	double window;
+	/* Segment s < nseg holds the ids from lo + s * width to the next
+	 * one's less one, the last up to hi; reader s % READERS walks it. */
+	int64_t lo, hi, width, nseg;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int abort;
+	reader rd[READERS];
 } rec;
 
 static size_t align8(size_t n)
@@ -89,26 +122,27 @@ static size_t align8(size_t n)
 /* ---- reader side ---- */
 
 /* Hands the current block to the consumer. Caller holds mu. */
-static void publish_locked(rec *r)
+static void publish_locked(reader *d)
 {
-	if (r->cur >= 0 && r->blk[r->cur].len) {
-		r->ready[(r->ready_head + r->nready) % NBLOCKS] = r->cur;
-		r->nready++;
-		pthread_cond_broadcast(&r->cv);
-	} else if (r->cur >= 0) {
-		r->freel[r->nfree++] = r->cur;
+	if (d->cur >= 0 && d->blk[d->cur].len) {
+		d->ready[(d->ready_head + d->nready) % NBLOCKS] = d->cur;
+		d->nready++;
+		pthread_cond_broadcast(&d->r->cv);
+	} else if (d->cur >= 0) {
+		d->freel[d->nfree++] = d->cur;
 	}
-	r->cur = -1;
+	d->cur = -1;
 }
 
 /* Room for need bytes in the reader's block; NULL when the consumer aborted
  * or memory ran out (*rc says which). */
-static unsigned char *reserve(rec *r, size_t need, int *rc)
+static unsigned char *reserve(reader *d, size_t need, int *rc)
 {
+	rec *r = d->r;
 	block *b;
 
-	if (r->cur >= 0) {
-		b = &r->blk[r->cur];
+	if (d->cur >= 0) {
+		b = &d->blk[d->cur];
 		if (b->cap - b->len >= need) {
 			unsigned char *p = b->p + b->len;
 			b->len += need;
@@ -116,17 +150,17 @@ static unsigned char *reserve(rec *r, size_t need, int *rc)
 		}
 	}
 	pthread_mutex_lock(&r->mu);
-	publish_locked(r);
-	while (!r->nfree && !r->abort)
+	publish_locked(d);
+	while (!d->nfree && !r->abort)
 		pthread_cond_wait(&r->cv, &r->mu);
 	if (r->abort) {
 		pthread_mutex_unlock(&r->mu);
 		*rc = STORE_EABORT;
 		return NULL;
 	}
-	r->cur = r->freel[--r->nfree];
+	d->cur = d->freel[--d->nfree];
 	pthread_mutex_unlock(&r->mu);
-	b = &r->blk[r->cur];
+	b = &d->blk[d->cur];
 	b->len = 0;
 	if (b->cap < need) {
 		size_t cap = need > BLOCK_BYTES ? need : BLOCK_BYTES;
@@ -142,11 +176,11 @@ static unsigned char *reserve(rec *r, size_t need, int *rc)
 	return b->p;
 }
 
-static int put_samples(rec *r, int64_t sid, size_t n)
+static int put_samples(reader *d, int64_t sid, size_t n)
 {
 	size_t size = sizeof(rsamples) + n * sizeof(store_sample);
 	int rc = 0;
-	unsigned char *p = reserve(r, size, &rc);
+	unsigned char *p = reserve(d, size, &rc);
 	rsamples h;
 
 	if (!p)
@@ -156,22 +190,36 @@ static int put_samples(rec *r, int64_t sid, size_t n)
 	h.sid = sid;
 	h.n = n;
 	memcpy(p, &h, sizeof h);
-	memcpy(p + sizeof h, r->buf, n * sizeof(store_sample));
+	memcpy(p + sizeof h, d->buf, n * sizeof(store_sample));
+	return 0;
+}
+
+/* The record that closes a segment: the consumer turns to the next
+ * reader. */
+static int put_segend(reader *d)
+{
+	int rc = 0;
+	unsigned char *p = reserve(d, sizeof(rhdr), &rc);
+	rhdr h = {R_SEGEND, sizeof(rhdr)};
+
+	if (!p)
+		return rc;
+	memcpy(p, &h, sizeof h);
 	return 0;
 }
 
 /* Stream the rows of a prepared (seq, t, value) query as records. */
-static int stream(rec *r, sqlite3_stmt *q, int64_t sid)
+static int stream(reader *d, sqlite3_stmt *q, int64_t sid)
 {
 	size_t n = 0;
 	int rc;
 
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		r->buf[n].seq = sqlite3_column_int64(q, 0);
-		r->buf[n].t = sqlite3_column_double(q, 1);
-		r->buf[n].value = store__column_value(q, 2);
+		d->buf[n].seq = sqlite3_column_int64(q, 0);
+		d->buf[n].t = sqlite3_column_double(q, 1);
+		d->buf[n].value = store__column_value(q, 2);
 		if (++n == REC_CHUNK) {
-			if ((rc = put_samples(r, sid, n)) != 0) {
+			if ((rc = put_samples(d, sid, n)) != 0) {
 				sqlite3_reset(q);
 				return rc;
 			}
@@ -181,42 +229,42 @@ static int stream(rec *r, sqlite3_stmt *q, int64_t sid)
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
 		return store__map_rc(rc);
-	return n ? put_samples(r, sid, n) : 0;
+	return n ? put_samples(d, sid, n) : 0;
 }
 
-static int rebuild(rec *r, int64_t sid, double window)
+static int rebuild(reader *d, int64_t sid, double window)
 {
 	double last;
 	int rc;
 
-	sqlite3_bind_int64(r->last_t, 1, sid);
-	rc = sqlite3_step(r->last_t);
-	last = rc == SQLITE_ROW ? sqlite3_column_double(r->last_t, 0) : 0;
-	sqlite3_reset(r->last_t);
+	sqlite3_bind_int64(d->last_t, 1, sid);
+	rc = sqlite3_step(d->last_t);
+	last = rc == SQLITE_ROW ? sqlite3_column_double(d->last_t, 0) : 0;
+	sqlite3_reset(d->last_t);
 	if (rc == SQLITE_DONE)
 		return 0; /* no samples at all */
 	if (rc != SQLITE_ROW)
 		return store__map_rc(rc);
-	sqlite3_bind_int64(r->since, 1, sid);
-	sqlite3_bind_double(r->since, 2, last - window);
-	return stream(r, r->since, sid);
+	sqlite3_bind_int64(d->since, 1, sid);
+	sqlite3_bind_double(d->since, 2, last - window);
+	return stream(d, d->since, sid);
 }
 
 /* Origin of the series' latest stored forecast (-INFINITY: none): one seek
  * to the end of its key range, in the walk's id order like the others. */
-static int last_forecast(rec *r, int64_t sid, double *t)
+static int last_forecast(reader *d, int64_t sid, double *t)
 {
 	int rc;
 
-	sqlite3_bind_int64(r->last_fc, 1, sid);
-	rc = sqlite3_step(r->last_fc);
+	sqlite3_bind_int64(d->last_fc, 1, sid);
+	rc = sqlite3_step(d->last_fc);
 	*t =
-	    rc == SQLITE_ROW ? sqlite3_column_double(r->last_fc, 0) : -INFINITY;
-	sqlite3_reset(r->last_fc);
+	    rc == SQLITE_ROW ? sqlite3_column_double(d->last_fc, 0) : -INFINITY;
+	sqlite3_reset(d->last_fc);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
 }
 
-static int put_series(rec *r, rseries *h, const char *name, const char *tags)
+static int put_series(reader *d, rseries *h, const char *name, const char *tags)
 {
 	size_t strs = (size_t)h->name_len + 1 + h->tags_len + 1;
 	size_t pay = h->mode == STORE_RESTORE_SNAPSHOT
@@ -228,7 +276,7 @@ static int put_series(rec *r, rseries *h, const char *name, const char *tags)
 
 	if (size > UINT32_MAX)
 		return STORE_ENOMEM;
-	p = reserve(r, align8(size), &rc);
+	p = reserve(d, align8(size), &rc);
 	if (!p)
 		return rc;
 	h->h.type = R_SERIES;
@@ -241,64 +289,79 @@ static int put_series(rec *r, rseries *h, const char *name, const char *tags)
 	return 0;
 }
 
-static int walk(rec *r)
+/* The series of one segment (the walk's ids bound to [lo, hi)). */
+static int walk(reader *d)
 {
 	rseries h;
 	const char *name, *tags;
 	int rc;
 
 	memset(&h, 0, sizeof h);
-	while ((rc = sqlite3_step(r->walk)) == SQLITE_ROW) {
-		h.id = sqlite3_column_int64(r->walk, 0);
-		name = (const char *)sqlite3_column_text(r->walk, 1);
-		tags = (const char *)sqlite3_column_text(r->walk, 2);
+	while ((rc = sqlite3_step(d->walk)) == SQLITE_ROW) {
+		h.id = sqlite3_column_int64(d->walk, 0);
+		name = (const char *)sqlite3_column_text(d->walk, 1);
+		tags = (const char *)sqlite3_column_text(d->walk, 2);
 		name = name ? name : "";
 		tags = tags ? tags : "";
 		h.name_len = (uint32_t)strlen(name);
 		h.tags_len = (uint32_t)strlen(tags);
-		h.step_s = sqlite3_column_double(r->walk, 3);
-		h.period = sqlite3_column_int(r->walk, 4);
-		h.created = sqlite3_column_double(r->walk, 5);
-		if ((rc = last_forecast(r, h.id, &h.forecast_t)) < 0)
-			return rc;
+		h.step_s = sqlite3_column_double(d->walk, 3);
+		h.period = sqlite3_column_int(d->walk, 4);
+		h.created = sqlite3_column_double(d->walk, 5);
+		if ((rc = last_forecast(d, h.id, &h.forecast_t)) < 0)
+			break;
 		h.serr = 0;
-		if (sqlite3_column_type(r->walk, 6) == SQLITE_NULL) {
+		if (sqlite3_column_type(d->walk, 6) == SQLITE_NULL) {
 			h.mode = STORE_RESTORE_FULL;
 		} else {
 			h.serr = io_snap_decode(
-			    sqlite3_column_blob(r->walk, 6),
-			    (size_t)sqlite3_column_bytes(r->walk, 6), &h.snap);
-			h.mode = !h.serr && h.snap.model_hash == r->model_hash
-				     ? STORE_RESTORE_SNAPSHOT
-				     : STORE_RESTORE_REBUILD;
+			    sqlite3_column_blob(d->walk, 6),
+			    (size_t)sqlite3_column_bytes(d->walk, 6), &h.snap);
+			h.mode =
+			    !h.serr && h.snap.model_hash == d->r->model_hash
+				? STORE_RESTORE_SNAPSHOT
+				: STORE_RESTORE_REBUILD;
 		}
-		if ((rc = put_series(r, &h, name, tags)) != 0)
-			return rc;
+		if ((rc = put_series(d, &h, name, tags)) != 0)
+			break;
 		if (h.mode == STORE_RESTORE_REBUILD) {
-			rc = rebuild(r, h.id, r->window);
+			rc = rebuild(d, h.id, d->r->window);
 		} else {
-			sqlite3_bind_int64(r->after, 1, h.id);
-			sqlite3_bind_int64(r->after, 2,
+			sqlite3_bind_int64(d->after, 1, h.id);
+			sqlite3_bind_int64(d->after, 2,
 					   h.mode == STORE_RESTORE_SNAPSHOT
 					       ? (int64_t)h.snap.seen
 					       : 0);
-			rc = stream(r, r->after, h.id);
+			rc = stream(d, d->after, h.id);
 		}
 		if (rc < 0)
-			return rc;
+			break;
 	}
+	sqlite3_reset(d->walk);
+	if (rc < 0)
+		return rc;
 	return rc == SQLITE_DONE ? 0 : store__map_rc(rc);
 }
 
 static void *reader_main(void *arg)
 {
-	rec *r = arg;
-	int rc = walk(r);
+	reader *d = arg;
+	rec *r = d->r;
+	int64_t s;
+	int rc = 0;
 
+	for (s = d->k; s < r->nseg && rc == 0; s += READERS) {
+		int64_t lo = r->lo + s * r->width;
+		sqlite3_bind_int64(d->walk, 1, lo);
+		sqlite3_bind_int64(
+		    d->walk, 2, s == r->nseg - 1 ? r->hi : lo + r->width - 1);
+		if ((rc = walk(d)) == 0)
+			rc = put_segend(d);
+	}
 	pthread_mutex_lock(&r->mu);
-	publish_locked(r);
-	r->done = 1;
-	r->rc = rc;
+	publish_locked(d);
+	d->done = 1;
+	d->rc = rc;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	return NULL;
@@ -306,22 +369,24 @@ static void *reader_main(void *arg)
 
 /* ---- consumer side (the caller's thread) ---- */
 
-/* Runs the callbacks of one block's records. */
-static int consume(const block *b, const store_recover_cb *cb,
-		   store_recover_stats *st, uint64_t total, uint64_t step,
-		   uint64_t *next)
+/* Runs the callbacks of one block's records from *off, up to the end of
+ * the block or past a segment's close (*segend = 1). */
+static int consume(const block *b, size_t *off, int *segend,
+		   const store_recover_cb *cb, store_recover_stats *st,
+		   uint64_t total, uint64_t step, uint64_t *next)
 {
-	size_t off = 0;
-
-	while (off < b->len) {
+	*segend = 0;
+	while (*off < b->len && !*segend) {
 		rhdr h;
-		memcpy(&h, b->p + off, sizeof h);
-		if (h.type == R_SERIES) {
+		memcpy(&h, b->p + *off, sizeof h);
+		if (h.type == R_SEGEND) {
+			*segend = 1;
+		} else if (h.type == R_SERIES) {
 			rseries s;
 			store_series_info si;
 			const char *strs =
-			    (const char *)b->p + off + sizeof(rseries);
-			memcpy(&s, b->p + off, sizeof s);
+			    (const char *)b->p + *off + sizeof(rseries);
+			memcpy(&s, b->p + *off, sizeof s);
 			si.id = s.id;
 			si.name = strs;
 			si.tags = strs + s.name_len + 1;
@@ -330,7 +395,7 @@ static int consume(const block *b, const store_recover_cb *cb,
 			si.created = s.created;
 			si.forecast_t = s.forecast_t;
 			if (s.mode == STORE_RESTORE_SNAPSHOT)
-				s.snap.payload = b->p + off +
+				s.snap.payload = b->p + *off +
 						 align8(sizeof s + s.name_len +
 							1 + s.tags_len + 1);
 			if (s.serr)
@@ -355,111 +420,180 @@ static int consume(const block *b, const store_recover_cb *cb,
 			}
 		} else {
 			rsamples s;
-			memcpy(&s, b->p + off, sizeof s);
+			memcpy(&s, b->p + *off, sizeof s);
 			st->samples_replayed += s.n;
 			/* Records are 8-aligned and store_sample is 8-byte
 			 * fields only: the array is usable in place. */
 			if (cb->samples(
 				cb->ud, s.sid,
 				(const store_sample *)(const void *)(b->p +
-								     off +
+								     *off +
 								     sizeof s),
 				(size_t)s.n))
 				return STORE_EABORT;
 		}
-		off += h.size;
+		*off += h.size;
 	}
 	return 0;
 }
 
-static int run(rec *r, const store_recover_cb *cb, store_recover_stats *st,
-	       uint64_t total)
+/* The segments in order: reader k's blocks until its segment closes, then
+ * the next reader's. Ends when the reader whose turn it is has finished
+ * and handed over everything (no segment is left), or on an error. */
+static int consume_all(rec *r, const store_recover_cb *cb,
+		       store_recover_stats *st, uint64_t total)
 {
 	uint64_t step = total / 100 ? total / 100 : 1, next = step;
-	pthread_t th;
-	int rc = 0, i;
+	int blk[READERS], k = 0, rc = 0, segend, i;
+	size_t off[READERS] = {0};
 
-	for (i = 0; i < NBLOCKS; i++)
-		r->freel[r->nfree++] = i;
-	r->cur = -1;
-	if (cb->progress)
-		cb->progress(cb->ud, 0, total); /* lets the caller size up */
-	if (pthread_create(&th, NULL, reader_main, r) != 0)
-		return STORE_ENOMEM;
-	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < READERS; i++)
+		blk[i] = -1;
 	for (;;) {
-		int k;
-		while (!r->nready && !r->done)
-			pthread_cond_wait(&r->cv, &r->mu);
-		if (!r->nready)
-			break; /* done and drained */
-		k = r->ready[r->ready_head];
-		r->ready_head = (r->ready_head + 1) % NBLOCKS;
-		r->nready--;
-		pthread_mutex_unlock(&r->mu);
-		rc = consume(&r->blk[k], cb, st, total, step, &next);
-		pthread_mutex_lock(&r->mu);
-		r->freel[r->nfree++] = k;
-		if (rc)
-			r->abort = 1; /* before the wake-up: the reader stops */
-		pthread_cond_broadcast(&r->cv);
+		reader *d = &r->rd[k];
+		if (blk[k] < 0) {
+			pthread_mutex_lock(&r->mu);
+			while (!d->nready && !d->done)
+				pthread_cond_wait(&r->cv, &r->mu);
+			if (!d->nready) {
+				pthread_mutex_unlock(&r->mu);
+				break; /* done and drained */
+			}
+			blk[k] = d->ready[d->ready_head];
+			d->ready_head = (d->ready_head + 1) % NBLOCKS;
+			d->nready--;
+			pthread_mutex_unlock(&r->mu);
+			off[k] = 0;
+		}
+		rc = consume(&d->blk[blk[k]], &off[k], &segend, cb, st, total,
+			     step, &next);
 		if (rc)
 			break;
+		if (off[k] == d->blk[blk[k]].len) {
+			pthread_mutex_lock(&r->mu);
+			d->freel[d->nfree++] = blk[k];
+			pthread_cond_broadcast(&r->cv);
+			pthread_mutex_unlock(&r->mu);
+			blk[k] = -1;
+		}
+		if (segend)
+			k = (k + 1) % READERS;
 	}
-	pthread_mutex_unlock(&r->mu);
-	pthread_join(th, NULL);
-	if (rc)
-		return rc;
-	if (r->rc)
-		return r->rc;
-	if (cb->progress && st->series + step != next)
+	if (rc == 0 && cb->progress && st->series + step != next)
 		cb->progress(cb->ud, st->series, total); /* not yet told */
-	return 0;
+	return rc;
 }
 
-static int prepare(rec *r)
+static int prepare(reader *d)
 {
 	if (sqlite3_prepare_v2(
-		r->db,
+		d->db,
 		"SELECT s.id,s.name,s.tags,s.step_s,s.period,s.created,"
 		"n.state FROM series s LEFT JOIN snapshots n "
-		"ON n.series_id=s.id ORDER BY s.id",
-		-1, &r->walk, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db,
+		"ON n.series_id=s.id WHERE s.id BETWEEN ?1 AND ?2 "
+		"ORDER BY s.id",
+		-1, &d->walk, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(d->db,
 			       "SELECT seq,t,value FROM samples WHERE "
 			       "series_id=?1 AND seq>?2 ORDER BY seq",
-			       -1, &r->after, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db,
+			       -1, &d->after, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(d->db,
 			       "SELECT t FROM samples WHERE series_id=?1 "
 			       "ORDER BY seq DESC LIMIT 1",
-			       -1, &r->last_t, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db,
+			       -1, &d->last_t, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(d->db,
 			       "SELECT seq,t,value FROM samples WHERE "
 			       "series_id=?1 AND t>=?2 ORDER BY seq",
-			       -1, &r->since, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db,
+			       -1, &d->since, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(d->db,
 			       "SELECT t FROM forecasts WHERE series_id=?1 "
 			       "ORDER BY t DESC LIMIT 1",
-			       -1, &r->last_fc, NULL) != SQLITE_OK) {
+			       -1, &d->last_fc, NULL) != SQLITE_OK) {
 		/* A generic error here is a missing table: no schema yet. */
-		int rc = store__map_rc(sqlite3_errcode(r->db));
+		int rc = store__map_rc(sqlite3_errcode(d->db));
 		return rc == STORE_ESQL ? STORE_ESCHEMA : rc;
 	}
 	return 0;
 }
 
-static int64_t count_series(sqlite3 *db)
+/* A reader's connection in its read transaction. The connection passes
+ * between threads but is never used by two at once: this one until the
+ * reader starts and after it is joined. 32 MiB of page cache each: the
+ * interior pages of samples and snapshots stay cached across a million
+ * per-series seeks (the default 2 MiB reads them again, a pread each).
+ * Freed when recovery ends. */
+static int open_reader(rec *r, reader *d, int k, const char *path)
 {
-	sqlite3_stmt *st;
-	int64_t n = 0;
+	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM series", -1, &st,
-			       NULL) != SQLITE_OK)
+	d->r = r;
+	d->k = k;
+	d->cur = -1;
+	for (d->nfree = 0; d->nfree < NBLOCKS; d->nfree++)
+		d->freel[d->nfree] = d->nfree;
+	if ((rc = store__open_db(path, 0, NULL, &d->db)) == 0 &&
+	    (rc = store__exec(d->db, "PRAGMA cache_size=-32768")) == 0 &&
+	    (rc = store__exec(d->db, "PRAGMA mmap_size=" MMAP_BYTES)) == 0 &&
+	    (rc = prepare(d)) == 0)
+		rc = store__exec(d->db, "BEGIN");
+	return rc;
+}
+
+static void close_reader(reader *d)
+{
+	int i;
+
+	if (d->db)
+		sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_finalize(d->walk);
+	sqlite3_finalize(d->after);
+	sqlite3_finalize(d->last_t);
+	sqlite3_finalize(d->since);
+	sqlite3_finalize(d->last_fc);
+	sqlite3_close(d->db);
+	for (i = 0; i < NBLOCKS; i++)
+		free(d->blk[i].p);
+}
+
+/* The segments: [min id, max id] cut into about count / SEG_SERIES ranges
+ * of equal width (ids are dense in practice; sparse ones give uneven
+ * segments, never more of them). The count is the progress' total. */
+static int plan(rec *r, sqlite3 *db, uint64_t *total)
+{
+	sqlite3_stmt *q;
+	int64_t n = 0, want;
+	int rc;
+
+	r->lo = 0;
+	r->hi = -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT min(id),max(id),count(*) FROM series",
+			       -1, &q, NULL) != SQLITE_OK)
+		return store__map_rc(sqlite3_errcode(db));
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+		r->lo = sqlite3_column_int64(q, 0);
+		r->hi = sqlite3_column_int64(q, 1);
+		n = sqlite3_column_int64(q, 2);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW)
+		return store__map_rc(rc);
+	*total = (uint64_t)n;
+	r->width = 1;
+	r->nseg = 0;
+	if (n == 0)
 		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	if (r->lo < 0) {
+		/* Never written by the daemon (ids count from 1); hi - lo
+		 * could overflow: one segment. */
+		r->nseg = 1;
+		return 0;
+	}
+	want = (n + SEG_SERIES - 1) / SEG_SERIES;
+	r->width = (r->hi - r->lo) / want + 1;
+	r->nseg = (r->hi - r->lo) / r->width + 1;
+	return 0;
 }
 
 int store_recover(const char *path, uint64_t model_hash,
@@ -467,8 +601,9 @@ int store_recover(const char *path, uint64_t model_hash,
 		  store_recover_stats *st)
 {
 	store_recover_stats dummy;
+	uint64_t total = 0;
 	rec *r;
-	int rc, i;
+	int rc = 0, i;
 
 	if (!path || !cb || !cb->series || !cb->samples ||
 	    !(rebuild_window_s >= 0))
@@ -483,25 +618,35 @@ int store_recover(const char *path, uint64_t model_hash,
 	r->window = rebuild_window_s;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	/* The connection passes between threads but is never used by two at
-	 * once: this one until the reader starts and after it is joined. */
-	/* 64 MiB of page cache: the interior pages of samples and snapshots
-	 * stay cached across a million per-series seeks (the default 2 MiB
-	 * reads them again, a pread each). Freed when recovery ends. */
-	if ((rc = store__open_db(path, 0, NULL, &r->db)) == 0 &&
-	    (rc = store__exec(r->db, "PRAGMA cache_size=-65536")) == 0 &&
-	    (rc = prepare(r)) == 0 && (rc = store__exec(r->db, "BEGIN")) == 0) {
-		rc = run(r, cb, st, (uint64_t)count_series(r->db));
-		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	for (i = 0; i < READERS && rc == 0; i++)
+		rc = open_reader(r, &r->rd[i], i, path);
+	if (rc == 0)
+		rc = plan(r, r->rd[0].db, &total);
+	if (rc == 0 && cb->progress)
+		cb->progress(cb->ud, 0, total); /* lets the caller size up */
+	for (i = 0; i < READERS && rc == 0; i++) {
+		if (pthread_create(&r->rd[i].th, NULL, reader_main,
+				   &r->rd[i]) != 0)
+			rc = STORE_ENOMEM;
+		else
+			r->rd[i].started = 1;
 	}
-	sqlite3_finalize(r->walk);
-	sqlite3_finalize(r->after);
-	sqlite3_finalize(r->last_t);
-	sqlite3_finalize(r->since);
-	sqlite3_finalize(r->last_fc);
-	sqlite3_close(r->db);
-	for (i = 0; i < NBLOCKS; i++)
-		free(r->blk[i].p);
+	if (rc == 0)
+		rc = consume_all(r, cb, st, total);
+	/* Readers still walking (an error, or an abort) stop at their next
+	 * block. */
+	pthread_mutex_lock(&r->mu);
+	r->abort = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < READERS; i++) {
+		if (r->rd[i].started) {
+			pthread_join(r->rd[i].th, NULL);
+			if (rc == 0 && r->rd[i].rc)
+				rc = r->rd[i].rc;
+		}
+		close_reader(&r->rd[i]);
+	}
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);

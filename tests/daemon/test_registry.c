@@ -60,12 +60,25 @@ static void test_random_ops_match_twin(void)
 		s = srv_registry_find(&r, name, strlen(name));
 		if ((s != NULL) != (live[i] != 0))
 			bad++;
-		/* Adds outnumber drops 3 to 1 until most names live. */
+		/* Adds outnumber drops 3 to 1 until most names live; half of
+		 * them by the one-probe add, which must also refuse a name
+		 * that is present. */
 		if (!s && rnd(&x) % 4 != 0) {
-			if (!srv_registry_add(&r, name, strlen(name), 0, 0))
+			int dup = -1;
+			if (op % 2 ? !srv_registry_add(&r, name, strlen(name),
+						       0, 0)
+				   : (!srv_registry_add_new(
+					  &r, name, strlen(name), 0, 0, &dup) ||
+				      dup != 0))
 				bad++;
 			live[i] = 1;
 			n++;
+		} else if (s && op % 2) {
+			int dup = 0;
+			if (srv_registry_add_new(&r, name, strlen(name), 0, 0,
+						 &dup) ||
+			    dup != 1)
+				bad++;
 		} else if (s && rnd(&x) % 4 == 0) {
 			srv_registry_drop(&r, s);
 			live[i] = 0;
@@ -151,11 +164,109 @@ static void test_lengths_and_prefixes_differ(void)
 	srv_registry_release(&r);
 }
 
+/* A restore's slab faulted in by the helper thread: every slot handed out
+ * is zero and the registry's own (distinct, inside its chunks), whether
+ * taken while the helper runs or after it is joined; slots left over stay
+ * the slab's, and a release with chunks still mapped ahead frees them. */
+static void test_prefault_slots(void)
+{
+	ssm_model *m = NULL;
+	srv_registry r;
+	char name[64];
+	int i, bad = 0, round;
+
+	CHECK_EQ_INT(ssm_model_new_default(&m, 1), 0);
+	if (!m)
+		return;
+	for (round = 0; round < 2; round++) {
+		size_t per, want;
+		CHECK_EQ_INT(srv_registry_init(&r, m, 0), 0);
+		per = r.slab.per_chunk;
+		want = 2 * per + per / 2; /* three chunks, the last half */
+		srv_registry_reserve(&r, want);
+		srv_registry_prefault(&r);
+		CHECK(r.slab.ahead != NULL);
+		/* Round 1 joins first, round 0 fills as the helper runs. */
+		if (round)
+			srv_registry_prefault_end(&r);
+		/* Round 0 stops half way: the release unmaps the rest. */
+		for (i = 0; i < (int)(round ? want + per : per + 3); i++) {
+			srv_series *s;
+			size_t k, nf = r.state_floats;
+			name_of(name, sizeof name, i);
+			s = srv_registry_add(&r, name, strlen(name), 1, 60);
+			if (!s || srv_series_alloc(&r, s)) {
+				bad++;
+				break;
+			}
+			for (k = 0; k < nf; k++)
+				bad += s->state[k] != 0.0f;
+			/* Fill it: a slot shared with another would show in
+			 * the checks below. */
+			for (k = 0; k < nf; k++)
+				s->state[k] = (float)i;
+		}
+		for (i = 0; i < (int)r.n; i++) {
+			const srv_series *s = r.all[i];
+			bad += s->state[0] != (float)i ||
+			       s->state[r.state_floats - 1] != (float)i;
+		}
+		if (round) /* every chunk mapped ahead was taken, one more */
+			CHECK(r.slab.ahead == NULL && r.slab.nchunks == 4);
+		else
+			CHECK(r.slab.ahead != NULL && r.slab.nchunks == 2);
+		srv_registry_prefault_end(&r);
+		srv_registry_release(&r);
+	}
+	CHECK_EQ_INT(bad, 0);
+	ssm_model_free(m);
+}
+
+/* A restore that fills fewer slots than it announced (series without a
+ * step have none) ends the helper where it waits, more than its lead
+ * ahead of the last slot filled: the end returns (a hang here is this
+ * test's timeout), and the chunks left are still handed out after it. */
+static void test_prefault_end_early(void)
+{
+	ssm_model *m = NULL;
+	srv_registry r;
+	char name[64];
+	size_t per;
+	int i, bad = 0;
+
+	CHECK_EQ_INT(ssm_model_new_default(&m, 1), 0);
+	if (!m)
+		return;
+	CHECK_EQ_INT(srv_registry_init(&r, m, 0), 0);
+	per = r.slab.per_chunk;
+	srv_registry_reserve(&r, 8 * per);
+	srv_registry_prefault(&r);
+	for (i = 0; i < (int)(3 * per); i++) {
+		srv_series *s;
+		name_of(name, sizeof name, i);
+		s = srv_registry_add(&r, name, strlen(name), 1, 60);
+		bad += !s || srv_series_alloc(&r, s) != 0;
+		if (i == (int)per + 1)
+			srv_registry_prefault_end(&r); /* must return */
+		if (s && s->state)
+			s->state[0] = (float)i;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK(r.slab.ahead != NULL && r.slab.nchunks == 3);
+	for (i = 0; i < (int)r.n; i++)
+		bad += r.all[i]->state[0] != (float)i;
+	CHECK_EQ_INT(bad, 0);
+	srv_registry_release(&r);
+	ssm_model_free(m);
+}
+
 int main(void)
 {
 	TH_RUN(test_random_ops_match_twin);
 	TH_RUN(test_drop_all_leaves_empty_map);
 	TH_RUN(test_reserve_keeps_entries);
 	TH_RUN(test_lengths_and_prefixes_differ);
+	TH_RUN(test_prefault_slots);
+	TH_RUN(test_prefault_end_early);
 	return th_summary();
 }

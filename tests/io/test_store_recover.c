@@ -197,9 +197,123 @@ static void test_recover_abort_and_empty(void)
 	fx_release(&f);
 }
 
+/* Many series, for the readers' segments: ids dense, then a gap, then
+ * sparse; every third with a snapshot (a large one, past a block, for one
+ * of them); each with its own samples. The callbacks see every series once,
+ * in id order, each followed by its own samples only. */
+typedef struct many_acc {
+	int64_t last_id, cur;
+	int n, bad, from_snap;
+	int64_t samples;
+	int stop_at; /* series count at which to abort, 0 = never */
+} many_acc;
+
+#define MANY	 3000
+#define BIG_SNAP (300 * 1024) /* floats: 1.2 MB, more than a block */
+
+static int64_t many_id(int i)
+{
+	return i < 2000 ? i + 1 : 100000 + (int64_t)(i - 2000) * 37;
+}
+
+static int many_series(void *ud, const store_series_info *si, int mode,
+		       const io_snap *snap, int snap_err)
+{
+	many_acc *a = ud;
+	char name[32];
+
+	snprintf(name, sizeof(name), "m%lld", (long long)si->id);
+	a->bad += si->id <= a->last_id || strcmp(si->name, name) != 0 ||
+		  snap_err != 0;
+	a->last_id = a->cur = si->id;
+	if (mode == STORE_RESTORE_SNAPSHOT) {
+		float x[2];
+		uint32_t k = snap->nfloats;
+		memcpy(&x[0], snap->payload, sizeof(float));
+		memcpy(&x[1], snap->payload + (size_t)(k - 1) * sizeof(float),
+		       sizeof(float));
+		a->bad += x[0] != (float)si->id || x[1] != (float)si->id ||
+			  snap->seen != 2;
+		a->from_snap++;
+	}
+	return ++a->n == a->stop_at;
+}
+
+static int many_samples(void *ud, int64_t sid, const store_sample *sm, size_t n)
+{
+	many_acc *a = ud;
+	size_t i;
+
+	a->bad += sid != a->cur;
+	for (i = 0; i < n; i++)
+		a->bad += sm[i].value != (double)sid;
+	a->samples += (int64_t)n;
+	return 0;
+}
+
+static void test_recover_many_in_order(void)
+{
+	fx f;
+	store *s;
+	store_batch *b;
+	many_acc a;
+	store_recover_cb cb = {many_series, many_samples, NULL, &a};
+	store_recover_stats st;
+	float *state = malloc(BIG_SNAP * sizeof(float));
+	int64_t want_samples = 0;
+	int i, j, nsnap = 0;
+
+	CHECK(state != NULL);
+	if (!state)
+		return;
+	fx_init(&f);
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	b = store_batch_new();
+	for (i = 0; i < MANY; i++) {
+		int64_t id = many_id(i);
+		int ns = 1 + i % 5;
+		char name[32];
+		snprintf(name, sizeof(name), "m%lld", (long long)id);
+		store_batch_series(b, id, name, "", 1.0, 1, 0);
+		for (j = 1; j <= ns; j++)
+			store_batch_sample(b, id, j, 1000.0 + j, (double)id);
+		if (i % 3 == 0 && ns >= 2) {
+			uint32_t k = i == 1500 ? BIG_SNAP : 16;
+			state[0] = state[k - 1] = (float)id;
+			store_batch_snapshot(b, id, "m", HASH, 1002, 2, state,
+					     k);
+			nsnap++;
+			want_samples += ns - 2;
+		} else {
+			want_samples += ns;
+		}
+	}
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+
+	memset(&a, 0, sizeof(a));
+	CHECK_EQ_INT(store_recover(f.path, HASH, 0, &cb, &st), 0);
+	CHECK_EQ_INT(a.bad, 0);
+	CHECK_EQ_INT(a.n, MANY);
+	CHECK_EQ_INT(a.from_snap, nsnap);
+	CHECK_EQ_INT(a.samples, want_samples);
+	CHECK_EQ_INT(st.max_series_id, many_id(MANY - 1));
+	CHECK_EQ_INT(st.samples_replayed, want_samples);
+
+	/* Aborted in the middle: no hang, the error, nothing after it. */
+	memset(&a, 0, sizeof(a));
+	a.stop_at = 1234;
+	CHECK_EQ_INT(store_recover(f.path, HASH, 0, &cb, &st), STORE_EABORT);
+	CHECK_EQ_INT(a.n, 1234);
+	CHECK_EQ_INT(a.bad, 0);
+	free(state);
+	fx_release(&f);
+}
+
 int main(void)
 {
 	TH_RUN(test_recover_modes);
 	TH_RUN(test_recover_abort_and_empty);
+	TH_RUN(test_recover_many_in_order);
 	return th_summary();
 }
