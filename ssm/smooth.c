@@ -484,6 +484,7 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 	int act[NBANK], coh[NBANK], na = 0, ccnt[2] = {0, 0}, has[2] = {0, 0};
 	int g, k, i;
 
+	memset(w, 0, sizeof(double) * MAXG * NBANK);
 	for (k = 0; k < NBANK; k++)
 		if (ms[k].active) {
 			coh[na] = ssm__member_cohort(k);
@@ -492,29 +493,27 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 			act[na++] = k;
 		}
 	for (g = 0; g < h->G; g++) {
-		double kmin = INFINITY, tot = 0;
+		double kmin = INFINITY, tot = 0, iew[2] = {0, 0};
 		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
 		int top[NBANK], nk = 0, *cand = scored;
 		int c;
 
-		for (k = 0; k < NBANK; k++)
-			w[g][k] = 0;
 		for (c = 0; c < 2; c++) {
 			sc[c] = h->ew[c][g] >= MIN_SCORED;
-			if (sc[c])
+			if (sc[c]) {
 				ccnt[c] = h->opts.pool ? ccnt[c] + 1 : 1;
+				/* One division per cohort, not per member. */
+				iew[c] = 1.0 / h->ew[c][g];
+			}
 		}
 		/* The scored members at g, their products and keys. */
 		for (i = 0; i < na; i++) {
-			const float *ew;
-
 			if (!sc[coh[i]])
 				continue;
 			k = act[i];
-			ew = h->ew[coh[i]];
 			if (!h->opts.pool)
 				pr[k] = 1;
-			pr[k] *= (double)ms[k].es[g] / ew[g] + 1e-12;
+			pr[k] *= (double)ms[k].es[g] * iew[coh[i]] + 1e-12;
 			scored[ne++] = k;
 		}
 		if (ne == 0) {
@@ -604,9 +603,10 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 		 * is the sum over the row. */
 		for (i = 0; i < ne; i++)
 			tot += w[g][cand[i]];
+		tot = 1.0 / tot;
 		for (i = 0; i < ne; i++)
 			if (w[g][cand[i]] != 0)
-				w[g][cand[i]] /= tot;
+				w[g][cand[i]] *= tot;
 		if (nz)
 			nz_row(nz, g, w[g], cand, ne);
 	}
@@ -668,7 +668,7 @@ static void score(float *st, hdr *h, mstate *ms, double y)
 {
 	double lam = err_lambda(h), sc = series_scale(h);
 	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
-	double e, f, lamg[MAXG], yorg[MAXG];
+	double e, f, lamg[MAXG], yorg[MAXG], isc = 1.0 / sc;
 	int slot[MAXG], hit[2][MAXG] = {{0}}, g, k, i, n = 0;
 
 	/* The member rings scored at this step; a score every sg steps is
@@ -691,7 +691,7 @@ static void score(float *st, hdr *h, mstate *ms, double y)
 			f = ssm__pend_get(pend, slot[g]);
 			if (isnan(f))
 				continue;
-			e = fabs(y - (yorg[g] + f)) / sc;
+			e = fabs(y - (yorg[g] + f)) * isc;
 			m->es[g] = (float)(lamg[g] * m->es[g] + e);
 			hit[ssm__member_cohort(k)][g] = 1;
 		}

@@ -23,4 +23,19 @@ void ssm__smooth_comb_add(double *point, double *wsum, const double *path,
 void ssm__smooth_comb_norm(double *point, const double *wsum, int n,
 			   double last);
 
+/*
+ * The log-scale members' way back: out[i] = exp(min(x[i], cap)), i < n, as
+ * e^c (1 + expm1(x[i] - c)) with c = min(x[0], cap), one libm exp per call
+ * and ssm/vexp.h's float expm1 (reduced in double) per horizon. Its error
+ * is a few 2^-24 of |out[i] - e^c|, the path's distance from its first
+ * horizon in the series' units, plus double rounding of out[i]: a member's
+ * forecast errors are of that order at least, so nothing a forecast is
+ * judged by moves, while a relative error of out[i] itself would, for a
+ * series whose level dwarfs its changes. Where |x[i] - c| > 64 the float
+ * exponent would leave its range: those horizons take libm's exp, and so
+ * does every horizon when c < -700 (e^c no longer a normal double). NaN
+ * stays NaN. No aliasing of out and x.
+ */
+void ssm__smooth_exp(double *out, const double *x, int n, double cap);
+
 #endif

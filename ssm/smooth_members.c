@@ -64,12 +64,8 @@ static double to_space(const member_def *d, double y)
 	return d->logscale ? log(y) : y;
 }
 
-static double from_space(const member_def *d, double x)
-{
-	if (!d->logscale)
-		return x;
-	return exp(x > 700 ? 700 : x);
-}
+/* Back from the log scale: exp, capped at e^700 (ssm/smooth_kern.h). */
+#define EXP_CAP 700.0
 
 static double xring(const float *st, const hdr *h, const member_def *d,
 		    int64_t s)
@@ -254,38 +250,44 @@ static void ar_path(const float *st, const hdr *h, int k, int H, double *x)
 {
 	const member_def *d = &ssm__smooth_bank[k];
 	double z1, z2, z3; /* z'(t), z'(t-1), z'(t-2), normalized */
+	double t0, t1, t2, t3, zc, zs;
 	int lag = ar_lag(h, d), i;
 	ar_state a;
 
-	/* The recursion is the hot loop of a forecast: the lags stay in
-	 * registers (AR_P is 3), in the order of the general sum. */
+	/* The recursion is the hot loop of a forecast, and its latency is
+	 * the chain from one step's value to the next: the older lags are
+	 * summed first (off that chain), the newest last, so a step waits
+	 * for one multiply, one add and the clamp. The lags stay in
+	 * registers (AR_P is 3); the normalized path goes to x, and the
+	 * way back to the member's space is a second, independent pass. */
 	_Static_assert(AR_P == 3, "ar_path is written for AR(3)");
 	ar_load(st, h, k, &a);
-	z1 = (a.zh[0] - a.zc) / a.zs;
-	z2 = (a.zh[1] - a.zc) / a.zs;
-	z3 = (a.zh[2] - a.zc) / a.zs;
+	t0 = a.th[0];
+	t1 = a.th[1];
+	t2 = a.th[2];
+	t3 = a.th[3];
+	zc = a.zc;
+	zs = a.zs;
+	z1 = (a.zh[0] - zc) / zs;
+	z2 = (a.zh[1] - zc) / zs;
+	z3 = (a.zh[2] - zc) / zs;
 	for (i = 0; i < H; i++) {
-		double zn = a.th[0], z, base;
+		double zn = (t0 + t3 * z3 + t2 * z2) + t1 * z1;
 
-		zn += a.th[1] * z1;
-		zn += a.th[2] * z2;
-		zn += a.th[3] * z3;
-		if (zn > AR_CLAMP)
-			zn = AR_CLAMP;
-		if (zn < -AR_CLAMP)
-			zn = -AR_CLAMP;
+		zn = zn > AR_CLAMP ? AR_CLAMP : zn;
+		zn = zn < -AR_CLAMP ? -AR_CLAMP : zn;
 		z3 = z2;
 		z2 = z1;
 		z1 = zn;
-		z = a.zc + a.zs * zn;
-		if (!lag)
-			base = 0;
-		else if (i + 1 - lag >= 1)
-			base = x[i - lag];
-		else
-			base = xring(st, h, d, h->step + i + 1 - lag);
-		x[i] = base + z;
+		x[i] = zn;
 	}
+	for (i = 0; i < H; i++)
+		x[i] = zc + zs * x[i];
+	/* Differences: add the value lag steps before (seen or forecast). */
+	for (i = 0; lag && i < H; i++)
+		x[i] += i + 1 - lag >= 1
+			    ? x[i - lag]
+			    : xring(st, h, d, h->step + i + 1 - lag);
 }
 
 /* A step without a value: the ring gets the last value; so does z. */
@@ -493,6 +495,9 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 	/* Phases and ring positions as ints, once: no 64-bit division per
 	 * horizon. */
 	const int p = h->period, ph = h->phase, rpos = h->rpos;
+	/* The paths in the member's space, exp'ed at the end when that is the
+	 * log scale (one vector pass: ssm__smooth_exp). */
+	double xbuf[SSM_SMOOTH_MAX_H], *xs = logscale ? xbuf : out;
 	int i, j = 0;
 
 	if (kind == K_AR) {
@@ -500,7 +505,9 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 
 		ar_path(st, h, k, hz[n - 1], path);
 		for (i = 0; i < n; i++)
-			out[i] = from_space(d, path[hz[i] - 1]);
+			xs[i] = path[hz[i] - 1];
+		if (logscale)
+			ssm__smooth_exp(out, xs, n, EXP_CAP);
 		return;
 	}
 	if (kind == K_NAIVE) {
@@ -539,8 +546,10 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 				j = phase_at(hz, i, ph, p, j);
 				s = seas[j];
 			}
-			out[i] = logscale ? from_space(d, x + s) : x + s;
+			xs[i] = x + s;
 		}
+		if (logscale)
+			ssm__smooth_exp(out, xs, n, EXP_CAP);
 		return;
 	}
 	{
@@ -565,8 +574,10 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 				damp += phik;
 			}
 			x = l + damp * b;
-			out[i] = logscale ? from_space(d, x + s) : x + s;
+			xs[i] = x + s;
 		}
+		if (logscale)
+			ssm__smooth_exp(out, xs, n, EXP_CAP);
 	}
 }
 
