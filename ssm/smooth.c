@@ -737,10 +737,10 @@ static void score(float *st, hdr *h, mstate *ms, double y)
  * relative to the value seen now. A member is evaluated only at the
  * horizons that need it: where it is in the combination or records.
  */
-static void record(float *st, hdr *h, const mstate *ms, int observed)
+static void record(float *st, hdr *h, mstate *ms, int observed)
 {
 	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
-	int32_t hz[MAXG];
+	int32_t hz[MAXG], hneed[NBANK];
 	int slot[MAXG], gi[MAXG], g, k, n, i;
 	unsigned inw[NBANK] = {0}; /* bit g: member k weighs at g */
 	wnz nz;
@@ -753,6 +753,14 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 	}
 	for (g = 0; g < h->G; g++)
 		slot[g] = member_slot(h, g, h->step);
+	/* The farthest checkpoint each member is evaluated at: the AR
+	 * members' recursions run up to it together. */
+	for (k = 0; k < NBANK; k++)
+		for (g = 0, hneed[k] = 0; g < h->G && observed && ms[k].active;
+		     g++)
+			if (slot[g] >= 0 || ((inw[k] >> g) & 1))
+				hneed[k] = h->hg[g];
+	ssm__smooth_ar_batch(st, h, ms, hneed);
 	for (k = 0; k < NBANK; k++) {
 		float *pend = ssm__member_pending(st, h, k);
 		int live = observed && ms[k].active;
@@ -1013,24 +1021,32 @@ static void weights_kept(const float *st, const hdr *h, double w[][NBANK])
 /*
  * The horizons [*h0, *h1] over which member k's interpolated weight can be
  * nonzero (weights are linear between checkpoints), or 0 when it has no
- * weight anywhere: only those are evaluated.
+ * weight anywhere: only those are evaluated. wk = the checkpoints (bit g)
+ * where it has weight (weight_masks).
  */
-static int weight_range(const hdr *h, double w[][NBANK], int k, int *h0,
-			int *h1)
+static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1)
 {
-	int g, gmin = -1, gmax = -1;
+	int gmin, gmax;
 
-	for (g = 0; g < h->G; g++)
-		if (w[g][k] != 0) {
-			if (gmin < 0)
-				gmin = g;
-			gmax = g;
-		}
-	if (gmin < 0)
+	if (!wk)
 		return 0;
+	gmin = __builtin_ctz(wk);
+	gmax = 31 - __builtin_clz(wk);
 	*h0 = gmin > 0 ? h->hg[gmin - 1] + 1 : 1;
 	*h1 = gmax < h->G - 1 ? h->hg[gmax + 1] - 1 : h->H;
 	return 1;
+}
+
+/* wk[k] bit g: member k has weight at checkpoint g; one branch-free pass. */
+static void weight_masks(const hdr *h, double w[][NBANK], unsigned *wk)
+{
+	int g, k;
+
+	for (k = 0; k < NBANK; k++)
+		wk[k] = 0;
+	for (g = 0; g < h->G; g++)
+		for (k = 0; k < NBANK; k++)
+			wk[k] |= (unsigned)(w[g][k] != 0) << g;
 }
 
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
@@ -1042,8 +1058,9 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	double wg[MAXG][NBANK];
 	const double *gu = layout_gu;
 	const int32_t *sb = layout_sb;
-	int32_t hzs[SSM_SMOOTH_MAX_H];
-	mstate m;
+	int32_t hzs[SSM_SMOOTH_MAX_H], h0[NBANK], h1[NBANK];
+	unsigned wk[NBANK];
+	mstate ms[NBANK];
 	int hz, k, i, g;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
@@ -1074,22 +1091,26 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	/* Weights per horizon are linear between the checkpoints: horizon
 	 * hz of segment g takes (1 - gu) of checkpoint g's weight and gu of
 	 * the next's (segments(): hdr_get() left this layout's). */
+	weight_masks(&h, wg, wk);
 	for (k = 0; k < NBANK; k++) {
-		int h0, h1;
-
-		if (!weight_range(&h, wg, k, &h0, &h1))
+		h1[k] = 0;
+		if (weight_range(&h, wk[k], &h0[k], &h1[k]))
+			ssm__ms_get(state, &h, k, &ms[k]);
+	}
+	ssm__smooth_ar_batch(state, &h, ms, h1);
+	for (k = 0; k < NBANK; k++) {
+		if (h1[k] < 1)
 			continue;
-		ssm__ms_get(state, &h, k, &m);
-		ssm__smooth_member_at(state, &h, k, &m, h1 - h0 + 1,
-				      hzs + h0 - 1, path);
+		ssm__smooth_member_at(state, &h, k, &ms[k], h1[k] - h0[k] + 1,
+				      hzs + h0[k] - 1, path);
 		for (g = 0; g < h.G; g++) {
-			int lo = sb[g] > h0 ? sb[g] : h0;
-			int hi = sb[g + 1] - 1 < h1 ? sb[g + 1] - 1 : h1;
+			int lo = sb[g] > h0[k] ? sb[g] : h0[k];
+			int hi = sb[g + 1] - 1 < h1[k] ? sb[g + 1] - 1 : h1[k];
 
 			if (lo <= hi)
 				ssm__smooth_comb_add(
 				    point + lo - 1, wsum + lo - 1,
-				    path + lo - h0, gu + lo - 1, hi - lo + 1,
+				    path + lo - h0[k], gu + lo - 1, hi - lo + 1,
 				    wg[g][k], g + 1 < h.G ? wg[g + 1][k] : 0);
 		}
 	}

@@ -117,3 +117,34 @@ SSM__HOT void ssm__smooth_exp(double *restrict out, const double *restrict x,
 			out[i] = exp(xi);
 	}
 }
+
+SSM__HOT void ssm__smooth_ar_lanes(double *restrict out, int H,
+				   const double *restrict coef,
+				   const double *restrict zh, double clamp)
+{
+	enum { L = SSM__AR_LANES };
+	double t0[L], t1[L], t2[L], t3[L], z1[L], z2[L], z3[L];
+	int i, l;
+
+	for (l = 0; l < L; l++) {
+		t0[l] = coef[l];
+		t1[l] = coef[L + l];
+		t2[l] = coef[2 * L + l];
+		t3[l] = coef[3 * L + l];
+		z1[l] = zh[l];
+		z2[l] = zh[L + l];
+		z3[l] = zh[2 * L + l];
+	}
+	for (i = 0; i < H; i++)
+		for (l = 0; l < L; l++) {
+			double zn = (t0[l] + t3[l] * z3[l] + t2[l] * z2[l]) +
+				    t1[l] * z1[l];
+
+			zn = zn > clamp ? clamp : zn;
+			zn = zn < -clamp ? -clamp : zn;
+			z3[l] = z2[l];
+			z2[l] = z1[l];
+			z1[l] = zn;
+			out[(size_t)i * L + l] = zn;
+		}
+}

@@ -38,4 +38,19 @@ void ssm__smooth_comb_norm(double *point, const double *wsum, int n,
  */
 void ssm__smooth_exp(double *out, const double *x, int n, double cap);
 
+/*
+ * The AR members' forecast recursion in their normalized units, for
+ * SSM__AR_LANES members at once (lanes are independent: a step of one
+ * member waits on its previous step, so several chains in flight hide that
+ * latency, and with AVX2 the lanes are one vector). Lane l:
+ *   z_i = (c0 + c3 z_(i-3) + c2 z_(i-2)) + c1 z_(i-1), then clamped to
+ *   [-clamp, clamp],
+ * with cj = coef[j * LANES + l], z_0, z_-1, z_-2 = zh[l], zh[LANES + l],
+ * zh[2 LANES + l]; out[(i - 1) LANES + l] = z_i for i = 1..H. Unused lanes
+ * may hold zeros. Each lane is the scalar recursion's bits on either build.
+ */
+#define SSM__AR_LANES 4
+void ssm__smooth_ar_lanes(double *out, int H, const double *coef,
+			  const double *zh, double clamp);
+
 #endif

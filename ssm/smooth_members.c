@@ -246,44 +246,78 @@ static void ar_seed(float *st, const hdr *h, int k)
 		ar_observe(st, h, k, s, xring(st, h, d, s));
 }
 
-static void ar_path(const float *st, const hdr *h, int k, int H, double *x)
+/* Member k's coefficients and normalized lags into lane l of
+ * ssm__smooth_ar_lanes's inputs. */
+static void ar_lane(const float *st, const hdr *h, int k, int l, double *coef,
+		    double *zh)
 {
+	enum { L = SSM__AR_LANES };
+	ar_state a;
+	int j;
+
+	_Static_assert(AR_P == 3, "ssm__smooth_ar_lanes is AR(3)");
+	ar_load(st, h, k, &a);
+	for (j = 0; j < AR_N; j++)
+		coef[j * L + l] = a.th[j];
+	for (j = 0; j < AR_P; j++)
+		zh[j * L + l] = (a.zh[j] - a.zc) / a.zs;
+}
+
+/* The recursions' output of the last batch on this thread, and of one
+ * member's when member_at finds none for it (then the batch's stays). */
+static _Thread_local double ar_zbuf[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
+static _Thread_local double ar_zone[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
+
+void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
+			  const int32_t *hneed)
+{
+	enum { L = SSM__AR_LANES };
+	double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
+	int lane[SMOOTH_NBANK], nl = 0, H = 0, k;
+
+	for (k = 0; k < SMOOTH_NBANK; k++) {
+		lane[k] = -1;
+		if (ssm__smooth_bank[k].kind != K_AR || hneed[k] < 1 || nl == L)
+			continue;
+		ar_lane(st, h, k, nl, coef, zh);
+		lane[k] = nl++;
+		H = hneed[k] > H ? hneed[k] : H;
+	}
+	if (nl == 0)
+		return;
+	ssm__smooth_ar_lanes(ar_zbuf, H, coef, zh, AR_CLAMP);
+	for (k = 0; k < SMOOTH_NBANK; k++)
+		if (lane[k] >= 0) {
+			ms[k].arz = ar_zbuf + lane[k];
+			ms[k].arn = H;
+		}
+}
+
+/*
+ * Member k's path over horizons 1..H in its space (before the exp of the
+ * log scale): the normalized recursion (from the batch when it has it),
+ * back to the member's units, and for differences the value lag steps
+ * before added on (seen, or forecast).
+ */
+static void ar_path(const float *st, const hdr *h, int k, const mstate *m,
+		    int H, double *x)
+{
+	enum { L = SSM__AR_LANES };
 	const member_def *d = &ssm__smooth_bank[k];
-	double z1, z2, z3; /* z'(t), z'(t-1), z'(t-2), normalized */
-	double t0, t1, t2, t3, zc, zs;
+	const double *z = m->arz;
 	int lag = ar_lag(h, d), i;
 	ar_state a;
 
-	/* The recursion is the hot loop of a forecast, and its latency is
-	 * the chain from one step's value to the next: the older lags are
-	 * summed first (off that chain), the newest last, so a step waits
-	 * for one multiply, one add and the clamp. The lags stay in
-	 * registers (AR_P is 3); the normalized path goes to x, and the
-	 * way back to the member's space is a second, independent pass. */
-	_Static_assert(AR_P == 3, "ar_path is written for AR(3)");
 	ar_load(st, h, k, &a);
-	t0 = a.th[0];
-	t1 = a.th[1];
-	t2 = a.th[2];
-	t3 = a.th[3];
-	zc = a.zc;
-	zs = a.zs;
-	z1 = (a.zh[0] - zc) / zs;
-	z2 = (a.zh[1] - zc) / zs;
-	z3 = (a.zh[2] - zc) / zs;
-	for (i = 0; i < H; i++) {
-		double zn = (t0 + t3 * z3 + t2 * z2) + t1 * z1;
+	if (!z || m->arn < H) {
+		double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
 
-		zn = zn > AR_CLAMP ? AR_CLAMP : zn;
-		zn = zn < -AR_CLAMP ? -AR_CLAMP : zn;
-		z3 = z2;
-		z2 = z1;
-		z1 = zn;
-		x[i] = zn;
+		ar_lane(st, h, k, 0, coef, zh);
+		ssm__smooth_ar_lanes(ar_zone, H, coef, zh, AR_CLAMP);
+		z = ar_zone;
 	}
 	for (i = 0; i < H; i++)
-		x[i] = zc + zs * x[i];
-	/* Differences: add the value lag steps before (seen or forecast). */
+		x[i] = a.zc + a.zs * z[(size_t)i * L];
 	for (i = 0; lag && i < H; i++)
 		x[i] += i + 1 - lag >= 1
 			    ? x[i - lag]
@@ -458,6 +492,44 @@ void ssm__smooth_member_jump(float *st, const hdr *h, int k, mstate *m,
 static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		      int n, const int32_t *hz, double *out);
 
+/*
+ * The damped members' sums phi + phi^2 + ... + phi^h for h = 0..MAX_H, made
+ * once per thread by the loop member_at ran per horizon (the same bits):
+ * that loop is a chain of dependent multiplies, one per horizon, at every
+ * forecast. NULL for a member without a slot (more damped members than
+ * DAMP_SLOTS): member_at then runs the loop.
+ */
+#define DAMP_SLOTS 2
+static _Thread_local double damp_tab[DAMP_SLOTS][SSM_SMOOTH_MAX_H + 1];
+static _Thread_local signed char damp_slot[SMOOTH_NBANK];
+static _Thread_local int damp_ready;
+
+static const double *damp_table(int k)
+{
+	int j, i, n = 0;
+
+	if (!damp_ready) {
+		for (j = 0; j < SMOOTH_NBANK; j++) {
+			const member_def *d = &ssm__smooth_bank[j];
+			double damp = 0, phik = 1;
+
+			damp_slot[j] = -1;
+			if (d->kind != K_ETS || !d->trend || d->phi == 1 ||
+			    n == DAMP_SLOTS)
+				continue;
+			damp_tab[n][0] = 0;
+			for (i = 1; i <= SSM_SMOOTH_MAX_H; i++) {
+				phik *= d->phi;
+				damp += phik;
+				damp_tab[n][i] = damp;
+			}
+			damp_slot[j] = (signed char)n++;
+		}
+		damp_ready = 1;
+	}
+	return damp_slot[k] >= 0 ? damp_tab[damp_slot[k]] : NULL;
+}
+
 void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   const mstate *m, int n, const int32_t *hz,
 			   double *out)
@@ -503,7 +575,7 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 	if (kind == K_AR) {
 		double path[SSM_SMOOTH_MAX_H];
 
-		ar_path(st, h, k, hz[n - 1], path);
+		ar_path(st, h, k, m, hz[n - 1], path);
 		for (i = 0; i < n; i++)
 			xs[i] = path[hz[i] - 1];
 		if (logscale)
@@ -553,9 +625,11 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		return;
 	}
 	{
-		/* ETS: damp = phi + phi^2 + ... + phi^hz, hz increasing. */
+		/* ETS: damp = phi + phi^2 + ... + phi^hz, hz increasing: from
+		 * the table when the member has one. */
 		const double phi = d->phi, b = m->b;
 		const int trend = d->trend;
+		const double *dt = trend && phi != 1 ? damp_table(k) : NULL;
 		double damp = 0, phik = 1;
 		int at_h = 0;
 
@@ -569,7 +643,10 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			/* With phi 1 every term is 1 and the sum exact: hz. */
 			if (trend && phi == 1)
 				damp = hz[i];
-			for (; trend && phi != 1 && at_h < hz[i]; at_h++) {
+			if (dt)
+				damp = dt[hz[i]];
+			for (; !dt && trend && phi != 1 && at_h < hz[i];
+			     at_h++) {
 				phik *= phi;
 				damp += phik;
 			}

@@ -13,11 +13,13 @@
 #define ssm__smooth_comb_add  base_smooth_comb_add
 #define ssm__smooth_comb_norm base_smooth_comb_norm
 #define ssm__smooth_exp	      base_smooth_exp
+#define ssm__smooth_ar_lanes  base_smooth_ar_lanes
 #include "ssm/smooth_kern.c"
 #undef ssm__smooth_clamp
 #undef ssm__smooth_comb_add
 #undef ssm__smooth_comb_norm
 #undef ssm__smooth_exp
+#undef ssm__smooth_ar_lanes
 
 #include <math.h>
 #include <stdio.h>
@@ -219,8 +221,74 @@ static void test_exp(void)
 	CHECK(okb);
 }
 
+/* One member's AR recursion as ssm/smooth_members.c's ar_path had it
+ * (the newest lag added last), lane by lane against ssm__smooth_ar_lanes,
+ * with clamped steps, NaN coefficients and empty lanes among them. */
+static void naive_ar(double *out, int H, const double *t, double z1, double z2,
+		     double z3, double clamp)
+{
+	int i;
+
+	for (i = 0; i < H; i++) {
+		double zn = (t[0] + t[3] * z3 + t[2] * z2) + t[1] * z1;
+
+		if (zn > clamp)
+			zn = clamp;
+		if (zn < -clamp)
+			zn = -clamp;
+		z3 = z2;
+		z2 = z1;
+		z1 = zn;
+		out[i] = zn;
+	}
+}
+
+static void test_ar_lanes(void)
+{
+	enum { L = SSM__AR_LANES, HM = 70 };
+	double coef[4 * L], zh[3 * L], a[HM * L], b[HM * L], one[HM];
+	ssm_rng r;
+	int H, l, j, i, rep, ok = 1, okb = 1;
+
+	ssm_rng_init(&r, 14);
+	for (rep = 0; rep < 200; rep++) {
+		H = rep % HM;
+		for (l = 0; l < L; l++) {
+			/* Stable, explosive (hits the clamp) or empty. */
+			double amp = rep % 5 == 0 ? 1.5 : 0.45;
+
+			for (j = 0; j < 4; j++)
+				coef[j * L + l] =
+				    l == rep % L && rep % 3 == 0
+					? 0
+					: amp * (2 * ssm_rng_uniform(&r) - 1);
+			for (j = 0; j < 3; j++)
+				zh[j * L + l] = 3 * ssm_rng_normal(&r);
+		}
+		if (rep % 23 == 5)
+			coef[2 * L + 1] = NAN;
+		ssm__smooth_ar_lanes(a, H, coef, zh, 20);
+		base_smooth_ar_lanes(b, H, coef, zh, 20);
+		okb &= same(a, b, H * L);
+		for (l = 0; l < L; l++) {
+			double t[4];
+
+			for (j = 0; j < 4; j++)
+				t[j] = coef[j * L + l];
+			naive_ar(one, H, t, zh[l], zh[L + l], zh[2 * L + l],
+				 20);
+			for (i = 0; i < H; i++)
+				ok &= memcmp(&one[i], &a[i * L + l],
+					     sizeof one[i]) == 0;
+		}
+	}
+	CHECK(ok);
+	CHECK(okb);
+}
+
 int main(void)
 {
+	TH_RUN(test_ar_lanes);
 	TH_RUN(test_clamp);
 	TH_RUN(test_comb);
 	TH_RUN(test_exp);
