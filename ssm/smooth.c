@@ -121,6 +121,7 @@ static size_t derive(hdr *h)
 	h->off_yring = off;
 	h->off_comb = off + h->R;
 	h->warm = warm_len(h->period);
+	h->inv_period = 1.0 / h->period;
 	return (size_t)h->off_comb + (size_t)PEND_FLOATS(h->ncpend);
 }
 
@@ -470,6 +471,47 @@ static void nz_row(wnz *nz, int g, const double *wg, const int *cand, int nc)
 			nz->k[g][nz->n[g]++] = (uint8_t)cand[i];
 }
 
+/*
+ * The top-n loop of weights_all for n = 3 (the default): the same steps
+ * with selects in place of its data-dependent branches, which mispredict
+ * several times a row; the same outcome for any keys, NaN included (each
+ * comparison is made only where the loop makes it). Returns the count kept.
+ */
+static int top3(const double *key, const int *scored, int ne, int *top)
+{
+	int t0 = 0, t1 = 0, t2 = 0, nk = 0, i;
+	double v0 = 0, v1 = 0, v2 = 0;
+
+	for (i = 0; i < ne; i++) {
+		int k = scored[i], start = nk < 3 ? nk : 2, p = start;
+		double v = key[k];
+		int in = nk < 3 || v < v2;
+		int n0, n1, n2;
+		double w0, w1, w2;
+
+		/* Where the insertion stops: from slot start down. */
+		p = p == 2 && v < v1 ? 1 : p;
+		p = p == 1 && v < v0 ? 0 : p;
+		n2 = start < 2 ? t2 : p == 2 ? k : t1;
+		w2 = start < 2 ? v2 : p == 2 ? v : v1;
+		n1 = start < 1 ? t1 : p == 1 ? k : p == 0 ? t0 : t1;
+		w1 = start < 1 ? v1 : p == 1 ? v : p == 0 ? v0 : v1;
+		n0 = p == 0 ? k : t0;
+		w0 = p == 0 ? v : v0;
+		t2 = in ? n2 : t2;
+		v2 = in ? w2 : v2;
+		t1 = in ? n1 : t1;
+		v1 = in ? w1 : v1;
+		t0 = in ? n0 : t0;
+		v0 = in ? w0 : v0;
+		nk += nk < 3;
+	}
+	top[0] = t0;
+	top[1] = t1;
+	top[2] = t2;
+	return nk;
+}
+
 static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 			wnz *nz)
 {
@@ -571,7 +613,9 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 			 * not below the last kept one is passed over at one
 			 * comparison. 1/err^2 relative to the best =
 			 * exp(-2 dlog). */
-			for (i = 0; i < ne; i++) {
+			if (nt == 3)
+				nk = top3(key, scored, ne, top);
+			for (i = 0; i < ne && nt != 3; i++) {
 				k = scored[i];
 				if (nk == nt && !(key[k] < key[top[nt - 1]]))
 					continue;

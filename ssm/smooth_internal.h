@@ -128,6 +128,7 @@ typedef struct hdr {
 	int32_t mseas[SMOOTH_NBANK], mkind[SMOOTH_NBANK], mpend[SMOOTH_NBANK];
 	uint8_t mlevel[SMOOTH_NBANK], mtrend[SMOOTH_NBANK];
 	int32_t npend, ncpend, off_yring, off_comb, warm;
+	double inv_period; /* 1 / period: no division per seasonal member */
 	int32_t positive, prev_obs, seeded;
 	uint32_t active; /* bit k: member k is active */
 	int64_t step;	 /* index of the latest step, first sample = 0 */

@@ -49,7 +49,8 @@ _Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] ==
 
 #define THETA_WINDOW 2000.0 /* R's refit window: thetaf sees <= 2000 */
 #define AR_LAMBDA    0.998  /* RLS forgetting: a window of ~500 samples */
-#define AR_P0	     10.0   /* RLS prior covariance, normalized units */
+#define AR_ILAMBDA   (1.0 / AR_LAMBDA)
+#define AR_P0	     10.0 /* RLS prior covariance, normalized units */
 #define AR_CLAMP     20.0
 /*
  * No member may forecast further from the last value than this many typical
@@ -176,7 +177,7 @@ static void ar_reset(double *Pu, double *th)
 /* One RLS step on target z' with regressors phi. */
 static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 {
-	double Pphi[AR_N], den = AR_LAMBDA, err = zn, tr = 0;
+	double Pphi[AR_N], den = AR_LAMBDA, err = zn, tr = 0, iden;
 	int i, j;
 
 	for (i = 0; i < AR_N; i++) {
@@ -190,13 +191,15 @@ static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 		ar_reset(Pu, th);
 		return;
 	}
+	/* Reciprocals, not 14 divisions per step: rounding-level. */
+	iden = 1.0 / den;
 	for (i = 0; i < AR_N; i++)
-		th[i] += Pphi[i] / den * err;
+		th[i] += Pphi[i] * iden * err;
 	for (i = 0; i < AR_N; i++)
 		for (j = i; j < AR_N; j++)
 			Pu[ar_ix[i][j]] =
-			    (Pu[ar_ix[i][j]] - Pphi[i] * Pphi[j] / den) /
-			    AR_LAMBDA;
+			    (Pu[ar_ix[i][j]] - Pphi[i] * Pphi[j] * iden) *
+			    AR_ILAMBDA;
 	/* Forgetting without excitation winds P up: keep it bounded. */
 	for (i = 0; i < AR_N; i++)
 		tr += Pu[ar_ix[i][i]];
@@ -207,15 +210,16 @@ static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 static void ar_observe(float *st, const hdr *h, int k, int64_t s, double xs)
 {
 	const member_def *d = &ssm__smooth_bank[k];
-	double phi[AR_N], z = ar_z(st, h, d, s, xs);
+	double phi[AR_N], z = ar_z(st, h, d, s, xs), izs;
 	ar_state a;
 	int j;
 
 	ar_load(st, h, k, &a);
+	izs = 1.0 / a.zs;
 	phi[0] = 1;
 	for (j = 0; j < AR_P; j++)
-		phi[j + 1] = (a.zh[j] - a.zc) / a.zs;
-	ar_rls(a.Pu, a.th, phi, (z - a.zc) / a.zs);
+		phi[j + 1] = (a.zh[j] - a.zc) * izs;
+	ar_rls(a.Pu, a.th, phi, (z - a.zc) * izs);
 	ar_push(&a, z);
 	ar_store(st, h, k, &a);
 }
@@ -260,7 +264,7 @@ static void ar_lane(const float *st, const hdr *h, int k, int l, double *coef,
 	for (j = 0; j < AR_N; j++)
 		coef[j * L + l] = a.th[j];
 	for (j = 0; j < AR_P; j++)
-		zh[j * L + l] = (a.zh[j] - a.zc) / a.zs;
+		zh[j * L + l] = (a.zh[j] - a.zc) * (1.0 / a.zs);
 }
 
 /* The recursions' output of the last batch on this thread, and of one
@@ -433,7 +437,7 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 		 * level's increments (the seed counts as warm/2 of them)
 		 * until there are 1/beta of them. */
 		double inc = 0.5 * h->warm + (double)(h->step - h->warm + 1);
-		double bt = d->beta > 1.0 / inc ? d->beta : 1.0 / inc;
+		double bt = d->beta * inc > 1 ? d->beta : 1.0 / inc;
 
 		m->b = bt * (ln - m->l) + (1 - bt) * d->phi * m->b;
 	}
@@ -452,8 +456,9 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 		 * deviations (gamma = 1/cycles), then the EW average: a slow
 		 * gamma never has to correct a noisy two-cycle start.
 		 */
-		double cyc = 2.0 + (double)(h->step - h->warm + 1) / h->period;
-		double g = d->gamma > 1.0 / cyc ? d->gamma : 1.0 / cyc;
+		double cyc =
+		    2.0 + (double)(h->step - h->warm + 1) * h->inv_period;
+		double g = d->gamma * cyc > 1 ? d->gamma : 1.0 / cyc;
 
 		seas[j] = (float)(g * (x - ln) + (1 - g) * s);
 	}
