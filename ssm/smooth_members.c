@@ -298,18 +298,19 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 }
 
 /*
- * Member k's path over horizons 1..H in its space (before the exp of the
- * log scale): the normalized recursion (from the batch when it has it),
- * back to the member's units, and for differences the value lag steps
- * before added on (seen, or forecast).
+ * Member k's forecasts at horizons hz[0..n-1] (increasing) in its space
+ * (before the exp of the log scale) into xs: the normalized recursion (from
+ * the batch when it has it) back in the member's units; for differences
+ * the value lag steps before added on (seen, or forecast), which needs
+ * every horizon up to the last, into path; levels need only the n asked.
  */
-static void ar_path(const float *st, const hdr *h, int k, const mstate *m,
-		    int H, double *x)
+static void ar_at(const float *st, const hdr *h, int k, const mstate *m, int n,
+		  const int32_t *hz, double *path, double *xs)
 {
 	enum { L = SSM__AR_LANES };
 	const member_def *d = &ssm__smooth_bank[k];
 	const double *z = m->arz;
-	int lag = ar_lag(h, d), i;
+	int lag = ar_lag(h, d), H = hz[n - 1], i;
 	ar_state a;
 
 	ar_load(st, h, k, &a);
@@ -320,12 +321,19 @@ static void ar_path(const float *st, const hdr *h, int k, const mstate *m,
 		ssm__smooth_ar_lanes(ar_zone, H, coef, zh, AR_CLAMP);
 		z = ar_zone;
 	}
+	if (!lag) {
+		for (i = 0; i < n; i++)
+			xs[i] = a.zc + a.zs * z[(size_t)(hz[i] - 1) * L];
+		return;
+	}
 	for (i = 0; i < H; i++)
-		x[i] = a.zc + a.zs * z[(size_t)i * L];
-	for (i = 0; lag && i < H; i++)
-		x[i] += i + 1 - lag >= 1
-			    ? x[i - lag]
-			    : xring(st, h, d, h->step + i + 1 - lag);
+		path[i] = a.zc + a.zs * z[(size_t)i * L];
+	for (i = 0; i < H; i++)
+		path[i] += i + 1 - lag >= 1
+			       ? path[i - lag]
+			       : xring(st, h, d, h->step + i + 1 - lag);
+	for (i = 0; i < n; i++)
+		xs[i] = path[hz[i] - 1];
 }
 
 /* A step without a value: the ring gets the last value; so does z. */
@@ -580,9 +588,7 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 	if (kind == K_AR) {
 		double path[SSM_SMOOTH_MAX_H];
 
-		ar_path(st, h, k, m, hz[n - 1], path);
-		for (i = 0; i < n; i++)
-			xs[i] = path[hz[i] - 1];
+		ar_at(st, h, k, m, n, hz, path, xs);
 		if (logscale)
 			ssm__smooth_exp(out, xs, n, EXP_CAP);
 		return;
@@ -636,9 +642,32 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		const int trend = d->trend;
 		const double *dt = trend && phi != 1 ? damp_table(k) : NULL;
 		double damp = 0, phik = 1;
-		int at_h = 0;
+		int at_h = 0; /* -1: the path is done */
 
-		for (i = 0; i < n; i++) {
+		/* Consecutive horizons (a forecast's path) with the sums at
+		 * hand: the seasonal indices walk the cycle and the sums are
+		 * the table's (or hz), into arrays, and then one loop with no
+		 * branch, which vectorizes; the same operations per horizon
+		 * as the loop below. */
+		if (hz[n - 1] - hz[0] == n - 1 && (!trend || phi == 1 || dt)) {
+			double sv[SSM_SMOOTH_MAX_H], dv[SSM_SMOOTH_MAX_H];
+
+			for (i = 0; i < n; i++) {
+				dv[i] = !trend	   ? 0
+					: phi == 1 ? hz[i]
+						   : dt[hz[i]];
+				sv[i] = 0;
+			}
+			for (i = 0, j = (ph + hz[0]) % p; seasonal && i < n;
+			     i++) {
+				sv[i] = seas[j];
+				j = j + 1 == p ? 0 : j + 1;
+			}
+			for (i = 0; i < n; i++)
+				xs[i] = (l + dv[i] * b) + sv[i];
+			at_h = -1;
+		}
+		for (i = 0; at_h >= 0 && i < n; i++) {
 			double x, s = 0;
 
 			if (seasonal) {
