@@ -3,8 +3,10 @@
  * (ssm/smooth.h) computes, to show that a faster front computes the same
  * bits: for every case (period x horizon x series kind x options), an FNV-1a
  * hash over each step's return code, point forecasts, quantiles and scale,
- * and over the state block every 50 steps and at the end. One line per
- * case: "period H kind opts hash".
+ * and over the state block every 50 steps and at the end; and, for trees
+ * whose bits differ at rounding level, how good the forecasts are (mean
+ * |error| / scale over every horizon, 80% interval coverage). One line per
+ * case: "period H kind opts hash mean_scaled_error coverage".
  *
  * Uses only the public ssm/smooth.h, so bench/front_speed.sh builds the
  * same source against an older tree and compares the lines. Series kinds:
@@ -80,11 +82,55 @@ static double sample(int ty, int i, int P, ssm_rng *r, double *lvl,
 	}
 }
 
+/*
+ * How good the case's forecasts are, so that two trees whose bits differ at
+ * rounding level can be compared: every point forecast and 80% interval
+ * (0.1 and 0.9 quantiles) made at sample i for horizon h is scored against
+ * the sample observed h steps later (gaps counted, missing ones skipped):
+ * mean |error| / scale (the scale the forecast returned) and the fraction
+ * inside the interval, from sample WARM on (before it the scale is still
+ * settling and a few errors in 1e-9 units would swamp the mean).
+ */
+#define NS	700
+#define WARM	100 /* forecasts scored from this sample on */
+#define MAXSTEP (NS * 400)
+
+typedef struct score {
+	double err, nerr, in, nin;
+} score;
+
+static void score_forecast(score *sc, const int32_t *obs_at, const double *ys,
+			   int64_t t, int H, const double *p, const double *q,
+			   int Q, double scale)
+{
+	int h;
+
+	for (h = 1; h <= H; h++) {
+		int j;
+
+		if (t + h >= MAXSTEP || (j = obs_at[t + h]) < 0)
+			continue;
+		if (isfinite(p[h - 1]) && scale > 0) {
+			sc->err += fabs(ys[j] - p[h - 1]) / scale;
+			sc->nerr++;
+		}
+		if (Q == 3) {
+			sc->in += ys[j] >= q[(h - 1) * 3] &&
+				  ys[j] <= q[(h - 1) * 3 + 2];
+			sc->nin++;
+		}
+	}
+}
+
 int main(void)
 {
 	static const int periods[] = {1, 7, 12, 24, 48}, Hs[] = {48, 5, 1, 100};
 	static const float lv[3] = {0.1f, 0.5f, 0.9f};
-	static double p[SSM_SMOOTH_MAX_H], q[3 * SSM_SMOOTH_MAX_H];
+	static double p[NS][SSM_SMOOTH_MAX_H], q[NS][3 * SSM_SMOOTH_MAX_H];
+	static double ys[NS], scs[NS];
+	static int32_t obs_at[MAXSTEP];
+	static int64_t ts[NS];
+	static int qs[NS];
 	int ip, ih, ty, o, i;
 
 	for (ip = 0; ip < 5; ip++)
@@ -96,7 +142,9 @@ int main(void)
 					    ssm_smooth_state_floats(P, H);
 					float *st = calloc(nf, sizeof *st);
 					ssm_smooth_opts op;
-					double lvl = 0, sc;
+					double lvl = 0;
+					int64_t t = -1;
+					score sc = {0, 0, 0, 0};
 					ssm_rng r;
 
 					if (!st)
@@ -107,30 +155,48 @@ int main(void)
 						     (uint64_t)(ip * 100 +
 								ih * 10 + ty));
 					fnv = 1469598103934665603ull;
-					for (i = 0; i < 700; i++) {
+					for (i = 0; i < MAXSTEP; i++)
+						obs_at[i] = -1;
+					for (i = 0; i < NS; i++) {
 						int64_t gap;
 						int miss, Q = i % 5 ? 3 : 0, rc;
 						double y =
 						    sample(ty, i, P, &r, &lvl,
 							   &gap, &miss);
 
+						t += i ? gap : 1;
+						ts[i] = t;
+						ys[i] = y;
+						qs[i] = Q;
+						if (!miss && isfinite(y) &&
+						    t < MAXSTEP)
+							obs_at[t] = i;
 						ssm_smooth_update(st, y, gap,
 								  miss);
 						rc = ssm_smooth_forecast(
-						    st, p, lv, Q, q, &sc);
+						    st, p[i], lv, Q, q[i],
+						    &scs[i]);
 						mix(&rc, sizeof rc);
-						mix(p,
+						mix(p[i],
 						    sizeof(double) * (size_t)H);
-						mix(q, sizeof(double) *
-							   (size_t)(H * Q));
-						mix(&sc, sizeof sc);
+						mix(q[i], sizeof(double) *
+							      (size_t)(H * Q));
+						mix(&scs[i], sizeof scs[i]);
 						if (i % 50 == 0)
 							mix(st,
 							    nf * sizeof *st);
 					}
 					mix(st, nf * sizeof *st);
-					printf("%d %d %d %d %016llx\n", P, H,
-					       ty, o, (unsigned long long)fnv);
+					for (i = WARM; i < NS; i++)
+						score_forecast(
+						    &sc, obs_at, ys, ts[i], H,
+						    p[i], q[i], qs[i], scs[i]);
+					printf("%d %d %d %d %016llx %.6g "
+					       "%.6g\n",
+					       P, H, ty, o,
+					       (unsigned long long)fnv,
+					       sc.nerr ? sc.err / sc.nerr : 0,
+					       sc.nin ? sc.in / sc.nin : 0);
 					free(st);
 				}
 	return 0;

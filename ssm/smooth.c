@@ -121,6 +121,7 @@ static size_t derive(hdr *h)
 	h->off_yring = off;
 	h->off_comb = off + h->R;
 	h->warm = warm_len(h->period);
+	h->inv_period = 1.0 / h->period;
 	return (size_t)h->off_comb + (size_t)PEND_FLOATS(h->ncpend);
 }
 
@@ -470,6 +471,47 @@ static void nz_row(wnz *nz, int g, const double *wg, const int *cand, int nc)
 			nz->k[g][nz->n[g]++] = (uint8_t)cand[i];
 }
 
+/*
+ * The top-n loop of weights_all for n = 3 (the default): the same steps
+ * with selects in place of its data-dependent branches, which mispredict
+ * several times a row; the same outcome for any keys, NaN included (each
+ * comparison is made only where the loop makes it). Returns the count kept.
+ */
+static int top3(const double *key, const int *scored, int ne, int *top)
+{
+	int t0 = 0, t1 = 0, t2 = 0, nk = 0, i;
+	double v0 = 0, v1 = 0, v2 = 0;
+
+	for (i = 0; i < ne; i++) {
+		int k = scored[i], start = nk < 3 ? nk : 2, p = start;
+		double v = key[k];
+		int in = nk < 3 || v < v2;
+		int n0, n1, n2;
+		double w0, w1, w2;
+
+		/* Where the insertion stops: from slot start down. */
+		p = p == 2 && v < v1 ? 1 : p;
+		p = p == 1 && v < v0 ? 0 : p;
+		n2 = start < 2 ? t2 : p == 2 ? k : t1;
+		w2 = start < 2 ? v2 : p == 2 ? v : v1;
+		n1 = start < 1 ? t1 : p == 1 ? k : p == 0 ? t0 : t1;
+		w1 = start < 1 ? v1 : p == 1 ? v : p == 0 ? v0 : v1;
+		n0 = p == 0 ? k : t0;
+		w0 = p == 0 ? v : v0;
+		t2 = in ? n2 : t2;
+		v2 = in ? w2 : v2;
+		t1 = in ? n1 : t1;
+		v1 = in ? w1 : v1;
+		t0 = in ? n0 : t0;
+		v0 = in ? w0 : v0;
+		nk += nk < 3;
+	}
+	top[0] = t0;
+	top[1] = t1;
+	top[2] = t2;
+	return nk;
+}
+
 static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 			wnz *nz)
 {
@@ -484,6 +526,7 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 	int act[NBANK], coh[NBANK], na = 0, ccnt[2] = {0, 0}, has[2] = {0, 0};
 	int g, k, i;
 
+	memset(w, 0, sizeof(double) * MAXG * NBANK);
 	for (k = 0; k < NBANK; k++)
 		if (ms[k].active) {
 			coh[na] = ssm__member_cohort(k);
@@ -492,29 +535,27 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 			act[na++] = k;
 		}
 	for (g = 0; g < h->G; g++) {
-		double kmin = INFINITY, tot = 0;
+		double kmin = INFINITY, tot = 0, iew[2] = {0, 0};
 		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
 		int top[NBANK], nk = 0, *cand = scored;
 		int c;
 
-		for (k = 0; k < NBANK; k++)
-			w[g][k] = 0;
 		for (c = 0; c < 2; c++) {
 			sc[c] = h->ew[c][g] >= MIN_SCORED;
-			if (sc[c])
+			if (sc[c]) {
 				ccnt[c] = h->opts.pool ? ccnt[c] + 1 : 1;
+				/* One division per cohort, not per member. */
+				iew[c] = 1.0 / h->ew[c][g];
+			}
 		}
 		/* The scored members at g, their products and keys. */
 		for (i = 0; i < na; i++) {
-			const float *ew;
-
 			if (!sc[coh[i]])
 				continue;
 			k = act[i];
-			ew = h->ew[coh[i]];
 			if (!h->opts.pool)
 				pr[k] = 1;
-			pr[k] *= (double)ms[k].es[g] / ew[g] + 1e-12;
+			pr[k] *= (double)ms[k].es[g] * iew[coh[i]] + 1e-12;
 			scored[ne++] = k;
 		}
 		if (ne == 0) {
@@ -572,7 +613,9 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 			 * not below the last kept one is passed over at one
 			 * comparison. 1/err^2 relative to the best =
 			 * exp(-2 dlog). */
-			for (i = 0; i < ne; i++) {
+			if (nt == 3)
+				nk = top3(key, scored, ne, top);
+			for (i = 0; i < ne && nt != 3; i++) {
 				k = scored[i];
 				if (nk == nt && !(key[k] < key[top[nt - 1]]))
 					continue;
@@ -604,9 +647,10 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 		 * is the sum over the row. */
 		for (i = 0; i < ne; i++)
 			tot += w[g][cand[i]];
+		tot = 1.0 / tot;
 		for (i = 0; i < ne; i++)
 			if (w[g][cand[i]] != 0)
-				w[g][cand[i]] /= tot;
+				w[g][cand[i]] *= tot;
 		if (nz)
 			nz_row(nz, g, w[g], cand, ne);
 	}
@@ -668,7 +712,7 @@ static void score(float *st, hdr *h, mstate *ms, double y)
 {
 	double lam = err_lambda(h), sc = series_scale(h);
 	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
-	double e, f, lamg[MAXG], yorg[MAXG];
+	double e, f, lamg[MAXG], yorg[MAXG], isc = 1.0 / sc;
 	int slot[MAXG], hit[2][MAXG] = {{0}}, g, k, i, n = 0;
 
 	/* The member rings scored at this step; a score every sg steps is
@@ -691,7 +735,7 @@ static void score(float *st, hdr *h, mstate *ms, double y)
 			f = ssm__pend_get(pend, slot[g]);
 			if (isnan(f))
 				continue;
-			e = fabs(y - (yorg[g] + f)) / sc;
+			e = fabs(y - (yorg[g] + f)) * isc;
 			m->es[g] = (float)(lamg[g] * m->es[g] + e);
 			hit[ssm__member_cohort(k)][g] = 1;
 		}
@@ -737,10 +781,10 @@ static void score(float *st, hdr *h, mstate *ms, double y)
  * relative to the value seen now. A member is evaluated only at the
  * horizons that need it: where it is in the combination or records.
  */
-static void record(float *st, hdr *h, const mstate *ms, int observed)
+static void record(float *st, hdr *h, mstate *ms, int observed)
 {
 	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
-	int32_t hz[MAXG];
+	int32_t hz[MAXG], hneed[NBANK];
 	int slot[MAXG], gi[MAXG], g, k, n, i;
 	unsigned inw[NBANK] = {0}; /* bit g: member k weighs at g */
 	wnz nz;
@@ -753,6 +797,14 @@ static void record(float *st, hdr *h, const mstate *ms, int observed)
 	}
 	for (g = 0; g < h->G; g++)
 		slot[g] = member_slot(h, g, h->step);
+	/* The farthest checkpoint each member is evaluated at: the AR
+	 * members' recursions run up to it together. */
+	for (k = 0; k < NBANK; k++)
+		for (g = 0, hneed[k] = 0; g < h->G && observed && ms[k].active;
+		     g++)
+			if (slot[g] >= 0 || ((inw[k] >> g) & 1))
+				hneed[k] = h->hg[g];
+	ssm__smooth_ar_batch(st, h, ms, hneed);
 	for (k = 0; k < NBANK; k++) {
 		float *pend = ssm__member_pending(st, h, k);
 		int live = observed && ms[k].active;
@@ -1013,24 +1065,32 @@ static void weights_kept(const float *st, const hdr *h, double w[][NBANK])
 /*
  * The horizons [*h0, *h1] over which member k's interpolated weight can be
  * nonzero (weights are linear between checkpoints), or 0 when it has no
- * weight anywhere: only those are evaluated.
+ * weight anywhere: only those are evaluated. wk = the checkpoints (bit g)
+ * where it has weight (weight_masks).
  */
-static int weight_range(const hdr *h, double w[][NBANK], int k, int *h0,
-			int *h1)
+static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1)
 {
-	int g, gmin = -1, gmax = -1;
+	int gmin, gmax;
 
-	for (g = 0; g < h->G; g++)
-		if (w[g][k] != 0) {
-			if (gmin < 0)
-				gmin = g;
-			gmax = g;
-		}
-	if (gmin < 0)
+	if (!wk)
 		return 0;
+	gmin = __builtin_ctz(wk);
+	gmax = 31 - __builtin_clz(wk);
 	*h0 = gmin > 0 ? h->hg[gmin - 1] + 1 : 1;
 	*h1 = gmax < h->G - 1 ? h->hg[gmax + 1] - 1 : h->H;
 	return 1;
+}
+
+/* wk[k] bit g: member k has weight at checkpoint g; one branch-free pass. */
+static void weight_masks(const hdr *h, double w[][NBANK], unsigned *wk)
+{
+	int g, k;
+
+	for (k = 0; k < NBANK; k++)
+		wk[k] = 0;
+	for (g = 0; g < h->G; g++)
+		for (k = 0; k < NBANK; k++)
+			wk[k] |= (unsigned)(w[g][k] != 0) << g;
 }
 
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
@@ -1042,8 +1102,9 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	double wg[MAXG][NBANK];
 	const double *gu = layout_gu;
 	const int32_t *sb = layout_sb;
-	int32_t hzs[SSM_SMOOTH_MAX_H];
-	mstate m;
+	int32_t hzs[SSM_SMOOTH_MAX_H], h0[NBANK], h1[NBANK];
+	unsigned wk[NBANK];
+	mstate ms[NBANK];
 	int hz, k, i, g;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
@@ -1074,22 +1135,26 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	/* Weights per horizon are linear between the checkpoints: horizon
 	 * hz of segment g takes (1 - gu) of checkpoint g's weight and gu of
 	 * the next's (segments(): hdr_get() left this layout's). */
+	weight_masks(&h, wg, wk);
 	for (k = 0; k < NBANK; k++) {
-		int h0, h1;
-
-		if (!weight_range(&h, wg, k, &h0, &h1))
+		h1[k] = 0;
+		if (weight_range(&h, wk[k], &h0[k], &h1[k]))
+			ssm__ms_get(state, &h, k, &ms[k]);
+	}
+	ssm__smooth_ar_batch(state, &h, ms, h1);
+	for (k = 0; k < NBANK; k++) {
+		if (h1[k] < 1)
 			continue;
-		ssm__ms_get(state, &h, k, &m);
-		ssm__smooth_member_at(state, &h, k, &m, h1 - h0 + 1,
-				      hzs + h0 - 1, path);
+		ssm__smooth_member_at(state, &h, k, &ms[k], h1[k] - h0[k] + 1,
+				      hzs + h0[k] - 1, path);
 		for (g = 0; g < h.G; g++) {
-			int lo = sb[g] > h0 ? sb[g] : h0;
-			int hi = sb[g + 1] - 1 < h1 ? sb[g + 1] - 1 : h1;
+			int lo = sb[g] > h0[k] ? sb[g] : h0[k];
+			int hi = sb[g + 1] - 1 < h1[k] ? sb[g + 1] - 1 : h1[k];
 
 			if (lo <= hi)
 				ssm__smooth_comb_add(
 				    point + lo - 1, wsum + lo - 1,
-				    path + lo - h0, gu + lo - 1, hi - lo + 1,
+				    path + lo - h0[k], gu + lo - 1, hi - lo + 1,
 				    wg[g][k], g + 1 < h.G ? wg[g + 1][k] : 0);
 		}
 	}

@@ -78,7 +78,13 @@ extern const member_def ssm__smooth_bank[SMOOTH_NBANK];
 typedef struct mstate {
 	double l, b;	/* ETS/theta level, ETS trend */
 	float es[MAXG]; /* discounted |scaled error| (ew: the cohort's) */
-	int32_t active, pad;
+	int32_t active;
+	/* AR members: the normalized forecast recursion up to horizon arn,
+	 * computed for several members at once (ssm__smooth_ar_batch), at
+	 * arz[(h - 1) SSM__AR_LANES]; NULL when not (ssm__ms_get clears it).
+	 * Not state: valid until the next batch on this thread. */
+	int32_t arn;
+	const double *arz;
 } mstate;
 
 /*
@@ -122,6 +128,7 @@ typedef struct hdr {
 	int32_t mseas[SMOOTH_NBANK], mkind[SMOOTH_NBANK], mpend[SMOOTH_NBANK];
 	uint8_t mlevel[SMOOTH_NBANK], mtrend[SMOOTH_NBANK];
 	int32_t npend, ncpend, off_yring, off_comb, warm;
+	double inv_period; /* 1 / period: no division per seasonal member */
 	int32_t positive, prev_obs, seeded;
 	uint32_t active; /* bit k: member k is active */
 	int64_t step;	 /* index of the latest step, first sample = 0 */
@@ -264,7 +271,8 @@ static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
 	if (h->mtrend[k])
 		memcpy(&m->b, b + MS_ERR_F + 2, sizeof m->b);
 	m->active = (h->active >> k) & 1;
-	m->pad = 0;
+	m->arn = 0;
+	m->arz = NULL;
 }
 
 static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
@@ -377,6 +385,12 @@ void ssm__smooth_member_jump(float *st, const hdr *h, int k, mstate *m,
 void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   const mstate *m, int n, const int32_t *hz,
 			   double *out);
+
+/* The AR members' recursions for the horizons up to hneed[k] (0: member
+ * k not needed), all at once, into ms[k].arz and ms[k].arn: member_at
+ * reads them there. */
+void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
+			  const int32_t *hneed);
 
 /* Forecasts for steps h->step + 1 .. h->step + H into out[0 .. H-1]. */
 void ssm__smooth_member_path(const float *st, const hdr *h, int k,

@@ -11,9 +11,15 @@
  * (about 15 members at the checkpoint horizons, a few over all H), the
  * combination on every member that weighs (H horizons each), and the
  * normalization and quantiles once over H.
+ * ssm__smooth_exp is the exception to "the same bits as before": it
+ * replaced libm's exp per horizon (ssm/smooth_kern.h says how close it
+ * is); it too gives the same bits on either build.
  */
+#include <math.h>
+
 #include "ssm/simd.h"
 #include "ssm/smooth_internal.h"
+#include "ssm/vexp.h"
 
 /*
  * out[i] into [last - c hz[i], last + c hz[i]]; NaN becomes the upper
@@ -60,4 +66,85 @@ SSM__HOT void ssm__smooth_comb_norm(double *point, const double *wsum, int n,
 
 	for (i = 0; i < n; i++)
 		point[i] = wsum[i] > 0 ? point[i] / wsum[i] : last;
+}
+
+/* m ? a : b on bits, m all ones or zeros (ssm/vexp.h's sel, for doubles):
+ * a ternary on u would let GCC move u's reduction under a branch, where
+ * code that may trap is not if-converted. */
+static inline double dsel(uint64_t m, double a, double b)
+{
+	uint64_t ua, ub;
+
+	memcpy(&ua, &a, sizeof ua);
+	memcpy(&ub, &b, sizeof ub);
+	ua = (ua & m) | (ub & ~m);
+	memcpy(&a, &ua, sizeof a);
+	return a;
+}
+
+/* Beyond this distance from the first horizon, libm's exp: e^64 keeps
+ * 2^k inside float's exponent range with room for the polynomial. */
+#define EXP_SPAN 64.0
+
+SSM__HOT void ssm__smooth_exp(double *restrict out, const double *restrict x,
+			      int n, double cap)
+{
+	double c, e;
+	int i, bad = 0, all;
+
+	if (n <= 0)
+		return;
+	c = x[0] > cap ? cap : x[0];
+	e = exp(c);
+	/* e^c must be a normal double for the rest to scale from it: a path
+	 * that starts below e^-700 (or at NaN) takes libm throughout. */
+	all = !(c >= -700.0);
+	for (i = 0; i < n; i++) {
+		double xi = x[i] > cap ? cap : x[i], u = xi - c;
+		int ok = fabs(u) <= EXP_SPAN;
+		float r, k, ex, em1;
+
+		/* Out of range (or NaN): computed on 0, replaced below. */
+		bad |= !ok;
+		vexp_reduce_d(dsel(0 - (uint64_t)ok, u, 0.0), &r, &k);
+		vexpm1_f(r, k, &ex, &em1);
+		out[i] = e + e * (double)em1;
+	}
+	for (i = 0; (bad || all) && i < n; i++) {
+		double xi = x[i] > cap ? cap : x[i];
+
+		if (all || !(fabs(xi - c) <= EXP_SPAN))
+			out[i] = exp(xi);
+	}
+}
+
+SSM__HOT void ssm__smooth_ar_lanes(double *restrict out, int H,
+				   const double *restrict coef,
+				   const double *restrict zh, double clamp)
+{
+	enum { L = SSM__AR_LANES };
+	double t0[L], t1[L], t2[L], t3[L], z1[L], z2[L], z3[L];
+	int i, l;
+
+	for (l = 0; l < L; l++) {
+		t0[l] = coef[l];
+		t1[l] = coef[L + l];
+		t2[l] = coef[2 * L + l];
+		t3[l] = coef[3 * L + l];
+		z1[l] = zh[l];
+		z2[l] = zh[L + l];
+		z3[l] = zh[2 * L + l];
+	}
+	for (i = 0; i < H; i++)
+		for (l = 0; l < L; l++) {
+			double zn = (t0[l] + t3[l] * z3[l] + t2[l] * z2[l]) +
+				    t1[l] * z1[l];
+
+			zn = zn > clamp ? clamp : zn;
+			zn = zn < -clamp ? -clamp : zn;
+			z3[l] = z2[l];
+			z2[l] = z1[l];
+			z1[l] = zn;
+			out[(size_t)i * L + l] = zn;
+		}
 }

@@ -23,4 +23,34 @@ void ssm__smooth_comb_add(double *point, double *wsum, const double *path,
 void ssm__smooth_comb_norm(double *point, const double *wsum, int n,
 			   double last);
 
+/*
+ * The log-scale members' way back: out[i] = exp(min(x[i], cap)), i < n, as
+ * e^c (1 + expm1(x[i] - c)) with c = min(x[0], cap), one libm exp per call
+ * and ssm/vexp.h's float expm1 (reduced in double) per horizon. Its error
+ * is a few 2^-24 of |out[i] - e^c|, the path's distance from its first
+ * horizon in the series' units, plus double rounding of out[i]: a member's
+ * forecast errors are of that order at least, so nothing a forecast is
+ * judged by moves, while a relative error of out[i] itself would, for a
+ * series whose level dwarfs its changes. Where |x[i] - c| > 64 the float
+ * exponent would leave its range: those horizons take libm's exp, and so
+ * does every horizon when c < -700 (e^c no longer a normal double). NaN
+ * stays NaN. No aliasing of out and x.
+ */
+void ssm__smooth_exp(double *out, const double *x, int n, double cap);
+
+/*
+ * The AR members' forecast recursion in their normalized units, for
+ * SSM__AR_LANES members at once (lanes are independent: a step of one
+ * member waits on its previous step, so several chains in flight hide that
+ * latency, and with AVX2 the lanes are one vector). Lane l:
+ *   z_i = (c0 + c3 z_(i-3) + c2 z_(i-2)) + c1 z_(i-1), then clamped to
+ *   [-clamp, clamp],
+ * with cj = coef[j * LANES + l], z_0, z_-1, z_-2 = zh[l], zh[LANES + l],
+ * zh[2 LANES + l]; out[(i - 1) LANES + l] = z_i for i = 1..H. Unused lanes
+ * may hold zeros. Each lane is the scalar recursion's bits on either build.
+ */
+#define SSM__AR_LANES 4
+void ssm__smooth_ar_lanes(double *out, int H, const double *coef,
+			  const double *zh, double clamp);
+
 #endif

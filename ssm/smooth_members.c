@@ -49,7 +49,8 @@ _Static_assert(sizeof ssm__smooth_bank / sizeof ssm__smooth_bank[0] ==
 
 #define THETA_WINDOW 2000.0 /* R's refit window: thetaf sees <= 2000 */
 #define AR_LAMBDA    0.998  /* RLS forgetting: a window of ~500 samples */
-#define AR_P0	     10.0   /* RLS prior covariance, normalized units */
+#define AR_ILAMBDA   (1.0 / AR_LAMBDA)
+#define AR_P0	     10.0 /* RLS prior covariance, normalized units */
 #define AR_CLAMP     20.0
 /*
  * No member may forecast further from the last value than this many typical
@@ -64,12 +65,8 @@ static double to_space(const member_def *d, double y)
 	return d->logscale ? log(y) : y;
 }
 
-static double from_space(const member_def *d, double x)
-{
-	if (!d->logscale)
-		return x;
-	return exp(x > 700 ? 700 : x);
-}
+/* Back from the log scale: exp, capped at e^700 (ssm/smooth_kern.h). */
+#define EXP_CAP 700.0
 
 static double xring(const float *st, const hdr *h, const member_def *d,
 		    int64_t s)
@@ -180,7 +177,7 @@ static void ar_reset(double *Pu, double *th)
 /* One RLS step on target z' with regressors phi. */
 static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 {
-	double Pphi[AR_N], den = AR_LAMBDA, err = zn, tr = 0;
+	double Pphi[AR_N], den = AR_LAMBDA, err = zn, tr = 0, iden;
 	int i, j;
 
 	for (i = 0; i < AR_N; i++) {
@@ -194,13 +191,15 @@ static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 		ar_reset(Pu, th);
 		return;
 	}
+	/* Reciprocals, not 14 divisions per step: rounding-level. */
+	iden = 1.0 / den;
 	for (i = 0; i < AR_N; i++)
-		th[i] += Pphi[i] / den * err;
+		th[i] += Pphi[i] * iden * err;
 	for (i = 0; i < AR_N; i++)
 		for (j = i; j < AR_N; j++)
 			Pu[ar_ix[i][j]] =
-			    (Pu[ar_ix[i][j]] - Pphi[i] * Pphi[j] / den) /
-			    AR_LAMBDA;
+			    (Pu[ar_ix[i][j]] - Pphi[i] * Pphi[j] * iden) *
+			    AR_ILAMBDA;
 	/* Forgetting without excitation winds P up: keep it bounded. */
 	for (i = 0; i < AR_N; i++)
 		tr += Pu[ar_ix[i][i]];
@@ -211,15 +210,16 @@ static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 static void ar_observe(float *st, const hdr *h, int k, int64_t s, double xs)
 {
 	const member_def *d = &ssm__smooth_bank[k];
-	double phi[AR_N], z = ar_z(st, h, d, s, xs);
+	double phi[AR_N], z = ar_z(st, h, d, s, xs), izs;
 	ar_state a;
 	int j;
 
 	ar_load(st, h, k, &a);
+	izs = 1.0 / a.zs;
 	phi[0] = 1;
 	for (j = 0; j < AR_P; j++)
-		phi[j + 1] = (a.zh[j] - a.zc) / a.zs;
-	ar_rls(a.Pu, a.th, phi, (z - a.zc) / a.zs);
+		phi[j + 1] = (a.zh[j] - a.zc) * izs;
+	ar_rls(a.Pu, a.th, phi, (z - a.zc) * izs);
 	ar_push(&a, z);
 	ar_store(st, h, k, &a);
 }
@@ -250,42 +250,90 @@ static void ar_seed(float *st, const hdr *h, int k)
 		ar_observe(st, h, k, s, xring(st, h, d, s));
 }
 
-static void ar_path(const float *st, const hdr *h, int k, int H, double *x)
+/* Member k's coefficients and normalized lags into lane l of
+ * ssm__smooth_ar_lanes's inputs. */
+static void ar_lane(const float *st, const hdr *h, int k, int l, double *coef,
+		    double *zh)
 {
+	enum { L = SSM__AR_LANES };
+	ar_state a;
+	int j;
+
+	_Static_assert(AR_P == 3, "ssm__smooth_ar_lanes is AR(3)");
+	ar_load(st, h, k, &a);
+	for (j = 0; j < AR_N; j++)
+		coef[j * L + l] = a.th[j];
+	for (j = 0; j < AR_P; j++)
+		zh[j * L + l] = (a.zh[j] - a.zc) * (1.0 / a.zs);
+}
+
+/* The recursions' output of the last batch on this thread, and of one
+ * member's when member_at finds none for it (then the batch's stays). */
+static _Thread_local double ar_zbuf[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
+static _Thread_local double ar_zone[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
+
+void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
+			  const int32_t *hneed)
+{
+	enum { L = SSM__AR_LANES };
+	double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
+	int lane[SMOOTH_NBANK], nl = 0, H = 0, k;
+
+	for (k = 0; k < SMOOTH_NBANK; k++) {
+		lane[k] = -1;
+		if (ssm__smooth_bank[k].kind != K_AR || hneed[k] < 1 || nl == L)
+			continue;
+		ar_lane(st, h, k, nl, coef, zh);
+		lane[k] = nl++;
+		H = hneed[k] > H ? hneed[k] : H;
+	}
+	if (nl == 0)
+		return;
+	ssm__smooth_ar_lanes(ar_zbuf, H, coef, zh, AR_CLAMP);
+	for (k = 0; k < SMOOTH_NBANK; k++)
+		if (lane[k] >= 0) {
+			ms[k].arz = ar_zbuf + lane[k];
+			ms[k].arn = H;
+		}
+}
+
+/*
+ * Member k's forecasts at horizons hz[0..n-1] (increasing) in its space
+ * (before the exp of the log scale) into xs: the normalized recursion (from
+ * the batch when it has it) back in the member's units; for differences
+ * the value lag steps before added on (seen, or forecast), which needs
+ * every horizon up to the last, into path; levels need only the n asked.
+ */
+static void ar_at(const float *st, const hdr *h, int k, const mstate *m, int n,
+		  const int32_t *hz, double *path, double *xs)
+{
+	enum { L = SSM__AR_LANES };
 	const member_def *d = &ssm__smooth_bank[k];
-	double z1, z2, z3; /* z'(t), z'(t-1), z'(t-2), normalized */
-	int lag = ar_lag(h, d), i;
+	const double *z = m->arz;
+	int lag = ar_lag(h, d), H = hz[n - 1], i;
 	ar_state a;
 
-	/* The recursion is the hot loop of a forecast: the lags stay in
-	 * registers (AR_P is 3), in the order of the general sum. */
-	_Static_assert(AR_P == 3, "ar_path is written for AR(3)");
 	ar_load(st, h, k, &a);
-	z1 = (a.zh[0] - a.zc) / a.zs;
-	z2 = (a.zh[1] - a.zc) / a.zs;
-	z3 = (a.zh[2] - a.zc) / a.zs;
-	for (i = 0; i < H; i++) {
-		double zn = a.th[0], z, base;
+	if (!z || m->arn < H) {
+		double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
 
-		zn += a.th[1] * z1;
-		zn += a.th[2] * z2;
-		zn += a.th[3] * z3;
-		if (zn > AR_CLAMP)
-			zn = AR_CLAMP;
-		if (zn < -AR_CLAMP)
-			zn = -AR_CLAMP;
-		z3 = z2;
-		z2 = z1;
-		z1 = zn;
-		z = a.zc + a.zs * zn;
-		if (!lag)
-			base = 0;
-		else if (i + 1 - lag >= 1)
-			base = x[i - lag];
-		else
-			base = xring(st, h, d, h->step + i + 1 - lag);
-		x[i] = base + z;
+		ar_lane(st, h, k, 0, coef, zh);
+		ssm__smooth_ar_lanes(ar_zone, H, coef, zh, AR_CLAMP);
+		z = ar_zone;
 	}
+	if (!lag) {
+		for (i = 0; i < n; i++)
+			xs[i] = a.zc + a.zs * z[(size_t)(hz[i] - 1) * L];
+		return;
+	}
+	for (i = 0; i < H; i++)
+		path[i] = a.zc + a.zs * z[(size_t)i * L];
+	for (i = 0; i < H; i++)
+		path[i] += i + 1 - lag >= 1
+			       ? path[i - lag]
+			       : xring(st, h, d, h->step + i + 1 - lag);
+	for (i = 0; i < n; i++)
+		xs[i] = path[hz[i] - 1];
 }
 
 /* A step without a value: the ring gets the last value; so does z. */
@@ -397,7 +445,7 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 		 * level's increments (the seed counts as warm/2 of them)
 		 * until there are 1/beta of them. */
 		double inc = 0.5 * h->warm + (double)(h->step - h->warm + 1);
-		double bt = d->beta > 1.0 / inc ? d->beta : 1.0 / inc;
+		double bt = d->beta * inc > 1 ? d->beta : 1.0 / inc;
 
 		m->b = bt * (ln - m->l) + (1 - bt) * d->phi * m->b;
 	}
@@ -416,8 +464,9 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 		 * deviations (gamma = 1/cycles), then the EW average: a slow
 		 * gamma never has to correct a noisy two-cycle start.
 		 */
-		double cyc = 2.0 + (double)(h->step - h->warm + 1) / h->period;
-		double g = d->gamma > 1.0 / cyc ? d->gamma : 1.0 / cyc;
+		double cyc =
+		    2.0 + (double)(h->step - h->warm + 1) * h->inv_period;
+		double g = d->gamma * cyc > 1 ? d->gamma : 1.0 / cyc;
 
 		seas[j] = (float)(g * (x - ln) + (1 - g) * s);
 	}
@@ -456,6 +505,44 @@ void ssm__smooth_member_jump(float *st, const hdr *h, int k, mstate *m,
 static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		      int n, const int32_t *hz, double *out);
 
+/*
+ * The damped members' sums phi + phi^2 + ... + phi^h for h = 0..MAX_H, made
+ * once per thread by the loop member_at ran per horizon (the same bits):
+ * that loop is a chain of dependent multiplies, one per horizon, at every
+ * forecast. NULL for a member without a slot (more damped members than
+ * DAMP_SLOTS): member_at then runs the loop.
+ */
+#define DAMP_SLOTS 2
+static _Thread_local double damp_tab[DAMP_SLOTS][SSM_SMOOTH_MAX_H + 1];
+static _Thread_local signed char damp_slot[SMOOTH_NBANK];
+static _Thread_local int damp_ready;
+
+static const double *damp_table(int k)
+{
+	int j, i, n = 0;
+
+	if (!damp_ready) {
+		for (j = 0; j < SMOOTH_NBANK; j++) {
+			const member_def *d = &ssm__smooth_bank[j];
+			double damp = 0, phik = 1;
+
+			damp_slot[j] = -1;
+			if (d->kind != K_ETS || !d->trend || d->phi == 1 ||
+			    n == DAMP_SLOTS)
+				continue;
+			damp_tab[n][0] = 0;
+			for (i = 1; i <= SSM_SMOOTH_MAX_H; i++) {
+				phik *= d->phi;
+				damp += phik;
+				damp_tab[n][i] = damp;
+			}
+			damp_slot[j] = (signed char)n++;
+		}
+		damp_ready = 1;
+	}
+	return damp_slot[k] >= 0 ? damp_tab[damp_slot[k]] : NULL;
+}
+
 void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   const mstate *m, int n, const int32_t *hz,
 			   double *out)
@@ -493,14 +580,17 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 	/* Phases and ring positions as ints, once: no 64-bit division per
 	 * horizon. */
 	const int p = h->period, ph = h->phase, rpos = h->rpos;
+	/* The paths in the member's space, exp'ed at the end when that is the
+	 * log scale (one vector pass: ssm__smooth_exp). */
+	double xbuf[SSM_SMOOTH_MAX_H], *xs = logscale ? xbuf : out;
 	int i, j = 0;
 
 	if (kind == K_AR) {
 		double path[SSM_SMOOTH_MAX_H];
 
-		ar_path(st, h, k, hz[n - 1], path);
-		for (i = 0; i < n; i++)
-			out[i] = from_space(d, path[hz[i] - 1]);
+		ar_at(st, h, k, m, n, hz, path, xs);
+		if (logscale)
+			ssm__smooth_exp(out, xs, n, EXP_CAP);
 		return;
 	}
 	if (kind == K_NAIVE) {
@@ -539,18 +629,45 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 				j = phase_at(hz, i, ph, p, j);
 				s = seas[j];
 			}
-			out[i] = logscale ? from_space(d, x + s) : x + s;
+			xs[i] = x + s;
 		}
+		if (logscale)
+			ssm__smooth_exp(out, xs, n, EXP_CAP);
 		return;
 	}
 	{
-		/* ETS: damp = phi + phi^2 + ... + phi^hz, hz increasing. */
+		/* ETS: damp = phi + phi^2 + ... + phi^hz, hz increasing: from
+		 * the table when the member has one. */
 		const double phi = d->phi, b = m->b;
 		const int trend = d->trend;
+		const double *dt = trend && phi != 1 ? damp_table(k) : NULL;
 		double damp = 0, phik = 1;
-		int at_h = 0;
+		int at_h = 0; /* -1: the path is done */
 
-		for (i = 0; i < n; i++) {
+		/* Consecutive horizons (a forecast's path) with the sums at
+		 * hand: the seasonal indices walk the cycle and the sums are
+		 * the table's (or hz), into arrays, and then one loop with no
+		 * branch, which vectorizes; the same operations per horizon
+		 * as the loop below. */
+		if (hz[n - 1] - hz[0] == n - 1 && (!trend || phi == 1 || dt)) {
+			double sv[SSM_SMOOTH_MAX_H], dv[SSM_SMOOTH_MAX_H];
+
+			for (i = 0; i < n; i++) {
+				dv[i] = !trend	   ? 0
+					: phi == 1 ? hz[i]
+						   : dt[hz[i]];
+				sv[i] = 0;
+			}
+			for (i = 0, j = (ph + hz[0]) % p; seasonal && i < n;
+			     i++) {
+				sv[i] = seas[j];
+				j = j + 1 == p ? 0 : j + 1;
+			}
+			for (i = 0; i < n; i++)
+				xs[i] = (l + dv[i] * b) + sv[i];
+			at_h = -1;
+		}
+		for (i = 0; at_h >= 0 && i < n; i++) {
 			double x, s = 0;
 
 			if (seasonal) {
@@ -560,13 +677,18 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			/* With phi 1 every term is 1 and the sum exact: hz. */
 			if (trend && phi == 1)
 				damp = hz[i];
-			for (; trend && phi != 1 && at_h < hz[i]; at_h++) {
+			if (dt)
+				damp = dt[hz[i]];
+			for (; !dt && trend && phi != 1 && at_h < hz[i];
+			     at_h++) {
 				phik *= phi;
 				damp += phik;
 			}
 			x = l + damp * b;
-			out[i] = logscale ? from_space(d, x + s) : x + s;
+			xs[i] = x + s;
 		}
+		if (logscale)
+			ssm__smooth_exp(out, xs, n, EXP_CAP);
 	}
 }
 

@@ -1,7 +1,10 @@
 /*
  * ssm/vexp.h (internal): the constants and steps of the vectorizable expf of
  * ssm/vmath.c (every range; method there). ssm/kern_mamba.c takes SHIFTER
- * for its own exponential (a base-2 one for the scan's narrow range).
+ * for its own exponential (a base-2 one for the scan's narrow range);
+ * ssm/kern_s4d_disc.c and ssm/smooth_kern.c the exp and expm1 of a double
+ * argument (vexp_reduce_d, vexpm1_f below): reduced in double, polynomial
+ * in float.
  */
 #ifndef STATECAST_SSM_VEXP_H
 #define STATECAST_SSM_VEXP_H
@@ -75,6 +78,54 @@ static inline float bitsf(uint32_t u)
 static inline float sel(uint32_t m, float a, float b)
 {
 	return bitsf((fbits(a) & m) | (fbits(b) & ~m));
+}
+
+/*
+ * e^x and expm1(x) of a double x, the reduction in double (x = k ln2 + r,
+ * Cody-Waite with fdlibm's split of ln2: exact products for |k| < 2^20),
+ * the polynomial and the assembly in float (VEXPM1_POLY on |r| <= ln2/2).
+ * Both are plain IEEE operations and selects, so the loops that call them
+ * vectorize and give the same bits on every build (ssm/simd.h).
+ * vexp_reduce_d: r (rounded to float) and k (an integer, held exactly as a
+ * float). vexpm1_f: e^x = (1 + q) 2^k and expm1(x) = 2^k q + (2^k - 1),
+ * with 2^k in two normal factors so that results in the subnormal range
+ * round once; k is taken in [-160, 126] (below, e^x is 0 in float).
+ * Relative error of e^x and of expm1(x) a few 2^-24 (tests/ssm/
+ * test_s4d_disc.c, tests/ssm/test_smooth_kern.c).
+ */
+#define VEXP_LN2_HI_D 6.93147180369123816490e-01 /* 32 significant bits */
+#define VEXP_LN2_LO_D 1.90821492927058770002e-10
+#define VEXP_INVLN2_D 1.44269504088896338700e+00
+#define VEXP_SHIFT_D  6755399441055744.0 /* 1.5 * 2^52: adding it rounds */
+
+static inline void vexp_reduce_d(double x, float *r, float *k)
+{
+	double kf = (x * VEXP_INVLN2_D + VEXP_SHIFT_D) - VEXP_SHIFT_D;
+
+	*r = (float)((x - kf * VEXP_LN2_HI_D) - kf * VEXP_LN2_LO_D);
+	*k = (float)kf;
+}
+
+/* 2^k as a float for k in [-126, 127]. */
+static inline float vexp_pow2i(int32_t k)
+{
+	return bitsf((uint32_t)(k + 127) << 23);
+}
+
+static inline void vexpm1_f(float r, float kx, float *ex, float *em1)
+{
+	float q, p, s1, s2, s;
+	int32_t k = (int32_t)kx, k1;
+
+	VEXPM1_POLY(r, q, VEXP_MAD);
+	p = q + 1.0f;
+	k = k < -160 ? -160 : k > 126 ? 126 : k;
+	k1 = k / 2;
+	s1 = vexp_pow2i(k1);
+	s2 = vexp_pow2i(k - k1);
+	s = s1 * s2;
+	*ex = (p * s1) * s2;
+	*em1 = s * q + (s - 1.0f);
 }
 
 #endif

@@ -4,18 +4,25 @@
  * replaced (written out here as naive twins), in the library's build (AVX2
  * where the CPU has it) and in a baseline build of the same file compiled
  * here without clones, on lengths that cover the vector bodies and tails,
- * with NaN, infinities and zeros among the inputs.
+ * with NaN, infinities and zeros among the inputs. The log-scale members'
+ * exp (ssm__smooth_exp), which is not libm's, is held to the same bits on
+ * both builds and to its error bound against long double expl.
  */
 #define SSM_NO_CLONES
 #define ssm__smooth_clamp     base_smooth_clamp
 #define ssm__smooth_comb_add  base_smooth_comb_add
 #define ssm__smooth_comb_norm base_smooth_comb_norm
+#define ssm__smooth_exp	      base_smooth_exp
+#define ssm__smooth_ar_lanes  base_smooth_ar_lanes
 #include "ssm/smooth_kern.c"
 #undef ssm__smooth_clamp
 #undef ssm__smooth_comb_add
 #undef ssm__smooth_comb_norm
+#undef ssm__smooth_exp
+#undef ssm__smooth_ar_lanes
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ssm/rng.h"
@@ -146,9 +153,144 @@ static void test_comb(void)
 	CHECK(ok);
 }
 
+/*
+ * ssm__smooth_exp against expl: out[i] within EXP_TOL of |e^x - e^c| (c =
+ * the first horizon's x) plus 4 double ulps of e^x, for paths in the ranges
+ * the log-scale members see (a level anywhere in [-700, 700], horizons
+ * spread over seasonal and trend offsets up to 100, beyond which libm takes
+ * over), the cap at 700 and NaN; the same bits in the clone and the
+ * baseline build. Also reported: the worst relative error of e^x itself
+ * where |x - c| <= 1 (far below e^c it grows like e^(c - x) 2^-24).
+ */
+#define EXP_TOL 4e-7
+
+static void test_exp(void)
+{
+	double x[N], a[N], b[N];
+	ssm_rng r;
+	int n, i, rep, ok = 1, okb = 1;
+	long double worst = 0, worst_rel = 0;
+
+	ssm_rng_init(&r, 13);
+	for (rep = 0; rep < 400; rep++)
+		for (n = 1; n <= N; n += 1 + rep % 5) {
+			double l = rep % 3 ? 20 * ssm_rng_normal(&r)
+					   : 1400 * ssm_rng_uniform(&r) - 700;
+			double spread = rep % 4 == 0   ? 1e-6
+					: rep % 4 == 1 ? 0.3
+					: rep % 4 == 2 ? 5
+						       : 100;
+
+			for (i = 0; i < n; i++)
+				x[i] =
+				    l + spread * (2 * ssm_rng_uniform(&r) - 1);
+			if (rep % 17 == 3)
+				x[n / 2] = NAN;
+			if (rep % 19 == 4)
+				x[n - 1] = 800;
+			ssm__smooth_exp(a, x, n, 700);
+			base_smooth_exp(b, x, n, 700);
+			okb &= same(a, b, n);
+			for (i = 0; i < n; i++) {
+				long double xi = x[i] > 700 ? 700 : x[i];
+				long double c = x[0] > 700 ? 700 : x[0];
+				long double e = expl(xi), d = e - expl(c);
+				long double err = fabsl((long double)a[i] - e);
+				/* (and a subnormal ulp: libm's e^c) */
+				long double tol = EXP_TOL * fabsl(d) +
+						  4 * 0x1p-52L * e + 0x1p-1074L;
+
+				if (isnan(x[i])) {
+					ok &= isnan(a[i]);
+					continue;
+				}
+				ok &= err <= tol;
+				if (e < 0x1p-1022L) /* past double's normals */
+					continue;
+				if (fabsl(d) > 1e-9L * e &&
+				    err / fabsl(d) > worst)
+					worst = err / fabsl(d);
+				if (fabsl(xi - c) <= 1 && err / e > worst_rel)
+					worst_rel = err / e;
+			}
+		}
+	printf("ssm__smooth_exp: worst error %.3Lg of |e^x - e^c|, %.3Lg of "
+	       "e^x\n",
+	       worst, worst_rel);
+	CHECK(ok);
+	CHECK(okb);
+}
+
+/* One member's AR recursion as ssm/smooth_members.c's ar_path had it
+ * (the newest lag added last), lane by lane against ssm__smooth_ar_lanes,
+ * with clamped steps, NaN coefficients and empty lanes among them. */
+static void naive_ar(double *out, int H, const double *t, double z1, double z2,
+		     double z3, double clamp)
+{
+	int i;
+
+	for (i = 0; i < H; i++) {
+		double zn = (t[0] + t[3] * z3 + t[2] * z2) + t[1] * z1;
+
+		if (zn > clamp)
+			zn = clamp;
+		if (zn < -clamp)
+			zn = -clamp;
+		z3 = z2;
+		z2 = z1;
+		z1 = zn;
+		out[i] = zn;
+	}
+}
+
+static void test_ar_lanes(void)
+{
+	enum { L = SSM__AR_LANES, HM = 70 };
+	double coef[4 * L], zh[3 * L], a[HM * L], b[HM * L], one[HM];
+	ssm_rng r;
+	int H, l, j, i, rep, ok = 1, okb = 1;
+
+	ssm_rng_init(&r, 14);
+	for (rep = 0; rep < 200; rep++) {
+		H = rep % HM;
+		for (l = 0; l < L; l++) {
+			/* Stable, explosive (hits the clamp) or empty. */
+			double amp = rep % 5 == 0 ? 1.5 : 0.45;
+
+			for (j = 0; j < 4; j++)
+				coef[j * L + l] =
+				    l == rep % L && rep % 3 == 0
+					? 0
+					: amp * (2 * ssm_rng_uniform(&r) - 1);
+			for (j = 0; j < 3; j++)
+				zh[j * L + l] = 3 * ssm_rng_normal(&r);
+		}
+		if (rep % 23 == 5)
+			coef[2 * L + 1] = NAN;
+		ssm__smooth_ar_lanes(a, H, coef, zh, 20);
+		base_smooth_ar_lanes(b, H, coef, zh, 20);
+		okb &= same(a, b, H * L);
+		for (l = 0; l < L; l++) {
+			double t[4];
+
+			for (j = 0; j < 4; j++)
+				t[j] = coef[j * L + l];
+			naive_ar(one, H, t, zh[l], zh[L + l], zh[2 * L + l],
+				 20);
+			for (i = 0; i < H; i++)
+				ok &= memcmp(&one[i], &a[i * L + l],
+					     sizeof one[i]) == 0;
+		}
+	}
+	CHECK(ok);
+	CHECK(okb);
+}
+
 int main(void)
 {
+	TH_RUN(test_ar_lanes);
 	TH_RUN(test_clamp);
 	TH_RUN(test_comb);
+	TH_RUN(test_exp);
 	return th_summary();
 }
