@@ -14,32 +14,62 @@
 
 #include "io/store_int.h"
 
-/* How much lower than the loop the writer runs (nice steps). */
+/* How much lower than the loop a BATCH writer runs (nice steps). */
 #define WRITER_NICE 5
+
+/* Lowers the calling thread's priority as o->writer_priority says (see
+ * store.h); returns what it runs under: "idle", "batch" or "normal". */
+static const char *writer_lower(const store_opts *o, int *err)
+{
+	struct sched_param sp = {0};
+	int nice;
+
+	*err = 0;
+	if (o->writer_priority == STORE_PRIO_IDLE &&
+	    sched_setscheduler(0, SCHED_IDLE, &sp) == 0)
+		return "idle";
+	/* BATCH, or IDLE refused: a seccomp filter refuses both alike. */
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0) {
+		*err = errno;
+		return "normal";
+	}
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0)
+		setpriority(PRIO_PROCESS, 0, nice + WRITER_NICE);
+	return "batch";
+}
 
 /*
  * The writer's thread start: background priority first. A COMMIT is
  * milliseconds of CPU; at normal priority the writer, waking from its
  * group-commit wait with little CPU used, preempted the loop thread on a
  * busy core and held it off for the whole commit (3-4 ms stalls of the
- * sample -> forecast path every commit_ms, bench/results/latency.md).
- * SCHED_BATCH never preempts on wake-up; the nice steps make it yield to
- * the loop at the scheduler tick too. It still gets the CPU the loop
- * leaves, and store.max_queue bounds what waits for it. Both calls act on
- * this thread only (Linux: nice is per thread) and need no privilege;
- * failing, the writer runs as before.
+ * sample -> forecast path every commit_ms, bench/results/latency.md). At
+ * SCHED_BATCH the loop still waited for the scheduler's tick (4 ms at
+ * HZ=250) whenever it woke on the writer's core, the tail of
+ * bench/results/latency3.md; SCHED_IDLE yields at once. The writer is
+ * throughput-bound behind a queue that store.max_queue bounds: it has no
+ * latency to keep. Refused (systemd's SystemCallFilter=~@resources
+ * without the exceptions statecastd.service makes), it runs as the loop
+ * does and says so once.
  */
 static void *writer_start(void *arg)
 {
-	struct sched_param sp = {0};
-	int nice;
+	store *s = arg;
+	int err;
+	const char *how = writer_lower(&s->o, &err);
 
-	sched_setscheduler(0, SCHED_BATCH, &sp);
-	errno = 0;
-	nice = getpriority(PRIO_PROCESS, 0);
-	if (errno == 0)
-		setpriority(PRIO_PROCESS, 0, nice + WRITER_NICE);
-	return store__writer_main(arg);
+	pthread_setname_np(pthread_self(), "store-writer");
+	pthread_mutex_lock(&s->mu);
+	s->stats.writer_sched = how;
+	pthread_mutex_unlock(&s->mu);
+	if (err)
+		store__log(s,
+			   "the store's writer runs at the loop's priority: "
+			   "lowering it was refused (%s)",
+			   strerror(err));
+	return store__writer_main(s);
 }
 
 const char *store_strerror(int err)
