@@ -33,8 +33,9 @@ while [ $# -gt 0 ]; do
 	shift
 done
 W=$(mktemp -d /tmp/statecast-front.XXXXXX)
-SD_PID=""
-trap '[ -n "$SD_PID" ] && kill "$SD_PID" 2>/dev/null; rm -rf "$W"' EXIT
+# daemon() runs in $(...), a subshell: it leaves its daemon's PID in a file
+# so that an interrupted run still stops it.
+trap '[ -f "$W/daemon.pid" ] && kill "$(cat "$W/daemon.pid")" 2>/dev/null; rm -rf "$W"' EXIT
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
 . bench/lib.sh
@@ -74,25 +75,20 @@ E_BM_holdout=$(ev holdout "$OLD" eval --model "$OLDM")
 E_NM_holdout=$(ev holdout build/statecast eval --model models/default.model)
 
 # daemon BIN MODEL DIR: CPU us per sample and KiB of RSS per series of a
-# statecastd fed SERIES series x 6 rounds (store on), as "us kib".
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# statecastd fed SERIES series x 6 rounds (store on), as "us kib". Started
+# by daemon_start (bench/lib.sh), so under its memory guard.
 daemon() {
-	local g r n=$((SERIES * 6)) c0 c1 m0 m1 i
-	g=$(free_port); r=$(free_port); mkdir -p "$3"
-	"$1" -o listen.graphite=127.0.0.1:$g -o listen.influx= \
-		-o listen.rpc=127.0.0.1:$r -o listen.socket= -o listen.http= \
-		-o model.path="$2" -o store.path="$3/db" \
-		-o limits.max_series=2000000 >>"$3/log" 2>&1 &
-	SD_PID=$!
-	for i in $(seq 600); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$r") 2>/dev/null && break
-		sleep 0.1
-	done
-	c0=$(cpu_ticks "$SD_PID"); m0=$(awk '/^VmRSS/{print $2}' "/proc/$SD_PID/status")
-	build/bench/loadgen --graphite 127.0.0.1:$g --series "$SERIES" \
-		--count "$n" --until-rpc 127.0.0.1:$r >/dev/null
-	c1=$(cpu_ticks "$SD_PID"); m1=$(awk '/^VmRSS/{print $2}' "/proc/$SD_PID/status")
-	kill -TERM "$SD_PID"; wait "$SD_PID" 2>/dev/null || true; SD_PID=""
+	local n=$((SERIES * 6)) c0 c1 m0 m1
+	mkdir -p "$3"
+	daemon_start "$1" "$3/db" "$3/log" -o model.path="$2" ||
+		{ echo "front: statecastd did not start (see $3/log)" >&2; return 1; }
+	echo "$PID" >"$W/daemon.pid"
+	c0=$(cpu_ticks "$PID"); m0=$(rss_kb "$PID")
+	build/bench/loadgen --graphite 127.0.0.1:$G --series "$SERIES" \
+		--count "$n" --until-rpc 127.0.0.1:$R >/dev/null
+	c1=$(cpu_ticks "$PID"); m1=$(rss_kb "$PID")
+	kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
+	rm -f "$W/daemon.pid"
 	awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v n="$n" \
 		-v m="$((m1 - m0))" -v s="$SERIES" \
 		'BEGIN{printf "%.2f %.2f\n", c / hz * 1e6 / n, m / s}'

@@ -9,9 +9,10 @@
 # Per rep, interleaved (the order of base and this tree alternates): the
 # relay, then statecastd of each tree with the minimal model and with the
 # default model, persistence on, S series flat out (bench/loadgen.c, as
-# bench/perf.sh does). Reported: medians of samples/s and of the daemon's
-# CPU per sample (utime + stime of every thread over the run, /proc), and
-# every run. Then, once per tree, `perf record` of every thread during a
+# bench/perf.sh does). Reported: medians of samples/s (stepped, and until
+# the store has committed every row: loadgen --drain) and of the daemon's
+# CPU per sample (utime + stime of every thread from the first sample until
+# the store drained, /proc), and every run. Then, once per tree, `perf record` of every thread during a
 # minimal-model run at S series and a default-model run at 1k series, split
 # into parse / step / store by bench/cpu_split.py.
 #
@@ -63,10 +64,9 @@ N=$((S * 6))
 MIN_MODEL=$W/min.model
 min_model build "$MIN_MODEL"
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
 # sd BUILD MODEL SERIES COUNT [PERF_OUT]: one statecastd run on a fresh
-# store; prints "RATE CPU_US_PER_SAMPLE" (perf records it when PERF_OUT).
+# store; prints "RATE DRAINED_RATE CPU_US_PER_SAMPLE" (perf records it when
+# PERF_OUT); the CPU and the profile run until the store has drained.
 sd() {
 	local b=$1 model=$2 series=$3 count=$4 perf_out=${5:-} g r pid pp c0 c1 out
 	rm -rf "$W/sd"; mkdir -p "$W/sd"
@@ -79,15 +79,16 @@ sd() {
 		pp=$!; sleep 0.5
 	fi
 	c0=$(cpu_ticks "$pid")
-	out=$($LG --graphite 127.0.0.1:$g --series "$series" --count "$count" --until-rpc 127.0.0.1:$r || true)
+	out=$($LG --graphite 127.0.0.1:$g --series "$series" --count "$count" --until-rpc 127.0.0.1:$r --drain || true)
 	c1=$(cpu_ticks "$pid")
 	if [ -n "$perf_out" ]; then
 		kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true
 		SPLIT=$(/usr/bin/python3 bench/cpu_split.py "$perf_out" 999 "$count" "$pid" "$b" || true)
 	fi
 	kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-	awk -v r="$(field rate "$out")" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
-		-v n="$count" 'BEGIN { printf "%s %.2f\n", (r == "" ? "n/a" : r), c / hz / n * 1e6 }'
+	awk -v r="$(field rate "$out")" -v d="$(field drained_rate "$out")" -v c="$((c1 - c0))" \
+		-v hz="$(getconf CLK_TCK)" -v n="$count" \
+		'BEGIN { printf "%s %s %.2f\n", (r == "" ? "n/a" : r), (d == "" || d == "nan" ? "n/a" : d), c / hz / n * 1e6 }'
 }
 
 relay_run() {
@@ -103,7 +104,8 @@ relay_run() {
 
 relay=""
 declare -A rate cpu
-for k in base:min head:min base:def head:def; do rate[$k]=""; cpu[$k]=""; done
+declare -A drained
+for k in base:min head:min base:def head:def; do rate[$k]=""; drained[$k]=""; cpu[$k]=""; done
 for rep in $(seq "$REPS"); do
 	echo "ingest: rep $rep of $REPS"
 	relay="$relay $(relay_run)"
@@ -116,7 +118,8 @@ for rep in $(seq "$REPS"); do
 			b=build
 			[ $t = base ] && b=$BASE_DIR/build
 			set -- $(sd "$b" "$model" "$S" "$N")
-			rate[$t:$m]="${rate[$t:$m]} $1"; cpu[$t:$m]="${cpu[$t:$m]} $2"
+			rate[$t:$m]="${rate[$t:$m]} $1"; drained[$t:$m]="${drained[$t:$m]} $2"
+			cpu[$t:$m]="${cpu[$t:$m]} $3"
 		done
 	done
 done
@@ -136,9 +139,10 @@ done
 
 mr=$(echo "$relay" | median)
 row() { # row TREE MODEL LABEL
-	local k=$1:$2 r c
+	local k=$1:$2 r d c
 	r=$(echo "${rate[$k]}" | median); c=$(echo "${cpu[$k]}" | median)
-	echo "| $3 | $r | ${rate[$k]} | $(ratio "$r" "$mr") | $c | ${cpu[$k]} |"
+	d=$(echo "${drained[$k]}" | median)
+	echo "| $3 | $r | ${rate[$k]} | $(ratio "$r" "$mr") | $d | ${drained[$k]} | $c | ${cpu[$k]} |"
 }
 srow() { # srow TREE MODEL LABEL
 	local x=${split[$1:$2]}
@@ -157,23 +161,25 @@ srow() { # srow TREE MODEL LABEL
 	echo "bench/loadgen.c, Graphite plaintext over 4 connections, one sample per"
 	echo "series per round; statecastd with persistence on (a fresh store each run),"
 	echo "default settings. $REPS reps, interleaved (the tree that goes first alternates)."
-	echo "CPU = utime + stime of the daemon's every thread during the run, per sample."
+	echo "samples/s = stepped (loadgen's rate); until drained = from the first sample"
+	echo "until the store had committed every row (stats: store_queued_rows 0)."
+	echo "CPU = utime + stime of the daemon's every thread over that same span, per sample."
 	echo
-	echo "| run | samples/s (median) | runs | / relay | CPU us/sample (median) | runs |"
-	echo "|---|---|---|---|---|---|"
-	echo "| carbon-c-relay | $mr | $relay | 1.000 | | |"
+	echo "| run | samples/s (median) | runs | / relay | until drained (median) | runs | CPU us/sample (median) | runs |"
+	echo "|---|---|---|---|---|---|---|---|"
+	echo "| carbon-c-relay | $mr | $relay | 1.000 | | | | |"
 	row base min "statecastd $BASE, minimal model"
 	row head min "statecastd this tree, minimal model"
 	row base def "statecastd $BASE, default model"
 	row head def "statecastd this tree, default model"
 	echo
 	echo "Minimal model, this tree / $BASE: samples/s $(ratio "$(echo "${rate[head:min]}" | median)" "$(echo "${rate[base:min]}" | median)"), CPU per sample $(ratio "$(echo "${cpu[head:min]}" | median)" "$(echo "${cpu[base:min]}" | median)")."
-	echo "Default model, this tree / $BASE: samples/s $(ratio "$(echo "${rate[head:def]}" | median)" "$(echo "${rate[base:def]}" | median)"), CPU per sample $(ratio "$(echo "${cpu[head:def]}" | median)" "$(echo "${cpu[base:def]}" | median)")."
+	echo "Default model, this tree / $BASE: samples/s $(ratio "$(echo "${rate[head:def]}" | median)" "$(echo "${rate[base:def]}" | median)"), until drained $(ratio "$(echo "${drained[head:def]}" | median)" "$(echo "${drained[base:def]}" | median)"), CPU per sample $(ratio "$(echo "${cpu[head:def]}" | median)" "$(echo "${cpu[base:def]}" | median)")."
 	echo
 	echo "## CPU per sample split: parse, step, store (us)"
 	echo
 	echo "One run per tree and case, \`perf record -F 999 -e cpu-clock\` of every"
-	echo "thread, classified by bench/cpu_split.py (store = SQLite, io/store*,"
+	echo "thread until the store drained, classified by bench/cpu_split.py (store = SQLite, io/store*,"
 	echo "daemon/persist and the writer thread). Minimal model: $S series, $N"
 	echo "samples; default model: 1000 series, 200000 samples (as bench/perf.sh)."
 	echo

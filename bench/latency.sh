@@ -98,7 +98,7 @@ sustained() { # BIN: samples/s, 1k series flat out
 
 # The loop thread (tid = pid): CPU ticks used and involuntary context
 # switches (preemptions) so far.
-loop_ticks() { awk '{ print $14 + $15 }' "/proc/$1/task/$1/stat"; }
+loop_ticks() { stat_ticks "/proc/$1/task/$1/stat"; }
 loop_preempts() { awk '/^nonvoluntary_ctxt_switches/ { print $2 }' "/proc/$1/task/$1/status"; }
 # ... and its nanoseconds spent runnable but waiting for a core.
 loop_rqwait() { awk '{ print $2 }' "/proc/$1/task/$1/schedstat"; }

@@ -36,6 +36,12 @@ min_model() {
 # Resident set of a process, KiB.
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
+# stat_ticks FILE: CPU time (utime + stime, in CLK_TCK ticks) of a
+# /proc/PID/stat or /proc/PID/task/TID/stat file: all threads or one.
+stat_ticks() { awk '{ print $14 + $15 }' "$1"; }
+# cpu_ticks PID: the same for a whole process (all its threads).
+cpu_ticks() { stat_ticks "/proc/$1/stat"; }
+
 # mem_guard PID: kills PID if the machine's available memory falls under
 # 1.5 GiB: the machine is shared, and nobody else's work may be OOM-killed
 # because a run here outgrew it. A killed PID is listed in $W/guard as

@@ -16,11 +16,15 @@
  *   --until-metric HOST:PORT/PATH NAME   an HTTP /metrics text counter
  *                             (VictoriaMetrics' rows inserted) reaches it
  * The reported rate is samples / (time from the first byte sent to the
- * probe's success), probed every 5 ms. The wait gives up after 10 s
- * without progress (statecastd: neither its processed count rose nor its
- * store queue shrank, so a daemon holding reads while SQLite drains is
- * still waited for); then complete=0, rate= is what was processed by the
- * last progress over the time to it, and the exit status is 1.
+ * probe's success), probed every 5 ms. With --drain (and --until-rpc) it
+ * then waits until statecastd's store has committed every row it was
+ * handed (`stats`: store_queued_rows 0) and also reports drained_s and
+ * drained_rate = samples / (first byte to that moment): the stricter
+ * figure, since a daemon whose writer lags has not finished the work. The wait
+ * gives up after 10 s without progress (statecastd: neither its processed count
+ * rose nor its store queue shrank, so a daemon holding reads while SQLite
+ * drains is still waited for); then complete=0, rate= is what was processed by
+ * the last progress over the time to it, and the exit status is 1.
  *
  * Latency (--latency-rpc HOST:PORT, statecastd only): the first M series are
  * named PREFIX.lat<j> (also without --latency-rpc when --latency-series M is
@@ -52,7 +56,7 @@
 typedef struct opts {
 	const char *graphite, *until_rpc, *until_metric, *metric_name;
 	const char *latency_rpc, *prefix;
-	int conns, until_sink, lat_series;
+	int conns, until_sink, lat_series, drain;
 	long series;
 	long long count;
 	double rate, duration, step, t0;
@@ -359,6 +363,7 @@ static void usage(void)
 		"         [--prefix P] [--t0 T] [--step SEC]\n"
 		"         [--until-rpc HOST:PORT | --until-sink PORT |\n"
 		"          --until-metric HOST:PORT/PATH --metric NAME]\n"
+		"         [--drain] (with --until-rpc)\n"
 		"         [--latency-rpc HOST:PORT --latency-series M]\n");
 	exit(2);
 }
@@ -376,6 +381,10 @@ static void parse(opts *o, int argc, char **argv)
 	o->metric_name = "vm_rows_inserted_total";
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--drain")) {
+			o->drain = 1;
+			continue;
+		}
 		if (!v)
 			usage();
 		i++;
@@ -414,7 +423,7 @@ static void parse(opts *o, int argc, char **argv)
 	}
 	if (!o->graphite || o->conns < 1 || o->series < 1 ||
 	    (o->count <= 0 && o->duration <= 0) || o->lat_series < 0 ||
-	    o->lat_series > o->series)
+	    (o->drain && !o->until_rpc) || o->lat_series > o->series)
 		usage();
 	if (o->count <= 0) /* a duration needs a rate to bound the count */
 		o->count = o->rate > 0 ? (long long)(o->rate * o->duration)
@@ -437,6 +446,7 @@ int main(int argc, char **argv)
 	int *namelen;
 	long long sent = 0, rounds, base = 0, slice;
 	double start, sent_s, done_s = NAN, processed = NAN, deadline;
+	double drained_s = NAN;
 	double last_processed = -1, last_progress, last_done = 0;
 	double queued = 0, last_queued = INFINITY, ticks0 = NAN;
 	double wall0 = NAN, cpu0 = NAN;
@@ -592,8 +602,15 @@ int main(int argc, char **argv)
 		 * send time then made runs look up to 5x faster than they were
 		 * (CPU had > 2 cores on 2 in bench/perf.sh's scaling rows). */
 		t = now_s();
-		if (processed >= (double)sent) {
+		if (processed >= (double)sent && isnan(done_s)) {
 			done_s = t - start;
+			last_progress = t;
+		}
+		/* Every sample was stepped, so each row it made was handed to
+		 * the store in the same tick: none is left to count in. */
+		if (!isnan(done_s) && (!o.drain || queued == 0)) {
+			if (o.drain)
+				drained_s = t - start;
 			break;
 		}
 		/* Give up after 10 s without progress: the receiver dropped
@@ -625,6 +642,9 @@ int main(int argc, char **argv)
 		printf(" processed=%.0f done_s=nan rate=%.0f complete=0",
 		       processed,
 		       last_done > 0 ? last_processed / last_done : 0.0);
+	if (o.drain)
+		printf(" drained_s=%.3f drained_rate=%.0f", drained_s,
+		       isnan(drained_s) ? NAN : sent / drained_s);
 	/* statecastd: the run's ticks, and the largest tick since start
 	 * (priming included). */
 	if (o.until_rpc && !isnan(ticks0))
@@ -646,5 +666,8 @@ int main(int argc, char **argv)
 	printf("\n");
 	fflush(stdout);
 	/* Threads blocked in read() end with the process. */
-	return isnan(processed) || !isnan(done_s) ? 0 : 1;
+	return isnan(processed) ||
+		       (!isnan(done_s) && !(o.drain && isnan(drained_s)))
+		   ? 0
+		   : 1;
 }

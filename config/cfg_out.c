@@ -237,6 +237,28 @@ void cfg_write_doc(FILE *f)
 		fprintf(f, "| `%s` | %s | %s | %s | %s |\n", e[i].name,
 			type_name(e[i].type), e[i].def, b, e[i].doc);
 	}
+	fprintf(
+	    f,
+	    "\n## Stored forecast history (`store.forecast_every_s`)\n\n"
+	    "Every refresh of a series' forecast is served (`forecast`, "
+	    "`info`, /metrics)\nand pushed to subscribers. The database "
+	    "keeps a coarser history of them, for\nscoring past forecasts "
+	    "against the samples that came: the first forecast of a\n"
+	    "series, then the first whose origin is at least "
+	    "`store.forecast_every_s` of\nseries time after the last one "
+	    "stored. The spacing goes on across restarts\n(the last stored "
+	    "origin is read back) and a SIGHUP applies a new value from\n"
+	    "each series' next refresh.\n\n"
+	    "Why 5 minutes: at a 60 s step, forecasts made 60 s apart for 48 "
+	    "horizons share\n47 of their 48 target times, so storing each "
+	    "one repeats almost everything;\none every 5 minutes still "
+	    "scores every horizon. A stored forecast is one row\nof about "
+	    "950 bytes on disk (3 levels x 48 horizons + 48 means, "
+	    "float32), which at\nmany series lands on a B-tree page of its "
+	    "own: `60s` at a 60 s step (every\nrefresh) costs about 1.3 MiB "
+	    "per series per day and most of the store's writes\n"
+	    "(bench/results/fcstore.md); `5m`, a fifth of that. 0 stores "
+	    "none.\n");
 }
 
 int cfg_diff(const cfg *old_c, const cfg *new_c, cfg_diff_fn fn, void *ctx)

@@ -52,8 +52,9 @@ static const cfg_entry entries[] = {
     {"store.snapshot_s", CFG_SECS, "60s", 1, DAY, NULL, 0,
      "snapshot each changed series' state this often (bounds restart replay)",
      F(store.snapshot_s)},
-    {"store.forecast_every_s", CFG_SECS, "60s", 0, DAY, NULL, 0,
-     "store a series' forecast at most this often, series time (0 = never)",
+    {"store.forecast_every_s", CFG_SECS, "5m", 0, DAY, NULL, 1,
+     "store a series' forecast at most this often, series time (0 = never); "
+     "queries and pushes always get the latest",
      F(store.forecast_every_s)},
     {"store.forecast_retention_s", CFG_SECS, "7d", 0, 3650 * DAY, NULL, 0,
      "delete stored forecasts older than this (0 = keep forever)",

@@ -261,6 +261,11 @@ static void fmt_secs(double v, char *buf, size_t cap)
 			snprintf(buf, cap, "%.0f%s", v / mult[i], unit[i]);
 			return;
 		}
+	/* Whole seconds as digits: %.1g would write 30 as "3e+01". */
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(buf, cap, "%.0f", v);
+		return;
+	}
 	for (i = 1; i < 17; i++) {
 		snprintf(buf, cap, "%.*g", i, v);
 		if (strtod(buf, NULL) == v)

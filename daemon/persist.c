@@ -19,6 +19,7 @@
 #include "daemon/privdrop.h"
 #include "daemon/sdnotify.h"
 #include "daemon/server.h"
+#include "io/grow.h"
 #include "io/progress.h"
 
 /* Samples replayed between two tick runs at start-up: large enough for
@@ -115,16 +116,9 @@ static void on_done(void *ud, const store_result *r)
 		else
 			p->lines_dropped += c->nsamples;
 		for (i = 0; i < c->ndecl; i++) {
-			int64_t *q = p->redecl;
-			if (p->nredecl == p->capredecl) {
-				size_t cap =
-				    p->capredecl ? 2 * p->capredecl : 64;
-				q = realloc(p->redecl, cap * sizeof *q);
-				if (!q)
-					break;
-				p->redecl = q;
-				p->capredecl = cap;
-			}
+			if (io_grow(&p->redecl, &p->capredecl, p->nredecl + 1,
+				    sizeof *p->redecl, 64))
+				break;
 			p->redecl[p->nredecl++] = c->decl[i];
 		}
 	}
@@ -138,17 +132,13 @@ static int declare(store_batch *b, pbatch *c, srv_series *se)
 		return -1;
 	se->store_step_s = se->step_s;
 	se->store_period = se->period;
-	if (c && c->ndecl == c->capdecl) {
+	if (c) {
 		/* Geometric: a tick may declare thousands of new series. */
-		size_t cap = c->capdecl ? 2 * c->capdecl : 16;
-		int64_t *q = realloc(c->decl, cap * sizeof *q);
-		if (!q)
+		if (io_grow(&c->decl, &c->capdecl, c->ndecl + 1,
+			    sizeof *c->decl, 16))
 			return -1;
-		c->decl = q;
-		c->capdecl = cap;
-	}
-	if (c)
 		c->decl[c->ndecl++] = se->store_id;
+	}
 	return 0;
 }
 
@@ -350,6 +340,9 @@ static int rec_series(void *ud, const store_series_info *si, int mode,
 	if (!se)
 		return -1;
 	se->store_id = si->id;
+	/* The spacing of stored forecasts goes on from the last one stored;
+	 * the replay below stores none (already stored or never made). */
+	se->store_fc_t = si->forecast_t;
 	se->store_step_s = si->step_s;
 	se->store_period = si->period;
 	p->cur = se;

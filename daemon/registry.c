@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "io/grow.h"
+
 /* Bytes of one slab chunk: large enough that chunks are few (~100 at 1M
  * series), small enough that a daemon of a few series maps little. */
 #define SLAB_CHUNK_BYTES (32u << 20)
@@ -105,15 +107,9 @@ static void *slab_get(srv_slab *b)
 	if (!b->slot_bytes)
 		return NULL;
 	if (b->nchunks == 0 || b->used == b->per_chunk) {
-		if (b->nchunks == b->capchunks) {
-			size_t cap = b->capchunks ? 2 * b->capchunks : 16;
-			unsigned char **cs =
-			    realloc(b->chunks, cap * sizeof *cs);
-			if (!cs)
-				return NULL;
-			b->chunks = cs;
-			b->capchunks = cap;
-		}
+		if (io_grow(&b->chunks, &b->capchunks, b->nchunks + 1,
+			    sizeof *b->chunks, 16))
+			return NULL;
 		/* Anonymous and private: pages are zero and not resident
 		 * until written, so the unused tail costs nothing. */
 		c = mmap(NULL, b->per_chunk * b->slot_bytes,
@@ -149,14 +145,9 @@ static void *slab_get(srv_slab *b)
 
 int srv_slab_adopt(srv_slab *b, unsigned char *chunk, size_t used)
 {
-	if (b->nchunks == b->capchunks) {
-		size_t cap = b->capchunks ? 2 * b->capchunks : 16;
-		unsigned char **cs = realloc(b->chunks, cap * sizeof *cs);
-		if (!cs)
-			return -1;
-		b->chunks = cs;
-		b->capchunks = cap;
-	}
+	if (io_grow(&b->chunks, &b->capchunks, b->nchunks + 1,
+		    sizeof *b->chunks, 16))
+		return -1;
 	b->chunks[b->nchunks++] = chunk;
 	b->used = used;
 	b->expect -= b->expect < used ? b->expect : used;
@@ -319,6 +310,7 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 	s->last_t = -INFINITY;
 	s->last_value = NAN;
 	s->stepped_t = -INFINITY;
+	s->store_fc_t = -INFINITY; /* none stored: the first one is */
 	s->index = r->n;
 	r->all[r->n++] = s;
 	slot_put(r->slots, r->nslots, s);

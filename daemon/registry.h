@@ -80,7 +80,8 @@ typedef struct srv_series {
 	int64_t store_id;    /* series id in the store, 0 = not declared */
 	uint64_t store_seq;  /* samples handed to the store = last seq */
 	uint64_t snap_seq;   /* store_seq of the last snapshot written */
-	double store_fc_t;   /* origin of the last forecast stored */
+	double store_fc_t;   /* origin of the last forecast stored,
+				-INFINITY = none yet */
 	double store_step_s; /* step_s and period of its last declaration */
 	int store_period;
 	uint64_t tick_mark; /* serial of the last tick that refreshed it */

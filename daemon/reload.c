@@ -110,6 +110,9 @@ static void apply(srv_reload *r, const cfg *nc)
 	t->rpc.max_depth = ns.rpc.max_depth;
 	t->rpc.max_elems = ns.rpc.max_elems;
 	t->forecast_every = ns.forecast_every;
+	/* Spacing counts from each series' last stored forecast, so a new
+	 * value holds from the next refresh on. */
+	t->forecast_every_s = ns.forecast_every_s;
 	t->max_series = ns.max_series;
 	t->max_connections = ns.max_connections;
 	srv_fd_budget(r->s); /* a larger max_connections may want more fds */

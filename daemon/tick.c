@@ -14,6 +14,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
+#include "io/grow.h"
 
 const char *srv_reject_reason(int code)
 {
@@ -40,47 +41,28 @@ const char *srv_reject_reason(int code)
 	return "unknown";
 }
 
-/* Grows *p (elements of size sz) to hold at least need; 0 or -1. */
-static int reserve(void *pp, size_t *cap, size_t need, size_t sz)
-{
-	void **p = pp;
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	q = realloc(*p, c * sz);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 /* Grows the round arrays to n rows and the chunk list to nc; 0 or -1. */
 static int round_reserve(srv_tick *k, size_t n, size_t nc)
 {
 	size_t c = k->caprow;
 
-	if (reserve(&k->chunks, &k->capchunks, nc, sizeof *k->chunks))
+	if (io_grow(&k->chunks, &k->capchunks, nc, sizeof *k->chunks, 64))
 		return -1;
 	if (n <= k->caprow)
 		return 0;
-	if (reserve(&k->bs, &c, n, sizeof *k->bs))
+	if (io_grow(&k->bs, &c, n, sizeof *k->bs, 64))
 		return -1;
 	c = k->caprow;
-	if (reserve(&k->states, &c, n, sizeof *k->states))
+	if (io_grow(&k->states, &c, n, sizeof *k->states, 64))
 		return -1;
 	c = k->caprow;
-	if (reserve(&k->in, &c, n, sizeof *k->in))
+	if (io_grow(&k->in, &c, n, sizeof *k->in, 64))
 		return -1;
 	c = k->caprow;
-	if (reserve(&k->out, &c, n, sizeof *k->out))
+	if (io_grow(&k->out, &c, n, sizeof *k->out, 64))
 		return -1;
 	c = k->caprow;
-	if (reserve(&k->status, &c, n, sizeof *k->status))
+	if (io_grow(&k->status, &c, n, sizeof *k->status, 64))
 		return -1;
 	k->caprow = c;
 	return 0;
@@ -152,7 +134,8 @@ static int queue_step(srv_tick *k, srv_series *se, double t, double v)
 {
 	srv_step *st;
 
-	if (reserve(&k->steps, &k->capsteps, k->nsteps + 1, sizeof *k->steps))
+	if (io_grow(&k->steps, &k->capsteps, k->nsteps + 1, sizeof *k->steps,
+		    64))
 		return -1;
 	st = &k->steps[k->nsteps++];
 	st->s = se;
@@ -251,7 +234,7 @@ int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
 		s->st.out_of_order++;
 		return reject(s, SRV_REJ_ORDER);
 	}
-	if (reserve(&k->acc, &k->capacc, k->nacc + 1, sizeof *k->acc))
+	if (io_grow(&k->acc, &k->capacc, k->nacc + 1, sizeof *k->acc, 64))
 		return reject(s, SRV_REJ_NOMEM);
 	if (se->state) {
 		if (queue_step(k, se, t, value))
@@ -279,7 +262,7 @@ int srv_tick_hold_push(srv *s, struct srv_push *p)
 {
 	srv_tick *k = &s->tick;
 
-	if (reserve(&k->push, &k->cappush, k->npush + 1, sizeof *k->push))
+	if (io_grow(&k->push, &k->cappush, k->npush + 1, sizeof *k->push, 64))
 		return -1;
 	k->push[k->npush++] = p;
 	return 0;
@@ -370,8 +353,8 @@ static void chunk_done(void *ctx, int j)
 		se->n_forecasts++;
 		s->st.forecasts++;
 		if (se->tick_mark != k->serial &&
-		    !reserve(&k->refreshed, &k->capref, k->nref + 1,
-			     sizeof *k->refreshed)) {
+		    !io_grow(&k->refreshed, &k->capref, k->nref + 1,
+			     sizeof *k->refreshed, 64)) {
 			se->tick_mark = k->serial;
 			k->refreshed[k->nref++] = se;
 		}
@@ -500,8 +483,10 @@ static srv_step *by_round(srv_tick *k, size_t **start)
 
 	if (k->rounds <= 1)
 		return k->steps;
-	if (reserve(&k->sorted, &k->capsorted, k->nsteps, sizeof *k->sorted) ||
-	    reserve(&k->start, &k->capstart, k->rounds + 1, sizeof *k->start))
+	if (io_grow(&k->sorted, &k->capsorted, k->nsteps, sizeof *k->sorted,
+		    64) ||
+	    io_grow(&k->start, &k->capstart, k->rounds + 1, sizeof *k->start,
+		    64))
 		return NULL;
 	memset(k->start, 0, (k->rounds + 1) * sizeof *k->start);
 	for (i = 0; i < k->nsteps; i++)

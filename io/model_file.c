@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/grow.h"
 #include "io/model_file.h"
 #include "io/rpc.h"
 
@@ -590,15 +591,10 @@ int io_model_load(const char *path, ssm_model **out, char *msg, size_t msglen)
 	if (!f)
 		return fail(&c, IO_MF_EIO, "%s: %s", path, strerror(errno));
 	for (;;) {
-		if (len == cap) {
-			char *nb = realloc(buf, cap ? cap * 2 : 65536);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return IO_MF_ENOMEM;
-			}
-			buf = nb;
-			cap = cap ? cap * 2 : 65536;
+		if (io_grow(&buf, &cap, len + 1, 1, 65536)) {
+			free(buf);
+			fclose(f);
+			return IO_MF_ENOMEM;
 		}
 		n = fread(buf + len, 1, cap - len, f);
 		len += n;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/grow.h"
 #include "io/rpc.h"
 
 const char *rpc_strerror(int err)
@@ -91,10 +92,9 @@ static int write_cb(void *data, const char *buf, size_t len)
 		return -1;
 	}
 	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
+		/* Doubling as everywhere (io/grow.h), but never past max. */
+		size_t cap = io_grow_cap(b->cap, b->len + len, 1, 256);
 		char *p;
-		while (cap < b->len + len)
-			cap *= 2;
 		if (cap > b->max)
 			cap = b->max;
 		p = realloc(b->p, cap);

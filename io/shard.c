@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/grow.h"
+
 #define FNV64_OFFSET 14695981039346656037ULL
 #define FNV64_PRIME  1099511628211ULL
 
@@ -268,14 +270,10 @@ int io_shard_map_load(io_shard_map *m, const char *path, char *err,
 		return IO_SHARD_EIO;
 	}
 	do {
-		if (len + 4096 + 1 > cap) {
-			char *g = realloc(text, cap = cap * 2 + 8192);
-			if (!g) {
-				free(text);
-				fclose(f);
-				return IO_SHARD_ENOMEM;
-			}
-			text = g;
+		if (io_grow(&text, &cap, len + 4096 + 1, 1, 8192)) {
+			free(text);
+			fclose(f);
+			return IO_SHARD_ENOMEM;
 		}
 		got = fread(text + len, 1, 4096, f);
 		len += got;

@@ -275,6 +275,11 @@ typedef struct store_series_info {
 	double step_s;
 	int period;
 	double created;
+	/* Origin t of the series' latest stored forecast, -INFINITY when it
+	 * has none. Read by store_recover only (one key seek per series), so
+	 * a restart keeps store.forecast_every_s' spacing; NAN from
+	 * store_list. */
+	double forecast_t;
 } store_series_info;
 
 typedef struct store_sample {

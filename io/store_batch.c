@@ -10,24 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/grow.h"
 #include "io/store_int.h"
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* The batch's arrays grow by io_grow; a failure is the store's ENOMEM. */
+static int grow(void *p, size_t *cap, size_t need, size_t elem)
 {
-	size_t nc;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	nc = *cap ? *cap : 16;
-	while (nc < need)
-		nc *= 2;
-	q = realloc(*p, nc * elem);
-	if (!q)
-		return STORE_ENOMEM;
-	*p = q;
-	*cap = nc;
-	return 0;
+	return io_grow(p, cap, need, elem, 16) ? STORE_ENOMEM : 0;
 }
 
 store_batch *store_batch_new(void)
@@ -75,7 +64,7 @@ static int put_str(store_batch *b, const char *str, size_t *off)
 {
 	size_t n = strlen(str) + 1;
 
-	if (grow((void **)&b->cpool, &b->cc, b->nc + n, 1))
+	if (grow(&b->cpool, &b->cc, b->nc + n, 1))
 		return STORE_ENOMEM;
 	memcpy(b->cpool + b->nc, str, n);
 	*off = b->nc;
@@ -85,7 +74,7 @@ static int put_str(store_batch *b, const char *str, size_t *off)
 
 static int put_floats(store_batch *b, size_t n, size_t *off)
 {
-	if (grow((void **)&b->fpool, &b->cf, b->nf + n, sizeof(float)))
+	if (grow(&b->fpool, &b->cf, b->nf + n, sizeof(float)))
 		return STORE_ENOMEM;
 	*off = b->nf;
 	b->nf += n;
@@ -101,7 +90,7 @@ int store_batch_series(store_batch *b, int64_t id, const char *name,
 	if (!b || !name || id <= 0 || !(step_s >= 0) || !isfinite(step_s) ||
 	    period < 1)
 		return STORE_EINVAL;
-	if (grow((void **)&b->ser, &b->cser, b->nser + 1, sizeof(*r)))
+	if (grow(&b->ser, &b->cser, b->nser + 1, sizeof(*r)))
 		return STORE_ENOMEM;
 	r = &b->ser[b->nser];
 	r->id = id;
@@ -119,7 +108,7 @@ int store_batch_drop_series(store_batch *b, int64_t id)
 {
 	if (!b || id <= 0)
 		return STORE_EINVAL;
-	if (grow((void **)&b->drop, &b->cdrop, b->ndrop + 1, sizeof(int64_t)))
+	if (grow(&b->drop, &b->cdrop, b->ndrop + 1, sizeof(int64_t)))
 		return STORE_ENOMEM;
 	b->drop[b->ndrop++] = id;
 	return 0;
@@ -132,7 +121,7 @@ int store_batch_sample(store_batch *b, int64_t series_id, int64_t seq, double t,
 
 	if (!b || series_id <= 0 || seq <= 0 || !isfinite(t))
 		return STORE_EINVAL;
-	if (grow((void **)&b->smp, &b->csmp, b->nsmp + 1, sizeof(*r)))
+	if (grow(&b->smp, &b->csmp, b->nsmp + 1, sizeof(*r)))
 		return STORE_ENOMEM;
 	r = &b->smp[b->nsmp++];
 	r->sid = series_id;
@@ -154,7 +143,7 @@ int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
 	if (!b || series_id <= 0 || !isfinite(t) || H < 1 || Q < 1 ||
 	    H > 100000 || Q > 1000 || !levels || !q || !mean)
 		return STORE_EINVAL;
-	if (grow((void **)&b->fc, &b->cfc, b->nfc + 1, sizeof(*r)) ||
+	if (grow(&b->fc, &b->cfc, b->nfc + 1, sizeof(*r)) ||
 	    put_floats(b, (size_t)Q + (size_t)Q * H + H, &off))
 		return STORE_ENOMEM;
 	f = b->fpool + off;
@@ -184,7 +173,7 @@ int store_batch_snapshot(store_batch *b, int64_t series_id,
 	if (!b || series_id <= 0 || !model_id || (nfloats && !state) ||
 	    nfloats > IO_SNAP_MAX_FLOATS)
 		return STORE_EINVAL;
-	if (grow((void **)&b->snap, &b->csnap, b->nsnap + 1, sizeof(*r)) ||
+	if (grow(&b->snap, &b->csnap, b->nsnap + 1, sizeof(*r)) ||
 	    put_floats(b, nfloats, &off) || put_str(b, model_id, &moff))
 		return STORE_ENOMEM;
 	if (nfloats)

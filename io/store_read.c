@@ -85,6 +85,7 @@ int store_list(store_reader *r,
 		si.step_s = sqlite3_column_double(r->list, 3);
 		si.period = sqlite3_column_int(r->list, 4);
 		si.created = sqlite3_column_double(r->list, 5);
+		si.forecast_t = NAN;
 		if (cb(ud, &si)) {
 			sqlite3_reset(r->list);
 			return STORE_EABORT;

@@ -4,9 +4,10 @@
  *
  * Workload: once per start, every series (up to millions): one sequential
  * scan of series LEFT JOIN snapshots in id order, plus one key-range seek
- * into samples per series for the rows after its snapshot. All of it runs in
- * one read transaction, so the view is consistent and the pages of a series'
- * samples are read once.
+ * into samples per series for the rows after its snapshot and one into
+ * forecasts for the latest one's origin (store.forecast_every_s spacing). All
+ * of it runs in one read transaction, so the view is consistent and the pages
+ * of a series' samples are read once.
  *
  * Two threads, a pipeline: a reader thread owns the connection for the walk
  * (SQLite's page reads, a pread per 4 KiB page, and each snapshot's CRC-32C)
@@ -42,7 +43,7 @@ typedef struct rhdr {
 typedef struct rseries {
 	rhdr h;
 	int64_t id;
-	double step_s, created;
+	double step_s, created, forecast_t;
 	int period, mode, serr;
 	uint32_t name_len, tags_len;
 	io_snap snap; /* payload pointer fixed up by the consumer */
@@ -62,7 +63,7 @@ typedef struct block {
 
 typedef struct rec {
 	sqlite3 *db;
-	sqlite3_stmt *walk, *after, *last_t, *since;
+	sqlite3_stmt *walk, *after, *last_t, *since, *last_fc;
 	uint64_t model_hash;
 	double window;
 	store_sample buf[REC_CHUNK];
@@ -201,6 +202,20 @@ static int rebuild(rec *r, int64_t sid, double window)
 	return stream(r, r->since, sid);
 }
 
+/* Origin of the series' latest stored forecast (-INFINITY: none): one seek
+ * to the end of its key range, in the walk's id order like the others. */
+static int last_forecast(rec *r, int64_t sid, double *t)
+{
+	int rc;
+
+	sqlite3_bind_int64(r->last_fc, 1, sid);
+	rc = sqlite3_step(r->last_fc);
+	*t =
+	    rc == SQLITE_ROW ? sqlite3_column_double(r->last_fc, 0) : -INFINITY;
+	sqlite3_reset(r->last_fc);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+}
+
 static int put_series(rec *r, rseries *h, const char *name, const char *tags)
 {
 	size_t strs = (size_t)h->name_len + 1 + h->tags_len + 1;
@@ -244,6 +259,8 @@ static int walk(rec *r)
 		h.step_s = sqlite3_column_double(r->walk, 3);
 		h.period = sqlite3_column_int(r->walk, 4);
 		h.created = sqlite3_column_double(r->walk, 5);
+		if ((rc = last_forecast(r, h.id, &h.forecast_t)) < 0)
+			return rc;
 		h.serr = 0;
 		if (sqlite3_column_type(r->walk, 6) == SQLITE_NULL) {
 			h.mode = STORE_RESTORE_FULL;
@@ -311,6 +328,7 @@ static int consume(const block *b, const store_recover_cb *cb,
 			si.step_s = s.step_s;
 			si.period = s.period;
 			si.created = s.created;
+			si.forecast_t = s.forecast_t;
 			if (s.mode == STORE_RESTORE_SNAPSHOT)
 				s.snap.payload = b->p + off +
 						 align8(sizeof s + s.name_len +
@@ -418,7 +436,11 @@ static int prepare(rec *r)
 	    sqlite3_prepare_v2(r->db,
 			       "SELECT seq,t,value FROM samples WHERE "
 			       "series_id=?1 AND t>=?2 ORDER BY seq",
-			       -1, &r->since, NULL) != SQLITE_OK) {
+			       -1, &r->since, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db,
+			       "SELECT t FROM forecasts WHERE series_id=?1 "
+			       "ORDER BY t DESC LIMIT 1",
+			       -1, &r->last_fc, NULL) != SQLITE_OK) {
 		/* A generic error here is a missing table: no schema yet. */
 		int rc = store__map_rc(sqlite3_errcode(r->db));
 		return rc == STORE_ESQL ? STORE_ESCHEMA : rc;
@@ -476,6 +498,7 @@ int store_recover(const char *path, uint64_t model_hash,
 	sqlite3_finalize(r->after);
 	sqlite3_finalize(r->last_t);
 	sqlite3_finalize(r->since);
+	sqlite3_finalize(r->last_fc);
 	sqlite3_close(r->db);
 	for (i = 0; i < NBLOCKS; i++)
 		free(r->blk[i].p);

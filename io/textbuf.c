@@ -3,10 +3,12 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/grow.h"
 void io_tb_init(io_tb *b)
 {
 	b->data = NULL;
@@ -32,28 +34,13 @@ void io_tb_reset(io_tb *b)
 /* Room for `extra` more bytes plus the NUL; 0 or -1 (and failed set). */
 static int reserve(io_tb *b, size_t extra)
 {
-	size_t need, ncap;
-	char *p;
-
 	if (b->failed)
 		return -1;
-	if (extra >= (size_t)-1 / 2 - b->len) {
+	if (extra >= SIZE_MAX - b->len ||
+	    io_grow(&b->data, &b->cap, b->len + extra + 1, 1, 256)) {
 		b->failed = 1;
 		return -1;
 	}
-	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return 0;
-	ncap = b->cap ? b->cap : 256;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(b->data, ncap);
-	if (!p) {
-		b->failed = 1;
-		return -1;
-	}
-	b->data = p;
-	b->cap = ncap;
 	return 0;
 }
 

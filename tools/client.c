@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "io/grow.h"
+
 #define DEFAULT_RPC "127.0.0.1:7411"
 #define OUT_MAX	    (64u << 20)
 
@@ -236,14 +238,8 @@ static int read_msg(client *c, rpc_msg *m)
 		}
 		if (rc == 1)
 			break;
-		if (c->incap - c->inlen < 65536) {
-			size_t cap = c->incap ? 2 * c->incap : 131072;
-			char *p = realloc(c->in, cap);
-			if (!p)
-				return -1;
-			c->in = p;
-			c->incap = cap;
-		}
+		if (io_grow(&c->in, &c->incap, c->inlen + 65536, 1, 131072))
+			return -1;
 		ssize_t r =
 		    recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
 		if (r < 0 && errno == EINTR)

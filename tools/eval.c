@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/grow.h"
+
 int eval_origins_of(int n, int H, eval_origins *o)
 {
 	int E = n / 4 > H ? n / 4 : H;
@@ -146,7 +148,7 @@ static int load_csv(const char *dir, eval_series *s, char *errbuf,
 		    size_t errlen)
 {
 	char path[4096], *buf, *cur, *line, *f[4];
-	int cap = 1024, n = 0;
+	size_t cap = 1024, n = 0, c;
 
 	snprintf(path, sizeof path, "%s/%s.csv", dir, s->name);
 	buf = slurp(path, errbuf, errlen);
@@ -163,19 +165,14 @@ static int load_csv(const char *dir, eval_series *s, char *errbuf,
 			continue;
 		if (split(line, ',', f, 4) != 2)
 			break;
-		if (n == cap) {
-			double *t2, *y2;
-
-			cap *= 2;
-			t2 = realloc(s->t, sizeof(double) * cap);
-			if (t2)
-				s->t = t2;
-			y2 = realloc(s->y, sizeof(double) * cap);
-			if (y2)
-				s->y = y2;
-			if (!t2 || !y2)
-				break;
-		}
+		/* t and y share one capacity: grow both from it. */
+		c = cap;
+		if (io_grow(&s->t, &c, n + 1, sizeof *s->t, 1024))
+			break;
+		c = cap;
+		if (io_grow(&s->y, &c, n + 1, sizeof *s->y, 1024))
+			break;
+		cap = c;
 		s->t[n] = strtod(f[0], &end1);
 		s->y[n] = strtod(f[1], &end2);
 		if (end1 == f[0] || end2 == f[1])
@@ -184,11 +181,11 @@ static int load_csv(const char *dir, eval_series *s, char *errbuf,
 	}
 	free(buf);
 	if (line || !s->t || !s->y) {
-		snprintf(errbuf, errlen, "%s: bad line %d", path, n + 2);
+		snprintf(errbuf, errlen, "%s: bad line %zu", path, n + 2);
 		return -1;
 	}
-	if (n != s->n) {
-		snprintf(errbuf, errlen, "%s: %d values, manifest says %d",
+	if (s->n < 0 || n != (size_t)s->n) {
+		snprintf(errbuf, errlen, "%s: %zu values, manifest says %d",
 			 path, n, s->n);
 		return -1;
 	}
@@ -215,7 +212,8 @@ static char *tsv_open(const char *path, char **cur, char **f, int *nf,
 int eval_data_load(const char *dir, eval_data *d, char *errbuf, size_t errlen)
 {
 	char path[4096], *buf, *cur, *line, *f[16];
-	int nf, c_name, c_per, c_h, c_step, c_n, cap = 0;
+	int nf, c_name, c_per, c_h, c_step, c_n;
+	size_t cap = 0;
 
 	memset(d, 0, sizeof *d);
 	snprintf(path, sizeof path, "%s/manifest.tsv", dir);
@@ -241,15 +239,9 @@ int eval_data_load(const char *dir, eval_data *d, char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen, "%s: ragged row", path);
 			goto fail;
 		}
-		if (d->count == cap) {
-			eval_series *n2;
-
-			cap = cap ? 2 * cap : 32;
-			n2 = realloc(d->s, sizeof *n2 * cap);
-			if (!n2)
-				goto fail;
-			d->s = n2;
-		}
+		if (io_grow(&d->s, &cap, (size_t)d->count + 1, sizeof *d->s,
+			    32))
+			goto fail;
 		s = &d->s[d->count];
 		memset(s, 0, sizeof *s);
 		snprintf(s->name, sizeof s->name, "%s", f[c_name]);
@@ -299,7 +291,8 @@ int eval_baselines_load(const char *path, eval_baseline **rows, int *count,
 			char *errbuf, size_t errlen)
 {
 	char *buf, *cur, *line, *f[16];
-	int nf, cs, cm, co, cmase, cmsis, ccov, cfit, cap = 0;
+	int nf, cs, cm, co, cmase, cmsis, ccov, cfit;
+	size_t cap = 0;
 
 	*rows = NULL;
 	*count = 0;
@@ -326,19 +319,13 @@ int eval_baselines_load(const char *path, eval_baseline **rows, int *count,
 			continue;
 		if (split(line, '\t', f, 16) != nf)
 			continue;
-		if (*count == cap) {
-			eval_baseline *r2;
-
-			cap = cap ? 2 * cap : 128;
-			r2 = realloc(*rows, sizeof *r2 * cap);
-			if (!r2) {
-				free(buf);
-				free(*rows);
-				*rows = NULL;
-				snprintf(errbuf, errlen, "out of memory");
-				return -1;
-			}
-			*rows = r2;
+		if (io_grow(rows, &cap, (size_t)*count + 1, sizeof **rows,
+			    128)) {
+			free(buf);
+			free(*rows);
+			*rows = NULL;
+			snprintf(errbuf, errlen, "out of memory");
+			return -1;
 		}
 		b = &(*rows)[(*count)++];
 		snprintf(b->series, sizeof b->series, "%s", f[cs]);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/grow.h"
 #include "tools/train_db.h"
 
 void train_db_free(train_db *d)
@@ -93,7 +94,8 @@ int train_db_load(const char *path, int max_len, train_db *d, char *err,
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	int cap = 0, rc = -1;
+	size_t cap = 0, c;
+	int rc = -1;
 
 	memset(d, 0, sizeof *d);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
@@ -110,20 +112,15 @@ int train_db_load(const char *path, int max_len, train_db *d, char *err,
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		double *y = NULL;
 
-		if (d->count == cap) {
-			int nc = cap ? 2 * cap : 64;
-			ssm_series *ns =
-			    realloc(d->series, sizeof(ssm_series) * (size_t)nc);
-			double **ny;
-			if (!ns)
-				goto oom;
-			d->series = ns;
-			ny = realloc(d->y, sizeof(double *) * (size_t)nc);
-			if (!ny)
-				goto oom;
-			d->y = ny;
-			cap = nc;
-		}
+		/* series and y share one capacity: grow both from it. */
+		c = cap;
+		if (io_grow(&d->series, &c, (size_t)d->count + 1,
+			    sizeof *d->series, 64))
+			goto oom;
+		c = cap;
+		if (io_grow(&d->y, &c, (size_t)d->count + 1, sizeof *d->y, 64))
+			goto oom;
+		cap = c;
 		if (load_one(db, sqlite3_column_int64(st, 0),
 			     sqlite3_column_double(st, 1),
 			     sqlite3_column_int(st, 2), max_len,

@@ -262,6 +262,9 @@ static void test_print_round_trip(void)
 	CHECK(strstr(text, "[series \"a*\"]\nhorizon = 12\nretention = 2h\n"));
 	CHECK(strstr(text, "retention_s = 1.25\n"));
 	CHECK(strstr(text, "max_skew_s = 0.1\n"));
+	/* Whole seconds that are no whole minute print as digits (the
+	 * default min_rate_window_s of 30 once printed as "3e+01"). */
+	CHECK(strstr(text, "min_rate_window_s = 30\n"));
 	CHECK_NEAR(b.ingest.max_skew_s, 0.1, 0);
 	CHECK(strcmp(b.rpc.token, ";tok") == 0); /* not an inline comment */
 	cfg_release(&a);

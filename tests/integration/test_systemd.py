@@ -90,6 +90,13 @@ def test_security_score():
             print("  exposure %.1f (limit %.1f)" % (score, MAX_EXPOSURE))
             T.check(score <= MAX_EXPOSURE, "exposure %.1f <= %.1f" %
                     (score, MAX_EXPOSURE))
+            # The figure the README gives is the one measured.
+            readme = open(os.path.join(TOP, "README.md")).read()
+            m = re.search(r"exposure\s+([0-9.]+) in `systemd-analyze "
+                          r"security`", readme)
+            T.check(m is not None and float(m.group(1)) == round(score, 1),
+                    "README's exposure %s is the measured %.1f" %
+                    (m.group(1) if m else "(not found)", score))
         # The parse is not vacuous: an unhardened unit scores far higher.
         bare = os.path.join(tmp, "bare.service")
         open(bare, "w").write("[Service]\nExecStart=%s\n" % opslib.DAEMON)
