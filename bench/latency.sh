@@ -109,20 +109,18 @@ writer_ticks() {
 		echo "$(cat "$t/comm" 2>/dev/null) $(cat "$t/stat" 2>/dev/null)"
 	done | awk '$1 == "store-writer" || $42 == 3 { t += $15 + $16 } END { print t + 0 }'
 }
-# CPU ticks of the whole daemon (every thread, the exited ones included).
-proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 latency() { # BIN RATE: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share"
 	start "$1" "$W/lat"
 	$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count $((S * 5)) \
 		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null ||
 		echo "latency: priming failed" >&2
-	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); w0=$(writer_ticks "$SD_PID"); a0=$(proc_ticks "$SD_PID"); t0=$(date +%s.%N)
+	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); w0=$(writer_ticks "$SD_PID"); a0=$(cpu_ticks "$SD_PID"); t0=$(date +%s.%N)
 	l=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --rate "$2" \
 		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
 		--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R) ||
 		echo "latency: loadgen failed: $l" >&2
-	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); q1=$(loop_rqwait "$SD_PID"); w1=$(writer_ticks "$SD_PID"); a1=$(proc_ticks "$SD_PID"); t1=$(date +%s.%N)
+	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); q1=$(loop_rqwait "$SD_PID"); w1=$(writer_ticks "$SD_PID"); a1=$(cpu_ticks "$SD_PID"); t1=$(date +%s.%N)
 	stop "$SD_PID"
 	busy=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
 	pre=$(awk -v v="$((v1 - v0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", v / (b - a) }')
