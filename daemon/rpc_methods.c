@@ -477,6 +477,7 @@ static int m_stats(req *r)
 		put_kv_u64(r->b, "store_queued_rows", ss.queued_rows);
 		put_kv_str(r->b, "store_writer_sched",
 			   ss.writer_sched ? ss.writer_sched : "");
+		put_kv_u64(r->b, "store_writer_raised", ss.writer_raised);
 	}
 	rpc_map_end(r->b, map);
 	return 0;

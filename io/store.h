@@ -90,6 +90,14 @@ enum { STORE_SYNC_OFF = 0, STORE_SYNC_NORMAL = 1, STORE_SYNC_FULL = 2 };
  * daemon's backpressure (store.max_queue) holds the senders. BATCH:
  * SCHED_BATCH at nice +5, a smaller but fair share that waking threads
  * take only at the scheduler's next tick.
+ * IDLE is guarded against starvation: once the bytes submitted and not yet
+ * finished pass writer_raise_bytes, the submitting thread raises the writer
+ * to BATCH (a starved writer could not be trusted to notice in time: at
+ * SCHED_IDLE on a busy core one COMMIT takes seconds), and the writer goes
+ * back to IDLE once they are at or below writer_lower_bytes. Leaving
+ * SCHED_IDLE unprivileged needs RLIMIT_NICE >= 20 - (the writer's nice), 15
+ * for a daemon at nice 0 (the kernel treats SCHED_IDLE as nice 20): the
+ * writer probes it as it starts and, refused, runs at BATCH and logs why.
  */
 enum { STORE_PRIO_IDLE = 0, STORE_PRIO_BATCH = 1 };
 
@@ -113,6 +121,10 @@ typedef struct store_opts {
 				 (what the log reports) [5000] */
 	int retry_ms;	      /* pause between failing attempts [250] */
 	int writer_priority;  /* STORE_PRIO_IDLE or _BATCH [IDLE] */
+	/* The IDLE writer's guard, bytes as store_batch_bytes() counts them:
+	 * raised past raise, lowered at or below lower < raise [64 MiB,
+	 * 16 MiB: a quarter and a sixteenth of store.max_queue's default]. */
+	size_t writer_raise_bytes, writer_lower_bytes;
 	double sample_retention_s;   /* 0 = keep forever [0] */
 	double forecast_retention_s; /* 0 = keep forever [0] */
 	int retention_batch;	     /* rows deleted per transaction [2000] */
@@ -248,11 +260,13 @@ typedef struct store_stats {
 	uint64_t retention_deleted;
 	uint64_t checkpoints;
 	int in_error; /* 1 while writes are failing */
-	/* The writer's scheduling as set: "idle", "batch", or "normal"
-	 * when the change was refused (a seccomp filter); "" before the
+	/* The writer's scheduling now: "idle", "batch" (also while the
+	 * guard holds an idle writer raised), or "normal" when lowering was
+	 * refused (a seccomp filter); "" before the
 	 * thread has started. Static storage. */
 	const char *writer_sched;
-	int last_error; /* STORE_E* of the last failure */
+	uint64_t writer_raised; /* times the guard raised idle to batch */
+	int last_error;		/* STORE_E* of the last failure */
 } store_stats;
 
 void store_get_stats(store *s, store_stats *st);

@@ -183,6 +183,17 @@ def test_writer_priority_allowed():
             "without its exception line the unit refuses sched_setscheduler")
 
 
+def test_limit_nice():
+    """The idle store writer's starvation guard raises it from SCHED_IDLE to
+    SCHED_BATCH at nice +5: the kernel allows that unprivileged only if
+    20 - 5 <= RLIMIT_NICE. The unit grants exactly that, which allows no
+    nice value below +5 (test_threads.py checks the daemon without it)."""
+    text = open(os.path.join(UNITS, "statecastd.service")).read()
+    m = re.findall(r"^LimitNICE=(\S+)$", text, flags=re.M)
+    T.check(m == ["15"], "the unit sets LimitNICE=15 (nice +5), once: %r"
+            % m)
+
+
 def with_env(env, fn):
     """Runs fn() with extra environment variables (inherited by the daemon
     statecast_test.Daemon starts), restoring the environment after."""
@@ -372,6 +383,7 @@ if __name__ == "__main__":
     T.run(test_security_score)
     T.run(test_service_settings)
     T.run(test_writer_priority_allowed)
+    T.run(test_limit_nice)
     T.run(test_notify_ready_watchdog_stopping)
     T.run(test_status_during_restore)
     T.run(test_socket_activation)
