@@ -102,27 +102,34 @@ loop_ticks() { stat_ticks "/proc/$1/task/$1/stat"; }
 loop_preempts() { awk '/^nonvoluntary_ctxt_switches/ { print $2 }' "/proc/$1/task/$1/status"; }
 # ... and its nanoseconds spent runnable but waiting for a core.
 loop_rqwait() { awk '{ print $2 }' "/proc/$1/task/$1/schedstat"; }
-# CPU ticks of the store writer: the daemon's SCHED_BATCH thread (policy 3).
-writer_ticks() { cat /proc/$1/task/*/stat 2>/dev/null | awk '$41 == 3 { t += $14 + $15 } END { print t + 0 }'; }
+# CPU ticks of the store writer: the thread named store-writer, or in a
+# build that does not name it, the daemon's SCHED_BATCH thread (policy 3).
+writer_ticks() {
+	for t in /proc/$1/task/*; do
+		echo "$(cat "$t/comm" 2>/dev/null) $(cat "$t/stat" 2>/dev/null)"
+	done | awk '$1 == "store-writer" || $42 == 3 { t += $15 + $16 } END { print t + 0 }'
+}
 
-latency() { # BIN RATE: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max"
+latency() { # BIN RATE: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share"
 	start "$1" "$W/lat"
 	$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count $((S * 5)) \
 		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null ||
 		echo "latency: priming failed" >&2
-	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); w0=$(writer_ticks "$SD_PID"); t0=$(date +%s.%N)
+	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); w0=$(writer_ticks "$SD_PID"); a0=$(cpu_ticks "$SD_PID"); t0=$(date +%s.%N)
 	l=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --rate "$2" \
 		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
 		--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R) ||
 		echo "latency: loadgen failed: $l" >&2
-	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); q1=$(loop_rqwait "$SD_PID"); w1=$(writer_ticks "$SD_PID"); t1=$(date +%s.%N)
+	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); q1=$(loop_rqwait "$SD_PID"); w1=$(writer_ticks "$SD_PID"); a1=$(cpu_ticks "$SD_PID"); t1=$(date +%s.%N)
 	stop "$SD_PID"
 	busy=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
 	pre=$(awk -v v="$((v1 - v0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", v / (b - a) }')
 	rq=$(awk -v q="$((q1 - q0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", q * 1e-9 / (b - a) }')
 	wbusy=$(awk -v c="$((w1 - w0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
+	hbusy=$(awk -v c="$((a1 - a0 - (c1 - c0) - (w1 - w0)))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
+	tshare=$(awk -v w="$(field tick_wall_s "$l")" -v c="$(field tick_cpu_s "$l")" 'BEGIN { if (w + 0 > 0) printf "%.2f", c / w; else print "n/a" }')
 	spt=$(awk -v n="$(field sent "$l")" -v k="$(field ticks "$l")" 'BEGIN { if (k + 0 > 0) printf "%.0f", n / k; else print "n/a" }')
-	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq $wbusy $spt $(field tick_max "$l")"
+	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq $wbusy $spt $(field tick_max "$l") $hbusy $tshare"
 }
 
 # Sustained rate, interleaved.
@@ -139,19 +146,19 @@ r50=$(awk -v r="$ma" 'BEGIN { printf "%d", r * 0.5 }')
 rows=""
 for spec in "10%:$r10" "50%:$r50" "50k/s:50000"; do
 	name=${spec%:*}; rate=${spec#*:}
-	for who in peer this; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''; ${who}_wb=''; ${who}_spt=''; ${who}_tmax=''"; done
+	for who in peer this; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''; ${who}_wb=''; ${who}_spt=''; ${who}_tmax=''; ${who}_hb=''; ${who}_ts=''"; done
 	for i in $(seq "$REPS"); do
 		for who in peer this; do
 			bin=$B/statecastd; [ $who = peer ] && bin=$PEER/statecastd
 			set -- $(latency "$bin" "$rate")
-			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\"; ${who}_wb=\"\$${who}_wb ${9:-}\"; ${who}_spt=\"\$${who}_spt ${10:-}\"; ${who}_tmax=\"\$${who}_tmax ${11:-}\""
-			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}, writer busy ${9:-}, samples/tick ${10:-}, tick max ${11:-}"
+			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\"; ${who}_wb=\"\$${who}_wb ${9:-}\"; ${who}_spt=\"\$${who}_spt ${10:-}\"; ${who}_tmax=\"\$${who}_tmax ${11:-}\"; ${who}_hb=\"\$${who}_hb ${12:-}\"; ${who}_ts=\"\$${who}_ts ${13:-}\""
+			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}, writer busy ${9:-}, samples/tick ${10:-}, tick max ${11:-}, helpers busy ${12:-}, tick CPU/wall ${13:-}"
 		done
 	done
 	for who in peer this; do
-		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq; vwb=\$${who}_wb; vspt=\$${who}_spt; vtmax=\$${who}_tmax"
+		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq; vwb=\$${who}_wb; vspt=\$${who}_spt; vtmax=\$${who}_tmax; vhb=\$${who}_hb; vts=\$${who}_ts"
 		label=$peer_desc; sus=$ma; [ $who = this ] && { label="this tree"; sus=$mb; }
-		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | $(echo "$vwb" | median) | $(echo "$vspt" | median) | $(echo "$vtmax" | median) | p50:$v50; p99:$v99; p99.9:$v999 |
+		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | $(echo "$vwb" | median) | $(echo "$vhb" | median) | $(echo "$vts" | median) | $(echo "$vspt" | median) | $(echo "$vtmax" | median) | p50:$v50; p99:$v99; p99.9:$v999 |
 "
 	done
 done
@@ -188,14 +195,18 @@ git diff --quiet HEAD || commit="$commit (with uncommitted changes)"
 	echo "wall time the loop thread was runnable but had no core (schedstat run-queue"
 	echo "wait). Preempted/s: its involuntary context switches per second."
 	echo "Writer busy: CPU time of the store's writer thread over wall time."
+	echo "Helpers busy: the daemon's other threads (the compute pool's helpers)."
+	echo "Tick CPU/wall: the loop thread's CPU time in ticks over their wall time"
+	echo "(statecastd's tick_cpu_s / tick_wall_s; n/a for a build without them):"
+	echo "below 1, the loop waited for a core mid-tick."
 	echo "Samples/tick: samples sent over the run's ticks (loop iterations that"
 	echo "stepped); tick max: the most samples one tick stepped since the daemon"
 	echo "started, priming included, where a series that has learnt its step"
 	echo "steps the samples it buffered meanwhile at once (counted from this tree"
 	echo "on: n/a for a build without it)."
 	echo
-	echo "| load | rate asked | of sustained | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | waiting | preempted/s | writer busy | samples/tick | tick max | runs |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| load | rate asked | of sustained | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | waiting | preempted/s | writer busy | helpers busy | tick CPU/wall | samples/tick | tick max | runs |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s' "$rows"
 } >"$OUT"
 echo "latency: wrote $OUT"

@@ -153,6 +153,9 @@ static void rpcc_open(client *c, const char *addr)
  * one tick stepped (NAN from a daemon that does not count it), from the
  * last `stats` answer: how the run was cut into ticks. */
 static double stat_ticks, stat_tick_max = NAN;
+/* ... and the seconds its loop spent in those ticks, by the clock and in
+ * CPU time (NAN from a daemon that does not count them). */
+static double stat_tick_wall = NAN, stat_tick_cpu = NAN;
 
 static double rpcc_stats_processed(client *c, double *queued)
 {
@@ -165,6 +168,8 @@ static double rpcc_stats_processed(client *c, double *queued)
 		*queued = client_num(resp.result, "store_queued_rows", 0);
 	stat_ticks = client_num(resp.result, "ticks", NAN);
 	stat_tick_max = client_num(resp.result, "tick_max", NAN);
+	stat_tick_wall = client_num(resp.result, "tick_wall_s", NAN);
+	stat_tick_cpu = client_num(resp.result, "tick_cpu_s", NAN);
 	return client_num(resp.result, "stepped", NAN) +
 	       client_num(resp.result, "rejected", NAN);
 }
@@ -444,6 +449,7 @@ int main(int argc, char **argv)
 	double drained_s = NAN;
 	double last_processed = -1, last_progress, last_done = 0;
 	double queued = 0, last_queued = INFINITY, ticks0 = NAN;
+	double wall0 = NAN, cpu0 = NAN;
 	sink sk = {0};
 	client probe;
 	lat L = {0};
@@ -472,6 +478,8 @@ int main(int argc, char **argv)
 		rpcc_open(&probe, o.until_rpc);
 		base = (long long)rpcc_stats_processed(&probe, NULL);
 		ticks0 = stat_ticks;
+		wall0 = stat_tick_wall;
+		cpu0 = stat_tick_cpu;
 	} else if (o.until_metric) {
 		base = (long long)metric_value(o.until_metric, o.metric_name);
 	}
@@ -640,8 +648,10 @@ int main(int argc, char **argv)
 	/* statecastd: the run's ticks, and the largest tick since start
 	 * (priming included). */
 	if (o.until_rpc && !isnan(ticks0))
-		printf(" ticks=%.0f tick_max=%.0f", stat_ticks - ticks0,
-		       stat_tick_max);
+		printf(" ticks=%.0f tick_max=%.0f tick_wall_s=%.3f "
+		       "tick_cpu_s=%.3f",
+		       stat_ticks - ticks0, stat_tick_max,
+		       stat_tick_wall - wall0, stat_tick_cpu - cpu0);
 	if (o.latency_rpc) {
 		usleep(200000); /* the last notifications */
 		pthread_mutex_lock(&L.mu);

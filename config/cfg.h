@@ -57,6 +57,8 @@ int cfg_addr_is_loopback(const cfg_addr *a);
 
 /* store.synchronous values (SQLite PRAGMA synchronous). */
 enum { CFG_SYNC_OFF = 0, CFG_SYNC_NORMAL = 1, CFG_SYNC_FULL = 2 };
+/* store.writer_priority */
+enum { CFG_WPRIO_IDLE = 0, CFG_WPRIO_BATCH = 1 };
 /* log.level values; syslog priority = CFG_LOG_ERR + 3 ... (3..7). */
 enum {
 	CFG_LOG_ERR = 0,
@@ -110,6 +112,7 @@ typedef struct cfg {
 		size_t max_queue;	 /* bytes awaiting COMMIT before reads
 					    of line connections pause */
 		size_t max_size;	 /* database size bound, 0 = none */
+		int writer_priority;	 /* CFG_WPRIO_* */
 	} store;
 	struct {
 		char *path;

@@ -76,6 +76,14 @@ static const cfg_entry entries[] = {
      "rows waiting for their COMMIT, in bytes: past it Graphite and Influx "
      "connections are not read until half of it is committed",
      F(store.max_queue)},
+    {"store.writer_priority", CFG_ENUM, "idle", NOB, "idle|batch", 0,
+     "the store's writer thread: idle (SCHED_IDLE: any other thread that "
+     "wakes takes its core at once; it gets only spare CPU, and is raised "
+     "to batch while a quarter of store.max_queue waits, back at a "
+     "sixteenth; needs RLIMIT_NICE >= 15, LimitNICE=15 in the unit, else "
+     "batch is used) or batch (SCHED_BATCH, nice +5: a fair share against "
+     "other programs)",
+     F(store.writer_priority)},
 
     {"model.path", CFG_STR, "models/default.model", NOB, NULL, 0,
      "the model file every series uses unless a [series] block says",

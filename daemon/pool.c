@@ -19,6 +19,8 @@ static void *helper_main(void *arg)
 	srv_pool *p = h->p;
 	unsigned long seen;
 
+	/* Named, so that ps -T and /proc tell it from the store's writer. */
+	pthread_setname_np(pthread_self(), "pool-helper");
 	pthread_mutex_lock(&p->mu);
 	seen = p->gen;
 	for (;;) {

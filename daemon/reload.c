@@ -53,7 +53,16 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	t->store.sample_retention_s = c->store.retention_s;
 	t->store.forecast_retention_s = c->store.forecast_retention_s;
 	t->store.retry_rows = (size_t)c->store.retry_rows;
+	t->store.writer_priority = c->store.writer_priority == CFG_WPRIO_BATCH
+				       ? STORE_PRIO_BATCH
+				       : STORE_PRIO_IDLE;
 	t->store_max_queue = c->store.max_queue;
+	/* The idle writer's starvation guard (io/store.h): raised at a
+	 * quarter of the bound, three quarters before the senders are held,
+	 * where snapshots also slow down (persist.c); lowered at a
+	 * sixteenth, so it does not flap around one value. */
+	t->store.writer_raise_bytes = c->store.max_queue / 4;
+	t->store.writer_lower_bytes = c->store.max_queue / 16;
 	/* A byte bound on the file, as SQLite pages (4 KiB by default). */
 	t->store.max_page_count = (int64_t)(c->store.max_size / 4096);
 	t->snapshot_s = c->store.snapshot_s;

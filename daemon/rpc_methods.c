@@ -450,6 +450,8 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "pool_rounds", t->pool_rounds);
 	put_kv_u64(r->b, "tick_max", t->tick_max);
 	put_kv_u64(r->b, "tick_paused", t->tick_paused);
+	put_kv_f64(r->b, "tick_wall_s", t->tick_wall_s);
+	put_kv_f64(r->b, "tick_cpu_s", t->tick_cpu_s);
 	put_kv_u64(r->b, "rpc_requests", t->rpc_requests);
 	put_kv_u64(r->b, "rpc_errors", t->rpc_errors);
 	put_kv_u64(r->b, "notifications", t->notifications);
@@ -473,6 +475,9 @@ static int m_stats(req *r)
 		put_kv_u64(r->b, "store_rows_committed", ss.rows_committed);
 		put_kv_u64(r->b, "store_rows_dropped", ss.rows_dropped);
 		put_kv_u64(r->b, "store_queued_rows", ss.queued_rows);
+		put_kv_str(r->b, "store_writer_sched",
+			   ss.writer_sched ? ss.writer_sched : "");
+		put_kv_u64(r->b, "store_writer_raised", ss.writer_raised);
 	}
 	rpc_map_end(r->b, map);
 	return 0;

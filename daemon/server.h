@@ -77,23 +77,27 @@ typedef struct srv_settings {
 
 /* Counters served by `stats`; monotonic since start. */
 typedef struct srv_stats {
-	uint64_t lines;		/* Graphite + Influx lines read */
-	uint64_t lines_bad;	/* lines that did not parse */
-	uint64_t lines_long;	/* lines over max_line, discarded */
-	uint64_t samples;	/* samples accepted */
-	uint64_t stepped;	/* samples the model has stepped */
-	uint64_t rejected;	/* samples refused (order, value, limit) */
-	uint64_t out_of_order;	/* of which out of order or duplicate */
-	uint64_t irregular;	/* stepped with a gap */
-	uint64_t resets;	/* non-finite state resets */
-	uint64_t anomalies;	/* samples outside their interval */
-	uint64_t forecasts;	/* forecast refreshes */
-	uint64_t ticks;		/* ticks that stepped something */
-	uint64_t batches;	/* ssm_model_step_batch calls */
-	uint64_t batch_max;	/* largest batch seen */
-	uint64_t pool_rounds;	/* rounds stepped by the compute pool */
-	uint64_t tick_max;	/* most samples stepped in one tick */
-	uint64_t tick_paused;	/* ticks that paused line reads when full */
+	uint64_t lines;	       /* Graphite + Influx lines read */
+	uint64_t lines_bad;    /* lines that did not parse */
+	uint64_t lines_long;   /* lines over max_line, discarded */
+	uint64_t samples;      /* samples accepted */
+	uint64_t stepped;      /* samples the model has stepped */
+	uint64_t rejected;     /* samples refused (order, value, limit) */
+	uint64_t out_of_order; /* of which out of order or duplicate */
+	uint64_t irregular;    /* stepped with a gap */
+	uint64_t resets;       /* non-finite state resets */
+	uint64_t anomalies;    /* samples outside their interval */
+	uint64_t forecasts;    /* forecast refreshes */
+	uint64_t ticks;	       /* ticks that stepped something */
+	uint64_t batches;      /* ssm_model_step_batch calls */
+	uint64_t batch_max;    /* largest batch seen */
+	uint64_t pool_rounds;  /* rounds stepped by the compute pool */
+	uint64_t tick_max;     /* most samples stepped in one tick */
+	uint64_t tick_paused;  /* ticks that paused line reads when full */
+	/* Seconds spent in ticks that stepped, start to end (the sink
+	 * included): by the clock, and the loop thread's CPU time. Their
+	 * difference is time the loop waited for a core mid-tick. */
+	double tick_wall_s, tick_cpu_s;
 	uint64_t rpc_requests;	/* requests answered */
 	uint64_t rpc_errors;	/* of which errors */
 	uint64_t notifications; /* notifications queued */

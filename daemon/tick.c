@@ -381,14 +381,16 @@ static void before_step(srv *s, srv_series *se, const ssm_sample *in)
 	}
 }
 
-/* Rows a helper thread must get before a round is shared: about half a
- * millisecond of stepping. Waking a helper costs little when a core is
- * free, but on a busy machine the helper may wait milliseconds for a core,
- * or be preempted holding its chunk, and the loop waits for it at the end
- * of the round (3-4 ms stalls on rounds of a few dozen rows; see
- * bench/results/latency.md), so a small round is stepped by the loop alone
- * and only rounds big enough to gain from a second core are shared. */
-#define SHARE_MIN_ROWS 64
+/* Rows a helper thread must get before a round is shared: about 0.15 ms
+ * of stepping. The loop takes the chunks no helper has started, so it only
+ * waits for one a helper holds; with the writer at SCHED_IDLE (io/store.h)
+ * a waking helper takes the writer's core at once instead of at the next
+ * scheduler tick (the 3-4 ms stalls that made this 64 rows before, see
+ * bench/results/latency.md), and the rounds of a tick at 50,000 samples/s
+ * (a few dozen rows) are stepped on both cores: half the tick's wall time,
+ * which is what a sample waits for (bench/results/latency3.md). Smaller
+ * rounds are not worth the wake-up. */
+#define SHARE_MIN_ROWS 16
 
 /* Whether a round of n rows is shared with the pool's helpers: only when
  * each thread gets at least SHARE_MIN_ROWS of it. */
@@ -510,10 +512,20 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The loop thread's CPU time: against the tick's wall time it tells work
+ * from waiting for a core (a syscall, once per tick, at the tick's end). */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 void srv_tick_run(srv *s)
 {
 	srv_tick *k = &s->tick;
-	double t0 = 0;
+	double t0 = 0, c0 = 0;
 	srv_tick_out o;
 	uint32_t r;
 	size_t i;
@@ -528,6 +540,7 @@ void srv_tick_run(srv *s)
 		if (k->nsteps > s->st.tick_max)
 			s->st.tick_max = k->nsteps;
 		t0 = mono_s();
+		c0 = cpu_s();
 	}
 	if (k->rounds == 1) {
 		step_round(s, k->steps, 0, k->nsteps);
@@ -557,4 +570,8 @@ void srv_tick_run(srv *s)
 	k->rounds = 0;
 	srv_registry_reap(&s->reg);
 	srv_lines_resume(s);
+	if (t0 > 0) {
+		s->st.tick_wall_s += mono_s() - t0;
+		s->st.tick_cpu_s += cpu_s() - c0;
+	}
 }

@@ -6,40 +6,160 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "io/store_int.h"
 
-/* How much lower than the loop the writer runs (nice steps). */
+/* How much lower than the loop a BATCH writer runs (nice steps). */
 #define WRITER_NICE 5
+
+/* The probe's thread: can a thread at the writer's BATCH nice leave
+ * SCHED_IDLE? Returns 0 or the errno of the refusal, as a pointer. */
+static void *probe_start(void *arg)
+{
+	struct sched_param sp = {0};
+	intptr_t err = 0;
+
+	(void)arg;
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0 ||
+	    sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
+		err = errno;
+	return (void *)err;
+}
+
+/* 0 when the calling thread's policy and nice, given to a new thread,
+ * can go to SCHED_IDLE and back (the guard's raise); else the errno. The
+ * probe is a thread of its own: refused, it stays at SCHED_IDLE for good. */
+static int probe_leave_idle(void)
+{
+	pthread_t t;
+	void *ret;
+
+	if (pthread_create(&t, NULL, probe_start, NULL) != 0)
+		return EAGAIN;
+	pthread_join(t, &ret);
+	return (int)(intptr_t)ret;
+}
+
+/*
+ * Lowers the calling thread's priority as o->writer_priority says (see
+ * store.h); returns what it runs under: "idle", "batch" or "normal". Nice
+ * +5 comes first and stays: leaving SCHED_IDLE is checked against the
+ * nice the thread has (can_nice(p, task_nice(p))), so +5 needs
+ * RLIMIT_NICE >= 15 where nice 0 would need 20. *guard is 1 for "idle".
+ */
+static const char *writer_lower(store *s, int *err, int *guard)
+{
+	struct sched_param sp = {0};
+	int nice, perr;
+
+	*err = 0;
+	*guard = 0;
+	/* A seccomp filter refuses BATCH and IDLE alike. */
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0) {
+		*err = errno;
+		return "normal";
+	}
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0)
+		setpriority(PRIO_PROCESS, 0, nice + WRITER_NICE);
+	if (s->o.writer_priority != STORE_PRIO_IDLE)
+		return "batch";
+	if ((perr = probe_leave_idle()) != 0) {
+		store__log(s,
+			   "store.writer_priority idle needs RLIMIT_NICE >= %d "
+			   "(LimitNICE= in the unit); using batch (%s)",
+			   20 - getpriority(PRIO_PROCESS, 0), strerror(perr));
+		return "batch";
+	}
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
+		return "batch";
+	*guard = 1;
+	return "idle";
+}
+
+/* mu held: the guard's raise, from whichever thread sees the queue pass
+ * writer_raise_bytes (store_submit, on the loop thread). */
+static void guard_raise(store *s)
+{
+	struct sched_param sp = {0};
+
+	if (!s->guard || s->raised ||
+	    s->queued_bytes <= s->o.writer_raise_bytes)
+		return;
+	if (sched_setscheduler(s->writer_tid, SCHED_BATCH, &sp) != 0) {
+		/* Probed at start; refused now (RLIMIT_NICE lowered from
+		 * outside): the guard cannot work, say so once. */
+		s->guard = 0;
+		store__log(s, "raising the idle store writer was refused (%s)",
+			   strerror(errno));
+		return;
+	}
+	s->raised = 1;
+	s->stats.writer_raised++;
+	s->stats.writer_sched = "batch";
+}
+
+void store__guard_lower(store *s)
+{
+	struct sched_param sp = {0};
+
+	if (!s->raised || s->queued_bytes > s->o.writer_lower_bytes)
+		return;
+	/* Entering SCHED_IDLE needs no privilege. */
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
+		return;
+	s->raised = 0;
+	s->stats.writer_sched = "idle";
+}
 
 /*
  * The writer's thread start: background priority first. A COMMIT is
  * milliseconds of CPU; at normal priority the writer, waking from its
  * group-commit wait with little CPU used, preempted the loop thread on a
  * busy core and held it off for the whole commit (3-4 ms stalls of the
- * sample -> forecast path every commit_ms, bench/results/latency.md).
- * SCHED_BATCH never preempts on wake-up; the nice steps make it yield to
- * the loop at the scheduler tick too. It still gets the CPU the loop
- * leaves, and store.max_queue bounds what waits for it. Both calls act on
- * this thread only (Linux: nice is per thread) and need no privilege;
- * failing, the writer runs as before.
+ * sample -> forecast path every commit_ms, bench/results/latency.md). At
+ * SCHED_BATCH the loop still waited for the scheduler's tick (4 ms at
+ * HZ=250) whenever it woke on the writer's core, the tail of
+ * bench/results/latency3.md; SCHED_IDLE yields at once. The writer is
+ * throughput-bound behind a queue that store.max_queue bounds, so it has
+ * no latency to keep, but at SCHED_IDLE (weight 3 against 1024) next to
+ * programs that keep every core busy it would get next to nothing and
+ * store.max_queue would hold the senders as long as they run: the guard
+ * (store.h) raises it to BATCH while its queue is long. Refused
+ * (systemd's SystemCallFilter=~@resources without the exceptions
+ * statecastd.service makes), it runs as the loop does and says so once.
  */
 static void *writer_start(void *arg)
 {
-	struct sched_param sp = {0};
-	int nice;
+	store *s = arg;
+	int err, guard;
+	const char *how;
 
-	sched_setscheduler(0, SCHED_BATCH, &sp);
-	errno = 0;
-	nice = getpriority(PRIO_PROCESS, 0);
-	if (errno == 0)
-		setpriority(PRIO_PROCESS, 0, nice + WRITER_NICE);
-	return store__writer_main(arg);
+	how = writer_lower(s, &err, &guard);
+	/* Named after the probe has come and gone: it would inherit it. */
+	pthread_setname_np(pthread_self(), "store-writer");
+	pthread_mutex_lock(&s->mu);
+	s->writer_tid = (pid_t)syscall(SYS_gettid);
+	s->guard = guard;
+	s->stats.writer_sched = how;
+	/* Batches submitted before the guard was armed. */
+	guard_raise(s);
+	pthread_mutex_unlock(&s->mu);
+	if (err)
+		store__log(s,
+			   "the store's writer runs at the loop's priority: "
+			   "lowering it was refused (%s)",
+			   strerror(err));
+	return store__writer_main(s);
 }
 
 const char *store_strerror(int err)
@@ -90,6 +210,8 @@ void store_opts_default(store_opts *o)
 	o->episode_quiet_ms = 5000;
 	o->retention_batch = 2000;
 	o->retention_ms = 1000;
+	o->writer_raise_bytes = (size_t)64 << 20;
+	o->writer_lower_bytes = (size_t)16 << 20;
 }
 
 static int opts_valid(const store_opts *o)
@@ -103,7 +225,8 @@ static int opts_valid(const store_opts *o)
 	       o->journal_size_limit >= -1 && o->retry_ms >= 1 &&
 	       o->episode_quiet_ms >= 0 && o->sample_retention_s >= 0 &&
 	       o->forecast_retention_s >= 0 && o->retention_batch >= 1 &&
-	       o->retention_ms >= 1 && o->max_page_count >= 0;
+	       o->retention_ms >= 1 && o->max_page_count >= 0 &&
+	       o->writer_lower_bytes < o->writer_raise_bytes;
 }
 
 uint64_t store__now_ns(void)
@@ -330,6 +453,9 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 	if (flags & STORE_ACK)
 		s->in_acks++;
 	s->stats.queued_rows += rows;
+	b->qbytes = store_batch_bytes(b);
+	s->queued_bytes += b->qbytes;
+	guard_raise(s);
 	s->nsubmitted++;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);

@@ -80,6 +80,27 @@ const char *store_strerror(int err);
  * to the OS entirely: a process crash is survived, power loss may corrupt. */
 enum { STORE_SYNC_OFF = 0, STORE_SYNC_NORMAL = 1, STORE_SYNC_FULL = 2 };
 
+/*
+ * The writer thread's scheduling, set by the thread itself as it starts
+ * (Linux: policy and nice are per thread; lowering needs no privilege).
+ * IDLE: SCHED_IDLE, so the loop, the compute pool and the clients on the
+ * same cores take the writer's core the moment they wake (a COMMIT is
+ * milliseconds of CPU) and it runs on what they leave; if other programs
+ * keep every core busy it gets next to nothing, its queue fills and the
+ * daemon's backpressure (store.max_queue) holds the senders. BATCH:
+ * SCHED_BATCH at nice +5, a smaller but fair share that waking threads
+ * take only at the scheduler's next tick.
+ * IDLE is guarded against starvation: once the bytes submitted and not yet
+ * finished pass writer_raise_bytes, the submitting thread raises the writer
+ * to BATCH (a starved writer could not be trusted to notice in time: at
+ * SCHED_IDLE on a busy core one COMMIT takes seconds), and the writer goes
+ * back to IDLE once they are at or below writer_lower_bytes. Leaving
+ * SCHED_IDLE unprivileged needs RLIMIT_NICE >= 20 - (the writer's nice), 15
+ * for a daemon at nice 0 (the kernel treats SCHED_IDLE as nice 20): the
+ * writer probes it as it starts and, refused, runs at BATCH and logs why.
+ */
+enum { STORE_PRIO_IDLE = 0, STORE_PRIO_BATCH = 1 };
+
 /* Options; store_opts_default() fills the defaults given in brackets. */
 typedef struct store_opts {
 	int synchronous;   /* STORE_SYNC_OFF, _NORMAL, _FULL [NORMAL] */
@@ -99,6 +120,11 @@ typedef struct store_opts {
 	int episode_quiet_ms; /* failure-free time that ends an error episode
 				 (what the log reports) [5000] */
 	int retry_ms;	      /* pause between failing attempts [250] */
+	int writer_priority;  /* STORE_PRIO_IDLE or _BATCH [IDLE] */
+	/* The IDLE writer's guard, bytes as store_batch_bytes() counts them:
+	 * raised past raise, lowered at or below lower < raise [64 MiB,
+	 * 16 MiB: a quarter and a sixteenth of store.max_queue's default]. */
+	size_t writer_raise_bytes, writer_lower_bytes;
 	double sample_retention_s;   /* 0 = keep forever [0] */
 	double forecast_retention_s; /* 0 = keep forever [0] */
 	int retention_batch;	     /* rows deleted per transaction [2000] */
@@ -233,8 +259,14 @@ typedef struct store_stats {
 	uint64_t queued_rows;  /* rows submitted, not yet committed */
 	uint64_t retention_deleted;
 	uint64_t checkpoints;
-	int in_error;	/* 1 while writes are failing */
-	int last_error; /* STORE_E* of the last failure */
+	int in_error; /* 1 while writes are failing */
+	/* The writer's scheduling now: "idle", "batch" (also while the
+	 * guard holds an idle writer raised), or "normal" when lowering was
+	 * refused (a seccomp filter); "" before the
+	 * thread has started. Static storage. */
+	const char *writer_sched;
+	uint64_t writer_raised; /* times the guard raised idle to batch */
+	int last_error;		/* STORE_E* of the last failure */
 } store_stats;
 
 void store_get_stats(store *s, store_stats *st);

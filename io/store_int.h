@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include "io/store.h"
 
@@ -63,6 +64,7 @@ struct store_batch {
 	store_done_cb cb;
 	void *ud;
 	uint64_t submit_ns, begin_ns, end_ns, tx_rows;
+	size_t qbytes; /* store_batch_bytes() at submit, in queued_bytes */
 	int status;
 	struct store_batch *next;
 };
@@ -108,6 +110,12 @@ struct store {
 	int64_t want_pages;
 	int pages_dirty;
 	store_stats stats;
+	/* The starvation guard (store.c): bytes of batches submitted and
+	 * not yet finished; the writer's thread id; 1 when the writer runs
+	 * at SCHED_IDLE with a working guard; 1 while raised to batch. */
+	size_t queued_bytes;
+	pid_t writer_tid;
+	int guard, raised;
 
 	/* Writer thread only. */
 	store_batch *retry_head, *retry_tail;
@@ -128,6 +136,8 @@ struct store {
 };
 
 uint64_t store__now_ns(void);
+/* Writer, mu held: back to SCHED_IDLE once the guard's raise is over. */
+void store__guard_lower(store *s);
 double store__wall_s(void);
 int store__map_rc(int rc);
 void store__log(store *s, const char *fmt, ...)

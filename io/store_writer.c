@@ -331,6 +331,7 @@ static void push_done(store *s, store_batch *b, int status, uint64_t end)
 	b->status = status;
 	b->end_ns = end;
 	s->nfinished++;
+	s->queued_bytes -= b->qbytes;
 	b->next = NULL;
 	if (s->done_tail)
 		s->done_tail->next = b;
@@ -579,6 +580,7 @@ void *store__writer_main(void *arg)
 		rc = run_tx(s, g, rows);
 		pthread_mutex_lock(&s->mu);
 		finish_group(s, g, rc, rows);
+		store__guard_lower(s);
 		signal = s->done_head != NULL;
 		if (s->flushers)
 			pthread_cond_broadcast(&s->done_cv);

@@ -156,6 +156,10 @@ def tick_bound(c):
                 0 < st["tick_max"] <= bound, st)
         c.check("a tick that reached 256 samples paused reading",
                 st["tick_max"] < 256 or st["tick_paused"] > 0, st)
+        # The loop's CPU time in ticks cannot pass their wall time (1 ms
+        # allowed for the clock reads themselves).
+        c.check("tick wall and CPU seconds counted, CPU within wall",
+                0 < st["tick_cpu_s"] <= st["tick_wall_s"] + 1e-3, st)
         r.close()
 
 

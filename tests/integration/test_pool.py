@@ -3,8 +3,8 @@ threads; every forecast must still equal, bit for bit, offline stepping of
 the series alone (`statecast replay`), since which thread steps a batch
 must not change a result. 300 series per round, so a round holds several
 chunks and the pool really runs (stats pool_rounds > 0). A round of fewer
-than 2 x 64 rows is stepped by the loop thread alone: a helper that waits
-for a core would stall the whole round (daemon/tick.c, SHARE_MIN_ROWS)."""
+than 2 x 16 rows is stepped by the loop thread alone: waking a helper is
+not worth it for less (daemon/tick.c, SHARE_MIN_ROWS)."""
 import json
 import math
 import os
@@ -79,11 +79,11 @@ def single(c):
 
 def small_rounds(c):
     with Daemon("model.threads=2") as d:
-        n = 100  # rounds of 100 rows: under 2 x 64, not shared
+        n = 30  # rounds of 30 rows: under 2 x 16, not shared
         data = send_rounds(d, "small", n)
         r = d.rpc()
         st = r.call("stats")
-        c.check("rounds under 2 x 64 rows: no pool round",
+        c.check("rounds under 2 x 16 rows: no pool round",
                 st["threads"] == 2 and st["pool_rounds"] == 0, st)
         c.check("every sample stepped", st["stepped"] == n * NSAMPLES, st)
         csv = os.path.join(d.dir, "s7.csv")

@@ -126,6 +126,74 @@ def test_service_settings():
             "descriptor names: %s" % sorted(names))
 
 
+_groups = {}
+
+
+def syscall_set(name):
+    """The system calls a SystemCallFilter= name stands for: a group
+    (@...) expanded through systemd-analyze, nested groups included."""
+    if not name.startswith("@"):
+        return {name}
+    if name not in _groups:
+        r = subprocess.run(["systemd-analyze", "syscall-filter", name],
+                           capture_output=True, text=True, timeout=60)
+        out = set()
+        for line in r.stdout.splitlines()[1:]:
+            w = line.strip()
+            if w and not w.startswith("#"):
+                out |= syscall_set(w)
+        _groups[name] = out
+    return _groups[name]
+
+
+def filter_allows(unit_text, call):
+    """Whether the unit's SystemCallFilter= lines let `call` through, by
+    systemd's rules: the first line sets an allow list (or, with ~, a deny
+    list), later lines add to or remove from it in order."""
+    allow = None
+    for m in re.finditer(r"^SystemCallFilter=(~?)(.*)$", unit_text, re.M):
+        neg, names = m.group(1) == "~", m.group(2).split()
+        calls = set().union(*(syscall_set(n) for n in names))
+        if allow is None:
+            allow, listed = not neg, set(calls)
+        elif neg == (not allow):
+            listed |= calls
+        else:
+            listed -= calls
+    if allow is None:
+        return True
+    return (call in listed) == allow
+
+
+def test_writer_priority_allowed():
+    """The store's writer lowers its own priority (sched_setscheduler to
+    SCHED_IDLE, or SCHED_BATCH and setpriority): the unit lets those two
+    through its ~@resources, and nothing else of that group."""
+    text = open(os.path.join(UNITS, "statecastd.service")).read()
+    for call in ("sched_setscheduler", "setpriority"):
+        T.check(filter_allows(text, call), "the unit allows %s" % call)
+    for call in ("setrlimit", "sched_setaffinity", "sched_setattr"):
+        T.check(not filter_allows(text, call),
+                "the unit still refuses %s" % call)
+    # The check can fail: without the exception line the writer's
+    # sched_setscheduler is refused (EPERM), as it was before.
+    bare = re.sub(r"^SystemCallFilter=sched_setscheduler.*\n", "", text,
+                  flags=re.M)
+    T.check(bare != text and not filter_allows(bare, "sched_setscheduler"),
+            "without its exception line the unit refuses sched_setscheduler")
+
+
+def test_limit_nice():
+    """The idle store writer's starvation guard raises it from SCHED_IDLE to
+    SCHED_BATCH at nice +5: the kernel allows that unprivileged only if
+    20 - 5 <= RLIMIT_NICE. The unit grants exactly that, which allows no
+    nice value below +5 (test_threads.py checks the daemon without it)."""
+    text = open(os.path.join(UNITS, "statecastd.service")).read()
+    m = re.findall(r"^LimitNICE=(\S+)$", text, flags=re.M)
+    T.check(m == ["15"], "the unit sets LimitNICE=15 (nice +5), once: %r"
+            % m)
+
+
 def with_env(env, fn):
     """Runs fn() with extra environment variables (inherited by the daemon
     statecast_test.Daemon starts), restoring the environment after."""
@@ -314,6 +382,8 @@ if __name__ == "__main__":
     T.run(test_verify_catches_a_broken_unit)
     T.run(test_security_score)
     T.run(test_service_settings)
+    T.run(test_writer_priority_allowed)
+    T.run(test_limit_nice)
     T.run(test_notify_ready_watchdog_stopping)
     T.run(test_status_during_restore)
     T.run(test_socket_activation)

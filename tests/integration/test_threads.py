@@ -1,21 +1,52 @@
 """Which thread runs at which priority. The store's writer runs in the
-background (SCHED_BATCH, nice +5 from the loop), so that a COMMIT never
-preempts the loop thread on a busy core and stalls the sample -> forecast
-path (bench/results/latency.md); the loop and the compute pool's helpers
-keep the process' own policy and nice value."""
+background: SCHED_IDLE by default (store.writer_priority = idle), so that
+the loop thread, the compute pool's helpers and the clients take its core
+the moment they wake instead of at the scheduler's next tick (the tail in
+bench/results/latency3.md); SCHED_BATCH at nice +5 from the loop with
+store.writer_priority = batch. The loop and the helpers keep the process'
+own policy and nice value. Threads are named: store-writer, pool-helper.
+test_backpressure.py runs with the default, idle writer: a writer that
+gets too little CPU still holds the senders back through store.max_queue.
+
+The starvation guard: an idle writer next to programs that keep every core
+busy gets next to no CPU, so once its queue passes a quarter of
+store.max_queue it is raised to SCHED_BATCH (nice +5), and back to idle at a
+sixteenth. Leaving SCHED_IDLE needs RLIMIT_NICE >= 15 or CAP_SYS_NICE: the
+writer probes it at start and, refused, stays at batch and says why."""
 import os
+import subprocess
+import sys
+import threading
+import time
 
 from statecast_test import Checks, Daemon, wait_for
 
-SCHED_OTHER, SCHED_BATCH = 0, 3
+SCHED_OTHER, SCHED_BATCH, SCHED_IDLE = 0, 3, 5
 
 
 def sched(pid, tid):
-    """(policy, nice) of one thread, from /proc/PID/task/TID/stat."""
-    with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
+    """(policy, nice, name) of one thread, from /proc/PID/task/TID."""
+    base = "/proc/%d/task/%d/" % (pid, tid)
+    with open(base + "stat") as f:
         rest = f.read().rsplit(")", 1)[1].split()
+    with open(base + "comm") as f:
+        name = f.read().strip()
     # rest[0] is field 3 (state): nice is field 19, policy field 41.
-    return int(rest[41 - 3]), int(rest[19 - 3])
+    return int(rest[41 - 3]), int(rest[19 - 3]), name
+
+
+def can_leave_idle():
+    """Whether a process started from here, at the writer's nice +5, may
+    leave SCHED_IDLE (CAP_SYS_NICE, or RLIMIT_NICE >= 15): as the writer's
+    own probe, in a throwaway process, since a refusal is for good."""
+    code = ("import os\n"
+            "os.setpriority(os.PRIO_PROCESS, 0, "
+            "os.getpriority(os.PRIO_PROCESS, 0) + 5)\n"
+            "p = os.sched_param(0)\n"
+            "os.sched_setscheduler(0, os.SCHED_IDLE, p)\n"
+            "os.sched_setscheduler(0, os.SCHED_BATCH, p)\n")
+    return subprocess.run([sys.executable, "-c", code],
+                          stderr=subprocess.DEVNULL).returncode == 0
 
 
 def threads(pid):
@@ -23,36 +54,165 @@ def threads(pid):
             for t in os.listdir("/proc/%d/task" % pid)}
 
 
-def priorities(c):
-    with Daemon("model.threads=2") as d:
+def check_threads(c, writer_policy, writer_stat, *overrides):
+    with Daemon("model.threads=2", *overrides) as d:
         pid = d.proc.pid
-        # The writer lowers its own priority as it starts.
-        wait_for(lambda: any(p == SCHED_BATCH
-                             for p, _ in threads(pid).values()))
+        r = d.rpc()
+        # The writer lowers its own priority as it starts (probing with a
+        # thread of its own first), then says so in the stats.
+        wait_for(lambda: r.call("stats")["store_writer_sched"] != "")
         ts = threads(pid)
-        loop_policy, loop_nice = ts[pid]
-        batch = [t for t, (p, _) in ts.items() if p == SCHED_BATCH]
+        loop_policy, loop_nice, _ = ts[pid]
+        low = [t for t, (p, _, _) in ts.items() if p != SCHED_OTHER]
         c.check("the loop thread keeps the normal policy",
                 loop_policy == SCHED_OTHER, ts)
-        c.check("exactly one background thread (the store's writer)",
-                len(batch) == 1, ts)
-        if batch:
+        c.check("exactly one background thread, the store's writer",
+                len(low) == 1 and ts[low[0]][0] == writer_policy and
+                ts[low[0]][2] == "store-writer", ts)
+        if low and writer_policy == SCHED_BATCH:
             c.check("the writer runs at nice +5 from the loop",
-                    ts[batch[0]][1] == min(19, loop_nice + 5), ts)
-        others = [t for t in ts if t != pid and t not in batch]
+                    ts[low[0]][1] == min(19, loop_nice + 5), ts)
+        others = [t for t in ts if t != pid and t not in low]
+        helpers = [t for t in others if ts[t][2] == "pool-helper"]
         c.check("a pool helper besides the loop and the writer",
-                len(others) >= 1, ts)
+                len(helpers) == 1, ts)
         c.check("every other thread as the loop (policy and nice)",
-                all(ts[t] == (SCHED_OTHER, loop_nice) for t in others), ts)
+                all(ts[t][:2] == (SCHED_OTHER, loop_nice) for t in others),
+                ts)
+        st = r.call("stats")
+        c.check("stats names the writer's scheduling",
+                st.get("store_writer_sched") == writer_stat, st)
         # The daemon still stores: a push is acknowledged after COMMIT.
-        r = d.rpc()
         res = r.call("push", {"samples": [["thr.a", 1700000000, 1.0]]})
         c.check("a push is acknowledged with the writer in the background",
                 res.get("accepted") == 1, res)
         r.close()
 
 
+def idle_writer(c):
+    if can_leave_idle():
+        check_threads(c, SCHED_IDLE, "idle")
+    else:
+        # The guard could not raise it: the writer runs at batch
+        # (no_rlimit_nice_falls_back).
+        print("note: no CAP_SYS_NICE nor RLIMIT_NICE >= 15 here: "
+              "the default writer is batch")
+        check_threads(c, SCHED_BATCH, "batch")
+
+
+def batch_writer(c):
+    check_threads(c, SCHED_BATCH, "batch", "store.writer_priority=batch")
+
+
+def writer_tid(pid):
+    for t, (_, _, name) in threads(pid).items():
+        if name == "store-writer":
+            return t
+    return None
+
+
+def guard_raises_and_returns(c):
+    """A slow store (one COMMIT every 3 s at most) fills the queue past a
+    quarter of a 1 MiB store.max_queue: the writer is raised to batch while
+    it drains and goes back to idle once the queue is low."""
+    if not can_leave_idle():
+        print("note: no CAP_SYS_NICE nor RLIMIT_NICE >= 15 here: "
+              "the guard is not armed, not tested")
+        return
+    series, rounds = 500, 30
+    t0 = int(time.time()) - 7 * 86400
+    with Daemon("store.max_queue=1M", "store.commit_ms=3000",
+                "store.commit_rows=10000000") as d:
+        pid = d.proc.pid
+        r = d.rpc()
+        wait_for(lambda: r.call("stats")["store_writer_sched"] != "")
+        tid = writer_tid(pid)
+        st = r.call("stats")
+        c.check("idle while the queue is empty",
+                st["store_writer_sched"] == "idle" and
+                st["store_writer_raised"] == 0 and
+                os.sched_getscheduler(tid) == SCHED_IDLE, st)
+        data = "".join("guard.s%d %d %d\n" % (i, (i * 7 + k) % 13,
+                                               t0 + 60 * k)
+                       for k in range(rounds)
+                       for i in range(series)).encode()
+        done = threading.Event()
+
+        def send():
+            d.send_lines("graphite", data)
+            done.set()
+
+        th = threading.Thread(target=send, daemon=True)
+        th.start()
+        seen = {}
+
+        def raised():
+            s = r.call("stats")
+            if s["store_writer_sched"] == "batch":
+                seen["stats"] = s
+                seen["policy"] = sched(pid, tid)
+                return True
+            return False
+
+        c.check("raised to batch once the queue passed a quarter of "
+                "store.max_queue", wait_for(raised, timeout=60, step=0.01),
+                r.call("stats"))
+        loop_nice = sched(pid, pid)[1]
+        c.check("raised: SCHED_BATCH at nice +5, counted",
+                seen.get("policy", (None,))[:2] ==
+                (SCHED_BATCH, min(19, loop_nice + 5)) and
+                seen["stats"]["store_writer_raised"] >= 1 and
+                seen["stats"]["store_queued_bytes"] > 1024 * 1024 // 16,
+                seen)
+        th.join(60)
+        c.check("every sample sent", done.is_set())
+        total = series * rounds
+        wait_for(lambda: r.call("stats")["store_queued_rows"] == 0 and
+                 r.call("stats")["samples"] >= total, timeout=120, step=0.1)
+        back = wait_for(lambda: r.call("stats")["store_writer_sched"] ==
+                        "idle", timeout=30, step=0.05)
+        st = r.call("stats")
+        c.check("back to idle once the queue is low",
+                back and os.sched_getscheduler(tid) == SCHED_IDLE and
+                sched(pid, tid)[1] == min(19, loop_nice + 5), st)
+        c.check("nothing lost", st["samples"] == total and
+                st["store_rows_dropped"] == 0, st)
+        r.close()
+
+
+def no_rlimit_nice_falls_back(c):
+    """Without CAP_SYS_NICE (dropped from the bounding set: the tests run as
+    root) and with RLIMIT_NICE 0, the writer could enter SCHED_IDLE but never
+    leave it: it stays at batch, and says why once."""
+    wrap = ["prlimit", "--nice=0:0", "setpriv", "--bounding-set=-sys_nice",
+            "--inh-caps=-sys_nice"]
+    # valgrind= is the harness's command prefix.
+    with Daemon("model.threads=2", valgrind=wrap) as d:
+        pid = d.proc.pid
+        r = d.rpc()
+        wait_for(lambda: r.call("stats")["store_writer_sched"] != "")
+        tid = writer_tid(pid)
+        loop_nice = sched(pid, pid)[1]
+        st = r.call("stats")
+        c.check("the writer runs at batch, nice +5",
+                sched(pid, tid)[:2] == (SCHED_BATCH,
+                                        min(19, loop_nice + 5)) and
+                st["store_writer_sched"] == "batch", (sched(pid, tid), st))
+        log = d.log()
+        c.check("the fallback is logged once, with the limit it needs",
+                log.count("store.writer_priority idle needs RLIMIT_NICE >= "
+                          "15 (LimitNICE= in the unit); using batch") == 1,
+                log)
+        res = r.call("push", {"samples": [["thr.b", 1700000000, 1.0]]})
+        c.check("a push is still acknowledged", res.get("accepted") == 1,
+                res)
+        r.close()
+
+
 if __name__ == "__main__":
     c = Checks()
-    c.run(priorities)
+    c.run(idle_writer)
+    c.run(batch_writer)
+    c.run(guard_raises_and_returns)
+    c.run(no_rlimit_nice_falls_back)
     c.summary()
