@@ -36,7 +36,6 @@ W=$(mktemp -d /tmp/statecast-front.XXXXXX)
 # daemon() runs in $(...), a subshell: it leaves its daemon's PID in a file
 # so that an interrupted run still stops it.
 trap '[ -f "$W/daemon.pid" ] && kill "$(cat "$W/daemon.pid")" 2>/dev/null; rm -rf "$W"' EXIT
-BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
 . bench/lib.sh
 

@@ -41,7 +41,6 @@ while [ $# -gt 0 ]; do
 done
 W=$(mktemp -d /tmp/statecast-fspeed.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
 . bench/lib.sh
 

@@ -1,6 +1,10 @@
 # bench/lib.sh: helpers shared by the benchmark scripts (sourced; they set
 # W to their work directory first).
 
+# Link flags for a bench program built against libssm.a (LAPACKE and
+# OpenBLAS: the Makefile's BLAS_LIBS, with libm).
+BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
+
 # A loopback TCP port free now.
 free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
