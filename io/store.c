@@ -462,6 +462,16 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 	return 0;
 }
 
+size_t store_queued_bytes(store *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->queued_bytes;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 int store_flush(store *s, int timeout_ms)
 {
 	struct timespec ts;
