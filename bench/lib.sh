@@ -5,9 +5,66 @@
 # OpenBLAS: the Makefile's BLAS_LIBS, with libm).
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
-# A loopback TCP port free now.
+# A loopback TCP port free now. Another process on this shared machine may
+# take it before the program it is meant for binds it: statecastd binds
+# port 0 instead (daemon_start), and a peer is started by peer_start, which
+# checks that the port is the peer's and picks again if not.
 free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# listens PID PORT: PID itself listens on 127.0.0.1:PORT (or any address):
+# the listening socket's inode (/proc/net/tcp, state 0A) is one of PID's
+# descriptors. Not merely "something answers on PORT".
+listens() {
+	local hex inode
+	hex=$(printf '%04X' "$2")
+	for inode in $(awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' /proc/net/tcp); do
+		find "/proc/$1/fd" -lname "socket:\[$inode\]" 2>/dev/null | grep -q . && return 0
+	done
+	return 1
+}
+
+# peer_start N FN: a peer program (carbon-c-relay, VictoriaMetrics) on N
+# fresh loopback ports. FN reads them from P[1..N], starts the peer in the
+# background, sets PEER_PID and lists in PEER_PORTS the ports the peer
+# itself binds. Waits (30 s at most) until it listens on each; one whose
+# port was taken meanwhile (it exits, or another process holds the port)
+# is killed and started again on new ports, 5 times at most. Returns 1
+# when it never listened.
+peer_start() {
+	local n=$1 fn=$2 try k p ok
+	for try in 1 2 3 4 5; do
+		P=()
+		for k in $(seq "$n"); do P[$k]=$(free_port); done
+		"$fn"
+		ok=0
+		for _ in $(seq 300); do
+			kill -0 "$PEER_PID" 2>/dev/null || break
+			ok=1
+			for p in $PEER_PORTS; do listens "$PEER_PID" "$p" || ok=0; done
+			[ $ok = 1 ] && return 0
+			sleep 0.1
+		done
+		echo "bench: $fn: ports $PEER_PORTS not the peer's (try $try)" >&2
+		kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null || true
+	done
+	return 1
+}
+
+# relay_start: carbon-c-relay (parse + route, no model, no storage) into
+# loadgen's discarding sink, with a queue big enough that it never drops
+# under load. Sets RELAY_PID, RELAY_PORT (Graphite in) and RELAY_SINK (for
+# loadgen --until-sink, which binds it: a port taken by then fails that run,
+# reported n/a).
+relay_cmd() {
+	printf 'cluster sink forward 127.0.0.1:%s;\nmatch * send to sink stop;\n' "${P[1]}" >"$W/relay.conf"
+	carbon-c-relay -f "$W/relay.conf" -p "${P[2]}" -w 2 -q 2000000 >"$W/relay.log" 2>&1 &
+	PEER_PID=$! PEER_PORTS=${P[2]}
+}
+relay_start() {
+	peer_start 2 relay_cmd || true
+	RELAY_PID=$PEER_PID RELAY_SINK=${P[1]} RELAY_PORT=${P[2]}
 }
 
 # field NAME LINE: the value of NAME=... in a key=value line (loadgen's).
@@ -63,35 +120,40 @@ mem_guard() {
 }
 guarded() { grep -q "^$1 " "$W/guard" 2>/dev/null; }
 
-# daemon_start BIN DB LOG [-o ...]: statecastd with the store at DB on fresh
-# loopback ports (Graphite $G, RPC $R; no Influx, unix socket or HTTP) under
-# the memory guard, logging to LOG; sets PID. Returns once RPC answers, i.e.
-# after the restore (listeners open after it), or 1 if the daemon died.
-# $PIN, if set, is a command that execs BIN on its terms ("taskset -c 0",
-# "nice -n 5"), so PID is still the daemon's.
+# daemon_start BIN DB LOG [-o ...]: statecastd with the store at DB on
+# loopback ports it picks itself (port 0; no Influx, unix socket or HTTP)
+# under the memory guard, logging to LOG; sets PID, and G and R to the
+# Graphite and RPC ports its log reports ("listening rpc on ADDR", as
+# tests/integration read them). Returns once it listens, i.e. after the
+# restore (listeners open after it), or 1 if the daemon died. $PIN, if
+# set, is a command that execs BIN on its terms ("taskset -c 0", "nice -n
+# 5"), so PID is still the daemon's.
 daemon_start() {
-	local bin=$1 db=$2 log=$3
+	local bin=$1 db=$2 log=$3 off
 	shift 3
-	G=$(free_port); R=$(free_port)
-	${PIN:-} "$bin" -o listen.graphite=127.0.0.1:$G -o listen.influx= \
-		-o listen.rpc=127.0.0.1:$R -o listen.socket= -o listen.http= \
+	off=$(stat -c %s "$log" 2>/dev/null || echo 0)
+	G=""; R=""
+	${PIN:-} "$bin" -o listen.graphite=127.0.0.1:0 -o listen.influx= \
+		-o listen.rpc=127.0.0.1:0 -o listen.socket= -o listen.http= \
 		-o store.path="$db" -o limits.max_series=2000000 "$@" >>"$log" 2>&1 &
 	PID=$!
 	mem_guard "$PID" &
 	# 5 minutes, or DAEMON_WAIT_S (a 1M-series restore on a loaded machine).
 	for _ in $(seq $((${DAEMON_WAIT_S:-300} * 20))); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$R") 2>/dev/null && return 0
+		R=$(listen_port "$log" "$off" rpc)
+		if [ -n "$R" ]; then
+			G=$(listen_port "$log" "$off" graphite)
+			return 0
+		fi
 		kill -0 "$PID" 2>/dev/null || return 1
 		sleep 0.05
 	done
 	return 1
 }
 
-# wait_port PORT: until something listens on 127.0.0.1:PORT (30 s at most).
-wait_port() {
-	for _ in $(seq 300); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench: nothing listens on $1" >&2; return 1
+# listen_port LOG OFFSET PROTO: the port of "listening PROTO on HOST:PORT"
+# in LOG after byte OFFSET (this start's lines, LOG may be appended to).
+listen_port() {
+	tail -c +$(($2 + 1)) "$1" 2>/dev/null |
+		sed -n "s/.*listening $3 on [^ ]*:\([0-9][0-9]*\).*/\1/p" | head -n 1
 }

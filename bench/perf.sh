@@ -6,8 +6,9 @@
 #   bench/perf.sh [--quick] [--series "1000 100000 1000000"] [--out FILE]
 #
 # --quick (what `make bench` runs) measures 1k and 100k series; the default
-# adds 1M. Every process listens on loopback ports picked free at start and
-# is killed at the end. Rates are samples the receiver PROCESSED per second
+# adds 1M. Every process listens on loopback ports (statecastd's its own
+# pick, the peers' checked to be theirs: bench/lib.sh) and is killed at the
+# end. Rates are samples the receiver PROCESSED per second
 # (bench/loadgen.c waits for the receiver's own counter), not bytes sent.
 # Besides throughput, memory and restore per series count, it measures:
 # latency at 10% and 50% of the sustained rate and at the 50k/s target;
@@ -70,6 +71,12 @@ start_statecastd() {
 	return $rc
 }
 stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
+# VictoriaMetrics on peer_start's ports: Graphite P[1], HTTP P[2].
+vm_cmd() {
+	victoria-metrics -graphiteListenAddr=127.0.0.1:${P[1]} -httpListenAddr=127.0.0.1:${P[2]} \
+		-storageDataPath="$W/vm" -loggerLevel=ERROR >"$W/vm.log" 2>&1 &
+	PEER_PID=$! PEER_PORTS="${P[1]} ${P[2]}"
+}
 
 count_for() { # samples for S series: ROUNDS rounds, at least 200k
 	local n=$(( $1 * ROUNDS ))
@@ -98,18 +105,12 @@ for S in $SERIES; do
 	fi
 	echo "perf: $S series, $N samples"
 	# carbon-c-relay: parse + route into a discarding sink (loadgen's).
-	SINK=$(free_port); RP=$(free_port)
-	printf 'cluster sink forward 127.0.0.1:%s;\nmatch * send to sink stop;\n' "$SINK" >"$W/relay.conf"
-	# A queue big enough that the relay never drops (it would under load).
-	carbon-c-relay -f "$W/relay.conf" -p "$RP" -w 2 -q 2000000 >"$W/relay.log" 2>&1 &
-	RPID=$!; PIDS="$PIDS $RPID"; wait_port "$RP" || true
-	relay=$($B/bench/loadgen --graphite 127.0.0.1:$RP --series "$S" --count "$N" --until-sink "$SINK" || true)
-	kill "$RPID" 2>/dev/null || true
+	relay_start; PIDS="$PIDS $RELAY_PID"
+	relay=$($B/bench/loadgen --graphite 127.0.0.1:$RELAY_PORT --series "$S" --count "$N" --until-sink "$RELAY_SINK" || true)
+	kill "$RELAY_PID" 2>/dev/null || true
 	# VictoriaMetrics: parse + persist.
-	VG=$(free_port); VH=$(free_port)
-	victoria-metrics -graphiteListenAddr=127.0.0.1:$VG -httpListenAddr=127.0.0.1:$VH \
-		-storageDataPath="$W/vm" -loggerLevel=ERROR >"$W/vm.log" 2>&1 &
-	VPID=$!; PIDS="$PIDS $VPID"; wait_port "$VH" || true; wait_port "$VG" || true
+	peer_start 2 vm_cmd || true
+	VPID=$PEER_PID VG=${P[1]} VH=${P[2]}; PIDS="$PIDS $VPID"
 	vm=$($B/bench/loadgen --graphite 127.0.0.1:$VG --series "$S" --count "$N" \
 		--until-metric "127.0.0.1:$VH/metrics" --metric vm_rows_inserted_total || true)
 	stop "$VPID"; rm -rf "$W/vm"
