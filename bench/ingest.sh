@@ -52,14 +52,7 @@ cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; r
 trap cleanup EXIT
 
 make -s -j2 all build/bench/loadgen
-if [ -z "$BASE_DIR" ]; then
-	BASE_DIR=$W/base
-	echo "ingest: building $BASE in $BASE_DIR"
-	build_tree "$BASE" "$BASE_DIR"
-fi
-BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
-HEAD_REV=$(git rev-parse --short HEAD)
-git diff --quiet HEAD || HEAD_REV="$HEAD_REV (with uncommitted changes)"
+base_tree ingest
 LG=build/bench/loadgen
 N=$((S * 6))
 MIN_MODEL=$W/min.model

@@ -69,9 +69,18 @@ relay_start() {
 
 # field NAME LINE: the value of NAME=... in a key=value line (loadgen's).
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-# Median of the numbers on stdin (spaces or newlines); what is not a number
-# (n/a: a run that failed) is left out; "n/a" when nothing is left.
-median() { tr ' ' '\n' | grep -E '^[0-9.eE+-]+$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }'; }
+# Median of the numbers on stdin (spaces or newlines): the middle one, or
+# the mean of the two middle ones (to 2 decimals unless whole); what is
+# not a number (n/a: a run that failed) is left out; "n/a" when nothing is.
+median() {
+	tr ' ' '\n' | grep -E '^[0-9.eE+-]+$' | sort -g | awk '{ v[NR] = $1 }
+		END {
+			if (!NR) { print "n/a"; exit }
+			if (NR % 2) { print v[(NR + 1) / 2]; exit }
+			m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+			if (m == int(m)) print m; else printf "%.2f\n", m
+		}'
+}
 # ratio A B: A / B to 3 decimals, "n/a" unless both are positive.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else print "n/a" }'; }
 
@@ -86,12 +95,52 @@ build_tree() {
 	make -s -C "$dir" -j2 "${@:-all}" >/dev/null
 }
 
+# head_rev: this tree's short commit, "(with uncommitted changes)" after it
+# when the work tree differs from it.
+head_rev() {
+	echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (with uncommitted changes)')"
+}
+
+# base_tree NAME: the base an A/B script (NAME) measures this tree against,
+# in the same run: BASE_DIR if set (a tree built already), else BASE (a
+# revision) built into $W/base by build_tree. Sets BASE_DIR, BASE_REV and
+# HEAD_REV.
+base_tree() {
+	if [ -z "${BASE_DIR:-}" ]; then
+		BASE_DIR=$W/base
+		echo "$1: building $BASE in $BASE_DIR"
+		build_tree "$BASE" "$BASE_DIR"
+	fi
+	BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
+	HEAD_REV=$(head_rev)
+}
+
 # min_model BUILD OUT: the minimal model (one tiny layer, horizon 1) that
 # separates statecastd's ingest cost from its model's, written by BUILD's
 # statecast to OUT.
 min_model() {
 	"$1/statecast" train --init-only --d-model 4 --layers 1 --n-state 4 \
 		--horizon 1 --out "$2" >/dev/null 2>&1
+}
+
+# queued_rows CLI PORT: rows the statecastd whose RPC is 127.0.0.1:PORT
+# has handed its store and not committed yet (stats store_queued_rows),
+# asked through CLI (a build's statecast); 0 when it does not answer.
+queued_rows() {
+	"$1" stats --json --rpc 127.0.0.1:$2 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0
+}
+# drained CLI PORT [SECONDS]: waits (120 s at most, or SECONDS) until
+# queued_rows is 0, so that what is read next (RSS, a kill -9's database)
+# holds no rows still waiting for SQLite.
+drained() {
+	local q
+	for _ in $(seq $((${3:-120} * 5))); do
+		q=$(queued_rows "$1" "$2")
+		[ "${q:-0}" = 0 ] && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # Resident set of a process, KiB.
@@ -156,4 +205,20 @@ daemon_start() {
 listen_port() {
 	tail -c +$(($2 + 1)) "$1" 2>/dev/null |
 		sed -n "s/.*listening $3 on [^ ]*:\([0-9][0-9]*\).*/\1/p" | head -n 1
+}
+
+# results_section FILE NAME PART: PART (a file that starts with the line
+# <!-- NAME --> and ends with <!-- /NAME -->) replaces that section of
+# FILE, or is appended to it: a results file that several commands write,
+# each its own section.
+results_section() {
+	local tmp
+	[ -f "$1" ] || printf '# Results\n' >"$1"
+	tmp=$(mktemp)
+	awk -v b="<!-- $2 -->" -v e="<!-- /$2 -->" -v part="$3" '
+		$0 == b { skip = 1; while ((getline l < part) > 0) print l; done = 1; next }
+		$0 == e { skip = 0; next }
+		!skip { print }
+		END { if (!done) { print ""; while ((getline l < part) > 0) print l } }' "$1" >"$tmp"
+	mv "$tmp" "$1"
 }

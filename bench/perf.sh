@@ -47,16 +47,6 @@ PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
 
-# settle PORT: waits (up to 120 s) until the store's queue is empty, so an
-# RSS read afterwards is the series' and not rows waiting for SQLite.
-settle() {
-	for _ in $(seq 600); do
-		q=$($B/statecast stats --json --rpc 127.0.0.1:$1 2>/dev/null |
-			/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0)
-		[ "${q:-0}" = 0 ] && return 0
-		sleep 0.2
-	done
-}
 
 # statecastd MODEL DIR [-o SETTING...]: daemon_start (bench/lib.sh) with the
 # store and log in DIR; sets SD_PID SD_G SD_R. $PIN (e.g. "taskset -c 0")
@@ -120,7 +110,7 @@ for S in $SERIES; do
 	rss0=$(rss_kb "$SD_PID")
 	sd=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count "$N" --until-rpc 127.0.0.1:$SD_R --drain || true)
 	rss_peak=$(awk '/^VmHWM/ {print $2}' "/proc/$SD_PID/status" 2>/dev/null || echo n/a)
-	settle "$SD_R"
+	drained "$B/statecast" "$SD_R" || true
 	rss1=$(rss_kb "$SD_PID" 2>/dev/null || echo 0)
 	if guarded "$SD_PID"; then
 		echo "perf: $S series: statecastd stopped by the memory guard; no restore or minimal-model run"
