@@ -168,8 +168,7 @@ for spec in "10%:$r10" "50%:$r50" "50k/s:50000"; do
 	done
 done
 
-commit=$(git rev-parse --short HEAD)
-git diff --quiet HEAD || commit="$commit (with uncommitted changes)"
+commit=$(head_rev)
 {
 	echo "# Latency: sample written -> forecast notification received"
 	echo

@@ -221,8 +221,7 @@ verdict() { # MEASURED TARGET higher|lower
 }
 tot_us=$(field cpu_total_us "$split")
 cap=$(awk -v u="$tot_us" 'BEGIN { if (u + 0 > 0) printf "%d", 2e6 / u; else print "n/a" }')
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+commit=$(head_rev)
 
 {
 	echo "# Performance: statecastd beside carbon-c-relay and VictoriaMetrics"
