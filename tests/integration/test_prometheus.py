@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import xml.dom.minidom
@@ -51,6 +52,19 @@ def free_port():
 def get(url, timeout=10):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, dict(r.headers), r.read()
+
+
+def get_rendered(url, timeout=60, tries=30):
+    """get(), asking again while the daemon answers 503 "has not rendered
+    this page yet": its loop renders a page within http's 1 s wait, which a
+    daemon under valgrind on a loaded machine can miss."""
+    for k in range(tries):
+        try:
+            return get(url, timeout=timeout)
+        except urllib.error.HTTPError as e:
+            if e.code != 503 or k == tries - 1:
+                raise
+            time.sleep(0.5)
 
 
 def wait_until(fn, timeout, what):
@@ -269,7 +283,7 @@ def valgrind_http(c):
                              "--log-file=" + vlog], wait=120)
         feed(d, int(time.time()) - 3600, 40)
         base = "http://127.0.0.1:%d" % d.ports["http"][1]
-        sizes = [len(get(base + p, timeout=60)[2])
+        sizes = [len(get_rendered(base + p)[2])
                  for p in ("/metrics", "/", "/metrics")]
         rc = d.stop(timeout=120)
         text = open(vlog).read()
