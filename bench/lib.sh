@@ -5,21 +5,40 @@
 # OpenBLAS: the Makefile's BLAS_LIBS, with libm).
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
-# A loopback TCP port free now. Another process on this shared machine may
-# take it before the program it is meant for binds it: statecastd binds
-# port 0 instead (daemon_start), and a peer is started by peer_start, which
-# checks that the port is the peer's and picks again if not.
+# A TCP port free now on every address, drawn below the kernel's ephemeral
+# range (ip_local_port_range), where no outgoing connection takes one: a
+# port bind(0) hands out is in that range, and on this shared machine, with
+# thousands of loopback connections open, another process's connect()
+# took it before the peer bound it about one time in three (carbon-c-relay:
+# "failed to bind ... Address already in use"). Still not reserved:
+# statecastd binds port 0 instead (daemon_start), and a peer is started by
+# peer_start, which checks that the port is the peer's and picks again.
 free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	/usr/bin/python3 -c '
+import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for port in [random.randrange(10000, lo) for _ in range(64)] if lo > 11000 else []:
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", port))
+        print(port)
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+else:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# listens PID PORT: PID itself listens on 127.0.0.1:PORT (or any address):
-# the listening socket's inode (/proc/net/tcp, state 0A) is one of PID's
-# descriptors. Not merely "something answers on PORT".
+# listens PID PORT: PID itself listens on TCP port PORT (127.0.0.1, any
+# address, or IPv6's :: which takes IPv4 too, as carbon-c-relay's may): a
+# listening socket's inode (/proc/net/tcp or tcp6, state 0A) is one of
+# PID's descriptors. Not merely "something answers on PORT".
 listens() {
 	local hex inode
 	hex=$(printf '%04X' "$2")
-	for inode in $(awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' /proc/net/tcp); do
+	for inode in $(awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' /proc/net/tcp /proc/net/tcp6); do
 		find "/proc/$1/fd" -lname "socket:\[$inode\]" 2>/dev/null | grep -q . && return 0
 	done
 	return 1
@@ -30,11 +49,11 @@ listens() {
 # background, sets PEER_PID and lists in PEER_PORTS the ports the peer
 # itself binds. Waits (30 s at most) until it listens on each; one whose
 # port was taken meanwhile (it exits, or another process holds the port)
-# is killed and started again on new ports, 5 times at most. Returns 1
+# is killed and started again on new ports, 10 times at most. Returns 1
 # when it never listened.
 peer_start() {
 	local n=$1 fn=$2 try k p ok
-	for try in 1 2 3 4 5; do
+	for try in $(seq 10); do
 		P=()
 		for k in $(seq "$n"); do P[$k]=$(free_port); done
 		"$fn"
