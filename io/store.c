@@ -464,12 +464,7 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 
 size_t store_queued_bytes(store *s)
 {
-	size_t n;
-
-	pthread_mutex_lock(&s->mu);
-	n = s->queued_bytes;
-	pthread_mutex_unlock(&s->mu);
-	return n;
+	return atomic_load_explicit(&s->queued_bytes, memory_order_relaxed);
 }
 
 int store_flush(store *s, int timeout_ms)

@@ -241,7 +241,8 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
  * of each at its submit. A batch leaves the count when the writer is done
  * with it (committed, or failed for good; one kept for retry stays in it),
  * before its completion callback runs. The one count behind the writer's
- * guard (writer_raise_bytes) and the daemon's store.max_queue. Any thread.
+ * guard (writer_raise_bytes) and the daemon's store.max_queue. Any thread;
+ * a lock-free read.
  */
 size_t store_queued_bytes(store *s);
 
