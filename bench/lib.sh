@@ -5,30 +5,15 @@
 # OpenBLAS: the Makefile's BLAS_LIBS, with libm).
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
-# A TCP port free now on every address, drawn below the kernel's ephemeral
-# range (ip_local_port_range), where no outgoing connection takes one: a
-# port bind(0) hands out is in that range, and on this shared machine, with
-# thousands of loopback connections open, another process's connect()
-# took it before the peer bound it about one time in three (carbon-c-relay:
-# "failed to bind ... Address already in use"). Still not reserved:
-# statecastd binds port 0 instead (daemon_start), and a peer is started by
-# peer_start, which checks that the port is the peer's and picks again.
+# A port free now on every address, TCP and UDP, drawn below the kernel's
+# ephemeral range: tests/integration/opslib.py's free_port, which says why
+# (on this shared machine a port bind(0) handed out was taken by another
+# process's connect() before carbon-c-relay bound it about one time in
+# three). Still not reserved: statecastd binds port 0 instead
+# (daemon_start), and a peer is started by peer_start, which checks that
+# the port is the peer's and picks again.
 free_port() {
-	/usr/bin/python3 -c '
-import random, socket
-lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-for port in [random.randrange(10000, lo) for _ in range(64)] if lo > 11000 else []:
-    s = socket.socket()
-    try:
-        s.bind(("0.0.0.0", port))
-        print(port)
-        break
-    except OSError:
-        pass
-    finally:
-        s.close()
-else:
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	/usr/bin/python3 -c 'import sys; sys.path.insert(0, "tests/integration"); import opslib; print(opslib.free_port())'
 }
 
 # listens PID PORT: PID itself listens on TCP port PORT (127.0.0.1, any

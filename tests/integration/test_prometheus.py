@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,7 @@ import urllib.request
 import xml.dom.minidom
 
 import grafana_queries
+import opslib
 from statecast_test import Checks, Daemon
 
 NAMES = ["web.a", "web.b", 'web.q"uo\\te', "db.x"]
@@ -39,14 +39,6 @@ def feed(d, t0, n, step=10):
             v = 50 + 10 * k + 5 * math.sin(i * 2 * math.pi / 24)
             lines.append("%s %.6f %d\n" % (name, v, t0 + step * i))
     d.send_lines("graphite", "".join(lines).encode())
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get(url, timeout=10):
@@ -179,7 +171,7 @@ def run(c, d):
           % (got, before, after))
 
     # The real Prometheus scrapes it.
-    pport = free_port()
+    pport = opslib.free_port()
     cfgpath = os.path.join(tmp, "prometheus.yml")
     with open(cfgpath, "w") as f:
         f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
