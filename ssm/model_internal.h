@@ -128,6 +128,9 @@ void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
 		       float *rms, float *o);
 void ssm__compose(const ssm_model *m, const float *o, const float *gap,
 		  float *qn);
+/* e[HQ] = exp(clamp(o[HQ])), the gap factors of compose (and its
+ * backward's derivative). */
+void ssm__compose_exp(const ssm_model *m, const float *o, float *e);
 
 /*
  * Backward pairs (model_grad.c); gradients accumulate into g_*.

@@ -220,21 +220,36 @@ void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
 		    hn, d, m->w_head, d, 1.0f, o, m->HQ);
 }
 
+/* The head's log-gaps are exponentiated all at once by the vectorized
+ * ssm_expf_vec (ssm/vmath.c, within an ulp of expf), not one libm call per
+ * gap: HQ - H calls per row were a tenth of the step's instructions.
+ * Training's compose and its backward use the same exponential. */
+void ssm__compose_exp(const ssm_model *m, const float *o, float *e)
+{
+	int j;
+
+	for (j = 0; j < m->HQ; j++)
+		e[j] = ssm__clampf(o[j]);
+	ssm_expf_vec(e, e, m->HQ);
+}
+
 void ssm__compose(const ssm_model *m, const float *o, const float *gap,
 		  float *qn)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	float e[SSM_MAX_H * SSM_MAX_Q];
 	int h, k;
 
+	ssm__compose_exp(m, o, e);
 	for (h = 0; h < H; h++) {
-		const float *oh = o + h * Q, *gh = gap + h * (Q - 1);
+		const float *eh = e + h * Q, *gh = gap + h * (Q - 1);
 		float *q = qn + h * Q;
 
-		q[mid] = oh[mid];
+		q[mid] = o[h * Q + mid];
 		for (k = mid - 1; k >= 0; k--)
-			q[k] = q[k + 1] - gh[k] * expf(ssm__clampf(oh[k]));
+			q[k] = q[k + 1] - gh[k] * eh[k];
 		for (k = mid + 1; k < Q; k++)
-			q[k] = q[k - 1] + gh[k - 1] * expf(ssm__clampf(oh[k]));
+			q[k] = q[k - 1] + gh[k - 1] * eh[k];
 	}
 }
 
@@ -275,8 +290,29 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 		st[m->off_prev + k] = (float)(point[0] + scale * qn[k]);
 }
 
+/* Nonzero when the float f's exponent field is all ones (Inf or NaN): the
+ * carry of exponent + 1 reaches the sign bit only then. OR-ed over a whole
+ * array with no branch, so the loops below vectorize. */
+static inline uint32_t nonfinite_bit(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof u);
+	return ((u & 0x7f800000u) + 0x00800000u) & 0x80000000u;
+}
+
+static inline uint64_t nonfinite_bit_d(double v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof u);
+	return ((u & 0x7ff0000000000000u) + 0x0010000000000000u) &
+	       0x8000000000000000u;
+}
+
 static int state_finite(const ssm_model *m, const float *st)
 {
+	uint32_t bad = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < SSM__H_PREV_S; i += 2)
@@ -286,12 +322,37 @@ static int state_finite(const ssm_model *m, const float *st)
 	    !isfinite(st[SSM__H_PREV_S]) || !isfinite(st[SSM__H_PERIOD]))
 		return 0;
 	for (i = SSM__H_ERR_F; i < m->off_front; i++)
-		if (!isfinite(st[i]))
-			return 0;
+		bad |= nonfinite_bit(st[i]);
+	/* The layers' states: most of the block outside the front. */
 	for (i = m->off_front + m->front_floats; i < m->state_floats; i++)
-		if (!isfinite(st[i]))
-			return 0;
-	return 1;
+		bad |= nonfinite_bit(st[i]);
+	return !bad;
+}
+
+/*
+ * One row's served quantiles q[h][k] = point[h] + scale qn[h][k] and means
+ * (the median's), rounded to float; q and mean may be NULL (only checked).
+ * Returns nonzero when any is not finite, as computed in double.
+ */
+static int serve_row(const ssm_model *m, const double *pt, double sc,
+		     const float *qn, float *q, float *mean)
+{
+	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	uint64_t bad = 0;
+	int h, j;
+
+	for (h = 0; h < H; h++)
+		for (j = 0; j < Q; j++) {
+			double v = pt[h] + sc * qn[h * Q + j];
+
+			bad |= nonfinite_bit_d(v);
+			if (q)
+				q[h * Q + j] = (float)v;
+		}
+	if (mean)
+		for (h = 0; h < H; h++)
+			mean[h] = (float)(pt[h] + sc * qn[h * Q + mid]);
+	return bad != 0;
 }
 
 static float anomaly(const ssm_model *m, const float *st, double y)
@@ -316,7 +377,7 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 		      const ssm_sample *in, ssm_forecast *out, int *status,
 		      const blk *k)
 {
-	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	const int H = m->arch.horizon, Q = m->arch.nquantiles;
 	float qn[SSM_MAX_H * SSM_MAX_Q];
 	float anom[SSM__ROWS], *x = k->x, *y = k->y, *tmp;
 	float *lst[SSM__ROWS];
@@ -374,9 +435,9 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			     k->gap + (size_t)r * H * (Q - 1), qn);
 		ssm__finish(m, st, pt, sc, k->gap + (size_t)r * H * (Q - 1),
 			    qn);
-		ok = !bad[r] && state_finite(m, st);
-		for (j = 0; ok && j < H * Q; j++)
-			ok = isfinite(pt[j / Q] + sc * qn[j]);
+		ok = !serve_row(m, pt, sc, qn, out ? out[r].q : NULL,
+				out ? out[r].mean : NULL);
+		ok = ok && !bad[r] && state_finite(m, st);
 		if (!ok) {
 			double step_s = ssm__get_d(st + SSM__H_STEP_S);
 			int period = (int)st[SSM__H_PERIOD];
@@ -394,14 +455,10 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			continue;
 		out[r].t = in[r].t;
 		out[r].anomaly = ok ? anom[r] : 0.0f;
-		for (h = 0; h < H; h++) {
-			for (j = 0; j < Q; j++)
-				out[r].q[h * Q + j] =
-				    ok ? (float)(pt[h] + sc * qn[h * Q + j])
-				       : NAN;
-			out[r].mean[h] =
-			    ok ? (float)(pt[h] + sc * qn[h * Q + mid]) : NAN;
-		}
+		for (j = 0; !ok && j < H * Q; j++)
+			out[r].q[j] = NAN;
+		for (h = 0; !ok && h < H; h++)
+			out[r].mean[h] = NAN;
 	}
 	return nreset;
 }
