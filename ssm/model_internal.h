@@ -56,6 +56,9 @@ struct ssm_model {
 	float *g_out;  /* [d] RMSNorm gain before the head */
 	float *w_head; /* [HQ][d] */
 	float *b_head; /* [HQ] */
+	/* Transposed copies for ssm__gemv_t, rebuilt by ssm_model_refresh():
+	 * w_in_t [F][d], w_head_t [d][HQ]; one allocation. */
+	float *w_in_t, *w_head_t;
 	/* The layer stack: each owns its parameters (layer.h); layer l is
 	 * s4d[l] or mamba[l] by arch.layer[l].kind (model_layers.c). */
 	ssm_s4d s4d[SSM_MAX_LAYERS];
@@ -116,7 +119,9 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 		 double scale, const float *gap, float *qn);
 
 /*
- * Block kernels on M rows.
+ * Block kernels on M rows, row by row (ssm__gemv_t on the transposed
+ * copies): a row's result depends on that row alone, in the step and in
+ * training alike.
  * enc: x[M][d] = feat[M][F] w_in^T + b_in.
  * head: hn = RMSNorm(x) * g_out, rms[r] = 1/sqrt(mean(x^2)+eps) (rms may be
  * NULL), o[M][HQ] = hn w_head^T + b_head.

@@ -15,7 +15,6 @@
  *        are real (after 1973) and the step resolves that cycle
  *   10..11 sin/cos of the seasonal phase (step index mod period)
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -185,39 +184,49 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	return rc;
 }
 
+/*
+ * Why not cblas_sgemm: the step's shapes are tiny (8 x 16 x 16 for the
+ * encoder, 8 x 144 x 16 for the head), where OpenBLAS spends more on its
+ * call, packing and edge handling than on the multiply-adds (about 1,600
+ * instructions a row for the head, against about 600 here). Row by row,
+ * the outputs in registers down all inputs (ssm__gemv_t, AVX2 or
+ * baseline clone, the same bits), so a row's result cannot depend on the
+ * others or on M: training's sequence mode computes what the step does.
+ */
 void ssm__enc_forward(const ssm_model *m, int M, const float *feat, float *x)
 {
-	int r, i;
+	const int d = m->d, F = m->F;
+	int r;
 
-	for (r = 0; r < M; r++)
-		for (i = 0; i < m->d; i++)
-			x[r * m->d + i] = m->b_in[i];
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, m->d, m->F,
-		    1.0f, feat, m->F, m->w_in, m->F, 1.0f, x, m->d);
+	for (r = 0; r < M; r++) {
+		memcpy(x + (size_t)r * d, m->b_in, sizeof(float) * (size_t)d);
+		ssm__gemv_t(F, d, m->w_in_t, feat + (size_t)r * F,
+			    x + (size_t)r * d);
+	}
 }
 
 void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
 		       float *rms, float *o)
 {
-	const int d = m->d;
+	const int d = m->d, HQ = m->HQ;
 	int r, i;
 
 	for (r = 0; r < M; r++) {
+		const float *xr = x + (size_t)r * d;
+		float *hr = hn + (size_t)r * d, *orow = o + (size_t)r * HQ;
 		double ss = 0.0;
 		float inv;
 
 		for (i = 0; i < d; i++)
-			ss += (double)x[r * d + i] * x[r * d + i];
+			ss += (double)xr[i] * xr[i];
 		inv = (float)(1.0 / sqrt(ss / d + 1e-6));
 		if (rms)
 			rms[r] = inv;
 		for (i = 0; i < d; i++)
-			hn[r * d + i] = x[r * d + i] * inv * m->g_out[i];
-		for (i = 0; i < m->HQ; i++)
-			o[r * m->HQ + i] = m->b_head[i];
+			hr[i] = xr[i] * inv * m->g_out[i];
+		memcpy(orow, m->b_head, sizeof(float) * (size_t)HQ);
+		ssm__gemv_t(d, HQ, m->w_head_t, hr, orow);
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, m->HQ, d, 1.0f,
-		    hn, d, m->w_head, d, 1.0f, o, m->HQ);
 }
 
 /* The head's log-gaps are exponentiated all at once by the vectorized
