@@ -242,6 +242,12 @@ void ssm__compose_exp(const ssm_model *m, const float *o, float *e)
 	ssm_expf_vec(e, e, m->HQ);
 }
 
+/*
+ * compose and finish walk the [H][Q] arrays quantile by quantile, all
+ * horizons in one inner loop (Q is 3 by default, so a horizon's own loop
+ * over quantiles was mostly loop control); each element gets the same
+ * operations in the same order as horizon by horizon, so the same bits.
+ */
 void ssm__compose(const ssm_model *m, const float *o, const float *gap,
 		  float *qn)
 {
@@ -250,16 +256,16 @@ void ssm__compose(const ssm_model *m, const float *o, const float *gap,
 	int h, k;
 
 	ssm__compose_exp(m, o, e);
-	for (h = 0; h < H; h++) {
-		const float *eh = e + h * Q, *gh = gap + h * (Q - 1);
-		float *q = qn + h * Q;
-
-		q[mid] = o[h * Q + mid];
-		for (k = mid - 1; k >= 0; k--)
-			q[k] = q[k + 1] - gh[k] * eh[k];
-		for (k = mid + 1; k < Q; k++)
-			q[k] = q[k - 1] + gh[k - 1] * eh[k];
-	}
+	for (h = 0; h < H; h++)
+		qn[h * Q + mid] = o[h * Q + mid];
+	for (k = mid - 1; k >= 0; k--)
+		for (h = 0; h < H; h++)
+			qn[h * Q + k] = qn[h * Q + k + 1] -
+					gap[h * (Q - 1) + k] * e[h * Q + k];
+	for (k = mid + 1; k < Q; k++)
+		for (h = 0; h < H; h++)
+			qn[h * Q + k] = qn[h * Q + k - 1] +
+					gap[h * (Q - 1) + k - 1] * e[h * Q + k];
 }
 
 /*
@@ -270,7 +276,8 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 		 double scale, const float *gap, float *qn)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
-	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0;
+	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0, wf;
+	double f[SSM_MAX_H];
 	int h, k;
 
 	ssm__put_d(st + SSM__H_PREV_M, point[0] + scale * qn[mid]);
@@ -278,22 +285,27 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 		/* Equal evidence (or none yet) gives half the correction. */
 		w = ef * ef + em * em > 0.0 ? ef * ef / (ef * ef + em * em)
 					    : 0.5;
-		for (h = 0; h < H; h++) {
-			const float *gh = gap + h * (Q - 1);
-			float *q = qn + h * Q;
-			double f = 0.0;
-
-			/* The front's own quantiles: median 0, its gaps. */
-			q[mid] = (float)(w * q[mid]);
-			for (k = mid - 1, f = 0.0; k >= 0; k--) {
-				f -= gh[k];
-				q[k] = (float)(w * q[k] + (1.0 - w) * f);
+		wf = 1.0 - w;
+		/* Blended with the front's own quantiles: median 0, then
+		 * its gaps summed outwards (f, per horizon, in double). */
+		for (h = 0; h < H; h++)
+			qn[h * Q + mid] = (float)(w * qn[h * Q + mid]);
+		for (h = 0; h < H; h++)
+			f[h] = 0.0;
+		for (k = mid - 1; k >= 0; k--)
+			for (h = 0; h < H; h++) {
+				f[h] -= gap[h * (Q - 1) + k];
+				qn[h * Q + k] =
+				    (float)(w * qn[h * Q + k] + wf * f[h]);
 			}
-			for (k = mid + 1, f = 0.0; k < Q; k++) {
-				f += gh[k - 1];
-				q[k] = (float)(w * q[k] + (1.0 - w) * f);
+		for (h = 0; h < H; h++)
+			f[h] = 0.0;
+		for (k = mid + 1; k < Q; k++)
+			for (h = 0; h < H; h++) {
+				f[h] += gap[h * (Q - 1) + k - 1];
+				qn[h * Q + k] =
+				    (float)(w * qn[h * Q + k] + wf * f[h]);
 			}
-		}
 	}
 	for (k = 0; k < Q; k++)
 		st[m->off_prev + k] = (float)(point[0] + scale * qn[k]);
@@ -350,14 +362,12 @@ static int serve_row(const ssm_model *m, const double *pt, double sc,
 	uint64_t bad = 0;
 	int h, j;
 
-	for (h = 0; h < H; h++)
-		for (j = 0; j < Q; j++) {
-			double v = pt[h] + sc * qn[h * Q + j];
-
-			bad |= nonfinite_bit_d(v);
-			if (q)
-				q[h * Q + j] = (float)v;
-		}
+	for (j = 0; j < Q; j++)
+		for (h = 0; h < H; h++)
+			bad |= nonfinite_bit_d(pt[h] + sc * qn[h * Q + j]);
+	for (j = 0; q && j < Q; j++)
+		for (h = 0; h < H; h++)
+			q[h * Q + j] = (float)(pt[h] + sc * qn[h * Q + j]);
 	if (mean)
 		for (h = 0; h < H; h++)
 			mean[h] = (float)(pt[h] + sc * qn[h * Q + mid]);
