@@ -91,6 +91,26 @@ static inline void ssm__put_d(float *p, double v)
 	memcpy(p, &v, sizeof v);
 }
 
+/* Nonzero when the float f's exponent field is all ones (Inf or NaN): the
+ * carry of exponent + 1 reaches the sign bit only then. OR-ed over a whole
+ * array with no branch, so such loops vectorize; _d for a double. */
+static inline uint32_t ssm__nonfinite_bit(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof u);
+	return ((u & 0x7f800000u) + 0x00800000u) & 0x80000000u;
+}
+
+static inline uint64_t ssm__nonfinite_bit_d(double v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof u);
+	return ((u & 0x7ff0000000000000u) + 0x0010000000000000u) &
+	       0x8000000000000000u;
+}
+
 /* The head's log-gap outputs are clamped so exp() stays finite. */
 static inline float ssm__clampf(float x)
 {

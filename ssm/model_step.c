@@ -311,26 +311,6 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 		st[m->off_prev + k] = (float)(point[0] + scale * qn[k]);
 }
 
-/* Nonzero when the float f's exponent field is all ones (Inf or NaN): the
- * carry of exponent + 1 reaches the sign bit only then. OR-ed over a whole
- * array with no branch, so the loops below vectorize. */
-static inline uint32_t nonfinite_bit(float f)
-{
-	uint32_t u;
-
-	memcpy(&u, &f, sizeof u);
-	return ((u & 0x7f800000u) + 0x00800000u) & 0x80000000u;
-}
-
-static inline uint64_t nonfinite_bit_d(double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof u);
-	return ((u & 0x7ff0000000000000u) + 0x0010000000000000u) &
-	       0x8000000000000000u;
-}
-
 static int state_finite(const ssm_model *m, const float *st)
 {
 	uint32_t bad = 0;
@@ -343,10 +323,10 @@ static int state_finite(const ssm_model *m, const float *st)
 	    !isfinite(st[SSM__H_PREV_S]) || !isfinite(st[SSM__H_PERIOD]))
 		return 0;
 	for (i = SSM__H_ERR_F; i < m->off_front; i++)
-		bad |= nonfinite_bit(st[i]);
+		bad |= ssm__nonfinite_bit(st[i]);
 	/* The layers' states: most of the block outside the front. */
 	for (i = m->off_front + m->front_floats; i < m->state_floats; i++)
-		bad |= nonfinite_bit(st[i]);
+		bad |= ssm__nonfinite_bit(st[i]);
 	return !bad;
 }
 
@@ -362,12 +342,16 @@ static int serve_row(const ssm_model *m, const double *pt, double sc,
 	uint64_t bad = 0;
 	int h, j;
 
-	for (j = 0; j < Q; j++)
-		for (h = 0; h < H; h++)
-			bad |= nonfinite_bit_d(pt[h] + sc * qn[h * Q + j]);
 	for (j = 0; q && j < Q; j++)
+		for (h = 0; h < H; h++) {
+			double v = pt[h] + sc * qn[h * Q + j];
+
+			bad |= ssm__nonfinite_bit_d(v);
+			q[h * Q + j] = (float)v;
+		}
+	for (j = 0; !q && j < Q; j++)
 		for (h = 0; h < H; h++)
-			q[h * Q + j] = (float)(pt[h] + sc * qn[h * Q + j]);
+			bad |= ssm__nonfinite_bit_d(pt[h] + sc * qn[h * Q + j]);
 	if (mean)
 		for (h = 0; h < H; h++)
 			mean[h] = (float)(pt[h] + sc * qn[h * Q + mid]);
