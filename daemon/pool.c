@@ -26,10 +26,12 @@ static double mono_s(void)
 static int helper_job(srv_pool *p, int j, void *ws, unsigned long seen)
 {
 	srv_pool_job_fn fn = p->fn;
-	const srv_pool_iso *iso = p->iso;
 	void *ctx = p->ctx;
+	/* A copy: the caller's may be gone by the time run() returns (the job
+	 * taken over, the run over). */
+	srv_pool_iso iso = p->iso;
 
-	if (!iso) {
+	if (!p->isolated) {
 		pthread_mutex_unlock(&p->mu);
 		fn(ctx, j, ws);
 		pthread_mutex_lock(&p->mu);
@@ -37,13 +39,13 @@ static int helper_job(srv_pool *p, int j, void *ws, unsigned long seen)
 	}
 	p->jst[j] = J_HELPER;
 	p->jt0[j] = mono_s();
-	iso->begin(ctx, j, ws);
+	iso.begin(ctx, j, ws);
 	pthread_mutex_unlock(&p->mu);
-	iso->run(ctx, j, ws);
+	iso.run(ctx, j, ws);
 	pthread_mutex_lock(&p->mu);
 	if (p->gen != seen || p->jst[j] != J_HELPER)
 		return 0;
-	iso->end(ctx, j, ws);
+	iso.end(ctx, j, ws);
 	p->jst[j] = J_DONE;
 	return 1;
 }
@@ -222,7 +224,9 @@ int srv_pool_run_iso(srv_pool *p, int njobs, srv_pool_job_fn fn,
 	}
 	p->fn = fn;
 	p->ctx = ctx;
-	p->iso = iso;
+	p->isolated = iso != NULL;
+	if (iso)
+		p->iso = *iso;
 	p->njobs = njobs;
 	p->next = 0;
 	p->nfin = 0;
@@ -249,7 +253,7 @@ int srv_pool_run_iso(srv_pool *p, int njobs, srv_pool_job_fn fn,
 			continue;
 		}
 		/* Isolated: a helper still in run() holds only copies. */
-		if (own + reported == njobs && (iso || p->active == 0))
+		if (own + reported == njobs && (p->isolated || p->active == 0))
 			break;
 		j = iso ? oldest_held(p) : -1;
 		if (j < 0) {
@@ -273,7 +277,7 @@ int srv_pool_run_iso(srv_pool *p, int njobs, srv_pool_job_fn fn,
 	/* A helper that wakes after this sees no job left and goes back. */
 	p->njobs = 0;
 	p->next = 0;
-	p->iso = NULL;
+	p->isolated = 0;
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }

@@ -65,10 +65,11 @@ typedef struct srv_pool {
 	int stopping;
 	srv_pool_job_fn fn;
 	void *ctx;
-	const srv_pool_iso *iso; /* the run's, or NULL */
-	int *jst;		 /* [capfin] who holds each job */
-	double *jt0;		 /* [capfin] when a helper took it */
-	unsigned long steals;	 /* jobs taken over from helpers, ever */
+	int isolated;	      /* the run is (iso below) */
+	srv_pool_iso iso;     /* the run's hooks, copied */
+	int *jst;	      /* [capfin] who holds each job */
+	double *jt0;	      /* [capfin] when a helper took it */
+	unsigned long steals; /* jobs taken over from helpers, ever */
 	/* Finished by helpers, not yet reported (loop thread drains). */
 	int *fin;
 	int nfin, capfin;

@@ -205,7 +205,10 @@ static void test_iso_takes_over(void)
 		CHECK(c.reported[j] == 1);
 		CHECK(c.out[j] == c.in[j] * 3 + 1);
 	}
-	/* The helper comes back after the run: its copy is dropped. */
+	/* The helper comes back after the run: its copy is dropped, and
+	 * nothing of the caller's hooks is used any more (the caller's may
+	 * have gone out of scope: wipe them). */
+	memset(&iso, 0, sizeof iso);
 	atomic_store(&c.release, 1);
 	CHECK(await(&c.helper_back));
 	/* A run that is not isolated waits until no helper is inside: the
@@ -214,6 +217,9 @@ static void test_iso_takes_over(void)
 	CHECK(atomic_load(&c.ended[1]) == 0);
 	CHECK(c.out[1] == c.in[1] * 3 + 1);
 	/* Further runs: the helper takes part again. */
+	iso.begin = iso_begin;
+	iso.run = iso_run;
+	iso.end = iso_end;
 	c.block = 0;
 	memset(c.reported, 0, sizeof c.reported);
 	CHECK(srv_pool_run_iso(&p, 64, iso_fn, iso_done, &c, ws, &iso) == 0);
