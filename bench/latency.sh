@@ -163,12 +163,21 @@ latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_
 # a notification of the same size at once (no model, no store), timed by
 # the same loadgen the same way: "p50 p99 p999 achieved n ... load".
 echo_latency() { # RATE
-	local g r pid l
-	g=$(free_port); r=$(free_port)
-	$B/bench/echo_peer "$g" "$r" &
-	pid=$!
-	PIDS="$PIDS $pid"
-	wait_port "$r" >/dev/null
+	local g r pid l up try
+	# A free port can be taken between free_port and the bind: try anew.
+	for try in 1 2 3; do
+		g=$(free_port); r=$(free_port); up=""
+		$B/bench/echo_peer "$g" "$r" &
+		pid=$!
+		PIDS="$PIDS $pid"
+		for _ in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			(exec 3<>"/dev/tcp/127.0.0.1/$r") 2>/dev/null && { up=1; break; }
+			sleep 0.05
+		done
+		[ -n "$up" ] && break
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	done
 	l=$($B/bench/loadgen --graphite 127.0.0.1:$g --series "$S" --rate "$1" \
 		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
 		--latency-rpc 127.0.0.1:$r --latency-series 16 --until-rpc 127.0.0.1:$r) ||

@@ -15,25 +15,6 @@
  *
  * srv_pool_run() returns only when every job is done and no helper thread
  * holds anything of the run, so the caller may reuse the job data at once.
- *
- * Isolated runs (srv_pool_run_iso): a helper thread preempted in the middle
- * of a job (by another process: the machine is shared) would hold the
- * whole run, and with it the tick and every sample waiting for it, for as
- * long as the scheduler keeps it off a core: milliseconds (the pool rounds
- * of bench/results/latency4.md). In an isolated run a helper works on
- * copies of its job's data, so the caller can take over a job that a
- * helper has held for longer than steal_after_s and run it in place
- * itself; the helper's copies are then dropped. The result is the same
- * whoever runs the job (the jobs are deterministic). A helper runs job j:
- *   begin(ctx, j, ws)  under the pool's lock: copies what j reads and
- *                      writes into its workspace ws;
- *   run(ctx, j, ws)    unlocked: the job on those copies, reading nothing
- *                      of ctx that a later run may change;
- *   end(ctx, j, ws)    under the lock, only if the job was not taken over
- *                      and the run is still on: copies the results back.
- * srv_pool_run_iso returns when every job is done; a helper may still be
- * in run() on the copies of a job taken from it, but it calls nothing on
- * the caller's data after the return.
  */
 #ifndef STATECAST_DAEMON_POOL_H
 #define STATECAST_DAEMON_POOL_H
@@ -45,11 +26,6 @@
 typedef void (*srv_pool_job_fn)(void *ctx, int j, void *ws);
 /* job j finished: called on the caller's (loop) thread, in any order. */
 typedef void (*srv_pool_done_fn)(void *ctx, int j);
-
-typedef struct srv_pool_iso {
-	srv_pool_job_fn begin, run, end;
-	double steal_after_s; /* a job held longer is taken over */
-} srv_pool_iso;
 
 typedef struct srv_pool {
 	int nthreads; /* helpers + the caller; 1 = no helper threads */
@@ -65,11 +41,6 @@ typedef struct srv_pool {
 	int stopping;
 	srv_pool_job_fn fn;
 	void *ctx;
-	int isolated;	      /* the run is (iso below) */
-	srv_pool_iso iso;     /* the run's hooks, copied */
-	int *jst;	      /* [capfin] who holds each job */
-	double *jt0;	      /* [capfin] when a helper took it */
-	unsigned long steals; /* jobs taken over from helpers, ever */
 	/* Finished by helpers, not yet reported (loop thread drains). */
 	int *fin;
 	int nfin, capfin;
@@ -94,11 +65,5 @@ void srv_pool_release(srv_pool *p);
  */
 int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 		 srv_pool_done_fn done, void *ctx, void *caller_ws);
-/* The same, isolated (see above): fn is what the caller runs in place, iso
- * what a helper runs on copies; helpers need the workspace that begin and
- * run use (srv_pool_init's ws_bytes). */
-int srv_pool_run_iso(srv_pool *p, int njobs, srv_pool_job_fn fn,
-		     srv_pool_done_fn done, void *ctx, void *caller_ws,
-		     const srv_pool_iso *iso);
 
 #endif

@@ -96,84 +96,17 @@ static void on_prepare(uv_prepare_t *h)
 	srv_trace(SRV_TR_POLL, (int64_t)s->tick.nacc, 0);
 }
 
-/* ---- a helper's copies of its chunk (pool.h, isolated runs) ----
- * After the model's workspace, at 64-byte boundaries: the chunk's header,
- * state pointers, samples, forecasts, statuses, then the state blocks and
- * the forecast floats, for up to bmax rows. */
-typedef struct iso_chunk {
-	int n, fc, rc;
-	size_t F, H, HQ; /* floats per state, mean, quantiles */
-	float **states;
-	ssm_sample *in;
-	ssm_forecast *out;
-	int *status;
-	float *sdata, *qdata, *mdata;
-} iso_chunk;
-
-static size_t up64(size_t n)
-{
-	return (n + 63) & ~(size_t)63;
-}
-
-/* Bytes of the copies for B rows, or (when ws is not NULL) lays them out
- * in ws past the model's workspace. */
-static size_t iso_layout(const srv *s, size_t B, void *ws, iso_chunk **out)
-{
-	size_t F = ssm_model_state_floats(s->model);
-	size_t H = (size_t)ssm_model_horizon(s->model);
-	size_t Q = (size_t)ssm_model_nquantiles(s->model);
-	size_t off = 0, o_states, o_in, o_out, o_st, o_s, o_q, o_m;
-	char *base;
-	iso_chunk *c;
-
-	off = up64(off + sizeof(iso_chunk));
-	o_states = off;
-	off = up64(off + B * sizeof(float *));
-	o_in = off;
-	off = up64(off + B * sizeof(ssm_sample));
-	o_out = off;
-	off = up64(off + B * sizeof(ssm_forecast));
-	o_st = off;
-	off = up64(off + B * sizeof(int));
-	o_s = off;
-	off = up64(off + B * F * sizeof(float));
-	o_q = off;
-	off = up64(off + B * H * Q * sizeof(float));
-	o_m = off;
-	off = up64(off + B * H * sizeof(float));
-	if (!ws)
-		return off;
-	base = (char *)ws + up64(s->tick.ws_model);
-	c = (iso_chunk *)(void *)base;
-	c->states = (float **)(void *)(base + o_states);
-	c->in = (ssm_sample *)(void *)(base + o_in);
-	c->out = (ssm_forecast *)(void *)(base + o_out);
-	c->status = (int *)(void *)(base + o_st);
-	c->sdata = (float *)(void *)(base + o_s);
-	c->qdata = (float *)(void *)(base + o_q);
-	c->mdata = (float *)(void *)(base + o_m);
-	c->F = F;
-	c->H = H;
-	c->HQ = H * Q;
-	*out = c;
-	return off;
-}
-
 int srv_tick_init(srv *s)
 {
 	srv_tick *k = &s->tick;
 	int B = s->set.batch_max > 0 ? s->set.batch_max : 256;
-	size_t helper_ws;
 
 	memset(k, 0, sizeof *k);
 	k->bmax = B;
-	k->ws_model = ssm_model_workspace_bytes(s->model, B);
-	helper_ws = up64(k->ws_model) + iso_layout(s, (size_t)B, NULL, NULL);
-	/* malloc's 16-byte alignment is what the model's workspace has
-	 * always had; the copies are laid out at offsets from it. */
-	k->ws = malloc(k->ws_model + 1);
+	k->ws = malloc(ssm_model_workspace_bytes(s->model, B) + 1);
 	if (!k->ws || round_reserve(k, (size_t)B, 4) ||
-	    srv_pool_init(&k->pool, pool_threads(s->set.threads), helper_ws)) {
+	    srv_pool_init(&k->pool, pool_threads(s->set.threads),
+			  ssm_model_workspace_bytes(s->model, B))) {
 		srv_pool_release(&k->pool);
 		return -1;
 	}
@@ -383,102 +316,17 @@ float srv_anomaly_score(const ssm_model *m, const srv_series *se, double t,
 	return 0;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* A pool job: one chunk of the round's series, in place, on the loop
- * thread (or on any thread in a run that is not isolated). Touches only
+/* A pool job: one chunk of the round's series, on any thread. Touches only
  * the chunk's rows of the round arrays and the states they point at. */
 static void chunk_step(void *ctx, int j, void *ws)
 {
 	srv *s = ctx;
 	srv_tick *k = &s->tick;
 	srv_chunk *c = &k->chunks[j];
-	double t0 = mono_s(), dt;
 
 	c->rc = ssm_model_step_batch(s->model, c->n, k->states + c->a,
 				     k->in + c->a, c->fc ? k->out + c->a : NULL,
 				     k->status + c->a, ws);
-	/* What a row costs here, for how long a helper may hold a chunk
-	 * before the loop takes it over (a mean over about 16 chunks). */
-	dt = (mono_s() - t0) / (c->n > 0 ? c->n : 1);
-	k->row_s = k->row_s > 0 ? k->row_s + (dt - k->row_s) / 16 : dt;
-}
-
-/* Isolated pool jobs (pool.h): a helper copies its chunk's rows in (under
- * the pool's lock), steps the copies, and copies the results back unless
- * the loop took the chunk over meanwhile. The forecast is copied in too:
- * a row the model does not step (t not finite) keeps its old one.
- * in: copy the rows into ws (begin), else back out of it (end). */
-static void chunk_copy(srv *s, int j, void *ws, int in)
-{
-	srv_tick *k = &s->tick;
-	srv_chunk *c = &k->chunks[j];
-	iso_chunk *x;
-	int b;
-
-	iso_layout(s, (size_t)k->bmax, ws, &x);
-	if (in) {
-		x->n = c->n;
-		x->fc = c->fc;
-	} else {
-		c->rc = x->rc;
-	}
-	for (b = 0; b < c->n; b++) {
-		ssm_forecast *o = &k->out[c->a + b];
-		float *q = o->q, *mean = o->mean;
-		float *xq = x->qdata + (size_t)b * x->HQ;
-		float *xm = x->mdata + (size_t)b * x->H;
-		float *xs = x->sdata + (size_t)b * x->F;
-		if (in) {
-			x->states[b] = xs;
-			memcpy(xs, k->states[c->a + b], x->F * sizeof(float));
-			x->in[b] = k->in[c->a + b];
-			x->status[b] = 0;
-			x->out[b] = *o;
-			x->out[b].q = xq;
-			x->out[b].mean = xm;
-		} else {
-			memcpy(k->states[c->a + b], xs, x->F * sizeof(float));
-			k->status[c->a + b] = x->status[b];
-			if (c->fc) {
-				*o = x->out[b];
-				o->q = q;
-				o->mean = mean;
-			}
-		}
-		if (c->fc) {
-			memcpy(in ? xq : q, in ? q : xq, x->HQ * sizeof(float));
-			memcpy(in ? xm : mean, in ? mean : xm,
-			       x->H * sizeof(float));
-		}
-	}
-}
-
-static void chunk_begin(void *ctx, int j, void *ws)
-{
-	chunk_copy(ctx, j, ws, 1);
-}
-
-static void chunk_end(void *ctx, int j, void *ws)
-{
-	chunk_copy(ctx, j, ws, 0);
-}
-
-static void chunk_run(void *ctx, int j, void *ws)
-{
-	srv *s = ctx;
-	iso_chunk *x;
-
-	(void)j;
-	iso_layout(s, (size_t)s->tick.bmax, ws, &x);
-	x->rc = ssm_model_step_batch(s->model, x->n, x->states, x->in,
-				     x->fc ? x->out : NULL, x->status, ws);
 }
 
 /* A chunk was stepped: bookkeeping and notifications, on the loop thread. */
@@ -558,10 +406,6 @@ static void before_step(srv *s, srv_series *se, const ssm_sample *in)
  * rounds are not worth the wake-up. */
 #define SHARE_MIN_ROWS 16
 
-/* How long past twice its expected time a helper may hold a chunk before
- * the loop takes it over (pool.h, isolated runs): a wake-up's worth. */
-#define STEAL_SLACK_S 100e-6
-
 /* Whether a round of n rows is shared with the pool's helpers: only when
  * each thread gets at least SHARE_MIN_ROWS of it. */
 static int share_round(const srv_tick *k, size_t n)
@@ -635,19 +479,10 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 	}
 	if (nc > 1 && share) {
 		int rc;
-		srv_pool_iso iso = {chunk_begin, chunk_run, chunk_end, 0};
-		/* A helper holding its chunk past about twice what the loop
-		 * takes for it (plus the copies and a wake-up) has lost its
-		 * core: the loop steps the chunk itself. */
-		iso.steal_after_s =
-		    STEAL_SLACK_S +
-		    2.0 * k->row_s * (double)chunk_rows(k, n, 1);
-		unsigned long steals = k->pool.steals;
 		srv_trace(SRV_TR_POOL, (int64_t)nc, (int64_t)n);
-		rc = srv_pool_run_iso(&k->pool, (int)nc, chunk_step, chunk_done,
-				      s, k->ws, &iso);
-		srv_trace(SRV_TR_POOLEND, rc,
-			  (int64_t)(k->pool.steals - steals));
+		rc = srv_pool_run(&k->pool, (int)nc, chunk_step, chunk_done, s,
+				  k->ws);
+		srv_trace(SRV_TR_POOLEND, rc, 0);
 		if (rc == 0) {
 			s->st.pool_rounds++;
 			return;
@@ -686,6 +521,14 @@ static srv_step *by_round(srv_tick *k, size_t **start)
 	k->start[0] = 0;
 	*start = k->start;
 	return k->sorted;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* The loop thread's CPU time: against the tick's wall time it tells work

@@ -35,7 +35,7 @@ enum srv_trace_kind {
 	SRV_TR_SNAPEND = 's', /* ... done: a = rows submitted */
 	SRV_TR_STORE = 'D',   /* store completions handled: a = batches */
 	SRV_TR_POOL = 'P',    /* a round shared with the pool: a = chunks */
-	SRV_TR_POOLEND = 'Q', /* ... done: b = chunks the loop took over */
+	SRV_TR_POOLEND = 'Q', /* ... all its chunks done: a = 0 or -1 */
 };
 
 extern int srv_trace_on;
