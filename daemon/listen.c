@@ -26,12 +26,6 @@
 /* ... to a line connection's read: a few hundred lines, so that the tick
  * bound (SRV_TICK_SAMPLES) is checked every few hundred samples. */
 #define LINE_READ (16u * 1024)
-/* Below that, each read is sized to what the tick still takes (line_read
- * below), but never under this: a read past the bound still brings some
- * lines, so that no sender loses its turn. */
-#define LINE_READ_MIN 1024u
-/* Bytes per line assumed before a connection has brought any line. */
-#define LINE_BYTES_GUESS 32.0
 
 const char *srv_proto_name(srv_proto p)
 {
@@ -183,28 +177,6 @@ int srv_conn_write(srv_conn *c, const void *data, size_t len)
 
 /* ---- reading --------------------------------------------------------- */
 
-/*
- * Bytes offered to a line connection's read: the samples the tick still
- * takes (SRV_TICK_SAMPLES less those it holds) at the bytes per line of
- * the last read, between LINE_READ_MIN and LINE_READ. After a stall every
- * connection is readable with a backlog, and a fixed 16 KiB read each
- * (several hundred short lines) made ticks of a thousand samples and more,
- * stepped, stored and notified as one (bench/results/latency4.md); sized
- * reads leave the rest in the kernel for the next tick.
- */
-static size_t line_read(const srv *s)
-{
-	size_t held = s->tick.nacc, want;
-	double per = s->line_bytes > 0 ? s->line_bytes : LINE_BYTES_GUESS;
-
-	want = held < SRV_TICK_SAMPLES ? SRV_TICK_SAMPLES - held : 0;
-	if ((double)want * per >= LINE_READ)
-		return LINE_READ;
-	if ((double)want * per <= LINE_READ_MIN)
-		return LINE_READ_MIN;
-	return (size_t)((double)want * per);
-}
-
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	srv_conn *c = h->data;
@@ -213,7 +185,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	if (c->proto != SRV_RPC) {
 		/* Lines are consumed within the read callback, so every
 		 * line connection can share one buffer. */
-		*buf = uv_buf_init(c->srv->rbuf, (unsigned)line_read(c->srv));
+		*buf = uv_buf_init(c->srv->rbuf, LINE_READ);
 		return;
 	}
 	if (c->rcap - c->rlen < READ_CHUNK) {
@@ -274,7 +246,7 @@ static void on_line(void *ctx, const char *line, size_t len)
 
 static void read_lines(srv_conn *c, const char *data, size_t n, int eof)
 {
-	uint64_t before = c->lines.overlong, lines0 = c->srv->st.lines;
+	uint64_t before = c->lines.overlong;
 
 	if (!c->lbuf)
 		return; /* nothing was ever read: nothing is pending */
@@ -285,9 +257,6 @@ static void read_lines(srv_conn *c, const char *data, size_t n, int eof)
 	if (eof)
 		io_lines_finish(&c->lines, on_line, c);
 	c->srv->st.lines_long += c->lines.overlong - before;
-	if (n && c->srv->st.lines > lines0)
-		c->srv->line_bytes =
-		    (double)n / (double)(c->srv->st.lines - lines0);
 }
 
 /* Frames up to this size keep their connection's decoder between frames. */

@@ -128,9 +128,6 @@ typedef struct srv {
 	char *scratch;	/* Influx parser scratch */
 	size_t scratch_cap;
 	char *rbuf; /* read buffer shared by the line protocols */
-	/* Bytes per line of the last line read that brought lines (0 before
-	 * any): sizes the next read to what the tick still takes (conn.h). */
-	double line_bytes;
 	srv_listener listeners[4];
 	srv_conn *conns;    /* every open connection */
 	size_t nconns;	    /* how many */

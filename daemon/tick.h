@@ -88,11 +88,7 @@ typedef struct srv_tick {
 	struct srv_series **bs;
 	srv_chunk *chunks;
 	size_t capchunks;
-	void *ws; /* the loop thread's workspace (bmax series) */
-	/* A helper's workspace: the model's (ws_model bytes), then copies of
-	 * one chunk's rows (pool.h, isolated runs). */
-	size_t ws_model;
-	double row_s;  /* seconds per row stepped on the loop, running mean */
+	void *ws;      /* the loop thread's workspace (bmax series) */
 	srv_pool pool; /* model.threads: helpers stepping chunks */
 } srv_tick;
 
@@ -103,12 +99,13 @@ typedef struct srv_tick {
  * after a stall the backlog is stepped in slices of about a millisecond
  * of model work, each one's forecasts pushed before the next is read,
  * instead of in one tick that reads (and parses, and stores) everything
- * first. Each read of a line connection is sized to the samples the tick
- * still takes, at the bytes per line of the last read (at most 16 KiB);
- * past the bound, each connection readable in the same poll still brings
- * one read of 1 KiB (some dozens of lines), so no sender loses its turn
- * (daemon/listen.c). RPC `push` is not counted (its frames are bounded by
- * limits.rpc_max_frame).
+ * first. Past the bound, each connection readable in the same poll still
+ * brings one read of at most 16 KiB (a few hundred lines), so no sender
+ * loses its turn; RPC `push` is not counted (its frames are bounded by
+ * limits.rpc_max_frame). (Reads sized to what the tick still takes made
+ * flat-out ticks of ~300 samples instead of ~2600 and cost 15% of the
+ * sustained rate, for no p99 gain measurable on this shared machine:
+ * bench/results/latency4-sized-reads.md.)
  */
 #define SRV_TICK_SAMPLES 256
 
