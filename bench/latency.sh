@@ -5,6 +5,14 @@
 #
 #   bench/latency.sh [--peer BUILD_DIR] [--reps N] [--series S]
 #                    [--duration SEC] [--nice N] [--boost N] [--out FILE]
+#                    [--trace] [--only-50k]
+#
+# --trace: this tree's daemon runs with STATECAST_TRACE (daemon/trace.h)
+# and loadgen with --lat-trace in the 50k/s runs; bench/lat_trace.py splits
+# each run's latency into the daemon's part (send -> notification written)
+# and the delivery (written -> loadgen's reader had it) and tells what the
+# loop did meanwhile: a table per run in the results. --only-50k skips the
+# 10% and 50% rates.
 #
 # --nice N runs both daemons under `nice -n N` (N < 0 needs root). With the
 # kernel's autogroups (/proc/sys/kernel/sched_autogroup_enabled = 1, as
@@ -37,6 +45,8 @@ S=1000
 DUR=5
 NICE=""
 BOOST=""
+TRACE=""
+ONLY50=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--peer) PEER=$2; shift ;;
@@ -46,7 +56,9 @@ while [ $# -gt 0 ]; do
 	--nice) NICE=$2; shift ;;
 	--boost) BOOST=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE]" >&2; exit 2 ;;
+	--trace) TRACE=1 ;;
+	--only-50k) ONLY50=1 ;;
+	*) echo "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE] [--trace] [--only-50k]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -55,7 +67,7 @@ done
 if [ -n "$BOOST" ] && [ -z "${LATENCY_BOOSTED:-}" ]; then
 	LATENCY_BOOSTED=1 exec setsid -w "$PWD/bench/latency.sh" $ARGS
 fi
-make -s -j2 all build/bench/loadgen
+make -s -j2 all build/bench/loadgen build/bench/echo_peer
 B=build
 W=$(mktemp -d /tmp/statecast-latency.XXXXXX)
 PIDS=""
@@ -115,18 +127,33 @@ writer_ticks() {
 	echo "$n"
 }
 
-latency() { # BIN RATE: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share"
+latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share load"
+	local tr=""
+	rm -f "$W/trace.txt" "$W/lat.txt"
+	if [ -n "${3:-}" ]; then
+		tr="--lat-trace $W/lat.txt"
+		export STATECAST_TRACE=$W/trace.txt
+	fi
 	start "$1" "$W/lat"
+	unset STATECAST_TRACE
 	$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count $((S * 5)) \
 		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null ||
 		echo "latency: priming failed" >&2
 	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); w0=$(writer_ticks "$SD_PID"); a0=$(cpu_ticks "$SD_PID"); t0=$(date +%s.%N)
 	l=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --rate "$2" \
 		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
-		--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R) ||
+		--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R $tr) ||
 		echo "latency: loadgen failed: $l" >&2
+	local load; load=$(cut -d' ' -f1 /proc/loadavg)
 	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); q1=$(loop_rqwait "$SD_PID"); w1=$(writer_ticks "$SD_PID"); a1=$(cpu_ticks "$SD_PID"); t1=$(date +%s.%N)
 	stop "$SD_PID"
+	# The daemon wrote its trace as it stopped; the peer's build, without
+	# daemon/trace.h, wrote none: its runs show loadgen's side only.
+	if [ -n "${3:-}" ] && [ -s "$W/lat.txt" ]; then
+		if [ -s "$W/trace.txt" ]; then
+			echo "$3 $(bench/lat_trace.py "$W/trace.txt" "$W/lat.txt")" >>"$W/traces"
+		fi
+	fi
 	busy=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
 	pre=$(awk -v v="$((v1 - v0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", v / (b - a) }')
 	rq=$(awk -v q="$((q1 - q0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", q * 1e-9 / (b - a) }')
@@ -134,7 +161,34 @@ latency() { # BIN RATE: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wai
 	hbusy=$(awk -v c="$((a1 - a0 - (c1 - c0) - (w1 - w0)))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
 	tshare=$(awk -v w="$(field tick_wall_s "$l")" -v c="$(field tick_cpu_s "$l")" 'BEGIN { if (w + 0 > 0) printf "%.2f", c / w; else print "n/a" }')
 	spt=$(awk -v n="$(field sent "$l")" -v k="$(field ticks "$l")" 'BEGIN { if (k + 0 > 0) printf "%.0f", n / k; else print "n/a" }')
-	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq $wbusy $spt $(field tick_max "$l") $hbusy $tshare"
+	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq $wbusy $spt $(field tick_max "$l") $hbusy $tshare $load"
+}
+
+# The measurement's floor: bench/echo_peer.c answers each latency line with
+# a notification of the same size at once (no model, no store), timed by
+# the same loadgen the same way: "p50 p99 p999 achieved n ... load".
+echo_latency() { # RATE
+	local g r pid l up try
+	# A free port can be taken between free_port and the bind: try anew.
+	for try in 1 2 3; do
+		g=$(free_port); r=$(free_port); up=""
+		$B/bench/echo_peer "$g" "$r" &
+		pid=$!
+		PIDS="$PIDS $pid"
+		for _ in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			(exec 3<>"/dev/tcp/127.0.0.1/$r") 2>/dev/null && { up=1; break; }
+			sleep 0.05
+		done
+		[ -n "$up" ] && break
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	done
+	l=$($B/bench/loadgen --graphite 127.0.0.1:$g --series "$S" --rate "$1" \
+		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
+		--latency-rpc 127.0.0.1:$r --latency-series 16 --until-rpc 127.0.0.1:$r) ||
+		echo "latency: loadgen (echo) failed: $l" >&2
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") n/a n/a n/a n/a n/a n/a n/a n/a $(cut -d' ' -f1 /proc/loadavg)"
 }
 
 # Sustained rate, interleaved.
@@ -149,21 +203,30 @@ r10=$(awk -v r="$ma" 'BEGIN { printf "%d", r * 0.1 }')
 r50=$(awk -v r="$ma" 'BEGIN { printf "%d", r * 0.5 }')
 
 rows=""
-for spec in "10%:$r10" "50%:$r50" "50k/s:50000"; do
+specs="10%:$r10 50%:$r50 50k/s:50000"
+[ -n "$ONLY50" ] && specs="50k/s:50000"
+for spec in $specs; do
 	name=${spec%:*}; rate=${spec#*:}
-	for who in peer this; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''; ${who}_wb=''; ${who}_spt=''; ${who}_tmax=''; ${who}_hb=''; ${who}_ts=''"; done
+	for who in peer this echo; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''; ${who}_wb=''; ${who}_spt=''; ${who}_tmax=''; ${who}_hb=''; ${who}_ts=''; ${who}_ld=''"; done
 	for i in $(seq "$REPS"); do
-		for who in peer this; do
+		for who in peer this echo; do
 			bin=$B/statecastd; [ $who = peer ] && bin=$PEER/statecastd
-			set -- $(latency "$bin" "$rate")
-			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\"; ${who}_wb=\"\$${who}_wb ${9:-}\"; ${who}_spt=\"\$${who}_spt ${10:-}\"; ${who}_tmax=\"\$${who}_tmax ${11:-}\"; ${who}_hb=\"\$${who}_hb ${12:-}\"; ${who}_ts=\"\$${who}_ts ${13:-}\""
-			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}, writer busy ${9:-}, samples/tick ${10:-}, tick max ${11:-}, helpers busy ${12:-}, tick CPU/wall ${13:-}"
+			tag=""
+			[ -n "$TRACE" ] && [ "$rate" = 50000 ] && tag="$who-$i"
+			if [ $who = echo ]; then
+				set -- $(echo_latency "$rate")
+			else
+				set -- $(latency "$bin" "$rate" $tag)
+			fi
+			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\"; ${who}_wb=\"\$${who}_wb ${9:-}\"; ${who}_spt=\"\$${who}_spt ${10:-}\"; ${who}_tmax=\"\$${who}_tmax ${11:-}\"; ${who}_hb=\"\$${who}_hb ${12:-}\"; ${who}_ts=\"\$${who}_ts ${13:-}\"; ${who}_ld=\"\$${who}_ld ${14:-}\""
+			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}, writer busy ${9:-}, samples/tick ${10:-}, tick max ${11:-}, helpers busy ${12:-}, tick CPU/wall ${13:-}, load ${14:-}"
 		done
 	done
-	for who in peer this; do
-		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq; vwb=\$${who}_wb; vspt=\$${who}_spt; vtmax=\$${who}_tmax; vhb=\$${who}_hb; vts=\$${who}_ts"
+	for who in peer this echo; do
+		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq; vwb=\$${who}_wb; vspt=\$${who}_spt; vtmax=\$${who}_tmax; vhb=\$${who}_hb; vts=\$${who}_ts; vld=\$${who}_ld"
 		label=$peer_desc; sus=$ma; [ $who = this ] && { label="this tree"; sus=$mb; }
-		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | $(echo "$vwb" | median) | $(echo "$vhb" | median) | $(echo "$vts" | median) | $(echo "$vspt" | median) | $(echo "$vtmax" | median) | p50:$v50; p99:$v99; p99.9:$v999 |
+		[ $who = echo ] && { label="echo peer (floor)"; sus=n/a; }
+		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | $(echo "$vwb" | median) | $(echo "$vhb" | median) | $(echo "$vts" | median) | $(echo "$vspt" | median) | $(echo "$vtmax" | median) | $(echo "$vld" | median) | p50:$v50; p99:$v99; p99.9:$v999 |
 "
 	done
 done
@@ -209,8 +272,34 @@ commit=$(head_rev)
 	echo "steps the samples it buffered meanwhile at once (counted from this tree"
 	echo "on: n/a for a build without it)."
 	echo
-	echo "| load | rate asked | of sustained | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | waiting | preempted/s | writer busy | helpers busy | tick CPU/wall | samples/tick | tick max | runs |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| load | rate asked | of sustained | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | waiting | preempted/s | writer busy | helpers busy | tick CPU/wall | samples/tick | tick max | load | runs |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s' "$rows"
+	echo
+	echo "Load: the machine's 1-minute load average as each run ended (median)."
+	echo "Echo peer (floor): bench/echo_peer.c in place of statecastd, run the same"
+	echo "way in the same rounds: it writes each latency line's notification (same"
+	echo "size) at once, with no model and no store; its latency is loadgen's, the"
+	echo "loopback's and the scheduler's share of every figure above."
+	if [ -s "$W/traces" ]; then
+		echo
+		echo "## Where the time went (--trace: this tree's 50k/s runs)"
+		echo
+		echo "Each timed sample split at the last forecast notification the daemon"
+		echo "wrote before the sample arrived (bench/lat_trace.py): daemon = send ->"
+		echo "notification written; delivery = written -> loadgen's reader thread had"
+		echo "it (loopback and that thread getting a core). Read wait: send -> the"
+		echo "loop's next read of a Graphite connection. Pool rounds: the loop from"
+		echo "sharing a round with the compute pool until every chunk was in (us);"
+		echo "steals: chunks a preempted helper held past their bound that the loop"
+		echo "stepped itself (this tree). Times in us."
+		echo
+		echo "| run | n | p50 | p99 | daemon p50 | daemon p99 | delivery p50 | delivery p99 | read wait p99 | slow (>2 ms) | slow mostly in delivery | tick p99 | tick max | loop in ticks | tick CPU/wall | pool rounds | pool round p99 | pool round max | steals |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		while read -r tag rest; do
+			g() { echo "$rest" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+			echo "| $tag | $(g n) | $(g p50_us) | $(g p99_us) | $(g daemon_p50_us) | $(g daemon_p99_us) | $(g delivery_p50_us) | $(g delivery_p99_us) | $(g readwait_p99_us) | $(g slow) | $(g slow_by_delivery) | $(g tick_p99_us) | $(g tick_max_us) | $(g tick_busy) | $(g tick_cpu_wall) | $(g pool_rounds) | $(g pool_p99_us) | $(g pool_max_us) | $(g steals) |"
+		done <"$W/traces"
+	fi
 } >"$OUT"
 echo "latency: wrote $OUT"

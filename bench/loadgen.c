@@ -55,7 +55,7 @@
 
 typedef struct opts {
 	const char *graphite, *until_rpc, *until_metric, *metric_name;
-	const char *latency_rpc, *prefix;
+	const char *latency_rpc, *prefix, *lat_trace;
 	int conns, until_sink, lat_series, drain;
 	long series;
 	long long count;
@@ -291,6 +291,7 @@ typedef struct lat {
 	double *sent; /* [lat_series * rounds]: when sample (j, r) left */
 	long long rounds;
 	double *got; /* latencies, seconds */
+	double *at;  /* ... and when each arrived (--lat-trace) */
 	long long ngot, cap;
 	pthread_mutex_t mu;
 } lat;
@@ -330,11 +331,31 @@ static void *lat_reader(void *arg)
 			continue;
 		pthread_mutex_lock(&L->mu);
 		when = L->sent[j * L->rounds + r];
-		if (when > 0 && L->ngot < L->cap)
+		if (when > 0 && L->ngot < L->cap) {
+			L->at[L->ngot] = arrive;
 			L->got[L->ngot++] = arrive - when;
+		}
 		pthread_mutex_unlock(&L->mu);
 	}
 	return NULL;
+}
+
+/* --lat-trace FILE: one line per timed sample, in arrival order:
+ * "<sent us> <arrived us> <latency us>" on CLOCK_MONOTONIC, the clock of
+ * statecastd's STATECAST_TRACE (daemon/trace.h), to join the two. */
+static void lat_trace_write(const lat *L, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	long long i;
+
+	if (!f) {
+		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	for (i = 0; i < L->ngot; i++)
+		fprintf(f, "%.3f %.3f %.3f\n", (L->at[i] - L->got[i]) * 1e6,
+			L->at[i] * 1e6, L->got[i] * 1e6);
+	fclose(f);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -364,7 +385,8 @@ static void usage(void)
 		"         [--until-rpc HOST:PORT | --until-sink PORT |\n"
 		"          --until-metric HOST:PORT/PATH --metric NAME]\n"
 		"         [--drain] (with --until-rpc)\n"
-		"         [--latency-rpc HOST:PORT --latency-series M]\n");
+		"         [--latency-rpc HOST:PORT --latency-series M]\n"
+		"         [--lat-trace FILE] (with --latency-rpc)\n");
 	exit(2);
 }
 
@@ -418,6 +440,8 @@ static void parse(opts *o, int argc, char **argv)
 			o->latency_rpc = v;
 		else if (!strcmp(a, "--latency-series"))
 			o->lat_series = atoi(v);
+		else if (!strcmp(a, "--lat-trace"))
+			o->lat_trace = v;
 		else
 			usage();
 	}
@@ -491,6 +515,7 @@ int main(int argc, char **argv)
 		    calloc((size_t)(o.lat_series * rounds), sizeof(double));
 		L.cap = o.lat_series * rounds;
 		L.got = malloc((size_t)L.cap * sizeof(double));
+		L.at = malloc((size_t)L.cap * sizeof(double));
 		pthread_mutex_init(&L.mu, NULL);
 		rpc_msg resp;
 		rpc_buf *b;
@@ -655,6 +680,8 @@ int main(int argc, char **argv)
 	if (o.latency_rpc) {
 		usleep(200000); /* the last notifications */
 		pthread_mutex_lock(&L.mu);
+		if (o.lat_trace)
+			lat_trace_write(&L, o.lat_trace);
 		qsort(L.got, (size_t)L.ngot, sizeof(double), cmp_double);
 		printf(" lat_n=%lld lat_p50_us=%.0f lat_p99_us=%.0f "
 		       "lat_p999_us=%.0f",

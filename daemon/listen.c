@@ -18,6 +18,7 @@
 #include "daemon/persist.h"
 #include "daemon/privdrop.h"
 #include "daemon/server.h"
+#include "daemon/trace.h"
 #include "io/graphite.h"
 #include "io/influx.h"
 
@@ -371,6 +372,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 			return;
 		} else {
 			read_lines(c, buf->base, (size_t)nread, 0);
+			srv_trace(SRV_TR_READ, nread,
+				  (int64_t)c->srv->tick.nacc);
 			if (c->srv->tick.nacc >= SRV_TICK_SAMPLES)
 				srv_lines_pause(c);
 		}

@@ -22,6 +22,7 @@
 #include "daemon/privdrop.h"
 #include "daemon/reload.h"
 #include "daemon/server.h"
+#include "daemon/trace.h"
 #include "io/model_open.h"
 #include "ssm/nominal.h"
 
@@ -148,6 +149,9 @@ static int run(const cfg *c, const char *path, const char *const *ov, int nov)
 	/* SIGHUP from here on reloads; its default action would end us. */
 	if (srv_reload_start(&rl, s, &loop, c, path, ov, nov) != 0)
 		srv_log(LOG_WARNING, "SIGHUP reload not available");
+	if (srv_trace_open())
+		srv_log(LOG_WARNING,
+			"STATECAST_TRACE: out of memory, not tracing");
 	if (srv_init(s, &loop, &set, m, desc) == 0 &&
 	    (!set.store_path[0] || srv_persist_open(s) == 0) &&
 	    adopt_start(s, c) == 0) {
@@ -165,6 +169,9 @@ static int run(const cfg *c, const char *path, const char *const *ov, int nov)
 	srv_reload_close(&rl);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	srv_release(s);
+	if (srv_trace_close())
+		srv_log(LOG_WARNING, "STATECAST_TRACE: cannot write %s",
+			getenv("STATECAST_TRACE"));
 	if (uv_loop_close(&loop) != 0) {
 		srv_log(LOG_ERR, "handles left open at exit");
 		rc = 1;

@@ -19,6 +19,7 @@
 #include "daemon/privdrop.h"
 #include "daemon/sdnotify.h"
 #include "daemon/server.h"
+#include "daemon/trace.h"
 #include "io/grow.h"
 #include "io/progress.h"
 
@@ -89,6 +90,8 @@ static void on_done(void *ud, const store_result *r)
 	srv_persist *p = s->persist;
 	size_t i;
 
+	srv_trace(SRV_TR_STORE, (int64_t)r->rows,
+		  (int64_t)(r->total_ns / 1000));
 	/* /metrics: submit -> COMMIT of every committed batch. */
 	if (r->status == 0)
 		srv_hist_observe(&s->commit_latency,
@@ -321,7 +324,9 @@ static void on_timer(uv_timer_t *t)
 	if (store_queued_bytes(s->persist->st) >
 	    s->set.store_max_queue / SNAPSHOT_BACKLOG_DIV)
 		per *= SNAPSHOT_BACKLOG_SLOW;
+	srv_trace(SRV_TR_SNAP, (int64_t)ceil((double)s->reg.n / per), 0);
 	snapshot_some(s, (size_t)ceil((double)s->reg.n / per));
+	srv_trace(SRV_TR_SNAPEND, 0, 0);
 }
 
 /* ---- recovery ---- */

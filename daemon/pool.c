@@ -22,7 +22,9 @@ static void *helper_main(void *arg)
 	/* Named, so that ps -T and /proc tell it from the store's writer. */
 	pthread_setname_np(pthread_self(), "pool-helper");
 	pthread_mutex_lock(&p->mu);
-	seen = p->gen;
+	/* Runs are numbered from 1: a helper whose thread starts after the
+	 * first run began still joins it. */
+	seen = 0;
 	for (;;) {
 		while (!p->stopping && p->gen == seen)
 			pthread_cond_wait(&p->work_cv, &p->mu);

@@ -142,6 +142,8 @@ void srv_stop(srv *s)
 		if (s->sig[i].loop)
 			uv_close((uv_handle_t *)&s->sig[i], NULL);
 	uv_close((uv_handle_t *)&s->tick.check, NULL);
+	if (s->tick.prep.loop)
+		uv_close((uv_handle_t *)&s->tick.prep, NULL);
 	srv_idle_stop(s);
 }
 

@@ -9,6 +9,7 @@
 
 #include "daemon/methods.h"
 #include "daemon/server.h"
+#include "daemon/trace.h"
 
 /* Notifications larger than this are a bug (H x Q floats are bounded). */
 #define NOTIFY_MAX (8u << 20)
@@ -124,6 +125,9 @@ static void notify(srv *s, const srv_series *se, int forecast, double t,
 		if (b->err)
 			continue;
 		s->st.notifications++;
+		srv_trace(
+		    SRV_TR_NOTIFY, (int64_t)b->len,
+		    (int64_t)uv_stream_get_write_queue_size(&x->c->h.stream));
 		srv_conn_write(x->c, b->p, b->len);
 	}
 }

@@ -14,6 +14,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
+#include "daemon/trace.h"
 #include "io/grow.h"
 
 const char *srv_reject_reason(int code)
@@ -88,6 +89,13 @@ static void on_check(uv_check_t *h)
 	srv_tick_run(h->data);
 }
 
+static void on_prepare(uv_prepare_t *h)
+{
+	srv *s = h->data;
+
+	srv_trace(SRV_TR_POLL, (int64_t)s->tick.nacc, 0);
+}
+
 int srv_tick_init(srv *s)
 {
 	srv_tick *k = &s->tick;
@@ -107,6 +115,12 @@ int srv_tick_init(srv *s)
 	uv_check_start(&k->check, on_check);
 	/* The check handle alone must not keep the loop alive at shutdown. */
 	uv_unref((uv_handle_t *)&k->check);
+	if (srv_trace_on) {
+		uv_prepare_init(s->loop, &k->prep);
+		k->prep.data = s;
+		uv_prepare_start(&k->prep, on_prepare);
+		uv_unref((uv_handle_t *)&k->prep);
+	}
 	return 0;
 }
 
@@ -463,11 +477,16 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			c->rc = 0;
 		}
 	}
-	if (nc > 1 && share &&
-	    srv_pool_run(&k->pool, (int)nc, chunk_step, chunk_done, s, k->ws) ==
-		0) {
-		s->st.pool_rounds++;
-		return;
+	if (nc > 1 && share) {
+		int rc;
+		srv_trace(SRV_TR_POOL, (int64_t)nc, (int64_t)n);
+		rc = srv_pool_run(&k->pool, (int)nc, chunk_step, chunk_done, s,
+				  k->ws);
+		srv_trace(SRV_TR_POOLEND, rc, 0);
+		if (rc == 0) {
+			s->st.pool_rounds++;
+			return;
+		}
 	}
 	for (j = 0; j < (int)nc; j++) {
 		chunk_step(s, j, k->ws);
@@ -541,6 +560,7 @@ void srv_tick_run(srv *s)
 			s->st.tick_max = k->nsteps;
 		t0 = mono_s();
 		c0 = cpu_s();
+		srv_trace(SRV_TR_TICK, (int64_t)k->nsteps, k->rounds);
 	}
 	if (k->rounds == 1) {
 		step_round(s, k->steps, 0, k->nsteps);
@@ -566,12 +586,15 @@ void srv_tick_run(srv *s)
 	o.pushes = k->push;
 	o.npushes = k->npush;
 	srv_sink_tick(s, &o);
+	srv_trace(SRV_TR_SINK, (int64_t)o.nsamples, 0);
 	k->nacc = k->nsteps = k->npush = k->nref = 0;
 	k->rounds = 0;
 	srv_registry_reap(&s->reg);
 	srv_lines_resume(s);
 	if (t0 > 0) {
+		double dc = cpu_s() - c0;
 		s->st.tick_wall_s += mono_s() - t0;
-		s->st.tick_cpu_s += cpu_s() - c0;
+		s->st.tick_cpu_s += dc;
+		srv_trace(SRV_TR_TICKEND, (int64_t)(dc * 1e6), 0);
 	}
 }

@@ -62,7 +62,8 @@ typedef struct srv_chunk {
 
 typedef struct srv_tick {
 	uv_check_t check;
-	srv_sample *acc; /* accepted this tick, arrival order */
+	uv_prepare_t prep; /* STATECAST_TRACE only: marks each poll */
+	srv_sample *acc;   /* accepted this tick, arrival order */
 	size_t nacc, capacc;
 	srv_step *steps; /* to step this tick */
 	size_t nsteps, capsteps;
@@ -101,7 +102,10 @@ typedef struct srv_tick {
  * first. Past the bound, each connection readable in the same poll still
  * brings one read of at most 16 KiB (a few hundred lines), so no sender
  * loses its turn; RPC `push` is not counted (its frames are bounded by
- * limits.rpc_max_frame).
+ * limits.rpc_max_frame). (Reads sized to what the tick still takes made
+ * flat-out ticks of ~300 samples instead of ~2600 and cost 15% of the
+ * sustained rate, for no p99 gain measurable on this shared machine:
+ * bench/results/latency4-sized-reads.md.)
  */
 #define SRV_TICK_SAMPLES 256
 

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/pool.h"
 #include "tests/harness.h"
@@ -101,8 +102,54 @@ static void test_bounds(void)
 	srv_pool_release(&p);
 }
 
+/* The first run right after srv_pool_init is shared too: a helper whose
+ * thread starts after the run began still joins it (runs are numbered
+ * from 1). Job 0, the caller's, waits for a helper to have run job 1. */
+typedef struct first_ctx {
+	atomic_int helper_ran;
+	pthread_t caller;
+	int waited_out;
+} first_ctx;
+
+static void first_job(void *ctx, int j, void *ws)
+{
+	first_ctx *c = ctx;
+	struct timespec ts = {0, 1000000};
+	int i;
+
+	(void)ws;
+	if (j == 1 && !pthread_equal(pthread_self(), c->caller))
+		atomic_store(&c->helper_ran, 1);
+	if (j != 0)
+		return;
+	for (i = 0; i < 10000 && !atomic_load(&c->helper_ran); i++)
+		nanosleep(&ts, NULL);
+	c->waited_out = !atomic_load(&c->helper_ran);
+}
+
+static void first_done(void *ctx, int j)
+{
+	(void)ctx;
+	(void)j;
+}
+
+static void test_first_run_shared(void)
+{
+	static first_ctx c;
+	static char ws[64];
+	srv_pool p;
+
+	memset(&c, 0, sizeof c);
+	c.caller = pthread_self();
+	CHECK(srv_pool_init(&p, 2, 64) == 0);
+	CHECK(srv_pool_run(&p, 2, first_job, first_done, &c, ws) == 0);
+	CHECK(!c.waited_out);
+	srv_pool_release(&p);
+}
+
 int main(void)
 {
+	TH_RUN(test_first_run_shared);
 	TH_RUN(test_every_job_once);
 	TH_RUN(test_bounds);
 	return th_summary();
