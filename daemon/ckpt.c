@@ -97,7 +97,9 @@ void srv_ckpt_stop(srv_ckpt *c)
 	if (!c)
 		return;
 	abandon(c, "stopping");
-	if (c->phase == SYNCING)
+	/* A generation being fsynced is dropped when its work returns; one
+	 * being recorded is committed by store_close, and reported. */
+	if (c->phase == SYNCING || c->phase == RECORDING)
 		c->stop_after = 1;
 	else
 		c->phase = STOPPED;
@@ -485,6 +487,11 @@ int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
 	if (!se)
 		return dup ? 0 : -1;
 	srv__dump_apply(&s->reg, se, &rec, srv__dump_slot(&cr->v, cr->rec[lo]));
+	/* What the database's row holds, not what the series knows: a step
+	 * learnt after the declaration reaches the row only with a snapshot
+	 * (persist.c), and a restart through that snapshot needs it there. */
+	se->store_step_s = si->step_s;
+	se->store_period = si->period;
 	*out = se;
 	return 0;
 }

@@ -456,6 +456,12 @@ static int build(srv *s, const srv_dump_view *v,
 			return -1;
 		}
 		srv__dump_apply(r, se, &rec, srv__dump_slot(v, i));
+		/* The database's row may predate the step (learnt after the
+		 * declaration, never snapshotted since): unknown here, so the
+		 * series' next snapshot declares it with itself, as a restart
+		 * through that snapshot needs. */
+		se->store_step_s = 0;
+		se->store_period = 0;
 		if (progress && (i + 1) % step == 0)
 			progress(ud, i + 1, h->count);
 	}

@@ -207,6 +207,13 @@ def phase(tmp, rng, name, opts, cycles, load_s, ckpt):
         name, cycles, len(r.acked), r.k_next - 1))
     if not r.acked:
         r.bad("load", "nothing was acknowledged")
+    # A snapshot the restart cannot use (the series row lacks the step
+    # that the state was made with) would start the state afresh.
+    r.check("every snapshot usable")
+    with open(r.crash.log.name) as f:
+        refused = f.read().count("snapshot does not fit the model")
+    if refused:
+        r.bad("every snapshot usable", "%d refused (log)" % refused)
     if ckpt:
         print("%s: %d starts from the checkpoint, %d kills during a "
               "generation's write" % (name, from_ckpt, half_written))
