@@ -13,13 +13,19 @@
 # 2. N restarts of each build, interleaved (base, this, base, this...), on the
 #    database the base build wrote: the restore time the daemon logs, and the
 #    RSS once it listens. Medians and the ratio.
-# --crash: the database is instead left by kill -9 after the ingest (no
-#    state dump, no final snapshots), so every restart goes through SQLite:
-#    each series' last snapshot, if it has one yet, and the replay of the
+# --crash: each build's database is instead left by kill -9 after its
+#    ingest (no state dump, no final snapshots), once the store's queue has
+#    drained and the build has settled (70 s: a snapshot cycle of main's
+#    60 s store.snapshot_s; then, for a build that writes checkpoints
+#    (docs/STATE_DUMP.md), until one more generation of all S series is
+#    recorded, at most CKPT_WAIT_S, default 300 s). Every restart goes
+#    through SQLite (and the build's checkpoint, if it writes one): each
+#    series' last snapshot or checkpoint record, and the replay of the
 #    samples after it. Each restart also ends by kill -9 (a clean stop would
 #    write a dump or final snapshots that the next restart does not use) and
-#    starts from a fresh copy of the crashed database. With --db FILE, FILE
-#    is that crashed database (no ingest).
+#    starts from a fresh copy of its build's crashed database (checkpoint
+#    files hard-linked: a restart does not change them). With --db FILE,
+#    FILE is the crashed database of both builds (no ingest).
 # --perf: one more restart of this build under `perf record` (every thread);
 #    the top symbols go into the report.
 # --first: after each restart, one more sample for every series, flat out,
@@ -117,7 +123,6 @@ for who in A B; do
 		STOP_S[$who]="n/a (--db)"
 		continue
 	fi
-	[ $CRASH = 1 ] && [ $who = B ] && { RSS_ING[B]=$rss0; STOP_S[B]="n/a (restarts use A's)"; continue; }
 	daemon_start "$bin" "$db" "$W/$who.ingest.log"
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
 		--count $((S * 5)) --rate "$RATE" --until-rpc 127.0.0.1:$R \
@@ -125,8 +130,31 @@ for who in A B; do
 	drained build/statecast "$R" 240 || true
 	RSS_ING[$who]=$(rss_kb "$PID")
 	if [ $CRASH = 1 ]; then
+		log="$W/$who.ingest.log"
+		sleep 70
+		if grep -q 'checkpoint' "$log"; then
+			# Until no generation is being written and one of every
+			# series is recorded.
+			for _ in $(seq $((${CKPT_WAIT_S:-300} * 5))); do
+				nb=$(grep -c 'checkpoint [0-9a-f]*: writing' "$log" || true)
+				ne=$(grep -c -E 'checkpoint [0-9a-f]* (of [0-9]* series recorded|abandoned|not recorded)' "$log" || true)
+				nr=$(grep -c "checkpoint [0-9a-f]* of $S series recorded" "$log" || true)
+				[ "$ne" -ge "$nb" ] && [ "$nr" -gt 0 ] && break
+				sleep 0.2
+			done
+		fi
 		kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 		STOP_S[$who]="n/a (kill -9)"
+		mkdir "$W/crashed.$who"
+		for f in "$db"*; do
+			case "$f" in
+			*.ckpt[01]) ln "$f" "$W/crashed.$who/" ;;
+			*.tmp) rm -f "$f" ;;
+			*) mv "$f" "$W/crashed.$who/" ;;
+			esac
+		done
+		grep -o 'checkpoint [0-9a-f]* of [0-9]* series recorded in [0-9.]* s' "$log" | tail -n 2 |
+			sed "s/^/$who ingest: /" >>"$W/ckpt.notes" || true
 	else
 		stop
 		STOP_S[$who]="$STOPPED s"
@@ -135,31 +163,32 @@ for who in A B; do
 done
 # 2. Interleaved restarts, each build on the database (and, for a build
 #    that writes one, the state dump: docs/STATE_DUMP.md) its own clean stop
-#    left, as a deployed daemon restarts. In the crash case both builds
-#    restart from a copy of the base build's crashed database, because the
-#    first restart's shutdown snapshots every replayed series.
-[ $CRASH = 1 ] && rm -f "$W/B.db" "$W/B.db-wal" "$W/B.db-shm"
-# The crashed database every restart starts from a fresh copy of.
+#    left, as a deployed daemon restarts. In the crash case each build
+#    restarts from a fresh copy of its own crashed database (with --db, of
+#    FILE), because a restart changes it (retention, WAL recovery).
+# The crashed database every restart of build $1 starts from a copy of.
 crashed() {
-	local suf
-	rm -f "$W/A.db" "$W/A.db-wal" "$W/A.db-shm"
+	local suf f
+	rm -f "$W/$1.db" "$W/$1.db"-* "$W/$1.db".*
 	if [ -n "$DB" ]; then
-		for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$W/A.db$suf"; done
+		for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$W/$1.db$suf"; done
 	else
-		cp "$W/crashed/"* "$W/"
+		for f in "$W/crashed.$1/"*; do
+			case "$f" in
+			*.ckpt[01]) ln "$f" "$W/" ;;
+			*) cp "$f" "$W/" ;;
+			esac
+		done
 	fi
 	return 0
 }
-[ $CRASH = 1 ] && [ -z "$DB" ] && mkdir "$W/crashed" && cp "$W/A.db"* "$W/crashed/"
 : >"$W/times"
 for i in $(seq "$RUNS"); do
 	for who in A B; do
 		bin=${!who}
 		db="$W/$who.db"
-		if [ $CRASH = 1 ]; then
-			crashed
-			db="$W/A.db"
-		fi
+		[ $CRASH = 1 ] && crashed "$who"
+
 		log="$W/$who.restore.$i.log"
 		# Listening means restored (daemon_start waits for the log's
 		# listening lines, on ports the daemon picked itself).
@@ -191,14 +220,14 @@ for i in $(seq "$RUNS"); do
 	done
 done
 if [ $PERF = 1 ]; then
-	[ $CRASH = 1 ] && crashed
+	[ $CRASH = 1 ] && crashed B
 	: >"$W/perf.log"
 	# Started under perf, which then samples every thread the daemon
 	# creates (perf record -p misses the threads created after it attached:
 	# the restore's readers and helpers).
 	perf record -q -F 499 -g -o "$W/perf.data" -- "$B" -o listen.graphite= -o listen.influx= \
 		-o listen.rpc=127.0.0.1:0 -o listen.socket= -o listen.http= \
-		-o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \
+		-o store.path="$W/B.db" \
 		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
 	PERF_PID=$!
 	# The daemon is perf's child once it has exec'd (named statecastd).
@@ -233,8 +262,10 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "Default model and store. Each build ingests $S series x 5 samples paced at"
 	echo "$RATE samples/s into its own fresh database, RSS read once the store's queue"
 	if [ $CRASH = 1 ]; then
-		echo "drained, then kill -9. Restarts ($RUNS of each build, interleaved) restore a"
-		echo "copy of the base build's crashed database: snapshots + replay of what followed."
+		echo "drained and the build settled (70 s, then until a checkpoint of every series"
+		echo "is recorded, for a build that writes them), then kill -9. Restarts ($RUNS of"
+		echo "each build, interleaved) restore a copy of the build's own crashed database"
+		echo "(and checkpoint): snapshots or checkpoint records + replay of what followed."
 	else
 		echo "drained, then SIGTERM. Restarts ($RUNS of each build, interleaved) restore what"
 		echo "the build's own last clean stop left (database, and state dump if it writes one)."
@@ -244,6 +275,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	elif [ -n "$DB" ]; then
 		echo && echo "**--db: no ingest here (its rows below are empty): both builds started from copies of a database that a clean stop of the base build left with $S series; B's first restart has no state dump yet.**"
 	fi
+	[ -s "$W/ckpt.notes" ] && { echo; echo "Checkpoints recorded at the end of the ingest (daemon's log):"; echo; echo '```'; cat "$W/ckpt.notes"; echo '```'; }
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo
 	echo "| quantity | A: main | B: this build | B / A |"

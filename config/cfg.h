@@ -102,8 +102,9 @@ typedef struct cfg {
 		int synchronous; /* CFG_SYNC_* */
 		int commit_ms;
 		int commit_rows;
-		double retention_s; /* 0 = keep forever */
-		double snapshot_s;  /* snapshot period of a changed series */
+		double retention_s;  /* 0 = keep forever */
+		double snapshot_s;   /* snapshot period of a changed series */
+		double checkpoint_s; /* checkpoint file period, 0 = off */
 		double forecast_every_s;     /* forecast persistence, 0 = off */
 		double forecast_retention_s; /* 0 = keep forever */
 		double rebuild_window_s; /* history replayed on model change */

@@ -49,9 +49,14 @@ static const cfg_entry entries[] = {
      "group commit: or after this many rows", F(store.commit_rows)},
     {"store.retention_s", CFG_SECS, "30d", 0, 3650 * DAY, NULL, 0,
      "delete samples older than this (0 = keep forever)", F(store.retention_s)},
-    {"store.snapshot_s", CFG_SECS, "60s", 1, DAY, NULL, 0,
-     "snapshot each changed series' state this often (bounds restart replay)",
+    {"store.snapshot_s", CFG_SECS, "10m", 1, DAY, NULL, 0,
+     "snapshot each changed series' state into SQLite this often (bounds "
+     "the replay of a restart without checkpoint, and what retention keeps)",
      F(store.snapshot_s)},
+    {"store.checkpoint_s", CFG_SECS, "60s", 0, DAY, NULL, 0,
+     "write every state to <store.path>.ckpt0/1 over this period, for a fast "
+     "restart after a crash (docs/STATE_DUMP.md; 0 = off)",
+     F(store.checkpoint_s)},
     {"store.forecast_every_s", CFG_SECS, "5m", 0, DAY, NULL, 1,
      "store a series' forecast at most this often, series time (0 = never); "
      "queries and pushes always get the latest",

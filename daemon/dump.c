@@ -29,7 +29,7 @@
 /* iovecs per pwritev (IOV_MAX is 1024 on Linux). */
 #define WRITE_IOV 1024
 
-static size_t slot_floats(const srv *s)
+size_t srv__dump_slot_floats(const srv *s)
 {
 	size_t H = (size_t)ssm_model_horizon(s->model);
 	size_t Q = (size_t)ssm_model_nquantiles(s->model);
@@ -55,7 +55,7 @@ const char *srv_dump_unfit(const srv *s)
 	return NULL;
 }
 
-static void rec_of(const srv_series *se, io_dump_rec *r)
+void srv__dump_rec_of(const srv_series *se, io_dump_rec *r)
 {
 	memset(r, 0, sizeof *r);
 	r->store_id = se->store_id;
@@ -75,7 +75,7 @@ static void rec_of(const srv_series *se, io_dump_rec *r)
 	r->name_len = (uint32_t)strlen(se->name);
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+int srv__dump_pwrite(int fd, const void *buf, size_t len, off_t off)
 {
 	const unsigned char *p = buf;
 
@@ -92,12 +92,11 @@ static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* The slots of series [i, end) at file offset off, one pwritev per
- * WRITE_IOV slots. */
-static int write_slots(int fd, srv *s, size_t i, size_t end, off_t off)
+int srv__dump_slots(int fd, srv_series *const *ser, size_t end, size_t sb,
+		    off_t off)
 {
 	struct iovec iov[WRITE_IOV];
-	size_t sb = s->reg.slab.slot_bytes;
+	size_t i = 0;
 
 	while (i < end) {
 		size_t k, n = end - i < WRITE_IOV ? end - i : WRITE_IOV;
@@ -105,7 +104,7 @@ static int write_slots(int fd, srv *s, size_t i, size_t end, off_t off)
 		struct iovec *v = iov;
 		int cnt = (int)n;
 		for (k = 0; k < n; k++) {
-			iov[k].iov_base = s->reg.all[i + k]->state;
+			iov[k].iov_base = ser[i + k]->state;
 			iov[k].iov_len = sb;
 		}
 		while (left) {
@@ -132,7 +131,7 @@ static int write_slots(int fd, srv *s, size_t i, size_t end, off_t off)
 	return 0;
 }
 
-static int fsync_dir(const char *path)
+int srv__dump_fsync_dir(const char *path)
 {
 	char dir[4096];
 	char *slash;
@@ -163,7 +162,7 @@ int srv_dump_write(srv *s, const char *path, uint64_t gen, uint64_t hash,
 	io_dump_hdr h;
 	unsigned char *meta = NULL, hdr[IO_DUMP_HDR_BYTES];
 	char tmp[4096 + 8];
-	size_t i, off, nf = slot_floats(s);
+	size_t i, off, nf = srv__dump_slot_floats(s);
 	int fd = -1;
 	const char *step = "open";
 
@@ -188,7 +187,7 @@ int srv_dump_write(srv *s, const char *path, uint64_t gen, uint64_t hash,
 	}
 	for (i = off = 0; i < r->n; i++) {
 		io_dump_rec rec;
-		rec_of(r->all[i], &rec);
+		srv__dump_rec_of(r->all[i], &rec);
 		rec.slot_crc =
 		    io_crc32c(0, r->all[i]->state, nf * sizeof(float));
 		io_dump_rec_encode(&rec, meta + off);
@@ -205,14 +204,15 @@ int srv_dump_write(srv *s, const char *path, uint64_t gen, uint64_t hash,
 		    i + r->slab.per_chunk < r->n ? i + r->slab.per_chunk : r->n;
 		off_t at = (off_t)(h.slots_off +
 				   i / r->slab.per_chunk * h.chunk_bytes);
-		if (write_slots(fd, s, i, end, at))
+		if (srv__dump_slots(fd, r->all + i, end - i, r->slab.slot_bytes,
+				    at))
 			goto fail;
 	}
 	/* The last chunk's unused tail stays a hole: mapped, it reads as
 	 * zeros like the slab's own fresh slots. */
-	if (pwrite_all(fd, meta, h.meta_bytes, (off_t)h.meta_off) ||
+	if (srv__dump_pwrite(fd, meta, h.meta_bytes, (off_t)h.meta_off) ||
 	    ftruncate(fd, (off_t)h.file_bytes) ||
-	    pwrite_all(fd, hdr, sizeof hdr, 0))
+	    srv__dump_pwrite(fd, hdr, sizeof hdr, 0))
 		goto fail;
 	step = "fsync";
 	if (fsync(fd))
@@ -220,7 +220,7 @@ int srv_dump_write(srv *s, const char *path, uint64_t gen, uint64_t hash,
 	close(fd);
 	fd = -1;
 	step = "rename";
-	if (rename(tmp, path) || fsync_dir(path))
+	if (rename(tmp, path) || srv__dump_fsync_dir(path))
 		goto fail;
 	free(meta);
 	return 0;
@@ -308,11 +308,11 @@ static int check_hdr(const srv *s, const io_dump_hdr *h, uint64_t gen,
 			 (unsigned long long)h->model_hash,
 			 (unsigned long long)hash);
 	else if (h->state_floats != r->state_floats ||
-		 h->slot_floats != slot_floats(s) ||
+		 h->slot_floats != srv__dump_slot_floats(s) ||
 		 h->slot_bytes != r->slab.slot_bytes ||
 		 h->per_chunk != r->slab.per_chunk)
 		snprintf(why, whylen, "slot layout differs from this build's");
-	else if (h->count != count)
+	else if (count != UINT64_MAX && h->count != count)
 		snprintf(why, whylen, "holds %llu series, the database %llu",
 			 (unsigned long long)h->count,
 			 (unsigned long long)count);
@@ -374,35 +374,76 @@ static int map_chunks(int fd, const io_dump_hdr *h, unsigned char **chunks)
 	return 0;
 }
 
-/* The registry from the checked records; the slab adopts the chunks. */
-static int build(srv *s, const io_dump_hdr *h, unsigned char **chunks,
-		 const unsigned char *meta, const size_t *offsets,
-		 void (*progress)(void *, uint64_t, uint64_t), void *ud,
-		 char *why, size_t whylen)
+int srv__dump_adopt(srv *s, srv_dump_view *v, char *why, size_t whylen)
 {
 	srv_registry *r = &s->reg;
-	size_t i, c, n = (size_t)io_dump_nchunks(h);
-	uint64_t step = h->count / 100 ? h->count / 100 : 1;
-	io_dump_rec rec;
-	size_t used;
+	const io_dump_hdr *h = &v->h;
+	size_t c, n = v->nchunks;
 
-	srv_registry_reserve(r, (size_t)h->count);
+	v->adopted = 1; /* from here on the slab or this function unmaps */
 	for (c = 0; c < n; c++) {
 		size_t k = c + 1 < n ? h->per_chunk
 				     : (size_t)(h->count - c * h->per_chunk);
-		if (srv_slab_adopt(&r->slab, chunks[c], k)) {
+		if (srv_slab_adopt(&r->slab, v->chunks[c], k)) {
 			/* The ones not adopted are still ours to unmap. */
 			for (; c < n; c++)
-				munmap(chunks[c],
+				munmap(v->chunks[c],
 				       (size_t)h->per_chunk * h->slot_bytes);
 			snprintf(why, whylen, "out of memory");
 			return -1;
 		}
 	}
+	return 0;
+}
+
+float *srv__dump_slot(const srv_dump_view *v, size_t i)
+{
+	return (float *)(void *)(v->chunks[i / v->h.per_chunk] +
+				 (i % v->h.per_chunk) * v->h.slot_bytes);
+}
+
+void srv__dump_rec(const srv_dump_view *v, size_t i, io_dump_rec *rec)
+{
+	size_t used;
+
+	/* Checked by srv__dump_open. */
+	io_dump_rec_decode(v->meta + v->offsets[i],
+			   v->h.meta_bytes - v->offsets[i], rec, &used);
+}
+
+void srv__dump_apply(srv_registry *r, srv_series *se, const io_dump_rec *rec,
+		     float *slot)
+{
+	srv_series_set_slot(r, se, slot);
+	se->store_id = rec->store_id;
+	se->n_samples = se->store_seq = rec->seq;
+	se->snap_seq = rec->snap_seq;
+	se->last_t = rec->last_t;
+	se->stepped_t = rec->stepped_t;
+	se->last_value = rec->last_value;
+	se->f_t = rec->f_t;
+	se->store_fc_t = rec->store_fc_t;
+	se->horizon = rec->horizon;
+	se->since_forecast = rec->since_forecast;
+	se->has_forecast = (rec->flags & IO_DUMP_HAS_FORECAST) != 0;
+	se->store_step_s = rec->step_s;
+	se->store_period = rec->period;
+}
+
+/* The registry from the checked records, in the file's order. */
+static int build(srv *s, const srv_dump_view *v,
+		 void (*progress)(void *, uint64_t, uint64_t), void *ud,
+		 char *why, size_t whylen)
+{
+	srv_registry *r = &s->reg;
+	const io_dump_hdr *h = &v->h;
+	uint64_t step = h->count / 100 ? h->count / 100 : 1;
+	io_dump_rec rec;
+	size_t i;
+
 	for (i = 0; i < h->count; i++) {
 		srv_series *se;
-		io_dump_rec_decode(meta + offsets[i],
-				   h->meta_bytes - offsets[i], &rec, &used);
+		srv__dump_rec(v, i, &rec);
 		if (srv_registry_find(r, rec.name, rec.name_len)) {
 			snprintf(why, whylen, "series %.*s twice",
 				 (int)rec.name_len, rec.name);
@@ -414,48 +455,46 @@ static int build(srv *s, const io_dump_hdr *h, unsigned char **chunks,
 			snprintf(why, whylen, "out of memory");
 			return -1;
 		}
-		srv_series_set_slot(
-		    r, se,
-		    (float *)(void *)(chunks[i / h->per_chunk] +
-				      (i % h->per_chunk) * h->slot_bytes));
-		se->store_id = rec.store_id;
-		se->n_samples = se->store_seq = rec.seq;
-		se->snap_seq = rec.snap_seq;
-		se->last_t = rec.last_t;
-		se->stepped_t = rec.stepped_t;
-		se->last_value = rec.last_value;
-		se->f_t = rec.f_t;
-		se->store_fc_t = rec.store_fc_t;
-		se->horizon = rec.horizon;
-		se->since_forecast = rec.since_forecast;
-		se->has_forecast = (rec.flags & IO_DUMP_HAS_FORECAST) != 0;
-		se->store_step_s = rec.step_s;
-		se->store_period = rec.period;
+		srv__dump_apply(r, se, &rec, srv__dump_slot(v, i));
+		/* The database's row may predate the step (learnt after the
+		 * declaration, never snapshotted since): unknown here, so the
+		 * series' next snapshot declares it with itself, as a restart
+		 * through that snapshot needs. */
+		se->store_step_s = 0;
+		se->store_period = 0;
 		if (progress && (i + 1) % step == 0)
 			progress(ud, i + 1, h->count);
 	}
 	return 0;
 }
 
-int srv_dump_load(srv *s, const char *path, uint64_t gen, uint64_t hash,
-		  uint64_t count, int *dirty, char *why, size_t whylen,
-		  void (*progress)(void *ud, uint64_t done, uint64_t total),
-		  void *ud)
+void srv__dump_view_release(srv_dump_view *v)
 {
-	unsigned char hdr[IO_DUMP_HDR_BYTES], *meta = NULL, **chunks = NULL;
-	size_t *offsets = NULL, nchunks = 0;
+	size_t c;
+
+	if (!v->adopted && v->chunks)
+		for (c = 0; c < v->nchunks; c++)
+			if (v->chunks[c])
+				munmap(v->chunks[c], (size_t)v->h.per_chunk *
+							 v->h.slot_bytes);
+	free(v->meta);
+	free(v->offsets);
+	free(v->chunks);
+	memset(v, 0, sizeof *v);
+}
+
+int srv__dump_open(const srv *s, const char *path, uint64_t gen, uint64_t hash,
+		   uint64_t count, srv_dump_view *v, char *why, size_t whylen)
+{
+	unsigned char hdr[IO_DUMP_HDR_BYTES];
 	uint32_t *crc = NULL;
-	io_dump_hdr h;
+	io_dump_hdr *h = &v->h;
 	struct stat sb;
 	int fd, rc = -1, err;
 	pthread_t th;
-	verify v[2];
+	verify vr[2];
 
-	*dirty = 0;
-	if (s->reg.n || s->reg.slab.nchunks) {
-		snprintf(why, whylen, "the registry is not empty");
-		return -1;
-	}
+	memset(v, 0, sizeof *v);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb)) {
 		snprintf(why, whylen, "cannot open: %s", strerror(errno));
@@ -469,65 +508,83 @@ int srv_dump_load(srv *s, const char *path, uint64_t gen, uint64_t hash,
 			 (unsigned long long)sb.st_size);
 		goto out;
 	}
-	if ((err = io_dump_hdr_decode(hdr, sizeof hdr, &h)) != 0) {
+	if ((err = io_dump_hdr_decode(hdr, sizeof hdr, h)) != 0) {
 		snprintf(why, whylen, "header: %s", io_dump_strerror(err));
 		goto out;
 	}
-	if (check_hdr(s, &h, gen, hash, count, (uint64_t)sb.st_size, why,
+	if (check_hdr(s, h, gen, hash, count, (uint64_t)sb.st_size, why,
 		      whylen))
 		goto out;
-	nchunks = (size_t)io_dump_nchunks(&h);
-	meta = malloc(h.meta_bytes ? h.meta_bytes : 1);
-	offsets = malloc((h.count ? h.count : 1) * sizeof *offsets);
-	crc = malloc((h.count ? h.count : 1) * sizeof *crc);
-	chunks = calloc(nchunks ? nchunks : 1, sizeof *chunks);
-	if (!meta || !offsets || !crc || !chunks) {
+	v->nchunks = (size_t)io_dump_nchunks(h);
+	v->meta = malloc(h->meta_bytes ? h->meta_bytes : 1);
+	v->offsets = malloc((h->count ? h->count : 1) * sizeof *v->offsets);
+	crc = malloc((h->count ? h->count : 1) * sizeof *crc);
+	v->chunks = calloc(v->nchunks ? v->nchunks : 1, sizeof *v->chunks);
+	if (!v->meta || !v->offsets || !crc || !v->chunks) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
-	if (pread_all(fd, meta, h.meta_bytes, (off_t)h.meta_off)) {
+	if (pread_all(fd, v->meta, h->meta_bytes, (off_t)h->meta_off)) {
 		snprintf(why, whylen, "cannot read the records: %s",
 			 strerror(errno));
 		goto out;
 	}
-	if (io_crc32c(0, meta, h.meta_bytes) != h.meta_crc) {
+	if (io_crc32c(0, v->meta, h->meta_bytes) != h->meta_crc) {
 		snprintf(why, whylen, "records: checksum mismatch");
 		goto out;
 	}
-	if (decode_recs(&h, meta, offsets, crc, why, whylen))
+	if (decode_recs(h, v->meta, v->offsets, crc, why, whylen))
 		goto out;
-	if (map_chunks(fd, &h, chunks)) {
+	if (map_chunks(fd, h, v->chunks)) {
 		snprintf(why, whylen, "cannot map: %s", strerror(errno));
 		goto out;
 	}
 	/* Every slot's checksum, half on a helper thread, before anything
 	 * is trusted. */
-	v[0] = (verify){&h, chunks, crc, 0, (size_t)h.count / 2, 0};
-	v[1] =
-	    (verify){&h, chunks, crc, (size_t)h.count / 2, (size_t)h.count, 0};
-	if (pthread_create(&th, NULL, verify_range, &v[1]) == 0) {
-		verify_range(&v[0]);
+	vr[0] = (verify){h, v->chunks, crc, 0, (size_t)h->count / 2, 0};
+	vr[1] = (verify){
+	    h, v->chunks, crc, (size_t)h->count / 2, (size_t)h->count, 0};
+	if (pthread_create(&th, NULL, verify_range, &vr[1]) == 0) {
+		verify_range(&vr[0]);
 		pthread_join(th, NULL);
 	} else {
-		verify_range(&v[0]);
-		verify_range(&v[1]);
+		verify_range(&vr[0]);
+		verify_range(&vr[1]);
 	}
-	if (v[0].bad || v[1].bad) {
-		size_t k = v[0].bad ? v[0].bad - 1 : v[1].bad - 1;
+	if (vr[0].bad || vr[1].bad) {
+		size_t k = vr[0].bad ? vr[0].bad - 1 : vr[1].bad - 1;
 		snprintf(why, whylen, "slot %zu: checksum mismatch", k);
-		goto unmap;
+		goto out;
 	}
-	*dirty = 1;
-	rc = build(s, &h, chunks, meta, offsets, progress, ud, why, whylen);
-	goto out; /* the registry owns the chunks now */
-unmap:
-	while (nchunks--)
-		munmap(chunks[nchunks], (size_t)h.per_chunk * h.slot_bytes);
+	rc = 0;
 out:
 	close(fd); /* the mappings keep the file */
-	free(meta);
-	free(offsets);
 	free(crc);
-	free(chunks);
+	if (rc)
+		srv__dump_view_release(v);
+	return rc;
+}
+
+int srv_dump_load(srv *s, const char *path, uint64_t gen, uint64_t hash,
+		  uint64_t count, int *dirty, char *why, size_t whylen,
+		  void (*progress)(void *ud, uint64_t done, uint64_t total),
+		  void *ud)
+{
+	srv_dump_view v;
+	int rc;
+
+	*dirty = 0;
+	if (s->reg.n || s->reg.slab.nchunks) {
+		snprintf(why, whylen, "the registry is not empty");
+		return -1;
+	}
+	if (srv__dump_open(s, path, gen, hash, count, &v, why, whylen))
+		return -1;
+	*dirty = 1;
+	srv_registry_reserve(&s->reg, (size_t)v.h.count);
+	rc = srv__dump_adopt(s, &v, why, whylen);
+	if (rc == 0)
+		rc = build(s, &v, progress, ud, why, whylen);
+	srv__dump_view_release(&v); /* the registry owns the chunks now */
 	return rc;
 }

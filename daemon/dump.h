@@ -41,4 +41,49 @@ int srv_dump_load(srv *s, const char *path, uint64_t gen, uint64_t hash,
 		  void (*progress)(void *ud, uint64_t done, uint64_t total),
 		  void *ud);
 
+/* ---- shared with the checkpoint (daemon/ckpt.c) ---- */
+
+#include <sys/types.h>
+
+#include "io/statedump.h"
+
+/* State + forecast floats of one slot. */
+size_t srv__dump_slot_floats(const srv *s);
+/* The record of a series as it is now (slot_crc left 0). */
+void srv__dump_rec_of(const srv_series *se, io_dump_rec *r);
+/* pwrite of all len bytes: 0 or -1 (errno). */
+int srv__dump_pwrite(int fd, const void *buf, size_t len, off_t off);
+/* The slots (slot_bytes each) of the n series ser[] back to back at off,
+ * straight from the slab: 0 or -1 (errno). */
+int srv__dump_slots(int fd, srv_series *const *ser, size_t n, size_t slot_bytes,
+		    off_t off);
+/* fsync of the directory holding path: 0 or -1. */
+int srv__dump_fsync_dir(const char *path);
+
+/* A checked file, mapped: its header, chunks and records. */
+typedef struct srv_dump_view {
+	io_dump_hdr h;
+	unsigned char **chunks; /* nchunks mappings */
+	size_t nchunks;
+	unsigned char *meta; /* the records' section */
+	size_t *offsets;     /* record i at meta + offsets[i] */
+	int adopted;	     /* the chunks belong to the slab */
+} srv_dump_view;
+
+/* Opens path, checks it (generation gen, model hash, this registry's slot
+ * layout, `count` series unless count is UINT64_MAX, every checksum) and
+ * maps its chunks. 0, or -1 with why (v released). */
+int srv__dump_open(const srv *s, const char *path, uint64_t gen, uint64_t hash,
+		   uint64_t count, srv_dump_view *v, char *why, size_t whylen);
+/* The slab (which must have no chunk yet) adopts every chunk of v. */
+int srv__dump_adopt(srv *s, srv_dump_view *v, char *why, size_t whylen);
+float *srv__dump_slot(const srv_dump_view *v, size_t i);
+/* Record i (its name points into v->meta). */
+void srv__dump_rec(const srv_dump_view *v, size_t i, io_dump_rec *rec);
+/* The series takes rec's counters and slot. */
+void srv__dump_apply(srv_registry *r, srv_series *se, const io_dump_rec *rec,
+		     float *slot);
+/* Frees the records; unmaps the chunks unless adopted. */
+void srv__dump_view_release(srv_dump_view *v);
+
 #endif

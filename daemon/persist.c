@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/ckpt.h"
 #include "daemon/dump.h"
 #include "daemon/log.h"
 #include "daemon/privdrop.h"
@@ -59,6 +60,14 @@ typedef struct srv_persist {
 	size_t inflight;
 	size_t queued_peak; /* most queued bytes since the last malloc_trim */
 	io_progress prog;   /* restore progress: log lines and STATUS= */
+	/* The checkpoint (daemon/ckpt.h): writer, its slice timer, samples
+	 * stored (what tells it something moved), and at start-up the
+	 * generation loaded. */
+	srv_ckpt *ck;
+	uv_timer_t ck_timer;
+	int ck_timer_on;
+	uint64_t moved;
+	srv_ckpt_restore cr;
 } srv_persist;
 
 /* One submitted batch, for its completion. */
@@ -69,6 +78,7 @@ typedef struct pbatch {
 	int64_t *decl;
 	size_t ndecl, capdecl;
 	size_t nsamples;
+	uint64_t ckpt_gen; /* names this checkpoint (srv_ckpt_recorded) */
 } pbatch;
 
 static double now_s(void)
@@ -114,6 +124,8 @@ static void on_done(void *ud, const store_result *r)
 			p->queued_peak = 0;
 		}
 	}
+	if (c->ckpt_gen && p)
+		srv_ckpt_recorded(p->ck, c->ckpt_gen, r->status);
 	if (r->status != 0 && p) {
 		p->batches_failed++;
 		if (c->npush)
@@ -171,7 +183,7 @@ static void redeclare(srv *s, store_batch *b, pbatch *c)
 	p->nredecl = 0;
 }
 
-static void submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
+static int submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
 {
 	size_t i, q;
 	srv_persist *p = s->persist;
@@ -191,6 +203,7 @@ static void submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
 			srv_push_complete(s, c->push[i], rc);
 		pbatch_free(c);
 	}
+	return rc;
 }
 
 void srv_persist_tick(srv *s, const srv_tick_out *o)
@@ -244,6 +257,7 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 				   o->samples[i].t, o->samples[i].value);
 		c->nsamples++;
 	}
+	p->moved += c->nsamples;
 	for (i = 0; i < o->nrefreshed && s->set.forecast_every_s > 0; i++) {
 		srv_series *se = o->refreshed[i];
 		if (se->dropped || !se->store_id || !se->has_forecast ||
@@ -329,6 +343,35 @@ static void on_timer(uv_timer_t *t)
 	srv_trace(SRV_TR_SNAPEND, 0, 0);
 }
 
+int srv__persist_record_ckpt(srv *s, uint64_t gen)
+{
+	srv_persist *p = s->persist;
+	store_batch *b;
+	pbatch *c;
+
+	if (!p || p->closed || !p->st)
+		return -1;
+	b = store_batch_new();
+	c = calloc(1, sizeof *c);
+	if (!b || !c || store_batch_checkpoint(b, gen)) {
+		store_batch_free(b);
+		free(c);
+		return -1;
+	}
+	c->s = s;
+	c->ckpt_gen = gen;
+	/* Retried like line ingest: it stays behind any batch of samples
+	 * waiting to be retried, which its records may cover. */
+	return submit(s, b, c, STORE_RETRY) ? -1 : 0;
+}
+
+static void on_ckpt_timer(uv_timer_t *t)
+{
+	srv *s = t->data;
+
+	srv_ckpt_tick(s->persist->ck, s->persist->moved);
+}
+
 /* ---- recovery ---- */
 
 static int rec_series(void *ud, const store_series_info *si, int mode,
@@ -337,9 +380,16 @@ static int rec_series(void *ud, const store_series_info *si, int mode,
 	srv *s = ud;
 	srv_persist *p = s->persist;
 	int dup;
-	srv_series *se = srv_registry_add_new(
-	    &s->reg, si->name, strlen(si->name), si->period, si->step_s, &dup);
+	srv_series *se;
 
+	if (mode == STORE_RESTORE_KNOWN) {
+		/* State, forecast and counters from the checkpoint; replay
+		 * follows. */
+		p->rebuild_first = 0;
+		return srv_ckpt_series(s, &p->cr, si, &p->cur);
+	}
+	se = srv_registry_add_new(&s->reg, si->name, strlen(si->name),
+				  si->period, si->step_s, &dup);
 	if (dup) {
 		srv_log(LOG_ERR, "store: series %s stored twice", si->name);
 		p->cur = NULL;
@@ -440,6 +490,12 @@ static void rec_progress(void *ud, uint64_t done, uint64_t total)
 	/* The first report (done 0) comes before the first series. */
 	if (done == 0) {
 		srv_registry_reserve(&s->reg, s->reg.n + total);
+		/* The checkpoint's series have their slots (its chunks,
+		 * adopted): only the others need fresh ones. */
+		if (s->persist->cr.n)
+			s->reg.slab.expect = total > s->persist->cr.n
+						 ? total - s->persist->cr.n
+						 : 0;
 		/* The slots' pages are faulted in on another thread while
 		 * this one fills them (the restore's largest cost). */
 		srv_registry_prefault(&s->reg);
@@ -603,6 +659,55 @@ static void record_dump(srv *s, uint64_t gen, uint64_t failed_before)
 	}
 }
 
+/*
+ * Maps the checkpoint the database names as the slab (daemon/ckpt.h). 1 =
+ * loaded (p->cr: the known states for store_recover), 0 = not (logged
+ * when there was one; the registry is empty again).
+ */
+static int load_ckpt(srv *s)
+{
+	srv_persist *p = s->persist;
+	uint64_t gen = store_checkpoint_generation(p->st);
+	char path[4200], why[256];
+	int dirty = 0;
+
+	if (gen == 0 || s->set.checkpoint_s <= 0)
+		return 0;
+	if (srv_ckpt_load(s, gen, p->hash, &p->cr, &dirty, why, sizeof why) ==
+	    0) {
+		srv_log(LOG_INFO, "checkpoint %016llx: %zu series mapped",
+			(unsigned long long)gen, p->cr.n);
+		return 1;
+	}
+	srv_ckpt_path(s, gen, path, sizeof path);
+	srv_log(LOG_WARNING,
+		"checkpoint %s rejected (%s): restoring from the database",
+		path, why);
+	unlink(path); /* it cannot become usable again */
+	if (dirty) {
+		srv_registry_release(&s->reg);
+		srv_registry_init(&s->reg, s->model, s->set.history_ring);
+	}
+	return 0;
+}
+
+/* Checkpoint files the database does not name: what a crash left while
+ * writing one (.tmp), or a generation written and never recorded. */
+static void clean_ckpt(srv *s)
+{
+	uint64_t gen = store_checkpoint_generation(s->persist->st);
+	char path[4200];
+
+	srv_ckpt_path(s, 0, path, sizeof path);
+	unlink(path);
+	srv_ckpt_path(s, gen ? gen ^ 1 : 2, path, sizeof path);
+	unlink(path);
+	if (gen == 0 || s->set.checkpoint_s <= 0) {
+		srv_ckpt_path(s, 3, path, sizeof path);
+		unlink(path);
+	}
+}
+
 /* The data directory of a fresh install (./var by default): one level. */
 static int make_parent(const char *path)
 {
@@ -631,7 +736,8 @@ static void store_log(void *ud, const char *msg)
 int srv_persist_open(srv *s)
 {
 	srv_persist *p = calloc(1, sizeof *p);
-	store_recover_cb cb = {rec_series, rec_samples, rec_progress, s};
+	store_recover_cb cb = {rec_series, rec_samples, rec_progress,
+			       s,	   NULL,	0};
 	store_recover_stats rs;
 	uint64_t from_dump = 0;
 	store_opts o = s->set.store;
@@ -665,10 +771,18 @@ int srv_persist_open(srv *s)
 	if (rc == 0 && restore_dump(s, &from_dump)) {
 		rs.series = from_dump;
 	} else if (rc == 0) {
+		if (load_ckpt(s)) {
+			cb.known = p->cr.known;
+			cb.nknown = p->cr.n;
+		}
 		rc = store_recover(s->set.store_path, p->hash,
 				   s->set.rebuild_window_s, &cb, &rs);
 		srv_registry_prefault_end(&s->reg);
+		if (p->cr.max_id > rs.max_series_id)
+			rs.max_series_id = p->cr.max_id;
+		srv_ckpt_restore_release(&p->cr);
 	}
+	clean_ckpt(s);
 	if (p->prog.done > 0)
 		io_progress_done(&p->prog);
 	srv_tick_run(s);
@@ -682,20 +796,32 @@ int srv_persist_open(srv *s)
 	p->next_id = store_next_series_id(p->st);
 	if (rs.max_series_id >= p->next_id)
 		p->next_id = rs.max_series_id + 1;
-	srv_log(
-	    LOG_INFO,
-	    "restored %llu series from %s in %.2f s: %llu from the state "
-	    "dump, %llu from snapshots, %llu replayed in full, %llu "
-	    "rebuilt (model changed or snapshot unusable), %llu samples "
-	    "replayed",
-	    (unsigned long long)rs.series, s->set.store_path, now_s() - t0,
-	    (unsigned long long)from_dump, (unsigned long long)rs.from_snapshot,
-	    (unsigned long long)rs.full_replay, (unsigned long long)rs.rebuilt,
-	    (unsigned long long)rs.samples_replayed);
+	srv_log(LOG_INFO,
+		"restored %llu series from %s in %.2f s: %llu from the state "
+		"dump, %llu from the checkpoint, %llu from snapshots, %llu "
+		"replayed in full, %llu rebuilt (model changed or snapshot "
+		"unusable), %llu samples replayed",
+		(unsigned long long)rs.series, s->set.store_path, now_s() - t0,
+		(unsigned long long)from_dump, (unsigned long long)rs.known,
+		(unsigned long long)rs.from_snapshot,
+		(unsigned long long)rs.full_replay,
+		(unsigned long long)rs.rebuilt,
+		(unsigned long long)rs.samples_replayed);
 	uv_timer_init(s->loop, &p->timer);
 	p->timer.data = s;
 	uv_timer_start(&p->timer, on_timer, 1000, 1000);
 	uv_unref((uv_handle_t *)&p->timer);
+	if (s->set.checkpoint_s > 0) {
+		p->ck = srv_ckpt_new(s, store_checkpoint_generation(p->st));
+		if (p->ck) {
+			uv_timer_init(s->loop, &p->ck_timer);
+			p->ck_timer.data = s;
+			uv_timer_start(&p->ck_timer, on_ckpt_timer,
+				       CKPT_TICK_MS, CKPT_TICK_MS);
+			uv_unref((uv_handle_t *)&p->ck_timer);
+			p->ck_timer_on = 1;
+		}
+	}
 	return 0;
 }
 
@@ -775,6 +901,7 @@ void srv_persist_drop(srv *s, srv_series *se)
 
 	if (!p || !se->store_id || p->closed)
 		return;
+	srv_ckpt_forget(p->ck, se);
 	b = store_batch_new();
 	if (b && store_batch_drop_series(b, se->store_id) == 0)
 		store_submit(p->st, b, STORE_RETRY, NULL, NULL);
@@ -848,6 +975,9 @@ void srv_persist_close(srv *s)
 	}
 	p->closed = 1;
 	uv_close((uv_handle_t *)&p->timer, NULL);
+	srv_ckpt_stop(p->ck);
+	if (p->ck_timer_on)
+		uv_close((uv_handle_t *)&p->ck_timer, NULL);
 	store_get_stats(p->st, &st);
 	failed_before = p->batches_failed;
 	/* Blocks until everything queued is committed (or failed), and
@@ -872,6 +1002,7 @@ void srv_persist_free(srv *s)
 	if (!p)
 		return;
 	store_reader_free(p->rd);
+	srv_ckpt_free(p->ck);
 	free(p->redecl);
 	free(p);
 	s->persist = NULL;

@@ -23,12 +23,17 @@
  * the tick, the same path live samples take, with persistence switched off
  * for them. A series without snapshot replays all its samples (learning its
  * step again from the same timestamps); when the model hash changed, the
- * samples of the last store.rebuild_window_s are replayed instead.
+ * samples of the last store.rebuild_window_s are replayed instead. Before
+ * that, the state dump of a clean stop, or else the checkpoint the database
+ * names (daemon/ckpt.h), is mapped as the slab: the dump's series need no
+ * database walk at all, the checkpoint's only the replay of the samples
+ * after each record.
  *
  * Snapshots: a 1 s timer snapshots a slice of the registry so that every
  * series whose store_seq moved is snapshotted about once per
- * store.snapshot_s; srv_persist_close() snapshots all of them, commits what
- * is queued and stops the writer before the connections close.
+ * store.snapshot_s; a 100 ms timer writes the checkpoint's slices;
+ * srv_persist_close() snapshots all of them, commits what is queued and stops
+ * the writer before the connections close.
  *
  * Everything here runs on the loop thread.
  */

@@ -66,6 +66,7 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	/* A byte bound on the file, as SQLite pages (4 KiB by default). */
 	t->store.max_page_count = (int64_t)(c->store.max_size / 4096);
 	t->snapshot_s = c->store.snapshot_s;
+	t->checkpoint_s = c->store.checkpoint_s;
 	t->forecast_every_s = c->store.forecast_every_s;
 	t->rebuild_window_s = c->store.rebuild_window_s;
 	t->state_dump = c->store.state_dump;

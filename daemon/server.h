@@ -69,6 +69,8 @@ typedef struct srv_settings {
 	size_t store_max_queue;	 /* bytes awaiting COMMIT: past it, line
 				    connections are not read (srv_hold) */
 	double snapshot_s;	 /* snapshot a moved series this often */
+	double checkpoint_s;	 /* checkpoint file period (daemon/ckpt.h),
+				    0 = off */
 	double forecast_every_s; /* store a forecast at most this often */
 	double rebuild_window_s; /* history replayed on a model change */
 	int state_dump; /* clean stop: write <store_path>.dump (daemon/dump.h)

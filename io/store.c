@@ -387,6 +387,8 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	if ((rc = store__take_dump_row(s->db, s->o.synchronous, &s->dump_gen)) <
 	    0)
 		goto fail;
+	if ((rc = store__read_ckpt_row(s->db, &s->ckpt_gen)) < 0)
+		goto fail;
 	if ((maxid = max_series_id(s->db)) < 0) {
 		rc = STORE_ESQL;
 		goto fail;

@@ -176,6 +176,15 @@ int store_batch_sample(store_batch *b, int64_t series_id, int64_t seq, double t,
 int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
 			 int Q, const float *levels, const float *q,
 			 const float *mean);
+/*
+ * Name gen (!= 0, <= INT64_MAX) as the database's checkpoint
+ * (docs/STATE_DUMP.md): `meta(key='checkpoint')` is set by the transaction
+ * that holds this batch, after its other rows. Batches commit in
+ * submission order, so every sample submitted before this batch is
+ * committed with it or before it: the checkpoint's records never cover a
+ * sample the database lacks, unless that sample's own batch failed.
+ */
+int store_batch_checkpoint(store_batch *b, uint64_t gen);
 /* The state block (copied now, encoded by the writer). */
 int store_batch_snapshot(store_batch *b, int64_t series_id,
 			 const char *model_id, uint64_t model_hash, double t,
@@ -224,6 +233,14 @@ uint64_t store_dump_generation(const store *s);
  * transaction (synchronous=FULL, own connection).
  */
 int store_mark_dump(const char *path, uint64_t gen);
+
+/*
+ * The checkpoint the database names (store_batch_checkpoint), read by
+ * store_open; 0 = none. Unlike the dump's, the row stays: the checkpoint
+ * holds for every later start until a newer one replaces it, because the
+ * samples after each of its records are kept (store_recover's KNOWN mode).
+ */
+uint64_t store_checkpoint_generation(const store *s);
 
 /* First series id not used in the database (valid right after open). */
 int64_t store_next_series_id(const store *s);
@@ -353,7 +370,17 @@ enum {
 	STORE_RESTORE_FULL = 1,	    /* no snapshot: replay every sample */
 	STORE_RESTORE_REBUILD = 2,  /* snapshot unusable (model changed or
 				       corrupt): replay the window only */
+	STORE_RESTORE_KNOWN = 3,    /* the caller holds the state at the
+				       seq it named (store_known): replay
+				       what follows it */
 };
+
+/* A series whose state the caller already holds, after sample seq (a
+ * checkpoint's record, docs/STATE_DUMP.md). */
+typedef struct store_known {
+	int64_t id;
+	uint64_t seq;
+} store_known;
 
 typedef struct store_recover_cb {
 	/*
@@ -372,10 +399,20 @@ typedef struct store_recover_cb {
 	 * 1% and at the end; may be NULL. */
 	void (*progress)(void *ud, uint64_t done, uint64_t total);
 	void *ud;
+	/* nknown series, ids strictly ascending (may be NULL), whose state
+	 * the caller holds: each is announced with mode STORE_RESTORE_KNOWN
+	 * (snap NULL, si->forecast_t not read: NAN) and followed by its
+	 * samples with seq > known seq, unless its snapshot in the database
+	 * is newer (seen > known seq: then mode SNAPSHOT as usual, since
+	 * retention may have deleted samples up to seen). Read by the
+	 * reader threads during the call. */
+	const store_known *known;
+	size_t nknown;
 } store_recover_cb;
 
 typedef struct store_recover_stats {
 	uint64_t series, from_snapshot, full_replay, rebuilt, corrupt;
+	uint64_t known; /* mode STORE_RESTORE_KNOWN */
 	uint64_t samples_replayed;
 	int64_t max_series_id;
 } store_recover_stats;

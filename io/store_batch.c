@@ -50,7 +50,8 @@ void store__batch_release_all(store_batch *b)
 
 size_t store_batch_rows(const store_batch *b)
 {
-	return b->ndrop + b->nser + b->nsmp + b->nfc + b->nsnap;
+	return b->ndrop + b->nser + b->nsmp + b->nfc + b->nsnap +
+	       (b->ckpt_gen != 0);
 }
 
 size_t store_batch_bytes(const store_batch *b)
@@ -160,6 +161,14 @@ int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
 	r->H = H;
 	r->Q = Q;
 	r->off = off;
+	return 0;
+}
+
+int store_batch_checkpoint(store_batch *b, uint64_t gen)
+{
+	if (!b || !gen || gen > INT64_MAX)
+		return STORE_EINVAL;
+	b->ckpt_gen = gen;
 	return 0;
 }
 

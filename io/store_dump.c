@@ -61,6 +61,28 @@ uint64_t store_dump_generation(const store *s)
 	return s->dump_gen;
 }
 
+int store__read_ckpt_row(sqlite3 *db, uint64_t *gen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*gen = 0;
+	if (sqlite3_prepare_v2(
+		db, "SELECT value FROM meta WHERE key=" STORE_CKPT_KEY, -1, &st,
+		NULL) != SQLITE_OK)
+		return store__map_rc(sqlite3_errcode(db));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*gen = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+}
+
+uint64_t store_checkpoint_generation(const store *s)
+{
+	return s->ckpt_gen;
+}
+
 int store_mark_dump(const char *path, uint64_t gen)
 {
 	sqlite3 *db;

@@ -53,6 +53,7 @@ struct store_batch {
 	size_t nfc, cfc;
 	sb_snapshot *snap;
 	size_t nsnap, csnap;
+	uint64_t ckpt_gen; /* store_batch_checkpoint(), 0 = none */
 	int64_t *drop;
 	size_t ndrop, cdrop;
 	float *fpool;
@@ -79,7 +80,7 @@ struct store_batch {
 typedef struct store_stmts {
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *ins_series, *ins_sample, *ins_samples, *ins_fc, *ins_fcs;
-	sqlite3_stmt *ups_snap;
+	sqlite3_stmt *ups_snap, *ups_ckpt;
 	sqlite3_stmt *drop[4]; /* samples, forecasts, snapshots, series */
 	sqlite3_stmt *ret_list, *ret_smp_scan, *ret_smp_del, *ret_fc_scan,
 	    *ret_fc_del;
@@ -94,6 +95,7 @@ struct store {
 	store_stmts st;
 	int64_t next_id;
 	uint64_t dump_gen; /* meta row taken by store_open, 0 = none */
+	uint64_t ckpt_gen; /* the checkpoint's meta row at open, 0 = none */
 
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -158,6 +160,10 @@ int store__exec(sqlite3 *db, const char *sql);
 /* Reads and deletes the state dump's meta row (store_dump.c); *gen 0 when
  * there was none or it could not be deleted. */
 int store__take_dump_row(sqlite3 *db, int synchronous, uint64_t *gen);
+/* The checkpoint's meta row (docs/STATE_DUMP.md), 0 when there is none. */
+int store__read_ckpt_row(sqlite3 *db, uint64_t *gen);
+/* The meta key of the checkpoint's generation, as SQL text. */
+#define STORE_CKPT_KEY "'checkpoint'"
 
 /* Writer thread (store_writer.c). */
 void *store__writer_main(void *arg);

@@ -3,9 +3,11 @@
  * series' state (see store_recover() in store.h).
  *
  * Workload: once per start, every series (up to millions): a scan of
- * series LEFT JOIN snapshots in id order, plus one key-range seek into
- * samples per series for the rows after its snapshot, and one into
- * forecasts for the latest one's origin (store.forecast_every_s spacing).
+ * series LEFT JOIN snapshots (its `seen` only) in id order, plus one
+ * key-range seek into samples per series for the rows after its snapshot
+ * or the caller's known state (a checkpoint's record), and, for a series
+ * not known, one seek for its snapshot's blob and one into forecasts for
+ * the latest one's origin (store.forecast_every_s spacing).
  *
  * Threads, a pipeline: READERS reader threads, each with its own
  * connection and read transaction, walk the series in segments of ids
@@ -85,7 +87,7 @@ typedef struct reader {
 	struct rec *r;
 	int k;
 	sqlite3 *db;
-	sqlite3_stmt *walk, *after, *last_t, *since, *last_fc;
+	sqlite3_stmt *walk, *snap, *after, *last_t, *since, *last_fc;
 	store_sample buf[REC_CHUNK];
 
 	/* Under r->mu. Ready blocks are a FIFO of indices; a block is
@@ -104,6 +106,8 @@ typedef struct reader {
 typedef struct rec {
 	uint64_t model_hash;
 	double window;
+	const store_known *known; /* the caller's, ids ascending */
+	size_t nknown;
 	/* Segment s < nseg holds the ids from lo + s * width to the next
 	 * one's less one, the last up to hi; reader s % READERS walks it. */
 	int64_t lo, hi, width, nseg;
@@ -289,12 +293,67 @@ static int put_series(reader *d, rseries *h, const char *name, const char *tags)
 	return 0;
 }
 
-/* The series of one segment (the walk's ids bound to [lo, hi)). */
+/* The seq after which the caller holds the state of series id (a
+ * checkpoint's record), or -1 when it does not. */
+static int64_t known_seq(const rec *r, int64_t id)
+{
+	size_t lo = 0, hi = r->nknown;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->known[mid].id < id)
+			lo = mid + 1;
+		else if (r->known[mid].id > id)
+			hi = mid;
+		else
+			return (int64_t)r->known[mid].seq;
+	}
+	return -1;
+}
+
+/* The series' snapshot blob, decoded into h (mode SNAPSHOT or REBUILD).
+ * Without known states the walk's 7th column is the blob itself; with
+ * them it is `seen`, and the blob comes from d->snap (reset by the
+ * caller once the payload is copied). */
+static int read_snapshot(reader *d, rseries *h)
+{
+	const void *blob;
+	size_t len;
+	int rc;
+
+	if (!d->r->nknown) {
+		blob = sqlite3_column_blob(d->walk, 6);
+		len = (size_t)sqlite3_column_bytes(d->walk, 6);
+	} else {
+		sqlite3_bind_int64(d->snap, 1, h->id);
+		rc = sqlite3_step(d->snap);
+		if (rc == SQLITE_DONE) {
+			h->mode = STORE_RESTORE_FULL;
+			return 0;
+		}
+		if (rc != SQLITE_ROW)
+			return store__map_rc(rc);
+		blob = sqlite3_column_blob(d->snap, 0);
+		len = (size_t)sqlite3_column_bytes(d->snap, 0);
+	}
+	h->serr = io_snap_decode(blob, len, &h->snap);
+	h->mode = !h->serr && h->snap.model_hash == d->r->model_hash
+		      ? STORE_RESTORE_SNAPSHOT
+		      : STORE_RESTORE_REBUILD;
+	return 0;
+}
+
+/* The series of one segment (the walk's ids bound to [lo, hi)). With
+ * known states (a checkpoint's records) the walk reads each snapshot's
+ * `seen` only; the blob (~6.4 KB, mostly on an overflow page) is read by
+ * a second statement only when it is used, so a series the caller holds
+ * costs no snapshot read. */
 static int walk(reader *d)
 {
 	rseries h;
 	const char *name, *tags;
-	int rc;
+	int64_t ks;
+	int rc, has_snap;
 
 	memset(&h, 0, sizeof h);
 	while ((rc = sqlite3_step(d->walk)) == SQLITE_ROW) {
@@ -308,21 +367,30 @@ static int walk(reader *d)
 		h.step_s = sqlite3_column_double(d->walk, 3);
 		h.period = sqlite3_column_int(d->walk, 4);
 		h.created = sqlite3_column_double(d->walk, 5);
-		if ((rc = last_forecast(d, h.id, &h.forecast_t)) < 0)
-			break;
+		has_snap = sqlite3_column_type(d->walk, 6) != SQLITE_NULL;
+		ks = d->r->nknown ? known_seq(d->r, h.id) : -1;
 		h.serr = 0;
-		if (sqlite3_column_type(d->walk, 6) == SQLITE_NULL) {
-			h.mode = STORE_RESTORE_FULL;
+		h.mode = STORE_RESTORE_FULL;
+		if (ks >= 0 &&
+		    (!has_snap || sqlite3_column_int64(d->walk, 6) <= ks)) {
+			/* The caller's state is the newest. */
+			h.mode = STORE_RESTORE_KNOWN;
+			h.forecast_t = NAN;
 		} else {
-			h.serr = io_snap_decode(
-			    sqlite3_column_blob(d->walk, 6),
-			    (size_t)sqlite3_column_bytes(d->walk, 6), &h.snap);
-			h.mode =
-			    !h.serr && h.snap.model_hash == d->r->model_hash
-				? STORE_RESTORE_SNAPSHOT
-				: STORE_RESTORE_REBUILD;
+			if ((rc = last_forecast(d, h.id, &h.forecast_t)) < 0)
+				break;
+			if (has_snap && (rc = read_snapshot(d, &h)) < 0)
+				break;
+			if (ks >= 0 && h.mode != STORE_RESTORE_SNAPSHOT) {
+				/* A newer snapshot, but unusable: the caller's
+				 * state is still the best there is. */
+				h.mode = STORE_RESTORE_KNOWN;
+				h.serr = 0;
+			}
 		}
-		if ((rc = put_series(d, &h, name, tags)) != 0)
+		rc = put_series(d, &h, name, tags);
+		sqlite3_reset(d->snap);
+		if (rc != 0)
 			break;
 		if (h.mode == STORE_RESTORE_REBUILD) {
 			rc = rebuild(d, h.id, d->r->window);
@@ -331,13 +399,15 @@ static int walk(reader *d)
 			sqlite3_bind_int64(d->after, 2,
 					   h.mode == STORE_RESTORE_SNAPSHOT
 					       ? (int64_t)h.snap.seen
-					       : 0);
+					   : h.mode == STORE_RESTORE_KNOWN ? ks
+									   : 0);
 			rc = stream(d, d->after, h.id);
 		}
 		if (rc < 0)
 			break;
 	}
 	sqlite3_reset(d->walk);
+	sqlite3_reset(d->snap);
 	if (rc < 0)
 		return rc;
 	return rc == SQLITE_DONE ? 0 : store__map_rc(rc);
@@ -402,7 +472,9 @@ static int consume(const block *b, size_t *off, int *segend,
 				st->corrupt++;
 			st->series++;
 			st->max_series_id = si.id;
-			if (s.mode == STORE_RESTORE_REBUILD)
+			if (s.mode == STORE_RESTORE_KNOWN)
+				st->known++;
+			else if (s.mode == STORE_RESTORE_REBUILD)
 				st->rebuilt++;
 			else if (s.mode == STORE_RESTORE_SNAPSHOT)
 				st->from_snapshot++;
@@ -488,11 +560,19 @@ static int prepare(reader *d)
 {
 	if (sqlite3_prepare_v2(
 		d->db,
-		"SELECT s.id,s.name,s.tags,s.step_s,s.period,s.created,"
-		"n.state FROM series s LEFT JOIN snapshots n "
-		"ON n.series_id=s.id WHERE s.id BETWEEN ?1 AND ?2 "
-		"ORDER BY s.id",
+		d->r->nknown
+		    ? "SELECT s.id,s.name,s.tags,s.step_s,s.period,s.created,"
+		      "n.seen FROM series s LEFT JOIN snapshots n "
+		      "ON n.series_id=s.id WHERE s.id BETWEEN ?1 AND ?2 "
+		      "ORDER BY s.id"
+		    : "SELECT s.id,s.name,s.tags,s.step_s,s.period,s.created,"
+		      "n.state FROM series s LEFT JOIN snapshots n "
+		      "ON n.series_id=s.id WHERE s.id BETWEEN ?1 AND ?2 "
+		      "ORDER BY s.id",
 		-1, &d->walk, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(d->db,
+			       "SELECT state FROM snapshots WHERE series_id=?1",
+			       -1, &d->snap, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(d->db,
 			       "SELECT seq,t,value FROM samples WHERE "
 			       "series_id=?1 AND seq>?2 ORDER BY seq",
@@ -546,6 +626,7 @@ static void close_reader(reader *d)
 	if (d->db)
 		sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_finalize(d->walk);
+	sqlite3_finalize(d->snap);
 	sqlite3_finalize(d->after);
 	sqlite3_finalize(d->last_t);
 	sqlite3_finalize(d->since);
@@ -616,6 +697,8 @@ int store_recover(const char *path, uint64_t model_hash,
 		return STORE_ENOMEM;
 	r->model_hash = model_hash;
 	r->window = rebuild_window_s;
+	r->known = cb->known;
+	r->nknown = cb->known ? cb->nknown : 0;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	for (i = 0; i < READERS && rc == 0; i++)

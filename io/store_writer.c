@@ -120,6 +120,10 @@ int store__prepare(store *s)
 		 "checksum=excluded.checksum "
 		 "WHERE excluded.seen >= snapshots.seen",
 		 &t->ups_snap) ||
+	    prep(db,
+		 "INSERT OR REPLACE INTO meta(key,value) "
+		 "VALUES(" STORE_CKPT_KEY ",?1)",
+		 &t->ups_ckpt) ||
 	    prep(db, "DELETE FROM samples WHERE series_id=?1", &t->drop[0]) ||
 	    prep(db, "DELETE FROM forecasts WHERE series_id=?1", &t->drop[1]) ||
 	    prep(db, "DELETE FROM snapshots WHERE series_id=?1", &t->drop[2]) ||
@@ -283,6 +287,13 @@ static int apply_batch(store *s, store_batch *b)
 				  SQLITE_STATIC);
 		sqlite3_bind_int64(t->ups_snap, 7, crc);
 		if ((rc = run(t->ups_snap)) < 0)
+			return rc;
+	}
+	/* Last: the checkpoint file is named only in the transaction that
+	 * holds (or follows) every sample its records cover. */
+	if (b->ckpt_gen) {
+		sqlite3_bind_int64(t->ups_ckpt, 1, (int64_t)b->ckpt_gen);
+		if ((rc = run(t->ups_ckpt)) < 0)
 			return rc;
 	}
 	return 0;

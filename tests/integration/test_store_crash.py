@@ -12,6 +12,14 @@ while it is still restoring), restarted, and checked:
     the sample count, compared series by series.
 Then SIGTERM under load: exit status 0, nothing acknowledged lost, same
 states after the restart.
+
+Twice: first with SQLite snapshots only (store.checkpoint_s=0, a snapshot
+a second), then with the checkpoint file (docs/STATE_DUMP.md) written
+every second and SQLite snapshots off in practice (store.snapshot_s=1d),
+with loads long enough that kills fall before, during and after a
+generation's write. That run also checks that restarts did restore from
+the checkpoint, and that some kill left a generation half written (its
+.ckpt.tmp) and the restart after it was still exact.
 """
 import math
 import os
@@ -43,18 +51,17 @@ def push_msg(k):
 
 
 class Run:
-    def __init__(self, tmp):
-        self.crash = storelib.Daemon(tmp, "crash", opts=[
-            "store.snapshot_s=1", "store.retention_s=0",
-            "store.commit_ms=20"])
-        self.ref = storelib.Daemon(tmp, "ref", store=False)
+    def __init__(self, tmp, name, opts):
+        self.crash = storelib.Daemon(tmp, name, opts=[
+            "store.retention_s=0", "store.commit_ms=20"] + opts)
+        self.ref = storelib.Daemon(tmp, name + "-ref", store=False)
         self.refc = self.ref.start()
         self.ref_fed = {n: 0 for n in NAMES}
         self.k_next = 1
         self.acked = set()
         self.new_acked = []
         self.stored_t = {n: set() for n in NAMES}
-        self.check_db = os.path.join(tmp, "check.db")
+        self.check_db = os.path.join(tmp, name + "-check.db")
         self.fail = {}
         self.checks = set()
 
@@ -145,21 +152,34 @@ class Run:
                     len(h["points"]), self.ref_fed[n]))
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="sc_crash_")
-    rng = random.Random(20261128)
-    r = Run(tmp)
-    t_start = time.time()
+def restored_from_checkpoint(d):
+    """Series the last start restored from the checkpoint (its log)."""
+    with open(d.log.name) as f:
+        f.seek(d.log_start)
+        for line in f:
+            if "restored " in line and " from the checkpoint" in line:
+                return int(line.split(" from the state dump, ")[1].split()[0])
+    return 0
+
+
+def phase(tmp, rng, name, opts, cycles, load_s, ckpt):
+    r = Run(tmp, name, opts)
+    tmp_file = r.crash.db + ".ckpt.tmp"
+    from_ckpt = half_written = 0
     try:
-        for cycle in range(CYCLES):
+        for cycle in range(cycles):
             if cycle % 10 == 7:
                 # killed while starting or restoring
                 r.crash.spawn_and_kill(rng.uniform(0.0, 0.05))
                 r.verify_db()
             c = r.crash.start()
+            if ckpt and restored_from_checkpoint(r.crash) > 0:
+                from_ckpt += 1
             r.compare(c)
-            out = r.load(c, rng.uniform(0.02, 0.6))
+            out = r.load(c, rng.uniform(*load_s))
             r.crash.kill9()
+            if os.path.exists(tmp_file):
+                half_written += 1
             r.drain(c, out)
             r.verify_db()
         # SIGTERM under load
@@ -183,18 +203,52 @@ def main():
     finally:
         r.crash.stop()
         r.ref.stop()
-    print("%d cycles in %.1f s, %d pushes acknowledged of %d sent" % (
-        CYCLES, time.time() - t_start, len(r.acked), r.k_next - 1))
+    print("%s: %d cycles, %d pushes acknowledged of %d sent" % (
+        name, cycles, len(r.acked), r.k_next - 1))
     if not r.acked:
         r.bad("load", "nothing was acknowledged")
-    failed = len(r.fail)
-    for what in sorted(r.checks):
-        print("%s %s" % ("FAIL" if what in r.fail else "ok  ", what))
+    # A snapshot the restart cannot use (the series row lacks the step
+    # that the state was made with) would start the state afresh.
+    r.check("every snapshot usable")
+    with open(r.crash.log.name) as f:
+        refused = f.read().count("snapshot does not fit the model")
+    if refused:
+        r.bad("every snapshot usable", "%d refused (log)" % refused)
+    if ckpt:
+        print("%s: %d starts from the checkpoint, %d kills during a "
+              "generation's write" % (name, from_ckpt, half_written))
+        r.check("restored from the checkpoint")
+        if from_ckpt == 0:
+            r.bad("restored from the checkpoint", "no start used it")
+        r.check("killed while writing a generation")
+        if half_written == 0:
+            r.bad("killed while writing a generation", "never happened")
+    return {name + ": " + w: w in r.fail for w in r.checks}, bool(r.acked)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="sc_crash_")
+    rng = random.Random(20261128)
+    t_start = time.time()
+    results = {}
+    acked = True
+    for name, opts, cycles, load_s, ckpt in (
+            ("snapshots", ["store.snapshot_s=1", "store.checkpoint_s=0"],
+             CYCLES, (0.02, 0.6), False),
+            ("checkpoint", ["store.snapshot_s=1d", "store.checkpoint_s=1"],
+             max(CYCLES // 2, 1), (0.3, 2.5), True)):
+        res, ok = phase(tmp, rng, name, opts, cycles, load_s, ckpt)
+        results.update(res)
+        acked = acked and ok
+    print("%.1f s" % (time.time() - t_start))
+    failed = sum(1 for f in results.values() if f)
+    for what in sorted(results):
+        print("%s %s" % ("FAIL" if results[what] else "ok  ", what))
     if not failed:
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         print("logs and database kept in %s" % tmp)
-    return storelib.summary(len(r.checks) - failed + (0 if r.acked else -1),
+    return storelib.summary(len(results) - failed + (0 if acked else -1),
                             failed)
 
 

@@ -158,10 +158,12 @@ def rebuild(tmp, ok, bad):
     """A corrupt snapshot, and one from another model, are rebuilt from
     the stored history; with the whole history inside the window the state
     is bit-for-bit the state of a daemon that stepped every sample."""
-    # No state dump: the restart must go through the snapshots.
+    # No state dump nor checkpoint: the restart must go through the
+    # snapshots.
     d = storelib.Daemon(tmp, "rb", opts=["store.retention_s=0",
                                          "store.snapshot_s=1",
-                                         "store.state_dump=false"])
+                                         "store.state_dump=false",
+                                         "store.checkpoint_s=0"])
     ref = storelib.Daemon(tmp, "rbref", store=False)
     c, rc = d.start(), ref.start()
     for k in range(60):

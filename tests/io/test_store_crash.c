@@ -118,7 +118,7 @@ static void restored_release(restored *r)
 
 static int recover(const char *path, restored *r)
 {
-	store_recover_cb cb = {r_series, r_samples, NULL, r};
+	store_recover_cb cb = {r_series, r_samples, NULL, r, NULL, 0};
 
 	return store_recover(path, ssm_model_hash(model), 0, &cb, NULL);
 }

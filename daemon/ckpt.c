@@ -1,0 +1,505 @@
+/*
+ * daemon/ckpt.c: the periodic checkpoint file (see ckpt.h).
+ *
+ * Workload: every series' slot (~7.2 KB with the default model) once per
+ * store.checkpoint_s, written by the loop thread in slices of about
+ * n * CKPT_TICK_MS / (checkpoint_s * 1000) series (1,700 slots, 12 MB,
+ * every 100 ms at 1M series and 60 s): a pwritev from the slab (the
+ * kernel copies into the page cache, no staging buffer) and one CRC-32C
+ * pass per slot. The fsync, the one call that may wait for the disk for
+ * seconds, runs on a libuv work thread.
+ */
+#include "daemon/ckpt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "daemon/log.h"
+#include "io/snapshot.h"
+
+enum { IDLE = 0, WRITING, SYNCING, RECORDING, STOPPED };
+
+struct srv_ckpt {
+	srv *s;
+	int phase;
+	uint64_t recorded; /* the generation the database names */
+	uint64_t gen;	   /* the one being written */
+	uint64_t moved;	   /* the moved counter when it began */
+	double began;	   /* srv_now() when it began */
+	double last_begin; /* -1 = never */
+	/* WRITING: the series listed at the start, the next to write. */
+	srv_series **list;
+	size_t n, next, cap;
+	io_dump_hdr h;
+	uint64_t meta_at; /* file offset of the next record */
+	uint32_t meta_crc;
+	int fd;
+	unsigned char *recbuf;
+	size_t reccap;
+	/* SYNCING: the work thread's request and result. */
+	uv_work_t work;
+	int sync_err;
+	const char *sync_step;
+	int stop_after; /* srv_ckpt_stop ran while syncing */
+	uint64_t done;	/* generations recorded */
+};
+
+void srv_ckpt_path(const srv *s, uint64_t gen, char *buf, size_t cap)
+{
+	if (gen == 0)
+		snprintf(buf, cap, "%s.ckpt.tmp", s->set.store_path);
+	else
+		snprintf(buf, cap, "%s.ckpt%u", s->set.store_path,
+			 (unsigned)(gen & 1));
+}
+
+srv_ckpt *srv_ckpt_new(srv *s, uint64_t recorded)
+{
+	srv_ckpt *c = calloc(1, sizeof *c);
+
+	if (!c)
+		return NULL;
+	c->s = s;
+	c->recorded = recorded;
+	c->fd = -1;
+	c->last_begin = -1;
+	return c;
+}
+
+/* Drops the generation being written. */
+static void abandon(srv_ckpt *c, const char *why)
+{
+	char tmp[4200];
+
+	if (c->phase != WRITING)
+		return;
+	close(c->fd);
+	c->fd = -1;
+	srv_ckpt_path(c->s, 0, tmp, sizeof tmp);
+	unlink(tmp);
+	free(c->list);
+	c->list = NULL;
+	c->n = c->next = c->cap = 0;
+	c->phase = IDLE;
+	srv_log(LOG_INFO, "checkpoint %016llx abandoned (%s)",
+		(unsigned long long)c->gen, why);
+}
+
+void srv_ckpt_stop(srv_ckpt *c)
+{
+	if (!c)
+		return;
+	abandon(c, "stopping");
+	/* A generation being fsynced is dropped when its work returns; one
+	 * being recorded is committed by store_close, and reported. */
+	if (c->phase == SYNCING || c->phase == RECORDING)
+		c->stop_after = 1;
+	else
+		c->phase = STOPPED;
+}
+
+void srv_ckpt_free(srv_ckpt *c)
+{
+	if (!c)
+		return;
+	abandon(c, "stopping");
+	free(c->list);
+	free(c->recbuf);
+	free(c);
+}
+
+uint64_t srv_ckpt_generations(const srv_ckpt *c)
+{
+	return c ? c->done : 0;
+}
+
+void srv_ckpt_forget(srv_ckpt *c, const srv_series *se)
+{
+	(void)se;
+	/* The list holds pointers, and a dropped series is freed at the
+	 * next reap: the generation cannot go on. Drops are rare. */
+	if (c)
+		abandon(c, "a series was dropped");
+}
+
+/* A fresh generation number (<= INT64_MAX, as SQLite stores it) whose
+ * parity differs from the recorded one's, so that its file does not
+ * replace the recorded generation's before the database names it. */
+static uint64_t new_gen(uint64_t recorded)
+{
+	uint64_t g = 0;
+
+	if (getrandom(&g, sizeof g, 0) != (ssize_t)sizeof g)
+		g = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid() << 1 ^
+		    (uint64_t)clock();
+	g &= INT64_MAX;
+	g = (g & ~(uint64_t)1) | ((recorded & 1) ^ 1);
+	if (g < 2)
+		g += 2;
+	return g;
+}
+
+static int fit(const srv_series *se)
+{
+	return se->state && !se->learn && se->store_id > 0 && se->store_seq;
+}
+
+/* Lists the series, lays the file out and creates it. */
+static void begin(srv_ckpt *c, uint64_t moved)
+{
+	srv *s = c->s;
+	srv_registry *r = &s->reg;
+	char tmp[4200];
+	size_t i;
+
+	c->last_begin = srv_now();
+	if (c->cap < r->n) {
+		srv_series **l = realloc(c->list, r->n * sizeof *l);
+		if (!l)
+			return;
+		c->list = l;
+		c->cap = r->n;
+	}
+	memset(&c->h, 0, sizeof c->h);
+	c->n = 0;
+	for (i = 0; i < r->n; i++) {
+		srv_series *se = r->all[i];
+		if (!fit(se))
+			continue;
+		c->list[c->n++] = se;
+		c->h.meta_bytes += io_dump_rec_size((uint32_t)strlen(se->name));
+	}
+	if (c->n == 0)
+		return;
+	c->gen = new_gen(c->recorded);
+	c->h.version = IO_DUMP_VERSION;
+	c->h.generation = c->gen;
+	c->h.model_hash = ssm_model_hash(s->model);
+	c->h.count = c->n;
+	c->h.state_floats = (uint32_t)r->state_floats;
+	c->h.slot_floats = (uint32_t)srv__dump_slot_floats(s);
+	c->h.slot_bytes = (uint32_t)r->slab.slot_bytes;
+	c->h.per_chunk = (uint32_t)r->slab.per_chunk;
+	io_dump_layout(&c->h, (uint64_t)sysconf(_SC_PAGESIZE));
+	srv_ckpt_path(s, 0, tmp, sizeof tmp);
+	c->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (c->fd < 0) {
+		srv_log(LOG_WARNING, "checkpoint: cannot create %s: %s", tmp,
+			strerror(errno));
+		return;
+	}
+	c->next = 0;
+	c->meta_at = c->h.meta_off;
+	c->meta_crc = 0;
+	c->moved = moved;
+	c->began = c->last_begin;
+	c->phase = WRITING;
+	srv_log(LOG_INFO, "checkpoint %016llx: writing %zu series",
+		(unsigned long long)c->gen, c->n);
+}
+
+/* Series [i, i + k) of the list: slots (in runs that stop at chunk ends)
+ * and records. 0 or -1 (errno). */
+static int write_slice(srv_ckpt *c, size_t i, size_t k)
+{
+	const io_dump_hdr *h = &c->h;
+	size_t j, need = 0, off = 0, nf = h->slot_floats;
+
+	for (j = i; j < i + k;) {
+		size_t in = h->per_chunk - j % h->per_chunk;
+		size_t run = in < i + k - j ? in : i + k - j;
+		off_t at =
+		    (off_t)(h->slots_off + j / h->per_chunk * h->chunk_bytes +
+			    j % h->per_chunk * h->slot_bytes);
+		if (srv__dump_slots(c->fd, c->list + j, run, h->slot_bytes, at))
+			return -1;
+		j += run;
+	}
+	for (j = i; j < i + k; j++)
+		need += io_dump_rec_size((uint32_t)strlen(c->list[j]->name));
+	if (need > c->reccap) {
+		unsigned char *b = realloc(c->recbuf, need);
+		if (!b)
+			return -1;
+		c->recbuf = b;
+		c->reccap = need;
+	}
+	for (j = i; j < i + k; j++) {
+		io_dump_rec rec;
+		srv__dump_rec_of(c->list[j], &rec);
+		rec.slot_crc =
+		    io_crc32c(0, c->list[j]->state, nf * sizeof(float));
+		io_dump_rec_encode(&rec, c->recbuf + off);
+		off += io_dump_rec_size(rec.name_len);
+	}
+	if (srv__dump_pwrite(c->fd, c->recbuf, off, (off_t)c->meta_at))
+		return -1;
+	c->meta_crc = io_crc32c(c->meta_crc, c->recbuf, off);
+	c->meta_at += off;
+	return 0;
+}
+
+static void sync_work(uv_work_t *w)
+{
+	srv_ckpt *c = w->data;
+	char tmp[4200], path[4200];
+
+	srv_ckpt_path(c->s, 0, tmp, sizeof tmp);
+	srv_ckpt_path(c->s, c->gen, path, sizeof path);
+	c->sync_err = 0;
+	c->sync_step = "fsync";
+	if (fsync(c->fd)) {
+		c->sync_err = errno;
+		return;
+	}
+	c->sync_step = "rename";
+	if (rename(tmp, path)) {
+		c->sync_err = errno;
+		return;
+	}
+	c->sync_step = "fsync the directory of";
+	if (srv__dump_fsync_dir(path))
+		c->sync_err = errno ? errno : EIO;
+}
+
+static void sync_done(uv_work_t *w, int status)
+{
+	srv_ckpt *c = w->data;
+	char tmp[4200], path[4200];
+
+	close(c->fd);
+	c->fd = -1;
+	srv_ckpt_path(c->s, 0, tmp, sizeof tmp);
+	srv_ckpt_path(c->s, c->gen, path, sizeof path);
+	if (status == 0 && c->sync_err == 0 && !c->stop_after &&
+	    srv__persist_record_ckpt(c->s, c->gen) == 0) {
+		c->phase = RECORDING;
+		return;
+	}
+	if (status == 0 && c->sync_err)
+		srv_log(LOG_WARNING, "checkpoint: %s %s: %s", c->sync_step,
+			path, strerror(c->sync_err));
+	unlink(tmp);
+	unlink(path); /* never named by the database */
+	c->phase = c->stop_after ? STOPPED : IDLE;
+}
+
+/* Every slot and record written: the header, then fsync and rename on a
+ * work thread. */
+static void finish(srv_ckpt *c)
+{
+	unsigned char hdr[IO_DUMP_HDR_BYTES];
+
+	free(c->list);
+	c->list = NULL;
+	c->cap = 0;
+	c->h.meta_crc = c->meta_crc;
+	io_dump_hdr_encode(&c->h, hdr);
+	/* The last chunk's unused tail stays a hole, as in the dump. */
+	if (ftruncate(c->fd, (off_t)c->h.file_bytes) ||
+	    srv__dump_pwrite(c->fd, hdr, sizeof hdr, 0)) {
+		srv_log(LOG_WARNING, "checkpoint: write: %s", strerror(errno));
+		c->phase = WRITING; /* abandon() cleans up */
+		abandon(c, "write failed");
+		return;
+	}
+	c->phase = SYNCING;
+	c->work.data = c;
+	if (uv_queue_work(c->s->loop, &c->work, sync_work, sync_done) != 0) {
+		c->sync_err = EAGAIN;
+		c->sync_step = "queue the fsync of";
+		sync_done(&c->work, 0);
+	}
+}
+
+void srv_ckpt_tick(srv_ckpt *c, uint64_t moved)
+{
+	srv *s = c->s;
+	double per = s->set.checkpoint_s;
+	size_t k, i;
+
+	if (c->phase == IDLE && per > 0 && moved != c->moved &&
+	    (c->last_begin < 0 || srv_now() - c->last_begin >= per))
+		begin(c, moved);
+	if (c->phase != WRITING)
+		return;
+	if (!(per > 0))
+		per =
+		    1; /* not reloadable; never 0 here, but never divide by 0 */
+	/* The slice that keeps the generation on its period. */
+	k = (size_t)((double)c->n * CKPT_TICK_MS / (per * 1000.0)) + 1;
+	if (k > c->n - c->next)
+		k = c->n - c->next;
+	/* Between ticks nothing waits to be stepped; if a series did, its
+	 * state would lag its counters: try again at the next tick. */
+	for (i = c->next; i < c->next + k; i++)
+		if (c->list[i]->tick_round)
+			return;
+	if (write_slice(c, c->next, k)) {
+		srv_log(LOG_WARNING, "checkpoint: write: %s", strerror(errno));
+		abandon(c, "write failed");
+		return;
+	}
+	c->next += k;
+	if (c->next == c->n)
+		finish(c);
+}
+
+void srv_ckpt_recorded(srv_ckpt *c, uint64_t gen, int status)
+{
+	char path[4200];
+
+	if (!c || c->phase != RECORDING || gen != c->gen)
+		return;
+	if (status == 0) {
+		/* The previous generation is no longer named. */
+		if (c->recorded && (c->recorded & 1) != (gen & 1)) {
+			srv_ckpt_path(c->s, c->recorded, path, sizeof path);
+			unlink(path);
+		}
+		c->recorded = gen;
+		c->done++;
+		srv_log(LOG_INFO,
+			"checkpoint %016llx of %llu series recorded in %.2f s",
+			(unsigned long long)gen, (unsigned long long)c->h.count,
+			srv_now() - c->began);
+	} else {
+		srv_ckpt_path(c->s, gen, path, sizeof path);
+		unlink(path);
+		srv_log(LOG_WARNING,
+			"checkpoint %016llx not recorded (%s): removed",
+			(unsigned long long)gen, store_strerror(status));
+	}
+	c->phase = c->stop_after ? STOPPED : IDLE;
+}
+
+/* ---- start-up ---- */
+
+typedef struct kent {
+	int64_t id;
+	uint64_t seq;
+	uint32_t rec;
+} kent;
+
+static int cmp_kent(const void *a, const void *b)
+{
+	const kent *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int srv_ckpt_load(srv *s, uint64_t gen, uint64_t hash, srv_ckpt_restore *cr,
+		  int *dirty, char *why, size_t whylen)
+{
+	char path[4200];
+	kent *k = NULL;
+	size_t i, n;
+
+	memset(cr, 0, sizeof *cr);
+	*dirty = 0;
+	if (s->reg.n || s->reg.slab.nchunks) {
+		snprintf(why, whylen, "the registry is not empty");
+		return -1;
+	}
+	srv_ckpt_path(s, gen, path, sizeof path);
+	if (srv__dump_open(s, path, gen, hash, UINT64_MAX, &cr->v, why, whylen))
+		return -1;
+	n = (size_t)cr->v.h.count;
+	if (n > UINT32_MAX) {
+		snprintf(why, whylen, "too many series");
+		goto fail;
+	}
+	k = malloc((n ? n : 1) * sizeof *k);
+	cr->known = malloc((n ? n : 1) * sizeof *cr->known);
+	cr->rec = malloc((n ? n : 1) * sizeof *cr->rec);
+	if (!k || !cr->known || !cr->rec) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		io_dump_rec rec;
+		srv__dump_rec(&cr->v, i, &rec);
+		k[i] = (kent){rec.store_id, rec.seq, (uint32_t)i};
+	}
+	qsort(k, n, sizeof *k, cmp_kent);
+	for (i = 0; i < n; i++) {
+		if (i && k[i].id == k[i - 1].id) {
+			snprintf(why, whylen, "series id %lld twice",
+				 (long long)k[i].id);
+			goto fail;
+		}
+		cr->known[i] = (store_known){k[i].id, k[i].seq};
+		cr->rec[i] = k[i].rec;
+	}
+	cr->n = n;
+	cr->max_id = n ? k[n - 1].id : 0;
+	free(k);
+	*dirty = 1;
+	if (srv__dump_adopt(s, &cr->v, why, whylen)) {
+		srv_ckpt_restore_release(cr);
+		return -1;
+	}
+	return 0;
+fail:
+	free(k);
+	srv_ckpt_restore_release(cr);
+	return -1;
+}
+
+int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
+		    const store_series_info *si, srv_series **out)
+{
+	size_t lo = 0, hi = cr->n, len = strlen(si->name);
+	io_dump_rec rec;
+	srv_series *se;
+	int dup;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cr->known[mid].id < si->id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*out = NULL;
+	if (lo == cr->n || cr->known[lo].id != si->id)
+		return 0;
+	srv__dump_rec(&cr->v, cr->rec[lo], &rec);
+	/* Ids are never handed out twice (srv_persist_open starts after
+	 * the file's largest), so this is a damaged database or file. */
+	if (rec.name_len != len || memcmp(rec.name, si->name, len)) {
+		srv_log(LOG_ERR,
+			"checkpoint: series id %lld is %s in the database, "
+			"%.*s in the checkpoint",
+			(long long)si->id, si->name, (int)rec.name_len,
+			rec.name);
+		return 0;
+	}
+	se = srv_registry_add_new(&s->reg, si->name, len, rec.period,
+				  rec.step_s, &dup);
+	if (!se)
+		return dup ? 0 : -1;
+	srv__dump_apply(&s->reg, se, &rec, srv__dump_slot(&cr->v, cr->rec[lo]));
+	/* What the database's row holds, not what the series knows: a step
+	 * learnt after the declaration reaches the row only with a snapshot
+	 * (persist.c), and a restart through that snapshot needs it there. */
+	se->store_step_s = si->step_s;
+	se->store_period = si->period;
+	*out = se;
+	return 0;
+}
+
+void srv_ckpt_restore_release(srv_ckpt_restore *cr)
+{
+	srv__dump_view_release(&cr->v);
+	free(cr->known);
+	free(cr->rec);
+	memset(cr, 0, sizeof *cr);
+}

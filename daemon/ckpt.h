@@ -1,0 +1,105 @@
+/*
+ * daemon/ckpt.h: the periodic checkpoint, a state dump written while the
+ * daemon runs, so that a start after a crash maps it as the slab and
+ * replays from SQLite only what followed it (docs/STATE_DUMP.md; file
+ * format io/statedump.h, the clean-stop dump's).
+ *
+ * Writing (a fuzzy checkpoint). Every store.checkpoint_s, if any sample
+ * was stored since the last generation began, a generation starts: the
+ * started series declared in the store are listed, the file
+ * <store.path>.ckpt.tmp is laid out for them, and every CKPT_TICK_MS the
+ * loop thread writes the next slice of their slots (straight from the
+ * slab, pwritev) and records (each with the seq its state holds, and the
+ * slot's CRC-32C), so that the whole list is written over about
+ * store.checkpoint_s. Each record is consistent with its slot (both are
+ * written between two ticks, on the thread that steps them); different
+ * records are from different moments, which is what the per-record seq
+ * is for. Then the header goes last, a libuv work thread fsyncs the file,
+ * renames it to <store.path>.ckpt0 or .ckpt1 (the parity of the
+ * generation number; the other one holds the generation the database
+ * names now) and fsyncs the directory, and the loop submits a store batch
+ * naming the generation (store_batch_checkpoint). Once that commits, the
+ * previous generation's file is removed. A crash at any point leaves the
+ * database naming a complete, fsynced file: the new one or the previous.
+ * A series dropped while a generation is written abandons it (the list
+ * holds pointers); the next one starts at the next period.
+ *
+ * Loading (srv_ckpt_load): the file the database names is checked like
+ * the dump (generation, model hash, slot layout, every CRC) and its
+ * chunks become the slab's; store_recover then walks the database with
+ * the records' (id, seq) as known states (store.h, STORE_RESTORE_KNOWN),
+ * srv_ckpt_series() gives each known series its mapped slot and
+ * counters, and only samples after each record's seq are replayed.
+ * Series not in the file (created after the generation began, or
+ * snapshotted in SQLite since) come from SQLite as before; records of
+ * series no longer in the database are ignored (their slots stay unused).
+ *
+ * Loop thread only.
+ */
+#ifndef STATECAST_DAEMON_CKPT_H
+#define STATECAST_DAEMON_CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/dump.h"
+#include "io/store.h"
+
+/* Period of the slice timer: a generation is written in
+ * store.checkpoint_s * 1000 / CKPT_TICK_MS slices. */
+#define CKPT_TICK_MS 100
+
+typedef struct srv_ckpt srv_ckpt;
+
+/* recorded: the generation the database names now (0 = none). NULL when
+ * out of memory. */
+srv_ckpt *srv_ckpt_new(srv *s, uint64_t recorded);
+/* Abandons a generation being written (its temporary file removed) and
+ * writes no more. A generation being fsynced finishes on its work thread;
+ * srv_ckpt_free must wait until the loop has run its completion. */
+void srv_ckpt_stop(srv_ckpt *c);
+void srv_ckpt_free(srv_ckpt *c);
+/* From the slice timer: starts a generation when one is due (moved: a
+ * counter of samples stored, unchanged = nothing to write) and writes the
+ * next slice. */
+void srv_ckpt_tick(srv_ckpt *c, uint64_t moved);
+/* The series is being dropped. */
+void srv_ckpt_forget(srv_ckpt *c, const srv_series *se);
+/* The batch naming gen has completed (status 0 = committed). */
+void srv_ckpt_recorded(srv_ckpt *c, uint64_t gen, int status);
+/* Generations written and recorded since start, and the last one's
+ * seconds from its start to its record. */
+uint64_t srv_ckpt_generations(const srv_ckpt *c);
+
+/* Provided by daemon/persist.c: submit the batch naming gen; its
+ * completion calls srv_ckpt_recorded. -1 when the store is closed. */
+int srv__persist_record_ckpt(srv *s, uint64_t gen);
+
+/* <store.path>.ckpt0 / .ckpt1 by the generation's parity, or .ckpt.tmp
+ * for gen 0. */
+void srv_ckpt_path(const srv *s, uint64_t gen, char *buf, size_t cap);
+
+/* ---- start-up ---- */
+
+typedef struct srv_ckpt_restore {
+	srv_dump_view v;
+	store_known *known; /* n, ids ascending: store_recover_cb.known */
+	uint32_t *rec;	    /* known[i]'s record in v */
+	size_t n;
+	int64_t max_id; /* largest store id in the file */
+} srv_ckpt_restore;
+
+/* Maps the checkpoint gen into the (empty) registry's slab. 0 = loaded;
+ * -1 = not (why says why; *dirty = the slab holds part of it, the caller
+ * resets the registry). */
+int srv_ckpt_load(srv *s, uint64_t gen, uint64_t hash, srv_ckpt_restore *cr,
+		  int *dirty, char *why, size_t whylen);
+/* The series si (announced with STORE_RESTORE_KNOWN) from its record:
+ * added to the registry with its mapped slot (*out). 0, with *out NULL
+ * when the record does not match the database (logged: the series is
+ * skipped); -1 when out of memory. */
+int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
+		    const store_series_info *si, srv_series **out);
+void srv_ckpt_restore_release(srv_ckpt_restore *cr);
+
+#endif
