@@ -71,7 +71,7 @@ ir() {
 		/:ssm_model_step_batch / { t = v }
 		/:ssm__front_update / { f += v }
 		/:ssm__front_forecast / { f += v }
-		END { printf "%.0f %.0f", t / 9600, f / 9600 }' >"$W/ir.$3"
+		END { printf "%.0f %.0f\n", t / 9600, f / 9600 }' >"$W/ir.$3"
 }
 echo "step_speed: callgrind"
 ir "$W/model_diff.base" "$W/base/models/default.model" base &
