@@ -18,7 +18,8 @@
 # - Time: ssm_bench --model (thread CPU, median of 7 runs) and front_bench,
 #   base and this tree alternating for N rounds; medians over the rounds.
 #
-# REV defaults to main. The base is exported with `git archive` into a
+# REV defaults to main (step3's measurement: --base 47a7f23, the main it
+# started from). The base is exported with `git archive` into a
 # temporary directory and built there.
 set -eu
 cd "$(dirname "$0")/.."
@@ -66,7 +67,8 @@ ir() {
 	valgrind --tool=callgrind --toggle-collect=ssm_model_step_batch \
 		--callgrind-out-file="$W/cg.$3" "$1" "$2" "$W/md.cg.$3" 16 \
 		>/dev/null 2>&1
-	callgrind_annotate --inclusive=yes "$W/cg.$3" 2>/dev/null | awk '
+	callgrind_annotate --inclusive=yes --auto=no "$W/cg.$3" 2>/dev/null | awk '
+		/=>/ { next }
 		{ v = $1; gsub(",", "", v) }
 		/:ssm_model_step_batch / { t = v }
 		/:ssm__front_update / { f += v }
