@@ -2,8 +2,10 @@
  * bench/model_diff.c: how far a tree's model step moved the served
  * forecasts, for changes that are meant to alter rounding only.
  *
- *   model_diff MODEL OUT      step MODEL over the fixed workload below and
- *                             write every served quantile to OUT
+ *   model_diff MODEL OUT [N]  step MODEL over the fixed workload below (its
+ *                             first N series: bench/step_speed.sh counts
+ *                             instructions on 16) and write every served
+ *                             quantile to OUT
  *   model_diff --cmp A B      compare two such files: one line
  *                             "n=... same=... max_rel=... mean_rel=..."
  *
@@ -44,7 +46,7 @@ static ssm_sample sample_of(int b, int i)
 	return s;
 }
 
-static int run(const char *model, const char *out)
+static int run(const char *model, const char *out, int ns)
 {
 	ssm_model *m;
 	char msg[256];
@@ -72,7 +74,7 @@ static int run(const char *model, const char *out)
 	f = fopen(out, "wb");
 	if (!st || !sp || !q || !mean || !ws || !f)
 		return 1;
-	hdr[0] = S;
+	hdr[0] = ns;
 	hdr[1] = T;
 	hdr[2] = H * Q;
 	fwrite(hdr, sizeof hdr, 1, f);
@@ -86,12 +88,12 @@ static int run(const char *model, const char *out)
 		fc[b].mean = mean + (size_t)H * b;
 	}
 	for (i = 0; i < T; i++) {
-		for (b = 0; b < S; b++)
+		for (b = 0; b < ns; b++)
 			in[b] = sample_of(b, i);
-		for (b = 0; b < S; b += B)
-			ssm_model_step_batch(m, B, sp + b, in + b, fc + b, NULL,
-					     ws);
-		fwrite(q, sizeof(float), (size_t)(H * Q) * S, f);
+		for (b = 0; b < ns; b += B)
+			ssm_model_step_batch(m, ns - b < B ? ns - b : B, sp + b,
+					     in + b, fc + b, NULL, ws);
+		fwrite(q, sizeof(float), (size_t)(H * Q) * ns, f);
 	}
 	fclose(f);
 	free(st);
@@ -147,8 +149,12 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "--cmp"))
 		return cmp(argv[2], argv[3]);
-	if (argc == 3)
-		return run(argv[1], argv[2]);
-	fprintf(stderr, "usage: model_diff MODEL OUT | model_diff --cmp A B\n");
+	if (argc == 3 || argc == 4) {
+		int ns = argc == 4 ? atoi(argv[3]) : S;
+
+		return ns >= 1 && ns <= S ? run(argv[1], argv[2], ns) : 2;
+	}
+	fprintf(stderr,
+		"usage: model_diff MODEL OUT [N] | model_diff --cmp A B\n");
 	return 2;
 }

@@ -12,13 +12,14 @@
 #   bench/front_digest.c says whether the front alone computes the same
 #   bits.
 # - Instructions per step, counted by callgrind inside
-#   ssm_model_step_batch only (build/bench/ssm_bench --model: 1024 series
-#   in batches of 64, 8 x 10 rounds), split into the front (update and
+#   ssm_model_step_batch only (bench/model_diff.c's first 16 series x 600
+#   samples, both trees at once), split into the front (update and
 #   forecast) and the rest: a count the machine's load does not move.
 # - Time: ssm_bench --model (thread CPU, median of 7 runs) and front_bench,
 #   base and this tree alternating for N rounds; medians over the rounds.
 #
-# REV defaults to main. The base is exported with `git archive` into a
+# REV defaults to main (step3's measurement: --base 47a7f23, the main it
+# started from). The base is exported with `git archive` into a
 # temporary directory and built there.
 set -eu
 cd "$(dirname "$0")/.."
@@ -61,20 +62,25 @@ NCASE=$(wc -l <"$W/digest.new")
 NSAME=$(paste -d' ' "$W/digest.base" "$W/digest.new" | awk '$5 == $12' | wc -l)
 
 # ir BIN MODEL: "total front" instructions per step inside
-# ssm_model_step_batch (ssm_bench --model runs 8 x 10 x 1024 steps).
+# ssm_model_step_batch, on model_diff's first 16 series (x 600 samples).
 ir() {
 	valgrind --tool=callgrind --toggle-collect=ssm_model_step_batch \
-		--callgrind-out-file="$W/cg.out" "$1" --model "$2" >/dev/null 2>&1
-	callgrind_annotate --inclusive=yes "$W/cg.out" 2>/dev/null | awk '
+		--callgrind-out-file="$W/cg.$3" "$1" "$2" "$W/md.cg.$3" 16 \
+		>/dev/null 2>&1
+	callgrind_annotate --inclusive=yes --auto=no "$W/cg.$3" 2>/dev/null | awk '
+		/=>/ { next }
 		{ v = $1; gsub(",", "", v) }
 		/:ssm_model_step_batch / { t = v }
 		/:ssm__front_update / { f += v }
 		/:ssm__front_forecast / { f += v }
-		END { printf "%.0f %.0f", t / 81920, f / 81920 }'
+		END { printf "%.0f %.0f\n", t / 9600, f / 9600 }' >"$W/ir.$3"
 }
 echo "step_speed: callgrind"
-read -r IRT_B IRF_B <<<"$(ir "$W/base/build/bench/ssm_bench" "$W/base/models/default.model")"
-read -r IRT_N IRF_N <<<"$(ir build/bench/ssm_bench models/default.model)"
+ir "$W/model_diff.base" "$W/base/models/default.model" base &
+ir build/bench/model_diff models/default.model new
+wait
+read -r IRT_B IRF_B <"$W/ir.base"
+read -r IRT_N IRF_N <"$W/ir.new"
 
 # Interleaved rounds, so that both sides see the same machine load.
 : >"$W/fb.base"; : >"$W/fb.new"; : >"$W/sb.base"; : >"$W/sb.new"
@@ -111,9 +117,10 @@ fbmed() { awk -v p="$1" '$1 == p {print $4}' "$2" | median; }
 	echo
 	echo "## Instructions per step (callgrind)"
 	echo
-	echo "    valgrind --tool=callgrind --toggle-collect=ssm_model_step_batch build/bench/ssm_bench --model models/default.model"
+	echo "    valgrind --tool=callgrind --toggle-collect=ssm_model_step_batch build/bench/model_diff models/default.model OUT 16"
 	echo
-	echo "Counted inside ssm_model_step_batch only, per series step; the front = ssm__front_update +"
+	echo "16 series (periods 1 and 24, scales 1e-2 to 1e4, gaps, missing values) x 600 samples; counted inside"
+	echo "ssm_model_step_batch only, per series step; the front = ssm__front_update +"
 	echo "ssm__front_forecast (the smoothing bank's update and forecast), the rest = features, encoder,"
 	echo "layers, head, composition, gate and serving."
 	echo
