@@ -84,7 +84,8 @@ row() { # row LABEL KEY
 	echo "load average at the start $LOAD0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (shared: read ratios and medians)."
 	echo
 	echo "$S series x $P samples = $((S * P)) samples, interleaved (one sample"
-	echo "per series per round), batches of 1000, 64 in flight, store defaults; a fresh"
+	echo "per series per round), batches of 1000, 64 in flight, store defaults but the"
+	echo "writer at SCHED_BATCH (at SCHED_IDLE the neighbours' load would set the pace); a fresh"
 	echo "database per run. $REPS reps, interleaved. Ingest is timed until the store is"
 	echo "closed (every compaction and the final checkpoint included). CPU = the"
 	echo "process' user + system time (the writer thread, and the thread building the"

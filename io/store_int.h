@@ -86,12 +86,14 @@ struct store_batch {
  * store_opts.log_max_samples. */
 #define STORE_LOG_PER_SERIES 32
 #define STORE_LOG_MIN	     65536
-/* ... or once it has this many rows (transactions): a history read looks
- * into each row, and at a low rate rows are small. */
-#define STORE_LOG_MAX_ROWS 4096
-#define STORE_MERGE_CHUNK  512 /* samples per store__merge callback */
-#define STORE_STR_(x)	   #x
-#define STORE_STR(x)	   STORE_STR_(x)
+/* ... or once it has this many rows (the index a history read scans). */
+#define STORE_LOG_MAX_ROWS 16384
+/* Samples per sample_log row at most (16 KiB): a history read opens the
+ * rows whose id range holds its series and binary-searches each. */
+#define STORE_LOG_PIECE	  512
+#define STORE_MERGE_CHUNK 512 /* samples per store__merge callback */
+#define STORE_STR_(x)	  #x
+#define STORE_STR(x)	  STORE_STR_(x)
 
 /* Decoded log, sorted by (sid, seq), one copy per seq (the first
  * written); maxid = the last log row read (0: none). */
@@ -167,12 +169,11 @@ struct store {
 	int64_t ret_cursor;
 	uint64_t fail_count, episode_dropped, last_fail_ns;
 	int episode_open;
-	/* The transaction's samples as one log blob (lbuf, ln records, least
-	 * t ltmin); committed log samples; the largest series id seen; the
-	 * chunk encoder's buffer. */
+	/* The transaction's samples (lbuf, ln records; lsort the sort's
+	 * room); committed log samples and rows; the largest series id seen;
+	 * the chunk encoder's buffer. */
 	unsigned char *lbuf, *lsort;
 	size_t ln, lcap, lsort_cap;
-	double ltmin;
 	size_t log_samples, log_rows, tx_logged, tx_rows;
 	uint64_t compact_next_ns;
 	int64_t max_sid;

@@ -330,27 +330,72 @@ static int row_series(sqlite3_blob *bh, int64_t row, int64_t n, int64_t sid,
 	return 0;
 }
 
-int store__log_series(sqlite3 *db, int64_t sid, store__logv *out)
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The log rows whose id range holds sid, in row order: [2k] = row id,
+ * [2k + 1] = its sample count. */
+static int series_rows(sqlite3 *db, int64_t sid, int64_t **out, size_t *n)
 {
 	sqlite3_stmt *q;
+	int64_t *a = NULL, *p;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	rc = sqlite3_prepare_v2(db,
+				"SELECT id, n FROM sample_log WHERE smax>=?1 "
+				"AND smin<=?1",
+				-1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return store__map_rc(rc);
+	sqlite3_bind_int64(q, 1, sid);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			p = realloc(a, 2 * cap * sizeof *a);
+			if (!p) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			a = p;
+		}
+		a[2 * *n] = sqlite3_column_int64(q, 0);
+		a[2 * *n + 1] = sqlite3_column_int64(q, 1);
+		(*n)++;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		free(a);
+		*n = 0;
+		return store__map_rc(rc);
+	}
+	/* The index gives them in id-range order; first-written wins. */
+	if (*n)
+		qsort(a, *n, 2 * sizeof *a, cmp_i64);
+	*out = a;
+	return 0;
+}
+
+int store__log_series(sqlite3 *db, int64_t sid, store__logv *out)
+{
 	sqlite3_blob *bh = NULL;
 	voident *v = NULL;
-	size_t nv = 0;
-	int rc, e = 0;
+	int64_t *rows = NULL;
+	size_t nv = 0, nr = 0, i;
+	int e;
 	long k;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = load_voids(db, &v, &nv)) < 0)
-		return rc;
-	rc = sqlite3_prepare_v2(db, "SELECT id, n FROM sample_log ORDER BY id",
-				-1, &q, NULL);
-	if (rc != SQLITE_OK) {
-		free(v);
-		return store__map_rc(rc);
-	}
-	while (!e && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t row = sqlite3_column_int64(q, 0);
-		int64_t n = sqlite3_column_int64(q, 1);
+	if ((e = load_voids(db, &v, &nv)) < 0)
+		return e;
+	e = series_rows(db, sid, &rows, &nr);
+	for (i = 0; !e && i < nr; i++) {
+		int64_t row = rows[2 * i], n = rows[2 * i + 1];
 		int brc = bh ? sqlite3_blob_reopen(bh, row)
 			     : sqlite3_blob_open(db, "main", "sample_log",
 						 "data", row, 0, &bh);
@@ -365,11 +410,9 @@ int store__log_series(sqlite3 *db, int64_t sid, store__logv *out)
 		out->maxid = row;
 		e = row_series(bh, row, n, sid, v, nv, out);
 	}
-	sqlite3_finalize(q);
 	sqlite3_blob_close(bh);
+	free(rows);
 	free(v);
-	if (!e && rc != SQLITE_DONE)
-		e = store__map_rc(rc);
 	if (!e && (k = store__log_sort(out->a, out->n)) < 0)
 		e = (int)k;
 	if (e) {

@@ -45,6 +45,9 @@ int store_reader_open(store_reader **out, const char *path)
 		free(r);
 		return rc;
 	}
+	/* Pages through a mapping: a history read visits a few pages of
+	 * many log rows, each a pread and a copy otherwise. */
+	store__exec(r->db, "PRAGMA mmap_size=268435456");
 	rc = sqlite3_prepare_v2(
 	    r->db,
 	    "SELECT id,name,tags,step_s,period,created FROM series ORDER BY id",

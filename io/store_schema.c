@@ -60,7 +60,8 @@ static const char *const migrations[] = {
     "CREATE TABLE meta("
     " key TEXT PRIMARY KEY,"
     " value INTEGER NOT NULL);",
-    /* 4: samples as an append-only log (one row per ingest transaction)
+    /* 4: samples as an append-only log (an ingest transaction's samples
+     * sorted by series id, in rows of at most 512 with their id range)
      * compacted into per-series chunks (store.h, store_log.c); the marks
      * of dropped series' log samples. The samples table of version 3 is
      * converted into chunks by store_open, in bounded transactions
@@ -69,7 +70,10 @@ static const char *const migrations[] = {
     " id INTEGER PRIMARY KEY,"
     " n INTEGER NOT NULL,"
     " tmin REAL NOT NULL,"
+    " smin INTEGER NOT NULL,"
+    " smax INTEGER NOT NULL,"
     " data BLOB NOT NULL);"
+    "CREATE INDEX sample_log_sid ON sample_log(smax, smin);"
     "CREATE TABLE sample_chunks("
     " series_id INTEGER NOT NULL,"
     " seq0 INTEGER NOT NULL,"

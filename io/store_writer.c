@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "io/le.h"
 #include "io/store_int.h"
 
 static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
@@ -103,7 +104,9 @@ int store__prepare(store *s)
 		 "step_s=excluded.step_s, period=excluded.period "
 		 "ON CONFLICT DO NOTHING",
 		 &t->ins_series) ||
-	    prep(db, "INSERT INTO sample_log(n,tmin,data) VALUES(?1,?2,?3)",
+	    prep(db,
+		 "INSERT INTO sample_log(n,tmin,smin,smax,data) "
+		 "VALUES(?1,?2,?3,?4,?5)",
 		 &t->ins_log) ||
 	    prep_rows(db, SQL_FORECASTS, 7, 1, &t->ins_fc) ||
 	    prep_rows(db, SQL_FORECASTS, 7, STORE_FORECASTS_PER_INSERT,
@@ -121,7 +124,7 @@ int store__prepare(store *s)
 		 &t->drop[0]) ||
 	    prep(db,
 		 "INSERT OR REPLACE INTO sample_log_void(series_id,upto) "
-		 "SELECT ?1, max(id) FROM sample_log HAVING max(id) NOT NULL",
+		 "SELECT ?1, id FROM sample_log ORDER BY id DESC LIMIT 1",
 		 &t->ins_void) ||
 	    prep(db, "DELETE FROM sample_log WHERE id<=?1", &t->log_del) ||
 	    prep(db, "DELETE FROM sample_log_void WHERE upto<=?1",
@@ -195,10 +198,14 @@ static int log_room(store *s, size_t n)
 	return 0;
 }
 
-/* The samples gathered so far as one sample_log row. */
+/* The samples gathered so far as sample_log rows: sorted by series id and
+ * cut into pieces of at most STORE_LOG_PIECE, each with its id range, so a
+ * reader of one series opens only the pieces that can hold it. */
 static int log_flush(store *s)
 {
 	store_stmts *t = &s->st;
+	size_t i, k, m;
+	int rc;
 
 	if (!s->ln)
 		return 0;
@@ -210,15 +217,30 @@ static int log_flush(store *s)
 		s->lsort_cap = s->lcap;
 	}
 	store__log_sort_rows(s->lbuf, s->lsort, s->ln);
-	sqlite3_bind_int64(t->ins_log, 1, (int64_t)s->ln);
-	sqlite3_bind_double(t->ins_log, 2, s->ltmin);
-	sqlite3_bind_blob(t->ins_log, 3, s->lbuf, (int)(s->ln * STORE_LOG_REC),
-			  SQLITE_STATIC);
+	for (i = 0; i < s->ln; i += m) {
+		const unsigned char *p = s->lbuf + i * STORE_LOG_REC;
+		double tmin = INFINITY;
+		sb_sample r;
+
+		m = s->ln - i < STORE_LOG_PIECE ? s->ln - i : STORE_LOG_PIECE;
+		for (k = 0; k < m; k++) {
+			store__log_get(p + k * STORE_LOG_REC, &r);
+			tmin = r.t < tmin ? r.t : tmin;
+		}
+		sqlite3_bind_int64(t->ins_log, 1, (int64_t)m);
+		sqlite3_bind_double(t->ins_log, 2, tmin);
+		sqlite3_bind_int64(t->ins_log, 3, (int64_t)io__get64(p));
+		sqlite3_bind_int64(t->ins_log, 4,
+				   r.sid); /* the last: largest */
+		sqlite3_bind_blob(t->ins_log, 5, p, (int)(m * STORE_LOG_REC),
+				  SQLITE_STATIC);
+		if ((rc = run(t->ins_log)) < 0)
+			return rc;
+		s->tx_rows++;
+	}
 	s->tx_logged += s->ln;
-	s->tx_rows++;
 	s->ln = 0;
-	s->ltmin = INFINITY;
-	return run(t->ins_log);
+	return 0;
 }
 
 /* A forecast's seven parameters (blobs point into the batch's pool). */
@@ -281,8 +303,6 @@ static int apply_batch(store *s, store_batch *b)
 	for (i = 0; i < b->nsmp; i++) {
 		const sb_sample *r = &b->smp[i];
 		store__log_put(s->lbuf + (s->ln + i) * STORE_LOG_REC, r);
-		if (r->t < s->ltmin)
-			s->ltmin = r->t;
 		if (r->sid > s->max_sid)
 			s->max_sid = r->sid;
 	}
@@ -347,7 +367,6 @@ static int run_tx(store *s, store_batch *g, uint64_t rows)
 		return rc;
 	now = store__now_ns();
 	s->ln = 0;
-	s->ltmin = INFINITY;
 	s->tx_logged = 0;
 	s->tx_rows = 0;
 	for (b = g; b; b = b->next) {
