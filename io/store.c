@@ -404,6 +404,7 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	s->max_sid = maxid;
 	s->log_samples = (size_t)logn;
 	s->log_rows = (size_t)logr;
+	s->log_since_ns = store__now_ns();
 	s->want_pages = s->o.max_page_count;
 	s->pages_dirty = s->o.max_page_count > 0;
 	if ((rc = store__prepare(s)) < 0 || (rc = store__convert_legacy(s)) < 0)

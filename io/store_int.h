@@ -175,6 +175,7 @@ struct store {
 	unsigned char *lbuf, *lsort;
 	size_t ln, lcap, lsort_cap;
 	size_t log_samples, log_rows, tx_logged, tx_rows;
+	uint64_t log_since_ns; /* when the log last became non-empty */
 	uint64_t compact_next_ns;
 	int64_t max_sid;
 	unsigned char *cbuf;

@@ -105,14 +105,21 @@ static int step_samples(store *s, int64_t sid, int64_t seen, double cutoff,
 }
 
 /* Log samples older than the cutoff are moved into chunks first, where
- * retention finds them. */
+ * retention finds them, once the log has been there a while: a thousandth
+ * of the retention, 1 s to 60 s. Not sooner: samples that arrive already
+ * older than the retention (a backfill, a replay, a benchmark's fixed
+ * timestamps) would otherwise make every retention step compact a few
+ * seconds of log into chunks of a sample or two per series. */
 static int compact_if_old(store *s, double cutoff)
 {
 	sqlite3_stmt *q = s->st.log_tmin;
-	double tmin = INFINITY;
+	double tmin = INFINITY, age = s->o.sample_retention_s / 1000;
 	int rc;
 
 	if (!s->log_samples)
+		return 0;
+	age = age < 1 ? 1 : age > 60 ? 60 : age;
+	if ((double)(store__now_ns() - s->log_since_ns) < age * 1e9)
 		return 0;
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)

@@ -382,6 +382,8 @@ static int run_tx(store *s, store_batch *g, uint64_t rows)
 	if (rc < 0 && !sqlite3_get_autocommit(s->db))
 		run(s->st.rollback);
 	if (rc == 0) {
+		if (!s->log_samples && s->tx_logged)
+			s->log_since_ns = store__now_ns();
 		s->log_samples += s->tx_logged;
 		s->log_rows += s->tx_rows;
 	}
