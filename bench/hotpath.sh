@@ -60,14 +60,7 @@ cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
 
 make -s -j2 all build/bench/loadgen
-if [ -z "$BASE_DIR" ]; then
-	BASE_DIR=$W/base
-	echo "hotpath: building $BASE in $BASE_DIR"
-	build_tree "$BASE" "$BASE_DIR"
-fi
-BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
-HEAD_REV=$(git rev-parse --short HEAD)
-git diff --quiet HEAD || HEAD_REV="$HEAD_REV (with uncommitted changes)"
+base_tree hotpath
 N=$((S * PER))
 MIN_MODEL=$W/min.model
 min_model build "$MIN_MODEL"

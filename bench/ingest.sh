@@ -54,14 +54,7 @@ cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; r
 trap cleanup EXIT
 
 make -s -j2 all build/bench/loadgen
-if [ -z "$BASE_DIR" ]; then
-	BASE_DIR=$W/base
-	echo "ingest: building $BASE in $BASE_DIR"
-	build_tree "$BASE" "$BASE_DIR"
-fi
-BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
-HEAD_REV=$(git rev-parse --short HEAD)
-git diff --quiet HEAD || HEAD_REV="$HEAD_REV (with uncommitted changes)"
+base_tree ingest
 LG=build/bench/loadgen
 N=$((S * PER))
 MIN_MODEL=$W/min.model
@@ -76,7 +69,6 @@ sd() {
 	daemon_start "$b/statecastd" "$W/sd/db" "$W/sd/log" -o model.path="$model" ||
 		{ echo "ingest: statecastd did not start (see $W/sd/log)" >&2; return 1; }
 	pid=$PID; g=$G; r=$R; PIDS="$PIDS $pid"
-	wait_port "$g"
 	if [ -n "$perf_out" ]; then
 		perf record -q -F 999 -e cpu-clock -p "$pid" -o "$perf_out" >/dev/null 2>&1 &
 		pp=$!; sleep 0.5
@@ -95,13 +87,10 @@ sd() {
 }
 
 relay_run() {
-	local sink rp rpid out
-	sink=$(free_port); rp=$(free_port)
-	printf 'cluster sink forward 127.0.0.1:%s;\nmatch * send to sink stop;\n' "$sink" >"$W/relay.conf"
-	carbon-c-relay -f "$W/relay.conf" -p "$rp" -w 2 -q 2000000 >"$W/relay.log" 2>&1 &
-	rpid=$!; PIDS="$PIDS $rpid"; wait_port "$rp" || true
-	out=$($LG --graphite 127.0.0.1:$rp --series "$S" --count "$N" --until-sink "$sink" || true)
-	kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true
+	local out
+	relay_start; PIDS="$PIDS $RELAY_PID"
+	out=$($LG --graphite 127.0.0.1:$RELAY_PORT --series "$S" --count "$N" --until-sink "$RELAY_SINK" || true)
+	kill "$RELAY_PID" 2>/dev/null; wait "$RELAY_PID" 2>/dev/null || true
 	r=$(field rate "$out"); echo "${r:-n/a}"
 }
 

@@ -105,9 +105,14 @@ loop_rqwait() { awk '{ print $2 }' "/proc/$1/task/$1/schedstat"; }
 # CPU ticks of the store writer: the thread named store-writer, or in a
 # build that does not name it, the daemon's SCHED_BATCH thread (policy 3).
 writer_ticks() {
+	local t k n=0
 	for t in /proc/$1/task/*; do
-		echo "$(cat "$t/comm" 2>/dev/null) $(cat "$t/stat" 2>/dev/null)"
-	done | awk '$1 == "store-writer" || $42 == 3 { t += $15 + $16 } END { print t + 0 }'
+		[ "$(cat "$t/comm" 2>/dev/null)" = store-writer ] ||
+			[ "$(awk '{ print $41 }' "$t/stat" 2>/dev/null)" = 3 ] || continue
+		k=$(stat_ticks "$t/stat" 2>/dev/null)
+		n=$((n + ${k:-0}))
+	done
+	echo "$n"
 }
 
 latency() { # BIN RATE: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share"
@@ -163,8 +168,7 @@ for spec in "10%:$r10" "50%:$r50" "50k/s:50000"; do
 	done
 done
 
-commit=$(git rev-parse --short HEAD)
-git diff --quiet HEAD || commit="$commit (with uncommitted changes)"
+commit=$(head_rev)
 {
 	echo "# Latency: sample written -> forecast notification received"
 	echo

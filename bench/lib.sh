@@ -5,16 +5,86 @@
 # OpenBLAS: the Makefile's BLAS_LIBS, with libm).
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
-# A loopback TCP port free now.
+# A port free now on every address, TCP and UDP, drawn below the kernel's
+# ephemeral range: tests/integration/opslib.py's free_port, which says why
+# (on this shared machine a port bind(0) handed out was taken by another
+# process's connect() before carbon-c-relay bound it about one time in
+# three). Still not reserved: statecastd binds port 0 instead
+# (daemon_start), and a peer is started by peer_start, which checks that
+# the port is the peer's and picks again.
 free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	/usr/bin/python3 -c 'import sys; sys.path.insert(0, "tests/integration"); import opslib; print(opslib.free_port())'
+}
+
+# listens PID PORT: PID itself listens on TCP port PORT (127.0.0.1, any
+# address, or IPv6's :: which takes IPv4 too, as carbon-c-relay's may): a
+# listening socket's inode (/proc/net/tcp or tcp6, state 0A) is one of
+# PID's descriptors. Not merely "something answers on PORT".
+listens() {
+	local hex inode
+	hex=$(printf '%04X' "$2")
+	for inode in $(awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' /proc/net/tcp /proc/net/tcp6); do
+		find "/proc/$1/fd" -lname "socket:\[$inode\]" 2>/dev/null | grep -q . && return 0
+	done
+	return 1
+}
+
+# peer_start N FN: a peer program (carbon-c-relay, VictoriaMetrics) on N
+# fresh loopback ports. FN reads them from P[1..N], starts the peer in the
+# background, sets PEER_PID and lists in PEER_PORTS the ports the peer
+# itself binds. Waits (30 s at most) until it listens on each; one whose
+# port was taken meanwhile (it exits, or another process holds the port)
+# is killed and started again on new ports, 10 times at most. Returns 1
+# when it never listened.
+peer_start() {
+	local n=$1 fn=$2 try k p ok
+	for try in $(seq 10); do
+		P=()
+		for k in $(seq "$n"); do P[$k]=$(free_port); done
+		"$fn"
+		ok=0
+		for _ in $(seq 300); do
+			kill -0 "$PEER_PID" 2>/dev/null || break
+			ok=1
+			for p in $PEER_PORTS; do listens "$PEER_PID" "$p" || ok=0; done
+			[ $ok = 1 ] && return 0
+			sleep 0.1
+		done
+		echo "bench: $fn: ports $PEER_PORTS not the peer's (try $try)" >&2
+		kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null || true
+	done
+	return 1
+}
+
+# relay_start: carbon-c-relay (parse + route, no model, no storage) into
+# loadgen's discarding sink, with a queue big enough that it never drops
+# under load. Sets RELAY_PID, RELAY_PORT (Graphite in) and RELAY_SINK (for
+# loadgen --until-sink, which binds it: a port taken by then fails that run,
+# reported n/a).
+relay_cmd() {
+	printf 'cluster sink forward 127.0.0.1:%s;\nmatch * send to sink stop;\n' "${P[1]}" >"$W/relay.conf"
+	carbon-c-relay -f "$W/relay.conf" -p "${P[2]}" -w 2 -q 2000000 >"$W/relay.log" 2>&1 &
+	PEER_PID=$! PEER_PORTS=${P[2]}
+}
+relay_start() {
+	peer_start 2 relay_cmd || true
+	RELAY_PID=$PEER_PID RELAY_SINK=${P[1]} RELAY_PORT=${P[2]}
 }
 
 # field NAME LINE: the value of NAME=... in a key=value line (loadgen's).
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-# Median of the numbers on stdin (spaces or newlines); what is not a number
-# (n/a: a run that failed) is left out; "n/a" when nothing is left.
-median() { tr ' ' '\n' | grep -E '^[0-9.eE+-]+$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }'; }
+# Median of the numbers on stdin (spaces or newlines): the middle one, or
+# the mean of the two middle ones (to 2 decimals unless whole); what is
+# not a number (n/a: a run that failed) is left out; "n/a" when nothing is.
+median() {
+	tr ' ' '\n' | grep -E '^[0-9.eE+-]+$' | sort -g | awk '{ v[NR] = $1 }
+		END {
+			if (!NR) { print "n/a"; exit }
+			if (NR % 2) { print v[(NR + 1) / 2]; exit }
+			m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+			if (m == int(m)) print m; else printf "%.2f\n", m
+		}'
+}
 # ratio A B: A / B to 3 decimals, "n/a" unless both are positive.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else print "n/a" }'; }
 
@@ -29,12 +99,52 @@ build_tree() {
 	make -s -C "$dir" -j2 "${@:-all}" >/dev/null
 }
 
+# head_rev: this tree's short commit, "(with uncommitted changes)" after it
+# when the work tree differs from it.
+head_rev() {
+	echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (with uncommitted changes)')"
+}
+
+# base_tree NAME: the base an A/B script (NAME) measures this tree against,
+# in the same run: BASE_DIR if set (a tree built already), else BASE (a
+# revision) built into $W/base by build_tree. Sets BASE_DIR, BASE_REV and
+# HEAD_REV.
+base_tree() {
+	if [ -z "${BASE_DIR:-}" ]; then
+		BASE_DIR=$W/base
+		echo "$1: building $BASE in $BASE_DIR"
+		build_tree "$BASE" "$BASE_DIR"
+	fi
+	BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
+	HEAD_REV=$(head_rev)
+}
+
 # min_model BUILD OUT: the minimal model (one tiny layer, horizon 1) that
 # separates statecastd's ingest cost from its model's, written by BUILD's
 # statecast to OUT.
 min_model() {
 	"$1/statecast" train --init-only --d-model 4 --layers 1 --n-state 4 \
 		--horizon 1 --out "$2" >/dev/null 2>&1
+}
+
+# queued_rows CLI PORT: rows the statecastd whose RPC is 127.0.0.1:PORT
+# has handed its store and not committed yet (stats store_queued_rows),
+# asked through CLI (a build's statecast); 0 when it does not answer.
+queued_rows() {
+	"$1" stats --json --rpc 127.0.0.1:$2 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0
+}
+# drained CLI PORT [SECONDS]: waits (120 s at most, or SECONDS) until
+# queued_rows is 0, so that what is read next (RSS, a kill -9's database)
+# holds no rows still waiting for SQLite.
+drained() {
+	local q
+	for _ in $(seq $((${3:-120} * 5))); do
+		q=$(queued_rows "$1" "$2")
+		[ "${q:-0}" = 0 ] && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # Resident set of a process, KiB.
@@ -63,35 +173,56 @@ mem_guard() {
 }
 guarded() { grep -q "^$1 " "$W/guard" 2>/dev/null; }
 
-# daemon_start BIN DB LOG [-o ...]: statecastd with the store at DB on fresh
-# loopback ports (Graphite $G, RPC $R; no Influx, unix socket or HTTP) under
-# the memory guard, logging to LOG; sets PID. Returns once RPC answers, i.e.
-# after the restore (listeners open after it), or 1 if the daemon died.
-# $PIN, if set, is a command that execs BIN on its terms ("taskset -c 0",
-# "nice -n 5"), so PID is still the daemon's.
+# daemon_start BIN DB LOG [-o ...]: statecastd with the store at DB on
+# loopback ports it picks itself (port 0; no Influx, unix socket or HTTP)
+# under the memory guard, logging to LOG; sets PID, and G and R to the
+# Graphite and RPC ports its log reports ("listening rpc on ADDR", as
+# tests/integration read them). Returns once it listens, i.e. after the
+# restore (listeners open after it), or 1 if the daemon died. $PIN, if
+# set, is a command that execs BIN on its terms ("taskset -c 0", "nice -n
+# 5"), so PID is still the daemon's.
 daemon_start() {
-	local bin=$1 db=$2 log=$3
+	local bin=$1 db=$2 log=$3 off
 	shift 3
-	G=$(free_port); R=$(free_port)
-	${PIN:-} "$bin" -o listen.graphite=127.0.0.1:$G -o listen.influx= \
-		-o listen.rpc=127.0.0.1:$R -o listen.socket= -o listen.http= \
+	off=$(stat -c %s "$log" 2>/dev/null || echo 0)
+	G=""; R=""
+	${PIN:-} "$bin" -o listen.graphite=127.0.0.1:0 -o listen.influx= \
+		-o listen.rpc=127.0.0.1:0 -o listen.socket= -o listen.http= \
 		-o store.path="$db" -o limits.max_series=2000000 "$@" >>"$log" 2>&1 &
 	PID=$!
 	mem_guard "$PID" &
 	# 5 minutes, or DAEMON_WAIT_S (a 1M-series restore on a loaded machine).
 	for _ in $(seq $((${DAEMON_WAIT_S:-300} * 20))); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$R") 2>/dev/null && return 0
+		R=$(listen_port "$log" "$off" rpc)
+		if [ -n "$R" ]; then
+			G=$(listen_port "$log" "$off" graphite)
+			return 0
+		fi
 		kill -0 "$PID" 2>/dev/null || return 1
 		sleep 0.05
 	done
 	return 1
 }
 
-# wait_port PORT: until something listens on 127.0.0.1:PORT (30 s at most).
-wait_port() {
-	for _ in $(seq 300); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench: nothing listens on $1" >&2; return 1
+# listen_port LOG OFFSET PROTO: the port of "listening PROTO on HOST:PORT"
+# in LOG after byte OFFSET (this start's lines, LOG may be appended to).
+listen_port() {
+	tail -c +$(($2 + 1)) "$1" 2>/dev/null |
+		sed -n "s/.*listening $3 on [^ ]*:\([0-9][0-9]*\).*/\1/p" | head -n 1
+}
+
+# results_section FILE NAME PART: PART (a file that starts with the line
+# <!-- NAME --> and ends with <!-- /NAME -->) replaces that section of
+# FILE, or is appended to it: a results file that several commands write,
+# each its own section.
+results_section() {
+	local tmp
+	[ -f "$1" ] || printf '# Results\n' >"$1"
+	tmp=$(mktemp)
+	awk -v b="<!-- $2 -->" -v e="<!-- /$2 -->" -v part="$3" '
+		$0 == b { skip = 1; while ((getline l < part) > 0) print l; done = 1; next }
+		$0 == e { skip = 0; next }
+		!skip { print }
+		END { if (!done) { print ""; while ((getline l < part) > 0) print l } }' "$1" >"$tmp"
+	mv "$tmp" "$1"
 }

@@ -34,10 +34,6 @@ cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
 . bench/lib.sh
 start() { daemon_start build/statecastd "$W/db" "$W/log"; }
-queued() {
-	$B/statecast stats --json --rpc 127.0.0.1:$R 2>/dev/null |
-		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0
-}
 start
 rss0=$(rss_kb "$PID")
 # --rate 0: flat out (loadgen unpaced). A loadgen that exits non-zero (the
@@ -49,8 +45,8 @@ run=$($B/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count $((S * 5)) 
 	$pace --until-rpc 127.0.0.1:$R) || lg_rc=$?
 [ $lg_rc = 0 ] || echo "mem1m: loadgen exited $lg_rc: $run" >&2
 peak=$(awk '/^VmHWM/ {print $2}' "/proc/$PID/status" 2>/dev/null || echo n/a)
-q_end=$(queued)
-for _ in $(seq 600); do [ "$(queued)" = 0 ] && break; sleep 0.2; done
+q_end=$(queued_rows "$B/statecast" "$R")
+drained "$B/statecast" "$R" || true
 rss1=$(rss_kb "$PID" 2>/dev/null || echo 0)
 t0=$(date +%s.%N)
 kill -TERM "$PID"; wait "$PID" 2>/dev/null || true

@@ -6,8 +6,9 @@
 #   bench/perf.sh [--quick] [--series "1000 100000 1000000"] [--out FILE]
 #
 # --quick (what `make bench` runs) measures 1k and 100k series; the default
-# adds 1M. Every process listens on loopback ports picked free at start and
-# is killed at the end. Rates are samples the receiver PROCESSED per second
+# adds 1M. Every process listens on loopback ports (statecastd's its own
+# pick, the peers' checked to be theirs: bench/lib.sh) and is killed at the
+# end. Rates are samples the receiver PROCESSED per second
 # (bench/loadgen.c waits for the receiver's own counter), not bytes sent.
 # Besides throughput, memory and restore per series count, it measures:
 # latency at 10% and 50% of the sustained rate and at the 50k/s target;
@@ -46,16 +47,6 @@ PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
 
-# settle PORT: waits (up to 120 s) until the store's queue is empty, so an
-# RSS read afterwards is the series' and not rows waiting for SQLite.
-settle() {
-	for _ in $(seq 600); do
-		q=$($B/statecast stats --json --rpc 127.0.0.1:$1 2>/dev/null |
-			/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0)
-		[ "${q:-0}" = 0 ] && return 0
-		sleep 0.2
-	done
-}
 
 # statecastd MODEL DIR [-o SETTING...]: daemon_start (bench/lib.sh) with the
 # store and log in DIR; sets SD_PID SD_G SD_R. $PIN (e.g. "taskset -c 0")
@@ -70,6 +61,12 @@ start_statecastd() {
 	return $rc
 }
 stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
+# VictoriaMetrics on peer_start's ports: Graphite P[1], HTTP P[2].
+vm_cmd() {
+	victoria-metrics -graphiteListenAddr=127.0.0.1:${P[1]} -httpListenAddr=127.0.0.1:${P[2]} \
+		-storageDataPath="$W/vm" -loggerLevel=ERROR >"$W/vm.log" 2>&1 &
+	PEER_PID=$! PEER_PORTS="${P[1]} ${P[2]}"
+}
 
 count_for() { # samples for S series: ROUNDS rounds, at least 200k
 	local n=$(( $1 * ROUNDS ))
@@ -98,18 +95,12 @@ for S in $SERIES; do
 	fi
 	echo "perf: $S series, $N samples"
 	# carbon-c-relay: parse + route into a discarding sink (loadgen's).
-	SINK=$(free_port); RP=$(free_port)
-	printf 'cluster sink forward 127.0.0.1:%s;\nmatch * send to sink stop;\n' "$SINK" >"$W/relay.conf"
-	# A queue big enough that the relay never drops (it would under load).
-	carbon-c-relay -f "$W/relay.conf" -p "$RP" -w 2 -q 2000000 >"$W/relay.log" 2>&1 &
-	RPID=$!; PIDS="$PIDS $RPID"; wait_port "$RP" || true
-	relay=$($B/bench/loadgen --graphite 127.0.0.1:$RP --series "$S" --count "$N" --until-sink "$SINK" || true)
-	kill "$RPID" 2>/dev/null || true
+	relay_start; PIDS="$PIDS $RELAY_PID"
+	relay=$($B/bench/loadgen --graphite 127.0.0.1:$RELAY_PORT --series "$S" --count "$N" --until-sink "$RELAY_SINK" || true)
+	kill "$RELAY_PID" 2>/dev/null || true
 	# VictoriaMetrics: parse + persist.
-	VG=$(free_port); VH=$(free_port)
-	victoria-metrics -graphiteListenAddr=127.0.0.1:$VG -httpListenAddr=127.0.0.1:$VH \
-		-storageDataPath="$W/vm" -loggerLevel=ERROR >"$W/vm.log" 2>&1 &
-	VPID=$!; PIDS="$PIDS $VPID"; wait_port "$VH" || true; wait_port "$VG" || true
+	peer_start 2 vm_cmd || true
+	VPID=$PEER_PID VG=${P[1]} VH=${P[2]}; PIDS="$PIDS $VPID"
 	vm=$($B/bench/loadgen --graphite 127.0.0.1:$VG --series "$S" --count "$N" \
 		--until-metric "127.0.0.1:$VH/metrics" --metric vm_rows_inserted_total || true)
 	stop "$VPID"; rm -rf "$W/vm"
@@ -119,7 +110,7 @@ for S in $SERIES; do
 	rss0=$(rss_kb "$SD_PID")
 	sd=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count "$N" --until-rpc 127.0.0.1:$SD_R --drain || true)
 	rss_peak=$(awk '/^VmHWM/ {print $2}' "/proc/$SD_PID/status" 2>/dev/null || echo n/a)
-	settle "$SD_R"
+	drained "$B/statecast" "$SD_R" || true
 	rss1=$(rss_kb "$SD_PID" 2>/dev/null || echo 0)
 	if guarded "$SD_PID"; then
 		echo "perf: $S series: statecastd stopped by the memory guard; no restore or minimal-model run"
@@ -230,8 +221,7 @@ verdict() { # MEASURED TARGET higher|lower
 }
 tot_us=$(field cpu_total_us "$split")
 cap=$(awk -v u="$tot_us" 'BEGIN { if (u + 0 > 0) printf "%d", 2e6 / u; else print "n/a" }')
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+commit=$(head_rev)
 
 {
 	echo "# Performance: statecastd beside carbon-c-relay and VictoriaMetrics"

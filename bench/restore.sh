@@ -78,10 +78,6 @@ A="$BASE/build/statecastd"
 B=build/statecastd
 this_rev=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo "+dirty")
 
-queued() {
-	build/statecast stats --json --rpc 127.0.0.1:$R 2>/dev/null |
-		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_queued_rows", 0))' 2>/dev/null || echo 0
-}
 # stop: SIGTERM, waits for the exit; sets STOPPED to the seconds it took
 # (not a command substitution: a subshell cannot wait for our child).
 stop() {
@@ -91,7 +87,6 @@ stop() {
 	PID=""
 	STOPPED=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # The registry alone, per started series (bench/series_bytes.c), in each
 # tree: the same source compiled against the tree's daemon/registry.c.
@@ -127,7 +122,7 @@ for who in A B; do
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
 		--count $((S * 5)) --rate "$RATE" --until-rpc 127.0.0.1:$R \
 		>"$W/$who.loadgen" || true
-	for _ in $(seq 1200); do [ "$(queued)" = 0 ] && break; sleep 0.2; done
+	drained build/statecast "$R" 240 || true
 	RSS_ING[$who]=$(rss_kb "$PID")
 	if [ $CRASH = 1 ]; then
 		kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
@@ -166,17 +161,13 @@ for i in $(seq "$RUNS"); do
 			db="$W/A.db"
 		fi
 		log="$W/$who.restore.$i.log"
+		# Listening means restored (daemon_start waits for the log's
+		# listening lines, on ports the daemon picked itself).
 		daemon_start "$bin" "$db" "$log"
-		# Listening means restored, unless the port was taken by
-		# another process meanwhile (a shared machine): the log says.
-		for _ in $(seq $((${DAEMON_WAIT_S:-300} * 20))); do
-			grep -q 'restored [0-9]* series' "$log" && break
-			sleep 0.05
-		done
 		rss=$(rss_kb "$PID")
 		# CPU seconds (user + system, every thread) until it listens: the
 		# machine is shared, wall time is inflated by the others' load.
-		cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$PID/stat")
+		cpu=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.2f", t / hz }')
 		first=nan
 		if [ $FIRST = 1 ]; then
 			# Samples 0-4 were the ingest's (step 60 s); run i sends
@@ -206,7 +197,7 @@ if [ $PERF = 1 ]; then
 	# creates (perf record -p misses the threads created after it attached:
 	# the restore's readers and helpers).
 	perf record -q -F 499 -g -o "$W/perf.data" -- "$B" -o listen.graphite= -o listen.influx= \
-		-o listen.rpc=127.0.0.1:$(free_port) -o listen.socket= -o listen.http= \
+		-o listen.rpc=127.0.0.1:0 -o listen.socket= -o listen.http= \
 		-o store.path="$W/$([ $CRASH = 1 ] && echo A || echo B).db" \
 		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
 	PERF_PID=$!

@@ -15,6 +15,7 @@
 
 #include "daemon/log.h"
 #include "daemon/methods.h"
+#include "daemon/persist.h"
 #include "daemon/privdrop.h"
 #include "daemon/server.h"
 #include "io/graphite.h"
@@ -537,13 +538,15 @@ void srv_hold(srv *s, int on)
 	if (on) {
 		s->st.holds++;
 		srv_log(LOG_WARNING,
-			"store queue past store.max_queue (%zu bytes): "
-			"Graphite and Influx connections are not read until "
-			"it drains",
-			s->set.store_max_queue);
+			"store queue at %zu bytes, past store.max_queue (%zu "
+			"bytes): Graphite and Influx connections are not read "
+			"until it drains",
+			srv_persist_queued(s), s->set.store_max_queue);
 	} else {
-		srv_log(LOG_NOTICE, "store queue drained: reading Graphite "
-				    "and Influx connections again");
+		srv_log(LOG_NOTICE,
+			"store queue drained to %zu bytes: reading Graphite "
+			"and Influx connections again",
+			srv_persist_queued(s));
 	}
 	for (c = s->conns; c; c = c->next) {
 		if (c->closing || c->proto == SRV_RPC)

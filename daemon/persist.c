@@ -53,8 +53,10 @@ typedef struct srv_persist {
 	int rebuild_first;
 	int made_dir; /* make_parent() created the store's directory */
 	size_t pending;
-	size_t queued;	    /* bytes of submitted batches not yet completed */
-	size_t queued_peak; /* largest queued since the last malloc_trim */
+	/* Batches submitted whose completion has not run yet; their bytes
+	 * are the store's count (store_queued_bytes). */
+	size_t inflight;
+	size_t queued_peak; /* most queued bytes since the last malloc_trim */
 	io_progress prog;   /* restore progress: log lines and STATUS= */
 } srv_persist;
 
@@ -66,7 +68,6 @@ typedef struct pbatch {
 	int64_t *decl;
 	size_t ndecl, capdecl;
 	size_t nsamples;
-	size_t bytes; /* store_batch_bytes() at submit: counted in queued */
 } pbatch;
 
 static double now_s(void)
@@ -95,13 +96,14 @@ static void on_done(void *ud, const store_result *r)
 	for (i = 0; i < c->npush; i++)
 		srv_push_complete(s, c->push[i], r->status);
 	if (p) {
-		p->queued -= c->bytes;
-		/* Read again at half the bound: no flapping per batch. */
-		if (s->held && p->queued <= s->set.store_max_queue / 2)
+		p->inflight--;
+		/* Read again at half the bound: no flapping per batch. The
+		 * writer took this batch (and maybe later ones) out of the
+		 * count before this callback. */
+		if (s->held &&
+		    store_queued_bytes(p->st) <= s->set.store_max_queue / 2)
 			srv_hold(s, 0);
-		if (p->queued + c->bytes > p->queued_peak)
-			p->queued_peak = p->queued + c->bytes;
-		if (p->queued == 0 && p->queued_peak >= TRIM_AFTER_BYTES) {
+		if (p->inflight == 0 && p->queued_peak >= TRIM_AFTER_BYTES) {
 			/* The batches of a backlog were freed, but the heap
 			 * keeps their pages (the series allocated meanwhile
 			 * pin its top): hand them back to the system. */
@@ -168,20 +170,20 @@ static void redeclare(srv *s, store_batch *b, pbatch *c)
 
 static void submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
 {
-	size_t i;
+	size_t i, q;
 	srv_persist *p = s->persist;
 	int rc;
 
-	c->bytes = store_batch_bytes(b);
-	p->queued += c->bytes;
 	rc = store_submit(p->st, b, flags, on_done, c);
 	if (rc == 0) {
-		if (s->set.store_max_queue &&
-		    p->queued > s->set.store_max_queue)
+		p->inflight++;
+		q = store_queued_bytes(p->st);
+		if (q > p->queued_peak)
+			p->queued_peak = q;
+		if (s->set.store_max_queue && q > s->set.store_max_queue)
 			srv_hold(s, 1);
 	} else {
 		/* Closing: the batch is gone, answer what waits on it. */
-		p->queued -= c->bytes;
 		for (i = 0; i < c->npush; i++)
 			srv_push_complete(s, c->push[i], rc);
 		pbatch_free(c);
@@ -316,7 +318,8 @@ static void on_timer(uv_timer_t *t)
 	srv *s = t->data;
 	double per = s->set.snapshot_s > 1 ? s->set.snapshot_s : 1;
 
-	if (s->persist->queued > s->set.store_max_queue / SNAPSHOT_BACKLOG_DIV)
+	if (store_queued_bytes(s->persist->st) >
+	    s->set.store_max_queue / SNAPSHOT_BACKLOG_DIV)
 		per *= SNAPSHOT_BACKLOG_SLOW;
 	snapshot_some(s, (size_t)ceil((double)s->reg.n / per));
 }
@@ -871,7 +874,8 @@ void srv_persist_free(srv *s)
 
 size_t srv_persist_queued(const srv *s)
 {
-	return s->persist ? s->persist->queued : 0;
+	return s->persist && s->persist->st ? store_queued_bytes(s->persist->st)
+					    : 0;
 }
 
 int srv_persist_stats(srv *s, store_stats *st)

@@ -65,8 +65,9 @@ void srv_persist_close(struct srv *s);
 void srv_persist_free(struct srv *s);
 /* 0 and *st filled when the store is on, else -1. */
 int srv_persist_stats(struct srv *s, store_stats *st);
-/* Bytes of batches submitted and not yet committed (or failed): what
- * store.max_queue bounds (srv_hold in daemon/conn.h). */
+/* Bytes of batches submitted and not yet committed (or failed): the
+ * store's own count (store_queued_bytes), what store.max_queue bounds
+ * (srv_hold in daemon/conn.h); 0 without a store. */
 size_t srv_persist_queued(const struct srv *s);
 
 #endif

@@ -475,6 +475,11 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 	return 0;
 }
 
+size_t store_queued_bytes(store *s)
+{
+	return atomic_load_explicit(&s->queued_bytes, memory_order_relaxed);
+}
+
 int store_flush(store *s, int timeout_ms)
 {
 	struct timespec ts;

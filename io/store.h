@@ -264,6 +264,16 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 		 void *ud);
 
 /*
+ * Bytes of the batches submitted and not yet finished, store_batch_bytes()
+ * of each at its submit. A batch leaves the count when the writer is done
+ * with it (committed, or failed for good; one kept for retry stays in it),
+ * before its completion callback runs. The one count behind the writer's
+ * guard (writer_raise_bytes) and the daemon's store.max_queue. Any thread;
+ * a lock-free read.
+ */
+size_t store_queued_bytes(store *s);
+
+/*
  * Read-your-writes for the loop thread: commit what is queued now (no
  * group-commit wait) and block until every batch submitted so far has
  * finished, for at most timeout_ms. Returns 0, STORE_EBUSY on timeout, or

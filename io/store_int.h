@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "io/store.h"
@@ -151,8 +152,12 @@ struct store {
 	store_stats stats;
 	/* The starvation guard (store.c): bytes of batches submitted and
 	 * not yet finished; the writer's thread id; 1 when the writer runs
-	 * at SCHED_IDLE with a working guard; 1 while raised to batch. */
-	size_t queued_bytes;
+	 * at SCHED_IDLE with a working guard; 1 while raised to batch.
+	 * queued_bytes changes under mu but is read without it
+	 * (store_queued_bytes, from the loop thread at every submit and
+	 * completion): a SCHED_IDLE writer preempted while it holds mu would
+	 * stall each of those reads. */
+	_Atomic size_t queued_bytes;
 	pid_t writer_tid;
 	int guard, raised;
 

@@ -167,10 +167,15 @@ int ssm_model_new(ssm_model **out, const ssm_model_arch *a)
 	for (i = 0; i < m->ntensors; i++)
 		m->nparams += m->tensors[i].n;
 	m->params = calloc(m->nparams, sizeof(float));
-	if (!m->params) {
+	m->w_in_t =
+	    calloc((size_t)m->F * m->d + (size_t)m->d * m->HQ, sizeof(float));
+	if (!m->params || !m->w_in_t) {
+		free(m->params);
+		free(m->w_in_t);
 		free(m);
 		return SSM_ENOMEM;
 	}
+	m->w_head_t = m->w_in_t + (size_t)m->F * m->d;
 	for (i = 0; i < m->ntensors; i++) {
 		m->tensors[i].data = m->params + off;
 		off += m->tensors[i].n;
@@ -283,6 +288,16 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* t[c][r] = a[r][c] for a [rows][cols]. */
+static void transpose(int rows, int cols, const float *a, float *t)
+{
+	int r, c;
+
+	for (r = 0; r < rows; r++)
+		for (c = 0; c < cols; c++)
+			t[(size_t)c * rows + r] = a[(size_t)r * cols + c];
+}
+
 int ssm_model_refresh(ssm_model *m)
 {
 	const ssm_model_arch *a;
@@ -300,6 +315,8 @@ int ssm_model_refresh(ssm_model *m)
 	for (l = 0; l < m->arch.nlayers; l++)
 		if (ssm__layer_prepare(m, l) != 0)
 			return SSM_ENONFINITE;
+	transpose(m->d, m->F, m->w_in, m->w_in_t);
+	transpose(m->HQ, m->d, m->w_head, m->w_head_t);
 	/* Hash field by field: struct padding must not enter it. The
 	 * meaning of the state block enters it first, so a snapshot written
 	 * under another meaning is not restored as if it were this one
@@ -345,6 +362,7 @@ void ssm_model_free(ssm_model *m)
 	for (l = 0; l < m->arch.nlayers; l++)
 		ssm__layer_release(m, l);
 	free(m->params);
+	free(m->w_in_t);
 	free(m);
 }
 

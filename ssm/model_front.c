@@ -38,12 +38,13 @@ int ssm__front_forecast(const ssm_model *m, const float *fs, double last,
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
 	double q[SSM_MAX_H * SSM_MAX_Q], sc = 1.0;
+	uint64_t bad = 0;
 	int h, k, ok;
 
 	ok = ssm_smooth_forecast(fs, point, m->arch.quantiles, Q, q, &sc) == 0;
 	for (h = 0; ok && h < H; h++)
-		ok = isfinite(point[h]);
-	if (!ok || !(sc > 0.0) || !isfinite(sc)) {
+		bad |= ssm__nonfinite_bit_d(point[h]);
+	if (!ok || bad || !(sc > 0.0) || !isfinite(sc)) {
 		if (ssm_smooth_count(fs) > 0)
 			return -1; /* poisoned: the caller resets */
 		/* Nothing observed yet: a flat, unit-scale placeholder. */
@@ -60,12 +61,15 @@ int ssm__front_forecast(const ssm_model *m, const float *fs, double last,
 	if (sc < 1e-3 * fabs(point[0]) + 1e-9)
 		sc = 1e-3 * fabs(point[0]) + 1e-9;
 	*scale = sc;
-	for (h = 0; h < H; h++)
-		for (k = 0; k + 1 < Q; k++) {
+	/* Gap by gap, all horizons in one loop (branch-free: NaN and Inf
+	 * fail one of the two comparisons). A zero-width base gap could never
+	 * be widened: 1e-3 at least. */
+	for (k = 0; k + 1 < Q; k++)
+		for (h = 0; h < H; h++) {
 			double g = (q[h * Q + k + 1] - q[h * Q + k]) / sc;
-			/* A zero-width base gap could never be widened. */
+
 			gap[h * (Q - 1) + k] =
-			    (float)(isfinite(g) && g > 1e-3 ? g : 1e-3);
+			    (float)(g > 1e-3 && g < HUGE_VAL ? g : 1e-3);
 		}
 	return 0;
 }

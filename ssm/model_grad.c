@@ -35,11 +35,13 @@ void ssm__compose_backward(const ssm_model *m, const float *o, const float *gap,
 			   const float *dqn, float *dout)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	float e[SSM_MAX_H * SSM_MAX_Q];
 	int h, k;
 
+	ssm__compose_exp(m, o, e);
 	for (h = 0; h < H; h++) {
 		const float *oh = o + h * Q, *gh = gap + h * (Q - 1),
-			    *dq = dqn + h * Q;
+			    *dq = dqn + h * Q, *eh = e + h * Q;
 		float *dh = dout + h * Q, acc = 0.0f, all = 0.0f;
 
 		for (k = 0; k < Q; k++)
@@ -49,7 +51,7 @@ void ssm__compose_backward(const ssm_model *m, const float *o, const float *gap,
 		for (k = 0; k < mid; k++) {
 			float c = oh[k];
 			acc += dq[k];
-			dh[k] = (c > -8.0f && c < 8.0f) ? -gh[k] * expf(c) * acc
+			dh[k] = (c > -8.0f && c < 8.0f) ? -gh[k] * eh[k] * acc
 							: 0.0f;
 		}
 		acc = 0.0f;
@@ -57,7 +59,7 @@ void ssm__compose_backward(const ssm_model *m, const float *o, const float *gap,
 			float c = oh[k];
 			acc += dq[k];
 			dh[k] = (c > -8.0f && c < 8.0f)
-				    ? gh[k - 1] * expf(c) * acc
+				    ? gh[k - 1] * eh[k] * acc
 				    : 0.0f;
 		}
 	}

@@ -56,6 +56,9 @@ struct ssm_model {
 	float *g_out;  /* [d] RMSNorm gain before the head */
 	float *w_head; /* [HQ][d] */
 	float *b_head; /* [HQ] */
+	/* Transposed copies for ssm__gemv_t, rebuilt by ssm_model_refresh():
+	 * w_in_t [F][d], w_head_t [d][HQ]; one allocation. */
+	float *w_in_t, *w_head_t;
 	/* The layer stack: each owns its parameters (layer.h); layer l is
 	 * s4d[l] or mamba[l] by arch.layer[l].kind (model_layers.c). */
 	ssm_s4d s4d[SSM_MAX_LAYERS];
@@ -88,6 +91,26 @@ static inline void ssm__put_d(float *p, double v)
 	memcpy(p, &v, sizeof v);
 }
 
+/* Nonzero when the float f's exponent field is all ones (Inf or NaN): the
+ * carry of exponent + 1 reaches the sign bit only then. OR-ed over a whole
+ * array with no branch, so such loops vectorize; _d for a double. */
+static inline uint32_t ssm__nonfinite_bit(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof u);
+	return ((u & 0x7f800000u) + 0x00800000u) & 0x80000000u;
+}
+
+static inline uint64_t ssm__nonfinite_bit_d(double v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof u);
+	return ((u & 0x7ff0000000000000u) + 0x0010000000000000u) &
+	       0x8000000000000000u;
+}
+
 /* The head's log-gap outputs are clamped so exp() stays finite. */
 static inline float ssm__clampf(float x)
 {
@@ -116,7 +139,9 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 		 double scale, const float *gap, float *qn);
 
 /*
- * Block kernels on M rows.
+ * Block kernels on M rows, row by row (ssm__gemv_t on the transposed
+ * copies): a row's result depends on that row alone, in the step and in
+ * training alike.
  * enc: x[M][d] = feat[M][F] w_in^T + b_in.
  * head: hn = RMSNorm(x) * g_out, rms[r] = 1/sqrt(mean(x^2)+eps) (rms may be
  * NULL), o[M][HQ] = hn w_head^T + b_head.
@@ -128,6 +153,9 @@ void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
 		       float *rms, float *o);
 void ssm__compose(const ssm_model *m, const float *o, const float *gap,
 		  float *qn);
+/* e[HQ] = exp(clamp(o[HQ])), the gap factors of compose (and its
+ * backward's derivative). */
+void ssm__compose_exp(const ssm_model *m, const float *o, float *e);
 
 /*
  * Backward pairs (model_grad.c); gradients accumulate into g_*.

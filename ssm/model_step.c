@@ -15,7 +15,6 @@
  *        are real (after 1973) and the step resolves that cycle
  *   10..11 sin/cos of the seasonal phase (step index mod period)
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -185,57 +184,88 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	return rc;
 }
 
+/*
+ * Why not cblas_sgemm: the step's shapes are tiny (8 x 16 x 16 for the
+ * encoder, 8 x 144 x 16 for the head), where OpenBLAS spends more on its
+ * call, packing and edge handling than on the multiply-adds (about 1,600
+ * instructions a row for the head, against about 600 here). Row by row,
+ * the outputs in registers down all inputs (ssm__gemv_t, AVX2 or
+ * baseline clone, the same bits), so a row's result cannot depend on the
+ * others or on M: training's sequence mode computes what the step does.
+ */
 void ssm__enc_forward(const ssm_model *m, int M, const float *feat, float *x)
 {
-	int r, i;
+	const int d = m->d, F = m->F;
+	int r;
 
-	for (r = 0; r < M; r++)
-		for (i = 0; i < m->d; i++)
-			x[r * m->d + i] = m->b_in[i];
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, m->d, m->F,
-		    1.0f, feat, m->F, m->w_in, m->F, 1.0f, x, m->d);
+	for (r = 0; r < M; r++) {
+		memcpy(x + (size_t)r * d, m->b_in, sizeof(float) * (size_t)d);
+		ssm__gemv_t(F, d, m->w_in_t, feat + (size_t)r * F,
+			    x + (size_t)r * d);
+	}
 }
 
 void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
 		       float *rms, float *o)
 {
-	const int d = m->d;
+	const int d = m->d, HQ = m->HQ;
 	int r, i;
 
 	for (r = 0; r < M; r++) {
+		const float *xr = x + (size_t)r * d;
+		float *hr = hn + (size_t)r * d, *orow = o + (size_t)r * HQ;
 		double ss = 0.0;
 		float inv;
 
 		for (i = 0; i < d; i++)
-			ss += (double)x[r * d + i] * x[r * d + i];
+			ss += (double)xr[i] * xr[i];
 		inv = (float)(1.0 / sqrt(ss / d + 1e-6));
 		if (rms)
 			rms[r] = inv;
 		for (i = 0; i < d; i++)
-			hn[r * d + i] = x[r * d + i] * inv * m->g_out[i];
-		for (i = 0; i < m->HQ; i++)
-			o[r * m->HQ + i] = m->b_head[i];
+			hr[i] = xr[i] * inv * m->g_out[i];
+		memcpy(orow, m->b_head, sizeof(float) * (size_t)HQ);
+		ssm__gemv_t(d, HQ, m->w_head_t, hr, orow);
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, m->HQ, d, 1.0f,
-		    hn, d, m->w_head, d, 1.0f, o, m->HQ);
 }
 
+/* The head's log-gaps are exponentiated all at once by the vectorized
+ * ssm_expf_vec (ssm/vmath.c, within an ulp of expf), not one libm call per
+ * gap: HQ - H calls per row were a tenth of the step's instructions.
+ * Training's compose and its backward use the same exponential. */
+void ssm__compose_exp(const ssm_model *m, const float *o, float *e)
+{
+	int j;
+
+	for (j = 0; j < m->HQ; j++)
+		e[j] = ssm__clampf(o[j]);
+	ssm_expf_vec(e, e, m->HQ);
+}
+
+/*
+ * compose and finish walk the [H][Q] arrays quantile by quantile, all
+ * horizons in one inner loop (Q is 3 by default, so a horizon's own loop
+ * over quantiles was mostly loop control); each element gets the same
+ * operations in the same order as horizon by horizon, so the same bits.
+ */
 void ssm__compose(const ssm_model *m, const float *o, const float *gap,
 		  float *qn)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	float e[SSM_MAX_H * SSM_MAX_Q];
 	int h, k;
 
-	for (h = 0; h < H; h++) {
-		const float *oh = o + h * Q, *gh = gap + h * (Q - 1);
-		float *q = qn + h * Q;
-
-		q[mid] = oh[mid];
-		for (k = mid - 1; k >= 0; k--)
-			q[k] = q[k + 1] - gh[k] * expf(ssm__clampf(oh[k]));
-		for (k = mid + 1; k < Q; k++)
-			q[k] = q[k - 1] + gh[k - 1] * expf(ssm__clampf(oh[k]));
-	}
+	ssm__compose_exp(m, o, e);
+	for (h = 0; h < H; h++)
+		qn[h * Q + mid] = o[h * Q + mid];
+	for (k = mid - 1; k >= 0; k--)
+		for (h = 0; h < H; h++)
+			qn[h * Q + k] = qn[h * Q + k + 1] -
+					gap[h * (Q - 1) + k] * e[h * Q + k];
+	for (k = mid + 1; k < Q; k++)
+		for (h = 0; h < H; h++)
+			qn[h * Q + k] = qn[h * Q + k - 1] +
+					gap[h * (Q - 1) + k - 1] * e[h * Q + k];
 }
 
 /*
@@ -246,7 +276,8 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 		 double scale, const float *gap, float *qn)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
-	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0;
+	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0, wf;
+	double f[SSM_MAX_H];
 	int h, k;
 
 	ssm__put_d(st + SSM__H_PREV_M, point[0] + scale * qn[mid]);
@@ -254,22 +285,27 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 		/* Equal evidence (or none yet) gives half the correction. */
 		w = ef * ef + em * em > 0.0 ? ef * ef / (ef * ef + em * em)
 					    : 0.5;
-		for (h = 0; h < H; h++) {
-			const float *gh = gap + h * (Q - 1);
-			float *q = qn + h * Q;
-			double f = 0.0;
-
-			/* The front's own quantiles: median 0, its gaps. */
-			q[mid] = (float)(w * q[mid]);
-			for (k = mid - 1, f = 0.0; k >= 0; k--) {
-				f -= gh[k];
-				q[k] = (float)(w * q[k] + (1.0 - w) * f);
+		wf = 1.0 - w;
+		/* Blended with the front's own quantiles: median 0, then
+		 * its gaps summed outwards (f, per horizon, in double). */
+		for (h = 0; h < H; h++)
+			qn[h * Q + mid] = (float)(w * qn[h * Q + mid]);
+		for (h = 0; h < H; h++)
+			f[h] = 0.0;
+		for (k = mid - 1; k >= 0; k--)
+			for (h = 0; h < H; h++) {
+				f[h] -= gap[h * (Q - 1) + k];
+				qn[h * Q + k] =
+				    (float)(w * qn[h * Q + k] + wf * f[h]);
 			}
-			for (k = mid + 1, f = 0.0; k < Q; k++) {
-				f += gh[k - 1];
-				q[k] = (float)(w * q[k] + (1.0 - w) * f);
+		for (h = 0; h < H; h++)
+			f[h] = 0.0;
+		for (k = mid + 1; k < Q; k++)
+			for (h = 0; h < H; h++) {
+				f[h] += gap[h * (Q - 1) + k - 1];
+				qn[h * Q + k] =
+				    (float)(w * qn[h * Q + k] + wf * f[h]);
 			}
-		}
 	}
 	for (k = 0; k < Q; k++)
 		st[m->off_prev + k] = (float)(point[0] + scale * qn[k]);
@@ -277,6 +313,7 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 
 static int state_finite(const ssm_model *m, const float *st)
 {
+	uint32_t bad = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < SSM__H_PREV_S; i += 2)
@@ -286,12 +323,39 @@ static int state_finite(const ssm_model *m, const float *st)
 	    !isfinite(st[SSM__H_PREV_S]) || !isfinite(st[SSM__H_PERIOD]))
 		return 0;
 	for (i = SSM__H_ERR_F; i < m->off_front; i++)
-		if (!isfinite(st[i]))
-			return 0;
+		bad |= ssm__nonfinite_bit(st[i]);
+	/* The layers' states: most of the block outside the front. */
 	for (i = m->off_front + m->front_floats; i < m->state_floats; i++)
-		if (!isfinite(st[i]))
-			return 0;
-	return 1;
+		bad |= ssm__nonfinite_bit(st[i]);
+	return !bad;
+}
+
+/*
+ * One row's served quantiles q[h][k] = point[h] + scale qn[h][k] and means
+ * (the median's), rounded to float; q and mean may be NULL (only checked).
+ * Returns nonzero when any is not finite, as computed in double.
+ */
+static int serve_row(const ssm_model *m, const double *pt, double sc,
+		     const float *qn, float *q, float *mean)
+{
+	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	uint64_t bad = 0;
+	int h, j;
+
+	for (j = 0; q && j < Q; j++)
+		for (h = 0; h < H; h++) {
+			double v = pt[h] + sc * qn[h * Q + j];
+
+			bad |= ssm__nonfinite_bit_d(v);
+			q[h * Q + j] = (float)v;
+		}
+	for (j = 0; !q && j < Q; j++)
+		for (h = 0; h < H; h++)
+			bad |= ssm__nonfinite_bit_d(pt[h] + sc * qn[h * Q + j]);
+	if (mean)
+		for (h = 0; h < H; h++)
+			mean[h] = (float)(pt[h] + sc * qn[h * Q + mid]);
+	return bad != 0;
 }
 
 static float anomaly(const ssm_model *m, const float *st, double y)
@@ -316,7 +380,7 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 		      const ssm_sample *in, ssm_forecast *out, int *status,
 		      const blk *k)
 {
-	const int H = m->arch.horizon, Q = m->arch.nquantiles, mid = Q / 2;
+	const int H = m->arch.horizon, Q = m->arch.nquantiles;
 	float qn[SSM_MAX_H * SSM_MAX_Q];
 	float anom[SSM__ROWS], *x = k->x, *y = k->y, *tmp;
 	float *lst[SSM__ROWS];
@@ -374,9 +438,9 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			     k->gap + (size_t)r * H * (Q - 1), qn);
 		ssm__finish(m, st, pt, sc, k->gap + (size_t)r * H * (Q - 1),
 			    qn);
-		ok = !bad[r] && state_finite(m, st);
-		for (j = 0; ok && j < H * Q; j++)
-			ok = isfinite(pt[j / Q] + sc * qn[j]);
+		ok = !serve_row(m, pt, sc, qn, out ? out[r].q : NULL,
+				out ? out[r].mean : NULL);
+		ok = ok && !bad[r] && state_finite(m, st);
 		if (!ok) {
 			double step_s = ssm__get_d(st + SSM__H_STEP_S);
 			int period = (int)st[SSM__H_PERIOD];
@@ -394,14 +458,10 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			continue;
 		out[r].t = in[r].t;
 		out[r].anomaly = ok ? anom[r] : 0.0f;
-		for (h = 0; h < H; h++) {
-			for (j = 0; j < Q; j++)
-				out[r].q[h * Q + j] =
-				    ok ? (float)(pt[h] + sc * qn[h * Q + j])
-				       : NAN;
-			out[r].mean[h] =
-			    ok ? (float)(pt[h] + sc * qn[h * Q + mid]) : NAN;
-		}
+		for (j = 0; !ok && j < H * Q; j++)
+			out[r].q[j] = NAN;
+		for (h = 0; !ok && h < H; h++)
+			out[r].mean[h] = NAN;
 	}
 	return nreset;
 }

@@ -3,6 +3,7 @@ sharding): a pass/fail tally printing "N passed, N failed", paths into the
 tree, and a notify socket like the one systemd gives a Type=notify service.
 Not a test itself (the runner only picks up test_*.py)."""
 import os
+import random
 import select
 import socket
 import sys
@@ -109,11 +110,24 @@ class NotifySocket:
 
 
 def free_port():
-    """An ephemeral loopback port nobody holds right now (for tools that
-    cannot be told port 0 and report the choice, like systemd-socket-activate
-    and carbon-c-relay)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port nobody holds right now on any address, TCP and UDP (for tools
+    that cannot be told port 0 and report the choice, like
+    systemd-socket-activate, carbon-c-relay, Prometheus; bench/lib.sh's
+    free_port is this one). Drawn below the kernel's ephemeral range: a
+    port bind(0) hands out is in that range, where any process's outgoing
+    connection may take it before the tool binds it, and on a machine busy
+    with loopback connections one did about one time in three. Still not
+    reserved: a caller checks that its tool got it."""
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    for _ in range(64 if lo > 11000 else 0):
+        port = random.randrange(10000, lo)
+        try:
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                with socket.socket(socket.AF_INET, kind) as s:
+                    s.bind(("0.0.0.0", port))
+            return port
+        except OSError:
+            pass
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

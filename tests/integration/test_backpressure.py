@@ -5,6 +5,7 @@ RPC keeps answering meanwhile, and the guards do not close a held sender.
 
 The store is made slow on purpose (one COMMIT every 3 s at most) so the
 queue passes a 1 MiB bound with a few tens of thousands of samples."""
+import re
 import socket
 import threading
 import time
@@ -14,6 +15,7 @@ from statecast_test import Checks, Daemon, wait_for
 SERIES = 500
 ROUNDS = 60
 T0 = int(time.time()) - 7 * 86400
+MAX_QUEUE = 1 << 20  # store.max_queue=1M
 
 
 def held_then_drained(c):
@@ -66,6 +68,24 @@ def held_then_drained(c):
         log = open(d.logpath, errors="replace").read()
         c.check("the hold and its end are logged",
                 "store.max_queue" in log and "reading Graphite" in log)
+        # When the hold starts and lifts: at the submit that takes the
+        # queued bytes past store.max_queue, at the completion that brings
+        # them to half of it; each line says the count it was decided on.
+        holds = [int(b) for b in re.findall(
+            r"store queue at (\d+) bytes, past store.max_queue", log)]
+        lifts = [int(b) for b in re.findall(
+            r"store queue drained to (\d+) bytes", log)]
+        c.check("one log line per hold and per lift, alternating",
+                len(holds) == st["holds"] and len(lifts) == len(holds) and
+                re.findall(r"store queue (at|drained)", log) ==
+                ["at", "drained"] * len(holds), (holds, lifts, st["holds"]))
+        c.check("every hold started past store.max_queue",
+                holds and all(b > MAX_QUEUE for b in holds), holds)
+        c.check("every hold lifted at or under half of it",
+                lifts and all(b <= MAX_QUEUE // 2 for b in lifts), lifts)
+        c.check("the queue empty once drained",
+                wait_for(lambda: r.call("stats")["store_queued_bytes"] == 0,
+                         timeout=30), r.call("stats"))
         r.close()
 
 

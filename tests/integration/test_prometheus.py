@@ -15,15 +15,16 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import xml.dom.minidom
 
 import grafana_queries
+import opslib
 from statecast_test import Checks, Daemon
 
 NAMES = ["web.a", "web.b", 'web.q"uo\\te', "db.x"]
@@ -40,17 +41,22 @@ def feed(d, t0, n, step=10):
     d.send_lines("graphite", "".join(lines).encode())
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def get(url, timeout=10):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, dict(r.headers), r.read()
+
+
+def get_rendered(url, timeout=60, tries=30):
+    """get(), asking again while the daemon answers 503 "has not rendered
+    this page yet": its loop renders a page within http's 1 s wait, which a
+    daemon under valgrind on a loaded machine can miss."""
+    for k in range(tries):
+        try:
+            return get(url, timeout=timeout)
+        except urllib.error.HTTPError as e:
+            if e.code != 503 or k == tries - 1:
+                raise
+            time.sleep(0.5)
 
 
 def wait_until(fn, timeout, what):
@@ -165,7 +171,7 @@ def run(c, d):
           % (got, before, after))
 
     # The real Prometheus scrapes it.
-    pport = free_port()
+    pport = opslib.free_port()
     cfgpath = os.path.join(tmp, "prometheus.yml")
     with open(cfgpath, "w") as f:
         f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
@@ -269,7 +275,7 @@ def valgrind_http(c):
                              "--log-file=" + vlog], wait=120)
         feed(d, int(time.time()) - 3600, 40)
         base = "http://127.0.0.1:%d" % d.ports["http"][1]
-        sizes = [len(get(base + p, timeout=60)[2])
+        sizes = [len(get_rendered(base + p)[2])
                  for p in ("/metrics", "/", "/metrics")]
         rc = d.stop(timeout=120)
         text = open(vlog).read()

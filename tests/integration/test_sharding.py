@@ -186,11 +186,10 @@ def test_relay_three_daemons_cli_finds_each():
                     d.ports["rpc"][1]) for i, d in enumerate(daemons)]
         conf, shards = write_pair(tmp, entries)
         # A relay that dies while starting is started again on another
-        # port, up to five times: it binds 0.0.0.0:PORT (TCP and UDP) while
-        # free_port() could only try 127.0.0.1:PORT, so on a machine busy
-        # with loopback connections the wider bind can find the port taken
-        # (logged, exit 1); and carbon-c-relay 3.7.3 now and then segfaults
-        # in libc while starting here (dmesg).
+        # port, up to five times: free_port() does not reserve its port
+        # (another process may bind it first: logged, exit 1), and
+        # carbon-c-relay 3.7.3 now and then segfaults in libc while
+        # starting here (dmesg).
         for attempt in range(5):
             rport = opslib.free_port()
             rlog = os.path.join(tmp, "relay%d.log" % attempt)

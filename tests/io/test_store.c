@@ -174,6 +174,67 @@ static void test_flush_read_your_writes(void)
 	fx_release(&f);
 }
 
+/* What the completion of a batch saw of the store's queued bytes. */
+typedef struct qseen {
+	store *s;
+	int called;
+	size_t queued;
+} qseen;
+
+static void on_done_queued(void *ud, const store_result *r)
+{
+	qseen *q = ud;
+
+	(void)r;
+	q->called++;
+	q->queued = store_queued_bytes(q->s);
+}
+
+static int both_called(void *ud)
+{
+	qseen *q = ud;
+
+	return q[0].called && q[1].called;
+}
+
+/* store_queued_bytes: what store.max_queue and the writer's guard read.
+ * Up by store_batch_bytes() at submit, down once the writer is done with
+ * a batch, before its completion runs (the daemon lifts its hold there). */
+static void test_queued_bytes(void)
+{
+	fx f;
+	store *s;
+	store_opts o;
+	store_batch *b1, *b2;
+	size_t n1, n2;
+	qseen q[2] = {{0}};
+
+	fx_init(&f);
+	store_opts_default(&o);
+	o.commit_ms = 60000; /* nothing commits before the flush */
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	CHECK_EQ_INT(store_queued_bytes(s), 0);
+	b1 = samples_batch(2, 1, 30, 0);
+	b2 = samples_batch(2, 31, 300, 30);
+	n1 = store_batch_bytes(b1);
+	n2 = store_batch_bytes(b2);
+	CHECK(n1 > 0 && n2 > n1);
+	q[0].s = q[1].s = s;
+	CHECK_EQ_INT(store_submit(s, b1, 0, on_done_queued, &q[0]), 0);
+	CHECK_EQ_INT(store_queued_bytes(s), n1);
+	CHECK_EQ_INT(store_submit(s, b2, 0, on_done_queued, &q[1]), 0);
+	CHECK_EQ_INT(store_queued_bytes(s), n1 + n2);
+	CHECK_EQ_INT(q[0].called + q[1].called, 0);
+	CHECK_EQ_INT(store_flush(s, 30000), 0);
+	/* Committed: out of the count before any completion ran. */
+	CHECK_EQ_INT(store_queued_bytes(s), 0);
+	CHECK(fx_run_until(&f, both_called, q, 20000));
+	CHECK_EQ_INT(q[0].queued, 0);
+	CHECK_EQ_INT(q[1].queued, 0);
+	fx_close_store(&f, s);
+	fx_release(&f);
+}
+
 typedef struct hist_acc {
 	int64_t seq[64];
 	double v[64];
@@ -579,6 +640,7 @@ int main(void)
 	TH_RUN(test_row_bound_splits_and_close_flushes);
 	TH_RUN(test_ack_after_commit);
 	TH_RUN(test_flush_read_your_writes);
+	TH_RUN(test_queued_bytes);
 	TH_RUN(test_order_history_and_nan);
 	TH_RUN(test_multi_row_samples_and_wal_checkpoints);
 	TH_RUN(test_migrations);

@@ -69,6 +69,8 @@ static void test_disk_full_no_false_ack_then_resume(void)
 	done_rec a1 = {0}, a2 = {0}, a3 = {0}, l1 = {0};
 	stat_wait w;
 	int64_t n = -1;
+	store_batch *lb;
+	size_t lbytes;
 
 	fx_init(&f);
 	store_opts_default(&o);
@@ -83,12 +85,17 @@ static void test_disk_full_no_false_ack_then_resume(void)
 	store_submit(s, samples_batch(1, 1, 3000), STORE_ACK, fx_on_done, &a1);
 	CHECK(fx_run_until(&f, rec_called, &a1, 20000));
 	CHECK_EQ_INT(a1.r.status, STORE_EFULL);
+	/* Failed for good: out of the queued bytes (store.max_queue). */
+	CHECK_EQ_INT(store_queued_bytes(s), 0);
 
-	store_submit(s, samples_batch(2, 1, 3000), STORE_RETRY, fx_on_done,
-		     &l1);
+	lb = samples_batch(2, 1, 3000);
+	lbytes = store_batch_bytes(lb);
+	store_submit(s, lb, STORE_RETRY, fx_on_done, &l1);
 	w.failures = 3; /* the line batch failed at least twice */
 	CHECK(fx_run_until(&f, failures_reached, &w, 20000));
 	CHECK_EQ_INT(l1.called, 0);
+	/* Kept for retry: still in them, so backpressure holds. */
+	CHECK_EQ_INT(store_queued_bytes(s), lbytes);
 	store_get_stats(s, &st);
 	CHECK_EQ_INT(st.in_error, 1);
 	CHECK_EQ_INT(st.retry_rows, 3000);
@@ -109,6 +116,7 @@ static void test_disk_full_no_false_ack_then_resume(void)
 	store_set_max_page_count(s, 0);
 	CHECK(fx_run_until(&f, rec_called, &l1, 20000));
 	CHECK_EQ_INT(l1.r.status, 0);
+	CHECK_EQ_INT(store_queued_bytes(s), 0);
 	store_submit(s, samples_batch(1, 1, 3000), STORE_ACK, fx_on_done, &a3);
 	CHECK(fx_run_until(&f, rec_called, &a3, 20000));
 	CHECK_EQ_INT(a3.r.status, 0);

@@ -1,0 +1,95 @@
+#!/bin/sh
+# bench/lib.sh, what every benchmark script starts its processes and reads
+# its figures with: every bench script parses; median and results_section
+# give what they say; daemon_start's ports are the ones statecastd itself
+# bound (port 0, read from its log), also on a second start appending to
+# the same log; peer_start picks again when a peer's port was taken before
+# the peer bound it (the race free_port alone has on a shared machine);
+# drained waits until the store has committed every row.
+[ -z "${BASH_VERSION:-}" ] && exec bash "$0" "$@"
+set -u
+cd "$(dirname "$0")/../.."
+W=$(mktemp -d /tmp/statecast-benchlib.XXXXXX)
+HOLD=""
+PID=""
+PEER_PID=""
+cleanup() {
+	for p in $PID $PEER_PID $HOLD; do kill "$p" 2>/dev/null; done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+pass=0
+fail=0
+check() {
+	if [ "$1" = 0 ]; then
+		pass=$((pass + 1)); printf 'ok   %s\n' "$2"
+	else
+		fail=$((fail + 1)); printf 'FAIL %s\n' "$2"
+	fi
+}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+
+bad=""
+for f in bench/*.sh; do bash -n "$f" 2>/dev/null || bad="$bad $f"; done
+check "$([ -z "$bad" ]; echo $?)" "every bench/*.sh parses${bad:+:$bad}"
+
+m="$(echo "3 1 2" | median) $(echo "4 1 3 2" | median) $(echo "1.5 n/a 2.25" | median) $(echo "n/a" | median)"
+check "$([ "$m" = "2 2.50 1.88 n/a" ]; echo $?)" "median: middle, mean of the two middle, n/a left out ($m)"
+
+printf '# R\n\ntext\n' >"$W/r.md"
+printf '<!-- a -->\none\n<!-- /a -->\n' >"$W/a1"
+printf '<!-- b -->\nbee\n<!-- /b -->\n' >"$W/b"
+printf '<!-- a -->\ntwo\n<!-- /a -->\n' >"$W/a2"
+results_section "$W/r.md" a "$W/a1"
+results_section "$W/r.md" b "$W/b"
+results_section "$W/r.md" a "$W/a2"
+want=$(printf '# R\n\ntext\n\n<!-- a -->\ntwo\n<!-- /a -->\n\n<!-- b -->\nbee\n<!-- /b -->')
+check "$([ "$(cat "$W/r.md")" = "$want" ]; echo $?)" "results_section replaces its own section, appends a new one"
+
+ok=1
+for run in 1 2; do
+	daemon_start build/statecastd "$W/db" "$W/log" || ok=0
+	[ -n "$G" ] && [ -n "$R" ] && listens "$PID" "$G" && listens "$PID" "$R" || ok=0
+	eval "G$run=\$G R$run=\$R"
+	if [ $run = 1 ]; then
+		awk -v t="$(date +%s)" 'BEGIN { for (k = 0; k < 4; k++) for (i = 0; i < 500; i++)
+			printf "bl.s%d %d %d\n", i, (i + k) % 7, t - 3600 + 60 * k }' \
+			>"/dev/tcp/127.0.0.1/$G" || ok=0
+		stats_field() { build/statecast stats --json --rpc 127.0.0.1:$R 2>/dev/null |
+			/usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"; }
+		for _ in $(seq 300); do [ "$(stats_field samples)" = 2000 ] && break; sleep 0.1; done
+		# The snapshot timer may queue rows again right after: what
+		# drained returned on is checked, not the queue after it.
+		drained build/statecast "$R" 60
+		d=$?
+		c=$(stats_field store_rows_committed)
+		check "$([ $d = 0 ] && [ "$c" -ge 2000 ]; echo $?)" \
+			"drained: returned once every sample taken was committed ($c rows)"
+	fi
+	kill "$PID"; wait "$PID" 2>/dev/null; PID=""
+done
+check "$([ $ok = 1 ]; echo $?)" "daemon_start: Graphite and RPC ports are statecastd's own, twice on one log ($G1 $R1, $G2 $R2)"
+
+# A port taken between free_port and the peer's bind: a listener of our own
+# holds it, the first start is pointed at it.
+/usr/bin/python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)' >"$W/held" &
+HOLD=$!
+for _ in $(seq 100); do [ -s "$W/held" ] && break; sleep 0.1; done
+HELD=$(cat "$W/held")
+tries=0
+taken_cmd() {
+	tries=$((tries + 1))
+	[ $tries = 1 ] && P[2]=$HELD
+	relay_cmd
+}
+peer_start 2 taken_cmd 2>/dev/null
+rc=$?
+check "$([ $rc = 0 ] && [ $tries = 2 ] && [ "${P[2]}" != "$HELD" ] && listens "$PEER_PID" "${P[2]}"; echo $?)" \
+	"peer_start: a taken port is seen (not the peer's socket) and the peer started again ($tries starts, port ${P[2]})"
+listens "$PEER_PID" "$HELD"
+check "$([ $? != 0 ]; echo $?)" "listens: the held port is not the peer's"
+kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null; PEER_PID=""
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
