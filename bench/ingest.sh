@@ -4,12 +4,12 @@
 # same input as the peer. Writes bench/results/ingest.md.
 #
 #   bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S]
-#                   [--out FILE]
+#                   [--per P] [--out FILE]
 #
 # Per rep, interleaved (the order of base and this tree alternates): the
 # relay, then statecastd of each tree with the minimal model and with the
-# default model, persistence on, S series flat out (bench/loadgen.c, as
-# bench/perf.sh does). Reported: medians of samples/s (stepped, and until
+# default model, persistence on, S series flat out, P samples each (6 by
+# default; bench/loadgen.c, as bench/perf.sh does). Reported: medians of samples/s (stepped, and until
 # the store has committed every row: loadgen --drain) and of the daemon's
 # CPU per sample (utime + stime of every thread from the first sample until
 # the store drained, /proc), and every run. Then, once per tree, `perf
@@ -26,6 +26,7 @@ BASE=main
 BASE_DIR=""
 REPS=3
 S=100000
+PER=6
 OUT=bench/results/ingest.md
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -33,8 +34,9 @@ while [ $# -gt 0 ]; do
 	--base-dir) BASE_DIR=$2; shift ;;
 	--reps) REPS=$2; shift ;;
 	--series) S=$2; shift ;;
+	--per) PER=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--per P] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -54,7 +56,7 @@ trap cleanup EXIT
 make -s -j2 all build/bench/loadgen
 base_tree ingest
 LG=build/bench/loadgen
-N=$((S * 6))
+N=$((S * PER))
 MIN_MODEL=$W/min.model
 min_model build "$MIN_MODEL"
 

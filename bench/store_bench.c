@@ -19,11 +19,22 @@
  *  5. statecastd itself starting on such a database (its default model),
  *     from exec to its "ready" line.
  * Timings are wall clock on a shared machine: compare within one run.
+ *
+ *   build/bench/store_bench --log-bench SERIES PER_SERIES [--dir DIR]
+ *
+ * instead prints one line of key=value figures of the store's sample path
+ * at steady state, through the public API only (so bench/slog.sh builds
+ * this same file against a base revision for an A/B in one run): SERIES x
+ * PER_SERIES samples ingested (batches of 1000, 64 in flight) until the
+ * store is closed: samples/s and the process' CPU per sample (every
+ * thread, getrusage), database bytes per sample, a full-range history read
+ * of 200 series, and a recovery replaying every sample (no snapshots).
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -236,7 +247,14 @@ static void exec_or_die(sqlite3 *db, const char *sql)
 	}
 }
 
-/* A database with our schema and the store's pragmas, no rows. */
+/* The samples table of schema 3 (a row per sample): what the naive and
+ * import peers write, and the first of the key orders compared. */
+#define ROW_SAMPLES                                                         \
+	"samples(series_id INTEGER NOT NULL, seq INTEGER NOT NULL, t REAL " \
+	"NOT NULL, value REAL, PRIMARY KEY(series_id, seq)) WITHOUT ROWID"
+
+/* A database with our schema and the store's pragmas, and a row-per-sample
+ * samples table, no rows. */
 static sqlite3 *fresh_schema_db(const char *path)
 {
 	uv_loop_t loop;
@@ -253,6 +271,7 @@ static sqlite3 *fresh_schema_db(const char *path)
 		exit(1);
 	exec_or_die(db, "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
 			"PRAGMA secure_delete=OFF;PRAGMA cache_size=-65536;");
+	exec_or_die(db, "CREATE TABLE IF NOT EXISTS " ROW_SAMPLES);
 	return db;
 }
 
@@ -319,10 +338,8 @@ static double import_rate(const char *path, uint64_t nseries, uint64_t n,
 /* ---- 3. key order ---- */
 
 static const char *const layouts[][2] = {
-    {"WITHOUT ROWID, key (series_id, seq) [store]",
-     "CREATE TABLE samples(series_id INTEGER NOT NULL, seq INTEGER NOT "
-     "NULL, t REAL NOT NULL, value REAL, PRIMARY KEY(series_id, seq)) "
-     "WITHOUT ROWID"},
+    {"WITHOUT ROWID, key (series_id, seq) [store until schema 4]",
+     "CREATE TABLE " ROW_SAMPLES},
     {"rowid table + index (series_id, seq)",
      "CREATE TABLE samples(series_id INTEGER NOT NULL, seq INTEGER NOT "
      "NULL, t REAL NOT NULL, value REAL); CREATE UNIQUE INDEX samples_k "
@@ -504,6 +521,112 @@ static rs_res restore_bench(const char *path, uint64_t nseries)
 	return res;
 }
 
+/* ---- the sample path at steady state (--log-bench) ---- */
+
+static double cpu_s(void)
+{
+	struct rusage u;
+
+	getrusage(RUSAGE_SELF, &u);
+	return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 +
+	       (double)u.ru_stime.tv_sec + u.ru_stime.tv_usec * 1e-6;
+}
+
+static int lb_hist(void *ud, const store_sample *s, size_t n)
+{
+	(void)s;
+	*(uint64_t *)ud += n;
+	return 0;
+}
+
+static int lb_series(void *ud, const store_series_info *si, int mode,
+		     const io_snap *snap, int snap_err)
+{
+	(void)ud;
+	(void)si;
+	(void)mode;
+	(void)snap;
+	(void)snap_err;
+	return 0;
+}
+
+static void log_bench(const char *path, uint64_t nseries, uint64_t per)
+{
+	uv_loop_t loop;
+	store *s;
+	store_reader *r;
+	store_opts o;
+	ing g;
+	rs rr;
+	store_recover_cb cb = {lb_series, rs_samples, NULL, &rr};
+	char wal[600];
+	uint64_t total = nseries * per, nread = 0, k;
+	double t0, c0, t_ing, c_ing, t_h, t_r;
+	long long bytes;
+
+	rm_db(path);
+	uv_loop_init(&loop);
+	store_opts_default(&o);
+	/* Nothing here competes with the writer for its core, and at
+	 * SCHED_IDLE a shared machine's other load would starve it: the
+	 * wall clock would measure the neighbours. */
+	o.writer_priority = STORE_PRIO_BATCH;
+	if (store_open(&s, &loop, path, &o) != 0)
+		exit(1);
+	declare_series(&loop, s, nseries);
+	close_store(&loop, s);
+	if (store_open(&s, &loop, path, &o) != 0)
+		exit(1);
+	memset(&g, 0, sizeof(g));
+	g.loop = &loop;
+	g.s = s;
+	g.nseries = nseries;
+	g.total = total;
+	g.batch = 1000;
+	g.max_inflight = 64;
+	g.lat = calloc(total / 1000 + 2, sizeof(uint64_t));
+	g.txr = calloc(total / 1000 + 2, sizeof(uint64_t));
+	t0 = now_s();
+	c0 = cpu_s();
+	ing_fill(&g);
+	while (g.done < g.total)
+		uv_run(&loop, UV_RUN_ONCE);
+	/* Until closed: what the writer does after the last commit (a
+	 * compaction, the final checkpoint) is part of the cost. */
+	close_store(&loop, s);
+	t_ing = now_s() - t0;
+	c_ing = cpu_s() - c0;
+	uv_loop_close(&loop);
+	free(g.lat);
+	free(g.txr);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	bytes = file_size(path) + (file_size(wal) > 0 ? file_size(wal) : 0);
+
+	if (store_reader_open(&r, path) != 0)
+		exit(1);
+	t0 = now_s();
+	for (k = 0; k < 200; k++)
+		store_history(r, (int64_t)(1 + k * (nseries / 200)), -INFINITY,
+			      INFINITY, 0, lb_hist, &nread);
+	t_h = now_s() - t0;
+	store_reader_free(r);
+
+	memset(&rr, 0, sizeof(rr));
+	t0 = now_s();
+	if (store_recover(path, 0x42, 0, &cb, NULL) != 0)
+		exit(1);
+	t_r = now_s() - t0;
+	printf("samples=%llu rate=%.0f cpu_us=%.3f bytes_per_sample=%.1f "
+	       "hist_ms=%.2f hist_samples=%.0f replayed=%llu "
+	       "replay_rate=%.0f failed=%d\n",
+	       (unsigned long long)total, (double)total / t_ing,
+	       c_ing / (double)total * 1e6, (double)bytes / (double)total,
+	       t_h * 1e3 / 200.0, (double)nread / 200.0,
+	       (unsigned long long)rr.samples, (double)rr.samples / t_r,
+	       g.failed);
+	rm_db(path);
+}
+
 /* ---- 5. the daemon's own restore ---- */
 
 typedef struct dr_res {
@@ -619,6 +742,7 @@ int main(int argc, char **argv)
 	const char *daemon = "build/statecastd";
 	char path[512], cmdline[1024] = "", impcmd[1536];
 	int quick = 0, i;
+	uint64_t lb_series_n = 0, lb_per = 0;
 	uint64_t n1k, n100k, nnaive, nlayout, rs_small, rs_big;
 	ing_res a, b, p, full;
 	double naive, imp;
@@ -633,11 +757,16 @@ int main(int argc, char **argv)
 			base = argv[++i];
 		else if (strcmp(argv[i], "--daemon") == 0 && i + 1 < argc)
 			daemon = argv[++i];
-		else {
+		else if (strcmp(argv[i], "--log-bench") == 0 && i + 2 < argc) {
+			lb_series_n = strtoull(argv[++i], NULL, 10);
+			lb_per = strtoull(argv[++i], NULL, 10);
+		} else {
 			fprintf(stderr,
 				"usage: %s [--quick] [--out FILE] "
-				"[--dir DIR] [--daemon PATH]\n",
-				argv[0]);
+				"[--dir DIR] [--daemon PATH]\n"
+				"       %s --log-bench SERIES PER_SERIES "
+				"[--dir DIR]\n",
+				argv[0], argv[0]);
 			return 2;
 		}
 	}
@@ -650,6 +779,12 @@ int main(int argc, char **argv)
 	if (!mkdtemp(g_dir)) {
 		perror("mkdtemp");
 		return 1;
+	}
+	if (lb_series_n && lb_per) {
+		snprintf(path, sizeof(path), "%s/log.db", g_dir);
+		log_bench(path, lb_series_n, lb_per);
+		rmdir(g_dir);
+		return 0;
 	}
 	n1k = quick ? 200000 : 2000000;
 	n100k = quick ? 400000 : 2000000;

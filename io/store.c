@@ -210,6 +210,7 @@ void store_opts_default(store_opts *o)
 	o->episode_quiet_ms = 5000;
 	o->retention_batch = 2000;
 	o->retention_ms = 1000;
+	o->log_max_samples = (size_t)4 << 20;
 	o->writer_raise_bytes = (size_t)64 << 20;
 	o->writer_lower_bytes = (size_t)16 << 20;
 }
@@ -226,6 +227,7 @@ static int opts_valid(const store_opts *o)
 	       o->episode_quiet_ms >= 0 && o->sample_retention_s >= 0 &&
 	       o->forecast_retention_s >= 0 && o->retention_batch >= 1 &&
 	       o->retention_ms >= 1 && o->max_page_count >= 0 &&
+	       o->log_max_samples >= 1 &&
 	       o->writer_lower_bytes < o->writer_raise_bytes;
 }
 
@@ -311,18 +313,18 @@ static void on_async(uv_async_t *h)
 	}
 }
 
-static int64_t max_series_id(sqlite3 *db)
+/* One integer from sql (NULL reads 0), or -1. */
+static int64_t scalar(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
-	int64_t id = 0;
+	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT max(id) FROM series", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
+		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return id;
+	return v;
 }
 
 static void store_free(store *s)
@@ -333,6 +335,9 @@ static void store_free(store *s)
 	free(s->path);
 	free(s->enc);
 	free(s->tmp);
+	free(s->lbuf);
+	free(s->lsort);
+	free(s->cbuf);
 	free(s);
 }
 
@@ -353,7 +358,7 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	store *s;
 	pthread_condattr_t ca;
 	int rc;
-	int64_t maxid;
+	int64_t maxid, logn, logr;
 
 	*out = NULL;
 	if (!loop || !path)
@@ -389,14 +394,22 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 		goto fail;
 	if ((rc = store__read_ckpt_row(s->db, &s->ckpt_gen)) < 0)
 		goto fail;
-	if ((maxid = max_series_id(s->db)) < 0) {
+	if ((maxid = scalar(s->db, "SELECT coalesce(max(id),0) FROM series")) <
+		0 ||
+	    (logn = scalar(s->db,
+			   "SELECT coalesce(sum(n),0) FROM sample_log")) < 0 ||
+	    (logr = scalar(s->db, "SELECT count(*) FROM sample_log")) < 0) {
 		rc = STORE_ESQL;
 		goto fail;
 	}
 	s->next_id = maxid + 1;
+	s->max_sid = maxid;
+	s->log_samples = (size_t)logn;
+	s->log_rows = (size_t)logr;
+	s->log_since_ns = store__now_ns();
 	s->want_pages = s->o.max_page_count;
 	s->pages_dirty = s->o.max_page_count > 0;
-	if ((rc = store__prepare(s)) < 0)
+	if ((rc = store__prepare(s)) < 0 || (rc = store__convert_legacy(s)) < 0)
 		goto fail;
 	s->loop = loop;
 	if (uv_async_init(loop, &s->async, on_async) != 0) {

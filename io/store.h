@@ -38,14 +38,36 @@
  *    caller in the order the samples were stepped. A snapshot's `seen` is the
  *    seq of the last sample folded into its state; recovery replays samples
  *    with seq > seen in seq order, which is what makes the restored state
- *    bit-for-bit equal to the uninterrupted one.
+ *    bit-for-bit equal to the uninterrupted one. Stored seqs may have gaps
+ *    (a batch whose COMMIT failed); a sample whose seq is already stored is
+ *    not stored again (the copy stored first is what every reader sees: the
+ *    INSERT OR IGNORE of a row per sample).
+ *  - Samples (schema 4, io/store_log.c): a transaction appends all its
+ *    samples as one row of sample_log (32 bytes each: series_id, seq, t,
+ *    value; sorted by series id within the row, so that a reader of one
+ *    series finds its records by binary search), so a sample costs a few bytes
+ * of an append, not a B-tree insert on a leaf of its own. Between ingest
+ * transactions the writer compacts the log (store_compact.c) once it holds 32
+ * samples per series (at least 65536, at most log_max_samples) or 4096 rows:
+ * sorted by (series, seq) into sample_chunks rows (series_id, seq0, n, t0, t1,
+ * data: runs of consecutive seqs, 16 bytes a sample), and the log rows deleted,
+ * in one transaction. Every read of samples (store_history, store_recover,
+ *    store_count, retention) merges a series' chunks with its log samples.
+ *    A dropped series' log samples are void (sample_log_void) until
+ *    compaction removes them.
  *  - Snapshots are UPSERTed, one row per series, and never go backwards (a
  *    snapshot with a smaller seen than the stored one is ignored).
  *  - Retention deletes samples older than sample_retention_s (wall clock)
  *    but never one with seq > its series' snapshot seen (those are needed
  *    for replay), and forecasts older than forecast_retention_s; it runs in
- *    transactions of at most retention_batch rows between ingest commits.
- *  - NaN values are stored as NULL and read back as NaN.
+ *    transactions of at most retention_batch samples/rows between ingest
+ *    commits (whole chunks, and the chunk where the old prefix ends is
+ *    rewritten without it; log samples older than the cutoff are compacted
+ *    first).
+ *  - NaN values are stored as one quiet NaN and read back as NaN.
+ *  - A database of schema 3 (a samples row per sample) is converted into
+ *    chunks by store_open in transactions of 100k rows; readers of this
+ *    version need schema 4 (open it with store_open once).
  *
  * Errors: 0 or a negative STORE_E* code; store_strerror() names each.
  */
@@ -130,6 +152,11 @@ typedef struct store_opts {
 	int retention_batch;	     /* rows deleted per transaction [2000] */
 	int retention_ms;	     /* pause between retention steps [1000] */
 	int64_t max_page_count;	     /* 0 = unlimited; a disk-full test knob */
+	/* Compaction moves the sample log into chunks once it holds 32
+	 * samples per series, at least 65536 and at most this [4194304]
+	 * (the log's bound, 128 MiB: what a recovery reads of it), or 4096
+	 * rows (what a history read looks into). */
+	size_t log_max_samples;
 	/* Log sink, called from the writer thread; NULL = stderr. */
 	void (*log)(void *ud, const char *msg);
 	void *log_ud;
@@ -286,7 +313,8 @@ typedef struct store_stats {
 	uint64_t queued_rows;  /* rows submitted, not yet committed */
 	uint64_t retention_deleted;
 	uint64_t checkpoints;
-	int in_error; /* 1 while writes are failing */
+	uint64_t compactions, compacted; /* log -> chunks: runs, samples */
+	int in_error;			 /* 1 while writes are failing */
 	/* The writer's scheduling now: "idle", "batch" (also while the
 	 * guard holds an idle writer raised), or "normal" when lowering was
 	 * refused (a seccomp filter); "" before the

@@ -71,18 +71,57 @@ struct store_batch {
 	struct store_batch *next;
 };
 
-/* Rows per multi-row INSERT (store_stmts.ins_samples, ins_fcs): one
- * statement step for this many rows instead of one per row. */
-#define STORE_SAMPLES_PER_INSERT   64
+/* Rows per multi-row INSERT (store_stmts.ins_fcs): one statement step for
+ * this many rows instead of one per row. */
 #define STORE_FORECASTS_PER_INSERT 16
+
+/* The sample log and the chunks (store_log.c, store_compact.c; the model is
+ * in store.h). A sample_log blob is n records of STORE_LOG_REC bytes:
+ * series_id, seq (int64), t, value (float64), little-endian. A
+ * sample_chunks blob is n records of STORE_CHUNK_REC bytes: t, value; the
+ * k-th has seq seq0 + k. NaN is one quiet NaN in both. */
+#define STORE_LOG_REC	32
+#define STORE_CHUNK_REC 16
+#define STORE_CHUNK_MAX 4096 /* samples per chunk at most (64 KiB) */
+/* Compaction starts once the log holds STORE_LOG_PER_SERIES samples per
+ * series (by the largest id seen), at least STORE_LOG_MIN, at most
+ * store_opts.log_max_samples. */
+#define STORE_LOG_PER_SERIES 32
+#define STORE_LOG_MIN	     65536
+/* ... or once it has this many rows (the index a history read scans). */
+#define STORE_LOG_MAX_ROWS 16384
+/* Samples per sample_log row at most (16 KiB): a history read opens the
+ * rows whose id range holds its series and binary-searches each. */
+#define STORE_LOG_PIECE	  512
+#define STORE_MERGE_CHUNK 512 /* samples per store__merge callback */
+#define STORE_STR_(x)	  #x
+#define STORE_STR(x)	  STORE_STR_(x)
+
+/* Decoded log, sorted by (sid, seq), one copy per seq (the first
+ * written); maxid = the last log row read (0: none). */
+typedef struct store__logv {
+	sb_sample *a;
+	size_t n, cap;
+	int64_t maxid;
+} store__logv;
+
+/* What a merge hands on: seq > after, t0 <= t < t1, at most limit (0 = no
+ * limit) samples. */
+typedef struct store__range {
+	int64_t after;
+	double t0, t1;
+	size_t limit;
+} store__range;
 
 /* Prepared statements of the write connection. */
 typedef struct store_stmts {
 	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *ins_series, *ins_sample, *ins_samples, *ins_fc, *ins_fcs;
+	sqlite3_stmt *ins_series, *ins_log, *ins_fc, *ins_fcs;
 	sqlite3_stmt *ups_snap, *ups_ckpt;
-	sqlite3_stmt *drop[4]; /* samples, forecasts, snapshots, series */
-	sqlite3_stmt *ret_list, *ret_smp_scan, *ret_smp_del, *ret_fc_scan,
+	sqlite3_stmt *drop[4]; /* chunks, forecasts, snapshots, series */
+	sqlite3_stmt *ins_void, *log_del, *void_del, *log_tmin;
+	sqlite3_stmt *ck_end, *ck_ins;
+	sqlite3_stmt *ret_list, *ret_ck_scan, *ret_ck_del, *ret_fc_scan,
 	    *ret_fc_del;
 } store_stmts;
 
@@ -137,6 +176,17 @@ struct store {
 	int64_t ret_cursor;
 	uint64_t fail_count, episode_dropped, last_fail_ns;
 	int episode_open;
+	/* The transaction's samples (lbuf, ln records; lsort the sort's
+	 * room); committed log samples and rows; the largest series id seen;
+	 * the chunk encoder's buffer. */
+	unsigned char *lbuf, *lsort;
+	size_t ln, lcap, lsort_cap;
+	size_t log_samples, log_rows, tx_logged, tx_rows;
+	uint64_t log_since_ns; /* when the log last became non-empty */
+	uint64_t compact_next_ns;
+	int64_t max_sid;
+	unsigned char *cbuf;
+	size_t cbuf_cap;
 
 	void (*closed)(void *ud);
 	void *closed_ud;
@@ -171,6 +221,61 @@ int store__prepare(store *s);
 void store__finalize(store *s);
 /* One retention transaction (store_retention.c): rows deleted or STORE_E*. */
 int store__retention_step(store *s, int *more);
+
+/* The log and chunks (store_log.c). */
+void store__log_put(unsigned char *p, const sb_sample *r);
+void store__log_get(const unsigned char *p, sb_sample *r);
+void store__chunk_put(unsigned char *p, double t, double v);
+/* Sorts n log records (STORE_LOG_REC bytes each) by series id, stably;
+ * tmp holds as many. A log row is written so: a reader of one series finds
+ * its records by binary search. */
+void store__log_sort_rows(unsigned char *a, unsigned char *tmp, size_t n);
+/* Sorts a by (sid, seq), stably, and keeps the first of equal keys: the
+ * count kept, or STORE_ENOMEM. */
+long store__log_sort(sb_sample *a, size_t n);
+/* The whole log, less the dropped series' samples (sample_log_void),
+ * sorted. */
+int store__log_load(sqlite3 *db, store__logv *out);
+/* The log samples of series sid only, as store__log_load gives them,
+ * reading just its records of each row (a binary search through
+ * incremental blob I/O). */
+int store__log_series(sqlite3 *db, int64_t sid, store__logv *out);
+void store__logv_release(store__logv *l);
+/* q: SELECT seq0+n-1 FROM sample_chunks WHERE series_id=?1 AND seq0<=?2
+ * ORDER BY seq0 DESC LIMIT 1. *end = the last seq of sid's chunk that
+ * starts at or below seq, 0 when none. */
+int store__chunk_end(sqlite3_stmt *q, int64_t sid, int64_t seq, int64_t *end);
+/* Drops from a[0..*n) (sid's log samples, sorted) those a chunk holds
+ * (the chunk's copy is older); *last = the series' last chunked seq. */
+int store__log_dedupe(sqlite3_stmt *end_q, int64_t sid, sb_sample *a, size_t *n,
+		      int64_t *last);
+/* Index of sid's first sample in l and (*n) how many. */
+size_t store__logv_find(const store__logv *l, int64_t sid, size_t *n);
+/*
+ * One series' samples in seq order: q (bound, rows seq0, n, data of its
+ * chunks in seq0 order; NULL = none) merged with log[0..nlog) (that
+ * series', sorted), the chunk's copy winning a seq held twice; those in rg
+ * go to cb in runs of at most STORE_MERGE_CHUNK. q is reset. *count (may
+ * be NULL) = samples handed on. 0, STORE_EABORT (cb), STORE_E*.
+ */
+int store__merge(sqlite3_stmt *q, const sb_sample *log, size_t nlog,
+		 const store__range *rg,
+		 int (*cb)(void *ud, const store_sample *s, size_t n), void *ud,
+		 size_t *count);
+
+/* Compaction (store_compact.c), writer thread. */
+/* One chunk of n encoded samples, seqs seq0.., in the caller's
+ * transaction. */
+int store__chunk_insert(store *s, int64_t sid, int64_t seq0,
+			const unsigned char *data, size_t n);
+/* Sorted samples a[0..n) into chunks, inside the caller's transaction. */
+int store__chunks_write(store *s, sb_sample *a, size_t n);
+/* The whole log into chunks, one transaction: samples moved or STORE_E*. */
+long store__compact(store *s);
+/* Log samples at which the writer compacts. */
+size_t store__compact_threshold(const store *s);
+/* At open: a schema-3 samples table into chunks, bounded transactions. */
+int store__convert_legacy(store *s);
 
 /* A sample value column: NULL (how SQLite stores NaN) reads as NaN. */
 double store__column_value(sqlite3_stmt *st, int i);

@@ -2,6 +2,11 @@
  * io/store_read.c: read-only access on a connection of its own (history,
  * list, forecasts, counts, integrity check). WAL lets these run while the
  * writer commits; each reader is used by one thread at a time.
+ *
+ * A history read is one series' chunks in the time range (a key range
+ * seek) merged with that series' samples in the log, which it finds by a
+ * binary search in each log row (rows are sorted by series id; compaction
+ * bounds them to 4096), both in one read transaction.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -9,11 +14,9 @@
 
 #include "io/store_int.h"
 
-#define READ_CHUNK 512
-
 struct store_reader {
 	sqlite3 *db;
-	sqlite3_stmt *list, *find, *hist, *fc;
+	sqlite3_stmt *list, *find, *hist, *end, *fc;
 };
 
 void store_reader_free(store_reader *r)
@@ -23,6 +26,7 @@ void store_reader_free(store_reader *r)
 	sqlite3_finalize(r->list);
 	sqlite3_finalize(r->find);
 	sqlite3_finalize(r->hist);
+	sqlite3_finalize(r->end);
 	sqlite3_finalize(r->fc);
 	sqlite3_close(r->db);
 	free(r);
@@ -41,6 +45,9 @@ int store_reader_open(store_reader **out, const char *path)
 		free(r);
 		return rc;
 	}
+	/* Pages through a mapping: a history read visits a few pages of
+	 * many log rows, each a pread and a copy otherwise. */
+	store__exec(r->db, "PRAGMA mmap_size=268435456");
 	rc = sqlite3_prepare_v2(
 	    r->db,
 	    "SELECT id,name,tags,step_s,period,created FROM series ORDER BY id",
@@ -52,9 +59,15 @@ int store_reader_open(store_reader **out, const char *path)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
 		    r->db,
-		    "SELECT seq,t,value FROM samples WHERE series_id=?1 "
-		    "AND t>=?2 AND t<?3 ORDER BY seq",
+		    "SELECT seq0,n,data FROM sample_chunks WHERE series_id=?1 "
+		    "AND t1>=?2 AND t0<?3 ORDER BY seq0",
 		    -1, &r->hist, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(
+		    r->db,
+		    "SELECT seq0+n-1 FROM sample_chunks WHERE series_id=?1 "
+		    "AND seq0<=?2 ORDER BY seq0 DESC LIMIT 1",
+		    -1, &r->end, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
 		    r->db,
@@ -119,41 +132,43 @@ double store__column_value(sqlite3_stmt *st, int i)
 		   : sqlite3_column_double(st, i);
 }
 
+/* Reads run in one transaction: the log and the chunks are seen at the
+ * same commit (a compaction between them would show a sample twice or
+ * not at all). */
+static int read_begin(store_reader *r)
+{
+	return store__exec(r->db, "BEGIN");
+}
+
+static void read_end(store_reader *r)
+{
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+}
+
 int store_history(store_reader *r, int64_t series_id, double t0, double t1,
 		  size_t limit,
 		  int (*cb)(void *ud, const store_sample *s, size_t n),
 		  void *ud)
 {
-	store_sample buf[READ_CHUNK];
-	size_t n = 0, total = 0;
+	store__range rg = {INT64_MIN, t0, t1, limit};
+	store__logv l;
+	int64_t last;
 	int rc;
 
-	sqlite3_bind_int64(r->hist, 1, series_id);
-	sqlite3_bind_double(r->hist, 2, t0);
-	sqlite3_bind_double(r->hist, 3, t1);
-	while ((limit == 0 || total < limit) &&
-	       (rc = sqlite3_step(r->hist)) == SQLITE_ROW) {
-		buf[n].seq = sqlite3_column_int64(r->hist, 0);
-		buf[n].t = sqlite3_column_double(r->hist, 1);
-		buf[n].value = store__column_value(r->hist, 2);
-		n++;
-		total++;
-		if (n == READ_CHUNK) {
-			if (cb(ud, buf, n)) {
-				sqlite3_reset(r->hist);
-				return STORE_EABORT;
-			}
-			n = 0;
-		}
+	if ((rc = read_begin(r)) < 0)
+		return rc;
+	rc = store__log_series(r->db, series_id, &l);
+	if (rc == 0)
+		rc = store__log_dedupe(r->end, series_id, l.a, &l.n, &last);
+	if (rc == 0) {
+		sqlite3_bind_int64(r->hist, 1, series_id);
+		sqlite3_bind_double(r->hist, 2, t0);
+		sqlite3_bind_double(r->hist, 3, t1);
+		rc = store__merge(r->hist, l.a, l.n, &rg, cb, ud, NULL);
 	}
-	if (limit && total >= limit)
-		rc = SQLITE_DONE;
-	sqlite3_reset(r->hist);
-	if (rc != SQLITE_DONE)
-		return store__map_rc(rc);
-	if (n && cb(ud, buf, n))
-		return STORE_EABORT;
-	return 0;
+	store__logv_release(&l);
+	read_end(r);
+	return rc;
 }
 
 int store_forecasts(store_reader *r, int64_t series_id, double t0, double t1,
@@ -214,6 +229,40 @@ int store_forecasts(store_reader *r, int64_t series_id, double t0, double t1,
 	return ret;
 }
 
+/* Samples stored: in chunks, plus those of the log no chunk holds. */
+static int count_samples(store_reader *r, int64_t *n)
+{
+	sqlite3_stmt *st;
+	store__logv l = {0};
+	size_t i, j, k;
+	int64_t last;
+	int rc;
+
+	if ((rc = read_begin(r)) < 0)
+		return rc;
+	rc = sqlite3_prepare_v2(r->db,
+				"SELECT coalesce(sum(n),0) FROM sample_chunks",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		read_end(r);
+		return store__map_rc(rc);
+	}
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	rc = rc == SQLITE_ROW ? store__log_load(r->db, &l) : store__map_rc(rc);
+	for (i = 0; rc == 0 && i < l.n; i = j) {
+		for (j = i + 1; j < l.n && l.a[j].sid == l.a[i].sid; j++)
+			;
+		k = j - i;
+		rc = store__log_dedupe(r->end, l.a[i].sid, l.a + i, &k, &last);
+		*n += (int64_t)k;
+	}
+	store__logv_release(&l);
+	read_end(r);
+	return rc;
+}
+
 int store_count(store_reader *r, const char *table, int64_t *n)
 {
 	static const char *const ok[] = {"series", "samples", "forecasts",
@@ -228,6 +277,8 @@ int store_count(store_reader *r, const char *table, int64_t *n)
 			break;
 	if (i == sizeof(ok) / sizeof(ok[0]))
 		return STORE_EINVAL;
+	if (i == 1)
+		return count_samples(r, n);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", ok[i]);
 	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
 		return store__map_rc(rc);

@@ -3,11 +3,14 @@
  * series' state (see store_recover() in store.h).
  *
  * Workload: once per start, every series (up to millions): a scan of
- * series LEFT JOIN snapshots (its `seen` only) in id order, plus one
- * key-range seek into samples per series for the rows after its snapshot
- * or the caller's known state (a checkpoint's record), and, for a series
- * not known, one seek for its snapshot's blob and one into forecasts for
- * the latest one's origin (store.forecast_every_s spacing).
+ * series LEFT JOIN snapshots (its `seen` only, when the caller holds
+ * known states) in id order, plus one key-range seek into sample_chunks
+ * per series for the samples after its snapshot or the caller's known
+ * state (a checkpoint's record), merged with that series' part of the
+ * sample log (the whole log, bounded by compaction, is read and sorted
+ * once before the readers start), and, for a series not known, one
+ * seek for its snapshot's blob and one into forecasts for the latest
+ * one's origin (store.forecast_every_s spacing).
  *
  * Threads, a pipeline: READERS reader threads, each with its own
  * connection and read transaction, walk the series in segments of ids
@@ -31,9 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/le.h"
 #include "io/store_int.h"
 
-#define REC_CHUNK   512
 #define NBLOCKS	    4
 #define BLOCK_BYTES (1u << 20)
 #define READERS	    2
@@ -87,8 +90,8 @@ typedef struct reader {
 	struct rec *r;
 	int k;
 	sqlite3 *db;
-	sqlite3_stmt *walk, *snap, *after, *last_t, *since, *last_fc;
-	store_sample buf[REC_CHUNK];
+	sqlite3_stmt *walk, *snap, *after, *last_ck, *last_fc;
+	int64_t sid; /* the series being streamed */
 
 	/* Under r->mu. Ready blocks are a FIFO of indices; a block is
 	 * either free, the reader's current one, ready, or the
@@ -115,6 +118,9 @@ typedef struct rec {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int abort;
+	/* The whole log, read once in reader 0's transaction before the
+	 * others begin theirs (so no reader sees chunks older than it). */
+	store__logv log;
 	reader rd[READERS];
 } rec;
 
@@ -180,7 +186,7 @@ static unsigned char *reserve(reader *d, size_t need, int *rc)
 	return b->p;
 }
 
-static int put_samples(reader *d, int64_t sid, size_t n)
+static int put_samples(reader *d, int64_t sid, const store_sample *sm, size_t n)
 {
 	size_t size = sizeof(rsamples) + n * sizeof(store_sample);
 	int rc = 0;
@@ -194,7 +200,7 @@ static int put_samples(reader *d, int64_t sid, size_t n)
 	h.sid = sid;
 	h.n = n;
 	memcpy(p, &h, sizeof h);
-	memcpy(p + sizeof h, d->buf, n * sizeof(store_sample));
+	memcpy(p + sizeof h, sm, n * sizeof(store_sample));
 	return 0;
 }
 
@@ -212,46 +218,68 @@ static int put_segend(reader *d)
 	return 0;
 }
 
-/* Stream the rows of a prepared (seq, t, value) query as records. */
-static int stream(reader *d, sqlite3_stmt *q, int64_t sid)
+static int put_merged(void *ud, const store_sample *sm, size_t n)
 {
-	size_t n = 0;
+	reader *d = ud;
+
+	return put_samples(d, d->sid, sm, n);
+}
+
+/* The series' samples with seq > after and t >= t0, chunks + log, as
+ * records. */
+static int stream(reader *d, int64_t sid, int64_t after, double t0)
+{
+	store__range rg = {after, t0, INFINITY, 0};
+	size_t nlog, first = store__logv_find(&d->r->log, sid, &nlog);
+
+	d->sid = sid;
+	sqlite3_bind_int64(d->after, 1, sid);
+	sqlite3_bind_int64(d->after, 2, after + 1);
+	return store__merge(d->after, nlog ? d->r->log.a + first : NULL, nlog,
+			    &rg, put_merged, d, NULL);
+}
+
+/* The t of the series' last sample (highest seq); 1 when it has none. */
+static int last_t(reader *d, int64_t sid, double *t)
+{
+	size_t nlog, first = store__logv_find(&d->r->log, sid, &nlog);
+	int64_t seq = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		d->buf[n].seq = sqlite3_column_int64(q, 0);
-		d->buf[n].t = sqlite3_column_double(q, 1);
-		d->buf[n].value = store__column_value(q, 2);
-		if (++n == REC_CHUNK) {
-			if ((rc = put_samples(d, sid, n)) != 0) {
-				sqlite3_reset(q);
-				return rc;
-			}
-			n = 0;
+	sqlite3_bind_int64(d->last_ck, 1, sid);
+	rc = sqlite3_step(d->last_ck);
+	if (rc == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(d->last_ck, 1);
+		if (n < 1 || sqlite3_column_bytes(d->last_ck, 2) !=
+				 n * STORE_CHUNK_REC) {
+			sqlite3_reset(d->last_ck);
+			return STORE_ECORRUPT;
 		}
+		seq = sqlite3_column_int64(d->last_ck, 0) + n - 1;
+		*t = io__getd(
+		    (const unsigned char *)sqlite3_column_blob(d->last_ck, 2) +
+		    (n - 1) * STORE_CHUNK_REC);
 	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
+	sqlite3_reset(d->last_ck);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store__map_rc(rc);
-	return n ? put_samples(d, sid, n) : 0;
+	/* A log sample past the chunks is newer (an equal seq: the chunk's
+	 * copy counts). */
+	if (nlog && d->r->log.a[first + nlog - 1].seq > seq) {
+		*t = d->r->log.a[first + nlog - 1].t;
+		seq = d->r->log.a[first + nlog - 1].seq;
+	}
+	return seq > 0 ? 0 : 1;
 }
 
 static int rebuild(reader *d, int64_t sid, double window)
 {
-	double last;
-	int rc;
+	double last = 0;
+	int rc = last_t(d, sid, &last);
 
-	sqlite3_bind_int64(d->last_t, 1, sid);
-	rc = sqlite3_step(d->last_t);
-	last = rc == SQLITE_ROW ? sqlite3_column_double(d->last_t, 0) : 0;
-	sqlite3_reset(d->last_t);
-	if (rc == SQLITE_DONE)
-		return 0; /* no samples at all */
-	if (rc != SQLITE_ROW)
-		return store__map_rc(rc);
-	sqlite3_bind_int64(d->since, 1, sid);
-	sqlite3_bind_double(d->since, 2, last - window);
-	return stream(d, d->since, sid);
+	if (rc)
+		return rc < 0 ? rc : 0; /* no samples at all */
+	return stream(d, sid, 0, last - window);
 }
 
 /* Origin of the series' latest stored forecast (-INFINITY: none): one seek
@@ -395,13 +423,12 @@ static int walk(reader *d)
 		if (h.mode == STORE_RESTORE_REBUILD) {
 			rc = rebuild(d, h.id, d->r->window);
 		} else {
-			sqlite3_bind_int64(d->after, 1, h.id);
-			sqlite3_bind_int64(d->after, 2,
-					   h.mode == STORE_RESTORE_SNAPSHOT
-					       ? (int64_t)h.snap.seen
-					   : h.mode == STORE_RESTORE_KNOWN ? ks
-									   : 0);
-			rc = stream(d, d->after, h.id);
+			rc = stream(d, h.id,
+				    h.mode == STORE_RESTORE_SNAPSHOT
+					? (int64_t)h.snap.seen
+				    : h.mode == STORE_RESTORE_KNOWN ? ks
+								    : 0,
+				    -INFINITY);
 		}
 		if (rc < 0)
 			break;
@@ -570,21 +597,20 @@ static int prepare(reader *d)
 		      "ON n.series_id=s.id WHERE s.id BETWEEN ?1 AND ?2 "
 		      "ORDER BY s.id",
 		-1, &d->walk, NULL) != SQLITE_OK ||
+	    /* The chunks from the one holding seq ?2 on. */
+	    sqlite3_prepare_v2(
+		d->db,
+		"SELECT seq0,n,data FROM sample_chunks WHERE series_id=?1 "
+		"AND seq0>=(SELECT coalesce(max(seq0),0) FROM sample_chunks "
+		"WHERE series_id=?1 AND seq0<=?2) ORDER BY seq0",
+		-1, &d->after, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(d->db,
 			       "SELECT state FROM snapshots WHERE series_id=?1",
 			       -1, &d->snap, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(d->db,
-			       "SELECT seq,t,value FROM samples WHERE "
-			       "series_id=?1 AND seq>?2 ORDER BY seq",
-			       -1, &d->after, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(d->db,
-			       "SELECT t FROM samples WHERE series_id=?1 "
-			       "ORDER BY seq DESC LIMIT 1",
-			       -1, &d->last_t, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(d->db,
-			       "SELECT seq,t,value FROM samples WHERE "
-			       "series_id=?1 AND t>=?2 ORDER BY seq",
-			       -1, &d->since, NULL) != SQLITE_OK ||
+			       "SELECT seq0,n,data FROM sample_chunks WHERE "
+			       "series_id=?1 ORDER BY seq0 DESC LIMIT 1",
+			       -1, &d->last_ck, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(d->db,
 			       "SELECT t FROM forecasts WHERE series_id=?1 "
 			       "ORDER BY t DESC LIMIT 1",
@@ -628,8 +654,7 @@ static void close_reader(reader *d)
 	sqlite3_finalize(d->walk);
 	sqlite3_finalize(d->snap);
 	sqlite3_finalize(d->after);
-	sqlite3_finalize(d->last_t);
-	sqlite3_finalize(d->since);
+	sqlite3_finalize(d->last_ck);
 	sqlite3_finalize(d->last_fc);
 	sqlite3_close(d->db);
 	for (i = 0; i < NBLOCKS; i++)
@@ -701,8 +726,11 @@ int store_recover(const char *path, uint64_t model_hash,
 	r->nknown = cb->known ? cb->nknown : 0;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	for (i = 0; i < READERS && rc == 0; i++)
+	for (i = 0; i < READERS && rc == 0; i++) {
 		rc = open_reader(r, &r->rd[i], i, path);
+		if (rc == 0 && i == 0)
+			rc = store__log_load(r->rd[0].db, &r->log);
+	}
 	if (rc == 0)
 		rc = plan(r, r->rd[0].db, &total);
 	if (rc == 0 && cb->progress)
@@ -730,6 +758,7 @@ int store_recover(const char *path, uint64_t model_hash,
 		}
 		close_reader(&r->rd[i]);
 	}
+	store__logv_release(&r->log);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);

@@ -6,47 +6,131 @@
  * step. A cursor walks the series by id and wraps, so every series is
  * visited in turn however many there are.
  *
- * Samples: the oldest rows of a series are its lowest seqs. A step reads a
- * series' first rows in seq order and deletes the prefix with t < cutoff, as
- * one key-range DELETE; it stops at the first younger row (a late sample with
- * an old timestamp waits until the samples before it have aged too) and
- * never goes beyond the series' snapshot `seen`: samples after the snapshot
- * are what recovery replays.
+ * Samples: the oldest samples of a series are its lowest seqs, in its first
+ * chunks. A step reads a series' first chunks in seq order and deletes the
+ * prefix of samples with t < cutoff: whole chunks, and the chunk where the
+ * prefix ends is rewritten without it (so retention is exact to the
+ * sample, as it was with a row per sample). It stops at the first younger
+ * sample (a late sample with an old timestamp waits until the samples
+ * before it have aged too) and never goes beyond the series' snapshot
+ * `seen`: samples after the snapshot are what recovery replays. Samples
+ * still in the log are compacted into chunks first when any of them is
+ * older than the cutoff (in steady state the log is minutes old and this
+ * never happens).
  */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/le.h"
 #include "io/store_int.h"
 
 #define RET_SERIES_PER_STEP 256
+#define RET_CHUNKS	    64 /* chunks of one series read per visit */
+
+/* A trimmed chunk's remainder. */
+typedef struct trim {
+	int64_t seq0, k, n;
+	unsigned char *rest;
+} trim;
 
 static int step_samples(store *s, int64_t sid, int64_t seen, double cutoff,
 			int room, int *deleted, int *full)
 {
 	store_stmts *t = &s->st;
-	int64_t last = 0;
-	int n = 0, rc;
+	int64_t whole[RET_CHUNKS];
+	trim tr = {0, 0, 0, NULL};
+	int nw = 0, n = 0, rc, stop = 0, i;
 
-	sqlite3_bind_int64(t->ret_smp_scan, 1, sid);
-	sqlite3_bind_int64(t->ret_smp_scan, 2, seen);
-	sqlite3_bind_int(t->ret_smp_scan, 3, room);
-	while ((rc = sqlite3_step(t->ret_smp_scan)) == SQLITE_ROW) {
-		if (sqlite3_column_double(t->ret_smp_scan, 1) >= cutoff)
+	sqlite3_bind_int64(t->ret_ck_scan, 1, sid);
+	sqlite3_bind_int64(t->ret_ck_scan, 2, seen);
+	sqlite3_bind_int(t->ret_ck_scan, 3, RET_CHUNKS);
+	while (!stop && (rc = sqlite3_step(t->ret_ck_scan)) == SQLITE_ROW) {
+		int64_t seq0 = sqlite3_column_int64(t->ret_ck_scan, 0);
+		int64_t cn = sqlite3_column_int64(t->ret_ck_scan, 1), k;
+		const unsigned char *p;
+
+		if (sqlite3_column_double(t->ret_ck_scan, 2) >= cutoff)
+			break; /* its first sample is younger */
+		p = sqlite3_column_blob(t->ret_ck_scan, 3);
+		if (cn < 1 || sqlite3_column_bytes(t->ret_ck_scan, 3) !=
+				  cn * STORE_CHUNK_REC) {
+			rc = SQLITE_CORRUPT;
 			break;
-		last = sqlite3_column_int64(t->ret_smp_scan, 0);
-		n++;
+		}
+		for (k = 0; k < cn && n < room && seq0 + k <= seen &&
+			    io__getd(p + k * STORE_CHUNK_REC) < cutoff;
+		     k++)
+			n++;
+		if (k == cn) {
+			whole[nw++] = seq0;
+			continue;
+		}
+		stop = 1;
+		if (k > 0) {
+			tr.rest = malloc((size_t)(cn - k) * STORE_CHUNK_REC);
+			if (!tr.rest) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			memcpy(tr.rest, p + k * STORE_CHUNK_REC,
+			       (size_t)(cn - k) * STORE_CHUNK_REC);
+			tr.seq0 = seq0;
+			tr.k = k;
+			tr.n = cn;
+		}
 	}
-	sqlite3_reset(t->ret_smp_scan);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	sqlite3_reset(t->ret_ck_scan);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		free(tr.rest);
 		return store__map_rc(rc);
-	*full = n == room;
-	if (!n)
+	}
+	*full = n == room || (!stop && nw == RET_CHUNKS);
+	rc = 0;
+	for (i = 0; i < nw + (tr.rest != NULL) && rc == 0; i++) {
+		sqlite3_bind_int64(t->ret_ck_del, 1, sid);
+		sqlite3_bind_int64(t->ret_ck_del, 2,
+				   i < nw ? whole[i] : tr.seq0);
+		rc = sqlite3_step(t->ret_ck_del);
+		sqlite3_reset(t->ret_ck_del);
+		rc = rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+	}
+	if (rc == 0 && tr.rest)
+		rc = store__chunk_insert(s, sid, tr.seq0 + tr.k, tr.rest,
+					 (size_t)(tr.n - tr.k));
+	free(tr.rest);
+	if (rc == 0)
+		*deleted += n;
+	return rc;
+}
+
+/* Log samples older than the cutoff are moved into chunks first, where
+ * retention finds them, once the log has been there a while: a thousandth
+ * of the retention, 1 s to 60 s. Not sooner: samples that arrive already
+ * older than the retention (a backfill, a replay, a benchmark's fixed
+ * timestamps) would otherwise make every retention step compact a few
+ * seconds of log into chunks of a sample or two per series. */
+static int compact_if_old(store *s, double cutoff)
+{
+	sqlite3_stmt *q = s->st.log_tmin;
+	double tmin = INFINITY, age = s->o.sample_retention_s / 1000;
+	int rc;
+
+	if (!s->log_samples)
 		return 0;
-	sqlite3_bind_int64(t->ret_smp_del, 1, sid);
-	sqlite3_bind_int64(t->ret_smp_del, 2, last);
-	rc = sqlite3_step(t->ret_smp_del);
-	sqlite3_reset(t->ret_smp_del);
-	if (rc != SQLITE_DONE)
+	age = age < 1 ? 1 : age > 60 ? 60 : age;
+	if ((double)(store__now_ns() - s->log_since_ns) < age * 1e9)
+		return 0;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		tmin = sqlite3_column_double(q, 0);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW)
 		return store__map_rc(rc);
-	*deleted += sqlite3_changes(s->db);
-	return 0;
+	if (tmin >= cutoff)
+		return 0;
+	rc = (int)store__compact(s);
+	return rc < 0 ? rc : 0;
 }
 
 static int step_forecasts(store *s, int64_t sid, double cutoff, int room,
@@ -93,6 +177,8 @@ int store__retention_step(store *s, int *more)
 	int batch = s->o.retention_batch, deleted = 0, n = 0, i, rc, full;
 
 	*more = 0;
+	if (s->o.sample_retention_s > 0 && (rc = compact_if_old(s, cs)) < 0)
+		return rc;
 	sqlite3_bind_int64(t->ret_list, 1, s->ret_cursor);
 	sqlite3_bind_int(t->ret_list, 2, RET_SERIES_PER_STEP);
 	while ((rc = sqlite3_step(t->ret_list)) == SQLITE_ROW) {

@@ -7,11 +7,13 @@
  * A database newer than this program is refused (STORE_ESCHEMA) rather than
  * written with assumptions it does not meet.
  *
- * Key order of samples (measured by bench/store_bench, see
- * bench/results/store.md): WITHOUT ROWID keyed (series_id, seq). Ingest
- * interleaves series, so every layout pays a random B-tree insert somewhere;
- * this one pays it once (a rowid table + index pays the append and the
- * random index insert), and it makes both recovery ("seq > seen of one
+ * Samples (schema 4; bench/results/slog.md): ingest interleaves the
+ * series, so any table keyed by series pays a B-tree insert on a leaf of
+ * its own per sample row (schema 3's WITHOUT ROWID (series_id, seq) paid it
+ * once, a rowid table + index twice: bench/results/store.md). The sample
+ * log is appended at its rowid's end instead, one row per transaction, and
+ * compaction writes one chunk per series per few dozen samples, in key
+ * order; chunks keyed (series_id, seq0) keep recovery ("seq > seen of one
  * series") and retention ("lowest seqs of one series") key range scans.
  */
 #include <stdio.h>
@@ -58,6 +60,31 @@ static const char *const migrations[] = {
     "CREATE TABLE meta("
     " key TEXT PRIMARY KEY,"
     " value INTEGER NOT NULL);",
+    /* 4: samples as an append-only log (an ingest transaction's samples
+     * sorted by series id, in rows of at most 512 with their id range)
+     * compacted into per-series chunks (store.h, store_log.c); the marks
+     * of dropped series' log samples. The samples table of version 3 is
+     * converted into chunks by store_open, in bounded transactions
+     * (store__convert_legacy), and dropped once empty. */
+    "CREATE TABLE sample_log("
+    " id INTEGER PRIMARY KEY,"
+    " n INTEGER NOT NULL,"
+    " tmin REAL NOT NULL,"
+    " smin INTEGER NOT NULL,"
+    " smax INTEGER NOT NULL,"
+    " data BLOB NOT NULL);"
+    "CREATE INDEX sample_log_sid ON sample_log(smax, smin);"
+    "CREATE TABLE sample_chunks("
+    " series_id INTEGER NOT NULL,"
+    " seq0 INTEGER NOT NULL,"
+    " n INTEGER NOT NULL,"
+    " t0 REAL NOT NULL,"
+    " t1 REAL NOT NULL,"
+    " data BLOB NOT NULL,"
+    " PRIMARY KEY(series_id, seq0)) WITHOUT ROWID;"
+    "CREATE TABLE sample_log_void("
+    " series_id INTEGER PRIMARY KEY,"
+    " upto INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

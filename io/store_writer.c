@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "io/le.h"
 #include "io/store_int.h"
 
 static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
@@ -83,8 +84,6 @@ static int page_size(sqlite3 *db)
 	return n;
 }
 
-#define SQL_SAMPLES \
-	"INSERT OR IGNORE INTO samples(series_id,seq,t,value) VALUES"
 #define SQL_FORECASTS                                                       \
 	"INSERT OR REPLACE INTO forecasts(series_id,t,horizon,nq,levels,q," \
 	"mean) VALUES"
@@ -105,9 +104,10 @@ int store__prepare(store *s)
 		 "step_s=excluded.step_s, period=excluded.period "
 		 "ON CONFLICT DO NOTHING",
 		 &t->ins_series) ||
-	    prep_rows(db, SQL_SAMPLES, 4, 1, &t->ins_sample) ||
-	    prep_rows(db, SQL_SAMPLES, 4, STORE_SAMPLES_PER_INSERT,
-		      &t->ins_samples) ||
+	    prep(db,
+		 "INSERT INTO sample_log(n,tmin,smin,smax,data) "
+		 "VALUES(?1,?2,?3,?4,?5)",
+		 &t->ins_log) ||
 	    prep_rows(db, SQL_FORECASTS, 7, 1, &t->ins_fc) ||
 	    prep_rows(db, SQL_FORECASTS, 7, STORE_FORECASTS_PER_INSERT,
 		      &t->ins_fcs) ||
@@ -124,7 +124,24 @@ int store__prepare(store *s)
 		 "INSERT OR REPLACE INTO meta(key,value) "
 		 "VALUES(" STORE_CKPT_KEY ",?1)",
 		 &t->ups_ckpt) ||
-	    prep(db, "DELETE FROM samples WHERE series_id=?1", &t->drop[0]) ||
+	    prep(db, "DELETE FROM sample_chunks WHERE series_id=?1",
+		 &t->drop[0]) ||
+	    prep(db,
+		 "INSERT OR REPLACE INTO sample_log_void(series_id,upto) "
+		 "SELECT ?1, id FROM sample_log ORDER BY id DESC LIMIT 1",
+		 &t->ins_void) ||
+	    prep(db, "DELETE FROM sample_log WHERE id<=?1", &t->log_del) ||
+	    prep(db, "DELETE FROM sample_log_void WHERE upto<=?1",
+		 &t->void_del) ||
+	    prep(db, "SELECT min(tmin) FROM sample_log", &t->log_tmin) ||
+	    prep(db,
+		 "SELECT seq0+n-1 FROM sample_chunks WHERE series_id=?1 AND "
+		 "seq0<=?2 ORDER BY seq0 DESC LIMIT 1",
+		 &t->ck_end) ||
+	    prep(db,
+		 "INSERT INTO sample_chunks(series_id,seq0,n,t0,t1,data) "
+		 "VALUES(?1,?2,?3,?4,?5,?6)",
+		 &t->ck_ins) ||
 	    prep(db, "DELETE FROM forecasts WHERE series_id=?1", &t->drop[1]) ||
 	    prep(db, "DELETE FROM snapshots WHERE series_id=?1", &t->drop[2]) ||
 	    prep(db, "DELETE FROM series WHERE id=?1", &t->drop[3]) ||
@@ -134,11 +151,11 @@ int store__prepare(store *s)
 		 "WHERE s.id > ?1 ORDER BY s.id LIMIT ?2",
 		 &t->ret_list) ||
 	    prep(db,
-		 "SELECT seq, t FROM samples WHERE series_id=?1 AND seq<=?2 "
-		 "ORDER BY seq LIMIT ?3",
-		 &t->ret_smp_scan) ||
-	    prep(db, "DELETE FROM samples WHERE series_id=?1 AND seq<=?2",
-		 &t->ret_smp_del) ||
+		 "SELECT seq0, n, t0, data FROM sample_chunks WHERE "
+		 "series_id=?1 AND seq0<=?2 ORDER BY seq0 LIMIT ?3",
+		 &t->ret_ck_scan) ||
+	    prep(db, "DELETE FROM sample_chunks WHERE series_id=?1 AND seq0=?2",
+		 &t->ret_ck_del) ||
 	    prep(db,
 		 "SELECT t FROM forecasts WHERE series_id=?1 AND t<?2 "
 		 "ORDER BY t LIMIT ?3",
@@ -169,19 +186,65 @@ static int run(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : store__map_rc(rc);
 }
 
-static int bind_double_or_null(sqlite3_stmt *st, int i, double v)
+/* The transaction's log blob: room for n more samples. */
+static int log_room(store *s, size_t n)
 {
-	return isnan(v) ? sqlite3_bind_null(st, i)
-			: sqlite3_bind_double(st, i, v);
+	size_t need = (s->ln + n) * STORE_LOG_REC;
+
+	if (need > s->lcap) {
+		size_t cap = need > 2 * s->lcap ? need : 2 * s->lcap;
+		unsigned char *p = realloc(s->lbuf, cap);
+		if (!p)
+			return STORE_ENOMEM;
+		s->lbuf = p;
+		s->lcap = cap;
+	}
+	return 0;
 }
 
-/* A sample's four parameters, from parameter number p on. */
-static void bind_sample(sqlite3_stmt *st, int p, const sb_sample *r)
+/* The samples gathered so far as sample_log rows: sorted by series id and
+ * cut into pieces of at most STORE_LOG_PIECE, each with its id range, so a
+ * reader of one series opens only the pieces that can hold it. */
+static int log_flush(store *s)
 {
-	sqlite3_bind_int64(st, p, r->sid);
-	sqlite3_bind_int64(st, p + 1, r->seq);
-	sqlite3_bind_double(st, p + 2, r->t);
-	bind_double_or_null(st, p + 3, r->v);
+	store_stmts *t = &s->st;
+	size_t i, k, m;
+	int rc;
+
+	if (!s->ln)
+		return 0;
+	if (s->lsort_cap < s->lcap) {
+		unsigned char *p = realloc(s->lsort, s->lcap);
+		if (!p)
+			return STORE_ENOMEM;
+		s->lsort = p;
+		s->lsort_cap = s->lcap;
+	}
+	store__log_sort_rows(s->lbuf, s->lsort, s->ln);
+	for (i = 0; i < s->ln; i += m) {
+		const unsigned char *p = s->lbuf + i * STORE_LOG_REC;
+		double tmin = INFINITY;
+		sb_sample r;
+
+		m = s->ln - i < STORE_LOG_PIECE ? s->ln - i : STORE_LOG_PIECE;
+		for (k = 0; k < m; k++) {
+			store__log_get(p + k * STORE_LOG_REC, &r);
+			tmin = r.t < tmin ? r.t : tmin;
+		}
+		sqlite3_bind_int64(t->ins_log, 1, (int64_t)m);
+		sqlite3_bind_double(t->ins_log, 2, tmin);
+		sqlite3_bind_int64(t->ins_log, 3, (int64_t)io__get64(p));
+		sqlite3_bind_int64(t->ins_log, 4,
+				   r.sid); /* the last: largest */
+		sqlite3_bind_blob(t->ins_log, 5, p, (int)(m * STORE_LOG_REC),
+				  SQLITE_STATIC);
+		if ((rc = run(t->ins_log)) < 0)
+			return rc;
+		s->tx_rows++;
+	}
+	s->tx_logged += s->ln;
+	s->ln = 0;
+	return 0;
 }
 
 /* A forecast's seven parameters (blobs point into the batch's pool). */
@@ -209,6 +272,14 @@ static int apply_batch(store *s, store_batch *b)
 
 	for (i = 0; i < b->ndrop; i++) {
 		int k;
+		/* The series' samples in the log up to here (its earlier
+		 * batches' too) are void from now on: a later series with
+		 * the same id must not inherit them. */
+		if ((rc = log_flush(s)) < 0)
+			return rc;
+		sqlite3_bind_int64(t->ins_void, 1, b->drop[i]);
+		if ((rc = run(t->ins_void)) < 0)
+			return rc;
 		for (k = 0; k < 4; k++) {
 			sqlite3_bind_int64(t->drop[k], 1, b->drop[i]);
 			if ((rc = run(t->drop[k])) < 0)
@@ -228,24 +299,21 @@ static int apply_batch(store *s, store_batch *b)
 		if ((rc = run(t->ins_series)) < 0)
 			return rc;
 	}
-	/* Most samples (and forecasts) go STORE_*_PER_INSERT rows per
-	 * statement: the per-statement work (step, reset, VDBE setup) was as
-	 * much as the B-tree insert of a row. */
-	for (i = 0; i + STORE_SAMPLES_PER_INSERT <= b->nsmp;
-	     i += STORE_SAMPLES_PER_INSERT) {
-		int k;
-		for (k = 0; k < STORE_SAMPLES_PER_INSERT; k++) {
-			sb_sample *r = &b->smp[i + (size_t)k];
-			bind_sample(t->ins_samples, 4 * k + 1, r);
-		}
-		if ((rc = run(t->ins_samples)) < 0)
-			return rc;
+	/* Samples append to the transaction's one log row: 32 bytes each,
+	 * where a row per sample cost a B-tree insert on a leaf of its own
+	 * (ingest interleaves the series). */
+	if (b->nsmp && (rc = log_room(s, b->nsmp)) < 0)
+		return rc;
+	for (i = 0; i < b->nsmp; i++) {
+		const sb_sample *r = &b->smp[i];
+		store__log_put(s->lbuf + (s->ln + i) * STORE_LOG_REC, r);
+		if (r->sid > s->max_sid)
+			s->max_sid = r->sid;
 	}
-	for (; i < b->nsmp; i++) {
-		bind_sample(t->ins_sample, 1, &b->smp[i]);
-		if ((rc = run(t->ins_sample)) < 0)
-			return rc;
-	}
+	s->ln += b->nsmp;
+	/* Most forecasts go STORE_FORECASTS_PER_INSERT rows per statement:
+	 * the per-statement work (step, reset, VDBE setup) was as much as
+	 * the B-tree insert of a row. */
 	for (i = 0; i + STORE_FORECASTS_PER_INSERT <= b->nfc;
 	     i += STORE_FORECASTS_PER_INSERT) {
 		int k;
@@ -309,6 +377,9 @@ static int run_tx(store *s, store_batch *g, uint64_t rows)
 	if ((rc = run(s->st.begin)) < 0)
 		return rc;
 	now = store__now_ns();
+	s->ln = 0;
+	s->tx_logged = 0;
+	s->tx_rows = 0;
 	for (b = g; b; b = b->next) {
 		b->begin_ns = now;
 		b->tx_rows = rows;
@@ -316,9 +387,18 @@ static int run_tx(store *s, store_batch *g, uint64_t rows)
 			break;
 	}
 	if (rc == 0)
+		rc = log_flush(s);
+	if (rc == 0)
 		rc = run(s->st.commit);
 	if (rc < 0 && !sqlite3_get_autocommit(s->db))
 		run(s->st.rollback);
+	if (rc == 0) {
+		if (!s->log_samples && s->tx_logged)
+			s->log_since_ns = store__now_ns();
+		s->log_samples += s->tx_logged;
+		s->log_rows += s->tx_rows;
+	}
+	s->ln = 0;
 	return rc;
 }
 
@@ -522,6 +602,22 @@ static void maintenance(store *s, uint64_t now)
 			s->wal_frames = 0;
 			pthread_mutex_lock(&s->mu);
 			s->stats.checkpoints++;
+			pthread_mutex_unlock(&s->mu);
+		}
+	}
+	/* Compaction first: it empties the log, which a retention step may
+	 * need, and it is what keeps the log (and reads of it) bounded. */
+	if ((s->log_samples >= store__compact_threshold(s) ||
+	     s->log_rows >= STORE_LOG_MAX_ROWS) &&
+	    now >= s->compact_next_ns) {
+		long m = store__compact(s);
+		/* A failing one (disk full) is not retried after every
+		 * commit: it reads the whole log each time. */
+		s->compact_next_ns = m < 0 ? now + 5000000000u : now;
+		if (m > 0) {
+			pthread_mutex_lock(&s->mu);
+			s->stats.compactions++;
+			s->stats.compacted += (uint64_t)m;
 			pthread_mutex_unlock(&s->mu);
 		}
 	}

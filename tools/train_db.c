@@ -2,12 +2,13 @@
  * tools/train_db.c: `statecast train --from-db PATH`: training series from
  * the daemon's SQLite history, so users can fine-tune on their own metrics.
  *
- * Reads the store's tables (io/store_schema.c on the store branch:
- * series(id, step_s, period, ...), samples(series_id, seq, t, value)) over a
- * read-only connection, and puts each series on its nominal grid: sample
- * k lands at round((t - t0) / step_s); grid points nothing landed on are
- * missing (NaN), as the daemon treats them. Only the most recent max_len
- * grid points of a series are kept.
+ * Reads the series table over a read-only connection and each series'
+ * samples through the store's reader (io/store.h: chunks + log), or, in a
+ * schema-3 database that no statecastd of schema 4 has opened yet, from its
+ * samples(series_id, seq, t, value) table; and puts each series on its
+ * nominal grid: sample k lands at round((t - t0) / step_s); grid points
+ * nothing landed on are missing (NaN), as the daemon treats them. Only the
+ * most recent max_len grid points of a series are kept.
  */
 #include <math.h>
 #include <sqlite3.h>
@@ -16,7 +17,55 @@
 #include <string.h>
 
 #include "io/grow.h"
+#include "io/store.h"
 #include "tools/train_db.h"
+
+/* One series' samples in seq order. */
+typedef struct tv {
+	store_sample *a;
+	size_t n, cap;
+} tv;
+
+static int tv_add(void *ud, const store_sample *s, size_t n)
+{
+	tv *v = ud;
+
+	if (io_grow(&v->a, &v->cap, v->n + n, sizeof *v->a, 256))
+		return 1;
+	memcpy(v->a + v->n, s, n * sizeof *s);
+	v->n += n;
+	return 0;
+}
+
+/* Where the samples are: the store's reader, or a schema-3 table. */
+typedef struct src {
+	store_reader *rd;
+	sqlite3_stmt *legacy;
+} src;
+
+static int fetch(src *s, int64_t id, tv *v)
+{
+	store_sample sm;
+
+	v->n = 0;
+	if (s->rd)
+		return store_history(s->rd, id, -INFINITY, INFINITY, 0, tv_add,
+				     v);
+	sqlite3_bind_int64(s->legacy, 1, id);
+	while (sqlite3_step(s->legacy) == SQLITE_ROW) {
+		sm.seq = 0;
+		sm.t = sqlite3_column_double(s->legacy, 0);
+		sm.value = sqlite3_column_type(s->legacy, 1) == SQLITE_NULL
+			       ? NAN
+			       : sqlite3_column_double(s->legacy, 1);
+		if (tv_add(v, &sm, 1)) {
+			sqlite3_reset(s->legacy);
+			return -1;
+		}
+	}
+	sqlite3_reset(s->legacy);
+	return 0;
+}
 
 void train_db_free(train_db *d)
 {
@@ -30,25 +79,17 @@ void train_db_free(train_db *d)
 }
 
 /* One series' samples onto its grid; 0, or -1 (skipped: too short). */
-static int load_one(sqlite3 *db, int64_t id, double step_s, int period,
-		    int max_len, ssm_series *out, double **yout)
+static int load_one(const tv *v, double step_s, int period, int max_len,
+		    ssm_series *out, double **yout)
 {
-	sqlite3_stmt *st = NULL;
-	double t0 = NAN, tl = NAN, *y;
+	double t0 = INFINITY, tl = -INFINITY, *y;
 	long n, i, k;
+	size_t j;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT min(t), max(t) FROM samples "
-			       "WHERE series_id = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		t0 = sqlite3_column_double(st, 0);
-		tl = sqlite3_column_double(st, 1);
+	for (j = 0; j < v->n; j++) {
+		t0 = v->a[j].t < t0 ? v->a[j].t : t0;
+		tl = v->a[j].t > tl ? v->a[j].t : tl;
 	}
-	sqlite3_finalize(st);
 	if (!isfinite(t0) || !(step_s > 0.0))
 		return -1;
 	n = lround((tl - t0) / step_s) + 1;
@@ -64,22 +105,13 @@ static int load_one(sqlite3 *db, int64_t id, double step_s, int period,
 		return -1;
 	for (i = 0; i < n; i++)
 		y[i] = NAN;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT t, value FROM samples WHERE series_id "
-			       "= ? AND t >= ? ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK) {
-		free(y);
-		return -1;
+	for (j = 0; j < v->n; j++) {
+		if (!(v->a[j].t >= t0 - 0.5 * step_s))
+			continue;
+		k = lround((v->a[j].t - t0) / step_s);
+		if (k >= 0 && k < n && !isnan(v->a[j].value))
+			y[k] = v->a[j].value;
 	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_double(st, 2, t0 - 0.5 * step_s);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		k = lround((sqlite3_column_double(st, 0) - t0) / step_s);
-		if (k >= 0 && k < n &&
-		    sqlite3_column_type(st, 1) != SQLITE_NULL)
-			y[k] = sqlite3_column_double(st, 1);
-	}
-	sqlite3_finalize(st);
 	out->y = y;
 	out->n = (int)n;
 	out->period = period >= 1 ? period : 1;
@@ -89,13 +121,31 @@ static int load_one(sqlite3 *db, int64_t id, double step_s, int period,
 	return 0;
 }
 
+static int has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *q;
+	int yes = 0;
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT 1 FROM sqlite_master WHERE type='table' "
+			       "AND name=?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	yes = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return yes;
+}
+
 int train_db_load(const char *path, int max_len, train_db *d, char *err,
 		  size_t errlen)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t cap = 0, c;
-	int rc = -1;
+	src sr = {NULL, NULL};
+	tv v = {NULL, 0, 0};
+	int rc = -1, e;
 
 	memset(d, 0, sizeof *d);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
@@ -107,6 +157,19 @@ int train_db_load(const char *path, int max_len, train_db *d, char *err,
 			       &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: not a statecast store: %s", path,
 			 sqlite3_errmsg(db));
+		goto out;
+	}
+	if (!has_table(db, "sample_chunks") && has_table(db, "samples")) {
+		if (sqlite3_prepare_v2(db,
+				       "SELECT t, value FROM samples WHERE "
+				       "series_id = ? ORDER BY seq",
+				       -1, &sr.legacy, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", path,
+				 sqlite3_errmsg(db));
+			goto out;
+		}
+	} else if ((e = store_reader_open(&sr.rd, path)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, store_strerror(e));
 		goto out;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -121,8 +184,11 @@ int train_db_load(const char *path, int max_len, train_db *d, char *err,
 		if (io_grow(&d->y, &c, (size_t)d->count + 1, sizeof *d->y, 64))
 			goto oom;
 		cap = c;
-		if (load_one(db, sqlite3_column_int64(st, 0),
-			     sqlite3_column_double(st, 1),
+		if (fetch(&sr, sqlite3_column_int64(st, 0), &v) != 0) {
+			snprintf(err, errlen, "%s: cannot read samples", path);
+			goto out;
+		}
+		if (load_one(&v, sqlite3_column_double(st, 1),
 			     sqlite3_column_int(st, 2), max_len,
 			     &d->series[d->count], &y) == 0)
 			d->y[d->count++] = y;
@@ -132,6 +198,9 @@ int train_db_load(const char *path, int max_len, train_db *d, char *err,
 oom:
 	snprintf(err, errlen, "out of memory");
 out:
+	free(v.a);
+	store_reader_free(sr.rd);
+	sqlite3_finalize(sr.legacy);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	if (rc != 0)

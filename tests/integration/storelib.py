@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sqlite3
+import struct
 import tempfile
 import time
 
@@ -159,13 +160,40 @@ def integrity_ok(db):
         c.close()
 
 
+def _stored(c):
+    """{series id: {seq: (t, value)}}: what the store's readers see, the
+    chunks merged with the sample log (io/store_log.c): a seq stored twice
+    keeps its first copy (chunks are older than the log, log rows go in id
+    order), log samples of a dropped series (sample_log_void) are void, NaN
+    reads as None as the NULL of schema 3 did."""
+    out = {}
+
+    def put(sid, seq, t, v):
+        d = out.setdefault(sid, {})
+        if seq not in d:
+            d[seq] = (t, None if v != v else v)
+    for sid, seq0, n, data in c.execute(
+            "SELECT series_id, seq0, n, data FROM sample_chunks "
+            "ORDER BY series_id, seq0"):
+        for k in range(n):
+            t, v = struct.unpack_from("<dd", data, 16 * k)
+            put(sid, seq0 + k, t, v)
+    void = dict(c.execute("SELECT series_id, upto FROM sample_log_void"))
+    for row, data in c.execute("SELECT id, data FROM sample_log ORDER BY id"):
+        for k in range(len(data) // 32):
+            sid, seq, t, v = struct.unpack_from("<qqdd", data, 32 * k)
+            if row > void.get(sid, 0):
+                put(sid, seq, t, v)
+    return out
+
+
 def seq_ranges(db):
     """{series name: (count, min seq, max seq)}."""
     c = sqlite3.connect(db)
     try:
-        return {n: (k, lo, hi) for n, k, lo, hi in c.execute(
-            "SELECT s.name, count(*), min(m.seq), max(m.seq) FROM samples m "
-            "JOIN series s ON s.id = m.series_id GROUP BY s.name")}
+        names = dict(c.execute("SELECT id, name FROM series"))
+        return {names[sid]: (len(d), min(d), max(d))
+                for sid, d in _stored(c).items() if sid in names and d}
     finally:
         c.close()
 
@@ -174,11 +202,12 @@ def stored_after(db, after):
     """{series name: [(seq, t, value)...]} with seq > after[name]."""
     c = sqlite3.connect(db)
     try:
+        have = _stored(c)
         out = {}
         for name, sid in c.execute("SELECT name, id FROM series"):
-            out[name] = list(c.execute(
-                "SELECT seq, t, value FROM samples WHERE series_id=? "
-                "AND seq>? ORDER BY seq", (sid, after.get(name, 0))))
+            d = have.get(sid, {})
+            lo = after.get(name, 0)
+            out[name] = [(q,) + d[q] for q in sorted(d) if q > lo]
         return out
     finally:
         c.close()

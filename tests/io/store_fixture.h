@@ -7,6 +7,8 @@
 #ifndef STATECAST_TESTS_IO_STORE_FIXTURE_H
 #define STATECAST_TESTS_IO_STORE_FIXTURE_H
 
+#include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,46 @@ static inline void fx_close_store(fx *f, store *s)
 	fx_closed_flag = 0;
 	store_close(s, fx_on_closed, NULL);
 	fx_run_until(f, fx_is_closed, NULL, 30000);
+}
+
+/* The first column of the first row of sql on the database at path (an
+ * integer), -1 when there is none. */
+static inline int64_t fx_scalar(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static inline int fx_count_cb(void *ud, const store_sample *sm, size_t n)
+{
+	(void)sm;
+	*(int64_t *)ud += (int64_t)n;
+	return 0;
+}
+
+/* Samples stored of one series (through store_history: chunks + log),
+ * -1 on error. */
+static inline int64_t fx_series_samples(const char *path, int64_t sid)
+{
+	store_reader *r;
+	int64_t n = 0;
+
+	if (store_reader_open(&r, path) != 0)
+		return -1;
+	if (store_history(r, sid, -INFINITY, INFINITY, 0, fx_count_cb, &n) != 0)
+		n = -1;
+	store_reader_free(r);
+	return n;
 }
 
 static inline void fx_walk_close(uv_handle_t *h, void *arg)

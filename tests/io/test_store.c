@@ -378,25 +378,9 @@ static void test_multi_row_samples_and_wal_checkpoints(void)
 	fx_release(&f);
 }
 
-static int64_t scalar(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
-}
-
 static int64_t user_version(const char *path)
 {
-	return scalar(path, "PRAGMA user_version");
+	return fx_scalar(path, "PRAGMA user_version");
 }
 
 static void test_migrations(void)
@@ -608,7 +592,7 @@ static void test_series_update_drop_redeclare(void)
 	CHECK_EQ_INT(store_batch_series(b, 1, "cpu", "", 15, 4, 5), 0);
 	store_submit(s, b, 0, NULL, NULL);
 	fx_close_store(&f, s);
-	CHECK_EQ_INT(scalar(f.path, "SELECT step_s*10+period FROM series"),
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT step_s*10+period FROM series"),
 		     154);
 	/* Dropped and declared again under a new id in one batch. */
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
@@ -618,12 +602,11 @@ static void test_series_update_drop_redeclare(void)
 	store_batch_sample(b, 2, 1, 20, 1);
 	store_submit(s, b, 0, NULL, NULL);
 	fx_close_store(&f, s);
-	CHECK_EQ_INT(scalar(f.path, "SELECT group_concat(id) FROM series"), 2);
-	CHECK_EQ_INT(scalar(f.path, "SELECT count(*) FROM samples WHERE "
-				    "series_id=1"),
-		     0);
-	CHECK_EQ_INT(scalar(f.path, "SELECT count(*) FROM snapshots"), 0);
-	CHECK_EQ_INT(scalar(f.path, "SELECT count(*) FROM samples"), 1);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT group_concat(id) FROM series"),
+		     2);
+	CHECK_EQ_INT(fx_series_samples(f.path, 1), 0);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM snapshots"), 0);
+	CHECK_EQ_INT(count(f.path, "samples"), 1);
 	fx_release(&f);
 }
 

@@ -30,25 +30,6 @@ static store_batch *samples_batch(int64_t sid, int64_t seq0, int n)
 	return b;
 }
 
-static int64_t series_rows(const char *path, int64_t sid)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t n = -1;
-
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db,
-			       "SELECT count(*) FROM samples WHERE series_id=?",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, sid);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return n;
-}
-
 typedef struct stat_wait {
 	store *s;
 	uint64_t failures;
@@ -146,8 +127,8 @@ static void test_disk_full_no_false_ack_then_resume(void)
 	fx_close_store(&f, s);
 	CHECK_EQ_INT(log_lines, 2); /* one at the start, one at the end */
 	/* Nothing of the two refused pushes is stored. */
-	CHECK_EQ_INT(series_rows(f.path, 1), 3000);
-	CHECK_EQ_INT(series_rows(f.path, 2), 3000);
+	CHECK_EQ_INT(fx_series_samples(f.path, 1), 3000);
+	CHECK_EQ_INT(fx_series_samples(f.path, 2), 3000);
 	CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
 	CHECK_EQ_INT(store_integrity_check(r), 0);
 	store_reader_free(r);
@@ -190,7 +171,7 @@ static void test_retry_queue_bound_and_close(void)
 	CHECK(d[2].r.status < 0);
 	CHECK_EQ_INT(last.called, 1);
 	CHECK(last.r.status < 0);
-	CHECK_EQ_INT(series_rows(f.path, 1), 0);
+	CHECK_EQ_INT(fx_series_samples(f.path, 1), 0);
 	fx_release(&f);
 }
 
@@ -242,9 +223,9 @@ static void test_retention_small_steps(void)
 	CHECK(fx_run_until(&f, rec_called, &ack, 20000));
 	CHECK_EQ_INT(ack.r.status, 0);
 	fx_close_store(&f, s);
-	CHECK_EQ_INT(series_rows(f.path, 1), 10);
-	CHECK_EQ_INT(series_rows(f.path, 2), 30);
-	CHECK_EQ_INT(series_rows(f.path, 3), 20);
+	CHECK_EQ_INT(fx_series_samples(f.path, 1), 10);
+	CHECK_EQ_INT(fx_series_samples(f.path, 2), 30);
+	CHECK_EQ_INT(fx_series_samples(f.path, 3), 20);
 	{
 		store_reader *r;
 		int64_t n = 0;

@@ -1,0 +1,106 @@
+#!/bin/bash
+# bench/slog.sh: the store's sample path (schema 4: an append-only sample log
+# compacted into per-series chunks, io/store_log.c) against a base revision
+# (main by default, a row per sample) in the same run. Writes
+# bench/results/slog.md.
+#
+#   bench/slog.sh [--base REV] [--reps N] [--series S] [--per P] [--out FILE]
+#
+# Both trees run the same program: this tree's bench/store_bench.c, whose
+# --log-bench mode uses only the store's public API, is copied into the
+# base's `git archive` and built there. Per rep, interleaved (the tree that
+# goes first alternates): S series x P samples each ingested through the
+# writer thread (batches of 1000, interleaved as live ingest is, defaults),
+# timed until the store is closed; then a full-range history read of 200
+# series, and a recovery that replays every sample. P = 144 at 100k series
+# makes four compactions of this tree (at 32 samples per series) with the
+# log half full at the end: the cost of compaction is in the CPU figure, and
+# the history reads scan an average log.
+set -eu
+cd "$(dirname "$0")/.."
+ARGS="$*"
+BASE=main
+REPS=3
+S=100000
+P=144
+OUT=bench/results/slog.md
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--base) BASE=$2; shift ;;
+	--reps) REPS=$2; shift ;;
+	--series) S=$2; shift ;;
+	--per) P=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: bench/slog.sh [--base REV] [--reps N] [--series S] [--per P] [--out FILE]" >&2; exit 2 ;;
+	esac
+	shift
+done
+W=$(mktemp -d /tmp/statecast-slog.XXXXXX)
+. bench/lib.sh
+trap 'rm -rf "$W"' EXIT
+
+make -s -j2 build/bench/store_bench
+echo "slog: building $BASE in $W/base"
+mkdir -p "$W/base"
+git archive "$BASE" | tar -x -C "$W/base"
+cp bench/store_bench.c "$W/base/bench/store_bench.c"
+make -s -C "$W/base" -j2 build/bench/store_bench >/dev/null
+BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
+HEAD_REV=$(git rev-parse --short HEAD)
+git diff --quiet HEAD || HEAD_REV="$HEAD_REV (with uncommitted changes)"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+KEYS="rate cpu_us bytes_per_sample hist_ms hist_samples replay_rate"
+declare -A v
+for t in base head; do for k in $KEYS; do v[$t:$k]=""; done; done
+for rep in $(seq "$REPS"); do
+	order="base head"
+	[ $((rep % 2)) = 0 ] && order="head base"
+	for t in $order; do
+		b=build/bench/store_bench
+		[ $t = base ] && b=$W/base/build/bench/store_bench
+		echo "slog: rep $rep of $REPS, $t"
+		out=$($b --log-bench "$S" "$P" --dir "$W")
+		echo "  $out"
+		if [ "$(field failed "$out")" != 0 ]; then
+			echo "slog: $t: failed batches" >&2
+			exit 1
+		fi
+		for k in $KEYS; do v[$t:$k]="${v[$t:$k]} $(field "$k" "$out")"; done
+	done
+done
+
+med() { echo "${v[$1:$2]}" | median; }
+row() { # row LABEL KEY
+	echo "| $1 | $(med base "$2") | ${v[base:$2]} | $(med head "$2") | ${v[head:$2]} | $(ratio "$(med head "$2")" "$(med base "$2")") |"
+}
+{
+	echo "# The sample log: this tree against $BASE"
+	echo
+	echo "Written by \`bench/slog.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "This tree: $HEAD_REV; base: $BASE ($BASE_REV), built from \`git archive\` with this"
+	echo "tree's bench/store_bench.c (its --log-bench mode uses the public store API only)."
+	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1);"
+	echo "load average at the start $LOAD0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (shared: read ratios and medians)."
+	echo
+	echo "$S series x $P samples = $((S * P)) samples, interleaved (one sample"
+	echo "per series per round), batches of 1000, 64 in flight, store defaults but the"
+	echo "writer at SCHED_BATCH (at SCHED_IDLE the neighbours' load would set the pace); a fresh"
+	echo "database per run. $REPS reps, interleaved. Ingest is timed until the store is"
+	echo "closed (every compaction and the final checkpoint included). CPU = the"
+	echo "process' user + system time (the writer thread, and the thread building the"
+	echo "batches) per sample. Bytes = database + WAL after close. History = one"
+	echo "full-range store_history of each of 200 series spread over the ids, mean"
+	echo "time per read. Replay = store_recover without snapshots (every sample"
+	echo "replayed), samples per second."
+	echo
+	echo "| figure | $BASE (median) | runs | this tree (median) | runs | this / $BASE |"
+	echo "|---|---|---|---|---|---|"
+	row "samples/s, until closed" rate
+	row "CPU us per sample" cpu_us
+	row "database bytes per sample" bytes_per_sample
+	row "history read, ms per series" hist_ms
+	row "history read, samples per series" hist_samples
+	row "recovery replay, samples/s" replay_rate
+} >"$OUT"
+echo "slog: wrote $OUT"

@@ -1,0 +1,242 @@
+/*
+ * io/store_compact.c: moving samples from the log into per-series chunks
+ * (the writer thread, between ingest transactions), and converting the
+ * samples table of a schema-3 database into chunks at open.
+ *
+ * Workload: at 100k series a compaction reads a few million log samples
+ * (one sequential read of the log's pages), sorts them by (series, seq)
+ * and writes one chunk per series: one B-tree seek and one insert per
+ * series instead of one per sample, in (series, seq) order, then deletes the
+ * log rows it consumed, all in one transaction. A crash anywhere in it
+ * leaves the previous state (log rows not yet deleted, no chunk written):
+ * nothing is lost and nothing is stored twice.
+ *
+ * Chunks of a series hold disjoint seq ranges, each a run of consecutive
+ * seqs (a gap in the seqs, from a failed commit, starts a new chunk). A log
+ * sample whose seq a chunk already holds is a duplicate and is dropped (the
+ * chunk's copy was written first); one that falls in a gap between chunks
+ * becomes a chunk of its own.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/le.h"
+#include "io/store_int.h"
+
+/* Legacy rows converted per transaction at open. */
+#define CONVERT_ROWS 100000
+
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+}
+
+int store__chunk_insert(store *s, int64_t sid, int64_t seq0,
+			const unsigned char *data, size_t n)
+{
+	sqlite3_stmt *q = s->st.ck_ins;
+	double t0 = INFINITY, t1 = -INFINITY;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double t = io__getd(data + i * STORE_CHUNK_REC);
+		t0 = t < t0 ? t : t0;
+		t1 = t > t1 ? t : t1;
+	}
+	sqlite3_bind_int64(q, 1, sid);
+	sqlite3_bind_int64(q, 2, seq0);
+	sqlite3_bind_int64(q, 3, (int64_t)n);
+	sqlite3_bind_double(q, 4, t0);
+	sqlite3_bind_double(q, 5, t1);
+	sqlite3_bind_blob(q, 6, data, (int)(n * STORE_CHUNK_REC),
+			  SQLITE_STATIC);
+	return run(q);
+}
+
+/* One chunk: a[0..n) of one series with consecutive seqs. */
+static int put_chunk(store *s, const sb_sample *a, size_t n)
+{
+	size_t i;
+
+	if (n * STORE_CHUNK_REC > s->cbuf_cap) {
+		unsigned char *p = realloc(s->cbuf, n * STORE_CHUNK_REC);
+		if (!p)
+			return STORE_ENOMEM;
+		s->cbuf = p;
+		s->cbuf_cap = n * STORE_CHUNK_REC;
+	}
+	for (i = 0; i < n; i++)
+		store__chunk_put(s->cbuf + i * STORE_CHUNK_REC, a[i].t, a[i].v);
+	return store__chunk_insert(s, a[0].sid, a[0].seq, s->cbuf, n);
+}
+
+int store__chunks_write(store *s, sb_sample *a, size_t n)
+{
+	size_t i = 0, j, k, m, left;
+	int64_t last;
+	int rc;
+
+	while (i < n) {
+		for (j = i + 1; j < n && a[j].sid == a[i].sid; j++)
+			;
+		left = j - i;
+		if ((rc = store__log_dedupe(s->st.ck_end, a[i].sid, a + i,
+					    &left, &last)) < 0)
+			return rc;
+		/* What is left below the series' last chunk fills gaps
+		 * between chunks: one chunk each, so none overlaps the next
+		 * chunk. */
+		for (k = i; k < i + left && a[k].seq <= last; k++)
+			if ((rc = put_chunk(s, &a[k], 1)) < 0)
+				return rc;
+		for (; k < i + left; k = m) {
+			for (m = k + 1;
+			     m < i + left && m - k < STORE_CHUNK_MAX &&
+			     a[m].seq == a[m - 1].seq + 1;
+			     m++)
+				;
+			if ((rc = put_chunk(s, &a[k], m - k)) < 0)
+				return rc;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+static int tx_end(store *s, int rc)
+{
+	if (rc == 0)
+		rc = run(s->st.commit);
+	if (rc < 0 && !sqlite3_get_autocommit(s->db))
+		run(s->st.rollback);
+	return rc;
+}
+
+long store__compact(store *s)
+{
+	store__logv l;
+	int rc;
+	long n;
+
+	if ((rc = run(s->st.begin)) < 0)
+		return rc;
+	rc = store__log_load(s->db, &l);
+	if (rc == 0 && l.maxid > 0)
+		rc = store__chunks_write(s, l.a, l.n);
+	if (rc == 0 && l.maxid > 0) {
+		sqlite3_bind_int64(s->st.log_del, 1, l.maxid);
+		sqlite3_bind_int64(s->st.void_del, 1, l.maxid);
+		if ((rc = run(s->st.log_del)) == 0)
+			rc = run(s->st.void_del);
+	}
+	n = (long)l.n;
+	store__logv_release(&l);
+	if ((rc = tx_end(s, rc)) < 0)
+		return rc;
+	/* The writer is the only one appending, and it is here. */
+	s->log_samples = 0;
+	s->log_rows = 0;
+	return n;
+}
+
+size_t store__compact_threshold(const store *s)
+{
+	uint64_t want = (uint64_t)STORE_LOG_PER_SERIES *
+			(uint64_t)(s->max_sid > 0 ? s->max_sid : 1);
+
+	if (want < STORE_LOG_MIN)
+		want = STORE_LOG_MIN;
+	if (want > (uint64_t)s->o.log_max_samples)
+		want = (uint64_t)s->o.log_max_samples;
+	return (size_t)want;
+}
+
+static int legacy_exists(sqlite3 *db, int *yes)
+{
+	sqlite3_stmt *q;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT 1 FROM sqlite_master WHERE "
+				    "type='table' AND name='samples'",
+				    -1, &q, NULL);
+
+	if (rc != SQLITE_OK)
+		return store__map_rc(rc);
+	rc = sqlite3_step(q);
+	*yes = rc == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+}
+
+/* One conversion transaction: the first CONVERT_ROWS rows of samples (in
+ * key order) into chunks, deleted from samples; the table dropped once
+ * empty. *done = 1 then. */
+static int convert_step(store *s, sqlite3_stmt *sel, sqlite3_stmt *del,
+			sb_sample *a, int *done, int64_t *moved)
+{
+	size_t n = 0;
+	int rc;
+
+	if ((rc = run(s->st.begin)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		a[n].sid = sqlite3_column_int64(sel, 0);
+		a[n].seq = sqlite3_column_int64(sel, 1);
+		a[n].t = sqlite3_column_double(sel, 2);
+		a[n].v = store__column_value(sel, 3);
+		n++;
+	}
+	sqlite3_reset(sel);
+	rc = rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+	*done = rc == 0 && n == 0;
+	if (rc == 0 && n)
+		rc = store__chunks_write(s, a, n);
+	if (rc == 0 && n) {
+		sqlite3_bind_int64(del, 1, a[n - 1].sid);
+		sqlite3_bind_int64(del, 2, a[n - 1].seq);
+		rc = run(del);
+	}
+	if (rc == 0 && *done)
+		rc = store__exec(s->db, "DROP TABLE samples");
+	*moved += (int64_t)n;
+	return tx_end(s, rc);
+}
+
+int store__convert_legacy(store *s)
+{
+	sqlite3_stmt *sel = NULL, *del = NULL;
+	sb_sample *a;
+	int64_t moved = 0;
+	int rc, yes = 0, done = 0;
+
+	if ((rc = legacy_exists(s->db, &yes)) < 0 || !yes)
+		return rc;
+	a = malloc(CONVERT_ROWS * sizeof *a);
+	if (!a)
+		return STORE_ENOMEM;
+	rc = sqlite3_prepare_v2(
+	    s->db,
+	    "SELECT series_id,seq,t,value FROM samples ORDER BY series_id,seq "
+	    "LIMIT " STORE_STR(CONVERT_ROWS),
+	    -1, &sel, NULL);
+	if (rc == SQLITE_OK)
+		rc =
+		    sqlite3_prepare_v2(s->db,
+				       "DELETE FROM samples WHERE series_id<?1 "
+				       "OR (series_id=?1 AND seq<=?2)",
+				       -1, &del, NULL);
+	rc = rc == SQLITE_OK ? 0 : store__map_rc(rc);
+	while (rc == 0 && !done)
+		rc = convert_step(s, sel, del, a, &done, &moved);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(del);
+	free(a);
+	if (moved)
+		store__log(s,
+			   "converted %lld samples of schema 3 into chunks%s",
+			   (long long)moved, rc ? " (interrupted)" : "");
+	return rc;
+}
