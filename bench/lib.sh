@@ -107,15 +107,17 @@ head_rev() {
 
 # base_tree NAME: the base an A/B script (NAME) measures this tree against,
 # in the same run: BASE_DIR if set (a tree built already), else BASE (a
-# revision) built into $W/base by build_tree. Sets BASE_DIR, BASE_REV and
-# HEAD_REV.
+# revision) built into $W/base by build_tree. Sets BASE_DIR, BASE_REV (a
+# given tree's own HEAD when it is a checkout, else its path) and HEAD_REV.
 base_tree() {
 	if [ -z "${BASE_DIR:-}" ]; then
 		BASE_DIR=$W/base
 		echo "$1: building $BASE in $BASE_DIR"
 		build_tree "$BASE" "$BASE_DIR"
+		BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
+	else
+		BASE_REV=$(git -C "$BASE_DIR" rev-parse --short HEAD 2>/dev/null || echo "$BASE_DIR")
 	fi
-	BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
 	HEAD_REV=$(head_rev)
 }
 

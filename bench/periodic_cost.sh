@@ -27,14 +27,15 @@ cd "$(dirname "$0")/.."
 ARGS="$*"
 S=100000
 REPS=2
-BASE=""
+BASE=main
+BASE_DIR=""
 OUT=bench/results/periodic_cost.md
 WINDOW_S=${WINDOW_S:-60}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--series) S=$2; shift ;;
 	--reps) REPS=$2; shift ;;
-	--base) BASE=$2; shift ;;
+	--base) BASE_DIR=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	*) echo "usage: bash bench/periodic_cost.sh [--series S] [--base DIR] [--reps N] [--out FILE]" >&2; exit 2 ;;
 	esac
@@ -46,16 +47,8 @@ PID=""
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
 . bench/lib.sh
-if [ -z "$BASE" ]; then
-	BASE="$W/base"
-	echo "periodic_cost: building main in $BASE"
-	build_tree main "$BASE"
-	base_rev=$(git rev-parse --short main)
-else
-	base_rev=$(git -C "$BASE" rev-parse --short HEAD 2>/dev/null || echo "$BASE")
-fi
-this_rev=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo "+dirty")
-A="$BASE/build/statecastd"
+base_tree periodic_cost
+A="$BASE_DIR/build/statecastd"
 B=build/statecastd
 OPTS_A="-o store.snapshot_s=20s"
 OPTS_B="-o store.checkpoint_s=20s -o store.snapshot_s=1d"
@@ -118,7 +111,7 @@ ca=$(med A 5); cb=$(med B 5)
 	echo "# CPU of writing every series' state once: SQLite snapshots (main) against the checkpoint file (this build), $S series"
 	echo
 	echo "Written by \`bash bench/periodic_cost.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
-	echo "This build (B): $this_rev; base (A): $base_rev. Machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB,"
+	echo "This build (B): $HEAD_REV; base (A): $BASE_REV. Machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB,"
 	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared)."
 	echo
 	echo "Each run: a fresh database, $S series x 5 samples at 40000/s, drained, quiet;"

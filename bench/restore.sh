@@ -45,7 +45,8 @@ ARGS="$*"
 S=200000
 RATE=40000
 RUNS=3
-BASE=""
+BASE=main
+BASE_DIR=""
 CRASH=0
 PERF=0
 FIRST=0
@@ -56,7 +57,7 @@ while [ $# -gt 0 ]; do
 	--series) S=$2; shift ;;
 	--rate) RATE=$2; shift ;;
 	--runs) RUNS=$2; shift ;;
-	--base) BASE=$2; shift ;;
+	--base) BASE_DIR=$2; shift ;;
 	--crash) CRASH=1 ;;
 	--perf) PERF=1 ;;
 	--first) FIRST=1 ;;
@@ -72,17 +73,9 @@ PID=""
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
 . bench/lib.sh
-if [ -z "$BASE" ]; then
-	BASE="$W/base"
-	echo "restore: building main in $BASE"
-	build_tree main "$BASE"
-	base_rev=$(git rev-parse --short main)
-else
-	base_rev=$(git -C "$BASE" rev-parse --short HEAD 2>/dev/null || echo "$BASE")
-fi
-A="$BASE/build/statecastd"
+base_tree restore
+A="$BASE_DIR/build/statecastd"
 B=build/statecastd
-this_rev=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo "+dirty")
 
 # stop: SIGTERM, waits for the exit; sets STOPPED to the seconds it took
 # (not a command substitution: a subshell cannot wait for our child).
@@ -103,7 +96,7 @@ sb_build() {
 		-lmsgpackc -lm -lpthread -o "$2"
 }
 SB_N=$((S < 200000 ? S : 200000))
-sb_build "$BASE" "$W/sb.A" && SB_A=$("$W/sb.A" models/default.model "$SB_N") || SB_A="n/a"
+sb_build "$BASE_DIR" "$W/sb.A" && SB_A=$("$W/sb.A" models/default.model "$SB_N") || SB_A="n/a"
 sb_build . "$W/sb.B" && SB_B=$("$W/sb.B" models/default.model "$SB_N") || SB_B="n/a"
 
 # Empty daemon's RSS (the same for both builds within noise), once.
@@ -256,7 +249,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "# Restore, memory per series and shutdown at $S series: this build against main"
 	echo
 	echo "Written by \`bench/restore.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
-	echo "This build: $this_rev; base (A): $base_rev. Machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB,"
+	echo "This build: $HEAD_REV; base (A): $BASE_REV. Machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB,"
 	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared)."
 	echo
 	echo "Default model and store. Each build ingests $S series x 5 samples paced at"
