@@ -66,9 +66,18 @@ relay_cmd() {
 	carbon-c-relay -f "$W/relay.conf" -p "${P[2]}" -w 2 -q 2000000 >"$W/relay.log" 2>&1 &
 	PEER_PID=$! PEER_PORTS=${P[2]}
 }
+# It listens before its workers and servers exist: a connection that comes
+# in before it logs "startup sequence complete" made carbon-c-relay 3.7.3
+# segfault in about half the runs here (the n/a relay figures of earlier
+# results), so wait for that line too (30 s at most).
 relay_start() {
 	peer_start 2 relay_cmd || true
 	RELAY_PID=$PEER_PID RELAY_SINK=${P[1]} RELAY_PORT=${P[2]}
+	for _ in $(seq 300); do
+		grep -q 'startup sequence complete' "$W/relay.log" 2>/dev/null && return 0
+		kill -0 "$RELAY_PID" 2>/dev/null || return 0
+		sleep 0.1
+	done
 }
 
 # field NAME LINE: the value of NAME=... in a key=value line (loadgen's).

@@ -256,7 +256,7 @@ commit=$(head_rev)
 	printf '%s' "$lat_rows"
 	echo
 	echo "A relay figure of 0 or n/a means carbon-c-relay crashed or dropped lines in that run"
-	echo "(it segfaults now and then on this machine); rerun to fill it. VictoriaMetrics"
+	echo "(bench/lib.sh waits for its \"startup sequence complete\": a connection before it made it segfault); rerun to fill it. VictoriaMetrics"
 	echo "adds rows to vm_rows_inserted_total about once a second, so a run that it"
 	echo "finishes in under a second or so reads as about (samples / 1 s): a lower bound."
 	echo
