@@ -119,8 +119,9 @@ typedef struct store_stmts {
 	sqlite3_stmt *ins_series, *ins_log, *ins_fc, *ins_fcs;
 	sqlite3_stmt *ups_snap, *ups_ckpt;
 	sqlite3_stmt *drop[4]; /* chunks, forecasts, snapshots, series */
-	sqlite3_stmt *ins_void, *log_del, *void_del, *log_tmin;
+	sqlite3_stmt *ins_void, *void_del, *log_tmin;
 	sqlite3_stmt *ck_end, *ck_ins;
+	sqlite3_stmt *log_del1, *void_range;
 	sqlite3_stmt *ret_list, *ret_ck_scan, *ret_ck_del, *ret_fc_scan,
 	    *ret_fc_del;
 } store_stmts;
@@ -187,6 +188,15 @@ struct store {
 	int64_t max_sid;
 	unsigned char *cbuf;
 	size_t cbuf_cap;
+	/* The compaction round in progress (store_compact.c): its rows in
+	 * id order, how many are not emptied yet, its last row id (0 = no
+	 * round), when it began; the step's sample buffer. */
+	struct store__crow *crow;
+	size_t ncrow, cmp_live;
+	int64_t cmp_maxid;
+	uint64_t cmp_begin_ns;
+	sb_sample *cmp_a;
+	size_t cmp_cap;
 
 	void (*closed)(void *ud);
 	void *closed_ud;
@@ -241,6 +251,21 @@ int store__log_load(sqlite3 *db, store__logv *out);
  * incremental blob I/O). */
 int store__log_series(sqlite3 *db, int64_t sid, store__logv *out);
 void store__logv_release(store__logv *l);
+/* A dropped series' mark: its log samples in rows <= upto are void. */
+typedef struct store__void {
+	int64_t sid, upto;
+} store__void;
+/* The marks q returns (series_id, upto, in series id order), steps q to
+ * its end and resets it; *out is the caller's to free. */
+int store__voids_read(sqlite3_stmt *q, store__void **out, size_t *n);
+/* 1 when sid's sample in log row `row` is void by the marks v[0..nv). */
+int store__voided(const store__void *v, size_t nv, int64_t sid, int64_t row);
+/* A log row open in bh (n records, sorted by series id): *sid = record
+ * i's series id; *pos = the first record of [lo, hi) whose series id is
+ * >= sid (hi when none). */
+int store__blob_sid(sqlite3_blob *bh, int64_t i, int64_t *sid);
+int store__blob_lower(sqlite3_blob *bh, int64_t lo, int64_t hi, int64_t sid,
+		      int64_t *pos);
 /* q: SELECT seq0+n-1 FROM sample_chunks WHERE series_id=?1 AND seq0<=?2
  * ORDER BY seq0 DESC LIMIT 1. *end = the last seq of sid's chunk that
  * starts at or below seq, 0 when none. */
@@ -270,8 +295,24 @@ int store__chunk_insert(store *s, int64_t sid, int64_t seq0,
 			const unsigned char *data, size_t n);
 /* Sorted samples a[0..n) into chunks, inside the caller's transaction. */
 int store__chunks_write(store *s, sb_sample *a, size_t n);
-/* The whole log into chunks, one transaction: samples moved or STORE_E*. */
-long store__compact(store *s);
+/*
+ * Compaction runs in rounds of bounded steps (store_compact.c). A round
+ * covers the log rows that exist when it starts (ids <= cmp_maxid) and
+ * walks the series by id; each step is one transaction between ingest
+ * commits that moves the round rows' samples of a range of series (at
+ * most 2 x compact_step samples, or a run of rows of one series that has
+ * more) into chunks and deletes the rows it has emptied. A sample moved
+ * stays in its row until the row is emptied: every reader drops a log
+ * copy of a seq a chunk holds, so reads see it once either way.
+ */
+/* Starts a round over the whole log: 1, or 0 when the log is empty. */
+int store__compact_begin(store *s);
+/* One step of the round: log samples moved, or STORE_E*. The round is
+ * over when s->cmp_maxid is 0 again. */
+long store__compact_step(store *s);
+/* Drops the round's state (the rows stay as they are: a later round moves
+ * what is left). */
+void store__compact_end(store *s);
 /* Log samples at which the writer compacts. */
 size_t store__compact_threshold(const store *s);
 /* At open: a schema-3 samples table into chunks, bounded transactions. */
