@@ -503,7 +503,7 @@ static rs_res restore_bench(const char *path, uint64_t nseries)
 {
 	double t0;
 	rs r;
-	store_recover_cb cb = {rs_series, rs_samples, NULL, &r};
+	store_recover_cb cb = {rs_series, rs_samples, NULL, &r, NULL, 0};
 	store_recover_stats stt;
 	rs_res res;
 
@@ -561,7 +561,7 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per)
 	store_opts o;
 	ing g;
 	rs rr;
-	store_recover_cb cb = {lb_series, rs_samples, NULL, &rr};
+	store_recover_cb cb = {lb_series, rs_samples, NULL, &rr, NULL, 0};
 	char wal[600];
 	uint64_t total = nseries * per, nread = 0, k;
 	double t0, c0, t_ing, c_ing, t_h, t_r, lat_p99, lat_max, rss_ing;
