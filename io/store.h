@@ -157,11 +157,13 @@ typedef struct store_opts {
 	int64_t max_page_count;	     /* 0 = unlimited; a disk-full test knob */
 	/* Compaction moves the sample log into chunks once it holds 32
 	 * samples per series, at least 65536 and at most this [4194304]
-	 * (the log's bound, 128 MiB: what a recovery reads of it), or 4096
-	 * rows (what a history read looks into). */
+	 * (the log's bound, 128 MiB: what a recovery reads of it, in
+	 * windows of series ids), or 16384 rows (what a history read looks
+	 * into). */
 	size_t log_max_samples;
-	/* Log samples one compaction step moves at most (one transaction
-	 * between ingest commits: it bounds the writer's pause and the
+	/* Log samples one compaction step moves, about (at most twice
+	 * this, or one log row of a series holding more: one transaction
+	 * between ingest commits, it bounds the writer's pause and the
 	 * step's memory, 32 bytes a sample) [131072] */
 	size_t compact_step;
 	/* Log sink, called from the writer thread; NULL = stderr. */

@@ -11,7 +11,7 @@
  * B-tree seek and one insert per series instead of one per sample, in
  * (series, seq) order, then deletes the rows it has emptied, in one
  * transaction. The writer's pause is one step, and so is the memory (32
- * bytes a sample, plus 48 bytes per row of the round).
+ * bytes a sample, plus 56 bytes per row of the round).
  *
  * Crash safety without rewriting rows: a row a step moved part of keeps
  * those samples until a later step empties it. Every reader drops a log
@@ -127,234 +127,39 @@ static int tx_end(store *s, int rc)
 	return rc;
 }
 
-/* A log row of the round: records [0, pos) are moved (in chunks), next is
- * the series id of record pos (when pos < n). The step in progress moves
- * [pos, end); nnext is then the series id of record end. */
-typedef struct store__crow {
-	int64_t id, n, smax, pos, next, end, nnext;
-} crow;
-
 void store__compact_end(store *s)
 {
-	free(s->crow);
-	free(s->cmp_a);
-	s->crow = NULL;
-	s->cmp_a = NULL;
-	s->ncrow = s->cmp_live = s->cmp_cap = 0;
-	s->cmp_maxid = 0;
+	store__lscan_release(&s->cmp);
 }
 
 int store__compact_begin(store *s)
 {
-	sqlite3_stmt *q;
-	size_t cap = 0;
-	crow *p;
 	int rc;
 
 	store__compact_end(s);
-	rc = sqlite3_prepare_v2(s->db,
-				"SELECT id, n, smin, smax FROM sample_log "
-				"ORDER BY id",
-				-1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return store__map_rc(rc);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (s->ncrow == cap) {
-			cap = cap ? 2 * cap : 256;
-			if (!(p = realloc(s->crow, cap * sizeof *p))) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			s->crow = p;
-		}
-		p = &s->crow[s->ncrow++];
-		p->id = sqlite3_column_int64(q, 0);
-		p->n = sqlite3_column_int64(q, 1);
-		p->next = sqlite3_column_int64(q, 2);
-		p->smax = sqlite3_column_int64(q, 3);
-		p->pos = p->end = 0;
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		store__compact_end(s);
-		return store__map_rc(rc);
-	}
-	if (!s->ncrow) {
+	if ((rc = store__lscan_init(&s->cmp, s->db, s->st.void_range)) < 0)
+		return rc;
+	if (!s->cmp.n) {
 		store__compact_end(s);
 		return 0;
 	}
-	s->cmp_live = s->ncrow;
-	s->cmp_maxid = s->crow[s->ncrow - 1].id;
 	s->cmp_begin_ns = store__now_ns();
 	return 1;
 }
 
-/* Where the step's range [lo, hi) ends in each live row (to_end: hi is
- * past every id); the samples that moves. */
-static int step_ends(store *s, sqlite3_blob **bh, int64_t hi, int to_end,
-		     int64_t *total)
-{
-	size_t i;
-	int rc;
-
-	*total = 0;
-	for (i = 0; i < s->ncrow; i++) {
-		crow *r = &s->crow[i];
-		r->end = r->pos;
-		if (r->pos == r->n || (!to_end && r->next >= hi))
-			continue;
-		if (to_end || r->smax < hi) {
-			r->end = r->n;
-		} else {
-			rc =
-			    *bh ? sqlite3_blob_reopen(*bh, r->id)
-				: sqlite3_blob_open(s->db, "main", "sample_log",
-						    "data", r->id, 0, bh);
-			if (rc != SQLITE_OK)
-				return store__map_rc(rc);
-			if (sqlite3_blob_bytes(*bh) != r->n * STORE_LOG_REC)
-				return STORE_ECORRUPT;
-			if ((rc = store__blob_lower(*bh, r->pos, r->n, hi,
-						    &r->end)) < 0)
-				return rc;
-		}
-		*total += r->end - r->pos;
-	}
-	return 0;
-}
-
-/* The range of one step: from the smallest series id left, about
- * compact_step samples wide by the density of what is left, halved while
- * it holds more than twice that. One series holding more than that is
- * moved a run of rows at a time (the oldest first). */
-static int step_range(store *s, sqlite3_blob **bh, int64_t *total)
-{
-	uint64_t step = s->o.compact_step, left = 0;
-	int64_t lo = INT64_MAX, maxs = INT64_MIN, hi, cum;
-	double width;
-	size_t i;
-	int rc, to_end;
-
-	for (i = 0; i < s->ncrow; i++) {
-		crow *r = &s->crow[i];
-		if (r->pos == r->n)
-			continue;
-		lo = r->next < lo ? r->next : lo;
-		maxs = r->smax > maxs ? r->smax : maxs;
-		left += (uint64_t)(r->n - r->pos);
-	}
-	width = ((double)maxs - (double)lo + 1) * (double)step / (double)left;
-	to_end = width >= (double)maxs - (double)lo + 1;
-	hi = to_end ? maxs : lo + (width < 1 ? 1 : (int64_t)width);
-	for (;;) {
-		if ((rc = step_ends(s, bh, hi, to_end, total)) < 0)
-			return rc;
-		if ((uint64_t)*total <= 2 * step || hi - lo <= 1)
-			break;
-		hi = lo + (hi - lo) / 2;
-		to_end = 0;
-	}
-	if ((uint64_t)*total <= 2 * step)
-		return 0;
-	for (i = 0, cum = 0; i < s->ncrow; i++) {
-		crow *r = &s->crow[i];
-		if ((uint64_t)cum >= step)
-			r->end = r->pos;
-		cum += r->end - r->pos;
-	}
-	*total = cum;
-	return 0;
-}
-
-/* The step's samples, rows in id order (the first-written copy first),
- * less the dropped series' ones: *n of them into s->cmp_a. */
-static int step_read(store *s, sqlite3_blob **bh, int64_t total, size_t *n)
-{
-	unsigned char buf[STORE_LOG_PIECE * STORE_LOG_REC];
-	int64_t lo = INT64_MAX, hi = INT64_MIN, k, m, j;
-	store__void *v = NULL;
-	size_t nv = 0, i;
-	int rc = 0;
-
-	*n = 0;
-	if ((size_t)total > s->cmp_cap) {
-		sb_sample *a = realloc(s->cmp_a, (size_t)total * sizeof *a);
-		if (!a)
-			return STORE_ENOMEM;
-		s->cmp_a = a;
-		s->cmp_cap = (size_t)total;
-	}
-	for (i = 0; i < s->ncrow; i++)
-		if (s->crow[i].end > s->crow[i].pos) {
-			lo = s->crow[i].next < lo ? s->crow[i].next : lo;
-			hi = s->crow[i].smax > hi ? s->crow[i].smax : hi;
-		}
-	if (lo <= hi) {
-		/* The dropped series' marks within the runs' ids. */
-		sqlite3_bind_int64(s->st.void_range, 1, lo);
-		sqlite3_bind_int64(s->st.void_range, 2, hi);
-		if ((rc = store__voids_read(s->st.void_range, &v, &nv)) < 0)
-			goto out;
-	}
-	for (i = 0; i < s->ncrow; i++) {
-		crow *r = &s->crow[i];
-		for (k = r->pos; k < r->end; k += m) {
-			m = r->end - k < STORE_LOG_PIECE ? r->end - k
-							 : STORE_LOG_PIECE;
-			rc =
-			    *bh ? sqlite3_blob_reopen(*bh, r->id)
-				: sqlite3_blob_open(s->db, "main", "sample_log",
-						    "data", r->id, 0, bh);
-			if (rc == SQLITE_OK &&
-			    sqlite3_blob_bytes(*bh) != r->n * STORE_LOG_REC)
-				rc = SQLITE_CORRUPT;
-			if (rc == SQLITE_OK)
-				rc = sqlite3_blob_read(
-				    *bh, buf, (int)(m * STORE_LOG_REC),
-				    (int)(k * STORE_LOG_REC));
-			if (rc != SQLITE_OK) {
-				rc = store__map_rc(rc);
-				goto out;
-			}
-			for (j = 0; j < m; j++) {
-				sb_sample *a = &s->cmp_a[*n];
-				store__log_get(buf + j * STORE_LOG_REC, a);
-				if (!store__voided(v, nv, a->sid, r->id))
-					(*n)++;
-			}
-		}
-		/* The next series of a row left part-way. */
-		r->nnext = r->next;
-		if (r->end > r->pos && r->end < r->n &&
-		    (rc = store__blob_sid(*bh, r->end, &r->nnext)) < 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	free(v);
-	return rc;
-}
-
-/* The step committed: the rows' new positions, the counts, the stats. */
+/* The step committed: the rows move on, the counts, the stats. */
 static void step_done(store *s, size_t moved, uint64_t t0)
 {
+	store__lscan *l = &s->cmp;
 	uint64_t dt;
-	size_t i, k;
+	size_t i;
 
-	for (i = k = 0; i < s->ncrow; i++) {
-		crow *r = &s->crow[i];
-		if (r->pos < r->n && r->end == r->n) {
-			s->log_samples -= (size_t)r->n;
+	for (i = 0; i < l->n; i++)
+		if (l->r[i].end == l->r[i].n) {
+			s->log_samples -= (size_t)l->r[i].n;
 			s->log_rows--;
-			s->cmp_live--;
 		}
-		if (r->end > r->pos)
-			r->next = r->nnext;
-		r->pos = r->end;
-		if (r->pos < r->n)
-			s->crow[k++] = *r; /* drop the emptied rows */
-	}
-	s->ncrow = k;
+	store__lscan_next(l);
 	dt = store__now_ns() - t0;
 	pthread_mutex_lock(&s->mu);
 	s->stats.compact_steps++;
@@ -362,11 +167,11 @@ static void step_done(store *s, size_t moved, uint64_t t0)
 	s->stats.compact_ns += dt;
 	if (dt > s->stats.compact_step_max_ns)
 		s->stats.compact_step_max_ns = dt;
-	if (!s->cmp_live)
+	if (!l->n)
 		s->stats.compactions++;
-	s->stats.compacting = s->cmp_live > 0;
+	s->stats.compacting = l->n > 0;
 	pthread_mutex_unlock(&s->mu);
-	if (!s->cmp_live) {
+	if (!l->n) {
 		/* What is left came after the round began. */
 		s->log_since_ns = s->cmp_begin_ns;
 		store__compact_end(s);
@@ -375,37 +180,35 @@ static void step_done(store *s, size_t moved, uint64_t t0)
 
 long store__compact_step(store *s)
 {
-	sqlite3_blob *bh = NULL;
+	store__lscan *l = &s->cmp;
 	int64_t total = 0;
 	uint64_t t0 = store__now_ns();
-	size_t n = 0, i, gone = 0;
+	size_t i, gone = 0;
 	long k = 0;
 	int rc;
 
-	if (!s->cmp_maxid)
+	if (!l->maxid)
 		return 0;
 	if ((rc = run(s->st.begin)) < 0)
 		return rc;
-	rc = step_range(s, &bh, &total);
+	rc = store__lscan_range(l, s->o.compact_step, 0, &total);
 	if (rc == 0 && total > 0)
-		rc = step_read(s, &bh, total, &n);
-	sqlite3_blob_close(bh);
-	if (rc == 0 && n > 0 && (k = store__log_sort(s->cmp_a, n)) < 0)
+		rc = store__lscan_read(l, total);
+	if (rc == 0 && l->na > 0 && (k = store__log_sort(l->a, l->na)) < 0)
 		rc = (int)k;
 	if (rc == 0 && k > 0)
-		rc = store__chunks_write(s, s->cmp_a, (size_t)k);
-	for (i = 0; rc == 0 && i < s->ncrow; i++) {
-		crow *r = &s->crow[i];
-		if (r->pos < r->n && r->end == r->n) {
-			sqlite3_bind_int64(s->st.log_del1, 1, r->id);
+		rc = store__chunks_write(s, l->a, (size_t)k);
+	for (i = 0; rc == 0 && i < l->n; i++) {
+		if (l->r[i].end == l->r[i].n) {
+			sqlite3_bind_int64(s->st.log_del1, 1, l->r[i].id);
 			rc = run(s->st.log_del1);
 			gone++;
 		}
 	}
 	/* The round's last rows: the marks of dropped series whose samples
 	 * only these rows held go too. */
-	if (rc == 0 && gone == s->cmp_live) {
-		sqlite3_bind_int64(s->st.void_del, 1, s->cmp_maxid);
+	if (rc == 0 && gone == l->n) {
+		sqlite3_bind_int64(s->st.void_del, 1, l->maxid);
 		rc = run(s->st.void_del);
 	}
 	if ((rc = tx_end(s, rc)) < 0)

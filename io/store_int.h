@@ -113,6 +113,36 @@ typedef struct store__range {
 	size_t limit;
 } store__range;
 
+/*
+ * The log walked by ranges of series ids (store_logscan.c), in memory
+ * bounded by the range: the rows of the log when the scan began, in id
+ * order, and how far each is walked ([0, pos) done; next = the series id
+ * of record pos). A range is [lo, hi) (to_end: every id from lo); it takes
+ * [pos, end) of each row, whose next is then nnext.
+ */
+typedef struct store__lrow {
+	int64_t id, n, smax, pos, next, end, nnext;
+} store__lrow;
+
+typedef struct store__lscan {
+	sqlite3 *db;
+	sqlite3_stmt *voids; /* the marks of ids [?1, ?2], ordered; NULL */
+	sqlite3_blob *bh;
+	store__lrow *r; /* rows not walked through yet */
+	size_t n;
+	int64_t maxid;	/* the last row's id when the scan began, 0: none */
+	int64_t lo, hi; /* the range */
+	int to_end;
+	sb_sample *a;	/* its samples (store__lscan_read), rows in id */
+	size_t na, cap; /* order, less the dropped series' ones */
+} store__lscan;
+
+/* The marks of the dropped series with ids in [?1, ?2], in id order (for
+ * store__lscan_init's voids). */
+#define STORE_SQL_VOIDS_IN                                             \
+	"SELECT series_id, upto FROM sample_log_void WHERE series_id " \
+	"BETWEEN ?1 AND ?2 ORDER BY series_id"
+
 /* Prepared statements of the write connection. */
 typedef struct store_stmts {
 	sqlite3_stmt *begin, *commit, *rollback;
@@ -188,15 +218,10 @@ struct store {
 	int64_t max_sid;
 	unsigned char *cbuf;
 	size_t cbuf_cap;
-	/* The compaction round in progress (store_compact.c): its rows in
-	 * id order, how many are not emptied yet, its last row id (0 = no
-	 * round), when it began; the step's sample buffer. */
-	struct store__crow *crow;
-	size_t ncrow, cmp_live;
-	int64_t cmp_maxid;
+	/* The compaction round in progress (store_compact.c): its scan of
+	 * the log (cmp.maxid 0 = no round), when it began. */
+	store__lscan cmp;
 	uint64_t cmp_begin_ns;
-	sb_sample *cmp_a;
-	size_t cmp_cap;
 
 	void (*closed)(void *ud);
 	void *closed_ud;
@@ -243,12 +268,9 @@ void store__log_sort_rows(unsigned char *a, unsigned char *tmp, size_t n);
 /* Sorts a by (sid, seq), stably, and keeps the first of equal keys: the
  * count kept, or STORE_ENOMEM. */
 long store__log_sort(sb_sample *a, size_t n);
-/* The whole log, less the dropped series' samples (sample_log_void),
- * sorted. */
-int store__log_load(sqlite3 *db, store__logv *out);
-/* The log samples of series sid only, as store__log_load gives them,
- * reading just its records of each row (a binary search through
- * incremental blob I/O). */
+/* The log samples of series sid only, less those the dropped series'
+ * marks void (sample_log_void), sorted, reading just its records of each
+ * row (a binary search through incremental blob I/O). */
 int store__log_series(sqlite3 *db, int64_t sid, store__logv *out);
 void store__logv_release(store__logv *l);
 /* A dropped series' mark: its log samples in rows <= upto are void. */
@@ -295,6 +317,30 @@ int store__chunk_insert(store *s, int64_t sid, int64_t seq0,
 			const unsigned char *data, size_t n);
 /* Sorted samples a[0..n) into chunks, inside the caller's transaction. */
 int store__chunks_write(store *s, sb_sample *a, size_t n);
+
+/* The log scan (store_logscan.c, the struct above). The log's rows now,
+ * in db's transaction (the caller's); voids as above
+ * (its statement, on db) or NULL to keep the dropped series' samples. */
+int store__lscan_init(store__lscan *l, sqlite3 *db, sqlite3_stmt *voids);
+/*
+ * The next range: from the smallest id left, about budget samples wide by
+ * the density of what is left, halved while it holds more than 2 x
+ * budget. One series holding more: with whole, all of it; else a run of
+ * its rows, the oldest first, about budget (hi = lo + 1 then, and it is
+ * not done). *total = the range's samples, 0 when the scan is over.
+ */
+int store__lscan_range(store__lscan *l, size_t budget, int whole,
+		       int64_t *total);
+/* The range's samples into l->a[0..na) (total from store__lscan_range). */
+int store__lscan_read(store__lscan *l, int64_t total);
+/* The range is done: the rows move on, those emptied leave l->r. */
+void store__lscan_next(store__lscan *l);
+void store__lscan_release(store__lscan *l);
+/* Log samples per window of a reader of the whole log (recovery's
+ * readers, store_count): 32 bytes each, as much again while a window is
+ * sorted [524288; tests set it small to walk many windows]. */
+extern size_t store__log_window;
+
 /*
  * Compaction runs in rounds of bounded steps (store_compact.c). A round
  * covers the log rows that exist when it starts (ids <= cmp_maxid) and

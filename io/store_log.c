@@ -4,9 +4,10 @@
  * reader of samples goes through (history, recovery, counts, retention).
  *
  * Workload: the writer packs every accepted sample (32 bytes) into the
- * transaction's one sample_log row; a reader loads the whole log (bounded by
- * compaction, store_compact.c) or one series' part of it, and merges it with
- * that series' chunks in seq order. A sample is stored once: when a seq is
+ * transaction's sample_log rows; a reader loads one series' part of the log
+ * (a history read) or the log in windows of series ids (store_logscan.c:
+ * recovery, counts, compaction), and merges it with each series' chunks in
+ * seq order. A sample is stored once: when a seq is
  * both in a chunk and in the log, or twice in the log, the copy written
  * first wins (the chunk: compaction only ever moves older log rows into
  * chunks), which is what INSERT OR IGNORE on (series_id, seq) gave.
@@ -235,65 +236,6 @@ static int logv_room(store__logv *out)
 		out->a = a;
 		out->cap = cap;
 	}
-	return 0;
-}
-
-int store__log_load(sqlite3 *db, store__logv *out)
-{
-	sqlite3_stmt *q;
-	store__void *v = NULL;
-	size_t nv = 0;
-	int rc;
-	long k;
-
-	memset(out, 0, sizeof *out);
-	if ((rc = load_voids(db, &v, &nv)) < 0)
-		return rc;
-	rc = sqlite3_prepare_v2(
-	    db, "SELECT id, data FROM sample_log ORDER BY id", -1, &q, NULL);
-	if (rc != SQLITE_OK) {
-		free(v);
-		return store__map_rc(rc);
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t row = sqlite3_column_int64(q, 0);
-		const unsigned char *p = sqlite3_column_blob(q, 1);
-		size_t bytes = (size_t)sqlite3_column_bytes(q, 1);
-		size_t n = bytes / STORE_LOG_REC, i;
-
-		out->maxid = row;
-		if (bytes % STORE_LOG_REC) {
-			rc = SQLITE_CORRUPT;
-			break;
-		}
-		if (out->n + n > out->cap) {
-			size_t cap = out->n + n > 2 * out->cap ? out->n + n
-							       : 2 * out->cap;
-			sb_sample *a = realloc(out->a, cap * sizeof *a);
-			if (!a) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			out->a = a;
-			out->cap = cap;
-		}
-		for (i = 0; i < n; i++, p += STORE_LOG_REC) {
-			store__log_get(p, &out->a[out->n]);
-			if (!store__voided(v, nv, out->a[out->n].sid, row))
-				out->n++;
-		}
-	}
-	sqlite3_finalize(q);
-	free(v);
-	if (rc != SQLITE_DONE) {
-		store__logv_release(out);
-		return store__map_rc(rc);
-	}
-	if ((k = store__log_sort(out->a, out->n)) < 0) {
-		store__logv_release(out);
-		return (int)k;
-	}
-	out->n = (size_t)k;
 	return 0;
 }
 

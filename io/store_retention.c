@@ -127,7 +127,7 @@ static int compact_if_old(store *s, double cutoff)
 	sqlite3_reset(q);
 	if (rc != SQLITE_ROW)
 		return store__map_rc(rc);
-	if (tmin >= cutoff || s->cmp_maxid)
+	if (tmin >= cutoff || s->cmp.maxid)
 		return 0;
 	/* A round: its steps run between the next commits, and the steps
 	 * of retention find the samples in chunks as they come. */

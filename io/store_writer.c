@@ -131,10 +131,7 @@ int store__prepare(store *s)
 		 "SELECT ?1, id FROM sample_log ORDER BY id DESC LIMIT 1",
 		 &t->ins_void) ||
 	    prep(db, "DELETE FROM sample_log WHERE id=?1", &t->log_del1) ||
-	    prep(db,
-		 "SELECT series_id, upto FROM sample_log_void WHERE "
-		 "series_id BETWEEN ?1 AND ?2 ORDER BY series_id",
-		 &t->void_range) ||
+	    prep(db, STORE_SQL_VOIDS_IN, &t->void_range) ||
 	    prep(db, "DELETE FROM sample_log_void WHERE upto<=?1",
 		 &t->void_del) ||
 	    prep(db, "SELECT min(tmin) FROM sample_log", &t->log_tmin) ||
@@ -613,7 +610,7 @@ static void maintenance(store *s, uint64_t now)
 	 * need, and it is what keeps the log (and reads of it) bounded. One
 	 * bounded step per call: ingest commits go between them. A failing
 	 * step (disk full) is not retried after every commit. */
-	if (!s->cmp_maxid &&
+	if (!s->cmp.maxid &&
 	    (s->log_samples >= store__compact_threshold(s) ||
 	     s->log_rows >= STORE_LOG_MAX_ROWS) &&
 	    now >= s->compact_next_ns && (rc = store__compact_begin(s)) != 0) {
@@ -622,7 +619,7 @@ static void maintenance(store *s, uint64_t now)
 		s->stats.compacting = rc > 0;
 		pthread_mutex_unlock(&s->mu);
 	}
-	if (s->cmp_maxid && now >= s->compact_next_ns &&
+	if (s->cmp.maxid && now >= s->compact_next_ns &&
 	    store__compact_step(s) < 0)
 		s->compact_next_ns = now + 5000000000u;
 	if ((s->o.sample_retention_s > 0 || s->o.forecast_retention_s > 0) &&
@@ -648,7 +645,7 @@ static uint64_t next_maintenance(store *s)
 	    s->next_ret_ns < a)
 		a = s->next_ret_ns;
 	/* A round in progress goes on while the queue is empty. */
-	if (s->cmp_maxid && s->compact_next_ns < a)
+	if (s->cmp.maxid && s->compact_next_ns < a)
 		a = s->compact_next_ns;
 	return a;
 }

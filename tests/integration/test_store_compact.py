@@ -68,7 +68,9 @@ class Run(storelib.AckedLoad):
         self.d = storelib.Daemon(tmp, "compact", opts=[
             "store.retention_s=0", "store.commit_ms=20",
             "store.snapshot_s=1", "store.checkpoint_s=0",
-            "store.log_max_samples=12000", "store.compact_step=60"])
+            "store.log_max_samples=12000", "store.compact_step=60",
+            # a loaded machine would starve an idle writer
+            "store.writer_priority=batch"])
         self.check_db = os.path.join(tmp, "compact-check.db")
         self.fail = {}
         self.checks = set()
@@ -135,7 +137,7 @@ def prometheus_ok(r, tmp):
     d = storelib.Daemon(tmp, "compact-http", opts=[
         "store.retention_s=0", "store.commit_ms=20",
         "store.log_max_samples=500", "store.compact_step=100",
-        "listen.http=127.0.0.1:0"])
+        "store.writer_priority=batch", "listen.http=127.0.0.1:0"])
     c = d.start()
     try:
         k = 1
@@ -199,6 +201,11 @@ def main():
             shapes.append(log_shape(r.check_db))
         c = r.d.start()
         r.verify_reads(c, stored)
+        # load until a round has run to its end
+        deadline = time.time() + 120
+        while (r.poll_stats(c).get("store_compactions", 0) < 1 and
+               time.time() < deadline):
+            r.drain_open(c, r.load(c, 0.2))
         c.close()
         code = r.d.term()
         r.check("sigterm exit 0", code == 0, "exit status %d" % code)

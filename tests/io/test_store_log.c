@@ -341,7 +341,7 @@ static void crash_child(const char *path, long budget)
 	sqlite3_progress_handler(s->db, 16, kill_after, &budget);
 	if ((rc = store__compact_begin(s)) < 0)
 		_exit(4);
-	while (rc > 0 && s->cmp_maxid)
+	while (rc > 0 && s->cmp.maxid)
 		if (store__compact_step(s) < 0)
 			_exit(5);
 	_exit(0);
@@ -434,6 +434,85 @@ static void test_crash_inside_compaction(void)
 		CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
 		CHECK_EQ_INT(store_integrity_check(r), 0);
 		store_reader_free(r);
+	}
+	fx_release(&f);
+}
+
+/* A scan of the log by ranges: every sample once, ranges ascending and
+ * disjoint, at most 2 x budget unless one series holds more: then all of
+ * it (whole), or a run of its rows at a time; store_count reads the
+ * log in windows the same way. */
+static void test_log_scan_ranges(void)
+{
+	fx f;
+	store *s;
+	store_opts o;
+	sqlite3 *db;
+	int whole, i;
+
+	fx_init(&f);
+	store_opts_default(&o);
+	o.log_max_samples = (size_t)1 << 30;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	/* 6 rows: series 1..20 with 3 samples each per row, and series 9
+	 * with 40 more per row. */
+	for (i = 0; i < 6; i++) {
+		store_batch *b = run_of(9, 100 + 40 * i, 139 + 40 * i, 9000);
+		int64_t sid, q;
+		for (sid = 1; sid <= 20; sid++)
+			for (q = 1 + 3 * i; q <= 3 + 3 * i; q++)
+				store_batch_sample(b, sid, q, 100.0 + (double)q,
+						   (double)q);
+		CHECK_EQ_INT(commit(&f, s, b), 0);
+	}
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(store__open_db(f.path, 0, NULL, &db), 0);
+	for (whole = 0; whole <= 1; whole++) {
+		store__lscan l;
+		int64_t total, seen = 0, prev_hi = INT64_MIN;
+		int ranges = 0, ok = 1, big = 0;
+		CHECK_EQ_INT(store__exec(db, "BEGIN"), 0);
+		CHECK_EQ_INT(store__lscan_init(&l, db, NULL), 0);
+		CHECK_EQ_INT((int)l.n, 6);
+		while (store__lscan_range(&l, 10, whole, &total) == 0 &&
+		       total > 0) {
+			size_t k;
+			CHECK_EQ_INT(store__lscan_read(&l, total), 0);
+			ok = ok && (int64_t)l.na == total && l.lo >= prev_hi;
+			for (k = 0; k < l.na; k++)
+				ok = ok && l.a[k].sid >= l.lo &&
+				     (l.to_end || l.a[k].sid < l.hi);
+			if (total > 20) {
+				/* only series 9 may overflow a range */
+				ok = ok && l.lo == 9 && l.hi == 10;
+				big++;
+			}
+			if (!(l.hi == l.lo + 1 && l.lo == 9 && !whole))
+				prev_hi = l.hi;
+			seen += total;
+			ranges++;
+			store__lscan_next(&l);
+		}
+		CHECK(ok);
+		CHECK_EQ_INT(seen, 6 * (20 * 3 + 40));
+		CHECK(ranges >= 6);
+		/* series 9: 240 samples, all at once, or one row's 40 at a
+		 * time (at least a row) */
+		CHECK_EQ_INT(big, whole ? 1 : 6);
+		store__lscan_release(&l);
+		CHECK_EQ_INT(store__exec(db, "COMMIT"), 0);
+	}
+	sqlite3_close(db);
+	{
+		store_reader *r;
+		int64_t n = 0;
+		size_t w = store__log_window;
+		store__log_window = 5;
+		CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
+		CHECK_EQ_INT(store_count(r, "samples", &n), 0);
+		store_reader_free(r);
+		store__log_window = w;
+		CHECK_EQ_INT(n, 20 * 18 + 240);
 	}
 	fx_release(&f);
 }
@@ -580,6 +659,7 @@ int main(void)
 	TH_RUN(test_merge_chunks_and_log);
 	TH_RUN(test_drop_voids_log_samples);
 	TH_RUN(test_crash_inside_compaction);
+	TH_RUN(test_log_scan_ranges);
 	TH_RUN(test_retention_of_chunks);
 	TH_RUN(test_convert_schema3);
 	return th_summary();
