@@ -50,7 +50,23 @@ HEAD_REV=$(git rev-parse --short HEAD)
 git diff --quiet HEAD || HEAD_REV="$HEAD_REV (with uncommitted changes)"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-KEYS="rate cpu_us bytes_per_sample hist_ms hist_samples replay_rate"
+KEYS="rate cpu_us bytes_per_sample hist_ms hist_samples replay_rate lat_p99_ms lat_max_ms queue_max_ms rss_ingest_mb rss_recover_mb anon_mb"
+
+# run BIN: one --log-bench run, its line and anon_mb = the peak of its
+# RssAnon (allocated memory, not the database's mapped pages), sampled
+# every 20 ms from /proc over the whole run.
+run() {
+	local pid peak=0 a
+	"$1" --log-bench "$S" "$P" --dir "$W" >"$W/out" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		a=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+		if [ -n "$a" ] && [ "$a" -gt "$peak" ]; then peak=$a; fi
+		sleep 0.02
+	done
+	wait "$pid"
+	echo "$(cat "$W/out") anon_mb=$((peak / 1024))"
+}
 declare -A v
 for t in base head; do for k in $KEYS; do v[$t:$k]=""; done; done
 for rep in $(seq "$REPS"); do
@@ -60,7 +76,7 @@ for rep in $(seq "$REPS"); do
 		b=build/bench/store_bench
 		[ $t = base ] && b=$W/base/build/bench/store_bench
 		echo "slog: rep $rep of $REPS, $t"
-		out=$($b --log-bench "$S" "$P" --dir "$W")
+		out=$(run "$b")
 		echo "  $out"
 		if [ "$(field failed "$out")" != 0 ]; then
 			echo "slog: $t: failed batches" >&2
@@ -92,7 +108,14 @@ row() { # row LABEL KEY
 	echo "batches) per sample. Bytes = database + WAL after close. History = one"
 	echo "full-range store_history of each of 200 series spread over the ids, mean"
 	echo "time per read. Replay = store_recover without snapshots (every sample"
-	echo "replayed), samples per second."
+	echo "replayed), samples per second. Batch wait = submit -> COMMIT of each batch"
+	echo "(p99, max) and the longest submit -> BEGIN: with 64 batches in flight a"
+	echo "batch waits for those before it, and a compaction that holds the writer adds"
+	echo "its whole length. Peak RSS = the process' maximum resident size after the"
+	echo "ingest (the writer's compaction buffers included), and after the recovery:"
+	echo "RSS counts the database pages recovery's readers map (SQLite mmap), once per"
+	echo "reader; peak RssAnon (allocated memory only, sampled every 20 ms from /proc)"
+	echo "is over the whole run."
 	echo
 	echo "| figure | $BASE (median) | runs | this tree (median) | runs | this / $BASE |"
 	echo "|---|---|---|---|---|---|"
@@ -102,5 +125,11 @@ row() { # row LABEL KEY
 	row "history read, ms per series" hist_ms
 	row "history read, samples per series" hist_samples
 	row "recovery replay, samples/s" replay_rate
+	row "batch wait p99, ms" lat_p99_ms
+	row "batch wait max, ms" lat_max_ms
+	row "longest submit -> BEGIN, ms" queue_max_ms
+	row "peak RSS after ingest, MiB" rss_ingest_mb
+	row "peak RSS after recovery, MiB" rss_recover_mb
+	row "peak RssAnon over the run, MiB" anon_mb
 } >"$OUT"
 echo "slog: wrote $OUT"

@@ -114,6 +114,8 @@ typedef struct cfg {
 					    of line connections pause */
 		size_t max_size;	 /* database size bound, 0 = none */
 		int writer_priority;	 /* CFG_WPRIO_* */
+		int log_max_samples;	 /* compaction trigger's cap */
+		int compact_step;	 /* log samples moved per step */
 	} store;
 	struct {
 		char *path;

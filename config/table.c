@@ -81,6 +81,14 @@ static const cfg_entry entries[] = {
      "rows waiting for their COMMIT, in bytes: past it Graphite and Influx "
      "connections are not read until half of it is committed",
      F(store.max_queue)},
+    {"store.log_max_samples", CFG_INT, "4194304", 1, 1 << 30, NULL, 0,
+     "compact the sample log into per-series chunks once it holds 32 "
+     "samples per series, at least 65536 and at most this many",
+     F(store.log_max_samples)},
+    {"store.compact_step", CFG_INT, "131072", 1, 1 << 26, NULL, 0,
+     "log samples one compaction step moves at most (one short transaction "
+     "between ingest commits; bounds the writer's pause and its memory)",
+     F(store.compact_step)},
     {"store.writer_priority", CFG_ENUM, "idle", NOB, "idle|batch", 0,
      "the store's writer thread: idle (SCHED_IDLE: any other thread that "
      "wakes takes its core at once; it gets only spare CPU, and is raised "

@@ -274,6 +274,33 @@ static void forecasts(io_tb *b, const srv_metrics *m)
 	}
 }
 
+static void counter(io_tb *b, const char *name, const char *help, double v)
+{
+	srv_prom_family(b, name, "counter", help);
+	srv_prom_sample(b, name, NULL, 0, v);
+}
+
+static void compaction(io_tb *b, const srv_metrics *m)
+{
+	counter(b, "statecast_store_compactions_total",
+		"Rounds of the sample log's compaction into chunks finished.",
+		(double)m->compactions);
+	counter(b, "statecast_store_compact_steps_total",
+		"Compaction steps (one transaction each, between ingest "
+		"commits).",
+		(double)m->compact_steps);
+	counter(b, "statecast_store_compacted_samples_total",
+		"Log samples the compaction moved into chunks.",
+		(double)m->compacted);
+	counter(b, "statecast_store_compact_seconds_total",
+		"Time the store's writer spent in compaction steps.",
+		m->compact_s);
+	gauge(b, "statecast_store_compact_step_max_seconds",
+	      "The longest compaction step since start: the writer's longest "
+	      "pause for it.",
+	      m->compact_step_max_s);
+}
+
 void srv_metrics_render(io_tb *b, const srv_metrics *m)
 {
 	const char *kv[2] = {"version", m->version ? m->version : "unknown"};
@@ -305,6 +332,8 @@ void srv_metrics_render(io_tb *b, const srv_metrics *m)
 	if (m->wal_bytes >= 0)
 		gauge(b, "statecast_wal_bytes", "Size of the SQLite WAL file.",
 		      (double)m->wal_bytes);
+	if (m->has_store)
+		compaction(b, m);
 	gauge(b, "statecast_forecast_series_exported",
 	      "Series whose forecast this exposition carries.", (double)m->nfc);
 	gauge(b, "statecast_forecast_series_omitted",

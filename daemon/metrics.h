@@ -82,6 +82,12 @@ typedef struct srv_metrics {
 	const srv_hist *step_latency;	/* seconds per tick step; NULL: none */
 	const srv_hist *commit_latency; /* seconds per COMMIT; NULL: no store */
 	int64_t wal_bytes;		/* -1: no store */
+	/* The sample log's compaction (io/store.h store_stats), when
+	 * has_store: rounds, steps, log samples moved, seconds in steps, the
+	 * longest step. */
+	int has_store;
+	uint64_t compactions, compact_steps, compacted;
+	double compact_s, compact_step_max_s;
 
 	const srv_metrics_forecast *fc; /* exported forecasts */
 	size_t nfc;

@@ -11,6 +11,7 @@
 #include "daemon/http.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
+#include "daemon/persist.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
 #include "daemon/status_page.h"
@@ -143,6 +144,7 @@ static void render_metrics(srv *s, io_tb *b)
 	size_t cap = c ? (size_t)c->metrics.max_forecast_series : 0, i;
 	srv_metrics_forecast *fc = NULL;
 	srv_metrics_count ingested, dropped[4];
+	store_stats ss;
 	srv_metrics m;
 
 	memset(&m, 0, sizeof m);
@@ -165,6 +167,14 @@ static void render_metrics(srv *s, io_tb *b)
 	m.step_latency = &s->step_latency;
 	m.commit_latency = s->commit_latency.count ? &s->commit_latency : NULL;
 	m.wal_bytes = wal_bytes(c);
+	if (srv_persist_stats(s, &ss) == 0) {
+		m.has_store = 1;
+		m.compactions = ss.compactions;
+		m.compact_steps = ss.compact_steps;
+		m.compacted = ss.compacted;
+		m.compact_s = (double)ss.compact_ns / 1e9;
+		m.compact_step_max_s = (double)ss.compact_step_max_ns / 1e9;
+	}
 	if (glob[0] && cap > 0) {
 		fc = malloc(cap * sizeof *fc);
 		if (!fc)

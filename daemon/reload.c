@@ -53,6 +53,8 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	t->store.sample_retention_s = c->store.retention_s;
 	t->store.forecast_retention_s = c->store.forecast_retention_s;
 	t->store.retry_rows = (size_t)c->store.retry_rows;
+	t->store.log_max_samples = (size_t)c->store.log_max_samples;
+	t->store.compact_step = (size_t)c->store.compact_step;
 	t->store.writer_priority = c->store.writer_priority == CFG_WPRIO_BATCH
 				       ? STORE_PRIO_BATCH
 				       : STORE_PRIO_IDLE;

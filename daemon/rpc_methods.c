@@ -478,6 +478,15 @@ static int m_stats(req *r)
 		put_kv_str(r->b, "store_writer_sched",
 			   ss.writer_sched ? ss.writer_sched : "");
 		put_kv_u64(r->b, "store_writer_raised", ss.writer_raised);
+		put_kv_u64(r->b, "store_compactions", ss.compactions);
+		put_kv_u64(r->b, "store_compact_steps", ss.compact_steps);
+		put_kv_u64(r->b, "store_compacted", ss.compacted);
+		put_kv_f64(r->b, "store_compact_s",
+			   (double)ss.compact_ns / 1e9);
+		put_kv_f64(r->b, "store_compact_step_max_s",
+			   (double)ss.compact_step_max_ns / 1e9);
+		rpc_put_cstr(r->b, "store_compacting");
+		rpc_put_bool(r->b, ss.compacting);
 	}
 	rpc_map_end(r->b, map);
 	return 0;

@@ -211,6 +211,7 @@ void store_opts_default(store_opts *o)
 	o->retention_batch = 2000;
 	o->retention_ms = 1000;
 	o->log_max_samples = (size_t)4 << 20;
+	o->compact_step = (size_t)128 << 10;
 	o->writer_raise_bytes = (size_t)64 << 20;
 	o->writer_lower_bytes = (size_t)16 << 20;
 }
@@ -227,7 +228,7 @@ static int opts_valid(const store_opts *o)
 	       o->episode_quiet_ms >= 0 && o->sample_retention_s >= 0 &&
 	       o->forecast_retention_s >= 0 && o->retention_batch >= 1 &&
 	       o->retention_ms >= 1 && o->max_page_count >= 0 &&
-	       o->log_max_samples >= 1 &&
+	       o->log_max_samples >= 1 && o->compact_step >= 1 &&
 	       o->writer_lower_bytes < o->writer_raise_bytes;
 }
 
@@ -338,6 +339,7 @@ static void store_free(store *s)
 	free(s->lbuf);
 	free(s->lsort);
 	free(s->cbuf);
+	store__compact_end(s);
 	free(s);
 }
 

@@ -48,10 +48,13 @@
  *    series finds its records by binary search), so a sample costs a few bytes
  * of an append, not a B-tree insert on a leaf of its own. Between ingest
  * transactions the writer compacts the log (store_compact.c) once it holds 32
- * samples per series (at least 65536, at most log_max_samples) or 4096 rows:
+ * samples per series (at least 65536, at most log_max_samples) or 16384 rows:
  * sorted by (series, seq) into sample_chunks rows (series_id, seq0, n, t0, t1,
- * data: runs of consecutive seqs, 16 bytes a sample), and the log rows deleted,
- * in one transaction. Every read of samples (store_history, store_recover,
+ * data: runs of consecutive seqs, 16 bytes a sample), in a round of steps
+ * (transactions of about compact_step samples of a range of series, between
+ * ingest commits) that each delete the log rows they have emptied; a sample
+ * moved from a row not yet emptied is read from its chunk (the first copy).
+ * Every read of samples (store_history, store_recover,
  *    store_count, retention) merges a series' chunks with its log samples.
  *    A dropped series' log samples are void (sample_log_void) until
  *    compaction removes them.
@@ -154,9 +157,15 @@ typedef struct store_opts {
 	int64_t max_page_count;	     /* 0 = unlimited; a disk-full test knob */
 	/* Compaction moves the sample log into chunks once it holds 32
 	 * samples per series, at least 65536 and at most this [4194304]
-	 * (the log's bound, 128 MiB: what a recovery reads of it), or 4096
-	 * rows (what a history read looks into). */
+	 * (the log's bound, 128 MiB: what a recovery reads of it, in
+	 * windows of series ids), or 16384 rows (what a history read looks
+	 * into). */
 	size_t log_max_samples;
+	/* Log samples one compaction step moves, about (at most twice
+	 * this, or one log row of a series holding more: one transaction
+	 * between ingest commits, it bounds the writer's pause and the
+	 * step's memory, 32 bytes a sample) [131072] */
+	size_t compact_step;
 	/* Log sink, called from the writer thread; NULL = stderr. */
 	void (*log)(void *ud, const char *msg);
 	void *log_ud;
@@ -313,8 +322,15 @@ typedef struct store_stats {
 	uint64_t queued_rows;  /* rows submitted, not yet committed */
 	uint64_t retention_deleted;
 	uint64_t checkpoints;
-	uint64_t compactions, compacted; /* log -> chunks: runs, samples */
-	int in_error;			 /* 1 while writes are failing */
+	/* The log's compaction into chunks (store_compact.c): rounds
+	 * finished, steps (transactions) run, log samples moved (duplicates
+	 * and dropped series' ones included), the steps' time in all and the
+	 * longest one (the writer's longest pause for it, ns); 1 while a
+	 * round is in progress. */
+	uint64_t compactions, compact_steps, compacted;
+	uint64_t compact_ns, compact_step_max_ns;
+	int compacting;
+	int in_error; /* 1 while writes are failing */
 	/* The writer's scheduling now: "idle", "batch" (also while the
 	 * guard holds an idle writer raised), or "normal" when lowering was
 	 * refused (a seccomp filter); "" before the

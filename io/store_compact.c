@@ -3,13 +3,24 @@
  * (the writer thread, between ingest transactions), and converting the
  * samples table of a schema-3 database into chunks at open.
  *
- * Workload: at 100k series a compaction reads a few million log samples
- * (one sequential read of the log's pages), sorts them by (series, seq)
- * and writes one chunk per series: one B-tree seek and one insert per
- * series instead of one per sample, in (series, seq) order, then deletes the
- * log rows it consumed, all in one transaction. A crash anywhere in it
- * leaves the previous state (log rows not yet deleted, no chunk written):
- * nothing is lost and nothing is stored twice.
+ * Workload: at 100k series a compaction round moves a few million log
+ * samples, in steps of about store_opts.compact_step samples: one step
+ * reads the part of each of the round's rows that holds its range of
+ * series (rows are sorted by series id: a binary search and one read per
+ * row), sorts it by (series, seq) and writes one chunk per series: one
+ * B-tree seek and one insert per series instead of one per sample, in
+ * (series, seq) order, then deletes the rows it has emptied, in one
+ * transaction. The writer's pause is one step, and so is the memory (32
+ * bytes a sample, plus 56 bytes per row of the round).
+ *
+ * Crash safety without rewriting rows: a row a step moved part of keeps
+ * those samples until a later step empties it. Every reader drops a log
+ * sample whose seq a chunk holds (the chunk's copy was written first),
+ * so a moved sample is read once whether or not its row is gone yet, and
+ * a crash anywhere (inside a step: the transaction is undone; between
+ * steps) leaves each sample readable exactly once. The round's progress
+ * lives only in memory; a round cut short is not resumed: the next one
+ * moves what is left and drops what chunks already hold.
  *
  * Chunks of a series hold disjoint seq ranges, each a run of consecutive
  * seqs (a gap in the seqs, from a failed commit, starts a new chunk). A log
@@ -116,31 +127,94 @@ static int tx_end(store *s, int rc)
 	return rc;
 }
 
-long store__compact(store *s)
+void store__compact_end(store *s)
 {
-	store__logv l;
-	int rc;
-	long n;
+	store__lscan_release(&s->cmp);
+}
 
+int store__compact_begin(store *s)
+{
+	int rc;
+
+	store__compact_end(s);
+	if ((rc = store__lscan_init(&s->cmp, s->db, s->st.void_range)) < 0)
+		return rc;
+	if (!s->cmp.n) {
+		store__compact_end(s);
+		return 0;
+	}
+	s->cmp_begin_ns = store__now_ns();
+	return 1;
+}
+
+/* The step committed: the rows move on, the counts, the stats. */
+static void step_done(store *s, size_t moved, uint64_t t0)
+{
+	store__lscan *l = &s->cmp;
+	uint64_t dt;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->r[i].end == l->r[i].n) {
+			s->log_samples -= (size_t)l->r[i].n;
+			s->log_rows--;
+		}
+	store__lscan_next(l);
+	dt = store__now_ns() - t0;
+	pthread_mutex_lock(&s->mu);
+	s->stats.compact_steps++;
+	s->stats.compacted += moved;
+	s->stats.compact_ns += dt;
+	if (dt > s->stats.compact_step_max_ns)
+		s->stats.compact_step_max_ns = dt;
+	if (!l->n)
+		s->stats.compactions++;
+	s->stats.compacting = l->n > 0;
+	pthread_mutex_unlock(&s->mu);
+	if (!l->n) {
+		/* What is left came after the round began. */
+		s->log_since_ns = s->cmp_begin_ns;
+		store__compact_end(s);
+	}
+}
+
+long store__compact_step(store *s)
+{
+	store__lscan *l = &s->cmp;
+	int64_t total = 0;
+	uint64_t t0 = store__now_ns();
+	size_t i, gone = 0;
+	long k = 0;
+	int rc;
+
+	if (!l->maxid)
+		return 0;
 	if ((rc = run(s->st.begin)) < 0)
 		return rc;
-	rc = store__log_load(s->db, &l);
-	if (rc == 0 && l.maxid > 0)
-		rc = store__chunks_write(s, l.a, l.n);
-	if (rc == 0 && l.maxid > 0) {
-		sqlite3_bind_int64(s->st.log_del, 1, l.maxid);
-		sqlite3_bind_int64(s->st.void_del, 1, l.maxid);
-		if ((rc = run(s->st.log_del)) == 0)
-			rc = run(s->st.void_del);
+	rc = store__lscan_range(l, s->o.compact_step, 0, &total);
+	if (rc == 0 && total > 0)
+		rc = store__lscan_read(l, total);
+	if (rc == 0 && l->na > 0 && (k = store__log_sort(l->a, l->na)) < 0)
+		rc = (int)k;
+	if (rc == 0 && k > 0)
+		rc = store__chunks_write(s, l->a, (size_t)k);
+	for (i = 0; rc == 0 && i < l->n; i++) {
+		if (l->r[i].end == l->r[i].n) {
+			sqlite3_bind_int64(s->st.log_del1, 1, l->r[i].id);
+			rc = run(s->st.log_del1);
+			gone++;
+		}
 	}
-	n = (long)l.n;
-	store__logv_release(&l);
+	/* The round's last rows: the marks of dropped series whose samples
+	 * only these rows held go too. */
+	if (rc == 0 && gone == l->n) {
+		sqlite3_bind_int64(s->st.void_del, 1, l->maxid);
+		rc = run(s->st.void_del);
+	}
 	if ((rc = tx_end(s, rc)) < 0)
 		return rc;
-	/* The writer is the only one appending, and it is here. */
-	s->log_samples = 0;
-	s->log_rows = 0;
-	return n;
+	step_done(s, (size_t)total, t0);
+	return (long)total;
 }
 
 size_t store__compact_threshold(const store *s)

@@ -113,14 +113,45 @@ typedef struct store__range {
 	size_t limit;
 } store__range;
 
+/*
+ * The log walked by ranges of series ids (store_logscan.c), in memory
+ * bounded by the range: the rows of the log when the scan began, in id
+ * order, and how far each is walked ([0, pos) done; next = the series id
+ * of record pos). A range is [lo, hi) (to_end: every id from lo); it takes
+ * [pos, end) of each row, whose next is then nnext.
+ */
+typedef struct store__lrow {
+	int64_t id, n, smax, pos, next, end, nnext;
+} store__lrow;
+
+typedef struct store__lscan {
+	sqlite3 *db;
+	sqlite3_stmt *voids; /* the marks of ids [?1, ?2], ordered; NULL */
+	sqlite3_blob *bh;
+	store__lrow *r; /* rows not walked through yet */
+	size_t n;
+	int64_t maxid;	/* the last row's id when the scan began, 0: none */
+	int64_t lo, hi; /* the range */
+	int to_end;
+	sb_sample *a;	/* its samples (store__lscan_read), rows in id */
+	size_t na, cap; /* order, less the dropped series' ones */
+} store__lscan;
+
+/* The marks of the dropped series with ids in [?1, ?2], in id order (for
+ * store__lscan_init's voids). */
+#define STORE_SQL_VOIDS_IN                                             \
+	"SELECT series_id, upto FROM sample_log_void WHERE series_id " \
+	"BETWEEN ?1 AND ?2 ORDER BY series_id"
+
 /* Prepared statements of the write connection. */
 typedef struct store_stmts {
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *ins_series, *ins_log, *ins_fc, *ins_fcs;
 	sqlite3_stmt *ups_snap, *ups_ckpt;
 	sqlite3_stmt *drop[4]; /* chunks, forecasts, snapshots, series */
-	sqlite3_stmt *ins_void, *log_del, *void_del, *log_tmin;
+	sqlite3_stmt *ins_void, *void_del, *log_tmin;
 	sqlite3_stmt *ck_end, *ck_ins;
+	sqlite3_stmt *log_del1, *void_range;
 	sqlite3_stmt *ret_list, *ret_ck_scan, *ret_ck_del, *ret_fc_scan,
 	    *ret_fc_del;
 } store_stmts;
@@ -187,6 +218,10 @@ struct store {
 	int64_t max_sid;
 	unsigned char *cbuf;
 	size_t cbuf_cap;
+	/* The compaction round in progress (store_compact.c): its scan of
+	 * the log (cmp.maxid 0 = no round), when it began. */
+	store__lscan cmp;
+	uint64_t cmp_begin_ns;
 
 	void (*closed)(void *ud);
 	void *closed_ud;
@@ -233,14 +268,26 @@ void store__log_sort_rows(unsigned char *a, unsigned char *tmp, size_t n);
 /* Sorts a by (sid, seq), stably, and keeps the first of equal keys: the
  * count kept, or STORE_ENOMEM. */
 long store__log_sort(sb_sample *a, size_t n);
-/* The whole log, less the dropped series' samples (sample_log_void),
- * sorted. */
-int store__log_load(sqlite3 *db, store__logv *out);
-/* The log samples of series sid only, as store__log_load gives them,
- * reading just its records of each row (a binary search through
- * incremental blob I/O). */
+/* The log samples of series sid only, less those the dropped series'
+ * marks void (sample_log_void), sorted, reading just its records of each
+ * row (a binary search through incremental blob I/O). */
 int store__log_series(sqlite3 *db, int64_t sid, store__logv *out);
 void store__logv_release(store__logv *l);
+/* A dropped series' mark: its log samples in rows <= upto are void. */
+typedef struct store__void {
+	int64_t sid, upto;
+} store__void;
+/* The marks q returns (series_id, upto, in series id order), steps q to
+ * its end and resets it; *out is the caller's to free. */
+int store__voids_read(sqlite3_stmt *q, store__void **out, size_t *n);
+/* 1 when sid's sample in log row `row` is void by the marks v[0..nv). */
+int store__voided(const store__void *v, size_t nv, int64_t sid, int64_t row);
+/* A log row open in bh (n records, sorted by series id): *sid = record
+ * i's series id; *pos = the first record of [lo, hi) whose series id is
+ * >= sid (hi when none). */
+int store__blob_sid(sqlite3_blob *bh, int64_t i, int64_t *sid);
+int store__blob_lower(sqlite3_blob *bh, int64_t lo, int64_t hi, int64_t sid,
+		      int64_t *pos);
 /* q: SELECT seq0+n-1 FROM sample_chunks WHERE series_id=?1 AND seq0<=?2
  * ORDER BY seq0 DESC LIMIT 1. *end = the last seq of sid's chunk that
  * starts at or below seq, 0 when none. */
@@ -270,8 +317,48 @@ int store__chunk_insert(store *s, int64_t sid, int64_t seq0,
 			const unsigned char *data, size_t n);
 /* Sorted samples a[0..n) into chunks, inside the caller's transaction. */
 int store__chunks_write(store *s, sb_sample *a, size_t n);
-/* The whole log into chunks, one transaction: samples moved or STORE_E*. */
-long store__compact(store *s);
+
+/* The log scan (store_logscan.c, the struct above). The log's rows now,
+ * in db's transaction (the caller's); voids as above
+ * (its statement, on db) or NULL to keep the dropped series' samples. */
+int store__lscan_init(store__lscan *l, sqlite3 *db, sqlite3_stmt *voids);
+/*
+ * The next range: from the smallest id left, about budget samples wide by
+ * the density of what is left, halved while it holds more than 2 x
+ * budget. One series holding more: with whole, all of it; else a run of
+ * its rows, the oldest first, about budget (hi = lo + 1 then, and it is
+ * not done). *total = the range's samples, 0 when the scan is over.
+ */
+int store__lscan_range(store__lscan *l, size_t budget, int whole,
+		       int64_t *total);
+/* The range's samples into l->a[0..na) (total from store__lscan_range). */
+int store__lscan_read(store__lscan *l, int64_t total);
+/* The range is done: the rows move on, those emptied leave l->r. */
+void store__lscan_next(store__lscan *l);
+void store__lscan_release(store__lscan *l);
+/* Log samples per window of a reader of the whole log (recovery's
+ * readers, store_count): 32 bytes each, as much again while a window is
+ * sorted [524288; tests set it small to walk many windows]. */
+extern size_t store__log_window;
+
+/*
+ * Compaction runs in rounds of bounded steps (store_compact.c). A round
+ * covers the log rows that exist when it starts (ids <= cmp_maxid) and
+ * walks the series by id; each step is one transaction between ingest
+ * commits that moves the round rows' samples of a range of series (at
+ * most 2 x compact_step samples, or a run of rows of one series that has
+ * more) into chunks and deletes the rows it has emptied. A sample moved
+ * stays in its row until the row is emptied: every reader drops a log
+ * copy of a seq a chunk holds, so reads see it once either way.
+ */
+/* Starts a round over the whole log: 1, or 0 when the log is empty. */
+int store__compact_begin(store *s);
+/* One step of the round: log samples moved, or STORE_E*. The round is
+ * over when s->cmp_maxid is 0 again. */
+long store__compact_step(store *s);
+/* Drops the round's state (the rows stay as they are: a later round moves
+ * what is left). */
+void store__compact_end(store *s);
 /* Log samples at which the writer compacts. */
 size_t store__compact_threshold(const store *s);
 /* At open: a schema-3 samples table into chunks, bounded transactions. */

@@ -4,9 +4,10 @@
  * reader of samples goes through (history, recovery, counts, retention).
  *
  * Workload: the writer packs every accepted sample (32 bytes) into the
- * transaction's one sample_log row; a reader loads the whole log (bounded by
- * compaction, store_compact.c) or one series' part of it, and merges it with
- * that series' chunks in seq order. A sample is stored once: when a seq is
+ * transaction's sample_log rows; a reader loads one series' part of the log
+ * (a history read) or the log in windows of series ids (store_logscan.c:
+ * recovery, counts, compaction), and merges it with each series' chunks in
+ * seq order. A sample is stored once: when a seq is
  * both in a chunk and in the log, or twice in the log, the copy written
  * first wins (the chunk: compaction only ever moves older log rows into
  * chunks), which is what INSERT OR IGNORE on (series_id, seq) gave.
@@ -157,31 +158,21 @@ long store__log_sort(sb_sample *a, size_t n)
 	return (long)k;
 }
 
-typedef struct voident {
-	int64_t sid, upto;
-} voident;
-
 static int void_cmp(const void *a, const void *b)
 {
-	int64_t x = ((const voident *)a)->sid, y = ((const voident *)b)->sid;
+	int64_t x = ((const store__void *)a)->sid;
+	int64_t y = ((const store__void *)b)->sid;
 
 	return (x > y) - (x < y);
 }
 
-/* The dropped series' marks (sample_log_void), sorted by sid. */
-static int load_voids(sqlite3 *db, voident **out, size_t *n)
+int store__voids_read(sqlite3_stmt *q, store__void **out, size_t *n)
 {
-	sqlite3_stmt *q;
-	voident *v = NULL, *p;
+	store__void *v = NULL, *p;
 	size_t cap = 0;
 	int rc;
 
-	*out = NULL;
 	*n = 0;
-	rc = sqlite3_prepare_v2(
-	    db, "SELECT series_id, upto FROM sample_log_void", -1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return store__map_rc(rc);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -196,21 +187,37 @@ static int load_voids(sqlite3 *db, voident **out, size_t *n)
 		v[*n].upto = sqlite3_column_int64(q, 1);
 		(*n)++;
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	if (rc != SQLITE_DONE) {
 		free(v);
 		*n = 0;
-		return store__map_rc(rc);
+		v = NULL;
 	}
-	if (*n)
-		qsort(v, *n, sizeof *v, void_cmp);
 	*out = v;
-	return 0;
+	return rc == SQLITE_DONE ? 0 : store__map_rc(rc);
 }
 
-static int voided(const voident *v, size_t nv, int64_t sid, int64_t row)
+/* The dropped series' marks (sample_log_void), sorted by sid. */
+static int load_voids(sqlite3 *db, store__void **out, size_t *n)
 {
-	voident key = {sid, 0}, *e;
+	sqlite3_stmt *q;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT series_id, upto FROM "
+				    "sample_log_void ORDER BY series_id",
+				    -1, &q, NULL);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != SQLITE_OK)
+		return store__map_rc(rc);
+	rc = store__voids_read(q, out, n);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store__voided(const store__void *v, size_t nv, int64_t sid, int64_t row)
+{
+	store__void key = {sid, 0}, *e;
 
 	if (!nv)
 		return 0;
@@ -232,84 +239,45 @@ static int logv_room(store__logv *out)
 	return 0;
 }
 
-int store__log_load(sqlite3 *db, store__logv *out)
+int store__blob_sid(sqlite3_blob *bh, int64_t i, int64_t *sid)
 {
-	sqlite3_stmt *q;
-	voident *v = NULL;
-	size_t nv = 0;
+	unsigned char b[8];
+	int rc = sqlite3_blob_read(bh, b, 8, (int)(i * STORE_LOG_REC));
+
+	*sid = (int64_t)io__get64(b);
+	return rc == SQLITE_OK ? 0 : store__map_rc(rc);
+}
+
+int store__blob_lower(sqlite3_blob *bh, int64_t lo, int64_t hi, int64_t sid,
+		      int64_t *pos)
+{
+	int64_t at;
 	int rc;
-	long k;
 
-	memset(out, 0, sizeof *out);
-	if ((rc = load_voids(db, &v, &nv)) < 0)
-		return rc;
-	rc = sqlite3_prepare_v2(
-	    db, "SELECT id, data FROM sample_log ORDER BY id", -1, &q, NULL);
-	if (rc != SQLITE_OK) {
-		free(v);
-		return store__map_rc(rc);
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if ((rc = store__blob_sid(bh, mid, &at)) < 0)
+			return rc;
+		if (at < sid)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t row = sqlite3_column_int64(q, 0);
-		const unsigned char *p = sqlite3_column_blob(q, 1);
-		size_t bytes = (size_t)sqlite3_column_bytes(q, 1);
-		size_t n = bytes / STORE_LOG_REC, i;
-
-		out->maxid = row;
-		if (bytes % STORE_LOG_REC) {
-			rc = SQLITE_CORRUPT;
-			break;
-		}
-		if (out->n + n > out->cap) {
-			size_t cap = out->n + n > 2 * out->cap ? out->n + n
-							       : 2 * out->cap;
-			sb_sample *a = realloc(out->a, cap * sizeof *a);
-			if (!a) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			out->a = a;
-			out->cap = cap;
-		}
-		for (i = 0; i < n; i++, p += STORE_LOG_REC) {
-			store__log_get(p, &out->a[out->n]);
-			if (!voided(v, nv, out->a[out->n].sid, row))
-				out->n++;
-		}
-	}
-	sqlite3_finalize(q);
-	free(v);
-	if (rc != SQLITE_DONE) {
-		store__logv_release(out);
-		return store__map_rc(rc);
-	}
-	if ((k = store__log_sort(out->a, out->n)) < 0) {
-		store__logv_release(out);
-		return (int)k;
-	}
-	out->n = (size_t)k;
+	*pos = lo;
 	return 0;
 }
 
 /* Row n records long (sorted by sid): sid's records through the blob
  * handle, a binary search on the ids and a read of the matching run. */
 static int row_series(sqlite3_blob *bh, int64_t row, int64_t n, int64_t sid,
-		      const voident *v, size_t nv, store__logv *out)
+		      const store__void *v, size_t nv, store__logv *out)
 {
 	unsigned char buf[64 * STORE_LOG_REC];
-	int64_t lo = 0, hi = n, i, k, m;
+	int64_t lo, i, k, m;
 	int rc;
 
-	while (lo < hi) {
-		int64_t mid = lo + (hi - lo) / 2;
-		if ((rc = sqlite3_blob_read(
-			 bh, buf, 8, (int)(mid * STORE_LOG_REC))) != SQLITE_OK)
-			return store__map_rc(rc);
-		if ((int64_t)io__get64(buf) < sid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if ((rc = store__blob_lower(bh, 0, n, sid, &lo)) < 0)
+		return rc;
 	for (i = lo; i < n; i += m) {
 		m = n - i < 64 ? n - i : 64;
 		if ((rc = sqlite3_blob_read(bh, buf, (int)(m * STORE_LOG_REC),
@@ -319,7 +287,7 @@ static int row_series(sqlite3_blob *bh, int64_t row, int64_t n, int64_t sid,
 		for (k = 0; k < m; k++) {
 			if ((int64_t)io__get64(buf + k * STORE_LOG_REC) != sid)
 				return 0;
-			if (voided(v, nv, sid, row))
+			if (store__voided(v, nv, sid, row))
 				return 0;
 			if (logv_room(out))
 				return STORE_ENOMEM;
@@ -384,7 +352,7 @@ static int series_rows(sqlite3 *db, int64_t sid, int64_t **out, size_t *n)
 int store__log_series(sqlite3 *db, int64_t sid, store__logv *out)
 {
 	sqlite3_blob *bh = NULL;
-	voident *v = NULL;
+	store__void *v = NULL;
 	int64_t *rows = NULL;
 	size_t nv = 0, nr = 0, i;
 	int e;

@@ -229,15 +229,18 @@ int store_forecasts(store_reader *r, int64_t series_id, double t0, double t1,
 	return ret;
 }
 
-/* Samples stored: in chunks, plus those of the log no chunk holds. */
+/* Samples stored: in chunks, plus those of the log no chunk holds (the
+ * log read in windows of series ids, as recovery reads it). */
 static int count_samples(store_reader *r, int64_t *n)
 {
-	sqlite3_stmt *st;
-	store__logv l = {0};
+	sqlite3_stmt *st, *vq = NULL;
+	store__lscan l;
 	size_t i, j, k;
-	int64_t last;
+	int64_t last, total;
+	long m;
 	int rc;
 
+	memset(&l, 0, sizeof l);
 	if ((rc = read_begin(r)) < 0)
 		return rc;
 	rc = sqlite3_prepare_v2(r->db,
@@ -250,15 +253,34 @@ static int count_samples(store_reader *r, int64_t *n)
 	rc = sqlite3_step(st);
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
-	rc = rc == SQLITE_ROW ? store__log_load(r->db, &l) : store__map_rc(rc);
-	for (i = 0; rc == 0 && i < l.n; i = j) {
-		for (j = i + 1; j < l.n && l.a[j].sid == l.a[i].sid; j++)
-			;
-		k = j - i;
-		rc = store__log_dedupe(r->end, l.a[i].sid, l.a + i, &k, &last);
-		*n += (int64_t)k;
+	rc = rc == SQLITE_ROW
+		 ? sqlite3_prepare_v2(r->db, STORE_SQL_VOIDS_IN, -1, &vq, NULL)
+		 : rc;
+	rc = rc == SQLITE_OK ? store__lscan_init(&l, r->db, vq)
+			     : store__map_rc(rc);
+	while (rc == 0 &&
+	       (rc = store__lscan_range(&l, store__log_window, 1, &total)) ==
+		   0 &&
+	       total > 0) {
+		if ((rc = store__lscan_read(&l, total)) < 0)
+			break;
+		if ((m = store__log_sort(l.a, l.na)) < 0) {
+			rc = (int)m;
+			break;
+		}
+		for (i = 0; rc == 0 && i < (size_t)m; i = j) {
+			for (j = i + 1;
+			     j < (size_t)m && l.a[j].sid == l.a[i].sid; j++)
+				;
+			k = j - i;
+			rc = store__log_dedupe(r->end, l.a[i].sid, l.a + i, &k,
+					       &last);
+			*n += (int64_t)k;
+		}
+		store__lscan_next(&l);
 	}
-	store__logv_release(&l);
+	store__lscan_release(&l);
+	sqlite3_finalize(vq);
 	read_end(r);
 	return rc;
 }

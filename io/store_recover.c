@@ -7,8 +7,9 @@
  * known states) in id order, plus one key-range seek into sample_chunks
  * per series for the samples after its snapshot or the caller's known
  * state (a checkpoint's record), merged with that series' part of the
- * sample log (the whole log, bounded by compaction, is read and sorted
- * once before the readers start), and, for a series not known, one
+ * sample log (each reader reads the log in windows of series ids as its
+ * walk reaches them, store__log_window samples or so each, sorted: the
+ * memory is the window's, not the log's), and, for a series not known, one
  * seek for its snapshot's blob and one into forecasts for the latest
  * one's origin (store.forecast_every_s spacing).
  *
@@ -90,8 +91,15 @@ typedef struct reader {
 	struct rec *r;
 	int k;
 	sqlite3 *db;
-	sqlite3_stmt *walk, *snap, *after, *last_ck, *last_fc;
+	sqlite3_stmt *walk, *snap, *after, *last_ck, *last_fc, *voids;
 	int64_t sid; /* the series being streamed */
+	/* The log in windows of series ids, in this reader's transaction:
+	 * log holds those of the window below win_hi, sorted (win_all: the
+	 * last window, every id). */
+	store__lscan ls;
+	store__logv log;
+	int64_t win_hi;
+	int win, win_all;
 
 	/* Under r->mu. Ready blocks are a FIFO of indices; a block is
 	 * either free, the reader's current one, ready, or the
@@ -118,9 +126,6 @@ typedef struct rec {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int abort;
-	/* The whole log, read once in reader 0's transaction before the
-	 * others begin theirs (so no reader sees chunks older than it). */
-	store__logv log;
 	reader rd[READERS];
 } rec;
 
@@ -225,26 +230,73 @@ static int put_merged(void *ud, const store_sample *sm, size_t n)
 	return put_samples(d, d->sid, sm, n);
 }
 
+/* The window of the log that holds sid's samples (the walk's ids only
+ * grow). Each reader reads the whole log so, in its own transaction: its
+ * view of the log and of the chunks is the same commit's. */
+static int log_window(reader *d, int64_t sid)
+{
+	store__lscan *l = &d->ls;
+	int64_t total;
+	long k;
+	int rc;
+
+	while (!d->win_all && (!d->win || sid >= d->win_hi)) {
+		if (!d->win) {
+			if ((rc = store__lscan_init(l, d->db, d->voids)) < 0)
+				return rc;
+			d->win = 1;
+		} else {
+			store__lscan_next(l);
+		}
+		d->log.n = 0;
+		if ((rc = store__lscan_range(l, store__log_window, 1, &total)) <
+		    0)
+			return rc;
+		if (total == 0) {
+			d->win_all = 1;
+			break;
+		}
+		if ((rc = store__lscan_read(l, total)) < 0)
+			return rc;
+		if ((k = store__log_sort(l->a, l->na)) < 0)
+			return (int)k;
+		d->log.a = l->a;
+		d->log.n = (size_t)k;
+		d->win_hi = l->hi;
+		d->win_all = l->to_end;
+	}
+	return 0;
+}
+
 /* The series' samples with seq > after and t >= t0, chunks + log, as
  * records. */
 static int stream(reader *d, int64_t sid, int64_t after, double t0)
 {
 	store__range rg = {after, t0, INFINITY, 0};
-	size_t nlog, first = store__logv_find(&d->r->log, sid, &nlog);
+	size_t nlog, first;
+	int rc;
+
+	if ((rc = log_window(d, sid)) < 0)
+		return rc;
+	first = store__logv_find(&d->log, sid, &nlog);
 
 	d->sid = sid;
 	sqlite3_bind_int64(d->after, 1, sid);
 	sqlite3_bind_int64(d->after, 2, after + 1);
-	return store__merge(d->after, nlog ? d->r->log.a + first : NULL, nlog,
-			    &rg, put_merged, d, NULL);
+	return store__merge(d->after, nlog ? d->log.a + first : NULL, nlog, &rg,
+			    put_merged, d, NULL);
 }
 
 /* The t of the series' last sample (highest seq); 1 when it has none. */
 static int last_t(reader *d, int64_t sid, double *t)
 {
-	size_t nlog, first = store__logv_find(&d->r->log, sid, &nlog);
+	size_t nlog, first;
 	int64_t seq = 0;
 	int rc;
+
+	if ((rc = log_window(d, sid)) < 0)
+		return rc;
+	first = store__logv_find(&d->log, sid, &nlog);
 
 	sqlite3_bind_int64(d->last_ck, 1, sid);
 	rc = sqlite3_step(d->last_ck);
@@ -265,9 +317,9 @@ static int last_t(reader *d, int64_t sid, double *t)
 		return store__map_rc(rc);
 	/* A log sample past the chunks is newer (an equal seq: the chunk's
 	 * copy counts). */
-	if (nlog && d->r->log.a[first + nlog - 1].seq > seq) {
-		*t = d->r->log.a[first + nlog - 1].t;
-		seq = d->r->log.a[first + nlog - 1].seq;
+	if (nlog && d->log.a[first + nlog - 1].seq > seq) {
+		*t = d->log.a[first + nlog - 1].t;
+		seq = d->log.a[first + nlog - 1].seq;
 	}
 	return seq > 0 ? 0 : 1;
 }
@@ -614,7 +666,9 @@ static int prepare(reader *d)
 	    sqlite3_prepare_v2(d->db,
 			       "SELECT t FROM forecasts WHERE series_id=?1 "
 			       "ORDER BY t DESC LIMIT 1",
-			       -1, &d->last_fc, NULL) != SQLITE_OK) {
+			       -1, &d->last_fc, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(d->db, STORE_SQL_VOIDS_IN, -1, &d->voids,
+			       NULL) != SQLITE_OK) {
 		/* A generic error here is a missing table: no schema yet. */
 		int rc = store__map_rc(sqlite3_errcode(d->db));
 		return rc == STORE_ESQL ? STORE_ESCHEMA : rc;
@@ -656,6 +710,8 @@ static void close_reader(reader *d)
 	sqlite3_finalize(d->after);
 	sqlite3_finalize(d->last_ck);
 	sqlite3_finalize(d->last_fc);
+	store__lscan_release(&d->ls);
+	sqlite3_finalize(d->voids);
 	sqlite3_close(d->db);
 	for (i = 0; i < NBLOCKS; i++)
 		free(d->blk[i].p);
@@ -726,11 +782,8 @@ int store_recover(const char *path, uint64_t model_hash,
 	r->nknown = cb->known ? cb->nknown : 0;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	for (i = 0; i < READERS && rc == 0; i++) {
+	for (i = 0; i < READERS && rc == 0; i++)
 		rc = open_reader(r, &r->rd[i], i, path);
-		if (rc == 0 && i == 0)
-			rc = store__log_load(r->rd[0].db, &r->log);
-	}
 	if (rc == 0)
 		rc = plan(r, r->rd[0].db, &total);
 	if (rc == 0 && cb->progress)
@@ -758,7 +811,6 @@ int store_recover(const char *path, uint64_t model_hash,
 		}
 		close_reader(&r->rd[i]);
 	}
-	store__logv_release(&r->log);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);

@@ -14,9 +14,9 @@
  * sample (a late sample with an old timestamp waits until the samples
  * before it have aged too) and never goes beyond the series' snapshot
  * `seen`: samples after the snapshot are what recovery replays. Samples
- * still in the log are compacted into chunks first when any of them is
- * older than the cutoff (in steady state the log is minutes old and this
- * never happens).
+ * still in the log are compacted into chunks first (a compaction round
+ * begins) when any of them is older than the cutoff (in steady state the
+ * log is minutes old and this never happens).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -127,9 +127,11 @@ static int compact_if_old(store *s, double cutoff)
 	sqlite3_reset(q);
 	if (rc != SQLITE_ROW)
 		return store__map_rc(rc);
-	if (tmin >= cutoff)
+	if (tmin >= cutoff || s->cmp.maxid)
 		return 0;
-	rc = (int)store__compact(s);
+	/* A round: its steps run between the next commits, and the steps
+	 * of retention find the samples in chunks as they come. */
+	rc = store__compact_begin(s);
 	return rc < 0 ? rc : 0;
 }
 

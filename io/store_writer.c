@@ -130,7 +130,8 @@ int store__prepare(store *s)
 		 "INSERT OR REPLACE INTO sample_log_void(series_id,upto) "
 		 "SELECT ?1, id FROM sample_log ORDER BY id DESC LIMIT 1",
 		 &t->ins_void) ||
-	    prep(db, "DELETE FROM sample_log WHERE id<=?1", &t->log_del) ||
+	    prep(db, "DELETE FROM sample_log WHERE id=?1", &t->log_del1) ||
+	    prep(db, STORE_SQL_VOIDS_IN, &t->void_range) ||
 	    prep(db, "DELETE FROM sample_log_void WHERE upto<=?1",
 		 &t->void_del) ||
 	    prep(db, "SELECT min(tmin) FROM sample_log", &t->log_tmin) ||
@@ -606,21 +607,21 @@ static void maintenance(store *s, uint64_t now)
 		}
 	}
 	/* Compaction first: it empties the log, which a retention step may
-	 * need, and it is what keeps the log (and reads of it) bounded. */
-	if ((s->log_samples >= store__compact_threshold(s) ||
+	 * need, and it is what keeps the log (and reads of it) bounded. One
+	 * bounded step per call: ingest commits go between them. A failing
+	 * step (disk full) is not retried after every commit. */
+	if (!s->cmp.maxid &&
+	    (s->log_samples >= store__compact_threshold(s) ||
 	     s->log_rows >= STORE_LOG_MAX_ROWS) &&
-	    now >= s->compact_next_ns) {
-		long m = store__compact(s);
-		/* A failing one (disk full) is not retried after every
-		 * commit: it reads the whole log each time. */
-		s->compact_next_ns = m < 0 ? now + 5000000000u : now;
-		if (m > 0) {
-			pthread_mutex_lock(&s->mu);
-			s->stats.compactions++;
-			s->stats.compacted += (uint64_t)m;
-			pthread_mutex_unlock(&s->mu);
-		}
+	    now >= s->compact_next_ns && (rc = store__compact_begin(s)) != 0) {
+		s->compact_next_ns = rc < 0 ? now + 5000000000u : now;
+		pthread_mutex_lock(&s->mu);
+		s->stats.compacting = rc > 0;
+		pthread_mutex_unlock(&s->mu);
 	}
+	if (s->cmp.maxid && now >= s->compact_next_ns &&
+	    store__compact_step(s) < 0)
+		s->compact_next_ns = now + 5000000000u;
 	if ((s->o.sample_retention_s > 0 || s->o.forecast_retention_s > 0) &&
 	    now >= s->next_ret_ns) {
 		n = store__retention_step(s, &more);
@@ -643,6 +644,9 @@ static uint64_t next_maintenance(store *s)
 	if ((s->o.sample_retention_s > 0 || s->o.forecast_retention_s > 0) &&
 	    s->next_ret_ns < a)
 		a = s->next_ret_ns;
+	/* A round in progress goes on while the queue is empty. */
+	if (s->cmp.maxid && s->compact_next_ns < a)
+		a = s->compact_next_ns;
 	return a;
 }
 

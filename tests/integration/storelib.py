@@ -5,6 +5,7 @@ off, untrained default model, its own SQLite file) and talks msgpack-RPC
 to it. Every wait is bounded, so a broken daemon fails the test instead of
 hanging it.
 """
+import math
 import os
 import shutil
 import signal
@@ -127,6 +128,70 @@ class Client:
 
     def close(self):
         self.s.close()
+
+
+T0 = 1.7e9
+
+
+def t_of(k):
+    """Time of the k-th push (every series gets one sample per push)."""
+    return T0 + 10.0 * k
+
+
+def v_of(i, k):
+    """Value of series i at push k: a wave with a spike every 97."""
+    return 10.0 * i + 3.0 * math.sin(k * 0.3) + (25.0 if k % 97 == 0 else 0.0)
+
+
+class AckedLoad:
+    """Pushes one sample of every series per `push`, 4 pushes in flight,
+    and remembers which pushes were acknowledged (acked: all of them,
+    new_acked: since the caller last emptied it)."""
+
+    def __init__(self, names):
+        self.names = names
+        self.k_next = 1
+        self.acked = set()
+        self.new_acked = []
+
+    def push_msg(self, k):
+        return {"samples": [[n, t_of(k), v_of(i, k)]
+                            for i, n in enumerate(self.names)]}
+
+    def _reply(self, out, rid, err, res):
+        k = out.pop(rid, None)
+        if k is not None and err is None and res["accepted"] == len(self.names):
+            self.acked.add(k)
+            self.new_acked.append(k)
+
+    def send_more(self, c, out, upto=4):
+        while len(out) < upto:
+            out[c.send("push", self.push_msg(self.k_next))] = self.k_next
+            self.k_next += 1
+
+    def load(self, c, seconds):
+        """Pushes for about `seconds`; returns the outstanding ones."""
+        out = {}
+        end = time.time() + seconds
+        while time.time() < end:
+            self.send_more(c, out)
+            self._reply(out, *c.recv())
+        return out
+
+    def drain_open(self, c, out):
+        """The replies still due, the connection left open."""
+        while out:
+            self._reply(out, *c.recv())
+
+    def drain(self, c, out):
+        """Replies that reached the socket before the daemon died count."""
+        c.s.settimeout(5)
+        try:
+            while out:
+                self._reply(out, *c.recv())
+        except (EOFError, OSError):
+            pass
+        c.close()
 
 
 def crc32c(data):

@@ -21,7 +21,6 @@ generation's write. That run also checks that restarts did restore from
 the checkpoint, and that some kill left a generation half written (its
 .ckpt.tmp) and the restart after it was still exact.
 """
-import math
 import os
 import random
 import shutil
@@ -34,32 +33,18 @@ import storelib  # noqa: E402
 
 NS = 12
 CYCLES = int(os.environ.get("STATECAST_CRASH_CYCLES", "50"))
-T0 = 1.7e9
 NAMES = ["crash.s%02d" % i for i in range(NS)]
+t_of = storelib.t_of
 
 
-def t_of(k):
-    return T0 + 10.0 * k
-
-
-def v_of(i, k):
-    return 10.0 * i + 3.0 * math.sin(k * 0.3) + (25.0 if k % 97 == 0 else 0.0)
-
-
-def push_msg(k):
-    return {"samples": [[NAMES[i], t_of(k), v_of(i, k)] for i in range(NS)]}
-
-
-class Run:
+class Run(storelib.AckedLoad):
     def __init__(self, tmp, name, opts):
+        super().__init__(NAMES)
         self.crash = storelib.Daemon(tmp, name, opts=[
             "store.retention_s=0", "store.commit_ms=20"] + opts)
         self.ref = storelib.Daemon(tmp, name + "-ref", store=False)
         self.refc = self.ref.start()
         self.ref_fed = {n: 0 for n in NAMES}
-        self.k_next = 1
-        self.acked = set()
-        self.new_acked = []
         self.stored_t = {n: set() for n in NAMES}
         self.check_db = os.path.join(tmp, name + "-check.db")
         self.fail = {}
@@ -71,35 +56,6 @@ class Run:
 
     def check(self, what):
         self.checks.add(what)
-
-    def load(self, c, seconds):
-        """Pushes with 4 in flight for about `seconds`; returns outstanding."""
-        out = {}
-        end = time.time() + seconds
-        while time.time() < end:
-            while len(out) < 4:
-                out[c.send("push", push_msg(self.k_next))] = self.k_next
-                self.k_next += 1
-            rid, err, res = c.recv()
-            k = out.pop(rid)
-            if err is None and res["accepted"] == NS:
-                self.acked.add(k)
-                self.new_acked.append(k)
-        return out
-
-    def drain(self, c, out):
-        """Replies that reached the socket before the daemon died count."""
-        c.s.settimeout(5)
-        try:
-            while out:
-                rid, err, res = c.recv()
-                k = out.pop(rid, None)
-                if k is not None and err is None and res["accepted"] == NS:
-                    self.acked.add(k)
-                    self.new_acked.append(k)
-        except (EOFError, OSError):
-            pass
-        c.close()
 
     def verify_db(self):
         db = storelib.snapshot_copy(self.crash.db, self.check_db)
@@ -186,9 +142,7 @@ def phase(tmp, rng, name, opts, cycles, load_s, ckpt):
         c = r.crash.start()
         r.compare(c)
         out = r.load(c, 0.5)
-        for k in range(4):  # more in flight while it stops
-            out[c.send("push", push_msg(r.k_next))] = r.k_next
-            r.k_next += 1
+        r.send_more(c, out, len(out) + 4)  # more in flight while it stops
         r.crash.proc.send_signal(15)
         r.drain(c, out)
         code = r.crash.proc.wait(timeout=60)

@@ -3,7 +3,7 @@
  * store_compact.c): the log record's encoding, sorting with the first copy
  * of a seq kept, reads merging chunks + log in seq order (duplicates, gap
  * fills, a dropped and redeclared id), compaction keeping every sample
- * readable, a writer killed inside a compaction's transaction, retention
+ * readable, a writer killed anywhere in a compaction round, retention
  * of chunks (whole and trimmed, never past the snapshot), and the
  * conversion of a schema-3 samples table at open.
  */
@@ -314,28 +314,64 @@ static void test_drop_voids_log_samples(void)
 	fx_release(&f);
 }
 
-/* The writer's steps of a compaction, in a child killed before its
- * COMMIT: after the chunks are written, and after the log rows are
- * deleted too. */
-static void crash_child(const char *path, int upto_delete)
+/* The child's SQLite statements left before it is killed. */
+static int kill_after(void *ud)
+{
+	long *left = ud;
+
+	if (--*left <= 0)
+		raise(SIGKILL);
+	return 0;
+}
+
+/* A compaction round in steps of at most 2 x 7 samples, in a child killed
+ * after `budget` x 16 SQLite VM instructions (anywhere: inside a step's
+ * transaction, between steps); exits 0 when the round is over first. */
+static void crash_child(const char *path, long budget)
 {
 	store *s = calloc(1, sizeof *s);
-	store__logv l;
+	int rc;
 
 	store_opts_default(&s->o);
+	s->o.compact_step = 7;
+	pthread_mutex_init(&s->mu, NULL);
 	if (store__open_db(path, 1, &s->o, &s->db) != 0 ||
-	    store__prepare(s) != 0 || sqlite3_step(s->st.begin) != SQLITE_DONE)
+	    store__prepare(s) != 0)
 		_exit(3);
-	if (store__log_load(s->db, &l) != 0 ||
-	    store__chunks_write(s, l.a, l.n) != 0)
+	sqlite3_progress_handler(s->db, 16, kill_after, &budget);
+	if ((rc = store__compact_begin(s)) < 0)
 		_exit(4);
-	if (upto_delete) {
-		sqlite3_bind_int64(s->st.log_del, 1, l.maxid);
-		if (sqlite3_step(s->st.log_del) != SQLITE_DONE)
+	while (rc > 0 && s->cmp.maxid)
+		if (store__compact_step(s) < 0)
 			_exit(5);
+	_exit(0);
+}
+
+/* Every series' samples exactly once, with their values; chunks
+ * disjoint. */
+static void check_all(const char *path, int *ok)
+{
+	static const int64_t last[4] = {40, 40, 64, 3};
+	got g;
+	int sid, i;
+
+	for (sid = 1; sid <= 4; sid++) {
+		int64_t n = last[sid - 1];
+		int good =
+		    history(path, sid, -INFINITY, INFINITY, 0, &g) == 0 &&
+		    g.n == (int)n;
+		for (i = 0; good && i < g.n; i++)
+			good = g.seq[i] == i + 1 &&
+			       g.t[i] == 100.0 + (double)(i + 1) &&
+			       (i + 1 == 7
+				    ? isnan(g.v[i])
+				    : g.v[i] == (double)(i + 1) + 1000.0 * sid);
+		*ok = *ok && good;
 	}
-	raise(SIGKILL);
-	_exit(6);
+	*ok = *ok && fx_scalar(path, "SELECT count(*) FROM sample_chunks a "
+				     "JOIN sample_chunks b ON a.series_id = "
+				     "b.series_id AND a.seq0 < b.seq0 AND "
+				     "b.seq0 < a.seq0 + a.n") == 0;
 }
 
 static void test_crash_inside_compaction(void)
@@ -343,51 +379,140 @@ static void test_crash_inside_compaction(void)
 	fx f;
 	store *s;
 	store_opts o;
-	got g;
-	int k, i;
+	long budget;
+	int i, kills = 0, ok = 1, status = 0;
 
 	fx_init(&f);
 	store_opts_default(&o);
 	o.log_max_samples = (size_t)1 << 30;
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	/* Series 1-3 together in each of 4 log rows (a step's range ends
+	 * inside a row: the row stays until a later step empties it), 3
+	 * with more than a step holds (moved a run of rows at a time), 4
+	 * small and in the last row; 1's first 10 twice (the first copy
+	 * wins). */
 	for (i = 0; i < 4; i++) {
-		store_batch *b = run_of(1, 1 + 10 * i, 10 + 10 * i, 0);
-		store_batch *c = run_of(2, 1 + 10 * i, 10 + 10 * i, 1000);
+		store_batch *b = run_of(3, 1 + 16 * i, 16 + 16 * i, 3000);
+		int64_t q;
+		for (q = 1 + 10 * i; q <= 10 + 10 * i; q++) {
+			store_batch_sample(b, 1, q, 100.0 + (double)q,
+					   q == 7 ? NAN : (double)q + 1000);
+			store_batch_sample(b, 2, q, 100.0 + (double)q,
+					   q == 7 ? NAN : (double)q + 2000);
+		}
 		CHECK_EQ_INT(commit(&f, s, b), 0);
-		CHECK_EQ_INT(commit(&f, s, c), 0);
 	}
+	CHECK_EQ_INT(commit(&f, s, run_of(4, 1, 3, 4000)), 0);
+	CHECK_EQ_INT(commit(&f, s, run_of(1, 1, 10, 5)), 0);
 	fx_close_store(&f, s);
-	for (k = 0; k < 2; k++) {
-		int status;
+	/* Killed ever later: each start goes on from what the last one
+	 * committed, until a round ends before its kill. */
+	for (budget = 1; budget < 100000; budget += budget / 4 + 1) {
 		pid_t pid;
 
 		fflush(NULL);
 		pid = fork();
 		if (pid == 0)
-			crash_child(f.path, k);
+			crash_child(f.path, budget);
 		waitpid(pid, &status, 0);
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-		CHECK_EQ_INT(
-		    fx_scalar(f.path, "SELECT count(*) FROM sample_chunks"), 0);
-		CHECK_EQ_INT(fx_scalar(f.path, "SELECT sum(n) FROM sample_log"),
-			     80);
-		CHECK_EQ_INT(history(f.path, 1, -INFINITY, INFINITY, 0, &g), 0);
-		check_seqs(&g, 1, 40, 0);
+		if (WIFEXITED(status))
+			break;
+		kills += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+		check_all(f.path, &ok);
 	}
-	/* Then a compaction that commits. */
-	CHECK_EQ_INT(open_compacting(&f, &s), 0);
-	fx_close_store(&f, s);
-	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM sample_chunks"),
-		     2);
-	CHECK_EQ_INT(history(f.path, 1, -INFINITY, INFINITY, 0, &g), 0);
-	check_seqs(&g, 1, 40, 0);
-	CHECK_EQ_INT(history(f.path, 2, -INFINITY, INFINITY, 0, &g), 0);
-	check_seqs(&g, 1, 40, 1000);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(kills >= 10);
+	CHECK(ok);
+	/* The round is over: the log is empty, the samples in chunks. */
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM sample_log"), 0);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT sum(n) FROM sample_chunks"),
+		     40 + 40 + 64 + 3);
+	check_all(f.path, &ok);
+	CHECK(ok);
 	{
 		store_reader *r;
 		CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
 		CHECK_EQ_INT(store_integrity_check(r), 0);
 		store_reader_free(r);
+	}
+	fx_release(&f);
+}
+
+/* A scan of the log by ranges: every sample once, ranges ascending and
+ * disjoint, at most 2 x budget unless one series holds more: then all of
+ * it (whole), or a run of its rows at a time; store_count reads the
+ * log in windows the same way. */
+static void test_log_scan_ranges(void)
+{
+	fx f;
+	store *s;
+	store_opts o;
+	sqlite3 *db;
+	int whole, i;
+
+	fx_init(&f);
+	store_opts_default(&o);
+	o.log_max_samples = (size_t)1 << 30;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	/* 6 rows: series 1..20 with 3 samples each per row, and series 9
+	 * with 40 more per row. */
+	for (i = 0; i < 6; i++) {
+		store_batch *b = run_of(9, 100 + 40 * i, 139 + 40 * i, 9000);
+		int64_t sid, q;
+		for (sid = 1; sid <= 20; sid++)
+			for (q = 1 + 3 * i; q <= 3 + 3 * i; q++)
+				store_batch_sample(b, sid, q, 100.0 + (double)q,
+						   (double)q);
+		CHECK_EQ_INT(commit(&f, s, b), 0);
+	}
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(store__open_db(f.path, 0, NULL, &db), 0);
+	for (whole = 0; whole <= 1; whole++) {
+		store__lscan l;
+		int64_t total, seen = 0, prev_hi = INT64_MIN;
+		int ranges = 0, ok = 1, big = 0;
+		CHECK_EQ_INT(store__exec(db, "BEGIN"), 0);
+		CHECK_EQ_INT(store__lscan_init(&l, db, NULL), 0);
+		CHECK_EQ_INT((int)l.n, 6);
+		while (store__lscan_range(&l, 10, whole, &total) == 0 &&
+		       total > 0) {
+			size_t k;
+			CHECK_EQ_INT(store__lscan_read(&l, total), 0);
+			ok = ok && (int64_t)l.na == total && l.lo >= prev_hi;
+			for (k = 0; k < l.na; k++)
+				ok = ok && l.a[k].sid >= l.lo &&
+				     (l.to_end || l.a[k].sid < l.hi);
+			if (total > 20) {
+				/* only series 9 may overflow a range */
+				ok = ok && l.lo == 9 && l.hi == 10;
+				big++;
+			}
+			if (!(l.hi == l.lo + 1 && l.lo == 9 && !whole))
+				prev_hi = l.hi;
+			seen += total;
+			ranges++;
+			store__lscan_next(&l);
+		}
+		CHECK(ok);
+		CHECK_EQ_INT(seen, 6 * (20 * 3 + 40));
+		CHECK(ranges >= 6);
+		/* series 9: 240 samples, all at once, or one row's 40 at a
+		 * time (at least a row) */
+		CHECK_EQ_INT(big, whole ? 1 : 6);
+		store__lscan_release(&l);
+		CHECK_EQ_INT(store__exec(db, "COMMIT"), 0);
+	}
+	sqlite3_close(db);
+	{
+		store_reader *r;
+		int64_t n = 0;
+		size_t w = store__log_window;
+		store__log_window = 5;
+		CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
+		CHECK_EQ_INT(store_count(r, "samples", &n), 0);
+		store_reader_free(r);
+		store__log_window = w;
+		CHECK_EQ_INT(n, 20 * 18 + 240);
 	}
 	fx_release(&f);
 }
@@ -534,6 +659,7 @@ int main(void)
 	TH_RUN(test_merge_chunks_and_log);
 	TH_RUN(test_drop_voids_log_samples);
 	TH_RUN(test_crash_inside_compaction);
+	TH_RUN(test_log_scan_ranges);
 	TH_RUN(test_retention_of_chunks);
 	TH_RUN(test_convert_schema3);
 	return th_summary();

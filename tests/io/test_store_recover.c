@@ -364,6 +364,20 @@ static void test_recover_many_in_order(void)
 	CHECK_EQ_INT(st.max_series_id, many_id(MANY - 1));
 	CHECK_EQ_INT(st.samples_replayed, want_samples);
 
+	/* The log read in windows of a few samples (each reader walks
+	 * hundreds of them): the same replay. */
+	{
+		size_t w = store__log_window;
+		store__log_window = 7;
+		memset(&a, 0, sizeof(a));
+		CHECK_EQ_INT(store_recover(f.path, HASH, 0, &cb, &st), 0);
+		store__log_window = w;
+		CHECK_EQ_INT(a.bad, 0);
+		CHECK_EQ_INT(a.n, MANY);
+		CHECK_EQ_INT(a.samples, want_samples);
+		CHECK_EQ_INT(st.samples_replayed, want_samples);
+	}
+
 	/* Aborted in the middle: no hang, the error, nothing after it. */
 	memset(&a, 0, sizeof(a));
 	a.stop_at = 1234;
