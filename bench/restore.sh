@@ -4,7 +4,8 @@
 # same database. Writes bench/results/restore.md.
 #
 #   bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR]
-#                    [--crash] [--perf] [--first] [--db FILE] [--out FILE]
+#                    [--crash] [--perf] [--first] [--db FILE]
+#                    [--cache warm|cold] [--out FILE]
 #
 # 1. For each build (base, then this one): a fresh database, S series x 5
 #    samples from loadgen paced at R samples/s, RSS once the store's queue
@@ -25,7 +26,14 @@
 #    write a dump or final snapshots that the next restart does not use) and
 #    starts from a fresh copy of its build's crashed database (checkpoint
 #    files hard-linked: a restart does not change them). With --db FILE,
-#    FILE is the crashed database of both builds (no ingest).
+#    FILE is the crashed database of both builds (no ingest), with its
+#    checkpoint files FILE.ckpt0/1 if it has them (the format is the same
+#    for both builds, or the restore says it rejected the file).
+# --cache warm|cold (--crash): before every restart (outside its timing),
+#    the checkpoint files are read into the page cache (warm: a kill -9
+#    that left the page cache alone) or dropped from it (cold: after a
+#    reboot or memory pressure, the restore reads them from the disk).
+#    Without it, whatever the cache holds after the previous step.
 # --perf: one more restart of this build under `perf record` (every thread);
 #    the top symbols go into the report.
 # --first: after each restart, one more sample for every series, flat out,
@@ -51,6 +59,7 @@ CRASH=0
 PERF=0
 FIRST=0
 DB=""
+CACHE=""
 OUT=bench/results/restore.md
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -62,8 +71,9 @@ while [ $# -gt 0 ]; do
 	--perf) PERF=1 ;;
 	--first) FIRST=1 ;;
 	--db) DB=$2; shift ;;
+	--cache) CACHE=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -165,6 +175,7 @@ crashed() {
 	rm -f "$W/$1.db" "$W/$1.db"-* "$W/$1.db".*
 	if [ -n "$DB" ]; then
 		for suf in "" -wal -shm; do [ -f "$DB$suf" ] && cp "$DB$suf" "$W/$1.db$suf"; done
+		for suf in .ckpt0 .ckpt1; do [ -f "$DB$suf" ] && ln "$DB$suf" "$W/$1.db$suf"; done
 	else
 		for f in "$W/crashed.$1/"*; do
 			case "$f" in
@@ -173,6 +184,11 @@ crashed() {
 			esac
 		done
 	fi
+	case "$CACHE" in
+	warm) for f in "$W/$1.db".ckpt[01]; do [ -f "$f" ] && cat "$f" >/dev/null; done ;;
+	cold) for f in "$W/$1.db".ckpt[01]; do [ -f "$f" ] && /usr/bin/python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$f"; done ;;
+	esac
 	return 0
 }
 : >"$W/times"
@@ -264,10 +280,14 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 		echo "the build's own last clean stop left (database, and state dump if it writes one)."
 	fi
 	if [ -n "$DB" ] && [ $CRASH = 1 ]; then
-		echo && echo "**--crash --db: no ingest here (its rows below are empty): every restart started from a fresh copy of a database that kill -9 left with $S series, and ended by kill -9.**"
+		echo && echo "**--crash --db: no ingest here (its rows below are empty): every restart started from a fresh copy of a database that kill -9 left with $S series (and its checkpoint files: $(cd "$(dirname "$DB")" && ls "$(basename "$DB")".ckpt[01] 2>/dev/null | tr '\n' ' ')), and ended by kill -9.**"
 	elif [ -n "$DB" ]; then
 		echo && echo "**--db: no ingest here (its rows below are empty): both builds started from copies of a database that a clean stop of the base build left with $S series; B's first restart has no state dump yet.**"
 	fi
+	case "$CACHE" in
+	warm) echo && echo "**--cache warm: the checkpoint files were read into the page cache before every restart (a kill -9 that left the cache alone).**" ;;
+	cold) echo && echo "**--cache cold: the checkpoint files were dropped from the page cache before every restart (the restore reads them from the disk).**" ;;
+	esac
 	[ -s "$W/ckpt.notes" ] && { echo; echo "Checkpoints recorded at the end of the ingest (daemon's log):"; echo; echo '```'; cat "$W/ckpt.notes"; echo '```'; }
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo

@@ -409,7 +409,8 @@ int srv_ckpt_load(srv *s, uint64_t gen, uint64_t hash, srv_ckpt_restore *cr,
 		return -1;
 	}
 	srv_ckpt_path(s, gen, path, sizeof path);
-	if (srv__dump_open(s, path, gen, hash, UINT64_MAX, &cr->v, why, whylen))
+	if (srv__dump_open_bg(s, path, gen, hash, UINT64_MAX, &cr->v, why,
+			      whylen))
 		return -1;
 	n = (size_t)cr->v.h.count;
 	if (n > UINT32_MAX) {
@@ -494,6 +495,11 @@ int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
 	se->store_period = si->period;
 	*out = se;
 	return 0;
+}
+
+int srv_ckpt_check_wait(srv_ckpt_restore *cr, char *why, size_t whylen)
+{
+	return srv__dump_check_wait(&cr->v, why, whylen);
 }
 
 void srv_ckpt_restore_release(srv_ckpt_restore *cr)

@@ -91,7 +91,10 @@ typedef struct srv_ckpt_restore {
 
 /* Maps the checkpoint gen into the (empty) registry's slab. 0 = loaded;
  * -1 = not (why says why; *dirty = the slab holds part of it, the caller
- * resets the registry). */
+ * resets the registry). The slots' checksums are checked on two threads
+ * meanwhile (reading the file, which at 1M series may not be in the page
+ * cache, while store_recover walks the database): nothing of the
+ * checkpoint may be trusted until srv_ckpt_check_wait returns 0. */
 int srv_ckpt_load(srv *s, uint64_t gen, uint64_t hash, srv_ckpt_restore *cr,
 		  int *dirty, char *why, size_t whylen);
 /* The series si (announced with STORE_RESTORE_KNOWN) from its record:
@@ -100,6 +103,10 @@ int srv_ckpt_load(srv *s, uint64_t gen, uint64_t hash, srv_ckpt_restore *cr,
  * skipped); -1 when out of memory. */
 int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
 		    const store_series_info *si, srv_series **out);
+/* Joins the check of every slot: 0 = every checksum holds; -1 = one
+ * does not (why): the caller resets the registry and restores from the
+ * database alone. */
+int srv_ckpt_check_wait(srv_ckpt_restore *cr, char *why, size_t whylen);
 void srv_ckpt_restore_release(srv_ckpt_restore *cr);
 
 #endif

@@ -237,11 +237,25 @@ fail:
 
 typedef struct verify {
 	const io_dump_hdr *h;
-	unsigned char **chunks;
-	const uint32_t *crc; /* per slot */
+	const unsigned char *slots; /* the slots' section, mapped */
+	const uint32_t *crc;	    /* per slot */
 	size_t from, to;
 	size_t bad; /* first failing slot + 1, 0 = all good */
 } verify;
+
+/* The check of every slot's CRC (srv__dump_check_start): two threads on
+ * a read-only shared mapping of the slots' section of its own, so that
+ * the slab's private pages may be written (a replay after a checkpoint's
+ * record) while it runs: it reads the file's pages, never the copies. */
+struct srv__dump_check {
+	unsigned char *map;
+	size_t len;
+	uint32_t *crc;
+	verify vr[2];
+	pthread_t th[2];
+	int started[2];
+	int done;
+};
 
 static void *verify_range(void *arg)
 {
@@ -250,20 +264,20 @@ static void *verify_range(void *arg)
 	size_t i, c = (size_t)-1;
 
 	for (i = v->from; i < v->to; i++) {
-		const unsigned char *slot;
+		const unsigned char *chunk =
+		    v->slots + (i / h->per_chunk) * h->chunk_bytes;
 		if (i / h->per_chunk != c) {
 			/* The chunk's pages in one call rather than a fault per
 			 * 16 pages (best effort, Linux >= 5.14). */
 			c = i / h->per_chunk;
 #ifdef MADV_POPULATE_READ
-			madvise(v->chunks[c],
+			madvise((void *)chunk,
 				(size_t)h->per_chunk * h->slot_bytes,
 				MADV_POPULATE_READ);
 #endif
 		}
-		slot = v->chunks[c] + (i % h->per_chunk) * h->slot_bytes;
-		if (io_crc32c(0, slot, (size_t)h->slot_floats * 4) !=
-		    v->crc[i]) {
+		if (io_crc32c(0, chunk + (i % h->per_chunk) * h->slot_bytes,
+			      (size_t)h->slot_floats * 4) != v->crc[i]) {
 			v->bad = i + 1;
 			break;
 		}
@@ -470,8 +484,16 @@ static int build(srv *s, const srv_dump_view *v,
 
 void srv__dump_view_release(srv_dump_view *v)
 {
+	char why[64];
 	size_t c;
 
+	if (v->check) {
+		/* Its threads read the file, not the slab: joined before
+		 * anything is unmapped all the same. */
+		srv__dump_check_wait(v, why, sizeof why);
+		free(v->check->crc);
+		free(v->check);
+	}
 	if (!v->adopted && v->chunks)
 		for (c = 0; c < v->nchunks; c++)
 			if (v->chunks[c])
@@ -483,16 +505,17 @@ void srv__dump_view_release(srv_dump_view *v)
 	memset(v, 0, sizeof *v);
 }
 
-int srv__dump_open(const srv *s, const char *path, uint64_t gen, uint64_t hash,
-		   uint64_t count, srv_dump_view *v, char *why, size_t whylen)
+/* Opens, checks everything but the slots and maps path (srv__dump_open);
+ * *crc: the slots' CRCs from the records. */
+static int open_view(const srv *s, const char *path, uint64_t gen,
+		     uint64_t hash, uint64_t count, srv_dump_view *v,
+		     uint32_t **crcp, int *fdp, char *why, size_t whylen)
 {
 	unsigned char hdr[IO_DUMP_HDR_BYTES];
 	uint32_t *crc = NULL;
 	io_dump_hdr *h = &v->h;
 	struct stat sb;
 	int fd, rc = -1, err;
-	pthread_t th;
-	verify vr[2];
 
 	memset(v, 0, sizeof *v);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -539,30 +562,110 @@ int srv__dump_open(const srv *s, const char *path, uint64_t gen, uint64_t hash,
 		snprintf(why, whylen, "cannot map: %s", strerror(errno));
 		goto out;
 	}
-	/* Every slot's checksum, half on a helper thread, before anything
-	 * is trusted. */
-	vr[0] = (verify){h, v->chunks, crc, 0, (size_t)h->count / 2, 0};
-	vr[1] = (verify){
-	    h, v->chunks, crc, (size_t)h->count / 2, (size_t)h->count, 0};
-	if (pthread_create(&th, NULL, verify_range, &vr[1]) == 0) {
-		verify_range(&vr[0]);
-		pthread_join(th, NULL);
-	} else {
-		verify_range(&vr[0]);
-		verify_range(&vr[1]);
-	}
-	if (vr[0].bad || vr[1].bad) {
-		size_t k = vr[0].bad ? vr[0].bad - 1 : vr[1].bad - 1;
-		snprintf(why, whylen, "slot %zu: checksum mismatch", k);
-		goto out;
-	}
 	rc = 0;
 out:
-	close(fd); /* the mappings keep the file */
-	free(crc);
-	if (rc)
+	if (rc) {
+		close(fd);
+		free(crc);
 		srv__dump_view_release(v);
-	return rc;
+		return rc;
+	}
+	*crcp = crc;
+	*fdp = fd;
+	return 0;
+}
+
+/* Starts the check of every slot (struct srv__dump_check); takes crc and
+ * fd (closed here: the mapping keeps the file). */
+static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
+		       size_t whylen)
+{
+	const io_dump_hdr *h = &v->h;
+	srv__dump_check *k = calloc(1, sizeof *k);
+	size_t half = (size_t)h->count / 2;
+	int i;
+
+	if (!k) {
+		close(fd);
+		free(crc);
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	k->crc = crc;
+	k->len = (size_t)(h->meta_off - h->slots_off);
+	k->map = k->len ? mmap(NULL, k->len, PROT_READ, MAP_SHARED, fd,
+			       (off_t)h->slots_off)
+			: NULL;
+	close(fd);
+	if (k->map == MAP_FAILED) {
+		snprintf(why, whylen, "cannot map: %s", strerror(errno));
+		free(crc);
+		free(k);
+		return -1;
+	}
+	v->check = k;
+	k->vr[0] = (verify){h, k->map, crc, 0, half, 0};
+	k->vr[1] = (verify){h, k->map, crc, half, (size_t)h->count, 0};
+	for (i = 0; i < 2; i++)
+		k->started[i] = pthread_create(&k->th[i], NULL, verify_range,
+					       &k->vr[i]) == 0;
+	return 0;
+}
+
+int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen)
+{
+	srv__dump_check *k = v->check;
+	int i;
+
+	if (!k)
+		return 0;
+	if (!k->done) {
+		for (i = 0; i < 2; i++) {
+			if (k->started[i])
+				pthread_join(k->th[i], NULL);
+			else /* no thread: here */
+				verify_range(&k->vr[i]);
+		}
+		k->done = 1;
+		if (k->map)
+			munmap(k->map, k->len);
+		k->map = NULL;
+	}
+	if (k->vr[0].bad || k->vr[1].bad) {
+		size_t b = k->vr[0].bad ? k->vr[0].bad - 1 : k->vr[1].bad - 1;
+		snprintf(why, whylen, "slot %zu: checksum mismatch", b);
+		return -1;
+	}
+	return 0;
+}
+
+int srv__dump_open_bg(const srv *s, const char *path, uint64_t gen,
+		      uint64_t hash, uint64_t count, srv_dump_view *v,
+		      char *why, size_t whylen)
+{
+	uint32_t *crc;
+	int fd;
+
+	if (open_view(s, path, gen, hash, count, v, &crc, &fd, why, whylen))
+		return -1;
+	if (check_start(v, crc, fd, why, whylen)) {
+		srv__dump_view_release(v);
+		return -1;
+	}
+	return 0;
+}
+
+int srv__dump_open(const srv *s, const char *path, uint64_t gen, uint64_t hash,
+		   uint64_t count, srv_dump_view *v, char *why, size_t whylen)
+{
+	if (srv__dump_open_bg(s, path, gen, hash, count, v, why, whylen))
+		return -1;
+	/* Every slot's checksum before anything is trusted. */
+	if (srv__dump_check_wait(v, why, whylen)) {
+		srv__dump_view_release(v);
+		return -1;
+	}
+	return 0;
 }
 
 int srv_dump_load(srv *s, const char *path, uint64_t gen, uint64_t hash,

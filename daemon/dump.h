@@ -60,14 +60,17 @@ int srv__dump_slots(int fd, srv_series *const *ser, size_t n, size_t slot_bytes,
 /* fsync of the directory holding path: 0 or -1. */
 int srv__dump_fsync_dir(const char *path);
 
+typedef struct srv__dump_check srv__dump_check;
+
 /* A checked file, mapped: its header, chunks and records. */
 typedef struct srv_dump_view {
 	io_dump_hdr h;
 	unsigned char **chunks; /* nchunks mappings */
 	size_t nchunks;
-	unsigned char *meta; /* the records' section */
-	size_t *offsets;     /* record i at meta + offsets[i] */
-	int adopted;	     /* the chunks belong to the slab */
+	unsigned char *meta;	/* the records' section */
+	size_t *offsets;	/* record i at meta + offsets[i] */
+	int adopted;		/* the chunks belong to the slab */
+	srv__dump_check *check; /* the slots' check, NULL = none */
 } srv_dump_view;
 
 /* Opens path, checks it (generation gen, model hash, this registry's slot
@@ -75,6 +78,16 @@ typedef struct srv_dump_view {
  * maps its chunks. 0, or -1 with why (v released). */
 int srv__dump_open(const srv *s, const char *path, uint64_t gen, uint64_t hash,
 		   uint64_t count, srv_dump_view *v, char *why, size_t whylen);
+/* srv__dump_open without waiting for the slots' checksums: two threads
+ * check them meanwhile (on a mapping of their own: the slab's copies may
+ * be written), srv__dump_check_wait joins them. Until it returns 0 no
+ * slot is known good. */
+int srv__dump_open_bg(const srv *s, const char *path, uint64_t gen,
+		      uint64_t hash, uint64_t count, srv_dump_view *v,
+		      char *why, size_t whylen);
+/* 0 once every slot's checksum holds; -1 with why (the first bad slot).
+ * Idempotent; srv__dump_view_release waits too. */
+int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen);
 /* The slab (which must have no chunk yet) adopts every chunk of v. */
 int srv__dump_adopt(srv *s, srv_dump_view *v, char *why, size_t whylen);
 float *srv__dump_slot(const srv_dump_view *v, size_t i);

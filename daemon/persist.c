@@ -659,6 +659,24 @@ static void record_dump(srv *s, uint64_t gen, uint64_t failed_before)
 	}
 }
 
+/* The checkpoint gen cannot be used: logged, removed (it cannot become
+ * usable again) and, when the registry holds part of it, the registry
+ * emptied. */
+static void ckpt_rejected(srv *s, uint64_t gen, const char *why, int dirty)
+{
+	char path[4200];
+
+	srv_ckpt_path(s, gen, path, sizeof path);
+	srv_log(LOG_WARNING,
+		"checkpoint %s rejected (%s): restoring from the database",
+		path, why);
+	unlink(path);
+	if (dirty) {
+		srv_registry_release(&s->reg);
+		srv_registry_init(&s->reg, s->model, s->set.history_ring);
+	}
+}
+
 /*
  * Maps the checkpoint the database names as the slab (daemon/ckpt.h). 1 =
  * loaded (p->cr: the known states for store_recover), 0 = not (logged
@@ -668,7 +686,7 @@ static int load_ckpt(srv *s)
 {
 	srv_persist *p = s->persist;
 	uint64_t gen = store_checkpoint_generation(p->st);
-	char path[4200], why[256];
+	char why[256];
 	int dirty = 0;
 
 	if (gen == 0 || s->set.checkpoint_s <= 0)
@@ -679,15 +697,7 @@ static int load_ckpt(srv *s)
 			(unsigned long long)gen, p->cr.n);
 		return 1;
 	}
-	srv_ckpt_path(s, gen, path, sizeof path);
-	srv_log(LOG_WARNING,
-		"checkpoint %s rejected (%s): restoring from the database",
-		path, why);
-	unlink(path); /* it cannot become usable again */
-	if (dirty) {
-		srv_registry_release(&s->reg);
-		srv_registry_init(&s->reg, s->model, s->set.history_ring);
-	}
+	ckpt_rejected(s, gen, why, dirty);
 	return 0;
 }
 
@@ -771,13 +781,30 @@ int srv_persist_open(srv *s)
 	if (rc == 0 && restore_dump(s, &from_dump)) {
 		rs.series = from_dump;
 	} else if (rc == 0) {
-		if (load_ckpt(s)) {
+		int ck = load_ckpt(s);
+		char why[256];
+		if (ck) {
 			cb.known = p->cr.known;
 			cb.nknown = p->cr.n;
 		}
 		rc = store_recover(s->set.store_path, p->hash,
 				   s->set.rebuild_window_s, &cb, &rs);
 		srv_registry_prefault_end(&s->reg);
+		/* The slots were checked while the database was walked
+		 * (srv_ckpt_load): only now are the states known good. */
+		if (ck && rc == 0 &&
+		    srv_ckpt_check_wait(&p->cr, why, sizeof why)) {
+			srv_tick_run(s); /* nothing pending points at them */
+			srv_ckpt_restore_release(&p->cr);
+			ckpt_rejected(s, store_checkpoint_generation(p->st),
+				      why, 1);
+			p->cur = NULL;
+			cb.known = NULL;
+			cb.nknown = 0;
+			rc = store_recover(s->set.store_path, p->hash,
+					   s->set.rebuild_window_s, &cb, &rs);
+			srv_registry_prefault_end(&s->reg);
+		}
 		if (p->cr.max_id > rs.max_series_id)
 			rs.max_series_id = p->cr.max_id;
 		srv_ckpt_restore_release(&p->cr);

@@ -269,8 +269,9 @@ static int log_window(reader *d, int64_t sid)
 }
 
 /* The series' samples with seq > after and t >= t0, chunks + log, as
- * records. */
-static int stream(reader *d, int64_t sid, int64_t after, double t0)
+ * records. chunks = 0: its chunks hold none of them (only the log is
+ * read). */
+static int stream(reader *d, int64_t sid, int64_t after, double t0, int chunks)
 {
 	store__range rg = {after, t0, INFINITY, 0};
 	size_t nlog, first;
@@ -280,10 +281,15 @@ static int stream(reader *d, int64_t sid, int64_t after, double t0)
 		return rc;
 	first = store__logv_find(&d->log, sid, &nlog);
 
+	if (!chunks && !nlog)
+		return 0;
 	d->sid = sid;
-	sqlite3_bind_int64(d->after, 1, sid);
-	sqlite3_bind_int64(d->after, 2, after + 1);
-	return store__merge(d->after, nlog ? d->log.a + first : NULL, nlog, &rg,
+	if (chunks) {
+		sqlite3_bind_int64(d->after, 1, sid);
+		sqlite3_bind_int64(d->after, 2, after + 1);
+	}
+	return store__merge(chunks ? d->after : NULL,
+			    nlog ? d->log.a + first : NULL, nlog, &rg,
 			    put_merged, d, NULL);
 }
 
@@ -331,7 +337,7 @@ static int rebuild(reader *d, int64_t sid, double window)
 
 	if (rc)
 		return rc < 0 ? rc : 0; /* no samples at all */
-	return stream(d, sid, 0, last - window);
+	return stream(d, sid, 0, last - window, 1);
 }
 
 /* Origin of the series' latest stored forecast (-INFINITY: none): one seek
@@ -474,13 +480,24 @@ static int walk(reader *d)
 			break;
 		if (h.mode == STORE_RESTORE_REBUILD) {
 			rc = rebuild(d, h.id, d->r->window);
+		} else if (h.mode == STORE_RESTORE_KNOWN) {
+			/* The walk's 8th column: the last seq its chunks hold
+			 * (NULL: none). Chunks hold disjoint seq ranges, so
+			 * the last one by seq0 ends highest: when it ends at
+			 * or before the record, only the log can hold
+			 * samples after it, and the seek into the chunks
+			 * (two B-tree descents and a statement's run, half
+			 * of a checkpoint restart's walk) is saved. */
+			rc = stream(d, h.id, ks, -INFINITY,
+				    sqlite3_column_type(d->walk, 7) !=
+					    SQLITE_NULL &&
+					sqlite3_column_int64(d->walk, 7) > ks);
 		} else {
 			rc = stream(d, h.id,
 				    h.mode == STORE_RESTORE_SNAPSHOT
 					? (int64_t)h.snap.seen
-				    : h.mode == STORE_RESTORE_KNOWN ? ks
-								    : 0,
-				    -INFINITY);
+					: 0,
+				    -INFINITY, 1);
 		}
 		if (rc < 0)
 			break;
@@ -641,7 +658,9 @@ static int prepare(reader *d)
 		d->db,
 		d->r->nknown
 		    ? "SELECT s.id,s.name,s.tags,s.step_s,s.period,s.created,"
-		      "n.seen FROM series s LEFT JOIN snapshots n "
+		      "n.seen,(SELECT c.seq0+c.n-1 FROM sample_chunks c "
+		      "WHERE c.series_id=s.id ORDER BY c.seq0 DESC LIMIT 1) "
+		      "FROM series s LEFT JOIN snapshots n "
 		      "ON n.series_id=s.id WHERE s.id BETWEEN ?1 AND ?2 "
 		      "ORDER BY s.id"
 		    : "SELECT s.id,s.name,s.tags,s.step_s,s.period,s.created,"

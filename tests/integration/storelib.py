@@ -92,6 +92,51 @@ class Daemon:
             self.term()
 
 
+class RefPair:
+    """A daemon with a store (opts) and a reference without one, fed the
+    same pushes: n series NAME.s0.., the value of series i at push k
+    value(k, i), t = 1.7e9 + 10 k."""
+
+    def __init__(self, tmp, name, opts, n, value):
+        self.d = Daemon(tmp, name, opts=opts)
+        self.ref = Daemon(tmp, name + "ref", store=False)
+        self.name, self.n, self.value = name, n, value
+        self.k = 0
+        self.c = self.d.start()
+        self.rc = self.ref.start()
+
+    def push(self, count):
+        for _ in range(count):
+            msg = [["%s.s%d" % (self.name, i), 1.7e9 + 10 * self.k,
+                    self.value(self.k, i)] for i in range(self.n)]
+            self.c.call("push", {"samples": msg})
+            self.rc.call("push", {"samples": msg})
+            self.k += 1
+
+    def diff(self):
+        """Series whose state or count differ from the reference's."""
+        out = []
+        for i in range(self.n):
+            a = self.c.call("info", {"series": "%s.s%d" % (self.name, i)})
+            b = self.rc.call("info", {"series": "%s.s%d" % (self.name, i)})
+            if (a["state_crc"], a["samples"]) != (b["state_crc"],
+                                                  b["samples"]):
+                out.append(i)
+        return out
+
+    def log(self):
+        """The store daemon's log since its last start."""
+        with open(self.d.log.name) as f:
+            f.seek(self.d.log_start)
+            return f.read()
+
+    def close(self):
+        self.c.close()
+        self.d.stop()
+        self.rc.close()
+        self.ref.stop()
+
+
 class Client:
     def __init__(self, path):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -14,43 +14,15 @@ import storelib
 N = 4
 
 
-class Pair:
+class Pair(storelib.RefPair):
     """A daemon with a store (snapshots only once a day: a restart that
     does not use the dump replays every stored sample) and its reference."""
 
     def __init__(self, tmp):
-        self.tmp = tmp
-        self.d = storelib.Daemon(tmp, "sd", opts=["store.retention_s=0",
-                                                  "store.snapshot_s=1d"])
-        self.ref = storelib.Daemon(tmp, "sdref", store=False)
+        super().__init__(tmp, "sd", ["store.retention_s=0",
+                                     "store.snapshot_s=1d"], N,
+                         lambda k, i: float((k * (i + 3)) % 13) - 2.5)
         self.dump = self.d.db + ".dump"
-        self.k = 0
-        self.c = self.d.start()
-        self.rc = self.ref.start()
-
-    def push(self, n):
-        for _ in range(n):
-            msg = [["sd.s%d" % i, 1.7e9 + 10 * self.k,
-                    float((self.k * (i + 3)) % 13) - 2.5] for i in range(N)]
-            self.c.call("push", {"samples": msg})
-            self.rc.call("push", {"samples": msg})
-            self.k += 1
-
-    def same(self):
-        """Series whose state or count differ from the reference's."""
-        diff = []
-        for i in range(N):
-            a = self.c.call("info", {"series": "sd.s%d" % i})
-            b = self.rc.call("info", {"series": "sd.s%d" % i})
-            if (a["state_crc"], a["samples"]) != (b["state_crc"],
-                                                  b["samples"]):
-                diff.append(i)
-        return diff
-
-    def log(self):
-        with open(self.d.log.name) as f:
-            f.seek(self.d.log_start)
-            return f.read()
 
     def stop(self):
         self.c.close()
@@ -65,7 +37,7 @@ def restart_check(p, ok, bad, what, want):
     state equals the reference's."""
     p.start()
     log = p.log()
-    diff = p.same()
+    diff = p.diff()
     if want in log and not diff and not os.path.exists(p.dump):
         ok(what)
     else:
@@ -157,10 +129,7 @@ def main():
         bad("test ran to the end", repr(e))
     finally:
         if p:
-            p.c.close()
-            p.d.stop()
-            p.rc.close()
-            p.ref.stop()
+            p.close()
     return r.finish()
 
 
