@@ -374,6 +374,9 @@ static void chunk_done(void *ctx, int j)
 		}
 		srv_subs_forecast(s, se);
 	}
+	/* The chunk's notifications (and the round's anomalies), one write
+	 * per subscriber connection. */
+	srv_subs_flush(s);
 }
 
 /* Everything before the model sees the sample: order bookkeeping and the
@@ -404,7 +407,9 @@ static void before_step(srv *s, srv_series *se, const ssm_sample *in)
  * (a few dozen rows) are stepped on both cores: half the tick's wall time,
  * which is what a sample waits for (bench/results/latency3.md). Smaller
  * rounds are not worth the wake-up. */
+#ifndef SHARE_MIN_ROWS /* -DSHARE_MIN_ROWS=N: bench/latency.sh A/B builds */
 #define SHARE_MIN_ROWS 16
+#endif
 
 /* Whether a round of n rows is shared with the pool's helpers: only when
  * each thread gets at least SHARE_MIN_ROWS of it. */
@@ -575,6 +580,7 @@ void srv_tick_run(srv *s)
 				step_round(s, sorted, start[r], start[r + 1]);
 		}
 	}
+	srv_subs_flush(s);
 	if (k->nsteps)
 		srv_hist_observe(&s->step_latency, mono_s() - t0);
 	for (i = 0; i < k->nsteps; i++)
