@@ -19,7 +19,9 @@
  * (bench/results/latency5.md). Bounded, so that a helper preempted
  * mid-chunk is waited for asleep, its core left to whoever needs it.
  */
+#ifndef JOIN_SPIN_NS /* -DJOIN_SPIN_NS=0: bench A/B builds without it */
 #define JOIN_SPIN_NS 200000
+#endif
 
 /* nfin and active are written under mu, with atomic stores so that the
  * caller may watch them without it while it spins. */
