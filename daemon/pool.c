@@ -7,68 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-/*
- * How long the caller spins for a helper's chunk before it sleeps on the
- * condition variable. A chunk a helper holds is at most a few hundred
- * microseconds of stepping away, while a caller that sleeps gives its
- * core away: on a loaded machine the helper's signal then finds it
- * waiting for a core again, for up to a scheduler slice (milliseconds),
- * which the whole tick and every sample in it waits for
- * (bench/results/latency5.md). Bounded, so that a helper preempted
- * mid-chunk is waited for asleep, its core left to whoever needs it.
- */
-#ifndef JOIN_SPIN_NS /* -DJOIN_SPIN_NS=0: bench A/B builds without it */
-#define JOIN_SPIN_NS 200000
-#endif
-
-/* nfin and active are written under mu, with atomic stores so that the
- * caller may watch them without it while it spins. */
-static void put_int(int *x, int v)
-{
-	__atomic_store_n(x, v, __ATOMIC_RELEASE);
-}
-
-static int get_int(const int *x)
-{
-	return __atomic_load_n(x, __ATOMIC_ACQUIRE);
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-/* Called without mu: spins until a helper finishes a job or leaves the
- * run (nfin grows, active falls, from the values seen under mu), at most
- * JOIN_SPIN_NS. */
-static void spin_for_helper(const srv_pool *p, int nfin, int active)
-{
-	int64_t t0 = mono_ns();
-	int i;
-
-	for (;;) {
-		for (i = 0; i < 64; i++) {
-			if (get_int(&p->nfin) != nfin ||
-			    get_int(&p->active) < active)
-				return;
-			cpu_relax();
-		}
-		if (mono_ns() - t0 > JOIN_SPIN_NS)
-			return;
-	}
-}
 
 typedef struct srv_pool_helper {
 	srv_pool *p;
@@ -93,7 +31,7 @@ static void *helper_main(void *arg)
 		if (p->stopping)
 			break;
 		seen = p->gen;
-		put_int(&p->active, p->active + 1);
+		p->active++;
 		while (p->next < p->njobs) {
 			int j = p->next++;
 			srv_pool_job_fn fn = p->fn;
@@ -102,11 +40,10 @@ static void *helper_main(void *arg)
 			pthread_mutex_unlock(&p->mu);
 			fn(ctx, j, h->ws);
 			pthread_mutex_lock(&p->mu);
-			p->fin[p->nfin] = j;
-			put_int(&p->nfin, p->nfin + 1);
+			p->fin[p->nfin++] = j;
 			pthread_cond_signal(&p->done_cv);
 		}
-		put_int(&p->active, p->active - 1);
+		p->active--;
 		pthread_cond_signal(&p->done_cv);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -175,7 +112,7 @@ void srv_pool_release(srv_pool *p)
 int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 		 srv_pool_done_fn done, void *ctx, void *caller_ws)
 {
-	int reported = 0, own = 0, spun = 0;
+	int reported = 0, own = 0;
 
 	pthread_mutex_lock(&p->mu);
 	if (p->capfin < njobs) {
@@ -191,14 +128,13 @@ int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 	p->ctx = ctx;
 	p->njobs = njobs;
 	p->next = 0;
-	put_int(&p->nfin, 0);
+	p->nfin = 0;
 	p->gen++;
 	pthread_cond_broadcast(&p->work_cv);
 	for (;;) {
 		/* Report what the helpers finished, outside the lock. */
 		while (reported < p->nfin) {
 			int j = p->fin[reported++];
-			spun = 0; /* progress: the next wait may spin again */
 			pthread_mutex_unlock(&p->mu);
 			done(ctx, j);
 			pthread_mutex_lock(&p->mu);
@@ -214,16 +150,7 @@ int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 		}
 		if (own + reported == njobs && p->active == 0)
 			break;
-		if (!spun) {
-			int nfin = p->nfin, active = p->active;
-			pthread_mutex_unlock(&p->mu);
-			spin_for_helper(p, nfin, active);
-			pthread_mutex_lock(&p->mu);
-			spun = 1;
-			continue;
-		}
 		pthread_cond_wait(&p->done_cv, &p->mu);
-		spun = 0;
 	}
 	/* A helper that wakes after this sees no job left and goes back. */
 	p->njobs = 0;
