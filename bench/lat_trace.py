@@ -2,6 +2,7 @@
 """bench/lat_trace.py: where a timed sample's latency went.
 
     bench/lat_trace.py TRACE LAT [--md] [--slow US]
+    bench/lat_trace.py --attr TRACE LAT [TRACE LAT ...] [--slow US]
 
 TRACE: statecastd's STATECAST_TRACE file (daemon/trace.h), LAT: loadgen's
 --lat-trace file (bench/loadgen.c), both on CLOCK_MONOTONIC. Each timed
@@ -17,6 +18,19 @@ had no core), pool rounds (P..Q: the loop waiting for a helper's chunk),
 ticks' wall against CPU time, snapshot slices and store completions.
 Prints one line of key=value (bench/latency.sh parses it), or with --md a
 short markdown report. --slow: what counts as slow (default 2000 us).
+
+--attr: the slow samples of all the runs given, attributed to causes
+(a markdown table). A trace written with the loop's CPU time, involuntary
+switches and run delay (daemon/trace.h: 7 fields a line) cuts the loop's
+timeline into phases between the events that read the run delay (poll
+-> tick, tick -> pool round, pool round -> rest of the tick, tick end ->
+next poll, checkpoint slices, snapshot slices, store completions); each
+phase's wall time is split into CPU (work), run delay (runnable without
+a core) and the rest (asleep: in the poll, or on a helper's chunk in a
+pool round). A slow sample's daemon part (send -> notification written)
+is summed per cause over the phases it overlaps, and the sample counted
+under the cause that holds most of it; one mostly in delivery is counted
+there.
 """
 import bisect
 import sys
@@ -27,8 +41,11 @@ def load(trace, latf):
     for line in open(trace):
         if line.startswith('#'):
             continue
-        t, k, a, b = line.split()
-        ev.append((float(t), k, int(a), int(b)))
+        f = line.split()
+        e = (float(f[0]), f[1], int(f[2]), int(f[3]))
+        if len(f) >= 7:  # cpu us, involuntary switches, run delay us
+            e += (int(f[4]), int(f[5]), int(f[6]))
+        ev.append(e)
     lat = sorted(tuple(map(float, l.split())) for l in open(latf))
     return ev, lat
 
@@ -104,6 +121,114 @@ def analyse(ev, lat, slow_us):
     return r
 
 
+# Phases of the loop, named by the event that opens them (one of
+# daemon/trace.h's SRV_TRACE_WAIT_KINDS), and what their CPU and their
+# sleep stand for.
+PHASE = {
+    'p': ('read', 'poll_idle'),   # poll -> first tick: reads, parsing
+    'T': ('tick', 'tick_sleep'),  # tick begins / between pool rounds
+    'Q': ('tick', 'tick_sleep'),
+    'P': ('pool', 'pool_wait'),   # a round shared with the helpers
+    'E': ('other', 'other_sleep'),  # tick end -> next poll: callbacks
+    'D': ('store', 'store_sleep'),  # store completions
+    'C': ('ckpt', 'ckpt_sleep'),    # checkpoint slice
+    'S': ('snapshot', 'snap_sleep'),
+}
+# Closing events of a span go back to the phase around it.
+# Store completions run in the poll phase (uv_async), checkpoint and
+# snapshot slices in the timers after a tick.
+RESUME = {'d': 'p', 'c': 'E', 's': 'E'}
+
+CAUSES = [
+    ('core_wait', 'loop runnable without a core (run delay: preempted, or woken late)'),
+    ('poll_idle', 'loop asleep in the poll (the sample not yet readable: in loadgen or the kernel)'),
+    ('read', 'reading and parsing (loop CPU, poll -> tick)'),
+    ('tick', 'the tick on the loop, outside pool rounds (CPU: its own rounds, bookkeeping, notifications, sink)'),
+    ('pool', 'pool rounds, the loop stepping its chunks (CPU)'),
+    ('pool_wait', 'pool rounds, the loop asleep until a helper\'s chunk is in (join)'),
+    ('other', 'between tick end and poll (CPU: write completions, timers)'),
+    ('store', 'store completions (CPU)'),
+    ('ckpt', 'checkpoint slices (CPU)'),
+    ('snapshot', 'snapshot slices (CPU)'),
+    ('asleep_other', 'asleep elsewhere (a blocking syscall in a tick or callback)'),
+    ('delivery', 'delivery: notification written -> loadgen\'s reader had it'),
+]
+
+
+def phases(ev):
+    """[(t0, t1, phase_opener, cpu, wait)] between consecutive events
+    that carry the run delay (7-field traces only)."""
+    out, prev, cur = [], None, None
+    for e in ev:
+        if len(e) < 7 or e[6] < 0:
+            continue
+        if prev is not None:
+            dt = e[0] - prev[0]
+            out.append((prev[0], e[0], cur, max(0, e[4] - prev[4]),
+                        max(0, e[6] - prev[6])))
+        k = e[1]
+        cur = RESUME.get(k, k) if k in PHASE or k in RESUME else cur
+        prev = e
+    return out
+
+
+def attribute(ev, lat, slow_us, acc):
+    ph = phases(ev)
+    if not ph:
+        return False
+    starts = [x[0] for x in ph]
+    nt = [e[0] for e in ev if e[1] == 'N' and e[2] > 400]
+    for s, a, l in lat:
+        if l <= slow_us:
+            continue
+        i = bisect.bisect_right(nt, a) - 1
+        n = nt[i] if i >= 0 else s
+        acc['n'] += 1
+        share = {'delivery': a - max(n, s)}
+        j = max(0, bisect.bisect_right(starts, s) - 1)
+        while j < len(ph) and ph[j][0] < n:
+            t0, t1, k, cpu, wait = ph[j]
+            j += 1
+            ov = min(t1, n) - max(t0, s)
+            if ov <= 0 or k not in PHASE:
+                continue
+            dt = t1 - t0
+            f = ov / dt
+            wait = min(wait, dt)
+            cpu = min(cpu, dt - wait)
+            work, sleep = PHASE[k]
+            if sleep not in ('poll_idle', 'pool_wait'):
+                sleep = 'asleep_other'
+            share['core_wait'] = share.get('core_wait', 0) + f * wait
+            share[work] = share.get(work, 0) + f * cpu
+            share[sleep] = share.get(sleep, 0) + f * (dt - cpu - wait)
+        top = max(share, key=share.get)
+        acc['top'][top] = acc['top'].get(top, 0) + 1
+        for c, v in share.items():
+            acc['us'][c] = acc['us'].get(c, 0) + v
+        acc['lat_us'] += l
+    return True
+
+
+def attr_main(args, slow_us):
+    acc = {'n': 0, 'top': {}, 'us': {}, 'lat_us': 0.0}
+    runs = 0
+    for i in range(0, len(args) - 1, 2):
+        ev, lat = load(args[i], args[i + 1])
+        runs += attribute(ev, lat, slow_us, acc)
+    n = acc['n'] or 1
+    print('Slow samples (> %.0f us) of %d traced runs: %d; their mean latency %.0f us.' % (
+        slow_us, runs, acc['n'], acc['lat_us'] / n))
+    print()
+    print('| cause | slow samples it dominates | share | its mean us per slow sample | share of slow samples\' time |')
+    print('|---|---|---|---|---|')
+    tot = sum(acc['us'].values()) or 1
+    for c, doc in CAUSES:
+        print('| %s | %d | %.2f | %.0f | %.2f |' % (
+            doc, acc['top'].get(c, 0), acc['top'].get(c, 0) / n,
+            acc['us'].get(c, 0) / n, acc['us'].get(c, 0) / tot))
+
+
 def main():
     args = sys.argv[1:]
     md = '--md' in args
@@ -111,6 +236,9 @@ def main():
     if '--slow' in args:
         slow_us = float(args[args.index('--slow') + 1])
         del args[args.index('--slow'):args.index('--slow') + 2]
+    if '--attr' in args:
+        attr_main([a for a in args if a != '--attr'], slow_us)
+        return
     args = [a for a in args if a != '--md']
     if len(args) != 2:
         sys.exit(__doc__)

@@ -152,6 +152,9 @@ latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_
 	if [ -n "${3:-}" ] && [ -s "$W/lat.txt" ]; then
 		if [ -s "$W/trace.txt" ]; then
 			echo "$3 $(bench/lat_trace.py "$W/trace.txt" "$W/lat.txt")" >>"$W/traces"
+			# Kept for the attribution of the slow samples (--attr).
+			mv "$W/trace.txt" "$W/trace-$3.txt"
+			mv "$W/lat.txt" "$W/lat-$3.txt"
 		fi
 	fi
 	busy=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
@@ -300,6 +303,29 @@ commit=$(head_rev)
 			g() { echo "$rest" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 			echo "| $tag | $(g n) | $(g p50_us) | $(g p99_us) | $(g daemon_p50_us) | $(g daemon_p99_us) | $(g delivery_p50_us) | $(g delivery_p99_us) | $(g readwait_p99_us) | $(g slow) | $(g slow_by_delivery) | $(g tick_p99_us) | $(g tick_max_us) | $(g tick_busy) | $(g tick_cpu_wall) | $(g pool_rounds) | $(g pool_p99_us) | $(g pool_max_us) | $(g steals) |"
 		done <"$W/traces"
+		for who in this peer; do
+			set --
+			for f in "$W"/trace-$who-*.txt; do
+				[ -e "$f" ] || continue
+				# Only traces with the loop's CPU time and run
+				# delay (daemon/trace.h, 7 fields a line).
+				[ "$(awk '$1 !~ /^#/ { print NF; exit }' "$f")" = 7 ] || continue
+				set -- "$@" "$f" "$W/lat-${f#"$W"/trace-}"
+			done
+			[ $# -gt 0 ] || continue
+			label="this tree"; [ $who = peer ] && label=$peer_desc
+			echo
+			echo "## Slow samples attributed to causes ($label, 50k/s, all traced runs)"
+			echo
+			echo "bench/lat_trace.py --attr: the loop's timeline cut into phases at the"
+			echo "events that read its run delay (poll, tick, pool round, periodic work);"
+			echo "each phase's wall time split into the loop's CPU, its run delay"
+			echo "(runnable without a core) and sleep; a slow sample's daemon part"
+			echo "(send -> notification written) summed per cause over the phases it"
+			echo "overlaps, and the sample counted under the cause holding most of it."
+			echo
+			bench/lat_trace.py --attr "$@"
+		done
 	fi
 } >"$OUT"
 echo "latency: wrote $OUT"

@@ -78,6 +78,12 @@ typedef struct srv_conn {
 	int warned; /* a bad line was logged; later ones are only counted */
 	int refs;   /* 1 while open + deferred replies in flight */
 	int nsubs;  /* live subscriptions owned by this connection */
+	/* Notifications encoded this tick, not yet written (subscribe.h):
+	 * nlen bytes of nbuf (kept between ticks, at its largest); listed
+	 * in srv.subs.pending while nlen > 0. */
+	char *nbuf;
+	size_t nlen, ncap;
+	struct srv_conn *nnext;
 	int authed; /* may call methods other than `auth` (rpc.token) */
 	int paused; /* reading stopped until the tick runs (srv_lines_pause) */
 	struct srv_conn *pnext; /* srv.paused */

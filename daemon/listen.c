@@ -96,6 +96,7 @@ void srv_conn_unref(srv_conn *c)
 		return;
 	free(c->lbuf);
 	free(c->rbuf);
+	free(c->nbuf);
 	free(c->scan);
 	if (c->dec)
 		rpc_dec_free(c->dec);

@@ -140,6 +140,7 @@ static void on_done(void *ud, const store_result *r)
 		}
 	}
 	pbatch_free(c);
+	srv_trace(SRV_TR_STOREEND, 0, 0);
 }
 
 static int declare(store_batch *b, pbatch *c, srv_series *se)
@@ -369,7 +370,9 @@ static void on_ckpt_timer(uv_timer_t *t)
 {
 	srv *s = t->data;
 
+	srv_trace(SRV_TR_CKPT, 0, 0);
 	srv_ckpt_tick(s->persist->ck, s->persist->moved);
+	srv_trace(SRV_TR_CKPTEND, 0, 0);
 }
 
 /* ---- recovery ---- */

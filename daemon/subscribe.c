@@ -10,6 +10,7 @@
 #include "daemon/methods.h"
 #include "daemon/server.h"
 #include "daemon/trace.h"
+#include "io/grow.h"
 
 /* Notifications larger than this are a bug (H x Q floats are bounded). */
 #define NOTIFY_MAX (8u << 20)
@@ -91,10 +92,56 @@ int srv_unsubscribe(srv *s, srv_conn *c, uint64_t id)
 	return remove_subs(s, c, id) ? 0 : -1;
 }
 
+/* Takes c off the pending list (it is closing: its bytes are dropped). */
+static void unlist(srv *s, srv_conn *c)
+{
+	srv_conn **pp;
+
+	if (!c->nlen)
+		return;
+	for (pp = &s->subs.pending; *pp; pp = &(*pp)->nnext)
+		if (*pp == c) {
+			*pp = c->nnext;
+			break;
+		}
+	c->nlen = 0;
+	c->nnext = NULL;
+}
+
 void srv_subs_drop_conn(srv *s, srv_conn *c)
 {
+	unlist(s, c);
 	if (c->nsubs)
 		remove_subs(s, c, 0);
+}
+
+void srv_subs_flush(srv *s)
+{
+	while (s->subs.pending) {
+		srv_conn *c = s->subs.pending;
+		s->subs.pending = c->nnext;
+		c->nnext = NULL;
+		if (!c->closing)
+			srv_conn_write(c, c->nbuf, c->nlen);
+		c->nlen = 0;
+	}
+}
+
+/* Appends one encoded notification to c's pending bytes; -1 when out of
+ * memory (the connection is closed: its reader would miss it). */
+static int append(srv *s, srv_conn *c, const rpc_buf *b)
+{
+	if (io_grow(&c->nbuf, &c->ncap, c->nlen + b->len, 1, 4096)) {
+		srv_conn_close(c, "out of memory");
+		return -1;
+	}
+	if (!c->nlen) {
+		c->nnext = s->subs.pending;
+		s->subs.pending = c;
+	}
+	memcpy(c->nbuf + c->nlen, b->p, b->len);
+	c->nlen += b->len;
+	return 0;
 }
 
 /*
@@ -128,7 +175,7 @@ static void notify(srv *s, const srv_series *se, int forecast, double t,
 		srv_trace(
 		    SRV_TR_NOTIFY, (int64_t)b->len,
 		    (int64_t)uv_stream_get_write_queue_size(&x->c->h.stream));
-		srv_conn_write(x->c, b->p, b->len);
+		append(s, x->c, b);
 	}
 }
 

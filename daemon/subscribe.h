@@ -13,6 +13,15 @@
  * when there are none. A connection over its output bound is closed by
  * srv_conn_write(); its subscriptions are skipped from then on and removed
  * by srv_subs_drop_conn() from its close callback.
+ *
+ * Batching: a notification is appended to its connection's pending bytes
+ * (srv_conn.nbuf) and the connection listed once; srv_subs_flush() hands
+ * each listed connection's bytes to one srv_conn_write (one write(2), one
+ * wake-up of the reader) instead of one per notification. The tick
+ * flushes after each stepped chunk and at its end, so a notification
+ * waits at most for the rest of its chunk's bookkeeping (tens of
+ * microseconds), and nothing is pending between ticks. The output bound
+ * is judged per flush, on the bytes libuv still queues plus the batch.
  */
 #ifndef STATECAST_DAEMON_SUBSCRIBE_H
 #define STATECAST_DAEMON_SUBSCRIBE_H
@@ -39,7 +48,8 @@ typedef struct srv_subs {
 	srv_sub *head;
 	size_t n;
 	uint64_t next_id;
-	rpc_buf buf; /* one notification being encoded */
+	rpc_buf buf;		  /* one notification being encoded */
+	struct srv_conn *pending; /* connections with bytes to flush */
 } srv_subs;
 
 void srv_subs_init(srv_subs *u);
@@ -56,6 +66,8 @@ void srv_subs_drop_conn(struct srv *s, struct srv_conn *c);
 
 /* The series' forecast was just refreshed. */
 void srv_subs_forecast(struct srv *s, const struct srv_series *se);
+/* Writes every connection's pending notifications (one write each). */
+void srv_subs_flush(struct srv *s);
 /* The sample (t, value) scored `score` against the series' current
  * forecast, which is still the one that predicted it. */
 void srv_subs_anomaly(struct srv *s, const struct srv_series *se, double t,

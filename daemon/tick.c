@@ -374,6 +374,9 @@ static void chunk_done(void *ctx, int j)
 		}
 		srv_subs_forecast(s, se);
 	}
+	/* The chunk's notifications (and the round's anomalies), one write
+	 * per subscriber connection. */
+	srv_subs_flush(s);
 }
 
 /* Everything before the model sees the sample: order bookkeeping and the
@@ -395,16 +398,21 @@ static void before_step(srv *s, srv_series *se, const ssm_sample *in)
 	}
 }
 
-/* Rows a helper thread must get before a round is shared: about 0.15 ms
- * of stepping. The loop takes the chunks no helper has started, so it only
- * waits for one a helper holds; with the writer at SCHED_IDLE (io/store.h)
- * a waking helper takes the writer's core at once instead of at the next
- * scheduler tick (the 3-4 ms stalls that made this 64 rows before, see
- * bench/results/latency.md), and the rounds of a tick at 50,000 samples/s
- * (a few dozen rows) are stepped on both cores: half the tick's wall time,
- * which is what a sample waits for (bench/results/latency3.md). Smaller
- * rounds are not worth the wake-up. */
-#define SHARE_MIN_ROWS 16
+/* Rows a helper thread must get before a round is shared: 48, so that
+ * a round is shared from 96 rows on (flat out, and the backlog after a
+ * stall), not the few dozen rows of a tick at 50,000 samples/s. Sharing
+ * those halved the tick's stepping but woke a helper every millisecond:
+ * on a loaded machine the loop was preempted 4x as often (504 against
+ * 122 times a second) and p99 was 1.2x (bench/results/latency5-share.md,
+ * 4 of 5 paired runs), while the helper's part of a small round is a
+ * few hundred microseconds. (It was 16 rows with the writer at
+ * SCHED_IDLE, bench/results/latency3.md, and 64 before.) The loop takes
+ * the chunks no helper has started, so it only waits for one a helper
+ * holds; letting it take over a late helper's chunk was tried and
+ * dropped (bench/results/latency4-steal.md). */
+#ifndef SHARE_MIN_ROWS /* -DSHARE_MIN_ROWS=N: bench/latency.sh A/B builds */
+#define SHARE_MIN_ROWS 48
+#endif
 
 /* Whether a round of n rows is shared with the pool's helpers: only when
  * each thread gets at least SHARE_MIN_ROWS of it. */
@@ -575,6 +583,7 @@ void srv_tick_run(srv *s)
 				step_round(s, sorted, start[r], start[r + 1]);
 		}
 	}
+	srv_subs_flush(s);
 	if (k->nsteps)
 		srv_hist_observe(&s->step_latency, mono_s() - t0);
 	for (i = 0; i < k->nsteps; i++)

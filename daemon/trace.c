@@ -3,15 +3,20 @@
  */
 #include "daemon/trace.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct tr_ev {
 	int64_t us_ns; /* CLOCK_MONOTONIC, nanoseconds */
 	int64_t a, b;
+	int64_t cpu_us, wait_us; /* wait_us -1: not read */
+	int64_t preempts;
 	int kind;
 } tr_ev;
 
@@ -19,6 +24,7 @@ int srv_trace_on;
 static tr_ev *evs;
 static uint64_t nev, ndropped;
 static char *path;
+static int sched_fd = -1; /* /proc/thread-self/schedstat of the loop */
 
 int srv_trace_open(void)
 {
@@ -36,14 +42,36 @@ int srv_trace_open(void)
 		return -1;
 	}
 	strcpy(path, p);
+	/* Opened on the thread that records (the loop: main's thread). */
+	sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 	nev = ndropped = 0;
 	srv_trace_on = 1;
 	return 0;
 }
 
+/* The thread's run delay (ns runnable without a core), in us; -1 when
+ * unreadable. schedstat: "<cpu ns> <run delay ns> <timeslices>". */
+static int64_t run_delay_us(void)
+{
+	char buf[96];
+	ssize_t n;
+	unsigned long long cpu, delay;
+
+	if (sched_fd < 0)
+		return -1;
+	n = pread(sched_fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &cpu, &delay) != 2)
+		return -1;
+	return (int64_t)(delay / 1000);
+}
+
 void srv_trace__ev(int kind, int64_t a, int64_t b)
 {
 	struct timespec ts;
+	struct rusage ru;
 	tr_ev *e;
 
 	if (nev >= SRV_TRACE_MAX) {
@@ -56,6 +84,18 @@ void srv_trace__ev(int kind, int64_t a, int64_t b)
 	e->kind = kind;
 	e->a = a;
 	e->b = b;
+	/* getrusage's user and system times are sampled at the scheduler
+	 * tick: only the thread's clock has the precision a phase of a
+	 * few hundred microseconds needs. */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	e->cpu_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	e->preempts = -1;
+	e->wait_us = -1;
+	if (!strchr(SRV_TRACE_WAIT_KINDS, kind))
+		return;
+	e->wait_us = run_delay_us();
+	if (getrusage(RUSAGE_THREAD, &ru) == 0)
+		e->preempts = ru.ru_nivcsw;
 }
 
 uint64_t srv_trace_count(uint64_t *dropped)
@@ -80,9 +120,11 @@ int srv_trace_close(void)
 	} else {
 		for (i = 0; i < nev; i++)
 			fprintf(f,
-				"%" PRId64 ".%03d %c %" PRId64 " %" PRId64 "\n",
+				"%" PRId64 ".%03d %c %" PRId64 " %" PRId64
+				" %" PRId64 " %" PRId64 " %" PRId64 "\n",
 				evs[i].us_ns / 1000, (int)(evs[i].us_ns % 1000),
-				evs[i].kind, evs[i].a, evs[i].b);
+				evs[i].kind, evs[i].a, evs[i].b, evs[i].cpu_us,
+				evs[i].preempts, evs[i].wait_us);
 		if (ndropped)
 			fprintf(f, "# %" PRIu64 " events dropped\n", ndropped);
 		if (fclose(f) != 0)
@@ -92,5 +134,8 @@ int srv_trace_close(void)
 	free(path);
 	evs = NULL;
 	path = NULL;
+	if (sched_fd >= 0)
+		close(sched_fd);
+	sched_fd = -1;
 	return rc;
 }

@@ -204,12 +204,13 @@ static uint64_t pool_rounds_for(int rows)
 	return n;
 }
 
-/* A round is shared with the helpers only from 16 rows per thread up;
- * a smaller one is stepped by the loop thread alone. */
+/* A round is shared with the helpers only from 48 rows per thread up
+ * (SHARE_MIN_ROWS, daemon/tick.c); a smaller one, such as a tick's at
+ * 50,000 samples/s, is stepped by the loop thread alone. */
 static void test_small_rounds_stay_on_loop(void)
 {
-	CHECK(pool_rounds_for(31) == 0);
-	CHECK(pool_rounds_for(32) == 2);
+	CHECK(pool_rounds_for(95) == 0);
+	CHECK(pool_rounds_for(96) == 2);
 }
 
 static void test_forecast_every_k(void)

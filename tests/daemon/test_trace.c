@@ -1,8 +1,10 @@
 /*
  * tests/daemon/test_trace.c: STATECAST_TRACE (daemon/trace.h): off without
  * the variable (nothing recorded, nothing written); on, every event is
- * written as "<us> <kind> <a> <b>" in order with non-decreasing times, and
- * events past SRV_TRACE_MAX are counted as dropped, not kept.
+ * written as "<us> <kind> <a> <b> <cpu> <preempts> <wait>" in order with
+ * non-decreasing times and CPU times, the run delay read only for the
+ * kinds of SRV_TRACE_WAIT_KINDS, and events past SRV_TRACE_MAX are
+ * counted as dropped, not kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +33,20 @@ static void test_off(void)
 static void test_on(void)
 {
 	FILE *f;
-	char kind;
+	char kind, line[256];
 	double t, last = 0;
-	long long a, b;
-	int n = 0, order = 1;
+	long long a, b, cpu, pre, wait, last_cpu = 0;
+	int n = 0, order = 1, fields = 1, waits = 1;
+	volatile double spin = 0;
+	int i;
 
 	setenv("STATECAST_TRACE", path, 1);
 	CHECK(srv_trace_open() == 0);
 	CHECK(srv_trace_on == 1);
 	srv_trace(SRV_TR_READ, 512, 20);
 	srv_trace(SRV_TR_TICK, 20, 1);
+	for (i = 0; i < 1000000; i++) /* some CPU time between events */
+		spin += i;
 	srv_trace(SRV_TR_NOTIFY, 1090, 0);
 	srv_trace(SRV_TR_TICKEND, 300, -7);
 	CHECK(srv_trace_count(NULL) == 4);
@@ -51,7 +57,20 @@ static void test_on(void)
 	CHECK(f != NULL);
 	if (!f)
 		return;
-	while (fscanf(f, "%lf %c %lld %lld", &t, &kind, &a, &b) == 4) {
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "%lf %c %lld %lld %lld %lld %lld", &t, &kind,
+			   &a, &b, &cpu, &pre, &wait) != 7) {
+			fields = 0;
+			break;
+		}
+		/* The run delay: read at tick events (when the kernel has
+		 * schedstats: else -1), never at reads or notifications. */
+		if ((kind == 'r' || kind == 'N') ? wait != -1 || pre != -1
+						 : wait < -1 || pre < 0)
+			waits = 0;
+		if (cpu < last_cpu)
+			order = 0;
+		last_cpu = cpu;
 		static const char kinds[] = "rTNE";
 		static const long long as[] = {512, 20, 1090, 300};
 		static const long long bs[] = {20, 1, 0, -7};
@@ -66,9 +85,12 @@ static void test_on(void)
 		n++;
 	}
 	fclose(f);
+	CHECK(fields);
+	CHECK(waits);
 	CHECK(n == 4);
 	CHECK(order);
 	CHECK(last > 0);
+	CHECK(last_cpu > 0);
 	unlink(path);
 }
 

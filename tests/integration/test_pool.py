@@ -3,7 +3,7 @@ threads; every forecast must still equal, bit for bit, offline stepping of
 the series alone (`statecast replay`), since which thread steps a batch
 must not change a result. 300 series per round, so a round holds several
 chunks and the pool really runs (stats pool_rounds > 0). A round of fewer
-than 2 x 16 rows is stepped by the loop thread alone: waking a helper is
+than 2 x 48 rows is stepped by the loop thread alone: waking a helper is
 not worth it for less (daemon/tick.c, SHARE_MIN_ROWS)."""
 import json
 import math
@@ -79,11 +79,11 @@ def single(c):
 
 def small_rounds(c):
     with Daemon("model.threads=2") as d:
-        n = 30  # rounds of 30 rows: under 2 x 16, not shared
+        n = 90  # rounds of 90 rows: under 2 x 48, not shared
         data = send_rounds(d, "small", n)
         r = d.rpc()
         st = r.call("stats")
-        c.check("rounds under 2 x 16 rows: no pool round",
+        c.check("rounds under 2 x 48 rows: no pool round",
                 st["threads"] == 2 and st["pool_rounds"] == 0, st)
         c.check("every sample stepped", st["stepped"] == n * NSAMPLES, st)
         csv = os.path.join(d.dir, "s7.csv")
