@@ -14,7 +14,8 @@ A sample is one 1/FREQ s tick of some thread's CPU. It counts as
 Threads are told apart by what they run most: the loop thread is the
 process id, the writer runs SQLite, a pool helper runs ssm/.
 The step is split again into the smoothing front (symbols of ssm/smooth*.c
-and ssm/model_front.c) and the rest (network, OpenBLAS, libm).
+and ssm/model_front.c) and the rest (network, OpenBLAS, libm); of parse, the loop thread's
+kernel time is given again on its own (cpu_parse_kernel_us).
 Prints one line of key=value pairs: microseconds of CPU per sample."""
 import collections
 import subprocess
@@ -76,13 +77,18 @@ def main():
             role = "step"
         for k, v in c.items():
             kinds[k if k in ("front", "step", "store") else role] += v
+    # Kernel ticks of the loop thread (socket reads, page faults of new
+    # series' memory, wake-ups): a part of parse, reported beside it.
+    parse_kernel = per_tid[pid]["kernel"] if pid in per_tid else 0
     total = sum(kinds.values())
     us = {k: kinds[k] / freq / n * 1e6
           for k in ("parse", "front", "step", "store")}
     print("cpu_parse_us=%.2f cpu_step_us=%.2f cpu_front_us=%.2f "
-          "cpu_store_us=%.2f cpu_total_us=%.2f perf_samples=%d threads=%d" %
+          "cpu_store_us=%.2f cpu_total_us=%.2f perf_samples=%d threads=%d "
+          "cpu_parse_kernel_us=%.2f" %
           (us["parse"], us["step"] + us["front"], us["front"], us["store"],
-           total / freq / n * 1e6, total, len(per_tid)))
+           total / freq / n * 1e6, total, len(per_tid),
+           parse_kernel / freq / n * 1e6))
 
 
 if __name__ == "__main__":

@@ -130,6 +130,23 @@ base_tree() {
 	HEAD_REV=$(head_rev)
 }
 
+# step_ir BIN MODEL PREFIX: "TOTAL FRONT", the instructions per step inside
+# ssm_model_step_batch and those of its smoothing front (ssm__front_update
+# + ssm__front_forecast), callgrind on BIN (a build of bench/model_diff.c)
+# stepping MODEL over its first 16 series x 600 samples; PREFIX.cg and
+# PREFIX.md are its files.
+step_ir() {
+	valgrind --tool=callgrind --toggle-collect=ssm_model_step_batch \
+		--callgrind-out-file="$3.cg" "$1" "$2" "$3.md" 16 >/dev/null 2>&1
+	callgrind_annotate --inclusive=yes --auto=no "$3.cg" 2>/dev/null | awk '
+		/=>/ { next }
+		{ v = $1; gsub(",", "", v) }
+		/:ssm_model_step_batch / { t = v }
+		/:ssm__front_update / { f += v }
+		/:ssm__front_forecast / { f += v }
+		END { printf "%.0f %.0f\n", t / 9600, f / 9600 }'
+}
+
 # min_model BUILD OUT: the minimal model (one tiny layer, horizon 1) that
 # separates statecastd's ingest cost from its model's, written by BUILD's
 # statecast to OUT.

@@ -63,18 +63,7 @@ NSAME=$(paste -d' ' "$W/digest.base" "$W/digest.new" | awk '$5 == $12' | wc -l)
 
 # ir BIN MODEL: "total front" instructions per step inside
 # ssm_model_step_batch, on model_diff's first 16 series (x 600 samples).
-ir() {
-	valgrind --tool=callgrind --toggle-collect=ssm_model_step_batch \
-		--callgrind-out-file="$W/cg.$3" "$1" "$2" "$W/md.cg.$3" 16 \
-		>/dev/null 2>&1
-	callgrind_annotate --inclusive=yes --auto=no "$W/cg.$3" 2>/dev/null | awk '
-		/=>/ { next }
-		{ v = $1; gsub(",", "", v) }
-		/:ssm_model_step_batch / { t = v }
-		/:ssm__front_update / { f += v }
-		/:ssm__front_forecast / { f += v }
-		END { printf "%.0f %.0f\n", t / 9600, f / 9600 }' >"$W/ir.$3"
-}
+ir() { step_ir "$1" "$2" "$W/ir.$3" >"$W/ir.$3"; }
 echo "step_speed: callgrind"
 ir "$W/model_diff.base" "$W/base/models/default.model" base &
 ir build/bench/model_diff models/default.model new

@@ -74,6 +74,8 @@ struct store_batch {
 /* Rows per multi-row INSERT (store_stmts.ins_fcs): one statement step for
  * this many rows instead of one per row. */
 #define STORE_FORECASTS_PER_INSERT 16
+/* The same for series declarations (store_stmts.ins_sers). */
+#define STORE_SERIES_PER_INSERT 16
 
 /* The sample log and the chunks (store_log.c, store_compact.c; the model is
  * in store.h). A sample_log blob is n records of STORE_LOG_REC bytes:
@@ -146,7 +148,7 @@ typedef struct store__lscan {
 /* Prepared statements of the write connection. */
 typedef struct store_stmts {
 	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *ins_series, *ins_log, *ins_fc, *ins_fcs;
+	sqlite3_stmt *ins_series, *ins_sers, *ins_log, *ins_fc, *ins_fcs;
 	sqlite3_stmt *ups_snap, *ups_ckpt;
 	sqlite3_stmt *drop[4]; /* chunks, forecasts, snapshots, series */
 	sqlite3_stmt *ins_void, *void_del, *log_tmin;

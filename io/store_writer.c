@@ -31,11 +31,12 @@ static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 }
 
 /* head, then rows copies of the tuple "(?,?,...)" of cols parameters,
- * comma separated: one INSERT of that many rows. */
+ * comma separated, then tail: one INSERT of that many rows. */
 static int prep_rows(sqlite3 *db, const char *head, int cols, int rows,
-		     sqlite3_stmt **st)
+		     const char *tail, sqlite3_stmt **st)
 {
-	size_t n = strlen(head), cap = n + (size_t)rows * (2 * cols + 2) + 1;
+	size_t n = strlen(head), nt = strlen(tail),
+	       cap = n + (size_t)rows * (2 * cols + 2) + nt + 1;
 	char *sql = malloc(cap);
 	int i, k, rc;
 
@@ -53,6 +54,8 @@ static int prep_rows(sqlite3 *db, const char *head, int cols, int rows,
 		}
 		sql[n++] = ')';
 	}
+	memcpy(sql + n, tail, nt);
+	n += nt;
 	sql[n] = '\0';
 	rc = prep(db, sql, st);
 	free(sql);
@@ -88,6 +91,17 @@ static int page_size(sqlite3 *db)
 	"INSERT OR REPLACE INTO forecasts(series_id,t,horizon,nq,levels,q," \
 	"mean) VALUES"
 
+/* A declaration: the series' row, or its new step and period when the id
+ * is known; a (name, tags) held by another id is left alone. Rows of one
+ * statement are inserted in order, each under this clause, as they were
+ * one statement each. */
+#define SQL_SERIES \
+	"INSERT INTO series(id,name,tags,step_s,period,created) VALUES"
+#define SQL_SERIES_UPSERT                                 \
+	" ON CONFLICT(id) DO UPDATE SET "                 \
+	"step_s=excluded.step_s, period=excluded.period " \
+	"ON CONFLICT DO NOTHING"
+
 int store__prepare(store *s)
 {
 	store_stmts *t = &s->st;
@@ -98,18 +112,16 @@ int store__prepare(store *s)
 	if (prep(db, "BEGIN IMMEDIATE", &t->begin) ||
 	    prep(db, "COMMIT", &t->commit) ||
 	    prep(db, "ROLLBACK", &t->rollback) ||
-	    prep(db,
-		 "INSERT INTO series(id,name,tags,step_s,period,created) "
-		 "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(id) DO UPDATE SET "
-		 "step_s=excluded.step_s, period=excluded.period "
-		 "ON CONFLICT DO NOTHING",
-		 &t->ins_series) ||
+	    prep_rows(db, SQL_SERIES, 6, 1, SQL_SERIES_UPSERT,
+		      &t->ins_series) ||
+	    prep_rows(db, SQL_SERIES, 6, STORE_SERIES_PER_INSERT,
+		      SQL_SERIES_UPSERT, &t->ins_sers) ||
 	    prep(db,
 		 "INSERT INTO sample_log(n,tmin,smin,smax,data) "
 		 "VALUES(?1,?2,?3,?4,?5)",
 		 &t->ins_log) ||
-	    prep_rows(db, SQL_FORECASTS, 7, 1, &t->ins_fc) ||
-	    prep_rows(db, SQL_FORECASTS, 7, STORE_FORECASTS_PER_INSERT,
+	    prep_rows(db, SQL_FORECASTS, 7, 1, "", &t->ins_fc) ||
+	    prep_rows(db, SQL_FORECASTS, 7, STORE_FORECASTS_PER_INSERT, "",
 		      &t->ins_fcs) ||
 	    prep(db,
 		 "INSERT INTO snapshots(series_id,model_id,model_hash,t,seen,"
@@ -248,6 +260,18 @@ static int log_flush(store *s)
 	return 0;
 }
 
+/* A declaration's six parameters (text in the batch's pool). */
+static void bind_series(sqlite3_stmt *st, int p, const store_batch *b,
+			const sb_series *r)
+{
+	sqlite3_bind_int64(st, p, r->id);
+	sqlite3_bind_text(st, p + 1, b->cpool + r->name_off, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, p + 2, b->cpool + r->tags_off, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, p + 3, r->step_s);
+	sqlite3_bind_int(st, p + 4, r->period);
+	sqlite3_bind_double(st, p + 5, r->created);
+}
+
 /* A forecast's seven parameters (blobs point into the batch's pool). */
 static void bind_forecast(sqlite3_stmt *st, int p, const store_batch *b,
 			  const sb_forecast *r)
@@ -287,16 +311,20 @@ static int apply_batch(store *s, store_batch *b)
 				return rc;
 		}
 	}
-	for (i = 0; i < b->nser; i++) {
-		sb_series *r = &b->ser[i];
-		sqlite3_bind_int64(t->ins_series, 1, r->id);
-		sqlite3_bind_text(t->ins_series, 2, b->cpool + r->name_off, -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(t->ins_series, 3, b->cpool + r->tags_off, -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_double(t->ins_series, 4, r->step_s);
-		sqlite3_bind_int(t->ins_series, 5, r->period);
-		sqlite3_bind_double(t->ins_series, 6, r->created);
+	/* Declarations STORE_SERIES_PER_INSERT to a statement, as the
+	 * forecasts below: a tick of new series (every series of a first
+	 * round) paid a statement each, about as much as its row. */
+	for (i = 0; i + STORE_SERIES_PER_INSERT <= b->nser;
+	     i += STORE_SERIES_PER_INSERT) {
+		int k;
+		for (k = 0; k < STORE_SERIES_PER_INSERT; k++)
+			bind_series(t->ins_sers, 6 * k + 1, b,
+				    &b->ser[i + (size_t)k]);
+		if ((rc = run(t->ins_sers)) < 0)
+			return rc;
+	}
+	for (; i < b->nser; i++) {
+		bind_series(t->ins_series, 1, b, &b->ser[i]);
 		if ((rc = run(t->ins_series)) < 0)
 			return rc;
 	}

@@ -358,6 +358,66 @@ static int serve_row(const ssm_model *m, const double *pt, double sc,
 	return bad != 0;
 }
 
+/*
+ * compose, finish and serve_row in one pass over the horizons for Q = 3
+ * (the shipped models): the three walked [H][Q] three times with the
+ * quantiles in memory between them; here a horizon's three stay in
+ * registers from the head's outputs to the served floats. Each element
+ * gets the same operations in the same order as in those three (float
+ * compose, the gate's blend in double with f = 0.0 -/+ gap, served
+ * values in double), so the same bits; the state's previous one-step
+ * quantiles are horizon 0's served values, which they were already.
+ * Returns nonzero when a served value is not finite (serve_row).
+ */
+static int row_q3(const ssm_model *m, float *st, const float *o,
+		  const float *gap, const double *pt, double sc, float *q,
+		  float *mean)
+{
+	const int H = m->arch.horizon;
+	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0, wf = 0.0;
+	float e[SSM_MAX_H * SSM_MAX_Q];
+	uint64_t bad = 0;
+	int h, gate = m->arch.gate;
+
+	ssm__compose_exp(m, o, e);
+	ssm__put_d(st + SSM__H_PREV_M, pt[0] + sc * o[1]);
+	if (gate) {
+		w = ef * ef + em * em > 0.0 ? ef * ef / (ef * ef + em * em)
+					    : 0.5;
+		wf = 1.0 - w;
+	}
+	for (h = 0; h < H; h++) {
+		const float *oh = o + 3 * h, *gh = gap + 2 * h, *eh = e + 3 * h;
+		float md = oh[1], lo = md - gh[0] * eh[0],
+		      hi = md + gh[1] * eh[2];
+		double v0, v1, v2;
+
+		if (gate) {
+			md = (float)(w * md);
+			lo = (float)(w * lo + wf * (0.0 - gh[0]));
+			hi = (float)(w * hi + wf * (0.0 + gh[1]));
+		}
+		v0 = pt[h] + sc * lo;
+		v1 = pt[h] + sc * md;
+		v2 = pt[h] + sc * hi;
+		bad |= ssm__nonfinite_bit_d(v0) | ssm__nonfinite_bit_d(v1) |
+		       ssm__nonfinite_bit_d(v2);
+		if (q) {
+			q[3 * h] = (float)v0;
+			q[3 * h + 1] = (float)v1;
+			q[3 * h + 2] = (float)v2;
+		}
+		if (mean)
+			mean[h] = (float)v1;
+		if (h == 0) {
+			st[m->off_prev] = (float)v0;
+			st[m->off_prev + 1] = (float)v1;
+			st[m->off_prev + 2] = (float)v2;
+		}
+	}
+	return bad != 0;
+}
+
 static float anomaly(const ssm_model *m, const float *st, double y)
 {
 	const int Q = m->arch.nquantiles;
@@ -434,12 +494,19 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 				status[r] = SSM_EINVAL;
 			continue;
 		}
-		ssm__compose(m, k->o + (size_t)r * m->HQ,
-			     k->gap + (size_t)r * H * (Q - 1), qn);
-		ssm__finish(m, st, pt, sc, k->gap + (size_t)r * H * (Q - 1),
-			    qn);
-		ok = !serve_row(m, pt, sc, qn, out ? out[r].q : NULL,
-				out ? out[r].mean : NULL);
+		if (Q == 3) {
+			ok = !row_q3(m, st, k->o + (size_t)r * m->HQ,
+				     k->gap + (size_t)r * H * 2, pt, sc,
+				     out ? out[r].q : NULL,
+				     out ? out[r].mean : NULL);
+		} else {
+			ssm__compose(m, k->o + (size_t)r * m->HQ,
+				     k->gap + (size_t)r * H * (Q - 1), qn);
+			ssm__finish(m, st, pt, sc,
+				    k->gap + (size_t)r * H * (Q - 1), qn);
+			ok = !serve_row(m, pt, sc, qn, out ? out[r].q : NULL,
+					out ? out[r].mean : NULL);
+		}
 		ok = ok && !bad[r] && state_finite(m, st);
 		if (!ok) {
 			double step_s = ssm__get_d(st + SSM__H_STEP_S);

@@ -610,6 +610,44 @@ static void test_series_update_drop_redeclare(void)
 	fx_release(&f);
 }
 
+/* Declarations go STORE_SERIES_PER_INSERT to a statement: every row is
+ * applied in order under the upsert, as one statement each did. */
+static void test_series_many_in_one_batch(void)
+{
+	fx f;
+	store *s;
+	store_batch *b;
+	char name[32];
+	int i, n = 2 * STORE_SERIES_PER_INSERT + 8;
+
+	fx_init(&f);
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	b = store_batch_new();
+	for (i = 1; i <= n; i++) {
+		snprintf(name, sizeof name, "s%d", i);
+		CHECK_EQ_INT(store_batch_series(b, i, name, "", 0, 1, i), 0);
+	}
+	/* Series 2's step learned in the same statement's rows; then a row
+	 * whose (name, tags) another id holds is left out. */
+	CHECK_EQ_INT(store_batch_series(b, 2, "s2", "", 30, 7, 2), 0);
+	CHECK_EQ_INT(store_batch_series(b, n + 1, "s3", "", 60, 1, 3), 0);
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM series"), n);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT sum(id) FROM series"),
+		     n * (n + 1) / 2);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM series WHERE "
+				       "name = 's' || id AND created = id"),
+		     n);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT step_s*10+period FROM series "
+				       "WHERE id = 2"),
+		     307);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT id FROM series WHERE "
+				       "name = 's3'"),
+		     3);
+	fx_release(&f);
+}
+
 static void test_bad_args(void)
 {
 	fx f;
@@ -646,6 +684,7 @@ int main(void)
 	TH_RUN(test_migrations);
 	TH_RUN(test_forecast_layout);
 	TH_RUN(test_snapshot_upsert);
+	TH_RUN(test_series_many_in_one_batch);
 	TH_RUN(test_series_update_drop_redeclare);
 	TH_RUN(test_bad_args);
 	return th_summary();
