@@ -50,6 +50,27 @@ void ssm__smooth_exp(double *out, const double *x, int n, double cap);
  * may hold zeros. Each lane is the scalar recursion's bits on either build.
  */
 #define SSM__AR_LANES 4
+
+/*
+ * One checkpoint's scoring of every member (ssm/smooth.c, score), over the
+ * member-major rows: for k < n (<= 32) with bit k of act set and its pending
+ * forecast f = pend[k] (bfloat16 bits, relative to yorg) not NaN,
+ *   es[k] = (float)(lam es[k] + |y - (yorg + f)| isc),
+ * the scalar code's operations; the others keep es[k]. Returns the members
+ * scored (bit k).
+ */
+/*
+ * The pooled products of the weights (ssm/smooth.c, weights_all) over one
+ * checkpoint's member-major row: for k < n with bit k of mask set,
+ * pr[k] = (reset ? 1 : pr[k]) * ((double)es[k] iew[k] + 1e-12); the
+ * others keep pr[k].
+ */
+void ssm__smooth_pr_row(double *pr, const float *es, const double *iew, int n,
+			uint32_t mask, int reset);
+
+uint32_t ssm__smooth_score_row(float *es, const uint16_t *pend, int n,
+			       uint32_t act, double y, double yorg, double isc,
+			       double lam);
 void ssm__smooth_ar_lanes(double *out, int H, const double *coef,
 			  const double *zh, double clamp);
 

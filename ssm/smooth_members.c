@@ -564,6 +564,76 @@ static inline int phase_at(const int32_t *hz, int i, int ph, int p, int j)
 }
 
 /*
+ * An ETS path over the consecutive horizons h0 .. h0 + n - 1, in runs
+ * over which the seasonal index does not wrap, so that every loop is
+ * straight and vectorizes: xs[i] = (l + d_i b) + s_i, d_i = dt[h0 + i]
+ * (damped), h0 + i (linear: lin), or 0 (dt NULL, no trend); s_i =
+ * seas[(j0 + i) mod p] or 0 (seas NULL). The per-horizon code's operations.
+ */
+static void ets_path(double *xs, int n, int h0, double l, double b,
+		     const double *dt, int lin, const float *seas, int j0,
+		     int p)
+{
+	const double c = l + 0.0 * b; /* no trend: d_i = 0 */
+	int i = 0, t, run, j = j0;
+
+	while (i < n) {
+		double *x = xs + i;
+		const float *sv = seas ? seas + j : NULL;
+
+		run = seas && p - j < n - i ? p - j : n - i;
+		if (dt && sv)
+			for (t = 0; t < run; t++)
+				x[t] = (l + dt[h0 + i + t] * b) + (double)sv[t];
+		else if (dt)
+			for (t = 0; t < run; t++)
+				x[t] = (l + dt[h0 + i + t] * b) + 0.0;
+		else if (lin && sv)
+			for (t = 0; t < run; t++)
+				x[t] = (l + (double)(h0 + i + t) * b) +
+				       (double)sv[t];
+		else if (lin)
+			for (t = 0; t < run; t++)
+				x[t] = (l + (double)(h0 + i + t) * b) + 0.0;
+		else if (sv)
+			for (t = 0; t < run; t++)
+				x[t] = c + (double)sv[t];
+		else
+			for (t = 0; t < run; t++)
+				x[t] = c + 0.0;
+		i += run;
+		j = 0;
+	}
+}
+
+/* theta's path over consecutive horizons, as ets_path: xs[i] =
+ * (l + drift ((h0 + i - 1) + ia)) + s_i. */
+static void theta_path(double *xs, int n, int h0, double l, double drift,
+		       double ia, const float *seas, int j0, int p)
+{
+	int i = 0, t, run, j = j0;
+
+	while (i < n) {
+		double *x = xs + i;
+		const float *sv = seas ? seas + j : NULL;
+
+		run = seas && p - j < n - i ? p - j : n - i;
+		if (sv)
+			for (t = 0; t < run; t++)
+				x[t] = (l + drift * ((double)(h0 + i + t - 1) +
+						     ia)) +
+				       (double)sv[t];
+		else
+			for (t = 0; t < run; t++)
+				x[t] = (l + drift * ((double)(h0 + i + t - 1) +
+						     ia)) +
+				       0.0;
+		i += run;
+		j = 0;
+	}
+}
+
+/*
  * The forecast paths. This runs for every horizon of every member in the
  * combination, at every sample: the member's parameters are copied to
  * locals (through the const bank pointer the compiler would reload them
@@ -617,12 +687,17 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		return;
 	}
 	if (kind == K_THETA) {
+		const int run = hz[n - 1] - hz[0] == n - 1;
 		theta_reg r;
 		double drift, ia = 1.0 / d->alpha;
 
 		theta_load(st, h, k, &r);
 		drift = theta_drift(&r);
-		for (i = 0; i < n; i++) {
+
+		if (run) /* consecutive: the straight loops */
+			theta_path(xs, n, hz[0], l, drift, ia,
+				   seasonal ? seas : NULL, (ph + hz[0]) % p, p);
+		for (i = 0; i < n && !run; i++) {
 			double x = l + drift * (hz[i] - 1 + ia), s = 0;
 
 			if (seasonal) {
@@ -650,21 +725,9 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		 * branch, which vectorizes; the same operations per horizon
 		 * as the loop below. */
 		if (hz[n - 1] - hz[0] == n - 1 && (!trend || phi == 1 || dt)) {
-			double sv[SSM_SMOOTH_MAX_H], dv[SSM_SMOOTH_MAX_H];
-
-			for (i = 0; i < n; i++) {
-				dv[i] = !trend	   ? 0
-					: phi == 1 ? hz[i]
-						   : dt[hz[i]];
-				sv[i] = 0;
-			}
-			for (i = 0, j = (ph + hz[0]) % p; seasonal && i < n;
-			     i++) {
-				sv[i] = seas[j];
-				j = j + 1 == p ? 0 : j + 1;
-			}
-			for (i = 0; i < n; i++)
-				xs[i] = (l + dv[i] * b) + sv[i];
+			ets_path(xs, n, hz[0], l, b, !trend ? NULL : dt,
+				 trend && phi == 1, seasonal ? seas : NULL,
+				 (ph + hz[0]) % p, p);
 			at_h = -1;
 		}
 		for (i = 0; at_h >= 0 && i < n; i++) {
