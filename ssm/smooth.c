@@ -537,6 +537,39 @@ static int top3(const double *key, const int *scored, int ne, int *top)
 	return nk;
 }
 
+/*
+ * The members that can be in the top 3 at checkpoint g, for the default
+ * rule when keys are the products pr (the members of smask): those whose
+ * key is at most T, the largest key of the three the last observation
+ * kept (h->tk). At least three keys are <= T, so the three smallest all
+ * are, and top3 over these candidates (in bank order) picks what it picks
+ * over every scored member - usually from three or four instead of about
+ * fifteen, where its insertions cost. smask itself when that does not hold
+ * (no three kept, one of them no longer scored, or a NaN key, which top3
+ * places by its scan order).
+ */
+static uint32_t top3_cands(const hdr *h, int g, const double *pr,
+			   uint32_t smask)
+{
+	double t = -INFINITY;
+	uint32_t c = 0, nan = 0;
+	int i, k;
+
+	if (h->tn[g] != 3)
+		return smask;
+	for (i = 0; i < 3; i++) {
+		k = h->tk[g][i];
+		if (k >= NBANK || !((smask >> k) & 1))
+			return smask;
+		t = pr[k] > t ? pr[k] : t;
+	}
+	for (k = 0; k < NBANK; k++) {
+		c |= (uint32_t)(pr[k] <= t) << k;
+		nan |= (uint32_t)(pr[k] != pr[k]) << k;
+	}
+	return nan & smask ? smask : c & smask;
+}
+
 static void weights_all(const hdr *h, const float *es, uint32_t active,
 			double w[][NBANK], wnz *nz)
 {
@@ -602,6 +635,18 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		for (c = 0; c < 2; c++)
 			if (has[c] && sc[c] && ccnt[c] != n0)
 				same = 0;
+		/* The default rule ranks by the products: only the
+		 * candidates can be kept (top3_cands), and the best is among
+		 * them. */
+		if (same && h->opts.top_n == 3 &&
+		    (h->opts.comb < SSM_SMOOTH_COMB_BEST ||
+		     h->opts.comb > SSM_SMOOTH_COMB_SOFTMIN)) {
+			uint32_t cm = top3_cands(h, g, pr, smask);
+
+			if (cm != smask)
+				for (m = cm, ne = 0; m; m &= m - 1)
+					scored[ne++] = __builtin_ctz(m);
+		}
 		/* key: ranks like the geometric mean; dlog() below turns a
 		 * key into log(gm / best gm). */
 		for (i = 0; i < ne; i++) {
@@ -1015,7 +1060,7 @@ static void bounds_prep(const hdr *h, double *bl, double *bh)
 static void bounds_all(const hdr *h, const double *bl, const double *bh,
 		       double *lo, double *hi)
 {
-	int cg[MAXG], nc = 0, g, hz, i;
+	int cg[MAXG], nc = 0, g, hz, i, over = 0;
 
 	for (g = 0; g < h->G; g++)
 		if (h->qinit[g])
@@ -1042,14 +1087,25 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 
 			/* Between neighbouring checkpoints t is the
 			 * segment's gu, the same expression. */
-			for (hz = ha + 1; hz < hb; hz++) {
-				double t = b == a + 1
-					       ? layout_gu[hz - 1]
-					       : (double)(hz - ha) / (hb - ha);
+			if (b == a + 1)
+				for (hz = ha + 1; hz < hb; hz++) {
+					double t = layout_gu[hz - 1];
 
-				lo[hz - 1] = (1 - t) * bl[a] + t * bl[b];
-				hi[hz - 1] = (1 - t) * bh[a] + t * bh[b];
-			}
+					lo[hz - 1] =
+					    (1 - t) * bl[a] + t * bl[b];
+					hi[hz - 1] =
+					    (1 - t) * bh[a] + t * bh[b];
+				}
+			else
+				for (hz = ha + 1; hz < hb; hz++) {
+					double t =
+					    (double)(hz - ha) / (hb - ha);
+
+					lo[hz - 1] =
+					    (1 - t) * bl[a] + t * bl[b];
+					hi[hz - 1] =
+					    (1 - t) * bh[a] + t * bh[b];
+				}
 		} else {
 			for (hz = ha + 1; hz <= h->H; hz++) {
 				double f = sqrt((double)hz / ha);
@@ -1059,13 +1115,21 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 			}
 		}
 	}
-	for (hz = 1; hz <= h->H; hz++) {
-		double l = lo[hz - 1], u = hi[hz - 1], sq;
+	/* The cap GAP_CAP sqrt(hz) >= GAP_CAP: only bounds past GAP_CAP (or
+	 * NaN) need the square root, so a straight pass first, and the cap
+	 * (which leaves every other bound as it is) only when one is. */
+	for (hz = 0; hz < h->H; hz++) {
+		double l = lo[hz], u = hi[hz];
 
 		l = l > 0 ? 0 : l;
 		u = u < 0 ? 0 : u;
-		/* The cap GAP_CAP sqrt(hz) >= GAP_CAP: only bounds past
-		 * GAP_CAP (or NaN) need the square root. */
+		over |= !(u <= GAP_CAP) | !(l >= -GAP_CAP);
+		lo[hz] = l;
+		hi[hz] = u;
+	}
+	for (hz = 1; over && hz <= h->H; hz++) {
+		double l = lo[hz - 1], u = hi[hz - 1], sq;
+
 		if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
 			sq = sqrt((double)hz);
 			u = u > GAP_CAP * sq ? GAP_CAP * sq : u;
@@ -1139,7 +1203,7 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	hdr h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
 	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
-	double wg[MAXG][NBANK];
+	double wg[MAXG][NBANK], wcol[MAXG];
 	const double *gu = layout_gu;
 	const int32_t *sb = layout_sb;
 	int32_t hzs[SSM_SMOOTH_MAX_H], h0[NBANK], h1[NBANK];
@@ -1187,16 +1251,10 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			continue;
 		ssm__smooth_member_at(state, &h, k, &ms[k], h1[k] - h0[k] + 1,
 				      hzs + h0[k] - 1, path);
-		for (g = 0; g < h.G; g++) {
-			int lo = sb[g] > h0[k] ? sb[g] : h0[k];
-			int hi = sb[g + 1] - 1 < h1[k] ? sb[g + 1] - 1 : h1[k];
-
-			if (lo <= hi)
-				ssm__smooth_comb_add(
-				    point + lo - 1, wsum + lo - 1,
-				    path + lo - h0[k], gu + lo - 1, hi - lo + 1,
-				    wg[g][k], g + 1 < h.G ? wg[g + 1][k] : 0);
-		}
+		for (g = 0; g < h.G; g++)
+			wcol[g] = wg[g][k];
+		ssm__smooth_comb_member(point, wsum, path, gu, sb, h.G, h0[k],
+					h1[k], wcol);
 	}
 	/* The kept weights are floats: renormalize so that they sum to 1. */
 	ssm__smooth_comb_norm(point, wsum, h.H, h.last);

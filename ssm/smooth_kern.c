@@ -43,9 +43,8 @@ SSM__HOT void ssm__smooth_clamp(double *out, const int32_t *hz, int n,
  * checkpoint segment: weight wa (1 - u) + wb u where u > 0, else wa (1 - u)
  * + 0, as the per-horizon code had it; point += w path, wsum += w.
  */
-SSM__HOT void ssm__smooth_comb_add(double *point, double *wsum,
-				   const double *path, const double *u, int n,
-				   double wa, double wb)
+static inline void comb_seg(double *point, double *wsum, const double *path,
+			    const double *u, int n, double wa, double wb)
 {
 	int i;
 
@@ -55,6 +54,31 @@ SSM__HOT void ssm__smooth_comb_add(double *point, double *wsum,
 
 		point[i] += w * path[i];
 		wsum[i] += w;
+	}
+}
+
+SSM__HOT void ssm__smooth_comb_add(double *point, double *wsum,
+				   const double *path, const double *u, int n,
+				   double wa, double wb)
+{
+	comb_seg(point, wsum, path, u, n, wa, wb);
+}
+
+SSM__HOT void ssm__smooth_comb_member(double *point, double *wsum,
+				      const double *path, const double *gu,
+				      const int32_t *sb, int G, int h0, int h1,
+				      const double *wcol)
+{
+	int g;
+
+	for (g = 0; g < G; g++) {
+		int lo = sb[g] > h0 ? sb[g] : h0;
+		int hi = sb[g + 1] - 1 < h1 ? sb[g + 1] - 1 : h1;
+
+		if (lo <= hi)
+			comb_seg(point + lo - 1, wsum + lo - 1, path + lo - h0,
+				 gu + lo - 1, hi - lo + 1, wcol[g],
+				 g + 1 < G ? wcol[g + 1] : 0);
 	}
 }
 

@@ -19,6 +19,14 @@ void ssm__smooth_clamp(double *out, const int32_t *hz, int n, double last,
 void ssm__smooth_comb_add(double *point, double *wsum, const double *path,
 			  const double *u, int n, double wa, double wb);
 
+/* One member's share over its horizons h0..h1 (1-based): segment by
+ * segment (segment g = horizons [sb[g], sb[g + 1]), sb[G] = H + 1),
+ * ssm__smooth_comb_add with wa = wcol[g], wb = wcol[g + 1] (0 past the
+ * last), u = gu[hz - 1]; path[hz - h0] is the member's forecast at hz. */
+void ssm__smooth_comb_member(double *point, double *wsum, const double *path,
+			     const double *gu, const int32_t *sb, int G, int h0,
+			     int h1, const double *wcol);
+
 /* point[i] /= wsum[i], or last where wsum[i] is not positive. */
 void ssm__smooth_comb_norm(double *point, const double *wsum, int n,
 			   double last);

@@ -9,13 +9,14 @@
  * both builds and to its error bound against long double expl.
  */
 #define SSM_NO_CLONES
-#define ssm__smooth_clamp     base_smooth_clamp
-#define ssm__smooth_comb_add  base_smooth_comb_add
-#define ssm__smooth_comb_norm base_smooth_comb_norm
-#define ssm__smooth_exp	      base_smooth_exp
-#define ssm__smooth_ar_lanes  base_smooth_ar_lanes
-#define ssm__smooth_score_row base_smooth_score_row
-#define ssm__smooth_pr_row    base_smooth_pr_row
+#define ssm__smooth_clamp	base_smooth_clamp
+#define ssm__smooth_comb_add	base_smooth_comb_add
+#define ssm__smooth_comb_norm	base_smooth_comb_norm
+#define ssm__smooth_exp		base_smooth_exp
+#define ssm__smooth_ar_lanes	base_smooth_ar_lanes
+#define ssm__smooth_score_row	base_smooth_score_row
+#define ssm__smooth_pr_row	base_smooth_pr_row
+#define ssm__smooth_comb_member base_smooth_comb_member
 #include "ssm/smooth_kern.c"
 #undef ssm__smooth_clamp
 #undef ssm__smooth_comb_add
@@ -24,6 +25,7 @@
 #undef ssm__smooth_ar_lanes
 #undef ssm__smooth_score_row
 #undef ssm__smooth_pr_row
+#undef ssm__smooth_comb_member
 
 #include <math.h>
 #include <stdio.h>
@@ -118,6 +120,14 @@ static void naive_comb(double *point, double *wsum, const double *path,
 	}
 }
 
+/* Three copies of x[N]: the naive twin's, the kernel's, the baseline's. */
+static void copy3(double *a, double *b, double *c, const double *x)
+{
+	memcpy(a, x, sizeof(double) * N);
+	memcpy(b, x, sizeof(double) * N);
+	memcpy(c, x, sizeof(double) * N);
+}
+
 static void test_comb(void)
 {
 	double p0[N], w0[N], path[N], u[N];
@@ -137,12 +147,8 @@ static void test_comb(void)
 				path[i] = val(&r, 1000);
 				u[i] = i % 4 == 0 ? 0 : (double)i / (n + 1);
 			}
-			memcpy(pa, p0, sizeof p0);
-			memcpy(pb, p0, sizeof p0);
-			memcpy(pc, p0, sizeof p0);
-			memcpy(wa_, w0, sizeof w0);
-			memcpy(wb_, w0, sizeof w0);
-			memcpy(wc, w0, sizeof w0);
+			copy3(pa, pb, pc, p0);
+			copy3(wa_, wb_, wc, w0);
 			naive_comb(pa, wa_, path, u, n, wa, wb);
 			ssm__smooth_comb_add(pb, wb_, path, u, n, wa, wb);
 			base_smooth_comb_add(pc, wc, path, u, n, wa, wb);
@@ -154,6 +160,57 @@ static void test_comb(void)
 			base_smooth_comb_norm(pc, wc, n, -1.5);
 			ok &= same(pa, pb, n) && same(pa, pc, n);
 		}
+	CHECK(ok);
+}
+
+/* ssm__smooth_comb_member against naive_comb segment by segment, for
+ * random checkpoint segments and member ranges. */
+static void test_comb_member(void)
+{
+	double p0[N], w0[N], path[N], gu[N], wcol[5];
+	double pa[N], wa_[N], pb[N], wb_[N], pc[N], wc[N];
+	int32_t sb[6];
+	ssm_rng r;
+	int H, G, g, i, h0, h1, rep, ok = 1;
+
+	ssm_rng_init(&r, 13);
+	for (rep = 0; rep < 2000; rep++) {
+		H = 1 + (int)(ssm_rng_uniform(&r) * (N - 1));
+		G = 1 + (int)(ssm_rng_uniform(&r) * 5);
+		G = G > H ? H : G;
+		sb[0] = 1;
+		for (g = 1; g < G; g++) /* increasing, inside 2..H */
+			sb[g] = sb[g - 1] + 1 +
+				(int)(ssm_rng_uniform(&r) *
+				      (H - sb[g - 1] - (G - g)));
+		sb[G] = H + 1;
+		h0 = 1 + (int)(ssm_rng_uniform(&r) * H);
+		h1 = h0 + (int)(ssm_rng_uniform(&r) * (H - h0 + 1));
+		for (g = 0; g < G; g++)
+			wcol[g] = rep % 7 == g ? 0 : ssm_rng_uniform(&r);
+		for (i = 0; i < H; i++) {
+			p0[i] = 10 * ssm_rng_normal(&r);
+			w0[i] = ssm_rng_uniform(&r);
+			path[i] = val(&r, 1000);
+			gu[i] = i % 4 == 0 ? 0 : ssm_rng_uniform(&r);
+		}
+		copy3(pa, pb, pc, p0);
+		copy3(wa_, wb_, wc, w0);
+		for (g = 0; g < G; g++) {
+			int lo = sb[g] > h0 ? sb[g] : h0;
+			int hi = sb[g + 1] - 1 < h1 ? sb[g + 1] - 1 : h1;
+
+			if (lo <= hi)
+				naive_comb(pa + lo - 1, wa_ + lo - 1,
+					   path + lo - h0, gu + lo - 1,
+					   hi - lo + 1, wcol[g],
+					   g + 1 < G ? wcol[g + 1] : 0);
+		}
+		ssm__smooth_comb_member(pb, wb_, path, gu, sb, G, h0, h1, wcol);
+		base_smooth_comb_member(pc, wc, path, gu, sb, G, h0, h1, wcol);
+		ok &= same(pa, pb, H) && same(pa, pc, H) && same(wa_, wb_, H) &&
+		      same(wa_, wc, H);
+	}
 	CHECK(ok);
 }
 
@@ -430,6 +487,7 @@ int main(void)
 	TH_RUN(test_ar_lanes);
 	TH_RUN(test_clamp);
 	TH_RUN(test_comb);
+	TH_RUN(test_comb_member);
 	TH_RUN(test_exp);
 	TH_RUN(test_score_row);
 	TH_RUN(test_pr_row);
