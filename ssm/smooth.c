@@ -863,6 +863,7 @@ static void record(float *st, hdr *h, mstate *ms, int observed)
 	float *pend = ssm__member_pend(st, h);
 	wnz nz;
 
+	ssm__smooth_clamp_prep(h);
 	for (k = 0; k < NBANK; k++)
 		act |= (uint32_t)(ms[k].active != 0) << k;
 	if (observed) {
@@ -963,6 +964,9 @@ static void advance(float *st, hdr *h, double y, int observed)
 		if (!(y > 0))
 			h->positive = 0;
 	}
+	/* What the log-scale members observe, once for all of them (they
+	 * are active only while every value was positive). */
+	h->logy = observed && y > 0 ? log(y) : NAN;
 	for (k = 0; k < NBANK; k++) {
 		mstate *m = &ms[k];
 
@@ -1231,6 +1235,7 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			*scale = NAN;
 		return SSM_EINVAL;
 	}
+	ssm__smooth_clamp_prep(&h);
 	/* wk: where each member weighs (bit g). */
 	weights_kept(state, &h, wg, wk);
 	for (hz = 0; hz < h.H; hz++) {

@@ -148,7 +148,11 @@ typedef struct hdr {
 	double scale_s, scale_w; /* EW mean |one-step change| */
 	double anchor;		 /* the y ring holds (y - anchor) / ring_unit */
 	double ring_unit;	 /* a power of two near the scale */
-	int32_t ring_exp;	 /* ring_unit = 2^ring_exp */
+	double logy; /* log of the value being observed (advance), if > 0 */
+	/* The members' sanity clamp: SANE_STEPS x the scale, or 0 (none),
+	 * once per record or forecast (ssm__smooth_clamp_prep). */
+	double clamp_c;
+	int32_t ring_exp;	    /* ring_unit = 2^ring_exp */
 	float cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
 	float qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
 	int32_t qinit[MAXG];
@@ -368,7 +372,12 @@ void ssm__smooth_member_skip(float *st, const hdr *h, int k, mstate *m);
 void ssm__smooth_member_jump(float *st, const hdr *h, int k, mstate *m,
 			     int64_t n);
 
-/* Forecasts for steps h->step + hz[i], hz increasing, into out[i]. */
+/* Sets h->clamp_c from the series' scale: before member forecasts are
+ * made from a state whose scale changed (record, the forecast). */
+void ssm__smooth_clamp_prep(hdr *h);
+
+/* Forecasts for steps h->step + hz[i], hz increasing, into out[i],
+ * clamped by h->clamp_c (ssm__smooth_clamp_prep). */
 void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   const mstate *m, int n, const int32_t *hz,
 			   double *out);
@@ -378,9 +387,5 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
  * reads them there. */
 void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 			  const int32_t *hneed);
-
-/* Forecasts for steps h->step + 1 .. h->step + H into out[0 .. H-1]. */
-void ssm__smooth_member_path(const float *st, const hdr *h, int k,
-			     const mstate *m, int H, double *out);
 
 #endif

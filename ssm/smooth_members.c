@@ -432,7 +432,8 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 
 	if (d->kind == K_NAIVE || d->kind == K_SNAIVE)
 		return;
-	x = to_space(d, y);
+	/* log(y) once per sample for every log-scale member (advance). */
+	x = d->logscale ? h->logy : y;
 	if (d->kind == K_AR) {
 		ar_observe(st, h, k, h->step, x);
 		return;
@@ -543,15 +544,20 @@ static const double *damp_table(int k)
 	return damp_slot[k] >= 0 ? damp_tab[damp_slot[k]] : NULL;
 }
 
+void ssm__smooth_clamp_prep(hdr *h)
+{
+	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
+
+	h->clamp_c = sc > 0 ? SANE_STEPS * sc : 0;
+}
+
 void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   const mstate *m, int n, const int32_t *hz,
 			   double *out)
 {
-	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
-
 	member_at(st, h, k, m, n, hz, out);
-	if (sc > 0) /* NaN lands on the upper bound */
-		ssm__smooth_clamp(out, hz, n, h->last, SANE_STEPS * sc);
+	if (h->clamp_c > 0) /* NaN lands on the upper bound */
+		ssm__smooth_clamp(out, hz, n, h->last, h->clamp_c);
 }
 
 /* (ph + hz[i]) % p, stepped from j = the phase of hz[i - 1] when the
@@ -753,15 +759,4 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		if (logscale)
 			ssm__smooth_exp(out, xs, n, EXP_CAP);
 	}
-}
-
-void ssm__smooth_member_path(const float *st, const hdr *h, int k,
-			     const mstate *m, int H, double *out)
-{
-	int32_t hz[SSM_SMOOTH_MAX_H];
-	int i;
-
-	for (i = 0; i < H; i++)
-		hz[i] = i + 1;
-	ssm__smooth_member_at(st, h, k, m, H, hz, out);
 }
