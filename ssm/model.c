@@ -273,8 +273,11 @@ int ssm_model_new_default(ssm_model **out, uint64_t seed)
 /* The meaning of the per-series state block, bumped when it changes.
  * 2: S4D layers keep the folded state C x (ssm/s4d.h).
  * 3: the smoothing front's compact layout (ssm/smooth_internal.h,
- *    SMOOTH_MAGIC "SMT3"). */
-static const int32_t state_format = 3;
+ *    SMOOTH_MAGIC "SMT3").
+ * 4: the smoothing front's member-major layout ("SMT4"): a dump, a
+ *    checkpoint file or a snapshot of format 3 is refused by the model
+ *    hash, and recovery rebuilds those series from their stored samples. */
+static const int32_t state_format = 4;
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {

@@ -107,15 +107,26 @@ static size_t derive(hdr *h)
 		h->cring_off[g] = h->ncpend;
 		h->ncpend += h->hg[g];
 	}
-	off = HDR_F;
+	h->nlevel = h->ntrend = 0;
 	for (k = 0; k < NBANK; k++) {
-		h->moff[k] = off;
-		h->mseas[k] = off + ssm__member_seasonal_off(k);
+		h->mlevel[k] =
+		    (int8_t)(ssm__member_has_level(k) ? h->nlevel++ : -1);
+		h->mtrend[k] =
+		    (int8_t)(ssm__member_has_trend(k) ? h->ntrend++ : -1);
+	}
+	off = HDR_F;
+	h->off_es = off;
+	off += MAXG * NBANK;
+	h->off_lev = off;
+	off += 2 * h->nlevel;
+	h->off_trd = off;
+	off += 2 * h->ntrend;
+	h->off_pend = off;
+	off += PEND_FLOATS(h->npend * NBANK);
+	for (k = 0; k < NBANK; k++) {
+		h->mseas[k] = off;
 		h->mkind[k] = off + ssm__member_kind_off(k, h->period);
-		h->mpend[k] = off + ssm__member_pending_off(k, h->period);
-		h->mlevel[k] = (uint8_t)ssm__member_has_level(k);
-		h->mtrend[k] = (uint8_t)ssm__member_has_trend(k);
-		off += ssm__smooth_member_floats(k, h->period, h->npend);
+		off += ssm__smooth_member_floats(k, h->period);
 	}
 	h->R = ring_len(h->period, h->H);
 	h->off_yring = off;
@@ -410,6 +421,20 @@ static double err_lambda(const hdr *h)
 	return w > 1 ? 1.0 - 1.0 / w : 0;
 }
 
+/* The members of cohort 0 (ssm__member_cohort), bit k for member k. */
+static uint32_t cohort0_mask(void)
+{
+	static _Thread_local uint32_t c, ready;
+	int k;
+
+	if (!ready) {
+		for (k = 0, c = 0; k < NBANK; k++)
+			c |= (uint32_t)(ssm__member_cohort(k) == 0) << k;
+		ready = 1;
+	}
+	return c;
+}
+
 /* Every member's fixed part, loaded once per update or forecast. */
 static void load_members(const float *st, const hdr *h, mstate *ms)
 {
@@ -512,8 +537,41 @@ static int top3(const double *key, const int *scored, int ne, int *top)
 	return nk;
 }
 
-static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
-			wnz *nz)
+/*
+ * The members that can be in the top 3 at checkpoint g, for the default
+ * rule when keys are the products pr (the members of smask): those whose
+ * key is at most T, the largest key of the three the last observation
+ * kept (h->tk). At least three keys are <= T, so the three smallest all
+ * are, and top3 over these candidates (in bank order) picks what it picks
+ * over every scored member - usually from three or four instead of about
+ * fifteen, where its insertions cost. smask itself when that does not hold
+ * (no three kept, one of them no longer scored, or a NaN key, which top3
+ * places by its scan order).
+ */
+static uint32_t top3_cands(const hdr *h, int g, const double *pr,
+			   uint32_t smask)
+{
+	double t = -INFINITY;
+	uint32_t c = 0, nan = 0;
+	int i, k;
+
+	if (h->tn[g] != 3)
+		return smask;
+	for (i = 0; i < 3; i++) {
+		k = h->tk[g][i];
+		if (k >= NBANK || !((smask >> k) & 1))
+			return smask;
+		t = pr[k] > t ? pr[k] : t;
+	}
+	for (k = 0; k < NBANK; k++) {
+		c |= (uint32_t)(pr[k] <= t) << k;
+		nan |= (uint32_t)(pr[k] != pr[k]) << k;
+	}
+	return nan & smask ? smask : c & smask;
+}
+
+static void weights_all(const hdr *h, const float *es, uint32_t active,
+			double w[][NBANK], wnz *nz)
 {
 	/*
 	 * Whether member k is scored at checkpoint g, and its count of scored
@@ -525,19 +583,23 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 	double pr[NBANK], key[NBANK];
 	int act[NBANK], coh[NBANK], na = 0, ccnt[2] = {0, 0}, has[2] = {0, 0};
 	int g, k, i;
+	const uint32_t c0 = cohort0_mask();
 
 	memset(w, 0, sizeof(double) * MAXG * NBANK);
-	for (k = 0; k < NBANK; k++)
-		if (ms[k].active) {
+	for (k = 0; k < NBANK; k++) {
+		pr[k] = 1;
+		if ((active >> k) & 1) {
 			coh[na] = ssm__member_cohort(k);
 			has[coh[na]] = 1;
-			pr[k] = 1;
 			act[na++] = k;
 		}
+	}
 	for (g = 0; g < h->G; g++) {
-		double kmin = INFINITY, tot = 0, iew[2] = {0, 0};
+		double kmin = INFINITY, tot = 0, iew[2] = {0, 0}, iek[NBANK];
 		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
 		int top[NBANK], nk = 0, *cand = scored;
+		const float *eg = es + g * NBANK;
+		uint32_t smask, m;
 		int c;
 
 		for (c = 0; c < 2; c++) {
@@ -548,16 +610,17 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 				iew[c] = 1.0 / h->ew[c][g];
 			}
 		}
-		/* The scored members at g, their products and keys. */
-		for (i = 0; i < na; i++) {
-			if (!sc[coh[i]])
-				continue;
-			k = act[i];
-			if (!h->opts.pool)
-				pr[k] = 1;
-			pr[k] *= (double)ms[k].es[g] * iew[coh[i]] + 1e-12;
-			scored[ne++] = k;
-		}
+		/* The scored members at g (active, cohort scored), their
+		 * products over the whole row at once (member-major es), and
+		 * the list of them in bank order. */
+		smask = active & ((sc[0] ? c0 : 0) | (sc[1] ? ~c0 : 0));
+		for (k = 0; k < NBANK; k++)
+			iek[k] = iew[1];
+		for (m = c0; m; m &= m - 1)
+			iek[__builtin_ctz(m)] = iew[0];
+		ssm__smooth_pr_row(pr, eg, iek, NBANK, smask, !h->opts.pool);
+		for (m = smask; m; m &= m - 1)
+			scored[ne++] = __builtin_ctz(m);
 		if (ne == 0) {
 			/* Nothing scored yet: the plain mean of the active. */
 			double mean = 1.0 / na;
@@ -572,6 +635,18 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 		for (c = 0; c < 2; c++)
 			if (has[c] && sc[c] && ccnt[c] != n0)
 				same = 0;
+		/* The default rule ranks by the products: only the
+		 * candidates can be kept (top3_cands), and the best is among
+		 * them. */
+		if (same && h->opts.top_n == 3 &&
+		    (h->opts.comb < SSM_SMOOTH_COMB_BEST ||
+		     h->opts.comb > SSM_SMOOTH_COMB_SOFTMIN)) {
+			uint32_t cm = top3_cands(h, g, pr, smask);
+
+			if (cm != smask)
+				for (m = cm, ne = 0; m; m &= m - 1)
+					scored[ne++] = __builtin_ctz(m);
+		}
 		/* key: ranks like the geometric mean; dlog() below turns a
 		 * key into log(gm / best gm). */
 		for (i = 0; i < ne; i++) {
@@ -659,10 +734,7 @@ static void weights_all(const hdr *h, const mstate *ms, double w[][NBANK],
 /* The current weights, from every member's error sums. */
 static void weights_now(const float *st, const hdr *h, double w[][NBANK])
 {
-	mstate ms[NBANK];
-
-	load_members(st, h, ms);
-	weights_all(h, ms, w, NULL);
+	weights_all(h, ssm__smooth_es(st, h, 0), h->active, w, NULL);
 }
 
 /* ---- public ---- */
@@ -671,7 +743,7 @@ int ssm_smooth_init(float *state, int period, int H,
 		    const ssm_smooth_opts *opts)
 {
 	hdr h;
-	int g, k;
+	int g;
 	size_t n = ssm_smooth_state_floats(period, H);
 
 	if (!state || n == 0)
@@ -689,12 +761,8 @@ int ssm_smooth_init(float *state, int period, int H,
 		h.opts = *opts;
 	else
 		ssm_smooth_opts_default(&h.opts);
-	for (k = 0; k < NBANK; k++) {
-		float *pend = ssm__member_pending(state, &h, k);
-
-		for (g = 0; g < h.npend; g++)
-			ssm__pend_put(pend, g, NAN);
-	}
+	for (g = 0; g < h.npend * NBANK; g++)
+		ssm__pend_put(ssm__member_pend(state, &h), g, NAN);
 	for (g = 0; g < h.ncpend; g++)
 		ssm__pend_put(state + h.off_comb, g, NAN);
 	hdr_put(state, &h);
@@ -708,37 +776,40 @@ int ssm_smooth_init(float *state, int period, int H,
  * adaptive conformal inference): up by rate * (1 - a) on a miss, down by
  * rate * a otherwise, a = (1 - coverage) / 2, so misses settle at a.
  */
-static void score(float *st, hdr *h, mstate *ms, double y)
+static void score(float *st, hdr *h, double y)
 {
 	double lam = err_lambda(h), sc = series_scale(h);
 	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
 	double e, f, lamg[MAXG], yorg[MAXG], isc = 1.0 / sc;
-	int slot[MAXG], hit[2][MAXG] = {{0}}, g, k, i, n = 0;
+	int slot[MAXG], hit[2][MAXG] = {{0}}, g, i;
+	uint32_t c0 = cohort0_mask();
 
 	/* The member rings scored at this step; a score every sg steps is
 	 * discounted by lam^sg. */
 	for (g = 0; g < h->G; g++) {
 		slot[g] = member_slot(h, g, h->step - h->hg[g]);
-		n += slot[g] >= 0;
 		yorg[g] =
 		    slot[g] >= 0 ? ssm__yring(st, h, h->step - h->hg[g]) : 0;
 		for (i = 0, lamg[g] = 1; i < h->sg[g]; i++)
 			lamg[g] *= lam;
 	}
-	for (k = 0; k < NBANK && n > 0; k++) {
-		float *pend = ssm__member_pending(st, h, k);
-		mstate *m = &ms[k];
+	/* Every active member at once per checkpoint: its row of es and its
+	 * row of pending forecasts are contiguous (member-major layout). */
+	for (g = 0; g < h->G; g++) {
+		uint16_t pb[NBANK];
+		uint32_t got;
 
-		for (g = 0; g < h->G && m->active; g++) {
-			if (slot[g] < 0)
-				continue;
-			f = ssm__pend_get(pend, slot[g]);
-			if (isnan(f))
-				continue;
-			e = fabs(y - (yorg[g] + f)) * isc;
-			m->es[g] = (float)(lamg[g] * m->es[g] + e);
-			hit[ssm__member_cohort(k)][g] = 1;
-		}
+		if (slot[g] < 0)
+			continue;
+		memcpy(pb,
+		       (const unsigned char *)ssm__member_pend(st, h) +
+			   2 * (size_t)slot[g] * NBANK,
+		       sizeof pb);
+		got =
+		    ssm__smooth_score_row(ssm__smooth_es(st, h, g), pb, NBANK,
+					  h->active, y, yorg[g], isc, lamg[g]);
+		hit[0][g] = (got & c0) != 0;
+		hit[1][g] = (got & ~c0) != 0;
 	}
 	for (i = 0; i < 2; i++)
 		for (g = 0; g < h->G; g++)
@@ -787,42 +858,49 @@ static void record(float *st, hdr *h, mstate *ms, int observed)
 	int32_t hz[MAXG], hneed[NBANK];
 	int slot[MAXG], gi[MAXG], g, k, n, i;
 	unsigned inw[NBANK] = {0}; /* bit g: member k weighs at g */
+	unsigned need[NBANK], rmask = 0;
+	uint32_t act = 0;
+	float *pend = ssm__member_pend(st, h);
 	wnz nz;
 
+	ssm__smooth_clamp_prep(h);
+	for (k = 0; k < NBANK; k++)
+		act |= (uint32_t)(ms[k].active != 0) << k;
 	if (observed) {
-		weights_all(h, ms, w, &nz);
+		weights_all(h, ssm__smooth_es(st, h, 0), act, w, &nz);
 		for (g = 0; g < h->G; g++)
 			for (i = 0; i < nz.n[g]; i++)
 				inw[nz.k[g][i]] |= 1u << g;
 	}
-	for (g = 0; g < h->G; g++)
+	for (g = 0; g < h->G; g++) {
 		slot[g] = member_slot(h, g, h->step);
-	/* The farthest checkpoint each member is evaluated at: the AR
-	 * members' recursions run up to it together. */
-	for (k = 0; k < NBANK; k++)
-		for (g = 0, hneed[k] = 0; g < h->G && observed && ms[k].active;
-		     g++)
-			if (slot[g] >= 0 || ((inw[k] >> g) & 1))
-				hneed[k] = h->hg[g];
+		rmask |= (unsigned)(slot[g] >= 0) << g;
+	}
+	/* Where each member is evaluated (bit g), and the farthest
+	 * checkpoint: the AR members' recursions run up to it together. */
+	for (k = 0; k < NBANK; k++) {
+		need[k] = observed && ms[k].active ? rmask | inw[k] : 0;
+		hneed[k] = need[k] ? h->hg[31 - __builtin_clz(need[k])] : 0;
+	}
 	ssm__smooth_ar_batch(st, h, ms, hneed);
 	for (k = 0; k < NBANK; k++) {
-		float *pend = ssm__member_pending(st, h, k);
 		int live = observed && ms[k].active;
+		unsigned m;
 
-		for (g = 0, n = 0; g < h->G && live; g++)
-			if (slot[g] >= 0 || ((inw[k] >> g) & 1)) {
-				gi[n] = g;
-				hz[n++] = h->hg[g];
-			}
+		for (m = need[k], n = 0; m; m &= m - 1) {
+			gi[n] = __builtin_ctz(m);
+			hz[n] = h->hg[gi[n]];
+			n++;
+		}
 		if (live && n > 0)
 			ssm__smooth_member_at(st, h, k, &ms[k], n, hz, f);
 		for (g = 0; g < h->G && !live; g++)
 			if (slot[g] >= 0)
-				ssm__pend_put(pend, slot[g], NAN);
+				ssm__pend_put(pend, slot[g] * NBANK + k, NAN);
 		for (i = 0; live && i < n; i++) {
 			g = gi[i];
 			if (slot[g] >= 0)
-				ssm__pend_put(pend, slot[g],
+				ssm__pend_put(pend, slot[g] * NBANK + k,
 					      (float)(f[i] - h->last));
 			comb[g] += w[g][k] * f[i];
 		}
@@ -842,13 +920,15 @@ static void record(float *st, hdr *h, mstate *ms, int observed)
 
 static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 {
-	int k;
+	int k, g;
 
 	for (k = 0; k < NBANK; k++) {
 		if ((ssm__smooth_bank[k].kind == K_NAIVE) != naive_only ||
 		    !member_enabled(h, k))
 			continue;
 		ssm__smooth_member_seed(st, h, k, &ms[k]);
+		for (g = 0; g < MAXG; g++) /* a fresh member's error sums */
+			ssm__smooth_es(st, h, g)[k] = 0;
 	}
 }
 
@@ -880,10 +960,13 @@ static void advance(float *st, hdr *h, double y, int observed)
 		 * right after the first value) would be ~1e10 and swamp the
 		 * error sums for a thousand steps: wait for the scale. */
 		if (h->nobs > 0 && h->scale_w > 0)
-			score(st, h, ms, y);
+			score(st, h, y);
 		if (!(y > 0))
 			h->positive = 0;
 	}
+	/* What the log-scale members observe, once for all of them (they
+	 * are active only while every value was positive). */
+	h->logy = observed && y > 0 ? log(y) : NAN;
 	for (k = 0; k < NBANK; k++) {
 		mstate *m = &ms[k];
 
@@ -981,7 +1064,7 @@ static void bounds_prep(const hdr *h, double *bl, double *bh)
 static void bounds_all(const hdr *h, const double *bl, const double *bh,
 		       double *lo, double *hi)
 {
-	int cg[MAXG], nc = 0, g, hz, i;
+	int cg[MAXG], nc = 0, g, hz, i, over = 0;
 
 	for (g = 0; g < h->G; g++)
 		if (h->qinit[g])
@@ -1008,14 +1091,25 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 
 			/* Between neighbouring checkpoints t is the
 			 * segment's gu, the same expression. */
-			for (hz = ha + 1; hz < hb; hz++) {
-				double t = b == a + 1
-					       ? layout_gu[hz - 1]
-					       : (double)(hz - ha) / (hb - ha);
+			if (b == a + 1)
+				for (hz = ha + 1; hz < hb; hz++) {
+					double t = layout_gu[hz - 1];
 
-				lo[hz - 1] = (1 - t) * bl[a] + t * bl[b];
-				hi[hz - 1] = (1 - t) * bh[a] + t * bh[b];
-			}
+					lo[hz - 1] =
+					    (1 - t) * bl[a] + t * bl[b];
+					hi[hz - 1] =
+					    (1 - t) * bh[a] + t * bh[b];
+				}
+			else
+				for (hz = ha + 1; hz < hb; hz++) {
+					double t =
+					    (double)(hz - ha) / (hb - ha);
+
+					lo[hz - 1] =
+					    (1 - t) * bl[a] + t * bl[b];
+					hi[hz - 1] =
+					    (1 - t) * bh[a] + t * bh[b];
+				}
 		} else {
 			for (hz = ha + 1; hz <= h->H; hz++) {
 				double f = sqrt((double)hz / ha);
@@ -1025,13 +1119,21 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 			}
 		}
 	}
-	for (hz = 1; hz <= h->H; hz++) {
-		double l = lo[hz - 1], u = hi[hz - 1], sq;
+	/* The cap GAP_CAP sqrt(hz) >= GAP_CAP: only bounds past GAP_CAP (or
+	 * NaN) need the square root, so a straight pass first, and the cap
+	 * (which leaves every other bound as it is) only when one is. */
+	for (hz = 0; hz < h->H; hz++) {
+		double l = lo[hz], u = hi[hz];
 
 		l = l > 0 ? 0 : l;
 		u = u < 0 ? 0 : u;
-		/* The cap GAP_CAP sqrt(hz) >= GAP_CAP: only bounds past
-		 * GAP_CAP (or NaN) need the square root. */
+		over |= !(u <= GAP_CAP) | !(l >= -GAP_CAP);
+		lo[hz] = l;
+		hi[hz] = u;
+	}
+	for (hz = 1; over && hz <= h->H; hz++) {
+		double l = lo[hz - 1], u = hi[hz - 1], sq;
+
 		if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
 			sq = sqrt((double)hz);
 			u = u > GAP_CAP * sq ? GAP_CAP * sq : u;
@@ -1042,24 +1144,42 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 	}
 }
 
+/* wk[k] bit g: member k has weight at checkpoint g; one branch-free pass. */
+static void weight_masks(const hdr *h, double w[][NBANK], unsigned *wk)
+{
+	int g, k;
+
+	for (k = 0; k < NBANK; k++)
+		wk[k] = 0;
+	for (g = 0; g < h->G; g++)
+		for (k = 0; k < NBANK; k++)
+			wk[k] |= (unsigned)(w[g][k] != 0) << g;
+}
+
 /*
  * The weights the last observation left (the error sums have not changed
  * since): the kept top members', or, when more members weigh (ablations),
  * recomputed from the error sums.
  */
-static void weights_kept(const float *st, const hdr *h, double w[][NBANK])
+static void weights_kept(const float *st, const hdr *h, double w[][NBANK],
+			 unsigned *wk)
 {
-	int g, i;
+	int g, i, k;
 
 	for (g = 0; g < h->G; g++)
 		if (h->tn[g] == TOPW_ALL) {
 			weights_now(st, h, w);
+			weight_masks(h, w, wk);
 			return;
 		}
 	memset(w, 0, sizeof(double) * MAXG * NBANK);
+	for (k = 0; k < NBANK; k++)
+		wk[k] = 0;
 	for (g = 0; g < h->G; g++)
-		for (i = 0; i < h->tn[g]; i++)
+		for (i = 0; i < h->tn[g]; i++) {
 			w[g][h->tk[g][i]] = h->tw[g][i];
+			wk[h->tk[g][i]] |= (unsigned)(h->tw[g][i] != 0) << g;
+		}
 }
 
 /*
@@ -1081,25 +1201,13 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1)
 	return 1;
 }
 
-/* wk[k] bit g: member k has weight at checkpoint g; one branch-free pass. */
-static void weight_masks(const hdr *h, double w[][NBANK], unsigned *wk)
-{
-	int g, k;
-
-	for (k = 0; k < NBANK; k++)
-		wk[k] = 0;
-	for (g = 0; g < h->G; g++)
-		for (k = 0; k < NBANK; k++)
-			wk[k] |= (unsigned)(w[g][k] != 0) << g;
-}
-
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			int Q, double *q, double *scale)
 {
 	hdr h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
 	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
-	double wg[MAXG][NBANK];
+	double wg[MAXG][NBANK], wcol[MAXG];
 	const double *gu = layout_gu;
 	const int32_t *sb = layout_sb;
 	int32_t hzs[SSM_SMOOTH_MAX_H], h0[NBANK], h1[NBANK];
@@ -1127,7 +1235,9 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			*scale = NAN;
 		return SSM_EINVAL;
 	}
-	weights_kept(state, &h, wg);
+	ssm__smooth_clamp_prep(&h);
+	/* wk: where each member weighs (bit g). */
+	weights_kept(state, &h, wg, wk);
 	for (hz = 0; hz < h.H; hz++) {
 		point[hz] = wsum[hz] = 0;
 		hzs[hz] = hz + 1;
@@ -1135,7 +1245,6 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	/* Weights per horizon are linear between the checkpoints: horizon
 	 * hz of segment g takes (1 - gu) of checkpoint g's weight and gu of
 	 * the next's (segments(): hdr_get() left this layout's). */
-	weight_masks(&h, wg, wk);
 	for (k = 0; k < NBANK; k++) {
 		h1[k] = 0;
 		if (weight_range(&h, wk[k], &h0[k], &h1[k]))
@@ -1147,16 +1256,10 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			continue;
 		ssm__smooth_member_at(state, &h, k, &ms[k], h1[k] - h0[k] + 1,
 				      hzs + h0[k] - 1, path);
-		for (g = 0; g < h.G; g++) {
-			int lo = sb[g] > h0[k] ? sb[g] : h0[k];
-			int hi = sb[g + 1] - 1 < h1[k] ? sb[g + 1] - 1 : h1[k];
-
-			if (lo <= hi)
-				ssm__smooth_comb_add(
-				    point + lo - 1, wsum + lo - 1,
-				    path + lo - h0[k], gu + lo - 1, hi - lo + 1,
-				    wg[g][k], g + 1 < h.G ? wg[g + 1][k] : 0);
-		}
+		for (g = 0; g < h.G; g++)
+			wcol[g] = wg[g][k];
+		ssm__smooth_comb_member(point, wsum, path, gu, sb, h.G, h0[k],
+					h1[k], wcol);
 	}
 	/* The kept weights are floats: renormalize so that they sum to 1. */
 	ssm__smooth_comb_norm(point, wsum, h.H, h.last);

@@ -4,18 +4,25 @@
  * combination, intervals) and ssm/smooth_members.c (what each member is).
  * Not a public header: nothing outside ssm/smooth*.c includes it.
  *
- * The caller's float block holds
+ * The caller's float block holds, member-major where every member has the
+ * field (structure of arrays: the scoring and the weights walk all members
+ * of one checkpoint at once, in vector lanes):
  *
- *   [hdr_store][member 0 block] ... [member K-1 block][y ring: R floats]
+ *   [hdr_store][es: MAXG x K floats, es[g K + k]]
+ *   [levels: one double per level member][trends: one per trending member]
+ *   [member pending: P x K bfloat16s, slot-major, pend[s K + k]]
+ *   [member 0 block] ... [member K-1 block][y ring: R floats]
  *   [combined forecast pending: CP bfloat16s]
  *
- * and a member block is [es][level, trend: the kinds that have them]
- * [seasonal m, seasonal ETS/theta only][kind block: theta regression or
- * AR state][pending P bfloat16s]. The combination's weights live in the
- * header, sparse: only its top SMOOTH_TOPW members per checkpoint have
- * weight; so do the error weights ew, one set per member cohort. Each block
- * holds only what its member reads: naive and seasonal naive forecast from the
- * y ring, so they keep no seasonal array.
+ * and a member block is [seasonal m, seasonal ETS/theta only][kind block:
+ * theta regression or AR state]: empty for the other members. The
+ * combination's weights live in the header, sparse: only its top
+ * SMOOTH_TOPW members per checkpoint have weight; so do the error weights
+ * ew, one set per member cohort. Naive and seasonal naive forecast from the
+ * y ring, so they keep no seasonal array. (Layout v3, "SMT3", kept each
+ * member's es, level, trend and pending ring in its own block: a state in
+ * it is refused by version, and ssm/model.c's state_format makes the
+ * daemon rebuild such series from their samples.)
  *
  * Pending forecasts: for each checkpoint horizon hg[g], a ring of the
  * forecasts made for hg[g] steps ahead, stored relative to the value last
@@ -42,7 +49,7 @@
 #include "ssm/smooth.h"
 #include "ssm/smooth_kern.h"
 
-#define SMOOTH_MAGIC 0x534d5433u /* "SMT3": v3 layout (compact) */
+#define SMOOTH_MAGIC 0x534d5434u /* "SMT4": v4 layout (member-major) */
 #define MAXG	     SSM_SMOOTH_MAX_CHECK
 #define SMOOTH_SLOTS 8 /* member pending slots per checkpoint, at most */
 #define SMOOTH_TOPW  3 /* weights kept per checkpoint (the default top-n) */
@@ -68,16 +75,15 @@ _Static_assert(SMOOTH_NBANK <= SSM_SMOOTH_MAX_MEMBERS, "bank too large");
 extern const member_def ssm__smooth_bank[SMOOTH_NBANK];
 
 /*
- * A member's state as the code works on it (unpacked). In the block a member
- * keeps only what its kind reads: every member its error sums es (ew is its
- * cohort's, in the header; floats: they rank members and need no more than
- * float's 7 digits), ETS and theta members their level l (double: counters),
- * trending ETS members their trend b; whether it is active is a bit of the
- * header.
+ * A member's state as the code works on it (unpacked): ETS and theta
+ * members their level l (double: counters), trending ETS members their
+ * trend b; whether it is active is a bit of the header. Its error sums stay
+ * in the block, member-major (ssm__smooth_es): every member has them
+ * (floats: they rank members and need no more than float's 7 digits; ew is
+ * its cohort's, in the header).
  */
 typedef struct mstate {
-	double l, b;	/* ETS/theta level, ETS trend */
-	float es[MAXG]; /* discounted |scaled error| (ew: the cohort's) */
+	double l, b; /* ETS/theta level, ETS trend */
 	int32_t active;
 	/* AR members: the normalized forecast recursion up to horizon arn,
 	 * computed for several members at once (ssm__smooth_ar_batch), at
@@ -121,12 +127,14 @@ typedef struct hdr {
 	int32_t sg[MAXG], ng[MAXG]; /* member ring: stride, slots */
 	int32_t ring_off[MAXG];	    /* member ring g within P */
 	int32_t cring_off[MAXG];    /* combination ring g within CP */
-	int32_t moff[SMOOTH_NBANK]; /* member block offsets */
-	/* Offsets of each member's seasonal array, kind block and pending
-	 * ring, and whether it keeps a level and a trend: derived with the
+	/* Offsets of each member's seasonal array and kind block, and its
+	 * index among the levels and the trends (-1: none): derived with the
 	 * layout, so the hot paths do not walk the bank's definitions. */
-	int32_t mseas[SMOOTH_NBANK], mkind[SMOOTH_NBANK], mpend[SMOOTH_NBANK];
-	uint8_t mlevel[SMOOTH_NBANK], mtrend[SMOOTH_NBANK];
+	int32_t mseas[SMOOTH_NBANK], mkind[SMOOTH_NBANK];
+	int8_t mlevel[SMOOTH_NBANK], mtrend[SMOOTH_NBANK];
+	int32_t nlevel, ntrend;
+	/* The member-major arrays: es, levels, trends, member pending. */
+	int32_t off_es, off_lev, off_trd, off_pend;
 	int32_t npend, ncpend, off_yring, off_comb, warm;
 	double inv_period; /* 1 / period: no division per seasonal member */
 	int32_t positive, prev_obs, seeded;
@@ -140,7 +148,11 @@ typedef struct hdr {
 	double scale_s, scale_w; /* EW mean |one-step change| */
 	double anchor;		 /* the y ring holds (y - anchor) / ring_unit */
 	double ring_unit;	 /* a power of two near the scale */
-	int32_t ring_exp;	 /* ring_unit = 2^ring_exp */
+	double logy; /* log of the value being observed (advance), if > 0 */
+	/* The members' sanity clamp: SANE_STEPS x the scale, or 0 (none),
+	 * once per record or forecast (ssm__smooth_clamp_prep). */
+	double clamp_c;
+	int32_t ring_exp;	    /* ring_unit = 2^ring_exp */
 	float cs[MAXG], cw[MAXG];   /* combined: discounted |scaled error| */
 	float qlo[MAXG], qhi[MAXG]; /* interval bounds, x the running MAE */
 	int32_t qinit[MAXG];
@@ -179,20 +191,12 @@ static inline int ssm__smooth_kind_floats(int k)
 	}
 }
 
-static inline float *ssm__member_block(const float *st, const hdr *h, int k)
-{
-	return (float *)st + h->moff[k];
-}
-
 static inline int ssm__member_has_seasonal(int k)
 {
 	const member_def *d = &ssm__smooth_bank[k];
 
 	return d->seasonal && (d->kind == K_ETS || d->kind == K_THETA);
 }
-
-/* [es], then the level (ETS, theta) and the trend (trending ETS). */
-#define MS_ERR_F MAXG
 
 /*
  * A member's cohort: naive starts at the first value, every other member
@@ -220,28 +224,11 @@ static inline int ssm__member_has_trend(int k)
 	return ssm__smooth_bank[k].kind == K_ETS && ssm__smooth_bank[k].trend;
 }
 
-static inline int ssm__member_fixed_floats(int k)
-{
-	return MS_ERR_F + 2 * ssm__member_has_level(k) +
-	       2 * ssm__member_has_trend(k);
-}
-
-/* The offsets within member k's block, as the layout derives them into
- * h->mseas, h->mkind and h->mpend (ssm/smooth.c). */
-static inline int ssm__member_seasonal_off(int k)
-{
-	return ssm__member_fixed_floats(k);
-}
-
+/* The offsets within member k's block (seasonal, then kind), as the
+ * layout derives them into h->mseas and h->mkind (ssm/smooth.c). */
 static inline int ssm__member_kind_off(int k, int period)
 {
-	return ssm__member_seasonal_off(k) +
-	       (ssm__member_has_seasonal(k) ? period : 0);
-}
-
-static inline int ssm__member_pending_off(int k, int period)
-{
-	return ssm__member_kind_off(k, period) + ssm__smooth_kind_floats(k);
+	return ssm__member_has_seasonal(k) ? period : 0;
 }
 
 static inline float *ssm__member_seasonal(const float *st, const hdr *h, int k)
@@ -255,21 +242,28 @@ static inline float *ssm__member_kind(const float *st, const hdr *h, int k)
 	return (float *)st + h->mkind[k];
 }
 
-static inline float *ssm__member_pending(const float *st, const hdr *h, int k)
+/* Every member's error sums at checkpoint g: es[k], k < SMOOTH_NBANK. */
+static inline float *ssm__smooth_es(const float *st, const hdr *h, int g)
 {
-	return (float *)st + h->mpend[k];
+	return (float *)st + h->off_es + g * SMOOTH_NBANK;
 }
 
+/* The member pending rings, bfloat16 at index slot * SMOOTH_NBANK + k
+ * (ssm__pend_get/put). */
+static inline float *ssm__member_pend(const float *st, const hdr *h)
+{
+	return (float *)st + h->off_pend;
+}
+
+/* A member's level and trend (doubles as float pairs) and whether it is
+ * active, in and out of the unpacked mstate. */
 static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
 {
-	const float *b = ssm__member_block(st, h, k);
-
-	memcpy(m->es, b, sizeof m->es);
 	m->l = m->b = 0;
-	if (h->mlevel[k])
-		memcpy(&m->l, b + MS_ERR_F, sizeof m->l);
-	if (h->mtrend[k])
-		memcpy(&m->b, b + MS_ERR_F + 2, sizeof m->b);
+	if (h->mlevel[k] >= 0)
+		memcpy(&m->l, st + h->off_lev + 2 * h->mlevel[k], sizeof m->l);
+	if (h->mtrend[k] >= 0)
+		memcpy(&m->b, st + h->off_trd + 2 * h->mtrend[k], sizeof m->b);
 	m->active = (h->active >> k) & 1;
 	m->arn = 0;
 	m->arz = NULL;
@@ -277,13 +271,10 @@ static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
 
 static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
 {
-	float *b = ssm__member_block(st, h, k);
-
-	memcpy(b, m->es, sizeof m->es);
-	if (h->mlevel[k])
-		memcpy(b + MS_ERR_F, &m->l, sizeof m->l);
-	if (h->mtrend[k])
-		memcpy(b + MS_ERR_F + 2, &m->b, sizeof m->b);
+	if (h->mlevel[k] >= 0)
+		memcpy(st + h->off_lev + 2 * h->mlevel[k], &m->l, sizeof m->l);
+	if (h->mtrend[k] >= 0)
+		memcpy(st + h->off_trd + 2 * h->mtrend[k], &m->b, sizeof m->b);
 	if (m->active)
 		h->active |= 1u << k;
 	else
@@ -300,10 +291,10 @@ static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
  */
 #define PEND_FLOATS(n) (((n) + 1) / 2)
 
-/* Floats of member k's block for this period and pending length. */
-static inline int ssm__smooth_member_floats(int k, int period, int npend)
+/* Floats of member k's block for this period. */
+static inline int ssm__smooth_member_floats(int k, int period)
 {
-	return ssm__member_pending_off(k, period) + PEND_FLOATS(npend);
+	return ssm__member_kind_off(k, period) + ssm__smooth_kind_floats(k);
 }
 
 static inline float ssm__pend_get(const float *base, int i)
@@ -381,7 +372,12 @@ void ssm__smooth_member_skip(float *st, const hdr *h, int k, mstate *m);
 void ssm__smooth_member_jump(float *st, const hdr *h, int k, mstate *m,
 			     int64_t n);
 
-/* Forecasts for steps h->step + hz[i], hz increasing, into out[i]. */
+/* Sets h->clamp_c from the series' scale: before member forecasts are
+ * made from a state whose scale changed (record, the forecast). */
+void ssm__smooth_clamp_prep(hdr *h);
+
+/* Forecasts for steps h->step + hz[i], hz increasing, into out[i],
+ * clamped by h->clamp_c (ssm__smooth_clamp_prep). */
 void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   const mstate *m, int n, const int32_t *hz,
 			   double *out);
@@ -391,9 +387,5 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
  * reads them there. */
 void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 			  const int32_t *hneed);
-
-/* Forecasts for steps h->step + 1 .. h->step + H into out[0 .. H-1]. */
-void ssm__smooth_member_path(const float *st, const hdr *h, int k,
-			     const mstate *m, int H, double *out);
 
 #endif

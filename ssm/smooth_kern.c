@@ -43,9 +43,8 @@ SSM__HOT void ssm__smooth_clamp(double *out, const int32_t *hz, int n,
  * checkpoint segment: weight wa (1 - u) + wb u where u > 0, else wa (1 - u)
  * + 0, as the per-horizon code had it; point += w path, wsum += w.
  */
-SSM__HOT void ssm__smooth_comb_add(double *point, double *wsum,
-				   const double *path, const double *u, int n,
-				   double wa, double wb)
+static inline void comb_seg(double *point, double *wsum, const double *path,
+			    const double *u, int n, double wa, double wb)
 {
 	int i;
 
@@ -55,6 +54,31 @@ SSM__HOT void ssm__smooth_comb_add(double *point, double *wsum,
 
 		point[i] += w * path[i];
 		wsum[i] += w;
+	}
+}
+
+SSM__HOT void ssm__smooth_comb_add(double *point, double *wsum,
+				   const double *path, const double *u, int n,
+				   double wa, double wb)
+{
+	comb_seg(point, wsum, path, u, n, wa, wb);
+}
+
+SSM__HOT void ssm__smooth_comb_member(double *point, double *wsum,
+				      const double *path, const double *gu,
+				      const int32_t *sb, int G, int h0, int h1,
+				      const double *wcol)
+{
+	int g;
+
+	for (g = 0; g < G; g++) {
+		int lo = sb[g] > h0 ? sb[g] : h0;
+		int hi = sb[g + 1] - 1 < h1 ? sb[g + 1] - 1 : h1;
+
+		if (lo <= hi)
+			comb_seg(point + lo - 1, wsum + lo - 1, path + lo - h0,
+				 gu + lo - 1, hi - lo + 1, wcol[g],
+				 g + 1 < G ? wcol[g + 1] : 0);
 	}
 }
 
@@ -147,4 +171,66 @@ SSM__HOT void ssm__smooth_ar_lanes(double *restrict out, int H,
 			z1[l] = zn;
 			out[(size_t)i * L + l] = zn;
 		}
+}
+
+/* m ? a : b on bits for floats, m all ones or zeros (as dsel). */
+static inline float fsel(uint32_t m, float a, float b)
+{
+	uint32_t ua, ub;
+
+	memcpy(&ua, &a, sizeof ua);
+	memcpy(&ub, &b, sizeof ub);
+	ua = (ua & m) | (ub & ~m);
+	memcpy(&a, &ua, sizeof a);
+	return a;
+}
+
+/* Selects on bits, not ternaries: GCC does not if-convert a conversion
+ * that may trap, and a branch per member would not vectorize. */
+SSM__HOT uint32_t ssm__smooth_score_row(float *restrict es,
+					const uint16_t *restrict pend, int n,
+					uint32_t act, double y, double yorg,
+					double isc, double lam)
+{
+	uint32_t ok[32], hit = 0;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		uint32_t u = (uint32_t)pend[k] << 16;
+		float f, v;
+		double e;
+
+		memcpy(&f, &u, sizeof f);
+		e = fabs(y - (yorg + (double)f)) * isc;
+		v = (float)(lam * (double)es[k] + e);
+		/* Active, and f not NaN (bfloat16 NaN: exponent all ones,
+		 * mantissa nonzero). */
+		ok[k] = (0u - ((act >> k) & 1u)) &
+			(0u - (uint32_t)((u & 0x7fffffffu) <= 0x7f800000u));
+		es[k] = fsel(ok[k], v, es[k]);
+	}
+	for (k = 0; k < n; k++)
+		hit |= (ok[k] & 1u) << k;
+	return hit;
+}
+
+SSM__HOT void ssm__smooth_pr_row(double *restrict pr, const float *restrict es,
+				 const double *restrict iew, int n,
+				 uint32_t mask, int reset)
+{
+	double one[32];
+	const double *base = pr;
+	int k;
+
+	if (reset) {
+		for (k = 0; k < n; k++)
+			one[k] = 1.0;
+		base = one;
+	}
+	for (k = 0; k < n; k++) {
+		double v = base[k] * ((double)es[k] * iew[k] + 1e-12);
+		uint64_t m = 0 - (uint64_t)((mask >> k) & 1u);
+
+		pr[k] = dsel(m, v, pr[k]);
+	}
 }

@@ -19,6 +19,14 @@ void ssm__smooth_clamp(double *out, const int32_t *hz, int n, double last,
 void ssm__smooth_comb_add(double *point, double *wsum, const double *path,
 			  const double *u, int n, double wa, double wb);
 
+/* One member's share over its horizons h0..h1 (1-based): segment by
+ * segment (segment g = horizons [sb[g], sb[g + 1]), sb[G] = H + 1),
+ * ssm__smooth_comb_add with wa = wcol[g], wb = wcol[g + 1] (0 past the
+ * last), u = gu[hz - 1]; path[hz - h0] is the member's forecast at hz. */
+void ssm__smooth_comb_member(double *point, double *wsum, const double *path,
+			     const double *gu, const int32_t *sb, int G, int h0,
+			     int h1, const double *wcol);
+
 /* point[i] /= wsum[i], or last where wsum[i] is not positive. */
 void ssm__smooth_comb_norm(double *point, const double *wsum, int n,
 			   double last);
@@ -50,6 +58,27 @@ void ssm__smooth_exp(double *out, const double *x, int n, double cap);
  * may hold zeros. Each lane is the scalar recursion's bits on either build.
  */
 #define SSM__AR_LANES 4
+
+/*
+ * One checkpoint's scoring of every member (ssm/smooth.c, score), over the
+ * member-major rows: for k < n (<= 32) with bit k of act set and its pending
+ * forecast f = pend[k] (bfloat16 bits, relative to yorg) not NaN,
+ *   es[k] = (float)(lam es[k] + |y - (yorg + f)| isc),
+ * the scalar code's operations; the others keep es[k]. Returns the members
+ * scored (bit k).
+ */
+/*
+ * The pooled products of the weights (ssm/smooth.c, weights_all) over one
+ * checkpoint's member-major row: for k < n with bit k of mask set,
+ * pr[k] = (reset ? 1 : pr[k]) * ((double)es[k] iew[k] + 1e-12); the
+ * others keep pr[k].
+ */
+void ssm__smooth_pr_row(double *pr, const float *es, const double *iew, int n,
+			uint32_t mask, int reset);
+
+uint32_t ssm__smooth_score_row(float *es, const uint16_t *pend, int n,
+			       uint32_t act, double y, double yorg, double isc,
+			       double lam);
 void ssm__smooth_ar_lanes(double *out, int H, const double *coef,
 			  const double *zh, double clamp);
 

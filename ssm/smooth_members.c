@@ -432,7 +432,8 @@ void ssm__smooth_member_observe(float *st, const hdr *h, int k, mstate *m,
 
 	if (d->kind == K_NAIVE || d->kind == K_SNAIVE)
 		return;
-	x = to_space(d, y);
+	/* log(y) once per sample for every log-scale member (advance). */
+	x = d->logscale ? h->logy : y;
 	if (d->kind == K_AR) {
 		ar_observe(st, h, k, h->step, x);
 		return;
@@ -543,15 +544,20 @@ static const double *damp_table(int k)
 	return damp_slot[k] >= 0 ? damp_tab[damp_slot[k]] : NULL;
 }
 
+void ssm__smooth_clamp_prep(hdr *h)
+{
+	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
+
+	h->clamp_c = sc > 0 ? SANE_STEPS * sc : 0;
+}
+
 void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   const mstate *m, int n, const int32_t *hz,
 			   double *out)
 {
-	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
-
 	member_at(st, h, k, m, n, hz, out);
-	if (sc > 0) /* NaN lands on the upper bound */
-		ssm__smooth_clamp(out, hz, n, h->last, SANE_STEPS * sc);
+	if (h->clamp_c > 0) /* NaN lands on the upper bound */
+		ssm__smooth_clamp(out, hz, n, h->last, h->clamp_c);
 }
 
 /* (ph + hz[i]) % p, stepped from j = the phase of hz[i - 1] when the
@@ -561,6 +567,76 @@ static inline int phase_at(const int32_t *hz, int i, int ph, int p, int j)
 	if (i > 0 && hz[i] == hz[i - 1] + 1)
 		return j + 1 == p ? 0 : j + 1;
 	return (ph + hz[i]) % p;
+}
+
+/*
+ * An ETS path over the consecutive horizons h0 .. h0 + n - 1, in runs
+ * over which the seasonal index does not wrap, so that every loop is
+ * straight and vectorizes: xs[i] = (l + d_i b) + s_i, d_i = dt[h0 + i]
+ * (damped), h0 + i (linear: lin), or 0 (dt NULL, no trend); s_i =
+ * seas[(j0 + i) mod p] or 0 (seas NULL). The per-horizon code's operations.
+ */
+static void ets_path(double *xs, int n, int h0, double l, double b,
+		     const double *dt, int lin, const float *seas, int j0,
+		     int p)
+{
+	const double c = l + 0.0 * b; /* no trend: d_i = 0 */
+	int i = 0, t, run, j = j0;
+
+	while (i < n) {
+		double *x = xs + i;
+		const float *sv = seas ? seas + j : NULL;
+
+		run = seas && p - j < n - i ? p - j : n - i;
+		if (dt && sv)
+			for (t = 0; t < run; t++)
+				x[t] = (l + dt[h0 + i + t] * b) + (double)sv[t];
+		else if (dt)
+			for (t = 0; t < run; t++)
+				x[t] = (l + dt[h0 + i + t] * b) + 0.0;
+		else if (lin && sv)
+			for (t = 0; t < run; t++)
+				x[t] = (l + (double)(h0 + i + t) * b) +
+				       (double)sv[t];
+		else if (lin)
+			for (t = 0; t < run; t++)
+				x[t] = (l + (double)(h0 + i + t) * b) + 0.0;
+		else if (sv)
+			for (t = 0; t < run; t++)
+				x[t] = c + (double)sv[t];
+		else
+			for (t = 0; t < run; t++)
+				x[t] = c + 0.0;
+		i += run;
+		j = 0;
+	}
+}
+
+/* theta's path over consecutive horizons, as ets_path: xs[i] =
+ * (l + drift ((h0 + i - 1) + ia)) + s_i. */
+static void theta_path(double *xs, int n, int h0, double l, double drift,
+		       double ia, const float *seas, int j0, int p)
+{
+	int i = 0, t, run, j = j0;
+
+	while (i < n) {
+		double *x = xs + i;
+		const float *sv = seas ? seas + j : NULL;
+
+		run = seas && p - j < n - i ? p - j : n - i;
+		if (sv)
+			for (t = 0; t < run; t++)
+				x[t] = (l + drift * ((double)(h0 + i + t - 1) +
+						     ia)) +
+				       (double)sv[t];
+		else
+			for (t = 0; t < run; t++)
+				x[t] = (l + drift * ((double)(h0 + i + t - 1) +
+						     ia)) +
+				       0.0;
+		i += run;
+		j = 0;
+	}
 }
 
 /*
@@ -617,12 +693,17 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		return;
 	}
 	if (kind == K_THETA) {
+		const int run = hz[n - 1] - hz[0] == n - 1;
 		theta_reg r;
 		double drift, ia = 1.0 / d->alpha;
 
 		theta_load(st, h, k, &r);
 		drift = theta_drift(&r);
-		for (i = 0; i < n; i++) {
+
+		if (run) /* consecutive: the straight loops */
+			theta_path(xs, n, hz[0], l, drift, ia,
+				   seasonal ? seas : NULL, (ph + hz[0]) % p, p);
+		for (i = 0; i < n && !run; i++) {
 			double x = l + drift * (hz[i] - 1 + ia), s = 0;
 
 			if (seasonal) {
@@ -650,21 +731,9 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		 * branch, which vectorizes; the same operations per horizon
 		 * as the loop below. */
 		if (hz[n - 1] - hz[0] == n - 1 && (!trend || phi == 1 || dt)) {
-			double sv[SSM_SMOOTH_MAX_H], dv[SSM_SMOOTH_MAX_H];
-
-			for (i = 0; i < n; i++) {
-				dv[i] = !trend	   ? 0
-					: phi == 1 ? hz[i]
-						   : dt[hz[i]];
-				sv[i] = 0;
-			}
-			for (i = 0, j = (ph + hz[0]) % p; seasonal && i < n;
-			     i++) {
-				sv[i] = seas[j];
-				j = j + 1 == p ? 0 : j + 1;
-			}
-			for (i = 0; i < n; i++)
-				xs[i] = (l + dv[i] * b) + sv[i];
+			ets_path(xs, n, hz[0], l, b, !trend ? NULL : dt,
+				 trend && phi == 1, seasonal ? seas : NULL,
+				 (ph + hz[0]) % p, p);
 			at_h = -1;
 		}
 		for (i = 0; at_h >= 0 && i < n; i++) {
@@ -690,15 +759,4 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 		if (logscale)
 			ssm__smooth_exp(out, xs, n, EXP_CAP);
 	}
-}
-
-void ssm__smooth_member_path(const float *st, const hdr *h, int k,
-			     const mstate *m, int H, double *out)
-{
-	int32_t hz[SSM_SMOOTH_MAX_H];
-	int i;
-
-	for (i = 0; i < H; i++)
-		hz[i] = i + 1;
-	ssm__smooth_member_at(st, h, k, m, H, hz, out);
 }

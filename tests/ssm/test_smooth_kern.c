@@ -9,17 +9,23 @@
  * both builds and to its error bound against long double expl.
  */
 #define SSM_NO_CLONES
-#define ssm__smooth_clamp     base_smooth_clamp
-#define ssm__smooth_comb_add  base_smooth_comb_add
-#define ssm__smooth_comb_norm base_smooth_comb_norm
-#define ssm__smooth_exp	      base_smooth_exp
-#define ssm__smooth_ar_lanes  base_smooth_ar_lanes
+#define ssm__smooth_clamp	base_smooth_clamp
+#define ssm__smooth_comb_add	base_smooth_comb_add
+#define ssm__smooth_comb_norm	base_smooth_comb_norm
+#define ssm__smooth_exp		base_smooth_exp
+#define ssm__smooth_ar_lanes	base_smooth_ar_lanes
+#define ssm__smooth_score_row	base_smooth_score_row
+#define ssm__smooth_pr_row	base_smooth_pr_row
+#define ssm__smooth_comb_member base_smooth_comb_member
 #include "ssm/smooth_kern.c"
 #undef ssm__smooth_clamp
 #undef ssm__smooth_comb_add
 #undef ssm__smooth_comb_norm
 #undef ssm__smooth_exp
 #undef ssm__smooth_ar_lanes
+#undef ssm__smooth_score_row
+#undef ssm__smooth_pr_row
+#undef ssm__smooth_comb_member
 
 #include <math.h>
 #include <stdio.h>
@@ -114,6 +120,14 @@ static void naive_comb(double *point, double *wsum, const double *path,
 	}
 }
 
+/* Three copies of x[N]: the naive twin's, the kernel's, the baseline's. */
+static void copy3(double *a, double *b, double *c, const double *x)
+{
+	memcpy(a, x, sizeof(double) * N);
+	memcpy(b, x, sizeof(double) * N);
+	memcpy(c, x, sizeof(double) * N);
+}
+
 static void test_comb(void)
 {
 	double p0[N], w0[N], path[N], u[N];
@@ -133,12 +147,8 @@ static void test_comb(void)
 				path[i] = val(&r, 1000);
 				u[i] = i % 4 == 0 ? 0 : (double)i / (n + 1);
 			}
-			memcpy(pa, p0, sizeof p0);
-			memcpy(pb, p0, sizeof p0);
-			memcpy(pc, p0, sizeof p0);
-			memcpy(wa_, w0, sizeof w0);
-			memcpy(wb_, w0, sizeof w0);
-			memcpy(wc, w0, sizeof w0);
+			copy3(pa, pb, pc, p0);
+			copy3(wa_, wb_, wc, w0);
 			naive_comb(pa, wa_, path, u, n, wa, wb);
 			ssm__smooth_comb_add(pb, wb_, path, u, n, wa, wb);
 			base_smooth_comb_add(pc, wc, path, u, n, wa, wb);
@@ -150,6 +160,57 @@ static void test_comb(void)
 			base_smooth_comb_norm(pc, wc, n, -1.5);
 			ok &= same(pa, pb, n) && same(pa, pc, n);
 		}
+	CHECK(ok);
+}
+
+/* ssm__smooth_comb_member against naive_comb segment by segment, for
+ * random checkpoint segments and member ranges. */
+static void test_comb_member(void)
+{
+	double p0[N], w0[N], path[N], gu[N], wcol[5];
+	double pa[N], wa_[N], pb[N], wb_[N], pc[N], wc[N];
+	int32_t sb[6];
+	ssm_rng r;
+	int H, G, g, i, h0, h1, rep, ok = 1;
+
+	ssm_rng_init(&r, 13);
+	for (rep = 0; rep < 2000; rep++) {
+		H = 1 + (int)(ssm_rng_uniform(&r) * (N - 1));
+		G = 1 + (int)(ssm_rng_uniform(&r) * 5);
+		G = G > H ? H : G;
+		sb[0] = 1;
+		for (g = 1; g < G; g++) /* increasing, inside 2..H */
+			sb[g] = sb[g - 1] + 1 +
+				(int)(ssm_rng_uniform(&r) *
+				      (H - sb[g - 1] - (G - g)));
+		sb[G] = H + 1;
+		h0 = 1 + (int)(ssm_rng_uniform(&r) * H);
+		h1 = h0 + (int)(ssm_rng_uniform(&r) * (H - h0 + 1));
+		for (g = 0; g < G; g++)
+			wcol[g] = rep % 7 == g ? 0 : ssm_rng_uniform(&r);
+		for (i = 0; i < H; i++) {
+			p0[i] = 10 * ssm_rng_normal(&r);
+			w0[i] = ssm_rng_uniform(&r);
+			path[i] = val(&r, 1000);
+			gu[i] = i % 4 == 0 ? 0 : ssm_rng_uniform(&r);
+		}
+		copy3(pa, pb, pc, p0);
+		copy3(wa_, wb_, wc, w0);
+		for (g = 0; g < G; g++) {
+			int lo = sb[g] > h0 ? sb[g] : h0;
+			int hi = sb[g + 1] - 1 < h1 ? sb[g + 1] - 1 : h1;
+
+			if (lo <= hi)
+				naive_comb(pa + lo - 1, wa_ + lo - 1,
+					   path + lo - h0, gu + lo - 1,
+					   hi - lo + 1, wcol[g],
+					   g + 1 < G ? wcol[g + 1] : 0);
+		}
+		ssm__smooth_comb_member(pb, wb_, path, gu, sb, G, h0, h1, wcol);
+		base_smooth_comb_member(pc, wc, path, gu, sb, G, h0, h1, wcol);
+		ok &= same(pa, pb, H) && same(pa, pc, H) && same(wa_, wb_, H) &&
+		      same(wa_, wc, H);
+	}
 	CHECK(ok);
 }
 
@@ -286,11 +347,149 @@ static void test_ar_lanes(void)
 	CHECK(okb);
 }
 
+/* Equal bits, or both NaN: which NaN operand's payload a product keeps
+ * is the compiler's choice of operand order, not the kernel's. Doubles
+ * (dbl) or floats. */
+static int same_or_nan(const void *a, const void *b, int n, int dbl)
+{
+	size_t sz = dbl ? sizeof(double) : sizeof(float);
+	const unsigned char *pa = a, *pb = b;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		double x = dbl ? ((const double *)a)[i] : ((const float *)a)[i];
+		double y = dbl ? ((const double *)b)[i] : ((const float *)b)[i];
+
+		if (!(isnan(x) && isnan(y)) &&
+		    memcmp(pa + sz * (size_t)i, pb + sz * (size_t)i, sz) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* The scoring of one checkpoint as ssm/smooth.c's score had it, member by
+ * member (the pending forecast a bfloat16 in a float block). */
+static uint32_t naive_score(float *es, const uint16_t *pend, int n,
+			    uint32_t act, double y, double yorg, double isc,
+			    double lam)
+{
+	uint32_t hit = 0;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		uint32_t u = (uint32_t)pend[k] << 16;
+		float fl;
+		double f, e;
+
+		if (!((act >> k) & 1))
+			continue;
+		memcpy(&fl, &u, sizeof fl);
+		f = fl;
+		if (isnan(f))
+			continue;
+		e = fabs(y - (yorg + f)) * isc;
+		es[k] = (float)(lam * es[k] + e);
+		hit |= 1u << k;
+	}
+	return hit;
+}
+
+static void test_score_row(void)
+{
+	float e0[32], ea[32], eb[32], ec[32];
+	uint16_t pend[32];
+	ssm_rng r;
+	int n, k, rep, ok = 1;
+
+	ssm_rng_init(&r, 23);
+	for (rep = 0; rep < 200; rep++)
+		for (n = 0; n <= 32; n++) {
+			uint32_t act = (uint32_t)(ssm_rng_uniform(&r) * 4e9);
+			double y = val(&r, 100),
+			       yorg = 100 * ssm_rng_normal(&r);
+			double isc = rep % 9 ? 1 / (0.1 + ssm_rng_uniform(&r))
+					     : INFINITY;
+			double lam = 0.98 * ssm_rng_uniform(&r);
+			uint32_t ha, hb, hc;
+
+			for (k = 0; k < n; k++) {
+				float f = (float)val(&r, 50);
+				uint32_t u;
+
+				memcpy(&u, &f, sizeof u);
+				pend[k] = (uint16_t)(u >> 16);
+				if (k % 11 == 5)
+					pend[k] = 0x7fc0; /* no forecast */
+				e0[k] = (float)fabs(val(&r, 3));
+			}
+			memcpy(ea, e0, sizeof e0);
+			memcpy(eb, e0, sizeof e0);
+			memcpy(ec, e0, sizeof e0);
+			ha = naive_score(ea, pend, n, act, y, yorg, isc, lam);
+			hb = ssm__smooth_score_row(eb, pend, n, act, y, yorg,
+						   isc, lam);
+			hc = base_smooth_score_row(ec, pend, n, act, y, yorg,
+						   isc, lam);
+			ok &= ha == hb && ha == hc &&
+			      same_or_nan(ea, eb, n, 0) &&
+			      same_or_nan(ea, ec, n, 0);
+		}
+	CHECK(ok);
+}
+
+/* The pooled products as weights_all had them, over a list of members. */
+static void naive_pr(double *pr, const float *es, const double *iew, int n,
+		     uint32_t mask, int reset)
+{
+	int k;
+
+	for (k = 0; k < n; k++) {
+		if (!((mask >> k) & 1))
+			continue;
+		if (reset)
+			pr[k] = 1;
+		pr[k] *= (double)es[k] * iew[k] + 1e-12;
+	}
+}
+
+static void test_pr_row(void)
+{
+	double p0[32], pa[32], pb[32], pc[32], iew[32];
+	float es[32];
+	ssm_rng r;
+	int n, k, rep, ok = 1;
+
+	ssm_rng_init(&r, 29);
+	for (rep = 0; rep < 200; rep++)
+		for (n = 0; n <= 32; n++) {
+			uint32_t mask = (uint32_t)(ssm_rng_uniform(&r) * 4e9);
+			int reset = rep % 3 == 0;
+
+			for (k = 0; k < n; k++) {
+				p0[k] = fabs(val(&r, 10));
+				es[k] = (float)fabs(val(&r, 5));
+				iew[k] = rep % 4 ? ssm_rng_uniform(&r) : 0;
+			}
+			memcpy(pa, p0, sizeof p0);
+			memcpy(pb, p0, sizeof p0);
+			memcpy(pc, p0, sizeof p0);
+			naive_pr(pa, es, iew, n, mask, reset);
+			ssm__smooth_pr_row(pb, es, iew, n, mask, reset);
+			base_smooth_pr_row(pc, es, iew, n, mask, reset);
+			ok &= same_or_nan(pa, pb, n, 1) &&
+			      same_or_nan(pa, pc, n, 1);
+		}
+	CHECK(ok);
+}
+
 int main(void)
 {
 	TH_RUN(test_ar_lanes);
 	TH_RUN(test_clamp);
 	TH_RUN(test_comb);
+	TH_RUN(test_comb_member);
 	TH_RUN(test_exp);
+	TH_RUN(test_score_row);
+	TH_RUN(test_pr_row);
 	return th_summary();
 }
