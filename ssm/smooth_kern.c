@@ -173,18 +173,6 @@ SSM__HOT void ssm__smooth_ar_lanes(double *restrict out, int H,
 		}
 }
 
-/* m ? a : b on bits for floats, m all ones or zeros (as dsel). */
-static inline float fsel(uint32_t m, float a, float b)
-{
-	uint32_t ua, ub;
-
-	memcpy(&ua, &a, sizeof ua);
-	memcpy(&ub, &b, sizeof ub);
-	ua = (ua & m) | (ub & ~m);
-	memcpy(&a, &ua, sizeof a);
-	return a;
-}
-
 /* Selects on bits, not ternaries: GCC does not if-convert a conversion
  * that may trap, and a branch per member would not vectorize. */
 SSM__HOT uint32_t ssm__smooth_score_row(float *restrict es,
@@ -207,7 +195,7 @@ SSM__HOT uint32_t ssm__smooth_score_row(float *restrict es,
 		 * mantissa nonzero). */
 		ok[k] = (0u - ((act >> k) & 1u)) &
 			(0u - (uint32_t)((u & 0x7fffffffu) <= 0x7f800000u));
-		es[k] = fsel(ok[k], v, es[k]);
+		es[k] = sel(ok[k], v, es[k]);
 	}
 	for (k = 0; k < n; k++)
 		hit |= (ok[k] & 1u) << k;
