@@ -4,7 +4,13 @@
 # (main by default, a row per sample) in the same run. Writes
 # bench/results/slog.md.
 #
-#   bench/slog.sh [--base REV] [--reps N] [--series S] [--per P] [--out FILE]
+#   bench/slog.sh [--base REV] [--reps N] [--series S] [--per P]
+#                 [--fc-every K] [--out FILE]
+#
+# --fc-every K: every K-th sample of a series comes with a forecast of the
+# default model's shape (store_bench.c's --fc-every: the stored forecast
+# history, one per 5 samples at a 60 s step), and the reads time a
+# store_forecasts of the same 200 series too.
 #
 # Both trees run the same program: this tree's bench/store_bench.c, whose
 # --log-bench mode uses only the store's public API, is copied into the
@@ -24,14 +30,16 @@ REPS=3
 S=100000
 P=144
 OUT=bench/results/slog.md
+FC=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--base) BASE=$2; shift ;;
 	--reps) REPS=$2; shift ;;
 	--series) S=$2; shift ;;
 	--per) P=$2; shift ;;
+	--fc-every) FC=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/slog.sh [--base REV] [--reps N] [--series S] [--per P] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/slog.sh [--base REV] [--reps N] [--series S] [--per P] [--fc-every K] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -50,14 +58,14 @@ HEAD_REV=$(git rev-parse --short HEAD)
 git diff --quiet HEAD || HEAD_REV="$HEAD_REV (with uncommitted changes)"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-KEYS="rate cpu_us bytes_per_sample hist_ms hist_samples replay_rate lat_p99_ms lat_max_ms queue_max_ms rss_ingest_mb rss_recover_mb anon_mb"
+KEYS="rate cpu_us bytes_per_sample hist_ms hist_samples fc_ms fc_rows replay_rate lat_p99_ms lat_max_ms queue_max_ms rss_ingest_mb rss_recover_mb anon_mb"
 
 # run BIN: one --log-bench run, its line and anon_mb = the peak of its
 # RssAnon (allocated memory, not the database's mapped pages), sampled
 # every 20 ms from /proc over the whole run.
 run() {
 	local pid peak=0 a
-	"$1" --log-bench "$S" "$P" --dir "$W" >"$W/out" &
+	"$1" --log-bench "$S" "$P" --fc-every "$FC" --dir "$W" >"$W/out" &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		a=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
@@ -99,6 +107,7 @@ row() { # row LABEL KEY
 	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1);"
 	echo "load average at the start $LOAD0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (shared: read ratios and medians)."
 	echo
+	[ "$FC" -gt 0 ] && echo "With a forecast (48 horizons x 3 quantiles) every $FC samples of a series." && echo
 	echo "$S series x $P samples = $((S * P)) samples, interleaved (one sample"
 	echo "per series per round), batches of 1000, 64 in flight, store defaults but the"
 	echo "writer at SCHED_BATCH (at SCHED_IDLE the neighbours' load would set the pace); a fresh"
@@ -124,6 +133,10 @@ row() { # row LABEL KEY
 	row "database bytes per sample" bytes_per_sample
 	row "history read, ms per series" hist_ms
 	row "history read, samples per series" hist_samples
+	if [ "$FC" -gt 0 ]; then
+		row "stored forecasts read, ms per series" fc_ms
+		row "stored forecasts read, rows per series" fc_rows
+	fi
 	row "recovery replay, samples/s" replay_rate
 	row "batch wait p99, ms" lat_p99_ms
 	row "batch wait max, ms" lat_max_ms

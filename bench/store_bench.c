@@ -20,7 +20,8 @@
  *     from exec to its "ready" line.
  * Timings are wall clock on a shared machine: compare within one run.
  *
- *   build/bench/store_bench --log-bench SERIES PER_SERIES [--dir DIR]
+ *   build/bench/store_bench --log-bench SERIES PER_SERIES [--fc-every K]
+ *                           [--dir DIR]
  *
  * instead prints one line of key=value figures of the store's sample path
  * at steady state, through the public API only (so bench/slog.sh builds
@@ -29,6 +30,9 @@
  * store is closed: samples/s and the process' CPU per sample (every
  * thread, getrusage), database bytes per sample, a full-range history read
  * of 200 series, and a recovery replaying every sample (no snapshots).
+ * With --fc-every K, every K-th sample of a series comes with a forecast
+ * of the default model's shape (48 horizons x 3 quantiles, ~800 bytes), as
+ * store.forecast_every_s stores one per 5 samples at a 60 s step.
  */
 #include <math.h>
 #include <stdio.h>
@@ -98,6 +102,8 @@ typedef struct ing {
 	uv_loop_t *loop;
 	store *s;
 	uint64_t nseries, total, submitted, done;
+	uint64_t rows_sub; /* rows submitted (samples + forecasts) */
+	int fc_every;	   /* a forecast per series every fc_every samples */
 	int inflight, max_inflight, batch;
 	unsigned flags;
 	uint64_t *lat, *txr;
@@ -126,6 +132,22 @@ static void ing_done(void *ud, const store_result *r)
 	ing_fill(g);
 }
 
+/* A forecast of the daemon's default shape (48 horizons x 3 quantiles). */
+static void ing_forecast(store_batch *b, int64_t sid, double t)
+{
+	static const float lv[3] = {0.1f, 0.5f, 0.9f};
+	float q[48 * 3], mean[48];
+	int h;
+
+	for (h = 0; h < 48; h++) {
+		mean[h] = (float)(sid % 97) + 0.01f * (float)h;
+		q[3 * h] = mean[h] - 1.0f;
+		q[3 * h + 1] = mean[h];
+		q[3 * h + 2] = mean[h] + 1.0f;
+	}
+	store_batch_forecast(b, sid, t, 48, 3, lv, q, mean);
+}
+
 static void ing_fill(ing *g)
 {
 	while (g->inflight < g->max_inflight && g->submitted < g->total) {
@@ -137,7 +159,10 @@ static void ing_fill(ing *g)
 			int64_t seq = (int64_t)(k / g->nseries) + 1;
 			store_batch_sample(b, sid, seq, 1.7e9 + seq * 10.0,
 					   sin((double)k));
+			if (g->fc_every && seq % g->fc_every == 0)
+				ing_forecast(b, sid, 1.7e9 + seq * 10.0);
 		}
+		g->rows_sub += store_batch_rows(b);
 		g->inflight++;
 		store_submit(g->s, b, g->flags, ing_done, g);
 	}
@@ -542,6 +567,13 @@ static int lb_hist(void *ud, const store_sample *s, size_t n)
 	return 0;
 }
 
+static int lb_fc(void *ud, const store_forecast_row *f)
+{
+	(void)f;
+	(*(uint64_t *)ud)++;
+	return 0;
+}
+
 static int lb_series(void *ud, const store_series_info *si, int mode,
 		     const io_snap *snap, int snap_err)
 {
@@ -553,7 +585,8 @@ static int lb_series(void *ud, const store_series_info *si, int mode,
 	return 0;
 }
 
-static void log_bench(const char *path, uint64_t nseries, uint64_t per)
+static void log_bench(const char *path, uint64_t nseries, uint64_t per,
+		      int fc_every)
 {
 	uv_loop_t loop;
 	store *s;
@@ -563,8 +596,8 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per)
 	rs rr;
 	store_recover_cb cb = {lb_series, rs_samples, NULL, &rr, NULL, 0};
 	char wal[600];
-	uint64_t total = nseries * per, nread = 0, k;
-	double t0, c0, t_ing, c_ing, t_h, t_r, lat_p99, lat_max, rss_ing;
+	uint64_t total = nseries * per, nread = 0, nfc = 0, k;
+	double t0, c0, t_ing, c_ing, t_h, t_f, t_r, lat_p99, lat_max, rss_ing;
 	struct rusage ru;
 	long long bytes;
 
@@ -588,12 +621,13 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per)
 	g.total = total;
 	g.batch = 1000;
 	g.max_inflight = 64;
+	g.fc_every = fc_every;
 	g.lat = calloc(total / 1000 + 2, sizeof(uint64_t));
 	g.txr = calloc(total / 1000 + 2, sizeof(uint64_t));
 	t0 = now_s();
 	c0 = cpu_s();
 	ing_fill(&g);
-	while (g.done < g.total)
+	while (g.submitted < g.total || g.done < g.rows_sub)
 		uv_run(&loop, UV_RUN_ONCE);
 	/* Until closed: what the writer does after the last commit (a
 	 * compaction, the final checkpoint) is part of the cost. */
@@ -621,6 +655,12 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per)
 		store_history(r, (int64_t)(1 + k * (nseries / 200)), -INFINITY,
 			      INFINITY, 0, lb_hist, &nread);
 	t_h = now_s() - t0;
+	/* With forecasts: the same 200 series' stored forecasts. */
+	t0 = now_s();
+	for (k = 0; fc_every && k < 200; k++)
+		store_forecasts(r, (int64_t)(1 + k * (nseries / 200)),
+				-INFINITY, INFINITY, lb_fc, &nfc);
+	t_f = now_s() - t0;
 	store_reader_free(r);
 
 	memset(&rr, 0, sizeof(rr));
@@ -630,15 +670,16 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per)
 	t_r = now_s() - t0;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("samples=%llu rate=%.0f cpu_us=%.3f bytes_per_sample=%.1f "
-	       "hist_ms=%.2f hist_samples=%.0f replayed=%llu "
+	       "hist_ms=%.2f hist_samples=%.0f fc_ms=%.2f fc_rows=%.0f "
+	       "replayed=%llu "
 	       "replay_rate=%.0f failed=%d lat_p99_ms=%.1f lat_max_ms=%.1f "
 	       "queue_max_ms=%.1f rss_ingest_mb=%.0f rss_recover_mb=%.0f\n",
 	       (unsigned long long)total, (double)total / t_ing,
 	       c_ing / (double)total * 1e6, (double)bytes / (double)total,
-	       t_h * 1e3 / 200.0, (double)nread / 200.0,
-	       (unsigned long long)rr.samples, (double)rr.samples / t_r,
-	       g.failed, lat_p99, lat_max, (double)g.qmax * 1e-6, rss_ing,
-	       (double)ru.ru_maxrss / 1024.0);
+	       t_h * 1e3 / 200.0, (double)nread / 200.0, t_f * 1e3 / 200.0,
+	       (double)nfc / 200.0, (unsigned long long)rr.samples,
+	       (double)rr.samples / t_r, g.failed, lat_p99, lat_max,
+	       (double)g.qmax * 1e-6, rss_ing, (double)ru.ru_maxrss / 1024.0);
 	rm_db(path);
 }
 
@@ -758,6 +799,7 @@ int main(int argc, char **argv)
 	char path[512], cmdline[1024] = "", impcmd[1536];
 	int quick = 0, i;
 	uint64_t lb_series_n = 0, lb_per = 0;
+	int lb_fc = 0;
 	uint64_t n1k, n100k, nnaive, nlayout, rs_small, rs_big;
 	ing_res a, b, p, full;
 	double naive, imp;
@@ -775,12 +817,14 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--log-bench") == 0 && i + 2 < argc) {
 			lb_series_n = strtoull(argv[++i], NULL, 10);
 			lb_per = strtoull(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--fc-every") == 0 && i + 1 < argc) {
+			lb_fc = atoi(argv[++i]);
 		} else {
 			fprintf(stderr,
 				"usage: %s [--quick] [--out FILE] "
 				"[--dir DIR] [--daemon PATH]\n"
 				"       %s --log-bench SERIES PER_SERIES "
-				"[--dir DIR]\n",
+				"[--fc-every K] [--dir DIR]\n",
 				argv[0], argv[0]);
 			return 2;
 		}
@@ -797,7 +841,7 @@ int main(int argc, char **argv)
 	}
 	if (lb_series_n && lb_per) {
 		snprintf(path, sizeof(path), "%s/log.db", g_dir);
-		log_bench(path, lb_series_n, lb_per);
+		log_bench(path, lb_series_n, lb_per, lb_fc);
 		rmdir(g_dir);
 		return 0;
 	}

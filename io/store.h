@@ -58,6 +58,10 @@
  *    store_count, retention) merges a series' chunks with its log samples.
  *    A dropped series' log samples are void (sample_log_void) until
  *    compaction removes them.
+ *  - Forecasts (schema 5): a rowid table, rows appended in commit order,
+ *    with a unique index on (series_id, t): a forecast replaces the one of
+ *    the same series and origin (INSERT OR REPLACE), reads go through the
+ *    index. Schema 4's WITHOUT ROWID table is copied into it at open.
  *  - Snapshots are UPSERTed, one row per series, and never go backwards (a
  *    snapshot with a smaller seen than the stored one is ignored).
  *  - Retention deletes samples older than sample_retention_s (wall clock)

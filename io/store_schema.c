@@ -85,6 +85,25 @@ static const char *const migrations[] = {
     "CREATE TABLE sample_log_void("
     " series_id INTEGER PRIMARY KEY,"
     " upto INTEGER NOT NULL);",
+    /* 5: forecasts in a rowid table, appended in commit order, with a
+     * unique index on (series_id, t), in place of version 2's WITHOUT
+     * ROWID table keyed so (why: the head of this file). The same name,
+     * columns and INSERT OR REPLACE semantics, so every statement reads
+     * as before; version 4's rows are copied over in key order. */
+    "CREATE TABLE forecasts_v5("
+    " series_id INTEGER NOT NULL,"
+    " t REAL NOT NULL,"
+    " horizon INTEGER NOT NULL,"
+    " nq INTEGER NOT NULL,"
+    " levels BLOB NOT NULL,"
+    " q BLOB NOT NULL,"
+    " mean BLOB NOT NULL);"
+    "INSERT INTO forecasts_v5(series_id,t,horizon,nq,levels,q,mean) "
+    "SELECT series_id,t,horizon,nq,levels,q,mean FROM forecasts "
+    "ORDER BY series_id,t;"
+    "DROP TABLE forecasts;"
+    "ALTER TABLE forecasts_v5 RENAME TO forecasts;"
+    "CREATE UNIQUE INDEX forecasts_key ON forecasts(series_id,t);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

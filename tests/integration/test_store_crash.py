@@ -6,6 +6,10 @@ while it is still restoring), restarted, and checked:
   - PRAGMA integrity_check is ok after every kill;
   - every acknowledged sample is stored (0 lost), and each series' stored
     samples are exactly seq 1..n;
+  - every stored forecast (store.forecast_every_s) stays stored from one
+    kill to the next, one row per (series, origin), at the time of one
+    of its series' stored samples (schema 5's rowid table + unique index:
+    integrity_check also checks the index against the rows);
   - the restarted daemon's state of every series is bit-for-bit the state of
     a reference daemon that never stopped and was fed exactly the stored
     samples: `info` returns state_crc, a CRC-32C of the state block, and
@@ -24,6 +28,7 @@ the checkpoint, and that some kill left a generation half written (its
 import os
 import random
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -41,7 +46,8 @@ class Run(storelib.AckedLoad):
     def __init__(self, tmp, name, opts):
         super().__init__(NAMES)
         self.crash = storelib.Daemon(tmp, name, opts=[
-            "store.retention_s=0", "store.commit_ms=20"] + opts)
+            "store.retention_s=0", "store.forecast_retention_s=0",
+            "store.commit_ms=20"] + opts)
         self.ref = storelib.Daemon(tmp, name + "-ref", store=False)
         self.refc = self.ref.start()
         self.ref_fed = {n: 0 for n in NAMES}
@@ -49,6 +55,7 @@ class Run(storelib.AckedLoad):
         self.check_db = os.path.join(tmp, name + "-check.db")
         self.fail = {}
         self.checks = set()
+        self.forecasts = set()  # (name, origin) stored at the last check
 
     def bad(self, what, detail):
         self.fail[what] = self.fail.get(what, 0) + 1
@@ -87,6 +94,30 @@ class Run(storelib.AckedLoad):
                 self.bad("acked kept", "%s: %d acknowledged samples lost, "
                          "e.g. k=%d" % (n, len(lost), min(lost)))
         self.new_acked = []
+        self.check_forecasts(db)
+
+    def check_forecasts(self, db):
+        self.check("forecasts kept")
+        c = sqlite3.connect(db)
+        try:
+            rows = c.execute(
+                "SELECT s.name, f.t FROM forecasts f JOIN series s "
+                "ON s.id = f.series_id").fetchall()
+        finally:
+            c.close()
+        now = set(rows)
+        if len(now) != len(rows):
+            self.bad("forecasts kept", "%d rows, %d (series, origin)" % (
+                len(rows), len(now)))
+        gone = self.forecasts - now
+        if gone:
+            self.bad("forecasts kept", "%d stored forecasts gone, e.g. %r"
+                     % (len(gone), min(gone)))
+        odd = [(n, t) for n, t in now if t not in self.stored_t.get(n, ())]
+        if odd:
+            self.bad("forecasts kept", "%d forecasts at no stored sample, "
+                     "e.g. %r" % (len(odd), min(odd)))
+        self.forecasts = now
 
     def compare(self, c):
         self.check("state bit-for-bit")
@@ -157,8 +188,12 @@ def phase(tmp, rng, name, opts, cycles, load_s, ckpt):
     finally:
         r.crash.stop()
         r.ref.stop()
-    print("%s: %d cycles, %d pushes acknowledged of %d sent" % (
-        name, cycles, len(r.acked), r.k_next - 1))
+    print("%s: %d cycles, %d pushes acknowledged of %d sent, %d forecasts "
+          "stored" % (name, cycles, len(r.acked), r.k_next - 1,
+                      len(r.forecasts)))
+    r.check("forecasts stored")
+    if not r.forecasts:
+        r.bad("forecasts stored", "none")
     if not r.acked:
         r.bad("load", "nothing was acknowledged")
     # A snapshot the restart cannot use (the series row lacks the step

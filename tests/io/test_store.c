@@ -402,16 +402,17 @@ static void test_migrations(void)
 	CHECK(store__schema_version() >= 2);
 	fx_release(&f);
 
-	/* From version N-1 with data in it. */
+	/* From version 3 with data in it: every migration after it, and
+	 * the conversion of its samples table. */
 	fx_init(&f);
 	CHECK_EQ_INT(store__open_db(f.path, 1, NULL, &db), 0);
-	CHECK_EQ_INT(store__migrate(db, store__schema_version() - 1), 0);
+	CHECK_EQ_INT(store__migrate(db, 3), 0);
 	CHECK_EQ_INT(store__exec(db, "INSERT INTO series VALUES(5,'old','',"
 				     "60,1,0);INSERT INTO samples VALUES(5,1,"
 				     "10,1.5)"),
 		     0);
 	sqlite3_close(db);
-	CHECK_EQ_INT(user_version(f.path), store__schema_version() - 1);
+	CHECK_EQ_INT(user_version(f.path), 3);
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
 	CHECK_EQ_INT(store_next_series_id(s), 6);
 	b = store_batch_new();
@@ -512,6 +513,131 @@ static void test_forecast_layout(void)
 	}
 	CHECK(ok);
 	store_reader_free(r);
+	fx_release(&f);
+}
+
+/* Forecast rows as read back, for comparing two stores. */
+typedef struct fc_all {
+	int n;
+	double t[8];
+	float v[8][4]; /* q[0], q[last], mean[0], levels[0] */
+	int H[8], Q[8];
+} fc_all;
+
+static int fc_all_cb(void *ud, const store_forecast_row *row)
+{
+	fc_all *a = ud;
+	int k = a->n++;
+
+	if (k >= 8)
+		return 1;
+	a->t[k] = row->t;
+	a->H[k] = row->H;
+	a->Q[k] = row->Q;
+	a->v[k][0] = row->q[0];
+	a->v[k][1] = row->q[row->H * row->Q - 1];
+	a->v[k][2] = row->mean[0];
+	a->v[k][3] = row->levels[0];
+	return 0;
+}
+
+/*
+ * Schema 4's forecasts (WITHOUT ROWID, keyed (series_id, t)) migrate into
+ * schema 5's rowid table + unique index with every row: store_forecasts
+ * reads the same rows in the same order as from the old table, a forecast
+ * with a stored origin replaces its row, and the rest append.
+ */
+static void test_forecasts_migrate_v4(void)
+{
+	fx f;
+	store *s;
+	sqlite3 *db;
+	store_reader *r;
+	store_batch *b;
+	fc_all a, a4[3];
+	float lv[3] = {0.1f, 0.5f, 0.9f}, q[6] = {1, 2, 3, 4, 5, 6},
+	      mean[2] = {2, 5};
+	int64_t n = 0;
+	int i, k, ok = 1;
+
+	fx_init(&f);
+	CHECK_EQ_INT(store__open_db(f.path, 1, NULL, &db), 0);
+	CHECK_EQ_INT(store__migrate(db, 4), 0);
+	/* Series 1..3, four origins each (inserted out of order), H = 2,
+	 * Q = 3 (series 2: H = 1), as version 4's writer stored them. */
+	CHECK_EQ_INT(
+	    store__exec(
+		db,
+		"WITH RECURSIVE s(sid) AS (VALUES(1) UNION ALL SELECT sid+1 "
+		"FROM s WHERE sid<3), o(t) AS (VALUES(300.0),(0.0),(600.0),"
+		"(120.5)) INSERT INTO forecasts SELECT sid, t, "
+		"CASE sid WHEN 2 THEN 1 ELSE 2 END, 3, "
+		"x'cdcccc3d0000003f6666663f', "
+		"CASE sid WHEN 2 THEN x'0000803f0000004000004040' ELSE "
+		"x'0000803f00004040000000400000a040000080400000c040' END, "
+		"CASE sid WHEN 2 THEN x'00000040' ELSE "
+		"x'0000004000000000' END FROM s, o"),
+	    0);
+	CHECK_EQ_INT(store__exec(db, "INSERT INTO series VALUES(1,'a','',60,1,"
+				     "0),(2,'b','',60,1,0),(3,'c','',60,1,0)"),
+		     0);
+	sqlite3_close(db);
+	/* What version 4 reads (the reader's statement is the same). */
+	CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
+	for (i = 0; i < 3; i++) {
+		memset(&a4[i], 0, sizeof a4[i]);
+		CHECK_EQ_INT(
+		    store_forecasts(r, i + 1, -1e9, 1e9, fc_all_cb, &a4[i]), 0);
+		CHECK_EQ_INT(a4[i].n, 4);
+	}
+	CHECK(a4[0].t[0] == 0.0 && a4[0].t[1] == 120.5 && a4[0].t[3] == 600.0);
+	store_reader_free(r);
+
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	CHECK_EQ_INT(user_version(f.path), store__schema_version());
+	/* Series 1's origin 300 again (replaces), a new origin 900. */
+	b = store_batch_new();
+	mean[0] = 42;
+	CHECK_EQ_INT(store_batch_forecast(b, 1, 300, 2, 3, lv, q, mean), 0);
+	CHECK_EQ_INT(store_batch_forecast(b, 1, 900, 2, 3, lv, q, mean), 0);
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+
+	CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
+	CHECK_EQ_INT(store_count(r, "forecasts", &n), 0);
+	CHECK_EQ_INT(n, 13);
+	for (i = 0; i < 3; i++) {
+		memset(&a, 0, sizeof a);
+		CHECK_EQ_INT(
+		    store_forecasts(r, i + 1, -1e9, 1e9, fc_all_cb, &a), 0);
+		if (a.n != (i == 0 ? 5 : 4))
+			ok = 0;
+		for (k = 0; k < 4 && k < a.n; k++) {
+			const fc_all *w = &a4[i];
+			/* Series 1: 300 (k = 2) replaced, 900 appended. */
+			if (i == 0 && k == 2) {
+				if (a.t[k] != 300 || a.v[k][2] != 42)
+					ok = 0;
+				continue;
+			}
+			if (a.t[k] != w->t[k] || a.H[k] != w->H[k] ||
+			    a.Q[k] != w->Q[k] ||
+			    memcmp(a.v[k], w->v[k], sizeof a.v[k]))
+				ok = 0;
+		}
+		if (i == 0 && (a.t[4] != 900 || a.v[4][2] != 42))
+			ok = 0;
+	}
+	CHECK(ok);
+	/* The series' rows by time range use the index. */
+	memset(&a, 0, sizeof a);
+	CHECK_EQ_INT(store_forecasts(r, 3, 100, 600, fc_all_cb, &a), 0);
+	CHECK(a.n == 2 && a.t[0] == 120.5 && a.t[1] == 300);
+	store_reader_free(r);
+	CHECK_EQ_INT(fx_scalar(f.path,
+			       "SELECT count(*) FROM sqlite_schema WHERE "
+			       "name='forecasts_key' AND type='index'"),
+		     1);
 	fx_release(&f);
 }
 
@@ -683,6 +809,7 @@ int main(void)
 	TH_RUN(test_multi_row_samples_and_wal_checkpoints);
 	TH_RUN(test_migrations);
 	TH_RUN(test_forecast_layout);
+	TH_RUN(test_forecasts_migrate_v4);
 	TH_RUN(test_snapshot_upsert);
 	TH_RUN(test_series_many_in_one_batch);
 	TH_RUN(test_series_update_drop_redeclare);
