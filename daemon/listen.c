@@ -216,11 +216,16 @@ static void bad_line(srv_conn *c, int err, const char *line, size_t len)
 		(int)(len > 80 ? 80 : len), line);
 }
 
+/* Samples go to the tick in batches (srv_ingest_add): read_lines flushes
+ * the batch before the read callback returns. */
 static void on_influx_sample(void *ctx, const io_sample *x)
 {
 	srv_conn *c = ctx;
+	char *name = srv_ingest_name(c->srv);
 
-	srv_ingest(c->srv, x->name, x->name_len, x->t, x->value);
+	memcpy(name, x->name, x->name_len);
+	name[x->name_len] = '\0';
+	srv_ingest_add(c->srv, x->name_len, x->t, x->value);
 }
 
 static void on_line(void *ctx, const char *line, size_t len)
@@ -233,10 +238,10 @@ static void on_line(void *ctx, const char *line, size_t len)
 	if (c->proto == SRV_GRAPHITE) {
 		io_sample x;
 		rc = io_graphite_parse(line, len, s->now, &s->set.lines,
-				       s->name_buf, s->set.lines.max_name + 1,
-				       &x);
+				       srv_ingest_name(s),
+				       s->set.lines.max_name + 1, &x);
 		if (rc == 0)
-			srv_ingest(s, x.name, x.name_len, x.t, x.value);
+			srv_ingest_add(s, x.name_len, x.t, x.value);
 	} else {
 		rc = io_influx_parse(line, len, s->now, s->set.influx_precision,
 				     &s->set.lines, s->scratch, s->scratch_cap,
@@ -258,6 +263,7 @@ static void read_lines(srv_conn *c, const char *data, size_t n, int eof)
 		io_lines_feed(&c->lines, data, n, on_line, c);
 	if (eof)
 		io_lines_finish(&c->lines, on_line, c);
+	srv_ingest_flush(c->srv);
 	c->srv->st.lines_long += c->lines.overlong - before;
 }
 

@@ -411,7 +411,13 @@ void srv_registry_release(srv_registry *r)
 srv_series *srv_registry_find(const srv_registry *r, const char *name,
 			      size_t len)
 {
-	uint64_t h = srv_registry_hash(name, len);
+	return srv_registry_find_hashed(r, name, len,
+					srv_registry_hash(name, len));
+}
+
+srv_series *srv_registry_find_hashed(const srv_registry *r, const char *name,
+				     size_t len, uint64_t h)
+{
 	size_t m = r->nslots - 1, i;
 	const srv_regslot *e;
 

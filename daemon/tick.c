@@ -104,7 +104,11 @@ int srv_tick_init(srv *s)
 	memset(k, 0, sizeof *k);
 	k->bmax = B;
 	k->ws = malloc(ssm_model_workspace_bytes(s->model, B) + 1);
-	if (!k->ws || round_reserve(k, (size_t)B, 4) ||
+	/* Room for a batch of typical names, and always for one of the
+	 * longest a parser may write (srv_ingest_name). */
+	k->qcap = SRV_INGEST_BATCH * 64 + s->set.lines.max_name + 1;
+	k->qnames = malloc(k->qcap);
+	if (!k->ws || !k->qnames || round_reserve(k, (size_t)B, 4) ||
 	    srv_pool_init(&k->pool, pool_threads(s->set.threads),
 			  ssm_model_workspace_bytes(s->model, B))) {
 		srv_pool_release(&k->pool);
@@ -141,6 +145,7 @@ void srv_tick_release(srv *s)
 	free(k->bs);
 	free(k->chunks);
 	free(k->ws);
+	free(k->qnames);
 	srv_pool_release(&k->pool);
 }
 
@@ -148,7 +153,8 @@ static int queue_step(srv_tick *k, srv_series *se, double t, double v)
 {
 	srv_step *st;
 
-	if (io_grow(&k->steps, &k->capsteps, k->nsteps + 1, sizeof *k->steps,
+	if (k->nsteps == k->capsteps &&
+	    io_grow(&k->steps, &k->capsteps, k->nsteps + 1, sizeof *k->steps,
 		    64))
 		return -1;
 	st = &k->steps[k->nsteps++];
@@ -215,7 +221,9 @@ static int refuse_series(srv *s, const char *name, size_t len)
 	return reject(s, SRV_REJ_LIMIT);
 }
 
-int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
+/* srv_ingest with the name's hash known. */
+static int ingest(srv *s, const char *name, size_t len, uint64_t hash, double t,
+		  double value)
 {
 	srv_tick *k = &s->tick;
 	srv_series *se;
@@ -226,7 +234,7 @@ int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
 		t = srv_now();
 	if (!isfinite(t) || !isfinite(value))
 		return reject(s, SRV_REJ_VALUE);
-	se = srv_registry_find(&s->reg, name, len);
+	se = srv_registry_find_hashed(&s->reg, name, len, hash);
 	if (!se) {
 		int period;
 		double step;
@@ -248,7 +256,8 @@ int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
 		s->st.out_of_order++;
 		return reject(s, SRV_REJ_ORDER);
 	}
-	if (io_grow(&k->acc, &k->capacc, k->nacc + 1, sizeof *k->acc, 64))
+	if (k->nacc == k->capacc &&
+	    io_grow(&k->acc, &k->capacc, k->nacc + 1, sizeof *k->acc, 64))
 		return reject(s, SRV_REJ_NOMEM);
 	if (se->state) {
 		if (queue_step(k, se, t, value))
@@ -270,6 +279,54 @@ int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
 	se->n_samples++;
 	s->st.samples++;
 	return SRV_ACCEPTED;
+}
+
+int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
+{
+	return ingest(s, name, len, srv_registry_hash(name, len), t, value);
+}
+
+char *srv_ingest_name(srv *s)
+{
+	srv_tick *k = &s->tick;
+
+	if (k->qcap - k->qused < s->set.lines.max_name + 1)
+		srv_ingest_flush(s);
+	return k->qnames + k->qused;
+}
+
+void srv_ingest_add(srv *s, size_t len, double t, double value)
+{
+	srv_tick *k = &s->tick;
+	srv_qsample *q = &k->q[k->nq++];
+
+	q->off = k->qused;
+	q->len = len;
+	q->t = t;
+	q->value = value;
+	q->hash = srv_registry_hash(k->qnames + q->off, len);
+	srv_registry_prefetch_slot(&s->reg, q->hash);
+	k->qused += len + 1;
+	if (k->nq == SRV_INGEST_BATCH)
+		srv_ingest_flush(s);
+}
+
+void srv_ingest_flush(srv *s)
+{
+	srv_tick *k = &s->tick;
+	int i;
+
+	/* The slots were prefetched as the samples were added; by now they
+	 * are in cache, and name the series to fetch next. */
+	for (i = 0; i < k->nq; i++)
+		srv_registry_prefetch_series(&s->reg, k->q[i].hash,
+					     k->q[i].len);
+	for (i = 0; i < k->nq; i++) {
+		const srv_qsample *q = &k->q[i];
+		ingest(s, k->qnames + q->off, q->len, q->hash, q->t, q->value);
+	}
+	k->nq = 0;
+	k->qused = 0;
 }
 
 int srv_tick_hold_push(srv *s, struct srv_push *p)

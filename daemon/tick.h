@@ -60,6 +60,18 @@ typedef struct srv_chunk {
 	int rc; /* ssm_model_step_batch's return */
 } srv_chunk;
 
+/* Samples parsed from one read, waiting to be looked up together
+ * (srv_ingest_add): at 100k series each lookup misses the cache twice (the
+ * map's slot, the series), so a batch prefetches every slot, then every
+ * series, then ingests in order. */
+#define SRV_INGEST_BATCH 32
+
+typedef struct srv_qsample {
+	uint64_t hash; /* srv_registry_hash of the name */
+	double t, value;
+	size_t off, len; /* the name in srv_tick.qnames */
+} srv_qsample;
+
 typedef struct srv_tick {
 	uv_check_t check;
 	uv_prepare_t prep; /* STATECAST_TRACE only: marks each poll */
@@ -90,6 +102,12 @@ typedef struct srv_tick {
 	size_t capchunks;
 	void *ws;      /* the loop thread's workspace (bmax series) */
 	srv_pool pool; /* model.threads: helpers stepping chunks */
+	/* The batch of srv_ingest_add: nq samples, their names NUL-terminated
+	 * one after another in qnames (qused of qcap bytes). */
+	srv_qsample q[SRV_INGEST_BATCH];
+	int nq;
+	char *qnames;
+	size_t qused, qcap;
 } srv_tick;
 
 /*
@@ -120,6 +138,21 @@ void srv_tick_release(struct srv *s);
  */
 int srv_ingest(struct srv *s, const char *name, size_t len, double t,
 	       double value);
+
+/*
+ * The same for the line protocols, in batches (SRV_INGEST_BATCH above):
+ * the parser writes the name (at most lines.max_name bytes and a NUL)
+ * where srv_ingest_name points, srv_ingest_add queues it, and
+ * srv_ingest_flush ingests the batch, each sample exactly as srv_ingest
+ * would and in the same order (a full batch is flushed by the calls
+ * themselves). The read callback flushes before it returns, so nothing
+ * waits between reads and srv_ingest's other callers see every earlier
+ * line ingested. Rejections are counted as by srv_ingest; no code comes
+ * back (the line protocols have no reply).
+ */
+char *srv_ingest_name(struct srv *s);
+void srv_ingest_add(struct srv *s, size_t len, double t, double value);
+void srv_ingest_flush(struct srv *s);
 
 /* Holds a push request until this tick's samples reached the sink. */
 int srv_tick_hold_push(struct srv *s, struct srv_push *p);

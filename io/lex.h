@@ -2,9 +2,10 @@
  * io/lex.h: internal helpers shared by the line parsers (not a public API).
  *
  * io__parse_number: strict decimal numbers (`[+-]digits[.digits][e[+-]d]`,
- * also `.5` and `5.`), converted with strtod on a bounded stack copy so the
- * result is correctly rounded; "nan"/"inf" spellings are recognised only to
- * be refused as IO_ENONFINITE, hex floats are IO_EVALUE.
+ * also `.5` and `5.`), correctly rounded: up to 15 digits without an
+ * exponent by one exact division (the bits strtod gives), the rest by
+ * strtod on a bounded stack copy; "nan"/"inf" spellings are recognised only
+ * to be refused as IO_ENONFINITE, hex floats are IO_EVALUE.
  *
  * io__tags_suffix: the canonical tag suffix `;k1=v1;k2=v2` (sorted by key,
  * duplicate keys refused) written into out.

@@ -146,74 +146,107 @@ static int ieq(const char *p, size_t n, const char *lit)
 	return 1;
 }
 
-/*
- * The common case without strtod: `[+-]digits[.digits]` with at most 15
- * digits in all. The digits as an integer m < 2^53 and 10^k (k <= 15) are
- * both exact doubles, so m / 10^k is one correctly rounded IEEE division:
- * the double strtod returns, bit for bit. Anything else (exponent, more
- * digits) returns 0 and goes to strtod. p is already validated.
- */
-static int exact_decimal(const char *p, size_t n, double *out)
-{
-	static const double pow10[16] = {1e0,  1e1,  1e2,  1e3, 1e4,  1e5,
-					 1e6,  1e7,  1e8,  1e9, 1e10, 1e11,
-					 1e12, 1e13, 1e14, 1e15};
-	uint64_t m = 0;
-	size_t i = 0;
-	int digits = 0, frac = -1, neg = 0;
-	double v;
+static const double pow10_exact[16] = {1e0,  1e1,  1e2,	 1e3, 1e4,  1e5,
+				       1e6,  1e7,  1e8,	 1e9, 1e10, 1e11,
+				       1e12, 1e13, 1e14, 1e15};
 
-	if (p[0] == '+' || p[0] == '-') {
-		neg = p[0] == '-';
-		i = 1;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * Eight ASCII digits at p (little-endian load) -> their value, or -1 when
+ * one of the bytes is not a digit. A byte is a digit when its high nibble
+ * is 3 and adding 6 leaves it there (0x30..0x39). Then pairs, quads and the
+ * two halves are combined by multiplies: 3 multiplies for 8 digits where
+ * the byte loop makes 8 dependent ones.
+ */
+static inline int64_t eight_digits(const char *p)
+{
+	const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull;
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	if (((w & hi) | (((w + 0x0606060606060606ull) & hi) >> 4)) !=
+	    0x3333333333333333ull)
+		return -1;
+	w -= 0x3030303030303030ull;
+	/* Byte k holds digit k (k = 0 the most significant): pairs. */
+	w = w * 10 + (w >> 8);
+	/* Bytes 0, 2, 4, 6 hold the pairs; quads, then the two halves. */
+	w = ((w & 0x000000FF000000FFull) * (100 + (1000000ull << 32)) +
+	     ((w >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32))) >>
+	    32;
+	return (int64_t)w;
+}
+#endif
+
+/* The run of digits at p[i..n) accumulated into *m (mod 2^64: the caller
+ * uses *m only for 15 digits or fewer); returns the index after it. */
+static inline __attribute__((always_inline)) size_t
+digits(const char *p, size_t i, size_t n, uint64_t *m)
+{
+	uint64_t v = *m;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (n - i >= 8) {
+		int64_t e = eight_digits(p + i);
+		if (e < 0)
+			break;
+		v = v * 100000000u + (uint64_t)e;
+		i += 8;
 	}
-	for (; i < n; i++) {
-		if (p[i] == '.') {
-			frac = 0;
-			continue;
-		}
-		if (!digit(p[i]) || ++digits > 15)
-			return 0;
-		m = m * 10 + (uint64_t)(p[i] - '0');
-		if (frac >= 0)
-			frac++;
-	}
-	v = (double)m;
-	if (frac > 0)
-		v /= pow10[frac];
-	*out = neg ? -v : v;
-	return 1;
+#endif
+	while (i < n && digit(p[i]))
+		v = v * 10 + (uint64_t)(p[i++] - '0');
+	*m = v;
+	return i;
 }
 
+/*
+ * One pass over the digits: `[+-]digits[.digits]` with at most 15 digits in
+ * all (the common case: every value and timestamp a collector writes) is
+ * converted without strtod. The digits as an integer m < 2^53 and 10^k
+ * (k <= 15) are both exact doubles, so m / 10^k is one correctly rounded
+ * IEEE division: the double strtod returns, bit for bit. Anything else
+ * (an exponent, more digits) is validated here and converted by strtod.
+ * The spellings of NaN and Inf hold no digit, so they are looked for only
+ * when the mantissa has none.
+ */
 int io__parse_number(const char *p, size_t n, double *out)
 {
 	char tmp[80];
-	size_t i = 0, mant = 0;
-	const char *s = p;
-	size_t sn = n;
+	uint64_t m = 0;
+	size_t i = 0, intd, fracd = 0;
+	int neg = 0;
+	double v;
 
 	if (n == 0)
 		return IO_EVALUE;
 	if (p[0] == '+' || p[0] == '-') {
-		s++;
-		sn--;
+		neg = p[0] == '-';
+		i = 1;
 	}
-	if (ieq(s, sn, "nan") || ieq(s, sn, "inf") || ieq(s, sn, "infinity"))
-		return IO_ENONFINITE;
-	i = (size_t)(s - p);
-	while (i < n && digit(p[i])) {
-		i++;
-		mant++;
-	}
+	intd = i;
+	i = digits(p, i, n, &m);
+	intd = i - intd;
 	if (i < n && p[i] == '.') {
-		i++;
-		while (i < n && digit(p[i])) {
-			i++;
-			mant++;
-		}
+		size_t f = ++i;
+		i = digits(p, i, n, &m);
+		fracd = i - f;
 	}
-	if (mant == 0)
+	if (intd + fracd == 0) {
+		const char *s = p + neg + (p[0] == '+');
+		size_t sn = n - (size_t)(s - p);
+		if (ieq(s, sn, "nan") || ieq(s, sn, "inf") ||
+		    ieq(s, sn, "infinity"))
+			return IO_ENONFINITE;
 		return IO_EVALUE;
+	}
+	if (i == n && intd + fracd <= 15) {
+		v = (double)m;
+		if (fracd)
+			v /= pow10_exact[fracd];
+		*out = neg ? -v : v;
+		return IO_OK;
+	}
 	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
 		size_t ed = 0;
 		i++;
@@ -228,8 +261,6 @@ int io__parse_number(const char *p, size_t n, double *out)
 	}
 	if (i != n || n >= sizeof(tmp))
 		return IO_EVALUE;
-	if (exact_decimal(p, n, out))
-		return IO_OK;
 	memcpy(tmp, p, n);
 	tmp[n] = '\0';
 	*out = strtod(tmp, NULL);

@@ -276,6 +276,68 @@ static void test_rejections_and_drop_in_tick(void)
 	teardown(&s, &loop);
 }
 
+/* One sample through the line protocols' batch (srv_ingest_add). */
+static void add(srv *s, const char *name, double t, double v)
+{
+	size_t n = strlen(name);
+
+	memcpy(srv_ingest_name(s), name, n + 1);
+	srv_ingest_add(s, n, t, v);
+}
+
+/* The batch ingests as srv_ingest does, in order: a series created by one
+ * sample of a batch is found by the next, rejections are counted the same,
+ * and batches are cut by count (SRV_INGEST_BATCH) and by the bytes of
+ * their names. */
+static void test_ingest_batches_as_one_by_one(void)
+{
+	srv a, b;
+	uv_loop_t la, lb;
+	char name[128];
+	int i, k, same = 1, cut_by_bytes = 0;
+
+	setup(&a, &la, 256, 1, 60);
+	setup(&b, &lb, 256, 1, 60);
+	for (i = 0; i < 300; i++) {
+		double t = 1000 + 60 * (i / 7) - (i % 11 == 3 ? 120 : 0);
+		k = (i * 13) % 37;
+		/* most names 100 bytes long: the names' buffer (room
+		 * for 32 x 64 bytes and one of limits.max_name) fills up
+		 * before 32 samples */
+		snprintf(name, sizeof name, k % 4 ? "m.%098d" : "m.%d", k);
+		srv_ingest(&a, name, strlen(name), t, i);
+		k = b.tick.nq;
+		add(&b, name, t, i);
+		if (b.tick.nq == 1 && k > 0)
+			cut_by_bytes++;
+		if (i % 50 == 49) {
+			add(&b, "", t, i); /* empty: refused */
+			srv_ingest(&a, "", 0, t, i);
+			add(&b, "m.nan", t, NAN);
+			srv_ingest(&a, "m.nan", 5, t, NAN);
+		}
+	}
+	CHECK(cut_by_bytes > 0);
+	CHECK(b.tick.nq > 0); /* a batch is pending until flushed */
+	srv_ingest_flush(&b);
+	CHECK_EQ_INT(b.tick.nq, 0);
+	CHECK_EQ_INT(b.st.samples, a.st.samples);
+	CHECK_EQ_INT(b.st.rejected, a.st.rejected);
+	CHECK_EQ_INT(b.st.out_of_order, a.st.out_of_order);
+	CHECK_EQ_INT(b.reg.n, a.reg.n);
+	CHECK_EQ_INT(b.tick.nacc, a.tick.nacc);
+	for (i = 0; i < (int)a.tick.nacc; i++)
+		if (strcmp(a.tick.acc[i].s->name, b.tick.acc[i].s->name) ||
+		    a.tick.acc[i].t != b.tick.acc[i].t ||
+		    a.tick.acc[i].value != b.tick.acc[i].value)
+			same = 0;
+	CHECK(same);
+	srv_tick_run(&a);
+	srv_tick_run(&b);
+	teardown(&a, &la);
+	teardown(&b, &lb);
+}
+
 static void test_anomaly_score(void)
 {
 	srv s;
@@ -316,6 +378,7 @@ int main(void)
 	TH_RUN(test_forecast_every_k);
 	TH_RUN(test_learning_then_stepping);
 	TH_RUN(test_rejections_and_drop_in_tick);
+	TH_RUN(test_ingest_batches_as_one_by_one);
 	TH_RUN(test_anomaly_score);
 	ssm_model_free(model);
 	return th_summary();

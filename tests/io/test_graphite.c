@@ -146,6 +146,88 @@ static void test_errors(void)
 	CHECK_EQ_INT(parse(";k=v 1 1"), IO_ENAME);
 }
 
+/* The usual single-spaced line takes a shorter path (io/graphite.c,
+ * single_spaced); a tab or CR where a space would be, or inside a field,
+ * must still get the reason the general split gives. */
+static void test_whitespace_reasons(void)
+{
+	CHECK_EQ_INT(parse("a\tb 1 2"), IO_ESYNTAX);
+	CHECK_EQ_INT(parse("a 1\t2 3"), IO_ESYNTAX);
+	CHECK_EQ_INT(parse("a 1 2\t3"), IO_ESYNTAX);
+	CHECK_EQ_INT(parse("a 1 2 "), IO_OK);
+	CHECK_EQ_INT(parse(" a 1 2"), IO_OK);
+	CHECK_EQ_INT(parse("a  1 2"), IO_OK);
+	CHECK_EQ_INT(parse("a\t1\r2"), IO_OK);
+	CHECK_NEAR(s.value, 1, 0);
+	CHECK_NEAR(s.t, 2, 0);
+	CHECK_EQ_INT(parse("a\r 1 2"), IO_OK);
+	CHECK(strcmp(s.name, "a") == 0);
+	CHECK_EQ_INT(parse("a;k=v\tx 1 2"), IO_ESYNTAX);
+	CHECK_EQ_INT(parse("a 1 2 3 4"), IO_ESYNTAX);
+	CHECK_EQ_INT(parse("a 1 x 3"), IO_ESYNTAX);
+	CHECK_EQ_INT(parse("a x 2 3"), IO_ESYNTAX);
+}
+
+/* A control character anywhere in a path is refused, whichever 8-byte
+ * word it falls in; bytes >= 0x80 (UTF-8) are not control characters. */
+static void test_name_control_bytes(void)
+{
+	static const unsigned char bad[] = {0x01, 0x1b, 0x1f, 0x7f, 0x00};
+	static const unsigned char good[] = {0x80, 0x9f, 0xc3, 0xff, 0x21};
+	char line[64];
+	int pos, k, ok = 1;
+
+	for (pos = 0; pos < 20; pos++) {
+		for (k = 0; k < 5; k++) {
+			memset(line, 'm', 20);
+			memcpy(line + 20, " 1 2", 5);
+			line[pos] = (char)bad[k];
+			if (io_graphite_parse(line, 24, NOW, &lim, name,
+					      sizeof(name), &s) != IO_ENAME)
+				ok = 0;
+			line[pos] = (char)good[k];
+			if (io_graphite_parse(line, 24, NOW, &lim, name,
+					      sizeof(name), &s) != IO_OK ||
+			    s.name_len != 20 ||
+			    (unsigned char)s.name[pos] != good[k])
+				ok = 0;
+		}
+	}
+	CHECK(ok);
+}
+
+/* Digits 8 at a time: every length around the word, leading zeros,
+ * and a non-digit at each place of the first 8. */
+static void test_number_lengths(void)
+{
+	char line[64], num[32];
+	int len, pos, ok = 1;
+
+	for (len = 1; len <= 20; len++) {
+		for (pos = 0; pos < len; pos++)
+			num[pos] = (char)('0' + (pos * 7 + len) % 10);
+		num[len] = '\0';
+		snprintf(line, sizeof line, "a %s 1", num);
+		if (parse(line) != IO_OK ||
+		    memcmp(&s.value, &(double){strtod(num, NULL)},
+			   sizeof(double)) != 0)
+			ok = 0;
+		for (pos = 0; pos < len && pos < 9; pos++) {
+			char c = num[pos];
+			num[pos] = pos % 2 ? '/' : ':'; /* '0' - 1, '9' + 1 */
+			snprintf(line, sizeof line, "a %s 1", num);
+			if (parse(line) != IO_EVALUE)
+				ok = 0;
+			num[pos] = c;
+		}
+	}
+	CHECK(ok);
+	CHECK_EQ_INT(parse("a 00000000000000000007.5 1"), IO_OK);
+	CHECK(s.value == 7.5);
+	CHECK_EQ_INT(parse("a 12345678.87654321 1"), IO_OK);
+	CHECK(s.value == strtod("12345678.87654321", NULL));
+}
+
 static void test_limits(void)
 {
 	char line[8192];
@@ -276,6 +358,9 @@ int main(void)
 	TH_RUN(test_tags_sorted);
 	TH_RUN(test_name_alone);
 	TH_RUN(test_errors);
+	TH_RUN(test_whitespace_reasons);
+	TH_RUN(test_name_control_bytes);
+	TH_RUN(test_number_lengths);
 	TH_RUN(test_limits);
 	TH_RUN(test_lines_many_per_read);
 	TH_RUN(test_lines_split_reads);

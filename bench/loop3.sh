@@ -1,0 +1,169 @@
+#!/bin/bash
+# bench/loop3.sh: the loop thread's own work per sample (socket reads, line
+# splitting, parsing, the registry, series creation, queueing; not the model,
+# not the store), this tree against a base revision (main by default) in the
+# same run. Writes its section of bench/results/loop3.md (bench/ing100k.sh
+# --out bench/results/loop3.md writes the other).
+#
+#   bench/loop3.sh [--base REV] [--base-dir DIR] [--cg-series S] [--cg-per K]
+#                  [--series S2] [--per K2] [--reps N] [--out FILE]
+#
+# 1. Instructions (do not depend on the machine's load): each tree's
+#    statecastd (default model, store on) under callgrind
+#    (--separate-threads=yes) while bench/loadgen.c sends S series x K
+#    samples (10000 x 6: perf.sh's row, every series new), flat out; the
+#    loop thread's file read by bench/loop_ir.py: instructions per sample
+#    of the loop outside the model and the store, and by function.
+# 2. CPU time: N reps, interleaved (the tree that goes first alternates),
+#    of S2 series x K2 samples (100000 x 12) flat out, `perf record -F 999
+#    -e cpu-clock` of the daemon from the first sample until the store
+#    drained, split by bench/cpu_split.py: "parse" is the loop thread
+#    outside the model and SQLite, with its kernel part. Medians.
+set -eu
+cd "$(dirname "$0")/.."
+ARGS="$*"
+BASE=main
+BASE_DIR=""
+CG_S=10000
+CG_PER=6
+S=100000
+PER=12
+REPS=3
+OUT=bench/results/loop3.md
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--base) BASE=$2; shift ;;
+	--base-dir) BASE_DIR=$2; shift ;;
+	--cg-series) CG_S=$2; shift ;;
+	--cg-per) CG_PER=$2; shift ;;
+	--series) S=$2; shift ;;
+	--per) PER=$2; shift ;;
+	--reps) REPS=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: bench/loop3.sh [--base REV] [--base-dir DIR] [--cg-series S] [--cg-per K] [--series S2] [--per K2] [--reps N] [--out FILE]" >&2; exit 2 ;;
+	esac
+	shift
+done
+for p in perf valgrind; do
+	command -v "$p" >/dev/null || apt-get install -y -qq "$([ $p = perf ] && echo linux-perf || echo $p)" >/dev/null
+done
+W=$(mktemp -d /tmp/statecast-loop3.XXXXXX)
+. bench/lib.sh
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
+trap cleanup EXIT
+
+make -s -j2 all build/bench/loadgen
+base_tree loop3
+LG=build/bench/loadgen
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+bdir() { [ "$1" = base ] && echo "$BASE_DIR/build" || echo build; }
+
+# cg TREE: callgrind of the loop thread; prints loop_ir.py's output.
+cg() {
+	local b n f
+	b=$(bdir "$1")
+	n=$((CG_S * CG_PER))
+	rm -rf "$W/cg"; mkdir -p "$W/cg"
+	PIN="valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=$W/cg/out.%p" \
+		DAEMON_WAIT_S=300 daemon_start "$b/statecastd" "$W/cg/db" "$W/cg/log" \
+		-o model.path=models/default.model ||
+		{ echo "loop3: statecastd did not start under callgrind (see $W/cg/log)" >&2; return 1; }
+	PIDS="$PIDS $PID"
+	$LG --graphite 127.0.0.1:$G --series "$CG_S" --count "$n" --t0 1700000000 \
+		--until-rpc 127.0.0.1:$R --drain >/dev/null || true
+	kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+	f=$(ls "$W"/cg/out.*-01 | head -n 1)
+	/usr/bin/python3 bench/loop_ir.py "$f" "$n"
+}
+
+# timed TREE: one flat-out run under perf; prints cpu_split.py's line and
+# loadgen's rate.
+timed() {
+	local b n pid pp out
+	b=$(bdir "$1")
+	n=$((S * PER))
+	rm -rf "$W/sd"; mkdir -p "$W/sd"
+	daemon_start "$b/statecastd" "$W/sd/db" "$W/sd/log" -o model.path=models/default.model ||
+		{ echo "loop3: statecastd did not start (see $W/sd/log)" >&2; return 1; }
+	pid=$PID; PIDS="$PIDS $pid"
+	perf record -q -F 999 -e cpu-clock -p "$pid" -o "$W/perf.data" >/dev/null 2>&1 &
+	pp=$!; sleep 0.5
+	out=$($LG --graphite 127.0.0.1:$G --series "$S" --count "$n" --t0 1700000000 \
+		--until-rpc 127.0.0.1:$R --drain || true)
+	kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true
+	kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	echo "$(/usr/bin/python3 bench/cpu_split.py "$W/perf.data" 999 "$n" "$pid" "$b") rate=$(field rate "$out")"
+	rm -f "$W/perf.data"
+}
+
+declare -A ir
+for t in base head; do
+	echo "loop3: callgrind, $t"
+	ir[$t]=$(cg $t)
+done
+
+declare -A parse kern rate
+for t in base head; do parse[$t]=""; kern[$t]=""; rate[$t]=""; done
+for rep in $(seq "$REPS"); do
+	order="base head"
+	[ $((rep % 2)) = 0 ] && order="head base"
+	for t in $order; do
+		echo "loop3: rep $rep of $REPS, $t"
+		x=$(timed $t)
+		parse[$t]="${parse[$t]} $(field cpu_parse_us "$x")"
+		kern[$t]="${kern[$t]} $(field cpu_parse_kernel_us "$x")"
+		rate[$t]="${rate[$t]} $(field rate "$x")"
+	done
+done
+
+med() { echo "$1" | median; }
+irf() { field "$2" "$(echo "${ir[$1]}" | head -n 1)"; }
+fns() { echo "${ir[$1]}" | tail -n +2 | sed 's/=/ /' | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }'; }
+{
+	echo "<!-- loop3-run -->"
+	echo "## The loop thread's own work per sample, this tree against $BASE"
+	echo
+	echo "Written by \`bench/loop3.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "This tree: $HEAD_REV; base: $BASE ($BASE_REV), built in the same run."
+	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); load average at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+	echo
+	echo "### Instructions per sample (callgrind)"
+	echo
+	echo "statecastd (default model, store on) under \`valgrind --tool=callgrind --separate-threads=yes\`,"
+	echo "bench/loadgen.c sending $CG_S series x $CG_PER samples (every series new) flat out;"
+	echo "the loop thread's file read by bench/loop_ir.py. loop = read + tick: read = the read"
+	echo "callback (line splitting, parsing, registry, series creation, queueing) less the new"
+	echo "series' state init (the model's); tick = srv_tick_run less the model step and the sink;"
+	echo "sink = the copy of the tick's samples into a store batch."
+	echo
+	echo "| | $BASE | this tree | ratio |"
+	echo "|---|---|---|---|"
+	for k in loop read tick parse sink model; do
+		echo "| $k | $(irf base $k) | $(irf head $k) | $(ratio "$(irf head $k)" "$(irf base $k)") |"
+	done
+	echo
+	echo "Costliest functions of io/lines.c, io/graphite.c and daemon/{listen,tick,registry,sink}.c,"
+	echo "exclusive, per sample:"
+	echo
+	echo "- $BASE: $(fns base)"
+	echo "- this tree: $(fns head)"
+	echo
+	echo "### CPU time per sample ($REPS reps, interleaved)"
+	echo
+	echo "$S series x $PER samples flat out, a fresh daemon and store each run; \`perf record -F 999"
+	echo "-e cpu-clock\` of the daemon, bench/cpu_split.py: parse = the loop thread outside the"
+	echo "model and SQLite (us per sample), of which kernel; samples/s stepped (loadgen)."
+	echo
+	echo "| tree | parse (median) | runs | of which kernel (median) | runs | samples/s (median) | runs |"
+	echo "|---|---|---|---|---|---|---|"
+	for t in base head; do
+		tn=$BASE; [ $t = head ] && tn="this tree"
+		echo "| $tn | $(med "${parse[$t]}") | ${parse[$t]} | $(med "${kern[$t]}") | ${kern[$t]} | $(med "${rate[$t]}") | ${rate[$t]} |"
+	done
+	echo
+	echo "- this tree / $BASE: parse $(ratio "$(med "${parse[head]}")" "$(med "${parse[base]}")"), its kernel part $(ratio "$(med "${kern[head]}")" "$(med "${kern[base]}")"), samples/s $(ratio "$(med "${rate[head]}")" "$(med "${rate[base]}")")."
+	echo "<!-- /loop3-run -->"
+} >"$W/part.md"
+results_section "$OUT" loop3-run "$W/part.md"
+echo "loop3: wrote $OUT"
