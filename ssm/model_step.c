@@ -369,7 +369,7 @@ static int serve_row(const ssm_model *m, const double *pt, double sc,
  * quantiles are horizon 0's served values, which they were already.
  * Returns nonzero when a served value is not finite (serve_row).
  */
-static int row_q3(const ssm_model *m, float *st, const float *o,
+int ssm__serve_q3(const ssm_model *m, float *st, const float *o,
 		  const float *gap, const double *pt, double sc, float *q,
 		  float *mean)
 {
@@ -418,6 +418,17 @@ static int row_q3(const ssm_model *m, float *st, const float *o,
 	return bad != 0;
 }
 
+int ssm__serve_rows(const ssm_model *m, float *st, const float *o,
+		    const float *gap, const double *pt, double sc, float *q,
+		    float *mean)
+{
+	float qn[SSM_MAX_H * SSM_MAX_Q];
+
+	ssm__compose(m, o, gap, qn);
+	ssm__finish(m, st, pt, sc, gap, qn);
+	return serve_row(m, pt, sc, qn, q, mean);
+}
+
 static float anomaly(const ssm_model *m, const float *st, double y)
 {
 	const int Q = m->arch.nquantiles;
@@ -441,7 +452,6 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 		      const blk *k)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
-	float qn[SSM_MAX_H * SSM_MAX_Q];
 	float anom[SSM__ROWS], *x = k->x, *y = k->y, *tmp;
 	float *lst[SSM__ROWS];
 	int nreset = 0, r, h, j, l, bad[SSM__ROWS];
@@ -494,19 +504,10 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 				status[r] = SSM_EINVAL;
 			continue;
 		}
-		if (Q == 3) {
-			ok = !row_q3(m, st, k->o + (size_t)r * m->HQ,
-				     k->gap + (size_t)r * H * 2, pt, sc,
-				     out ? out[r].q : NULL,
-				     out ? out[r].mean : NULL);
-		} else {
-			ssm__compose(m, k->o + (size_t)r * m->HQ,
-				     k->gap + (size_t)r * H * (Q - 1), qn);
-			ssm__finish(m, st, pt, sc,
-				    k->gap + (size_t)r * H * (Q - 1), qn);
-			ok = !serve_row(m, pt, sc, qn, out ? out[r].q : NULL,
-					out ? out[r].mean : NULL);
-		}
+		ok = !(Q == 3 ? ssm__serve_q3 : ssm__serve_rows)(
+		    m, st, k->o + (size_t)r * m->HQ,
+		    k->gap + (size_t)r * H * (Q - 1), pt, sc,
+		    out ? out[r].q : NULL, out ? out[r].mean : NULL);
 		ok = ok && !bad[r] && state_finite(m, st);
 		if (!ok) {
 			double step_s = ssm__get_d(st + SSM__H_STEP_S);

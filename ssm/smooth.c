@@ -737,6 +737,52 @@ static void weights_now(const float *st, const hdr *h, double w[][NBANK])
 	weights_all(h, ssm__smooth_es(st, h, 0), h->active, w, NULL);
 }
 
+/*
+ * The weights the last observation's record() computed on this thread,
+ * kept for the forecast that follows the update (what the model's step
+ * and the daemon run next, on the same block) when that forecast would
+ * compute them again: when more than SMOOTH_TOPW members weigh at some
+ * checkpoint (every active member during the warm-up, tn = TOPW_ALL), the
+ * header cannot hold them and weights_kept recomputed all of them.
+ * weights_all reads the header (counts, options, active members, kept
+ * tops) and the error sums only, so the copy of both taken after the
+ * update says whether a block would compute these weights: used only when
+ * the block's bytes are those, whatever block it is. (record ran with
+ * the previous kept tops, which only narrow top3's candidates to members
+ * that cannot change its choice: top3_cands.)
+ */
+static _Thread_local struct wcarry {
+	int valid;
+	unsigned char hs[sizeof(hdr_store)];
+	float es[MAXG * NBANK];
+	double w[MAXG][NBANK];
+} wcarry;
+
+/* After the update's hdr_put: keep record's weights (wcarry.w) when the
+ * forecast would recompute them, with the bytes they came from. */
+static void wcarry_keep(const float *st, const hdr *h, int observed)
+{
+	int g, all = 0;
+
+	for (g = 0; g < h->G; g++)
+		all |= h->tn[g] == TOPW_ALL;
+	wcarry.valid = observed && all;
+	if (!wcarry.valid)
+		return;
+	memcpy(wcarry.hs, st, sizeof wcarry.hs);
+	memcpy(wcarry.es, ssm__smooth_es(st, h, 0), sizeof wcarry.es);
+}
+
+/* The kept weights when they are this block's (wcarry_keep), else 0. */
+static int wcarry_get(const float *st, const hdr *h, double w[][NBANK])
+{
+	if (!wcarry.valid || memcmp(wcarry.hs, st, sizeof wcarry.hs) ||
+	    memcmp(wcarry.es, ssm__smooth_es(st, h, 0), sizeof wcarry.es))
+		return 0;
+	memcpy(w, wcarry.w, sizeof wcarry.w);
+	return 1;
+}
+
 /* ---- public ---- */
 
 int ssm_smooth_init(float *state, int period, int H,
@@ -854,7 +900,8 @@ static void score(float *st, hdr *h, double y)
  */
 static void record(float *st, hdr *h, mstate *ms, int observed)
 {
-	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
+	/* The weights go where the forecast may take them (wcarry). */
+	double(*w)[NBANK] = wcarry.w, comb[MAXG] = {0}, f[MAXG];
 	int32_t hz[MAXG], hneed[NBANK];
 	int slot[MAXG], gi[MAXG], g, k, n, i;
 	unsigned inw[NBANK] = {0}; /* bit g: member k weighs at g */
@@ -1037,8 +1084,10 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 			ssm__ms_put(state, &h, k, &m);
 		}
 	}
+	wcarry.valid = 0; /* record() overwrites wcarry.w */
 	advance(state, &h, value, observed);
 	hdr_put(state, &h);
+	wcarry_keep(state, &h, observed);
 	return SSM_OK;
 }
 
@@ -1168,7 +1217,8 @@ static void weights_kept(const float *st, const hdr *h, double w[][NBANK],
 
 	for (g = 0; g < h->G; g++)
 		if (h->tn[g] == TOPW_ALL) {
-			weights_now(st, h, w);
+			if (!wcarry_get(st, h, w))
+				weights_now(st, h, w);
 			weight_masks(h, w, wk);
 			return;
 		}
