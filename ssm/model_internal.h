@@ -154,6 +154,14 @@ int ssm__serve_rows(const ssm_model *m, float *st, const float *o,
 int ssm__serve_q3(const ssm_model *m, float *st, const float *o,
 		  const float *gap, const double *point, double scale, float *q,
 		  float *mean);
+/* serve_q3's loop over the horizons (ssm/kern_serve.c, AVX2 or baseline,
+ * the same bits): q[H][3] and mean[H] (neither NULL) from o, gap, e =
+ * ssm__compose_exp(o), point, scale and the gate's weights w, wf (gate 0:
+ * none); returns the served values' ssm__nonfinite_bit_d, ORed. */
+uint64_t ssm__serve_q3_loop(int H, const float *o, const float *gap,
+			    const float *e, const double *point, double scale,
+			    int gate, double w, double wf, float *q,
+			    float *mean);
 
 /*
  * Block kernels on M rows, row by row (ssm__gemv_t on the transposed

@@ -552,7 +552,7 @@ static uint32_t top3_cands(const hdr *h, int g, const double *pr,
 			   uint32_t smask)
 {
 	double t = -INFINITY;
-	uint32_t c = 0, nan = 0;
+	uint32_t c, nan;
 	int i, k;
 
 	if (h->tn[g] != 3)
@@ -563,10 +563,7 @@ static uint32_t top3_cands(const hdr *h, int g, const double *pr,
 			return smask;
 		t = pr[k] > t ? pr[k] : t;
 	}
-	for (k = 0; k < NBANK; k++) {
-		c |= (uint32_t)(pr[k] <= t) << k;
-		nan |= (uint32_t)(pr[k] != pr[k]) << k;
-	}
+	c = ssm__smooth_le_mask(pr, NBANK, t, &nan);
 	return nan & smask ? smask : c & smask;
 }
 
@@ -756,6 +753,7 @@ static _Thread_local struct wcarry {
 	unsigned char hs[sizeof(hdr_store)];
 	float es[MAXG * NBANK];
 	double w[MAXG][NBANK];
+	unsigned wk[NBANK]; /* bit g: w[g][k] != 0 (weight_masks) */
 } wcarry;
 
 /* After the update's hdr_put: keep record's weights (wcarry.w) when the
@@ -773,13 +771,16 @@ static void wcarry_keep(const float *st, const hdr *h, int observed)
 	memcpy(wcarry.es, ssm__smooth_es(st, h, 0), sizeof wcarry.es);
 }
 
-/* The kept weights when they are this block's (wcarry_keep), else 0. */
-static int wcarry_get(const float *st, const hdr *h, double w[][NBANK])
+/* The kept weights and their masks when they are this block's
+ * (wcarry_keep), else 0. */
+static int wcarry_get(const float *st, const hdr *h, double w[][NBANK],
+		      unsigned *wk)
 {
 	if (!wcarry.valid || memcmp(wcarry.hs, st, sizeof wcarry.hs) ||
 	    memcmp(wcarry.es, ssm__smooth_es(st, h, 0), sizeof wcarry.es))
 		return 0;
 	memcpy(w, wcarry.w, sizeof wcarry.w);
+	memcpy(wk, wcarry.wk, sizeof wcarry.wk);
 	return 1;
 }
 
@@ -892,6 +893,8 @@ static void score(float *st, hdr *h, double y)
 	}
 }
 
+static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1);
+
 /*
  * Record the combination's forecasts at the checkpoints (every step) and
  * each active member's at the checkpoints whose ring records this origin,
@@ -904,15 +907,17 @@ static void record(float *st, hdr *h, mstate *ms, int observed)
 	double(*w)[NBANK] = wcarry.w, comb[MAXG] = {0}, f[MAXG];
 	int32_t hz[MAXG], hneed[NBANK];
 	int slot[MAXG], gi[MAXG], g, k, n, i;
-	unsigned inw[NBANK] = {0}; /* bit g: member k weighs at g */
+	unsigned *inw = wcarry.wk; /* bit g: member k weighs at g */
 	unsigned need[NBANK], rmask = 0;
 	uint32_t act = 0;
 	float *pend = ssm__member_pend(st, h);
 	wnz nz;
 
 	ssm__smooth_clamp_prep(h);
-	for (k = 0; k < NBANK; k++)
+	for (k = 0; k < NBANK; k++) {
 		act |= (uint32_t)(ms[k].active != 0) << k;
+		inw[k] = 0;
+	}
 	if (observed) {
 		weights_all(h, ssm__smooth_es(st, h, 0), act, w, &nz);
 		for (g = 0; g < h->G; g++)
@@ -928,6 +933,17 @@ static void record(float *st, hdr *h, mstate *ms, int observed)
 	for (k = 0; k < NBANK; k++) {
 		need[k] = observed && ms[k].active ? rmask | inw[k] : 0;
 		hneed[k] = need[k] ? h->hg[31 - __builtin_clz(need[k])] : 0;
+	}
+	/* The forecast after the update evaluates each member that weighs
+	 * up to the end of its weight range (weight_range): the AR
+	 * recursions run that far here, once, and the forecast's batch takes
+	 * them (ssm__smooth_ar_batch). */
+	for (k = 0; k < NBANK; k++) {
+		int f0, f1;
+
+		if (ssm__smooth_bank[k].kind == K_AR && hneed[k] > 0 &&
+		    weight_range(h, inw[k], &f0, &f1) && f1 > hneed[k])
+			hneed[k] = f1;
 	}
 	ssm__smooth_ar_batch(st, h, ms, hneed);
 	for (k = 0; k < NBANK; k++) {
@@ -1217,9 +1233,10 @@ static void weights_kept(const float *st, const hdr *h, double w[][NBANK],
 
 	for (g = 0; g < h->G; g++)
 		if (h->tn[g] == TOPW_ALL) {
-			if (!wcarry_get(st, h, w))
+			if (!wcarry_get(st, h, w, wk)) {
 				weights_now(st, h, w);
-			weight_masks(h, w, wk);
+				weight_masks(h, w, wk);
+			}
 			return;
 		}
 	memset(w, 0, sizeof(double) * MAXG * NBANK);

@@ -229,3 +229,19 @@ SSM__HOT void ssm__smooth_pr_row(double *restrict pr, const float *restrict es,
 		pr[k] = dsel(m, v, pr[k]);
 	}
 }
+
+/* Variable shifts: AVX2 (vpsllvd) runs this loop four lanes at a time; the
+ * baseline a lane at a time, as the loop in ssm/smooth.c did. */
+SSM__HOT uint32_t ssm__smooth_le_mask(const double *restrict x, int n, double t,
+				      uint32_t *restrict nan)
+{
+	uint32_t c = 0, nn = 0;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		c |= (uint32_t)(x[k] <= t) << k;
+		nn |= (uint32_t)(x[k] != x[k]) << k;
+	}
+	*nan = nn;
+	return c;
+}
