@@ -139,6 +139,31 @@ void ssm__finish(const ssm_model *m, float *st, const double *point,
 		 double scale, const float *gap, float *qn);
 
 /*
+ * One row's serving after the head (ssm/model_step.c): o[HQ] (the head's
+ * outputs) and the front's gaps gap[H][Q-1], point[H] and scale become the
+ * served quantiles q[H][Q] = point + scale qn and means (the median's),
+ * rounded to float (q, mean may be NULL), and the state's one-step
+ * quantiles and median for the next observe. Returns nonzero when a served
+ * value is not finite. serve_rows: any Q, through ssm__compose,
+ * ssm__finish and the serving loop; serve_q3: Q = 3 only, the same in one
+ * pass over the horizons, the same bits (tests/ssm/test_model.c).
+ */
+int ssm__serve_rows(const ssm_model *m, float *st, const float *o,
+		    const float *gap, const double *point, double scale,
+		    float *q, float *mean);
+int ssm__serve_q3(const ssm_model *m, float *st, const float *o,
+		  const float *gap, const double *point, double scale, float *q,
+		  float *mean);
+/* serve_q3's loop over the horizons (ssm/kern_serve.c, AVX2 or baseline,
+ * the same bits): q[H][3] and mean[H] (neither NULL) from o, gap, e =
+ * ssm__compose_exp(o), point, scale and the gate's weights w, wf (gate 0:
+ * none); returns the served values' ssm__nonfinite_bit_d, ORed. */
+uint64_t ssm__serve_q3_loop(int H, const float *o, const float *gap,
+			    const float *e, const double *point, double scale,
+			    int gate, double w, double wf, float *q,
+			    float *mean);
+
+/*
  * Block kernels on M rows, row by row (ssm__gemv_t on the transposed
  * copies): a row's result depends on that row alone, in the step and in
  * training alike.

@@ -367,17 +367,19 @@ static int serve_row(const ssm_model *m, const double *pt, double sc,
  * compose, the gate's blend in double with f = 0.0 -/+ gap, served
  * values in double), so the same bits; the state's previous one-step
  * quantiles are horizon 0's served values, which they were already.
- * Returns nonzero when a served value is not finite (serve_row).
+ * The loop itself is ssm__serve_q3_loop (ssm/kern_serve.c: four
+ * horizons to a vector). Returns nonzero when a served value is not
+ * finite (serve_row).
  */
-static int row_q3(const ssm_model *m, float *st, const float *o,
+int ssm__serve_q3(const ssm_model *m, float *st, const float *o,
 		  const float *gap, const double *pt, double sc, float *q,
 		  float *mean)
 {
 	const int H = m->arch.horizon;
 	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0, wf = 0.0;
-	float e[SSM_MAX_H * SSM_MAX_Q];
-	uint64_t bad = 0;
-	int h, gate = m->arch.gate;
+	float e[SSM_MAX_H * SSM_MAX_Q], qs[SSM_MAX_H * 3], ms[SSM_MAX_H];
+	uint64_t bad;
+	int gate = m->arch.gate;
 
 	ssm__compose_exp(m, o, e);
 	ssm__put_d(st + SSM__H_PREV_M, pt[0] + sc * o[1]);
@@ -386,36 +388,25 @@ static int row_q3(const ssm_model *m, float *st, const float *o,
 					    : 0.5;
 		wf = 1.0 - w;
 	}
-	for (h = 0; h < H; h++) {
-		const float *oh = o + 3 * h, *gh = gap + 2 * h, *eh = e + 3 * h;
-		float md = oh[1], lo = md - gh[0] * eh[0],
-		      hi = md + gh[1] * eh[2];
-		double v0, v1, v2;
-
-		if (gate) {
-			md = (float)(w * md);
-			lo = (float)(w * lo + wf * (0.0 - gh[0]));
-			hi = (float)(w * hi + wf * (0.0 + gh[1]));
-		}
-		v0 = pt[h] + sc * lo;
-		v1 = pt[h] + sc * md;
-		v2 = pt[h] + sc * hi;
-		bad |= ssm__nonfinite_bit_d(v0) | ssm__nonfinite_bit_d(v1) |
-		       ssm__nonfinite_bit_d(v2);
-		if (q) {
-			q[3 * h] = (float)v0;
-			q[3 * h + 1] = (float)v1;
-			q[3 * h + 2] = (float)v2;
-		}
-		if (mean)
-			mean[h] = (float)v1;
-		if (h == 0) {
-			st[m->off_prev] = (float)v0;
-			st[m->off_prev + 1] = (float)v1;
-			st[m->off_prev + 2] = (float)v2;
-		}
-	}
+	/* The loop writes every output: into the caller's arrays, or ours. */
+	q = q ? q : qs;
+	bad = ssm__serve_q3_loop(H, o, gap, e, pt, sc, gate, w, wf, q,
+				 mean ? mean : ms);
+	st[m->off_prev] = q[0];
+	st[m->off_prev + 1] = q[1];
+	st[m->off_prev + 2] = q[2];
 	return bad != 0;
+}
+
+int ssm__serve_rows(const ssm_model *m, float *st, const float *o,
+		    const float *gap, const double *pt, double sc, float *q,
+		    float *mean)
+{
+	float qn[SSM_MAX_H * SSM_MAX_Q];
+
+	ssm__compose(m, o, gap, qn);
+	ssm__finish(m, st, pt, sc, gap, qn);
+	return serve_row(m, pt, sc, qn, q, mean);
 }
 
 static float anomaly(const ssm_model *m, const float *st, double y)
@@ -441,7 +432,6 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 		      const blk *k)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
-	float qn[SSM_MAX_H * SSM_MAX_Q];
 	float anom[SSM__ROWS], *x = k->x, *y = k->y, *tmp;
 	float *lst[SSM__ROWS];
 	int nreset = 0, r, h, j, l, bad[SSM__ROWS];
@@ -494,19 +484,10 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 				status[r] = SSM_EINVAL;
 			continue;
 		}
-		if (Q == 3) {
-			ok = !row_q3(m, st, k->o + (size_t)r * m->HQ,
-				     k->gap + (size_t)r * H * 2, pt, sc,
-				     out ? out[r].q : NULL,
-				     out ? out[r].mean : NULL);
-		} else {
-			ssm__compose(m, k->o + (size_t)r * m->HQ,
-				     k->gap + (size_t)r * H * (Q - 1), qn);
-			ssm__finish(m, st, pt, sc,
-				    k->gap + (size_t)r * H * (Q - 1), qn);
-			ok = !serve_row(m, pt, sc, qn, out ? out[r].q : NULL,
-					out ? out[r].mean : NULL);
-		}
+		ok = !(Q == 3 ? ssm__serve_q3 : ssm__serve_rows)(
+		    m, st, k->o + (size_t)r * m->HQ,
+		    k->gap + (size_t)r * H * (Q - 1), pt, sc,
+		    out ? out[r].q : NULL, out ? out[r].mean : NULL);
 		ok = ok && !bad[r] && state_finite(m, st);
 		if (!ok) {
 			double step_s = ssm__get_d(st + SSM__H_STEP_S);

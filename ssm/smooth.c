@@ -552,7 +552,7 @@ static uint32_t top3_cands(const hdr *h, int g, const double *pr,
 			   uint32_t smask)
 {
 	double t = -INFINITY;
-	uint32_t c = 0, nan = 0;
+	uint32_t c, nan;
 	int i, k;
 
 	if (h->tn[g] != 3)
@@ -563,10 +563,7 @@ static uint32_t top3_cands(const hdr *h, int g, const double *pr,
 			return smask;
 		t = pr[k] > t ? pr[k] : t;
 	}
-	for (k = 0; k < NBANK; k++) {
-		c |= (uint32_t)(pr[k] <= t) << k;
-		nan |= (uint32_t)(pr[k] != pr[k]) << k;
-	}
+	c = ssm__smooth_le_mask(pr, NBANK, t, &nan);
 	return nan & smask ? smask : c & smask;
 }
 
@@ -737,6 +734,56 @@ static void weights_now(const float *st, const hdr *h, double w[][NBANK])
 	weights_all(h, ssm__smooth_es(st, h, 0), h->active, w, NULL);
 }
 
+/*
+ * The weights the last observation's record() computed on this thread,
+ * kept for the forecast that follows the update (what the model's step
+ * and the daemon run next, on the same block) when that forecast would
+ * compute them again: when more than SMOOTH_TOPW members weigh at some
+ * checkpoint (every active member during the warm-up, tn = TOPW_ALL), the
+ * header cannot hold them and weights_kept recomputed all of them.
+ * weights_all reads the header (counts, options, active members, kept
+ * tops) and the error sums only, so the copy of both taken after the
+ * update says whether a block would compute these weights: used only when
+ * the block's bytes are those, whatever block it is. (record ran with
+ * the previous kept tops, which only narrow top3's candidates to members
+ * that cannot change its choice: top3_cands.)
+ */
+static _Thread_local struct wcarry {
+	int valid;
+	unsigned char hs[sizeof(hdr_store)];
+	float es[MAXG * NBANK];
+	double w[MAXG][NBANK];
+	unsigned wk[NBANK]; /* bit g: w[g][k] != 0 (weight_masks) */
+} wcarry;
+
+/* After the update's hdr_put: keep record's weights (wcarry.w) when the
+ * forecast would recompute them, with the bytes they came from. */
+static void wcarry_keep(const float *st, const hdr *h, int observed)
+{
+	int g, all = 0;
+
+	for (g = 0; g < h->G; g++)
+		all |= h->tn[g] == TOPW_ALL;
+	wcarry.valid = observed && all;
+	if (!wcarry.valid)
+		return;
+	memcpy(wcarry.hs, st, sizeof wcarry.hs);
+	memcpy(wcarry.es, ssm__smooth_es(st, h, 0), sizeof wcarry.es);
+}
+
+/* The kept weights and their masks when they are this block's
+ * (wcarry_keep), else 0. */
+static int wcarry_get(const float *st, const hdr *h, double w[][NBANK],
+		      unsigned *wk)
+{
+	if (!wcarry.valid || memcmp(wcarry.hs, st, sizeof wcarry.hs) ||
+	    memcmp(wcarry.es, ssm__smooth_es(st, h, 0), sizeof wcarry.es))
+		return 0;
+	memcpy(w, wcarry.w, sizeof wcarry.w);
+	memcpy(wk, wcarry.wk, sizeof wcarry.wk);
+	return 1;
+}
+
 /* ---- public ---- */
 
 int ssm_smooth_init(float *state, int period, int H,
@@ -846,6 +893,8 @@ static void score(float *st, hdr *h, double y)
 	}
 }
 
+static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1);
+
 /*
  * Record the combination's forecasts at the checkpoints (every step) and
  * each active member's at the checkpoints whose ring records this origin,
@@ -854,18 +903,21 @@ static void score(float *st, hdr *h, double y)
  */
 static void record(float *st, hdr *h, mstate *ms, int observed)
 {
-	double w[MAXG][NBANK], comb[MAXG] = {0}, f[MAXG];
+	/* The weights go where the forecast may take them (wcarry). */
+	double(*w)[NBANK] = wcarry.w, comb[MAXG] = {0}, f[MAXG];
 	int32_t hz[MAXG], hneed[NBANK];
 	int slot[MAXG], gi[MAXG], g, k, n, i;
-	unsigned inw[NBANK] = {0}; /* bit g: member k weighs at g */
+	unsigned *inw = wcarry.wk; /* bit g: member k weighs at g */
 	unsigned need[NBANK], rmask = 0;
 	uint32_t act = 0;
 	float *pend = ssm__member_pend(st, h);
 	wnz nz;
 
 	ssm__smooth_clamp_prep(h);
-	for (k = 0; k < NBANK; k++)
+	for (k = 0; k < NBANK; k++) {
 		act |= (uint32_t)(ms[k].active != 0) << k;
+		inw[k] = 0;
+	}
 	if (observed) {
 		weights_all(h, ssm__smooth_es(st, h, 0), act, w, &nz);
 		for (g = 0; g < h->G; g++)
@@ -881,6 +933,17 @@ static void record(float *st, hdr *h, mstate *ms, int observed)
 	for (k = 0; k < NBANK; k++) {
 		need[k] = observed && ms[k].active ? rmask | inw[k] : 0;
 		hneed[k] = need[k] ? h->hg[31 - __builtin_clz(need[k])] : 0;
+	}
+	/* The forecast after the update evaluates each member that weighs
+	 * up to the end of its weight range (weight_range): the AR
+	 * recursions run that far here, once, and the forecast's batch takes
+	 * them (ssm__smooth_ar_batch). */
+	for (k = 0; k < NBANK; k++) {
+		int f0, f1;
+
+		if (ssm__smooth_bank[k].kind == K_AR && hneed[k] > 0 &&
+		    weight_range(h, inw[k], &f0, &f1) && f1 > hneed[k])
+			hneed[k] = f1;
 	}
 	ssm__smooth_ar_batch(st, h, ms, hneed);
 	for (k = 0; k < NBANK; k++) {
@@ -1037,8 +1100,10 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 			ssm__ms_put(state, &h, k, &m);
 		}
 	}
+	wcarry.valid = 0; /* record() overwrites wcarry.w */
 	advance(state, &h, value, observed);
 	hdr_put(state, &h);
+	wcarry_keep(state, &h, observed);
 	return SSM_OK;
 }
 
@@ -1168,8 +1233,10 @@ static void weights_kept(const float *st, const hdr *h, double w[][NBANK],
 
 	for (g = 0; g < h->G; g++)
 		if (h->tn[g] == TOPW_ALL) {
-			weights_now(st, h, w);
-			weight_masks(h, w, wk);
+			if (!wcarry_get(st, h, w, wk)) {
+				weights_now(st, h, w);
+				weight_masks(h, w, wk);
+			}
 			return;
 		}
 	memset(w, 0, sizeof(double) * MAXG * NBANK);

@@ -38,19 +38,37 @@ SSM__HOT void ssm__smooth_clamp(double *out, const int32_t *hz, int n,
 	}
 }
 
+/* m ? a : b on bits, m all ones or zeros (ssm/vexp.h's sel, for doubles):
+ * a ternary on u would let GCC move u's reduction under a branch, where
+ * code that may trap is not if-converted. */
+static inline double dsel(uint64_t m, double a, double b)
+{
+	uint64_t ua, ub;
+
+	memcpy(&ua, &a, sizeof ua);
+	memcpy(&ub, &b, sizeof ub);
+	ua = (ua & m) | (ub & ~m);
+	memcpy(&a, &ua, sizeof a);
+	return a;
+}
+
 /*
  * One member's share of the combination over n consecutive horizons of one
  * checkpoint segment: weight wa (1 - u) + wb u where u > 0, else wa (1 - u)
- * + 0, as the per-horizon code had it; point += w path, wsum += w.
+ * + 0, as the per-horizon code had it; point += w path, wsum += w. The
+ * choice is a select on bits (wb u is computed in every lane): with a
+ * ternary GCC kept a branch per horizon and no vector.
  */
-static inline void comb_seg(double *point, double *wsum, const double *path,
-			    const double *u, int n, double wa, double wb)
+static inline void comb_seg(double *restrict point, double *restrict wsum,
+			    const double *restrict path,
+			    const double *restrict u, int n, double wa,
+			    double wb)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
 		double ui = u[i], t = wb * ui;
-		double w = wa * (1 - ui) + (ui > 0 ? t : 0);
+		double w = wa * (1 - ui) + dsel(0 - (uint64_t)(ui > 0), t, 0.0);
 
 		point[i] += w * path[i];
 		wsum[i] += w;
@@ -88,22 +106,11 @@ SSM__HOT void ssm__smooth_comb_norm(double *point, const double *wsum, int n,
 {
 	int i;
 
+	/* The quotient in every lane, chosen on bits: a division under a
+	 * ternary stays a branch per horizon. */
 	for (i = 0; i < n; i++)
-		point[i] = wsum[i] > 0 ? point[i] / wsum[i] : last;
-}
-
-/* m ? a : b on bits, m all ones or zeros (ssm/vexp.h's sel, for doubles):
- * a ternary on u would let GCC move u's reduction under a branch, where
- * code that may trap is not if-converted. */
-static inline double dsel(uint64_t m, double a, double b)
-{
-	uint64_t ua, ub;
-
-	memcpy(&ua, &a, sizeof ua);
-	memcpy(&ub, &b, sizeof ub);
-	ua = (ua & m) | (ub & ~m);
-	memcpy(&a, &ua, sizeof a);
-	return a;
+		point[i] =
+		    dsel(0 - (uint64_t)(wsum[i] > 0), point[i] / wsum[i], last);
 }
 
 /* Beyond this distance from the first horizon, libm's exp: e^64 keeps
@@ -221,4 +228,20 @@ SSM__HOT void ssm__smooth_pr_row(double *restrict pr, const float *restrict es,
 
 		pr[k] = dsel(m, v, pr[k]);
 	}
+}
+
+/* Variable shifts: AVX2 (vpsllvd) runs this loop four lanes at a time; the
+ * baseline a lane at a time, as the loop in ssm/smooth.c did. */
+SSM__HOT uint32_t ssm__smooth_le_mask(const double *restrict x, int n, double t,
+				      uint32_t *restrict nan)
+{
+	uint32_t c = 0, nn = 0;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		c |= (uint32_t)(x[k] <= t) << k;
+		nn |= (uint32_t)(x[k] != x[k]) << k;
+	}
+	*nan = nn;
+	return c;
 }

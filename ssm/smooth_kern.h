@@ -76,6 +76,9 @@ void ssm__smooth_exp(double *out, const double *x, int n, double cap);
 void ssm__smooth_pr_row(double *pr, const float *es, const double *iew, int n,
 			uint32_t mask, int reset);
 
+/* Bit k (k < n <= 32) of the result: x[k] <= t; of *nan: x[k] is NaN. */
+uint32_t ssm__smooth_le_mask(const double *x, int n, double t, uint32_t *nan);
+
 uint32_t ssm__smooth_score_row(float *es, const uint16_t *pend, int n,
 			       uint32_t act, double y, double yorg, double isc,
 			       double lam);

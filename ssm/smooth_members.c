@@ -272,6 +272,46 @@ static void ar_lane(const float *st, const hdr *h, int k, int l, double *coef,
 static _Thread_local double ar_zbuf[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
 static _Thread_local double ar_zone[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
 
+/*
+ * What the last batch's lanes hold: its length, each member's lane (-1:
+ * none) and a copy of that member's kind block, the recursion's only
+ * input. The forecast after an update needs the recursions the update's
+ * record() just ran (the same AR states; record runs them as far as the
+ * forecast will need: ssm/smooth.c): a batch whose members' blocks are
+ * those of the last batch, none needing more than its length, takes the
+ * last batch's lanes as they are. A lane's values do not depend on the
+ * other lanes or on the length, so they are the bits a new batch would
+ * compute.
+ */
+static _Thread_local struct ar_last {
+	int H;
+	signed char lane[SMOOTH_NBANK];
+	float blk[SSM__AR_LANES][AR_F];
+} ar_last;
+
+/* Whether ar_last serves a batch for hneed; if so, points ms at it. */
+static int ar_reuse(const float *st, const hdr *h, mstate *ms,
+		    const int32_t *hneed)
+{
+	int k, l;
+
+	for (k = 0; k < SMOOTH_NBANK; k++) {
+		if (ssm__smooth_bank[k].kind != K_AR || hneed[k] < 1)
+			continue;
+		l = ar_last.lane[k];
+		if (l < 0 || hneed[k] > ar_last.H ||
+		    memcmp(ar_last.blk[l], ssm__member_kind(st, h, k),
+			   sizeof ar_last.blk[l]))
+			return 0;
+	}
+	for (k = 0; k < SMOOTH_NBANK; k++)
+		if (ssm__smooth_bank[k].kind == K_AR && hneed[k] >= 1) {
+			ms[k].arz = ar_zbuf + ar_last.lane[k];
+			ms[k].arn = ar_last.H;
+		}
+	return 1;
+}
+
 void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 			  const int32_t *hneed)
 {
@@ -279,6 +319,8 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 	double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
 	int lane[SMOOTH_NBANK], nl = 0, H = 0, k;
 
+	if (ar_reuse(st, h, ms, hneed))
+		return;
 	for (k = 0; k < SMOOTH_NBANK; k++) {
 		lane[k] = -1;
 		if (ssm__smooth_bank[k].kind != K_AR || hneed[k] < 1 || nl == L)
@@ -290,11 +332,16 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 	if (nl == 0)
 		return;
 	ssm__smooth_ar_lanes(ar_zbuf, H, coef, zh, AR_CLAMP);
-	for (k = 0; k < SMOOTH_NBANK; k++)
+	ar_last.H = H;
+	for (k = 0; k < SMOOTH_NBANK; k++) {
+		ar_last.lane[k] = (signed char)lane[k];
 		if (lane[k] >= 0) {
+			memcpy(ar_last.blk[lane[k]], ssm__member_kind(st, h, k),
+			       sizeof ar_last.blk[lane[k]]);
 			ms[k].arz = ar_zbuf + lane[k];
 			ms[k].arn = H;
 		}
+	}
 }
 
 /*

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ssm/model.h"
+#include "ssm/model_internal.h" /* ssm__serve_q3, ssm__serve_rows */
 #include "ssm/rng.h"
 #include "tests/harness.h"
 
@@ -286,6 +287,73 @@ static void test_nonfinite_state_resets(void)
 	ssm_model_free(m);
 }
 
+/*
+ * ssm__serve_q3 (the step's fused serving for Q = 3) against the general
+ * path (ssm__serve_rows: compose, the gate's finish, serving) on the same
+ * inputs: served quantiles, means, the state the next step reads and the
+ * finiteness verdict, bit for bit. Head outputs past the exponent clamp,
+ * gaps near 0 and large, gate on and off, no evidence yet (both errors
+ * 0), no output arrays, and scales that overflow to Inf.
+ */
+static void test_serve_q3_is_general(void)
+{
+	ssm_model *m = random_head_model(13);
+	const int H = ssm_model_horizon(m), HQ = H * 3;
+	size_t S = ssm_model_state_floats(m);
+	float *sa = calloc(S, sizeof(float)), *sb = calloc(S, sizeof(float));
+	float o[SSM_MAX_H * 3], gap[SSM_MAX_H * 2];
+	float qa[SSM_MAX_H * 3], qb[SSM_MAX_H * 3], ma[SSM_MAX_H],
+	    mb[SSM_MAX_H];
+	double pt[SSM_MAX_H], sc;
+	int trial, j, ra, rb, gate, outs, nbad = 0, nmis = 0;
+	ssm_rng r;
+
+	CHECK_EQ_INT(ssm_model_nquantiles(m), 3);
+	ssm_rng_init(&r, 77);
+	ssm_state_init(m, sa, 24, 60.0);
+	for (trial = 0; trial < 400; trial++) {
+		gate = trial % 2;
+		outs = trial % 5 != 4;
+		CHECK_EQ_INT(ssm_model_set_gate(m, gate), 0);
+		for (j = 0; j < HQ; j++)
+			o[j] = (float)(ssm_rng_normal(&r) *
+				       (trial % 7 == 3 ? 12.0 : 1.5));
+		for (j = 0; j < 2 * H; j++)
+			gap[j] = (float)(trial % 11 == 5
+					     ? 1e-3
+					     : exp(3.0 * ssm_rng_normal(&r)));
+		sc = exp(4.0 * ssm_rng_normal(&r));
+		if (trial % 37 == 36)
+			sc = 1e308; /* the served values overflow */
+		for (j = 0; j < H; j++)
+			pt[j] = 100.0 * ssm_rng_normal(&r);
+		sa[SSM__H_ERR_F] =
+		    trial % 13 == 0 ? 0.0f : (float)fabs(ssm_rng_normal(&r));
+		sa[SSM__H_ERR_M] =
+		    trial % 13 == 0 ? 0.0f : (float)fabs(ssm_rng_normal(&r));
+		memcpy(sb, sa, S * sizeof(float));
+		memset(qa, 0x5a, sizeof qa);
+		memset(qb, 0x5a, sizeof qb);
+		memset(ma, 0x5a, sizeof ma);
+		memset(mb, 0x5a, sizeof mb);
+		ra = ssm__serve_q3(m, sa, o, gap, pt, sc, outs ? qa : NULL,
+				   outs ? ma : NULL);
+		rb = ssm__serve_rows(m, sb, o, gap, pt, sc, outs ? qb : NULL,
+				     outs ? mb : NULL);
+		nbad += ra != 0;
+		nmis += (ra != 0) != (rb != 0) || memcmp(qa, qb, sizeof qa) ||
+			memcmp(ma, mb, sizeof ma) ||
+			memcmp(sa, sb, S * sizeof(float));
+	}
+	CHECK_EQ_INT(nmis, 0);
+	/* The overflow trials were seen as such. */
+	CHECK(nbad > 0);
+	CHECK(nbad < 400);
+	free(sa);
+	free(sb);
+	ssm_model_free(m);
+}
+
 static void test_arguments_and_hash(void)
 {
 	ssm_model *a = NULL, *b = NULL, *c = NULL;
@@ -323,6 +391,7 @@ int main(void)
 	TH_RUN(test_batch_bit_exact_mamba);
 	TH_RUN(test_snapshot_is_memcpy);
 	TH_RUN(test_nonfinite_state_resets);
+	TH_RUN(test_serve_q3_is_general);
 	TH_RUN(test_arguments_and_hash);
 	return th_summary();
 }

@@ -17,6 +17,7 @@
 #define ssm__smooth_score_row	base_smooth_score_row
 #define ssm__smooth_pr_row	base_smooth_pr_row
 #define ssm__smooth_comb_member base_smooth_comb_member
+#define ssm__smooth_le_mask	base_smooth_le_mask
 #include "ssm/smooth_kern.c"
 #undef ssm__smooth_clamp
 #undef ssm__smooth_comb_add
@@ -26,6 +27,7 @@
 #undef ssm__smooth_score_row
 #undef ssm__smooth_pr_row
 #undef ssm__smooth_comb_member
+#undef ssm__smooth_le_mask
 
 #include <math.h>
 #include <stdio.h>
@@ -452,6 +454,34 @@ static void naive_pr(double *pr, const float *es, const double *iew, int n,
 	}
 }
 
+/* ssm__smooth_le_mask: bit k = x[k] <= t, nan bit k = x[k] is NaN, with
+ * ties, NaN, infinities and signed zeros among the keys and as t. */
+static void test_le_mask(void)
+{
+	double x[32], t;
+	ssm_rng r;
+	int n, k, rep, ok = 1;
+
+	ssm_rng_init(&r, 31);
+	for (rep = 0; rep < 200; rep++)
+		for (n = 0; n <= 32; n++) {
+			uint32_t c0 = 0, n0 = 0, ca, na, cb, nb;
+
+			for (k = 0; k < n; k++)
+				x[k] = k > 0 && rep % 5 == 0 ? x[k - 1]
+							     : val(&r, 10);
+			t = rep % 7 == 0 ? val(&r, 10) : n ? x[rep % n] : 0.0;
+			for (k = 0; k < n; k++) {
+				c0 |= (uint32_t)(x[k] <= t) << k;
+				n0 |= (uint32_t)isnan(x[k]) << k;
+			}
+			ca = ssm__smooth_le_mask(x, n, t, &na);
+			cb = base_smooth_le_mask(x, n, t, &nb);
+			ok &= ca == c0 && cb == c0 && na == n0 && nb == n0;
+		}
+	CHECK(ok);
+}
+
 static void test_pr_row(void)
 {
 	double p0[32], pa[32], pb[32], pc[32], iew[32];
@@ -491,5 +521,6 @@ int main(void)
 	TH_RUN(test_exp);
 	TH_RUN(test_score_row);
 	TH_RUN(test_pr_row);
+	TH_RUN(test_le_mask);
 	return th_summary();
 }

@@ -1,0 +1,138 @@
+/*
+ * ssm/kern_serve.c: the loop over horizons of ssm__serve_q3 (ssm/model_step.c,
+ * the step's serving for Q = 3), four horizons at a time in GCC generic
+ * vectors, compiled for AVX2 and the baseline (ssm/simd.h). Per horizon it
+ * is the scalar loop's IEEE operations in the same order (float compose,
+ * the gate's blend in double rounded to float, served values in double
+ * rounded to float), so the same bits on either build
+ * (tests/ssm/test_model.c holds it to the general path).
+ *
+ * Why generic vectors and not the plain loop with GCC's vectorizer: GCC
+ * 12.2 vectorizes that loop (with -O2's cost model, and by SLP without it)
+ * but drops the float rounding of (float)(w * md) when the result is
+ * widened again: the served values then differ from the scalar code's in
+ * the last bit (seen on horizons 44-47 of H 48). Conversions written as
+ * __builtin_convertvector are kept.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "ssm/model_internal.h"
+#include "ssm/simd.h"
+
+/* Vectors never cross a call (everything below is inlined), so GCC's note
+ * that the 32-byte vector ABI depends on AVX does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+typedef float v4f __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef uint64_t v4u __attribute__((vector_size(32)));
+
+/* ssm__nonfinite_bit_d per lane, ORed into *bad (vectors by pointer: no
+ * function takes or returns one, so no ABI question arises). */
+static inline void nonfinite4(const v4d *v, v4u *bad)
+{
+	v4u u;
+
+	memcpy(&u, v, sizeof u);
+	*bad |= ((u & 0x7ff0000000000000u) + 0x0010000000000000u) &
+		0x8000000000000000u;
+}
+
+/* Horizons h .. h+3 (gate a constant where inlined). */
+__attribute__((always_inline)) static inline void
+serve4(const float *o, const float *gap, const float *e, const double *pt,
+       double sc, int gate, double w, double wf, float *q, float *mean,
+       v4u *bad)
+{
+	v4f md = {o[1], o[4], o[7], o[10]};
+	v4f g0 = {gap[0], gap[2], gap[4], gap[6]};
+	v4f g1 = {gap[1], gap[3], gap[5], gap[7]};
+	v4f e0 = {e[0], e[3], e[6], e[9]};
+	v4f e2 = {e[2], e[5], e[8], e[11]};
+	v4f lo = md - g0 * e0, hi = md + g1 * e2;
+	v4d p, v0, v1, v2;
+	v4f f0, f1, f2;
+	int l;
+
+	if (gate) {
+		v4d dg0 = __builtin_convertvector(g0, v4d);
+		v4d dg1 = __builtin_convertvector(g1, v4d);
+
+		md = __builtin_convertvector(
+		    w * __builtin_convertvector(md, v4d), v4f);
+		lo = __builtin_convertvector(
+		    w * __builtin_convertvector(lo, v4d) + wf * (0.0 - dg0),
+		    v4f);
+		hi = __builtin_convertvector(
+		    w * __builtin_convertvector(hi, v4d) + wf * (0.0 + dg1),
+		    v4f);
+	}
+	memcpy(&p, pt, sizeof p);
+	v0 = p + sc * __builtin_convertvector(lo, v4d);
+	v1 = p + sc * __builtin_convertvector(md, v4d);
+	v2 = p + sc * __builtin_convertvector(hi, v4d);
+	f0 = __builtin_convertvector(v0, v4f);
+	f1 = __builtin_convertvector(v1, v4f);
+	f2 = __builtin_convertvector(v2, v4f);
+	for (l = 0; l < 4; l++) {
+		q[3 * l] = f0[l];
+		q[3 * l + 1] = f1[l];
+		q[3 * l + 2] = f2[l];
+	}
+	memcpy(mean, &f1, sizeof f1);
+	nonfinite4(&v0, bad);
+	nonfinite4(&v1, bad);
+	nonfinite4(&v2, bad);
+}
+
+/* One horizon, the scalar code (the last H mod 4). */
+static inline uint64_t serve1(const float *o, const float *gap, const float *e,
+			      const double *pt, double sc, int gate, double w,
+			      double wf, float *q, float *mean)
+{
+	float md = o[1], lo = md - gap[0] * e[0], hi = md + gap[1] * e[2];
+	double v0, v1, v2;
+
+	if (gate) {
+		md = (float)(w * md);
+		lo = (float)(w * lo + wf * (0.0 - gap[0]));
+		hi = (float)(w * hi + wf * (0.0 + gap[1]));
+	}
+	v0 = *pt + sc * lo;
+	v1 = *pt + sc * md;
+	v2 = *pt + sc * hi;
+	q[0] = (float)v0;
+	q[1] = (float)v1;
+	q[2] = (float)v2;
+	*mean = (float)v1;
+	return ssm__nonfinite_bit_d(v0) | ssm__nonfinite_bit_d(v1) |
+	       ssm__nonfinite_bit_d(v2);
+}
+
+__attribute__((always_inline)) static inline uint64_t
+serve_loop(int H, const float *o, const float *gap, const float *e,
+	   const double *pt, double sc, int gate, double w, double wf, float *q,
+	   float *mean)
+{
+	v4u b4 = {0, 0, 0, 0};
+	uint64_t bad = 0;
+	int h = 0;
+
+	for (; h + 4 <= H; h += 4)
+		serve4(o + 3 * h, gap + 2 * h, e + 3 * h, pt + h, sc, gate, w,
+		       wf, q + 3 * h, mean + h, &b4);
+	for (; h < H; h++)
+		bad |= serve1(o + 3 * h, gap + 2 * h, e + 3 * h, pt + h, sc,
+			      gate, w, wf, q + 3 * h, mean + h);
+	return bad | b4[0] | b4[1] | b4[2] | b4[3];
+}
+
+SSM__HOT uint64_t ssm__serve_q3_loop(int H, const float *o, const float *gap,
+				     const float *e, const double *pt,
+				     double sc, int gate, double w, double wf,
+				     float *q, float *mean)
+{
+	return gate ? serve_loop(H, o, gap, e, pt, sc, 1, w, wf, q, mean)
+		    : serve_loop(H, o, gap, e, pt, sc, 0, w, wf, q, mean);
+}
