@@ -86,6 +86,38 @@ static double now_s(void)
 	return srv_now();
 }
 
+/* CPU seconds of the whole process (every thread): the restore's phases
+ * are logged with their wall and CPU time, which a loaded machine tells
+ * apart. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A restore phase's end: its wall and CPU seconds since the last mark
+ * appended to buf. */
+typedef struct phases {
+	double w, c;
+	char buf[256];
+	size_t len;
+} phases;
+
+static void phase(phases *ph, const char *name)
+{
+	double w = now_s(), c = cpu_s();
+
+	if (ph->len < sizeof ph->buf)
+		ph->len += (size_t)snprintf(
+		    ph->buf + ph->len, sizeof ph->buf - ph->len,
+		    "%s%s %.2f s (CPU %.2f)", ph->len ? ", " : "", name,
+		    w - ph->w, c - ph->c);
+	ph->w = w;
+	ph->c = c;
+}
+
 static void pbatch_free(pbatch *c)
 {
 	free(c->push);
@@ -755,6 +787,7 @@ int srv_persist_open(srv *s)
 	uint64_t from_dump = 0;
 	store_opts o = s->set.store;
 	double t0 = now_s();
+	phases ph = {t0, cpu_s(), {0}, 0};
 	int rc;
 
 	if (!p)
@@ -780,9 +813,11 @@ int srv_persist_open(srv *s)
 	p->prog.interval_s = 2.0;
 	p->prog.sink = rec_status;
 	memset(&rs, 0, sizeof rs);
+	phase(&ph, "open");
 	rc = store_reader_open(&p->rd, s->set.store_path);
 	if (rc == 0 && restore_dump(s, &from_dump)) {
 		rs.series = from_dump;
+		phase(&ph, "dump");
 	} else if (rc == 0) {
 		int ck = load_ckpt(s);
 		char why[256];
@@ -790,9 +825,11 @@ int srv_persist_open(srv *s)
 			cb.known = p->cr.known;
 			cb.nknown = p->cr.n;
 		}
+		phase(&ph, "map");
 		rc = store_recover(s->set.store_path, p->hash,
 				   s->set.rebuild_window_s, &cb, &rs);
 		srv_registry_prefault_end(&s->reg);
+		phase(&ph, "walk");
 		/* The slots were checked while the database was walked
 		 * (srv_ckpt_load): only now are the states known good. */
 		if (ck && rc == 0 &&
@@ -811,11 +848,13 @@ int srv_persist_open(srv *s)
 		if (p->cr.max_id > rs.max_series_id)
 			rs.max_series_id = p->cr.max_id;
 		srv_ckpt_restore_release(&p->cr);
+		phase(&ph, "check");
 	}
 	clean_ckpt(s);
 	if (p->prog.done > 0)
 		io_progress_done(&p->prog);
 	srv_tick_run(s);
+	phase(&ph, "last round");
 	p->replaying = 0;
 	p->pending = 0;
 	if (rc) {
@@ -837,6 +876,7 @@ int srv_persist_open(srv *s)
 		(unsigned long long)rs.full_replay,
 		(unsigned long long)rs.rebuilt,
 		(unsigned long long)rs.samples_replayed);
+	srv_log(LOG_INFO, "restore phases: %s", ph.buf);
 	uv_timer_init(s->loop, &p->timer);
 	p->timer.data = s;
 	uv_timer_start(&p->timer, on_timer, 1000, 1000);
