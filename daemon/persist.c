@@ -24,16 +24,15 @@
 #include "io/grow.h"
 #include "io/progress.h"
 
-/* Samples replayed between two tick runs at start-up: enough for wide
- * rounds across series (shared with the compute pool from 96 rows), few
- * enough that the states of a run's series stay in cache across its
- * rounds. The walk hands a series' samples in a row, so a run of N
- * samples of series with k samples each is k rounds of N/k series; at
- * 8192 and 5 samples a series each round touched 12 MB of states, at 1024
- * 1.5 MB: 0.86x the CPU of a crash restart that replays 978,526 samples
- * of 200k series (two interleaved pairs, bench/results/crash4.md). */
+/* Samples replayed between two tick runs at start-up: large enough for
+ * wide batches across series (a round is shared with the compute pool
+ * from 96 rows: a run of N samples of series with k samples each is k
+ * rounds of N/k series), small enough to bound the pending arrays. 1024
+ * (rounds whose states stay in cache) measured 0.86x the CPU in two
+ * interleaved pairs and 1.00x in three more (bench/results/crash4.md):
+ * not kept, since it stops sharing rounds from 11 samples a series. */
 #ifndef REPLAY_CHUNK /* -DREPLAY_CHUNK=N: A/B builds */
-#define REPLAY_CHUNK 1024
+#define REPLAY_CHUNK 8192
 #endif
 /* Series snapshotted per batch at shutdown. */
 #define CLOSE_SNAPSHOT_SLICE 8192
