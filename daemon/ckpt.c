@@ -26,6 +26,18 @@
 
 enum { IDLE = 0, WRITING, SYNCING, RECORDING, STOPPED };
 
+/* The writeback of what the last slices wrote, started on a libuv work
+ * thread (sync_file_range, which may wait for the disk's queue). Its own
+ * descriptor (a dup) and its own allocation: the generation may be
+ * abandoned and the writer freed while it runs (c is then NULL and the
+ * completion frees it). */
+typedef struct wbreq {
+	uv_work_t w;
+	struct srv_ckpt *c;
+	int fd;
+	uint64_t s0, s1, m0, m1; /* slots' and records' byte ranges */
+} wbreq;
+
 struct srv_ckpt {
 	srv *s;
 	int phase;
@@ -49,6 +61,11 @@ struct srv_ckpt {
 	const char *sync_step;
 	int stop_after; /* srv_ckpt_stop ran while syncing */
 	uint64_t done;	/* generations recorded */
+	/* WRITING: the bytes written and not yet handed to a writeback
+	 * (slots [wb_s0, wb_s1), records [wb_m0, meta_at)); wb: the one in
+	 * flight, NULL = none. */
+	uint64_t wb_s0, wb_s1, wb_m0;
+	wbreq *wb;
 };
 
 void srv_ckpt_path(const srv *s, uint64_t gen, char *buf, size_t cap)
@@ -110,6 +127,8 @@ void srv_ckpt_free(srv_ckpt *c)
 	if (!c)
 		return;
 	abandon(c, "stopping");
+	if (c->wb)
+		c->wb->c = NULL; /* its completion frees it */
 	free(c->list);
 	free(c->recbuf);
 	free(c);
@@ -198,6 +217,8 @@ static void begin(srv_ckpt *c, uint64_t moved)
 	c->next = 0;
 	c->meta_at = c->h.meta_off;
 	c->meta_crc = 0;
+	c->wb_s0 = c->wb_s1 = c->h.slots_off;
+	c->wb_m0 = c->h.meta_off;
 	c->moved = moved;
 	c->began = c->last_begin;
 	c->phase = WRITING;
@@ -221,6 +242,7 @@ static int write_slice(srv_ckpt *c, size_t i, size_t k)
 		if (srv__dump_slots(c->fd, c->list + j, run, h->slot_bytes, at))
 			return -1;
 		j += run;
+		c->wb_s1 = (uint64_t)at + run * h->slot_bytes;
 	}
 	for (j = i; j < i + k; j++)
 		need += io_dump_rec_size((uint32_t)strlen(c->list[j]->name));
@@ -244,6 +266,67 @@ static int write_slice(srv_ckpt *c, size_t i, size_t k)
 	c->meta_crc = io_crc32c(c->meta_crc, c->recbuf, off);
 	c->meta_at += off;
 	return 0;
+}
+
+/* Starts the writeback of the ranges (asynchronous: the final fsync
+ * waits for it and writes what is left). Without it the kernel writes a
+ * dirty page back only after 30 s (vm.dirty_expire_centisecs), so the
+ * fsync after the last slice found about half a generation dirty, 3.7 GB
+ * at 1M series, and every series' record aged by that fsync. */
+static void wb_work(uv_work_t *w)
+{
+	wbreq *q = w->data;
+	unsigned fl = SYNC_FILE_RANGE_WRITE;
+
+	if (q->s1 > q->s0)
+		sync_file_range(q->fd, (off64_t)q->s0, (off64_t)(q->s1 - q->s0),
+				fl);
+	if (q->m1 > q->m0)
+		sync_file_range(q->fd, (off64_t)q->m0, (off64_t)(q->m1 - q->m0),
+				fl);
+}
+
+static void wb_done(uv_work_t *w, int status)
+{
+	wbreq *q = w->data;
+
+	(void)status;
+	close(q->fd);
+	if (q->c)
+		q->c->wb = NULL;
+	free(q);
+}
+
+/* Hands what the slices wrote since the last writeback to a new one,
+ * unless one is in flight (the next tick takes it all then). */
+static void writeback(srv_ckpt *c)
+{
+	wbreq *q;
+
+	if (c->wb || (c->wb_s1 == c->wb_s0 && c->meta_at == c->wb_m0))
+		return;
+	q = calloc(1, sizeof *q);
+	if (!q)
+		return; /* the fsync writes it */
+	q->fd = dup(c->fd);
+	if (q->fd < 0) {
+		free(q);
+		return;
+	}
+	q->c = c;
+	q->s0 = c->wb_s0;
+	q->s1 = c->wb_s1;
+	q->m0 = c->wb_m0;
+	q->m1 = c->meta_at;
+	q->w.data = q;
+	if (uv_queue_work(c->s->loop, &q->w, wb_work, wb_done) != 0) {
+		close(q->fd);
+		free(q);
+		return;
+	}
+	c->wb = q;
+	c->wb_s0 = c->wb_s1;
+	c->wb_m0 = c->meta_at;
 }
 
 static void sync_work(uv_work_t *w)
@@ -330,6 +413,13 @@ void srv_ckpt_tick(srv_ckpt *c, uint64_t moved)
 		begin(c, moved);
 	if (c->phase != WRITING)
 		return;
+	if (c->next == c->n) {
+		/* The fsync must not run beside a writeback of the same
+		 * file's descriptor: the next tick finishes. */
+		if (!c->wb)
+			finish(c);
+		return;
+	}
 	if (!(per > 0))
 		per =
 		    1; /* not reloadable; never 0 here, but never divide by 0 */
@@ -348,7 +438,8 @@ void srv_ckpt_tick(srv_ckpt *c, uint64_t moved)
 		return;
 	}
 	c->next += k;
-	if (c->next == c->n)
+	writeback(c);
+	if (c->next == c->n && !c->wb)
 		finish(c);
 }
 

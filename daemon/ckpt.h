@@ -14,8 +14,11 @@
  * store.checkpoint_s. Each record is consistent with its slot (both are
  * written between two ticks, on the thread that steps them); different
  * records are from different moments, which is what the per-record seq
- * is for. Then the header goes last, a libuv work thread fsyncs the file,
- * renames it to <store.path>.ckpt0 or .ckpt1 (the parity of the
+ * is for. The writeback of each slice starts as it is written
+ * (sync_file_range on a libuv work thread, one at a time), so the fsync
+ * at the end finds little left to write and the records age by less
+ * before they count. Then the header goes last, a libuv work thread fsyncs the
+ * file, renames it to <store.path>.ckpt0 or .ckpt1 (the parity of the
  * generation number; the other one holds the generation the database
  * names now) and fsyncs the directory, and the loop submits a store batch
  * naming the generation (store_batch_checkpoint). Once that commits, the

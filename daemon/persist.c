@@ -25,8 +25,15 @@
 #include "io/progress.h"
 
 /* Samples replayed between two tick runs at start-up: large enough for
- * wide batches across series, small enough to bound the pending arrays. */
+ * wide batches across series (a round is shared with the compute pool
+ * from 96 rows: a run of N samples of series with k samples each is k
+ * rounds of N/k series), small enough to bound the pending arrays. 1024
+ * (rounds whose states stay in cache) measured 0.86x the CPU in two
+ * interleaved pairs and 1.00x in three more (bench/results/crash4.md):
+ * not kept, since it stops sharing rounds from 11 samples a series. */
+#ifndef REPLAY_CHUNK /* -DREPLAY_CHUNK=N: A/B builds */
 #define REPLAY_CHUNK 8192
+#endif
 /* Series snapshotted per batch at shutdown. */
 #define CLOSE_SNAPSHOT_SLICE 8192
 /* Longest a `history` request waits for queued samples to commit. */
@@ -84,6 +91,38 @@ typedef struct pbatch {
 static double now_s(void)
 {
 	return srv_now();
+}
+
+/* CPU seconds of the whole process (every thread): the restore's phases
+ * are logged with their wall and CPU time, which a loaded machine tells
+ * apart. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A restore phase's end: its wall and CPU seconds since the last mark
+ * appended to buf. */
+typedef struct phases {
+	double w, c;
+	char buf[256];
+	size_t len;
+} phases;
+
+static void phase(phases *ph, const char *name)
+{
+	double w = now_s(), c = cpu_s();
+
+	if (ph->len < sizeof ph->buf)
+		ph->len += (size_t)snprintf(
+		    ph->buf + ph->len, sizeof ph->buf - ph->len,
+		    "%s%s %.2f s (CPU %.2f)", ph->len ? ", " : "", name,
+		    w - ph->w, c - ph->c);
+	ph->w = w;
+	ph->c = c;
 }
 
 static void pbatch_free(pbatch *c)
@@ -755,6 +794,7 @@ int srv_persist_open(srv *s)
 	uint64_t from_dump = 0;
 	store_opts o = s->set.store;
 	double t0 = now_s();
+	phases ph = {t0, cpu_s(), {0}, 0};
 	int rc;
 
 	if (!p)
@@ -780,9 +820,11 @@ int srv_persist_open(srv *s)
 	p->prog.interval_s = 2.0;
 	p->prog.sink = rec_status;
 	memset(&rs, 0, sizeof rs);
+	phase(&ph, "open");
 	rc = store_reader_open(&p->rd, s->set.store_path);
 	if (rc == 0 && restore_dump(s, &from_dump)) {
 		rs.series = from_dump;
+		phase(&ph, "dump");
 	} else if (rc == 0) {
 		int ck = load_ckpt(s);
 		char why[256];
@@ -790,9 +832,11 @@ int srv_persist_open(srv *s)
 			cb.known = p->cr.known;
 			cb.nknown = p->cr.n;
 		}
+		phase(&ph, "map");
 		rc = store_recover(s->set.store_path, p->hash,
 				   s->set.rebuild_window_s, &cb, &rs);
 		srv_registry_prefault_end(&s->reg);
+		phase(&ph, "walk");
 		/* The slots were checked while the database was walked
 		 * (srv_ckpt_load): only now are the states known good. */
 		if (ck && rc == 0 &&
@@ -811,11 +855,13 @@ int srv_persist_open(srv *s)
 		if (p->cr.max_id > rs.max_series_id)
 			rs.max_series_id = p->cr.max_id;
 		srv_ckpt_restore_release(&p->cr);
+		phase(&ph, "check");
 	}
 	clean_ckpt(s);
 	if (p->prog.done > 0)
 		io_progress_done(&p->prog);
 	srv_tick_run(s);
+	phase(&ph, "last round");
 	p->replaying = 0;
 	p->pending = 0;
 	if (rc) {
@@ -837,6 +883,7 @@ int srv_persist_open(srv *s)
 		(unsigned long long)rs.full_replay,
 		(unsigned long long)rs.rebuilt,
 		(unsigned long long)rs.samples_replayed);
+	srv_log(LOG_INFO, "restore phases: %s", ph.buf);
 	uv_timer_init(s->loop, &p->timer);
 	p->timer.data = s;
 	uv_timer_start(&p->timer, on_timer, 1000, 1000);

@@ -1,0 +1,76 @@
+#!/bin/bash
+# bench/crashdb.sh: a database (and checkpoint) as kill -9 leaves it, for
+# bench/restore.sh --crash --db: every restart of an A/B then starts from
+# copies of the same files.
+#
+#   bench/crashdb.sh --out DIR [--series S] [--per N] [--rate R]
+#                    [--ckpt SECONDS] [--after K] [--bin DAEMON]
+#
+# The daemon (this tree's build/statecastd, or DAEMON) takes S series x N
+# samples (step 60 s) paced at R samples/s with store.checkpoint_s=SECONDS,
+# and once its store has drained, waits until a generation of all S series
+# begun after the ingest is recorded. With --after K it then takes K more
+# samples of every series (the same pace), which the next start replays
+# after the records, and is killed as soon as the store has committed them
+# (a generation is usually being written then: the crash falls inside
+# it). Then kill -9, and DIR/c.db (+ -wal, -shm, .ckpt0/1) is what it left.
+# A run of 1M series holds ~10 GB: run it under
+#    flock /tmp/statecast-1m.lock bench/crashdb.sh --series 1000000 ...
+set -eu
+cd "$(dirname "$0")/.."
+S=200000
+PER=5
+RATE=40000
+CK=20
+AFTER=0
+OUTDIR=""
+BIN=build/statecastd
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--series) S=$2; shift ;;
+	--per) PER=$2; shift ;;
+	--rate) RATE=$2; shift ;;
+	--ckpt) CK=$2; shift ;;
+	--after) AFTER=$2; shift ;;
+	--out) OUTDIR=$2; shift ;;
+	--bin) BIN=$2; shift ;;
+	*) echo "usage: bench/crashdb.sh --out DIR [--series S] [--per N] [--rate R] [--ckpt SECONDS] [--after K] [--bin DAEMON]" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$OUTDIR" ] || { echo "crashdb: --out DIR is required" >&2; exit 2; }
+make -s -j2 all build/bench/loadgen
+W=$(mktemp -d /tmp/statecast-crashdb.XXXXXX)
+PID=""
+cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
+trap cleanup EXIT
+. bench/lib.sh
+mkdir -p "$OUTDIR"
+rm -f "$OUTDIR"/c.db*
+DBF="$OUTDIR/c.db"
+LOG="$OUTDIR/ingest.log"
+: >"$LOG"
+DAEMON_WAIT_S=600 daemon_start "$BIN" "$DBF" "$LOG" -o store.checkpoint_s="$CK"
+build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count $((S * PER)) \
+	--rate "$RATE" --until-rpc 127.0.0.1:$R >"$W/loadgen.1" || true
+drained build/statecast "$R" 600 || true
+# A generation begun after the ingest, recorded, and none being written.
+nb0=$(grep -c 'checkpoint [0-9a-f]*: writing' "$LOG" || true)
+for _ in $(seq $((CK * 5 * 20))); do
+	nb=$(grep -c 'checkpoint [0-9a-f]*: writing' "$LOG" || true)
+	ne=$(grep -c -E 'checkpoint [0-9a-f]* (of [0-9]* series recorded|abandoned|not recorded)' "$LOG" || true)
+	last=$(grep -E 'checkpoint [0-9a-f]* (of [0-9]* series recorded|abandoned|not recorded)' "$LOG" | tail -n 1)
+	[ "$nb" -gt "$nb0" ] && [ "$ne" -ge "$nb" ] && echo "$last" | grep -q "of $S series recorded" && break
+	sleep 0.2
+done
+if [ "$AFTER" -gt 0 ]; then
+	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
+		--count $((S * AFTER)) --rate "$RATE" --t0 $((1700000000 + PER * 60)) \
+		--until-rpc 127.0.0.1:$R >"$W/loadgen.2" || true
+	drained build/statecast "$R" 600 || true
+fi
+kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+rm -f "$DBF".ckpt.tmp
+grep -o 'checkpoint [0-9a-f]* of [0-9]* series recorded in [0-9.]* s' "$LOG" | tail -n 2
+echo "crashdb: $S series x $PER (+ $AFTER after the last recorded generation) in $DBF:"
+ls -la "$OUTDIR"
