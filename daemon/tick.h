@@ -5,7 +5,9 @@
  * which libuv runs right after each poll phase, steps everything queued in
  * that iteration: round r holds every series' r-th sample of the tick, and
  * each round is cut into ssm_model_step_batch calls of at most batch_max
- * series (series whose forecast is due first, then the rest), which the
+ * series (series whose forecast is due and watched by a subscription
+ * first, their notifications written at once; then the other due ones;
+ * then the rest), which the
  * compute pool (daemon/pool.h, model.threads) may run on several threads.
  * Then the tick's accepted samples, the refreshed forecasts and the push
  * requests waiting on them go to the sink (daemon/sink.h) in one call.
@@ -51,7 +53,8 @@ typedef struct srv_step {
 	struct srv_series *s;
 	ssm_sample in;
 	uint32_t round;
-	int due; /* its forecast is refreshed by this step */
+	int due; /* its forecast is refreshed by this step: 2 when a
+		    subscription watches the series, else 1; 0 if not due */
 } srv_step;
 
 /* Rows [a, a + n) of the round arrays; fc: their forecast is due. */

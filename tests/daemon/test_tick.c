@@ -276,6 +276,57 @@ static void test_rejections_and_drop_in_tick(void)
 	teardown(&s, &loop);
 }
 
+static int watched(srv *s, int k)
+{
+	return srv_subs_watched(s, find(s, k));
+}
+
+/* Series a subscription watches are stepped first in their round, as a
+ * chunk of their own (their notifications written before the others are
+ * stepped), with the same results; the cached match follows subscribe
+ * and unsubscribe, and survives the generation counter wrapping. */
+static void test_watched_first(void)
+{
+	srv s;
+	uv_loop_t loop;
+	srv_conn c;
+	uint64_t id;
+	int b, k, nw = 0;
+
+	setup(&s, &loop, 256, 1, 60);
+	/* Not a live connection: a closing one gets no notifications
+	 * written, but its subscriptions still count as watching. */
+	memset(&c, 0, sizeof c);
+	c.closing = 1;
+	id = srv_subscribe(&s, &c, "s1*", 3, 1, 1);
+	CHECK(id > 0);
+	for (k = 0; k < NS; k++)
+		nw += k == 1 || (k >= 10 && k < 20) || (k >= 100 && k < 200);
+	feed(&s, 1);
+	check_equal(&s, 60, 1);
+	/* Per tick one round: the watched chunk, then the others. */
+	CHECK_EQ_INT(s.st.batches, 2 * NT);
+	for (b = 0; b < NS; b++) {
+		const char *nm = s.tick.bs[b]->name;
+		CHECK_EQ_INT(b < nw, nm[1] == '1');
+	}
+	CHECK(watched(&s, 1) && watched(&s, 127) && !watched(&s, 2));
+	CHECK_EQ_INT(srv_unsubscribe(&s, &c, id), 0);
+	CHECK(!watched(&s, 1));
+	id = srv_subscribe(&s, &c, "s1", 2, 1, 1);
+	CHECK(watched(&s, 1) && !watched(&s, 10));
+	/* Series 1 matched at generation 4, 2^31 changes ago, and the
+	 * counter wraps and comes back to 4: the wrap made every series
+	 * look its match up again. */
+	CHECK_EQ_INT(srv_unsubscribe(&s, &c, id), 0);
+	find(&s, 1)->sub_gen = 4 | 1;
+	s.subs.gen = UINT32_MAX - 1;
+	srv_subscribe(&s, &c, "s2", 2, 1, 1); /* gen wraps to 2 */
+	srv_subscribe(&s, &c, "s3", 2, 1, 1); /* 4 */
+	CHECK(!watched(&s, 1) && watched(&s, 2) && watched(&s, 3));
+	teardown(&s, &loop);
+}
+
 static void test_anomaly_score(void)
 {
 	srv s;
@@ -317,6 +368,7 @@ int main(void)
 	TH_RUN(test_learning_then_stepping);
 	TH_RUN(test_rejections_and_drop_in_tick);
 	TH_RUN(test_anomaly_score);
+	TH_RUN(test_watched_first);
 	ssm_model_free(model);
 	return th_summary();
 }
