@@ -325,6 +325,16 @@ commit=$(head_rev)
 			echo "overlaps, and the sample counted under the cause holding most of it."
 			echo
 			bench/lat_trace.py --attr "$@"
+			echo
+			echo "## Every timed sample's latency in parts ($label, 50k/s, all traced runs)"
+			echo
+			echo "bench/lat_trace.py --parts: each timed sample cut at the loop's"
+			echo "events: send -> the start of the tick that wrote its notification"
+			echo "(of which: until the loop's next read; an earlier tick still"
+			echo "running at the send), that tick's start -> the notification"
+			echo "written, and the delivery to loadgen's reader."
+			echo
+			bench/lat_trace.py --parts "$@"
 		done
 	fi
 } >"$OUT"
