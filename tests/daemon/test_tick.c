@@ -276,6 +276,37 @@ static void test_rejections_and_drop_in_tick(void)
 	teardown(&s, &loop);
 }
 
+static void test_anomaly_score(void)
+{
+	srv s;
+	uv_loop_t loop;
+	srv_series *se;
+	int Q = ssm_model_nquantiles(model), H = ssm_model_horizon(model);
+	int h;
+	double lo, hi;
+
+	setup(&s, &loop, 256, 1, 60);
+	srv_ingest(&s, "a", 1, 1000, 1);
+	srv_tick_run(&s);
+	se = srv_registry_find(&s.reg, "a", 1);
+	/* A hand-made forecast: interval [h, h + 2] at horizon h. */
+	for (h = 0; h < H; h++) {
+		se->fq[h * Q] = (float)(h + 1);
+		se->fq[h * Q + Q - 1] = (float)(h + 3);
+	}
+	CHECK_EQ_INT(srv_forecast_interval(model, se, 1060, &lo, &hi), 1);
+	CHECK(lo == 1 && hi == 3);
+	CHECK_EQ_INT(
+	    srv_forecast_interval(model, se, 1000 + 60 * 3 + 20, &lo, &hi), 3);
+	CHECK(srv_anomaly_score(model, se, 1060, 2) == 0);
+	CHECK(srv_anomaly_score(model, se, 1060, 7) == 2.0f);
+	CHECK(srv_anomaly_score(model, se, 1120, 0) == 1.0f);
+	/* Before the origin or beyond the horizon nothing is predicted. */
+	CHECK(srv_anomaly_score(model, se, 990, 1e9) == 0);
+	CHECK(srv_anomaly_score(model, se, 1000 + 60.0 * (H + 1), 1e9) == 0);
+	teardown(&s, &loop);
+}
+
 static int watched(srv *s, int k)
 {
 	return srv_subs_watched(s, find(s, k));
@@ -328,48 +359,17 @@ static void test_watched_first(void)
 	teardown(&s, &loop);
 }
 
-static void test_anomaly_score(void)
-{
-	srv s;
-	uv_loop_t loop;
-	srv_series *se;
-	int Q = ssm_model_nquantiles(model), H = ssm_model_horizon(model);
-	int h;
-	double lo, hi;
-
-	setup(&s, &loop, 256, 1, 60);
-	srv_ingest(&s, "a", 1, 1000, 1);
-	srv_tick_run(&s);
-	se = srv_registry_find(&s.reg, "a", 1);
-	/* A hand-made forecast: interval [h, h + 2] at horizon h. */
-	for (h = 0; h < H; h++) {
-		se->fq[h * Q] = (float)(h + 1);
-		se->fq[h * Q + Q - 1] = (float)(h + 3);
-	}
-	CHECK_EQ_INT(srv_forecast_interval(model, se, 1060, &lo, &hi), 1);
-	CHECK(lo == 1 && hi == 3);
-	CHECK_EQ_INT(
-	    srv_forecast_interval(model, se, 1000 + 60 * 3 + 20, &lo, &hi), 3);
-	CHECK(srv_anomaly_score(model, se, 1060, 2) == 0);
-	CHECK(srv_anomaly_score(model, se, 1060, 7) == 2.0f);
-	CHECK(srv_anomaly_score(model, se, 1120, 0) == 1.0f);
-	/* Before the origin or beyond the horizon nothing is predicted. */
-	CHECK(srv_anomaly_score(model, se, 990, 1e9) == 0);
-	CHECK(srv_anomaly_score(model, se, 1000 + 60.0 * (H + 1), 1e9) == 0);
-	teardown(&s, &loop);
-}
-
 int main(void)
 {
 	if (ssm_model_new_default(&model, 1))
 		return 1;
 	TH_RUN(test_batched_rounds_equal_alone);
 	TH_RUN(test_small_rounds_stay_on_loop);
+	TH_RUN(test_watched_first);
 	TH_RUN(test_forecast_every_k);
 	TH_RUN(test_learning_then_stepping);
 	TH_RUN(test_rejections_and_drop_in_tick);
 	TH_RUN(test_anomaly_score);
-	TH_RUN(test_watched_first);
 	ssm_model_free(model);
 	return th_summary();
 }
