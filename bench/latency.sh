@@ -71,7 +71,14 @@ make -s -j2 all build/bench/loadgen build/bench/echo_peer
 B=build
 W=$(mktemp -d /tmp/statecast-latency.XXXXXX)
 PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
+# LATENCY_KEEP=DIR: the --trace runs' files (trace-*, lat-*) are copied
+# there before the work directory goes, for bench/lat_trace.py by hand.
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	sleep 0.3
+	[ -n "${LATENCY_KEEP:-}" ] && cp "$W"/trace-* "$W"/lat-* "$LATENCY_KEEP"/ 2>/dev/null
+	rm -rf "$W"
+}
 trap cleanup EXIT
 . bench/lib.sh
 peer_desc=$PEER
