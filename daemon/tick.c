@@ -520,32 +520,51 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 	}
 }
 
-/* Orders the queue by round, stably (counting sort), so each round is one
- * slice; a series sending many samples in one read makes many rounds. */
-static srv_step *by_round(srv_tick *k, size_t **start)
+/* The slice a queued step goes to: its round, after the rounds of the
+ * watched series when a subscription watches other series than its own
+ * (R: the tick's rounds). */
+static uint32_t slice_of(srv *s, const srv_step *st, uint32_t R)
 {
+	if (s->subs.head && !srv_subs_watched(s, st->s))
+		return R + st->round;
+	return st->round;
+}
+
+/* Orders the queue into slices, stably (counting sort): every round of
+ * the series a subscription watches, in order, then every round of the
+ * rest (with no subscription, just the rounds). A slice holds a series at
+ * most once, and a series' slices come in the order of its rounds, since
+ * it is watched or not for the whole tick (the order is fixed here, once).
+ * So a watched series' forecasts of later rounds do not wait for the
+ * unwatched series' earlier rounds: a series sending many samples in one
+ * read makes many rounds, and so does the backlog after a stall of more
+ * than a round of every series. *nslices: how many (some may be empty). */
+static srv_step *by_round(srv *s, size_t **start, uint32_t *nslices)
+{
+	srv_tick *k = &s->tick;
+	uint32_t R = k->rounds, ns = s->subs.head ? 2 * R : R;
 	size_t i, sum = 0;
 
-	if (k->rounds <= 1)
-		return k->steps;
 	if (io_grow(&k->sorted, &k->capsorted, k->nsteps, sizeof *k->sorted,
 		    64) ||
-	    io_grow(&k->start, &k->capstart, k->rounds + 1, sizeof *k->start,
+	    io_grow(&k->start, &k->capstart, (size_t)ns + 1, sizeof *k->start,
 		    64))
 		return NULL;
-	memset(k->start, 0, (k->rounds + 1) * sizeof *k->start);
+	memset(k->start, 0, ((size_t)ns + 1) * sizeof *k->start);
 	for (i = 0; i < k->nsteps; i++)
-		k->start[k->steps[i].round + 1]++;
-	for (i = 0; i <= k->rounds; i++) {
+		k->start[slice_of(s, &k->steps[i], R) + 1]++;
+	for (i = 0; i <= ns; i++) {
 		sum += k->start[i];
 		k->start[i] = sum;
 	}
 	for (i = 0; i < k->nsteps; i++)
-		k->sorted[k->start[k->steps[i].round]++] = k->steps[i];
-	/* start[r] now holds the end of round r; shift back to starts. */
-	memmove(k->start + 1, k->start, k->rounds * sizeof *k->start);
+		k->sorted[k->start[slice_of(s, &k->steps[i], R)]++] =
+		    k->steps[i];
+	/* start[r] now holds the end of slice r; shift back to starts. */
+	memmove(k->start + 1, k->start, ns * sizeof *k->start);
 	k->start[0] = 0;
 	*start = k->start;
+	*nslices = ns;
 	return k->sorted;
 }
 
@@ -592,13 +611,16 @@ void srv_tick_run(srv *s)
 		step_round(s, k->steps, 0, k->nsteps);
 	} else if (k->rounds > 1) {
 		size_t *start = NULL;
-		srv_step *sorted = by_round(k, &start);
+		uint32_t ns = 0;
+		srv_step *sorted = by_round(s, &start, &ns);
 		if (!sorted) {
 			srv_log(LOG_ERR, "out of memory ordering %zu samples",
 				k->nsteps);
 		} else {
-			for (r = 0; r < k->rounds; r++)
-				step_round(s, sorted, start[r], start[r + 1]);
+			for (r = 0; r < ns; r++)
+				if (start[r + 1] > start[r])
+					step_round(s, sorted, start[r],
+						   start[r + 1]);
 		}
 	}
 	srv_subs_flush(s);

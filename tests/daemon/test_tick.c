@@ -359,6 +359,42 @@ static void test_watched_first(void)
 	teardown(&s, &loop);
 }
 
+/* A tick of several rounds steps every round of the watched series before
+ * any round of the rest (the unwatched series' round 0 does not hold up
+ * a watched series' round 3), each series' samples still in order, with
+ * the same results. */
+static void test_watched_rounds_first(void)
+{
+	srv s;
+	uv_loop_t loop;
+	srv_conn c;
+	size_t i, n = (size_t)NS * 4;
+	int nw = 0, k, order_ok = 1;
+	uint32_t last_round = 0;
+
+	setup(&s, &loop, 256, 1, 60);
+	memset(&c, 0, sizeof c);
+	c.closing = 1;
+	CHECK(srv_subscribe(&s, &c, "s1*", 3, 1, 1) > 0);
+	for (k = 0; k < NS; k++)
+		nw += k == 1 || (k >= 10 && k < 20) || (k >= 100 && k < 200);
+	feed(&s, 4); /* NT = 40: the last tick holds 4 rounds */
+	check_equal(&s, 60, 1);
+	/* The stepping order of the last tick: the watched series' 4
+	 * rounds, then the others' 4, rounds ascending within each. */
+	for (i = 0; i < n; i++) {
+		const srv_step *st = &s.tick.sorted[i];
+		int w = st->s->name[1] == '1';
+		if (i == (size_t)nw * 4)
+			last_round = 0;
+		if (w != (i < (size_t)nw * 4) || st->round < last_round)
+			order_ok = 0;
+		last_round = st->round;
+	}
+	CHECK(order_ok);
+	teardown(&s, &loop);
+}
+
 int main(void)
 {
 	if (ssm_model_new_default(&model, 1))
@@ -366,6 +402,7 @@ int main(void)
 	TH_RUN(test_batched_rounds_equal_alone);
 	TH_RUN(test_small_rounds_stay_on_loop);
 	TH_RUN(test_watched_first);
+	TH_RUN(test_watched_rounds_first);
 	TH_RUN(test_forecast_every_k);
 	TH_RUN(test_learning_then_stepping);
 	TH_RUN(test_rejections_and_drop_in_tick);
