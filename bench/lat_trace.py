@@ -3,6 +3,7 @@
 
     bench/lat_trace.py TRACE LAT [--md] [--slow US]
     bench/lat_trace.py --attr TRACE LAT [TRACE LAT ...] [--slow US]
+    bench/lat_trace.py --parts TRACE LAT [TRACE LAT ...]
 
 TRACE: statecastd's STATECAST_TRACE file (daemon/trace.h), LAT: loadgen's
 --lat-trace file (bench/loadgen.c), both on CLOCK_MONOTONIC. Each timed
@@ -31,6 +32,15 @@ pool round). A slow sample's daemon part (send -> notification written)
 is summed per cause over the phases it overlaps, and the sample counted
 under the cause that holds most of it; one mostly in delivery is counted
 there.
+
+--parts: every timed sample of the runs given (not only the slow ones),
+its latency cut into consecutive parts at the loop's events: send ->
+the start of the tick that wrote its notification (of which: waiting
+for the loop's next read, and waiting for an earlier tick still running
+when it was sent), that tick's start -> the notification written (the
+stepping ahead of it in its tick), and the delivery. A markdown table of
+each part's p50, mean and p99 over all samples (percentiles of parts do
+not add up; means do).
 """
 import bisect
 import sys
@@ -229,6 +239,63 @@ def attr_main(args, slow_us):
             acc['us'].get(c, 0) / n, acc['us'].get(c, 0) / tot))
 
 
+def parts(ev, lat, acc):
+    """Appends each timed sample's parts (us) to acc's lists."""
+    nt = [e[0] for e in ev if e[1] == 'N' and e[2] > 400]
+    rt = [e[0] for e in ev if e[1] == 'r']
+    ticks, cur = [], None
+    for e in ev:
+        if e[1] == 'T':
+            cur = e[0]
+        elif e[1] == 'E' and cur is not None:
+            ticks.append((cur, e[0]))
+            cur = None
+    tstart = [t[0] for t in ticks]
+    for s, a, l in lat:
+        i = bisect.bisect_right(nt, a) - 1
+        n = nt[i] if i >= 0 else s
+        if n < s:  # no notification of its own: all delivery
+            n = s
+        k = bisect.bisect_right(tstart, n) - 1
+        t = tstart[k] if k >= 0 and tstart[k] >= s else s
+        j = bisect.bisect_left(rt, s)
+        r = rt[j] if j < len(rt) else s
+        # A tick running when the sample was sent (began before it).
+        m = bisect.bisect_right(tstart, s) - 1
+        busy = max(0.0, min(ticks[m][1], t) - s) if m >= 0 else 0.0
+        for key, v in (('total', l), ('to_tick', t - s),
+                       ('read_wait', min(max(0.0, r - s), t - s)),
+                       ('tick_running', busy), ('in_tick', n - t),
+                       ('delivery', a - n)):
+            acc.setdefault(key, []).append(v)
+
+
+PARTS = [
+    ('total', 'send -> notification received (loadgen)'),
+    ('to_tick', 'send -> start of the tick that wrote its notification'),
+    ('read_wait', '... of which send -> the loop\'s next read'),
+    ('tick_running', '... of which an earlier tick still running at the send'),
+    ('in_tick', 'tick start -> notification written (stepping ahead of it)'),
+    ('delivery', 'notification written -> loadgen\'s reader had it'),
+]
+
+
+def parts_main(args):
+    acc = {}
+    for i in range(0, len(args) - 1, 2):
+        ev, lat = load(args[i], args[i + 1])
+        parts(ev, lat, acc)
+    n = len(acc.get('total', []))
+    print('Timed samples of %d traced runs: %d.' % (len(args) // 2, n))
+    print()
+    print('| part | p50 (us) | mean (us) | p99 (us) |')
+    print('|---|---|---|---|')
+    for key, doc in PARTS:
+        v = acc.get(key, [])
+        print('| %s | %.0f | %.0f | %.0f |' % (
+            doc, pct(v, .5), sum(v) / (len(v) or 1), pct(v, .99)))
+
+
 def main():
     args = sys.argv[1:]
     md = '--md' in args
@@ -236,6 +303,9 @@ def main():
     if '--slow' in args:
         slow_us = float(args[args.index('--slow') + 1])
         del args[args.index('--slow'):args.index('--slow') + 2]
+    if '--parts' in args:
+        parts_main([a for a in args if a != '--parts'])
+        return
     if '--attr' in args:
         attr_main([a for a in args if a != '--attr'], slow_us)
         return

@@ -71,7 +71,14 @@ make -s -j2 all build/bench/loadgen build/bench/echo_peer
 B=build
 W=$(mktemp -d /tmp/statecast-latency.XXXXXX)
 PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$W"; }
+# LATENCY_KEEP=DIR: the --trace runs' files (trace-*, lat-*) are copied
+# there before the work directory goes, for bench/lat_trace.py by hand.
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	sleep 0.3
+	[ -n "${LATENCY_KEEP:-}" ] && cp "$W"/trace-* "$W"/lat-* "$LATENCY_KEEP"/ 2>/dev/null
+	rm -rf "$W"
+}
 trap cleanup EXIT
 . bench/lib.sh
 peer_desc=$PEER
@@ -325,6 +332,16 @@ commit=$(head_rev)
 			echo "overlaps, and the sample counted under the cause holding most of it."
 			echo
 			bench/lat_trace.py --attr "$@"
+			echo
+			echo "## Every timed sample's latency in parts ($label, 50k/s, all traced runs)"
+			echo
+			echo "bench/lat_trace.py --parts: each timed sample cut at the loop's"
+			echo "events: send -> the start of the tick that wrote its notification"
+			echo "(of which: until the loop's next read; an earlier tick still"
+			echo "running at the send), that tick's start -> the notification"
+			echo "written, and the delivery to loadgen's reader."
+			echo
+			bench/lat_trace.py --parts "$@"
 		done
 	fi
 } >"$OUT"

@@ -84,6 +84,11 @@ typedef struct srv_series {
 				-INFINITY = none yet */
 	double store_step_s; /* step_s and period of its last declaration */
 	int store_period;
+	/* Whether a subscription matches the name (daemon/subscribe.h):
+	 * srv_subs.gen | 1 if one does, srv_subs.gen if none, anything else
+	 * = not looked up since the subscriptions last changed. Here, it
+	 * fills the hole before tick_mark: the struct does not grow. */
+	uint32_t sub_gen;
 	uint64_t tick_mark; /* serial of the last tick that refreshed it */
 
 	int period;  /* seasonal period in nominal steps, 1 = none */

@@ -19,6 +19,7 @@ void srv_subs_init(srv_subs *u)
 {
 	memset(u, 0, sizeof *u);
 	u->next_id = 1;
+	u->gen = 2;
 	rpc_buf_init(&u->buf, NOTIFY_MAX);
 }
 
@@ -37,6 +38,21 @@ void srv_subs_release(srv_subs *u)
 	}
 	rpc_buf_release(&u->buf);
 	u->n = 0;
+}
+
+/* The subscriptions changed: every series' cached match is stale. After
+ * 2^31 changes gen would come back to values series still hold, so then
+ * every series forgets its match (0 is never a current gen). */
+static void changed(srv *s)
+{
+	size_t i;
+
+	s->subs.gen += 2;
+	if (s->subs.gen != 0)
+		return;
+	s->subs.gen = 2;
+	for (i = 0; i < s->reg.n; i++)
+		s->reg.all[i]->sub_gen = 0;
 }
 
 uint64_t srv_subscribe(srv *s, srv_conn *c, const char *pattern, size_t len,
@@ -61,6 +77,7 @@ uint64_t srv_subscribe(srv *s, srv_conn *c, const char *pattern, size_t len,
 	s->subs.head = x;
 	s->subs.n++;
 	c->nsubs++;
+	changed(s);
 	return x->id;
 }
 
@@ -82,6 +99,8 @@ static int remove_subs(srv *s, srv_conn *c, uint64_t id)
 			pp = &x->next;
 		}
 	}
+	if (removed)
+		changed(s);
 	return removed;
 }
 
@@ -150,16 +169,19 @@ static int append(srv *s, srv_conn *c, const rpc_buf *b)
  * subscription because it names the subscription id; the forecast itself
  * is the bulk and costs one pass over H x Q floats.
  */
-static void notify(srv *s, const srv_series *se, int forecast, double t,
-		   double value, float score)
+static void notify(srv *s, srv_series *se, int forecast, double t, double value,
+		   float score)
 {
 	rpc_buf *b = &s->subs.buf;
 	srv_sub *x;
 
+	if (!srv_subs_watched(s, se))
+		return;
 	for (x = s->subs.head; x; x = x->next) {
 		if (x->c->closing || !(forecast ? x->forecasts : x->anomalies))
 			continue;
-		if (fnmatch(x->pattern, se->name, 0) != 0)
+		/* One subscription that matches: it is the one. */
+		if (s->subs.n > 1 && fnmatch(x->pattern, se->name, 0) != 0)
 			continue;
 		rpc_buf_reset(b);
 		if (forecast) {
@@ -179,13 +201,29 @@ static void notify(srv *s, const srv_series *se, int forecast, double t,
 	}
 }
 
-void srv_subs_forecast(srv *s, const srv_series *se)
+int srv_subs_watched(srv *s, srv_series *se)
+{
+	const srv_sub *x;
+	uint32_t g = s->subs.gen;
+
+	if (!s->subs.head)
+		return 0;
+	if ((se->sub_gen & ~1u) != g) {
+		for (x = s->subs.head; x; x = x->next)
+			if (fnmatch(x->pattern, se->name, 0) == 0)
+				break;
+		se->sub_gen = g | (x != NULL);
+	}
+	return (int)(se->sub_gen & 1);
+}
+
+void srv_subs_forecast(srv *s, srv_series *se)
 {
 	if (s->subs.head)
 		notify(s, se, 1, 0, 0, 0);
 }
 
-void srv_subs_anomaly(srv *s, const srv_series *se, double t, double value,
+void srv_subs_anomaly(srv *s, srv_series *se, double t, double value,
 		      float score)
 {
 	if (s->subs.head)

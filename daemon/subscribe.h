@@ -8,11 +8,15 @@
  * forecast that predicted it, [2, "anomaly", MAP] (see docs/RPC.md).
  *
  * Workload: notifications are encoded once per event and copied to every
- * matching connection; matching is a scan of all subscriptions per refresh,
- * which is cheap for the tens of watchers a daemon has, and nothing at all
- * when there are none. A connection over its output bound is closed by
- * srv_conn_write(); its subscriptions are skipped from then on and removed
- * by srv_subs_drop_conn() from its close callback.
+ * matching connection. Whether any subscription matches a series is
+ * remembered in the series (srv_series.sub_gen) until the subscriptions
+ * change (srv_subs.gen), so a refresh of an unwatched series costs a
+ * compare, not an fnmatch per subscription; a watched one is matched
+ * against each subscription (tens, for the watchers a daemon has). The
+ * tick asks srv_subs_watched() too, to step watched series first. A connection
+ * over its output bound is closed by srv_conn_write(); its subscriptions are
+ * skipped from then on and removed by srv_subs_drop_conn() from its close
+ * callback.
  *
  * Batching: a notification is appended to its connection's pending bytes
  * (srv_conn.nbuf) and the connection listed once; srv_subs_flush() hands
@@ -50,6 +54,9 @@ typedef struct srv_subs {
 	uint64_t next_id;
 	rpc_buf buf;		  /* one notification being encoded */
 	struct srv_conn *pending; /* connections with bytes to flush */
+	/* Even, from 2; += 2 whenever a subscription is added or removed,
+	 * which makes every series' cached match (sub_gen) stale. */
+	uint32_t gen;
 } srv_subs;
 
 void srv_subs_init(srv_subs *u);
@@ -64,13 +71,17 @@ int srv_unsubscribe(struct srv *s, struct srv_conn *c, uint64_t id);
 /* Removes every subscription of c (c is closing). */
 void srv_subs_drop_conn(struct srv *s, struct srv_conn *c);
 
+/* Whether some subscription matches the series' name: 1 or 0, looked up
+ * (fnmatch per subscription) only the first time after the subscriptions
+ * changed, then read from the series. */
+int srv_subs_watched(struct srv *s, struct srv_series *se);
 /* The series' forecast was just refreshed. */
-void srv_subs_forecast(struct srv *s, const struct srv_series *se);
+void srv_subs_forecast(struct srv *s, struct srv_series *se);
 /* Writes every connection's pending notifications (one write each). */
 void srv_subs_flush(struct srv *s);
 /* The sample (t, value) scored `score` against the series' current
  * forecast, which is still the one that predicted it. */
-void srv_subs_anomaly(struct srv *s, const struct srv_series *se, double t,
+void srv_subs_anomaly(struct srv *s, struct srv_series *se, double t,
 		      double value, float score);
 
 #endif

@@ -3,10 +3,13 @@
  *
  * Read callbacks only validate and queue (srv_ingest); a uv_check handle,
  * which libuv runs right after each poll phase, steps everything queued in
- * that iteration: round r holds every series' r-th sample of the tick, and
- * each round is cut into ssm_model_step_batch calls of at most batch_max
- * series (series whose forecast is due first, then the rest), which the
- * compute pool (daemon/pool.h, model.threads) may run on several threads.
+ * that iteration: round r holds every series' r-th sample of the tick
+ * (every round of the series a subscription watches comes before the
+ * rounds of the rest), and each round is cut into ssm_model_step_batch
+ * calls of at most batch_max series (series whose forecast is due and
+ * watched by a subscription first, their notifications written at once;
+ * then the other due ones; then the rest), which the compute pool
+ * (daemon/pool.h, model.threads) may run on several threads.
  * Then the tick's accepted samples, the refreshed forecasts and the push
  * requests waiting on them go to the sink (daemon/sink.h) in one call.
  *
@@ -51,7 +54,8 @@ typedef struct srv_step {
 	struct srv_series *s;
 	ssm_sample in;
 	uint32_t round;
-	int due; /* its forecast is refreshed by this step */
+	int due; /* its forecast is refreshed by this step: 2 when a
+		    subscription watches the series, else 1; 0 if not due */
 } srv_step;
 
 /* Rows [a, a + n) of the round arrays; fc: their forecast is due. */
@@ -80,9 +84,11 @@ typedef struct srv_tick {
 	srv_step *steps; /* to step this tick */
 	size_t nsteps, capsteps;
 	uint32_t rounds;  /* 1 + the highest round queued */
-	srv_step *sorted; /* steps ordered by round, when rounds > 1 */
+	srv_step *sorted; /* steps in stepping order, when rounds > 1: the
+			     watched series' rounds, then the others' */
 	size_t capsorted;
-	size_t *start; /* rounds + 1 slice bounds into sorted */
+	size_t *start; /* slice bounds into sorted: rounds + 1, or with a
+			  subscription 2 x rounds + 1 */
 	size_t capstart;
 	struct srv_push **push; /* replies waiting on this tick */
 	size_t npush, cappush;

@@ -369,12 +369,102 @@ static void test_anomaly_score(void)
 	teardown(&s, &loop);
 }
 
+static int watched(srv *s, int k)
+{
+	return srv_subs_watched(s, find(s, k));
+}
+
+/* Series a subscription watches are stepped first in their round, as a
+ * chunk of their own (their notifications written before the others are
+ * stepped), with the same results; the cached match follows subscribe
+ * and unsubscribe, and survives the generation counter wrapping. */
+static void test_watched_first(void)
+{
+	srv s;
+	uv_loop_t loop;
+	srv_conn c;
+	uint64_t id;
+	int b, k, nw = 0;
+
+	setup(&s, &loop, 256, 1, 60);
+	/* Not a live connection: a closing one gets no notifications
+	 * written, but its subscriptions still count as watching. */
+	memset(&c, 0, sizeof c);
+	c.closing = 1;
+	id = srv_subscribe(&s, &c, "s1*", 3, 1, 1);
+	CHECK(id > 0);
+	for (k = 0; k < NS; k++)
+		nw += k == 1 || (k >= 10 && k < 20) || (k >= 100 && k < 200);
+	feed(&s, 1);
+	check_equal(&s, 60, 1);
+	/* Per tick one round: the watched series in chunks of 8 rows
+	 * (WATCH_ROWS), then the others in one. */
+	CHECK_EQ_INT(s.st.batches, ((nw + 7) / 8 + 1) * NT);
+	for (b = 0; b < NS; b++) {
+		const char *nm = s.tick.bs[b]->name;
+		CHECK_EQ_INT(b < nw, nm[1] == '1');
+	}
+	CHECK(watched(&s, 1) && watched(&s, 127) && !watched(&s, 2));
+	CHECK_EQ_INT(srv_unsubscribe(&s, &c, id), 0);
+	CHECK(!watched(&s, 1));
+	id = srv_subscribe(&s, &c, "s1", 2, 1, 1);
+	CHECK(watched(&s, 1) && !watched(&s, 10));
+	/* Series 1 matched at generation 4, 2^31 changes ago, and the
+	 * counter wraps and comes back to 4: the wrap made every series
+	 * look its match up again. */
+	CHECK_EQ_INT(srv_unsubscribe(&s, &c, id), 0);
+	find(&s, 1)->sub_gen = 4 | 1;
+	s.subs.gen = UINT32_MAX - 1;
+	srv_subscribe(&s, &c, "s2", 2, 1, 1); /* gen wraps to 2 */
+	srv_subscribe(&s, &c, "s3", 2, 1, 1); /* 4 */
+	CHECK(!watched(&s, 1) && watched(&s, 2) && watched(&s, 3));
+	teardown(&s, &loop);
+}
+
+/* A tick of several rounds steps every round of the watched series before
+ * any round of the rest (the unwatched series' round 0 does not hold up
+ * a watched series' round 3), each series' samples still in order, with
+ * the same results. */
+static void test_watched_rounds_first(void)
+{
+	srv s;
+	uv_loop_t loop;
+	srv_conn c;
+	size_t i, n = (size_t)NS * 4;
+	int nw = 0, k, order_ok = 1;
+	uint32_t last_round = 0;
+
+	setup(&s, &loop, 256, 1, 60);
+	memset(&c, 0, sizeof c);
+	c.closing = 1;
+	CHECK(srv_subscribe(&s, &c, "s1*", 3, 1, 1) > 0);
+	for (k = 0; k < NS; k++)
+		nw += k == 1 || (k >= 10 && k < 20) || (k >= 100 && k < 200);
+	feed(&s, 4); /* NT = 40: the last tick holds 4 rounds */
+	check_equal(&s, 60, 1);
+	/* The stepping order of the last tick: the watched series' 4
+	 * rounds, then the others' 4, rounds ascending within each. */
+	for (i = 0; i < n; i++) {
+		const srv_step *st = &s.tick.sorted[i];
+		int w = st->s->name[1] == '1';
+		if (i == (size_t)nw * 4)
+			last_round = 0;
+		if (w != (i < (size_t)nw * 4) || st->round < last_round)
+			order_ok = 0;
+		last_round = st->round;
+	}
+	CHECK(order_ok);
+	teardown(&s, &loop);
+}
+
 int main(void)
 {
 	if (ssm_model_new_default(&model, 1))
 		return 1;
 	TH_RUN(test_batched_rounds_equal_alone);
 	TH_RUN(test_small_rounds_stay_on_loop);
+	TH_RUN(test_watched_first);
+	TH_RUN(test_watched_rounds_first);
 	TH_RUN(test_forecast_every_k);
 	TH_RUN(test_learning_then_stepping);
 	TH_RUN(test_rejections_and_drop_in_tick);
