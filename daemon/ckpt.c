@@ -270,9 +270,10 @@ static int write_slice(srv_ckpt *c, size_t i, size_t k)
 
 /* Starts the writeback of the ranges (asynchronous: the final fsync
  * waits for it and writes what is left). Without it the kernel writes a
- * dirty page back only after 30 s (vm.dirty_expire_centisecs), so the
- * fsync after the last slice found about half a generation dirty, 3.7 GB
- * at 1M series, and every series' record aged by that fsync. */
+ * dirty page back once it is 30 s old (vm.dirty_expire_centisecs) or the
+ * dirty pages pass its background threshold, so the fsync after the last
+ * slice could find up to 30 s of slices dirty, and every series' record
+ * aged by that fsync. */
 static void wb_work(uv_work_t *w)
 {
 	wbreq *q = w->data;
