@@ -496,12 +496,14 @@ static size_t chunk_rows(const srv_tick *k, size_t n, int share)
 	return per < (size_t)k->bmax ? per : (size_t)k->bmax;
 }
 
-/* Rows per chunk of the watched group: one 8-row block of the model, so
- * that the first watched forecasts are written after 8 series' step,
- * the next 8 after 16, and so on, not all after the whole group. A row
- * costs the same in a batch of 8 as of 64 (about 9 us with the default
- * model: it steps 8-row blocks either way), 2x alone; a chunk costs one
- * write per subscriber connection. */
+/* Rows of the watched group's first chunk: one 8-row block of the model;
+ * each next chunk doubles (16, 32, ... up to the usual size), so the
+ * first watched forecasts are written after 8 series' step, and a
+ * watched series waits for at most about twice the rows ahead of it,
+ * while a round of hundreds of watched series (a subscription to `*`)
+ * costs a handful of writes per subscriber connection, not one per 8
+ * rows. A row costs the same in a batch of 8 as of 64 (about 9 us with
+ * the default model: it steps 8-row blocks either way), 2x alone. */
 #define WATCH_ROWS 8
 
 /* Steps steps[a, b): one round, where every series occurs at most once, as
@@ -519,7 +521,7 @@ static size_t chunk_rows(const srv_tick *k, size_t n, int share)
 static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 {
 	srv_tick *k = &s->tick;
-	size_t i, n = 0, nc = 0, maxc, cut;
+	size_t i, n = 0, nc = 0, maxc, cut, w;
 	int pass, j, share = share_round(k, b - a);
 
 	/* Chunks hold at least min(bmax, 8) rows (WATCH_ROWS: 8) but the
@@ -550,14 +552,15 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			n++;
 		}
 		cut = chunk_rows(k, n - first, share);
-		if (pass == 2 && cut > WATCH_ROWS)
-			cut = WATCH_ROWS;
-		for (i = first; i < n; i += cut) {
+		w = pass == 2 && cut > WATCH_ROWS ? WATCH_ROWS : cut;
+		for (i = first; i < n;) {
 			srv_chunk *c = &k->chunks[nc++];
 			c->a = (int)i;
-			c->n = (int)(n - i < cut ? n - i : cut);
+			c->n = (int)(n - i < w ? n - i : w);
 			c->fc = pass > 0;
 			c->rc = 0;
+			i += (size_t)c->n;
+			w = 2 * w < cut ? 2 * w : cut;
 		}
 	}
 	if (nc > 1 && share) {

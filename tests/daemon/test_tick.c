@@ -397,9 +397,10 @@ static void test_watched_first(void)
 		nw += k == 1 || (k >= 10 && k < 20) || (k >= 100 && k < 200);
 	feed(&s, 1);
 	check_equal(&s, 60, 1);
-	/* Per tick one round: the watched series in chunks of 8 rows
-	 * (WATCH_ROWS), then the others in one. */
-	CHECK_EQ_INT(s.st.batches, ((nw + 7) / 8 + 1) * NT);
+	/* Per tick one round: the 39 watched series in chunks of 8, 16
+	 * and 15 rows (WATCH_ROWS, doubling), then the other 89 in one. */
+	CHECK_EQ_INT(nw, 39);
+	CHECK_EQ_INT(s.st.batches, 4 * NT);
 	for (b = 0; b < NS; b++) {
 		const char *nm = s.tick.bs[b]->name;
 		CHECK_EQ_INT(b < nw, nm[1] == '1');
