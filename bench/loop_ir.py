@@ -3,9 +3,10 @@ outside the model and the store, from callgrind's file of that thread (a
 run with --separate-threads=yes: the file ending in -01). bench/loop3.sh
 runs it.
 
-    python3 bench/loop_ir.py CALLGRIND.OUT N
+    python3 bench/loop_ir.py CALLGRIND.OUT
 
-N is the number of samples the run ingested. Inclusive counts of:
+Per sample = per call of io_graphite_parse (one per Graphite line: the
+run's samples, counted in the file itself). Inclusive counts of:
   read   daemon/listen.c on_read (socket reads handed to the line
          splitter, parsing, the registry, series creation, queueing) less
          ssm_state_init (a new series' state, the model's)
@@ -52,13 +53,38 @@ def counts(path, inclusive):
     return got
 
 
+def calls_of(path, fn):
+    """Calls to fn recorded in a callgrind file (name compression:
+    "cfn=(id) name" once, "cfn=(id)" after; each cfn= line is followed by
+    its "calls=COUNT ..." line)."""
+    names, total, cur = {}, 0, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith(("fn=", "cfn=")):
+                m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+                if m:
+                    if m.group(2):
+                        names[m.group(1)] = m.group(2)
+                    name = names.get(m.group(1))
+                else:
+                    name = line.split("=", 1)[1].strip()
+                cur = name if line.startswith("cfn=") else None
+            elif line.startswith("calls=") and cur == fn:
+                total += int(line[6:].split()[0])
+                cur = None
+    return total
+
+
 def part(got, fn):
     return sum(v for (f, name), v in got.items()
                if name == fn and f.endswith(PARTS[fn]))
 
 
 def main():
-    path, n = sys.argv[1], float(sys.argv[2])
+    path = sys.argv[1]
+    n = float(calls_of(path, "io_graphite_parse"))
+    if n == 0:
+        sys.exit("loop_ir: no Graphite line parsed in " + path)
     inc = counts(path, True)
     p = {fn: part(inc, fn) for fn in PARTS}
     read = p["on_read"] - p["ssm_state_init"]
@@ -66,7 +92,8 @@ def main():
     fig = {"loop": read + tick, "read": read, "tick": tick,
            "parse": p["io_graphite_parse"], "sink": p["srv_sink_tick"],
            "model": p["ssm_model_step_batch"] + p["ssm_state_init"]}
-    print(" ".join("%s=%.0f" % (k, v / n) for k, v in fig.items()))
+    print("samples=%.0f " % n +
+          " ".join("%s=%.0f" % (k, v / n) for k, v in fig.items()))
     exc = counts(path, False)
     own = sorted(((v, name) for (f, name), v in exc.items()
                   if f.endswith(OWN)), reverse=True)
