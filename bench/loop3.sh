@@ -10,6 +10,8 @@
 #
 # --cg-series 0 skips part 1, --reps 0 part 2; each part writes its own
 # section (loop3-ir, loop3-cpu) and leaves the other as it was.
+# LOOP3_KEEP=DIR keeps the loop thread's callgrind files (DIR/base.cg,
+# DIR/head.cg).
 #
 # 1. Instructions (do not depend on the machine's load): each tree's
 #    statecastd (default model, store on) under callgrind
@@ -86,6 +88,7 @@ cg() {
 	done
 	kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
 	f=$(ls "$W"/cg/out.*-01 | head -n 1)
+	[ -n "${LOOP3_KEEP:-}" ] && cp "$f" "$LOOP3_KEEP/$1.cg"
 	/usr/bin/python3 bench/loop_ir.py "$f"
 }
 

@@ -20,6 +20,7 @@ run's samples, counted in the file itself). Inclusive counts of:
 Prints one line of key=value pairs (instructions per sample), then the
 loop's costliest functions of io/lines.c, io/graphite.c and daemon/
 (listen, tick, registry, sink), exclusive, one "fn=N" per line."""
+import os
 import re
 import subprocess
 import sys
@@ -38,11 +39,16 @@ LINE = re.compile(r"\s*([\d,]+)\s+\([^)]*\)\s+(\S+):(\S+)")
 
 
 def counts(path, inclusive):
-    """{(file, fn): instructions} from callgrind_annotate."""
+    """{(file, fn): instructions} from callgrind_annotate. It runs from /:
+    from the tree's own directory it would also find the sources by their
+    relative names and list a function twice (./daemon/x.c and the full
+    path), which this would add up."""
     out = subprocess.run(["callgrind_annotate", "--auto=no",
                           "--threshold=100",
                           "--inclusive=" + ("yes" if inclusive else "no"),
-                          path], capture_output=True, text=True).stdout
+                          os.path.abspath(path)], capture_output=True,
+                         text=True,
+                         cwd="/").stdout
     got = {}
     for line in out.splitlines():
         m = LINE.match(line)
