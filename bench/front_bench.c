@@ -57,8 +57,8 @@ static double run(int period, float *st, size_t nf, double *sink)
 			double y = 100 + s + 10 * sin(2 * M_PI * i / cyc) +
 				   0.01 * i + ssm_rng_normal(&r);
 
-			ssm_smooth_update(x, y, 1, 0);
-			ssm_smooth_forecast(x, p, lv, 3, q, &sc);
+			ssm_smooth_update_forecast(x, y, 1, 0, p, lv, 3, q,
+						   &sc);
 			*sink += p[H - 1];
 		}
 	return (now_us() - t0) / ((double)NSAMPLE * NSERIES);

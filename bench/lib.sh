@@ -132,7 +132,7 @@ base_tree() {
 
 # step_ir BIN MODEL PREFIX: "TOTAL FRONT", the instructions per step inside
 # ssm_model_step_batch and those of its smoothing front (ssm__front_update
-# + ssm__front_forecast), callgrind on BIN (a build of bench/model_diff.c)
+# + ssm__front_forecast, or ssm__front_update_forecast), callgrind on BIN (a build of bench/model_diff.c)
 # stepping MODEL over its first 16 series x 600 samples; PREFIX.cg and
 # PREFIX.md are its files.
 step_ir() {
@@ -144,6 +144,7 @@ step_ir() {
 		/:ssm_model_step_batch / { t = v }
 		/:ssm__front_update / { f += v }
 		/:ssm__front_forecast / { f += v }
+		/:ssm__front_update_forecast / { f += v }
 		END { printf "%.0f %.0f\n", t / 9600, f / 9600 }'
 }
 

@@ -10,8 +10,10 @@
 #
 # Each cell is instructions per series step counted inside the window only
 # (--toggle-collect), 16 series. Columns: the whole ssm_model_step_batch;
-# the smoothing front's update (ssm__front_update) and forecast
-# (ssm__front_forecast); inside the front, the combination's weights
+# the smoothing front's update (ssm__front_update; since step5 the static
+# smooth_update inside ssm__front_update_forecast) and forecast
+# (ssm__front_forecast; since step5 smooth_forecast, the rest of
+# ssm__front_update_forecast); inside the front, the combination's weights
 # (weights_all, both calls), the members' forecasts (ssm__smooth_member_at)
 # and their combination (ssm__smooth_comb_member); the network's layers
 # (ssm__layer_step_batch); the rest (features, encoder, head, serving).
@@ -58,8 +60,13 @@ cells() {
 		{ v = $1; gsub(",", "", v); fn = $0; sub(/ \[.*$/, "", fn)
 		  sub(/^.*:/, "", fn); sub(/\.arch_x86_64_v3$/, "", fn)
 		  if (v + 0 > c[fn]) c[fn] = v + 0 }
-		END { printf "%.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", c["ssm_model_step_batch"] / n,
-			c["ssm__front_update"] / n, c["ssm__front_forecast"] / n, c["weights_all"] / n,
+		END { u = c["ssm__front_update"]; f = c["ssm__front_forecast"]
+		  # One call since step5: the update is smooth_update, the
+		  # forecast the rest of it (the fallback, the gaps).
+		  if (c["ssm__front_update_forecast"] > 0) {
+			u = c["smooth_update"]; f = c["ssm__front_update_forecast"] - u }
+		  printf "%.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", c["ssm_model_step_batch"] / n,
+			u / n, f / n, c["weights_all"] / n,
 			c["ssm__smooth_member_at"] / n, c["ssm__smooth_comb_member"] / n,
 			c["ssm__layer_step_batch"] / n }'
 	rm -f "$f"
@@ -79,7 +86,8 @@ cells() {
 	echo "counted (ages as the sample's number in its series). KIND loadgen: period 1, bench/loadgen.c's"
 	echo "values (the daemons of perf.sh and ing100k.sh); seasonal: period 24, a daily cycle with trend"
 	echo "and noise. Instructions per series step: whole = ssm_model_step_batch; update, forecast = the"
-	echo "smoothing front's (ssm__front_update, ssm__front_forecast); weights = weights_all (both calls),"
+	echo "smoothing front's (ssm__front_update, ssm__front_forecast; in one call since step5, split as"
+	echo "its smooth_update and the rest); weights = weights_all (both calls),"
 	echo "members = ssm__smooth_member_at, comb = ssm__smooth_comb_member, all three inside the front;"
 	echo "layers = ssm__layer_step_batch (S4D + Mamba); rest = whole - front - layers (features,"
 	echo "encoder, head, composition, gate, serving, checks)."

@@ -116,7 +116,8 @@ fbmed() { awk -v p="$1" '$1 == p {print $4}' "$2" | median; }
 	echo
 	echo "16 series (periods 1 and 24, scales 1e-2 to 1e4, gaps, missing values) x 600 samples; counted inside"
 	echo "ssm_model_step_batch only, per series step; the front = ssm__front_update +"
-	echo "ssm__front_forecast (the smoothing bank's update and forecast), the rest = features, encoder,"
+	echo "ssm__front_forecast, or ssm__front_update_forecast (the smoothing bank's update and forecast),"
+	echo "the rest = features, encoder,"
 	echo "layers, head, composition, gate and serving."
 	echo
 	echo "| | base | now | ratio |"

@@ -25,23 +25,22 @@ void ssm__front_init(const ssm_model *m, float *fs, int period)
 	ssm_smooth_init(fs, period, m->arch.horizon, NULL);
 }
 
-void ssm__front_update(const ssm_model *m, float *fs, double y, double gap)
-{
-	(void)m;
-	/* Non-finite values arrive here as NaN: a missing sample. */
-	ssm_smooth_update(fs, isfinite(y) ? y : 0.0, (int64_t)gap,
-			  !isfinite(y));
-}
-
-int ssm__front_forecast(const ssm_model *m, const float *fs, double last,
-			double *point, double *scale, float *gap)
+int ssm__front_update_forecast(const ssm_model *m, float *fs, double y,
+			       double gap_steps, double last, double *point,
+			       double *scale, float *gap)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
 	double q[SSM_MAX_H * SSM_MAX_Q], sc = 1.0;
 	uint64_t bad = 0;
 	int h, k, ok;
 
-	ok = ssm_smooth_forecast(fs, point, m->arch.quantiles, Q, q, &sc) == 0;
+	/* Non-finite values arrive here as NaN: a missing sample. One call
+	 * for both: the forecast takes the update's weights and AR
+	 * recursions (ssm/smooth.h). The update fails only on a block that
+	 * is not a front's, which the forecast reports as well. */
+	ok = ssm_smooth_update_forecast(fs, isfinite(y) ? y : 0.0,
+					(int64_t)gap_steps, !isfinite(y), point,
+					m->arch.quantiles, Q, q, &sc) == 0;
 	for (h = 0; ok && h < H; h++)
 		bad |= ssm__nonfinite_bit_d(point[h]);
 	if (!ok || bad || !(sc > 0.0) || !isfinite(sc)) {

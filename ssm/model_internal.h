@@ -124,7 +124,7 @@ static inline float ssm__clampf(float x)
  * gap[H][Q-1] the front's gaps between neighbouring quantiles in scale
  * units) and the sample's features feat[F]. *gap_steps gets the gap since
  * the previous sample in nominal steps (>= 1). Returns the front's status
- * (ssm__front_forecast): -1 means the state must be reset.
+ * (ssm__front_update_forecast): -1 means the state must be reset.
  */
 int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 		 float *feat, double *point, double *scale, float *gap,
@@ -230,15 +230,16 @@ double ssm__norm_ppf(double p);
 /* The smoothing front (model_front.c), over ssm/smooth.h. */
 size_t ssm__front_floats(const ssm_model *m);
 void ssm__front_init(const ssm_model *m, float *fs, int period);
-/* Feeds y (NaN = missing) after gap nominal steps. */
-void ssm__front_update(const ssm_model *m, float *fs, double y, double gap);
 /*
- * point[H], *scale, gap[H][Q-1] as ssm__observe; last = the last observed
- * value (NaN: none), the fallback before the front has seen a value.
- * Returns 0, 1 when that placeholder was used, -1 when the front has
- * observations yet gives non-finite numbers (its state is poisoned).
+ * Feeds y (NaN = missing) after gap_steps nominal steps, then writes the
+ * front's forecast: point[H], *scale, gap[H][Q-1] as ssm__observe; last =
+ * the last observed value (NaN: none), the fallback before the front has
+ * seen a value. Returns 0, 1 when that placeholder was used, -1 when the
+ * front has observations yet gives non-finite numbers (its state is
+ * poisoned).
  */
-int ssm__front_forecast(const ssm_model *m, const float *fs, double last,
-			double *point, double *scale, float *gap);
+int ssm__front_update_forecast(const ssm_model *m, float *fs, double y,
+			       double gap_steps, double last, double *point,
+			       double *scale, float *gap);
 
 #endif

@@ -164,11 +164,10 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	if (period > 1)
 		phase_feat(feat + 10, fmod(phase, (double)period),
 			   (double)period);
-	ssm__front_update(m, st + m->off_front, y, g);
 	if (!isnan(y))
 		last_y = y;
-	rc = ssm__front_forecast(m, st + m->off_front, last_y, point, scale,
-				 gap);
+	rc = ssm__front_update_forecast(m, st + m->off_front, y, g, last_y,
+					point, scale, gap);
 	sc = *scale;
 	if (!isnan(last_y))
 		feat[12] = clampf10((point[0] - last_y) / sc);

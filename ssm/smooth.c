@@ -735,54 +735,23 @@ static void weights_now(const float *st, const hdr *h, double w[][NBANK])
 }
 
 /*
- * The weights the last observation's record() computed on this thread,
- * kept for the forecast that follows the update (what the model's step
- * and the daemon run next, on the same block) when that forecast would
- * compute them again: when more than SMOOTH_TOPW members weigh at some
- * checkpoint (every active member during the warm-up, tn = TOPW_ALL), the
- * header cannot hold them and weights_kept recomputed all of them.
- * weights_all reads the header (counts, options, active members, kept
- * tops) and the error sums only, so the copy of both taken after the
- * update says whether a block would compute these weights: used only when
- * the block's bytes are those, whatever block it is. (record ran with
- * the previous kept tops, which only narrow top3's candidates to members
- * that cannot change its choice: top3_cands.)
+ * What an update leaves for the forecast that follows it on the same block
+ * (ssm_smooth_update_forecast; the model's step does exactly that):
+ * record()'s weights, which the forecast would otherwise compute again when
+ * the header cannot hold them (more than SMOOTH_TOPW members weigh at some
+ * checkpoint: every active member during the warm-up, tn = TOPW_ALL), and
+ * the AR recursions record() ran as far as the forecast needs. Nothing
+ * changes the error sums, the header or the AR states between the two, so
+ * these are what the forecast would compute (record ran with the previous
+ * kept tops, which only narrow top3's candidates to members that cannot
+ * change its choice: top3_cands).
  */
-static _Thread_local struct wcarry {
-	int valid;
-	unsigned char hs[sizeof(hdr_store)];
-	float es[MAXG * NBANK];
+typedef struct carry {
+	int wvalid; /* w and wk are the weights a forecast would compute */
 	double w[MAXG][NBANK];
 	unsigned wk[NBANK]; /* bit g: w[g][k] != 0 (weight_masks) */
-} wcarry;
-
-/* After the update's hdr_put: keep record's weights (wcarry.w) when the
- * forecast would recompute them, with the bytes they came from. */
-static void wcarry_keep(const float *st, const hdr *h, int observed)
-{
-	int g, all = 0;
-
-	for (g = 0; g < h->G; g++)
-		all |= h->tn[g] == TOPW_ALL;
-	wcarry.valid = observed && all;
-	if (!wcarry.valid)
-		return;
-	memcpy(wcarry.hs, st, sizeof wcarry.hs);
-	memcpy(wcarry.es, ssm__smooth_es(st, h, 0), sizeof wcarry.es);
-}
-
-/* The kept weights and their masks when they are this block's
- * (wcarry_keep), else 0. */
-static int wcarry_get(const float *st, const hdr *h, double w[][NBANK],
-		      unsigned *wk)
-{
-	if (!wcarry.valid || memcmp(wcarry.hs, st, sizeof wcarry.hs) ||
-	    memcmp(wcarry.es, ssm__smooth_es(st, h, 0), sizeof wcarry.es))
-		return 0;
-	memcpy(w, wcarry.w, sizeof wcarry.w);
-	memcpy(wk, wcarry.wk, sizeof wcarry.wk);
-	return 1;
-}
+	ar_run ar;
+} carry;
 
 /* ---- public ---- */
 
@@ -901,13 +870,13 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1);
  * relative to the value seen now. A member is evaluated only at the
  * horizons that need it: where it is in the combination or records.
  */
-static void record(float *st, hdr *h, mstate *ms, int observed)
+static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
 {
-	/* The weights go where the forecast may take them (wcarry). */
-	double(*w)[NBANK] = wcarry.w, comb[MAXG] = {0}, f[MAXG];
+	/* The weights go where the forecast may take them (carry). */
+	double(*w)[NBANK] = c->w, comb[MAXG] = {0}, f[MAXG];
 	int32_t hz[MAXG], hneed[NBANK];
 	int slot[MAXG], gi[MAXG], g, k, n, i;
-	unsigned *inw = wcarry.wk; /* bit g: member k weighs at g */
+	unsigned *inw = c->wk; /* bit g: member k weighs at g */
 	unsigned need[NBANK], rmask = 0;
 	uint32_t act = 0;
 	float *pend = ssm__member_pend(st, h);
@@ -945,7 +914,7 @@ static void record(float *st, hdr *h, mstate *ms, int observed)
 		    weight_range(h, inw[k], &f0, &f1) && f1 > hneed[k])
 			hneed[k] = f1;
 	}
-	ssm__smooth_ar_batch(st, h, ms, hneed);
+	ssm__smooth_ar_batch(st, h, ms, hneed, &c->ar, 0);
 	for (k = 0; k < NBANK; k++) {
 		int live = observed && ms[k].active;
 		unsigned m;
@@ -1004,7 +973,7 @@ static void store_members(float *st, hdr *h, const mstate *ms)
 		ssm__ms_put(st, h, k, &ms[k]);
 }
 
-static void advance(float *st, hdr *h, double y, int observed)
+static void advance(float *st, hdr *h, double y, int observed, carry *c)
 {
 	mstate ms[NBANK];
 	int k;
@@ -1054,16 +1023,20 @@ static void advance(float *st, hdr *h, double y, int observed)
 		h->seeded = 1;
 		seed_members(st, h, ms, 0);
 	}
-	record(st, h, ms, observed);
+	record(st, h, ms, observed, c);
 	store_members(st, h, ms);
 }
 
-int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
+/* ssm_smooth_update, leaving in *c what the forecast after it can take. */
+static int smooth_update(float *state, double value, int64_t gap, int missing,
+			 carry *c)
 {
 	hdr h;
-	int observed = !(missing || isnan(value)), k;
+	int observed = !(missing || isnan(value)), k, g;
 	int64_t skip, i;
 
+	c->wvalid = 0;
+	c->ar.H = 0;
 	if (!state)
 		return SSM_EINVAL;
 	if (observed && !isfinite(value))
@@ -1082,7 +1055,7 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 	 * jumps the clock and extrapolates the trends once.
 	 */
 	for (i = 0; i < skip && i < h.R; i++)
-		advance(state, &h, NAN, 0);
+		advance(state, &h, NAN, 0, c);
 	if (skip > h.R) {
 		int64_t rest = skip - h.R;
 
@@ -1100,11 +1073,20 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
 			ssm__ms_put(state, &h, k, &m);
 		}
 	}
-	wcarry.valid = 0; /* record() overwrites wcarry.w */
-	advance(state, &h, value, observed);
+	advance(state, &h, value, observed, c);
 	hdr_put(state, &h);
-	wcarry_keep(state, &h, observed);
+	/* record's weights serve the forecast when it would recompute them
+	 * (weights_kept); else it reads the kept ones from the header. */
+	for (g = 0; g < h.G && observed; g++)
+		c->wvalid |= h.tn[g] == TOPW_ALL;
 	return SSM_OK;
+}
+
+int ssm_smooth_update(float *state, double value, int64_t gap, int missing)
+{
+	carry c;
+
+	return smooth_update(state, value, gap, missing, &c);
 }
 
 /* Each checkpoint's interval bounds (scaled units), once per forecast. */
@@ -1223,17 +1205,21 @@ static void weight_masks(const hdr *h, double w[][NBANK], unsigned *wk)
 
 /*
  * The weights the last observation left (the error sums have not changed
- * since): the kept top members', or, when more members weigh (ablations),
- * recomputed from the error sums.
+ * since): the kept top members', or, when more members weigh (the
+ * combination's warm-up, ablations), those the update just computed (c,
+ * when the forecast follows it) or recomputed from the error sums.
  */
-static void weights_kept(const float *st, const hdr *h, double w[][NBANK],
-			 unsigned *wk)
+static void weights_kept(const float *st, const hdr *h, const carry *c,
+			 double w[][NBANK], unsigned *wk)
 {
 	int g, i, k;
 
 	for (g = 0; g < h->G; g++)
 		if (h->tn[g] == TOPW_ALL) {
-			if (!wcarry_get(st, h, w, wk)) {
+			if (c && c->wvalid) {
+				memcpy(w, c->w, sizeof c->w);
+				memcpy(wk, c->wk, sizeof c->wk);
+			} else {
 				weights_now(st, h, w);
 				weight_masks(h, w, wk);
 			}
@@ -1268,8 +1254,11 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1)
 	return 1;
 }
 
-int ssm_smooth_forecast(const float *state, double *point, const float *levels,
-			int Q, double *q, double *scale)
+/* ssm_smooth_forecast, taking what the update before it left in c (NULL:
+ * no update right before, or none that left anything). */
+static int smooth_forecast(const float *state, double *point,
+			   const float *levels, int Q, double *q, double *scale,
+			   carry *c)
 {
 	hdr h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
@@ -1280,6 +1269,7 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	int32_t hzs[SSM_SMOOTH_MAX_H], h0[NBANK], h1[NBANK];
 	unsigned wk[NBANK];
 	mstate ms[NBANK];
+	ar_run own; /* the AR recursions when no update left them */
 	int hz, k, i, g;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
@@ -1304,7 +1294,7 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	}
 	ssm__smooth_clamp_prep(&h);
 	/* wk: where each member weighs (bit g). */
-	weights_kept(state, &h, wg, wk);
+	weights_kept(state, &h, c, wg, wk);
 	for (hz = 0; hz < h.H; hz++) {
 		point[hz] = wsum[hz] = 0;
 		hzs[hz] = hz + 1;
@@ -1317,7 +1307,7 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 		if (weight_range(&h, wk[k], &h0[k], &h1[k]))
 			ssm__ms_get(state, &h, k, &ms[k]);
 	}
-	ssm__smooth_ar_batch(state, &h, ms, h1);
+	ssm__smooth_ar_batch(state, &h, ms, h1, c ? &c->ar : &own, c != NULL);
 	for (k = 0; k < NBANK; k++) {
 		if (h1[k] < 1)
 			continue;
@@ -1342,16 +1332,33 @@ int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 	bounds_all(&h, bl, bh, path, wsum); /* the arrays are free by now */
 	/* q = p + sc z (hi or -lo), quantile by quantile. */
 	for (i = 0; i < Q; i++) {
-		double c = sc * z[i];
+		double cz = sc * z[i];
 
 		if (z[i] > 0)
 			for (hz = 0; hz < h.H; hz++)
-				q[hz * Q + i] = point[hz] + c * wsum[hz];
+				q[hz * Q + i] = point[hz] + cz * wsum[hz];
 		else
 			for (hz = 0; hz < h.H; hz++)
-				q[hz * Q + i] = point[hz] + c * -path[hz];
+				q[hz * Q + i] = point[hz] + cz * -path[hz];
 	}
 	return SSM_OK;
+}
+
+int ssm_smooth_forecast(const float *state, double *point, const float *levels,
+			int Q, double *q, double *scale)
+{
+	return smooth_forecast(state, point, levels, Q, q, scale, NULL);
+}
+
+int ssm_smooth_update_forecast(float *state, double value, int64_t gap,
+			       int missing, double *point, const float *levels,
+			       int Q, double *q, double *scale)
+{
+	carry c;
+	int rc = smooth_update(state, value, gap, missing, &c);
+
+	return rc < 0 ? rc
+		      : smooth_forecast(state, point, levels, Q, q, scale, &c);
 }
 
 int64_t ssm_smooth_count(const float *state)

@@ -111,6 +111,18 @@ int ssm_smooth_update(float *state, double value, int64_t gap, int missing);
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			int Q, double *q, double *scale);
 
+/*
+ * ssm_smooth_update() then ssm_smooth_forecast() on the same block, with
+ * the same results and the same state to the bit, for less work: the
+ * forecast takes the weights and the AR members' recursions the update has
+ * just computed instead of computing them again. When the update fails it
+ * returns its error and leaves the outputs alone; else the forecast's
+ * status.
+ */
+int ssm_smooth_update_forecast(float *state, double value, int64_t gap,
+			       int missing, double *point, const float *levels,
+			       int Q, double *q, double *scale);
+
 /* Observed (non-missing) samples fed so far. */
 int64_t ssm_smooth_count(const float *state);
 

@@ -88,7 +88,7 @@ typedef struct mstate {
 	/* AR members: the normalized forecast recursion up to horizon arn,
 	 * computed for several members at once (ssm__smooth_ar_batch), at
 	 * arz[(h - 1) SSM__AR_LANES]; NULL when not (ssm__ms_get clears it).
-	 * Not state: valid until the next batch on this thread. */
+	 * Not state: it points into the batch's ar_run. */
 	int32_t arn;
 	const double *arz;
 } mstate;
@@ -382,10 +382,30 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   const mstate *m, int n, const int32_t *hz,
 			   double *out);
 
-/* The AR members' recursions for the horizons up to hneed[k] (0: member
- * k not needed), all at once, into ms[k].arz and ms[k].arn: member_at
- * reads them there. */
+/*
+ * One batch of the AR members' recursions (ssm__smooth_ar_batch): member k
+ * in lane[k] (-1: none) up to horizon H, z[(h - 1) SSM__AR_LANES + lane]
+ * for h <= H. A lane depends only on its member's AR state (its kind
+ * block), not on the other lanes or on H. The update's record() runs the
+ * batch as far as the forecast after it needs, and
+ * ssm_smooth_update_forecast hands it over: the AR states do not change
+ * between the two. H = 0: nothing computed.
+ */
+typedef struct ar_run {
+	int32_t H;
+	signed char lane[SMOOTH_NBANK];
+	double z[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
+} ar_run;
+
+/*
+ * The AR members' recursions for the horizons up to hneed[k] (0: member
+ * k not needed), all at once, into run; ms[k].arz and ms[k].arn point at
+ * them there (member_at reads them). reuse: run holds a batch of this
+ * block's current AR states (ar_run); when it covers every needed member
+ * as far as needed, it is taken as it is, else computed again. reuse = 0:
+ * always computed (run's old contents are another state's).
+ */
 void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
-			  const int32_t *hneed);
+			  const int32_t *hneed, ar_run *run, int reuse);
 
 #endif

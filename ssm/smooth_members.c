@@ -267,59 +267,41 @@ static void ar_lane(const float *st, const hdr *h, int k, int l, double *coef,
 		zh[j * L + l] = (a.zh[j] - a.zc) * (1.0 / a.zs);
 }
 
-/* The recursions' output of the last batch on this thread, and of one
- * member's when member_at finds none for it (then the batch's stays). */
-static _Thread_local double ar_zbuf[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
+/* One member's recursion when no batch has it (member_at without a
+ * batch that far): scratch, never read after the call that fills it. */
 static _Thread_local double ar_zone[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
 
-/*
- * What the last batch's lanes hold: its length, each member's lane (-1:
- * none) and a copy of that member's kind block, the recursion's only
- * input. The forecast after an update needs the recursions the update's
- * record() just ran (the same AR states; record runs them as far as the
- * forecast will need: ssm/smooth.c): a batch whose members' blocks are
- * those of the last batch, none needing more than its length, takes the
- * last batch's lanes as they are. A lane's values do not depend on the
- * other lanes or on the length, so they are the bits a new batch would
- * compute.
- */
-static _Thread_local struct ar_last {
-	int H;
-	signed char lane[SMOOTH_NBANK];
-	float blk[SSM__AR_LANES][AR_F];
-} ar_last;
-
-/* Whether ar_last serves a batch for hneed; if so, points ms at it. */
-static int ar_reuse(const float *st, const hdr *h, mstate *ms,
-		    const int32_t *hneed)
+/* Whether run covers every AR member of hneed that far; if so, points ms
+ * at it. */
+static int ar_reuse(const ar_run *run, mstate *ms, const int32_t *hneed)
 {
 	int k, l;
 
+	if (run->H < 1)
+		return 0;
 	for (k = 0; k < SMOOTH_NBANK; k++) {
 		if (ssm__smooth_bank[k].kind != K_AR || hneed[k] < 1)
 			continue;
-		l = ar_last.lane[k];
-		if (l < 0 || hneed[k] > ar_last.H ||
-		    memcmp(ar_last.blk[l], ssm__member_kind(st, h, k),
-			   sizeof ar_last.blk[l]))
+		l = run->lane[k];
+		if (l < 0 || hneed[k] > run->H)
 			return 0;
 	}
 	for (k = 0; k < SMOOTH_NBANK; k++)
 		if (ssm__smooth_bank[k].kind == K_AR && hneed[k] >= 1) {
-			ms[k].arz = ar_zbuf + ar_last.lane[k];
-			ms[k].arn = ar_last.H;
+			ms[k].arz = run->z + run->lane[k];
+			ms[k].arn = run->H;
 		}
 	return 1;
 }
 
 void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
-			  const int32_t *hneed)
+			  const int32_t *hneed, ar_run *run, int reuse)
 {
 	enum { L = SSM__AR_LANES };
 	double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
 	int lane[SMOOTH_NBANK], nl = 0, H = 0, k;
 
-	if (ar_reuse(st, h, ms, hneed))
+	if (reuse && ar_reuse(run, ms, hneed))
 		return;
 	for (k = 0; k < SMOOTH_NBANK; k++) {
 		lane[k] = -1;
@@ -329,16 +311,15 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 		lane[k] = nl++;
 		H = hneed[k] > H ? hneed[k] : H;
 	}
+	run->H = 0;
 	if (nl == 0)
 		return;
-	ssm__smooth_ar_lanes(ar_zbuf, H, coef, zh, AR_CLAMP);
-	ar_last.H = H;
+	ssm__smooth_ar_lanes(run->z, H, coef, zh, AR_CLAMP);
+	run->H = H;
 	for (k = 0; k < SMOOTH_NBANK; k++) {
-		ar_last.lane[k] = (signed char)lane[k];
+		run->lane[k] = (signed char)lane[k];
 		if (lane[k] >= 0) {
-			memcpy(ar_last.blk[lane[k]], ssm__member_kind(st, h, k),
-			       sizeof ar_last.blk[lane[k]]);
-			ms[k].arz = ar_zbuf + lane[k];
+			ms[k].arz = run->z + lane[k];
 			ms[k].arn = H;
 		}
 	}
