@@ -246,13 +246,22 @@ static int submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
 	return rc;
 }
 
+/* The series' forecast is due in the store (store.forecast_every_s of
+ * series time since the last one stored), once it has a store id. */
+static int forecast_due(const srv *s, const srv_series *se)
+{
+	return s->set.forecast_every_s > 0 && !se->dropped &&
+	       se->has_forecast &&
+	       se->f_t - se->store_fc_t >= s->set.forecast_every_s;
+}
+
 void srv_persist_tick(srv *s, const srv_tick_out *o)
 {
 	srv_persist *p = s->persist;
 	int H = ssm_model_horizon(s->model), Q = ssm_model_nquantiles(s->model);
 	store_batch *b;
 	pbatch *c;
-	size_t i;
+	size_t i, nfc = 0;
 
 	if (p->replaying) {
 		/* Already stored: rec_samples() set each series' store_seq
@@ -282,6 +291,16 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 		return;
 	}
 	c->s = s;
+	/* The batch's arrays at their final size at once: grown by doubling
+	 * from empty each tick they cost a realloc copy of everything
+	 * appended, 178 instructions a sample (bench/results/loop4.md).
+	 * Counted before the samples below give new series their store id
+	 * (a new series' first forecast is stored in its first tick), so at
+	 * least the forecasts stored. On failure the appends grow the arrays
+	 * as before. */
+	for (i = 0; i < o->nrefreshed; i++)
+		nfc += forecast_due(s, o->refreshed[i]);
+	store_batch_reserve(b, o->nsamples, nfc, H, Q);
 	if (p->nredecl)
 		redeclare(s, b, c);
 	for (i = 0; i < o->nsamples; i++) {
@@ -298,10 +317,9 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 		c->nsamples++;
 	}
 	p->moved += c->nsamples;
-	for (i = 0; i < o->nrefreshed && s->set.forecast_every_s > 0; i++) {
+	for (i = 0; i < o->nrefreshed && nfc; i++) {
 		srv_series *se = o->refreshed[i];
-		if (se->dropped || !se->store_id || !se->has_forecast ||
-		    se->f_t - se->store_fc_t < s->set.forecast_every_s)
+		if (!se->store_id || !forecast_due(s, se))
 			continue;
 		store_batch_forecast(b, se->store_id, se->f_t, H, Q,
 				     ssm_model_quantiles(s->model), se->fq,

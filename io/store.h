@@ -184,6 +184,17 @@ typedef struct store_batch store_batch;
 store_batch *store_batch_new(void);
 /* Frees a batch that was never submitted. */
 void store_batch_free(store_batch *b);
+/*
+ * Room for `samples` more store_batch_sample() rows and `forecasts` more
+ * store_batch_forecast() rows of horizon H and Q quantiles, allocated now
+ * in one step per array: a caller that knows a batch's size ahead spares
+ * the arrays their growth by doubling (a realloc copy of everything
+ * appended so far at each step) and the memory left over by it. Optional:
+ * the appends grow the arrays anyway. 0, STORE_EINVAL, STORE_ENOMEM (the
+ * batch's rows are unchanged and it is still usable).
+ */
+int store_batch_reserve(store_batch *b, size_t samples, size_t forecasts, int H,
+			int Q);
 /* Rows (samples + forecasts + snapshots + series) in the batch. */
 size_t store_batch_rows(const store_batch *b);
 /* Heap bytes the batch holds (its arrays and pools): what waits in memory

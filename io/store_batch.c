@@ -7,6 +7,7 @@
  * encoding and checksumming the snapshot is left to the writer thread.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,44 @@ size_t store_batch_bytes(const store_batch *b)
 	return sizeof *b + b->cser * sizeof *b->ser + b->csmp * sizeof *b->smp +
 	       b->cfc * sizeof *b->fc + b->csnap * sizeof *b->snap +
 	       b->cdrop * sizeof *b->drop + b->cf * sizeof *b->fpool + b->cc;
+}
+
+/* Exactly `need` elements when the array holds fewer, not a power of two
+ * of `first`: io_grow's doubling is for arrays of unknown size. */
+static int reserve(void *p, size_t *cap, size_t need, size_t elem)
+{
+	void **pp = p;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	if (need > SIZE_MAX / elem)
+		return STORE_ENOMEM;
+	n = realloc(*pp, need * elem);
+	if (!n)
+		return STORE_ENOMEM;
+	*pp = n;
+	*cap = need;
+	return 0;
+}
+
+int store_batch_reserve(store_batch *b, size_t samples, size_t forecasts, int H,
+			int Q)
+{
+	size_t per;
+
+	if (!b || (forecasts && (H < 1 || Q < 1 || H > 100000 || Q > 1000)))
+		return STORE_EINVAL;
+	per = forecasts ? (size_t)Q + (size_t)Q * H + (size_t)H : 0;
+	if (samples > SIZE_MAX - b->nsmp || forecasts > SIZE_MAX - b->nfc ||
+	    (per && forecasts > (SIZE_MAX - b->nf) / per))
+		return STORE_ENOMEM;
+	if (reserve(&b->smp, &b->csmp, b->nsmp + samples, sizeof *b->smp) ||
+	    reserve(&b->fc, &b->cfc, b->nfc + forecasts, sizeof *b->fc) ||
+	    reserve(&b->fpool, &b->cf, b->nf + forecasts * per,
+		    sizeof *b->fpool))
+		return STORE_ENOMEM;
+	return 0;
 }
 
 static int put_str(store_batch *b, const char *str, size_t *off)

@@ -5,6 +5,7 @@
  * test_store_faults.c.)
  */
 #include <math.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "io/store_int.h"
@@ -465,6 +466,7 @@ static void test_forecast_layout(void)
 	store_batch *b;
 	fc_acc a = {0};
 	int i, ok = 1;
+	size_t nb;
 	/* H=2, Q=3 horizon-major: h1 = {1,2,3}, h2 = {4,5,6}. */
 	float lv[3] = {0.1f, 0.5f, 0.9f}, q[6] = {1, 2, 3, 4, 5, 6},
 	      mean[2] = {2, 5};
@@ -495,11 +497,23 @@ static void test_forecast_layout(void)
 	fx_closed_flag = 0;
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
 	b = store_batch_new();
+	/* Reserved ahead (as the daemon's ticks do): the appends fit, the
+	 * batch does not grow, and its rows read back the same. */
+	CHECK_EQ_INT(store_batch_reserve(b, 3, 40, 2, 3), 0);
+	nb = store_batch_bytes(b);
+	CHECK(nb >= 40 * (3 + 6 + 2) * sizeof(float) + 3 * 4 * 8);
 	for (i = 0; i < 40; i++) {
 		mean[0] = (float)(i == 7 ? 100 : i);
 		store_batch_forecast(b, 20 + (i == 7 ? 5 : i), 60, 2, 3, lv, q,
 				     mean);
+		if (i < 3)
+			store_batch_sample(b, 20 + i, 1, 60, i);
 	}
+	CHECK_EQ_INT(store_batch_bytes(b), nb);
+	CHECK_EQ_INT(store_batch_rows(b), 43);
+	/* Room already there: nothing moves. */
+	CHECK_EQ_INT(store_batch_reserve(b, 0, 0, 0, 0), 0);
+	CHECK_EQ_INT(store_batch_bytes(b), nb);
 	store_submit(s, b, 0, NULL, NULL);
 	fx_close_store(&f, s);
 	CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
@@ -786,6 +800,12 @@ static void test_bad_args(void)
 	CHECK_EQ_INT(store_batch_sample(b, 1, 1, NAN, 1), STORE_EINVAL);
 	CHECK_EQ_INT(store_batch_series(b, 1, "x", NULL, -1, 1, 0),
 		     STORE_EINVAL);
+	CHECK_EQ_INT(store_batch_reserve(b, 1, 1, 0, 3), STORE_EINVAL);
+	CHECK_EQ_INT(store_batch_reserve(b, 1, 1, 2, 1001), STORE_EINVAL);
+	CHECK_EQ_INT(store_batch_reserve(b, SIZE_MAX, 0, 0, 0), STORE_ENOMEM);
+	CHECK_EQ_INT(store_batch_reserve(b, 0, SIZE_MAX / 4, 2, 3),
+		     STORE_ENOMEM);
+	CHECK_EQ_INT(store_batch_reserve(NULL, 1, 0, 0, 0), STORE_EINVAL);
 	CHECK_EQ_INT(store_batch_rows(b), 0);
 	store_batch_free(b);
 	fx_init(&f);
