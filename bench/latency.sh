@@ -45,6 +45,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
+ORIG=("$@")
 OUT=bench/results/latency.md
 PEER=""
 REPS=3
@@ -78,7 +79,7 @@ done
 # --boost: a session of its own (setsid -w waits for it), so that only
 # this script and its children share the boosted autogroup.
 if [ -n "$BOOST" ] && [ -z "${LATENCY_BOOSTED:-}" ]; then
-	LATENCY_BOOSTED=1 exec setsid -w "$PWD/bench/latency.sh" $ARGS
+	LATENCY_BOOSTED=1 exec setsid -w "$PWD/bench/latency.sh" "${ORIG[@]}"
 fi
 make -s -j2 all build/bench/loadgen build/bench/echo_peer
 B=build
