@@ -5,7 +5,8 @@
 #
 #   bench/latency.sh [--peer BUILD_DIR] [--reps N] [--series S]
 #                    [--duration SEC] [--nice N] [--boost N] [--out FILE]
-#                    [--trace] [--only-50k]
+#                    [--trace] [--only-50k] [--peer-opt SETTING]...
+#                    [--this-opt SETTING]... [--peer-desc TEXT]
 #
 # --trace: this tree's daemon runs with STATECAST_TRACE (daemon/trace.h)
 # and loadgen with --lat-trace in the 50k/s runs; bench/lat_trace.py splits
@@ -13,6 +14,12 @@
 # and the delivery (written -> loadgen's reader had it) and tells what the
 # loop did meanwhile: a table per run in the results. --only-50k skips the
 # 10% and 50% rates.
+#
+# --peer-opt / --this-opt KEY=VALUE (repeatable): a setting (-o) given to
+# the peer's daemons / this tree's only, in every run (sustained rate
+# included): with --peer build (this tree's build, say) it makes an A/B of
+# a setting, e.g. --peer build --peer-opt model.threads=1. --peer-desc
+# names the peer in the results.
 #
 # --nice N runs both daemons under `nice -n N` (N < 0 needs root). With the
 # kernel's autogroups (/proc/sys/kernel/sched_autogroup_enabled = 1, as
@@ -38,6 +45,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
+ORIG=("$@")
 OUT=bench/results/latency.md
 PEER=""
 REPS=3
@@ -47,6 +55,9 @@ NICE=""
 BOOST=""
 TRACE=""
 ONLY50=""
+PEER_OPTS=""
+THIS_OPTS=""
+PEER_DESC=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--peer) PEER=$2; shift ;;
@@ -58,14 +69,17 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--trace) TRACE=1 ;;
 	--only-50k) ONLY50=1 ;;
-	*) echo "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE] [--trace] [--only-50k]" >&2; exit 2 ;;
+	--peer-opt) PEER_OPTS="$PEER_OPTS -o $2"; shift ;;
+	--this-opt) THIS_OPTS="$THIS_OPTS -o $2"; shift ;;
+	--peer-desc) PEER_DESC=$2; shift ;;
+	*) echo "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE] [--trace] [--only-50k] [--peer-opt SETTING]... [--this-opt SETTING]... [--peer-desc TEXT]" >&2; exit 2 ;;
 	esac
 	shift
 done
 # --boost: a session of its own (setsid -w waits for it), so that only
 # this script and its children share the boosted autogroup.
 if [ -n "$BOOST" ] && [ -z "${LATENCY_BOOSTED:-}" ]; then
-	LATENCY_BOOSTED=1 exec setsid -w "$PWD/bench/latency.sh" $ARGS
+	LATENCY_BOOSTED=1 exec setsid -w "$PWD/bench/latency.sh" "${ORIG[@]}"
 fi
 make -s -j2 all build/bench/loadgen build/bench/echo_peer
 B=build
@@ -88,18 +102,23 @@ if [ -z "$PEER" ]; then
 	PEER=$W/main/build
 	peer_desc="main at $(git rev-parse --short main)"
 fi
+[ -n "$PEER_DESC" ] && peer_desc=$PEER_DESC
+[ -n "$PEER_OPTS" ] && peer_desc="$peer_desc,$PEER_OPTS"
 
 # The session's autogroup gets nice BOOST once the builds are done.
 [ -n "$BOOST" ] && echo "$BOOST" >"/proc/$$/autogroup"
 
 # start BIN DIR [-o SETTING...]: daemon_start (bench/lib.sh) on a fresh DIR,
 # under nice when --nice was given; sets SD_PID SD_G SD_R.
+# WHO (peer or this) picks the settings of --peer-opt / --this-opt.
 start() {
-	local bin=$1 dir=$2 rc=0
+	local bin=$1 dir=$2 rc=0 opts=$THIS_OPTS
 	shift 2
+	[ "${WHO:-this}" = peer ] && opts=$PEER_OPTS
 	mkdir -p "$dir"; rm -rf "${dir:?}/"*
+	# shellcheck disable=SC2086 # opts: "-o KEY=VALUE" words
 	PIN=${NICE:+nice -n $NICE} daemon_start "$bin" "$dir/db" "$dir/log" \
-		-o model.path=models/default.model "$@" || rc=$?
+		-o model.path=models/default.model $opts "$@" || rc=$?
 	SD_PID=$PID SD_G=$G SD_R=$R
 	PIDS="$PIDS $SD_PID"
 	[ $rc = 0 ] || echo "latency: $bin did not start" >&2
@@ -204,8 +223,8 @@ echo_latency() { # RATE
 # Sustained rate, interleaved.
 sa=""; sb=""
 for i in $(seq "$REPS"); do
-	sa="$sa $(sustained "$PEER/statecastd")"
-	sb="$sb $(sustained "$B/statecastd")"
+	sa="$sa $(WHO=peer sustained "$PEER/statecastd")"
+	sb="$sb $(WHO=this sustained "$B/statecastd")"
 	echo "latency: sustained run $i: peer$sa / this$sb"
 done
 ma=$(echo "$sa" | median); mb=$(echo "$sb" | median)
@@ -226,7 +245,7 @@ for spec in $specs; do
 			if [ $who = echo ]; then
 				set -- $(echo_latency "$rate")
 			else
-				set -- $(latency "$bin" "$rate" $tag)
+				set -- $(WHO=$who latency "$bin" "$rate" $tag)
 			fi
 			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\"; ${who}_wb=\"\$${who}_wb ${9:-}\"; ${who}_spt=\"\$${who}_spt ${10:-}\"; ${who}_tmax=\"\$${who}_tmax ${11:-}\"; ${who}_hb=\"\$${who}_hb ${12:-}\"; ${who}_ts=\"\$${who}_ts ${13:-}\"; ${who}_ld=\"\$${who}_ld ${14:-}\""
 			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}, writer busy ${9:-}, samples/tick ${10:-}, tick max ${11:-}, helpers busy ${12:-}, tick CPU/wall ${13:-}, load ${14:-}"
@@ -234,7 +253,7 @@ for spec in $specs; do
 	done
 	for who in peer this echo; do
 		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq; vwb=\$${who}_wb; vspt=\$${who}_spt; vtmax=\$${who}_tmax; vhb=\$${who}_hb; vts=\$${who}_ts; vld=\$${who}_ld"
-		label=$peer_desc; sus=$ma; [ $who = this ] && { label="this tree"; sus=$mb; }
+		label=$peer_desc; sus=$ma; [ $who = this ] && { label="this tree${THIS_OPTS:+,$THIS_OPTS}"; sus=$mb; }
 		[ $who = echo ] && { label="echo peer (floor)"; sus=n/a; }
 		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | $(echo "$vwb" | median) | $(echo "$vhb" | median) | $(echo "$vts" | median) | $(echo "$vspt" | median) | $(echo "$vtmax" | median) | $(echo "$vld" | median) | p50:$v50; p99:$v99; p99.9:$v999 |
 "
@@ -260,7 +279,7 @@ commit=$(head_rev)
 	echo "| build | median | runs | vs peer |"
 	echo "|---|---|---|---|"
 	echo "| $peer_desc | $ma | $sa | 1.000 |"
-	echo "| this tree | $mb | $sb | $(ratio "$mb" "$ma") |"
+	echo "| this tree${THIS_OPTS:+,$THIS_OPTS} | $mb | $sb | $(ratio "$mb" "$ma") |"
 	echo
 	echo "## Latency ($DUR s paced in 1 ms slices, 16 subscribed series)"
 	echo

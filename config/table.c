@@ -107,6 +107,11 @@ static const cfg_entry entries[] = {
      "threads stepping a tick's series, the loop's included (0 = one per "
      "core the daemon may use)",
      F(model.threads)},
+    {"model.share_rows", CFG_INT, "0", 0, 65536, NULL, 0,
+     "share a tick's round with the compute pool's helpers from this many "
+     "rows per thread (0 = from 48 always, from 16 when the helpers' part "
+     "of the round outweighs their measured wake-up)",
+     F(model.share_rows)},
     {"model.period", CFG_INT, "1", 1, 100000, NULL, 0,
      "default seasonal period in nominal steps (1 = none)", F(model.period)},
     {"model.step_s", CFG_SECS, "0", 0, 366 * DAY, NULL, 0,

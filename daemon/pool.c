@@ -7,11 +7,20 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct srv_pool_helper {
 	srv_pool *p;
 	void *ws;
 } srv_pool_helper;
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static void *helper_main(void *arg)
 {
@@ -32,6 +41,8 @@ static void *helper_main(void *arg)
 			break;
 		seen = p->gen;
 		p->active++;
+		if (p->next < p->njobs && p->t_claim == 0)
+			p->t_claim = mono_s();
 		while (p->next < p->njobs) {
 			int j = p->next++;
 			srv_pool_job_fn fn = p->fn;
@@ -61,6 +72,7 @@ int srv_pool_init(srv_pool *p, int nthreads, size_t ws_bytes)
 	if (nthreads > 16)
 		nthreads = 16;
 	p->nthreads = 1;
+	p->wake_s = SRV_POOL_WAKE0;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
@@ -109,6 +121,15 @@ void srv_pool_release(srv_pool *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* One run's wake-up sample into the estimate (see srv_pool_worth). */
+static void learn_wake(srv_pool *p, double d)
+{
+	if (!(d >= 0))
+		return;
+	p->wake_s += (d - p->wake_s) / (d > p->wake_s ? 4 : 16);
+	p->nwake++;
+}
+
 int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 		 srv_pool_done_fn done, void *ctx, void *caller_ws)
 {
@@ -129,6 +150,8 @@ int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 	p->njobs = njobs;
 	p->next = 0;
 	p->nfin = 0;
+	p->t_run = mono_s();
+	p->t_claim = 0;
 	p->gen++;
 	pthread_cond_broadcast(&p->work_cv);
 	for (;;) {
@@ -155,6 +178,22 @@ int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 	/* A helper that wakes after this sees no job left and goes back. */
 	p->njobs = 0;
 	p->next = 0;
+	if (p->nthreads > 1)
+		learn_wake(p,
+			   (p->t_claim > 0 ? p->t_claim : mono_s()) - p->t_run);
 	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+int srv_pool_worth(srv_pool *p, double work_s)
+{
+	double T = p->nthreads, save = work_s * (T - 1) / T;
+
+	if (p->nthreads < 2)
+		return 0;
+	if (save > SRV_POOL_MARGIN * p->wake_s)
+		return 1;
+	if (save >= SRV_POOL_WAKE0)
+		p->wake_s -= p->wake_s / 1024;
 	return 0;
 }

@@ -15,6 +15,13 @@
  *
  * srv_pool_run() returns only when every job is done and no helper thread
  * holds anything of the run, so the caller may reuse the job data at once.
+ *
+ * Whether sharing pays (srv_pool_worth): a shared run finishes sooner only
+ * when the helpers start on it soon enough. The pool learns how long a
+ * helper takes to claim its first job of a run (its wake-up: microseconds
+ * on an idle core, milliseconds on a machine whose cores other processes
+ * hold) and the caller asks, per run, whether the work it would share is
+ * worth that wait.
  */
 #ifndef STATECAST_DAEMON_POOL_H
 #define STATECAST_DAEMON_POOL_H
@@ -46,7 +53,21 @@ typedef struct srv_pool {
 	int nfin, capfin;
 	int started; /* helper threads created */
 	struct srv_pool_helper *helpers;
+	/* The wake-up cost (srv_pool_worth). t_run, t_claim: monotonic
+	 * seconds the current run was offered / a helper claimed its first
+	 * job of it (0: none yet), guarded by mu; wake_s: the estimate of a
+	 * helper's wake-up, seconds, and nwake the runs it was learnt
+	 * from, on the caller's thread. */
+	double t_run, t_claim;
+	double wake_s;
+	unsigned long nwake;
 } srv_pool;
+
+/* The wake-up estimate before any shared run: a helper woken on an idle
+ * core of this machine claims its job in 30-60 us. */
+#define SRV_POOL_WAKE0 100e-6
+/* Sharing must save this many times the estimated wake-up. */
+#define SRV_POOL_MARGIN 2.0
 
 /*
  * nthreads in 1..16 (1 = everything on the caller's thread, no threads
@@ -65,5 +86,21 @@ void srv_pool_release(srv_pool *p);
  */
 int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 		 srv_pool_done_fn done, void *ctx, void *caller_ws);
+
+/*
+ * Whether a run of work_s seconds of work (as the caller's thread alone
+ * would take) is worth sharing: 1 when the time the helpers would save,
+ * work_s * (nthreads - 1) / nthreads, is more than SRV_POOL_MARGIN times
+ * the estimated wake-up; always 0 without helpers. The estimate is learnt
+ * from each srv_pool_run (a helper's delay before it claimed a job; when
+ * none did before the run ended, the run's length, a lower bound), rising
+ * fast (1/4 of the way to a larger sample) and falling slowly (1/16), so
+ * a few late wake-ups stop the sharing. A refusal of a run that would be
+ * shared on an idle machine (saving at least SRV_POOL_WAKE0) lets the
+ * estimate decay by 1/1024, so that after about a thousand such rounds
+ * (a second at 50,000 samples/s) a machine that got quieter is tried
+ * again.
+ */
+int srv_pool_worth(srv_pool *p, double work_s);
 
 #endif

@@ -448,6 +448,8 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "batch_max", t->batch_max);
 	put_kv_u64(r->b, "threads", (uint64_t)r->s->tick.pool.nthreads);
 	put_kv_u64(r->b, "pool_rounds", t->pool_rounds);
+	put_kv_f64(r->b, "pool_wake_us", r->s->tick.pool.wake_s * 1e6);
+	put_kv_f64(r->b, "step_row_us", r->s->tick.row_s * 1e6);
 	put_kv_u64(r->b, "tick_max", t->tick_max);
 	put_kv_u64(r->b, "tick_paused", t->tick_paused);
 	put_kv_f64(r->b, "tick_wall_s", t->tick_wall_s);

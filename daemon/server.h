@@ -48,6 +48,7 @@ typedef struct srv_settings {
 	int learn_samples;     /* samples that fix a learned step, 2..16 */
 	int batch_max;	       /* series per ssm_model_step_batch call */
 	int threads;	       /* stepping threads incl. the loop, 0 = cores */
+	int share_rows;	       /* model.share_rows, 0 = learnt */
 	size_t history_ring;   /* samples kept per series for `history` */
 	size_t max_series;     /* new series beyond this are refused */
 	int max_connections;   /* open client connections, 0 = no limit */

@@ -373,13 +373,21 @@ float srv_anomaly_score(const ssm_model *m, const srv_series *se, double t,
 	return 0;
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* A pool job: one chunk of the round's series, on any thread. Touches only
  * the chunk's rows of the round arrays and the states they point at. */
 static void chunk_step(void *ctx, int j, void *ws)
 {
 	srv *s = ctx;
 	srv_tick *k = &s->tick;
-	srv_chunk *c = &k->chunks[j];
+	srv_chunk *c = &k->chunks[k->coff + j];
 
 	c->rc = ssm_model_step_batch(s->model, c->n, k->states + c->a,
 				     k->in + c->a, c->fc ? k->out + c->a : NULL,
@@ -391,7 +399,7 @@ static void chunk_done(void *ctx, int j)
 {
 	srv *s = ctx;
 	srv_tick *k = &s->tick;
-	const srv_chunk *c = &k->chunks[j];
+	const srv_chunk *c = &k->chunks[k->coff + j];
 	int b;
 
 	s->st.batches++;
@@ -455,29 +463,68 @@ static void before_step(srv *s, srv_series *se, const ssm_sample *in)
 	}
 }
 
-/* Rows a helper thread must get before a round is shared: 48, so that
- * a round is shared from 96 rows on (flat out, and the backlog after a
- * stall), not the few dozen rows of a tick at 50,000 samples/s. Sharing
- * those halved the tick's stepping but woke a helper every millisecond:
- * on a loaded machine the loop was preempted 4x as often (504 against
- * 122 times a second) and p99 was 1.2x (bench/results/latency5-share.md,
- * 4 of 5 paired runs), while the helper's part of a small round is a
- * few hundred microseconds. (It was 16 rows with the writer at
- * SCHED_IDLE, bench/results/latency3.md, and 64 before.) The loop takes
- * the chunks no helper has started, so it only waits for one a helper
- * holds; letting it take over a late helper's chunk was tried and
- * dropped (bench/results/latency4-steal.md). */
+/* Whether a round of n rows is shared with the pool's helpers. With
+ * model.share_rows = N > 0, from N rows a thread on, whatever it costs.
+ * By default (0): from SHARE_ALL_ROWS a thread on always; from
+ * SHARE_MIN_ROWS (two of the model's 8-row blocks) when the pool expects
+ * the helpers' part to beat their wake-up (srv_pool_worth: n x the loop's
+ * learnt cost per row, against the helpers' learnt wake-up delay); never
+ * under it. One fixed threshold cannot hold on both kinds of machine: at
+ * 48 rows a thread (main until lat7) the ~50-row ticks of 50,000
+ * samples/s are never shared, though on idle cores a helper claims its
+ * chunk in tens of microseconds and halves a 450 us round; at 16 rows on a
+ * machine whose cores others hold, a helper woken every millisecond was
+ * late by milliseconds and got the loop preempted 4x as often
+ * (bench/results/latency5-share.md, lat6-share16.md). So the small ticks
+ * are shared on idle cores only, and the backlog after a stall (where the
+ * pool pays: bench/results/lat7-threads.md) always. The loop takes the
+ * chunks no helper has started, so it only waits for one a helper holds;
+ * letting it take over a late helper's chunk was tried and dropped
+ * (bench/results/latency4-steal.md). */
 #ifndef SHARE_MIN_ROWS /* -DSHARE_MIN_ROWS=N: bench/latency.sh A/B builds */
-#define SHARE_MIN_ROWS 48
+#define SHARE_MIN_ROWS 16
 #endif
+/* ... and from this many rows a thread on, a round is shared whatever the
+ * wake-up costs (main's fixed rule until lat7): flat out and in the
+ * backlog after a stall, a late helper still takes the chunks the loop
+ * has not reached, so the pool's throughput stays, loaded or not. The
+ * learnt rule decides the rounds in between. */
+#define SHARE_ALL_ROWS 48
 
-/* Whether a round of n rows is shared with the pool's helpers: only when
- * each thread gets at least SHARE_MIN_ROWS of it. */
-static int share_round(const srv_tick *k, size_t n)
+static int share_round(srv *s, size_t n)
 {
+	srv_tick *k = &s->tick;
 	size_t T = (size_t)k->pool.nthreads;
 
-	return T > 1 && n >= T * SHARE_MIN_ROWS;
+	if (T < 2)
+		return 0;
+	if (s->set.share_rows > 0) /* model.share_rows: a fixed threshold */
+		return n >= T * (size_t)s->set.share_rows;
+	if (n >= T * SHARE_ALL_ROWS)
+		return 1;
+	return n >= T * SHARE_MIN_ROWS && k->row_s > 0 &&
+	       srv_pool_worth(&k->pool, (double)n * k->row_s);
+}
+
+/* One unshared round's stepping time (spent s over n rows) into the
+ * per-row estimate: a sample is capped at 4x the estimate, since a round
+ * the loop was preempted in measures the machine, not the model. Rounds
+ * under 8 rows (one block) are left out: their per-call cost would
+ * overstate a row. */
+static void learn_row(srv_tick *k, double spent, size_t n)
+{
+	double x;
+
+	if (n < 8 || !(spent > 0))
+		return;
+	x = spent / (double)n;
+	if (k->row_s <= 0) {
+		k->row_s = x;
+		return;
+	}
+	if (x > 4 * k->row_s)
+		x = 4 * k->row_s;
+	k->row_s += (x - k->row_s) / 16;
 }
 
 /* Rows per chunk for a group of n series: at most bmax; in a shared round,
@@ -522,7 +569,8 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 {
 	srv_tick *k = &s->tick;
 	size_t i, n = 0, nc = 0, maxc, cut, w;
-	int pass, j, share = share_round(k, b - a);
+	int pass, j, nw = 0, share = share_round(s, b - a);
+	double spent = 0;
 
 	/* Chunks hold at least min(bmax, 8) rows (WATCH_ROWS: 8) but the
 	 * last of a group. */
@@ -561,23 +609,41 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			c->rc = 0;
 			i += (size_t)c->n;
 			w = 2 * w < cut ? 2 * w : cut;
+			nw += pass == 2;
 		}
 	}
-	if (nc > 1 && share) {
+	/* A shared round's watched chunks are stepped on the loop first, and
+	 * only the rest offered to the helpers: a watched chunk a helper
+	 * took would wait for that helper's core, and its notifications for
+	 * the loop to finish its own chunk (bench/results/lat7-threads-
+	 * boost.md: tick start -> notification p99 1.7 ms with the pool,
+	 * 0.4 ms with one thread). */
+	j = 0;
+	if (share && nc - (size_t)nw > 1) {
 		int rc;
-		srv_trace(SRV_TR_POOL, (int64_t)nc, (int64_t)n);
-		rc = srv_pool_run(&k->pool, (int)nc, chunk_step, chunk_done, s,
-				  k->ws);
+		for (; j < nw; j++) {
+			chunk_step(s, j, k->ws);
+			chunk_done(s, j);
+		}
+		srv_trace(SRV_TR_POOL, (int64_t)(nc - (size_t)nw), (int64_t)n);
+		k->coff = nw;
+		rc = srv_pool_run(&k->pool, (int)nc - nw, chunk_step,
+				  chunk_done, s, k->ws);
+		k->coff = 0;
 		srv_trace(SRV_TR_POOLEND, rc, 0);
 		if (rc == 0) {
 			s->st.pool_rounds++;
 			return;
 		}
 	}
-	for (j = 0; j < (int)nc; j++) {
+	for (; j < (int)nc; j++) {
+		double t = mono_s();
 		chunk_step(s, j, k->ws);
+		spent += mono_s() - t;
 		chunk_done(s, j);
 	}
+	if (!share)
+		learn_row(k, spent, n);
 }
 
 /* The slice a queued step goes to: its round, after the rounds of the
@@ -626,14 +692,6 @@ static srv_step *by_round(srv *s, size_t **start, uint32_t *nslices)
 	*start = k->start;
 	*nslices = ns;
 	return k->sorted;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* The loop thread's CPU time: against the tick's wall time it tells work

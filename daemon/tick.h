@@ -106,8 +106,12 @@ typedef struct srv_tick {
 	struct srv_series **bs;
 	srv_chunk *chunks;
 	size_t capchunks;
-	void *ws;      /* the loop thread's workspace (bmax series) */
+	int coff; /* pool jobs j are chunks[coff + j] (a shared round's rest) */
+	void *ws; /* the loop thread's workspace (bmax series) */
 	srv_pool pool; /* model.threads: helpers stepping chunks */
+	double row_s;  /* the loop's stepping time per row (s), learnt from
+			  its unshared rounds: what a round would save when
+			  shared (srv_pool_worth); 0 until measured */
 	/* The batch of srv_ingest_add: nq samples, their names NUL-terminated
 	 * one after another in qnames (qused of qcap bytes). */
 	srv_qsample q[SRV_INGEST_BATCH];

@@ -147,10 +147,43 @@ static void test_first_run_shared(void)
 	srv_pool_release(&p);
 }
 
+/* srv_pool_worth: no helpers, never; else when the helpers' part of the
+ * work (half of it, on two threads) beats SRV_POOL_MARGIN x the wake-up
+ * estimate; a refusal of work big enough to be shared on an idle machine
+ * lets the estimate decay (a later probe), a small one does not. Each run
+ * learns a wake-up sample. */
+static void test_worth(void)
+{
+	static run_ctx c;
+	static char ws[64];
+	srv_pool p;
+	double w;
+
+	CHECK(srv_pool_init(&p, 1, 64) == 0);
+	CHECK(!srv_pool_worth(&p, 1.0));
+	srv_pool_release(&p);
+	CHECK(srv_pool_init(&p, 2, 64) == 0);
+	CHECK(p.wake_s == SRV_POOL_WAKE0 && p.nwake == 0);
+	p.wake_s = 1e-3;
+	CHECK(srv_pool_worth(&p, 4.1e-3));
+	CHECK(p.wake_s == 1e-3);
+	CHECK(!srv_pool_worth(&p, 3.9e-3));
+	CHECK(p.wake_s < 1e-3);
+	w = p.wake_s;
+	CHECK(!srv_pool_worth(&p, SRV_POOL_WAKE0));
+	CHECK(p.wake_s == w);
+	memset(&c, 0, sizeof c);
+	c.caller = pthread_self();
+	CHECK(srv_pool_run(&p, 8, job, done, &c, ws) == 0);
+	CHECK(p.nwake == 1 && p.wake_s >= 0 && p.wake_s < 1e9);
+	srv_pool_release(&p);
+}
+
 int main(void)
 {
 	TH_RUN(test_first_run_shared);
 	TH_RUN(test_every_job_once);
 	TH_RUN(test_bounds);
+	TH_RUN(test_worth);
 	return th_summary();
 }

@@ -17,8 +17,8 @@
 #include "ssm/nominal.h"
 #include "tests/harness.h"
 
-/* Series: a round is several chunks on two threads (it is shared only
- * from 2 x 64 rows up, daemon/tick.c). */
+/* Series: a round is several chunks on two threads (shared with
+ * model.share_rows = 16: from 2 x 16 rows up, daemon/tick.c). */
 #define NS 128
 #define NT 40 /* samples per series */
 
@@ -69,6 +69,8 @@ static void ref_free(ref *r)
 
 /* Stepping threads for setup(): 1, or 2 (the compute pool). */
 static int threads = 1;
+/* model.share_rows for setup(): 0 = the learnt rule. */
+static int share_rows;
 
 static void setup(srv *s, uv_loop_t *loop, int batch_max, int every,
 		  double step)
@@ -85,6 +87,7 @@ static void setup(srv *s, uv_loop_t *loop, int batch_max, int every,
 	set.learn_samples = SSM_LEARN_SAMPLES;
 	set.batch_max = batch_max;
 	set.threads = threads;
+	set.share_rows = share_rows;
 	set.history_ring = 8;
 	uv_loop_init(loop);
 	CHECK_EQ_INT(srv_init(s, loop, &set, model, "test"), 0);
@@ -164,6 +167,7 @@ static void test_batched_rounds_equal_alone(void)
 		int cut = (a >= 3 ? 64 : NS);
 		two = a >= 3;
 		threads = two ? 2 : 1;
+		share_rows = 16;
 		setup(&s, &loop, bmax[a % 3], 1, 60);
 		feed(&s, per_tick[a % 3]);
 		check_equal(&s, 60, 1);
@@ -176,10 +180,15 @@ static void test_batched_rounds_equal_alone(void)
 		teardown(&s, &loop);
 	}
 	threads = 1;
+	share_rows = 0;
 }
 
-/* Rounds `rows` series wide, two ticks; returns the pool rounds run. */
-static uint64_t pool_rounds_for(int rows)
+/* Rounds `rows` series wide, two ticks, with model.share_rows = share;
+ * row_s, wake_s > 0: the learnt estimates (the loop's stepping time per
+ * row, a helper's wake-up) set before the first tick. Returns the pool
+ * rounds run; *learnt: the per-row estimate afterwards. */
+static uint64_t pool_rounds_for(int rows, int share, double row_s,
+				double wake_s, double *learnt)
 {
 	srv s;
 	uv_loop_t loop;
@@ -188,7 +197,12 @@ static uint64_t pool_rounds_for(int rows)
 	int i, k;
 
 	threads = 2;
+	share_rows = share;
 	setup(&s, &loop, 256, 1, 60);
+	if (row_s > 0)
+		s.tick.row_s = row_s;
+	if (wake_s > 0)
+		s.tick.pool.wake_s = wake_s;
 	for (i = 0; i < 2; i++) {
 		for (k = 0; k < rows; k++) {
 			snprintf(name, sizeof name, "s%d", k);
@@ -199,18 +213,36 @@ static uint64_t pool_rounds_for(int rows)
 	}
 	CHECK_EQ_INT(s.st.stepped, 2 * rows);
 	n = s.st.pool_rounds;
+	if (learnt)
+		*learnt = s.tick.row_s;
 	teardown(&s, &loop);
 	threads = 1;
+	share_rows = 0;
 	return n;
 }
 
-/* A round is shared with the helpers only from 48 rows per thread up
- * (SHARE_MIN_ROWS, daemon/tick.c); a smaller one, such as a tick's at
- * 50,000 samples/s, is stepped by the loop thread alone. */
-static void test_small_rounds_stay_on_loop(void)
+/* Which rounds the helpers get (share_round, daemon/tick.c). A fixed
+ * model.share_rows: from that many rows a thread up, whatever the cost.
+ * The learnt rule (0): from 48 rows a thread on always (SHARE_ALL_ROWS);
+ * never under 16 (SHARE_MIN_ROWS), nor before the loop has measured its
+ * cost per row (the first tick, which measures it); in between when
+ * rows x that cost, halved, beats twice the helpers' wake-up
+ * (srv_pool_worth), so not when the wake-up is long. The estimates are
+ * set here, so no clock decides the outcome. */
+static void test_share_rule(void)
 {
-	CHECK(pool_rounds_for(95) == 0);
-	CHECK(pool_rounds_for(96) == 2);
+	double row = 0;
+
+	CHECK(pool_rounds_for(95, 48, 0, 0, NULL) == 0);
+	CHECK(pool_rounds_for(96, 48, 0, 0, NULL) == 2);
+	CHECK(pool_rounds_for(31, 0, 1.0, 0, NULL) == 0);
+	CHECK(pool_rounds_for(32, 0, 1.0, 0, NULL) == 2);
+	CHECK(pool_rounds_for(95, 0, 1.0, 1e9, NULL) == 0);
+	CHECK(pool_rounds_for(96, 0, 1.0, 1e9, NULL) == 2);
+	/* Nothing preset: the first tick steps on the loop alone and
+	 * learns the cost of a row. */
+	CHECK(pool_rounds_for(90, 0, 0, 0, &row) <= 1);
+	CHECK(row > 0 && row < 1.0);
 }
 
 static void test_forecast_every_k(void)
@@ -463,7 +495,7 @@ int main(void)
 	if (ssm_model_new_default(&model, 1))
 		return 1;
 	TH_RUN(test_batched_rounds_equal_alone);
-	TH_RUN(test_small_rounds_stay_on_loop);
+	TH_RUN(test_share_rule);
 	TH_RUN(test_watched_first);
 	TH_RUN(test_watched_rounds_first);
 	TH_RUN(test_forecast_every_k);

@@ -2,9 +2,14 @@
 threads; every forecast must still equal, bit for bit, offline stepping of
 the series alone (`statecast replay`), since which thread steps a batch
 must not change a result. 300 series per round, so a round holds several
-chunks and the pool really runs (stats pool_rounds > 0). A round of fewer
-than 2 x 48 rows is stepped by the loop thread alone: waking a helper is
-not worth it for less (daemon/tick.c, SHARE_MIN_ROWS)."""
+chunks and the pool really runs (stats pool_rounds > 0): these runs fix
+the share threshold (model.share_rows = 16, 2 x 16 rows), so that no
+clock decides whether a round is shared. With a fixed model.share_rows = 48
+a round of fewer than 2 x 48 rows is stepped by the loop thread alone. The
+default (0) shares from 2 x 48 rows always, and from 2 x 16 when the
+helpers' part outweighs their wake-up, learnt as the loop's cost per row and
+the helpers' measured wake-up (daemon/tick.c, share_round;
+its rule is tested in tests/daemon/test_tick.c): here, that it learns."""
 import json
 import math
 import os
@@ -47,7 +52,7 @@ def send_rounds(d, prefix, n):
 
 
 def pooled(c):
-    with Daemon("model.threads=2") as d:
+    with Daemon("model.threads=2", "model.share_rows=16") as d:
         data = send_rounds(d, "pool", NSERIES)
         r = d.rpc()
         st = r.call("stats")
@@ -72,7 +77,7 @@ def watched_first(c):
     first, as chunks of their own, their notifications written before the
     rest is stepped (daemon/tick.c, step_round). Results stay those of
     offline stepping, watched or not."""
-    with Daemon("model.threads=2") as d:
+    with Daemon("model.threads=2", "model.share_rows=16") as d:
         w = d.rpc()
         w.call("subscribe", {"pattern": "watch.s2?"})
         data = send_rounds(d, "watch", NSERIES)
@@ -114,8 +119,17 @@ def single(c):
         r.close()
 
 
+def check_replay(c, d, r, data, prefix, k):
+    """Series k's forecast (RPC r) equals offline stepping, bit for bit."""
+    csv = os.path.join(d.dir, "s%d.csv" % k)
+    write_csv(csv, data[k])
+    c.check("forecast == replay, bit for bit",
+            same_bits(r.call("forecast", {"series": "%s.s%d" % (prefix, k)}),
+                      replay(csv)))
+
+
 def small_rounds(c):
-    with Daemon("model.threads=2") as d:
+    with Daemon("model.threads=2", "model.share_rows=48") as d:
         n = 90  # rounds of 90 rows: under 2 x 48, not shared
         data = send_rounds(d, "small", n)
         r = d.rpc()
@@ -123,11 +137,24 @@ def small_rounds(c):
         c.check("rounds under 2 x 48 rows: no pool round",
                 st["threads"] == 2 and st["pool_rounds"] == 0, st)
         c.check("every sample stepped", st["stepped"] == n * NSAMPLES, st)
-        csv = os.path.join(d.dir, "s7.csv")
-        write_csv(csv, data[7])
-        c.check("forecast == replay, bit for bit",
-                same_bits(r.call("forecast", {"series": "small.s7"}),
-                          replay(csv)))
+        check_replay(c, d, r, data, "small", 7)
+        r.close()
+
+
+def learnt(c):
+    """model.share_rows = 0 (the default): the loop learns its stepping
+    time per row from its own rounds (the first is never shared: nothing
+    is known yet) and the stats show it with the helpers' wake-up; the
+    results stay offline stepping's whichever rounds were shared."""
+    with Daemon("model.threads=2") as d:
+        data = send_rounds(d, "learn", NSERIES)
+        r = d.rpc()
+        st = r.call("stats")
+        c.check("a cost per row learnt", st["step_row_us"] > 0, st)
+        c.check("a wake-up estimate", st["pool_wake_us"] > 0, st)
+        c.check("every sample stepped",
+                st["stepped"] == NSERIES * NSAMPLES, st)
+        check_replay(c, d, r, data, "learn", 11)
         r.close()
 
 
@@ -137,4 +164,5 @@ if __name__ == "__main__":
     c.run(small_rounds)
     c.run(watched_first)
     c.run(single)
+    c.run(learnt)
     c.summary()
