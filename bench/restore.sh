@@ -5,7 +5,7 @@
 #
 #   bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR]
 #                    [--crash] [--perf] [--first] [--db FILE]
-#                    [--cache warm|cold] [--out FILE]
+#                    [--cache warm|cold] [--replay N] [--out FILE]
 #
 # 1. For each build (base, then this one): a fresh database, S series x 5
 #    samples from loadgen paced at R samples/s, RSS once the store's queue
@@ -29,6 +29,15 @@
 #    FILE is the crashed database of both builds (no ingest), with its
 #    checkpoint files FILE.ckpt0/1 if it has them (the format is the same
 #    for both builds, or the restore says it rejected the file).
+# --replay N (--crash): after the build settled (and its checkpoint is
+#    recorded), N more samples (round robin over the S series, one step
+#    after the ingest's, paced at R), committed, then kill -9 at once: the
+#    samples after each series' record that a real crash leaves to replay
+#    (docs/STATE_DUMP.md). Every restart then also reports when it caught
+#    up: a build that serves before the replay ends (daemon/catchup.h) logs
+#    `restore: caught up ... X s after the start`, which is waited for;
+#    for one that does not, caught up = restored. Not with --first (its
+#    samples would come before the replayed ones).
 # --crash: each copy is fsynced before its restart (outside its timing).
 # --cache warm|cold (--crash): before every restart (outside its timing),
 #    the checkpoint files are read into the page cache (warm: a kill -9
@@ -61,6 +70,7 @@ PERF=0
 FIRST=0
 DB=""
 CACHE=""
+REPLAY=0
 OUT=bench/results/restore.md
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -73,8 +83,9 @@ while [ $# -gt 0 ]; do
 	--first) FIRST=1 ;;
 	--db) DB=$2; shift ;;
 	--cache) CACHE=$2; shift ;;
+	--replay) REPLAY=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--out FILE]" >&2; exit 2 ;;
+	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--out FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -147,6 +158,13 @@ for who in A B; do
 				sleep 0.2
 			done
 		fi
+		if [ "$REPLAY" -gt 0 ]; then
+			build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
+				--count "$REPLAY" --t0 $((1700000000 + 5 * 60)) \
+				--rate "$RATE" --until-rpc 127.0.0.1:$R \
+				>"$W/$who.replay" || true
+			drained build/statecast "$R" 240 || true
+		fi
 		kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 		STOP_S[$who]="n/a (kill -9)"
 		mkdir "$W/crashed.$who"
@@ -213,6 +231,19 @@ for i in $(seq "$RUNS"); do
 		# CPU seconds (user + system, every thread) until it listens: the
 		# machine is shared, wall time is inflated by the others' load.
 		cpu=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.2f", t / hz }')
+		# Caught up (--replay): when the build's log says so, and the
+		# CPU until then; a build that replays before it listens was
+		# caught up when it listened.
+		caught=""
+		cpu_caught=$cpu
+		if grep -q 'restore: ready .* with [1-9][0-9]* series behind' "$log"; then
+			for _ in $(seq 12000); do
+				grep -q 'restore: caught up' "$log" && break
+				sleep 0.05
+			done
+			cpu_caught=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.2f", t / hz }')
+			caught=$(sed -n 's/.*restore: caught up .* \([0-9.]*\) s after the start.*/\1/p' "$log" | tail -n 1)
+		fi
 		first=nan
 		if [ $FIRST = 1 ]; then
 			# Samples 0-4 were the ingest's (step 60 s); run i sends
@@ -232,7 +263,7 @@ for i in $(seq "$RUNS"); do
 		st=$STOPPED
 		line=$(grep -o 'restored [0-9]* series from [^ ]* in [0-9.]* s.*' "$log" | tail -n 1)
 		sec=$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
-		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan}" | tee -a "$W/times"
+		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan} ${caught:-${sec:-nan}} $cpu_caught" | tee -a "$W/times"
 	done
 done
 if [ $PERF = 1 ]; then
@@ -267,6 +298,8 @@ sa=$(col A 5); sb=$(col B 5)
 ma=$(col A 4); mb=$(col B 4)
 ca=$(col A 6); cb=$(col B 6)
 fa=$(col A 7); fb=$(col B 7)
+ua=$(col A 8); ub=$(col B 8)
+qa=$(col A 9); qb=$(col B 9)
 per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
 {
 	echo "# Restore, memory per series and shutdown at $S series: this build against main"
@@ -306,6 +339,10 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "| KiB per series after restore, median | $(per "$ma") | $(per "$mb") | $(awk -v a="$ma" -v b="$mb" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| shutdown after ingest | ${STOP_S[A]} | ${STOP_S[B]} | |"
 	echo "| shutdown after restore, median (s) | $sa | $sb | |"
+	if [ "$REPLAY" -gt 0 ]; then
+		echo "| caught up (every stored sample stepped), median (s, daemon's log) | $ua | $ub | $(awk -v a="$ua" -v b="$ub" 'BEGIN { printf "%.2f", b / a }') |"
+		echo "| CPU until caught up, median (s) | $qa | $qb | $(awk -v a="$qa" -v b="$qb" 'BEGIN { printf "%.2f", b / a }') |"
+	fi
 	[ $FIRST = 1 ] && echo "| first sample of every series after the restore, flat out until stepped, median (s) | $fa | $fb | $(awk -v a="$fa" -v b="$fb" 'BEGIN { printf "%.2f", b / a }') |"
 	echo
 	echo "The registry alone (\`bench/series_bytes models/default.model $SB_N\`, compiled"
@@ -319,7 +356,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 			END { printf "| %s | %s | %s | %s | %s | %s |\n", w, x["state"], x["forecast"], x["struct"], x["rss"], x["overhead"] }'
 	done
 	echo
-	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s):"
+	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s, caught up s, CPU s until caught up):"
 	echo
 	echo '```'
 	cat "$W/times"
@@ -330,6 +367,8 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo '```'
 	grep -ho 'restored [0-9]* series .*' "$W/A.restore.$RUNS.log" | sed 's#/tmp/[^ ]*#DB#'
 	grep -ho 'restored [0-9]* series .*' "$W/B.restore.$RUNS.log" | sed 's#/tmp/[^ ]*#DB#'
+	grep -ho 'restore phases: .*' "$W/B.restore.$RUNS.log" || true
+	grep -ho 'restore: \(ready\|caught up\) .*' "$W/B.restore.$RUNS.log" || true
 	echo '```'
 	if [ -s "$W/perf.top" ]; then
 		echo

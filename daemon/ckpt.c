@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "daemon/log.h"
+#include "daemon/persist.h"
 #include "io/snapshot.h"
 
 enum { IDLE = 0, WRITING, SYNCING, RECORDING, STOPPED };
@@ -428,6 +429,9 @@ void srv_ckpt_tick(srv_ckpt *c, uint64_t moved)
 	k = (size_t)((double)c->n * CKPT_TICK_MS / (per * 1000.0)) + 1;
 	if (k > c->n - c->next)
 		k = c->n - c->next;
+	/* A series restored behind its stored samples steps them first:
+	 * its record names the seq its state holds (daemon/catchup.h). */
+	srv_persist_catch_up_list(s, c->list + c->next, k);
 	/* Between ticks nothing waits to be stepped; if a series did, its
 	 * state would lag its counters: try again at the next tick. */
 	for (i = c->next; i < c->next + k; i++)

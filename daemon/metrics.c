@@ -332,8 +332,16 @@ void srv_metrics_render(io_tb *b, const srv_metrics *m)
 	if (m->wal_bytes >= 0)
 		gauge(b, "statecast_wal_bytes", "Size of the SQLite WAL file.",
 		      (double)m->wal_bytes);
-	if (m->has_store)
+	if (m->has_store) {
 		compaction(b, m);
+		gauge(b, "statecast_restore_behind_series",
+		      "Series restored after a crash whose stored samples are "
+		      "not stepped yet (the catch-up).",
+		      (double)m->behind_series);
+		gauge(b, "statecast_restore_behind_samples",
+		      "Stored samples the catch-up has still to step.",
+		      (double)m->behind_samples);
+	}
 	gauge(b, "statecast_forecast_series_exported",
 	      "Series whose forecast this exposition carries.", (double)m->nfc);
 	gauge(b, "statecast_forecast_series_omitted",

@@ -88,6 +88,9 @@ typedef struct srv_metrics {
 	int has_store;
 	uint64_t compactions, compact_steps, compacted;
 	double compact_s, compact_step_max_s;
+	/* The catch-up after a crash restart (daemon/catchup.h), when
+	 * has_store: series behind their stored samples, those samples. */
+	uint64_t behind_series, behind_samples;
 
 	const srv_metrics_forecast *fc; /* exported forecasts */
 	size_t nfc;

@@ -136,6 +136,24 @@ static int64_t wal_bytes(const cfg *c)
 	return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
 }
 
+/* The series metrics.forecasts exports, restored behind their stored
+ * samples: they catch up first (daemon/persist.h). */
+static void behind_match(srv *s, const char *glob)
+{
+	srv_series **l = malloc(s->reg.n * sizeof *l);
+	size_t i, n = 0;
+
+	if (!l) {
+		srv_persist_catch_up_all(s);
+		return;
+	}
+	for (i = 0; i < s->reg.n; i++)
+		if (fnmatch(glob, s->reg.all[i]->name, 0) == 0)
+			l[n++] = s->reg.all[i];
+	srv_persist_catch_up_list(s, l, n);
+	free(l);
+}
+
 static void render_metrics(srv *s, io_tb *b)
 {
 	const cfg *c = s->set.cfg;
@@ -169,6 +187,8 @@ static void render_metrics(srv *s, io_tb *b)
 	m.wal_bytes = wal_bytes(c);
 	if (srv_persist_stats(s, &ss) == 0) {
 		m.has_store = 1;
+		m.behind_series = s->st.behind_series;
+		m.behind_samples = s->st.behind_samples;
 		m.compactions = ss.compactions;
 		m.compact_steps = ss.compact_steps;
 		m.compacted = ss.compacted;
@@ -180,6 +200,8 @@ static void render_metrics(srv *s, io_tb *b)
 		if (!fc)
 			b->failed = 1;
 	}
+	if (fc && s->st.behind_series)
+		behind_match(s, glob);
 	for (i = 0; fc && i < s->reg.n; i++) {
 		const srv_series *se = s->reg.all[i];
 		srv_metrics_forecast *f;
@@ -284,6 +306,10 @@ static void render_status(srv *s, io_tb *b)
 			k = 0;
 		}
 	}
+	/* Ranked by anomaly over every series: restored ones behind their
+	 * stored samples catch up first (daemon/persist.h). */
+	if (k > 0)
+		srv_persist_catch_up_all(s);
 	n = pick_shown(s, top, k);
 	for (i = 0; i < n; i++) {
 		const srv_series *se = top[i];

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/catchup.h"
 #include "daemon/ckpt.h"
 #include "daemon/dump.h"
 #include "daemon/log.h"
@@ -59,6 +60,8 @@ typedef struct srv_persist {
 	uint64_t batches_failed; /* completions with an error, ever */
 	/* Recovery: the series being restored. */
 	srv_series *cur;
+	srv_series *sync; /* the series whose samples the walk steps itself
+			     (daemon/catchup.h: they did not fit) */
 	int rebuild_first;
 	int made_dir; /* make_parent() created the store's directory */
 	size_t pending;
@@ -263,6 +266,7 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 	pbatch *c;
 	size_t i, nfc = 0;
 
+	srv__catchup_ticked(s);
 	if (p->replaying) {
 		/* Already stored: rec_samples() set each series' store_seq
 		 * to the seq it read. */
@@ -346,6 +350,14 @@ static void snapshot_some(srv *s, size_t count)
 
 	if (!n || p->closed)
 		return;
+	if (s->st.behind_series) {
+		/* A snapshot names the seq its state holds: the slice's
+		 * series catch up first (the registry's order wraps). */
+		size_t a = p->cursor % n, m = count < n ? count : n;
+		size_t first = m < n - a ? m : n - a;
+		srv_persist_catch_up_list(s, s->reg.all + a, first);
+		srv_persist_catch_up_list(s, s->reg.all, m - first);
+	}
 	b = store_batch_new();
 	c = calloc(1, sizeof *c);
 	if (!b || !c) {
@@ -508,9 +520,20 @@ static int rec_samples(void *ud, int64_t sid, const store_sample *sm, size_t n)
 		se->n_samples = se->store_seq = (uint64_t)(sm[0].seq - 1);
 		p->rebuild_first = 0;
 	}
+	if (!n)
+		return 0;
+	/* Kept for the catch-up once the daemon serves (daemon/catchup.h):
+	 * the sequence goes on after the last stored seq, as below. */
+	if (se != p->sync && srv__catchup_add(s, se, sm, n) == 0) {
+		se->store_seq = (uint64_t)sm[n - 1].seq;
+		return 0;
+	}
+	if (se != p->sync) {
+		srv__catchup_take_back(s, se);
+		p->sync = se;
+	}
 	for (i = 0; i < n; i++) {
-		int rc = srv_ingest(s, se->name, strlen(se->name), sm[i].t,
-				    sm[i].value);
+		int rc = srv_ingest_replay(s, se, sm[i].t, sm[i].value);
 		/* The sequence continues from the stored seq, not from a
 		 * count of replayed samples: a refused push (failed commit)
 		 * leaves a gap, and counting would hand out stored seqs
@@ -834,6 +857,9 @@ int srv_persist_open(srv *s)
 		return -1;
 	}
 	p->replaying = 1;
+	if (srv__catchup_new(s))
+		srv_log(LOG_WARNING, "restore: out of memory for the "
+				     "catch-up: replaying before serving");
 	io_progress_init(&p->prog, NULL, "restore (series)", 0);
 	p->prog.interval_s = 2.0;
 	p->prog.sink = rec_status;
@@ -863,7 +889,8 @@ int srv_persist_open(srv *s)
 			srv_ckpt_restore_release(&p->cr);
 			ckpt_rejected(s, store_checkpoint_generation(p->st),
 				      why, 1);
-			p->cur = NULL;
+			srv__catchup_reset(s);
+			p->cur = p->sync = NULL;
 			cb.known = NULL;
 			cb.nknown = 0;
 			rc = store_recover(s->set.store_path, p->hash,
@@ -882,9 +909,11 @@ int srv_persist_open(srv *s)
 	phase(&ph, "last round");
 	p->replaying = 0;
 	p->pending = 0;
+	p->cur = p->sync = NULL;
 	if (rc) {
 		srv_log(LOG_ERR, "cannot restore from %s: %s",
 			s->set.store_path, store_strerror(rc));
+		srv__catchup_reset(s);
 		return -1;
 	}
 	p->next_id = store_next_series_id(p->st);
@@ -902,6 +931,9 @@ int srv_persist_open(srv *s)
 		(unsigned long long)rs.rebuilt,
 		(unsigned long long)rs.samples_replayed);
 	srv_log(LOG_INFO, "restore phases: %s", ph.buf);
+	/* Serving from here: the samples kept are stepped on use and in
+	 * the background (daemon/catchup.h). */
+	srv__catchup_start(s, t0);
 	uv_timer_init(s->loop, &p->timer);
 	p->timer.data = s;
 	uv_timer_start(&p->timer, on_timer, 1000, 1000);
@@ -996,6 +1028,9 @@ void srv_persist_drop(srv *s, srv_series *se)
 
 	if (!p || !se->store_id || p->closed)
 		return;
+	/* Behind: its samples are stepped (and skipped: it is dropped)
+	 * rather than kept for a series that is gone. */
+	srv_persist_catch_up(s, se, 1);
 	srv_ckpt_forget(p->ck, se);
 	b = store_batch_new();
 	if (b && store_batch_drop_series(b, se->store_id) == 0)
@@ -1044,6 +1079,9 @@ void srv_persist_close(srv *s)
 
 	if (!p || p->closed || !p->st)
 		return;
+	/* The dump and the final snapshots write every state: the series
+	 * still behind catch up first (docs/STATE_DUMP.md). */
+	srv_persist_catch_up_all(s);
 	/* On failure the slices below stop at their first flush, as
 	 * before. */
 	drain_queue(p);
@@ -1096,6 +1134,7 @@ void srv_persist_free(srv *s)
 
 	if (!p)
 		return;
+	srv__catchup_free(s);
 	store_reader_free(p->rd);
 	srv_ckpt_free(p->ck);
 	free(p->redecl);

@@ -70,6 +70,21 @@ void srv_persist_close(struct srv *s);
 void srv_persist_free(struct srv *s);
 /* 0 and *st filled when the store is on, else -1. */
 int srv_persist_stats(struct srv *s, store_stats *st);
+/*
+ * The catch-up after a crash restart (daemon/catchup.h): a series
+ * restored behind its stored samples steps them before its state is read
+ * or written. Each call costs a test when nothing is behind.
+ * srv_persist_catch_up: run 0 queues them into the current tick (the
+ * ingest path, whose sample follows them); run 1 also runs the tick when
+ * the series has steps waiting in it, so its state is current on return
+ * (a query). _list: the same for n series, one tick at the end. _all:
+ * every series behind, now (the status page, the stop).
+ */
+void srv_persist_catch_up(struct srv *s, struct srv_series *se, int run);
+void srv_persist_catch_up_list(struct srv *s, struct srv_series *const *l,
+			       size_t n);
+void srv_persist_catch_up_all(struct srv *s);
+
 /* Bytes of batches submitted and not yet committed (or failed): the
  * store's own count (store_queued_bytes), what store.max_queue bounds
  * (srv_hold in daemon/conn.h); 0 without a store. */

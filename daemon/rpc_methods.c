@@ -120,6 +120,8 @@ static int series_param(req *r, srv_series **out)
 	if (!*out)
 		return fail(r, RPC_CODE_NOTFOUND, "no series '%.*s'",
 			    (int)(name.n > 200 ? 200 : name.n), name.p);
+	/* Restored behind its stored samples: stepped first. */
+	srv_persist_catch_up(r->s, *out, 1);
 	return 0;
 }
 
@@ -303,6 +305,7 @@ static int m_list(req *r)
 		if (fnmatch(pat, g->all[i]->name, 0) == 0)
 			hit[n++] = g->all[i];
 	free(pat);
+	srv_persist_catch_up_list(r->s, hit, n);
 	qsort(hit, n, sizeof *hit, by_name);
 	limit = lim >= 0 && lim < (double)n ? (size_t)lim : n;
 	rpc_put_map(r->b, 3);
@@ -473,6 +476,10 @@ static int m_stats(req *r)
 		put_kv_u64(r->b, "store_queued_bytes",
 			   srv_persist_queued(r->s));
 		put_kv_u64(r->b, "store_commits", ss.commits);
+		put_kv_u64(r->b, "restore_behind_series",
+			   r->s->st.behind_series);
+		put_kv_u64(r->b, "restore_behind_samples",
+			   r->s->st.behind_samples);
 		put_kv_u64(r->b, "store_commit_failures", ss.commit_failures);
 		put_kv_u64(r->b, "store_rows_committed", ss.rows_committed);
 		put_kv_u64(r->b, "store_rows_dropped", ss.rows_dropped);

@@ -114,6 +114,9 @@ typedef struct srv_stats {
 	uint64_t accept_errors;	 /* accept() failed (EMFILE, ENFILE, ...) */
 	uint64_t series_refused; /* new series past limits.max_series */
 	uint64_t holds;		 /* line reads paused for store.max_queue */
+	/* The catch-up after a crash restart (daemon/persist.h): series
+	 * restored behind their stored samples, and those samples. */
+	uint64_t behind_series, behind_samples;
 } srv_stats;
 
 #define SRV_VERSION "0.1.0"
@@ -149,8 +152,11 @@ typedef struct srv {
 	uint64_t next_conn_id;
 	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
 	struct srv_persist *persist; /* NULL without a store */
-	srv_sd_listen *sd;	     /* sockets passed by systemd, or NULL */
-	srv_sd_watchdog wd;	     /* WATCHDOG=1 from this loop, when asked */
+	/* Series restored behind their stored samples (daemon/catchup.h);
+	 * NULL once all have caught up. */
+	struct srv_catchup *catchup;
+	srv_sd_listen *sd;  /* sockets passed by systemd, or NULL */
+	srv_sd_watchdog wd; /* WATCHDOG=1 from this loop, when asked */
 	srv_stats st;
 	srv_hist step_latency; /* seconds per srv_tick_run that stepped */
 	/* Seconds from submit to COMMIT per store batch: the store's

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/persist.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
 #include "daemon/trace.h"
@@ -149,7 +150,8 @@ void srv_tick_release(srv *s)
 	srv_pool_release(&k->pool);
 }
 
-static int queue_step(srv_tick *k, srv_series *se, double t, double v)
+static int queue_step(srv_tick *k, srv_series *se, double t, double v,
+		      int quiet)
 {
 	srv_step *st;
 
@@ -162,6 +164,7 @@ static int queue_step(srv_tick *k, srv_series *se, double t, double v)
 	st->in.t = t;
 	st->in.value = v;
 	st->round = se->tick_round++;
+	st->quiet = (int16_t)quiet;
 	if (st->round + 1 > k->rounds)
 		k->rounds = st->round + 1;
 	return 0;
@@ -169,7 +172,7 @@ static int queue_step(srv_tick *k, srv_series *se, double t, double v)
 
 /* The series has just learned its step: create its state and step what it
  * buffered meanwhile, in order. */
-static void start_learned(srv *s, srv_series *se)
+static void start_learned(srv *s, srv_series *se, int quiet)
 {
 	double t[SSM_LEARN_MAX];
 	int i, err;
@@ -186,7 +189,8 @@ static void start_learned(srv *s, srv_series *se)
 		return;
 	}
 	for (i = 0; i < se->n_learn; i++)
-		queue_step(&s->tick, se, se->learn[i].t, se->learn[i].value);
+		queue_step(&s->tick, se, se->learn[i].t, se->learn[i].value,
+			   quiet);
 	se->n_learn = 0;
 	srv_series_learn_done(se);
 }
@@ -221,6 +225,8 @@ static int refuse_series(srv *s, const char *name, size_t len)
 	return reject(s, SRV_REJ_LIMIT);
 }
 
+static int take(srv *s, srv_series *se, double t, double value, int live);
+
 /* srv_ingest with the name's hash known. */
 static int ingest(srv *s, const char *name, size_t len, uint64_t hash, double t,
 		  double value)
@@ -251,16 +257,30 @@ static int ingest(srv *s, const char *name, size_t len, uint64_t hash, double t,
 			return reject(s, SRV_REJ_NOMEM);
 		}
 	}
+	/* A series restored behind its stored samples steps them first
+	 * (daemon/persist.h, the catch-up). */
+	if (s->st.behind_series)
+		srv_persist_catch_up(s, se, 0);
+	if (k->nacc == k->capacc &&
+	    io_grow(&k->acc, &k->capacc, k->nacc + 1, sizeof *k->acc, 64))
+		return reject(s, SRV_REJ_NOMEM);
+	return take(s, se, t, value, 1);
+}
+
+/* An accepted sample of a known series: ordered, queued for its step (or
+ * buffered while the series learns its step), counted; live ones go to the
+ * sink too (the tick's accepted samples). */
+static int take(srv *s, srv_series *se, double t, double value, int live)
+{
+	srv_tick *k = &s->tick;
+
 	if (t <= se->last_t) {
 		se->n_dropped++;
 		s->st.out_of_order++;
 		return reject(s, SRV_REJ_ORDER);
 	}
-	if (k->nacc == k->capacc &&
-	    io_grow(&k->acc, &k->capacc, k->nacc + 1, sizeof *k->acc, 64))
-		return reject(s, SRV_REJ_NOMEM);
 	if (se->state) {
-		if (queue_step(k, se, t, value))
+		if (queue_step(k, se, t, value, !live))
 			return reject(s, SRV_REJ_NOMEM);
 	} else {
 		if (srv_series_learn_buf(se))
@@ -268,17 +288,26 @@ static int ingest(srv *s, const char *name, size_t len, uint64_t hash, double t,
 		se->learn[se->n_learn].t = t;
 		se->learn[se->n_learn].value = value;
 		if (++se->n_learn >= s->set.learn_samples)
-			start_learned(s, se);
+			start_learned(s, se, !live);
 	}
-	k->acc[k->nacc].s = se;
-	k->acc[k->nacc].t = t;
-	k->acc[k->nacc].value = value;
-	k->nacc++;
+	if (live) {
+		k->acc[k->nacc].s = se;
+		k->acc[k->nacc].t = t;
+		k->acc[k->nacc].value = value;
+		k->nacc++;
+	}
 	se->last_t = t;
 	se->last_value = value;
 	se->n_samples++;
 	s->st.samples++;
 	return SRV_ACCEPTED;
+}
+
+int srv_ingest_replay(srv *s, srv_series *se, double t, double value)
+{
+	if (!isfinite(t) || !isfinite(value))
+		return reject(s, SRV_REJ_VALUE);
+	return take(s, se, t, value, 0);
 }
 
 int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
@@ -437,7 +466,8 @@ static void chunk_done(void *ctx, int j)
 			se->tick_mark = k->serial;
 			k->refreshed[k->nref++] = se;
 		}
-		srv_subs_forecast(s, se);
+		if (!c->quiet)
+			srv_subs_forecast(s, se);
 	}
 	/* The chunk's notifications (and the round's anomalies), one write
 	 * per subscriber connection. */
@@ -446,7 +476,7 @@ static void chunk_done(void *ctx, int j)
 
 /* Everything before the model sees the sample: order bookkeeping and the
  * check against the forecast this sample was predicted by. */
-static void before_step(srv *s, srv_series *se, const ssm_sample *in)
+static void before_step(srv *s, srv_series *se, const ssm_sample *in, int quiet)
 {
 	float score = srv_anomaly_score(s->model, se, in->t, in->value);
 
@@ -459,7 +489,8 @@ static void before_step(srv *s, srv_series *se, const ssm_sample *in)
 	if (score > 0) {
 		se->n_anomalies++;
 		s->st.anomalies++;
-		srv_subs_anomaly(s, se, in->t, in->value, score);
+		if (!quiet)
+			srv_subs_anomaly(s, se, in->t, in->value, score);
 	}
 }
 
@@ -556,7 +587,9 @@ static size_t chunk_rows(const srv_tick *k, size_t n, int share)
 /* Steps steps[a, b): one round, where every series occurs at most once, as
  * ssm_model_step_batch requires. Three groups, in this order, each cut into
  * chunks of at most bmax series: the series whose forecast is due and that
- * a subscription watches, the other due ones, the rest. Each chunk's
+ * a subscription watches, the other due ones, the rest (the last two each
+ * split into replayed samples, which notify no one, and live ones). Each
+ * chunk's
  * notifications are written as soon as it is stepped, so a watched
  * series' forecast waits for the watched group only, not for the
  * tick's other series (at 50,000 samples/s a tick holds ~50, and after a
@@ -569,12 +602,12 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 {
 	srv_tick *k = &s->tick;
 	size_t i, n = 0, nc = 0, maxc, cut, w;
-	int pass, j, nw = 0, share = share_round(s, b - a);
+	int pass, j, nw = 0, share = share_round(s, b - a), any_quiet = 0;
 	double spent = 0;
 
 	/* Chunks hold at least min(bmax, 8) rows (WATCH_ROWS: 8) but the
 	 * last of a group. */
-	maxc = 3 + (b - a) / (k->bmax < 8 ? (size_t)k->bmax : 8);
+	maxc = 5 + (b - a) / (k->bmax < 8 ? (size_t)k->bmax : 8);
 	if (round_reserve(k, b - a, maxc)) {
 		srv_log(LOG_ERR, "out of memory stepping %zu samples", b - a);
 		return;
@@ -582,15 +615,24 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 	for (i = a; i < b; i++) {
 		srv_series *se = steps[i].s;
 		int due = se->since_forecast + 1 >= s->set.forecast_every;
-		steps[i].due = due ? 1 + srv_subs_watched(s, se) : 0;
+		steps[i].due = (int16_t)(due ? 1 + (!steps[i].quiet &&
+						    srv_subs_watched(s, se))
+					     : 0);
+		any_quiet |= steps[i].quiet;
 	}
-	for (pass = 2; pass >= 0; pass--) {
+	/* Groups by due (watched, due, not), each split by quiet (replayed
+	 * samples, after a crash restart: their chunks notify no one). */
+	for (pass = 5; pass >= 0; pass--) {
 		size_t first = n;
+		int due = pass >> 1, quiet = pass & 1;
+		if (quiet && (due == 2 || !any_quiet))
+			continue;
 		for (i = a; i < b; i++) {
 			srv_series *se = steps[i].s;
-			if (se->dropped || steps[i].due != pass)
+			if (se->dropped || steps[i].due != due ||
+			    steps[i].quiet != quiet)
 				continue;
-			before_step(s, se, &steps[i].in);
+			before_step(s, se, &steps[i].in, quiet);
 			k->bs[n] = se;
 			k->in[n] = steps[i].in;
 			k->states[n] = se->state;
@@ -600,16 +642,17 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			n++;
 		}
 		cut = chunk_rows(k, n - first, share);
-		w = pass == 2 && cut > WATCH_ROWS ? WATCH_ROWS : cut;
+		w = due == 2 && cut > WATCH_ROWS ? WATCH_ROWS : cut;
 		for (i = first; i < n;) {
 			srv_chunk *c = &k->chunks[nc++];
 			c->a = (int)i;
 			c->n = (int)(n - i < w ? n - i : w);
-			c->fc = pass > 0;
+			c->fc = due > 0;
+			c->quiet = quiet;
 			c->rc = 0;
 			i += (size_t)c->n;
 			w = 2 * w < cut ? 2 * w : cut;
-			nw += pass == 2;
+			nw += due == 2;
 		}
 	}
 	/* A shared round's watched chunks are stepped on the loop first, and

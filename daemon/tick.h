@@ -54,14 +54,18 @@ typedef struct srv_step {
 	struct srv_series *s;
 	ssm_sample in;
 	uint32_t round;
-	int due; /* its forecast is refreshed by this step: 2 when a
-		    subscription watches the series, else 1; 0 if not due */
+	int16_t due;   /* its forecast is refreshed by this step: 2 when a
+			  subscription watches the series, else 1; 0 if not
+			  due */
+	int16_t quiet; /* a stored sample stepped again (srv_ingest_replay):
+			  no notification */
 } srv_step;
 
 /* Rows [a, a + n) of the round arrays; fc: their forecast is due. */
 typedef struct srv_chunk {
 	int a, n, fc;
-	int rc; /* ssm_model_step_batch's return */
+	int quiet; /* replayed samples: no notifications */
+	int rc;	   /* ssm_model_step_batch's return */
 } srv_chunk;
 
 /* Samples parsed from one read, waiting to be looked up together
@@ -148,6 +152,14 @@ void srv_tick_release(struct srv *s);
  */
 int srv_ingest(struct srv *s, const char *name, size_t len, double t,
 	       double value);
+
+/*
+ * A stored sample of a restored series, stepped again (daemon/persist.h:
+ * the replay at start-up and the catch-up): ingested like srv_ingest's
+ * for the series, but not handed to the sink (it is stored already).
+ */
+int srv_ingest_replay(struct srv *s, struct srv_series *se, double t,
+		      double value);
 
 /*
  * The same for the line protocols, in batches (SRV_INGEST_BATCH above):

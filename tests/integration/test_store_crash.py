@@ -17,6 +17,17 @@ while it is still restoring), restarted, and checked:
 Then SIGTERM under load: exit status 0, nothing acknowledged lost, same
 states after the restart.
 
+The restarted daemon serves before the samples after each series' state
+are stepped (daemon/catchup.h: the catch-up), so the cycles vary what
+comes first (STATECAST_CATCHUP_SLICE=0: no background catch-up, only on
+use): the queries above (catch-up on a query); a subscription and the load
+(catch-up on a live sample, the subscription's forecast notifications in
+order and the last one equal to the `forecast` answer after the load; the
+states are compared at the next restart); queries for half the series and
+a kill -9 at once (killed during the catch-up: the next restart is exact);
+a background catch-up in slices of 16 samples. The logs must show starts
+with series behind and a catch-up that ended.
+
 Twice: first with SQLite snapshots only (store.checkpoint_s=0, a snapshot
 a second), then with the checkpoint file (docs/STATE_DUMP.md) written
 every second and SQLite snapshots off in practice (store.snapshot_s=1d),
@@ -40,6 +51,32 @@ NS = 12
 CYCLES = int(os.environ.get("STATECAST_CRASH_CYCLES", "50"))
 NAMES = ["crash.s%02d" % i for i in range(NS)]
 t_of = storelib.t_of
+
+
+class NotifClient(storelib.Client):
+    """A client that keeps the notifications it reads (method, params)."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.notes = []
+
+    def recv(self):
+        while True:
+            for m in self.u:
+                if m[0] == 1:
+                    return m[1], m[2], m[3]
+                if m[0] == 2:
+                    self.notes.append((m[1], m[2]))
+            data = self.s.recv(1 << 16)
+            if not data:
+                raise EOFError("connection closed")
+            self.u.feed(data)
+
+
+# What each cycle does first after a restart (cycle % 4), and the
+# background catch-up's slice (STATECAST_CATCHUP_SLICE; "" = default).
+FIRST = ("queries", "subscription", "half then kill", "queries")
+SLICE = ("", "0", "0", "16")
 
 
 class Run(storelib.AckedLoad):
@@ -119,9 +156,9 @@ class Run(storelib.AckedLoad):
                      "e.g. %r" % (len(odd), min(odd)))
         self.forecasts = now
 
-    def compare(self, c):
+    def compare(self, c, names=NAMES):
         self.check("state bit-for-bit")
-        for n in NAMES:
+        for n in names:
             if self.ref_fed[n] == 0:
                 continue
             a = c.call("info", {"series": n})
@@ -137,6 +174,48 @@ class Run(storelib.AckedLoad):
             if len(h["points"]) != self.ref_fed[n]:
                 self.bad("history", "%d points, %d stored" % (
                     len(h["points"]), self.ref_fed[n]))
+
+
+    def subscribed_load(self, sock, seconds):
+        """The load on a connection subscribed to every series, right
+        after the start (the series still behind)."""
+        c = NotifClient(sock)
+        c.call("subscribe", {"pattern": "crash.*", "anomalies": False})
+        out = self.load(c, seconds)
+        self.drain_open(c, out)
+        self.check("subscription during the catch-up")
+        last = {}
+        for method, m in c.notes:
+            if method != "forecast":
+                continue
+            n = m["series"]
+            if n in last and m["t"] <= last[n]["t"]:
+                self.bad("subscription during the catch-up",
+                         "%s: origin %r after %r" % (n, m["t"], last[n]["t"]))
+            last[n] = m
+        if not last:
+            self.bad("subscription during the catch-up", "no notification")
+        for n, m in last.items():
+            f = c.call("forecast", {"series": n})
+            m = dict(m)
+            del m["subscription"]
+            if f != m:
+                self.bad("subscription during the catch-up",
+                         "%s: last notification %r, forecast %r" % (
+                             n, m.get("t"), f.get("t")))
+        return c, {}
+
+
+def catchup_log(d):
+    """(starts with series behind, catch-ups that ended) in d's log."""
+    behind = ended = 0
+    with open(d.log.name) as f:
+        for line in f:
+            if "restore: ready " in line and " series behind" in line:
+                behind += int(line.split(" with ")[1].split()[0]) > 0
+            elif "restore: caught up " in line:
+                ended += 1
+    return behind, ended
 
 
 def restored_from_checkpoint(d):
@@ -155,6 +234,8 @@ def phase(tmp, rng, name, opts, cycles, load_s, ckpt):
     from_ckpt = half_written = 0
     try:
         for cycle in range(cycles):
+            first = FIRST[cycle % 4]
+            os.environ["STATECAST_CATCHUP_SLICE"] = SLICE[cycle % 4]
             if cycle % 10 == 7:
                 # killed while starting or restoring
                 r.crash.spawn_and_kill(rng.uniform(0.0, 0.05))
@@ -162,14 +243,26 @@ def phase(tmp, rng, name, opts, cycles, load_s, ckpt):
             c = r.crash.start()
             if ckpt and restored_from_checkpoint(r.crash) > 0:
                 from_ckpt += 1
-            r.compare(c)
-            out = r.load(c, rng.uniform(*load_s))
+            if first == "half then kill":
+                r.compare(c, NAMES[:NS // 2])
+                r.crash.kill9()
+                c.close()
+                r.verify_db()
+                continue
+            if first == "subscription":
+                c.close()
+                c, out = r.subscribed_load(r.crash.sock,
+                                           rng.uniform(*load_s))
+            else:
+                r.compare(c)
+                out = r.load(c, rng.uniform(*load_s))
             r.crash.kill9()
             if os.path.exists(tmp_file):
                 half_written += 1
             r.drain(c, out)
             r.verify_db()
         # SIGTERM under load
+        os.environ["STATECAST_CATCHUP_SLICE"] = ""
         c = r.crash.start()
         r.compare(c)
         out = r.load(c, 0.5)
@@ -203,15 +296,22 @@ def phase(tmp, rng, name, opts, cycles, load_s, ckpt):
         refused = f.read().count("snapshot does not fit the model")
     if refused:
         r.bad("every snapshot usable", "%d refused (log)" % refused)
+    behind, ended = catchup_log(r.crash)
+    print("%s: %d starts with series behind, %d catch-ups ended" % (
+        name, behind, ended))
+    seen = [("started with series behind", behind, "never (log)"),
+            ("catch-up ended", ended, "never (log)")]
     if ckpt:
         print("%s: %d starts from the checkpoint, %d kills during a "
               "generation's write" % (name, from_ckpt, half_written))
-        r.check("restored from the checkpoint")
-        if from_ckpt == 0:
-            r.bad("restored from the checkpoint", "no start used it")
-        r.check("killed while writing a generation")
-        if half_written == 0:
-            r.bad("killed while writing a generation", "never happened")
+        seen += [("restored from the checkpoint", from_ckpt,
+                  "no start used it"),
+                 ("killed while writing a generation", half_written,
+                  "never happened")]
+    for what, count, why in seen:
+        r.check(what)
+        if count == 0:
+            r.bad(what, why)
     return {name + ": " + w: w in r.fail for w in r.checks}, bool(r.acked)
 
 
