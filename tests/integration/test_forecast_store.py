@@ -18,6 +18,7 @@ sequence as if nothing had happened in between:
 - across SIGHUP reloads of the setting (1m, 0 = none, back to the default);
 - a series whose time starts near 0 (its first forecast is stored too).
 """
+import contextlib
 import os
 import random
 import shutil
@@ -138,12 +139,20 @@ def feeder(f):
     return feed
 
 
-def restarts(c):
+@contextlib.contextmanager
+def fed_store(name):
+    """A temporary database path, a Feed of series name and its feeder;
+    the directory is removed afterwards."""
     tmp = tempfile.mkdtemp(prefix="statecast-fcstore-")
-    db = os.path.join(tmp, "db")
-    f = Feed("fs.restart")
-    feed = feeder(f)
+    f = Feed(name)
     try:
+        yield os.path.join(tmp, "db"), f, feeder(f)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def restarts(c):
+    with fed_store("fs.restart") as (db, f, feed):
         d = Daemon("store.path=" + db)
         feed(d, 22)  # ends 2 minutes after a stored forecast
         for how, marker, what in (
@@ -164,19 +173,13 @@ def restarts(c):
                     got == f.want() and spacing_ok(got, DEFAULT),
                     (got, f.want()))
         c.check("stop", d.stop() == 0)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def restart_from_checkpoint(c):
     # A kill -9 after a checkpoint generation was recorded: the series'
     # state comes from its record, older than the forecasts stored after
     # it (under load a generation was recorded during restarts() too).
-    tmp = tempfile.mkdtemp(prefix="statecast-fcstore-")
-    db = os.path.join(tmp, "db")
-    f = Feed("fs.ckpt")
-    feed = feeder(f)
-    try:
+    with fed_store("fs.ckpt") as (db, f, feed):
         # No SQLite snapshot of the series meanwhile: a newer one would be
         # restored instead of the record. The snapshot timer visits one
         # series a second at the least (whatever store.snapshot_s), in
@@ -204,8 +207,6 @@ def restart_from_checkpoint(c):
                 got == f.want() and spacing_ok(got, DEFAULT),
                 (got, f.want()))
         c.check("stop", d.stop() == 0)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def reload(c):
