@@ -27,46 +27,36 @@ REPS=2
 BASE=main
 BASE_DIR=""
 OUT=bench/results/ckpt_age.md
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--series) S=$2; shift ;;
-	--rate) RATE=$2; shift ;;
-	--secs) D=$2; shift ;;
-	--ckpt) P=$2; shift ;;
-	--reps) REPS=$2; shift ;;
-	--base) BASE_DIR=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/ckpt_age.sh [--series S] [--rate R] [--secs D] [--ckpt P] [--reps N] [--base DIR] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/ckpt_age.sh [--series S] [--rate R] [--secs D] [--ckpt P] [--reps N] [--base DIR] [--out FILE]" \
+	--series=S --rate=RATE --secs=D --ckpt=P --reps=REPS --base=BASE_DIR --out=OUT -- "$@"
 make -s -j2 all build/bench/loadgen
 W=$(mktemp -d /tmp/statecast-ckage.XXXXXX)
 PID=""
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
-. bench/lib.sh
 base_tree ckpt_age
 A="$BASE_DIR/build/statecastd"
 B=build/statecastd
 : >"$W/runs"
-for i in $(seq "$REPS"); do
-	for who in A B; do
-		bin=${!who}
-		rm -f "$W"/db*
-		log="$W/$who.$i.log"
-		daemon_start "$bin" "$W/db" "$log" -o store.checkpoint_s="$P"
-		build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
-			--duration "$D" --rate "$RATE" >"$W/$who.$i.loadgen" || true
-		cpu=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.1f", t / hz }')
-		kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
-		# Generations of every series (the first ones, written while
-		# the series were still being created, hold fewer).
-		rec=$(grep -o "checkpoint [0-9a-f]* of $S series recorded in [0-9.]* s" "$log" |
-			awk '{ print $NF == "s" ? $(NF - 1) : $NF }' | tr '\n' ' ')
-		echo "$who $i $cpu $rec" | tee -a "$W/runs"
-	done
-done
+# run WHO I: run I of build WHO (A or B); A then B at every rep.
+run() {
+	local who=$1 i=$2
+	bin=${!who}
+	rm -f "$W"/db*
+	log="$W/$who.$i.log"
+	daemon_start "$bin" "$W/db" "$log" -o store.checkpoint_s="$P"
+	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
+		--duration "$D" --rate "$RATE" >"$W/$who.$i.loadgen" || true
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.1f", t / hz }')
+	kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+	# Generations of every series (the first ones, written while
+	# the series were still being created, hold fewer).
+	rec=$(grep -o "checkpoint [0-9a-f]* of $S series recorded in [0-9.]* s" "$log" |
+		awk '{ print $NF == "s" ? $(NF - 1) : $NF }' | tr '\n' ' ')
+	echo "$who $i $cpu $rec" | tee -a "$W/runs"
+}
+ab_loop --fixed "$REPS" run
 med() { awk -v w="$1" '$1 == w { for (i = 4; i <= NF; i++) print $i }' "$W/runs" | median; }
 cpum() { awk -v w="$1" '$1 == w { print $3 }' "$W/runs" | median; }
 ga=$(med A); gb=$(med B)

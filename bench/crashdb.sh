@@ -25,26 +25,15 @@ CK=20
 AFTER=0
 OUTDIR=""
 BIN=build/statecastd
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--series) S=$2; shift ;;
-	--per) PER=$2; shift ;;
-	--rate) RATE=$2; shift ;;
-	--ckpt) CK=$2; shift ;;
-	--after) AFTER=$2; shift ;;
-	--out) OUTDIR=$2; shift ;;
-	--bin) BIN=$2; shift ;;
-	*) echo "usage: bench/crashdb.sh --out DIR [--series S] [--per N] [--rate R] [--ckpt SECONDS] [--after K] [--bin DAEMON]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/crashdb.sh --out DIR [--series S] [--per N] [--rate R] [--ckpt SECONDS] [--after K] [--bin DAEMON]" \
+	--series=S --per=PER --rate=RATE --ckpt=CK --after=AFTER --out=OUTDIR --bin=BIN -- "$@"
 [ -n "$OUTDIR" ] || { echo "crashdb: --out DIR is required" >&2; exit 2; }
 make -s -j2 all build/bench/loadgen
 W=$(mktemp -d /tmp/statecast-crashdb.XXXXXX)
 PID=""
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
-. bench/lib.sh
 mkdir -p "$OUTDIR"
 rm -f "$OUTDIR"/c.db*
 DBF="$OUTDIR/c.db"

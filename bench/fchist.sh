@@ -22,22 +22,13 @@ S=20000
 K=30
 RUNS=3
 OUT=bench/results/tidy2.md
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--series) S=$2; shift ;;
-	--history) K=$2; shift ;;
-	--runs) RUNS=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/fchist.sh [--series N] [--history K] [--runs R] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/fchist.sh [--series N] [--history K] [--runs R] [--out FILE]" \
+	--series=S --history=K --runs=RUNS --out=OUT -- "$@"
 W=$(mktemp -d /tmp/fchist.XXXXXX)
 PID=""
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
-# shellcheck source=bench/lib.sh
-. bench/lib.sh
 make -s -j2 all build/bench/loadgen
 rev=$(head_rev)
 
@@ -72,18 +63,19 @@ ZA=$(size "$W/A.db"); ZB=$(size "$W/B.db")
 
 # 3. Interleaved restarts, each from a fresh copy; kill -9 once restored.
 : >"$W/times"
-for i in $(seq "$RUNS"); do
-	for who in A B; do
-		rm -f "$W/run.db"*
-		for suf in "" -wal -shm; do [ -f "$W/$who.db$suf" ] && cp "$W/$who.db$suf" "$W/run.db$suf"; done
-		log="$W/$who.$i.log"
-		daemon_start build/statecastd "$W/run.db" "$log" || true
-		cpu=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.2f", t / hz }')
-		kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
-		sec=$(sed -n 's/.*restored [0-9]* series from [^ ]* in \([0-9.]*\) s.*/\1/p' "$log" | tail -n 1)
-		echo "$who $i ${sec:-nan} $cpu" | tee -a "$W/times"
-	done
-done
+# restart WHO I: restart I from database WHO's copy; A then B at every rep.
+restart() {
+	local who=$1 i=$2
+	rm -f "$W/run.db"*
+	for suf in "" -wal -shm; do [ -f "$W/$who.db$suf" ] && cp "$W/$who.db$suf" "$W/run.db$suf"; done
+	log="$W/$who.$i.log"
+	daemon_start build/statecastd "$W/run.db" "$log" || true
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.2f", t / hz }')
+	kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+	sec=$(sed -n 's/.*restored [0-9]* series from [^ ]* in \([0-9.]*\) s.*/\1/p' "$log" | tail -n 1)
+	echo "$who $i ${sec:-nan} $cpu" | tee -a "$W/times"
+}
+ab_loop --fixed "$RUNS" restart
 col() { awk -v w="$1" -v c="$2" '$1 == w { print $c }' "$W/times" | median; }
 ra=$(col A 3); rb=$(col B 3); ca=$(col A 4); cb=$(col B 4)
 us() { awk -v a="$1" -v b="$2" -v s="$S" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f", (b - a) / s * 1e6; else print "n/a" }'; }

@@ -22,22 +22,14 @@ ROUNDS=3
 SERIES=100000
 OUT=bench/results/front.md
 ARGS="$*"
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--rounds) ROUNDS=$2; shift ;;
-	--series) SERIES=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/front.sh [--base REV] [--rounds N] [--series S] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/front.sh [--base REV] [--rounds N] [--series S] [--out FILE]" \
+	--base=BASE --rounds=ROUNDS --series=SERIES --out=OUT -- "$@"
 W=$(mktemp -d /tmp/statecast-front.XXXXXX)
 # daemon() runs in $(...), a subshell: it leaves its daemon's PID in a file
 # so that an interrupted run still stops it.
 trap '[ -f "$W/daemon.pid" ] && kill "$(cat "$W/daemon.pid")" 2>/dev/null; rm -rf "$W"' EXIT
 
-. bench/lib.sh
 
 echo "front: building the base $BASE in $W/base"
 build_tree "$BASE" "$W/base" build/libssm.a build/statecast build/statecastd

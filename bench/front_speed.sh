@@ -29,20 +29,12 @@ ROUNDS=5
 CG=0
 OUT=bench/results/front_speed.md
 ARGS="$*"
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--rounds) ROUNDS=$2; shift ;;
-	--callgrind) CG=1 ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/front_speed.sh [--base REV] [--rounds N] [--callgrind] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/front_speed.sh [--base REV] [--rounds N] [--callgrind] [--out FILE]" \
+	--base=BASE --rounds=ROUNDS "--callgrind:CG=1" --out=OUT -- "$@"
 W=$(mktemp -d /tmp/statecast-fspeed.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
-. bench/lib.sh
 
 echo "front_speed: building the base $BASE in $W/base"
 build_tree "$BASE" "$W/base" build/libssm.a build/bench/front_bench \

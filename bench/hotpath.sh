@@ -38,23 +38,11 @@ S=100000
 PER=6
 BIG=0
 OUT=bench/results/hotpath.md
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--base-dir) BASE_DIR=$2; shift ;;
-	--reps) REPS=$2; shift ;;
-	--opt-reps) OPT_REPS=$2; shift ;;
-	--series) S=$2; shift ;;
-	--per) PER=$2; shift ;;
-	--big) BIG=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/hotpath.sh [--base REV] [--base-dir DIR] [--reps N] [--opt-reps N2] [--series S] [--per K] [--big S2] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/hotpath.sh [--base REV] [--base-dir DIR] [--reps N] [--opt-reps N2] [--series S] [--per K] [--big S2] [--out FILE]" \
+	--base=BASE --base-dir=BASE_DIR --reps=REPS --opt-reps=OPT_REPS --series=S --per=PER --big=BIG --out=OUT -- "$@"
 OPT_REPS=${OPT_REPS:-$REPS}
 W=$(mktemp -d /tmp/statecast-hotpath.XXXXXX)
-. bench/lib.sh
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
@@ -99,8 +87,7 @@ keys="base:min head:min base:def head:def"
 for k in $keys; do res[$k]=""; done
 for rep in $(seq "$REPS"); do
 	echo "hotpath: part 1, rep $rep of $REPS"
-	order="base head"
-	[ $((rep % 2)) = 0 ] && order="head base"
+	order=$(ab_order "$rep" base head)
 	for m in def min; do
 		model=$MIN_MODEL
 		[ $m = def ] && model=models/default.model

@@ -33,18 +33,9 @@ REPS=3
 S=100000
 PERS="6 30"
 OUT=bench/results/ing100k.md
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--base-dir) BASE_DIR=$2; shift ;;
-	--reps) REPS=$2; shift ;;
-	--series) S=$2; shift ;;
-	--pers) PERS=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/ing100k.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--pers \"6 30\"] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/ing100k.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--pers \"6 30\"] [--out FILE]" \
+	--base=BASE --base-dir=BASE_DIR --reps=REPS --series=S --pers=PERS --out=OUT -- "$@"
 set -- $PERS
 P_LO=$1 P_HI=${2:-}
 [ -n "$P_HI" ] && [ "$P_HI" -gt "$P_LO" ] || { echo "ing100k: --pers needs two counts, the smaller first" >&2; exit 2; }
@@ -52,7 +43,6 @@ for p in perf valgrind; do
 	command -v "$p" >/dev/null || apt-get install -y -qq "$([ $p = perf ] && echo linux-perf || echo $p)" >/dev/null
 done
 W=$(mktemp -d /tmp/statecast-ing100k.XXXXXX)
-. bench/lib.sh
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
@@ -122,8 +112,7 @@ done
 declare -A rate drained cpu
 for t in base head; do for c in $CASES; do rate[$t:$c]=""; drained[$t:$c]=""; cpu[$t:$c]=""; done; done
 for rep in $(seq "$REPS"); do
-	order="base head"
-	[ $((rep % 2)) = 0 ] && order="head base"
+	order=$(ab_order "$rep" base head)
 	for t in $order; do
 		echo "ing100k: rep $rep of $REPS, $t"
 		case_run $t

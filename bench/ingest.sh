@@ -28,18 +28,9 @@ REPS=3
 S=100000
 PER=6
 OUT=bench/results/ingest.md
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--base-dir) BASE_DIR=$2; shift ;;
-	--reps) REPS=$2; shift ;;
-	--series) S=$2; shift ;;
-	--per) PER=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--per P] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--per P] [--out FILE]" \
+	--base=BASE --base-dir=BASE_DIR --reps=REPS --series=S --per=PER --out=OUT -- "$@"
 for p in carbon-c-relay perf; do
 	if ! command -v "$p" >/dev/null; then
 		pkg=$p
@@ -48,7 +39,6 @@ for p in carbon-c-relay perf; do
 	fi
 done
 W=$(mktemp -d /tmp/statecast-ingest.XXXXXX)
-. bench/lib.sh
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
@@ -101,8 +91,7 @@ for k in base:min head:min base:def head:def; do rate[$k]=""; drained[$k]=""; cp
 for rep in $(seq "$REPS"); do
 	echo "ingest: rep $rep of $REPS"
 	relay="$relay $(relay_run)"
-	order="base head"
-	[ $((rep % 2)) = 0 ] && order="head base"
+	order=$(ab_order "$rep" base head)
 	for m in min def; do
 		model=$MIN_MODEL
 		[ $m = def ] && model=models/default.model

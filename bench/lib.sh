@@ -5,6 +5,92 @@
 # OpenBLAS: the Makefile's BLAS_LIBS, with libm).
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
+# parse_args USAGE SPEC... -- ARG...: a script's options, read from a table
+# instead of a case statement of its own. Each SPEC is one of
+#   --name=VAR   an option with a value: VAR=value
+#   --name:CODE  a flag: CODE runs when it comes ("QUICK=1", or several
+#                assignments)
+#   GLOB@ARRAY   a word matching GLOB (no option's name) is appended to ARRAY
+#   --@ARRAY     "--" ends the options: the words after it go to ARRAY
+# Options apply in the order given, so a later one wins. An unknown word,
+# or an option missing its value, prints USAGE (the script's "usage: ..."
+# line) to stderr and exits 2. Variables are set in the caller's scope:
+# the script sets its defaults, then calls parse_args.
+parse_args() {
+	local _pa_usage=$1 _pa_s _pa_hit
+	local -a _pa_specs=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		_pa_specs+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	while [ $# -gt 0 ]; do
+		_pa_hit=""
+		for _pa_s in "${_pa_specs[@]}"; do
+			case "$_pa_s" in
+			--@*)
+				[ "$1" = -- ] || continue
+				shift
+				eval "${_pa_s#--@}+=(\"\$@\")"
+				return 0
+				;;
+			"$1="*)
+				[ $# -ge 2 ] || break
+				printf -v "${_pa_s#*=}" '%s' "$2"
+				shift
+				_pa_hit=1
+				break
+				;;
+			"$1:"*)
+				eval "${_pa_s#*:}"
+				_pa_hit=1
+				break
+				;;
+			*@*)
+				# shellcheck disable=SC2254
+				case "$1" in
+				${_pa_s%@*})
+					eval "${_pa_s##*@}+=(\"\$1\")"
+					_pa_hit=1
+					break
+					;;
+				esac
+				;;
+			esac
+		done
+		[ -n "$_pa_hit" ] || { echo "$_pa_usage" >&2; exit 2; }
+		shift
+	done
+}
+
+# ab_order REP [A B]: the order two builds run in at rep REP of an
+# interleaved A/B: "A B" at odd reps, "B A" at even ones, so that neither
+# build always runs first (a machine that warms up or grows busier over
+# the run would favour one). A and B default to A and B.
+ab_order() {
+	if [ $(($1 % 2)) = 1 ]; then echo "${2:-A} ${3:-B}"; else echo "${3:-B} ${2:-A}"; fi
+}
+
+# ab_loop [--fixed] REPS FN [A B]: the same-run A/B of every comparing
+# script: REPS reps, each running FN WHO REP for both builds (WHO is A or
+# B, or the names given), in ab_order's alternating order, or A then B at
+# every rep with --fixed (a script whose runs depend on that order). FN
+# runs in the script's shell (its assignments stay); under set -e its
+# failure ends the script as a loop of the script's own would.
+ab_loop() {
+	local fixed="" reps fn rep who order
+	[ "$1" = --fixed ] && { fixed=1; shift; }
+	reps=$1 fn=$2
+	for rep in $(seq "$reps"); do
+		order=$(ab_order "$rep" "${3:-A}" "${4:-B}")
+		[ -n "$fixed" ] && order="${3:-A} ${4:-B}"
+		for who in $order; do
+			"$fn" "$who" "$rep"
+		done
+	done
+}
+
 # A port free now on every address, TCP and UDP, drawn below the kernel's
 # ephemeral range: tests/integration/opslib.py's free_port, which says why
 # (on this shared machine a port bind(0) handed out was taken by another

@@ -35,25 +35,13 @@ S=100000
 PER=12
 REPS=3
 OUT=bench/results/loop3.md
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--base-dir) BASE_DIR=$2; shift ;;
-	--cg-series) CG_S=$2; shift ;;
-	--cg-per) CG_PER=$2; shift ;;
-	--series) S=$2; shift ;;
-	--per) PER=$2; shift ;;
-	--reps) REPS=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/loop3.sh [--base REV] [--base-dir DIR] [--cg-series S] [--cg-per K] [--series S2] [--per K2] [--reps N] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/loop3.sh [--base REV] [--base-dir DIR] [--cg-series S] [--cg-per K] [--series S2] [--per K2] [--reps N] [--out FILE]" \
+	--base=BASE --base-dir=BASE_DIR --cg-series=CG_S --cg-per=CG_PER --series=S --per=PER --reps=REPS --out=OUT -- "$@"
 for p in perf valgrind; do
 	command -v "$p" >/dev/null || apt-get install -y -qq "$([ $p = perf ] && echo linux-perf || echo $p)" >/dev/null
 done
 W=$(mktemp -d /tmp/statecast-loop3.XXXXXX)
-. bench/lib.sh
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
@@ -129,8 +117,7 @@ done
 declare -A parse kern rate
 for t in base head; do parse[$t]=""; kern[$t]=""; rate[$t]=""; done
 for rep in $(seq "$REPS"); do
-	order="base head"
-	[ $((rep % 2)) = 0 ] && order="head base"
+	order=$(ab_order "$rep" base head)
 	for t in $order; do
 		echo "loop3: rep $rep of $REPS, $t"
 		x=$(timed $t)

@@ -17,22 +17,15 @@ ARGS="$*"
 S=1000000
 RATE=40000
 OUT=bench/results/mem1m.md
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--series) S=$2; shift ;;
-	--rate) RATE=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/mem1m.sh [--series S] [--rate R] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/mem1m.sh [--series S] [--rate R] [--out FILE]" \
+	--series=S --rate=RATE --out=OUT -- "$@"
 make -s -j2 all build/bench/loadgen
 B=build
 W=$(mktemp -d /tmp/statecast-mem1m.XXXXXX)
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
-. bench/lib.sh
 start() { daemon_start build/statecastd "$W/db" "$W/log"; }
 start
 rss0=$(rss_kb "$PID")

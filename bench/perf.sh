@@ -25,15 +25,9 @@ OUT=bench/results/perf.md
 SERIES="1000 100000 1000000"
 ROUNDS=6
 QUICK=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--quick) SERIES="1000 100000"; QUICK=1 ;;
-	--series) SERIES=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/perf.sh [--quick] [--series LIST] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/perf.sh [--quick] [--series LIST] [--out FILE]" \
+	'--quick:SERIES="1000 100000"; QUICK=1' --series=SERIES --out=OUT -- "$@"
 for p in carbon-c-relay victoria-metrics perf; do
 	if ! command -v "$p" >/dev/null; then
 		pkg=$p
@@ -45,7 +39,6 @@ done
 make -s -j2 all build/bench/loadgen build/bench/ssm_bench
 B=build
 W=$(mktemp -d /tmp/statecast-perf.XXXXXX)
-. bench/lib.sh
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT

@@ -31,22 +31,14 @@ BASE=main
 BASE_DIR=""
 OUT=bench/results/periodic_cost.md
 WINDOW_S=${WINDOW_S:-60}
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--series) S=$2; shift ;;
-	--reps) REPS=$2; shift ;;
-	--base) BASE_DIR=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bash bench/periodic_cost.sh [--series S] [--base DIR] [--reps N] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bash bench/periodic_cost.sh [--series S] [--base DIR] [--reps N] [--out FILE]" \
+	--series=S --reps=REPS --base=BASE_DIR --out=OUT -- "$@"
 make -s -j2 all build/bench/loadgen
 W=$(mktemp -d /tmp/statecast-pcost.XXXXXX)
 PID=""
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT
-. bench/lib.sh
 base_tree periodic_cost
 A="$BASE_DIR/build/statecastd"
 B=build/statecastd
@@ -71,40 +63,39 @@ quiet() {
 	done
 }
 : >"$W/runs"
-for rep in $(seq "$REPS"); do
-	order="A B"
-	[ $((rep % 2)) = 0 ] && order="B A"
-	for who in $order; do
-		bin=${!who}
-		opts=OPTS_$who
-		rm -f "$W/db"*
-		log="$W/$who.$rep.log"
-		# shellcheck disable=SC2086
-		daemon_start "$bin" "$W/db" "$log" ${!opts}
-		build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
-			--count $((S * 5)) --rate 40000 --until-rpc 127.0.0.1:$R >/dev/null || true
-		drain
-		quiet "$log"
-		# The idle daemon first (nothing moved: no snapshot, no
-		# generation), then one more sample of every series (every
-		# state moves once) and the same window.
-		c0=$(cpu_ticks "$PID")
-		sleep "$WINDOW_S"
-		c1=$(cpu_ticks "$PID")
-		build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
-			--count "$S" --t0 $((1700000000 + 5 * 60)) \
-			--until-rpc 127.0.0.1:$R >/dev/null || true
-		drain
-		c2=$(cpu_ticks "$PID")
-		sleep "$WINDOW_S"
-		c3=$(cpu_ticks "$PID")
-		gens=$(grep -c "checkpoint [0-9a-f]* of $S series recorded" "$log" || true)
-		kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
-		awk -v w="$who" -v r="$rep" -v a="$c0" -v b="$c1" -v c="$c2" -v d="$c3" -v hz="$(getconf CLK_TCK)" -v g="$gens" \
-			'BEGIN { printf "%s %d %.2f %.2f %.2f %d\n", w, r, (d - c) / hz, (b - a) / hz, ((d - c) - (b - a)) / hz, g }' |
-			tee -a "$W/runs"
-	done
-done
+# run WHO REP: one run of build WHO (A or B), ab_loop's turn.
+run() {
+	local who=$1 rep=$2
+	bin=${!who}
+	opts=OPTS_$who
+	rm -f "$W/db"*
+	log="$W/$who.$rep.log"
+	# shellcheck disable=SC2086
+	daemon_start "$bin" "$W/db" "$log" ${!opts}
+	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
+		--count $((S * 5)) --rate 40000 --until-rpc 127.0.0.1:$R >/dev/null || true
+	drain
+	quiet "$log"
+	# The idle daemon first (nothing moved: no snapshot, no
+	# generation), then one more sample of every series (every
+	# state moves once) and the same window.
+	c0=$(cpu_ticks "$PID")
+	sleep "$WINDOW_S"
+	c1=$(cpu_ticks "$PID")
+	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
+		--count "$S" --t0 $((1700000000 + 5 * 60)) \
+		--until-rpc 127.0.0.1:$R >/dev/null || true
+	drain
+	c2=$(cpu_ticks "$PID")
+	sleep "$WINDOW_S"
+	c3=$(cpu_ticks "$PID")
+	gens=$(grep -c "checkpoint [0-9a-f]* of $S series recorded" "$log" || true)
+	kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+	awk -v w="$who" -v r="$rep" -v a="$c0" -v b="$c1" -v c="$c2" -v d="$c3" -v hz="$(getconf CLK_TCK)" -v g="$gens" \
+		'BEGIN { printf "%s %d %.2f %.2f %.2f %d\n", w, r, (d - c) / hz, (b - a) / hz, ((d - c) - (b - a)) / hz, g }' |
+		tee -a "$W/runs"
+}
+ab_loop "$REPS" run
 med() { awk -v w="$1" -v c="$2" '$1 == w { print $c }' "$W/runs" | median; }
 ca=$(med A 5); cb=$(med B 5)
 {

@@ -27,18 +27,9 @@ OUT=bench/results/reliability.md
 FUZZ_S=90
 CYCLES=200
 FIU_S=30
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--quick) FUZZ_S=10; CYCLES=50; FIU_S=4 ;;
-	--fuzz-seconds) FUZZ_S=$2; shift ;;
-	--cycles) CYCLES=$2; shift ;;
-	--fiu-seconds) FIU_S=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/reliability.sh [--quick] [--fuzz-seconds N]" \
-		"[--cycles N] [--fiu-seconds N] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/reliability.sh [--quick] [--fuzz-seconds N] [--cycles N] [--fiu-seconds N] [--out FILE]" \
+	"--quick:FUZZ_S=10; CYCLES=50; FIU_S=4" --fuzz-seconds=FUZZ_S --cycles=CYCLES --fiu-seconds=FIU_S --out=OUT -- "$@"
 make -s -j2 all fuzz-build >/dev/null || exit 1
 W=$(mktemp -d /tmp/statecast-rel.XXXXXX)
 trap 'rm -rf "$W"' EXIT

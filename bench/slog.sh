@@ -31,20 +31,10 @@ S=100000
 P=144
 OUT=bench/results/slog.md
 FC=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--reps) REPS=$2; shift ;;
-	--series) S=$2; shift ;;
-	--per) P=$2; shift ;;
-	--fc-every) FC=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/slog.sh [--base REV] [--reps N] [--series S] [--per P] [--fc-every K] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
-W=$(mktemp -d /tmp/statecast-slog.XXXXXX)
 . bench/lib.sh
+parse_args "usage: bench/slog.sh [--base REV] [--reps N] [--series S] [--per P] [--fc-every K] [--out FILE]" \
+	--base=BASE --reps=REPS --series=S --per=P --fc-every=FC --out=OUT -- "$@"
+W=$(mktemp -d /tmp/statecast-slog.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
 make -s -j2 build/bench/store_bench
@@ -78,8 +68,7 @@ run() {
 declare -A v
 for t in base head; do for k in $KEYS; do v[$t:$k]=""; done; done
 for rep in $(seq "$REPS"); do
-	order="base head"
-	[ $((rep % 2)) = 0 ] && order="head base"
+	order=$(ab_order "$rep" base head)
 	for t in $order; do
 		b=build/bench/store_bench
 		[ $t = base ] && b=$W/base/build/bench/store_bench

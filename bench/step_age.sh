@@ -23,18 +23,12 @@ cd "$(dirname "$0")/.."
 BASE=
 OUT=bench/results/step4-age.md
 ARGS="$*"
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/step_age.sh [--base REV] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/step_age.sh [--base REV] [--out FILE]" \
+	--base=BASE --out=OUT -- "$@"
 W=$(mktemp -d /tmp/statecast-stepage.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
-. bench/lib.sh
 
 make -s -j2 build/bench/step_age
 if [ -n "$BASE" ]; then

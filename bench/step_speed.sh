@@ -27,19 +27,12 @@ BASE=main
 ROUNDS=5
 OUT=bench/results/step3.md
 ARGS="$*"
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--rounds) ROUNDS=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/step_speed.sh [--base REV] [--rounds N] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/step_speed.sh [--base REV] [--rounds N] [--out FILE]" \
+	--base=BASE --rounds=ROUNDS --out=OUT -- "$@"
 W=$(mktemp -d /tmp/statecast-sspeed.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
-. bench/lib.sh
 
 echo "step_speed: building the base $BASE in $W/base"
 build_tree "$BASE" "$W/base" build/libssm.a build/libscio.a \

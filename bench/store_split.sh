@@ -23,24 +23,13 @@ cd "$(dirname "$0")/.."
 ARGS="$*"
 S=100000 PER=30 REPS=1 B=build BB="" OUT=bench/results/store3-split.md
 VARS=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--series) S=$2; shift ;;
-	--per) PER=$2; shift ;;
-	--reps) REPS=$2; shift ;;
-	--build) B=$2; shift ;;
-	--base) BB=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*=*) VARS+=("$1") ;;
-	*) echo "usage: see the head of bench/store_split.sh" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: see the head of bench/store_split.sh" \
+	--series=S --per=PER --reps=REPS --build=B --base=BB --out=OUT "*=*@VARS" -- "$@"
 [ ${#VARS[@]} -gt 0 ] || VARS=("all=" "nofc=store.forecast_every_s=0" \
 	"nockpt=store.checkpoint_s=0" "nosnap=store.snapshot_s=1d" \
 	"none=store.forecast_every_s=0,store.checkpoint_s=0,store.snapshot_s=1d")
 W=$(mktemp -d /tmp/statecast-store3.XXXXXX)
-. bench/lib.sh
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
 trap cleanup EXIT

@@ -13,21 +13,15 @@ ARGS="$*"
 OUT=bench/results/tidy2.md
 NAME=timeit
 LIMIT=""
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--out) OUT=$2; shift ;;
-	--section) NAME=$2; shift ;;
-	--limit) LIMIT=$2; shift ;;
-	--) shift; break ;;
-	*) echo "usage: bench/timeit.sh [--out FILE] [--section NAME] [--limit SECONDS] -- CMD..." >&2; exit 2 ;;
-	esac
-	shift
-done
+CMD=()
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+parse_args "usage: bench/timeit.sh [--out FILE] [--section NAME] [--limit SECONDS] -- CMD..." \
+	--out=OUT --section=NAME --limit=LIMIT --@CMD -- "$@"
+set -- "${CMD[@]}"
 [ $# -gt 0 ] || { echo "timeit: no command" >&2; exit 2; }
 W=$(mktemp -d /tmp/statecast-timeit.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-# shellcheck source=bench/lib.sh
-. bench/lib.sh
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0
 /usr/bin/time -o "$W/time" -f "%e %U %S" "$@" >&2 || rc=$?

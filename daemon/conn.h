@@ -143,8 +143,9 @@ int srv_conn_held(const srv_conn *c);
  * its one read and is paused after it, so all senders keep their turn.
  * srv_tick_run calls srv_lines_resume once the tick has run, and the next
  * poll reads on. Only connections that were read are touched (none of
- * thousands of idle ones), a pause lasts one loop iteration, and it leaves
- * the guards' clocks alone: the paused connections were just read.
+ * thousands of idle ones). A pause lasts until the tick has run: seconds
+ * on a loaded machine, so the guards skip a paused connection and its
+ * clocks restart at the resume (the wait was the daemon's, as a hold's).
  */
 void srv_lines_pause(srv_conn *c);
 void srv_lines_resume(struct srv *s);

@@ -589,11 +589,22 @@ void srv_lines_pause(srv_conn *c)
 
 void srv_lines_resume(srv *s)
 {
+	uint64_t now;
+
+	if (!s->paused)
+		return;
+	/* The tick just ran: the loop's cached time is from before it. */
+	uv_update_time(s->loop);
+	now = uv_now(s->loop);
 	while (s->paused) {
 		srv_conn *c = s->paused;
 		s->paused = c->pnext;
 		c->pnext = NULL;
 		c->paused = 0;
+		/* The wait was ours, not the sender's (as srv_hold). */
+		c->last_read = now;
+		c->rate_mark = now;
+		c->rate_bytes = 0;
 		if (!c->closing && !srv_conn_held(c))
 			uv_read_start(&c->h.stream, on_alloc, on_read);
 	}

@@ -258,6 +258,48 @@ static int forecast_due(const srv *s, const srv_series *se)
 	       se->f_t - se->store_fc_t >= s->set.forecast_every_s;
 }
 
+static int fc_latest(void *ud, const store_forecast_row *f)
+{
+	double *t = ud;
+
+	if (f->t > *t)
+		*t = f->t;
+	return 0;
+}
+
+/*
+ * Replay, once a refresh of a replayed sample passes the spacing rule: the
+ * series' state may come from a checkpoint record, whose store_fc_t is
+ * that of the record's time, while the run before the crash stored
+ * forecasts after it, with the very samples now replayed (in their
+ * COMMIT). The latest of those is read from the database, so the spacing
+ * goes on from it as after a snapshot restore (whose store_fc_t was read
+ * so already). Only a series whose replay reaches store_fc_t +
+ * forecast_every_s can have one, so a restart reads a handful, not one
+ * per series: the replay's refreshes cannot stand for the stored ones,
+ * the run before may have stepped the same samples in other groups.
+ * l: the series refreshed by the walk's replay (o->refreshed), or those
+ * the catch-up stepped in this tick (daemon/catchup.h), before the rule
+ * decides what this tick stores.
+ */
+static void replay_fc_spacing(srv *s, srv_series *const *l, size_t n)
+{
+	srv_persist *p = s->persist;
+	size_t i;
+	double t;
+
+	for (i = 0; i < n && s->set.forecast_every_s > 0 && p->rd; i++) {
+		srv_series *se = l[i];
+		if (se->dropped || !se->store_id || !forecast_due(s, se))
+			continue;
+		t = se->store_fc_t;
+		if (store_forecasts(p->rd, se->store_id,
+				    nextafter(se->store_fc_t, INFINITY),
+				    INFINITY, fc_latest, &t) == 0)
+			se->store_fc_t = t;
+	}
+}
+
 void srv_persist_tick(srv *s, const srv_tick_out *o)
 {
 	srv_persist *p = s->persist;
@@ -266,12 +308,14 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 	pbatch *c;
 	size_t i, nfc = 0;
 
+	replay_fc_spacing(s, srv__catchup_stepped(s), srv__catchup_nstepped(s));
 	srv__catchup_ticked(s);
 	if (p->replaying) {
 		/* Already stored: rec_samples() set each series' store_seq
 		 * to the seq it read. */
 		for (i = 0; i < o->npushes; i++)
 			srv_push_complete(s, o->pushes[i], 0);
+		replay_fc_spacing(s, o->refreshed, o->nrefreshed);
 		return;
 	}
 	b = store_batch_new();

@@ -86,39 +86,75 @@ static const char *writer_lower(store *s, int *err, int *guard)
 	return "idle";
 }
 
-/* mu held: the guard's raise, from whichever thread sees the queue pass
- * writer_raise_bytes (store_submit, on the loop thread). */
+/* mu held: whether the idle writer is to run raised: its queue is past
+ * bytes (starvation), or somebody waits for it: a push's client for its
+ * COMMIT (in_acks), a flush, the close. At SCHED_IDLE next to programs
+ * that keep every core busy, each of those waited tens of seconds at load
+ * 15-20 (push replies past the clients' timeouts, a SIGTERM that did not
+ * end the daemon within 30 s). */
+static int guard_wanted(const store *s, size_t bytes)
+{
+	return s->queued_bytes > bytes || s->in_acks || s->flushers ||
+	       s->stopping;
+}
+
+/* mu held: the guard's raise, from whichever thread makes it wanted
+ * (store_submit on the loop thread, store_flush, store_close). raised is
+ * set before the call, for store__writer_idle's check. */
 static void guard_raise(store *s)
 {
 	struct sched_param sp = {0};
 
-	if (!s->guard || s->raised ||
-	    s->queued_bytes <= s->o.writer_raise_bytes)
+	if (!s->guard || s->raised || !guard_wanted(s, s->o.writer_raise_bytes))
 		return;
+	s->raised = 1;
 	if (sched_setscheduler(s->writer_tid, SCHED_BATCH, &sp) != 0) {
 		/* Probed at start; refused now (RLIMIT_NICE lowered from
 		 * outside): the guard cannot work, say so once. */
+		s->raised = 0;
 		s->guard = 0;
 		store__log(s, "raising the idle store writer was refused (%s)",
 			   strerror(errno));
 		return;
 	}
-	s->raised = 1;
 	s->stats.writer_raised++;
 	s->stats.writer_sched = "batch";
 }
 
-void store__guard_lower(store *s)
+int store__guard_lower(store *s)
+{
+	if (!s->raised || guard_wanted(s, s->o.writer_lower_bytes))
+		return 0;
+	s->raised = 0;
+	s->stats.writer_sched = "idle";
+	return 1;
+}
+
+/*
+ * Back to SCHED_IDLE with mu released: a thread that enters SCHED_IDLE on a
+ * busy core is preempted at once, and one that did so holding mu kept the
+ * loop thread waiting for mu (every submit, every stats request) until the
+ * machine's other programs left it some CPU: 10-20 s stalls of the loop
+ * at load 15-20 (tests/integration/test_backpressure.py timed out in its
+ * stats requests). A raise that came between store__guard_lower and the
+ * call (guard_raise sets raised before its own call) is applied again.
+ */
+void store__writer_idle(store *s)
 {
 	struct sched_param sp = {0};
 
-	if (!s->raised || s->queued_bytes > s->o.writer_lower_bytes)
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
+		/* Still at batch: say so, as before the lowering. */
+		pthread_mutex_lock(&s->mu);
+		if (!s->raised) {
+			s->raised = 1;
+			s->stats.writer_sched = "batch";
+		}
+		pthread_mutex_unlock(&s->mu);
 		return;
-	/* Entering SCHED_IDLE needs no privilege. */
-	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
-		return;
-	s->raised = 0;
-	s->stats.writer_sched = "idle";
+	}
+	if (s->raised)
+		sched_setscheduler(0, SCHED_BATCH, &sp);
 }
 
 /*
@@ -496,6 +532,7 @@ int store_flush(store *s, int timeout_ms)
 	pthread_mutex_lock(&s->mu);
 	target = s->nsubmitted;
 	s->flushers++;
+	guard_raise(s);
 	pthread_cond_signal(&s->cv);
 	while (s->nfinished < target) {
 		if (s->stats.in_error) {
@@ -524,8 +561,17 @@ void store_set_max_page_count(store *s, int64_t pages)
 
 void store_get_stats(store *s, store_stats *st)
 {
+	int p;
+
 	pthread_mutex_lock(&s->mu);
 	*st = s->stats;
+	/* The guard's writer lowers itself after releasing mu
+	 * (store__writer_idle): its policy is read, not remembered, so that
+	 * "idle" is said only once it is. */
+	if (s->guard && (p = sched_getscheduler(s->writer_tid)) >= 0)
+		st->writer_sched = p == SCHED_IDLE    ? "idle"
+				   : p == SCHED_BATCH ? "batch"
+						      : "normal";
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -535,6 +581,7 @@ void store_close(store *s, void (*closed)(void *ud), void *ud)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
+	guard_raise(s);
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->th, NULL);

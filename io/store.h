@@ -120,10 +120,13 @@ enum { STORE_SYNC_OFF = 0, STORE_SYNC_NORMAL = 1, STORE_SYNC_FULL = 2 };
  * SCHED_BATCH at nice +5, a smaller but fair share that waking threads
  * take only at the scheduler's next tick.
  * IDLE is guarded against starvation: once the bytes submitted and not yet
- * finished pass writer_raise_bytes, the submitting thread raises the writer
- * to BATCH (a starved writer could not be trusted to notice in time: at
- * SCHED_IDLE on a busy core one COMMIT takes seconds), and the writer goes
- * back to IDLE once they are at or below writer_lower_bytes. Leaving
+ * finished pass writer_raise_bytes, or while somebody waits for the writer
+ * (a STORE_ACK batch queued, a store_flush, store_close), the thread that
+ * made it so raises the writer to BATCH (a starved writer could not be
+ * trusted to notice in time: at SCHED_IDLE on a busy core one COMMIT takes
+ * seconds), and the writer goes back to IDLE once the bytes are at or
+ * below writer_lower_bytes and nobody waits (after releasing its lock: a
+ * thread entering SCHED_IDLE is preempted at once). Leaving
  * SCHED_IDLE unprivileged needs RLIMIT_NICE >= 20 - (the writer's nice), 15
  * for a daemon at nice 0 (the kernel treats SCHED_IDLE as nice 20): the
  * writer probes it as it starts and, refused, runs at BATCH and logs why.
@@ -351,7 +354,8 @@ typedef struct store_stats {
 	 * refused (a seccomp filter); "" before the
 	 * thread has started. Static storage. */
 	const char *writer_sched;
-	uint64_t writer_raised; /* times the guard raised idle to batch */
+	uint64_t writer_raised; /* times the guard raised idle to batch (a
+				   long queue or a wait, see above) */
 	int last_error;		/* STORE_E* of the last failure */
 } store_stats;
 

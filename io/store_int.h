@@ -194,7 +194,9 @@ struct store {
 	 * stall each of those reads. */
 	_Atomic size_t queued_bytes;
 	pid_t writer_tid;
-	int guard, raised;
+	int guard;
+	/* Written under mu, read without it by store__writer_idle. */
+	_Atomic int raised;
 
 	/* Writer thread only. */
 	store_batch *retry_head, *retry_tail;
@@ -230,8 +232,12 @@ struct store {
 };
 
 uint64_t store__now_ns(void);
-/* Writer, mu held: back to SCHED_IDLE once the guard's raise is over. */
-void store__guard_lower(store *s);
+/* Writer, mu held: 1 when the guard's raise is over (the queue is down to
+ * writer_lower_bytes), marked so; the writer then calls store__writer_idle
+ * after releasing mu. */
+int store__guard_lower(store *s);
+/* Writer, mu not held: back to SCHED_IDLE (see store.c). */
+void store__writer_idle(store *s);
 double store__wall_s(void);
 int store__map_rc(int rc);
 void store__log(store *s, const char *fmt, ...)

@@ -683,7 +683,7 @@ void *store__writer_main(void *arg)
 	store *s = arg;
 	store_batch *g;
 	uint64_t rows, now, deadline, oldest;
-	int rc, signal;
+	int rc, signal, lower;
 
 	s->last_ckpt_ns = store__now_ns();
 	s->next_ret_ns = s->last_ckpt_ns;
@@ -719,13 +719,16 @@ void *store__writer_main(void *arg)
 		rc = run_tx(s, g, rows);
 		pthread_mutex_lock(&s->mu);
 		finish_group(s, g, rc, rows);
-		store__guard_lower(s);
+		lower = store__guard_lower(s);
 		signal = s->done_head != NULL;
 		if (s->flushers)
 			pthread_cond_broadcast(&s->done_cv);
 		pthread_mutex_unlock(&s->mu);
 		if (signal)
 			uv_async_send(&s->async);
+		/* After the wake-up: at idle it may wait long for a core. */
+		if (lower)
+			store__writer_idle(s);
 		now = store__now_ns();
 		if (rc == 0)
 			maintenance(s, now);

@@ -105,10 +105,13 @@ class Daemon:
             return Rpc(path=self.sock)
         return Rpc(addr=self.ports["rpc"])
 
-    def send_lines(self, proto, data, chunks=None, pause=0.05):
+    def send_lines(self, proto, data, chunks=None, pause=0.05, timeout=10):
         """Sends bytes to the graphite or influx port and closes; chunks
-        splits them at those offsets, with a pause between writes."""
-        s = socket.create_connection(self.ports[proto], timeout=10)
+        splits them at those offsets, with a pause between writes.
+        timeout bounds each socket call (None: none, for a sender the
+        daemon may hold back for as long as its store takes; the caller
+        then waits with wait_progress)."""
+        s = socket.create_connection(self.ports[proto], timeout=timeout)
         cuts = [0] + list(chunks or []) + [len(data)]
         for a, b in zip(cuts, cuts[1:]):
             s.sendall(data[a:b])
@@ -291,6 +294,27 @@ def wait_for(fn, timeout=10.0, step=0.02):
     v = fn()
     while not v and time.time() < deadline:
         time.sleep(step)
+        v = fn()
+    return v
+
+
+def wait_progress(fn, progress, stall=30.0, step=0.05):
+    """Polls fn() until it returns a true value, for as long as progress()
+    (e.g. the daemon's committed rows) keeps changing; returns fn()'s value,
+    false once progress() has stood still for stall seconds. For waits
+    whose length is the machine's load (a store that a busy machine gives
+    little CPU to), not the daemon's doing: a fixed timeout there failed
+    the test at load 15-20 while the daemon was still working."""
+    last = progress()
+    since = time.time()
+    v = fn()
+    while not v:
+        time.sleep(step)
+        now = progress()
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since > stall:
+            return fn()
         v = fn()
     return v
 

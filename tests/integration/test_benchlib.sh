@@ -1,6 +1,8 @@
 #!/bin/sh
 # bench/lib.sh, what every benchmark script starts its processes and reads
-# its figures with: every bench script parses; median and results_section
+# its figures with: every bench script parses; parse_args reads options
+# from a table as the scripts' own loops did; ab_loop interleaves two
+# builds; median and results_section
 # give what they say; daemon_start's ports are the ones statecastd itself
 # bound (port 0, read from its log), also on a second start appending to
 # the same log; peer_start picks again when a peer's port was taken before
@@ -36,6 +38,27 @@ check "$([ -z "$bad" ]; echo $?)" "every bench/*.sh parses${bad:+:$bad}"
 
 m="$(echo "3 1 2" | median) $(echo "4 1 3 2" | median) $(echo "1.5 n/a 2.25" | median) $(echo "n/a" | median)"
 check "$([ "$m" = "2 2.50 1.88 n/a" ]; echo $?)" "median: middle, mean of the two middle, n/a left out ($m)"
+
+# parse_args: values, a flag's code, a later option winning, GLOB@ARRAY
+# and --@ARRAY words, and the usage line with status 2 for an unknown
+# option or a missing value (in a subshell: it exits).
+pa=$(S=1 OUT=o Q=0 V=() C=()
+	parse_args "usage: x" --series=S --out=OUT '--quick:Q=1; S="9 10"' "*=*@V" --@C \
+		-- --series 5 --quick a=b --out "a b" c=d -- ls -l "x y"
+	echo "$S|$OUT|$Q|${V[*]}|${#C[@]}:${C[2]}")
+check "$([ "$pa" = '9 10|a b|1|a=b c=d|3:x y' ]; echo $?)" "parse_args: options in order, flags, GLOB@ and --@ words ($pa)"
+pa=$(S=1; parse_args "usage: x" --series=S -- --series 2 --series 3; echo "$S")
+check "$([ "$pa" = 3 ]; echo $?)" "parse_args: a later option wins ($pa)"
+bad=""
+for a in "--nope" "--series" "word" "--"; do
+	out=$(parse_args "usage: x [--series S]" --series=S -- $a 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 2 ] && [ "$out" = "usage: x [--series S]" ] || bad="$bad [$a: $rc $out]"
+done
+check "$([ -z "$bad" ]; echo $?)" "parse_args: unknown option, missing value, stray word, stray -- print the usage and exit 2$bad"
+ab=$(f() { printf '%s%s ' "$1" "$2"; }; ab_loop 3 f base head; echo; ab_loop --fixed 2 f)
+check "$([ "$ab" = "$(printf 'base1 head1 head2 base2 base3 head3 \nA1 B1 A2 B2 ')" ]; echo $?)" \
+	"ab_loop: both builds each rep, the first alternating; --fixed A then B ($ab)"
 
 printf '# R\n\ntext\n' >"$W/r.md"
 printf '<!-- a -->\none\n<!-- /a -->\n' >"$W/a1"

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-from statecast_test import Checks, Daemon, wait_for
+from statecast_test import Checks, Daemon, wait_for, wait_progress
 
 SCHED_OTHER, SCHED_BATCH, SCHED_IDLE = 0, 3, 5
 
@@ -139,7 +139,9 @@ def guard_raises_and_returns(c):
         done = threading.Event()
 
         def send():
-            d.send_lines("graphite", data)
+            # Held back for as long as the store drains (the machine's
+            # load): no socket timeout, the wait below watches progress.
+            d.send_lines("graphite", data, timeout=None)
             done.set()
 
         th = threading.Thread(target=send, daemon=True)
@@ -164,11 +166,14 @@ def guard_raises_and_returns(c):
                 seen["stats"]["store_writer_raised"] >= 1 and
                 seen["stats"]["store_queued_bytes"] > 1024 * 1024 // 16,
                 seen)
-        th.join(60)
-        c.check("every sample sent", done.is_set())
+        def moved():
+            s = r.call("stats")
+            return s["samples"], s["store_rows_committed"]
+
+        c.check("every sample sent", wait_progress(done.is_set, moved))
         total = series * rounds
-        wait_for(lambda: r.call("stats")["store_queued_rows"] == 0 and
-                 r.call("stats")["samples"] >= total, timeout=120, step=0.1)
+        wait_progress(lambda: r.call("stats")["store_queued_rows"] == 0 and
+                      r.call("stats")["samples"] >= total, moved)
         back = wait_for(lambda: r.call("stats")["store_writer_sched"] ==
                         "idle", timeout=30, step=0.05)
         st = r.call("stats")
