@@ -616,9 +616,7 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		for (m = c0; m; m &= m - 1)
 			iek[__builtin_ctz(m)] = iew[0];
 		ssm__smooth_pr_row(pr, eg, iek, NBANK, smask, !h->opts.pool);
-		for (m = smask; m; m &= m - 1)
-			scored[ne++] = __builtin_ctz(m);
-		if (ne == 0) {
+		if (smask == 0) {
 			/* Nothing scored yet: the plain mean of the active. */
 			double mean = 1.0 / na;
 
@@ -628,22 +626,20 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 				nz_row(nz, g, w[g], act, na);
 			continue;
 		}
-		n0 = ccnt[ssm__member_cohort(scored[0])];
+		n0 = ccnt[ssm__member_cohort(__builtin_ctz(smask))];
 		for (c = 0; c < 2; c++)
 			if (has[c] && sc[c] && ccnt[c] != n0)
 				same = 0;
 		/* The default rule ranks by the products: only the
 		 * candidates can be kept (top3_cands), and the best is among
-		 * them. */
+		 * them. The list of them (or of every scored member) in bank
+		 * order. */
 		if (same && h->opts.top_n == 3 &&
 		    (h->opts.comb < SSM_SMOOTH_COMB_BEST ||
-		     h->opts.comb > SSM_SMOOTH_COMB_SOFTMIN)) {
-			uint32_t cm = top3_cands(h, g, pr, smask);
-
-			if (cm != smask)
-				for (m = cm, ne = 0; m; m &= m - 1)
-					scored[ne++] = __builtin_ctz(m);
-		}
+		     h->opts.comb > SSM_SMOOTH_COMB_SOFTMIN))
+			smask = top3_cands(h, g, pr, smask);
+		for (m = smask; m; m &= m - 1)
+			scored[ne++] = __builtin_ctz(m);
 		/* key: ranks like the geometric mean; dlog() below turns a
 		 * key into log(gm / best gm). */
 		for (i = 0; i < ne; i++) {
@@ -740,13 +736,16 @@ static void weights_now(const float *st, const hdr *h, double w[][NBANK])
  * record()'s weights, which the forecast would otherwise compute again when
  * the header cannot hold them (more than SMOOTH_TOPW members weigh at some
  * checkpoint: every active member during the warm-up, tn = TOPW_ALL), and
- * the AR recursions record() ran as far as the forecast needs. Nothing
+ * the AR recursions record() ran as far as the forecast needs, and the
+ * header unpacked (hdr_put then hdr_get gives it back as it was). Nothing
  * changes the error sums, the header or the AR states between the two, so
  * these are what the forecast would compute (record ran with the previous
  * kept tops, which only narrow top3's candidates to members that cannot
  * change its choice: top3_cands).
  */
 typedef struct carry {
+	int hvalid; /* h is the block's header as the update stored it */
+	hdr h;
 	int wvalid; /* w and wk are the weights a forecast would compute */
 	double w[MAXG][NBANK];
 	unsigned wk[NBANK]; /* bit g: w[g][k] != 0 (weight_masks) */
@@ -926,9 +925,9 @@ static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
 		}
 		if (live && n > 0)
 			ssm__smooth_member_at(st, h, k, &ms[k], n, hz, f);
-		for (g = 0; g < h->G && !live; g++)
-			if (slot[g] >= 0)
-				ssm__pend_put(pend, slot[g] * NBANK + k, NAN);
+		for (m = live ? 0 : rmask; m; m &= m - 1)
+			ssm__pend_put(pend, slot[__builtin_ctz(m)] * NBANK + k,
+				      NAN);
 		for (i = 0; live && i < n; i++) {
 			g = gi[i];
 			if (slot[g] >= 0)
@@ -1035,7 +1034,7 @@ static int smooth_update(float *state, double value, int64_t gap, int missing,
 	int observed = !(missing || isnan(value)), k, g;
 	int64_t skip, i;
 
-	c->wvalid = 0;
+	c->hvalid = c->wvalid = 0;
 	c->ar.H = 0;
 	if (!state)
 		return SSM_EINVAL;
@@ -1079,6 +1078,8 @@ static int smooth_update(float *state, double value, int64_t gap, int missing,
 	 * (weights_kept); else it reads the kept ones from the header. */
 	for (g = 0; g < h.G && observed; g++)
 		c->wvalid |= h.tn[g] == TOPW_ALL;
+	c->h = h;
+	c->hvalid = 1;
 	return SSM_OK;
 }
 
@@ -1169,15 +1170,7 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 	/* The cap GAP_CAP sqrt(hz) >= GAP_CAP: only bounds past GAP_CAP (or
 	 * NaN) need the square root, so a straight pass first, and the cap
 	 * (which leaves every other bound as it is) only when one is. */
-	for (hz = 0; hz < h->H; hz++) {
-		double l = lo[hz], u = hi[hz];
-
-		l = l > 0 ? 0 : l;
-		u = u < 0 ? 0 : u;
-		over |= !(u <= GAP_CAP) | !(l >= -GAP_CAP);
-		lo[hz] = l;
-		hi[hz] = u;
-	}
+	over = ssm__smooth_bounds_clip(lo, hi, h->H, GAP_CAP);
 	for (hz = 1; over && hz <= h->H; hz++) {
 		double l = lo[hz - 1], u = hi[hz - 1], sq;
 
@@ -1274,7 +1267,10 @@ static int smooth_forecast(const float *state, double *point,
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
-	hdr_get(state, &h);
+	if (c && c->hvalid)
+		h = c->h; /* hdr_get would give it (and left the layout) */
+	else
+		hdr_get(state, &h);
 	if (h.magic != SMOOTH_MAGIC)
 		return SSM_EINVAL;
 	if (Q > SSM_SMOOTH_MAX_Q)

@@ -245,3 +245,23 @@ SSM__HOT uint32_t ssm__smooth_le_mask(const double *restrict x, int n, double t,
 	*nan = nn;
 	return c;
 }
+
+SSM__HOT int ssm__smooth_bounds_clip(double *restrict lo, double *restrict hi,
+				     int n, double cap)
+{
+	uint64_t over = 0;
+	int i;
+
+	/* Selects on bits and an integer reduction: the ternaries and the
+	 * flag the scalar loop had kept it a lane at a time. */
+	for (i = 0; i < n; i++) {
+		double l = lo[i], u = hi[i];
+
+		l = dsel(0 - (uint64_t)(l > 0), 0.0, l);
+		u = dsel(0 - (uint64_t)(u < 0), 0.0, u);
+		over |= (uint64_t) !(u <= cap) | (uint64_t) !(l >= -cap);
+		lo[i] = l;
+		hi[i] = u;
+	}
+	return over != 0;
+}

@@ -27,6 +27,11 @@ void ssm__smooth_comb_member(double *point, double *wsum, const double *path,
 			     const double *gu, const int32_t *sb, int G, int h0,
 			     int h1, const double *wcol);
 
+/* The interval's half-widths on their sides of 0: lo[i] = min(lo[i], 0),
+ * hi[i] = max(hi[i], 0) as selects (NaN and -0 stay); returns whether
+ * some hi[i] is not <= cap or some lo[i] not >= -cap (NaN included). */
+int ssm__smooth_bounds_clip(double *lo, double *hi, int n, double cap);
+
 /* point[i] /= wsum[i], or last where wsum[i] is not positive. */
 void ssm__smooth_comb_norm(double *point, const double *wsum, int n,
 			   double last);

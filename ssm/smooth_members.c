@@ -354,12 +354,13 @@ static void ar_at(const float *st, const hdr *h, int k, const mstate *m, int n,
 			xs[i] = a.zc + a.zs * z[(size_t)(hz[i] - 1) * L];
 		return;
 	}
-	for (i = 0; i < H; i++)
-		path[i] = a.zc + a.zs * z[(size_t)i * L];
-	for (i = 0; i < H; i++)
-		path[i] += i + 1 - lag >= 1
-			       ? path[i - lag]
-			       : xring(st, h, d, h->step + i + 1 - lag);
+	/* The first lag horizons add a seen value, the rest a forecast one
+	 * (the same two roundings each as back to the units, then the sum). */
+	for (i = 0; i < H && i < lag; i++)
+		path[i] = (a.zc + a.zs * z[(size_t)i * L]) +
+			  xring(st, h, d, h->step + i + 1 - lag);
+	for (; i < H; i++)
+		path[i] = (a.zc + a.zs * z[(size_t)i * L]) + path[i - lag];
 	for (i = 0; i < n; i++)
 		xs[i] = path[hz[i] - 1];
 }

@@ -18,6 +18,7 @@
 #define ssm__smooth_pr_row	base_smooth_pr_row
 #define ssm__smooth_comb_member base_smooth_comb_member
 #define ssm__smooth_le_mask	base_smooth_le_mask
+#define ssm__smooth_bounds_clip base_smooth_bounds_clip
 #include "ssm/smooth_kern.c"
 #undef ssm__smooth_clamp
 #undef ssm__smooth_comb_add
@@ -28,6 +29,7 @@
 #undef ssm__smooth_pr_row
 #undef ssm__smooth_comb_member
 #undef ssm__smooth_le_mask
+#undef ssm__smooth_bounds_clip
 
 #include <math.h>
 #include <stdio.h>
@@ -512,6 +514,58 @@ static void test_pr_row(void)
 	CHECK(ok);
 }
 
+/* The clip of the interval's half-widths as ssm_smooth_forecast's loop
+ * had it. */
+static int naive_bounds_clip(double *lo, double *hi, int n, double cap)
+{
+	int i, over = 0;
+
+	for (i = 0; i < n; i++) {
+		double l = lo[i], u = hi[i];
+
+		l = l > 0 ? 0 : l;
+		u = u < 0 ? 0 : u;
+		over |= !(u <= cap) | !(l >= -cap);
+		lo[i] = l;
+		hi[i] = u;
+	}
+	return over;
+}
+
+static void test_bounds_clip(void)
+{
+	double l0[N] = {0}, h0[N] = {0}, la[N], ha[N], lb[N], hb[N], lc[N],
+	       hc[N];
+	ssm_rng r;
+	int n, i, rep, oa, ob, oc, ok = 1, overs = 0;
+
+	ssm_rng_init(&r, 17);
+	for (rep = 0; rep < 50; rep++)
+		for (n = 0; n <= N; n++) {
+			/* Mostly finite and inside the cap (no flag), now and
+			 * then a special: the flag must see it in any lane. */
+			double sc = rep % 3 ? 1 : 1e301;
+
+			for (i = 0; i < n; i++) {
+				l0[i] = rep % 2 ? val(&r, sc)
+						: -sc * ssm_rng_uniform(&r);
+				h0[i] = rep % 2 ? val(&r, sc)
+						: sc * ssm_rng_uniform(&r);
+			}
+			copy3(la, lb, lc, l0);
+			copy3(ha, hb, hc, h0);
+			oa = naive_bounds_clip(la, ha, n, 1e300);
+			ob = ssm__smooth_bounds_clip(lb, hb, n, 1e300);
+			oc = base_smooth_bounds_clip(lc, hc, n, 1e300);
+			overs += oa;
+			ok &= oa == ob && oa == oc && same(la, lb, n) &&
+			      same(la, lc, n) && same(ha, hb, n) &&
+			      same(ha, hc, n);
+		}
+	CHECK(ok);
+	CHECK(overs > 0 && overs < 50 * (N + 1)); /* both outcomes seen */
+}
+
 int main(void)
 {
 	TH_RUN(test_ar_lanes);
@@ -522,5 +576,6 @@ int main(void)
 	TH_RUN(test_score_row);
 	TH_RUN(test_pr_row);
 	TH_RUN(test_le_mask);
+	TH_RUN(test_bounds_clip);
 	return th_summary();
 }
