@@ -408,6 +408,15 @@ void srv_registry_release(srv_registry *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* The series' name is name[len], for a series whose key matched (the
+ * same length): memcmp reads no further than the series' name. */
+static int same_name(const srv_series *s, const char *name, size_t len)
+{
+	return (len < SRV_KEY_LEN_MAX ||
+		strnlen(s->name_buf, len + 1) == len) &&
+	       memcmp(s->name_buf, name, len) == 0;
+}
+
 srv_series *srv_registry_find(const srv_registry *r, const char *name,
 			      size_t len)
 {
@@ -419,33 +428,34 @@ srv_series *srv_registry_find_hashed(const srv_registry *r, const char *name,
 				     size_t len, uint64_t h)
 {
 	size_t m = r->nslots - 1, i;
+	uint64_t k = srv_registry_key(h, len);
 	const srv_regslot *e;
 
 	for (i = h & m;; i = (i + 1) & m) {
 		e = &r->slots[i];
 		if (!e->s)
 			return NULL;
-		/* strnlen first: memcmp must not read past a shorter name. */
-		if (e->hash == h && strnlen(e->s->name, len + 1) == len &&
-		    memcmp(e->s->name, name, len) == 0)
+		if (e->key == k && same_name(e->s, name, len))
 			return e->s;
 	}
 }
 
 /* Into the first free slot of its probe sequence; the caller keeps the
  * load under 1. */
-static void slot_put(srv_regslot *slots, size_t nslots, srv_series *s)
+static void slot_put(srv_regslot *slots, size_t nslots, uint64_t key,
+		     srv_series *s)
 {
-	size_t m = nslots - 1, i = s->hash & m;
+	size_t m = nslots - 1, i = key & m;
 
 	while (slots[i].s)
 		i = (i + 1) & m;
-	slots[i].hash = s->hash;
+	slots[i].key = key;
 	slots[i].s = s;
 }
 
 /* Rehash into ns slots (a power of two); 0 or -1 (no memory: the table
- * stays as it was). */
+ * stays as it was). From the old slots, which hold the keys: no series is
+ * read. */
 static int rehash(srv_registry *r, size_t ns)
 {
 	srv_regslot *t = calloc(ns, sizeof *t);
@@ -453,8 +463,9 @@ static int rehash(srv_registry *r, size_t ns)
 
 	if (!t)
 		return -1;
-	for (i = 0; i < r->n; i++)
-		slot_put(t, ns, r->all[i]);
+	for (i = 0; i < r->nslots; i++)
+		if (r->slots[i].s)
+			slot_put(t, ns, r->slots[i].key, r->slots[i].s);
 	free(r->slots);
 	r->slots = t;
 	r->nslots = ns;
@@ -523,14 +534,15 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 	s = series_new(r, name, len, period, step_s,
 		       srv_registry_hash(name, len));
 	if (s)
-		slot_put(r->slots, r->nslots, s);
+		slot_put(r->slots, r->nslots, srv_registry_key(s->hash, len),
+			 s);
 	return s;
 }
 
 srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
 				 int period, double step_s, int *dup)
 {
-	uint64_t h = srv_registry_hash(name, len);
+	uint64_t h = srv_registry_hash(name, len), k = srv_registry_key(h, len);
 	size_t m, i;
 	srv_series *s;
 
@@ -541,16 +553,15 @@ srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
 		return NULL;
 	m = r->nslots - 1;
 	for (i = h & m; r->slots[i].s; i = (i + 1) & m) {
-		const srv_series *e = r->slots[i].s;
-		if (r->slots[i].hash == h && strnlen(e->name, len + 1) == len &&
-		    memcmp(e->name, name, len) == 0) {
+		if (r->slots[i].key == k &&
+		    same_name(r->slots[i].s, name, len)) {
 			*dup = 1;
 			return NULL;
 		}
 	}
 	s = series_new(r, name, len, period, step_s, h);
 	if (s) /* slot i: the end of the probe, free */
-		r->slots[i] = (srv_regslot){h, s};
+		r->slots[i] = (srv_regslot){k, s};
 	return s;
 }
 
@@ -565,7 +576,7 @@ static void slot_remove(srv_registry *r, size_t i)
 		j = (j + 1) & m;
 		if (!r->slots[j].s)
 			return;
-		k = r->slots[j].hash & m;
+		k = r->slots[j].key & m;
 		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 			continue;
 		r->slots[i] = r->slots[j];

@@ -127,9 +127,10 @@ typedef struct srv_slab {
 					 by a helper thread (restore) */
 } srv_slab;
 
-/* One slot of the map: s == NULL is empty. */
+/* One slot of the map: s == NULL is empty. key: srv_registry_key() of the
+ * series' hash and name length. */
 typedef struct srv_regslot {
-	uint64_t hash;
+	uint64_t key;
 	srv_series *s;
 } srv_regslot;
 
@@ -196,13 +197,30 @@ static inline void srv_registry_prefetch_slot(const srv_registry *r,
 	__builtin_prefetch(&r->slots[hash & (r->nslots - 1)]);
 }
 
+/*
+ * The map's key of a name: its hash's low 44 bits (the slot index is the
+ * hash's low bits: the key's too) and its length in the top 20, so that a
+ * probe tells a name of another length apart without reading the series
+ * (its name is a cache miss at 100k series) and then compares the bytes
+ * with memcmp alone (no strnlen: equal lengths). Lengths from
+ * SRV_KEY_LEN_MAX up (over limits.max_name's ceiling) share the top value
+ * and are checked by strnlen as well.
+ */
+#define SRV_KEY_LEN_MAX ((1u << 20) - 1)
+static inline uint64_t srv_registry_key(uint64_t hash, size_t len)
+{
+	uint64_t l = len < SRV_KEY_LEN_MAX ? len : SRV_KEY_LEN_MAX;
+
+	return (hash & ((1ull << 44) - 1)) | l << 44;
+}
+
 static inline void srv_registry_prefetch_series(const srv_registry *r,
 						uint64_t hash, size_t len)
 {
 	const srv_regslot *e = &r->slots[hash & (r->nslots - 1)];
 	const char *p, *end;
 
-	if (!e->s || e->hash != hash)
+	if (!e->s || e->key != srv_registry_key(hash, len))
 		return;
 	/* The struct's lines, up to the end of its name (64-byte lines). */
 	end = e->s->name_buf + len;

@@ -14,9 +14,13 @@
 #include "io/grow.h"
 #include "io/store_int.h"
 
-/* The batch's arrays grow by io_grow; a failure is the store's ENOMEM. */
-static int grow(void *p, size_t *cap, size_t need, size_t elem)
+/* The batch's arrays grow by io_grow; a failure is the store's ENOMEM.
+ * Inline, so that an append into room already there (a reserved batch)
+ * costs a compare, not a call. */
+static inline int grow(void *p, size_t *cap, size_t need, size_t elem)
 {
+	if (need <= *cap)
+		return 0;
 	return io_grow(p, cap, need, elem, 16) ? STORE_ENOMEM : 0;
 }
 
@@ -177,7 +181,7 @@ int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
 {
 	sb_forecast *r;
 	size_t off;
-	float *f;
+	float *f, *p;
 	int h, k;
 
 	if (!b || series_id <= 0 || !isfinite(t) || H < 1 || Q < 1 ||
@@ -189,10 +193,21 @@ int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
 	f = b->fpool + off;
 	memcpy(f, levels, (size_t)Q * sizeof(float));
 	/* ssm_forecast is horizon-major; stored quantile-major so that one
-	 * quantile's path over the horizons is one contiguous array. */
-	for (k = 0; k < Q; k++)
-		for (h = 0; h < H; h++)
-			f[Q + (size_t)k * H + h] = q[(size_t)h * Q + k];
+	 * quantile's path over the horizons is one contiguous array. The
+	 * default model's three quantiles by a loop of its own (q read in
+	 * order, three write streams): 664 instructions a forecast at H 48
+	 * against 1,065 with the general loop (callgrind). */
+	p = f + Q;
+	if (Q == 3)
+		for (h = 0; h < H; h++, q += 3) {
+			p[h] = q[0];
+			p[H + h] = q[1];
+			p[2 * (size_t)H + h] = q[2];
+		}
+	else
+		for (k = 0; k < Q; k++)
+			for (h = 0; h < H; h++)
+				p[(size_t)k * H + h] = q[(size_t)h * Q + k];
 	memcpy(f + Q + (size_t)Q * H, mean, (size_t)H * sizeof(float));
 	r = &b->fc[b->nfc++];
 	r->sid = series_id;

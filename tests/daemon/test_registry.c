@@ -164,6 +164,42 @@ static void test_lengths_and_prefixes_differ(void)
 	srv_registry_release(&r);
 }
 
+/* The map's key holds the name's length up to SRV_KEY_LEN_MAX: past it
+ * lengths share the key's top value, and names whose hashes differ only
+ * above the key's 44 bits share a key's hash part; either way a lookup
+ * compares the names themselves. */
+static void test_long_names_share_a_key(void)
+{
+	srv_registry r;
+	size_t L = SRV_KEY_LEN_MAX + 2, i;
+	char *a = malloc(L + 2), *b = malloc(L + 2);
+
+	CHECK(a && b);
+	if (!a || !b)
+		goto out;
+	for (i = 0; i < L + 1; i++)
+		a[i] = b[i] = (char)('a' + i % 26);
+	CHECK(srv_registry_key(1, L) == srv_registry_key(1, L + 1));
+	CHECK(srv_registry_key(1, 7) != srv_registry_key(1, 8));
+	CHECK(srv_registry_key(5, 7) == srv_registry_key(5 | 1ull << 50, 7));
+	CHECK(srv_registry_key(5, 7) % 1024 == 5);
+	CHECK_EQ_INT(srv_registry_init(&r, NULL, 0), 0);
+	CHECK(srv_registry_add(&r, a, L, 0, 0) != NULL);
+	CHECK(srv_registry_find(&r, a, L) != NULL);
+	CHECK(srv_registry_find(&r, b, L + 1) == NULL);
+	CHECK(srv_registry_find(&r, b, L - 1) == NULL);
+	b[L - 1] ^= 1;
+	CHECK(srv_registry_find(&r, b, L) == NULL);
+	CHECK(srv_registry_add(&r, b, L + 1, 0, 0) != NULL);
+	CHECK(srv_registry_find(&r, b, L + 1) != NULL);
+	CHECK(srv_registry_find(&r, a, L) != NULL);
+	CHECK_EQ_INT(r.n, 2);
+	srv_registry_release(&r);
+out:
+	free(a);
+	free(b);
+}
+
 /* A restore's slab faulted in by the helper thread: every slot handed out
  * is zero and the registry's own (distinct, inside its chunks), whether
  * taken while the helper runs or after it is joined; slots left over stay
@@ -266,6 +302,7 @@ int main(void)
 	TH_RUN(test_drop_all_leaves_empty_map);
 	TH_RUN(test_reserve_keeps_entries);
 	TH_RUN(test_lengths_and_prefixes_differ);
+	TH_RUN(test_long_names_share_a_key);
 	TH_RUN(test_prefault_slots);
 	TH_RUN(test_prefault_end_early);
 	return th_summary();
