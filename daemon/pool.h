@@ -64,8 +64,9 @@ typedef struct srv_pool {
 	unsigned long nwake;
 } srv_pool;
 
-/* The wake-up estimate before any shared run: a helper woken on an idle
- * core of this machine claims its job in 30-60 us. */
+/* The wake-up estimate before any shared run: a guess of what a helper
+ * woken on an idle core takes (tens of microseconds), corrected by the
+ * first runs. */
 #define SRV_POOL_WAKE0 100e-6
 /* Sharing must save this many times the estimated wake-up. */
 #define SRV_POOL_MARGIN 2.0
