@@ -41,8 +41,12 @@ static void *helper_main(void *arg)
 			break;
 		seen = p->gen;
 		p->active++;
-		if (p->next < p->njobs && p->t_claim == 0)
-			p->t_claim = mono_s();
+		/* The first helper up for this run times its wake-up, even
+		 * when the run is over: a late helper is what is measured. */
+		if (p->woke_gen != p->gen) {
+			p->woke_gen = p->gen;
+			p->woke_s = mono_s() - p->t_run;
+		}
 		while (p->next < p->njobs) {
 			int j = p->next++;
 			srv_pool_job_fn fn = p->fn;
@@ -126,7 +130,7 @@ static void learn_wake(srv_pool *p, double d)
 {
 	if (!(d >= 0))
 		return;
-	p->wake_s += (d - p->wake_s) / (d > p->wake_s ? 4 : 16);
+	p->wake_s += (d - p->wake_s) / (d > p->wake_s ? 2 : 16);
 	p->nwake++;
 }
 
@@ -150,8 +154,13 @@ int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 	p->njobs = njobs;
 	p->next = 0;
 	p->nfin = 0;
+	/* The previous run's wake-up sample: its first helper's delay, or,
+	 * when none has woken for it yet, the time since it was offered
+	 * (a lower bound: it was signalled that long ago). */
+	if (p->gen > 0 && p->started > 0)
+		learn_wake(p, p->woke_gen == p->gen ? p->woke_s
+						    : mono_s() - p->t_run);
 	p->t_run = mono_s();
-	p->t_claim = 0;
 	p->gen++;
 	pthread_cond_broadcast(&p->work_cv);
 	for (;;) {
@@ -178,9 +187,6 @@ int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 	/* A helper that wakes after this sees no job left and goes back. */
 	p->njobs = 0;
 	p->next = 0;
-	if (p->nthreads > 1)
-		learn_wake(p,
-			   (p->t_claim > 0 ? p->t_claim : mono_s()) - p->t_run);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }

@@ -53,18 +53,20 @@ typedef struct srv_pool {
 	int nfin, capfin;
 	int started; /* helper threads created */
 	struct srv_pool_helper *helpers;
-	/* The wake-up cost (srv_pool_worth). t_run, t_claim: monotonic
-	 * seconds the current run was offered / a helper claimed its first
-	 * job of it (0: none yet), guarded by mu; wake_s: the estimate of a
-	 * helper's wake-up, seconds, and nwake the runs it was learnt
-	 * from, on the caller's thread. */
-	double t_run, t_claim;
+	/* The wake-up cost (srv_pool_worth), guarded by mu. t_run:
+	 * monotonic seconds the current run was offered; woke_gen, woke_s:
+	 * the last run a helper woke up for, and how long after it was
+	 * offered; wake_s: the estimate of a helper's wake-up (s), and
+	 * nwake the runs it was learnt from. */
+	double t_run, woke_s;
+	unsigned long woke_gen;
 	double wake_s;
 	unsigned long nwake;
 } srv_pool;
 
-/* The wake-up estimate before any shared run: a helper woken on an idle
- * core of this machine claims its job in 30-60 us. */
+/* The wake-up estimate before any shared run: a guess of what a helper
+ * woken on an idle core takes (tens of microseconds), corrected by the
+ * first runs. */
 #define SRV_POOL_WAKE0 100e-6
 /* Sharing must save this many times the estimated wake-up. */
 #define SRV_POOL_MARGIN 2.0
@@ -92,9 +94,10 @@ int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
  * would take) is worth sharing: 1 when the time the helpers would save,
  * work_s * (nthreads - 1) / nthreads, is more than SRV_POOL_MARGIN times
  * the estimated wake-up; always 0 without helpers. The estimate is learnt
- * from each srv_pool_run (a helper's delay before it claimed a job; when
- * none did before the run ended, the run's length, a lower bound), rising
- * fast (1/4 of the way to a larger sample) and falling slowly (1/16), so
+ * from each srv_pool_run (the first helper's delay from the run's offer to
+ * its waking up, whether or not a job was left for it: a round the loop
+ * finished alone does not hide a late helper), taken in at the next run,
+ * rising fast (half way to a larger sample) and falling slowly (1/16), so
  * a few late wake-ups stop the sharing. A refusal of a run that would be
  * shared on an idle machine (saving at least SRV_POOL_WAKE0) lets the
  * estimate decay by 1/1024, so that after about a thousand such rounds

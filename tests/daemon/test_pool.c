@@ -151,7 +151,7 @@ static void test_first_run_shared(void)
  * work (half of it, on two threads) beats SRV_POOL_MARGIN x the wake-up
  * estimate; a refusal of work big enough to be shared on an idle machine
  * lets the estimate decay (a later probe), a small one does not. Each run
- * learns a wake-up sample. */
+ * gives a wake-up sample, learnt as the next run starts. */
 static void test_worth(void)
 {
 	static run_ctx c;
@@ -172,6 +172,10 @@ static void test_worth(void)
 	w = p.wake_s;
 	CHECK(!srv_pool_worth(&p, SRV_POOL_WAKE0));
 	CHECK(p.wake_s == w);
+	memset(&c, 0, sizeof c);
+	c.caller = pthread_self();
+	CHECK(srv_pool_run(&p, 8, job, done, &c, ws) == 0);
+	CHECK(p.nwake == 0);
 	memset(&c, 0, sizeof c);
 	c.caller = pthread_self();
 	CHECK(srv_pool_run(&p, 8, job, done, &c, ws) == 0);
