@@ -30,7 +30,8 @@
 #    checkpoint files FILE.ckpt0/1 if it has them (the format is the same
 #    for both builds, or the restore says it rejected the file).
 # --replay N (--crash): after the build settled (and its checkpoint is
-#    recorded), N more samples (round robin over the S series, one step
+#    recorded), kill -9, a restart with store.checkpoint_s=86400 (so that
+#    no generation records what follows), N more samples (round robin over the S series, one step
 #    after the ingest's, paced at R), committed, then kill -9 at once: the
 #    samples after each series' record that a real crash leaves to replay
 #    (docs/STATE_DUMP.md). Every restart then also reports when it caught
@@ -159,6 +160,16 @@ for who in A B; do
 			done
 		fi
 		if [ "$REPLAY" -gt 0 ]; then
+			# The samples must stay after the records: a
+			# generation written meanwhile (the replay takes
+			# minutes at 1M on a loaded machine, the period is
+			# 60 s) would record them. So kill -9 and restart
+			# (from that checkpoint) with a period no generation
+			# ends in; the crashed database still names it.
+			kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+			rm -f "$db".ckpt.tmp
+			DAEMON_WAIT_S=900 daemon_start "$bin" "$db" "$log" \
+				-o store.checkpoint_s=86400
 			build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
 				--count "$REPLAY" --t0 $((1700000000 + 5 * 60)) \
 				--rate "$RATE" --until-rpc 127.0.0.1:$R \

@@ -176,6 +176,8 @@ static ent *find(srv_catchup *c, const srv_series *se)
 {
 	size_t i;
 
+	if (!se) /* done entries hold NULL */
+		return NULL;
 	for (i = slot_of(c, se); c->map[i]; i = (i + 1) & c->mask)
 		if (c->e[c->map[i] - 1].se == se)
 			return &c->e[c->map[i] - 1];

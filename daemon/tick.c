@@ -460,7 +460,10 @@ static void chunk_done(void *ctx, int j)
 		se->since_forecast = 0;
 		se->n_forecasts++;
 		s->st.forecasts++;
-		if (se->tick_mark != k->serial &&
+		/* A replayed step's forecast is not stored again (the store
+		 * spaces them from the last one stored, which the state's
+		 * record may predate), as when the walk replayed. */
+		if (!c->quiet && se->tick_mark != k->serial &&
 		    !io_grow(&k->refreshed, &k->capref, k->nref + 1,
 			     sizeof *k->refreshed, 64)) {
 			se->tick_mark = k->serial;
