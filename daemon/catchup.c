@@ -30,10 +30,8 @@ struct srv_catchup {
 	size_t ne, cape;
 	uint32_t *map; /* 1 + index into e by the series' address; 0 free */
 	size_t mask;
-	size_t cursor;	      /* background: next entry to look at */
-	size_t queued;	      /* replay steps queued since the last tick */
-	srv_series **stepped; /* their series (catchup.h: _stepped) */
-	size_t nstepped, capstepped;
+	size_t cursor;	/* background: next entry to look at */
+	size_t queued;	/* replay steps queued since the last tick */
 	size_t slice;	/* samples per background slice, 0 = none */
 	int full;	/* the walk stopped keeping samples */
 	int started;	/* the daemon serves */
@@ -70,9 +68,6 @@ static void release(srv_catchup *c)
 	free(c->tv);
 	free(c->e);
 	free(c->map);
-	free(c->stepped);
-	c->stepped = NULL;
-	c->nstepped = c->capstepped = 0;
 	c->tv = NULL;
 	c->e = NULL;
 	c->map = NULL;
@@ -130,9 +125,6 @@ static void queue_ent(srv *s, srv_catchup *c, ent *e)
 				srv_reject_reason(rc));
 	}
 	c->queued += e->n;
-	if (!io_grow(&c->stepped, &c->capstepped, c->nstepped + 1,
-		     sizeof *c->stepped, 64))
-		c->stepped[c->nstepped++] = se;
 	e->se = NULL;
 	if (c->started) {
 		s->st.behind_series--;
@@ -212,16 +204,6 @@ static void finish(srv *s)
 	}
 }
 
-srv_series *const *srv__catchup_stepped(const srv *s)
-{
-	return s->catchup ? s->catchup->stepped : NULL;
-}
-
-size_t srv__catchup_nstepped(const srv *s)
-{
-	return s->catchup ? s->catchup->nstepped : 0;
-}
-
 void srv__catchup_ticked(srv *s)
 {
 	srv_catchup *c = s->catchup;
@@ -229,7 +211,6 @@ void srv__catchup_ticked(srv *s)
 	if (!c)
 		return;
 	c->queued = 0;
-	c->nstepped = 0;
 	if (c->started && s->st.behind_series == 0)
 		finish(s);
 }

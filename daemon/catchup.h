@@ -68,16 +68,6 @@ void srv__catchup_reset(struct srv *s);
  * becomes the catch-up (counters, index, background, log line). t0: the
  * restore's start (srv_now), for the log. */
 void srv__catchup_start(struct srv *s, double t0);
-/*
- * The series whose kept samples were queued since the last tick (in the
- * tick now ending: srv_persist_tick reads them before srv__catchup_ticked),
- * so that the stored forecasts' spacing goes on from what the run before
- * the crash stored. A series whose entry could not be added (out of
- * memory) is missing: its next stored forecast may come early, nothing
- * else.
- */
-struct srv_series *const *srv__catchup_stepped(const struct srv *s);
-size_t srv__catchup_nstepped(const struct srv *s);
 /* Every replay step queued is in a tick that ran (srv_persist_tick). */
 void srv__catchup_ticked(struct srv *s);
 /* After the loop ended: frees what is left (a stop before the end lost

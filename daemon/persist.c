@@ -278,9 +278,10 @@ static int fc_latest(void *ud, const store_forecast_row *f)
  * forecast_every_s can have one, so a restart reads a handful, not one
  * per series: the replay's refreshes cannot stand for the stored ones,
  * the run before may have stepped the same samples in other groups.
- * l: the series refreshed by the walk's replay (o->refreshed), or those
- * the catch-up stepped in this tick (daemon/catchup.h), before the rule
- * decides what this tick stores.
+ * l: the series that stepped stored samples in this tick, the walk's
+ * replay or the catch-up's after the daemon serves (daemon/catchup.h),
+ * whose refreshes are not stored; before the rule decides what a live
+ * sample of the same tick stores.
  */
 static void replay_fc_spacing(srv *s, srv_series *const *l, size_t n)
 {
@@ -308,14 +309,13 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 	pbatch *c;
 	size_t i, nfc = 0;
 
-	replay_fc_spacing(s, srv__catchup_stepped(s), srv__catchup_nstepped(s));
+	replay_fc_spacing(s, o->replayed, o->nreplayed);
 	srv__catchup_ticked(s);
 	if (p->replaying) {
 		/* Already stored: rec_samples() set each series' store_seq
 		 * to the seq it read. */
 		for (i = 0; i < o->npushes; i++)
 			srv_push_complete(s, o->pushes[i], 0);
-		replay_fc_spacing(s, o->refreshed, o->nrefreshed);
 		return;
 	}
 	b = store_batch_new();

@@ -3,8 +3,11 @@
  *
  * Once per tick, after the model steps, srv_sink_tick() receives the tick's
  * accepted samples (arrival order), the series whose forecast was refreshed
- * (each once, its latest forecast in series->fq/fmean) and the `push`
- * requests whose samples are all among those samples. The sink owns the
+ * (each once, its latest forecast in series->fq/fmean), the series that
+ * stepped stored samples again (srv_ingest_replay: a crash restart's
+ * replay; their refreshes are not among the refreshed, their forecasts
+ * were stored by the run before) and the `push` requests whose samples
+ * are all among those samples. The sink owns the
  * pushes from then on and must call srv_push_complete() for each exactly
  * once: 0 when the samples are durable, else a negative error, which the
  * client receives instead of an acknowledgement.
@@ -33,6 +36,8 @@ typedef struct srv_tick_out {
 	size_t nsamples;
 	struct srv_series *const *refreshed;
 	size_t nrefreshed;
+	struct srv_series *const *replayed; /* distinct series, this tick */
+	size_t nreplayed;
 	srv_push *const *pushes;
 	size_t npushes;
 } srv_tick_out;

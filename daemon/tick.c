@@ -139,6 +139,7 @@ void srv_tick_release(srv *s)
 	free(k->start);
 	free(k->push);
 	free(k->refreshed);
+	free(k->replayed);
 	free(k->states);
 	free(k->in);
 	free(k->out);
@@ -305,9 +306,20 @@ static int take(srv *s, srv_series *se, double t, double value, int live)
 
 int srv_ingest_replay(srv *s, srv_series *se, double t, double value)
 {
+	srv_tick *k = &s->tick;
+	int rc;
+
 	if (!isfinite(t) || !isfinite(value))
 		return reject(s, SRV_REJ_VALUE);
-	return take(s, se, t, value, 0);
+	rc = take(s, se, t, value, 0);
+	/* For the sink (srv_tick_out.replayed): the stored forecasts'
+	 * spacing goes on from what the run before stored. */
+	if (rc == SRV_ACCEPTED &&
+	    (k->nrep == 0 || k->replayed[k->nrep - 1] != se) &&
+	    !io_grow(&k->replayed, &k->caprep, k->nrep + 1, sizeof *k->replayed,
+		     64))
+		k->replayed[k->nrep++] = se;
+	return rc;
 }
 
 int srv_ingest(srv *s, const char *name, size_t len, double t, double value)
@@ -796,11 +808,13 @@ void srv_tick_run(srv *s)
 	o.nsamples = k->nacc;
 	o.refreshed = k->refreshed;
 	o.nrefreshed = k->nref;
+	o.replayed = k->replayed;
+	o.nreplayed = k->nrep;
 	o.pushes = k->push;
 	o.npushes = k->npush;
 	srv_sink_tick(s, &o);
 	srv_trace(SRV_TR_SINK, (int64_t)o.nsamples, 0);
-	k->nacc = k->nsteps = k->npush = k->nref = 0;
+	k->nacc = k->nsteps = k->npush = k->nref = k->nrep = 0;
 	k->rounds = 0;
 	srv_registry_reap(&s->reg);
 	srv_lines_resume(s);

@@ -98,6 +98,10 @@ typedef struct srv_tick {
 	size_t npush, cappush;
 	struct srv_series **refreshed; /* distinct series, this tick */
 	size_t nref, capref;
+	struct srv_series **replayed; /* srv_ingest_replay's series, this
+					 tick (their samples come in a run
+					 each: a repeat is the last entry) */
+	size_t nrep, caprep;
 	uint64_t serial; /* tick counter, marks refreshed series */
 	/* One round's series in stepping order (caprow rows), cut into
 	 * chunks of at most bmax: one ssm_model_step_batch call each. */
