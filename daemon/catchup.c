@@ -369,3 +369,16 @@ void srv_persist_catch_up_all(srv *s)
 		maybe_finish(s);
 	}
 }
+
+int srv_persist_behind(srv *s, const srv_series *se, size_t *n, double *last_t)
+{
+	srv_catchup *c = s->catchup;
+	ent *e;
+
+	if (!c || !c->started || !s->st.behind_series ||
+	    (e = find(c, se)) == NULL)
+		return 0;
+	*n = e->n;
+	*last_t = c->tv[2 * (e->off + e->n - 1)];
+	return 1;
+}

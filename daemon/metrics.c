@@ -274,6 +274,27 @@ static void forecasts(io_tb *b, const srv_metrics *m)
 	}
 }
 
+/* The series left out as catching up, with what is known of them. */
+static void catching_up(io_tb *b, const srv_metrics *m)
+{
+	const char *kv[2] = {"series", NULL};
+	size_t i;
+
+	if (m->nbh == 0)
+		return;
+	srv_prom_family(
+	    b, "statecast_series_catching_up_stored_timestamp_seconds", "gauge",
+	    "Unix time of the last stored sample of a series still "
+	    "catching up after a crash restart: its forecast "
+	    "follows once it has stepped its stored samples.");
+	for (i = 0; i < m->nbh; i++) {
+		kv[1] = m->bh[i].series;
+		srv_prom_sample(
+		    b, "statecast_series_catching_up_stored_timestamp_seconds",
+		    kv, 1, m->bh[i].stored_t);
+	}
+}
+
 static void counter(io_tb *b, const char *name, const char *help, double v)
 {
 	srv_prom_family(b, name, "counter", help);
@@ -348,5 +369,11 @@ void srv_metrics_render(io_tb *b, const srv_metrics *m)
 	      "Series matching metrics.forecasts left out by "
 	      "metrics.max_forecast_series.",
 	      (double)m->fc_omitted);
+	gauge(b, "statecast_forecast_series_catching_up",
+	      "Series matching metrics.forecasts left out because they are "
+	      "still catching up after a crash restart (their forecast is not "
+	      "current); 0 = this exposition is complete.",
+	      (double)m->fc_catching_up);
+	catching_up(b, m);
 	forecasts(b, m);
 }

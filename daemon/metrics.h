@@ -66,6 +66,14 @@ typedef struct srv_metrics_forecast {
 	double last_value;   /* the last sample's value (NaN: none) */
 } srv_metrics_forecast;
 
+/* A series matching metrics.forecasts still catching up after a crash
+ * restart (daemon/catchup.h): its forecast is not current, so not
+ * exported this scrape. */
+typedef struct srv_metrics_behind {
+	const char *series;
+	double stored_t; /* Unix seconds of its last stored sample */
+} srv_metrics_behind;
+
 typedef struct srv_metrics {
 	const char *version;
 	double start_time_s; /* Unix seconds the daemon started */
@@ -95,6 +103,11 @@ typedef struct srv_metrics {
 	const srv_metrics_forecast *fc; /* exported forecasts */
 	size_t nfc;
 	uint64_t fc_omitted; /* matched metrics.forecasts beyond the cap */
+	/* Matched, left out as still catching up: all of them, and the
+	 * first nbh in registry order (nfc + nbh <= the cap). */
+	uint64_t fc_catching_up;
+	const srv_metrics_behind *bh;
+	size_t nbh;
 } srv_metrics;
 
 /* Appends the whole exposition; check io_tb_ok(b) afterwards. */

@@ -136,22 +136,85 @@ static int64_t wal_bytes(const cfg *c)
 	return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
 }
 
-/* The series metrics.forecasts exports, restored behind their stored
- * samples: they catch up first (daemon/persist.h). */
-static void behind_match(srv *s, const char *glob)
+/*
+ * The forecasts metrics.forecasts exports, at most cap, in registry order,
+ * one pass. A matching series still behind its stored samples after a
+ * crash restart (daemon/persist.h) would export the forecast of its
+ * record: stale. Up to SRV_PAGES_CATCHUP of such samples are stepped for
+ * this scrape (one tick after the pass); the series beyond that are
+ * exported as catching up (their last stored time, m->bh) and counted
+ * (m->fc_catching_up), and the background catch-up reaches them: a scrape
+ * that matches 1M series behind does not stall the loop for the seconds
+ * stepping them all takes. fc and bh hold cap entries. 0, or -1 when out
+ * of memory.
+ */
+static int pick_forecasts(srv *s, const char *glob, size_t cap, srv_metrics *m,
+			  srv_metrics_forecast *fc, srv_metrics_behind *bh)
 {
-	srv_series **l = malloc(s->reg.n * sizeof *l);
-	size_t i, n = 0;
+	const srv_series **sel = malloc(cap * sizeof *sel);
+	srv_series **step = NULL;
+	size_t i, nsel = 0, nstep = 0, budget = SRV_PAGES_CATCHUP;
 
-	if (!l) {
-		srv_persist_catch_up_all(s);
-		return;
+	if (s->st.behind_series)
+		step = malloc(SRV_PAGES_CATCHUP * sizeof *step);
+	if (!sel || (s->st.behind_series && !step)) {
+		free(sel);
+		free(step);
+		return -1;
 	}
-	for (i = 0; i < s->reg.n; i++)
-		if (fnmatch(glob, s->reg.all[i]->name, 0) == 0)
-			l[n++] = s->reg.all[i];
-	srv_persist_catch_up_list(s, l, n);
-	free(l);
+	for (i = 0; i < s->reg.n; i++) {
+		srv_series *se = s->reg.all[i];
+		size_t n = 0;
+		double last_t = 0;
+		int behind;
+
+		if (fnmatch(glob, se->name, 0) != 0)
+			continue;
+		behind = step && srv_persist_behind(s, se, &n, &last_t);
+		if (!behind && !se->has_forecast)
+			continue;
+		if (nsel + m->nbh == cap) {
+			m->fc_omitted++;
+			continue;
+		}
+		if (!behind) {
+			sel[nsel++] = se;
+		} else if (n <= budget) {
+			budget -= n;
+			step[nstep++] = se;
+			sel[nsel++] = se;
+		} else {
+			bh[m->nbh].series = se->name;
+			bh[m->nbh++].stored_t = last_t;
+			m->fc_catching_up++;
+		}
+	}
+	if (nstep)
+		srv_persist_catch_up_list(s, step, nstep);
+	/* A stepped series may still have no forecast (a record without
+	 * one and too few samples): left out, so up to cap - 1 may be
+	 * exported while others are omitted; rare and harmless. */
+	for (i = 0; i < nsel; i++) {
+		const srv_series *se = sel[i];
+		srv_metrics_forecast *f = &fc[m->nfc];
+
+		if (!se->has_forecast)
+			continue;
+		m->nfc++;
+		f->series = se->name;
+		f->H = ssm_model_horizon(s->model);
+		f->Q = ssm_model_nquantiles(s->model);
+		f->levels = ssm_model_quantiles(s->model);
+		f->q = se->fq;
+		f->mean = se->fmean;
+		f->origin_t = se->f_t;
+		f->step_s = se->step_s;
+		f->anomaly = se->anomaly;
+		f->last_value = se->last_value;
+	}
+	free(sel);
+	free(step);
+	return 0;
 }
 
 static void render_metrics(srv *s, io_tb *b)
@@ -159,8 +222,9 @@ static void render_metrics(srv *s, io_tb *b)
 	const cfg *c = s->set.cfg;
 	const char *glob =
 	    c && c->metrics.forecasts ? c->metrics.forecasts : "";
-	size_t cap = c ? (size_t)c->metrics.max_forecast_series : 0, i;
+	size_t cap = c ? (size_t)c->metrics.max_forecast_series : 0;
 	srv_metrics_forecast *fc = NULL;
+	srv_metrics_behind *bh = NULL;
 	srv_metrics_count ingested, dropped[4];
 	store_stats ss;
 	srv_metrics m;
@@ -197,36 +261,15 @@ static void render_metrics(srv *s, io_tb *b)
 	}
 	if (glob[0] && cap > 0) {
 		fc = malloc(cap * sizeof *fc);
-		if (!fc)
+		bh = malloc(cap * sizeof *bh);
+		if (!fc || !bh || pick_forecasts(s, glob, cap, &m, fc, bh))
 			b->failed = 1;
 	}
-	if (fc && s->st.behind_series)
-		behind_match(s, glob);
-	for (i = 0; fc && i < s->reg.n; i++) {
-		const srv_series *se = s->reg.all[i];
-		srv_metrics_forecast *f;
-
-		if (!se->has_forecast || fnmatch(glob, se->name, 0) != 0)
-			continue;
-		if (m.nfc == cap) {
-			m.fc_omitted++;
-			continue;
-		}
-		f = &fc[m.nfc++];
-		f->series = se->name;
-		f->H = ssm_model_horizon(s->model);
-		f->Q = ssm_model_nquantiles(s->model);
-		f->levels = ssm_model_quantiles(s->model);
-		f->q = se->fq;
-		f->mean = se->fmean;
-		f->origin_t = se->f_t;
-		f->step_s = se->step_s;
-		f->anomaly = se->anomaly;
-		f->last_value = se->last_value;
-	}
 	m.fc = fc;
+	m.bh = bh;
 	srv_metrics_render(b, &m);
 	free(fc);
+	free(bh);
 }
 
 /* Shown first: higher anomaly score, then name order. */
@@ -237,15 +280,21 @@ static int before(const srv_series *a, const srv_series *b)
 	return strcmp(a->name, b->name) < 0;
 }
 
-/* The k series shown, best first, by insertion into a sorted prefix. */
-static size_t pick_shown(const srv *s, const srv_series **top, size_t k)
+/* The k series shown, best first, by insertion into a sorted prefix.
+ * Series still behind their stored samples after a crash restart are not
+ * ranked: their anomaly is their record's, and stepping them all here
+ * would stall the loop; the background catch-up reaches them. */
+static size_t pick_shown(srv *s, const srv_series **top, size_t k)
 {
-	size_t n = 0, i, j;
+	size_t n = 0, i, j, nb;
+	double t;
 
 	for (i = 0; i < s->reg.n && k > 0; i++) {
 		const srv_series *se = s->reg.all[i];
 
 		if (n == k && !before(se, top[n - 1]))
+			continue;
+		if (s->st.behind_series && srv_persist_behind(s, se, &nb, &t))
 			continue;
 		j = n < k ? n++ : n - 1;
 		while (j > 0 && before(se, top[j - 1])) {
@@ -306,10 +355,6 @@ static void render_status(srv *s, io_tb *b)
 			k = 0;
 		}
 	}
-	/* Ranked by anomaly over every series: restored ones behind their
-	 * stored samples catch up first (daemon/persist.h). */
-	if (k > 0)
-		srv_persist_catch_up_all(s);
 	n = pick_shown(s, top, k);
 	for (i = 0; i < n; i++) {
 		const srv_series *se = top[i];
@@ -341,6 +386,8 @@ static void render_status(srv *s, io_tb *b)
 	st.series = s->reg.n;
 	st.samples = s->st.samples;
 	st.dropped = s->st.rejected + s->st.lines_bad + s->st.lines_long;
+	st.catching_up = s->st.behind_series;
+	st.catching_up_samples = s->st.behind_samples;
 	st.s = ss;
 	st.n = n;
 	st.refresh_s = 15;

@@ -17,6 +17,10 @@
  * the shown ones (anomalous first, then by name) and reads at most
  * SRV_PAGES_SPARK recent samples of each shown series through the sink
  * (memory, or one indexed range query each on the store's reader).
+ * During a crash restart's catch-up neither steps every series behind at
+ * once (seconds at 1M series, with live ingest and RPC waiting): /metrics
+ * steps at most SRV_PAGES_CATCHUP samples and marks the rest, / ranks the
+ * series caught up and counts the others (docs/STATE_DUMP.md).
  */
 #ifndef STATECAST_DAEMON_PAGES_H
 #define STATECAST_DAEMON_PAGES_H
@@ -26,6 +30,10 @@
 struct srv;
 
 #define SRV_PAGES_SPARK 120 /* history samples per sparkline */
+/* Stored samples one /metrics render steps at most for matching series
+ * still catching up after a crash restart (one background slice, some
+ * 10-30 ms of the loop); the rest are shown as catching up. */
+#define SRV_PAGES_CATCHUP 2048
 
 /* Binds listen.http and starts serving; 0 when done or disabled, -1 when
  * the address cannot be bound (logged): a startup misconfiguration. */

@@ -78,12 +78,21 @@ int srv_persist_stats(struct srv *s, store_stats *st);
  * ingest path, whose sample follows them); run 1 also runs the tick when
  * the series has steps waiting in it, so its state is current on return
  * (a query). _list: the same for n series, one tick at the end. _all:
- * every series behind, now (the status page, the stop).
+ * every series behind, now (the stop: its dump and final snapshots).
  */
 void srv_persist_catch_up(struct srv *s, struct srv_series *se, int run);
 void srv_persist_catch_up_list(struct srv *s, struct srv_series *const *l,
 			       size_t n);
 void srv_persist_catch_up_all(struct srv *s);
+/*
+ * Whether se is still behind, without stepping it: 1 with *n its samples
+ * to step and *last_t its last stored sample's time, else 0. For readers
+ * that may match many series (the status page, the /metrics forecasts):
+ * catching them all up at once would stall the loop (seconds at 1M
+ * series), so they step a bounded share and show the rest as catching up.
+ */
+int srv_persist_behind(struct srv *s, const struct srv_series *se, size_t *n,
+		       double *last_t);
 
 /* Bytes of batches submitted and not yet committed (or failed): the
  * store's own count (store_queued_bytes), what store.max_queue bounds

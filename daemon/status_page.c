@@ -154,7 +154,7 @@ static const char css[] =
     ".hist{fill:none;stroke:#1f77b4;stroke-width:1.3}"
     ".median{fill:none;stroke:#e6550d;stroke-width:1.3}"
     ".band{fill:#fd8d3c;fill-opacity:.3;stroke:none}"
-    ".now{stroke:#999;stroke-dasharray:2,2}";
+    ".now{stroke:#999;stroke-dasharray:2,2}.catchup{color:#a60}";
 
 /* The shown series' indices by anomaly score, highest first. */
 static int by_anomaly(const void *a, const void *b, void *arg)
@@ -271,6 +271,14 @@ void srv_status_render(io_tb *b, const srv_status *st)
 		     (unsigned long long)st->series,
 		     (unsigned long long)st->samples,
 		     (unsigned long long)st->dropped);
+	if (st->catching_up)
+		io_tb_printf(b,
+			     "<p class=\"catchup\">Restarted after a crash: "
+			     "%llu series still catching up (%llu stored "
+			     "samples to step in the background); they are "
+			     "ranked and shown once stepped.</p>\n",
+			     (unsigned long long)st->catching_up,
+			     (unsigned long long)st->catching_up_samples);
 	anomalies(b, st);
 	io_tb_printf(b, "<h2>Series (%zu shown", st->n);
 	if (st->series > st->n)

@@ -36,6 +36,9 @@ typedef struct srv_status {
 	uint64_t series;  /* live series in all */
 	uint64_t samples; /* accepted since start */
 	uint64_t dropped; /* refused since start */
+	/* Series still catching up after a crash restart (daemon/catchup.h)
+	 * and their samples to step: not ranked, not shown, counted. */
+	uint64_t catching_up, catching_up_samples;
 	const srv_status_series *s;
 	size_t n;      /* shown; series - n are not */
 	int refresh_s; /* the page reloads itself after this; 0 = never */

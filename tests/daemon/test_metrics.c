@@ -233,6 +233,7 @@ static void render_example(io_tb *b, srv_hist *step, srv_hist *commit)
 	    {"cpu.load;host=a\"b", 2, 3, levels, q1, m1, 1.7e9, 60, 0, 2.25},
 	    {"disk\\free", 2, 3, levels, q2, NULL, 1.7e9 + 30, 10, 2.5f, NAN},
 	};
+	static const srv_metrics_behind bh[1] = {{"net\"in", 1.7e9 + 20}};
 	srv_metrics m;
 
 	memset(&m, 0, sizeof m);
@@ -255,6 +256,10 @@ static void render_example(io_tb *b, srv_hist *step, srv_hist *commit)
 	m.fc = fc;
 	m.nfc = 2;
 	m.fc_omitted = 5;
+	/* Three left out as catching up, one within the cap. */
+	m.fc_catching_up = 3;
+	m.bh = bh;
+	m.nbh = 1;
 	srv_metrics_render(b, &m);
 }
 
@@ -290,6 +295,13 @@ static void test_full_exposition(void)
 	      isnan(s.value));
 	CHECK(find(b.data, "statecast_forecast_series_omitted", NULL, &s) &&
 	      s.value == 5);
+	CHECK(find(b.data, "statecast_forecast_series_catching_up", NULL, &s) &&
+	      s.value == 3);
+	CHECK(find(b.data,
+		   "statecast_series_catching_up_stored_timestamp_seconds",
+		   "net\"in", &s) &&
+	      s.value == 1.7e9 + 20);
+	CHECK(!find(b.data, "statecast_forecast", "net\"in", &s));
 	/* No timestamps: every sample line has exactly one space. */
 	{
 		const char *p = b.data;
@@ -324,6 +336,9 @@ static void test_without_store_or_forecasts(void)
 	CHECK(strstr(b.data, "statecast_wal_bytes") == NULL);
 	CHECK(strstr(b.data, "statecast_commit_latency") == NULL);
 	CHECK(strstr(b.data, "statecast_forecast{") == NULL);
+	CHECK(strstr(b.data, "statecast_forecast_series_catching_up 0\n") !=
+	      NULL);
+	CHECK(strstr(b.data, "catching_up_stored") == NULL);
 	CHECK(strstr(b.data, "version=\"unknown\"") != NULL);
 	CHECK(check_lines(b.data) > 5);
 	io_tb_release(&b);

@@ -1,0 +1,207 @@
+"""The HTTP pages during a crash restart's catch-up (daemon/pages.h,
+docs/STATE_DUMP.md "Serving before the replay ends").
+
+A daemon with a store and a reference without one get the same samples
+(1500 series x 4); the store's is killed with -9 and restarted with
+STATECAST_CATCHUP_SLICE=0, so its series stay behind their stored samples
+until something uses them (no background catch-up). Then:
+
+  - the status page does not step them: it ranks the series caught up,
+    says how many are still catching up, and the stats' samples to step
+    are unchanged after it;
+  - each /metrics scrape whose metrics.forecasts glob matches them all
+    steps at most SRV_PAGES_CATCHUP (2048) of their samples, and marks
+    the rest: statecast_forecast_series_catching_up is their count, one
+    statecast_series_catching_up_stored_timestamp_seconds line each with
+    the time of its last stored sample, and no forecast of theirs (a stale
+    one would be silently wrong); exported + catching up = matched;
+  - the forecasts a scrape exports are those of the reference that never
+    stopped (mean and origin), and the scrapes, one after the other, end
+    the catch-up: every series exported, nothing left behind;
+  - the glob is applied once per series per scrape (a non-matching prefix
+    exports and steps none of them).
+"""
+import os
+import re
+import shutil
+import struct
+import tempfile
+import urllib.request
+
+from statecast_test import Checks
+from storelib import RefPair
+
+NS, K = 1500, 4
+BUDGET = 2048  # SRV_PAGES_CATCHUP, daemon/pages.h
+
+
+def f32(x):
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def value(k, i):
+    return 10.0 * (i % 50) + 3.0 * ((k * 7 + i) % 5)
+
+
+def get(port, path):
+    return urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                  timeout=60).read().decode()
+
+
+def gauge(text, name):
+    m = re.search(r"^%s (\S+)$" % name, text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def per_series(text, name):
+    """{series: value} of a per-series family."""
+    return {m.group(1): float(m.group(2)) for m in re.finditer(
+        r'^%s\{series="([^"]*)"\} (\S+)$' % name, text, re.M)}
+
+
+def behind(cl):
+    st = cl.call("stats")
+    return st["restore_behind_series"], st["restore_behind_samples"]
+
+
+def pages(c):
+    tmp = tempfile.mkdtemp(prefix="statecast-catchup-pages-")
+    # No snapshot or checkpoint records the states: after the kill every
+    # series restarts from nothing and replays its 4 stored samples.
+    opts = ["store.snapshot_s=1d", "store.checkpoint_s=0",
+            "metrics.forecasts=cp.*", "metrics.max_forecast_series=100000",
+            "http.status_series=20"]
+    p = RefPair(tmp, "cp", opts, NS, value)
+    try:
+        p.push(K)
+        p.c.close()
+        p.d.kill9()
+        os.environ["STATECAST_CATCHUP_SLICE"] = "0"
+        try:
+            p.c = p.d.start(extra=("listen.http=127.0.0.1:0",))
+        finally:
+            del os.environ["STATECAST_CATCHUP_SLICE"]
+        port = int(re.findall(r"listening http on 127\.0\.0\.1:(\d+)",
+                              p.log())[-1])
+        nb0, ns0 = behind(p.c)
+        c.check("restart leaves every series behind",
+                nb0 == NS and ns0 == NS * K, (nb0, ns0))
+
+        page = get(port, "/")
+        c.check("status page says how many are catching up",
+                "%d series still catching up (%d stored samples" % (NS,
+                                                                    NS * K)
+                in page, page[:1500])
+        c.check("status page ranks none of them",
+                "<h2>Series (0 shown of %d)" % NS in page,
+                re.findall(r"<h2>Series[^<]*", page))
+        c.check("status page steps nothing", behind(p.c) == (nb0, ns0),
+                behind(p.c))
+
+        text = get(port, "/metrics")
+        nb1, ns1 = behind(p.c)
+        stepped = ns0 - ns1
+        c.check("a scrape steps at most its budget",
+                0 < stepped <= BUDGET and stepped % K == 0, stepped)
+        exported = gauge(text, "statecast_forecast_series_exported")
+        catching = gauge(text, "statecast_forecast_series_catching_up")
+        stored = per_series(
+            text, "statecast_series_catching_up_stored_timestamp_seconds")
+        c.check("the rest are marked as catching up",
+                catching == nb1 == len(stored) and
+                exported == NS - nb1, (exported, catching, nb1,
+                                       len(stored)))
+        last_t = 1.7e9 + 10 * (K - 1)
+        c.check("catching up: their last stored time",
+                stored and set(stored.values()) == {last_t},
+                set(stored.values()))
+        means = {m.group(1): float(m.group(2)) for m in re.finditer(
+            r'^statecast_forecast_mean\{series="([^"]*)",horizon="1"\} '
+            r'(\S+)$', text, re.M)}
+        origin = per_series(text,
+                            "statecast_forecast_origin_timestamp_seconds")
+        quantiles = set(re.findall(r'^statecast_forecast\{series="([^"]*)"',
+                                   text, re.M))
+        c.check("no forecast of a series catching up",
+                not (set(origin) | set(means) | quantiles) & set(stored),
+                sorted((set(origin) | quantiles) & set(stored))[:5])
+        c.check("exported forecasts are current",
+                len(origin) == exported and
+                set(origin.values()) == {last_t},
+                (len(origin), set(origin.values())))
+        bad = []
+        for name in sorted(origin)[:40]:
+            ref = p.rc.call("forecast", {"series": name})
+            if f32(ref["mean"][0]) != f32(means.get(name, float("nan"))):
+                bad.append((name, ref["mean"][0], means.get(name)))
+        c.check("exported forecasts equal the reference's", not bad,
+                bad[:5])
+
+        scrapes = 1
+        while behind(p.c)[0] and scrapes < 20:
+            before = behind(p.c)[1]
+            text = get(port, "/metrics")
+            scrapes += 1
+            c.check("scrape %d steps at most its budget" % scrapes,
+                    0 < before - behind(p.c)[1] <= BUDGET,
+                    (before, behind(p.c)))
+        c.check("scrapes end the catch-up", behind(p.c) == (0, 0),
+                (scrapes, behind(p.c)))
+        text = get(port, "/metrics")
+        c.check("then every series is exported, none catching up",
+                gauge(text, "statecast_forecast_series_exported") == NS and
+                gauge(text, "statecast_forecast_series_catching_up") == 0 and
+                "statecast_series_catching_up_stored_timestamp_seconds" not in
+                text, (gauge(text, "statecast_forecast_series_exported"),
+                       gauge(text, "statecast_forecast_series_catching_up")))
+        c.check("catch-up log line", "restore: caught up %d series" % NS
+                in p.log(), p.log()[-600:])
+        c.check("states equal the reference's", not p.diff(), p.diff()[:5])
+        page = get(port, "/")
+        c.check("status page without the notice afterwards",
+                "still catching up" not in page and
+                "<h2>Series (20 shown of %d)" % NS in page,
+                re.findall(r"<h2>Series[^<]*", page))
+        p.close()
+    finally:
+        p.d.stop()
+        p.ref.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def glob_miss(c):
+    """A glob matching none of the series behind steps none of them."""
+    tmp = tempfile.mkdtemp(prefix="statecast-catchup-glob-")
+    opts = ["store.snapshot_s=1d", "store.checkpoint_s=0",
+            "metrics.forecasts=other.*"]
+    p = RefPair(tmp, "gm", opts, 50, value)
+    try:
+        p.push(3)
+        p.c.close()
+        p.d.kill9()
+        os.environ["STATECAST_CATCHUP_SLICE"] = "0"
+        try:
+            p.c = p.d.start(extra=("listen.http=127.0.0.1:0",))
+        finally:
+            del os.environ["STATECAST_CATCHUP_SLICE"]
+        port = int(re.findall(r"listening http on 127\.0\.0\.1:(\d+)",
+                              p.log())[-1])
+        b0 = behind(p.c)
+        text = get(port, "/metrics")
+        c.check("non-matching glob: nothing stepped, nothing marked",
+                behind(p.c) == b0 == (50, 150) and
+                gauge(text, "statecast_forecast_series_catching_up") == 0 and
+                gauge(text, "statecast_restore_behind_series") == 50,
+                (b0, behind(p.c)))
+        p.close()
+    finally:
+        p.d.stop()
+        p.ref.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    checks = Checks()
+    checks.run(pages)
+    checks.run(glob_miss)
+    checks.summary()
