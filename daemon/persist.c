@@ -53,6 +53,7 @@ typedef struct srv_persist {
 	int closed;
 	uv_timer_t timer;
 	size_t cursor;
+	double snap_due; /* series the snapshot timer owes, fraction kept */
 	/* Ids whose declaration was in a failed batch: declared again. */
 	int64_t *redecl;
 	size_t nredecl, capredecl;
@@ -444,16 +445,35 @@ static void snapshot_some(srv *s, size_t count)
 #define SNAPSHOT_BACKLOG_DIV  4
 #define SNAPSHOT_BACKLOG_SLOW 10
 
+size_t srv__snapshot_slice(double *due, size_t n, double per)
+{
+	size_t k;
+
+	*due += (double)n / (per > 1 ? per : 1);
+	if (*due > (double)n) /* series dropped meanwhile */
+		*due = (double)n;
+	/* The sum of n / per over per seconds falls short of n by rounding
+	 * (600 x 100 / 600 = 99.99...): a hair more makes it whole. */
+	k = (size_t)(*due + 1e-9);
+	*due -= (double)k;
+	return k;
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	srv *s = t->data;
-	double per = s->set.snapshot_s > 1 ? s->set.snapshot_s : 1;
+	srv_persist *p = s->persist;
+	double per = s->set.snapshot_s;
+	size_t k;
 
-	if (store_queued_bytes(s->persist->st) >
+	if (store_queued_bytes(p->st) >
 	    s->set.store_max_queue / SNAPSHOT_BACKLOG_DIV)
 		per *= SNAPSHOT_BACKLOG_SLOW;
-	srv_trace(SRV_TR_SNAP, (int64_t)ceil((double)s->reg.n / per), 0);
-	snapshot_some(s, (size_t)ceil((double)s->reg.n / per));
+	k = srv__snapshot_slice(&p->snap_due, s->reg.n, per);
+	if (!k)
+		return;
+	srv_trace(SRV_TR_SNAP, (int64_t)k, 0);
+	snapshot_some(s, k);
 	srv_trace(SRV_TR_SNAPEND, 0, 0);
 }
 

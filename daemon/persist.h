@@ -94,6 +94,16 @@ void srv_persist_catch_up_all(struct srv *s);
 int srv_persist_behind(struct srv *s, const struct srv_series *se, size_t *n,
 		       double *last_t);
 
+/*
+ * The snapshot timer's slice (internal, for its test): called once a
+ * second with n series and a period of per seconds, the series to
+ * snapshot now: n / per, the fraction carried in *due (start at 0) to the
+ * next second, so each series is visited once per period whatever n.
+ * (Rounding up instead, 50 series at store.snapshot_s 1d were each
+ * snapshotted every 50 s rather than once a day.)
+ */
+size_t srv__snapshot_slice(double *due, size_t n, double per);
+
 /* Bytes of batches submitted and not yet committed (or failed): the
  * store's own count (store_queued_bytes), what store.max_queue bounds
  * (srv_hold in daemon/conn.h); 0 without a store. */

@@ -181,10 +181,10 @@ def restart_from_checkpoint(c):
     # it (under load a generation was recorded during restarts() too).
     with fed_store("fs.ckpt") as (db, f, feed):
         # No SQLite snapshot of the series meanwhile: a newer one would be
-        # restored instead of the record. The snapshot timer visits one
-        # series a second at the least (whatever store.snapshot_s), in
-        # creation order: 2000 series created first keep it away from
-        # this one for longer than the test runs.
+        # restored instead of the record. At store.snapshot_s 1d the timer
+        # visits 2001 series a day (it visited one a second at the least
+        # until tidy5), in creation order: 2000 series created first keep
+        # it away from this one either way.
         d = Daemon("store.path=" + db, "store.checkpoint_s=1",
                    "store.snapshot_s=1d")
         r = d.rpc()
