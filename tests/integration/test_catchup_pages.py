@@ -64,6 +64,20 @@ def behind(cl):
     return st["restore_behind_series"], st["restore_behind_samples"]
 
 
+def crash_restart(p):
+    """kill -9, then a start without background catch-up, HTTP on; the
+    HTTP port."""
+    p.c.close()
+    p.d.kill9()
+    os.environ["STATECAST_CATCHUP_SLICE"] = "0"
+    try:
+        p.c = p.d.start(extra=("listen.http=127.0.0.1:0",))
+    finally:
+        del os.environ["STATECAST_CATCHUP_SLICE"]
+    return int(re.findall(r"listening http on 127\.0\.0\.1:(\d+)",
+                          p.log())[-1])
+
+
 def pages(c):
     tmp = tempfile.mkdtemp(prefix="statecast-catchup-pages-")
     # No snapshot or checkpoint records the states: after the kill every
@@ -74,15 +88,7 @@ def pages(c):
     p = RefPair(tmp, "cp", opts, NS, value)
     try:
         p.push(K)
-        p.c.close()
-        p.d.kill9()
-        os.environ["STATECAST_CATCHUP_SLICE"] = "0"
-        try:
-            p.c = p.d.start(extra=("listen.http=127.0.0.1:0",))
-        finally:
-            del os.environ["STATECAST_CATCHUP_SLICE"]
-        port = int(re.findall(r"listening http on 127\.0\.0\.1:(\d+)",
-                              p.log())[-1])
+        port = crash_restart(p)
         nb0, ns0 = behind(p.c)
         c.check("restart leaves every series behind",
                 nb0 == NS and ns0 == NS * K, (nb0, ns0))
@@ -177,15 +183,7 @@ def glob_miss(c):
     p = RefPair(tmp, "gm", opts, 50, value)
     try:
         p.push(3)
-        p.c.close()
-        p.d.kill9()
-        os.environ["STATECAST_CATCHUP_SLICE"] = "0"
-        try:
-            p.c = p.d.start(extra=("listen.http=127.0.0.1:0",))
-        finally:
-            del os.environ["STATECAST_CATCHUP_SLICE"]
-        port = int(re.findall(r"listening http on 127\.0\.0\.1:(\d+)",
-                              p.log())[-1])
+        port = crash_restart(p)
         b0 = behind(p.c)
         text = get(port, "/metrics")
         c.check("non-matching glob: nothing stepped, nothing marked",
