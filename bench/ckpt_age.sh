@@ -31,10 +31,7 @@ OUT=bench/results/ckpt_age.md
 parse_args "usage: bench/ckpt_age.sh [--series S] [--rate R] [--secs D] [--ckpt P] [--reps N] [--base DIR] [--out FILE]" \
 	--series=S --rate=RATE --secs=D --ckpt=P --reps=REPS --base=BASE_DIR --out=OUT -- "$@"
 make -s -j2 all build/bench/loadgen
-W=$(mktemp -d /tmp/statecast-ckage.XXXXXX)
-PID=""
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir ckage KILL
 base_tree ckpt_age
 A="$BASE_DIR/build/statecastd"
 B=build/statecastd

@@ -30,10 +30,7 @@ parse_args "usage: bench/crashdb.sh --out DIR [--series S] [--per N] [--rate R] 
 	--series=S --per=PER --rate=RATE --ckpt=CK --after=AFTER --out=OUTDIR --bin=BIN -- "$@"
 [ -n "$OUTDIR" ] || { echo "crashdb: --out DIR is required" >&2; exit 2; }
 make -s -j2 all build/bench/loadgen
-W=$(mktemp -d /tmp/statecast-crashdb.XXXXXX)
-PID=""
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir crashdb KILL
 mkdir -p "$OUTDIR"
 rm -f "$OUTDIR"/c.db*
 DBF="$OUTDIR/c.db"

@@ -25,10 +25,7 @@ OUT=bench/results/tidy2.md
 . bench/lib.sh
 parse_args "usage: bench/fchist.sh [--series N] [--history K] [--runs R] [--out FILE]" \
 	--series=S --history=K --runs=RUNS --out=OUT -- "$@"
-W=$(mktemp -d /tmp/fchist.XXXXXX)
-PID=""
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir fchist KILL
 make -s -j2 all build/bench/loadgen
 rev=$(head_rev)
 

@@ -25,10 +25,7 @@ ARGS="$*"
 . bench/lib.sh
 parse_args "usage: bench/front.sh [--base REV] [--rounds N] [--series S] [--out FILE]" \
 	--base=BASE --rounds=ROUNDS --series=SERIES --out=OUT -- "$@"
-W=$(mktemp -d /tmp/statecast-front.XXXXXX)
-# daemon() runs in $(...), a subshell: it leaves its daemon's PID in a file
-# so that an interrupted run still stops it.
-trap '[ -f "$W/daemon.pid" ] && kill "$(cat "$W/daemon.pid")" 2>/dev/null; rm -rf "$W"' EXIT
+bench_workdir front
 
 
 echo "front: building the base $BASE in $W/base"
@@ -73,7 +70,9 @@ daemon() {
 	mkdir -p "$3"
 	daemon_start "$1" "$3/db" "$3/log" -o model.path="$2" ||
 		{ echo "front: statecastd did not start (see $3/log)" >&2; return 1; }
-	echo "$PID" >"$W/daemon.pid"
+	# daemon() runs in $(...), a subshell: its PID goes to $W/pids so
+	# that an interrupted run still stops it.
+	echo "$PID" >>"$W/pids"
 	c0=$(cpu_ticks "$PID"); m0=$(rss_kb "$PID")
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$SERIES" \
 		--count "$n" --until-rpc 127.0.0.1:$R >/dev/null

@@ -32,8 +32,8 @@ ARGS="$*"
 . bench/lib.sh
 parse_args "usage: bench/front_speed.sh [--base REV] [--rounds N] [--callgrind] [--out FILE]" \
 	--base=BASE --rounds=ROUNDS "--callgrind:CG=1" --out=OUT -- "$@"
-W=$(mktemp -d /tmp/statecast-fspeed.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+bench_workdir fspeed
+need_tools valgrind
 
 
 echo "front_speed: building the base $BASE in $W/base"

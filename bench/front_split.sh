@@ -22,21 +22,11 @@ FROM=200
 TO=400
 OUT=bench/results/front-split.md
 ARGS="$*"
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--base) BASE=$2; shift ;;
-	--kind) KIND=$2; shift ;;
-	--from) FROM=$2; shift ;;
-	--to) TO=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/front_split.sh [--base REV] [--kind loadgen|seasonal] [--from N] [--to M] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
-W=$(mktemp -d /tmp/statecast-fsplit.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-
 . bench/lib.sh
+parse_args "usage: bench/front_split.sh [--base REV] [--kind loadgen|seasonal] [--from N] [--to M] [--out FILE]" \
+	--base=BASE --kind=KIND --from=FROM --to=TO --out=OUT -- "$@"
+bench_workdir fsplit
+need_tools valgrind
 
 make -s -j2 build/bench/step_age
 if [ -n "$BASE" ]; then

@@ -42,10 +42,7 @@ OUT=bench/results/hotpath.md
 parse_args "usage: bench/hotpath.sh [--base REV] [--base-dir DIR] [--reps N] [--opt-reps N2] [--series S] [--per K] [--big S2] [--out FILE]" \
 	--base=BASE --base-dir=BASE_DIR --reps=REPS --opt-reps=OPT_REPS --series=S --per=PER --big=BIG --out=OUT -- "$@"
 OPT_REPS=${OPT_REPS:-$REPS}
-W=$(mktemp -d /tmp/statecast-hotpath.XXXXXX)
-PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir hotpath
 
 make -s -j2 all build/bench/loadgen
 base_tree hotpath

@@ -39,13 +39,8 @@ parse_args "usage: bench/ing100k.sh [--base REV] [--base-dir DIR] [--reps N] [--
 set -- $PERS
 P_LO=$1 P_HI=${2:-}
 [ -n "$P_HI" ] && [ "$P_HI" -gt "$P_LO" ] || { echo "ing100k: --pers needs two counts, the smaller first" >&2; exit 2; }
-for p in perf valgrind; do
-	command -v "$p" >/dev/null || apt-get install -y -qq "$([ $p = perf ] && echo linux-perf || echo $p)" >/dev/null
-done
-W=$(mktemp -d /tmp/statecast-ing100k.XXXXXX)
-PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+need_tools perf valgrind
+bench_workdir ing100k
 
 make -s -j2 all build/bench/loadgen build/bench/model_diff
 base_tree ing100k

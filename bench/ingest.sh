@@ -31,17 +31,8 @@ OUT=bench/results/ingest.md
 . bench/lib.sh
 parse_args "usage: bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--per P] [--out FILE]" \
 	--base=BASE --base-dir=BASE_DIR --reps=REPS --series=S --per=PER --out=OUT -- "$@"
-for p in carbon-c-relay perf; do
-	if ! command -v "$p" >/dev/null; then
-		pkg=$p
-		[ "$p" = perf ] && pkg=linux-perf
-		apt-get install -y -qq "$pkg" >/dev/null
-	fi
-done
-W=$(mktemp -d /tmp/statecast-ingest.XXXXXX)
-PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+need_tools carbon-c-relay perf
+bench_workdir ingest
 
 make -s -j2 all build/bench/loadgen
 base_tree ingest

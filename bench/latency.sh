@@ -55,27 +55,18 @@ NICE=""
 BOOST=""
 TRACE=""
 ONLY50=""
-PEER_OPTS=""
-THIS_OPTS=""
+PEER_OPT=()
+THIS_OPT=()
 PEER_DESC=""
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--peer) PEER=$2; shift ;;
-	--reps) REPS=$2; shift ;;
-	--series) S=$2; shift ;;
-	--duration) DUR=$2; shift ;;
-	--nice) NICE=$2; shift ;;
-	--boost) BOOST=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	--trace) TRACE=1 ;;
-	--only-50k) ONLY50=1 ;;
-	--peer-opt) PEER_OPTS="$PEER_OPTS -o $2"; shift ;;
-	--this-opt) THIS_OPTS="$THIS_OPTS -o $2"; shift ;;
-	--peer-desc) PEER_DESC=$2; shift ;;
-	*) echo "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE] [--trace] [--only-50k] [--peer-opt SETTING]... [--this-opt SETTING]... [--peer-desc TEXT]" >&2; exit 2 ;;
-	esac
-	shift
-done
+. bench/lib.sh
+parse_args "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE] [--trace] [--only-50k] [--peer-opt SETTING]... [--this-opt SETTING]... [--peer-desc TEXT]" \
+	--peer=PEER --reps=REPS --series=S --duration=DUR --nice=NICE --boost=BOOST \
+	--out=OUT --trace:TRACE=1 --only-50k:ONLY50=1 --peer-opt+=PEER_OPT \
+	--this-opt+=THIS_OPT --peer-desc=PEER_DESC -- "$@"
+# "-o KEY=VALUE" words for daemon_start.
+PEER_OPTS="" THIS_OPTS=""
+for o in ${PEER_OPT[@]+"${PEER_OPT[@]}"}; do PEER_OPTS="$PEER_OPTS -o $o"; done
+for o in ${THIS_OPT[@]+"${THIS_OPT[@]}"}; do THIS_OPTS="$THIS_OPTS -o $o"; done
 # --boost: a session of its own (setsid -w waits for it), so that only
 # this script and its children share the boosted autogroup.
 if [ -n "$BOOST" ] && [ -z "${LATENCY_BOOSTED:-}" ]; then
@@ -83,18 +74,10 @@ if [ -n "$BOOST" ] && [ -z "${LATENCY_BOOSTED:-}" ]; then
 fi
 make -s -j2 all build/bench/loadgen build/bench/echo_peer
 B=build
-W=$(mktemp -d /tmp/statecast-latency.XXXXXX)
-PIDS=""
+bench_workdir latency
 # LATENCY_KEEP=DIR: the --trace runs' files (trace-*, lat-*) are copied
 # there before the work directory goes, for bench/lat_trace.py by hand.
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-	sleep 0.3
-	[ -n "${LATENCY_KEEP:-}" ] && cp "$W"/trace-* "$W"/lat-* "$LATENCY_KEEP"/ 2>/dev/null
-	rm -rf "$W"
-}
-trap cleanup EXIT
-. bench/lib.sh
+[ -z "${LATENCY_KEEP:-}" ] || BENCH_KEEP='cp "$W"/trace-* "$W"/lat-* "$LATENCY_KEEP"/ 2>/dev/null'
 peer_desc=$PEER
 if [ -z "$PEER" ]; then
 	echo "latency: building main ($(git rev-parse --short main)) in $W/main"

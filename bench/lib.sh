@@ -8,6 +8,7 @@ BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 # parse_args USAGE SPEC... -- ARG...: a script's options, read from a table
 # instead of a case statement of its own. Each SPEC is one of
 #   --name=VAR   an option with a value: VAR=value
+#   --name+=ARR  a repeatable option with a value: appended to array ARR
 #   --name:CODE  a flag: CODE runs when it comes ("QUICK=1", or several
 #                assignments)
 #   GLOB@ARRAY   a word matching GLOB (no option's name) is appended to ARRAY
@@ -35,6 +36,13 @@ parse_args() {
 				eval "${_pa_s#--@}+=(\"\$@\")"
 				return 0
 				;;
+			"$1+="*)
+				[ $# -ge 2 ] || break
+				eval "${_pa_s#*+=}+=(\"\$2\")"
+				shift
+				_pa_hit=1
+				break
+				;;
 			"$1="*)
 				[ $# -ge 2 ] || break
 				printf -v "${_pa_s#*=}" '%s' "$2"
@@ -61,6 +69,43 @@ parse_args() {
 		done
 		[ -n "$_pa_hit" ] || { echo "$_pa_usage" >&2; exit 2; }
 		shift
+	done
+}
+
+# bench_workdir NAME [SIGNAL]: the script's work directory, W
+# (/tmp/statecast-NAME.XXXXXX), removed when the script exits, after the
+# processes it started get SIGNAL (TERM by default; KILL where a daemon may
+# be restoring or its stop's dump is not wanted) and half a second to go:
+# those in PIDS (the script appends each one it starts), PID (the last
+# daemon_start's) and those listed in $W/pids (one a line: processes
+# started in a subshell, whose PIDS does not reach the script); then
+# BENCH_KEEP, if set, is run (a command that copies files out of W).
+# Sets W, and PIDS and PID empty.
+bench_workdir() {
+	W=$(mktemp -d "/tmp/statecast-$1.XXXXXX")
+	PIDS="" PID="" _BW_SIG=${2:-TERM}
+	trap bench_cleanup EXIT
+}
+bench_cleanup() {
+	local p sent=""
+	for p in $PIDS $PID $(cat "$W/pids" 2>/dev/null); do kill -"$_BW_SIG" "$p" 2>/dev/null && sent=1; done
+	[ -z "$sent" ] || sleep 0.5
+	[ -z "${BENCH_KEEP:-}" ] || eval "$BENCH_KEEP" || true
+	rm -rf "$W"
+}
+
+# need_tools TOOL...: each TOOL a command on PATH, else its Debian package
+# installed (apt-get; the package is the tool's name but for perf:
+# linux-perf). Exits 1 naming the tool when it is still missing.
+need_tools() {
+	local t pkg
+	for t in "$@"; do
+		command -v "$t" >/dev/null && continue
+		pkg=$t
+		[ "$t" = perf ] && pkg=linux-perf
+		echo "bench: installing $pkg (apt-get)" >&2
+		apt-get install -y -qq "$pkg" >/dev/null || true
+		command -v "$t" >/dev/null || { echo "bench: $t is needed (Debian package $pkg)" >&2; exit 1; }
 	done
 }
 

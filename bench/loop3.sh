@@ -38,13 +38,8 @@ OUT=bench/results/loop3.md
 . bench/lib.sh
 parse_args "usage: bench/loop3.sh [--base REV] [--base-dir DIR] [--cg-series S] [--cg-per K] [--series S2] [--per K2] [--reps N] [--out FILE]" \
 	--base=BASE --base-dir=BASE_DIR --cg-series=CG_S --cg-per=CG_PER --series=S --per=PER --reps=REPS --out=OUT -- "$@"
-for p in perf valgrind; do
-	command -v "$p" >/dev/null || apt-get install -y -qq "$([ $p = perf ] && echo linux-perf || echo $p)" >/dev/null
-done
-W=$(mktemp -d /tmp/statecast-loop3.XXXXXX)
-PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+need_tools perf valgrind
+bench_workdir loop3
 
 make -s -j2 all build/bench/loadgen
 base_tree loop3

@@ -22,10 +22,7 @@ parse_args "usage: bench/mem1m.sh [--series S] [--rate R] [--out FILE]" \
 	--series=S --rate=RATE --out=OUT -- "$@"
 make -s -j2 all build/bench/loadgen
 B=build
-W=$(mktemp -d /tmp/statecast-mem1m.XXXXXX)
-PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir mem1m
 start() { daemon_start build/statecastd "$W/db" "$W/log"; }
 start
 rss0=$(rss_kb "$PID")

@@ -28,20 +28,10 @@ QUICK=0
 . bench/lib.sh
 parse_args "usage: bench/perf.sh [--quick] [--series LIST] [--out FILE]" \
 	'--quick:SERIES="1000 100000"; QUICK=1' --series=SERIES --out=OUT -- "$@"
-for p in carbon-c-relay victoria-metrics perf; do
-	if ! command -v "$p" >/dev/null; then
-		pkg=$p
-		[ "$p" = perf ] && pkg=linux-perf
-		echo "perf: installing $pkg (apt-get)"
-		apt-get install -y -qq "$pkg" >/dev/null
-	fi
-done
+need_tools carbon-c-relay victoria-metrics perf
 make -s -j2 all build/bench/loadgen build/bench/ssm_bench
 B=build
-W=$(mktemp -d /tmp/statecast-perf.XXXXXX)
-PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir perf
 
 
 # statecastd MODEL DIR [-o SETTING...]: daemon_start (bench/lib.sh) with the

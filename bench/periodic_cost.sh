@@ -35,10 +35,7 @@ WINDOW_S=${WINDOW_S:-60}
 parse_args "usage: bash bench/periodic_cost.sh [--series S] [--base DIR] [--reps N] [--out FILE]" \
 	--series=S --reps=REPS --base=BASE_DIR --out=OUT -- "$@"
 make -s -j2 all build/bench/loadgen
-W=$(mktemp -d /tmp/statecast-pcost.XXXXXX)
-PID=""
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir pcost KILL
 base_tree periodic_cost
 A="$BASE_DIR/build/statecastd"
 B=build/statecastd

@@ -31,8 +31,7 @@ FIU_S=30
 parse_args "usage: bench/reliability.sh [--quick] [--fuzz-seconds N] [--cycles N] [--fiu-seconds N] [--out FILE]" \
 	"--quick:FUZZ_S=10; CYCLES=50; FIU_S=4" --fuzz-seconds=FUZZ_S --cycles=CYCLES --fiu-seconds=FIU_S --out=OUT -- "$@"
 make -s -j2 all fuzz-build >/dev/null || exit 1
-W=$(mktemp -d /tmp/statecast-rel.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+bench_workdir rel
 FAILED=0
 R="$W/out.md"
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)

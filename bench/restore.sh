@@ -73,29 +73,13 @@ DB=""
 CACHE=""
 REPLAY=0
 OUT=bench/results/restore.md
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--series) S=$2; shift ;;
-	--rate) RATE=$2; shift ;;
-	--runs) RUNS=$2; shift ;;
-	--base) BASE_DIR=$2; shift ;;
-	--crash) CRASH=1 ;;
-	--perf) PERF=1 ;;
-	--first) FIRST=1 ;;
-	--db) DB=$2; shift ;;
-	--cache) CACHE=$2; shift ;;
-	--replay) REPLAY=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
-make -s -j2 all build/bench/loadgen
-W=$(mktemp -d /tmp/statecast-restore.XXXXXX)
-PID=""
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
 . bench/lib.sh
+parse_args "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--out FILE]" \
+	--series=S --rate=RATE --runs=RUNS --base=BASE_DIR --crash:CRASH=1 \
+	--perf:PERF=1 --first:FIRST=1 --db=DB --cache=CACHE --replay=REPLAY \
+	--out=OUT -- "$@"
+make -s -j2 all build/bench/loadgen
+bench_workdir restore KILL
 base_tree restore
 A="$BASE_DIR/build/statecastd"
 B=build/statecastd

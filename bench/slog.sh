@@ -34,8 +34,7 @@ FC=0
 . bench/lib.sh
 parse_args "usage: bench/slog.sh [--base REV] [--reps N] [--series S] [--per P] [--fc-every K] [--out FILE]" \
 	--base=BASE --reps=REPS --series=S --per=P --fc-every=FC --out=OUT -- "$@"
-W=$(mktemp -d /tmp/statecast-slog.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+bench_workdir slog
 
 make -s -j2 build/bench/store_bench
 echo "slog: building $BASE in $W/base"

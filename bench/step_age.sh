@@ -26,8 +26,8 @@ ARGS="$*"
 . bench/lib.sh
 parse_args "usage: bench/step_age.sh [--base REV] [--out FILE]" \
 	--base=BASE --out=OUT -- "$@"
-W=$(mktemp -d /tmp/statecast-stepage.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+bench_workdir stepage
+need_tools valgrind
 
 
 make -s -j2 build/bench/step_age

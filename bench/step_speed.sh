@@ -30,8 +30,8 @@ ARGS="$*"
 . bench/lib.sh
 parse_args "usage: bench/step_speed.sh [--base REV] [--rounds N] [--out FILE]" \
 	--base=BASE --rounds=ROUNDS --out=OUT -- "$@"
-W=$(mktemp -d /tmp/statecast-sspeed.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+bench_workdir sspeed
+need_tools valgrind
 
 
 echo "step_speed: building the base $BASE in $W/base"

@@ -29,10 +29,7 @@ parse_args "usage: see the head of bench/store_split.sh" \
 [ ${#VARS[@]} -gt 0 ] || VARS=("all=" "nofc=store.forecast_every_s=0" \
 	"nockpt=store.checkpoint_s=0" "nosnap=store.snapshot_s=1d" \
 	"none=store.forecast_every_s=0,store.checkpoint_s=0,store.snapshot_s=1d")
-W=$(mktemp -d /tmp/statecast-store3.XXXXXX)
-PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir store3
 make -s -j2 all build/bench/loadgen
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 

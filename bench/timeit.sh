@@ -20,8 +20,7 @@ parse_args "usage: bench/timeit.sh [--out FILE] [--section NAME] [--limit SECOND
 	--out=OUT --section=NAME --limit=LIMIT --@CMD -- "$@"
 set -- "${CMD[@]}"
 [ $# -gt 0 ] || { echo "timeit: no command" >&2; exit 2; }
-W=$(mktemp -d /tmp/statecast-timeit.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+bench_workdir timeit
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0
 /usr/bin/time -o "$W/time" -f "%e %U %S" "$@" >&2 || rc=$?

@@ -1,7 +1,10 @@
 #!/bin/sh
 # bench/lib.sh, what every benchmark script starts its processes and reads
-# its figures with: every bench script parses; parse_args reads options
-# from a table as the scripts' own loops did; ab_loop interleaves two
+# its figures with: every bench script parses and uses bench_workdir,
+# need_tools and parse_args rather than blocks of its own; parse_args
+# reads options from a table as the scripts' own loops did (repeatable
+# ones into an array); bench_workdir stops what a script started and
+# removes its directory at exit; ab_loop interleaves two
 # builds; median and results_section
 # give what they say; daemon_start's ports are the ones statecastd itself
 # bound (port 0, read from its log), also on a second start appending to
@@ -56,6 +59,10 @@ for a in "--nope" "--series" "word" "--"; do
 	[ $rc = 2 ] && [ "$out" = "usage: x [--series S]" ] || bad="$bad [$a: $rc $out]"
 done
 check "$([ -z "$bad" ]; echo $?)" "parse_args: unknown option, missing value, stray word, stray -- print the usage and exit 2$bad"
+pa=$(A=(); B=(); parse_args "usage: x" --opt+=A --b+=B --series=S -- --opt "k=v w" --series 4 --opt x=1; echo "${#A[@]}:${A[0]}|${A[1]}|${#B[@]}|$S")
+check "$([ "$pa" = '2:k=v w|x=1|0|4' ]; echo $?)" "parse_args: a repeatable option appends each value, spaces kept ($pa)"
+out=$(A=(); parse_args "usage: x" --opt+=A -- --opt 2>&1 >/dev/null)
+check "$([ $? = 2 ] && [ "$out" = "usage: x" ]; echo $?)" "parse_args: a repeatable option missing its value prints the usage"
 ab=$(f() { printf '%s%s ' "$1" "$2"; }; ab_loop 3 f base head; echo; ab_loop --fixed 2 f)
 check "$([ "$ab" = "$(printf 'base1 head1 head2 base2 base3 head3 \nA1 B1 A2 B2 ')" ]; echo $?)" \
 	"ab_loop: both builds each rep, the first alternating; --fixed A then B ($ab)"
@@ -113,6 +120,50 @@ check "$([ $rc = 0 ] && [ $tries = 2 ] && [ "${P[2]}" != "$HELD" ] && listens "$
 listens "$PEER_PID" "$HELD"
 check "$([ $? != 0 ]; echo $?)" "listens: the held port is not the peer's"
 kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null; PEER_PID=""
+
+# bench_workdir: the work directory and the processes a script started
+# (PIDS, PID, $W/pids) are gone when it exits, normally or by failure;
+# BENCH_KEEP runs before the directory goes; with KILL, a process that
+# ignores TERM is stopped too.
+# shellcheck disable=SC2016 # expanded by the inner bash
+bw() {
+	bash -c '. bench/lib.sh; bench_workdir benchlib-wd $2
+		sleep 60 >/dev/null & PIDS="$PIDS $!"
+		sleep 60 >/dev/null & PID=$!
+		(sleep 60 >/dev/null & echo $! >>"$W/pids")
+		echo "keep" >"$W/k"; BENCH_KEEP="cp \"\$W/k\" $1/kept"
+		if [ -n "$2" ]; then trap "" TERM; sleep 60 >/dev/null & PIDS="$PIDS $!"; trap - TERM; fi
+		echo "$W $PIDS $PID $(cat "$W/pids")"; set -e; false' _ "$1" "${2:-}"
+}
+# running PID: alive and not a zombie (an orphan init has not reaped yet).
+running() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]
+}
+out=$(bw "$W" 2>/dev/null)
+rc=$?
+wd=${out%% *}
+alive=""
+for p in ${out#* }; do running "$p" && alive="$alive $p"; done
+check "$([ $rc = 1 ] && [ -n "$wd" ] && [ ! -e "$wd" ] && [ -z "$alive" ] && [ "$(cat "$W/kept" 2>/dev/null)" = keep ]; echo $?)" \
+	"bench_workdir: W removed, PIDS, PID and \$W/pids stopped, BENCH_KEEP run, the exit status kept ($rc, $wd, alive:$alive)"
+out=$(bw "$W" KILL 2>/dev/null)
+alive=""
+for p in ${out#* }; do running "$p" && alive="$alive $p"; done
+check "$([ -z "$alive" ] && [ ! -e "${out%% *}" ]; echo $?)" "bench_workdir NAME KILL: a process that ignores TERM is stopped too (alive:$alive)"
+for p in ${out#* }; do kill -9 "$p" 2>/dev/null; done
+
+# need_tools: a tool on PATH is not installed again; one that no package
+# provides ends the script with status 1, naming it.
+out=$(need_tools sh awk 2>&1; echo "rc=$?")
+check "$([ "$out" = rc=0 ]; echo $?)" "need_tools: tools present, nothing done ($out)"
+out=$( (need_tools statecast-no-such-tool) 2>&1)
+rc=$?
+check "$([ $rc = 1 ] && echo "$out" | grep -q 'statecast-no-such-tool is needed'; echo $?)" "need_tools: a tool it cannot install exits 1 ($rc)"
+
+# The scripts use them rather than blocks of their own.
+own=$(grep -l 'W=$(mktemp\|apt-get install\|case "$1" in' bench/*.sh | grep -v '^bench/lib.sh$' | tr '\n' ' ')
+check "$([ -z "$own" ]; echo $?)" "bench scripts: no work-dir, install or option loop of their own${own:+: $own}"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
