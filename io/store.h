@@ -138,7 +138,7 @@ typedef struct store_opts {
 	int synchronous;   /* STORE_SYNC_OFF, _NORMAL, _FULL [NORMAL] */
 	int commit_ms;	   /* group-commit window, 1..60000 [100] */
 	int commit_rows;   /* rows per transaction, >= 1 [10000] */
-	int checkpoint_ms; /* wal_checkpoint(TRUNCATE) period [30000] */
+	int checkpoint_ms; /* wal_checkpoint(RESTART) period [30000] */
 	/* ... or sooner once the WAL holds this many bytes (0 = by time
 	 * only) [256 MiB]. SQLite's own auto-checkpoint (every 4 MB of WAL,
 	 * run inside COMMIT) is off: each checkpoint copies every page that
@@ -147,7 +147,8 @@ typedef struct store_opts {
 	 * commit. */
 	int64_t checkpoint_bytes;
 	int busy_timeout_ms;	    /* [5000] */
-	int64_t journal_size_limit; /* bytes kept of the WAL [64 MiB] */
+	int64_t journal_size_limit; /* bytes kept of the WAL after a
+				       checkpoint [320 MiB] */
 	size_t retry_rows;	    /* bound of the retry queue [1000000] */
 	int episode_quiet_ms; /* failure-free time that ends an error episode
 				 (what the log reports) [5000] */
