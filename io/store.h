@@ -226,7 +226,9 @@ int store_batch_sample(store_batch *b, int64_t series_id, int64_t seq, double t,
 /*
  * One forecast with origin t: q is [H * Q] horizon-major as ssm_forecast
  * writes it (stored quantile-major: Q arrays of H float32), mean [H],
- * levels [Q]. Replaces a stored forecast with the same (series, t).
+ * levels [Q]. Replaces a stored forecast with the same (series, t). A mean
+ * equal bit for bit to the middle quantile (Q odd) is stored as an empty
+ * blob; store_forecasts gives it back whole either way.
  */
 int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
 			 int Q, const float *levels, const float *q,

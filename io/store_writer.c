@@ -285,8 +285,11 @@ static void bind_forecast(sqlite3_stmt *st, int p, const store_batch *b,
 	sqlite3_bind_int(st, p + 3, r->Q);
 	sqlite3_bind_blob(st, p + 4, f, (int)(Q * 4), SQLITE_STATIC);
 	sqlite3_bind_blob(st, p + 5, f + Q, (int)(Q * H * 4), SQLITE_STATIC);
-	sqlite3_bind_blob(st, p + 6, f + Q + Q * H, (int)(H * 4),
-			  SQLITE_STATIC);
+	if (r->mean_mid)
+		sqlite3_bind_zeroblob(st, p + 6, 0);
+	else
+		sqlite3_bind_blob(st, p + 6, f + Q + Q * H, (int)(H * 4),
+				  SQLITE_STATIC);
 }
 
 static int apply_batch(store *s, store_batch *b)
