@@ -384,6 +384,19 @@ static int64_t user_version(const char *path)
 	return fx_scalar(path, "PRAGMA user_version");
 }
 
+/* A database at schema version v, with sql run in it: what a program of
+ * that version left behind. */
+static void old_db(const fx *f, int v, const char *sql)
+{
+	sqlite3 *db;
+
+	CHECK_EQ_INT(store__open_db(f->path, 1, NULL, &db), 0);
+	CHECK_EQ_INT(store__migrate(db, v), 0);
+	CHECK_EQ_INT(store__exec(db, sql), 0);
+	sqlite3_close(db);
+	CHECK_EQ_INT(user_version(f->path), v);
+}
+
 static void test_migrations(void)
 {
 	fx f;
@@ -406,14 +419,9 @@ static void test_migrations(void)
 	/* From version 3 with data in it: every migration after it, and
 	 * the conversion of its samples table. */
 	fx_init(&f);
-	CHECK_EQ_INT(store__open_db(f.path, 1, NULL, &db), 0);
-	CHECK_EQ_INT(store__migrate(db, 3), 0);
-	CHECK_EQ_INT(store__exec(db, "INSERT INTO series VALUES(5,'old','',"
-				     "60,1,0);INSERT INTO samples VALUES(5,1,"
-				     "10,1.5)"),
-		     0);
-	sqlite3_close(db);
-	CHECK_EQ_INT(user_version(f.path), 3);
+	old_db(&f, 3,
+	       "INSERT INTO series VALUES(5,'old','',60,1,0);"
+	       "INSERT INTO samples VALUES(5,1,10,1.5)");
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
 	CHECK_EQ_INT(store_next_series_id(s), 6);
 	b = store_batch_new();
@@ -697,23 +705,16 @@ static void test_forecasts_mean_v6(void)
 	int k, ok = 1;
 
 	fx_init(&f);
-	CHECK_EQ_INT(store__open_db(f.path, 1, NULL, &db), 0);
-	CHECK_EQ_INT(store__migrate(db, 5), 0);
 	/* As version 5 stored them: origin 0 with the median as its mean,
 	 * origin 60 with a mean of its own ({7, 8}). */
-	CHECK_EQ_INT(
-	    store__exec(db, "INSERT INTO series VALUES(1,'a','',60,1,0),"
-			    "(2,'b','',60,1,0);"
-			    "INSERT INTO forecasts VALUES(1, 0.0, 2, 3, "
-			    "x'cdcccc3d0000003f6666663f', x'0000803f00008040"
-			    "000000400000a040000040400000c040', "
-			    "x'000000400000a040'),(1, 60.0, 2, 3, "
-			    "x'cdcccc3d0000003f6666663f', x'0000803f00008040"
-			    "000000400000a040000040400000c040', "
-			    "x'0000e04000000041')"),
-	    0);
-	sqlite3_close(db);
-	CHECK_EQ_INT(user_version(f.path), 5);
+	old_db(&f, 5,
+	       "INSERT INTO series VALUES(1,'a','',60,1,0),(2,'b','',60,1,0);"
+	       "INSERT INTO forecasts VALUES(1, 0.0, 2, 3, "
+	       "x'cdcccc3d0000003f6666663f', x'0000803f00008040"
+	       "000000400000a040000040400000c040', x'000000400000a040'),"
+	       "(1, 60.0, 2, 3, x'cdcccc3d0000003f6666663f', "
+	       "x'0000803f00008040000000400000a040000040400000c040', "
+	       "x'0000e04000000041')");
 
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
 	CHECK_EQ_INT(user_version(f.path), store__schema_version());
