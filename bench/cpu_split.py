@@ -31,10 +31,14 @@ def defined_symbols(lib):
         f = line.split()
         if len(f) != 3 or f[1] not in "tTwW":
             continue
-        every.add(f[2])
+        # A function built for several targets (target_clones) is
+        # NAME.arch_x86_64_v3 / NAME.default: samples are looked up by the
+        # name before the first '.', so that is the name stored.
+        name = f[2].split(".")[0]
+        every.add(name)
         obj = f[0].split(":")[-2]  # LIB:OBJ:ADDRESS
         if obj.startswith(("smooth", "model_front")):
-            front.add(f[2])
+            front.add(name)
     return every, front
 
 

@@ -240,7 +240,10 @@ void store_opts_default(store_opts *o)
 	o->checkpoint_ms = 30000;
 	o->checkpoint_bytes = (int64_t)256 << 20;
 	o->busy_timeout_ms = 5000;
-	o->journal_size_limit = 64 << 20;
+	/* The WAL a checkpoint leaves is kept up to checkpoint_bytes and a
+	 * commit past it, so that ingest writes over it rather than growing
+	 * a new file every checkpoint (io/store_writer.c, maintenance). */
+	o->journal_size_limit = (int64_t)320 << 20;
 	o->retry_rows = 1000000;
 	o->retry_ms = 250;
 	o->episode_quiet_ms = 5000;

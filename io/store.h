@@ -138,7 +138,7 @@ typedef struct store_opts {
 	int synchronous;   /* STORE_SYNC_OFF, _NORMAL, _FULL [NORMAL] */
 	int commit_ms;	   /* group-commit window, 1..60000 [100] */
 	int commit_rows;   /* rows per transaction, >= 1 [10000] */
-	int checkpoint_ms; /* wal_checkpoint(TRUNCATE) period [30000] */
+	int checkpoint_ms; /* wal_checkpoint(RESTART) period [30000] */
 	/* ... or sooner once the WAL holds this many bytes (0 = by time
 	 * only) [256 MiB]. SQLite's own auto-checkpoint (every 4 MB of WAL,
 	 * run inside COMMIT) is off: each checkpoint copies every page that
@@ -147,7 +147,8 @@ typedef struct store_opts {
 	 * commit. */
 	int64_t checkpoint_bytes;
 	int busy_timeout_ms;	    /* [5000] */
-	int64_t journal_size_limit; /* bytes kept of the WAL [64 MiB] */
+	int64_t journal_size_limit; /* bytes kept of the WAL after a
+				       checkpoint [320 MiB] */
 	size_t retry_rows;	    /* bound of the retry queue [1000000] */
 	int episode_quiet_ms; /* failure-free time that ends an error episode
 				 (what the log reports) [5000] */
@@ -225,7 +226,9 @@ int store_batch_sample(store_batch *b, int64_t series_id, int64_t seq, double t,
 /*
  * One forecast with origin t: q is [H * Q] horizon-major as ssm_forecast
  * writes it (stored quantile-major: Q arrays of H float32), mean [H],
- * levels [Q]. Replaces a stored forecast with the same (series, t).
+ * levels [Q]. Replaces a stored forecast with the same (series, t). A mean
+ * equal bit for bit to the middle quantile (Q odd) is stored as an empty
+ * blob; store_forecasts gives it back whole either way.
  */
 int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
 			 int Q, const float *levels, const float *q,

@@ -182,13 +182,23 @@ int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
 	sb_forecast *r;
 	size_t off;
 	float *f, *p;
-	int h, k;
+	int h, k, mid = 1;
 
 	if (!b || series_id <= 0 || !isfinite(t) || H < 1 || Q < 1 ||
 	    H > 100000 || Q > 1000 || !levels || !q || !mean)
 		return STORE_EINVAL;
+	/* The shipped models' mean is their median, the middle quantile,
+	 * bit for bit (ssm/kern_serve.c): such a row stores its mean as an
+	 * empty blob, which readers take as the middle quantile's row
+	 * (schema 6; a quarter of the row, bench/results/thr6-cut.md). The
+	 * bits are compared, so a NaN or a -0 is kept as it was. */
+	if (Q % 2 == 0)
+		mid = 0;
+	for (h = 0; mid && h < H; h++)
+		mid =
+		    !memcmp(&mean[h], &q[(size_t)h * Q + Q / 2], sizeof(float));
 	if (grow(&b->fc, &b->cfc, b->nfc + 1, sizeof(*r)) ||
-	    put_floats(b, (size_t)Q + (size_t)Q * H + H, &off))
+	    put_floats(b, (size_t)Q + (size_t)Q * H + (mid ? 0 : H), &off))
 		return STORE_ENOMEM;
 	f = b->fpool + off;
 	memcpy(f, levels, (size_t)Q * sizeof(float));
@@ -208,12 +218,14 @@ int store_batch_forecast(store_batch *b, int64_t series_id, double t, int H,
 		for (k = 0; k < Q; k++)
 			for (h = 0; h < H; h++)
 				p[(size_t)k * H + h] = q[(size_t)h * Q + k];
-	memcpy(f + Q + (size_t)Q * H, mean, (size_t)H * sizeof(float));
+	if (!mid)
+		memcpy(f + Q + (size_t)Q * H, mean, (size_t)H * sizeof(float));
 	r = &b->fc[b->nfc++];
 	r->sid = series_id;
 	r->t = t;
 	r->H = H;
 	r->Q = Q;
+	r->mean_mid = mid;
 	r->off = off;
 	return 0;
 }

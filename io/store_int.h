@@ -32,6 +32,9 @@ typedef struct sb_forecast {
 	int64_t sid;
 	double t;
 	int H, Q;
+	/* 1: mean[H] is the middle quantile's row (Q odd), stored as an empty
+	 * blob and not held in fpool (io/store_batch.c). */
+	int mean_mid;
 	size_t off; /* fpool: levels[Q], q[Q * H] quantile-major, mean[H] */
 } sb_forecast;
 

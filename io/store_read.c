@@ -183,15 +183,17 @@ int store_forecasts(store_reader *r, int64_t series_id, double t0, double t1,
 	sqlite3_bind_double(r->fc, 2, t0);
 	sqlite3_bind_double(r->fc, 3, t1);
 	while ((rc = sqlite3_step(r->fc)) == SQLITE_ROW) {
-		size_t H, Q, need;
+		size_t H, Q, need, mb;
 		f.t = sqlite3_column_double(r->fc, 0);
 		f.H = sqlite3_column_int(r->fc, 1);
 		f.Q = sqlite3_column_int(r->fc, 2);
 		H = f.H > 0 ? (size_t)f.H : 0;
 		Q = f.Q > 0 ? (size_t)f.Q : 0;
+		/* An empty mean (schema 6) is the middle quantile's row. */
+		mb = (size_t)sqlite3_column_bytes(r->fc, 5);
 		if ((size_t)sqlite3_column_bytes(r->fc, 3) != Q * 4 ||
 		    (size_t)sqlite3_column_bytes(r->fc, 4) != Q * H * 4 ||
-		    (size_t)sqlite3_column_bytes(r->fc, 5) != H * 4) {
+		    (mb != H * 4 && (mb != 0 || Q % 2 == 0))) {
 			ret = STORE_ECORRUPT;
 			break;
 		}
@@ -211,9 +213,11 @@ int store_forecasts(store_reader *r, int64_t series_id, double t0, double t1,
 			memcpy(tmp + Q, sqlite3_column_blob(r->fc, 4),
 			       Q * H * 4);
 		}
-		if (H)
+		if (H && mb)
 			memcpy(tmp + Q + Q * H, sqlite3_column_blob(r->fc, 5),
 			       H * 4);
+		else if (H)
+			memcpy(tmp + Q + Q * H, tmp + Q + (Q / 2) * H, H * 4);
 		f.levels = tmp;
 		f.q = tmp + Q;
 		f.mean = tmp + Q + Q * H;

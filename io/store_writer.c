@@ -285,8 +285,11 @@ static void bind_forecast(sqlite3_stmt *st, int p, const store_batch *b,
 	sqlite3_bind_int(st, p + 3, r->Q);
 	sqlite3_bind_blob(st, p + 4, f, (int)(Q * 4), SQLITE_STATIC);
 	sqlite3_bind_blob(st, p + 5, f + Q, (int)(Q * H * 4), SQLITE_STATIC);
-	sqlite3_bind_blob(st, p + 6, f + Q + Q * H, (int)(H * 4),
-			  SQLITE_STATIC);
+	if (r->mean_mid)
+		sqlite3_bind_zeroblob(st, p + 6, 0);
+	else
+		sqlite3_bind_blob(st, p + 6, f + Q + Q * H, (int)(H * 4),
+				  SQLITE_STATIC);
 }
 
 static int apply_batch(store *s, store_batch *b)
@@ -620,11 +623,18 @@ static void maintenance(store *s, uint64_t now)
 
 	if (now - s->last_ckpt_ns >= (uint64_t)s->o.checkpoint_ms * 1000000u ||
 	    wal_full(s, now)) {
-		/* TRUNCATE waits for readers through the busy handler;
-		 * a stalled writer would stall ingest, so do not wait. */
+		/* RESTART, not TRUNCATE: the next commits write the WAL
+		 * from its start again, over pages of the file that exist
+		 * and are cached, where a truncated WAL grows again from
+		 * nothing, each new block allocated and zeroed by the file
+		 * system (a third of the writer's CPU at 100k series:
+		 * bench/results/thr6-split.md). journal_size_limit bounds
+		 * what is kept. RESTART waits for readers through the busy
+		 * handler; a stalled writer would stall ingest, so do not
+		 * wait. */
 		sqlite3_busy_timeout(s->db, 0);
 		rc = sqlite3_wal_checkpoint_v2(
-		    s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		    s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 		sqlite3_busy_timeout(s->db, s->o.busy_timeout_ms);
 		s->last_ckpt_ns = now;
 		if (rc == SQLITE_OK) {

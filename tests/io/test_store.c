@@ -384,6 +384,19 @@ static int64_t user_version(const char *path)
 	return fx_scalar(path, "PRAGMA user_version");
 }
 
+/* A database at schema version v, with sql run in it: what a program of
+ * that version left behind. */
+static void old_db(const fx *f, int v, const char *sql)
+{
+	sqlite3 *db;
+
+	CHECK_EQ_INT(store__open_db(f->path, 1, NULL, &db), 0);
+	CHECK_EQ_INT(store__migrate(db, v), 0);
+	CHECK_EQ_INT(store__exec(db, sql), 0);
+	sqlite3_close(db);
+	CHECK_EQ_INT(user_version(f->path), v);
+}
+
 static void test_migrations(void)
 {
 	fx f;
@@ -406,14 +419,9 @@ static void test_migrations(void)
 	/* From version 3 with data in it: every migration after it, and
 	 * the conversion of its samples table. */
 	fx_init(&f);
-	CHECK_EQ_INT(store__open_db(f.path, 1, NULL, &db), 0);
-	CHECK_EQ_INT(store__migrate(db, 3), 0);
-	CHECK_EQ_INT(store__exec(db, "INSERT INTO series VALUES(5,'old','',"
-				     "60,1,0);INSERT INTO samples VALUES(5,1,"
-				     "10,1.5)"),
-		     0);
-	sqlite3_close(db);
-	CHECK_EQ_INT(user_version(f.path), 3);
+	old_db(&f, 3,
+	       "INSERT INTO series VALUES(5,'old','',60,1,0);"
+	       "INSERT INTO samples VALUES(5,1,10,1.5)");
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
 	CHECK_EQ_INT(store_next_series_id(s), 6);
 	b = store_batch_new();
@@ -655,6 +663,101 @@ static void test_forecasts_migrate_v4(void)
 	fx_release(&f);
 }
 
+/* Forecast rows as read back: origin, both means, the middle quantile. */
+typedef struct fc_means {
+	int n;
+	double t[8];
+	float mean[8][2], mid[8][2];
+} fc_means;
+
+static int fc_means_cb(void *ud, const store_forecast_row *row)
+{
+	fc_means *a = ud;
+	int k = a->n++;
+
+	if (k >= 8 || row->H != 2 || row->Q != 3)
+		return 1;
+	a->t[k] = row->t;
+	memcpy(a->mean[k], row->mean, sizeof a->mean[k]);
+	memcpy(a->mid[k], row->q + row->H, sizeof a->mid[k]);
+	return 0;
+}
+
+/*
+ * Schema 6: a mean equal bit for bit to the middle quantile (the shipped
+ * models' every mean) is stored as an empty blob and read back whole; any
+ * other mean, and every row of a version-5 database (each mean stored),
+ * reads as it was written. An empty mean with an even nq has no middle
+ * quantile: corrupt.
+ */
+static void test_forecasts_mean_v6(void)
+{
+	fx f;
+	store *s;
+	sqlite3 *db;
+	store_reader *r;
+	store_batch *b;
+	fc_means a;
+	/* H = 2, Q = 3, horizon-major: the middle quantile is {2, 5}. */
+	float lv[3] = {0.1f, 0.5f, 0.9f}, q[6] = {1, 2, 3, 4, 5, 6},
+	      mid[2] = {2, 5}, other[2] = {9, 5};
+	const float want[4][2] = {{2, 5}, {7, 8}, {2, 5}, {9, 5}};
+	int k, ok = 1;
+
+	fx_init(&f);
+	/* As version 5 stored them: origin 0 with the median as its mean,
+	 * origin 60 with a mean of its own ({7, 8}). */
+	old_db(&f, 5,
+	       "INSERT INTO series VALUES(1,'a','',60,1,0),(2,'b','',60,1,0);"
+	       "INSERT INTO forecasts VALUES(1, 0.0, 2, 3, "
+	       "x'cdcccc3d0000003f6666663f', x'0000803f00008040"
+	       "000000400000a040000040400000c040', x'000000400000a040'),"
+	       "(1, 60.0, 2, 3, x'cdcccc3d0000003f6666663f', "
+	       "x'0000803f00008040000000400000a040000040400000c040', "
+	       "x'0000e04000000041')");
+
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	CHECK_EQ_INT(user_version(f.path), store__schema_version());
+	CHECK(store__schema_version() >= 6);
+	b = store_batch_new();
+	CHECK_EQ_INT(store_batch_forecast(b, 1, 120, 2, 3, lv, q, mid), 0);
+	CHECK_EQ_INT(store_batch_forecast(b, 1, 180, 2, 3, lv, q, other), 0);
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	/* Old rows untouched, the new median-mean row without its mean. */
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT sum(length(mean)) FROM "
+				       "forecasts WHERE t IN (0, 60, 180)"),
+		     24);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT length(mean) FROM forecasts "
+				       "WHERE t = 120"),
+		     0);
+
+	CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
+	memset(&a, 0, sizeof a);
+	CHECK_EQ_INT(store_forecasts(r, 1, -1e9, 1e9, fc_means_cb, &a), 0);
+	CHECK_EQ_INT(a.n, 4);
+	for (k = 0; k < 4 && k < a.n; k++)
+		if (a.t[k] != 60.0 * k || memcmp(a.mean[k], want[k], 8) ||
+		    memcmp(a.mid[k], mid, 8))
+			ok = 0;
+	CHECK(ok);
+	store_reader_free(r);
+
+	/* nq 2 and an empty mean: no middle quantile to take it from. */
+	CHECK_EQ_INT(store__open_db(f.path, 1, NULL, &db), 0);
+	CHECK_EQ_INT(store__exec(db, "INSERT INTO forecasts VALUES(2, 0.0, 1, "
+				     "2, x'cdcccc3d6666663f', "
+				     "x'0000803f00000040', x'')"),
+		     0);
+	sqlite3_close(db);
+	CHECK_EQ_INT(store_reader_open(&r, f.path), 0);
+	memset(&a, 0, sizeof a);
+	CHECK_EQ_INT(store_forecasts(r, 2, -1e9, 1e9, fc_means_cb, &a),
+		     STORE_ECORRUPT);
+	store_reader_free(r);
+	fx_release(&f);
+}
+
 static void test_snapshot_upsert(void)
 {
 	fx f;
@@ -830,6 +933,7 @@ int main(void)
 	TH_RUN(test_migrations);
 	TH_RUN(test_forecast_layout);
 	TH_RUN(test_forecasts_migrate_v4);
+	TH_RUN(test_forecasts_mean_v6);
 	TH_RUN(test_snapshot_upsert);
 	TH_RUN(test_series_many_in_one_batch);
 	TH_RUN(test_series_update_drop_redeclare);

@@ -1,0 +1,97 @@
+#!/bin/bash
+# bench/thread_split.sh: where statecastd's CPU goes, thread by thread, at
+# S series x P samples each (the default model and store, as bench/ingest.sh
+# runs it): per thread (loop, pool helpers, store writer) user and kernel CPU
+# per sample from /proc/PID/task/*/stat, from the first sample until the
+# store drained; then the top functions of each thread from a `perf record
+# -F 499 -e cpu-clock` of the same run (a second run, so that perf's own
+# cost is not in the /proc figures).
+#
+#   bench/thread_split.sh [--build DIR] [--series S] [--per P]
+#                         [--model FILE] [--top N] [--no-perf]
+#                         [--keep PERF.DATA]
+#
+# Prints markdown to stdout.
+set -eu
+cd "$(dirname "$0")/.."
+B=build
+S=100000
+PER=30
+MODEL=models/default.model
+TOP=25
+NOPERF=""
+KEEP=""
+. bench/lib.sh
+parse_args "usage: bench/thread_split.sh [--build DIR] [--series S] [--per P] [--model FILE] [--top N] [--no-perf] [--keep PERF.DATA]" \
+	--build=B --series=S --per=PER --model=MODEL --top=TOP --no-perf:NOPERF=1 --keep=KEEP -- "$@"
+W=$(mktemp -d /tmp/statecast-tsplit.XXXXXX)
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
+trap cleanup EXIT
+LG=build/bench/loadgen
+N=$((S * PER))
+
+# tasks PID: "TID COMM UTIME STIME" per thread (comm without spaces).
+tasks() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		# comm is in parentheses and may hold spaces: cut at the last ')'.
+		sed -e 's/^\([0-9]*\) (\(.*\)) /\1 \2 /' "$t/stat" 2>/dev/null |
+			awk '{ print $1, $2, $14, $15 }' || true
+	done
+}
+
+run() { # run PERF_OUT|"": one run; prints the loadgen line
+	local pf=$1 pid pp out
+	rm -rf "$W/sd"; mkdir -p "$W/sd"
+	daemon_start "$B/statecastd" "$W/sd/db" "$W/sd/log" -o model.path="$MODEL" ||
+		{ echo "thread_split: statecastd did not start (see $W/sd/log)" >&2; exit 1; }
+	pid=$PID; PIDS="$PIDS $pid"
+	if [ -n "$pf" ]; then
+		perf record -q -F 499 -g -e cpu-clock -p "$pid" -o "$pf" >/dev/null 2>&1 &
+		pp=$!; sleep 0.5
+	fi
+	tasks "$pid" >"$W/t0"
+	out=$($LG --graphite 127.0.0.1:$G --series "$S" --count "$N" --until-rpc 127.0.0.1:$R --drain || true)
+	tasks "$pid" >"$W/t1"
+	if [ -n "$pf" ]; then kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true; fi
+	kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	echo "$out"
+}
+
+hz=$(getconf CLK_TCK)
+out=$(run "")
+echo "## $S series x $PER samples ($N), $MODEL, build $B"
+echo
+echo "loadgen: $out"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| thread | user us/sample | kernel us/sample | total us/sample |"
+echo "|---|---|---|---|"
+join <(sort "$W/t0") <(sort "$W/t1") | awk -v hz="$hz" -v n="$N" '
+	{ u = ($6 - $3) / hz / n * 1e6; s = ($7 - $4) / hz / n * 1e6
+	  if (u + s == 0) next
+	  name[$2] = 1; U[$2] += u; K[$2] += s; tu += u; ts += s }
+	END { for (k in name) printf "| %s | %.2f | %.2f | %.2f |\n", k, U[k], K[k], U[k] + K[k]
+	      printf "| all | %.2f | %.2f | %.2f |\n", tu, ts, tu + ts }'
+[ -n "$NOPERF" ] && exit 0
+echo
+out=$(run "$W/perf.data")
+echo "perf run: $out"
+echo
+echo "By kind of code (bench/thread_cats.py, us of CPU per sample, perf's own"
+echo "cost included):"
+echo
+/usr/bin/python3 bench/thread_cats.py "$W/perf.data" 499 "$N" "$B"
+echo
+for c in statecastd pool-helper store-writer; do
+	echo "### $c: top functions (self, % of this thread's samples)"
+	echo
+	echo '```'
+	perf report -i "$W/perf.data" --comm "$c" --no-children --percentage relative --sort sym -g none \
+		--percent-limit 0.5 --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
+	echo '```'
+	echo
+done
+[ -n "$KEEP" ] && cp "$W/perf.data" "$KEEP"
+exit 0
