@@ -19,8 +19,7 @@ REPS=5
 parse_args "usage: bench/cold_step.sh --base-dir DIR [--series N] [--rounds R] [--reps K]" \
 	--base-dir=BASE_DIR --series=N --rounds=ROUNDS --reps=REPS -- "$@"
 [ -n "$BASE_DIR" ] || { echo "cold_step: --base-dir is required" >&2; exit 2; }
-W=$(mktemp -d /tmp/statecast-coldstep.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+bench_workdir coldstep
 make -s -j2 build/bench/cold_step
 LIBS="$(pkg-config --libs msgpack sqlite3 libuv 2>/dev/null || pkg-config --libs msgpack-c sqlite3 libuv) $BLAS"
 cc -O2 -g -I"$BASE_DIR" -o "$W/cold_step.base" bench/cold_step.c \

@@ -24,10 +24,9 @@ KEEP=""
 . bench/lib.sh
 parse_args "usage: bench/thread_split.sh [--build DIR] [--series S] [--per P] [--model FILE] [--top N] [--no-perf] [--keep PERF.DATA]" \
 	--build=B --series=S --per=PER --model=MODEL --top=TOP --no-perf:NOPERF=1 --keep=KEEP -- "$@"
-W=$(mktemp -d /tmp/statecast-tsplit.XXXXXX)
-PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir tsplit
+[ -n "$NOPERF" ] || need_tools perf
+make -s -j2 build/bench/loadgen
 LG=build/bench/loadgen
 N=$((S * PER))
 
