@@ -18,8 +18,9 @@ until something uses them (no background catch-up). Then:
   - the forecasts a scrape exports are those of the reference that never
     stopped (mean and origin), and the scrapes, one after the other, end
     the catch-up: every series exported, nothing left behind;
-  - the glob is applied once per series per scrape (a non-matching prefix
-    exports and steps none of them).
+  - a glob matching none of them steps and marks none; within
+    metrics.max_forecast_series only the series exported are stepped, the
+    rest are left out by the cap (omitted), not marked as catching up.
 """
 import os
 import re
@@ -198,8 +199,36 @@ def glob_miss(c):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def small_cap(c):
+    """Within metrics.max_forecast_series: only the series exported are
+    stepped, the rest are left out by the cap, not marked as catching up
+    (the scrape is complete within its cap)."""
+    tmp = tempfile.mkdtemp(prefix="statecast-catchup-cap-")
+    opts = ["store.snapshot_s=1d", "store.checkpoint_s=0",
+            "metrics.forecasts=sc.*", "metrics.max_forecast_series=50"]
+    p = RefPair(tmp, "sc", opts, 1000, value)
+    try:
+        p.push(4)
+        port = crash_restart(p)
+        b0 = behind(p.c)
+        text = get(port, "/metrics")
+        b1 = behind(p.c)
+        got = (gauge(text, "statecast_forecast_series_exported"),
+               gauge(text, "statecast_forecast_series_omitted"),
+               gauge(text, "statecast_forecast_series_catching_up"))
+        c.check("cap: 50 exported and stepped, 950 omitted, none catching up",
+                b0 == (1000, 4000) and b1 == (950, 3800) and
+                got == (50, 950, 0), (b0, b1, got))
+        p.close()
+    finally:
+        p.d.stop()
+        p.ref.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     checks = Checks()
     checks.run(pages)
     checks.run(glob_miss)
+    checks.run(small_cap)
     checks.summary()
