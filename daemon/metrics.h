@@ -103,8 +103,9 @@ typedef struct srv_metrics {
 	const srv_metrics_forecast *fc; /* exported forecasts */
 	size_t nfc;
 	uint64_t fc_omitted; /* matched metrics.forecasts beyond the cap */
-	/* Matched, left out as still catching up: all of them, and the
-	 * first nbh in registry order (nfc + nbh <= the cap). */
+	/* Matched, left out as still catching up (behind, beyond what one
+	 * scrape steps): all of them, and the first nbh in registry order
+	 * (nfc + nbh <= the cap). */
 	uint64_t fc_catching_up;
 	const srv_metrics_behind *bh;
 	size_t nbh;

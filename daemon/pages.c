@@ -141,9 +141,10 @@ static int64_t wal_bytes(const cfg *c)
  * one pass. A matching series still behind its stored samples after a
  * crash restart (daemon/persist.h) would export the forecast of its
  * record: stale. Up to SRV_PAGES_CATCHUP of such samples are stepped for
- * this scrape (one tick after the pass); the series beyond that are
- * exported as catching up (their last stored time, m->bh) and counted
- * (m->fc_catching_up), and the background catch-up reaches them: a scrape
+ * this scrape (one tick after the pass), for series within the cap; the
+ * series beyond that budget are left out, counted (m->fc_catching_up) and
+ * listed within the cap with their last stored time (m->bh), and the
+ * background catch-up reaches them: a scrape
  * that matches 1M series behind does not stall the loop for the seconds
  * stepping them all takes. fc and bh hold cap entries. 0, or -1 when out
  * of memory.
@@ -173,21 +174,23 @@ static int pick_forecasts(srv *s, const char *glob, size_t cap, srv_metrics *m,
 		behind = step && srv_persist_behind(s, se, &n, &last_t);
 		if (!behind && !se->has_forecast)
 			continue;
+		if (behind && n > budget) {
+			m->fc_catching_up++;
+			if (nsel + m->nbh < cap) {
+				bh[m->nbh].series = se->name;
+				bh[m->nbh++].stored_t = last_t;
+			}
+			continue;
+		}
 		if (nsel + m->nbh == cap) {
 			m->fc_omitted++;
 			continue;
 		}
-		if (!behind) {
-			sel[nsel++] = se;
-		} else if (n <= budget) {
+		if (behind) {
 			budget -= n;
 			step[nstep++] = se;
-			sel[nsel++] = se;
-		} else {
-			bh[m->nbh].series = se->name;
-			bh[m->nbh++].stored_t = last_t;
-			m->fc_catching_up++;
 		}
+		sel[nsel++] = se;
 	}
 	if (nstep)
 		srv_persist_catch_up_list(s, step, nstep);

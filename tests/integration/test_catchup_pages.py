@@ -18,9 +18,11 @@ until something uses them (no background catch-up). Then:
   - the forecasts a scrape exports are those of the reference that never
     stopped (mean and origin), and the scrapes, one after the other, end
     the catch-up: every series exported, nothing left behind;
-  - the glob is applied once per series per scrape (a non-matching prefix
-    exports and steps none of them).
+  - a glob matching none of them steps and marks none; within
+    metrics.max_forecast_series only the series exported are stepped, the
+    rest are left out by the cap (omitted), not marked as catching up.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -175,22 +177,16 @@ def pages(c):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def glob_miss(c):
-    """A glob matching none of the series behind steps none of them."""
-    tmp = tempfile.mkdtemp(prefix="statecast-catchup-glob-")
-    opts = ["store.snapshot_s=1d", "store.checkpoint_s=0",
-            "metrics.forecasts=other.*"]
-    p = RefPair(tmp, "gm", opts, 50, value)
+@contextlib.contextmanager
+def crashed(name, n, k, opts):
+    """A RefPair of n series NAME.s* fed k samples each, then
+    crash_restart: yields (pair, HTTP port); stops and removes all."""
+    tmp = tempfile.mkdtemp(prefix="statecast-catchup-%s-" % name)
+    p = RefPair(tmp, name, ["store.snapshot_s=1d", "store.checkpoint_s=0"] +
+                opts, n, value)
     try:
-        p.push(3)
-        port = crash_restart(p)
-        b0 = behind(p.c)
-        text = get(port, "/metrics")
-        c.check("non-matching glob: nothing stepped, nothing marked",
-                behind(p.c) == b0 == (50, 150) and
-                gauge(text, "statecast_forecast_series_catching_up") == 0 and
-                gauge(text, "statecast_restore_behind_series") == 50,
-                (b0, behind(p.c)))
+        p.push(k)
+        yield p, crash_restart(p)
         p.close()
     finally:
         p.d.stop()
@@ -198,8 +194,39 @@ def glob_miss(c):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def glob_miss(c):
+    """A glob matching none of the series behind steps none of them."""
+    with crashed("gm", 50, 3, ["metrics.forecasts=other.*"]) as (p, port):
+        b0 = behind(p.c)
+        text = get(port, "/metrics")
+        c.check("non-matching glob: nothing stepped, nothing marked",
+                behind(p.c) == b0 == (50, 150) and
+                gauge(text, "statecast_forecast_series_catching_up") == 0 and
+                gauge(text, "statecast_restore_behind_series") == 50,
+                (b0, behind(p.c)))
+
+
+def small_cap(c):
+    """Within metrics.max_forecast_series: only the series exported are
+    stepped, the rest are left out by the cap, not marked as catching up
+    (the scrape is complete within its cap)."""
+    with crashed("sc", 1000, 4, ["metrics.forecasts=sc.*",
+                                 "metrics.max_forecast_series=50"]) as (
+                                     p, port):
+        b0 = behind(p.c)
+        text = get(port, "/metrics")
+        b1 = behind(p.c)
+        got = (gauge(text, "statecast_forecast_series_exported"),
+               gauge(text, "statecast_forecast_series_omitted"),
+               gauge(text, "statecast_forecast_series_catching_up"))
+        c.check("cap: 50 exported and stepped, 950 omitted, none catching up",
+                b0 == (1000, 4000) and b1 == (950, 3800) and
+                got == (50, 950, 0), (b0, b1, got))
+
+
 if __name__ == "__main__":
     checks = Checks()
     checks.run(pages)
     checks.run(glob_miss)
+    checks.run(small_cap)
     checks.summary()
