@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config/cfg.h"
+#include "daemon/fresh.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -203,7 +204,7 @@ static void render_metrics(srv *s, io_tb *b)
 	if (fc && s->st.behind_series)
 		behind_match(s, glob);
 	for (i = 0; fc && i < s->reg.n; i++) {
-		const srv_series *se = s->reg.all[i];
+		srv_series *se = s->reg.all[i];
 		srv_metrics_forecast *f;
 
 		if (!se->has_forecast || fnmatch(glob, se->name, 0) != 0)
@@ -212,6 +213,7 @@ static void render_metrics(srv *s, io_tb *b)
 			m.fc_omitted++;
 			continue;
 		}
+		srv_forecast_fresh(s, se);
 		f = &fc[m.nfc++];
 		f->series = se->name;
 		f->H = ssm_model_horizon(s->model);
@@ -238,12 +240,12 @@ static int before(const srv_series *a, const srv_series *b)
 }
 
 /* The k series shown, best first, by insertion into a sorted prefix. */
-static size_t pick_shown(const srv *s, const srv_series **top, size_t k)
+static size_t pick_shown(const srv *s, srv_series **top, size_t k)
 {
 	size_t n = 0, i, j;
 
 	for (i = 0; i < s->reg.n && k > 0; i++) {
-		const srv_series *se = s->reg.all[i];
+		srv_series *se = s->reg.all[i];
 
 		if (n == k && !before(se, top[n - 1]))
 			continue;
@@ -291,7 +293,7 @@ static void render_status(srv *s, io_tb *b)
 {
 	const cfg *c = s->set.cfg;
 	size_t k = c ? (size_t)c->http.status_series : 0, n, i;
-	const srv_series **top = NULL;
+	srv_series **top = NULL;
 	srv_status_series *ss = NULL;
 	double *tv = NULL;
 	srv_status st;
@@ -312,7 +314,7 @@ static void render_status(srv *s, io_tb *b)
 		srv_persist_catch_up_all(s);
 	n = pick_shown(s, top, k);
 	for (i = 0; i < n; i++) {
-		const srv_series *se = top[i];
+		srv_series *se = top[i];
 		double *t = tv + i * 2 * SRV_PAGES_SPARK;
 		double *v = t + SRV_PAGES_SPARK;
 		io_chart *ch = &ss[i].chart;
@@ -325,6 +327,7 @@ static void render_status(srv *s, io_tb *b)
 		ch->v = v;
 		ch->n = recent(s, se, t, v);
 		if (se->has_forecast && se->step_s > 0) {
+			srv_forecast_fresh(s, se);
 			ch->H = ssm_model_horizon(s->model);
 			ch->Q = ssm_model_nquantiles(s->model);
 			ch->levels = ssm_model_quantiles(s->model);

@@ -17,6 +17,7 @@
 #include "daemon/catchup.h"
 #include "daemon/ckpt.h"
 #include "daemon/dump.h"
+#include "daemon/fresh.h"
 #include "daemon/log.h"
 #include "daemon/privdrop.h"
 #include "daemon/sdnotify.h"
@@ -369,6 +370,7 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 		srv_series *se = o->refreshed[i];
 		if (!se->store_id || !forecast_due(s, se))
 			continue;
+		srv_forecast_fresh(s, se);
 		store_batch_forecast(b, se->store_id, se->f_t, H, Q,
 				     ssm_model_quantiles(s->model), se->fq,
 				     se->fmean);

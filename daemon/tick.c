@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/fresh.h"
 #include "daemon/log.h"
 #include "daemon/persist.h"
 #include "daemon/server.h"
@@ -380,6 +381,26 @@ int srv_tick_hold_push(srv *s, struct srv_push *p)
 	return 0;
 }
 
+/* srv_forecast_interval's bounds at horizon h of a forecast left to the
+ * state: horizon 1 (a regular sample) is in the state, another is made
+ * (the whole forecast, not kept: the series is about to step). */
+static int stale_interval(const ssm_model *m, const srv_series *se, int h,
+			  double *lo, double *hi)
+{
+	const int Q = ssm_model_nquantiles(m);
+	const float *q1 = ssm_model_next_quantiles(m, se->state);
+	float q[SSM_MAX_H * SSM_MAX_Q], mean[SSM_MAX_H];
+	ssm_forecast f = {0, q, mean, 0};
+
+	if (h > 1) {
+		ssm_model_forecast(m, se->state, &f);
+		q1 = q + (size_t)(h - 1) * Q;
+	}
+	*lo = q1 ? q1[0] : NAN; /* NaN: the step reset the state */
+	*hi = q1 ? q1[Q - 1] : NAN;
+	return h;
+}
+
 int srv_forecast_interval(const ssm_model *m, const srv_series *se, double t,
 			  double *lo, double *hi)
 {
@@ -393,6 +414,8 @@ int srv_forecast_interval(const ssm_model *m, const srv_series *se, double t,
 	h = nearbyint((t - se->f_t) / se->step_s);
 	if (!(h >= 1 && h <= H))
 		return 0;
+	if (se->fc_stale) /* left to the state (daemon/fresh.h) */
+		return stale_interval(m, se, (int)h, lo, hi);
 	*lo = se->fq[((int)h - 1) * Q];
 	*hi = se->fq[((int)h - 1) * Q + Q - 1];
 	return (int)h;
@@ -430,9 +453,9 @@ static void chunk_step(void *ctx, int j, void *ws)
 	srv_tick *k = &s->tick;
 	srv_chunk *c = &k->chunks[k->coff + j];
 
-	c->rc = ssm_model_step_batch(s->model, c->n, k->states + c->a,
-				     k->in + c->a, c->fc ? k->out + c->a : NULL,
-				     k->status + c->a, ws);
+	c->rc = ssm_model_step_batch(
+	    s->model, c->n, k->states + c->a, k->in + c->a,
+	    c->phys ? k->out + c->a : NULL, k->status + c->a, ws);
 }
 
 /* A chunk was stepped: bookkeeping and notifications, on the loop thread. */
@@ -468,6 +491,7 @@ static void chunk_done(void *ctx, int j)
 			continue;
 		}
 		se->has_forecast = 1;
+		se->fc_stale = !c->phys;
 		se->f_t = k->in[b].t;
 		se->since_forecast = 0;
 		se->n_forecasts++;
@@ -630,6 +654,10 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 	for (i = a; i < b; i++) {
 		srv_series *se = steps[i].s;
 		int due = se->since_forecast + 1 >= s->set.forecast_every;
+		/* A step that makes no forecast moves the state on: one left
+		 * to it is made now (daemon/fresh.h). */
+		if (!due)
+			srv_forecast_fresh(s, se);
 		steps[i].due = (int16_t)(due ? 1 + (!steps[i].quiet &&
 						    srv_subs_watched(s, se))
 					     : 0);
@@ -663,6 +691,11 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			c->a = (int)i;
 			c->n = (int)(n - i < w ? n - i : w);
 			c->fc = due > 0;
+			/* The forecast is written now only where it is read
+			 * now (watched) or when steps skip forecasts: else
+			 * the state gives it to a reader (daemon/fresh.h). */
+			c->phys =
+			    due == 2 || (due && s->set.forecast_every > 1);
 			c->quiet = quiet;
 			c->rc = 0;
 			i += (size_t)c->n;

@@ -415,7 +415,9 @@ size_t ssm_model_state_floats(const ssm_model *m)
 
 const float *ssm_model_next_quantiles(const ssm_model *m, const float *state)
 {
-	return m && state ? state + m->off_prev : NULL;
+	return m && state && ssm__get_d(state + SSM__H_COUNT) >= 1.0
+		   ? state + m->off_prev
+		   : NULL;
 }
 
 uint64_t ssm_model_hash(const ssm_model *m)

@@ -217,8 +217,9 @@ int ssm_model_forecast(const ssm_model *m, const float *state,
 
 /*
  * The Q quantiles at horizon 1 of the forecast the last step of this
- * state made (its out->q[0..Q), to the bit, unless that step reset the
- * state): what the next sample is scored against. A view into state.
+ * state made (its out->q[0..Q), to the bit): what the next sample is
+ * scored against. A view into state; NULL when the state has no forecast
+ * (as ssm_model_forecast: never stepped, or reset, whose out was NaN).
  */
 const float *ssm_model_next_quantiles(const ssm_model *m, const float *state);
 
