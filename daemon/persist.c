@@ -254,9 +254,13 @@ static int submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
  * series time since the last one stored), once it has a store id. */
 static int forecast_due(const srv *s, const srv_series *se)
 {
-	return s->set.forecast_every_s > 0 && !se->dropped &&
-	       se->has_forecast &&
-	       se->f_t - se->store_fc_t >= s->set.forecast_every_s;
+	return se->has_forecast && srv_persist_fc_due_at(s, se, se->f_t);
+}
+
+int srv_persist_fc_due_at(const srv *s, const srv_series *se, double t)
+{
+	return s->persist && s->set.forecast_every_s > 0 && !se->dropped &&
+	       t - se->store_fc_t >= s->set.forecast_every_s;
 }
 
 static int fc_latest(void *ud, const store_forecast_row *f)

@@ -453,9 +453,9 @@ static void chunk_step(void *ctx, int j, void *ws)
 	srv_tick *k = &s->tick;
 	srv_chunk *c = &k->chunks[k->coff + j];
 
-	c->rc = ssm_model_step_batch(
-	    s->model, c->n, k->states + c->a, k->in + c->a,
-	    c->phys ? k->out + c->a : NULL, k->status + c->a, ws);
+	c->rc = ssm_model_step_batch(s->model, c->n, k->states + c->a,
+				     k->in + c->a, c->fc ? k->out + c->a : NULL,
+				     k->status + c->a, ws);
 }
 
 /* A chunk was stepped: bookkeeping and notifications, on the loop thread. */
@@ -491,7 +491,7 @@ static void chunk_done(void *ctx, int j)
 			continue;
 		}
 		se->has_forecast = 1;
-		se->fc_stale = !c->phys;
+		se->fc_stale = k->out[b].q == NULL;
 		se->f_t = k->in[b].t;
 		se->since_forecast = 0;
 		se->n_forecasts++;
@@ -681,6 +681,14 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			k->states[n] = se->state;
 			k->out[n].q = se->fq;
 			k->out[n].mean = se->fmean;
+			/* The forecast is written now where it is read at the
+			 * tick's end (watched: pushed; a stored row due) or
+			 * when steps skip forecasts; else the state gives it
+			 * to a reader (daemon/fresh.h). */
+			if (due == 1 && s->set.forecast_every == 1 &&
+			    (quiet ||
+			     !srv_persist_fc_due_at(s, se, steps[i].in.t)))
+				k->out[n].q = k->out[n].mean = NULL;
 			k->status[n] = 0;
 			n++;
 		}
@@ -691,11 +699,6 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			c->a = (int)i;
 			c->n = (int)(n - i < w ? n - i : w);
 			c->fc = due > 0;
-			/* The forecast is written now only where it is read
-			 * now (watched) or when steps skip forecasts: else
-			 * the state gives it to a reader (daemon/fresh.h). */
-			c->phys =
-			    due == 2 || (due && s->set.forecast_every > 1);
 			c->quiet = quiet;
 			c->rc = 0;
 			i += (size_t)c->n;

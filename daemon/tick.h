@@ -64,7 +64,6 @@ typedef struct srv_step {
 /* Rows [a, a + n) of the round arrays; fc: their forecast is due. */
 typedef struct srv_chunk {
 	int a, n, fc;
-	int phys;  /* fc, and the forecast is written now (daemon/fresh.h) */
 	int quiet; /* replayed samples: no notifications */
 	int rc;	   /* ssm_model_step_batch's return */
 } srv_chunk;

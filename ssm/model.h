@@ -81,9 +81,10 @@ size_t ssm_model_workspace_bytes(const ssm_model *m, int B);
 /*
  * Step B series (each one sample) at once: states[b] is series b's block,
  * in[b] its sample, out[b] receives its refreshed forecast (out may be NULL
- * when no forecast is wanted this step: the state still advances to the
- * same bits, for about 18% fewer instructions, and ssm_model_forecast
- * gives the forecast later if someone needs it). ws holds
+ * when no forecast is wanted this step, or out[b].q and out[b].mean both
+ * NULL for series b alone: the state still advances to the same bits, for
+ * about 18% fewer instructions, and ssm_model_forecast gives the forecast
+ * later if someone needs it). ws holds
  * ssm_model_workspace_bytes(m, B) bytes. Allocates nothing.
  * Returns the number of series whose state went non-finite and was reset
  * (their status[b] = SSM_ERESET, their forecast NaN; others SSM_OK; status

@@ -488,11 +488,12 @@ static float anomaly(const ssm_model *m, const float *st, double y)
 }
 
 /*
- * The head for a step without a forecast (out NULL): a row whose front was
- * pruned (few[r], ssm__front_update_forecast; Q = 3 only) needs horizon
- * 1's outputs only; the others every output. Padding rows none.
+ * The head row by row when some rows make no forecast (out or their q
+ * NULL): a row whose front was pruned (few[r], ssm__front_update_forecast;
+ * Q = 3 only) needs horizon 1's outputs only; the others every output.
+ * Padding rows none.
  */
-static void head_nofc(const ssm_model *m, int R, const ssm_sample *in,
+static void head_rows(const ssm_model *m, int R, const ssm_sample *in,
 		      const int *few, const float *x, const blk *k)
 {
 	const size_t d = (size_t)m->d, HQ = (size_t)m->HQ;
@@ -509,9 +510,10 @@ static void head_nofc(const ssm_model *m, int R, const ssm_sample *in,
 	}
 }
 
-/* Steps rows [0, R) of one block; R <= SSM__ROWS. Without out, only what
- * the state depends on (few: see ssm__front_update_forecast), the same
- * state to the bit as with it (tests/ssm/test_model.c). */
+/* Steps rows [0, R) of one block; R <= SSM__ROWS. A row without a forecast
+ * (out NULL, or its q NULL) computes only what the state depends on (few: see
+ * ssm__front_update_forecast), the same state to the bit as with it
+ * (tests/ssm/test_model.c). */
 static int step_block(const ssm_model *m, int R, float *const *states,
 		      const ssm_sample *in, ssm_forecast *out, int *status,
 		      const blk *k)
@@ -519,14 +521,15 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
 	float anom[SSM__ROWS], *x = k->x, *y = k->y, *tmp;
 	float *lst[SSM__ROWS];
-	int nreset = 0, r, h, j, l, bad[SSM__ROWS], few[SSM__ROWS];
+	int nreset = 0, nwant = 0, r, h, j, l, bad[SSM__ROWS], few[SSM__ROWS];
 
 	for (r = 0; r < SSM__ROWS; r++) {
 		float *f = k->feat + r * m->F;
 
 		anom[r] = 0.0f;
 		bad[r] = 0;
-		few[r] = !out && Q == 3;
+		few[r] = (!out || !out[r].q) && Q == 3;
+		nwant += r < R && out && out[r].q;
 		k->gaps[r] = 1.0;
 		if (r >= R || !isfinite(in[r].t)) {
 			for (j = 0; j < m->F; j++)
@@ -556,14 +559,15 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 		x = y;
 		y = tmp;
 	}
-	if (out)
+	if (nwant == R)
 		ssm__head_forward(m, SSM__ROWS, x, k->hn, NULL, k->o);
 	else
-		head_nofc(m, R, in, few, x, k);
+		head_rows(m, R, in, few, x, k);
 	for (r = 0; r < R; r++) {
 		float *st = states[r];
 		const double *pt = k->point + (size_t)r * H;
 		double sc = k->scale[r];
+		ssm_forecast *o = out && out[r].q ? out + r : NULL;
 		int ok;
 
 		if (status)
@@ -581,7 +585,7 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			ok = !(Q == 3 ? ssm__serve_q3 : ssm__serve_rows)(
 			    m, st, k->o + (size_t)r * m->HQ,
 			    k->gap + (size_t)r * H * (Q - 1), pt, sc,
-			    out ? out[r].q : NULL, out ? out[r].mean : NULL);
+			    o ? o->q : NULL, o ? o->mean : NULL);
 		ok = ok && !bad[r] && state_finite(m, st);
 		if (!ok) {
 			double step_s = ssm__get_d(st + SSM__H_STEP_S);
@@ -602,14 +606,14 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			       sizeof(float) * (size_t)m->d);
 			st[m->off_anom] = anom[r];
 		}
-		if (!out)
+		if (!o)
 			continue;
-		out[r].t = in[r].t;
-		out[r].anomaly = ok ? anom[r] : 0.0f;
+		o->t = in[r].t;
+		o->anomaly = ok ? anom[r] : 0.0f;
 		for (j = 0; !ok && j < H * Q; j++)
-			out[r].q[j] = NAN;
+			o->q[j] = NAN;
 		for (h = 0; !ok && h < H; h++)
-			out[r].mean[h] = NAN;
+			o->mean[h] = NAN;
 	}
 	return nreset;
 }
@@ -661,7 +665,7 @@ int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
 	if (!m || B < 0 || (B > 0 && (!states || !in || !ws)))
 		return SSM_EINVAL;
 	for (b = 0; b < B; b++)
-		if (!states[b] || (out && (!out[b].q || !out[b].mean)))
+		if (!states[b] || (out && !out[b].q != !out[b].mean))
 			return SSM_EINVAL;
 	carve(m, ws, &k);
 	for (b = 0; b < B; b += SSM__ROWS) {

@@ -1248,7 +1248,7 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1)
 }
 
 /*
- * The bound few_at() promises for |point| at every horizon, or -1 when it
+ * The bound comb_few() keeps for |point| at every horizon, or -1 when it
  * cannot promise one. Every member's path passes ssm__smooth_clamp, into
  * [last - clamp_c hz, last + clamp_c hz] (NaN onto the upper end), and a
  * point is the paths' average under weights >= 0 (or last where none
@@ -1473,7 +1473,8 @@ static int smooth_forecast(const float *state, double *point,
 						 : point[hz] + cz * -path[hz];
 		}
 	}
-	*bound = 2 * (pb + sc * zmax * bounds_bound(&h, bl, bh));
+	pb = 2 * (pb + sc * zmax * bounds_bound(&h, bl, bh));
+	*bound = pb >= 0 ? pb : HUGE_VAL; /* a NaN scale: no bound */
 	return SSM_OK;
 }
 

@@ -130,7 +130,8 @@ int ssm_smooth_update_forecast(float *state, double value, int64_t gap,
  * point[] and q[] were written at those horizons only, with the bits the
  * whole forecast has there, and *bound bounds |point| and every finite
  * |q| at every horizon 1..H (so a caller can tell that no horizon it did
- * not compute is non-finite). When *bound < 0 (no such bound yet: a
+ * not compute is non-finite; +Inf: no bound, the caller must make the
+ * whole forecast, ssm_smooth_forecast()). When *bound < 0 (no such bound yet: a
  * constant series, a weight out of range, values near overflow), every
  * horizon was written, as ssm_smooth_update_forecast() does. The state
  * is what ssm_smooth_update_forecast() leaves, to the bit, either way.

@@ -397,7 +397,8 @@ static ssm_sample lazy_sample(int b, int i, ssm_rng *r)
  * depend on: its states and statuses must be the forecasting step's to
  * the bit, resets included (a non-finite served value at a horizon the
  * pruned step does not serve is proved impossible, or it serves them
- * all). And ssm_model_forecast, from the state alone, gives the step's
+ * all), also when only some series of a batch make none (their q and
+ * mean NULL). And ssm_model_forecast, from the state alone, gives the step's
  * forecast to the bit (NaN after a reset), and ssm_model_next_quantiles
  * its horizon-1 quantiles.
  */
@@ -407,11 +408,11 @@ static void lazy_bit_exact(int mixed, int gate)
 	ssm_model *m = random_head_model_of(21 + mixed, mixed);
 	size_t S = ssm_model_state_floats(m);
 	int H = ssm_model_horizon(m), Q = ssm_model_nquantiles(m);
-	float *sa[NS], *sb[NS];
-	fc out[NS], od;
-	ssm_forecast fo[NS];
+	float *sa[NS], *sb[NS], *sc[NS];
+	fc out[NS], oc[NS], od;
+	ssm_forecast fo[NS], fc_[NS];
 	ssm_sample in[NS];
-	int sta[NS], stb[NS], b, i, same = 1, fsame = 1, nreset = 0;
+	int sta[NS], stb[NS], stc[NS], b, i, same = 1, fsame = 1, nreset = 0;
 	void *ws = malloc(ssm_model_workspace_bytes(m, NS));
 	ssm_rng r;
 
@@ -421,18 +422,31 @@ static void lazy_bit_exact(int mixed, int gate)
 	for (b = 0; b < NS; b++) {
 		sa[b] = calloc(S, sizeof(float));
 		sb[b] = calloc(S, sizeof(float));
+		sc[b] = calloc(S, sizeof(float));
 		ssm_state_init(m, sa[b], b % 3 ? 1 : 24, 3600.0);
 		ssm_state_init(m, sb[b], b % 3 ? 1 : 24, 3600.0);
+		ssm_state_init(m, sc[b], b % 3 ? 1 : 24, 3600.0);
 		fc_alloc(m, &out[b]);
+		fc_alloc(m, &oc[b]);
 		fo[b] = out[b].f;
+		/* C: every other series without a forecast (q, mean NULL). */
+		fc_[b] = oc[b].f;
+		if (b % 2)
+			fc_[b].q = fc_[b].mean = NULL;
 	}
 	for (i = 0; i < T; i++) {
 		for (b = 0; b < NS; b++)
 			in[b] = lazy_sample(b, i, &r);
 		nreset += ssm_model_step_batch(m, NS, sa, in, fo, sta, ws);
 		CHECK(ssm_model_step_batch(m, NS, sb, in, NULL, stb, ws) >= 0);
+		CHECK(ssm_model_step_batch(m, NS, sc, in, fc_, stc, ws) >= 0);
 		for (b = 0; b < NS; b++) {
 			int rc = ssm_model_forecast(m, sb[b], &od.f);
+
+			same &= sta[b] == stc[b] &&
+				!memcmp(sa[b], sc[b], S * sizeof(float));
+			same &= b % 2 || !memcmp(oc[b].q, fo[b].q,
+						 sizeof(float) * H * Q);
 
 			same &= sta[b] == stb[b] &&
 				!memcmp(sa[b], sb[b], S * sizeof(float));
@@ -453,8 +467,11 @@ static void lazy_bit_exact(int mixed, int gate)
 	for (b = 0; b < NS; b++) {
 		free(sa[b]);
 		free(sb[b]);
+		free(sc[b]);
 		free(out[b].q);
 		free(out[b].mean);
+		free(oc[b].q);
+		free(oc[b].mean);
 	}
 	free(od.q);
 	free(od.mean);
