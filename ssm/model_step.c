@@ -528,7 +528,7 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 
 		anom[r] = 0.0f;
 		bad[r] = 0;
-		few[r] = (!out || !out[r].q) && Q == 3;
+		few[r] = Q == 3 && (r >= R || !out || !out[r].q);
 		nwant += r < R && out && out[r].q;
 		k->gaps[r] = 1.0;
 		if (r >= R || !isfinite(in[r].t)) {
