@@ -440,6 +440,10 @@ void srv__dump_apply(srv_registry *r, srv_series *se, const io_dump_rec *rec,
 	se->horizon = rec->horizon;
 	se->since_forecast = rec->since_forecast;
 	se->has_forecast = (rec->flags & IO_DUMP_HAS_FORECAST) != 0;
+	/* The slot's forecast may have been left to the state (fc_stale is
+	 * not recorded): when the last step made it, the state gives it, the
+	 * same bits (daemon/fresh.h). */
+	se->fc_stale = se->has_forecast && se->since_forecast == 0;
 	se->store_step_s = rec->step_s;
 	se->store_period = rec->period;
 }

@@ -25,8 +25,8 @@ int srv_rpc_frame(struct srv *s, struct srv_conn *c, const char *frame,
 
 /* The `forecast` result map of a series with has_forecast set; sub > 0
  * adds "subscription": sub (for notifications). */
-void srv_put_forecast(rpc_buf *b, const struct srv *s,
-		      const struct srv_series *se, uint64_t sub);
+void srv_put_forecast(rpc_buf *b, struct srv *s, struct srv_series *se,
+		      uint64_t sub);
 /* The `anomaly` notification map (see docs/RPC.md). */
 void srv_put_anomaly(rpc_buf *b, const struct srv *s,
 		     const struct srv_series *se, double t, double value,

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config/cfg.h"
+#include "daemon/fresh.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -152,7 +153,7 @@ static int64_t wal_bytes(const cfg *c)
 static int pick_forecasts(srv *s, const char *glob, size_t cap, srv_metrics *m,
 			  srv_metrics_forecast *fc, srv_metrics_behind *bh)
 {
-	const srv_series **sel = malloc(cap * sizeof *sel);
+	srv_series **sel = malloc(cap * sizeof *sel);
 	srv_series **step = NULL;
 	size_t i, nsel = 0, nstep = 0, budget = SRV_PAGES_CATCHUP;
 
@@ -198,11 +199,12 @@ static int pick_forecasts(srv *s, const char *glob, size_t cap, srv_metrics *m,
 	 * one and too few samples): left out, so up to cap - 1 may be
 	 * exported while others are omitted; rare and harmless. */
 	for (i = 0; i < nsel; i++) {
-		const srv_series *se = sel[i];
+		srv_series *se = sel[i];
 		srv_metrics_forecast *f = &fc[m->nfc];
 
 		if (!se->has_forecast)
 			continue;
+		srv_forecast_fresh(s, se);
 		m->nfc++;
 		f->series = se->name;
 		f->H = ssm_model_horizon(s->model);
@@ -287,13 +289,13 @@ static int before(const srv_series *a, const srv_series *b)
  * Series still behind their stored samples after a crash restart are not
  * ranked: their anomaly is their record's, and stepping them all here
  * would stall the loop; the background catch-up reaches them. */
-static size_t pick_shown(srv *s, const srv_series **top, size_t k)
+static size_t pick_shown(srv *s, srv_series **top, size_t k)
 {
 	size_t n = 0, i, j, nb;
 	double t;
 
 	for (i = 0; i < s->reg.n && k > 0; i++) {
-		const srv_series *se = s->reg.all[i];
+		srv_series *se = s->reg.all[i];
 
 		if (n == k && !before(se, top[n - 1]))
 			continue;
@@ -343,7 +345,7 @@ static void render_status(srv *s, io_tb *b)
 {
 	const cfg *c = s->set.cfg;
 	size_t k = c ? (size_t)c->http.status_series : 0, n, i;
-	const srv_series **top = NULL;
+	srv_series **top = NULL;
 	srv_status_series *ss = NULL;
 	double *tv = NULL;
 	srv_status st;
@@ -360,7 +362,7 @@ static void render_status(srv *s, io_tb *b)
 	}
 	n = pick_shown(s, top, k);
 	for (i = 0; i < n; i++) {
-		const srv_series *se = top[i];
+		srv_series *se = top[i];
 		double *t = tv + i * 2 * SRV_PAGES_SPARK;
 		double *v = t + SRV_PAGES_SPARK;
 		io_chart *ch = &ss[i].chart;
@@ -373,6 +375,7 @@ static void render_status(srv *s, io_tb *b)
 		ch->v = v;
 		ch->n = recent(s, se, t, v);
 		if (se->has_forecast && se->step_s > 0) {
+			srv_forecast_fresh(s, se);
 			ch->H = ssm_model_horizon(s->model);
 			ch->Q = ssm_model_nquantiles(s->model);
 			ch->levels = ssm_model_quantiles(s->model);

@@ -17,6 +17,7 @@
 #include "daemon/catchup.h"
 #include "daemon/ckpt.h"
 #include "daemon/dump.h"
+#include "daemon/fresh.h"
 #include "daemon/log.h"
 #include "daemon/privdrop.h"
 #include "daemon/sdnotify.h"
@@ -254,9 +255,13 @@ static int submit(srv *s, store_batch *b, pbatch *c, unsigned flags)
  * series time since the last one stored), once it has a store id. */
 static int forecast_due(const srv *s, const srv_series *se)
 {
-	return s->set.forecast_every_s > 0 && !se->dropped &&
-	       se->has_forecast &&
-	       se->f_t - se->store_fc_t >= s->set.forecast_every_s;
+	return se->has_forecast && srv_persist_fc_due_at(s, se, se->f_t);
+}
+
+int srv_persist_fc_due_at(const srv *s, const srv_series *se, double t)
+{
+	return s->persist && s->set.forecast_every_s > 0 && !se->dropped &&
+	       t - se->store_fc_t >= s->set.forecast_every_s;
 }
 
 static int fc_latest(void *ud, const store_forecast_row *f)
@@ -370,6 +375,7 @@ void srv_persist_tick(srv *s, const srv_tick_out *o)
 		srv_series *se = o->refreshed[i];
 		if (!se->store_id || !forecast_due(s, se))
 			continue;
+		srv_forecast_fresh(s, se);
 		store_batch_forecast(b, se->store_id, se->f_t, H, Q,
 				     ssm_model_quantiles(s->model), se->fq,
 				     se->fmean);

@@ -52,6 +52,11 @@ struct srv_series;
 /* Opens s->set.store_path and restores every series. 0 or -1 (logged). */
 int srv_persist_open(struct srv *s);
 void srv_persist_tick(struct srv *s, const srv_tick_out *o);
+/* Whether a forecast made at t would be stored (store.forecast_every_s
+ * of series time since the last stored): the tick writes such a forecast
+ * when it steps (daemon/fresh.h). */
+int srv_persist_fc_due_at(const struct srv *s, const struct srv_series *se,
+			  double t);
 size_t srv_persist_history(struct srv *s, const struct srv_series *se,
 			   double from, double to, size_t max,
 			   void (*fn)(void *arg, double t, double v),

@@ -626,7 +626,7 @@ int srv_series_alloc(srv_registry *r, srv_series *s)
 	if (!slot)
 		return SSM_ENOMEM;
 	srv_series_set_slot(r, s, slot);
-	s->has_forecast = 0;
+	s->has_forecast = s->fc_stale = 0;
 	return 0;
 }
 

@@ -94,7 +94,9 @@ typedef struct srv_series {
 	int period;  /* seasonal period in nominal steps, 1 = none */
 	int horizon; /* horizons served, 0 = all the model has */
 	int n_learn;
-	int has_forecast;
+	/* fc_stale: fq and fmean are not yet the forecast of f_t, which the
+	 * state gives on demand (daemon/fresh.h); the struct does not grow. */
+	unsigned char has_forecast, fc_stale;
 	int since_forecast;  /* samples stepped since the last refresh */
 	float anomaly;	     /* score of the last stepped sample, 0 = inside */
 	uint32_t tick_round; /* samples of this series queued in this tick */

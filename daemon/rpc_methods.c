@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/fresh.h"
 #include "daemon/log.h"
 #include "daemon/persist.h"
 #include "daemon/server.h"
@@ -174,9 +175,9 @@ static int pattern_param(req *r, int required, char **out)
 
 /* ---- shared maps ----------------------------------------------------- */
 
-void srv_put_forecast(rpc_buf *b, const srv *s, const srv_series *se,
-		      uint64_t sub)
+void srv_put_forecast(rpc_buf *b, srv *s, srv_series *se, uint64_t sub)
 {
+	srv_forecast_fresh(s, se);
 	rpc_put_forecast(b, s->model, se->name, se->f_t, se->step_s, se->fq,
 			 se->fmean, se->horizon, sub);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/fresh.h"
 #include "daemon/log.h"
 #include "daemon/persist.h"
 #include "daemon/server.h"
@@ -380,6 +381,26 @@ int srv_tick_hold_push(srv *s, struct srv_push *p)
 	return 0;
 }
 
+/* srv_forecast_interval's bounds at horizon h of a forecast left to the
+ * state: horizon 1 (a regular sample) is in the state, another is made
+ * (the whole forecast, not kept: the series is about to step). */
+static int stale_interval(const ssm_model *m, const srv_series *se, int h,
+			  double *lo, double *hi)
+{
+	const int Q = ssm_model_nquantiles(m);
+	const float *q1 = ssm_model_next_quantiles(m, se->state);
+	float q[SSM_MAX_H * SSM_MAX_Q], mean[SSM_MAX_H];
+	ssm_forecast f = {0, q, mean, 0};
+
+	if (h > 1) {
+		ssm_model_forecast(m, se->state, &f);
+		q1 = q + (size_t)(h - 1) * Q;
+	}
+	*lo = q1 ? q1[0] : NAN; /* NaN: the step reset the state */
+	*hi = q1 ? q1[Q - 1] : NAN;
+	return h;
+}
+
 int srv_forecast_interval(const ssm_model *m, const srv_series *se, double t,
 			  double *lo, double *hi)
 {
@@ -393,6 +414,8 @@ int srv_forecast_interval(const ssm_model *m, const srv_series *se, double t,
 	h = nearbyint((t - se->f_t) / se->step_s);
 	if (!(h >= 1 && h <= H))
 		return 0;
+	if (se->fc_stale) /* left to the state (daemon/fresh.h) */
+		return stale_interval(m, se, (int)h, lo, hi);
 	*lo = se->fq[((int)h - 1) * Q];
 	*hi = se->fq[((int)h - 1) * Q + Q - 1];
 	return (int)h;
@@ -468,6 +491,7 @@ static void chunk_done(void *ctx, int j)
 			continue;
 		}
 		se->has_forecast = 1;
+		se->fc_stale = k->out[b].q == NULL;
 		se->f_t = k->in[b].t;
 		se->since_forecast = 0;
 		se->n_forecasts++;
@@ -630,6 +654,10 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 	for (i = a; i < b; i++) {
 		srv_series *se = steps[i].s;
 		int due = se->since_forecast + 1 >= s->set.forecast_every;
+		/* A step that makes no forecast moves the state on: one left
+		 * to it is made now (daemon/fresh.h). */
+		if (!due)
+			srv_forecast_fresh(s, se);
 		steps[i].due = (int16_t)(due ? 1 + (!steps[i].quiet &&
 						    srv_subs_watched(s, se))
 					     : 0);
@@ -653,6 +681,14 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			k->states[n] = se->state;
 			k->out[n].q = se->fq;
 			k->out[n].mean = se->fmean;
+			/* The forecast is written now where it is read at the
+			 * tick's end (watched: pushed; a stored row due) or
+			 * when steps skip forecasts; else the state gives it
+			 * to a reader (daemon/fresh.h). */
+			if (due == 1 && s->set.forecast_every == 1 &&
+			    (quiet ||
+			     !srv_persist_fc_due_at(s, se, steps[i].in.t)))
+				k->out[n].q = k->out[n].mean = NULL;
 			k->status[n] = 0;
 			n++;
 		}

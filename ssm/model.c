@@ -204,6 +204,11 @@ int ssm_model_new(ssm_model **out, const ssm_model_arch *a)
 		m->off_layer[i] = m->state_floats;
 		m->state_floats += m->layer_state[i];
 	}
+	/* What ssm_model_forecast needs besides the front: the head's input
+	 * and the anomaly score of the last step. */
+	m->off_head = m->state_floats;
+	m->off_anom = m->off_head + (size_t)m->d;
+	m->state_floats = m->off_anom + 1;
 	/* Keep blocks a multiple of 4 floats so arrays of them stay aligned. */
 	m->state_floats = (m->state_floats + 3) & ~(size_t)3;
 	ssm_model_refresh(m);
@@ -276,8 +281,11 @@ int ssm_model_new_default(ssm_model **out, uint64_t seed)
  *    SMOOTH_MAGIC "SMT3").
  * 4: the smoothing front's member-major layout ("SMT4"): a dump, a
  *    checkpoint file or a snapshot of format 3 is refused by the model
- *    hash, and recovery rebuilds those series from their stored samples. */
-static const int32_t state_format = 4;
+ *    hash, and recovery rebuilds those series from their stored samples.
+ * 5: the last step's head input and anomaly score after the layers'
+ *    states (ssm_model_forecast makes the forecast from the state): older
+ *    blocks are refused by the hash and rebuilt as for 4. */
+static const int32_t state_format = 5;
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
@@ -301,6 +309,21 @@ static void transpose(int rows, int cols, const float *a, float *t)
 			t[(size_t)c * rows + r] = a[(size_t)r * cols + c];
 }
 
+static double head_bound(const ssm_model *m)
+{
+	double b = 0, r, sd = sqrt((double)m->d);
+	int i, j;
+
+	for (j = 0; j < m->HQ; j++) {
+		r = 0;
+		for (i = 0; i < m->d; i++)
+			r += fabs((double)m->w_head[(size_t)j * m->d + i] *
+				  m->g_out[i]);
+		b = fmax(b, fabs((double)m->b_head[j]) + sd * r);
+	}
+	return 2 * b + 1;
+}
+
 int ssm_model_refresh(ssm_model *m)
 {
 	const ssm_model_arch *a;
@@ -320,6 +343,7 @@ int ssm_model_refresh(ssm_model *m)
 			return SSM_ENONFINITE;
 	transpose(m->d, m->F, m->w_in, m->w_in_t);
 	transpose(m->HQ, m->d, m->w_head, m->w_head_t);
+	m->head_bound = head_bound(m);
 	/* Hash field by field: struct padding must not enter it. The
 	 * meaning of the state block enters it first, so a snapshot written
 	 * under another meaning is not restored as if it were this one
@@ -387,6 +411,13 @@ const float *ssm_model_quantiles(const ssm_model *m)
 size_t ssm_model_state_floats(const ssm_model *m)
 {
 	return m->state_floats;
+}
+
+const float *ssm_model_next_quantiles(const ssm_model *m, const float *state)
+{
+	return m && state && ssm__get_d(state + SSM__H_COUNT) >= 1.0
+		   ? state + m->off_prev
+		   : NULL;
 }
 
 uint64_t ssm_model_hash(const ssm_model *m)

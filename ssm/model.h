@@ -81,7 +81,10 @@ size_t ssm_model_workspace_bytes(const ssm_model *m, int B);
 /*
  * Step B series (each one sample) at once: states[b] is series b's block,
  * in[b] its sample, out[b] receives its refreshed forecast (out may be NULL
- * when no forecast is wanted this step: the state still advances). ws holds
+ * when no forecast is wanted this step, or out[b].q and out[b].mean both
+ * NULL for series b alone: the state still advances to the same bits, for
+ * about 18% fewer instructions, and ssm_model_forecast gives the forecast
+ * later if someone needs it). ws holds
  * ssm_model_workspace_bytes(m, B) bytes. Allocates nothing.
  * Returns the number of series whose state went non-finite and was reset
  * (their status[b] = SSM_ERESET, their forecast NaN; others SSM_OK; status
@@ -199,6 +202,27 @@ int ssm_model_refresh(ssm_model *m);
 /* Switch the per-series gate (ssm_model_arch.gate) of a loaded model, for
  * ablations; changes the hash. 0 or SSM_EINVAL. */
 int ssm_model_set_gate(ssm_model *m, int on);
+
+/*
+ * The forecast the last step of this state made, from the state alone:
+ * out->q, out->mean and out->anomaly to the bit what that step wrote into
+ * its out (a step may pass out = NULL and leave the forecast to this, for
+ * when someone reads it), out->t the state's last sample time. State and
+ * model are only read (no workspace; about 120 KiB of stack). Valid until
+ * the state's next step. SSM_OK; SSM_EINVAL (q and mean NaN, anomaly 0)
+ * for a state that has no forecast: never stepped, or reset by its last
+ * step (whose out was NaN as well).
+ */
+int ssm_model_forecast(const ssm_model *m, const float *state,
+		       ssm_forecast *out);
+
+/*
+ * The Q quantiles at horizon 1 of the forecast the last step of this
+ * state made (its out->q[0..Q), to the bit): what the next sample is
+ * scored against. A view into state; NULL when the state has no forecast
+ * (as ssm_model_forecast: never stepped, or reset, whose out was NaN).
+ */
+const float *ssm_model_next_quantiles(const ssm_model *m, const float *state);
 
 /* One series, one sample: ssm_model_step_batch with B = 1. */
 int ssm_model_step(const ssm_model *m, float *state, const ssm_sample *in,

@@ -72,9 +72,19 @@ struct ssm_model {
 	size_t off_prev;  /* [Q] previous one-step quantiles (anomaly score) */
 	size_t off_front; /* smoothing front */
 	size_t front_floats;
+	/* After the layers: [d] the last step's head input (the last layer's
+	 * output) and [1] its anomaly score, what ssm_model_forecast reads
+	 * besides the front; zero after ssm_state_init. */
+	size_t off_head, off_anom;
 	size_t state_floats;
 	/* Normalised gaps between neighbouring Gaussian quantiles, [Q-1]. */
 	float zgap[SSM_MAX_Q];
+	/* A bound on |head output| for any input: the head's input is
+	 * RMS-normalised, |hn[i]| <= sqrt(d) |g_out[i]|, so |o[j]| <=
+	 * |b_head[j]| + sqrt(d) sum_i |w_head[j][i] g_out[i]| (with a margin
+	 * for rounding); ssm_model_refresh(). What lets a step without a
+	 * forecast skip horizons (ssm__front_update_forecast's few). */
+	double head_bound;
 	uint64_t hash;
 };
 
@@ -124,11 +134,14 @@ static inline float ssm__clampf(float x)
  * gap[H][Q-1] the front's gaps between neighbouring quantiles in scale
  * units) and the sample's features feat[F]. *gap_steps gets the gap since
  * the previous sample in nominal steps (>= 1). Returns the front's status
- * (ssm__front_update_forecast): -1 means the state must be reset.
+ * (ssm__front_update_forecast): -1 means the state must be reset. few
+ * (NULL: every horizon) as ssm__front_update_forecast's: when it comes
+ * back 1, point[] holds only the horizons the features read and gap[]
+ * only horizon 1's.
  */
 int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 		 float *feat, double *point, double *scale, float *gap,
-		 double *gap_steps);
+		 double *gap_steps, int *few);
 
 /*
  * After the head: qn (one row's network quantiles, normalised) becomes the
@@ -236,10 +249,20 @@ void ssm__front_init(const ssm_model *m, float *fs, int period);
  * the last observed value (NaN: none), the fallback before the front has
  * seen a value. Returns 0, 1 when that placeholder was used, -1 when the
  * front has observations yet gives non-finite numbers (its state is
- * poisoned).
+ * poisoned). few (NULL or *few 0: every horizon) asks for a pruned
+ * forecast, for a step without one (ssm/model_step.c): *few comes back 1
+ * when point[] was written at horizons 1, (H - 1) / 2 + 1 and H only and
+ * gap[] at horizon 1 only, and the front has proved that no other horizon
+ * would have made a non-finite point or served value (model_front.c:
+ * few_serve_ok), else 0 (every horizon written). The state and the return
+ * value are the same either way.
  */
 int ssm__front_update_forecast(const ssm_model *m, float *fs, double y,
 			       double gap_steps, double last, double *point,
-			       double *scale, float *gap);
+			       double *scale, float *gap, int *few);
+/* The same forecast from the front as the last update left it, without
+ * feeding a sample (ssm_model_forecast): the same bits, the same return. */
+int ssm__front_forecast(const ssm_model *m, const float *fs, double last,
+			double *point, double *scale, float *gap);
 
 #endif

@@ -113,7 +113,7 @@ static float clampf10(double x)
  */
 int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 		 float *feat, double *point, double *scale, float *gap,
-		 double *gap_steps)
+		 double *gap_steps, int *few)
 {
 	const int H = m->arch.horizon;
 	double count = ssm__get_d(st + SSM__H_COUNT);
@@ -167,7 +167,7 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	if (!isnan(y))
 		last_y = y;
 	rc = ssm__front_update_forecast(m, st + m->off_front, y, g, last_y,
-					point, scale, gap);
+					point, scale, gap, few);
 	sc = *scale;
 	if (!isnan(last_y))
 		feat[12] = clampf10((point[0] - last_y) / sc);
@@ -204,28 +204,59 @@ void ssm__enc_forward(const ssm_model *m, int M, const float *feat, float *x)
 	}
 }
 
+/* One row's normalised head input hr[d] from xr[d]; returns 1 / rms. */
+static float head_norm(const ssm_model *m, const float *xr, float *hr)
+{
+	double ss = 0.0;
+	float inv;
+	int i;
+
+	for (i = 0; i < m->d; i++)
+		ss += (double)xr[i] * xr[i];
+	inv = (float)(1.0 / sqrt(ss / m->d + 1e-6));
+	for (i = 0; i < m->d; i++)
+		hr[i] = xr[i] * inv * m->g_out[i];
+	return inv;
+}
+
 void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
 		       float *rms, float *o)
 {
 	const int d = m->d, HQ = m->HQ;
-	int r, i;
+	int r;
 
 	for (r = 0; r < M; r++) {
-		const float *xr = x + (size_t)r * d;
 		float *hr = hn + (size_t)r * d, *orow = o + (size_t)r * HQ;
-		double ss = 0.0;
-		float inv;
+		float inv = head_norm(m, x + (size_t)r * d, hr);
 
-		for (i = 0; i < d; i++)
-			ss += (double)xr[i] * xr[i];
-		inv = (float)(1.0 / sqrt(ss / d + 1e-6));
 		if (rms)
 			rms[r] = inv;
-		for (i = 0; i < d; i++)
-			hr[i] = xr[i] * inv * m->g_out[i];
 		memcpy(orow, m->b_head, sizeof(float) * (size_t)HQ);
 		ssm__gemv_t(d, HQ, m->w_head_t, hr, orow);
 	}
+}
+
+/* One row's head outputs o[0..3) only (horizon 1's with Q = 3, for a
+ * step without a forecast): ssm__gemv_t's operations for them, input by
+ * input in the same order (y + x_0 w_0 + x_1 w_1 ...), so the same bits. */
+static void head_q3_h1(const ssm_model *m, const float *xr, float *hr,
+		       float *orow)
+{
+	const float *w = m->w_head_t;
+	float o0 = m->b_head[0], o1 = m->b_head[1], o2 = m->b_head[2];
+	int i;
+
+	head_norm(m, xr, hr);
+	for (i = 0; i < m->d; i++, w += m->HQ) {
+		float x = hr[i];
+
+		o0 = o0 + x * w[0];
+		o1 = o1 + x * w[1];
+		o2 = o2 + x * w[2];
+	}
+	orow[0] = o0;
+	orow[1] = o1;
+	orow[2] = o2;
 }
 
 /* The head's log-gaps are exponentiated all at once by the vectorized
@@ -323,8 +354,9 @@ static int state_finite(const ssm_model *m, const float *st)
 		return 0;
 	for (i = SSM__H_ERR_F; i < m->off_front; i++)
 		bad |= ssm__nonfinite_bit(st[i]);
-	/* The layers' states: most of the block outside the front. */
-	for (i = m->off_front + m->front_floats; i < m->state_floats; i++)
+	/* The layers' states: most of the block outside the front (the head
+	 * input and anomaly after them are written after this check). */
+	for (i = m->off_front + m->front_floats; i < m->off_head; i++)
 		bad |= ssm__nonfinite_bit(st[i]);
 	return !bad;
 }
@@ -368,19 +400,42 @@ static int serve_row(const ssm_model *m, const double *pt, double sc,
  * quantiles are horizon 0's served values, which they were already.
  * The loop itself is ssm__serve_q3_loop (ssm/kern_serve.c: four
  * horizons to a vector). Returns nonzero when a served value is not
- * finite (serve_row).
+ * finite (serve_row). serve_q3_n serves horizons 1..H only: H = 1 is a
+ * step without a forecast, which keeps horizon 1's quantiles in the state
+ * (the others' finiteness is proved by the front: few_serve_ok).
  */
-int ssm__serve_q3(const ssm_model *m, float *st, const float *o,
-		  const float *gap, const double *pt, double sc, float *q,
-		  float *mean)
+static int serve_q3_n(const ssm_model *m, float *st, const float *o,
+		      const float *gap, const double *pt, double sc, float *q,
+		      float *mean, int H)
 {
-	const int H = m->arch.horizon;
 	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0, wf = 0.0;
 	float e[SSM_MAX_H * SSM_MAX_Q], qs[SSM_MAX_H * 3], ms[SSM_MAX_H];
+	float o4[12], gap4[8];
+	double pt4[4];
 	uint64_t bad;
-	int gate = m->arch.gate;
+	int gate = m->arch.gate, j;
 
-	ssm__compose_exp(m, o, e);
+	/* Horizon 1 alone: the whole serving gives it from the loop's first
+	 * vector of four horizons (serve4; its scalar tail, serve1, is not
+	 * the same bits), so it is served as four copies of itself, unless
+	 * the model has fewer than four horizons (serve1 throughout). */
+	if (H == 1 && m->arch.horizon >= 4) {
+		for (j = 0; j < 12; j++)
+			o4[j] = o[j % 3];
+		for (j = 0; j < 8; j++)
+			gap4[j] = gap[j % 2];
+		for (j = 0; j < 4; j++)
+			pt4[j] = pt[0];
+		o = o4;
+		gap = gap4;
+		pt = pt4;
+		H = 4;
+		q = mean = NULL;
+	}
+	/* ssm__compose_exp over the H horizons served. */
+	for (j = 0; j < 3 * H; j++)
+		e[j] = ssm__clampf(o[j]);
+	ssm_expf_vec(e, e, 3 * H);
 	ssm__put_d(st + SSM__H_PREV_M, pt[0] + sc * o[1]);
 	if (gate) {
 		w = ef * ef + em * em > 0.0 ? ef * ef / (ef * ef + em * em)
@@ -395,6 +450,13 @@ int ssm__serve_q3(const ssm_model *m, float *st, const float *o,
 	st[m->off_prev + 1] = q[1];
 	st[m->off_prev + 2] = q[2];
 	return bad != 0;
+}
+
+int ssm__serve_q3(const ssm_model *m, float *st, const float *o,
+		  const float *gap, const double *pt, double sc, float *q,
+		  float *mean)
+{
+	return serve_q3_n(m, st, o, gap, pt, sc, q, mean, m->arch.horizon);
 }
 
 int ssm__serve_rows(const ssm_model *m, float *st, const float *o,
@@ -425,7 +487,33 @@ static float anomaly(const ssm_model *m, const float *st, double y)
 	return 0.0f;
 }
 
-/* Steps rows [0, R) of one block; R <= SSM__ROWS. */
+/*
+ * The head row by row when some rows make no forecast (out or their q
+ * NULL): a row whose front was pruned (few[r], ssm__front_update_forecast;
+ * Q = 3 only) needs horizon 1's outputs only; the others every output.
+ * Padding rows none.
+ */
+static void head_rows(const ssm_model *m, int R, const ssm_sample *in,
+		      const int *few, const float *x, const blk *k)
+{
+	const size_t d = (size_t)m->d, HQ = (size_t)m->HQ;
+	int r;
+
+	for (r = 0; r < R; r++) {
+		if (!isfinite(in[r].t))
+			continue;
+		if (few[r])
+			head_q3_h1(m, x + r * d, k->hn + r * d, k->o + r * HQ);
+		else
+			ssm__head_forward(m, 1, x + r * d, k->hn + r * d, NULL,
+					  k->o + r * HQ);
+	}
+}
+
+/* Steps rows [0, R) of one block; R <= SSM__ROWS. A row without a forecast
+ * (out NULL, or its q NULL) computes only what the state depends on (few: see
+ * ssm__front_update_forecast), the same state to the bit as with it
+ * (tests/ssm/test_model.c). */
 static int step_block(const ssm_model *m, int R, float *const *states,
 		      const ssm_sample *in, ssm_forecast *out, int *status,
 		      const blk *k)
@@ -433,13 +521,15 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
 	float anom[SSM__ROWS], *x = k->x, *y = k->y, *tmp;
 	float *lst[SSM__ROWS];
-	int nreset = 0, r, h, j, l, bad[SSM__ROWS];
+	int nreset = 0, nwant = 0, r, h, j, l, bad[SSM__ROWS], few[SSM__ROWS];
 
 	for (r = 0; r < SSM__ROWS; r++) {
 		float *f = k->feat + r * m->F;
 
 		anom[r] = 0.0f;
 		bad[r] = 0;
+		few[r] = Q == 3 && (r >= R || !out || !out[r].q);
+		nwant += r < R && out && out[r].q;
 		k->gaps[r] = 1.0;
 		if (r >= R || !isfinite(in[r].t)) {
 			for (j = 0; j < m->F; j++)
@@ -450,7 +540,7 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 		bad[r] = ssm__observe(m, states[r], &in[r], f,
 				      k->point + (size_t)r * H, &k->scale[r],
 				      k->gap + (size_t)r * H * (Q - 1),
-				      &k->gaps[r]) < 0;
+				      &k->gaps[r], &few[r]) < 0;
 	}
 	ssm__enc_forward(m, SSM__ROWS, k->feat, x);
 	for (l = 0; l < m->arch.nlayers; l++) {
@@ -469,11 +559,15 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 		x = y;
 		y = tmp;
 	}
-	ssm__head_forward(m, SSM__ROWS, x, k->hn, NULL, k->o);
+	if (nwant == R)
+		ssm__head_forward(m, SSM__ROWS, x, k->hn, NULL, k->o);
+	else
+		head_rows(m, R, in, few, x, k);
 	for (r = 0; r < R; r++) {
 		float *st = states[r];
 		const double *pt = k->point + (size_t)r * H;
 		double sc = k->scale[r];
+		ssm_forecast *o = out && out[r].q ? out + r : NULL;
 		int ok;
 
 		if (status)
@@ -483,10 +577,15 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 				status[r] = SSM_EINVAL;
 			continue;
 		}
-		ok = !(Q == 3 ? ssm__serve_q3 : ssm__serve_rows)(
-		    m, st, k->o + (size_t)r * m->HQ,
-		    k->gap + (size_t)r * H * (Q - 1), pt, sc,
-		    out ? out[r].q : NULL, out ? out[r].mean : NULL);
+		if (few[r])
+			ok = !serve_q3_n(m, st, k->o + (size_t)r * m->HQ,
+					 k->gap + (size_t)r * H * (Q - 1), pt,
+					 sc, NULL, NULL, 1);
+		else
+			ok = !(Q == 3 ? ssm__serve_q3 : ssm__serve_rows)(
+			    m, st, k->o + (size_t)r * m->HQ,
+			    k->gap + (size_t)r * H * (Q - 1), pt, sc,
+			    o ? o->q : NULL, o ? o->mean : NULL);
 		ok = ok && !bad[r] && state_finite(m, st);
 		if (!ok) {
 			double step_s = ssm__get_d(st + SSM__H_STEP_S);
@@ -500,17 +599,60 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			nreset++;
 			if (status)
 				status[r] = SSM_ERESET;
+		} else {
+			/* What ssm_model_forecast needs (the front is in the
+			 * state already). */
+			memcpy(st + m->off_head, x + (size_t)r * m->d,
+			       sizeof(float) * (size_t)m->d);
+			st[m->off_anom] = anom[r];
 		}
-		if (!out)
+		if (!o)
 			continue;
-		out[r].t = in[r].t;
-		out[r].anomaly = ok ? anom[r] : 0.0f;
+		o->t = in[r].t;
+		o->anomaly = ok ? anom[r] : 0.0f;
 		for (j = 0; !ok && j < H * Q; j++)
-			out[r].q[j] = NAN;
+			o->q[j] = NAN;
 		for (h = 0; !ok && h < H; h++)
-			out[r].mean[h] = NAN;
+			o->mean[h] = NAN;
 	}
 	return nreset;
+}
+
+int ssm_model_forecast(const ssm_model *m, const float *state,
+		       ssm_forecast *out)
+{
+	const int H = m ? m->arch.horizon : 0, Q = m ? m->arch.nquantiles : 0;
+	double point[SSM_MAX_H], sc = 1.0;
+	float gap[SSM_MAX_H * (SSM_MAX_Q - 1)], o[SSM_MAX_H * SSM_MAX_Q];
+	float hn[1024], hdr[SSM__H_FLOATS + SSM_MAX_Q];
+	int j, rc = SSM_EINVAL;
+
+	if (!m || !state || !out || !out->q || !out->mean)
+		return SSM_EINVAL;
+	out->t = ssm__get_d(state + SSM__H_COUNT) >= 1.0
+		     ? ssm__get_d(state + SSM__H_LAST_T)
+		     : 0.0;
+	out->anomaly = 0.0f;
+	/* A step that reset the state left count 0, and NaN in its out. */
+	if (ssm__get_d(state + SSM__H_COUNT) >= 1.0 &&
+	    ssm__front_forecast(m, state + m->off_front,
+				ssm__get_d(state + SSM__H_LAST_Y), point, &sc,
+				gap) >= 0) {
+		/* The serving writes the one-step quantiles and median into
+		 * the header: a copy takes them (the state stays as it is). */
+		memcpy(hdr, state, sizeof(float) * m->off_front);
+		ssm__head_forward(m, 1, state + m->off_head, hn, NULL, o);
+		if (!(Q == 3 ? ssm__serve_q3 : ssm__serve_rows)(
+			m, hdr, o, gap, point, sc, out->q, out->mean)) {
+			out->anomaly = state[m->off_anom];
+			return SSM_OK;
+		}
+	}
+	for (j = 0; j < H * Q; j++)
+		out->q[j] = NAN;
+	for (j = 0; j < H; j++)
+		out->mean[j] = NAN;
+	return rc;
 }
 
 int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
@@ -523,7 +665,7 @@ int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
 	if (!m || B < 0 || (B > 0 && (!states || !in || !ws)))
 		return SSM_EINVAL;
 	for (b = 0; b < B; b++)
-		if (!states[b] || (out && (!out[b].q || !out[b].mean)))
+		if (!states[b] || (out && !out[b].q != !out[b].mean))
 			return SSM_EINVAL;
 	carve(m, ws, &k);
 	for (b = 0; b < B; b += SSM__ROWS) {

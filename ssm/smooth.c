@@ -1247,11 +1247,125 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1)
 	return 1;
 }
 
+/*
+ * The bound comb_few() keeps for |point| at every horizon, or -1 when it
+ * cannot promise one. Every member's path passes ssm__smooth_clamp, into
+ * [last - clamp_c hz, last + clamp_c hz] (NaN onto the upper end), and a
+ * point is the paths' average under weights >= 0 (or last where none
+ * weighs): so with a finite clamp, finite weights in [0, 1e6] and
+ * magnitudes far from overflow every point is finite and within 2 (|last|
+ * + clamp_c H). Before the scale exists (clamp_c 0, a constant series)
+ * nothing bounds the paths: the whole forecast is made. Only the weights
+ * wk marks are looked at: the others are 0 (a NaN one is marked too).
+ */
+static double few_bound(const hdr *h, double w[][NBANK], const unsigned *wk)
+{
+	double b = fabs(h->last) + h->clamp_c * h->H;
+	unsigned m;
+	int k, ok = 1;
+
+	if (!(h->clamp_c > 0) || !(b <= 1e150))
+		return -1;
+	for (k = 0; k < NBANK; k++)
+		for (m = wk[k]; m; m &= m - 1) {
+			double x = w[__builtin_ctz(m)][k];
+
+			ok &= x >= 0 && x <= 1e6;
+		}
+	return ok ? 2 * b : -1;
+}
+
+/*
+ * A bound on every finite interval bound bounds_all() gives (scaled
+ * units): those between two started checkpoints lie between theirs,
+ * before the first are its, past the last grow like sqrt(horizon / its
+ * horizon), with none started INIT_MULT sqrt(horizon); the cap only
+ * shrinks them. Non-finite ones are left out: they make non-finite
+ * quantiles, whose gaps the model floors.
+ */
+static double bounds_bound(const hdr *h, const double *bl, const double *bh)
+{
+	double b = INIT_MULT;
+	int g;
+
+	for (g = 0; g < h->G; g++) {
+		double l = fabs(bl[g]), u = fabs(bh[g]);
+
+		b = l > b && l <= DBL_MAX ? l : b;
+		b = u > b && u <= DBL_MAX ? u : b;
+	}
+	return b * sqrt((double)h->H) * (1 + 1e-9);
+}
+
+/*
+ * The combination at the horizons few[0..n) only (1-based, increasing),
+ * into point[hz - 1]: member k is evaluated at a list that holds its
+ * range's ends h0[k] and h1[k] (they fix its arithmetic: ssm__smooth_exp
+ * scales from the first horizon, an AR path recurses to the last) and the
+ * wanted horizons between, and each horizon gets comb_seg's operations
+ * (ssm/smooth_kern.c) in the same member order: the bits of the whole
+ * combination there.
+ */
+static void comb_few(const float *state, const hdr *h, const mstate *ms,
+		     const int32_t *h0, const int32_t *h1, double wg[][NBANK],
+		     const int32_t *few, int n, double *point)
+{
+	double wsum[SSM_SMOOTH_MAX_H], path[SSM_SMOOTH_MAX_H];
+	double u[SSM_SMOOTH_MAX_H];
+	int32_t hz[SSM_SMOOTH_MAX_H], at[SSM_SMOOTH_MAX_H];
+	int seg[SSM_SMOOTH_MAX_H], i, j, k, g, nl;
+
+	for (j = 0; j < n; j++) {
+		point[few[j] - 1] = wsum[j] = 0;
+		/* The checkpoint segment the horizon is in (segments()). */
+		for (g = 0; g + 1 < h->G && layout_sb[g + 1] <= few[j]; g++)
+			;
+		seg[j] = g;
+		u[j] = layout_gu[few[j] - 1];
+	}
+	for (k = 0; k < NBANK; k++) {
+		if (h1[k] < 1)
+			continue;
+		nl = 0;
+		hz[nl++] = h0[k];
+		for (j = 0; j < n; j++) {
+			at[j] = -1;
+			if (few[j] < h0[k] || few[j] > h1[k])
+				continue;
+			if (few[j] > hz[nl - 1])
+				hz[nl++] = few[j];
+			at[j] = nl - 1;
+		}
+		if (h1[k] > hz[nl - 1])
+			hz[nl++] = h1[k];
+		ssm__smooth_member_at(state, h, k, &ms[k], nl, hz, path);
+		for (j = 0; j < n; j++) {
+			double t, w;
+
+			if (at[j] < 0)
+				continue;
+			g = seg[j];
+			t = (g + 1 < h->G ? wg[g + 1][k] : 0) * u[j];
+			w = wg[g][k] * (1 - u[j]) + (u[j] > 0 ? t : 0.0);
+			point[few[j] - 1] += w * path[at[j]];
+			wsum[j] += w;
+		}
+	}
+	for (j = 0; j < n; j++) {
+		i = few[j] - 1;
+		point[i] = wsum[j] > 0 ? point[i] / wsum[j] : h->last;
+	}
+}
+
 /* ssm_smooth_forecast, taking what the update before it left in c (NULL:
- * no update right before, or none that left anything). */
+ * no update right before, or none that left anything). With few (n
+ * horizons, 1-based, increasing) and *bound: only those horizons when
+ * few_bound() allows it (*bound >= 0 then bounds |point| and |q| at every
+ * horizon), else all of them (*bound = -1). */
 static int smooth_forecast(const float *state, double *point,
 			   const float *levels, int Q, double *q, double *scale,
-			   carry *c)
+			   carry *c, const int32_t *few, int nfew,
+			   double *bound)
 {
 	hdr h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
@@ -1263,7 +1377,8 @@ static int smooth_forecast(const float *state, double *point,
 	unsigned wk[NBANK];
 	mstate ms[NBANK];
 	ar_run own; /* the AR recursions when no update left them */
-	int hz, k, i, g;
+	double pb, zmax = 0;
+	int hz, k, i, g, j;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
@@ -1291,10 +1406,6 @@ static int smooth_forecast(const float *state, double *point,
 	ssm__smooth_clamp_prep(&h);
 	/* wk: where each member weighs (bit g). */
 	weights_kept(state, &h, c, wg, wk);
-	for (hz = 0; hz < h.H; hz++) {
-		point[hz] = wsum[hz] = 0;
-		hzs[hz] = hz + 1;
-	}
 	/* Weights per horizon are linear between the checkpoints: horizon
 	 * hz of segment g takes (1 - gu) of checkpoint g's weight and gu of
 	 * the next's (segments(): hdr_get() left this layout's). */
@@ -1304,7 +1415,16 @@ static int smooth_forecast(const float *state, double *point,
 			ssm__ms_get(state, &h, k, &ms[k]);
 	}
 	ssm__smooth_ar_batch(state, &h, ms, h1, c ? &c->ar : &own, c != NULL);
-	for (k = 0; k < NBANK; k++) {
+	pb = few ? few_bound(&h, wg, wk) : -1;
+	if (bound)
+		*bound = pb;
+	if (pb >= 0)
+		comb_few(state, &h, ms, h0, h1, wg, few, nfew, point);
+	for (hz = 0; pb < 0 && hz < h.H; hz++) {
+		point[hz] = wsum[hz] = 0;
+		hzs[hz] = hz + 1;
+	}
+	for (k = 0; pb < 0 && k < NBANK; k++) {
 		if (h1[k] < 1)
 			continue;
 		ssm__smooth_member_at(state, &h, k, &ms[k], h1[k] - h0[k] + 1,
@@ -1315,7 +1435,8 @@ static int smooth_forecast(const float *state, double *point,
 					h1[k], wcol);
 	}
 	/* The kept weights are floats: renormalize so that they sum to 1. */
-	ssm__smooth_comb_norm(point, wsum, h.H, h.last);
+	if (pb < 0)
+		ssm__smooth_comb_norm(point, wsum, h.H, h.last);
 	sc = series_scale(&h);
 	if (scale)
 		*scale = sc;
@@ -1327,7 +1448,7 @@ static int smooth_forecast(const float *state, double *point,
 	bounds_prep(&h, bl, bh);
 	bounds_all(&h, bl, bh, path, wsum); /* the arrays are free by now */
 	/* q = p + sc z (hi or -lo), quantile by quantile. */
-	for (i = 0; i < Q; i++) {
+	for (i = 0; pb < 0 && i < Q; i++) {
 		double cz = sc * z[i];
 
 		if (z[i] > 0)
@@ -1337,13 +1458,31 @@ static int smooth_forecast(const float *state, double *point,
 			for (hz = 0; hz < h.H; hz++)
 				q[hz * Q + i] = point[hz] + cz * -path[hz];
 	}
+	if (pb < 0)
+		return SSM_OK;
+	/* The same at the few horizons; the bound grows by the widest finite
+	 * interval bound (a non-finite one makes a non-finite quantile,
+	 * which the caller's gaps turn into their floor). */
+	for (i = 0; i < Q; i++) {
+		double cz = sc * z[i];
+
+		zmax = fabs(z[i]) > zmax ? fabs(z[i]) : zmax;
+		for (j = 0; j < nfew; j++) {
+			hz = few[j] - 1;
+			q[hz * Q + i] = z[i] > 0 ? point[hz] + cz * wsum[hz]
+						 : point[hz] + cz * -path[hz];
+		}
+	}
+	pb = 2 * (pb + sc * zmax * bounds_bound(&h, bl, bh));
+	*bound = pb >= 0 ? pb : HUGE_VAL; /* a NaN scale: no bound */
 	return SSM_OK;
 }
 
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			int Q, double *q, double *scale)
 {
-	return smooth_forecast(state, point, levels, Q, q, scale, NULL);
+	return smooth_forecast(state, point, levels, Q, q, scale, NULL, NULL, 0,
+			       NULL);
 }
 
 int ssm_smooth_update_forecast(float *state, double value, int64_t gap,
@@ -1354,7 +1493,30 @@ int ssm_smooth_update_forecast(float *state, double value, int64_t gap,
 	int rc = smooth_update(state, value, gap, missing, &c);
 
 	return rc < 0 ? rc
-		      : smooth_forecast(state, point, levels, Q, q, scale, &c);
+		      : smooth_forecast(state, point, levels, Q, q, scale, &c,
+					NULL, 0, NULL);
+}
+
+int ssm_smooth_update_forecast_few(float *state, double value, int64_t gap,
+				   int missing, const int32_t *few, int nfew,
+				   double *point, const float *levels, int Q,
+				   double *q, double *scale, double *bound)
+{
+	carry c;
+	int rc, j;
+
+	*bound = -1;
+	for (j = 0; j < nfew; j++)
+		if (few[j] < 1 || few[j] > SSM_SMOOTH_MAX_H ||
+		    (j > 0 && few[j] <= few[j - 1]))
+			return SSM_EINVAL;
+	rc = smooth_update(state, value, gap, missing, &c);
+	if (rc < 0)
+		return rc;
+	if (!c.hvalid || nfew < 1 || few[nfew - 1] > c.h.H || Q < 1)
+		few = NULL;
+	return smooth_forecast(state, point, levels, Q, q, scale, &c, few, nfew,
+			       bound);
 }
 
 int64_t ssm_smooth_count(const float *state)

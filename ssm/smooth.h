@@ -123,6 +123,24 @@ int ssm_smooth_update_forecast(float *state, double value, int64_t gap,
 			       int missing, double *point, const float *levels,
 			       int Q, double *q, double *scale);
 
+/*
+ * ssm_smooth_update_forecast() for a caller that needs the forecast at a
+ * few horizons only (the model's step when nobody reads its forecast):
+ * few[0..nfew) are horizons 1..H, increasing. When *bound >= 0 on return,
+ * point[] and q[] were written at those horizons only, with the bits the
+ * whole forecast has there, and *bound bounds |point| and every finite
+ * |q| at every horizon 1..H (so a caller can tell that no horizon it did
+ * not compute is non-finite; +Inf: no bound, the caller must make the
+ * whole forecast, ssm_smooth_forecast()). When *bound < 0 (no such bound yet: a
+ * constant series, a weight out of range, values near overflow), every
+ * horizon was written, as ssm_smooth_update_forecast() does. The state
+ * is what ssm_smooth_update_forecast() leaves, to the bit, either way.
+ */
+int ssm_smooth_update_forecast_few(float *state, double value, int64_t gap,
+				   int missing, const int32_t *few, int nfew,
+				   double *point, const float *levels, int Q,
+				   double *q, double *scale, double *bound);
+
 /* Observed (non-missing) samples fed so far. */
 int64_t ssm_smooth_count(const float *state);
 

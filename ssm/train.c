@@ -330,7 +330,7 @@ static double row_chunk(ssm_trainer *tr, int b, double *nterms)
 		ssm__observe(m, st, &s, tr->feat + (size_t)t * F,
 			     tr->point + (size_t)t * tr->H, &tr->scale[t],
 			     tr->gap + (size_t)t * tr->H * (tr->Q - 1),
-			     &tr->gaps[t]);
+			     &tr->gaps[t], NULL);
 	}
 	ssm__enc_forward(m, Tb, tr->feat, tr->X[0]);
 	for (l = 0; l < tr->L; l++)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/fresh.h"
 #include "daemon/server.h"
 #include "ssm/model.h"
 #include "ssm/nominal.h"
@@ -144,6 +145,10 @@ static void check_equal(srv *s, double step, int check_forecast)
 		reference(&r, k, NT, step);
 		CHECK(memcmp(se->state, r.state, nst * sizeof(float)) == 0);
 		if (check_forecast) {
+			/* A reader makes a forecast left to the state current
+			 * first (daemon/fresh.h): the step's bits. */
+			srv_forecast_fresh(s, se);
+			CHECK(!se->fc_stale);
 			CHECK(memcmp(se->fq, r.q, H * Q * sizeof(float)) == 0);
 			CHECK(memcmp(se->fmean, r.mean, H * sizeof(float)) ==
 			      0);
@@ -383,11 +388,13 @@ static void test_anomaly_score(void)
 	srv_ingest(&s, "a", 1, 1000, 1);
 	srv_tick_run(&s);
 	se = srv_registry_find(&s.reg, "a", 1);
-	/* A hand-made forecast: interval [h, h + 2] at horizon h. */
+	/* A hand-made forecast: interval [h, h + 2] at horizon h (in the
+	 * buffer: not left to the state). */
 	for (h = 0; h < H; h++) {
 		se->fq[h * Q] = (float)(h + 1);
 		se->fq[h * Q + Q - 1] = (float)(h + 3);
 	}
+	se->fc_stale = 0;
 	CHECK_EQ_INT(srv_forecast_interval(model, se, 1060, &lo, &hi), 1);
 	CHECK(lo == 1 && hi == 3);
 	CHECK_EQ_INT(
@@ -398,6 +405,51 @@ static void test_anomaly_score(void)
 	/* Before the origin or beyond the horizon nothing is predicted. */
 	CHECK(srv_anomaly_score(model, se, 990, 1e9) == 0);
 	CHECK(srv_anomaly_score(model, se, 1000 + 60.0 * (H + 1), 1e9) == 0);
+	teardown(&s, &loop);
+}
+
+/* A forecast left to the state (daemon/fresh.h) gives the intervals the
+ * buffer holds once made current: horizon 1 from the state, the others
+ * made on the spot; a step without a forecast makes it current first. */
+static void test_stale_interval(void)
+{
+	srv s;
+	uv_loop_t loop;
+	srv_series *se;
+	double lo[4], hi[4], lo2, hi2, t;
+	int i, h;
+
+	setup(&s, &loop, 256, 1, 60);
+	for (i = 0; i < 30; i++) {
+		srv_ingest(&s, "a", 1, 1000 + 60.0 * i, 5 + sin(i));
+		srv_tick_run(&s);
+	}
+	se = srv_registry_find(&s.reg, "a", 1);
+	CHECK(se && se->fc_stale);
+	if (!se)
+		return;
+	for (h = 1; h <= 3; h++) {
+		t = se->f_t + 60.0 * h;
+		CHECK_EQ_INT(
+		    srv_forecast_interval(model, se, t, &lo[h], &hi[h]), h);
+		CHECK(lo[h] < hi[h]);
+	}
+	srv_forecast_fresh(&s, se);
+	CHECK(!se->fc_stale);
+	for (h = 1; h <= 3; h++) {
+		t = se->f_t + 60.0 * h;
+		srv_forecast_interval(model, se, t, &lo2, &hi2);
+		CHECK(lo2 == lo[h] && hi2 == hi[h]);
+	}
+	/* With forecasts every 2 samples, the next step makes none. */
+	se->fc_stale = 1;
+	s.set.forecast_every = 2;
+	se->since_forecast = 0;
+	srv_ingest(&s, "a", 1, 1000 + 60.0 * 30, 5);
+	srv_tick_run(&s);
+	CHECK(!se->fc_stale && se->since_forecast == 1);
+	srv_forecast_interval(model, se, se->f_t + 60.0, &lo2, &hi2);
+	CHECK(lo2 == lo[1] && hi2 == hi[1]);
 	teardown(&s, &loop);
 }
 
@@ -499,6 +551,7 @@ int main(void)
 	TH_RUN(test_watched_first);
 	TH_RUN(test_watched_rounds_first);
 	TH_RUN(test_forecast_every_k);
+	TH_RUN(test_stale_interval);
 	TH_RUN(test_learning_then_stepping);
 	TH_RUN(test_rejections_and_drop_in_tick);
 	TH_RUN(test_ingest_batches_as_one_by_one);

@@ -1,7 +1,9 @@
 /*
  * tests/ssm/test_model.c: the model contract of ssm/model.h: forecasts
  * monotone and finite, batched == single bit for bit whatever the batch,
- * snapshot = memcpy, poisoned states reset, untrained model = front.
+ * snapshot = memcpy, poisoned states reset, untrained model = front, a
+ * step without a forecast = one with, the forecast from the state = the
+ * step's.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -354,6 +356,140 @@ static void test_serve_q3_is_general(void)
 	ssm_model_free(m);
 }
 
+/* Series b's sample i for the lazy tests: sample_of's seasonal series and
+ * the corners, by b % 8: a random walk, a constant (no scale: the pruned
+ * step falls back to every horizon), values near 1e200 and near overflow
+ * (the bounds fail; served values overflow and reset the state), a ramp
+ * that wraps (bench/loadgen.c's), tiny values, and spikes to 1e300. */
+static ssm_sample lazy_sample(int b, int i, ssm_rng *r)
+{
+	ssm_sample s = sample_of(b, i);
+	double n = ssm_rng_normal(r);
+
+	switch (b % 8) {
+	case 1:
+		s.value = 50.0 + 0.3 * i * n;
+		break;
+	case 2:
+		s.value = 7.0;
+		break;
+	case 3:
+		s.value = 1e200 * (1.0 + 0.1 * n);
+		break;
+	case 4:
+		s.value = (i % 40 < 20 ? 1e307 : -1e307) * (1.0 + 0.5 * n);
+		break;
+	case 5:
+		s.value = (double)((b * 7 + i) % 97);
+		break;
+	case 6:
+		s.value = 1e-300 * (3.0 + n);
+		break;
+	case 7:
+		s.value = i % 53 == 52 ? 1e300 : 20.0 + n;
+		break;
+	}
+	return s;
+}
+
+/*
+ * A step without a forecast (out NULL) prunes what the state does not
+ * depend on: its states and statuses must be the forecasting step's to
+ * the bit, resets included (a non-finite served value at a horizon the
+ * pruned step does not serve is proved impossible, or it serves them
+ * all), also when only some series of a batch make none (their q and
+ * mean NULL). And ssm_model_forecast, from the state alone, gives the step's
+ * forecast to the bit (NaN after a reset), and ssm_model_next_quantiles
+ * its horizon-1 quantiles.
+ */
+static void lazy_bit_exact(int mixed, int gate)
+{
+	enum { NS = 48, T = 300 };
+	ssm_model *m = random_head_model_of(21 + mixed, mixed);
+	size_t S = ssm_model_state_floats(m);
+	int H = ssm_model_horizon(m), Q = ssm_model_nquantiles(m);
+	float *sa[NS], *sb[NS], *sc[NS];
+	fc out[NS], oc[NS], od;
+	ssm_forecast fo[NS], fc_[NS];
+	ssm_sample in[NS];
+	int sta[NS], stb[NS], stc[NS], b, i, same = 1, fsame = 1, nreset = 0;
+	void *ws = malloc(ssm_model_workspace_bytes(m, NS));
+	ssm_rng r;
+
+	CHECK_EQ_INT(ssm_model_set_gate(m, gate), 0);
+	ssm_rng_init(&r, 5 + (uint64_t)mixed);
+	fc_alloc(m, &od);
+	for (b = 0; b < NS; b++) {
+		sa[b] = calloc(S, sizeof(float));
+		sb[b] = calloc(S, sizeof(float));
+		sc[b] = calloc(S, sizeof(float));
+		ssm_state_init(m, sa[b], b % 3 ? 1 : 24, 3600.0);
+		ssm_state_init(m, sb[b], b % 3 ? 1 : 24, 3600.0);
+		ssm_state_init(m, sc[b], b % 3 ? 1 : 24, 3600.0);
+		fc_alloc(m, &out[b]);
+		fc_alloc(m, &oc[b]);
+		fo[b] = out[b].f;
+		/* C: every other series without a forecast (q, mean NULL). */
+		fc_[b] = oc[b].f;
+		if (b % 2)
+			fc_[b].q = fc_[b].mean = NULL;
+	}
+	for (i = 0; i < T; i++) {
+		for (b = 0; b < NS; b++)
+			in[b] = lazy_sample(b, i, &r);
+		nreset += ssm_model_step_batch(m, NS, sa, in, fo, sta, ws);
+		CHECK(ssm_model_step_batch(m, NS, sb, in, NULL, stb, ws) >= 0);
+		CHECK(ssm_model_step_batch(m, NS, sc, in, fc_, stc, ws) >= 0);
+		for (b = 0; b < NS; b++) {
+			int rc = ssm_model_forecast(m, sb[b], &od.f);
+
+			same &= sta[b] == stc[b] &&
+				!memcmp(sa[b], sc[b], S * sizeof(float));
+			same &= b % 2 || !memcmp(oc[b].q, fo[b].q,
+						 sizeof(float) * H * Q);
+
+			same &= sta[b] == stb[b] &&
+				!memcmp(sa[b], sb[b], S * sizeof(float));
+			fsame &=
+			    rc == (sta[b] == SSM_OK ? SSM_OK : SSM_EINVAL) &&
+			    !memcmp(od.q, fo[b].q, sizeof(float) * H * Q) &&
+			    !memcmp(od.mean, fo[b].mean, sizeof(float) * H) &&
+			    od.f.anomaly == fo[b].anomaly;
+			fsame &= sta[b] != SSM_OK ||
+				 !memcmp(ssm_model_next_quantiles(m, sb[b]),
+					 fo[b].q, sizeof(float) * Q);
+		}
+	}
+	CHECK(same);
+	CHECK(fsame);
+	/* The corner was met: some series were reset. */
+	CHECK(nreset > 0);
+	for (b = 0; b < NS; b++) {
+		free(sa[b]);
+		free(sb[b]);
+		free(sc[b]);
+		free(out[b].q);
+		free(out[b].mean);
+		free(oc[b].q);
+		free(oc[b].mean);
+	}
+	free(od.q);
+	free(od.mean);
+	free(ws);
+	ssm_model_free(m);
+}
+
+static void test_lazy_bit_exact(void)
+{
+	lazy_bit_exact(0, 1);
+	lazy_bit_exact(0, 0);
+}
+
+static void test_lazy_bit_exact_mamba(void)
+{
+	lazy_bit_exact(1, 1);
+}
+
 static void test_arguments_and_hash(void)
 {
 	ssm_model *a = NULL, *b = NULL, *c = NULL;
@@ -392,6 +528,8 @@ int main(void)
 	TH_RUN(test_snapshot_is_memcpy);
 	TH_RUN(test_nonfinite_state_resets);
 	TH_RUN(test_serve_q3_is_general);
+	TH_RUN(test_lazy_bit_exact);
+	TH_RUN(test_lazy_bit_exact_mamba);
 	TH_RUN(test_arguments_and_hash);
 	return th_summary();
 }
