@@ -30,13 +30,14 @@ struct srv_catchup {
 	size_t ne, cape;
 	uint32_t *map; /* 1 + index into e by the series' address; 0 free */
 	size_t mask;
-	size_t cursor;	/* background: next entry to look at */
-	size_t queued;	/* replay steps queued since the last tick */
-	size_t slice;	/* samples per background slice, 0 = none */
-	int full;	/* the walk stopped keeping samples */
-	int started;	/* the daemon serves */
-	int idle_on;	/* idle handle initialised */
-	uv_idle_t idle; /* the background, one slice per loop iteration */
+	size_t cursor;	   /* background: next entry to look at */
+	size_t queued;	   /* replay steps queued since the last tick */
+	size_t slice;	   /* samples per background slice, 0 = none */
+	uint64_t stop_max; /* srv__catchup_leave's bound */
+	int full;	   /* the walk stopped keeping samples */
+	int started;	   /* the daemon serves */
+	int idle_on;	   /* idle handle initialised */
+	uv_idle_t idle;	   /* the background, one slice per loop iteration */
 	double t0, t_ready, c_ready;
 	uint64_t series0, samples0;
 };
@@ -53,12 +54,16 @@ int srv__catchup_new(srv *s)
 {
 	srv_catchup *c = calloc(1, sizeof *c);
 	const char *env = getenv("STATECAST_CATCHUP_SLICE");
+	const char *stop = getenv("STATECAST_CATCHUP_STOP_MAX");
 
 	if (!c)
 		return -1;
 	c->slice = SRV_CATCHUP_SLICE;
 	if (env && *env)
 		c->slice = (size_t)strtoul(env, NULL, 10);
+	c->stop_max = SRV_CATCHUP_STOP_MAX;
+	if (stop && *stop)
+		c->stop_max = strtoull(stop, NULL, 10);
 	s->catchup = c;
 	return 0;
 }
@@ -381,4 +386,12 @@ int srv_persist_behind(srv *s, const srv_series *se, size_t *n, double *last_t)
 	*n = e->n;
 	*last_t = c->tv[2 * (e->off + e->n - 1)];
 	return 1;
+}
+
+int srv__catchup_leave(srv *s)
+{
+	srv_catchup *c = s->catchup;
+
+	return c && c->started && s->st.behind_series &&
+	       s->st.behind_samples > c->stop_max;
 }

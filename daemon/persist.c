@@ -1145,25 +1145,35 @@ void srv_persist_close(srv *s)
 	store_stats st;
 	size_t k;
 	uint64_t gen = 0, failed_before;
-	int dumped;
+	int dumped, leave = srv__catchup_leave(s);
 
 	if (!p || p->closed || !p->st)
 		return;
 	/* The dump and the final snapshots write every state: the series
-	 * still behind catch up first (docs/STATE_DUMP.md). */
-	srv_persist_catch_up_all(s);
+	 * still behind catch up first (docs/STATE_DUMP.md), unless that is
+	 * a long stop; then neither is written (daemon/catchup.h). */
+	if (leave)
+		srv_log(LOG_NOTICE,
+			"stopping with %llu series behind (%llu samples to "
+			"step): no state dump nor final snapshots, the next "
+			"start replays them from the database",
+			(unsigned long long)s->st.behind_series,
+			(unsigned long long)s->st.behind_samples);
+	else
+		srv_persist_catch_up_all(s);
 	/* On failure the slices below stop at their first flush, as
 	 * before. */
 	drain_queue(p);
 	/* The dump replaces the final snapshots: the database keeps the
 	 * periodic ones, from which replay is exact, in case the dump is
 	 * never used (docs/STATE_DUMP.md). */
-	dumped = write_dump(s, &gen);
+	dumped = !leave && write_dump(s, &gen);
 	/* In slices, each committed before the next is built: one batch of
 	 * every state would double the daemon's memory while it stops (9 GB
 	 * more at 1M series). A slice that cannot commit in time is left to
 	 * store_close like the rest. */
-	for (k = 0; !dumped && k < s->reg.n; k += CLOSE_SNAPSHOT_SLICE) {
+	for (k = 0; !dumped && !leave && k < s->reg.n;
+	     k += CLOSE_SNAPSHOT_SLICE) {
 		size_t done = k + CLOSE_SNAPSHOT_SLICE < s->reg.n
 				  ? k + CLOSE_SNAPSHOT_SLICE
 				  : s->reg.n;

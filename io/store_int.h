@@ -320,6 +320,19 @@ int store__merge(sqlite3_stmt *q, const sb_sample *log, size_t nlog,
 		 const store__range *rg,
 		 int (*cb)(void *ud, const store_sample *s, size_t n), void *ud,
 		 size_t *count);
+/* The same merge fed one chunk row at a time (a caller that reads the
+ * chunks of many series in one ordered scan): begin (NULL: no memory),
+ * each of the series' chunks in seq0 order (0, 1 = the limit is reached,
+ * STORE_EABORT, STORE_ECORRUPT), then end with the last result, which
+ * hands on the rest of the log and frees the merger (0 or an error). */
+typedef struct store__merger store__merger;
+store__merger *
+store__merge_begin(const sb_sample *log, size_t nlog, const store__range *rg,
+		   int (*cb)(void *ud, const store_sample *s, size_t n),
+		   void *ud);
+int store__merge_chunk(store__merger *m, int64_t seq0, int64_t n,
+		       const void *data, int bytes);
+int store__merge_end(store__merger *m, int e, size_t *count);
 
 /* Compaction (store_compact.c), writer thread. */
 /* One chunk of n encoded samples, seqs seq0.., in the caller's

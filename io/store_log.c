@@ -452,17 +452,20 @@ int store__log_dedupe(sqlite3_stmt *end_q, int64_t sid, sb_sample *a, size_t *n,
 	return 0;
 }
 
-/* The merge's output: filtered, buffered, handed on in chunks. */
-typedef struct mout {
+/* The merge's output: filtered, buffered, handed on in chunks; the log
+ * samples not yet merged (log[j..nlog)). */
+struct store__merger {
 	const store__range *rg;
 	store_sample buf[STORE_MERGE_CHUNK];
 	size_t n, total;
 	int (*cb)(void *ud, const store_sample *s, size_t n);
 	void *ud;
 	int full; /* limit reached */
-} mout;
+	const sb_sample *log;
+	size_t nlog, j;
+};
 
-static int emit(mout *o, int64_t seq, double t, double v)
+static int emit(store__merger *o, int64_t seq, double t, double v)
 {
 	const store__range *rg = o->rg;
 
@@ -484,13 +487,70 @@ static int emit(mout *o, int64_t seq, double t, double v)
 	return 0;
 }
 
+store__merger *
+store__merge_begin(const sb_sample *log, size_t nlog, const store__range *rg,
+		   int (*cb)(void *ud, const store_sample *s, size_t n),
+		   void *ud)
+{
+	store__merger *o = malloc(sizeof *o);
+
+	if (!o)
+		return NULL;
+	o->rg = rg;
+	o->n = o->total = 0;
+	o->cb = cb;
+	o->ud = ud;
+	o->full = 0;
+	o->log = log;
+	o->nlog = log ? nlog : 0;
+	o->j = 0;
+	return o;
+}
+
+int store__merge_chunk(store__merger *o, int64_t seq0, int64_t n,
+		       const void *data, int bytes)
+{
+	const unsigned char *p = data;
+	const sb_sample *log = o->log;
+	int64_t i;
+	int e = 0;
+
+	if (n < 1 || bytes != n * STORE_CHUNK_REC)
+		return STORE_ECORRUPT;
+	for (i = 0; i < n && !e; i++, p += STORE_CHUNK_REC) {
+		int64_t seq = seq0 + i;
+		while (!e && o->j < o->nlog && log[o->j].seq < seq) {
+			e = emit(o, log[o->j].seq, log[o->j].t, log[o->j].v);
+			o->j++;
+		}
+		if (o->j < o->nlog && log[o->j].seq == seq)
+			o->j++; /* stored twice: the chunk's copy is older */
+		if (!e)
+			e = emit(o, seq, io__getd(p), io__getd(p + 8));
+	}
+	return e;
+}
+
+int store__merge_end(store__merger *o, int e, size_t *count)
+{
+	for (; !e && o->j < o->nlog; o->j++)
+		e = emit(o, o->log[o->j].seq, o->log[o->j].t, o->log[o->j].v);
+	if (e == 1)
+		e = 0; /* the limit */
+	if (!e && o->n && o->cb(o->ud, o->buf, o->n))
+		e = STORE_EABORT;
+	if (count)
+		*count = o->total;
+	free(o);
+	return e;
+}
+
 int store__merge(sqlite3_stmt *q, const sb_sample *log, size_t nlog,
 		 const store__range *rg,
 		 int (*cb)(void *ud, const store_sample *s, size_t n), void *ud,
 		 size_t *count)
 {
-	mout *o = malloc(sizeof *o);
-	size_t j = 0;
+	store__merger *o = store__merge_begin(log, nlog, rg, cb, ud);
 	int rc = SQLITE_DONE, e = 0;
 
 	if (!o) {
@@ -498,46 +558,13 @@ int store__merge(sqlite3_stmt *q, const sb_sample *log, size_t nlog,
 			sqlite3_reset(q);
 		return STORE_ENOMEM;
 	}
-	o->rg = rg;
-	o->n = o->total = 0;
-	o->cb = cb;
-	o->ud = ud;
-	o->full = 0;
-	while (q && !e && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t seq0 = sqlite3_column_int64(q, 0);
-		int64_t n = sqlite3_column_int64(q, 1), i;
-		const unsigned char *p = sqlite3_column_blob(q, 2);
-
-		if (n < 1 ||
-		    sqlite3_column_bytes(q, 2) != n * STORE_CHUNK_REC) {
-			e = STORE_ECORRUPT;
-			break;
-		}
-		for (i = 0; i < n && !e; i++, p += STORE_CHUNK_REC) {
-			int64_t seq = seq0 + i;
-			while (!e && j < nlog && log[j].seq < seq) {
-				e = emit(o, log[j].seq, log[j].t, log[j].v);
-				j++;
-			}
-			if (j < nlog && log[j].seq == seq)
-				j++; /* stored twice: the chunk's copy is older
-				      */
-			if (!e)
-				e = emit(o, seq, io__getd(p), io__getd(p + 8));
-		}
-	}
+	while (q && !e && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		e = store__merge_chunk(
+		    o, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+		    sqlite3_column_blob(q, 2), sqlite3_column_bytes(q, 2));
 	if (q)
 		sqlite3_reset(q);
 	if (!e && rc != SQLITE_DONE)
 		e = store__map_rc(rc);
-	for (; !e && j < nlog; j++)
-		e = emit(o, log[j].seq, log[j].t, log[j].v);
-	if (e == 1)
-		e = 0; /* the limit */
-	if (!e && o->n && cb(ud, o->buf, o->n))
-		e = STORE_EABORT;
-	if (count)
-		*count = o->total;
-	free(o);
-	return e;
+	return store__merge_end(o, e, count);
 }

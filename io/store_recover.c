@@ -3,15 +3,20 @@
  * series' state (see store_recover() in store.h).
  *
  * Workload: once per start, every series (up to millions): a scan of
- * series LEFT JOIN snapshots (its `seen` only, when the caller holds
- * known states) in id order, plus one key-range seek into sample_chunks
- * per series for the samples after its snapshot or the caller's known
- * state (a checkpoint's record), merged with that series' part of the
- * sample log (each reader reads the log in windows of series ids as its
- * walk reaches them, store__log_window samples or so each, sorted: the
- * memory is the window's, not the log's), and, for a series not known, one
- * seek for its snapshot's blob and one into forecasts for the latest
- * one's origin (store.forecast_every_s spacing).
+ * series LEFT JOIN snapshots in id order, plus one key-range seek into
+ * sample_chunks per series for the samples after its snapshot, merged
+ * with that series' part of the sample log (each reader reads the log in
+ * windows of series ids as its walk reaches them, store__log_window
+ * samples or so each, sorted: the memory is the window's, not the log's),
+ * and, for a series not known, one seek for its snapshot's blob and one
+ * into forecasts for the latest one's origin (store.forecast_every_s
+ * spacing). When the caller holds known states (a checkpoint's records:
+ * most series at a restart after a crash), no seek per series: the
+ * series, snapshots (`seen` only) and sample_chunks of each segment are
+ * three scans in id order merged by id, a known series' samples after its
+ * record coming from the chunk scan's rows (a seek into snapshots and
+ * two into sample_chunks per series were 4-5 us of a 1M-series restart's
+ * ~10 us per series, bench/results/crash6-profile.md).
  *
  * Threads, a pipeline: READERS reader threads, each with its own
  * connection and read transaction, walk the series in segments of ids
@@ -92,6 +97,11 @@ typedef struct reader {
 	int k;
 	sqlite3 *db;
 	sqlite3_stmt *walk, *snap, *after, *last_ck, *last_fc, *voids;
+	/* With known states: the segment's snapshots (series_id, seen) and
+	 * chunks (series_id, seq0, n, data) in id order, each on its next
+	 * row when *_row. */
+	sqlite3_stmt *snaps, *chunks;
+	int snap_row, chunk_row;
 	int64_t sid; /* the series being streamed */
 	/* The log in windows of series ids, in this reader's transaction:
 	 * log holds those of the window below win_hi, sorted (win_all: the
@@ -268,10 +278,9 @@ static int log_window(reader *d, int64_t sid)
 	return 0;
 }
 
-/* The series' samples with seq > after and t >= t0, chunks + log, as
- * records. chunks = 0: its chunks hold none of them (only the log is
- * read). */
-static int stream(reader *d, int64_t sid, int64_t after, double t0, int chunks)
+/* The series' samples with seq > after and t >= t0, chunks (one seek) +
+ * log, as records. */
+static int stream(reader *d, int64_t sid, int64_t after, double t0)
 {
 	store__range rg = {after, t0, INFINITY, 0};
 	size_t nlog, first;
@@ -280,17 +289,75 @@ static int stream(reader *d, int64_t sid, int64_t after, double t0, int chunks)
 	if ((rc = log_window(d, sid)) < 0)
 		return rc;
 	first = store__logv_find(&d->log, sid, &nlog);
-
-	if (!chunks && !nlog)
-		return 0;
 	d->sid = sid;
-	if (chunks) {
-		sqlite3_bind_int64(d->after, 1, sid);
-		sqlite3_bind_int64(d->after, 2, after + 1);
-	}
-	return store__merge(chunks ? d->after : NULL,
-			    nlog ? d->log.a + first : NULL, nlog, &rg,
+	sqlite3_bind_int64(d->after, 1, sid);
+	sqlite3_bind_int64(d->after, 2, after + 1);
+	return store__merge(d->after, nlog ? d->log.a + first : NULL, nlog, &rg,
 			    put_merged, d, NULL);
+}
+
+/* A scan's next row: 0 (*row = 1 on a row, 0 at the end) or an error. */
+static int scan_step(sqlite3_stmt *q, int *row)
+{
+	int rc = sqlite3_step(q);
+
+	*row = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+}
+
+/* Moves an id-ordered scan past the rows of ids below id. */
+static int scan_to(sqlite3_stmt *q, int *row, int64_t id)
+{
+	int rc = 0;
+
+	while (rc == 0 && *row && sqlite3_column_int64(q, 0) < id)
+		rc = scan_step(q, row);
+	return rc;
+}
+
+/* A known series' samples with seq > after, as records: its rows of the
+ * chunk scan (which scan_to has brought to its first, if any), merged
+ * with its log samples. Leaves the scan past its rows (or where an error
+ * stopped it). */
+static int stream_known(reader *d, int64_t sid, int64_t after)
+{
+	store__range rg = {after, -INFINITY, INFINITY, 0};
+	store__merger *m = NULL;
+	const sb_sample *log;
+	size_t nlog, first;
+	int rc, e = 0;
+
+	if ((rc = log_window(d, sid)) < 0)
+		return rc;
+	first = store__logv_find(&d->log, sid, &nlog);
+	log = nlog ? d->log.a + first : NULL;
+	d->sid = sid;
+	while (!e && d->chunk_row &&
+	       sqlite3_column_int64(d->chunks, 0) == sid) {
+		sqlite3_stmt *q = d->chunks;
+		int64_t seq0 = sqlite3_column_int64(q, 1);
+		int64_t n = sqlite3_column_int64(q, 2);
+		/* Chunks hold disjoint seq ranges: one that ends at or
+		 * before the record holds nothing to replay. */
+		if (n > 0 && seq0 + n - 1 <= after) {
+			e = scan_step(q, &d->chunk_row);
+			continue;
+		}
+		if (!m &&
+		    !(m = store__merge_begin(log, nlog, &rg, put_merged, d)))
+			return STORE_ENOMEM;
+		e = store__merge_chunk(m, seq0, n, sqlite3_column_blob(q, 3),
+				       sqlite3_column_bytes(q, 3));
+		if (!e)
+			e = scan_step(q, &d->chunk_row);
+	}
+	if (!m && e)
+		return e;
+	if (!m && !nlog)
+		return 0;
+	if (!m && !(m = store__merge_begin(log, nlog, &rg, put_merged, d)))
+		return STORE_ENOMEM;
+	return store__merge_end(m, e, NULL);
 }
 
 /* The t of the series' last sample (highest seq); 1 when it has none. */
@@ -337,7 +404,7 @@ static int rebuild(reader *d, int64_t sid, double window)
 
 	if (rc)
 		return rc < 0 ? rc : 0; /* no samples at all */
-	return stream(d, sid, 0, last - window, 1);
+	return stream(d, sid, 0, last - window);
 }
 
 /* Origin of the series' latest stored forecast (-INFINITY: none): one seek
@@ -430,15 +497,19 @@ static int read_snapshot(reader *d, rseries *h)
 }
 
 /* The series of one segment (the walk's ids bound to [lo, hi)). With
- * known states (a checkpoint's records) the walk reads each snapshot's
- * `seen` only; the blob (~6.4 KB, mostly on an overflow page) is read by
- * a second statement only when it is used, so a series the caller holds
- * costs no snapshot read. */
+ * known states (a checkpoint's records) the segment's snapshots' `seen`
+ * and its chunks are read by two more id-ordered scans beside the
+ * series' (d->snaps, d->chunks: a merge by id, where a B-tree seek into
+ * each table per series was most of a checkpoint restart's walk at 1M
+ * series); a snapshot's blob (~6.4 KB, mostly on an overflow page) is
+ * read by a second statement only when it is used, so a series the
+ * caller holds costs no snapshot read, and its samples after the record
+ * come from the chunk scan's rows. */
 static int walk(reader *d)
 {
 	rseries h;
 	const char *name, *tags;
-	int64_t ks;
+	int64_t ks, seen = 0;
 	int rc, has_snap;
 
 	memset(&h, 0, sizeof h);
@@ -453,12 +524,21 @@ static int walk(reader *d)
 		h.step_s = sqlite3_column_double(d->walk, 3);
 		h.period = sqlite3_column_int(d->walk, 4);
 		h.created = sqlite3_column_double(d->walk, 5);
-		has_snap = sqlite3_column_type(d->walk, 6) != SQLITE_NULL;
+		if (d->r->nknown) {
+			if ((rc = scan_to(d->snaps, &d->snap_row, h.id)) < 0 ||
+			    (rc = scan_to(d->chunks, &d->chunk_row, h.id)) < 0)
+				break;
+			has_snap = d->snap_row &&
+				   sqlite3_column_int64(d->snaps, 0) == h.id;
+			seen = has_snap ? sqlite3_column_int64(d->snaps, 1) : 0;
+		} else {
+			has_snap =
+			    sqlite3_column_type(d->walk, 6) != SQLITE_NULL;
+		}
 		ks = d->r->nknown ? known_seq(d->r, h.id) : -1;
 		h.serr = 0;
 		h.mode = STORE_RESTORE_FULL;
-		if (ks >= 0 &&
-		    (!has_snap || sqlite3_column_int64(d->walk, 6) <= ks)) {
+		if (ks >= 0 && (!has_snap || seen <= ks)) {
 			/* The caller's state is the newest. */
 			h.mode = STORE_RESTORE_KNOWN;
 			h.forecast_t = NAN;
@@ -481,23 +561,13 @@ static int walk(reader *d)
 		if (h.mode == STORE_RESTORE_REBUILD) {
 			rc = rebuild(d, h.id, d->r->window);
 		} else if (h.mode == STORE_RESTORE_KNOWN) {
-			/* The walk's 8th column: the last seq its chunks hold
-			 * (NULL: none). Chunks hold disjoint seq ranges, so
-			 * the last one by seq0 ends highest: when it ends at
-			 * or before the record, only the log can hold
-			 * samples after it, and the seek into the chunks
-			 * (two B-tree descents and a statement's run, half
-			 * of a checkpoint restart's walk) is saved. */
-			rc = stream(d, h.id, ks, -INFINITY,
-				    sqlite3_column_type(d->walk, 7) !=
-					    SQLITE_NULL &&
-					sqlite3_column_int64(d->walk, 7) > ks);
+			rc = stream_known(d, h.id, ks);
 		} else {
 			rc = stream(d, h.id,
 				    h.mode == STORE_RESTORE_SNAPSHOT
 					? (int64_t)h.snap.seen
 					: 0,
-				    -INFINITY, 1);
+				    -INFINITY);
 		}
 		if (rc < 0)
 			break;
@@ -518,11 +588,23 @@ static void *reader_main(void *arg)
 
 	for (s = d->k; s < r->nseg && rc == 0; s += READERS) {
 		int64_t lo = r->lo + s * r->width;
+		int64_t hi = s == r->nseg - 1 ? r->hi : lo + r->width - 1;
 		sqlite3_bind_int64(d->walk, 1, lo);
-		sqlite3_bind_int64(
-		    d->walk, 2, s == r->nseg - 1 ? r->hi : lo + r->width - 1);
-		if ((rc = walk(d)) == 0)
+		sqlite3_bind_int64(d->walk, 2, hi);
+		if (r->nknown) {
+			sqlite3_bind_int64(d->snaps, 1, lo);
+			sqlite3_bind_int64(d->snaps, 2, hi);
+			sqlite3_bind_int64(d->chunks, 1, lo);
+			sqlite3_bind_int64(d->chunks, 2, hi);
+			if ((rc = scan_step(d->snaps, &d->snap_row)) == 0)
+				rc = scan_step(d->chunks, &d->chunk_row);
+		}
+		if (rc == 0 && (rc = walk(d)) == 0)
 			rc = put_segend(d);
+		if (r->nknown) {
+			sqlite3_reset(d->snaps);
+			sqlite3_reset(d->chunks);
+		}
 	}
 	pthread_mutex_lock(&r->mu);
 	publish_locked(d);
@@ -657,12 +739,8 @@ static int prepare(reader *d)
 	if (sqlite3_prepare_v2(
 		d->db,
 		d->r->nknown
-		    ? "SELECT s.id,s.name,s.tags,s.step_s,s.period,s.created,"
-		      "n.seen,(SELECT c.seq0+c.n-1 FROM sample_chunks c "
-		      "WHERE c.series_id=s.id ORDER BY c.seq0 DESC LIMIT 1) "
-		      "FROM series s LEFT JOIN snapshots n "
-		      "ON n.series_id=s.id WHERE s.id BETWEEN ?1 AND ?2 "
-		      "ORDER BY s.id"
+		    ? "SELECT id,name,tags,step_s,period,created FROM series "
+		      "WHERE id BETWEEN ?1 AND ?2 ORDER BY id"
 		    : "SELECT s.id,s.name,s.tags,s.step_s,s.period,s.created,"
 		      "n.state FROM series s LEFT JOIN snapshots n "
 		      "ON n.series_id=s.id WHERE s.id BETWEEN ?1 AND ?2 "
@@ -687,7 +765,18 @@ static int prepare(reader *d)
 			       "ORDER BY t DESC LIMIT 1",
 			       -1, &d->last_fc, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(d->db, STORE_SQL_VOIDS_IN, -1, &d->voids,
-			       NULL) != SQLITE_OK) {
+			       NULL) != SQLITE_OK ||
+	    (d->r->nknown &&
+	     (sqlite3_prepare_v2(d->db,
+				 "SELECT series_id,seen FROM snapshots WHERE "
+				 "series_id BETWEEN ?1 AND ?2 ORDER BY "
+				 "series_id",
+				 -1, &d->snaps, NULL) != SQLITE_OK ||
+	      sqlite3_prepare_v2(d->db,
+				 "SELECT series_id,seq0,n,data FROM "
+				 "sample_chunks WHERE series_id BETWEEN ?1 AND "
+				 "?2 ORDER BY series_id,seq0",
+				 -1, &d->chunks, NULL) != SQLITE_OK))) {
 		/* A generic error here is a missing table: no schema yet. */
 		int rc = store__map_rc(sqlite3_errcode(d->db));
 		return rc == STORE_ESQL ? STORE_ESCHEMA : rc;
@@ -729,6 +818,8 @@ static void close_reader(reader *d)
 	sqlite3_finalize(d->after);
 	sqlite3_finalize(d->last_ck);
 	sqlite3_finalize(d->last_fc);
+	sqlite3_finalize(d->snaps);
+	sqlite3_finalize(d->chunks);
 	store__lscan_release(&d->ls);
 	sqlite3_finalize(d->voids);
 	sqlite3_close(d->db);

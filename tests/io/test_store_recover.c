@@ -479,6 +479,96 @@ static void test_recover_many_in_order(void)
 	fx_release(&f);
 }
 
+/* Known states over many segments (each reader scans the series,
+ * snapshots and chunks of its segments in id order, merged by id): series
+ * known or not, with a snapshot newer or older than the record or none,
+ * samples in chunks and in the log, records of dropped series and past
+ * everything stored: every series gets exactly the samples after its
+ * record (or its snapshot, or all), in order, from the series' rows. */
+static void test_recover_known_many(void)
+{
+	fx f;
+	store *s;
+	store_batch *b;
+	store_opts o;
+	many_acc a;
+	store_known *known = calloc(MANY, sizeof *known);
+	store_recover_cb cb = {many_series, many_samples, NULL, &a, NULL, 0};
+	store_recover_stats st;
+	float state[16];
+	int64_t want_samples = 0;
+	int i, j, nk = 0, nsnap = 0, nknown = 0;
+
+	CHECK(known != NULL);
+	if (!known)
+		return;
+	fx_init(&f);
+	store_opts_default(&o);
+	o.log_max_samples = 1; /* compacted after every commit */
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	b = store_batch_new();
+	for (i = 0; i < MANY; i++) {
+		int64_t id = many_id(i);
+		char name[32];
+		snprintf(name, sizeof(name), "m%lld", (long long)id);
+		store_batch_series(b, id, name, "", 1.0, 1, 0);
+		for (j = 1; j <= 1 + i % 5; j++)
+			store_batch_sample(b, id, j, 1000.0 + j, (double)id);
+		if (i % 5 == 0 && i % 5 + 1 >= 2) {
+			state[0] = state[15] = (float)id;
+			store_batch_snapshot(b, id, "m", HASH, 1002, 2, state,
+					     16);
+		}
+	}
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(count_rows(f.path, "SELECT count(*) FROM sample_log"), 0);
+	/* More samples for one series in four, left in the log; a few
+	 * series dropped (their records are ignored). */
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	b = store_batch_new();
+	for (i = 0; i < MANY; i += 4)
+		for (j = 2 + i % 5; j <= 3 + i % 5; j++)
+			store_batch_sample(b, many_id(i), j, 1000.0 + j,
+					   (double)many_id(i));
+	for (i = 7; i < MANY; i += 500)
+		store_batch_drop_series(b, many_id(i));
+	store_submit(s, b, 0, NULL, NULL);
+	fx_close_store(&f, s);
+	CHECK(count_rows(f.path, "SELECT count(*) FROM sample_log") >= 1);
+
+	for (i = 0; i < MANY; i++) {
+		int total = 1 + i % 5 + (i % 4 == 0 ? 2 : 0);
+		int snap = i % 5 == 0 && 1 + i % 5 >= 2; /* seen 2 */
+		int64_t ks = i % 3 ? i % 7 : -1;
+		if (ks >= 0)
+			known[nk++] = (store_known){many_id(i), (uint64_t)ks};
+		if (i % 500 == 7)
+			continue; /* dropped */
+		if (ks >= 0 && (!snap || 2 <= ks)) {
+			want_samples += total > ks ? total - ks : 0;
+			nknown++;
+		} else if (snap) {
+			want_samples += total - 2;
+			nsnap++;
+		} else {
+			want_samples += total;
+		}
+	}
+	cb.known = known;
+	cb.nknown = (size_t)nk;
+	memset(&a, 0, sizeof(a));
+	CHECK_EQ_INT(store_recover(f.path, HASH, 0, &cb, &st), 0);
+	CHECK_EQ_INT(a.bad, 0);
+	CHECK_EQ_INT(a.n, MANY - (MANY + 492) / 500);
+	CHECK_EQ_INT(a.from_snap, nsnap);
+	CHECK_EQ_INT(st.known, nknown);
+	CHECK_EQ_INT(a.samples, want_samples);
+	CHECK_EQ_INT(st.samples_replayed, want_samples);
+	free(known);
+	fx_release(&f);
+}
+
 int main(void)
 {
 	TH_RUN(test_recover_modes);
@@ -486,5 +576,6 @@ int main(void)
 	TH_RUN(test_recover_known_chunks);
 	TH_RUN(test_recover_abort_and_empty);
 	TH_RUN(test_recover_many_in_order);
+	TH_RUN(test_recover_known_many);
 	return th_summary();
 }
