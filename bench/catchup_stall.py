@@ -80,6 +80,7 @@ def timed(d, c, read):
     """(seconds read() took, longest ping in s, samples it stepped)."""
     before = behind(c)
     pinger = storelib.Client(d.sock)
+    pinger.s.settimeout(600)  # a stall past the client's 30 s is measured
     stop = threading.Event()
     worst = [0.0]
 
@@ -107,28 +108,33 @@ def timed(d, c, read):
 
 def run(bin_, n, per, tmp, cases):
     d, c, port = start(bin_, tmp, "cs")
-    t0 = 1.7e9
-    batch = max(1, 20000 // per)
-    for a in range(0, n, batch):
-        c.call("push", {"samples": [
-            ["cs.s%d" % i, t0 + 60 * k, float((i + k) % 11)]
-            for i in range(a, min(n, a + batch)) for k in range(per)]})
-    out = {}
-    # The same crash for each reader (nothing recorded the catch-up's
-    # states: no checkpoint, snapshots once a day).
-    for case in cases:
-        c.close()
-        d.kill9()
-        d, c, port = start(bin_, tmp, "cs", slice_="0")
-        out[case + "_behind"] = behind(c)
-        if case == "list":
-            lister = storelib.Client(d.sock)
-            out[case] = timed(d, c, lambda: lister.call("list", {
-                "pattern": "*"}))
-            lister.close()
-        else:
-            out[case] = timed(d, c, lambda: get_page(
-                port, "/" if case == "status" else "/metrics"))
+    try:
+        t0 = 1.7e9
+        batch = max(1, 20000 // per)
+        for a in range(0, n, batch):
+            c.call("push", {"samples": [
+                ["cs.s%d" % i, t0 + 60 * k, float((i + k) % 11)]
+                for i in range(a, min(n, a + batch)) for k in range(per)]})
+        out = {}
+        # The same crash for each reader (nothing recorded the catch-up's
+        # states: no checkpoint, snapshots once a day).
+        for case in cases:
+            c.close()
+            d.kill9()
+            d, c, port = start(bin_, tmp, "cs", slice_="0")
+            out[case + "_behind"] = behind(c)
+            if case == "list":
+                lister = storelib.Client(d.sock)
+                lister.s.settimeout(600)
+                out[case] = timed(d, c, lambda: lister.call("list", {
+                    "pattern": "*"}))
+                lister.close()
+            else:
+                out[case] = timed(d, c, lambda: get_page(
+                    port, "/" if case == "status" else "/metrics"))
+    except BaseException:
+        d.kill9()  # not left running, its work dir removed, after a failure
+        raise
     c.close()
     d.stop()
     return out
