@@ -4,16 +4,20 @@ during a crash restart's catch-up (docs/STATE_DUMP.md), builds A and B in
 the same run, interleaved.
 
     bench/catchup_stall.py --a BIN --b BIN [--series N] [--per K]
-                           [--reps R] [--out FILE]
+                           [--reps R] [--cases status,metrics,list]
+                           [--out FILE]
 
 For each build and rep: a daemon with a store gets N series x K samples
 (RPC push), is killed with -9 and restarted with STATECAST_CATCHUP_SLICE=0
 (no background catch-up: only readers step the series behind), with HTTP on
 and metrics.forecasts=* (at most 100 exported). Then GET /, and after the
-same kill -9 and restart again GET /metrics, each while another client
-pings the RPC every 5 ms (a 503 asked again): the page's
+same kill -9 and restart again GET /metrics, and after a third the RPC
+`list "*"` (default limit, 10000 returned), each while another client
+pings the RPC every 5 ms (a 503 asked again): the reader's
 time, the longest ping (the loop's stall as a client sees it) and the
-samples the page stepped (stats restore_behind_samples before and after).
+samples the reader stepped (stats restore_behind_samples before and
+after). --cases picks the readers (all three by default). Each run ends
+with a kill -9 (a clean stop would catch every series up first).
 Medians over the reps; every run listed. Writes a Markdown report (with
 the command, the machine, the load) to --out, or stdout.
 """
@@ -58,10 +62,26 @@ def behind(c):
     return c.call("stats")["restore_behind_samples"]
 
 
-def timed_page(d, c, port, path):
-    """(seconds the page took, longest ping in s, samples it stepped)."""
+def get_page(port, path):
+    """GET path; a 503 (the loop did not render the page within the HTTP
+    thread's 1 s wait and has never rendered it) is asked again, the time
+    counting until the page came."""
+    while True:
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                   timeout=600).read()
+            return
+        except urllib.error.HTTPError as e:
+            if e.code != 503:
+                raise
+            time.sleep(0.05)
+
+
+def timed(d, c, read):
+    """(seconds read() took, longest ping in s, samples it stepped)."""
     before = behind(c)
     pinger = storelib.Client(d.sock)
+    pinger.s.settimeout(600)  # a stall past the client's 30 s is measured
     stop = threading.Event()
     worst = [0.0]
 
@@ -77,18 +97,7 @@ def timed_page(d, c, port, path):
     try:
         time.sleep(0.05)
         t = time.monotonic()
-        while True:
-            # 503: the loop did not render the page within the HTTP
-            # thread's 1 s wait and has never rendered it: asked again,
-            # the time counts until the page came.
-            try:
-                urllib.request.urlopen("http://127.0.0.1:%d%s" % (
-                    port, path), timeout=600).read()
-                break
-            except urllib.error.HTTPError as e:
-                if e.code != 503:
-                    raise
-                time.sleep(0.05)
+        read()
         took = time.monotonic() - t
         time.sleep(0.05)
     finally:
@@ -98,28 +107,39 @@ def timed_page(d, c, port, path):
     return took, worst[0], before - behind(c)
 
 
-def run(bin_, n, per, tmp):
+def run(bin_, n, per, tmp, cases):
     d, c, port = start(bin_, tmp, "cs")
-    t0 = 1.7e9
-    batch = max(1, 20000 // per)
-    for a in range(0, n, batch):
-        c.call("push", {"samples": [
-            ["cs.s%d" % i, t0 + 60 * k, float((i + k) % 11)]
-            for i in range(a, min(n, a + batch)) for k in range(per)]})
+    try:
+        t0 = 1.7e9
+        batch = max(1, 20000 // per)
+        for a in range(0, n, batch):
+            c.call("push", {"samples": [
+                ["cs.s%d" % i, t0 + 60 * k, float((i + k) % 11)]
+                for i in range(a, min(n, a + batch)) for k in range(per)]})
+        out = {}
+        # The same crash for each reader (nothing recorded the catch-up's
+        # states: no checkpoint, snapshots once a day).
+        for case in cases:
+            c.close()
+            d.kill9()
+            d, c, port = start(bin_, tmp, "cs", slice_="0")
+            out[case + "_behind"] = behind(c)
+            if case == "list":
+                lister = storelib.Client(d.sock)
+                lister.s.settimeout(600)
+                out[case] = timed(d, c, lambda: lister.call("list", {
+                    "pattern": "*"}))
+                lister.close()
+            else:
+                out[case] = timed(d, c, lambda: get_page(
+                    port, "/" if case == "status" else "/metrics"))
+    except BaseException:
+        d.kill9()  # not left running, its work dir removed, after a failure
+        raise
     c.close()
+    # Not a clean stop: it would catch every series up first (the state
+    # dump), over 60 s at 1M x 8 behind, and nothing here measures it.
     d.kill9()
-    d, c, port = start(bin_, tmp, "cs", slice_="0")
-    out = {"behind": behind(c)}
-    out["status"] = timed_page(d, c, port, "/")
-    # The same crash again for /metrics (nothing recorded the catch-up's
-    # states: no checkpoint, snapshots once a day).
-    c.close()
-    d.kill9()
-    d, c, port = start(bin_, tmp, "cs", slice_="0")
-    out["behind2"] = behind(c)
-    out["metrics"] = timed_page(d, c, port, "/metrics")
-    c.close()
-    d.stop()
     return out
 
 
@@ -130,14 +150,19 @@ def main():
     ap.add_argument("--series", type=int, default=100000)
     ap.add_argument("--per", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--cases", default="status,metrics,list")
     ap.add_argument("--out")
     o = ap.parse_args()
+    cases = o.cases.split(",")
+    if not cases or set(cases) - {"status", "metrics", "list"}:
+        ap.error("--cases: a comma-separated subset of status,metrics,list")
     res = {"A": [], "B": []}
     for rep in range(o.reps):
         for who in (("A", "B") if rep % 2 == 0 else ("B", "A")):
             tmp = tempfile.mkdtemp(prefix="statecast-cstall-")
             try:
-                r = run(o.a if who == "A" else o.b, o.series, o.per, tmp)
+                r = run(o.a if who == "A" else o.b, o.series, o.per, tmp,
+                      cases)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             r["load"] = os.getloadavg()[0]
@@ -147,7 +172,8 @@ def main():
     cpu = subprocess.run(["sh", "-c", "sed -n 's/^model name[[:space:]]*: "
                           "//p' /proc/cpuinfo | head -n 1"],
                          capture_output=True, text=True).stdout.strip()
-    lines = ["# Catch-up stall: the status page and /metrics during a crash "
+    name = {"status": "/", "metrics": "/metrics", "list": "RPC list *"}
+    lines = ["# Catch-up stall: readers of many series during a crash "
              "restart's catch-up", "",
              "Command: `bench/catchup_stall.py %s`" % " ".join(sys.argv[1:]),
              "",
@@ -156,24 +182,24 @@ def main():
              "A: `%s`, B: `%s`, interleaved, %d reps; %d series x %d samples "
              "behind after kill -9, STATECAST_CATCHUP_SLICE=0." % (
                  o.a, o.b, o.reps, o.series, o.per), "",
-             "| build | page | median time (s) | median longest ping (s) | "
+             "| build | reader | median time (s) | median longest ping (s) | "
              "samples stepped (median) |", "|---|---|---|---|---|"]
     for who in ("A", "B"):
-        for page in ("status", "metrics"):
-            rs = [r[page] for r in res[who]]
+        for case in cases:
+            rs = [r[case] for r in res[who]]
             lines.append("| %s | %s | %.3f | %.3f | %d |" % (
-                who, "/" if page == "status" else "/metrics",
+                who, name[case],
                 statistics.median(x[0] for x in rs),
                 statistics.median(x[1] for x in rs),
                 statistics.median(x[2] for x in rs)))
-    lines += ["", "Every run (page: time s, longest ping s, samples "
+    lines += ["", "Every run (reader: time s, longest ping s, samples "
               "stepped; load at its end):", ""]
     for who in ("A", "B"):
         for k, r in enumerate(res[who]):
-            lines.append("- %s rep %d: / (%d behind) %.3f, %.3f, %d; "
-                         "/metrics (%d behind) %.3f, %.3f, %d; load %.1f" % (
-                             (who, k + 1, r["behind"]) + r["status"] +
-                             (r["behind2"],) + r["metrics"] + (r["load"],)))
+            lines.append("- %s rep %d: %s; load %.1f" % (who, k + 1, "; ".join(
+                "%s (%d behind) %.3f, %.3f, %d" % (
+                    (name[case], r[case + "_behind"]) + r[case])
+                for case in cases), r["load"]))
     text = "\n".join(lines) + "\n"
     if o.out:
         with open(o.out, "w") as f:

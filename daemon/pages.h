@@ -30,9 +30,10 @@
 struct srv;
 
 #define SRV_PAGES_SPARK 120 /* history samples per sparkline */
-/* Stored samples one /metrics render steps at most for matching series
- * still catching up after a crash restart (one background slice, some
- * 10-30 ms of the loop); the rest are shown as catching up. */
+/* Stored samples one /metrics render (or one RPC list, rpc_methods.c)
+ * steps at most for matching series still catching up after a crash
+ * restart (one background slice, some 10-30 ms of the loop); the rest are
+ * shown as catching up. */
 #define SRV_PAGES_CATCHUP 2048
 
 /* Binds listen.http and starts serving; 0 when done or disabled, -1 when

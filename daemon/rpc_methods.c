@@ -14,6 +14,7 @@
 
 #include "daemon/fresh.h"
 #include "daemon/log.h"
+#include "daemon/pages.h" /* SRV_PAGES_CATCHUP */
 #include "daemon/persist.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
@@ -282,11 +283,62 @@ static int by_name(const void *a, const void *b)
 		      (*(srv_series *const *)b)->name);
 }
 
+/*
+ * After a crash restart, the listed series still behind their stored
+ * samples (daemon/persist.h) would show their record's counts: up to
+ * SRV_PAGES_CATCHUP of their samples are stepped now, in name order (one
+ * tick); the series beyond that budget are left to the background
+ * catch-up and marked in the reply (put_listed), so a list "*" at 1M
+ * series does not hold the loop (and every other client) for the seconds
+ * stepping them all takes. Only the l[0..n) returned are stepped: the
+ * rest count in total alone. 0, or -1 when out of memory.
+ */
+static int catch_up_listed(srv *s, srv_series *const *l, size_t n)
+{
+	srv_series **step;
+	size_t i, nstep = 0, budget = SRV_PAGES_CATCHUP, nb;
+	double t;
+
+	if (!s->st.behind_series)
+		return 0;
+	step = malloc((n + 1) * sizeof *step);
+	if (!step)
+		return -1;
+	for (i = 0; i < n && budget > 0; i++)
+		if (srv_persist_behind(s, l[i], &nb, &t) && nb <= budget) {
+			budget -= nb;
+			step[nstep++] = l[i];
+		}
+	if (nstep)
+		srv_persist_catch_up_list(s, step, nstep);
+	free(step);
+	return 0;
+}
+
+/* One entry of a list reply. A series still catching up (catch_up_listed)
+ * shows what it holds once its stored samples are stepped (its record's
+ * count plus them, the last one's time) and "catching_up": the samples
+ * still to step. 1 when so marked. */
+static int put_listed(srv *s, rpc_buf *b, const srv_series *se)
+{
+	size_t nb = 0;
+	double t;
+	int late = s->st.behind_series && srv_persist_behind(s, se, &nb, &t);
+
+	rpc_put_map(b, late ? 4 : 3);
+	put_kv_str(b, "series", se->name);
+	put_kv_u64(b, "samples", se->n_samples + (late ? nb : 0));
+	put_kv_f64(b, "last_t", late ? t : se->last_t);
+	if (late)
+		put_kv_u64(b, "catching_up", nb);
+	return late;
+}
+
 static int m_list(req *r)
 {
 	srv_registry *g = &r->s->reg;
 	srv_series **hit;
-	size_t i, n = 0, limit;
+	size_t i, n = 0, limit, late = 0;
 	double lim;
 	char *pat;
 	int rc = pattern_param(r, 0, &pat);
@@ -306,21 +358,21 @@ static int m_list(req *r)
 		if (fnmatch(pat, g->all[i]->name, 0) == 0)
 			hit[n++] = g->all[i];
 	free(pat);
-	srv_persist_catch_up_list(r->s, hit, n);
 	qsort(hit, n, sizeof *hit, by_name);
 	limit = lim >= 0 && lim < (double)n ? (size_t)lim : n;
-	rpc_put_map(r->b, 3);
+	if (catch_up_listed(r->s, hit, limit)) {
+		free(hit);
+		return fail(r, RPC_CODE_INTERNAL, "out of memory");
+	}
+	rpc_put_map(r->b, 4);
 	rpc_put_cstr(r->b, "series");
 	rpc_put_array(r->b, (uint32_t)limit);
-	for (i = 0; i < limit; i++) {
-		rpc_put_map(r->b, 3);
-		put_kv_str(r->b, "series", hit[i]->name);
-		put_kv_u64(r->b, "samples", hit[i]->n_samples);
-		put_kv_f64(r->b, "last_t", hit[i]->last_t);
-	}
+	for (i = 0; i < limit; i++)
+		late += (size_t)put_listed(r->s, r->b, hit[i]);
 	put_kv_u64(r->b, "total", n);
 	rpc_put_cstr(r->b, "truncated");
 	rpc_put_bool(r->b, limit < n);
+	put_kv_u64(r->b, "catching_up", late);
 	free(hit);
 	return 0;
 }

@@ -125,12 +125,23 @@ static void show_list(FILE *f, const rpc_val *r)
 			client_str(e, "series", name, sizeof name),
 			client_num(e, "samples", 0));
 		show_time(f, client_num(e, "last_t", NAN));
+		/* After a crash restart: the stored samples it has not
+		 * stepped yet (docs/RPC.md, list). */
+		if (client_num(e, "catching_up", 0) > 0)
+			fprintf(f, "  (catching up: %.0f to step)",
+				client_num(e, "catching_up", 0));
 		fputc('\n', f);
 	}
 	if (rpc_val_type(rpc_val_get(r, "truncated")) == RPC_T_BOOL &&
 	    client_num(r, "total", 0) > (double)n)
 		fprintf(f, "(%zu of %.0f shown)\n", n,
 			client_num(r, "total", 0));
+	if (client_num(r, "catching_up", 0) > 0)
+		fprintf(
+		    f,
+		    "(%.0f still catching up after a restart: their "
+		    "samples are stored, their forecasts not yet current)\n",
+		    client_num(r, "catching_up", 0));
 }
 
 int cmd_list(int argc, char **argv)

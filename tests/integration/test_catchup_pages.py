@@ -20,7 +20,10 @@ until something uses them (no background catch-up). Then:
     the catch-up: every series exported, nothing left behind;
   - a glob matching none of them steps and marks none; within
     metrics.max_forecast_series only the series exported are stepped, the
-    rest are left out by the cap (omitted), not marked as catching up.
+    rest are left out by the cap (omitted), not marked as catching up;
+  - RPC list, the same way: at most SRV_PAGES_CATCHUP samples of the
+    series it returns are stepped, the rest marked (catching_up), and
+    their counts and last time are the reference's.
 """
 import contextlib
 import os
@@ -30,7 +33,7 @@ import struct
 import tempfile
 import urllib.request
 
-from statecast_test import Checks
+from statecast_test import Checks, run_cli
 from storelib import RefPair
 
 NS, K = 1500, 4
@@ -224,9 +227,73 @@ def small_cap(c):
                 got == (50, 950, 0), (b0, b1, got))
 
 
+def plain(entries):
+    """A list reply's entries without the catching_up marks."""
+    return [{k: v for k, v in e.items() if k != "catching_up"}
+            for e in entries]
+
+
+def listing(c):
+    """RPC list (daemon/rpc_methods.c) steps at most SRV_PAGES_CATCHUP
+    samples of the listed series behind, in name order, and marks the
+    rest (catching_up: samples to step), with the counts and last time
+    they hold once stepped: the reference's; series past limit are not
+    stepped; the CLI shows the marks; repeated lists end the catch-up."""
+    n, k = 1500, 4
+    with crashed("ls", n, k, []) as (p, port):
+        b0 = behind(p.c)
+        q = {"pattern": "ls.s9*", "limit": 5}
+        got, ref = p.c.call("list", q), p.rc.call("list", q)
+        c.check("limit: only the series returned are stepped",
+                b0 == (n, n * k) and behind(p.c) == (n - 5, (n - 5) * k) and
+                got == ref and got["catching_up"] == 0,
+                (b0, behind(p.c), got["catching_up"]))
+
+        b1 = behind(p.c)
+        got, ref = p.c.call("list"), p.rc.call("list")
+        b2 = behind(p.c)
+        marked = [e for e in got["series"] if "catching_up" in e]
+        c.check("list '*' steps at most its budget",
+                b1[1] - b2[1] == BUDGET and b2[0] == len(marked) > 0,
+                (b1, b2, len(marked)))
+        c.check("the rest are marked, their count in the reply",
+                got["catching_up"] == len(marked) and
+                {e["catching_up"] for e in marked} == {k} and
+                got["total"] == ref["total"] == n and not got["truncated"],
+                (got["catching_up"], len(marked), got["total"]))
+        first = [e["series"] for e in got["series"]][:BUDGET // k - 5]
+        c.check("the stepped ones come first by name",
+                not {e["series"] for e in marked} & set(first),
+                marked[:2])
+        c.check("counts and last time equal the reference's",
+                plain(got["series"]) == ref["series"],
+                [(a, b) for a, b in zip(plain(got["series"]), ref["series"])
+                 if a != b][:3])
+
+        cli = run_cli(["list", "--socket", p.d.sock])
+        lines = cli.stdout.splitlines()
+        left = behind(p.c)[0]
+        c.check("CLI: marks and a footer",
+                cli.returncode == 0 and
+                sum("(catching up: %d to step)" % k in l
+                    for l in lines) == left > 0 and
+                lines[-1].startswith("(%d still catching up" % left),
+                cli.stdout[-400:] + cli.stderr)
+
+        lists = 2
+        while behind(p.c)[0] and lists < 10:
+            got = p.c.call("list")
+            lists += 1
+        c.check("lists end the catch-up, then mark none",
+                behind(p.c) == (0, 0) and p.c.call("list") == ref,
+                (lists, behind(p.c)))
+        c.check("states equal the reference's", not p.diff(), p.diff()[:5])
+
+
 if __name__ == "__main__":
     checks = Checks()
     checks.run(pages)
     checks.run(glob_miss)
     checks.run(small_cap)
+    checks.run(listing)
     checks.summary()
