@@ -92,9 +92,10 @@ void srv_persist_catch_up_all(struct srv *s);
 /*
  * Whether se is still behind, without stepping it: 1 with *n its samples
  * to step and *last_t its last stored sample's time, else 0. For readers
- * that may match many series (the status page, the /metrics forecasts):
- * catching them all up at once would stall the loop (seconds at 1M
- * series), so they step a bounded share and show the rest as catching up.
+ * that may match many series (the status page, the /metrics forecasts,
+ * the RPC list): catching them all up at once would stall the loop
+ * (seconds at 1M series), so they step a bounded share and show the rest
+ * as catching up.
  */
 int srv_persist_behind(struct srv *s, const struct srv_series *se, size_t *n,
 		       double *last_t);
