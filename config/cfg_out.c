@@ -253,13 +253,12 @@ void cfg_write_doc(FILE *f)
 	    "horizons share\n47 of their 48 target times, so storing each "
 	    "one repeats almost everything;\none every 5 minutes still "
 	    "scores every horizon. A stored forecast is one row\nof about "
-	    "750 bytes on disk (3 levels x 48 horizons, float32; the 48 "
+	    "600 bytes on disk (3 levels x 48 horizons, float32; the 48 "
 	    "means are\nthe middle level's, not stored twice since schema "
-	    "6), which at\nmany series lands on a B-tree page of its "
-	    "own: `60s` at a 60 s step (every\nrefresh) costs about 1.3 MiB "
-	    "per series per day and most of the store's writes\n"
-	    "(bench/results/fcstore.md); `5m`, a fifth of that. 0 stores "
-	    "none.\n");
+	    "6), appended in commit order\n(schema 5): `60s` at a 60 s step "
+	    "(every refresh) costs over 1 MiB per series\nper day and most "
+	    "of the store's writes (bench/results/fcstore.md,\n"
+	    "thr6-split.md); `5m`, a fifth of that. 0 stores none.\n");
 }
 
 int cfg_diff(const cfg *old_c, const cfg *new_c, cfg_diff_fn fn, void *ctx)
