@@ -21,9 +21,7 @@ parse_args "usage: bench/cold_step.sh --base-dir DIR [--series N] [--rounds R] [
 [ -n "$BASE_DIR" ] || { echo "cold_step: --base-dir is required" >&2; exit 2; }
 bench_workdir coldstep
 make -s -j2 build/bench/cold_step
-LIBS="$(pkg-config --libs msgpack sqlite3 libuv 2>/dev/null || pkg-config --libs msgpack-c sqlite3 libuv) $BLAS"
-cc -O2 -g -I"$BASE_DIR" -o "$W/cold_step.base" bench/cold_step.c \
-	"$BASE_DIR/build/libscio.a" "$BASE_DIR/build/libssm.a" $LIBS
+base_prog "$BASE_DIR" bench/cold_step.c "$W/cold_step.base"
 declare -A ns sum
 ns[base]=""; ns[head]=""
 one() { # one WHO REP

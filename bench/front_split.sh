@@ -32,9 +32,7 @@ make -s -j2 build/bench/step_age
 if [ -n "$BASE" ]; then
 	echo "front_split: building the base $BASE in $W/base"
 	build_tree "$BASE" "$W/base" build/libssm.a build/libscio.a
-	LIBS="$(pkg-config --libs msgpack sqlite3 libuv 2>/dev/null || pkg-config --libs msgpack-c sqlite3 libuv) $BLAS"
-	cc -O2 -g -I"$W/base" -o "$W/step_age.base" bench/step_age.c \
-		"$W/base/build/libscio.a" "$W/base/build/libssm.a" $LIBS
+	base_prog "$W/base" bench/step_age.c "$W/step_age.base"
 fi
 
 # tree BIN MODEL NAME: the calling tree of BIN's window into $W/tree.NAME.

@@ -120,9 +120,7 @@ for rep in $(seq "$REPS"); do
 done
 
 # The model step: instructions and bits.
-LIBS="$(pkg-config --libs msgpack sqlite3 libuv 2>/dev/null || pkg-config --libs msgpack-c sqlite3 libuv) $BLAS"
-cc -O2 -I"$BASE_DIR" -o "$W/model_diff.base" bench/model_diff.c \
-	"$BASE_DIR/build/libscio.a" "$BASE_DIR/build/libssm.a" $LIBS
+base_prog "$BASE_DIR" bench/model_diff.c "$W/model_diff.base"
 "$W/model_diff.base" "$BASE_DIR/models/default.model" "$W/md.base"
 build/bench/model_diff models/default.model "$W/md.head"
 BITS=$(build/bench/model_diff --cmp "$W/md.base" "$W/md.head")

@@ -5,6 +5,14 @@
 # OpenBLAS: the Makefile's BLAS_LIBS, with libm).
 BLAS="-llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread/ -lopenblas -lm"
 
+# base_prog TREE SRC OUT: the bench program SRC built as TREE's (a tree
+# built by build_tree or --base-dir: its headers, build/libssm.a and
+# build/libscio.a) into OUT, for a same-run A/B against this tree's build.
+base_prog() {
+	cc -O2 -g -I"$1" -o "$3" "$2" "$1/build/libscio.a" "$1/build/libssm.a" \
+		$(pkg-config --libs msgpack sqlite3 libuv 2>/dev/null || pkg-config --libs msgpack-c sqlite3 libuv) $BLAS
+}
+
 # parse_args USAGE SPEC... -- ARG...: a script's options, read from a table
 # instead of a case statement of its own. Each SPEC is one of
 #   --name=VAR   an option with a value: VAR=value

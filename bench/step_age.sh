@@ -34,9 +34,7 @@ make -s -j2 build/bench/step_age
 if [ -n "$BASE" ]; then
 	echo "step_age: building the base $BASE in $W/base"
 	build_tree "$BASE" "$W/base" build/libssm.a build/libscio.a
-	LIBS="$(pkg-config --libs msgpack sqlite3 libuv 2>/dev/null || pkg-config --libs msgpack-c sqlite3 libuv) $BLAS"
-	cc -O2 -g -I"$W/base" -o "$W/step_age.base" bench/step_age.c \
-		"$W/base/build/libscio.a" "$W/base/build/libssm.a" $LIBS
+	base_prog "$W/base" bench/step_age.c "$W/step_age.base"
 fi
 
 WINDOWS="0:6 6:30 30:80 80:200 200:400"

@@ -37,9 +37,7 @@ need_tools valgrind
 echo "step_speed: building the base $BASE in $W/base"
 build_tree "$BASE" "$W/base" build/libssm.a build/libscio.a \
 	build/bench/ssm_bench build/bench/front_bench
-LIBS="$(pkg-config --libs msgpack sqlite3 libuv 2>/dev/null || pkg-config --libs msgpack-c sqlite3 libuv) $BLAS"
-cc -O2 -I"$W/base" -o "$W/model_diff.base" bench/model_diff.c \
-	"$W/base/build/libscio.a" "$W/base/build/libssm.a" $LIBS
+base_prog "$W/base" bench/model_diff.c "$W/model_diff.base"
 cc -O2 -I"$W/base" -o "$W/front_digest.base" bench/front_digest.c \
 	"$W/base/build/libssm.a" $BLAS
 make -s -j2 build/bench/ssm_bench build/bench/front_bench \
