@@ -86,28 +86,39 @@ serve4(const float *o, const float *gap, const float *e, const double *pt,
 	nonfinite4(&v2, bad);
 }
 
-/* One horizon, the scalar code (the last H mod 4). */
-static inline uint64_t serve1(const float *o, const float *gap, const float *e,
-			      const double *pt, double sc, int gate, double w,
-			      double wf, float *q, float *mean)
+/*
+ * The last r = H mod 4 horizons (1..3), through serve4 on copies padded
+ * with horizon 0 of them: a padded lane is a real horizon's twin, so it
+ * adds no non-finite bit of its own, and its outputs are dropped. Not a
+ * scalar loop of its own: GCC 12.2 SLP-vectorizes one (lo and md of a
+ * horizon in one register) and drops the float rounding of the gate's
+ * blend just as in the loop above, so with the gate on it served other
+ * bits than serve4 and the general path (tests/ssm/test_model.c,
+ * test_serve_q3_is_general at H 45 and 3).
+ */
+__attribute__((always_inline)) static inline void
+serve_tail(int r, const float *o, const float *gap, const float *e,
+	   const double *pt, double sc, int gate, double w, double wf, float *q,
+	   float *mean, v4u *bad)
 {
-	float md = o[1], lo = md - gap[0] * e[0], hi = md + gap[1] * e[2];
-	double v0, v1, v2;
+	float o4[12], gap4[8], e4[12], q4[12], m4[4];
+	double pt4[4];
+	int l, k;
 
-	if (gate) {
-		md = (float)(w * md);
-		lo = (float)(w * lo + wf * (0.0 - gap[0]));
-		hi = (float)(w * hi + wf * (0.0 + gap[1]));
+	for (l = 0; l < 4; l++) {
+		int s = l < r ? l : 0;
+
+		for (k = 0; k < 3; k++) {
+			o4[3 * l + k] = o[3 * s + k];
+			e4[3 * l + k] = e[3 * s + k];
+		}
+		gap4[2 * l] = gap[2 * s];
+		gap4[2 * l + 1] = gap[2 * s + 1];
+		pt4[l] = pt[s];
 	}
-	v0 = *pt + sc * lo;
-	v1 = *pt + sc * md;
-	v2 = *pt + sc * hi;
-	q[0] = (float)v0;
-	q[1] = (float)v1;
-	q[2] = (float)v2;
-	*mean = (float)v1;
-	return ssm__nonfinite_bit_d(v0) | ssm__nonfinite_bit_d(v1) |
-	       ssm__nonfinite_bit_d(v2);
+	serve4(o4, gap4, e4, pt4, sc, gate, w, wf, q4, m4, bad);
+	memcpy(q, q4, (size_t)(3 * r) * sizeof *q);
+	memcpy(mean, m4, (size_t)r * sizeof *mean);
 }
 
 __attribute__((always_inline)) static inline uint64_t
@@ -116,16 +127,15 @@ serve_loop(int H, const float *o, const float *gap, const float *e,
 	   float *mean)
 {
 	v4u b4 = {0, 0, 0, 0};
-	uint64_t bad = 0;
 	int h = 0;
 
 	for (; h + 4 <= H; h += 4)
 		serve4(o + 3 * h, gap + 2 * h, e + 3 * h, pt + h, sc, gate, w,
 		       wf, q + 3 * h, mean + h, &b4);
-	for (; h < H; h++)
-		bad |= serve1(o + 3 * h, gap + 2 * h, e + 3 * h, pt + h, sc,
-			      gate, w, wf, q + 3 * h, mean + h);
-	return bad | b4[0] | b4[1] | b4[2] | b4[3];
+	if (h < H)
+		serve_tail(H - h, o + 3 * h, gap + 2 * h, e + 3 * h, pt + h, sc,
+			   gate, w, wf, q + 3 * h, mean + h, &b4);
+	return b4[0] | b4[1] | b4[2] | b4[3];
 }
 
 SSM__HOT uint64_t ssm__serve_q3_loop(int H, const float *o, const float *gap,
