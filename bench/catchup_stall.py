@@ -5,7 +5,7 @@ the same run, interleaved.
 
     bench/catchup_stall.py --a BIN --b BIN [--series N] [--per K]
                            [--reps R] [--cases status,metrics,list]
-                           [--out FILE]
+                           [--no-crash] [--out FILE]
 
 For each build and rep: a daemon with a store gets N series x K samples
 (RPC push), is killed with -9 and restarted with STATECAST_CATCHUP_SLICE=0
@@ -18,7 +18,10 @@ time, the longest ping (the loop's stall as a client sees it) and the
 samples the reader stepped (stats restore_behind_samples before and
 after). --cases picks the readers (all three by default). Each run ends
 with a kill -9 (a clean stop would catch every series up first).
-Medians over the reps; every run listed. Writes a Markdown report (with
+With --no-crash the readers run on the daemon that took the samples, with
+nothing behind: what the reader's own pass costs (the fnmatch over every
+name, the selection, the encoding). Medians over the reps; every run
+listed. Writes a Markdown report (with
 the command, the machine, the load) to --out, or stdout.
 """
 import argparse
@@ -107,7 +110,7 @@ def timed(d, c, read):
     return took, worst[0], before - behind(c)
 
 
-def run(bin_, n, per, tmp, cases):
+def run(bin_, n, per, tmp, cases, crash=True):
     d, c, port = start(bin_, tmp, "cs")
     try:
         t0 = 1.7e9
@@ -120,9 +123,10 @@ def run(bin_, n, per, tmp, cases):
         # The same crash for each reader (nothing recorded the catch-up's
         # states: no checkpoint, snapshots once a day).
         for case in cases:
-            c.close()
-            d.kill9()
-            d, c, port = start(bin_, tmp, "cs", slice_="0")
+            if crash:
+                c.close()
+                d.kill9()
+                d, c, port = start(bin_, tmp, "cs", slice_="0")
             out[case + "_behind"] = behind(c)
             if case == "list":
                 lister = storelib.Client(d.sock)
@@ -151,6 +155,7 @@ def main():
     ap.add_argument("--per", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--cases", default="status,metrics,list")
+    ap.add_argument("--no-crash", action="store_true")
     ap.add_argument("--out")
     o = ap.parse_args()
     cases = o.cases.split(",")
@@ -162,7 +167,7 @@ def main():
             tmp = tempfile.mkdtemp(prefix="statecast-cstall-")
             try:
                 r = run(o.a if who == "A" else o.b, o.series, o.per, tmp,
-                      cases)
+                        cases, crash=not o.no_crash)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             r["load"] = os.getloadavg()[0]
@@ -180,8 +185,10 @@ def main():
              "Machine: %d cores, %s, load average at the end %.2f %.2f %.2f."
              % ((os.cpu_count() or 0, cpu) + os.getloadavg()),
              "A: `%s`, B: `%s`, interleaved, %d reps; %d series x %d samples "
-             "behind after kill -9, STATECAST_CATCHUP_SLICE=0." % (
-                 o.a, o.b, o.reps, o.series, o.per), "",
+             "%s." % (o.a, o.b, o.reps, o.series, o.per,
+                      "taken, no crash (nothing behind)" if o.no_crash else
+                      "behind after kill -9, STATECAST_CATCHUP_SLICE=0"),
+             "",
              "| build | reader | median time (s) | median longest ping (s) | "
              "samples stepped (median) |", "|---|---|---|---|---|"]
     for who in ("A", "B"):

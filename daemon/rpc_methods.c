@@ -283,6 +283,63 @@ static int by_name(const void *a, const void *b)
 		      (*(srv_series *const *)b)->name);
 }
 
+/* Restores the max-heap by name over h[0..k) below i (h[0] is the last
+ * name of the heap). */
+static void name_sift_down(srv_series **h, size_t k, size_t i)
+{
+	size_t c;
+
+	while ((c = 2 * i + 1) < k) {
+		srv_series *t;
+
+		if (c + 1 < k && strcmp(h[c + 1]->name, h[c]->name) > 0)
+			c++;
+		if (strcmp(h[c]->name, h[i]->name) <= 0)
+			return;
+		t = h[i];
+		h[i] = h[c];
+		h[c] = t;
+		i = c;
+	}
+}
+
+/*
+ * The first cap series matching pat in name order, into h (cap entries,
+ * caller-owned), sorted; how many there are (at most cap) is returned and
+ * every match is counted in *total. A list "*" at 1M series with the
+ * default limit of 10,000 would otherwise sort all 1M matches on the loop
+ * thread (0.3-0.46 s with every client waiting, tidy6's note): the
+ * matches beyond cap only meet the heap's top, the last name kept, and a
+ * match after it in name order (nearly all) costs one strcmp. Names are
+ * unique in the registry, so the selection is the prefix a full sort
+ * gives.
+ */
+static size_t first_by_name(const srv_registry *g, const char *pat,
+			    srv_series **h, size_t cap, size_t *total)
+{
+	size_t i, k = 0, n = 0, j;
+
+	for (i = 0; i < g->n; i++) {
+		srv_series *se = g->all[i];
+
+		if (fnmatch(pat, se->name, 0) != 0)
+			continue;
+		n++;
+		if (k < cap) {
+			h[k++] = se;
+			if (k == cap) /* full: heapify once, bottom up */
+				for (j = k / 2; j-- > 0;)
+					name_sift_down(h, k, j);
+		} else if (k && strcmp(se->name, h[0]->name) < 0) {
+			h[0] = se;
+			name_sift_down(h, k, 0);
+		}
+	}
+	qsort(h, k, sizeof *h, by_name);
+	*total = n;
+	return k;
+}
+
 /*
  * After a crash restart, the listed series still behind their stored
  * samples (daemon/persist.h) would show their record's counts: up to
@@ -338,7 +395,7 @@ static int m_list(req *r)
 {
 	srv_registry *g = &r->s->reg;
 	srv_series **hit;
-	size_t i, n = 0, limit, late = 0;
+	size_t i, n = 0, cap, limit, late = 0;
 	double lim;
 	char *pat;
 	int rc = pattern_param(r, 0, &pat);
@@ -349,17 +406,16 @@ static int m_list(req *r)
 		free(pat);
 		return rc;
 	}
-	hit = malloc((g->n + 1) * sizeof *hit);
+	/* A negative or NaN limit, or one past the registry, returns every
+	 * match. */
+	cap = lim >= 0 && lim < (double)g->n ? (size_t)lim : g->n;
+	hit = malloc((cap + 1) * sizeof *hit);
 	if (!hit) {
 		free(pat);
 		return fail(r, RPC_CODE_INTERNAL, "out of memory");
 	}
-	for (i = 0; i < g->n; i++)
-		if (fnmatch(pat, g->all[i]->name, 0) == 0)
-			hit[n++] = g->all[i];
+	limit = first_by_name(g, pat, hit, cap, &n);
 	free(pat);
-	qsort(hit, n, sizeof *hit, by_name);
-	limit = lim >= 0 && lim < (double)n ? (size_t)lim : n;
 	if (catch_up_listed(r->s, hit, limit)) {
 		free(hit);
 		return fail(r, RPC_CODE_INTERNAL, "out of memory");

@@ -2,6 +2,7 @@
 python3-msgpack client over TCP and the unix socket: results, error codes
 (docs/RPC.md), method names as str and bin, notifications ignored, a bad
 frame closing only its own connection."""
+import fnmatch
 import math
 import socket
 import struct
@@ -190,6 +191,38 @@ def methods(c):
         r.close()
 
 
+def list_first_by_name(c):
+    """list returns the first `limit` matches in name order (a bounded
+    selection, not a sort of every match) with the same total/truncated
+    as a full sort would: series created in a scrambled order, several
+    limits and globs, checked against Python's sorted()."""
+    with Daemon() as d:
+        r = d.rpc()
+        # 997 is prime: i * 389 % 997 visits every index once, scrambled,
+        # so the registry's (creation) order is not the name order.
+        names = ["ls.%s.%d" % ("ab"[k % 2], k)
+                 for k in (i * 389 % 997 for i in range(997))]
+        res = r.call("push", {"samples": [[n, T0, 1.0] for n in names]})
+        c.check("list: 997 series pushed", res["accepted"] == 997, res)
+        for pat, lim in (("*", None), ("*", 0), ("*", 1), ("*", 2.5),
+                         ("*", 63), ("*", 996), ("*", 997), ("*", 5000),
+                         ("*", -1), ("ls.b.*", 10), ("ls.a.9*", 7),
+                         ("ls.a.9*", 500), ("nothing*", 3)):
+            want = sorted(n for n in names if fnmatch.fnmatchcase(n, pat))
+            k = len(want) if lim is None or lim < 0 else int(lim)
+            p = {"pattern": pat}
+            if lim is not None:
+                p["limit"] = lim
+            lst = r.call("list", p)
+            got = [e["series"] for e in lst["series"]]
+            c.check("list %r limit %r: the first by name, total, truncated"
+                    % (pat, lim), got == want[:k] and
+                    lst["total"] == len(want) and
+                    lst["truncated"] is (k < len(want)),
+                    (got[:5], lst["total"], lst["truncated"]))
+        r.close()
+
+
 def canonical_names(c):
     """A name's tags are sorted whichever way it arrives (push, lookup,
     Graphite line), and push applies the line protocols' name rules."""
@@ -265,6 +298,7 @@ def big_frames_leave_no_memory(c):
 if __name__ == "__main__":
     c = Checks()
     c.run(methods)
+    c.run(list_first_by_name)
     c.run(canonical_names)
     c.run(big_frames_leave_no_memory)
     c.summary()
