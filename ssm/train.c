@@ -36,7 +36,16 @@ struct ssm_trainer {
 	double *y;		/* [B][max_len] */
 	int32_t *mi;		/* [B][MI_NINT] */
 	double *md;		/* [B][MD_ND] */
-	float *states;		/* [B][S] */
+	/* [B][S]. The rows' states advance as the step's do (ssm__observe,
+	 * the layers, ssm__finish), except for the head's input and anomaly
+	 * score after the layers (state format 5, model_internal.h's
+	 * off_head and off_anom): nothing here writes them, and they stay
+	 * ssm_state_init's zeros. Harmless because such a state is never
+	 * served: it lives only here and in the training checkpoint
+	 * (io/train_ckpt.c, blob rows_state) that resumes this trainer; the
+	 * daemon, replay and eval give every series a fresh state of their
+	 * own and step it with ssm_model_step_batch, which writes them. */
+	float *states;
 	/* Work, for one row's chunk. */
 	float *grad;		      /* [P] */
 	float *feat;		      /* [T][F] */
@@ -296,7 +305,8 @@ static double step_loss(ssm_trainer *tr, int b, int t, int pos, double *nterms)
 		loss = ssm__pinball(m, tr->qn, tr->u, tr->valid, tr->dqn);
 		ssm__compose_backward(m, o, gap, tr->dqn, dO);
 	}
-	/* The state then advances exactly as the step's does. */
+	/* The state then advances exactly as the step's does (but for the
+	 * head's input and anomaly score: tr->states). */
 	ssm__finish(m, st, point, scale, gap, tr->qn);
 	return loss;
 }
