@@ -1,6 +1,8 @@
-"""bench/front4_compat.py MAIN_STATECASTD THIS_STATECASTD [OUT.md]: states written by
-an older statecastd whose smoothing front has the v3 layout (state_format 3)
-opened by this tree's (v4, member-major: state_format 4).
+"""bench/front4_compat.py OLD_STATECASTD THIS_STATECASTD [OUT.md]: states
+written by an older statecastd (main's, say) opened by this tree's, when
+the two differ in what a state means (its state format: 3 -> 4 when this
+script was written for the smoothing front's member-major layout, 4 -> 5
+for the head input and anomaly score after the layers).
 
 The format enters the model hash, so this tree refuses the old dump,
 checkpoint files and snapshots ("written by another model") and rebuilds
@@ -10,9 +12,11 @@ can stop - SIGTERM (state dump) and SIGKILL (checkpoint files + snapshots)
 sample, and, after one more sample per series, serves the same forecast,
 to the bit, as the old build does when it sees all the same samples
 without a restart (a second old daemon on its own database). Retention off,
-so that every sample is there to replay. Prints what it found (and writes
-it to OUT.md with the command and the machine when given); exits 1 when
-any series differs."""
+so that every sample is there to replay. Two builds of the same format
+(the same hash) are no refusal: the old files are then used as they are,
+which the report says. Prints what it found (and writes it to OUT.md with
+the command, the machine and the two hashes when given); exits 1 when any
+series differs."""
 import math
 import os
 import sys
@@ -30,6 +34,7 @@ NS, NT = 40, 300
 # Snapshots and checkpoint files every second, so that the SIGKILL case
 # leaves both behind (the old daemon is given 3 s to write them).
 LINES = []
+HASHES = []  # (old, this) model hashes from the refusal messages
 
 
 def say(line):
@@ -92,8 +97,9 @@ def run(how):
     with open(old.log.name) as f:
         log = f.read().split("model untrained default")[-2]  # the new run
     why = re.findall(r"(?:checkpoint|state dump)[^\n]*another model[^\n]*", log)
+    HASHES.extend(re.findall(r"another model \(hash (\w+), this model (\w+)\)",
+                             log))
     rest = re.findall(r"restored \d+ series[^\n]*", log)
-    refused = bool(why)
     bad = [n for n in want if repr(want[n]) != repr(got[n])]
     for n in bad[:3]:
         print("DIFF", n, want[n], got[n])
@@ -115,20 +121,26 @@ def run(how):
 ok = run("term") & run("kill")
 if len(sys.argv) > 3:
     with open(sys.argv[3], "w") as f:
-        f.write("# Old (state format 3) states opened by this tree (format 4)\n\n")
+        f.write("# States of an older build opened by this tree (%s)\n\n" % (
+            "model hash %s -> %s" % HASHES[0] if HASHES else
+            "the same model hash: nothing refused"))
         f.write("Written by `/usr/bin/python3 bench/front4_compat.py %s %s %s` on %s.\n" % (
             sys.argv[1], sys.argv[2], sys.argv[3],
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
-        f.write("Machine: %d cores; load average %s. The old binary is main's "
-                "statecastd built from `git archive main`.\n\n" % (
+        f.write("Machine: %d cores; load average %s.\n\n" % (
                     os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
         f.write("%d series x %d samples (seasonal, trending, positive and "
                 "sign-changing, one NaN), untrained default model, retention "
                 "off.\n\n" % (NS, NT))
         for line in LINES:
             f.write("    " + line + "\n")
-        f.write("\nThe new build refuses the format-3 dump and checkpoint "
-                "file (the format is part of the model hash), rebuilds every "
-                "series from its stored samples, and then forecasts what the "
-                "old build forecasts uninterrupted, to the bit.\n")
+        f.write("\nThe new build %s, and then forecasts what the old build "
+                "forecasts uninterrupted, %s.\n" % (
+                    "refuses the old dump and checkpoint file (the state "
+                    "format is part of the model hash) and rebuilds every "
+                    "series from its stored samples" if HASHES else
+                    "refused nothing (the same model hash: the same state "
+                    "format)",
+                    "to the bit" if ok else "NOT to the bit for some series "
+                    "(listed above)"))
 sys.exit(0 if ok else 1)
