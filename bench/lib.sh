@@ -112,7 +112,7 @@ need_tools() {
 		pkg=$t
 		[ "$t" = perf ] && pkg=linux-perf
 		echo "bench: installing $pkg (apt-get)" >&2
-		apt-get install -y -qq "$pkg" >/dev/null || true
+		apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$pkg" >/dev/null || true
 		command -v "$t" >/dev/null || { echo "bench: $t is needed (Debian package $pkg)" >&2; exit 1; }
 	done
 }

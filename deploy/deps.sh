@@ -25,6 +25,9 @@ if [ "${STATECAST_NO_APT:-0}" = 1 ]; then
 	exit 1
 fi
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+# On a shared machine another apt-get may hold dpkg's lock: wait for it
+# (up to 10 minutes) instead of failing at once.
+lock="-o DPkg::Lock::Timeout=600"
 echo "deps: running: $SUDO apt-get update && $SUDO apt-get install -y$missing"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+$SUDO apt-get $lock update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get $lock install -y -qq $missing
