@@ -257,29 +257,6 @@ struct srv__dump_check {
 	int done;
 };
 
-/* Drops the file's pages from chunk c of the check's mapping once
- * checked, when all its slots are in v's range (the chunk the two ranges
- * share is left to srv__dump_check_wait's munmap of the whole): the page
- * tables of 7 GB (1M series) are torn down here, beside the walk, and not
- * by the loop thread once the walk is done (0.1-0.2 s,
- * bench/results/crash7-profile.md). Not a munmap: the range stays
- * reserved (an inaccessible anonymous mapping with no pages) so that the
- * final munmap of the whole cannot hit a mapping made meanwhile. Nothing
- * else reads this mapping; best effort. */
-static void verify_drop(const verify *v, size_t c)
-{
-	const io_dump_hdr *h = v->h;
-	size_t lo = c * h->per_chunk, hi = lo + h->per_chunk;
-
-	if (hi > h->count)
-		hi = (size_t)h->count;
-	if (lo >= v->from && hi <= v->to)
-		mmap((void *)(v->slots + c * h->chunk_bytes),
-		     (size_t)h->chunk_bytes, PROT_NONE,
-		     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		     -1, 0);
-}
-
 static void *verify_range(void *arg)
 {
 	verify *v = arg;
@@ -290,8 +267,6 @@ static void *verify_range(void *arg)
 		const unsigned char *chunk =
 		    v->slots + (i / h->per_chunk) * h->chunk_bytes;
 		if (i / h->per_chunk != c) {
-			if (c != (size_t)-1)
-				verify_drop(v, c);
 			/* The chunk's pages in one call rather than a fault per
 			 * 16 pages (best effort, Linux >= 5.14). */
 			c = i / h->per_chunk;
@@ -304,11 +279,9 @@ static void *verify_range(void *arg)
 		if (io_crc32c(0, chunk + (i % h->per_chunk) * h->slot_bytes,
 			      (size_t)h->slot_floats * 4) != v->crc[i]) {
 			v->bad = i + 1;
-			return NULL;
+			break;
 		}
 	}
-	if (c != (size_t)-1)
-		verify_drop(v, c);
 	return NULL;
 }
 
