@@ -452,32 +452,15 @@ static int put_series(reader *d, rseries *h, const char *name, const char *tags)
  * checkpoint's record; *at its index in known), or -1 when it does not.
  * A reader's ids only grow (its segments in order, each in id order), so
  * its cursor d->kpos only moves forward: one pass over known per reader,
- * in memory order, where a binary search per series was 20 probes. */
+ * in memory order (the other reader's segments are stepped over, a few
+ * hundred entries each), where a binary search per series was 20 probes. */
 static int64_t known_seq(reader *d, int64_t id, size_t *at)
 {
 	const rec *r = d->r;
 	size_t i = d->kpos;
 
-	if (i < r->nknown && r->known[i].id < id) {
-		/* Gallop, then bisect: a segment of the other reader is
-		 * skipped in a few steps. */
-		size_t lo = i, step = 1, hi;
-		while (lo + step < r->nknown && r->known[lo + step].id < id) {
-			lo += step;
-			step *= 2;
-		}
-		hi = lo + step < r->nknown ? lo + step : r->nknown;
-		/* known[lo].id < id; the first index >= id is in (lo, hi]. */
-		lo++;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (r->known[mid].id < id)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		i = lo;
-	}
+	while (i < r->nknown && r->known[i].id < id)
+		i++;
 	d->kpos = i;
 	if (i < r->nknown && r->known[i].id == id) {
 		*at = i;
