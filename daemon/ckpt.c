@@ -478,17 +478,57 @@ void srv_ckpt_recorded(srv_ckpt *c, uint64_t gen, int status)
 
 /* ---- start-up ---- */
 
-typedef struct kent {
-	int64_t id;
-	uint64_t seq;
-	uint32_t rec;
-} kent;
+typedef srv__kent kent;
 
 static int cmp_kent(const void *a, const void *b)
 {
 	const kent *x = a, *y = b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * (ckpt.h) The records come in the registry's order, which is
+ * the ids' (series are created, and restored, in id order) except where a
+ * drop moved the last series into its hole: one ascending run with a few
+ * entries out of place. Those are taken out (an entry larger than the next
+ * one, or not larger than the last kept), sorted alone and merged back
+ * from the end; a sorted file costs one pass instead of qsort's
+ * n log n compares. Any input comes out sorted: the run kept is strictly
+ * ascending by construction, whatever is taken out is sorted.
+ */
+void srv__ckpt_sort(kent *k, size_t n)
+{
+	size_t i, nr = 0, no = 0, j;
+	kent *out;
+
+	for (i = 1; i < n && k[i - 1].id < k[i].id; i++)
+		;
+	if (i >= n)
+		return;
+	out = malloc(n * sizeof *out);
+	if (!out) {
+		qsort(k, n, sizeof *k, cmp_kent);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if ((nr == 0 || k[i].id > k[nr - 1].id) &&
+		    (i + 1 == n || k[i].id < k[i + 1].id))
+			k[nr++] = k[i];
+		else
+			out[no++] = k[i];
+	}
+	qsort(out, no, sizeof *out, cmp_kent);
+	/* Merge from the end: k[nr..n) is free, and the write index never
+	 * passes the run's read index. */
+	j = n;
+	while (no) {
+		if (nr && k[nr - 1].id > out[no - 1].id)
+			k[--j] = k[--nr];
+		else
+			k[--j] = out[--no];
+	}
+	free(out);
 }
 
 int srv_ckpt_load(srv *s, uint64_t gen, uint64_t hash, srv_ckpt_restore *cr,
@@ -521,11 +561,12 @@ int srv_ckpt_load(srv *s, uint64_t gen, uint64_t hash, srv_ckpt_restore *cr,
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
-		io_dump_rec rec;
-		srv__dump_rec(&cr->v, i, &rec);
-		k[i] = (kent){rec.store_id, rec.seq, (uint32_t)i};
+		int64_t id;
+		uint64_t seq;
+		srv__dump_rec_key(&cr->v, i, &id, &seq);
+		k[i] = (kent){id, seq, (uint32_t)i};
 	}
-	qsort(k, n, sizeof *k, cmp_kent);
+	srv__ckpt_sort(k, n);
 	for (i = 0; i < n; i++) {
 		if (i && k[i].id == k[i - 1].id) {
 			snprintf(why, whylen, "series id %lld twice",
@@ -553,20 +594,14 @@ fail:
 int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
 		    const store_series_info *si, srv_series **out)
 {
-	size_t lo = 0, hi = cr->n, len = strlen(si->name);
+	size_t lo = si->known, len = strlen(si->name);
 	io_dump_rec rec;
 	srv_series *se;
 	int dup;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (cr->known[mid].id < si->id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	/* The walk found the series at known[si->known]. */
 	*out = NULL;
-	if (lo == cr->n || cr->known[lo].id != si->id)
+	if (lo >= cr->n || cr->known[lo].id != si->id)
 		return 0;
 	srv__dump_rec(&cr->v, cr->rec[lo], &rec);
 	/* Ids are never handed out twice (srv_persist_open starts after

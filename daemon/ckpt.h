@@ -100,7 +100,8 @@ typedef struct srv_ckpt_restore {
  * checkpoint may be trusted until srv_ckpt_check_wait returns 0. */
 int srv_ckpt_load(srv *s, uint64_t gen, uint64_t hash, srv_ckpt_restore *cr,
 		  int *dirty, char *why, size_t whylen);
-/* The series si (announced with STORE_RESTORE_KNOWN) from its record:
+/* The series si (announced with STORE_RESTORE_KNOWN, si->known its index
+ * in cr->known as the walk found it) from its record:
  * added to the registry with its mapped slot (*out). 0, with *out NULL
  * when the record does not match the database (logged: the series is
  * skipped); -1 when out of memory. */
@@ -111,5 +112,14 @@ int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
  * database alone. */
 int srv_ckpt_check_wait(srv_ckpt_restore *cr, char *why, size_t whylen);
 void srv_ckpt_restore_release(srv_ckpt_restore *cr);
+/* Internal (tests/daemon/test_ckpt_sort.c): a record's id, seq and index,
+ * and their sort by id (ascending; equal ids end up adjacent, which the
+ * load rejects), linear when the input is sorted or nearly so. */
+typedef struct srv__kent {
+	int64_t id;
+	uint64_t seq;
+	uint32_t rec;
+} srv__kent;
+void srv__ckpt_sort(srv__kent *k, size_t n);
 
 #endif

@@ -67,7 +67,9 @@ typedef struct srv_dump_view {
 	io_dump_hdr h;
 	unsigned char **chunks; /* nchunks mappings */
 	size_t nchunks;
-	unsigned char *meta;	/* the records' section */
+	unsigned char *meta; /* the records' section, in meta_map */
+	void *meta_map;	     /* its read-only mapping (from a page) */
+	size_t meta_map_len;
 	size_t *offsets;	/* record i at meta + offsets[i] */
 	int adopted;		/* the chunks belong to the slab */
 	srv__dump_check *check; /* the slots' check, NULL = none */
@@ -93,6 +95,9 @@ int srv__dump_adopt(srv *s, srv_dump_view *v, char *why, size_t whylen);
 float *srv__dump_slot(const srv_dump_view *v, size_t i);
 /* Record i (its name points into v->meta). */
 void srv__dump_rec(const srv_dump_view *v, size_t i, io_dump_rec *rec);
+/* Record i's store id and seq only. */
+void srv__dump_rec_key(const srv_dump_view *v, size_t i, int64_t *store_id,
+		       uint64_t *seq);
 /* The series takes rec's counters and slot. */
 void srv__dump_apply(srv_registry *r, srv_series *se, const io_dump_rec *rec,
 		     float *slot);

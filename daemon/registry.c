@@ -453,12 +453,42 @@ static void slot_put(srv_regslot *slots, size_t nslots, uint64_t key,
 	slots[i].s = s;
 }
 
+/* A table of this many bytes or more is faulted in writable as soon as
+ * it is allocated (table_new). */
+#define TABLE_POPULATE_BYTES (1u << 20)
+
+/* A zeroed table of ns slots. A large one (a restore's reserve: 32 MB at
+ * 1M series) is faulted in writable in one call: otherwise the first probe
+ * into a page of it reads it (the kernel maps its shared zero page) and
+ * the insert that follows writes it, a second fault whose copy flushes the
+ * page's TLB entry on every core the process runs on, an IPI each (6% of
+ * the loop thread of a 1M-series checkpoint restart, with the IPIs,
+ * bench/results/crash7-profile.md). The pages are all written within the
+ * restore anyway. Best effort (Linux >= 5.14). */
+static srv_regslot *table_new(size_t ns)
+{
+	srv_regslot *t = calloc(ns, sizeof *t);
+#ifdef MADV_POPULATE_WRITE
+	size_t bytes = ns * sizeof *t;
+
+	if (t && bytes >= TABLE_POPULATE_BYTES) {
+		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+		uintptr_t lo = ((uintptr_t)t + page - 1) & ~(page - 1);
+		uintptr_t hi = ((uintptr_t)t + bytes) & ~(page - 1);
+		/* Writable pages keep what they hold: calloc's zeros. */
+		if (hi > lo)
+			madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+	}
+#endif
+	return t;
+}
+
 /* Rehash into ns slots (a power of two); 0 or -1 (no memory: the table
  * stays as it was). From the old slots, which hold the keys: no series is
  * read. */
 static int rehash(srv_registry *r, size_t ns)
 {
-	srv_regslot *t = calloc(ns, sizeof *t);
+	srv_regslot *t = table_new(ns);
 	size_t i;
 
 	if (!t)

@@ -194,3 +194,9 @@ int io_dump_rec_decode(const unsigned char *p, size_t avail, io_dump_rec *r,
 	*used = size;
 	return 0;
 }
+
+void io_dump_rec_key(const unsigned char *p, int64_t *store_id, uint64_t *seq)
+{
+	*store_id = (int64_t)io__get64(p);
+	*seq = io__get64(p + 8);
+}

@@ -91,5 +91,8 @@ void io_dump_rec_encode(const io_dump_rec *r, unsigned char *out);
 /* Decodes one record from at most avail bytes; *used = its size. */
 int io_dump_rec_decode(const unsigned char *p, size_t avail, io_dump_rec *r,
 		       size_t *used);
+/* The store id and seq of a record io_dump_rec_decode has accepted, read
+ * without decoding the rest (a checkpoint's index of a million records). */
+void io_dump_rec_key(const unsigned char *p, int64_t *store_id, uint64_t *seq);
 
 #endif

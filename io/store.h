@@ -387,6 +387,10 @@ typedef struct store_series_info {
 	 * a restart keeps store.forecast_every_s' spacing; NAN from
 	 * store_list. */
 	double forecast_t;
+	/* store_recover, mode STORE_RESTORE_KNOWN: the series' index in
+	 * store_recover_cb.known (the walk has found it there already, so
+	 * the caller need not search again); 0 otherwise. */
+	size_t known;
 } store_series_info;
 
 typedef struct store_sample {

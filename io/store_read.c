@@ -99,6 +99,7 @@ int store_list(store_reader *r,
 		si.period = sqlite3_column_int(r->list, 4);
 		si.created = sqlite3_column_double(r->list, 5);
 		si.forecast_t = NAN;
+		si.known = 0;
 		if (cb(ud, &si)) {
 			sqlite3_reset(r->list);
 			return STORE_EABORT;

@@ -74,6 +74,7 @@ typedef struct rseries {
 	double step_s, created, forecast_t;
 	int period, mode, serr;
 	uint32_t name_len, tags_len;
+	size_t known; /* mode KNOWN: index in rec.known */
 	io_snap snap; /* payload pointer fixed up by the consumer */
 } rseries;
 
@@ -103,6 +104,7 @@ typedef struct reader {
 	sqlite3_stmt *snaps, *chunks;
 	int snap_row, chunk_row;
 	int64_t sid; /* the series being streamed */
+	size_t kpos; /* known[] below it: ids lower than this reader's next */
 	/* The log in windows of series ids, in this reader's transaction:
 	 * log holds those of the window below win_hi, sorted (win_all: the
 	 * last window, every id). */
@@ -447,19 +449,22 @@ static int put_series(reader *d, rseries *h, const char *name, const char *tags)
 }
 
 /* The seq after which the caller holds the state of series id (a
- * checkpoint's record), or -1 when it does not. */
-static int64_t known_seq(const rec *r, int64_t id)
+ * checkpoint's record; *at its index in known), or -1 when it does not.
+ * A reader's ids only grow (its segments in order, each in id order), so
+ * its cursor d->kpos only moves forward: one pass over known per reader,
+ * in memory order (the other reader's segments are stepped over, a few
+ * hundred entries each), where a binary search per series was 20 probes. */
+static int64_t known_seq(reader *d, int64_t id, size_t *at)
 {
-	size_t lo = 0, hi = r->nknown;
+	const rec *r = d->r;
+	size_t i = d->kpos;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (r->known[mid].id < id)
-			lo = mid + 1;
-		else if (r->known[mid].id > id)
-			hi = mid;
-		else
-			return (int64_t)r->known[mid].seq;
+	while (i < r->nknown && r->known[i].id < id)
+		i++;
+	d->kpos = i;
+	if (i < r->nknown && r->known[i].id == id) {
+		*at = i;
+		return (int64_t)r->known[i].seq;
 	}
 	return -1;
 }
@@ -535,7 +540,8 @@ static int walk(reader *d)
 			has_snap =
 			    sqlite3_column_type(d->walk, 6) != SQLITE_NULL;
 		}
-		ks = d->r->nknown ? known_seq(d->r, h.id) : -1;
+		h.known = 0;
+		ks = d->r->nknown ? known_seq(d, h.id, &h.known) : -1;
 		h.serr = 0;
 		h.mode = STORE_RESTORE_FULL;
 		if (ks >= 0 && (!has_snap || seen <= ks)) {
@@ -642,6 +648,7 @@ static int consume(const block *b, size_t *off, int *segend,
 			si.period = s.period;
 			si.created = s.created;
 			si.forecast_t = s.forecast_t;
+			si.known = s.mode == STORE_RESTORE_KNOWN ? s.known : 0;
 			if (s.mode == STORE_RESTORE_SNAPSHOT)
 				s.snap.payload = b->p + *off +
 						 align8(sizeof s + s.name_len +

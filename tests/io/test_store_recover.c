@@ -361,6 +361,10 @@ typedef struct many_acc {
 	int n, bad, from_snap;
 	int64_t samples;
 	int stop_at; /* series count at which to abort, 0 = never */
+	/* The known states handed to store_recover: a KNOWN series' index
+	 * (si->known) must name its own entry. */
+	const store_known *known;
+	size_t nknown;
 } many_acc;
 
 #define MANY	 3000
@@ -381,6 +385,9 @@ static int many_series(void *ud, const store_series_info *si, int mode,
 	a->bad += si->id <= a->last_id || strcmp(si->name, name) != 0 ||
 		  snap_err != 0;
 	a->last_id = a->cur = si->id;
+	if (mode == STORE_RESTORE_KNOWN)
+		a->bad +=
+		    si->known >= a->nknown || a->known[si->known].id != si->id;
 	if (mode == STORE_RESTORE_SNAPSHOT) {
 		float x[2];
 		uint32_t k = snap->nfloats;
@@ -558,6 +565,8 @@ static void test_recover_known_many(void)
 	cb.known = known;
 	cb.nknown = (size_t)nk;
 	memset(&a, 0, sizeof(a));
+	a.known = known;
+	a.nknown = (size_t)nk;
 	CHECK_EQ_INT(store_recover(f.path, HASH, 0, &cb, &st), 0);
 	CHECK_EQ_INT(a.bad, 0);
 	CHECK_EQ_INT(a.n, MANY - (MANY + 492) / 500);
