@@ -1184,6 +1184,65 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 	}
 }
 
+/*
+ * bounds_all()'s lo and hi at the horizons few[0..n) only (1-based), into
+ * lo[hz - 1], hi[hz - 1]: each horizon's case and the same operations, so
+ * the same bits (a pruned forecast reads no other horizon's bounds).
+ */
+static void bounds_few(const hdr *h, const double *bl, const double *bh,
+		       const int32_t *few, int n, double *lo, double *hi)
+{
+	int cg[MAXG], nc = 0, g, i, j;
+
+	for (g = 0; g < h->G; g++)
+		if (h->qinit[g])
+			cg[nc++] = g;
+	for (j = 0; j < n; j++) {
+		int hz = few[j];
+		double l, u, sq;
+
+		if (nc == 0) {
+			u = INIT_MULT * sqrt((double)hz);
+			l = -u;
+		} else if (hz < h->hg[cg[0]]) {
+			l = bl[cg[0]];
+			u = bh[cg[0]];
+		} else {
+			/* g: the last started checkpoint at or before hz. */
+			for (i = 0; i + 1 < nc && h->hg[cg[i + 1]] <= hz; i++)
+				;
+			g = cg[i];
+			if (hz == h->hg[g]) {
+				l = bl[g] * 1.0;
+				u = bh[g] * 1.0;
+			} else if (i + 1 < nc) {
+				int b = cg[i + 1], ha = h->hg[g], hb = h->hg[b];
+				double t = b == g + 1
+					       ? layout_gu[hz - 1]
+					       : (double)(hz - ha) / (hb - ha);
+
+				l = (1 - t) * bl[g] + t * bl[b];
+				u = (1 - t) * bh[g] + t * bh[b];
+			} else {
+				double f = sqrt((double)hz / h->hg[g]);
+
+				l = bl[g] * f;
+				u = bh[g] * f;
+			}
+		}
+		/* ssm__smooth_bounds_clip's clip, then the cap. */
+		l = l > 0 ? 0.0 : l;
+		u = u < 0 ? 0.0 : u;
+		if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
+			sq = sqrt((double)hz);
+			u = u > GAP_CAP * sq ? GAP_CAP * sq : u;
+			l = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
+		}
+		lo[hz - 1] = l;
+		hi[hz - 1] = u;
+	}
+}
+
 /* wk[k] bit g: member k has weight at checkpoint g; one branch-free pass. */
 static void weight_masks(const hdr *h, double w[][NBANK], unsigned *wk)
 {
@@ -1446,7 +1505,11 @@ static int smooth_forecast(const float *state, double *point,
 	for (i = 0; i < Q; i++)
 		z[i] = ssm__norm_ppf(levels[i]) / zc;
 	bounds_prep(&h, bl, bh);
-	bounds_all(&h, bl, bh, path, wsum); /* the arrays are free by now */
+	/* Into path and wsum: the arrays are free by now. */
+	if (pb < 0)
+		bounds_all(&h, bl, bh, path, wsum);
+	else
+		bounds_few(&h, bl, bh, few, nfew, path, wsum);
 	/* q = p + sc z (hi or -lo), quantile by quantile. */
 	for (i = 0; pb < 0 && i < Q; i++) {
 		double cz = sc * z[i];
