@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "ssm/kern.h"
 #include "ssm/model_internal.h"
 
 /* Workspace for one block, carved in this order (all 8-byte aligned). */
@@ -355,10 +356,10 @@ static int state_finite(const ssm_model *m, const float *st)
 	for (i = SSM__H_ERR_F; i < m->off_front; i++)
 		bad |= ssm__nonfinite_bit(st[i]);
 	/* The layers' states: most of the block outside the front (the head
-	 * input and anomaly after them are written after this check). */
-	for (i = m->off_front + m->front_floats; i < m->off_head; i++)
-		bad |= ssm__nonfinite_bit(st[i]);
-	return !bad;
+	 * input and anomaly after them are written after this check); an
+	 * AVX2 kernel (ssm/kern_check.c). */
+	i = m->off_front + m->front_floats;
+	return !bad && !ssm__nonfinite_any(st + i, m->off_head - i);
 }
 
 /*
