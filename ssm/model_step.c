@@ -83,9 +83,27 @@ static void carve(const ssm_model *m, void *ws, blk *k)
 	k->lws = p;
 }
 
+/*
+ * fmod(t, p), which is exact: for a positive integral t below 2^62 and an
+ * integral p below 2^31 (the timestamps of whole seconds, the cycles' and
+ * the seasons' lengths, the step counts) the integer remainder, the same
+ * value (a positive zero where t is a multiple, as fmod's), at a tenth of
+ * libm's instructions; anything else takes fmod.
+ */
+double ssm__fmod_whole(double t, double p)
+{
+	if (t > 0 && t < 0x1p62 && p >= 1 && p < 0x1p31) {
+		int64_t ti = (int64_t)t, pi = (int64_t)p;
+
+		if ((double)ti == t && (double)pi == p)
+			return (double)(ti % pi);
+	}
+	return fmod(t, p);
+}
+
 static void phase_feat(float *f, double t, double period_s)
 {
-	double ph = fmod(t, period_s) / period_s * 2.0 * M_PI;
+	double ph = ssm__fmod_whole(t, period_s) / period_s * 2.0 * M_PI;
 
 	f[0] = (float)sin(ph);
 	f[1] = (float)cos(ph);
@@ -163,7 +181,7 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 			phase_feat(feat + 8, in->t, 365.2425 * 86400.0);
 	}
 	if (period > 1)
-		phase_feat(feat + 10, fmod(phase, (double)period),
+		phase_feat(feat + 10, ssm__fmod_whole(phase, (double)period),
 			   (double)period);
 	if (!isnan(y))
 		last_y = y;
