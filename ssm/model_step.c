@@ -439,10 +439,13 @@ static int serve_q3_n(const ssm_model *m, float *st, const float *o,
 	 * the same bits), so it is served as four copies of itself, unless
 	 * the model has fewer than four horizons (serve1 throughout). */
 	if (H == 1 && m->arch.horizon >= 4) {
-		for (j = 0; j < 12; j++)
-			o4[j] = o[j % 3];
-		for (j = 0; j < 8; j++)
-			gap4[j] = gap[j % 2];
+		for (j = 0; j < 4; j++) {
+			o4[3 * j] = o[0];
+			o4[3 * j + 1] = o[1];
+			o4[3 * j + 2] = o[2];
+			gap4[2 * j] = gap[0];
+			gap4[2 * j + 1] = gap[1];
+		}
 		for (j = 0; j < 4; j++)
 			pt4[j] = pt[0];
 		o = o4;
