@@ -1103,6 +1103,18 @@ static void bounds_prep(const hdr *h, double *bl, double *bh)
 	}
 }
 
+/* One horizon's bounds past GAP_CAP (or NaN) onto GAP_CAP sqrt(hz). */
+static void bound_cap(int hz, double *lo, double *hi)
+{
+	double l = *lo, u = *hi, sq;
+
+	if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
+		sq = sqrt((double)hz);
+		*hi = u > GAP_CAP * sq ? GAP_CAP * sq : u;
+		*lo = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
+	}
+}
+
 /*
  * Interval bounds (scaled units) at horizons 1..H from the checkpoint
  * trackers, into lo[], hi[]: between two started trackers linear, past the
@@ -1171,17 +1183,8 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 	 * NaN) need the square root, so a straight pass first, and the cap
 	 * (which leaves every other bound as it is) only when one is. */
 	over = ssm__smooth_bounds_clip(lo, hi, h->H, GAP_CAP);
-	for (hz = 1; over && hz <= h->H; hz++) {
-		double l = lo[hz - 1], u = hi[hz - 1], sq;
-
-		if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
-			sq = sqrt((double)hz);
-			u = u > GAP_CAP * sq ? GAP_CAP * sq : u;
-			l = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
-		}
-		lo[hz - 1] = l;
-		hi[hz - 1] = u;
-	}
+	for (hz = 1; over && hz <= h->H; hz++)
+		bound_cap(hz, &lo[hz - 1], &hi[hz - 1]);
 }
 
 /*
@@ -1199,7 +1202,7 @@ static void bounds_few(const hdr *h, const double *bl, const double *bh,
 			cg[nc++] = g;
 	for (j = 0; j < n; j++) {
 		int hz = few[j];
-		double l, u, sq;
+		double l, u;
 
 		if (nc == 0) {
 			u = INIT_MULT * sqrt((double)hz);
@@ -1231,15 +1234,9 @@ static void bounds_few(const hdr *h, const double *bl, const double *bh,
 			}
 		}
 		/* ssm__smooth_bounds_clip's clip, then the cap. */
-		l = l > 0 ? 0.0 : l;
-		u = u < 0 ? 0.0 : u;
-		if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
-			sq = sqrt((double)hz);
-			u = u > GAP_CAP * sq ? GAP_CAP * sq : u;
-			l = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
-		}
-		lo[hz - 1] = l;
-		hi[hz - 1] = u;
+		lo[hz - 1] = l > 0 ? 0.0 : l;
+		hi[hz - 1] = u < 0 ? 0.0 : u;
+		bound_cap(hz, &lo[hz - 1], &hi[hz - 1]);
 	}
 }
 
