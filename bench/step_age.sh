@@ -6,7 +6,12 @@
 # bench/loadgen.c's values: what the daemons of perf.sh and ing100k.sh
 # step) and with one (period 24).
 #
-#   bench/step_age.sh [--base REV] [--out FILE]
+#   bench/step_age.sh [--base REV] [--out FILE] [--steps fc|pruned|both]
+#
+# --steps picks which step is counted: fc, the step that makes the
+# forecast (out != NULL: a watched series, or one whose forecast is read);
+# pruned, the step that makes none (out == NULL, STEP_AGE_NOFC=1: what the
+# daemon runs for an unwatched series since lazy1); both (the default).
 #
 # Each cell is instructions per series step counted inside the window only
 # (--toggle-collect), 16 series. Columns: the whole ssm_model_step_batch;
@@ -22,10 +27,16 @@ set -eu
 cd "$(dirname "$0")/.."
 BASE=
 OUT=bench/results/step4-age.md
+STEPS=both
 ARGS="$*"
 . bench/lib.sh
-parse_args "usage: bench/step_age.sh [--base REV] [--out FILE]" \
-	--base=BASE --out=OUT -- "$@"
+parse_args "usage: bench/step_age.sh [--base REV] [--out FILE] [--steps fc|pruned|both]" \
+	--base=BASE --out=OUT --steps=STEPS -- "$@"
+case "$STEPS" in
+fc | pruned) MODES=$STEPS ;;
+both) MODES="fc pruned" ;;
+*) echo "step_age: --steps is fc, pruned or both, not '$STEPS'" >&2; exit 2 ;;
+esac
 bench_workdir stepage
 need_tools valgrind
 
@@ -39,11 +50,13 @@ fi
 
 WINDOWS="0:6 6:30 30:80 80:200 200:400"
 
-# cells BIN MODEL KIND FROM TO: "total update forecast weights member_at
-# comb layers" per series step of the window.
+# cells MODE BIN MODEL KIND FROM TO: "total update forecast weights
+# member_at comb layers" per series step of the window; MODE fc or pruned.
 cells() {
-	local f="$W/cg.$RANDOM$RANDOM"
-	valgrind --tool=callgrind --toggle-collect=aged_steps \
+	local f="$W/cg.$RANDOM$RANDOM" nofc=0
+	[ "$1" = pruned ] && nofc=1
+	shift
+	STEP_AGE_NOFC=$nofc valgrind --tool=callgrind --toggle-collect=aged_steps \
 		--callgrind-out-file="$f" "$1" "$2" "$3" "$4" "$5" >/dev/null 2>&1
 	# A function can be listed twice (its debug file named two ways, the
 	# same count): the largest count per function name.
@@ -82,22 +95,26 @@ cells() {
 	echo "its smooth_update and the rest); weights = weights_all (both calls),"
 	echo "members = ssm__smooth_member_at, comb = ssm__smooth_comb_member, all three inside the front;"
 	echo "layers = ssm__layer_step_batch (S4D + Mamba); rest = whole - front - layers (features,"
-	echo "encoder, head, composition, gate, serving, checks)."
+	echo "encoder, head, composition, gate, serving, checks). step: fc = the step that makes the"
+	echo "forecast (out != NULL); pruned = the one that makes none (out == NULL, STEP_AGE_NOFC=1:"
+	echo "an unwatched series in the daemon since lazy1; the warm-up steps before FROM make it)."
 	echo
-	echo "| tree | kind | samples | whole | front update | front forecast | weights | members | comb | layers | rest |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
-	for kind in loadgen seasonal; do
-		for win in $WINDOWS; do
-			a=${win%:*}; b=${win#*:}
-			for tree in base now; do
-				if [ "$tree" = base ]; then
-					[ -n "$BASE" ] || continue
-					bin="$W/step_age.base"; model="$W/base/models/default.model"
-				else
-					bin=build/bench/step_age; model=models/default.model
-				fi
-				read -r t u fc w m c l < <(cells "$bin" "$model" "$kind" "$a" "$b")
-				echo "| $tree | $kind | $((a + 1))-$b | $t | $u | $fc | $w | $m | $c | $l | $((t - u - fc - l)) |"
+	echo "| step | tree | kind | samples | whole | front update | front forecast | weights | members | comb | layers | rest |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for mode in $MODES; do
+		for kind in loadgen seasonal; do
+			for win in $WINDOWS; do
+				a=${win%:*}; b=${win#*:}
+				for tree in base now; do
+					if [ "$tree" = base ]; then
+						[ -n "$BASE" ] || continue
+						bin="$W/step_age.base"; model="$W/base/models/default.model"
+					else
+						bin=build/bench/step_age; model=models/default.model
+					fi
+					read -r t u fc w m c l < <(cells "$mode" "$bin" "$model" "$kind" "$a" "$b")
+					echo "| $mode | $tree | $kind | $((a + 1))-$b | $t | $u | $fc | $w | $m | $c | $l | $((t - u - fc - l)) |"
+				done
 			done
 		done
 	done

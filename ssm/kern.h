@@ -77,4 +77,9 @@ int ssm__mamba_scan_f32(int Di, int Ns, const float *AL, const float *Amax,
  * [-86 log2 e (1 + 2^-22), 0]; within 1.5 ulp of exp2, tested). */
 void ssm__exp2f_neg_vec(const float *t, float *y, int n);
 
+/*
+ * Whether any of x[0..n) is Inf or NaN (nonzero) or none is (0).
+ */
+int ssm__nonfinite_any(const float *x, size_t n);
+
 #endif

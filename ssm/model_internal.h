@@ -143,6 +143,10 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 		 float *feat, double *point, double *scale, float *gap,
 		 double *gap_steps, int *few);
 
+/* fmod(t, p) to the bit, by integer remainder when both are whole
+ * (ssm/model_step.c: the phase features' timestamps and step counts). */
+double ssm__fmod_whole(double t, double p);
+
 /*
  * After the head: qn (one row's network quantiles, normalised) becomes the
  * served quantiles (the per-series gate of ssm_model_arch.gate), and the

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "ssm/kern.h"
 #include "ssm/model_internal.h"
 
 /* Workspace for one block, carved in this order (all 8-byte aligned). */
@@ -82,9 +83,27 @@ static void carve(const ssm_model *m, void *ws, blk *k)
 	k->lws = p;
 }
 
+/*
+ * fmod(t, p), which is exact: for a positive integral t below 2^62 and an
+ * integral p below 2^31 (the timestamps of whole seconds, the cycles' and
+ * the seasons' lengths, the step counts) the integer remainder, the same
+ * value (a positive zero where t is a multiple, as fmod's), at a tenth of
+ * libm's instructions; anything else takes fmod.
+ */
+double ssm__fmod_whole(double t, double p)
+{
+	if (t > 0 && t < 0x1p62 && p >= 1 && p < 0x1p31) {
+		int64_t ti = (int64_t)t, pi = (int64_t)p;
+
+		if ((double)ti == t && (double)pi == p)
+			return (double)(ti % pi);
+	}
+	return fmod(t, p);
+}
+
 static void phase_feat(float *f, double t, double period_s)
 {
-	double ph = fmod(t, period_s) / period_s * 2.0 * M_PI;
+	double ph = ssm__fmod_whole(t, period_s) / period_s * 2.0 * M_PI;
 
 	f[0] = (float)sin(ph);
 	f[1] = (float)cos(ph);
@@ -162,7 +181,7 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 			phase_feat(feat + 8, in->t, 365.2425 * 86400.0);
 	}
 	if (period > 1)
-		phase_feat(feat + 10, fmod(phase, (double)period),
+		phase_feat(feat + 10, ssm__fmod_whole(phase, (double)period),
 			   (double)period);
 	if (!isnan(y))
 		last_y = y;
@@ -355,10 +374,10 @@ static int state_finite(const ssm_model *m, const float *st)
 	for (i = SSM__H_ERR_F; i < m->off_front; i++)
 		bad |= ssm__nonfinite_bit(st[i]);
 	/* The layers' states: most of the block outside the front (the head
-	 * input and anomaly after them are written after this check). */
-	for (i = m->off_front + m->front_floats; i < m->off_head; i++)
-		bad |= ssm__nonfinite_bit(st[i]);
-	return !bad;
+	 * input and anomaly after them are written after this check); an
+	 * AVX2 kernel (ssm/kern_check.c). */
+	i = m->off_front + m->front_floats;
+	return !bad && !ssm__nonfinite_any(st + i, m->off_head - i);
 }
 
 /*
@@ -420,10 +439,13 @@ static int serve_q3_n(const ssm_model *m, float *st, const float *o,
 	 * the same bits), so it is served as four copies of itself, unless
 	 * the model has fewer than four horizons (serve1 throughout). */
 	if (H == 1 && m->arch.horizon >= 4) {
-		for (j = 0; j < 12; j++)
-			o4[j] = o[j % 3];
-		for (j = 0; j < 8; j++)
-			gap4[j] = gap[j % 2];
+		for (j = 0; j < 4; j++) {
+			o4[3 * j] = o[0];
+			o4[3 * j + 1] = o[1];
+			o4[3 * j + 2] = o[2];
+			gap4[2 * j] = gap[0];
+			gap4[2 * j + 1] = gap[1];
+		}
 		for (j = 0; j < 4; j++)
 			pt4[j] = pt[0];
 		o = o4;

@@ -1103,6 +1103,18 @@ static void bounds_prep(const hdr *h, double *bl, double *bh)
 	}
 }
 
+/* One horizon's bounds past GAP_CAP (or NaN) onto GAP_CAP sqrt(hz). */
+static void bound_cap(int hz, double *lo, double *hi)
+{
+	double l = *lo, u = *hi, sq;
+
+	if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
+		sq = sqrt((double)hz);
+		*hi = u > GAP_CAP * sq ? GAP_CAP * sq : u;
+		*lo = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
+	}
+}
+
 /*
  * Interval bounds (scaled units) at horizons 1..H from the checkpoint
  * trackers, into lo[], hi[]: between two started trackers linear, past the
@@ -1171,16 +1183,60 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 	 * NaN) need the square root, so a straight pass first, and the cap
 	 * (which leaves every other bound as it is) only when one is. */
 	over = ssm__smooth_bounds_clip(lo, hi, h->H, GAP_CAP);
-	for (hz = 1; over && hz <= h->H; hz++) {
-		double l = lo[hz - 1], u = hi[hz - 1], sq;
+	for (hz = 1; over && hz <= h->H; hz++)
+		bound_cap(hz, &lo[hz - 1], &hi[hz - 1]);
+}
 
-		if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
-			sq = sqrt((double)hz);
-			u = u > GAP_CAP * sq ? GAP_CAP * sq : u;
-			l = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
+/*
+ * bounds_all()'s lo and hi at the horizons few[0..n) only (1-based), into
+ * lo[hz - 1], hi[hz - 1]: each horizon's case and the same operations, so
+ * the same bits (a pruned forecast reads no other horizon's bounds).
+ */
+static void bounds_few(const hdr *h, const double *bl, const double *bh,
+		       const int32_t *few, int n, double *lo, double *hi)
+{
+	int cg[MAXG], nc = 0, g, i, j;
+
+	for (g = 0; g < h->G; g++)
+		if (h->qinit[g])
+			cg[nc++] = g;
+	for (j = 0; j < n; j++) {
+		int hz = few[j];
+		double l, u;
+
+		if (nc == 0) {
+			u = INIT_MULT * sqrt((double)hz);
+			l = -u;
+		} else if (hz < h->hg[cg[0]]) {
+			l = bl[cg[0]];
+			u = bh[cg[0]];
+		} else {
+			/* g: the last started checkpoint at or before hz. */
+			for (i = 0; i + 1 < nc && h->hg[cg[i + 1]] <= hz; i++)
+				;
+			g = cg[i];
+			if (hz == h->hg[g]) {
+				l = bl[g] * 1.0;
+				u = bh[g] * 1.0;
+			} else if (i + 1 < nc) {
+				int b = cg[i + 1], ha = h->hg[g], hb = h->hg[b];
+				double t = b == g + 1
+					       ? layout_gu[hz - 1]
+					       : (double)(hz - ha) / (hb - ha);
+
+				l = (1 - t) * bl[g] + t * bl[b];
+				u = (1 - t) * bh[g] + t * bh[b];
+			} else {
+				double f = sqrt((double)hz / h->hg[g]);
+
+				l = bl[g] * f;
+				u = bh[g] * f;
+			}
 		}
-		lo[hz - 1] = l;
-		hi[hz - 1] = u;
+		/* ssm__smooth_bounds_clip's clip, then the cap. */
+		lo[hz - 1] = l > 0 ? 0.0 : l;
+		hi[hz - 1] = u < 0 ? 0.0 : u;
+		bound_cap(hz, &lo[hz - 1], &hi[hz - 1]);
 	}
 }
 
@@ -1446,7 +1502,11 @@ static int smooth_forecast(const float *state, double *point,
 	for (i = 0; i < Q; i++)
 		z[i] = ssm__norm_ppf(levels[i]) / zc;
 	bounds_prep(&h, bl, bh);
-	bounds_all(&h, bl, bh, path, wsum); /* the arrays are free by now */
+	/* Into path and wsum: the arrays are free by now. */
+	if (pb < 0)
+		bounds_all(&h, bl, bh, path, wsum);
+	else
+		bounds_few(&h, bl, bh, few, nfew, path, wsum);
 	/* q = p + sc z (hi or -lo), quantile by quantile. */
 	for (i = 0; pb < 0 && i < Q; i++) {
 		double cz = sc * z[i];

@@ -91,6 +91,12 @@ typedef struct mstate {
 	 * Not state: it points into the batch's ar_run. */
 	int32_t arn;
 	const double *arz;
+	/* A differenced AR member's path in its units (seen or forecast
+	 * values lag steps back added on: ar_at), up to horizon *lagn, at
+	 * lagp[h - 1]: the batch's cache of it (ar_run.lagp), NULL when none,
+	 * so that the update's and the forecast's evaluations make it once. */
+	double *lagp;
+	int32_t *lagn;
 } mstate;
 
 /*
@@ -267,6 +273,8 @@ static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
 	m->active = (h->active >> k) & 1;
 	m->arn = 0;
 	m->arz = NULL;
+	m->lagp = NULL;
+	m->lagn = NULL;
 }
 
 static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
@@ -391,10 +399,16 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
  * ssm_smooth_update_forecast hands it over: the AR states do not change
  * between the two. H = 0: nothing computed.
  */
+#define AR_LAGC 64 /* horizons of a lane's cached path (lagp) */
+
 typedef struct ar_run {
 	int32_t H;
 	signed char lane[SMOOTH_NBANK];
 	double z[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
+	/* Lane l's differenced path (mstate.lagp) up to horizon lagn[l]
+	 * (0: none yet; at most AR_LAGC), of this batch's AR states. */
+	int32_t lagn[SSM__AR_LANES];
+	double lagp[SSM__AR_LANES][AR_LAGC];
 } ar_run;
 
 /*

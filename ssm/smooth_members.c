@@ -273,7 +273,7 @@ static _Thread_local double ar_zone[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
 
 /* Whether run covers every AR member of hneed that far; if so, points ms
  * at it. */
-static int ar_reuse(const ar_run *run, mstate *ms, const int32_t *hneed)
+static int ar_reuse(ar_run *run, mstate *ms, const int32_t *hneed)
 {
 	int k, l;
 
@@ -290,6 +290,8 @@ static int ar_reuse(const ar_run *run, mstate *ms, const int32_t *hneed)
 		if (ssm__smooth_bank[k].kind == K_AR && hneed[k] >= 1) {
 			ms[k].arz = run->z + run->lane[k];
 			ms[k].arn = run->H;
+			ms[k].lagp = run->lagp[run->lane[k]];
+			ms[k].lagn = &run->lagn[run->lane[k]];
 		}
 	return 1;
 }
@@ -316,11 +318,15 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 		return;
 	ssm__smooth_ar_lanes(run->z, H, coef, zh, AR_CLAMP);
 	run->H = H;
+	for (k = 0; k < L; k++)
+		run->lagn[k] = 0;
 	for (k = 0; k < SMOOTH_NBANK; k++) {
 		run->lane[k] = (signed char)lane[k];
 		if (lane[k] >= 0) {
 			ms[k].arz = run->z + lane[k];
 			ms[k].arn = H;
+			ms[k].lagp = run->lagp[lane[k]];
+			ms[k].lagn = &run->lagn[lane[k]];
 		}
 	}
 }
@@ -341,6 +347,12 @@ static void ar_at(const float *st, const hdr *h, int k, const mstate *m, int n,
 	int lag = ar_lag(h, d), H = hz[n - 1], i;
 	ar_state a;
 
+	if (lag && m->lagp && *m->lagn >= H) {
+		/* Made already from this batch (by the update's record). */
+		for (i = 0; i < n; i++)
+			xs[i] = m->lagp[hz[i] - 1];
+		return;
+	}
 	ar_load(st, h, k, &a);
 	if (!z || m->arn < H) {
 		double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
@@ -353,6 +365,12 @@ static void ar_at(const float *st, const hdr *h, int k, const mstate *m, int n,
 		for (i = 0; i < n; i++)
 			xs[i] = a.zc + a.zs * z[(size_t)(hz[i] - 1) * L];
 		return;
+	}
+	/* Into the batch's cache when it holds that many (from the batch's
+	 * z only: a run of its own is this call's). */
+	if (m->lagp && z == m->arz && H <= AR_LAGC) {
+		path = m->lagp;
+		*m->lagn = H;
 	}
 	/* The first lag horizons add a seen value, the rest a forecast one
 	 * (the same two roundings each as back to the units, then the sum). */

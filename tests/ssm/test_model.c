@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "ssm/model.h"
-#include "ssm/model_internal.h" /* ssm__serve_q3, ssm__serve_rows */
+#include "ssm/model_internal.h" /* ssm__serve_q3, ssm__serve_rows, ... */
 #include "ssm/rng.h"
 #include "tests/harness.h"
 
@@ -507,6 +507,33 @@ static void test_lazy_bit_exact_mamba(void)
 	lazy_bit_exact(1, 1);
 }
 
+/* ssm__fmod_whole is fmod to the bit: whole and fractional timestamps,
+ * multiples (+0), zero and negative values (-0 and the sign), the cycles'
+ * lengths, huge and non-finite values. */
+static void test_fmod_whole(void)
+{
+	static const double ps[] = {86400.0, 604800.0, 31556952.0, 24.0,
+				    7.0,     1.0,      2.5,	   0x1p40};
+	static const double ts[] = {
+	    1.7e9,	   1.7e9 + 0.5, 1728000.0, 86400.0,  0.0,
+	    -0.0,	   -86400.0,	-1.7e9,	   3.0,	     0x1p62,
+	    0x1p62 - 1024, 1e300,	1e-300,	   INFINITY, NAN};
+	int i, j, k, errs = 0;
+
+	for (i = 0; i < (int)(sizeof ps / sizeof ps[0]); i++)
+		for (j = 0; j < (int)(sizeof ts / sizeof ts[0]); j++)
+			for (k = 0; k < 200; k++) {
+				double t =
+				    ts[j] + (k < 100 ? 60.0 * k : 0.25 * k);
+				double a = fmod(t, ps[i]),
+				       b = ssm__fmod_whole(t, ps[i]);
+
+				errs += memcmp(&a, &b, sizeof a) != 0 &&
+					!(isnan(a) && isnan(b));
+			}
+	CHECK_EQ_INT(errs, 0);
+}
+
 static void test_arguments_and_hash(void)
 {
 	ssm_model *a = NULL, *b = NULL, *c = NULL;
@@ -548,5 +575,6 @@ int main(void)
 	TH_RUN(test_lazy_bit_exact);
 	TH_RUN(test_lazy_bit_exact_mamba);
 	TH_RUN(test_arguments_and_hash);
+	TH_RUN(test_fmod_whole);
 	return th_summary();
 }

@@ -25,6 +25,8 @@
 #define ssm__s4d_pack_size  base_s4d_pack_size
 #define ssm__mamba_scan_f32 base_mamba_scan_f32
 #define ssm__exp2f_neg_vec  base_exp2f_neg_vec
+#define ssm__nonfinite_any  base_nonfinite_any
+#include "ssm/kern_check.c"
 #include "ssm/kern_gemv.c"
 #include "ssm/kern_mamba.c"
 #include "ssm/kern_s4d.c"
@@ -38,6 +40,7 @@
 #undef ssm__s4d_pack_size
 #undef ssm__mamba_scan_f32
 #undef ssm__exp2f_neg_vec
+#undef ssm__nonfinite_any
 
 #include <math.h>
 #include <stdlib.h>
@@ -368,6 +371,36 @@ static void test_mamba_scan(void)
 	CHECK(same);
 }
 
+/* ssm__nonfinite_any on both builds: yes exactly when one of the floats
+ * is Inf or NaN (either sign, any payload), at every position and length
+ * around the vector widths; finite extremes (FLT_MAX, denormals, -0) no. */
+static void test_nonfinite_any(void)
+{
+	static const uint32_t bad[] = {0x7f800000u, 0xff800000u, 0x7fc00000u,
+				       0xffc00001u, 0x7f800001u};
+	static const uint32_t good[] = {0x7f7fffffu, 0xff7fffffu, 0x00000001u,
+					0x80000000u, 0x3f800000u};
+	float x[40];
+	int n, p, j, errs = 0;
+
+	for (n = 0; n <= 40; n++) {
+		for (p = 0; p < n; p++)
+			memcpy(&x[p], &good[p % 5], sizeof x[p]);
+		errs += base_nonfinite_any(x, (size_t)n) != 0;
+		errs += ssm__nonfinite_any(x, (size_t)n) != 0;
+		for (p = 0; p < n; p++)
+			for (j = 0; j < 5; j++) {
+				float keep = x[p];
+
+				memcpy(&x[p], &bad[j], sizeof x[p]);
+				errs += base_nonfinite_any(x, (size_t)n) == 0;
+				errs += ssm__nonfinite_any(x, (size_t)n) == 0;
+				x[p] = keep;
+			}
+	}
+	CHECK_EQ_INT(errs, 0);
+}
+
 int main(void)
 {
 	TH_RUN(test_same_bits);
@@ -376,5 +409,6 @@ int main(void)
 	TH_RUN(test_exp2_neg);
 	TH_RUN(test_exp_dtA);
 	TH_RUN(test_mamba_scan);
+	TH_RUN(test_nonfinite_any);
 	return th_summary();
 }

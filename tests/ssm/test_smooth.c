@@ -346,16 +346,20 @@ static int update_forecast_case(int P, int H, int kind, int o)
 {
 	static const float lv[3] = {0.1f, 0.5f, 0.9f};
 	double pa[48] = {0}, pb[48] = {0}, qa[48 * 3] = {0}, qb[48 * 3] = {0};
-	double sa = 0, sb = 0, lvl = 100;
+	double pc[48] = {0}, qc[48 * 3] = {0}, sa = 0, sb = 0, sc = 0;
+	double lvl = 100, bound;
+	const int32_t few[3] = {1, (H - 1) / 2 + 1, H};
 	size_t n = ssm_smooth_state_floats(P, H);
 	float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+	float *c = malloc(n * sizeof *c);
 	ssm_smooth_opts op;
 	ssm_rng r;
-	int i, bad = 0;
+	int i, j, k, bad = 0;
 
-	if (!a || !b) {
+	if (!a || !b || !c) {
 		free(a);
 		free(b);
+		free(c);
 		return -1;
 	}
 	ssm_smooth_opts_default(&op);
@@ -367,6 +371,7 @@ static int update_forecast_case(int P, int H, int kind, int o)
 	}
 	ssm_smooth_init(a, P, H, &op);
 	ssm_smooth_init(b, P, H, &op);
+	ssm_smooth_init(c, P, H, &op);
 	ssm_rng_init(&r, (uint64_t)(P * 100 + H * 4 + kind * 3 + o));
 	for (i = 0; i < 400; i++) {
 		int64_t gap = i % 97 == 50 ? 3 : i == 200 ? 500 : 1;
@@ -388,9 +393,32 @@ static int update_forecast_case(int P, int H, int kind, int o)
 		       memcmp(qa, qb, sizeof qa) ||
 		       memcmp(&sa, &sb, sizeof sa) ||
 		       memcmp(a, b, n * sizeof *a);
+		if (H < 3)
+			continue;
+		/* The pruned forecast: the same bits at its horizons (all of
+		 * them when it gives no bound), which bound every horizon. */
+		rb = ssm_smooth_update_forecast_few(c, y, gap, miss, few, 3, pc,
+						    lv, Q, qc, &sc, &bound);
+		bad += ra != rb || memcmp(a, c, n * sizeof *a);
+		for (j = 0; ra >= 0 && j < (bound >= 0 ? 3 : H); j++) {
+			int hz = bound >= 0 ? few[j] - 1 : j;
+
+			bad += memcmp(&pa[hz], &pc[hz], sizeof pa[hz]) != 0;
+			for (k = 0; k < Q; k++)
+				bad += memcmp(&qa[hz * Q + k], &qc[hz * Q + k],
+					      sizeof qa[0]) != 0;
+		}
+		for (j = 0; ra >= 0 && bound >= 0 && j < H; j++) {
+			bad += !(fabs(pa[j]) <= bound);
+			for (k = 0; k < Q; k++)
+				bad += isfinite(qa[j * Q + k]) &&
+				       !(fabs(qa[j * Q + k]) <= bound);
+		}
+		bad += ra >= 0 && memcmp(&sa, &sc, sizeof sa) != 0;
 	}
 	free(a);
 	free(b);
+	free(c);
 	return bad;
 }
 
@@ -401,7 +429,10 @@ static int update_forecast_case(int P, int H, int kind, int o)
  * than three members weigh: the update hands its weights over), the AR
  * members (it hands their recursions over), missing samples and gaps (it
  * hands nothing over), a long outage, signs, large counters, and rules
- * and top-n that keep more members than the header holds.
+ * and top-n that keep more members than the header holds. And
+ * ssm_smooth_update_forecast_few (the model's step without a forecast):
+ * the same state and, at horizons 1, (H - 1) / 2 + 1 and H, the same
+ * point and quantiles, within the bound it reports at every horizon.
  */
 static void test_update_forecast_same_bits(void)
 {
