@@ -4,7 +4,7 @@
     bench/lat_trace.py TRACE LAT [--md] [--slow US]
     bench/lat_trace.py --attr TRACE LAT [TRACE LAT ...] [--slow US]
     bench/lat_trace.py --parts TRACE LAT [TRACE LAT ...]
-    bench/lat_trace.py --stalls TRACE LAT [PERF_SCRIPT] [--cpu US]
+    bench/lat_trace.py --stalls TRACE LAT [PERF_SCRIPT] [--cpu US] [--between XY]
 
 TRACE: statecastd's STATECAST_TRACE file (daemon/trace.h), LAT: loadgen's
 --lat-trace file (bench/loadgen.c), both on CLOCK_MONOTONIC. Each timed
@@ -46,7 +46,9 @@ not add up; means do).
 --stalls: the stretches between two consecutive events of the loop's
 trace in which the loop thread itself ran more than US microseconds of
 CPU (default 1500) within the timed span, with the events around them,
-as a markdown table and their sum; given PERF_SCRIPT (`perf script -F
+as a markdown table and their sum (--between XY: only those from an
+event of kind X to one of kind Y, e.g. pD: poll -> store completions);
+given PERF_SCRIPT (`perf script -F
 time,ip,sym,dso` of a `perf record -k CLOCK_MONOTONIC -t <loop tid>` of
 the same run: bench/lat_stall.sh), what the loop's samples inside those
 stretches were, by symbol and library. Found with it (lat8): after every
@@ -307,7 +309,7 @@ def parts_main(args):
             doc, pct(v, .5), sum(v) / (len(v) or 1), pct(v, .99)))
 
 
-def stalls_main(args, cpu_us):
+def stalls_main(args, cpu_us, between):
     ev, lat = load(args[0], args[1])
     if not lat:
         sys.exit('lat_trace: no timed samples in %s' % args[1])
@@ -316,11 +318,14 @@ def stalls_main(args, cpu_us):
     for a, b in zip(ev, ev[1:]):
         if a[0] < t0 or b[0] > t1 or len(a) < 7 or len(b) < 7:
             continue
+        if between and (a[1], b[1]) != (between[0], between[1]):
+            continue
         if b[4] - a[4] > cpu_us:
             rows.append((a, b))
-    print('Stretches of more than %.0f us of loop CPU between two events, '
+    print('Stretches of more than %.0f us of loop CPU between two events%s, '
           'in the timed %.1f s: %d, %.1f ms of loop CPU in all.' % (
-              cpu_us, (t1 - t0) * 1e-6, len(rows),
+              cpu_us, ' (%s -> %s)' % (between[0], between[1])
+              if between else '', (t1 - t0) * 1e-6, len(rows),
               sum(b[4] - a[4] for a, b in rows) * 1e-3))
     print()
     print('| at (ms into the run) | from event | to event | wall (us) | '
@@ -369,10 +374,14 @@ def main():
         if '--cpu' in args:
             cpu_us = float(args[args.index('--cpu') + 1])
             del args[args.index('--cpu'):args.index('--cpu') + 2]
+        between = ''
+        if '--between' in args:
+            between = args[args.index('--between') + 1]
+            del args[args.index('--between'):args.index('--between') + 2]
         rest = [a for a in args if a != '--stalls']
-        if len(rest) not in (2, 3):
+        if len(rest) not in (2, 3) or between and len(between) != 2:
             sys.exit(__doc__)
-        stalls_main(rest, cpu_us)
+        stalls_main(rest, cpu_us, between)
         return
     if '--parts' in args:
         parts_main([a for a in args if a != '--parts'])
