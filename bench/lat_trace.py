@@ -4,6 +4,7 @@
     bench/lat_trace.py TRACE LAT [--md] [--slow US]
     bench/lat_trace.py --attr TRACE LAT [TRACE LAT ...] [--slow US]
     bench/lat_trace.py --parts TRACE LAT [TRACE LAT ...]
+    bench/lat_trace.py --stalls TRACE LAT [PERF_SCRIPT] [--cpu US] [--between XY]
 
 TRACE: statecastd's STATECAST_TRACE file (daemon/trace.h), LAT: loadgen's
 --lat-trace file (bench/loadgen.c), both on CLOCK_MONOTONIC. Each timed
@@ -41,6 +42,18 @@ when it was sent), that tick's start -> the notification written (the
 stepping ahead of it in its tick), and the delivery. A markdown table of
 each part's p50, mean and p99 over all samples (percentiles of parts do
 not add up; means do).
+
+--stalls: the stretches between two consecutive events of the loop's
+trace in which the loop thread itself ran more than US microseconds of
+CPU (default 1500) within the timed span, with the events around them,
+as a markdown table and their sum (--between XY: only those from an
+event of kind X to one of kind Y, e.g. pD: poll -> store completions);
+given PERF_SCRIPT (`perf script -F
+time,ip,sym,dso` of a `perf record -k CLOCK_MONOTONIC -t <loop tid>` of
+the same run: bench/lat_stall.sh), what the loop's samples inside those
+stretches were, by symbol and library. Found with it (lat8): after every
+COMMIT the loop spun in libuv's async handle (sched_yield) while the idle
+store writer that held it waited for a core.
 """
 import bisect
 import sys
@@ -296,6 +309,59 @@ def parts_main(args):
             doc, pct(v, .5), sum(v) / (len(v) or 1), pct(v, .99)))
 
 
+def stalls_main(args, cpu_us, between):
+    ev, lat = load(args[0], args[1])
+    if not lat:
+        sys.exit('lat_trace: no timed samples in %s' % args[1])
+    t0, t1 = lat[0][0], max(x[1] for x in lat)
+    rows = []
+    for a, b in zip(ev, ev[1:]):
+        if a[0] < t0 or b[0] > t1 or len(a) < 7 or len(b) < 7:
+            continue
+        if between and (a[1], b[1]) != (between[0], between[1]):
+            continue
+        if b[4] - a[4] > cpu_us:
+            rows.append((a, b))
+    print('Stretches of more than %.0f us of loop CPU between two events%s, '
+          'in the timed %.1f s: %d, %.1f ms of loop CPU in all.' % (
+              cpu_us, ' (%s -> %s)' % (between[0], between[1])
+              if between else '', (t1 - t0) * 1e-6, len(rows),
+              sum(b[4] - a[4] for a, b in rows) * 1e-3))
+    print()
+    print('| at (ms into the run) | from event | to event | wall (us) | '
+          'loop CPU (us) | run delay (us) |')
+    print('|---|---|---|---|---|---|')
+    for a, b in rows:
+        rd = b[6] - a[6] if a[6] >= 0 and b[6] >= 0 else float('nan')
+        print('| %.1f | %s %d %d | %s %d %d | %.0f | %d | %.0f |' % (
+            (a[0] - t0) * 1e-3, a[1], a[2], a[3], b[1], b[2], b[3],
+            b[0] - a[0], b[4] - a[4], rd))
+    if len(args) < 3:
+        return
+    # perf script lines: "<time s>: <ip> <sym> (<dso>)".
+    count, inside, total = {}, 0, 0
+    wins = [(a[0], b[0]) for a, b in rows]
+    for line in open(args[2]):
+        f = line.split()
+        if len(f) < 3 or not f[0].endswith(':'):
+            continue
+        total += 1
+        t = float(f[0][:-1]) * 1e6
+        i = bisect.bisect_right(wins, (t, float('inf'))) - 1
+        if i >= 0 and wins[i][0] <= t <= wins[i][1]:
+            inside += 1
+            key = ' '.join(f[2:])
+            count[key] = count.get(key, 0) + 1
+    print()
+    print('perf samples of the loop thread inside those stretches: %d of '
+          '%d.' % (inside, total))
+    print()
+    print('| samples | symbol (library) |')
+    print('|---|---|')
+    for k, v in sorted(count.items(), key=lambda x: -x[1])[:12]:
+        print('| %d | %s |' % (v, k))
+
+
 def main():
     args = sys.argv[1:]
     md = '--md' in args
@@ -303,6 +369,20 @@ def main():
     if '--slow' in args:
         slow_us = float(args[args.index('--slow') + 1])
         del args[args.index('--slow'):args.index('--slow') + 2]
+    if '--stalls' in args:
+        cpu_us = 1500.0
+        if '--cpu' in args:
+            cpu_us = float(args[args.index('--cpu') + 1])
+            del args[args.index('--cpu'):args.index('--cpu') + 2]
+        between = ''
+        if '--between' in args:
+            between = args[args.index('--between') + 1]
+            del args[args.index('--between'):args.index('--between') + 2]
+        rest = [a for a in args if a != '--stalls']
+        if len(rest) not in (2, 3) or between and len(between) != 2:
+            sys.exit(__doc__)
+        stalls_main(rest, cpu_us, between)
+        return
     if '--parts' in args:
         parts_main([a for a in args if a != '--parts'])
         return

@@ -31,7 +31,11 @@
  * given, so a first run can prime those series: a new series forecasts only
  * once it has learnt its step); loadgen subscribes to PREFIX.lat* and measures,
  * for every forecast notification, the time from the moment the sample that
- * produced it was written to the socket until the notification arrived.
+ * produced it was written to the socket until the notification arrived (one
+ * that arrives before the sender is back from its slice's writes, a
+ * receiver having preempted it, from the start of those writes: until lat8
+ * such samples were dropped, and a daemon that answered that fast lost
+ * its fastest samples from the count, bench/results/lat8.md).
  *
  * Output: one line of key=value pairs (tests and bench/perf.sh parse it).
  */
@@ -288,7 +292,12 @@ static double metric_value(const char *spec, const char *name)
 typedef struct lat {
 	client c;
 	const opts *o;
-	double *sent; /* [lat_series * rounds]: when sample (j, r) left */
+	/* [lat_series * rounds]: when sample (j, r) left, i.e. its slice's
+	 * writes returned; negative (minus the time the writes began) while
+	 * they are under way, so that a notification that beats the sender
+	 * back from its writes (a receiver that preempted it) is still timed,
+	 * from the start of the writes, not dropped. */
+	double *sent;
 	long long rounds;
 	double *got; /* latencies, seconds */
 	double *at;  /* ... and when each arrived (--lat-trace) */
@@ -331,6 +340,8 @@ static void *lat_reader(void *arg)
 			continue;
 		pthread_mutex_lock(&L->mu);
 		when = L->sent[j * L->rounds + r];
+		if (when < 0)
+			when = -when;
 		if (when > 0 && L->ngot < L->cap) {
 			L->at[L->ngot] = arrive;
 			L->got[L->ngot++] = arrive - when;
@@ -573,6 +584,14 @@ int main(int argc, char **argv)
 			if (o.rate > 0 && sent % slice == 0) {
 				double due = start + (double)sent / o.rate;
 				double t;
+				if (npend) {
+					double w0 = now_s();
+					long long q;
+					pthread_mutex_lock(&L.mu);
+					for (q = 0; q < npend; q++)
+						L.sent[pend[q]] = -w0;
+					pthread_mutex_unlock(&L.mu);
+				}
 				for (c = 0; c < o.conns; c++)
 					if (fill[c]) {
 						write_all(fd[c], buf[c],

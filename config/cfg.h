@@ -122,6 +122,7 @@ typedef struct cfg {
 		int forecast_every; /* refresh the forecast every k samples */
 		int threads;	    /* threads stepping series, 0 = per core */
 		int share_rows;	    /* pool share threshold, 0 = learnt */
+		int slice_us;	    /* stepping threads' slice, 0 = kernel's */
 		int period;	    /* default seasonal period, steps */
 		double step_s;	    /* default nominal step, 0 = learn */
 	} model;

@@ -10,6 +10,7 @@
  * bad input never is.
  */
 #include <cblas.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "daemon/persist.h"
 #include "daemon/privdrop.h"
 #include "daemon/reload.h"
+#include "daemon/sched.h"
 #include "daemon/server.h"
 #include "daemon/trace.h"
 #include "io/model_open.h"
@@ -126,6 +128,29 @@ static int adopt_start(srv *s, const cfg *c)
 	return 0;
 }
 
+/* model.slice_us: what the kernel made of the stepping threads' slice
+ * (daemon/sched.h; the loop asked as the compute pool started). */
+static void slice_report(srv *s)
+{
+	int rc = s->tick.pool.slice_rc;
+
+	if (s->set.slice_us <= 0)
+		return;
+	if (rc == 0)
+		srv_log(LOG_INFO,
+			"model.slice_us: the stepping threads run "
+			"with a %d us scheduling slice",
+			srv_sched_slice_us());
+	else
+		srv_log(LOG_WARNING,
+			"model.slice_us = %d not applied, the kernel's default "
+			"slice is used: %s",
+			s->set.slice_us,
+			rc == EOPNOTSUPP ? "this kernel has no per-thread "
+					   "slice (Linux 6.12 or later)"
+					 : strerror(rc));
+}
+
 static int run(const cfg *c, const char *path, const char *const *ov, int nov)
 {
 	srv_reload rl;
@@ -161,6 +186,7 @@ static int run(const cfg *c, const char *path, const char *const *ov, int nov)
 			SRV_VERSION, desc, ssm_model_horizon(m),
 			ssm_model_nquantiles(m));
 		srv_sd_ready("serving");
+		slice_report(s);
 		rc = 0;
 	}
 	if (rc)

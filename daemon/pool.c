@@ -5,6 +5,8 @@
  */
 #include "daemon/pool.h"
 
+#include "daemon/sched.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +32,11 @@ static void *helper_main(void *arg)
 
 	/* Named, so that ps -T and /proc tell it from the store's writer. */
 	pthread_setname_np(pthread_self(), "pool-helper");
+	/* A helper woken for a round is waited for by the loop: it asks
+	 * for the loop's slice (the kernel took it from the caller; a
+	 * refusal here would leave the kernel's default). */
+	if (p->slice_us > 0)
+		(void)srv_sched_set_slice(p->slice_us);
 	pthread_mutex_lock(&p->mu);
 	/* Runs are numbered from 1: a helper whose thread starts after the
 	 * first run began still joins it. */
@@ -65,7 +72,7 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
-int srv_pool_init(srv_pool *p, int nthreads, size_t ws_bytes)
+int srv_pool_init(srv_pool *p, int nthreads, size_t ws_bytes, int slice_us)
 {
 	srv_pool_helper *hs;
 	int i;
@@ -77,6 +84,10 @@ int srv_pool_init(srv_pool *p, int nthreads, size_t ws_bytes)
 		nthreads = 16;
 	p->nthreads = 1;
 	p->wake_s = SRV_POOL_WAKE0;
+	if (slice_us > 0) {
+		p->slice_rc = srv_sched_set_slice(slice_us);
+		p->slice_us = p->slice_rc == 0 ? slice_us : 0;
+	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);

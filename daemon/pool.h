@@ -51,7 +51,9 @@ typedef struct srv_pool {
 	/* Finished by helpers, not yet reported (loop thread drains). */
 	int *fin;
 	int nfin, capfin;
-	int started; /* helper threads created */
+	int started;  /* helper threads created */
+	int slice_us; /* helpers' scheduling slice, 0 = the kernel's */
+	int slice_rc; /* the caller's srv_sched_set_slice: 0 or an errno */
 	struct srv_pool_helper *helpers;
 	/* The wake-up cost (srv_pool_worth), guarded by mu. t_run:
 	 * monotonic seconds the current run was offered; woke_gen, woke_s:
@@ -73,10 +75,14 @@ typedef struct srv_pool {
 
 /*
  * nthreads in 1..16 (1 = everything on the caller's thread, no threads
- * made); ws_bytes of workspace per helper. 0 or -1 (nothing to release on
- * failure beyond srv_pool_release, which is safe after either).
+ * made); ws_bytes of workspace per helper. slice_us > 0: the calling
+ * thread (which steps jobs too) asks the kernel for that scheduling slice
+ * (daemon/sched.h) and, if the kernel took it, so does each helper as it
+ * starts; slice_rc tells the caller how its own request went. 0 or -1
+ * (nothing to release on failure beyond srv_pool_release, which is safe
+ * after either).
  */
-int srv_pool_init(srv_pool *p, int nthreads, size_t ws_bytes);
+int srv_pool_init(srv_pool *p, int nthreads, size_t ws_bytes, int slice_us);
 /* Stops and joins the helpers, frees everything. */
 void srv_pool_release(srv_pool *p);
 

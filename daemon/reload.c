@@ -38,6 +38,7 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	t->batch_max = BATCH_MAX;
 	t->threads = c->model.threads;
 	t->share_rows = c->model.share_rows;
+	t->slice_us = c->model.slice_us;
 	t->history_ring = HISTORY_RING;
 	t->max_series = (size_t)c->limits.max_series;
 	t->max_connections = c->limits.max_connections;

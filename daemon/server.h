@@ -49,6 +49,7 @@ typedef struct srv_settings {
 	int batch_max;	       /* series per ssm_model_step_batch call */
 	int threads;	       /* stepping threads incl. the loop, 0 = cores */
 	int share_rows;	       /* model.share_rows, 0 = learnt */
+	int slice_us;	       /* model.slice_us, 0 = the kernel's */
 	size_t history_ring;   /* samples kept per series for `history` */
 	size_t max_series;     /* new series beyond this are refused */
 	int max_connections;   /* open client connections, 0 = no limit */

@@ -112,7 +112,8 @@ int srv_tick_init(srv *s)
 	k->qnames = malloc(k->qcap);
 	if (!k->ws || !k->qnames || round_reserve(k, (size_t)B, 4) ||
 	    srv_pool_init(&k->pool, pool_threads(s->set.threads),
-			  ssm_model_workspace_bytes(s->model, B))) {
+			  ssm_model_workspace_bytes(s->model, B),
+			  s->set.slice_us)) {
 		srv_pool_release(&k->pool);
 		return -1;
 	}

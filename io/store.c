@@ -1,7 +1,17 @@
 /*
  * io/store.c: the store's life cycle and its loop-thread side: open (schema,
- * writer thread), submit (append to the FIFO), completions (one uv_async_t
- * drains every finished batch per wake-up: uv_async_send coalesces), close.
+ * writer thread), submit (append to the FIFO), completions (one eventfd
+ * wake-up drains every finished batch: its counter coalesces), close.
+ *
+ * Why an eventfd and not a uv_async_t: uv_async_send marks the handle busy,
+ * writes libuv's eventfd and then marks it done, and the loop, woken by
+ * that write, spins (with sched_yield) on a handle it finds still busy
+ * (libuv 1.44's uv__async_spin). The writer runs at SCHED_IDLE, so the
+ * loop's wake-up preempts it at once when they share a core, between the
+ * write and the mark: the loop then spun until the writer found another
+ * core, 3-30 ms of the loop's CPU after every COMMIT at 50,000 samples/s
+ * (bench/results/lat8.md: perf shows sched_yield in those stretches). A
+ * write(2) to an eventfd of our own leaves nothing half done.
  */
 #include <errno.h>
 #include <sched.h>
@@ -10,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -325,9 +336,9 @@ void store__log(store *s, const char *fmt, ...)
 }
 
 /* Loop thread: deliver every finished batch. */
-static void on_async(uv_async_t *h)
+/* Every finished batch's callback, on the loop thread. */
+static void drain_done(store *s)
 {
-	store *s = h->data;
 	store_batch *b, *n;
 	store_result r;
 
@@ -353,6 +364,28 @@ static void on_async(uv_async_t *h)
 	}
 }
 
+static void on_done_fd(uv_poll_t *h, int status, int events)
+{
+	store *s = h->data;
+	uint64_t n;
+
+	(void)status;
+	(void)events;
+	/* Resets the counter; a write after this read wakes us again. */
+	while (read(s->done_fd, &n, sizeof n) < 0 && errno == EINTR)
+		;
+	drain_done(s);
+}
+
+void store__wake_loop(store *s)
+{
+	uint64_t one = 1;
+
+	/* Fails only with EINTR, or EAGAIN on a counter near 2^64. */
+	while (write(s->done_fd, &one, sizeof one) < 0 && errno == EINTR)
+		;
+}
+
 /* One integer from sql (NULL reads 0), or -1. */
 static int64_t scalar(sqlite3 *db, const char *sql)
 {
@@ -369,6 +402,8 @@ static int64_t scalar(sqlite3 *db, const char *sql)
 
 static void store_free(store *s)
 {
+	if (s->done_fd >= 0)
+		close(s->done_fd);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->done_cv);
@@ -407,6 +442,7 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return STORE_ENOMEM;
+	s->done_fd = -1;
 	if (o)
 		s->o = *o;
 	else
@@ -453,17 +489,23 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	if ((rc = store__prepare(s)) < 0 || (rc = store__convert_legacy(s)) < 0)
 		goto fail;
 	s->loop = loop;
-	if (uv_async_init(loop, &s->async, on_async) != 0) {
+	s->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->done_fd < 0) {
 		rc = STORE_ENOMEM;
 		goto fail;
 	}
-	s->async.data = s;
-	if (pthread_create(&s->th, NULL, writer_start, s) != 0) {
+	if (uv_poll_init(loop, &s->done_poll, s->done_fd) != 0) {
+		rc = STORE_ENOMEM;
+		goto fail;
+	}
+	s->done_poll.data = s;
+	if (uv_poll_start(&s->done_poll, UV_READABLE, on_done_fd) != 0 ||
+	    pthread_create(&s->th, NULL, writer_start, s) != 0) {
 		store__finalize(s);
 		sqlite3_close(s->db);
 		s->db = NULL;
 		/* The loop frees s once the handle is closed. */
-		uv_close((uv_handle_t *)&s->async, on_closed);
+		uv_close((uv_handle_t *)&s->done_poll, on_closed);
 		return STORE_ENOMEM;
 	}
 	*out = s;
@@ -588,8 +630,8 @@ void store_close(store *s, void (*closed)(void *ud), void *ud)
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->th, NULL);
-	on_async(&s->async); /* what the writer finished last */
+	drain_done(s); /* what the writer finished last */
 	s->closed = closed;
 	s->closed_ud = ud;
-	uv_close((uv_handle_t *)&s->async, on_closed);
+	uv_close((uv_handle_t *)&s->done_poll, on_closed);
 }

@@ -5,9 +5,10 @@
  * Threads. One writer thread owns the write connection. The loop thread
  * builds a store_batch, hands it over with store_submit() (ownership passes
  * to the store) and is told the outcome by the batch's completion callback,
- * which always runs on the loop thread (through one uv_async_t that drains
- * every finished batch per wake-up). Readers (store_reader, store_recover)
- * open their own connections and may run on any one thread each.
+ * which always runs on the loop thread (through one eventfd that drains
+ * every finished batch per wake-up; io/store.c tells why not a uv_async_t).
+ * Readers (store_reader, store_recover) open their own connections and may run
+ * on any one thread each.
  *
  * Group commit. The writer applies batches in submission order inside one
  * BEGIN IMMEDIATE transaction and COMMITs when (a) the transaction holds
@@ -368,7 +369,7 @@ void store_get_stats(store *s, store_stats *st);
  * Stop: commit everything queued (retrying failing writes no longer than
  * one retry_ms pause, the rest is reported STORE_EDROPPED / the error),
  * checkpoint, join the writer, deliver every completion, then close the
- * async handle. closed(ud) runs from the loop once the handle is closed,
+ * wake-up's handle. closed(ud) runs from the loop once the handle is closed,
  * after which s is freed; the caller must run the loop until then.
  */
 void store_close(store *s, void (*closed)(void *ud), void *ud);

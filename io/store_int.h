@@ -165,7 +165,10 @@ struct store {
 	store_opts o;
 	char *path;
 	uv_loop_t *loop;
-	uv_async_t async;
+	/* The writer's wake-up of the loop (store.c: an eventfd, not a
+	 * uv_async_t) and the loop's watch on it. */
+	int done_fd;
+	uv_poll_t done_poll;
 	sqlite3 *db; /* writer thread only, after open */
 	store_stmts st;
 	int64_t next_id;
@@ -241,6 +244,9 @@ uint64_t store__now_ns(void);
 int store__guard_lower(store *s);
 /* Writer, mu not held: back to SCHED_IDLE (see store.c). */
 void store__writer_idle(store *s);
+
+/* Writer: wakes the loop to deliver the finished batches (store.c). */
+void store__wake_loop(store *s);
 double store__wall_s(void);
 int store__map_rc(int rc);
 void store__log(store *s, const char *fmt, ...)

@@ -735,7 +735,7 @@ void *store__writer_main(void *arg)
 			pthread_cond_broadcast(&s->done_cv);
 		pthread_mutex_unlock(&s->mu);
 		if (signal)
-			uv_async_send(&s->async);
+			store__wake_loop(s);
 		/* After the wake-up: at idle it may wait long for a core. */
 		if (lower)
 			store__writer_idle(s);

@@ -79,7 +79,7 @@ static void test_every_job_once(void)
 
 	for (t = 0; t < 3; t++) {
 		srv_pool p;
-		CHECK(srv_pool_init(&p, threads[t], 64) == 0);
+		CHECK(srv_pool_init(&p, threads[t], 64, 0) == 0);
 		CHECK(p.nthreads == threads[t]);
 		for (r = 0; r < 40; r++)
 			for (k = 0; k < (int)(sizeof sizes / sizeof *sizes);
@@ -93,10 +93,10 @@ static void test_bounds(void)
 {
 	srv_pool p;
 
-	CHECK(srv_pool_init(&p, 0, 64) == 0);
+	CHECK(srv_pool_init(&p, 0, 64, 0) == 0);
 	CHECK(p.nthreads == 1);
 	srv_pool_release(&p);
-	CHECK(srv_pool_init(&p, 99, 64) == 0);
+	CHECK(srv_pool_init(&p, 99, 64, 0) == 0);
 	CHECK(p.nthreads == 16);
 	CHECK(check_run(&p, 100));
 	srv_pool_release(&p);
@@ -141,7 +141,7 @@ static void test_first_run_shared(void)
 
 	memset(&c, 0, sizeof c);
 	c.caller = pthread_self();
-	CHECK(srv_pool_init(&p, 2, 64) == 0);
+	CHECK(srv_pool_init(&p, 2, 64, 0) == 0);
 	CHECK(srv_pool_run(&p, 2, first_job, first_done, &c, ws) == 0);
 	CHECK(!c.waited_out);
 	srv_pool_release(&p);
@@ -159,10 +159,10 @@ static void test_worth(void)
 	srv_pool p;
 	double w;
 
-	CHECK(srv_pool_init(&p, 1, 64) == 0);
+	CHECK(srv_pool_init(&p, 1, 64, 0) == 0);
 	CHECK(!srv_pool_worth(&p, 1.0));
 	srv_pool_release(&p);
-	CHECK(srv_pool_init(&p, 2, 64) == 0);
+	CHECK(srv_pool_init(&p, 2, 64, 0) == 0);
 	CHECK(p.wake_s == SRV_POOL_WAKE0 && p.nwake == 0);
 	p.wake_s = 1e-3;
 	CHECK(srv_pool_worth(&p, 4.1e-3));

@@ -167,12 +167,14 @@ def filter_allows(unit_text, call):
 
 def test_writer_priority_allowed():
     """The store's writer lowers its own priority (sched_setscheduler to
-    SCHED_IDLE, or SCHED_BATCH and setpriority): the unit lets those two
-    through its ~@resources, and nothing else of that group."""
+    SCHED_IDLE, or SCHED_BATCH and setpriority) and the loop and the pool's
+    helpers ask for their slice (model.slice_us: sched_setattr): the unit
+    lets those three through its ~@resources, and nothing else of that
+    group."""
     text = open(os.path.join(UNITS, "statecastd.service")).read()
-    for call in ("sched_setscheduler", "setpriority"):
+    for call in ("sched_setscheduler", "setpriority", "sched_setattr"):
         T.check(filter_allows(text, call), "the unit allows %s" % call)
-    for call in ("setrlimit", "sched_setaffinity", "sched_setattr"):
+    for call in ("setrlimit", "sched_setaffinity", "set_mempolicy"):
         T.check(not filter_allows(text, call),
                 "the unit still refuses %s" % call)
     # The check can fail: without the exception line the writer's

@@ -12,7 +12,14 @@ The starvation guard: an idle writer next to programs that keep every core
 busy gets next to no CPU, so once its queue passes a quarter of
 store.max_queue it is raised to SCHED_BATCH (nice +5), and back to idle at a
 sixteenth. Leaving SCHED_IDLE needs RLIMIT_NICE >= 15 or CAP_SYS_NICE: the
-writer probes it at start and, refused, stays at batch and says why."""
+writer probes it at start and, refused, stays at batch and says why.
+
+The scheduling slice (model.slice_us, daemon/sched.h): by default (0) the
+loop thread and the pool's helpers keep the kernel's; set, they ask the
+kernel for that slice, so that they take a core sooner when they wake; the
+kernel shows each thread's slice in /proc/PID/task/TID/sched (se.slice,
+ns). A kernel without per-thread slices (before Linux 6.12) keeps its own,
+and the daemon says so at start."""
 import os
 import subprocess
 import sys
@@ -185,6 +192,76 @@ def guard_raises_and_returns(c):
         r.close()
 
 
+def slice_ns(pid, tid):
+    """se.slice of one thread (ns), or None where the kernel shows none."""
+    try:
+        with open("/proc/%d/task/%d/sched" % (pid, tid)) as f:
+            for line in f:
+                if line.startswith("se.slice"):
+                    return int(line.split(":")[1])
+    except OSError:
+        pass
+    return None
+
+
+def stepping_slices(c, want_us, *overrides):
+    """The loop's and the helper's slice with model.slice_us = want_us
+    (None: the default); the writer's is left to the kernel."""
+    args = ("model.threads=2",) + overrides
+    with Daemon(*args) as d:
+        pid = d.proc.pid
+        r = d.rpc()
+        wait_for(lambda: r.call("stats")["store_writer_sched"] != "")
+        ts = threads(pid)
+        helper = [t for t in ts if ts[t][2] == "pool-helper"]
+        writer = writer_tid(pid)
+        # A helper asks as its thread starts: wait for it.
+        if want_us and helper:
+            wait_for(lambda: slice_ns(pid, helper[0]) == want_us * 1000,
+                     timeout=5)
+        log = d.log()
+        loop_s = slice_ns(pid, pid)
+        helper_s = slice_ns(pid, helper[0]) if helper else None
+        writer_s = slice_ns(pid, writer)
+        r.close()
+    return log, loop_s, helper_s, writer_s
+
+
+def slice_set(c):
+    log, loop_s, helper_s, writer_s = stepping_slices(c, 200,
+                                                      "model.slice_us=200")
+    if "model.slice_us = 200 not applied" in log:
+        print("note: this kernel has no per-thread slice: the default "
+              "slice is not applied, which the log says")
+        c.check("the refusal is logged once",
+                log.count("model.slice_us = 200 not applied") == 1, log)
+        return
+    c.check("the start logs the slice",
+            "run with a 200 us scheduling slice" in log, log)
+    c.check("the loop thread runs with a 200 us slice",
+            loop_s == 200000, loop_s)
+    c.check("the pool's helper too", helper_s == 200000, helper_s)
+    c.check("the store's writer keeps the kernel's",
+            writer_s != 200000, writer_s)
+
+
+def slice_default_and_other(c):
+    """By default (model.slice_us = 0) the kernel's slice is left alone;
+    another value is taken as given."""
+    log, loop_s, helper_s, _ = stepping_slices(c, 0)
+    c.check("default: nothing asked, nothing logged",
+            "scheduling slice" not in log and "slice_us" not in log, log)
+    c.check("default: the loop and the helper keep the kernel's slice",
+            loop_s != 200000 and helper_s != 200000 and
+            (loop_s is None or loop_s == helper_s), (loop_s, helper_s))
+    log, loop_s, helper_s, _ = stepping_slices(c, 500, "model.slice_us=500")
+    if "not applied" in log:
+        print("note: no per-thread slice on this kernel")
+        return
+    c.check("500: both threads run with 500 us",
+            loop_s == 500000 and helper_s == 500000, (loop_s, helper_s, log))
+
+
 def no_rlimit_nice_falls_back(c):
     """Without CAP_SYS_NICE (dropped from the bounding set: the tests run as
     root) and with RLIMIT_NICE 0, the writer could enter SCHED_IDLE but never
@@ -223,4 +300,6 @@ if __name__ == "__main__":
     c.run(batch_writer)
     c.run(guard_raises_and_returns)
     c.run(no_rlimit_nice_falls_back)
+    c.run(slice_set)
+    c.run(slice_default_and_other)
     c.summary()
