@@ -9,7 +9,10 @@
 #
 #   bench/thread_split.sh [--build DIR] [--series S] [--per P]
 #                         [--model FILE] [--top N] [--no-perf]
-#                         [--keep PERF.DATA]
+#                         [--keep PERF.DATA] [--set KEY=VALUE]
+#
+# --set passes one more `-o KEY=VALUE` to statecastd (for instance
+# store.forecast_every_s=0: the writer without forecast rows).
 #
 # Prints markdown to stdout.
 set -eu
@@ -21,29 +24,36 @@ MODEL=models/default.model
 TOP=25
 NOPERF=""
 KEEP=""
+SET=""
 . bench/lib.sh
-parse_args "usage: bench/thread_split.sh [--build DIR] [--series S] [--per P] [--model FILE] [--top N] [--no-perf] [--keep PERF.DATA]" \
-	--build=B --series=S --per=PER --model=MODEL --top=TOP --no-perf:NOPERF=1 --keep=KEEP -- "$@"
+parse_args "usage: bench/thread_split.sh [--build DIR] [--series S] [--per P] [--model FILE] [--top N] [--no-perf] [--keep PERF.DATA] [--set KEY=VALUE]" \
+	--build=B --series=S --per=PER --model=MODEL --top=TOP --no-perf:NOPERF=1 --keep=KEEP --set=SET -- "$@"
 bench_workdir tsplit
 [ -n "$NOPERF" ] || need_tools perf
 make -s -j2 build/bench/loadgen
 LG=build/bench/loadgen
 N=$((S * PER))
 
-# tasks PID: "TID COMM UTIME STIME" per thread (comm without spaces).
+# tasks PID: "TID COMM UTIME STIME MINFLT VOLCSW NONVOLCSW" per thread
+# (comm without spaces): CPU, minor page faults, and context switches
+# (voluntary: the thread slept, a futex or poll wait; involuntary: it was
+# preempted).
 tasks() {
 	local t
 	for t in /proc/"$1"/task/*; do
 		# comm is in parentheses and may hold spaces: cut at the last ')'.
-		sed -e 's/^\([0-9]*\) (\(.*\)) /\1 \2 /' "$t/stat" 2>/dev/null |
-			awk '{ print $1, $2, $14, $15 }' || true
+		{ sed -e 's/^\([0-9]*\) (\(.*\)) /\1 \2 /' "$t/stat" 2>/dev/null |
+			awk '{ printf "%s %s %s %s %s", $1, $2, $14, $15, $10 }'
+		  awk '/^voluntary_ctxt_switches/ { v = $2 }
+		       /^nonvoluntary_ctxt_switches/ { n = $2 }
+		       END { print " " v + 0, n + 0 }' "$t/status" 2>/dev/null; } || true
 	done
 }
 
 run() { # run PERF_OUT|"": one run; prints the loadgen line
 	local pf=$1 pid pp out
 	rm -rf "$W/sd"; mkdir -p "$W/sd"
-	daemon_start "$B/statecastd" "$W/sd/db" "$W/sd/log" -o model.path="$MODEL" ||
+	daemon_start "$B/statecastd" "$W/sd/db" "$W/sd/log" -o model.path="$MODEL" ${SET:+-o "$SET"} ||
 		{ echo "thread_split: statecastd did not start (see $W/sd/log)" >&2; exit 1; }
 	pid=$PID; PIDS="$PIDS $pid"
 	if [ -n "$pf" ]; then
@@ -60,19 +70,24 @@ run() { # run PERF_OUT|"": one run; prints the loadgen line
 
 hz=$(getconf CLK_TCK)
 out=$(run "")
-echo "## $S series x $PER samples ($N), $MODEL, build $B"
+echo "## $S series x $PER samples ($N), $MODEL, build $B${SET:+, -o $SET}"
 echo
 echo "loadgen: $out"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| thread | user us/sample | kernel us/sample | total us/sample |"
-echo "|---|---|---|---|"
+echo "| thread | user us/sample | kernel us/sample | total us/sample | page faults /1k samples | sleeps /1k samples | preemptions /1k samples |"
+echo "|---|---|---|---|---|---|---|"
+# After join: TID COMM0 U0 S0 F0 V0 N0 COMM1 U1 S1 F1 V1 N1.
 join <(sort "$W/t0") <(sort "$W/t1") | awk -v hz="$hz" -v n="$N" '
-	{ u = ($6 - $3) / hz / n * 1e6; s = ($7 - $4) / hz / n * 1e6
+	{ u = ($9 - $3) / hz / n * 1e6; s = ($10 - $4) / hz / n * 1e6
 	  if (u + s == 0) next
-	  name[$2] = 1; U[$2] += u; K[$2] += s; tu += u; ts += s }
-	END { for (k in name) printf "| %s | %.2f | %.2f | %.2f |\n", k, U[k], K[k], U[k] + K[k]
-	      printf "| all | %.2f | %.2f | %.2f |\n", tu, ts, tu + ts }'
+	  c = $2; name[c] = 1; U[c] += u; K[c] += s; tu += u; ts += s
+	  F[c] += ($11 - $5) / n * 1e3; V[c] += ($12 - $6) / n * 1e3
+	  P[c] += ($13 - $7) / n * 1e3
+	  tf += ($11 - $5) / n * 1e3; tv += ($12 - $6) / n * 1e3
+	  tp += ($13 - $7) / n * 1e3 }
+	END { for (k in name) printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", k, U[k], K[k], U[k] + K[k], F[k], V[k], P[k]
+	      printf "| all | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", tu, ts, tu + ts, tf, tv, tp }'
 [ -n "$NOPERF" ] && exit 0
 echo
 out=$(run "$W/perf.data")
