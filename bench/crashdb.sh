@@ -9,7 +9,9 @@
 # The daemon (this tree's build/statecastd, or DAEMON) takes S series x N
 # samples (step 60 s) paced at R samples/s with store.checkpoint_s=SECONDS,
 # and once its store has drained, waits until a generation of all S series
-# begun after the ingest is recorded. With --after K it then takes K more
+# that covers the ingest is recorded (one begun after the drain, or, when
+# the daemon begins none because nothing new was stored since, the last one;
+# it fails when there is none). With --after K it then takes K more
 # samples of every series (the same pace), which the next start replays
 # after the records, and is killed as soon as the store has committed them
 # (a generation is usually being written then: the crash falls inside
@@ -40,15 +42,43 @@ DAEMON_WAIT_S=600 daemon_start "$BIN" "$DBF" "$LOG" -o store.checkpoint_s="$CK"
 build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count $((S * PER)) \
 	--rate "$RATE" --until-rpc 127.0.0.1:$R >"$W/loadgen.1" || true
 drained build/statecast "$R" 600 || true
-# A generation begun after the ingest, recorded, and none being written.
+# A recorded generation of all S series that covers the ingest, and none
+# being written. The daemon begins one every CK s only while something new
+# was stored since the last began: one that begins after the drain covers
+# the ingest; and when none begins for 2 x CK + 10 s with none being
+# written, the last one ended began after the ingest's last sample (the
+# ingest ended before it began), so it covers the ingest and no other will
+# come. Anything else (no complete generation, or the wait's end) fails.
+ended='checkpoint [0-9a-f]* (of [0-9]* series recorded|abandoned|not recorded)'
 nb0=$(grep -c 'checkpoint [0-9a-f]*: writing' "$LOG" || true)
+nbq=$nb0 quiet=0 ok=""
 for _ in $(seq $((CK * 5 * 20))); do
 	nb=$(grep -c 'checkpoint [0-9a-f]*: writing' "$LOG" || true)
-	ne=$(grep -c -E 'checkpoint [0-9a-f]* (of [0-9]* series recorded|abandoned|not recorded)' "$LOG" || true)
-	last=$(grep -E 'checkpoint [0-9a-f]* (of [0-9]* series recorded|abandoned|not recorded)' "$LOG" | tail -n 1)
-	[ "$nb" -gt "$nb0" ] && [ "$ne" -ge "$nb" ] && echo "$last" | grep -q "of $S series recorded" && break
+	ne=$(grep -c -E "$ended" "$LOG" || true)
+	last=$(grep -E "$ended" "$LOG" | tail -n 1)
+	full=0
+	echo "$last" | grep -q "of $S series recorded" && full=1
+	if [ "$ne" -ge "$nb" ] && [ "$full" = 1 ] && [ "$nb" -gt "$nb0" ]; then
+		ok="one begun after the drain"
+		break
+	fi
+	# Ticks of 0.2 s without a generation beginning or being written.
+	if [ "$nb" -ne "$nbq" ] || [ "$ne" -lt "$nb" ]; then
+		nbq=$nb quiet=0
+	else
+		quiet=$((quiet + 1))
+	fi
+	if [ "$quiet" -ge $(((2 * CK + 10) * 5)) ]; then
+		[ "$full" = 1 ] && ok="none begun in $((2 * CK + 10)) s after the drain: nothing new was stored after the last one ended began, which holds the ingest"
+		break
+	fi
 	sleep 0.2
 done
+if [ -z "$ok" ]; then
+	echo "crashdb: no recorded generation of all $S series covers the ingest (last: ${last:-none}); see $LOG" >&2
+	exit 1
+fi
+echo "crashdb: checkpoint generation: $ok"
 if [ "$AFTER" -gt 0 ]; then
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
 		--count $((S * AFTER)) --rate "$RATE" --t0 $((1700000000 + PER * 60)) \

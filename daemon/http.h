@@ -8,7 +8,7 @@
  *
  *   HTTP thread                          loop thread
  *   request for page P
- *     marks P wanted, calls want() ----> (uv_async_send; coalesces)
+ *     marks P wanted, calls want() ----> (io_wake_send; coalesces)
  *     waits up to wait_ms for a          srv_http_wanted() -> {P}
  *     snapshot of P newer than the       renders P into a malloc'd buffer
  *     request                      <---- srv_http_publish(P, buf)
@@ -23,7 +23,7 @@
  *
  * Lifetime: srv_http_stop() wakes waiting requests, stops libmicrohttpd and
  * joins its threads, after which want() is never called again. Call it
- * before closing whatever want() signals (the uv_async_t).
+ * before closing whatever want() signals (the io_wake).
  */
 #ifndef STATECAST_DAEMON_HTTP_H
 #define STATECAST_DAEMON_HTTP_H
@@ -40,7 +40,7 @@ typedef struct srv_http_config {
 	const char *host; /* numeric IPv4 or IPv6 address to bind */
 	int port;	  /* 0 = an ephemeral port (see srv_http_port) */
 	/* Called on an HTTP thread when a page is wanted; must be
-	 * thread-safe and quick (uv_async_send). NULL: pages are only
+	 * thread-safe and quick (io_wake_send). NULL: pages are only
 	 * published on the owner's own schedule. */
 	void (*want)(void *arg);
 	void *want_arg;

@@ -1,8 +1,9 @@
 /*
  * daemon/pages.h: statecastd's HTTP pages, glued to the loop.
  *
- * Owns the HTTP endpoint (daemon/http.h) and a uv_async_t through which the
- * HTTP threads ask for fresh pages. On the loop thread, the async callback
+ * Owns the HTTP endpoint (daemon/http.h) and a wake-up (io/wake.h, not a
+ * uv_async_t) through which the HTTP threads ask for fresh pages. On the
+ * loop thread, its callback
  * gathers numbers from srv (counters, the registry's series, histograms)
  * into the renderers' views (daemon/metrics.h, daemon/status_page.h),
  * renders, and publishes the text. So the registry is read only by the

@@ -18,6 +18,7 @@
 #include "daemon/persist.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
+#include "daemon/topk.h"
 #include "io/graphite.h"
 #include "io/rpc_forecast.h"
 
@@ -277,30 +278,9 @@ static int m_info(req *r)
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
+static int name_before(const srv_series *a, const srv_series *b)
 {
-	return strcmp((*(srv_series *const *)a)->name,
-		      (*(srv_series *const *)b)->name);
-}
-
-/* Restores the max-heap by name over h[0..k) below i (h[0] is the last
- * name of the heap). */
-static void name_sift_down(srv_series **h, size_t k, size_t i)
-{
-	size_t c;
-
-	while ((c = 2 * i + 1) < k) {
-		srv_series *t;
-
-		if (c + 1 < k && strcmp(h[c + 1]->name, h[c]->name) > 0)
-			c++;
-		if (strcmp(h[c]->name, h[i]->name) <= 0)
-			return;
-		t = h[i];
-		h[i] = h[c];
-		h[c] = t;
-		i = c;
-	}
+	return strcmp(a->name, b->name) < 0;
 }
 
 /*
@@ -308,36 +288,28 @@ static void name_sift_down(srv_series **h, size_t k, size_t i)
  * caller-owned), sorted; how many there are (at most cap) is returned and
  * every match is counted in *total. A list "*" at 1M series with the
  * default limit of 10,000 would otherwise sort all 1M matches on the loop
- * thread (0.3-0.46 s with every client waiting, tidy6's note): the
- * matches beyond cap only meet the heap's top, the last name kept, and a
- * match after it in name order (nearly all) costs one strcmp. Names are
- * unique in the registry, so the selection is the prefix a full sort
- * gives.
+ * thread (0.3-0.46 s with every client waiting, tidy6's note): a bounded
+ * heap (daemon/topk.h) keeps the first cap, and a match after the last name
+ * kept (nearly all) costs one strcmp. Names are unique in the registry, so
+ * the selection is the prefix a full sort gives.
  */
 static size_t first_by_name(const srv_registry *g, const char *pat,
 			    srv_series **h, size_t cap, size_t *total)
 {
-	size_t i, k = 0, n = 0, j;
+	size_t i, n = 0;
+	srv_topk t;
 
+	srv_topk_init(&t, h, cap, name_before);
 	for (i = 0; i < g->n; i++) {
 		srv_series *se = g->all[i];
 
 		if (fnmatch(pat, se->name, 0) != 0)
 			continue;
 		n++;
-		if (k < cap) {
-			h[k++] = se;
-			if (k == cap) /* full: heapify once, bottom up */
-				for (j = k / 2; j-- > 0;)
-					name_sift_down(h, k, j);
-		} else if (k && strcmp(se->name, h[0]->name) < 0) {
-			h[0] = se;
-			name_sift_down(h, k, 0);
-		}
+		srv_topk_add(&t, se);
 	}
-	qsort(h, k, sizeof *h, by_name);
 	*total = n;
-	return k;
+	return srv_topk_sort(&t);
 }
 
 /*

@@ -15,7 +15,8 @@
  * The implementation in daemon/sink.c keeps samples in each series'
  * in-memory history ring and completes pushes at once: nothing survives a
  * restart. The SQLite store replaces it with a writer thread that completes
- * the pushes after their COMMIT (from a uv_async callback, on the loop).
+ * the pushes after their COMMIT (from its wake-up's callback on the loop,
+ * io/wake.h).
  *
  * Dropped series may appear in the arrays (series->dropped): skip them. The
  * arrays and the series are valid only during the call.

@@ -1,17 +1,10 @@
 /*
  * io/store.c: the store's life cycle and its loop-thread side: open (schema,
- * writer thread), submit (append to the FIFO), completions (one eventfd
- * wake-up drains every finished batch: its counter coalesces), close.
+ * writer thread), submit (append to the FIFO), completions (one wake-up
+ * drains every finished batch: its counter coalesces), close.
  *
- * Why an eventfd and not a uv_async_t: uv_async_send marks the handle busy,
- * writes libuv's eventfd and then marks it done, and the loop, woken by
- * that write, spins (with sched_yield) on a handle it finds still busy
- * (libuv 1.44's uv__async_spin). The writer runs at SCHED_IDLE, so the
- * loop's wake-up preempts it at once when they share a core, between the
- * write and the mark: the loop then spun until the writer found another
- * core, 3-30 ms of the loop's CPU after every COMMIT at 50,000 samples/s
- * (bench/results/lat8.md: perf shows sched_yield in those stretches). A
- * write(2) to an eventfd of our own leaves nothing half done.
+ * The wake-up is an io_wake (io/wake.h tells why not a uv_async_t: the
+ * writer runs at SCHED_IDLE, the case that made the loop spin most).
  */
 #include <errno.h>
 #include <sched.h>
@@ -20,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -364,26 +356,14 @@ static void drain_done(store *s)
 	}
 }
 
-static void on_done_fd(uv_poll_t *h, int status, int events)
+static void on_done(io_wake *w)
 {
-	store *s = h->data;
-	uint64_t n;
-
-	(void)status;
-	(void)events;
-	/* Resets the counter; a write after this read wakes us again. */
-	while (read(s->done_fd, &n, sizeof n) < 0 && errno == EINTR)
-		;
-	drain_done(s);
+	drain_done(w->data);
 }
 
 void store__wake_loop(store *s)
 {
-	uint64_t one = 1;
-
-	/* Fails only with EINTR, or EAGAIN on a counter near 2^64. */
-	while (write(s->done_fd, &one, sizeof one) < 0 && errno == EINTR)
-		;
+	io_wake_send(&s->done);
 }
 
 /* One integer from sql (NULL reads 0), or -1. */
@@ -402,8 +382,6 @@ static int64_t scalar(sqlite3 *db, const char *sql)
 
 static void store_free(store *s)
 {
-	if (s->done_fd >= 0)
-		close(s->done_fd);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->done_cv);
@@ -417,9 +395,9 @@ static void store_free(store *s)
 	free(s);
 }
 
-static void on_closed(uv_handle_t *h)
+static void on_closed(io_wake *w)
 {
-	store *s = h->data;
+	store *s = w->data;
 	void (*cb)(void *) = s->closed;
 	void *ud = s->closed_ud;
 
@@ -442,7 +420,6 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return STORE_ENOMEM;
-	s->done_fd = -1;
 	if (o)
 		s->o = *o;
 	else
@@ -489,23 +466,18 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	if ((rc = store__prepare(s)) < 0 || (rc = store__convert_legacy(s)) < 0)
 		goto fail;
 	s->loop = loop;
-	s->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->done_fd < 0) {
+	s->done.data = s;
+	rc = io_wake_open(&s->done, loop, on_done);
+	if (rc < 0 && s->done.fd < 0) { /* no handle to close */
 		rc = STORE_ENOMEM;
 		goto fail;
 	}
-	if (uv_poll_init(loop, &s->done_poll, s->done_fd) != 0) {
-		rc = STORE_ENOMEM;
-		goto fail;
-	}
-	s->done_poll.data = s;
-	if (uv_poll_start(&s->done_poll, UV_READABLE, on_done_fd) != 0 ||
-	    pthread_create(&s->th, NULL, writer_start, s) != 0) {
+	if (rc < 0 || pthread_create(&s->th, NULL, writer_start, s) != 0) {
 		store__finalize(s);
 		sqlite3_close(s->db);
 		s->db = NULL;
 		/* The loop frees s once the handle is closed. */
-		uv_close((uv_handle_t *)&s->done_poll, on_closed);
+		io_wake_close(&s->done, on_closed);
 		return STORE_ENOMEM;
 	}
 	*out = s;
@@ -633,5 +605,5 @@ void store_close(store *s, void (*closed)(void *ud), void *ud)
 	drain_done(s); /* what the writer finished last */
 	s->closed = closed;
 	s->closed_ud = ud;
-	uv_close((uv_handle_t *)&s->done_poll, on_closed);
+	io_wake_close(&s->done, on_closed);
 }

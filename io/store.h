@@ -5,8 +5,8 @@
  * Threads. One writer thread owns the write connection. The loop thread
  * builds a store_batch, hands it over with store_submit() (ownership passes
  * to the store) and is told the outcome by the batch's completion callback,
- * which always runs on the loop thread (through one eventfd that drains
- * every finished batch per wake-up; io/store.c tells why not a uv_async_t).
+ * which always runs on the loop thread (through one wake-up, io/wake.h,
+ * that drains every finished batch; wake.h tells why not a uv_async_t).
  * Readers (store_reader, store_recover) open their own connections and may run
  * on any one thread each.
  *

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "io/store.h"
+#include "io/wake.h"
 
 /* Rows of a batch, in flat arrays; strings and floats live in pools so that
  * a batch is a handful of allocations whatever its size. */
@@ -165,10 +166,8 @@ struct store {
 	store_opts o;
 	char *path;
 	uv_loop_t *loop;
-	/* The writer's wake-up of the loop (store.c: an eventfd, not a
-	 * uv_async_t) and the loop's watch on it. */
-	int done_fd;
-	uv_poll_t done_poll;
+	/* The writer's wake-up of the loop (io/wake.h: not a uv_async_t). */
+	io_wake done;
 	sqlite3 *db; /* writer thread only, after open */
 	store_stmts st;
 	int64_t next_id;

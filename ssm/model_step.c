@@ -434,10 +434,13 @@ static int serve_q3_n(const ssm_model *m, float *st, const float *o,
 	uint64_t bad;
 	int gate = m->arch.gate, j;
 
-	/* Horizon 1 alone: the whole serving gives it from the loop's first
-	 * vector of four horizons (serve4; its scalar tail, serve1, is not
-	 * the same bits), so it is served as four copies of itself, unless
-	 * the model has fewer than four horizons (serve1 throughout). */
+	/* Horizon 1 alone, as four copies of itself through the loop's
+	 * four-wide serve4: the bits the whole serving gives it. The loop's
+	 * tail (serve_tail, ssm/kern_serve.c) pads a last 1-3 horizons the
+	 * same way and gives the same bits (test_model's lazy_bit_exact
+	 * without this), but its general copies cost 175 more instructions
+	 * a pruned step (bench/results/tidy8.md). A model of fewer than four
+	 * horizons takes the tail. */
 	if (H == 1 && m->arch.horizon >= 4) {
 		for (j = 0; j < 4; j++) {
 			o4[3 * j] = o[0];
