@@ -327,7 +327,6 @@ void store__log(store *s, const char *fmt, ...)
 		fprintf(stderr, "statecast store: %s\n", msg);
 }
 
-/* Loop thread: deliver every finished batch. */
 /* Every finished batch's callback, on the loop thread. */
 static void drain_done(store *s)
 {
@@ -359,11 +358,6 @@ static void drain_done(store *s)
 static void on_done(io_wake *w)
 {
 	drain_done(w->data);
-}
-
-void store__wake_loop(store *s)
-{
-	io_wake_send(&s->done);
 }
 
 /* One integer from sql (NULL reads 0), or -1. */

@@ -243,9 +243,6 @@ uint64_t store__now_ns(void);
 int store__guard_lower(store *s);
 /* Writer, mu not held: back to SCHED_IDLE (see store.c). */
 void store__writer_idle(store *s);
-
-/* Writer: wakes the loop to deliver the finished batches (store.c). */
-void store__wake_loop(store *s);
 double store__wall_s(void);
 int store__map_rc(int rc);
 void store__log(store *s, const char *fmt, ...)

@@ -734,8 +734,8 @@ void *store__writer_main(void *arg)
 		if (s->flushers)
 			pthread_cond_broadcast(&s->done_cv);
 		pthread_mutex_unlock(&s->mu);
-		if (signal)
-			store__wake_loop(s);
+		if (signal) /* the loop delivers the finished batches */
+			io_wake_send(&s->done);
 		/* After the wake-up: at idle it may wait long for a core. */
 		if (lower)
 			store__writer_idle(s);
