@@ -6,8 +6,10 @@
  * n * CKPT_TICK_MS / (checkpoint_s * 1000) series (1,700 slots, 12 MB,
  * every 100 ms at 1M series and 60 s): a pwritev from the slab (the
  * kernel copies into the page cache, no staging buffer) and one CRC-32C
- * pass per slot. The fsync, the one call that may wait for the disk for
- * seconds, runs on a libuv work thread.
+ * pass per slot. The writebacks and the fsync, the calls that may wait
+ * for the disk (the fsync for seconds), run on a thread of the
+ * checkpoint's own (daemon/bg.h: not libuv's pool, whose completions can
+ * stall the loop).
  */
 #include "daemon/ckpt.h"
 
@@ -19,21 +21,21 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include <uv.h>
 
+#include "daemon/bg.h"
 #include "daemon/log.h"
 #include "daemon/persist.h"
 #include "io/snapshot.h"
 
 enum { IDLE = 0, WRITING, SYNCING, RECORDING, STOPPED };
 
-/* The writeback of what the last slices wrote, started on a libuv work
- * thread (sync_file_range, which may wait for the disk's queue). Its own
- * descriptor (a dup) and its own allocation: the generation may be
- * abandoned and the writer freed while it runs (c is then NULL and the
- * completion frees it). */
+/* The writeback of what the last slices wrote, started on the
+ * checkpoint's thread (sync_file_range, which may wait for the disk's
+ * queue). Its own descriptor (a dup) and its own allocation: the
+ * generation may be abandoned while it runs (its file closed), and the
+ * completion frees it (c NULL: the writer went first). */
 typedef struct wbreq {
-	uv_work_t w;
+	srv_bg_job job;
 	struct srv_ckpt *c;
 	int fd;
 	uint64_t s0, s1, m0, m1; /* slots' and records' byte ranges */
@@ -56,8 +58,10 @@ struct srv_ckpt {
 	int fd;
 	unsigned char *recbuf;
 	size_t reccap;
-	/* SYNCING: the work thread's request and result. */
-	uv_work_t work;
+	/* The thread the writebacks and the fsync run on. */
+	srv_bg *bg;
+	/* SYNCING: the thread's job and result. */
+	srv_bg_job sync;
 	int sync_err;
 	const char *sync_step;
 	int stop_after; /* srv_ckpt_stop ran while syncing */
@@ -81,9 +85,18 @@ void srv_ckpt_path(const srv *s, uint64_t gen, char *buf, size_t cap)
 srv_ckpt *srv_ckpt_new(srv *s, uint64_t recorded)
 {
 	srv_ckpt *c = calloc(1, sizeof *c);
+	int rc;
 
 	if (!c)
 		return NULL;
+	if ((rc = srv_bg_start(&c->bg, s->loop, "ckpt-sync")) < 0) {
+		srv_log(LOG_WARNING,
+			"checkpoint: cannot start its thread (%s): no "
+			"checkpoints are written",
+			strerror(-rc));
+		free(c);
+		return NULL;
+	}
 	c->s = s;
 	c->recorded = recorded;
 	c->fd = -1;
@@ -115,12 +128,15 @@ void srv_ckpt_stop(srv_ckpt *c)
 	if (!c)
 		return;
 	abandon(c, "stopping");
-	/* A generation being fsynced is dropped when its work returns; one
-	 * being recorded is committed by store_close, and reported. */
+	/* A generation being fsynced is dropped once its fsync returns
+	 * (srv_bg_stop waits for it and runs sync_done); one being recorded
+	 * is committed by store_close, and reported. */
 	if (c->phase == SYNCING || c->phase == RECORDING)
 		c->stop_after = 1;
 	else
 		c->phase = STOPPED;
+	srv_bg_stop(c->bg);
+	c->bg = NULL;
 }
 
 void srv_ckpt_free(srv_ckpt *c)
@@ -128,6 +144,9 @@ void srv_ckpt_free(srv_ckpt *c)
 	if (!c)
 		return;
 	abandon(c, "stopping");
+	/* Normally stopped already (srv_persist_close): its dones ran. */
+	srv_bg_stop(c->bg);
+	c->bg = NULL;
 	if (c->wb)
 		c->wb->c = NULL; /* its completion frees it */
 	free(c->list);
@@ -275,9 +294,9 @@ static int write_slice(srv_ckpt *c, size_t i, size_t k)
  * dirty pages pass its background threshold, so the fsync after the last
  * slice could find up to 30 s of slices dirty, and every series' record
  * aged by that fsync. */
-static void wb_work(uv_work_t *w)
+static void wb_work(srv_bg_job *j)
 {
-	wbreq *q = w->data;
+	wbreq *q = j->data;
 	unsigned fl = SYNC_FILE_RANGE_WRITE;
 
 	if (q->s1 > q->s0)
@@ -288,11 +307,10 @@ static void wb_work(uv_work_t *w)
 				fl);
 }
 
-static void wb_done(uv_work_t *w, int status)
+static void wb_done(srv_bg_job *j)
 {
-	wbreq *q = w->data;
+	wbreq *q = j->data;
 
-	(void)status;
 	close(q->fd);
 	if (q->c)
 		q->c->wb = NULL;
@@ -320,20 +338,18 @@ static void writeback(srv_ckpt *c)
 	q->s1 = c->wb_s1;
 	q->m0 = c->wb_m0;
 	q->m1 = c->meta_at;
-	q->w.data = q;
-	if (uv_queue_work(c->s->loop, &q->w, wb_work, wb_done) != 0) {
-		close(q->fd);
-		free(q);
-		return;
-	}
+	q->job.work = wb_work;
+	q->job.done = wb_done;
+	q->job.data = q;
+	srv_bg_submit(c->bg, &q->job);
 	c->wb = q;
 	c->wb_s0 = c->wb_s1;
 	c->wb_m0 = c->meta_at;
 }
 
-static void sync_work(uv_work_t *w)
+static void sync_work(srv_bg_job *j)
 {
-	srv_ckpt *c = w->data;
+	srv_ckpt *c = j->data;
 	char tmp[4200], path[4200];
 
 	srv_ckpt_path(c->s, 0, tmp, sizeof tmp);
@@ -354,21 +370,21 @@ static void sync_work(uv_work_t *w)
 		c->sync_err = errno ? errno : EIO;
 }
 
-static void sync_done(uv_work_t *w, int status)
+static void sync_done(srv_bg_job *j)
 {
-	srv_ckpt *c = w->data;
+	srv_ckpt *c = j->data;
 	char tmp[4200], path[4200];
 
 	close(c->fd);
 	c->fd = -1;
 	srv_ckpt_path(c->s, 0, tmp, sizeof tmp);
 	srv_ckpt_path(c->s, c->gen, path, sizeof path);
-	if (status == 0 && c->sync_err == 0 && !c->stop_after &&
+	if (c->sync_err == 0 && !c->stop_after &&
 	    srv__persist_record_ckpt(c->s, c->gen) == 0) {
 		c->phase = RECORDING;
 		return;
 	}
-	if (status == 0 && c->sync_err)
+	if (c->sync_err)
 		srv_log(LOG_WARNING, "checkpoint: %s %s: %s", c->sync_step,
 			path, strerror(c->sync_err));
 	unlink(tmp);
@@ -376,8 +392,8 @@ static void sync_done(uv_work_t *w, int status)
 	c->phase = c->stop_after ? STOPPED : IDLE;
 }
 
-/* Every slot and record written: the header, then fsync and rename on a
- * work thread. */
+/* Every slot and record written: the header, then fsync and rename on
+ * the checkpoint's thread. */
 static void finish(srv_ckpt *c)
 {
 	unsigned char hdr[IO_DUMP_HDR_BYTES];
@@ -396,12 +412,10 @@ static void finish(srv_ckpt *c)
 		return;
 	}
 	c->phase = SYNCING;
-	c->work.data = c;
-	if (uv_queue_work(c->s->loop, &c->work, sync_work, sync_done) != 0) {
-		c->sync_err = EAGAIN;
-		c->sync_step = "queue the fsync of";
-		sync_done(&c->work, 0);
-	}
+	c->sync.work = sync_work;
+	c->sync.done = sync_done;
+	c->sync.data = c;
+	srv_bg_submit(c->bg, &c->sync);
 }
 
 void srv_ckpt_tick(srv_ckpt *c, uint64_t moved)

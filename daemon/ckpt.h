@@ -15,17 +15,17 @@
  * written between two ticks, on the thread that steps them); different
  * records are from different moments, which is what the per-record seq
  * is for. The writeback of each slice starts as it is written
- * (sync_file_range on a libuv work thread, one at a time), so the fsync
- * at the end finds little left to write and the records age by less
- * before they count. Then the header goes last, a libuv work thread fsyncs the
- * file, renames it to <store.path>.ckpt0 or .ckpt1 (the parity of the
- * generation number; the other one holds the generation the database
- * names now) and fsyncs the directory, and the loop submits a store batch
- * naming the generation (store_batch_checkpoint). Once that commits, the
- * previous generation's file is removed. A crash at any point leaves the
- * database naming a complete, fsynced file: the new one or the previous.
- * A series dropped while a generation is written abandons it (the list
- * holds pointers); the next one starts at the next period.
+ * (sync_file_range on the checkpoint's own thread, daemon/bg.h, one at
+ * a time), so the fsync at the end finds little left to write and the
+ * records age by less before they count. Then the header goes last, that
+ * thread fsyncs the file, renames it to <store.path>.ckpt0 or .ckpt1 (the
+ * parity of the generation number; the other one holds the generation
+ * the database names now) and fsyncs the directory, and the loop submits a
+ * store batch naming the generation (store_batch_checkpoint). Once that
+ * commits, the previous generation's file is removed. A crash at any point
+ * leaves the database naming a complete, fsynced file: the new one or the
+ * previous. A series dropped while a generation is written abandons it (the
+ * list holds pointers); the next one starts at the next period.
  *
  * Loading (srv_ckpt_load): the file the database names is checked like
  * the dump (generation, model hash, slot layout, every CRC) and its
@@ -58,8 +58,10 @@ typedef struct srv_ckpt srv_ckpt;
  * out of memory. */
 srv_ckpt *srv_ckpt_new(srv *s, uint64_t recorded);
 /* Abandons a generation being written (its temporary file removed) and
- * writes no more. A generation being fsynced finishes on its work thread;
- * srv_ckpt_free must wait until the loop has run its completion. */
+ * writes no more. A writeback or an fsync under way is waited for (the
+ * loop blocks for it: at shutdown) and a generation being fsynced is
+ * dropped; the thread ends, and the loop must run once more before
+ * srv_ckpt_free (its wake-up handle closes). */
 void srv_ckpt_stop(srv_ckpt *c);
 void srv_ckpt_free(srv_ckpt *c);
 /* From the slice timer: starts a generation when one is due (moved: a

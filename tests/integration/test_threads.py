@@ -4,7 +4,9 @@ the loop thread, the compute pool's helpers and the clients take its core
 the moment they wake instead of at the scheduler's next tick (the tail in
 bench/results/latency3.md); SCHED_BATCH at nice +5 from the loop with
 store.writer_priority = batch. The loop and the helpers keep the process'
-own policy and nice value. Threads are named: store-writer, pool-helper.
+own policy and nice value. Threads are named: store-writer, pool-helper,
+ckpt-sync (the checkpoint's writebacks and fsync, daemon/bg.h: not libuv's
+thread pool, whose completions can hold the loop in a spin).
 test_backpressure.py runs with the default, idle writer: a writer that
 gets too little CPU still holds the senders back through store.max_queue.
 
@@ -94,6 +96,39 @@ def check_threads(c, writer_policy, writer_stat, *overrides):
         c.check("a push is acknowledged with the writer in the background",
                 res.get("accepted") == 1, res)
         r.close()
+
+
+def checkpoint_thread(c):
+    """While a checkpoint generation is written, its writebacks and fsync
+    run on ckpt-sync, at the loop's policy and nice value; libuv's own
+    thread pool never starts (its threads would inherit the loop's name,
+    as OpenBLAS's do: no thread of that name may appear once a generation
+    has been written). A SIGTERM then stops the daemon cleanly (the
+    thread ends, its wake-up handle closes)."""
+    with Daemon("store.checkpoint_s=1", "store.snapshot_s=1d") as d:
+        pid = d.proc.pid
+        # Nothing stored yet: no generation has begun.
+        before = set(threads(pid))
+        r = d.rpc()
+        t0 = 1700000000
+        res = r.call("push", {"samples": [
+            ["thr.ck%d" % k, t0 + 60 * i, float((i * 7 + k) % 11)]
+            for k in range(20) for i in range(12)]})
+        c.check("samples pushed", res.get("accepted") == 240, res)
+        r.close()
+        c.check("a checkpoint generation recorded",
+                wait_for(lambda: "series recorded" in d.log(), timeout=60),
+                d.log()[-600:])
+        ts = threads(pid)
+        ck = [t for t in ts if ts[t][2] == "ckpt-sync"]
+        c.check("one ckpt-sync thread, at the loop's policy and nice",
+                len(ck) == 1 and ts[ck[0]][:2] == ts[pid][:2], ts)
+        c.check("no thread of libuv's pool (no new thread named as the "
+                "loop)",
+                not [t for t in ts if t not in before and
+                     ts[t][2] == ts[pid][2]], (before, ts))
+        rc = d.stop()
+        c.check("SIGTERM stops it cleanly", rc == 0, d.last_log)
 
 
 def idle_writer(c):
@@ -296,6 +331,7 @@ def no_rlimit_nice_falls_back(c):
 
 if __name__ == "__main__":
     c = Checks()
+    c.run(checkpoint_thread)
     c.run(idle_writer)
     c.run(batch_writer)
     c.run(guard_raises_and_returns)
