@@ -15,7 +15,9 @@
 # --boost N (root): the run in a session whose autogroup has nice N, as
 # bench/latency.sh --boost. --opt KEY=VALUE: a setting (-o) for the daemon.
 # lat8 found with it that after every COMMIT the loop spun 3-30 ms in
-# libuv's async handle (bench/results/lat8-stall.md).
+# libuv's async handle (bench/results/lat8-stall.md). It also counts the
+# loop's sched_yield calls over the run (perf stat): that spin's only
+# system call.
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
@@ -52,11 +54,22 @@ perf record -q -k CLOCK_MONOTONIC -e cpu-clock -F 2000 -t "$D" \
 	-o "$W/perf.data" -- sleep $((DUR + 1)) 2>"$W/perf.err" &
 PP=$!
 PIDS="$PIDS $PP"
+# The loop's sched_yield calls over the same window: libuv 1.44 makes them
+# only in uv__async_spin, waiting on a uv_async_t whose sender is
+# mid-send (io/wake.h): lat8 found the store's, lat9 the checkpoint's
+# (libuv's thread pool).
+perf stat -x, -e syscalls:sys_enter_sched_yield -t "$D" \
+	-o "$W/yield.txt" -- sleep $((DUR + 1)) 2>/dev/null &
+PY=$!
+PIDS="$PIDS $PY"
 l=$(build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --rate 50000 \
 	--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
 	--latency-rpc 127.0.0.1:$R --latency-series 16 --until-rpc 127.0.0.1:$R \
 	--lat-trace "$W/lat.txt")
 wait "$PP" || true
+wait "$PY" || true
+# "<not counted>": the thread never ran while perf watched, so 0 calls.
+YIELDS=$(awk -F, '/sched_yield/ { print ($1 ~ /^[0-9]+$/ ? $1 : 0) }' "$W/yield.txt" 2>/dev/null)
 kill -TERM "$D"; wait "$D" 2>/dev/null || true
 perf script -i "$W/perf.data" -F time,ip,sym,dso >"$W/perf.txt" 2>/dev/null
 {
@@ -70,6 +83,9 @@ perf script -i "$W/perf.data" -F time,ip,sym,dso >"$W/perf.txt" 2>/dev/null
 	echo "series subscribed; the daemon's loop trace (STATECAST_TRACE) and"
 	echo "\`perf record -k CLOCK_MONOTONIC -e cpu-clock -F 2000 -t <loop>\`."
 	echo "loadgen: p50 $(field lat_p50_us "$l") us, p99 $(field lat_p99_us "$l") us, p99.9 $(field lat_p999_us "$l") us over $(field lat_n "$l") timed samples."
+	echo "sched_yield calls by the loop thread meanwhile (perf stat, the"
+	echo "tracepoint syscalls:sys_enter_sched_yield): ${YIELDS:-n/a}; libuv 1.44 makes"
+	echo "them only spinning on a uv_async_t whose sender is mid-send."
 	echo
 	bench/lat_trace.py --stalls "$W/trace.txt" "$W/lat.txt" "$W/perf.txt" --cpu "$CPU"
 } >"$OUT"
