@@ -41,7 +41,9 @@
 # sustained rate (measured first in this run, median) and at 50,000/s,
 # with a subscriber on 16 series timing each sample from its write to the
 # forecast notification it caused. Every figure is the median over REPS
-# runs; all runs are listed.
+# runs; all runs are listed. With perf installed, each daemon run also
+# counts the loop thread's sched_yield calls (libuv's async spin, the
+# stall lat8 and lat9 removed: any is one).
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
@@ -136,7 +138,26 @@ writer_ticks() {
 	echo "$n"
 }
 
-latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share load"
+# The loop thread's sched_yield calls while perf stat (started on PID's
+# loop thread, FILE its output) runs: libuv 1.44 makes them only spinning
+# on a uv_async_t whose sender is mid-send (io/wake.h); n/a without perf.
+yields_start() { # PID FILE: sets YP
+	YP=""
+	command -v perf >/dev/null || return 0
+	perf stat -x, -e syscalls:sys_enter_sched_yield -t "$1" -o "$2" 2>/dev/null &
+	YP=$!
+	PIDS="$PIDS $YP"
+}
+# Sets YL to the count ("<not counted>": the thread never ran, 0). Not
+# from a $(...): perf must be this shell's child to be waited for.
+yields_end() { # FILE
+	YL=n/a
+	[ -n "$YP" ] || return 0
+	kill -INT "$YP" 2>/dev/null; wait "$YP" 2>/dev/null || true
+	YL=$(awk -F, '/sched_yield/ { print ($1 ~ /^[0-9]+$/ ? $1 : 0); f = 1 } END { if (!f) print "n/a" }' "$1" 2>/dev/null) || YL=n/a
+}
+
+latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share load yields"
 	local tr=""
 	rm -f "$W/trace.txt" "$W/lat.txt"
 	if [ -n "${3:-}" ]; then
@@ -148,6 +169,7 @@ latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_
 	$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count $((S * 5)) \
 		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null ||
 		echo "latency: priming failed" >&2
+	yields_start "$SD_PID" "$W/yields.txt"
 	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); w0=$(writer_ticks "$SD_PID"); a0=$(cpu_ticks "$SD_PID"); t0=$(date +%s.%N)
 	l=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --rate "$2" \
 		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
@@ -155,6 +177,7 @@ latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_
 		echo "latency: loadgen failed: $l" >&2
 	local load; load=$(cut -d' ' -f1 /proc/loadavg)
 	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); q1=$(loop_rqwait "$SD_PID"); w1=$(writer_ticks "$SD_PID"); a1=$(cpu_ticks "$SD_PID"); t1=$(date +%s.%N)
+	yields_end "$W/yields.txt"
 	stop "$SD_PID"
 	# The daemon wrote its trace as it stopped; the peer's build, without
 	# daemon/trace.h, wrote none: its runs show loadgen's side only.
@@ -173,7 +196,7 @@ latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_
 	hbusy=$(awk -v c="$((a1 - a0 - (c1 - c0) - (w1 - w0)))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
 	tshare=$(awk -v w="$(field tick_wall_s "$l")" -v c="$(field tick_cpu_s "$l")" 'BEGIN { if (w + 0 > 0) printf "%.2f", c / w; else print "n/a" }')
 	spt=$(awk -v n="$(field sent "$l")" -v k="$(field ticks "$l")" 'BEGIN { if (k + 0 > 0) printf "%.0f", n / k; else print "n/a" }')
-	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq $wbusy $spt $(field tick_max "$l") $hbusy $tshare $load"
+	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq $wbusy $spt $(field tick_max "$l") $hbusy $tshare $load $YL"
 }
 
 # The measurement's floor: bench/echo_peer.c answers each latency line with
@@ -200,7 +223,7 @@ echo_latency() { # RATE
 		--latency-rpc 127.0.0.1:$r --latency-series 16 --until-rpc 127.0.0.1:$r) ||
 		echo "latency: loadgen (echo) failed: $l" >&2
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") n/a n/a n/a n/a n/a n/a n/a n/a $(cut -d' ' -f1 /proc/loadavg)"
+	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") n/a n/a n/a n/a n/a n/a n/a n/a $(cut -d' ' -f1 /proc/loadavg) n/a"
 }
 
 # Sustained rate, interleaved.
@@ -219,7 +242,7 @@ specs="10%:$r10 50%:$r50 50k/s:50000"
 [ -n "$ONLY50" ] && specs="50k/s:50000"
 for spec in $specs; do
 	name=${spec%:*}; rate=${spec#*:}
-	for who in peer this echo; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''; ${who}_wb=''; ${who}_spt=''; ${who}_tmax=''; ${who}_hb=''; ${who}_ts=''; ${who}_ld=''"; done
+	for who in peer this echo; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''; ${who}_wb=''; ${who}_spt=''; ${who}_tmax=''; ${who}_hb=''; ${who}_ts=''; ${who}_ld=''; ${who}_yl=''"; done
 	for i in $(seq "$REPS"); do
 		for who in peer this echo; do
 			bin=$B/statecastd; [ $who = peer ] && bin=$PEER/statecastd
@@ -230,15 +253,15 @@ for spec in $specs; do
 			else
 				set -- $(WHO=$who latency "$bin" "$rate" $tag)
 			fi
-			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\"; ${who}_wb=\"\$${who}_wb ${9:-}\"; ${who}_spt=\"\$${who}_spt ${10:-}\"; ${who}_tmax=\"\$${who}_tmax ${11:-}\"; ${who}_hb=\"\$${who}_hb ${12:-}\"; ${who}_ts=\"\$${who}_ts ${13:-}\"; ${who}_ld=\"\$${who}_ld ${14:-}\""
-			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}, writer busy ${9:-}, samples/tick ${10:-}, tick max ${11:-}, helpers busy ${12:-}, tick CPU/wall ${13:-}, load ${14:-}"
+			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\"; ${who}_wb=\"\$${who}_wb ${9:-}\"; ${who}_spt=\"\$${who}_spt ${10:-}\"; ${who}_tmax=\"\$${who}_tmax ${11:-}\"; ${who}_hb=\"\$${who}_hb ${12:-}\"; ${who}_ts=\"\$${who}_ts ${13:-}\"; ${who}_ld=\"\$${who}_ld ${14:-}\"; ${who}_yl=\"\$${who}_yl ${15:-}\""
+			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}, writer busy ${9:-}, samples/tick ${10:-}, tick max ${11:-}, helpers busy ${12:-}, tick CPU/wall ${13:-}, load ${14:-}, loop sched_yield ${15:-}"
 		done
 	done
 	for who in peer this echo; do
-		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq; vwb=\$${who}_wb; vspt=\$${who}_spt; vtmax=\$${who}_tmax; vhb=\$${who}_hb; vts=\$${who}_ts; vld=\$${who}_ld"
+		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq; vwb=\$${who}_wb; vspt=\$${who}_spt; vtmax=\$${who}_tmax; vhb=\$${who}_hb; vts=\$${who}_ts; vld=\$${who}_ld; vyl=\$${who}_yl"
 		label=$peer_desc; sus=$ma; [ $who = this ] && { label="this tree${THIS_OPTS:+,$THIS_OPTS}"; sus=$mb; }
 		[ $who = echo ] && { label="echo peer (floor)"; sus=n/a; }
-		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | $(echo "$vwb" | median) | $(echo "$vhb" | median) | $(echo "$vts" | median) | $(echo "$vspt" | median) | $(echo "$vtmax" | median) | $(echo "$vld" | median) | p50:$v50; p99:$v99; p99.9:$v999 |
+		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | $(echo "$vwb" | median) | $(echo "$vhb" | median) | $(echo "$vts" | median) | $(echo "$vspt" | median) | $(echo "$vtmax" | median) | $(echo "$vyl" | median) | $(echo "$vld" | median) | p50:$v50; p99:$v99; p99.9:$v999; sched_yield:$vyl |
 "
 	done
 done
@@ -283,9 +306,13 @@ commit=$(head_rev)
 	echo "started, priming included, where a series that has learnt its step"
 	echo "steps the samples it buffered meanwhile at once (counted from this tree"
 	echo "on: n/a for a build without it)."
+	echo "Loop sched_yield: the loop thread's sched_yield calls over the run"
+	echo "(perf stat, syscalls:sys_enter_sched_yield): libuv 1.44 makes them only"
+	echo "spinning on a uv_async_t whose sender is mid-send (io/wake.h), so any"
+	echo "is a stall of the loop's; n/a without perf."
 	echo
-	echo "| load | rate asked | of sustained | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | waiting | preempted/s | writer busy | helpers busy | tick CPU/wall | samples/tick | tick max | load | runs |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| load | rate asked | of sustained | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | waiting | preempted/s | writer busy | helpers busy | tick CPU/wall | samples/tick | tick max | loop sched_yield | load | runs |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s' "$rows"
 	echo
 	echo "Load: the machine's 1-minute load average as each run ended (median)."
