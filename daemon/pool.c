@@ -8,8 +8,8 @@
  * order round after round (the order they arrive in), so more of them are
  * stepped by the same thread as in the last round and find their state in
  * that core's caches: a state last written on the other core costs the
- * step about 7% more at 1,000 series (states in L3), up to 1.5x when they
- * fit in L2, nothing at 20,000 (bench/migrate_step.sh). Claimed in one
+ * step 1.09x at 1,000 series (states in L3), 1.19x at 64 (in L2), 1.02x
+ * at 20,000 (from memory either way; bench/migrate_step.sh). Claimed in one
  * order by everyone, 46-53% of the rows of a 1k x 200 run changed threads
  * from one step to the next; from both ends 31-34% (load 22: how far
  * the loop gets before the helper wakes varies from round to round;
