@@ -198,29 +198,55 @@ flops=$($B/bench/ssm_bench --model models/default.model || true)
 
 # Scaling, 1k series flat out, REPS runs per setting interleaved (medians):
 # one core; two cores with the loop stepping alone (the store's writer
-# thread has the other core); two cores with the compute pool.
+# thread has the other core); two cores with the compute pool. The rate is
+# timed to the last sample stepped (loadgen's window); the CPU is counted
+# until the store drained: on one core the writer (SCHED_IDLE) gets the
+# core only once the loop is done, so a CPU figure that stopped with the
+# window would leave out most of the store's work there and little of it
+# on two cores (bench/results/par9.md: that was most of the old table's
+# 6.2 against 9.2 us a sample).
 REPS=5
 [ $QUICK = 1 ] && REPS=3
-scale_run() { # PIN THREADS: prints "RATE CORES_USED"
+scale_run() { # PIN THREADS: prints "RATE CORES_IN_WINDOW US_PER_SAMPLE US_AFTER WRITER_US"
+	local c0 c1 c2 w0 w2
 	mkdir -p "$W/sc"; rm -f "$W/sc/"*
 	PIN=$1 start_statecastd models/default.model "$W/sc" -o model.threads=$2
-	c0=$(cpu_ticks "$SD_PID")
+	c0=$(cpu_ticks "$SD_PID"); w0=$(writer_ticks "$SD_PID")
 	r=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $SC --count $SN --until-rpc 127.0.0.1:$SD_R || true)
 	c1=$(cpu_ticks "$SD_PID")
+	drained "$B/statecast" "$SD_R" || true
+	c2=$(cpu_ticks "$SD_PID"); w2=$(writer_ticks "$SD_PID")
 	stop "$SD_PID"
-	# CPU the daemon got during the run, in cores: on a shared machine a
-	# second core only helps when it is actually had.
-	awk -v r="$(field rate "$r")" -v d="$(field done_s "$r")" -v c="$((c1 - c0))" \
-		-v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%s %.2f\n", r, (d > 0 ? c / hz / d : 0) }'
+	# CPU the daemon got during the window, in cores: on a shared machine
+	# a second core only helps when it is actually had.
+	awk -v r="$(field rate "$r")" -v d="$(field done_s "$r")" -v n="$SN" \
+		-v c0="$c0" -v c1="$c1" -v c2="$c2" -v w0="$w0" -v w2="$w2" \
+		-v hz="$(getconf CLK_TCK)" 'BEGIN {
+		us = 1e6 / hz / n
+		printf "%s %.2f %.2f %.2f %.2f\n", r, (d > 0 ? (c1 - c0) / hz / d : 0),
+			(c2 - c0) * us, (c2 - c1) * us, (w2 - w0) * us }'
 }
-sc1=""; sc2=""; sc2p=""; cu1=""; cu2=""; cu2p=""
+# writer_ticks PID: CPU ticks of the daemon's store-writer thread.
+writer_ticks() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = store-writer ] && { stat_ticks "$t/stat"; return; }
+	done
+	echo 0
+}
+sc1="" sc2="" sc2p="" cu1="" cu2="" cu2p=""
+us1="" us2="" us2p="" af1="" af2="" af2p="" wr1="" wr2="" wr2p=""
 for _ in $(seq $REPS); do
-	set -- $(scale_run "taskset -c 0" 1); sc1="$sc1 $1"; cu1="$cu1 $2"
-	set -- $(scale_run "taskset -c 0,1" 1); sc2="$sc2 $1"; cu2="$cu2 $2"
-	set -- $(scale_run "taskset -c 0,1" 2); sc2p="$sc2p $1"; cu2p="$cu2p $2"
+	set -- $(scale_run "taskset -c 0" 1); sc1="$sc1 $1"; cu1="$cu1 $2"; us1="$us1 $3"; af1="$af1 $4"; wr1="$wr1 $5"
+	set -- $(scale_run "taskset -c 0,1" 1); sc2="$sc2 $1"; cu2="$cu2 $2"; us2="$us2 $3"; af2="$af2 $4"; wr2="$wr2 $5"
+	set -- $(scale_run "taskset -c 0,1" 2); sc2p="$sc2p $1"; cu2p="$cu2p $2"; us2p="$us2p $3"; af2p="$af2p $4"; wr2p="$wr2p $5"
 done
-m1=$(echo "$sc1" | median); m2=$(echo "$sc2" | median); m2p=$(echo "$sc2p" | median)
-u1=$(echo "$cu1" | median); u2=$(echo "$cu2" | median); u2p=$(echo "$cu2p" | median)
+m1=$(echo "$sc1" | median)
+scale_row() { # CORES THREADS RATES CORES US AFTER WRITER: one row of the table
+	local m
+	m=$(echo "$3" | median)
+	echo "| $1 | $2 | $m | $3 | $(ratio "$m" "$m1") | $(echo "$4" | median) | $(echo "$5" | median) | $5 | $(echo "$6" | median) | $(echo "$7" | median) |"
+}
 # Targets (issue 9), from this run's figures.
 verdict() { # MEASURED TARGET higher|lower
 	awk -v m="$1" -v t="$2" -v d="$3" 'BEGIN {
@@ -322,15 +348,19 @@ commit=$(head_rev)
 	echo "## Scaling from 1 to 2 cores"
 	echo
 	echo "statecastd, default model and store, $SC series, $SN samples flat out, $REPS runs each"
-	echo "(interleaved; median, all runs in brackets). The store's writer is its own"
+	echo "(interleaved; median, all runs after it). The store's writer is its own"
 	echo "thread in every row; \`model.threads\` adds compute-pool helpers that step a"
 	echo "round's batches beside the loop thread (daemon/pool.h; bit-identical)."
+	echo "samples/s and the cores had are timed to the last sample stepped; the CPU"
+	echo "per sample (all threads) is counted until the store drained, and \"after\""
+	echo "is its part after the last sample was stepped: on one core the writer"
+	echo "(SCHED_IDLE) mostly runs then, so the window alone would miss the store."
 	echo
-	echo "| cores (taskset) | model.threads | samples/s (median) | runs | vs 1 core | CPU had (cores, median) | runs |"
-	echo "|---|---|---|---|---|---|---|"
-	echo "| 1 (-c 0) | 1 | $m1 | $sc1 | 1.000 | $u1 | $cu1 |"
-	echo "| 2 (-c 0,1) | 1 | $m2 | $sc2 | $(ratio "$m2" "$m1") | $u2 | $cu2 |"
-	echo "| 2 (-c 0,1) | 2 | $m2p | $sc2p | $(ratio "$m2p" "$m1") | $u2p | $cu2p |"
+	echo "| cores (taskset) | model.threads | samples/s | runs | vs 1 core | CPU had in the window (cores) | CPU us/sample until drained | runs | of which after the window | of which the store writer |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	scale_row "1 (-c 0)" 1 "$sc1" "$cu1" "$us1" "$af1" "$wr1"
+	scale_row "2 (-c 0,1)" 1 "$sc2" "$cu2" "$us2" "$af2" "$wr2"
+	scale_row "2 (-c 0,1)" 2 "$sc2p" "$cu2p" "$us2p" "$af2p" "$wr2p"
 	echo
 	echo "## Targets (issue 9) in this run"
 	echo

@@ -43,7 +43,8 @@ typedef struct srv_pool {
 	pthread_cond_t work_cv, done_cv;
 	/* The current run, guarded by mu. */
 	unsigned long gen; /* bumped per run: helpers wake on a change */
-	int njobs, next;   /* jobs of the run; next unclaimed */
+	int njobs, next;   /* jobs of the run; the caller's next (front) */
+	int back;	   /* jobs the helpers claimed (from the end) */
 	int active;	   /* helpers inside the run */
 	int stopping;
 	srv_pool_job_fn fn;
