@@ -210,7 +210,7 @@ SSM__HOT uint32_t ssm__smooth_score_row(float *restrict es,
 }
 
 SSM__HOT void ssm__smooth_pr_row(double *restrict pr, const float *restrict es,
-				 const double *restrict iew, int n,
+				 double iew0, double iew1, uint32_t sel0, int n,
 				 uint32_t mask, int reset)
 {
 	double one[32];
@@ -223,7 +223,9 @@ SSM__HOT void ssm__smooth_pr_row(double *restrict pr, const float *restrict es,
 		base = one;
 	}
 	for (k = 0; k < n; k++) {
-		double v = base[k] * ((double)es[k] * iew[k] + 1e-12);
+		uint64_t s = 0 - (uint64_t)((sel0 >> k) & 1u);
+		double v =
+		    base[k] * ((double)es[k] * dsel(s, iew0, iew1) + 1e-12);
 		uint64_t m = 0 - (uint64_t)((mask >> k) & 1u);
 
 		pr[k] = dsel(m, v, pr[k]);
