@@ -646,7 +646,7 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		double kmin = INFINITY, tot = 0, iew[2] = {0, 0};
 		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
 		int top[NBANK], nk = 0, *cand = scored, j;
-		uint8_t nzk[NBANK];
+		uint8_t nzown[NBANK], *nzk;
 		const float *eg = es + g * NBANK;
 		uint32_t smask, m;
 		int c;
@@ -774,6 +774,7 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		tot = 1.0 / tot;
 		/* Normalized, and the nonzero ones listed (nz_row's list) in
 		 * the same pass. */
+		nzk = nz ? nz->k[g] : nzown;
 		for (i = 0, j = 0; i < ne; i++) {
 			double *x = &w[g][cand[i]];
 
@@ -783,10 +784,8 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 					nzk[j++] = (uint8_t)cand[i];
 			}
 		}
-		if (nz) {
-			memcpy(nz->k[g], nzk, (size_t)j);
+		if (nz)
 			nz->n[g] = j;
-		}
 	}
 }
 
