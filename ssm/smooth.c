@@ -471,13 +471,22 @@ static uint32_t bank_off(const hdr *h, const bank_masks *b)
 	       b->all;
 }
 
-/* Every member's fixed part, loaded once per update or forecast. */
-static void load_members(const float *st, const hdr *h, mstate *ms)
+/* Every member's fixed part, loaded once per update. The members this
+ * series can never enable (bank_off) are inactive with nothing to load:
+ * never seeded, their level and trend stay as ssm_smooth_init left them,
+ * and store_members leaves them there. */
+static void load_members(const float *st, const hdr *h, mstate *ms,
+			 uint32_t off)
 {
 	int k;
 
-	for (k = 0; k < NBANK; k++)
+	for (k = 0; k < NBANK; k++) {
+		if ((off >> k) & 1) {
+			memset(&ms[k], 0, sizeof ms[k]);
+			continue;
+		}
 		ssm__ms_get(st, h, k, &ms[k]);
+	}
 }
 
 /*
@@ -937,9 +946,10 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1);
 static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
 {
 	/* The weights go where the forecast may take them (carry). */
-	double(*w)[NBANK] = c->w, comb[MAXG] = {0}, f[MAXG];
-	int32_t hz[MAXG], rhz[MAXG], hneed[NBANK];
-	int slot[MAXG], gi[MAXG], rgi[MAXG], g, k, n, rn = 0, i;
+	double(*w)[NBANK] = c->w, comb[MAXG] = {0}, f[NBANK * MAXG];
+	int32_t fz[NBANK * MAXG], rhz[MAXG], hneed[NBANK];
+	int slot[MAXG], fg[NBANK * MAXG], rgi[MAXG], at[NBANK], fn[NBANK];
+	int g, k, nf, rn = 0, i;
 	unsigned *inw = c->wk; /* bit g: member k weighs at g */
 	unsigned rmask = 0, m;
 	uint32_t act = 0, live;
@@ -988,34 +998,40 @@ static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
 	}
 	ssm__smooth_ar_batch(st, h, ms, hneed, &c->ar, 0);
 	/* Each live member, in bank order (the combination's sums go in
-	 * it), at the recording checkpoints and where it weighs. */
-	for (m = live; m; m &= m - 1) {
-		const int32_t *mhz = rhz;
-		const int *mgi = rgi;
+	 * it), at the recording checkpoints and where it weighs: first
+	 * every member's values, one after the other in f (member k's n[k]
+	 * from at[k], its horizons in fz, its checkpoints in fg), then one
+	 * sanity clamp over them all, then the rings and the sums. */
+	for (m = live, nf = 0; m; m &= m - 1) {
+		unsigned b;
 
 		k = __builtin_ctz(m);
-		n = rn;
+		at[k] = nf;
 		if (inw[k] & ~rmask) {
-			unsigned b;
-
-			for (b = rmask | inw[k], n = 0; b; b &= b - 1) {
-				gi[n] = __builtin_ctz(b);
-				hz[n] = h->hg[gi[n]];
-				n++;
+			for (b = rmask | inw[k]; b; b &= b - 1) {
+				fg[nf] = __builtin_ctz(b);
+				fz[nf++] = h->hg[__builtin_ctz(b)];
 			}
-			mhz = hz;
-			mgi = gi;
+		} else {
+			memcpy(fg + nf, rgi, sizeof *fg * (size_t)rn);
+			memcpy(fz + nf, rhz, sizeof *fz * (size_t)rn);
+			nf += rn;
 		}
-		if (n > 0)
-			ssm__smooth_member_at(st, h, k, &ms[k], n, mhz, f);
-		for (i = 0; i < n; i++) {
-			g = mgi[i];
+		fn[k] = nf - at[k];
+		if (fn[k] > 0)
+			ssm__smooth_member_raw(st, h, k, &ms[k], fn[k],
+					       fz + at[k], f + at[k]);
+	}
+	if (h->clamp_c > 0 && nf > 0) /* NaN lands on the upper bound */
+		ssm__smooth_clamp(f, fz, nf, h->last, h->clamp_c);
+	for (m = live; m; m &= m - 1)
+		for (k = __builtin_ctz(m), i = at[k]; i < at[k] + fn[k]; i++) {
+			g = fg[i];
 			if (slot[g] >= 0)
 				ssm__pend_put(pend, slot[g] * NBANK + k,
 					      (float)(f[i] - h->last));
 			comb[g] += w[g][k] * f[i];
 		}
-	}
 	/* The others record no forecast. A member this series can never
 	 * enable (bank_off) holds NaN in every slot since ssm_smooth_init:
 	 * nothing to write. */
@@ -1051,21 +1067,26 @@ static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 	}
 }
 
-/* Every member's fixed part, stored back once per step. */
-static void store_members(float *st, hdr *h, const mstate *ms)
+/* Every member's fixed part, stored back once per step (not those of
+ * off: load_members). */
+static void store_members(float *st, hdr *h, const mstate *ms, uint32_t off)
 {
 	int k;
 
 	for (k = 0; k < NBANK; k++)
-		ssm__ms_put(st, h, k, &ms[k]);
+		if (!((off >> k) & 1))
+			ssm__ms_put(st, h, k, &ms[k]);
 }
 
 static void advance(float *st, hdr *h, double y, int observed, carry *c)
 {
 	mstate ms[NBANK];
+	const bank_masks *bm = bank_masks_get();
+	const uint32_t off = bank_off(h, bm);
+	uint32_t on;
 	int k;
 
-	load_members(st, h, ms);
+	load_members(st, h, ms, off);
 	h->step++;
 	ssm__hdr_clock(h);
 	if (observed) {
@@ -1086,10 +1107,10 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 	/* What the log-scale members observe, once for all of them (they
 	 * are active only while every value was positive). */
 	h->logy = observed && y > 0 ? log(y) : NAN;
-	for (k = 0; k < NBANK; k++) {
-		mstate *m = &ms[k];
+	for (on = h->active & bm->all & ~off; on; on &= on - 1) {
+		mstate *m = &ms[k = __builtin_ctz(on)];
 
-		if (m->active && !member_enabled(h, k))
+		if (!member_enabled(h, k))
 			m->active = 0;
 		if (m->active) {
 			if (observed)
@@ -1111,7 +1132,7 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 		seed_members(st, h, ms, 0);
 	}
 	record(st, h, ms, observed, c);
-	store_members(st, h, ms);
+	store_members(st, h, ms, off);
 }
 
 /* ssm_smooth_update, leaving in *c what the forecast after it can take. */

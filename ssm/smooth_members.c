@@ -607,6 +607,13 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 		ssm__smooth_clamp(out, hz, n, h->last, h->clamp_c);
 }
 
+void ssm__smooth_member_raw(const float *st, const hdr *h, int k,
+			    const mstate *m, int n, const int32_t *hz,
+			    double *out)
+{
+	member_at(st, h, k, m, n, hz, out);
+}
+
 /* (ph + hz[i]) % p, stepped from j = the phase of hz[i - 1] when the
  * horizons are consecutive (no integer division per horizon). */
 static inline int phase_at(const int32_t *hz, int i, int ph, int p, int j)
