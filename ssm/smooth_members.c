@@ -271,28 +271,47 @@ static void ar_lane(const float *st, const hdr *h, int k, int l, double *coef,
  * batch that far): scratch, never read after the call that fills it. */
 static _Thread_local double ar_zone[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
 
+/* The AR members of the bank, bit k for member k: the batch walks only
+ * them (four of the eighteen). */
+static uint32_t ar_members(void)
+{
+	static _Thread_local uint32_t c, ready;
+	int k;
+
+	if (!ready) {
+		for (k = 0, c = 0; k < SMOOTH_NBANK; k++)
+			c |= (uint32_t)(ssm__smooth_bank[k].kind == K_AR) << k;
+		ready = 1;
+	}
+	return c;
+}
+
 /* Whether run covers every AR member of hneed that far; if so, points ms
  * at it. */
 static int ar_reuse(ar_run *run, mstate *ms, const int32_t *hneed)
 {
+	uint32_t m;
 	int k, l;
 
 	if (run->H < 1)
 		return 0;
-	for (k = 0; k < SMOOTH_NBANK; k++) {
-		if (ssm__smooth_bank[k].kind != K_AR || hneed[k] < 1)
+	for (m = ar_members(); m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		if (hneed[k] < 1)
 			continue;
 		l = run->lane[k];
 		if (l < 0 || hneed[k] > run->H)
 			return 0;
 	}
-	for (k = 0; k < SMOOTH_NBANK; k++)
-		if (ssm__smooth_bank[k].kind == K_AR && hneed[k] >= 1) {
+	for (m = ar_members(); m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		if (hneed[k] >= 1) {
 			ms[k].arz = run->z + run->lane[k];
 			ms[k].arn = run->H;
 			ms[k].lagp = run->lagp[run->lane[k]];
 			ms[k].lagn = &run->lagn[run->lane[k]];
 		}
+	}
 	return 1;
 }
 
@@ -301,16 +320,20 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 {
 	enum { L = SSM__AR_LANES };
 	double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
-	int lane[SMOOTH_NBANK], nl = 0, H = 0, k;
+	signed char lane[SMOOTH_NBANK];
+	int nl = 0, H = 0, k;
+	uint32_t m, in = 0;
 
 	if (reuse && ar_reuse(run, ms, hneed))
 		return;
-	for (k = 0; k < SMOOTH_NBANK; k++) {
-		lane[k] = -1;
-		if (ssm__smooth_bank[k].kind != K_AR || hneed[k] < 1 || nl == L)
+	memset(lane, -1, sizeof lane);
+	for (m = ar_members(); m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		if (hneed[k] < 1 || nl == L)
 			continue;
 		ar_lane(st, h, k, nl, coef, zh);
-		lane[k] = nl++;
+		in |= 1u << k;
+		lane[k] = (signed char)nl++;
 		H = hneed[k] > H ? hneed[k] : H;
 	}
 	run->H = 0;
@@ -320,14 +343,13 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 	run->H = H;
 	for (k = 0; k < L; k++)
 		run->lagn[k] = 0;
-	for (k = 0; k < SMOOTH_NBANK; k++) {
-		run->lane[k] = (signed char)lane[k];
-		if (lane[k] >= 0) {
-			ms[k].arz = run->z + lane[k];
-			ms[k].arn = H;
-			ms[k].lagp = run->lagp[lane[k]];
-			ms[k].lagn = &run->lagn[lane[k]];
-		}
+	memcpy(run->lane, lane, sizeof lane);
+	for (m = in; m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		ms[k].arz = run->z + lane[k];
+		ms[k].arn = H;
+		ms[k].lagp = run->lagp[lane[k]];
+		ms[k].lagn = &run->lagn[lane[k]];
 	}
 }
 
