@@ -812,6 +812,22 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 				 (ph + hz[0]) % p, p);
 			at_h = -1;
 		}
+		/* Checkpoints (not consecutive) of a member without a season
+		 * whose sums need no walk: one loop per kind of sum, no
+		 * branch per horizon; the operations of the loop below. */
+		if (at_h >= 0 && !seasonal && !trend) {
+			for (i = 0; i < n; i++)
+				xs[i] = (l + 0.0 * b) + 0.0;
+			at_h = -1;
+		} else if (at_h >= 0 && !seasonal && phi == 1) {
+			for (i = 0; i < n; i++)
+				xs[i] = (l + (double)hz[i] * b) + 0.0;
+			at_h = -1;
+		} else if (at_h >= 0 && !seasonal && dt) {
+			for (i = 0; i < n; i++)
+				xs[i] = (l + dt[hz[i]] * b) + 0.0;
+			at_h = -1;
+		}
 		for (i = 0; at_h >= 0 && i < n; i++) {
 			double x, s = 0;
 
