@@ -180,8 +180,12 @@ static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 	double Pphi[AR_N], den = AR_LAMBDA, err = zn, tr = 0, iden;
 	int i, j;
 
+	/* Unrolled whole (AR_N 4), so that ar_ix's indices are constants:
+	 * the same operations in the same order. */
+#pragma GCC unroll 4
 	for (i = 0; i < AR_N; i++) {
 		Pphi[i] = 0;
+#pragma GCC unroll 4
 		for (j = 0; j < AR_N; j++)
 			Pphi[i] += Pu[ar_ix[i][j]] * phi[j];
 		den += phi[i] * Pphi[i];
@@ -195,12 +199,16 @@ static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 	iden = 1.0 / den;
 	for (i = 0; i < AR_N; i++)
 		th[i] += Pphi[i] * iden * err;
-	for (i = 0; i < AR_N; i++)
+#pragma GCC unroll 4
+	for (i = 0; i < AR_N; i++) {
+#pragma GCC unroll 4
 		for (j = i; j < AR_N; j++)
 			Pu[ar_ix[i][j]] =
 			    (Pu[ar_ix[i][j]] - Pphi[i] * Pphi[j] * iden) *
 			    AR_ILAMBDA;
+	}
 	/* Forgetting without excitation winds P up: keep it bounded. */
+#pragma GCC unroll 4
 	for (i = 0; i < AR_N; i++)
 		tr += Pu[ar_ix[i][i]];
 	if (!(tr < 1e6))
