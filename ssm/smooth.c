@@ -1493,13 +1493,14 @@ static void comb_few(const float *state, const hdr *h, const mstate *ms,
 			continue;
 		nl = 0;
 		hz[nl++] = h0[k];
+		/* One store of at[j] per horizon (a separate -1 first
+		 * became a memset call per member). */
 		for (j = 0; j < n; j++) {
-			at[j] = -1;
-			if (few[j] < h0[k] || few[j] > h1[k])
-				continue;
-			if (few[j] > hz[nl - 1])
+			int in = few[j] >= h0[k] && few[j] <= h1[k];
+
+			if (in && few[j] > hz[nl - 1])
 				hz[nl++] = few[j];
-			at[j] = nl - 1;
+			at[j] = in ? nl - 1 : -1;
 		}
 		if (h1[k] > hz[nl - 1])
 			hz[nl++] = h1[k];
