@@ -943,7 +943,8 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1);
  * relative to the value seen now. A member is evaluated only at the
  * horizons that need it: where it is in the combination or records.
  */
-static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
+static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
+		   carry *c)
 {
 	/* The weights go where the forecast may take them (carry). */
 	double(*w)[NBANK] = c->w, comb[MAXG] = {0}, f[NBANK * MAXG];
@@ -952,14 +953,13 @@ static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
 	int g, k, nf, rn = 0, i;
 	unsigned *inw = c->wk; /* bit g: member k weighs at g */
 	unsigned rmask = 0, m;
-	uint32_t act = 0, live;
+	uint32_t live;
 	float *pend = ssm__member_pend(st, h);
 	const bank_masks *bm = bank_masks_get();
 	wnz nz;
 
 	ssm__smooth_clamp_prep(h);
 	for (k = 0; k < NBANK; k++) {
-		act |= (uint32_t)(ms[k].active != 0) << k;
 		inw[k] = 0;
 		hneed[k] = 0;
 	}
@@ -1053,8 +1053,11 @@ static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
 	}
 }
 
-static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)
+/* Seeds the members of the kind asked; returns them (bit k: member k,
+ * active now). */
+static uint32_t seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 {
+	uint32_t seeded = 0;
 	int k, g;
 
 	for (k = 0; k < NBANK; k++) {
@@ -1062,9 +1065,11 @@ static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 		    !member_enabled(h, k))
 			continue;
 		ssm__smooth_member_seed(st, h, k, &ms[k]);
+		seeded |= 1u << k;
 		for (g = 0; g < MAXG; g++) /* a fresh member's error sums */
 			ssm__smooth_es(st, h, g)[k] = 0;
 	}
+	return seeded;
 }
 
 /* Every member's fixed part, stored back once per step (not those of
@@ -1083,7 +1088,8 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 	mstate ms[NBANK];
 	const bank_masks *bm = bank_masks_get();
 	const uint32_t off = bank_off(h, bm);
-	uint32_t on;
+	/* The active members (ms[k].active), kept as they change. */
+	uint32_t on, act = h->active & bm->all & ~off;
 	int k;
 
 	load_members(st, h, ms, off);
@@ -1110,8 +1116,10 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 	for (on = h->active & bm->all & ~off; on; on &= on - 1) {
 		mstate *m = &ms[k = __builtin_ctz(on)];
 
-		if (!member_enabled(h, k))
+		if (!member_enabled(h, k)) {
 			m->active = 0;
+			act &= ~(1u << k);
+		}
 		if (m->active) {
 			if (observed)
 				ssm__smooth_member_observe(st, h, k, m, y);
@@ -1125,13 +1133,13 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 	}
 	h->prev_obs = observed;
 	yring_put(st, h, h->step, h->last);
-	if (h->nobs == 1 && observed)
-		seed_members(st, h, ms, 1); /* naive forecasts from one value */
+	if (h->nobs == 1 && observed) /* naive forecasts from one value */
+		act |= seed_members(st, h, ms, 1);
 	if (!h->seeded && h->step + 1 >= h->warm) {
 		h->seeded = 1;
-		seed_members(st, h, ms, 0);
+		act |= seed_members(st, h, ms, 0);
 	}
-	record(st, h, ms, observed, c);
+	record(st, h, ms, act, observed, c);
 	store_members(st, h, ms, off);
 }
 
