@@ -16,7 +16,8 @@
  * seasonal with trend, random walk, a counter near 1e12, a constant, a
  * seasonal one with missing values, gaps and an outage longer than the
  * ring, and a positive one that turns negative now and then; options: the
- * defaults and the ablation rules (best, softmin, top-6, unpooled equal).
+ * defaults, the ablation rules (best, softmin, top-6, unpooled equal) and
+ * four members switched off.
  */
 #include <math.h>
 #include <stdint.h>
@@ -53,6 +54,11 @@ static void opts_of(int o, ssm_smooth_opts *op)
 		op->pool = 0;
 		op->comb = SSM_SMOOTH_COMB_EQUAL;
 	}
+	/* Members switched off (statecast eval's ablations): ses.3, theta.2,
+	 * ar.diff and hw.level, never seeded, whose slots the update
+	 * leaves alone. */
+	if (o == 5)
+		op->member_off = 1u << 3 | 1u << 8 | 1u << 10 | 1u << 14;
 }
 
 /* Sample i of series kind ty (period P); *gap, *miss as the update takes. */
@@ -141,7 +147,7 @@ int main(int argc, char **argv)
 	for (ip = 0; ip < 5; ip++)
 		for (ih = 0; ih < 4; ih++)
 			for (ty = 0; ty < 6; ty++)
-				for (o = 0; o < 5; o++) {
+				for (o = 0; o < 6; o++) {
 					int P = periods[ip], H = Hs[ih];
 					size_t nf =
 					    ssm_smooth_state_floats(P, H);

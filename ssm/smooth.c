@@ -435,13 +435,58 @@ static uint32_t cohort0_mask(void)
 	return c;
 }
 
-/* Every member's fixed part, loaded once per update or forecast. */
-static void load_members(const float *st, const hdr *h, mstate *ms)
+/* Members of the bank by what they are, bit k for member k. */
+typedef struct bank_masks {
+	uint32_t all;	   /* every member */
+	uint32_t ar;	   /* the AR members (K_AR) */
+	uint32_t seasonal; /* those that need period > 1 */
+} bank_masks;
+
+static const bank_masks *bank_masks_get(void)
+{
+	static _Thread_local bank_masks b;
+	static _Thread_local int ready;
+	int k;
+
+	if (!ready) {
+		for (k = 0; k < NBANK; k++) {
+			b.all |= 1u << k;
+			b.ar |= (uint32_t)(ssm__smooth_bank[k].kind == K_AR)
+				<< k;
+			b.seasonal |= (uint32_t)ssm__smooth_bank[k].seasonal
+				      << k;
+		}
+		ready = 1;
+	}
+	return &b;
+}
+
+/* The members member_enabled() refuses for good: switched off by the
+ * options or seasonal in a series without a period. They are never
+ * seeded, so never active. (The log-scale members' refusal after a value
+ * <= 0 is for good too, but they may have recorded before it.) */
+static uint32_t bank_off(const hdr *h, const bank_masks *b)
+{
+	return (h->opts.member_off | (h->period < 2 ? b->seasonal : 0)) &
+	       b->all;
+}
+
+/* Every member's fixed part, loaded once per update. The members this
+ * series can never enable (bank_off) are inactive with nothing to load:
+ * never seeded, their level and trend stay as ssm_smooth_init left them,
+ * and store_members leaves them there. */
+static void load_members(const float *st, const hdr *h, mstate *ms,
+			 uint32_t off)
 {
 	int k;
 
-	for (k = 0; k < NBANK; k++)
+	for (k = 0; k < NBANK; k++) {
+		if ((off >> k) & 1) {
+			memset(&ms[k], 0, sizeof ms[k]);
+			continue;
+		}
 		ssm__ms_get(st, h, k, &ms[k]);
+	}
 }
 
 /*
@@ -567,6 +612,25 @@ static uint32_t top3_cands(const hdr *h, int g, const double *pr,
 	return nan & smask ? smask : c & smask;
 }
 
+/* Three distinct member indices into increasing order. */
+static void sort3(int *t)
+{
+	int a = t[0], b = t[1], c = t[2], x;
+
+	x = a < b ? a : b;
+	b = a < b ? b : a;
+	a = x;
+	x = b < c ? b : c;
+	c = b < c ? c : b;
+	b = x;
+	x = a < b ? a : b;
+	b = a < b ? b : a;
+	a = x;
+	t[0] = a;
+	t[1] = b;
+	t[2] = c;
+}
+
 static void weights_all(const hdr *h, const float *es, uint32_t active,
 			double w[][NBANK], wnz *nz)
 {
@@ -578,23 +642,20 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 	 * (ties and sums go in that order).
 	 */
 	double pr[NBANK], key[NBANK];
-	int act[NBANK], coh[NBANK], na = 0, ccnt[2] = {0, 0}, has[2] = {0, 0};
+	int ccnt[2] = {0, 0}, has[2];
 	int g, k, i;
 	const uint32_t c0 = cohort0_mask();
 
 	memset(w, 0, sizeof(double) * MAXG * NBANK);
-	for (k = 0; k < NBANK; k++) {
+	for (k = 0; k < NBANK; k++)
 		pr[k] = 1;
-		if ((active >> k) & 1) {
-			coh[na] = ssm__member_cohort(k);
-			has[coh[na]] = 1;
-			act[na++] = k;
-		}
-	}
+	has[0] = (active & c0) != 0;
+	has[1] = (active & ~c0) != 0;
 	for (g = 0; g < h->G; g++) {
-		double kmin = INFINITY, tot = 0, iew[2] = {0, 0}, iek[NBANK];
+		double kmin = INFINITY, tot = 0, iew[2] = {0, 0};
 		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
-		int top[NBANK], nk = 0, *cand = scored;
+		int top[NBANK], nk = 0, *cand = scored, j;
+		uint8_t nzown[NBANK], *nzk;
 		const float *eg = es + g * NBANK;
 		uint32_t smask, m;
 		int c;
@@ -611,15 +672,16 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		 * products over the whole row at once (member-major es), and
 		 * the list of them in bank order. */
 		smask = active & ((sc[0] ? c0 : 0) | (sc[1] ? ~c0 : 0));
-		for (k = 0; k < NBANK; k++)
-			iek[k] = iew[1];
-		for (m = c0; m; m &= m - 1)
-			iek[__builtin_ctz(m)] = iew[0];
-		ssm__smooth_pr_row(pr, eg, iek, NBANK, smask, !h->opts.pool);
+		ssm__smooth_pr_row(pr, eg, iew[0], iew[1], c0, NBANK, smask,
+				   !h->opts.pool);
 		if (smask == 0) {
 			/* Nothing scored yet: the plain mean of the active. */
-			double mean = 1.0 / na;
+			int act[NBANK], na = 0;
+			double mean;
 
+			for (m = active; m; m &= m - 1)
+				act[na++] = __builtin_ctz(m);
+			mean = 1.0 / na;
 			for (i = 0; i < na; i++)
 				w[g][act[i]] = mean;
 			if (nz)
@@ -674,7 +736,7 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 			}
 			break;
 		default: {
-			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n, j;
+			int nt = h->opts.top_n < 1 ? 1 : h->opts.top_n;
 
 			/* One pass keeps the nt smallest keys in order (ties:
 			 * the lower index first); once nt are kept, a key
@@ -698,8 +760,11 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 				    : same ? rel_inv_sq(kmin / key[top[j]], n0)
 					   : exp(-2 * DLOG(top[j]));
 			/* Only the kept weigh: they, in bank order, are the
-			 * row's candidates. */
-			for (i = 1; i < nk; i++)
+			 * row's candidates (three: a sorting network of
+			 * selects, no mispredicted insertion). */
+			if (nk == 3)
+				sort3(top);
+			for (i = 1; i < nk && nk != 3; i++)
 				for (j = i; j > 0 && top[j] < top[j - 1]; j--) {
 					k = top[j];
 					top[j] = top[j - 1];
@@ -716,11 +781,20 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		for (i = 0; i < ne; i++)
 			tot += w[g][cand[i]];
 		tot = 1.0 / tot;
-		for (i = 0; i < ne; i++)
-			if (w[g][cand[i]] != 0)
-				w[g][cand[i]] *= tot;
+		/* Normalized, and the nonzero ones listed (nz_row's list) in
+		 * the same pass. */
+		nzk = nz ? nz->k[g] : nzown;
+		for (i = 0, j = 0; i < ne; i++) {
+			double *x = &w[g][cand[i]];
+
+			if (*x != 0) {
+				*x *= tot;
+				if (*x != 0)
+					nzk[j++] = (uint8_t)cand[i];
+			}
+		}
 		if (nz)
-			nz_row(nz, g, w[g], cand, ne);
+			nz->n[g] = j;
 	}
 }
 
@@ -869,22 +943,25 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1);
  * relative to the value seen now. A member is evaluated only at the
  * horizons that need it: where it is in the combination or records.
  */
-static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
+static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
+		   carry *c)
 {
 	/* The weights go where the forecast may take them (carry). */
-	double(*w)[NBANK] = c->w, comb[MAXG] = {0}, f[MAXG];
-	int32_t hz[MAXG], hneed[NBANK];
-	int slot[MAXG], gi[MAXG], g, k, n, i;
+	double(*w)[NBANK] = c->w, comb[MAXG] = {0}, f[NBANK * MAXG];
+	int32_t fz[NBANK * MAXG], rhz[MAXG], hneed[NBANK];
+	int slot[MAXG], fg[NBANK * MAXG], rgi[MAXG], at[NBANK], fn[NBANK];
+	int g, k, nf, rn = 0, i;
 	unsigned *inw = c->wk; /* bit g: member k weighs at g */
-	unsigned need[NBANK], rmask = 0;
-	uint32_t act = 0;
+	unsigned rmask = 0, m;
+	uint32_t live;
 	float *pend = ssm__member_pend(st, h);
+	const bank_masks *bm = bank_masks_get();
 	wnz nz;
 
 	ssm__smooth_clamp_prep(h);
 	for (k = 0; k < NBANK; k++) {
-		act |= (uint32_t)(ms[k].active != 0) << k;
 		inw[k] = 0;
+		hneed[k] = 0;
 	}
 	if (observed) {
 		weights_all(h, ssm__smooth_es(st, h, 0), act, w, &nz);
@@ -892,49 +969,76 @@ static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
 			for (i = 0; i < nz.n[g]; i++)
 				inw[nz.k[g][i]] |= 1u << g;
 	}
+	/* The checkpoints whose ring records this origin, as a list: every
+	 * member evaluated is evaluated there, most of them nowhere else. */
 	for (g = 0; g < h->G; g++) {
 		slot[g] = member_slot(h, g, h->step);
-		rmask |= (unsigned)(slot[g] >= 0) << g;
+		if (slot[g] >= 0) {
+			rmask |= 1u << g;
+			rgi[rn] = g;
+			rhz[rn++] = h->hg[g];
+		}
 	}
-	/* Where each member is evaluated (bit g), and the farthest
-	 * checkpoint: the AR members' recursions run up to it together. */
-	for (k = 0; k < NBANK; k++) {
-		need[k] = observed && ms[k].active ? rmask | inw[k] : 0;
-		hneed[k] = need[k] ? h->hg[31 - __builtin_clz(need[k])] : 0;
-	}
-	/* The forecast after the update evaluates each member that weighs
-	 * up to the end of its weight range (weight_range): the AR
-	 * recursions run that far here, once, and the forecast's batch takes
+	live = observed ? act : 0;
+	/* The AR members' farthest checkpoint (bit g: where each member is
+	 * evaluated), or as far as the forecast after the update evaluates
+	 * it (the end of its weight range, weight_range): their recursions
+	 * run that far here, once, together, and the forecast's batch takes
 	 * them (ssm__smooth_ar_batch). */
-	for (k = 0; k < NBANK; k++) {
+	for (m = live & bm->ar; m; m &= m - 1) {
+		unsigned need;
 		int f0, f1;
 
-		if (ssm__smooth_bank[k].kind == K_AR && hneed[k] > 0 &&
-		    weight_range(h, inw[k], &f0, &f1) && f1 > hneed[k])
+		k = __builtin_ctz(m);
+		need = rmask | inw[k];
+		hneed[k] = need ? h->hg[31 - __builtin_clz(need)] : 0;
+		if (hneed[k] > 0 && weight_range(h, inw[k], &f0, &f1) &&
+		    f1 > hneed[k])
 			hneed[k] = f1;
 	}
 	ssm__smooth_ar_batch(st, h, ms, hneed, &c->ar, 0);
-	for (k = 0; k < NBANK; k++) {
-		int live = observed && ms[k].active;
-		unsigned m;
+	/* Each live member, in bank order (the combination's sums go in
+	 * it), at the recording checkpoints and where it weighs: first
+	 * every member's values, one after the other in f (member k's n[k]
+	 * from at[k], its horizons in fz, its checkpoints in fg), then one
+	 * sanity clamp over them all, then the rings and the sums. */
+	for (m = live, nf = 0; m; m &= m - 1) {
+		unsigned b;
 
-		for (m = need[k], n = 0; m; m &= m - 1) {
-			gi[n] = __builtin_ctz(m);
-			hz[n] = h->hg[gi[n]];
-			n++;
+		k = __builtin_ctz(m);
+		at[k] = nf;
+		if (inw[k] & ~rmask) {
+			for (b = rmask | inw[k]; b; b &= b - 1) {
+				fg[nf] = __builtin_ctz(b);
+				fz[nf++] = h->hg[__builtin_ctz(b)];
+			}
+		} else {
+			memcpy(fg + nf, rgi, sizeof *fg * (size_t)rn);
+			memcpy(fz + nf, rhz, sizeof *fz * (size_t)rn);
+			nf += rn;
 		}
-		if (live && n > 0)
-			ssm__smooth_member_at(st, h, k, &ms[k], n, hz, f);
-		for (m = live ? 0 : rmask; m; m &= m - 1)
-			ssm__pend_put(pend, slot[__builtin_ctz(m)] * NBANK + k,
-				      NAN);
-		for (i = 0; live && i < n; i++) {
-			g = gi[i];
+		fn[k] = nf - at[k];
+		if (fn[k] > 0)
+			ssm__smooth_member_raw(st, h, k, &ms[k], fn[k],
+					       fz + at[k], f + at[k]);
+	}
+	if (h->clamp_c > 0 && nf > 0) /* NaN lands on the upper bound */
+		ssm__smooth_clamp(f, fz, nf, h->last, h->clamp_c);
+	for (m = live; m; m &= m - 1)
+		for (k = __builtin_ctz(m), i = at[k]; i < at[k] + fn[k]; i++) {
+			g = fg[i];
 			if (slot[g] >= 0)
 				ssm__pend_put(pend, slot[g] * NBANK + k,
 					      (float)(f[i] - h->last));
 			comb[g] += w[g][k] * f[i];
 		}
+	/* The others record no forecast. A member this series can never
+	 * enable (bank_off) holds NaN in every slot since ssm_smooth_init:
+	 * nothing to write. */
+	for (m = ~live & bm->all & ~bank_off(h, bm); m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		for (i = 0; i < rn; i++)
+			ssm__pend_put(pend, slot[rgi[i]] * NBANK + k, NAN);
 	}
 	for (g = 0; g < h->G; g++)
 		ssm__pend_put(st + h->off_comb, comb_slot(h, g, h->step),
@@ -949,8 +1053,11 @@ static void record(float *st, hdr *h, mstate *ms, int observed, carry *c)
 	}
 }
 
-static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)
+/* Seeds the members of the kind asked; returns them (bit k: member k,
+ * active now). */
+static uint32_t seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 {
+	uint32_t seeded = 0;
 	int k, g;
 
 	for (k = 0; k < NBANK; k++) {
@@ -958,26 +1065,34 @@ static void seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 		    !member_enabled(h, k))
 			continue;
 		ssm__smooth_member_seed(st, h, k, &ms[k]);
+		seeded |= 1u << k;
 		for (g = 0; g < MAXG; g++) /* a fresh member's error sums */
 			ssm__smooth_es(st, h, g)[k] = 0;
 	}
+	return seeded;
 }
 
-/* Every member's fixed part, stored back once per step. */
-static void store_members(float *st, hdr *h, const mstate *ms)
+/* Every member's fixed part, stored back once per step (not those of
+ * off: load_members). */
+static void store_members(float *st, hdr *h, const mstate *ms, uint32_t off)
 {
 	int k;
 
 	for (k = 0; k < NBANK; k++)
-		ssm__ms_put(st, h, k, &ms[k]);
+		if (!((off >> k) & 1))
+			ssm__ms_put(st, h, k, &ms[k]);
 }
 
 static void advance(float *st, hdr *h, double y, int observed, carry *c)
 {
 	mstate ms[NBANK];
+	const bank_masks *bm = bank_masks_get();
+	const uint32_t off = bank_off(h, bm);
+	/* The active members (ms[k].active), kept as they change. */
+	uint32_t on, act = h->active & bm->all & ~off;
 	int k;
 
-	load_members(st, h, ms);
+	load_members(st, h, ms, off);
 	h->step++;
 	ssm__hdr_clock(h);
 	if (observed) {
@@ -998,11 +1113,13 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 	/* What the log-scale members observe, once for all of them (they
 	 * are active only while every value was positive). */
 	h->logy = observed && y > 0 ? log(y) : NAN;
-	for (k = 0; k < NBANK; k++) {
-		mstate *m = &ms[k];
+	for (on = h->active & bm->all & ~off; on; on &= on - 1) {
+		mstate *m = &ms[k = __builtin_ctz(on)];
 
-		if (m->active && !member_enabled(h, k))
+		if (!member_enabled(h, k)) {
 			m->active = 0;
+			act &= ~(1u << k);
+		}
 		if (m->active) {
 			if (observed)
 				ssm__smooth_member_observe(st, h, k, m, y);
@@ -1016,14 +1133,14 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 	}
 	h->prev_obs = observed;
 	yring_put(st, h, h->step, h->last);
-	if (h->nobs == 1 && observed)
-		seed_members(st, h, ms, 1); /* naive forecasts from one value */
+	if (h->nobs == 1 && observed) /* naive forecasts from one value */
+		act |= seed_members(st, h, ms, 1);
 	if (!h->seeded && h->step + 1 >= h->warm) {
 		h->seeded = 1;
-		seed_members(st, h, ms, 0);
+		act |= seed_members(st, h, ms, 0);
 	}
-	record(st, h, ms, observed, c);
-	store_members(st, h, ms);
+	record(st, h, ms, act, observed, c);
+	store_members(st, h, ms, off);
 }
 
 /* ssm_smooth_update, leaving in *c what the forecast after it can take. */
@@ -1384,13 +1501,14 @@ static void comb_few(const float *state, const hdr *h, const mstate *ms,
 			continue;
 		nl = 0;
 		hz[nl++] = h0[k];
+		/* One store of at[j] per horizon (a separate -1 first
+		 * became a memset call per member). */
 		for (j = 0; j < n; j++) {
-			at[j] = -1;
-			if (few[j] < h0[k] || few[j] > h1[k])
-				continue;
-			if (few[j] > hz[nl - 1])
+			int in = few[j] >= h0[k] && few[j] <= h1[k];
+
+			if (in && few[j] > hz[nl - 1])
 				hz[nl++] = few[j];
-			at[j] = nl - 1;
+			at[j] = in ? nl - 1 : -1;
 		}
 		if (h1[k] > hz[nl - 1])
 			hz[nl++] = h1[k];

@@ -390,6 +390,12 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 			   const mstate *m, int n, const int32_t *hz,
 			   double *out);
 
+/* The same before the clamp: the caller clamps (ssm__smooth_clamp with
+ * h->clamp_c when it is > 0), e.g. every member's values at once. */
+void ssm__smooth_member_raw(const float *st, const hdr *h, int k,
+			    const mstate *m, int n, const int32_t *hz,
+			    double *out);
+
 /*
  * One batch of the AR members' recursions (ssm__smooth_ar_batch): member k
  * in lane[k] (-1: none) up to horizon H, z[(h - 1) SSM__AR_LANES + lane]

@@ -182,10 +182,9 @@ SSM__HOT void ssm__smooth_ar_lanes(double *restrict out, int H,
 
 /* Selects on bits, not ternaries: GCC does not if-convert a conversion
  * that may trap, and a branch per member would not vectorize. */
-SSM__HOT uint32_t ssm__smooth_score_row(float *restrict es,
-					const uint16_t *restrict pend, int n,
-					uint32_t act, double y, double yorg,
-					double isc, double lam)
+static inline __attribute__((always_inline)) uint32_t
+score_row_n(float *restrict es, const uint16_t *restrict pend, int n,
+	    uint32_t act, double y, double yorg, double isc, double lam)
 {
 	uint32_t ok[32], hit = 0;
 	int k;
@@ -209,31 +208,92 @@ SSM__HOT uint32_t ssm__smooth_score_row(float *restrict es,
 	return hit;
 }
 
-SSM__HOT void ssm__smooth_pr_row(double *restrict pr, const float *restrict es,
-				 const double *restrict iew, int n,
-				 uint32_t mask, int reset)
+/* The row kernels below are called with the bank's row (n =
+ * SMOOTH_NBANK): with the count a constant GCC unrolls them, with no
+ * checks of n, of aliasing or of a tail at run time (about a third of
+ * their instructions); any other n takes the same loop. */
+SSM__HOT uint32_t ssm__smooth_score_row(float *restrict es,
+					const uint16_t *restrict pend, int n,
+					uint32_t act, double y, double yorg,
+					double isc, double lam)
 {
-	double one[32];
-	const double *base = pr;
+	if (n == SMOOTH_NBANK)
+		return score_row_n(es, pend, SMOOTH_NBANK, act, y, yorg, isc,
+				   lam);
+	return score_row_n(es, pend, n, act, y, yorg, isc, lam);
+}
+
+/* Four lanes as GCC's generic vectors (one AVX2 register, two SSE2 ones
+ * on the baseline build): each lane does the scalar operations. */
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef uint64_t v4u __attribute__((vector_size(32)));
+
+/* Lane masks of a nibble: nib_mask[b][j] is all ones where bit j of b is
+ * set (four lanes of a vector from four bits, one load). */
+#define NIB_LANE(b, j) (0 - (uint64_t)(((b) >> (j)) & 1))
+#define NIB_ROW(b)                                                             \
+	{                                                                      \
+		NIB_LANE(b, 0), NIB_LANE(b, 1), NIB_LANE(b, 2), NIB_LANE(b, 3) \
+	}
+static const uint64_t nib_mask[16][4] = {
+    NIB_ROW(0),	 NIB_ROW(1),  NIB_ROW(2),  NIB_ROW(3), NIB_ROW(4),  NIB_ROW(5),
+    NIB_ROW(6),	 NIB_ROW(7),  NIB_ROW(8),  NIB_ROW(9), NIB_ROW(10), NIB_ROW(11),
+    NIB_ROW(12), NIB_ROW(13), NIB_ROW(14), NIB_ROW(15)};
+#undef NIB_ROW
+#undef NIB_LANE
+
+/* The lanes of sel0 (in the bank, the naive member alone) take iew0
+ * after the vector pass over the others with iew1, from the pr[k] that
+ * pass left alone. */
+static inline __attribute__((always_inline)) void
+pr_row_n(double *restrict pr, const float *restrict es, double iew0,
+	 double iew1, uint32_t sel0, int n, uint32_t mask, int reset)
+{
+	uint32_t vm = mask & ~sel0, m;
 	int k;
 
-	if (reset) {
-		for (k = 0; k < n; k++)
-			one[k] = 1.0;
-		base = one;
-	}
-	for (k = 0; k < n; k++) {
-		double v = base[k] * ((double)es[k] * iew[k] + 1e-12);
-		uint64_t m = 0 - (uint64_t)((mask >> k) & 1u);
+	for (k = 0; k + 4 <= n; k += 4) {
+		v4d p, v;
+		v4f e;
+		v4u mm, pu, vu;
 
-		pr[k] = dsel(m, v, pr[k]);
+		memcpy(&p, pr + k, sizeof p);
+		memcpy(&e, es + k, sizeof e);
+		memcpy(&mm, nib_mask[(vm >> k) & 15], sizeof mm);
+		v = (reset ? (v4d){1.0, 1.0, 1.0, 1.0} : p) *
+		    (__builtin_convertvector(e, v4d) * iew1 + 1e-12);
+		memcpy(&vu, &v, sizeof vu);
+		memcpy(&pu, &p, sizeof pu);
+		vu = (vu & mm) | (pu & ~mm);
+		memcpy(pr + k, &vu, sizeof vu);
 	}
+	for (; k < n; k++) {
+		double b = reset ? 1.0 : pr[k];
+		double v = b * ((double)es[k] * iew1 + 1e-12);
+
+		pr[k] = dsel(0 - (uint64_t)((vm >> k) & 1u), v, pr[k]);
+	}
+	for (m = mask & sel0 & (n < 32 ? (1u << n) - 1 : ~0u); m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		pr[k] = (reset ? 1.0 : pr[k]) * ((double)es[k] * iew0 + 1e-12);
+	}
+}
+
+SSM__HOT void ssm__smooth_pr_row(double *restrict pr, const float *restrict es,
+				 double iew0, double iew1, uint32_t sel0, int n,
+				 uint32_t mask, int reset)
+{
+	if (n == SMOOTH_NBANK)
+		pr_row_n(pr, es, iew0, iew1, sel0, SMOOTH_NBANK, mask, reset);
+	else
+		pr_row_n(pr, es, iew0, iew1, sel0, n, mask, reset);
 }
 
 /* Variable shifts: AVX2 (vpsllvd) runs this loop four lanes at a time; the
  * baseline a lane at a time, as the loop in ssm/smooth.c did. */
-SSM__HOT uint32_t ssm__smooth_le_mask(const double *restrict x, int n, double t,
-				      uint32_t *restrict nan)
+static inline __attribute__((always_inline)) uint32_t
+le_mask_n(const double *restrict x, int n, double t, uint32_t *restrict nan)
 {
 	uint32_t c = 0, nn = 0;
 	int k;
@@ -244,6 +304,14 @@ SSM__HOT uint32_t ssm__smooth_le_mask(const double *restrict x, int n, double t,
 	}
 	*nan = nn;
 	return c;
+}
+
+SSM__HOT uint32_t ssm__smooth_le_mask(const double *restrict x, int n, double t,
+				      uint32_t *restrict nan)
+{
+	if (n == SMOOTH_NBANK)
+		return le_mask_n(x, SMOOTH_NBANK, t, nan);
+	return le_mask_n(x, n, t, nan);
 }
 
 SSM__HOT int ssm__smooth_bounds_clip(double *restrict lo, double *restrict hi,

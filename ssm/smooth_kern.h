@@ -75,11 +75,12 @@ void ssm__smooth_exp(double *out, const double *x, int n, double cap);
 /*
  * The pooled products of the weights (ssm/smooth.c, weights_all) over one
  * checkpoint's member-major row: for k < n with bit k of mask set,
- * pr[k] = (reset ? 1 : pr[k]) * ((double)es[k] iew[k] + 1e-12); the
- * others keep pr[k].
+ * pr[k] = (reset ? 1 : pr[k]) * ((double)es[k] iew + 1e-12), iew = iew0
+ * where bit k of sel0 is set (cohort 0's members), else iew1; the others
+ * keep pr[k].
  */
-void ssm__smooth_pr_row(double *pr, const float *es, const double *iew, int n,
-			uint32_t mask, int reset);
+void ssm__smooth_pr_row(double *pr, const float *es, double iew0, double iew1,
+			uint32_t sel0, int n, uint32_t mask, int reset);
 
 /* Bit k (k < n <= 32) of the result: x[k] <= t; of *nan: x[k] is NaN. */
 uint32_t ssm__smooth_le_mask(const double *x, int n, double t, uint32_t *nan);

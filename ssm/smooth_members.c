@@ -180,8 +180,12 @@ static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 	double Pphi[AR_N], den = AR_LAMBDA, err = zn, tr = 0, iden;
 	int i, j;
 
+	/* Unrolled whole (AR_N 4), so that ar_ix's indices are constants:
+	 * the same operations in the same order. */
+#pragma GCC unroll 4
 	for (i = 0; i < AR_N; i++) {
 		Pphi[i] = 0;
+#pragma GCC unroll 4
 		for (j = 0; j < AR_N; j++)
 			Pphi[i] += Pu[ar_ix[i][j]] * phi[j];
 		den += phi[i] * Pphi[i];
@@ -195,12 +199,16 @@ static void ar_rls(double *Pu, double *th, const double *phi, double zn)
 	iden = 1.0 / den;
 	for (i = 0; i < AR_N; i++)
 		th[i] += Pphi[i] * iden * err;
-	for (i = 0; i < AR_N; i++)
+#pragma GCC unroll 4
+	for (i = 0; i < AR_N; i++) {
+#pragma GCC unroll 4
 		for (j = i; j < AR_N; j++)
 			Pu[ar_ix[i][j]] =
 			    (Pu[ar_ix[i][j]] - Pphi[i] * Pphi[j] * iden) *
 			    AR_ILAMBDA;
+	}
 	/* Forgetting without excitation winds P up: keep it bounded. */
+#pragma GCC unroll 4
 	for (i = 0; i < AR_N; i++)
 		tr += Pu[ar_ix[i][i]];
 	if (!(tr < 1e6))
@@ -271,28 +279,47 @@ static void ar_lane(const float *st, const hdr *h, int k, int l, double *coef,
  * batch that far): scratch, never read after the call that fills it. */
 static _Thread_local double ar_zone[SSM_SMOOTH_MAX_H * SSM__AR_LANES];
 
+/* The AR members of the bank, bit k for member k: the batch walks only
+ * them (four of the eighteen). */
+static uint32_t ar_members(void)
+{
+	static _Thread_local uint32_t c, ready;
+	int k;
+
+	if (!ready) {
+		for (k = 0, c = 0; k < SMOOTH_NBANK; k++)
+			c |= (uint32_t)(ssm__smooth_bank[k].kind == K_AR) << k;
+		ready = 1;
+	}
+	return c;
+}
+
 /* Whether run covers every AR member of hneed that far; if so, points ms
  * at it. */
 static int ar_reuse(ar_run *run, mstate *ms, const int32_t *hneed)
 {
+	uint32_t m;
 	int k, l;
 
 	if (run->H < 1)
 		return 0;
-	for (k = 0; k < SMOOTH_NBANK; k++) {
-		if (ssm__smooth_bank[k].kind != K_AR || hneed[k] < 1)
+	for (m = ar_members(); m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		if (hneed[k] < 1)
 			continue;
 		l = run->lane[k];
 		if (l < 0 || hneed[k] > run->H)
 			return 0;
 	}
-	for (k = 0; k < SMOOTH_NBANK; k++)
-		if (ssm__smooth_bank[k].kind == K_AR && hneed[k] >= 1) {
+	for (m = ar_members(); m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		if (hneed[k] >= 1) {
 			ms[k].arz = run->z + run->lane[k];
 			ms[k].arn = run->H;
 			ms[k].lagp = run->lagp[run->lane[k]];
 			ms[k].lagn = &run->lagn[run->lane[k]];
 		}
+	}
 	return 1;
 }
 
@@ -301,16 +328,20 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 {
 	enum { L = SSM__AR_LANES };
 	double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
-	int lane[SMOOTH_NBANK], nl = 0, H = 0, k;
+	signed char lane[SMOOTH_NBANK];
+	int nl = 0, H = 0, k;
+	uint32_t m, in = 0;
 
 	if (reuse && ar_reuse(run, ms, hneed))
 		return;
-	for (k = 0; k < SMOOTH_NBANK; k++) {
-		lane[k] = -1;
-		if (ssm__smooth_bank[k].kind != K_AR || hneed[k] < 1 || nl == L)
+	memset(lane, -1, sizeof lane);
+	for (m = ar_members(); m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		if (hneed[k] < 1 || nl == L)
 			continue;
 		ar_lane(st, h, k, nl, coef, zh);
-		lane[k] = nl++;
+		in |= 1u << k;
+		lane[k] = (signed char)nl++;
 		H = hneed[k] > H ? hneed[k] : H;
 	}
 	run->H = 0;
@@ -320,14 +351,13 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 	run->H = H;
 	for (k = 0; k < L; k++)
 		run->lagn[k] = 0;
-	for (k = 0; k < SMOOTH_NBANK; k++) {
-		run->lane[k] = (signed char)lane[k];
-		if (lane[k] >= 0) {
-			ms[k].arz = run->z + lane[k];
-			ms[k].arn = H;
-			ms[k].lagp = run->lagp[lane[k]];
-			ms[k].lagn = &run->lagn[lane[k]];
-		}
+	memcpy(run->lane, lane, sizeof lane);
+	for (m = in; m; m &= m - 1) {
+		k = __builtin_ctz(m);
+		ms[k].arz = run->z + lane[k];
+		ms[k].arn = H;
+		ms[k].lagp = run->lagp[lane[k]];
+		ms[k].lagn = &run->lagn[lane[k]];
 	}
 }
 
@@ -607,6 +637,13 @@ void ssm__smooth_member_at(const float *st, const hdr *h, int k,
 		ssm__smooth_clamp(out, hz, n, h->last, h->clamp_c);
 }
 
+void ssm__smooth_member_raw(const float *st, const hdr *h, int k,
+			    const mstate *m, int n, const int32_t *hz,
+			    double *out)
+{
+	member_at(st, h, k, m, n, hz, out);
+}
+
 /* (ph + hz[i]) % p, stepped from j = the phase of hz[i - 1] when the
  * horizons are consecutive (no integer division per horizon). */
 static inline int phase_at(const int32_t *hz, int i, int ph, int p, int j)
@@ -781,6 +818,22 @@ static void member_at(const float *st, const hdr *h, int k, const mstate *m,
 			ets_path(xs, n, hz[0], l, b, !trend ? NULL : dt,
 				 trend && phi == 1, seasonal ? seas : NULL,
 				 (ph + hz[0]) % p, p);
+			at_h = -1;
+		}
+		/* Checkpoints (not consecutive) of a member without a season
+		 * whose sums need no walk: one loop per kind of sum, no
+		 * branch per horizon; the operations of the loop below. */
+		if (at_h >= 0 && !seasonal && !trend) {
+			for (i = 0; i < n; i++)
+				xs[i] = (l + 0.0 * b) + 0.0;
+			at_h = -1;
+		} else if (at_h >= 0 && !seasonal && phi == 1) {
+			for (i = 0; i < n; i++)
+				xs[i] = (l + (double)hz[i] * b) + 0.0;
+			at_h = -1;
+		} else if (at_h >= 0 && !seasonal && dt) {
+			for (i = 0; i < n; i++)
+				xs[i] = (l + dt[hz[i]] * b) + 0.0;
 			at_h = -1;
 		}
 		for (i = 0; at_h >= 0 && i < n; i++) {

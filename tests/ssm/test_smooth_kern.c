@@ -495,19 +495,24 @@ static void test_pr_row(void)
 	for (rep = 0; rep < 200; rep++)
 		for (n = 0; n <= 32; n++) {
 			uint32_t mask = (uint32_t)(ssm_rng_uniform(&r) * 4e9);
+			uint32_t sel0 = (uint32_t)(ssm_rng_uniform(&r) * 4e9);
 			int reset = rep % 3 == 0;
+			double iew0 = rep % 4 ? ssm_rng_uniform(&r) : 0;
+			double iew1 = rep % 5 ? ssm_rng_uniform(&r) : 0;
 
 			for (k = 0; k < n; k++) {
 				p0[k] = fabs(val(&r, 10));
 				es[k] = (float)fabs(val(&r, 5));
-				iew[k] = rep % 4 ? ssm_rng_uniform(&r) : 0;
+				iew[k] = (sel0 >> k) & 1 ? iew0 : iew1;
 			}
 			memcpy(pa, p0, sizeof p0);
 			memcpy(pb, p0, sizeof p0);
 			memcpy(pc, p0, sizeof p0);
 			naive_pr(pa, es, iew, n, mask, reset);
-			ssm__smooth_pr_row(pb, es, iew, n, mask, reset);
-			base_smooth_pr_row(pc, es, iew, n, mask, reset);
+			ssm__smooth_pr_row(pb, es, iew0, iew1, sel0, n, mask,
+					   reset);
+			base_smooth_pr_row(pc, es, iew0, iew1, sel0, n, mask,
+					   reset);
 			ok &= same_or_nan(pa, pb, n, 1) &&
 			      same_or_nan(pa, pc, n, 1);
 		}
