@@ -88,6 +88,8 @@ size_t ssm_mamba_state_size(const ssm_mamba_cfg *c)
 #define GEMM		  cblas_sgemm
 #define GEMV		  cblas_sgemv
 #define SMALL_GEMV	  ssm__gemv_t
+#define SMALL_GEMM	  ssm__gemm_rows_t
+#define SMALL_GEMM_FITS	  ssm__gemm_rows_fits
 #define EXP_VEC		  ssm_expf_vec
 #define SILU_VEC	  ssm_silu_vec
 #define EXP		  expf
