@@ -186,21 +186,24 @@ static void proj(int M, int O, int In, const real *in, int ldi, const real *W,
 	}
 }
 
-/* proj for the step's rows (step_rows): a batch takes SMALL_GEMM, the float
- * build's ssm__gemm_rows_t (OpenBLAS's bits at a third of its instructions,
- * ssm/kern_gemv.c), where its shape allows; the sequence forward keeps
- * proj's GEMM, so training computes what it did. */
-static void step_proj(int M, int O, int In, const real *in, int ldi,
+/* proj for the step's rows (step_rows): a batch (_step_batch, any M) takes
+ * SMALL_GEMM, the float build's ssm__gemm_rows_t (OpenBLAS's bits at M = 8
+ * at a third of its instructions, and a row's result whatever M:
+ * ssm/kern_gemv.c), where its shape allows; the single step (_step) keeps
+ * proj's GEMV and the sequence forward its GEMM, so they compute what they
+ * did. */
+static void step_proj(int batch, int M, int O, int In, const real *in, int ldi,
 		      const real *W, const real *WT, real beta, real *out,
 		      int ldo)
 {
 #ifdef SMALL_GEMM
-	if (M > 1 && SMALL_GEMM_FITS(In)) {
+	if (batch && SMALL_GEMM_FITS(In)) {
 		(void)W;
 		SMALL_GEMM(M, In, O, WT, in, ldi, out, ldo, beta != 0);
 		return;
 	}
 #endif
+	(void)batch;
 	proj(M, O, In, in, ldi, W, WT, beta, out, ldo);
 }
 
@@ -299,21 +302,21 @@ static void gate_rows(const dims *d, int M, const real *xz, const real *yc,
 		g[i] *= yc[i];
 }
 
-/* y [M][D] = u + g W_out^T (step: step_proj, else proj). u is copied a row at a
+/* y [M][D] = u + g W_out^T (step_proj: batch as there). u is copied a row at a
  * time: one memcpy of a whole batch (8 KB at B = 64) takes glibc's rep movsb
  * path, which cost more than the projection on the AMD EPYC of
  * bench/results/ssm.md (5% of the batched step); rows of D reals stay on its
  * vector loop. */
 static void out_rows(const L_ *l, const dims *d, int M, const real *u,
-		     const real *g, real *y, int step)
+		     const real *g, real *y, int batch)
 {
 	size_t D = (size_t)d->D;
 	int m;
 
 	for (m = 0; m < M; m++)
 		memcpy(y + m * D, u + m * D, D * sizeof(real));
-	(step ? step_proj : proj)(M, d->D, d->Di, g, d->Di, l->p.W_out,
-				  l->W_outT, 1, y, d->D);
+	step_proj(batch, M, d->D, d->Di, g, d->Di, l->p.W_out, l->W_outT, 1, y,
+		  d->D);
 }
 
 /* The tile of _step_batch (ssm/mamba.h). At the bench's size (450 reals of
@@ -354,9 +357,9 @@ static void prefetch(const real *p, size_t n)
 		__builtin_prefetch(c, 1, 3);
 }
 
-/* M series, one sample each: the body of _step (M = 1) and of each tile of
- * _step_batch. */
-static void step_rows(const L_ *l, int M, real *const *states,
+/* M series, one sample each: the body of _step (M = 1, batch 0) and of
+ * each tile of _step_batch (batch 1: step_proj). */
+static void step_rows(const L_ *l, int batch, int M, real *const *states,
 		      const double *gaps, const real *u, real *y, void *ws,
 		      real *const *next, int nnext)
 {
@@ -371,7 +374,7 @@ static void step_rows(const L_ *l, int M, real *const *states,
 	for (m = 0; m < M; m++)
 		rmsnorm(d.D, u + (size_t)m * d.D, l->p.norm_w,
 			xn + (size_t)m * d.D);
-	step_proj(M, 2 * d.Di, d.D, xn, d.D, l->p.W_in, l->W_inT, 0, xz,
+	step_proj(batch, M, 2 * d.Di, d.D, xn, d.D, l->p.W_in, l->W_inT, 0, xz,
 		  2 * d.Di);
 	for (m = 0; m < M; m++) {
 		if (m + 2 < M)
@@ -379,7 +382,8 @@ static void step_rows(const L_ *l, int M, real *const *states,
 		conv_step(l, &d, states[m], xz + 2 * m * Di, xs + m * Di);
 	}
 	SILU_VEC(xs, xs, M * d.Di);
-	step_proj(M, d.P, d.Di, xs, d.Di, l->p.W_x, l->W_xT, 0, dbc, d.P);
+	step_proj(batch, M, d.P, d.Di, xs, d.Di, l->p.W_x, l->W_xT, 0, dbc,
+		  d.P);
 	for (m = 0; m < M; m++) {
 		const real *r = dbc + (size_t)m * d.P;
 		dt_row(l, &d, r, gaps ? gaps[m] : 1.0, pre + m * Di,
@@ -390,13 +394,13 @@ static void step_rows(const L_ *l, int M, real *const *states,
 			  r + d.R + d.Ns, xs + m * Di, E, yc + m * Di);
 	}
 	gate_rows(&d, M, xz, yc, pre);
-	out_rows(l, &d, M, u, pre, y, 1);
+	out_rows(l, &d, M, u, pre, y, batch);
 }
 
 void FN(_step)(const L_ *l, real *state, double gap, const real *u, real *y,
 	       void *ws)
 {
-	step_rows(l, 1, &state, &gap, u, y, ws, NULL, 0);
+	step_rows(l, 0, 1, &state, &gap, u, y, ws, NULL, 0);
 }
 
 void FN(_step_batch)(const L_ *l, int B, real *const *states,
@@ -407,7 +411,7 @@ void FN(_step_batch)(const L_ *l, int B, real *const *states,
 
 	for (b = 0; b < B; b += TILE) {
 		M = B - b < TILE ? B - b : TILE;
-		step_rows(l, M, states + b, gaps ? gaps + b : NULL,
+		step_rows(l, 1, M, states + b, gaps ? gaps + b : NULL,
 			  u + (size_t)b * D, y + (size_t)b * D, ws,
 			  states + b + M, B - b - M < TILE ? B - b - M : TILE);
 	}

@@ -424,10 +424,10 @@ static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 
 /* M rows (series or time): a = SiLU(v) in place, then y = u + b + a W^T as
  * one GEMM, the only matrix product of the block. The batched step's rows
- * (step) take SMALL_GEMM, the float build's ssm__gemm_rows_t (OpenBLAS's
- * bits at a third of its instructions, ssm/kern_gemv.c), where its shape
- * allows; the sequence forward keeps the GEMM, so training computes what it
- * did. */
+ * (step, any M) take SMALL_GEMM, the float build's ssm__gemm_rows_t
+ * (OpenBLAS's bits at M = 8 at a third of its instructions, and a row's
+ * result whatever M: ssm/kern_gemv.c), where its shape allows; the
+ * sequence forward keeps the GEMM, so training computes what it did. */
 static void out_proj(const L_ *l, int M, const real *u, real *a, real *y,
 		     int step)
 {
@@ -437,7 +437,7 @@ static void out_proj(const L_ *l, int M, const real *u, real *a, real *y,
 	for (m = 0; m < M; m++)
 		add_bias(H, u + (size_t)m * H, l->p.b_out, y + (size_t)m * H);
 #ifdef SMALL_GEMM
-	if (step && M > 1 && SMALL_GEMM_FITS(H)) {
+	if (step && SMALL_GEMM_FITS(H)) {
 		SMALL_GEMM(M, H, H, l->W_outT, a, H, y, H, 1);
 		return;
 	}
