@@ -95,4 +95,5 @@ size_t ssm_mamba_state_size(const ssm_mamba_cfg *c)
 #define EXP		  expf
 #define SOFTPLUS_VEC	  ssm_softplus_vec
 #define SCAN_KERNEL	  ssm__mamba_scan_f32
+#define CONV_KERNEL	  ssm__mamba_conv_f32
 #include "ssm/mamba_impl.h"

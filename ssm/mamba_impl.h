@@ -3,7 +3,8 @@
  * ssm/mamba.h). Included by ssm/mamba.c (float) and ssm/mamba64.c (double),
  * each defining real, SSM_MAMBA_NAME(x), GEMM, GEMV, EXP_VEC(x, y, n),
  * SILU_VEC(x, y, n), SOFTPLUS_VEC(x, y, n), EXP(x); the float build also
- * SMALL_GEMV, SMALL_GEMM and SMALL_GEMM_FITS (ssm/layer.h), SCAN_KERNEL. No
+ * SMALL_GEMV, SMALL_GEMM and SMALL_GEMM_FITS (ssm/layer.h), SCAN_KERNEL and
+ * CONV_KERNEL (ssm/kern.h). No
  * include guard on purpose.
  */
 #include <cblas.h>
@@ -215,6 +216,11 @@ SSM__HOT static void conv_step(const L_ *l, const dims *d, real *restrict win,
 	int Di = d->Di, K = d->K, k, c;
 	const real *restrict w = l->conv_wT;
 
+#ifdef CONV_KERNEL
+	/* The float build's kernel: the same operations, in registers. */
+	CONV_KERNEL(Di, K, l->p.conv_b, w, win, x, xc);
+	return;
+#endif
 	for (c = 0; c < Di; c++)
 		xc[c] = l->p.conv_b[c];
 	for (k = 0; k < K - 1; k++)

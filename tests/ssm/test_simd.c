@@ -25,6 +25,7 @@
 #define ssm__s4d_pack_f32   base_s4d_pack_f32
 #define ssm__s4d_pack_size  base_s4d_pack_size
 #define ssm__mamba_scan_f32 base_mamba_scan_f32
+#define ssm__mamba_conv_f32 base_mamba_conv_f32
 #define ssm__exp2f_neg_vec  base_exp2f_neg_vec
 #define ssm__nonfinite_any  base_nonfinite_any
 #include "ssm/kern_check.c"
@@ -41,6 +42,7 @@
 #undef ssm__s4d_pack_f32
 #undef ssm__s4d_pack_size
 #undef ssm__mamba_scan_f32
+#undef ssm__mamba_conv_f32
 #undef ssm__exp2f_neg_vec
 #undef ssm__nonfinite_any
 
@@ -212,6 +214,52 @@ static void test_gemm_rows(void)
 					    haswell && M == 8 &&
 						ssm__gemm_rows_fits(ins[j]));
 	CHECK_EQ_INT(bad, 0);
+}
+
+/* The Mamba conv kernel against mamba_impl.h's plain conv_step (written
+ * out here) and the baseline clone: the same bits, window included, for
+ * channel blocks of 16, 8 and a scalar tail and windows of 1 to 5. */
+static void test_mamba_conv(void)
+{
+	static const int dis[] = {1, 7, 8, 16, 24, 32, 37};
+	float b[37], wT[5 * 37], x[37], w0[4 * 37], wa[4 * 37], wb[4 * 37],
+	    wc[4 * 37], xa[37], xb[37], xcv[37];
+	ssm_rng r;
+	size_t j;
+	int K, Di, k, c, same = 1;
+
+	ssm_rng_init(&r, 13);
+	for (j = 0; j < sizeof(dis) / sizeof(dis[0]); j++)
+		for (K = 1; K <= 5; K++) {
+			Di = dis[j];
+			fill(&r, b, (size_t)Di, -1, 1);
+			fill(&r, wT, (size_t)K * Di, -1, 1);
+			fill(&r, x, (size_t)Di, -3, 3);
+			fill(&r, w0, (size_t)(K - 1) * Di, -3, 3);
+			memcpy(wa, w0, sizeof w0);
+			memcpy(wb, w0, sizeof w0);
+			memcpy(wc, w0, sizeof w0);
+			ssm__mamba_conv_f32(Di, K, b, wT, wa, x, xa);
+			base_mamba_conv_f32(Di, K, b, wT, wc, x, xcv);
+			for (c = 0; c < Di; c++) {
+				xb[c] = b[c];
+				for (k = 0; k < K - 1; k++)
+					xb[c] +=
+					    wT[k * Di + c] * wb[k * Di + c];
+				xb[c] += wT[(K - 1) * Di + c] * x[c];
+			}
+			if (K > 1) {
+				memmove(wb, wb + Di,
+					sizeof(float) * (size_t)(K - 2) * Di);
+				memcpy(wb + (K - 2) * Di, x,
+				       sizeof(float) * (size_t)Di);
+			}
+			same &= !memcmp(xa, xb, sizeof(float) * Di);
+			same &= !memcmp(xa, xcv, sizeof(float) * Di);
+			same &= !memcmp(wa, wb, sizeof w0);
+			same &= !memcmp(wa, wc, sizeof w0);
+		}
+	CHECK(same);
 }
 
 /* S4D step kernel (folded state) vs the plain loop of s4d_impl.h, unpacked
@@ -497,6 +545,7 @@ int main(void)
 	TH_RUN(test_exp2_neg);
 	TH_RUN(test_exp_dtA);
 	TH_RUN(test_mamba_scan);
+	TH_RUN(test_mamba_conv);
 	TH_RUN(test_nonfinite_any);
 	return th_summary();
 }
