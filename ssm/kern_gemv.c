@@ -4,7 +4,7 @@
  * Why blocks of outputs in registers: the straightforward loop adds a few
  * rows of WT into y per pass, so every pass stores y and the next reloads
  * it, a store-to-load chain per vector that cost more than the multiplies.
- * Here 32 (then 8) outputs stay in registers down all In rows, summed
+ * Here 32 (then 16, then 8) outputs stay in registers down all In rows, summed
  * in the same index order (y + x_0 w_0 + x_1 w_1 + ...), so the result is the
  * same bits as the plain loop, on AVX2 and on the baseline.
  */
@@ -36,6 +36,20 @@ SSM__HOT void ssm__gemv_t(int In, int Out, const float *restrict WT,
 		ST(y + o + 8, a1);
 		ST(y + o + 16, a2);
 		ST(y + o + 24, a3);
+	}
+	/* 16 outputs (the encoder's d = 16): one pass, not two of 8. */
+	for (; o + 16 <= Out; o += 16) {
+		const float *w = WT + o;
+		v8 a0 = LD(y + o), a1 = LD(y + o + 8);
+
+		for (i = 0; i < In; i++, w += Out) {
+			float xi = x[i];
+
+			a0 = a0 + xi * LD(w);
+			a1 = a1 + xi * LD(w + 8);
+		}
+		ST(y + o, a0);
+		ST(y + o + 8, a1);
 	}
 	for (; o + 8 <= Out; o += 8) {
 		const float *w = WT + o;

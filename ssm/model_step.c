@@ -255,9 +255,15 @@ void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
 	}
 }
 
+/* Four floats at any float address (SSE2 on the x86-64 baseline). */
+typedef float v4f __attribute__((vector_size(16)));
+typedef float v4u __attribute__((vector_size(16), aligned(4), may_alias));
+
 /* One row's head outputs o[0..3) only (horizon 1's with Q = 3, for a
  * step without a forecast): ssm__gemv_t's operations for them, input by
- * input in the same order (y + x_0 w_0 + x_1 w_1 ...), so the same bits. */
+ * input in the same order (y + x_0 w_0 + x_1 w_1 ...), so the same bits;
+ * the three in one 4-float vector where a row of w_head_t has a fourth
+ * (HQ >= 4: read, summed in the unused lane, dropped). */
 static void head_q3_h1(const ssm_model *m, const float *xr, float *hr,
 		       float *orow)
 {
@@ -266,13 +272,22 @@ static void head_q3_h1(const ssm_model *m, const float *xr, float *hr,
 	int i;
 
 	head_norm(m, xr, hr);
-	for (i = 0; i < m->d; i++, w += m->HQ) {
-		float x = hr[i];
+	if (m->HQ >= 4) {
+		v4f o = {o0, o1, o2, 0.0f};
 
-		o0 = o0 + x * w[0];
-		o1 = o1 + x * w[1];
-		o2 = o2 + x * w[2];
-	}
+		for (i = 0; i < m->d; i++, w += m->HQ)
+			o = o + hr[i] * *(const v4u *)w;
+		o0 = o[0];
+		o1 = o[1];
+		o2 = o[2];
+	} else
+		for (i = 0; i < m->d; i++, w += m->HQ) {
+			float x = hr[i];
+
+			o0 = o0 + x * w[0];
+			o1 = o1 + x * w[1];
+			o2 = o2 + x * w[2];
+		}
 	orow[0] = o0;
 	orow[1] = o1;
 	orow[2] = o2;

@@ -103,12 +103,12 @@ static void fill(ssm_rng *r, float *x, size_t n, double lo, double hi)
 		x[i] = (float)(lo + (hi - lo) * ssm_rng_uniform(r));
 }
 
-/* The projection: every shape class (blocks of 64, 32, 8, the tail read 8
+/* The projection: every shape class (blocks of 32, 16, 8, the tail read 8
  * wide, the narrow tail) against the plain sum in index order. */
 static void test_gemv_plain(void)
 {
-	static const int outs[] = {1,  2,  3,  5,  7,	8,   9,	 13,
-				   32, 34, 36, 64, 100, 128, 131};
+	static const int outs[] = {1,  2,  3,  5,  7,  8,  9,	13,  16,
+				   24, 32, 34, 36, 48, 64, 100, 128, 131};
 	float WT[64 * 131], x[64], a[131], b[131], c[131];
 	ssm_rng r;
 	size_t k;
