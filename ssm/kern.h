@@ -72,6 +72,18 @@ int ssm__mamba_scan_f32(int Di, int Ns, const float *AL, const float *Amax,
 			const float *Cv, const float *xs, const float *Dskip,
 			float *yc);
 
+/*
+ * One Mamba causal depthwise conv step over Di channels, window K:
+ *   xc[c] = conv_b[c] + sum_{k < K-1} wT[k][c] win[k][c] + wT[K-1][c] x[c]
+ * (k ascending, each term a multiply then an add, as mamba_impl.h's plain
+ * conv_step: the same bits), then the window [K-1][Di] shifts up one row
+ * and takes x as its last. One pass of 8 channels at a time: the sum stays
+ * in a register down the taps (the plain loop stored and reloaded xc per
+ * tap) and the window's column shifts as it is read (the plain one called
+ * memmove and memcpy after). win, x and xc do not overlap.
+ */
+void ssm__mamba_conv_f32(int Di, int K, const float *conv_b, const float *wT,
+			 float *win, const float *x, float *xc);
 /* The scan's exponential, exposed for tests/ssm/test_simd.c: y = 2^t for
  * t in [-124, 0] only (the scan's t = dt A log2 e stays in
  * [-86 log2 e (1 + 2^-22), 0]; within 1.5 ulp of exp2, tested). */

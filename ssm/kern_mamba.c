@@ -166,3 +166,61 @@ ssm__mamba_scan_f32(int Di, int Ns, const float *restrict AL,
 	}
 	return 0;
 }
+
+/* Taps k < K - 1 of one vector of channels at c (V = 8 floats; a its sum),
+ * shifting the window's column as it goes: row k - 1 takes row k once row
+ * k - 1 has been read. */
+#define CONV_TAPS(c, a)                                              \
+	do {                                                         \
+		_Pragma("GCC unroll 16") for (k = 0; k < K - 1; k++) \
+		{                                                    \
+			float *p_ = win + k * D + (c);               \
+			v8 v_ = LD(p_);                              \
+                                                                     \
+			(a) = (a) + LD(wT + k * D + (c)) * v_;       \
+			if (k > 0)                                   \
+				ST(p_ - D, v_);                      \
+		}                                                    \
+	} while (0)
+
+/* The body, inlined twice: for K = 4 (the shipped models' d_conv, the taps
+ * unrolled) and for any K. */
+static inline __attribute__((always_inline)) void
+conv_body(int Di, int K, const float *restrict conv_b, const float *restrict wT,
+	  float *restrict win, const float *restrict x, float *restrict xc)
+{
+	const size_t D = (size_t)Di, last = (size_t)(K - 1) * D;
+	int c = 0, k;
+
+	for (; c + 8 <= Di; c += 8) {
+		v8 a = LD(conv_b + c), xv = LD(x + c);
+
+		CONV_TAPS(c, a);
+		a = a + LD(wT + last + c) * xv;
+		if (K > 1)
+			ST(win + last - D + c, xv);
+		ST(xc + c, a);
+	}
+	for (; c < Di; c++) {
+		float a = conv_b[c];
+
+		for (k = 0; k < K - 1; k++) {
+			a = a + wT[k * D + c] * win[k * D + c];
+			if (k > 0)
+				win[(k - 1) * D + c] = win[k * D + c];
+		}
+		xc[c] = a + wT[last + c] * x[c];
+		if (K > 1)
+			win[last - D + c] = x[c];
+	}
+}
+
+SSM__HOT void ssm__mamba_conv_f32(int Di, int K, const float *restrict conv_b,
+				  const float *restrict wT, float *restrict win,
+				  const float *restrict x, float *restrict xc)
+{
+	if (K == 4)
+		conv_body(Di, 4, conv_b, wT, win, x, xc);
+	else
+		conv_body(Di, K, conv_b, wT, win, x, xc);
+}

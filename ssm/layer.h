@@ -78,6 +78,22 @@ static inline size_t ssm__tensors_end(const ssm_tensor_info *info, int n)
  * exceeds the work. Sums over In in index order (deterministic). */
 void ssm__gemv_t(int In, int Out, const float *WT, const float *x, float *y);
 
+/* Internal: y[m][Out] (row stride ldy) = (beta ? y : 0) + x[m][In] (row
+ * stride ldx) W^T for m < M, WT = W^T stored [In][Out]; beta 0 or 1. The
+ * batched step's projections: the same bits as OpenBLAS's Haswell sgemm
+ * for the shapes ssm__gemm_rows_fits accepts (ssm/kern_gemv.c says why
+ * and how), at a third of its instructions; a row's result does not depend
+ * on the other rows. */
+void ssm__gemm_rows_t(int M, int In, int Out, const float *WT, const float *x,
+		      int ldx, float *y, int ldy, int beta);
+
+/* Internal: whether ssm__gemm_rows_t gives OpenBLAS's bits for inner size
+ * In (a multiple of 8 up to 256); otherwise the step keeps the GEMM. */
+static inline int ssm__gemm_rows_fits(int In)
+{
+	return In > 0 && In % 8 == 0 && In <= 256;
+}
+
 /* Internal: the double twins' elementwise exp and SiLU (plain libm loops). */
 void ssm__exp_vec64(const double *x, double *y, int n);
 void ssm__silu_vec64(const double *x, double *y, int n);

@@ -88,9 +88,12 @@ size_t ssm_mamba_state_size(const ssm_mamba_cfg *c)
 #define GEMM		  cblas_sgemm
 #define GEMV		  cblas_sgemv
 #define SMALL_GEMV	  ssm__gemv_t
+#define SMALL_GEMM	  ssm__gemm_rows_t
+#define SMALL_GEMM_FITS	  ssm__gemm_rows_fits
 #define EXP_VEC		  ssm_expf_vec
 #define SILU_VEC	  ssm_silu_vec
 #define EXP		  expf
 #define SOFTPLUS_VEC	  ssm_softplus_vec
 #define SCAN_KERNEL	  ssm__mamba_scan_f32
+#define CONV_KERNEL	  ssm__mamba_conv_f32
 #include "ssm/mamba_impl.h"

@@ -2,8 +2,10 @@
  * ssm/mamba_impl.h: the Mamba block written once over `real` (see
  * ssm/mamba.h). Included by ssm/mamba.c (float) and ssm/mamba64.c (double),
  * each defining real, SSM_MAMBA_NAME(x), GEMM, GEMV, EXP_VEC(x, y, n),
- * SILU_VEC(x, y, n), SOFTPLUS_VEC(x, y, n), EXP(x). No include guard on
- * purpose.
+ * SILU_VEC(x, y, n), SOFTPLUS_VEC(x, y, n), EXP(x); the float build also
+ * SMALL_GEMV, SMALL_GEMM and SMALL_GEMM_FITS (ssm/layer.h), SCAN_KERNEL and
+ * CONV_KERNEL (ssm/kern.h). No
+ * include guard on purpose.
  */
 #include <cblas.h>
 #include <math.h>
@@ -185,6 +187,27 @@ static void proj(int M, int O, int In, const real *in, int ldi, const real *W,
 	}
 }
 
+/* proj for the step's rows (step_rows): a batch (_step_batch, any M) takes
+ * SMALL_GEMM, the float build's ssm__gemm_rows_t (OpenBLAS's bits at M = 8
+ * at a third of its instructions, and a row's result whatever M:
+ * ssm/kern_gemv.c), where its shape allows; the single step (_step) keeps
+ * proj's GEMV and the sequence forward its GEMM, so they compute what they
+ * did. */
+static void step_proj(int batch, int M, int O, int In, const real *in, int ldi,
+		      const real *W, const real *WT, real beta, real *out,
+		      int ldo)
+{
+#ifdef SMALL_GEMM
+	if (batch && SMALL_GEMM_FITS(In)) {
+		(void)W;
+		SMALL_GEMM(M, In, O, WT, in, ldi, out, ldo, beta != 0);
+		return;
+	}
+#endif
+	(void)batch;
+	proj(M, O, In, in, ldi, W, WT, beta, out, ldo);
+}
+
 /* Causal depthwise conv of one sample: xc = conv_b + sum_k w_k x_{t-K+1+k}
  * (k ascending), then the window (state head) shifts in x. */
 SSM__HOT static void conv_step(const L_ *l, const dims *d, real *restrict win,
@@ -193,6 +216,11 @@ SSM__HOT static void conv_step(const L_ *l, const dims *d, real *restrict win,
 	int Di = d->Di, K = d->K, k, c;
 	const real *restrict w = l->conv_wT;
 
+#ifdef CONV_KERNEL
+	/* The float build's kernel: the same operations, in registers. */
+	CONV_KERNEL(Di, K, l->p.conv_b, w, win, x, xc);
+	return;
+#endif
 	for (c = 0; c < Di; c++)
 		xc[c] = l->p.conv_b[c];
 	for (k = 0; k < K - 1; k++)
@@ -280,19 +308,21 @@ static void gate_rows(const dims *d, int M, const real *xz, const real *yc,
 		g[i] *= yc[i];
 }
 
-/* y [M][D] = u + g W_out^T. u is copied a row at a time: one memcpy of a
- * whole batch (8 KB at B = 64) takes glibc's rep movsb path, which cost
- * more than the projection on the AMD EPYC of bench/results/ssm.md (5% of
- * the batched step); rows of D reals stay on its vector loop. */
+/* y [M][D] = u + g W_out^T (step_proj: batch as there). u is copied a row at a
+ * time: one memcpy of a whole batch (8 KB at B = 64) takes glibc's rep movsb
+ * path, which cost more than the projection on the AMD EPYC of
+ * bench/results/ssm.md (5% of the batched step); rows of D reals stay on its
+ * vector loop. */
 static void out_rows(const L_ *l, const dims *d, int M, const real *u,
-		     const real *g, real *y)
+		     const real *g, real *y, int batch)
 {
 	size_t D = (size_t)d->D;
 	int m;
 
 	for (m = 0; m < M; m++)
 		memcpy(y + m * D, u + m * D, D * sizeof(real));
-	proj(M, d->D, d->Di, g, d->Di, l->p.W_out, l->W_outT, 1, y, d->D);
+	step_proj(batch, M, d->D, d->Di, g, d->Di, l->p.W_out, l->W_outT, 1, y,
+		  d->D);
 }
 
 /* The tile of _step_batch (ssm/mamba.h). At the bench's size (450 reals of
@@ -333,9 +363,9 @@ static void prefetch(const real *p, size_t n)
 		__builtin_prefetch(c, 1, 3);
 }
 
-/* M series, one sample each: the body of _step (M = 1) and of each tile of
- * _step_batch. */
-static void step_rows(const L_ *l, int M, real *const *states,
+/* M series, one sample each: the body of _step (M = 1, batch 0) and of
+ * each tile of _step_batch (batch 1: step_proj). */
+static void step_rows(const L_ *l, int batch, int M, real *const *states,
 		      const double *gaps, const real *u, real *y, void *ws,
 		      real *const *next, int nnext)
 {
@@ -350,14 +380,16 @@ static void step_rows(const L_ *l, int M, real *const *states,
 	for (m = 0; m < M; m++)
 		rmsnorm(d.D, u + (size_t)m * d.D, l->p.norm_w,
 			xn + (size_t)m * d.D);
-	proj(M, 2 * d.Di, d.D, xn, d.D, l->p.W_in, l->W_inT, 0, xz, 2 * d.Di);
+	step_proj(batch, M, 2 * d.Di, d.D, xn, d.D, l->p.W_in, l->W_inT, 0, xz,
+		  2 * d.Di);
 	for (m = 0; m < M; m++) {
 		if (m + 2 < M)
 			prefetch(states[m + 2], win);
 		conv_step(l, &d, states[m], xz + 2 * m * Di, xs + m * Di);
 	}
 	SILU_VEC(xs, xs, M * d.Di);
-	proj(M, d.P, d.Di, xs, d.Di, l->p.W_x, l->W_xT, 0, dbc, d.P);
+	step_proj(batch, M, d.P, d.Di, xs, d.Di, l->p.W_x, l->W_xT, 0, dbc,
+		  d.P);
 	for (m = 0; m < M; m++) {
 		const real *r = dbc + (size_t)m * d.P;
 		dt_row(l, &d, r, gaps ? gaps[m] : 1.0, pre + m * Di,
@@ -368,13 +400,13 @@ static void step_rows(const L_ *l, int M, real *const *states,
 			  r + d.R + d.Ns, xs + m * Di, E, yc + m * Di);
 	}
 	gate_rows(&d, M, xz, yc, pre);
-	out_rows(l, &d, M, u, pre, y);
+	out_rows(l, &d, M, u, pre, y, batch);
 }
 
 void FN(_step)(const L_ *l, real *state, double gap, const real *u, real *y,
 	       void *ws)
 {
-	step_rows(l, 1, &state, &gap, u, y, ws, NULL, 0);
+	step_rows(l, 0, 1, &state, &gap, u, y, ws, NULL, 0);
 }
 
 void FN(_step_batch)(const L_ *l, int B, real *const *states,
@@ -385,7 +417,7 @@ void FN(_step_batch)(const L_ *l, int B, real *const *states,
 
 	for (b = 0; b < B; b += TILE) {
 		M = B - b < TILE ? B - b : TILE;
-		step_rows(l, M, states + b, gaps ? gaps + b : NULL,
+		step_rows(l, 1, M, states + b, gaps ? gaps + b : NULL,
 			  u + (size_t)b * D, y + (size_t)b * D, ws,
 			  states + b + M, B - b - M < TILE ? B - b - M : TILE);
 	}
@@ -469,7 +501,7 @@ void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,
 		memcpy(a.hs + t * NDi, state + win, NDi * sizeof(real));
 	}
 	gate_rows(&d, T, a.xz, a.yc, a.g);
-	out_rows(l, &d, T, u, a.g, y);
+	out_rows(l, &d, T, u, a.g, y, 0);
 }
 
 /* dA += dY^T X for row-major Y [M][O] (stride ldy), X [M][In] (stride ldx):

@@ -13,7 +13,10 @@
  * with the same M makes a series' forecast bit-for-bit independent of how
  * many series were stepped with it, so the daemon (batched) serves exactly
  * what `statecast eval` (one series at a time) measures.
- * tests/ssm/test_model.c proves it.
+ * tests/ssm/test_model.c proves it. Where every layer's batched step gives
+ * a row the same bits whatever M (ssm__layer_rows_free: its projections by
+ * ssm__gemm_rows_t, as the default model's), a block steps only its real
+ * rows (model_step.c's block_rows).
  */
 #ifndef STATECAST_SSM_MODEL_INTERNAL_H
 #define STATECAST_SSM_MODEL_INTERNAL_H
@@ -232,6 +235,7 @@ size_t ssm__layer_ws(const ssm_model *m, int l, int B);
 void ssm__layer_step_batch(const ssm_model *m, int l, int B,
 			   float *const *states, const double *gaps,
 			   const float *u, float *y, void *ws);
+int ssm__layer_rows_free(const ssm_model *m, int l);
 size_t ssm__layer_acts(const ssm_model *m, int l, int T);
 size_t ssm__layer_seq_ws(const ssm_model *m, int l, int T);
 void ssm__layer_forward(const ssm_model *m, int l, int T, float *state,

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "ssm/layer.h"
 #include "ssm/model_internal.h"
 
 static int is_mamba(const ssm_model *m, int l)
@@ -102,6 +103,20 @@ void ssm__layer_step_batch(const ssm_model *m, int l, int B,
 		ssm_mamba_step_batch(&m->mamba[l], B, states, gaps, u, y, ws);
 	else
 		ssm_s4d_step_batch(&m->s4d[l], B, states, gaps, u, y, ws);
+}
+
+/* Whether layer l's batched step gives a row the same bits whatever the
+ * batch, B = 1 included: its projections are ssm__gemm_rows_t's (their
+ * inner sizes fit, ssm/layer.h), the rest of it works row by row. Then the
+ * model's step need not pad a block to SSM__ROWS rows (model_step.c). */
+int ssm__layer_rows_free(const ssm_model *m, int l)
+{
+	int D = m->arch.d_model;
+
+	if (is_mamba(m, l))
+		return ssm__gemm_rows_fits(D) &&
+		       ssm__gemm_rows_fits(m->arch.layer[l].expand * D);
+	return ssm__gemm_rows_fits(D);
 }
 
 size_t ssm__layer_acts(const ssm_model *m, int l, int T)

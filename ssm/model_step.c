@@ -255,9 +255,15 @@ void ssm__head_forward(const ssm_model *m, int M, const float *x, float *hn,
 	}
 }
 
+/* Four floats at any float address (SSE2 on the x86-64 baseline). */
+typedef float v4f __attribute__((vector_size(16)));
+typedef float v4u __attribute__((vector_size(16), aligned(4), may_alias));
+
 /* One row's head outputs o[0..3) only (horizon 1's with Q = 3, for a
  * step without a forecast): ssm__gemv_t's operations for them, input by
- * input in the same order (y + x_0 w_0 + x_1 w_1 ...), so the same bits. */
+ * input in the same order (y + x_0 w_0 + x_1 w_1 ...), so the same bits;
+ * the three in one 4-float vector where a row of w_head_t has a fourth
+ * (HQ >= 4: read, summed in the unused lane, dropped). */
 static void head_q3_h1(const ssm_model *m, const float *xr, float *hr,
 		       float *orow)
 {
@@ -266,13 +272,22 @@ static void head_q3_h1(const ssm_model *m, const float *xr, float *hr,
 	int i;
 
 	head_norm(m, xr, hr);
-	for (i = 0; i < m->d; i++, w += m->HQ) {
-		float x = hr[i];
+	if (m->HQ >= 4) {
+		v4f o = {o0, o1, o2, 0.0f};
 
-		o0 = o0 + x * w[0];
-		o1 = o1 + x * w[1];
-		o2 = o2 + x * w[2];
-	}
+		for (i = 0; i < m->d; i++, w += m->HQ)
+			o = o + hr[i] * *(const v4u *)w;
+		o0 = o[0];
+		o1 = o[1];
+		o2 = o[2];
+	} else
+		for (i = 0; i < m->d; i++, w += m->HQ) {
+			float x = hr[i];
+
+			o0 = o0 + x * w[0];
+			o1 = o1 + x * w[1];
+			o2 = o2 + x * w[2];
+		}
 	orow[0] = o0;
 	orow[1] = o1;
 	orow[2] = o2;
@@ -535,6 +550,22 @@ static void head_rows(const ssm_model *m, int R, const ssm_sample *in,
 	}
 }
 
+/* The rows a block of R real ones steps through the encoder and the
+ * layers: SSM__ROWS, padded (model_internal.h: a BLAS product's rounding
+ * depends on its M), unless every layer gives a row the same bits whatever
+ * the batch (ssm__layer_rows_free: the default model's do), when the
+ * padding rows would be work that nothing reads: R. The encoder and the
+ * head work row by row either way. */
+static int block_rows(const ssm_model *m, int R)
+{
+	int l;
+
+	for (l = 0; l < m->arch.nlayers; l++)
+		if (!ssm__layer_rows_free(m, l))
+			return SSM__ROWS;
+	return R;
+}
+
 /* Steps rows [0, R) of one block; R <= SSM__ROWS. A row without a forecast
  * (out NULL, or its q NULL) computes only what the state depends on (few: see
  * ssm__front_update_forecast), the same state to the bit as with it
@@ -544,11 +575,12 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 		      const blk *k)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
+	const int M = block_rows(m, R);
 	float anom[SSM__ROWS], *x = k->x, *y = k->y, *tmp;
 	float *lst[SSM__ROWS];
 	int nreset = 0, nwant = 0, r, h, j, l, bad[SSM__ROWS], few[SSM__ROWS];
 
-	for (r = 0; r < SSM__ROWS; r++) {
+	for (r = 0; r < M; r++) {
 		float *f = k->feat + r * m->F;
 
 		anom[r] = 0.0f;
@@ -567,10 +599,10 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 				      k->gap + (size_t)r * H * (Q - 1),
 				      &k->gaps[r], &few[r]) < 0;
 	}
-	ssm__enc_forward(m, SSM__ROWS, k->feat, x);
+	ssm__enc_forward(m, M, k->feat, x);
 	for (l = 0; l < m->arch.nlayers; l++) {
 		/* Padding rows step throw-away states of their own. */
-		for (r = 0; r < SSM__ROWS; r++) {
+		for (r = 0; r < M; r++) {
 			if (r < R && isfinite(in[r].t)) {
 				lst[r] = states[r] + m->off_layer[l];
 				continue;
@@ -578,14 +610,13 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			lst[r] = k->dummy + (size_t)r * m->max_layer_state;
 			memset(lst[r], 0, sizeof(float) * m->layer_state[l]);
 		}
-		ssm__layer_step_batch(m, l, SSM__ROWS, lst, k->gaps, x, y,
-				      k->lws);
+		ssm__layer_step_batch(m, l, M, lst, k->gaps, x, y, k->lws);
 		tmp = x;
 		x = y;
 		y = tmp;
 	}
 	if (nwant == R)
-		ssm__head_forward(m, SSM__ROWS, x, k->hn, NULL, k->o);
+		ssm__head_forward(m, R, x, k->hn, NULL, k->o);
 	else
 		head_rows(m, R, in, few, x, k);
 	for (r = 0; r < R; r++) {

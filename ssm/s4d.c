@@ -71,6 +71,8 @@ size_t ssm_s4d_state_size(const ssm_s4d_cfg *cfg)
 #define GEMM		cblas_sgemm
 #define GEMV		cblas_sgemv
 #define SMALL_GEMV	ssm__gemv_t
+#define SMALL_GEMM	ssm__gemm_rows_t
+#define SMALL_GEMM_FITS ssm__gemm_rows_fits
 #define SCAN_KERNEL	ssm__s4d_scan_f32
 #define SCAN_PACK	ssm__s4d_pack_f32
 #define SCAN_PACK_SIZE	ssm__s4d_pack_size

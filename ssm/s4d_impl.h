@@ -2,7 +2,8 @@
  * ssm/s4d_impl.h: the S4D block written once over `real` (see ssm/s4d.h).
  * Included by ssm/s4d.c (float) and ssm/s4d64.c (double), each defining:
  *   real, SSM_S4D_NAME(x), GEMM (cblas_?gemm), GEMV (cblas_?gemv),
- *   SILU_VEC(x, y, n), EXP(x).
+ *   SILU_VEC(x, y, n), EXP(x); the float build also SMALL_GEMV,
+ *   SMALL_GEMM and SMALL_GEMM_FITS (ssm/layer.h) and the scan kernels.
  * No include guard on purpose.
  */
 #include <cblas.h>
@@ -422,14 +423,26 @@ static void scan_gap(const L_ *l, double gap, real *s, const real *xn, real *v,
 }
 
 /* M rows (series or time): a = SiLU(v) in place, then y = u + b + a W^T as
- * one GEMM, the only matrix product of the block. */
-static void out_proj(const L_ *l, int M, const real *u, real *a, real *y)
+ * one GEMM, the only matrix product of the block. The batched step's rows
+ * (step, any M) take SMALL_GEMM, the float build's ssm__gemm_rows_t
+ * (OpenBLAS's bits at M = 8 at a third of its instructions, and a row's
+ * result whatever M: ssm/kern_gemv.c), where its shape allows; the
+ * sequence forward keeps the GEMM, so training computes what it did. */
+static void out_proj(const L_ *l, int M, const real *u, real *a, real *y,
+		     int step)
 {
 	int H = l->cfg.H, m;
 
 	SILU_VEC(a, a, M * H);
 	for (m = 0; m < M; m++)
 		add_bias(H, u + (size_t)m * H, l->p.b_out, y + (size_t)m * H);
+#ifdef SMALL_GEMM
+	if (step && SMALL_GEMM_FITS(H)) {
+		SMALL_GEMM(M, H, H, l->W_outT, a, H, y, H, 1);
+		return;
+	}
+#endif
+	(void)step;
 	GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, M, H, H, 1, a, H,
 	     l->p.W_out, H, 1, y, H);
 }
@@ -464,7 +477,7 @@ void FN(_step_batch)(const L_ *l, int B, real *const *states,
 		scan_gap(l, gaps ? gaps[b] : 1.0, states[b], xn + o, a + o,
 			 dws);
 	}
-	out_proj(l, B, u, a, y);
+	out_proj(l, B, u, a, y, 1);
 }
 
 /* Saved activations, in order: state0 [S], rinv [T], xn [T][H],
@@ -505,7 +518,7 @@ void FN(_forward)(const L_ *l, int T, real *state, const double *gaps,
 		memcpy(xs + (size_t)t * S, state, S * sizeof(real));
 	}
 	memcpy(a, v, (size_t)T * H * sizeof(real));
-	out_proj(l, T, u, a, y);
+	out_proj(l, T, u, a, y, 0);
 }
 
 /* Chain the gradient of one mode's (dA, G) at step dt into the continuous

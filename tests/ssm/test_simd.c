@@ -17,6 +17,7 @@
 #define ssm_silu_vec	    base_silu_vec
 #define ssm_softplus_vec    base_softplus_vec
 #define ssm__gemv_t	    base_gemv_t
+#define ssm__gemm_rows_t    base_gemm_rows_t
 #define ssm__exp_vec64	    base_exp_vec64
 #define ssm__silu_vec64	    base_silu_vec64
 #define ssm__softplus_vec64 base_softplus_vec64
@@ -24,6 +25,7 @@
 #define ssm__s4d_pack_f32   base_s4d_pack_f32
 #define ssm__s4d_pack_size  base_s4d_pack_size
 #define ssm__mamba_scan_f32 base_mamba_scan_f32
+#define ssm__mamba_conv_f32 base_mamba_conv_f32
 #define ssm__exp2f_neg_vec  base_exp2f_neg_vec
 #define ssm__nonfinite_any  base_nonfinite_any
 #include "ssm/kern_check.c"
@@ -35,15 +37,19 @@
 #undef ssm_silu_vec
 #undef ssm_softplus_vec
 #undef ssm__gemv_t
+#undef ssm__gemm_rows_t
 #undef ssm__s4d_scan_f32
 #undef ssm__s4d_pack_f32
 #undef ssm__s4d_pack_size
 #undef ssm__mamba_scan_f32
+#undef ssm__mamba_conv_f32
 #undef ssm__exp2f_neg_vec
 #undef ssm__nonfinite_any
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ssm/rng.h"
 #include "tests/harness.h"
@@ -53,6 +59,8 @@ void ssm_expf_vec(const float *x, float *y, int n);
 void ssm_silu_vec(const float *x, float *y, int n);
 void ssm_softplus_vec(const float *x, float *y, int n);
 void ssm__gemv_t(int In, int Out, const float *WT, const float *x, float *y);
+void ssm__gemm_rows_t(int M, int In, int Out, const float *WT, const float *x,
+		      int ldx, float *y, int ldy, int beta);
 /* ssm/kern.h once more, now declaring the real names. */
 #undef STATECAST_SSM_KERN_H
 #include "ssm/kern.h"
@@ -95,12 +103,12 @@ static void fill(ssm_rng *r, float *x, size_t n, double lo, double hi)
 		x[i] = (float)(lo + (hi - lo) * ssm_rng_uniform(r));
 }
 
-/* The projection: every shape class (blocks of 64, 32, 8, the tail read 8
+/* The projection: every shape class (blocks of 32, 16, 8, the tail read 8
  * wide, the narrow tail) against the plain sum in index order. */
 static void test_gemv_plain(void)
 {
-	static const int outs[] = {1,  2,  3,  5,  7,	8,   9,	 13,
-				   32, 34, 36, 64, 100, 128, 131};
+	static const int outs[] = {1,  2,  3,  5,  7,  8,  9,	13,  16,
+				   24, 32, 34, 36, 48, 64, 100, 128, 131};
 	float WT[64 * 131], x[64], a[131], b[131], c[131];
 	ssm_rng r;
 	size_t k;
@@ -123,6 +131,133 @@ static void test_gemv_plain(void)
 					b[o] = b[o] + x[i] * WT[i * Out + o];
 			same &= !memcmp(a, b, sizeof(float) * Out);
 			same &= !memcmp(a, c, sizeof(float) * Out);
+		}
+	CHECK(same);
+}
+
+/* The batched step's projection (ssm__gemm_rows_t) against its plain
+ * twin: outputs of the blocks of 8 sum even and odd inputs in two fused
+ * chains from +0, then add them, then the old y or +0; the last Out % 8 one
+ * chain. Every block class (32, 16, 8, tail), odd and even In, beta 0 and
+ * 1, row strides wider than the rows. Against cblas_sgemm: the same bits
+ * where OpenBLAS runs its Haswell kernel (corename Haswell or Zen, this
+ * project's machines) and the shape fits (ssm__gemm_rows_fits), which is
+ * why the step may use it; a rounding-level difference anywhere else. */
+static int gemm_rows_case(ssm_rng *r, int M, int In, int Out, int beta,
+			  int exact)
+{
+	enum { LDX = 72, LDY = 140 };
+	static float WT[72 * 131], W[131 * 72], x[8 * LDX];
+	static float y0[8 * LDY], a[8 * LDY], b[8 * LDY], c[8 * LDY],
+	    g[8 * LDY];
+	int m, o, i, ok = 1;
+
+	fill(r, WT, (size_t)In * Out, -1, 1);
+	fill(r, x, (size_t)M * LDX, -3, 3);
+	fill(r, y0, (size_t)M * LDY, -10, 10);
+	for (i = 0; i < In; i++)
+		for (o = 0; o < Out; o++)
+			W[o * In + i] = WT[i * Out + o];
+	memcpy(a, y0, sizeof a);
+	memcpy(b, y0, sizeof b);
+	memcpy(c, y0, sizeof c);
+	memcpy(g, y0, sizeof g);
+	ssm__gemm_rows_t(M, In, Out, WT, x, LDX, a, LDY, beta);
+	base_gemm_rows_t(M, In, Out, WT, x, LDX, c, LDY, beta);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, Out, In, 1, x,
+		    LDX, W, In, (float)beta, g, LDY);
+	for (m = 0; m < M; m++)
+		for (o = 0; o < Out; o++) {
+			const float *xr = x + m * LDX;
+			float e = 0.0f, d = 0.0f, *yo = b + m * LDY + o;
+
+			for (i = 0; i < In; i++) {
+				float *ch = o < Out / 8 * 8 && i % 2 ? &d : &e;
+
+				*ch = fmaf(xr[i], WT[i * Out + o], *ch);
+			}
+			*yo = e + d + (beta ? *yo : 0.0f);
+		}
+	ok &= !memcmp(a, b, sizeof a);
+	ok &= !memcmp(a, c, sizeof a);
+	for (m = 0; m < M; m++)
+		for (o = 0; o < Out; o++) {
+			float u = a[m * LDY + o], v = g[m * LDY + o];
+
+			if (exact)
+				ok &= !memcmp(&u, &v, sizeof u);
+			else
+				ok &= fabsf(u - v) <= 1e-5f * (fabsf(v) + 1);
+		}
+	return ok;
+}
+
+static void test_gemm_rows(void)
+{
+	static const int outs[] = {1,  3,  7,  8,  9,  16,  17,
+				   24, 32, 33, 48, 64, 100, 131};
+	static const int ins[] = {1, 2, 3, 8, 15, 16, 17, 32, 33, 64, 72};
+	const char *core = openblas_get_corename();
+	int haswell =
+	    core && (!strcmp(core, "Haswell") || !strcmp(core, "Zen"));
+	ssm_rng r;
+	size_t k, j;
+	int M, beta, bad = 0;
+
+	ssm_rng_init(&r, 11);
+	for (k = 0; k < sizeof(outs) / sizeof(outs[0]); k++)
+		for (j = 0; j < sizeof(ins) / sizeof(ins[0]); j++)
+			for (M = 1; M <= 8; M += 7)
+				for (beta = 0; beta < 2; beta++)
+					bad += !gemm_rows_case(
+					    &r, M, ins[j], outs[k], beta,
+					    haswell && M == 8 &&
+						ssm__gemm_rows_fits(ins[j]));
+	CHECK_EQ_INT(bad, 0);
+}
+
+/* The Mamba conv kernel against mamba_impl.h's plain conv_step (written
+ * out here) and the baseline clone: the same bits, window included, for
+ * channel blocks of 16, 8 and a scalar tail and windows of 1 to 5. */
+static void test_mamba_conv(void)
+{
+	static const int dis[] = {1, 7, 8, 16, 24, 32, 37};
+	float b[37], wT[5 * 37], x[37], w0[4 * 37], wa[4 * 37], wb[4 * 37],
+	    wc[4 * 37], xa[37], xb[37], xcv[37];
+	ssm_rng r;
+	size_t j;
+	int K, Di, k, c, same = 1;
+
+	ssm_rng_init(&r, 13);
+	for (j = 0; j < sizeof(dis) / sizeof(dis[0]); j++)
+		for (K = 1; K <= 5; K++) {
+			Di = dis[j];
+			fill(&r, b, (size_t)Di, -1, 1);
+			fill(&r, wT, (size_t)K * Di, -1, 1);
+			fill(&r, x, (size_t)Di, -3, 3);
+			fill(&r, w0, (size_t)(K - 1) * Di, -3, 3);
+			memcpy(wa, w0, sizeof w0);
+			memcpy(wb, w0, sizeof w0);
+			memcpy(wc, w0, sizeof w0);
+			ssm__mamba_conv_f32(Di, K, b, wT, wa, x, xa);
+			base_mamba_conv_f32(Di, K, b, wT, wc, x, xcv);
+			for (c = 0; c < Di; c++) {
+				xb[c] = b[c];
+				for (k = 0; k < K - 1; k++)
+					xb[c] +=
+					    wT[k * Di + c] * wb[k * Di + c];
+				xb[c] += wT[(K - 1) * Di + c] * x[c];
+			}
+			if (K > 1) {
+				memmove(wb, wb + Di,
+					sizeof(float) * (size_t)(K - 2) * Di);
+				memcpy(wb + (K - 2) * Di, x,
+				       sizeof(float) * (size_t)Di);
+			}
+			same &= !memcmp(xa, xb, sizeof(float) * Di);
+			same &= !memcmp(xa, xcv, sizeof(float) * Di);
+			same &= !memcmp(wa, wb, sizeof w0);
+			same &= !memcmp(wa, wc, sizeof w0);
 		}
 	CHECK(same);
 }
@@ -405,10 +540,12 @@ int main(void)
 {
 	TH_RUN(test_same_bits);
 	TH_RUN(test_gemv_plain);
+	TH_RUN(test_gemm_rows);
 	TH_RUN(test_s4d_scan);
 	TH_RUN(test_exp2_neg);
 	TH_RUN(test_exp_dtA);
 	TH_RUN(test_mamba_scan);
+	TH_RUN(test_mamba_conv);
 	TH_RUN(test_nonfinite_any);
 	return th_summary();
 }
