@@ -230,7 +230,7 @@ void srv_registry_prefault(srv_registry *r)
 
 void srv_registry_prefault_end(srv_registry *r)
 {
-	ahead_join(&r->slab);
+	ahead_free(&r->slab);
 }
 
 static void slab_release(srv_slab *b)

@@ -169,9 +169,11 @@ void srv_registry_reserve(srv_registry *r, size_t n);
  * that thread (never a store), so a slot the caller writes meanwhile is
  * safe: where the helper is behind, the caller's writes fault as usual.
  * Best effort (no thread without MADV_POPULATE_WRITE or on failure).
- * srv_registry_prefault_end joins the thread (the chunks mapped ahead stay
- * the slab's next ones); srv_registry_release ends it too. Not for a
- * registry that will adopt chunks (srv_slab_adopt).
+ * srv_registry_prefault_end joins the thread and unmaps the chunks mapped
+ * ahead and not handed out (a caller may announce more slots than it
+ * fills: the helper faulted in at most a few chunks of them);
+ * srv_registry_release ends it too. After srv_slab_adopt, the slots left
+ * in the last adopted chunk come first.
  */
 void srv_registry_prefault(srv_registry *r);
 void srv_registry_prefault_end(srv_registry *r);
