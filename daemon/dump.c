@@ -237,19 +237,26 @@ fail:
 
 typedef struct verify {
 	const io_dump_hdr *h;
-	const unsigned char *slots; /* the slots' section, mapped */
-	const uint32_t *crc;	    /* per slot */
-	size_t from, to;
-	size_t bad; /* first failing slot + 1, 0 = all good */
+	/* The thread's chunks [c0, ...) of the slots' section, mapped (len
+	 * bytes; NULL when it has none); unmapped by the thread when done. */
+	unsigned char *map;
+	size_t len, c0;
+	const uint32_t *crc; /* per slot */
+	size_t from, to;     /* slots c0 * per_chunk ... */
+	size_t bad;	     /* first failing slot + 1, 0 = all good */
 } verify;
 
-/* The check of every slot's CRC (srv__dump_check_start): two threads on
- * a read-only shared mapping of the slots' section of its own, so that
- * the slab's private pages may be written (a replay after a checkpoint's
- * record) while it runs: it reads the file's pages, never the copies. */
+/* The check of every slot's CRC (srv__dump_check_start): two threads, each
+ * on a read-only shared mapping of its half of the chunks, so that the
+ * slab's private pages may be written (a replay after a checkpoint's
+ * record) while it runs: it reads the file's pages, never the copies.
+ * Each thread unmaps its half itself once checked: the page tables of the
+ * whole section (7.4 GB at 1M series) were torn down by the loop thread
+ * after the walk, ~0.4 s of its CPU before serving (bench/results/
+ * crash7-profile.md); the checks end well before the walk does, and one
+ * munmap per thread (not one per chunk, crash7's try) takes the mmap
+ * lock for writing only twice. */
 struct srv__dump_check {
-	unsigned char *map;
-	size_t len;
 	uint32_t *crc;
 	verify vr[2];
 	pthread_t th[2];
@@ -265,7 +272,7 @@ static void *verify_range(void *arg)
 
 	for (i = v->from; i < v->to; i++) {
 		const unsigned char *chunk =
-		    v->slots + (i / h->per_chunk) * h->chunk_bytes;
+		    v->map + (i / h->per_chunk - v->c0) * h->chunk_bytes;
 		if (i / h->per_chunk != c) {
 			/* The chunk's pages in one call rather than a fault per
 			 * 16 pages (best effort, Linux >= 5.14). */
@@ -282,6 +289,9 @@ static void *verify_range(void *arg)
 			break;
 		}
 	}
+	if (v->map)
+		munmap(v->map, v->len);
+	v->map = NULL;
 	return NULL;
 }
 
@@ -617,7 +627,7 @@ static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 {
 	const io_dump_hdr *h = &v->h;
 	srv__dump_check *k = calloc(1, sizeof *k);
-	size_t half = (size_t)h->count / 2;
+	size_t nc = (size_t)io_dump_nchunks(h), cut[3] = {0, nc / 2, nc};
 	int i;
 
 	if (!k) {
@@ -627,20 +637,36 @@ static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 		return -1;
 	}
 	k->crc = crc;
-	k->len = (size_t)(h->meta_off - h->slots_off);
-	k->map = k->len ? mmap(NULL, k->len, PROT_READ, MAP_SHARED, fd,
-			       (off_t)h->slots_off)
-			: NULL;
-	close(fd);
-	if (k->map == MAP_FAILED) {
-		snprintf(why, whylen, "cannot map: %s", strerror(errno));
-		free(crc);
-		free(k);
-		return -1;
+	for (i = 0; i < 2; i++) {
+		verify *r = &k->vr[i];
+		size_t to = cut[i + 1] * (size_t)h->per_chunk;
+		*r = (verify){h,
+			      NULL,
+			      (cut[i + 1] - cut[i]) * (size_t)h->chunk_bytes,
+			      cut[i],
+			      crc,
+			      cut[i] * (size_t)h->per_chunk,
+			      to < h->count ? to : (size_t)h->count,
+			      0};
+		if (r->len == 0)
+			continue;
+		/* Chunks start at page multiples (io/statedump.h). */
+		r->map = mmap(NULL, r->len, PROT_READ, MAP_SHARED, fd,
+			      (off_t)(h->slots_off + cut[i] * h->chunk_bytes));
+		if (r->map == MAP_FAILED) {
+			snprintf(why, whylen, "cannot map: %s",
+				 strerror(errno));
+			r->map = NULL;
+			if (i == 1 && k->vr[0].map)
+				munmap(k->vr[0].map, k->vr[0].len);
+			close(fd);
+			free(crc);
+			free(k);
+			return -1;
+		}
 	}
+	close(fd);
 	v->check = k;
-	k->vr[0] = (verify){h, k->map, crc, 0, half, 0};
-	k->vr[1] = (verify){h, k->map, crc, half, (size_t)h->count, 0};
 	for (i = 0; i < 2; i++)
 		k->started[i] = pthread_create(&k->th[i], NULL, verify_range,
 					       &k->vr[i]) == 0;
@@ -662,9 +688,6 @@ int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen)
 				verify_range(&k->vr[i]);
 		}
 		k->done = 1;
-		if (k->map)
-			munmap(k->map, k->len);
-		k->map = NULL;
 	}
 	if (k->vr[0].bad || k->vr[1].bad) {
 		size_t b = k->vr[0].bad ? k->vr[0].bad - 1 : k->vr[1].bad - 1;
