@@ -435,6 +435,16 @@ void srv__dump_rec(const srv_dump_view *v, size_t i, io_dump_rec *rec)
 			   v->h.meta_bytes - v->offsets[i], rec, &used);
 }
 
+void srv__dump_rec_prefetch(const srv_dump_view *v, size_t i)
+{
+	const unsigned char *p = v->meta + v->offsets[i];
+
+	/* The fixed part (IO_DUMP_REC_BYTES) and the name's start. */
+	__builtin_prefetch(p, 0, 1);
+	__builtin_prefetch(p + 64, 0, 1);
+	__builtin_prefetch(p + 128, 0, 1);
+}
+
 void srv__dump_rec_key(const srv_dump_view *v, size_t i, int64_t *store_id,
 		       uint64_t *seq)
 {

@@ -595,6 +595,13 @@ srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
 	return s;
 }
 
+void srv_registry_prefetch(const srv_registry *r, const char *name, size_t len)
+{
+	uint64_t h = srv_registry_hash(name, len);
+
+	__builtin_prefetch(&r->slots[h & (r->nslots - 1)], 1, 1);
+}
+
 /* Empties slot i and moves back every later slot of the cluster whose
  * home is not cyclically in (i, j]: linear probing without tombstones. */
 static void slot_remove(srv_registry *r, size_t i)
