@@ -237,61 +237,71 @@ fail:
 
 typedef struct verify {
 	const io_dump_hdr *h;
-	/* The thread's chunks [c0, ...) of the slots' section, mapped (len
-	 * bytes; NULL when it has none); unmapped by the thread when done. */
-	unsigned char *map;
-	size_t len, c0;
+	int fd;		     /* the file's, shared by both threads (pread) */
+	unsigned char *buf;  /* VERIFY_SLOTS slots */
 	const uint32_t *crc; /* per slot */
-	size_t from, to;     /* slots c0 * per_chunk ... */
-	size_t bad;	     /* first failing slot + 1, 0 = all good */
+	size_t from, to;
+	size_t bad; /* first failing slot + 1, 0 = all good */
+	int eio;    /* a read failed (bad is then that run's first slot) */
 } verify;
 
 /* The check of every slot's CRC (srv__dump_check_start): two threads, each
- * on a read-only shared mapping of its half of the chunks, so that the
- * slab's private pages may be written (a replay after a checkpoint's
- * record) while it runs: it reads the file's pages, never the copies.
- * Each thread unmaps its half itself once checked: the page tables of the
- * whole section (7.4 GB at 1M series) were torn down by the loop thread
- * after the walk, ~0.4 s of its CPU before serving (bench/results/
- * crash7-profile.md); the checks end well before the walk does, and one
- * munmap per thread (not one per chunk, crash7's try) takes the mmap
- * lock for writing only twice. */
+ * reading its half of the slots with pread into a small buffer of its own,
+ * so that the slab's private pages may be written (a replay after a
+ * checkpoint's record) while it runs: it reads the file's pages, never
+ * the copies. Not a mapping: a shared mapping of the slots' section (7.4
+ * GB at 1M series) was faulted in (MADV_POPULATE_READ) and then torn down,
+ * ~0.4 s of the loop thread's CPU after the walk (bench/results/
+ * crash7-profile.md); torn down by the check threads instead, its
+ * page-table teardown held the mmap lock (read, after munmap's
+ * downgrade) and every mmap, mprotect or brk of the walk's threads waited
+ * behind it: the walk took 2-5 s longer at load 11-14 (bench/results/
+ * crash9-1m.md). pread copies the file's pages into a buffer that stays
+ * in the cache, and takes no lock of the address space. */
 struct srv__dump_check {
 	uint32_t *crc;
+	int fd;
 	verify vr[2];
 	pthread_t th[2];
 	int started[2];
 	int done;
 };
 
+/* Slots per read: ~460 KB at 7.1 KB a slot, in the L2 cache the CRC reads
+ * it from. */
+#define VERIFY_SLOTS 64
+
+static int pread_all(int fd, void *buf, size_t len, off_t off);
+
 static void *verify_range(void *arg)
 {
 	verify *v = arg;
 	const io_dump_hdr *h = v->h;
-	size_t i, c = (size_t)-1;
+	size_t i, k, n;
 
-	for (i = v->from; i < v->to; i++) {
-		const unsigned char *chunk =
-		    v->map + (i / h->per_chunk - v->c0) * h->chunk_bytes;
-		if (i / h->per_chunk != c) {
-			/* The chunk's pages in one call rather than a fault per
-			 * 16 pages (best effort, Linux >= 5.14). */
-			c = i / h->per_chunk;
-#ifdef MADV_POPULATE_READ
-			madvise((void *)chunk,
-				(size_t)h->per_chunk * h->slot_bytes,
-				MADV_POPULATE_READ);
-#endif
-		}
-		if (io_crc32c(0, chunk + (i % h->per_chunk) * h->slot_bytes,
-			      (size_t)h->slot_floats * 4) != v->crc[i]) {
+	for (i = v->from; i < v->to; i += n) {
+		/* A run of slots within one chunk: contiguous in the file. */
+		size_t c = i / h->per_chunk, j = i % h->per_chunk;
+		n = h->per_chunk - j;
+		if (n > VERIFY_SLOTS)
+			n = VERIFY_SLOTS;
+		if (n > v->to - i)
+			n = v->to - i;
+		if (pread_all(v->fd, v->buf, n * h->slot_bytes,
+			      (off_t)(h->slots_off + c * h->chunk_bytes +
+				      j * h->slot_bytes))) {
 			v->bad = i + 1;
+			v->eio = 1;
 			break;
 		}
+		for (k = 0; k < n; k++)
+			if (io_crc32c(0, v->buf + k * h->slot_bytes,
+				      (size_t)h->slot_floats * 4) !=
+			    v->crc[i + k]) {
+				v->bad = i + k + 1;
+				return NULL;
+			}
 	}
-	if (v->map)
-		munmap(v->map, v->len);
-	v->map = NULL;
 	return NULL;
 }
 
@@ -631,51 +641,35 @@ out:
 }
 
 /* Starts the check of every slot (struct srv__dump_check); takes crc and
- * fd (closed here: the mapping keeps the file). */
+ * fd (the threads read it; closed when they are joined). */
 static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 		       size_t whylen)
 {
 	const io_dump_hdr *h = &v->h;
 	srv__dump_check *k = calloc(1, sizeof *k);
-	size_t nc = (size_t)io_dump_nchunks(h), cut[3] = {0, nc / 2, nc};
+	size_t half = (size_t)h->count / 2;
 	int i;
 
-	if (!k) {
+	if (k) {
+		k->vr[0].buf = malloc(VERIFY_SLOTS * (size_t)h->slot_bytes);
+		k->vr[1].buf = malloc(VERIFY_SLOTS * (size_t)h->slot_bytes);
+	}
+	if (!k || !k->vr[0].buf || !k->vr[1].buf) {
+		if (k) {
+			free(k->vr[0].buf);
+			free(k->vr[1].buf);
+		}
+		free(k);
 		close(fd);
 		free(crc);
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	k->crc = crc;
-	for (i = 0; i < 2; i++) {
-		verify *r = &k->vr[i];
-		size_t to = cut[i + 1] * (size_t)h->per_chunk;
-		*r = (verify){h,
-			      NULL,
-			      (cut[i + 1] - cut[i]) * (size_t)h->chunk_bytes,
-			      cut[i],
-			      crc,
-			      cut[i] * (size_t)h->per_chunk,
-			      to < h->count ? to : (size_t)h->count,
-			      0};
-		if (r->len == 0)
-			continue;
-		/* Chunks start at page multiples (io/statedump.h). */
-		r->map = mmap(NULL, r->len, PROT_READ, MAP_SHARED, fd,
-			      (off_t)(h->slots_off + cut[i] * h->chunk_bytes));
-		if (r->map == MAP_FAILED) {
-			snprintf(why, whylen, "cannot map: %s",
-				 strerror(errno));
-			r->map = NULL;
-			if (i == 1 && k->vr[0].map)
-				munmap(k->vr[0].map, k->vr[0].len);
-			close(fd);
-			free(crc);
-			free(k);
-			return -1;
-		}
-	}
-	close(fd);
+	k->fd = fd;
+	k->vr[0] = (verify){h, fd, k->vr[0].buf, crc, 0, half, 0, 0};
+	k->vr[1] =
+	    (verify){h, fd, k->vr[1].buf, crc, half, (size_t)h->count, 0, 0};
 	v->check = k;
 	for (i = 0; i < 2; i++)
 		k->started[i] = pthread_create(&k->th[i], NULL, verify_range,
@@ -698,10 +692,15 @@ int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen)
 				verify_range(&k->vr[i]);
 		}
 		k->done = 1;
+		close(k->fd);
+		free(k->vr[0].buf);
+		free(k->vr[1].buf);
+		k->vr[0].buf = k->vr[1].buf = NULL;
 	}
 	if (k->vr[0].bad || k->vr[1].bad) {
-		size_t b = k->vr[0].bad ? k->vr[0].bad - 1 : k->vr[1].bad - 1;
-		snprintf(why, whylen, "slot %zu: checksum mismatch", b);
+		const verify *f = k->vr[0].bad ? &k->vr[0] : &k->vr[1];
+		snprintf(why, whylen, "slot %zu: %s", f->bad - 1,
+			 f->eio ? "cannot read" : "checksum mismatch");
 		return -1;
 	}
 	return 0;
