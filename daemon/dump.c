@@ -252,12 +252,12 @@ typedef struct verify {
  * the copies. Not a mapping: a shared mapping of the slots' section (7.4
  * GB at 1M series) was faulted in (MADV_POPULATE_READ) and then torn down,
  * ~0.4 s of the loop thread's CPU after the walk (bench/results/
- * crash7-profile.md); torn down by the check threads instead, its
- * page-table teardown held the mmap lock (read, after munmap's
- * downgrade) and every mmap, mprotect or brk of the walk's threads waited
- * behind it: the walk took 2-5 s longer at load 11-14 (bench/results/
- * crash9-1m.md). pread copies the file's pages into a buffer that stays
- * in the cache, and takes no lock of the address space. */
+ * crash7-profile.md); torn down by the check threads instead, the walk
+ * took 2-5 s longer at load 11-14 (bench/results/crash9-1m.md; likely the
+ * teardown holding the mmap lock, after munmap's downgrade, while the
+ * walk's threads map, grow their heaps and fault: not isolated). pread
+ * copies the file's pages into a buffer that stays in the cache, and
+ * takes no lock of the address space. */
 struct srv__dump_check {
 	uint32_t *crc;
 	int fd;
@@ -267,8 +267,8 @@ struct srv__dump_check {
 	int done;
 };
 
-/* Slots per read: ~460 KB at 7.1 KB a slot, in the L2 cache the CRC reads
- * it from. */
+/* Slots per read: ~460 KB at 7.1 KB a slot, small enough that the CRC
+ * reads it from the cache the copy left it in. */
 #define VERIFY_SLOTS 64
 
 static int pread_all(int fd, void *buf, size_t len, off_t off);
