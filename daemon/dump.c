@@ -237,70 +237,50 @@ fail:
 
 typedef struct verify {
 	const io_dump_hdr *h;
-	int fd;		     /* the file's, shared by both threads (pread) */
-	unsigned char *buf;  /* VERIFY_SLOTS slots */
-	const uint32_t *crc; /* per slot */
+	const unsigned char *slots; /* the slots' section, mapped */
+	const uint32_t *crc;	    /* per slot */
 	size_t from, to;
 	size_t bad; /* first failing slot + 1, 0 = all good */
-	int eio;    /* a read failed (bad is then that run's first slot) */
 } verify;
 
-/* The check of every slot's CRC (srv__dump_check_start): two threads, each
- * reading its half of the slots with pread into a small buffer of its own,
- * so that the slab's private pages may be written (a replay after a
- * checkpoint's record) while it runs: it reads the file's pages, never
- * the copies. Not a mapping: a shared mapping of the slots' section (7.4
- * GB at 1M series) was faulted in (MADV_POPULATE_READ) and then torn down,
- * ~0.4 s of the loop thread's CPU after the walk (bench/results/
- * crash7-profile.md); torn down by the check threads instead, the walk
- * took 2-5 s longer at load 11-14 (bench/results/crash9-1m.md; likely the
- * teardown holding the mmap lock, after munmap's downgrade, while the
- * walk's threads map, grow their heaps and fault: not isolated). pread
- * copies the file's pages into a buffer that stays in the cache, and
- * takes no lock of the address space. */
+/* The check of every slot's CRC (srv__dump_check_start): two threads on
+ * a read-only shared mapping of the slots' section of its own, so that
+ * the slab's private pages may be written (a replay after a checkpoint's
+ * record) while it runs: it reads the file's pages, never the copies. */
 struct srv__dump_check {
+	unsigned char *map;
+	size_t len;
 	uint32_t *crc;
-	int fd;
 	verify vr[2];
 	pthread_t th[2];
 	int started[2];
 	int done;
 };
 
-/* Slots per read: ~460 KB at 7.1 KB a slot, small enough that the CRC
- * reads it from the cache the copy left it in. */
-#define VERIFY_SLOTS 64
-
-static int pread_all(int fd, void *buf, size_t len, off_t off);
-
 static void *verify_range(void *arg)
 {
 	verify *v = arg;
 	const io_dump_hdr *h = v->h;
-	size_t i, k, n;
+	size_t i, c = (size_t)-1;
 
-	for (i = v->from; i < v->to; i += n) {
-		/* A run of slots within one chunk: contiguous in the file. */
-		size_t c = i / h->per_chunk, j = i % h->per_chunk;
-		n = h->per_chunk - j;
-		if (n > VERIFY_SLOTS)
-			n = VERIFY_SLOTS;
-		if (n > v->to - i)
-			n = v->to - i;
-		if (pread_all(v->fd, v->buf, n * h->slot_bytes,
-			      (off_t)(h->slots_off + c * h->chunk_bytes +
-				      j * h->slot_bytes))) {
+	for (i = v->from; i < v->to; i++) {
+		const unsigned char *chunk =
+		    v->slots + (i / h->per_chunk) * h->chunk_bytes;
+		if (i / h->per_chunk != c) {
+			/* The chunk's pages in one call rather than a fault per
+			 * 16 pages (best effort, Linux >= 5.14). */
+			c = i / h->per_chunk;
+#ifdef MADV_POPULATE_READ
+			madvise((void *)chunk,
+				(size_t)h->per_chunk * h->slot_bytes,
+				MADV_POPULATE_READ);
+#endif
+		}
+		if (io_crc32c(0, chunk + (i % h->per_chunk) * h->slot_bytes,
+			      (size_t)h->slot_floats * 4) != v->crc[i]) {
 			v->bad = i + 1;
-			v->eio = 1;
 			break;
 		}
-		for (k = 0; k < n; k++)
-			if (io_crc32c(0, v->buf + k * h->slot_bytes,
-				      (size_t)h->slot_floats * 4) !=
-			    v->crc[i + k]) {
-				v->bad = i + k + 1;
-				return NULL;
-			}
 	}
 	return NULL;
 }
@@ -641,7 +621,7 @@ out:
 }
 
 /* Starts the check of every slot (struct srv__dump_check); takes crc and
- * fd (the threads read it; closed when they are joined). */
+ * fd (closed here: the mapping keeps the file). */
 static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 		       size_t whylen)
 {
@@ -650,31 +630,74 @@ static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 	size_t half = (size_t)h->count / 2;
 	int i;
 
-	if (k) {
-		k->vr[0].buf = malloc(VERIFY_SLOTS * (size_t)h->slot_bytes);
-		k->vr[1].buf = malloc(VERIFY_SLOTS * (size_t)h->slot_bytes);
-	}
-	if (!k || !k->vr[0].buf || !k->vr[1].buf) {
-		if (k) {
-			free(k->vr[0].buf);
-			free(k->vr[1].buf);
-		}
-		free(k);
+	if (!k) {
 		close(fd);
 		free(crc);
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	k->crc = crc;
-	k->fd = fd;
-	k->vr[0] = (verify){h, fd, k->vr[0].buf, crc, 0, half, 0, 0};
-	k->vr[1] =
-	    (verify){h, fd, k->vr[1].buf, crc, half, (size_t)h->count, 0, 0};
+	k->len = (size_t)(h->meta_off - h->slots_off);
+	k->map = k->len ? mmap(NULL, k->len, PROT_READ, MAP_SHARED, fd,
+			       (off_t)h->slots_off)
+			: NULL;
+	close(fd);
+	if (k->map == MAP_FAILED) {
+		snprintf(why, whylen, "cannot map: %s", strerror(errno));
+		free(crc);
+		free(k);
+		return -1;
+	}
 	v->check = k;
+	k->vr[0] = (verify){h, k->map, crc, 0, half, 0};
+	k->vr[1] = (verify){h, k->map, crc, half, (size_t)h->count, 0};
 	for (i = 0; i < 2; i++)
 		k->started[i] = pthread_create(&k->th[i], NULL, verify_range,
 					       &k->vr[i]) == 0;
 	return 0;
+}
+
+/* The check's mapping, unmapped on a detached thread of its own: the
+ * teardown of its page tables (7.4 GB of file pages at 1M series) was
+ * ~0.35 s of the loop thread's CPU and 0.4-2.9 s of wall between the walk
+ * and serving at load 11-34 (bench/results/crash9-1m.md); nothing reads
+ * the mapping any more, so the daemon need not wait for it. Not in the
+ * check threads as they finish: there the teardown overlapped the walk,
+ * whose threads map, grow their heaps and fault meanwhile, and the walk
+ * took 2-5 s longer (f7b10d2, crash9-1m.md). Inline when no thread can
+ * be started. */
+typedef struct unmap_job {
+	void *p;
+	size_t len;
+} unmap_job;
+
+static void *unmap_main(void *arg)
+{
+	unmap_job *j = arg;
+
+	munmap(j->p, j->len);
+	free(j);
+	return NULL;
+}
+
+static void unmap_later(void *p, size_t len)
+{
+	unmap_job *j = malloc(sizeof *j);
+	pthread_attr_t a;
+	pthread_t th;
+	int ok = 0;
+
+	if (j && pthread_attr_init(&a) == 0) {
+		*j = (unmap_job){p, len};
+		ok = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) ==
+			 0 &&
+		     pthread_create(&th, &a, unmap_main, j) == 0;
+		pthread_attr_destroy(&a);
+	}
+	if (!ok) {
+		free(j);
+		munmap(p, len);
+	}
 }
 
 int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen)
@@ -692,15 +715,13 @@ int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen)
 				verify_range(&k->vr[i]);
 		}
 		k->done = 1;
-		close(k->fd);
-		free(k->vr[0].buf);
-		free(k->vr[1].buf);
-		k->vr[0].buf = k->vr[1].buf = NULL;
+		if (k->map)
+			unmap_later(k->map, k->len);
+		k->map = NULL;
 	}
 	if (k->vr[0].bad || k->vr[1].bad) {
-		const verify *f = k->vr[0].bad ? &k->vr[0] : &k->vr[1];
-		snprintf(why, whylen, "slot %zu: %s", f->bad - 1,
-			 f->eio ? "cannot read" : "checksum mismatch");
+		size_t b = k->vr[0].bad ? k->vr[0].bad - 1 : k->vr[1].bad - 1;
+		snprintf(why, whylen, "slot %zu: checksum mismatch", b);
 		return -1;
 	}
 	return 0;
