@@ -425,6 +425,16 @@ void srv__dump_rec(const srv_dump_view *v, size_t i, io_dump_rec *rec)
 			   v->h.meta_bytes - v->offsets[i], rec, &used);
 }
 
+void srv__dump_rec_prefetch(const srv_dump_view *v, size_t i)
+{
+	const unsigned char *p = v->meta + v->offsets[i];
+
+	/* The fixed part (IO_DUMP_REC_BYTES) and the name's start. */
+	__builtin_prefetch(p, 0, 1);
+	__builtin_prefetch(p + 64, 0, 1);
+	__builtin_prefetch(p + 128, 0, 1);
+}
+
 void srv__dump_rec_key(const srv_dump_view *v, size_t i, int64_t *store_id,
 		       uint64_t *seq)
 {
@@ -647,6 +657,58 @@ static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 	return 0;
 }
 
+/* The check's mapping, unmapped on a detached thread of its own: the
+ * teardown of its page tables (7.4 GB of file pages at 1M series) was
+ * ~0.35 s of the loop thread's CPU and 0.4-2.9 s of wall between the walk
+ * and serving at load 11-34 (bench/results/crash9-1m.md); nothing reads
+ * the mapping any more, so the daemon need not wait for it. Not in the
+ * check threads as they finish: there the teardown overlapped the walk,
+ * whose threads map, grow their heaps and fault meanwhile, and the walk
+ * took 2-5 s longer (f7b10d2, crash9-1m.md). Inline when no thread can
+ * be started. */
+typedef struct unmap_job {
+	void *p;
+	size_t len;
+} unmap_job;
+
+/* Bytes per munmap: one call over the whole mapping held the mmap lock
+ * (read, after munmap's downgrade) for the whole teardown, 1-4 s at load
+ * 25, and the loop thread's own munmaps and heap growth waited behind it
+ * (the check phase took 3.5-3.9 s in two of four 1M runs). A page-multiple. */
+#define UNMAP_STEP ((size_t)32 << 20)
+
+static void *unmap_main(void *arg)
+{
+	unmap_job *j = arg;
+	size_t off;
+
+	for (off = 0; off < j->len; off += UNMAP_STEP)
+		munmap((unsigned char *)j->p + off,
+		       j->len - off < UNMAP_STEP ? j->len - off : UNMAP_STEP);
+	free(j);
+	return NULL;
+}
+
+static void unmap_later(void *p, size_t len)
+{
+	unmap_job *j = malloc(sizeof *j);
+	pthread_attr_t a;
+	pthread_t th;
+	int ok = 0;
+
+	if (j && pthread_attr_init(&a) == 0) {
+		*j = (unmap_job){p, len};
+		ok = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) ==
+			 0 &&
+		     pthread_create(&th, &a, unmap_main, j) == 0;
+		pthread_attr_destroy(&a);
+	}
+	if (!ok) {
+		free(j);
+		munmap(p, len);
+	}
+}
+
 int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen)
 {
 	srv__dump_check *k = v->check;
@@ -663,7 +725,7 @@ int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen)
 		}
 		k->done = 1;
 		if (k->map)
-			munmap(k->map, k->len);
+			unmap_later(k->map, k->len);
 		k->map = NULL;
 	}
 	if (k->vr[0].bad || k->vr[1].bad) {

@@ -95,6 +95,9 @@ int srv__dump_adopt(srv *s, srv_dump_view *v, char *why, size_t whylen);
 float *srv__dump_slot(const srv_dump_view *v, size_t i);
 /* Record i (its name points into v->meta). */
 void srv__dump_rec(const srv_dump_view *v, size_t i, io_dump_rec *rec);
+/* Starts loading record i into the cache (a caller that reads the records
+ * in an order it knows ahead). */
+void srv__dump_rec_prefetch(const srv_dump_view *v, size_t i);
 /* Record i's store id and seq only. */
 void srv__dump_rec_key(const srv_dump_view *v, size_t i, int64_t *store_id,
 		       uint64_t *seq);

@@ -230,7 +230,7 @@ void srv_registry_prefault(srv_registry *r)
 
 void srv_registry_prefault_end(srv_registry *r)
 {
-	ahead_join(&r->slab);
+	ahead_free(&r->slab);
 }
 
 static void slab_release(srv_slab *b)
@@ -593,6 +593,13 @@ srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
 	if (s) /* slot i: the end of the probe, free */
 		r->slots[i] = (srv_regslot){k, s};
 	return s;
+}
+
+void srv_registry_prefetch(const srv_registry *r, const char *name, size_t len)
+{
+	uint64_t h = srv_registry_hash(name, len);
+
+	__builtin_prefetch(&r->slots[h & (r->nslots - 1)], 1, 1);
 }
 
 /* Empties slot i and moves back every later slot of the cluster whose

@@ -169,9 +169,11 @@ void srv_registry_reserve(srv_registry *r, size_t n);
  * that thread (never a store), so a slot the caller writes meanwhile is
  * safe: where the helper is behind, the caller's writes fault as usual.
  * Best effort (no thread without MADV_POPULATE_WRITE or on failure).
- * srv_registry_prefault_end joins the thread (the chunks mapped ahead stay
- * the slab's next ones); srv_registry_release ends it too. Not for a
- * registry that will adopt chunks (srv_slab_adopt).
+ * srv_registry_prefault_end joins the thread and unmaps the chunks mapped
+ * ahead and not handed out (a caller may announce more slots than it
+ * fills: the helper faulted in at most a few chunks of them);
+ * srv_registry_release ends it too. After srv_slab_adopt, the slots left
+ * in the last adopted chunk come first.
  */
 void srv_registry_prefault(srv_registry *r);
 void srv_registry_prefault_end(srv_registry *r);
@@ -240,6 +242,12 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
  * failure. */
 srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
 				 int period, double step_s, int *dup);
+/* Prefetches the map's slot where name's probe starts, for a caller that
+ * knows which names it adds a few calls ahead (a checkpoint restart: its
+ * records in id order, srv_ckpt_series): the insert's probe into a table
+ * of tens of MB (32 MB at 1M series) is otherwise a cache miss per series,
+ * most of srv_registry_add_new's time on the loop thread. */
+void srv_registry_prefetch(const srv_registry *r, const char *name, size_t len);
 /* Removes the series from the map now; frees it at the next reap. */
 void srv_registry_drop(srv_registry *r, srv_series *s);
 void srv_registry_reap(srv_registry *r);

@@ -194,7 +194,8 @@ long store__compact_step(store *s)
 	rc = store__lscan_range(l, s->o.compact_step, 0, &total);
 	if (rc == 0 && total > 0)
 		rc = store__lscan_read(l, total);
-	if (rc == 0 && l->na > 0 && (k = store__log_sort(l->a, l->na)) < 0)
+	if (rc == 0 && l->na > 0 &&
+	    (k = store__log_sort_in(l->a, l->na, &l->sort)) < 0)
 		rc = (int)k;
 	if (rc == 0 && k > 0)
 		rc = store__chunks_write(s, l->a, (size_t)k);

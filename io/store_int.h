@@ -130,6 +130,17 @@ typedef struct store__lrow {
 	int64_t id, n, smax, pos, next, end, nnext;
 } store__lrow;
 
+/* Scratch of store__log_sort_in, kept for the next sort (zero-initialised;
+ * store__sortbuf_release). A log window's sort (512k samples: a 16 MB
+ * buffer) freshly allocated each time was faulted in and zeroed each time:
+ * 5% of a recovery reader's CPU (bench/results/crash9-profile.md). */
+typedef struct store__sortbuf {
+	sb_sample *tmp;
+	size_t ntmp;
+	size_t *pos;
+	size_t npos;
+} store__sortbuf;
+
 typedef struct store__lscan {
 	sqlite3 *db;
 	sqlite3_stmt *voids; /* the marks of ids [?1, ?2], ordered; NULL */
@@ -139,8 +150,9 @@ typedef struct store__lscan {
 	int64_t maxid;	/* the last row's id when the scan began, 0: none */
 	int64_t lo, hi; /* the range */
 	int to_end;
-	sb_sample *a;	/* its samples (store__lscan_read), rows in id */
-	size_t na, cap; /* order, less the dropped series' ones */
+	sb_sample *a;	     /* its samples (store__lscan_read), rows in id */
+	size_t na, cap;	     /* order, less the dropped series' ones */
+	store__sortbuf sort; /* for sorting a, window after window */
 } store__lscan;
 
 /* The marks of the dropped series with ids in [?1, ?2], in id order (for
@@ -281,6 +293,9 @@ void store__log_sort_rows(unsigned char *a, unsigned char *tmp, size_t n);
 /* Sorts a by (sid, seq), stably, and keeps the first of equal keys: the
  * count kept, or STORE_ENOMEM. */
 long store__log_sort(sb_sample *a, size_t n);
+/* store__log_sort with b's scratch (grown as needed). */
+long store__log_sort_in(sb_sample *a, size_t n, store__sortbuf *b);
+void store__sortbuf_release(store__sortbuf *b);
 /* The log samples of series sid only, less those the dropped series'
  * marks void (sample_log_void), sorted, reading just its records of each
  * row (a binary search through incremental blob I/O). */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/grow.h"
 #include "io/le.h"
 #include "io/store_int.h"
 
@@ -99,8 +100,9 @@ static void msort(sb_sample *a, sb_sample *tmp, size_t n)
 }
 
 /* Counting sort by sid (stable) when the ids are dense, as the daemon
- * hands them out: two passes instead of log2(n). 0, or 1 when not used. */
-static int count_sort(sb_sample *a, sb_sample *tmp, size_t n)
+ * hands them out: two passes instead of log2(n). 0, or 1 when not used
+ * (pos: range + 1 counters from b). */
+static int count_sort(sb_sample *a, sb_sample *tmp, size_t n, store__sortbuf *b)
 {
 	int64_t lo = a[0].sid, hi = a[0].sid;
 	size_t i, range, *pos;
@@ -112,9 +114,10 @@ static int count_sort(sb_sample *a, sb_sample *tmp, size_t n)
 	if (lo < 0 || (uint64_t)(hi - lo) > 2 * (uint64_t)n + 65536)
 		return 1;
 	range = (size_t)(hi - lo) + 1;
-	pos = calloc(range + 1, sizeof *pos);
-	if (!pos)
+	if (io_grow(&b->pos, &b->npos, range + 1, sizeof *b->pos, 1024))
 		return 1;
+	pos = b->pos;
+	memset(pos, 0, (range + 1) * sizeof *pos);
 	for (i = 0; i < n; i++)
 		pos[a[i].sid - lo + 1]++;
 	for (i = 1; i <= range; i++)
@@ -122,22 +125,28 @@ static int count_sort(sb_sample *a, sb_sample *tmp, size_t n)
 	for (i = 0; i < n; i++)
 		tmp[pos[a[i].sid - lo]++] = a[i];
 	memcpy(a, tmp, n * sizeof *a);
-	free(pos);
 	return 0;
 }
 
-long store__log_sort(sb_sample *a, size_t n)
+void store__sortbuf_release(store__sortbuf *b)
 {
-	sb_sample *tmp;
+	free(b->tmp);
+	free(b->pos);
+	memset(b, 0, sizeof *b);
+}
+
+long store__log_sort_in(sb_sample *a, size_t n, store__sortbuf *b)
+{
 	size_t i, j, k;
 
 	for (i = 1; i < n && !before(&a[i], &a[i - 1]); i++)
 		;
 	if (i < n) {
-		tmp = malloc(n * sizeof *tmp);
-		if (!tmp)
+		sb_sample *tmp;
+		if (io_grow(&b->tmp, &b->ntmp, n, sizeof *b->tmp, 1024))
 			return STORE_ENOMEM;
-		if (count_sort(a, tmp, n) == 0) {
+		tmp = b->tmp;
+		if (count_sort(a, tmp, n, b) == 0) {
 			/* Within a series the log is in seq order but for
 			 * retried or replayed batches: sort those runs. */
 			for (i = 0; i < n; i = j) {
@@ -149,13 +158,21 @@ long store__log_sort(sb_sample *a, size_t n)
 		} else {
 			msort(a, tmp, n);
 		}
-		free(tmp);
 	}
 	for (i = k = 0; i < n; i++)
 		if (k == 0 || a[i].sid != a[k - 1].sid ||
 		    a[i].seq != a[k - 1].seq)
 			a[k++] = a[i];
 	return (long)k;
+}
+
+long store__log_sort(sb_sample *a, size_t n)
+{
+	store__sortbuf b = {0};
+	long k = store__log_sort_in(a, n, &b);
+
+	store__sortbuf_release(&b);
+	return k;
 }
 
 static int void_cmp(const void *a, const void *b)

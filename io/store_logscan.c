@@ -42,6 +42,7 @@ void store__lscan_release(store__lscan *l)
 	blob_close(l);
 	free(l->r);
 	free(l->a);
+	store__sortbuf_release(&l->sort);
 	memset(l, 0, sizeof *l);
 }
 

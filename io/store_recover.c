@@ -270,7 +270,7 @@ static int log_window(reader *d, int64_t sid)
 		}
 		if ((rc = store__lscan_read(l, total)) < 0)
 			return rc;
-		if ((k = store__log_sort(l->a, l->na)) < 0)
+		if ((k = store__log_sort_in(l->a, l->na, &l->sort)) < 0)
 			return (int)k;
 		d->log.a = l->a;
 		d->log.n = (size_t)k;

@@ -261,7 +261,9 @@ static void test_prefault_slots(void)
 /* A restore that fills fewer slots than it announced (series without a
  * step have none) ends the helper where it waits, more than its lead
  * ahead of the last slot filled: the end returns (a hang here is this
- * test's timeout), and the chunks left are still handed out after it. */
+ * test's timeout) and unmaps the chunks mapped ahead and not handed out
+ * (a checkpoint restart announces every series: srv_persist_open), and
+ * the slab maps fresh ones after it. */
 static void test_prefault_end_early(void)
 {
 	ssm_model *m = NULL;
@@ -288,7 +290,9 @@ static void test_prefault_end_early(void)
 			s->state[0] = (float)i;
 	}
 	CHECK_EQ_INT(bad, 0);
-	CHECK(r.slab.ahead != NULL && r.slab.nchunks == 3);
+	/* The chunks mapped ahead and not handed out were unmapped: the
+	 * third came from a plain mmap. */
+	CHECK(r.slab.ahead == NULL && r.slab.nchunks == 3);
 	for (i = 0; i < (int)r.n; i++)
 		bad += r.all[i]->state[0] != (float)i;
 	CHECK_EQ_INT(bad, 0);

@@ -25,11 +25,11 @@ N = 6
 
 
 class Pair(storelib.RefPair):
-    def __init__(self, tmp):
+    def __init__(self, tmp, n=N):
         super().__init__(tmp, "ck", ["store.retention_s=0",
                                      "store.snapshot_s=1d",
                                      "store.checkpoint_s=3",
-                                     "store.commit_ms=20"], N,
+                                     "store.commit_ms=20"], n,
                          lambda k, i: float((k * (i + 5)) % 17) - 4.5)
 
     def log_rows(self):
