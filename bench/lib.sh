@@ -264,6 +264,9 @@ base_tree() {
 		build_tree "$BASE" "$BASE_DIR"
 		BASE_REV=$(git rev-parse --short "$BASE" 2>/dev/null || echo "$BASE")
 	else
+		# --base-dir names the tree: a --base default ("main") would
+		# mislabel it in the reports.
+		BASE=$BASE_DIR
 		BASE_REV=$(git -C "$BASE_DIR" rev-parse --short HEAD 2>/dev/null || echo "$BASE_DIR")
 	fi
 	HEAD_REV=$(head_rev)
