@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""The slots' check of a checkpoint of several chunks (daemon/dump.c): each
-of the two check threads maps, checks and unmaps its own half of the
-chunks, so a start after kill -9 must still find a damaged slot in either
-half, and accept an intact file, against a daemon without a store that saw
-the same pushes, bit for bit:
+"""The slots' check of a checkpoint of several chunks (daemon/dump.c): the
+two check threads each check their own half of the slots through one
+shared mapping, so a start after kill -9 must still find a damaged slot in
+either half, and accept an intact file, against a daemon without a store
+that saw the same pushes, bit for bit:
 
   - an intact checkpoint of more series than one chunk holds: every
     series from its records (or a newer SQLite snapshot), bit for bit;
@@ -46,7 +46,9 @@ def main():
         p.rc.close()
         p.ref.stop()
         p = None
-        n = per_chunk + per_chunk // 4  # two chunks, one per thread
+        # Two chunks: the first slot is the first thread's, the last
+        # chunk's the second's.
+        n = per_chunk + per_chunk // 4
         big = os.path.join(r.tmp, "big")
         os.mkdir(big)
         p = Pair(big, n=n)
