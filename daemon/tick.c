@@ -685,9 +685,12 @@ static void step_round(srv *s, srv_step *steps, size_t a, size_t b)
 			/* The forecast is written now where it is read at the
 			 * tick's end (watched: pushed; a stored row due) or
 			 * when steps skip forecasts; else the state gives it
-			 * to a reader (daemon/fresh.h). */
+			 * to a reader (daemon/fresh.h). The stored row is the
+			 * series' last step of the tick (the sink's f_t): an
+			 * earlier round's forecast is overwritten unread, such
+			 * as a new series' learnt samples, stepped at once. */
 			if (due == 1 && s->set.forecast_every == 1 &&
-			    (quiet ||
+			    (quiet || steps[i].round + 1 < se->tick_round ||
 			     !srv_persist_fc_due_at(s, se, steps[i].in.t)))
 				k->out[n].q = k->out[n].mean = NULL;
 			k->status[n] = 0;
