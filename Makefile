@@ -172,7 +172,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libscio.a $(BUILD)/libssm.a
 # loadgen speaks msgpack-RPC through the CLI's client.
 $(BUILD)/bench/loadgen: $(BUILD)/obj/tools/client.o $(BUILD)/obj/tools/shard_route.o
 # series_bytes measures the daemon's registry.
-$(BUILD)/bench/series_bytes: $(BUILD)/obj/daemon/registry.o $(BUILD)/obj/daemon/history.o
+$(BUILD)/bench/series_bytes: $(BUILD)/obj/daemon/registry.o $(BUILD)/obj/daemon/slabfill.o $(BUILD)/obj/daemon/history.o
 
 bench: $(BENCH_BINS)
 	bash bench/perf.sh --quick

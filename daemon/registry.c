@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "daemon/slabfill.h"
 #include "io/grow.h"
 
 /* Bytes of one slab chunk: large enough that chunks are few (~100 at 1M
@@ -18,9 +19,16 @@
 #define SLAB_CHUNK_BYTES (32u << 20)
 /* Bytes faulted in ahead of the slots handed out: what a new series'
  * first touch of its slot would fault page by page (at 100k new series,
- * 8% of the daemon's CPU went to those faults), for at most this much RSS
- * not yet used. */
+ * 8% of the daemon's CPU went to those faults). With the filler thread
+ * (slab_fill), one window more, and one slot per series learning its step,
+ * at most SLAB_SPARE chunks ahead: RSS that those series take a few
+ * samples later. */
 #define SLAB_AHEAD_BYTES (1u << 20)
+/* Chunks mapped ahead of the last one for the filler, at most (256 MiB,
+ * ~36k series of the default model): a burst of new series (100k series'
+ * first samples, perf.sh's 100k row) has most of its slots faulted in by
+ * the filler while the series learn their step. */
+#define SLAB_SPARE 8
 
 /* Word-at-a-time multiply-xorshift over the name, then a full avalanche
  * (MurmurHash3's fmix64), so the table may index by the low bits: about a
@@ -237,6 +245,11 @@ static void slab_release(srv_slab *b)
 {
 	size_t i;
 
+	/* First: the filler may be faulting in a chunk unmapped below. */
+	srv_slabfill_free(b->fill);
+	for (i = 0; i < b->nspare; i++)
+		munmap(b->spare[i], b->per_chunk * b->slot_bytes);
+	free(b->spare);
 	ahead_free(b);
 	for (i = 0; i < b->nchunks; i++)
 		munmap(b->chunks[i], b->per_chunk * b->slot_bytes);
@@ -244,25 +257,120 @@ static void slab_release(srv_slab *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* Faults in the next window of the last chunk (best effort: a kernel
- * without MADV_POPULATE_WRITE faults the pages on first touch). */
-static void slab_ahead(srv_slab *b)
+/* Slots of one window of SLAB_AHEAD_BYTES. */
+static size_t window_slots(const srv_slab *b)
 {
 	size_t k = SLAB_AHEAD_BYTES / b->slot_bytes;
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo, hi;
 
-	if (k == 0)
-		k = 1;
-	if (k > b->per_chunk - b->ready)
-		k = b->per_chunk - b->ready;
-	lo = (uintptr_t)(b->chunks[b->nchunks - 1] + b->ready * b->slot_bytes);
-	hi = lo + k * b->slot_bytes;
+	return k ? k : 1;
+}
+
+/* Has slots [from, from + k) of chunk c faulted in: by the filler thread
+ * when there is one and its queue has room, else here (best effort: a
+ * kernel without MADV_POPULATE_WRITE faults the pages on first touch). */
+static void fault_in(srv_slab *b, unsigned char *c, size_t from, size_t k)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)(c + from * b->slot_bytes);
+	uintptr_t hi = lo + k * b->slot_bytes;
+
 	lo &= ~(page - 1);
+	if (b->fill && srv_slabfill_post(b->fill, (void *)lo, hi - lo) == 0)
+		return;
 #ifdef MADV_POPULATE_WRITE
 	madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
 #endif
+}
+
+/* The loop faults in the next window of the last chunk itself (no
+ * filler): when it reaches it. */
+static void slab_ahead(srv_slab *b)
+{
+	size_t k = window_slots(b);
+
+	if (k > b->per_chunk - b->ready)
+		k = b->per_chunk - b->ready;
+	fault_in(b, b->chunks[b->nchunks - 1], b->ready, k);
 	b->ready += k;
+}
+
+/* With the filler: posts windows until slots [0, want) of the last chunk,
+ * and past its end of the chunks mapped ahead (spare), are posted. Not
+ * during a restore, whose chunks come from b->ahead (expect). */
+static void slab_fill(srv_slab *b, size_t want)
+{
+	size_t k = window_slots(b);
+
+	while (b->ready < want && b->ready < b->per_chunk) {
+		size_t n =
+		    k < b->per_chunk - b->ready ? k : b->per_chunk - b->ready;
+		fault_in(b, b->chunks[b->nchunks - 1], b->ready, n);
+		b->ready += n;
+	}
+	if (b->ready < b->per_chunk || b->ahead || b->expect)
+		return;
+	while (b->per_chunk + b->spare_ready < want) {
+		size_t i = b->spare_ready / b->per_chunk;
+		size_t j = b->spare_ready % b->per_chunk, n;
+		if (i == SLAB_SPARE)
+			return;
+		if (i == b->nspare) {
+			void *c;
+			if (!b->spare) {
+				b->spare = calloc(SLAB_SPARE, sizeof *b->spare);
+				if (!b->spare)
+					return;
+			}
+			c = mmap(NULL, b->per_chunk * b->slot_bytes,
+				 PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (c == MAP_FAILED)
+				return;
+			b->spare[b->nspare++] = c;
+		}
+		n = k < b->per_chunk - j ? k : b->per_chunk - j;
+		fault_in(b, b->spare[i], j, n);
+		b->spare_ready += n;
+	}
+}
+
+/* Slots posted from the last chunk's start: its ready ones and those of
+ * the chunks mapped ahead. */
+static size_t slab_posted(const srv_slab *b)
+{
+	return b->ready + b->spare_ready;
+}
+
+static int slab_grow(srv_slab *b);
+
+/* Before a slot is handed out, or when the lead changed: keeps a window
+ * and the lead posted ahead of the slots handed out (hysteresis of a
+ * window: one post per window). The filler is started with the first
+ * window, and the first chunk mapped for it while the first series learn
+ * their step. */
+static void slab_keep_ahead(srv_slab *b)
+{
+	size_t k, want;
+
+	if (!b->slot_bytes)
+		return;
+	if (!b->nchunks && (!b->lead || b->expect || b->ahead || slab_grow(b)))
+		return;
+	if (b->used > b->ready)
+		return; /* a dump's chunk: its tail faults on first touch */
+	k = window_slots(b);
+	if (!b->fill_tried) {
+		b->fill_tried = 1;
+		b->fill = srv_slabfill_new();
+	}
+	if (!b->fill) {
+		if (b->used == b->ready && b->ready < b->per_chunk)
+			slab_ahead(b);
+		return;
+	}
+	want = b->used + 1 + k + b->lead;
+	if (slab_posted(b) < want)
+		slab_fill(b, want + k);
 }
 
 /* Room in the chunk array for one more: 0 or -1 (no memory). */
@@ -281,7 +389,14 @@ static int slab_grow(srv_slab *b)
 	if (chunks_room(b))
 		return -1;
 	c = ahead_take(b);
-	if (c) {
+	if (!c && b->nspare && !b->expect) {
+		/* Mapped ahead by slab_fill, windows of it posted. */
+		c = b->spare[0];
+		memmove(b->spare, b->spare + 1, --b->nspare * sizeof *b->spare);
+		b->ready = b->spare_ready < b->per_chunk ? b->spare_ready
+							 : b->per_chunk;
+		b->spare_ready -= b->ready;
+	} else if (c) {
 		/* Faulted in by the helper (or being: where it is behind,
 		 * the writes fault as usual). */
 		b->expect -=
@@ -330,8 +445,7 @@ static void *slab_get(srv_slab *b)
 		return NULL;
 	if ((b->nchunks == 0 || b->used == b->per_chunk) && slab_grow(b))
 		return NULL;
-	if (b->used == b->ready)
-		slab_ahead(b);
+	slab_keep_ahead(b);
 	c = b->chunks[b->nchunks - 1] + b->used * b->slot_bytes;
 	b->used++;
 	return c;
@@ -386,6 +500,8 @@ int srv_registry_init(srv_registry *r, const ssm_model *m, size_t history_cap)
 
 static void series_free(srv_registry *r, srv_series *s)
 {
+	if (s->learn)
+		r->learning--;
 	free(s->learn);
 	slab_put(&r->slab, s->state);
 	if (s->hist) {
@@ -682,17 +798,37 @@ int srv_series_start(srv_registry *r, srv_series *s)
 	return err;
 }
 
-int srv_series_learn_buf(srv_series *s)
+/* The slots to have faulted in ahead: one for each series learning its
+ * step, as many as SLAB_SPARE chunks hold at most. */
+static void learning_changed(srv_registry *r)
 {
-	if (!s->learn)
-		s->learn = malloc(SSM_LEARN_MAX * sizeof *s->learn);
-	return s->learn ? 0 : -1;
+	srv_slab *b = &r->slab;
+	size_t cap = SLAB_SPARE * b->per_chunk;
+
+	b->lead = r->learning < cap ? r->learning : cap;
+	slab_keep_ahead(b);
 }
 
-void srv_series_learn_done(srv_series *s)
+int srv_series_learn_buf(srv_registry *r, srv_series *s)
 {
+	if (!s->learn) {
+		s->learn = malloc(SSM_LEARN_MAX * sizeof *s->learn);
+		if (!s->learn)
+			return -1;
+		r->learning++;
+		/* A few compares; a post (a lock) once per window. */
+		learning_changed(r);
+	}
+	return 0;
+}
+
+void srv_series_learn_done(srv_registry *r, srv_series *s)
+{
+	if (s->learn)
+		r->learning--;
 	free(s->learn);
 	s->learn = NULL;
+	r->slab.lead = r->learning < r->slab.lead ? r->learning : r->slab.lead;
 }
 
 srv_history *srv_series_history(const srv_registry *r, srv_series *s)

@@ -112,8 +112,10 @@ typedef struct srv_series {
  * written, so a chunk costs what its used slots touch (a restore, which
  * knows its count, has them faulted in up front; ingest has them faulted
  * in a window of about 1 MiB ahead of the slots handed out, one call per
- * window rather than a page fault per 4 KiB). Slots are 32-byte aligned (a
- * vector of 8 floats).
+ * window rather than a page fault per 4 KiB, by a helper thread that stays
+ * a window ahead, and as many slots more as there are series learning
+ * their step, which take one each a few samples later: daemon/slabfill.h).
+ * Slots are 32-byte aligned (a vector of 8 floats).
  */
 typedef struct srv_slab {
 	size_t slot_bytes; /* multiple of 32 */
@@ -127,6 +129,17 @@ typedef struct srv_slab {
 	void *free;    /* released slots, linked through their first bytes */
 	struct srv_slab_ahead *ahead; /* chunks mapped ahead and faulted in
 					 by a helper thread (restore) */
+	/* Ingest: the thread that faults in windows ahead of the slots
+	 * handed out (daemon/slabfill.h; NULL: the loop does, each window
+	 * when it reaches it, or before the first window), and the chunks
+	 * mapped ahead of the last one for it (at most SLAB_SPARE). */
+	struct srv_slabfill *fill;
+	int fill_tried; /* srv_slabfill_new was called */
+	unsigned char **spare;
+	size_t nspare;
+	size_t spare_ready; /* slots of spare[0], spare[1].. posted */
+	size_t lead;	    /* slots to have posted ahead of used besides a
+			       window: the series learning their step */
 } srv_slab;
 
 /* One slot of the map: s == NULL is empty. key: srv_registry_key() of the
@@ -146,6 +159,8 @@ typedef struct srv_registry {
 	size_t history_cap;
 	srv_slab slab;
 	size_t state_floats; /* ssm_model_state_floats(), 0 without a model */
+	size_t learning;     /* series holding a learn buffer: each takes a
+				slab slot once its step is learned */
 } srv_registry;
 
 /* history_cap: samples kept per series in memory (0 = none). */
@@ -274,8 +289,8 @@ int srv_series_alloc(srv_registry *r, srv_series *s);
 /* The buffer of samples seen while learning (SSM_LEARN_MAX), allocated on
  * first use: 0 or -1 (no memory). Freed by srv_series_learn_done (once the
  * caller has stepped what it held) or with the series. */
-int srv_series_learn_buf(srv_series *s);
-void srv_series_learn_done(srv_series *s);
+int srv_series_learn_buf(srv_registry *r, srv_series *s);
+void srv_series_learn_done(srv_registry *r, srv_series *s);
 /* The series' in-memory history ring (registry's history_cap), allocated on
  * first use; NULL when history_cap is 0 or the allocation fails. */
 srv_history *srv_series_history(const srv_registry *r, srv_series *s);

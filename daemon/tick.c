@@ -195,7 +195,7 @@ static void start_learned(srv *s, srv_series *se, int quiet)
 		queue_step(&s->tick, se, se->learn[i].t, se->learn[i].value,
 			   quiet);
 	se->n_learn = 0;
-	srv_series_learn_done(se);
+	srv_series_learn_done(&s->reg, se);
 }
 
 static int reject(srv *s, int code)
@@ -286,7 +286,7 @@ static int take(srv *s, srv_series *se, double t, double value, int live)
 		if (queue_step(k, se, t, value, !live))
 			return reject(s, SRV_REJ_NOMEM);
 	} else {
-		if (srv_series_learn_buf(se))
+		if (srv_series_learn_buf(&s->reg, se))
 			return reject(s, SRV_REJ_NOMEM);
 		se->learn[se->n_learn].t = t;
 		se->learn[se->n_learn].value = value;
