@@ -300,6 +300,66 @@ static void test_prefault_end_early(void)
 	ssm_model_free(m);
 }
 
+/* Ingest with the slab-fill thread: series learning their step have
+ * slots posted ahead of them (the lead, across chunks mapped ahead), the
+ * slots handed out later are those chunks' (zero, one per series), and a
+ * release while the thread may still be faulting in unmaps cleanly. */
+static void test_fill_ahead_of_learning(void)
+{
+	ssm_model *m = NULL;
+	srv_registry r;
+	char name[64];
+	size_t per, n;
+	float *ref;
+	int i, bad = 0;
+
+	CHECK_EQ_INT(ssm_model_new_default(&m, 1), 0);
+	if (!m)
+		return;
+	CHECK_EQ_INT(srv_registry_init(&r, m, 0), 0);
+	per = r.slab.per_chunk;
+	n = 2 * per + per / 3; /* three chunks' worth */
+	/* A started state as a slot that was never written gives it. */
+	ref = calloc(r.state_floats, sizeof *ref);
+	CHECK(ref && ssm_state_init(m, ref, 1, 60) == 0);
+	if (!ref)
+		return;
+	for (i = 0; i < (int)n; i++) {
+		srv_series *s;
+		name_of(name, sizeof name, i);
+		s = srv_registry_add(&r, name, strlen(name), 1, 60);
+		bad += !s || srv_series_learn_buf(&r, s) != 0;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK(r.learning == n);
+	if (r.slab.fill) { /* MADV_POPULATE_WRITE and a thread to be had */
+		/* The first chunk and two mapped ahead, all posted. */
+		CHECK(r.slab.nchunks == 1 && r.slab.nspare == 2);
+		CHECK(r.slab.ready + r.slab.spare_ready >= n);
+	}
+	/* Learnt: each takes its slot; half of them, then a release. */
+	for (i = 0; i < (int)n; i++) {
+		srv_series *s = r.all[i];
+		srv_series_learn_done(&r, s);
+		if (i % 2 || srv_series_start(&r, s)) {
+			bad += i % 2 == 0;
+			continue;
+		}
+		bad += memcmp(s->state, ref, r.state_floats * sizeof *ref) != 0;
+		s->state[r.state_floats - 1] = (float)i;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK(r.learning == 0 && r.slab.lead == 0);
+	for (i = 0; i < (int)n; i += 2)
+		bad += r.all[i]->state[r.state_floats - 1] != (float)i;
+	CHECK_EQ_INT(bad, 0);
+	/* The spares taken in order: the second chunk is the first spare. */
+	CHECK(r.slab.nchunks == 2);
+	free(ref);
+	srv_registry_release(&r);
+	ssm_model_free(m);
+}
+
 int main(void)
 {
 	TH_RUN(test_random_ops_match_twin);
@@ -309,5 +369,6 @@ int main(void)
 	TH_RUN(test_long_names_share_a_key);
 	TH_RUN(test_prefault_slots);
 	TH_RUN(test_prefault_end_early);
+	TH_RUN(test_fill_ahead_of_learning);
 	return th_summary();
 }
