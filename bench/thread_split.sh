@@ -106,12 +106,14 @@ echo
 echo "| thread | user us/sample | kernel us/sample | total us/sample | after us/sample | page faults /1k samples | sleeps /1k samples | preemptions /1k samples |"
 echo "|---|---|---|---|---|---|---|---|"
 # After the joins: TID, then COMM U S F V N at t0 ($2-$7), t1 ($8-$13) and
-# t2 ($14-$19).
-join <(sort "$W/t0") <(sort "$W/t1") | join - <(sort "$W/t2") | awk -v hz="$hz" -v n="$N" '
+# t2 ($14-$19). A thread started during the run (daemon/slabfill.c's, with
+# the first new series) has zeros at t0; its name is taken at t2.
+join -a 2 -e 0 -o auto <(sort "$W/t0") <(sort "$W/t1") |
+	join -a 2 -e 0 -o auto - <(sort "$W/t2") | awk -v hz="$hz" -v n="$N" '
 	{ u = ($15 - $3) / hz / n * 1e6; s = ($16 - $4) / hz / n * 1e6
 	  a = ($15 + $16 - $9 - $10) / hz / n * 1e6
 	  if (u + s == 0) next
-	  c = $2; name[c] = 1; U[c] += u; K[c] += s; A[c] += a
+	  c = $14; name[c] = 1; U[c] += u; K[c] += s; A[c] += a
 	  tu += u; ts += s; ta += a
 	  F[c] += ($17 - $5) / n * 1e3; V[c] += ($18 - $6) / n * 1e3
 	  P[c] += ($19 - $7) / n * 1e3
