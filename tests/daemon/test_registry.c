@@ -264,6 +264,17 @@ static void test_prefault_slots(void)
  * test's timeout) and unmaps the chunks mapped ahead and not handed out
  * (a checkpoint restart announces every series: srv_persist_open), and
  * the slab maps fresh ones after it. */
+/* The default model and a registry of its slots: 0, or -1 (checked). */
+static int model_registry(ssm_model **m, srv_registry *r)
+{
+	*m = NULL;
+	CHECK_EQ_INT(ssm_model_new_default(m, 1), 0);
+	if (!*m)
+		return -1;
+	CHECK_EQ_INT(srv_registry_init(r, *m, 0), 0);
+	return 0;
+}
+
 static void test_prefault_end_early(void)
 {
 	ssm_model *m = NULL;
@@ -272,10 +283,8 @@ static void test_prefault_end_early(void)
 	size_t per;
 	int i, bad = 0;
 
-	CHECK_EQ_INT(ssm_model_new_default(&m, 1), 0);
-	if (!m)
+	if (model_registry(&m, &r))
 		return;
-	CHECK_EQ_INT(srv_registry_init(&r, m, 0), 0);
 	per = r.slab.per_chunk;
 	srv_registry_reserve(&r, 8 * per);
 	srv_registry_prefault(&r);
@@ -313,10 +322,8 @@ static void test_fill_ahead_of_learning(void)
 	float *ref;
 	int i, bad = 0;
 
-	CHECK_EQ_INT(ssm_model_new_default(&m, 1), 0);
-	if (!m)
+	if (model_registry(&m, &r))
 		return;
-	CHECK_EQ_INT(srv_registry_init(&r, m, 0), 0);
 	per = r.slab.per_chunk;
 	n = 2 * per + per / 3; /* three chunks' worth */
 	/* A started state as a slot that was never written gives it. */
