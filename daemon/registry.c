@@ -20,9 +20,9 @@
 /* Bytes faulted in ahead of the slots handed out: what a new series'
  * first touch of its slot would fault page by page (at 100k new series,
  * 8% of the daemon's CPU went to those faults). With the filler thread
- * (slab_fill), one window more, and one slot per series learning its step,
- * at most SLAB_SPARE chunks ahead: RSS that those series take a few
- * samples later. */
+ * (slab_fill), one window more, and one slot per series learning its step
+ * past its first sample, at most SLAB_SPARE chunks ahead: RSS that those
+ * series take a few samples later. */
 #define SLAB_AHEAD_BYTES (1u << 20)
 /* Chunks mapped ahead of the last one for the filler, at most (256 MiB,
  * ~36k series of the default model): a burst of new series (100k series'
@@ -498,10 +498,11 @@ int srv_registry_init(srv_registry *r, const ssm_model *m, size_t history_cap)
 	return r->slots ? 0 : -1;
 }
 
+static void learn_uncount(srv_registry *r, srv_series *s);
+
 static void series_free(srv_registry *r, srv_series *s)
 {
-	if (s->learn)
-		r->learning--;
+	learn_uncount(r, s);
 	free(s->learn);
 	slab_put(&r->slab, s->state);
 	if (s->hist) {
@@ -798,8 +799,8 @@ int srv_series_start(srv_registry *r, srv_series *s)
 	return err;
 }
 
-/* The slots to have faulted in ahead: one for each series learning its
- * step, as many as SLAB_SPARE chunks hold at most. */
+/* The slots to have faulted in ahead: one for each series counted in
+ * r->learning, as many as SLAB_SPARE chunks hold at most. */
 static void learning_changed(srv_registry *r)
 {
 	srv_slab *b = &r->slab;
@@ -815,6 +816,11 @@ int srv_series_learn_buf(srv_registry *r, srv_series *s)
 		s->learn = malloc(SSM_LEARN_MAX * sizeof *s->learn);
 		if (!s->learn)
 			return -1;
+	}
+	/* Its second sample: a series that goes on, not a name seen once
+	 * (whose slot faulted in ahead would be RSS for nothing). */
+	if (s->n_learn == 1 && !s->learn_lead) {
+		s->learn_lead = 1;
 		r->learning++;
 		/* A few compares; a post (a lock) once per window. */
 		learning_changed(r);
@@ -822,13 +828,22 @@ int srv_series_learn_buf(srv_registry *r, srv_series *s)
 	return 0;
 }
 
+/* The series no longer waits for a slot. */
+static void learn_uncount(srv_registry *r, srv_series *s)
+{
+	if (s->learn_lead) {
+		s->learn_lead = 0;
+		r->learning--;
+	}
+	if (r->slab.lead > r->learning)
+		r->slab.lead = r->learning;
+}
+
 void srv_series_learn_done(srv_registry *r, srv_series *s)
 {
-	if (s->learn)
-		r->learning--;
+	learn_uncount(r, s);
 	free(s->learn);
 	s->learn = NULL;
-	r->slab.lead = r->learning < r->slab.lead ? r->learning : r->slab.lead;
 }
 
 srv_history *srv_series_history(const srv_registry *r, srv_series *s)

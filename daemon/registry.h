@@ -95,8 +95,9 @@ typedef struct srv_series {
 	int horizon; /* horizons served, 0 = all the model has */
 	int n_learn;
 	/* fc_stale: fq and fmean are not yet the forecast of f_t, which the
-	 * state gives on demand (daemon/fresh.h); the struct does not grow. */
-	unsigned char has_forecast, fc_stale;
+	 * state gives on demand (daemon/fresh.h); learn_lead: counted in
+	 * srv_registry.learning. The struct does not grow. */
+	unsigned char has_forecast, fc_stale, learn_lead;
 	int since_forecast;  /* samples stepped since the last refresh */
 	float anomaly;	     /* score of the last stepped sample, 0 = inside */
 	uint32_t tick_round; /* samples of this series queued in this tick */
@@ -114,7 +115,8 @@ typedef struct srv_series {
  * in a window of about 1 MiB ahead of the slots handed out, one call per
  * window rather than a page fault per 4 KiB, by a helper thread that stays
  * a window ahead, and as many slots more as there are series learning
- * their step, which take one each a few samples later: daemon/slabfill.h).
+ * their step past their first sample, which take one each a few samples
+ * later: daemon/slabfill.h).
  * Slots are 32-byte aligned (a vector of 8 floats).
  */
 typedef struct srv_slab {
@@ -159,8 +161,10 @@ typedef struct srv_registry {
 	size_t history_cap;
 	srv_slab slab;
 	size_t state_floats; /* ssm_model_state_floats(), 0 without a model */
-	size_t learning;     /* series holding a learn buffer: each takes a
-				slab slot once its step is learned */
+	size_t learning;     /* series learning their step that have sent a
+				second sample: each takes a slab slot once
+				its step is learned (a name seen once may
+				never come back: not counted) */
 } srv_registry;
 
 /* history_cap: samples kept per series in memory (0 = none). */

@@ -336,6 +336,14 @@ static void test_fill_ahead_of_learning(void)
 		name_of(name, sizeof name, i);
 		s = srv_registry_add(&r, name, strlen(name), 1, 60);
 		bad += !s || srv_series_learn_buf(&r, s) != 0;
+		if (!s)
+			continue;
+		/* Counted from the second sample on, once. */
+		bad += r.learning != (size_t)i;
+		s->n_learn = 1;
+		bad += srv_series_learn_buf(&r, s) != 0;
+		s->n_learn = 2;
+		bad += srv_series_learn_buf(&r, s) != 0;
 	}
 	CHECK_EQ_INT(bad, 0);
 	CHECK(r.learning == n);
