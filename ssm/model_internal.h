@@ -71,6 +71,10 @@ struct ssm_model {
 	size_t off_layer[SSM_MAX_LAYERS]; /* state offsets */
 	size_t layer_state[SSM_MAX_LAYERS];
 	size_t max_layer_state, layer_ws; /* for one block of SSM__ROWS */
+	/* Every layer is ssm__layer_rows_free (set by ssm_model_new: the
+	 * layers' shapes do not change after it): a block steps only its real
+	 * rows (model_step.c's block_rows). */
+	int rows_free;
 	/* State layout, offsets in floats. */
 	size_t off_prev;  /* [Q] previous one-step quantiles (anomaly score) */
 	size_t off_front; /* smoothing front */

@@ -553,17 +553,12 @@ static void head_rows(const ssm_model *m, int R, const ssm_sample *in,
 /* The rows a block of R real ones steps through the encoder and the
  * layers: SSM__ROWS, padded (model_internal.h: a BLAS product's rounding
  * depends on its M), unless every layer gives a row the same bits whatever
- * the batch (ssm__layer_rows_free: the default model's do), when the
- * padding rows would be work that nothing reads: R. The encoder and the
- * head work row by row either way. */
+ * the batch (ssm__layer_rows_free, checked once by ssm_model_new: the
+ * default model's do), when the padding rows would be work that nothing
+ * reads: R. The encoder and the head work row by row either way. */
 static int block_rows(const ssm_model *m, int R)
 {
-	int l;
-
-	for (l = 0; l < m->arch.nlayers; l++)
-		if (!ssm__layer_rows_free(m, l))
-			return SSM__ROWS;
-	return R;
+	return m->rows_free ? R : SSM__ROWS;
 }
 
 /* Steps rows [0, R) of one block; R <= SSM__ROWS. A row without a forecast
