@@ -39,21 +39,20 @@ static inline void nonfinite4(const v4d *v, v4u *bad)
 		0x8000000000000000u;
 }
 
-/* Horizons h .. h+3 (gate a constant where inlined). */
+/* Four horizons' served lo, median and hi (f0, f1, f2) from their head
+ * medians md, front gaps g0, g1 and exponentiated log-gaps e0, e2 (or
+ * four copies of one horizon: ssm__serve_q3_h1), the values' non-finite
+ * bits ORed into *bad (gate a constant where inlined; vectors by pointer,
+ * as nonfinite4's). */
 __attribute__((always_inline)) static inline void
-serve4(const float *o, const float *gap, const float *e, const double *pt,
-       double sc, int gate, double w, double wf, float *q, float *mean,
-       v4u *bad)
+serve4_v(const v4f *md_, const v4f *g0_, const v4f *g1_, const v4f *e0,
+	 const v4f *e2, const v4d *p_, double sc, int gate, double w, double wf,
+	 v4f *f0, v4f *f1, v4f *f2, v4u *bad)
 {
-	v4f md = {o[1], o[4], o[7], o[10]};
-	v4f g0 = {gap[0], gap[2], gap[4], gap[6]};
-	v4f g1 = {gap[1], gap[3], gap[5], gap[7]};
-	v4f e0 = {e[0], e[3], e[6], e[9]};
-	v4f e2 = {e[2], e[5], e[8], e[11]};
-	v4f lo = md - g0 * e0, hi = md + g1 * e2;
-	v4d p, v0, v1, v2;
-	v4f f0, f1, f2;
-	int l;
+	v4f md = *md_, g0 = *g0_, g1 = *g1_;
+	v4f lo = md - g0 * *e0, hi = md + g1 * *e2;
+	v4d p = *p_;
+	v4d v0, v1, v2;
 
 	if (gate) {
 		v4d dg0 = __builtin_convertvector(g0, v4d);
@@ -68,22 +67,41 @@ serve4(const float *o, const float *gap, const float *e, const double *pt,
 		    w * __builtin_convertvector(hi, v4d) + wf * (0.0 + dg1),
 		    v4f);
 	}
-	memcpy(&p, pt, sizeof p);
 	v0 = p + sc * __builtin_convertvector(lo, v4d);
 	v1 = p + sc * __builtin_convertvector(md, v4d);
 	v2 = p + sc * __builtin_convertvector(hi, v4d);
-	f0 = __builtin_convertvector(v0, v4f);
-	f1 = __builtin_convertvector(v1, v4f);
-	f2 = __builtin_convertvector(v2, v4f);
+	*f0 = __builtin_convertvector(v0, v4f);
+	*f1 = __builtin_convertvector(v1, v4f);
+	*f2 = __builtin_convertvector(v2, v4f);
+	nonfinite4(&v0, bad);
+	nonfinite4(&v1, bad);
+	nonfinite4(&v2, bad);
+}
+
+/* Horizons h .. h+3 (gate a constant where inlined). */
+__attribute__((always_inline)) static inline void
+serve4(const float *o, const float *gap, const float *e, const double *pt,
+       double sc, int gate, double w, double wf, float *q, float *mean,
+       v4u *bad)
+{
+	v4f md = {o[1], o[4], o[7], o[10]};
+	v4f g0 = {gap[0], gap[2], gap[4], gap[6]};
+	v4f g1 = {gap[1], gap[3], gap[5], gap[7]};
+	v4f e0 = {e[0], e[3], e[6], e[9]};
+	v4f e2 = {e[2], e[5], e[8], e[11]};
+	v4d p;
+	v4f f0, f1, f2;
+	int l;
+
+	memcpy(&p, pt, sizeof p);
+	serve4_v(&md, &g0, &g1, &e0, &e2, &p, sc, gate, w, wf, &f0, &f1, &f2,
+		 bad);
 	for (l = 0; l < 4; l++) {
 		q[3 * l] = f0[l];
 		q[3 * l + 1] = f1[l];
 		q[3 * l + 2] = f2[l];
 	}
 	memcpy(mean, &f1, sizeof f1);
-	nonfinite4(&v0, bad);
-	nonfinite4(&v1, bad);
-	nonfinite4(&v2, bad);
 }
 
 /*
@@ -145,4 +163,35 @@ SSM__HOT uint64_t ssm__serve_q3_loop(int H, const float *o, const float *gap,
 {
 	return gate ? serve_loop(H, o, gap, e, pt, sc, 1, w, wf, q, mean)
 		    : serve_loop(H, o, gap, e, pt, sc, 0, w, wf, q, mean);
+}
+
+/* Horizon 1 alone: serve4's vectors with horizon 1 in every lane, lane 0
+ * kept (every lane is the same value, so its non-finite bits are lane
+ * 0's). The same operations on the same operands as horizon 1 of the
+ * whole serving, so the same bits, without the padded copies of o, gap,
+ * pt and e the general loop would need, and with 2 exponentials, not 12
+ * (bench/results/serve10.md). */
+SSM__HOT uint64_t ssm__serve_q3_h1(const float *o, const float *gap,
+				   const float *e2, double pt, double sc,
+				   int gate, double w, double wf, float *q)
+{
+	v4f md = {o[1], o[1], o[1], o[1]};
+	v4f g0 = {gap[0], gap[0], gap[0], gap[0]};
+	v4f g1 = {gap[1], gap[1], gap[1], gap[1]};
+	v4f e0 = {e2[0], e2[0], e2[0], e2[0]};
+	v4f e1 = {e2[1], e2[1], e2[1], e2[1]};
+	v4d p = {pt, pt, pt, pt};
+	v4u b4 = {0, 0, 0, 0};
+	v4f f0, f1, f2;
+
+	if (gate)
+		serve4_v(&md, &g0, &g1, &e0, &e1, &p, sc, 1, w, wf, &f0, &f1,
+			 &f2, &b4);
+	else
+		serve4_v(&md, &g0, &g1, &e0, &e1, &p, sc, 0, w, wf, &f0, &f1,
+			 &f2, &b4);
+	q[0] = f0[0];
+	q[1] = f1[0];
+	q[2] = f2[0];
+	return b4[0];
 }

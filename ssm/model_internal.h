@@ -186,6 +186,12 @@ uint64_t ssm__serve_q3_loop(int H, const float *o, const float *gap,
 			    const float *e, const double *point, double scale,
 			    int gate, double w, double wf, float *q,
 			    float *mean);
+/* Horizon 1 alone, as serve_q3_loop serves it: q[3] from o[0..3), gap[0..2),
+ * e2 = the exponentials of o[0] and o[2] (clamped as ssm__compose_exp's);
+ * returns their ssm__nonfinite_bit_d, ORed. */
+uint64_t ssm__serve_q3_h1(const float *o, const float *gap, const float *e2,
+			  double point, double scale, int gate, double w,
+			  double wf, float *q);
 
 /*
  * Block kernels on M rows, row by row (ssm__gemv_t on the transposed

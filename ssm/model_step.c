@@ -444,44 +444,32 @@ static int serve_q3_n(const ssm_model *m, float *st, const float *o,
 {
 	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0, wf = 0.0;
 	float e[SSM_MAX_H * SSM_MAX_Q], qs[SSM_MAX_H * 3], ms[SSM_MAX_H];
-	float o4[12], gap4[8];
-	double pt4[4];
 	uint64_t bad;
 	int gate = m->arch.gate, j;
 
-	/* Horizon 1 alone, as four copies of itself through the loop's
-	 * four-wide serve4: the bits the whole serving gives it. The loop's
-	 * tail (serve_tail, ssm/kern_serve.c) pads a last 1-3 horizons the
-	 * same way and gives the same bits (test_model's lazy_bit_exact
-	 * without this), but its general copies cost 175 more instructions
-	 * a pruned step (bench/results/tidy8.md). A model of fewer than four
-	 * horizons takes the tail. */
-	if (H == 1 && m->arch.horizon >= 4) {
-		for (j = 0; j < 4; j++) {
-			o4[3 * j] = o[0];
-			o4[3 * j + 1] = o[1];
-			o4[3 * j + 2] = o[2];
-			gap4[2 * j] = gap[0];
-			gap4[2 * j + 1] = gap[1];
-		}
-		for (j = 0; j < 4; j++)
-			pt4[j] = pt[0];
-		o = o4;
-		gap = gap4;
-		pt = pt4;
-		H = 4;
-		q = mean = NULL;
-	}
-	/* ssm__compose_exp over the H horizons served. */
-	for (j = 0; j < 3 * H; j++)
-		e[j] = ssm__clampf(o[j]);
-	ssm_expf_vec(e, e, 3 * H);
 	ssm__put_d(st + SSM__H_PREV_M, pt[0] + sc * o[1]);
 	if (gate) {
 		w = ef * ef + em * em > 0.0 ? ef * ef / (ef * ef + em * em)
 					    : 0.5;
 		wf = 1.0 - w;
 	}
+	/* Horizon 1 alone (a step without a forecast): its two exponentials
+	 * (the median's is not used) and ssm__serve_q3_h1, serve4's
+	 * vectors with horizon 1 in every lane: the bits the whole serving
+	 * gives it (test_model's lazy_bit_exact). Until serve10 four copies
+	 * of it went through the general loop, 12 exponentials and the
+	 * copies (bench/results/serve10.md). */
+	if (H == 1 && !q && !mean) {
+		float e2[2] = {ssm__clampf(o[0]), ssm__clampf(o[2])};
+
+		ssm_expf_vec(e2, e2, 2);
+		return ssm__serve_q3_h1(o, gap, e2, pt[0], sc, gate, w, wf,
+					st + m->off_prev) != 0;
+	}
+	/* ssm__compose_exp over the H horizons served. */
+	for (j = 0; j < 3 * H; j++)
+		e[j] = ssm__clampf(o[j]);
+	ssm_expf_vec(e, e, 3 * H);
 	/* The loop writes every output: into the caller's arrays, or ours. */
 	q = q ? q : qs;
 	bad = ssm__serve_q3_loop(H, o, gap, e, pt, sc, gate, w, wf, q,
