@@ -109,6 +109,44 @@ static void phase_feat(float *f, double t, double period_s)
 	f[1] = (float)cos(ph);
 }
 
+/*
+ * Features 4..9 (the day, week and year phases of a timestamp) of the
+ * rows of one batch: a row at the previous row's timestamp whose step
+ * enables the same cycles takes that row's six floats, which are the bits
+ * sin and cos would give it again (a function of t and the cycles alone),
+ * without libm's sincos three times (~430 instructions a step,
+ * bench/results/serve10.md). Series scraped together share their
+ * timestamps (loadgen's rounds, collectors flushing on the minute), so
+ * most rows of a block hit. t NAN: nothing kept yet.
+ */
+typedef struct tfeat {
+	double t;
+	int cycles; /* bit 0 day, 1 week, 2 year */
+	float f[6];
+} tfeat;
+
+static void time_feat(float *f, double t, double step_s, tfeat *tf)
+{
+	int cycles = (step_s <= 43200.0) | (step_s <= 3.5 * 86400.0) << 1 |
+		     (step_s <= 183.0 * 86400.0) << 2;
+
+	if (tf && t == tf->t && cycles == tf->cycles) {
+		memcpy(f, tf->f, sizeof tf->f);
+		return;
+	}
+	if (cycles & 1)
+		phase_feat(f, t, 86400.0);
+	if (cycles & 2)
+		phase_feat(f + 2, t, 7.0 * 86400.0);
+	if (cycles & 4)
+		phase_feat(f + 4, t, 365.2425 * 86400.0);
+	if (tf) {
+		tf->t = t;
+		tf->cycles = cycles;
+		memcpy(tf->f, f, sizeof tf->f);
+	}
+}
+
 static float clampf10(double x)
 {
 	if (!(x > -10.0))
@@ -130,9 +168,9 @@ static float clampf10(double x)
  *   13, 14 front's forecast at H/2 and H - its one-step one, same units
  *   15 log(scale / (|one-step forecast| + scale)): relative noise level
  */
-int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
-		 float *feat, double *point, double *scale, float *gap,
-		 double *gap_steps, int *few)
+static int observe(const ssm_model *m, float *st, const ssm_sample *in,
+		   float *feat, double *point, double *scale, float *gap,
+		   double *gap_steps, int *few, tfeat *tf)
 {
 	const int H = m->arch.horizon;
 	double count = ssm__get_d(st + SSM__H_COUNT);
@@ -172,14 +210,8 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	}
 	feat[2] = isnan(y) ? 1.0f : 0.0f;
 	feat[3] = (float)log(g);
-	if (in->t > 1e8) {
-		if (step_s <= 43200.0)
-			phase_feat(feat + 4, in->t, 86400.0);
-		if (step_s <= 3.5 * 86400.0)
-			phase_feat(feat + 6, in->t, 7.0 * 86400.0);
-		if (step_s <= 183.0 * 86400.0)
-			phase_feat(feat + 8, in->t, 365.2425 * 86400.0);
-	}
+	if (in->t > 1e8)
+		time_feat(feat + 4, in->t, step_s, tf);
 	if (period > 1)
 		phase_feat(feat + 10, ssm__fmod_whole(phase, (double)period),
 			   (double)period);
@@ -200,6 +232,14 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	ssm__put_d(st + SSM__H_PREV_P, point[0]);
 	st[SSM__H_PREV_S] = (float)sc;
 	return rc;
+}
+
+int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
+		 float *feat, double *point, double *scale, float *gap,
+		 double *gap_steps, int *few)
+{
+	return observe(m, st, in, feat, point, scale, gap, gap_steps, few,
+		       NULL);
 }
 
 /*
@@ -555,7 +595,7 @@ static int block_rows(const ssm_model *m, int R)
  * (tests/ssm/test_model.c). */
 static int step_block(const ssm_model *m, int R, float *const *states,
 		      const ssm_sample *in, ssm_forecast *out, int *status,
-		      const blk *k)
+		      const blk *k, tfeat *tf)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
 	const int M = block_rows(m, R);
@@ -577,10 +617,10 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			continue;
 		}
 		anom[r] = anomaly(m, states[r], in[r].value);
-		bad[r] = ssm__observe(m, states[r], &in[r], f,
-				      k->point + (size_t)r * H, &k->scale[r],
-				      k->gap + (size_t)r * H * (Q - 1),
-				      &k->gaps[r], &few[r]) < 0;
+		bad[r] =
+		    observe(m, states[r], &in[r], f, k->point + (size_t)r * H,
+			    &k->scale[r], k->gap + (size_t)r * H * (Q - 1),
+			    &k->gaps[r], &few[r], tf) < 0;
 	}
 	ssm__enc_forward(m, M, k->feat, x);
 	for (l = 0; l < m->arch.nlayers; l++) {
@@ -699,6 +739,7 @@ int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
 			 void *ws)
 {
 	blk k;
+	tfeat tf = {NAN, 0, {0}};
 	int b, n, nreset = 0;
 
 	if (!m || B < 0 || (B > 0 && (!states || !in || !ws)))
@@ -711,7 +752,7 @@ int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
 		n = B - b < SSM__ROWS ? B - b : SSM__ROWS;
 		nreset +=
 		    step_block(m, n, states + b, in + b, out ? out + b : NULL,
-			       status ? status + b : NULL, &k);
+			       status ? status + b : NULL, &k, &tf);
 	}
 	return nreset;
 }
