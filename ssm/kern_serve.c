@@ -195,3 +195,14 @@ SSM__HOT uint64_t ssm__serve_q3_h1(const float *o, const float *gap,
 	q[2] = f2[0];
 	return b4[0];
 }
+
+/* ssm__clampf over n floats (model_internal.h): GCC vectorizes this loop
+ * (compares and blends; the clone for AVX2), which it does not for the
+ * same loop in model_step.c, compiled for the baseline alone. */
+SSM__HOT void ssm__clampf_vec(const float *x, float *y, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] = ssm__clampf(x[i]);
+}

@@ -134,6 +134,11 @@ static inline float ssm__clampf(float x)
 	return x < -8.0f ? -8.0f : (x > 8.0f ? 8.0f : x);
 }
 
+/* y[i] = ssm__clampf(x[i]) for n floats, vectorized (ssm/kern_serve.c; a
+ * select, so the same bits): the scalar loop was 4 instructions a float,
+ * 600 a forecast of 48 horizons (bench/results/serve10.md). y may be x. */
+void ssm__clampf_vec(const float *x, float *y, int n);
+
 /*
  * The per-sample front of the model, shared by the step and training:
  * advances the state's header and smoothing front with one sample, then

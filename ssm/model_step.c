@@ -339,10 +339,7 @@ static void head_q3_h1(const ssm_model *m, const float *xr, float *hr,
  * Training's compose and its backward use the same exponential. */
 void ssm__compose_exp(const ssm_model *m, const float *o, float *e)
 {
-	int j;
-
-	for (j = 0; j < m->HQ; j++)
-		e[j] = ssm__clampf(o[j]);
+	ssm__clampf_vec(o, e, m->HQ);
 	ssm_expf_vec(e, e, m->HQ);
 }
 
@@ -485,7 +482,7 @@ static int serve_q3_n(const ssm_model *m, float *st, const float *o,
 	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0, wf = 0.0;
 	float e[SSM_MAX_H * SSM_MAX_Q], qs[SSM_MAX_H * 3], ms[SSM_MAX_H];
 	uint64_t bad;
-	int gate = m->arch.gate, j;
+	int gate = m->arch.gate;
 
 	ssm__put_d(st + SSM__H_PREV_M, pt[0] + sc * o[1]);
 	if (gate) {
@@ -507,8 +504,7 @@ static int serve_q3_n(const ssm_model *m, float *st, const float *o,
 					st + m->off_prev) != 0;
 	}
 	/* ssm__compose_exp over the H horizons served. */
-	for (j = 0; j < 3 * H; j++)
-		e[j] = ssm__clampf(o[j]);
+	ssm__clampf_vec(o, e, 3 * H);
 	ssm_expf_vec(e, e, 3 * H);
 	/* The loop writes every output: into the caller's arrays, or ours. */
 	q = q ? q : qs;
