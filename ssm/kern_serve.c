@@ -87,8 +87,8 @@ serve4(const float *o, const float *gap, const float *e, const double *pt,
 	v4f md = {o[1], o[4], o[7], o[10]};
 	v4f g0 = {gap[0], gap[2], gap[4], gap[6]};
 	v4f g1 = {gap[1], gap[3], gap[5], gap[7]};
-	v4f e0 = {e[0], e[3], e[6], e[9]};
-	v4f e2 = {e[2], e[5], e[8], e[11]};
+	v4f e0 = {e[0], e[2], e[4], e[6]};
+	v4f e2 = {e[1], e[3], e[5], e[7]};
 	v4d p;
 	v4f f0, f1, f2;
 	int l;
@@ -119,19 +119,19 @@ serve_tail(int r, const float *o, const float *gap, const float *e,
 	   const double *pt, double sc, int gate, double w, double wf, float *q,
 	   float *mean, v4u *bad)
 {
-	float o4[12], gap4[8], e4[12], q4[12], m4[4];
+	float o4[12], gap4[8], e4[8], q4[12], m4[4];
 	double pt4[4];
 	int l, k;
 
 	for (l = 0; l < 4; l++) {
 		int s = l < r ? l : 0;
 
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < 3; k++)
 			o4[3 * l + k] = o[3 * s + k];
-			e4[3 * l + k] = e[3 * s + k];
+		for (k = 0; k < 2; k++) {
+			gap4[2 * l + k] = gap[2 * s + k];
+			e4[2 * l + k] = e[2 * s + k];
 		}
-		gap4[2 * l] = gap[2 * s];
-		gap4[2 * l + 1] = gap[2 * s + 1];
 		pt4[l] = pt[s];
 	}
 	serve4(o4, gap4, e4, pt4, sc, gate, w, wf, q4, m4, bad);
@@ -148,10 +148,10 @@ serve_loop(int H, const float *o, const float *gap, const float *e,
 	int h = 0;
 
 	for (; h + 4 <= H; h += 4)
-		serve4(o + 3 * h, gap + 2 * h, e + 3 * h, pt + h, sc, gate, w,
+		serve4(o + 3 * h, gap + 2 * h, e + 2 * h, pt + h, sc, gate, w,
 		       wf, q + 3 * h, mean + h, &b4);
 	if (h < H)
-		serve_tail(H - h, o + 3 * h, gap + 2 * h, e + 3 * h, pt + h, sc,
+		serve_tail(H - h, o + 3 * h, gap + 2 * h, e + 2 * h, pt + h, sc,
 			   gate, w, wf, q + 3 * h, mean + h, &b4);
 	return b4[0] | b4[1] | b4[2] | b4[3];
 }
@@ -205,4 +205,18 @@ SSM__HOT void ssm__clampf_vec(const float *x, float *y, int n)
 
 	for (i = 0; i < n; i++)
 		y[i] = ssm__clampf(x[i]);
+}
+
+/* The exponentials serve4 reads, e[H][2]: of the clamped lower and upper
+ * log-gaps o[h][0] and o[h][2] (the median's o[h][1] has none), so 2H of
+ * them, not ssm__compose_exp's 3H, laid out as the front's gaps are. */
+SSM__HOT void ssm__serve_q3_exp(const float *o, float *e, int H)
+{
+	int h;
+
+	for (h = 0; h < H; h++) {
+		e[2 * h] = ssm__clampf(o[3 * h]);
+		e[2 * h + 1] = ssm__clampf(o[3 * h + 2]);
+	}
+	ssm_expf_vec(e, e, 2 * H);
 }

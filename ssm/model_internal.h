@@ -185,8 +185,11 @@ int ssm__serve_q3(const ssm_model *m, float *st, const float *o,
 		  float *mean);
 /* serve_q3's loop over the horizons (ssm/kern_serve.c, AVX2 or baseline,
  * the same bits): q[H][3] and mean[H] (neither NULL) from o, gap, e =
- * ssm__compose_exp(o), point, scale and the gate's weights w, wf (gate 0:
+ * ssm__serve_q3_exp(o), point, scale and the gate's weights w, wf (gate 0:
  * none); returns the served values' ssm__nonfinite_bit_d, ORed. */
+/* e[H][2]: the exponentials of the clamped o[h][0] and o[h][2], the values
+ * of ssm__compose_exp's e[h][0] and e[h][2] (the median's is never read). */
+void ssm__serve_q3_exp(const float *o, float *e, int H);
 uint64_t ssm__serve_q3_loop(int H, const float *o, const float *gap,
 			    const float *e, const double *point, double scale,
 			    int gate, double w, double wf, float *q,

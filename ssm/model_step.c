@@ -503,9 +503,7 @@ static int serve_q3_n(const ssm_model *m, float *st, const float *o,
 		return ssm__serve_q3_h1(o, gap, e2, pt[0], sc, gate, w, wf,
 					st + m->off_prev) != 0;
 	}
-	/* ssm__compose_exp over the H horizons served. */
-	ssm__clampf_vec(o, e, 3 * H);
-	ssm_expf_vec(e, e, 3 * H);
+	ssm__serve_q3_exp(o, e, H);
 	/* The loop writes every output: into the caller's arrays, or ours. */
 	q = q ? q : qs;
 	bad = ssm__serve_q3_loop(H, o, gap, e, pt, sc, gate, w, wf, q,

@@ -31,6 +31,7 @@
 #define ssm__clampf_vec	    base_clampf_vec
 #define ssm__serve_q3_loop  base_serve_q3_loop
 #define ssm__serve_q3_h1    base_serve_q3_h1
+#define ssm__serve_q3_exp   base_serve_q3_exp
 #include "ssm/kern_check.c"
 #include "ssm/kern_gemv.c"
 #include "ssm/kern_mamba.c"
@@ -52,6 +53,7 @@
 #undef ssm__clampf_vec
 #undef ssm__serve_q3_loop
 #undef ssm__serve_q3_h1
+#undef ssm__serve_q3_exp
 
 #include <cblas.h>
 #include <math.h>
