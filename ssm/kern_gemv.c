@@ -19,6 +19,37 @@ SSM__HOT void ssm__gemv_t(int In, int Out, const float *restrict WT,
 {
 	int o = 0, i;
 
+	/* 64 outputs a pass where there are (the fc head's 144: two passes
+	 * and one of 16, not four and one): each input's broadcast and the
+	 * loop's control shared by twice the outputs. */
+	for (; o + 64 <= Out; o += 64) {
+		const float *w = WT + o;
+		v8 a0 = LD(y + o), a1 = LD(y + o + 8), a2 = LD(y + o + 16),
+		   a3 = LD(y + o + 24), a4 = LD(y + o + 32),
+		   a5 = LD(y + o + 40), a6 = LD(y + o + 48),
+		   a7 = LD(y + o + 56);
+
+		for (i = 0; i < In; i++, w += Out) {
+			float xi = x[i];
+
+			a0 = a0 + xi * LD(w);
+			a1 = a1 + xi * LD(w + 8);
+			a2 = a2 + xi * LD(w + 16);
+			a3 = a3 + xi * LD(w + 24);
+			a4 = a4 + xi * LD(w + 32);
+			a5 = a5 + xi * LD(w + 40);
+			a6 = a6 + xi * LD(w + 48);
+			a7 = a7 + xi * LD(w + 56);
+		}
+		ST(y + o, a0);
+		ST(y + o + 8, a1);
+		ST(y + o + 16, a2);
+		ST(y + o + 24, a3);
+		ST(y + o + 32, a4);
+		ST(y + o + 40, a5);
+		ST(y + o + 48, a6);
+		ST(y + o + 56, a7);
+	}
 	for (; o + 32 <= Out; o += 32) {
 		const float *w = WT + o;
 		v8 a0 = LD(y + o), a1 = LD(y + o + 8), a2 = LD(y + o + 16),

@@ -117,9 +117,11 @@ static void fill(ssm_rng *r, float *x, size_t n, double lo, double hi)
  * wide, the narrow tail) against the plain sum in index order. */
 static void test_gemv_plain(void)
 {
-	static const int outs[] = {1,  2,  3,  5,  7,  8,  9,	13,  16,
-				   24, 32, 34, 36, 48, 64, 100, 128, 131};
-	float WT[64 * 131], x[64], a[131], b[131], c[131];
+	/* Every block class and their mixes: 64, 32, 16, 8 outputs a pass and
+	 * the last Out % 8 (144: the fc head's two of 64 and one of 16). */
+	static const int outs[] = {1,  2,  3,  5,  7,  8,   9,	 13,  16,  24,
+				   32, 34, 36, 48, 64, 100, 128, 131, 144, 211};
+	float WT[64 * 211], x[64], a[211], b[211], c[211];
 	ssm_rng r;
 	size_t k;
 	int In, o, i, same = 1;
