@@ -263,16 +263,23 @@ void ssm__enc_forward(const ssm_model *m, int M, const float *feat, float *x)
 	}
 }
 
-/* One row's normalised head input hr[d] from xr[d]; returns 1 / rms. */
-static float head_norm(const ssm_model *m, const float *xr, float *hr)
+/* 1 / rms of one row's head input xr[d]. */
+static float head_inv(const ssm_model *m, const float *xr)
 {
 	double ss = 0.0;
-	float inv;
 	int i;
 
 	for (i = 0; i < m->d; i++)
 		ss += (double)xr[i] * xr[i];
-	inv = (float)(1.0 / sqrt(ss / m->d + 1e-6));
+	return (float)(1.0 / sqrt(ss / m->d + 1e-6));
+}
+
+/* One row's normalised head input hr[d] from xr[d]; returns 1 / rms. */
+static float head_norm(const ssm_model *m, const float *xr, float *hr)
+{
+	float inv = head_inv(m, xr);
+	int i;
+
 	for (i = 0; i < m->d; i++)
 		hr[i] = xr[i] * inv * m->g_out[i];
 	return inv;
@@ -301,28 +308,29 @@ typedef float v4u __attribute__((vector_size(16), aligned(4), may_alias));
 
 /* One row's head outputs o[0..3) only (horizon 1's with Q = 3, for a
  * step without a forecast): ssm__gemv_t's operations for them, input by
- * input in the same order (y + x_0 w_0 + x_1 w_1 ...), so the same bits;
- * the three in one 4-float vector where a row of w_head_t has a fourth
- * (HQ >= 4: read, summed in the unused lane, dropped). */
-static void head_q3_h1(const ssm_model *m, const float *xr, float *hr,
-		       float *orow)
+ * input in the same order (y + x_0 w_0 + x_1 w_1 ...), on head_norm's
+ * inputs (x inv g, computed here as there and not stored: nothing reads
+ * a pruned row's), so the same bits; the three in one 4-float vector
+ * where a row of w_head_t has a fourth (HQ >= 4: read, summed in the
+ * unused lane, dropped). */
+static void head_q3_h1(const ssm_model *m, const float *xr, float *orow)
 {
-	const float *w = m->w_head_t;
+	const float *w = m->w_head_t, *g = m->g_out;
 	float o0 = m->b_head[0], o1 = m->b_head[1], o2 = m->b_head[2];
+	float inv = head_inv(m, xr);
 	int i;
 
-	head_norm(m, xr, hr);
 	if (m->HQ >= 4) {
 		v4f o = {o0, o1, o2, 0.0f};
 
 		for (i = 0; i < m->d; i++, w += m->HQ)
-			o = o + hr[i] * *(const v4u *)w;
+			o = o + xr[i] * inv * g[i] * *(const v4u *)w;
 		o0 = o[0];
 		o1 = o[1];
 		o2 = o[2];
 	} else
 		for (i = 0; i < m->d; i++, w += m->HQ) {
-			float x = hr[i];
+			float x = xr[i] * inv * g[i];
 
 			o0 = o0 + x * w[0];
 			o1 = o1 + x * w[1];
@@ -497,9 +505,12 @@ static int serve_q3_n(const ssm_model *m, float *st, const float *o,
 	 * of it went through the general loop, 12 exponentials and the
 	 * copies (bench/results/serve10.md). */
 	if (H == 1 && !q && !mean) {
-		float e2[2] = {ssm__clampf(o[0]), ssm__clampf(o[2])};
+		/* Four, two of them copies: ssm_expf_vec's vector body (its
+		 * scalar loop for fewer costs twice as much). */
+		float lo = ssm__clampf(o[0]), hi = ssm__clampf(o[2]);
+		float e2[4] = {lo, hi, lo, hi};
 
-		ssm_expf_vec(e2, e2, 2);
+		ssm_expf_vec(e2, e2, 4);
 		return ssm__serve_q3_h1(o, gap, e2, pt[0], sc, gate, w, wf,
 					st + m->off_prev) != 0;
 	}
@@ -565,7 +576,7 @@ static void head_rows(const ssm_model *m, int R, const ssm_sample *in,
 		if (!isfinite(in[r].t))
 			continue;
 		if (few[r])
-			head_q3_h1(m, x + r * d, k->hn + r * d, k->o + r * HQ);
+			head_q3_h1(m, x + r * d, k->o + r * HQ);
 		else
 			ssm__head_forward(m, 1, x + r * d, k->hn + r * d, NULL,
 					  k->o + r * HQ);
