@@ -4,7 +4,7 @@
  * Why blocks of outputs in registers: the straightforward loop adds a few
  * rows of WT into y per pass, so every pass stores y and the next reloads
  * it, a store-to-load chain per vector that cost more than the multiplies.
- * Here 32 (then 16, then 8) outputs stay in registers down all In rows, summed
+ * Here 64 (then 32, 16, 8) outputs stay in registers down all In rows, summed
  * in the same index order (y + x_0 w_0 + x_1 w_1 + ...), so the result is the
  * same bits as the plain loop, on AVX2 and on the baseline.
  */
@@ -14,51 +14,48 @@
 
 #include <stddef.h>
 
+/* Outputs o .. o + 8 NV of y += x WT in registers down all In rows (NV a
+ * constant where inlined: the loops over k unrolled, a[] in registers). */
+__attribute__((always_inline)) static inline void
+gemv_pass(int NV, int In, int Out, int o, const float *restrict WT,
+	  const float *restrict x, float *restrict y)
+{
+	const float *w = WT + o;
+	v8 a[8];
+	int i, k;
+
+#pragma GCC unroll 8
+	for (k = 0; k < NV; k++)
+		a[k] = LD(y + o + 8 * k);
+	for (i = 0; i < In; i++, w += Out) {
+		float xi = x[i];
+
+#pragma GCC unroll 8
+		for (k = 0; k < NV; k++)
+			a[k] = a[k] + xi * LD(w + 8 * k);
+	}
+#pragma GCC unroll 8
+	for (k = 0; k < NV; k++)
+		ST(y + o + 8 * k, a[k]);
+}
+
 SSM__HOT void ssm__gemv_t(int In, int Out, const float *restrict WT,
 			  const float *restrict x, float *restrict y)
 {
 	int o = 0, i;
 
-	for (; o + 32 <= Out; o += 32) {
-		const float *w = WT + o;
-		v8 a0 = LD(y + o), a1 = LD(y + o + 8), a2 = LD(y + o + 16),
-		   a3 = LD(y + o + 24);
-
-		for (i = 0; i < In; i++, w += Out) {
-			float xi = x[i];
-
-			a0 = a0 + xi * LD(w);
-			a1 = a1 + xi * LD(w + 8);
-			a2 = a2 + xi * LD(w + 16);
-			a3 = a3 + xi * LD(w + 24);
-		}
-		ST(y + o, a0);
-		ST(y + o + 8, a1);
-		ST(y + o + 16, a2);
-		ST(y + o + 24, a3);
-	}
-	/* 16 outputs (the encoder's d = 16): one pass, not two of 8. */
-	for (; o + 16 <= Out; o += 16) {
-		const float *w = WT + o;
-		v8 a0 = LD(y + o), a1 = LD(y + o + 8);
-
-		for (i = 0; i < In; i++, w += Out) {
-			float xi = x[i];
-
-			a0 = a0 + xi * LD(w);
-			a1 = a1 + xi * LD(w + 8);
-		}
-		ST(y + o, a0);
-		ST(y + o + 8, a1);
-	}
-	for (; o + 8 <= Out; o += 8) {
-		const float *w = WT + o;
-		v8 a0 = LD(y + o);
-
-		for (i = 0; i < In; i++, w += Out)
-			a0 = a0 + x[i] * LD(w);
-		ST(y + o, a0);
-	}
+	/* 64 outputs a pass where there are (the fc head's 144: two passes
+	 * and one of 16, not four of 32 and one of 16): each input's
+	 * broadcast and the loop's control shared by more outputs; then 32,
+	 * 16 (the encoder's d = 16: one pass, not two of 8) and 8. */
+	for (; o + 64 <= Out; o += 64)
+		gemv_pass(8, In, Out, o, WT, x, y);
+	for (; o + 32 <= Out; o += 32)
+		gemv_pass(4, In, Out, o, WT, x, y);
+	for (; o + 16 <= Out; o += 16)
+		gemv_pass(2, In, Out, o, WT, x, y);
+	for (; o + 8 <= Out; o += 8)
+		gemv_pass(1, In, Out, o, WT, x, y);
 	/* The last r = Out % 8 outputs in one vector, whose other lanes sum
 	 * the next row's first columns and are dropped: every row but the
 	 * last may be read 8 wide (it has the next row behind it when

@@ -193,6 +193,9 @@ int ssm_model_new(ssm_model **out, const ssm_model_arch *a)
 			return err;
 		}
 
+	m->rows_free = 1;
+	for (i = 0; i < a->nlayers; i++)
+		m->rows_free = m->rows_free && ssm__layer_rows_free(m, i);
 	for (i = 0; i + 1 < Q; i++)
 		m->zgap[i] = (float)(ssm__norm_ppf(a->quantiles[i + 1]) -
 				     ssm__norm_ppf(a->quantiles[i]));

@@ -71,6 +71,10 @@ struct ssm_model {
 	size_t off_layer[SSM_MAX_LAYERS]; /* state offsets */
 	size_t layer_state[SSM_MAX_LAYERS];
 	size_t max_layer_state, layer_ws; /* for one block of SSM__ROWS */
+	/* Every layer is ssm__layer_rows_free (set by ssm_model_new: the
+	 * layers' shapes do not change after it): a block steps only its real
+	 * rows (model_step.c's block_rows). */
+	int rows_free;
 	/* State layout, offsets in floats. */
 	size_t off_prev;  /* [Q] previous one-step quantiles (anomaly score) */
 	size_t off_front; /* smoothing front */
@@ -130,6 +134,11 @@ static inline float ssm__clampf(float x)
 	return x < -8.0f ? -8.0f : (x > 8.0f ? 8.0f : x);
 }
 
+/* y[i] = ssm__clampf(x[i]) for n floats, vectorized (ssm/kern_serve.c; a
+ * select, so the same bits): the scalar loop was 4 instructions a float,
+ * 600 a forecast of 48 horizons (bench/results/serve10.md). y may be x. */
+void ssm__clampf_vec(const float *x, float *y, int n);
+
 /*
  * The per-sample front of the model, shared by the step and training:
  * advances the state's header and smoothing front with one sample, then
@@ -176,12 +185,21 @@ int ssm__serve_q3(const ssm_model *m, float *st, const float *o,
 		  float *mean);
 /* serve_q3's loop over the horizons (ssm/kern_serve.c, AVX2 or baseline,
  * the same bits): q[H][3] and mean[H] (neither NULL) from o, gap, e =
- * ssm__compose_exp(o), point, scale and the gate's weights w, wf (gate 0:
+ * ssm__serve_q3_exp(o), point, scale and the gate's weights w, wf (gate 0:
  * none); returns the served values' ssm__nonfinite_bit_d, ORed. */
+/* e[H][2]: the exponentials of the clamped o[h][0] and o[h][2], the values
+ * of ssm__compose_exp's e[h][0] and e[h][2] (the median's is never read). */
+void ssm__serve_q3_exp(const float *o, float *e, int H);
 uint64_t ssm__serve_q3_loop(int H, const float *o, const float *gap,
 			    const float *e, const double *point, double scale,
 			    int gate, double w, double wf, float *q,
 			    float *mean);
+/* Horizon 1 alone, as serve_q3_loop serves it: q[3] from o[0..3), gap[0..2),
+ * e2 = the exponentials of o[0] and o[2] (clamped as ssm__compose_exp's);
+ * returns their ssm__nonfinite_bit_d, ORed. */
+uint64_t ssm__serve_q3_h1(const float *o, const float *gap, const float *e2,
+			  double point, double scale, int gate, double w,
+			  double wf, float *q);
 
 /*
  * Block kernels on M rows, row by row (ssm__gemv_t on the transposed

@@ -109,6 +109,44 @@ static void phase_feat(float *f, double t, double period_s)
 	f[1] = (float)cos(ph);
 }
 
+/*
+ * Features 4..9 (the day, week and year phases of a timestamp) of the
+ * rows of one batch: a row at the previous row's timestamp whose step
+ * enables the same cycles takes that row's six floats, which are the bits
+ * sin and cos would give it again (a function of t and the cycles alone),
+ * without libm's sincos three times (~430 instructions a step,
+ * bench/results/serve10.md). Series scraped together share their
+ * timestamps (loadgen's rounds, collectors flushing on the minute), so
+ * most rows of a block hit. t NAN: nothing kept yet.
+ */
+typedef struct tfeat {
+	double t;
+	int cycles; /* bit 0 day, 1 week, 2 year */
+	float f[6];
+} tfeat;
+
+static void time_feat(float *f, double t, double step_s, tfeat *tf)
+{
+	int cycles = (step_s <= 43200.0) | (step_s <= 3.5 * 86400.0) << 1 |
+		     (step_s <= 183.0 * 86400.0) << 2;
+
+	if (tf && t == tf->t && cycles == tf->cycles) {
+		memcpy(f, tf->f, sizeof tf->f);
+		return;
+	}
+	if (cycles & 1)
+		phase_feat(f, t, 86400.0);
+	if (cycles & 2)
+		phase_feat(f + 2, t, 7.0 * 86400.0);
+	if (cycles & 4)
+		phase_feat(f + 4, t, 365.2425 * 86400.0);
+	if (tf) {
+		tf->t = t;
+		tf->cycles = cycles;
+		memcpy(tf->f, f, sizeof tf->f);
+	}
+}
+
 static float clampf10(double x)
 {
 	if (!(x > -10.0))
@@ -130,9 +168,9 @@ static float clampf10(double x)
  *   13, 14 front's forecast at H/2 and H - its one-step one, same units
  *   15 log(scale / (|one-step forecast| + scale)): relative noise level
  */
-int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
-		 float *feat, double *point, double *scale, float *gap,
-		 double *gap_steps, int *few)
+static int observe(const ssm_model *m, float *st, const ssm_sample *in,
+		   float *feat, double *point, double *scale, float *gap,
+		   double *gap_steps, int *few, tfeat *tf)
 {
 	const int H = m->arch.horizon;
 	double count = ssm__get_d(st + SSM__H_COUNT);
@@ -172,14 +210,8 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	}
 	feat[2] = isnan(y) ? 1.0f : 0.0f;
 	feat[3] = (float)log(g);
-	if (in->t > 1e8) {
-		if (step_s <= 43200.0)
-			phase_feat(feat + 4, in->t, 86400.0);
-		if (step_s <= 3.5 * 86400.0)
-			phase_feat(feat + 6, in->t, 7.0 * 86400.0);
-		if (step_s <= 183.0 * 86400.0)
-			phase_feat(feat + 8, in->t, 365.2425 * 86400.0);
-	}
+	if (in->t > 1e8)
+		time_feat(feat + 4, in->t, step_s, tf);
 	if (period > 1)
 		phase_feat(feat + 10, ssm__fmod_whole(phase, (double)period),
 			   (double)period);
@@ -200,6 +232,14 @@ int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
 	ssm__put_d(st + SSM__H_PREV_P, point[0]);
 	st[SSM__H_PREV_S] = (float)sc;
 	return rc;
+}
+
+int ssm__observe(const ssm_model *m, float *st, const ssm_sample *in,
+		 float *feat, double *point, double *scale, float *gap,
+		 double *gap_steps, int *few)
+{
+	return observe(m, st, in, feat, point, scale, gap, gap_steps, few,
+		       NULL);
 }
 
 /*
@@ -223,16 +263,23 @@ void ssm__enc_forward(const ssm_model *m, int M, const float *feat, float *x)
 	}
 }
 
-/* One row's normalised head input hr[d] from xr[d]; returns 1 / rms. */
-static float head_norm(const ssm_model *m, const float *xr, float *hr)
+/* 1 / rms of one row's head input xr[d]. */
+static float head_inv(const ssm_model *m, const float *xr)
 {
 	double ss = 0.0;
-	float inv;
 	int i;
 
 	for (i = 0; i < m->d; i++)
 		ss += (double)xr[i] * xr[i];
-	inv = (float)(1.0 / sqrt(ss / m->d + 1e-6));
+	return (float)(1.0 / sqrt(ss / m->d + 1e-6));
+}
+
+/* One row's normalised head input hr[d] from xr[d]; returns 1 / rms. */
+static float head_norm(const ssm_model *m, const float *xr, float *hr)
+{
+	float inv = head_inv(m, xr);
+	int i;
+
 	for (i = 0; i < m->d; i++)
 		hr[i] = xr[i] * inv * m->g_out[i];
 	return inv;
@@ -261,28 +308,29 @@ typedef float v4u __attribute__((vector_size(16), aligned(4), may_alias));
 
 /* One row's head outputs o[0..3) only (horizon 1's with Q = 3, for a
  * step without a forecast): ssm__gemv_t's operations for them, input by
- * input in the same order (y + x_0 w_0 + x_1 w_1 ...), so the same bits;
- * the three in one 4-float vector where a row of w_head_t has a fourth
- * (HQ >= 4: read, summed in the unused lane, dropped). */
-static void head_q3_h1(const ssm_model *m, const float *xr, float *hr,
-		       float *orow)
+ * input in the same order (y + x_0 w_0 + x_1 w_1 ...), on head_norm's
+ * inputs (x inv g, computed here as there and not stored: nothing reads
+ * a pruned row's), so the same bits; the three in one 4-float vector
+ * where a row of w_head_t has a fourth (HQ >= 4: read, summed in the
+ * unused lane, dropped). */
+static void head_q3_h1(const ssm_model *m, const float *xr, float *orow)
 {
-	const float *w = m->w_head_t;
+	const float *w = m->w_head_t, *g = m->g_out;
 	float o0 = m->b_head[0], o1 = m->b_head[1], o2 = m->b_head[2];
+	float inv = head_inv(m, xr);
 	int i;
 
-	head_norm(m, xr, hr);
 	if (m->HQ >= 4) {
 		v4f o = {o0, o1, o2, 0.0f};
 
 		for (i = 0; i < m->d; i++, w += m->HQ)
-			o = o + hr[i] * *(const v4u *)w;
+			o = o + xr[i] * inv * g[i] * *(const v4u *)w;
 		o0 = o[0];
 		o1 = o[1];
 		o2 = o[2];
 	} else
 		for (i = 0; i < m->d; i++, w += m->HQ) {
-			float x = hr[i];
+			float x = xr[i] * inv * g[i];
 
 			o0 = o0 + x * w[0];
 			o1 = o1 + x * w[1];
@@ -299,10 +347,7 @@ static void head_q3_h1(const ssm_model *m, const float *xr, float *hr,
  * Training's compose and its backward use the same exponential. */
 void ssm__compose_exp(const ssm_model *m, const float *o, float *e)
 {
-	int j;
-
-	for (j = 0; j < m->HQ; j++)
-		e[j] = ssm__clampf(o[j]);
+	ssm__clampf_vec(o, e, m->HQ);
 	ssm_expf_vec(e, e, m->HQ);
 }
 
@@ -444,44 +489,32 @@ static int serve_q3_n(const ssm_model *m, float *st, const float *o,
 {
 	double ef = st[SSM__H_ERR_F], em = st[SSM__H_ERR_M], w = 1.0, wf = 0.0;
 	float e[SSM_MAX_H * SSM_MAX_Q], qs[SSM_MAX_H * 3], ms[SSM_MAX_H];
-	float o4[12], gap4[8];
-	double pt4[4];
 	uint64_t bad;
-	int gate = m->arch.gate, j;
+	int gate = m->arch.gate;
 
-	/* Horizon 1 alone, as four copies of itself through the loop's
-	 * four-wide serve4: the bits the whole serving gives it. The loop's
-	 * tail (serve_tail, ssm/kern_serve.c) pads a last 1-3 horizons the
-	 * same way and gives the same bits (test_model's lazy_bit_exact
-	 * without this), but its general copies cost 175 more instructions
-	 * a pruned step (bench/results/tidy8.md). A model of fewer than four
-	 * horizons takes the tail. */
-	if (H == 1 && m->arch.horizon >= 4) {
-		for (j = 0; j < 4; j++) {
-			o4[3 * j] = o[0];
-			o4[3 * j + 1] = o[1];
-			o4[3 * j + 2] = o[2];
-			gap4[2 * j] = gap[0];
-			gap4[2 * j + 1] = gap[1];
-		}
-		for (j = 0; j < 4; j++)
-			pt4[j] = pt[0];
-		o = o4;
-		gap = gap4;
-		pt = pt4;
-		H = 4;
-		q = mean = NULL;
-	}
-	/* ssm__compose_exp over the H horizons served. */
-	for (j = 0; j < 3 * H; j++)
-		e[j] = ssm__clampf(o[j]);
-	ssm_expf_vec(e, e, 3 * H);
 	ssm__put_d(st + SSM__H_PREV_M, pt[0] + sc * o[1]);
 	if (gate) {
 		w = ef * ef + em * em > 0.0 ? ef * ef / (ef * ef + em * em)
 					    : 0.5;
 		wf = 1.0 - w;
 	}
+	/* Horizon 1 alone (a step without a forecast): its two exponentials
+	 * (the median's is not used) and ssm__serve_q3_h1, serve4's
+	 * vectors with horizon 1 in every lane: the bits the whole serving
+	 * gives it (test_model's lazy_bit_exact). Until serve10 four copies
+	 * of it went through the general loop, 12 exponentials and the
+	 * copies (bench/results/serve10.md). */
+	if (H == 1 && !q && !mean) {
+		/* Four, two of them copies: ssm_expf_vec's vector body (its
+		 * scalar loop for fewer costs twice as much). */
+		float lo = ssm__clampf(o[0]), hi = ssm__clampf(o[2]);
+		float e2[4] = {lo, hi, lo, hi};
+
+		ssm_expf_vec(e2, e2, 4);
+		return ssm__serve_q3_h1(o, gap, e2, pt[0], sc, gate, w, wf,
+					st + m->off_prev) != 0;
+	}
+	ssm__serve_q3_exp(o, e, H);
 	/* The loop writes every output: into the caller's arrays, or ours. */
 	q = q ? q : qs;
 	bad = ssm__serve_q3_loop(H, o, gap, e, pt, sc, gate, w, wf, q,
@@ -543,7 +576,7 @@ static void head_rows(const ssm_model *m, int R, const ssm_sample *in,
 		if (!isfinite(in[r].t))
 			continue;
 		if (few[r])
-			head_q3_h1(m, x + r * d, k->hn + r * d, k->o + r * HQ);
+			head_q3_h1(m, x + r * d, k->o + r * HQ);
 		else
 			ssm__head_forward(m, 1, x + r * d, k->hn + r * d, NULL,
 					  k->o + r * HQ);
@@ -553,17 +586,12 @@ static void head_rows(const ssm_model *m, int R, const ssm_sample *in,
 /* The rows a block of R real ones steps through the encoder and the
  * layers: SSM__ROWS, padded (model_internal.h: a BLAS product's rounding
  * depends on its M), unless every layer gives a row the same bits whatever
- * the batch (ssm__layer_rows_free: the default model's do), when the
- * padding rows would be work that nothing reads: R. The encoder and the
- * head work row by row either way. */
+ * the batch (ssm__layer_rows_free, checked once by ssm_model_new: the
+ * default model's do), when the padding rows would be work that nothing
+ * reads: R. The encoder and the head work row by row either way. */
 static int block_rows(const ssm_model *m, int R)
 {
-	int l;
-
-	for (l = 0; l < m->arch.nlayers; l++)
-		if (!ssm__layer_rows_free(m, l))
-			return SSM__ROWS;
-	return R;
+	return m->rows_free ? R : SSM__ROWS;
 }
 
 /* Steps rows [0, R) of one block; R <= SSM__ROWS. A row without a forecast
@@ -572,7 +600,7 @@ static int block_rows(const ssm_model *m, int R)
  * (tests/ssm/test_model.c). */
 static int step_block(const ssm_model *m, int R, float *const *states,
 		      const ssm_sample *in, ssm_forecast *out, int *status,
-		      const blk *k)
+		      const blk *k, tfeat *tf)
 {
 	const int H = m->arch.horizon, Q = m->arch.nquantiles;
 	const int M = block_rows(m, R);
@@ -594,10 +622,10 @@ static int step_block(const ssm_model *m, int R, float *const *states,
 			continue;
 		}
 		anom[r] = anomaly(m, states[r], in[r].value);
-		bad[r] = ssm__observe(m, states[r], &in[r], f,
-				      k->point + (size_t)r * H, &k->scale[r],
-				      k->gap + (size_t)r * H * (Q - 1),
-				      &k->gaps[r], &few[r]) < 0;
+		bad[r] =
+		    observe(m, states[r], &in[r], f, k->point + (size_t)r * H,
+			    &k->scale[r], k->gap + (size_t)r * H * (Q - 1),
+			    &k->gaps[r], &few[r], tf) < 0;
 	}
 	ssm__enc_forward(m, M, k->feat, x);
 	for (l = 0; l < m->arch.nlayers; l++) {
@@ -716,6 +744,7 @@ int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
 			 void *ws)
 {
 	blk k;
+	tfeat tf = {NAN, 0, {0}};
 	int b, n, nreset = 0;
 
 	if (!m || B < 0 || (B > 0 && (!states || !in || !ws)))
@@ -728,7 +757,7 @@ int ssm_model_step_batch(const ssm_model *m, int B, float *const *states,
 		n = B - b < SSM__ROWS ? B - b : SSM__ROWS;
 		nreset +=
 		    step_block(m, n, states + b, in + b, out ? out + b : NULL,
-			       status ? status + b : NULL, &k);
+			       status ? status + b : NULL, &k, &tf);
 	}
 	return nreset;
 }

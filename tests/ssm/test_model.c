@@ -169,7 +169,11 @@ static void batch_bit_exact(int mixed)
 	for (v = 0; v < 3; v++)
 		for (b = 0; b < NS; b++) {
 			st[v][b] = calloc(S, sizeof(float));
-			ssm_state_init(m, st[v][b], 1 + b % 24, 3600.0);
+			/* Every fifth series at a weekly step: rows of one
+			 * timestamp whose time features differ (no day or
+			 * week phase; model_step.c's time_feat). */
+			ssm_state_init(m, st[v][b], 1 + b % 24,
+				       b % 5 == 4 ? 7 * 86400.0 : 3600.0);
 			fc_alloc(m, &out[v][b]);
 		}
 	for (i = 0; i < T; i++) {

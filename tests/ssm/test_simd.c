@@ -28,10 +28,15 @@
 #define ssm__mamba_conv_f32 base_mamba_conv_f32
 #define ssm__exp2f_neg_vec  base_exp2f_neg_vec
 #define ssm__nonfinite_any  base_nonfinite_any
+#define ssm__clampf_vec	    base_clampf_vec
+#define ssm__serve_q3_loop  base_serve_q3_loop
+#define ssm__serve_q3_h1    base_serve_q3_h1
+#define ssm__serve_q3_exp   base_serve_q3_exp
 #include "ssm/kern_check.c"
 #include "ssm/kern_gemv.c"
 #include "ssm/kern_mamba.c"
 #include "ssm/kern_s4d.c"
+#include "ssm/kern_serve.c"
 #include "ssm/vmath.c"
 #undef ssm_expf_vec
 #undef ssm_silu_vec
@@ -45,6 +50,10 @@
 #undef ssm__mamba_conv_f32
 #undef ssm__exp2f_neg_vec
 #undef ssm__nonfinite_any
+#undef ssm__clampf_vec
+#undef ssm__serve_q3_loop
+#undef ssm__serve_q3_h1
+#undef ssm__serve_q3_exp
 
 #include <cblas.h>
 #include <math.h>
@@ -61,6 +70,7 @@ void ssm_softplus_vec(const float *x, float *y, int n);
 void ssm__gemv_t(int In, int Out, const float *WT, const float *x, float *y);
 void ssm__gemm_rows_t(int M, int In, int Out, const float *WT, const float *x,
 		      int ldx, float *y, int ldy, int beta);
+void ssm__clampf_vec(const float *x, float *y, int n);
 /* ssm/kern.h once more, now declaring the real names. */
 #undef STATECAST_SSM_KERN_H
 #include "ssm/kern.h"
@@ -107,9 +117,11 @@ static void fill(ssm_rng *r, float *x, size_t n, double lo, double hi)
  * wide, the narrow tail) against the plain sum in index order. */
 static void test_gemv_plain(void)
 {
-	static const int outs[] = {1,  2,  3,  5,  7,  8,  9,	13,  16,
-				   24, 32, 34, 36, 48, 64, 100, 128, 131};
-	float WT[64 * 131], x[64], a[131], b[131], c[131];
+	/* Every block class and their mixes: 64, 32, 16, 8 outputs a pass and
+	 * the last Out % 8 (144: the fc head's two of 64 and one of 16). */
+	static const int outs[] = {1,  2,  3,  5,  7,  8,   9,	 13,  16,  24,
+				   32, 34, 36, 48, 64, 100, 128, 131, 144, 211};
+	float WT[64 * 211], x[64], a[211], b[211], c[211];
 	ssm_rng r;
 	size_t k;
 	int In, o, i, same = 1;
@@ -536,6 +548,43 @@ static void test_nonfinite_any(void)
 	CHECK_EQ_INT(errs, 0);
 }
 
+/* ssm__clampf_vec (the head's log-gaps before their exponential): the clone
+ * and the baseline give ssm__clampf's bits, at every length (the vector
+ * body and its tail), for NaN, the infinities, -0 and values at and just
+ * past the bounds +-8. */
+static void test_clampf_vec(void)
+{
+	static const float special[] = {
+	    NAN,       -NAN,	   INFINITY, -INFINITY, -0.0f,
+	    0.0f,      8.0f,	   -8.0f,    8.000001f, -8.000001f,
+	    7.999999f, -7.999999f, 1e30f,    -1e30f,	0.5f};
+	enum { NS = sizeof special / sizeof special[0], N = 77 };
+	float x[N], a[N], b[N], c[N];
+	int n, i, errs = 0;
+	ssm_rng r;
+
+	ssm_rng_init(&r, 9);
+	for (i = 0; i < N; i++)
+		x[i] = i % 3 ? special[i % NS]
+			     : (float)(20.0 * ssm_rng_uniform(&r) - 10.0);
+	for (n = 0; n <= N; n++) {
+		ssm__clampf_vec(x, a, n);
+		base_clampf_vec(x, b, n);
+		for (i = 0; i < n; i++) {
+			c[i] = ssm__clampf(x[i]);
+			errs += memcmp(&a[i], &c[i], sizeof a[i]) != 0;
+			errs += memcmp(&b[i], &c[i], sizeof b[i]) != 0;
+		}
+	}
+	memcpy(a, x, sizeof a); /* in place */
+	ssm__clampf_vec(a, a, N);
+	for (i = 0; i < N; i++) {
+		c[i] = ssm__clampf(x[i]);
+		errs += memcmp(&a[i], &c[i], sizeof a[i]) != 0;
+	}
+	CHECK_EQ_INT(errs, 0);
+}
+
 int main(void)
 {
 	TH_RUN(test_same_bits);
@@ -547,5 +596,6 @@ int main(void)
 	TH_RUN(test_mamba_scan);
 	TH_RUN(test_mamba_conv);
 	TH_RUN(test_nonfinite_any);
+	TH_RUN(test_clampf_vec);
 	return th_summary();
 }
