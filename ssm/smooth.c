@@ -1374,9 +1374,11 @@ static void weight_masks(const hdr *h, double w[][NBANK], unsigned *wk)
  * since): the kept top members', or, when more members weigh (the
  * combination's warm-up, ablations), those the update just computed (c,
  * when the forecast follows it) or recomputed from the error sums.
+ * Returns 1 when the weights are the kept tops' (few_bound looks at those
+ * alone), 0 otherwise.
  */
-static void weights_kept(const float *st, const hdr *h, const carry *c,
-			 double w[][NBANK], unsigned *wk)
+static int weights_kept(const float *st, const hdr *h, const carry *c,
+			double w[][NBANK], unsigned *wk)
 {
 	int g, i, k;
 
@@ -1389,7 +1391,7 @@ static void weights_kept(const float *st, const hdr *h, const carry *c,
 				weights_now(st, h, w);
 				weight_masks(h, w, wk);
 			}
-			return;
+			return 0;
 		}
 	memset(w, 0, sizeof(double) * MAXG * NBANK);
 	for (k = 0; k < NBANK; k++)
@@ -1399,6 +1401,7 @@ static void weights_kept(const float *st, const hdr *h, const carry *c,
 			w[g][h->tk[g][i]] = h->tw[g][i];
 			wk[h->tk[g][i]] |= (unsigned)(h->tw[g][i] != 0) << g;
 		}
+	return 1;
 }
 
 /*
@@ -1430,21 +1433,34 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1)
  * + clamp_c H). Before the scale exists (clamp_c 0, a constant series)
  * nothing bounds the paths: the whole forecast is made. Only the weights
  * wk marks are looked at: the others are 0 (a NaN one is marked too).
+ * With kept (weights_kept: the header's tops), the tops' slots instead,
+ * about 15 looks for 18 members' masks: the same weights, since a slot
+ * wk leaves unmarked holds 0 (and a member listed twice in a row is
+ * looked at in the slot it ended in, as through wk).
  */
-static double few_bound(const hdr *h, double w[][NBANK], const unsigned *wk)
+static double few_bound(const hdr *h, double w[][NBANK], const unsigned *wk,
+			int kept)
 {
 	double b = fabs(h->last) + h->clamp_c * h->H;
 	unsigned m;
-	int k, ok = 1;
+	int k, g, i, ok = 1;
 
 	if (!(h->clamp_c > 0) || !(b <= 1e150))
 		return -1;
-	for (k = 0; k < NBANK; k++)
-		for (m = wk[k]; m; m &= m - 1) {
-			double x = w[__builtin_ctz(m)][k];
+	if (kept)
+		for (g = 0; g < h->G; g++)
+			for (i = 0; i < h->tn[g]; i++) {
+				double x = w[g][h->tk[g][i]];
 
-			ok &= x >= 0 && x <= 1e6;
-		}
+				ok &= x >= 0 && x <= 1e6;
+			}
+	else
+		for (k = 0; k < NBANK; k++)
+			for (m = wk[k]; m; m &= m - 1) {
+				double x = w[__builtin_ctz(m)][k];
+
+				ok &= x >= 0 && x <= 1e6;
+			}
 	return ok ? 2 * b : -1;
 }
 
@@ -1552,7 +1568,7 @@ static int smooth_forecast(const float *state, double *point,
 	mstate ms[NBANK];
 	ar_run own; /* the AR recursions when no update left them */
 	double pb, zmax = 0;
-	int hz, k, i, g, j;
+	int hz, k, i, g, j, kept;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
@@ -1579,7 +1595,7 @@ static int smooth_forecast(const float *state, double *point,
 	}
 	ssm__smooth_clamp_prep(&h);
 	/* wk: where each member weighs (bit g). */
-	weights_kept(state, &h, c, wg, wk);
+	kept = weights_kept(state, &h, c, wg, wk);
 	/* Weights per horizon are linear between the checkpoints: horizon
 	 * hz of segment g takes (1 - gu) of checkpoint g's weight and gu of
 	 * the next's (segments(): hdr_get() left this layout's). */
@@ -1589,7 +1605,7 @@ static int smooth_forecast(const float *state, double *point,
 			ssm__ms_get(state, &h, k, &ms[k]);
 	}
 	ssm__smooth_ar_batch(state, &h, ms, h1, c ? &c->ar : &own, c != NULL);
-	pb = few ? few_bound(&h, wg, wk) : -1;
+	pb = few ? few_bound(&h, wg, wk, kept) : -1;
 	if (bound)
 		*bound = pb;
 	if (pb >= 0)
