@@ -1147,7 +1147,8 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 static int smooth_update(float *state, double value, int64_t gap, int missing,
 			 carry *c)
 {
-	hdr h;
+	/* The header lives in c: the forecast that follows reads it there. */
+	hdr *h = &c->h;
 	int observed = !(missing || isnan(value)), k, g;
 	int64_t skip, i;
 
@@ -1157,45 +1158,44 @@ static int smooth_update(float *state, double value, int64_t gap, int missing,
 		return SSM_EINVAL;
 	if (observed && !isfinite(value))
 		return SSM_ENONFINITE;
-	hdr_get(state, &h);
-	if (h.magic != SMOOTH_MAGIC)
+	hdr_get(state, h);
+	if (h->magic != SMOOTH_MAGIC)
 		return SSM_EINVAL;
-	if (h.step < 0 && !observed)
+	if (h->step < 0 && !observed)
 		return SSM_OK; /* nothing to forecast from yet */
-	if (h.step >= 0 && gap < 1)
+	if (h->step >= 0 && gap < 1)
 		return SSM_EINVAL;
-	skip = h.step < 0 ? 0 : gap - 1;
+	skip = h->step < 0 ? 0 : gap - 1;
 	/*
 	 * Missing steps advance the clock one by one up to the ring length
 	 * (after that every pending forecast is stale anyway); a longer outage
 	 * jumps the clock and extrapolates the trends once.
 	 */
-	for (i = 0; i < skip && i < h.R; i++)
-		advance(state, &h, NAN, 0, c);
-	if (skip > h.R) {
-		int64_t rest = skip - h.R;
+	for (i = 0; i < skip && i < h->R; i++)
+		advance(state, h, NAN, 0, c);
+	if (skip > h->R) {
+		int64_t rest = skip - h->R;
 
-		h.step += rest;
-		ssm__hdr_clock(&h);
-		h.prev_obs = 0;
-		for (i = 0; i < h.R; i++)
-			yring_put(state, &h, h.step - i, h.last);
+		h->step += rest;
+		ssm__hdr_clock(h);
+		h->prev_obs = 0;
+		for (i = 0; i < h->R; i++)
+			yring_put(state, h, h->step - i, h->last);
 		for (k = 0; k < NBANK; k++) {
 			mstate m;
 
-			ssm__ms_get(state, &h, k, &m);
+			ssm__ms_get(state, h, k, &m);
 			if (m.active)
-				ssm__smooth_member_jump(state, &h, k, &m, rest);
-			ssm__ms_put(state, &h, k, &m);
+				ssm__smooth_member_jump(state, h, k, &m, rest);
+			ssm__ms_put(state, h, k, &m);
 		}
 	}
-	advance(state, &h, value, observed, c);
-	hdr_put(state, &h);
+	advance(state, h, value, observed, c);
+	hdr_put(state, h);
 	/* record's weights serve the forecast when it would recompute them
 	 * (weights_kept); else it reads the kept ones from the header. */
-	for (g = 0; g < h.G && observed; g++)
-		c->wvalid |= h.tn[g] == TOPW_ALL;
-	c->h = h;
+	for (g = 0; g < h->G && observed; g++)
+		c->wvalid |= h->tn[g] == TOPW_ALL;
 	c->hvalid = 1;
 	return SSM_OK;
 }
@@ -1557,7 +1557,7 @@ static int smooth_forecast(const float *state, double *point,
 			   carry *c, const int32_t *few, int nfew,
 			   double *bound)
 {
-	hdr h;
+	hdr own_h, *h = &own_h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
 	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
 	double wg[MAXG][NBANK], wcol[MAXG];
@@ -1572,19 +1572,22 @@ static int smooth_forecast(const float *state, double *point,
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
+	/* The update's header, used in place (the carry is the caller's
+	 * and dies with this call): hdr_get would give it, and left the
+	 * layout. */
 	if (c && c->hvalid)
-		h = c->h; /* hdr_get would give it (and left the layout) */
+		h = &c->h;
 	else
-		hdr_get(state, &h);
-	if (h.magic != SMOOTH_MAGIC)
+		hdr_get(state, h);
+	if (h->magic != SMOOTH_MAGIC)
 		return SSM_EINVAL;
 	if (Q > SSM_SMOOTH_MAX_Q)
 		return SSM_EINVAL;
 	for (i = 0; i < Q; i++)
 		if (!(levels[i] > 0 && levels[i] < 1))
 			return SSM_EINVAL;
-	if (h.nobs == 0) {
-		for (hz = 0; hz < h.H; hz++) {
+	if (h->nobs == 0) {
+		for (hz = 0; hz < h->H; hz++) {
 			point[hz] = NAN;
 			for (i = 0; i < Q; i++)
 				q[hz * Q + i] = NAN;
@@ -1593,63 +1596,63 @@ static int smooth_forecast(const float *state, double *point,
 			*scale = NAN;
 		return SSM_EINVAL;
 	}
-	ssm__smooth_clamp_prep(&h);
+	ssm__smooth_clamp_prep(h);
 	/* wk: where each member weighs (bit g). */
-	kept = weights_kept(state, &h, c, wg, wk);
+	kept = weights_kept(state, h, c, wg, wk);
 	/* Weights per horizon are linear between the checkpoints: horizon
 	 * hz of segment g takes (1 - gu) of checkpoint g's weight and gu of
 	 * the next's (segments(): hdr_get() left this layout's). */
 	for (k = 0; k < NBANK; k++) {
 		h1[k] = 0;
-		if (weight_range(&h, wk[k], &h0[k], &h1[k]))
-			ssm__ms_get(state, &h, k, &ms[k]);
+		if (weight_range(h, wk[k], &h0[k], &h1[k]))
+			ssm__ms_get(state, h, k, &ms[k]);
 	}
-	ssm__smooth_ar_batch(state, &h, ms, h1, c ? &c->ar : &own, c != NULL);
-	pb = few ? few_bound(&h, wg, wk, kept) : -1;
+	ssm__smooth_ar_batch(state, h, ms, h1, c ? &c->ar : &own, c != NULL);
+	pb = few ? few_bound(h, wg, wk, kept) : -1;
 	if (bound)
 		*bound = pb;
 	if (pb >= 0)
-		comb_few(state, &h, ms, h0, h1, wg, few, nfew, point);
-	for (hz = 0; pb < 0 && hz < h.H; hz++) {
+		comb_few(state, h, ms, h0, h1, wg, few, nfew, point);
+	for (hz = 0; pb < 0 && hz < h->H; hz++) {
 		point[hz] = wsum[hz] = 0;
 		hzs[hz] = hz + 1;
 	}
 	for (k = 0; pb < 0 && k < NBANK; k++) {
 		if (h1[k] < 1)
 			continue;
-		ssm__smooth_member_at(state, &h, k, &ms[k], h1[k] - h0[k] + 1,
+		ssm__smooth_member_at(state, h, k, &ms[k], h1[k] - h0[k] + 1,
 				      hzs + h0[k] - 1, path);
-		for (g = 0; g < h.G; g++)
+		for (g = 0; g < h->G; g++)
 			wcol[g] = wg[g][k];
-		ssm__smooth_comb_member(point, wsum, path, gu, sb, h.G, h0[k],
+		ssm__smooth_comb_member(point, wsum, path, gu, sb, h->G, h0[k],
 					h1[k], wcol);
 	}
 	/* The kept weights are floats: renormalize so that they sum to 1. */
 	if (pb < 0)
-		ssm__smooth_comb_norm(point, wsum, h.H, h.last);
-	sc = series_scale(&h);
+		ssm__smooth_comb_norm(point, wsum, h->H, h->last);
+	sc = series_scale(h);
 	if (scale)
 		*scale = sc;
 	if (Q == 0)
 		return SSM_OK;
-	zc = ssm__norm_ppf(0.5 + 0.5 * h.opts.coverage);
+	zc = ssm__norm_ppf(0.5 + 0.5 * h->opts.coverage);
 	for (i = 0; i < Q; i++)
 		z[i] = ssm__norm_ppf(levels[i]) / zc;
-	bounds_prep(&h, bl, bh);
+	bounds_prep(h, bl, bh);
 	/* Into path and wsum: the arrays are free by now. */
 	if (pb < 0)
-		bounds_all(&h, bl, bh, path, wsum);
+		bounds_all(h, bl, bh, path, wsum);
 	else
-		bounds_few(&h, bl, bh, few, nfew, path, wsum);
+		bounds_few(h, bl, bh, few, nfew, path, wsum);
 	/* q = p + sc z (hi or -lo), quantile by quantile. */
 	for (i = 0; pb < 0 && i < Q; i++) {
 		double cz = sc * z[i];
 
 		if (z[i] > 0)
-			for (hz = 0; hz < h.H; hz++)
+			for (hz = 0; hz < h->H; hz++)
 				q[hz * Q + i] = point[hz] + cz * wsum[hz];
 		else
-			for (hz = 0; hz < h.H; hz++)
+			for (hz = 0; hz < h->H; hz++)
 				q[hz * Q + i] = point[hz] + cz * -path[hz];
 	}
 	if (pb < 0)
@@ -1667,7 +1670,7 @@ static int smooth_forecast(const float *state, double *point,
 						 : point[hz] + cz * -path[hz];
 		}
 	}
-	pb = 2 * (pb + sc * zmax * bounds_bound(&h, bl, bh));
+	pb = 2 * (pb + sc * zmax * bounds_bound(h, bl, bh));
 	*bound = pb >= 0 ? pb : HUGE_VAL; /* a NaN scale: no bound */
 	return SSM_OK;
 }
