@@ -196,12 +196,16 @@ static _Thread_local hdr layout_cache;
  * checkpoint segments (segment g = horizons [sb[g], sb[g + 1])) and each
  * horizon's share gu of the next checkpoint's weight (0 up to the first
  * checkpoint and from the last one on); the combination and the interval
- * bounds interpolate with them.
+ * bounds interpolate with them. layout_seg[hz - 1]: the segment horizon hz
+ * is in, for the pruned forecast's few horizons (no search per horizon).
  */
 static _Thread_local double layout_gu[SSM_SMOOTH_MAX_H];
 static _Thread_local int32_t layout_sb[MAXG + 1];
+static _Thread_local int8_t layout_seg[SSM_SMOOTH_MAX_H];
 
-static void segments(const hdr *h, int32_t *sb, double *gu)
+/* Once per layout (a cache miss of hdr_get): kept out of hdr_get's body. */
+__attribute__((noinline)) static void segments(const hdr *h, int32_t *sb,
+					       double *gu, int8_t *seg)
 {
 	int g, hz;
 
@@ -210,11 +214,13 @@ static void segments(const hdr *h, int32_t *sb, double *gu)
 		int hi = g + 1 < h->G ? h->hg[g + 1] : h->H + 1;
 
 		sb[g] = lo;
-		for (hz = lo; hz < hi; hz++)
+		for (hz = lo; hz < hi; hz++) {
+			seg[hz - 1] = (int8_t)g;
 			gu[hz - 1] = g + 1 < h->G && hz > h->hg[g]
 					 ? (double)(hz - h->hg[g]) /
 					       (h->hg[g + 1] - h->hg[g])
 					 : 0;
+		}
 	}
 	sb[h->G] = h->H + 1;
 }
@@ -256,7 +262,7 @@ static void hdr_get(const float *st, hdr *h)
 		h->G = g;
 		derive(h);
 		layout_cache = *h;
-		segments(h, layout_sb, layout_gu);
+		segments(h, layout_sb, layout_gu, layout_seg);
 	}
 	h->positive = !!(s.flags & HF_POSITIVE);
 	h->prev_obs = !!(s.flags & HF_PREV_OBS);
@@ -1328,9 +1334,15 @@ static void bounds_few(const hdr *h, const double *bl, const double *bh,
 			l = bl[cg[0]];
 			u = bh[cg[0]];
 		} else {
-			/* g: the last started checkpoint at or before hz. */
-			for (i = 0; i + 1 < nc && h->hg[cg[i + 1]] <= hz; i++)
-				;
+			/* g: the last started checkpoint at or before hz; with
+			 * all started, hz's segment (hz >= hg[0]: layout_seg).
+			 */
+			if (nc == h->G)
+				i = layout_seg[hz - 1];
+			else
+				for (i = 0;
+				     i + 1 < nc && h->hg[cg[i + 1]] <= hz; i++)
+					;
 			g = cg[i];
 			if (hz == h->hg[g]) {
 				l = bl[g] * 1.0;
@@ -1507,9 +1519,7 @@ static void comb_few(const float *state, const hdr *h, const mstate *ms,
 	for (j = 0; j < n; j++) {
 		point[few[j] - 1] = wsum[j] = 0;
 		/* The checkpoint segment the horizon is in (segments()). */
-		for (g = 0; g + 1 < h->G && layout_sb[g + 1] <= few[j]; g++)
-			;
-		seg[j] = g;
+		seg[j] = layout_seg[few[j] - 1];
 		u[j] = layout_gu[few[j] - 1];
 	}
 	for (k = 0; k < NBANK; k++) {
