@@ -1562,6 +1562,39 @@ static void comb_few(const float *state, const hdr *h, const mstate *ms,
  * horizons, 1-based, increasing) and *bound: only those horizons when
  * few_bound() allows it (*bound >= 0 then bounds |point| and |q| at every
  * horizon), else all of them (*bound = -1). */
+/*
+ * Each level's standard normal quantile over the interval's (coverage):
+ * the same levels and coverage every step of a model, so the last ones
+ * this thread computed are kept (the same function of the same inputs:
+ * the same bits). Levels are in (0, 1), checked: no NaN to compare.
+ * Returns the thread's copy, valid until its next call.
+ */
+static _Thread_local struct {
+	int Q;
+	double cov;
+	float lev[SSM_SMOOTH_MAX_Q];
+	double z[SSM_SMOOTH_MAX_Q];
+} zcache;
+
+static const double *quantile_z(double cov, const float *levels, int Q)
+{
+	double zc;
+	int i, same = zcache.Q == Q && zcache.cov == cov;
+
+	for (i = 0; i < Q && same; i++)
+		same = zcache.lev[i] == levels[i];
+	if (!same) {
+		zc = ssm__norm_ppf(0.5 + 0.5 * cov);
+		for (i = 0; i < Q; i++) {
+			zcache.lev[i] = levels[i];
+			zcache.z[i] = ssm__norm_ppf(levels[i]) / zc;
+		}
+		zcache.Q = Q;
+		zcache.cov = cov;
+	}
+	return zcache.z;
+}
+
 static int smooth_forecast(const float *state, double *point,
 			   const float *levels, int Q, double *q, double *scale,
 			   carry *c, const int32_t *few, int nfew,
@@ -1569,7 +1602,8 @@ static int smooth_forecast(const float *state, double *point,
 {
 	hdr own_h, *h = &own_h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
-	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
+	const double *z;
+	double sc, bl[MAXG], bh[MAXG];
 	double wg[MAXG][NBANK], wcol[MAXG];
 	const double *gu = layout_gu;
 	const int32_t *sb = layout_sb;
@@ -1645,9 +1679,7 @@ static int smooth_forecast(const float *state, double *point,
 		*scale = sc;
 	if (Q == 0)
 		return SSM_OK;
-	zc = ssm__norm_ppf(0.5 + 0.5 * h->opts.coverage);
-	for (i = 0; i < Q; i++)
-		z[i] = ssm__norm_ppf(levels[i]) / zc;
+	z = quantile_z(h->opts.coverage, levels, Q);
 	bounds_prep(h, bl, bh);
 	/* Into path and wsum: the arrays are free by now. */
 	if (pb < 0)
