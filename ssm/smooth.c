@@ -548,18 +548,23 @@ static void nz_row(wnz *nz, int g, const double *wg, const int *cand, int nc)
 }
 
 /*
- * The top-n loop of weights_all for n = 3 (the default): the same steps
- * with selects in place of its data-dependent branches, which mispredict
- * several times a row; the same outcome for any keys, NaN included (each
- * comparison is made only where the loop makes it). Returns the count kept.
+ * The top-n loop of weights_all for n = 3 (the default) over the members
+ * of mask in bank order: the same steps with selects in place of its
+ * data-dependent branches, which mispredict several times a row; the same
+ * outcome for any keys, NaN included (each comparison is made only where
+ * the loop makes it). Also the best, as weights_all's key loop finds it
+ * (*kmin, *best: the first strictly smallest key; unchanged when every key
+ * is NaN), so that the default rule needs no loop of its own over the
+ * members. Returns the count kept.
  */
-static int top3(const double *key, const int *scored, int ne, int *top)
+static int top3(const double *key, uint32_t mask, int *top, double *kmin,
+		int *best)
 {
-	int t0 = 0, t1 = 0, t2 = 0, nk = 0, i;
-	double v0 = 0, v1 = 0, v2 = 0;
+	int t0 = 0, t1 = 0, t2 = 0, nk = 0, b = *best;
+	double v0 = 0, v1 = 0, v2 = 0, mn = *kmin;
 
-	for (i = 0; i < ne; i++) {
-		int k = scored[i], start = nk < 3 ? nk : 2, p = start;
+	for (; mask; mask &= mask - 1) {
+		int k = __builtin_ctz(mask), start = nk < 3 ? nk : 2, p = start;
 		double v = key[k];
 		int in = nk < 3 || v < v2;
 		int n0, n1, n2;
@@ -581,7 +586,11 @@ static int top3(const double *key, const int *scored, int ne, int *top)
 		t0 = in ? n0 : t0;
 		v0 = in ? w0 : v0;
 		nk += nk < 3;
+		b = v < mn ? k : b;
+		mn = v < mn ? v : mn;
 	}
+	*kmin = mn;
+	*best = b;
 	top[0] = t0;
 	top[1] = t1;
 	top[2] = t2;
@@ -660,7 +669,8 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 	for (g = 0; g < h->G; g++) {
 		double kmin = INFINITY, tot = 0, iew[2] = {0, 0};
 		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
-		int top[NBANK], nk = 0, *cand = scored, j;
+		int top[NBANK], nk = 0, *cand = scored, j, fast;
+		const double *kp = key;
 		uint8_t nzown[NBANK], *nzk;
 		const float *eg = es + g * NBANK;
 		uint32_t smask, m;
@@ -702,11 +712,17 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		 * candidates can be kept (top3_cands), and the best is among
 		 * them. The list of them (or of every scored member) in bank
 		 * order. */
-		if (same && h->opts.top_n == 3 &&
-		    (h->opts.comb < SSM_SMOOTH_COMB_BEST ||
-		     h->opts.comb > SSM_SMOOTH_COMB_SOFTMIN))
+		fast = same && h->opts.top_n == 3 &&
+		       (h->opts.comb < SSM_SMOOTH_COMB_BEST ||
+			h->opts.comb > SSM_SMOOTH_COMB_SOFTMIN);
+		/* There the keys are the products themselves (kp), and top3
+		 * walks the candidates' mask and finds the best: no list of
+		 * them, no key loop. */
+		if (fast) {
 			smask = top3_cands(h, g, pr, smask);
-		for (m = smask; m; m &= m - 1)
+			kp = pr;
+		}
+		for (m = smask; m && !fast; m &= m - 1)
 			scored[ne++] = __builtin_ctz(m);
 		/* key: ranks like the geometric mean; dlog() below turns a
 		 * key into log(gm / best gm). */
@@ -750,7 +766,7 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 			 * comparison. 1/err^2 relative to the best =
 			 * exp(-2 dlog). */
 			if (nt == 3)
-				nk = top3(key, scored, ne, top);
+				nk = top3(kp, smask, top, &kmin, &best);
 			for (i = 0; i < ne && nt != 3; i++) {
 				k = scored[i];
 				if (nk == nt && !(key[k] < key[top[nt - 1]]))
@@ -763,7 +779,7 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 			for (j = 0; j < nk; j++)
 				w[g][top[j]] =
 				    top[j] == best ? 1
-				    : same ? rel_inv_sq(kmin / key[top[j]], n0)
+				    : same ? rel_inv_sq(kmin / kp[top[j]], n0)
 					   : exp(-2 * DLOG(top[j]));
 			/* Only the kept weigh: they, in bank order, are the
 			 * row's candidates (three: a sorting network of
