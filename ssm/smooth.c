@@ -529,10 +529,13 @@ static double rel_inv_sq(double r, int n)
 	}
 }
 
-/* The members with nonzero weight per checkpoint, in bank order. */
+/* The members with nonzero weight per checkpoint, in bank order, and
+ * the same by member: bit g of in[k], member k weighs at g (record()'s
+ * inw, set as the lists are). */
 typedef struct wnz {
 	int n[MAXG];
 	uint8_t k[MAXG][NBANK];
+	unsigned in[NBANK];
 } wnz;
 
 /* nz->k[g] = the members of cand[0..nc-1] (bank order) whose weight at g
@@ -543,8 +546,10 @@ static void nz_row(wnz *nz, int g, const double *wg, const int *cand, int nc)
 
 	nz->n[g] = 0;
 	for (i = 0; i < nc; i++)
-		if (wg[cand[i]] != 0)
+		if (wg[cand[i]] != 0) {
 			nz->k[g][nz->n[g]++] = (uint8_t)cand[i];
+			nz->in[cand[i]] |= 1u << g;
+		}
 }
 
 /*
@@ -662,6 +667,8 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 	const uint32_t c0 = cohort0_mask();
 
 	memset(w, 0, sizeof(double) * MAXG * NBANK);
+	if (nz)
+		memset(nz->in, 0, sizeof nz->in);
 	for (k = 0; k < NBANK; k++)
 		pr[k] = 1;
 	has[0] = (active & c0) != 0;
@@ -671,7 +678,6 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
 		int top[NBANK], nk = 0, *cand = scored, j, fast;
 		const double *kp = key;
-		uint8_t nzown[NBANK], *nzk;
 		const float *eg = es + g * NBANK;
 		uint32_t smask, m;
 		int c;
@@ -805,14 +811,15 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		tot = 1.0 / tot;
 		/* Normalized, and the nonzero ones listed (nz_row's list) in
 		 * the same pass. */
-		nzk = nz ? nz->k[g] : nzown;
 		for (i = 0, j = 0; i < ne; i++) {
 			double *x = &w[g][cand[i]];
 
 			if (*x != 0) {
 				*x *= tot;
-				if (*x != 0)
-					nzk[j++] = (uint8_t)cand[i];
+				if (nz && *x != 0) {
+					nz->k[g][j++] = (uint8_t)cand[i];
+					nz->in[cand[i]] |= 1u << g;
+				}
 			}
 		}
 		if (nz)
@@ -987,9 +994,7 @@ static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
 	}
 	if (observed) {
 		weights_all(h, ssm__smooth_es(st, h, 0), act, w, &nz);
-		for (g = 0; g < h->G; g++)
-			for (i = 0; i < nz.n[g]; i++)
-				inw[nz.k[g][i]] |= 1u << g;
+		memcpy(inw, nz.in, sizeof nz.in);
 	}
 	/* The checkpoints whose ring records this origin, as a list: every
 	 * member evaluated is evaluated there, most of them nowhere else. */
