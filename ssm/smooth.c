@@ -903,11 +903,14 @@ static void score(float *st, hdr *h, double y)
 	uint32_t c0 = cohort0_mask();
 
 	/* The member rings scored at this step; a score every sg steps is
-	 * discounted by lam^sg. */
+	 * discounted by lam^sg (only where one is: nothing reads the
+	 * others). */
 	for (g = 0; g < h->G; g++) {
 		slot[g] = member_slot(h, g, h->step - h->hg[g]);
-		yorg[g] =
-		    slot[g] >= 0 ? ssm__yring(st, h, h->step - h->hg[g]) : 0;
+		yorg[g] = lamg[g] = 0;
+		if (slot[g] < 0)
+			continue;
+		yorg[g] = ssm__yring(st, h, h->step - h->hg[g]);
 		for (i = 0, lamg[g] = 1; i < h->sg[g]; i++)
 			lamg[g] *= lam;
 	}
