@@ -196,12 +196,16 @@ static _Thread_local hdr layout_cache;
  * checkpoint segments (segment g = horizons [sb[g], sb[g + 1])) and each
  * horizon's share gu of the next checkpoint's weight (0 up to the first
  * checkpoint and from the last one on); the combination and the interval
- * bounds interpolate with them.
+ * bounds interpolate with them. layout_seg[hz - 1]: the segment horizon hz
+ * is in, for the pruned forecast's few horizons (no search per horizon).
  */
 static _Thread_local double layout_gu[SSM_SMOOTH_MAX_H];
 static _Thread_local int32_t layout_sb[MAXG + 1];
+static _Thread_local int8_t layout_seg[SSM_SMOOTH_MAX_H];
 
-static void segments(const hdr *h, int32_t *sb, double *gu)
+/* Once per layout (a cache miss of hdr_get): kept out of hdr_get's body. */
+__attribute__((noinline)) static void segments(const hdr *h, int32_t *sb,
+					       double *gu, int8_t *seg)
 {
 	int g, hz;
 
@@ -210,11 +214,13 @@ static void segments(const hdr *h, int32_t *sb, double *gu)
 		int hi = g + 1 < h->G ? h->hg[g + 1] : h->H + 1;
 
 		sb[g] = lo;
-		for (hz = lo; hz < hi; hz++)
+		for (hz = lo; hz < hi; hz++) {
+			seg[hz - 1] = (int8_t)g;
 			gu[hz - 1] = g + 1 < h->G && hz > h->hg[g]
 					 ? (double)(hz - h->hg[g]) /
 					       (h->hg[g + 1] - h->hg[g])
 					 : 0;
+		}
 	}
 	sb[h->G] = h->H + 1;
 }
@@ -228,6 +234,20 @@ static int hg_same(const int32_t *hg, const uint16_t *shg, int G)
 		if (hg[g] != (g < G ? shg[g] : 0))
 			return 0;
 	return 1;
+}
+
+/* 2^e, as ldexp(1.0, e) gives it: for a normal result its bits directly
+ * (every step's hdr_get; ldexp's call was 24 instructions). */
+static double pow2(int e)
+{
+	uint64_t u;
+	double d;
+
+	if (e < -1022 || e > 1023)
+		return ldexp(1.0, e);
+	u = (uint64_t)(e + 1023) << 52;
+	memcpy(&d, &u, sizeof d);
+	return d;
 }
 
 static void hdr_get(const float *st, hdr *h)
@@ -256,7 +276,7 @@ static void hdr_get(const float *st, hdr *h)
 		h->G = g;
 		derive(h);
 		layout_cache = *h;
-		segments(h, layout_sb, layout_gu);
+		segments(h, layout_sb, layout_gu, layout_seg);
 	}
 	h->positive = !!(s.flags & HF_POSITIVE);
 	h->prev_obs = !!(s.flags & HF_PREV_OBS);
@@ -270,7 +290,7 @@ static void hdr_get(const float *st, hdr *h)
 	h->scale_w = s.scale_w;
 	h->anchor = s.anchor;
 	h->ring_exp = s.ring_exp;
-	h->ring_unit = ldexp(1.0, s.ring_exp);
+	h->ring_unit = pow2(s.ring_exp);
 	memcpy(h->cs, s.cs, sizeof h->cs);
 	memcpy(h->cw, s.cw, sizeof h->cw);
 	memcpy(h->qlo, s.qlo, sizeof h->qlo);
@@ -386,7 +406,7 @@ static void yring_put(float *st, hdr *h, int64_t step, double v)
 		double unit;
 
 		e = e < -1000 ? -1000 : e > 1000 ? 1000 : e;
-		unit = ldexp(1.0, e);
+		unit = pow2(e);
 		for (i = 0; i < h->R; i++)
 			ring[i] = ring_float(
 			    (h->anchor + (double)ring[i] * h->ring_unit - v) /
@@ -523,10 +543,13 @@ static double rel_inv_sq(double r, int n)
 	}
 }
 
-/* The members with nonzero weight per checkpoint, in bank order. */
+/* The members with nonzero weight per checkpoint, in bank order, and
+ * the same by member: bit g of in[k], member k weighs at g (record()'s
+ * inw, set as the lists are). */
 typedef struct wnz {
 	int n[MAXG];
 	uint8_t k[MAXG][NBANK];
+	unsigned in[NBANK];
 } wnz;
 
 /* nz->k[g] = the members of cand[0..nc-1] (bank order) whose weight at g
@@ -537,23 +560,30 @@ static void nz_row(wnz *nz, int g, const double *wg, const int *cand, int nc)
 
 	nz->n[g] = 0;
 	for (i = 0; i < nc; i++)
-		if (wg[cand[i]] != 0)
+		if (wg[cand[i]] != 0) {
 			nz->k[g][nz->n[g]++] = (uint8_t)cand[i];
+			nz->in[cand[i]] |= 1u << g;
+		}
 }
 
 /*
- * The top-n loop of weights_all for n = 3 (the default): the same steps
- * with selects in place of its data-dependent branches, which mispredict
- * several times a row; the same outcome for any keys, NaN included (each
- * comparison is made only where the loop makes it). Returns the count kept.
+ * The top-n loop of weights_all for n = 3 (the default) over the members
+ * of mask in bank order: the same steps with selects in place of its
+ * data-dependent branches, which mispredict several times a row; the same
+ * outcome for any keys, NaN included (each comparison is made only where
+ * the loop makes it). Also the best, as weights_all's key loop finds it
+ * (*kmin, *best: the first strictly smallest key; unchanged when every key
+ * is NaN), so that the default rule needs no loop of its own over the
+ * members. Returns the count kept.
  */
-static int top3(const double *key, const int *scored, int ne, int *top)
+static int top3(const double *key, uint32_t mask, int *top, double *kmin,
+		int *best)
 {
-	int t0 = 0, t1 = 0, t2 = 0, nk = 0, i;
-	double v0 = 0, v1 = 0, v2 = 0;
+	int t0 = 0, t1 = 0, t2 = 0, nk = 0, b = *best;
+	double v0 = 0, v1 = 0, v2 = 0, mn = *kmin;
 
-	for (i = 0; i < ne; i++) {
-		int k = scored[i], start = nk < 3 ? nk : 2, p = start;
+	for (; mask; mask &= mask - 1) {
+		int k = __builtin_ctz(mask), start = nk < 3 ? nk : 2, p = start;
 		double v = key[k];
 		int in = nk < 3 || v < v2;
 		int n0, n1, n2;
@@ -575,7 +605,11 @@ static int top3(const double *key, const int *scored, int ne, int *top)
 		t0 = in ? n0 : t0;
 		v0 = in ? w0 : v0;
 		nk += nk < 3;
+		b = v < mn ? k : b;
+		mn = v < mn ? v : mn;
 	}
+	*kmin = mn;
+	*best = b;
 	top[0] = t0;
 	top[1] = t1;
 	top[2] = t2;
@@ -647,6 +681,8 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 	const uint32_t c0 = cohort0_mask();
 
 	memset(w, 0, sizeof(double) * MAXG * NBANK);
+	if (nz)
+		memset(nz->in, 0, sizeof nz->in);
 	for (k = 0; k < NBANK; k++)
 		pr[k] = 1;
 	has[0] = (active & c0) != 0;
@@ -654,8 +690,8 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 	for (g = 0; g < h->G; g++) {
 		double kmin = INFINITY, tot = 0, iew[2] = {0, 0};
 		int sc[2], scored[NBANK], ne = 0, n0 = 0, same = 1, best = -1;
-		int top[NBANK], nk = 0, *cand = scored, j;
-		uint8_t nzown[NBANK], *nzk;
+		int top[NBANK], nk = 0, *cand = scored, j, fast;
+		const double *kp = key;
 		const float *eg = es + g * NBANK;
 		uint32_t smask, m;
 		int c;
@@ -696,11 +732,17 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		 * candidates can be kept (top3_cands), and the best is among
 		 * them. The list of them (or of every scored member) in bank
 		 * order. */
-		if (same && h->opts.top_n == 3 &&
-		    (h->opts.comb < SSM_SMOOTH_COMB_BEST ||
-		     h->opts.comb > SSM_SMOOTH_COMB_SOFTMIN))
+		fast = same && h->opts.top_n == 3 &&
+		       (h->opts.comb < SSM_SMOOTH_COMB_BEST ||
+			h->opts.comb > SSM_SMOOTH_COMB_SOFTMIN);
+		/* There the keys are the products themselves (kp), and top3
+		 * walks the candidates' mask and finds the best: no list of
+		 * them, no key loop. */
+		if (fast) {
 			smask = top3_cands(h, g, pr, smask);
-		for (m = smask; m; m &= m - 1)
+			kp = pr;
+		}
+		for (m = smask; m && !fast; m &= m - 1)
 			scored[ne++] = __builtin_ctz(m);
 		/* key: ranks like the geometric mean; dlog() below turns a
 		 * key into log(gm / best gm). */
@@ -744,7 +786,7 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 			 * comparison. 1/err^2 relative to the best =
 			 * exp(-2 dlog). */
 			if (nt == 3)
-				nk = top3(key, scored, ne, top);
+				nk = top3(kp, smask, top, &kmin, &best);
 			for (i = 0; i < ne && nt != 3; i++) {
 				k = scored[i];
 				if (nk == nt && !(key[k] < key[top[nt - 1]]))
@@ -757,7 +799,7 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 			for (j = 0; j < nk; j++)
 				w[g][top[j]] =
 				    top[j] == best ? 1
-				    : same ? rel_inv_sq(kmin / key[top[j]], n0)
+				    : same ? rel_inv_sq(kmin / kp[top[j]], n0)
 					   : exp(-2 * DLOG(top[j]));
 			/* Only the kept weigh: they, in bank order, are the
 			 * row's candidates (three: a sorting network of
@@ -783,14 +825,15 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 		tot = 1.0 / tot;
 		/* Normalized, and the nonzero ones listed (nz_row's list) in
 		 * the same pass. */
-		nzk = nz ? nz->k[g] : nzown;
 		for (i = 0, j = 0; i < ne; i++) {
 			double *x = &w[g][cand[i]];
 
 			if (*x != 0) {
 				*x *= tot;
-				if (*x != 0)
-					nzk[j++] = (uint8_t)cand[i];
+				if (nz && *x != 0) {
+					nz->k[g][j++] = (uint8_t)cand[i];
+					nz->in[cand[i]] |= 1u << g;
+				}
 			}
 		}
 		if (nz)
@@ -874,11 +917,14 @@ static void score(float *st, hdr *h, double y)
 	uint32_t c0 = cohort0_mask();
 
 	/* The member rings scored at this step; a score every sg steps is
-	 * discounted by lam^sg. */
+	 * discounted by lam^sg (only where one is: nothing reads the
+	 * others). */
 	for (g = 0; g < h->G; g++) {
 		slot[g] = member_slot(h, g, h->step - h->hg[g]);
-		yorg[g] =
-		    slot[g] >= 0 ? ssm__yring(st, h, h->step - h->hg[g]) : 0;
+		yorg[g] = lamg[g] = 0;
+		if (slot[g] < 0)
+			continue;
+		yorg[g] = ssm__yring(st, h, h->step - h->hg[g]);
 		for (i = 0, lamg[g] = 1; i < h->sg[g]; i++)
 			lamg[g] *= lam;
 	}
@@ -965,9 +1011,7 @@ static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
 	}
 	if (observed) {
 		weights_all(h, ssm__smooth_es(st, h, 0), act, w, &nz);
-		for (g = 0; g < h->G; g++)
-			for (i = 0; i < nz.n[g]; i++)
-				inw[nz.k[g][i]] |= 1u << g;
+		memcpy(inw, nz.in, sizeof nz.in);
 	}
 	/* The checkpoints whose ring records this origin, as a list: every
 	 * member evaluated is evaluated there, most of them nowhere else. */
@@ -1147,7 +1191,8 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 static int smooth_update(float *state, double value, int64_t gap, int missing,
 			 carry *c)
 {
-	hdr h;
+	/* The header lives in c: the forecast that follows reads it there. */
+	hdr *h = &c->h;
 	int observed = !(missing || isnan(value)), k, g;
 	int64_t skip, i;
 
@@ -1157,45 +1202,44 @@ static int smooth_update(float *state, double value, int64_t gap, int missing,
 		return SSM_EINVAL;
 	if (observed && !isfinite(value))
 		return SSM_ENONFINITE;
-	hdr_get(state, &h);
-	if (h.magic != SMOOTH_MAGIC)
+	hdr_get(state, h);
+	if (h->magic != SMOOTH_MAGIC)
 		return SSM_EINVAL;
-	if (h.step < 0 && !observed)
+	if (h->step < 0 && !observed)
 		return SSM_OK; /* nothing to forecast from yet */
-	if (h.step >= 0 && gap < 1)
+	if (h->step >= 0 && gap < 1)
 		return SSM_EINVAL;
-	skip = h.step < 0 ? 0 : gap - 1;
+	skip = h->step < 0 ? 0 : gap - 1;
 	/*
 	 * Missing steps advance the clock one by one up to the ring length
 	 * (after that every pending forecast is stale anyway); a longer outage
 	 * jumps the clock and extrapolates the trends once.
 	 */
-	for (i = 0; i < skip && i < h.R; i++)
-		advance(state, &h, NAN, 0, c);
-	if (skip > h.R) {
-		int64_t rest = skip - h.R;
+	for (i = 0; i < skip && i < h->R; i++)
+		advance(state, h, NAN, 0, c);
+	if (skip > h->R) {
+		int64_t rest = skip - h->R;
 
-		h.step += rest;
-		ssm__hdr_clock(&h);
-		h.prev_obs = 0;
-		for (i = 0; i < h.R; i++)
-			yring_put(state, &h, h.step - i, h.last);
+		h->step += rest;
+		ssm__hdr_clock(h);
+		h->prev_obs = 0;
+		for (i = 0; i < h->R; i++)
+			yring_put(state, h, h->step - i, h->last);
 		for (k = 0; k < NBANK; k++) {
 			mstate m;
 
-			ssm__ms_get(state, &h, k, &m);
+			ssm__ms_get(state, h, k, &m);
 			if (m.active)
-				ssm__smooth_member_jump(state, &h, k, &m, rest);
-			ssm__ms_put(state, &h, k, &m);
+				ssm__smooth_member_jump(state, h, k, &m, rest);
+			ssm__ms_put(state, h, k, &m);
 		}
 	}
-	advance(state, &h, value, observed, c);
-	hdr_put(state, &h);
+	advance(state, h, value, observed, c);
+	hdr_put(state, h);
 	/* record's weights serve the forecast when it would recompute them
 	 * (weights_kept); else it reads the kept ones from the header. */
-	for (g = 0; g < h.G && observed; g++)
-		c->wvalid |= h.tn[g] == TOPW_ALL;
-	c->h = h;
+	for (g = 0; g < h->G && observed; g++)
+		c->wvalid |= h->tn[g] == TOPW_ALL;
 	c->hvalid = 1;
 	return SSM_OK;
 }
@@ -1328,9 +1372,15 @@ static void bounds_few(const hdr *h, const double *bl, const double *bh,
 			l = bl[cg[0]];
 			u = bh[cg[0]];
 		} else {
-			/* g: the last started checkpoint at or before hz. */
-			for (i = 0; i + 1 < nc && h->hg[cg[i + 1]] <= hz; i++)
-				;
+			/* g: the last started checkpoint at or before hz; with
+			 * all started, hz's segment (hz >= hg[0]: layout_seg).
+			 */
+			if (nc == h->G)
+				i = layout_seg[hz - 1];
+			else
+				for (i = 0;
+				     i + 1 < nc && h->hg[cg[i + 1]] <= hz; i++)
+					;
 			g = cg[i];
 			if (hz == h->hg[g]) {
 				l = bl[g] * 1.0;
@@ -1374,9 +1424,11 @@ static void weight_masks(const hdr *h, double w[][NBANK], unsigned *wk)
  * since): the kept top members', or, when more members weigh (the
  * combination's warm-up, ablations), those the update just computed (c,
  * when the forecast follows it) or recomputed from the error sums.
+ * Returns 1 when the weights are the kept tops' (few_bound looks at those
+ * alone), 0 otherwise.
  */
-static void weights_kept(const float *st, const hdr *h, const carry *c,
-			 double w[][NBANK], unsigned *wk)
+static int weights_kept(const float *st, const hdr *h, const carry *c,
+			double w[][NBANK], unsigned *wk)
 {
 	int g, i, k;
 
@@ -1389,7 +1441,7 @@ static void weights_kept(const float *st, const hdr *h, const carry *c,
 				weights_now(st, h, w);
 				weight_masks(h, w, wk);
 			}
-			return;
+			return 0;
 		}
 	memset(w, 0, sizeof(double) * MAXG * NBANK);
 	for (k = 0; k < NBANK; k++)
@@ -1399,6 +1451,7 @@ static void weights_kept(const float *st, const hdr *h, const carry *c,
 			w[g][h->tk[g][i]] = h->tw[g][i];
 			wk[h->tk[g][i]] |= (unsigned)(h->tw[g][i] != 0) << g;
 		}
+	return 1;
 }
 
 /*
@@ -1430,21 +1483,34 @@ static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1)
  * + clamp_c H). Before the scale exists (clamp_c 0, a constant series)
  * nothing bounds the paths: the whole forecast is made. Only the weights
  * wk marks are looked at: the others are 0 (a NaN one is marked too).
+ * With kept (weights_kept: the header's tops), the tops' slots instead,
+ * about 15 looks for 18 members' masks: the same weights, since a slot
+ * wk leaves unmarked holds 0 (and a member listed twice in a row is
+ * looked at in the slot it ended in, as through wk).
  */
-static double few_bound(const hdr *h, double w[][NBANK], const unsigned *wk)
+static double few_bound(const hdr *h, double w[][NBANK], const unsigned *wk,
+			int kept)
 {
 	double b = fabs(h->last) + h->clamp_c * h->H;
 	unsigned m;
-	int k, ok = 1;
+	int k, g, i, ok = 1;
 
 	if (!(h->clamp_c > 0) || !(b <= 1e150))
 		return -1;
-	for (k = 0; k < NBANK; k++)
-		for (m = wk[k]; m; m &= m - 1) {
-			double x = w[__builtin_ctz(m)][k];
+	if (kept)
+		for (g = 0; g < h->G; g++)
+			for (i = 0; i < h->tn[g]; i++) {
+				double x = w[g][h->tk[g][i]];
 
-			ok &= x >= 0 && x <= 1e6;
-		}
+				ok &= x >= 0 && x <= 1e6;
+			}
+	else
+		for (k = 0; k < NBANK; k++)
+			for (m = wk[k]; m; m &= m - 1) {
+				double x = w[__builtin_ctz(m)][k];
+
+				ok &= x >= 0 && x <= 1e6;
+			}
 	return ok ? 2 * b : -1;
 }
 
@@ -1491,9 +1557,7 @@ static void comb_few(const float *state, const hdr *h, const mstate *ms,
 	for (j = 0; j < n; j++) {
 		point[few[j] - 1] = wsum[j] = 0;
 		/* The checkpoint segment the horizon is in (segments()). */
-		for (g = 0; g + 1 < h->G && layout_sb[g + 1] <= few[j]; g++)
-			;
-		seg[j] = g;
+		seg[j] = layout_seg[few[j] - 1];
 		u[j] = layout_gu[few[j] - 1];
 	}
 	for (k = 0; k < NBANK; k++) {
@@ -1536,14 +1600,48 @@ static void comb_few(const float *state, const hdr *h, const mstate *ms,
  * horizons, 1-based, increasing) and *bound: only those horizons when
  * few_bound() allows it (*bound >= 0 then bounds |point| and |q| at every
  * horizon), else all of them (*bound = -1). */
+/*
+ * Each level's standard normal quantile over the interval's (coverage):
+ * the same levels and coverage every step of a model, so the last ones
+ * this thread computed are kept (the same function of the same inputs:
+ * the same bits). Levels are in (0, 1), checked: no NaN to compare.
+ * Returns the thread's copy, valid until its next call.
+ */
+static _Thread_local struct {
+	int Q;
+	double cov;
+	float lev[SSM_SMOOTH_MAX_Q];
+	double z[SSM_SMOOTH_MAX_Q];
+} zcache;
+
+static const double *quantile_z(double cov, const float *levels, int Q)
+{
+	double zc;
+	int i, same = zcache.Q == Q && zcache.cov == cov;
+
+	for (i = 0; i < Q && same; i++)
+		same = zcache.lev[i] == levels[i];
+	if (!same) {
+		zc = ssm__norm_ppf(0.5 + 0.5 * cov);
+		for (i = 0; i < Q; i++) {
+			zcache.lev[i] = levels[i];
+			zcache.z[i] = ssm__norm_ppf(levels[i]) / zc;
+		}
+		zcache.Q = Q;
+		zcache.cov = cov;
+	}
+	return zcache.z;
+}
+
 static int smooth_forecast(const float *state, double *point,
 			   const float *levels, int Q, double *q, double *scale,
 			   carry *c, const int32_t *few, int nfew,
 			   double *bound)
 {
-	hdr h;
+	hdr own_h, *h = &own_h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
-	double z[SSM_SMOOTH_MAX_Q], sc, zc, bl[MAXG], bh[MAXG];
+	const double *z;
+	double sc, bl[MAXG], bh[MAXG];
 	double wg[MAXG][NBANK], wcol[MAXG];
 	const double *gu = layout_gu;
 	const int32_t *sb = layout_sb;
@@ -1552,23 +1650,26 @@ static int smooth_forecast(const float *state, double *point,
 	mstate ms[NBANK];
 	ar_run own; /* the AR recursions when no update left them */
 	double pb, zmax = 0;
-	int hz, k, i, g, j;
+	int hz, k, i, g, j, kept;
 
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
+	/* The update's header, used in place (the carry is the caller's
+	 * and dies with this call): hdr_get would give it, and left the
+	 * layout. */
 	if (c && c->hvalid)
-		h = c->h; /* hdr_get would give it (and left the layout) */
+		h = &c->h;
 	else
-		hdr_get(state, &h);
-	if (h.magic != SMOOTH_MAGIC)
+		hdr_get(state, h);
+	if (h->magic != SMOOTH_MAGIC)
 		return SSM_EINVAL;
 	if (Q > SSM_SMOOTH_MAX_Q)
 		return SSM_EINVAL;
 	for (i = 0; i < Q; i++)
 		if (!(levels[i] > 0 && levels[i] < 1))
 			return SSM_EINVAL;
-	if (h.nobs == 0) {
-		for (hz = 0; hz < h.H; hz++) {
+	if (h->nobs == 0) {
+		for (hz = 0; hz < h->H; hz++) {
 			point[hz] = NAN;
 			for (i = 0; i < Q; i++)
 				q[hz * Q + i] = NAN;
@@ -1577,63 +1678,61 @@ static int smooth_forecast(const float *state, double *point,
 			*scale = NAN;
 		return SSM_EINVAL;
 	}
-	ssm__smooth_clamp_prep(&h);
+	ssm__smooth_clamp_prep(h);
 	/* wk: where each member weighs (bit g). */
-	weights_kept(state, &h, c, wg, wk);
+	kept = weights_kept(state, h, c, wg, wk);
 	/* Weights per horizon are linear between the checkpoints: horizon
 	 * hz of segment g takes (1 - gu) of checkpoint g's weight and gu of
 	 * the next's (segments(): hdr_get() left this layout's). */
 	for (k = 0; k < NBANK; k++) {
 		h1[k] = 0;
-		if (weight_range(&h, wk[k], &h0[k], &h1[k]))
-			ssm__ms_get(state, &h, k, &ms[k]);
+		if (weight_range(h, wk[k], &h0[k], &h1[k]))
+			ssm__ms_get(state, h, k, &ms[k]);
 	}
-	ssm__smooth_ar_batch(state, &h, ms, h1, c ? &c->ar : &own, c != NULL);
-	pb = few ? few_bound(&h, wg, wk) : -1;
+	ssm__smooth_ar_batch(state, h, ms, h1, c ? &c->ar : &own, c != NULL);
+	pb = few ? few_bound(h, wg, wk, kept) : -1;
 	if (bound)
 		*bound = pb;
 	if (pb >= 0)
-		comb_few(state, &h, ms, h0, h1, wg, few, nfew, point);
-	for (hz = 0; pb < 0 && hz < h.H; hz++) {
+		comb_few(state, h, ms, h0, h1, wg, few, nfew, point);
+	for (hz = 0; pb < 0 && hz < h->H; hz++) {
 		point[hz] = wsum[hz] = 0;
 		hzs[hz] = hz + 1;
 	}
 	for (k = 0; pb < 0 && k < NBANK; k++) {
 		if (h1[k] < 1)
 			continue;
-		ssm__smooth_member_at(state, &h, k, &ms[k], h1[k] - h0[k] + 1,
+		ssm__smooth_member_at(state, h, k, &ms[k], h1[k] - h0[k] + 1,
 				      hzs + h0[k] - 1, path);
-		for (g = 0; g < h.G; g++)
+		for (g = 0; g < h->G; g++)
 			wcol[g] = wg[g][k];
-		ssm__smooth_comb_member(point, wsum, path, gu, sb, h.G, h0[k],
+		ssm__smooth_comb_member(point, wsum, path, gu, sb, h->G, h0[k],
 					h1[k], wcol);
 	}
 	/* The kept weights are floats: renormalize so that they sum to 1. */
 	if (pb < 0)
-		ssm__smooth_comb_norm(point, wsum, h.H, h.last);
-	sc = series_scale(&h);
+		ssm__smooth_comb_norm(point, wsum, h->H, h->last);
+	sc = series_scale(h);
 	if (scale)
 		*scale = sc;
 	if (Q == 0)
 		return SSM_OK;
-	zc = ssm__norm_ppf(0.5 + 0.5 * h.opts.coverage);
-	for (i = 0; i < Q; i++)
-		z[i] = ssm__norm_ppf(levels[i]) / zc;
-	bounds_prep(&h, bl, bh);
+	z = quantile_z(h->opts.coverage, levels, Q);
+	bounds_prep(h, bl, bh);
 	/* Into path and wsum: the arrays are free by now. */
 	if (pb < 0)
-		bounds_all(&h, bl, bh, path, wsum);
+		bounds_all(h, bl, bh, path, wsum);
 	else
-		bounds_few(&h, bl, bh, few, nfew, path, wsum);
+		bounds_few(h, bl, bh, few, nfew, path, wsum);
 	/* q = p + sc z (hi or -lo), quantile by quantile. */
 	for (i = 0; pb < 0 && i < Q; i++) {
 		double cz = sc * z[i];
 
 		if (z[i] > 0)
-			for (hz = 0; hz < h.H; hz++)
+			for (hz = 0; hz < h->H; hz++)
 				q[hz * Q + i] = point[hz] + cz * wsum[hz];
 		else
-			for (hz = 0; hz < h.H; hz++)
+			for (hz = 0; hz < h->H; hz++)
 				q[hz * Q + i] = point[hz] + cz * -path[hz];
 	}
 	if (pb < 0)
@@ -1651,7 +1750,7 @@ static int smooth_forecast(const float *state, double *point,
 						 : point[hz] + cz * -path[hz];
 		}
 	}
-	pb = 2 * (pb + sc * zmax * bounds_bound(&h, bl, bh));
+	pb = 2 * (pb + sc * zmax * bounds_bound(h, bl, bh));
 	*bound = pb >= 0 ? pb : HUGE_VAL; /* a NaN scale: no bound */
 	return SSM_OK;
 }
