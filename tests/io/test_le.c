@@ -8,12 +8,22 @@
 #include "io/le.h"
 #include "tests/harness.h"
 
+/* buf (24 bytes, 0xee but for the field at off): the field is want's n
+ * bytes and nothing around it was touched. */
+static void check_field(const unsigned char *buf, size_t off,
+			const unsigned char *want, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < 24; i++)
+		CHECK(buf[i] ==
+		      (i >= off && i < off + n ? want[i - off] : 0xee));
+}
+
 static void test_put_bytes(void)
 {
-	static const unsigned char w64[8] = {0x08, 0x07, 0x06, 0x05,
-					     0x04, 0x03, 0x02, 0x81};
-	static const unsigned char w32[4] = {0x04, 0x03, 0x02, 0x81};
-	static const unsigned char w16[2] = {0x02, 0x81};
+	static const unsigned char w[8] = {0x08, 0x07, 0x06, 0x05,
+					   0x04, 0x03, 0x02, 0x81};
 	unsigned char buf[24];
 	size_t off;
 
@@ -21,21 +31,15 @@ static void test_put_bytes(void)
 	for (off = 0; off < 8; off++) {
 		memset(buf, 0xee, sizeof buf);
 		io__put64(buf + off, 0x8102030405060708ull);
-		CHECK(memcmp(buf + off, w64, 8) == 0);
-		CHECK(buf[off + 8] == 0xee &&
-		      (off == 0 || buf[off - 1] == 0xee));
+		check_field(buf, off, w, 8);
 		CHECK(io__get64(buf + off) == 0x8102030405060708ull);
-
 		memset(buf, 0xee, sizeof buf);
 		io__put32(buf + off, 0x81020304u);
-		CHECK(memcmp(buf + off, w32, 4) == 0);
-		CHECK(buf[off + 4] == 0xee &&
-		      (off == 0 || buf[off - 1] == 0xee));
+		check_field(buf, off, w + 4, 4);
 		CHECK(io__get32(buf + off) == 0x81020304u);
-
 		memset(buf, 0xee, sizeof buf);
 		io__put16(buf + off, 0x8102u);
-		CHECK(memcmp(buf + off, w16, 2) == 0);
+		check_field(buf, off, w + 6, 2);
 		CHECK(io__get16(buf + off) == 0x8102u);
 	}
 }
