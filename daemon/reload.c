@@ -67,8 +67,9 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	 * sixteenth, so it does not flap around one value. */
 	t->store.writer_raise_bytes = c->store.max_queue / 4;
 	t->store.writer_lower_bytes = c->store.max_queue / 16;
-	/* A byte bound on the file, as SQLite pages (4 KiB by default). */
-	t->store.max_page_count = (int64_t)(c->store.max_size / 4096);
+	/* A byte bound on the file (the store counts it in the file's own
+	 * pages, whatever size the database was created with). */
+	t->store.max_bytes = (int64_t)c->store.max_size;
 	t->snapshot_s = c->store.snapshot_s;
 	t->checkpoint_s = c->store.checkpoint_s;
 	t->forecast_every_s = c->store.forecast_every_s;

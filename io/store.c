@@ -247,6 +247,7 @@ void store_opts_default(store_opts *o)
 	 * commit past it, so that ingest writes over it rather than growing
 	 * a new file every checkpoint (io/store_writer.c, maintenance). */
 	o->journal_size_limit = (int64_t)320 << 20;
+	o->page_size = 16384;
 	o->retry_rows = 1000000;
 	o->retry_ms = 250;
 	o->episode_quiet_ms = 5000;
@@ -269,7 +270,9 @@ static int opts_valid(const store_opts *o)
 	       o->journal_size_limit >= -1 && o->retry_ms >= 1 &&
 	       o->episode_quiet_ms >= 0 && o->sample_retention_s >= 0 &&
 	       o->forecast_retention_s >= 0 && o->retention_batch >= 1 &&
-	       o->retention_ms >= 1 && o->max_page_count >= 0 &&
+	       o->retention_ms >= 1 && o->max_bytes >= 0 &&
+	       o->page_size >= 512 && o->page_size <= 65536 &&
+	       (o->page_size & (o->page_size - 1)) == 0 &&
 	       o->log_max_samples >= 1 && o->compact_step >= 1 &&
 	       o->writer_lower_bytes < o->writer_raise_bytes;
 }
@@ -455,8 +458,8 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	s->log_samples = (size_t)logn;
 	s->log_rows = (size_t)logr;
 	s->log_since_ns = store__now_ns();
-	s->want_pages = s->o.max_page_count;
-	s->pages_dirty = s->o.max_page_count > 0;
+	s->want_bytes = s->o.max_bytes;
+	s->pages_dirty = s->o.max_bytes > 0;
 	if ((rc = store__prepare(s)) < 0 || (rc = store__convert_legacy(s)) < 0)
 		goto fail;
 	s->loop = loop;
@@ -561,10 +564,10 @@ int store_flush(store *s, int timeout_ms)
 	return rc;
 }
 
-void store_set_max_page_count(store *s, int64_t pages)
+void store_set_max_bytes(store *s, int64_t bytes)
 {
 	pthread_mutex_lock(&s->mu);
-	s->want_pages = pages < 0 ? 0 : pages;
+	s->want_bytes = bytes < 0 ? 0 : bytes;
 	s->pages_dirty = 1;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);

@@ -163,7 +163,21 @@ typedef struct store_opts {
 	double forecast_retention_s; /* 0 = keep forever [0] */
 	int retention_batch;	     /* rows deleted per transaction [2000] */
 	int retention_ms;	     /* pause between retention steps [1000] */
-	int64_t max_page_count;	     /* 0 = unlimited; a disk-full test knob */
+	/* Writes past this many bytes of database file fail as on a full
+	 * disk (PRAGMA max_page_count, in the file's own pages: at least
+	 * one; 0 = unlimited) [0] */
+	int64_t max_bytes;
+	/* Bytes a page of a database this store creates: a power of two,
+	 * 512..65536 [16384]. An existing database keeps the size it was
+	 * created with (WAL mode cannot change it). 4 KiB pages cost the
+	 * writer a system call and a page-cache folio per 4 KiB, twice (the
+	 * WAL, then the checkpoint): 16 KiB took 0.87x the writer's CPU per
+	 * sample at 100k series x 30 samples and 0.68x the store's at 2k
+	 * series x 1500 (forecast index leaves of their own), copying
+	 * 3.3x and 1.5x the bytes through pwrite but dirtying 1.0x and
+	 * 1.14x of the page cache, what reaches the disk
+	 * (bench/results/store10-split.md). */
+	int page_size;
 	/* Compaction moves the sample log into chunks once it holds 32
 	 * samples per series, at least 65536 and at most this [4194304]
 	 * (the log's bound, 128 MiB: what a recovery reads of it, in
@@ -331,10 +345,10 @@ size_t store_queued_bytes(store *s);
 int store_flush(store *s, int timeout_ms);
 
 /*
- * Change max_page_count of the write connection at run time (0 = no limit
- * beyond SQLite's own). Applied by the writer before its next transaction.
+ * Change max_bytes (store_opts) at run time (0 = no limit beyond SQLite's
+ * own). Applied by the writer before its next transaction.
  */
-void store_set_max_page_count(store *s, int64_t pages);
+void store_set_max_bytes(store *s, int64_t bytes);
 
 typedef struct store_stats {
 	uint64_t commits, commit_failures;

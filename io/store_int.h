@@ -199,7 +199,7 @@ struct store {
 	pthread_cond_t done_cv;
 	store_batch *done_head, *done_tail;
 	int stopping;
-	int64_t want_pages;
+	int64_t want_bytes; /* store_set_max_bytes */
 	int pages_dirty;
 	store_stats stats;
 	/* The starvation guard (store.c): bytes of batches submitted and

@@ -192,13 +192,18 @@ int store__open_db(const char *path, int writer, const store_opts *o,
 		/* secure_delete is compiled ON in Debian's SQLite: zeroing
 		 * every freed page doubles the cost of retention. Ingest
 		 * interleaves series, so inserts land all over the samples
-		 * B-tree: a 64 MiB page cache keeps its interior in memory. */
+		 * B-tree: a 64 MiB page cache keeps its interior in memory.
+		 * page_size before journal_mode: it sizes the pages of a new
+		 * (empty) file and changes nothing in one that has pages
+		 * (store.h, store_opts.page_size). */
 		snprintf(sql, sizeof(sql),
+			 "PRAGMA page_size=%d;"
 			 "PRAGMA journal_mode=WAL;"
 			 "PRAGMA synchronous=%s;"
 			 "PRAGMA journal_size_limit=%lld;"
 			 "PRAGMA secure_delete=OFF;"
 			 "PRAGMA cache_size=-65536;",
+			 o->page_size,
 			 o->synchronous == STORE_SYNC_FULL  ? "FULL"
 			 : o->synchronous == STORE_SYNC_OFF ? "OFF"
 							    : "NORMAL",

@@ -598,11 +598,14 @@ static void finish_group(store *s, store_batch *g, int rc, uint64_t rows)
 static void apply_pages(store *s)
 {
 	char sql[64];
-	int64_t pages = s->want_pages;
+	int64_t pages = s->want_bytes / s->page_size;
 
-	/* 0 restores SQLite's compiled-in maximum. */
+	/* In the file's own pages, at least one (SQLite then keeps the
+	 * current size: no growth); 0 restores its compiled-in maximum. */
+	if (s->want_bytes > 0 && pages < 1)
+		pages = 1;
 	snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%lld",
-		 (long long)(pages > 0 ? pages : 1073741823));
+		 (long long)(s->want_bytes > 0 ? pages : 1073741823));
 	store__exec(s->db, sql);
 }
 

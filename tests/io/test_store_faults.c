@@ -76,7 +76,7 @@ static void test_disk_full_no_false_ack_then_resume(void)
 	store_opts_default(&o);
 	o.retry_ms = 20;
 	o.episode_quiet_ms = 0; /* the first success ends the episode */
-	o.max_page_count = 1;	/* clamps to the current size: no growth */
+	o.max_bytes = 1;	/* one page: the current size, no growth */
 	o.log = count_log;
 	log_lines = 0;
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
@@ -113,7 +113,7 @@ static void test_disk_full_no_false_ack_then_resume(void)
 	CHECK_EQ_INT(a2.r.status, STORE_EFULL);
 
 	/* Space returns: the queued line batch lands without help. */
-	store_set_max_page_count(s, 0);
+	store_set_max_bytes(s, 0);
 	CHECK(fx_run_until(&f, rec_called, &l1, 20000));
 	CHECK_EQ_INT(l1.r.status, 0);
 	CHECK_EQ_INT(store_queued_bytes(s), 0);
@@ -149,7 +149,7 @@ static void test_retry_queue_bound_and_close(void)
 	store_opts_default(&o);
 	o.retry_ms = 20;
 	o.retry_rows = 5000;
-	o.max_page_count = 1;
+	o.max_bytes = 1;
 	o.log = count_log;
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
 	for (i = 0; i < 3; i++)
@@ -239,8 +239,59 @@ static void test_retention_small_steps(void)
 	fx_release(&f);
 }
 
+/* A new database gets store_opts.page_size (16 KiB by default); one that
+ * exists keeps the size it was created with; max_bytes is counted in the
+ * file's own pages. */
+static void test_page_size(void)
+{
+	fx f;
+	store *s;
+	store_opts o;
+	done_rec a = {0};
+	char old[160];
+
+	fx_init(&f);
+	store_opts_default(&o);
+	CHECK_EQ_INT(o.page_size, 16384);
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(fx_scalar(f.path, "PRAGMA page_size"), 16384);
+
+	/* 1 MiB is 64 of its pages (as 4 KiB pages it was 256: 4 MiB). A
+	 * transaction of 1.28 MB of log fails as on a full disk. */
+	o.max_bytes = 1 << 20;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	store_submit(s, samples_batch(1, 1, 40000), STORE_ACK, fx_on_done, &a);
+	CHECK(fx_run_until(&f, rec_called, &a, 20000));
+	CHECK_EQ_INT(a.r.status, STORE_EFULL);
+	fx_close_store(&f, s);
+	CHECK(fx_scalar(f.path, "PRAGMA page_count") <= 64);
+
+	/* Created with 4 KiB pages, opened with the default: still 4 KiB. */
+	snprintf(old, sizeof old, "%s/old.db", f.dir);
+	store_opts_default(&o);
+	o.page_size = 4096;
+	CHECK_EQ_INT(store_open(&s, &f.loop, old, &o), 0);
+	fx_close_store(&f, s);
+	store_opts_default(&o);
+	CHECK_EQ_INT(store_open(&s, &f.loop, old, &o), 0);
+	store_submit(s, samples_batch(1, 1, 10), 0, NULL, NULL);
+	CHECK_EQ_INT(store_flush(s, 20000), 0);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(fx_scalar(old, "PRAGMA page_size"), 4096);
+	CHECK_EQ_INT(fx_series_samples(old, 1), 10);
+
+	/* Not a power of two, or out of SQLite's range: refused. */
+	o.page_size = 3000;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), STORE_EINVAL);
+	o.page_size = 131072;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), STORE_EINVAL);
+	fx_release(&f);
+}
+
 int main(void)
 {
+	TH_RUN(test_page_size);
 	TH_RUN(test_disk_full_no_false_ack_then_resume);
 	TH_RUN(test_retry_queue_bound_and_close);
 	TH_RUN(test_retention_small_steps);
