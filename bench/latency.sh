@@ -175,13 +175,15 @@ yields_end() { # FILE
 # --sched: every context switch of the machine over a traced run (perf
 # sched record, on CLOCK_MONOTONIC like the traces), kept as perf sched
 # timehist's text in sched-TAG.txt, and "TAG DAEMON_PID LOADGEN_PID" in
-# $W/scheds for bench/lat_sched.py. perf runs at nice 10 in the session,
-# so that with --boost it takes the cores after the daemon and loadgen.
+# $W/scheds for bench/lat_sched.py. perf runs in a session (so an
+# autogroup) of its own, so that its CPU is not taken from the measured
+# session's share (nor boosted with it): the tables show it as another
+# program ("other: perf").
 sched_start() { # TAG: sets SP
 	SP=""
 	[ -n "$SCHED" ] && [ -n "$1" ] || return 0
 	rm -f "$W/sched.data"
-	nice -n 10 perf sched record -k CLOCK_MONOTONIC -a -o "$W/sched.data" \
+	setsid perf sched record -k CLOCK_MONOTONIC -a -o "$W/sched.data" \
 		>/dev/null 2>"$W/sched.err" &
 	SP=$!
 	PIDS="$PIDS $SP"
