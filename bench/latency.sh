@@ -316,6 +316,32 @@ for spec in $specs; do
 	done
 done
 
+# --sched: the table of WHO's (this or peer) runs, when perf recorded them.
+sched_report() { # WHO LABEL
+	local tag dp lp
+	local who=$1 label=$2
+	shift 2
+	[ -s "$W/scheds" ] || return 0
+	while read -r tag dp lp; do
+		case $tag in "$who"-*) ;; *) continue ;; esac
+		[ -s "$W/lat-$tag.txt" ] || continue
+		set -- "$@" "$W/sched-$tag.txt" "$W/lat-$tag.txt" "$dp" "$lp"
+	done <"$W/scheds"
+	[ $# -gt 0 ] || return 0
+	echo
+	echo "## Who held the cores while slow samples waited ($label, 50k/s, --sched)"
+	echo
+	echo "bench/lat_sched.py: every context switch of the machine over the"
+	echo "run (perf sched record -a); for each send of timed samples of which"
+	echo "some took over 2 ms, the window from the send to the last of them"
+	echo "arriving, and each task's time on a core inside it, by whom: this"
+	echo "daemon's threads, the timing load generator, other programs of the"
+	echo "machine, or no task (idle). A stretch the host took from the VM"
+	echo "counts as the task that was on the core."
+	echo
+	bench/lat_sched.py "$@"
+}
+
 commit=$(head_rev)
 {
 	echo "# Latency: sample written -> forecast notification received"
@@ -421,29 +447,7 @@ commit=$(head_rev)
 			echo "written, and the delivery to loadgen's reader."
 			echo
 			bench/lat_trace.py --parts "$@"
-		done
-	fi
-	if [ -s "$W/scheds" ]; then
-		for who in this peer; do
-			set --
-			while read -r tag dp lp; do
-				case $tag in $who-*) ;; *) continue ;; esac
-				[ -s "$W/lat-$tag.txt" ] || continue
-				set -- "$@" "$W/sched-$tag.txt" "$W/lat-$tag.txt" "$dp" "$lp"
-			done <"$W/scheds"
-			[ $# -gt 0 ] || continue
-			label="this tree"; [ $who = peer ] && label=$peer_desc
-			echo
-			echo "## Who held the cores while slow samples waited ($label, 50k/s, --sched)"
-			echo
-			echo "bench/lat_sched.py: every context switch of the machine over the"
-			echo "run (perf sched record -a); for each send of timed samples of which"
-			echo "some took over 2 ms, the window from the send to the last of them"
-			echo "arriving, and each task's time on a core inside it, by whom: this"
-			echo "daemon's threads, the timing load generator, other programs of the"
-			echo "machine, or no task (idle)."
-			echo
-			bench/lat_sched.py "$@"
+			sched_report "$who" "$label"
 		done
 	fi
 } >"$OUT"
