@@ -5,7 +5,7 @@
 #
 #   bench/latency.sh [--peer BUILD_DIR] [--reps N] [--series S]
 #                    [--duration SEC] [--nice N] [--boost N] [--out FILE]
-#                    [--trace] [--only-50k] [--peer-opt SETTING]...
+#                    [--trace] [--sched] [--only-50k] [--peer-opt SETTING]...
 #                    [--this-opt SETTING]... [--peer-desc TEXT]
 #
 # --trace: this tree's daemon runs with STATECAST_TRACE (daemon/trace.h)
@@ -14,6 +14,15 @@
 # and the delivery (written -> loadgen's reader had it) and tells what the
 # loop did meanwhile: a table per run in the results. --only-50k skips the
 # 10% and 50% rates.
+#
+# --sched (root, perf; implies --trace): each traced 50k/s run (peer and
+# this tree) also runs under `perf sched record -a -k CLOCK_MONOTONIC`
+# (every context switch of the machine), and bench/lat_sched.py tells
+# who held the cores while the slow samples waited: the daemon's loop,
+# writer and other threads, the load generator, other programs (the
+# machine's other tenants) or nobody. lat10 found with it that in the
+# slow samples of a loaded machine other programs held most of the cores
+# (bench/results/lat10.md).
 #
 # --peer-opt / --this-opt KEY=VALUE (repeatable): a setting (-o) given to
 # the peer's daemons / this tree's only, in every run (sustained rate
@@ -56,15 +65,21 @@ DUR=5
 NICE=""
 BOOST=""
 TRACE=""
+SCHED=""
 ONLY50=""
 PEER_OPT=()
 THIS_OPT=()
 PEER_DESC=""
 . bench/lib.sh
-parse_args "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE] [--trace] [--only-50k] [--peer-opt SETTING]... [--this-opt SETTING]... [--peer-desc TEXT]" \
+parse_args "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE] [--trace] [--sched] [--only-50k] [--peer-opt SETTING]... [--this-opt SETTING]... [--peer-desc TEXT]" \
 	--peer=PEER --reps=REPS --series=S --duration=DUR --nice=NICE --boost=BOOST \
-	--out=OUT --trace:TRACE=1 --only-50k:ONLY50=1 --peer-opt+=PEER_OPT \
+	--out=OUT --trace:TRACE=1 --sched:SCHED=1 --only-50k:ONLY50=1 --peer-opt+=PEER_OPT \
 	--this-opt+=THIS_OPT --peer-desc=PEER_DESC -- "$@"
+[ -n "$SCHED" ] && TRACE=1
+if [ -n "$SCHED" ] && ! command -v perf >/dev/null; then
+	echo "latency: --sched needs perf" >&2
+	exit 2
+fi
 # "-o KEY=VALUE" words for daemon_start.
 PEER_OPTS="" THIS_OPTS=""
 for o in ${PEER_OPT[@]+"${PEER_OPT[@]}"}; do PEER_OPTS="$PEER_OPTS -o $o"; done
@@ -77,9 +92,9 @@ fi
 make -s -j2 all build/bench/loadgen build/bench/echo_peer
 B=build
 bench_workdir latency
-# LATENCY_KEEP=DIR: the --trace runs' files (trace-*, lat-*) are copied
+# LATENCY_KEEP=DIR: the --trace runs' files (trace-*, lat-*, and with --sched sched-*) are copied
 # there before the work directory goes, for bench/lat_trace.py by hand.
-[ -z "${LATENCY_KEEP:-}" ] || BENCH_KEEP='cp "$W"/trace-* "$W"/lat-* "$LATENCY_KEEP"/ 2>/dev/null'
+[ -z "${LATENCY_KEEP:-}" ] || BENCH_KEEP='cp "$W"/trace-* "$W"/lat-* "$W"/sched-* "$LATENCY_KEEP"/ 2>/dev/null'
 peer_desc=$PEER
 if [ -z "$PEER" ]; then
 	echo "latency: building main ($(git rev-parse --short main)) in $W/main"
@@ -157,6 +172,35 @@ yields_end() { # FILE
 	YL=$(awk -F, '/sched_yield/ { print ($1 ~ /^[0-9]+$/ ? $1 : 0); f = 1 } END { if (!f) print "n/a" }' "$1" 2>/dev/null) || YL=n/a
 }
 
+# --sched: every context switch of the machine over a traced run (perf
+# sched record, on CLOCK_MONOTONIC like the traces), kept as perf sched
+# timehist's text in sched-TAG.txt, and "TAG DAEMON_PID LOADGEN_PID" in
+# $W/scheds for bench/lat_sched.py. perf runs in a session (so an
+# autogroup) of its own, so that its CPU is not taken from the measured
+# session's share (nor boosted with it): the tables show it as another
+# program ("other: perf").
+sched_start() { # TAG: sets SP
+	SP=""
+	[ -n "$SCHED" ] && [ -n "$1" ] || return 0
+	rm -f "$W/sched.data"
+	setsid perf sched record -k CLOCK_MONOTONIC -a -o "$W/sched.data" \
+		>/dev/null 2>"$W/sched.err" &
+	SP=$!
+	PIDS="$PIDS $SP"
+	# Until perf has opened its events (it writes the header then).
+	for _ in $(seq 50); do [ -s "$W/sched.data" ] && break; sleep 0.1; done
+}
+sched_end() { # TAG DAEMON_PID LOADGEN_PID
+	[ -n "$SP" ] || return 0
+	kill -INT "$SP" 2>/dev/null; wait "$SP" 2>/dev/null || true
+	if perf sched timehist -i "$W/sched.data" >"$W/sched-$1.txt" 2>/dev/null; then
+		echo "$1 $2 $3" >>"$W/scheds"
+	else
+		echo "latency: perf sched failed: $(tail -1 "$W/sched.err")" >&2
+	fi
+	rm -f "$W/sched.data"
+}
+
 latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share load yields"
 	local tr=""
 	rm -f "$W/trace.txt" "$W/lat.txt"
@@ -170,14 +214,20 @@ latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_
 		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null ||
 		echo "latency: priming failed" >&2
 	yields_start "$SD_PID" "$W/yields.txt"
+	sched_start "${3:-}"
 	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); w0=$(writer_ticks "$SD_PID"); a0=$(cpu_ticks "$SD_PID"); t0=$(date +%s.%N)
-	l=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --rate "$2" \
+	# In the background for its pid (--sched tells its threads apart).
+	$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --rate "$2" \
 		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
-		--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R $tr) ||
-		echo "latency: loadgen failed: $l" >&2
+		--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R $tr >"$W/lg.out" &
+	local lg=$!
+	PIDS="$PIDS $lg"
+	wait "$lg" || echo "latency: loadgen failed: $(cat "$W/lg.out")" >&2
+	l=$(cat "$W/lg.out")
 	local load; load=$(cut -d' ' -f1 /proc/loadavg)
 	c1=$(loop_ticks "$SD_PID"); v1=$(loop_preempts "$SD_PID"); q1=$(loop_rqwait "$SD_PID"); w1=$(writer_ticks "$SD_PID"); a1=$(cpu_ticks "$SD_PID"); t1=$(date +%s.%N)
 	yields_end "$W/yields.txt"
+	sched_end "${3:-}" "$SD_PID" "$lg"
 	stop "$SD_PID"
 	# The daemon wrote its trace as it stopped; the peer's build, without
 	# daemon/trace.h, wrote none: its runs show loadgen's side only.
@@ -265,6 +315,32 @@ for spec in $specs; do
 "
 	done
 done
+
+# --sched: the table of WHO's (this or peer) runs, when perf recorded them.
+sched_report() { # WHO LABEL
+	local tag dp lp
+	local who=$1 label=$2
+	shift 2
+	[ -s "$W/scheds" ] || return 0
+	while read -r tag dp lp; do
+		case $tag in "$who"-*) ;; *) continue ;; esac
+		[ -s "$W/lat-$tag.txt" ] || continue
+		set -- "$@" "$W/sched-$tag.txt" "$W/lat-$tag.txt" "$dp" "$lp"
+	done <"$W/scheds"
+	[ $# -gt 0 ] || return 0
+	echo
+	echo "## Who held the cores while slow samples waited ($label, 50k/s, --sched)"
+	echo
+	echo "bench/lat_sched.py: every context switch of the machine over the"
+	echo "run (perf sched record -a); for each send of timed samples of which"
+	echo "some took over 2 ms, the window from the send to the last of them"
+	echo "arriving, and each task's time on a core inside it, by whom: this"
+	echo "daemon's threads, the timing load generator, other programs of the"
+	echo "machine, or no task (idle). A stretch the host took from the VM"
+	echo "counts as the task that was on the core."
+	echo
+	bench/lat_sched.py "$@"
+}
 
 commit=$(head_rev)
 {
@@ -371,6 +447,7 @@ commit=$(head_rev)
 			echo "written, and the delivery to loadgen's reader."
 			echo
 			bench/lat_trace.py --parts "$@"
+			sched_report "$who" "$label"
 		done
 	fi
 } >"$OUT"

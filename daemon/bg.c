@@ -129,8 +129,11 @@ void srv_bg_submit(srv_bg *b, srv_bg_job *j)
 	j->next = NULL;
 	*b->todo_end = j;
 	b->todo_end = &j->next;
-	pthread_cond_signal(&b->cv);
 	pthread_mutex_unlock(&b->mu);
+	/* After the unlock, as srv_pool_run's broadcast (daemon/pool.c):
+	 * woken under the mutex, the thread took the loop's core at the
+	 * signal and again at the unlock. */
+	pthread_cond_signal(&b->cv);
 }
 
 void srv_bg_stop(srv_bg *b)

@@ -185,7 +185,13 @@ int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 						    : mono_s() - p->t_run);
 	p->t_run = mono_s();
 	p->gen++;
+	/* Woken after the unlock, a helper finds the mutex free. Woken under
+	 * it, it only blocked on it, and on a busy machine took the loop's
+	 * core twice: at the broadcast and again at the unlock that woke it
+	 * (perf sched_switch on the loop, bench/results/lat10.md). */
+	pthread_mutex_unlock(&p->mu);
 	pthread_cond_broadcast(&p->work_cv);
+	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		/* Report what the helpers finished, outside the lock. */
 		while (reported < p->nfin) {
