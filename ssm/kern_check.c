@@ -41,9 +41,9 @@ SSM__HOT int ssm__nonfinite_any(const float *x, size_t n)
 	}
 	/* The lanes summed by halves (a NaN in any reaches lane 0). */
 	a0 = a0 + a1 + a2 + a3;
-	a0 = a0 + __builtin_shuffle(a0, (v8w){4, 5, 6, 7, 0, 1, 2, 3});
-	a0 = a0 + __builtin_shuffle(a0, (v8w){2, 3, 0, 1, 6, 7, 4, 5});
-	a0 = a0 + __builtin_shuffle(a0, (v8w){1, 0, 3, 2, 5, 4, 7, 6});
+	a0 = a0 + SHUF8(a0, 4, 5, 6, 7, 0, 1, 2, 3);
+	a0 = a0 + SHUF8(a0, 2, 3, 0, 1, 6, 7, 4, 5);
+	a0 = a0 + SHUF8(a0, 1, 0, 3, 2, 5, 4, 7, 6);
 	if (a0[0] != a0[0])
 		return 1;
 	for (; i < n; i++) {

@@ -19,6 +19,15 @@ typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
  * note that the 32-byte vector ABI depends on AVX does not apply. */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
+/* Lanes of v rearranged by constant indexes (0-7): GCC's __builtin_shuffle
+ * and clang's __builtin_shufflevector (the fuzz build is clang's) are the
+ * same operation under two names. */
+#ifdef __clang__
+#define SHUF8(v, ...) __builtin_shufflevector((v), (v), __VA_ARGS__)
+#else
+#define SHUF8(v, ...) __builtin_shuffle((v), (v8w){__VA_ARGS__})
+#endif
+
 #define LD(p)	 (*(const v8u *)(p))
 #define ST(p, v) (*(v8u *)(p) = (v))
 
