@@ -19,13 +19,11 @@
 
 #include "ssm/model.h"
 #include "ssm/model_internal.h" /* ssm__norm_ppf */
-#include "ssm/smooth_internal.h"
+#include "ssm/smooth_parts.h"
 
-#define NBANK	     SMOOTH_NBANK
 #define SCALE_WINDOW 100.0
 #define MIN_SCORED   3.0 /* discounted errors before a member is weighed */
 #define MIN_CALIB    5.0 /* ... before an interval tracker starts */
-#define INIT_MULT    1.6 /* 0.9 normal quantile / mean |error| = 1.28/0.80 */
 /*
  * The interval's half-widths may not exceed GAP_CAP * sqrt(horizon) scales.
  * A random walk's 80% bound is INIT_MULT * sqrt(h) scales; on the public,
@@ -186,8 +184,9 @@ size_t ssm_smooth_state_floats(int period, int H)
 
 /*
  * The layout of the last block this thread read: the series of a model
- * share one (period, H) but for the non-seasonal ones, so hdr_get() mostly
- * copies it instead of deriving it again (the derivation walks the bank).
+ * share one (period, H) but for the non-seasonal ones, so ssm__smooth_hdr_get()
+ * mostly copies it instead of deriving it again (the derivation walks the
+ * bank).
  */
 static _Thread_local hdr layout_cache;
 
@@ -196,14 +195,15 @@ static _Thread_local hdr layout_cache;
  * checkpoint segments (segment g = horizons [sb[g], sb[g + 1])) and each
  * horizon's share gu of the next checkpoint's weight (0 up to the first
  * checkpoint and from the last one on); the combination and the interval
- * bounds interpolate with them. layout_seg[hz - 1]: the segment horizon hz
+ * bounds interpolate with them. ssm__smooth_seg[hz - 1]: the segment horizon hz
  * is in, for the pruned forecast's few horizons (no search per horizon).
  */
-static _Thread_local double layout_gu[SSM_SMOOTH_MAX_H];
-static _Thread_local int32_t layout_sb[MAXG + 1];
-static _Thread_local int8_t layout_seg[SSM_SMOOTH_MAX_H];
+_Thread_local double ssm__smooth_gu[SSM_SMOOTH_MAX_H];
+_Thread_local int32_t ssm__smooth_sb[MAXG + 1];
+_Thread_local int8_t ssm__smooth_seg[SSM_SMOOTH_MAX_H];
 
-/* Once per layout (a cache miss of hdr_get): kept out of hdr_get's body. */
+/* Once per layout (a cache miss of ssm__smooth_hdr_get): kept out of
+ * ssm__smooth_hdr_get's body. */
 __attribute__((noinline)) static void segments(const hdr *h, int32_t *sb,
 					       double *gu, int8_t *seg)
 {
@@ -236,21 +236,7 @@ static int hg_same(const int32_t *hg, const uint16_t *shg, int G)
 	return 1;
 }
 
-/* 2^e, as ldexp(1.0, e) gives it: for a normal result its bits directly
- * (every step's hdr_get; ldexp's call was 24 instructions). */
-static double pow2(int e)
-{
-	uint64_t u;
-	double d;
-
-	if (e < -1022 || e > 1023)
-		return ldexp(1.0, e);
-	u = (uint64_t)(e + 1023) << 52;
-	memcpy(&d, &u, sizeof d);
-	return d;
-}
-
-static void hdr_get(const float *st, hdr *h)
+void ssm__smooth_hdr_get(const float *st, hdr *h)
 {
 	hdr_store s;
 	int g;
@@ -276,7 +262,7 @@ static void hdr_get(const float *st, hdr *h)
 		h->G = g;
 		derive(h);
 		layout_cache = *h;
-		segments(h, layout_sb, layout_gu, layout_seg);
+		segments(h, ssm__smooth_sb, ssm__smooth_gu, ssm__smooth_seg);
 	}
 	h->positive = !!(s.flags & HF_POSITIVE);
 	h->prev_obs = !!(s.flags & HF_PREV_OBS);
@@ -290,7 +276,7 @@ static void hdr_get(const float *st, hdr *h)
 	h->scale_w = s.scale_w;
 	h->anchor = s.anchor;
 	h->ring_exp = s.ring_exp;
-	h->ring_unit = pow2(s.ring_exp);
+	h->ring_unit = ssm__smooth_pow2(s.ring_exp);
 	memcpy(h->cs, s.cs, sizeof h->cs);
 	memcpy(h->cw, s.cw, sizeof h->cw);
 	memcpy(h->qlo, s.qlo, sizeof h->qlo);
@@ -311,7 +297,7 @@ static void hdr_get(const float *st, hdr *h)
 	h->opts.pool = !!(s.flags & HF_POOL);
 }
 
-static void hdr_put(float *st, const hdr *h)
+void ssm__smooth_hdr_put(float *st, const hdr *h)
 {
 	hdr_store s;
 	int g;
@@ -360,13 +346,6 @@ static void hdr_put(float *st, const hdr *h)
 	memcpy(st, &s, sizeof s);
 }
 
-static double series_scale(const hdr *h)
-{
-	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;
-
-	return sc > 0 ? sc : 1e-12 + 1e-9 * fabs(h->last);
-}
-
 /*
  * The ring holds (y - anchor) / unit as floats: 24 bits of a value's
  * distance from the anchor, not of the value, so a counter at 1e12 keeps its
@@ -396,7 +375,7 @@ static float ring_float(double x)
 static void yring_put(float *st, hdr *h, int64_t step, double v)
 {
 	float *ring = st + h->off_yring;
-	double sc = series_scale(h);
+	double sc = ssm__smooth_scale(h);
 	int i;
 
 	if (!(fabs(v - h->anchor) <= RING_REANCHOR * sc) ||
@@ -406,7 +385,7 @@ static void yring_put(float *st, hdr *h, int64_t step, double v)
 		double unit;
 
 		e = e < -1000 ? -1000 : e > 1000 ? 1000 : e;
-		unit = pow2(e);
+		unit = ssm__smooth_pow2(e);
 		for (i = 0; i < h->R; i++)
 			ring[i] = ring_float(
 			    (h->anchor + (double)ring[i] * h->ring_unit - v) /
@@ -439,20 +418,6 @@ static double err_lambda(const hdr *h)
 	double w = h->opts.err_window;
 
 	return w > 1 ? 1.0 - 1.0 / w : 0;
-}
-
-/* The members of cohort 0 (ssm__member_cohort), bit k for member k. */
-static uint32_t cohort0_mask(void)
-{
-	static _Thread_local uint32_t c, ready;
-	int k;
-
-	if (!ready) {
-		for (k = 0, c = 0; k < NBANK; k++)
-			c |= (uint32_t)(ssm__member_cohort(k) == 0) << k;
-		ready = 1;
-	}
-	return c;
 }
 
 /* Members of the bank by what they are, bit k for member k. */
@@ -543,15 +508,6 @@ static double rel_inv_sq(double r, int n)
 	}
 }
 
-/* The members with nonzero weight per checkpoint, in bank order, and
- * the same by member: bit g of in[k], member k weighs at g (record()'s
- * inw, set as the lists are). */
-typedef struct wnz {
-	int n[MAXG];
-	uint8_t k[MAXG][NBANK];
-	unsigned in[NBANK];
-} wnz;
-
 /* nz->k[g] = the members of cand[0..nc-1] (bank order) whose weight at g
  * is nonzero. */
 static void nz_row(wnz *nz, int g, const double *wg, const int *cand, int nc)
@@ -567,11 +523,12 @@ static void nz_row(wnz *nz, int g, const double *wg, const int *cand, int nc)
 }
 
 /*
- * The top-n loop of weights_all for n = 3 (the default) over the members
- * of mask in bank order: the same steps with selects in place of its
+ * The top-n loop of ssm__smooth_weights_all for n = 3 (the default) over the
+ * members of mask in bank order: the same steps with selects in place of its
  * data-dependent branches, which mispredict several times a row; the same
  * outcome for any keys, NaN included (each comparison is made only where
- * the loop makes it). Also the best, as weights_all's key loop finds it
+ * the loop makes it). Also the best, as ssm__smooth_weights_all's key loop
+ * finds it
  * (*kmin, *best: the first strictly smallest key; unchanged when every key
  * is NaN), so that the default rule needs no loop of its own over the
  * members. Returns the count kept.
@@ -665,8 +622,8 @@ static void sort3(int *t)
 	t[2] = c;
 }
 
-static void weights_all(const hdr *h, const float *es, uint32_t active,
-			double w[][NBANK], wnz *nz)
+void ssm__smooth_weights_all(const hdr *h, const float *es, uint32_t active,
+			     double w[][NBANK], wnz *nz)
 {
 	/*
 	 * Whether member k is scored at checkpoint g, and its count of scored
@@ -678,7 +635,7 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 	double pr[NBANK], key[NBANK];
 	int ccnt[2] = {0, 0}, has[2];
 	int g, k, i;
-	const uint32_t c0 = cohort0_mask();
+	const uint32_t c0 = ssm__smooth_cohort0();
 
 	memset(w, 0, sizeof(double) * MAXG * NBANK);
 	if (nz)
@@ -844,30 +801,9 @@ static void weights_all(const hdr *h, const float *es, uint32_t active,
 /* The current weights, from every member's error sums. */
 static void weights_now(const float *st, const hdr *h, double w[][NBANK])
 {
-	weights_all(h, ssm__smooth_es(st, h, 0), h->active, w, NULL);
+	ssm__smooth_weights_all(h, ssm__smooth_es(st, h, 0), h->active, w,
+				NULL);
 }
-
-/*
- * What an update leaves for the forecast that follows it on the same block
- * (ssm_smooth_update_forecast; the model's step does exactly that):
- * record()'s weights, which the forecast would otherwise compute again when
- * the header cannot hold them (more than SMOOTH_TOPW members weigh at some
- * checkpoint: every active member during the warm-up, tn = TOPW_ALL), and
- * the AR recursions record() ran as far as the forecast needs, and the
- * header unpacked (hdr_put then hdr_get gives it back as it was). Nothing
- * changes the error sums, the header or the AR states between the two, so
- * these are what the forecast would compute (record ran with the previous
- * kept tops, which only narrow top3's candidates to members that cannot
- * change its choice: top3_cands).
- */
-typedef struct carry {
-	int hvalid; /* h is the block's header as the update stored it */
-	hdr h;
-	int wvalid; /* w and wk are the weights a forecast would compute */
-	double w[MAXG][NBANK];
-	unsigned wk[NBANK]; /* bit g: w[g][k] != 0 (weight_masks) */
-	ar_run ar;
-} carry;
 
 /* ---- public ---- */
 
@@ -897,7 +833,7 @@ int ssm_smooth_init(float *state, int period, int H,
 		ssm__pend_put(ssm__member_pend(state, &h), g, NAN);
 	for (g = 0; g < h.ncpend; g++)
 		ssm__pend_put(state + h.off_comb, g, NAN);
-	hdr_put(state, &h);
+	ssm__smooth_hdr_put(state, &h);
 	return SSM_OK;
 }
 
@@ -910,11 +846,11 @@ int ssm_smooth_init(float *state, int period, int H,
  */
 static void score(float *st, hdr *h, double y)
 {
-	double lam = err_lambda(h), sc = series_scale(h);
+	double lam = err_lambda(h), sc = ssm__smooth_scale(h);
 	double half = 0.5 * (1.0 - h->opts.coverage), rate = h->opts.aci_rate;
 	double e, f, lamg[MAXG], yorg[MAXG], isc = 1.0 / sc;
 	int slot[MAXG], hit[2][MAXG] = {{0}}, g, i;
-	uint32_t c0 = cohort0_mask();
+	uint32_t c0 = ssm__smooth_cohort0();
 
 	/* The member rings scored at this step; a score every sg steps is
 	 * discounted by lam^sg (only where one is: nothing reads the
@@ -981,8 +917,6 @@ static void score(float *st, hdr *h, double y)
 	}
 }
 
-static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1);
-
 /*
  * Record the combination's forecasts at the checkpoints (every step) and
  * each active member's at the checkpoints whose ring records this origin,
@@ -1010,7 +944,8 @@ static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
 		hneed[k] = 0;
 	}
 	if (observed) {
-		weights_all(h, ssm__smooth_es(st, h, 0), act, w, &nz);
+		ssm__smooth_weights_all(h, ssm__smooth_es(st, h, 0), act, w,
+					&nz);
 		memcpy(inw, nz.in, sizeof nz.in);
 	}
 	/* The checkpoints whose ring records this origin, as a list: every
@@ -1026,9 +961,9 @@ static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
 	live = observed ? act : 0;
 	/* The AR members' farthest checkpoint (bit g: where each member is
 	 * evaluated), or as far as the forecast after the update evaluates
-	 * it (the end of its weight range, weight_range): their recursions
-	 * run that far here, once, together, and the forecast's batch takes
-	 * them (ssm__smooth_ar_batch). */
+	 * it (the end of its weight range, ssm__smooth_weight_range): their
+	 * recursions run that far here, once, together, and the forecast's
+	 * batch takes them (ssm__smooth_ar_batch). */
 	for (m = live & bm->ar; m; m &= m - 1) {
 		unsigned need;
 		int f0, f1;
@@ -1036,7 +971,8 @@ static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
 		k = __builtin_ctz(m);
 		need = rmask | inw[k];
 		hneed[k] = need ? h->hg[31 - __builtin_clz(need)] : 0;
-		if (hneed[k] > 0 && weight_range(h, inw[k], &f0, &f1) &&
+		if (hneed[k] > 0 &&
+		    ssm__smooth_weight_range(h, inw[k], &f0, &f1) &&
 		    f1 > hneed[k])
 			hneed[k] = f1;
 	}
@@ -1202,7 +1138,7 @@ static int smooth_update(float *state, double value, int64_t gap, int missing,
 		return SSM_EINVAL;
 	if (observed && !isfinite(value))
 		return SSM_ENONFINITE;
-	hdr_get(state, h);
+	ssm__smooth_hdr_get(state, h);
 	if (h->magic != SMOOTH_MAGIC)
 		return SSM_EINVAL;
 	if (h->step < 0 && !observed)
@@ -1235,7 +1171,7 @@ static int smooth_update(float *state, double value, int64_t gap, int missing,
 		}
 	}
 	advance(state, h, value, observed, c);
-	hdr_put(state, h);
+	ssm__smooth_hdr_put(state, h);
 	/* record's weights serve the forecast when it would recompute them
 	 * (weights_kept); else it reads the kept ones from the header. */
 	for (g = 0; g < h->G && observed; g++)
@@ -1314,7 +1250,7 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 			 * segment's gu, the same expression. */
 			if (b == a + 1)
 				for (hz = ha + 1; hz < hb; hz++) {
-					double t = layout_gu[hz - 1];
+					double t = ssm__smooth_gu[hz - 1];
 
 					lo[hz - 1] =
 					    (1 - t) * bl[a] + t * bl[b];
@@ -1373,10 +1309,11 @@ static void bounds_few(const hdr *h, const double *bl, const double *bh,
 			u = bh[cg[0]];
 		} else {
 			/* g: the last started checkpoint at or before hz; with
-			 * all started, hz's segment (hz >= hg[0]: layout_seg).
+			 * all started, hz's segment (hz >= hg[0]:
+			 * ssm__smooth_seg).
 			 */
 			if (nc == h->G)
-				i = layout_seg[hz - 1];
+				i = ssm__smooth_seg[hz - 1];
 			else
 				for (i = 0;
 				     i + 1 < nc && h->hg[cg[i + 1]] <= hz; i++)
@@ -1388,7 +1325,7 @@ static void bounds_few(const hdr *h, const double *bl, const double *bh,
 			} else if (i + 1 < nc) {
 				int b = cg[i + 1], ha = h->hg[g], hb = h->hg[b];
 				double t = b == g + 1
-					       ? layout_gu[hz - 1]
+					       ? ssm__smooth_gu[hz - 1]
 					       : (double)(hz - ha) / (hb - ha);
 
 				l = (1 - t) * bl[g] + t * bl[b];
@@ -1451,25 +1388,6 @@ static int weights_kept(const float *st, const hdr *h, const carry *c,
 			w[g][h->tk[g][i]] = h->tw[g][i];
 			wk[h->tk[g][i]] |= (unsigned)(h->tw[g][i] != 0) << g;
 		}
-	return 1;
-}
-
-/*
- * The horizons [*h0, *h1] over which member k's interpolated weight can be
- * nonzero (weights are linear between checkpoints), or 0 when it has no
- * weight anywhere: only those are evaluated. wk = the checkpoints (bit g)
- * where it has weight (weight_masks).
- */
-static int weight_range(const hdr *h, unsigned wk, int *h0, int *h1)
-{
-	int gmin, gmax;
-
-	if (!wk)
-		return 0;
-	gmin = __builtin_ctz(wk);
-	gmax = 31 - __builtin_clz(wk);
-	*h0 = gmin > 0 ? h->hg[gmin - 1] + 1 : 1;
-	*h1 = gmax < h->G - 1 ? h->hg[gmax + 1] - 1 : h->H;
 	return 1;
 }
 
@@ -1557,8 +1475,8 @@ static void comb_few(const float *state, const hdr *h, const mstate *ms,
 	for (j = 0; j < n; j++) {
 		point[few[j] - 1] = wsum[j] = 0;
 		/* The checkpoint segment the horizon is in (segments()). */
-		seg[j] = layout_seg[few[j] - 1];
-		u[j] = layout_gu[few[j] - 1];
+		seg[j] = ssm__smooth_seg[few[j] - 1];
+		u[j] = ssm__smooth_gu[few[j] - 1];
 	}
 	for (k = 0; k < NBANK; k++) {
 		if (h1[k] < 1)
@@ -1595,11 +1513,6 @@ static void comb_few(const float *state, const hdr *h, const mstate *ms,
 	}
 }
 
-/* ssm_smooth_forecast, taking what the update before it left in c (NULL:
- * no update right before, or none that left anything). With few (n
- * horizons, 1-based, increasing) and *bound: only those horizons when
- * few_bound() allows it (*bound >= 0 then bounds |point| and |q| at every
- * horizon), else all of them (*bound = -1). */
 /*
  * Each level's standard normal quantile over the interval's (coverage):
  * the same levels and coverage every step of a model, so the last ones
@@ -1633,18 +1546,17 @@ static const double *quantile_z(double cov, const float *levels, int Q)
 	return zcache.z;
 }
 
-static int smooth_forecast(const float *state, double *point,
-			   const float *levels, int Q, double *q, double *scale,
-			   carry *c, const int32_t *few, int nfew,
-			   double *bound)
+int ssm__smooth_forecast(const float *state, double *point, const float *levels,
+			 int Q, double *q, double *scale, carry *c,
+			 const int32_t *few, int nfew, double *bound)
 {
 	hdr own_h, *h = &own_h;
 	double path[SSM_SMOOTH_MAX_H], wsum[SSM_SMOOTH_MAX_H];
 	const double *z;
 	double sc, bl[MAXG], bh[MAXG];
 	double wg[MAXG][NBANK], wcol[MAXG];
-	const double *gu = layout_gu;
-	const int32_t *sb = layout_sb;
+	const double *gu = ssm__smooth_gu;
+	const int32_t *sb = ssm__smooth_sb;
 	int32_t hzs[SSM_SMOOTH_MAX_H], h0[NBANK], h1[NBANK];
 	unsigned wk[NBANK];
 	mstate ms[NBANK];
@@ -1655,12 +1567,12 @@ static int smooth_forecast(const float *state, double *point,
 	if (!state || !point || Q < 0 || (Q > 0 && (!levels || !q)))
 		return SSM_EINVAL;
 	/* The update's header, used in place (the carry is the caller's
-	 * and dies with this call): hdr_get would give it, and left the
-	 * layout. */
+	 * and dies with this call): ssm__smooth_hdr_get would give it, and left
+	 * the layout. */
 	if (c && c->hvalid)
 		h = &c->h;
 	else
-		hdr_get(state, h);
+		ssm__smooth_hdr_get(state, h);
 	if (h->magic != SMOOTH_MAGIC)
 		return SSM_EINVAL;
 	if (Q > SSM_SMOOTH_MAX_Q)
@@ -1683,10 +1595,10 @@ static int smooth_forecast(const float *state, double *point,
 	kept = weights_kept(state, h, c, wg, wk);
 	/* Weights per horizon are linear between the checkpoints: horizon
 	 * hz of segment g takes (1 - gu) of checkpoint g's weight and gu of
-	 * the next's (segments(): hdr_get() left this layout's). */
+	 * the next's (segments(): ssm__smooth_hdr_get() left this layout's). */
 	for (k = 0; k < NBANK; k++) {
 		h1[k] = 0;
-		if (weight_range(h, wk[k], &h0[k], &h1[k]))
+		if (ssm__smooth_weight_range(h, wk[k], &h0[k], &h1[k]))
 			ssm__ms_get(state, h, k, &ms[k]);
 	}
 	ssm__smooth_ar_batch(state, h, ms, h1, c ? &c->ar : &own, c != NULL);
@@ -1712,7 +1624,7 @@ static int smooth_forecast(const float *state, double *point,
 	/* The kept weights are floats: renormalize so that they sum to 1. */
 	if (pb < 0)
 		ssm__smooth_comb_norm(point, wsum, h->H, h->last);
-	sc = series_scale(h);
+	sc = ssm__smooth_scale(h);
 	if (scale)
 		*scale = sc;
 	if (Q == 0)
@@ -1758,8 +1670,8 @@ static int smooth_forecast(const float *state, double *point,
 int ssm_smooth_forecast(const float *state, double *point, const float *levels,
 			int Q, double *q, double *scale)
 {
-	return smooth_forecast(state, point, levels, Q, q, scale, NULL, NULL, 0,
-			       NULL);
+	return ssm__smooth_forecast(state, point, levels, Q, q, scale, NULL,
+				    NULL, 0, NULL);
 }
 
 int ssm_smooth_update_forecast(float *state, double value, int64_t gap,
@@ -1770,8 +1682,8 @@ int ssm_smooth_update_forecast(float *state, double value, int64_t gap,
 	int rc = smooth_update(state, value, gap, missing, &c);
 
 	return rc < 0 ? rc
-		      : smooth_forecast(state, point, levels, Q, q, scale, &c,
-					NULL, 0, NULL);
+		      : ssm__smooth_forecast(state, point, levels, Q, q, scale,
+					     &c, NULL, 0, NULL);
 }
 
 int ssm_smooth_update_forecast_few(float *state, double value, int64_t gap,
@@ -1792,15 +1704,15 @@ int ssm_smooth_update_forecast_few(float *state, double value, int64_t gap,
 		return rc;
 	if (!c.hvalid || nfew < 1 || few[nfew - 1] > c.h.H || Q < 1)
 		few = NULL;
-	return smooth_forecast(state, point, levels, Q, q, scale, &c, few, nfew,
-			       bound);
+	return ssm__smooth_forecast(state, point, levels, Q, q, scale, &c, few,
+				    nfew, bound);
 }
 
 int64_t ssm_smooth_count(const float *state)
 {
 	hdr h;
 
-	hdr_get(state, &h);
+	ssm__smooth_hdr_get(state, &h);
 	return h.magic == SMOOTH_MAGIC ? h.nobs : 0;
 }
 
