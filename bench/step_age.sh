@@ -19,7 +19,9 @@
 # smooth_update inside ssm__front_update_forecast) and forecast
 # (ssm__front_forecast; since step5 smooth_forecast, the rest of
 # ssm__front_update_forecast); inside the front, the combination's weights
-# (weights_all, both calls), the members' forecasts (ssm__smooth_member_at, and
+# (weights_all, both calls; ssm__smooth_weights_all since tidy11 moved it
+# to ssm/smooth_weights.c: either name, so a base before it counts), the
+# members' forecasts (ssm__smooth_member_at, and
 # ssm__smooth_member_raw: record's, whose clamp runs apart)
 # and their combination (ssm__smooth_comb_member); the network's layers
 # (ssm__layer_step_batch); the rest (features, encoder, head, serving).
@@ -72,7 +74,7 @@ cells() {
 		  if (c["ssm__front_update_forecast"] > 0) {
 			u = c["smooth_update"]; f = c["ssm__front_update_forecast"] - u }
 		  printf "%.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", c["ssm_model_step_batch"] / n,
-			u / n, f / n, c["weights_all"] / n,
+			u / n, f / n, (c["weights_all"] + c["ssm__smooth_weights_all"]) / n,
 			(c["ssm__smooth_member_at"] + c["ssm__smooth_member_raw"]) / n,
 			c["ssm__smooth_comb_member"] / n,
 			c["ssm__layer_step_batch"] / n }'
@@ -94,7 +96,7 @@ cells() {
 	echo "values (the daemons of perf.sh and ing100k.sh); seasonal: period 24, a daily cycle with trend"
 	echo "and noise. Instructions per series step: whole = ssm_model_step_batch; update, forecast = the"
 	echo "smoothing front's (ssm__front_update, ssm__front_forecast; in one call since step5, split as"
-	echo "its smooth_update and the rest); weights = weights_all (both calls),"
+	echo "its smooth_update and the rest); weights = weights_all (both calls; ssm__smooth_weights_all since tidy11),"
 	echo "members = ssm__smooth_member_at + ssm__smooth_member_raw (record's, clamped apart since step9),"
 	echo "comb = ssm__smooth_comb_member, all three inside the front;"
 	echo "layers = ssm__layer_step_batch (S4D + Mamba); rest = whole - front - layers (features,"
