@@ -1,15 +1,18 @@
 /*
- * ssm/smooth.c: the streaming forecaster bank behind ssm/smooth.h: state
- * layout, per-horizon scoring of every member, the combination and the
- * interval trackers. What each member is lives in ssm/smooth_members.c; the
- * layout is described in ssm/smooth_internal.h.
+ * ssm/smooth.c: the streaming forecaster bank behind ssm/smooth.h: its
+ * public calls and the update. When a sample arrives, each member's and
+ * the combination's forecasts made hg[g] steps before it are scored (g
+ * over at most SSM_SMOOTH_MAX_CHECK checkpoint horizons), which is what the
+ * weights and the interval trackers learn from; then every active member
+ * steps, the y ring takes the value, and the new forecasts are recorded at
+ * the checkpoints. The bank's other parts, one purpose a file, are listed
+ * in ssm/smooth_parts.h: the block layout and header (smooth_layout.c),
+ * the weights (smooth_weights.c), the forecast (smooth_forecast.c), what
+ * each member is (smooth_members.c).
  *
  * Workload: one ssm_smooth_update() per sample of every series, one
  * ssm_smooth_forecast() per sample the daemon publishes; both
- * O(K * (H + AR order * H)) with K members. When a sample arrives, each
- * member's forecast made hg[g] steps before it is scored (g over at most
- * SSM_SMOOTH_MAX_CHECK checkpoint horizons), which is what the weights and
- * the interval trackers learn from. Nothing is allocated.
+ * O(K * (H + AR order * H)) with K members. Nothing is allocated.
  */
 #include "ssm/smooth.h"
 
@@ -21,7 +24,7 @@
 #include "ssm/smooth_parts.h"
 
 #define SCALE_WINDOW 100.0
-#define MIN_CALIB    5.0 /* ... before an interval tracker starts */
+#define MIN_CALIB    5.0 /* discounted errors before a tracker starts */
 
 void ssm_smooth_opts_default(ssm_smooth_opts *o)
 {

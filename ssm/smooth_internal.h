@@ -1,8 +1,10 @@
 /*
  * ssm/smooth_internal.h: the state layout and the member kinds of the
- * forecaster bank (ssm/smooth.h), shared by ssm/smooth.c (layout, scoring,
- * combination, intervals) and ssm/smooth_members.c (what each member is).
- * Not a public header: nothing outside ssm/smooth*.c includes it.
+ * forecaster bank (ssm/smooth.h), shared by its files: ssm/smooth.c (the
+ * update), ssm/smooth_layout.c (layout, header), ssm/smooth_weights.c,
+ * ssm/smooth_forecast.c (ssm/smooth_parts.h: what those share besides)
+ * and ssm/smooth_members.c (what each member is). Not a public header:
+ * nothing outside ssm/smooth*.c includes it.
  *
  * The caller's float block holds, member-major where every member has the
  * field (structure of arrays: the scoring and the weights walk all members
@@ -103,8 +105,8 @@ typedef struct mstate {
  * The header as stored at the start of the block: only what changes per
  * series, in the narrowest type that holds it. Everything derived from
  * (period, H, hg) - the member offsets, ring strides and lengths - is
- * recomputed by hdr_get() (ssm/smooth.c), not stored: it is the same for
- * every series of a model.
+ * recomputed by ssm__smooth_hdr_get() (ssm/smooth_layout.c), not stored: it is
+ * the same for every series of a model.
  */
 typedef struct hdr_store {
 	int64_t step, nobs;
@@ -231,7 +233,7 @@ static inline int ssm__member_has_trend(int k)
 }
 
 /* The offsets within member k's block (seasonal, then kind), as the
- * layout derives them into h->mseas and h->mkind (ssm/smooth.c). */
+ * layout derives them into h->mseas and h->mkind (ssm/smooth_layout.c). */
 static inline int ssm__member_kind_off(int k, int period)
 {
 	return ssm__member_has_seasonal(k) ? period : 0;

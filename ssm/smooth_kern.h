@@ -73,7 +73,8 @@ void ssm__smooth_exp(double *out, const double *x, int n, double cap);
  * scored (bit k).
  */
 /*
- * The pooled products of the weights (ssm/smooth.c, weights_all) over one
+ * The pooled products of the weights (ssm/smooth_weights.c,
+ * ssm__smooth_weights_all) over one
  * checkpoint's member-major row: for k < n with bit k of mask set,
  * pr[k] = (reset ? 1 : pr[k]) * ((double)es[k] iew + 1e-12), iew = iew0
  * where bit k of sel0 is set (cohort 0's members), else iew1; the others

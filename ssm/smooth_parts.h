@@ -50,8 +50,8 @@ static inline double ssm__smooth_pow2(int e)
 }
 
 /* The series' scale: its typical one-step change in value units, the EW
- * mean |y_t - y_(t-1)| (SCALE_WINDOW), or a sliver of the last value while
- * there is none. */
+ * mean |y_t - y_(t-1)| (SCALE_WINDOW, ssm/smooth.c), or a sliver of the last
+ * value while there is none. */
 static inline double ssm__smooth_scale(const hdr *h)
 {
 	double sc = h->scale_w > 0 ? h->scale_s / h->scale_w : 0;

@@ -310,7 +310,7 @@ static void test_unaligned_block(void)
  * scale. Errors scored against the placeholder scale used to reach 1e10
  * scales and the bounds 3e8 scales (a synthetic ARMA series did; so did a
  * training chunk's loss). Now scoring waits for the scale, and the bounds
- * are capped at 16 sqrt(h) scales (smooth.c).
+ * are capped at 16 sqrt(h) scales (ssm/smooth_forecast.c, GAP_CAP).
  */
 static void test_gap_cap(void)
 {
