@@ -112,14 +112,20 @@ static size_t layout(int period, int H, hdr *h)
 	return derive(h);
 }
 
+/* layout() when period and H are in range, else 0. */
+static size_t checked_layout(int period, int H, hdr *h)
+{
+	if (period < 1 || H < 1 || period > SSM_SMOOTH_MAX_PERIOD ||
+	    H > SSM_SMOOTH_MAX_H)
+		return 0;
+	return layout(period, H, h);
+}
+
 size_t ssm_smooth_state_floats(int period, int H)
 {
 	hdr h;
 
-	if (period < 1 || H < 1 || period > SSM_SMOOTH_MAX_PERIOD ||
-	    H > SSM_SMOOTH_MAX_H)
-		return 0;
-	return layout(period, H, &h);
+	return checked_layout(period, H, &h);
 }
 
 /*
@@ -291,12 +297,14 @@ int ssm_smooth_init(float *state, int period, int H,
 {
 	hdr h;
 	int g;
-	size_t n = ssm_smooth_state_floats(period, H);
+	/* One derivation of the layout for the size and the offsets (it
+	 * takes a pow() per checkpoint): every new series and every reset
+	 * of one runs this. */
+	size_t n = checked_layout(period, H, &h);
 
 	if (!state || n == 0)
 		return SSM_EINVAL;
 	memset(state, 0, n * sizeof *state);
-	layout(period, H, &h);
 	h.magic = SMOOTH_MAGIC;
 	h.positive = 1;
 	h.anchor = 0;
