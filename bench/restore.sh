@@ -13,7 +13,10 @@
 #    last one) and the time it took to exit.
 # 2. N restarts of each build, interleaved (base, this, base, this...), on the
 #    database the base build wrote: the restore time the daemon logs, and the
-#    RSS once it listens. Medians and the ratio.
+#    RSS once it listens, the time it was ready (serving: the log's
+#    `restore: ready`, or the restore time where there is none), and the
+#    loop thread's CPU and page faults (minor, major) until it listens.
+#    Medians and the ratio.
 # --crash: each build's database is instead left by kill -9 after its
 #    ingest (no state dump, no final snapshots), once the store's queue has
 #    drained and the build has settled (70 s: a snapshot cycle of main's
@@ -226,6 +229,10 @@ for i in $(seq "$RUNS"); do
 		# CPU seconds (user + system, every thread) until it listens: the
 		# machine is shared, wall time is inflated by the others' load.
 		cpu=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.2f", t / hz }')
+		# The loop thread's own (its tid is the PID): CPU seconds, minor
+		# and major page faults until it listens. What it faults in
+		# itself is what no helper thread did for it.
+		loop=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f %d %d", ($14 + $15) / hz, $10, $12 }' "/proc/$PID/task/$PID/stat")
 		# Caught up (--replay): when the build's log says so, and the
 		# CPU until then; a build that replays before it listens was
 		# caught up when it listened.
@@ -258,7 +265,10 @@ for i in $(seq "$RUNS"); do
 		st=$STOPPED
 		line=$(grep -o 'restored [0-9]* series from [^ ]* in [0-9.]* s.*' "$log" | tail -n 1)
 		sec=$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
-		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan} ${caught:-${sec:-nan}} $cpu_caught" | tee -a "$W/times"
+		# Serving: `restore: ready X s after the start` where the build
+		# serves before the replay ends (daemon/catchup.h), else restored.
+		ready=$(sed -n 's/.*restore: ready \([0-9.]*\) s after the start.*/\1/p' "$log" | tail -n 1)
+		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan} ${caught:-${sec:-nan}} $cpu_caught ${ready:-${sec:-nan}} $loop" | tee -a "$W/times"
 	done
 done
 if [ $PERF = 1 ]; then
@@ -295,6 +305,10 @@ ca=$(col A 6); cb=$(col B 6)
 fa=$(col A 7); fb=$(col B 7)
 ua=$(col A 8); ub=$(col B 8)
 qa=$(col A 9); qb=$(col B 9)
+ya=$(col A 10); yb=$(col B 10)
+la=$(col A 11); lb=$(col B 11)
+pa=$(col A 12); pb=$(col B 12)
+ja=$(col A 13); jb=$(col B 13)
 per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
 {
 	echo "# Restore, memory per series and shutdown at $S series: this build against main"
@@ -329,7 +343,11 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "| quantity | A: main | B: this build | B / A |"
 	echo "|---|---|---|---|"
 	echo "| restore, median of $RUNS (s, daemon's log) | $ra | $rb | $(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.2f", b / a }') |"
+	echo "| ready (serving; \`restore: ready\` where logged), median (s, daemon's log) | $ya | $yb | $(ratio "$yb" "$ya") |"
 	echo "| CPU of the restore, median (s, user + system, every thread) | $ca | $cb | $(awk -v a="$ca" -v b="$cb" 'BEGIN { printf "%.2f", b / a }') |"
+	echo "| loop thread CPU until listening, median (s) | $la | $lb | $(ratio "$lb" "$la") |"
+	echo "| loop thread minor page faults until listening, median | $pa | $pb | $(ratio "$pb" "$pa") |"
+	echo "| loop thread major page faults until listening, median | $ja | $jb | $(ratio "$jb" "$ja") |"
 	echo "| KiB per series after ingest (RSS - empty daemon's $rss0 KiB) | $(per "${RSS_ING[A]}") | $(per "${RSS_ING[B]}") | $(awk -v a="${RSS_ING[A]}" -v b="${RSS_ING[B]}" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| KiB per series after restore, median | $(per "$ma") | $(per "$mb") | $(awk -v a="$ma" -v b="$mb" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| shutdown after ingest | ${STOP_S[A]} | ${STOP_S[B]} | |"
@@ -351,7 +369,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 			END { printf "| %s | %s | %s | %s | %s | %s |\n", w, x["state"], x["forecast"], x["struct"], x["rss"], x["overhead"] }'
 	done
 	echo
-	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s, caught up s, CPU s until caught up):"
+	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s, caught up s, CPU s until caught up, ready s, loop thread: CPU s, minor faults, major faults until listening):"
 	echo
 	echo '```'
 	cat "$W/times"
