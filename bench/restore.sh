@@ -5,7 +5,8 @@
 #
 #   bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR]
 #                    [--crash] [--perf] [--first] [--db FILE]
-#                    [--cache warm|cold] [--replay N] [--out FILE]
+#                    [--cache warm|cold] [--replay N] [--ready-only]
+#                    [--out FILE]
 #
 # 1. For each build (base, then this one): a fresh database, S series x 5
 #    samples from loadgen paced at R samples/s, RSS once the store's queue
@@ -43,6 +44,10 @@
 #    for one that does not, caught up = restored. Not with --first (its
 #    samples would come before the replayed ones).
 # --crash: each copy is fsynced before its restart (outside its timing).
+# --ready-only: a restart that serves before its replay ends is not waited
+#    for until it caught up (its caught-up columns are then its restore time
+#    and CPU): the time until serving alone, without minutes of background
+#    catch-up per restart at 1M on a loaded machine.
 # --cache warm|cold (--crash): before every restart (outside its timing),
 #    the checkpoint files are read into the page cache (warm: a kill -9
 #    that left the page cache alone) or dropped from it (cold: after a
@@ -75,11 +80,13 @@ FIRST=0
 DB=""
 CACHE=""
 REPLAY=0
+READY_ONLY=0
 OUT=bench/results/restore.md
 . bench/lib.sh
-parse_args "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--out FILE]" \
+parse_args "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--ready-only] [--out FILE]" \
 	--series=S --rate=RATE --runs=RUNS --base=BASE_DIR --crash:CRASH=1 \
 	--perf:PERF=1 --first:FIRST=1 --db=DB --cache=CACHE --replay=REPLAY \
+	--ready-only:READY_ONLY=1 \
 	--out=OUT -- "$@"
 make -s -j2 all build/bench/loadgen
 bench_workdir restore KILL
@@ -100,8 +107,11 @@ stop() {
 # The registry alone, per started series (bench/series_bytes.c), in each
 # tree: the same source compiled against the tree's daemon/registry.c.
 sb_build() {
+	# registry.c calls the slab-fill thread (daemon/slabfill.c) where
+	# the tree has one.
 	${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$1" bench/series_bytes.c \
-		"$1/daemon/registry.c" "$1/daemon/history.c" "$1/build/libscio.a" \
+		"$1/daemon/registry.c" "$1/daemon/history.c" \
+		$(ls "$1/daemon/slabfill.c" 2>/dev/null) "$1/build/libscio.a" \
 		"$1/build/libssm.a" $(pkg-config --libs libuv sqlite3 lapacke openblas inih msgpack 2>/dev/null) \
 		-lmsgpackc -lm -lpthread -o "$2"
 }
@@ -226,6 +236,10 @@ for i in $(seq "$RUNS"); do
 		# listening lines, on ports the daemon picked itself).
 		daemon_start "$bin" "$db" "$log"
 		rss=$(rss_kb "$PID")
+		# Of it, anonymous memory (the states, the map): the rest is the
+		# checkpoint's file mapping, whose resident pages follow the page
+		# cache (what else the machine read lately), not the build.
+		anon=$(awk '/^RssAnon/ {print $2}' "/proc/$PID/status")
 		# CPU seconds (user + system, every thread) until it listens: the
 		# machine is shared, wall time is inflated by the others' load.
 		cpu=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.2f", t / hz }')
@@ -238,7 +252,7 @@ for i in $(seq "$RUNS"); do
 		# caught up when it listened.
 		caught=""
 		cpu_caught=$cpu
-		if grep -q 'restore: ready .* with [1-9][0-9]* series behind' "$log"; then
+		if [ $READY_ONLY = 0 ] && grep -q 'restore: ready .* with [1-9][0-9]* series behind' "$log"; then
 			for _ in $(seq 12000); do
 				grep -q 'restore: caught up' "$log" && break
 				sleep 0.05
@@ -268,7 +282,7 @@ for i in $(seq "$RUNS"); do
 		# Serving: `restore: ready X s after the start` where the build
 		# serves before the replay ends (daemon/catchup.h), else restored.
 		ready=$(sed -n 's/.*restore: ready \([0-9.]*\) s after the start.*/\1/p' "$log" | tail -n 1)
-		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan} ${caught:-${sec:-nan}} $cpu_caught ${ready:-${sec:-nan}} $loop" | tee -a "$W/times"
+		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan} ${caught:-${sec:-nan}} $cpu_caught ${ready:-${sec:-nan}} $loop $anon" | tee -a "$W/times"
 	done
 done
 if [ $PERF = 1 ]; then
@@ -309,6 +323,7 @@ ya=$(col A 10); yb=$(col B 10)
 la=$(col A 11); lb=$(col B 11)
 pa=$(col A 12); pb=$(col B 12)
 ja=$(col A 13); jb=$(col B 13)
+na=$(col A 14); nb=$(col B 14)
 per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
 {
 	echo "# Restore, memory per series and shutdown at $S series: this build against main"
@@ -333,6 +348,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	elif [ -n "$DB" ]; then
 		echo && echo "**--db: no ingest here (its rows below are empty): both builds started from copies of a database that a clean stop of the base build left with $S series; B's first restart has no state dump yet.**"
 	fi
+	[ $READY_ONLY = 1 ] && echo && echo "**--ready-only: a restart that served before its replay ended was not waited for until it caught up: its caught-up columns are its restore time and CPU until listening.**"
 	case "$CACHE" in
 	warm) echo && echo "**--cache warm: the checkpoint files were read into the page cache before every restart (a kill -9 that left the cache alone).**" ;;
 	cold) echo && echo "**--cache cold: the checkpoint files were dropped from the page cache before every restart (the restore reads them from the disk).**" ;;
@@ -350,6 +366,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "| loop thread major page faults until listening, median | $ja | $jb | $(ratio "$jb" "$ja") |"
 	echo "| KiB per series after ingest (RSS - empty daemon's $rss0 KiB) | $(per "${RSS_ING[A]}") | $(per "${RSS_ING[B]}") | $(awk -v a="${RSS_ING[A]}" -v b="${RSS_ING[B]}" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| KiB per series after restore, median | $(per "$ma") | $(per "$mb") | $(awk -v a="$ma" -v b="$mb" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
+	echo "| of it anonymous (RssAnon), KiB per series, median | $(awk -v b="$na" -v s="$S" 'BEGIN { printf "%.2f", b / s }') | $(awk -v b="$nb" -v s="$S" 'BEGIN { printf "%.2f", b / s }') | $(ratio "$nb" "$na") |"
 	echo "| shutdown after ingest | ${STOP_S[A]} | ${STOP_S[B]} | |"
 	echo "| shutdown after restore, median (s) | $sa | $sb | |"
 	if [ "$REPLAY" -gt 0 ]; then
@@ -369,7 +386,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 			END { printf "| %s | %s | %s | %s | %s | %s |\n", w, x["state"], x["forecast"], x["struct"], x["rss"], x["overhead"] }'
 	done
 	echo
-	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s, caught up s, CPU s until caught up, ready s, loop thread: CPU s, minor faults, major faults until listening):"
+	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s, caught up s, CPU s until caught up, ready s, loop thread: CPU s, minor faults, major faults until listening, RssAnon KiB):"
 	echo
 	echo '```'
 	cat "$W/times"
