@@ -16,7 +16,8 @@
 #    database the base build wrote: the restore time the daemon logs, and the
 #    RSS once it listens, the time it was ready (serving: the log's
 #    `restore: ready`, or the restore time where there is none), and the
-#    loop thread's CPU and page faults (minor, major) until it listens.
+#    loop thread's CPU and page faults (minor, major) until it listens,
+#    its anonymous RSS and every thread's major faults.
 #    Medians and the ratio.
 # --crash: each build's database is instead left by kill -9 after its
 #    ingest (no state dump, no final snapshots), once the store's queue has
@@ -247,6 +248,10 @@ for i in $(seq "$RUNS"); do
 		# and major page faults until it listens. What it faults in
 		# itself is what no helper thread did for it.
 		loop=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f %d %d", ($14 + $15) / hz, $10, $12 }' "/proc/$PID/task/$PID/stat")
+		# Every thread's major faults: pages read from the disk, the
+		# database's and the checkpoint's among them (page cache they
+		# were evicted from, e.g. by memory faulted in too early).
+		major=$(awk '{ print $12 }' "/proc/$PID/stat")
 		# Caught up (--replay): when the build's log says so, and the
 		# CPU until then; a build that replays before it listens was
 		# caught up when it listened.
@@ -282,7 +287,7 @@ for i in $(seq "$RUNS"); do
 		# Serving: `restore: ready X s after the start` where the build
 		# serves before the replay ends (daemon/catchup.h), else restored.
 		ready=$(sed -n 's/.*restore: ready \([0-9.]*\) s after the start.*/\1/p' "$log" | tail -n 1)
-		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan} ${caught:-${sec:-nan}} $cpu_caught ${ready:-${sec:-nan}} $loop $anon" | tee -a "$W/times"
+		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan} ${caught:-${sec:-nan}} $cpu_caught ${ready:-${sec:-nan}} $loop $anon $major" | tee -a "$W/times"
 	done
 done
 if [ $PERF = 1 ]; then
@@ -324,6 +329,7 @@ la=$(col A 11); lb=$(col B 11)
 pa=$(col A 12); pb=$(col B 12)
 ja=$(col A 13); jb=$(col B 13)
 na=$(col A 14); nb=$(col B 14)
+xa=$(col A 15); xb=$(col B 15)
 per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
 {
 	echo "# Restore, memory per series and shutdown at $S series: this build against main"
@@ -364,6 +370,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "| loop thread CPU until listening, median (s) | $la | $lb | $(ratio "$lb" "$la") |"
 	echo "| loop thread minor page faults until listening, median | $pa | $pb | $(ratio "$pb" "$pa") |"
 	echo "| loop thread major page faults until listening, median | $ja | $jb | $(ratio "$jb" "$ja") |"
+	echo "| major page faults until listening, every thread, median | $xa | $xb | $(ratio "$xb" "$xa") |"
 	echo "| KiB per series after ingest (RSS - empty daemon's $rss0 KiB) | $(per "${RSS_ING[A]}") | $(per "${RSS_ING[B]}") | $(awk -v a="${RSS_ING[A]}" -v b="${RSS_ING[B]}" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| KiB per series after restore, median | $(per "$ma") | $(per "$mb") | $(awk -v a="$ma" -v b="$mb" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| of it anonymous (RssAnon), KiB per series, median | $(awk -v b="$na" -v s="$S" 'BEGIN { printf "%.2f", b / s }') | $(awk -v b="$nb" -v s="$S" 'BEGIN { printf "%.2f", b / s }') | $(ratio "$nb" "$na") |"
@@ -386,7 +393,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 			END { printf "| %s | %s | %s | %s | %s | %s |\n", w, x["state"], x["forecast"], x["struct"], x["rss"], x["overhead"] }'
 	done
 	echo
-	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s, caught up s, CPU s until caught up, ready s, loop thread: CPU s, minor faults, major faults until listening, RssAnon KiB):"
+	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s, caught up s, CPU s until caught up, ready s, loop thread: CPU s, minor faults, major faults until listening, RssAnon KiB, every thread's major faults until listening):"
 	echo
 	echo '```'
 	cat "$W/times"

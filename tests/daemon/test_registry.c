@@ -204,9 +204,9 @@ out:
 	free(b);
 }
 
-/* A restore's slab faulted in by the helper thread: every slot handed out
- * is zero and the registry's own (distinct, inside its chunks), whether
- * taken while the helper runs or after it is joined; slots left over stay
+/* A restore's slab faulted in by the slab-fill thread: every slot handed
+ * out is zero and the registry's own (distinct, inside its chunks), whether
+ * taken while the filler runs or after the prefault ended; slots left over stay
  * the slab's, and a release with chunks still mapped ahead frees them. */
 static void test_prefault_slots(void)
 {
@@ -226,7 +226,7 @@ static void test_prefault_slots(void)
 		srv_registry_reserve(&r, want);
 		srv_registry_prefault(&r);
 		CHECK(r.slab.ahead != NULL);
-		/* Round 1 joins first, round 0 fills as the helper runs. */
+		/* Round 1 ends first, round 0 fills as the filler runs. */
 		if (round)
 			srv_registry_prefault_end(&r);
 		/* Round 0 stops half way: the release unmaps the rest. */
@@ -263,7 +263,7 @@ static void test_prefault_slots(void)
 }
 
 /* A restore that fills fewer slots than it announced (series without a
- * step have none) ends the helper where it waits, more than its lead
+ * step have none) ends the prefault with chunks posted, more than its lead
  * ahead of the last slot filled: the end returns (a hang here is this
  * test's timeout) and unmaps the chunks mapped ahead and not handed out
  * (a checkpoint restart announces every series: srv_persist_open), and
