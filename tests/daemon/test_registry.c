@@ -396,7 +396,7 @@ static void test_prefault_posts_lead(void)
 		}
 	}
 	CHECK_EQ_INT(bad, 0);
-	/* Chunks 0-4 taken, 5-8 posted (8 is the last): all 8. */
+	/* Chunks 0-4 taken, 5-7 posted (7 is the last): all 8. */
 	CHECK(r.slab.nchunks == 5 && r.slab.ahead != NULL);
 	rss2 = rss_pages();
 	CHECK(rss2 - rss0 > (long)(8 * chunk_pages - chunk_pages / 10));
