@@ -317,19 +317,13 @@ if [ $PERF = 1 ]; then
 fi
 
 col() { awk -v w="$1" -v c="$2" '$1 == w { print $c }' "$W/times" | median; }
-ra=$(col A 3); rb=$(col B 3)
-sa=$(col A 5); sb=$(col B 5)
-ma=$(col A 4); mb=$(col B 4)
-ca=$(col A 6); cb=$(col B 6)
-fa=$(col A 7); fb=$(col B 7)
-ua=$(col A 8); ub=$(col B 8)
-qa=$(col A 9); qb=$(col B 9)
-ya=$(col A 10); yb=$(col B 10)
-la=$(col A 11); lb=$(col B 11)
-pa=$(col A 12); pb=$(col B 12)
-ja=$(col A 13); jb=$(col B 13)
-na=$(col A 14); nb=$(col B 14)
-xa=$(col A 15); xb=$(col B 15)
+# Medians of each build, LETTERa and LETTERb: LETTER:COLUMN of times
+# (restore, RSS, shutdown, CPU, first sample, caught up, CPU until then,
+# ready, loop thread CPU, minor and major faults, RssAnon, major faults).
+for spec in r:3 m:4 s:5 c:6 f:7 u:8 q:9 y:10 l:11 p:12 j:13 n:14 x:15; do
+	printf -v "${spec%%:*}a" '%s' "$(col A "${spec#*:}")"
+	printf -v "${spec%%:*}b" '%s' "$(col B "${spec#*:}")"
+done
 per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
 {
 	echo "# Restore, memory per series and shutdown at $S series: this build against main"
