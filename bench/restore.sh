@@ -5,7 +5,8 @@
 #
 #   bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR]
 #                    [--crash] [--perf] [--first] [--db FILE]
-#                    [--cache warm|cold] [--replay N] [--out FILE]
+#                    [--cache warm|cold] [--replay N] [--ready-only]
+#                    [--out FILE]
 #
 # 1. For each build (base, then this one): a fresh database, S series x 5
 #    samples from loadgen paced at R samples/s, RSS once the store's queue
@@ -13,7 +14,11 @@
 #    last one) and the time it took to exit.
 # 2. N restarts of each build, interleaved (base, this, base, this...), on the
 #    database the base build wrote: the restore time the daemon logs, and the
-#    RSS once it listens. Medians and the ratio.
+#    RSS once it listens, the time it was ready (serving: the log's
+#    `restore: ready`, or the restore time where there is none), and the
+#    loop thread's CPU and page faults (minor, major) until it listens,
+#    its anonymous RSS and every thread's major faults.
+#    Medians and the ratio.
 # --crash: each build's database is instead left by kill -9 after its
 #    ingest (no state dump, no final snapshots), once the store's queue has
 #    drained and the build has settled (70 s: a snapshot cycle of main's
@@ -40,6 +45,10 @@
 #    for one that does not, caught up = restored. Not with --first (its
 #    samples would come before the replayed ones).
 # --crash: each copy is fsynced before its restart (outside its timing).
+# --ready-only: a restart that serves before its replay ends is not waited
+#    for until it caught up (its caught-up columns are then its restore time
+#    and CPU): the time until serving alone, without minutes of background
+#    catch-up per restart at 1M on a loaded machine.
 # --cache warm|cold (--crash): before every restart (outside its timing),
 #    the checkpoint files are read into the page cache (warm: a kill -9
 #    that left the page cache alone) or dropped from it (cold: after a
@@ -72,11 +81,13 @@ FIRST=0
 DB=""
 CACHE=""
 REPLAY=0
+READY_ONLY=0
 OUT=bench/results/restore.md
 . bench/lib.sh
-parse_args "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--out FILE]" \
+parse_args "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--ready-only] [--out FILE]" \
 	--series=S --rate=RATE --runs=RUNS --base=BASE_DIR --crash:CRASH=1 \
 	--perf:PERF=1 --first:FIRST=1 --db=DB --cache=CACHE --replay=REPLAY \
+	--ready-only:READY_ONLY=1 \
 	--out=OUT -- "$@"
 make -s -j2 all build/bench/loadgen
 bench_workdir restore KILL
@@ -97,8 +108,11 @@ stop() {
 # The registry alone, per started series (bench/series_bytes.c), in each
 # tree: the same source compiled against the tree's daemon/registry.c.
 sb_build() {
+	# registry.c calls the slab-fill thread (daemon/slabfill.c) where
+	# the tree has one.
 	${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$1" bench/series_bytes.c \
-		"$1/daemon/registry.c" "$1/daemon/history.c" "$1/build/libscio.a" \
+		"$1/daemon/registry.c" "$1/daemon/history.c" \
+		$(ls "$1/daemon/slabfill.c" 2>/dev/null) "$1/build/libscio.a" \
 		"$1/build/libssm.a" $(pkg-config --libs libuv sqlite3 lapacke openblas inih msgpack 2>/dev/null) \
 		-lmsgpackc -lm -lpthread -o "$2"
 }
@@ -223,15 +237,27 @@ for i in $(seq "$RUNS"); do
 		# listening lines, on ports the daemon picked itself).
 		daemon_start "$bin" "$db" "$log"
 		rss=$(rss_kb "$PID")
+		# Of it, anonymous memory (the states, the map): the rest is the
+		# checkpoint's file mapping, whose resident pages follow the page
+		# cache (what else the machine read lately), not the build.
+		anon=$(awk '/^RssAnon/ {print $2}' "/proc/$PID/status")
 		# CPU seconds (user + system, every thread) until it listens: the
 		# machine is shared, wall time is inflated by the others' load.
 		cpu=$(awk -v hz="$(getconf CLK_TCK)" -v t="$(cpu_ticks "$PID")" 'BEGIN { printf "%.2f", t / hz }')
+		# The loop thread's own (its tid is the PID): CPU seconds, minor
+		# and major page faults until it listens. What it faults in
+		# itself is what no helper thread did for it.
+		loop=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f %d %d", ($14 + $15) / hz, $10, $12 }' "/proc/$PID/task/$PID/stat")
+		# Every thread's major faults: pages read from the disk, the
+		# database's and the checkpoint's among them (page cache they
+		# were evicted from, e.g. by memory faulted in too early).
+		major=$(awk '{ print $12 }' "/proc/$PID/stat")
 		# Caught up (--replay): when the build's log says so, and the
 		# CPU until then; a build that replays before it listens was
 		# caught up when it listened.
 		caught=""
 		cpu_caught=$cpu
-		if grep -q 'restore: ready .* with [1-9][0-9]* series behind' "$log"; then
+		if [ $READY_ONLY = 0 ] && grep -q 'restore: ready .* with [1-9][0-9]* series behind' "$log"; then
 			for _ in $(seq 12000); do
 				grep -q 'restore: caught up' "$log" && break
 				sleep 0.05
@@ -258,7 +284,10 @@ for i in $(seq "$RUNS"); do
 		st=$STOPPED
 		line=$(grep -o 'restored [0-9]* series from [^ ]* in [0-9.]* s.*' "$log" | tail -n 1)
 		sec=$(echo "$line" | sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
-		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan} ${caught:-${sec:-nan}} $cpu_caught" | tee -a "$W/times"
+		# Serving: `restore: ready X s after the start` where the build
+		# serves before the replay ends (daemon/catchup.h), else restored.
+		ready=$(sed -n 's/.*restore: ready \([0-9.]*\) s after the start.*/\1/p' "$log" | tail -n 1)
+		echo "$who $i ${sec:-nan} $rss $st $cpu ${first:-nan} ${caught:-${sec:-nan}} $cpu_caught ${ready:-${sec:-nan}} $loop $anon $major" | tee -a "$W/times"
 	done
 done
 if [ $PERF = 1 ]; then
@@ -288,13 +317,13 @@ if [ $PERF = 1 ]; then
 fi
 
 col() { awk -v w="$1" -v c="$2" '$1 == w { print $c }' "$W/times" | median; }
-ra=$(col A 3); rb=$(col B 3)
-sa=$(col A 5); sb=$(col B 5)
-ma=$(col A 4); mb=$(col B 4)
-ca=$(col A 6); cb=$(col B 6)
-fa=$(col A 7); fb=$(col B 7)
-ua=$(col A 8); ub=$(col B 8)
-qa=$(col A 9); qb=$(col B 9)
+# Medians of each build, LETTERa and LETTERb: LETTER:COLUMN of times
+# (restore, RSS, shutdown, CPU, first sample, caught up, CPU until then,
+# ready, loop thread CPU, minor and major faults, RssAnon, major faults).
+for spec in r:3 m:4 s:5 c:6 f:7 u:8 q:9 y:10 l:11 p:12 j:13 n:14 x:15; do
+	printf -v "${spec%%:*}a" '%s' "$(col A "${spec#*:}")"
+	printf -v "${spec%%:*}b" '%s' "$(col B "${spec#*:}")"
+done
 per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
 {
 	echo "# Restore, memory per series and shutdown at $S series: this build against main"
@@ -319,6 +348,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	elif [ -n "$DB" ]; then
 		echo && echo "**--db: no ingest here (its rows below are empty): both builds started from copies of a database that a clean stop of the base build left with $S series; B's first restart has no state dump yet.**"
 	fi
+	[ $READY_ONLY = 1 ] && echo && echo "**--ready-only: a restart that served before its replay ended was not waited for until it caught up: its caught-up columns are its restore time and CPU until listening.**"
 	case "$CACHE" in
 	warm) echo && echo "**--cache warm: the checkpoint files were read into the page cache before every restart (a kill -9 that left the cache alone).**" ;;
 	cold) echo && echo "**--cache cold: the checkpoint files were dropped from the page cache before every restart (the restore reads them from the disk).**" ;;
@@ -329,9 +359,15 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	echo "| quantity | A: main | B: this build | B / A |"
 	echo "|---|---|---|---|"
 	echo "| restore, median of $RUNS (s, daemon's log) | $ra | $rb | $(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.2f", b / a }') |"
+	echo "| ready (serving; \`restore: ready\` where logged), median (s, daemon's log) | $ya | $yb | $(ratio "$yb" "$ya") |"
 	echo "| CPU of the restore, median (s, user + system, every thread) | $ca | $cb | $(awk -v a="$ca" -v b="$cb" 'BEGIN { printf "%.2f", b / a }') |"
+	echo "| loop thread CPU until listening, median (s) | $la | $lb | $(ratio "$lb" "$la") |"
+	echo "| loop thread minor page faults until listening, median | $pa | $pb | $(ratio "$pb" "$pa") |"
+	echo "| loop thread major page faults until listening, median | $ja | $jb | $(ratio "$jb" "$ja") |"
+	echo "| major page faults until listening, every thread, median | $xa | $xb | $(ratio "$xb" "$xa") |"
 	echo "| KiB per series after ingest (RSS - empty daemon's $rss0 KiB) | $(per "${RSS_ING[A]}") | $(per "${RSS_ING[B]}") | $(awk -v a="${RSS_ING[A]}" -v b="${RSS_ING[B]}" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
 	echo "| KiB per series after restore, median | $(per "$ma") | $(per "$mb") | $(awk -v a="$ma" -v b="$mb" -v z="$rss0" 'BEGIN { printf "%.2f", (b - z) / (a - z) }') |"
+	echo "| of it anonymous (RssAnon), KiB per series, median | $(awk -v b="$na" -v s="$S" 'BEGIN { printf "%.2f", b / s }') | $(awk -v b="$nb" -v s="$S" 'BEGIN { printf "%.2f", b / s }') | $(ratio "$nb" "$na") |"
 	echo "| shutdown after ingest | ${STOP_S[A]} | ${STOP_S[B]} | |"
 	echo "| shutdown after restore, median (s) | $sa | $sb | |"
 	if [ "$REPLAY" -gt 0 ]; then
@@ -351,7 +387,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 			END { printf "| %s | %s | %s | %s | %s | %s |\n", w, x["state"], x["forecast"], x["struct"], x["rss"], x["overhead"] }'
 	done
 	echo
-	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s, caught up s, CPU s until caught up):"
+	echo "Every restart (build, run, restore s, RSS KiB, shutdown s, CPU s until listening, first sample of every series s, caught up s, CPU s until caught up, ready s, loop thread: CPU s, minor faults, major faults until listening, RssAnon KiB, every thread's major faults until listening):"
 	echo
 	echo '```'
 	cat "$W/times"

@@ -5,7 +5,6 @@
 #include "daemon/registry.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -73,30 +72,18 @@ static void slab_init(srv_slab *b, size_t bytes)
 				   : 1;
 }
 
-#ifdef MADV_POPULATE_WRITE
-#define HAVE_POPULATE 1
-#else
-#define HAVE_POPULATE 0
-#endif
-
-/* Chunks mapped ahead of slab_get, faulted in by a helper thread
- * (srv_registry_prefault). pre[] and npre are fixed before the thread
- * starts; next is the loop thread's, taken its published copy. */
+/* A restore's chunks, mapped up front (srv_registry_prefault) and handed
+ * to the slab in order; the slab-fill thread faults each in a few chunks
+ * before the loop thread reaches it. The loop thread's alone: pre[] and
+ * npre are fixed once mapped. */
 typedef struct srv_slab_ahead {
 	unsigned char **pre;
 	size_t npre;
-	size_t last_bytes; /* of pre[npre - 1] to fault in: its slots to come */
+	size_t last_slots; /* of pre[npre - 1] to fault in: its slots to come */
 	size_t next;	   /* first chunk of pre[] not yet handed to the slab */
-	/* Under mu: next as the helper sees it, and the stop request. */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	size_t taken;
-	int stop;
-	pthread_t th;
-	int running;
 } srv_slab_ahead;
 
-/* Chunks the helper faults in ahead of the one being filled, at most:
+/* Chunks posted to the filler ahead of the one being filled, at most:
  * enough that the filling never waits for it (a chunk is faulted in many
  * times faster than it is filled), and little enough that the memory is
  * not taken long before it is used. Faulting in every chunk at once made a
@@ -105,51 +92,16 @@ typedef struct srv_slab_ahead {
  * read among them, which then came from disk again. */
 #define AHEAD_CHUNKS 4
 
-static void *ahead_main(void *arg)
-{
-	srv_slab *b = arg;
-	srv_slab_ahead *a = b->ahead;
-	size_t i;
+static void fault_in(srv_slab *b, unsigned char *c, size_t from, size_t k);
 
-	for (i = 0; i < a->npre; i++) {
-		size_t t;
-		int stop;
-		pthread_mutex_lock(&a->mu);
-		while (!a->stop && i >= a->taken + AHEAD_CHUNKS)
-			pthread_cond_wait(&a->cv, &a->mu);
-		t = a->taken;
-		stop = a->stop;
-		pthread_mutex_unlock(&a->mu);
-		if (stop)
-			break;
-		/* The slab's current chunk is still worth faulting (its
-		 * writer is at its start); those before it are done. */
-		if (t > 1 && i < t - 1)
-			continue;
-#ifdef MADV_POPULATE_WRITE
-		madvise(a->pre[i],
-			i == a->npre - 1 ? a->last_bytes
-					 : b->per_chunk * b->slot_bytes,
-			MADV_POPULATE_WRITE);
-#endif
-	}
-	return NULL;
-}
-
-/* Stops the helper (where it is: the chunks it has not faulted in fault
- * on first touch as usual) and joins it. */
-static void ahead_join(srv_slab *b)
+/* Posts chunk i of the restore's, if there is one, to be faulted in. */
+static void ahead_post(srv_slab *b, size_t i)
 {
 	srv_slab_ahead *a = b->ahead;
 
-	if (a && a->running) {
-		pthread_mutex_lock(&a->mu);
-		a->stop = 1;
-		pthread_cond_signal(&a->cv);
-		pthread_mutex_unlock(&a->mu);
-		pthread_join(a->th, NULL);
-		a->running = 0;
-	}
+	if (i < a->npre)
+		fault_in(b, a->pre[i], 0,
+			 i == a->npre - 1 ? a->last_slots : b->per_chunk);
 }
 
 /* Unmaps the chunks not handed out and frees the bookkeeping. */
@@ -159,9 +111,11 @@ static void ahead_free(srv_slab *b)
 
 	if (!a)
 		return;
-	ahead_join(b);
-	pthread_cond_destroy(&a->cv);
-	pthread_mutex_destroy(&a->mu);
+	/* The filler may be faulting in (or have queued) a chunk about to
+	 * be unmapped: dropped, or waited for. Those handed out are the
+	 * slab's: their pages fault on first touch from here on. */
+	if (a->next < a->npre)
+		srv_slabfill_sync(b->fill, 1);
 	for (; a->next < a->npre; a->next++)
 		munmap(a->pre[a->next], b->per_chunk * b->slot_bytes);
 	free(a->pre);
@@ -169,7 +123,8 @@ static void ahead_free(srv_slab *b)
 	b->ahead = NULL;
 }
 
-/* The next chunk mapped ahead, or NULL when there is none left. */
+/* The next chunk mapped ahead, or NULL when there is none left; posts
+ * the one AHEAD_CHUNKS after it, which keeps the lead. */
 static unsigned char *ahead_take(srv_slab *b)
 {
 	srv_slab_ahead *a = b->ahead;
@@ -178,29 +133,32 @@ static unsigned char *ahead_take(srv_slab *b)
 	if (!a || a->next == a->npre)
 		return NULL;
 	c = a->pre[a->next++];
-	pthread_mutex_lock(&a->mu);
-	a->taken = a->next;
-	pthread_cond_signal(&a->cv);
-	pthread_mutex_unlock(&a->mu);
+	ahead_post(b, a->next - 1 + AHEAD_CHUNKS);
 	if (a->next == a->npre)
-		ahead_free(b); /* joins: the helper is on its last chunk */
+		ahead_free(b); /* every chunk handed out: nothing to unmap */
 	return c;
 }
 
 static void slab_prefault(srv_slab *b)
 {
 	srv_slab_ahead *a;
-	size_t k, last, bytes = b->per_chunk * b->slot_bytes;
+	size_t i, k, last, bytes = b->per_chunk * b->slot_bytes;
 
-	/* Without MADV_POPULATE_WRITE there is no way to fault in from
-	 * another thread without racing the writes: chunk by chunk as
-	 * before. */
-	if (!HAVE_POPULATE || b->ahead || !b->slot_bytes || !b->expect)
+	if (b->ahead || !b->slot_bytes || !b->expect)
 		return;
 	/* Slots left in the current chunk come first, as slab_get hands
 	 * them out. */
 	k = b->nchunks ? b->per_chunk - b->used : 0;
 	if (b->expect <= k)
+		return;
+	if (!b->fill_tried) {
+		b->fill_tried = 1;
+		b->fill = srv_slabfill_new();
+	}
+	/* Without the filler (no MADV_POPULATE_WRITE, no thread) there is no
+	 * way to fault in from another thread without racing the writes:
+	 * slab_grow faults each chunk in as it maps it, on this thread. */
+	if (!b->fill)
 		return;
 	a = calloc(1, sizeof *a);
 	if (!a)
@@ -212,9 +170,6 @@ static void slab_prefault(srv_slab *b)
 		free(a);
 		return;
 	}
-	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
-	b->ahead = a;
 	for (; a->npre < k; a->npre++) {
 		unsigned char *c = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -222,13 +177,17 @@ static void slab_prefault(srv_slab *b)
 			break;
 		a->pre[a->npre] = c;
 	}
+	if (a->npre == 0) {
+		free(a->pre);
+		free(a);
+		return;
+	}
 	/* Of the last chunk, only the slots to come (a whole chunk when
 	 * mapping stopped short). */
-	a->last_bytes =
-	    (a->npre == k && last ? last : b->per_chunk) * b->slot_bytes;
-	if (a->npre == 0 || pthread_create(&a->th, NULL, ahead_main, b) != 0)
-		return; /* the chunks mapped are still handed out */
-	a->running = 1;
+	a->last_slots = a->npre == k && last ? last : b->per_chunk;
+	b->ahead = a;
+	for (i = 0; i < AHEAD_CHUNKS; i++)
+		ahead_post(b, i);
 }
 
 void srv_registry_prefault(srv_registry *r)
@@ -239,6 +198,9 @@ void srv_registry_prefault(srv_registry *r)
 void srv_registry_prefault_end(srv_registry *r)
 {
 	ahead_free(&r->slab);
+	/* The announcement ends with the restore: series that come later
+	 * have their windows posted as they arrive (slab_keep_ahead). */
+	r->slab.expect = 0;
 }
 
 static void slab_release(srv_slab *b)
@@ -247,6 +209,7 @@ static void slab_release(srv_slab *b)
 
 	/* First: the filler may be faulting in a chunk unmapped below. */
 	srv_slabfill_free(b->fill);
+	b->fill = NULL;
 	for (i = 0; i < b->nspare; i++)
 		munmap(b->spare[i], b->per_chunk * b->slot_bytes);
 	free(b->spare);
@@ -397,7 +360,7 @@ static int slab_grow(srv_slab *b)
 							 : b->per_chunk;
 		b->spare_ready -= b->ready;
 	} else if (c) {
-		/* Faulted in by the helper (or being: where it is behind,
+		/* Faulted in by the filler (or being: where it is behind,
 		 * the writes fault as usual). */
 		b->expect -=
 		    b->expect < b->per_chunk ? b->expect : b->per_chunk;

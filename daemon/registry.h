@@ -110,13 +110,14 @@ typedef struct srv_series {
  * blocks every started series has: state + forecast. A released slot goes to
  * a free list and is handed out again; chunks are unmapped only by
  * srv_registry_release. Pages of a chunk become resident when first
- * written, so a chunk costs what its used slots touch (a restore, which
- * knows its count, has them faulted in up front; ingest has them faulted
- * in a window of about 1 MiB ahead of the slots handed out, one call per
- * window rather than a page fault per 4 KiB, by a helper thread that stays
- * a window ahead, and as many slots more as there are series learning
- * their step past their first sample, which take one each a few samples
- * later: daemon/slabfill.h).
+ * written, so a chunk costs what its used slots touch. One thread, the
+ * slab-fill thread (daemon/slabfill.h), faults them in ahead of the loop
+ * thread, one MADV_POPULATE_WRITE per window rather than a page fault per
+ * 4 KiB: a restore, which knows its count, posts whole chunks a few ahead
+ * of the one being filled (srv_registry_prefault); ingest posts windows of
+ * about 1 MiB, a window ahead of the slots handed out and as many slots
+ * more as there are series learning their step past their first sample,
+ * which take one each a few samples later.
  * Slots are 32-byte aligned (a vector of 8 floats).
  */
 typedef struct srv_slab {
@@ -129,12 +130,13 @@ typedef struct srv_slab {
 	size_t expect; /* slots announced by srv_registry_reserve, to
 			  prefault as chunks are mapped */
 	void *free;    /* released slots, linked through their first bytes */
-	struct srv_slab_ahead *ahead; /* chunks mapped ahead and faulted in
-					 by a helper thread (restore) */
-	/* Ingest: the thread that faults in windows ahead of the slots
-	 * handed out (daemon/slabfill.h; NULL: the loop does, each window
-	 * when it reaches it, or before the first window), and the chunks
-	 * mapped ahead of the last one for it (at most SLAB_SPARE). */
+	struct srv_slab_ahead
+	    *ahead; /* a restore's chunks, mapped ahead and
+		       posted to fill (srv_registry_prefault) */
+	/* The thread that faults in windows ahead of the slots handed out
+	 * (daemon/slabfill.h; NULL: the loop does, each window when it
+	 * reaches it, or before the first window), and, for ingest, the
+	 * chunks mapped ahead of the last one for it (at most SLAB_SPARE). */
 	struct srv_slabfill *fill;
 	int fill_tried; /* srv_slabfill_new was called */
 	unsigned char **spare;
@@ -178,19 +180,22 @@ void srv_registry_reserve(srv_registry *r, size_t n);
 
 /*
  * A restore's slab, faulted in on another thread: maps the chunks for the
- * slots announced by srv_registry_reserve (not yet handed out) and starts
- * a thread that faults them in, chunk by chunk, in the order slots are
- * handed out and at most a few chunks ahead of the one being filled (the
- * memory is not taken long before it is used), so the thread that fills
- * the slots (the restore's consumer)
- * writes into resident memory instead of zeroing ~7 GB of fresh pages
- * itself at 1M series. Only MADV_POPULATE_WRITE touches the chunks from
- * that thread (never a store), so a slot the caller writes meanwhile is
- * safe: where the helper is behind, the caller's writes fault as usual.
- * Best effort (no thread without MADV_POPULATE_WRITE or on failure).
- * srv_registry_prefault_end joins the thread and unmaps the chunks mapped
- * ahead and not handed out (a caller may announce more slots than it
- * fills: the helper faulted in at most a few chunks of them);
+ * slots announced by srv_registry_reserve (not yet handed out) and posts
+ * them to the slab-fill thread (daemon/slabfill.h), chunk by chunk in the
+ * order slots are handed out: the first few at once, then one more each
+ * time the slab takes a chunk, so the filler stays a few chunks ahead of
+ * the one being filled (the memory is not taken long before it is used)
+ * and the thread that fills the slots (the restore's consumer) writes into
+ * resident memory instead of zeroing ~7 GB of fresh pages itself at 1M
+ * series. Only MADV_POPULATE_WRITE touches the chunks from that thread
+ * (never a store), so a slot the caller writes meanwhile is safe: where
+ * the filler is behind, the caller's writes fault as usual. Best effort
+ * (nothing is mapped ahead without the filler: slab_grow then faults each
+ * chunk in on the caller's thread as it maps it).
+ * srv_registry_prefault_end drops the chunks still queued, waits for the
+ * one being faulted in, if any, and unmaps the chunks mapped ahead and not
+ * handed out (a caller may announce more slots than it fills: at most a
+ * few chunks of them were faulted in), and ends the announcement;
  * srv_registry_release ends it too. After srv_slab_adopt, the slots left
  * in the last adopted chunk come first.
  */

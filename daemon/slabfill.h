@@ -16,8 +16,14 @@
  * to the same pages: a slot the loop reaches before this thread is faulted
  * by the loop's own write, as without the helper.
  *
+ * Two posters share the thread: live ingest (1 MiB windows of new slots,
+ * as the series arrive) and a restore (srv_registry_prefault: whole 32 MiB
+ * chunks mapped ahead, a few of them ahead of the chunk being filled). One
+ * thread, one queue: the restore comes first and ingest after it, so the
+ * two never compete for the ring.
+ *
  * Ownership: the caller (daemon/registry.c) owns the memory posted and must
- * keep it mapped until srv_slabfill_free() returned.
+ * keep it mapped until srv_slabfill_sync() or srv_slabfill_free() returned.
  */
 #ifndef STATECAST_DAEMON_SLABFILL_H
 #define STATECAST_DAEMON_SLABFILL_H
@@ -35,6 +41,13 @@ srv_slabfill *srv_slabfill_new(void);
  * the queue is full (the thread is far behind): the caller faults the
  * window in itself. Never blocks for longer than taking a lock. */
 int srv_slabfill_post(srv_slabfill *f, void *p, size_t len);
+
+/* Waits until the thread touches none of the memory posted so far: with
+ * drop, the windows still queued are dropped (their pages fault on first
+ * touch) and only the one being faulted in, if any, is waited for; without,
+ * every window queued is faulted in first. Call it before unmapping memory
+ * that was posted (and post nothing meanwhile). NULL is accepted. */
+void srv_slabfill_sync(srv_slabfill *f, int drop);
 
 /* Stops the thread (windows still queued are dropped: their pages fault
  * on first touch) and joins it. NULL is accepted. */
