@@ -559,6 +559,7 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 		 void *ud)
 {
 	size_t rows;
+	int first;
 
 	if (!s || !b)
 		return STORE_EINVAL;
@@ -574,6 +575,7 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 		store_batch_free(b);
 		return STORE_ECLOSED;
 	}
+	first = !s->in_head;
 	if (s->in_tail)
 		s->in_tail->next = b;
 	else
@@ -587,7 +589,12 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 	s->queued_bytes += b->qbytes;
 	guard_raise(s);
 	s->nsubmitted++;
-	store__wake_writer(s);
+	/* In its group-commit window the writer waits for commit_rows, an
+	 * acknowledged batch or the deadline: a wake-up per tick short of
+	 * those only had it look and sleep again (at idle, a core's two
+	 * context switches each). */
+	if (first || (flags & STORE_ACK) || s->in_rows >= s->wake_rows)
+		store__wake_writer(s);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }

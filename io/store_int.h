@@ -195,9 +195,11 @@ struct store {
 	 * be, so that a wake-up without a sleeper makes no system call. */
 	_Atomic uint32_t wake_seq;
 	_Atomic int w_asleep;
-	/* Under mu. */
+	/* Under mu. wake_rows: in the group-commit window, the queued rows
+	 * at which the writer is to be woken (commit_rows less its retry
+	 * queue); 0 elsewhere: every submit wakes it. */
 	store_batch *in_head, *in_tail;
-	size_t in_rows, in_acks;
+	size_t in_rows, in_acks, wake_rows;
 	/* Batches submitted / finished (committed, failed or dropped), and
 	 * store_flush() callers waiting on done_cv. */
 	uint64_t nsubmitted, nfinished;

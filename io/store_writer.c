@@ -713,11 +713,17 @@ void *store__writer_main(void *arg)
 		oldest = s->retry_head ? s->retry_head->submit_ns
 				       : s->in_head->submit_ns;
 		deadline = oldest + (uint64_t)s->o.commit_ms * 1000000u;
+		/* Submits that leave the rows short of commit_rows need not
+		 * wake it (store_submit). */
+		s->wake_rows = s->retry_rows < (size_t)s->o.commit_rows
+				   ? (size_t)s->o.commit_rows - s->retry_rows
+				   : 0;
 		while (!s->stopping && !s->in_acks && !s->flushers &&
 		       !s->stats.in_error &&
 		       s->in_rows + s->retry_rows < (size_t)s->o.commit_rows &&
 		       store__now_ns() < deadline)
 			wait_until(s, deadline);
+		s->wake_rows = 0;
 		g = take_group(s, &rows);
 		store__wunlock(s);
 		rc = run_tx(s, g, rows);
