@@ -508,39 +508,42 @@ static void lat_trace_write(const lat *L, const char *path)
 	fclose(f);
 }
 
+/* Sets at[x] = t for each timed sample x of pend on connection conn
+ * (series j is on connection j % conns) whose at[x] is unset; returns how
+ * many it set. */
+static int stamp_lines(lat *L, double *at, double t, const long long *pend,
+		       long long npend, int conn, int conns)
+{
+	long long q;
+	int k = 0;
+
+	pthread_mutex_lock(&L->mu);
+	for (q = 0; q < npend; q++)
+		if ((pend[q] / L->rounds) % conns == conn && at[pend[q]] == 0) {
+			at[pend[q]] = t;
+			k++;
+		}
+	pthread_mutex_unlock(&L->mu);
+	return k;
+}
+
 /* Writes connection conn's buffer, stamping the timed samples in it (pend:
- * those of the current slice, as j * rounds + r; series j is on connection
- * j % conns) with the time right before the write and right after it
- * returned; without a timed sample in it, a plain write. */
+ * those of the current slice, as j * rounds + r) with the time right
+ * before the write and right after it returned. */
 static void send_conn(lat *L, int fd, const char *buf, size_t n,
 		      const long long *pend, long long npend, int conn,
 		      int conns)
 {
-	double b, a;
-	long long q;
-	int any = 0;
+	double b = now_s(), a;
+	int timed =
+	    npend ? stamp_lines(L, L->start, b, pend, npend, conn, conns) : 0;
 
-	for (q = 0; q < npend && !any; q++)
-		any = (pend[q] / L->rounds) % conns == conn &&
-		      L->start[pend[q]] == 0;
-	if (!any) {
-		write_all(fd, buf, n);
-		return;
-	}
-	b = now_s();
-	pthread_mutex_lock(&L->mu);
-	for (q = 0; q < npend; q++)
-		if ((pend[q] / L->rounds) % conns == conn &&
-		    L->start[pend[q]] == 0)
-			L->start[pend[q]] = b;
-	pthread_mutex_unlock(&L->mu);
 	write_all(fd, buf, n);
+	if (!timed)
+		return;
 	a = now_s();
+	stamp_lines(L, L->sent, a, pend, npend, conn, conns);
 	pthread_mutex_lock(&L->mu);
-	for (q = 0; q < npend; q++)
-		if ((pend[q] / L->rounds) % conns == conn &&
-		    L->sent[pend[q]] == 0)
-			L->sent[pend[q]] = a;
 	if (L->nwin < L->cap)
 		L->win[L->nwin++] = a - b;
 	pthread_mutex_unlock(&L->mu);
@@ -792,11 +795,8 @@ int main(int argc, char **argv)
 			    (unsigned long long)((i * 7 + r) % 97);
 
 			if (fill[k] + 96 > OUTBUF) {
-				if (npend)
-					send_conn(&L, fd[k], buf[k], fill[k],
-						  pend, npend, k, o.conns);
-				else
-					write_all(fd[k], buf[k], fill[k]);
+				send_conn(&L, fd[k], buf[k], fill[k], pend,
+					  npend, k, o.conns);
 				fill[k] = 0;
 			}
 			p = buf[k] + fill[k];
