@@ -69,7 +69,9 @@ def load(trace, latf):
         if len(f) >= 7:  # cpu us, involuntary switches, run delay us
             e += (int(f[4]), int(f[5]), int(f[6]))
         ev.append(e)
-    lat = sorted(tuple(map(float, l.split())) for l in open(latf))
+    # sent, reader had it, latency (us); loadgen since lat11 adds the
+    # kernel's arrival and latency, which this split does not use.
+    lat = sorted(tuple(map(float, l.split()[:3])) for l in open(latf))
     return ev, lat
 
 
@@ -252,8 +254,18 @@ def attr_main(args, slow_us):
             acc['us'].get(c, 0) / n, acc['us'].get(c, 0) / tot))
 
 
-def parts(ev, lat, acc):
-    """Appends each timed sample's parts (us) to acc's lists."""
+def kernel_arrivals(latf):
+    """The kernel's arrival stamps (us, nan: none) of a --lat-trace file
+    from loadgen since lat11 (fields 4 and 5), in load()'s order; all nan
+    for an older file."""
+    rows = sorted(tuple(map(float, l.split())) for l in open(latf))
+    return [r[3] if len(r) >= 5 else float('nan') for r in rows]
+
+
+def parts(ev, lat, acc, karr=None):
+    """Appends each timed sample's parts (us) to acc's lists; with karr
+    (kernel_arrivals), also the delivery split at the subscriber's
+    socket."""
     nt = [e[0] for e in ev if e[1] == 'N' and e[2] > 400]
     rt = [e[0] for e in ev if e[1] == 'r']
     ticks, cur = [], None
@@ -264,11 +276,18 @@ def parts(ev, lat, acc):
             ticks.append((cur, e[0]))
             cur = None
     tstart = [t[0] for t in ticks]
-    for s, a, l in lat:
+    for idx, (s, a, l) in enumerate(lat):
         i = bisect.bisect_right(nt, a) - 1
         n = nt[i] if i >= 0 else s
         if n < s:  # no notification of its own: all delivery
             n = s
+        k = karr[idx] if karr else float('nan')
+        if k == k:  # a kernel stamp: the same cut at the socket
+            acc.setdefault('total_k', []).append(k - s)
+            j = bisect.bisect_right(nt, k) - 1
+            nk = max(nt[j], s) if j >= 0 else s
+            acc.setdefault('to_socket', []).append(k - nk)
+            acc.setdefault('socket_reader', []).append(a - k)
         k = bisect.bisect_right(tstart, n) - 1
         t = tstart[k] if k >= 0 and tstart[k] >= s else s
         j = bisect.bisect_left(rt, s)
@@ -290,6 +309,9 @@ PARTS = [
     ('tick_running', '... of which an earlier tick still running at the send'),
     ('in_tick', 'tick start -> notification written (stepping ahead of it)'),
     ('delivery', 'notification written -> loadgen\'s reader had it'),
+    ('total_k', 'send -> push at the subscriber\'s socket (kernel stamp)'),
+    ('to_socket', 'notification written -> at the subscriber\'s socket'),
+    ('socket_reader', 'at the socket -> loadgen\'s reader had it'),
 ]
 
 
@@ -297,7 +319,7 @@ def parts_main(args):
     acc = {}
     for i in range(0, len(args) - 1, 2):
         ev, lat = load(args[i], args[i + 1])
-        parts(ev, lat, acc)
+        parts(ev, lat, acc, kernel_arrivals(args[i + 1]))
     n = len(acc.get('total', []))
     print('Timed samples of %d traced runs: %d.' % (len(args) // 2, n))
     print()
@@ -305,6 +327,8 @@ def parts_main(args):
     print('|---|---|---|---|')
     for key, doc in PARTS:
         v = acc.get(key, [])
+        if not v and key in ('total_k', 'to_socket', 'socket_reader'):
+            continue  # a trace without kernel stamps
         print('| %s | %.0f | %.0f | %.0f |' % (
             doc, pct(v, .5), sum(v) / (len(v) or 1), pct(v, .99)))
 

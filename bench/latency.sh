@@ -3,6 +3,22 @@
 # this tree's statecastd against a peer build (main's, by default), in the
 # same run, interleaved. Writes bench/results/latency.md.
 #
+# Two rulers, both from bench/loadgen.c, both in every table: the time
+# from a sample's send to the push of the forecast it produced
+#   "at the socket": the push arrived at the subscriber's socket (the
+#       kernel's receive stamp, SO_TIMESTAMPNS). On loopback the kernel
+#       stamps it inside the daemon's own write(), so this is the issue's
+#       definition ("from a sample's send to the push of the forecast it
+#       produced"), and issue 9's target (p99 < 2 ms at 50,000/s) is
+#       judged on it.
+#   "reader": loadgen's reader thread had it. This adds the time that
+#       thread waited for a core, which on a loaded machine was most of
+#       the slow samples (bench/results/lat10.md: loadgen's reader
+#       waiting 57-69% of their time); it is the figure of every run
+#       before lat11, kept so that those stay comparable.
+# A run where loadgen got no kernel stamp shows n/a at the socket (loadgen
+# says why on stderr), never a figure of the other ruler.
+#
 #   bench/latency.sh [--peer BUILD_DIR] [--reps N] [--series S]
 #                    [--duration SEC] [--nice N] [--boost N] [--out FILE]
 #                    [--trace] [--sched] [--only-50k] [--peer-opt SETTING]...
@@ -201,7 +217,7 @@ sched_end() { # TAG DAEMON_PID LOADGEN_PID
 	rm -f "$W/sched.data"
 }
 
-latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share load yields"
+latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_per_s rq_wait writer_busy samples_per_tick tick_max helper_busy tick_cpu_share load yields k_p50 k_p99 k_p999" (k_: at the socket)
 	local tr=""
 	rm -f "$W/trace.txt" "$W/lat.txt"
 	if [ -n "${3:-}" ]; then
@@ -246,7 +262,20 @@ latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_
 	hbusy=$(awk -v c="$((a1 - a0 - (c1 - c0) - (w1 - w0)))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c / hz / (b - a) }')
 	tshare=$(awk -v w="$(field tick_wall_s "$l")" -v c="$(field tick_cpu_s "$l")" 'BEGIN { if (w + 0 > 0) printf "%.2f", c / w; else print "n/a" }')
 	spt=$(awk -v n="$(field sent "$l")" -v k="$(field ticks "$l")" 'BEGIN { if (k + 0 > 0) printf "%.0f", n / k; else print "n/a" }')
-	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq $wbusy $spt $(field tick_max "$l") $hbusy $tshare $load $YL"
+	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") $busy $pre $rq $wbusy $spt $(field tick_max "$l") $hbusy $tshare $load $YL $(kfields "$l")"
+}
+
+# The kernel ruler's p50 p99 p999 from a loadgen line; n/a without stamps.
+kfields() { # LINE
+	local k
+	for k in lat_k_p50_us lat_k_p99_us lat_k_p999_us; do
+		printf '%s ' "$(field $k "$1" | sed 's/^$/n\/a/')"
+	done
+}
+
+# How many of the runs' figures are over 2000 us ("k of n").
+over2ms() { # FIGURES...
+	echo "$*" | tr ' ' '\n' | awk '/^[0-9.]+$/ { n++; if ($1 + 0 > 2000) k++ } END { printf "%d of %d", k, n }'
 }
 
 # The measurement's floor: bench/echo_peer.c answers each latency line with
@@ -273,7 +302,7 @@ echo_latency() { # RATE
 		--latency-rpc 127.0.0.1:$r --latency-series 16 --until-rpc 127.0.0.1:$r) ||
 		echo "latency: loadgen (echo) failed: $l" >&2
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") n/a n/a n/a n/a n/a n/a n/a n/a $(cut -d' ' -f1 /proc/loadavg) n/a"
+	echo "$(field lat_p50_us "$l") $(field lat_p99_us "$l") $(field lat_p999_us "$l") $(field rate "$l") $(field lat_n "$l") n/a n/a n/a n/a n/a n/a n/a n/a $(cut -d' ' -f1 /proc/loadavg) n/a $(kfields "$l")"
 }
 
 # Sustained rate, interleaved.
@@ -292,7 +321,7 @@ specs="10%:$r10 50%:$r50 50k/s:50000"
 [ -n "$ONLY50" ] && specs="50k/s:50000"
 for spec in $specs; do
 	name=${spec%:*}; rate=${spec#*:}
-	for who in peer this echo; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''; ${who}_wb=''; ${who}_spt=''; ${who}_tmax=''; ${who}_hb=''; ${who}_ts=''; ${who}_ld=''; ${who}_yl=''"; done
+	for who in peer this echo; do eval "${who}_50=''; ${who}_99=''; ${who}_999=''; ${who}_ach=''; ${who}_busy=''; ${who}_pre=''; ${who}_rq=''; ${who}_wb=''; ${who}_spt=''; ${who}_tmax=''; ${who}_hb=''; ${who}_ts=''; ${who}_ld=''; ${who}_yl=''; ${who}_k50=''; ${who}_k99=''; ${who}_k999=''"; done
 	for i in $(seq "$REPS"); do
 		for who in peer this echo; do
 			bin=$B/statecastd; [ $who = peer ] && bin=$PEER/statecastd
@@ -303,15 +332,15 @@ for spec in $specs; do
 			else
 				set -- $(WHO=$who latency "$bin" "$rate" $tag)
 			fi
-			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\"; ${who}_wb=\"\$${who}_wb ${9:-}\"; ${who}_spt=\"\$${who}_spt ${10:-}\"; ${who}_tmax=\"\$${who}_tmax ${11:-}\"; ${who}_hb=\"\$${who}_hb ${12:-}\"; ${who}_ts=\"\$${who}_ts ${13:-}\"; ${who}_ld=\"\$${who}_ld ${14:-}\"; ${who}_yl=\"\$${who}_yl ${15:-}\""
-			echo "latency: $name ($rate/s) run $i $who: p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}, writer busy ${9:-}, samples/tick ${10:-}, tick max ${11:-}, helpers busy ${12:-}, tick CPU/wall ${13:-}, load ${14:-}, loop sched_yield ${15:-}"
+			eval "${who}_50=\"\$${who}_50 ${1:-}\"; ${who}_99=\"\$${who}_99 ${2:-}\"; ${who}_999=\"\$${who}_999 ${3:-}\"; ${who}_ach=\"\$${who}_ach ${4:-}\"; ${who}_busy=\"\$${who}_busy ${6:-}\"; ${who}_pre=\"\$${who}_pre ${7:-}\"; ${who}_rq=\"\$${who}_rq ${8:-}\"; ${who}_wb=\"\$${who}_wb ${9:-}\"; ${who}_spt=\"\$${who}_spt ${10:-}\"; ${who}_tmax=\"\$${who}_tmax ${11:-}\"; ${who}_hb=\"\$${who}_hb ${12:-}\"; ${who}_ts=\"\$${who}_ts ${13:-}\"; ${who}_ld=\"\$${who}_ld ${14:-}\"; ${who}_yl=\"\$${who}_yl ${15:-}\"; ${who}_k50=\"\$${who}_k50 ${16:-}\"; ${who}_k99=\"\$${who}_k99 ${17:-}\"; ${who}_k999=\"\$${who}_k999 ${18:-}\""
+			echo "latency: $name ($rate/s) run $i $who: at the socket p50 ${16:-} p99 ${17:-} p99.9 ${18:-} us, reader p50 ${1:-} p99 ${2:-} p99.9 ${3:-} us, achieved ${4:-}, n ${5:-}, loop busy ${6:-}, preempted ${7:-}/s, waiting for a core ${8:-}, writer busy ${9:-}, samples/tick ${10:-}, tick max ${11:-}, helpers busy ${12:-}, tick CPU/wall ${13:-}, load ${14:-}, loop sched_yield ${15:-}"
 		done
 	done
 	for who in peer this echo; do
-		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq; vwb=\$${who}_wb; vspt=\$${who}_spt; vtmax=\$${who}_tmax; vhb=\$${who}_hb; vts=\$${who}_ts; vld=\$${who}_ld; vyl=\$${who}_yl"
+		eval "v50=\$${who}_50; v99=\$${who}_99; v999=\$${who}_999; ach=\$${who}_ach; vbusy=\$${who}_busy; vpre=\$${who}_pre; vrq=\$${who}_rq; vwb=\$${who}_wb; vspt=\$${who}_spt; vtmax=\$${who}_tmax; vhb=\$${who}_hb; vts=\$${who}_ts; vld=\$${who}_ld; vyl=\$${who}_yl; vk50=\$${who}_k50; vk99=\$${who}_k99; vk999=\$${who}_k999"
 		label=$peer_desc; sus=$ma; [ $who = this ] && { label="this tree${THIS_OPTS:+,$THIS_OPTS}"; sus=$mb; }
 		[ $who = echo ] && { label="echo peer (floor)"; sus=n/a; }
-		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | $(echo "$vwb" | median) | $(echo "$vhb" | median) | $(echo "$vts" | median) | $(echo "$vspt" | median) | $(echo "$vtmax" | median) | $(echo "$vyl" | median) | $(echo "$vld" | median) | p50:$v50; p99:$v99; p99.9:$v999; sched_yield:$vyl |
+		rows="$rows| $name | $rate | $(ratio "$rate" "$sus") | $label | $(echo "$ach" | median) | $(echo "$vk50" | median) | $(echo "$vk99" | median) | $(echo "$vk999" | median) | $(over2ms $vk99) | $(echo "$v50" | median) | $(echo "$v99" | median) | $(echo "$v999" | median) | $(over2ms $v99) | $(echo "$vbusy" | median) | $(echo "$vrq" | median) | $(echo "$vpre" | median) | $(echo "$vwb" | median) | $(echo "$vhb" | median) | $(echo "$vts" | median) | $(echo "$vspt" | median) | $(echo "$vtmax" | median) | $(echo "$vyl" | median) | $(echo "$vld" | median) | at the socket p50:$vk50; p99:$vk99; p99.9:$vk999; reader p50:$v50; p99:$v99; p99.9:$v999; sched_yield:$vyl |
 "
 	done
 done
@@ -344,7 +373,7 @@ sched_report() { # WHO LABEL
 
 commit=$(head_rev)
 {
-	echo "# Latency: sample written -> forecast notification received"
+	echo "# Latency: sample sent -> forecast pushed (at the subscriber's socket, and at loadgen's reader)"
 	echo
 	echo "Written by \`bench/latency.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC'), this tree at commit $commit;"
 	echo "peer: $peer_desc, built in the same run."
@@ -387,8 +416,14 @@ commit=$(head_rev)
 	echo "spinning on a uv_async_t whose sender is mid-send (io/wake.h), so any"
 	echo "is a stall of the loop's; n/a without perf."
 	echo
-	echo "| load | rate asked | of sustained | build | rate achieved | p50 (us) | p99 (us) | p99.9 (us) | loop busy | waiting | preempted/s | writer busy | helpers busy | tick CPU/wall | samples/tick | tick max | loop sched_yield | load | runs |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "At the socket: send -> the push arrived at the subscriber's socket (the"
+	echo "kernel's receive stamp): the daemon's latency, on which the target"
+	echo "(p99 < 2 ms) is judged. Reader: send -> loadgen's reader thread had it"
+	echo "(plus that thread's wait for a core; the figure of runs before lat11)."
+	echo "p99 > 2 ms: the runs whose p99 was over 2 ms, by each ruler."
+	echo
+	echo "| load | rate asked | of sustained | build | rate achieved | p50 at socket (us) | p99 at socket (us) | p99.9 at socket (us) | p99 > 2 ms, at socket | p50 reader (us) | p99 reader (us) | p99.9 reader (us) | p99 > 2 ms, reader | loop busy | waiting | preempted/s | writer busy | helpers busy | tick CPU/wall | samples/tick | tick max | loop sched_yield | load | runs |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s' "$rows"
 	echo
 	echo "Load: the machine's 1-minute load average as each run ended (median)."

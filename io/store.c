@@ -7,6 +7,7 @@
  * writer runs at SCHED_IDLE, the case that made the loop spin most).
  */
 #include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -139,15 +140,19 @@ int store__guard_lower(store *s)
  * loop thread waiting for mu (every submit, every stats request) until the
  * machine's other programs left it some CPU: 10-20 s stalls of the loop
  * at load 15-20 (tests/integration/test_backpressure.py timed out in its
- * stats requests). A raise that came between store__guard_lower and the
- * call (guard_raise sets raised before its own call) is applied again.
+ * stats requests). A raise that came before the call (guard_raise sets
+ * raised before its own call) is applied again.
  */
 void store__writer_idle(store *s)
 {
 	struct sched_param sp = {0};
 
+	if (!s->w_ceiling || s->w_idle || s->raised)
+		return;
 	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
-		/* Still at batch: say so, as before the lowering. */
+		/* Refused now (RLIMIT_NICE lowered from outside): the writer
+		 * stays at batch for good; say so. */
+		s->w_ceiling = 0;
 		pthread_mutex_lock(&s->mu);
 		if (!s->raised) {
 			s->raised = 1;
@@ -156,8 +161,67 @@ void store__writer_idle(store *s)
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
-	if (s->raised)
-		sched_setscheduler(0, SCHED_BATCH, &sp);
+	s->w_idle = 1;
+	if (s->raised && sched_setscheduler(0, SCHED_BATCH, &sp) == 0)
+		s->w_idle = 0;
+}
+
+/*
+ * The writer holds mu only at SCHED_BATCH (nice +5), never at SCHED_IDLE:
+ * an idle writer preempted inside its few instructions under mu (a woken
+ * loop or helper takes an idle thread's core at once) kept the loop
+ * waiting in store_submit, every tick, until the machine's other programs
+ * left the idle thread a core: a priority inversion, lat10's contended
+ * sleeps of the loop (bench/results/lat10.md). So the writer leaves
+ * SCHED_IDLE before it takes mu and goes back after releasing it
+ * (store__wunlock), its COMMITs and housekeeping still at idle; and it
+ * sleeps without mu (store__writer_wait, a futex on wake_seq) where a
+ * condition variable would take mu back on waking, at the sleeper's
+ * priority. Two sched_setscheduler calls a section, a few a commit.
+ */
+void store__wlock(store *s)
+{
+	struct sched_param sp = {0};
+
+	if (s->w_idle) {
+		if (sched_setscheduler(0, SCHED_BATCH, &sp) == 0)
+			s->w_idle = 0;
+		else
+			s->w_ceiling = 0; /* refused now: as before lat11 */
+	}
+	pthread_mutex_lock(&s->mu);
+}
+
+void store__wunlock(store *s)
+{
+	pthread_mutex_unlock(&s->mu);
+	store__writer_idle(s);
+}
+
+void store__writer_wait(store *s, uint64_t ns)
+{
+	struct timespec ts;
+	uint32_t seq = atomic_load(&s->wake_seq);
+
+	ts.tv_sec = (time_t)(ns / 1000000000u);
+	ts.tv_nsec = (long)(ns % 1000000000u);
+	atomic_store(&s->w_asleep, 1);
+	store__wunlock(s);
+	/* Returns at once if a wake-up came since seq was read (under mu,
+	 * after the state the writer saw). An absolute CLOCK_MONOTONIC
+	 * deadline, as the condition variable had. */
+	syscall(SYS_futex, &s->wake_seq, FUTEX_WAIT_BITSET_PRIVATE, seq, &ts,
+		NULL, FUTEX_BITSET_MATCH_ANY);
+	atomic_store(&s->w_asleep, 0);
+	store__wlock(s);
+}
+
+void store__wake_writer(store *s)
+{
+	atomic_fetch_add(&s->wake_seq, 1);
+	if (atomic_load(&s->w_asleep))
+		syscall(SYS_futex, &s->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL,
+			NULL, 0);
 }
 
 /*
@@ -186,13 +250,14 @@ static void *writer_start(void *arg)
 	how = writer_lower(s, &err, &guard);
 	/* Named after the probe has come and gone: it would inherit it. */
 	pthread_setname_np(pthread_self(), "store-writer");
-	pthread_mutex_lock(&s->mu);
+	s->w_ceiling = s->w_idle = guard;
+	store__wlock(s);
 	s->writer_tid = (pid_t)syscall(SYS_gettid);
 	s->guard = guard;
 	s->stats.writer_sched = how;
 	/* Batches submitted before the guard was armed. */
 	guard_raise(s);
-	pthread_mutex_unlock(&s->mu);
+	store__wunlock(s);
 	if (err)
 		store__log(s,
 			   "the store's writer runs at the loop's priority: "
@@ -380,7 +445,6 @@ static int64_t scalar(sqlite3 *db, const char *sql)
 static void store_free(store *s)
 {
 	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->done_cv);
 	free(s->path);
 	free(s->enc);
@@ -429,7 +493,6 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cv, &ca);
 	pthread_cond_init(&s->done_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (!s->path) {
@@ -496,6 +559,7 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 		 void *ud)
 {
 	size_t rows;
+	int first;
 
 	if (!s || !b)
 		return STORE_EINVAL;
@@ -511,6 +575,7 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 		store_batch_free(b);
 		return STORE_ECLOSED;
 	}
+	first = !s->in_head;
 	if (s->in_tail)
 		s->in_tail->next = b;
 	else
@@ -524,7 +589,12 @@ int store_submit(store *s, store_batch *b, unsigned flags, store_done_cb cb,
 	s->queued_bytes += b->qbytes;
 	guard_raise(s);
 	s->nsubmitted++;
-	pthread_cond_signal(&s->cv);
+	/* In its group-commit window the writer waits for commit_rows, an
+	 * acknowledged batch or the deadline: a wake-up per tick short of
+	 * those only had it look and sleep again (at idle, a core's two
+	 * context switches each). */
+	if (first || (flags & STORE_ACK) || s->in_rows >= s->wake_rows)
+		store__wake_writer(s);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
@@ -547,7 +617,7 @@ int store_flush(store *s, int timeout_ms)
 	target = s->nsubmitted;
 	s->flushers++;
 	guard_raise(s);
-	pthread_cond_signal(&s->cv);
+	store__wake_writer(s);
 	while (s->nfinished < target) {
 		if (s->stats.in_error) {
 			rc = s->stats.last_error;
@@ -569,7 +639,7 @@ void store_set_max_bytes(store *s, int64_t bytes)
 	pthread_mutex_lock(&s->mu);
 	s->want_bytes = bytes < 0 ? 0 : bytes;
 	s->pages_dirty = 1;
-	pthread_cond_signal(&s->cv);
+	store__wake_writer(s);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -596,7 +666,7 @@ void store_close(store *s, void (*closed)(void *ud), void *ud)
 	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
 	guard_raise(s);
-	pthread_cond_signal(&s->cv);
+	store__wake_writer(s);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->th, NULL);
 	drain_done(s); /* what the writer finished last */

@@ -188,10 +188,18 @@ struct store {
 
 	pthread_t th;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	/* Under mu. */
+	/* The writer's wake-ups (store__wake_writer, store__writer_wait): a
+	 * count it sleeps on with a futex, without mu, in place of a
+	 * condition variable, whose wake-up takes mu back at the sleeper's
+	 * SCHED_IDLE (store.c); w_asleep: it is in that sleep or about to
+	 * be, so that a wake-up without a sleeper makes no system call. */
+	_Atomic uint32_t wake_seq;
+	_Atomic int w_asleep;
+	/* Under mu. wake_rows: in the group-commit window, the queued rows
+	 * at which the writer is to be woken (commit_rows less its retry
+	 * queue); 0 elsewhere: every submit wakes it. */
 	store_batch *in_head, *in_tail;
-	size_t in_rows, in_acks;
+	size_t in_rows, in_acks, wake_rows;
 	/* Batches submitted / finished (committed, failed or dropped), and
 	 * store_flush() callers waiting on done_cv. */
 	uint64_t nsubmitted, nfinished;
@@ -215,7 +223,10 @@ struct store {
 	/* Written under mu, read without it by store__writer_idle. */
 	_Atomic int raised;
 
-	/* Writer thread only. */
+	/* Writer thread only. w_ceiling: it holds mu at SCHED_BATCH and
+	 * runs the rest at SCHED_IDLE (store__wlock); w_idle: it is at
+	 * SCHED_IDLE now. */
+	int w_ceiling, w_idle;
 	store_batch *retry_head, *retry_tail;
 	size_t retry_rows;
 	unsigned char *enc;
@@ -253,8 +264,18 @@ uint64_t store__now_ns(void);
  * writer_lower_bytes), marked so; the writer then calls store__writer_idle
  * after releasing mu. */
 int store__guard_lower(store *s);
-/* Writer, mu not held: back to SCHED_IDLE (see store.c). */
+/* Writer, mu not held: back to SCHED_IDLE unless the guard has it raised
+ * (see store.c). */
 void store__writer_idle(store *s);
+/* Writer: takes mu, at SCHED_BATCH first when it is at SCHED_IDLE. */
+void store__wlock(store *s);
+/* Writer: releases mu, then back to SCHED_IDLE unless raised. */
+void store__wunlock(store *s);
+/* Writer, mu held: releases it, sleeps until a wake-up or ns
+ * (CLOCK_MONOTONIC) at SCHED_IDLE unless raised, takes mu back. */
+void store__writer_wait(store *s, uint64_t ns);
+/* Any thread, mu held: the writer's state changed, it is to look. */
+void store__wake_writer(store *s);
 double store__wall_s(void);
 int store__map_rc(int rc);
 void store__log(store *s, const char *fmt, ...)

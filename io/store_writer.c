@@ -434,19 +434,10 @@ static int run_tx(store *s, store_batch *g, uint64_t rows)
 	return rc;
 }
 
-static void deadline_ts(struct timespec *ts, uint64_t ns)
-{
-	ts->tv_sec = (time_t)(ns / 1000000000u);
-	ts->tv_nsec = (long)(ns % 1000000000u);
-}
-
-/* Wait on cv until ns (monotonic) or a signal; mu held. */
+/* Wait until ns (monotonic) or a wake-up; mu held (store.c). */
 static void wait_until(store *s, uint64_t ns)
 {
-	struct timespec ts;
-
-	deadline_ts(&ts, ns);
-	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	store__writer_wait(s, ns);
 }
 
 static void push_done(store *s, store_batch *b, int status, uint64_t end)
@@ -642,9 +633,9 @@ static void maintenance(store *s, uint64_t now)
 		s->last_ckpt_ns = now;
 		if (rc == SQLITE_OK) {
 			s->wal_frames = 0;
-			pthread_mutex_lock(&s->mu);
+			store__wlock(s);
 			s->stats.checkpoints++;
-			pthread_mutex_unlock(&s->mu);
+			store__wunlock(s);
 		}
 	}
 	/* Compaction first: it empties the log, which a retention step may
@@ -656,9 +647,9 @@ static void maintenance(store *s, uint64_t now)
 	     s->log_rows >= STORE_LOG_MAX_ROWS) &&
 	    now >= s->compact_next_ns && (rc = store__compact_begin(s)) != 0) {
 		s->compact_next_ns = rc < 0 ? now + 5000000000u : now;
-		pthread_mutex_lock(&s->mu);
+		store__wlock(s);
 		s->stats.compacting = rc > 0;
-		pthread_mutex_unlock(&s->mu);
+		store__wunlock(s);
 	}
 	if (s->cmp.maxid && now >= s->compact_next_ns &&
 	    store__compact_step(s) < 0)
@@ -671,9 +662,9 @@ static void maintenance(store *s, uint64_t now)
 		s->next_ret_ns =
 		    more ? now : now + (uint64_t)s->o.retention_ms * 1000000u;
 		if (n > 0) {
-			pthread_mutex_lock(&s->mu);
+			store__wlock(s);
 			s->stats.retention_deleted += (uint64_t)n;
-			pthread_mutex_unlock(&s->mu);
+			store__wunlock(s);
 		}
 	}
 }
@@ -696,24 +687,24 @@ void *store__writer_main(void *arg)
 	store *s = arg;
 	store_batch *g;
 	uint64_t rows, now, deadline, oldest;
-	int rc, signal, lower;
+	int rc, signal;
 
 	s->last_ckpt_ns = store__now_ns();
 	s->next_ret_ns = s->last_ckpt_ns;
-	pthread_mutex_lock(&s->mu);
+	store__wlock(s);
 	for (;;) {
 		if (s->pages_dirty) {
 			s->pages_dirty = 0;
-			pthread_mutex_unlock(&s->mu);
+			store__wunlock(s);
 			apply_pages(s);
-			pthread_mutex_lock(&s->mu);
+			store__wlock(s);
 		}
 		if (!s->in_head && !s->retry_head) {
 			if (s->stopping)
 				break;
-			pthread_mutex_unlock(&s->mu);
+			store__wunlock(s);
 			maintenance(s, store__now_ns());
-			pthread_mutex_lock(&s->mu);
+			store__wlock(s);
 			if (!s->in_head && !s->stopping && !s->pages_dirty)
 				wait_until(s, next_maintenance(s));
 			continue;
@@ -722,17 +713,23 @@ void *store__writer_main(void *arg)
 		oldest = s->retry_head ? s->retry_head->submit_ns
 				       : s->in_head->submit_ns;
 		deadline = oldest + (uint64_t)s->o.commit_ms * 1000000u;
+		/* Submits that leave the rows short of commit_rows need not
+		 * wake it (store_submit). */
+		s->wake_rows = s->retry_rows < (size_t)s->o.commit_rows
+				   ? (size_t)s->o.commit_rows - s->retry_rows
+				   : 0;
 		while (!s->stopping && !s->in_acks && !s->flushers &&
 		       !s->stats.in_error &&
 		       s->in_rows + s->retry_rows < (size_t)s->o.commit_rows &&
 		       store__now_ns() < deadline)
 			wait_until(s, deadline);
+		s->wake_rows = 0;
 		g = take_group(s, &rows);
-		pthread_mutex_unlock(&s->mu);
+		store__wunlock(s);
 		rc = run_tx(s, g, rows);
-		pthread_mutex_lock(&s->mu);
+		store__wlock(s);
 		finish_group(s, g, rc, rows);
-		lower = store__guard_lower(s);
+		store__guard_lower(s);
 		signal = s->done_head != NULL;
 		if (s->flushers)
 			pthread_cond_broadcast(&s->done_cv);
@@ -740,12 +737,11 @@ void *store__writer_main(void *arg)
 		if (signal) /* the loop delivers the finished batches */
 			io_wake_send(&s->done);
 		/* After the wake-up: at idle it may wait long for a core. */
-		if (lower)
-			store__writer_idle(s);
+		store__writer_idle(s);
 		now = store__now_ns();
 		if (rc == 0)
 			maintenance(s, now);
-		pthread_mutex_lock(&s->mu);
+		store__wlock(s);
 		/* While failing, line ingest waits retry_ms between
 		 * attempts; an acknowledged batch or a stop cuts it short. */
 		deadline = now + (uint64_t)s->o.retry_ms * 1000000u;
@@ -756,7 +752,7 @@ void *store__writer_main(void *arg)
 	if (s->episode_open)
 		end_episode(s, s->stats.in_error ? "closing with writes failing"
 						 : "writes resumed");
-	pthread_mutex_unlock(&s->mu);
+	store__wunlock(s);
 	/* Leave a short WAL behind for the next start. */
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
 				  NULL);

@@ -241,14 +241,19 @@ static int read_msg(client *c, rpc_msg *m)
 		if (io_grow(&c->in, &c->incap, c->inlen + 65536, 1, 131072))
 			return -1;
 		ssize_t r =
-		    recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
+		    c->recv_fn
+			? c->recv_fn(c->recv_ctx, c->fd, c->in + c->inlen,
+				     c->incap - c->inlen)
+			: recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
 		c->inlen += (size_t)r;
+		c->rx_bytes += (uint64_t)r;
 	}
 	c->skip = flen;
+	c->frame_end = c->rx_bytes - (c->inlen - flen);
 	rc = rpc_decode(c->dec, c->in, flen, m);
 	if (rc) {
 		fprintf(stderr, "statecast: bad reply from %s: %s\n", c->where,

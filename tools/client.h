@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "io/rpc.h"
 
@@ -40,6 +41,15 @@ typedef struct client {
 	rpc_scan scan;
 	rpc_limits lim;
 	rpc_dec *dec;
+	/* Optional, set after client_connect: reads the socket in place of
+	 * recv(fd, buf, n, 0) with recv's contract (bench/loadgen.c stamps
+	 * each read with the kernel's arrival time); NULL: recv(). */
+	ssize_t (*recv_fn)(void *ctx, int fd, void *buf, size_t n);
+	void *recv_ctx;
+	/* Bytes received so far, and where the frame handed out last ended
+	 * in that byte stream: the read that brought byte frame_end - 1
+	 * completed it. */
+	uint64_t rx_bytes, frame_end;
 } client;
 
 /*
