@@ -10,14 +10,21 @@
  * the two tables, and the next store_open goes on where it stopped;
  * until then a reader reads both (a row cannot be in both, and version 6
  * kept (series_id, t) unique, so the union has no duplicate either).
+ * store_open returns once the table is gone, as for schema 3's samples
+ * (store__convert_legacy): ~100k rows a second, so a week of 100k series'
+ * forecasts (200M rows) holds the start for about half an hour. Moving
+ * in the writer's idle time after open instead would need the writes
+ * meanwhile (replace, drop, retention) to see the old table too.
  */
 #include "io/store_int.h"
 
-/* A few MiB of WAL per transaction at the default model's row (~0.6 KiB):
- * the writer holds the database for about a tenth of a second each. */
+/* ~12 MB of rows a transaction at the default model's row (~0.6 KiB),
+ * ~0.2 s of CPU (bench/results/fclog11.md section 4): readers wait for
+ * no more than that, memory and WAL stay bounded. */
 size_t store__fc_convert_rows = 20000;
 
-#define FC_COLS "t,horizon,nq,levels,q,mean"
+#define FC_COLS	       "t,horizon,nq,levels,q,mean"
+#define MOVE_LOG_EVERY 1000000 /* rows between progress lines */
 
 const char *store__fc_range_sql(int legacy)
 {
@@ -105,8 +112,19 @@ int store__convert_forecasts(store *s)
 		    s->db, "DELETE FROM forecasts_v6 WHERE rowid<=?1", -1, &del,
 		    NULL);
 	rc = rc == SQLITE_OK ? 0 : store__map_rc(rc);
-	while (rc == 0 && !done)
+	/* Progress now and then: a week of 100k series' forecasts (200M
+	 * rows) takes minutes (bench/results/fclog11.md section 4). */
+	while (rc == 0 && !done) {
 		rc = convert_step(s, upto, ins, del, &done, &moved);
+		if (rc == 0 && !done &&
+		    moved / MOVE_LOG_EVERY !=
+			(moved - (int64_t)store__fc_convert_rows) /
+			    MOVE_LOG_EVERY)
+			store__log(s,
+				   "moving forecasts of schema 6 to schema "
+				   "7: %lld so far",
+				   (long long)moved);
+	}
 	sqlite3_finalize(upto);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(del);
