@@ -271,7 +271,8 @@ int store__convert_legacy(store *s)
 	int64_t moved = 0;
 	int rc, yes = 0, done = 0;
 
-	if ((rc = store__table_exists(s->db, "samples", &yes)) < 0 || !yes)
+	if ((rc = store__schema_has(s->db, "table", "samples", &yes)) < 0 ||
+	    !yes)
 		return rc;
 	a = malloc(CONVERT_ROWS * sizeof *a);
 	if (!a)

@@ -26,27 +26,53 @@ size_t store__fc_convert_rows = 20000;
 #define FC_COLS	       "t,horizon,nq,levels,q,mean"
 #define MOVE_LOG_EVERY 1000000 /* rows between progress lines */
 
-const char *store__fc_range_sql(int legacy)
+int store__fc_layout(sqlite3 *db, int *layout)
 {
-	return legacy ? "SELECT " FC_COLS " FROM forecasts WHERE " STORE_FC_KEY
-			" AND t>=?2 AND t<?3 UNION ALL SELECT " FC_COLS
-			" FROM forecasts_v6 WHERE series_id=?1 AND t>=?2 "
-			"AND t<?3 ORDER BY 1"
-		      : "SELECT " FC_COLS " FROM forecasts WHERE " STORE_FC_KEY
-			" AND t>=?2 AND t<?3 ORDER BY t";
+	int rc, moving = 0, grp = 0;
+
+	if ((rc = store__schema_has(db, "table", "forecasts_v6", &moving)) <
+		0 ||
+	    (rc = store__schema_has(db, "index", "forecasts_grp", &grp)) < 0)
+		return rc;
+	*layout = moving ? STORE_FC_MOVING : grp ? STORE_FC_V7 : STORE_FC_OLD;
+	return 0;
+}
+
+const char *store__fc_range_sql(int layout)
+{
+	switch (layout) {
+	case STORE_FC_MOVING:
+		return "SELECT " FC_COLS " FROM forecasts WHERE " STORE_FC_KEY
+		       " AND t>=?2 AND t<?3 UNION ALL SELECT " FC_COLS
+		       " FROM forecasts_v6 WHERE series_id=?1 AND t>=?2 "
+		       "AND t<?3 ORDER BY 1";
+	case STORE_FC_OLD: /* keyed (series_id, t): the + would scan */
+		return "SELECT " FC_COLS " FROM forecasts WHERE series_id=?1 "
+		       "AND t>=?2 AND t<?3 ORDER BY t";
+	default:
+		return "SELECT " FC_COLS " FROM forecasts WHERE " STORE_FC_KEY
+		       " AND t>=?2 AND t<?3 ORDER BY t";
+	}
 }
 
 /* One row: the scan from the group's end stops at the series' first
  * entry. */
-const char *store__fc_last_sql(int legacy)
+const char *store__fc_last_sql(int layout)
 {
-	return legacy ? "SELECT max(t) FROM (SELECT * FROM (SELECT t FROM "
-			"forecasts WHERE " STORE_FC_KEY " ORDER BY t DESC "
-			"LIMIT 1) UNION ALL SELECT * FROM (SELECT t FROM "
-			"forecasts_v6 WHERE series_id=?1 ORDER BY t DESC "
-			"LIMIT 1))"
-		      : "SELECT max(t) FROM (SELECT t FROM forecasts "
-			"WHERE " STORE_FC_KEY " ORDER BY t DESC LIMIT 1)";
+	switch (layout) {
+	case STORE_FC_MOVING:
+		return "SELECT max(t) FROM (SELECT * FROM (SELECT t FROM "
+		       "forecasts WHERE " STORE_FC_KEY " ORDER BY t DESC "
+		       "LIMIT 1) UNION ALL SELECT * FROM (SELECT t FROM "
+		       "forecasts_v6 WHERE series_id=?1 ORDER BY t DESC "
+		       "LIMIT 1))";
+	case STORE_FC_OLD:
+		return "SELECT max(t) FROM (SELECT t FROM forecasts WHERE "
+		       "series_id=?1 ORDER BY t DESC LIMIT 1)";
+	default:
+		return "SELECT max(t) FROM (SELECT t FROM forecasts "
+		       "WHERE " STORE_FC_KEY " ORDER BY t DESC LIMIT 1)";
+	}
 }
 
 /* One transaction: the oldest store__fc_convert_rows rows of forecasts_v6
@@ -94,7 +120,9 @@ int store__convert_forecasts(store *s)
 	int64_t moved = 0;
 	int rc, yes = 0, done = 0;
 
-	if ((rc = store__table_exists(s->db, "forecasts_v6", &yes)) < 0 || !yes)
+	if ((rc = store__schema_has(s->db, "table", "forecasts_v6", &yes)) <
+		0 ||
+	    !yes)
 		return rc;
 	rc = sqlite3_prepare_v2(s->db,
 				"SELECT max(rowid) FROM (SELECT rowid FROM "

@@ -416,14 +416,19 @@ int store__convert_legacy(store *s);
 /* At open: version 6's forecasts (forecasts_v6) into schema 7's table,
  * bounded transactions (io/store_fc.c). */
 int store__convert_forecasts(store *s);
-/* *yes = whether the database has table `name`. */
-int store__table_exists(sqlite3 *db, const char *name, int *yes);
-/* A reader's statements on forecasts (io/store_fc.c): the rows of series
+/* *yes = whether the database has a `type` ("table", "index") `name`. */
+int store__schema_has(sqlite3 *db, const char *type, const char *name,
+		      int *yes);
+/* Which forecasts a reader's connection finds (io/store_fc.c): schema 7's,
+ * version 6's still being moved over (forecasts_v6: read both), or a
+ * database no writer of schema 7 has opened yet (keyed (series_id, t)). */
+enum { STORE_FC_V7, STORE_FC_MOVING, STORE_FC_OLD };
+int store__fc_layout(sqlite3 *db, int *layout);
+/* A reader's statements on forecasts for that layout: the rows of series
  * ?1 with t in [?2, ?3) in t order, and the latest t of series ?1 (one
- * row, NULL: none); from both tables while version 6's is not yet moved
- * over (`legacy`). */
-const char *store__fc_range_sql(int legacy);
-const char *store__fc_last_sql(int legacy);
+ * row, NULL: none). */
+const char *store__fc_range_sql(int layout);
+const char *store__fc_last_sql(int layout);
 /* Rows moved per transaction by store__convert_forecasts (tests set it). */
 extern size_t store__fc_convert_rows;
 

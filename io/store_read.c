@@ -17,7 +17,7 @@
 struct store_reader {
 	sqlite3 *db;
 	sqlite3_stmt *list, *find, *hist, *end, *fc;
-	int fc_v6; /* version 6's forecasts not all moved over yet */
+	int fc_layout; /* STORE_FC_*: which forecasts tables it reads */
 };
 
 void store_reader_free(store_reader *r)
@@ -69,12 +69,11 @@ int store_reader_open(store_reader **out, const char *path)
 		    "SELECT seq0+n-1 FROM sample_chunks WHERE series_id=?1 "
 		    "AND seq0<=?2 ORDER BY seq0 DESC LIMIT 1",
 		    -1, &r->end, NULL);
-	if (rc == SQLITE_OK &&
-	    store__table_exists(r->db, "forecasts_v6", &r->fc_v6) < 0)
+	if (rc == SQLITE_OK && store__fc_layout(r->db, &r->fc_layout) < 0)
 		rc = sqlite3_errcode(r->db);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(r->db, store__fc_range_sql(r->fc_v6),
-					-1, &r->fc, NULL);
+		rc = sqlite3_prepare_v2(
+		    r->db, store__fc_range_sql(r->fc_layout), -1, &r->fc, NULL);
 	if (rc != SQLITE_OK) {
 		/* No schema yet (never opened by a writer) or worse. */
 		rc = store__map_rc(rc) == STORE_ESQL ? STORE_ESCHEMA
@@ -307,7 +306,7 @@ int store_count(store_reader *r, const char *table, int64_t *n)
 		return STORE_EINVAL;
 	if (i == 1)
 		return count_samples(r, n);
-	if (i == 2 && r->fc_v6)
+	if (i == 2 && r->fc_layout == STORE_FC_MOVING)
 		snprintf(sql, sizeof(sql),
 			 "SELECT (SELECT count(*) FROM forecasts)+"
 			 "(SELECT count(*) FROM forecasts_v6)");

@@ -745,7 +745,7 @@ static int consume_all(rec *r, const store_recover_cb *cb,
 
 static int prepare(reader *d)
 {
-	int fc_v6 = 0;
+	int fc_layout = STORE_FC_V7;
 
 	if (sqlite3_prepare_v2(
 		d->db,
@@ -771,8 +771,8 @@ static int prepare(reader *d)
 			       "SELECT seq0,n,data FROM sample_chunks WHERE "
 			       "series_id=?1 ORDER BY seq0 DESC LIMIT 1",
 			       -1, &d->last_ck, NULL) != SQLITE_OK ||
-	    store__table_exists(d->db, "forecasts_v6", &fc_v6) < 0 ||
-	    sqlite3_prepare_v2(d->db, store__fc_last_sql(fc_v6), -1,
+	    store__fc_layout(d->db, &fc_layout) < 0 ||
+	    sqlite3_prepare_v2(d->db, store__fc_last_sql(fc_layout), -1,
 			       &d->last_fc, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(d->db, STORE_SQL_VOIDS_IN, -1, &d->voids,
 			       NULL) != SQLITE_OK ||

@@ -149,17 +149,18 @@ int store__exec(sqlite3 *db, const char *sql)
 	return rc == SQLITE_OK ? 0 : store__map_rc(rc);
 }
 
-int store__table_exists(sqlite3 *db, const char *name, int *yes)
+int store__schema_has(sqlite3 *db, const char *type, const char *name, int *yes)
 {
 	sqlite3_stmt *q;
 	int rc = sqlite3_prepare_v2(db,
 				    "SELECT 1 FROM sqlite_master WHERE "
-				    "type='table' AND name=?1",
+				    "type=?1 AND name=?2",
 				    -1, &q, NULL);
 
 	if (rc != SQLITE_OK)
 		return store__map_rc(rc);
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	*yes = rc == SQLITE_ROW;
 	sqlite3_finalize(q);

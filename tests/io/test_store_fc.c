@@ -206,8 +206,8 @@ static void test_plans(void)
 	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM sqlite_schema "
 				       "WHERE name='forecasts_v6'"),
 		     0);
-	sql[0] = store__fc_range_sql(0);
-	sql[1] = store__fc_last_sql(0);
+	sql[0] = store__fc_range_sql(STORE_FC_V7);
+	sql[1] = store__fc_last_sql(STORE_FC_V7);
 	for (i = 0; i < 3; i++)
 		sql[2 + i] = writer[i];
 	for (i = 0; i < 5; i++) {
@@ -236,6 +236,38 @@ static void test_plans(void)
 	fx_release(&f);
 }
 
+/* The layout store__fc_layout finds in the database at path, if it is
+ * `want`: 1 when its readers' statements both seek `index`. */
+static int layout_seeks(const char *path, int want, const char *index)
+{
+	const char *sql[2] = {store__fc_range_sql(want),
+			      store__fc_last_sql(want)};
+	char q[1024], pat[64];
+	sqlite3 *db;
+	int layout = -1, i, seek = 0;
+
+	snprintf(pat, sizeof pat, "INDEX %s (", index);
+	if (store__open_db(path, 0, NULL, &db) != 0)
+		return -1;
+	if (store__fc_layout(db, &layout) == 0 && layout == want)
+		for (i = 0; i < 2; i++) {
+			sqlite3_stmt *st;
+
+			snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql[i]);
+			if (sqlite3_prepare_v2(db, q, -1, &st, NULL) !=
+			    SQLITE_OK)
+				break;
+			while (sqlite3_step(st) == SQLITE_ROW)
+				seek +=
+				    strstr((const char *)sqlite3_column_text(st,
+									     3),
+					   pat) != NULL;
+			sqlite3_finalize(st);
+		}
+	sqlite3_close(db);
+	return seek == 2;
+}
+
 /* A version-6 database opens at version 7 with the same forecasts (moved
  * over three rows a transaction), and a reader of the old one read them
  * the same; then a stored origin replaces its row (also in a group shared
@@ -255,6 +287,7 @@ static void test_migrate_v6(void)
 	add_series(f.path);
 	CHECK(v6_rows_ok(f.path)); /* version 6, read by this program */
 	CHECK(last_ok(f.path));
+	CHECK_EQ_INT(layout_seeks(f.path, STORE_FC_OLD, "forecasts_key"), 1);
 	store__fc_convert_rows = 3;
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
 	store__fc_convert_rows = rows;
@@ -266,6 +299,7 @@ static void test_migrate_v6(void)
 		     0);
 	CHECK(v6_rows_ok(f.path));
 	CHECK(last_ok(f.path));
+	CHECK_EQ_INT(layout_seeks(f.path, STORE_FC_V7, "forecasts_grp"), 1);
 
 	/* Series 64: origin 120.5 again (replaced), 600 new; 65 (same
 	 * group) and 1 untouched. */
