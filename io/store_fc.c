@@ -23,8 +23,10 @@
  * no more than that, memory and WAL stay bounded. */
 size_t store__fc_convert_rows = 20000;
 
-#define FC_COLS	       "t,horizon,nq,levels,q,mean"
-#define MOVE_LOG_EVERY 1000000 /* rows between progress lines */
+#define FC_COLS "t,horizon,nq,levels,q,mean"
+/* Seconds between progress lines: each also extends systemd's start
+ * timeout by 30 s (daemon/persist.c), so well under that. */
+#define MOVE_LOG_NS (10 * 1000000000ull)
 
 int store__fc_layout(sqlite3 *db, int *layout)
 {
@@ -118,6 +120,7 @@ int store__convert_forecasts(store *s)
 {
 	sqlite3_stmt *upto = NULL, *ins = NULL, *del = NULL;
 	int64_t moved = 0;
+	uint64_t last_log;
 	int rc, yes = 0, done = 0;
 
 	if ((rc = store__schema_has(s->db, "table", "forecasts_v6", &yes)) <
@@ -140,18 +143,24 @@ int store__convert_forecasts(store *s)
 		    s->db, "DELETE FROM forecasts_v6 WHERE rowid<=?1", -1, &del,
 		    NULL);
 	rc = rc == SQLITE_OK ? 0 : store__map_rc(rc);
-	/* Progress now and then: a week of 100k series' forecasts (200M
-	 * rows) takes minutes (bench/results/fclog11.md section 4). */
+	/* A line at the start and then every MOVE_LOG_NS: a week of 100k
+	 * series' forecasts (200M rows) takes minutes
+	 * (bench/results/fclog11.md section 4), and an operator (and
+	 * systemd) must see that the start is moving. */
+	if (rc == 0)
+		store__log(s, "moving the forecasts of schema 6 to schema 7 "
+			      "before serving (about 100k rows a second)");
+	last_log = store__now_ns();
 	while (rc == 0 && !done) {
 		rc = convert_step(s, upto, ins, del, &done, &moved);
 		if (rc == 0 && !done &&
-		    moved / MOVE_LOG_EVERY !=
-			(moved - (int64_t)store__fc_convert_rows) /
-			    MOVE_LOG_EVERY)
+		    store__now_ns() - last_log >= MOVE_LOG_NS) {
+			last_log = store__now_ns();
 			store__log(s,
 				   "moving forecasts of schema 6 to schema "
 				   "7: %lld so far",
 				   (long long)moved);
+		}
 	}
 	sqlite3_finalize(upto);
 	sqlite3_finalize(ins);
