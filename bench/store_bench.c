@@ -21,7 +21,7 @@
  * Timings are wall clock on a shared machine: compare within one run.
  *
  *   build/bench/store_bench --log-bench SERIES PER_SERIES [--fc-every K]
- *                           [--dir DIR]
+ *                           [--scatter] [--commit-rows N] [--dir DIR]
  *
  * instead prints one line of key=value figures of the store's sample path
  * at steady state, through the public API only (so bench/slog.sh builds
@@ -33,6 +33,13 @@
  * With --fc-every K, every K-th sample of a series comes with a forecast
  * of the default model's shape (48 horizons x 3 quantiles, ~800 bytes), as
  * store.forecast_every_s stores one per 5 samples at a 60 s step.
+ * written_per_sample is the bytes the process wrote during the ingest
+ * (/proc/self/io wchar: WAL pages and checkpoint copies); with
+ * --commit-rows N the writer commits every N rows only (not every
+ * 100 ms), so that figure is the same whatever the machine's load. Series go in
+ * id order, each batch a run of consecutive ids; --scatter spreads a batch's
+ * ids over all series (a prime stride), for layouts that depend on a commit's
+ * ids being close (schema 7's forecast index, bench/results/fclog11.md).
  */
 #include <math.h>
 #include <stdio.h>
@@ -79,6 +86,23 @@ static long long file_size(const char *path)
 	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
+/* Bytes this process has passed to write(2) and its kin (/proc/self/io
+ * wchar): the WAL's pages and the checkpoints' copies, a count that the
+ * machine's load does not move (-1: not readable). */
+static long long wchar_bytes(void)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	long long v = -1;
+	char line[128];
+
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "wchar: %lld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -104,6 +128,7 @@ typedef struct ing {
 	uint64_t nseries, total, submitted, done;
 	uint64_t rows_sub; /* rows submitted (samples + forecasts) */
 	int fc_every;	   /* a forecast per series every fc_every samples */
+	int scatter;	   /* ids of a batch spread over all (--scatter) */
 	int inflight, max_inflight, batch;
 	unsigned flags;
 	uint64_t *lat, *txr;
@@ -155,7 +180,14 @@ static void ing_fill(ing *g)
 		int i;
 		for (i = 0; i < g->batch && g->submitted < g->total; i++) {
 			uint64_t k = g->submitted++;
-			int64_t sid = (int64_t)(k % g->nseries) + 1;
+			/* --scatter: the k-th series of a round is
+			 * k x 1000003 mod nseries (a prime: every id once a
+			 * round), so a batch's ids are spread over all. */
+			int64_t sid =
+			    (int64_t)(g->scatter ? (k % g->nseries) * 1000003u %
+						       g->nseries
+						 : k % g->nseries) +
+			    1;
 			int64_t seq = (int64_t)(k / g->nseries) + 1;
 			store_batch_sample(b, sid, seq, 1.7e9 + seq * 10.0,
 					   sin((double)k));
@@ -586,7 +618,7 @@ static int lb_series(void *ud, const store_series_info *si, int mode,
 }
 
 static void log_bench(const char *path, uint64_t nseries, uint64_t per,
-		      int fc_every)
+		      int fc_every, int scatter, int commit_rows)
 {
 	uv_loop_t loop;
 	store *s;
@@ -599,7 +631,7 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per,
 	uint64_t total = nseries * per, nread = 0, nfc = 0, k;
 	double t0, c0, t_ing, c_ing, t_h, t_f, t_r, lat_p99, lat_max, rss_ing;
 	struct rusage ru;
-	long long bytes;
+	long long bytes, w0, w_ing;
 
 	rm_db(path);
 	uv_loop_init(&loop);
@@ -608,6 +640,10 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per,
 	 * SCHED_IDLE a shared machine's other load would starve it: the
 	 * wall clock would measure the neighbours. */
 	o.writer_priority = STORE_PRIO_BATCH;
+	if (commit_rows > 0) { /* commits by rows only: the same each run */
+		o.commit_rows = commit_rows;
+		o.commit_ms = 60000;
+	}
 	if (store_open(&s, &loop, path, &o) != 0)
 		exit(1);
 	declare_series(&loop, s, nseries);
@@ -622,10 +658,12 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per,
 	g.batch = 1000;
 	g.max_inflight = 64;
 	g.fc_every = fc_every;
+	g.scatter = scatter;
 	g.lat = calloc(total / 1000 + 2, sizeof(uint64_t));
 	g.txr = calloc(total / 1000 + 2, sizeof(uint64_t));
 	t0 = now_s();
 	c0 = cpu_s();
+	w0 = wchar_bytes();
 	ing_fill(&g);
 	while (g.submitted < g.total || g.done < g.rows_sub)
 		uv_run(&loop, UV_RUN_ONCE);
@@ -634,6 +672,7 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per,
 	close_store(&loop, s);
 	t_ing = now_s() - t0;
 	c_ing = cpu_s() - c0;
+	w_ing = wchar_bytes() - w0;
 	uv_loop_close(&loop);
 	/* The batches' wait for their commit: a compaction that holds the
 	 * writer shows in the tail; the peak RSS of the ingest (before the
@@ -673,13 +712,15 @@ static void log_bench(const char *path, uint64_t nseries, uint64_t per,
 	       "hist_ms=%.2f hist_samples=%.0f fc_ms=%.2f fc_rows=%.0f "
 	       "replayed=%llu "
 	       "replay_rate=%.0f failed=%d lat_p99_ms=%.1f lat_max_ms=%.1f "
-	       "queue_max_ms=%.1f rss_ingest_mb=%.0f rss_recover_mb=%.0f\n",
+	       "queue_max_ms=%.1f rss_ingest_mb=%.0f rss_recover_mb=%.0f "
+	       "written_per_sample=%.1f\n",
 	       (unsigned long long)total, (double)total / t_ing,
 	       c_ing / (double)total * 1e6, (double)bytes / (double)total,
 	       t_h * 1e3 / 200.0, (double)nread / 200.0, t_f * 1e3 / 200.0,
 	       (double)nfc / 200.0, (unsigned long long)rr.samples,
 	       (double)rr.samples / t_r, g.failed, lat_p99, lat_max,
-	       (double)g.qmax * 1e-6, rss_ing, (double)ru.ru_maxrss / 1024.0);
+	       (double)g.qmax * 1e-6, rss_ing, (double)ru.ru_maxrss / 1024.0,
+	       (double)w_ing / (double)total);
 	rm_db(path);
 }
 
@@ -799,7 +840,7 @@ int main(int argc, char **argv)
 	char path[512], cmdline[1024] = "", impcmd[1536];
 	int quick = 0, i;
 	uint64_t lb_series_n = 0, lb_per = 0;
-	int lb_fc = 0;
+	int lb_fc = 0, lb_scatter = 0, lb_rows = 0;
 	uint64_t n1k, n100k, nnaive, nlayout, rs_small, rs_big;
 	ing_res a, b, p, full;
 	double naive, imp;
@@ -819,12 +860,18 @@ int main(int argc, char **argv)
 			lb_per = strtoull(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--fc-every") == 0 && i + 1 < argc) {
 			lb_fc = atoi(argv[++i]);
+		} else if (strcmp(argv[i], "--scatter") == 0) {
+			lb_scatter = 1;
+		} else if (strcmp(argv[i], "--commit-rows") == 0 &&
+			   i + 1 < argc) {
+			lb_rows = atoi(argv[++i]);
 		} else {
 			fprintf(stderr,
 				"usage: %s [--quick] [--out FILE] "
 				"[--dir DIR] [--daemon PATH]\n"
 				"       %s --log-bench SERIES PER_SERIES "
-				"[--fc-every K] [--dir DIR]\n",
+				"[--fc-every K] [--scatter] [--commit-rows N] "
+				"[--dir DIR]\n",
 				argv[0], argv[0]);
 			return 2;
 		}
@@ -841,7 +888,8 @@ int main(int argc, char **argv)
 	}
 	if (lb_series_n && lb_per) {
 		snprintf(path, sizeof(path), "%s/log.db", g_dir);
-		log_bench(path, lb_series_n, lb_per, lb_fc);
+		log_bench(path, lb_series_n, lb_per, lb_fc, lb_scatter,
+			  lb_rows);
 		rmdir(g_dir);
 		return 0;
 	}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -80,6 +81,10 @@ typedef struct srv_persist {
 	int ck_timer_on;
 	uint64_t moved;
 	srv_ckpt_restore cr;
+	/* store_open is running: its log lines (a schema move's progress,
+	 * minutes on a big database) also extend systemd's start timeout.
+	 * Atomic: the store's writer thread may log once open returns. */
+	atomic_int opening;
 } srv_persist;
 
 /* One submitted batch, for its completion. */
@@ -894,8 +899,15 @@ static int make_parent(const char *path)
 
 static void store_log(void *ud, const char *msg)
 {
-	(void)ud;
+	srv_persist *p = ud;
+
 	srv_log(LOG_WARNING, "store: %s", msg);
+	/* A store opening on an old database moves its rows before it
+	 * returns (io/store_fc.c: ~100k forecasts a second): each progress
+	 * line tells systemd the start is alive, or TimeoutStartSec (90 s
+	 * in systemd/statecastd.service) would kill it mid-move. */
+	if (atomic_load_explicit(&p->opening, memory_order_relaxed))
+		srv_sd_status(30 * 1000000ull, "store: %s", msg);
 }
 
 int srv_persist_open(srv *s)
@@ -916,11 +928,14 @@ int srv_persist_open(srv *s)
 	p->hash = ssm_model_hash(s->model);
 	p->nfloats = ssm_model_state_floats(s->model);
 	o.log = store_log;
+	o.log_ud = p;
+	atomic_store(&p->opening, 1);
 	rc = store_open(&p->st, s->loop, s->set.store_path, &o);
 	if (rc == STORE_EOPEN && make_parent(s->set.store_path) == 0) {
 		p->made_dir = 1;
 		rc = store_open(&p->st, s->loop, s->set.store_path, &o);
 	}
+	atomic_store(&p->opening, 0);
 	if (rc) {
 		srv_log(LOG_ERR, "cannot open store %s: %s", s->set.store_path,
 			store_strerror(rc));

@@ -523,7 +523,9 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	s->log_since_ns = store__now_ns();
 	s->want_bytes = s->o.max_bytes;
 	s->pages_dirty = s->o.max_bytes > 0;
-	if ((rc = store__prepare(s)) < 0 || (rc = store__convert_legacy(s)) < 0)
+	if ((rc = store__prepare(s)) < 0 ||
+	    (rc = store__convert_legacy(s)) < 0 ||
+	    (rc = store__convert_forecasts(s)) < 0)
 		goto fail;
 	s->loop = loop;
 	s->done.data = s;

@@ -59,10 +59,15 @@
  *    store_count, retention) merges a series' chunks with its log samples.
  *    A dropped series' log samples are void (sample_log_void) until
  *    compaction removes them.
- *  - Forecasts (schema 5): a rowid table, rows appended in commit order,
- *    with a unique index on (series_id, t): a forecast replaces the one of
- *    the same series and origin (INSERT OR REPLACE), reads go through the
- *    index. Schema 4's WITHOUT ROWID table is copied into it at open.
+ *  - Forecasts (schema 7): a rowid table, rows appended in commit order,
+ *    with a unique index on (series_id>>6, t, series_id): a forecast
+ *    replaces the one of the same series and origin (INSERT OR REPLACE);
+ *    a commit's index entries of a group of 64 ids append together at
+ *    the group's end, and a read of one series scans its group's entries
+ *    in the time range (io/store_schema.c). Schema 4's WITHOUT ROWID table
+ *    is copied into schema 5's at open; version 6's table is moved into
+ *    schema 7's by store_open in transactions of 20000 rows
+ *    (io/store_fc.c), read alongside it until then.
  *  - Snapshots are UPSERTed, one row per series, and never go backwards (a
  *    snapshot with a smaller seen than the stored one is ignored).
  *  - Retention deletes samples older than sample_retention_s (wall clock)

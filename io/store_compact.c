@@ -230,22 +230,6 @@ size_t store__compact_threshold(const store *s)
 	return (size_t)want;
 }
 
-static int legacy_exists(sqlite3 *db, int *yes)
-{
-	sqlite3_stmt *q;
-	int rc = sqlite3_prepare_v2(db,
-				    "SELECT 1 FROM sqlite_master WHERE "
-				    "type='table' AND name='samples'",
-				    -1, &q, NULL);
-
-	if (rc != SQLITE_OK)
-		return store__map_rc(rc);
-	rc = sqlite3_step(q);
-	*yes = rc == SQLITE_ROW;
-	sqlite3_finalize(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
-}
-
 /* One conversion transaction: the first CONVERT_ROWS rows of samples (in
  * key order) into chunks, deleted from samples; the table dropped once
  * empty. *done = 1 then. */
@@ -287,7 +271,8 @@ int store__convert_legacy(store *s)
 	int64_t moved = 0;
 	int rc, yes = 0, done = 0;
 
-	if ((rc = legacy_exists(s->db, &yes)) < 0 || !yes)
+	if ((rc = store__schema_has(s->db, "table", "samples", &yes)) < 0 ||
+	    !yes)
 		return rc;
 	a = malloc(CONVERT_ROWS * sizeof *a);
 	if (!a)

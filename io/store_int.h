@@ -161,6 +161,15 @@ typedef struct store__lscan {
 	"SELECT series_id, upto FROM sample_log_void WHERE series_id " \
 	"BETWEEN ?1 AND ?2 ORDER BY series_id"
 
+/* A forecast statement's series ?1 by schema 7's index on (series_id>>6,
+ * t, series_id): SQLite uses an index on an expression only where a
+ * statement has the same expression, so this must stay migration 7's
+ * verbatim (io/store_schema.c). The unary + keeps a SELECT's constant
+ * propagation from rewriting series_id>>6 into ?1>>6 (which no index
+ * has: a scan of the whole index); tests/io/test_store_fc.c checks the
+ * plans. */
+#define STORE_FC_KEY "series_id>>6=?1>>6 AND +series_id=?1"
+
 /* Prepared statements of the write connection. */
 typedef struct store_stmts {
 	sqlite3_stmt *begin, *commit, *rollback;
@@ -425,6 +434,24 @@ void store__compact_end(store *s);
 size_t store__compact_threshold(const store *s);
 /* At open: a schema-3 samples table into chunks, bounded transactions. */
 int store__convert_legacy(store *s);
+/* At open: version 6's forecasts (forecasts_v6) into schema 7's table,
+ * bounded transactions (io/store_fc.c). */
+int store__convert_forecasts(store *s);
+/* *yes = whether the database has a `type` ("table", "index") `name`. */
+int store__schema_has(sqlite3 *db, const char *type, const char *name,
+		      int *yes);
+/* Which forecasts a reader's connection finds (io/store_fc.c): schema 7's,
+ * version 6's still being moved over (forecasts_v6: read both), or a
+ * database no writer of schema 7 has opened yet (keyed (series_id, t)). */
+enum { STORE_FC_V7, STORE_FC_MOVING, STORE_FC_OLD };
+int store__fc_layout(sqlite3 *db, int *layout);
+/* A reader's statements on forecasts for that layout: the rows of series
+ * ?1 with t in [?2, ?3) in t order, and the latest t of series ?1 (one
+ * row, NULL: none). */
+const char *store__fc_range_sql(int layout);
+const char *store__fc_last_sql(int layout);
+/* Rows moved per transaction by store__convert_forecasts (tests set it). */
+extern size_t store__fc_convert_rows;
 
 /* A sample value column: NULL (how SQLite stores NaN) reads as NaN. */
 double store__column_value(sqlite3_stmt *st, int i);

@@ -17,6 +17,7 @@
 struct store_reader {
 	sqlite3 *db;
 	sqlite3_stmt *list, *find, *hist, *end, *fc;
+	int fc_layout; /* STORE_FC_*: which forecasts tables it reads */
 };
 
 void store_reader_free(store_reader *r)
@@ -68,12 +69,11 @@ int store_reader_open(store_reader **out, const char *path)
 		    "SELECT seq0+n-1 FROM sample_chunks WHERE series_id=?1 "
 		    "AND seq0<=?2 ORDER BY seq0 DESC LIMIT 1",
 		    -1, &r->end, NULL);
+	if (rc == SQLITE_OK && store__fc_layout(r->db, &r->fc_layout) < 0)
+		rc = sqlite3_errcode(r->db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
-		    r->db,
-		    "SELECT t,horizon,nq,levels,q,mean FROM forecasts "
-		    "WHERE series_id=?1 AND t>=?2 AND t<?3 ORDER BY t",
-		    -1, &r->fc, NULL);
+		    r->db, store__fc_range_sql(r->fc_layout), -1, &r->fc, NULL);
 	if (rc != SQLITE_OK) {
 		/* No schema yet (never opened by a writer) or worse. */
 		rc = store__map_rc(rc) == STORE_ESQL ? STORE_ESCHEMA
@@ -294,7 +294,7 @@ int store_count(store_reader *r, const char *table, int64_t *n)
 {
 	static const char *const ok[] = {"series", "samples", "forecasts",
 					 "snapshots"};
-	char sql[64];
+	char sql[96];
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;
@@ -306,7 +306,12 @@ int store_count(store_reader *r, const char *table, int64_t *n)
 		return STORE_EINVAL;
 	if (i == 1)
 		return count_samples(r, n);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", ok[i]);
+	if (i == 2 && r->fc_layout == STORE_FC_MOVING)
+		snprintf(sql, sizeof(sql),
+			 "SELECT (SELECT count(*) FROM forecasts)+"
+			 "(SELECT count(*) FROM forecasts_v6)");
+	else
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", ok[i]);
 	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
 		return store__map_rc(rc);
 	rc = sqlite3_step(st);

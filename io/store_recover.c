@@ -423,8 +423,10 @@ static int last_forecast(reader *d, int64_t sid, double *t)
 
 	sqlite3_bind_int64(d->last_fc, 1, sid);
 	rc = sqlite3_step(d->last_fc);
-	*t =
-	    rc == SQLITE_ROW ? sqlite3_column_double(d->last_fc, 0) : -INFINITY;
+	*t = rc == SQLITE_ROW &&
+		     sqlite3_column_type(d->last_fc, 0) != SQLITE_NULL
+		 ? sqlite3_column_double(d->last_fc, 0)
+		 : -INFINITY;
 	sqlite3_reset(d->last_fc);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
 }
@@ -749,6 +751,8 @@ static int consume_all(rec *r, const store_recover_cb *cb,
 
 static int prepare(reader *d)
 {
+	int fc_layout = STORE_FC_V7;
+
 	if (sqlite3_prepare_v2(
 		d->db,
 		d->r->nknown
@@ -773,10 +777,9 @@ static int prepare(reader *d)
 			       "SELECT seq0,n,data FROM sample_chunks WHERE "
 			       "series_id=?1 ORDER BY seq0 DESC LIMIT 1",
 			       -1, &d->last_ck, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(d->db,
-			       "SELECT t FROM forecasts WHERE series_id=?1 "
-			       "ORDER BY t DESC LIMIT 1",
-			       -1, &d->last_fc, NULL) != SQLITE_OK ||
+	    store__fc_layout(d->db, &fc_layout) < 0 ||
+	    sqlite3_prepare_v2(d->db, store__fc_last_sql(fc_layout), -1,
+			       &d->last_fc, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(d->db, STORE_SQL_VOIDS_IN, -1, &d->voids,
 			       NULL) != SQLITE_OK ||
 	    (d->r->nknown &&

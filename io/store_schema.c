@@ -15,11 +15,26 @@
  * compaction writes one chunk per series per few dozen samples, in key
  * order; chunks keyed (series_id, seq0) keep recovery ("seq > seen of one
  * series") and retention ("lowest seqs of one series") key range scans.
+ *
+ * Forecasts (schema 7; bench/results/fclog11.md): the rows append to a
+ * rowid table, but version 5-6's unique index on (series_id, t) put each
+ * row's entry in a leaf of its own series: at steady state (a series
+ * holds up to 2016 forecasts at the defaults) every stored forecast
+ * dirtied a 16 KiB leaf of its own, most of the store's cost. Keyed
+ * (series_id>>6, t, series_id), a commit's entries of one group of 64
+ * ids share the group's last leaf; a series' read scans its group's
+ * entries of the time range (64 series', in the index only).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "io/store_int.h"
+
+/* The forecasts table's columns since version 5 (rowid table). */
+#define FORECAST_COLUMNS                                                     \
+	" series_id INTEGER NOT NULL, t REAL NOT NULL, horizon INTEGER NOT " \
+	"NULL, nq INTEGER NOT NULL, levels BLOB NOT NULL, q BLOB NOT NULL, " \
+	"mean BLOB NOT NULL);"
 
 static const char *const migrations[] = {
     /* 1: series, samples, snapshots */
@@ -90,14 +105,7 @@ static const char *const migrations[] = {
      * ROWID table keyed so (why: the head of this file). The same name,
      * columns and INSERT OR REPLACE semantics, so every statement reads
      * as before; version 4's rows are copied over in key order. */
-    "CREATE TABLE forecasts_v5("
-    " series_id INTEGER NOT NULL,"
-    " t REAL NOT NULL,"
-    " horizon INTEGER NOT NULL,"
-    " nq INTEGER NOT NULL,"
-    " levels BLOB NOT NULL,"
-    " q BLOB NOT NULL,"
-    " mean BLOB NOT NULL);"
+    "CREATE TABLE forecasts_v5(" FORECAST_COLUMNS
     "INSERT INTO forecasts_v5(series_id,t,horizon,nq,levels,q,mean) "
     "SELECT series_id,t,horizon,nq,levels,q,mean FROM forecasts "
     "ORDER BY series_id,t;"
@@ -111,6 +119,20 @@ static const char *const migrations[] = {
      * such a row for a corrupt one, from opening the database. Rows of
      * version 5 (every mean stored) read as before. */
     "SELECT 1;",
+    /* 7: forecasts keyed for appending (why: the head of this file). The
+     * unique index is (series_id>>6, t, series_id): one entry per (series,
+     * t) as before, so INSERT OR REPLACE replaces as before, but the
+     * entries of a group of 64 consecutive ids sort by t, so the rows one
+     * commit stores for the series of a group land together at the
+     * group's end. Statements name the group with the index's own
+     * expression (STORE_FC_KEY). Version 6's table is renamed with its
+     * index and moved over by store_open in bounded transactions
+     * (store__convert_forecasts), then dropped; until then readers read
+     * both. */
+    "ALTER TABLE forecasts RENAME TO forecasts_v6;"
+    "CREATE TABLE forecasts(" FORECAST_COLUMNS
+    "CREATE UNIQUE INDEX forecasts_grp ON forecasts(series_id>>6,t,"
+    "series_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -125,6 +147,24 @@ int store__exec(sqlite3 *db, const char *sql)
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : store__map_rc(rc);
+}
+
+int store__schema_has(sqlite3 *db, const char *type, const char *name, int *yes)
+{
+	sqlite3_stmt *q;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT 1 FROM sqlite_master WHERE "
+				    "type=?1 AND name=?2",
+				    -1, &q, NULL);
+
+	if (rc != SQLITE_OK)
+		return store__map_rc(rc);
+	sqlite3_bind_text(q, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	*yes = rc == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
 }
 
 static int user_version(sqlite3 *db, int *v)

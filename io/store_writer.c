@@ -155,7 +155,8 @@ int store__prepare(store *s)
 		 "INSERT INTO sample_chunks(series_id,seq0,n,t0,t1,data) "
 		 "VALUES(?1,?2,?3,?4,?5,?6)",
 		 &t->ck_ins) ||
-	    prep(db, "DELETE FROM forecasts WHERE series_id=?1", &t->drop[1]) ||
+	    prep(db, "DELETE FROM forecasts WHERE " STORE_FC_KEY,
+		 &t->drop[1]) ||
 	    prep(db, "DELETE FROM snapshots WHERE series_id=?1", &t->drop[2]) ||
 	    prep(db, "DELETE FROM series WHERE id=?1", &t->drop[3]) ||
 	    prep(db,
@@ -170,10 +171,10 @@ int store__prepare(store *s)
 	    prep(db, "DELETE FROM sample_chunks WHERE series_id=?1 AND seq0=?2",
 		 &t->ret_ck_del) ||
 	    prep(db,
-		 "SELECT t FROM forecasts WHERE series_id=?1 AND t<?2 "
+		 "SELECT t FROM forecasts WHERE " STORE_FC_KEY " AND t<?2 "
 		 "ORDER BY t LIMIT ?3",
 		 &t->ret_fc_scan) ||
-	    prep(db, "DELETE FROM forecasts WHERE series_id=?1 AND t<=?2",
+	    prep(db, "DELETE FROM forecasts WHERE " STORE_FC_KEY " AND t<=?2",
 		 &t->ret_fc_del))
 		return store__map_rc(sqlite3_errcode(db));
 	return 0;

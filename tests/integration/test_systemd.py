@@ -283,6 +283,71 @@ def test_status_during_restore():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_status_during_schema_move():
+    """A database of schema 6 (forecasts keyed by series) is moved to
+    schema 7 by store_open before the daemon serves: the move reports
+    itself (STATUS=store: moving ..., with EXTEND_TIMEOUT_USEC, so that
+    systemd's TimeoutStartSec does not kill a long move) before READY=1,
+    and every stored forecast is still there after it."""
+    import sqlite3
+    tmp = tempfile.mkdtemp(prefix="sc-move-")
+    path = os.path.join(tmp, "db")
+    try:
+        # Recent times: forecast retention (7d) is by the clock.
+        t0 = int(time.time()) - 8 * 3600
+        d = st.Daemon("store.path=" + path)
+        d.send_lines("graphite", b"".join(
+            b"move.s%d %d %d\n" % (i % 4, i % 17, t0 + 60 * (i // 4))
+            for i in range(4 * 120)))
+        r = d.rpc()
+        st.wait_for(lambda: r.call("list")["total"] == 4, timeout=20)
+        r.close()
+        T.check(d.stop() == 0, "first daemon stopped cleanly")
+        db = sqlite3.connect(path)
+        rows = sorted(db.execute(
+            "SELECT series_id, t, q FROM forecasts").fetchall())
+        T.check(len(rows) >= 4, "forecasts stored: %d" % len(rows))
+        # Back to schema 6's layout: the same table, keyed by series.
+        db.executescript(
+            "DROP INDEX forecasts_grp;"
+            "CREATE UNIQUE INDEX forecasts_key ON forecasts(series_id,t);"
+            "PRAGMA user_version=6;")
+        db.close()
+        ns = opslib.NotifySocket()
+        try:
+            d = with_env({"NOTIFY_SOCKET": ns.path},
+                         lambda: st.Daemon("store.path=" + path))
+            T.check(ns.wait_for("READY", "1") is not None, "READY=1")
+            ready = next((i for i, m in enumerate(ns.log) if "READY" in m),
+                         -1)
+            move = [i for i, m in enumerate(ns.log)
+                    if m.get("STATUS", "").startswith(
+                        "store: moving the forecasts of schema 6")]
+            T.check(move and move[0] < ready,
+                    "STATUS=store: moving .. before READY: %s" %
+                    [m.get("STATUS") for m in ns.log])
+            T.check(move and "EXTEND_TIMEOUT_USEC" in ns.log[move[0]],
+                    "the start timeout is extended while moving")
+            T.check(d.stop() == 0, "second daemon stopped cleanly")
+        finally:
+            ns.close()
+        db = sqlite3.connect(path)
+        after = sorted(db.execute(
+            "SELECT series_id, t, q FROM forecasts").fetchall())
+        left = db.execute("SELECT count(*) FROM sqlite_master "
+                          "WHERE name='forecasts_v6'").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        db.close()
+        T.check(left == 0 and version == 7,
+                "moved: forecasts_v6 gone (%d), user_version %d" %
+                (left, version))
+        T.check(after[:len(rows)] == rows,
+                "every forecast of schema 6 kept (%d of %d)" %
+                (sum(1 for a, b in zip(after, rows) if a == b), len(rows)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def wait_log(path, needle, proc, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -388,5 +453,6 @@ if __name__ == "__main__":
     T.run(test_limit_nice)
     T.run(test_notify_ready_watchdog_stopping)
     T.run(test_status_during_restore)
+    T.run(test_status_during_schema_move)
     T.run(test_socket_activation)
     sys.exit(T.summary())

@@ -8,10 +8,12 @@
 #define STATECAST_TESTS_IO_STORE_FIXTURE_H
 
 #include <math.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -134,6 +136,48 @@ static inline void fx_release(fx *f)
 		unlink(p);
 	}
 	rmdir(f->dir);
+}
+
+/* For a crash test's child: sqlite3_progress_handler(db, N, fx_kill_after,
+ * &left) kills the process (SIGKILL, no cleanup) at the left-th callback,
+ * i.e. after about left x N SQLite VM instructions. */
+static inline int fx_kill_after(void *ud)
+{
+	long *left = ud;
+
+	if (--*left <= 0)
+		raise(SIGKILL);
+	return 0;
+}
+
+/* Runs child(path, budget) in a child process killed by fx_kill_after
+ * after `budget` callbacks, ever later (budget grows by budget / grow + 1
+ * up to max), calling check(path, ud) after each kill, until a child
+ * exits (its work ended before its kill). Returns that child's wait
+ * status (0 if none exited); *kills counts the SIGKILLs. */
+static inline int fx_crash_loop(const char *path, long grow, long max,
+				void (*child)(const char *, long),
+				void (*check)(const char *, void *), void *ud,
+				int *kills)
+{
+	long budget;
+	int status = 0;
+
+	*kills = 0;
+	for (budget = 1; budget < max; budget += budget / grow + 1) {
+		pid_t pid;
+
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0)
+			child(path, budget);
+		waitpid(pid, &status, 0);
+		if (WIFEXITED(status))
+			return status;
+		*kills += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+		check(path, ud);
+	}
+	return 0;
 }
 
 /* A completion recorder: one per batch. */

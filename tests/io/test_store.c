@@ -656,9 +656,10 @@ static void test_forecasts_migrate_v4(void)
 	CHECK_EQ_INT(store_forecasts(r, 3, 100, 600, fc_all_cb, &a), 0);
 	CHECK(a.n == 2 && a.t[0] == 120.5 && a.t[1] == 300);
 	store_reader_free(r);
+	/* Schema 7's index in place of version 5's (test_store_fc.c). */
 	CHECK_EQ_INT(fx_scalar(f.path,
 			       "SELECT count(*) FROM sqlite_schema WHERE "
-			       "name='forecasts_key' AND type='index'"),
+			       "name='forecasts_grp' AND type='index'"),
 		     1);
 	fx_release(&f);
 }

@@ -360,16 +360,6 @@ static void test_drop_voids_log_samples(void)
 	fx_release(&f);
 }
 
-/* The child's SQLite statements left before it is killed. */
-static int kill_after(void *ud)
-{
-	long *left = ud;
-
-	if (--*left <= 0)
-		raise(SIGKILL);
-	return 0;
-}
-
 /* A compaction round in steps of at most 2 x 7 samples, in a child killed
  * after `budget` x 16 SQLite VM instructions (anywhere: inside a step's
  * transaction, between steps); exits 0 when the round is over first. */
@@ -384,7 +374,7 @@ static void crash_child(const char *path, long budget)
 	if (store__open_db(path, 1, &s->o, &s->db) != 0 ||
 	    store__prepare(s) != 0)
 		_exit(3);
-	sqlite3_progress_handler(s->db, 16, kill_after, &budget);
+	sqlite3_progress_handler(s->db, 16, fx_kill_after, &budget);
 	if ((rc = store__compact_begin(s)) < 0)
 		_exit(4);
 	while (rc > 0 && s->cmp.maxid)
@@ -395,8 +385,9 @@ static void crash_child(const char *path, long budget)
 
 /* Every series' samples exactly once, with their values; chunks
  * disjoint. */
-static void check_all(const char *path, int *ok)
+static void check_all(const char *path, void *ud)
 {
+	int *ok = ud;
 	static const int64_t last[4] = {40, 40, 64, 3};
 	got g;
 	int sid, i;
@@ -425,7 +416,6 @@ static void test_crash_inside_compaction(void)
 	fx f;
 	store *s;
 	store_opts o;
-	long budget;
 	int i, kills = 0, ok = 1, status = 0;
 
 	fx_init(&f);
@@ -453,19 +443,8 @@ static void test_crash_inside_compaction(void)
 	fx_close_store(&f, s);
 	/* Killed ever later: each start goes on from what the last one
 	 * committed, until a round ends before its kill. */
-	for (budget = 1; budget < 100000; budget += budget / 4 + 1) {
-		pid_t pid;
-
-		fflush(NULL);
-		pid = fork();
-		if (pid == 0)
-			crash_child(f.path, budget);
-		waitpid(pid, &status, 0);
-		if (WIFEXITED(status))
-			break;
-		kills += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-		check_all(f.path, &ok);
-	}
+	status = fx_crash_loop(f.path, 4, 100000, crash_child, check_all, &ok,
+			       &kills);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK(kills >= 10);
 	CHECK(ok);
