@@ -6,7 +6,7 @@
 #
 #   bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P]
 #                   [--reps R] [--step SEC] [--perf] [--no-plain] [--quick]
-#                   [--out FILE]
+#                   [--seeded DIR] [--out FILE]
 #
 # Defaults: --build build (this tree's, made first), 100000 series, 300
 # aged samples a series, 30 timed samples a series, 3 reps, a 60 s step.
@@ -46,6 +46,10 @@
 # free on /tmp's disk and 20 GiB more (1 GiB for a seed under 1 GiB): the
 # machine is shared. It removes its databases at the end.
 #
+# --seeded DIR: the aged database is DIR/db, seeded earlier by this script
+# (kept from its work directory) with the same build, --series, --aged and
+# --step: it is used in place (and aged further), not seeded nor removed.
+#
 # Prints, last, one line of key=value medians (bench/perf.sh reads it):
 # aged_rate aged_drained aged_cpu empty_rate empty_drained empty_cpu.
 set -eu
@@ -59,10 +63,11 @@ REPS=3
 STEP=60
 PERF=""
 NOPLAIN=""
+SEEDED=""
 OUT=bench/results/steady.md
 . bench/lib.sh
-parse_args "usage: bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P] [--reps R] [--step SEC] [--perf] [--no-plain] [--quick] [--out FILE]" \
-	--build=B --series=S --aged=AGED --per=PER --reps=REPS --step=STEP --perf:PERF=1 --no-plain:NOPLAIN=1 \
+parse_args "usage: bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P] [--reps R] [--step SEC] [--perf] [--no-plain] [--quick] [--seeded DIR] [--out FILE]" \
+	--build=B --series=S --aged=AGED --per=PER --reps=REPS --step=STEP --perf:PERF=1 --no-plain:NOPLAIN=1 --seeded=SEEDED \
 	'--quick:S=20000; AGED=200; REPS=2' --out=OUT -- "$@"
 [ -z "$PERF" ] || need_tools perf
 bench_workdir steady
@@ -73,6 +78,7 @@ MODEL=$B/../models/default.model
 T0=1700000000
 
 need=$((S * AGED * 700 / 1024))
+[ -z "$SEEDED" ] || need=0
 need=$((need + (need > 1048576 ? 20 : 1) * 1048576))
 avail=$(df --output=avail -k "$W" | tail -n 1)
 [ "$avail" -gt "$need" ] ||
@@ -106,8 +112,14 @@ seed() {
 	echo "steady: seeded $1 ($(date -u +%H:%M:%S)): $SEED_MB MiB; $SEED"
 }
 CASES="aged empty"
-seed aged 1s
-seed_aged="$SEED" rows_aged=$SEED_ROWS mb_aged=$SEED_MB
+if [ -n "$SEEDED" ]; then
+	[ -f "$SEEDED/db" ] || { echo "steady: no database $SEEDED/db" >&2; exit 1; }
+	ln -s "$(cd "$SEEDED" && pwd)" "$W/aged"
+	seed_aged="none: $SEEDED, seeded earlier" rows_aged=n/a mb_aged=$(du -smL "$W/aged" | cut -f1)
+else
+	seed aged 1s
+	seed_aged="$SEED" rows_aged=$SEED_ROWS mb_aged=$SEED_MB
+fi
 if [ -z "$NOPLAIN" ]; then
 	CASES="aged plain empty"
 	seed plain 0
@@ -192,7 +204,7 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 	echo "t = $T0, then a clean stop:"
 	echo
 	echo "- aged: a forecast stored at every refresh (-o store.forecast_every_s=1s):"
-	echo "  $mb_aged MiB, rows committed (samples and forecasts) $rows_aged; $(du -sm "$W/aged" | cut -f1) MiB at the end."
+	echo "  $mb_aged MiB, rows committed (samples and forecasts) $rows_aged; $(du -smL "$W/aged" | cut -f1) MiB at the end."
 	echo "  Seeding: \`$seed_aged\`"
 	if [ -z "$NOPLAIN" ]; then
 		echo "- plain: the same samples and states, no stored forecast"
