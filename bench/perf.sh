@@ -7,8 +7,11 @@
 #
 # --quick (what `make bench` runs) measures 1k and 100k series; the default
 # adds 1M. A steady-state row (bench/steady.sh, one rep: 100k series whose
-# database already holds 300 stored forecasts each, against an empty
-# database; --quick: 20k x 200) measures what the empty-database rows miss. Every process listens on loopback ports (statecastd's its own
+# database already holds 300 samples and ~215 stored forecasts each,
+# against an empty database; --quick: 20k x 200) measures what the
+# empty-database rows miss; its seeding is the longest part of perf.sh (30M
+# samples, a forecast stored at each, ~15 GB: 45 minutes at load 15,
+# bench/results/steady11.md). Every process listens on loopback ports (statecastd's its own
 # pick, the peers' checked to be theirs: bench/lib.sh) and is killed at the
 # end. Rates are samples the receiver PROCESSED per second
 # (bench/loadgen.c waits for the receiver's own counter), not bytes sent.
@@ -188,12 +191,15 @@ esac
 # that has run a week at the defaults holds up to 2016 stored forecasts a
 # series, and each new forecast row then dirties an index leaf of its own
 # (bench/results/store10-split.md section 6). bench/steady.sh seeds a
-# database with this build (STEADY_AGED forecasts and samples a series),
+# database with this build (STEADY_AGED samples a series, a forecast stored
+# at each but a new series' first ones),
 # restarts the daemon on it with the default settings and takes
 # STEADY_PER samples a series flat out, beside a run on an empty database
 # (one rep each; bench/steady.sh --reps for medians). --quick: 20k series
 # x 200 aged. It needs disk (about 700 bytes a seeded forecast, 20 GiB
-# left free) and refuses otherwise: the row then says so.
+# left free) and refuses otherwise: the row then says so. The seeded
+# forecasts come in rounds of consecutive series, ~4 to an index leaf:
+# a lower bound on a week-old daemon's cost (bench/results/steady11.md).
 STEADY_S=100000 STEADY_AGED=300 STEADY_PER=30
 [ $QUICK = 1 ] && STEADY_S=20000 STEADY_AGED=200
 echo "perf: steady state, $STEADY_S series x $STEADY_AGED aged"
