@@ -327,6 +327,23 @@ stat_ticks() { awk '{ print $14 + $15 }' "$1"; }
 # cpu_ticks PID: the same for a whole process (all its threads).
 cpu_ticks() { stat_ticks "/proc/$1/stat"; }
 
+# tasks PID: a snapshot of PID's threads, "TID COMM UTIME STIME MINFLT
+# VOLCSW NONVOLCSW" per thread (comm without spaces): CPU, minor page
+# faults, and context switches (voluntary: the thread slept, a futex or
+# poll wait; involuntary: it was preempted). bench/thread_split.sh and
+# bench/steady.sh difference two of them.
+tasks() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		# comm is in parentheses and may hold spaces: cut at the last ')'.
+		{ sed -e 's/^\([0-9]*\) (\(.*\)) /\1 \2 /' "$t/stat" 2>/dev/null |
+			awk '{ printf "%s %s %s %s %s", $1, $2, $14, $15, $10 }'
+		  awk '/^voluntary_ctxt_switches/ { v = $2 }
+		       /^nonvoluntary_ctxt_switches/ { n = $2 }
+		       END { print " " v + 0, n + 0 }' "$t/status" 2>/dev/null; } || true
+	done
+}
+
 # mem_guard PID: kills PID if the machine's available memory falls under
 # 1.5 GiB: the machine is shared, and nobody else's work may be OOM-killed
 # because a run here outgrew it. A killed PID is listed in $W/guard as

@@ -6,7 +6,12 @@
 #   bench/perf.sh [--quick] [--series "1000 100000 1000000"] [--out FILE]
 #
 # --quick (what `make bench` runs) measures 1k and 100k series; the default
-# adds 1M. Every process listens on loopback ports (statecastd's its own
+# adds 1M. A steady-state row (bench/steady.sh, one rep: 100k series whose
+# database already holds 300 samples and ~215 stored forecasts each,
+# against an empty database; --quick: 20k x 200) measures what the
+# empty-database rows miss; its seeding is the longest part of perf.sh (30M
+# samples, a forecast stored at each, ~15 GB: 45 minutes at load 15,
+# bench/results/steady11.md). Every process listens on loopback ports (statecastd's its own
 # pick, the peers' checked to be theirs: bench/lib.sh) and is killed at the
 # end. Rates are samples the receiver PROCESSED per second
 # (bench/loadgen.c waits for the receiver's own counter), not bytes sent.
@@ -186,6 +191,27 @@ case " $SERIES " in *" 100000 "*)
 	;;
 esac
 
+# Steady state: every row above starts from an empty database, but a daemon
+# that has run a week at the defaults holds up to 2016 stored forecasts a
+# series, and each new forecast row then dirties an index leaf of its own
+# (bench/results/store10-split.md section 6). bench/steady.sh seeds a
+# database with this build (STEADY_AGED samples a series, a forecast stored
+# at each but a new series' first ones),
+# restarts the daemon on it with the default settings and takes
+# STEADY_PER samples a series flat out, beside a run on an empty database
+# (one rep each; bench/steady.sh --reps for medians). --quick: 20k series
+# x 200 aged. It needs disk (about 700 bytes a seeded forecast, 20 GiB
+# left free) and refuses otherwise: the row then says so. The seeded
+# forecasts come in rounds of consecutive series, ~4 to an index leaf:
+# a lower bound on a week-old daemon's cost (bench/results/steady11.md).
+STEADY_S=100000 STEADY_AGED=300 STEADY_PER=30
+[ $QUICK = 1 ] && STEADY_S=20000 STEADY_AGED=200
+echo "perf: steady state, $STEADY_S series x $STEADY_AGED aged"
+steady=$(bench/steady.sh --build "$B" --series $STEADY_S --aged $STEADY_AGED --per $STEADY_PER \
+	--reps 1 --no-plain --out "$W/steady.md" 2>"$W/steady.err" | tail -n 1 || true)
+steady_row="| $STEADY_S | $STEADY_AGED | $STEADY_PER | $(field aged_rate "$steady") | $(field aged_drained "$steady") | $(field aged_cpu "$steady") | $(field empty_rate "$steady") | $(field empty_drained "$steady") | $(field empty_cpu "$steady") | $(ratio "$(field aged_rate "$steady")" "$(field empty_rate "$steady")") |"
+[ -n "$(field aged_rate "$steady")" ] || steady_row="| $STEADY_S | $STEADY_AGED | $STEADY_PER | not measured: $(tail -n 1 "$W/steady.err" | tr '|' '/') | | | | | | |"
+
 # CPU per sample, split (1k series, default model and settings): perf
 # samples every thread's CPU at PF Hz while loadgen streams flat out.
 PF=999; SC=1000; SN=200000
@@ -295,6 +321,18 @@ commit=$(head_rev)
 		echo "$long_row"
 		echo
 	fi
+	echo "## Steady state: an aged database (bench/steady.sh)"
+	echo
+	echo "statecastd restarted with its default settings on a database this build"
+	echo "seeded with \"aged\" samples a series and a forecast stored at each (-o"
+	echo "store.forecast_every_s=1s while seeding; a week at the defaults stores up to"
+	echo "2016), then S x \"per series\" samples flat out; beside it the same run on an"
+	echo "empty database. One run each; CPU = all threads until the store drained."
+	echo
+	echo "| series | aged | per series | aged: samples/s | until drained | CPU us/sample | empty: samples/s | until drained | CPU us/sample | aged / empty (stepped) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "$steady_row"
+	echo
 	echo "## Latency, sample sent -> forecast pushed"
 	echo
 	echo "Loadgen writes in slices of 1 ms worth of samples at the given rate and"
@@ -378,6 +416,10 @@ commit=$(head_rev)
 	echo "| default model + store >= 250000 samples/s at 100k series | ${rate_100k:-n/a} | $(verdict "${rate_100k:-}" 250000 higher) |"
 	echo "| the same, until the store drained | ${drained_100k:-n/a} | $(verdict "${drained_100k:-}" 250000 higher) |"
 	[ -n "$long_row" ] && echo "| the same, $LONG_PER samples per series (longer row) | $(field rate "$lsd") | $(verdict "$(field rate "$lsd")" 250000 higher) |"
+	if [ $STEADY_S = 100000 ]; then
+		echo "| the same at steady state ($STEADY_AGED stored forecasts a series) | $(field aged_rate "$steady") | $(verdict "$(field aged_rate "$steady")" 250000 higher) |"
+		echo "| the same at steady state, until the store drained | $(field aged_drained "$steady") | $(verdict "$(field aged_drained "$steady")" 250000 higher) |"
+	fi
 	echo "| p99 sample -> forecast < 2 ms at 50000 samples/s (1k series), at the subscriber's socket | ${lat50_p99:-n/a} us (reader: ${lat50_rd:-n/a} us) | $(verdict "${lat50_p99:-}" 2000 lower) |"
 	echo "| RSS <= 8 KiB per series (default model, $last_S series) | ${last_per:-n/a} KiB | $(verdict "${last_per:-}" 8 lower) |"
 	echo "| restore of 1M series < 10 s ($last_S series here) | ${last_restore_s:-n/a} s | $( [ "$last_S" = 1000000 ] && verdict "${last_restore_s:-}" 10 lower || echo "1M not measured in this run") |"

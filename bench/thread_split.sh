@@ -44,22 +44,6 @@ make -s -j2 build/bench/loadgen
 LG=build/bench/loadgen
 N=$((S * PER))
 
-# tasks PID: "TID COMM UTIME STIME MINFLT VOLCSW NONVOLCSW" per thread
-# (comm without spaces): CPU, minor page faults, and context switches
-# (voluntary: the thread slept, a futex or poll wait; involuntary: it was
-# preempted).
-tasks() {
-	local t
-	for t in /proc/"$1"/task/*; do
-		# comm is in parentheses and may hold spaces: cut at the last ')'.
-		{ sed -e 's/^\([0-9]*\) (\(.*\)) /\1 \2 /' "$t/stat" 2>/dev/null |
-			awk '{ printf "%s %s %s %s %s", $1, $2, $14, $15, $10 }'
-		  awk '/^voluntary_ctxt_switches/ { v = $2 }
-		       /^nonvoluntary_ctxt_switches/ { n = $2 }
-		       END { print " " v + 0, n + 0 }' "$t/status" 2>/dev/null; } || true
-	done
-}
-
 # store_at PORT: "committed/queued" rows of the store (stats), now.
 store_at() {
 	"$B/statecast" stats --json --rpc 127.0.0.1:$1 2>/dev/null | /usr/bin/python3 -c '

@@ -161,6 +161,28 @@ out=$( (need_tools statecast-no-such-tool) 2>&1)
 rc=$?
 check "$([ $rc = 1 ] && echo "$out" | grep -q 'statecast-no-such-tool is needed'; echo $?)" "need_tools: a tool it cannot install exits 1 ($rc)"
 
+# tasks: one line per thread of the process, seven fields, its own TID
+# first for a single-threaded one.
+tk=$(tasks $$)
+check "$(echo "$tk" | awk -v p=$$ 'NF != 7 || $1 != p { bad = 1 } END { exit bad || NR != 1 }'; echo $?)" \
+	"tasks: TID COMM UTIME STIME MINFLT VOLCSW NONVOLCSW of each thread ($tk)"
+
+# bench/steady.sh end to end at a tiny size: both seeded databases and the
+# empty one measured, its summary line's figures numbers, the aged seed
+# holding more rows than the plain one (its stored forecasts), the thread
+# table's total.
+out=$(bench/steady.sh --series 1000 --aged 30 --per 10 --reps 1 --out "$W/steady.md" 2>&1)
+rc=$?
+sum=$(echo "$out" | tail -n 1)
+num=1
+for k in aged_rate aged_drained aged_cpu empty_rate empty_drained empty_cpu; do
+	echo "$(field $k "$sum")" | grep -Eq '^[0-9]+(\.[0-9]+)?$' || num=0
+done
+rows=$(sed -n 's/.*rows committed (samples and forecasts) \([0-9]*\);.*/\1/p; s/.*rows committed \([0-9]*\)\.$/\1/p' "$W/steady.md" 2>/dev/null | tr '\n' ' ')
+check "$([ $rc = 0 ] && [ $num = 1 ] && set -- $rows && [ $# = 2 ] && [ "$1" -gt "$2" ] &&
+	grep -q '^| all | [0-9]' "$W/steady.md" && grep -q '^| plain | [0-9]' "$W/steady.md"; echo $?)" \
+	"bench/steady.sh: aged, plain and empty runs measured ($sum; seed rows $rows)"
+
 # The scripts use them rather than blocks of their own.
 own=$(grep -l 'W=$(mktemp\|apt-get install\|case "$1" in' bench/*.sh | grep -v '^bench/lib.sh$' | tr '\n' ' ')
 check "$([ -z "$own" ]; echo $?)" "bench scripts: no work-dir, install or option loop of their own${own:+: $own}"

@@ -1,0 +1,264 @@
+#!/bin/bash
+# bench/steady.sh: statecastd's throughput at steady state: on a database
+# that already holds AGED stored forecasts and AGED samples of each of its S
+# series (a daemon that has run a while), against the same build on an
+# empty database, in the same run. Writes bench/results/steady.md (--out).
+#
+#   bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P]
+#                   [--reps R] [--step SEC] [--perf] [--no-plain] [--quick]
+#                   [--seeded DIR] [--out FILE]
+#
+# Defaults: --build build (this tree's, made first), 100000 series, 300
+# aged samples a series, 30 timed samples a series, 3 reps, a 60 s step.
+#
+# Every figure that bench/ingest.sh and bench/perf.sh give starts from an
+# empty database; a daemon that has run a week at the defaults
+# (store.forecast_every_s 5m, store.forecast_retention_s 7d) holds up to
+# 2016 forecasts a series, and each new forecast row then lands in an index
+# leaf of its own (bench/results/store10-split.md section 6).
+#
+# Seeding, once per run, by the daemon under test itself (so each database
+# is one its own code wrote, whatever its schema): statecastd (default
+# model) takes loadgen's S series x N samples at a STEP s step (60 by
+# default) from T0 = 1.7e9 until its store drained, and stops cleanly;
+# for the "aged" database with -o store.forecast_every_s=1s, so that every
+# refresh is stored (fewer than N forecasts a series: a new series
+# forecasts once it has learnt its step and warmed up), and for the
+# "plain" one (--no-plain leaves it out) with store.forecast_every_s=0:
+# the same samples and states, no forecast history, which separates the
+# forecast index's cost from that of restarted, older states.
+#
+# Then R reps, every case once a rep, in an order rotated each rep: the
+# same statecastd with its default settings restarted on its seeded
+# database (from its clean-stop dump), or on an "empty" one (new each
+# run), taking S x P samples flat out (loadgen --drain) whose times
+# continue where the seeding stopped (a seeded database ages by P samples
+# and, at a 60 s step, P / 5 stored forecasts a series each rep).
+# Reported: medians of samples/s (stepped, and until the store committed
+# every row) and of CPU per sample (utime + stime from the first sample
+# until the store drained, /proc), of the whole daemon and of each thread
+# by name. --perf adds one more aged run under `perf record -g` of every
+# thread: the store writer's top functions, self and with callees.
+#
+# --quick: 20k series x 200 aged, 2 reps (bench/perf.sh --quick's row).
+# The seeded database takes about 500 bytes a forecast row (S x N rows;
+# 700 are counted): the script refuses to seed unless that much stays
+# free on /tmp's disk and 20 GiB more (1 GiB for a seed under 1 GiB): the
+# machine is shared. It removes its databases at the end.
+#
+# --seeded DIR: the aged database is DIR/db, seeded earlier by this script
+# (kept from its work directory) with the same build, --series, --aged and
+# --step: it is used in place (and aged further), not seeded nor removed.
+#
+# Prints, last, one line of key=value medians (bench/perf.sh reads it):
+# aged_rate aged_drained aged_cpu empty_rate empty_drained empty_cpu.
+set -eu
+cd "$(dirname "$0")/.."
+ARGS="$*"
+B=build
+S=100000
+AGED=300
+PER=30
+REPS=3
+STEP=60
+PERF=""
+NOPLAIN=""
+SEEDED=""
+OUT=bench/results/steady.md
+. bench/lib.sh
+parse_args "usage: bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P] [--reps R] [--step SEC] [--perf] [--no-plain] [--quick] [--seeded DIR] [--out FILE]" \
+	--build=B --series=S --aged=AGED --per=PER --reps=REPS --step=STEP --perf:PERF=1 --no-plain:NOPLAIN=1 --seeded=SEEDED \
+	'--quick:S=20000; AGED=200; REPS=2' --out=OUT -- "$@"
+[ -z "$PERF" ] || need_tools perf
+bench_workdir steady
+[ "$B" = build ] && make -s -j2 all build/bench/loadgen
+LG=$B/bench/loadgen
+MODEL=$B/../models/default.model
+[ -x "$LG" ] && [ -f "$MODEL" ] || { echo "steady: $B needs bench/loadgen and ../models/default.model" >&2; exit 1; }
+T0=1700000000
+
+need=$((S * AGED * 700 / 1024))
+[ -z "$SEEDED" ] || need=0
+need=$((need + (need > 1048576 ? 20 : 1) * 1048576))
+avail=$(df --output=avail -k "$W" | tail -n 1)
+[ "$avail" -gt "$need" ] ||
+	{ echo "steady: seeding $S x $AGED needs ~$((need / 1048576)) GiB free with the margin, $((avail / 1048576)) GiB are" >&2; exit 1; }
+
+# tstart DIR LOG [-o ...]: statecastd on DIR/db (default model); PIDS keeps it.
+tstart() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	daemon_start "$B/statecastd" "$dir/db" "$dir/log" -o model.path="$MODEL" "$@" ||
+		{ echo "steady: statecastd did not start (see $dir/log)" >&2; exit 1; }
+	PIDS="$PIDS $PID"
+}
+stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
+
+# seed CASE EVERY: the database of CASE ($W/CASE), S x AGED samples from
+# T0 taken by statecastd with -o store.forecast_every_s=EVERY until its
+# store drained, then a clean stop; sets SEED (loadgen's line), SEED_ROWS
+# (rows the store committed) and SEED_MB.
+seed() {
+	echo "steady: seeding $1: $S series x $AGED samples, store.forecast_every_s=$2 ($(date -u +%H:%M:%S))"
+	tstart "$W/$1" -o store.forecast_every_s="$2"
+	SEED=$($LG --graphite 127.0.0.1:$G --series "$S" --count $((S * AGED)) --t0 $T0 --step "$STEP" \
+		--until-rpc 127.0.0.1:$R --drain || true)
+	[ "$(field complete "$SEED")" = 1 ] || { echo "steady: seeding $1 did not complete: $SEED" >&2; exit 1; }
+	SEED_ROWS=$("$B/statecast" stats --json --rpc 127.0.0.1:$R 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_rows_committed", "n/a"))' 2>/dev/null || echo n/a)
+	stop "$PID"
+	SEED_MB=$(du -sm "$W/$1" | cut -f1)
+	echo "steady: seeded $1 ($(date -u +%H:%M:%S)): $SEED_MB MiB; $SEED"
+}
+CASES="aged empty"
+if [ -n "$SEEDED" ]; then
+	[ -f "$SEEDED/db" ] || { echo "steady: no database $SEEDED/db" >&2; exit 1; }
+	ln -s "$(cd "$SEEDED" && pwd)" "$W/aged"
+	seed_aged="none: $SEEDED, seeded earlier" rows_aged=n/a mb_aged=$(du -smL "$W/aged" | cut -f1)
+else
+	seed aged 1s
+	seed_aged="$SEED" rows_aged=$SEED_ROWS mb_aged=$SEED_MB
+fi
+if [ -z "$NOPLAIN" ]; then
+	CASES="aged plain empty"
+	seed plain 0
+	seed_plain="$SEED" rows_plain=$SEED_ROWS mb_plain=$SEED_MB
+fi
+
+# thread_cpu T0 T1: CPU per sample (us) by thread name between two `tasks`
+# snapshots, one "NAME US" line each, and "all US".
+thread_cpu() {
+	join -a 2 -e 0 -o auto <(sort "$1") <(sort "$2") | awk -v hz="$(getconf CLK_TCK)" -v n="$N" '
+		{ c = ($9 + $10 - $3 - $4) / hz / n * 1e6; name = $8; u[name] += c; all += c }
+		END { for (k in u) if (u[k] > 0) printf "%s %.3f\n", k, u[k]; printf "all %.3f\n", all }'
+}
+
+N=$((S * PER))
+declare -A rate drained cpu
+t=$((T0 + AGED * STEP))
+run() { # run aged|empty REP [PERF_OUT]
+	local c=$1 pf=${3:-} pid pp out
+	if [ "$c" = empty ]; then rm -rf "$W/empty"; fi
+	tstart "$W/$c"
+	pid=$PID
+	if [ -n "$pf" ]; then
+		perf record -q -F 499 -g -e cpu-clock -p "$pid" -o "$pf" >/dev/null 2>&1 &
+		pp=$!; sleep 0.5
+	fi
+	tasks "$pid" >"$W/t0"
+	out=$($LG --graphite 127.0.0.1:$G --series "$S" --count "$N" --t0 "$t" --step "$STEP" \
+		--until-rpc 127.0.0.1:$R --drain || true)
+	tasks "$pid" >"$W/t1"
+	[ -z "$pf" ] || { kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true; }
+	stop "$pid"
+	[ -n "$pf" ] && return
+	echo "steady: rep $2 $c: $out"
+	thread_cpu "$W/t0" "$W/t1" >"$W/cpu.$c.$2"
+	rate[$c]="${rate[$c]:-} $(field rate "$out")"
+	# A run that gave up waiting (complete=0) has no drained figure.
+	d=$(field drained_rate "$out")
+	[ "$(field complete "$out")" = 1 ] || d=n/a
+	drained[$c]="${drained[$c]:-} ${d:-n/a}"
+	cpu[$c]="${cpu[$c]:-} $(awk '$1 == "all" { print $2 }' "$W/cpu.$c.$2")"
+}
+# rep_all REP: every case once, CASES rotated by REP - 1 (with two cases,
+# ab_order's order); then the series' time moves on.
+rep_all() {
+	local -a c=($CASES)
+	local i
+	for i in $(seq 0 $((${#c[@]} - 1))); do run "${c[$(((i + $1 - 1) % ${#c[@]}))]}" "$1"; done
+	t=$((t + PER * STEP))
+}
+for rep in $(seq "$REPS"); do rep_all "$rep"; done
+
+perf_top=""
+if [ -n "$PERF" ]; then
+	echo "steady: one more aged run under perf record"
+	run aged perf "$W/perf.data"
+	t=$((t + PER * STEP))
+	perf_top=$(
+		echo '### store-writer, self (% of the thread'"'"'s samples)'
+		echo; echo '```'
+		perf report -i "$W/perf.data" --comm store-writer --no-children --percentage relative \
+			--sort sym -g none --percent-limit 0.7 --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 30
+		echo '```'; echo
+		echo '### store-writer, with callees (% of the thread'"'"'s samples)'
+		echo; echo '```'
+		perf report -i "$W/perf.data" --comm store-writer --children --percentage relative \
+			--sort sym -g none --percent-limit 3 --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 40
+		echo '```'
+	)
+fi
+
+med() { echo "$1" | median; }
+threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
+{
+	echo "# Throughput at steady state: an aged database against an empty one"
+	echo
+	echo "Written by \`bench/steady.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "Build: $B ($(git -C "$B/.." rev-parse --short HEAD 2>/dev/null || echo "not a checkout"))."
+	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared: read ratios and medians)."
+	echo
+	echo "Seeded by the build itself, $S series x $AGED samples at a ${STEP} s step from"
+	echo "t = $T0, then a clean stop:"
+	echo
+	echo "- aged: a forecast stored at every refresh (-o store.forecast_every_s=1s):"
+	echo "  $mb_aged MiB, rows committed (samples and forecasts) $rows_aged; $(du -smL "$W/aged" | cut -f1) MiB at the end."
+	echo "  Seeding: \`$seed_aged\`"
+	if [ -z "$NOPLAIN" ]; then
+		echo "- plain: the same samples and states, no stored forecast"
+		echo "  (-o store.forecast_every_s=0): $mb_plain MiB, rows committed $rows_plain."
+		echo "  Seeding: \`$seed_plain\`"
+	fi
+	echo "- empty: a new database every run."
+	echo
+	echo "Timed runs: default settings, $S series x $PER samples ($N) flat out,"
+	echo "$REPS reps interleaved (the case order rotates), each restarted on its database"
+	echo "(from its clean-stop dump). samples/s = stepped; until drained = until the"
+	echo "store committed every row; CPU = utime + stime of the daemon's threads"
+	echo "from the first sample until the store drained, per sample."
+	echo
+	echo "| database | samples/s (median) | runs | until drained (median) | runs | CPU us/sample (median) | runs |"
+	echo "|---|---|---|---|---|---|---|"
+	for c in $CASES; do
+		echo "| $c | $(med "${rate[$c]}") | ${rate[$c]} | $(med "${drained[$c]}") | ${drained[$c]} | $(med "${cpu[$c]}") | ${cpu[$c]} |"
+	done
+	echo
+	for c in $CASES; do
+		[ $c = aged ] && continue
+		echo "Aged / $c: samples/s $(ratio "$(med "${rate[aged]}")" "$(med "${rate[$c]}")"),"
+		echo "until drained $(ratio "$(med "${drained[aged]}")" "$(med "${drained[$c]}")"),"
+		echo "CPU per sample $(ratio "$(med "${cpu[aged]}")" "$(med "${cpu[$c]}")")."
+		echo
+	done
+	echo "### CPU per sample by thread (us, medians of the reps; runs in brackets)"
+	echo
+	echo "| thread |$(for c in $CASES; do printf ' %s |' "$c"; done)$(for c in $CASES; do [ $c = aged ] || printf ' aged - %s |' "$c"; done)"
+	echo "|---|$(for c in $CASES; do printf -- '---|'; [ $c = aged ] || printf -- '---|'; done)"
+	for th in $threads all; do
+		declare -A m=()
+		line="| $th |"
+		for c in $CASES; do
+			v=$(cat "$W"/cpu.$c.* | awk -v k="$th" '$1 == k { print $2 }')
+			m[$c]=$(echo "$v" | median)
+			line="$line ${m[$c]} ($(echo $v)) |"
+		done
+		for c in $CASES; do
+			[ $c = aged ] && continue
+			line="$line $(awk -v a="${m[aged]}" -v e="${m[$c]}" 'BEGIN { if (a != "n/a" && e != "n/a") printf "%.2f", a - e; else print "n/a" }') |"
+		done
+		echo "$line"
+	done
+	if [ -n "$perf_top" ]; then
+		echo
+		echo "## Where the aged run's store writer spends its CPU"
+		echo
+		echo "One more aged run (same shape), \`perf record -F 499 -g -e cpu-clock\` of every thread."
+		echo
+		echo "$perf_top"
+	fi
+} >"$OUT"
+echo "steady: wrote $OUT"
+echo "aged_rate=$(med "${rate[aged]}") aged_drained=$(med "${drained[aged]}") aged_cpu=$(med "${cpu[aged]}")" \
+	"empty_rate=$(med "${rate[empty]}") empty_drained=$(med "${drained[empty]}") empty_cpu=$(med "${cpu[empty]}")"
