@@ -143,22 +143,22 @@ int store__convert_forecasts(store *s)
 		    s->db, "DELETE FROM forecasts_v6 WHERE rowid<=?1", -1, &del,
 		    NULL);
 	rc = rc == SQLITE_OK ? 0 : store__map_rc(rc);
-	/* A line at the start and then every MOVE_LOG_NS: a week of 100k
-	 * series' forecasts (200M rows) takes minutes
-	 * (bench/results/fclog11.md section 4), and an operator (and
-	 * systemd) must see that the start is moving. */
-	if (rc == 0)
-		store__log(s, "moving the forecasts of schema 6 to schema 7 "
-			      "before serving (about 100k rows a second)");
-	last_log = store__now_ns();
+	/* A line once the first transaction has moved rows, then every
+	 * MOVE_LOG_NS: a week of 100k series' forecasts (200M rows) takes
+	 * minutes (bench/results/fclog11.md section 4), and an operator (and
+	 * systemd) must see that the start is moving. A new database's
+	 * forecasts_v6 (migration 7 on an empty version 6) is empty: no
+	 * line. */
+	last_log = 0;
 	while (rc == 0 && !done) {
 		rc = convert_step(s, upto, ins, del, &done, &moved);
-		if (rc == 0 && !done &&
-		    store__now_ns() - last_log >= MOVE_LOG_NS) {
+		if (rc == 0 && !done && moved > 0 &&
+		    (!last_log || store__now_ns() - last_log >= MOVE_LOG_NS)) {
 			last_log = store__now_ns();
 			store__log(s,
-				   "moving forecasts of schema 6 to schema "
-				   "7: %lld so far",
+				   "moving the forecasts of schema 6 to schema "
+				   "7 before serving: %lld so far (about 100k "
+				   "rows a second)",
 				   (long long)moved);
 		}
 	}
