@@ -246,6 +246,19 @@ def test_notify_ready_watchdog_stopping():
         ns.close()
 
 
+def status_before_ready(ns, prefix):
+    """Waits for READY=1 on the notify socket ns and checks that a STATUS=
+    starting with prefix came before it; returns those messages."""
+    T.check(ns.wait_for("READY", "1") is not None, "READY=1")
+    ready = next((i for i, m in enumerate(ns.log) if "READY" in m), -1)
+    hits = [i for i, m in enumerate(ns.log)
+            if m.get("STATUS", "").startswith(prefix)]
+    T.check(hits and hits[0] < ready,
+            "STATUS=%s .. before READY: %s" %
+            (prefix, [m.get("STATUS") for m in ns.log if "STATUS" in m]))
+    return [ns.log[i] for i in hits if i < ready]
+
+
 def test_status_during_restore():
     """A restart with a store to recover reports its progress (STATUS=,
     with EXTEND_TIMEOUT_USEC) before READY=1."""
@@ -264,17 +277,8 @@ def test_status_during_restore():
         try:
             d = with_env({"NOTIFY_SOCKET": ns.path},
                          lambda: st.Daemon(db))
-            T.check(ns.wait_for("READY", "1") is not None, "READY=1")
-            status = [m for m in ns.log if "STATUS" in m]
-            first = next((i for i, m in enumerate(ns.log) if "READY" in m),
-                         -1)
-            prog = [i for i, m in enumerate(ns.log)
-                    if m.get("STATUS", "").startswith(
-                        "restore (series): done 5")]
-            T.check(prog and prog[0] < first,
-                    "STATUS=restore (series): done 5 .. before READY: %s" %
-                    status)
-            T.check(any("EXTEND_TIMEOUT_USEC" in ns.log[i] for i in prog),
+            prog = status_before_ready(ns, "restore (series): done 5")
+            T.check(any("EXTEND_TIMEOUT_USEC" in m for m in prog),
                     "the start timeout is extended while restoring")
             d.stop()
         finally:
@@ -317,16 +321,9 @@ def test_status_during_schema_move():
         try:
             d = with_env({"NOTIFY_SOCKET": ns.path},
                          lambda: st.Daemon("store.path=" + path))
-            T.check(ns.wait_for("READY", "1") is not None, "READY=1")
-            ready = next((i for i, m in enumerate(ns.log) if "READY" in m),
-                         -1)
-            move = [i for i, m in enumerate(ns.log)
-                    if m.get("STATUS", "").startswith(
-                        "store: moving the forecasts of schema 6")]
-            T.check(move and move[0] < ready,
-                    "STATUS=store: moving .. before READY: %s" %
-                    [m.get("STATUS") for m in ns.log])
-            T.check(move and "EXTEND_TIMEOUT_USEC" in ns.log[move[0]],
+            move = status_before_ready(
+                ns, "store: moving the forecasts of schema 6")
+            T.check(move and "EXTEND_TIMEOUT_USEC" in move[0],
                     "the start timeout is extended while moving")
             T.check(d.stop() == 0, "second daemon stopped cleanly")
         finally:
