@@ -125,13 +125,12 @@ static void guard_raise(store *s)
 	s->stats.writer_sched = "batch";
 }
 
-int store__guard_lower(store *s)
+void store__guard_lower(store *s)
 {
 	if (!s->raised || guard_wanted(s, s->o.writer_lower_bytes))
-		return 0;
+		return;
 	s->raised = 0;
 	s->stats.writer_sched = "idle";
-	return 1;
 }
 
 /*

@@ -269,10 +269,10 @@ struct store {
 };
 
 uint64_t store__now_ns(void);
-/* Writer, mu held: 1 when the guard's raise is over (the queue is down to
- * writer_lower_bytes), marked so; the writer then calls store__writer_idle
- * after releasing mu. */
-int store__guard_lower(store *s);
+/* Writer, mu held: ends the guard's raise once the queue is down to
+ * writer_lower_bytes (marked so); the writer's next store__writer_idle,
+ * after releasing mu, goes back to SCHED_IDLE. */
+void store__guard_lower(store *s);
 /* Writer, mu not held: back to SCHED_IDLE unless the guard has it raised
  * (see store.c). */
 void store__writer_idle(store *s);

@@ -435,12 +435,6 @@ static int run_tx(store *s, store_batch *g, uint64_t rows)
 	return rc;
 }
 
-/* Wait until ns (monotonic) or a wake-up; mu held (store.c). */
-static void wait_until(store *s, uint64_t ns)
-{
-	store__writer_wait(s, ns);
-}
-
 static void push_done(store *s, store_batch *b, int status, uint64_t end)
 {
 	b->status = status;
@@ -707,7 +701,7 @@ void *store__writer_main(void *arg)
 			maintenance(s, store__now_ns());
 			store__wlock(s);
 			if (!s->in_head && !s->stopping && !s->pages_dirty)
-				wait_until(s, next_maintenance(s));
+				store__writer_wait(s, next_maintenance(s));
 			continue;
 		}
 		/* Group-commit window, measured from the oldest batch. */
@@ -723,7 +717,7 @@ void *store__writer_main(void *arg)
 		       !s->stats.in_error &&
 		       s->in_rows + s->retry_rows < (size_t)s->o.commit_rows &&
 		       store__now_ns() < deadline)
-			wait_until(s, deadline);
+			store__writer_wait(s, deadline);
 		s->wake_rows = 0;
 		g = take_group(s, &rows);
 		store__wunlock(s);
@@ -748,7 +742,7 @@ void *store__writer_main(void *arg)
 		deadline = now + (uint64_t)s->o.retry_ms * 1000000u;
 		while (rc < 0 && !s->stopping && !s->in_acks &&
 		       !s->pages_dirty && store__now_ns() < deadline)
-			wait_until(s, deadline);
+			store__writer_wait(s, deadline);
 	}
 	if (s->episode_open)
 		end_episode(s, s->stats.in_error ? "closing with writes failing"
