@@ -6,7 +6,7 @@
 #   bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR]
 #                    [--crash] [--perf] [--first] [--db FILE]
 #                    [--cache warm|cold] [--replay N] [--ready-only]
-#                    [--out FILE]
+#                    [--base-desc TEXT] [--out FILE]
 #
 # 1. For each build (base, then this one): a fresh database, S series x 5
 #    samples from loadgen paced at R samples/s, RSS once the store's queue
@@ -65,6 +65,9 @@
 #    next ones from the dump its previous stop wrote (see each restart's line).
 # --base DIR: a tree whose build/statecastd is the base; without it main is
 #    archived and built in a temporary directory.
+# --base-desc TEXT: what the base is, for the report's column A and title
+#    (default: "main at REV" when main is built here, else the base's
+#    revision, or its path when it is no checkout).
 # A run of 1M series holds ~10 GB per daemon: run it as
 #    flock /tmp/statecast-1m.lock bench/restore.sh --series 1000000
 set -eu
@@ -82,16 +85,22 @@ DB=""
 CACHE=""
 REPLAY=0
 READY_ONLY=0
+BASE_DESC=""
 OUT=bench/results/restore.md
 . bench/lib.sh
-parse_args "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--ready-only] [--out FILE]" \
+parse_args "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--ready-only] [--base-desc TEXT] [--out FILE]" \
 	--series=S --rate=RATE --runs=RUNS --base=BASE_DIR --crash:CRASH=1 \
 	--perf:PERF=1 --first:FIRST=1 --db=DB --cache=CACHE --replay=REPLAY \
-	--ready-only:READY_ONLY=1 \
+	--ready-only:READY_ONLY=1 --base-desc=BASE_DESC \
 	--out=OUT -- "$@"
 make -s -j2 all build/bench/loadgen
 bench_workdir restore KILL
 base_tree restore
+# Column A's label: "main" only when it is main.
+if [ -z "$BASE_DESC" ]; then
+	BASE_DESC=$BASE_REV
+	[ "$BASE" = main ] && BASE_DESC="main at $BASE_REV"
+fi
 A="$BASE_DIR/build/statecastd"
 B=build/statecastd
 
@@ -326,7 +335,7 @@ for spec in r:3 m:4 s:5 c:6 f:7 u:8 q:9 y:10 l:11 p:12 j:13 n:14 x:15; do
 done
 per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s }'; }
 {
-	echo "# Restore, memory per series and shutdown at $S series: this build against main"
+	echo "# Restore, memory per series and shutdown at $S series: this build against $BASE_DESC"
 	echo
 	echo "Written by \`bench/restore.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo "This build: $HEAD_REV; base (A): $BASE_REV. Machine: $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB,"
@@ -356,7 +365,7 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	[ -s "$W/ckpt.notes" ] && { echo; echo "Checkpoints recorded at the end of the ingest (daemon's log):"; echo; echo '```'; cat "$W/ckpt.notes"; echo '```'; }
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo
-	echo "| quantity | A: main | B: this build | B / A |"
+	echo "| quantity | A: $BASE_DESC | B: this build | B / A |"
 	echo "|---|---|---|---|"
 	echo "| restore, median of $RUNS (s, daemon's log) | $ra | $rb | $(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.2f", b / a }') |"
 	echo "| ready (serving; \`restore: ready\` where logged), median (s, daemon's log) | $ya | $yb | $(ratio "$yb" "$ya") |"
