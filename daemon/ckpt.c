@@ -609,28 +609,40 @@ fail:
  * CKPT_AHEAD calls after known[lo] is, but for the few whose SQLite
  * snapshot is newer than their record (they go through rec_series, and
  * only shift the guess), known[lo + CKPT_AHEAD]. Its record was prefetched
- * CKPT_AHEAD calls ago: its name gives the registry slot to prefetch now.
- * Records and table are both cache misses otherwise, one each per series
- * on the loop thread (bench/results/crash9-profile.md). */
+ * CKPT_AHEAD calls ago: its name's hash gives the registry slot to
+ * prefetch now. Records and table are both cache misses otherwise, one
+ * each per series on the loop thread (bench/results/crash9-profile.md).
+ * The decoded record and the hash are kept in cr->ring for the series'
+ * own call, which decoded and hashed it a second time (crash15). */
 #define CKPT_AHEAD 8
 
-static void ahead(srv *s, const srv_ckpt_restore *cr, size_t lo)
+/* known[i]'s record and its name's hash: decoded here, or kept by ahead(). */
+static const srv_ckpt_ahead *rec_at(srv_ckpt_restore *cr, size_t i)
 {
-	io_dump_rec rec;
+	srv_ckpt_ahead *a = &cr->ring[i % SRV_CKPT_RING];
 
-	if (lo + 2 * CKPT_AHEAD < cr->n)
-		srv__dump_rec_prefetch(&cr->v, cr->rec[lo + 2 * CKPT_AHEAD]);
-	if (lo + CKPT_AHEAD < cr->n) {
-		srv__dump_rec(&cr->v, cr->rec[lo + CKPT_AHEAD], &rec);
-		srv_registry_prefetch(&s->reg, rec.name, rec.name_len);
+	if (a->at != i + 1) {
+		srv__dump_rec(&cr->v, cr->rec[i], &a->rec);
+		a->hash = srv_registry_hash(a->rec.name, a->rec.name_len);
+		a->at = i + 1;
 	}
+	return a;
 }
 
-int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
-		    const store_series_info *si, srv_series **out)
+static void ahead(srv *s, srv_ckpt_restore *cr, size_t lo)
+{
+	if (lo + 2 * CKPT_AHEAD < cr->n)
+		srv__dump_rec_prefetch(&cr->v, cr->rec[lo + 2 * CKPT_AHEAD]);
+	if (lo + CKPT_AHEAD < cr->n)
+		srv_registry_prefetch_slot(&s->reg,
+					   rec_at(cr, lo + CKPT_AHEAD)->hash);
+}
+
+int srv_ckpt_series(srv *s, srv_ckpt_restore *cr, const store_series_info *si,
+		    srv_series **out)
 {
 	size_t lo = si->known, len = strlen(si->name);
-	io_dump_rec rec;
+	const srv_ckpt_ahead *a;
 	srv_series *se;
 	int dup;
 
@@ -639,22 +651,23 @@ int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
 	if (lo >= cr->n || cr->known[lo].id != si->id)
 		return 0;
 	ahead(s, cr, lo);
-	srv__dump_rec(&cr->v, cr->rec[lo], &rec);
+	a = rec_at(cr, lo);
 	/* Ids are never handed out twice (srv_persist_open starts after
 	 * the file's largest), so this is a damaged database or file. */
-	if (rec.name_len != len || memcmp(rec.name, si->name, len)) {
+	if (a->rec.name_len != len || memcmp(a->rec.name, si->name, len)) {
 		srv_log(LOG_ERR,
 			"checkpoint: series id %lld is %s in the database, "
 			"%.*s in the checkpoint",
-			(long long)si->id, si->name, (int)rec.name_len,
-			rec.name);
+			(long long)si->id, si->name, (int)a->rec.name_len,
+			a->rec.name);
 		return 0;
 	}
-	se = srv_registry_add_new(&s->reg, si->name, len, rec.period,
-				  rec.step_s, &dup);
+	se = srv_registry_add_hashed(&s->reg, si->name, len, a->hash,
+				     a->rec.period, a->rec.step_s, &dup);
 	if (!se)
 		return dup ? 0 : -1;
-	srv__dump_apply(&s->reg, se, &rec, srv__dump_slot(&cr->v, cr->rec[lo]));
+	srv__dump_apply(&s->reg, se, &a->rec,
+			srv__dump_slot(&cr->v, cr->rec[lo]));
 	/* What the database's row holds, not what the series knows: a step
 	 * learnt after the declaration reaches the row only with a snapshot
 	 * (persist.c), and a restart through that snapshot needs it there. */

@@ -86,12 +86,25 @@ void srv_ckpt_path(const srv *s, uint64_t gen, char *buf, size_t cap);
 
 /* ---- start-up ---- */
 
+/* Records decoded ahead of their series (srv_ckpt_series), by index mod
+ * SRV_CKPT_RING: more than the lookahead (CKPT_AHEAD in ckpt.c). */
+#define SRV_CKPT_RING 16
+
+typedef struct srv_ckpt_ahead {
+	size_t at; /* known[] index + 1 of rec; 0 = none */
+	io_dump_rec rec;
+	uint64_t hash; /* srv_registry_hash of rec's name */
+} srv_ckpt_ahead;
+
 typedef struct srv_ckpt_restore {
 	srv_dump_view v;
 	store_known *known; /* n, ids ascending: store_recover_cb.known */
 	uint32_t *rec;	    /* known[i]'s record in v */
 	size_t n;
 	int64_t max_id; /* largest store id in the file */
+	/* Loop thread only: each record decoded and its name hashed once,
+	 * for the prefetch and then for the insert. */
+	srv_ckpt_ahead ring[SRV_CKPT_RING];
 } srv_ckpt_restore;
 
 /* Maps the checkpoint gen into the (empty) registry's slab. 0 = loaded;
@@ -107,8 +120,8 @@ int srv_ckpt_load(srv *s, uint64_t gen, uint64_t hash, srv_ckpt_restore *cr,
  * added to the registry with its mapped slot (*out). 0, with *out NULL
  * when the record does not match the database (logged: the series is
  * skipped); -1 when out of memory. */
-int srv_ckpt_series(srv *s, const srv_ckpt_restore *cr,
-		    const store_series_info *si, srv_series **out);
+int srv_ckpt_series(srv *s, srv_ckpt_restore *cr, const store_series_info *si,
+		    srv_series **out);
 /* Joins the check of every slot: 0 = every checksum holds; -1 = one
  * does not (why): the caller resets the registry and restores from the
  * database alone. */

@@ -652,7 +652,15 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
 srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
 				 int period, double step_s, int *dup)
 {
-	uint64_t h = srv_registry_hash(name, len), k = srv_registry_key(h, len);
+	return srv_registry_add_hashed(
+	    r, name, len, srv_registry_hash(name, len), period, step_s, dup);
+}
+
+srv_series *srv_registry_add_hashed(srv_registry *r, const char *name,
+				    size_t len, uint64_t h, int period,
+				    double step_s, int *dup)
+{
+	uint64_t k = srv_registry_key(h, len);
 	size_t m, i;
 	srv_series *s;
 
@@ -673,13 +681,6 @@ srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
 	if (s) /* slot i: the end of the probe, free */
 		r->slots[i] = (srv_regslot){k, s};
 	return s;
-}
-
-void srv_registry_prefetch(const srv_registry *r, const char *name, size_t len)
-{
-	uint64_t h = srv_registry_hash(name, len);
-
-	__builtin_prefetch(&r->slots[h & (r->nslots - 1)], 1, 1);
 }
 
 /* Empties slot i and moves back every later slot of the cluster whose

@@ -266,12 +266,14 @@ srv_series *srv_registry_add(srv_registry *r, const char *name, size_t len,
  * failure. */
 srv_series *srv_registry_add_new(srv_registry *r, const char *name, size_t len,
 				 int period, double step_s, int *dup);
-/* Prefetches the map's slot where name's probe starts, for a caller that
- * knows which names it adds a few calls ahead (a checkpoint restart: its
- * records in id order, srv_ckpt_series): the insert's probe into a table
- * of tens of MB (32 MB at 1M series) is otherwise a cache miss per series,
- * most of srv_registry_add_new's time on the loop thread. */
-void srv_registry_prefetch(const srv_registry *r, const char *name, size_t len);
+/* The same for a caller that has the name's hash (srv_registry_hash): a
+ * checkpoint restart hashes each name once, to prefetch its map slot a few
+ * series ahead (srv_registry_prefetch_slot: the insert's probe into a table
+ * of tens of MB, 32 MB at 1M series, is otherwise a cache miss per series,
+ * most of the insert's time on the loop thread) and then to insert it. */
+srv_series *srv_registry_add_hashed(srv_registry *r, const char *name,
+				    size_t len, uint64_t hash, int period,
+				    double step_s, int *dup);
 /* Removes the series from the map now; frees it at the next reap. */
 void srv_registry_drop(srv_registry *r, srv_series *s);
 void srv_registry_reap(srv_registry *r);
