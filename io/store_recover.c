@@ -41,6 +41,7 @@
  * two series). Each reader's lead over the callbacks is bounded by its
  * blocks (NBLOCKS x BLOCK_BYTES, plus any one record larger than a block).
  */
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -947,5 +948,10 @@ int store_recover(const char *path, uint64_t model_hash,
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
+	/* What the readers held (each one's 32 MiB page cache, its blocks
+	 * and log windows) was allocated in their threads' arenas: freed,
+	 * it stays in the daemon's RSS for good, since nothing allocates
+	 * there again once the threads are gone. Handed back now. */
+	malloc_trim(0);
 	return rc;
 }
