@@ -72,7 +72,9 @@
 #    flock /tmp/statecast-1m.lock bench/restore.sh --series 1000000
 set -eu
 cd "$(dirname "$0")/.."
-ARGS="$*"
+# Quoted as typed (a --base-desc of several words), for the report.
+ARGS=""
+[ $# -gt 0 ] && ARGS=$(printf "%q " "$@") && ARGS=${ARGS% }
 S=200000
 RATE=40000
 RUNS=3
