@@ -21,7 +21,7 @@ import time
 
 import storelib
 
-N = 6
+N = 20
 
 
 class Pair(storelib.RefPair):
