@@ -30,16 +30,19 @@
  * two shared the machine's second core, and three served a 1M-series
  * crash restart sooner than two in 4 of 4 interleaved pairs on the shared
  * 2-core machine at load 14-20 (0.93x,
- * bench/results/restart11-readers3.md): the walk waits on the readers,
- * which get a larger share of a loaded machine as three, and one that
- * waits on a page read leaves the core to the others (not told apart; not
- * measured on an idle machine). Order and content are exactly those of a
- * single-threaded walk: a series is read whole by one reader, in one
- * transaction; the readers' transactions may begin at slightly different
- * commits, which only a commit during recovery could tell apart, and each
- * series' view is consistent on its own (nothing the recovery reads spans
- * two series). Each reader's lead over the callbacks is bounded by its
- * blocks (NBLOCKS x BLOCK_BYTES, plus any one record larger than a block).
+ * bench/results/restart11-readers3.md), but that run, like a second at
+ * load 6-11 (3 of 4), had two readers first in every pair; with the order
+ * alternated, three served no sooner (2 of 4 pairs, 0.98x, load 11-13,
+ * bench/results/crash15.md), on 0.94x the CPU of two. The walk waits on
+ * the readers, which get a larger share of a loaded machine as three, and
+ * one that waits on a page read leaves the core to the others (not told
+ * apart; not measured on an idle machine). Order and content are exactly
+ * those of a single-threaded walk: a series is read whole by one reader, in
+ * one transaction; the readers' transactions may begin at slightly
+ * different commits, which only a commit during recovery could tell apart,
+ * and each series' view is consistent on its own (nothing the recovery
+ * reads spans two series). Each reader's lead over the callbacks is bounded by
+ * its blocks (NBLOCKS x BLOCK_BYTES, plus any one record larger than a block).
  */
 #include <malloc.h>
 #include <math.h>
