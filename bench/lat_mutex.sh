@@ -16,10 +16,11 @@
 # graph (the build has no frame pointers) names the caller: the store's
 # mutex (store_submit, store_get_stats, ... in io/store.c), the compute
 # pool's (daemon/pool.c), the background jobs' (daemon/bg.c) or other.
-# Waits are counted too, apart: FUTEX_WAIT_BITSET_PRIVATE (op 137), what
-# a condition variable sleeps with and what the pool's futexes use since
-# pool15; in the pool that is the loop waiting for a helper's chunk (a
-# wait for work, not for a lock), whichever the build.
+# Waits are counted too, apart: FUTEX_WAIT_BITSET_PRIVATE (op 137; 393
+# with FUTEX_CLOCK_REALTIME, what a default pthread condition variable
+# sleeps with), which the pool's futexes use since pool15; in the pool
+# that is the loop waiting for a helper's chunk (a wait for work, not for
+# a lock), whichever the build.
 # lat10 counted 8 in 10 s by hand (bench/results/lat10.md section 5);
 # lat11 moved the store's writer off SCHED_IDLE while it holds the mutex.
 set -eu
@@ -57,7 +58,7 @@ run() {
 	PIDS="$PIDS $d"
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count $((S * 5)) \
 		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$R >/dev/null
-	perf record -q -e syscalls:sys_enter_futex --filter 'op == 128 || op == 137' \
+	perf record -q -e syscalls:sys_enter_futex --filter 'op == 128 || op == 137 || op == 393' \
 		--call-graph dwarf,8192 -t "$d" -o "$W/perf.data" \
 		-- sleep "$DUR" 2>"$W/perf.err" &
 	local pp=$!
@@ -68,7 +69,7 @@ run() {
 	wait "$pp" || true
 	kill -TERM "$d"; wait "$d" 2>/dev/null || true
 	# One block per event: its first line has the op (0x80: a mutex,
-	# 0x89: a wait), the first of our functions in its stack names the
+	# 0x89 or 0x189: a wait), the first of our functions in its stack names the
 	# mutex or what waits.
 	perf script -i "$W/perf.data" -F comm,tid,ip,sym,trace 2>/dev/null | awk -v who="$1" -v l="$l" '
 		function flush() {
@@ -79,7 +80,7 @@ run() {
 			inev = 0; k = ""; wt = 0
 		}
 		/^[[:space:]]*$/ { flush(); next }
-		!inev && /op: 0x0*89/ { wt = 1 }
+		!inev && /op: 0x0*1?89,/ { wt = 1 }
 		{ inev = 1 }
 		k == "" && /store_|io_store/ { k = "store" }
 		k == "" && /srv_pool|pool_/ { k = "pool" }
