@@ -195,16 +195,9 @@ static void test_worth(void)
  * that wait for a helper to have started (below). Every job run once and
  * reported once, run after run. A lost wake-up of the caller hangs (main's
  * alarm turns the hang into a failure). */
-typedef struct stress_ctx {
-	atomic_int ran[8];
-	int reported[8];
-	pthread_t caller;
-	int wrong_thread;
-} stress_ctx;
-
 static void stress_job(void *ctx, int j, void *ws)
 {
-	stress_ctx *c = ctx;
+	run_ctx *c = ctx;
 	volatile long s = 0;
 	int i;
 
@@ -212,15 +205,6 @@ static void stress_job(void *ctx, int j, void *ws)
 	for (i = 0; i < (j % 3) * 300; i++)
 		s += i;
 	atomic_fetch_add(&c->ran[j], 1);
-}
-
-static void stress_done(void *ctx, int j)
-{
-	stress_ctx *c = ctx;
-
-	if (!pthread_equal(pthread_self(), c->caller))
-		c->wrong_thread = 1;
-	c->reported[j]++;
 }
 
 static void test_stress_small_runs(void)
@@ -232,15 +216,15 @@ static void test_stress_small_runs(void)
 		srv_pool p;
 		CHECK(srv_pool_init(&p, threads[t], 64, 0) == 0);
 		for (r = 0; r < 20000 && !bad; r++) {
-			stress_ctx *c = calloc(1, sizeof *c);
+			run_ctx *c = calloc(1, sizeof *c);
 			char ws[64];
 			int n;
 
 			seed = seed * 1103515245u + 12345u;
 			n = 1 + (int)(seed >> 16) % 8;
 			c->caller = pthread_self();
-			CHECK(srv_pool_run(&p, n, stress_job, stress_done, c,
-					   ws) == 0);
+			CHECK(srv_pool_run(&p, n, stress_job, done, c, ws) ==
+			      0);
 			for (j = 0; j < 8; j++)
 				bad |= atomic_load(&c->ran[j]) != (j < n) ||
 				       c->reported[j] != (j < n);
