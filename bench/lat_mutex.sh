@@ -16,6 +16,11 @@
 # graph (the build has no frame pointers) names the caller: the store's
 # mutex (store_submit, store_get_stats, ... in io/store.c), the compute
 # pool's (daemon/pool.c), the background jobs' (daemon/bg.c) or other.
+# Waits are counted too, apart: FUTEX_WAIT_BITSET_PRIVATE (op 137; 393
+# with FUTEX_CLOCK_REALTIME, what a default pthread condition variable
+# sleeps with), which the pool's futexes use since pool15; in the pool
+# that is the loop waiting for a helper's chunk (a wait for work, not for
+# a lock), whichever the build.
 # lat10 counted 8 in 10 s by hand (bench/results/lat10.md section 5);
 # lat11 moved the store's writer off SCHED_IDLE while it holds the mutex.
 set -eu
@@ -53,7 +58,7 @@ run() {
 	PIDS="$PIDS $d"
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count $((S * 5)) \
 		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$R >/dev/null
-	perf record -q -e syscalls:sys_enter_futex --filter 'op == 128' \
+	perf record -q -e syscalls:sys_enter_futex --filter 'op == 128 || op == 137 || op == 393' \
 		--call-graph dwarf,8192 -t "$d" -o "$W/perf.data" \
 		-- sleep "$DUR" 2>"$W/perf.err" &
 	local pp=$!
@@ -63,15 +68,19 @@ run() {
 		--latency-rpc 127.0.0.1:$R --latency-series 16 --until-rpc 127.0.0.1:$R) || true
 	wait "$pp" || true
 	kill -TERM "$d"; wait "$d" 2>/dev/null || true
-	# One block per event: the first of our functions in its stack
-	# names the mutex.
-	perf script -i "$W/perf.data" -F comm,tid,ip,sym 2>/dev/null | awk -v who="$1" -v l="$l" '
+	# One block per event: its first line has the op (0x80: a mutex,
+	# 0x89 or 0x189: a wait), the first of our functions in its stack names the
+	# mutex or what waits.
+	perf script -i "$W/perf.data" -F comm,tid,ip,sym,trace 2>/dev/null | awk -v who="$1" -v l="$l" '
 		function flush() {
 			if (!inev) return
 			if (k == "") k = "other"
-			n[k]++; tot++; inev = 0; k = ""
+			if (wt) w[k]++
+			else { n[k]++; tot++ }
+			inev = 0; k = ""; wt = 0
 		}
 		/^[[:space:]]*$/ { flush(); next }
+		!inev && /op: 0x0*1?89,/ { wt = 1 }
 		{ inev = 1 }
 		k == "" && /store_|io_store/ { k = "store" }
 		k == "" && /srv_pool|pool_/ { k = "pool" }
@@ -80,8 +89,9 @@ run() {
 			flush()
 			split(l, f, " ")
 			for (i in f) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
-			printf "%s %d %d %d %d %d %s %s\n", who, n["store"], n["pool"], n["bg"], n["other"], tot,
-				(v["lat_k_p99_us"] == "" ? "n/a" : v["lat_k_p99_us"]), (v["lat_p99_us"] == "" ? "n/a" : v["lat_p99_us"])
+			printf "%s %d %d %d %d %d %s %s %d %d\n", who, n["store"], n["pool"], n["bg"], n["other"], tot,
+				(v["lat_k_p99_us"] == "" ? "n/a" : v["lat_k_p99_us"]), (v["lat_p99_us"] == "" ? "n/a" : v["lat_p99_us"]),
+				w["pool"], w["store"] + w["bg"] + w["other"]
 		}' >>"$W/rows"
 	echo "lat_mutex: $(tail -1 "$W/rows") (load $(cut -d' ' -f1 /proc/loadavg))"
 }
@@ -99,11 +109,14 @@ sum() { awk -v w="$1" -v c="$2" '$1 == w { s += $c; n++ } END { printf "%s", n ?
 	echo "perf counts the loop thread's FUTEX_WAIT_PRIVATE calls (a sleep on a"
 	echo "held pthread mutex), each named by the first of the daemon's functions"
 	echo "in its call graph. p99 at socket / reader: loadgen's two rulers (us)."
+	echo "Apart (not in \"all\"): the loop's FUTEX_WAIT_BITSET_PRIVATE calls, a"
+	echo "condition variable's or (since pool15) the pool's futex: \"pool waits\" is"
+	echo "the loop waiting for a helper's chunk, \"other waits\" any other."
 	echo
-	echo "| build | run | store mutex | pool | bg jobs | other | all | p99 at socket | p99 reader |"
-	echo "|---|---|---|---|---|---|---|---|---|"
-	awk -v pd="$PEER_DESC" '{ c[$1]++; printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", ($1 == "peer" ? pd : "this tree"), c[$1], $2, $3, $4, $5, $6, $7, $8 }' "$W/rows"
+	echo "| build | run | store mutex | pool | bg jobs | other | all | p99 at socket | p99 reader | pool waits | other waits |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	awk -v pd="$PEER_DESC" '{ c[$1]++; printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", ($1 == "peer" ? pd : "this tree"), c[$1], $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$W/rows"
 	echo
-	echo "Mean sleeps a run on the store's mutex: $PEER_DESC $(sum peer 2), this tree $(sum this 2); all mutexes: $(sum peer 6) and $(sum this 6)."
+	echo "Mean sleeps a run on the store's mutex: $PEER_DESC $(sum peer 2), this tree $(sum this 2); on the pool's: $(sum peer 3) and $(sum this 3); all mutexes: $(sum peer 6) and $(sum this 6); the loop's waits for a helper's chunk: $(sum peer 9) and $(sum this 9)."
 } >"$OUT"
 echo "lat_mutex: wrote $OUT"

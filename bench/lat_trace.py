@@ -3,6 +3,7 @@
 
     bench/lat_trace.py TRACE LAT [--md] [--slow US]
     bench/lat_trace.py --attr TRACE LAT [TRACE LAT ...] [--slow US]
+                       [--ruler socket|reader]
     bench/lat_trace.py --parts TRACE LAT [TRACE LAT ...]
     bench/lat_trace.py --stalls TRACE LAT [PERF_SCRIPT] [--cpu US] [--between XY]
 
@@ -32,7 +33,13 @@ a core) and the rest (asleep: in the poll, or on a helper's chunk in a
 pool round). A slow sample's daemon part (send -> notification written)
 is summed per cause over the phases it overlaps, and the sample counted
 under the cause that holds most of it; one mostly in delivery is counted
-there.
+there. --ruler: which latency says a sample is slow, and where its
+delivery ends: socket (the default since pool15: the kernel's receive
+stamp on the subscriber's socket, loadgen's lat_k_*, the ruler issue 9's
+target is judged on; samples without a stamp are counted and left out,
+never given the reader's figure) or reader (loadgen's reader thread had
+it, the ruler before lat11, which counts the reader's wait for a core as
+delivery).
 
 --parts: every timed sample of the runs given (not only the slow ones),
 its latency cut into consecutive parts at the loop's events: send ->
@@ -198,6 +205,7 @@ def phases(ev):
 
 
 def attribute(ev, lat, slow_us, acc):
+    """lat: (sent, arrived, latency us) by the ruler chosen."""
     ph = phases(ev)
     if not ph:
         return False
@@ -235,20 +243,42 @@ def attribute(ev, lat, slow_us, acc):
     return True
 
 
-def attr_main(args, slow_us):
+def by_socket(lat, latf):
+    """load()'s samples as (sent, at the socket, kernel latency), those
+    without a kernel stamp left out; and how many were."""
+    karr = kernel_arrivals(latf)
+    out = [(s, k, k - s) for (s, a, l), k in zip(lat, karr) if k == k]
+    return out, len(lat) - len(out)
+
+
+def attr_main(args, slow_us, ruler):
     acc = {'n': 0, 'top': {}, 'us': {}, 'lat_us': 0.0}
-    runs = 0
+    runs = missing = timed = 0
     for i in range(0, len(args) - 1, 2):
         ev, lat = load(args[i], args[i + 1])
+        timed += len(lat)
+        if ruler == 'socket':
+            lat, m = by_socket(lat, args[i + 1])
+            missing += m
         runs += attribute(ev, lat, slow_us, acc)
+    if ruler == 'socket' and timed and missing == timed:
+        sys.exit('lat_trace: no kernel receive stamps in these runs (a '
+                 'loadgen before lat11?): --ruler reader')
     n = acc['n'] or 1
-    print('Slow samples (> %.0f us) of %d traced runs: %d; their mean latency %.0f us.' % (
-        slow_us, runs, acc['n'], acc['lat_us'] / n))
+    what = {'socket': 'at the subscriber\'s socket (kernel stamp)',
+            'reader': 'when loadgen\'s reader had it'}[ruler]
+    print('Slow samples (> %.0f us %s) of %d traced runs: %d; their mean latency %.0f us.' % (
+        slow_us, what, runs, acc['n'], acc['lat_us'] / n))
+    if ruler == 'socket':
+        print('Timed samples without a kernel stamp (left out): %d of %d.' % (
+            missing, timed))
     print()
     print('| cause | slow samples it dominates | share | its mean us per slow sample | share of slow samples\' time |')
     print('|---|---|---|---|---|')
     tot = sum(acc['us'].values()) or 1
     for c, doc in CAUSES:
+        if c == 'delivery' and ruler == 'socket':
+            doc = 'delivery: notification written -> at the subscriber\'s socket'
         print('| %s | %d | %.2f | %.0f | %.2f |' % (
             doc, acc['top'].get(c, 0), acc['top'].get(c, 0) / n,
             acc['us'].get(c, 0) / n, acc['us'].get(c, 0) / tot))
@@ -411,7 +441,13 @@ def main():
         parts_main([a for a in args if a != '--parts'])
         return
     if '--attr' in args:
-        attr_main([a for a in args if a != '--attr'], slow_us)
+        ruler = 'socket'
+        if '--ruler' in args:
+            ruler = args[args.index('--ruler') + 1]
+            del args[args.index('--ruler'):args.index('--ruler') + 2]
+            if ruler not in ('socket', 'reader'):
+                sys.exit('lat_trace: --ruler socket or reader, not %r' % ruler)
+        attr_main([a for a in args if a != '--attr'], slow_us, ruler)
         return
     args = [a for a in args if a != '--md']
     if len(args) != 2:

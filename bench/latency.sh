@@ -467,9 +467,11 @@ commit=$(head_rev)
 			echo "bench/lat_trace.py --attr: the loop's timeline cut into phases at the"
 			echo "events that read its run delay (poll, tick, pool round, periodic work);"
 			echo "each phase's wall time split into the loop's CPU, its run delay"
-			echo "(runnable without a core) and sleep; a slow sample's daemon part"
-			echo "(send -> notification written) summed per cause over the phases it"
-			echo "overlaps, and the sample counted under the cause holding most of it."
+			echo "(runnable without a core) and sleep; a slow sample (over 2 ms at"
+			echo "the subscriber's socket, the kernel's receive stamp: the ruler the"
+			echo "target is judged on) has its daemon part (send -> notification"
+			echo "written) summed per cause over the phases it overlaps, and is counted"
+			echo "under the cause holding most of it."
 			echo
 			bench/lat_trace.py --attr "$@"
 			echo

@@ -27,6 +27,7 @@
 #define STATECAST_DAEMON_POOL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* job j of a run, on some thread, with that thread's workspace ws. */
@@ -39,33 +40,59 @@ typedef struct srv_pool {
 	pthread_t *th;
 	void **ws;    /* [nhelpers] helper workspaces */
 	int nhelpers; /* helper slots allocated (threads: started) */
-	pthread_mutex_t mu;
-	pthread_cond_t work_cv, done_cv;
-	/* The current run, guarded by mu. */
-	unsigned long gen; /* bumped per run: helpers wake on a change */
-	int njobs, next;   /* jobs of the run; the caller's next (front) */
-	int back;	   /* jobs the helpers claimed (from the end) */
-	int active;	   /* helpers inside the run */
-	int stopping;
+	/*
+	 * The current run, without a mutex (pool.c says why and how).
+	 * claim: the unclaimed jobs [lo, hi) as lo | hi << 32; the caller
+	 * takes lo (the front), helpers hi - 1 (the back), each by a
+	 * compare-and-swap; lo >= hi: nothing left (between runs too).
+	 * fn, ctx: written by the caller before it publishes claim, read by
+	 * a helper only after a claim succeeded. fin[0, nfin): the jobs
+	 * helpers finished, in the order they finished, -1 for a slot whose
+	 * job is not written yet; the caller reports them.
+	 */
+	_Atomic unsigned long long claim;
 	srv_pool_job_fn fn;
 	void *ctx;
-	/* Finished by helpers, not yet reported (loop thread drains). */
-	int *fin;
-	int nfin, capfin;
+	_Atomic int *fin;
+	atomic_int nfin;
+	int capfin;
+	/* Helpers' sleep: run_seq, a futex word bumped per run and at stop;
+	 * sleepers: helpers about to sleep or asleep on it. */
+	_Atomic unsigned run_seq;
+	atomic_int sleepers;
+	atomic_int stopping;
+	/* The caller's wait for helpers' jobs: done_seq, a futex word bumped
+	 * per finished job; caller_waits: the caller may be asleep on it. */
+	_Atomic unsigned done_seq;
+	atomic_int caller_waits;
 	int started;  /* helper threads created */
 	int slice_us; /* helpers' scheduling slice, 0 = the kernel's */
 	int slice_rc; /* the caller's srv_sched_set_slice: 0 or an errno */
 	struct srv_pool_helper *helpers;
-	/* The wake-up cost (srv_pool_worth), guarded by mu. t_run:
-	 * monotonic seconds the current run was offered; woke_gen, woke_s:
-	 * the last run a helper woke up for, and how long after it was
-	 * offered; wake_s: the estimate of a helper's wake-up (s), and
-	 * nwake the runs it was learnt from. */
-	double t_run, woke_s;
-	unsigned long woke_gen;
+	/* The wake-up cost (srv_pool_worth). t_run_ns[seq & 1]: monotonic
+	 * ns run seq was offered (two slots: a helper late for one run
+	 * still reads its own's while the next is offered); woke: the last
+	 * run a helper woke up for and how long after it was offered, as
+	 * seq << 32 | ns (clamped), written by the first helper up; the
+	 * caller's alone: wake_s, the estimate of a helper's wake-up (s),
+	 * and nwake the runs it was learnt from. */
+	_Atomic long long t_run_ns[2];
+	_Atomic unsigned long long woke;
 	double wake_s;
 	unsigned long nwake;
+	/* Counters (relaxed; for tests and bench): runs a helper found
+	 * while spinning, and futex sleeps of helpers and of the caller. */
+	atomic_ulong spin_hits, helper_sleeps, caller_sleeps;
 } srv_pool;
+
+/* How long a helper that found no job spins for the next run before it
+ * sleeps (ns): a round of a tick that has several comes within a few
+ * microseconds of the last; a tick's next round at 50,000 samples/s is a
+ * millisecond away and is not waited for. Bounded, on a 2-core machine a
+ * spinning helper holds a core the loop or the writer could use. */
+#ifndef SRV_POOL_SPIN_NS
+#define SRV_POOL_SPIN_NS 3000
+#endif
 
 /* The wake-up estimate before any shared run: a guess of what a helper
  * woken on an idle core takes (tens of microseconds), corrected by the

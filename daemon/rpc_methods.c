@@ -533,6 +533,9 @@ static int m_stats(req *r)
 	put_kv_u64(r->b, "threads", (uint64_t)r->s->tick.pool.nthreads);
 	put_kv_u64(r->b, "pool_rounds", t->pool_rounds);
 	put_kv_f64(r->b, "pool_wake_us", r->s->tick.pool.wake_s * 1e6);
+	put_kv_u64(r->b, "pool_spin_hits", r->s->tick.pool.spin_hits);
+	put_kv_u64(r->b, "pool_helper_sleeps", r->s->tick.pool.helper_sleeps);
+	put_kv_u64(r->b, "pool_caller_sleeps", r->s->tick.pool.caller_sleeps);
 	put_kv_f64(r->b, "step_row_us", r->s->tick.row_s * 1e6);
 	put_kv_u64(r->b, "tick_max", t->tick_max);
 	put_kv_u64(r->b, "tick_paused", t->tick_paused);

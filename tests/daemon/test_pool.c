@@ -2,13 +2,16 @@
  * tests/daemon/test_pool.c: the compute pool runs every job exactly once,
  * reports every job exactly once on the caller's thread, and holds nothing
  * of a run after srv_pool_run returns (run after run, big and small, with
- * and without helpers). Run under ASan/UBSan by make test.
+ * and without helpers; and a stress of many small runs, back to back and
+ * after pauses, where a lost wake-up hangs and a job claimed twice or
+ * never is counted). Run under ASan/UBSan by make test.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon/pool.h"
 #include "tests/harness.h"
@@ -183,11 +186,137 @@ static void test_worth(void)
 	srv_pool_release(&p);
 }
 
+/* Many small runs, each with a context of its own freed as soon as
+ * srv_pool_run returns (ASan: a helper touching a run after it returned
+ * is a use after free), jobs of varied length, and a pause after some
+ * runs long enough for the helpers to leave their spin and sleep on the
+ * futex: a lost wake-up of a helper leaves its jobs unclaimed only if the
+ * caller waits for them, so the caller's sleep is exercised too by jobs
+ * that wait for a helper to have started (below). Every job run once and
+ * reported once, run after run. A lost wake-up of the caller hangs (main's
+ * alarm turns the hang into a failure). */
+static void stress_job(void *ctx, int j, void *ws)
+{
+	run_ctx *c = ctx;
+	volatile long s = 0;
+	int i;
+
+	(void)ws;
+	for (i = 0; i < (j % 3) * 300; i++)
+		s += i;
+	atomic_fetch_add(&c->ran[j], 1);
+}
+
+static void test_stress_small_runs(void)
+{
+	int threads[] = {2, 3}, t, r, j, bad = 0;
+	unsigned seed = 12345;
+
+	for (t = 0; t < 2; t++) {
+		srv_pool p;
+		CHECK(srv_pool_init(&p, threads[t], 64, 0) == 0);
+		for (r = 0; r < 20000 && !bad; r++) {
+			run_ctx *c = calloc(1, sizeof *c);
+			char ws[64];
+			int n;
+
+			seed = seed * 1103515245u + 12345u;
+			n = 1 + (int)(seed >> 16) % 8;
+			c->caller = pthread_self();
+			CHECK(srv_pool_run(&p, n, stress_job, done, c, ws) ==
+			      0);
+			for (j = 0; j < 8; j++)
+				bad |= atomic_load(&c->ran[j]) != (j < n) ||
+				       c->reported[j] != (j < n);
+			bad |= c->wrong_thread;
+			free(c);
+			if (r % 500 == 499) {
+				struct timespec ts = {0, 200000};
+				nanosleep(&ts, NULL);
+			}
+		}
+		CHECK(!bad);
+		srv_pool_release(&p);
+	}
+}
+
+/* The caller sleeps for a helper's job and is woken when it ends. Job 0
+ * (the caller's, from the front) waits for a helper to start job 1, and
+ * job 1 waits until the caller says it may sleep (caller_waits): so the
+ * caller, its own job done, finds job 1 still out and sleeps, and only the
+ * helper's publish can wake it (a lost wake-up hangs: main's alarm). Bounded
+ * waits (10 s): a run whose helper never came is run by the caller alone
+ * and counted apart. */
+typedef struct sleep_ctx {
+	srv_pool *p;
+	pthread_t caller;
+	atomic_int ran[2], helper_started;
+	int reported[2];
+} sleep_ctx;
+
+static void sleep_job(void *ctx, int j, void *ws)
+{
+	sleep_ctx *c = ctx;
+	struct timespec ts = {0, 100000};
+	int i;
+
+	(void)ws;
+	if (pthread_equal(pthread_self(), c->caller)) {
+		for (i = 0;
+		     j == 0 && i < 100000 && !atomic_load(&c->helper_started);
+		     i++)
+			nanosleep(&ts, NULL);
+	} else {
+		atomic_store(&c->helper_started, 1);
+		for (i = 0; i < 100000 && !atomic_load(&c->p->caller_waits);
+		     i++)
+			nanosleep(&ts, NULL);
+	}
+	atomic_fetch_add(&c->ran[j], 1);
+}
+
+static void sleep_done(void *ctx, int j)
+{
+	sleep_ctx *c = ctx;
+
+	c->reported[j]++;
+}
+
+static void test_caller_sleeps(void)
+{
+	static sleep_ctx c;
+	char ws[64];
+	srv_pool p;
+	int r, ok = 1, helped = 0;
+
+	CHECK(srv_pool_init(&p, 2, 64, 0) == 0);
+	for (r = 0; r < 50; r++) {
+		memset(&c, 0, sizeof c);
+		c.p = &p;
+		c.caller = pthread_self();
+		CHECK(srv_pool_run(&p, 2, sleep_job, sleep_done, &c, ws) == 0);
+		ok &= atomic_load(&c.ran[0]) == 1 &&
+		      atomic_load(&c.ran[1]) == 1 && c.reported[0] == 1 &&
+		      c.reported[1] == 1;
+		helped += atomic_load(&c.helper_started);
+	}
+	CHECK(ok);
+	CHECK(helped > 0);
+	CHECK(atomic_load(&p.caller_sleeps) >= (unsigned long)helped);
+	srv_pool_release(&p);
+}
+
 int main(void)
 {
+	/* A lost wake-up hangs a run: SIGALRM fails the binary instead, far
+	 * beyond what the tests take on a loaded machine (under a second on
+	 * a quiet one). */
+	alarm(600);
 	TH_RUN(test_first_run_shared);
 	TH_RUN(test_every_job_once);
 	TH_RUN(test_bounds);
 	TH_RUN(test_worth);
+	TH_RUN(test_stress_small_runs);
+	TH_RUN(test_caller_sleeps);
 	return th_summary();
 }

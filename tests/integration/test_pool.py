@@ -91,6 +91,11 @@ def watched_first(c):
         r = d.rpc()
         st = r.call("stats")
         c.check("the pool ran rounds", st["pool_rounds"] > 0, st)
+        # A helper found each round it took part in by spinning or after
+        # a sleep; the loop's own sleeps are counted beside them.
+        c.check("the helpers' wake-ups counted",
+                st["pool_spin_hits"] + st["pool_helper_sleeps"] > 0
+                and "pool_caller_sleeps" in st, st)
         bad = []
         for k in (21, 27, 0, 2, 31, 200, 299):
             csv = os.path.join(d.dir, "s%d.csv" % k)
