@@ -49,6 +49,9 @@
 # --seeded DIR: the aged database is DIR/db, seeded earlier by this script
 # (kept from its work directory) with the same build, --series, --aged and
 # --step: it is used in place (and aged further), not seeded nor removed.
+# --aged counts every sample a series holds (a seed aged by R reps of P
+# more holds AGED + R x P): the timed samples continue from there, and a
+# run whose samples are rejected as out of order stops the script.
 #
 # Prints, last, one line of key=value medians (bench/perf.sh reads it):
 # aged_rate aged_drained aged_cpu empty_rate empty_drained empty_cpu.
@@ -151,6 +154,16 @@ run() { # run aged|empty REP [PERF_OUT]
 		--until-rpc 127.0.0.1:$R --drain || true)
 	tasks "$pid" >"$W/t1"
 	[ -z "$pf" ] || { kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true; }
+	# Samples at or before a series' last one are rejected unstepped
+	# (loadgen still counts them sent and processed): a --seeded database
+	# aged past --aged x --step would be measured doing nothing.
+	ooo=$("$B/statecast" stats --json --rpc 127.0.0.1:$R 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("out_of_order", 0))' 2>/dev/null || echo 0)
+	[ "$ooo" = 0 ] || {
+		stop "$pid"
+		echo "steady: rep $2 $c: $ooo samples out of order, not stepped (a --seeded database whose series hold samples past T0 + AGED x STEP: give --aged every sample it holds)" >&2
+		exit 1
+	}
 	stop "$pid"
 	[ -n "$pf" ] && return
 	echo "steady: rep $2 $c: $out"

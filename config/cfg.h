@@ -116,6 +116,7 @@ typedef struct cfg {
 		int writer_priority;	 /* CFG_WPRIO_* */
 		int log_max_samples;	 /* compaction trigger's cap */
 		int compact_step;	 /* log samples moved per step */
+		size_t wal_size;	 /* WAL bytes that start a checkpoint */
 	} store;
 	struct {
 		char *path;

@@ -57,6 +57,11 @@ void srv_settings_from(const cfg *c, srv_settings *t)
 	t->store.retry_rows = (size_t)c->store.retry_rows;
 	t->store.log_max_samples = (size_t)c->store.log_max_samples;
 	t->store.compact_step = (size_t)c->store.compact_step;
+	/* 0 = checkpoints by time only; the file then keeps the default. */
+	t->store.checkpoint_bytes = (int64_t)c->store.wal_size;
+	if (c->store.wal_size)
+		t->store.journal_size_limit =
+		    STORE_WAL_KEEP((int64_t)c->store.wal_size);
 	t->store.writer_priority = c->store.writer_priority == CFG_WPRIO_BATCH
 				       ? STORE_PRIO_BATCH
 				       : STORE_PRIO_IDLE;

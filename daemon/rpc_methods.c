@@ -580,6 +580,8 @@ static int m_stats(req *r)
 			   (double)ss.compact_step_max_ns / 1e9);
 		rpc_put_cstr(r->b, "store_compacting");
 		rpc_put_bool(r->b, ss.compacting);
+		put_kv_u64(r->b, "store_retention_deleted",
+			   ss.retention_deleted);
 	}
 	rpc_map_end(r->b, map);
 	return 0;

@@ -305,12 +305,12 @@ void store_opts_default(store_opts *o)
 	o->commit_ms = 100;
 	o->commit_rows = 10000;
 	o->checkpoint_ms = 30000;
-	o->checkpoint_bytes = (int64_t)256 << 20;
+	o->checkpoint_bytes = STORE_WAL_BYTES;
 	o->busy_timeout_ms = 5000;
 	/* The WAL a checkpoint leaves is kept up to checkpoint_bytes and a
 	 * commit past it, so that ingest writes over it rather than growing
 	 * a new file every checkpoint (io/store_writer.c, maintenance). */
-	o->journal_size_limit = (int64_t)320 << 20;
+	o->journal_size_limit = STORE_WAL_KEEP(STORE_WAL_BYTES);
 	o->page_size = 16384;
 	o->retry_rows = 1000000;
 	o->retry_ms = 250;

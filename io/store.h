@@ -139,6 +139,13 @@ enum { STORE_SYNC_OFF = 0, STORE_SYNC_NORMAL = 1, STORE_SYNC_FULL = 2 };
  */
 enum { STORE_PRIO_IDLE = 0, STORE_PRIO_BATCH = 1 };
 
+/* The WAL's size at which the writer checkpoints, and what it keeps of the
+ * file after one: a commit past the bound and a quarter more, so that
+ * ingest writes over the file rather than growing it again
+ * (io/store_writer.c, maintenance). */
+#define STORE_WAL_BYTES	  ((int64_t)256 << 20)
+#define STORE_WAL_KEEP(b) ((b) + (b) / 4)
+
 /* Options; store_opts_default() fills the defaults given in brackets. */
 typedef struct store_opts {
 	int synchronous;   /* STORE_SYNC_OFF, _NORMAL, _FULL [NORMAL] */
@@ -146,16 +153,21 @@ typedef struct store_opts {
 	int commit_rows;   /* rows per transaction, >= 1 [10000] */
 	int checkpoint_ms; /* wal_checkpoint(RESTART) period [30000] */
 	/* ... or sooner once the WAL holds this many bytes (0 = by time
-	 * only) [256 MiB]. SQLite's own auto-checkpoint (every 4 MB of WAL,
-	 * run inside COMMIT) is off: each checkpoint copies every page that
-	 * changed since the last one, so spacing them out writes a page that
-	 * ingest dirties over and over once per checkpoint, not once per
-	 * commit. */
+	 * only) [STORE_WAL_BYTES, 256 MiB; store.wal_size]. SQLite's own
+	 * auto-checkpoint (every 4 MB of WAL, run inside COMMIT) is off: each
+	 * checkpoint copies every page that changed since the last one, so
+	 * spacing them out writes a page that ingest dirties over and over
+	 * once per checkpoint, not once per commit. At steady state
+	 * compaction rewrites every chunk leaf once a round and the forecast
+	 * index's group ends change every commit: replayed from the same
+	 * WAL frames, 1 GiB would copy 0.59x the bytes of 256 MiB, but the
+	 * daemon's CPU did not show it (bench/results/wal15.md). */
 	int64_t checkpoint_bytes;
-	int busy_timeout_ms;	    /* [5000] */
-	int64_t journal_size_limit; /* bytes kept of the WAL after a
-				       checkpoint [320 MiB] */
-	size_t retry_rows;	    /* bound of the retry queue [1000000] */
+	int busy_timeout_ms; /* [5000] */
+	/* Bytes kept of the WAL after a checkpoint
+	 * [STORE_WAL_KEEP(checkpoint_bytes), 320 MiB]. */
+	int64_t journal_size_limit;
+	size_t retry_rows;    /* bound of the retry queue [1000000] */
 	int episode_quiet_ms; /* failure-free time that ends an error episode
 				 (what the log reports) [5000] */
 	int retry_ms;	      /* pause between failing attempts [250] */

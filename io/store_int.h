@@ -180,7 +180,7 @@ typedef struct store_stmts {
 	sqlite3_stmt *ck_end, *ck_ins;
 	sqlite3_stmt *log_del1, *void_range;
 	sqlite3_stmt *ret_list, *ret_ck_scan, *ret_ck_del, *ret_fc_scan,
-	    *ret_fc_del;
+	    *ret_fc_del, *ret_fc_head, *ret_fc_hdel;
 } store_stmts;
 
 struct store {

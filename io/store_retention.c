@@ -165,6 +165,44 @@ static int step_forecasts(store *s, int64_t sid, double cutoff, int room,
 	return 0;
 }
 
+/* The forecasts table's head: rowid order is the order rows were stored, so
+ * its first rows are, at steady state or in a purge of old history, the
+ * oldest. Those older than the cutoff, up to room and up to the first
+ * younger one, go in one range delete: neighbours on the table's leaves
+ * (rows stored by one commit) and on its index's (a group's entries of one
+ * origin), so a step dirties a leaf per ~25 rows. The walk by series below
+ * (a leaf per row where a series holds forecasts of many origins: each
+ * origin's rows are a commit's, one leaf apart) deletes what this leaves:
+ * rows stored late with an old time, behind a younger one. Sets *full when
+ * room was reached (a backlog at the head). */
+static int head_forecasts(store *s, double cutoff, int room, int *deleted,
+			  int *full)
+{
+	store_stmts *t = &s->st;
+	int64_t last = 0;
+	int n = 0, rc;
+
+	sqlite3_bind_int(t->ret_fc_head, 1, room);
+	while ((rc = sqlite3_step(t->ret_fc_head)) == SQLITE_ROW &&
+	       sqlite3_column_double(t->ret_fc_head, 1) < cutoff) {
+		last = sqlite3_column_int64(t->ret_fc_head, 0);
+		n++;
+	}
+	sqlite3_reset(t->ret_fc_head);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__map_rc(rc);
+	*full = n == room;
+	if (!n)
+		return 0;
+	sqlite3_bind_int64(t->ret_fc_hdel, 1, last);
+	rc = sqlite3_step(t->ret_fc_hdel);
+	sqlite3_reset(t->ret_fc_hdel);
+	if (rc != SQLITE_DONE)
+		return store__map_rc(rc);
+	*deleted += sqlite3_changes(s->db);
+	return 0;
+}
+
 /*
  * One step. Returns rows deleted (>= 0) or STORE_E*; *more = 1 when the
  * step stopped because it was full (a backlog remains).
@@ -177,6 +215,7 @@ int store__retention_step(store *s, int *more)
 	double cs = now - s->o.sample_retention_s;
 	double cf = now - s->o.forecast_retention_s;
 	int batch = s->o.retention_batch, deleted = 0, n = 0, i, rc, full;
+	int head_full = 0, fc = s->o.forecast_retention_s > 0;
 
 	*more = 0;
 	if (s->o.sample_retention_s > 0 && (rc = compact_if_old(s, cs)) < 0)
@@ -199,14 +238,18 @@ int store__retention_step(store *s, int *more)
 	sqlite3_reset(t->begin);
 	if (rc != SQLITE_DONE)
 		return store__map_rc(rc);
-	rc = 0;
-	for (i = 0; i < n && deleted < batch; i++) {
+	/* The head first, with half the step. While it has a backlog (it
+	 * filled that half) the walk leaves forecasts to it (it would
+	 * delete the same rows, a leaf per row) and deletes samples; the
+	 * head then gets what the walk left of the step. */
+	rc = fc ? head_forecasts(s, cf, (batch + 1) / 2, &deleted, &head_full)
+		: 0;
+	for (i = 0; rc == 0 && i < n && deleted < batch; i++) {
 		full = 0;
 		if (s->o.sample_retention_s > 0 && seen[i] > 0)
 			rc = step_samples(s, ids[i], seen[i], cs,
 					  batch - deleted, &deleted, &full);
-		if (rc == 0 && !full && s->o.forecast_retention_s > 0 &&
-		    deleted < batch)
+		if (rc == 0 && !full && fc && !head_full && deleted < batch)
 			rc = step_forecasts(s, ids[i], cf, batch - deleted,
 					    &deleted, &full);
 		if (rc < 0)
@@ -219,7 +262,10 @@ int store__retention_step(store *s, int *more)
 	}
 	if (rc == 0 && i == n && n < RET_SERIES_PER_STEP)
 		s->ret_cursor = 0; /* pass complete: wrap */
-	if (rc == 0 && !*more && deleted >= batch)
+	if (rc == 0 && head_full && deleted < batch)
+		rc = head_forecasts(s, cf, batch - deleted, &deleted,
+				    &head_full);
+	if (rc == 0 && !*more && (deleted >= batch || head_full))
 		*more = 1;
 	if (rc == 0) {
 		rc = sqlite3_step(t->commit);

@@ -175,7 +175,10 @@ int store__prepare(store *s)
 		 "ORDER BY t LIMIT ?3",
 		 &t->ret_fc_scan) ||
 	    prep(db, "DELETE FROM forecasts WHERE " STORE_FC_KEY " AND t<=?2",
-		 &t->ret_fc_del))
+		 &t->ret_fc_del) ||
+	    prep(db, "SELECT rowid, t FROM forecasts ORDER BY rowid LIMIT ?1",
+		 &t->ret_fc_head) ||
+	    prep(db, "DELETE FROM forecasts WHERE rowid<=?1", &t->ret_fc_hdel))
 		return store__map_rc(sqlite3_errcode(db));
 	return 0;
 }

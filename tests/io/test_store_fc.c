@@ -2,7 +2,7 @@
  * tests/io/test_store_fc.c: schema 7's forecasts (io/store_fc.c): the
  * statements' plans, a version-6 database moved over at open (reads the
  * same, bounded transactions, killed anywhere), replace, drop and
- * retention inside a group of ids.
+ * retention inside a group of ids, retention from the table's head.
  */
 #include <math.h>
 #include <signal.h>
@@ -386,12 +386,50 @@ static void test_crash_inside_move(void)
 	fx_release(&f);
 }
 
+typedef struct gone_at {
+	store *s;
+	uint64_t n;
+} gone_at;
+
 static int fc_gone(void *ud)
 {
+	gone_at *g = ud;
 	store_stats st;
 
-	store_get_stats(ud, &st);
-	return st.retention_deleted >= 3 * 4;
+	store_get_stats(g->s, &st);
+	return st.retention_deleted >= g->n;
+}
+
+/* Submit b and wait until retention has deleted n rows. */
+static int retention_wait(fx *f, store *s, store_batch *b, uint64_t n)
+{
+	gone_at g = {s, n};
+
+	store_submit(s, b, 0, NULL, NULL);
+	return fx_run_until(f, fc_gone, &g, 30000);
+}
+
+/* A store whose forecasts older than an hour go in steps of batch rows,
+ * and a batch declaring every series of sids[] (created at old). */
+static store_batch *retention_store(fx *f, store **s, int batch, double old)
+{
+	store_opts o;
+	store_batch *b;
+	int i;
+
+	fx_init(f);
+	store_opts_default(&o);
+	o.forecast_retention_s = 3600;
+	o.retention_batch = batch;
+	o.retention_ms = 1;
+	CHECK_EQ_INT(store_open(s, &f->loop, f->path, &o), 0);
+	b = store_batch_new();
+	for (i = 0; i < NSID; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "s%d", i);
+		store_batch_series(b, sids[i], name, "", 60, 1, old);
+	}
+	return b;
 }
 
 /* Drop and retention touch one series' rows, not its group's others. */
@@ -399,25 +437,13 @@ static void test_drop_and_retention_in_group(void)
 {
 	fx f;
 	store *s;
-	store_opts o;
 	store_batch *b;
 	fcs a;
 	float lv[1] = {0.5f}, q[1] = {1}, mean[1] = {1};
 	double now = (double)time(NULL), old = now - 10000;
 	int i, k;
 
-	fx_init(&f);
-	store_opts_default(&o);
-	o.forecast_retention_s = 3600;
-	o.retention_batch = 3; /* many small transactions */
-	o.retention_ms = 1;
-	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
-	b = store_batch_new();
-	for (i = 0; i < NSID; i++) {
-		char name[16];
-		snprintf(name, sizeof name, "s%d", i);
-		store_batch_series(b, sids[i], name, "", 60, 1, old);
-	}
+	b = retention_store(&f, &s, 3, old); /* many small transactions */
 	/* 64, 65, 127: 4 old origins and 2 young each; 1: young only. */
 	for (k = 0; k < 6; k++)
 		for (i = 2; i < 5; i++)
@@ -425,8 +451,7 @@ static void test_drop_and_retention_in_group(void)
 					     k < 4 ? old + k : now + k, 1, 1,
 					     lv, q, mean);
 	store_batch_forecast(b, 1, now, 1, 1, lv, q, mean);
-	store_submit(s, b, 0, NULL, NULL);
-	CHECK(fx_run_until(&f, fc_gone, s, 30000));
+	CHECK(retention_wait(&f, s, b, 3 * 4));
 	b = store_batch_new();
 	CHECK_EQ_INT(store_batch_drop_series(b, 65), 0);
 	store_submit(s, b, 0, NULL, NULL);
@@ -443,11 +468,49 @@ static void test_drop_and_retention_in_group(void)
 	fx_release(&f);
 }
 
+/* Retention deletes the table's head (rows in the order stored, up to the
+ * first younger one) as one range, and the walk by series what is stored
+ * behind a younger row: every old row goes, every young one stays. */
+static void test_retention_head_and_stragglers(void)
+{
+	fx f;
+	store *s;
+	store_batch *b;
+	fcs a;
+	float lv[1] = {0.5f}, q[1] = {1}, mean[1] = {1};
+	double now = (double)time(NULL), old = now - 10000;
+	int k;
+
+	b = retention_store(&f, &s, 3, old); /* the head gets 2 a step */
+	/* The head: 1's five old origins (an odd count: the last step's
+	 * room of 2 reaches the young row behind them). */
+	for (k = 0; k < 5; k++)
+		store_batch_forecast(b, 1, old + k, 1, 1, lv, q, mean);
+	store_batch_forecast(b, 64, now, 1, 1, lv, q, mean);
+	for (k = 0; k < 3; k++) /* behind a young row */
+		store_batch_forecast(b, 65, old + k, 1, 1, lv, q, mean);
+	for (k = 0; k < 2; k++)
+		store_batch_forecast(b, 127, now + k, 1, 1, lv, q, mean);
+	CHECK(retention_wait(&f, s, b, 5 + 3));
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(count_fc(f.path), 3);
+	CHECK_EQ_INT(read_all(f.path, 1, -INFINITY, INFINITY, &a), 0);
+	CHECK_EQ_INT(a.n, 0);
+	CHECK_EQ_INT(read_all(f.path, 64, -INFINITY, INFINITY, &a), 0);
+	CHECK(a.n == 1 && a.t[0] == now);
+	CHECK_EQ_INT(read_all(f.path, 65, -INFINITY, INFINITY, &a), 0);
+	CHECK_EQ_INT(a.n, 0);
+	CHECK_EQ_INT(read_all(f.path, 127, -INFINITY, INFINITY, &a), 0);
+	CHECK_EQ_INT(a.n, 2);
+	fx_release(&f);
+}
+
 int main(void)
 {
 	TH_RUN(test_plans);
 	TH_RUN(test_migrate_v6);
 	TH_RUN(test_crash_inside_move);
 	TH_RUN(test_drop_and_retention_in_group);
+	TH_RUN(test_retention_head_and_stragglers);
 	return th_summary();
 }
