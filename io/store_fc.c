@@ -7,9 +7,12 @@
  * the rows over in its idle time (store__fc_move_idle, called from its
  * maintenance as compaction is), in transactions of store__fc_move_rows
  * rows (the oldest first: rowid order is commit order), each deleting what
- * it copied, and drops the table once empty. ~100k rows a second while
- * nothing else runs, so a week of 100k series' forecasts (200M rows)
- * takes about half an hour, during which the daemon serves.
+ * it copied, and drops the table once empty. ~100k rows a second of a
+ * free core, so a week of 100k series' forecasts (200M rows) takes about
+ * half an hour, during which the daemon serves; the writer runs on spare
+ * CPU (store.writer_priority idle), so on busy cores it takes longer
+ * (bench/results/bgmove15.md: 7-9k rows a second at load 10-17 on two
+ * shared cores, against 32k for the move inside store_open it replaces).
  *
  * Until the table is gone every statement on forecasts sees both: a
  * stored forecast goes to the new table (INSERT OR REPLACE there), so a
@@ -29,8 +32,8 @@ size_t store__fc_move_rows = 1000;
 
 /* While ingest is queued, a step is followed by MOVE_YIELD times its own
  * duration of ingest before the next: the move takes at most a quarter
- * of a busy writer and at least that, so it always progresses. With
- * nothing queued, steps follow each other. */
+ * of a busy writer's time and at least that, so ingest cannot starve it.
+ * With nothing queued, steps follow each other. */
 #define MOVE_YIELD 3
 /* A failed step (disk full) is retried after this. */
 #define MOVE_RETRY_NS (5 * 1000000000ull)
