@@ -1,10 +1,11 @@
 """bench/fc_compat.py MAIN_STATECASTD THIS_STATECASTD: a database written
 by an older statecastd (schema 6: forecasts keyed (series_id, t)), killed
 -9, then opened by this tree's (schema 7: the rows moved into the table
-indexed (series_id>>6, t, series_id) at open, io/store_fc.c): prints
-whether every stored forecast (series, origin, horizon, quantiles, levels,
-mean) and every series' state CRC equal what the old daemon left and
-answered before its kill. A check of the migration with a real old build
+indexed (series_id>>6, t, series_id) by the writer after open,
+io/store_fc.c): prints whether every series' state CRC (asked while the
+move runs) and, once the move has ended, every stored forecast (series,
+origin, horizon, quantiles, levels, mean) equal what the old daemon left
+and answered before its kill. A check of the migration with a real old build
 (build it from `git archive main`); retention off, so that the comparison
 is exact."""
 import math
@@ -50,6 +51,11 @@ for i in range(NS):
     if got != crc[n]:
         bad += 1
         print("DIFF state_crc", n, crc[n], got)
+moving = c.call("stats").get("store_fc_moving")
+deadline = storelib.time.monotonic() + 600
+while (c.call("stats").get("store_fc_moving", True)
+       and storelib.time.monotonic() < deadline):
+    storelib.time.sleep(0.1)
 d.term()
 db = storelib.sqlite3.connect(d.db)
 after = db.execute(ROWS, (T0 + 60 * NT,)).fetchall()
@@ -57,6 +63,7 @@ same = before == after
 bad += not same
 if not same:
     print("DIFF forecasts: %d rows before, %d after" % (len(before), len(after)))
+print("moving at the first stats: %s" % moving)
 print("main wrote schema %d; now schema %d; forecasts_v6 left: %d; "
       "%d series x %d samples, %d stored forecasts equal: %s; state_crc "
       "equal for %d of %d series" % (

@@ -320,6 +320,16 @@ static void compaction(io_tb *b, const srv_metrics *m)
 	      "The longest compaction step since start: the writer's longest "
 	      "pause for it.",
 	      m->compact_step_max_s);
+	gauge(b, "statecast_store_forecast_move_running",
+	      "1 while the forecasts of a schema-6 database move to schema 7 "
+	      "(after an upgrade, in the writer's idle time).",
+	      (double)m->fc_moving);
+	counter(b, "statecast_store_forecast_moved_rows_total",
+		"Schema-6 forecast rows moved to schema 7 since start.",
+		(double)m->fc_moved);
+	gauge(b, "statecast_store_forecast_move_left_rows",
+	      "At most this many schema-6 forecast rows are left to move.",
+	      (double)m->fc_move_left);
 }
 
 void srv_metrics_render(io_tb *b, const srv_metrics *m)

@@ -96,6 +96,10 @@ typedef struct srv_metrics {
 	int has_store;
 	uint64_t compactions, compact_steps, compacted;
 	double compact_s, compact_step_max_s;
+	/* An upgrade's move of version 6's forecasts (io/store_fc.c), when
+	 * has_store: 1 while it runs, rows moved, at most how many left. */
+	int fc_moving;
+	uint64_t fc_moved, fc_move_left;
 	/* The catch-up after a crash restart (daemon/catchup.h), when
 	 * has_store: series behind their stored samples, those samples. */
 	uint64_t behind_series, behind_samples;

@@ -270,6 +270,9 @@ static void render_metrics(srv *s, io_tb *b)
 		m.compacted = ss.compacted;
 		m.compact_s = (double)ss.compact_ns / 1e9;
 		m.compact_step_max_s = (double)ss.compact_step_max_ns / 1e9;
+		m.fc_moving = ss.fc_moving;
+		m.fc_moved = ss.fc_moved;
+		m.fc_move_left = ss.fc_move_left;
 	}
 	if (glob[0] && cap > 0) {
 		fc = malloc(cap * sizeof *fc);

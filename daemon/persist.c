@@ -81,9 +81,11 @@ typedef struct srv_persist {
 	int ck_timer_on;
 	uint64_t moved;
 	srv_ckpt_restore cr;
-	/* store_open is running: its log lines (a schema move's progress,
-	 * minutes on a big database) also extend systemd's start timeout.
-	 * Atomic: the store's writer thread may log once open returns. */
+	/* store_open is running: its log lines (a schema-3 sample table's
+	 * conversion, minutes on a big database) also extend systemd's
+	 * start timeout. Schema 6's forecasts move after open, in the
+	 * writer's idle time (io/store_fc.c): their lines are log lines
+	 * only. Atomic: the store's writer thread logs once open returns. */
 	atomic_int opening;
 } srv_persist;
 
@@ -902,10 +904,10 @@ static void store_log(void *ud, const char *msg)
 	srv_persist *p = ud;
 
 	srv_log(LOG_WARNING, "store: %s", msg);
-	/* A store opening on an old database moves its rows before it
-	 * returns (io/store_fc.c: ~100k forecasts a second): each progress
-	 * line tells systemd the start is alive, or TimeoutStartSec (90 s
-	 * in systemd/statecastd.service) would kill it mid-move. */
+	/* A store opening on a schema-3 database converts its samples
+	 * before it returns (store__convert_legacy): each line tells
+	 * systemd the start is alive, or TimeoutStartSec (90 s in
+	 * systemd/statecastd.service) would kill it mid-way. */
 	if (atomic_load_explicit(&p->opening, memory_order_relaxed))
 		srv_sd_status(30 * 1000000ull, "store: %s", msg);
 }

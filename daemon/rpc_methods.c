@@ -580,6 +580,10 @@ static int m_stats(req *r)
 			   (double)ss.compact_step_max_ns / 1e9);
 		rpc_put_cstr(r->b, "store_compacting");
 		rpc_put_bool(r->b, ss.compacting);
+		rpc_put_cstr(r->b, "store_fc_moving");
+		rpc_put_bool(r->b, ss.fc_moving);
+		put_kv_u64(r->b, "store_fc_moved", ss.fc_moved);
+		put_kv_u64(r->b, "store_fc_move_left", ss.fc_move_left);
 		put_kv_u64(r->b, "store_retention_deleted",
 			   ss.retention_deleted);
 	}

@@ -524,7 +524,7 @@ int store_open(store **out, uv_loop_t *loop, const char *path,
 	s->pages_dirty = s->o.max_bytes > 0;
 	if ((rc = store__prepare(s)) < 0 ||
 	    (rc = store__convert_legacy(s)) < 0 ||
-	    (rc = store__convert_forecasts(s)) < 0)
+	    (rc = store__fc_move_open(s)) < 0)
 		goto fail;
 	s->loop = loop;
 	s->done.data = s;

@@ -383,6 +383,12 @@ typedef struct store_stats {
 	uint64_t compactions, compact_steps, compacted;
 	uint64_t compact_ns, compact_step_max_ns;
 	int compacting;
+	/* Version 6's forecasts moved to schema 7 after open (an upgrade,
+	 * io/store_fc.c): 1 while the move runs, rows moved since open, at
+	 * most how many are left (from the old table's rowids). */
+	int fc_moving;
+	uint64_t fc_moved;
+	uint64_t fc_move_left;
 	int in_error; /* 1 while writes are failing */
 	/* The writer's scheduling now: "idle", "batch" (also while the
 	 * guard holds an idle writer raised), or "normal" when lowering was

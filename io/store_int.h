@@ -181,6 +181,12 @@ typedef struct store_stmts {
 	sqlite3_stmt *log_del1, *void_range;
 	sqlite3_stmt *ret_list, *ret_ck_scan, *ret_ck_del, *ret_fc_scan,
 	    *ret_fc_del, *ret_fc_head, *ret_fc_hdel;
+	/* While version 6's forecasts are being moved (store_fc.c; NULL
+	 * otherwise): the move's step (its last rowid, copy, delete), and
+	 * the old table's rows of a dropped series and retention's scan
+	 * and delete there, as drop[1] and ret_fc_* in the new one. */
+	sqlite3_stmt *mv_upto, *mv_ins, *mv_del;
+	sqlite3_stmt *old_drop, *old_ret_scan, *old_ret_del;
 } store_stmts;
 
 struct store {
@@ -263,6 +269,15 @@ struct store {
 	 * the log (cmp.maxid 0 = no round), when it began. */
 	store__lscan cmp;
 	uint64_t cmp_begin_ns;
+	/* The background move of version 6's forecasts (store_fc.c):
+	 * active while forecasts_v6 exists; its rowids [lo, hi] at open
+	 * (progress), the last one moved, rows moved, when the next step
+	 * may run, the last progress line, a failure already logged. */
+	struct {
+		int active, failing;
+		int64_t lo, hi, upto, moved;
+		uint64_t next_ns, log_ns;
+	} mv;
 
 	void (*closed)(void *ud);
 	void *closed_ud;
@@ -434,9 +449,19 @@ void store__compact_end(store *s);
 size_t store__compact_threshold(const store *s);
 /* At open: a schema-3 samples table into chunks, bounded transactions. */
 int store__convert_legacy(store *s);
-/* At open: version 6's forecasts (forecasts_v6) into schema 7's table,
- * bounded transactions (io/store_fc.c). */
-int store__convert_forecasts(store *s);
+/* Version 6's forecasts (forecasts_v6) into schema 7's table in the
+ * writer's idle time (io/store_fc.c). At open (after store__prepare):
+ * drops an empty forecasts_v6, or prepares the move (s->mv.active). */
+int store__fc_move_open(store *s);
+/* One transaction of the move: 0 = more to move, 1 = done (the table is
+ * dropped, s->mv.active 0), or STORE_E*. */
+int store__fc_move_step(store *s);
+/* The writer's idle-time hook (maintenance(), mu not held): a step when
+ * its time has come, paced so that queued ingest keeps most of the
+ * writer; its progress in the stats and the log. */
+void store__fc_move_idle(store *s, uint64_t now);
+/* When store__fc_move_idle next has work (UINT64_MAX: none). */
+uint64_t store__fc_move_next(const store *s);
 /* *yes = whether the database has a `type` ("table", "index") `name`. */
 int store__schema_has(sqlite3 *db, const char *type, const char *name,
 		      int *yes);
@@ -446,12 +471,16 @@ int store__schema_has(sqlite3 *db, const char *type, const char *name,
 enum { STORE_FC_V7, STORE_FC_MOVING, STORE_FC_OLD };
 int store__fc_layout(sqlite3 *db, int *layout);
 /* A reader's statements on forecasts for that layout: the rows of series
- * ?1 with t in [?2, ?3) in t order, and the latest t of series ?1 (one
- * row, NULL: none). */
+ * ?1 with t in [?2, ?3) in t order, the latest t of series ?1 (one row,
+ * NULL: none), and the count of all. While moving, a (series, t) in both
+ * tables reads as the new table's row. A statement holds for the schema
+ * it was derived in: a reader re-derives when the schema changes
+ * (io/store_read.c), recovery derives in its read transaction. */
 const char *store__fc_range_sql(int layout);
 const char *store__fc_last_sql(int layout);
-/* Rows moved per transaction by store__convert_forecasts (tests set it). */
-extern size_t store__fc_convert_rows;
+const char *store__fc_count_sql(int layout);
+/* Rows a move step copies (tests set it; 0 holds the move). */
+extern size_t store__fc_move_rows;
 
 /* A sample value column: NULL (how SQLite stores NaN) reads as NaN. */
 double store__column_value(sqlite3_stmt *st, int i);

@@ -7,6 +7,16 @@
  * seek) merged with that series' samples in the log, which it finds by a
  * binary search in each log row (rows are sorted by series id; compaction
  * bounds them to 4096), both in one read transaction.
+ *
+ * Forecast statements depend on the schema: during an upgrade the writer
+ * moves version 6's rows into schema 7's table and drops the old one
+ * (io/store_fc.c), and a reader opened on a file not yet upgraded reads a
+ * table that migration 7 renames. SQLite re-prepares a statement after a
+ * schema change but silently: the old layout's SELECT on "forecasts" reads
+ * the new, then partial, table. So each forecast read runs in a read
+ * transaction that first reads the schema cookie (PRAGMA schema_version,
+ * a field of the file's header) and re-derives the statement when it
+ * changed.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,8 +26,9 @@
 
 struct store_reader {
 	sqlite3 *db;
-	sqlite3_stmt *list, *find, *hist, *end, *fc;
+	sqlite3_stmt *list, *find, *hist, *end, *fc, *cookie;
 	int fc_layout; /* STORE_FC_*: which forecasts tables it reads */
+	int fc_cookie; /* the schema_version fc and fc_layout are for */
 };
 
 void store_reader_free(store_reader *r)
@@ -29,6 +40,7 @@ void store_reader_free(store_reader *r)
 	sqlite3_finalize(r->hist);
 	sqlite3_finalize(r->end);
 	sqlite3_finalize(r->fc);
+	sqlite3_finalize(r->cookie);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -69,11 +81,16 @@ int store_reader_open(store_reader **out, const char *path)
 		    "SELECT seq0+n-1 FROM sample_chunks WHERE series_id=?1 "
 		    "AND seq0<=?2 ORDER BY seq0 DESC LIMIT 1",
 		    -1, &r->end, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(r->db, "PRAGMA schema_version", -1,
+					&r->cookie, NULL);
+	/* A file without the schema fails here rather than at a read. */
 	if (rc == SQLITE_OK && store__fc_layout(r->db, &r->fc_layout) < 0)
 		rc = sqlite3_errcode(r->db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
 		    r->db, store__fc_range_sql(r->fc_layout), -1, &r->fc, NULL);
+	r->fc_cookie = -1; /* the first read checks */
 	if (rc != SQLITE_OK) {
 		/* No schema yet (never opened by a writer) or worse. */
 		rc = store__map_rc(rc) == STORE_ESQL ? STORE_ESCHEMA
@@ -146,6 +163,33 @@ static void read_end(store_reader *r)
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 }
 
+/* In a read transaction: r->fc and r->fc_layout for the schema it reads
+ * (the head of this file). */
+static int fc_current(store_reader *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, v, layout;
+
+	rc = sqlite3_step(r->cookie);
+	v = sqlite3_column_int(r->cookie, 0);
+	sqlite3_reset(r->cookie);
+	if (rc != SQLITE_ROW)
+		return store__map_rc(rc);
+	if (v == r->fc_cookie)
+		return 0;
+	if ((rc = store__fc_layout(r->db, &layout)) < 0)
+		return rc;
+	rc = sqlite3_prepare_v2(r->db, store__fc_range_sql(layout), -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return store__map_rc(rc);
+	sqlite3_finalize(r->fc);
+	r->fc = st;
+	r->fc_layout = layout;
+	r->fc_cookie = v;
+	return 0;
+}
+
 int store_history(store_reader *r, int64_t series_id, double t0, double t1,
 		  size_t limit,
 		  int (*cb)(void *ud, const store_sample *s, size_t n),
@@ -178,8 +222,14 @@ int store_forecasts(store_reader *r, int64_t series_id, double t0, double t1,
 	store_forecast_row f;
 	float *tmp = NULL;
 	size_t cap = 0;
-	int rc, ret = 0;
+	int rc, ret;
 
+	if ((ret = read_begin(r)) < 0)
+		return ret;
+	if ((ret = fc_current(r)) < 0) {
+		read_end(r);
+		return ret;
+	}
 	sqlite3_bind_int64(r->fc, 1, series_id);
 	sqlite3_bind_double(r->fc, 2, t0);
 	sqlite3_bind_double(r->fc, 3, t1);
@@ -230,6 +280,7 @@ int store_forecasts(store_reader *r, int64_t series_id, double t0, double t1,
 	if (!ret && rc != SQLITE_DONE)
 		ret = store__map_rc(rc);
 	sqlite3_reset(r->fc);
+	read_end(r);
 	free(tmp);
 	return ret;
 }
@@ -306,18 +357,23 @@ int store_count(store_reader *r, const char *table, int64_t *n)
 		return STORE_EINVAL;
 	if (i == 1)
 		return count_samples(r, n);
-	if (i == 2 && r->fc_layout == STORE_FC_MOVING)
-		snprintf(sql, sizeof(sql),
-			 "SELECT (SELECT count(*) FROM forecasts)+"
-			 "(SELECT count(*) FROM forecasts_v6)");
-	else
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", ok[i]);
-	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
-		return store__map_rc(rc);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if ((rc = read_begin(r)) < 0)
+		return rc;
+	if (i == 2 && (rc = fc_current(r)) < 0) {
+		read_end(r);
+		return rc;
+	}
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", ok[i]);
+	rc = sqlite3_prepare_v2(
+	    r->db, i == 2 ? store__fc_count_sql(r->fc_layout) : sql, -1, &st,
+	    NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	read_end(r);
 	return rc == SQLITE_ROW ? 0 : store__map_rc(rc);
 }
 

@@ -781,6 +781,10 @@ static int prepare(reader *d)
 			       "SELECT seq0,n,data FROM sample_chunks WHERE "
 			       "series_id=?1 ORDER BY seq0 DESC LIMIT 1",
 			       -1, &d->last_ck, NULL) != SQLITE_OK ||
+	    /* In the reader's transaction (open_reader): the layout and
+	     * the statement hold for the snapshot it reads, although the
+	     * writer may end a move of version 6's forecasts meanwhile
+	     * (io/store_fc.c). */
 	    store__fc_layout(d->db, &fc_layout) < 0 ||
 	    sqlite3_prepare_v2(d->db, store__fc_last_sql(fc_layout), -1,
 			       &d->last_fc, NULL) != SQLITE_OK ||
@@ -822,8 +826,8 @@ static int open_reader(rec *r, reader *d, int k, const char *path)
 	if ((rc = store__open_db(path, 0, NULL, &d->db)) == 0 &&
 	    (rc = store__exec(d->db, "PRAGMA cache_size=-32768")) == 0 &&
 	    (rc = store__exec(d->db, "PRAGMA mmap_size=" MMAP_BYTES)) == 0 &&
-	    (rc = prepare(d)) == 0)
-		rc = store__exec(d->db, "BEGIN");
+	    (rc = store__exec(d->db, "BEGIN")) == 0)
+		rc = prepare(d);
 	return rc;
 }
 

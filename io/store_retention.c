@@ -135,34 +135,53 @@ static int compact_if_old(store *s, double cutoff)
 	return rc < 0 ? rc : 0;
 }
 
-static int step_forecasts(store *s, int64_t sid, double cutoff, int room,
-			  int *deleted, int *full)
+/* One table's forecasts of series sid older than cutoff, at most room:
+ * scan (their t, oldest first) then delete up to the last. */
+static int step_fc_table(store *s, sqlite3_stmt *scan, sqlite3_stmt *del,
+			 int64_t sid, double cutoff, int room, int *deleted,
+			 int *full)
 {
-	store_stmts *t = &s->st;
 	double last = 0;
 	int n = 0, rc;
 
-	sqlite3_bind_int64(t->ret_fc_scan, 1, sid);
-	sqlite3_bind_double(t->ret_fc_scan, 2, cutoff);
-	sqlite3_bind_int(t->ret_fc_scan, 3, room);
-	while ((rc = sqlite3_step(t->ret_fc_scan)) == SQLITE_ROW) {
-		last = sqlite3_column_double(t->ret_fc_scan, 0);
+	sqlite3_bind_int64(scan, 1, sid);
+	sqlite3_bind_double(scan, 2, cutoff);
+	sqlite3_bind_int(scan, 3, room);
+	while ((rc = sqlite3_step(scan)) == SQLITE_ROW) {
+		last = sqlite3_column_double(scan, 0);
 		n++;
 	}
-	sqlite3_reset(t->ret_fc_scan);
+	sqlite3_reset(scan);
 	if (rc != SQLITE_DONE)
 		return store__map_rc(rc);
 	*full = n == room;
 	if (!n)
 		return 0;
-	sqlite3_bind_int64(t->ret_fc_del, 1, sid);
-	sqlite3_bind_double(t->ret_fc_del, 2, last);
-	rc = sqlite3_step(t->ret_fc_del);
-	sqlite3_reset(t->ret_fc_del);
+	sqlite3_bind_int64(del, 1, sid);
+	sqlite3_bind_double(del, 2, last);
+	rc = sqlite3_step(del);
+	sqlite3_reset(del);
 	if (rc != SQLITE_DONE)
 		return store__map_rc(rc);
 	*deleted += sqlite3_changes(s->db);
 	return 0;
+}
+
+/* Schema 7's table, then version 6's while its rows are being moved
+ * (io/store_fc.c). */
+static int step_forecasts(store *s, int64_t sid, double cutoff, int room,
+			  int *deleted, int *full)
+{
+	store_stmts *t = &s->st;
+	int before = *deleted, rc;
+
+	rc = step_fc_table(s, t->ret_fc_scan, t->ret_fc_del, sid, cutoff, room,
+			   deleted, full);
+	if (rc == 0 && !*full && t->old_ret_scan)
+		rc = step_fc_table(s, t->old_ret_scan, t->old_ret_del, sid,
+				   cutoff, room - (*deleted - before), deleted,
+				   full);
+	return rc;
 }
 
 /* The forecasts table's head: rowid order is the order rows were stored, so

@@ -126,9 +126,9 @@ static const char *const migrations[] = {
      * commit stores for the series of a group land together at the
      * group's end. Statements name the group with the index's own
      * expression (STORE_FC_KEY). Version 6's table is renamed with its
-     * index and moved over by store_open in bounded transactions
-     * (store__convert_forecasts), then dropped; until then readers read
-     * both. */
+     * index and moved over by the writer after open in bounded
+     * transactions (io/store_fc.c), then dropped; until then every
+     * statement on forecasts sees both. */
     "ALTER TABLE forecasts RENAME TO forecasts_v6;"
     "CREATE TABLE forecasts(" FORECAST_COLUMNS
     "CREATE UNIQUE INDEX forecasts_grp ON forecasts(series_id>>6,t,"

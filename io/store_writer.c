@@ -317,6 +317,12 @@ static int apply_batch(store *s, store_batch *b)
 			if ((rc = run(t->drop[k])) < 0)
 				return rc;
 		}
+		/* Its forecasts not yet moved from version 6 (store_fc.c). */
+		if (t->old_drop) {
+			sqlite3_bind_int64(t->old_drop, 1, b->drop[i]);
+			if ((rc = run(t->old_drop)) < 0)
+				return rc;
+		}
 	}
 	/* Declarations STORE_SERIES_PER_INSERT to a statement, as the
 	 * forecasts below: a tick of new series (every series of a first
@@ -665,6 +671,9 @@ static void maintenance(store *s, uint64_t now)
 			store__wunlock(s);
 		}
 	}
+	/* Last, paced by itself: an upgrade's move of version 6's
+	 * forecasts, a bounded step at a time. */
+	store__fc_move_idle(s, now);
 }
 
 static uint64_t next_maintenance(store *s)
@@ -677,6 +686,8 @@ static uint64_t next_maintenance(store *s)
 	/* A round in progress goes on while the queue is empty. */
 	if (s->cmp.maxid && s->compact_next_ns < a)
 		a = s->compact_next_ns;
+	if (store__fc_move_next(s) < a)
+		a = store__fc_move_next(s);
 	return a;
 }
 

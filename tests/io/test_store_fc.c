@@ -1,8 +1,10 @@
 /*
  * tests/io/test_store_fc.c: schema 7's forecasts (io/store_fc.c): the
- * statements' plans, a version-6 database moved over at open (reads the
- * same, bounded transactions, killed anywhere), replace, drop and
- * retention inside a group of ids, retention from the table's head.
+ * statements' plans, a version-6 database moved over by the writer after
+ * open (reads the same, bounded transactions, killed anywhere), replace,
+ * drop and retention of rows still in the old table, readers opened
+ * before the schema changed under them, replace, drop and retention
+ * inside a group of ids, retention from the table's head.
  */
 #include <math.h>
 #include <signal.h>
@@ -153,16 +155,22 @@ static int last_samples(void *ud, int64_t sid, const store_sample *sm, size_t n)
 	return 0;
 }
 
+/* Recovery's latest origin of each series into *l; 0 or STORE_E*. */
+static int recover_last(const char *path, last_fc *l)
+{
+	store_recover_cb cb = {last_series, last_samples, NULL, NULL, NULL, 0};
+
+	memset(l, 0, sizeof *l);
+	cb.ud = l;
+	return store_recover(path, 0x42, 0, &cb, NULL);
+}
+
 /* Recovery's latest origin of every series: NORIG - 1's. */
 static int last_ok(const char *path)
 {
-	store_recover_cb cb = {last_series, last_samples, NULL, NULL, NULL, 0};
 	last_fc l;
-	int i, ok;
+	int i, ok = recover_last(path, &l) == 0 && l.n == NSID;
 
-	memset(&l, 0, sizeof l);
-	cb.ud = &l;
-	ok = store_recover(path, 0x42, 0, &cb, NULL) == 0 && l.n == NSID;
 	for (i = 0; ok && i < NSID; i++)
 		ok = l.sid[i] == sids[i] && l.t[i] == 60.0 * (NORIG - 1) + 0.5;
 	return ok;
@@ -268,18 +276,27 @@ static int layout_seeks(const char *path, int want, const char *index)
 	return seek == 2;
 }
 
+static int move_over(void *ud)
+{
+	store_stats st;
+
+	store_get_stats(ud, &st);
+	return !st.fc_moving;
+}
+
 /* A version-6 database opens at version 7 with the same forecasts (moved
- * over three rows a transaction), and a reader of the old one read them
- * the same; then a stored origin replaces its row (also in a group shared
- * with others), a new one appends. */
+ * over three rows a transaction by the writer), and a reader of the old
+ * one read them the same; then a stored origin replaces its row (also in
+ * a group shared with others), a new one appends. */
 static void test_migrate_v6(void)
 {
 	fx f;
 	store *s;
 	store_batch *b;
+	store_stats st;
 	fcs a;
 	float lv[1] = {0.5f}, q[2] = {7, 8}, mean[2] = {99, 98};
-	size_t rows = store__fc_convert_rows;
+	size_t rows = store__fc_move_rows;
 	int i;
 
 	fx_init(&f);
@@ -288,10 +305,14 @@ static void test_migrate_v6(void)
 	CHECK(v6_rows_ok(f.path)); /* version 6, read by this program */
 	CHECK(last_ok(f.path));
 	CHECK_EQ_INT(layout_seeks(f.path, STORE_FC_OLD, "forecasts_key"), 1);
-	store__fc_convert_rows = 3;
+	store__fc_move_rows = 3;
 	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
-	store__fc_convert_rows = rows;
 	CHECK_EQ_INT(fx_scalar(f.path, "PRAGMA user_version"), 7);
+	CHECK(fx_run_until(&f, move_over, s, 30000));
+	store__fc_move_rows = rows;
+	store_get_stats(s, &st);
+	CHECK_EQ_INT((int)st.fc_moved, NSID * NORIG);
+	CHECK_EQ_INT((int)st.fc_move_left, 0);
 	CHECK_EQ_INT(store__schema_version(), 7);
 	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM sqlite_schema "
 				       "WHERE name IN ('forecasts_v6', "
@@ -322,23 +343,32 @@ static void test_migrate_v6(void)
 
 /* Migration 7 and the move, two rows a transaction, in a child killed
  * after `budget` x 16 SQLite VM instructions (inside the migration,
- * inside a step, between steps); exits 0 when the move is over first. */
+ * inside a step, between steps); exits 0 when the move is over first.
+ * Before the move, series 64's rows are stored again (as a restart's
+ * replay stores its origins again: the same rows), into the new table
+ * while the old still holds them. */
 static void crash_child(const char *path, long budget)
 {
 	store *s = calloc(1, sizeof *s);
+	int rc;
 
 	store_opts_default(&s->o);
 	pthread_mutex_init(&s->mu, NULL);
-	store__fc_convert_rows = 2;
+	store__fc_move_rows = 2;
 	if (store__open_db(path, 1, &s->o, &s->db) != 0)
 		_exit(3);
 	sqlite3_progress_handler(s->db, 16, fx_kill_after, &budget);
 	if (store__migrate(s->db, store__schema_version()) != 0 ||
-	    store__prepare(s) != 0)
+	    store__prepare(s) != 0 || store__fc_move_open(s) != 0)
 		_exit(4);
-	if (store__convert_forecasts(s) != 0)
+	if (s->mv.active &&
+	    store__exec(s->db, "INSERT OR REPLACE INTO forecasts SELECT "
+			       "series_id,t,horizon,nq,levels,q,mean FROM "
+			       "forecasts_v6 WHERE series_id=64") != 0)
 		_exit(5);
-	_exit(0);
+	while ((rc = store__fc_move_step(s)) == 0)
+		;
+	_exit(rc == 1 ? 0 : 6);
 }
 
 typedef struct killed {
@@ -377,12 +407,130 @@ static void test_crash_inside_move(void)
 	CHECK(k.ok);
 	CHECK_EQ_INT(fx_scalar(f.path, "PRAGMA user_version"), 7);
 	CHECK(v6_rows_ok(f.path));
-	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
-	fx_close_store(&f, s);
-	CHECK(v6_rows_ok(f.path));
 	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM sqlite_schema "
 				       "WHERE name='forecasts_v6'"),
 		     0);
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, NULL), 0);
+	fx_close_store(&f, s);
+	CHECK(v6_rows_ok(f.path));
+	fx_release(&f);
+}
+
+/* Series 64's rows after test_background_writes's batch and retention:
+ * 180.5 replaced (mean 99), 240.5 as version 6 stored it, 600 new. */
+static int bg_64_ok(store_reader *r)
+{
+	fcs a;
+
+	memset(&a, 0, sizeof a);
+	return store_forecasts(r, 64, -INFINITY, INFINITY, fcs_cb, &a) == 0 &&
+	       a.n == 3 && a.t[0] == 180.5 && a.mean[0] == 99 &&
+	       a.qlast[0] == 8 && a.t[1] == 240.5 && a.mean[1] == 24 &&
+	       a.t[2] == 600 && a.mean[2] == 99;
+}
+
+/* Every series as test_background_writes leaves it, read by r. */
+static int bg_ok(store_reader *r)
+{
+	fcs a;
+	int64_t n = -1;
+	int i, ok = store_count(r, "forecasts", &n) == 0 &&
+		    n == (NSID - 1) * 2 + 1 && bg_64_ok(r);
+
+	for (i = 0; ok && i < NSID; i++) {
+		if (sids[i] == 64)
+			continue;
+		memset(&a, 0, sizeof a);
+		ok = store_forecasts(r, sids[i], -INFINITY, INFINITY, fcs_cb,
+				     &a) == 0;
+		if (sids[i] == 65)
+			ok = ok && a.n == 0;
+		else
+			ok = ok && a.n == 2 && a.t[0] == 180.5 &&
+			     a.mean[0] == (float)(10 * i + 3) &&
+			     a.t[1] == 240.5 &&
+			     a.mean[1] == (float)(10 * i + 4);
+	}
+	return ok;
+}
+
+static int bg_done(void *ud)
+{
+	return bg_ok(ud);
+}
+
+/* Recovery's latest origin while and after the move: 600 for 64, 240.5
+ * for the others, none for the dropped 65. */
+static int bg_last_ok(const char *path)
+{
+	last_fc l;
+	int i, ok = recover_last(path, &l) == 0 && l.n == NSID - 1;
+
+	for (i = 0; ok && i < l.n; i++)
+		ok = l.sid[i] != 65 && l.t[i] == (l.sid[i] == 64 ? 600 : 240.5);
+	return ok;
+}
+
+/* While version 6's rows wait to be moved (the move held): a stored
+ * origin replaces one still in the old table, a dropped series' old rows
+ * go, retention deletes old rows; a reader opened on version 6 (before
+ * migration 7 renamed its table) and one opened mid-move read every
+ * forecast right, and the same once the move has ended and dropped the
+ * old table under them. */
+static void test_background_writes(void)
+{
+	fx f;
+	store *s;
+	store_opts o;
+	store_batch *b;
+	store_reader *r_old, *r_mid;
+	float lv[1] = {0.5f}, q[2] = {7, 8}, mean[2] = {99, 98};
+	size_t rows = store__fc_move_rows;
+	double now = (double)time(NULL);
+
+	fx_init(&f);
+	v6_db(f.path);
+	add_series(f.path);
+	CHECK_EQ_INT(store_reader_open(&r_old, f.path), 0);
+	CHECK(v6_rows_ok(f.path));
+	store_opts_default(&o);
+	/* Origins before ~130 s after the epoch are old: 0.5, 60.5,
+	 * 120.5 (180.5 ages in 50 s). */
+	o.forecast_retention_s = now - 130;
+	o.retention_batch = 3;
+	o.retention_ms = 1;
+	store__fc_move_rows = 0; /* held */
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	b = store_batch_new();
+	CHECK_EQ_INT(store_batch_forecast(b, 64, 180.5, 2, 1, lv, q, mean), 0);
+	CHECK_EQ_INT(store_batch_forecast(b, 64, 600, 2, 1, lv, q, mean), 0);
+	CHECK_EQ_INT(store_batch_drop_series(b, 65), 0);
+	store_submit(s, b, 0, NULL, NULL);
+	CHECK_EQ_INT(store_reader_open(&r_mid, f.path), 0);
+	CHECK(fx_run_until(&f, bg_done, r_mid, 30000));
+	CHECK(bg_ok(r_old));
+	/* Nothing moved: the rows read from both tables. */
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM forecasts_v6"),
+		     (NSID - 1) * 2);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM forecasts"), 2);
+	CHECK_EQ_INT(layout_seeks(f.path, STORE_FC_MOVING, "forecasts_key"), 1);
+	fx_close_store(&f, s);
+	CHECK(bg_last_ok(f.path));
+	/* Moved, two rows a transaction, by the next start's writer. */
+	store__fc_move_rows = 2;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	CHECK(fx_run_until(&f, move_over, s, 30000));
+	store__fc_move_rows = rows;
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM sqlite_schema "
+				       "WHERE name='forecasts_v6'"),
+		     0);
+	CHECK(bg_ok(r_mid));
+	CHECK(bg_ok(r_old));
+	CHECK(bg_last_ok(f.path));
+	CHECK_EQ_INT(layout_seeks(f.path, STORE_FC_V7, "forecasts_grp"), 1);
+	store_reader_free(r_old);
+	store_reader_free(r_mid);
 	fx_release(&f);
 }
 
@@ -510,6 +658,7 @@ int main(void)
 	TH_RUN(test_plans);
 	TH_RUN(test_migrate_v6);
 	TH_RUN(test_crash_inside_move);
+	TH_RUN(test_background_writes);
 	TH_RUN(test_drop_and_retention_in_group);
 	TH_RUN(test_retention_head_and_stragglers);
 	return th_summary();
