@@ -620,7 +620,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: loadgen --graphite HOST:PORT [--conns K] [--series S]\n"
 		"         [--count N | --duration SEC] [--rate SAMPLES_PER_S]\n"
-		"         [--prefix P] [--t0 T | --end T|now|now-SEC] [--step SEC]\n"
+		"         [--prefix P] [--step SEC]\n"
+		"         [--t0 T | --end T|now|now-SEC]\n"
 		"         [--until-rpc HOST:PORT | --until-sink PORT |\n"
 		"          --until-metric HOST:PORT/PATH --metric NAME]\n"
 		"         [--drain] (with --until-rpc)\n"
@@ -720,16 +721,18 @@ static void parse(opts *o, int argc, char **argv)
 		double e = end_time(o->end);
 		long long rounds = (o->count + o->series - 1) / o->series;
 		if (t0_given || e < 0 || o->count >= (long long)4e9) {
-			fprintf(stderr, "loadgen: --end takes T, now or now-SEC, "
-					"not with --t0, and needs --count or "
-					"--rate\n");
+			fprintf(stderr,
+				"loadgen: --end takes T, now or now-SEC, "
+				"not with --t0, and needs --count or "
+				"--rate\n");
 			exit(2);
 		}
 		o->t0 = e - (double)(rounds - 1) * o->step;
 	}
 	/* Never a sample stamped after the wall clock: statecastd refuses
-	 * those past now + ingest.max_skew_s, and no live feed sends them. */
-	{
+	 * those past now + ingest.max_skew_s, and no live feed sends them. A
+	 * flat-out --duration run (no count) is checked round by round. */
+	if (o->count < (long long)4e9) {
 		long long rounds = (o->count + o->series - 1) / o->series;
 		double last = o->t0 + (double)(rounds - 1) * o->step;
 		if (o->t0 < 0 || last > (double)time(NULL)) {
@@ -849,6 +852,14 @@ int main(int argc, char **argv)
 	deadline = o.duration > 0 ? start + o.duration : INFINITY;
 	for (long long r = 0; r < rounds && sent < o.count; r++) {
 		unsigned long long ts = (unsigned long long)(o.t0 + r * o.step);
+		if ((double)ts > (double)time(NULL)) {
+			fprintf(stderr,
+				"loadgen: stopped before round %lld: "
+				"its samples would be stamped after "
+				"the wall clock\n",
+				r);
+			break;
+		}
 		for (i = 0; i < o.series && sent < o.count; i++) {
 			int k = (int)(i % o.conns);
 			char *p;
