@@ -27,6 +27,10 @@
 # holds ~10 GB); loadgen does not finish at the base's pace, so the rate is
 # the daemon's `stepped` counter over the window [60 s, 180 s] of the run,
 # beside how often the store's queue stopped Graphite reads.
+# Timestamps: loadgen --end now (the last sample a moment before the wall
+# clock, inside the store's retention as a live feed's); before session 15
+# loadgen's default t0 1.7e9, with which the store writer deleted every
+# forecast a run stored as out of retention (bench/results/wal15.md).
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
@@ -66,7 +70,7 @@ run() {
 	threads "$PID" | sort >"$W/t0"
 	# loadgen returns once the store has committed every row (--drain):
 	# the CPU and bytes include the store's backlog.
-	out=$(build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count "$N" --until-rpc 127.0.0.1:$R --drain || true)
+	out=$(build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count "$N" --end now --until-rpc 127.0.0.1:$R --drain || true)
 	c1=$(cpu_ticks "$PID"); w1=$(awk '/^wchar/ { print $2 }' "/proc/$PID/io")
 	threads "$PID" | sort >"$W/t1"
 	th=$(join "$W/t0" "$W/t1" | awk -v n="$N" -v hz="$(getconf CLK_TCK)" \
@@ -116,7 +120,7 @@ big() {
 	rm -rf "$W/sd"; mkdir -p "$W/sd"
 	daemon_start "$b/statecastd" "$W/sd/db" "$W/sd/log" -o model.path=models/default.model ||
 		{ echo "n/a n/a n/a n/a n/a"; return; }
-	build/bench/loadgen --graphite 127.0.0.1:$G --series "$BIG" --count $((BIG * 6)) \
+	build/bench/loadgen --graphite 127.0.0.1:$G --series "$BIG" --count $((BIG * 6)) --end now \
 		--until-rpc 127.0.0.1:$R >/dev/null 2>&1 &
 	lg=$!
 	sleep 60

@@ -24,6 +24,10 @@
 #   (callgrind on bench/model_diff.c's first 16 series x 600 samples, as
 #   bench/step_speed.sh counts them) and whether the served quantiles of
 #   the two trees are the same bits (model_diff --cmp, 256 x 600).
+# Timestamps: a run's passes end a step before the wall clock (bench/lib.sh
+# t0_before_now), inside the store's retention as a live feed's; before
+# session 15 they started at 1.7e9 and the store writer deleted every
+# forecast stored (bench/results/wal15.md section 0).
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
@@ -59,6 +63,7 @@ run() {
 	daemon_start "$b/statecastd" "$W/sd/db" "$W/sd/log" -o model.path=models/default.model ||
 		{ echo "ing100k: statecastd did not start (see $W/sd/log)" >&2; return 1; }
 	pid=$PID; PIDS="$PIDS $pid"
+	t0=$(t0_before_now $((passes * per)) 60)
 	for k in $(seq "$passes"); do
 		if [ -n "$perf" ]; then
 			perf record -q -F 999 -e cpu-clock -p "$pid" -o "$W/perf.data" >/dev/null 2>&1 &
@@ -66,7 +71,7 @@ run() {
 		fi
 		c0=$(cpu_ticks "$pid")
 		out=$($LG --graphite 127.0.0.1:$G --series "$S" --count "$n" \
-			--t0 $((1700000000 + (k - 1) * per * 60)) --until-rpc 127.0.0.1:$R --drain || true)
+			--t0 $((t0 + (k - 1) * per * 60)) --until-rpc 127.0.0.1:$R --drain || true)
 		c1=$(cpu_ticks "$pid")
 		if [ -n "$perf" ]; then
 			kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true

@@ -4,7 +4,7 @@
 # same input as the peer. Writes bench/results/ingest.md.
 #
 #   bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S]
-#                   [--per P] [--out FILE]
+#                   [--per P] [--t0 T] [--out FILE]
 #
 # Per rep, interleaved (the order of base and this tree alternates): the
 # relay, then statecastd of each tree with the minimal model and with the
@@ -17,6 +17,14 @@
 # default-model run at 1k series, until the store drained, split into
 # parse / step / store by bench/cpu_split.py.
 #
+# Timestamps: every run's last sample is stamped a moment before the wall
+# clock (loadgen --end now), as a live feed's are; until session 15 they
+# started at 1.7e9, three years back, and the store writer deleted every
+# forecast a run stored as out of retention (bench/results/wal15.md
+# section 0). --t0 T stamps from T instead (--t0 1700000000: the earlier
+# runs). The rows retention deleted in each run (stats
+# store_retention_deleted, n/a for a build without it) are reported.
+#
 # The base is exported with `git archive` and built in a temporary
 # directory (or --base-dir names a tree already built).
 set -eu
@@ -27,10 +35,13 @@ BASE_DIR=""
 REPS=3
 S=100000
 PER=6
+T0=""
 OUT=bench/results/ingest.md
 . bench/lib.sh
-parse_args "usage: bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--per P] [--out FILE]" \
-	--base=BASE --base-dir=BASE_DIR --reps=REPS --series=S --per=PER --out=OUT -- "$@"
+parse_args "usage: bench/ingest.sh [--base REV] [--base-dir DIR] [--reps N] [--series S] [--per P] [--t0 T] [--out FILE]" \
+	--base=BASE --base-dir=BASE_DIR --reps=REPS --series=S --per=PER --t0=T0 --out=OUT -- "$@"
+TS=(--end now)
+[ -z "$T0" ] || TS=(--t0 "$T0")
 need_tools carbon-c-relay perf
 bench_workdir ingest
 
@@ -42,7 +53,7 @@ MIN_MODEL=$W/min.model
 min_model build "$MIN_MODEL"
 
 # sd BUILD MODEL SERIES COUNT [PERF_OUT]: one statecastd run on a fresh
-# store; prints "RATE DRAINED_RATE CPU_US_PER_SAMPLE" (perf records it when
+# store; prints "RATE DRAINED_RATE CPU_US_PER_SAMPLE RETENTION_DELETED" (perf records it when
 # PERF_OUT); the CPU and the profile run until the store has drained.
 sd() {
 	local b=$1 model=$2 series=$3 count=$4 perf_out=${5:-} g r pid pp c0 c1 out
@@ -55,30 +66,32 @@ sd() {
 		pp=$!; sleep 0.5
 	fi
 	c0=$(cpu_ticks "$pid")
-	out=$($LG --graphite 127.0.0.1:$g --series "$series" --count "$count" --until-rpc 127.0.0.1:$r --drain || true)
+	out=$($LG --graphite 127.0.0.1:$g --series "$series" --count "$count" "${TS[@]}" --until-rpc 127.0.0.1:$r --drain || true)
 	c1=$(cpu_ticks "$pid")
+	del=$("$b/statecast" stats --json --rpc 127.0.0.1:$r 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_retention_deleted", "n/a"))' 2>/dev/null || echo n/a)
 	if [ -n "$perf_out" ]; then
 		kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true
 		SPLIT=$(/usr/bin/python3 bench/cpu_split.py "$perf_out" 999 "$count" "$pid" "$b" || true)
 	fi
 	kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
 	awk -v r="$(field rate "$out")" -v d="$(field drained_rate "$out")" -v c="$((c1 - c0))" \
-		-v hz="$(getconf CLK_TCK)" -v n="$count" \
-		'BEGIN { printf "%s %s %.2f\n", (r == "" ? "n/a" : r), (d == "" || d == "nan" ? "n/a" : d), c / hz / n * 1e6 }'
+		-v hz="$(getconf CLK_TCK)" -v n="$count" -v x="$del" \
+		'BEGIN { printf "%s %s %.2f %s\n", (r == "" ? "n/a" : r), (d == "" || d == "nan" ? "n/a" : d), c / hz / n * 1e6, x }'
 }
 
 relay_run() {
 	local out
 	relay_start; PIDS="$PIDS $RELAY_PID"
-	out=$($LG --graphite 127.0.0.1:$RELAY_PORT --series "$S" --count "$N" --until-sink "$RELAY_SINK" || true)
+	out=$($LG --graphite 127.0.0.1:$RELAY_PORT --series "$S" --count "$N" "${TS[@]}" --until-sink "$RELAY_SINK" || true)
 	kill "$RELAY_PID" 2>/dev/null; wait "$RELAY_PID" 2>/dev/null || true
 	r=$(field rate "$out"); echo "${r:-n/a}"
 }
 
 relay=""
 declare -A rate cpu
-declare -A drained
-for k in base:min head:min base:def head:def; do rate[$k]=""; drained[$k]=""; cpu[$k]=""; done
+declare -A drained deleted
+for k in base:min head:min base:def head:def; do rate[$k]=""; drained[$k]=""; cpu[$k]=""; deleted[$k]=""; done
 for rep in $(seq "$REPS"); do
 	echo "ingest: rep $rep of $REPS"
 	relay="$relay $(relay_run)"
@@ -91,7 +104,7 @@ for rep in $(seq "$REPS"); do
 			[ $t = base ] && b=$BASE_DIR/build
 			set -- $(sd "$b" "$model" "$S" "$N")
 			rate[$t:$m]="${rate[$t:$m]} $1"; drained[$t:$m]="${drained[$t:$m]} $2"
-			cpu[$t:$m]="${cpu[$t:$m]} $3"
+			cpu[$t:$m]="${cpu[$t:$m]} $3"; deleted[$t:$m]="${deleted[$t:$m]} $4"
 		done
 	done
 done
@@ -136,6 +149,7 @@ srow() { # srow TREE MODEL LABEL
 	echo "samples/s = stepped (loadgen's rate); until drained = from the first sample"
 	echo "until the store had committed every row (stats: store_queued_rows 0)."
 	echo "CPU = utime + stime of the daemon's every thread over that same span, per sample."
+	echo "Timestamps: loadgen ${TS[*]} (60 s step)."
 	echo
 	echo "| run | samples/s (median) | runs | / relay | until drained (median) | runs | CPU us/sample (median) | runs |"
 	echo "|---|---|---|---|---|---|---|---|"
@@ -146,6 +160,9 @@ srow() { # srow TREE MODEL LABEL
 	row head def "statecastd this tree, default model"
 	echo
 	echo "Minimal model, this tree / $BASE: samples/s $(ratio "$(echo "${rate[head:min]}" | median)" "$(echo "${rate[base:min]}" | median)"), CPU per sample $(ratio "$(echo "${cpu[head:min]}" | median)" "$(echo "${cpu[base:min]}" | median)")."
+	echo "Rows deleted by retention (stats store_retention_deleted) in each run:" \
+		"$(for k in base:min head:min base:def head:def; do printf '%s%s;' "$k" "${deleted[$k]}"; done)"
+	echo
 	echo "Default model, this tree / $BASE: samples/s $(ratio "$(echo "${rate[head:def]}" | median)" "$(echo "${rate[base:def]}" | median)"), until drained $(ratio "$(echo "${drained[head:def]}" | median)" "$(echo "${drained[base:def]}" | median)"), CPU per sample $(ratio "$(echo "${cpu[head:def]}" | median)" "$(echo "${cpu[base:def]}" | median)")."
 	echo
 	echo "## CPU per sample split: parse, step, store (us)"

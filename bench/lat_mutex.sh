@@ -23,6 +23,8 @@
 # a lock), whichever the build.
 # lat10 counted 8 in 10 s by hand (bench/results/lat10.md section 5);
 # lat11 moved the store's writer off SCHED_IDLE while it holds the mutex.
+# Timestamps: loadgen's 1.7e9, as bench/latency.sh (see its header: the
+# writer's retention purge runs, the loop's latency is what is measured).
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"

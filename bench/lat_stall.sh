@@ -18,6 +18,8 @@
 # libuv's async handle (bench/results/lat8-stall.md). It also counts the
 # loop's sched_yield calls over the run (perf stat): that spin's only
 # system call.
+# Timestamps: loadgen's 1.7e9, as bench/latency.sh (see its header: the
+# writer's retention purge runs, the loop's latency is what is measured).
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"

@@ -69,6 +69,12 @@
 # runs; all runs are listed. With perf installed, each daemon run also
 # counts the loop thread's sched_yield calls (libuv's async spin, the
 # stall lat8 and lat9 removed: any is one).
+# Timestamps: loadgen's 1.7e9 (priming, then t0 + 5 steps), three years
+# back, so the store writer deletes what the runs store as out of
+# retention; what is measured is the sample-to-push time, the loop's, and
+# the writer runs in its own thread at SCHED_IDLE (whether its purge moves
+# the figures on 2 cores was not measured). Kept so that the figures stay
+# comparable with every latency run before.
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"

@@ -219,6 +219,19 @@ relay_start() {
 	done
 }
 
+# t0_before_now ROUNDS STEP: the t0 whose ROUNDS rounds at STEP s end a
+# step before the wall clock (rounded down to STEP): for a script whose
+# runs continue one database (a seed, then timed runs) and that may drive
+# another build's loadgen, which has no --end. Benchmarks of throughput
+# stamp samples near now: retention (store.forecast_retention_s, 7 d) cuts
+# at the wall clock, and older samples make the store writer delete what
+# a run stores (bench/results/wal15.md section 0).
+t0_before_now() {
+	local now
+	now=$(date +%s)
+	echo $((now - now % $2 - $1 * $2))
+}
+
 # field NAME LINE: the value of NAME=... in a key=value line (loadgen's).
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # Median of the numbers on stdin (spaces or newlines): the middle one, or

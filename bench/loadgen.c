@@ -59,7 +59,18 @@
  * (no control message came) loadgen says so on stderr and prints
  * lat_k_n=0 and no kernel figure.
  *
- * Output: one line of key=value pairs (tests and bench/perf.sh parse it).
+ * Timestamps: series i's sample of round r is stamped T0 + r x STEP (--step,
+ * 60 s). T0 is --t0 (1.7e9 by default, November 2023: every figure before
+ * session 15 was taken with it), or --end T|now|now-SEC puts the last round
+ * at T (a benchmark of throughput should: statecastd's retention cutoff is
+ * the wall clock minus store.retention_s / store.forecast_retention_s, so
+ * samples three years old make its store writer delete what the run
+ * stores, bench/results/wal15.md section 0). A run whose last timestamp
+ * would be after the wall clock is refused: statecastd rejects samples
+ * past now + ingest.max_skew_s (10 min), and no live feed sends them.
+ *
+ * Output: one line of key=value pairs (tests and bench/perf.sh parse it);
+ * t_first and t_last are the first and last timestamps sent.
  */
 #include <errno.h>
 #include <math.h>
@@ -92,6 +103,7 @@ typedef struct opts {
 	long series;
 	long long count;
 	double rate, duration, step, t0;
+	const char *end; /* --end: the last sample at or before it */
 } opts;
 
 static double now_s(void)
@@ -608,7 +620,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: loadgen --graphite HOST:PORT [--conns K] [--series S]\n"
 		"         [--count N | --duration SEC] [--rate SAMPLES_PER_S]\n"
-		"         [--prefix P] [--t0 T] [--step SEC]\n"
+		"         [--prefix P] [--step SEC]\n"
+		"         [--t0 T | --end T|now|now-SEC]\n"
 		"         [--until-rpc HOST:PORT | --until-sink PORT |\n"
 		"          --until-metric HOST:PORT/PATH --metric NAME]\n"
 		"         [--drain] (with --until-rpc)\n"
@@ -617,9 +630,29 @@ static void usage(void)
 	exit(2);
 }
 
+/* --end's value: seconds since the epoch, "now" (the wall clock) or
+ * "now-SEC"; -1 if it is none of them. */
+static double end_time(const char *v)
+{
+	char *e;
+	double d;
+
+	if (!strncmp(v, "now", 3)) {
+		d = (double)time(NULL);
+		if (!v[3])
+			return d;
+		if (v[3] != '-')
+			return -1;
+		d -= strtod(v + 4, &e);
+	} else {
+		d = strtod(v, &e);
+	}
+	return *e || !(d > 0) ? -1 : floor(d);
+}
+
 static void parse(opts *o, int argc, char **argv)
 {
-	int i;
+	int i, t0_given = 0;
 
 	memset(o, 0, sizeof *o);
 	o->conns = 4;
@@ -652,7 +685,9 @@ static void parse(opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--prefix"))
 			o->prefix = v;
 		else if (!strcmp(a, "--t0"))
-			o->t0 = atof(v);
+			o->t0 = atof(v), t0_given = 1;
+		else if (!strcmp(a, "--end"))
+			o->end = v;
 		else if (!strcmp(a, "--step"))
 			o->step = atof(v);
 		else if (!strcmp(a, "--until-rpc"))
@@ -679,6 +714,36 @@ static void parse(opts *o, int argc, char **argv)
 	if (o->count <= 0) /* a duration needs a rate to bound the count */
 		o->count = o->rate > 0 ? (long long)(o->rate * o->duration)
 				       : (long long)4e9;
+	/* --end places the run's last round at or before T: t0 = T minus the
+	 * rounds before it, so a benchmark's samples are as recent as a live
+	 * feed's (store retention, 7 d for forecasts, leaves them alone). */
+	if (o->end) {
+		double e = end_time(o->end);
+		long long rounds = (o->count + o->series - 1) / o->series;
+		if (t0_given || e < 0 || o->count >= (long long)4e9) {
+			fprintf(stderr,
+				"loadgen: --end takes T, now or now-SEC, "
+				"not with --t0, and needs --count or "
+				"--rate\n");
+			exit(2);
+		}
+		o->t0 = e - (double)(rounds - 1) * o->step;
+	}
+	/* Never a sample stamped after the wall clock: statecastd refuses
+	 * those past now + ingest.max_skew_s, and no live feed sends them. A
+	 * flat-out --duration run (no count) is checked round by round. */
+	if (o->count < (long long)4e9) {
+		long long rounds = (o->count + o->series - 1) / o->series;
+		double last = o->t0 + (double)(rounds - 1) * o->step;
+		if (o->t0 < 0 || last > (double)time(NULL)) {
+			fprintf(stderr,
+				"loadgen: the samples would run from t=%.0f to "
+				"%.0f: before 1970 or after the wall clock "
+				"(%.0f); give another --t0 or --end\n",
+				o->t0, last, (double)time(NULL));
+			exit(2);
+		}
+	}
 	if (o->latency_rpc && o->lat_series == 0)
 		o->lat_series = o->series < 16 ? (int)o->series : 16;
 	if (o->latency_rpc && o->rate <= 0) {
@@ -787,6 +852,14 @@ int main(int argc, char **argv)
 	deadline = o.duration > 0 ? start + o.duration : INFINITY;
 	for (long long r = 0; r < rounds && sent < o.count; r++) {
 		unsigned long long ts = (unsigned long long)(o.t0 + r * o.step);
+		if ((double)ts > (double)time(NULL)) {
+			fprintf(stderr,
+				"loadgen: stopped before round %lld: "
+				"its samples would be stamped after "
+				"the wall clock\n",
+				r);
+			break;
+		}
 		for (i = 0; i < o.series && sent < o.count; i++) {
 			int k = (int)(i % o.conns);
 			char *p;
@@ -900,6 +973,11 @@ int main(int argc, char **argv)
 	}
 	printf("sent=%lld series=%ld conns=%d send_s=%.3f send_rate=%.0f", sent,
 	       o.series, o.conns, sent_s, sent / sent_s);
+	/* The first and last timestamps sent (whether retention can touch
+	 * what the run stores: tests compare them with the clock). */
+	if (sent > 0)
+		printf(" t_first=%.0f t_last=%.0f", o.t0,
+		       o.t0 + (double)((sent - 1) / o.series) * o.step);
 	/* Incomplete (the receiver stopped progressing): the rate of what it
 	 * did process, up to its last progress, never a made-up 0. */
 	if (!isnan(processed) && !isnan(done_s))

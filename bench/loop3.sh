@@ -24,6 +24,9 @@
 #    -e cpu-clock` of the daemon from the first sample until the store
 #    drained, split by bench/cpu_split.py: "parse" is the loop thread
 #    outside the model and SQLite, with its kernel part. Medians.
+# Timestamps: from 1700000000 (three years back): the loop's instructions
+# and profile are what is measured, and retention's deletes run in the
+# store writer's thread, not the loop's.
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"

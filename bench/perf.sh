@@ -5,6 +5,15 @@
 #
 #   bench/perf.sh [--quick] [--series "1000 100000 1000000"] [--out FILE]
 #
+# Timestamps: the throughput, CPU split and scaling runs stamp their last
+# sample a moment before the wall clock (loadgen --end now), as a live
+# feed does: with loadgen's default t0 (1.7e9, three years back) the store
+# writer deleted each run's stored forecasts as out of retention, and the
+# rows measured that (bench/results/wal15.md section 0). The latency rows
+# keep 1.7e9 (priming, then t0 + 5 steps: the order they need), so their
+# store writer may purge what they store; their figure is the loop's
+# sample-to-push time, which the writer (SCHED_IDLE) does not sit on.
+#
 # --quick (what `make bench` runs) measures 1k and 100k series; the default
 # adds 1M. A steady-state row (bench/steady.sh, one rep: 100k series whose
 # database already holds 300 samples and ~215 stored forecasts each,
@@ -87,19 +96,19 @@ for S in $SERIES; do
 	echo "perf: $S series, $N samples"
 	# carbon-c-relay: parse + route into a discarding sink (loadgen's).
 	relay_start; PIDS="$PIDS $RELAY_PID"
-	relay=$($B/bench/loadgen --graphite 127.0.0.1:$RELAY_PORT --series "$S" --count "$N" --until-sink "$RELAY_SINK" || true)
+	relay=$($B/bench/loadgen --graphite 127.0.0.1:$RELAY_PORT --series "$S" --count "$N" --end now --until-sink "$RELAY_SINK" || true)
 	kill "$RELAY_PID" 2>/dev/null || true
 	# VictoriaMetrics: parse + persist.
 	peer_start 2 vm_cmd || true
 	VPID=$PEER_PID VG=${P[1]} VH=${P[2]}; PIDS="$PIDS $VPID"
-	vm=$($B/bench/loadgen --graphite 127.0.0.1:$VG --series "$S" --count "$N" \
+	vm=$($B/bench/loadgen --graphite 127.0.0.1:$VG --series "$S" --count "$N" --end now \
 		--until-metric "127.0.0.1:$VH/metrics" --metric vm_rows_inserted_total || true)
 	stop "$VPID"; rm -rf "$W/vm"
 	# statecastd, default model, persistence on.
 	mkdir -p "$W/sd"; rm -f "$W/sd/"*
 	start_statecastd models/default.model "$W/sd"
 	rss0=$(rss_kb "$SD_PID")
-	sd=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count "$N" --until-rpc 127.0.0.1:$SD_R --drain || true)
+	sd=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count "$N" --end now --until-rpc 127.0.0.1:$SD_R --drain || true)
 	rss_peak=$(awk '/^VmHWM/ {print $2}' "/proc/$SD_PID/status" 2>/dev/null || echo n/a)
 	drained "$B/statecast" "$SD_R" || true
 	rss1=$(rss_kb "$SD_PID" 2>/dev/null || echo 0)
@@ -119,7 +128,7 @@ for S in $SERIES; do
 	# statecastd, minimal model (one tiny layer, horizon 1): ingest cost.
 	mkdir -p "$W/sdmin"; rm -f "$W/sdmin/"*
 	start_statecastd "$MIN_MODEL" "$W/sdmin"
-	sdmin=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count "$N" --until-rpc 127.0.0.1:$SD_R --drain || true)
+	sdmin=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count "$N" --end now --until-rpc 127.0.0.1:$SD_R --drain || true)
 	stop "$SD_PID"
 
 	r_relay=$(field rate "$relay"); r_vm=$(field rate "$vm")
@@ -178,11 +187,11 @@ case " $SERIES " in *" 100000 "*)
 	LS=100000; LN=$((LS * LONG_PER))
 	echo "perf: $LS series, $LN samples ($LONG_PER per series)"
 	relay_start; PIDS="$PIDS $RELAY_PID"
-	lrelay=$($B/bench/loadgen --graphite 127.0.0.1:$RELAY_PORT --series $LS --count $LN --until-sink "$RELAY_SINK" || true)
+	lrelay=$($B/bench/loadgen --graphite 127.0.0.1:$RELAY_PORT --series $LS --count $LN --end now --until-sink "$RELAY_SINK" || true)
 	kill "$RELAY_PID" 2>/dev/null || true
 	mkdir -p "$W/sdl"; rm -f "$W/sdl/"*
 	start_statecastd models/default.model "$W/sdl"
-	lsd=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $LS --count $LN --until-rpc 127.0.0.1:$SD_R --drain || true)
+	lsd=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $LS --count $LN --end now --until-rpc 127.0.0.1:$SD_R --drain || true)
 	stop "$SD_PID"
 	# A relay that dropped lines (complete=0) has no rate for the row.
 	lr=$(field rate "$lrelay")
@@ -220,7 +229,7 @@ mkdir -p "$W/cpu"; rm -f "$W/cpu/"*
 start_statecastd models/default.model "$W/cpu"
 perf record -q -F $PF -e cpu-clock -p "$SD_PID" -o "$W/cpu/perf.data" >/dev/null 2>&1 &
 PERF_PID=$!; sleep 0.5
-cpu_run=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $SC --count $SN --until-rpc 127.0.0.1:$SD_R --drain || true)
+cpu_run=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $SC --count $SN --end now --until-rpc 127.0.0.1:$SD_R --drain || true)
 kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" 2>/dev/null || true
 split=$(/usr/bin/python3 bench/cpu_split.py "$W/cpu/perf.data" $PF "$SN" "$SD_PID" "$B" || true)
 stop "$SD_PID"
@@ -242,7 +251,7 @@ scale_run() { # PIN THREADS: prints "RATE CORES_IN_WINDOW US_PER_SAMPLE US_AFTER
 	mkdir -p "$W/sc"; rm -f "$W/sc/"*
 	PIN=$1 start_statecastd models/default.model "$W/sc" -o model.threads=$2
 	c0=$(cpu_ticks "$SD_PID"); w0=$(writer_ticks "$SD_PID")
-	r=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $SC --count $SN --until-rpc 127.0.0.1:$SD_R || true)
+	r=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series $SC --count $SN --end now --until-rpc 127.0.0.1:$SD_R || true)
 	c1=$(cpu_ticks "$SD_PID")
 	drained "$B/statecast" "$SD_R" || true
 	c2=$(cpu_ticks "$SD_PID"); w2=$(writer_ticks "$SD_PID")

@@ -6,7 +6,7 @@
 #
 #   bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P]
 #                   [--reps R] [--step SEC] [--perf] [--no-plain] [--quick]
-#                   [--seeded DIR] [--out FILE]
+#                   [--seeded DIR] [--t0 T] [--out FILE]
 #
 # Defaults: --build build (this tree's, made first), 100000 series, 300
 # aged samples a series, 30 timed samples a series, 3 reps, a 60 s step.
@@ -20,7 +20,7 @@
 # Seeding, once per run, by the daemon under test itself (so each database
 # is one its own code wrote, whatever its schema): statecastd (default
 # model) takes loadgen's S series x N samples at a STEP s step (60 by
-# default) from T0 = 1.7e9 until its store drained, and stops cleanly;
+# default) from T0 until its store drained, and stops cleanly;
 # for the "aged" database with -o store.forecast_every_s=1s, so that every
 # refresh is stored (fewer than N forecasts a series: a new series
 # forecasts once it has learnt its step and warmed up), and for the
@@ -53,8 +53,24 @@
 # more holds AGED + R x P): the timed samples continue from there, and a
 # run whose samples are rejected as out of order stops the script.
 #
+# Timestamps: T0 (--t0) is by default placed so that the last timed sample
+# (of the seed's AGED, then R x P, and P more with --perf) is a step before
+# the wall clock (bench/lib.sh t0_before_now): the samples and stored
+# forecasts are those of a daemon fed live data, hours old, inside the
+# store's retention (7 d for forecasts). Until session 15 T0 was 1.7e9
+# (three years back), and every run measured the store writer deleting the
+# whole history as out of retention (bench/results/wal15.md section 0);
+# `--t0 1700000000` reproduces those runs. The seeding writes T0 to
+# DIR/t0 beside DIR/db; --seeded DIR reads it from there (a seed without
+# one, e.g. /tmp/seed15-20k, was seeded from 1700000000: give --t0). A
+# timed run that would end after the wall clock stops the script before
+# it starts. Each timed run's stats store_retention_deleted (rows retention
+# deleted; n/a for a build without that stat) is reported: 0 is what a
+# young daemon deletes.
+#
 # Prints, last, one line of key=value medians (bench/perf.sh reads it):
-# aged_rate aged_drained aged_cpu empty_rate empty_drained empty_cpu.
+# aged_rate aged_drained aged_cpu empty_rate empty_drained empty_cpu, then
+# aged_deleted empty_deleted (retention's rows, summed over the reps).
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
@@ -67,10 +83,11 @@ STEP=60
 PERF=""
 NOPLAIN=""
 SEEDED=""
+T0=""
 OUT=bench/results/steady.md
 . bench/lib.sh
-parse_args "usage: bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P] [--reps R] [--step SEC] [--perf] [--no-plain] [--quick] [--seeded DIR] [--out FILE]" \
-	--build=B --series=S --aged=AGED --per=PER --reps=REPS --step=STEP --perf:PERF=1 --no-plain:NOPLAIN=1 --seeded=SEEDED \
+parse_args "usage: bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P] [--reps R] [--step SEC] [--perf] [--no-plain] [--quick] [--seeded DIR] [--t0 T] [--out FILE]" \
+	--build=B --series=S --aged=AGED --per=PER --reps=REPS --step=STEP --perf:PERF=1 --no-plain:NOPLAIN=1 --seeded=SEEDED --t0=T0 \
 	'--quick:S=20000; AGED=200; REPS=2' --out=OUT -- "$@"
 [ -z "$PERF" ] || need_tools perf
 bench_workdir steady
@@ -78,7 +95,11 @@ bench_workdir steady
 LG=$B/bench/loadgen
 MODEL=$B/../models/default.model
 [ -x "$LG" ] && [ -f "$MODEL" ] || { echo "steady: $B needs bench/loadgen and ../models/default.model" >&2; exit 1; }
-T0=1700000000
+if [ -z "$T0" ] && [ -n "$SEEDED" ]; then
+	T0=$(cat "$SEEDED/t0" 2>/dev/null) ||
+		{ echo "steady: $SEEDED/t0 is missing: give the seed's first timestamp, --t0 (1700000000 for a seed made before session 15)" >&2; exit 1; }
+fi
+[ -n "$T0" ] || T0=$(t0_before_now $((AGED + (REPS + ${PERF:-0}) * PER)) "$STEP")
 
 need=$((S * AGED * 700 / 1024))
 [ -z "$SEEDED" ] || need=0
@@ -108,6 +129,7 @@ seed() {
 	SEED=$($LG --graphite 127.0.0.1:$G --series "$S" --count $((S * AGED)) --t0 $T0 --step "$STEP" \
 		--until-rpc 127.0.0.1:$R --drain || true)
 	[ "$(field complete "$SEED")" = 1 ] || { echo "steady: seeding $1 did not complete: $SEED" >&2; exit 1; }
+	echo "$T0" >"$W/$1/t0"
 	SEED_ROWS=$("$B/statecast" stats --json --rpc 127.0.0.1:$R 2>/dev/null |
 		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_rows_committed", "n/a"))' 2>/dev/null || echo n/a)
 	stop "$PID"
@@ -140,6 +162,10 @@ thread_cpu() {
 N=$((S * PER))
 declare -A rate drained cpu
 t=$((T0 + AGED * STEP))
+last=$((t + ((REPS + ${PERF:-0}) * PER - 1) * STEP))
+[ "$last" -le "$(date +%s)" ] ||
+	{ echo "steady: the timed samples would end at t=$last, after the wall clock ($(date +%s)): a --seeded database's --aged or --t0 leaves too few steps before now" >&2; exit 1; }
+declare -A deleted
 run() { # run aged|empty REP [PERF_OUT]
 	local c=$1 pf=${3:-} pid pp out
 	if [ "$c" = empty ]; then rm -rf "$W/empty"; fi
@@ -157,8 +183,9 @@ run() { # run aged|empty REP [PERF_OUT]
 	# Samples at or before a series' last one are rejected unstepped
 	# (loadgen still counts them sent and processed): a --seeded database
 	# aged past --aged x --step would be measured doing nothing.
-	ooo=$("$B/statecast" stats --json --rpc 127.0.0.1:$R 2>/dev/null |
-		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("out_of_order", 0))' 2>/dev/null || echo 0)
+	st=$("$B/statecast" stats --json --rpc 127.0.0.1:$R 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; j = json.load(sys.stdin); print(j.get("out_of_order", 0), j.get("store_retention_deleted", "n/a"))' 2>/dev/null || echo "0 n/a")
+	ooo=${st% *}
 	[ "$ooo" = 0 ] || {
 		stop "$pid"
 		echo "steady: rep $2 $c: $ooo samples out of order, not stepped (a --seeded database whose series hold samples past T0 + AGED x STEP: give --aged every sample it holds)" >&2
@@ -173,6 +200,7 @@ run() { # run aged|empty REP [PERF_OUT]
 	d=$(field drained_rate "$out")
 	[ "$(field complete "$out")" = 1 ] || d=n/a
 	drained[$c]="${drained[$c]:-} ${d:-n/a}"
+	deleted[$c]="${deleted[$c]:-} ${st#* }"
 	cpu[$c]="${cpu[$c]:-} $(awk '$1 == "all" { print $2 }' "$W/cpu.$c.$2")"
 }
 # rep_all REP: every case once, CASES rotated by REP - 1 (with two cases,
@@ -205,6 +233,8 @@ if [ -n "$PERF" ]; then
 fi
 
 med() { echo "$1" | median; }
+# sumd "N N ...": their sum, n/a if any is (a build without the stat).
+sumd() { echo "$1" | tr ' ' '\n' | awk 'NF { if ($1 !~ /^[0-9]+$/) na = 1; s += $1 } END { print na ? "n/a" : s }'; }
 threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 {
 	echo "# Throughput at steady state: an aged database against an empty one"
@@ -214,7 +244,7 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared: read ratios and medians)."
 	echo
 	echo "Seeded by the build itself, $S series x $AGED samples at a ${STEP} s step from"
-	echo "t = $T0, then a clean stop:"
+	echo "t = $T0 ($(date -u -d "@$T0" '+%Y-%m-%d %H:%M UTC'); the timed runs end at t = $last), then a clean stop:"
 	echo
 	echo "- aged: a forecast stored at every refresh (-o store.forecast_every_s=1s):"
 	echo "  $mb_aged MiB, rows committed (samples and forecasts) $rows_aged; $(du -smL "$W/aged" | cut -f1) MiB at the end."
@@ -237,6 +267,9 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 	for c in $CASES; do
 		echo "| $c | $(med "${rate[$c]}") | ${rate[$c]} | $(med "${drained[$c]}") | ${drained[$c]} | $(med "${cpu[$c]}") | ${cpu[$c]} |"
 	done
+	echo
+	echo "Rows deleted by retention in each timed run (stats store_retention_deleted):"
+	for c in $CASES; do printf -- '- %s:%s\n' "$c" "${deleted[$c]}"; done
 	echo
 	for c in $CASES; do
 		[ $c = aged ] && continue
@@ -274,4 +307,5 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 } >"$OUT"
 echo "steady: wrote $OUT"
 echo "aged_rate=$(med "${rate[aged]}") aged_drained=$(med "${drained[aged]}") aged_cpu=$(med "${cpu[aged]}")" \
-	"empty_rate=$(med "${rate[empty]}") empty_drained=$(med "${drained[empty]}") empty_cpu=$(med "${cpu[empty]}")"
+	"empty_rate=$(med "${rate[empty]}") empty_drained=$(med "${drained[empty]}") empty_cpu=$(med "${cpu[empty]}")" \
+	"aged_deleted=$(sumd "${deleted[aged]}") empty_deleted=$(sumd "${deleted[empty]}")"

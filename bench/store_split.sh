@@ -18,6 +18,11 @@
 # nockpt (store.checkpoint_s=0), nosnap (store.snapshot_s=1d: no SQLite
 # snapshot within the run), none (all three off). A NAME=SETTINGS
 # argument replaces them: SETTINGS is a comma list of -o values.
+#
+# Timestamps: the last sample a moment before the wall clock (loadgen --end
+# now), inside the store's retention as a live feed's; before session 15
+# from 1.7e9, and the store writer deleted every forecast it stored
+# (bench/results/wal15.md section 0).
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
@@ -62,7 +67,7 @@ run() {
 	pid=$PID; PIDS="$PIDS $pid"
 	a=$(threads "$pid")
 	out=$(build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" --count "$n" \
-		--t0 1700000000 --until-rpc 127.0.0.1:$R --drain || true)
+		--end now --until-rpc 127.0.0.1:$R --drain || true)
 	b=$(threads "$pid")
 	rate=$(field drained_rate "$out")
 	hz=$(getconf CLK_TCK)

@@ -22,6 +22,10 @@
 # window leaves out most of the store (bench/results/par9.md).
 #
 # Prints markdown to stdout.
+# Timestamps: loadgen --end now (the last sample a moment before the wall
+# clock, inside the store's retention as a live feed's); before session 15
+# loadgen's default t0 1.7e9, with which the store writer deleted every
+# forecast a run stored as out of retention (bench/results/wal15.md).
 set -eu
 cd "$(dirname "$0")/.."
 B=build
@@ -66,7 +70,7 @@ run() { # run PERF_OUT|"": one run; prints the loadgen line
 	tasks "$pid" >"$W/t0"
 	# The window: until every sample is stepped; then until the store
 	# drained (t2).
-	out=$($LG --graphite 127.0.0.1:$G --series "$S" --count "$N" --until-rpc 127.0.0.1:$R || true)
+	out=$($LG --graphite 127.0.0.1:$G --series "$S" --count "$N" --end now --until-rpc 127.0.0.1:$R || true)
 	tasks "$pid" >"$W/t1"
 	echo "$(store_at "$R")" >"$W/store1"
 	drained "$B/statecast" "$R" || echo "thread_split: the store did not drain in 120 s" >&2

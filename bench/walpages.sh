@@ -12,9 +12,13 @@
 #
 # --db DIR: run on DIR/db in place (it ages by P samples a series: use a
 # copy of a seeded database, e.g. bench/steady.sh's; T must continue its
-# samples' times); without it, a new database. S x P samples (20000 x 60
-# by default) go flat out from loadgen at a 60 s step from T (1700000000
-# by default, as loadgen's). -o options go to statecastd. Appends a
+# samples' times, and is required with it); without it, a new database.
+# S x P samples (20000 x 60 by default) go flat out from loadgen at a 60 s
+# step from T; by default the last of them a step before the wall clock
+# (bench/lib.sh t0_before_now), inside the store's retention as a live
+# feed's (until session 15 T was 1.7e9, and retention deleted what the
+# run stored: bench/results/wal15.md; --t0 1700000000 gives those runs).
+# -o options go to statecastd. Appends a
 # section named by --label to FILE (bench/results/walpages.md), with
 # stats' store_retention_deleted and the forecasts table's rows before
 # and after (a run's retention work is part of its bytes).
@@ -25,7 +29,7 @@ B=build
 DB=""
 S=20000
 PER=60
-T0=1700000000
+T0=""
 LABEL=run
 OUT=bench/results/walpages.md
 OPTS=()
@@ -38,6 +42,10 @@ bench_workdir walpages
 MODEL=$B/../models/default.model
 [ -x "$B/bench/loadgen" ] && [ -f "$MODEL" ] || { echo "walpages: $B needs bench/loadgen and ../models/default.model" >&2; exit 1; }
 cc -O2 -shared -fPIC -o "$W/iotrace.so" bench/shim/iotrace.c -ldl
+if [ -z "$T0" ]; then
+	[ -z "$DB" ] || { echo "walpages: --db needs --t0, the time that continues its samples" >&2; exit 2; }
+	T0=$(t0_before_now "$PER" 60)
+fi
 [ -n "$DB" ] || { DB=$W/new; mkdir -p "$DB"; }
 rows() { sqlite3 -readonly "$DB/db" "SELECT count(*) FROM forecasts" 2>/dev/null || echo 0; }
 before=$(rows)
