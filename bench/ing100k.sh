@@ -57,7 +57,7 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # Per pass k, $W/res.k holds "RATE DRAINED CPU_US" and, with PERF (any
 # word), $W/split.k cpu_split.py's line of a perf record of that pass.
 run() {
-	local b=$1 per=$2 passes=$3 perf=${4:-} n k pid pp c0 c1 out
+	local b=$1 per=$2 passes=$3 perf=${4:-} n k pid pp c0 c1 out t0
 	n=$((S * per))
 	rm -rf "$W/sd" "$W"/res.* "$W"/split.*; mkdir -p "$W/sd"
 	daemon_start "$b/statecastd" "$W/sd/db" "$W/sd/log" -o model.path=models/default.model ||
