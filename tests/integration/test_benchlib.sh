@@ -170,6 +170,9 @@ check "$(echo "$tk" | awk -v p=$$ 'NF != 7 || $1 != p { bad = 1 } END { exit bad
 # loadgen --end now: the last timestamp sent is a moment before the wall
 # clock (a throughput run's data inside the store's retention), and a run
 # that would stamp samples after the clock is refused before it sends.
+# loadgen is the harness: built here (a fresh clone's `make test` builds
+# only the daemon and the CLI), as test_loadgen_stamps.py does.
+make -s build/bench/loadgen
 daemon_start build/statecastd "$W/dbe" "$W/loge" || true
 now=$(date +%s)
 out=$(build/bench/loadgen --graphite 127.0.0.1:$G --series 100 --count 1000 --end now --until-rpc 127.0.0.1:$R 2>&1)
