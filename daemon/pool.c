@@ -54,12 +54,11 @@
 #include "daemon/pool.h"
 
 #include "daemon/sched.h"
+#include "io/futex.h"
 
 #include <limits.h>
-#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,20 +82,6 @@ static void cpu_relax(void)
 #elif defined(__aarch64__)
 	__asm__ __volatile__("yield" ::: "memory");
 #endif
-}
-
-/* Sleeps while *w == v (or not at all if it changed). FUTEX_WAIT_BITSET,
- * the op a condition variable waits with, not FUTEX_WAIT (a sleep on a
- * held pthread mutex): bench/lat_mutex.sh tells the two apart. */
-static void futex_wait(_Atomic unsigned *w, unsigned v)
-{
-	syscall(SYS_futex, w, FUTEX_WAIT_BITSET_PRIVATE, v, NULL, NULL,
-		FUTEX_BITSET_MATCH_ANY);
-}
-
-static void futex_wake(_Atomic unsigned *w, int n)
-{
-	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 
 /* Claims the next job from the front (the caller) or the back (a helper):
@@ -127,7 +112,7 @@ static void publish(srv_pool *p, int j)
 	atomic_store(&p->fin[slot], j);
 	atomic_fetch_add(&p->done_seq, 1);
 	if (atomic_load(&p->caller_waits))
-		futex_wake(&p->done_seq, 1);
+		io_futex_wake(&p->done_seq, 1);
 }
 
 /* The first helper up for run seq times its wake-up, even when the run is
@@ -177,7 +162,7 @@ static unsigned helper_wait(srv_pool *p, unsigned seen)
 		if (s == seen) {
 			atomic_fetch_add_explicit(&p->helper_sleeps, 1,
 						  memory_order_relaxed);
-			futex_wait(&p->run_seq, seen);
+			io_futex_wait(&p->run_seq, seen, NULL);
 			s = atomic_load(&p->run_seq);
 		}
 		atomic_fetch_sub(&p->sleepers, 1);
@@ -261,7 +246,7 @@ void srv_pool_release(srv_pool *p)
 
 	atomic_store(&p->stopping, 1);
 	atomic_fetch_add(&p->run_seq, 1);
-	futex_wake(&p->run_seq, INT_MAX);
+	io_futex_wake(&p->run_seq, INT_MAX);
 	for (i = 0; i < p->started; i++)
 		pthread_join(p->th[i], NULL);
 	for (i = 0; p->ws && i < p->nhelpers; i++)
@@ -293,7 +278,7 @@ static void caller_wait(srv_pool *p, int reported)
 	if (atomic_load(&p->fin[reported]) < 0) {
 		atomic_fetch_add_explicit(&p->caller_sleeps, 1,
 					  memory_order_relaxed);
-		futex_wait(&p->done_seq, v);
+		io_futex_wait(&p->done_seq, v, NULL);
 	}
 	atomic_store(&p->caller_waits, 0);
 }
@@ -334,7 +319,7 @@ int srv_pool_run(srv_pool *p, int njobs, srv_pool_job_fn fn,
 	atomic_store(&p->claim, (unsigned long long)njobs << 32);
 	atomic_fetch_add(&p->run_seq, 1);
 	if (atomic_load(&p->sleepers))
-		futex_wake(&p->run_seq, INT_MAX);
+		io_futex_wake(&p->run_seq, INT_MAX);
 	for (;;) {
 		int f;
 

@@ -7,7 +7,6 @@
  * writer runs at SCHED_IDLE, the case that made the loop spin most).
  */
 #include <errno.h>
-#include <linux/futex.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -19,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/futex.h"
 #include "io/store_int.h"
 
 /* How much lower than the loop a BATCH writer runs (nice steps). */
@@ -209,8 +209,7 @@ void store__writer_wait(store *s, uint64_t ns)
 	/* Returns at once if a wake-up came since seq was read (under mu,
 	 * after the state the writer saw). An absolute CLOCK_MONOTONIC
 	 * deadline, as the condition variable had. */
-	syscall(SYS_futex, &s->wake_seq, FUTEX_WAIT_BITSET_PRIVATE, seq, &ts,
-		NULL, FUTEX_BITSET_MATCH_ANY);
+	io_futex_wait(&s->wake_seq, seq, &ts);
 	atomic_store(&s->w_asleep, 0);
 	store__wlock(s);
 }
@@ -219,8 +218,7 @@ void store__wake_writer(store *s)
 {
 	atomic_fetch_add(&s->wake_seq, 1);
 	if (atomic_load(&s->w_asleep))
-		syscall(SYS_futex, &s->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL,
-			NULL, 0);
+		io_futex_wake(&s->wake_seq, 1);
 }
 
 /*
