@@ -49,7 +49,7 @@
  *    series finds its records by binary search), so a sample costs a few bytes
  * of an append, not a B-tree insert on a leaf of its own. Between ingest
  * transactions the writer compacts the log (store_compact.c) once it holds 128
- * samples per series (at least 65536, at most log_max_samples) or 32768 rows:
+ * samples per series (at least 65536, at most log_max_samples) or 16384 rows:
  * sorted by (series, seq) into sample_chunks rows (series_id, seq0, n, t0, t1,
  * data: runs of consecutive seqs, 16 bytes a sample), in a round of steps
  * (transactions of about compact_step samples of a range of series, between
@@ -196,10 +196,11 @@ typedef struct store_opts {
 	 * (bench/results/store10-split.md). */
 	int page_size;
 	/* Compaction moves the sample log into chunks once it holds 128
-	 * samples per series, at least 65536 and at most this [16777216]
-	 * (the log's bound, 512 MiB: what a recovery reads of it, in
-	 * windows of series ids), or 32768 rows (what a history read looks
-	 * into). Each round rewrites ~2-3 chunk leaves per series of a
+	 * samples per series, at least 65536 and at most this [8388608]
+	 * (the log's bound, 256 MiB: what a recovery reads of it, in
+	 * windows of series ids), or 16384 rows (what a history read looks
+	 * into; rows hold at most 512 samples, so it binds first above
+	 * 8M). Each round rewrites ~2-3 chunk leaves per series of a
 	 * long history whatever it moves (io/store_int.h): fewer samples a
 	 * series a round cost the writer more (bench/results/chunk16.md). */
 	size_t log_max_samples;

@@ -101,10 +101,13 @@ struct store_batch {
  * (bench/results/chunk16.md). */
 #define STORE_LOG_PER_SERIES 128
 #define STORE_LOG_MIN	     65536
-/* ... or once it has this many rows (the index a history read scans; at
- * 100k series a 25k-sample commit is ~50 rows, so 128 samples a series
- * come before it). */
-#define STORE_LOG_MAX_ROWS 32768
+/* ... or once it has this many rows (the index a history read scans, and
+ * one row a commit it opens: kept when the samples per series went up,
+ * since a read's cost grows with the log's rows: at 100k series 25k rows
+ * (12.7M samples) took 3-6x the 8k rows' (4M) per read. It binds before
+ * 128 samples a series from about 65k series on: ~80 at 100k, where the
+ * 4M cap gave 40.) */
+#define STORE_LOG_MAX_ROWS 16384
 /* Samples per sample_log row at most (16 KiB): a history read opens the
  * rows whose id range holds its series and binary-searches each. */
 #define STORE_LOG_PIECE	  512
