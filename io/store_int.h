@@ -104,7 +104,8 @@ struct store_batch {
 /* ... or once it has this many rows (the index a history read scans, and
  * one row a commit it opens: kept when the samples per series went up,
  * since a read's cost grows with the log's rows: at 100k series 25k rows
- * (12.7M samples) took 3-6x the 8k rows' (4M) per read. It binds before
+ * (12.7M samples) took 3-6x the 8k rows' (4M) per read (the larger file
+ * past the reader's mmap, the smaller inside it). It binds before
  * 128 samples a series from about 65k series on: ~80 at 100k, where the
  * 4M cap gave 40.) */
 #define STORE_LOG_MAX_ROWS 16384
