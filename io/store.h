@@ -201,8 +201,9 @@ typedef struct store_opts {
 	 * windows of series ids), or 16384 rows (what a history read looks
 	 * into; rows hold at most 512 samples, so it binds first above
 	 * 8M). Each round rewrites ~2-3 chunk leaves per series of a
-	 * long history whatever it moves (io/store_int.h): fewer samples a
-	 * series a round cost the writer more (bench/results/chunk16.md). */
+	 * long history, far from in proportion to what it moves
+	 * (io/store_int.h): fewer samples a series a round cost the writer
+	 * more (bench/results/chunk16.md). */
 	size_t log_max_samples;
 	/* Log samples one compaction step moves, about (at most twice
 	 * this, or one log row of a series holding more: one transaction

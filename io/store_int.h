@@ -94,11 +94,12 @@ struct store_batch {
  * store_opts.log_max_samples. A round writes one chunk per series into the
  * leaf that holds the series' last chunk, and once a series' history
  * fills leaves of its own that leaf is full: the insert rebalances it with
- * a sibling, ~2-3 pages of 16 KiB per series a round whatever the chunk's
- * size. So the samples a series moves per round divide that cost: 128
- * instead of 32 cut sample_chunks' WAL bytes a compacted sample 0.46x at
- * 2k series x 8000 samples, for a log 4x as long for readers to merge
- * (bench/results/chunk16.md). */
+ * a sibling: 1.8-3.3 pages of 16 KiB per series a round at 32-128
+ * samples, far less than in proportion. So the samples a series moves per
+ * round divide that cost: 128 instead of 32 cut sample_chunks' WAL bytes a
+ * compacted sample 0.46x at 2k series x 8000 samples, for a log up to 4x
+ * as long for readers to merge (2x at 100k series: the row bound below;
+ * bench/results/chunk16.md). */
 #define STORE_LOG_PER_SERIES 128
 #define STORE_LOG_MIN	     65536
 /* ... or once it has this many rows (the index a history read scans, and
