@@ -81,8 +81,8 @@ static const cfg_entry entries[] = {
      "rows waiting for their COMMIT, in bytes: past it Graphite and Influx "
      "connections are not read until half of it is committed",
      F(store.max_queue)},
-    {"store.log_max_samples", CFG_INT, "4194304", 1, 1 << 30, NULL, 0,
-     "compact the sample log into per-series chunks once it holds 32 "
+    {"store.log_max_samples", CFG_INT, "8388608", 1, 1 << 30, NULL, 0,
+     "compact the sample log into per-series chunks once it holds 128 "
      "samples per series, at least 65536 and at most this many",
      F(store.log_max_samples)},
     {"store.wal_size", CFG_SIZE, "256M", 0, 64 * GIB, NULL, 0,

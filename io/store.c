@@ -315,7 +315,7 @@ void store_opts_default(store_opts *o)
 	o->episode_quiet_ms = 5000;
 	o->retention_batch = 2000;
 	o->retention_ms = 1000;
-	o->log_max_samples = (size_t)4 << 20;
+	o->log_max_samples = (size_t)8 << 20;
 	o->compact_step = (size_t)128 << 10;
 	o->writer_raise_bytes = (size_t)64 << 20;
 	o->writer_lower_bytes = (size_t)16 << 20;

@@ -48,7 +48,7 @@
  *    value; sorted by series id within the row, so that a reader of one
  *    series finds its records by binary search), so a sample costs a few bytes
  * of an append, not a B-tree insert on a leaf of its own. Between ingest
- * transactions the writer compacts the log (store_compact.c) once it holds 32
+ * transactions the writer compacts the log (store_compact.c) once it holds 128
  * samples per series (at least 65536, at most log_max_samples) or 16384 rows:
  * sorted by (series, seq) into sample_chunks rows (series_id, seq0, n, t0, t1,
  * data: runs of consecutive seqs, 16 bytes a sample), in a round of steps
@@ -195,11 +195,15 @@ typedef struct store_opts {
 	 * 1.14x of the page cache, what reaches the disk
 	 * (bench/results/store10-split.md). */
 	int page_size;
-	/* Compaction moves the sample log into chunks once it holds 32
-	 * samples per series, at least 65536 and at most this [4194304]
-	 * (the log's bound, 128 MiB: what a recovery reads of it, in
+	/* Compaction moves the sample log into chunks once it holds 128
+	 * samples per series, at least 65536 and at most this [8388608]
+	 * (the log's bound, 256 MiB: what a recovery reads of it, in
 	 * windows of series ids), or 16384 rows (what a history read looks
-	 * into). */
+	 * into; rows hold at most 512 samples, so it binds first above
+	 * 8M). Each round rewrites ~2-3 chunk leaves per series of a
+	 * long history, far from in proportion to what it moves
+	 * (io/store_int.h): fewer samples a series a round cost the writer
+	 * more (bench/results/chunk16.md). */
 	size_t log_max_samples;
 	/* Log samples one compaction step moves, about (at most twice
 	 * this, or one log row of a series holding more: one transaction

@@ -91,10 +91,24 @@ struct store_batch {
 #define STORE_CHUNK_MAX 4096 /* samples per chunk at most (64 KiB) */
 /* Compaction starts once the log holds STORE_LOG_PER_SERIES samples per
  * series (by the largest id seen), at least STORE_LOG_MIN, at most
- * store_opts.log_max_samples. */
-#define STORE_LOG_PER_SERIES 32
+ * store_opts.log_max_samples. A round writes one chunk per series into the
+ * leaf that holds the series' last chunk, and once a series' history
+ * fills leaves of its own that leaf is full: the insert rebalances it with
+ * a sibling: 1.8-3.3 pages of 16 KiB per series a round at 32-128
+ * samples, far less than in proportion. So the samples a series moves per
+ * round divide that cost: 128 instead of 32 cut sample_chunks' WAL bytes a
+ * compacted sample 0.46x at 2k series x 8000 samples, for a log up to 4x
+ * as long for readers to merge (2x at 100k series: the row bound below;
+ * bench/results/chunk16.md). */
+#define STORE_LOG_PER_SERIES 128
 #define STORE_LOG_MIN	     65536
-/* ... or once it has this many rows (the index a history read scans). */
+/* ... or once it has this many rows (the index a history read scans, and
+ * one row a commit it opens: kept when the samples per series went up,
+ * since a read's cost grows with the log's rows: at 100k series 25k rows
+ * (12.7M samples) took 3-6x the 8k rows' (4M) per read (the larger file
+ * past the reader's mmap, the smaller inside it). It binds before
+ * 128 samples a series from about 65k series on: ~80 at 100k, where the
+ * 4M cap gave 40.) */
 #define STORE_LOG_MAX_ROWS 16384
 /* Samples per sample_log row at most (16 KiB): a history read opens the
  * rows whose id range holds its series and binary-searches each. */
