@@ -399,6 +399,15 @@ sched_report() { # WHO LABEL
 	echo "counts as the task that was on the core."
 	echo
 	bench/lat_sched.py "$@"
+	echo
+	echo "## Who held the cores while the loop waited for one ($label, 50k/s, --sched)"
+	echo
+	echo "bench/lat_sched.py --delays 300: the same runs, the windows being the"
+	echo "loop thread's own waits for a core of 300 us or more in the timed"
+	echo "span (from its wake-up or its preemption to its next run), slow"
+	echo "samples or not. The loop itself is off the cores then."
+	echo
+	bench/lat_sched.py --delays 300 "$@"
 }
 
 commit=$(head_rev)
