@@ -22,7 +22,7 @@
 #   bench/latency.sh [--peer BUILD_DIR] [--reps N] [--series S]
 #                    [--duration SEC] [--nice N] [--boost N] [--out FILE]
 #                    [--trace] [--sched] [--only-50k] [--peer-opt SETTING]...
-#                    [--this-opt SETTING]... [--peer-desc TEXT]
+#                    [--this-opt SETTING]... [--peer-desc TEXT] [--now]
 #
 # --trace: this tree's daemon runs with STATECAST_TRACE (daemon/trace.h)
 # and loadgen with --lat-trace in the 50k/s runs; bench/lat_trace.py splits
@@ -72,9 +72,14 @@
 # Timestamps: loadgen's 1.7e9 (priming, then t0 + 5 steps), three years
 # back, so the store writer deletes what the runs store as out of
 # retention; what is measured is the sample-to-push time, the loop's, and
-# the writer runs in its own thread at SCHED_IDLE (whether its purge moves
-# the figures on 2 cores was not measured). Kept so that the figures stay
-# comparable with every latency run before.
+# the writer runs in its own thread at SCHED_IDLE. Kept as the default so
+# that the figures stay comparable with every latency run before.
+# --now stamps every run near the wall clock instead (bench/lib.sh
+# t0_before_now: priming and the paced run's rounds, 60 s apart, end a
+# step before now; the sustained runs end at now, loadgen --end): inside
+# the store's retention, as a live feed's samples, so the writer stores
+# the forecasts and deletes nothing (lat16 measured both: bench/results/
+# lat16*.md).
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
@@ -92,11 +97,12 @@ ONLY50=""
 PEER_OPT=()
 THIS_OPT=()
 PEER_DESC=""
+NOW=""
 . bench/lib.sh
-parse_args "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE] [--trace] [--sched] [--only-50k] [--peer-opt SETTING]... [--this-opt SETTING]... [--peer-desc TEXT]" \
+parse_args "usage: bench/latency.sh [--peer BUILD] [--reps N] [--series S] [--duration SEC] [--nice N] [--boost N] [--out FILE] [--trace] [--sched] [--only-50k] [--peer-opt SETTING]... [--this-opt SETTING]... [--peer-desc TEXT] [--now]" \
 	--peer=PEER --reps=REPS --series=S --duration=DUR --nice=NICE --boost=BOOST \
 	--out=OUT --trace:TRACE=1 --sched:SCHED=1 --only-50k:ONLY50=1 --peer-opt+=PEER_OPT \
-	--this-opt+=THIS_OPT --peer-desc=PEER_DESC -- "$@"
+	--this-opt+=THIS_OPT --peer-desc=PEER_DESC --now:NOW=1 -- "$@"
 [ -n "$SCHED" ] && TRACE=1
 if [ -n "$SCHED" ] && ! command -v perf >/dev/null; then
 	echo "latency: --sched needs perf" >&2
@@ -148,10 +154,26 @@ start() {
 }
 stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 
+# stamps RATE: sets T_PRIME and T_RUN, the --t0 of the priming (5 rounds)
+# and of the paced run at RATE (t0 + 5 steps): 1.7e9 by default, with
+# --now the t0 whose rounds end a step before the wall clock.
+stamps() {
+	local rounds
+	T_PRIME=1700000000
+	if [ -n "$NOW" ]; then
+		rounds=$(awk -v r="$1" -v d="$DUR" -v s="$S" 'BEGIN { n = r * d / s; printf "%d", (n == int(n) ? n : int(n) + 1) }')
+		T_PRIME=$(t0_before_now $((5 + rounds)) 60)
+	fi
+	T_RUN=$((T_PRIME + 5 * 60))
+}
+
 sustained() { # BIN: samples/s, 1k series flat out
+	local end=""
+	[ -n "$NOW" ] && end="--end now"
 	start "$1" "$W/sd"
+	# shellcheck disable=SC2086 # end: "--end now" or nothing
 	r=$($B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count 200000 \
-		--until-rpc 127.0.0.1:$SD_R) || echo "latency: loadgen failed: $r" >&2
+		$end --until-rpc 127.0.0.1:$SD_R) || echo "latency: loadgen failed: $r" >&2
 	stop "$SD_PID"
 	field rate "$r"
 }
@@ -232,15 +254,16 @@ latency() { # BIN RATE [TRACE_TAG]: "p50 p99 p999 achieved n loop_busy preempts_
 	fi
 	start "$1" "$W/lat"
 	unset STATECAST_TRACE
+	stamps "$2"
 	$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --count $((S * 5)) \
-		--prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null ||
+		--t0 "$T_PRIME" --prefix lat --latency-series 16 --until-rpc 127.0.0.1:$SD_R >/dev/null ||
 		echo "latency: priming failed" >&2
 	yields_start "$SD_PID" "$W/yields.txt"
 	sched_start "${3:-}"
 	c0=$(loop_ticks "$SD_PID"); v0=$(loop_preempts "$SD_PID"); q0=$(loop_rqwait "$SD_PID"); w0=$(writer_ticks "$SD_PID"); a0=$(cpu_ticks "$SD_PID"); t0=$(date +%s.%N)
 	# In the background for its pid (--sched tells its threads apart).
 	$B/bench/loadgen --graphite 127.0.0.1:$SD_G --series "$S" --rate "$2" \
-		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
+		--duration "$DUR" --prefix lat --t0 "$T_RUN" \
 		--latency-rpc 127.0.0.1:$SD_R --latency-series 16 --until-rpc 127.0.0.1:$SD_R $tr >"$W/lg.out" &
 	local lg=$!
 	PIDS="$PIDS $lg"
@@ -303,8 +326,9 @@ echo_latency() { # RATE
 		[ -n "$up" ] && break
 		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
 	done
+	stamps "$1"
 	l=$($B/bench/loadgen --graphite 127.0.0.1:$g --series "$S" --rate "$1" \
-		--duration "$DUR" --prefix lat --t0 $((1700000000 + 5 * 60)) \
+		--duration "$DUR" --prefix lat --t0 "$T_RUN" \
 		--latency-rpc 127.0.0.1:$r --latency-series 16 --until-rpc 127.0.0.1:$r) ||
 		echo "latency: loadgen (echo) failed: $l" >&2
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
@@ -375,6 +399,15 @@ sched_report() { # WHO LABEL
 	echo "counts as the task that was on the core."
 	echo
 	bench/lat_sched.py "$@"
+	echo
+	echo "## Who held the cores while the loop waited for one ($label, 50k/s, --sched)"
+	echo
+	echo "bench/lat_sched.py --delays 300: the same runs, the windows being the"
+	echo "loop thread's own waits for a core of 300 us or more in the timed"
+	echo "span (from its wake-up or its preemption to its next run), slow"
+	echo "samples or not. The loop itself is off the cores then."
+	echo
+	bench/lat_sched.py --delays 300 "$@"
 }
 
 commit=$(head_rev)
@@ -389,6 +422,11 @@ commit=$(head_rev)
 	echo "Graphite over 4 connections from bench/loadgen.c. Each figure is the median of"
 	echo "$REPS runs, peer and this tree interleaved."
 	[ -n "$NICE" ] && echo "Both daemons ran under \`nice -n $NICE\` (loadgen did not), so that other tenants of the machine take less of their cores."
+	if [ -n "$NOW" ]; then
+		echo "Timestamps (--now): every run's samples end a step before the wall clock, inside the store's retention (the writer stores the forecasts and deletes none)."
+	else
+		echo "Timestamps: loadgen's 1.7e9 (three years back: the store writer deletes the forecasts the runs store as out of retention; see the script's header)."
+	fi
 	[ -n "$BOOST" ] && echo "Boosted: the measurements (daemons and loadgen) ran in a session of their own whose autogroup had nice $BOOST, standing for a dedicated 2-core machine (see the script's header)."
 	echo
 	echo "## Sustained samples/s ($S series, 200000 samples flat out)"

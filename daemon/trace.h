@@ -18,7 +18,9 @@
  * schedstat's run delay) and preempts = its involuntary context switches
  * (getrusage), read only at the events that open and close the loop's
  * phases (poll, tick, pool round, periodic work: SRV_TRACE_WAIT_KINDS),
- * -1 on the others, since reading them costs a few microseconds. So a
+ * -1 on the others, since reading them costs a few microseconds (read
+ * before the event's clocks, so that a wait inside those reads falls
+ * before its time, in the phase it closes). So a
  * gap is told apart: work (cpu), waiting for a core (wait), or sleeping
  * (the rest: idle in the poll, or blocked on a helper's chunk). On, an
  * event costs one clock read (and two syscalls with the run delay).

@@ -42,6 +42,10 @@ RUNS = [
     (9.0, 1, 'other prog[400]', 500.0),
     (10.006, 1, 'kworker x[500]', 0.5),
 ]
+# The loop's scheduling delay (ms) before a stretch: its second run,
+# 10.004-10.005, waited 3 ms for core 0 (from 10.001, while cc1 ran there
+# and the writer, then loadgen, then nobody had core 1).
+DELAY = {(10.005, 'statecastd[100]'): 3.0}
 LAT = [
     (10.000, 10.003),
     (10.000, 10.004),
@@ -51,7 +55,7 @@ LAT = [
 ]
 
 
-def run(cores='2', slow='2000'):
+def run(cores='2', slow='2000', delays=None):
     with tempfile.TemporaryDirectory() as d:
         th = os.path.join(d, 'sched.txt')
         lat = os.path.join(d, 'lat.txt')
@@ -59,13 +63,15 @@ def run(cores='2', slow='2000'):
             f.write(HEAD)
             for end, core, task, ms in sorted(RUNS):
                 f.write('%15.6f [%04d]  %-30s  %9.3f  %9.3f  %9.3f\n'
-                        % (end, core, task, 0.0, 0.0, ms))
+                        % (end, core, task, 0.0, DELAY.get((end, task), 0.0),
+                           ms))
         with open(lat, 'w') as f:
             for s, r in LAT:
                 f.write('%.3f %.3f %.3f\n' % (s * 1e6, r * 1e6,
                                               (r - s) * 1e6))
-        p = subprocess.run([sys.executable, TOOL, '--cores', cores,
-                            '--slow', slow, th, lat, '100', '200'],
+        opt = ['--slow', slow] if delays is None else ['--delays', delays]
+        p = subprocess.run([sys.executable, TOOL, '--cores', cores] + opt +
+                           [th, lat, '100', '200'],
                            capture_output=True, text=True)
         if p.returncode != 0:
             raise AssertionError('lat_sched failed: ' + p.stderr)
@@ -105,6 +111,22 @@ def main():
                   rows.get('idle (no task on a core)', -1), 3.5)
     good &= check('a run outside every window is not counted',
                   float('other: other prog' in out), 0)
+    # --delays: the loop's one wait of 3 ms, 10.001-10.004.
+    out = run(delays='300')
+    rows = table(out)
+    good &= check('--delays: one wait', float(': 1, 3.0 ms' in out), 1)
+    good &= check('--delays: cc1', rows.get('other: cc1', -1), 3.0)
+    good &= check('--delays: writer (10.001-10.002)',
+                  rows.get('daemon: store writer', -1), 1.0)
+    good &= check('--delays: load generator',
+                  rows.get('load generator (sender, reader)', -1), 1.0)
+    good &= check('--delays: idle (6 ms of cores - 5 ms run)',
+                  rows.get('idle (no task on a core)', -1), 1.0)
+    good &= check('--delays: the loop is not on a core in its own wait',
+                  float('daemon: loop thread' in out), 0)
+    out = run(delays='5000')
+    good &= check('--delays over every wait: none',
+                  float(': 0, 0.0 ms' in out), 1)
     # With a threshold above every latency there is no window at all.
     out = run(slow='10000')
     good &= check('no slow sample: no window',
