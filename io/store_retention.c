@@ -20,6 +20,7 @@
  * log is minutes old and this never happens).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,20 +53,37 @@ static int chunk_cost(const store *s, int64_t n)
 	return 1 + (int)(n * STORE_CHUNK_REC / s->o.page_size);
 }
 
+/* The series' snapshot's seen into *seen (0 without a snapshot: nothing
+ * is deleted). Read only for a series whose first chunk is old: a
+ * snapshot row is a state (~6.4 KB, two to a 16 KiB page), and reading
+ * every visited series' was most of a young store's retention reads
+ * (bench/results/ret16.md). */
+static int series_seen(store *s, int64_t sid, int64_t *seen)
+{
+	sqlite3_stmt *q = s->st.ret_seen;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, sid);
+	rc = sqlite3_step(q);
+	*seen = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+}
+
 /* One series' old samples, whole chunks and the prefix of the chunk where
- * they end, within room (chunk_cost's rows; a trim costs its chunk twice,
- * deleted and inserted, and is left for the next step if it does not fit
- * after whole chunks). Counts both in *c. */
-static int step_samples(store *s, int64_t sid, int64_t seen, double cutoff,
-			int room, ret_count *c, int *full)
+ * they end, up to its snapshot's seen, within room (chunk_cost's rows; a
+ * trim costs its chunk twice, deleted and inserted, and is left for the
+ * next step if it does not fit after whole chunks). Counts both in *c. */
+static int step_samples(store *s, int64_t sid, double cutoff, int room,
+			ret_count *c, int *full)
 {
 	store_stmts *t = &s->st;
-	int64_t whole[RET_CHUNKS];
+	int64_t whole[RET_CHUNKS], seen = -1;
 	trim tr = {0, 0, 0, NULL};
-	int nw = 0, n = 0, cost = 0, rc, stop = 0, i;
+	int nw = 0, n = 0, cost = 0, rc, err = 0, stop = 0, i;
 
 	sqlite3_bind_int64(t->ret_ck_scan, 1, sid);
-	sqlite3_bind_int64(t->ret_ck_scan, 2, seen);
+	sqlite3_bind_int64(t->ret_ck_scan, 2, INT64_MAX);
 	sqlite3_bind_int(t->ret_ck_scan, 3, RET_CHUNKS);
 	while (!stop && (rc = sqlite3_step(t->ret_ck_scan)) == SQLITE_ROW) {
 		int64_t seq0 = sqlite3_column_int64(t->ret_ck_scan, 0);
@@ -75,6 +93,12 @@ static int step_samples(store *s, int64_t sid, int64_t seen, double cutoff,
 
 		if (sqlite3_column_double(t->ret_ck_scan, 2) >= cutoff)
 			break; /* its first sample is younger */
+		if (seen < 0 && (err = series_seen(s, sid, &seen)) < 0)
+			break;
+		if (seen <= 0 || seq0 > seen) {
+			stop = 1; /* replay's */
+			break;
+		}
 		if (cn < 1) {
 			rc = SQLITE_CORRUPT;
 			break;
@@ -121,6 +145,10 @@ static int step_samples(store *s, int64_t sid, int64_t seen, double cutoff,
 		cost += 2 * cc;
 	}
 	sqlite3_reset(t->ret_ck_scan);
+	if (err < 0) {
+		free(tr.rest);
+		return err;
+	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		free(tr.rest);
 		return store__map_rc(rc);
@@ -273,7 +301,7 @@ static int head_forecasts(store *s, double cutoff, int room, ret_count *c,
 int store__retention_step(store *s, int *more)
 {
 	store_stmts *t = &s->st;
-	int64_t ids[RET_SERIES_PER_STEP], seen[RET_SERIES_PER_STEP];
+	int64_t ids[RET_SERIES_PER_STEP];
 	double now = store__wall_s();
 	double cs = now - s->o.sample_retention_s;
 	double cf = now - s->o.forecast_retention_s;
@@ -287,9 +315,7 @@ int store__retention_step(store *s, int *more)
 	sqlite3_bind_int64(t->ret_list, 1, s->ret_cursor);
 	sqlite3_bind_int(t->ret_list, 2, RET_SERIES_PER_STEP);
 	while ((rc = sqlite3_step(t->ret_list)) == SQLITE_ROW) {
-		ids[n] = sqlite3_column_int64(t->ret_list, 0);
-		seen[n] = sqlite3_column_int64(t->ret_list, 1);
-		n++;
+		ids[n++] = sqlite3_column_int64(t->ret_list, 0);
 	}
 	sqlite3_reset(t->ret_list);
 	if (rc != SQLITE_DONE)
@@ -309,9 +335,9 @@ int store__retention_step(store *s, int *more)
 	rc = fc ? head_forecasts(s, cf, (batch + 1) / 2, &c, &head_full) : 0;
 	for (i = 0; rc == 0 && i < n && c.used < batch; i++) {
 		full = 0;
-		if (s->o.sample_retention_s > 0 && seen[i] > 0)
-			rc = step_samples(s, ids[i], seen[i], cs,
-					  batch - c.used, &c, &full);
+		if (s->o.sample_retention_s > 0)
+			rc = step_samples(s, ids[i], cs, batch - c.used, &c,
+					  &full);
 		if (rc == 0 && !full && fc && !head_full && c.used < batch)
 			rc = step_forecasts(s, ids[i], cf, batch - c.used, &c,
 					    &full);
