@@ -6,7 +6,8 @@
 #
 #   bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P]
 #                   [--reps R] [--step SEC] [--perf] [--no-plain] [--quick]
-#                   [--seeded DIR] [--t0 T] [--out FILE]
+#                   [--seeded DIR] [--t0 T] [--old] [--old-base DIR]
+#                   [--out FILE]
 #
 # Defaults: --build build (this tree's, made first), 100000 series, 300
 # aged samples a series, 30 timed samples a series, 3 reps, a 60 s step.
@@ -68,6 +69,29 @@
 # deleted; n/a for a build without that stat) is reported: 0 is what a
 # young daemon deletes.
 #
+# --old: a week-old daemon's store, where retention deletes about as much
+# as the daemon stores. One more case, "old": a copy of the aged seed whose
+# timed runs set store.retention_s and store.forecast_retention_s so that
+# the cutoffs (wall clock minus the retention) stand, at rep K, at the
+# seed's K x P-th sample (T0 + K x P x STEP, less half a step) and K x P / 5
+# steps past its first stored forecast: each rep's cutoffs move through a
+# share of the seed's old rows as large as what the run stores, P samples
+# a series and (at the default store.forecast_every_s 5m and a 60 s step)
+# P / 5 forecasts a series (the seed holds one a step). The wall clock
+# moves a few seconds in a run; the series' time a run adds, P steps, took
+# a real daemon P minutes: no clock is faked, and a run's share is old
+# rows when it starts (a backlog, as retention meets it whenever a live
+# feed's deletions exceed retention_batch a second: samples at 250k/s;
+# forecasts at one a refresh). Needs --aged >= (R + 1) x P (the --perf run
+# is rep R + 1). Scales with S: the seed, the rows a rep deletes (S x P
+# samples, S x P / 5 forecasts); not with S: the retention's pacing
+# (store.retention_batch rows a step, a full step's next after the next
+# ingest commit). --old-base DIR: one more case, "oldbase": the same, on
+# a copy of the same seed, by DIR's build (DIR/statecastd; a build whose
+# store reads the seed's schema): the same-run A/B of a retention change.
+# The figures' rows (old, oldbase) list what retention deleted in each
+# run against the rows the rep made old.
+#
 # Prints, last, one line of key=value medians (bench/perf.sh reads it):
 # aged_rate aged_drained aged_cpu empty_rate empty_drained empty_cpu, then
 # aged_deleted empty_deleted (retention's rows, summed over the reps).
@@ -82,14 +106,22 @@ REPS=3
 STEP=60
 PERF=""
 NOPLAIN=""
+OLD=""
+OLDBASE=""
 SEEDED=""
 T0=""
 OUT=bench/results/steady.md
 . bench/lib.sh
-parse_args "usage: bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P] [--reps R] [--step SEC] [--perf] [--no-plain] [--quick] [--seeded DIR] [--t0 T] [--out FILE]" \
+parse_args "usage: bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P] [--reps R] [--step SEC] [--perf] [--no-plain] [--quick] [--seeded DIR] [--t0 T] [--old] [--old-base DIR] [--out FILE]" \
 	--build=B --series=S --aged=AGED --per=PER --reps=REPS --step=STEP --perf:PERF=1 --no-plain:NOPLAIN=1 --seeded=SEEDED --t0=T0 \
+	--old:OLD=1 --old-base=OLDBASE \
 	'--quick:S=20000; AGED=200; REPS=2' --out=OUT -- "$@"
 [ -z "$PERF" ] || need_tools perf
+[ -z "$OLDBASE" ] || OLD=1
+[ -z "$OLD" ] || need_tools sqlite3
+[ -z "$OLDBASE" ] || [ -x "$OLDBASE/statecastd" ] || { echo "steady: --old-base $OLDBASE has no statecastd" >&2; exit 1; }
+[ -z "$OLD" ] || [ "$AGED" -ge $(((REPS + ${PERF:-0}) * PER)) ] ||
+	{ echo "steady: --old needs --aged >= reps x per ($(((REPS + ${PERF:-0}) * PER)) here, with --perf's run): each rep's cutoffs move through P more of the seed's samples" >&2; exit 1; }
 bench_workdir steady
 [ "$B" = build ] && make -s -j2 all build/bench/loadgen
 LG=$B/bench/loadgen
@@ -103,17 +135,22 @@ fi
 
 need=$((S * AGED * 700 / 1024))
 [ -z "$SEEDED" ] || need=0
+copies=0 # --old's copies of the aged seed
+[ -z "$OLD" ] || copies=1
+[ -z "$OLDBASE" ] || copies=2
+need=$((need + copies * S * AGED * 700 / 1024))
 need=$((need + (need > 1048576 ? 20 : 1) * 1048576))
 avail=$(df --output=avail -k "$W" | tail -n 1)
 [ "$avail" -gt "$need" ] ||
 	{ echo "steady: seeding $S x $AGED needs ~$((need / 1048576)) GiB free with the margin, $((avail / 1048576)) GiB are" >&2; exit 1; }
 
-# tstart DIR LOG [-o ...]: statecastd on DIR/db (default model); PIDS keeps it.
+# tstart DIR [-o ...]: statecastd on DIR/db (default model; BIN's, $B's
+# unless set); PIDS keeps it.
 tstart() {
 	local dir=$1
 	shift
 	mkdir -p "$dir"
-	daemon_start "$B/statecastd" "$dir/db" "$dir/log" -o model.path="$MODEL" "$@" ||
+	daemon_start "${BIN:-$B/statecastd}" "$dir/db" "$dir/log" -o model.path="$MODEL" "$@" ||
 		{ echo "steady: statecastd did not start (see $dir/log)" >&2; exit 1; }
 	PIDS="$PIDS $PID"
 }
@@ -122,10 +159,12 @@ stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 # seed CASE EVERY: the database of CASE ($W/CASE), S x AGED samples from
 # T0 taken by statecastd with -o store.forecast_every_s=EVERY until its
 # store drained, then a clean stop; sets SEED (loadgen's line), SEED_ROWS
-# (rows the store committed) and SEED_MB.
+# (rows the store committed) and SEED_MB. SEED_OPTS: more -o options.
+SEED_OPTS=""
 seed() {
-	echo "steady: seeding $1: $S series x $AGED samples, store.forecast_every_s=$2 ($(date -u +%H:%M:%S))"
-	tstart "$W/$1" -o store.forecast_every_s="$2"
+	echo "steady: seeding $1: $S series x $AGED samples, store.forecast_every_s=$2 $SEED_OPTS ($(date -u +%H:%M:%S))"
+	# shellcheck disable=SC2086
+	tstart "$W/$1" -o store.forecast_every_s="$2" $SEED_OPTS
 	SEED=$($LG --graphite 127.0.0.1:$G --series "$S" --count $((S * AGED)) --t0 $T0 --step "$STEP" \
 		--until-rpc 127.0.0.1:$R --drain || true)
 	[ "$(field complete "$SEED")" = 1 ] || { echo "steady: seeding $1 did not complete: $SEED" >&2; exit 1; }
@@ -142,13 +181,42 @@ if [ -n "$SEEDED" ]; then
 	ln -s "$(cd "$SEEDED" && pwd)" "$W/aged"
 	seed_aged="none: $SEEDED, seeded earlier" rows_aged=n/a mb_aged=$(du -smL "$W/aged" | cut -f1)
 else
+	# --old: every series' snapshot within a second of the seed's end.
+	# Retention keeps what a snapshot has not seen (replay), and at the
+	# default store.snapshot_s (10m of wall clock) a minute's seeding
+	# snapshots a tenth of the series: the others' samples would all be
+	# kept. A week-old daemon's snapshots are minutes old, its 30-day-old
+	# samples long seen.
+	SEED_OPTS=${OLD:+-o store.snapshot_s=1s}
 	seed aged 1s
+	SEED_OPTS=""
 	seed_aged="$SEED" rows_aged=$SEED_ROWS mb_aged=$SEED_MB
 fi
 if [ -z "$NOPLAIN" ]; then
 	CASES="aged plain empty"
 	seed plain 0
 	seed_plain="$SEED" rows_plain=$SEED_ROWS mb_plain=$SEED_MB
+fi
+# --old: copies of the aged seed (before any timed run ages it), and the
+# time of its first stored forecast, where the forecast cutoffs start.
+if [ -n "$OLD" ]; then
+	cp -r "$W/aged/." "$W/old"
+	CASES="old $CASES"
+	if [ -n "$OLDBASE" ]; then
+		cp -r "$W/aged/." "$W/oldbase"
+		CASES="oldbase $CASES"
+	fi
+	SNAPS=$(sqlite3 -readonly "$W/aged/db" "SELECT count(*) FROM snapshots")
+	# FC[K]: the forecast cutoff at rep K, just after the time of the
+	# seed's (K x S x P / 5)-th oldest forecast (a flat-out seeding
+	# stores one a tick, not one a sample: counted, not computed), and
+	# FCN[K] the seed's forecasts older than it.
+	declare -A FC FCN
+	for k in $(seq $((REPS + 1))); do
+		FC[$k]=$(sqlite3 -readonly "$W/aged/db" "SELECT CAST(t AS INTEGER) + 1 FROM forecasts ORDER BY t LIMIT 1 OFFSET $((k * S * (PER / 5) - 1))")
+		[ -n "${FC[$k]}" ] || { echo "steady: --old: the aged seed holds fewer than $((k * S * (PER / 5))) forecasts" >&2; exit 1; }
+		FCN[$k]=$(sqlite3 -readonly "$W/aged/db" "SELECT count(*) FROM forecasts WHERE t < ${FC[$k]}")
+	done
 fi
 
 # thread_cpu T0 T1: CPU per sample (us) by thread name between two `tasks`
@@ -166,10 +234,23 @@ last=$((t + ((REPS + ${PERF:-0}) * PER - 1) * STEP))
 [ "$last" -le "$(date +%s)" ] ||
 	{ echo "steady: the timed samples would end at t=$last, after the wall clock ($(date +%s)): a --seeded database's --aged or --t0 leaves too few steps before now" >&2; exit 1; }
 declare -A deleted
-run() { # run aged|empty REP [PERF_OUT]
-	local c=$1 pf=${3:-} pid pp out
+# old_opts REP: --old's retention options at rep REP (perf: the one after
+# the last).
+old_opts() {
+	local k=$1 cs cf now
+	[ "$k" = perf ] && k=$((REPS + 1))
+	now=$(date +%s)
+	cs=$((T0 + k * PER * STEP - STEP / 2))
+	cf=${FC[$k]}
+	echo "-o store.retention_s=$((now - cs)) -o store.forecast_retention_s=$((now - cf))"
+}
+run() { # run aged|plain|empty|old|oldbase REP [PERF_OUT]
+	local c=$1 pf=${3:-} pid pp out BIN="" opts=""
 	if [ "$c" = empty ]; then rm -rf "$W/empty"; fi
-	tstart "$W/$c"
+	[ "$c" = oldbase ] && BIN=$OLDBASE/statecastd
+	[ "$c" = old ] || [ "$c" = oldbase ] && opts=$(old_opts "$2")
+	# shellcheck disable=SC2086
+	tstart "$W/$c" $opts
 	pid=$PID
 	if [ -n "$pf" ]; then
 		perf record -q -F 499 -g -e cpu-clock -p "$pid" -o "$pf" >/dev/null 2>&1 &
@@ -215,8 +296,10 @@ for rep in $(seq "$REPS"); do rep_all "$rep"; done
 
 perf_top=""
 if [ -n "$PERF" ]; then
-	echo "steady: one more aged run under perf record"
-	run aged perf "$W/perf.data"
+	pc=aged
+	[ -z "$OLD" ] || pc=old
+	echo "steady: one more $pc run under perf record"
+	run $pc perf "$W/perf.data"
 	t=$((t + PER * STEP))
 	perf_top=$(
 		echo '### store-writer, self (% of the thread'"'"'s samples)'
@@ -246,13 +329,21 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 	echo "Seeded by the build itself, $S series x $AGED samples at a ${STEP} s step from"
 	echo "t = $T0 ($(date -u -d "@$T0" '+%Y-%m-%d %H:%M UTC'); the timed runs end at t = $last), then a clean stop:"
 	echo
-	echo "- aged: a forecast stored at every refresh (-o store.forecast_every_s=1s):"
+	echo "- aged: a forecast stored at every refresh (-o store.forecast_every_s=1s${OLD:+, and -o store.snapshot_s=1s for --old}):"
 	echo "  $mb_aged MiB, rows committed (samples and forecasts) $rows_aged; $(du -smL "$W/aged" | cut -f1) MiB at the end."
 	echo "  Seeding: \`$seed_aged\`"
 	if [ -z "$NOPLAIN" ]; then
 		echo "- plain: the same samples and states, no stored forecast"
 		echo "  (-o store.forecast_every_s=0): $mb_plain MiB, rows committed $rows_plain."
 		echo "  Seeding: \`$seed_plain\`"
+	fi
+	if [ -n "$OLD" ]; then
+		echo "- old: a copy of the aged seed (snapshots of $SNAPS series), its timed runs with the retention"
+		echo "  options that make each rep's share of the seed's rows old: at rep K"
+		echo "  (set at each start) the sample cutoff stands at t = $T0 + K x $((PER * STEP)) - $((STEP / 2))"
+		echo "  ($((S * PER)) samples a rep) and the forecast cutoff at$(for k in $(seq $((REPS + 1))); do printf ' %s' "${FC[$k]}"; done)"
+		echo "  (the seed's forecasts older:$(for k in $(seq $((REPS + 1))); do printf ' %s' "${FCN[$k]}"; done); a run stores about $((S * (PER / 5)))."
+		[ -z "$OLDBASE" ] || echo "- oldbase: the same on another copy, by $OLDBASE/statecastd ($(git -C "$OLDBASE/.." rev-parse --short HEAD 2>/dev/null || echo "not a checkout"))."
 	fi
 	echo "- empty: a new database every run."
 	echo
@@ -270,6 +361,7 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 	echo
 	echo "Rows deleted by retention in each timed run (stats store_retention_deleted):"
 	for c in $CASES; do printf -- '- %s:%s\n' "$c" "${deleted[$c]}"; done
+	[ -z "$OLD" ] || echo "(each old rep makes $((S * PER)) samples and about $((S * (PER / 5))) forecasts old: see above)"
 	echo
 	for c in $CASES; do
 		[ $c = aged ] && continue
@@ -298,9 +390,9 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 	done
 	if [ -n "$perf_top" ]; then
 		echo
-		echo "## Where the aged run's store writer spends its CPU"
+		echo "## Where the $pc run's store writer spends its CPU"
 		echo
-		echo "One more aged run (same shape), \`perf record -F 499 -g -e cpu-clock\` of every thread."
+		echo "One more $pc run (same shape), \`perf record -F 499 -g -e cpu-clock\` of every thread."
 		echo
 		echo "$perf_top"
 	fi
@@ -308,4 +400,5 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 echo "steady: wrote $OUT"
 echo "aged_rate=$(med "${rate[aged]}") aged_drained=$(med "${drained[aged]}") aged_cpu=$(med "${cpu[aged]}")" \
 	"empty_rate=$(med "${rate[empty]}") empty_drained=$(med "${drained[empty]}") empty_cpu=$(med "${cpu[empty]}")" \
-	"aged_deleted=$(sumd "${deleted[aged]}") empty_deleted=$(sumd "${deleted[empty]}")"
+	"aged_deleted=$(sumd "${deleted[aged]}") empty_deleted=$(sumd "${deleted[empty]}")" \
+	${OLD:+"old_rate=$(med "${rate[old]}") old_drained=$(med "${drained[old]}") old_cpu=$(med "${cpu[old]}") old_deleted=$(sumd "${deleted[old]}")"}

@@ -73,10 +73,11 @@
  *  - Retention deletes samples older than sample_retention_s (wall clock)
  *    but never one with seq > its series' snapshot seen (those are needed
  *    for replay), and forecasts older than forecast_retention_s; it runs in
- *    transactions of at most retention_batch samples/rows between ingest
- *    commits (whole chunks, and the chunk where the old prefix ends is
- *    rewritten without it; log samples older than the cutoff are compacted
- *    first).
+ *    transactions of at most retention_batch rows between ingest commits
+ *    (a forecast is a row; a chunk counts as a row and one more per page
+ *    its samples fill, twice when trimmed): whole chunks, and the chunk
+ *    where the old prefix ends is rewritten without it; log samples older
+ *    than the cutoff are compacted first.
  *  - NaN values are stored as one quiet NaN and read back as NaN.
  *  - A database of schema 3 (a samples row per sample) is converted into
  *    chunks by store_open in transactions of 100k rows; readers of this
@@ -178,7 +179,7 @@ typedef struct store_opts {
 	size_t writer_raise_bytes, writer_lower_bytes;
 	double sample_retention_s;   /* 0 = keep forever [0] */
 	double forecast_retention_s; /* 0 = keep forever [0] */
-	int retention_batch;	     /* rows deleted per transaction [2000] */
+	int retention_batch;	     /* rows per transaction [2000] */
 	int retention_ms;	     /* pause between retention steps [1000] */
 	/* Writes past this many bytes of database file fail as on a full
 	 * disk (PRAGMA max_page_count, in the file's own pages: at least

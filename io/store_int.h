@@ -193,8 +193,8 @@ typedef struct store_stmts {
 	sqlite3_stmt *ins_void, *void_del, *log_tmin;
 	sqlite3_stmt *ck_end, *ck_ins;
 	sqlite3_stmt *log_del1, *void_range;
-	sqlite3_stmt *ret_list, *ret_ck_scan, *ret_ck_del, *ret_fc_scan,
-	    *ret_fc_del, *ret_fc_head, *ret_fc_hdel;
+	sqlite3_stmt *ret_list, *ret_seen, *ret_ck_scan, *ret_ck_del,
+	    *ret_fc_scan, *ret_fc_del, *ret_fc_head, *ret_fc_hdel;
 	/* While version 6's forecasts are being moved (store_fc.c; NULL
 	 * otherwise): the move's step (its last rowid, copy, delete), and
 	 * the old table's rows of a dropped series and retention's scan

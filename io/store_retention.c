@@ -1,10 +1,11 @@
 /*
  * io/store_retention.c: deleting old samples and forecasts in small steps.
  *
- * Each step is one short transaction of at most retention_batch deleted rows,
- * run by the writer between ingest transactions, so ingest waits at most one
- * step. A cursor walks the series by id and wraps, so every series is
- * visited in turn however many there are.
+ * Each step is one short transaction of at most retention_batch rows (a
+ * forecast, or a chunk of samples: its row and a row per page its samples
+ * fill), run by the writer between ingest transactions, so ingest waits at
+ * most one step. A cursor walks the series by id and wraps, so every series
+ * is visited in turn however many there are.
  *
  * Samples: the oldest samples of a series are its lowest seqs, in its first
  * chunks. A step reads a series' first chunks in seq order and deletes the
@@ -19,6 +20,7 @@
  * log is minutes old and this never happens).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,64 +30,131 @@
 #define RET_SERIES_PER_STEP 256
 #define RET_CHUNKS	    64 /* chunks of one series read per visit */
 
+/* A step's count: its budget's rows (used: a forecast deleted, a chunk by
+ * chunk_cost) and the rows it deleted (a sample or a forecast each: the
+ * stat store_retention_deleted). */
+typedef struct ret_count {
+	int used, deleted;
+} ret_count;
+
 /* A trimmed chunk's remainder. */
 typedef struct trim {
 	int64_t seq0, k, n;
 	unsigned char *rest;
 } trim;
 
-static int step_samples(store *s, int64_t sid, int64_t seen, double cutoff,
-			int room, int *deleted, int *full)
+/* What a chunk of n samples costs a step's budget: its row, and a row more
+ * per page its samples fill (a step's work is its b-tree pages, and a
+ * chunk of a few dozen samples is one row on one leaf like a forecast's;
+ * budgeting samples made a step of 2000 delete ~60 chunks, too few steps
+ * to keep up with a feed: bench/results/ret16.md). */
+static int chunk_cost(const store *s, int64_t n)
+{
+	return 1 + (int)(n * STORE_CHUNK_REC / s->o.page_size);
+}
+
+/* The series' snapshot's seen into *seen (0 without a snapshot: nothing
+ * is deleted). Read only for a series whose first chunk is old: a
+ * snapshot row is a state (~6.4 KB, two to a 16 KiB page), and reading
+ * every visited series' was most of a young store's retention reads
+ * (bench/results/ret16.md). */
+static int series_seen(store *s, int64_t sid, int64_t *seen)
+{
+	sqlite3_stmt *q = s->st.ret_seen;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, sid);
+	rc = sqlite3_step(q);
+	*seen = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store__map_rc(rc);
+}
+
+/* One series' old samples, whole chunks and the prefix of the chunk where
+ * they end, up to its snapshot's seen, within room (chunk_cost's rows; a
+ * trim costs its chunk twice, deleted and inserted, and is left for the
+ * next step if it does not fit after whole chunks). Counts both in *c. */
+static int step_samples(store *s, int64_t sid, double cutoff, int room,
+			ret_count *c, int *full)
 {
 	store_stmts *t = &s->st;
-	int64_t whole[RET_CHUNKS];
+	int64_t whole[RET_CHUNKS], seen = -1;
 	trim tr = {0, 0, 0, NULL};
-	int nw = 0, n = 0, rc, stop = 0, i;
+	int nw = 0, n = 0, cost = 0, rc, err = 0, stop = 0, i;
 
 	sqlite3_bind_int64(t->ret_ck_scan, 1, sid);
-	sqlite3_bind_int64(t->ret_ck_scan, 2, seen);
+	sqlite3_bind_int64(t->ret_ck_scan, 2, INT64_MAX);
 	sqlite3_bind_int(t->ret_ck_scan, 3, RET_CHUNKS);
 	while (!stop && (rc = sqlite3_step(t->ret_ck_scan)) == SQLITE_ROW) {
 		int64_t seq0 = sqlite3_column_int64(t->ret_ck_scan, 0);
 		int64_t cn = sqlite3_column_int64(t->ret_ck_scan, 1), k;
 		const unsigned char *p;
+		int cc;
 
 		if (sqlite3_column_double(t->ret_ck_scan, 2) >= cutoff)
 			break; /* its first sample is younger */
-		p = sqlite3_column_blob(t->ret_ck_scan, 3);
-		if (cn < 1 || sqlite3_column_bytes(t->ret_ck_scan, 3) !=
-				  cn * STORE_CHUNK_REC) {
+		if (seen < 0 && (err = series_seen(s, sid, &seen)) < 0)
+			break;
+		if (seen <= 0 || seq0 > seen) {
+			stop = 1; /* replay's */
+			break;
+		}
+		if (cn < 1) {
 			rc = SQLITE_CORRUPT;
 			break;
 		}
-		for (k = 0; k < cn && n < room && seq0 + k <= seen &&
+		cc = chunk_cost(s, cn);
+		if (nw > 0 && cost + cc > room) {
+			*full = 1;
+			break;
+		}
+		p = sqlite3_column_blob(t->ret_ck_scan, 3);
+		if (sqlite3_column_bytes(t->ret_ck_scan, 3) !=
+		    cn * STORE_CHUNK_REC) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		for (k = 0; k < cn && seq0 + k <= seen &&
 			    io__getd(p + k * STORE_CHUNK_REC) < cutoff;
 		     k++)
-			n++;
+			;
 		if (k == cn) {
 			whole[nw++] = seq0;
+			n += (int)cn;
+			cost += cc;
 			continue;
 		}
 		stop = 1;
-		if (k > 0) {
-			tr.rest = malloc((size_t)(cn - k) * STORE_CHUNK_REC);
-			if (!tr.rest) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			memcpy(tr.rest, p + k * STORE_CHUNK_REC,
-			       (size_t)(cn - k) * STORE_CHUNK_REC);
-			tr.seq0 = seq0;
-			tr.k = k;
-			tr.n = cn;
+		if (k == 0)
+			break;
+		if (nw > 0 && cost + 2 * cc > room) {
+			*full = 1; /* the trim, next step */
+			break;
 		}
+		tr.rest = malloc((size_t)(cn - k) * STORE_CHUNK_REC);
+		if (!tr.rest) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		memcpy(tr.rest, p + k * STORE_CHUNK_REC,
+		       (size_t)(cn - k) * STORE_CHUNK_REC);
+		tr.seq0 = seq0;
+		tr.k = k;
+		tr.n = cn;
+		n += (int)k;
+		cost += 2 * cc;
 	}
 	sqlite3_reset(t->ret_ck_scan);
+	if (err < 0) {
+		free(tr.rest);
+		return err;
+	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		free(tr.rest);
 		return store__map_rc(rc);
 	}
-	*full = n == room || (!stop && nw == RET_CHUNKS);
+	if (!stop && nw == RET_CHUNKS)
+		*full = 1;
 	rc = 0;
 	for (i = 0; i < nw + (tr.rest != NULL) && rc == 0; i++) {
 		sqlite3_bind_int64(t->ret_ck_del, 1, sid);
@@ -99,8 +168,10 @@ static int step_samples(store *s, int64_t sid, int64_t seen, double cutoff,
 		rc = store__chunk_insert(s, sid, tr.seq0 + tr.k, tr.rest,
 					 (size_t)(tr.n - tr.k));
 	free(tr.rest);
-	if (rc == 0)
-		*deleted += n;
+	if (rc == 0) {
+		c->deleted += n;
+		c->used += cost;
+	}
 	return rc;
 }
 
@@ -138,7 +209,7 @@ static int compact_if_old(store *s, double cutoff)
 /* One table's forecasts of series sid older than cutoff, at most room:
  * scan (their t, oldest first) then delete up to the last. */
 static int step_fc_table(store *s, sqlite3_stmt *scan, sqlite3_stmt *del,
-			 int64_t sid, double cutoff, int room, int *deleted,
+			 int64_t sid, double cutoff, int room, ret_count *c,
 			 int *full)
 {
 	double last = 0;
@@ -163,24 +234,24 @@ static int step_fc_table(store *s, sqlite3_stmt *scan, sqlite3_stmt *del,
 	sqlite3_reset(del);
 	if (rc != SQLITE_DONE)
 		return store__map_rc(rc);
-	*deleted += sqlite3_changes(s->db);
+	c->deleted += sqlite3_changes(s->db);
+	c->used += sqlite3_changes(s->db);
 	return 0;
 }
 
 /* Schema 7's table, then version 6's while its rows are being moved
  * (io/store_fc.c). */
 static int step_forecasts(store *s, int64_t sid, double cutoff, int room,
-			  int *deleted, int *full)
+			  ret_count *c, int *full)
 {
 	store_stmts *t = &s->st;
-	int before = *deleted, rc;
+	int before = c->used, rc;
 
 	rc = step_fc_table(s, t->ret_fc_scan, t->ret_fc_del, sid, cutoff, room,
-			   deleted, full);
+			   c, full);
 	if (rc == 0 && !*full && t->old_ret_scan)
 		rc = step_fc_table(s, t->old_ret_scan, t->old_ret_del, sid,
-				   cutoff, room - (*deleted - before), deleted,
-				   full);
+				   cutoff, room - (c->used - before), c, full);
 	return rc;
 }
 
@@ -194,7 +265,7 @@ static int step_forecasts(store *s, int64_t sid, double cutoff, int room,
  * origin's rows are a commit's, one leaf apart) deletes what this leaves:
  * rows stored late with an old time, behind a younger one. Sets *full when
  * room was reached (a backlog at the head). */
-static int head_forecasts(store *s, double cutoff, int room, int *deleted,
+static int head_forecasts(store *s, double cutoff, int room, ret_count *c,
 			  int *full)
 {
 	store_stmts *t = &s->st;
@@ -218,7 +289,8 @@ static int head_forecasts(store *s, double cutoff, int room, int *deleted,
 	sqlite3_reset(t->ret_fc_hdel);
 	if (rc != SQLITE_DONE)
 		return store__map_rc(rc);
-	*deleted += sqlite3_changes(s->db);
+	c->deleted += sqlite3_changes(s->db);
+	c->used += sqlite3_changes(s->db);
 	return 0;
 }
 
@@ -229,11 +301,12 @@ static int head_forecasts(store *s, double cutoff, int room, int *deleted,
 int store__retention_step(store *s, int *more)
 {
 	store_stmts *t = &s->st;
-	int64_t ids[RET_SERIES_PER_STEP], seen[RET_SERIES_PER_STEP];
+	int64_t ids[RET_SERIES_PER_STEP];
 	double now = store__wall_s();
 	double cs = now - s->o.sample_retention_s;
 	double cf = now - s->o.forecast_retention_s;
-	int batch = s->o.retention_batch, deleted = 0, n = 0, i, rc, full;
+	int batch = s->o.retention_batch, n = 0, i, rc, full;
+	ret_count c = {0, 0};
 	int head_full = 0, fc = s->o.forecast_retention_s > 0;
 
 	*more = 0;
@@ -242,9 +315,7 @@ int store__retention_step(store *s, int *more)
 	sqlite3_bind_int64(t->ret_list, 1, s->ret_cursor);
 	sqlite3_bind_int(t->ret_list, 2, RET_SERIES_PER_STEP);
 	while ((rc = sqlite3_step(t->ret_list)) == SQLITE_ROW) {
-		ids[n] = sqlite3_column_int64(t->ret_list, 0);
-		seen[n] = sqlite3_column_int64(t->ret_list, 1);
-		n++;
+		ids[n++] = sqlite3_column_int64(t->ret_list, 0);
 	}
 	sqlite3_reset(t->ret_list);
 	if (rc != SQLITE_DONE)
@@ -261,16 +332,15 @@ int store__retention_step(store *s, int *more)
 	 * filled that half) the walk leaves forecasts to it (it would
 	 * delete the same rows, a leaf per row) and deletes samples; the
 	 * head then gets what the walk left of the step. */
-	rc = fc ? head_forecasts(s, cf, (batch + 1) / 2, &deleted, &head_full)
-		: 0;
-	for (i = 0; rc == 0 && i < n && deleted < batch; i++) {
+	rc = fc ? head_forecasts(s, cf, (batch + 1) / 2, &c, &head_full) : 0;
+	for (i = 0; rc == 0 && i < n && c.used < batch; i++) {
 		full = 0;
-		if (s->o.sample_retention_s > 0 && seen[i] > 0)
-			rc = step_samples(s, ids[i], seen[i], cs,
-					  batch - deleted, &deleted, &full);
-		if (rc == 0 && !full && fc && !head_full && deleted < batch)
-			rc = step_forecasts(s, ids[i], cf, batch - deleted,
-					    &deleted, &full);
+		if (s->o.sample_retention_s > 0)
+			rc = step_samples(s, ids[i], cs, batch - c.used, &c,
+					  &full);
+		if (rc == 0 && !full && fc && !head_full && c.used < batch)
+			rc = step_forecasts(s, ids[i], cf, batch - c.used, &c,
+					    &full);
 		if (rc < 0)
 			break;
 		if (full) {
@@ -281,10 +351,9 @@ int store__retention_step(store *s, int *more)
 	}
 	if (rc == 0 && i == n && n < RET_SERIES_PER_STEP)
 		s->ret_cursor = 0; /* pass complete: wrap */
-	if (rc == 0 && head_full && deleted < batch)
-		rc = head_forecasts(s, cf, batch - deleted, &deleted,
-				    &head_full);
-	if (rc == 0 && !*more && (deleted >= batch || head_full))
+	if (rc == 0 && head_full && c.used < batch)
+		rc = head_forecasts(s, cf, batch - c.used, &c, &head_full);
+	if (rc == 0 && !*more && (c.used >= batch || head_full))
 		*more = 1;
 	if (rc == 0) {
 		rc = sqlite3_step(t->commit);
@@ -298,5 +367,5 @@ int store__retention_step(store *s, int *more)
 		}
 		return rc;
 	}
-	return deleted;
+	return c.deleted;
 }

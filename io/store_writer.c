@@ -159,11 +159,10 @@ int store__prepare(store *s)
 		 &t->drop[1]) ||
 	    prep(db, "DELETE FROM snapshots WHERE series_id=?1", &t->drop[2]) ||
 	    prep(db, "DELETE FROM series WHERE id=?1", &t->drop[3]) ||
-	    prep(db,
-		 "SELECT s.id, coalesce(n.seen, 0) FROM series s "
-		 "LEFT JOIN snapshots n ON n.series_id = s.id "
-		 "WHERE s.id > ?1 ORDER BY s.id LIMIT ?2",
+	    prep(db, "SELECT id FROM series WHERE id > ?1 ORDER BY id LIMIT ?2",
 		 &t->ret_list) ||
+	    prep(db, "SELECT seen FROM snapshots WHERE series_id=?1",
+		 &t->ret_seen) ||
 	    prep(db,
 		 "SELECT seq0, n, t0, data FROM sample_chunks WHERE "
 		 "series_id=?1 AND seq0<=?2 ORDER BY seq0 LIMIT ?3",

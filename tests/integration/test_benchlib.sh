@@ -205,6 +205,17 @@ check "$([ $rc = 0 ] && [ $num = 1 ] && set -- $rows && [ $# = 2 ] && [ "$1" -gt
 check "$([ $rc = 0 ] && [ "$(field aged_deleted "$sum")" = 0 ] && [ "$(field empty_deleted "$sum")" = 0 ]; echo $?)" \
 	"bench/steady.sh: retention deleted no row in the timed runs ($sum)"
 
+# bench/steady.sh --old: a copy of the aged seed whose runs' retention
+# cutoffs stand in the seed's rows: retention deleted some of them (the
+# seed's forecasts; its samples wait for snapshots a tiny seed is too short
+# to write), and nothing in the young cases.
+out=$(bench/steady.sh --series 500 --aged 40 --per 10 --reps 1 --old --no-plain --out "$W/old.md" 2>&1)
+rc=$?
+sum=$(echo "$out" | tail -n 1)
+check "$([ $rc = 0 ] && [ "$(field old_deleted "$sum")" -gt 0 ] && [ "$(field aged_deleted "$sum")" = 0 ] &&
+	grep -q '^| old | [0-9]' "$W/old.md"; echo $?)" \
+	"bench/steady.sh --old: retention deleted the seed's old rows in the old case only ($sum)"
+
 # The scripts use them rather than blocks of their own.
 own=$(grep -l 'W=$(mktemp\|apt-get install\|case "$1" in' bench/*.sh | grep -v '^bench/lib.sh$' | tr '\n' ' ')
 check "$([ -z "$own" ]; echo $?)" "bench scripts: no work-dir, install or option loop of their own${own:+: $own}"
