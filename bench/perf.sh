@@ -234,13 +234,14 @@ esac
 # a lower bound on a week-old daemon's cost (bench/results/steady11.md).
 STEADY_S=100000 STEADY_AGED=300 STEADY_PER=30
 [ $QUICK = 1 ] && STEADY_S=20000 STEADY_AGED=200
-echo "perf: steady state, $STEADY_S series x $STEADY_AGED aged"
 if [ -n "$STEADY_SEEDED" ]; then
 	# The seed's own count of samples a series (DIR/aged) replaces STEADY_AGED.
 	STEADY_AGED=$(cat "$STEADY_SEEDED/aged" 2>/dev/null || echo "?")
+	echo "perf: steady state, $STEADY_S series x $STEADY_AGED aged (seeded: $STEADY_SEEDED)"
 	steady=$(bench/steady.sh --build "$B" --series $STEADY_S --seeded "$STEADY_SEEDED" --per $STEADY_PER \
 		--reps 1 --no-plain --out "$W/steady.md" 2>"$W/steady.err" | tail -n 1 || true)
 else
+	echo "perf: steady state, $STEADY_S series x $STEADY_AGED aged"
 	steady=$(bench/steady.sh --build "$B" --series $STEADY_S --aged $STEADY_AGED --per $STEADY_PER \
 		--reps 1 --no-plain --out "$W/steady.md" 2>"$W/steady.err" | tail -n 1 || true)
 fi
@@ -453,7 +454,7 @@ commit=$(head_rev)
 	echo "| the same, until the store drained | ${drained_100k:-n/a} | $(verdict "${drained_100k:-}" 250000 higher) |"
 	[ -n "$long_row" ] && echo "| the same, $LONG_PER samples per series (longer row) | $(field rate "$lsd") | $(verdict "$(field rate "$lsd")" 250000 higher) |"
 	if [ $STEADY_S = 100000 ]; then
-		echo "| the same at steady state ($STEADY_AGED stored forecasts a series) | $(field aged_rate "$steady") | $(verdict "$(field aged_rate "$steady")" 250000 higher) |"
+		echo "| the same at steady state ($STEADY_AGED aged samples a series, a forecast stored at each) | $(field aged_rate "$steady") | $(verdict "$(field aged_rate "$steady")" 250000 higher) |"
 		echo "| the same at steady state, until the store drained | $(field aged_drained "$steady") | $(verdict "$(field aged_drained "$steady")" 250000 higher) |"
 	fi
 	echo "| p99 sample -> forecast < 2 ms at 50000 samples/s (1k series), at the subscriber's socket | ${lat50_p99:-n/a} us (reader: ${lat50_rd:-n/a} us) | $(verdict "${lat50_p99:-}" 2000 lower) |"

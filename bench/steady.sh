@@ -178,6 +178,14 @@ N=$((S * PER))
 declare -A rate drained cpu
 t=$((T0 + AGED * STEP))
 last=$((t + ((REPS + ${PERF:-0}) * PER - 1) * STEP))
+# A seed kept from a run that ended at the clock needs the clock to move
+# on by the samples to come: --seeded waits for that, at most as long as
+# those samples span (a longer wait means a wrong --aged or --t0).
+wait_s=$((last - $(date +%s)))
+if [ -n "$SEEDED" ] && [ "$wait_s" -gt 0 ] && [ "$wait_s" -le $(((REPS + ${PERF:-0}) * PER * STEP)) ]; then
+	echo "steady: waiting $wait_s s for the wall clock to pass the last timed sample (t=$last)"
+	sleep "$wait_s"
+fi
 [ "$last" -le "$(date +%s)" ] ||
 	{ echo "steady: the timed samples would end at t=$last, after the wall clock ($(date +%s)): a --seeded database's --aged or --t0 leaves too few steps before now" >&2; exit 1; }
 declare -A deleted
