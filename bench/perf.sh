@@ -3,7 +3,8 @@
 # time, side by side with carbon-c-relay and VictoriaMetrics on the same
 # generated Graphite input, in the same run. Writes bench/results/perf.md.
 #
-#   bench/perf.sh [--quick] [--series "1000 100000 1000000"] [--out FILE]
+#   bench/perf.sh [--quick] [--series "1000 100000 1000000"]
+#                 [--steady-seeded DIR] [--out FILE]
 #
 # Timestamps: the throughput, CPU split and scaling runs stamp their last
 # sample a moment before the wall clock (loadgen --end now), as a live
@@ -20,7 +21,13 @@
 # against an empty database; --quick: 20k x 200) measures what the
 # empty-database rows miss; its seeding is the longest part of perf.sh (30M
 # samples, a forecast stored at each, ~15 GB: 45 minutes at load 15,
-# bench/results/steady11.md). Every process listens on loopback ports (statecastd's its own
+# bench/results/steady11.md). --steady-seeded DIR takes instead a seed
+# kept from an earlier bench/steady.sh run of the same series count (the
+# default model, this code, a 60 s step; bench/steady.sh --seeded: it
+# holds its t0 and sample count, and is aged further in place), saving
+# the seeding's time and disk. A series count of 1M or more runs under
+# `flock /tmp/statecast-1m.lock` (the machine's memory is shared: one 1M
+# run at a time). Every process listens on loopback ports (statecastd's its own
 # pick, the peers' checked to be theirs: bench/lib.sh) and is killed at the
 # end. Rates are samples the receiver PROCESSED per second
 # (bench/loadgen.c waits for the receiver's own counter), not bytes sent.
@@ -39,9 +46,12 @@ OUT=bench/results/perf.md
 SERIES="1000 100000 1000000"
 ROUNDS=6
 QUICK=0
+STEADY_SEEDED=""
 . bench/lib.sh
-parse_args "usage: bench/perf.sh [--quick] [--series LIST] [--out FILE]" \
-	'--quick:SERIES="1000 100000"; QUICK=1' --series=SERIES --out=OUT -- "$@"
+parse_args "usage: bench/perf.sh [--quick] [--series LIST] [--steady-seeded DIR] [--out FILE]" \
+	'--quick:SERIES="1000 100000"; QUICK=1' --series=SERIES --steady-seeded=STEADY_SEEDED --out=OUT -- "$@"
+[ -z "$STEADY_SEEDED" ] || [ -f "$STEADY_SEEDED/db" ] ||
+	{ echo "perf: --steady-seeded $STEADY_SEEDED: no database $STEADY_SEEDED/db" >&2; exit 1; }
 need_tools carbon-c-relay victoria-metrics perf
 make -s -j2 all build/bench/loadgen build/bench/ssm_bench
 B=build
@@ -82,7 +92,9 @@ lat_rows=""
 mem_rows=""
 skipped=""
 per_last=30 # KiB per series, until measured
+LOCK1M="" # set while fd 9 holds /tmp/statecast-1m.lock
 for S in $SERIES; do
+	[ -z "$LOCK1M" ] || { flock -u 9; LOCK1M=""; } # a 1M run's, held until the next count
 	N=$(count_for "$S")
 	# The default model's states must fit: skip a series count whose
 	# estimated RSS (last measured KiB/series + 30%) exceeds what is free.
@@ -94,6 +106,12 @@ for S in $SERIES; do
 		continue
 	fi
 	echo "perf: $S series, $N samples"
+	if [ "$S" -ge 1000000 ]; then
+		echo "perf: waiting for /tmp/statecast-1m.lock"
+		exec 9>/tmp/statecast-1m.lock
+		flock 9
+		LOCK1M=1
+	fi
 	# carbon-c-relay: parse + route into a discarding sink (loadgen's).
 	relay_start; PIDS="$PIDS $RELAY_PID"
 	relay=$($B/bench/loadgen --graphite 127.0.0.1:$RELAY_PORT --series "$S" --count "$N" --end now --until-sink "$RELAY_SINK" || true)
@@ -175,6 +193,7 @@ for S in $SERIES; do
 		done
 	fi
 done
+[ -z "$LOCK1M" ] || { flock -u 9; LOCK1M=""; }
 
 # The 100k row above is 6 samples per series: the first 4 wait while each
 # series learns its step, and a young series' smoothing front is cheaper
@@ -215,9 +234,17 @@ esac
 # a lower bound on a week-old daemon's cost (bench/results/steady11.md).
 STEADY_S=100000 STEADY_AGED=300 STEADY_PER=30
 [ $QUICK = 1 ] && STEADY_S=20000 STEADY_AGED=200
-echo "perf: steady state, $STEADY_S series x $STEADY_AGED aged"
-steady=$(bench/steady.sh --build "$B" --series $STEADY_S --aged $STEADY_AGED --per $STEADY_PER \
-	--reps 1 --no-plain --out "$W/steady.md" 2>"$W/steady.err" | tail -n 1 || true)
+if [ -n "$STEADY_SEEDED" ]; then
+	# The seed's own count of samples a series (DIR/aged) replaces STEADY_AGED.
+	STEADY_AGED=$(cat "$STEADY_SEEDED/aged" 2>/dev/null || echo "?")
+	echo "perf: steady state, $STEADY_S series x $STEADY_AGED aged (seeded: $STEADY_SEEDED)"
+	steady=$(bench/steady.sh --build "$B" --series $STEADY_S --seeded "$STEADY_SEEDED" --per $STEADY_PER \
+		--reps 1 --no-plain --out "$W/steady.md" 2>"$W/steady.err" | tail -n 1 || true)
+else
+	echo "perf: steady state, $STEADY_S series x $STEADY_AGED aged"
+	steady=$(bench/steady.sh --build "$B" --series $STEADY_S --aged $STEADY_AGED --per $STEADY_PER \
+		--reps 1 --no-plain --out "$W/steady.md" 2>"$W/steady.err" | tail -n 1 || true)
+fi
 steady_row="| $STEADY_S | $STEADY_AGED | $STEADY_PER | $(field aged_rate "$steady") | $(field aged_drained "$steady") | $(field aged_cpu "$steady") | $(field empty_rate "$steady") | $(field empty_drained "$steady") | $(field empty_cpu "$steady") | $(ratio "$(field aged_rate "$steady")" "$(field empty_rate "$steady")") |"
 [ -n "$(field aged_rate "$steady")" ] || steady_row="| $STEADY_S | $STEADY_AGED | $STEADY_PER | not measured: $(tail -n 1 "$W/steady.err" | tr '|' '/') | | | | | | |"
 
@@ -337,6 +364,7 @@ commit=$(head_rev)
 	echo "store.forecast_every_s=1s while seeding; a week at the defaults stores up to"
 	echo "2016), then S x \"per series\" samples flat out; beside it the same run on an"
 	echo "empty database. One run each; CPU = all threads until the store drained."
+	[ -z "$STEADY_SEEDED" ] || echo "The aged database was seeded before this run (\`--steady-seeded $STEADY_SEEDED\`), by bench/steady.sh, and has aged since; \"aged\" is the samples a series held at its start."
 	echo
 	echo "| series | aged | per series | aged: samples/s | until drained | CPU us/sample | empty: samples/s | until drained | CPU us/sample | aged / empty (stepped) |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -426,7 +454,7 @@ commit=$(head_rev)
 	echo "| the same, until the store drained | ${drained_100k:-n/a} | $(verdict "${drained_100k:-}" 250000 higher) |"
 	[ -n "$long_row" ] && echo "| the same, $LONG_PER samples per series (longer row) | $(field rate "$lsd") | $(verdict "$(field rate "$lsd")" 250000 higher) |"
 	if [ $STEADY_S = 100000 ]; then
-		echo "| the same at steady state ($STEADY_AGED stored forecasts a series) | $(field aged_rate "$steady") | $(verdict "$(field aged_rate "$steady")" 250000 higher) |"
+		echo "| the same at steady state ($STEADY_AGED aged samples a series, a forecast stored at each) | $(field aged_rate "$steady") | $(verdict "$(field aged_rate "$steady")" 250000 higher) |"
 		echo "| the same at steady state, until the store drained | $(field aged_drained "$steady") | $(verdict "$(field aged_drained "$steady")" 250000 higher) |"
 	fi
 	echo "| p99 sample -> forecast < 2 ms at 50000 samples/s (1k series), at the subscriber's socket | ${lat50_p99:-n/a} us (reader: ${lat50_rd:-n/a} us) | $(verdict "${lat50_p99:-}" 2000 lower) |"

@@ -52,7 +52,12 @@
 # --step: it is used in place (and aged further), not seeded nor removed.
 # --aged counts every sample a series holds (a seed aged by R reps of P
 # more holds AGED + R x P): the timed samples continue from there, and a
-# run whose samples are rejected as out of order stops the script.
+# run whose samples are rejected as out of order stops the script. The
+# script keeps that count in DIR/aged beside DIR/db (written by the
+# seeding, rewritten after each aged run): without --aged, --seeded DIR
+# reads it from there. To keep a seed for later, move it out of the work
+# directory at exit: BENCH_KEEP='mv "$W/aged" /tmp/seed' bench/steady.sh ...
+# (bench/perf.sh --steady-seeded takes such a seed).
 #
 # Timestamps: T0 (--t0) is by default placed so that the last timed sample
 # (of the seed's AGED, then R x P, and P more with --perf) is a step before
@@ -100,7 +105,7 @@ cd "$(dirname "$0")/.."
 ARGS="$*"
 B=build
 S=100000
-AGED=300
+AGED=""
 PER=30
 REPS=3
 STEP=60
@@ -127,6 +132,11 @@ bench_workdir steady
 LG=$B/bench/loadgen
 MODEL=$B/../models/default.model
 [ -x "$LG" ] && [ -f "$MODEL" ] || { echo "steady: $B needs bench/loadgen and ../models/default.model" >&2; exit 1; }
+if [ -z "$AGED" ] && [ -n "$SEEDED" ]; then
+	AGED=$(cat "$SEEDED/aged" 2>/dev/null) ||
+		{ echo "steady: $SEEDED/aged is missing: give --aged, every sample a series of the seed holds" >&2; exit 1; }
+fi
+[ -n "$AGED" ] || AGED=300
 if [ -z "$T0" ] && [ -n "$SEEDED" ]; then
 	T0=$(cat "$SEEDED/t0" 2>/dev/null) ||
 		{ echo "steady: $SEEDED/t0 is missing: give the seed's first timestamp, --t0 (1700000000 for a seed made before session 15)" >&2; exit 1; }
@@ -163,12 +173,17 @@ stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 SEED_OPTS=""
 seed() {
 	echo "steady: seeding $1: $S series x $AGED samples, store.forecast_every_s=$2 $SEED_OPTS ($(date -u +%H:%M:%S))"
+	# loadgen's stats connection stays silent while it sends: at 100k x 300
+	# with every forecast stored, the store's back-pressure makes that
+	# longer than limits.idle_timeout_s (5m), and the daemon closed it
+	# before the seeding's end (session 16); the seeding daemon keeps it.
 	# shellcheck disable=SC2086
-	tstart "$W/$1" -o store.forecast_every_s="$2" $SEED_OPTS
+	tstart "$W/$1" -o store.forecast_every_s="$2" -o limits.idle_timeout_s=0 $SEED_OPTS
 	SEED=$($LG --graphite 127.0.0.1:$G --series "$S" --count $((S * AGED)) --t0 $T0 --step "$STEP" \
 		--until-rpc 127.0.0.1:$R --drain || true)
 	[ "$(field complete "$SEED")" = 1 ] || { echo "steady: seeding $1 did not complete: $SEED" >&2; exit 1; }
 	echo "$T0" >"$W/$1/t0"
+	echo "$AGED" >"$W/$1/aged"
 	SEED_ROWS=$("$B/statecast" stats --json --rpc 127.0.0.1:$R 2>/dev/null |
 		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("store_rows_committed", "n/a"))' 2>/dev/null || echo n/a)
 	stop "$PID"
@@ -231,6 +246,14 @@ N=$((S * PER))
 declare -A rate drained cpu
 t=$((T0 + AGED * STEP))
 last=$((t + ((REPS + ${PERF:-0}) * PER - 1) * STEP))
+# A seed kept from a run that ended at the clock needs the clock to move
+# on by the samples to come: --seeded waits for that, at most as long as
+# those samples span (a longer wait means a wrong --aged or --t0).
+wait_s=$((last - $(date +%s)))
+if [ -n "$SEEDED" ] && [ "$wait_s" -gt 0 ] && [ "$wait_s" -le $(((REPS + ${PERF:-0}) * PER * STEP)) ]; then
+	echo "steady: waiting $wait_s s for the wall clock to pass the last timed sample (t=$last)"
+	sleep "$wait_s"
+fi
 [ "$last" -le "$(date +%s)" ] ||
 	{ echo "steady: the timed samples would end at t=$last, after the wall clock ($(date +%s)): a --seeded database's --aged or --t0 leaves too few steps before now" >&2; exit 1; }
 declare -A deleted
@@ -273,6 +296,8 @@ run() { # run aged|plain|empty|old|oldbase REP [PERF_OUT]
 		exit 1
 	}
 	stop "$pid"
+	# What the aged database now holds a series, for a later --seeded run.
+	[ "$c" != aged ] || echo $(((t - T0) / STEP + PER)) >"$W/aged/aged"
 	[ -n "$pf" ] && return
 	echo "steady: rep $2 $c: $out"
 	thread_cpu "$W/t0" "$W/t1" >"$W/cpu.$c.$2"
