@@ -20,7 +20,6 @@
  * log is minutes old and this never happens).
  */
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,8 +82,7 @@ static int step_samples(store *s, int64_t sid, double cutoff, int room,
 	int nw = 0, n = 0, cost = 0, rc, err = 0, stop = 0, i;
 
 	sqlite3_bind_int64(t->ret_ck_scan, 1, sid);
-	sqlite3_bind_int64(t->ret_ck_scan, 2, INT64_MAX);
-	sqlite3_bind_int(t->ret_ck_scan, 3, RET_CHUNKS);
+	sqlite3_bind_int(t->ret_ck_scan, 2, RET_CHUNKS);
 	while (!stop && (rc = sqlite3_step(t->ret_ck_scan)) == SQLITE_ROW) {
 		int64_t seq0 = sqlite3_column_int64(t->ret_ck_scan, 0);
 		int64_t cn = sqlite3_column_int64(t->ret_ck_scan, 1), k;

@@ -165,7 +165,7 @@ int store__prepare(store *s)
 		 &t->ret_seen) ||
 	    prep(db,
 		 "SELECT seq0, n, t0, data FROM sample_chunks WHERE "
-		 "series_id=?1 AND seq0<=?2 ORDER BY seq0 LIMIT ?3",
+		 "series_id=?1 ORDER BY seq0 LIMIT ?2",
 		 &t->ret_ck_scan) ||
 	    prep(db, "DELETE FROM sample_chunks WHERE series_id=?1 AND seq0=?2",
 		 &t->ret_ck_del) ||
