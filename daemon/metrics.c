@@ -320,6 +320,11 @@ static void compaction(io_tb *b, const srv_metrics *m)
 	      "The longest compaction step since start: the writer's longest "
 	      "pause for it.",
 	      m->compact_step_max_s);
+}
+
+/* An upgrade's move of version 6's forecasts (io/store_fc.c). */
+static void forecast_move(io_tb *b, const srv_metrics *m)
+{
 	gauge(b, "statecast_store_forecast_move_running",
 	      "1 while the forecasts of a schema-6 database move to schema 7 "
 	      "(after an upgrade, in the writer's idle time).",
@@ -365,6 +370,7 @@ void srv_metrics_render(io_tb *b, const srv_metrics *m)
 		      (double)m->wal_bytes);
 	if (m->has_store) {
 		compaction(b, m);
+		forecast_move(b, m);
 		gauge(b, "statecast_restore_behind_series",
 		      "Series restored after a crash whose stored samples are "
 		      "not stepped yet (the catch-up).",
