@@ -53,6 +53,9 @@ parse_args "usage: bench/perf.sh [--quick] [--series LIST] [--steady-seeded DIR]
 [ -z "$STEADY_SEEDED" ] || [ -f "$STEADY_SEEDED/db" ] ||
 	{ echo "perf: --steady-seeded $STEADY_SEEDED: no database $STEADY_SEEDED/db" >&2; exit 1; }
 need_tools carbon-c-relay victoria-metrics perf
+# The load before this script adds its own: a run of tens of minutes on a
+# shared machine is read against both ends.
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 make -s -j2 all build/bench/loadgen build/bench/ssm_bench
 B=build
 bench_workdir perf
@@ -329,7 +332,7 @@ commit=$(head_rev)
 	echo "# Performance: statecastd beside carbon-c-relay and VictoriaMetrics"
 	echo
 	echo "Written by \`bench/perf.sh $ARGS\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit."
-	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: read ratios, not absolutes)."
+	echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: read ratios, not absolutes)."
 	echo "Peers (Debian packages): $(dpkg-query -W -f='${Package} ${Version}, ' carbon-c-relay victoria-metrics | sed 's/, $//')."
 	echo
 	echo "Input: bench/loadgen.c, Graphite plaintext over 4 connections, S series,"
