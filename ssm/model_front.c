@@ -62,16 +62,15 @@ static int front_finish(const ssm_model *m, const float *fs, int ok, int pruned,
 	if (sc < 1e-3 * fabs(point[0]) + 1e-9)
 		sc = 1e-3 * fabs(point[0]) + 1e-9;
 	*scale = sc;
-	/* Gap by gap, all horizons in one loop (branch-free: NaN and Inf
-	 * fail one of the two comparisons). A zero-width base gap could never
-	 * be widened: 1e-3 at least. */
-	for (k = 0; k + 1 < Q; k++)
-		for (h = 0; h < nh; h++) {
-			double g = (q[h * Q + k + 1] - q[h * Q + k]) / sc;
-
-			gap[h * (Q - 1) + k] =
-			    (float)(g > 1e-3 && g < HUGE_VAL ? g : 1e-3);
-		}
+	/* A pruned forecast's horizon 1 here, not through the vector
+	 * kernel's call. */
+	if (nh >= 4)
+		ssm__front_gaps(q, nh, Q, sc, gap);
+	else
+		for (h = 0; h < nh; h++)
+			for (k = 0; k + 1 < Q; k++)
+				gap[h * (Q - 1) + k] = ssm__front_gap(
+				    q[h * Q + k], q[h * Q + k + 1], sc);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #ifndef STATECAST_SSM_MODEL_INTERNAL_H
 #define STATECAST_SSM_MODEL_INTERNAL_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -133,6 +134,21 @@ static inline float ssm__clampf(float x)
 {
 	return x < -8.0f ? -8.0f : (x > 8.0f ? 8.0f : x);
 }
+
+/* One base gap of the front: (hi - lo) / sc as a float, at least 1e-3 (a
+ * zero-width gap could never be widened); NaN and Inf fail one of the two
+ * comparisons and take the floor too. */
+static inline float ssm__front_gap(double lo, double hi, double sc)
+{
+	double g = (hi - lo) / sc;
+
+	return (float)(g > 1e-3 && g < HUGE_VAL ? g : 1e-3);
+}
+
+/* ssm__front_gap at the nh first horizons, gap[h][k] from q[h][k] and
+ * q[h][k+1] (q [nh][Q], gap [nh][Q-1]); four horizons a vector for Q = 3
+ * (ssm/kern_front.c, AVX2 or baseline, the same bits). */
+void ssm__front_gaps(const double *q, int nh, int Q, double sc, float *gap);
 
 /* y[i] = ssm__clampf(x[i]) for n floats, vectorized (ssm/kern_serve.c; a
  * select, so the same bits): the scalar loop was 4 instructions a float,

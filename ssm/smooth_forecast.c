@@ -135,11 +135,12 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 		}
 	}
 	/* The cap GAP_CAP sqrt(hz) >= GAP_CAP: only bounds past GAP_CAP (or
-	 * NaN) need the square root, so a straight pass first, and the cap
-	 * (which leaves every other bound as it is) only when one is. */
+	 * NaN) can change, so a straight pass first, and the cap only when
+	 * one is; then over every horizon in one vector pass, which leaves
+	 * every other bound as it is (bound_cap's result at each). */
 	over = ssm__smooth_bounds_clip(lo, hi, h->H, GAP_CAP);
-	for (hz = 1; over && hz <= h->H; hz++)
-		bound_cap(hz, &lo[hz - 1], &hi[hz - 1]);
+	if (over)
+		ssm__smooth_bounds_cap(lo, hi, h->H, GAP_CAP);
 }
 
 /*

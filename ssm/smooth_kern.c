@@ -333,3 +333,28 @@ SSM__HOT int ssm__smooth_bounds_clip(double *restrict lo, double *restrict hi,
 	}
 	return over != 0;
 }
+
+/* The cap's rule applied to every horizon: a bound inside [-cap, cap]
+ * (sqrt(hz) >= 1) and NaN fail both comparisons and stay, so this is the
+ * scalar per-horizon test-then-cap (bound_cap) without its branch, which
+ * kept it a lane at a time: ~15 instructions a horizon, and past the last
+ * started checkpoint most horizons are over (bench/results/step17.md).
+ * The square roots come from a per-thread table grown on first use: a
+ * sqrt call in the loop keeps its libm fallback for errno, which GCC does
+ * not vectorize. n <= SSM_SMOOTH_MAX_H (the bank's H). */
+SSM__HOT void ssm__smooth_bounds_cap(double *restrict lo, double *restrict hi,
+				     int n, double cap)
+{
+	static _Thread_local double sq[SSM_SMOOTH_MAX_H];
+	static _Thread_local int nsq;
+	int i;
+
+	for (; nsq < n; nsq++)
+		sq[nsq] = sqrt((double)(nsq + 1));
+	for (i = 0; i < n; i++) {
+		double c = cap * sq[i], l = lo[i], u = hi[i];
+
+		hi[i] = dsel(0 - (uint64_t)(u > c), c, u);
+		lo[i] = dsel(0 - (uint64_t)(l < -c), -c, l);
+	}
+}

@@ -32,6 +32,11 @@ void ssm__smooth_comb_member(double *point, double *wsum, const double *path,
  * some hi[i] is not <= cap or some lo[i] not >= -cap (NaN included). */
 int ssm__smooth_bounds_clip(double *lo, double *hi, int n, double cap);
 
+/* Horizon hz = i + 1's bounds past cap sqrt(hz) onto it: hi[i] = min(hi[i],
+ * cap sqrt(hz)), lo[i] = max(lo[i], -cap sqrt(hz)) as selects (NaN stays):
+ * ssm/smooth_forecast.c's bound_cap at every horizon (cap >= 0). */
+void ssm__smooth_bounds_cap(double *lo, double *hi, int n, double cap);
+
 /* point[i] /= wsum[i], or last where wsum[i] is not positive. */
 void ssm__smooth_comb_norm(double *point, const double *wsum, int n,
 			   double last);

@@ -327,13 +327,17 @@ void ssm__smooth_ar_batch(const float *st, const hdr *h, mstate *ms,
 			  const int32_t *hneed, ar_run *run, int reuse)
 {
 	enum { L = SSM__AR_LANES };
-	double coef[AR_N * L] = {0}, zh[AR_P * L] = {0};
+	double coef[AR_N * L], zh[AR_P * L];
 	signed char lane[SMOOTH_NBANK];
 	int nl = 0, H = 0, k;
 	uint32_t m, in = 0;
 
 	if (reuse && ar_reuse(run, ms, hneed))
 		return;
+	/* Zeroed only here: the forecast mostly reuses the update's run.
+	 * Lanes no member takes stay 0 (ssm__smooth_ar_lanes runs all L). */
+	memset(coef, 0, sizeof coef);
+	memset(zh, 0, sizeof zh);
 	memset(lane, -1, sizeof lane);
 	for (m = ar_members(); m; m &= m - 1) {
 		k = __builtin_ctz(m);

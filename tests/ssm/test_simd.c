@@ -32,7 +32,9 @@
 #define ssm__serve_q3_loop  base_serve_q3_loop
 #define ssm__serve_q3_h1    base_serve_q3_h1
 #define ssm__serve_q3_exp   base_serve_q3_exp
+#define ssm__front_gaps	    base_front_gaps
 #include "ssm/kern_check.c"
+#include "ssm/kern_front.c"
 #include "ssm/kern_gemv.c"
 #include "ssm/kern_mamba.c"
 #include "ssm/kern_s4d.c"
@@ -54,6 +56,7 @@
 #undef ssm__serve_q3_loop
 #undef ssm__serve_q3_h1
 #undef ssm__serve_q3_exp
+#undef ssm__front_gaps
 
 #include <cblas.h>
 #include <math.h>
@@ -71,6 +74,7 @@ void ssm__gemv_t(int In, int Out, const float *WT, const float *x, float *y);
 void ssm__gemm_rows_t(int M, int In, int Out, const float *WT, const float *x,
 		      int ldx, float *y, int ldy, int beta);
 void ssm__clampf_vec(const float *x, float *y, int n);
+void ssm__front_gaps(const double *q, int nh, int Q, double sc, float *gap);
 /* ssm/kern.h once more, now declaring the real names. */
 #undef STATECAST_SSM_KERN_H
 #include "ssm/kern.h"
@@ -585,6 +589,56 @@ static void test_clampf_vec(void)
 	CHECK_EQ_INT(errs, 0);
 }
 
+/* ssm__front_gaps (the front's base gaps): the clone and the baseline give
+ * the scalar rule's bits, written out here, for Q = 3 at every count of
+ * horizons (the blocks of four and the tail) and for Q = 2 and 5 (the
+ * scalar path), with NaN, the infinities, -0, equal neighbours and gaps at
+ * and around the floor 1e-3 among the quantiles. */
+static void test_front_gaps(void)
+{
+	static const double special[] = {NAN,	 INFINITY, -INFINITY,	 -0.0,
+					 0.0,	 1e-3,	   1e-3 + 1e-12, 1e300,
+					 -1e300, 0.5};
+	enum { NS = sizeof special / sizeof special[0], HM = 53, QM = 5 };
+	double q[HM * QM];
+	float a[HM * QM], b[HM * QM], c[HM * QM];
+	static const int qs[] = {3, 2, 5};
+	int n, i, k, t, errs = 0, cnt = 0;
+	ssm_rng r;
+
+	ssm_rng_init(&r, 17);
+	for (i = 0; i < HM * QM; i++)
+		q[i] = i % 4 == 1   ? special[(i / 4) % NS]
+		       : i % 4 == 3 ? q[i - 1] + 1e-3
+				    : 4.0 * ssm_rng_uniform(&r) - 2.0;
+	for (t = 0; t < 3; t++)
+		for (n = 0; n * qs[t] <= HM * QM && n <= HM; n++) {
+			const int Q = qs[t];
+			const double sc = n % 2 ? 0.7 : 1.0;
+
+			ssm__front_gaps(q, n, Q, sc, a);
+			base_front_gaps(q, n, Q, sc, b);
+			for (i = 0; i < n; i++)
+				for (k = 0; k + 1 < Q; k++) {
+					double g =
+					    (q[i * Q + k + 1] - q[i * Q + k]) /
+					    sc;
+					int j = i * (Q - 1) + k;
+
+					c[j] = (float)(g > 1e-3 && g < HUGE_VAL
+							   ? g
+							   : 1e-3);
+					errs += memcmp(&a[j], &c[j],
+						       sizeof a[j]) != 0;
+					errs += memcmp(&b[j], &c[j],
+						       sizeof b[j]) != 0;
+					cnt += c[j] == (float)1e-3;
+				}
+		}
+	CHECK_EQ_INT(errs, 0);
+	CHECK(cnt > 100); /* the floor was taken, not only passed through */
+}
+
 int main(void)
 {
 	TH_RUN(test_same_bits);
@@ -597,5 +651,6 @@ int main(void)
 	TH_RUN(test_mamba_conv);
 	TH_RUN(test_nonfinite_any);
 	TH_RUN(test_clampf_vec);
+	TH_RUN(test_front_gaps);
 	return th_summary();
 }

@@ -19,6 +19,7 @@
 #define ssm__smooth_comb_member base_smooth_comb_member
 #define ssm__smooth_le_mask	base_smooth_le_mask
 #define ssm__smooth_bounds_clip base_smooth_bounds_clip
+#define ssm__smooth_bounds_cap	base_smooth_bounds_cap
 #include "ssm/smooth_kern.c"
 #undef ssm__smooth_clamp
 #undef ssm__smooth_comb_add
@@ -30,6 +31,7 @@
 #undef ssm__smooth_comb_member
 #undef ssm__smooth_le_mask
 #undef ssm__smooth_bounds_clip
+#undef ssm__smooth_bounds_cap
 
 #include <math.h>
 #include <stdio.h>
@@ -571,6 +573,61 @@ static void test_bounds_clip(void)
 	CHECK(overs > 0 && overs < 50 * (N + 1)); /* both outcomes seen */
 }
 
+/* The forecast's scalar cap (ssm/smooth_forecast.c's bound_cap, run on every
+ * horizon when bounds_clip flags one): the square root only where a bound
+ * is past the cap or NaN. */
+static void naive_bounds_cap(double *lo, double *hi, int n, double cap)
+{
+	int hz;
+
+	for (hz = 1; hz <= n; hz++) {
+		double l = lo[hz - 1], u = hi[hz - 1], sq;
+
+		if (!(u <= cap) || !(l >= -cap)) {
+			sq = sqrt((double)hz);
+			hi[hz - 1] = u > cap * sq ? cap * sq : u;
+			lo[hz - 1] = l < -cap * sq ? -cap * sq : l;
+		}
+	}
+}
+
+/* ssm__smooth_bounds_cap on both builds against it: bounds inside the cap,
+ * between cap and cap sqrt(hz) (kept), past it (capped), NaN and the
+ * infinities, at every length (the vector body and tail, the table of
+ * square roots grown call by call). */
+static void test_bounds_cap(void)
+{
+	double l0[N], h0[N], la[N], ha[N], lb[N], hb[N], lc[N], hc[N];
+	ssm_rng r;
+	int n, i, rep, ok = 1, capped = 0, kept = 0;
+
+	ssm_rng_init(&r, 23);
+	for (rep = 0; rep < 40; rep++)
+		for (n = 0; n <= N; n++) {
+			for (i = 0; i < n; i++) {
+				double s = 16.0 * sqrt(i + 1.0);
+
+				l0[i] = rep % 2 ? -val(&r, 2 * s)
+						: -2 * s * ssm_rng_uniform(&r);
+				h0[i] = rep % 2 ? val(&r, 2 * s)
+						: 2 * s * ssm_rng_uniform(&r);
+			}
+			copy3(la, lb, lc, l0);
+			copy3(ha, hb, hc, h0);
+			naive_bounds_cap(la, ha, n, 16.0);
+			ssm__smooth_bounds_cap(lb, hb, n, 16.0);
+			base_smooth_bounds_cap(lc, hc, n, 16.0);
+			for (i = 0; i < n; i++) {
+				capped += ha[i] != h0[i] && !isnan(h0[i]);
+				kept += h0[i] > 16.0 && ha[i] == h0[i];
+			}
+			ok &= same(la, lb, n) && same(la, lc, n) &&
+			      same(ha, hb, n) && same(ha, hc, n);
+		}
+	CHECK(ok);
+	CHECK(capped > 0 && kept > 0); /* both cases seen */
+}
+
 int main(void)
 {
 	TH_RUN(test_ar_lanes);
@@ -582,5 +639,6 @@ int main(void)
 	TH_RUN(test_pr_row);
 	TH_RUN(test_le_mask);
 	TH_RUN(test_bounds_clip);
+	TH_RUN(test_bounds_cap);
 	return th_summary();
 }
