@@ -111,7 +111,8 @@
 #
 # Each thread's minor page faults per sample are reported beside its CPU,
 # and the daemon's resident memory at the end of each run
-# (/proc/PID/smaps_rollup: Rss, of it anonymous, and AnonHugePages).
+# (/proc/PID/smaps_rollup: Rss, of it anonymous, and AnonHugePages) with
+# its major page faults in the timed window.
 #
 # Prints, last, one line of key=value medians (bench/perf.sh reads it):
 # aged_rate aged_drained aged_cpu empty_rate empty_drained empty_cpu, then
@@ -265,6 +266,8 @@ thread_cpu() {
 		END { for (k in u) if (u[k] > 0 || fl[k] > 0) printf "%s %.3f %.4f\n", k, u[k], fl[k]
 		      printf "all %.3f %.4f\n", all, fall }'
 }
+# majflt PID: the daemon's major page faults so far (all its threads).
+majflt() { sed -e 's/^.*) //' "/proc/$1/stat" | awk '{ print $10 }'; }
 # mem PID: the daemon's resident memory, "RSS_MIB ANON_MIB ANONHUGE_MIB".
 mem() {
 	awk '/^Rss:/ { r = $2 } /^Anonymous:/ { a = $2 } /^AnonHugePages:/ { h = $2 }
@@ -316,10 +319,12 @@ run() { # run aged|plain|empty|old|oldbase REP [PERF_OUT]
 		pp=$!; sleep 0.5
 	fi
 	tasks "$pid" >"$W/t0"
+	maj0=$(majflt "$pid")
 	out=$($LG --graphite 127.0.0.1:$G --series "$S" --count "$N" --t0 "$tt" --step "$STEP" \
 		--until-rpc 127.0.0.1:$R --drain || true)
 	tasks "$pid" >"$W/t1"
 	m=$(mem "$pid")
+	m="$m $(($(majflt "$pid") - maj0))"
 	[ -z "$pf" ] || { kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true; }
 	# Samples at or before a series' last one are rejected unstepped
 	# (loadgen still counts them sent and processed): a --seeded database
@@ -468,7 +473,8 @@ thread_table() {
 	fi
 	echo
 	echo "Resident memory at the end of each timed run (/proc/PID/smaps_rollup,"
-	echo "MiB: Rss/of it anonymous/AnonHugePages):"
+	echo "MiB: Rss/of it anonymous/AnonHugePages), and the daemon's major page faults"
+	echo "in the timed window (/proc/PID/stat), each run:"
 	for c in $CASES; do printf -- '- %s:%s\n' "$c" "${rss[$c]}"; done
 	echo
 	echo "CPU of the daemon before its first sample, s (the restore, and what ran"
