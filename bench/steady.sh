@@ -7,7 +7,7 @@
 #   bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P]
 #                   [--reps R] [--step SEC] [--perf] [--no-plain] [--quick]
 #                   [--seeded DIR] [--t0 T] [--old] [--old-base DIR]
-#                   [--out FILE]
+#                   [--warm N] [--out FILE]
 #
 # Defaults: --build build (this tree's, made first), 100000 series, 300
 # aged samples a series, 30 timed samples a series, 3 reps, a 60 s step.
@@ -97,6 +97,23 @@
 # The figures' rows (old, oldbase) list what retention deleted in each
 # run against the rows the rep made old.
 #
+# --warm N: each timed run starts, after the restart, with N untimed
+# samples a series (loadgen --drain, the same flat-out shape), and the
+# timed window comes after them: a restarted daemon's first write to each
+# series' slot (a copy-on-write fault per page of the dump's mapping,
+# docs/STATE_DUMP.md) lands in the warm-up, and the timed window is the
+# steady state of a daemon that has run a while, as a week-old daemon's
+# is. The warm-up is measured too and reported beside the timed window
+# (its own rows): the reading without warm-up is kept, not replaced. Every
+# case is warmed (the empty one's series learn their step in it). Each
+# rep then moves the series' time by N + P steps. Not with --old (its
+# cutoffs follow P a rep).
+#
+# Each thread's minor page faults per sample are reported beside its CPU,
+# and the daemon's resident memory at the end of each run
+# (/proc/PID/smaps_rollup: Rss, of it anonymous, and AnonHugePages) with
+# its major page faults in the timed window.
+#
 # Prints, last, one line of key=value medians (bench/perf.sh reads it):
 # aged_rate aged_drained aged_cpu empty_rate empty_drained empty_cpu, then
 # aged_deleted empty_deleted (retention's rows, summed over the reps).
@@ -113,18 +130,23 @@ PERF=""
 NOPLAIN=""
 OLD=""
 OLDBASE=""
+WARM=0
 SEEDED=""
 T0=""
 OUT=bench/results/steady.md
 . bench/lib.sh
-parse_args "usage: bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P] [--reps R] [--step SEC] [--perf] [--no-plain] [--quick] [--seeded DIR] [--t0 T] [--old] [--old-base DIR] [--out FILE]" \
+parse_args "usage: bench/steady.sh [--build DIR] [--series S] [--aged N] [--per P] [--reps R] [--step SEC] [--perf] [--no-plain] [--quick] [--seeded DIR] [--t0 T] [--old] [--old-base DIR] [--warm N] [--out FILE]" \
 	--build=B --series=S --aged=AGED --per=PER --reps=REPS --step=STEP --perf:PERF=1 --no-plain:NOPLAIN=1 --seeded=SEEDED --t0=T0 \
-	--old:OLD=1 --old-base=OLDBASE \
+	--old:OLD=1 --old-base=OLDBASE --warm=WARM \
 	'--quick:S=20000; AGED=200; REPS=2' --out=OUT -- "$@"
 [ -z "$PERF" ] || need_tools perf
 [ -z "$OLDBASE" ] || OLD=1
 [ -z "$OLD" ] || need_tools sqlite3
 [ -z "$OLDBASE" ] || [ -x "$OLDBASE/statecastd" ] || { echo "steady: --old-base $OLDBASE has no statecastd" >&2; exit 1; }
+case $WARM in '' | *[!0-9]*) echo "steady: --warm takes a count of samples a series" >&2; exit 1 ;; esac
+[ "$WARM" = 0 ] || [ -z "$OLD" ] || { echo "steady: --warm is not for --old (its cutoffs move by P a rep)" >&2; exit 1; }
+# Steps a rep moves the series' time: the warm-up's and the timed window's.
+RS=$((WARM + PER))
 [ -z "$OLD" ] || [ "$AGED" -ge $(((REPS + ${PERF:-0}) * PER)) ] ||
 	{ echo "steady: --old needs --aged >= reps x per ($(((REPS + ${PERF:-0}) * PER)) here, with --perf's run): each rep's cutoffs move through P more of the seed's samples" >&2; exit 1; }
 bench_workdir steady
@@ -141,7 +163,7 @@ if [ -z "$T0" ] && [ -n "$SEEDED" ]; then
 	T0=$(cat "$SEEDED/t0" 2>/dev/null) ||
 		{ echo "steady: $SEEDED/t0 is missing: give the seed's first timestamp, --t0 (1700000000 for a seed made before session 15)" >&2; exit 1; }
 fi
-[ -n "$T0" ] || T0=$(t0_before_now $((AGED + (REPS + ${PERF:-0}) * PER)) "$STEP")
+[ -n "$T0" ] || T0=$(t0_before_now $((AGED + (REPS + ${PERF:-0}) * RS)) "$STEP")
 
 need=$((S * AGED * 700 / 1024))
 [ -z "$SEEDED" ] || need=0
@@ -234,23 +256,33 @@ if [ -n "$OLD" ]; then
 	done
 fi
 
-# thread_cpu T0 T1: CPU per sample (us) by thread name between two `tasks`
-# snapshots, one "NAME US" line each, and "all US".
+# thread_cpu T0 T1 N: CPU per sample (us) and minor page faults per sample
+# by thread name between two `tasks` snapshots N samples apart, one "NAME
+# US FAULTS" line each, and "all US FAULTS".
 thread_cpu() {
-	join -a 2 -e 0 -o auto <(sort "$1") <(sort "$2") | awk -v hz="$(getconf CLK_TCK)" -v n="$N" '
-		{ c = ($9 + $10 - $3 - $4) / hz / n * 1e6; name = $8; u[name] += c; all += c }
-		END { for (k in u) if (u[k] > 0) printf "%s %.3f\n", k, u[k]; printf "all %.3f\n", all }'
+	join -a 2 -e 0 -o auto <(sort "$1") <(sort "$2") | awk -v hz="$(getconf CLK_TCK)" -v n="$3" '
+		{ c = ($9 + $10 - $3 - $4) / hz / n * 1e6; f = ($11 - $5) / n; name = $8
+		  u[name] += c; fl[name] += f; all += c; fall += f }
+		END { for (k in u) if (u[k] > 0 || fl[k] > 0) printf "%s %.3f %.4f\n", k, u[k], fl[k]
+		      printf "all %.3f %.4f\n", all, fall }'
+}
+# majflt PID: the daemon's major page faults so far (all its threads).
+majflt() { sed -e 's/^.*) //' "/proc/$1/stat" | awk '{ print $10 }'; }
+# mem PID: the daemon's resident memory, "RSS_MIB ANON_MIB ANONHUGE_MIB".
+mem() {
+	awk '/^Rss:/ { r = $2 } /^Anonymous:/ { a = $2 } /^AnonHugePages:/ { h = $2 }
+		END { printf "%d %d %d\n", r / 1024, a / 1024, h / 1024 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo "n/a n/a n/a"
 }
 
 N=$((S * PER))
-declare -A rate drained cpu
+declare -A rate drained cpu wrate wcpu rss pre
 t=$((T0 + AGED * STEP))
-last=$((t + ((REPS + ${PERF:-0}) * PER - 1) * STEP))
+last=$((t + ((REPS + ${PERF:-0}) * RS - 1) * STEP))
 # A seed kept from a run that ended at the clock needs the clock to move
 # on by the samples to come: --seeded waits for that, at most as long as
 # those samples span (a longer wait means a wrong --aged or --t0).
 wait_s=$((last - $(date +%s)))
-if [ -n "$SEEDED" ] && [ "$wait_s" -gt 0 ] && [ "$wait_s" -le $(((REPS + ${PERF:-0}) * PER * STEP)) ]; then
+if [ -n "$SEEDED" ] && [ "$wait_s" -gt 0 ] && [ "$wait_s" -le $(((REPS + ${PERF:-0}) * RS * STEP)) ]; then
 	echo "steady: waiting $wait_s s for the wall clock to pass the last timed sample (t=$last)"
 	sleep "$wait_s"
 fi
@@ -268,21 +300,31 @@ old_opts() {
 	echo "-o store.retention_s=$((now - cs)) -o store.forecast_retention_s=$((now - cf))"
 }
 run() { # run aged|plain|empty|old|oldbase REP [PERF_OUT]
-	local c=$1 pf=${3:-} pid pp out BIN="" opts=""
+	local c=$1 pf=${3:-} pid pp out wout BIN="" opts="" tt=$((t + WARM * STEP))
 	if [ "$c" = empty ]; then rm -rf "$W/empty"; fi
 	[ "$c" = oldbase ] && BIN=$OLDBASE/statecastd
 	[ "$c" = old ] || [ "$c" = oldbase ] && opts=$(old_opts "$2")
 	# shellcheck disable=SC2086
 	tstart "$W/$c" $opts
 	pid=$PID
+	if [ "$WARM" -gt 0 ]; then
+		tasks "$pid" >"$W/w0"
+		wout=$($LG --graphite 127.0.0.1:$G --series "$S" --count $((S * WARM)) --t0 "$t" --step "$STEP" \
+			--until-rpc 127.0.0.1:$R --drain || true)
+		tasks "$pid" >"$W/w1"
+		[ "$(field complete "$wout")" = 1 ] || { stop "$pid"; echo "steady: rep $2 $c: the warm-up did not complete: $wout" >&2; exit 1; }
+	fi
 	if [ -n "$pf" ]; then
 		perf record -q -F 499 -g -e cpu-clock -p "$pid" -o "$pf" >/dev/null 2>&1 &
 		pp=$!; sleep 0.5
 	fi
 	tasks "$pid" >"$W/t0"
-	out=$($LG --graphite 127.0.0.1:$G --series "$S" --count "$N" --t0 "$t" --step "$STEP" \
+	maj0=$(majflt "$pid")
+	out=$($LG --graphite 127.0.0.1:$G --series "$S" --count "$N" --t0 "$tt" --step "$STEP" \
 		--until-rpc 127.0.0.1:$R --drain || true)
 	tasks "$pid" >"$W/t1"
+	m=$(mem "$pid")
+	m="$m $(($(majflt "$pid") - maj0))"
 	[ -z "$pf" ] || { kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true; }
 	# Samples at or before a series' last one are rejected unstepped
 	# (loadgen still counts them sent and processed): a --seeded database
@@ -297,10 +339,20 @@ run() { # run aged|plain|empty|old|oldbase REP [PERF_OUT]
 	}
 	stop "$pid"
 	# What the aged database now holds a series, for a later --seeded run.
-	[ "$c" != aged ] || echo $(((t - T0) / STEP + PER)) >"$W/aged/aged"
+	[ "$c" != aged ] || echo $(((t - T0) / STEP + RS)) >"$W/aged/aged"
 	[ -n "$pf" ] && return
+	if [ "$WARM" -gt 0 ]; then
+		echo "steady: rep $2 $c warm-up: $wout"
+		thread_cpu "$W/w0" "$W/w1" $((S * WARM)) >"$W/wcpu.$c.$2"
+		wrate[$c]="${wrate[$c]:-} $(field rate "$wout")"
+		wcpu[$c]="${wcpu[$c]:-} $(awk '$1 == "all" { print $2 }' "$W/wcpu.$c.$2")"
+	fi
 	echo "steady: rep $2 $c: $out"
-	thread_cpu "$W/t0" "$W/t1" >"$W/cpu.$c.$2"
+	thread_cpu "$W/t0" "$W/t1" "$N" >"$W/cpu.$c.$2"
+	rss[$c]="${rss[$c]:-} ${m// //}"
+	# The daemon's CPU before its first sample (the restore, and what
+	# runs after it in the background until then: outside every window).
+	pre[$c]="${pre[$c]:-} $(awk -v hz="$(getconf CLK_TCK)" '{ c += $3 + $4 } END { printf "%.2f", c / hz }' "$W/$([ "$WARM" -gt 0 ] && echo w0 || echo t0)")"
 	rate[$c]="${rate[$c]:-} $(field rate "$out")"
 	# A run that gave up waiting (complete=0) has no drained figure.
 	d=$(field drained_rate "$out")
@@ -315,7 +367,7 @@ rep_all() {
 	local -a c=($CASES)
 	local i
 	for i in $(seq 0 $((${#c[@]} - 1))); do run "${c[$(((i + $1 - 1) % ${#c[@]}))]}" "$1"; done
-	t=$((t + PER * STEP))
+	t=$((t + RS * STEP))
 }
 for rep in $(seq "$REPS"); do rep_all "$rep"; done
 
@@ -325,7 +377,7 @@ if [ -n "$PERF" ]; then
 	[ -z "$OLD" ] || pc=old
 	echo "steady: one more $pc run under perf record"
 	run $pc perf "$W/perf.data"
-	t=$((t + PER * STEP))
+	t=$((t + RS * STEP))
 	perf_top=$(
 		echo '### store-writer, self (% of the thread'"'"'s samples)'
 		echo; echo '```'
@@ -343,7 +395,31 @@ fi
 med() { echo "$1" | median; }
 # sumd "N N ...": their sum, n/a if any is (a build without the stat).
 sumd() { echo "$1" | tr ' ' '\n' | awk 'NF { if ($1 !~ /^[0-9]+$/) na = 1; s += $1 } END { print na ? "n/a" : s }'; }
-threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
+threads=$(cat "$W"/cpu.* "$W"/wcpu.* 2>/dev/null | awk '$1 != "all" { print $1 }' | sort -u)
+# thread_table PREFIX COLUMN TITLE: a table of COLUMN of the PREFIX.CASE.REP
+# files (thread_cpu's), medians of the reps, and aged's difference to each.
+thread_table() {
+	local th c v line
+	echo "### $3, medians of the reps; runs in brackets)"
+	echo
+	echo "| thread |$(for c in $CASES; do printf ' %s |' "$c"; done)$(for c in $CASES; do [ $c = aged ] || printf ' aged - %s |' "$c"; done)"
+	echo "|---|$(for c in $CASES; do printf -- '---|'; [ $c = aged ] || printf -- '---|'; done)"
+	for th in $threads all; do
+		declare -A m=()
+		line="| $th |"
+		for c in $CASES; do
+			v=$(cat "$W"/$1.$c.* 2>/dev/null | awk -v k="$th" -v col="$2" '$1 == k { print $col }')
+			m[$c]=$(echo "$v" | median)
+			line="$line ${m[$c]} ($(echo $v)) |"
+		done
+		for c in $CASES; do
+			[ $c = aged ] && continue
+			line="$line $(awk -v a="${m[aged]}" -v e="${m[$c]}" 'BEGIN { if (a != "n/a" && e != "n/a") printf "%.3f", a - e; else print "n/a" }') |"
+		done
+		echo "$line"
+	done
+	echo
+}
 {
 	echo "# Throughput at steady state: an aged database against an empty one"
 	echo
@@ -377,12 +453,33 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 	echo "(from its clean-stop dump). samples/s = stepped; until drained = until the"
 	echo "store committed every row; CPU = utime + stime of the daemon's threads"
 	echo "from the first sample until the store drained, per sample."
+	if [ "$WARM" -gt 0 ]; then
+		echo
+		echo "Warm-up (--warm $WARM): each run, after the restart and before the timed window,"
+		echo "takes $S series x $WARM untimed samples ($((S * WARM)), the same flat-out shape,"
+		echo "until drained): a restarted series' first write lands there. The timed window"
+		echo "comes after it; the warm-up's own figures are the \"(warm-up)\" rows."
+	fi
 	echo
 	echo "| database | samples/s (median) | runs | until drained (median) | runs | CPU us/sample (median) | runs |"
 	echo "|---|---|---|---|---|---|---|"
 	for c in $CASES; do
 		echo "| $c | $(med "${rate[$c]}") | ${rate[$c]} | $(med "${drained[$c]}") | ${drained[$c]} | $(med "${cpu[$c]}") | ${cpu[$c]} |"
 	done
+	if [ "$WARM" -gt 0 ]; then
+		for c in $CASES; do
+			echo "| $c (warm-up) | $(med "${wrate[$c]}") | ${wrate[$c]} | | | $(med "${wcpu[$c]}") | ${wcpu[$c]} |"
+		done
+	fi
+	echo
+	echo "Resident memory at the end of each timed run (/proc/PID/smaps_rollup,"
+	echo "MiB: Rss/of it anonymous/AnonHugePages), and the daemon's major page faults"
+	echo "in the timed window (/proc/PID/stat), each run:"
+	for c in $CASES; do printf -- '- %s:%s\n' "$c" "${rss[$c]}"; done
+	echo
+	echo "CPU of the daemon before its first sample, s (the restore, and what ran"
+	echo "after it until then, e.g. the slab-fill thread's warm-up of the restored slots;"
+	echo "counted in no window): $(for c in $CASES; do printf '%s:%s; ' "$c" "${pre[$c]}"; done)"
 	echo
 	echo "Rows deleted by retention in each timed run (stats store_retention_deleted):"
 	for c in $CASES; do printf -- '- %s:%s\n' "$c" "${deleted[$c]}"; done
@@ -395,24 +492,12 @@ threads=$(cat "$W"/cpu.* | awk '$1 != "all" { print $1 }' | sort -u)
 		echo "CPU per sample $(ratio "$(med "${cpu[aged]}")" "$(med "${cpu[$c]}")")."
 		echo
 	done
-	echo "### CPU per sample by thread (us, medians of the reps; runs in brackets)"
-	echo
-	echo "| thread |$(for c in $CASES; do printf ' %s |' "$c"; done)$(for c in $CASES; do [ $c = aged ] || printf ' aged - %s |' "$c"; done)"
-	echo "|---|$(for c in $CASES; do printf -- '---|'; [ $c = aged ] || printf -- '---|'; done)"
-	for th in $threads all; do
-		declare -A m=()
-		line="| $th |"
-		for c in $CASES; do
-			v=$(cat "$W"/cpu.$c.* | awk -v k="$th" '$1 == k { print $2 }')
-			m[$c]=$(echo "$v" | median)
-			line="$line ${m[$c]} ($(echo $v)) |"
-		done
-		for c in $CASES; do
-			[ $c = aged ] && continue
-			line="$line $(awk -v a="${m[aged]}" -v e="${m[$c]}" 'BEGIN { if (a != "n/a" && e != "n/a") printf "%.2f", a - e; else print "n/a" }') |"
-		done
-		echo "$line"
-	done
+	thread_table cpu 2 "CPU per sample by thread (us"
+	thread_table cpu 3 "Minor page faults per sample by thread (faults"
+	if [ "$WARM" -gt 0 ]; then
+		thread_table wcpu 2 "Warm-up: CPU per sample by thread (us"
+		thread_table wcpu 3 "Warm-up: minor page faults per sample by thread (faults"
+	fi
 	if [ -n "$perf_top" ]; then
 		echo
 		echo "## Where the $pc run's store writer spends its CPU"

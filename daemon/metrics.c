@@ -378,6 +378,11 @@ void srv_metrics_render(io_tb *b, const srv_metrics *m)
 		gauge(b, "statecast_restore_behind_samples",
 		      "Stored samples the catch-up has still to step.",
 		      (double)m->behind_samples);
+		gauge(b, "statecast_slab_warmed_bytes",
+		      "Bytes of the slots mapped from the state dump or "
+		      "checkpoint copied into private memory in the "
+		      "background since start (the warm-up).",
+		      (double)m->slab_warmed_bytes);
 	}
 	gauge(b, "statecast_forecast_series_exported",
 	      "Series whose forecast this exposition carries.", (double)m->nfc);

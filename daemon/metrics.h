@@ -103,6 +103,7 @@ typedef struct srv_metrics {
 	/* The catch-up after a crash restart (daemon/catchup.h), when
 	 * has_store: series behind their stored samples, those samples. */
 	uint64_t behind_series, behind_samples;
+	uint64_t slab_warmed_bytes; /* srv_registry_warmed() */
 
 	const srv_metrics_forecast *fc; /* exported forecasts */
 	size_t nfc;

@@ -264,6 +264,7 @@ static void render_metrics(srv *s, io_tb *b)
 	if (srv_persist_stats(s, &ss) == 0) {
 		m.has_store = 1;
 		m.behind_series = s->st.behind_series;
+		m.slab_warmed_bytes = srv_registry_warmed(&s->reg);
 		m.behind_samples = s->st.behind_samples;
 		m.compactions = ss.compactions;
 		m.compact_steps = ss.compact_steps;

@@ -1021,7 +1021,10 @@ int srv_persist_open(srv *s)
 		(unsigned long long)rs.samples_replayed);
 	srv_log(LOG_INFO, "restore phases: %s", ph.buf);
 	/* Serving from here: the samples kept are stepped on use and in
-	 * the background (daemon/catchup.h). */
+	 * the background (daemon/catchup.h); the slots mapped from the
+	 * dump or checkpoint are copied into private memory in the
+	 * background too, ahead of their first writes (registry.h). */
+	srv_registry_warm(&s->reg);
 	srv__catchup_start(s, t0);
 	uv_timer_init(s->loop, &p->timer);
 	p->timer.data = s;

@@ -419,9 +419,49 @@ int srv_slab_adopt(srv_slab *b, unsigned char *chunk, size_t used)
 	if (chunks_room(b))
 		return -1;
 	b->chunks[b->nchunks++] = chunk;
+	b->nadopt = b->nchunks;
 	b->used = used;
 	b->expect -= b->expect < used ? b->expect : used;
 	return 0;
+}
+
+void srv_registry_warm(srv_registry *r)
+{
+	srv_slab *b = &r->slab;
+	struct srv_slabfill_range *v;
+	size_t i, full = b->per_chunk * b->slot_bytes;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!b->nadopt)
+		return;
+	if (!b->fill_tried) {
+		b->fill_tried = 1;
+		b->fill = srv_slabfill_new();
+	}
+	if (!b->fill)
+		return; /* no MADV_POPULATE_WRITE: copied on first write */
+	v = malloc(b->nadopt * sizeof *v);
+	if (!v)
+		return;
+	for (i = 0; i < b->nadopt; i++) {
+		size_t len = full;
+		/* The slab's last chunk: only the slots handed out (the
+		 * file's hole past them would become zeroed private pages,
+		 * RSS that no series uses). */
+		if (i == b->nchunks - 1) {
+			len =
+			    (b->used * b->slot_bytes + page - 1) / page * page;
+			len = len < full ? len : full;
+		}
+		v[i] = (struct srv_slabfill_range){b->chunks[i], len};
+	}
+	srv_slabfill_warm(b->fill, v, b->nadopt);
+	free(v);
+}
+
+size_t srv_registry_warmed(const srv_registry *r)
+{
+	return srv_slabfill_warmed(r->slab.fill);
 }
 
 static void slab_put(srv_slab *b, void *p)

@@ -139,6 +139,8 @@ typedef struct srv_slab {
 	 * chunks mapped ahead of the last one for it (at most SLAB_SPARE). */
 	struct srv_slabfill *fill;
 	int fill_tried; /* srv_slabfill_new was called */
+	size_t nadopt;	/* chunks[0 .. nadopt) are adopted (srv_slab_adopt):
+			   the state dump's private file mappings */
 	unsigned char **spare;
 	size_t nspare;
 	size_t spare_ready; /* slots of spare[0], spare[1].. posted */
@@ -290,6 +292,19 @@ int srv_series_start(srv_registry *r, srv_series *s);
  * slab hands out the rest. 0 or -1 (no memory).
  */
 int srv_slab_adopt(srv_slab *b, unsigned char *chunk, size_t used);
+/*
+ * Once a restore is done (the states trusted, the daemon about to serve):
+ * has the slab-fill thread (daemon/slabfill.h) fault the adopted chunks'
+ * pages in for writing, in the background, so that each restored series'
+ * first write after the restart does not take a copy-on-write fault per
+ * page of its slot on the loop or pool thread (docs/STATE_DUMP.md,
+ * "Loading"). Content unchanged, safe beside the loop's writes; a series
+ * stepped before its chunk is reached copies its pages itself, as before.
+ * No-op without adopted chunks or without the filler. Best effort.
+ */
+void srv_registry_warm(srv_registry *r);
+/* Bytes of the adopted chunks faulted in so far (metric slab_warmed_bytes). */
+size_t srv_registry_warmed(const srv_registry *r);
 /* Points the series' state and forecast at slot, a slot of an adopted
  * chunk (the forecast's validity is the caller's to set). */
 void srv_series_set_slot(srv_registry *r, srv_series *s, float *slot);

@@ -564,6 +564,8 @@ static int m_stats(req *r)
 			   r->s->st.behind_series);
 		put_kv_u64(r->b, "restore_behind_samples",
 			   r->s->st.behind_samples);
+		put_kv_u64(r->b, "slab_warmed_bytes",
+			   srv_registry_warmed(&r->s->reg));
 		put_kv_u64(r->b, "store_commit_failures", ss.commit_failures);
 		put_kv_u64(r->b, "store_rows_committed", ss.rows_committed);
 		put_kv_u64(r->b, "store_rows_dropped", ss.rows_dropped);

@@ -18,6 +18,12 @@
 /* Windows queued at most: 16 MiB ahead of the loop is far more than the
  * thread ever falls behind while it has a core. */
 #define FILL_RING 16
+/* Bytes per madvise of a warm-up (srv_slabfill_warm): the ring is looked
+ * at between slices, so a window that live ingest posts waits for one
+ * slice at most (256 copies of a 4 KiB page, well under a millisecond
+ * here), and the mmap lock is never held long for the loop thread's own
+ * maps. */
+#define WARM_SLICE ((size_t)1 << 20)
 
 struct srv_slabfill {
 	pthread_mutex_t mu;
@@ -30,12 +36,41 @@ struct srv_slabfill {
 		size_t len;
 	} ring[FILL_RING];
 	unsigned head, n;
+	/* Under mu: the warm-up's ranges (srv_slabfill_warm) not yet done,
+	 * warm[wi] from byte woff on; done after every ring window. */
+	struct srv_slabfill_range *warm;
+	size_t nwarm, wi, woff;
+	size_t warmed; /* under mu: bytes of warm-ups handed to madvise */
 	int busy;
 	int quit;
 	pthread_t th;
 };
 
+static void warm_free(srv_slabfill *f)
+{
+	free(f->warm);
+	f->warm = NULL;
+	f->nwarm = f->wi = f->woff = 0;
+}
+
 #ifdef MADV_POPULATE_WRITE
+/* The warm-up's next slice (f->wi < f->nwarm), under mu. */
+static void warm_slice(srv_slabfill *f, void **p, size_t *len)
+{
+	const struct srv_slabfill_range *r = &f->warm[f->wi];
+
+	*p = r->p + f->woff;
+	*len = r->len - f->woff < WARM_SLICE ? r->len - f->woff : WARM_SLICE;
+	f->woff += *len;
+	if (f->woff == r->len) {
+		f->wi++;
+		f->woff = 0;
+	}
+	f->warmed += *len;
+	if (f->wi == f->nwarm)
+		warm_free(f);
+}
+
 static void *fill_main(void *arg)
 {
 	srv_slabfill *f = arg;
@@ -45,14 +80,18 @@ static void *fill_main(void *arg)
 	for (;;) {
 		void *p;
 		size_t len;
-		while (!f->n && !f->quit)
+		while (!f->n && f->wi == f->nwarm && !f->quit)
 			pthread_cond_wait(&f->cv, &f->mu);
 		if (f->quit)
 			break;
-		p = f->ring[f->head].p;
-		len = f->ring[f->head].len;
-		f->head = (f->head + 1) % FILL_RING;
-		f->n--;
+		if (f->n) {
+			p = f->ring[f->head].p;
+			len = f->ring[f->head].len;
+			f->head = (f->head + 1) % FILL_RING;
+			f->n--;
+		} else {
+			warm_slice(f, &p, &len);
+		}
 		f->busy = 1;
 		pthread_mutex_unlock(&f->mu);
 		/* Best effort: a page it could not fault in faults on the
@@ -116,6 +155,7 @@ void srv_slabfill_sync(srv_slabfill *f, int drop)
 	pthread_mutex_lock(&f->mu);
 	if (drop)
 		f->n = 0;
+	warm_free(f); /* best effort: dropped either way */
 	while (f->n || f->busy)
 		pthread_cond_wait(&f->idle, &f->mu);
 	pthread_mutex_unlock(&f->mu);
@@ -130,8 +170,48 @@ void srv_slabfill_free(srv_slabfill *f)
 	pthread_mutex_unlock(&f->mu);
 	pthread_cond_signal(&f->cv);
 	pthread_join(f->th, NULL);
+	warm_free(f);
 	pthread_cond_destroy(&f->idle);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
+}
+
+int srv_slabfill_warm(srv_slabfill *f, const struct srv_slabfill_range *r,
+		      size_t n)
+{
+	struct srv_slabfill_range *copy;
+	size_t i, k = 0;
+
+	if (!f || !n)
+		return -1;
+	copy = malloc(n * sizeof *copy);
+	if (!copy)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (r[i].len)
+			copy[k++] = r[i];
+	if (!k) {
+		free(copy);
+		return 0;
+	}
+	pthread_mutex_lock(&f->mu);
+	warm_free(f); /* a newer warm-up replaces one not done */
+	f->warm = copy;
+	f->nwarm = k;
+	pthread_mutex_unlock(&f->mu);
+	pthread_cond_signal(&f->cv);
+	return 0;
+}
+
+size_t srv_slabfill_warmed(srv_slabfill *f)
+{
+	size_t b;
+
+	if (!f)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	b = f->warmed;
+	pthread_mutex_unlock(&f->mu);
+	return b;
 }

@@ -22,6 +22,18 @@
  * thread, one queue: the restore comes first and ingest after it, so the
  * two never compete for the ring.
  *
+ * A third job, last in line: the warm-up of a restore's slab
+ * (srv_slabfill_warm), the chunks mapped privately from the state dump or
+ * checkpoint (daemon/dump.c). Their pages are the file's until written, and
+ * each series' first write after the restart took a copy-on-write fault
+ * per page on the loop or pool thread, in the middle of the first ticks
+ * (bench/results/warm17.md). MADV_POPULATE_WRITE breaks that sharing ahead
+ * of the writes, on this thread: the same copy of the file's bytes that the
+ * fault makes, content unchanged, so beside the loop's writes it is as
+ * safe as for fresh memory (the page table lock orders a copy and a write
+ * of one page; a page already copied is left alone). It runs in 1 MiB
+ * slices, a ring window first whenever one is queued.
+ *
  * Ownership: the caller (daemon/registry.c) owns the memory posted and must
  * keep it mapped until srv_slabfill_sync() or srv_slabfill_free() returned.
  */
@@ -42,10 +54,28 @@ srv_slabfill *srv_slabfill_new(void);
  * window in itself. Never blocks for longer than taking a lock. */
 int srv_slabfill_post(srv_slabfill *f, void *p, size_t len);
 
+/* A range of memory to warm up (srv_slabfill_warm). */
+struct srv_slabfill_range {
+	unsigned char *p; /* page-aligned */
+	size_t len;
+};
+
+/* Queues the n ranges r (copied; each page-aligned) to be faulted in for
+ * writing, slice by slice, whenever no window is queued: the warm-up of a
+ * restored slab. Replaces a warm-up not done yet. 0, or -1 (f NULL, n 0,
+ * or no memory: the pages then fault on first write, as without it). */
+int srv_slabfill_warm(srv_slabfill *f, const struct srv_slabfill_range *r,
+		      size_t n);
+
+/* Bytes of warm-ups handed to madvise so far (0 for NULL): the metric
+ * slab_warmed_bytes. */
+size_t srv_slabfill_warmed(srv_slabfill *f);
+
 /* Waits until the thread touches none of the memory posted so far: with
- * drop, the windows still queued are dropped (their pages fault on first
- * touch) and only the one being faulted in, if any, is waited for; without,
- * every window queued is faulted in first. Call it before unmapping memory
+ * drop, the windows still queued, and the warm-up not done, are dropped
+ * (their pages fault on first touch) and only the slice being faulted in,
+ * if any, is waited for; without, every window queued is faulted in first
+ * (the warm-up is dropped all the same). Call it before unmapping memory
  * that was posted (and post nothing meanwhile). NULL is accepted. */
 void srv_slabfill_sync(srv_slabfill *f, int drop);
 

@@ -216,6 +216,17 @@ check "$([ $rc = 0 ] && [ "$(field old_deleted "$sum")" -gt 0 ] && [ "$(field ag
 	grep -q '^| old | [0-9]' "$W/old.md"; echo $?)" \
 	"bench/steady.sh --old: retention deleted the seed's old rows in the old case only ($sum)"
 
+# bench/steady.sh --warm: the warm-up measured in rows of its own beside the
+# timed window (both readings), the seed aged by the warm-up's samples too
+# (the next --seeded run continues after them), --old refused with it.
+out=$(BENCH_KEEP='cp "$W/aged/aged" "'"$W"'/warm.aged"' bench/steady.sh --series 500 --aged 30 --per 10 --reps 1 --warm 5 --no-plain --out "$W/warm.md" 2>&1)
+rc=$?
+check "$([ $rc = 0 ] && grep -q '^| aged (warm-up) | [0-9]' "$W/warm.md" && grep -q '^| aged | [0-9]' "$W/warm.md" &&
+	grep -q '^### Warm-up: CPU per sample' "$W/warm.md" && [ "$(cat "$W/warm.aged")" = 45 ]; echo $?)" \
+	"bench/steady.sh --warm: warm-up and timed window both reported, the seed aged by both ($(cat "$W/warm.aged" 2>/dev/null))"
+out=$(bench/steady.sh --series 500 --aged 40 --per 10 --reps 1 --warm 5 --old --out "$W/warm-old.md" 2>&1)
+check "$([ $? = 1 ] && echo "$out" | grep -q 'not for --old'; echo $?)" "bench/steady.sh: --warm with --old refused"
+
 # The scripts use them rather than blocks of their own.
 own=$(grep -l 'W=$(mktemp\|apt-get install\|case "$1" in' bench/*.sh | grep -v '^bench/lib.sh$' | tr '\n' ' ')
 check "$([ -z "$own" ]; echo $?)" "bench scripts: no work-dir, install or option loop of their own${own:+: $own}"
