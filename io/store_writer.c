@@ -613,14 +613,25 @@ static int wal_full(store *s, uint64_t now)
 	       now - s->last_ckpt_ns >= 1000000000u;
 }
 
+/* mu held: the writer is behind: the oldest batch waiting was submitted a
+ * group-commit window ago or more (the end of a burst, a flat-out feed),
+ * where a writer that keeps up takes each batch within its window. Not a
+ * count of rows: at a burst's end the last rows are fewer than a commit's,
+ * and a checkpoint before them still held the drain. */
+static int behind(const store *s, uint64_t now)
+{
+	const store_batch *b = s->retry_head ? s->retry_head : s->in_head;
+
+	return b && now - b->submit_ns >= (uint64_t)s->o.commit_ms * 1000000u;
+}
+
 /*
- * Whether to checkpoint now. Not while a backlog waits (backlog: a commit's
- * rows or more queued, as at the end of a burst or in a flat-out feed),
- * until the WAL reaches what its file keeps anyway (STORE_WAL_KEEP: the
- * file does not grow) or the last checkpoint is two periods old. A
- * checkpoint copies up to checkpoint_bytes of pages and syncs the file
- * (at 20k series 0.1-0.2 s of the writer's CPU and up to 2.8 s asleep in
- * fsync at load 30): one that fell due at the end of a burst held the
+ * Whether to checkpoint now. Not while the writer is behind (backlog:
+ * behind() after the last commit), until the WAL reaches what its file keeps
+ * anyway (STORE_WAL_KEEP: the file does not grow) or the last checkpoint is two
+ * periods old. A checkpoint copies up to checkpoint_bytes of pages and syncs
+ * the file (at 20k series 0.1-0.2 s of the writer's CPU and up to 2.8 s asleep
+ * in fsync at load 30): one that fell due at the end of a burst held the
  * commits of the rows still queued, most of the drain's tail
  * (bench/results/ret17.md). It runs once they are committed.
  */
@@ -637,8 +648,8 @@ static int ckpt_due(store *s, uint64_t now, int backlog)
 		now - s->last_ckpt_ns >= 1000000000u);
 }
 
-/* Housekeeping between transactions (mu not held); backlog: a commit's
- * rows or more were queued after the last one (ckpt_due). */
+/* Housekeeping between transactions (mu not held); backlog: the writer
+ * was behind after the last commit (ckpt_due). */
 static void maintenance(store *s, uint64_t now, int backlog)
 {
 	int more = 0, n = 0, rc;
@@ -763,8 +774,7 @@ void *store__writer_main(void *arg)
 		finish_group(s, g, rc, rows);
 		store__guard_lower(s);
 		signal = s->done_head != NULL;
-		backlog =
-		    s->in_rows + s->retry_rows >= (size_t)s->o.commit_rows;
+		backlog = behind(s, store__now_ns());
 		if (s->flushers)
 			pthread_cond_broadcast(&s->done_cv);
 		pthread_mutex_unlock(&s->mu);
