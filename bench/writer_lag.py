@@ -141,6 +141,12 @@ def summary(path, samples):
             "commits_tail": drained["commits"] - done["commits"],
             "rows_committed_tail": drained["rows_committed"] -
             done["rows_committed"],
+            "commits_run": done["commits"] - first["commits"],
+            "rows_committed_run": done["rows_committed"] -
+            first["rows_committed"],
+        })
+    if drained and "w_run" in done:
+        out.update({
             "writer_run_tail_s": drained.get("w_run", 0) - done.get("w_run", 0),
             "writer_runq_tail_s": drained.get("w_wait", 0) -
             done.get("w_wait", 0),
@@ -149,10 +155,11 @@ def summary(path, samples):
             (drained.get("w_wait", 0) - done.get("w_wait", 0)),
             "writer_mib_tail": (drained.get("w_wchar", 0) -
                                 done.get("w_wchar", 0)) / 2**20,
-            "commits_run": done["commits"] - first["commits"],
-            "rows_committed_run": done["rows_committed"] -
-            first["rows_committed"],
         })
+    elif drained:
+        out.update({k: "n/a" for k in (
+            "writer_run_tail_s", "writer_runq_tail_s", "writer_sleep_tail_s",
+            "writer_mib_tail")})
     print(" ".join("%s=%s" % (k, ("%.3f" % v) if isinstance(v, float)
                               else v) for k, v in out.items()))
 
