@@ -560,6 +560,7 @@ static int m_stats(req *r)
 		put_kv_u64(r->b, "store_queued_bytes",
 			   srv_persist_queued(r->s));
 		put_kv_u64(r->b, "store_commits", ss.commits);
+		put_kv_u64(r->b, "store_checkpoints", ss.checkpoints);
 		put_kv_u64(r->b, "restore_behind_series",
 			   r->s->st.behind_series);
 		put_kv_u64(r->b, "restore_behind_samples",
