@@ -162,10 +162,7 @@ typedef struct store_opts {
 	 * compaction rewrites every chunk leaf once a round and the forecast
 	 * index's group ends change every commit: replayed from the same
 	 * WAL frames, 1 GiB would copy 0.59x the bytes of 256 MiB, but the
-	 * daemon's CPU did not show it (bench/results/wal15.md). While the
-	 * writer is behind (its oldest batch waiting a commit_ms or more), a
-	 * checkpoint waits up to STORE_WAL_KEEP(checkpoint_bytes) or 2 x
-	 * checkpoint_ms: commits first (bench/results/ret17.md). */
+	 * daemon's CPU did not show it (bench/results/wal15.md). */
 	int64_t checkpoint_bytes;
 	int busy_timeout_ms; /* [5000] */
 	/* Bytes kept of the WAL after a checkpoint

@@ -613,48 +613,13 @@ static int wal_full(store *s, uint64_t now)
 	       now - s->last_ckpt_ns >= 1000000000u;
 }
 
-/* mu held: the writer is behind: the oldest batch waiting was submitted a
- * group-commit window ago or more (the end of a burst, a flat-out feed),
- * where a writer that keeps up takes each batch within its window. Not a
- * count of rows: at a burst's end the last rows are fewer than a commit's,
- * and a checkpoint before them still held the drain. */
-static int behind(const store *s, uint64_t now)
-{
-	const store_batch *b = s->retry_head ? s->retry_head : s->in_head;
-
-	return b && now - b->submit_ns >= (uint64_t)s->o.commit_ms * 1000000u;
-}
-
-/*
- * Whether to checkpoint now. Not while the writer is behind (backlog:
- * behind() after the last commit), until the WAL reaches what its file keeps
- * anyway (STORE_WAL_KEEP: the file does not grow) or the last checkpoint is two
- * periods old. A checkpoint copies up to checkpoint_bytes of pages and syncs
- * the file (at 20k series 0.1-0.2 s of the writer's CPU and up to 2.8 s asleep
- * in fsync at load 30): one that fell due at the end of a burst held the
- * commits of the rows still queued, most of the drain's tail
- * (bench/results/ret17.md). It runs once they are committed.
- */
-static int ckpt_due(store *s, uint64_t now, int backlog)
-{
-	uint64_t period = (uint64_t)s->o.checkpoint_ms * 1000000u;
-	int64_t keep = STORE_WAL_KEEP(s->o.checkpoint_bytes);
-
-	if (!backlog)
-		return now - s->last_ckpt_ns >= period || wal_full(s, now);
-	return now - s->last_ckpt_ns >= 2 * period ||
-	       (s->o.checkpoint_bytes > 0 &&
-		(int64_t)s->wal_frames * s->page_size >= keep &&
-		now - s->last_ckpt_ns >= 1000000000u);
-}
-
-/* Housekeeping between transactions (mu not held); backlog: the writer
- * was behind after the last commit (ckpt_due). */
-static void maintenance(store *s, uint64_t now, int backlog)
+/* Housekeeping between transactions (mu not held). */
+static void maintenance(store *s, uint64_t now)
 {
 	int more = 0, n = 0, rc;
 
-	if (ckpt_due(s, now, backlog)) {
+	if (now - s->last_ckpt_ns >= (uint64_t)s->o.checkpoint_ms * 1000000u ||
+	    wal_full(s, now)) {
 		/* RESTART, not TRUNCATE: the next commits write the WAL
 		 * from its start again, over pages of the file that exist
 		 * and are cached, where a truncated WAL grows again from
@@ -730,7 +695,7 @@ void *store__writer_main(void *arg)
 	store *s = arg;
 	store_batch *g;
 	uint64_t rows, now, deadline, oldest;
-	int rc, signal, backlog;
+	int rc, signal;
 
 	s->last_ckpt_ns = store__now_ns();
 	s->next_ret_ns = s->last_ckpt_ns;
@@ -746,7 +711,7 @@ void *store__writer_main(void *arg)
 			if (s->stopping)
 				break;
 			store__wunlock(s);
-			maintenance(s, store__now_ns(), 0);
+			maintenance(s, store__now_ns());
 			store__wlock(s);
 			if (!s->in_head && !s->stopping && !s->pages_dirty)
 				store__writer_wait(s, next_maintenance(s));
@@ -774,7 +739,6 @@ void *store__writer_main(void *arg)
 		finish_group(s, g, rc, rows);
 		store__guard_lower(s);
 		signal = s->done_head != NULL;
-		backlog = behind(s, store__now_ns());
 		if (s->flushers)
 			pthread_cond_broadcast(&s->done_cv);
 		pthread_mutex_unlock(&s->mu);
@@ -784,7 +748,7 @@ void *store__writer_main(void *arg)
 		store__writer_idle(s);
 		now = store__now_ns();
 		if (rc == 0)
-			maintenance(s, now, backlog);
+			maintenance(s, now);
 		store__wlock(s);
 		/* While failing, line ingest waits retry_ms between
 		 * attempts; an acknowledged batch or a stop cuts it short. */
