@@ -6,7 +6,11 @@ paths of a running statecastd (bench/logread.sh starts it), timed.
 - recent: the same series, the last 30 samples (from = the series' last
   time - 29 steps of 60 s: what the status page's sparklines read);
 - page: PAGES fetches of the HTTP status page `/` (http.status_series
-  sparklines, each a history read through the store's reader).
+  sparklines, each a history read through the store's reader, rendered
+  on the daemon's loop); its points are the pages served (a 503, no page
+  rendered within the HTTP wait and none before it, counts 0). A request
+  that a render outlasts gets the previous page: its wall time is then
+  the wait, and the daemon's CPU a fetch is what to read.
 
 Prints one line per path: "PATH n=N points=P wall_ms=MEDIAN p90_ms=P90
 cpu_ms=C", C being the daemon's CPU (every thread, /proc/PID/stat) over the
@@ -15,6 +19,7 @@ load does not inflate."""
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -69,9 +74,17 @@ def main():
                            ["points"])
 
     def page():
-        with urllib.request.urlopen("http://127.0.0.1:%d/" % hport,
-                                    timeout=120) as f:
-            return 1 if f.read() else 0
+        # 503: the loop did not render the page within the HTTP wait
+        # (1 s, daemon/http.h) and there was no earlier one to serve;
+        # counted as points=0 (a served page is 1).
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/" % hport,
+                                        timeout=120) as f:
+                return 1 if f.read() else 0
+        except urllib.error.HTTPError as e:
+            if e.code != 503:
+                raise
+            return 0
 
     timed("full", pid, [full(n) for n in names])
     timed("recent", pid, [recent(n) for n in names])
