@@ -6,7 +6,8 @@
 #   bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR]
 #                    [--crash] [--perf] [--first] [--db FILE]
 #                    [--cache warm|cold] [--replay N] [--ready-only]
-#                    [--base-desc TEXT] [--out FILE]
+#                    [--base-desc TEXT] [--out FILE] [--now]
+#                    [--base-opt SETTING]... [--this-opt SETTING]...
 #
 # 1. For each build (base, then this one): a fresh database, S series x 5
 #    samples from loadgen paced at R samples/s, RSS once the store's queue
@@ -68,6 +69,18 @@
 # --base-desc TEXT: what the base is, for the report's column A and title
 #    (default: "main at REV" when main is built here, else the base's
 #    revision, or its path when it is no checkout).
+# --base-opt / --this-opt KEY=VALUE (repeatable): a setting (-o) given to
+#    every start of the base build / this build (ingest, replay, restarts):
+#    e.g. --base . --base-opt store.log_max_samples=4000000, the same build
+#    with another setting.
+# --now: stamps end before the wall clock instead of at 1.7e9 (bench/lib.sh
+#    t0_before_now: the ingest's 5 steps and the replay's, 60 s apart, end a
+#    step before now), inside the store's retention, which then deletes
+#    nothing: the database at the crash holds everything the run sent (with
+#    1.7e9 stamps the writer's retention purges the log and chunks as the
+#    run goes, so the log at the crash is not the one a live daemon keeps).
+# --crash also reports the sample log at the crash (rows, samples: what a
+#    restart reads and sorts, docs/STATE_DUMP.md).
 # A run of 1M series holds ~10 GB per daemon: run it as
 #    flock /tmp/statecast-1m.lock bench/restore.sh --series 1000000
 # Timestamps: loadgen's 1.7e9 (the replay at t0 + 5 steps): what is timed
@@ -94,12 +107,15 @@ REPLAY=0
 READY_ONLY=0
 BASE_DESC=""
 OUT=bench/results/restore.md
+NOW=0
+BASE_OPT=()
+THIS_OPT=()
 . bench/lib.sh
-parse_args "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--ready-only] [--base-desc TEXT] [--out FILE]" \
+parse_args "usage: bench/restore.sh [--series S] [--rate R] [--runs N] [--base DIR] [--crash] [--perf] [--first] [--db FILE] [--cache warm|cold] [--replay N] [--ready-only] [--base-desc TEXT] [--out FILE] [--now] [--base-opt SETTING]... [--this-opt SETTING]..." \
 	--series=S --rate=RATE --runs=RUNS --base=BASE_DIR --crash:CRASH=1 \
 	--perf:PERF=1 --first:FIRST=1 --db=DB --cache=CACHE --replay=REPLAY \
 	--ready-only:READY_ONLY=1 --base-desc=BASE_DESC \
-	--out=OUT -- "$@"
+	--out=OUT --now:NOW=1 --base-opt+=BASE_OPT --this-opt+=THIS_OPT -- "$@"
 make -s -j2 all build/bench/loadgen
 bench_workdir restore KILL
 base_tree restore
@@ -110,6 +126,16 @@ if [ -z "$BASE_DESC" ]; then
 fi
 A="$BASE_DIR/build/statecastd"
 B=build/statecastd
+# Each build's -o settings (--base-opt, --this-opt), for every start.
+OPTS_A=() OPTS_B=()
+for o in ${BASE_OPT[@]+"${BASE_OPT[@]}"}; do OPTS_A+=(-o "$o"); done
+for o in ${THIS_OPT[@]+"${THIS_OPT[@]}"}; do OPTS_B+=(-o "$o"); done
+# opts WHO: sets OPTS to WHO's settings (an array: empty is allowed).
+opts() { local v="OPTS_$1[@]"; OPTS=(${!v+"${!v}"}); }
+# Stamps: loadgen's 1.7e9, or with --now a t0 whose ingest (5 steps) and
+# replay (ceil(N / S) steps) end a step before the wall clock.
+T0=1700000000
+[ $NOW = 1 ] && T0=$(t0_before_now $((5 + (REPLAY + S - 1) / S + 1)) 60)
 
 # stop: SIGTERM, waits for the exit; sets STOPPED to the seconds it took
 # (not a command substitution: a subshell cannot wait for our child).
@@ -153,9 +179,10 @@ for who in A B; do
 		STOP_S[$who]="n/a (--db)"
 		continue
 	fi
-	daemon_start "$bin" "$db" "$W/$who.ingest.log"
+	opts "$who"
+	daemon_start "$bin" "$db" "$W/$who.ingest.log" ${OPTS[@]+"${OPTS[@]}"}
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
-		--count $((S * 5)) --rate "$RATE" --until-rpc 127.0.0.1:$R \
+		--count $((S * 5)) --t0 "$T0" --rate "$RATE" --until-rpc 127.0.0.1:$R \
 		>"$W/$who.loadgen" || true
 	drained build/statecast "$R" 240 || true
 	RSS_ING[$who]=$(rss_kb "$PID")
@@ -183,9 +210,9 @@ for who in A B; do
 			kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 			rm -f "$db".ckpt.tmp
 			DAEMON_WAIT_S=900 daemon_start "$bin" "$db" "$log" \
-				-o store.checkpoint_s=86400
+				${OPTS[@]+"${OPTS[@]}"} -o store.checkpoint_s=86400
 			build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
-				--count "$REPLAY" --t0 $((1700000000 + 5 * 60)) \
+				--count "$REPLAY" --t0 $((T0 + 5 * 60)) \
 				--rate "$RATE" --until-rpc 127.0.0.1:$R \
 				>"$W/$who.replay" || true
 			drained build/statecast "$R" 240 || true
@@ -202,6 +229,14 @@ for who in A B; do
 		done
 		grep -o 'checkpoint [0-9a-f]* of [0-9]* series recorded in [0-9.]* s' "$log" | tail -n 2 |
 			sed "s/^/$who ingest: /" >>"$W/ckpt.notes" || true
+		# The log every restart reads (read-only, on a copy: opening
+		# the crashed file itself would recover its WAL).
+		mkdir "$W/peek"
+		for f in "$W/crashed.$who/"*; do case "$f" in *.ckpt[01]) ;; *) cp "$f" "$W/peek/" ;; esac; done
+		sqlite3 "$W/peek/$(basename "$db")" \
+			'SELECT count(*), coalesce(sum(n), 0) FROM sample_log' |
+			awk -F'|' -v w="$who" '{ printf "%s: %d rows, %d samples\n", w, $1, $2 }' >>"$W/log.notes" || true
+		rm -rf "$W/peek"
 	else
 		stop
 		STOP_S[$who]="$STOPPED s"
@@ -255,7 +290,8 @@ for i in $(seq "$RUNS"); do
 		log="$W/$who.restore.$i.log"
 		# Listening means restored (daemon_start waits for the log's
 		# listening lines, on ports the daemon picked itself).
-		daemon_start "$bin" "$db" "$log"
+		opts "$who"
+		daemon_start "$bin" "$db" "$log" ${OPTS[@]+"${OPTS[@]}"}
 		rss=$(rss_kb "$PID")
 		# Of it, anonymous memory (the states, the map): the rest is the
 		# checkpoint's file mapping, whose resident pages follow the page
@@ -290,7 +326,7 @@ for i in $(seq "$RUNS"); do
 			# Samples 0-4 were the ingest's (step 60 s); run i sends
 			# sample 4 + i of every series, the same for both builds.
 			build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
-				--count "$S" --t0 $((1700000000 + (4 + i) * 60)) \
+				--count "$S" --t0 $((T0 + (4 + i) * 60)) \
 				--until-rpc 127.0.0.1:$R >"$W/$who.first.$i" || true
 			first=$(sed -n 's/.* done_s=\([0-9.na]*\).*/\1/p' "$W/$who.first.$i")
 		fi
@@ -319,7 +355,7 @@ if [ $PERF = 1 ]; then
 	perf record -q -F 499 -g -o "$W/perf.data" -- "$B" -o listen.graphite= -o listen.influx= \
 		-o listen.rpc=127.0.0.1:0 -o listen.socket= -o listen.http= \
 		-o store.path="$W/B.db" \
-		-o limits.max_series=2000000 >>"$W/perf.log" 2>&1 &
+		-o limits.max_series=2000000 ${OPTS_B[@]+"${OPTS_B[@]}"} >>"$W/perf.log" 2>&1 &
 	PERF_PID=$!
 	# The daemon is perf's child once it has exec'd (named statecastd).
 	PID=""
@@ -373,6 +409,14 @@ per() { awk -v a="$rss0" -v b="$1" -v s="$S" 'BEGIN { printf "%.2f", (b - a) / s
 	warm) echo && echo "**--cache warm: the checkpoint files were read into the page cache before every restart (a kill -9 that left the cache alone).**" ;;
 	cold) echo && echo "**--cache cold: the checkpoint files were dropped from the page cache before every restart (the restore reads them from the disk).**" ;;
 	esac
+	[ ${#BASE_OPT[@]} -gt 0 ] && echo && echo "A ran with: ${BASE_OPT[*]}."
+	[ ${#THIS_OPT[@]} -gt 0 ] && echo && echo "B ran with: ${THIS_OPT[*]}."
+	if [ $NOW = 1 ]; then
+		echo && echo "Timestamps (--now): t0 $T0, every sample a step before the wall clock, inside the retention (the writer deletes none)."
+	else
+		echo && echo "Timestamps: loadgen's 1.7e9 (the writer's retention purges what the run stores as it goes)."
+	fi
+	[ -s "$W/log.notes" ] && { echo; echo "The sample log at the crash (rows, samples; every restart reads it):"; echo; echo '```'; cat "$W/log.notes"; echo '```'; }
 	[ -s "$W/ckpt.notes" ] && { echo; echo "Checkpoints recorded at the end of the ingest (daemon's log):"; echo; echo '```'; cat "$W/ckpt.notes"; echo '```'; }
 	[ -s "$W/guard" ] && echo && echo "**The memory guard killed a daemon: $(cat "$W/guard") (PID, KiB RSS).**"
 	echo
