@@ -1,8 +1,11 @@
 /*
- * ssm/kern_front.c: the front's base gaps (ssm/model_front.c's
+ * ssm/kern_front.c: the vector part of the front's base gaps
+ * (ssm/model_internal.h's ssm__front_gaps, for ssm/model_front.c's
  * front_finish), ssm__front_gap of each pair of neighbouring quantiles,
  * four horizons at a time in GCC generic vectors for Q = 3, compiled for
- * AVX2 and the baseline (ssm/simd.h).
+ * AVX2 and the baseline (ssm/simd.h). The horizons it leaves (the last
+ * nh % 4, or all of them for another Q) take the one scalar loop, in
+ * ssm__front_gaps.
  *
  * Why: the scalar loop (strided loads and stores, which GCC 12.2 does not
  * vectorize) took ~900 of a 48-horizon forecast's instructions more than
@@ -45,10 +48,10 @@ __attribute__((always_inline)) static inline void gap4(const v4d *g_, v4f *out)
 	*out = __builtin_convertvector(r, v4f);
 }
 
-SSM__HOT void ssm__front_gaps(const double *q, int nh, int Q, double sc,
-			      float *gap)
+SSM__HOT int ssm__front_gaps_vec(const double *q, int nh, int Q, double sc,
+				 float *gap)
 {
-	int h = 0, k;
+	int h = 0;
 
 	for (; Q == 3 && h + 4 <= nh; h += 4) {
 		const double *p = q + 3 * h;
@@ -67,8 +70,5 @@ SSM__HOT void ssm__front_gaps(const double *q, int nh, int Q, double sc,
 			o[2 * l + 1] = g1[l];
 		}
 	}
-	for (; h < nh; h++)
-		for (k = 0; k + 1 < Q; k++)
-			gap[h * (Q - 1) + k] =
-			    ssm__front_gap(q[h * Q + k], q[h * Q + k + 1], sc);
+	return h;
 }

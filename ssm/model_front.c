@@ -62,15 +62,7 @@ static int front_finish(const ssm_model *m, const float *fs, int ok, int pruned,
 	if (sc < 1e-3 * fabs(point[0]) + 1e-9)
 		sc = 1e-3 * fabs(point[0]) + 1e-9;
 	*scale = sc;
-	/* A pruned forecast's horizon 1 here, not through the vector
-	 * kernel's call. */
-	if (nh >= 4)
-		ssm__front_gaps(q, nh, Q, sc, gap);
-	else
-		for (h = 0; h < nh; h++)
-			for (k = 0; k + 1 < Q; k++)
-				gap[h * (Q - 1) + k] = ssm__front_gap(
-				    q[h * Q + k], q[h * Q + k + 1], sc);
+	ssm__front_gaps(q, nh, Q, sc, gap);
 	return 0;
 }
 

@@ -145,10 +145,26 @@ static inline float ssm__front_gap(double lo, double hi, double sc)
 	return (float)(g > 1e-3 && g < HUGE_VAL ? g : 1e-3);
 }
 
+/* ssm__front_gap at the first horizons, four a vector, for Q = 3 only
+ * (ssm/kern_front.c, AVX2 or baseline, the same bits): returns how many
+ * horizons it did (a multiple of 4, 0 for another Q); ssm__front_gaps'
+ * loop does the rest. */
+int ssm__front_gaps_vec(const double *q, int nh, int Q, double sc, float *gap);
+
 /* ssm__front_gap at the nh first horizons, gap[h][k] from q[h][k] and
- * q[h][k+1] (q [nh][Q], gap [nh][Q-1]); four horizons a vector for Q = 3
- * (ssm/kern_front.c, AVX2 or baseline, the same bits). */
-void ssm__front_gaps(const double *q, int nh, int Q, double sc, float *gap);
+ * q[h][k+1] (q [nh][Q], gap [nh][Q-1]): the vector kernel where there are
+ * four horizons or more, this one scalar loop for the rest (a pruned
+ * forecast's horizon 1 without the kernel's call). */
+static inline void ssm__front_gaps(const double *q, int nh, int Q, double sc,
+				   float *gap)
+{
+	int h = nh >= 4 ? ssm__front_gaps_vec(q, nh, Q, sc, gap) : 0, k;
+
+	for (; h < nh; h++)
+		for (k = 0; k + 1 < Q; k++)
+			gap[h * (Q - 1) + k] =
+			    ssm__front_gap(q[h * Q + k], q[h * Q + k + 1], sc);
+}
 
 /* y[i] = ssm__clampf(x[i]) for n floats, vectorized (ssm/kern_serve.c; a
  * select, so the same bits): the scalar loop was 4 instructions a float,

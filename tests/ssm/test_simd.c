@@ -33,6 +33,7 @@
 #define ssm__serve_q3_h1    base_serve_q3_h1
 #define ssm__serve_q3_exp   base_serve_q3_exp
 #define ssm__front_gaps	    base_front_gaps
+#define ssm__front_gaps_vec base_front_gaps_vec
 #include "ssm/kern_check.c"
 #include "ssm/kern_front.c"
 #include "ssm/kern_gemv.c"
@@ -57,6 +58,7 @@
 #undef ssm__serve_q3_h1
 #undef ssm__serve_q3_exp
 #undef ssm__front_gaps
+#undef ssm__front_gaps_vec
 
 #include <cblas.h>
 #include <math.h>
@@ -74,7 +76,7 @@ void ssm__gemv_t(int In, int Out, const float *WT, const float *x, float *y);
 void ssm__gemm_rows_t(int M, int In, int Out, const float *WT, const float *x,
 		      int ldx, float *y, int ldy, int beta);
 void ssm__clampf_vec(const float *x, float *y, int n);
-void ssm__front_gaps(const double *q, int nh, int Q, double sc, float *gap);
+int ssm__front_gaps_vec(const double *q, int nh, int Q, double sc, float *gap);
 /* ssm/kern.h once more, now declaring the real names. */
 #undef STATECAST_SSM_KERN_H
 #include "ssm/kern.h"
@@ -589,11 +591,27 @@ static void test_clampf_vec(void)
 	CHECK_EQ_INT(errs, 0);
 }
 
-/* ssm__front_gaps (the front's base gaps): the clone and the baseline give
- * the scalar rule's bits, written out here, for Q = 3 at every count of
- * horizons (the blocks of four and the tail) and for Q = 2 and 5 (the
- * scalar path), with NaN, the infinities, -0, equal neighbours and gaps at
- * and around the floor 1e-3 among the quantiles. */
+/* True when the float at *p still holds the byte pattern fill left. */
+static int untouched(const float *p, unsigned char fill)
+{
+	const unsigned char *b = (const unsigned char *)p;
+	size_t i;
+
+	for (i = 0; i < sizeof *p; i++)
+		if (b[i] != fill)
+			return 0;
+	return 1;
+}
+
+/* The front's base gaps: the vector kernel, clone and baseline, does the
+ * blocks of four horizons for Q = 3 and nothing else (it says how many it
+ * did, and leaves the rest unwritten), and ssm__front_gaps, the kernel and
+ * its scalar loop (model_internal.h's, compiled here around the
+ * baseline), gives the scalar rule's bits, written out here, at every
+ * horizon: for Q = 3 at every count of horizons (the blocks of four and
+ * the tail) and for Q = 2 and 5 (the scalar loop alone), with NaN, the
+ * infinities, -0, equal neighbours and gaps at and around the floor 1e-3
+ * among the quantiles. */
 static void test_front_gaps(void)
 {
 	static const double special[] = {NAN,	 INFINITY, -INFINITY,	 -0.0,
@@ -601,9 +619,9 @@ static void test_front_gaps(void)
 					 -1e300, 0.5};
 	enum { NS = sizeof special / sizeof special[0], HM = 53, QM = 5 };
 	double q[HM * QM];
-	float a[HM * QM], b[HM * QM], c[HM * QM];
+	float a[HM * QM], b[HM * QM], c[HM * QM], w[HM * QM];
 	static const int qs[] = {3, 2, 5};
-	int n, i, k, t, errs = 0, cnt = 0;
+	int n, i, k, t, errs = 0, cnt = 0, vec = 0;
 	ssm_rng r;
 
 	ssm_rng_init(&r, 17);
@@ -615,27 +633,45 @@ static void test_front_gaps(void)
 		for (n = 0; n * qs[t] <= HM * QM && n <= HM; n++) {
 			const int Q = qs[t];
 			const double sc = n % 2 ? 0.7 : 1.0;
+			int da, db;
 
-			ssm__front_gaps(q, n, Q, sc, a);
-			base_front_gaps(q, n, Q, sc, b);
+			memset(a, 0xa5, sizeof a);
+			memset(b, 0xa5, sizeof b);
+			memset(w, 0xa5, sizeof w);
+			da = ssm__front_gaps_vec(q, n, Q, sc, a);
+			db = base_front_gaps_vec(q, n, Q, sc, b);
+			base_front_gaps(q, n, Q, sc, w);
+			errs += da != (Q == 3 ? n - n % 4 : 0) || db != da;
+			vec += da;
 			for (i = 0; i < n; i++)
 				for (k = 0; k + 1 < Q; k++) {
 					double g =
 					    (q[i * Q + k + 1] - q[i * Q + k]) /
 					    sc;
-					int j = i * (Q - 1) + k;
 
-					c[j] = (float)(g > 1e-3 && g < HUGE_VAL
-							   ? g
-							   : 1e-3);
-					errs += memcmp(&a[j], &c[j],
-						       sizeof a[j]) != 0;
-					errs += memcmp(&b[j], &c[j],
-						       sizeof b[j]) != 0;
-					cnt += c[j] == (float)1e-3;
+					c[i * (Q - 1) + k] =
+					    (float)(g > 1e-3 && g < HUGE_VAL
+							? g
+							: 1e-3);
 				}
+			/* The kernel's horizons hold the rule's gaps, the
+			 * others are as it found them; the whole holds them
+			 * all. */
+			for (i = 0; i < n * (Q - 1); i++) {
+				int vi = i < da * (Q - 1);
+
+				errs += memcmp(&w[i], &c[i], sizeof w[i]) != 0;
+				errs +=
+				    vi ? memcmp(&a[i], &c[i], sizeof a[i]) != 0
+				       : !untouched(&a[i], 0xa5);
+				errs +=
+				    vi ? memcmp(&b[i], &c[i], sizeof b[i]) != 0
+				       : !untouched(&b[i], 0xa5);
+				cnt += c[i] == (float)1e-3;
+			}
 		}
 	CHECK_EQ_INT(errs, 0);
+	CHECK(vec > 0);	  /* the kernel did horizons, not only the loop */
 	CHECK(cnt > 100); /* the floor was taken, not only passed through */
 }
 
