@@ -18,6 +18,7 @@
 
 #include "ssm/model.h"
 #include "ssm/model_internal.h" /* ssm__norm_ppf */
+#include "ssm/smooth_bound.h"
 #include "ssm/smooth_parts.h"
 
 /*
@@ -55,18 +56,6 @@ static void bounds_prep(const hdr *h, double *bl, double *bh)
 
 		bl[g] = h->qlo[g] * mae;
 		bh[g] = h->qhi[g] * mae;
-	}
-}
-
-/* One horizon's bounds past GAP_CAP (or NaN) onto GAP_CAP sqrt(hz). */
-static void bound_cap(int hz, double *lo, double *hi)
-{
-	double l = *lo, u = *hi, sq;
-
-	if (!(u <= GAP_CAP) || !(l >= -GAP_CAP)) {
-		sq = sqrt((double)hz);
-		*hi = u > GAP_CAP * sq ? GAP_CAP * sq : u;
-		*lo = l < -GAP_CAP * sq ? -GAP_CAP * sq : l;
 	}
 }
 
@@ -137,7 +126,7 @@ static void bounds_all(const hdr *h, const double *bl, const double *bh,
 	/* The cap GAP_CAP sqrt(hz) >= GAP_CAP: only bounds past GAP_CAP (or
 	 * NaN) can change, so a straight pass first, and the cap only when
 	 * one is; then over every horizon in one vector pass, which leaves
-	 * every other bound as it is (bound_cap's result at each). */
+	 * every other bound as it is (ssm/smooth_bound.h). */
 	over = ssm__smooth_bounds_clip(lo, hi, h->H, GAP_CAP);
 	if (over)
 		ssm__smooth_bounds_cap(lo, hi, h->H, GAP_CAP);
@@ -196,10 +185,15 @@ static void bounds_few(const hdr *h, const double *bl, const double *bh,
 				u = bh[g] * f;
 			}
 		}
-		/* ssm__smooth_bounds_clip's clip, then the cap. */
-		lo[hz - 1] = l > 0 ? 0.0 : l;
-		hi[hz - 1] = u < 0 ? 0.0 : u;
-		bound_cap(hz, &lo[hz - 1], &hi[hz - 1]);
+		/* bounds_all's clip and cap, the rules of ssm/smooth_bound.h
+		 * at this horizon; the square root only where a bound is
+		 * past GAP_CAP or NaN (the cap leaves the others as they
+		 * are). */
+		if (ssm__smooth_bound_clip(&l, &u, GAP_CAP))
+			ssm__smooth_bound_cap(&l, &u,
+					      GAP_CAP * sqrt((double)hz));
+		lo[hz - 1] = l;
+		hi[hz - 1] = u;
 	}
 }
 

@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "ssm/simd.h"
+#include "ssm/smooth_bound.h"
 #include "ssm/smooth_internal.h"
 #include "ssm/vexp.h"
 
@@ -36,20 +37,6 @@ SSM__HOT void ssm__smooth_clamp(double *out, const int32_t *hz, int n,
 		o = !(o <= up) ? up : o;
 		out[i] = o < lo ? lo : o;
 	}
-}
-
-/* m ? a : b on bits, m all ones or zeros (ssm/vexp.h's sel, for doubles):
- * a ternary on u would let GCC move u's reduction under a branch, where
- * code that may trap is not if-converted. */
-static inline double dsel(uint64_t m, double a, double b)
-{
-	uint64_t ua, ub;
-
-	memcpy(&ua, &a, sizeof ua);
-	memcpy(&ub, &b, sizeof ub);
-	ua = (ua & m) | (ub & ~m);
-	memcpy(&a, &ua, sizeof a);
-	return a;
 }
 
 /*
@@ -325,20 +312,19 @@ SSM__HOT int ssm__smooth_bounds_clip(double *restrict lo, double *restrict hi,
 	for (i = 0; i < n; i++) {
 		double l = lo[i], u = hi[i];
 
-		l = dsel(0 - (uint64_t)(l > 0), 0.0, l);
-		u = dsel(0 - (uint64_t)(u < 0), 0.0, u);
-		over |= (uint64_t) !(u <= cap) | (uint64_t) !(l >= -cap);
+		over |= ssm__smooth_bound_clip(&l, &u, cap);
 		lo[i] = l;
 		hi[i] = u;
 	}
 	return over != 0;
 }
 
-/* The cap's rule applied to every horizon: a bound inside [-cap, cap]
- * (sqrt(hz) >= 1) and NaN fail both comparisons and stay, so this is the
- * scalar per-horizon test-then-cap (bound_cap) without its branch, which
- * kept it a lane at a time: ~15 instructions a horizon, and past the last
- * started checkpoint most horizons are over (bench/results/step17.md).
+/* The cap's rule (ssm/smooth_bound.h) applied to every horizon: a bound
+ * inside [-cap, cap] (sqrt(hz) >= 1) and NaN fail both comparisons and
+ * stay, so this is the per-horizon test-then-cap (bounds_few's) without
+ * its branch, which kept it a lane at a time: ~15 instructions a horizon,
+ * and past the last started checkpoint most horizons are over
+ * (bench/results/step17.md).
  * The square roots come from a per-thread table grown on first use: a
  * sqrt call in the loop keeps its libm fallback for errno, which GCC does
  * not vectorize. n <= SSM_SMOOTH_MAX_H (the bank's H). */
@@ -352,9 +338,10 @@ SSM__HOT void ssm__smooth_bounds_cap(double *restrict lo, double *restrict hi,
 	for (; nsq < n; nsq++)
 		sq[nsq] = sqrt((double)(nsq + 1));
 	for (i = 0; i < n; i++) {
-		double c = cap * sq[i], l = lo[i], u = hi[i];
+		double l = lo[i], u = hi[i];
 
-		hi[i] = dsel(0 - (uint64_t)(u > c), c, u);
-		lo[i] = dsel(0 - (uint64_t)(l < -c), -c, l);
+		ssm__smooth_bound_cap(&l, &u, cap * sq[i]);
+		lo[i] = l;
+		hi[i] = u;
 	}
 }

@@ -29,12 +29,13 @@ void ssm__smooth_comb_member(double *point, double *wsum, const double *path,
 
 /* The interval's half-widths on their sides of 0: lo[i] = min(lo[i], 0),
  * hi[i] = max(hi[i], 0) as selects (NaN and -0 stay); returns whether
- * some hi[i] is not <= cap or some lo[i] not >= -cap (NaN included). */
+ * some hi[i] is not <= cap or some lo[i] not >= -cap (NaN included):
+ * ssm/smooth_bound.h's clip at every horizon. */
 int ssm__smooth_bounds_clip(double *lo, double *hi, int n, double cap);
 
 /* Horizon hz = i + 1's bounds past cap sqrt(hz) onto it: hi[i] = min(hi[i],
  * cap sqrt(hz)), lo[i] = max(lo[i], -cap sqrt(hz)) as selects (NaN stays):
- * ssm/smooth_forecast.c's bound_cap at every horizon (cap >= 0). */
+ * ssm/smooth_bound.h's cap at every horizon (cap >= 0). */
 void ssm__smooth_bounds_cap(double *lo, double *hi, int n, double cap);
 
 /* point[i] /= wsum[i], or last where wsum[i] is not positive. */
