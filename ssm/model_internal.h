@@ -158,8 +158,10 @@ int ssm__front_gaps_vec(const double *q, int nh, int Q, double sc, float *gap);
 static inline void ssm__front_gaps(const double *q, int nh, int Q, double sc,
 				   float *gap)
 {
-	int h = nh >= 4 ? ssm__front_gaps_vec(q, nh, Q, sc, gap) : 0, k;
+	int h = 0, k;
 
+	if (nh >= 4)
+		h = ssm__front_gaps_vec(q, nh, Q, sc, gap);
 	for (; h < nh; h++)
 		for (k = 0; k + 1 < Q; k++)
 			gap[h * (Q - 1) + k] =

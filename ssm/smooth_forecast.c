@@ -186,12 +186,12 @@ static void bounds_few(const hdr *h, const double *bl, const double *bh,
 			}
 		}
 		/* bounds_all's clip and cap, the rules of ssm/smooth_bound.h
-		 * at this horizon; the square root only where a bound is
-		 * past GAP_CAP or NaN (the cap leaves the others as they
-		 * are). */
-		if (ssm__smooth_bound_clip(&l, &u, GAP_CAP))
-			ssm__smooth_bound_cap(&l, &u,
-					      GAP_CAP * sqrt((double)hz));
+		 * at this horizon. The cap unconditionally, as
+		 * ssm__smooth_bounds_cap's: it leaves a bound inside GAP_CAP
+		 * as it is, and a square root costs less than the clip's
+		 * flag and a branch. */
+		ssm__smooth_bound_clip(&l, &u, GAP_CAP);
+		ssm__smooth_bound_cap(&l, &u, GAP_CAP * sqrt((double)hz));
 		lo[hz - 1] = l;
 		hi[hz - 1] = u;
 	}

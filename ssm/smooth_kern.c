@@ -39,6 +39,20 @@ SSM__HOT void ssm__smooth_clamp(double *out, const int32_t *hz, int n,
 	}
 }
 
+/* m ? a : b on bits, m all ones or zeros (ssm/vexp.h's sel, for doubles):
+ * a ternary on u would let GCC move u's reduction under a branch, where
+ * code that may trap is not if-converted. */
+static inline double dsel(uint64_t m, double a, double b)
+{
+	uint64_t ua, ub;
+
+	memcpy(&ua, &a, sizeof ua);
+	memcpy(&ub, &b, sizeof ub);
+	ua = (ua & m) | (ub & ~m);
+	memcpy(&a, &ua, sizeof a);
+	return a;
+}
+
 /*
  * One member's share of the combination over n consecutive horizons of one
  * checkpoint segment: weight wa (1 - u) + wb u where u > 0, else wa (1 - u)
@@ -307,8 +321,8 @@ SSM__HOT int ssm__smooth_bounds_clip(double *restrict lo, double *restrict hi,
 	uint64_t over = 0;
 	int i;
 
-	/* Selects on bits and an integer reduction: the ternaries and the
-	 * flag the scalar loop had kept it a lane at a time. */
+	/* The flag as an integer reduction: the scalar loop's (a branch on
+	 * ||) kept it a lane at a time. */
 	for (i = 0; i < n; i++) {
 		double l = lo[i], u = hi[i];
 
@@ -321,7 +335,7 @@ SSM__HOT int ssm__smooth_bounds_clip(double *restrict lo, double *restrict hi,
 
 /* The cap's rule (ssm/smooth_bound.h) applied to every horizon: a bound
  * inside [-cap, cap] (sqrt(hz) >= 1) and NaN fail both comparisons and
- * stay, so this is the per-horizon test-then-cap (bounds_few's) without
+ * stay, so this is the per-horizon test-then-cap the forecast had without
  * its branch, which kept it a lane at a time: ~15 instructions a horizon,
  * and past the last started checkpoint most horizons are over
  * (bench/results/step17.md).

@@ -80,21 +80,6 @@ static inline float sel(uint32_t m, float a, float b)
 	return bitsf((fbits(a) & m) | (fbits(b) & ~m));
 }
 
-/* sel for doubles, m all ones or all zeros (ssm/smooth_kern.c's loops,
- * ssm/smooth_bound.h): also with a ternary on a value GCC could move the
- * value's computation under a branch, where code that may trap is not
- * if-converted. */
-static inline double dsel(uint64_t m, double a, double b)
-{
-	uint64_t ua, ub;
-
-	memcpy(&ua, &a, sizeof ua);
-	memcpy(&ub, &b, sizeof ub);
-	ua = (ua & m) | (ub & ~m);
-	memcpy(&a, &ua, sizeof a);
-	return a;
-}
-
 /*
  * e^x and expm1(x) of a double x, the reduction in double (x = k ln2 + r,
  * Cody-Waite with fdlibm's split of ln2: exact products for |k| < 2^20),

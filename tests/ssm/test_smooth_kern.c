@@ -573,8 +573,8 @@ static void test_bounds_clip(void)
 	CHECK(overs > 0 && overs < 50 * (N + 1)); /* both outcomes seen */
 }
 
-/* The forecast's per-horizon cap, written out (ssm/smooth_forecast.c's
- * bounds_few tests, then caps; its scalar bound_cap did, run on every
+/* The forecast's per-horizon cap as the scalar code had it before
+ * ssm/smooth_bound.h (ssm/smooth_forecast.c's bound_cap, run on every
  * horizon when bounds_clip flagged one): the square root only where a
  * bound is past the cap or NaN. */
 static void naive_bounds_cap(double *lo, double *hi, int n, double cap)
