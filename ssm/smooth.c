@@ -285,6 +285,7 @@ static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
 	/* The weights go where the forecast may take them (carry). */
 	double(*w)[NBANK] = c->w, comb[MAXG] = {0}, f[NBANK * MAXG];
 	int32_t fz[NBANK * MAXG], rhz[MAXG], hneed[NBANK];
+	uint32_t fb[NBANK * MAXG];
 	int slot[MAXG], fg[NBANK * MAXG], rgi[MAXG], at[NBANK], fn[NBANK];
 	int g, k, nf, rn = 0, i;
 	unsigned *inw = c->wk; /* bit g: member k weighs at g */
@@ -360,12 +361,16 @@ static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
 	}
 	if (h->clamp_c > 0 && nf > 0) /* NaN lands on the upper bound */
 		ssm__smooth_clamp(f, fz, nf, h->last, h->clamp_c);
+	/* Every value's ring bits in one vector pass (also those that only
+	 * weigh, at a checkpoint that does not record now), then the
+	 * stores to the rings. */
+	ssm__smooth_bf16_rel(fb, f, nf, h->last);
 	for (m = live; m; m &= m - 1)
 		for (k = __builtin_ctz(m), i = at[k]; i < at[k] + fn[k]; i++) {
 			g = fg[i];
 			if (slot[g] >= 0)
-				ssm__pend_put(pend, slot[g] * NBANK + k,
-					      (float)(f[i] - h->last));
+				ssm__pend_set(pend, slot[g] * NBANK + k,
+					      (uint16_t)fb[i]);
 			comb[g] += w[g][k] * f[i];
 		}
 	/* The others record no forecast. A member this series can never

@@ -319,17 +319,45 @@ static inline float ssm__pend_get(const float *base, int i)
 	return f;
 }
 
-static inline void ssm__pend_put(float *base, int i, float f)
+/* f as a pending forecast's bfloat16 bits: rounded to nearest even, NaN
+ * the quiet NaN. One copy for the scalar puts and the vector pass
+ * (ssm__smooth_bf16_rel), which GCC vectorizes from it. */
+static inline uint16_t ssm__bf16(float f)
 {
 	uint32_t u;
-	uint16_t b;
 
 	memcpy(&u, &f, sizeof u);
-	if (f != f)
-		b = 0x7fc0;
-	else
-		b = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+	return f != f ? (uint16_t)0x7fc0
+		      : (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* b[i] = ssm__bf16((float)(f[i] - last)), i < n: record()'s pending
+ * forecasts, relative to the value seen now, in one pass before they are
+ * stored to their slots. From eight values on the vector kernel
+ * (ssm/smooth_kern.c, the same bits); below, where its call and set-up
+ * cost more than it saves (a young series' record), this loop. */
+static inline void ssm__smooth_bf16_rel(uint32_t *b, const double *f, int n,
+					double last)
+{
+	int i;
+
+	if (n >= 8) {
+		ssm__smooth_bf16_rel_vec(b, f, n, last);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		b[i] = ssm__bf16((float)(f[i] - last));
+}
+
+/* Stores bfloat16 bits b as pending forecast i of base. */
+static inline void ssm__pend_set(float *base, int i, uint16_t b)
+{
 	memcpy((unsigned char *)base + 2 * (size_t)i, &b, sizeof b);
+}
+
+static inline void ssm__pend_put(float *base, int i, float f)
+{
+	ssm__pend_set(base, i, ssm__bf16(f));
 }
 
 /* a mod b in [0, b), b > 0. */

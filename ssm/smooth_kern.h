@@ -92,6 +92,9 @@ void ssm__smooth_pr_row(double *pr, const float *es, double iew0, double iew1,
 /* Bit k (k < n <= 32) of the result: x[k] <= t; of *nan: x[k] is NaN. */
 uint32_t ssm__smooth_le_mask(const double *x, int n, double t, uint32_t *nan);
 
+/* ssm__smooth_bf16_rel (ssm/smooth_internal.h) vectorized, for n >= 8. */
+void ssm__smooth_bf16_rel_vec(uint32_t *b, const double *f, int n, double last);
+
 uint32_t ssm__smooth_score_row(float *es, const uint16_t *pend, int n,
 			       uint32_t act, double y, double yorg, double isc,
 			       double lam);

@@ -9,17 +9,18 @@
  * both builds and to its error bound against long double expl.
  */
 #define SSM_NO_CLONES
-#define ssm__smooth_clamp	base_smooth_clamp
-#define ssm__smooth_comb_add	base_smooth_comb_add
-#define ssm__smooth_comb_norm	base_smooth_comb_norm
-#define ssm__smooth_exp		base_smooth_exp
-#define ssm__smooth_ar_lanes	base_smooth_ar_lanes
-#define ssm__smooth_score_row	base_smooth_score_row
-#define ssm__smooth_pr_row	base_smooth_pr_row
-#define ssm__smooth_comb_member base_smooth_comb_member
-#define ssm__smooth_le_mask	base_smooth_le_mask
-#define ssm__smooth_bounds_clip base_smooth_bounds_clip
-#define ssm__smooth_bounds_cap	base_smooth_bounds_cap
+#define ssm__smooth_clamp	 base_smooth_clamp
+#define ssm__smooth_comb_add	 base_smooth_comb_add
+#define ssm__smooth_comb_norm	 base_smooth_comb_norm
+#define ssm__smooth_exp		 base_smooth_exp
+#define ssm__smooth_ar_lanes	 base_smooth_ar_lanes
+#define ssm__smooth_score_row	 base_smooth_score_row
+#define ssm__smooth_pr_row	 base_smooth_pr_row
+#define ssm__smooth_comb_member	 base_smooth_comb_member
+#define ssm__smooth_le_mask	 base_smooth_le_mask
+#define ssm__smooth_bounds_clip	 base_smooth_bounds_clip
+#define ssm__smooth_bounds_cap	 base_smooth_bounds_cap
+#define ssm__smooth_bf16_rel_vec base_smooth_bf16_rel_vec
 #include "ssm/smooth_kern.c"
 #undef ssm__smooth_clamp
 #undef ssm__smooth_comb_add
@@ -32,6 +33,7 @@
 #undef ssm__smooth_le_mask
 #undef ssm__smooth_bounds_clip
 #undef ssm__smooth_bounds_cap
+#undef ssm__smooth_bf16_rel_vec
 
 #include <math.h>
 #include <stdio.h>
@@ -629,6 +631,64 @@ static void test_bounds_cap(void)
 	CHECK(capped > 0 && kept > 0); /* both cases seen */
 }
 
+/* A pending forecast's bfloat16 bits as ssm__pend_put had them before
+ * ssm__bf16: NaN the quiet NaN, else rounded to nearest even. */
+static uint16_t naive_bf16(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof u);
+	if (f != f)
+		return 0x7fc0;
+	return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* ssm__smooth_bf16_rel_vec on both builds, and ssm__smooth_bf16_rel (its
+ * scalar loop below eight values, the baseline kernel from eight) against
+ * it at every length: NaN, the infinities, +-0, values past float's range,
+ * and floats whose low half is exactly halfway (ties, to even either
+ * way) among them. */
+static void test_bf16_rel(void)
+{
+	double x[N];
+	uint32_t a[N], b[N], c[N], d[N];
+	ssm_rng r;
+	int n, i, rep, errs = 0, ties = 0, nans = 0;
+
+	ssm_rng_init(&r, 29);
+	for (rep = 0; rep < 40; rep++)
+		for (n = 0; n <= N; n++) {
+			double last = rep % 3 == 0   ? 0.0
+				      : rep % 3 == 1 ? 1e12
+						     : 50 * ssm_rng_normal(&r);
+
+			for (i = 0; i < n; i++) {
+				uint32_t u = (uint32_t)(ssm_rng_uniform(&r) *
+							4294967296.0);
+				float t;
+
+				u = (u & 0x7f7f0000u) | 0x8000u;
+				memcpy(&t, &u, sizeof t);
+				/* A tie is one only where last is 0. */
+				x[i] = i % 5 == 2 ? (double)t
+						  : last + val(&r, 400);
+			}
+			for (i = 0; i < n; i++) {
+				a[i] = naive_bf16((float)(x[i] - last));
+				ties += last == 0.0 && i % 5 == 2;
+				nans += a[i] == 0x7fc0;
+			}
+			ssm__smooth_bf16_rel_vec(b, x, n, last);
+			base_smooth_bf16_rel_vec(c, x, n, last);
+			ssm__smooth_bf16_rel(d, x, n, last);
+			errs += memcmp(a, b, sizeof *a * (size_t)n) != 0;
+			errs += memcmp(a, c, sizeof *a * (size_t)n) != 0;
+			errs += memcmp(a, d, sizeof *a * (size_t)n) != 0;
+		}
+	CHECK_EQ_INT(errs, 0);
+	CHECK(ties > 100 && nans > 100); /* both cases seen */
+}
+
 int main(void)
 {
 	TH_RUN(test_ar_lanes);
@@ -641,5 +701,6 @@ int main(void)
 	TH_RUN(test_le_mask);
 	TH_RUN(test_bounds_clip);
 	TH_RUN(test_bounds_cap);
+	TH_RUN(test_bf16_rel);
 	return th_summary();
 }
