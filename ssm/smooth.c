@@ -119,19 +119,6 @@ static void yring_put(float *st, hdr *h, int64_t step, double v)
 	    ring_float((v - h->anchor) / h->ring_unit);
 }
 
-static int member_enabled(const hdr *h, int k)
-{
-	const member_def *d = &ssm__smooth_bank[k];
-
-	if (h->opts.member_off & (1u << k))
-		return 0;
-	if (d->seasonal && h->period < 2)
-		return 0;
-	if (d->logscale && !h->positive)
-		return 0;
-	return 1;
-}
-
 static double err_lambda(const hdr *h)
 {
 	double w = h->opts.err_window;
@@ -144,6 +131,7 @@ typedef struct bank_masks {
 	uint32_t all;	   /* every member */
 	uint32_t ar;	   /* the AR members (K_AR) */
 	uint32_t seasonal; /* those that need period > 1 */
+	uint32_t logscale; /* those on log(y): only while every y > 0 */
 } bank_masks;
 
 static const bank_masks *bank_masks_get(void)
@@ -159,13 +147,15 @@ static const bank_masks *bank_masks_get(void)
 				<< k;
 			b.seasonal |= (uint32_t)ssm__smooth_bank[k].seasonal
 				      << k;
+			b.logscale |= (uint32_t)ssm__smooth_bank[k].logscale
+				      << k;
 		}
 		ready = 1;
 	}
 	return &b;
 }
 
-/* The members member_enabled() refuses for good: switched off by the
+/* The members members_enabled() refuses for good: switched off by the
  * options or seasonal in a series without a period. They are never
  * seeded, so never active. (The log-scale members' refusal after a value
  * <= 0 is for good too, but they may have recorded before it.) */
@@ -173,6 +163,14 @@ static uint32_t bank_off(const hdr *h, const bank_masks *b)
 {
 	return (h->opts.member_off | (h->period < 2 ? b->seasonal : 0)) &
 	       b->all;
+}
+
+/* The members this series may run now (bit k: member k): not off for good
+ * (bank_off), and not on the log scale once a value was <= 0. A mask, not
+ * a test per member: the update asks it of every active member. */
+static uint32_t members_enabled(const hdr *h, const bank_masks *b)
+{
+	return b->all & ~bank_off(h, b) & (h->positive ? b->all : ~b->logscale);
 }
 
 /* Every member's fixed part, loaded once per update. The members this
@@ -398,12 +396,13 @@ static void record(float *st, hdr *h, mstate *ms, uint32_t act, int observed,
  * active now). */
 static uint32_t seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 {
+	const uint32_t en = members_enabled(h, bank_masks_get());
 	uint32_t seeded = 0;
 	int k, g;
 
 	for (k = 0; k < NBANK; k++) {
 		if ((ssm__smooth_bank[k].kind == K_NAIVE) != naive_only ||
-		    !member_enabled(h, k))
+		    !((en >> k) & 1))
 			continue;
 		ssm__smooth_member_seed(st, h, k, &ms[k]);
 		seeded |= 1u << k;
@@ -430,7 +429,7 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 	const bank_masks *bm = bank_masks_get();
 	const uint32_t off = bank_off(h, bm);
 	/* The active members (ms[k].active), kept as they change. */
-	uint32_t on, act = h->active & bm->all & ~off;
+	uint32_t on, en, act = h->active & bm->all & ~off;
 	int k;
 
 	load_members(st, h, ms, off);
@@ -454,10 +453,11 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 	/* What the log-scale members observe, once for all of them (they
 	 * are active only while every value was positive). */
 	h->logy = observed && y > 0 ? log(y) : NAN;
+	en = members_enabled(h, bm);
 	for (on = h->active & bm->all & ~off; on; on &= on - 1) {
 		mstate *m = &ms[k = __builtin_ctz(on)];
 
-		if (!member_enabled(h, k)) {
+		if (!((en >> k) & 1)) {
 			m->active = 0;
 			act &= ~(1u << k);
 		}
