@@ -413,14 +413,18 @@ static uint32_t seed_members(float *st, hdr *h, mstate *ms, int naive_only)
 }
 
 /* Every member's fixed part, stored back once per step (not those of
- * off: load_members). */
-static void store_members(float *st, hdr *h, const mstate *ms, uint32_t off)
+ * off: load_members); act, the members active now (ms[k].active of the
+ * others), into the header's mask at once. */
+static void store_members(float *st, hdr *h, const mstate *ms, uint32_t off,
+			  uint32_t act)
 {
+	const uint32_t mine = bank_masks_get()->all & ~off;
 	int k;
 
 	for (k = 0; k < NBANK; k++)
-		if (!((off >> k) & 1))
-			ssm__ms_put(st, h, k, &ms[k]);
+		if ((mine >> k) & 1)
+			ssm__ms_put_lb(st, h, k, &ms[k]);
+	h->active = (h->active & ~mine) | (act & mine);
 }
 
 static void advance(float *st, hdr *h, double y, int observed, carry *c)
@@ -428,7 +432,8 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 	mstate ms[NBANK];
 	const bank_masks *bm = bank_masks_get();
 	const uint32_t off = bank_off(h, bm);
-	/* The active members (ms[k].active), kept as they change. */
+	/* The active members (ms[k].active), kept as they change (the
+	 * header's mask is stored from it). */
 	uint32_t on, en, act = h->active & bm->all & ~off;
 	int k;
 
@@ -481,7 +486,7 @@ static void advance(float *st, hdr *h, double y, int observed, carry *c)
 		act |= seed_members(st, h, ms, 0);
 	}
 	record(st, h, ms, act, observed, c);
-	store_members(st, h, ms, off);
+	store_members(st, h, ms, off, act);
 }
 
 /* ssm_smooth_update, leaving in *c what the forecast after it can take. */

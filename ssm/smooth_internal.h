@@ -279,12 +279,19 @@ static inline void ssm__ms_get(const float *st, const hdr *h, int k, mstate *m)
 	m->lagn = NULL;
 }
 
-static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
+/* Member k's level and trend back into the block. */
+static inline void ssm__ms_put_lb(float *st, const hdr *h, int k,
+				  const mstate *m)
 {
 	if (h->mlevel[k] >= 0)
 		memcpy(st + h->off_lev + 2 * h->mlevel[k], &m->l, sizeof m->l);
 	if (h->mtrend[k] >= 0)
 		memcpy(st + h->off_trd + 2 * h->mtrend[k], &m->b, sizeof m->b);
+}
+
+static inline void ssm__ms_put(float *st, hdr *h, int k, const mstate *m)
+{
+	ssm__ms_put_lb(st, h, k, m);
 	if (m->active)
 		h->active |= 1u << k;
 	else
