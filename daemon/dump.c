@@ -267,12 +267,12 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
  * munmap of 0.23-0.32 s more; bench/results/walk18.md). */
 struct srv__dump_check {
 	const io_dump_hdr *h;
-	int fd;		 /* the file, closed once the check is done */
+	int fd;		     /* the file, closed once the check is done */
 	const uint32_t *crc; /* per slot */
 	size_t per_piece;    /* slots a piece, >= 1, within one chunk */
 	size_t pieces_per_chunk, npieces;
-	atomic_size_t next; /* the next piece to check */
-	atomic_size_t bad;  /* smallest failing slot + 1 found, 0 = none */
+	atomic_size_t next;  /* the next piece to check */
+	atomic_size_t bad;   /* smallest failing slot + 1 found, 0 = none */
 	atomic_int read_err; /* errno of a failed read, -1 short; 0 = none */
 	pthread_t th[2];
 	int started[2];
@@ -308,8 +308,8 @@ static void *verify_pieces(void *arg)
 	while ((p = atomic_fetch_add(&k->next, 1)) < k->npieces &&
 	       !atomic_load(&k->bad) && !atomic_load(&k->read_err)) {
 		size_t c = p / k->pieces_per_chunk;
-		size_t first = c * h->per_chunk +
-			       (p % k->pieces_per_chunk) * k->per_piece;
+		size_t first =
+		    c * h->per_chunk + (p % k->pieces_per_chunk) * k->per_piece;
 		size_t end = (c + 1) * h->per_chunk;
 		size_t n;
 		off_t off = (off_t)(h->slots_off + c * h->chunk_bytes +
@@ -336,7 +336,6 @@ static void *verify_pieces(void *arg)
 	free(buf);
 	return NULL;
 }
-
 
 /* Checks the header against what this daemon and database expect. */
 static int check_hdr(const srv *s, const io_dump_hdr *h, uint64_t gen,
@@ -674,12 +673,11 @@ static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 	k->h = h;
 	k->fd = fd;
 	k->crc = crc;
-	k->per_piece = PIECE_BYTES / h->slot_bytes ? PIECE_BYTES / h->slot_bytes
-						   : 1;
+	k->per_piece =
+	    PIECE_BYTES / h->slot_bytes ? PIECE_BYTES / h->slot_bytes : 1;
 	if (k->per_piece > h->per_chunk)
 		k->per_piece = h->per_chunk;
-	k->pieces_per_chunk =
-	    (h->per_chunk + k->per_piece - 1) / k->per_piece;
+	k->pieces_per_chunk = (h->per_chunk + k->per_piece - 1) / k->per_piece;
 	/* Whole chunks, then the last one's pieces up to count. */
 	k->npieces =
 	    h->count / h->per_chunk * k->pieces_per_chunk +
@@ -689,8 +687,8 @@ static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 	atomic_init(&k->read_err, 0);
 	v->check = k;
 	for (i = 0; i < 2; i++)
-		k->started[i] = pthread_create(&k->th[i], NULL, verify_pieces,
-					       k) == 0;
+		k->started[i] =
+		    pthread_create(&k->th[i], NULL, verify_pieces, k) == 0;
 	return 0;
 }
 
