@@ -7,7 +7,8 @@
  * slab slots (no staging copy), the load is mmap of each chunk (no fresh
  * memory to zero, no copy: the pages are the page cache's until a series
  * is next stepped, which copies that page alone) plus one CRC pass over
- * every slot, split across two threads, before any record is trusted.
+ * every slot, read from the file in pieces by two threads (and the caller
+ * once it waits), before any record is trusted.
  */
 #include "daemon/dump.h"
 
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,56 +237,6 @@ fail:
 
 /* ---- loading ---- */
 
-typedef struct verify {
-	const io_dump_hdr *h;
-	const unsigned char *slots; /* the slots' section, mapped */
-	const uint32_t *crc;	    /* per slot */
-	size_t from, to;
-	size_t bad; /* first failing slot + 1, 0 = all good */
-} verify;
-
-/* The check of every slot's CRC (srv__dump_check_start): two threads on
- * a read-only shared mapping of the slots' section of its own, so that
- * the slab's private pages may be written (a replay after a checkpoint's
- * record) while it runs: it reads the file's pages, never the copies. */
-struct srv__dump_check {
-	unsigned char *map;
-	size_t len;
-	uint32_t *crc;
-	verify vr[2];
-	pthread_t th[2];
-	int started[2];
-	int done;
-};
-
-static void *verify_range(void *arg)
-{
-	verify *v = arg;
-	const io_dump_hdr *h = v->h;
-	size_t i, c = (size_t)-1;
-
-	for (i = v->from; i < v->to; i++) {
-		const unsigned char *chunk =
-		    v->slots + (i / h->per_chunk) * h->chunk_bytes;
-		if (i / h->per_chunk != c) {
-			/* The chunk's pages in one call rather than a fault per
-			 * 16 pages (best effort, Linux >= 5.14). */
-			c = i / h->per_chunk;
-#ifdef MADV_POPULATE_READ
-			madvise((void *)chunk,
-				(size_t)h->per_chunk * h->slot_bytes,
-				MADV_POPULATE_READ);
-#endif
-		}
-		if (io_crc32c(0, chunk + (i % h->per_chunk) * h->slot_bytes,
-			      (size_t)h->slot_floats * 4) != v->crc[i]) {
-			v->bad = i + 1;
-			break;
-		}
-	}
-	return NULL;
-}
-
 static int pread_all(int fd, void *buf, size_t len, off_t off)
 {
 	unsigned char *p = buf;
@@ -300,6 +252,89 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 		off += n;
 	}
 	return 0;
+}
+
+/* The check of every slot's CRC (srv__dump_check_start): the slots are
+ * read from the file with pread, a piece of PIECE_BYTES at a time into a
+ * buffer of the reading thread's own, so the slab's private copies may be
+ * written (a replay after a checkpoint's record) while it runs: it reads
+ * the file's bytes, never the copies. Two threads take the pieces in file
+ * order from one counter, and srv__dump_check_wait's caller takes the rest
+ * with them rather than waiting (no thread is left with half the file
+ * while a core idles). A shared mapping of the slots' section read the
+ * same pages at twice the CPU, page tables and their teardown included
+ * (walk18: 0.31-0.36 s against 0.17-0.18 s per 1.43 GB cached, with a
+ * munmap of 0.23-0.32 s more; bench/results/walk18.md). */
+struct srv__dump_check {
+	const io_dump_hdr *h;
+	int fd;		     /* the file, closed once the check is done */
+	const uint32_t *crc; /* per slot */
+	size_t per_piece;    /* slots a piece, >= 1, within one chunk */
+	size_t pieces_per_chunk, npieces;
+	atomic_size_t next;  /* the next piece to check */
+	atomic_size_t bad;   /* smallest failing slot + 1 found, 0 = none */
+	atomic_int read_err; /* errno of a failed read, -1 short; 0 = none */
+	pthread_t th[2];
+	int started[2];
+	int done;
+};
+
+/* A piece's size: it fits in the L2 cache, so the CRC reads what the copy
+ * has just written, and a 1M-series file is ~25,000 preads. */
+#define PIECE_BYTES ((size_t)256 << 10)
+
+static void set_bad(srv__dump_check *k, size_t slot)
+{
+	size_t b = atomic_load(&k->bad);
+
+	while ((b == 0 || slot + 1 < b) &&
+	       !atomic_compare_exchange_weak(&k->bad, &b, slot + 1))
+		;
+}
+
+/* Checks pieces until none is left or one failed. */
+static void *verify_pieces(void *arg)
+{
+	srv__dump_check *k = arg;
+	const io_dump_hdr *h = k->h;
+	size_t len = k->per_piece * h->slot_bytes, p, i;
+	unsigned char *buf = malloc(len);
+
+	if (!buf) {
+		int zero = 0;
+		atomic_compare_exchange_strong(&k->read_err, &zero, ENOMEM);
+		return NULL;
+	}
+	while ((p = atomic_fetch_add(&k->next, 1)) < k->npieces &&
+	       !atomic_load(&k->bad) && !atomic_load(&k->read_err)) {
+		size_t c = p / k->pieces_per_chunk;
+		size_t first =
+		    c * h->per_chunk + (p % k->pieces_per_chunk) * k->per_piece;
+		size_t end = (c + 1) * h->per_chunk;
+		size_t n;
+		off_t off = (off_t)(h->slots_off + c * h->chunk_bytes +
+				    (first - c * h->per_chunk) * h->slot_bytes);
+		if (end > first + k->per_piece)
+			end = first + k->per_piece;
+		if (end > h->count)
+			end = (size_t)h->count;
+		n = end - first;
+		errno = 0;
+		if (pread_all(k->fd, buf, n * h->slot_bytes, off)) {
+			int zero = 0, e = errno ? errno : -1;
+			atomic_compare_exchange_strong(&k->read_err, &zero, e);
+			break;
+		}
+		for (i = 0; i < n; i++)
+			if (io_crc32c(0, buf + i * h->slot_bytes,
+				      (size_t)h->slot_floats * 4) !=
+			    k->crc[first + i]) {
+				set_bad(k, first + i);
+				break;
+			}
+	}
+	free(buf);
+	return NULL;
 }
 
 /* Checks the header against what this daemon and database expect. */
@@ -511,7 +546,7 @@ void srv__dump_view_release(srv_dump_view *v)
 		/* Its threads read the file, not the slab: joined before
 		 * anything is unmapped all the same. */
 		srv__dump_check_wait(v, why, sizeof why);
-		free(v->check->crc);
+		free((void *)v->check->crc);
 		free(v->check);
 	}
 	if (!v->adopted && v->chunks)
@@ -621,13 +656,12 @@ out:
 }
 
 /* Starts the check of every slot (struct srv__dump_check); takes crc and
- * fd (closed here: the mapping keeps the file). */
+ * fd (closed once the check is done). */
 static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 		       size_t whylen)
 {
 	const io_dump_hdr *h = &v->h;
 	srv__dump_check *k = calloc(1, sizeof *k);
-	size_t half = (size_t)h->count / 2;
 	int i;
 
 	if (!k) {
@@ -636,101 +670,55 @@ static int check_start(srv_dump_view *v, uint32_t *crc, int fd, char *why,
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
+	k->h = h;
+	k->fd = fd;
 	k->crc = crc;
-	k->len = (size_t)(h->meta_off - h->slots_off);
-	k->map = k->len ? mmap(NULL, k->len, PROT_READ, MAP_SHARED, fd,
-			       (off_t)h->slots_off)
-			: NULL;
-	close(fd);
-	if (k->map == MAP_FAILED) {
-		snprintf(why, whylen, "cannot map: %s", strerror(errno));
-		free(crc);
-		free(k);
-		return -1;
-	}
+	k->per_piece =
+	    PIECE_BYTES / h->slot_bytes ? PIECE_BYTES / h->slot_bytes : 1;
+	if (k->per_piece > h->per_chunk)
+		k->per_piece = h->per_chunk;
+	k->pieces_per_chunk = (h->per_chunk + k->per_piece - 1) / k->per_piece;
+	/* Whole chunks, then the last one's pieces up to count. */
+	k->npieces =
+	    h->count / h->per_chunk * k->pieces_per_chunk +
+	    (h->count % h->per_chunk + k->per_piece - 1) / k->per_piece;
+	atomic_init(&k->next, 0);
+	atomic_init(&k->bad, 0);
+	atomic_init(&k->read_err, 0);
 	v->check = k;
-	k->vr[0] = (verify){h, k->map, crc, 0, half, 0};
-	k->vr[1] = (verify){h, k->map, crc, half, (size_t)h->count, 0};
 	for (i = 0; i < 2; i++)
-		k->started[i] = pthread_create(&k->th[i], NULL, verify_range,
-					       &k->vr[i]) == 0;
+		k->started[i] =
+		    pthread_create(&k->th[i], NULL, verify_pieces, k) == 0;
 	return 0;
-}
-
-/* The check's mapping, unmapped on a detached thread of its own: the
- * teardown of its page tables (7.4 GB of file pages at 1M series) was
- * ~0.35 s of the loop thread's CPU and 0.4-2.9 s of wall between the walk
- * and serving at load 11-34 (bench/results/crash9-1m.md); nothing reads
- * the mapping any more, so the daemon need not wait for it. Not in the
- * check threads as they finish: there the teardown overlapped the walk,
- * whose threads map, grow their heaps and fault meanwhile, and the walk
- * took 2-5 s longer (f7b10d2, crash9-1m.md). Inline when no thread can
- * be started. */
-typedef struct unmap_job {
-	void *p;
-	size_t len;
-} unmap_job;
-
-/* Bytes per munmap: one call over the whole mapping held the mmap lock
- * (read, after munmap's downgrade) for the whole teardown, 1-4 s at load
- * 25, and the loop thread's own munmaps and heap growth waited behind it
- * (the check phase took 3.5-3.9 s in two of four 1M runs). A page-multiple. */
-#define UNMAP_STEP ((size_t)32 << 20)
-
-static void *unmap_main(void *arg)
-{
-	unmap_job *j = arg;
-	size_t off;
-
-	for (off = 0; off < j->len; off += UNMAP_STEP)
-		munmap((unsigned char *)j->p + off,
-		       j->len - off < UNMAP_STEP ? j->len - off : UNMAP_STEP);
-	free(j);
-	return NULL;
-}
-
-static void unmap_later(void *p, size_t len)
-{
-	unmap_job *j = malloc(sizeof *j);
-	pthread_attr_t a;
-	pthread_t th;
-	int ok = 0;
-
-	if (j && pthread_attr_init(&a) == 0) {
-		*j = (unmap_job){p, len};
-		ok = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) ==
-			 0 &&
-		     pthread_create(&th, &a, unmap_main, j) == 0;
-		pthread_attr_destroy(&a);
-	}
-	if (!ok) {
-		free(j);
-		munmap(p, len);
-	}
 }
 
 int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen)
 {
 	srv__dump_check *k = v->check;
-	int i;
+	size_t bad;
+	int i, e;
 
 	if (!k)
 		return 0;
 	if (!k->done) {
-		for (i = 0; i < 2; i++) {
+		/* The pieces left, here too; then the threads' last ones. */
+		verify_pieces(k);
+		for (i = 0; i < 2; i++)
 			if (k->started[i])
 				pthread_join(k->th[i], NULL);
-			else /* no thread: here */
-				verify_range(&k->vr[i]);
-		}
 		k->done = 1;
-		if (k->map)
-			unmap_later(k->map, k->len);
-		k->map = NULL;
+		close(k->fd);
+		k->fd = -1;
 	}
-	if (k->vr[0].bad || k->vr[1].bad) {
-		size_t b = k->vr[0].bad ? k->vr[0].bad - 1 : k->vr[1].bad - 1;
-		snprintf(why, whylen, "slot %zu: checksum mismatch", b);
+	bad = atomic_load(&k->bad);
+	e = atomic_load(&k->read_err);
+	if (bad) {
+		snprintf(why, whylen, "slot %zu: checksum mismatch", bad - 1);
+		return -1;
+	}
+	if (e) {
+		snprintf(why, whylen, "slots: cannot read: %s",
+			 e > 0 ? strerror(e) : "file too short");
 		return -1;
 	}
 	return 0;

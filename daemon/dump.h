@@ -81,13 +81,14 @@ typedef struct srv_dump_view {
 int srv__dump_open(const srv *s, const char *path, uint64_t gen, uint64_t hash,
 		   uint64_t count, srv_dump_view *v, char *why, size_t whylen);
 /* srv__dump_open without waiting for the slots' checksums: two threads
- * check them meanwhile (on a mapping of their own: the slab's copies may
- * be written), srv__dump_check_wait joins them. Until it returns 0 no
- * slot is known good. */
+ * check them meanwhile (reading the file with pread: the slab's copies may
+ * be written), srv__dump_check_wait checks what is left beside them and
+ * joins them. Until it returns 0 no slot is known good. */
 int srv__dump_open_bg(const srv *s, const char *path, uint64_t gen,
 		      uint64_t hash, uint64_t count, srv_dump_view *v,
 		      char *why, size_t whylen);
-/* 0 once every slot's checksum holds; -1 with why (the first bad slot).
+/* 0 once every slot's checksum holds; -1 with why (a bad slot: the
+ * lowest found before the check stopped; or a read that failed).
  * Idempotent; srv__dump_view_release waits too. */
 int srv__dump_check_wait(srv_dump_view *v, char *why, size_t whylen);
 /* The slab (which must have no chunk yet) adopts every chunk of v. */

@@ -167,6 +167,11 @@ typedef struct store__lscan {
 	sb_sample *a;	     /* its samples (store__lscan_read), rows in id */
 	size_t na, cap;	     /* order, less the dropped series' ones */
 	store__sortbuf sort; /* for sorting a, window after window */
+	/* With stripe_mod > 0 (store__lscan_stripe) a range keeps only the
+	 * samples of ids in runs k, k + mod, k + 2 mod... of width ids from
+	 * base: a recovery reader's own segments (store_recover.c). */
+	int64_t stripe_base, stripe_width;
+	int stripe_mod, stripe_k;
 } store__lscan;
 
 /* The marks of the dropped series with ids in [?1, ?2], in id order (for
@@ -431,8 +436,14 @@ int store__lscan_init(store__lscan *l, sqlite3 *db, sqlite3_stmt *voids);
  */
 int store__lscan_range(store__lscan *l, size_t budget, int whole,
 		       int64_t *total);
-/* The range's samples into l->a[0..na) (total from store__lscan_range). */
+/* The range's samples into l->a[0..na) (total from store__lscan_range:
+ * at most that many, fewer with a stripe). */
 int store__lscan_read(store__lscan *l, int64_t total);
+/* From the next store__lscan_read on, the samples of ids below base, and
+ * of runs of width ids from base whose index is not k modulo mod, are
+ * left out (width >= 1, mod >= 1, 0 <= k < mod). */
+void store__lscan_stripe(store__lscan *l, int64_t base, int64_t width, int mod,
+			 int k);
 /* The range is done: the rows move on, those emptied leave l->r. */
 void store__lscan_next(store__lscan *l);
 void store__lscan_release(store__lscan *l);

@@ -160,11 +160,49 @@ out:
 	return rc;
 }
 
+void store__lscan_stripe(store__lscan *l, int64_t base, int64_t width, int mod,
+			 int k)
+{
+	l->stripe_base = base;
+	l->stripe_width = width;
+	l->stripe_mod = mod;
+	l->stripe_k = k;
+}
+
+/* Where a row's ids are in the stripe: the run [lo, hi) that the last id
+ * looked at is in, and whether it is kept. A row's records are in id
+ * order, so the division is once a run, not once a record. */
+typedef struct stripe_cur {
+	const store__lscan *l;
+	int64_t lo, hi;
+	int keep;
+} stripe_cur;
+
+static int stripe_keeps(stripe_cur *c, int64_t sid)
+{
+	const store__lscan *l = c->l;
+	int64_t run;
+
+	if (!l->stripe_mod)
+		return 1;
+	if (sid >= c->lo && sid < c->hi)
+		return c->keep;
+	if (sid < l->stripe_base)
+		return 0;
+	run = (sid - l->stripe_base) / l->stripe_width;
+	c->lo = l->stripe_base + run * l->stripe_width;
+	c->hi = l->stripe_width > INT64_MAX - c->lo ? INT64_MAX
+						    : c->lo + l->stripe_width;
+	c->keep = run % l->stripe_mod == l->stripe_k;
+	return c->keep;
+}
+
 int store__lscan_read(store__lscan *l, int64_t total)
 {
 	unsigned char buf[STORE_LOG_PIECE * STORE_LOG_REC];
 	int64_t hi = INT64_MIN, k, m, j;
 	store__void *v = NULL;
+	stripe_cur sc = {l, 0, 0, 0};
 	size_t nv = 0, i;
 	int rc = 0;
 
@@ -206,7 +244,8 @@ int store__lscan_read(store__lscan *l, int64_t total)
 			for (j = 0; j < m; j++) {
 				sb_sample *a = &l->a[l->na];
 				store__log_get(buf + j * STORE_LOG_REC, a);
-				if (!store__voided(v, nv, a->sid, r->id))
+				if (stripe_keeps(&sc, a->sid) &&
+				    !store__voided(v, nv, a->sid, r->id))
 					l->na++;
 			}
 		}

@@ -7,7 +7,8 @@
  * sample_chunks per series for the samples after its snapshot, merged
  * with that series' part of the sample log (each reader reads the log in
  * windows of series ids as its walk reaches them, store__log_window
- * samples or so each, sorted: the memory is the window's, not the log's),
+ * samples or so each, and keeps and sorts only its own segments' samples
+ * of each: the memory is the window's, not the log's),
  * and, for a series not known, one seek for its snapshot's blob and one
  * into forecasts for the latest one's origin (store.forecast_every_s
  * spacing). When the caller holds known states (a checkpoint's records:
@@ -254,7 +255,10 @@ static int put_merged(void *ud, const store_sample *sm, size_t n)
 
 /* The window of the log that holds sid's samples (the walk's ids only
  * grow). Each reader reads the whole log so, in its own transaction: its
- * view of the log and of the chunks is the same commit's. */
+ * view of the log and of the chunks is the same commit's (the writer may
+ * commit while recovery runs: retention, compaction). It keeps only its
+ * own segments' samples: their decode is all it shares with the other
+ * readers' work, and the sort and the lookups are a third as large. */
 static int log_window(reader *d, int64_t sid)
 {
 	store__lscan *l = &d->ls;
@@ -266,6 +270,11 @@ static int log_window(reader *d, int64_t sid)
 		if (!d->win) {
 			if ((rc = store__lscan_init(l, d->db, d->voids)) < 0)
 				return rc;
+			/* Of each window only this reader's segments: it
+			 * never looks up the others' series. */
+			if (d->r->nseg > 1)
+				store__lscan_stripe(l, d->r->lo, d->r->width,
+						    READERS, d->k);
 			d->win = 1;
 		} else {
 			store__lscan_next(l);

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
-"""The slots' check of a checkpoint of several chunks (daemon/dump.c): the
-two check threads each check their own half of the slots through one
-shared mapping, so a start after kill -9 must still find a damaged slot in
-either half, and accept an intact file, against a daemon without a store
-that saw the same pushes, bit for bit:
+"""The slots' check of a checkpoint of several chunks (daemon/dump.c): two
+check threads and the waiting loop thread take pieces of the slots (each
+within one chunk) from one counter, so a start after kill -9 must still
+find a damaged slot in the first chunk or the last, and accept an intact
+file, against a daemon without a store that saw the same pushes, bit for
+bit:
 
   - an intact checkpoint of more series than one chunk holds: every
     series from its records (or a newer SQLite snapshot), bit for bit;
-  - a slot damaged in the first chunk (the first thread's), then one in
-    the last chunk (the second thread's): the checkpoint is rejected after
+  - a slot damaged in the first chunk, then one in the last chunk (a
+    quarter full): the checkpoint is rejected after
     the walk and the start goes through the database alone, bit for bit.
 """
 import glob
@@ -46,8 +47,8 @@ def main():
         p.rc.close()
         p.ref.stop()
         p = None
-        # Two chunks: the first slot is the first thread's, the last
-        # chunk's the second's.
+        # Two chunks, the second a quarter full: the last chunk's pieces
+        # end at the count, not at the chunk's end.
         n = per_chunk + per_chunk // 4
         big = os.path.join(r.tmp, "big")
         os.mkdir(big)
