@@ -133,6 +133,15 @@ static const char *const migrations[] = {
     "CREATE TABLE forecasts(" FORECAST_COLUMNS
     "CREATE UNIQUE INDEX forecasts_grp ON forecasts(series_id>>6,t,"
     "series_id);",
+    /* 8: a log row's newest sample time (tmax), beside its oldest: a
+     * read of a series' recent end (`history` from t, the status page's
+     * sparklines) skips the rows whose samples are all older than t
+     * instead of searching every row that spans the series' id
+     * (bench/results/read18.md). Rows written before it keep NULL,
+     * "unknown", and are read as before; compaction empties them within
+     * a round. Readers of version 7 do not name the column, so this
+     * adds nothing they cannot read. */
+    "ALTER TABLE sample_log ADD COLUMN tmax REAL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
