@@ -56,7 +56,8 @@ static void run(srv_read_job *j, store_reader *rd, store *st)
 
 	/* Read-your-writes, as on the loop (persist.h); a timeout or a
 	 * failing writer reads what is committed, as there. */
-	store_flush(st, SRV_HISTORY_FLUSH_MS);
+	if (st)
+		store_flush(st, SRV_HISTORY_FLUSH_MS);
 	/* The store's range is [from, to); history's is [from, to]. */
 	rc = store_history(rd, h->store_id, h->from, nextafter(h->to, INFINITY),
 			   h->max, collect, h);

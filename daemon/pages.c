@@ -512,7 +512,8 @@ static void status_run(srv_read_job *j, store_reader *rd, store *st)
 
 	/* What was accepted before the request shows (one commit for
 	 * every sparkline; a timeout shows what is committed). */
-	store_flush(st, SRV_HISTORY_FLUSH_MS);
+	if (st)
+		store_flush(st, SRV_HISTORY_FLUSH_MS);
 	for (i = 0; i < w->st.n; i++) {
 		io_chart *ch = &w->ss[i].chart;
 		double *t = w->tv + i * 2 * SRV_PAGES_SPARK;

@@ -10,6 +10,7 @@
 #include "daemon/reader.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "daemon/log.h"
@@ -23,7 +24,11 @@ struct srv_reader {
 	store *st;	  /* the writer's: store_flush only */
 	size_t queued;	  /* bounded jobs submitted, done not yet run */
 	uint64_t run, busy;
-	int closing; /* srv_bg_stop is running the last dones: no submit */
+	/* srv_reader_close has begun: no submit; the jobs still queued skip
+	 * their commit wait (run gets st NULL), so that a stop does not
+	 * wait up to SRV_HISTORY_FLUSH_MS for each. Written by the loop,
+	 * read by the read thread. */
+	atomic_int closing;
 };
 
 static void job_work(srv_bg_job *b)
@@ -31,7 +36,7 @@ static void job_work(srv_bg_job *b)
 	srv_read_job *j = b->data;
 	srv_reader *r = j->s->reader;
 
-	j->run(j, r->rd, r->st);
+	j->run(j, r->rd, atomic_load(&r->closing) ? NULL : r->st);
 }
 
 static void job_done(srv_bg_job *b)
@@ -82,7 +87,7 @@ void srv_reader_close(srv *s)
 		return;
 	/* Runs what is queued, with r still reachable from the dones,
 	 * which must not queue more (srv_bg_stop's rule). */
-	r->closing = 1;
+	atomic_store(&r->closing, 1);
 	srv_bg_stop(r->bg);
 	store_reader_free(r->rd);
 	free(r);
@@ -98,7 +103,7 @@ int srv_reader_submit(srv *s, srv_read_job *j, int bounded)
 {
 	srv_reader *r = s->reader;
 
-	if (!r || r->closing)
+	if (!r || atomic_load(&r->closing))
 		return -ENODEV;
 	if (bounded && r->queued >= SRV_READ_QUEUE) {
 		r->busy++;

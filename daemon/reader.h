@@ -43,7 +43,9 @@ struct srv;
 typedef struct srv_read_job srv_read_job;
 struct srv_read_job {
 	/* Read thread: the work, on the thread's own connection rd; st is
-	 * the writer's store, for store_flush only. */
+	 * the writer's store, for store_flush only, or NULL while the
+	 * reader closes (no waiting for commits then: read what is
+	 * committed). */
 	void (*run)(srv_read_job *j, store_reader *rd, store *st);
 	/* Loop thread, after run; frees the job. */
 	void (*done)(struct srv *s, srv_read_job *j);

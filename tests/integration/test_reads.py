@@ -6,14 +6,13 @@ connection that goes away with reads queued harms nobody; the status page,
 rendered on the read thread, shows the stored samples. Real daemon, real
 sockets, an independent msgpack client."""
 import math
-import os
 import socket
 import time
 import urllib.request
 
 import msgpack
 
-from statecast_test import Checks, Daemon, wait_for
+from statecast_test import Checks, Daemon, threads, wait_for
 
 T0 = float(int(time.time()) - 7200)
 N = 50
@@ -41,22 +40,11 @@ def seed(r):
     return res["accepted"] == 2 * N
 
 
-def sched(pid, tid):
-    """(policy, nice, name) of one thread, from /proc/PID/task/TID."""
-    base = "/proc/%d/task/%d/" % (pid, tid)
-    with open(base + "stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    with open(base + "comm") as f:
-        name = f.read().strip()
-    return int(rest[41 - 3]), int(rest[19 - 3]), name
-
-
 def order(c):
     with Daemon() as d:
         c.check("pushed", seed(d.rpc()))
         pid = d.proc.pid
-        ts = {int(t): sched(pid, int(t))
-              for t in os.listdir("/proc/%d/task" % pid)}
+        ts = threads(pid)
         rd = [t for t in ts if ts[t][2] == "store-reader"]
         c.check("one store-reader thread, at the loop's policy and nice",
                 len(rd) == 1 and ts[rd[0]][:2] == ts[pid][:2], ts)
