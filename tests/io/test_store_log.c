@@ -754,6 +754,24 @@ static void test_log_tmax(void)
 	for (i = 0; i < sizeof from / sizeof *from; i++)
 		ok = ok && same_as_filtered(f.path, 1, from[i]);
 	CHECK(ok);
+	/* The rows are picked from the index alone (no table seek each). */
+	{
+		sqlite3_stmt *q;
+		const char *plan;
+		CHECK_EQ_INT(store__open_db(f.path, 0, NULL, &db), 0);
+		CHECK_EQ_INT(sqlite3_prepare_v2(
+				 db,
+				 "EXPLAIN QUERY PLAN SELECT id, n FROM "
+				 "sample_log WHERE smax>=1 AND smin<=1 AND "
+				 "(tmax IS NULL OR tmax>=0)",
+				 -1, &q, NULL),
+			     SQLITE_OK);
+		CHECK_EQ_INT(sqlite3_step(q), SQLITE_ROW);
+		plan = (const char *)sqlite3_column_text(q, 3);
+		CHECK(plan && strstr(plan, "COVERING INDEX sample_log_sid"));
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
 	{
 		got g;
 		CHECK_EQ_INT(history(f.path, 1, 205, 300, 0, &g), 0);
