@@ -12,9 +12,11 @@
 #
 # Defaults: peer /tmp/base-c4598dc/build, 3 reps, 100000 series x 78
 # samples seeded (as bench/logread.sh: 60 s step ending a step before the
-# wall clock, paced at 150000/s, this tree's daemon at the default
+# wall clock, paced at 150000/s, the peer's daemon at the default
 # store.log_max_samples, drained, no compaction round in flight, then
-# SIGTERM: the log holds ~7.8M samples, near its 8M cap). --seed DB reuses
+# SIGTERM: the log holds ~7.8M samples, near its 8M cap). The peer seeds
+# it so that both can open it: a database this tree wrote (schema 8) is
+# newer than main's program, which refuses it. --seed DB reuses
 # such a database (it is copied, never changed), or seeds it there and
 # keeps it when it does not exist (delete it when done: ~1 GB).
 #
@@ -61,7 +63,7 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ -z "$SEED" ] || [ ! -e "$SEED" ]; then
 	SEED=${SEED:-$W/seed.db}
 	T0=$(t0_before_now $((P + 1)) 60)
-	daemon_start build/statecastd "$SEED" "$W/seed.log" -o model.path=models/default.model
+	daemon_start "$PEER/statecastd" "$SEED" "$W/seed.log" -o model.path=models/default.model
 	build/bench/loadgen --graphite 127.0.0.1:$G --series "$S" \
 		--count $((S * P)) --t0 "$T0" --rate 150000 --until-rpc 127.0.0.1:$R \
 		>"$W/seed.loadgen" || true
@@ -164,7 +166,7 @@ over() { awk -v w="$1" '$1 == w' "$W/runs" | tr ' ' '\n' | sed -n 's/^k_p99=//p'
 	echo "samples) of $NSER seeded series every $HIST_S s. Medians of $REPS reps; us, at the socket"
 	echo "(k_) unless said; loop_s: the loop thread's CPU seconds over the run."
 	echo
-	echo "| run | p50 | p99 | p99.9 | p99 > 2 ms | reader p99 | loop_s | reader_s |"
+	echo "| run | p50 | p99 | p99.9 | p99 > 2 ms | p99 (loadgen reader) | loop_s | reader_s |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	for t in A B A0 B0; do
 		grep -q "^$t " "$W/runs" || continue
