@@ -7,15 +7,15 @@ their last 30 samples (recent: from the series' last time - 29 steps of
 catch-up is over (stats restore_behind_series 0: its background slices
 would be counted), then 2 s. Prints "recent wall_ms=W cpu_ms=C full ...",
 C being the process' CPU (every thread) over the calls, divided by them."""
-import os, sys, time
+import os
+import sys
+import time
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "integration"))
-import statecast_test as st
-HZ = os.sysconf("SC_CLK_TCK")
-def cpu(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        v = f.read().rsplit(")", 1)[1].split()
-    return (int(v[11]) + int(v[12])) / HZ
+import statecast_test as st  # noqa: E402
+from logread import cpu_s  # noqa: E402 - the daemon's CPU, every thread
+
 port, reps, pid = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 r = st.Rpc(("127.0.0.1", port), timeout=120)
 t_w = time.time()
@@ -25,7 +25,7 @@ time.sleep(2)
 names = ["bench.s%d" % (i * 500) for i in range(200)]
 last = {n: r.call("info", {"series": n})["last_t"] for n in names}
 for kind in ("recent", "full"):
-    c0 = cpu(pid); t = time.perf_counter()
+    c0, t = cpu_s(pid), time.perf_counter()
     for rep in range(reps):
         for n in names:
             p = {"series": n}
@@ -33,4 +33,4 @@ for kind in ("recent", "full"):
                 p["from"] = last[n] - 29 * 60
             r.call("history", p)
     k = len(names) * reps
-    print("%s wall_ms=%.3f cpu_ms=%.3f" % (kind, (time.perf_counter() - t) * 1000 / k, (cpu(pid) - c0) * 1000 / k))
+    print("%s wall_ms=%.3f cpu_ms=%.3f" % (kind, (time.perf_counter() - t) * 1000 / k, (cpu_s(pid) - c0) * 1000 / k))
