@@ -19,8 +19,8 @@
 #   B  this tree on a copy of its own seed (tmax in every row).
 # Each run: the daemon on its copy (and the copy's state dump), then
 # bench/histcost.py (after the restore's catch-up) times 200 series' last
-# 30 samples and whole range, R passes; the daemon's CPU a call (every
-# thread) and the wall time a call. Seeds and copies are deleted at the end.
+# 30 samples and whole range, R passes, and 20 status pages (listen.http
+# on); the daemon's CPU a call (every thread) and the wall time a call. Seeds and copies are deleted at the end.
 set -eu
 cd "$(dirname "$0")/.."
 ARGS="$*"
@@ -53,13 +53,15 @@ SHAPE8=$(sqlite3 "$W/seed8.db" 'SELECT count(*) || " rows, " || sum(n) || " samp
 
 : >"$W/runs"
 run() { # ARM REP
-	local arm=$1 bin=build/statecastd src=$W/seed7.db x
+	local arm=$1 bin=build/statecastd src=$W/seed7.db x hp
 	[ "$arm" = A ] && bin=$PEER/statecastd
 	[ "$arm" = B ] && src=$W/seed8.db
 	rm -f "$W/run.db"*
 	for x in "" -wal -shm .dump; do [ -e "$src$x" ] && cp "$src$x" "$W/run.db$x"; done
-	daemon_start "$bin" "$W/run.db" "$W/$arm.$2.log" -o model.path=models/default.model
-	echo "$arm $2 $(/usr/bin/python3 bench/histcost.py "$R" 3 "$PID" | tr '\n' ' ')load=$(cut -d' ' -f1 /proc/loadavg)" |
+	daemon_start "$bin" "$W/run.db" "$W/$arm.$2.log" -o model.path=models/default.model \
+		-o listen.http=127.0.0.1:0
+	hp=$(listen_port "$W/$arm.$2.log" 0 http)
+	echo "$arm $2 $(/usr/bin/python3 bench/histcost.py "$R" 3 "$PID" "$hp" 20 | tr '\n' ' ')load=$(cut -d' ' -f1 /proc/loadavg)" |
 		tee -a "$W/runs"
 	kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 	rm -f "$W/run.db"*
@@ -88,12 +90,13 @@ med() { awk -v a="$1" '$1 == a' "$W/runs" | sed "s/.*$2 wall_ms=\([0-9.]*\) cpu_
 	echo
 	echo "| call | A CPU | M CPU | B CPU | M/A | B/A | A wall | M wall | B wall |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for k in recent full; do
+	for k in recent full page; do
 		a=$(med A $k cpu) m=$(med M $k cpu) b=$(med B $k cpu)
 		echo "| $k | $a | $m | $b | $(ratio "$m" "$a") | $(ratio "$b" "$a") | $(med A $k wall) | $(med M $k wall) | $(med B $k wall) |"
 	done
 	echo
-	echo "(recent: \`history\` of the last 30 samples; full: the whole range, $P.) Every run:"
+	echo "(recent: \`history\` of the last 30 samples; full: the whole range, $P; page: the status"
+	echo "page \`/\`, 20 fetches: 50 sparklines, each a read of a series' last samples.) Every run:"
 	echo
 	echo '```'
 	cat "$W/runs"
