@@ -85,6 +85,10 @@ typedef struct srv_conn {
 	size_t nlen, ncap;
 	struct srv_conn *nnext;
 	int authed; /* may call methods other than `auth` (rpc.token) */
+	/* Replies in request order while reads run off the loop
+	 * (daemon/order.h): the slots, bytes held in them, open ones. */
+	struct srv_slot *oq_head, *oq_tail;
+	size_t oq_bytes, oq_open;
 	int paused; /* reading stopped until the tick runs (srv_lines_pause) */
 	struct srv_conn *pnext; /* srv.paused */
 	uint64_t id;		/* for log lines */

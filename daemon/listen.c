@@ -15,6 +15,7 @@
 
 #include "daemon/log.h"
 #include "daemon/methods.h"
+#include "daemon/order.h"
 #include "daemon/persist.h"
 #include "daemon/privdrop.h"
 #include "daemon/server.h"
@@ -94,6 +95,7 @@ void srv_conn_unref(srv_conn *c)
 {
 	if (--c->refs > 0)
 		return;
+	srv_order_release(c);
 	free(c->lbuf);
 	free(c->rbuf);
 	free(c->nbuf);

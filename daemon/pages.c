@@ -13,6 +13,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/persist.h"
+#include "daemon/reader.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
 #include "daemon/status_page.h"
@@ -24,7 +25,12 @@ struct srv_pages {
 	io_wake wake; /* the HTTP threads' want() (io/wake.h) */
 	int wake_open;
 	io_tb tb;
+	/* A status page is rendering on the read thread; asked again
+	 * meanwhile (rendered once that one is published). */
+	int status_busy, status_again;
 };
+
+static void want_status(srv *s);
 
 static void on_want(void *arg)
 {
@@ -43,6 +49,10 @@ static void on_wake(io_wake *wk)
 
 		if (!(w & (1u << p)))
 			continue;
+		if (p == SRV_HTTP_STATUS) {
+			want_status(s);
+			continue;
+		}
 		body = srv_pages_render(s, p, &len);
 		if (!body) {
 			srv_log(LOG_WARNING, "out of memory rendering %s",
@@ -337,80 +347,259 @@ static void spark_add(void *arg, double t, double v)
 	}
 }
 
-/* About the last SRV_PAGES_SPARK samples of a series, through the sink
- * (the in-memory ring, or the store's reader when store.path is set):
- * from SRV_PAGES_SPARK nominal steps before the last sample. */
-static size_t recent(srv *s, const srv_series *se, double *t, double *v)
+/* A sparkline holds about the last SRV_PAGES_SPARK samples of a series:
+ * those from SRV_PAGES_SPARK nominal steps before its last sample. */
+static double spark_from(const srv_series *se)
 {
-	spark_acc a = {t, v, 0};
-	double from = -INFINITY;
-
 	if (se->step_s > 0 && isfinite(se->last_t))
-		from = se->last_t - (SRV_PAGES_SPARK - 1) * se->step_s;
-	srv_sink_history(s, se, from, INFINITY, SRV_PAGES_SPARK, spark_add, &a);
-	return a.n;
+		return se->last_t - (SRV_PAGES_SPARK - 1) * se->step_s;
+	return -INFINITY;
 }
 
-static void render_status(srv *s, io_tb *b)
-{
-	const cfg *c = s->set.cfg;
-	size_t k = c ? (size_t)c->http.status_series : 0, n, i;
-	srv_series **top = NULL;
-	srv_status_series *ss = NULL;
-	double *tv = NULL;
+/*
+ * The status page's view, gathered on the loop thread from the registry:
+ * copies of everything the renderer reads (names, counters, forecasts,
+ * the model's levels), so that with the read thread (daemon/reader.h) the
+ * sparklines' store reads and the render run there, the series untouched.
+ * One allocation per array; n shown series.
+ */
+typedef struct status_view {
+	srv_read_job j;
 	srv_status st;
+	srv_status_series *ss;
+	int64_t *ids;  /* [n] store ids (0: none), read thread */
+	double *from;  /* [n] sparkline range starts */
+	double *tv;    /* [n][2][SRV_PAGES_SPARK] times, values */
+	float *fc;     /* [n][H * Q + H] forecast quantiles, means */
+	float *levels; /* [Q] */
+	char *text;    /* names and the model's description, NUL-ended */
+	char *body;    /* the rendered page (read thread) */
+	size_t len;
+} status_view;
 
-	memset(&st, 0, sizeof st);
-	if (k > 0) {
-		top = malloc(k * sizeof *top);
-		ss = calloc(k, sizeof *ss);
-		tv = malloc(k * 2 * SRV_PAGES_SPARK * sizeof *tv);
-		if (!top || !ss || !tv) {
-			b->failed = 1;
-			k = 0;
-		}
+static void view_free(status_view *w)
+{
+	if (!w)
+		return;
+	free(w->ss);
+	free(w->ids);
+	free(w->from);
+	free(w->tv);
+	free(w->fc);
+	free(w->levels);
+	free(w->text);
+	free(w->body);
+	free(w);
+}
+
+/* Gathers the view of the k shown series; async: their sparklines are
+ * left to the read thread (ids, from), else read here through the sink.
+ * NULL when out of memory. */
+static status_view *gather(srv *s, size_t k, int async)
+{
+	int H = ssm_model_horizon(s->model), Q = ssm_model_nquantiles(s->model);
+	size_t n, i, text = strlen(s->model_desc) + 1, at,
+		     fcn = (size_t)H * Q + H;
+	status_view *w = calloc(1, sizeof *w);
+	srv_series **top = k ? malloc(k * sizeof *top) : NULL;
+	srv_status *st;
+
+	if (!w || (k && !top)) {
+		free(top);
+		free(w);
+		return NULL;
 	}
 	n = pick_shown(s, top, k);
+	for (i = 0; i < n; i++)
+		text += strlen(top[i]->name) + 1;
+	w->ss = calloc(n ? n : 1, sizeof *w->ss);
+	w->ids = calloc(n ? n : 1, sizeof *w->ids);
+	w->from = calloc(n ? n : 1, sizeof *w->from);
+	w->tv = malloc((n ? n : 1) * 2 * SRV_PAGES_SPARK * sizeof *w->tv);
+	w->fc = malloc((n ? n : 1) * (fcn ? fcn : 1) * sizeof *w->fc);
+	w->levels = malloc((Q ? (size_t)Q : 1) * sizeof *w->levels);
+	w->text = malloc(text);
+	if (!w->ss || !w->ids || !w->from || !w->tv || !w->fc || !w->levels ||
+	    !w->text) {
+		free(top);
+		view_free(w);
+		return NULL;
+	}
+	if (Q)
+		memcpy(w->levels, ssm_model_quantiles(s->model),
+		       (size_t)Q * sizeof *w->levels);
+	at = strlen(s->model_desc) + 1;
+	memcpy(w->text, s->model_desc, at);
 	for (i = 0; i < n; i++) {
 		srv_series *se = top[i];
-		double *t = tv + i * 2 * SRV_PAGES_SPARK;
-		double *v = t + SRV_PAGES_SPARK;
-		io_chart *ch = &ss[i].chart;
+		srv_status_series *ss = &w->ss[i];
+		io_chart *ch = &ss->chart;
+		double *t = w->tv + i * 2 * SRV_PAGES_SPARK;
+		float *f = w->fc + i * fcn;
+		size_t len = strlen(se->name) + 1;
 
-		ss[i].name = se->name;
-		ss[i].anomaly = se->anomaly;
-		ss[i].samples = se->n_samples;
-		ss[i].anomalies = se->n_anomalies;
+		memcpy(w->text + at, se->name, len);
+		ss->name = w->text + at;
+		at += len;
+		ss->anomaly = se->anomaly;
+		ss->samples = se->n_samples;
+		ss->anomalies = se->n_anomalies;
 		ch->t = t;
-		ch->v = v;
-		ch->n = recent(s, se, t, v);
+		ch->v = t + SRV_PAGES_SPARK;
+		w->ids[i] = se->store_id;
+		w->from[i] = spark_from(se);
+		if (!async) {
+			spark_acc a = {t, t + SRV_PAGES_SPARK, 0};
+			srv_sink_history(s, se, w->from[i], INFINITY,
+					 SRV_PAGES_SPARK, spark_add, &a);
+			ch->n = a.n;
+		}
 		if (se->has_forecast && se->step_s > 0) {
 			srv_forecast_fresh(s, se);
-			ch->H = ssm_model_horizon(s->model);
-			ch->Q = ssm_model_nquantiles(s->model);
-			ch->levels = ssm_model_quantiles(s->model);
-			ch->q = se->fq;
-			ch->mean = se->fmean;
+			memcpy(f, se->fq, (size_t)H * Q * sizeof *f);
+			memcpy(f + (size_t)H * Q, se->fmean,
+			       (size_t)H * sizeof *f);
+			ch->H = H;
+			ch->Q = Q;
+			ch->levels = w->levels;
+			ch->q = f;
+			ch->mean = f + (size_t)H * Q;
 			ch->origin_t = se->f_t;
 			ch->step_s = se->step_s;
 		}
 	}
-	st.version = SRV_VERSION;
-	st.model = s->model_desc;
-	st.now = srv_now();
-	st.start_time_s = s->started;
-	st.series = s->reg.n;
-	st.samples = s->st.samples;
-	st.dropped = s->st.rejected + s->st.lines_bad + s->st.lines_long;
-	st.catching_up = s->st.behind_series;
-	st.catching_up_samples = s->st.behind_samples;
-	st.s = ss;
-	st.n = n;
-	st.refresh_s = 15;
-	srv_status_render(b, &st);
 	free(top);
-	free(ss);
-	free(tv);
+	st = &w->st;
+	st->version = SRV_VERSION;
+	st->model = w->text;
+	st->now = srv_now();
+	st->start_time_s = s->started;
+	st->series = s->reg.n;
+	st->samples = s->st.samples;
+	st->dropped = s->st.rejected + s->st.lines_bad + s->st.lines_long;
+	st->catching_up = s->st.behind_series;
+	st->catching_up_samples = s->st.behind_samples;
+	st->s = w->ss;
+	st->n = n;
+	st->refresh_s = 15;
+	return w;
+}
+
+static int spark_store(void *ud, const store_sample *sm, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		spark_add(ud, sm[i].t, sm[i].value);
+	return 0;
+}
+
+/* Renders the page into w->body (NULL when out of memory). */
+static void view_render(status_view *w)
+{
+	io_tb b;
+
+	io_tb_init(&b);
+	srv_status_render(&b, &w->st);
+	w->body = io_tb_detach(&b, &w->len);
+}
+
+/* Read thread: the sparklines from the store, then the page. */
+static void status_run(srv_read_job *j, store_reader *rd, store *st)
+{
+	status_view *w = (status_view *)j;
+	size_t i;
+
+	/* What was accepted before the request shows (one commit for
+	 * every sparkline; a timeout shows what is committed). */
+	if (st)
+		store_flush(st, SRV_HISTORY_FLUSH_MS);
+	for (i = 0; i < w->st.n; i++) {
+		io_chart *ch = &w->ss[i].chart;
+		double *t = w->tv + i * 2 * SRV_PAGES_SPARK;
+		spark_acc a = {t, t + SRV_PAGES_SPARK, 0};
+
+		if (w->ids[i])
+			store_history(rd, w->ids[i], w->from[i], INFINITY,
+				      SRV_PAGES_SPARK, spark_store, &a);
+		ch->n = a.n;
+	}
+	view_render(w);
+}
+
+/* Loop thread: publishes the page; one more render if asked meanwhile. */
+static void status_done(srv *s, srv_read_job *j)
+{
+	status_view *w = (status_view *)j;
+	struct srv_pages *p = s->pages;
+
+	if (p && p->http && w->body) {
+		srv_http_publish(p->http, SRV_HTTP_STATUS, w->body, w->len);
+		w->body = NULL;
+	} else if (p && p->http) {
+		srv_log(LOG_WARNING, "out of memory rendering /");
+	}
+	view_free(w);
+	if (!p)
+		return;
+	p->status_busy = 0;
+	if (p->status_again) {
+		p->status_again = 0;
+		want_status(s);
+	}
+}
+
+/* The status page wanted: rendered on the read thread when it runs (one
+ * render at a time: a request meanwhile gets the next one), else here. */
+static void want_status(srv *s)
+{
+	struct srv_pages *p = s->pages;
+	const cfg *c = s->set.cfg;
+	size_t k = c ? (size_t)c->http.status_series : 0;
+	status_view *w;
+
+	if (p->status_busy) {
+		p->status_again = 1;
+		return;
+	}
+	if (!p->http)
+		return;
+	w = gather(s, k, srv_reader_on(s));
+	if (!w) {
+		srv_log(LOG_WARNING, "out of memory rendering /");
+		return;
+	}
+	w->j.run = status_run;
+	w->j.done = status_done;
+	if (srv_reader_on(s) && srv_reader_submit(s, &w->j, 0) == 0) {
+		p->status_busy = 1;
+		return;
+	}
+	if (srv_reader_on(s)) /* closing: the sparklines were not read */
+		w->st.n = 0;
+	view_render(w);
+	if (w->body) {
+		srv_http_publish(p->http, SRV_HTTP_STATUS, w->body, w->len);
+		w->body = NULL;
+	} else {
+		srv_log(LOG_WARNING, "out of memory rendering /");
+	}
+	view_free(w);
+}
+
+/* Loop thread, synchronously (srv_pages_render): the page, its sparklines
+ * read here through the sink. */
+static void render_status(srv *s, io_tb *b)
+{
+	const cfg *c = s->set.cfg;
+	status_view *w = gather(s, c ? (size_t)c->http.status_series : 0, 0);
+
+	if (!w) {
+		b->failed = 1;
+		return;
+	}
+	srv_status_render(b, &w->st);
+	view_free(w);
 }
 
 char *srv_pages_render(srv *s, int page, size_t *len)

@@ -15,9 +15,11 @@
  *
  * Cost of one render: /metrics walks every series once (a fnmatch each,
  * only when metrics.forecasts is set); / walks every series once to pick
- * the shown ones (anomalous first, then by name) and reads at most
- * SRV_PAGES_SPARK recent samples of each shown series through the sink
- * (memory, or one indexed range query each on the store's reader).
+ * the shown ones (anomalous first, then by name), copies their view, and
+ * reads at most SRV_PAGES_SPARK recent samples of each shown series: with
+ * a store on the read thread (daemon/reader.h), which renders the page
+ * too and hands it back for publishing (one render at a time; a request
+ * meanwhile gets the next); without one from the in-memory ring, here.
  * During a crash restart's catch-up neither steps every series behind at
  * once (seconds at 1M series, with live ingest and RPC waiting): /metrics
  * steps at most SRV_PAGES_CATCHUP samples and marks the rest, / ranks the

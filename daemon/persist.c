@@ -21,6 +21,7 @@
 #include "daemon/fresh.h"
 #include "daemon/log.h"
 #include "daemon/privdrop.h"
+#include "daemon/reader.h"
 #include "daemon/sdnotify.h"
 #include "daemon/server.h"
 #include "daemon/trace.h"
@@ -39,8 +40,6 @@
 #endif
 /* Series snapshotted per batch at shutdown. */
 #define CLOSE_SNAPSHOT_SLICE 8192
-/* Longest a `history` request waits for queued samples to commit. */
-#define HISTORY_FLUSH_MS 2000
 /* A queue that held this much is trimmed from the heap once it empties
  * (61 MB less RSS after a 200k-series ingest). */
 #define TRIM_AFTER_BYTES (64u << 20)
@@ -1041,6 +1040,9 @@ int srv_persist_open(srv *s)
 			p->ck_timer_on = 1;
 		}
 	}
+	/* `history` and the status page read on a thread of their own
+	 * (daemon/reader.h); on failure they read here, as before. */
+	srv_reader_open(s, p->st, s->set.store_path);
 	return 0;
 }
 
@@ -1106,7 +1108,7 @@ size_t srv_persist_history(srv *s, const srv_series *se, double from, double to,
 	/* Read-your-writes: what was accepted before this request is
 	 * committed first (a short wait; none while writes fail). */
 	if (p->st)
-		store_flush(p->st, HISTORY_FLUSH_MS);
+		store_flush(p->st, SRV_HISTORY_FLUSH_MS);
 	/* The store's range is [from, to); history's is [from, to]. */
 	store_history(p->rd, se->store_id, from, nextafter(to, INFINITY), max,
 		      hist_cb, &h);
@@ -1171,6 +1173,9 @@ void srv_persist_close(srv *s)
 
 	if (!p || p->closed || !p->st)
 		return;
+	/* Its reads flush the store: it goes first (the reads queued run
+	 * to their end, their replies queued before the connections go). */
+	srv_reader_close(s);
 	/* The dump and the final snapshots write every state: the series
 	 * still behind catch up first (docs/STATE_DUMP.md), unless that is
 	 * a long stop; then neither is written (daemon/catchup.h). */

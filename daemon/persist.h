@@ -57,6 +57,11 @@ void srv_persist_tick(struct srv *s, const srv_tick_out *o);
  * when it steps (daemon/fresh.h). */
 int srv_persist_fc_due_at(const struct srv *s, const struct srv_series *se,
 			  double t);
+/* Samples of se with from <= t <= to, at most max, oldest first, read on
+ * the loop thread (the fallback when the read thread, daemon/reader.h, is
+ * not running): what was accepted before is committed first, waiting at
+ * most SRV_HISTORY_FLUSH_MS. */
+#define SRV_HISTORY_FLUSH_MS 2000
 size_t srv_persist_history(struct srv *s, const struct srv_series *se,
 			   double from, double to, size_t max,
 			   void (*fn)(void *arg, double t, double v),

@@ -13,9 +13,12 @@
 #include <string.h>
 
 #include "daemon/fresh.h"
+#include "daemon/history_read.h"
 #include "daemon/log.h"
+#include "daemon/order.h"
 #include "daemon/pages.h" /* SRV_PAGES_CATCHUP */
 #include "daemon/persist.h"
+#include "daemon/reader.h"
 #include "daemon/server.h"
 #include "daemon/sink.h"
 #include "daemon/topk.h"
@@ -433,6 +436,12 @@ static int m_history(req *r)
 	    (rc = num_param(r, "limit", 100000, &lim)))
 		return rc;
 	max = lim >= 0 && lim < 1e7 ? (size_t)lim : 10000000;
+	/* With the store, the read runs on the read thread (reader.h). */
+	if (se->store_id && max > 0 && srv_reader_on(r->s)) {
+		rc = srv_history_defer(r->s, r->c, r->m->id, se, from, to, max,
+				       r->msg, sizeof r->msg);
+		return rc ? rc : DEFERRED;
+	}
 	n = srv_sink_history(r->s, se, from, to, max, count_point, NULL);
 	rpc_put_map(r->b, 2);
 	put_kv_str(r->b, "series", se->name);
@@ -508,8 +517,11 @@ static int m_stats(req *r)
 		nconn++;
 	store_stats ss;
 	int has_store = srv_persist_stats(r->s, &ss) == 0;
+	uint64_t reads_run, reads_busy;
+	size_t reads_queued;
 
 	size_t map = rpc_map_begin(r->b);
+	srv_reader_counts(r->s, &reads_run, &reads_busy, &reads_queued);
 	put_kv_str(r->b, "version", SRV_VERSION);
 	put_kv_str(r->b, "model", r->s->model_desc);
 	put_kv_f64(r->b, "uptime", srv_now() - r->s->started);
@@ -560,6 +572,9 @@ static int m_stats(req *r)
 		put_kv_u64(r->b, "store_queued_bytes",
 			   srv_persist_queued(r->s));
 		put_kv_u64(r->b, "store_commits", ss.commits);
+		put_kv_u64(r->b, "reads_run", reads_run);
+		put_kv_u64(r->b, "reads_busy", reads_busy);
+		put_kv_u64(r->b, "reads_queued", reads_queued);
 		put_kv_u64(r->b, "store_checkpoints", ss.checkpoints);
 		put_kv_u64(r->b, "restore_behind_series",
 			   r->s->st.behind_series);
@@ -744,7 +759,7 @@ static void reply_error(srv *s, srv_conn *c, uint32_t id, int code,
 	s->st.rpc_requests++;
 	s->st.rpc_errors++;
 	if (!b->err)
-		srv_conn_write(c, b->p, b->len);
+		srv_order_write(c, b->p, b->len);
 }
 
 /* Equal strings, in time that depends on the lengths only. */
@@ -792,7 +807,7 @@ static int auth(srv *s, srv_conn *c, const rpc_msg *m)
 	rpc_put_bool(b, 1);
 	s->st.rpc_requests++;
 	if (!b->err)
-		srv_conn_write(c, b->p, b->len);
+		srv_order_write(c, b->p, b->len);
 	return 0;
 }
 
@@ -842,6 +857,6 @@ int srv_rpc_frame(srv *s, srv_conn *c, const char *frame, size_t len)
 		return 0;
 	}
 	s->st.rpc_requests++;
-	srv_conn_write(c, r.b->p, r.b->len);
+	srv_order_write(c, r.b->p, r.b->len);
 	return 0;
 }

@@ -15,9 +15,6 @@
 #include "daemon/persist.h"
 #include "io/influx.h"
 
-/* Responses above this are refused with a "limit" error (a `list` of
- * millions of series wants a pattern or a limit). */
-#define REPLY_MAX     (256u << 20)
 #define LINE_READ_BUF (64u * 1024)
 
 double srv_now(void)
@@ -65,7 +62,7 @@ int srv_init(srv *s, uv_loop_t *loop, const srv_settings *set,
 	srv_hist_init_latency(&s->step_latency);
 	srv_hist_init_latency(&s->commit_latency);
 	srv_subs_init(&s->subs);
-	rpc_buf_init(&s->reply, REPLY_MAX);
+	rpc_buf_init(&s->reply, SRV_REPLY_MAX);
 	s->name_buf = malloc(s->set.lines.max_name + 1);
 	s->scratch_cap = io_influx_scratch_size(&s->set.lines);
 	s->scratch = malloc(s->scratch_cap);

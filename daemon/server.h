@@ -153,6 +153,9 @@ typedef struct srv {
 	uint64_t next_conn_id;
 	uv_signal_t sig[2];	     /* SIGTERM, SIGINT */
 	struct srv_persist *persist; /* NULL without a store */
+	/* The read thread (daemon/reader.h): NULL without a store, or when
+	 * it could not start (reads then run on the loop). */
+	struct srv_reader *reader;
 	/* Series restored behind their stored samples (daemon/catchup.h);
 	 * NULL once all have caught up. */
 	struct srv_catchup *catchup;
@@ -169,6 +172,10 @@ typedef struct srv {
 	double now;		 /* Unix seconds at the current read callback */
 	int stopping;
 } srv;
+
+/* Responses above this are refused with a "limit" error, 5 (a `list` of
+ * millions of series wants a pattern or a limit). */
+#define SRV_REPLY_MAX (256u << 20)
 
 /* Builds everything but the listeners. 0 or -1 (logged). */
 int srv_init(srv *s, uv_loop_t *loop, const srv_settings *set,

@@ -362,8 +362,10 @@ long store__log_sort_in(sb_sample *a, size_t n, store__sortbuf *b);
 void store__sortbuf_release(store__sortbuf *b);
 /* The log samples of series sid only, less those the dropped series'
  * marks void (sample_log_void), sorted, reading just its records of each
- * row (a binary search through incremental blob I/O). */
-int store__log_series(sqlite3 *db, int64_t sid, store__logv *out);
+ * row (a binary search through incremental blob I/O). Rows whose samples
+ * are all older than t0 (their tmax) are skipped: samples with t < t0 may
+ * be missing from out (-INFINITY: none skipped). */
+int store__log_series(sqlite3 *db, int64_t sid, double t0, store__logv *out);
 void store__logv_release(store__logv *l);
 /* A dropped series' mark: its log samples in rows <= upto are void. */
 typedef struct store__void {

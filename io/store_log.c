@@ -324,7 +324,13 @@ static int cmp_i64(const void *a, const void *b)
 
 /* The log rows whose id range holds sid, in row order: [2k] = row id,
  * [2k + 1] = its sample count. */
-static int series_rows(sqlite3 *db, int64_t sid, int64_t **out, size_t *n)
+/* The log rows that may hold samples of sid at t >= t0: their id range
+ * spans sid, and their newest sample (tmax, schema 8; NULL in rows
+ * written before it) is not older than t0. A database still at schema 7
+ * (a reader opened on it before any writer of this version) has no tmax:
+ * every row spanning sid then. */
+static int series_rows(sqlite3 *db, int64_t sid, double t0, int64_t **out,
+		       size_t *n)
 {
 	sqlite3_stmt *q;
 	int64_t *a = NULL, *p;
@@ -334,11 +340,18 @@ static int series_rows(sqlite3 *db, int64_t sid, int64_t **out, size_t *n)
 	*n = 0;
 	rc = sqlite3_prepare_v2(db,
 				"SELECT id, n FROM sample_log WHERE smax>=?1 "
-				"AND smin<=?1",
+				"AND smin<=?1 AND (tmax IS NULL OR tmax>=?2)",
 				-1, &q, NULL);
+	if (rc == SQLITE_ERROR) /* no such column: schema 7 */
+		rc = sqlite3_prepare_v2(db,
+					"SELECT id, n FROM sample_log WHERE "
+					"smax>=?1 AND smin<=?1",
+					-1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return store__map_rc(rc);
 	sqlite3_bind_int64(q, 1, sid);
+	if (sqlite3_bind_parameter_count(q) >= 2)
+		sqlite3_bind_double(q, 2, t0);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 64;
@@ -366,7 +379,7 @@ static int series_rows(sqlite3 *db, int64_t sid, int64_t **out, size_t *n)
 	return 0;
 }
 
-int store__log_series(sqlite3 *db, int64_t sid, store__logv *out)
+int store__log_series(sqlite3 *db, int64_t sid, double t0, store__logv *out)
 {
 	sqlite3_blob *bh = NULL;
 	store__void *v = NULL;
@@ -378,7 +391,7 @@ int store__log_series(sqlite3 *db, int64_t sid, store__logv *out)
 	memset(out, 0, sizeof *out);
 	if ((e = load_voids(db, &v, &nv)) < 0)
 		return e;
-	e = series_rows(db, sid, &rows, &nr);
+	e = series_rows(db, sid, t0, &rows, &nr);
 	for (i = 0; !e && i < nr; i++) {
 		int64_t row = rows[2 * i], n = rows[2 * i + 1];
 		int brc = bh ? sqlite3_blob_reopen(bh, row)

@@ -202,7 +202,8 @@ int store_history(store_reader *r, int64_t series_id, double t0, double t1,
 
 	if ((rc = read_begin(r)) < 0)
 		return rc;
-	rc = store__log_series(r->db, series_id, &l);
+	/* Rows all older than t0 hold nothing in range: not read. */
+	rc = store__log_series(r->db, series_id, t0, &l);
 	if (rc == 0)
 		rc = store__log_dedupe(r->end, series_id, l.a, &l.n, &last);
 	if (rc == 0) {

@@ -117,8 +117,8 @@ int store__prepare(store *s)
 	    prep_rows(db, SQL_SERIES, 6, STORE_SERIES_PER_INSERT,
 		      SQL_SERIES_UPSERT, &t->ins_sers) ||
 	    prep(db,
-		 "INSERT INTO sample_log(n,tmin,smin,smax,data) "
-		 "VALUES(?1,?2,?3,?4,?5)",
+		 "INSERT INTO sample_log(n,tmin,smin,smax,data,tmax) "
+		 "VALUES(?1,?2,?3,?4,?5,?6)",
 		 &t->ins_log) ||
 	    prep_rows(db, SQL_FORECASTS, 7, 1, "", &t->ins_fc) ||
 	    prep_rows(db, SQL_FORECASTS, 7, STORE_FORECASTS_PER_INSERT, "",
@@ -239,16 +239,18 @@ static int log_flush(store *s)
 	store__log_sort_rows(s->lbuf, s->lsort, s->ln);
 	for (i = 0; i < s->ln; i += m) {
 		const unsigned char *p = s->lbuf + i * STORE_LOG_REC;
-		double tmin = INFINITY;
+		double tmin = INFINITY, tmax = -INFINITY;
 		sb_sample r;
 
 		m = s->ln - i < STORE_LOG_PIECE ? s->ln - i : STORE_LOG_PIECE;
 		for (k = 0; k < m; k++) {
 			store__log_get(p + k * STORE_LOG_REC, &r);
 			tmin = r.t < tmin ? r.t : tmin;
+			tmax = r.t > tmax ? r.t : tmax;
 		}
 		sqlite3_bind_int64(t->ins_log, 1, (int64_t)m);
 		sqlite3_bind_double(t->ins_log, 2, tmin);
+		sqlite3_bind_double(t->ins_log, 6, tmax);
 		sqlite3_bind_int64(t->ins_log, 3, (int64_t)io__get64(p));
 		sqlite3_bind_int64(t->ins_log, 4,
 				   r.sid); /* the last: largest */

@@ -308,6 +308,23 @@ def _cpu_ticks(pid):
         return None
 
 
+def thread_sched(pid, tid):
+    """(policy, nice, name) of one thread, from /proc/PID/task/TID."""
+    base = "/proc/%d/task/%d/" % (pid, tid)
+    with open(base + "stat") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    with open(base + "comm") as f:
+        name = f.read().strip()
+    # rest[0] is field 3 (state): nice is field 19, policy field 41.
+    return int(rest[41 - 3]), int(rest[19 - 3]), name
+
+
+def threads(pid):
+    """{tid: (policy, nice, name)} of every thread of pid."""
+    return {int(t): thread_sched(pid, int(t))
+            for t in os.listdir("/proc/%d/task" % pid)}
+
+
 def wait_for(fn, timeout=10.0, step=0.02):
     """Polls fn() until it returns a true value; returns it (or the last
     false one after the timeout)."""

@@ -10,7 +10,7 @@ from statecast_test import ROOT, Checks
 
 TESTS = ["test_ingest.py", "test_rpc.py", "test_subscribe.py",
          "test_cli.py", "test_bitexact.py", "test_lifecycle.py",
-         "test_limits.py"]
+         "test_limits.py", "test_reads.py"]
 
 
 def sanitized(c):

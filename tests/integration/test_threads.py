@@ -28,20 +28,10 @@ import sys
 import threading
 import time
 
-from statecast_test import Checks, Daemon, wait_for, wait_progress
+from statecast_test import (Checks, Daemon, thread_sched, threads, wait_for,
+                            wait_progress)
 
 SCHED_OTHER, SCHED_BATCH, SCHED_IDLE = 0, 3, 5
-
-
-def sched(pid, tid):
-    """(policy, nice, name) of one thread, from /proc/PID/task/TID."""
-    base = "/proc/%d/task/%d/" % (pid, tid)
-    with open(base + "stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    with open(base + "comm") as f:
-        name = f.read().strip()
-    # rest[0] is field 3 (state): nice is field 19, policy field 41.
-    return int(rest[41 - 3]), int(rest[19 - 3]), name
 
 
 def can_leave_idle():
@@ -56,11 +46,6 @@ def can_leave_idle():
             "os.sched_setscheduler(0, os.SCHED_BATCH, p)\n")
     return subprocess.run([sys.executable, "-c", code],
                           stderr=subprocess.DEVNULL).returncode == 0
-
-
-def threads(pid):
-    return {int(t): sched(pid, int(t))
-            for t in os.listdir("/proc/%d/task" % pid)}
 
 
 def check_threads(c, writer_policy, writer_stat, *overrides):
@@ -194,14 +179,14 @@ def guard_raises_and_returns(c):
             s = r.call("stats")
             if s["store_writer_sched"] == "batch":
                 seen["stats"] = s
-                seen["policy"] = sched(pid, tid)
+                seen["policy"] = thread_sched(pid, tid)
                 return True
             return False
 
         c.check("raised to batch once the queue passed a quarter of "
                 "store.max_queue", wait_for(raised, timeout=60, step=0.01),
                 r.call("stats"))
-        loop_nice = sched(pid, pid)[1]
+        loop_nice = thread_sched(pid, pid)[1]
         c.check("raised: SCHED_BATCH at nice +5, counted",
                 seen.get("policy", (None,))[:2] ==
                 (SCHED_BATCH, min(19, loop_nice + 5)) and
@@ -221,7 +206,7 @@ def guard_raises_and_returns(c):
         st = r.call("stats")
         c.check("back to idle once the queue is low",
                 back and os.sched_getscheduler(tid) == SCHED_IDLE and
-                sched(pid, tid)[1] == min(19, loop_nice + 5), st)
+                thread_sched(pid, tid)[1] == min(19, loop_nice + 5), st)
         c.check("nothing lost", st["samples"] == total and
                 st["store_rows_dropped"] == 0, st)
         r.close()
@@ -309,12 +294,12 @@ def no_rlimit_nice_falls_back(c):
         r = d.rpc()
         wait_for(lambda: r.call("stats")["store_writer_sched"] != "")
         tid = writer_tid(pid)
-        loop_nice = sched(pid, pid)[1]
+        loop_nice = thread_sched(pid, pid)[1]
         st = r.call("stats")
         c.check("the writer runs at batch, nice +5",
-                sched(pid, tid)[:2] == (SCHED_BATCH,
+                thread_sched(pid, tid)[:2] == (SCHED_BATCH,
                                         min(19, loop_nice + 5)) and
-                st["store_writer_sched"] == "batch", (sched(pid, tid), st))
+                st["store_writer_sched"] == "batch", (thread_sched(pid, tid), st))
         log = d.log()
         # 20 - the writer's nice: 15 at the usual nice 0, less when the
         # daemon itself runs under nice (make test under `nice`).

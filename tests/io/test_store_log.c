@@ -4,8 +4,9 @@
  * of a seq kept, reads merging chunks + log in seq order (duplicates, gap
  * fills, a dropped and redeclared id), compaction keeping every sample
  * readable, a writer killed anywhere in a compaction round, retention
- * of chunks (whole and trimmed, never past the snapshot), and the
- * conversion of a schema-3 samples table at open.
+ * of chunks (whole and trimmed, never past the snapshot), the
+ * conversion of a schema-3 samples table at open, and schema 8's tmax
+ * (a read from t skips the log rows all older than t).
  */
 #include <math.h>
 #include <signal.h>
@@ -676,6 +677,144 @@ static void test_convert_schema3(void)
 	fx_release(&f);
 }
 
+/* seqs [lo, hi] of sid at t = t0 + 10 * (seq - lo), value = seq. */
+static store_batch *span_of(int64_t sid, int64_t lo, int64_t hi, double t0)
+{
+	store_batch *b = store_batch_new();
+	int64_t q;
+
+	for (q = lo; q <= hi; q++)
+		store_batch_sample(b, sid, q, t0 + 10.0 * (double)(q - lo),
+				   (double)q);
+	return b;
+}
+
+/* The full read, filtered to t >= t0 by hand: the naive twin of a read
+ * from t0 (which skips the log rows all older than t0). */
+static int same_as_filtered(const char *path, int64_t sid, double t0)
+{
+	got all, from;
+	int i, k = 0, ok;
+
+	if (history(path, sid, -INFINITY, INFINITY, 0, &all) ||
+	    history(path, sid, t0, INFINITY, 0, &from))
+		return 0;
+	ok = from.n > 0 || t0 > all.t[all.n - 1];
+	for (i = 0; ok && i < all.n; i++) {
+		if (all.t[i] < t0)
+			continue;
+		ok = k < from.n && from.seq[k] == all.seq[i] &&
+		     from.t[k] == all.t[i] && from.v[k] == all.v[i];
+		k++;
+	}
+	return ok && k == from.n;
+}
+
+/*
+ * Schema 8: a log row records its newest sample time (tmax) as well as its
+ * oldest, and a read from t skips the rows all older than t with the same
+ * result as the whole read filtered; rows without tmax (written before
+ * the migration) are read as before; a reader on a database still at
+ * schema 7 reads every row.
+ */
+static void test_log_tmax(void)
+{
+	static const double from[] = {-INFINITY, 0,   150, 195, 200,
+				      205,	 290, 305, 400};
+	fx f;
+	store *s;
+	store_opts o;
+	sqlite3 *db;
+	store_batch *b;
+	size_t i;
+	int ok = 1;
+
+	fx_init(&f);
+	store_opts_default(&o);
+	o.log_max_samples = (size_t)1 << 30; /* no compaction */
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	b = store_batch_new();
+	store_batch_series(b, 1, "a", "", 1, 1, 0);
+	store_batch_series(b, 2, "b", "", 1, 1, 0);
+	CHECK_EQ_INT(commit(&f, s, b), 0);
+	/* Three transactions: t 100..190, 200..290, 300..390, with series
+	 * 2 in the middle one's row. */
+	CHECK_EQ_INT(commit(&f, s, span_of(1, 1, 10, 100)), 0);
+	b = span_of(1, 11, 20, 200);
+	store_batch_sample(b, 2, 1, 250, -1);
+	CHECK_EQ_INT(commit(&f, s, b), 0);
+	CHECK_EQ_INT(commit(&f, s, span_of(1, 21, 30, 300)), 0);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM sample_log"), 3);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT count(*) FROM sample_log "
+				       "WHERE tmin=100 AND tmax=190 OR "
+				       "tmin=200 AND tmax=290 OR "
+				       "tmin=300 AND tmax=390"),
+		     3);
+	for (i = 0; i < sizeof from / sizeof *from; i++)
+		ok = ok && same_as_filtered(f.path, 1, from[i]);
+	CHECK(ok);
+	/* The rows are picked from the index alone (no table seek each). */
+	{
+		sqlite3_stmt *q;
+		const char *plan;
+		CHECK_EQ_INT(store__open_db(f.path, 0, NULL, &db), 0);
+		CHECK_EQ_INT(sqlite3_prepare_v2(
+				 db,
+				 "EXPLAIN QUERY PLAN SELECT id, n FROM "
+				 "sample_log WHERE smax>=1 AND smin<=1 AND "
+				 "(tmax IS NULL OR tmax>=0)",
+				 -1, &q, NULL),
+			     SQLITE_OK);
+		CHECK_EQ_INT(sqlite3_step(q), SQLITE_ROW);
+		plan = (const char *)sqlite3_column_text(q, 3);
+		CHECK(plan && strstr(plan, "COVERING INDEX sample_log_sid"));
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
+	{
+		got g;
+		CHECK_EQ_INT(history(f.path, 1, 205, 300, 0, &g), 0);
+		CHECK_EQ_INT(g.n, 9); /* seqs 12..20 */
+		CHECK(g.n == 9 && g.seq[0] == 12 && g.seq[8] == 20);
+		CHECK_EQ_INT(history(f.path, 2, 240, INFINITY, 0, &g), 0);
+		CHECK(g.n == 1 && g.t[0] == 250 && g.v[0] == -1);
+		CHECK_EQ_INT(history(f.path, 2, 251, INFINITY, 0, &g), 0);
+		CHECK_EQ_INT(g.n, 0);
+	}
+
+	/* Rows from before the migration (tmax NULL) are read. */
+	CHECK_EQ_INT(store__open_db(f.path, 1, NULL, &db), 0);
+	CHECK_EQ_INT(store__exec(db, "UPDATE sample_log SET tmax=NULL"), 0);
+	sqlite3_close(db);
+	ok = 1;
+	for (i = 0; i < sizeof from / sizeof *from; i++)
+		ok = ok && same_as_filtered(f.path, 1, from[i]);
+	CHECK(ok);
+	fx_release(&f);
+
+	/* A database at schema 7: the migration adds the column, and a
+	 * reader opened before it (no tmax) reads every row. */
+	fx_init(&f);
+	CHECK_EQ_INT(store__open_db(f.path, 1, NULL, &db), 0);
+	CHECK_EQ_INT(store__migrate(db, 7), 0);
+	CHECK_EQ_INT(
+	    store__exec(db, "INSERT INTO series VALUES(1,'a','',1,1,0)"), 0);
+	sqlite3_close(db);
+	{
+		got g;
+		CHECK_EQ_INT(history(f.path, 1, 0, INFINITY, 0, &g), 0);
+		CHECK_EQ_INT(g.n, 0);
+	}
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	CHECK_EQ_INT(commit(&f, s, span_of(1, 1, 10, 100)), 0);
+	fx_close_store(&f, s);
+	CHECK_EQ_INT(fx_scalar(f.path, "PRAGMA user_version"), 8);
+	CHECK_EQ_INT(fx_scalar(f.path, "SELECT tmax FROM sample_log"), 190);
+	CHECK(same_as_filtered(f.path, 1, 150));
+	fx_release(&f);
+}
+
 int main(void)
 {
 	TH_RUN(test_log_record_roundtrip);
@@ -688,5 +827,6 @@ int main(void)
 	TH_RUN(test_log_scan_ranges);
 	TH_RUN(test_retention_of_chunks);
 	TH_RUN(test_convert_schema3);
+	TH_RUN(test_log_tmax);
 	return th_summary();
 }
