@@ -33,7 +33,8 @@ such as a checkpoint's fsync) and the bytes it wrote (io: wchar, write
 calls: WAL frames and checkpoint copies), and the WAL checkpoints
 completed (stats store_checkpoints; -1 for a build without it), then the
 CPU of store-wal (the WAL checkpointer's thread, io/store_wal.c; 0 for a
-build without it). Summaries add, settled, store-wal's CPU and the
+build without it) and its PASSIVE passes (stats store_wal_passes, -1
+without it). Summaries add, settled, store-wal's CPU and the
 writer's and store-wal's together (store_cpu_settled_s: what the store's
 writes cost, wherever the checkpoint ran) and the whole process's.
 """
@@ -136,6 +137,10 @@ def summary(path, samples):
         "store_cpu_settled_s": last["cpu_writer"] - first["cpu_writer"] +
         last.get("cpu_wal", 0) - first.get("cpu_wal", 0),
         "all_cpu_settled_s": last["cpu_all"] - first["cpu_all"],
+        "checkpoints_settled": last["checkpoints"] - first["checkpoints"],
+        "wal_passes_settled": (last["wal_passes"] - first["wal_passes"]
+                               if last.get("wal_passes", -1) >= 0
+                               else "n/a"),
     })
     if drained:
         tail = [r for r in rows if done["t"] <= r["t"] <= drained["t"]]
@@ -200,7 +205,7 @@ def main():
         f.write("t\tstepped\tqueued_rows\tqueued_bytes\tcommits\t"
                 "rows_committed\tretention_deleted\twriter_sched\t"
                 "cpu_writer\tcpu_loop\tcpu_pool\tcpu_all\tw_run\tw_wait\t"
-                "w_wchar\tcheckpoints\tcpu_wal\n")
+                "w_wchar\tcheckpoints\tcpu_wal\twal_passes\n")
         while not (stop and os.path.exists(stop)):
             try:
                 st = rpc.call("stats")
@@ -209,7 +214,7 @@ def main():
                 break  # the daemon stopped
             t = time.monotonic() - t0
             f.write("%.3f\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%.2f\t%.2f\t%.2f\t"
-                    "%.2f\t%.4f\t%.4f\t%d\t%d\t%.2f\n" % (
+                    "%.2f\t%.4f\t%.4f\t%d\t%d\t%.2f\t%d\n" % (
                         t, st.get("stepped", 0),
                         st.get("store_queued_rows", 0),
                         st.get("store_queued_bytes", 0),
@@ -222,7 +227,8 @@ def main():
                         cpu.get("pool-helper", 0.0),
                         sum(cpu.values()), w[0], w[1], w[2],
                         st.get("store_checkpoints", -1),
-                        cpu.get("store-wal", 0.0)))
+                        cpu.get("store-wal", 0.0),
+                        st.get("store_wal_passes", -1)))
             f.flush()
             time.sleep(dt)
 

@@ -561,6 +561,7 @@ static int m_stats(req *r)
 			   srv_persist_queued(r->s));
 		put_kv_u64(r->b, "store_commits", ss.commits);
 		put_kv_u64(r->b, "store_checkpoints", ss.checkpoints);
+		put_kv_u64(r->b, "store_wal_passes", ss.wal_passes);
 		put_kv_u64(r->b, "restore_behind_series",
 			   r->s->st.behind_series);
 		put_kv_u64(r->b, "restore_behind_samples",

@@ -653,6 +653,7 @@ void store_get_stats(store *s, store_stats *st)
 
 	pthread_mutex_lock(&s->mu);
 	*st = s->stats;
+	st->wal_passes = atomic_load(&s->wal.passes);
 	/* The guard's writer lowers itself after releasing mu
 	 * (store__writer_idle): its policy is read, not remembered, so that
 	 * "idle" is said only once it is. */
