@@ -34,7 +34,7 @@ calls: WAL frames and checkpoint copies), and the WAL checkpoints
 completed (stats store_checkpoints; -1 for a build without it), then the
 CPU of store-wal (the WAL checkpointer's thread, io/store_wal.c; 0 for a
 build without it) and its PASSIVE passes (stats store_wal_passes, -1
-without it). Summaries add, settled, store-wal's CPU and the
+without it), and the size of its WAL file. Summaries add, settled, store-wal's CPU and the
 writer's and store-wal's together (store_cpu_settled_s: what the store's
 writes cost, wherever the checkpoint ran) and the whole process's.
 """
@@ -75,6 +75,19 @@ def thread_cpu(pid):
             except (OSError, ValueError, KeyError):
                 pass
     return out, w
+
+
+def wal_bytes(pid):
+    """The size of the daemon's open WAL file (<db>-wal), -1 if none."""
+    base = "/proc/%d/fd" % pid
+    for fd in os.listdir(base):
+        try:
+            path = os.readlink("%s/%s" % (base, fd))
+            if path.endswith("-wal"):
+                return os.stat(path).st_size
+        except OSError:
+            continue
+    return -1
 
 
 def longest_stall(rows):
@@ -138,6 +151,8 @@ def summary(path, samples):
         last.get("cpu_wal", 0) - first.get("cpu_wal", 0),
         "all_cpu_settled_s": last["cpu_all"] - first["cpu_all"],
         "checkpoints_settled": last["checkpoints"] - first["checkpoints"],
+        "wal_mib_max": (max(r.get("wal_bytes", -1) for r in rows) / 2**20
+                        if rows[0].get("wal_bytes", -1) >= 0 else "n/a"),
         "wal_passes_settled": (last["wal_passes"] - first["wal_passes"]
                                if last.get("wal_passes", -1) >= 0
                                else "n/a"),
@@ -205,7 +220,7 @@ def main():
         f.write("t\tstepped\tqueued_rows\tqueued_bytes\tcommits\t"
                 "rows_committed\tretention_deleted\twriter_sched\t"
                 "cpu_writer\tcpu_loop\tcpu_pool\tcpu_all\tw_run\tw_wait\t"
-                "w_wchar\tcheckpoints\tcpu_wal\twal_passes\n")
+                "w_wchar\tcheckpoints\tcpu_wal\twal_passes\twal_bytes\n")
         while not (stop and os.path.exists(stop)):
             try:
                 st = rpc.call("stats")
@@ -214,7 +229,7 @@ def main():
                 break  # the daemon stopped
             t = time.monotonic() - t0
             f.write("%.3f\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%.2f\t%.2f\t%.2f\t"
-                    "%.2f\t%.4f\t%.4f\t%d\t%d\t%.2f\t%d\n" % (
+                    "%.2f\t%.4f\t%.4f\t%d\t%d\t%.2f\t%d\t%d\n" % (
                         t, st.get("stepped", 0),
                         st.get("store_queued_rows", 0),
                         st.get("store_queued_bytes", 0),
@@ -228,7 +243,7 @@ def main():
                         sum(cpu.values()), w[0], w[1], w[2],
                         st.get("store_checkpoints", -1),
                         cpu.get("store-wal", 0.0),
-                        st.get("store_wal_passes", -1)))
+                        st.get("store_wal_passes", -1), wal_bytes(pid)))
             f.flush()
             time.sleep(dt)
 
