@@ -337,6 +337,10 @@ void store__writer_wait(store *s, uint64_t ns);
  * the writer's look and its sleep is missed, so it looks again soon). */
 void store__wal_start(store *s);
 void store__wal_stop(store *s);
+/* The WAL's size (bytes) at which a checkpoint falls due: the bound
+ * (checkpoint_bytes), or with the checkpointer the size its round begins
+ * at, before the bound, so that the RESTART comes near it. */
+int64_t store__wal_begin_bytes(store *s);
 int store__wal_due(store *s, int due);
 void store__wal_done(store *s);
 int store__wal_round(store *s);

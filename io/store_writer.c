@@ -603,13 +603,15 @@ static void apply_pages(store *s)
 	store__exec(s->db, sql);
 }
 
-/* The WAL outgrew checkpoint_bytes. Not within a second of the last
+/* The WAL outgrew checkpoint_bytes (with the checkpointer: reached the
+ * size its round begins at). Not within a second of the last
  * checkpoint: one that readers kept from finishing is not retried after
  * every commit. */
 static int wal_full(store *s, uint64_t now)
 {
 	return s->o.checkpoint_bytes > 0 &&
-	       (int64_t)s->wal_frames * s->page_size >= s->o.checkpoint_bytes &&
+	       (int64_t)s->wal_frames * s->page_size >=
+		   store__wal_begin_bytes(s) &&
 	       now - s->last_ckpt_ns >= 1000000000u;
 }
 
