@@ -17,7 +17,9 @@
 # the writer's scheduling class then, what the writer did in the tail (its
 # longest stretch without a commit, the WAL checkpoints it completed, its
 # time on a CPU, waiting for one and asleep (I/O: a checkpoint's fsync),
-# the bytes it wrote, its commits), and over the run the writer's CPU, the share of polls it
+# the bytes it wrote, its commits), and over the run the writer's CPU (and,
+# settled, store-wal's: the WAL checkpointer's thread, and the process's),
+# the share of polls it
 # ran raised (SCHED_BATCH: its queue passed a quarter of store.max_queue)
 # and the largest queue. -o passes daemon options to every run
 # (repeatable); each --case NAME="OPT OPT ..." adds a case run with those
@@ -97,11 +99,11 @@ med() { grep "^case=$1 per=$2 " "$W/runs" | tr ' ' '\n' | sed -n "s/^$3=//p" | m
 	echo
 	for c in $NAMES; do echo "- case $c: ${CBUILD[$c]} ($(git -C "${CBUILD[$c]}/.." rev-parse --short HEAD 2>/dev/null || echo "?")), options: ${OPTS[*]+${OPTS[*]}} ${COPTS[$c]:-(none)}"; done
 	echo
-	echo "| case | samples a series | runs | stepped/s | until drained/s | tail s (polls) | tail s (loadgen) | queued at the last step: rows | MiB | longest commit stall in the tail s | checkpoints in the tail | writer on CPU / runqueue / asleep in the tail s | writer MiB in the tail | commits in the tail | writer CPU over the run s | writer CPU settled s | writer MiB settled | run s | raised share | largest queue MiB |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| case | samples a series | runs | stepped/s | until drained/s | tail s (polls) | tail s (loadgen) | queued at the last step: rows | MiB | longest commit stall in the tail s | checkpoints in the tail | writer on CPU / runqueue / asleep in the tail s | writer MiB in the tail | commits in the tail | writer CPU over the run s | writer CPU settled s | store-wal CPU settled s | writer + store-wal CPU settled s | process CPU settled s | writer MiB settled | checkpoints settled | store-wal passes settled | WAL file MiB, largest | run s | raised share | largest queue MiB |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for c in $NAMES; do
 		for p in $PERS; do
-			echo "| $c | $p | $(grep -c "^case=$c per=$p " "$W/runs") | $(med "$c" "$p" rate) | $(med "$c" "$p" drained_rate) | $(med "$c" "$p" tail_s) | $(med "$c" "$p" lg_tail_s) | $(med "$c" "$p" queued_rows_at_done) | $(med "$c" "$p" queued_mib_at_done) | $(med "$c" "$p" commit_stall_tail_s) | $(med "$c" "$p" checkpoints_tail) | $(med "$c" "$p" writer_run_tail_s) / $(med "$c" "$p" writer_runq_tail_s) / $(med "$c" "$p" writer_sleep_tail_s) | $(med "$c" "$p" writer_mib_tail) | $(med "$c" "$p" commits_tail) | $(med "$c" "$p" writer_cpu_run_s) | $(med "$c" "$p" writer_cpu_settled_s) | $(med "$c" "$p" writer_mib_settled) | $(med "$c" "$p" run_s) | $(med "$c" "$p" raised_share) | $(med "$c" "$p" max_queued_mib) |"
+			echo "| $c | $p | $(grep -c "^case=$c per=$p " "$W/runs") | $(med "$c" "$p" rate) | $(med "$c" "$p" drained_rate) | $(med "$c" "$p" tail_s) | $(med "$c" "$p" lg_tail_s) | $(med "$c" "$p" queued_rows_at_done) | $(med "$c" "$p" queued_mib_at_done) | $(med "$c" "$p" commit_stall_tail_s) | $(med "$c" "$p" checkpoints_tail) | $(med "$c" "$p" writer_run_tail_s) / $(med "$c" "$p" writer_runq_tail_s) / $(med "$c" "$p" writer_sleep_tail_s) | $(med "$c" "$p" writer_mib_tail) | $(med "$c" "$p" commits_tail) | $(med "$c" "$p" writer_cpu_run_s) | $(med "$c" "$p" writer_cpu_settled_s) | $(med "$c" "$p" wal_cpu_settled_s) | $(med "$c" "$p" store_cpu_settled_s) | $(med "$c" "$p" all_cpu_settled_s) | $(med "$c" "$p" writer_mib_settled) | $(med "$c" "$p" checkpoints_settled) | $(med "$c" "$p" wal_passes_settled) | $(med "$c" "$p" wal_mib_max) | $(med "$c" "$p" run_s) | $(med "$c" "$p" raised_share) | $(med "$c" "$p" max_queued_mib) |"
 		done
 	done
 	echo

@@ -31,7 +31,12 @@ process), then the writer's time on a CPU and waiting for one
 (/proc/.../schedstat: the rest of its wall time it slept: a futex, or I/O
 such as a checkpoint's fsync) and the bytes it wrote (io: wchar, write
 calls: WAL frames and checkpoint copies), and the WAL checkpoints
-completed (stats store_checkpoints; -1 for a build without it).
+completed (stats store_checkpoints; -1 for a build without it), then the
+CPU of store-wal (the WAL checkpointer's thread, io/store_wal.c; 0 for a
+build without it) and its PASSIVE passes (stats store_wal_passes, -1
+without it), and the size of its WAL file. Summaries add, settled, store-wal's CPU and the
+writer's and store-wal's together (store_cpu_settled_s: what the store's
+writes cost, wherever the checkpoint ran) and the whole process's.
 """
 import os
 import sys
@@ -70,6 +75,19 @@ def thread_cpu(pid):
             except (OSError, ValueError, KeyError):
                 pass
     return out, w
+
+
+def wal_bytes(pid):
+    """The size of the daemon's open WAL file (<db>-wal), -1 if none."""
+    base = "/proc/%d/fd" % pid
+    for fd in os.listdir(base):
+        try:
+            path = os.readlink("%s/%s" % (base, fd))
+            if path.endswith("-wal"):
+                return os.stat(path).st_size
+        except OSError:
+            continue
+    return -1
 
 
 def longest_stall(rows):
@@ -128,6 +146,16 @@ def summary(path, samples):
         "writer_cpu_settled_s": last["cpu_writer"] - first["cpu_writer"],
         "writer_mib_settled": (last.get("w_wchar", 0) -
                                first.get("w_wchar", 0)) / 2**20,
+        "wal_cpu_settled_s": last.get("cpu_wal", 0) - first.get("cpu_wal", 0),
+        "store_cpu_settled_s": last["cpu_writer"] - first["cpu_writer"] +
+        last.get("cpu_wal", 0) - first.get("cpu_wal", 0),
+        "all_cpu_settled_s": last["cpu_all"] - first["cpu_all"],
+        "checkpoints_settled": last["checkpoints"] - first["checkpoints"],
+        "wal_mib_max": (max(r.get("wal_bytes", -1) for r in rows) / 2**20
+                        if rows[0].get("wal_bytes", -1) >= 0 else "n/a"),
+        "wal_passes_settled": (last["wal_passes"] - first["wal_passes"]
+                               if last.get("wal_passes", -1) >= 0
+                               else "n/a"),
     })
     if drained:
         tail = [r for r in rows if done["t"] <= r["t"] <= drained["t"]]
@@ -192,7 +220,7 @@ def main():
         f.write("t\tstepped\tqueued_rows\tqueued_bytes\tcommits\t"
                 "rows_committed\tretention_deleted\twriter_sched\t"
                 "cpu_writer\tcpu_loop\tcpu_pool\tcpu_all\tw_run\tw_wait\t"
-                "w_wchar\tcheckpoints\n")
+                "w_wchar\tcheckpoints\tcpu_wal\twal_passes\twal_bytes\n")
         while not (stop and os.path.exists(stop)):
             try:
                 st = rpc.call("stats")
@@ -201,7 +229,7 @@ def main():
                 break  # the daemon stopped
             t = time.monotonic() - t0
             f.write("%.3f\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%.2f\t%.2f\t%.2f\t"
-                    "%.2f\t%.4f\t%.4f\t%d\t%d\n" % (
+                    "%.2f\t%.4f\t%.4f\t%d\t%d\t%.2f\t%d\t%d\n" % (
                         t, st.get("stepped", 0),
                         st.get("store_queued_rows", 0),
                         st.get("store_queued_bytes", 0),
@@ -213,7 +241,9 @@ def main():
                         cpu.get("statecastd", 0.0),
                         cpu.get("pool-helper", 0.0),
                         sum(cpu.values()), w[0], w[1], w[2],
-                        st.get("store_checkpoints", -1)))
+                        st.get("store_checkpoints", -1),
+                        cpu.get("store-wal", 0.0),
+                        st.get("store_wal_passes", -1), wal_bytes(pid)))
             f.flush()
             time.sleep(dt)
 

@@ -86,10 +86,12 @@ static const cfg_entry entries[] = {
      "samples per series, at least 65536 and at most this many",
      F(store.log_max_samples)},
     {"store.wal_size", CFG_SIZE, "256M", 0, 64 * GIB, NULL, 0,
-     "copy SQLite's write-ahead log into the database once it holds this "
-     "much, or every 30 s (0 = by time only); the WAL file keeps 1.25x "
-     "this on disk. Larger spaces out checkpoints, each of which copies "
-     "every page changed since the last one",
+     "copy SQLite's write-ahead log into the database once it holds about "
+     "this much, or every 30 s (0 = by time only): a thread of its own "
+     "copies it beside the writer's commits from three quarters of this; "
+     "the WAL file keeps 1.25x this on disk. Larger spaces out "
+     "checkpoints, each of which copies every page changed since the "
+     "last one",
      F(store.wal_size)},
     {"store.compact_step", CFG_INT, "131072", 1, 1 << 26, NULL, 0,
      "log samples one compaction step moves at most (one short transaction "

@@ -576,6 +576,7 @@ static int m_stats(req *r)
 		put_kv_u64(r->b, "reads_busy", reads_busy);
 		put_kv_u64(r->b, "reads_queued", reads_queued);
 		put_kv_u64(r->b, "store_checkpoints", ss.checkpoints);
+		put_kv_u64(r->b, "store_wal_passes", ss.wal_passes);
 		put_kv_u64(r->b, "restore_behind_series",
 			   r->s->st.behind_series);
 		put_kv_u64(r->b, "restore_behind_samples",

@@ -108,6 +108,7 @@ static int guard_wanted(const store *s, size_t bytes)
 static void guard_raise(store *s)
 {
 	struct sched_param sp = {0};
+	pid_t t;
 
 	if (!s->guard || s->raised || !guard_wanted(s, s->o.writer_raise_bytes))
 		return;
@@ -123,6 +124,10 @@ static void guard_raise(store *s)
 	}
 	s->stats.writer_raised++;
 	s->stats.writer_sched = "batch";
+	/* Its WAL checkpointer with it (store_wal.c): a round that the
+	 * machine's other programs starve keeps the WAL growing. */
+	if ((t = atomic_load(&s->wal.tid)) > 0)
+		sched_setscheduler(t, SCHED_BATCH, &sp);
 }
 
 void store__guard_lower(store *s)
@@ -648,6 +653,7 @@ void store_get_stats(store *s, store_stats *st)
 
 	pthread_mutex_lock(&s->mu);
 	*st = s->stats;
+	st->wal_passes = atomic_load(&s->wal.passes);
 	/* The guard's writer lowers itself after releasing mu
 	 * (store__writer_idle): its policy is read, not remembered, so that
 	 * "idle" is said only once it is. */

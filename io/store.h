@@ -140,9 +140,10 @@ enum { STORE_SYNC_OFF = 0, STORE_SYNC_NORMAL = 1, STORE_SYNC_FULL = 2 };
  */
 enum { STORE_PRIO_IDLE = 0, STORE_PRIO_BATCH = 1 };
 
-/* The WAL's size at which the writer checkpoints, and what it keeps of the
- * file after one: a commit past the bound and a quarter more, so that
- * ingest writes over the file rather than growing it again
+/* The WAL's size at which it is checkpointed (the bulk by the WAL
+ * checkpointer's thread, the rest by the writer: io/store_wal.c), and what
+ * it keeps of the file after one: a commit past the bound and a quarter
+ * more, so that ingest writes over the file rather than growing it again
  * (io/store_writer.c, maintenance). */
 #define STORE_WAL_BYTES	  ((int64_t)256 << 20)
 #define STORE_WAL_KEEP(b) ((b) + (b) / 4)
@@ -380,6 +381,9 @@ typedef struct store_stats {
 	uint64_t queued_rows;  /* rows submitted, not yet committed */
 	uint64_t retention_deleted;
 	uint64_t checkpoints;
+	/* The WAL checkpointer's PASSIVE checkpoints (io/store_wal.c): a
+	 * round of up to 4 before each of the writer's RESTARTs. */
+	uint64_t wal_passes;
 	/* The log's compaction into chunks (store_compact.c): rounds
 	 * finished, steps (transactions) run, log samples moved (duplicates
 	 * and dropped series' ones included), the steps' time in all and the

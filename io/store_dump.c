@@ -24,9 +24,7 @@ static int set_sync(sqlite3 *db, int level)
 	char sql[48];
 
 	snprintf(sql, sizeof sql, "PRAGMA synchronous=%s",
-		 level == STORE_SYNC_FULL  ? "FULL"
-		 : level == STORE_SYNC_OFF ? "OFF"
-					   : "NORMAL");
+		 store__sync_name(level));
 	return store__exec(db, sql);
 }
 

@@ -268,7 +268,21 @@ struct store {
 	float *tmp;
 	size_t tmp_cap;
 	uint64_t last_ckpt_ns, next_ret_ns;
-	int wal_frames; /* frames in the WAL after the last commit */
+	/* Frames in the WAL after the last commit (the writer's wal_hook;
+	 * read by the checkpointer). */
+	_Atomic int wal_frames;
+	/* The WAL checkpointer (store_wal.c): its thread and connection, its
+	 * state (STORE_WAL_*) and the counter it sleeps on, its thread id
+	 * (0 when none; the guard raises it with the writer), whether it
+	 * runs at SCHED_IDLE when not raised, its PASSIVE passes. */
+	struct {
+		pthread_t th;
+		sqlite3 *db;
+		_Atomic uint32_t state, seq;
+		_Atomic pid_t tid;
+		int idle;
+		_Atomic uint64_t passes;
+	} wal;
 	int page_size;
 	int64_t ret_cursor;
 	uint64_t fail_count, episode_dropped, last_fail_ns;
@@ -317,6 +331,33 @@ void store__wunlock(store *s);
 /* Writer, mu held: releases it, sleeps until a wake-up or ns
  * (CLOCK_MONOTONIC) at SCHED_IDLE unless raised, takes mu back. */
 void store__writer_wait(store *s, uint64_t ns);
+/* The WAL checkpointer (store_wal.c), writer thread only. start: its
+ * connection and thread (a failure is logged and leaves the writer to
+ * checkpoint alone); stop: joins it and closes its connection, before the
+ * writer's last checkpoint. wal_due: given whether a checkpoint is due,
+ * whether the writer's RESTART is to run now (a due one starts a round of
+ * PASSIVE passes; the RESTART comes once it is done); wal_done: the
+ * RESTART was run; wal_round: a round is in progress or its RESTART is
+ * due (the round's end wakes the writer, without mu: a wake-up between
+ * the writer's look and its sleep is missed, so it looks again soon). */
+void store__wal_start(store *s);
+void store__wal_stop(store *s);
+/* The WAL's size (bytes) at which a checkpoint falls due: the bound
+ * (checkpoint_bytes), or with the checkpointer the size its round begins
+ * at, before the bound, so that the RESTART comes near it. */
+int64_t store__wal_begin_bytes(store *s);
+int store__wal_due(store *s, int due);
+void store__wal_done(store *s);
+int store__wal_round(store *s);
+enum {
+	STORE_WAL_OFF,
+	STORE_WAL_IDLE,
+	STORE_WAL_WANT,
+	STORE_WAL_RUN,
+	STORE_WAL_READY,
+	STORE_WAL_STOP
+};
+
 /* Any thread, mu held: the writer's state changed, it is to look. */
 void store__wake_writer(store *s);
 double store__wall_s(void);
@@ -324,8 +365,14 @@ int store__map_rc(int rc);
 void store__log(store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Connections and schema (store_schema.c). */
-int store__open_db(const char *path, int writer, const store_opts *o,
+/* Connections and schema (store_schema.c). A reader's is query_only; the
+ * writer's creates the file and sets the store's pragmas; the WAL
+ * checkpointer's sets only the writer's synchronous (its checkpoints sync
+ * as the writer's did). o NULL: the defaults. */
+enum { STORE_DB_READ = 0, STORE_DB_WRITE = 1, STORE_DB_CKPT = 2 };
+/* PRAGMA synchronous's value ("OFF", "NORMAL", "FULL") for STORE_SYNC_*. */
+const char *store__sync_name(int sync);
+int store__open_db(const char *path, int mode, const store_opts *o,
 		   sqlite3 **out);
 int store__schema_version(void);
 /* Migrate db up to version target (<= store__schema_version()). */

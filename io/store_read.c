@@ -347,6 +347,7 @@ int store_count(store_reader *r, const char *table, int64_t *n)
 	static const char *const ok[] = {"series", "samples", "forecasts",
 					 "snapshots"};
 	char sql[96];
+	const char *q = sql;
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;
@@ -364,10 +365,12 @@ int store_count(store_reader *r, const char *table, int64_t *n)
 		read_end(r);
 		return rc;
 	}
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", ok[i]);
-	rc = sqlite3_prepare_v2(
-	    r->db, i == 2 ? store__fc_count_sql(r->fc_layout) : sql, -1, &st,
-	    NULL);
+	/* Forecasts are counted in the layout this connection reads. */
+	if (i == 2)
+		q = store__fc_count_sql(r->fc_layout);
+	else
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", ok[i]);
+	rc = sqlite3_prepare_v2(r->db, q, -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)

@@ -219,7 +219,14 @@ int store__migrate(sqlite3 *db, int target)
 	return 0;
 }
 
-int store__open_db(const char *path, int writer, const store_opts *o,
+const char *store__sync_name(int sync)
+{
+	return sync == STORE_SYNC_FULL	? "FULL"
+	       : sync == STORE_SYNC_OFF ? "OFF"
+					: "NORMAL";
+}
+
+int store__open_db(const char *path, int mode, const store_opts *o,
 		   sqlite3 **out)
 {
 	sqlite3 *db = NULL;
@@ -232,7 +239,7 @@ int store__open_db(const char *path, int writer, const store_opts *o,
 		o = &def;
 	}
 	*out = NULL;
-	if (writer)
+	if (mode == STORE_DB_WRITE)
 		flags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
@@ -241,7 +248,7 @@ int store__open_db(const char *path, int writer, const store_opts *o,
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, o->busy_timeout_ms);
-	if (writer) {
+	if (mode == STORE_DB_WRITE) {
 		/* secure_delete is compiled ON in Debian's SQLite: zeroing
 		 * every freed page doubles the cost of retention. Ingest
 		 * interleaves series, so inserts land all over the samples
@@ -256,11 +263,11 @@ int store__open_db(const char *path, int writer, const store_opts *o,
 			 "PRAGMA journal_size_limit=%lld;"
 			 "PRAGMA secure_delete=OFF;"
 			 "PRAGMA cache_size=-65536;",
-			 o->page_size,
-			 o->synchronous == STORE_SYNC_FULL  ? "FULL"
-			 : o->synchronous == STORE_SYNC_OFF ? "OFF"
-							    : "NORMAL",
+			 o->page_size, store__sync_name(o->synchronous),
 			 (long long)o->journal_size_limit);
+	} else if (mode == STORE_DB_CKPT) {
+		snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s;",
+			 store__sync_name(o->synchronous));
 	} else {
 		snprintf(sql, sizeof(sql), "PRAGMA query_only=1;");
 	}

@@ -64,7 +64,7 @@ static int prep_rows(sqlite3 *db, const char *head, int cols, int rows,
 
 /* SQLite's wal_hook, after each COMMIT: how big the WAL is. Installing it
  * also turns SQLite's auto-checkpoint off (it is a wal_hook itself); the
- * writer checkpoints in maintenance() instead. */
+ * writer and its checkpointer (store_wal.c) checkpoint instead. */
 static int on_wal(void *ud, sqlite3 *db, const char *name, int frames)
 {
 	(void)db;
@@ -605,13 +605,15 @@ static void apply_pages(store *s)
 	store__exec(s->db, sql);
 }
 
-/* The WAL outgrew checkpoint_bytes. Not within a second of the last
+/* The WAL outgrew checkpoint_bytes (with the checkpointer: reached the
+ * size its round begins at). Not within a second of the last
  * checkpoint: one that readers kept from finishing is not retried after
  * every commit. */
 static int wal_full(store *s, uint64_t now)
 {
 	return s->o.checkpoint_bytes > 0 &&
-	       (int64_t)s->wal_frames * s->page_size >= s->o.checkpoint_bytes &&
+	       (int64_t)s->wal_frames * s->page_size >=
+		   store__wal_begin_bytes(s) &&
 	       now - s->last_ckpt_ns >= 1000000000u;
 }
 
@@ -620,8 +622,11 @@ static void maintenance(store *s, uint64_t now)
 {
 	int more = 0, n = 0, rc;
 
-	if (now - s->last_ckpt_ns >= (uint64_t)s->o.checkpoint_ms * 1000000u ||
-	    wal_full(s, now)) {
+	/* A due checkpoint is a round of the checkpointer's (store_wal.c)
+	 * first: the RESTART here copies what came since its passes. */
+	if (store__wal_due(s, now - s->last_ckpt_ns >=
+				      (uint64_t)s->o.checkpoint_ms * 1000000u ||
+				  wal_full(s, now))) {
 		/* RESTART, not TRUNCATE: the next commits write the WAL
 		 * from its start again, over pages of the file that exist
 		 * and are cached, where a truncated WAL grows again from
@@ -635,6 +640,7 @@ static void maintenance(store *s, uint64_t now)
 		rc = sqlite3_wal_checkpoint_v2(
 		    s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 		sqlite3_busy_timeout(s->db, s->o.busy_timeout_ms);
+		store__wal_done(s);
 		s->last_ckpt_ns = now;
 		if (rc == SQLITE_OK) {
 			s->wal_frames = 0;
@@ -677,18 +683,26 @@ static void maintenance(store *s, uint64_t now)
 	store__fc_move_idle(s, now);
 }
 
+/* A round of the checkpointer's ends with a wake-up of the writer, but
+ * one that comes between this look and the writer's sleep is not seen
+ * (the checkpointer does not take mu): look again after this long. */
+#define WAL_ROUND_POLL_NS 50000000u
+
 static uint64_t next_maintenance(store *s)
 {
-	uint64_t a = s->last_ckpt_ns + (uint64_t)s->o.checkpoint_ms * 1000000u;
+	uint64_t a = s->last_ckpt_ns + (uint64_t)s->o.checkpoint_ms * 1000000u,
+		 f;
 
+	if (store__wal_round(s))
+		a = store__now_ns() + WAL_ROUND_POLL_NS;
 	if ((s->o.sample_retention_s > 0 || s->o.forecast_retention_s > 0) &&
 	    s->next_ret_ns < a)
 		a = s->next_ret_ns;
 	/* A round in progress goes on while the queue is empty. */
 	if (s->cmp.maxid && s->compact_next_ns < a)
 		a = s->compact_next_ns;
-	if (store__fc_move_next(s) < a)
-		a = store__fc_move_next(s);
+	if ((f = store__fc_move_next(s)) < a)
+		a = f;
 	return a;
 }
 
@@ -701,6 +715,7 @@ void *store__writer_main(void *arg)
 
 	s->last_ckpt_ns = store__now_ns();
 	s->next_ret_ns = s->last_ckpt_ns;
+	store__wal_start(s);
 	store__wlock(s);
 	for (;;) {
 		if (s->pages_dirty) {
@@ -763,6 +778,7 @@ void *store__writer_main(void *arg)
 		end_episode(s, s->stats.in_error ? "closing with writes failing"
 						 : "writes resumed");
 	store__wunlock(s);
+	store__wal_stop(s);
 	/* Leave a short WAL behind for the next start. */
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
 				  NULL);

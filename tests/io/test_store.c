@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/store_int.h"
 #include "tests/harness.h"
@@ -376,6 +377,75 @@ static void test_multi_row_samples_and_wal_checkpoints(void)
 	}
 	CHECK(st.checkpoints >= 1);
 	fx_close_store(&f, s);
+	fx_release(&f);
+}
+
+/* The WAL checkpointer (io/store_wal.c): a due checkpoint is its round of
+ * PASSIVE passes, then the writer's RESTART. A reader's old snapshot keeps
+ * the RESTART from completing (nothing counted) while commits go on; once
+ * it ends, a round completes. Every row is there after. */
+static void test_wal_rounds_beside_a_reader(void)
+{
+	fx f;
+	store *s;
+	store_opts o;
+	store_stats st;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int64_t n = 0, rows = 1000;
+	int i;
+	uint64_t end;
+
+	fx_init(&f);
+	store_opts_default(&o);
+	o.checkpoint_ms = 60000;
+	o.checkpoint_bytes = 256 << 10;
+	CHECK_EQ_INT(store_open(&s, &f.loop, f.path, &o), 0);
+	store_submit(s, samples_batch(1, 1, 1000, 0), 0, NULL, NULL);
+	CHECK_EQ_INT(store_flush(s, 30000), 0);
+	/* A snapshot of the WAL as it is now, held. */
+	CHECK_EQ_INT(store__open_db(f.path, STORE_DB_READ, NULL, &db), 0);
+	CHECK_EQ_INT(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_prepare_v2(db, "SELECT count(*) FROM sample_log",
+					-1, &q, NULL),
+		     SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_step(q), SQLITE_ROW);
+	sqlite3_finalize(q);
+	/* Several times checkpoint_bytes of WAL; then a pass, however long
+	 * a busy machine keeps the checkpointer (SCHED_IDLE) from it. */
+	for (i = 0; i < 40; i++) {
+		store_submit(s, samples_batch(2 + i, 1, 5000, 0), 0, NULL,
+			     NULL);
+		rows += 5000;
+		CHECK_EQ_INT(store_flush(s, 30000), 0);
+	}
+	end = uv_hrtime() + 300000000000u;
+	while (atomic_load(&s->wal.passes) < 1 && uv_hrtime() < end) {
+		store_submit(s, samples_batch(1000, 1 + i * 10, 10, i), 0, NULL,
+			     NULL);
+		rows += 10;
+		i++;
+		CHECK_EQ_INT(store_flush(s, 30000), 0);
+		usleep(10000);
+	}
+	CHECK(atomic_load(&s->wal.passes) >= 1);
+	store_get_stats(s, &st);
+	CHECK_EQ_INT(st.checkpoints, 0);
+	CHECK_EQ_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	end = uv_hrtime() + 300000000000u;
+	for (i = 0; st.checkpoints == 0 && uv_hrtime() < end; i++) {
+		store_submit(s, samples_batch(2000, 1 + i * 2000, 2000, i), 0,
+			     NULL, NULL);
+		rows += 2000;
+		CHECK_EQ_INT(store_flush(s, 30000), 0);
+		store_get_stats(s, &st);
+		usleep(10000);
+	}
+	CHECK(st.checkpoints >= 1);
+	fx_close_store(&f, s);
+	n = count(f.path, "samples");
+	CHECK_EQ_INT(n, rows);
 	fx_release(&f);
 }
 
@@ -931,6 +1001,7 @@ int main(void)
 	TH_RUN(test_queued_bytes);
 	TH_RUN(test_order_history_and_nan);
 	TH_RUN(test_multi_row_samples_and_wal_checkpoints);
+	TH_RUN(test_wal_rounds_beside_a_reader);
 	TH_RUN(test_migrations);
 	TH_RUN(test_forecast_layout);
 	TH_RUN(test_forecasts_migrate_v4);
