@@ -485,15 +485,6 @@ static status_view *gather(srv *s, size_t k, int async)
 	return w;
 }
 
-static int spark_store(void *ud, const store_sample *sm, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		spark_add(ud, sm[i].t, sm[i].value);
-	return 0;
-}
-
 /* Renders the page into w->body (NULL when out of memory). */
 static void view_render(status_view *w)
 {
@@ -502,6 +493,18 @@ static void view_render(status_view *w)
 	io_tb_init(&b);
 	srv_status_render(&b, &w->st);
 	w->body = io_tb_detach(&b, &w->len);
+}
+
+/* Loop thread: serves the rendered page from now on, and frees w. */
+static void view_publish(struct srv_pages *p, status_view *w)
+{
+	if (w->body) {
+		srv_http_publish(p->http, SRV_HTTP_STATUS, w->body, w->len);
+		w->body = NULL;
+	} else {
+		srv_log(LOG_WARNING, "out of memory rendering /");
+	}
+	view_free(w);
 }
 
 /* Read thread: the sparklines from the store, then the page. */
@@ -520,8 +523,8 @@ static void status_run(srv_read_job *j, store_reader *rd, store *st)
 		spark_acc a = {t, t + SRV_PAGES_SPARK, 0};
 
 		if (w->ids[i])
-			store_history(rd, w->ids[i], w->from[i], INFINITY,
-				      SRV_PAGES_SPARK, spark_store, &a);
+			srv_store_points(rd, w->ids[i], w->from[i], INFINITY,
+					 SRV_PAGES_SPARK, spark_add, &a);
 		ch->n = a.n;
 	}
 	view_render(w);
@@ -533,13 +536,10 @@ static void status_done(srv *s, srv_read_job *j)
 	status_view *w = (status_view *)j;
 	struct srv_pages *p = s->pages;
 
-	if (p && p->http && w->body) {
-		srv_http_publish(p->http, SRV_HTTP_STATUS, w->body, w->len);
-		w->body = NULL;
-	} else if (p && p->http) {
-		srv_log(LOG_WARNING, "out of memory rendering /");
-	}
-	view_free(w);
+	if (p && p->http)
+		view_publish(p, w);
+	else
+		view_free(w);
 	if (!p)
 		return;
 	p->status_busy = 0;
@@ -578,13 +578,7 @@ static void want_status(srv *s)
 	if (srv_reader_on(s)) /* closing: the sparklines were not read */
 		w->st.n = 0;
 	view_render(w);
-	if (w->body) {
-		srv_http_publish(p->http, SRV_HTTP_STATUS, w->body, w->len);
-		w->body = NULL;
-	} else {
-		srv_log(LOG_WARNING, "out of memory rendering /");
-	}
-	view_free(w);
+	view_publish(p, w);
 }
 
 /* Loop thread, synchronously (srv_pages_render): the page, its sparklines

@@ -1096,12 +1096,23 @@ static int hist_cb(void *ud, const store_sample *sm, size_t n)
 	return 0;
 }
 
+size_t srv_store_points(store_reader *rd, int64_t store_id, double from,
+			double to, size_t max,
+			void (*fn)(void *arg, double t, double v), void *arg)
+{
+	hist_arg h = {fn, arg, 0};
+
+	/* The store's range is [from, to); history's is [from, to]. */
+	store_history(rd, store_id, from, nextafter(to, INFINITY), max, hist_cb,
+		      &h);
+	return h.n;
+}
+
 size_t srv_persist_history(srv *s, const srv_series *se, double from, double to,
 			   size_t max,
 			   void (*fn)(void *arg, double t, double v), void *arg)
 {
 	srv_persist *p = s->persist;
-	hist_arg h = {fn, arg, 0};
 
 	if (!se->store_id || !p->rd || max == 0)
 		return 0;
@@ -1109,10 +1120,7 @@ size_t srv_persist_history(srv *s, const srv_series *se, double from, double to,
 	 * committed first (a short wait; none while writes fail). */
 	if (p->st)
 		store_flush(p->st, SRV_HISTORY_FLUSH_MS);
-	/* The store's range is [from, to); history's is [from, to]. */
-	store_history(p->rd, se->store_id, from, nextafter(to, INFINITY), max,
-		      hist_cb, &h);
-	return h.n;
+	return srv_store_points(p->rd, se->store_id, from, to, max, fn, arg);
 }
 
 void srv_persist_drop(srv *s, srv_series *se)

@@ -62,6 +62,12 @@ int srv_persist_fc_due_at(const struct srv *s, const struct srv_series *se,
  * not running): what was accepted before is committed first, waiting at
  * most SRV_HISTORY_FLUSH_MS. */
 #define SRV_HISTORY_FLUSH_MS 2000
+/* The read itself, without the commit wait: samples of the store's series
+ * store_id with from <= t <= to, at most max, oldest first, through fn, on
+ * whichever thread owns rd (the loop's, or the read thread's). */
+size_t srv_store_points(store_reader *rd, int64_t store_id, double from,
+			double to, size_t max,
+			void (*fn)(void *arg, double t, double v), void *arg);
 size_t srv_persist_history(struct srv *s, const struct srv_series *se,
 			   double from, double to, size_t max,
 			   void (*fn)(void *arg, double t, double v),
